@@ -74,6 +74,7 @@ CREATE TABLE "StagedUpload" (
     "appMetaData" TEXT,
     "size" BIGINT NOT NULL,
     "undelete" BOOLEAN NOT NULL DEFAULT false,
+    "fencingToken" INTEGER NOT NULL,
     "state" TEXT NOT NULL,
     "operationId" TEXT,
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
@@ -88,6 +89,7 @@ CREATE TABLE "UploadDeletion" (
     "fileUUID" TEXT NOT NULL,
     "deviceId" TEXT NOT NULL,
     "version" INTEGER NOT NULL,
+    "fencingToken" INTEGER NOT NULL,
     "operationId" TEXT,
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
 

@@ -1,0 +1,83 @@
+// Builds and starts the whole server from a configuration: migrations, the
+// HTTP server with its three planes, the transfer worker, the sweeper.
+import { mkdirSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { LocalDirectoryStorage } from "./cloud/LocalDirectoryStorage.ts";
+import type { Config } from "./config/config.ts";
+import { openDatabase } from "./database/client.ts";
+import { migrate } from "./database/migrate.ts";
+import { MemoryEventNotifier } from "./events/MemoryEventNotifier.ts";
+import { attachGraphQLWebSocket } from "./graphql/websocket.ts";
+import { createGraphQLServer } from "./graphql/yoga.ts";
+import { createRequestHandler } from "./http/routes.ts";
+import { createLogger, type Logger } from "./logging/logger.ts";
+import type { Services } from "./services.ts";
+import { StagingArea } from "./staging/StagingArea.ts";
+import { sweepStaging } from "./staging/StagingSweeper.ts";
+import { TransferWorker } from "./transfers/TransferWorker.ts";
+import { UploadPlane } from "./uploads/tusUploads.ts";
+
+export interface App {
+  services: Services;
+  server: Server;
+  url: string;
+  close(): Promise<void>;
+}
+
+const sweepIntervalMs = 10 * 60_000;
+
+export async function startApp(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<App> {
+  mkdirSync(config.dataDir, { recursive: true });
+  const applied = await migrate(config.databaseUrl);
+  if (applied.length > 0) logger.info({ migrations: applied }, "database migrated");
+  mkdirSync(config.localCloudDir, { recursive: true });
+
+  let worker: TransferWorker | undefined;
+  const services: Services = {
+    config,
+    db: openDatabase(config.databaseUrl),
+    notifier: new MemoryEventNotifier(),
+    cloud: new LocalDirectoryStorage(config.localCloudDir),
+    staging: new StagingArea(config.stagingDir),
+    logger,
+    wakeTransfers: () => worker?.poke(),
+  };
+  worker = new TransferWorker(services);
+
+  const yoga = createGraphQLServer(services);
+  const uploads = new UploadPlane(services);
+  const server = createServer(createRequestHandler(services, yoga, uploads));
+  const webSocket = attachGraphQLWebSocket(server, yoga, services);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+  worker.start();
+
+  const sweep = () =>
+    sweepStaging(services)
+      .then((swept) => (swept.uploads || swept.inbound) && logger.info(swept, "staging swept"))
+      .catch((error) => logger.error({ err: error }, "sweeping staging failed"));
+  const sweeper = setInterval(sweep, sweepIntervalMs);
+  sweeper.unref();
+
+  logger.info({ url, graphql: `${url}/graphql`, database: config.databaseUrl.split(":")[0], cloud: services.cloud.name }, "smsync server listening");
+
+  return {
+    services,
+    server,
+    url,
+    async close() {
+      clearInterval(sweeper);
+      await worker.stop();
+      await webSocket.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await services.notifier.close();
+      await services.db.$disconnect();
+    },
+  };
+}

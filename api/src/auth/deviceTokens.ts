@@ -1,0 +1,43 @@
+// Device tokens: 32 random bytes, shown once, stored as their SHA-256.
+// A hash without salt is enough here: the token is random and long, so it
+// cannot be guessed from a dictionary.
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import type { Database, Transaction } from "../database/client.ts";
+
+const tokenPrefix = "smsync_";
+
+export interface Caller {
+  userId: string;
+  userName: string;
+  deviceId: string;
+  deviceName: string;
+}
+
+export function hashToken(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
+}
+
+export async function issueDeviceToken(tx: Transaction, deviceId: string): Promise<string> {
+  const token = tokenPrefix + randomBytes(32).toString("base64url");
+  await tx.token.create({ data: { id: randomUUID(), deviceId, tokenHash: hashToken(token) } });
+  return token;
+}
+
+/** The caller behind a bearer token, or null for a missing, unknown or revoked one. */
+export async function authenticate(db: Database, authorization: string | null | undefined): Promise<Caller | null> {
+  if (!authorization) return null;
+  const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
+  const token = match ? match[1] : authorization.trim();
+  if (!token.startsWith(tokenPrefix)) return null;
+  const row = await db.token.findUnique({
+    where: { tokenHash: hashToken(token) },
+    include: { device: { include: { user: true } } },
+  });
+  if (!row || row.revokedAt) return null;
+  return {
+    userId: row.device.userId,
+    userName: row.device.user.name,
+    deviceId: row.deviceId,
+    deviceName: row.device.name,
+  };
+}

@@ -1,0 +1,109 @@
+// The embedded default's cloud: a directory standing in for each user's
+// drive. Object for (user, fileUUID, version):
+//   <root>/<userId>/<fileUUID>.v<version>        the content
+//   <root>/<userId>/<fileUUID>.v<version>.json   its metadata
+// Both are written to a temporary name and renamed into place, content
+// last: the content file existing is what makes the object exist, so a
+// crash mid-write leaves no object and a retried write finds a whole one.
+import { randomUUID } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { HashingStream } from "../content/sha256.ts";
+import type { CloudObject, CloudObjectKey, CloudObjectMetadata, CloudStorage } from "./CloudStorage.ts";
+import { CloudStorageError } from "./CloudStorageError.ts";
+
+const objectIdPattern = /^[0-9a-f-]{36}\.v\d+$/;
+
+export class LocalDirectoryStorage implements CloudStorage {
+  readonly name = "local";
+
+  constructor(private readonly root: string) {}
+
+  private userDir(userId: string): string {
+    if (!/^[0-9a-f-]{36}$/.test(userId)) throw new CloudStorageError("permanent", `bad user id ${userId}`);
+    return path.join(this.root, userId);
+  }
+
+  private contentPath(userId: string, objectId: string): string {
+    if (!objectIdPattern.test(objectId)) throw new CloudStorageError("notFound", `no object ${objectId}`);
+    return path.join(this.userDir(userId), objectId);
+  }
+
+  private objectIdOf(key: CloudObjectKey): string {
+    return `${key.fileUUID}.v${key.version}`;
+  }
+
+  async findObject(key: CloudObjectKey): Promise<CloudObject | null> {
+    const objectId = this.objectIdOf(key);
+    const content = this.contentPath(key.userId, objectId);
+    try {
+      await stat(content);
+    } catch {
+      return null;
+    }
+    const metadata = JSON.parse(await readFile(`${content}.json`, "utf8")) as CloudObjectMetadata;
+    return { ...metadata, objectId };
+  }
+
+  async writeObject(metadata: CloudObjectMetadata, content: () => Readable): Promise<CloudObject> {
+    const existing = await this.findObject(metadata);
+    if (existing) return existing;
+    const objectId = this.objectIdOf(metadata);
+    const target = this.contentPath(metadata.userId, objectId);
+    const tmpDir = path.join(this.userDir(metadata.userId), ".tmp");
+    await mkdir(tmpDir, { recursive: true });
+    const tmpContent = path.join(tmpDir, randomUUID());
+    const tmpMetadata = `${tmpContent}.json`;
+    try {
+      const hashing = new HashingStream();
+      await pipeline(content(), hashing, createWriteStream(tmpContent, { flush: true }));
+      const sha256 = hashing.digest();
+      if (sha256 !== metadata.sha256) {
+        throw new CloudStorageError("integrity", `content of ${objectId} has sha256 ${sha256}, expected ${metadata.sha256}`);
+      }
+      await writeFile(tmpMetadata, JSON.stringify({ ...metadata, size: hashing.bytes }), { flush: true });
+      await rename(tmpMetadata, `${target}.json`);
+      await rename(tmpContent, target);
+      return { ...metadata, size: hashing.bytes, objectId };
+    } catch (error) {
+      await rm(tmpContent, { force: true });
+      await rm(tmpMetadata, { force: true });
+      if (error instanceof CloudStorageError) throw error;
+      throw new CloudStorageError("transient", `writing ${objectId} failed: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  async readObject(userId: string, objectId: string, range?: { start: number; end?: number }): Promise<Readable> {
+    const file = this.contentPath(userId, objectId);
+    try {
+      await stat(file);
+    } catch {
+      throw new CloudStorageError("notFound", `no object ${objectId}`);
+    }
+    return createReadStream(file, range ? { start: range.start, end: range.end } : undefined);
+  }
+
+  async deleteObject(userId: string, objectId: string): Promise<void> {
+    const file = this.contentPath(userId, objectId);
+    await rm(file, { force: true });
+    await rm(`${file}.json`, { force: true });
+  }
+
+  async listObjects(userId: string): Promise<CloudObject[]> {
+    let entries: string[];
+    try {
+      entries = await readdir(this.userDir(userId));
+    } catch {
+      return [];
+    }
+    const objects: CloudObject[] = [];
+    for (const objectId of entries.filter((entry) => objectIdPattern.test(entry)).sort()) {
+      const metadata = JSON.parse(await readFile(`${this.contentPath(userId, objectId)}.json`, "utf8"));
+      objects.push({ ...metadata, objectId });
+    }
+    return objects;
+  }
+}

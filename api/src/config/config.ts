@@ -1,0 +1,120 @@
+// Server configuration, read from environment variables and validated once
+// at start. A wrong value stops the server with a message naming the variable.
+import path from "node:path";
+import { z } from "zod";
+
+const booleanFlag = z
+  .enum(["true", "false", "1", "0", "yes", "no"])
+  .transform((value) => value === "true" || value === "1" || value === "yes");
+
+const positiveInt = z.coerce.number().int().positive();
+
+const environmentSchema = z.object({
+  SMSYNC_HOST: z.string().min(1).default("127.0.0.1"),
+  SMSYNC_PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  // The URL clients reach this server at, when it differs from host:port
+  // (behind a proxy). Used in serverInfo and tus Location headers.
+  SMSYNC_PUBLIC_URL: z.url().optional(),
+  SMSYNC_DATA_DIR: z.string().min(1).default("data"),
+  // sqlite: file:<path> or postgresql://... ; defaults to <data dir>/smsync.db.
+  DATABASE_URL: z
+    .string()
+    .refine((url) => url.startsWith("file:") || /^postgres(ql)?:\/\//.test(url), {
+      message: "must start with file: (SQLite) or postgresql:// (PostgreSQL)",
+    })
+    .optional(),
+  SMSYNC_CLOUD_BACKEND: z.enum(["local"]).default("local"),
+  // The directory that stands in for the users' cloud drives; defaults to
+  // <data dir>/cloud.
+  SMSYNC_LOCAL_CLOUD_DIR: z.string().min(1).optional(),
+  SMSYNC_STAGING_DIR: z.string().min(1).optional(),
+  SMSYNC_MAX_UPLOAD_BYTES: positiveInt.default(5 * 1024 * 1024 * 1024),
+  SMSYNC_UPLOAD_EXPIRY_SECONDS: positiveInt.default(24 * 60 * 60),
+  SMSYNC_INBOUND_EXPIRY_SECONDS: positiveInt.default(24 * 60 * 60),
+  SMSYNC_LOCK_TTL_SECONDS: positiveInt.default(60),
+  SMSYNC_LOCK_MAX_TTL_SECONDS: positiveInt.default(600),
+  SMSYNC_TRANSFER_CLAIM_SECONDS: positiveInt.default(15),
+  SMSYNC_TRANSFER_POLL_MS: positiveInt.default(500),
+  SMSYNC_TRANSFER_MAX_ATTEMPTS: positiveInt.default(8),
+  SMSYNC_TRANSFER_BACKOFF_BASE_MS: positiveInt.default(500),
+  SMSYNC_TRANSFER_BACKOFF_CAP_MS: positiveInt.default(60_000),
+  SMSYNC_GRAPHIQL: booleanFlag.default(true),
+  SMSYNC_INTROSPECTION: booleanFlag.default(true),
+  SMSYNC_GRAPHQL_MAX_DEPTH: positiveInt.default(10),
+  SMSYNC_GRAPHQL_MAX_ALIASES: positiveInt.default(15),
+  SMSYNC_GRAPHQL_MAX_COST: positiveInt.default(5000),
+  SMSYNC_GRAPHQL_MAX_TOKENS: positiveInt.default(2000),
+  SMSYNC_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export interface Config {
+  host: string;
+  port: number;
+  publicUrl?: string;
+  dataDir: string;
+  databaseUrl: string;
+  cloudBackend: "local";
+  localCloudDir: string;
+  stagingDir: string;
+  maxUploadBytes: number;
+  uploadExpirySeconds: number;
+  inboundExpirySeconds: number;
+  lockTtlSeconds: number;
+  lockMaxTtlSeconds: number;
+  transferClaimSeconds: number;
+  transferPollMs: number;
+  transferMaxAttempts: number;
+  transferBackoffBaseMs: number;
+  transferBackoffCapMs: number;
+  graphiql: boolean;
+  introspection: boolean;
+  graphqlMaxDepth: number;
+  graphqlMaxAliases: number;
+  graphqlMaxCost: number;
+  graphqlMaxTokens: number;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = environmentSchema.safeParse(environment);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
+  }
+  const env = parsed.data;
+  // npm runs workspace scripts inside api/; relative paths mean the directory
+  // the person ran npm in (INIT_CWD), usually the repository root.
+  const baseDir = environment.INIT_CWD ?? process.cwd();
+  const dataDir = path.resolve(baseDir, env.SMSYNC_DATA_DIR);
+  return {
+    host: env.SMSYNC_HOST,
+    port: env.SMSYNC_PORT,
+    publicUrl: env.SMSYNC_PUBLIC_URL?.replace(/\/$/, ""),
+    dataDir,
+    databaseUrl: env.DATABASE_URL ?? `file:${path.join(dataDir, "smsync.db")}`,
+    cloudBackend: env.SMSYNC_CLOUD_BACKEND,
+    localCloudDir: path.resolve(baseDir, env.SMSYNC_LOCAL_CLOUD_DIR ?? path.join(dataDir, "cloud")),
+    stagingDir: path.resolve(baseDir, env.SMSYNC_STAGING_DIR ?? path.join(dataDir, "staging")),
+    maxUploadBytes: env.SMSYNC_MAX_UPLOAD_BYTES,
+    uploadExpirySeconds: env.SMSYNC_UPLOAD_EXPIRY_SECONDS,
+    inboundExpirySeconds: env.SMSYNC_INBOUND_EXPIRY_SECONDS,
+    lockTtlSeconds: env.SMSYNC_LOCK_TTL_SECONDS,
+    lockMaxTtlSeconds: env.SMSYNC_LOCK_MAX_TTL_SECONDS,
+    transferClaimSeconds: env.SMSYNC_TRANSFER_CLAIM_SECONDS,
+    transferPollMs: env.SMSYNC_TRANSFER_POLL_MS,
+    transferMaxAttempts: env.SMSYNC_TRANSFER_MAX_ATTEMPTS,
+    transferBackoffBaseMs: env.SMSYNC_TRANSFER_BACKOFF_BASE_MS,
+    transferBackoffCapMs: env.SMSYNC_TRANSFER_BACKOFF_CAP_MS,
+    graphiql: env.SMSYNC_GRAPHIQL,
+    introspection: env.SMSYNC_INTROSPECTION,
+    graphqlMaxDepth: env.SMSYNC_GRAPHQL_MAX_DEPTH,
+    graphqlMaxAliases: env.SMSYNC_GRAPHQL_MAX_ALIASES,
+    graphqlMaxCost: env.SMSYNC_GRAPHQL_MAX_COST,
+    graphqlMaxTokens: env.SMSYNC_GRAPHQL_MAX_TOKENS,
+    logLevel: env.SMSYNC_LOG_LEVEL,
+  };
+}

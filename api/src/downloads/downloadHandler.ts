@@ -1,0 +1,55 @@
+// The byte plane for downloads: GET /downloads/<fileUUID>/<version> of a
+// file staged by an inbound transfer, with Range, for its owner only. The
+// response names the content's sha256 (Repr-Digest and X-Smsync-Sha256), so
+// the client can verify what it saved.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import send from "send";
+import { authenticate } from "../auth/deviceTokens.ts";
+import type { Services } from "../services.ts";
+
+export const downloadsPath = "/downloads";
+const routePattern = /^\/downloads\/([0-9a-fA-F-]{36})\/(\d{1,9})$/;
+
+function answer(res: ServerResponse, status: number, code: string, message: string): void {
+  res.writeHead(status, { "Content-Type": "application/json" });
+  res.end(JSON.stringify({ code, message }));
+}
+
+export async function handleDownload(services: Services, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (req.method !== "GET" && req.method !== "HEAD") {
+    res.setHeader("Allow", "GET, HEAD");
+    return answer(res, 405, "BAD_INPUT", "downloads are read with GET");
+  }
+  const caller = await authenticate(services.db, req.headers.authorization);
+  if (!caller) return answer(res, 401, "UNAUTHENTICATED", "a valid device token is required (Authorization: Bearer ...)");
+  const match = routePattern.exec(new URL(req.url ?? "", "http://localhost").pathname);
+  if (!match) return answer(res, 404, "NOT_FOUND", "download URLs have the form /downloads/<fileUUID>/<version>");
+  const fileUUID = match[1].toLowerCase();
+  const version = Number(match[2]);
+  // Another user's file answers exactly like a missing one.
+  const staged = await services.db.inboundStagedFile.findUnique({
+    where: { userId_fileUUID_version: { userId: caller.userId, fileUUID, version } },
+  });
+  if (!staged) {
+    return answer(res, 404, "NOT_FOUND", `version ${version} of file ${fileUUID} is not staged: start an inbound transfer first`);
+  }
+  const file = services.staging.inboundPath(caller.userId, fileUUID, version);
+  res.setHeader("Repr-Digest", `sha-256=:${Buffer.from(staged.sha256, "hex").toString("base64")}:`);
+  res.setHeader("X-Smsync-Sha256", staged.sha256);
+  res.setHeader("Cache-Control", "private, no-store");
+  await new Promise<void>((resolve) => {
+    send(req, file, { etag: false, lastModified: false, index: false, dotfiles: "allow" })
+      .on("headers", (response) => {
+        response.setHeader("Content-Type", "application/octet-stream");
+        response.setHeader("ETag", `"${staged.sha256}"`);
+      })
+      .on("error", (error: Error & { status?: number }) => {
+        answer(res, error.status === 404 ? 404 : 500, error.status === 404 ? "NOT_FOUND" : "INTERNAL", "the staged file could not be read");
+        resolve();
+      })
+      .on("end", () => resolve())
+      .on("stream", (stream) => stream.on("close", () => resolve()))
+      .pipe(res);
+    res.on("close", () => resolve());
+  });
+}

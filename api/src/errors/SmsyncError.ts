@@ -1,0 +1,36 @@
+// Every error a client can act on is a SmsyncError: a GraphQL error with a
+// stable code in extensions.code (docs/protocol.md lists them). Anything else
+// is masked by Yoga as an unexpected error, without a stack trace.
+import { GraphQLError } from "graphql";
+
+export const errorCodes = {
+  UNAUTHENTICATED: "no valid device token was given",
+  BAD_INPUT: "an argument is malformed",
+  LOCK_HELD: "another device holds the user's lock",
+  LOCK_REQUIRED: "the call needs the caller's current lock and fencing token",
+  STALE_FENCING_TOKEN: "the fencing token is not the current one: the lock was lost",
+  WRONG_VERSION: "an upload's version must be the file index version + 1",
+  CLOUD_NAME_TAKEN: "the cloud file name belongs to another live file",
+  FILE_DELETED: "the file is deleted; upload it with undelete to bring it back",
+  UNKNOWN_FILE: "no such file in the file index",
+  ALREADY_DELETED: "the file is already deleted",
+  NOTHING_TO_COMMIT: "no staged uploads or upload-deletions to commit",
+  UPLOAD_INCOMPLETE: "a staged upload has not received all its bytes",
+  TRANSFER_IN_PROGRESS: "a transfer holding the lock has not ended",
+  NOT_FOUND: "no such object for this user",
+  IDEMPOTENCY_KEY_REUSED: "the idempotency key was used for another request",
+  IDEMPOTENCY_IN_PROGRESS: "a request with this idempotency key is still running",
+  CHECKSUM_MISMATCH: "the uploaded bytes do not match the declared sha256",
+} as const;
+
+export type ErrorCode = keyof typeof errorCodes;
+
+export class SmsyncError extends GraphQLError {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
+    super(message, { extensions: { code, ...details } });
+    this.name = "SmsyncError";
+    this.code = code;
+  }
+}

@@ -1,0 +1,93 @@
+// The per-user event log. Every event gets the next sequence number of its
+// user, taken from the user row in the same transaction, so a user's events
+// become visible in sequence order and a reader resuming "after N" misses none.
+import type { Database, Transaction } from "../database/client.ts";
+import type { EventNotifier } from "./EventNotifier.ts";
+
+export const eventTypes = ["OPERATION_STATE", "FILE_TRANSFERRED", "FILE_INDEX_CHANGED"] as const;
+export type EventType = (typeof eventTypes)[number];
+
+export interface NewEvent {
+  userId: string;
+  operationId?: string | null;
+  type: EventType;
+  payload: Record<string, unknown>;
+}
+
+export interface LoggedEvent extends NewEvent {
+  seq: number;
+  createdAt: Date;
+}
+
+export class EventBatch {
+  readonly users = new Set<string>();
+
+  constructor(private readonly tx: Transaction) {}
+
+  async append(event: NewEvent): Promise<number> {
+    const { eventSeq } = await this.tx.user.update({
+      where: { id: event.userId },
+      data: { eventSeq: { increment: 1 } },
+      select: { eventSeq: true },
+    });
+    await this.tx.event.create({
+      data: {
+        userId: event.userId,
+        seq: eventSeq,
+        operationId: event.operationId ?? null,
+        type: event.type,
+        payload: JSON.stringify(event.payload),
+      },
+    });
+    this.users.add(event.userId);
+    return eventSeq;
+  }
+}
+
+/**
+ * Runs fn in one transaction with an event batch, and wakes the subscribers
+ * of the users it wrote events for once the transaction has committed.
+ */
+export async function transactWithEvents<T>(
+  db: Database,
+  notifier: EventNotifier,
+  fn: (tx: Transaction, events: EventBatch) => Promise<T>,
+): Promise<T> {
+  let batch: EventBatch | undefined;
+  const result = await db.$transaction(
+    async (tx) => {
+      batch = new EventBatch(tx);
+      return fn(tx, batch);
+    },
+    { timeout: 30_000, maxWait: 30_000 },
+  );
+  for (const userId of batch?.users ?? []) notifier.publish(userId);
+  return result;
+}
+
+export async function readEventsAfter(
+  db: Database,
+  userId: string,
+  after: number,
+  filter: { operationId?: string; types?: EventType[] },
+  limit = 200,
+): Promise<LoggedEvent[]> {
+  const rows = await db.event.findMany({
+    where: {
+      userId,
+      seq: { gt: after },
+      ...(filter.operationId ? { operationId: filter.operationId } : {}),
+      ...(filter.types ? { type: { in: filter.types } } : {}),
+    },
+    orderBy: { seq: "asc" },
+    take: limit,
+  });
+  return rows.map((row) => ({
+    userId: row.userId,
+    seq: row.seq,
+    operationId: row.operationId,
+    type: row.type as EventType,
+    payload: JSON.parse(row.payload) as Record<string, unknown>,
+    createdAt: row.createdAt,
+  }));
+}

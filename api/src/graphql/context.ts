@@ -1,0 +1,20 @@
+// The GraphQL context: the server's services and the authenticated caller.
+// The caller is resolved once per request (or per WebSocket connection) by
+// the authentication plugin; fields that need one call requireCaller.
+import type { Caller } from "../auth/deviceTokens.ts";
+import { SmsyncError } from "../errors/SmsyncError.ts";
+import type { Services } from "../services.ts";
+
+export interface GraphQLContext {
+  services: Services;
+  caller: Caller | null;
+  /** The request's own origin (scheme://host), to give absolute byte-plane URLs. */
+  origin: string;
+}
+
+export function requireCaller(context: GraphQLContext): Caller {
+  if (!context.caller) {
+    throw new SmsyncError("UNAUTHENTICATED", "a valid device token is required (Authorization: Bearer ...)");
+  }
+  return context.caller;
+}

@@ -1,0 +1,9 @@
+// The GraphQL control plane: each file adds the fields of one concept.
+import { builder } from "../builder.ts";
+import "./serverInfo.ts";
+import "./fileIndex.ts";
+import "./locks.ts";
+import "./transfers.ts";
+import "./reset.ts";
+
+export const schema = builder.toSchema({ sortSchema: true });

@@ -1,0 +1,74 @@
+import { maxIdempotencyKeyLength } from "../../idempotency/idempotentMutation.ts";
+import { maxAppMetaDataBytes, maxCloudFileNameBytes } from "../../fileIndex/fileNames.ts";
+import { downloadsPath } from "../../downloads/downloadHandler.ts";
+import { uploadsPath } from "../../uploads/tusUploads.ts";
+import { builder } from "../builder.ts";
+import { serverVersion } from "../../version.ts";
+
+interface Limits {
+  maxUploadBytes: number;
+  maxCloudFileNameBytes: number;
+  maxAppMetaDataBytes: number;
+  maxIdempotencyKeyLength: number;
+  lockTtlSeconds: number;
+  lockMaxTtlSeconds: number;
+}
+
+const LimitsType = builder.objectRef<Limits>("Limits").implement({
+  fields: (t) => ({
+    maxUploadBytes: t.exposeFloat("maxUploadBytes"),
+    maxCloudFileNameBytes: t.exposeInt("maxCloudFileNameBytes"),
+    maxAppMetaDataBytes: t.exposeInt("maxAppMetaDataBytes"),
+    maxIdempotencyKeyLength: t.exposeInt("maxIdempotencyKeyLength"),
+    lockTtlSeconds: t.exposeInt("lockTtlSeconds", { description: "The lease of a lock when lock is called without ttlSeconds." }),
+    lockMaxTtlSeconds: t.exposeInt("lockMaxTtlSeconds"),
+  }),
+});
+
+interface ServerInfo {
+  version: string;
+  cloudBackend: string;
+  tusEndpoint: string;
+  downloadUrlPattern: string;
+  graphqlWebSocketUrl: string;
+  limits: Limits;
+}
+
+const ServerInfoType = builder.objectRef<ServerInfo>("ServerInfo").implement({
+  description: "What a client needs to find the byte plane and respect the server's limits.",
+  fields: (t) => ({
+    version: t.exposeString("version"),
+    cloudBackend: t.exposeString("cloudBackend"),
+    tusEndpoint: t.exposeString("tusEndpoint", { description: "Where tus uploads are created (POST)." }),
+    downloadUrlPattern: t.exposeString("downloadUrlPattern", {
+      description: "The URL of a staged download, with {fileUUID} and {version} to fill in.",
+    }),
+    graphqlWebSocketUrl: t.exposeString("graphqlWebSocketUrl", { description: "graphql-ws subscriptions." }),
+    limits: t.field({ type: LimitsType, resolve: (info) => info.limits }),
+  }),
+});
+
+builder.queryField("serverInfo", (t) =>
+  t.field({
+    type: ServerInfoType,
+    resolve: (_root, _args, { services, origin }) => {
+      const { config } = services;
+      const base = config.publicUrl ?? origin;
+      return {
+        version: serverVersion,
+        cloudBackend: services.cloud.name,
+        tusEndpoint: `${base}${uploadsPath}`,
+        downloadUrlPattern: `${base}${downloadsPath}/{fileUUID}/{version}`,
+        graphqlWebSocketUrl: `${base.replace(/^http/, "ws")}/graphql`,
+        limits: {
+          maxUploadBytes: config.maxUploadBytes,
+          maxCloudFileNameBytes,
+          maxAppMetaDataBytes,
+          maxIdempotencyKeyLength,
+          lockTtlSeconds: config.lockTtlSeconds,
+          lockMaxTtlSeconds: config.lockMaxTtlSeconds,
+        },
+      };
+    },
+  }),
+);

@@ -1,0 +1,244 @@
+import { SmsyncError } from "../../errors/SmsyncError.ts";
+import type { LoggedEvent } from "../../events/eventLog.ts";
+import { followEvents } from "../../events/followEvents.ts";
+import { idempotentMutation } from "../../idempotency/idempotentMutation.ts";
+import { commit } from "../../transfers/commit.ts";
+import { loadOperationView, type OperationFileView, type OperationView } from "../../transfers/operationView.ts";
+import { startInboundTransfer } from "../../transfers/startInboundTransfer.ts";
+import { isEnded, itemActions, itemStates, operationKinds, operationStates } from "../../transfers/states.ts";
+import { downloadsPath } from "../../downloads/downloadHandler.ts";
+import { builder, idempotencyKeyDescription } from "../builder.ts";
+import { FileVersionInput } from "./fileIndex.ts";
+import { requireCaller } from "../context.ts";
+
+const OperationKindEnum = builder.enumType("OperationKind", { values: operationKinds });
+const OperationStateEnum = builder.enumType("OperationState", { values: operationStates });
+const ItemActionEnum = builder.enumType("TransferAction", { values: itemActions });
+const ItemStateEnum = builder.enumType("TransferFileState", { values: itemStates });
+
+const OperationFileType = builder.objectRef<OperationFileView>("OperationFile").implement({
+  fields: (t) => ({
+    fileUUID: t.exposeID("fileUUID"),
+    version: t.exposeInt("version"),
+    action: t.field({ type: ItemActionEnum, resolve: (file) => file.action }),
+    state: t.field({ type: ItemStateEnum, resolve: (file) => file.state }),
+    size: t.exposeFloat("size"),
+    sha256: t.exposeString("sha256"),
+    downloadUrl: t.string({
+      nullable: true,
+      description: "For a staged download: where to GET it.",
+      resolve: (file, _args, { services, origin }) =>
+        file.action === "DOWNLOAD" && file.state === "DONE"
+          ? `${services.config.publicUrl ?? origin}${downloadsPath}/${file.fileUUID}/${file.version}`
+          : null,
+    }),
+  }),
+});
+
+export const OperationType = builder.objectRef<OperationView>("Operation").implement({
+  description: "An outbound (staging to cloud) or inbound (cloud to staging) transfer.",
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    kind: t.field({ type: OperationKindEnum, resolve: (op) => op.kind }),
+    state: t.field({ type: OperationStateEnum, resolve: (op) => op.state }),
+    attempts: t.exposeInt("attempts"),
+    failedPhase: t.exposeString("failedPhase", { nullable: true }),
+    errorCode: t.exposeString("errorCode", { nullable: true }),
+    errorMessage: t.exposeString("errorMessage", { nullable: true }),
+    filesTotal: t.exposeInt("filesTotal"),
+    filesDone: t.exposeInt("filesDone"),
+    bytesTotal: t.exposeFloat("bytesTotal"),
+    bytesDone: t.exposeFloat("bytesDone"),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    updatedAt: t.expose("updatedAt", { type: "DateTime" }),
+    finishedAt: t.expose("finishedAt", { type: "DateTime", nullable: true }),
+    files: t.field({ type: [OperationFileType], resolve: (op) => op.files }),
+  }),
+});
+
+builder.queryField("operation", (t) =>
+  t.field({
+    type: OperationType,
+    nullable: true,
+    description: "A transfer of the caller's user (the polling fallback of transferProgress).",
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, context) => {
+      const caller = requireCaller(context);
+      return loadOperationView(context.services.db, caller.userId, String(args.id));
+    },
+  }),
+);
+
+builder.mutationField("commit", (t) =>
+  t.field({
+    type: OperationType,
+    description:
+      "Closes the batch of staged uploads and upload-deletions into an outbound transfer that runs asynchronously. Again under the same lock grant: the same operation, resumed if it failed.",
+    args: { idempotencyKey: t.arg.string({ required: true, description: idempotencyKeyDescription }), fencingToken: t.arg.int({ required: true }) },
+    resolve: async (_root, args, context) => {
+      const caller = requireCaller(context);
+      const view = await idempotentMutation(context.services, caller, "commit", args.idempotencyKey, args, (tx, events) =>
+        commit(tx, events, caller, args.fencingToken),
+      );
+      context.services.wakeTransfers();
+      return view;
+    },
+  }),
+);
+
+builder.mutationField("startInboundTransfer", (t) =>
+  t.field({
+    type: OperationType,
+    description: "Copies the named files (at their index versions) from the cloud into staging for download, then releases the lock.",
+    args: {
+      idempotencyKey: t.arg.string({ required: true, description: idempotencyKeyDescription }),
+      fencingToken: t.arg.int({ required: true }),
+      files: t.arg({ type: [FileVersionInput], required: true }),
+    },
+    resolve: async (_root, args, context) => {
+      const caller = requireCaller(context);
+      const view = await idempotentMutation(
+        context.services,
+        caller,
+        "startInboundTransfer",
+        args.idempotencyKey,
+        args,
+        (tx, events) => startInboundTransfer(tx, events, caller, args.fencingToken, args.files),
+      );
+      context.services.wakeTransfers();
+      return view;
+    },
+  }),
+);
+
+interface TransferEventView {
+  seq: number;
+  operationId: string;
+  type: string;
+  state: string | null;
+  fileUUID: string | null;
+  version: number | null;
+  filesDone: number | null;
+  filesTotal: number | null;
+  bytesDone: number | null;
+  bytesTotal: number | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+  at: Date;
+}
+
+function transferEventView(event: LoggedEvent): TransferEventView {
+  const payload = event.payload as Record<string, string | number | undefined>;
+  const pick = <T>(key: string) => (payload[key] ?? null) as T | null;
+  return {
+    seq: event.seq,
+    operationId: event.operationId!,
+    type: event.type,
+    state: pick<string>("state"),
+    fileUUID: pick<string>("fileUUID"),
+    version: pick<number>("version"),
+    filesDone: pick<number>("filesDone"),
+    filesTotal: pick<number>("filesTotal"),
+    bytesDone: pick<number>("bytesDone"),
+    bytesTotal: pick<number>("bytesTotal"),
+    errorCode: pick<string>("errorCode"),
+    errorMessage: pick<string>("errorMessage"),
+    at: event.createdAt,
+  };
+}
+
+const TransferEventType = builder.objectRef<TransferEventView>("TransferEvent").implement({
+  description: "One event of a transfer, from the user's durable event log.",
+  fields: (t) => ({
+    seq: t.exposeInt("seq", { description: "Resume a subscription with after: seq to miss nothing." }),
+    operationId: t.exposeID("operationId"),
+    type: t.exposeString("type", { description: "OPERATION_STATE, FILE_TRANSFERRED" }),
+    state: t.field({ type: OperationStateEnum, nullable: true, resolve: (e) => e.state as never }),
+    fileUUID: t.exposeID("fileUUID", { nullable: true }),
+    version: t.exposeInt("version", { nullable: true }),
+    filesDone: t.exposeInt("filesDone", { nullable: true }),
+    filesTotal: t.exposeInt("filesTotal", { nullable: true }),
+    bytesDone: t.exposeFloat("bytesDone", { nullable: true }),
+    bytesTotal: t.exposeFloat("bytesTotal", { nullable: true }),
+    errorCode: t.exposeString("errorCode", { nullable: true }),
+    errorMessage: t.exposeString("errorMessage", { nullable: true }),
+    at: t.expose("at", { type: "DateTime" }),
+  }),
+});
+
+const isTerminal = (event: LoggedEvent) =>
+  event.type === "OPERATION_STATE" && isEnded(String((event.payload as { state?: string }).state));
+
+builder.subscriptionField("transferProgress", (t) =>
+  t.field({
+    type: TransferEventType,
+    description: "The events of a transfer after sequence number `after`, ending with SUCCEEDED or FAILED.",
+    args: { operationId: t.arg.id({ required: true }), after: t.arg.int({ defaultValue: 0 }) },
+    subscribe: async (_root, args, context) => {
+      const caller = requireCaller(context);
+      const { db, notifier, config } = context.services;
+      const operationId = String(args.operationId);
+      const op = await db.operation.findFirst({ where: { id: operationId, userId: caller.userId }, select: { id: true } });
+      if (!op) throw new SmsyncError("NOT_FOUND", `no operation ${operationId}`);
+      return followEvents(db, notifier, {
+        userId: caller.userId,
+        after: args.after ?? 0,
+        operationId,
+        types: ["OPERATION_STATE", "FILE_TRANSFERRED"],
+        isLast: isTerminal,
+        pollMs: Math.max(config.transferPollMs, 1000),
+      });
+    },
+    resolve: (event: LoggedEvent) => transferEventView(event),
+  }),
+);
+
+interface FileIndexChangeView {
+  seq: number;
+  operationId: string;
+  deviceId: string;
+  files: { fileUUID: string; version: number; deleted: boolean }[];
+  at: Date;
+}
+
+const ChangedFileType = builder
+  .objectRef<{ fileUUID: string; version: number; deleted: boolean }>("ChangedFile")
+  .implement({
+    fields: (t) => ({
+      fileUUID: t.exposeID("fileUUID"),
+      version: t.exposeInt("version"),
+      deleted: t.exposeBoolean("deleted"),
+    }),
+  });
+
+const FileIndexChangeType = builder.objectRef<FileIndexChangeView>("FileIndexChange").implement({
+  fields: (t) => ({
+    seq: t.exposeInt("seq"),
+    operationId: t.exposeID("operationId"),
+    deviceId: t.exposeID("deviceId", { description: "The device whose commit changed the index." }),
+    files: t.field({ type: [ChangedFileType], resolve: (change) => change.files }),
+    at: t.expose("at", { type: "DateTime" }),
+  }),
+});
+
+builder.subscriptionField("fileIndexChanged", (t) =>
+  t.field({
+    type: FileIndexChangeType,
+    description: "Each commit that moved the user's file index on, after sequence number `after` (FileIndex.eventSeq).",
+    args: { after: t.arg.int({ defaultValue: 0 }) },
+    subscribe: (_root, args, context) => {
+      const caller = requireCaller(context);
+      const { db, notifier, config } = context.services;
+      return followEvents(db, notifier, {
+        userId: caller.userId,
+        after: args.after ?? 0,
+        types: ["FILE_INDEX_CHANGED"],
+        pollMs: Math.max(config.transferPollMs, 1000),
+      });
+    },
+    resolve: (event: LoggedEvent) => {
+      const payload = event.payload as { deviceId: string; files: FileIndexChangeView["files"] };
+      return { seq: event.seq, operationId: event.operationId!, deviceId: payload.deviceId, files: payload.files, at: event.createdAt };
+    },
+  }),
+);

@@ -1,0 +1,39 @@
+// The GraphQL control plane over HTTP (queries, mutations, subscriptions
+// over SSE) with GraphiQL served whole from this server.
+import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
+import { createYoga } from "graphql-yoga";
+import type { Services } from "../services.ts";
+import type { GraphQLContext } from "./context.ts";
+import { useDeviceAuthentication } from "./plugins/authentication.ts";
+import { limitPlugins } from "./plugins/limits.ts";
+import { schema } from "./schema/index.ts";
+
+export const graphqlPath = "/graphql";
+
+export function createGraphQLServer(services: Services) {
+  const { config, logger } = services;
+  const graphqlLogger = logger.child({ component: "graphql" });
+  return createYoga<Record<string, unknown>, GraphQLContext>({
+    schema,
+    graphqlEndpoint: graphqlPath,
+    graphiql: config.graphiql ? { title: "smsync GraphiQL", subscriptionsProtocol: "WS" } : false,
+    renderGraphiQL,
+    landingPage: false,
+    maskedErrors: true,
+    logging: {
+      debug: (...args) => graphqlLogger.debug(args.map(String).join(" ")),
+      info: (...args) => graphqlLogger.info(args.map(String).join(" ")),
+      warn: (...args) => graphqlLogger.warn(args.map(String).join(" ")),
+      error: (...args) => graphqlLogger.error({ err: args.find((arg) => arg instanceof Error) }, args.map(String).join(" ")),
+    },
+    // Over graphql-ws there is no request: websocket.ts passes the origin.
+    context: (initial: { request?: Request; origin?: string }) => ({
+      services,
+      caller: null,
+      origin: initial.request ? new URL(initial.request.url).origin : (initial.origin ?? ""),
+    }),
+    plugins: [useDeviceAuthentication(services), ...limitPlugins(config)],
+  });
+}
+
+export type GraphQLServer = ReturnType<typeof createGraphQLServer>;

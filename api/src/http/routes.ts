@@ -1,0 +1,26 @@
+// One node:http server, three planes: GraphQL (HTTP, SSE and graphql-ws) at
+// /graphql, tus uploads under /uploads, downloads under /downloads.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { downloadsPath, handleDownload } from "../downloads/downloadHandler.ts";
+import type { GraphQLServer } from "../graphql/yoga.ts";
+import type { Services } from "../services.ts";
+import { uploadsPath, type UploadPlane } from "../uploads/tusUploads.ts";
+
+export function createRequestHandler(services: Services, yoga: GraphQLServer, uploads: UploadPlane) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const pathname = (req.url ?? "/").split("?")[0];
+    const route =
+      pathname === uploadsPath || pathname.startsWith(`${uploadsPath}/`)
+        ? uploads.handle(req, res)
+        : pathname.startsWith(`${downloadsPath}/`)
+          ? handleDownload(services, req, res)
+          : pathname === "/healthz"
+            ? Promise.resolve(void res.writeHead(200, { "Content-Type": "text/plain" }).end("ok\n"))
+            : Promise.resolve(yoga(req, res));
+    route.catch((error: unknown) => {
+      services.logger.error({ err: error, method: req.method, url: req.url }, "request failed");
+      if (!res.headersSent) res.writeHead(500, { "Content-Type": "application/json" });
+      res.end(JSON.stringify({ code: "INTERNAL", message: "internal server error" }));
+    });
+  };
+}

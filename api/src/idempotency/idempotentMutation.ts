@@ -1,0 +1,86 @@
+// Every mutation takes an idempotency key. The mutation's writes and the
+// record of its response commit in one transaction, so after a lost response
+// a retry with the same key either finds the stored response (the first call
+// committed) or runs afresh (it did not). A failed call stores nothing: its
+// error wrote nothing, so running it again is safe.
+import { createHash } from "node:crypto";
+import { Prisma } from "../generated/prisma-sqlite/client.ts";
+import type { Caller } from "../auth/deviceTokens.ts";
+import type { Transaction } from "../database/client.ts";
+import { SmsyncError } from "../errors/SmsyncError.ts";
+import { transactWithEvents, type EventBatch } from "../events/eventLog.ts";
+import type { Services } from "../services.ts";
+
+export const maxIdempotencyKeyLength = 128;
+
+function requestHash(mutation: string, args: unknown): string {
+  return createHash("sha256").update(mutation).update("\0").update(stableJson(args)).digest("hex");
+}
+
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : 1));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
+}
+
+export async function idempotentMutation<T>(
+  services: Services,
+  caller: Caller,
+  mutation: string,
+  idempotencyKey: string,
+  args: Record<string, unknown>,
+  run: (tx: Transaction, events: EventBatch) => Promise<T>,
+): Promise<T> {
+  if (idempotencyKey.length === 0 || idempotencyKey.length > maxIdempotencyKeyLength) {
+    throw new SmsyncError("BAD_INPUT", `idempotencyKey must be 1 to ${maxIdempotencyKeyLength} characters`);
+  }
+  const hash = requestHash(mutation, args);
+  const replay = async (): Promise<T | undefined> => {
+    const record = await services.db.idempotencyRecord.findUnique({
+      where: { userId_key: { userId: caller.userId, key: idempotencyKey } },
+    });
+    if (!record) return undefined;
+    if (record.requestHash !== hash) {
+      throw new SmsyncError(
+        "IDEMPOTENCY_KEY_REUSED",
+        `idempotency key ${JSON.stringify(idempotencyKey)} was used for another ${record.mutation} request`,
+      );
+    }
+    return JSON.parse(record.response) as T;
+  };
+
+  const stored = await replay();
+  if (stored !== undefined) return stored;
+  try {
+    return await transactWithEvents(services.db, services.notifier, async (tx, events) => {
+      const result = await run(tx, events);
+      await tx.idempotencyRecord.create({
+        data: {
+          userId: caller.userId,
+          key: idempotencyKey,
+          mutation,
+          requestHash: hash,
+          response: JSON.stringify(result),
+        },
+      });
+      // The caller gets what a replay would get: the JSON form.
+      return JSON.parse(JSON.stringify(result)) as T;
+    });
+  } catch (error) {
+    // A concurrent duplicate committed first: answer as its replay.
+    if (isUniqueViolation(error)) {
+      const winner = await replay();
+      if (winner !== undefined) return winner;
+    }
+    throw error;
+  }
+}

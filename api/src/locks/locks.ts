@@ -1,0 +1,177 @@
+// The user's lock: a lease with a TTL that its holder renews, and a fencing
+// token that grows with every grant to a new holder. Writes check the token
+// in the same transaction as the write, so a holder whose lease expired and
+// was taken over is rejected even if it does not know it lost the lock.
+//
+// States (one row per user, see prisma/models.prisma Lock):
+//   free        holderDeviceId = null
+//   leased      holder set, expiresAt in the future (or past: expired)
+//   transfer    operationId set: a commit or inbound transfer holds the
+//               lock until the transfer ends; the lease does not expire.
+import type { Caller } from "../auth/deviceTokens.ts";
+import type { Transaction } from "../database/client.ts";
+import { SmsyncError } from "../errors/SmsyncError.ts";
+
+export interface LockGrant {
+  fencingToken: number;
+  expiresAt: string;
+  heldPreviously: boolean;
+  operationId: string | null;
+}
+
+type LockRow = NonNullable<Awaited<ReturnType<Transaction["lock"]["findUnique"]>>>;
+
+async function readLock(tx: Transaction, userId: string): Promise<LockRow> {
+  // Touching the row first serializes concurrent lock calls of one user on
+  // PostgreSQL (row lock until commit); SQLite serializes all writers anyway.
+  await tx.lock.upsert({ where: { userId }, create: { userId }, update: { userId } });
+  return (await tx.lock.findUnique({ where: { userId } }))!;
+}
+
+function isLive(lock: LockRow, now: Date): boolean {
+  if (!lock.holderDeviceId) return false;
+  if (lock.operationId) return true;
+  return lock.expiresAt !== null && lock.expiresAt > now;
+}
+
+function retryHintSeconds(lock: LockRow, now: Date): number {
+  if (lock.operationId || !lock.expiresAt) return 5;
+  return Math.max(1, Math.ceil((lock.expiresAt.getTime() - now.getTime()) / 1000));
+}
+
+function grantOf(lock: LockRow, heldPreviously: boolean): LockGrant {
+  return {
+    fencingToken: lock.fencingToken,
+    expiresAt: (lock.expiresAt ?? new Date()).toISOString(),
+    heldPreviously,
+    operationId: lock.operationId,
+  };
+}
+
+export async function acquireLock(tx: Transaction, caller: Caller, ttlSeconds: number): Promise<LockGrant> {
+  const now = new Date();
+  const lock = await readLock(tx, caller.userId);
+  const expiresAt = new Date(now.getTime() + ttlSeconds * 1000);
+
+  if (lock.holderDeviceId === caller.deviceId) {
+    // The holder asking again (a retry, or a renewal after its lease ran out
+    // with nobody taking the lock over): same grant, same token.
+    const renewed = await tx.lock.update({ where: { userId: caller.userId }, data: { expiresAt } });
+    return grantOf(renewed, true);
+  }
+  if (isLive(lock, now)) {
+    const retryAfterSeconds = retryHintSeconds(lock, now);
+    throw new SmsyncError("LOCK_HELD", `another device holds the lock; retry in ${retryAfterSeconds}s`, {
+      retryAfterSeconds,
+    });
+  }
+  const fencingToken = lock.fencingToken + 1;
+  // Whatever an earlier holder staged under its grant can never be committed.
+  await discardUncommittedStaging(tx, caller.userId, fencingToken);
+  const granted = await tx.lock.update({
+    where: { userId: caller.userId },
+    data: { holderDeviceId: caller.deviceId, fencingToken, expiresAt, grantedAt: now, operationId: null },
+  });
+  return grantOf(granted, false);
+}
+
+/** Checks that caller holds the lock under fencingToken; returns the lock row. */
+export async function requireLock(tx: Transaction, caller: Caller, fencingToken: number): Promise<LockRow> {
+  const lock = await readLock(tx, caller.userId);
+  if (lock.holderDeviceId !== caller.deviceId) {
+    if (fencingToken < lock.fencingToken) {
+      throw new SmsyncError("STALE_FENCING_TOKEN", `fencing token ${fencingToken} is stale: the lock was lost`, {
+        currentFencingToken: lock.fencingToken,
+      });
+    }
+    throw new SmsyncError("LOCK_REQUIRED", "this device does not hold the lock: call lock first");
+  }
+  if (fencingToken !== lock.fencingToken) {
+    throw new SmsyncError(
+      "STALE_FENCING_TOKEN",
+      `fencing token ${fencingToken} is not the current one (${lock.fencingToken})`,
+      { currentFencingToken: lock.fencingToken },
+    );
+  }
+  return lock;
+}
+
+/** requireLock, and no transfer may be holding the lock. */
+export async function requireIdleLock(tx: Transaction, caller: Caller, fencingToken: number): Promise<LockRow> {
+  const lock = await requireLock(tx, caller, fencingToken);
+  if (lock.operationId) {
+    throw new SmsyncError("TRANSFER_IN_PROGRESS", `transfer ${lock.operationId} holds the lock until it ends`, {
+      operationId: lock.operationId,
+    });
+  }
+  return lock;
+}
+
+export async function renewLock(
+  tx: Transaction,
+  caller: Caller,
+  fencingToken: number,
+  ttlSeconds: number,
+): Promise<LockGrant> {
+  await requireLock(tx, caller, fencingToken);
+  const expiresAt = new Date(Date.now() + ttlSeconds * 1000);
+  return grantOf(await tx.lock.update({ where: { userId: caller.userId }, data: { expiresAt } }), true);
+}
+
+/** Returns false when the caller did not hold the lock (nothing to release). */
+export async function releaseLock(tx: Transaction, caller: Caller, fencingToken: number): Promise<boolean> {
+  const lock = await readLock(tx, caller.userId);
+  if (lock.holderDeviceId !== caller.deviceId || lock.fencingToken !== fencingToken) return false;
+  if (lock.operationId) {
+    throw new SmsyncError("TRANSFER_IN_PROGRESS", `transfer ${lock.operationId} holds the lock until it ends`, {
+      operationId: lock.operationId,
+    });
+  }
+  await discardUncommittedStaging(tx, caller.userId, fencingToken + 1);
+  await tx.lock.update({
+    where: { userId: caller.userId },
+    data: { holderDeviceId: null, expiresAt: null, operationId: null },
+  });
+  return true;
+}
+
+/** Binds the lock to a transfer: it is kept, without expiry, until the transfer ends. */
+export async function bindLockToTransfer(tx: Transaction, userId: string, operationId: string): Promise<void> {
+  await tx.lock.update({ where: { userId }, data: { operationId } });
+}
+
+/** A transfer ended: release the lock if it still holds it under its grant. */
+export async function releaseLockOfTransfer(
+  tx: Transaction,
+  userId: string,
+  operationId: string,
+  fencingToken: number,
+): Promise<void> {
+  await tx.lock.updateMany({
+    where: { userId, operationId, fencingToken },
+    data: { holderDeviceId: null, expiresAt: null, operationId: null },
+  });
+}
+
+/** A transfer failed: its device keeps the lock under a fresh lease, to retry by committing again. */
+export async function keepLockAfterFailedTransfer(
+  tx: Transaction,
+  userId: string,
+  operationId: string,
+  leaseSeconds: number,
+): Promise<void> {
+  await tx.lock.updateMany({
+    where: { userId, operationId },
+    data: { operationId: null, expiresAt: new Date(Date.now() + leaseSeconds * 1000) },
+  });
+}
+
+/** Drops staged uploads and upload-deletions not yet committed, made under grants before `belowToken`. */
+export async function discardUncommittedStaging(tx: Transaction, userId: string, belowToken: number): Promise<void> {
+  await tx.stagedUpload.deleteMany({
+    where: { userId, operationId: null, fencingToken: { lt: belowToken } },
+  });
+  await tx.uploadDeletion.deleteMany({
+    where: { userId, operationId: null, fencingToken: { lt: belowToken } },
+  });
+}

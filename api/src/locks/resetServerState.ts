@@ -1,0 +1,22 @@
+// The server half of a client's resetFromError: what the device left behind
+// under its lock goes, so the next sync starts clean.
+import type { Caller } from "../auth/deviceTokens.ts";
+import type { Transaction } from "../database/client.ts";
+
+export interface ResetResult {
+  releasedLock: boolean;
+  discardedUploads: number;
+  discardedDeletions: number;
+}
+
+export async function resetServerState(tx: Transaction, caller: Caller): Promise<ResetResult> {
+  const mine = { userId: caller.userId, deviceId: caller.deviceId, operationId: null };
+  const { count: discardedUploads } = await tx.stagedUpload.deleteMany({ where: mine });
+  const { count: discardedDeletions } = await tx.uploadDeletion.deleteMany({ where: mine });
+  // A lock bound to a running transfer stays: the transfer releases it when it ends.
+  const { count } = await tx.lock.updateMany({
+    where: { userId: caller.userId, holderDeviceId: caller.deviceId, operationId: null },
+    data: { holderDeviceId: null, expiresAt: null },
+  });
+  return { releasedLock: count === 1, discardedUploads, discardedDeletions };
+}

@@ -1,0 +1,18 @@
+// What every part of the server works with, built once in app.ts.
+import type { CloudStorage } from "./cloud/CloudStorage.ts";
+import type { Config } from "./config/config.ts";
+import type { Database } from "./database/client.ts";
+import type { EventNotifier } from "./events/EventNotifier.ts";
+import type { Logger } from "./logging/logger.ts";
+import type { StagingArea } from "./staging/StagingArea.ts";
+
+export interface Services {
+  config: Config;
+  db: Database;
+  notifier: EventNotifier;
+  cloud: CloudStorage;
+  staging: StagingArea;
+  logger: Logger;
+  /** Tells the transfer worker that new work is waiting. */
+  wakeTransfers: () => void;
+}

@@ -1,0 +1,31 @@
+// The server's staging area, on a disk shared by the server instances:
+//   uploads/   tus uploads (content file named by upload id, plus tus's .json)
+//   inbound/<userId>/<fileUUID>.v<version>   files copied from the cloud for download
+import { mkdirSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import path from "node:path";
+
+export class StagingArea {
+  readonly uploadsDir: string;
+  readonly inboundDir: string;
+
+  constructor(root: string) {
+    this.uploadsDir = path.join(root, "uploads");
+    this.inboundDir = path.join(root, "inbound");
+    mkdirSync(this.uploadsDir, { recursive: true });
+    mkdirSync(this.inboundDir, { recursive: true });
+  }
+
+  uploadPath(uploadId: string): string {
+    return path.join(this.uploadsDir, uploadId);
+  }
+
+  inboundPath(userId: string, fileUUID: string, version: number): string {
+    return path.join(this.inboundDir, userId, `${fileUUID}.v${version}`);
+  }
+
+  async removeUpload(uploadId: string): Promise<void> {
+    await rm(this.uploadPath(uploadId), { force: true });
+    await rm(`${this.uploadPath(uploadId)}.json`, { force: true });
+  }
+}

@@ -1,0 +1,40 @@
+// Removes what staging no longer needs: uploads never committed within the
+// upload expiry, bytes whose upload row is gone (discarded, terminated, or
+// left by a crash), and staged downloads past the inbound expiry.
+import { readdir, rm, stat } from "node:fs/promises";
+import path from "node:path";
+import type { Services } from "../services.ts";
+
+// Files younger than this may belong to an upload whose row is being written.
+const orphanGraceMs = 60_000;
+
+export async function sweepStaging(services: Services, now = new Date()): Promise<{ uploads: number; inbound: number }> {
+  const { db, staging, config } = services;
+  const uploadCutoff = new Date(now.getTime() - config.uploadExpirySeconds * 1000);
+  await db.$transaction((tx) =>
+    tx.stagedUpload.deleteMany({ where: { operationId: null, createdAt: { lt: uploadCutoff } } }),
+  );
+  const live = new Set((await db.stagedUpload.findMany({ select: { id: true } })).map((row) => row.id));
+  let uploads = 0;
+  for (const entry of await readdir(staging.uploadsDir)) {
+    const id = entry.replace(/\.json$/, "");
+    if (live.has(id)) continue;
+    const file = path.join(staging.uploadsDir, entry);
+    const info = await stat(file).catch(() => null);
+    if (!info || now.getTime() - info.mtimeMs < orphanGraceMs) continue;
+    await rm(file, { force: true });
+    uploads++;
+  }
+
+  const inboundCutoff = new Date(now.getTime() - config.inboundExpirySeconds * 1000);
+  const expired = await db.inboundStagedFile.findMany({ where: { createdAt: { lt: inboundCutoff } } });
+  for (const file of expired) {
+    await db.$transaction((tx) =>
+      tx.inboundStagedFile.deleteMany({
+        where: { userId: file.userId, fileUUID: file.fileUUID, version: file.version, createdAt: file.createdAt },
+      }),
+    );
+    await rm(staging.inboundPath(file.userId, file.fileUUID, file.version), { force: true });
+  }
+  return { uploads, inbound: expired.length };
+}

@@ -1,0 +1,51 @@
+// A worker's claim on an operation: a lease in the operation row. While the
+// claim is live no other worker (in this or another server instance) runs
+// the operation; a worker that dies stops renewing, and once the claim
+// expires a live worker takes the operation over.
+import type { Database, Transaction } from "../database/client.ts";
+import { runnableStates } from "./states.ts";
+
+export class ClaimLostError extends Error {
+  override name = "ClaimLostError";
+}
+
+export async function claimNextOperation(db: Database, workerId: string, claimSeconds: number, exclude: Set<string>) {
+  const now = new Date();
+  const candidates = await db.operation.findMany({
+    where: {
+      state: { in: runnableStates },
+      nextAttemptAt: { lte: now },
+      OR: [{ claimExpiresAt: null }, { claimExpiresAt: { lt: now } }],
+      NOT: { id: { in: [...exclude] } },
+    },
+    orderBy: { nextAttemptAt: "asc" },
+    take: 10,
+  });
+  for (const candidate of candidates) {
+    const claimed = await db.$transaction(async (tx) => {
+      const { count } = await tx.operation.updateMany({
+        where: { id: candidate.id, claimedBy: candidate.claimedBy, claimExpiresAt: candidate.claimExpiresAt, state: { in: runnableStates } },
+        data: { claimedBy: workerId, claimExpiresAt: new Date(Date.now() + claimSeconds * 1000) },
+      });
+      return count === 1;
+    });
+    if (claimed) return candidate;
+  }
+  return null;
+}
+
+/** Inside a transfer's transaction: proves the worker still holds its claim, or aborts the transaction. */
+export async function assertClaim(tx: Transaction, operationId: string, workerId: string): Promise<void> {
+  const op = await tx.operation.findUnique({ where: { id: operationId }, select: { claimedBy: true } });
+  if (op?.claimedBy !== workerId) throw new ClaimLostError(`worker ${workerId} lost its claim on ${operationId}`);
+}
+
+export async function renewClaim(db: Database, operationId: string, workerId: string, claimSeconds: number): Promise<boolean> {
+  const { count } = await db.$transaction((tx) =>
+    tx.operation.updateMany({
+      where: { id: operationId, claimedBy: workerId },
+      data: { claimExpiresAt: new Date(Date.now() + claimSeconds * 1000) },
+    }),
+  );
+  return count === 1;
+}

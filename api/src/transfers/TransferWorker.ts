@@ -1,0 +1,190 @@
+// Runs transfers: claims runnable operations from the database (one worker
+// per server instance, several operations at once), runs each as a state
+// machine, and retries failures with capped exponential backoff.
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import { CloudStorageError } from "../cloud/CloudStorageError.ts";
+import { transactWithEvents } from "../events/eventLog.ts";
+import { SmsyncError } from "../errors/SmsyncError.ts";
+import { keepLockAfterFailedTransfer } from "../locks/locks.ts";
+import type { Services } from "../services.ts";
+import { backoffDelayMs } from "./backoff.ts";
+import { runInboundTransfer } from "./inboundTransfer.ts";
+import { runOutboundTransfer } from "./outboundTransfer.ts";
+import { ClaimLostError, claimNextOperation, renewClaim } from "./TransferClaim.ts";
+import { TransferStoppedError, type OperationRow, type TransferContext } from "./TransferContext.ts";
+
+export class TransferWorker {
+  readonly workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly abort = new AbortController();
+  private wake: () => void = () => undefined;
+  private loop?: Promise<void>;
+
+  constructor(
+    private readonly services: Services,
+    private readonly concurrency = 4,
+  ) {}
+
+  start(): void {
+    this.loop ??= this.claimLoop();
+  }
+
+  poke(): void {
+    this.wake();
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    this.wake();
+    await this.loop;
+    await Promise.allSettled(this.running.values());
+  }
+
+  private async claimLoop(): Promise<void> {
+    const { config, logger } = this.services;
+    while (!this.abort.signal.aborted) {
+      const woken = new Promise<void>((resolve) => {
+        this.wake = resolve;
+        setTimeout(resolve, config.transferPollMs).unref();
+      });
+      if (this.running.size < this.concurrency) {
+        try {
+          const operation = await claimNextOperation(
+            this.services.db,
+            this.workerId,
+            config.transferClaimSeconds,
+            new Set(this.running.keys()),
+          );
+          if (operation) {
+            this.launch(operation);
+            continue;
+          }
+        } catch (error) {
+          logger.error({ err: error }, "claiming a transfer failed");
+        }
+      }
+      await woken;
+    }
+  }
+
+  private launch(operation: OperationRow): void {
+    const run = this.runOperation(operation).finally(() => {
+      this.running.delete(operation.id);
+      this.wake();
+    });
+    this.running.set(operation.id, run);
+  }
+
+  private async runOperation(operation: OperationRow): Promise<void> {
+    const { db, notifier, config, logger } = this.services;
+    const log = logger.child({ operationId: operation.id, kind: operation.kind, userId: operation.userId });
+    const context: TransferContext = {
+      services: this.services,
+      operation,
+      workerId: this.workerId,
+      signal: this.abort.signal,
+      phase: "start",
+    };
+    const heartbeat = setInterval(
+      () => {
+        renewClaim(db, operation.id, this.workerId, config.transferClaimSeconds).then(
+          (held) => held || log.warn("lost the claim on a transfer"),
+          (error) => log.error({ err: error }, "renewing a transfer claim failed"),
+        );
+      },
+      (config.transferClaimSeconds * 1000) / 3,
+    );
+    try {
+      if (operation.state === "NOT_STARTED") {
+        await transactWithEvents(db, notifier, async (tx, events) => {
+          await tx.operation.update({ where: { id: operation.id }, data: { state: "IN_PROGRESS" } });
+          await events.append({
+            userId: operation.userId,
+            operationId: operation.id,
+            type: "OPERATION_STATE",
+            payload: { state: "IN_PROGRESS" },
+          });
+        });
+      }
+      log.info({ attempt: operation.attempts + 1, files: operation.filesTotal }, "transfer started");
+      const started = Date.now();
+      if (operation.kind === "OUTBOUND") await runOutboundTransfer(context);
+      else await runInboundTransfer(context);
+      log.info({ ms: Date.now() - started, files: operation.filesTotal, bytes: Number(operation.bytesTotal) }, "transfer succeeded");
+    } catch (error) {
+      if (error instanceof ClaimLostError) {
+        log.warn("transfer abandoned: another worker has taken it over");
+      } else if (error instanceof TransferStoppedError) {
+        await this.releaseClaim(operation.id);
+        log.info("transfer paused: the server is stopping");
+      } else {
+        await this.recordFailure(context, error, log);
+      }
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  private async releaseClaim(operationId: string): Promise<void> {
+    await this.services.db.$transaction((tx) =>
+      tx.operation.updateMany({
+        where: { id: operationId, claimedBy: this.workerId },
+        data: { claimedBy: null, claimExpiresAt: null },
+      }),
+    );
+  }
+
+  private async recordFailure(context: TransferContext, error: unknown, log: Services["logger"]): Promise<void> {
+    const { db, notifier, config } = this.services;
+    const { operation } = context;
+    const retryable = !(error instanceof SmsyncError) && !(error instanceof CloudStorageError && !error.retryable);
+    const attempts = operation.attempts + 1;
+    const message = error instanceof Error ? error.message : String(error);
+    const errorCode =
+      error instanceof CloudStorageError
+        ? `CLOUD_${error.kind.toUpperCase()}`
+        : error instanceof SmsyncError
+          ? error.code
+          : "INTERNAL";
+    const fail = !retryable || attempts >= config.transferMaxAttempts;
+    await transactWithEvents(db, notifier, async (tx, events) => {
+      const { count } = await tx.operation.updateMany({
+        where: { id: operation.id, claimedBy: this.workerId },
+        data: fail
+          ? {
+              state: "FAILED",
+              attempts,
+              failedPhase: context.phase,
+              errorCode,
+              errorMessage: message,
+              finishedAt: new Date(),
+              claimedBy: null,
+              claimExpiresAt: null,
+            }
+          : {
+              attempts,
+              nextAttemptAt: new Date(
+                Date.now() + backoffDelayMs(attempts, config.transferBackoffBaseMs, config.transferBackoffCapMs),
+              ),
+              errorCode,
+              errorMessage: message,
+              claimedBy: null,
+              claimExpiresAt: null,
+            },
+      });
+      if (count === 0) return;
+      if (fail) await keepLockAfterFailedTransfer(tx, operation.userId, operation.id, config.lockTtlSeconds);
+      await events.append({
+        userId: operation.userId,
+        operationId: operation.id,
+        type: "OPERATION_STATE",
+        payload: fail
+          ? { state: "FAILED", failedPhase: context.phase, errorCode, errorMessage: message }
+          : { state: "IN_PROGRESS", retrying: true, attempts, errorCode, errorMessage: message },
+      });
+    });
+    if (fail) log.error({ err: error, phase: context.phase, attempts }, "transfer failed");
+    else log.warn({ err: error, phase: context.phase, attempts }, "transfer step failed; will retry");
+  }
+}

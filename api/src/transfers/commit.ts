@@ -1,0 +1,105 @@
+// commit: closes the caller's batch of staged uploads and upload-deletions
+// into an outbound transfer, which the worker runs asynchronously.
+import { randomUUID } from "node:crypto";
+import type { Caller } from "../auth/deviceTokens.ts";
+import type { Transaction } from "../database/client.ts";
+import { SmsyncError } from "../errors/SmsyncError.ts";
+import type { EventBatch } from "../events/eventLog.ts";
+import { bindLockToTransfer, requireLock } from "../locks/locks.ts";
+import { loadOperationView, type OperationView } from "./operationView.ts";
+
+export async function commit(
+  tx: Transaction,
+  events: EventBatch,
+  caller: Caller,
+  fencingToken: number,
+): Promise<OperationView> {
+  const lock = await requireLock(tx, caller, fencingToken);
+  const scope = { userId: caller.userId, deviceId: caller.deviceId, kind: "OUTBOUND", fencingToken };
+
+  // Committed already under this grant: the same operation, resumed if it failed.
+  const existing = await tx.operation.findFirst({ where: scope, orderBy: { createdAt: "desc" } });
+  if (existing) {
+    if (existing.state === "FAILED") {
+      await tx.operation.update({
+        where: { id: existing.id },
+        data: {
+          state: "NOT_STARTED",
+          attempts: 0,
+          nextAttemptAt: new Date(),
+          failedPhase: null,
+          errorCode: null,
+          errorMessage: null,
+          finishedAt: null,
+        },
+      });
+      await bindLockToTransfer(tx, caller.userId, existing.id);
+      await events.append({
+        userId: caller.userId,
+        operationId: existing.id,
+        type: "OPERATION_STATE",
+        payload: { state: "NOT_STARTED", resumed: true },
+      });
+    }
+    return (await loadOperationView(tx, caller.userId, existing.id))!;
+  }
+  if (lock.operationId) {
+    throw new SmsyncError("TRANSFER_IN_PROGRESS", `transfer ${lock.operationId} holds the lock until it ends`, {
+      operationId: lock.operationId,
+    });
+  }
+
+  const batch = { userId: caller.userId, deviceId: caller.deviceId, fencingToken, operationId: null };
+  const uploads = await tx.stagedUpload.findMany({ where: batch, orderBy: { fileUUID: "asc" } });
+  const deletions = await tx.uploadDeletion.findMany({ where: batch, orderBy: { fileUUID: "asc" } });
+  const incomplete = uploads.filter((upload) => upload.state !== "COMPLETE");
+  if (incomplete.length > 0) {
+    throw new SmsyncError(
+      "UPLOAD_INCOMPLETE",
+      `${incomplete.length} staged upload(s) have not received all their bytes: ${incomplete.map((u) => u.fileUUID).join(", ")}`,
+      { fileUUIDs: incomplete.map((upload) => upload.fileUUID) },
+    );
+  }
+  if (uploads.length === 0 && deletions.length === 0) {
+    throw new SmsyncError("NOTHING_TO_COMMIT", "there are no staged uploads or upload-deletions to commit");
+  }
+
+  const operationId = randomUUID();
+  const bytesTotal = uploads.reduce((sum, upload) => sum + upload.size, 0n);
+  await tx.operation.create({
+    data: {
+      id: operationId,
+      ...scope,
+      state: "NOT_STARTED",
+      nextAttemptAt: new Date(),
+      filesTotal: uploads.length + deletions.length,
+      bytesTotal,
+      items: {
+        create: [
+          ...uploads.map((upload) => ({
+            fileUUID: upload.fileUUID,
+            version: upload.version,
+            action: "UPLOAD",
+            state: "PENDING",
+            stagedUploadId: upload.id,
+            size: upload.size,
+            sha256: upload.sha256,
+          })),
+          ...deletions.map((deletion) => ({
+            fileUUID: deletion.fileUUID,
+            version: deletion.version,
+            action: "DELETE",
+            state: "PENDING",
+            size: 0n,
+            sha256: "",
+          })),
+        ],
+      },
+    },
+  });
+  await tx.stagedUpload.updateMany({ where: { id: { in: uploads.map((u) => u.id) } }, data: { state: "COMMITTED", operationId } });
+  await tx.uploadDeletion.updateMany({ where: batch, data: { operationId } });
+  await bindLockToTransfer(tx, caller.userId, operationId);
+  await events.append({ userId: caller.userId, operationId, type: "OPERATION_STATE", payload: { state: "NOT_STARTED" } });
+  return (await loadOperationView(tx, caller.userId, operationId))!;
+}

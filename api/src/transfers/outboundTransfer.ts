@@ -1,0 +1,170 @@
+// The outbound transfer: each staged file to the cloud, the file index
+// updated in the step that records the cloud write, then the lock released.
+// Each step is one transaction; a crash between any two steps resumes at
+// the step that did not commit. The cloud write is idempotent by (fileUUID,
+// version), so a crash after it and before the index update does not write
+// a second object.
+import { crashPoint } from "../faults/crashPoints.ts";
+import { transactWithEvents } from "../events/eventLog.ts";
+import { releaseLockOfTransfer } from "../locks/locks.ts";
+import { assertClaim } from "./TransferClaim.ts";
+import { checkNotStopped, type TransferContext } from "./TransferContext.ts";
+import { createReadStream } from "node:fs";
+
+export async function runOutboundTransfer(context: TransferContext): Promise<void> {
+  const { services, operation } = context;
+  const { db, cloud, notifier, staging } = services;
+  crashPoint("outbound.claimed");
+  const items = await db.operationItem.findMany({ where: { operationId: operation.id }, orderBy: { fileUUID: "asc" } });
+
+  for (const item of items) {
+    if (item.state === "PENDING") {
+      checkNotStopped(context);
+      let cloudObjectId: string | null = null;
+      if (item.action === "UPLOAD") {
+        const upload = await db.stagedUpload.findUniqueOrThrow({ where: { id: item.stagedUploadId! } });
+        context.phase = `cloud write of ${item.fileUUID} v${item.version}`;
+        const written = await cloud.writeObject(
+          {
+            userId: operation.userId,
+            fileUUID: item.fileUUID,
+            version: item.version,
+            cloudFileName: upload.cloudFileName,
+            mimeType: upload.mimeType,
+            sha256: upload.sha256,
+            size: Number(upload.size),
+          },
+          () => createReadStream(staging.uploadPath(upload.id)),
+        );
+        cloudObjectId = written.objectId;
+        crashPoint("outbound.afterCloudWrite");
+        context.phase = `index update of ${item.fileUUID} v${item.version}`;
+        await transactWithEvents(db, notifier, async (tx, events) => {
+          await assertClaim(tx, operation.id, context.workerId);
+          const previous = await tx.fileEntry.findUnique({
+            where: { userId_fileUUID: { userId: operation.userId, fileUUID: item.fileUUID } },
+          });
+          const entry = {
+            cloudFileName: upload.cloudFileName,
+            mimeType: upload.mimeType,
+            appMetaData: upload.appMetaData,
+            version: item.version,
+            deleted: false,
+            size: upload.size,
+            sha256: upload.sha256,
+            cloudObjectId,
+            updatedAt: new Date(),
+          };
+          await tx.fileEntry.upsert({
+            where: { userId_fileUUID: { userId: operation.userId, fileUUID: item.fileUUID } },
+            create: { userId: operation.userId, fileUUID: item.fileUUID, ...entry },
+            update: entry,
+          });
+          const replaced = previous?.cloudObjectId && previous.cloudObjectId !== cloudObjectId ? previous.cloudObjectId : null;
+          await tx.operationItem.update({
+            where: { operationId_fileUUID: { operationId: operation.id, fileUUID: item.fileUUID } },
+            data: { state: "INDEXED", cloudObjectId, replacedObjectId: replaced },
+          });
+          item.replacedObjectId = replaced;
+          await recordFileProgress(tx, events, context, item.fileUUID, item.version, item.size, "UPLOAD");
+        });
+      } else {
+        context.phase = `index deletion of ${item.fileUUID}`;
+        await transactWithEvents(db, notifier, async (tx, events) => {
+          await assertClaim(tx, operation.id, context.workerId);
+          const previous = await tx.fileEntry.findUniqueOrThrow({
+            where: { userId_fileUUID: { userId: operation.userId, fileUUID: item.fileUUID } },
+          });
+          await tx.fileEntry.update({
+            where: { userId_fileUUID: { userId: operation.userId, fileUUID: item.fileUUID } },
+            data: { deleted: true, cloudObjectId: null, updatedAt: new Date() },
+          });
+          await tx.operationItem.update({
+            where: { operationId_fileUUID: { operationId: operation.id, fileUUID: item.fileUUID } },
+            data: { state: "INDEXED", replacedObjectId: previous.cloudObjectId },
+          });
+          item.replacedObjectId = previous.cloudObjectId;
+          await recordFileProgress(tx, events, context, item.fileUUID, item.version, 0n, "DELETE");
+        });
+      }
+      crashPoint("outbound.afterIndexUpdate");
+      item.state = "INDEXED";
+    }
+    if (item.state === "INDEXED") {
+      if (item.replacedObjectId) {
+        context.phase = `removal of the replaced cloud object of ${item.fileUUID}`;
+        await cloud.deleteObject(operation.userId, item.replacedObjectId);
+        crashPoint("outbound.afterReplacedObjectRemoved");
+      }
+      await db.$transaction(async (tx) => {
+        await assertClaim(tx, operation.id, context.workerId);
+        await tx.operationItem.update({
+          where: { operationId_fileUUID: { operationId: operation.id, fileUUID: item.fileUUID } },
+          data: { state: "DONE" },
+        });
+      });
+      item.state = "DONE";
+    }
+  }
+
+  crashPoint("outbound.beforeRelease");
+  context.phase = "release of the lock";
+  const uploads = await db.stagedUpload.findMany({ where: { operationId: operation.id }, select: { id: true } });
+  await transactWithEvents(db, notifier, async (tx, events) => {
+    await assertClaim(tx, operation.id, context.workerId);
+    await tx.operation.update({
+      where: { id: operation.id },
+      data: { state: "SUCCEEDED", finishedAt: new Date(), claimedBy: null, claimExpiresAt: null },
+    });
+    await releaseLockOfTransfer(tx, operation.userId, operation.id, operation.fencingToken);
+    await tx.stagedUpload.deleteMany({ where: { operationId: operation.id } });
+    await tx.uploadDeletion.deleteMany({ where: { operationId: operation.id } });
+    await events.append({
+      userId: operation.userId,
+      operationId: operation.id,
+      type: "OPERATION_STATE",
+      payload: { state: "SUCCEEDED" },
+    });
+    await events.append({
+      userId: operation.userId,
+      operationId: operation.id,
+      type: "FILE_INDEX_CHANGED",
+      payload: {
+        deviceId: operation.deviceId,
+        files: items.map((item) => ({ fileUUID: item.fileUUID, version: item.version, deleted: item.action === "DELETE" })),
+      },
+    });
+  });
+  // Staged bytes are no longer needed; the staging sweeper removes any left by a crash here.
+  for (const upload of uploads) await staging.removeUpload(upload.id);
+}
+
+export async function recordFileProgress(
+  tx: Parameters<Parameters<typeof transactWithEvents>[2]>[0],
+  events: Parameters<Parameters<typeof transactWithEvents>[2]>[1],
+  context: TransferContext,
+  fileUUID: string,
+  version: number,
+  bytes: bigint,
+  action: string,
+): Promise<void> {
+  const op = await tx.operation.update({
+    where: { id: context.operation.id },
+    data: { filesDone: { increment: 1 }, bytesDone: { increment: bytes } },
+  });
+  await events.append({
+    userId: op.userId,
+    operationId: op.id,
+    type: "FILE_TRANSFERRED",
+    payload: {
+      fileUUID,
+      version,
+      action,
+      bytes: Number(bytes),
+      filesDone: op.filesDone,
+      filesTotal: op.filesTotal,
+      bytesDone: Number(op.bytesDone),
+      bytesTotal: Number(op.bytesTotal),
+    },
+  });
+}

@@ -1,0 +1,195 @@
+// The byte plane for uploads: tus 1.0 (core, creation, termination,
+// expiration) through @tus/server, with smsync's rules in its hooks:
+// - creation checks the caller's lock and the file index rules, and records
+//   a StagedUpload row; creating again for the same (user, fileUUID,
+//   version, sha256) answers with the existing upload (see handleUploadRequest);
+// - every other request must come from the upload's owner;
+// - on the last byte the server checks the sha256, and discards the bytes
+//   on a mismatch.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { FileStore } from "@tus/file-store";
+import { Server as TusServer } from "@tus/server";
+import { EVENTS, type Upload } from "@tus/utils";
+import { authenticate, type Caller } from "../auth/deviceTokens.ts";
+import { sha256OfFile } from "../content/sha256.ts";
+import { SmsyncError, type ErrorCode } from "../errors/SmsyncError.ts";
+import { checkUploadAgainstIndex } from "../fileIndex/fileIndex.ts";
+import { requireIdleLock } from "../locks/locks.ts";
+import type { Services } from "../services.ts";
+import { parseUploadMetadataHeader, parseUploadMetadata } from "./uploadMetadata.ts";
+
+export const uploadsPath = "/uploads";
+
+const statusOf: Partial<Record<ErrorCode, number>> = {
+  UNAUTHENTICATED: 401,
+  NOT_FOUND: 404,
+  LOCK_HELD: 423,
+  LOCK_REQUIRED: 423,
+  STALE_FENCING_TOKEN: 409,
+  TRANSFER_IN_PROGRESS: 423,
+  WRONG_VERSION: 409,
+  CLOUD_NAME_TAKEN: 409,
+  FILE_DELETED: 409,
+  CHECKSUM_MISMATCH: 460,
+};
+
+/** A hook's rejection in the shape @tus/server answers with: status and a JSON body. */
+function rejection(error: SmsyncError) {
+  return {
+    status_code: statusOf[error.code] ?? 400,
+    body: JSON.stringify({ code: error.code, message: error.message, ...error.extensions }),
+  };
+}
+
+async function callerOf(services: Services, authorization: string | null | undefined): Promise<Caller> {
+  const caller = await authenticate(services.db, authorization);
+  if (!caller) throw new SmsyncError("UNAUTHENTICATED", "a valid device token is required (Authorization: Bearer ...)");
+  return caller;
+}
+
+function rethrowAsRejection(error: unknown): never {
+  if (error instanceof SmsyncError) throw rejection(error);
+  throw error;
+}
+
+export class UploadPlane {
+  readonly tus: TusServer;
+
+  constructor(private readonly services: Services) {
+    const { config, staging } = services;
+    this.tus = new TusServer({
+      path: uploadsPath,
+      datastore: new FileStore({
+        directory: staging.uploadsDir,
+        expirationPeriodInMilliseconds: config.uploadExpirySeconds * 1000,
+      }),
+      maxSize: config.maxUploadBytes,
+      respectForwardedHeaders: false,
+      disableTerminationForFinishedUploads: true,
+      generateUrl: (_req, { proto, host, path, id }) => `${config.publicUrl ?? `${proto}://${host}`}${path}/${id}`,
+      onUploadCreate: (req, upload) => this.onUploadCreate(req.headers.get("authorization"), upload).catch(rethrowAsRejection),
+      onIncomingRequest: (req, uploadId) =>
+        this.onIncomingRequest(req.headers.get("authorization"), req.method, uploadId).catch(rethrowAsRejection),
+      onUploadFinish: (req, upload) => this.onUploadFinish(upload).catch(rethrowAsRejection),
+    });
+    this.tus.on(EVENTS.POST_TERMINATE, (_req, _res, id) => {
+      services.db
+        .$transaction((tx) => tx.stagedUpload.deleteMany({ where: { id, operationId: null } }))
+        .catch((error) => services.logger.error({ err: error, uploadId: id }, "removing a terminated upload failed"));
+    });
+  }
+
+  /** Node entry point: answers a repeated creation itself, hands the rest to tus. */
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method === "POST" && req.headers["upload-metadata"]) {
+      const existing = await this.findResumableUpload(req).catch(() => null);
+      if (existing) {
+        const base = this.services.config.publicUrl ?? `http://${req.headers.host}`;
+        res.writeHead(201, {
+          Location: `${base}${uploadsPath}/${existing.id}`,
+          "Tus-Resumable": "1.0.0",
+          "Upload-Offset": String(existing.offset),
+          "Access-Control-Expose-Headers": "Location, Upload-Offset, Tus-Resumable",
+        });
+        res.end();
+        req.resume();
+        return;
+      }
+    }
+    await this.tus.handle(req, res);
+  }
+
+  private async findResumableUpload(req: IncomingMessage): Promise<{ id: string; offset: number } | null> {
+    const caller = await authenticate(this.services.db, req.headers.authorization);
+    if (!caller) return null;
+    const metadata = parseUploadMetadataHeader(req.headers["upload-metadata"] as string);
+    const row = await this.services.db.stagedUpload.findUnique({
+      where: { userId_fileUUID_version: { userId: caller.userId, fileUUID: metadata.fileUUID, version: metadata.version } },
+    });
+    if (!row || row.operationId || row.sha256 !== metadata.sha256 || row.fencingToken !== metadata.fencingToken) {
+      return null;
+    }
+    if (String(row.size) !== req.headers["upload-length"]) return null;
+    const upload = await this.tus.datastore.getUpload(row.id).catch(() => null);
+    return upload ? { id: row.id, offset: upload.offset } : null;
+  }
+
+  private async onUploadCreate(authorization: string | null, upload: Upload) {
+    const caller = await callerOf(this.services, authorization);
+    if (upload.size === undefined) {
+      throw new SmsyncError("BAD_INPUT", "Upload-Length is required (deferred length is not supported)");
+    }
+    const metadata = parseUploadMetadata(upload.metadata ?? {});
+    const replaced = await this.services.db.$transaction(async (tx) => {
+      await requireIdleLock(tx, caller, metadata.fencingToken);
+      await checkUploadAgainstIndex(tx, {
+        userId: caller.userId,
+        fileUUID: metadata.fileUUID,
+        version: metadata.version,
+        cloudFileName: metadata.cloudFileName,
+        fencingToken: metadata.fencingToken,
+        undelete: metadata.undelete,
+      });
+      // An uncommitted upload of the same version with other content is replaced.
+      const key = { userId: caller.userId, fileUUID: metadata.fileUUID, version: metadata.version };
+      const previous = await tx.stagedUpload.findUnique({ where: { userId_fileUUID_version: key } });
+      if (previous?.operationId) {
+        throw new SmsyncError("WRONG_VERSION", `version ${metadata.version} of ${metadata.fileUUID} is committed already`);
+      }
+      if (previous) await tx.stagedUpload.delete({ where: { id: previous.id } });
+      await tx.stagedUpload.create({
+        data: {
+          id: upload.id,
+          ...key,
+          deviceId: caller.deviceId,
+          sha256: metadata.sha256,
+          cloudFileName: metadata.cloudFileName,
+          mimeType: metadata.mimeType,
+          appMetaData: metadata.appMetaData,
+          size: BigInt(upload.size!),
+          undelete: metadata.undelete,
+          fencingToken: metadata.fencingToken,
+          state: "UPLOADING",
+        },
+      });
+      return previous;
+    });
+    if (replaced) await this.services.staging.removeUpload(replaced.id);
+    this.services.logger.info(
+      { userId: caller.userId, uploadId: upload.id, fileUUID: metadata.fileUUID, version: metadata.version, size: upload.size },
+      "upload created",
+    );
+    return {};
+  }
+
+  private async onIncomingRequest(authorization: string | null, method: string, uploadId: string): Promise<void> {
+    const caller = await callerOf(this.services, authorization);
+    const row = await this.services.db.stagedUpload.findUnique({ where: { id: uploadId } });
+    // Another user's upload looks the same as a missing one.
+    if (!row || row.userId !== caller.userId) throw new SmsyncError("NOT_FOUND", `no upload ${uploadId}`);
+    if (method === "DELETE" && row.operationId) {
+      throw new SmsyncError("BAD_INPUT", "a committed upload cannot be terminated");
+    }
+  }
+
+  private async onUploadFinish(upload: Upload) {
+    const { db, staging, logger } = this.services;
+    const row = await db.stagedUpload.findUnique({ where: { id: upload.id } });
+    if (!row) throw new SmsyncError("NOT_FOUND", `no upload ${upload.id}`);
+    const { sha256 } = await sha256OfFile(staging.uploadPath(upload.id));
+    if (sha256 !== row.sha256) {
+      await db.$transaction((tx) => tx.stagedUpload.deleteMany({ where: { id: upload.id, operationId: null } }));
+      await staging.removeUpload(upload.id);
+      logger.warn({ uploadId: upload.id, fileUUID: row.fileUUID, expected: row.sha256, received: sha256 }, "upload rejected: sha256 mismatch");
+      throw new SmsyncError(
+        "CHECKSUM_MISMATCH",
+        `the uploaded bytes have sha256 ${sha256}, not the declared ${row.sha256}; the upload was discarded`,
+      );
+    }
+    await db.$transaction((tx) =>
+      tx.stagedUpload.updateMany({ where: { id: upload.id, state: "UPLOADING" }, data: { state: "COMPLETE", completedAt: new Date() } }),
+    );
+    logger.info({ uploadId: upload.id, fileUUID: row.fileUUID, version: row.version, size: Number(row.size) }, "upload complete");
+    return { headers: { "Upload-Sha256": sha256 } };
+  }
+}

@@ -1,0 +1,61 @@
+// The tus Upload-Metadata of an smsync upload, validated.
+//   fileUUID, version, sha256, cloudFileName, mimeType   required
+//   fencingToken                                         required: the caller's lock grant
+//   appMetaData (JSON), undelete ("true")                optional
+import { Metadata } from "@tus/utils";
+import { SmsyncError } from "../errors/SmsyncError.ts";
+import {
+  checkAppMetaData,
+  checkCloudFileName,
+  checkFileUUID,
+  checkMimeType,
+  checkSha256,
+  checkVersion,
+} from "../fileIndex/fileNames.ts";
+
+export interface UploadMetadata {
+  fileUUID: string;
+  version: number;
+  sha256: string;
+  cloudFileName: string;
+  mimeType: string;
+  appMetaData: string | null;
+  fencingToken: number;
+  undelete: boolean;
+}
+
+function required(metadata: Record<string, string | null | undefined>, key: string): string {
+  const value = metadata[key];
+  if (value === undefined || value === null || value === "") {
+    throw new SmsyncError("BAD_INPUT", `Upload-Metadata lacks ${key}`, { field: key });
+  }
+  return value;
+}
+
+function wholeNumber(key: string, text: string): number {
+  if (!/^\d{1,15}$/.test(text)) throw new SmsyncError("BAD_INPUT", `${key} must be a whole number`, { field: key });
+  return Number(text);
+}
+
+export function parseUploadMetadata(metadata: Record<string, string | null | undefined>): UploadMetadata {
+  return {
+    fileUUID: checkFileUUID(required(metadata, "fileUUID")),
+    version: checkVersion(wholeNumber("version", required(metadata, "version"))),
+    sha256: checkSha256(required(metadata, "sha256")),
+    cloudFileName: checkCloudFileName(required(metadata, "cloudFileName")),
+    mimeType: checkMimeType(required(metadata, "mimeType")),
+    appMetaData: checkAppMetaData(metadata.appMetaData),
+    fencingToken: wholeNumber("fencingToken", required(metadata, "fencingToken")),
+    undelete: metadata.undelete === "true",
+  };
+}
+
+export function parseUploadMetadataHeader(header: string | null | undefined): UploadMetadata {
+  let parsed: Record<string, string | null>;
+  try {
+    parsed = Metadata.parse(header ?? undefined);
+  } catch {
+    throw new SmsyncError("BAD_INPUT", "Upload-Metadata is malformed");
+  }
+  return parseUploadMetadata(parsed);
+}
