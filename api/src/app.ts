@@ -3,6 +3,7 @@
 import { mkdirSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { CloudStorage } from "./cloud/CloudStorage.ts";
 import { LocalDirectoryStorage } from "./cloud/LocalDirectoryStorage.ts";
 import type { Config } from "./config/config.ts";
 import { openDatabase } from "./database/client.ts";
@@ -27,7 +28,16 @@ export interface App {
 
 const sweepIntervalMs = 10 * 60_000;
 
-export async function startApp(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<App> {
+/** Parts a test or an embedding may supply instead of the ones built from the configuration. */
+export interface AppOverrides {
+  cloud?: CloudStorage;
+}
+
+export async function startApp(
+  config: Config,
+  logger: Logger = createLogger(config.logLevel),
+  overrides: AppOverrides = {},
+): Promise<App> {
   mkdirSync(config.dataDir, { recursive: true });
   const applied = await migrate(config.databaseUrl);
   if (applied.length > 0) logger.info({ migrations: applied }, "database migrated");
@@ -38,7 +48,7 @@ export async function startApp(config: Config, logger: Logger = createLogger(con
     config,
     db: openDatabase(config.databaseUrl),
     notifier: new MemoryEventNotifier(),
-    cloud: new LocalDirectoryStorage(config.localCloudDir),
+    cloud: overrides.cloud ?? new LocalDirectoryStorage(config.localCloudDir),
     staging: new StagingArea(config.stagingDir),
     logger,
     wakeTransfers: () => worker?.poke(),

@@ -164,6 +164,8 @@ export class UploadPlane {
 
   private async onIncomingRequest(authorization: string | null, method: string, uploadId: string): Promise<void> {
     const caller = await callerOf(this.services, authorization);
+    // A creation is checked by onUploadCreate; its id is new.
+    if (method === "POST") return;
     const row = await this.services.db.stagedUpload.findUnique({ where: { id: uploadId } });
     // Another user's upload looks the same as a missing one.
     if (!row || row.userId !== caller.userId) throw new SmsyncError("NOT_FOUND", `no upload ${uploadId}`);

@@ -1,0 +1,69 @@
+// A real smsync server for a test: in this process (startTestServer) on
+// 127.0.0.1 with its own data directory and database.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { startApp, type App, type AppOverrides } from "../../src/app.ts";
+import { addDevice, addUser } from "../../src/auth/users.ts";
+import { loadConfig, type Config } from "../../src/config/config.ts";
+import { createLogger } from "../../src/logging/logger.ts";
+import { createTestDatabase, type TestDatabase } from "./testDatabase.ts";
+import { TestGraphQLClient } from "./graphqlClient.ts";
+
+export interface TestServer {
+  app: App;
+  url: string;
+  dir: string;
+  config: Config;
+  /** A new user with one device; returns that device's client. */
+  newUser(name?: string): Promise<TestGraphQLClient & { userName: string }>;
+  /** Another device of an existing user. */
+  newDevice(userName: string, deviceName?: string): Promise<TestGraphQLClient>;
+  close(): Promise<void>;
+}
+
+let userCounter = 0;
+
+export function testEnvironment(dir: string, databaseUrl: string, overrides: Record<string, string> = {}) {
+  return {
+    SMSYNC_HOST: "127.0.0.1",
+    SMSYNC_PORT: "0",
+    SMSYNC_DATA_DIR: dir,
+    DATABASE_URL: databaseUrl,
+    SMSYNC_LOG_LEVEL: process.env.SMSYNC_TEST_LOG_LEVEL ?? "silent",
+    SMSYNC_TRANSFER_POLL_MS: "100",
+    SMSYNC_TRANSFER_BACKOFF_BASE_MS: "50",
+    SMSYNC_TRANSFER_BACKOFF_CAP_MS: "500",
+    ...overrides,
+  };
+}
+
+export async function startTestServer(
+  overrides: Record<string, string> = {},
+  appOverrides: AppOverrides = {},
+): Promise<TestServer> {
+  const dir = mkdtempSync(path.join(tmpdir(), "smsync-test-"));
+  const database: TestDatabase = await createTestDatabase(dir);
+  const config = loadConfig(testEnvironment(dir, database.url, overrides));
+  const app = await startApp(config, createLogger(config.logLevel), appOverrides);
+  const url = app.url;
+  return {
+    app,
+    url,
+    dir,
+    config,
+    async newUser(name = `user${++userCounter}-${process.pid}`) {
+      const created = await addUser(app.services.db, name);
+      return Object.assign(new TestGraphQLClient(url, created.token), { userName: name });
+    },
+    async newDevice(userName, deviceName = `device${++userCounter}`) {
+      const created = await addDevice(app.services.db, userName, deviceName);
+      return new TestGraphQLClient(url, created.token);
+    },
+    async close() {
+      await app.close();
+      await database.drop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

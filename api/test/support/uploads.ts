@@ -1,0 +1,55 @@
+// Uploading over tus from tests, with tus-js-client (a client no one here wrote).
+import { createHash, randomUUID } from "node:crypto";
+import * as tus from "tus-js-client";
+
+export function sha256Hex(content: Buffer): string {
+  return createHash("sha256").update(content).digest("hex");
+}
+
+export interface UploadSpec {
+  fileUUID?: string;
+  version: number;
+  content: Buffer;
+  cloudFileName?: string;
+  mimeType?: string;
+  appMetaData?: string;
+  fencingToken: number;
+  sha256?: string;
+  undelete?: boolean;
+}
+
+export function uploadMetadata(spec: UploadSpec & { fileUUID: string }): Record<string, string> {
+  return {
+    fileUUID: spec.fileUUID,
+    version: String(spec.version),
+    sha256: spec.sha256 ?? sha256Hex(spec.content),
+    cloudFileName: spec.cloudFileName ?? `${spec.fileUUID}.bin`,
+    mimeType: spec.mimeType ?? "application/octet-stream",
+    fencingToken: String(spec.fencingToken),
+    ...(spec.appMetaData ? { appMetaData: spec.appMetaData } : {}),
+    ...(spec.undelete ? { undelete: "true" } : {}),
+  };
+}
+
+/** Uploads a whole file; resolves with the upload URL, rejects with tus's error (which carries the response). */
+export function tusUpload(
+  baseUrl: string,
+  token: string,
+  spec: UploadSpec,
+  options: Partial<tus.UploadOptions> = {},
+): Promise<{ url: string; fileUUID: string }> {
+  const fileUUID = spec.fileUUID ?? randomUUID();
+  return new Promise((resolve, reject) => {
+    const upload = new tus.Upload(spec.content, {
+      endpoint: `${baseUrl}/uploads`,
+      headers: { authorization: `Bearer ${token}` },
+      metadata: uploadMetadata({ ...spec, fileUUID }),
+      retryDelays: [],
+      storeFingerprintForResuming: false,
+      ...options,
+      onError: reject,
+      onSuccess: () => resolve({ url: upload.url!, fileUUID }),
+    });
+    upload.start();
+  });
+}
