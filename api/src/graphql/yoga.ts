@@ -1,7 +1,8 @@
 // The GraphQL control plane over HTTP (queries, mutations, subscriptions
 // over SSE) with GraphiQL served whole from this server.
 import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
-import { createYoga } from "graphql-yoga";
+import { createYoga, maskError } from "graphql-yoga";
+import { SmsyncError } from "../errors/SmsyncError.ts";
 import type { Services } from "../services.ts";
 import type { GraphQLContext } from "./context.ts";
 import { useDeviceAuthentication } from "./plugins/authentication.ts";
@@ -19,7 +20,11 @@ export function createGraphQLServer(services: Services) {
     graphiql: config.graphiql ? { title: "smsync GraphiQL", subscriptionsProtocol: "WS" } : false,
     renderGraphiQL,
     landingPage: false,
-    maskedErrors: true,
+    // Typed errors reach the client; anything else is masked without a stack.
+    maskedErrors: {
+      maskError: (error, message, isDev) =>
+        (error as { originalError?: unknown }).originalError instanceof SmsyncError ? (error as Error) : maskError(error, message, isDev),
+    },
     logging: {
       debug: (...args) => graphqlLogger.debug(args.map(String).join(" ")),
       info: (...args) => graphqlLogger.info(args.map(String).join(" ")),

@@ -1,0 +1,135 @@
+// The user's lock: lease, fencing token, two devices contending, expiry and
+// takeover, a stale token rejected.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tusUpload } from "../support/uploads.ts";
+import { startTestServer, type TestServer } from "../support/testServer.ts";
+import { randomUUID } from "node:crypto";
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const lockMutation = `mutation($key: String!, $ttl: Int) { lock(idempotencyKey: $key, ttlSeconds: $ttl) { fencingToken heldPreviously } }`;
+
+describe("lock", () => {
+  it("grants the lock, and again to its holder with the same token and heldPreviously", async () => {
+    const device = await server.newUser();
+    const first = await device.lock();
+    expect(first.heldPreviously).toBe(false);
+    const again = await device.lock();
+    expect(again).toMatchObject({ fencingToken: first.fencingToken, heldPreviously: true });
+    expect(Date.parse(again.expiresAt)).toBeGreaterThanOrEqual(Date.parse(first.expiresAt));
+  });
+
+  it("refuses a second device with LOCK_HELD and a retry hint, then grants it after unlock with a larger token", async () => {
+    const phone = await server.newUser();
+    const laptop = await server.newDevice(phone.userName);
+    const held = await phone.lock(30);
+    const refused = await laptop.request(lockMutation, { key: randomUUID() });
+    expect(refused.errors?.[0].extensions?.code).toBe("LOCK_HELD");
+    expect(refused.errors?.[0].extensions?.retryAfterSeconds).toBeGreaterThan(0);
+
+    const unlocked = await phone.ok(`mutation($key: String!, $t: Int!) { unlock(idempotencyKey: $key, fencingToken: $t) }`, {
+      key: randomUUID(),
+      t: held.fencingToken,
+    });
+    expect(unlocked.unlock).toBe(true);
+    const granted = await laptop.lock();
+    expect(granted.heldPreviously).toBe(false);
+    expect(granted.fencingToken).toBeGreaterThan(held.fencingToken);
+  });
+
+  it("lets another device take over an expired lease, and rejects the old holder's stale token", async () => {
+    const phone = await server.newUser();
+    const laptop = await server.newDevice(phone.userName);
+    const old = await phone.lock(1);
+    await sleep(1_200);
+    const taken = await laptop.lock();
+    expect(taken.fencingToken).toBe(old.fencingToken + 1);
+
+    // The old holder does not know it lost the lock: every write is refused.
+    const renew = await phone.request(`mutation($key: String!, $t: Int!) { renewLock(idempotencyKey: $key, fencingToken: $t) { fencingToken } }`, {
+      key: randomUUID(),
+      t: old.fencingToken,
+    });
+    expect(renew.errors?.[0].extensions?.code).toBe("STALE_FENCING_TOKEN");
+    const commit = await phone.request(`mutation($key: String!, $t: Int!) { commit(idempotencyKey: $key, fencingToken: $t) { id } }`, {
+      key: randomUUID(),
+      t: old.fencingToken,
+    });
+    expect(commit.errors?.[0].extensions?.code).toBe("STALE_FENCING_TOKEN");
+    await expect(
+      tusUpload(server.url, phone.token!, { version: 0, content: Buffer.from("late"), fencingToken: old.fencingToken }),
+    ).rejects.toThrow(/STALE_FENCING_TOKEN/);
+    // Asking for the lock again is refused too: the laptop holds it.
+    expect((await phone.request(lockMutation, { key: randomUUID() })).errors?.[0].extensions?.code).toBe("LOCK_HELD");
+  });
+
+  it("keeps the same token for a holder whose lease ran out when nobody took the lock", async () => {
+    const device = await server.newUser();
+    const first = await device.lock(1);
+    await sleep(1_200);
+    const again = await device.lock();
+    expect(again).toMatchObject({ fencingToken: first.fencingToken, heldPreviously: true });
+  });
+
+  it("discards what an expired holder staged when another device takes the lock over", async () => {
+    const phone = await server.newUser();
+    const laptop = await server.newDevice(phone.userName);
+    const old = await phone.lock(1);
+    const fileUUID = randomUUID();
+    await tusUpload(server.url, phone.token!, { fileUUID, version: 0, content: Buffer.from("staged"), fencingToken: old.fencingToken });
+    await sleep(1_200);
+    const taken = await laptop.lock();
+    // The laptop can stage the same (fileUUID, version) without meeting the old upload.
+    await tusUpload(server.url, laptop.token!, { fileUUID, version: 0, content: Buffer.from("newer"), fencingToken: taken.fencingToken });
+    const op = await laptop.waitForOperation((await laptop.commit(taken.fencingToken)).id);
+    expect(op.state).toBe("SUCCEEDED");
+    expect(op.files).toHaveLength(1);
+    const uploads = await server.app.services.db.stagedUpload.count({ where: { fileUUID } });
+    expect(uploads).toBe(0);
+  });
+
+  it("renews a lease with renewLock and rejects a ttl beyond the maximum", async () => {
+    const device = await server.newUser();
+    const grant = await device.lock(5);
+    const renewed = await device.ok(
+      `mutation($key: String!, $t: Int!) { renewLock(idempotencyKey: $key, fencingToken: $t, ttlSeconds: 120) { fencingToken expiresAt } }`,
+      { key: randomUUID(), t: grant.fencingToken },
+    );
+    expect(renewed.renewLock.fencingToken).toBe(grant.fencingToken);
+    expect(Date.parse(renewed.renewLock.expiresAt)).toBeGreaterThan(Date.parse(grant.expiresAt));
+    const tooLong = await device.request(lockMutation, { key: randomUUID(), ttl: server.config.lockMaxTtlSeconds + 1 });
+    expect(tooLong.errors?.[0].extensions?.code).toBe("BAD_INPUT");
+  });
+
+  it("answers unlock by a device that does not hold the lock with false, changing nothing", async () => {
+    const phone = await server.newUser();
+    const laptop = await server.newDevice(phone.userName);
+    const held = await phone.lock();
+    const result = await laptop.ok(`mutation($key: String!, $t: Int!) { unlock(idempotencyKey: $key, fencingToken: $t) }`, {
+      key: randomUUID(),
+      t: held.fencingToken,
+    });
+    expect(result.unlock).toBe(false);
+    expect((await phone.lock()).heldPreviously).toBe(true);
+  });
+
+  it("serializes concurrent lock calls of two devices: exactly one wins", async () => {
+    const phone = await server.newUser();
+    const laptop = await server.newDevice(phone.userName);
+    const results = await Promise.all(
+      [phone, laptop, phone, laptop].map((device) => device.request(lockMutation, { key: randomUUID() })),
+    );
+    const winners = new Set(results.filter((r) => r.data?.lock).map((r) => r.data.lock.fencingToken));
+    expect(winners.size).toBe(1);
+    const losers = results.filter((r) => r.errors);
+    expect(losers.length).toBeGreaterThan(0);
+    for (const loser of losers) expect(loser.errors?.[0].extensions?.code).toBe("LOCK_HELD");
+  });
+});
