@@ -4,7 +4,6 @@
 // committed) or runs afresh (it did not). A failed call stores nothing: its
 // error wrote nothing, so running it again is safe.
 import { createHash } from "node:crypto";
-import { Prisma } from "../generated/prisma-sqlite/client.ts";
 import type { Caller } from "../auth/deviceTokens.ts";
 import type { Transaction } from "../database/client.ts";
 import { SmsyncError } from "../errors/SmsyncError.ts";
@@ -26,10 +25,6 @@ function stableJson(value: unknown): string {
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(",")}}`;
   }
   return JSON.stringify(value ?? null);
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
 }
 
 export async function idempotentMutation<T>(
@@ -76,11 +71,10 @@ export async function idempotentMutation<T>(
       return JSON.parse(JSON.stringify(result)) as T;
     });
   } catch (error) {
-    // A concurrent duplicate committed first: answer as its replay.
-    if (isUniqueViolation(error)) {
-      const winner = await replay();
-      if (winner !== undefined) return winner;
-    }
+    // A concurrent duplicate committed first (our record insert collided, or
+    // our run saw the duplicate's effects and refused): answer as its replay.
+    const winner = await replay();
+    if (winner !== undefined) return winner;
     throw error;
   }
 }
