@@ -1,0 +1,17 @@
+// The number of rows of every table the control plane writes: equal
+// before and after a rejected call means the call wrote nothing.
+import type { Database } from "../../src/database/client.ts";
+
+export async function rowCounts(db: Database) {
+  const [locks, stagedUploads, uploadDeletions, operations, items, files, events, idempotency] = await Promise.all([
+    db.lock.findMany({ orderBy: { userId: "asc" } }),
+    db.stagedUpload.count(),
+    db.uploadDeletion.count(),
+    db.operation.count(),
+    db.operationItem.count(),
+    db.fileEntry.findMany({ orderBy: [{ userId: "asc" }, { fileUUID: "asc" }] }),
+    db.event.count(),
+    db.idempotencyRecord.count(),
+  ]);
+  return { locks, stagedUploads, uploadDeletions, operations, items, files, events, idempotency };
+}
