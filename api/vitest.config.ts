@@ -1,6 +1,15 @@
+import { createRequire } from "node:module";
 import { defineConfig } from "vitest/config";
 
+const require = createRequire(import.meta.url);
+
 export default defineConfig({
+  resolve: {
+    // graphql 16 ships CommonJS (main) and ESM (module) copies; Node loads the
+    // CommonJS one for graphql-yoga, so our code must use that one too, or
+    // `instanceof GraphQLError` fails across the two (Yoga then masks every error).
+    alias: [{ find: /^graphql$/, replacement: require.resolve("graphql") }],
+  },
   test: {
     include: ["test/**/*.test.ts"],
     testTimeout: 60_000,
