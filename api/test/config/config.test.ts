@@ -1,0 +1,49 @@
+// Configuration from environment variables: defaults for the embedded
+// default, and a wrong value stops the server with a message naming it.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../src/config/config.ts";
+
+describe("loadConfig", () => {
+  it("puts the SQLite database, the cloud directory and staging under one data directory", () => {
+    const config = loadConfig({ SMSYNC_DATA_DIR: "/srv/smsync" });
+    expect(config.databaseUrl).toBe("file:/srv/smsync/smsync.db");
+    expect(config.localCloudDir).toBe("/srv/smsync/cloud");
+    expect(config.stagingDir).toBe("/srv/smsync/staging");
+    expect(config).toMatchObject({ host: "127.0.0.1", port: 4000, graphiql: true, introspection: true });
+  });
+
+  it("resolves a relative data directory against the directory npm was run in", () => {
+    expect(loadConfig({ SMSYNC_DATA_DIR: "data", INIT_CWD: "/home/me/smsync" }).dataDir).toBe("/home/me/smsync/data");
+  });
+
+  it("names each wrong variable", () => {
+    const attempt = () =>
+      loadConfig({ SMSYNC_PORT: "http", DATABASE_URL: "mysql://x", SMSYNC_GRAPHIQL: "maybe", SMSYNC_LOCK_TTL_SECONDS: "-1" });
+    expect(attempt).toThrow(ConfigError);
+    const message = (() => {
+      try {
+        attempt();
+      } catch (error) {
+        return (error as Error).message;
+      }
+    })();
+    for (const variable of ["SMSYNC_PORT", "DATABASE_URL", "SMSYNC_GRAPHIQL", "SMSYNC_LOCK_TTL_SECONDS"]) {
+      expect(message).toContain(variable);
+    }
+  });
+
+  it("stops the server process with the message and exit code 2", () => {
+    const result = spawnSync(process.execPath, ["--import", "tsx", "src/main.ts"], {
+      cwd: path.resolve(import.meta.dirname, "../.."),
+      env: { ...process.env, SMSYNC_PORT: "99999", SMSYNC_DATA_DIR: mkdtempSync(path.join(tmpdir(), "smsync-config-")) },
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/SMSYNC_PORT/);
+  });
+});
