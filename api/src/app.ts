@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import type { CloudStorage } from "./cloud/CloudStorage.ts";
 import { LocalDirectoryStorage } from "./cloud/LocalDirectoryStorage.ts";
 import type { Config } from "./config/config.ts";
-import { openDatabase } from "./database/client.ts";
+import { openDatabase, providerOf } from "./database/client.ts";
 import { migrate } from "./database/migrate.ts";
 import { MemoryEventNotifier } from "./events/MemoryEventNotifier.ts";
 import { attachGraphQLWebSocket } from "./graphql/websocket.ts";
@@ -74,7 +74,7 @@ export async function startApp(
   const sweeper = setInterval(sweep, sweepIntervalMs);
   sweeper.unref();
 
-  logger.info({ url, graphql: `${url}/graphql`, database: config.databaseUrl.split(":")[0], cloud: services.cloud.name }, "smsync server listening");
+  logger.info({ url, graphql: `${url}/graphql`, database: providerOf(config.databaseUrl), cloud: services.cloud.name }, "smsync server listening");
 
   return {
     services,
