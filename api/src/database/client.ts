@@ -18,11 +18,16 @@ export function sqliteFilePath(databaseUrl: string): string {
   return databaseUrl.slice("file:".length);
 }
 
+// SQLite runs one transaction at a time (the adapter queues them), so a
+// transaction may wait its turn behind a busy worker: wait longer than
+// Prisma's 2 s default before giving up.
+const transactionOptions = { maxWait: 30_000, timeout: 30_000 };
+
 export function openDatabase(databaseUrl: string): Database {
   if (providerOf(databaseUrl) === "sqlite") {
     const adapter = new PrismaBetterSQLite3({ url: sqliteFilePath(databaseUrl), timeout: 10_000 });
-    return new SqliteClient({ adapter });
+    return new SqliteClient({ adapter, transactionOptions });
   }
   const adapter = new PrismaPg({ connectionString: databaseUrl });
-  return new PostgresClient({ adapter }) as unknown as Database;
+  return new PostgresClient({ adapter, transactionOptions }) as unknown as Database;
 }

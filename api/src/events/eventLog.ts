@@ -54,13 +54,10 @@ export async function transactWithEvents<T>(
   fn: (tx: Transaction, events: EventBatch) => Promise<T>,
 ): Promise<T> {
   let batch: EventBatch | undefined;
-  const result = await db.$transaction(
-    async (tx) => {
-      batch = new EventBatch(tx);
-      return fn(tx, batch);
-    },
-    { timeout: 30_000, maxWait: 30_000 },
-  );
+  const result = await db.$transaction(async (tx) => {
+    batch = new EventBatch(tx);
+    return fn(tx, batch);
+  });
   for (const userId of batch?.users ?? []) notifier.publish(userId);
   return result;
 }
