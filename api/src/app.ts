@@ -9,6 +9,7 @@ import type { Config } from "./config/config.ts";
 import { openDatabase, providerOf } from "./database/client.ts";
 import { migrate } from "./database/migrate.ts";
 import { MemoryEventNotifier } from "./events/MemoryEventNotifier.ts";
+import { RedisEventNotifier } from "./events/RedisEventNotifier.ts";
 import { attachGraphQLWebSocket } from "./graphql/websocket.ts";
 import { createGraphQLServer } from "./graphql/yoga.ts";
 import { createRequestHandler } from "./http/routes.ts";
@@ -47,7 +48,7 @@ export async function startApp(
   const services: Services = {
     config,
     db: openDatabase(config.databaseUrl),
-    notifier: new MemoryEventNotifier(),
+    notifier: config.redisUrl ? await RedisEventNotifier.connect(config.redisUrl, logger) : new MemoryEventNotifier(),
     cloud: overrides.cloud ?? new LocalDirectoryStorage(config.localCloudDir),
     staging: new StagingArea(config.stagingDir),
     logger,
@@ -65,7 +66,7 @@ export async function startApp(
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
-  worker.start();
+  if (config.transferWorker) worker.start();
 
   const sweep = () =>
     sweepStaging(services)
@@ -74,7 +75,7 @@ export async function startApp(
   const sweeper = setInterval(sweep, sweepIntervalMs);
   sweeper.unref();
 
-  logger.info({ url, graphql: `${url}/graphql`, database: providerOf(config.databaseUrl), cloud: services.cloud.name }, "smsync server listening");
+  logger.info({ url, graphql: `${url}/graphql`, database: providerOf(config.databaseUrl), cloud: services.cloud.name, redis: Boolean(config.redisUrl) }, "smsync server listening");
 
   return {
     services,

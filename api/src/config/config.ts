@@ -33,11 +33,20 @@ const environmentSchema = z.object({
   SMSYNC_INBOUND_EXPIRY_SECONDS: positiveInt.default(24 * 60 * 60),
   SMSYNC_LOCK_TTL_SECONDS: positiveInt.default(60),
   SMSYNC_LOCK_MAX_TTL_SECONDS: positiveInt.default(600),
+  // false: this instance serves the API only and leaves transfers to others.
+  SMSYNC_TRANSFER_WORKER: booleanFlag.default(true),
   SMSYNC_TRANSFER_CLAIM_SECONDS: positiveInt.default(15),
   SMSYNC_TRANSFER_POLL_MS: positiveInt.default(500),
   SMSYNC_TRANSFER_MAX_ATTEMPTS: positiveInt.default(8),
   SMSYNC_TRANSFER_BACKOFF_BASE_MS: positiveInt.default(500),
   SMSYNC_TRANSFER_BACKOFF_CAP_MS: positiveInt.default(60_000),
+  // Redis for waking subscribers across server instances; unset for one instance.
+  SMSYNC_REDIS_URL: z
+    .string()
+    .refine((url) => /^rediss?:\/\//.test(url), { message: "must start with redis:// or rediss://" })
+    .optional(),
+  // How often a subscription re-reads the event log when nothing woke it.
+  SMSYNC_EVENT_POLL_MS: positiveInt.default(2000),
   SMSYNC_GRAPHIQL: booleanFlag.default(true),
   SMSYNC_INTROSPECTION: booleanFlag.default(true),
   SMSYNC_GRAPHQL_MAX_DEPTH: positiveInt.default(10),
@@ -61,11 +70,14 @@ export interface Config {
   inboundExpirySeconds: number;
   lockTtlSeconds: number;
   lockMaxTtlSeconds: number;
+  transferWorker: boolean;
   transferClaimSeconds: number;
   transferPollMs: number;
   transferMaxAttempts: number;
   transferBackoffBaseMs: number;
   transferBackoffCapMs: number;
+  redisUrl?: string;
+  eventPollMs: number;
   graphiql: boolean;
   introspection: boolean;
   graphqlMaxDepth: number;
@@ -104,11 +116,14 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     inboundExpirySeconds: env.SMSYNC_INBOUND_EXPIRY_SECONDS,
     lockTtlSeconds: env.SMSYNC_LOCK_TTL_SECONDS,
     lockMaxTtlSeconds: env.SMSYNC_LOCK_MAX_TTL_SECONDS,
+    transferWorker: env.SMSYNC_TRANSFER_WORKER,
     transferClaimSeconds: env.SMSYNC_TRANSFER_CLAIM_SECONDS,
     transferPollMs: env.SMSYNC_TRANSFER_POLL_MS,
     transferMaxAttempts: env.SMSYNC_TRANSFER_MAX_ATTEMPTS,
     transferBackoffBaseMs: env.SMSYNC_TRANSFER_BACKOFF_BASE_MS,
     transferBackoffCapMs: env.SMSYNC_TRANSFER_BACKOFF_CAP_MS,
+    redisUrl: env.SMSYNC_REDIS_URL,
+    eventPollMs: env.SMSYNC_EVENT_POLL_MS,
     graphiql: env.SMSYNC_GRAPHIQL,
     introspection: env.SMSYNC_INTROSPECTION,
     graphqlMaxDepth: env.SMSYNC_GRAPHQL_MAX_DEPTH,

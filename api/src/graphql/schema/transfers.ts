@@ -186,7 +186,7 @@ builder.subscriptionField("transferProgress", (t) =>
         operationId,
         types: ["OPERATION_STATE", "FILE_TRANSFERRED"],
         isLast: isTerminal,
-        pollMs: Math.max(config.transferPollMs, 1000),
+        pollMs: config.eventPollMs,
       });
     },
     resolve: (event: LoggedEvent) => transferEventView(event),
@@ -233,7 +233,7 @@ builder.subscriptionField("fileIndexChanged", (t) =>
         userId: caller.userId,
         after: args.after ?? 0,
         types: ["FILE_INDEX_CHANGED"],
-        pollMs: Math.max(config.transferPollMs, 1000),
+        pollMs: config.eventPollMs,
       });
     },
     resolve: (event: LoggedEvent) => {
