@@ -1,0 +1,24 @@
+// GraphQL Code Generator: typed operations for the client SDK, from the
+// server's schema (api/schema.graphql, written by `npm run schema:print`).
+//   npm run codegen
+import type { CodegenConfig } from "@graphql-codegen/cli";
+
+const config: CodegenConfig = {
+  schema: "api/schema.graphql",
+  documents: ["client/src/**/*.ts", "!client/src/graphql/generated/**"],
+  ignoreNoDocuments: true,
+  generates: {
+    "client/src/graphql/generated/": {
+      preset: "client",
+      presetConfig: { fragmentMasking: false },
+      config: {
+        emitLegacyCommonJSImports: false,
+        useTypeImports: true,
+        scalars: { DateTime: "string", JSONString: "string" },
+        enumsAsTypes: true,
+      },
+    },
+  },
+};
+
+export default config;
