@@ -17,6 +17,7 @@ export const errorCodes = {
   NOTHING_TO_COMMIT: "no staged uploads or upload-deletions to commit",
   UPLOAD_INCOMPLETE: "a staged upload has not received all its bytes",
   TRANSFER_IN_PROGRESS: "a transfer holding the lock has not ended",
+  TRANSFER_FAILED: "the batch's outbound transfer failed: commit again to resume it",
   NOT_FOUND: "no such object for this user",
   IDEMPOTENCY_KEY_REUSED: "the idempotency key was used for another request",
   IDEMPOTENCY_IN_PROGRESS: "a request with this idempotency key is still running",

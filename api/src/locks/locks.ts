@@ -96,12 +96,25 @@ export async function requireLock(tx: Transaction, caller: Caller, fencingToken:
   return lock;
 }
 
-/** requireLock, and no transfer may be holding the lock. */
+/**
+ * requireLock, and the grant's batch must be open for more work: no transfer
+ * holding the lock, and no failed transfer of this grant waiting to be
+ * resumed (its batch is closed; commit resumes it).
+ */
 export async function requireIdleLock(tx: Transaction, caller: Caller, fencingToken: number): Promise<LockRow> {
   const lock = await requireLock(tx, caller, fencingToken);
   if (lock.operationId) {
     throw new SmsyncError("TRANSFER_IN_PROGRESS", `transfer ${lock.operationId} holds the lock until it ends`, {
       operationId: lock.operationId,
+    });
+  }
+  const failed = await tx.operation.findFirst({
+    where: { userId: caller.userId, deviceId: caller.deviceId, kind: "OUTBOUND", fencingToken, state: "FAILED" },
+    select: { id: true },
+  });
+  if (failed) {
+    throw new SmsyncError("TRANSFER_FAILED", `transfer ${failed.id} failed: commit again to resume it, or reset`, {
+      operationId: failed.id,
     });
   }
   return lock;
@@ -166,12 +179,19 @@ export async function keepLockAfterFailedTransfer(
   });
 }
 
-/** Drops staged uploads and upload-deletions not yet committed, made under grants before `belowToken`. */
+/**
+ * Drops what grants before `belowToken` staged and can no longer commit:
+ * uploads and upload-deletions not committed, and those of failed outbound
+ * transfers, which only their own grant could resume. (The files such a
+ * transfer had already written stay, with the index pointing at them.)
+ */
 export async function discardUncommittedStaging(tx: Transaction, userId: string, belowToken: number): Promise<void> {
-  await tx.stagedUpload.deleteMany({
-    where: { userId, operationId: null, fencingToken: { lt: belowToken } },
+  const abandoned = await tx.operation.findMany({
+    where: { userId, kind: "OUTBOUND", state: "FAILED", fencingToken: { lt: belowToken } },
+    select: { id: true },
   });
-  await tx.uploadDeletion.deleteMany({
-    where: { userId, operationId: null, fencingToken: { lt: belowToken } },
-  });
+  const stale = { userId, fencingToken: { lt: belowToken } };
+  const operationIds = abandoned.map((operation) => operation.id);
+  await tx.stagedUpload.deleteMany({ where: { ...stale, OR: [{ operationId: null }, { operationId: { in: operationIds } }] } });
+  await tx.uploadDeletion.deleteMany({ where: { ...stale, OR: [{ operationId: null }, { operationId: { in: operationIds } }] } });
 }

@@ -10,7 +10,17 @@ export interface ResetResult {
 }
 
 export async function resetServerState(tx: Transaction, caller: Caller): Promise<ResetResult> {
-  const mine = { userId: caller.userId, deviceId: caller.deviceId, operationId: null };
+  // Uncommitted work, and the batches of the device's failed transfers (a
+  // reset gives up on resuming them).
+  const failed = await tx.operation.findMany({
+    where: { userId: caller.userId, deviceId: caller.deviceId, kind: "OUTBOUND", state: "FAILED" },
+    select: { id: true },
+  });
+  const mine = {
+    userId: caller.userId,
+    deviceId: caller.deviceId,
+    OR: [{ operationId: null }, { operationId: { in: failed.map((operation) => operation.id) } }],
+  };
   const { count: discardedUploads } = await tx.stagedUpload.deleteMany({ where: mine });
   const { count: discardedDeletions } = await tx.uploadDeletion.deleteMany({ where: mine });
   // A lock bound to a running transfer stays: the transfer releases it when it ends.
