@@ -3,6 +3,7 @@
 // response names the content's sha256 (Repr-Digest and X-Smsync-Sha256), so
 // the client can verify what it saved.
 import type { IncomingMessage, ServerResponse } from "node:http";
+import path from "node:path";
 import send from "send";
 import { authenticate } from "../auth/deviceTokens.ts";
 import type { Services } from "../services.ts";
@@ -14,6 +15,9 @@ function answer(res: ServerResponse, status: number, code: string, message: stri
   res.writeHead(status, { "Content-Type": "application/json" });
   res.end(JSON.stringify({ code, message }));
 }
+
+/** Headers that describe the file: sent with the file only, never with an error. */
+const fileHeaders = ["Repr-Digest", "X-Smsync-Sha256", "ETag", "Content-Type", "Content-Length", "Accept-Ranges", "Last-Modified"];
 
 export async function handleDownload(services: Services, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (req.method !== "GET" && req.method !== "HEAD") {
@@ -33,19 +37,34 @@ export async function handleDownload(services: Services, req: IncomingMessage, r
   if (!staged) {
     return answer(res, 404, "NOT_FOUND", `version ${version} of file ${fileUUID} is not staged: start an inbound transfer first`);
   }
+  // send() takes a URL path under its root and decodes it: each segment is
+  // encoded, so a staging directory with % or # in its path still works.
+  const { inboundDir } = services.staging;
   const file = services.staging.inboundPath(caller.userId, fileUUID, version);
-  res.setHeader("Repr-Digest", `sha-256=:${Buffer.from(staged.sha256, "hex").toString("base64")}:`);
-  res.setHeader("X-Smsync-Sha256", staged.sha256);
+  const urlPath = "/" + path.relative(inboundDir, file).split(path.sep).map(encodeURIComponent).join("/");
   res.setHeader("Cache-Control", "private, no-store");
   await new Promise<void>((resolve) => {
-    send(req, file, { etag: false, lastModified: false, index: false, dotfiles: "allow" })
+    send(req, urlPath, { root: inboundDir, etag: false, lastModified: false, index: false, dotfiles: "allow" })
       .on("headers", (response) => {
         response.setHeader("Content-Type", "application/octet-stream");
         response.setHeader("ETag", `"${staged.sha256}"`);
+        response.setHeader("Repr-Digest", `sha-256=:${Buffer.from(staged.sha256, "hex").toString("base64")}:`);
+        response.setHeader("X-Smsync-Sha256", staged.sha256);
       })
-      .on("error", (error: Error & { status?: number }) => {
-        answer(res, error.status === 404 ? 404 : 500, error.status === 404 ? "NOT_FOUND" : "INTERNAL", "the staged file could not be read");
+      .on("error", (error: Error & { status?: number; headers?: Record<string, string> }) => {
         resolve();
+        // A failure while the file is streaming can only cut the response.
+        if (res.headersSent) return void res.destroy();
+        for (const name of fileHeaders) res.removeHeader(name);
+        const status = error.status ?? 500;
+        if (status === 404) return answer(res, 404, "NOT_FOUND", `version ${version} of file ${fileUUID} is not staged: start an inbound transfer first`);
+        if (status === 416) {
+          for (const [name, value] of Object.entries(error.headers ?? {})) res.setHeader(name, value);
+          return answer(res, 416, "BAD_INPUT", "the range is outside the file");
+        }
+        if (status < 500) return answer(res, status, "BAD_INPUT", "the request cannot be answered with the file");
+        services.logger.error({ err: error, fileUUID, version, userId: caller.userId }, "reading a staged download failed");
+        answer(res, 500, "INTERNAL", "the staged file could not be read");
       })
       .on("end", () => resolve())
       .on("stream", (stream) => stream.on("close", () => resolve()))

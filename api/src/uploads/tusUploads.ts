@@ -5,11 +5,13 @@
 //   version, sha256) answers with the existing upload (see handleUploadRequest);
 // - every other request must come from the upload's owner;
 // - on the last byte the server checks the sha256, and discards the bytes
-//   on a mismatch.
+//   on a mismatch;
+// - every error answer has a JSON body {code, message}; an unexpected
+//   failure is logged and answered without its message.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { FileStore } from "@tus/file-store";
 import { Server as TusServer } from "@tus/server";
-import { EVENTS, type Upload } from "@tus/utils";
+import { Metadata, type Upload } from "@tus/utils";
 import { authenticate, type Caller } from "../auth/deviceTokens.ts";
 import { sha256OfFile } from "../content/sha256.ts";
 import { SmsyncError, type ErrorCode } from "../errors/SmsyncError.ts";
@@ -34,11 +36,23 @@ const statusOf: Partial<Record<ErrorCode, number>> = {
 };
 
 /** A hook's rejection in the shape @tus/server answers with: status and a JSON body. */
-function rejection(error: SmsyncError) {
-  return {
-    status_code: statusOf[error.code] ?? 400,
-    body: JSON.stringify({ code: error.code, message: error.message, ...error.extensions }),
-  };
+class Rejection {
+  readonly status_code: number;
+  readonly body: string;
+
+  constructor(error: SmsyncError) {
+    this.status_code = statusOf[error.code] ?? 400;
+    this.body = JSON.stringify({ code: error.code, message: error.message, ...error.extensions });
+  }
+}
+
+function rejection(error: SmsyncError): Rejection {
+  return new Rejection(error);
+}
+
+function answerJson(res: ServerResponse, status: number, code: ErrorCode, message: string): void {
+  res.writeHead(status, { "Content-Type": "application/json", "Tus-Resumable": "1.0.0" });
+  res.end(JSON.stringify({ code, message }));
 }
 
 async function callerOf(services: Services, authorization: string | null | undefined): Promise<Caller> {
@@ -71,17 +85,37 @@ export class UploadPlane {
       onIncomingRequest: (req, uploadId) =>
         this.onIncomingRequest(req.headers.get("authorization"), req.method, uploadId).catch(rethrowAsRejection),
       onUploadFinish: (req, upload) => this.onUploadFinish(upload).catch(rethrowAsRejection),
+      onResponseError: (req, error) => this.errorAnswer(req, error),
     });
-    this.tus.on(EVENTS.POST_TERMINATE, (_req, _res, id) => {
-      services.db
-        .$transaction((tx) => tx.stagedUpload.deleteMany({ where: { id, operationId: null } }))
-        .catch((error) => services.logger.error({ err: error, uploadId: id }, "removing a terminated upload failed"));
-    });
+  }
+
+  /**
+   * The answer to an error: smsync's rejections as they are; tus's own
+   * (offset conflict, size limit...) with their status and a JSON body;
+   * anything else, logged, as a 500 that does not show its message.
+   */
+  private errorAnswer(req: Request, error: unknown): { status_code: number; body: string } | undefined {
+    if (error instanceof Rejection) return undefined;
+    const tusError = error as { status_code?: unknown; body?: unknown };
+    if (typeof tusError.status_code === "number" && typeof tusError.body === "string" && tusError.status_code < 500) {
+      const code: ErrorCode = tusError.status_code === 404 || tusError.status_code === 410 ? "NOT_FOUND" : "BAD_INPUT";
+      return { status_code: tusError.status_code, body: JSON.stringify({ code, message: tusError.body.trim() }) };
+    }
+    this.services.logger.error({ err: error, method: req.method, url: req.url }, "upload request failed");
+    return { status_code: 500, body: JSON.stringify({ code: "INTERNAL", message: "internal server error" }) };
   }
 
   /** Node entry point: answers a repeated creation itself, hands the rest to tus. */
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (req.method === "POST" && req.headers["upload-metadata"]) {
+    const metadataHeader = req.headers["upload-metadata"];
+    if (req.method === "POST" && typeof metadataHeader === "string") {
+      // tus would answer a malformed header in plain text; smsync answers in JSON.
+      try {
+        Metadata.parse(metadataHeader);
+      } catch {
+        req.resume();
+        return answerJson(res, 400, "BAD_INPUT", "Upload-Metadata is malformed: comma-separated pairs of a key and a Base64 value");
+      }
       const existing = await this.findResumableUpload(req).catch(() => null);
       if (existing) {
         const base = this.services.config.publicUrl ?? `http://${req.headers.host}`;
@@ -99,14 +133,28 @@ export class UploadPlane {
     await this.tus.handle(req, res);
   }
 
+  /**
+   * The upload a repeated creation names, if the caller may resume it: same
+   * content and size, staged by this device under the lock grant it still
+   * holds. Anything else goes through tus, whose hooks give the reason.
+   */
   private async findResumableUpload(req: IncomingMessage): Promise<{ id: string; offset: number } | null> {
     const caller = await authenticate(this.services.db, req.headers.authorization);
     if (!caller) return null;
     const metadata = parseUploadMetadataHeader(req.headers["upload-metadata"] as string);
-    const row = await this.services.db.stagedUpload.findUnique({
-      where: { userId_fileUUID_version: { userId: caller.userId, fileUUID: metadata.fileUUID, version: metadata.version } },
+    const row = await this.services.db.$transaction(async (tx) => {
+      await requireIdleLock(tx, caller, metadata.fencingToken);
+      return tx.stagedUpload.findUnique({
+        where: { userId_fileUUID_version: { userId: caller.userId, fileUUID: metadata.fileUUID, version: metadata.version } },
+      });
     });
-    if (!row || row.operationId || row.sha256 !== metadata.sha256 || row.fencingToken !== metadata.fencingToken) {
+    if (
+      !row ||
+      row.operationId ||
+      row.deviceId !== caller.deviceId ||
+      row.sha256 !== metadata.sha256 ||
+      row.fencingToken !== metadata.fencingToken
+    ) {
       return null;
     }
     if (String(row.size) !== req.headers["upload-length"]) return null;
@@ -169,8 +217,20 @@ export class UploadPlane {
     const row = await this.services.db.stagedUpload.findUnique({ where: { id: uploadId } });
     // Another user's upload looks the same as a missing one.
     if (!row || row.userId !== caller.userId) throw new SmsyncError("NOT_FOUND", `no upload ${uploadId}`);
-    if (method === "DELETE" && row.operationId) {
-      throw new SmsyncError("BAD_INPUT", "a committed upload cannot be terminated");
+    if (method === "DELETE") await this.forgetTerminatedUpload(row.id);
+  }
+
+  /**
+   * A termination removes the row before tus removes the bytes, so a commit
+   * right after the 204 no longer sees the upload; bytes left behind by a
+   * failure in between are swept as orphans.
+   */
+  private async forgetTerminatedUpload(uploadId: string): Promise<void> {
+    const removed = await this.services.db.$transaction((tx) =>
+      tx.stagedUpload.deleteMany({ where: { id: uploadId, operationId: null, state: "UPLOADING" } }),
+    );
+    if (removed.count === 0) {
+      throw new SmsyncError("BAD_INPUT", "a complete or committed upload cannot be terminated");
     }
   }
 

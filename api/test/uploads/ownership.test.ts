@@ -1,0 +1,118 @@
+// An upload URL is usable by its owner only (SPEC section 6): another user
+// gets the same 404 as for a missing upload, whatever the method, and
+// cannot change the upload. The owner may terminate an unfinished upload.
+import { randomBytes, randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "../support/testServer.ts";
+import { sha256Hex, uploadMetadata } from "../support/uploads.ts";
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+function encodeMetadata(metadata: Record<string, string>): string {
+  return Object.entries(metadata)
+    .map(([key, value]) => `${key} ${Buffer.from(value, "utf8").toString("base64")}`)
+    .join(",");
+}
+
+function tusRequest(url: string, token: string, method: string, headers: Record<string, string> = {}, body?: Buffer) {
+  return fetch(url, {
+    method,
+    headers: { "Tus-Resumable": "1.0.0", authorization: `Bearer ${token}`, ...headers },
+    body: body ? new Uint8Array(body) : undefined,
+  });
+}
+
+function patch(url: string, token: string, offset: number, body: Buffer) {
+  return tusRequest(url, token, "PATCH", { "Upload-Offset": String(offset), "Content-Type": "application/offset+octet-stream" }, body);
+}
+
+/** A new user with the lock and an upload of `content` that has received `received` bytes. */
+async function startedUpload(content: Buffer, received: number) {
+  const device = await server.newUser();
+  const { fencingToken } = await device.lock();
+  const fileUUID = randomUUID();
+  const created = await tusRequest(`${server.url}/uploads`, device.token!, "POST", {
+    "Upload-Length": String(content.length),
+    "Upload-Metadata": encodeMetadata(uploadMetadata({ fileUUID, version: 0, content, fencingToken })),
+  });
+  expect(created.status).toBe(201);
+  const url = created.headers.get("location")!;
+  if (received > 0) expect((await patch(url, device.token!, 0, content.subarray(0, received))).status).toBe(204);
+  return { device, fencingToken, fileUUID, url, id: url.split("/").pop()! };
+}
+
+describe("another user's upload URL", () => {
+  it("answers 404 to HEAD, PATCH, DELETE and GET, and leaves the upload intact", async () => {
+    const content = randomBytes(6000);
+    const a = await startedUpload(content, 2000);
+    const b = await server.newUser();
+    await b.lock();
+
+    const missing = `${server.url}/uploads/${randomUUID().replaceAll("-", "")}`;
+    for (const [method, extra, body] of [
+      ["HEAD", {}, undefined],
+      ["PATCH", { "Upload-Offset": "2000", "Content-Type": "application/offset+octet-stream" }, randomBytes(4000)],
+      ["DELETE", {}, undefined],
+      ["GET", {}, undefined],
+    ] as const) {
+      const response = await tusRequest(a.url, b.token!, method, extra, body);
+      expect(response.status, method).toBe(404);
+      // The same answer as for an upload that does not exist.
+      const forMissing = await tusRequest(missing, b.token!, method, extra, body);
+      expect(forMissing.status, method).toBe(404);
+      if (method !== "HEAD") {
+        const answer = await response.json();
+        expect(answer.code, method).toBe("NOT_FOUND");
+        expect(answer).toEqual({ ...(await forMissing.json()), message: expect.any(String) });
+      }
+    }
+
+    const head = await tusRequest(a.url, a.device.token!, "HEAD");
+    expect(head.status).toBe(200);
+    expect(head.headers.get("upload-offset")).toBe("2000");
+    const row = await server.app.services.db.stagedUpload.findUniqueOrThrow({ where: { id: a.id } });
+    expect(row.state).toBe("UPLOADING");
+
+    // The owner finishes and commits it, with A's own bytes.
+    expect((await patch(a.url, a.device.token!, 2000, content.subarray(2000))).status).toBe(204);
+    expect((await a.device.waitForOperation((await a.device.commit(a.fencingToken)).id)).state).toBe("SUCCEEDED");
+    expect((await a.device.fileIndex()).files).toMatchObject([{ fileUUID: a.fileUUID, sha256: sha256Hex(content) }]);
+  });
+
+  it("answers 401 without a token", async () => {
+    const a = await startedUpload(randomBytes(100), 0);
+    const response = await fetch(a.url, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0" } });
+    expect(response.status).toBe(401);
+  });
+});
+
+describe("terminating an upload", () => {
+  it("removes the upload at once: a commit right after the 204 has nothing to commit", async () => {
+    const a = await startedUpload(randomBytes(3000), 1000);
+    const terminated = await tusRequest(a.url, a.device.token!, "DELETE");
+    expect(terminated.status).toBe(204);
+    expect(await server.app.services.db.stagedUpload.findUnique({ where: { id: a.id } })).toBeNull();
+    expect(await a.device.errorCode(`mutation($key: String!, $token: Int!) { commit(idempotencyKey: $key, fencingToken: $token) { id } }`, {
+      key: randomUUID(),
+      token: a.fencingToken,
+    })).toBe("NOTHING_TO_COMMIT");
+    expect((await tusRequest(a.url, a.device.token!, "HEAD")).status).toBe(404);
+    // A repeated DELETE finds nothing.
+    expect((await tusRequest(a.url, a.device.token!, "DELETE")).status).toBe(404);
+  });
+
+  it("refuses to terminate a finished upload, which stays committable", async () => {
+    const content = randomBytes(500);
+    const a = await startedUpload(content, 500);
+    const refused = await tusRequest(a.url, a.device.token!, "DELETE");
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ code: "BAD_INPUT" });
+    expect((await a.device.waitForOperation((await a.device.commit(a.fencingToken)).id)).state).toBe("SUCCEEDED");
+  });
+});

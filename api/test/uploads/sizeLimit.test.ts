@@ -1,0 +1,58 @@
+// Uploads are bounded by SMSYNC_MAX_UPLOAD_BYTES (SPEC section 6): a larger
+// Upload-Length is refused at creation, before anything is written.
+import { randomBytes, randomUUID } from "node:crypto";
+import { readdirSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "../support/testServer.ts";
+import { tusUpload, uploadMetadata } from "../support/uploads.ts";
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer({ SMSYNC_MAX_UPLOAD_BYTES: "1000" });
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+function encodeMetadata(metadata: Record<string, string>): string {
+  return Object.entries(metadata)
+    .map(([key, value]) => `${key} ${Buffer.from(value, "utf8").toString("base64")}`)
+    .join(",");
+}
+
+describe("the upload size limit", () => {
+  it("refuses an Upload-Length above the limit with 413 and writes nothing", async () => {
+    const device = await server.newUser();
+    const { fencingToken } = await device.lock();
+    const content = randomBytes(1001);
+    const response = await fetch(`${server.url}/uploads`, {
+      method: "POST",
+      headers: {
+        "Tus-Resumable": "1.0.0",
+        authorization: `Bearer ${device.token}`,
+        "Upload-Length": String(content.length),
+        "Upload-Metadata": encodeMetadata(uploadMetadata({ fileUUID: randomUUID(), version: 0, content, fencingToken })),
+      },
+    });
+    expect(response.status).toBe(413);
+    expect(await response.json()).toMatchObject({ code: "BAD_INPUT" });
+    expect(await server.app.services.db.stagedUpload.count()).toBe(0);
+    expect(readdirSync(server.app.services.staging.uploadsDir)).toEqual([]);
+  });
+
+  it("refuses it from tus-js-client too, and accepts an upload of exactly the limit", async () => {
+    const device = await server.newUser();
+    const { fencingToken } = await device.lock();
+    const tooLarge = await tusUpload(server.url, device.token!, { version: 0, content: randomBytes(5000), fencingToken }).then(
+      () => null,
+      (error) => error,
+    );
+    expect(tooLarge?.originalResponse?.getStatus()).toBe(413);
+    expect(await server.app.services.db.stagedUpload.count()).toBe(0);
+
+    const { fileUUID } = await tusUpload(server.url, device.token!, { version: 0, content: randomBytes(1000), fencingToken });
+    const done = await device.waitForOperation((await device.commit(fencingToken)).id);
+    expect(done.state).toBe("SUCCEEDED");
+    expect((await device.fileIndex()).files).toMatchObject([{ fileUUID, size: 1000 }]);
+  });
+});

@@ -1,0 +1,159 @@
+// An upload creation must come from an authenticated device that holds the
+// lock under its current fencing token, and follow the file index rules
+// (SPEC section 2). Each refusal is a typed JSON error and writes nothing.
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { TestGraphQLClient } from "../support/graphqlClient.ts";
+import { startTestServer, type TestServer } from "../support/testServer.ts";
+import { tusUpload, uploadMetadata, type UploadSpec } from "../support/uploads.ts";
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+function encodeMetadata(metadata: Record<string, string>): string {
+  return Object.entries(metadata)
+    .map(([key, value]) => `${key} ${Buffer.from(value, "utf8").toString("base64")}`)
+    .join(",");
+}
+
+function create(authorization: string | null, spec: UploadSpec & { fileUUID: string }) {
+  return fetch(`${server.url}/uploads`, {
+    method: "POST",
+    headers: {
+      "Tus-Resumable": "1.0.0",
+      ...(authorization ? { authorization } : {}),
+      "Upload-Length": String(spec.content.length),
+      "Upload-Metadata": encodeMetadata(uploadMetadata(spec)),
+    },
+  });
+}
+
+async function stagedCount(userName: string): Promise<number> {
+  const { db } = server.app.services;
+  const userId = (await db.user.findUniqueOrThrow({ where: { name: userName } })).id;
+  return db.stagedUpload.count({ where: { userId } });
+}
+
+async function expectRefused(response: Response, status: number, code: string) {
+  expect(response.status).toBe(status);
+  expect(response.headers.get("location")).toBeNull();
+  expect(await response.json()).toMatchObject({ code, message: expect.any(String) });
+}
+
+/** Uploads and commits one version of a file, under the device's lock (taken or renewed). */
+async function commitFile(device: TestGraphQLClient, spec: Omit<UploadSpec, "fencingToken"> & { fileUUID: string }) {
+  const { fencingToken } = await device.lock();
+  await tusUpload(server.url, device.token!, { ...spec, fencingToken });
+  const done = await device.waitForOperation((await device.commit(fencingToken)).id);
+  expect(done.state).toBe("SUCCEEDED");
+}
+
+const content = Buffer.from("content\n");
+
+describe("who may create an upload", () => {
+  it("answers 401 without a token, with an unknown token, and with a revoked one", async () => {
+    const device = await server.newUser();
+    const { fencingToken } = await device.lock();
+    const spec = { fileUUID: randomUUID(), version: 0, content, fencingToken };
+    await expectRefused(await create(null, spec), 401, "UNAUTHENTICATED");
+    await expectRefused(await create("Bearer smsync_not-a-real-token", spec), 401, "UNAUTHENTICATED");
+    await expectRefused(await create("Bearer nonsense", spec), 401, "UNAUTHENTICATED");
+    await server.app.services.db.token.updateMany({ data: { revokedAt: new Date() }, where: { device: { user: { name: device.userName } } } });
+    await expectRefused(await create(`Bearer ${device.token}`, spec), 401, "UNAUTHENTICATED");
+    expect(await stagedCount(device.userName)).toBe(0);
+  });
+
+  it("answers 423 LOCK_REQUIRED to a device that never called lock", async () => {
+    const device = await server.newUser();
+    const response = await create(`Bearer ${device.token}`, { fileUUID: randomUUID(), version: 0, content, fencingToken: 1 });
+    await expectRefused(response, 423, "LOCK_REQUIRED");
+    expect(await stagedCount(device.userName)).toBe(0);
+  });
+
+  it("answers 423 LOCK_REQUIRED to a device of the user while another one holds the lock", async () => {
+    const phone = await server.newUser();
+    const laptop = await server.newDevice(phone.userName);
+    const { fencingToken } = await phone.lock();
+    const response = await create(`Bearer ${laptop.token}`, { fileUUID: randomUUID(), version: 0, content, fencingToken });
+    await expectRefused(response, 423, "LOCK_REQUIRED");
+    expect(await stagedCount(phone.userName)).toBe(0);
+  });
+
+  it("answers 409 STALE_FENCING_TOKEN once another device took over the expired lock", async () => {
+    const phone = await server.newUser();
+    const laptop = await server.newDevice(phone.userName);
+    const { fencingToken } = await phone.lock(1);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const taken = await laptop.lock();
+    expect(taken.fencingToken).toBe(fencingToken + 1);
+    const response = await create(`Bearer ${phone.token}`, { fileUUID: randomUUID(), version: 0, content, fencingToken });
+    await expectRefused(response, 409, "STALE_FENCING_TOKEN");
+    expect(await stagedCount(phone.userName)).toBe(0);
+  });
+
+  it("answers 409 STALE_FENCING_TOKEN to the holder giving a token other than its current one", async () => {
+    const device = await server.newUser();
+    const { fencingToken } = await device.lock();
+    const response = await create(`Bearer ${device.token}`, { fileUUID: randomUUID(), version: 0, content, fencingToken: fencingToken + 5 });
+    await expectRefused(response, 409, "STALE_FENCING_TOKEN");
+    expect(await stagedCount(device.userName)).toBe(0);
+  });
+});
+
+describe("the file index rules of an upload", () => {
+  it("answers 409 WRONG_VERSION unless the version is the index version + 1", async () => {
+    const device = await server.newUser();
+    const fileUUID = randomUUID();
+    let { fencingToken } = await device.lock();
+    // A new file starts at version 0.
+    await expectRefused(await create(`Bearer ${device.token}`, { fileUUID, version: 1, content, fencingToken }), 409, "WRONG_VERSION");
+    await commitFile(device, { fileUUID, version: 0, content });
+    ({ fencingToken } = await device.lock());
+    for (const version of [0, 2]) {
+      const response = await create(`Bearer ${device.token}`, { fileUUID, version, content, fencingToken });
+      expect(response.status).toBe(409);
+      expect(await response.json()).toMatchObject({ code: "WRONG_VERSION", expectedVersion: 1 });
+    }
+    expect(await stagedCount(device.userName)).toBe(0);
+    expect((await create(`Bearer ${device.token}`, { fileUUID, version: 1, content, fencingToken })).status).toBe(201);
+  });
+
+  it("answers 409 CLOUD_NAME_TAKEN for the name of another live file, committed or staged in the batch", async () => {
+    const device = await server.newUser();
+    await commitFile(device, { fileUUID: randomUUID(), version: 0, content, cloudFileName: "taken.txt" });
+    const { fencingToken } = await device.lock();
+    const response = await create(`Bearer ${device.token}`, { fileUUID: randomUUID(), version: 0, content, fencingToken, cloudFileName: "taken.txt" });
+    await expectRefused(response, 409, "CLOUD_NAME_TAKEN");
+    expect(await stagedCount(device.userName)).toBe(0);
+
+    expect((await create(`Bearer ${device.token}`, { fileUUID: randomUUID(), version: 0, content, fencingToken, cloudFileName: "new.txt" })).status).toBe(201);
+    const second = await create(`Bearer ${device.token}`, { fileUUID: randomUUID(), version: 0, content, fencingToken, cloudFileName: "new.txt" });
+    await expectRefused(second, 409, "CLOUD_NAME_TAKEN");
+    expect(await stagedCount(device.userName)).toBe(1);
+  });
+
+  it("answers 409 FILE_DELETED for a deleted file, and takes the upload with undelete=true", async () => {
+    const device = await server.newUser();
+    const fileUUID = randomUUID();
+    await commitFile(device, { fileUUID, version: 0, content, cloudFileName: "gone.txt" });
+    let { fencingToken } = await device.lock();
+    await device.deleteFiles(fencingToken, [{ fileUUID, version: 0 }]);
+    expect((await device.waitForOperation((await device.commit(fencingToken)).id)).state).toBe("SUCCEEDED");
+    expect((await device.fileIndex()).files).toMatchObject([{ fileUUID, version: 0, deleted: true }]);
+
+    ({ fencingToken } = await device.lock());
+    const refused = await create(`Bearer ${device.token}`, { fileUUID, version: 1, content, fencingToken, cloudFileName: "gone.txt" });
+    await expectRefused(refused, 409, "FILE_DELETED");
+    expect(await stagedCount(device.userName)).toBe(0);
+
+    const restored = Buffer.from("restored\n");
+    await tusUpload(server.url, device.token!, { fileUUID, version: 1, content: restored, fencingToken, cloudFileName: "gone.txt", undelete: true });
+    expect((await device.waitForOperation((await device.commit(fencingToken)).id)).state).toBe("SUCCEEDED");
+    expect((await device.fileIndex()).files).toMatchObject([{ fileUUID, version: 1, deleted: false, size: restored.length }]);
+  });
+});

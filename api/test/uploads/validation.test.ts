@@ -1,0 +1,131 @@
+// The Upload-Metadata of a creation is validated before anything is written
+// (SPEC section 6: no path traversal, no NUL, bounded names): each bad value
+// gets a 400 with a JSON body naming BAD_INPUT and the field.
+import { randomUUID } from "node:crypto";
+import { readdirSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "../support/testServer.ts";
+import { uploadMetadata } from "../support/uploads.ts";
+
+let server: TestServer;
+let token: string;
+let fencingToken: number;
+let userId: string;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  const device = await server.newUser();
+  token = device.token!;
+  ({ fencingToken } = await device.lock());
+  userId = (await server.app.services.db.user.findUniqueOrThrow({ where: { name: device.userName } })).id;
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+const content = Buffer.from("some content\n");
+
+/** Upload-Metadata with null standing for a key without a value. */
+function encodeMetadata(metadata: Record<string, string | null>): string {
+  return Object.entries(metadata)
+    .map(([key, value]) => (value === null ? key : `${key} ${Buffer.from(value, "utf8").toString("base64")}`))
+    .join(",");
+}
+
+function validMetadata(): Record<string, string> {
+  return uploadMetadata({ fileUUID: randomUUID(), version: 0, content, fencingToken });
+}
+
+async function create(metadata: Record<string, string | null> | undefined) {
+  return fetch(`${server.url}/uploads`, {
+    method: "POST",
+    headers: {
+      "Tus-Resumable": "1.0.0",
+      authorization: `Bearer ${token}`,
+      "Upload-Length": String(content.length),
+      ...(metadata ? { "Upload-Metadata": encodeMetadata(metadata) } : {}),
+    },
+  });
+}
+
+async function expectRejected(metadata: Record<string, string | null> | undefined, field?: string) {
+  const before = await server.app.services.db.stagedUpload.count({ where: { userId } });
+  const response = await create(metadata);
+  expect(response.status).toBe(400);
+  expect(response.headers.get("location")).toBeNull();
+  const body = await response.json();
+  expect(body).toMatchObject({ code: "BAD_INPUT", message: expect.any(String) });
+  if (field) expect(body.field).toBe(field);
+  expect(await server.app.services.db.stagedUpload.count({ where: { userId } })).toBe(before);
+}
+
+describe("the metadata of an upload creation", () => {
+  it("accepts valid metadata (the baseline of the cases below)", async () => {
+    const response = await create(validMetadata());
+    expect(response.status).toBe(201);
+  });
+
+  it("rejects a creation without Upload-Metadata", async () => {
+    await expectRejected(undefined, "fileUUID");
+  });
+
+  for (const field of ["fileUUID", "version", "sha256", "cloudFileName", "mimeType", "fencingToken"]) {
+    it(`rejects metadata without ${field}, or with ${field} empty`, async () => {
+      const missing: Record<string, string | null> = validMetadata();
+      delete missing[field];
+      await expectRejected(missing, field);
+      await expectRejected({ ...validMetadata(), [field]: null }, field);
+      await expectRejected({ ...validMetadata(), [field]: "" }, field);
+    });
+  }
+
+  it("rejects a fileUUID that is not a UUID", async () => {
+    for (const fileUUID of ["not-a-uuid", "../../etc/passwd", `${randomUUID()}x`, randomUUID().replaceAll("-", "")]) {
+      await expectRejected({ ...validMetadata(), fileUUID }, "fileUUID");
+    }
+  });
+
+  it("rejects a cloudFileName with a path, a NUL or other control character, or too long", async () => {
+    const names = ["../x", "a/b", "/abs", "a\\b", "..", ".", "a\u0000b", "a\nb", "x".repeat(256), "é".repeat(128), " padded"];
+    for (const cloudFileName of names) {
+      await expectRejected({ ...validMetadata(), cloudFileName }, "cloudFileName");
+    }
+  });
+
+  it("accepts a cloudFileName of exactly 255 bytes, and non-ASCII names", async () => {
+    for (const cloudFileName of ["x".repeat(255), `${"é".repeat(127)}x`, "résumé 2024.txt", "..hidden"]) {
+      const response = await create({ ...validMetadata(), cloudFileName });
+      expect(response.status, cloudFileName).toBe(201);
+    }
+  });
+
+  it("rejects a malformed version, sha256, fencingToken, mimeType or appMetaData", async () => {
+    await expectRejected({ ...validMetadata(), version: "-1" }, "version");
+    await expectRejected({ ...validMetadata(), version: "1.5" }, "version");
+    await expectRejected({ ...validMetadata(), sha256: "abc" }, "sha256");
+    await expectRejected({ ...validMetadata(), sha256: "g".repeat(64) }, "sha256");
+    await expectRejected({ ...validMetadata(), fencingToken: "one" }, "fencingToken");
+    await expectRejected({ ...validMetadata(), mimeType: "not a type" }, "mimeType");
+    await expectRejected({ ...validMetadata(), appMetaData: "{not json" }, "appMetaData");
+  });
+
+  it("rejects a deferred length: the size must be known to bound it", async () => {
+    const response = await fetch(`${server.url}/uploads`, {
+      method: "POST",
+      headers: {
+        "Tus-Resumable": "1.0.0",
+        authorization: `Bearer ${token}`,
+        "Upload-Defer-Length": "1",
+        "Upload-Metadata": encodeMetadata(validMetadata()),
+      },
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ code: "BAD_INPUT" });
+  });
+
+  it("left no bytes in staging for any rejected creation", async () => {
+    const rows = await server.app.services.db.stagedUpload.findMany({ select: { id: true } });
+    const files = readdirSync(server.app.services.staging.uploadsDir).filter((name) => !name.endsWith(".json"));
+    expect(files.sort()).toEqual(rows.map((row) => row.id).sort());
+  });
+});
