@@ -1,0 +1,66 @@
+// The staging sweeper: expired uncommitted uploads, orphaned bytes and
+// expired staged downloads go; committed and fresh ones stay.
+import { existsSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sweepStaging } from "../../src/staging/StagingSweeper.ts";
+import { tusUpload } from "../support/uploads.ts";
+import { startTestServer, type TestServer } from "../support/testServer.ts";
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer({ SMSYNC_UPLOAD_EXPIRY_SECONDS: "3600", SMSYNC_INBOUND_EXPIRY_SECONDS: "3600" });
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+describe("sweepStaging", () => {
+  it("removes expired uncommitted uploads and orphaned bytes, and keeps committed data", async () => {
+    const { db, staging } = server.app.services;
+    const device = await server.newUser();
+    const { fencingToken } = await device.lock();
+    const committed = await tusUpload(server.url, device.token!, { version: 0, content: Buffer.from("kept"), fencingToken });
+    const op = await device.waitForOperation((await device.commit(fencingToken)).id);
+    const again = await device.lock();
+    const uncommitted = await tusUpload(server.url, device.token!, { version: 0, content: Buffer.from("left behind"), fencingToken: again.fencingToken });
+    const uncommittedId = (await db.stagedUpload.findFirstOrThrow({ where: { fileUUID: uncommitted.fileUUID } })).id;
+    const orphan = path.join(staging.uploadsDir, "orphan-upload-id");
+    await writeFile(orphan, "no row");
+
+    // Now: nothing has expired, and the orphan is too young to be told from an upload being created.
+    const now = await sweepStaging(server.app.services);
+    expect(now).toEqual({ uploads: 0, inbound: 0 });
+    expect(existsSync(staging.uploadPath(uncommittedId))).toBe(true);
+
+    const later = new Date(Date.now() + 2 * 3600 * 1000);
+    const swept = await sweepStaging(server.app.services, later);
+    expect(swept.uploads).toBeGreaterThanOrEqual(3); // the uncommitted upload's bytes and tus metadata, and the orphan
+    expect(await db.stagedUpload.count({ where: { id: uncommittedId } })).toBe(0);
+    expect(existsSync(staging.uploadPath(uncommittedId))).toBe(false);
+    expect(existsSync(orphan)).toBe(false);
+    expect(op.state).toBe("SUCCEEDED");
+    expect((await device.fileIndex()).files.map((file) => file.fileUUID)).toEqual([committed.fileUUID]);
+  });
+
+  it("removes staged downloads past the inbound expiry", async () => {
+    const { db, staging } = server.app.services;
+    const device = await server.newUser();
+    let { fencingToken } = await device.lock();
+    const { fileUUID } = await tusUpload(server.url, device.token!, { version: 0, content: Buffer.from("to download"), fencingToken });
+    await device.waitForOperation((await device.commit(fencingToken)).id);
+    ({ fencingToken } = await device.lock());
+    const inbound = await device.waitForOperation((await device.startInboundTransfer(fencingToken, [{ fileUUID, version: 0 }])).id);
+    expect(inbound.state).toBe("SUCCEEDED");
+    const userId = (await db.user.findUniqueOrThrow({ where: { name: device.userName } })).id;
+    const file = staging.inboundPath(userId, fileUUID, 0);
+    expect(existsSync(file)).toBe(true);
+    const swept = await sweepStaging(server.app.services, new Date(Date.now() + 2 * 3600 * 1000));
+    expect(swept.inbound).toBeGreaterThanOrEqual(1);
+    expect(existsSync(file)).toBe(false);
+    expect(await db.inboundStagedFile.count({ where: { userId } })).toBe(0);
+    const gone = await fetch(inbound.files[0].downloadUrl, { headers: { authorization: `Bearer ${device.token}` } });
+    expect(gone.status).toBe(404);
+  });
+});
