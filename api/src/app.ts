@@ -17,6 +17,7 @@ import { createLogger, type Logger } from "./logging/logger.ts";
 import type { Services } from "./services.ts";
 import { StagingArea } from "./staging/StagingArea.ts";
 import { sweepStaging } from "./staging/StagingSweeper.ts";
+import { pruneIdempotencyRecords } from "./idempotency/pruneIdempotencyRecords.ts";
 import { TransferWorker } from "./transfers/TransferWorker.ts";
 import { UploadPlane } from "./uploads/tusUploads.ts";
 
@@ -69,9 +70,11 @@ export async function startApp(
   if (config.transferWorker) worker.start();
 
   const sweep = () =>
-    sweepStaging(services)
-      .then((swept) => (swept.uploads || swept.inbound) && logger.info(swept, "staging swept"))
-      .catch((error) => logger.error({ err: error }, "sweeping staging failed"));
+    Promise.all([sweepStaging(services), pruneIdempotencyRecords(services.db, config.idempotencyRetentionSeconds)])
+      .then(([swept, idempotencyRecords]) => {
+        if (swept.uploads || swept.inbound || idempotencyRecords) logger.info({ ...swept, idempotencyRecords }, "housekeeping done");
+      })
+      .catch((error) => logger.error({ err: error }, "housekeeping failed"));
   const sweeper = setInterval(sweep, sweepIntervalMs);
   sweeper.unref();
 

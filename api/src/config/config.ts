@@ -31,6 +31,7 @@ const environmentSchema = z.object({
   SMSYNC_MAX_UPLOAD_BYTES: positiveInt.default(5 * 1024 * 1024 * 1024),
   SMSYNC_UPLOAD_EXPIRY_SECONDS: positiveInt.default(24 * 60 * 60),
   SMSYNC_INBOUND_EXPIRY_SECONDS: positiveInt.default(24 * 60 * 60),
+  SMSYNC_IDEMPOTENCY_RETENTION_SECONDS: positiveInt.default(30 * 24 * 60 * 60),
   SMSYNC_LOCK_TTL_SECONDS: positiveInt.default(60),
   SMSYNC_LOCK_MAX_TTL_SECONDS: positiveInt.default(600),
   // false: this instance serves the API only and leaves transfers to others.
@@ -68,6 +69,7 @@ export interface Config {
   maxUploadBytes: number;
   uploadExpirySeconds: number;
   inboundExpirySeconds: number;
+  idempotencyRetentionSeconds: number;
   lockTtlSeconds: number;
   lockMaxTtlSeconds: number;
   transferWorker: boolean;
@@ -114,6 +116,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     maxUploadBytes: env.SMSYNC_MAX_UPLOAD_BYTES,
     uploadExpirySeconds: env.SMSYNC_UPLOAD_EXPIRY_SECONDS,
     inboundExpirySeconds: env.SMSYNC_INBOUND_EXPIRY_SECONDS,
+    idempotencyRetentionSeconds: env.SMSYNC_IDEMPOTENCY_RETENTION_SECONDS,
     lockTtlSeconds: env.SMSYNC_LOCK_TTL_SECONDS,
     lockMaxTtlSeconds: env.SMSYNC_LOCK_MAX_TTL_SECONDS,
     transferWorker: env.SMSYNC_TRANSFER_WORKER,

@@ -139,3 +139,18 @@ describe("idempotency keys", () => {
     expect((await device.request(lock, { key: "k".repeat(129) })).errors?.[0].extensions?.code).toBe("BAD_INPUT");
   });
 });
+
+describe("retention", () => {
+  it("drops stored responses older than the retention, keeping newer ones", async () => {
+    const { pruneIdempotencyRecords } = await import("../../src/idempotency/pruneIdempotencyRecords.ts");
+    const device = await server.newUser();
+    await device.ok(lock, { key: randomUUID() });
+    const userId = (await server.app.services.db.user.findUniqueOrThrow({ where: { name: device.userName } })).id;
+    const count = () => server.app.services.db.idempotencyRecord.count({ where: { userId } });
+    expect(await count()).toBe(1);
+    await pruneIdempotencyRecords(server.app.services.db, 3600);
+    expect(await count()).toBe(1);
+    await pruneIdempotencyRecords(server.app.services.db, 3600, new Date(Date.now() + 2 * 3600 * 1000));
+    expect(await count()).toBe(0);
+  });
+});
