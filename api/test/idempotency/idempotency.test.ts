@@ -3,6 +3,7 @@
 // payload is a typed error.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pruneIdempotencyRecords } from "../../src/idempotency/pruneIdempotencyRecords.ts";
 import { operationFields } from "../support/graphqlClient.ts";
 import { tusUpload } from "../support/uploads.ts";
 import { startTestServer, type TestServer } from "../support/testServer.ts";
@@ -142,7 +143,6 @@ describe("idempotency keys", () => {
 
 describe("retention", () => {
   it("drops stored responses older than the retention, keeping newer ones", async () => {
-    const { pruneIdempotencyRecords } = await import("../../src/idempotency/pruneIdempotencyRecords.ts");
     const device = await server.newUser();
     await device.ok(lock, { key: randomUUID() });
     const userId = (await server.app.services.db.user.findUniqueOrThrow({ where: { name: device.userName } })).id;
