@@ -159,7 +159,11 @@ export class UploadPlane {
     }
     if (String(row.size) !== req.headers["upload-length"]) return null;
     const upload = await this.tus.datastore.getUpload(row.id).catch(() => null);
-    return upload ? { id: row.id, offset: upload.offset } : null;
+    if (!upload) return null;
+    // Reporting every byte received means reporting a checked upload; a
+    // mismatch discards it, and the creation starts a new one.
+    if (row.state === "UPLOADING" && upload.offset === upload.size) await this.checkFinishedUpload(row.id);
+    return { id: row.id, offset: upload.offset };
   }
 
   private async onUploadCreate(authorization: string | null, upload: Upload) {
@@ -218,6 +222,17 @@ export class UploadPlane {
     // Another user's upload looks the same as a missing one.
     if (!row || row.userId !== caller.userId) throw new SmsyncError("NOT_FOUND", `no upload ${uploadId}`);
     if (method === "DELETE") await this.forgetTerminatedUpload(row.id);
+    if (method === "HEAD" && row.state === "UPLOADING") await this.checkIfAllReceived(row.id);
+  }
+
+  /**
+   * A client resuming with HEAD that finds every byte on the server sends no
+   * more PATCH, so the last-byte check must run here if it never completed
+   * (the server failed or stopped between the last write and the check).
+   */
+  private async checkIfAllReceived(uploadId: string): Promise<void> {
+    const upload = await this.tus.datastore.getUpload(uploadId).catch(() => null);
+    if (upload && upload.size !== undefined && upload.offset === upload.size) await this.checkFinishedUpload(uploadId);
   }
 
   /**
@@ -235,23 +250,35 @@ export class UploadPlane {
   }
 
   private async onUploadFinish(upload: Upload) {
+    const sha256 = await this.checkFinishedUpload(upload.id);
+    return { headers: { "Upload-Sha256": sha256 } };
+  }
+
+  /**
+   * The last-byte check: the bytes against the declared sha256. A match
+   * marks the upload COMPLETE (once, however often it runs); a mismatch
+   * discards the row and the bytes. Returns the sha256 of the bytes.
+   */
+  private async checkFinishedUpload(uploadId: string): Promise<string> {
     const { db, staging, logger } = this.services;
-    const row = await db.stagedUpload.findUnique({ where: { id: upload.id } });
-    if (!row) throw new SmsyncError("NOT_FOUND", `no upload ${upload.id}`);
-    const { sha256 } = await sha256OfFile(staging.uploadPath(upload.id));
+    const row = await db.stagedUpload.findUnique({ where: { id: uploadId } });
+    if (!row) throw new SmsyncError("NOT_FOUND", `no upload ${uploadId}`);
+    const { sha256 } = await sha256OfFile(staging.uploadPath(uploadId));
     if (sha256 !== row.sha256) {
-      await db.$transaction((tx) => tx.stagedUpload.deleteMany({ where: { id: upload.id, operationId: null } }));
-      await staging.removeUpload(upload.id);
-      logger.warn({ uploadId: upload.id, fileUUID: row.fileUUID, expected: row.sha256, received: sha256 }, "upload rejected: sha256 mismatch");
+      await db.$transaction((tx) => tx.stagedUpload.deleteMany({ where: { id: uploadId, operationId: null } }));
+      await staging.removeUpload(uploadId);
+      logger.warn({ uploadId, fileUUID: row.fileUUID, expected: row.sha256, received: sha256 }, "upload rejected: sha256 mismatch");
       throw new SmsyncError(
         "CHECKSUM_MISMATCH",
         `the uploaded bytes have sha256 ${sha256}, not the declared ${row.sha256}; the upload was discarded`,
       );
     }
-    await db.$transaction((tx) =>
-      tx.stagedUpload.updateMany({ where: { id: upload.id, state: "UPLOADING" }, data: { state: "COMPLETE", completedAt: new Date() } }),
+    const marked = await db.$transaction((tx) =>
+      tx.stagedUpload.updateMany({ where: { id: uploadId, state: "UPLOADING" }, data: { state: "COMPLETE", completedAt: new Date() } }),
     );
-    logger.info({ uploadId: upload.id, fileUUID: row.fileUUID, version: row.version, size: Number(row.size) }, "upload complete");
-    return { headers: { "Upload-Sha256": sha256 } };
+    if (marked.count > 0) {
+      logger.info({ uploadId, fileUUID: row.fileUUID, version: row.version, size: Number(row.size) }, "upload complete");
+    }
+    return sha256;
   }
 }

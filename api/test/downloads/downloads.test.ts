@@ -1,8 +1,9 @@
 // Downloads by HTTP GET of files staged by an inbound transfer: for their
 // owner only (another user gets the answer of a missing file), with Range,
 // and with the content's sha256 in X-Smsync-Sha256 and Repr-Digest.
-import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
+import http from "node:http";
 import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -99,6 +100,26 @@ describe("downloads", () => {
     expect((await bytesOf(open)).equals(content.subarray(99_000))).toBe(true);
   });
 
+  it("names the content by its sha256 in ETag, for conditional and If-Range requests", async () => {
+    const etag = `"${sha256Hex(content)}"`;
+    // Through node:http: fetch() adds Cache-Control: no-cache to conditional requests, which forbids a 304.
+    const unchanged = await new Promise<number>((resolve, reject) => {
+      http
+        .get(url, { headers: { authorization: `Bearer ${laptop.token}`, "if-none-match": etag } }, (response) => {
+          response.resume();
+          resolve(response.statusCode!);
+        })
+        .on("error", reject);
+    });
+    expect(unchanged).toBe(304);
+    const ranged = await get(url, laptop.token, { range: "bytes=0-9", "if-range": etag });
+    expect(ranged.status).toBe(206);
+    // Another content than the client's partial copy: the whole file, not a range of it.
+    const stale = await get(url, laptop.token, { range: "bytes=0-9", "if-range": `"${"0".repeat(64)}"` });
+    expect(stale.status).toBe(200);
+    expect((await bytesOf(stale)).equals(content)).toBe(true);
+  });
+
   it("answers 416 to a range past the end", async () => {
     const response = await get(url, laptop.token, { range: `bytes=${content.length}-` });
     expect(response.status).toBe(416);
@@ -188,6 +209,3 @@ describe("downloads from a staging directory whose path needs URL escaping", () 
     expect((await bytesOf(response)).equals(content)).toBe(true);
   });
 });
-
-// Keeps randomUUID imported for readers adding cases with fresh files.
-void randomUUID;
