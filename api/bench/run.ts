@@ -1,0 +1,298 @@
+// `npm run bench` (SPEC section 7, "Measured, not assumed"): in one run,
+//   1. upload throughput through the tus endpoint against a plain node:http
+//      upload to disk measured in the same process (the baseline),
+//   2. commit -> cloud -> SUCCEEDED for batches of 1, 10 and 100 small files,
+//      with the upload phase timed separately,
+//   3. peak RSS of a server in its own process receiving a 1 GiB upload
+//      (and moving it to the cloud), beside a small upload for comparison.
+// Options: --quick (64 MiB, fewer files, one repetition), --json (the
+// figures as JSON on stdout; the table then goes to stderr), --only
+// throughput,commit,memory, and the sizes below. Progress goes to stderr.
+// From the repository root: npm run bench -- --quick (flags without a
+// value), npm run bench -- -- --size-mib 128 (flags with one).
+import { execFileSync } from "node:child_process";
+import os from "node:os";
+import { parseArgs } from "node:util";
+import { startTestServer, type TestServer } from "../test/support/testServer.ts";
+import { testProvider } from "../test/support/testDatabase.ts";
+import { measureCommits, type CommitRow } from "./commits.ts";
+import { KiB, MiB } from "./content.ts";
+import { measureMemory, type MemoryResult } from "./memory.ts";
+import { fixed, mib, ms, size, table } from "./report.ts";
+import { elapsedSeconds, interrupted, onCleanup, progress, runCleanup, setQuiet, trackDir } from "./support.ts";
+import { measureThroughput, type ThroughputResult } from "./throughput.ts";
+import { agent } from "./http.ts";
+
+const usage = `usage: npm run bench [-- options]
+  --quick                 a short check: 64 MiB, 1 and 10 files, one repetition, memory with 16 and 64 MiB
+  --json                  print the figures as JSON on stdout (the tables go to stderr)
+  --only <list>           some of: throughput,commit,memory (default: all three)
+  --size-mib <n>          throughput: file size (default 256; quick 64)
+  --chunk-mib <n>         throughput: PATCH size of the chunked tus uploads (default 8)
+  --reps <n>              repetitions of each throughput and commit measurement (default 5 and 3; quick 1)
+  --files <list>          commit: batch sizes (default 1,10,100; quick 1,10)
+  --file-kib <n>          commit: size of each small file (default 64)
+  --memory-mib <list>     memory: upload sizes, in one server process (default 64,1024; quick 16,64)
+  --memory-chunk-mib <n>  memory: PATCH size (default: the whole file in one PATCH)
+  --port <n>              memory: the server process's port (default: a free one)
+  --quiet                 no progress on stderr`;
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    quick: { type: "boolean", default: false },
+    json: { type: "boolean", default: false },
+    quiet: { type: "boolean", default: false },
+    only: { type: "string" },
+    "size-mib": { type: "string" },
+    "chunk-mib": { type: "string" },
+    reps: { type: "string" },
+    files: { type: "string" },
+    "file-kib": { type: "string" },
+    "memory-mib": { type: "string" },
+    "memory-chunk-mib": { type: "string" },
+    port: { type: "string" },
+    help: { type: "boolean", short: "h", default: false },
+  },
+});
+if (values.help) {
+  console.log(usage);
+  process.exit(0);
+}
+// From the repository root, `npm run bench -- --quick` reaches this script
+// through a second npm (npm run bench --workspace api), which takes unknown
+// flags as its own configuration: it passes them on as npm_config_<name> and
+// drops the flag before a value ("--size-mib 128" arrives as "128").
+const fromNpm = (name: string) => process.env[`npm_config_${name}`] === "true";
+values.quick ||= fromNpm("quick");
+values.json ||= fromNpm("json");
+if (positionals.length > 0) {
+  console.error(
+    `bench: unexpected argument(s) ${positionals.join(" ")}: from the repository root, options with a value need a second --:\n` +
+      `  npm run bench -- -- --size-mib 128   (or: npm run bench --workspace api -- --size-mib 128)\n${usage}`,
+  );
+  process.exit(2);
+}
+
+function positive(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) {
+    console.error(`bench: --${name} must be a positive number (got ${text})\n${usage}`);
+    process.exit(2);
+  }
+  return value;
+}
+const list = (name: string, text: string | undefined, fallback: number[]) =>
+  text === undefined ? fallback : text.split(",").map((item) => positive(name, item.trim(), NaN));
+
+const quick = values.quick;
+const sections = new Set((values.only ?? "throughput,commit,memory").split(",").map((name) => name.trim()));
+for (const name of sections) {
+  if (!["throughput", "commit", "memory"].includes(name)) {
+    console.error(`bench: unknown section ${name} in --only\n${usage}`);
+    process.exit(2);
+  }
+}
+const reps = values.reps === undefined ? undefined : Math.round(positive("reps", values.reps, 1));
+const options = {
+  throughput: {
+    sizeBytes: Math.round(positive("size-mib", values["size-mib"], quick ? 64 : 256) * MiB),
+    chunkBytes: Math.round(positive("chunk-mib", values["chunk-mib"], 8) * MiB),
+    reps: reps ?? (quick ? 1 : 5),
+  },
+  commit: {
+    fileCounts: list("files", values.files, quick ? [1, 10] : [1, 10, 100]).map(Math.round),
+    fileBytes: Math.round(positive("file-kib", values["file-kib"], 64) * KiB),
+    reps: reps ?? (quick ? 1 : 3),
+  },
+  memory: {
+    sizes: list("memory-mib", values["memory-mib"], quick ? [16, 64] : [64, 1024]).map((n) => Math.round(n * MiB)),
+    chunkBytes: values["memory-chunk-mib"] ? Math.round(positive("memory-chunk-mib", values["memory-chunk-mib"], 0) * MiB) : Infinity,
+    port: values.port ? Math.round(positive("port", values.port, 0)) : undefined,
+    sampleMs: 50,
+  },
+};
+setQuiet(values.quiet);
+
+function gitCommit(): string {
+  try {
+    return execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch {
+    return "unknown";
+  }
+}
+
+const environment = {
+  date: new Date().toISOString(),
+  commit: gitCommit(),
+  node: process.version,
+  platform: `${os.platform()} ${os.release()}`,
+  cpus: `${os.cpus().length} x ${os.cpus()[0]?.model ?? "?"}`,
+  memory: `${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB`,
+  loadAverage: os.loadavg().map((load) => load.toFixed(2)).join(" "),
+  tmpdir: os.tmpdir(),
+  database: testProvider,
+  mode: quick ? "quick" : "full",
+};
+
+interface Results {
+  environment: typeof environment;
+  options: typeof options;
+  throughput?: ThroughputResult;
+  commit?: CommitRow[];
+  memory?: MemoryResult;
+  seconds?: number;
+}
+
+function render(results: Results): string {
+  const out: string[] = [];
+  const env = results.environment;
+  out.push(`smsync bench (${env.mode}) ${env.date}  commit ${env.commit}`);
+  out.push(`node ${env.node}, ${env.platform}, ${env.cpus}, ${env.memory} RAM, load average at start ${env.loadAverage}`);
+  out.push(`database ${env.database}, temp dirs under ${env.tmpdir}; the machine is shared: figures are noisy`);
+
+  const t = results.throughput;
+  if (t) {
+    out.push("");
+    out.push(`1. Upload throughput, ${size(t.sizeBytes)} of generated content, ${t.reps} run(s) of each, MB/s = 10^6 bytes/s`);
+    out.push(
+      table(
+        ["method", "client", "requests", "median MB/s", "best MB/s", "vs baseline", "runs (MB/s)"],
+        t.rows.map((row) => [
+          row.method,
+          row.client,
+          String(row.requests),
+          fixed(row.medianMBps),
+          fixed(row.bestMBps),
+          `${fixed(row.ratioToBaseline, 2)}x`,
+          row.runsMBps.map((value) => fixed(value)).join(" "),
+        ]),
+        ["left", "left", "right", "right", "right", "right", "left"],
+      ),
+    );
+    out.push("   Server and client in the bench process (startTestServer), over 127.0.0.1; baseline: node:http server in the");
+    out.push("   same process streaming the body to a file on the same disk. Time: first byte of the request (tus: the creation");
+    out.push("   POST) to the server's answer to the last request (tus: after it re-read the file to check its sha256).");
+    out.push("   vs baseline: median over the runs of (MB/s / baseline MB/s of the same run); the methods alternate in each run.");
+  }
+
+  const c = results.commit;
+  if (c) {
+    out.push("");
+    out.push(`2. Batches of small files end to end (${size(c[0]?.fileBytes ?? 0)} each), median of ${c[0]?.runs.length ?? 0} run(s)`);
+    out.push(
+      table(
+        ["files", "upload phase", "upload files/s", "commit answer", "commit -> SUCCEEDED", "min..max", "files/s to cloud"],
+        c.map((row) => [
+          String(row.files),
+          ms(row.medianUploadMs),
+          fixed((row.files / row.medianUploadMs) * 1000, 1),
+          ms(row.medianCommitResponseMs),
+          ms(row.medianCommitToSucceededMs),
+          `${ms(row.minCommitToSucceededMs)}..${ms(row.maxCommitToSucceededMs)}`,
+          fixed((row.files / row.medianCommitToSucceededMs) * 1000, 1),
+        ]),
+      ),
+    );
+    out.push("   Upload phase: the files one after another with tus-js-client (Buffer source, one PATCH each), lock taken before.");
+    out.push("   Commit -> SUCCEEDED: from sending the commit mutation to receiving the SUCCEEDED event of the transferProgress");
+    out.push("   subscription (graphql-ws, connected beforehand); commit answer: the mutation's own round trip.");
+  }
+
+  const m = results.memory;
+  if (m) {
+    out.push("");
+    out.push(`3. Server process memory (RSS), separate process pid ${m.pid} on port ${m.port}, sampled every ${m.sampleMs} ms`);
+    out.push(
+      table(
+        ["upload size", "upload MB/s", "RSS before", "peak in upload", "max sampled", "commit->cloud", "peak in transfer", "RSS after"],
+        m.rows.map((row) => [
+          size(row.sizeBytes),
+          fixed(row.uploadMBps),
+          mib(row.rssBeforeBytes),
+          mib(row.uploadPeakRssBytes),
+          mib(row.uploadMaxSampledRssBytes),
+          `${row.transferSeconds.toFixed(1)} s`,
+          mib(row.transferPeakRssBytes ?? row.transferMaxSampledRssBytes),
+          mib(row.rssAfterBytes),
+        ]),
+      ),
+    );
+    const largest = m.rows.at(-1);
+    if (largest) {
+      out.push(
+        `   RSS during the ${size(largest.sizeBytes)} upload at 0/25/50/75/100% of the bytes sent: ` +
+          largest.rssAtProgressBytes.map((bytes) => mib(bytes)).join(", "),
+      );
+    }
+    out.push(
+      `   RSS idle after start ${mib(m.idleRssBytes)} (peak during start-up ${mib(m.startupPeakRssBytes)}); after an unmeasured 8 MiB warm-up upload and transfer ${mib(m.warmRssBytes)}.`,
+    );
+    out.push(
+      `   Peaks: VmHWM of /proc/<pid>/status, ${m.peakResettable ? "reset (clear_refs 5) just before each phase" : "NOT resettable here: max of samples"};` +
+        ` uploads: raw tus over node:http, ${Number.isFinite(m.chunkBytes) ? `${size(m.chunkBytes)} PATCHes` : "the whole file in one PATCH"}.`,
+    );
+  }
+  if (results.seconds !== undefined) {
+    out.push("");
+    out.push(`Total time: ${results.seconds.toFixed(0)} s`);
+  }
+  return out.join("\n");
+}
+
+async function main(): Promise<void> {
+  const results: Results = { environment, options };
+  progress(`smsync bench (${environment.mode}): ${[...sections].join(", ")}`);
+  onCleanup("http agent", () => agent.destroy());
+
+  if (sections.has("throughput") || sections.has("commit")) {
+    progress("starting the in-process test server");
+    const server: TestServer = await startTestServer();
+    trackDir(server.dir);
+    let closed = false;
+    const close = async () => {
+      if (closed) return;
+      closed = true;
+      await server.close();
+    };
+    onCleanup("in-process server", close);
+    if (sections.has("throughput")) {
+      progress(`throughput: ${size(options.throughput.sizeBytes)} x ${options.throughput.reps} run(s) x 4 methods`);
+      results.throughput = await measureThroughput(server, options.throughput);
+    }
+    if (sections.has("commit")) {
+      progress(`commit: batches of ${options.commit.fileCounts.join(", ")} file(s) of ${size(options.commit.fileBytes)}`);
+      results.commit = await measureCommits(server, options.commit);
+    }
+    await close();
+  }
+  if (sections.has("memory")) {
+    results.memory = await measureMemory(options.memory);
+  }
+  results.seconds = elapsedSeconds();
+
+  const report = render(results);
+  if (values.json) {
+    process.stderr.write(`${report}\n`);
+    process.stdout.write(`${JSON.stringify(results, (_key, value) => (value === Infinity ? "Infinity" : value), 2)}\n`);
+  } else {
+    process.stdout.write(`${report}\n`);
+  }
+}
+
+let exitCode = 0;
+try {
+  await main();
+} catch (error) {
+  if (interrupted()) {
+    console.error(`bench interrupted by ${interrupted()}`);
+    exitCode = 130;
+  } else {
+    console.error("bench failed:", error);
+    exitCode = 1;
+  }
+} finally {
+  await runCleanup();
+}
+process.exit(exitCode);
