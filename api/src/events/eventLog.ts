@@ -62,29 +62,70 @@ export async function transactWithEvents<T>(
   return result;
 }
 
-export async function readEventsAfter(
-  db: Database,
-  userId: string,
-  after: number,
-  filter: { operationId?: string; types?: EventType[] },
-  limit = 200,
-): Promise<LoggedEvent[]> {
-  const rows = await db.event.findMany({
-    where: {
-      userId,
-      seq: { gt: after },
-      ...(filter.operationId ? { operationId: filter.operationId } : {}),
-      ...(filter.types ? { type: { in: filter.types } } : {}),
-    },
-    orderBy: { seq: "asc" },
-    take: limit,
-  });
-  return rows.map((row) => ({
+export interface EventFilter {
+  operationId?: string;
+  types?: EventType[];
+}
+
+type EventRow = Awaited<ReturnType<Database["event"]["findMany"]>>[number];
+
+function loggedEvent(row: EventRow): LoggedEvent {
+  return {
     userId: row.userId,
     seq: row.seq,
     operationId: row.operationId,
     type: row.type as EventType,
     payload: JSON.parse(row.payload) as Record<string, unknown>,
     createdAt: row.createdAt,
-  }));
+  };
+}
+
+function eventWhere(userId: string, seq: { gt: number } | { lte: number }, filter: EventFilter) {
+  return {
+    userId,
+    seq,
+    ...(filter.operationId ? { operationId: filter.operationId } : {}),
+    ...(filter.types ? { type: { in: filter.types } } : {}),
+  };
+}
+
+/**
+ * Reads only what has committed. On PostgreSQL every statement does. On
+ * SQLite the server has one connection, and a statement outside a
+ * transaction runs on it between the statements of whatever transaction is
+ * open, seeing that transaction's uncommitted rows: an event read there may
+ * be rolled back, and its seq given to another event, which a reader that
+ * moved its cursor past the phantom would then miss. A read inside a
+ * transaction waits its turn until the open one has ended.
+ */
+function readCommitted<T>(db: Database, read: (client: Database | Transaction) => Promise<T>): Promise<T> {
+  if ((db as unknown as { _activeProvider?: string })._activeProvider === "postgresql") return read(db);
+  return db.$transaction((tx) => read(tx));
+}
+
+/** The committed events of a user after seq `after`, in seq order, at most `limit`. */
+export async function readEventsAfter(
+  db: Database,
+  userId: string,
+  after: number,
+  filter: EventFilter,
+  limit = 200,
+): Promise<LoggedEvent[]> {
+  const rows = await readCommitted(db, (client) =>
+    client.event.findMany({ where: eventWhere(userId, { gt: after }, filter), orderBy: { seq: "asc" }, take: limit }),
+  );
+  return rows.map(loggedEvent);
+}
+
+/** The last committed event of a user at or before seq `atOrBefore`, if any. */
+export async function readLastEventAtOrBefore(
+  db: Database,
+  userId: string,
+  atOrBefore: number,
+  filter: EventFilter,
+): Promise<LoggedEvent | null> {
+  const row = await readCommitted(db, (client) =>
+    client.event.findFirst({ where: eventWhere(userId, { lte: atOrBefore }, filter), orderBy: { seq: "desc" } }),
+  );
+  return row ? loggedEvent(row) : null;
 }

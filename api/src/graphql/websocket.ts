@@ -1,10 +1,25 @@
 // graphql-ws subscriptions (and queries and mutations) on the same server
 // and path as HTTP GraphQL, through Yoga's envelop so the same plugins run.
 import type { Server } from "node:http";
+import { GraphQLError, type DocumentNode } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
 import type { Services } from "../services.ts";
 import { graphqlPath, type GraphQLServer } from "./yoga.ts";
+
+/** Yoga marks request errors with the HTTP status they would have; a WebSocket message has none. */
+function withoutHttpDetails(error: GraphQLError): GraphQLError {
+  if (!error.extensions?.http) return error;
+  const { http: _http, ...extensions } = error.extensions;
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    originalError: error.originalError,
+    extensions,
+  });
+}
 
 export function attachGraphQLWebSocket(httpServer: Server, yoga: GraphQLServer, services: Services) {
   const wsServer = new WebSocketServer({ server: httpServer, path: graphqlPath });
@@ -24,17 +39,26 @@ export function attachGraphQLWebSocket(httpServer: Server, yoga: GraphQLServer, 
           services,
           origin: services.config.publicUrl ?? `http://${host}`,
         });
-        const args = {
+        // A document that does not parse or validate is answered with an
+        // error message for this operation; thrown, it would close the
+        // socket and end the connection's other subscriptions.
+        let document: DocumentNode;
+        try {
+          document = parse(params.query);
+        } catch (error) {
+          if (error instanceof GraphQLError) return [withoutHttpDetails(error)];
+          throw error;
+        }
+        const errors = validate(schema, document);
+        if (errors.length) return errors.map(withoutHttpDetails);
+        return {
           schema,
           operationName: params.operationName,
-          document: parse(params.query),
+          document,
           variableValues: params.variables,
           contextValue: await contextFactory(),
           rootValue: { execute, subscribe },
         };
-        const errors = validate(args.schema, args.document);
-        if (errors.length) return errors;
-        return args;
       },
     },
     wsServer,

@@ -1,0 +1,77 @@
+// Subscriptions are authorized like everything else (SPEC section 6): no
+// token or a bad one is UNAUTHENTICATED, over graphql-ws and over SSE; the
+// operation of another user is NOT_FOUND; a revoked token stops working.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { revokeDeviceTokens } from "../../src/auth/users.ts";
+import { startTestServer, type TestServer } from "../support/testServer.ts";
+import {
+  callerOf,
+  commitNewFiles,
+  countFollowers,
+  subscribeFileIndexChanged,
+  subscribeTransferProgress,
+  transports,
+  type LiveSubscription,
+} from "../support/subscriptions.ts";
+
+let server: TestServer;
+let followers: ReturnType<typeof countFollowers>;
+let operationOfOwner: string;
+let owner: Awaited<ReturnType<TestServer["newUser"]>>;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  followers = countFollowers(server);
+  owner = await server.newUser();
+  const { operation } = await commitNewFiles(server, owner, 1);
+  await owner.waitForOperation(operation.id, 120_000);
+  operationOfOwner = operation.id;
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+/** The stream ends with exactly one GraphQL error and no data; its code. */
+async function rejectedWith(subscription: LiveSubscription<unknown>): Promise<string | undefined> {
+  await subscription.end();
+  expect(subscription.failure, subscription.describe()).toBeUndefined();
+  expect(subscription.events).toEqual([]);
+  expect(subscription.errors).toHaveLength(1);
+  // Errors never carry a stack trace to clients.
+  expect(JSON.stringify(subscription.errors)).not.toMatch(/\bat .*\.ts:\d+/);
+  return subscription.errorCodes[0];
+}
+
+const badTokens: [string, string | null][] = [
+  ["no token", null],
+  ["an unknown token", "smsync_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"],
+  ["a malformed token", "not a token"],
+];
+
+describe.each(transports)("subscriptions over %s", (transport) => {
+  it.each(badTokens)("with %s are UNAUTHENTICATED", { timeout: 120_000 }, async (_name, token) => {
+    expect(await rejectedWith(subscribeFileIndexChanged(transport, server.url, token, 0))).toBe("UNAUTHENTICATED");
+    expect(await rejectedWith(subscribeTransferProgress(transport, server.url, token, operationOfOwner, 0))).toBe("UNAUTHENTICATED");
+  });
+
+  it("give NOT_FOUND for the operation of another user, and nothing of it", { timeout: 120_000 }, async () => {
+    const stranger = await server.newUser();
+    expect(await rejectedWith(subscribeTransferProgress(transport, server.url, stranger.token, operationOfOwner, 0))).toBe("NOT_FOUND");
+    // Even when it names the operation of another user through a device of its own user.
+    expect(await rejectedWith(subscribeTransferProgress(transport, server.url, stranger.token, "no-such-operation"))).toBe("NOT_FOUND");
+    // The owner gets it.
+    const events = await subscribeTransferProgress(transport, server.url, owner.token, operationOfOwner).completion();
+    expect(events.at(-1)).toMatchObject({ state: "SUCCEEDED", operationId: operationOfOwner });
+  });
+
+  it("stop working with a revoked token", { timeout: 120_000 }, async () => {
+    const device = await server.newUser();
+    const caller = await callerOf(server, device.token!);
+    const accepted = subscribeFileIndexChanged(transport, server.url, device.token, 0);
+    await followers.until((count) => count >= 1, caller.userId);
+    accepted.close();
+    await followers.until((count) => count === 0, caller.userId);
+    expect(await revokeDeviceTokens(server.app.services.db, device.userName, caller.deviceName)).toBe(1);
+    expect(await rejectedWith(subscribeFileIndexChanged(transport, server.url, device.token, 0))).toBe("UNAUTHENTICATED");
+  });
+});

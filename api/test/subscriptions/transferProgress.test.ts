@@ -1,0 +1,206 @@
+// transferProgress over graphql-ws and over SSE: the events of an outbound
+// transfer from the durable log, live and replayed, ending with SUCCEEDED;
+// and a client that drops the connection and resumes with `after` gets
+// every event of the log exactly once.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "../support/testServer.ts";
+import {
+  GatedCloud,
+  commitNewFiles,
+  countFollowers,
+  loggedTransferEvents,
+  subscribeTransferProgress,
+  subscribeWs,
+  transferProgressQuery,
+  transports,
+  wsConnection,
+  type TransferEvent,
+} from "../support/subscriptions.ts";
+
+let server: TestServer;
+let cloud: GatedCloud;
+let followers: ReturnType<typeof countFollowers>;
+
+beforeAll(async () => {
+  cloud = new GatedCloud();
+  server = await startTestServer({}, { cloud });
+  followers = countFollowers(server);
+});
+afterAll(async () => {
+  // Transfers held at the gate must end for the worker to stop.
+  cloud?.release(Number.POSITIVE_INFINITY);
+  await server?.close();
+  cloud?.dispose();
+});
+
+const summary = (events: TransferEvent[]) =>
+  events.map((event) => (event.type === "OPERATION_STATE" ? event.state : `${event.type}:${event.filesDone}`));
+
+/** Checks a full event list of an operation against the log in the database: each logged event once, in order. */
+async function expectExactlyTheLog(operationId: string, events: TransferEvent[]) {
+  const logged = await loggedTransferEvents(server, operationId);
+  expect(events.map((event) => event.seq)).toEqual(logged.map((row) => row.seq));
+  expect(events.map((event) => event.type)).toEqual(logged.map((row) => row.type));
+  for (const event of events) expect(event.operationId).toBe(operationId);
+}
+
+function expectStrictlyIncreasing(seqs: number[]) {
+  for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBeGreaterThan(seqs[i - 1]);
+}
+
+describe.each(transports)("transferProgress over %s", (transport) => {
+  it("streams the states and one FILE_TRANSFERRED per file of a running transfer, ending with SUCCEEDED", { timeout: 180_000 }, async () => {
+    const device = await server.newUser();
+    const { operation, files } = await commitNewFiles(server, device, 3);
+    const subscription = subscribeTransferProgress(transport, server.url, device.token, operation.id);
+
+    // The transfer is held before its first cloud write: what follows arrives live.
+    const start = await subscription.take(2);
+    expect(summary(start)).toEqual(["NOT_STARTED", "IN_PROGRESS"]);
+    await cloud.untilWaiting(1);
+    expect(subscription.events).toHaveLength(2);
+    cloud.release(files.length);
+
+    const events = await subscription.completion();
+    expect(summary(events)).toEqual(["NOT_STARTED", "IN_PROGRESS", "FILE_TRANSFERRED:1", "FILE_TRANSFERRED:2", "FILE_TRANSFERRED:3", "SUCCEEDED"]);
+    expectStrictlyIncreasing(events.map((event) => event.seq));
+    const transferred = events.filter((event) => event.type === "FILE_TRANSFERRED");
+    expect(transferred.map((event) => event.fileUUID).sort()).toEqual(files.map((file) => file.fileUUID).sort());
+    const totalBytes = files.reduce((sum, file) => sum + file.content.length, 0);
+    expect(transferred.at(-1)).toMatchObject({ filesDone: 3, filesTotal: 3, bytesDone: totalBytes, bytesTotal: totalBytes, version: 0 });
+    await expectExactlyTheLog(operation.id, events);
+    // The server stopped following the log for this stream.
+    const caller = (await server.app.services.db.operation.findUniqueOrThrow({ where: { id: operation.id } })).userId;
+    await followers.until((count) => count === 0, caller);
+  });
+
+  it("replays a finished transfer from the log and completes", { timeout: 180_000 }, async () => {
+    const device = await server.newUser();
+    const { operation } = await commitNewFiles(server, device, 2);
+    cloud.release(2);
+    expect((await device.waitForOperation(operation.id, 120_000)).state).toBe("SUCCEEDED");
+
+    const events = await subscribeTransferProgress(transport, server.url, device.token, operation.id).completion();
+    expect(summary(events)).toEqual(["NOT_STARTED", "IN_PROGRESS", "FILE_TRANSFERRED:1", "FILE_TRANSFERRED:2", "SUCCEEDED"]);
+    await expectExactlyTheLog(operation.id, events);
+
+    // A client that saw the end but not the completion: nothing more, and the stream ends.
+    const last = events.at(-1)!.seq;
+    const again = await subscribeTransferProgress(transport, server.url, device.token, operation.id, last).completion();
+    expect(again).toEqual([]);
+
+    // Resuming in the middle of a finished transfer: exactly the rest.
+    const rest = await subscribeTransferProgress(transport, server.url, device.token, operation.id, events[2].seq).completion();
+    expect(rest.map((event) => event.seq)).toEqual(events.slice(3).map((event) => event.seq));
+  });
+
+  it("resumes with after = the last seen seq mid-transfer: every event exactly once", { timeout: 180_000 }, async () => {
+    const device = await server.newUser();
+    const { operation, files } = await commitNewFiles(server, device, 4);
+    const userId = (await server.app.services.db.operation.findUniqueOrThrow({ where: { id: operation.id } })).userId;
+
+    // First connection: up to the first file, then the connection is dropped.
+    const first = subscribeTransferProgress(transport, server.url, device.token, operation.id);
+    await first.take(2);
+    await cloud.untilWaiting(1);
+    cloud.release(1);
+    await first.until((s) => s.events.some((event) => event.type === "FILE_TRANSFERRED"), "the first file");
+    first.close();
+    const seen = [...first.events];
+    expect(summary(seen)).toEqual(["NOT_STARTED", "IN_PROGRESS", "FILE_TRANSFERRED:1"]);
+    await followers.until((count) => count === 0, userId);
+
+    // While disconnected, the transfer goes on by two files.
+    cloud.release(2);
+    await cloud.untilWaiting(1);
+    expect((await device.operation(operation.id)).filesDone).toBe(3);
+
+    // Second connection, after the last seen seq: the two missed files, then the rest live.
+    const second = subscribeTransferProgress(transport, server.url, device.token, operation.id, seen.at(-1)!.seq);
+    await second.take(2);
+    expect(summary(second.events)).toEqual(["FILE_TRANSFERRED:2", "FILE_TRANSFERRED:3"]);
+    cloud.release(1);
+    const resumed = await second.completion();
+    expect(summary(resumed)).toEqual(["FILE_TRANSFERRED:2", "FILE_TRANSFERRED:3", "FILE_TRANSFERRED:4", "SUCCEEDED"]);
+
+    const union = [...seen, ...resumed];
+    expectStrictlyIncreasing(union.map((event) => event.seq));
+    await expectExactlyTheLog(operation.id, union);
+    expect(union.filter((event) => event.type === "FILE_TRANSFERRED").map((event) => event.fileUUID).sort()).toEqual(
+      files.map((file) => file.fileUUID).sort(),
+    );
+  });
+
+  it("resumes after the transfer has finished while disconnected", { timeout: 180_000 }, async () => {
+    const device = await server.newUser();
+    const { operation } = await commitNewFiles(server, device, 3);
+
+    const first = subscribeTransferProgress(transport, server.url, device.token, operation.id);
+    const seen = [...(await first.take(2))];
+    first.close();
+    cloud.release(3);
+    expect((await device.waitForOperation(operation.id, 120_000)).state).toBe("SUCCEEDED");
+
+    const rest = await subscribeTransferProgress(transport, server.url, device.token, operation.id, seen.at(-1)!.seq).completion();
+    const union = [...seen, ...rest];
+    expect(summary(union)).toEqual(["NOT_STARTED", "IN_PROGRESS", "FILE_TRANSFERRED:1", "FILE_TRANSFERRED:2", "FILE_TRANSFERRED:3", "SUCCEEDED"]);
+    await expectExactlyTheLog(operation.id, union);
+  });
+});
+
+describe("transferProgress over graphql-ws, connection lost", () => {
+  it("resumes after the socket was dropped without a close handshake", { timeout: 180_000 }, async () => {
+    const device = await server.newUser();
+    const { operation } = await commitNewFiles(server, device, 3);
+    const userId = (await server.app.services.db.operation.findUniqueOrThrow({ where: { id: operation.id } })).userId;
+
+    const first = subscribeWs<TransferEvent>(server.url, {
+      token: device.token,
+      query: transferProgressQuery,
+      variables: { id: operation.id },
+      field: "transferProgress",
+    });
+    await first.take(2);
+    await cloud.untilWaiting(1);
+    cloud.release(1);
+    await first.take(3);
+    first.terminate();
+    await first.end();
+    const seen = [...first.events];
+    // The server notices the lost socket and stops following.
+    await followers.until((count) => count === 0, userId);
+
+    cloud.release(1);
+    const second = subscribeTransferProgress("ws", server.url, device.token, operation.id, seen.at(-1)!.seq);
+    await second.take(1);
+    cloud.release(1);
+    const rest = await second.completion();
+    const union = [...seen, ...rest];
+    expect(summary(union)).toEqual(["NOT_STARTED", "IN_PROGRESS", "FILE_TRANSFERRED:1", "FILE_TRANSFERRED:2", "FILE_TRANSFERRED:3", "SUCCEEDED"]);
+    await expectExactlyTheLog(operation.id, union);
+  });
+
+  it("serves several subscriptions on one socket independently", { timeout: 180_000 }, async () => {
+    const device = await server.newUser();
+    const one = await commitNewFiles(server, device, 1);
+    cloud.release(1);
+    await device.waitForOperation(one.operation.id, 120_000);
+    const two = await commitNewFiles(server, device, 2);
+    const connection = wsConnection(server.url, device.token);
+    const subscribeOne = (operationId: string) =>
+      connection.subscribe<TransferEvent>({ query: transferProgressQuery, variables: { id: operationId }, field: "transferProgress" });
+    const a = subscribeOne(one.operation.id);
+    const b = subscribeOne(two.operation.id);
+    const replayed = await a.completion();
+    expect(summary(replayed)).toEqual(["NOT_STARTED", "IN_PROGRESS", "FILE_TRANSFERRED:1", "SUCCEEDED"]);
+    // The first one's end did not end the second one.
+    await b.take(2);
+    expect(b.ended).toBe(false);
+    cloud.release(2);
+    const live = await b.completion();
+    expect(summary(live)).toEqual(["NOT_STARTED", "IN_PROGRESS", "FILE_TRANSFERRED:1", "FILE_TRANSFERRED:2", "SUCCEEDED"]);
+    await expectExactlyTheLog(one.operation.id, replayed);
+    await expectExactlyTheLog(two.operation.id, live);
+    await connection.dispose();
+  });
+});
