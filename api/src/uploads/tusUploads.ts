@@ -241,12 +241,14 @@ export class UploadPlane {
    * failure in between are swept as orphans.
    */
   private async forgetTerminatedUpload(uploadId: string): Promise<void> {
+    const refusal = new SmsyncError("BAD_INPUT", "a complete or committed upload cannot be terminated");
+    // tus refuses to terminate an upload that has all its bytes: refuse before touching the row.
+    const upload = await this.tus.datastore.getUpload(uploadId).catch(() => null);
+    if (upload && upload.offset === upload.size) throw refusal;
     const removed = await this.services.db.$transaction((tx) =>
       tx.stagedUpload.deleteMany({ where: { id: uploadId, operationId: null, state: "UPLOADING" } }),
     );
-    if (removed.count === 0) {
-      throw new SmsyncError("BAD_INPUT", "a complete or committed upload cannot be terminated");
-    }
+    if (removed.count === 0) throw refusal;
   }
 
   private async onUploadFinish(upload: Upload) {

@@ -86,6 +86,19 @@ describe("an upload whose bytes all arrived but were not checked", () => {
     expect((await device.waitForOperation((await device.commit(fencingToken)).id)).state).toBe("SUCCEEDED");
   });
 
+  it("cannot be terminated, as tus keeps an upload with all its bytes, and stays whole", async () => {
+    const device = await server.newUser();
+    const { fencingToken } = await device.lock();
+    const spec = { fileUUID: randomUUID(), version: 0, content: randomBytes(3000), fencingToken };
+    const url = await uploadWithFailedCheck(device.token!, spec);
+    const refused = await tusRequest(url, device.token!, "DELETE");
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ code: "BAD_INPUT" });
+    expect((await tusRequest(url, device.token!, "HEAD")).status).toBe(200);
+    const row = await server.app.services.db.stagedUpload.findUniqueOrThrow({ where: { id: url.split("/").pop() } });
+    expect(row.state).toBe("COMPLETE");
+  });
+
   it("is discarded on HEAD when the bytes do not match, answering 460", async () => {
     const device = await server.newUser();
     const { fencingToken } = await device.lock();
