@@ -10,7 +10,8 @@ let server: TestServer;
 let followers: ReturnType<typeof countFollowers>;
 
 beforeAll(async () => {
-  server = await startTestServer();
+  // A poll that never comes: every live delivery below is woken by the commit that logged it.
+  server = await startTestServer({ SMSYNC_EVENT_POLL_MS: "600000" });
   followers = countFollowers(server);
 });
 afterAll(async () => {

@@ -3,6 +3,7 @@
 // and a client that drops the connection and resumes with `after` gets
 // every event of the log exactly once.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CloudStorageError } from "../../src/cloud/CloudStorageError.ts";
 import { startTestServer, type TestServer } from "../support/testServer.ts";
 import {
   GatedCloud,
@@ -23,7 +24,8 @@ let followers: ReturnType<typeof countFollowers>;
 
 beforeAll(async () => {
   cloud = new GatedCloud();
-  server = await startTestServer({}, { cloud });
+  // A poll that never comes: every delivery below is woken by the commit that logged it.
+  server = await startTestServer({ SMSYNC_EVENT_POLL_MS: "600000" }, { cloud });
   followers = countFollowers(server);
 });
 afterAll(async () => {
@@ -145,6 +147,37 @@ describe.each(transports)("transferProgress over %s", (transport) => {
     const union = [...seen, ...rest];
     expect(summary(union)).toEqual(["NOT_STARTED", "IN_PROGRESS", "FILE_TRANSFERRED:1", "FILE_TRANSFERRED:2", "FILE_TRANSFERRED:3", "SUCCEEDED"]);
     await expectExactlyTheLog(operation.id, union);
+  });
+});
+
+describe.each(transports)("transferProgress over %s of a transfer that fails", (transport) => {
+  it("ends with FAILED; after a commit resumes it, a subscription after the FAILED event follows it to SUCCEEDED", { timeout: 180_000 }, async () => {
+    const device = await server.newUser();
+    const { operation, fencingToken } = await commitNewFiles(server, device, 2);
+    const first = subscribeTransferProgress(transport, server.url, device.token, operation.id);
+    await first.take(2);
+    // The first file goes through; the second fails for good (a retry cannot fix it).
+    cloud.release(1);
+    await first.take(3);
+    cloud.failNextWrite(new CloudStorageError("permanent", "injected permanent failure"));
+    cloud.release(1);
+    const failedRun = await first.completion();
+    expect(summary(failedRun)).toEqual(["NOT_STARTED", "IN_PROGRESS", "FILE_TRANSFERRED:1", "FAILED"]);
+    expect(failedRun.at(-1)).toMatchObject({ errorCode: "CLOUD_PERMANENT" });
+    const failedSeq = failedRun.at(-1)!.seq;
+
+    // Resumed after the FAILED event before anything else happened: the stream ends, empty.
+    expect(await subscribeTransferProgress(transport, server.url, device.token, operation.id, failedSeq).completion()).toEqual([]);
+
+    // The same commit again resumes the operation; a subscription after FAILED gets the rest.
+    const resumed = await device.commit(fencingToken);
+    expect(resumed.id).toBe(operation.id);
+    const second = subscribeTransferProgress(transport, server.url, device.token, operation.id, failedSeq);
+    await second.take(2);
+    cloud.release(1);
+    const rest = await second.completion();
+    expect(summary(rest)).toEqual(["NOT_STARTED", "IN_PROGRESS", "FILE_TRANSFERRED:2", "SUCCEEDED"]);
+    await expectExactlyTheLog(operation.id, [...failedRun, ...rest]);
   });
 });
 

@@ -204,7 +204,7 @@ export function wsConnection(baseUrl: string, token: string | null) {
   const client: WsClient = createWsClient({
     url: wsUrl(baseUrl),
     webSocketImpl: WebSocket,
-    connectionParams: token === null ? {} : { authorization: `Bearer ${token}` },
+    ...(token === null ? {} : { connectionParams: { authorization: `Bearer ${token}` } }),
     retryAttempts: 0,
     shouldRetry: () => false,
     on: { connected: (opened) => void (socket = opened as WebSocket) },
@@ -375,6 +375,7 @@ export class GatedCloud implements CloudStorage {
   readonly dir = mkdtempSync(path.join(tmpdir(), "smsync-gated-cloud-"));
   private readonly inner = new LocalDirectoryStorage(this.dir);
   private permits = 0;
+  private nextFailure: Error | undefined;
   private waiting: (() => void)[] = [];
   /** How many writes have been let through. */
   writesStarted = 0;
@@ -430,9 +431,19 @@ export class GatedCloud implements CloudStorage {
     return this.inner.findObject(key);
   }
 
+  /** Makes the next write that passes the gate fail with this error (once). */
+  failNextWrite(error: Error): void {
+    this.nextFailure = error;
+  }
+
   async writeObject(metadata: CloudObjectMetadata, content: () => Readable): Promise<CloudObject> {
     await this.gate();
     this.writesStarted += 1;
+    const failure = this.nextFailure;
+    if (failure) {
+      this.nextFailure = undefined;
+      throw failure;
+    }
     return this.inner.writeObject(metadata, content);
   }
 
