@@ -2,7 +2,7 @@
 // expiration) through @tus/server, with smsync's rules in its hooks:
 // - creation checks the caller's lock and the file index rules, and records
 //   a StagedUpload row; creating again for the same (user, fileUUID,
-//   version, sha256) answers with the existing upload (see handleUploadRequest);
+//   version, sha256) answers with the existing upload (see handle);
 // - every other request must come from the upload's owner;
 // - on the last byte the server checks the sha256, and discards the bytes
 //   on a mismatch;
