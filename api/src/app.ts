@@ -59,7 +59,8 @@ export async function startApp(
 
   const yoga = createGraphQLServer(services);
   const uploads = new UploadPlane(services);
-  const server = createServer(createRequestHandler(services, yoga, uploads));
+  // tus carries appMetaData (up to 64 KiB) base64-encoded in a header: above Node's 16 KiB default.
+  const server = createServer({ maxHeaderSize: 128 * 1024 }, createRequestHandler(services, yoga, uploads));
   const webSocket = attachGraphQLWebSocket(server, yoga, services);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

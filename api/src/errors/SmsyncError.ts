@@ -22,6 +22,8 @@ export const errorCodes = {
   IDEMPOTENCY_KEY_REUSED: "the idempotency key was used for another request",
   IDEMPOTENCY_IN_PROGRESS: "a request with this idempotency key is still running",
   CHECKSUM_MISMATCH: "the uploaded bytes do not match the declared sha256",
+  PAYLOAD_TOO_LARGE: "the upload is larger than the server accepts",
+  INTERNAL: "an unexpected failure on the server (logged there, not shown)",
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

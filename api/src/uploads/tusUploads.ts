@@ -29,6 +29,7 @@ const statusOf: Partial<Record<ErrorCode, number>> = {
   LOCK_REQUIRED: 423,
   STALE_FENCING_TOKEN: 409,
   TRANSFER_IN_PROGRESS: 423,
+  TRANSFER_FAILED: 423,
   WRONG_VERSION: 409,
   CLOUD_NAME_TAKEN: 409,
   FILE_DELETED: 409,
@@ -98,7 +99,12 @@ export class UploadPlane {
     if (error instanceof Rejection) return undefined;
     const tusError = error as { status_code?: unknown; body?: unknown };
     if (typeof tusError.status_code === "number" && typeof tusError.body === "string" && tusError.status_code < 500) {
-      const code: ErrorCode = tusError.status_code === 404 || tusError.status_code === 410 ? "NOT_FOUND" : "BAD_INPUT";
+      const code: ErrorCode =
+        tusError.status_code === 404 || tusError.status_code === 410
+          ? "NOT_FOUND"
+          : tusError.status_code === 413
+            ? "PAYLOAD_TOO_LARGE"
+            : "BAD_INPUT";
       return { status_code: tusError.status_code, body: JSON.stringify({ code, message: tusError.body.trim() }) };
     }
     this.services.logger.error({ err: error, method: req.method, url: req.url }, "upload request failed");

@@ -35,7 +35,7 @@ describe("the upload size limit", () => {
       },
     });
     expect(response.status).toBe(413);
-    expect(await response.json()).toMatchObject({ code: "BAD_INPUT" });
+    expect(await response.json()).toMatchObject({ code: "PAYLOAD_TOO_LARGE" });
     expect(await server.app.services.db.stagedUpload.count()).toBe(0);
     expect(readdirSync(server.app.services.staging.uploadsDir)).toEqual([]);
   });

@@ -129,3 +129,12 @@ describe("the metadata of an upload creation", () => {
     expect(files.sort()).toEqual(rows.map((row) => row.id).sort());
   });
 });
+
+describe("appMetaData size", () => {
+  it("accepts appMetaData up to the 64 KiB limit (a header far above Node's 16 KiB default) and refuses more", async () => {
+    const justUnder = JSON.stringify({ note: "x".repeat(64 * 1024 - 20) });
+    const accepted = await create({ ...validMetadata(), appMetaData: justUnder });
+    expect(accepted.status).toBe(201);
+    await expectRejected({ ...validMetadata(), appMetaData: JSON.stringify({ note: "x".repeat(64 * 1024) }) }, "appMetaData");
+  });
+});
