@@ -34,10 +34,19 @@ export async function claimNextOperation(db: Database, workerId: string, claimSe
   return null;
 }
 
-/** Inside a transfer's transaction: proves the worker still holds its claim, or aborts the transaction. */
+/**
+ * Inside a transfer's transaction: proves the worker still holds its claim, or aborts the transaction.
+ * The proof is a write to the operation row, not a read: on PostgreSQL (read committed) a read would
+ * let another worker's claim commit between this check and the step's commit, and both workers would
+ * do the step. The write locks the row until the step commits, so a concurrent claim waits for it and
+ * then finds the row changed (or this check waits for the claim and then finds it lost).
+ */
 export async function assertClaim(tx: Transaction, operationId: string, workerId: string): Promise<void> {
-  const op = await tx.operation.findUnique({ where: { id: operationId }, select: { claimedBy: true } });
-  if (op?.claimedBy !== workerId) throw new ClaimLostError(`worker ${workerId} lost its claim on ${operationId}`);
+  const { count } = await tx.operation.updateMany({
+    where: { id: operationId, claimedBy: workerId },
+    data: { claimedBy: workerId },
+  });
+  if (count !== 1) throw new ClaimLostError(`worker ${workerId} lost its claim on ${operationId}`);
 }
 
 export async function renewClaim(db: Database, operationId: string, workerId: string, claimSeconds: number): Promise<boolean> {

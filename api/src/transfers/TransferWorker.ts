@@ -148,7 +148,7 @@ export class TransferWorker {
           ? error.code
           : "INTERNAL";
     const fail = !retryable || attempts >= config.transferMaxAttempts;
-    await transactWithEvents(db, notifier, async (tx, events) => {
+    const recorded = await transactWithEvents(db, notifier, async (tx, events) => {
       const { count } = await tx.operation.updateMany({
         where: { id: operation.id, claimedBy: this.workerId },
         data: fail
@@ -173,7 +173,8 @@ export class TransferWorker {
               claimExpiresAt: null,
             },
       });
-      if (count === 0) return;
+      // Another worker has taken the transfer over: the failure is not this worker's to record.
+      if (count === 0) return false;
       if (fail) await keepLockAfterFailedTransfer(tx, operation.userId, operation.id, config.lockTtlSeconds);
       await events.append({
         userId: operation.userId,
@@ -183,8 +184,10 @@ export class TransferWorker {
           ? { state: "FAILED", failedPhase: context.phase, errorCode, errorMessage: message }
           : { state: "IN_PROGRESS", retrying: true, attempts, errorCode, errorMessage: message },
       });
+      return true;
     });
-    if (fail) log.error({ err: error, phase: context.phase, attempts }, "transfer failed");
+    if (!recorded) log.warn({ err: error, phase: context.phase }, "transfer abandoned: another worker has taken it over");
+    else if (fail) log.error({ err: error, phase: context.phase, attempts }, "transfer failed");
     else log.warn({ err: error, phase: context.phase, attempts }, "transfer step failed; will retry");
   }
 }

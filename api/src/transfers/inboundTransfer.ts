@@ -69,7 +69,16 @@ export async function runInboundTransfer(context: TransferContext): Promise<void
     await assertClaim(tx, operation.id, context.workerId);
     await tx.operation.update({
       where: { id: operation.id },
-      data: { state: "SUCCEEDED", finishedAt: new Date(), claimedBy: null, claimExpiresAt: null },
+      // The errors of attempts that were retried stay in the event log; a success carries none.
+      data: {
+        state: "SUCCEEDED",
+        finishedAt: new Date(),
+        claimedBy: null,
+        claimExpiresAt: null,
+        failedPhase: null,
+        errorCode: null,
+        errorMessage: null,
+      },
     });
     await releaseLockOfTransfer(tx, operation.userId, operation.id, operation.fencingToken);
     await events.append({

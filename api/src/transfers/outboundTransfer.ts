@@ -7,7 +7,7 @@
 import { crashPoint } from "../faults/crashPoints.ts";
 import { transactWithEvents } from "../events/eventLog.ts";
 import { releaseLockOfTransfer } from "../locks/locks.ts";
-import { assertClaim } from "./TransferClaim.ts";
+import { assertClaim, ClaimLostError } from "./TransferClaim.ts";
 import { checkNotStopped, type TransferContext } from "./TransferContext.ts";
 import { createReadStream } from "node:fs";
 
@@ -39,35 +39,38 @@ export async function runOutboundTransfer(context: TransferContext): Promise<voi
         cloudObjectId = written.objectId;
         crashPoint("outbound.afterCloudWrite");
         context.phase = `index update of ${item.fileUUID} v${item.version}`;
-        await transactWithEvents(db, notifier, async (tx, events) => {
-          await assertClaim(tx, operation.id, context.workerId);
-          const previous = await tx.fileEntry.findUnique({
-            where: { userId_fileUUID: { userId: operation.userId, fileUUID: item.fileUUID } },
-          });
-          const entry = {
-            cloudFileName: upload.cloudFileName,
-            mimeType: upload.mimeType,
-            appMetaData: upload.appMetaData,
-            version: item.version,
-            deleted: false,
-            size: upload.size,
-            sha256: upload.sha256,
-            cloudObjectId,
-            updatedAt: new Date(),
-          };
-          await tx.fileEntry.upsert({
-            where: { userId_fileUUID: { userId: operation.userId, fileUUID: item.fileUUID } },
-            create: { userId: operation.userId, fileUUID: item.fileUUID, ...entry },
-            update: entry,
-          });
-          const replaced = previous?.cloudObjectId && previous.cloudObjectId !== cloudObjectId ? previous.cloudObjectId : null;
-          await tx.operationItem.update({
-            where: { operationId_fileUUID: { operationId: operation.id, fileUUID: item.fileUUID } },
-            data: { state: "INDEXED", cloudObjectId, replacedObjectId: replaced },
-          });
-          item.replacedObjectId = replaced;
-          await recordFileProgress(tx, events, context, item.fileUUID, item.version, item.size, "UPLOAD");
-        });
+        await onClaimLost(
+          () => removeIfOrphaned(context, item.fileUUID, item.version, written.objectId),
+          () => transactWithEvents(db, notifier, async (tx, events) => {
+            await assertClaim(tx, operation.id, context.workerId);
+            const previous = await tx.fileEntry.findUnique({
+              where: { userId_fileUUID: { userId: operation.userId, fileUUID: item.fileUUID } },
+            });
+            const entry = {
+              cloudFileName: upload.cloudFileName,
+              mimeType: upload.mimeType,
+              appMetaData: upload.appMetaData,
+              version: item.version,
+              deleted: false,
+              size: upload.size,
+              sha256: upload.sha256,
+              cloudObjectId,
+              updatedAt: new Date(),
+            };
+            await tx.fileEntry.upsert({
+              where: { userId_fileUUID: { userId: operation.userId, fileUUID: item.fileUUID } },
+              create: { userId: operation.userId, fileUUID: item.fileUUID, ...entry },
+              update: entry,
+            });
+            const replaced = previous?.cloudObjectId && previous.cloudObjectId !== cloudObjectId ? previous.cloudObjectId : null;
+            await tx.operationItem.update({
+              where: { operationId_fileUUID: { operationId: operation.id, fileUUID: item.fileUUID } },
+              data: { state: "INDEXED", cloudObjectId, replacedObjectId: replaced },
+            });
+            item.replacedObjectId = replaced;
+            await recordFileProgress(tx, events, context, item.fileUUID, item.version, item.size, "UPLOAD");
+          }),
+        );
       } else {
         context.phase = `index deletion of ${item.fileUUID}`;
         await transactWithEvents(db, notifier, async (tx, events) => {
@@ -114,7 +117,16 @@ export async function runOutboundTransfer(context: TransferContext): Promise<voi
     await assertClaim(tx, operation.id, context.workerId);
     await tx.operation.update({
       where: { id: operation.id },
-      data: { state: "SUCCEEDED", finishedAt: new Date(), claimedBy: null, claimExpiresAt: null },
+      // The errors of attempts that were retried stay in the event log; a success carries none.
+      data: {
+        state: "SUCCEEDED",
+        finishedAt: new Date(),
+        claimedBy: null,
+        claimExpiresAt: null,
+        failedPhase: null,
+        errorCode: null,
+        errorMessage: null,
+      },
     });
     await releaseLockOfTransfer(tx, operation.userId, operation.id, operation.fencingToken);
     await tx.stagedUpload.deleteMany({ where: { operationId: operation.id } });
@@ -137,6 +149,39 @@ export async function runOutboundTransfer(context: TransferContext): Promise<voi
   });
   // Staged bytes are no longer needed; the staging sweeper removes any left by a crash here.
   for (const upload of uploads) await staging.removeUpload(upload.id);
+}
+
+/** Runs step; if it finds the claim lost, runs cleanup before passing the error on. */
+async function onClaimLost<T>(cleanup: () => Promise<void>, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if (error instanceof ClaimLostError) await cleanup();
+    throw error;
+  }
+}
+
+/**
+ * A worker that lost its claim after its cloud write (it stalled longer than
+ * its claim, and another worker took the transfer over) may have written an
+ * object that nothing will ever refer to: the taker-over finished the item,
+ * and the file index has since moved past this version (a later version
+ * replaced it and removed its object, or it was deleted), or points at
+ * another object of the same version. Such an object is removed. While the
+ * index is still below this version, the object is left alone: the transfer
+ * that owns the item is live elsewhere, and its write finds this object.
+ */
+async function removeIfOrphaned(context: TransferContext, fileUUID: string, version: number, objectId: string): Promise<void> {
+  const { db, cloud, logger } = context.services;
+  const { userId } = context.operation;
+  try {
+    const entry = await db.fileEntry.findUnique({ where: { userId_fileUUID: { userId, fileUUID } } });
+    if (!entry || entry.version < version || entry.cloudObjectId === objectId) return;
+    await cloud.deleteObject(userId, objectId);
+    logger.warn({ operationId: context.operation.id, fileUUID, version, objectId }, "removed the cloud object of a write that lost its claim");
+  } catch (error) {
+    logger.error({ err: error, operationId: context.operation.id, fileUUID, version, objectId }, "removing an orphaned cloud object failed");
+  }
 }
 
 export async function recordFileProgress(

@@ -9,7 +9,7 @@
 //
 import { randomBytes, randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalDirectoryStorage } from "../../src/cloud/LocalDirectoryStorage.ts";
@@ -95,6 +95,24 @@ class Lane {
     const succeeded = events.filter((event) => event.type === "OPERATION_STATE" && JSON.parse(event.payload).state === "SUCCEEDED");
     expect(succeeded).toHaveLength(1);
     return op;
+  }
+
+  /** The identity (inode, mtime) of each object file in the user's cloud. */
+  async objectFiles(userId: string): Promise<Map<string, string>> {
+    const userDir = path.join(this.server.cloudDir, userId);
+    const files = new Map<string, string>();
+    for (const entry of await dirEntries(userDir)) {
+      if (entry === ".tmp") continue;
+      const info = await stat(path.join(userDir, entry));
+      files.set(entry, `${info.ino}:${info.mtimeMs}`);
+    }
+    return files;
+  }
+
+  /** Objects written before the crash were not written again by the recovery (and not removed). */
+  async expectNotRewritten(userId: string, before: Map<string, string>): Promise<void> {
+    const after = await this.objectFiles(userId);
+    for (const [name, identity] of before) expect(after.get(name), name).toBe(identity);
   }
 
   /** Exactly the expected live objects in the user's cloud, with the right bytes, and no leftovers. */
@@ -229,15 +247,20 @@ describe.sequential("the server is killed at each crash point of a transfer and 
     armedFor = crash;
   }
 
-  /** Waits for the crash of the armed server, then starts it again without this crash point. */
-  async function crashAndRecover(index: number): Promise<void> {
+  /**
+   * Waits for the crash of the armed server, then starts it again without this
+   * crash point. Returns the user's cloud objects as the crash left them.
+   */
+  async function crashAndRecover(index: number, userId: string): Promise<Map<string, string>> {
     const crashed = lane.server.current!;
     const exit = await crashed.waitForExit(waitMs);
     expect(exit, crashed.output()).toEqual({ code: null, signal: "SIGKILL" });
     expect(crashed.output()).toContain(`crash point ${chain[index].point} reached`);
+    const leftByCrash = await lane.objectFiles(userId);
     const recovery = recoveryEnv(index);
     await lane.server.start(recovery.env);
     armedFor = recovery.armedFor;
+    return leftByCrash;
   }
 
   it.each(chain.map((crash, index) => ({ ...crash, index })))(
@@ -253,7 +276,7 @@ describe.sequential("the server is killed at each crash point of a transfer and 
         const uploadIds = await lane.uploadAll(user, fencingToken, files);
         const key = randomUUID();
         const answered = await commitOrLost(user, fencingToken, key);
-        await crashAndRecover(crash.index);
+        const leftByCrash = await crashAndRecover(crash.index, user.userId);
 
         // A commit whose response was lost is retried with the same key: the same operation.
         const committed = await user.client.commit(fencingToken, key);
@@ -261,6 +284,7 @@ describe.sequential("the server is killed at each crash point of a transfer and 
 
         await lane.expectSucceededOnce(user, committed.id, files.length);
         await lane.expectCloud(user.userId, files);
+        await lane.expectNotRewritten(user.userId, leftByCrash);
         await lane.expectIndex(user, files);
         await lane.expectLockFree(user, fencingToken);
         await lane.expectUploadsRemovedFromStaging(uploadIds);
@@ -276,13 +300,15 @@ describe.sequential("the server is killed at each crash point of a transfer and 
         await user.client.deleteFiles(fencingToken, [{ fileUUID: c.fileUUID, version: 0 }]);
         const key = randomUUID();
         const answered = await commitOrLost(user, fencingToken, key);
-        await crashAndRecover(crash.index);
+        const leftByCrash = await crashAndRecover(crash.index, user.userId);
 
         const committed = await user.client.commit(fencingToken, key);
         if (answered) expect(committed.id).toBe(answered.id);
 
         await lane.expectSucceededOnce(user, committed.id, 3);
         await lane.expectCloud(user.userId, [a1, b1]);
+        const replacedNames = [a, b, c].flatMap((file) => [`${file.fileUUID}.v0`, `${file.fileUUID}.v0.json`]);
+        await lane.expectNotRewritten(user.userId, new Map([...leftByCrash].filter(([name]) => !replacedNames.includes(name))));
         await lane.expectIndex(user, [a1, b1, { ...c, deleted: true }]);
         await lane.expectLockFree(user, fencingToken);
         await lane.expectUploadsRemovedFromStaging(uploadIds);
@@ -297,7 +323,7 @@ describe.sequential("the server is killed at each crash point of a transfer and 
         const requested = files.map(({ fileUUID, version }) => ({ fileUUID, version }));
         const key = randomUUID();
         const answered = await startInbound(laptop, fencingToken, requested, key).catch(() => null);
-        await crashAndRecover(crash.index);
+        const leftByCrash = await crashAndRecover(crash.index, phone.userId);
 
         const started = await startInbound(laptop, fencingToken, requested, key);
         if (answered) expect(started.id).toBe(answered.id);
@@ -316,6 +342,7 @@ describe.sequential("the server is killed at each crash point of a transfer and 
         );
         // The cloud and the index are as the outbound transfer left them.
         await lane.expectCloud(phone.userId, files);
+        await lane.expectNotRewritten(phone.userId, leftByCrash);
         await lane.expectIndex(laptop, files);
         await lane.expectLockFree(phone, fencingToken);
       }

@@ -1,0 +1,118 @@
+// Exactly-once under a lost claim (SPEC 5: several instances on one
+// database, work of a dead or stalled instance taken over): a worker that
+// stalls in the middle of its cloud write for longer than its claim loses
+// the transfer to another server instance, which finishes it. When the
+// stalled worker wakes up, it must not finish the transfer a second time
+// (no second index update, no file counted twice) and must not leave a
+// cloud object behind that nothing refers to.
+import { randomBytes, randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { PassThrough } from "node:stream";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startApp, type App } from "../../src/app.ts";
+import { addDevice, addUser } from "../../src/auth/users.ts";
+import { LocalDirectoryStorage } from "../../src/cloud/LocalDirectoryStorage.ts";
+import { loadConfig, type Config } from "../../src/config/config.ts";
+import { createLogger } from "../../src/logging/logger.ts";
+import { FaultyCloudStorage } from "../support/FaultyCloudStorage.ts";
+import { TestGraphQLClient } from "../support/graphqlClient.ts";
+import { createTestDatabase, type TestDatabase } from "../support/testDatabase.ts";
+import { testEnvironment } from "../support/testServer.ts";
+import { sha256Hex, tusUpload } from "../support/uploads.ts";
+
+const waitMs = 60_000;
+
+let dir: string;
+let database: TestDatabase;
+let config: Config;
+let stalled: App; // instance A: its worker will stall in a cloud write
+let stalledCloud: FaultyCloudStorage;
+let stalledLog: Record<string, any>[];
+let healthy: App | undefined; // instance B: takes the transfer over
+
+function logInto(records: Record<string, any>[]) {
+  const stream = new PassThrough();
+  stream.setEncoding("utf8").on("data", (chunk: string) => {
+    for (const line of chunk.split("\n")) if (line.startsWith("{")) records.push(JSON.parse(line));
+  });
+  return pino({ level: "info" }, stream);
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), "smsync-exactly-once-"));
+  database = await createTestDatabase(dir);
+  config = loadConfig(testEnvironment(dir, database.url, { SMSYNC_TRANSFER_CLAIM_SECONDS: "2" }));
+  stalledCloud = new FaultyCloudStorage(new LocalDirectoryStorage(config.localCloudDir));
+  stalledLog = [];
+  stalled = await startApp(config, logInto(stalledLog), { cloud: stalledCloud });
+});
+
+afterAll(async () => {
+  await healthy?.close();
+  await stalled?.close().catch(() => undefined);
+  await database?.drop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("a worker that lost its claim in the middle of a transfer", () => {
+  it("does not finish it a second time, and leaves no orphan cloud object", async () => {
+    const db = stalled.services.db;
+    const userName = `stall-${randomUUID().slice(0, 8)}`;
+    const created = await addUser(db, userName);
+    const phone = new TestGraphQLClient(stalled.url, created.token);
+    const laptop = new TestGraphQLClient(stalled.url, (await addDevice(db, userName, "laptop")).token);
+    const userId = created.userId;
+    const fileUUID = randomUUID();
+    const v0 = randomBytes(20_000);
+    const v1 = randomBytes(30_000);
+
+    // Instance A's worker stalls in the cloud write of v0.
+    let { fencingToken } = await phone.lock();
+    await tusUpload(stalled.url, phone.token!, { fileUUID, version: 0, content: v0, fencingToken });
+    const gate = stalledCloud.holdWrite(1, fileUUID);
+    const first = await phone.commit(fencingToken);
+    await gate.reached;
+    const stalledWorker = (await db.operation.findUniqueOrThrow({ where: { id: first.id } })).claimedBy;
+    expect(stalledWorker).toBeTruthy();
+
+    // Its claim runs out while it stalls (as if its process were frozen, heartbeat and all) ...
+    await db.$transaction((tx) =>
+      tx.operation.update({ where: { id: first.id }, data: { claimedBy: `frozen:${stalledWorker}`, claimExpiresAt: new Date(0) } }),
+    );
+    // ... and instance B takes the transfer over and finishes it.
+    healthy = await startApp(config, createLogger("silent"));
+    const firstDone = await phone.waitForOperation(first.id, waitMs);
+    expect(firstDone).toMatchObject({ state: "SUCCEEDED", filesDone: 1 });
+
+    // The user moves on: version 1 replaces version 0, whose object is removed.
+    ({ fencingToken } = await laptop.lock());
+    await tusUpload(stalled.url, laptop.token!, { fileUUID, version: 1, content: v1, fencingToken });
+    const second = await laptop.waitForOperation((await laptop.commit(fencingToken)).id, waitMs);
+    expect(second).toMatchObject({ state: "SUCCEEDED", filesDone: 1 });
+    const cloud = new LocalDirectoryStorage(config.localCloudDir);
+    expect((await cloud.listObjects(userId)).map((object) => object.objectId)).toEqual([`${fileUUID}.v1`]);
+
+    // Now the stalled worker wakes up and completes its cloud write of version 0,
+    // then finds that it has lost the transfer, and gives it up.
+    gate.release();
+    await stalled.close(); // waits for the worker's transfers to end
+    expect(stalledLog.filter((record) => record.operationId === first.id).map((record) => record.msg)).toContain(
+      "transfer abandoned: another worker has taken it over",
+    );
+
+    // Nothing was finished twice ...
+    const events = await db.event.findMany({ where: { operationId: first.id } });
+    expect(events.filter((event) => event.type === "FILE_TRANSFERRED")).toHaveLength(1);
+    expect(events.filter((event) => event.type === "OPERATION_STATE" && JSON.parse(event.payload).state === "SUCCEEDED")).toHaveLength(1);
+    const op = await db.operation.findUniqueOrThrow({ where: { id: first.id } });
+    expect(op).toMatchObject({ state: "SUCCEEDED", filesDone: 1 });
+    // ... the index is at version 1 ...
+    const entry = await db.fileEntry.findUniqueOrThrow({ where: { userId_fileUUID: { userId, fileUUID } } });
+    expect(entry).toMatchObject({ version: 1, sha256: sha256Hex(v1), cloudObjectId: `${fileUUID}.v1`, deleted: false });
+    // ... and the late write of version 0 left no object behind.
+    expect((await cloud.listObjects(userId)).map((object) => object.objectId)).toEqual([`${fileUUID}.v1`]);
+  });
+});
