@@ -64,6 +64,25 @@ describe.each(transports)("subscriptions over %s", (transport) => {
     expect(events.at(-1)).toMatchObject({ state: "SUCCEEDED", operationId: operationOfOwner });
   });
 
+  it("end with UNAUTHENTICATED, delivering nothing more, once the token is revoked", { timeout: 120_000 }, async () => {
+    const phone = await server.newUser();
+    const laptop = await server.newDevice(phone.userName);
+    const laptopCaller = await callerOf(server, laptop.token!);
+    const changes = subscribeFileIndexChanged(transport, server.url, laptop.token, (await laptop.fileIndex()).eventSeq);
+    await followers.until((count) => count === 1, laptopCaller.userId);
+    expect(await revokeDeviceTokens(server.app.services.db, phone.userName, laptopCaller.deviceName)).toBe(1);
+
+    // The phone's commit would be the laptop's next event; the revoked laptop gets the error instead.
+    const { operation } = await commitNewFiles(server, phone, 1);
+    await phone.waitForOperation(operation.id, 120_000);
+    expect(await rejectedWith(changes)).toBe("UNAUTHENTICATED");
+    await followers.until((count) => count === 0, laptopCaller.userId);
+    // The phone, still valid, follows on.
+    const phoneChanges = subscribeFileIndexChanged(transport, server.url, phone.token, 0);
+    expect((await phoneChanges.take(1))[0].operationId).toBe(operation.id);
+    phoneChanges.close();
+  });
+
   it("stop working with a revoked token", { timeout: 120_000 }, async () => {
     const device = await server.newUser();
     const caller = await callerOf(server, device.token!);
