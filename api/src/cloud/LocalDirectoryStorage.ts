@@ -5,6 +5,9 @@
 // Both are written to a temporary name and renamed into place, content
 // last: the content file existing is what makes the object exist, so a
 // crash mid-write leaves no object and a retried write finds a whole one.
+// A write finds an existing object of the same content and returns it; an
+// existing object of other content (left by an abandoned transfer) is
+// replaced.
 import { randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
@@ -50,7 +53,12 @@ export class LocalDirectoryStorage implements CloudStorage {
 
   async writeObject(metadata: CloudObjectMetadata, content: () => Readable): Promise<CloudObject> {
     const existing = await this.findObject(metadata);
-    if (existing) return existing;
+    // Written before with this content (a retry, or a write whose answer was
+    // lost): the same object, and no bytes sent again. With other content, it
+    // was left by a transfer that failed and was abandoned, and this version
+    // is being committed again with new content: it is replaced, or the index
+    // would point at the wrong bytes.
+    if (existing && existing.sha256 === metadata.sha256) return existing;
     const objectId = this.objectIdOf(metadata);
     const target = this.contentPath(metadata.userId, objectId);
     const tmpDir = path.join(this.userDir(metadata.userId), ".tmp");

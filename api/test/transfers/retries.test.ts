@@ -58,13 +58,13 @@ async function userIdOf(client: Client): Promise<string> {
   return (await server.app.services.db.user.findUniqueOrThrow({ where: { name: client.userName } })).id;
 }
 
-async function upload(client: Client, fencingToken: number, files: FileSpec[]): Promise<void> {
+async function upload(client: TestGraphQLClient, fencingToken: number, files: FileSpec[]): Promise<void> {
   for (const file of files) {
     await tusUpload(server.url, client.token!, { fileUUID: file.fileUUID, version: file.version, content: file.content, fencingToken });
   }
 }
 
-async function commitAndWait(client: Client, fencingToken: number): Promise<any> {
+async function commitAndWait(client: TestGraphQLClient, fencingToken: number): Promise<any> {
   const committed = await client.commit(fencingToken);
   return client.waitForOperation(committed.id, waitMs);
 }
@@ -297,6 +297,38 @@ describe("failures that end a transfer", () => {
     await expectEachFileTransferredOnce(done);
     await expectCloudObjects(userId, [next]);
     expectCreatedOnce([file, next]);
+  });
+
+  it("a version committed again after its transfer was abandoned gets the new content, not the abandoned object", async () => {
+    const [file] = newFiles(1);
+    const phone = await server.newUser();
+    const userId = await userIdOf(phone);
+    const phoneGrant = await phone.lock();
+    await upload(phone, phoneGrant.fencingToken, [file]);
+    // The cloud wrote the object, then the transfer failed for good before indexing it.
+    cloud.fail({ call: "write", kind: "permanent", fileUUID: file.fileUUID, after: true });
+    const failed = await commitAndWait(phone, phoneGrant.fencingToken);
+    expect(failed).toMatchObject({ state: "FAILED", errorCode: "CLOUD_PERMANENT" });
+    cloud.heal();
+    // The phone gives up (the lock goes, and with it the failed transfer's batch) ...
+    await phone.ok(`mutation($key: String!, $token: Int!) { unlock(idempotencyKey: $key, fencingToken: $token) }`, {
+      key: randomUUID(),
+      token: phoneGrant.fencingToken,
+    });
+    // ... and the laptop commits the same version of the file with other content.
+    const laptop = await server.newDevice(phone.userName);
+    const laptopGrant = await laptop.lock();
+    const replacement = { ...file, content: randomBytes(4000) };
+    await upload(laptop, laptopGrant.fencingToken, [replacement]);
+    expect(await commitAndWait(laptop, laptopGrant.fencingToken)).toMatchObject({ state: "SUCCEEDED" });
+
+    await expectIndex(laptop, [replacement]);
+    await expectCloudObjects(userId, [replacement]);
+    const { fencingToken } = await laptop.lock();
+    const inbound = await laptop.waitForOperation((await laptop.startInboundTransfer(fencingToken, [{ fileUUID: file.fileUUID, version: 0 }])).id, waitMs);
+    expect(inbound).toMatchObject({ state: "SUCCEEDED" });
+    const response = await fetch(inbound.files[0].downloadUrl, { headers: { authorization: `Bearer ${laptop.token}` } });
+    expect(Buffer.from(await response.arrayBuffer()).equals(replacement.content)).toBe(true);
   });
 
   it("fails an inbound transfer whose cloud object is gone, keeps the lock, and a new one succeeds", async () => {
