@@ -24,10 +24,36 @@ export function sqliteFilePath(databaseUrl: string): string {
 const transactionOptions = { maxWait: 30_000, timeout: 30_000 };
 
 export function openDatabase(databaseUrl: string): Database {
-  if (providerOf(databaseUrl) === "sqlite") {
-    const adapter = new PrismaBetterSQLite3({ url: sqliteFilePath(databaseUrl), timeout: 10_000 });
-    return new SqliteClient({ adapter, transactionOptions });
-  }
+  if (providerOf(databaseUrl) === "sqlite") return openSqlite(sqliteFilePath(databaseUrl));
   const adapter = new PrismaPg({ connectionString: databaseUrl });
   return new PostgresClient({ adapter, transactionOptions }) as unknown as Database;
+}
+
+/**
+ * SQLite through two connections. The Prisma adapter has one connection and
+ * queues transactions on it; a statement outside a transaction would run in
+ * the middle of whichever transaction is open and see its uncommitted rows
+ * (an event that is then rolled back, a lock that was never granted). So
+ * reads outside transactions go to a second, read-only connection, which in
+ * WAL mode sees exactly what has committed; transactions (every write, see
+ * CONTRIBUTING.md) and raw statements go to the writer. A write attempted
+ * outside a transaction fails on the read-only connection instead of
+ * silently joining someone else's transaction.
+ */
+function openSqlite(file: string): Database {
+  const writer = new SqliteClient({ adapter: new PrismaBetterSQLite3({ url: file, timeout: 10_000 }), transactionOptions });
+  const reader = new SqliteClient({ adapter: new PrismaBetterSQLite3({ url: file, timeout: 10_000, readonly: true }) });
+  return new Proxy(writer, {
+    get(target, property, receiver) {
+      if (property === "$disconnect") {
+        return async () => {
+          await Promise.all([target.$disconnect(), reader.$disconnect()]);
+        };
+      }
+      if (typeof property === "string" && !property.startsWith("$") && !property.startsWith("_")) {
+        return Reflect.get(reader, property);
+      }
+      return Reflect.get(target, property, receiver);
+    },
+  });
 }

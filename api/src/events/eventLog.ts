@@ -89,20 +89,6 @@ function eventWhere(userId: string, seq: { gt: number } | { lte: number }, filte
   };
 }
 
-/**
- * Reads only what has committed. On PostgreSQL every statement does. On
- * SQLite the server has one connection, and a statement outside a
- * transaction runs on it between the statements of whatever transaction is
- * open, seeing that transaction's uncommitted rows: an event read there may
- * be rolled back, and its seq given to another event, which a reader that
- * moved its cursor past the phantom would then miss. A read inside a
- * transaction waits its turn until the open one has ended.
- */
-function readCommitted<T>(db: Database, read: (client: Database | Transaction) => Promise<T>): Promise<T> {
-  if ((db as unknown as { _activeProvider?: string })._activeProvider === "postgresql") return read(db);
-  return db.$transaction((tx) => read(tx));
-}
-
 /** The committed events of a user after seq `after`, in seq order, at most `limit`. */
 export async function readEventsAfter(
   db: Database,
@@ -111,9 +97,11 @@ export async function readEventsAfter(
   filter: EventFilter,
   limit = 200,
 ): Promise<LoggedEvent[]> {
-  const rows = await readCommitted(db, (client) =>
-    client.event.findMany({ where: eventWhere(userId, { gt: after }, filter), orderBy: { seq: "asc" }, take: limit }),
-  );
+  const rows = await db.event.findMany({
+    where: eventWhere(userId, { gt: after }, filter),
+    orderBy: { seq: "asc" },
+    take: limit,
+  });
   return rows.map(loggedEvent);
 }
 
@@ -124,8 +112,6 @@ export async function readLastEventAtOrBefore(
   atOrBefore: number,
   filter: EventFilter,
 ): Promise<LoggedEvent | null> {
-  const row = await readCommitted(db, (client) =>
-    client.event.findFirst({ where: eventWhere(userId, { lte: atOrBefore }, filter), orderBy: { seq: "desc" } }),
-  );
+  const row = await db.event.findFirst({ where: eventWhere(userId, { lte: atOrBefore }, filter), orderBy: { seq: "desc" } });
   return row ? loggedEvent(row) : null;
 }

@@ -102,14 +102,22 @@ describe(`the data layer on ${testProvider}`, () => {
       fencingToken: 1,
       state: "UPLOADING",
     };
-    await db.stagedUpload.create({ data: { id: "u1", ...row } });
-    await expect(db.stagedUpload.create({ data: { id: "u2", ...row } })).rejects.toThrow();
+    await db.$transaction((tx) => tx.stagedUpload.create({ data: { id: "u1", ...row } }));
+    await expect(db.$transaction((tx) => tx.stagedUpload.create({ data: { id: "u2", ...row } }))).rejects.toThrow();
+  });
+
+  it("refuses a write outside a transaction on SQLite, where it would join another transaction", async () => {
+    const { userId } = await addUser(db, "judy");
+    const write = db.user.update({ where: { id: userId }, data: { eventSeq: 7 } });
+    if (testProvider === "sqlite") await expect(write).rejects.toThrow();
+    else await write;
   });
 
   it("stores sizes beyond 32 bits", async () => {
     const { userId } = await addUser(db, "iris");
     const size = 5n * 1024n * 1024n * 1024n;
-    await db.fileEntry.create({
+    await db.$transaction((tx) =>
+      tx.fileEntry.create({
       data: {
         userId,
         fileUUID: "6f1c6a8e-0d7e-4a43-9a53-3d0e6f0f4c12",
@@ -120,7 +128,8 @@ describe(`the data layer on ${testProvider}`, () => {
         sha256: "1".repeat(64),
         updatedAt: new Date(),
       },
-    });
+      }),
+    );
     const entry = await db.fileEntry.findFirstOrThrow({ where: { userId } });
     expect(entry.size).toBe(size);
   });

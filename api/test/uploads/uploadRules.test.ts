@@ -63,7 +63,9 @@ describe("who may create an upload", () => {
     await expectRefused(await create(null, spec), 401, "UNAUTHENTICATED");
     await expectRefused(await create("Bearer smsync_not-a-real-token", spec), 401, "UNAUTHENTICATED");
     await expectRefused(await create("Bearer nonsense", spec), 401, "UNAUTHENTICATED");
-    await server.app.services.db.token.updateMany({ data: { revokedAt: new Date() }, where: { device: { user: { name: device.userName } } } });
+    await server.app.services.db.$transaction((tx) =>
+      tx.token.updateMany({ data: { revokedAt: new Date() }, where: { device: { user: { name: device.userName } } } }),
+    );
     await expectRefused(await create(`Bearer ${device.token}`, spec), 401, "UNAUTHENTICATED");
     expect(await stagedCount(device.userName)).toBe(0);
   });
