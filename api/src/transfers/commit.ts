@@ -14,33 +14,34 @@ export async function commit(
   caller: Caller,
   fencingToken: number,
 ): Promise<OperationView> {
-  const lock = await requireLock(tx, caller, fencingToken);
   const scope = { userId: caller.userId, deviceId: caller.deviceId, kind: "OUTBOUND", fencingToken };
 
-  // Committed already under this grant: the same operation, resumed if it failed.
+  // Committed already under this grant: the same operation. Running or done,
+  // it is returned whatever became of the lock since (a transfer that
+  // succeeded released it); a failed one is resumed, which needs the lock.
   const existing = await tx.operation.findFirst({ where: scope, orderBy: { createdAt: "desc" } });
+  if (existing && existing.state !== "FAILED") return (await loadOperationView(tx, caller.userId, existing.id))!;
+  const lock = await requireLock(tx, caller, fencingToken);
   if (existing) {
-    if (existing.state === "FAILED") {
-      await tx.operation.update({
-        where: { id: existing.id },
-        data: {
-          state: "NOT_STARTED",
-          attempts: 0,
-          nextAttemptAt: new Date(),
-          failedPhase: null,
-          errorCode: null,
-          errorMessage: null,
-          finishedAt: null,
-        },
-      });
-      await bindLockToTransfer(tx, caller.userId, existing.id);
-      await events.append({
-        userId: caller.userId,
-        operationId: existing.id,
-        type: "OPERATION_STATE",
-        payload: { state: "NOT_STARTED", resumed: true },
-      });
-    }
+    await tx.operation.update({
+      where: { id: existing.id },
+      data: {
+        state: "NOT_STARTED",
+        attempts: 0,
+        nextAttemptAt: new Date(),
+        failedPhase: null,
+        errorCode: null,
+        errorMessage: null,
+        finishedAt: null,
+      },
+    });
+    await bindLockToTransfer(tx, caller.userId, existing.id);
+    await events.append({
+      userId: caller.userId,
+      operationId: existing.id,
+      type: "OPERATION_STATE",
+      payload: { state: "NOT_STARTED", resumed: true },
+    });
     return (await loadOperationView(tx, caller.userId, existing.id))!;
   }
   if (lock.operationId) {

@@ -283,6 +283,8 @@ describe.sequential("the server is killed at each crash point of a transfer and 
         if (answered) expect(committed.id).toBe(answered.id);
 
         await lane.expectSucceededOnce(user, committed.id, files.length);
+        // A commit again under the same grant, with a new idempotency key: the same operation, done.
+        expect(await user.client.commit(fencingToken)).toMatchObject({ id: committed.id, state: "SUCCEEDED" });
         await lane.expectCloud(user.userId, files);
         await lane.expectNotRewritten(user.userId, leftByCrash);
         await lane.expectIndex(user, files);

@@ -148,6 +148,8 @@ describe("transient cloud failures", () => {
     await expectCloudObjects(await userIdOf(client), files);
     await expectIndex(client, files);
     expect((await (await server.newDevice(client.userName)).lock()).heldPreviously).toBe(false);
+    // A commit again under the same grant (a new idempotency key): the same operation, done.
+    expect(await client.commit(fencingToken)).toMatchObject({ id: op.id, state: "SUCCEEDED" });
   });
 
   it("does not write an object twice when the cloud wrote it but its answer was lost", async () => {
