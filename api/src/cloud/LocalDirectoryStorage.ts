@@ -5,6 +5,9 @@
 // Both are written to a temporary name and renamed into place, content
 // last: the content file existing is what makes the object exist, so a
 // crash mid-write leaves no object and a retried write finds a whole one.
+// The temporary files of a write killed in mid-course are removed by the
+// next write of the same object (a write of that object still running in a
+// worker that lost its claim then fails, and is retried or given up).
 // A write finds an existing object of the same content and returns it; an
 // existing object of other content (left by an abandoned transfer) is
 // replaced.
@@ -63,7 +66,11 @@ export class LocalDirectoryStorage implements CloudStorage {
     const target = this.contentPath(metadata.userId, objectId);
     const tmpDir = path.join(this.userDir(metadata.userId), ".tmp");
     await mkdir(tmpDir, { recursive: true });
-    const tmpContent = path.join(tmpDir, randomUUID());
+    // What an earlier write of this object left behind when its process was killed.
+    for (const entry of await readdir(tmpDir)) {
+      if (entry.startsWith(`${objectId}.`)) await rm(path.join(tmpDir, entry), { force: true });
+    }
+    const tmpContent = path.join(tmpDir, `${objectId}.${randomUUID()}`);
     const tmpMetadata = `${tmpContent}.json`;
     try {
       const hashing = new HashingStream();

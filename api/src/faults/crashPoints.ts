@@ -1,13 +1,17 @@
 // Named points where a test can make the server kill itself with SIGKILL,
 // to prove that every step of a transfer is crash-safe. Inactive unless
 // SMSYNC_CRASH_AT names a point; SMSYNC_CRASH_AFTER=N skips the first N hits.
+import { Transform } from "node:stream";
+
 export const crashPointNames = [
   "outbound.claimed",
+  "outbound.midCloudWrite", // part of a file's bytes sent to the cloud
   "outbound.afterCloudWrite",
   "outbound.afterIndexUpdate",
   "outbound.afterReplacedObjectRemoved",
   "outbound.beforeRelease",
   "inbound.claimed",
+  "inbound.midCloudRead", // part of a file's bytes copied into staging
   "inbound.afterStaging",
   "inbound.afterItemDone",
   "inbound.beforeRelease",
@@ -23,4 +27,21 @@ export function crashPoint(name: CrashPoint): void {
   if (skip-- > 0) return;
   process.stderr.write(`smsync: crash point ${name} reached, killing the process\n`);
   process.kill(process.pid, "SIGKILL");
+}
+
+/**
+ * For a point in the middle of a byte stream: a pass-through to put in the
+ * stream, which reaches the point when a file's second chunk comes through
+ * (its first is on its way); null when the point is not armed, so that the
+ * stream is left alone.
+ */
+export function crashPointInStream(name: CrashPoint): Transform | null {
+  if (target !== name) return null;
+  let chunks = 0;
+  return new Transform({
+    transform(chunk, _encoding, done) {
+      if (chunks++ === 1) crashPoint(name);
+      done(null, chunk);
+    },
+  });
 }

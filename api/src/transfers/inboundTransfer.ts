@@ -4,13 +4,13 @@
 // a crash leaves either no staged file or a whole, verified one.
 import { randomUUID } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { mkdir, rename, rm } from "node:fs/promises";
+import { mkdir, readdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { CloudStorageError } from "../cloud/CloudStorageError.ts";
 import { HashingStream } from "../content/sha256.ts";
 import { transactWithEvents } from "../events/eventLog.ts";
-import { crashPoint } from "../faults/crashPoints.ts";
+import { crashPoint, crashPointInStream } from "../faults/crashPoints.ts";
 import { releaseLockOfTransfer } from "../locks/locks.ts";
 import { recordFileProgress } from "./outboundTransfer.ts";
 import { assertClaim } from "./TransferClaim.ts";
@@ -28,14 +28,14 @@ export async function runInboundTransfer(context: TransferContext): Promise<void
     if (!item.cloudObjectId) throw new CloudStorageError("notFound", `file ${item.fileUUID} has no cloud object`);
     const target = staging.inboundPath(operation.userId, item.fileUUID, item.version);
     await mkdir(path.dirname(target), { recursive: true });
+    await removePartialCopies(target);
     const partial = `${target}.${randomUUID()}.partial`;
     try {
       const hashing = new HashingStream();
-      await pipeline(
-        await cloud.readObject(operation.userId, item.cloudObjectId),
-        hashing,
-        createWriteStream(partial, { flush: true }),
-      );
+      const source = await cloud.readObject(operation.userId, item.cloudObjectId);
+      const crash = crashPointInStream("inbound.midCloudRead");
+      if (crash) await pipeline(source, crash, hashing, createWriteStream(partial, { flush: true }));
+      else await pipeline(source, hashing, createWriteStream(partial, { flush: true }));
       const sha256 = hashing.digest();
       if (sha256 !== item.sha256) {
         throw new CloudStorageError("integrity", `cloud content of ${item.fileUUID} v${item.version} has sha256 ${sha256}, the index says ${item.sha256}`);
@@ -88,4 +88,16 @@ export async function runInboundTransfer(context: TransferContext): Promise<void
       payload: { state: "SUCCEEDED" },
     });
   });
+}
+
+/**
+ * Removes the partial copies of a staged file that an earlier attempt left
+ * (its process was killed in mid-copy). A copy still being written by a
+ * worker that lost its claim loses its file, and that worker fails its step.
+ */
+async function removePartialCopies(target: string): Promise<void> {
+  const prefix = `${path.basename(target)}.`;
+  for (const entry of await readdir(path.dirname(target))) {
+    if (entry.startsWith(prefix) && entry.endsWith(".partial")) await rm(path.join(path.dirname(target), entry), { force: true });
+  }
 }

@@ -4,7 +4,7 @@
 // the step that did not commit. The cloud write is idempotent by (fileUUID,
 // version), so a crash after it and before the index update does not write
 // a second object.
-import { crashPoint } from "../faults/crashPoints.ts";
+import { crashPoint, crashPointInStream } from "../faults/crashPoints.ts";
 import { transactWithEvents } from "../events/eventLog.ts";
 import { releaseLockOfTransfer } from "../locks/locks.ts";
 import { assertClaim, ClaimLostError } from "./TransferClaim.ts";
@@ -34,7 +34,11 @@ export async function runOutboundTransfer(context: TransferContext): Promise<voi
             sha256: upload.sha256,
             size: Number(upload.size),
           },
-          () => createReadStream(staging.uploadPath(upload.id)),
+          () => {
+            const content = createReadStream(staging.uploadPath(upload.id));
+            const crash = crashPointInStream("outbound.midCloudWrite");
+            return crash ? content.pipe(crash) : content;
+          },
         );
         cloudObjectId = written.objectId;
         crashPoint("outbound.afterCloudWrite");

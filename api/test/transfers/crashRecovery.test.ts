@@ -188,6 +188,7 @@ interface ChainCase extends CrashCase {
 
 const outboundCases: ChainCase[] = [
   { direction: "outbound", point: "outbound.claimed", note: "before any file" },
+  { direction: "outbound", point: "outbound.midCloudWrite", note: "in the middle of sending a file's bytes to the cloud" },
   { direction: "outbound", point: "outbound.afterCloudWrite", note: "after the first file's cloud write, before its index update" },
   { direction: "outbound", point: "outbound.afterCloudWrite", after: 1, note: "mid-batch: after the second file's cloud write" },
   { direction: "outbound", point: "outbound.afterIndexUpdate", note: "after the first file's index update" },
@@ -203,6 +204,7 @@ const outboundCases: ChainCase[] = [
 
 const inboundCases: ChainCase[] = [
   { direction: "inbound", point: "inbound.claimed", note: "before any file" },
+  { direction: "inbound", point: "inbound.midCloudRead", note: "in the middle of copying a file's bytes into staging" },
   { direction: "inbound", point: "inbound.afterStaging", note: "after the first file is staged, before it is recorded" },
   { direction: "inbound", point: "inbound.afterStaging", after: 1, note: "mid-batch: after the second file is staged" },
   { direction: "inbound", point: "inbound.afterItemDone", note: "after the first file is recorded" },
