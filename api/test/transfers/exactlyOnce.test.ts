@@ -35,8 +35,11 @@ let healthy: App | undefined; // instance B: takes the transfer over
 
 function logInto(records: Record<string, any>[]) {
   const stream = new PassThrough();
+  let pending = "";
   stream.setEncoding("utf8").on("data", (chunk: string) => {
-    for (const line of chunk.split("\n")) if (line.startsWith("{")) records.push(JSON.parse(line));
+    const lines = (pending + chunk).split("\n");
+    pending = lines.pop()!;
+    for (const line of lines) if (line.startsWith("{")) records.push(JSON.parse(line));
   });
   return pino({ level: "info" }, stream);
 }
@@ -114,5 +117,50 @@ describe("a worker that lost its claim in the middle of a transfer", () => {
     expect(entry).toMatchObject({ version: 1, sha256: sha256Hex(v1), cloudObjectId: `${fileUUID}.v1`, deleted: false });
     // ... and the late write of version 0 left no object behind.
     expect((await cloud.listObjects(userId)).map((object) => object.objectId)).toEqual([`${fileUUID}.v1`]);
+    await healthy.close();
+    healthy = undefined;
+  });
+});
+
+describe("a server that stops while it runs a transfer", () => {
+  it("finishes the file in progress, hands the transfer over at once, and the next server completes it", async () => {
+    // Claims that would take far longer than the test waits to expire: the hand-over must not need that.
+    const longClaims = loadConfig(testEnvironment(dir, database.url, { SMSYNC_TRANSFER_CLAIM_SECONDS: "3600" }));
+    const stoppingCloud = new FaultyCloudStorage(new LocalDirectoryStorage(longClaims.localCloudDir));
+    const stopping = await startApp(longClaims, createLogger("silent"), { cloud: stoppingCloud });
+    const db = stopping.services.db;
+    const created = await addUser(db, `stop-${randomUUID().slice(0, 8)}`);
+    const files = [randomBytes(1000), randomBytes(2000), randomBytes(3000)]
+      .map((content) => ({ fileUUID: randomUUID(), content }))
+      .sort((a, b) => (a.fileUUID < b.fileUUID ? -1 : 1));
+
+    const device = new TestGraphQLClient(stopping.url, created.token);
+    const { fencingToken } = await device.lock();
+    for (const file of files) await tusUpload(stopping.url, created.token, { fileUUID: file.fileUUID, version: 0, content: file.content, fencingToken });
+    const gate = stoppingCloud.holdWrite(1, files[0].fileUUID);
+    const committed = await device.commit(fencingToken);
+    await gate.reached;
+
+    // The server is asked to stop in the middle of the first file's cloud write.
+    const closed = stopping.close();
+    gate.release();
+    await closed;
+    const paused = await db.operation.findUniqueOrThrow({ where: { id: committed.id }, include: { items: { orderBy: { fileUUID: "asc" } } } });
+    expect(paused).toMatchObject({ state: "IN_PROGRESS", claimedBy: null, filesDone: 1, attempts: 0 });
+    expect(paused.items.map((item) => item.state)).toEqual(["DONE", "PENDING", "PENDING"]);
+
+    const next = await startApp(longClaims, createLogger("silent"));
+    try {
+      const done = await new TestGraphQLClient(next.url, created.token).waitForOperation(committed.id, waitMs);
+      expect(done).toMatchObject({ state: "SUCCEEDED", filesDone: 3, attempts: 0 });
+      const events = await next.services.db.event.findMany({ where: { operationId: committed.id, type: "FILE_TRANSFERRED" } });
+      expect(events.map((event) => JSON.parse(event.payload).fileUUID).sort()).toEqual(files.map((file) => file.fileUUID));
+      const objects = await new LocalDirectoryStorage(longClaims.localCloudDir).listObjects(created.userId);
+      expect(objects.map((object) => [object.fileUUID, object.sha256])).toEqual(files.map((file) => [file.fileUUID, sha256Hex(file.content)]));
+      expect(stoppingCloud.created.get(`${files[0].fileUUID}.v0`)).toBe(1);
+      expect(stoppingCloud.calls.write).toBe(1);
+    } finally {
+      await next.close();
+    }
   });
 });
