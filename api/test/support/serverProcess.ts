@@ -3,7 +3,7 @@
 // of src/faults/crashPoints.ts) and start it again on the same data
 // directory, database and port, so that clients keep their URL.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -22,16 +22,36 @@ export interface ProcessExit {
   signal: NodeJS.Signals | null;
 }
 
-/** A port that was free a moment ago (the server is told to listen on it). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** The lowest port the system hands out for listen(0) and outgoing connections. */
+function ephemeralPortsStart(): number {
+  try {
+    return Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]) || 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
+    probe.once("error", () => resolve(false));
+    probe.listen(port, "127.0.0.1", () => probe.close(() => resolve(true)));
   });
+}
+
+/**
+ * A port that was free a moment ago, for a server that must get the same
+ * port back after a restart. It is chosen below the ephemeral range, so that
+ * while the server is down no other server listening on port 0 and no
+ * outgoing connection takes it.
+ */
+export async function freePort(): Promise<number> {
+  const below = Math.min(ephemeralPortsStart(), 32768);
+  for (let tries = 0; tries < 100; tries++) {
+    const port = 10_000 + Math.floor(Math.random() * (below - 10_000));
+    if (await canListen(port)) return port;
+  }
+  throw new Error("no free port found below the ephemeral range");
 }
 
 /** One run of the server process. */
