@@ -76,6 +76,8 @@ export async function startApp(
         if (swept.uploads || swept.inbound || idempotencyRecords) logger.info({ ...swept, idempotencyRecords }, "housekeeping done");
       })
       .catch((error) => logger.error({ err: error }, "housekeeping failed"));
+  // Once at start, for what a crash left behind, then periodically.
+  void sweep();
   const sweeper = setInterval(sweep, sweepIntervalMs);
   sweeper.unref();
 

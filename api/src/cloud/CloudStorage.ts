@@ -25,8 +25,10 @@ export interface CloudStorage {
   /** The object written for (user, fileUUID, version), if any. Writes are made idempotent through it. */
   findObject(key: CloudObjectKey): Promise<CloudObject | null>;
   /**
-   * Writes one object from a stream; returns the existing object if one was
-   * written for the same key before. Verifies the content against sha256.
+   * Writes one object from a stream, verifying the content against sha256.
+   * If an object with the same key and the same sha256 exists, returns it
+   * without reading the content (a retried write); one with the same key
+   * and other content (left by an abandoned transfer) is replaced.
    */
   writeObject(metadata: CloudObjectMetadata, content: () => Readable): Promise<CloudObject>;
   /** The content of an object (start and end inclusive, as in HTTP Range). */

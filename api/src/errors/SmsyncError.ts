@@ -21,6 +21,7 @@ export const errorCodes = {
   NOT_FOUND: "no such object for this user",
   IDEMPOTENCY_KEY_REUSED: "the idempotency key was used for another request",
   IDEMPOTENCY_IN_PROGRESS: "a request with this idempotency key is still running",
+  STAGED_UPLOAD_MISSING: "a committed file's staged bytes are gone from staging",
   CHECKSUM_MISMATCH: "the uploaded bytes do not match the declared sha256",
   PAYLOAD_TOO_LARGE: "the upload is larger than the server accepts",
   INTERNAL: "an unexpected failure on the server (logged there, not shown)",

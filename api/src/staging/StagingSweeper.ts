@@ -1,6 +1,7 @@
 // Removes what staging no longer needs: uploads never committed within the
 // upload expiry, bytes whose upload row is gone (discarded, terminated, or
-// left by a crash), and staged downloads past the inbound expiry.
+// left by a crash), partial inbound copies left by a crash, and staged
+// downloads past the inbound expiry. `uploads` counts the stray files.
 import { readdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Services } from "../services.ts";
@@ -35,6 +36,17 @@ export async function sweepStaging(services: Services, now = new Date()): Promis
       }),
     );
     await rm(staging.inboundPath(file.userId, file.fileUUID, file.version), { force: true });
+  }
+  // Partial copies of inbound transfers killed mid-copy and never retried.
+  for (const userDir of await readdir(staging.inboundDir)) {
+    const dir = path.join(staging.inboundDir, userDir);
+    for (const entry of (await readdir(dir).catch(() => [])).filter((name) => name.endsWith(".partial"))) {
+      const file = path.join(dir, entry);
+      const info = await stat(file).catch(() => null);
+      if (!info || now.getTime() - info.mtimeMs < orphanGraceMs) continue;
+      await rm(file, { force: true });
+      uploads++;
+    }
   }
   return { uploads, inbound: expired.length };
 }

@@ -9,7 +9,8 @@ import { transactWithEvents } from "../events/eventLog.ts";
 import { releaseLockOfTransfer } from "../locks/locks.ts";
 import { assertClaim, ClaimLostError } from "./TransferClaim.ts";
 import { checkNotStopped, type TransferContext } from "./TransferContext.ts";
-import { createReadStream } from "node:fs";
+import { createReadStream, existsSync } from "node:fs";
+import { SmsyncError } from "../errors/SmsyncError.ts";
 
 export async function runOutboundTransfer(context: TransferContext): Promise<void> {
   const { services, operation } = context;
@@ -24,16 +25,25 @@ export async function runOutboundTransfer(context: TransferContext): Promise<voi
       if (item.action === "UPLOAD") {
         const upload = await db.stagedUpload.findUniqueOrThrow({ where: { id: item.stagedUploadId! } });
         context.phase = `cloud write of ${item.fileUUID} v${item.version}`;
+        const metadata = {
+          userId: operation.userId,
+          fileUUID: item.fileUUID,
+          version: item.version,
+          cloudFileName: upload.cloudFileName,
+          mimeType: upload.mimeType,
+          sha256: upload.sha256,
+          size: Number(upload.size),
+        };
+        // Bytes lost from staging (a disk replaced, files removed by hand) come back with no retry.
+        if (!existsSync(staging.uploadPath(upload.id)) && !(await cloud.findObject(metadata))) {
+          throw new SmsyncError(
+            "STAGED_UPLOAD_MISSING",
+            `the staged bytes of ${item.fileUUID} v${item.version} are gone; upload the file again`,
+            { fileUUID: item.fileUUID },
+          );
+        }
         const written = await cloud.writeObject(
-          {
-            userId: operation.userId,
-            fileUUID: item.fileUUID,
-            version: item.version,
-            cloudFileName: upload.cloudFileName,
-            mimeType: upload.mimeType,
-            sha256: upload.sha256,
-            size: Number(upload.size),
-          },
+          metadata,
           () => {
             const content = createReadStream(staging.uploadPath(upload.id));
             const crash = crashPointInStream("outbound.midCloudWrite");

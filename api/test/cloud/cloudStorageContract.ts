@@ -54,6 +54,18 @@ export function cloudStorageContract(name: string, makeStorage: () => Promise<{ 
       expect((await storage.listObjects(userId)).filter((object) => object.fileUUID === metadata.fileUUID)).toHaveLength(1);
     });
 
+    it("replaces an object of the same key written with other content", async () => {
+      const { storage, userId } = await makeStorage();
+      const fileUUID = randomUUID();
+      const abandoned = Buffer.from("abandoned attempt");
+      const current = Buffer.from("the committed content");
+      await storage.writeObject(metadataFor(userId, abandoned, 0, fileUUID), () => Readable.from([abandoned]));
+      const written = await storage.writeObject(metadataFor(userId, current, 0, fileUUID), () => Readable.from([current]));
+      expect(written.sha256).toBe(sha256Hex(current));
+      expect((await readAll(await storage.readObject(userId, written.objectId))).equals(current)).toBe(true);
+      expect((await storage.listObjects(userId)).filter((object) => object.fileUUID === fileUUID)).toHaveLength(1);
+    });
+
     it("refuses content that does not match its sha256, leaving no object", async () => {
       const { storage, userId } = await makeStorage();
       const metadata = { ...metadataFor(userId, Buffer.from("declared")), size: 8 };

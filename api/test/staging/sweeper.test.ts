@@ -1,7 +1,8 @@
 // The staging sweeper: expired uncommitted uploads, orphaned bytes and
 // expired staged downloads go; committed and fresh ones stay.
 import { existsSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
+import { randomUUID } from "node:crypto";
+import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sweepStaging } from "../../src/staging/StagingSweeper.ts";
@@ -28,6 +29,9 @@ describe("sweepStaging", () => {
     const uncommittedId = (await db.stagedUpload.findFirstOrThrow({ where: { fileUUID: uncommitted.fileUUID } })).id;
     const orphan = path.join(staging.uploadsDir, "orphan-upload-id");
     await writeFile(orphan, "no row");
+    const partial = `${staging.inboundPath(randomUUID(), randomUUID(), 0)}.${randomUUID()}.partial`;
+    await mkdir(path.dirname(partial), { recursive: true });
+    await writeFile(partial, "half a copy");
 
     // Now: nothing has expired, and the orphan is too young to be told from an upload being created.
     const now = await sweepStaging(server.app.services);
@@ -36,10 +40,11 @@ describe("sweepStaging", () => {
 
     const later = new Date(Date.now() + 2 * 3600 * 1000);
     const swept = await sweepStaging(server.app.services, later);
-    expect(swept.uploads).toBeGreaterThanOrEqual(3); // the uncommitted upload's bytes and tus metadata, and the orphan
+    expect(swept.uploads).toBeGreaterThanOrEqual(4); // the uncommitted upload's bytes and tus metadata, the orphan, the partial copy
     expect(await db.stagedUpload.count({ where: { id: uncommittedId } })).toBe(0);
     expect(existsSync(staging.uploadPath(uncommittedId))).toBe(false);
     expect(existsSync(orphan)).toBe(false);
+    expect(existsSync(partial)).toBe(false);
     expect(op.state).toBe("SUCCEEDED");
     expect((await device.fileIndex()).files.map((file) => file.fileUUID)).toEqual([committed.fileUUID]);
   });
