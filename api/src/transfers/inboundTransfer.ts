@@ -11,8 +11,7 @@ import { CloudStorageError } from "../cloud/CloudStorageError.ts";
 import { HashingStream } from "../content/sha256.ts";
 import { transactWithEvents } from "../events/eventLog.ts";
 import { crashPoint, crashPointInStream } from "../faults/crashPoints.ts";
-import { releaseLockOfTransfer } from "../locks/locks.ts";
-import { recordFileProgress } from "./outboundTransfer.ts";
+import { markSucceeded, recordFileProgress } from "./transferSteps.ts";
 import { assertClaim } from "./TransferClaim.ts";
 import { checkNotStopped, type TransferContext } from "./TransferContext.ts";
 
@@ -66,27 +65,7 @@ export async function runInboundTransfer(context: TransferContext): Promise<void
   crashPoint("inbound.beforeRelease");
   context.phase = "release of the lock";
   await transactWithEvents(db, notifier, async (tx, events) => {
-    await assertClaim(tx, operation.id, context.workerId);
-    await tx.operation.update({
-      where: { id: operation.id },
-      // The errors of attempts that were retried stay in the event log; a success carries none.
-      data: {
-        state: "SUCCEEDED",
-        finishedAt: new Date(),
-        claimedBy: null,
-        claimExpiresAt: null,
-        failedPhase: null,
-        errorCode: null,
-        errorMessage: null,
-      },
-    });
-    await releaseLockOfTransfer(tx, operation.userId, operation.id, operation.fencingToken);
-    await events.append({
-      userId: operation.userId,
-      operationId: operation.id,
-      type: "OPERATION_STATE",
-      payload: { state: "SUCCEEDED" },
-    });
+    await markSucceeded(tx, events, context);
   });
 }
 

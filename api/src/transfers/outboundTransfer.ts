@@ -6,8 +6,8 @@
 // a second object.
 import { crashPoint, crashPointInStream } from "../faults/crashPoints.ts";
 import { transactWithEvents } from "../events/eventLog.ts";
-import { releaseLockOfTransfer } from "../locks/locks.ts";
 import { assertClaim, ClaimLostError } from "./TransferClaim.ts";
+import { markSucceeded, recordFileProgress } from "./transferSteps.ts";
 import { checkNotStopped, type TransferContext } from "./TransferContext.ts";
 import { createReadStream, existsSync } from "node:fs";
 import { SmsyncError } from "../errors/SmsyncError.ts";
@@ -128,29 +128,9 @@ export async function runOutboundTransfer(context: TransferContext): Promise<voi
   context.phase = "release of the lock";
   const uploads = await db.stagedUpload.findMany({ where: { operationId: operation.id }, select: { id: true } });
   await transactWithEvents(db, notifier, async (tx, events) => {
-    await assertClaim(tx, operation.id, context.workerId);
-    await tx.operation.update({
-      where: { id: operation.id },
-      // The errors of attempts that were retried stay in the event log; a success carries none.
-      data: {
-        state: "SUCCEEDED",
-        finishedAt: new Date(),
-        claimedBy: null,
-        claimExpiresAt: null,
-        failedPhase: null,
-        errorCode: null,
-        errorMessage: null,
-      },
-    });
-    await releaseLockOfTransfer(tx, operation.userId, operation.id, operation.fencingToken);
+    await markSucceeded(tx, events, context);
     await tx.stagedUpload.deleteMany({ where: { operationId: operation.id } });
     await tx.uploadDeletion.deleteMany({ where: { operationId: operation.id } });
-    await events.append({
-      userId: operation.userId,
-      operationId: operation.id,
-      type: "OPERATION_STATE",
-      payload: { state: "SUCCEEDED" },
-    });
     await events.append({
       userId: operation.userId,
       operationId: operation.id,
@@ -196,34 +176,4 @@ async function removeIfOrphaned(context: TransferContext, fileUUID: string, vers
   } catch (error) {
     logger.error({ err: error, operationId: context.operation.id, fileUUID, version, objectId }, "removing an orphaned cloud object failed");
   }
-}
-
-export async function recordFileProgress(
-  tx: Parameters<Parameters<typeof transactWithEvents>[2]>[0],
-  events: Parameters<Parameters<typeof transactWithEvents>[2]>[1],
-  context: TransferContext,
-  fileUUID: string,
-  version: number,
-  bytes: bigint,
-  action: string,
-): Promise<void> {
-  const op = await tx.operation.update({
-    where: { id: context.operation.id },
-    data: { filesDone: { increment: 1 }, bytesDone: { increment: bytes } },
-  });
-  await events.append({
-    userId: op.userId,
-    operationId: op.id,
-    type: "FILE_TRANSFERRED",
-    payload: {
-      fileUUID,
-      version,
-      action,
-      bytes: Number(bytes),
-      filesDone: op.filesDone,
-      filesTotal: op.filesTotal,
-      bytesDone: Number(op.bytesDone),
-      bytesTotal: Number(op.bytesTotal),
-    },
-  });
 }
