@@ -53,3 +53,23 @@ export function tusUpload(
     upload.start();
   });
 }
+
+/** Upload-Metadata as tus encodes it; null stands for a key without a value. */
+export function encodeMetadata(metadata: Record<string, string | null>): string {
+  return Object.entries(metadata)
+    .map(([key, value]) => (value === null ? key : `${key} ${Buffer.from(value, "utf8").toString("base64")}`))
+    .join(",");
+}
+
+/** A raw tus request, for tests that need to see or shape each one. */
+export function tusRequest(url: string, token: string, method: string, headers: Record<string, string> = {}, body?: Buffer) {
+  return fetch(url, {
+    method,
+    headers: { "Tus-Resumable": "1.0.0", authorization: `Bearer ${token}`, ...headers },
+    body: body ? new Uint8Array(body) : undefined,
+  });
+}
+
+export function tusPatch(url: string, token: string, offset: number, body: Buffer) {
+  return tusRequest(url, token, "PATCH", { "Upload-Offset": String(offset), "Content-Type": "application/offset+octet-stream" }, body);
+}

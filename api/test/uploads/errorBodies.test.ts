@@ -4,7 +4,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { startTestServer, type TestServer } from "../support/testServer.ts";
-import { uploadMetadata } from "../support/uploads.ts";
+import { uploadMetadata, encodeMetadata } from "../support/uploads.ts";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -17,11 +17,6 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-function encodeMetadata(metadata: Record<string, string>): string {
-  return Object.entries(metadata)
-    .map(([key, value]) => `${key} ${Buffer.from(value, "utf8").toString("base64")}`)
-    .join(",");
-}
 
 async function createUpload(token: string, headers: Record<string, string>) {
   return fetch(`${server.url}/uploads`, {

@@ -5,7 +5,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { startTestServer, type TestServer } from "../support/testServer.ts";
-import { sha256Hex, tusUpload, uploadMetadata, type UploadSpec } from "../support/uploads.ts";
+import { sha256Hex, tusUpload, uploadMetadata, type UploadSpec, encodeMetadata, tusRequest } from "../support/uploads.ts";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -18,19 +18,7 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-function encodeMetadata(metadata: Record<string, string>): string {
-  return Object.entries(metadata)
-    .map(([key, value]) => `${key} ${Buffer.from(value, "utf8").toString("base64")}`)
-    .join(",");
-}
 
-function tusRequest(url: string, token: string, method: string, headers: Record<string, string> = {}, body?: Buffer) {
-  return fetch(url, {
-    method,
-    headers: { "Tus-Resumable": "1.0.0", authorization: `Bearer ${token}`, ...headers },
-    body: body ? new Uint8Array(body) : undefined,
-  });
-}
 
 /** Creates an upload and sends all its bytes while the last-byte check fails; returns its URL. */
 async function uploadWithFailedCheck(token: string, spec: UploadSpec & { fileUUID: string }): Promise<string> {

@@ -4,7 +4,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../support/testServer.ts";
-import { sha256Hex, uploadMetadata } from "../support/uploads.ts";
+import { sha256Hex, uploadMetadata, encodeMetadata, tusRequest, tusPatch } from "../support/uploads.ts";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -14,23 +14,8 @@ afterAll(async () => {
   await server?.close();
 });
 
-function encodeMetadata(metadata: Record<string, string>): string {
-  return Object.entries(metadata)
-    .map(([key, value]) => `${key} ${Buffer.from(value, "utf8").toString("base64")}`)
-    .join(",");
-}
 
-function tusRequest(url: string, token: string, method: string, headers: Record<string, string> = {}, body?: Buffer) {
-  return fetch(url, {
-    method,
-    headers: { "Tus-Resumable": "1.0.0", authorization: `Bearer ${token}`, ...headers },
-    body: body ? new Uint8Array(body) : undefined,
-  });
-}
 
-function patch(url: string, token: string, offset: number, body: Buffer) {
-  return tusRequest(url, token, "PATCH", { "Upload-Offset": String(offset), "Content-Type": "application/offset+octet-stream" }, body);
-}
 
 /** A new user with the lock and an upload of `content` that has received `received` bytes. */
 async function startedUpload(content: Buffer, received: number) {
@@ -43,7 +28,7 @@ async function startedUpload(content: Buffer, received: number) {
   });
   expect(created.status).toBe(201);
   const url = created.headers.get("location")!;
-  if (received > 0) expect((await patch(url, device.token!, 0, content.subarray(0, received))).status).toBe(204);
+  if (received > 0) expect((await tusPatch(url, device.token!, 0, content.subarray(0, received))).status).toBe(204);
   return { device, fencingToken, fileUUID, url, id: url.split("/").pop()! };
 }
 
@@ -80,7 +65,7 @@ describe("another user's upload URL", () => {
     expect(row.state).toBe("UPLOADING");
 
     // The owner finishes and commits it, with A's own bytes.
-    expect((await patch(a.url, a.device.token!, 2000, content.subarray(2000))).status).toBe(204);
+    expect((await tusPatch(a.url, a.device.token!, 2000, content.subarray(2000))).status).toBe(204);
     expect((await a.device.waitForOperation((await a.device.commit(a.fencingToken)).id)).state).toBe("SUCCEEDED");
     expect((await a.device.fileIndex()).files).toMatchObject([{ fileUUID: a.fileUUID, sha256: sha256Hex(content) }]);
   });

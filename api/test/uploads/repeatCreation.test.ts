@@ -4,7 +4,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../support/testServer.ts";
-import { sha256Hex, uploadMetadata } from "../support/uploads.ts";
+import { sha256Hex, uploadMetadata, encodeMetadata } from "../support/uploads.ts";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -14,11 +14,6 @@ afterAll(async () => {
   await server?.close();
 });
 
-function encodeMetadata(metadata: Record<string, string>): string {
-  return Object.entries(metadata)
-    .map(([key, value]) => `${key} ${Buffer.from(value, "utf8").toString("base64")}`)
-    .join(",");
-}
 
 function createUpload(token: string, metadata: Record<string, string>, length: number) {
   return fetch(`${server.url}/uploads`, {

@@ -4,7 +4,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { readdirSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../support/testServer.ts";
-import { tusUpload, uploadMetadata } from "../support/uploads.ts";
+import { tusUpload, uploadMetadata, encodeMetadata } from "../support/uploads.ts";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -14,11 +14,6 @@ afterAll(async () => {
   await server?.close();
 });
 
-function encodeMetadata(metadata: Record<string, string>): string {
-  return Object.entries(metadata)
-    .map(([key, value]) => `${key} ${Buffer.from(value, "utf8").toString("base64")}`)
-    .join(",");
-}
 
 describe("the upload size limit", () => {
   it("refuses an Upload-Length above the limit with 413 and writes nothing", async () => {

@@ -5,7 +5,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestGraphQLClient } from "../support/graphqlClient.ts";
 import { startTestServer, type TestServer } from "../support/testServer.ts";
-import { tusUpload, uploadMetadata, type UploadSpec } from "../support/uploads.ts";
+import { tusUpload, uploadMetadata, type UploadSpec, encodeMetadata } from "../support/uploads.ts";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -15,11 +15,6 @@ afterAll(async () => {
   await server?.close();
 });
 
-function encodeMetadata(metadata: Record<string, string>): string {
-  return Object.entries(metadata)
-    .map(([key, value]) => `${key} ${Buffer.from(value, "utf8").toString("base64")}`)
-    .join(",");
-}
 
 function create(authorization: string | null, spec: UploadSpec & { fileUUID: string }) {
   return fetch(`${server.url}/uploads`, {

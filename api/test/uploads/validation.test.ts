@@ -5,7 +5,7 @@ import { randomUUID } from "node:crypto";
 import { readdirSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../support/testServer.ts";
-import { uploadMetadata } from "../support/uploads.ts";
+import { uploadMetadata, encodeMetadata } from "../support/uploads.ts";
 
 let server: TestServer;
 let token: string;
@@ -25,12 +25,6 @@ afterAll(async () => {
 
 const content = Buffer.from("some content\n");
 
-/** Upload-Metadata with null standing for a key without a value. */
-function encodeMetadata(metadata: Record<string, string | null>): string {
-  return Object.entries(metadata)
-    .map(([key, value]) => (value === null ? key : `${key} ${Buffer.from(value, "utf8").toString("base64")}`))
-    .join(",");
-}
 
 function validMetadata(): Record<string, string> {
   return uploadMetadata({ fileUUID: randomUUID(), version: 0, content, fencingToken });
