@@ -88,6 +88,30 @@ describe("idempotency keys", () => {
     expect(op.files).toHaveLength(1);
   });
 
+  it("renewLock: a retry returns the first renewal and does not extend the lease again", async () => {
+    const device = await server.newUser();
+    const { fencingToken } = await device.lock(5);
+    const renew = `mutation($key: String!, $t: Int!, $ttl: Int) { renewLock(idempotencyKey: $key, fencingToken: $t, ttlSeconds: $ttl) { fencingToken expiresAt } }`;
+    const key = randomUUID();
+    const first = await device.ok(renew, { key, t: fencingToken, ttl: 30 });
+    const replay = await device.ok(renew, { key, t: fencingToken, ttl: 30 });
+    expect(replay).toEqual(first);
+    const lockRow = await server.app.services.db.lock.findFirstOrThrow({ where: { user: { name: device.userName } } });
+    expect(lockRow.expiresAt!.toISOString()).toBe(first.renewLock.expiresAt);
+  });
+
+  it("startInboundTransfer: a retry returns the same operation and starts no second one", async () => {
+    const device = await server.newUser();
+    const fileUUID = await committedFile(device);
+    const { fencingToken } = await device.lock();
+    const start = `mutation($key: String!, $t: Int!, $files: [FileVersionInput!]!) { startInboundTransfer(idempotencyKey: $key, fencingToken: $t, files: $files) { id } }`;
+    const variables = { key: randomUUID(), t: fencingToken, files: [{ fileUUID, version: 0 }] };
+    const first = (await device.ok(start, variables)).startInboundTransfer;
+    await device.waitForOperation(first.id);
+    expect((await device.ok(start, variables)).startInboundTransfer.id).toBe(first.id);
+    expect(await server.app.services.db.operation.count({ where: { kind: "INBOUND", user: { name: device.userName } } })).toBe(1);
+  });
+
   it("resetServerState: a retry replays the first result", async () => {
     const device = await server.newUser();
     await device.lock();
