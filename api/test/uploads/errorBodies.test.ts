@@ -17,7 +17,6 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-
 async function createUpload(token: string, headers: Record<string, string>) {
   return fetch(`${server.url}/uploads`, {
     method: "POST",

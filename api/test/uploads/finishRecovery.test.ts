@@ -18,8 +18,6 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-
-
 /** Creates an upload and sends all its bytes while the last-byte check fails; returns its URL. */
 async function uploadWithFailedCheck(token: string, spec: UploadSpec & { fileUUID: string }): Promise<string> {
   const created = await tusRequest(`${server.url}/uploads`, token, "POST", {

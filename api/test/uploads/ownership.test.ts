@@ -14,9 +14,6 @@ afterAll(async () => {
   await server?.close();
 });
 
-
-
-
 /** A new user with the lock and an upload of `content` that has received `received` bytes. */
 async function startedUpload(content: Buffer, received: number) {
   const device = await server.newUser();

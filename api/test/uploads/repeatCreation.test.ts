@@ -14,7 +14,6 @@ afterAll(async () => {
   await server?.close();
 });
 
-
 function createUpload(token: string, metadata: Record<string, string>, length: number) {
   return fetch(`${server.url}/uploads`, {
     method: "POST",

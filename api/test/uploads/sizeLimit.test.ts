@@ -14,7 +14,6 @@ afterAll(async () => {
   await server?.close();
 });
 
-
 describe("the upload size limit", () => {
   it("refuses an Upload-Length above the limit with 413 and writes nothing", async () => {
     const device = await server.newUser();

@@ -15,7 +15,6 @@ afterAll(async () => {
   await server?.close();
 });
 
-
 function create(authorization: string | null, spec: UploadSpec & { fileUUID: string }) {
   return fetch(`${server.url}/uploads`, {
     method: "POST",

@@ -25,7 +25,6 @@ afterAll(async () => {
 
 const content = Buffer.from("some content\n");
 
-
 function validMetadata(): Record<string, string> {
   return uploadMetadata({ fileUUID: randomUUID(), version: 0, content, fencingToken });
 }
