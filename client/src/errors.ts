@@ -1,0 +1,44 @@
+// Errors the SDK gives an app: each a named class with a stable code, so an
+// app can tell misuse (fix the call) from conditions (retry, reset, sign in).
+export class SmsyncClientError extends Error {
+  override name = "SmsyncClientError";
+
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The server answered with a typed error (its code in `code`). */
+export class ServerError extends SmsyncClientError {
+  override name = "ServerError";
+
+  constructor(
+    code: string,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(code, message);
+  }
+}
+
+/** The network failed or the server was unreachable; the call may be retried. */
+export class NetworkError extends SmsyncClientError {
+  override name = "NetworkError";
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("NETWORK", message, options);
+  }
+}
+
+/** Bytes received do not match their sha256. */
+export class IntegrityError extends SmsyncClientError {
+  override name = "IntegrityError";
+
+  constructor(message: string) {
+    super("INTEGRITY", message);
+  }
+}
