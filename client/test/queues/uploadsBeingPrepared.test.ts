@@ -1,0 +1,134 @@
+// The rules of the queue before commit, and commit itself: misuse throws a
+// typed error and queues nothing.
+import { randomUUID } from "node:crypto";
+import { beforeEach, describe, expect, it } from "vitest";
+import { ClientUsageError } from "../../src/queues/ClientUsageError.ts";
+import type { LocalFile, PreparedChange, PreparedUpload } from "../../src/queues/records.ts";
+import { commitPrepared, committedBatches, queueDeletion, queueUpload } from "../../src/queues/uploadsBeingPrepared.ts";
+import { MemoryStore } from "../../src/store/MemoryStore.ts";
+
+let store: MemoryStore;
+beforeEach(() => {
+  store = new MemoryStore();
+});
+
+function upload(fileUUID: string, overrides: Partial<PreparedUpload> = {}): PreparedUpload {
+  return {
+    kind: "upload",
+    fileUUID,
+    source: { base64: Buffer.from(fileUUID).toString("base64") },
+    cloudFileName: `${fileUUID}.txt`,
+    mimeType: "text/plain",
+    appMetaData: null,
+    sha256: "0".repeat(64),
+    size: 36,
+    immutable: false,
+    queuedAt: new Date(0).toISOString(),
+    ...overrides,
+  };
+}
+
+async function knownFile(fileUUID: string, overrides: Partial<LocalFile> = {}) {
+  const file: LocalFile = {
+    fileUUID,
+    version: 0,
+    sha256: "1".repeat(64),
+    cloudFileName: `${fileUUID}.txt`,
+    mimeType: "text/plain",
+    appMetaData: null,
+    deleted: false,
+    ...overrides,
+  };
+  await store.commit([{ op: "put", collection: "files", key: fileUUID, value: file }]);
+}
+
+const prepared = async () => (await store.list<PreparedChange>("uploadsBeingPrepared")).map((entry) => entry.value);
+
+async function expectUsageError(promise: Promise<unknown>, code: string) {
+  const before = JSON.stringify(await store.list("uploadsBeingPrepared"));
+  const error = await promise.catch((caught) => caught);
+  expect(error).toBeInstanceOf(ClientUsageError);
+  expect(error.code).toBe(code);
+  expect(JSON.stringify(await store.list("uploadsBeingPrepared"))).toBe(before);
+}
+
+describe("uploadsBeingPrepared", () => {
+  it("replaces an older upload of a file by a newer one", async () => {
+    const fileUUID = randomUUID();
+    await queueUpload(store, upload(fileUUID, { sha256: "a".repeat(64) }));
+    await queueUpload(store, upload(fileUUID, { sha256: "b".repeat(64) }));
+    expect(await prepared()).toMatchObject([{ kind: "upload", fileUUID, sha256: "b".repeat(64) }]);
+  });
+
+  it("keeps the delete of a file uploaded then deleted, when the server has the file", async () => {
+    const fileUUID = randomUUID();
+    await knownFile(fileUUID);
+    await queueUpload(store, upload(fileUUID));
+    await queueDeletion(store, fileUUID);
+    expect(await prepared()).toMatchObject([{ kind: "delete", fileUUID }]);
+  });
+
+  it("drops the upload of a file the server never had when it is deleted", async () => {
+    const fileUUID = randomUUID();
+    await queueUpload(store, upload(fileUUID));
+    await queueDeletion(store, fileUUID);
+    expect(await prepared()).toEqual([]);
+  });
+
+  it("refuses to delete an unknown file, or one already deleted", async () => {
+    await expectUsageError(queueDeletion(store, randomUUID()), "UNKNOWN_FILE");
+    const gone = randomUUID();
+    await knownFile(gone, { deleted: true });
+    await expectUsageError(queueDeletion(store, gone), "ALREADY_DELETED");
+    const going = randomUUID();
+    await knownFile(going);
+    await queueDeletion(store, going);
+    await expectUsageError(queueDeletion(store, going), "ALREADY_DELETED");
+  });
+
+  it("refuses an upload after a delete", async () => {
+    const deleted = randomUUID();
+    await knownFile(deleted, { deleted: true });
+    await expectUsageError(queueUpload(store, upload(deleted)), "FILE_DELETED");
+    const deleting = randomUUID();
+    await knownFile(deleting);
+    await queueDeletion(store, deleting);
+    await expectUsageError(queueUpload(store, upload(deleting)), "FILE_DELETED");
+  });
+
+  it("refuses a cloud name that another live file has, known or queued, but not one being deleted", async () => {
+    const owner = randomUUID();
+    await knownFile(owner, { cloudFileName: "notes.txt" });
+    await expectUsageError(queueUpload(store, upload(randomUUID(), { cloudFileName: "notes.txt" })), "CLOUD_NAME_TAKEN");
+    const queuedOwner = randomUUID();
+    await queueUpload(store, upload(queuedOwner, { cloudFileName: "draft.txt" }));
+    await expectUsageError(queueUpload(store, upload(randomUUID(), { cloudFileName: "draft.txt" })), "CLOUD_NAME_TAKEN");
+    // The same file may keep its own name, and a name freed by a queued deletion may be reused.
+    await queueUpload(store, upload(owner, { cloudFileName: "notes.txt" }));
+    const leaving = randomUUID();
+    await knownFile(leaving, { cloudFileName: "old.txt" });
+    await queueDeletion(store, leaving);
+    await queueUpload(store, upload(randomUUID(), { cloudFileName: "old.txt" }));
+  });
+});
+
+describe("commitPrepared", () => {
+  it("does nothing for an empty commit", async () => {
+    expect(await commitPrepared(store)).toBeNull();
+    expect(await committedBatches(store)).toEqual([]);
+  });
+
+  it("closes the prepared changes into numbered batches, in order, and empties the queue", async () => {
+    const a = randomUUID();
+    const b = randomUUID();
+    await queueUpload(store, upload(a));
+    const first = await commitPrepared(store);
+    await queueUpload(store, upload(b));
+    const second = await commitPrepared(store);
+    expect(first?.batch).toBe(1);
+    expect(second?.batch).toBe(2);
+    expect(await prepared()).toEqual([]);
+    const batches = await committedBatches(store);
+    expect(batches.map((batch) => batch.changes.map((change) => change.fileUUID))).toEqual([[a], [b]]);
+  });
+});
