@@ -46,7 +46,7 @@ const prepared = async () => (await store.list<PreparedChange>("uploadsBeingPrep
 
 async function expectUsageError(promise: Promise<unknown>, code: string) {
   const before = JSON.stringify(await store.list("uploadsBeingPrepared"));
-  const error: ClientUsageError = await promise.catch((caught) => caught);
+  const error = (await promise.catch((caught: unknown) => caught)) as ClientUsageError;
   expect(error).toBeInstanceOf(ClientUsageError);
   expect(error.code).toBe(code);
   expect(JSON.stringify(await store.list("uploadsBeingPrepared"))).toBe(before);
