@@ -1,18 +1,29 @@
 // The client store in memory: for tests, and for apps that want no
 // persistence. Values are copied in and out, as a real store would.
-import type { ClientStore, Collection, StoreChange, StoredEntry } from "./ClientStore.ts";
+import {
+  checkCollection,
+  checkKey,
+  prepareChanges,
+  type ClientStore,
+  type Collection,
+  type StoreChange,
+  type StoredEntry,
+} from "./ClientStore.ts";
 
 export class MemoryStore implements ClientStore {
   private readonly data = new Map<Collection, Map<string, string>>();
 
   private collection(name: Collection): Map<string, string> {
+    checkCollection(name);
     let entries = this.data.get(name);
     if (!entries) this.data.set(name, (entries = new Map()));
     return entries;
   }
 
   async get<T>(collection: Collection, key: string): Promise<T | undefined> {
-    const json = this.collection(collection).get(key);
+    const entries = this.collection(collection);
+    checkKey(collection, key);
+    const json = entries.get(key);
     return json === undefined ? undefined : (JSON.parse(json) as T);
   }
 
@@ -23,14 +34,10 @@ export class MemoryStore implements ClientStore {
   }
 
   async commit(changes: StoreChange[]): Promise<void> {
-    // Serialize everything first, so a value that cannot be stored changes nothing.
-    const prepared = changes.map((change) => (change.op === "put" ? { ...change, json: JSON.stringify(change.value) } : change));
-    for (const change of prepared) {
-      if (change.op === "put" && change.json === undefined) throw new TypeError(`value for ${change.collection}/${change.key} is not JSON`);
-    }
-    for (const change of prepared) {
+    // Everything is checked and serialized first, so a change that cannot be stored changes nothing.
+    for (const change of prepareChanges(changes)) {
       const entries = this.collection(change.collection);
-      if (change.op === "put") entries.set(change.key, (change as { json: string }).json);
+      if (change.op === "put") entries.set(change.key, change.json);
       else if (change.op === "delete") entries.delete(change.key);
       else entries.clear();
     }

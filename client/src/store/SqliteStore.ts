@@ -1,0 +1,131 @@
+// The client store in SQLite (better-sqlite3), for Node and Electron: one
+// table of JSON text by (collection, key). PRAGMA user_version holds the
+// schema version, so a file written by a newer SDK is refused, not misread.
+import Database from "better-sqlite3";
+import {
+  checkCollection,
+  checkKey,
+  prepareChanges,
+  StoreSchemaError,
+  type ClientStore,
+  type Collection,
+  type PreparedChange,
+  type StoreChange,
+  type StoredEntry,
+} from "./ClientStore.ts";
+
+const schemaVersion = 1;
+
+// Text stays UTF-8, as JavaScript hands it over: SQLite converting it to
+// UTF-16 turns U+FFFE and U+FFFF into U+FFFD. But BINARY collation on UTF-8
+// (memcmp) puts U+E000–U+FFFF after the characters above U+FFFF, unlike
+// JavaScript's code unit order, so `list` sorts again in JavaScript; the rows
+// arrive almost sorted, which costs the sort one pass.
+const encoding = "UTF-8";
+
+const createSchema = `
+  CREATE TABLE entries (
+    collection TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (collection, key)
+  ) STRICT, WITHOUT ROWID`;
+
+export class SqliteStore implements ClientStore {
+  private readonly getStatement: Database.Statement<[string, string], string>;
+  private readonly listStatement: Database.Statement<[string], { key: string; value: string }>;
+  private readonly putStatement: Database.Statement<[string, string, string]>;
+  private readonly deleteStatement: Database.Statement<[string, string]>;
+  private readonly clearStatement: Database.Statement<[string]>;
+  private readonly applyAll: Database.Transaction<(changes: PreparedChange[]) => void>;
+
+  private constructor(private readonly db: Database.Database) {
+    this.getStatement = db.prepare<[string, string], string>("SELECT value FROM entries WHERE collection = ? AND key = ?").pluck();
+    this.listStatement = db.prepare("SELECT key, value FROM entries WHERE collection = ? ORDER BY key");
+    this.putStatement = db.prepare(
+      "INSERT INTO entries (collection, key, value) VALUES (?, ?, ?) ON CONFLICT (collection, key) DO UPDATE SET value = excluded.value",
+    );
+    this.deleteStatement = db.prepare("DELETE FROM entries WHERE collection = ? AND key = ?");
+    this.clearStatement = db.prepare("DELETE FROM entries WHERE collection = ?");
+    this.applyAll = db.transaction((changes: PreparedChange[]) => {
+      for (const change of changes) {
+        if (change.op === "put") this.putStatement.run(change.collection, change.key, change.json);
+        else if (change.op === "delete") this.deleteStatement.run(change.collection, change.key);
+        else this.clearStatement.run(change.collection);
+      }
+    });
+  }
+
+  /** Opens (creating if needed) the store in a file, or in memory with ":memory:". */
+  static async open(path: string): Promise<SqliteStore> {
+    const db = new Database(path);
+    try {
+      prepareDatabase(db, path);
+      return new SqliteStore(db);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  async get<T>(collection: Collection, key: string): Promise<T | undefined> {
+    checkCollection(collection);
+    checkKey(collection, key);
+    const json = this.getStatement.get(collection, key);
+    return json === undefined ? undefined : (JSON.parse(json) as T);
+  }
+
+  async list<T>(collection: Collection): Promise<StoredEntry<T>[]> {
+    checkCollection(collection);
+    return this.listStatement
+      .all(collection)
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+      .map(({ key, value }) => ({ key, value: JSON.parse(value) as T }));
+  }
+
+  async commit(changes: StoreChange[]): Promise<void> {
+    const prepared = prepareChanges(changes);
+    // IMMEDIATE takes the write lock at BEGIN: another process holding it
+    // makes us wait (busy timeout) instead of failing half-way.
+    if (prepared.length > 0) this.applyAll.immediate(prepared);
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}
+
+function prepareDatabase(db: Database.Database, path: string): void {
+  let version: number;
+  try {
+    version = db.pragma("user_version", { simple: true }) as number;
+  } catch (error) {
+    throw new StoreSchemaError(`${path} is not an SQLite database: ${(error as Error).message}`, { cause: error });
+  }
+  if (version > schemaVersion) {
+    throw new StoreSchemaError(`${path} has client store schema ${version}, newer than this SDK's ${schemaVersion}: update the app`);
+  }
+  if (version === 0) {
+    const objects = db.prepare("SELECT count(*) FROM sqlite_schema").pluck().get() as number;
+    if (objects > 0) throw new StoreSchemaError(`${path} is an SQLite database but not an smsync client store`);
+    // Both only take effect on a database not yet written, so before the schema.
+    db.pragma(`encoding = '${encoding}'`);
+    db.pragma("journal_mode = WAL");
+    db.transaction(() => {
+      // Another process may have created it since we looked.
+      if ((db.pragma("user_version", { simple: true }) as number) !== 0) return;
+      db.exec(createSchema);
+      db.pragma(`user_version = ${schemaVersion}`);
+    }).immediate();
+  }
+  const actual = db.pragma("encoding", { simple: true });
+  if (actual !== encoding) throw new StoreSchemaError(`${path} stores text as ${String(actual)}, not ${encoding}: it would change U+FFFE and U+FFFF`);
+  // WAL: a commit is one append to the log, and a reader (the CLI's status
+  // beside a running engine) does not block it. synchronous=FULL: WAL's
+  // NORMAL survives a killed process but may lose the last commits on power
+  // loss, and the engine acts on the server after each commit (a download
+  // acknowledged, a mutation sent), so a commit it acted on must not vanish:
+  // FULL syncs the log at every commit.
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = FULL");
+}

@@ -1,0 +1,90 @@
+import Database from "better-sqlite3";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { StoreSchemaError } from "../../src/store/ClientStore.ts";
+import { SqliteStore } from "../../src/store/SqliteStore.ts";
+import { clientStoreContract } from "./clientStoreContract.ts";
+
+const directory = mkdtempSync(path.join(tmpdir(), "smsync-sqlite-store-"));
+afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+let files = 0;
+const newFile = () => path.join(directory, `store-${++files}.sqlite`);
+
+clientStoreContract("SqliteStore (file)", async () => {
+  const file = newFile();
+  return { store: await SqliteStore.open(file), reopen: () => SqliteStore.open(file) };
+});
+
+clientStoreContract("SqliteStore (:memory:)", async () => ({ store: await SqliteStore.open(":memory:") }));
+
+describe("SqliteStore", () => {
+  it("writes one table of JSON text, in WAL mode, with its schema version", async () => {
+    const file = newFile();
+    const store = await SqliteStore.open(file);
+    await store.commit([{ op: "put", collection: "files", key: "a", value: { date: new Date(0) } }]);
+    await store.close();
+
+    const db = new Database(file, { readonly: true });
+    expect(db.pragma("user_version", { simple: true })).toBe(1);
+    expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+    expect(db.pragma("encoding", { simple: true })).toBe("UTF-8");
+    expect(db.prepare("SELECT collection, key, value FROM entries").all()).toEqual([
+      { collection: "files", key: "a", value: '{"date":"1970-01-01T00:00:00.000Z"}' },
+    ]);
+    db.close();
+  });
+
+  it("refuses a file with a newer schema, leaving it as it was", async () => {
+    const file = newFile();
+    const newer = new Database(file);
+    newer.exec("CREATE TABLE entries_v7 (x)");
+    newer.pragma("user_version = 7");
+    newer.close();
+
+    const opening = SqliteStore.open(file);
+    await expect(opening).rejects.toThrow(StoreSchemaError);
+    await expect(opening).rejects.toThrow(/schema 7, newer than this SDK's 1/);
+    await expect(opening).rejects.toMatchObject({ code: "STORE_SCHEMA" });
+
+    const after = new Database(file, { readonly: true });
+    expect(after.pragma("user_version", { simple: true })).toBe(7);
+    expect(after.prepare("SELECT name FROM sqlite_schema").pluck().all()).toEqual(["entries_v7"]);
+    after.close();
+  });
+
+  it("refuses an SQLite database that is not a client store", async () => {
+    const file = newFile();
+    const other = new Database(file);
+    other.exec("CREATE TABLE users (id INTEGER PRIMARY KEY)");
+    other.close();
+    await expect(SqliteStore.open(file)).rejects.toThrow(/not an smsync client store/);
+  });
+
+  it("refuses a file that is not a database", async () => {
+    const file = newFile();
+    writeFileSync(file, "not a database\n".repeat(1000));
+    await expect(SqliteStore.open(file)).rejects.toThrow(StoreSchemaError);
+    await expect(SqliteStore.open(file)).rejects.toThrow(/not an SQLite database/);
+  });
+
+  it("refuses a store whose text encoding would change characters", async () => {
+    const file = newFile();
+    const utf16 = new Database(file);
+    utf16.pragma("encoding = 'UTF-16le'");
+    utf16.exec("CREATE TABLE entries (collection TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (collection, key)) STRICT, WITHOUT ROWID");
+    utf16.pragma("user_version = 1");
+    utf16.close();
+    await expect(SqliteStore.open(file)).rejects.toThrow(/UTF-16le, not UTF-8/);
+  });
+
+  it("lets two stores open the same file see each other's commits", async () => {
+    const file = newFile();
+    const [one, two] = await Promise.all([SqliteStore.open(file), SqliteStore.open(file)]);
+    await one.commit([{ op: "put", collection: "meta", key: "mode", value: "idle" }]);
+    expect(await two.get("meta", "mode")).toBe("idle");
+    await Promise.all([one.close(), two.close()]);
+  });
+});
