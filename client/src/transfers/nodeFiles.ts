@@ -1,0 +1,52 @@
+// Node-only file access for uploads, loaded on demand so that a browser
+// bundle of the SDK does not pull in node:fs.
+import { createReadStream, type ReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import type { FileSource as TusFileSource, SliceResult } from "tus-js-client";
+import { LocalSourceError } from "./uploadSources.ts";
+
+export async function statPath(path: string): Promise<{ size: number }> {
+  try {
+    const info = await stat(path);
+    if (!info.isFile()) throw new Error("not a regular file");
+    return { size: info.size };
+  } catch (error) {
+    throw new LocalSourceError(`cannot read ${path}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/**
+ * A file read slice by slice: each slice is a read stream over [start, end),
+ * so memory stays at a stream's buffer whatever the chunk size. The file must
+ * keep its size while it is uploaded (its content is checked by the server's
+ * sha256 at the end); a slice that finds another size, or a stream that
+ * fails or ends early, is a LocalSourceError.
+ */
+export async function openPathSource(path: string, onStreamError: (error: LocalSourceError) => void): Promise<TusFileSource> {
+  const { size } = await statPath(path);
+  return {
+    size,
+    async slice(start: number, end: number): Promise<SliceResult> {
+      const now = await statPath(path);
+      if (now.size !== size) {
+        throw new LocalSourceError(`${path} changed size while it was uploaded (${size} bytes, now ${now.size})`);
+      }
+      end = Math.min(end, size);
+      const expected = end - start;
+      const stream: ReadStream & { size?: number } = createReadStream(path, { start, end: end - 1 });
+      stream.size = expected;
+      stream.on("error", (error) => {
+        onStreamError(new LocalSourceError(`reading ${path} failed: ${error.message}`, { cause: error }));
+      });
+      // No "data" listener: it would start the stream before tus-js-client pipes it.
+      stream.on("end", () => {
+        const read = stream.bytesRead;
+        if (read !== expected) {
+          onStreamError(new LocalSourceError(`${path} ended after ${start + read} bytes, not ${end}: it changed while it was uploaded`));
+        }
+      });
+      return { value: stream, done: end >= size };
+    },
+    close() {},
+  };
+}
