@@ -99,12 +99,20 @@ export class IndexedDbStore implements ClientStore {
     // "strict": complete only once flushed to disk, as SQLite's synchronous=FULL
     // (some browsers default to "relaxed", which may lose it on power loss).
     const tx = this.db.transaction(touched, "readwrite", { durability: "strict" });
-    const requests = prepared.map((change) => {
-      const store = tx.objectStore(change.collection);
-      if (change.op === "put") return store.put(change.json, change.key);
-      if (change.op === "delete") return store.delete(change.key);
-      return store.clear();
-    });
+    const requests: Promise<unknown>[] = [];
+    try {
+      for (const change of prepared) {
+        const store = tx.objectStore(change.collection);
+        if (change.op === "put") requests.push(store.put(change.json, change.key));
+        else if (change.op === "delete") requests.push(store.delete(change.key));
+        else requests.push(store.clear());
+      }
+    } catch (error) {
+      // A request refused as it is made would leave the ones before it to commit.
+      tx.abort();
+      await Promise.allSettled([...requests, tx.done]);
+      throw error;
+    }
     // A failed request aborts the transaction; waiting on every request too
     // leaves none of their rejections unhandled.
     await Promise.all([...requests, tx.done]);

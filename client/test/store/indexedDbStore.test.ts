@@ -1,9 +1,9 @@
 // IndexedDbStore on fake-indexeddb (an IndexedDB in memory, per spec): the
 // globals idb needs, and a fresh factory per test so that tests share nothing.
 import "fake-indexeddb/auto";
-import { IDBFactory } from "fake-indexeddb";
-import { describe, expect, it } from "vitest";
-import { collections, StoreSchemaError } from "../../src/store/ClientStore.ts";
+import { IDBFactory, IDBObjectStore } from "fake-indexeddb";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { collections, StoreSchemaError, type StoreChange } from "../../src/store/ClientStore.ts";
 import { IndexedDbStore } from "../../src/store/IndexedDbStore.ts";
 import { clientStoreContract } from "./clientStoreContract.ts";
 
@@ -24,7 +24,17 @@ function rawOpen(indexedDB: IDBFactory, name: string, version: number, upgrade?:
   });
 }
 
+async function contents(store: IndexedDbStore): Promise<Record<string, unknown>> {
+  const result: Record<string, unknown> = {};
+  for (const collection of collections) result[collection] = await store.list(collection);
+  return result;
+}
+
 describe("IndexedDbStore", () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
   it("creates one object store per collection, values as JSON text", async () => {
     const indexedDB = new IDBFactory();
     const store = await IndexedDbStore.open("smsync", { indexedDB });
@@ -62,5 +72,52 @@ describe("IndexedDbStore", () => {
     upgraded.close();
     await expect(store.get("meta", "mode")).rejects.toThrow(/upgrading or deleting/);
     await expect(store.commit([{ op: "put", collection: "meta", key: "mode", value: "x" }])).rejects.toThrow(/upgrading or deleting/);
+  });
+
+  describe("a commit that fails inside its transaction changes nothing", () => {
+    const changes: StoreChange[] = [
+      { op: "put", collection: "files", key: "a", value: 2 },
+      { op: "clear", collection: "outbox" },
+      { op: "put", collection: "meta", key: "boom", value: 2 },
+      { op: "put", collection: "files", key: "b", value: 2 },
+    ];
+
+    async function storeWithData(): Promise<IndexedDbStore> {
+      const store = await IndexedDbStore.open("smsync", { indexedDB: new IDBFactory() });
+      await store.commit([
+        { op: "put", collection: "files", key: "a", value: 1 },
+        { op: "put", collection: "outbox", key: "1", value: 1 },
+        { op: "put", collection: "meta", key: "boom", value: 1 },
+      ]);
+      return store;
+    }
+
+    it("when a request fails (the transaction aborts)", async () => {
+      const store = await storeWithData();
+      const before = await contents(store);
+      const put = IDBObjectStore.prototype.put;
+      // add() of a key that exists: a ConstraintError from the request, after the changes before it ran.
+      vi.spyOn(IDBObjectStore.prototype, "put").mockImplementation(function (this: IDBObjectStore, value: unknown, key?: IDBValidKey) {
+        return key === "boom" ? this.add(value, key) : put.call(this, value, key);
+      });
+      await expect(store.commit(changes)).rejects.toMatchObject({ name: "ConstraintError" });
+      vi.restoreAllMocks();
+      expect(await contents(store)).toEqual(before);
+      await store.close();
+    });
+
+    it("when a request is refused as it is made (the store aborts the transaction)", async () => {
+      const store = await storeWithData();
+      const before = await contents(store);
+      const put = IDBObjectStore.prototype.put;
+      vi.spyOn(IDBObjectStore.prototype, "put").mockImplementation(function (this: IDBObjectStore, value: unknown, key?: IDBValidKey) {
+        if (key === "boom") throw new DOMException("refused", "DataError");
+        return put.call(this, value, key);
+      });
+      await expect(store.commit(changes)).rejects.toMatchObject({ name: "DataError" });
+      vi.restoreAllMocks();
+      expect(await contents(store)).toEqual(before);
+      await store.close();
+    });
   });
 });

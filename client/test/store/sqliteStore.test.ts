@@ -87,4 +87,30 @@ describe("SqliteStore", () => {
     expect(await two.get("meta", "mode")).toBe("idle");
     await Promise.all([one.close(), two.close()]);
   });
+
+  it("rolls back a commit that fails inside its transaction", async () => {
+    const file = newFile();
+    const store = await SqliteStore.open(file);
+    await store.commit([
+      { op: "put", collection: "files", key: "a", value: 1 },
+      { op: "put", collection: "outbox", key: "1", value: 1 },
+    ]);
+    // A failure SQLite raises on the last write, after the others ran.
+    const db = new Database(file);
+    db.exec("CREATE TRIGGER boom BEFORE INSERT ON entries WHEN NEW.key = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END");
+    db.close();
+
+    await expect(
+      store.commit([
+        { op: "put", collection: "files", key: "a", value: 2 },
+        { op: "put", collection: "files", key: "b", value: 2 },
+        { op: "clear", collection: "outbox" },
+        { op: "put", collection: "meta", key: "boom", value: 2 },
+      ]),
+    ).rejects.toThrow(/boom/);
+    expect(await store.list("files")).toEqual([{ key: "a", value: 1 }]);
+    expect(await store.list("outbox")).toEqual([{ key: "1", value: 1 }]);
+    expect(await store.list("meta")).toEqual([]);
+    await store.close();
+  });
 });
