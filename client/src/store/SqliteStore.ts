@@ -19,8 +19,9 @@ const schemaVersion = 1;
 // Text stays UTF-8, as JavaScript hands it over: SQLite converting it to
 // UTF-16 turns U+FFFE and U+FFFF into U+FFFD. But BINARY collation on UTF-8
 // (memcmp) puts U+E000–U+FFFF after the characters above U+FFFF, unlike
-// JavaScript's code unit order, so `list` sorts again in JavaScript; the rows
-// arrive almost sorted, which costs the sort one pass.
+// JavaScript's code unit order, so `list` sorts again in JavaScript. The
+// rows arrive in order unless keys mix those two ranges, and a sort of
+// sorted rows is one pass.
 const encoding = "UTF-8";
 
 const createSchema = `
