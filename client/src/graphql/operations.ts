@@ -1,0 +1,189 @@
+// Every GraphQL operation the SDK sends, typed by GraphQL Code Generator
+// from api/schema.graphql (`npm run codegen` writes ./generated/).
+// Each mutation takes its key as the variable $idempotencyKey: the outbox
+// (outboxExchange.ts) refuses a mutation without one, as it could not be
+// replayed safely.
+import { graphql } from "./generated/gql.ts";
+
+export const operationFieldsFragment = graphql(`
+  fragment OperationFields on Operation {
+    id
+    kind
+    state
+    attempts
+    failedPhase
+    errorCode
+    errorMessage
+    filesTotal
+    filesDone
+    bytesTotal
+    bytesDone
+    createdAt
+    updatedAt
+    finishedAt
+    files {
+      fileUUID
+      version
+      action
+      state
+      size
+      sha256
+      downloadUrl
+    }
+  }
+`);
+
+export const lockGrantFieldsFragment = graphql(`
+  fragment LockGrantFields on LockGrant {
+    fencingToken
+    expiresAt
+    heldPreviously
+    operationId
+  }
+`);
+
+// Queries
+
+export const serverInfoQuery = graphql(`
+  query ServerInfo {
+    serverInfo {
+      version
+      cloudBackend
+      tusEndpoint
+      graphqlWebSocketUrl
+      downloadUrlPattern
+      limits {
+        maxUploadBytes
+        maxCloudFileNameBytes
+        maxAppMetaDataBytes
+        maxIdempotencyKeyLength
+        lockTtlSeconds
+        lockMaxTtlSeconds
+      }
+    }
+  }
+`);
+
+export const fileIndexQuery = graphql(`
+  query FileIndex {
+    fileIndex {
+      eventSeq
+      files {
+        fileUUID
+        cloudFileName
+        mimeType
+        appMetaData
+        version
+        deleted
+        size
+        sha256
+        updatedAt
+      }
+    }
+  }
+`);
+
+export const operationQuery = graphql(`
+  query Operation($id: ID!) {
+    operation(id: $id) {
+      ...OperationFields
+    }
+  }
+`);
+
+// Mutations (through the outbox)
+
+export const lockMutation = graphql(`
+  mutation Lock($idempotencyKey: String!, $ttlSeconds: Int) {
+    lock(idempotencyKey: $idempotencyKey, ttlSeconds: $ttlSeconds) {
+      ...LockGrantFields
+    }
+  }
+`);
+
+export const renewLockMutation = graphql(`
+  mutation RenewLock($idempotencyKey: String!, $fencingToken: Int!, $ttlSeconds: Int) {
+    renewLock(idempotencyKey: $idempotencyKey, fencingToken: $fencingToken, ttlSeconds: $ttlSeconds) {
+      ...LockGrantFields
+    }
+  }
+`);
+
+export const unlockMutation = graphql(`
+  mutation Unlock($idempotencyKey: String!, $fencingToken: Int!) {
+    unlock(idempotencyKey: $idempotencyKey, fencingToken: $fencingToken)
+  }
+`);
+
+export const deleteFilesMutation = graphql(`
+  mutation DeleteFiles($idempotencyKey: String!, $fencingToken: Int!, $files: [FileVersionInput!]!) {
+    deleteFiles(idempotencyKey: $idempotencyKey, fencingToken: $fencingToken, files: $files) {
+      fileUUID
+      version
+    }
+  }
+`);
+
+export const commitMutation = graphql(`
+  mutation Commit($idempotencyKey: String!, $fencingToken: Int!) {
+    commit(idempotencyKey: $idempotencyKey, fencingToken: $fencingToken) {
+      ...OperationFields
+    }
+  }
+`);
+
+export const startInboundTransferMutation = graphql(`
+  mutation StartInboundTransfer($idempotencyKey: String!, $fencingToken: Int!, $files: [FileVersionInput!]!) {
+    startInboundTransfer(idempotencyKey: $idempotencyKey, fencingToken: $fencingToken, files: $files) {
+      ...OperationFields
+    }
+  }
+`);
+
+export const resetServerStateMutation = graphql(`
+  mutation ResetServerState($idempotencyKey: String!) {
+    resetServerState(idempotencyKey: $idempotencyKey) {
+      releasedLock
+      discardedUploads
+      discardedDeletions
+    }
+  }
+`);
+
+// Subscriptions (over graphql-ws; resubscribe with the last seq seen as `after`)
+
+export const transferProgressSubscription = graphql(`
+  subscription TransferProgress($operationId: ID!, $after: Int) {
+    transferProgress(operationId: $operationId, after: $after) {
+      seq
+      operationId
+      type
+      state
+      fileUUID
+      version
+      filesDone
+      filesTotal
+      bytesDone
+      bytesTotal
+      errorCode
+      errorMessage
+      at
+    }
+  }
+`);
+
+export const fileIndexChangedSubscription = graphql(`
+  subscription FileIndexChanged($after: Int) {
+    fileIndexChanged(after: $after) {
+      seq
+      operationId
+      deviceId
+      at
+      files {
+        fileUUID
+        version
+        deleted
+      }
+    }
+  }
+`);
