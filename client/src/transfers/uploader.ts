@@ -257,6 +257,8 @@ export async function uploadFile(options: UploadFileOptions): Promise<UploadResu
     });
 
     signal?.addEventListener("abort", onAbort, { once: true });
+    // Aborted while the size and the resume state were read: the abort event has gone by.
+    if (signal?.aborted) return onAbort();
     upload
       .findPreviousUploads()
       .then((previous) => {
