@@ -228,8 +228,8 @@ export async function uploadFile(options: UploadFileOptions): Promise<UploadResu
           return;
         }
         const response = (error as tus.DetailedError).originalResponse;
-        // A creation that found the upload already partly sent (its resume state was lost): tus-js-client
-        // PATCHes from 0 and the server answers 409; asking for the offset again settles it.
+        // An offset conflict once the retries are used up (the server had another offset than
+        // tus-js-client thought): asking for the offset again settles it.
         if (response && isOffsetConflict(response.getStatus(), response.getBody()) && conflictRestarts < maxConflictRestarts) {
           conflictRestarts++;
           setTimeout(() => {
