@@ -54,6 +54,8 @@ export function createGraphQLClient(options: GraphQLClientOptions): SmsyncGraphQ
     fetch: options.fetch,
     fetchOptions: () => ({ headers: { authorization: authorization() } }),
     requestPolicy: "network-only",
+    // POST for queries too: one shape of request, the token never near a URL.
+    preferGetMethod: false,
     exchanges: [
       outbox.exchange,
       subscriptionExchange({

@@ -84,7 +84,7 @@ export type OutboxEvent =
   /** No answer from the server (network error, 5xx, 429...): the entry stays first and is sent again after retryInMs or setOnline(true). */
   | { type: "networkFailure"; entry: OutboxEntry; attempt: number; error: NetworkError; retryInMs: number }
   | { type: "result"; entry: OutboxEntry; result: StoredOutboxResult }
-  /** Storing a result failed; the mutation is sent again (same key, so the server replays its answer). */
+  /** Storing a result failed; the mutation is sent again after retryInMs (same key, so the server replays its answer). */
   | { type: "storeFailure"; entry: OutboxEntry; error: unknown; retryInMs: number };
 
 export interface OutboxOptions {
@@ -102,7 +102,9 @@ export type OutboxErrorCode =
   /** result(key): no pending mutation and no stored result has this key. */
   | "OUTBOX_UNKNOWN_KEY"
   /** The outbox was closed; pending mutations stay stored for the next one. */
-  | "OUTBOX_CLOSED";
+  | "OUTBOX_CLOSED"
+  /** clear() dropped the pending mutation. */
+  | "OUTBOX_CLEARED";
 
 export class OutboxError extends SmsyncClientError {
   override name = "OutboxError";
@@ -262,6 +264,28 @@ export class Outbox {
   }
 
   /**
+   * The local half of a reset: drops every pending mutation and every stored
+   * result, in one store commit. A request in flight is abandoned (the server
+   * may have run it: its key is then simply never asked again); whoever
+   * waits for a dropped key gets OUTBOX_CLEARED.
+   */
+  async clear(): Promise<void> {
+    const dropped = await this.serialized(async () => {
+      await this.loaded;
+      await this.store.commit([
+        { op: "clear", collection: "outbox" },
+        { op: "clear", collection: "outboxResults" },
+      ]);
+      this.abandonInFlight();
+      return this.queue.splice(0);
+    });
+    wakeAll(this.backoffWakers);
+    for (const entry of dropped) {
+      this.settle(entry.idempotencyKey, { error: new OutboxError("OUTBOX_CLEARED", `mutation ${entry.operationName ?? ""} (${entry.idempotencyKey}) was dropped by clear()`) });
+    }
+  }
+
+  /**
    * Stops sending: a request in flight is abandoned (its entry stays stored,
    * to be sent again by the next Outbox), and whoever waits for a pending
    * result gets OUTBOX_CLOSED. The store is left open.
@@ -271,12 +295,7 @@ export class Outbox {
     this.closed = true;
     wakeAll(this.backoffWakers);
     wakeAll(this.idleWakers);
-    const inFlight = this.inFlight;
-    if (inFlight) {
-      this.inFlight = undefined;
-      this.transport?.send(makeOperation("teardown", inFlight.operation, inFlight.operation.context));
-      inFlight.resolve(undefined);
-    }
+    this.abandonInFlight();
     await this.running;
     await this.chain;
     const error = closedError();
@@ -357,6 +376,7 @@ export class Outbox {
     } catch {
       return; // every enqueue and result() reports the store's error
     }
+    let current: OutboxEntry | undefined;
     let attempt = 0;
     while (!this.closed) {
       const entry = this.queue[0];
@@ -364,10 +384,15 @@ export class Outbox {
         await wait(this.idleWakers);
         continue;
       }
+      if (entry !== current) {
+        current = entry;
+        attempt = 0;
+      }
       attempt += 1;
       this.emit({ type: "sending", entry, attempt });
       const response = await this.transmit(entry);
-      if (this.closed || !response) return;
+      if (this.closed) return;
+      if (!response) continue; // abandoned by clear()
       const classified = classify(response);
       if (classified.kind === "retry") {
         const retryInMs = this.backoffMs(attempt, classified.retryAfterMs);
@@ -384,24 +409,38 @@ export class Outbox {
         storedAt: new Date().toISOString(),
       };
       try {
-        await this.store.commit([
-          { op: "put", collection: "outboxResults", key: entry.idempotencyKey, value: result },
-          { op: "delete", collection: "outbox", key: sequenceKey(entry.sequence) },
-        ]);
+        // In turn with enqueue and clear, so a cleared entry's result is not stored.
+        const stored = await this.serialized(async () => {
+          if (this.queue[0] !== entry) return false;
+          await this.store.commit([
+            { op: "put", collection: "outboxResults", key: entry.idempotencyKey, value: result },
+            { op: "delete", collection: "outbox", key: sequenceKey(entry.sequence) },
+          ]);
+          this.queue.shift();
+          return true;
+        });
+        if (!stored) continue;
       } catch (error) {
         const retryInMs = this.backoffMs(attempt, undefined);
         this.emit({ type: "storeFailure", entry, error, retryInMs });
         await wait(this.backoffWakers, retryInMs);
         continue;
       }
-      this.queue.shift();
-      attempt = 0;
       this.emit({ type: "result", entry, result });
       this.settle(entry.idempotencyKey, { result });
     }
   }
 
-  /** Sends the entry down the exchanges (to the fetch exchange); resolves with its result, or undefined if closed meanwhile. */
+  /** Abandons the request in flight, if any: the fetch is aborted and the loop goes on (or ends, if closed). */
+  private abandonInFlight(): void {
+    const inFlight = this.inFlight;
+    if (!inFlight) return;
+    this.inFlight = undefined;
+    this.transport?.send(makeOperation("teardown", inFlight.operation, inFlight.operation.context));
+    inFlight.resolve(undefined);
+  }
+
+  /** Sends the entry down the exchanges (to the fetch exchange); resolves with its result, or undefined if abandoned meanwhile. */
   private transmit(entry: OutboxEntry): Promise<OperationResult | undefined> {
     const transport = this.transport!;
     const operation = transport.client.createRequestOperation("mutation", createRequest(entry.query, entry.variables), {

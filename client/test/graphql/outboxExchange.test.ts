@@ -13,7 +13,7 @@ import { ServerError } from "../../src/errors.ts";
 import { createGraphQLClient, type SmsyncGraphQL } from "../../src/graphql/createGraphQLClient.ts";
 import { commitMutation, lockMutation, unlockMutation } from "../../src/graphql/operations.ts";
 import { OutboxError, resultData, type OutboxEntry, type StoredOutboxResult } from "../../src/graphql/outboxExchange.ts";
-import type { ClientStore } from "../../src/store/ClientStore.ts";
+import type { ClientStore, StoreChange } from "../../src/store/ClientStore.ts";
 import { MemoryStore } from "../../src/store/MemoryStore.ts";
 import { closedPortUrl, recordOutboxEvents, startRecordingProxy, type RecordingProxy } from "../support/graphqlServer.ts";
 
@@ -386,4 +386,65 @@ describe("the outbox", () => {
     expect((await pendingLock).error).toBeUndefined();
     expect(net.requests.filter((request) => !request.isMutation)).toHaveLength(1);
   });
+  it("a result the store failed to keep is asked again with the same key; an enqueue the store refused sends nothing", async () => {
+    const device = await server.newUser();
+    const net = await proxy();
+    const store = new FailingStore();
+    const { client, outbox } = connect(net.url, device.token!, store);
+    const events = recordOutboxEvents(outbox);
+
+    const enqueueing = (changes: StoreChange[]) => changes.some((change) => change.collection === "outbox" && change.op === "put");
+    store.failNext = enqueueing;
+    await expect(outbox.enqueue(lockMutation, { idempotencyKey: randomUUID() })).rejects.toThrow("store failure");
+    store.failNext = enqueueing;
+    const refused = await client.mutation(lockMutation, { idempotencyKey: randomUUID() }).toPromise();
+    expect(refused.error?.networkError?.message).toBe("store failure");
+    expect(await store.list("outbox")).toEqual([]);
+    expect(net.requests).toEqual([]);
+
+    store.failNext = (changes) => changes.some((change) => change.collection === "outboxResults");
+    const key = randomUUID();
+    const result = await outbox.send(lockMutation, { idempotencyKey: key });
+    expect(result.data?.lock.heldPreviously).toBe(false);
+    expect(events.of("storeFailure")).toHaveLength(1);
+    expect(net.mutationsAtServer().map((request) => request.idempotencyKey)).toEqual([key, key]);
+    expect(await idempotencyRecords(device.token!)).toHaveLength(1);
+    expect(await store.list("outbox")).toEqual([]);
+  });
+
+  it("clear() drops what is pending and stored (the local half of a reset), and the outbox goes on", async () => {
+    const device = await server.newUser();
+    const net = await proxy();
+    net.refuse(true);
+    const store = new MemoryStore();
+    const { outbox } = connect(net.url, device.token!, store);
+    const events = recordOutboxEvents(outbox);
+    await store.commit([{ op: "put", collection: "outboxResults", key: "left-over", value: { idempotencyKey: "left-over" } }]);
+    const dropped = [outbox.send(lockMutation, { idempotencyKey: randomUUID() }), outbox.send(lockMutation, { idempotencyKey: randomUUID(), ttlSeconds: 5 })];
+    await events.until(() => events.of("networkFailure").length >= 1);
+
+    await outbox.clear();
+    for (const answer of dropped) await expect(answer).rejects.toMatchObject({ code: "OUTBOX_CLEARED" });
+    expect(await store.list("outbox")).toEqual([]);
+    expect(await store.list("outboxResults")).toEqual([]);
+
+    net.refuse(false);
+    outbox.setOnline(true);
+    const key = randomUUID();
+    expect((await outbox.send(lockMutation, { idempotencyKey: key })).error).toBeUndefined();
+    expect(net.mutationsAtServer().map((request) => request.idempotencyKey)).toEqual([key]);
+  });
 });
+
+/** A memory store whose next commit matching failNext fails, writing nothing. */
+class FailingStore extends MemoryStore {
+  failNext: ((changes: StoreChange[]) => boolean) | undefined;
+
+  override async commit(changes: StoreChange[]): Promise<void> {
+    if (this.failNext?.(changes)) {
+      this.failNext = undefined;
+      throw new Error("store failure");
+    }
+    return super.commit(changes);
+  }
+}

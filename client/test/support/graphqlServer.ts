@@ -6,6 +6,7 @@
 // recorder of what an Outbox reports.
 import net from "node:net";
 import type { AddressInfo } from "node:net";
+import type { OperationResult, OperationResultSource } from "@urql/core";
 import type { Outbox, OutboxEvent } from "../../src/graphql/outboxExchange.ts";
 
 export interface ProxiedRequest {
@@ -272,5 +273,32 @@ export function recordOutboxEvents(outbox: Outbox) {
       });
     },
     stop,
+  };
+}
+
+/** The results of a urql source (a subscription) as they arrive. */
+export function followResults<T extends OperationResult>(source: OperationResultSource<T>) {
+  const results: T[] = [];
+  const listeners = new Set<() => void>();
+  const subscription = source.subscribe((result) => {
+    results.push(result);
+    for (const listener of [...listeners]) listener();
+  });
+  return {
+    results,
+    /** Resolves once predicate holds for the results so far. */
+    until(predicate: (results: T[]) => boolean): Promise<void> {
+      return new Promise((resolve) => {
+        const check = () => {
+          if (predicate(results)) {
+            listeners.delete(check);
+            resolve();
+          }
+        };
+        listeners.add(check);
+        check();
+      });
+    },
+    unsubscribe: () => subscription.unsubscribe(),
   };
 }

@@ -1,0 +1,145 @@
+// The SDK's urql Client against a real server: queries over HTTP with the
+// device token; subscriptions over graphql-ws with the token in the
+// connection parameters, without graphql-ws's own resubscription (the SDK
+// resubscribes after the last seq it saw).
+import { randomUUID } from "node:crypto";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { authenticate } from "../../../api/src/auth/deviceTokens.ts";
+import type { TestGraphQLClient } from "../../../api/test/support/graphqlClient.ts";
+import { countFollowers, loggedTransferEvents } from "../../../api/test/support/subscriptions.ts";
+import { startTestServer, type TestServer } from "../../../api/test/support/testServer.ts";
+import { tusUpload } from "../../../api/test/support/uploads.ts";
+import { createGraphQLClient, type SmsyncGraphQL } from "../../src/graphql/createGraphQLClient.ts";
+import { fileIndexChangedSubscription, fileIndexQuery, serverInfoQuery, transferProgressSubscription } from "../../src/graphql/operations.ts";
+import { MemoryStore } from "../../src/store/MemoryStore.ts";
+import { followResults, startRecordingProxy, type RecordingProxy } from "../support/graphqlServer.ts";
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+const opened: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  for (const thing of opened.splice(0).reverse()) await thing.close();
+});
+
+async function proxy(): Promise<RecordingProxy> {
+  const started = await startRecordingProxy(server.url);
+  opened.push(started);
+  return started;
+}
+
+function connect(serverUrl: string, token: string | (() => string)): SmsyncGraphQL {
+  const graphql = createGraphQLClient({ serverUrl, token, store: new MemoryStore() });
+  opened.push(graphql);
+  return graphql;
+}
+
+/** Locks, uploads one new file over tus and commits it; the operation's id and the file. */
+async function commitNewFile(device: TestGraphQLClient): Promise<{ operationId: string; fileUUID: string }> {
+  const { fencingToken } = await device.lock();
+  const { fileUUID } = await tusUpload(server.url, device.token!, { version: 0, content: Buffer.from(randomUUID()), fencingToken });
+  const operation = await device.commit(fencingToken);
+  return { operationId: operation.id, fileUUID };
+}
+
+const upgrades = (net: RecordingProxy) => net.requests.filter((request) => request.method === "GET" && request.path === "/graphql");
+
+describe("the SDK's GraphQL client", () => {
+  it("sends queries over HTTP with the device token", async () => {
+    const device = await server.newUser();
+    const net = await proxy();
+    let token = device.token!;
+    const { client } = connect(net.url, () => token);
+
+    const info = await client.query(serverInfoQuery, {}).toPromise();
+    expect(info.error).toBeUndefined();
+    expect(info.data?.serverInfo).toMatchObject({ tusEndpoint: expect.stringMatching(/\/uploads$/), limits: { maxIdempotencyKeyLength: 128 } });
+    const index = await client.query(fileIndexQuery, {}).toPromise();
+    expect(index.data?.fileIndex).toEqual({ eventSeq: expect.any(Number), files: [] });
+
+    // The token is read for each request: a revoked one is refused.
+    token = "smsync_not_a_token";
+    const refused = await client.query(fileIndexQuery, {}).toPromise();
+    expect(refused.error?.graphQLErrors.map((error) => error.extensions.code)).toEqual(["UNAUTHENTICATED"]);
+    expect(net.requests.map((request) => [request.method, request.operationName])).toEqual([
+      ["POST", "ServerInfo"],
+      ["POST", "FileIndex"],
+      ["POST", "FileIndex"],
+    ]);
+  });
+
+  it("follows fileIndexChanged and transferProgress over one graphql-ws connection authorized by the token", async () => {
+    const device = await server.newUser();
+    const net = await proxy();
+    const { client } = connect(net.url, device.token!);
+    const { eventSeq } = (await client.query(fileIndexQuery, {}).toPromise()).data!.fileIndex;
+
+    const changes = followResults(client.subscription(fileIndexChangedSubscription, { after: eventSeq }));
+    const { operationId, fileUUID } = await commitNewFile(device);
+    const progress = followResults(client.subscription(transferProgressSubscription, { operationId, after: 0 }));
+
+    await progress.until((results) => results.some((result) => result.data?.transferProgress.state === "SUCCEEDED"));
+    await changes.until((results) => results.some((result) => result.data));
+    expect(progress.results.every((result) => result.error === undefined)).toBe(true);
+    // Every event of the transfer, as the server logged it, in order.
+    const events = progress.results.map((result) => result.data!.transferProgress);
+    const logged = await loggedTransferEvents(server, operationId);
+    expect(events.map((event) => [event.seq, event.type])).toEqual(logged.map((event) => [event.seq, event.type]));
+    expect(events.filter((event) => event.type === "FILE_TRANSFERRED").map((event) => event.fileUUID)).toEqual([fileUUID]);
+    expect(changes.results[0].error).toBeUndefined();
+    expect(changes.results[0].data!.fileIndexChanged).toMatchObject({ operationId, files: [{ fileUUID, version: 0, deleted: false }] });
+    expect(changes.results[0].data!.fileIndexChanged.seq).toBeGreaterThan(eventSeq);
+
+    // One WebSocket for both subscriptions; HTTP only for the query.
+    expect(upgrades(net)).toHaveLength(1);
+    expect(net.requests.filter((request) => request.method === "POST").map((request) => request.operationName)).toEqual(["FileIndex"]);
+    changes.unsubscribe();
+    progress.unsubscribe();
+  });
+
+  it("ends a subscription with UNAUTHENTICATED when the token is not valid", async () => {
+    const { client } = connect(server.url, "smsync_not_a_token");
+    const changes = followResults(client.subscription(fileIndexChangedSubscription, { after: 0 }));
+    await changes.until((results) => results.some((result) => result.error));
+    expect(changes.results.flatMap((result) => result.error?.graphQLErrors.map((error) => error.extensions.code) ?? [])).toEqual([
+      "UNAUTHENTICATED",
+    ]);
+  });
+
+  it("reports a dropped WebSocket as an error instead of resubscribing; resubscribed after the last seq, it misses nothing", async () => {
+    const device = await server.newUser();
+    const userId = (await authenticate(server.app.services.db, `Bearer ${device.token}`))!.userId;
+    const followers = countFollowers(server);
+    try {
+      const net = await proxy();
+      const { client } = connect(net.url, device.token!);
+      const first = followResults(client.subscription(fileIndexChangedSubscription, { after: 0 }));
+      const one = await commitNewFile(device);
+      await first.until((results) => results.some((result) => result.data));
+      const lastSeq = first.results.find((result) => result.data)!.data!.fileIndexChanged.seq;
+
+      net.cutAll();
+      await first.until((results) => results.some((result) => result.error));
+      expect(first.results.find((result) => result.error)!.error!.networkError).toBeDefined();
+      await followers.until((count) => count === 0, userId);
+      expect(upgrades(net)).toHaveLength(1);
+
+      // Meanwhile another commit; the SDK resubscribes after what it saw.
+      const two = await commitNewFile(device);
+      await device.waitForOperation(two.operationId);
+      const second = followResults(client.subscription(fileIndexChangedSubscription, { after: lastSeq }));
+      await second.until((results) => results.some((result) => result.data));
+      expect(second.results[0].data!.fileIndexChanged).toMatchObject({ operationId: two.operationId, files: [{ fileUUID: two.fileUUID }] });
+      expect(first.results.filter((result) => result.data).map((result) => result.data!.fileIndexChanged.operationId)).toEqual([one.operationId]);
+      expect(upgrades(net)).toHaveLength(2);
+      second.unsubscribe();
+    } finally {
+      followers.restore();
+    }
+  });
+});
