@@ -16,6 +16,12 @@
 //   uses, as they also work across a relaunch (results are kept by key in the
 //   store until the engine takes them).
 //
+// An answer is data, or the server's typed GraphQL errors (LOCK_HELD is an
+// answer, for the engine to act on), or an HTTP 4xx other than 408 and 429.
+// No answer (no connection, a cut response, 5xx, 429, 408) is retried.
+// A mutation is sent with the urql Client's own context (url, fetchOptions):
+// a caller's per-call context is not stored, so a replay could not have it.
+//
 // One Outbox per store at a time, attached to one urql Client.
 import {
   createRequest,
@@ -221,11 +227,13 @@ export class Outbox {
   }
 
   /** The stored result of a key, removed from the store in the same step (undefined if there is none). */
-  async takeResult<TData = unknown>(idempotencyKey: string): Promise<OutboxResult<TData> | undefined> {
-    const stored = await this.store.get<StoredOutboxResult>("outboxResults", idempotencyKey);
-    if (!stored) return undefined;
-    await this.store.commit([this.resultRemoval(idempotencyKey)]);
-    return typedResult<TData>(stored);
+  takeResult<TData = unknown>(idempotencyKey: string): Promise<OutboxResult<TData> | undefined> {
+    return this.serialized(async () => {
+      const stored = await this.store.get<StoredOutboxResult>("outboxResults", idempotencyKey);
+      if (!stored) return undefined;
+      await this.store.commit([this.resultRemoval(idempotencyKey)]);
+      return typedResult<TData>(stored);
+    });
   }
 
   /** The change that removes a stored result: for the engine to commit with what it did with that result, in one step. */
