@@ -6,3 +6,19 @@ export { IndexedDbStore, type IndexedDbStoreOptions } from "./store/IndexedDbSto
 export * from "./modes.ts";
 export { ClientUsageError } from "./queues/ClientUsageError.ts";
 // Node and Electron: import { SqliteStore } from "@smsync/client/sqlite" (a native module, kept out of browser bundles).
+export * from "./graphql/operations.ts";
+export {
+  Outbox,
+  OutboxError,
+  resultData,
+  type OutboxEntry,
+  type OutboxErrorCode,
+  type OutboxEvent,
+  type OutboxOptions,
+  type OutboxResult,
+  type StoredGraphQLError,
+  type StoredOutboxResult,
+} from "./graphql/outboxExchange.ts";
+export { createGraphQLClient, type GraphQLClientOptions, type SmsyncGraphQL } from "./graphql/createGraphQLClient.ts";
+export type * as GraphQLTypes from "./graphql/generated/graphql.ts";
+// The byte plane (Node file access inside): import from "@smsync/client/transfers".
