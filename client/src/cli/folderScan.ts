@@ -1,0 +1,90 @@
+// The command line client's view of a local folder: which files are new,
+// changed or deleted since the last sync, by content hash. A file whose
+// size and modification time match the last scan is not hashed again.
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { readdir, stat } from "node:fs/promises";
+import path from "node:path";
+import { pipeline } from "node:stream/promises";
+
+/** What the last sync recorded of one file, by its path relative to the folder (with "/"). */
+export interface ManifestEntry {
+  fileUUID: string;
+  sha256: string;
+  size: number;
+  mtimeMs: number;
+}
+
+export type Manifest = Record<string, ManifestEntry>;
+
+export interface ScannedFile {
+  relativePath: string;
+  sha256: string;
+  size: number;
+  mtimeMs: number;
+}
+
+export interface FolderChanges {
+  added: ScannedFile[];
+  changed: (ScannedFile & { fileUUID: string })[];
+  deleted: { relativePath: string; fileUUID: string }[];
+  unchanged: (ScannedFile & { fileUUID: string })[];
+}
+
+/** The folder where the CLI keeps its own state; never synced. */
+export const stateFolderName = ".smsync";
+
+async function sha256Of(file: string): Promise<string> {
+  const hash = createHash("sha256");
+  await pipeline(createReadStream(file), async function (source: AsyncIterable<Buffer>) {
+    for await (const chunk of source) hash.update(chunk);
+  });
+  return hash.digest("hex");
+}
+
+async function listFiles(root: string, relative = ""): Promise<string[]> {
+  const entries = await readdir(path.join(root, relative), { withFileTypes: true });
+  const files: string[] = [];
+  for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    if (relative === "" && entry.name === stateFolderName) continue;
+    // Partial downloads and editors' temporary files are not content.
+    if (entry.name.endsWith(".partial") || entry.name.endsWith(".smsync-tmp")) continue;
+    const child = relative ? `${relative}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) files.push(...(await listFiles(root, child)));
+    else if (entry.isFile()) files.push(child);
+  }
+  return files;
+}
+
+export async function scanFolder(root: string, manifest: Manifest): Promise<FolderChanges> {
+  const changes: FolderChanges = { added: [], changed: [], deleted: [], unchanged: [] };
+  const seen = new Set<string>();
+  for (const relativePath of await listFiles(root)) {
+    seen.add(relativePath);
+    const info = await stat(path.join(root, relativePath));
+    const known = manifest[relativePath];
+    const sameStat = known && known.size === info.size && known.mtimeMs === info.mtimeMs;
+    const sha256 = sameStat ? known.sha256 : await sha256Of(path.join(root, relativePath));
+    const scanned: ScannedFile = { relativePath, sha256, size: info.size, mtimeMs: info.mtimeMs };
+    if (!known) changes.added.push(scanned);
+    else if (known.sha256 !== sha256) changes.changed.push({ ...scanned, fileUUID: known.fileUUID });
+    else changes.unchanged.push({ ...scanned, fileUUID: known.fileUUID });
+  }
+  for (const [relativePath, entry] of Object.entries(manifest)) {
+    if (!seen.has(relativePath)) changes.deleted.push({ relativePath, fileUUID: entry.fileUUID });
+  }
+  return changes;
+}
+
+/**
+ * The cloud file name of a relative path. Cloud names are flat (no "/"), so
+ * "/" is escaped as %2F and "%" as %25: distinct paths get distinct names,
+ * and the path comes back with cloudNameToPath.
+ */
+export function pathToCloudName(relativePath: string): string {
+  return relativePath.replaceAll("%", "%25").replaceAll("/", "%2F");
+}
+
+export function cloudNameToPath(cloudFileName: string): string {
+  return cloudFileName.replaceAll("%2F", "/").replaceAll("%25", "%");
+}
