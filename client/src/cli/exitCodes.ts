@@ -1,0 +1,12 @@
+// Exit codes a script can act on.
+export const exitCodes = {
+  ok: 0,
+  /** Something failed; the message says what. */
+  failure: 1,
+  /** The command line was wrong. */
+  usage: 2,
+  /** Not logged in, or the server refused the token. */
+  authentication: 3,
+  /** The server could not be reached. */
+  unreachable: 4,
+} as const;

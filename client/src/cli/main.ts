@@ -1,0 +1,98 @@
+// smsync: the command line client.
+//   smsync login --server URL --token TOKEN
+//   smsync status
+// (sync and reset come with the sync engine.)
+import { parseArgs } from "node:util";
+import { configPath, readConfig, writeConfig } from "./cliConfig.ts";
+import { exitCodes } from "./exitCodes.ts";
+import { checkServer, type ServerCheck } from "./serverCheck.ts";
+
+const usage = `usage: smsync <command> [options]
+  login --server URL --token TOKEN   check the token against the server and remember both
+  status                             the server, the account's files, this client's state
+options: --json (machine-readable output), --help`;
+
+interface Output {
+  json: boolean;
+  print(human: string, machine: Record<string, unknown>): void;
+  fail(code: number, message: string, machine?: Record<string, unknown>): number;
+}
+
+function output(json: boolean): Output {
+  return {
+    json,
+    print(human, machine) {
+      console.log(json ? JSON.stringify(machine) : human);
+    },
+    fail(code, message, machine = {}) {
+      if (json) console.log(JSON.stringify({ ok: false, error: message, ...machine }));
+      else console.error(`smsync: ${message}`);
+      return code;
+    },
+  };
+}
+
+function failedCheck(out: Output, check: Extract<ServerCheck, { ok: false }>): number {
+  const code = check.reason === "unauthenticated" ? exitCodes.authentication : check.reason === "unreachable" ? exitCodes.unreachable : exitCodes.failure;
+  return out.fail(code, check.message, { reason: check.reason });
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        server: { type: "string" },
+        token: { type: "string" },
+        json: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (error) {
+    console.error(`smsync: ${(error as Error).message}\n${usage}`);
+    return exitCodes.usage;
+  }
+  const { positionals, values } = parsed;
+  const out = output(values.json);
+  const [command] = positionals;
+  if (values.help || !command) {
+    console.log(usage);
+    return values.help ? exitCodes.ok : exitCodes.usage;
+  }
+
+  switch (command) {
+    case "login": {
+      if (!values.server || !values.token) return out.fail(exitCodes.usage, "login needs --server URL and --token TOKEN");
+      const check = await checkServer(values.server, values.token);
+      if (!check.ok) return failedCheck(out, check);
+      writeConfig({ server: values.server, token: values.token });
+      out.print(`logged in to ${values.server} (smsync ${check.version}); ${check.liveFiles} file(s) in the account`, {
+        ok: true,
+        server: values.server,
+        serverVersion: check.version,
+        files: check.liveFiles,
+        config: configPath(),
+      });
+      return exitCodes.ok;
+    }
+    case "status": {
+      const config = readConfig();
+      if (!config) return out.fail(exitCodes.authentication, `not logged in (no login in ${configPath()}): run smsync login`);
+      const check = await checkServer(config.server, config.token);
+      if (!check.ok) return failedCheck(out, check);
+      out.print(`server ${config.server} (smsync ${check.version}): ${check.liveFiles} file(s), ${check.files - check.liveFiles} deleted`, {
+        ok: true,
+        server: config.server,
+        serverVersion: check.version,
+        files: check.liveFiles,
+        deletedFiles: check.files - check.liveFiles,
+      });
+      return exitCodes.ok;
+    }
+    default:
+      console.error(`smsync: unknown command ${JSON.stringify(command)}\n${usage}`);
+      return exitCodes.usage;
+  }
+}

@@ -1,0 +1,33 @@
+// Asks a server who we are, to check a login: serverInfo and the file index
+// through plain GraphQL over HTTP.
+export type ServerCheck =
+  | { ok: true; version: string; files: number; liveFiles: number }
+  | { ok: false; reason: "unreachable" | "unauthenticated" | "notSmsync"; message: string };
+
+export async function checkServer(server: string, token: string): Promise<ServerCheck> {
+  let response: Response;
+  try {
+    response = await fetch(new URL("/graphql", server), {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: "{ serverInfo { version } fileIndex { files { deleted } } }" }),
+    });
+  } catch (error) {
+    return { ok: false, reason: "unreachable", message: `cannot reach ${server}: ${(error as Error).message}` };
+  }
+  const body = (await response.json().catch(() => null)) as {
+    data?: { serverInfo?: { version: string }; fileIndex?: { files: { deleted: boolean }[] } };
+    errors?: { message: string; extensions?: { code?: string } }[];
+  } | null;
+  if (!body || (!body.data && !body.errors)) {
+    return { ok: false, reason: "notSmsync", message: `${server} did not answer as an smsync server (HTTP ${response.status})` };
+  }
+  if (body.errors?.some((error) => error.extensions?.code === "UNAUTHENTICATED")) {
+    return { ok: false, reason: "unauthenticated", message: "the server refused the token" };
+  }
+  if (!body.data?.serverInfo || !body.data.fileIndex) {
+    return { ok: false, reason: "notSmsync", message: body.errors?.[0]?.message ?? "unexpected answer" };
+  }
+  const files = body.data.fileIndex.files;
+  return { ok: true, version: body.data.serverInfo.version, files: files.length, liveFiles: files.filter((file) => !file.deleted).length };
+}
