@@ -40,20 +40,23 @@ function migrateSqlite(file: string, migrations: Migration[]): string[] {
     db.pragma("journal_mode = WAL");
     db.exec(`CREATE TABLE IF NOT EXISTS smsync_migrations (
       name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`);
-    const applied = new Set(
-      db.prepare("SELECT name FROM smsync_migrations").all().map((row) => (row as { name: string }).name),
-    );
+    const isApplied = db.prepare("SELECT 1 FROM smsync_migrations WHERE name = ?");
     const done: string[] = [];
     for (const migration of migrations) {
-      if (applied.has(migration.name)) continue;
-      db.transaction(() => {
-        db.exec(migration.sql);
-        db.prepare("INSERT INTO smsync_migrations (name, applied_at) VALUES (?, ?)").run(
-          migration.name,
-          new Date().toISOString(),
-        );
-      }).immediate();
-      done.push(migration.name);
+      // Checked inside the write transaction: another process (the admin
+      // command, a second server) may be migrating the same file right now.
+      const applied = db
+        .transaction(() => {
+          if (isApplied.get(migration.name)) return false;
+          db.exec(migration.sql);
+          db.prepare("INSERT INTO smsync_migrations (name, applied_at) VALUES (?, ?)").run(
+            migration.name,
+            new Date().toISOString(),
+          );
+          return true;
+        })
+        .immediate();
+      if (applied) done.push(migration.name);
     }
     return done;
   } finally {
