@@ -1,0 +1,720 @@
+// The sync engine (docs/client-design.md, "The engine"): one sync pass at a
+// time over one store, downloads before uploads, each step one store commit.
+//
+// A pass:
+//   0. resume what a previous pass (or process) left: an inbound transfer
+//      in "beingDownloaded", an outbound batch whose commit was sent;
+//   1. lock (through the outbox, key persisted in meta first); LOCK_HELD:
+//      event `lockHeldElsewhere`, wait, lock again (not an error);
+//   2. fileIndex + planDownloads;
+//   3. download-deletions (the app's applyDeletions), then downloads:
+//      beingDownloaded, startInboundTransfer (it releases the lock), follow
+//      the operation, downloadFile to a staging path, the app's saveDownload,
+//      one commit per file; then back to 1;
+//   4. the oldest committed batch -> beingUploaded (target versions, fencing
+//      token, the keys of its deleteFiles and commit), tus uploads (one commit
+//      per file), deleteFiles, commit, follow to SUCCEEDED, one commit that
+//      updates `files` and empties beingUploaded; then back to 1;
+//   5. nothing left: unlock.
+//
+// Engine state in "meta" (each written before the request it names is sent,
+// so a relaunch repeats the same idempotency key):
+//   engine.lockKey   the pending lock request's key
+//   engine.inbound   InboundState, while beingDownloaded holds files
+//   engine.outbound  OutboundState, while beingUploaded holds a batch
+//   mode             the client's Mode
+import { randomUUID } from "node:crypto";
+import { mkdir, rm } from "node:fs/promises";
+import path from "node:path";
+import type { Client, CombinedError, TypedDocumentNode } from "@urql/core";
+import { NetworkError, ServerError, SmsyncClientError } from "../errors.ts";
+import {
+  commitMutation,
+  deleteFilesMutation,
+  fileIndexQuery,
+  lockMutation,
+  operationQuery,
+  serverInfoQuery,
+  startInboundTransferMutation,
+  unlockMutation,
+} from "../graphql/operations.ts";
+import type { Outbox, OutboxResult } from "../graphql/outboxExchange.ts";
+import type { OperationFieldsFragment } from "../graphql/generated/graphql.ts";
+import { isErrorMode, type Mode } from "../modes.ts";
+import type { CommittedBatch, LocalFile, PreparedChange, PreparedUpload } from "../queues/records.ts";
+import { sequenceKey, type ClientStore, type StoreChange } from "../store/ClientStore.ts";
+import { downloadFile, discardPartialDownload } from "../transfers/downloader.ts";
+import { forgetUploadChange } from "../transfers/tusResumeStore.ts";
+import { uploadFile } from "../transfers/uploader.ts";
+import { planDownloads, type IndexEntry } from "./planDownloads.ts";
+
+export type Operation = OperationFieldsFragment;
+
+/** A downloaded file, handed to the app's saveDownload; `path` is a staging file the app must copy or move before resolving. */
+export interface DownloadedFile {
+  fileUUID: string;
+  version: number;
+  path: string;
+  cloudFileName: string;
+  mimeType: string;
+  appMetaData: string | null;
+  sha256: string;
+  size: number;
+}
+
+export interface EngineCallbacks {
+  /** Save the file (idempotent by fileUUID and version); resolving acknowledges it. Delivered at least once, acknowledged once. */
+  saveDownload(file: DownloadedFile): Promise<void>;
+  /** Remove these files the server deleted; resolving acknowledges them. */
+  applyDeletions(files: IndexEntry[]): Promise<void>;
+}
+
+export type SyncEvents = {
+  modeChanged: { mode: Mode; previous: Mode; error?: Error };
+  singleUploadComplete: { fileUUID: string; version: number; kind: "upload" | "delete"; batch: number };
+  allUploadsComplete: { batch: number; operationId: string | null };
+  singleDownloadComplete: { fileUUID: string; version: number };
+  downloadsFinished: { count: number };
+  deletionsApplied: { fileUUIDs: string[] };
+  lockHeldElsewhere: { retryInMs: number };
+};
+
+export interface InboundState {
+  idempotencyKey: string;
+  fencingToken: number;
+  files: { fileUUID: string; version: number }[];
+  operationId: string | null;
+}
+
+export interface BeingDownloaded {
+  entry: IndexEntry;
+}
+
+export interface BeingUploaded {
+  change: PreparedChange;
+  /** The version the upload makes (upload) or deletes (delete). */
+  version: number;
+  done: boolean;
+}
+
+export interface OutboundState {
+  batch: number;
+  committedAt: string;
+  fencingToken: number;
+  deleteKey: string;
+  /** Set once the deleteFiles answer has been taken. */
+  deletionsRecorded: boolean;
+  commitKey: string;
+  /** Set once the commit has been enqueued (its answer may still be pending). */
+  commitSent: boolean;
+  operationId: string | null;
+}
+
+/** A conflict (a server change against a pending local change): not resolved by this slice of the engine. */
+export class ConflictsNotImplementedError extends SmsyncClientError {
+  override name = "ConflictsNotImplementedError";
+
+  constructor(readonly fileUUIDs: string[]) {
+    super("CONFLICTS_NOT_IMPLEMENTED", `conflicts on ${fileUUIDs.join(", ")}: conflict resolution is not implemented yet`);
+  }
+}
+
+/** The server's transfer ended FAILED. */
+export class TransferFailedError extends SmsyncClientError {
+  override name = "TransferFailedError";
+
+  constructor(readonly operation: Operation) {
+    super("TRANSFER_FAILED", `${operation.kind} transfer ${operation.id} failed: ${operation.errorCode ?? ""} ${operation.errorMessage ?? ""}`.trim());
+  }
+}
+
+export interface SyncEngineOptions {
+  store: ClientStore;
+  client: Client;
+  outbox: Outbox;
+  serverUrl: string;
+  token: string;
+  callbacks: EngineCallbacks;
+  /** A client-owned folder for staged downloads (kept across relaunches for resume). */
+  workDir: string;
+  /** Polling period of the operation query (default 200 ms). */
+  pollMs?: number;
+  /** Longest wait before locking again after LOCK_HELD (default 5 s). */
+  lockRetryMaxMs?: number;
+  /** Backoff of passes after a network failure (default 500 ms doubling to 30 s, with jitter). */
+  backoff?: { initialMs?: number; maxMs?: number };
+  /** Transfer retry delays for tus and downloads (default theirs). */
+  transferRetryDelays?: number[];
+}
+
+type Listener<E extends keyof SyncEvents> = (event: SyncEvents[E]) => void;
+
+const metaKeys = { mode: "mode", lockKey: "engine.lockKey", inbound: "engine.inbound", outbound: "engine.outbound" } as const;
+
+/** Codes after which the engine cannot go on without the app (nonRecoverableError). */
+const nonRecoverableCodes = new Set(["UNAUTHENTICATED", "IDEMPOTENCY_KEY_REUSED", "STALE_FENCING_TOKEN", "BAD_INPUT", "CLOUD_NAME_TAKEN", "FILE_DELETED", "UNKNOWN_FILE", "ALREADY_DELETED", "PAYLOAD_TOO_LARGE", "WRONG_VERSION", "TRANSFER_FAILED"]);
+
+export class SyncEngine {
+  private modeValue: Mode = "idle";
+  private readonly listeners = new Map<keyof SyncEvents, Set<(event: never) => void>>();
+  private running: Promise<void> | null = null;
+  private rerun = false;
+  private closed = false;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private networkFailures = 0;
+  private tusEndpoint: string | undefined;
+  private readonly pollMs: number;
+  private readonly lockRetryMaxMs: number;
+  private readonly backoffInitialMs: number;
+  private readonly backoffMaxMs: number;
+  private readonly wakers = new Set<() => void>();
+  private unsubscribeOutbox: (() => void) | undefined;
+
+  private constructor(private readonly options: SyncEngineOptions) {
+    this.pollMs = options.pollMs ?? 200;
+    this.lockRetryMaxMs = options.lockRetryMaxMs ?? 5000;
+    this.backoffInitialMs = options.backoff?.initialMs ?? 500;
+    this.backoffMaxMs = options.backoff?.maxMs ?? 30_000;
+  }
+
+  /** An engine over the store, with its persisted mode. */
+  static async open(options: SyncEngineOptions): Promise<SyncEngine> {
+    const engine = new SyncEngine(options);
+    engine.modeValue = (await options.store.get<Mode>("meta", metaKeys.mode)) ?? "idle";
+    // A pass cut by a relaunch left "synchronizing" or "networkNotConnected": it resumes on the next sync().
+    if (engine.modeValue === "synchronizing" || engine.modeValue === "networkNotConnected" || engine.modeValue === "resettingFromError") {
+      engine.modeValue = "idle";
+    }
+    engine.unsubscribeOutbox = options.outbox.on((event) => {
+      if (event.type === "networkFailure" && engine.running) void engine.setMode("networkNotConnected").catch(() => undefined);
+      if (event.type === "result" && engine.running && engine.modeValue === "networkNotConnected") {
+        void engine.setMode("synchronizing").catch(() => undefined);
+      }
+    });
+    return engine;
+  }
+
+  get mode(): Mode {
+    return this.modeValue;
+  }
+
+  on<E extends keyof SyncEvents>(event: E, listener: Listener<E>): () => void {
+    let set = this.listeners.get(event);
+    if (!set) this.listeners.set(event, (set = new Set()));
+    set.add(listener as (event: never) => void);
+    return () => set.delete(listener as (event: never) => void);
+  }
+
+  private emit<E extends keyof SyncEvents>(event: E, payload: SyncEvents[E]): void {
+    for (const listener of [...(this.listeners.get(event) ?? [])]) {
+      try {
+        (listener as Listener<E>)(payload);
+      } catch {
+        // A listener's failure is the app's; the engine goes on.
+      }
+    }
+  }
+
+  async setMode(mode: Mode, error?: Error): Promise<void> {
+    if (mode === this.modeValue) return;
+    const previous = this.modeValue;
+    this.modeValue = mode;
+    await this.options.store.commit([{ op: "put", collection: "meta", key: metaKeys.mode, value: mode }]);
+    this.emit("modeChanged", { mode, previous, ...(error ? { error } : {}) });
+  }
+
+  /**
+   * Runs a sync pass (or joins the one running, and runs another after it).
+   * Resolves when the queues are empty, or the pass ended in networkNotConnected
+   * (a retry is scheduled); rejects in an error mode.
+   */
+  sync(): Promise<void> {
+    if (this.closed) return Promise.reject(new SmsyncClientError("CLOSED", "the client is closed"));
+    if (isErrorMode(this.modeValue)) {
+      return Promise.reject(new SmsyncClientError("ERROR_MODE", `the client is in ${this.modeValue}: call resetFromError first`));
+    }
+    if (this.running) {
+      this.rerun = true;
+      return this.running;
+    }
+    clearTimeout(this.retryTimer);
+    const run = (async () => {
+      try {
+        do {
+          this.rerun = false;
+          await this.pass();
+        } while (this.rerun && !this.closed);
+      } finally {
+        this.running = null;
+      }
+    })();
+    this.running = run;
+    return run;
+  }
+
+  /** Wakes a backoff wait (the app says the network is back). */
+  wake(): void {
+    for (const wake of [...this.wakers]) wake();
+    if (this.modeValue === "networkNotConnected" && !this.running) void this.sync().catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    this.wake();
+    this.unsubscribeOutbox?.();
+    await this.running?.catch(() => undefined);
+  }
+
+  /** The state a reset clears (local): queues being worked on and the engine's meta. */
+  localResetChanges(): StoreChange[] {
+    return [
+      { op: "clear", collection: "uploadsBeingPrepared" },
+      { op: "clear", collection: "committedUploads" },
+      { op: "clear", collection: "beingUploaded" },
+      { op: "clear", collection: "beingDownloaded" },
+      { op: "clear", collection: "tusUploads" },
+      { op: "delete", collection: "meta", key: metaKeys.lockKey },
+      { op: "delete", collection: "meta", key: metaKeys.inbound },
+      { op: "delete", collection: "meta", key: metaKeys.outbound },
+    ];
+  }
+
+  // The pass
+
+  private async pass(): Promise<void> {
+    await this.setMode("synchronizing");
+    try {
+      await this.resumeInbound();
+      await this.resumeSentCommit();
+      for (;;) {
+        if (this.closed) return;
+        const fencingToken = await this.lock();
+        if (fencingToken === null) return; // closed while waiting
+        const index = await this.fileIndex();
+        const { store } = this.options;
+        const [files, pending] = await Promise.all([this.localFiles(), this.pendingChanges()]);
+        const plan = planDownloads(index, files, pending);
+        if (plan.conflicts.length) throw new ConflictsNotImplementedError(plan.conflicts.map((conflict) => conflict.fileUUID));
+        if (plan.alreadyApplied.length) {
+          await store.commit(plan.alreadyApplied.map((entry) => putFile(entry)));
+        }
+        if (plan.deletions.length) {
+          await this.options.callbacks.applyDeletions(plan.deletions);
+          await store.commit(plan.deletions.map((entry) => putFile(entry)));
+          this.emit("deletionsApplied", { fileUUIDs: plan.deletions.map((entry) => entry.fileUUID) });
+        }
+        if (plan.downloads.length) {
+          await this.startDownloads(fencingToken, plan.downloads);
+          await this.resumeInbound();
+          continue; // the inbound transfer released the lock
+        }
+        if (await this.uploadNextBatch(fencingToken, index)) continue; // the outbound transfer released the lock
+        await this.unlock(fencingToken);
+        break;
+      }
+      this.networkFailures = 0;
+      await this.setMode("idle");
+    } catch (error) {
+      await this.failed(error);
+    }
+  }
+
+  private async failed(error: unknown): Promise<void> {
+    if (this.closed) return;
+    if (error instanceof NetworkError) {
+      this.networkFailures += 1;
+      const ceiling = Math.min(this.backoffMaxMs, this.backoffInitialMs * 2 ** Math.min(this.networkFailures - 1, 30));
+      const delay = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+      await this.setMode("networkNotConnected", error);
+      this.retryTimer = setTimeout(() => void this.sync().catch(() => undefined), delay);
+      return;
+    }
+    const err = error instanceof Error ? error : new Error(String(error));
+    const code = error instanceof SmsyncClientError ? error.code : undefined;
+    const mode: Mode = code !== undefined && nonRecoverableCodes.has(code) ? "nonRecoverableError" : "internalError";
+    await this.setMode(mode, err).catch(() => undefined);
+    throw err;
+  }
+
+  // Step 1: the lock
+
+  /** The fencing token of a grant (null if closed while waiting for another device). */
+  private async lock(): Promise<number | null> {
+    const { store, outbox } = this.options;
+    for (;;) {
+      if (this.closed) return null;
+      let key = await store.get<string>("meta", metaKeys.lockKey);
+      if (!key) {
+        key = randomUUID();
+        await store.commit([{ op: "put", collection: "meta", key: metaKeys.lockKey, value: key }]);
+      }
+      const result = await this.send(lockMutation, { idempotencyKey: key });
+      await store.commit([{ op: "delete", collection: "meta", key: metaKeys.lockKey }, outbox.resultRemoval(key)]);
+      if (result.error?.code === "LOCK_HELD") {
+        const retryAfterSeconds = Number(result.error.details.retryAfterSeconds ?? 1);
+        const retryInMs = Math.max(50, Math.min(this.lockRetryMaxMs, retryAfterSeconds * 1000));
+        this.emit("lockHeldElsewhere", { retryInMs });
+        await this.sleep(retryInMs);
+        continue;
+      }
+      if (result.error) throw result.error;
+      return result.data!.lock.fencingToken;
+    }
+  }
+
+  private async unlock(fencingToken: number): Promise<void> {
+    const key = randomUUID();
+    await this.send(unlockMutation, { idempotencyKey: key, fencingToken });
+    await this.options.outbox.takeResult(key);
+  }
+
+  // Step 2: the index
+
+  private async fileIndex(): Promise<IndexEntry[]> {
+    const result = await this.options.client.query(fileIndexQuery, {}).toPromise();
+    return queryData(result, "fileIndex").fileIndex.files.map((file) => ({
+      fileUUID: file.fileUUID,
+      cloudFileName: file.cloudFileName,
+      mimeType: file.mimeType,
+      appMetaData: file.appMetaData,
+      version: file.version,
+      deleted: file.deleted,
+      size: file.size,
+      sha256: file.sha256,
+    }));
+  }
+
+  private async localFiles(): Promise<Map<string, LocalFile>> {
+    return new Map((await this.options.store.list<LocalFile>("files")).map(({ key, value }) => [key, value]));
+  }
+
+  /** Every local change not confirmed by the server, the newest per file. */
+  private async pendingChanges(): Promise<Map<string, PreparedChange>> {
+    const { store } = this.options;
+    const pending = new Map<string, PreparedChange>();
+    for (const { value } of await store.list<BeingUploaded>("beingUploaded")) pending.set(value.change.fileUUID, value.change);
+    for (const { value } of await store.list<CommittedBatch>("committedUploads")) {
+      for (const change of value.changes) pending.set(change.fileUUID, change);
+    }
+    for (const { value } of await store.list<PreparedChange>("uploadsBeingPrepared")) pending.set(value.fileUUID, value);
+    return pending;
+  }
+
+  // Step 3: downloads
+
+  private async startDownloads(fencingToken: number, downloads: IndexEntry[]): Promise<void> {
+    const state: InboundState = {
+      idempotencyKey: randomUUID(),
+      fencingToken,
+      files: downloads.map((entry) => ({ fileUUID: entry.fileUUID, version: entry.version })),
+      operationId: null,
+    };
+    await this.options.store.commit([
+      ...downloads.map((entry): StoreChange => ({ op: "put", collection: "beingDownloaded", key: entry.fileUUID, value: { entry } satisfies BeingDownloaded })),
+      { op: "put", collection: "meta", key: metaKeys.inbound, value: state },
+    ]);
+  }
+
+  /** Runs the inbound transfer in meta (if any) to its end: every file delivered and acknowledged. */
+  private async resumeInbound(): Promise<void> {
+    const { store, outbox, callbacks } = this.options;
+    const state = await store.get<InboundState>("meta", metaKeys.inbound);
+    if (!state) return;
+    if (state.operationId === null) {
+      const result = await this.send(startInboundTransferMutation, {
+        idempotencyKey: state.idempotencyKey,
+        fencingToken: state.fencingToken,
+        files: state.files,
+      });
+      if (result.error) {
+        // Nothing was staged: forget the plan (the files are planned again from the index).
+        await store.commit([{ op: "clear", collection: "beingDownloaded" }, { op: "delete", collection: "meta", key: metaKeys.inbound }, outbox.resultRemoval(state.idempotencyKey)]);
+        throw result.error;
+      }
+      state.operationId = result.data!.startInboundTransfer.id;
+      await store.commit([{ op: "put", collection: "meta", key: metaKeys.inbound, value: state }, outbox.resultRemoval(state.idempotencyKey)]);
+    }
+    const operation = await this.follow(state.operationId);
+    if (operation.state !== "SUCCEEDED") {
+      await store.commit([{ op: "clear", collection: "beingDownloaded" }, { op: "delete", collection: "meta", key: metaKeys.inbound }]);
+      throw new TransferFailedError(operation);
+    }
+    const stagingDir = path.join(this.options.workDir, "downloads");
+    await mkdir(stagingDir, { recursive: true });
+    let count = 0;
+    for (const { value } of await store.list<BeingDownloaded>("beingDownloaded")) {
+      const { entry } = value;
+      const staged = operation.files.find((file) => file.fileUUID === entry.fileUUID && file.version === entry.version);
+      if (!staged?.downloadUrl) throw new SmsyncClientError("INTERNAL", `operation ${operation.id} has no download of ${entry.fileUUID} version ${entry.version}`);
+      const destination = path.join(stagingDir, `${entry.fileUUID}.${entry.version}`);
+      const downloaded = await downloadFile({
+        url: staged.downloadUrl,
+        token: this.options.token,
+        destination,
+        expectedSha256: entry.sha256,
+        ...(this.options.transferRetryDelays ? { retryDelays: this.options.transferRetryDelays } : {}),
+      });
+      await callbacks.saveDownload({
+        fileUUID: entry.fileUUID,
+        version: entry.version,
+        path: downloaded.path,
+        cloudFileName: entry.cloudFileName,
+        mimeType: entry.mimeType,
+        appMetaData: entry.appMetaData,
+        sha256: entry.sha256,
+        size: downloaded.size,
+      });
+      await store.commit([{ op: "delete", collection: "beingDownloaded", key: entry.fileUUID }, putFile(entry)]);
+      await rm(destination, { force: true });
+      await discardPartialDownload(destination);
+      count += 1;
+      this.emit("singleDownloadComplete", { fileUUID: entry.fileUUID, version: entry.version });
+    }
+    await store.commit([{ op: "delete", collection: "meta", key: metaKeys.inbound }]);
+    this.emit("downloadsFinished", { count });
+  }
+
+  // Step 4: uploads
+
+  /** Uploads the batch in beingUploaded, or the oldest committed one; false if there is none. */
+  private async uploadNextBatch(fencingToken: number, index: IndexEntry[]): Promise<boolean> {
+    const { store } = this.options;
+    let state = await store.get<OutboundState>("meta", metaKeys.outbound);
+    if (state && state.fencingToken !== fencingToken) {
+      // A later grant: the server dropped what was staged under the old one. Redo the batch under this one.
+      state = await this.retarget(state, fencingToken, index);
+    }
+    if (!state) {
+      const [oldest] = await store.list<CommittedBatch>("committedUploads");
+      if (!oldest) return false;
+      state = await this.beginBatch(oldest.value, fencingToken, index);
+    }
+    await this.runBatch(state);
+    return true;
+  }
+
+  private targets(changes: PreparedChange[], index: IndexEntry[]): Map<string, number> {
+    const byUUID = new Map(index.map((entry) => [entry.fileUUID, entry]));
+    return new Map(
+      changes.map((change) => {
+        const entry = byUUID.get(change.fileUUID);
+        if (change.kind === "delete") return [change.fileUUID, entry?.version ?? 0];
+        return [change.fileUUID, entry ? entry.version + 1 : 0];
+      }),
+    );
+  }
+
+  private async beginBatch(batch: CommittedBatch, fencingToken: number, index: IndexEntry[]): Promise<OutboundState> {
+    const targets = this.targets(batch.changes, index);
+    const state: OutboundState = {
+      batch: batch.batch,
+      committedAt: batch.committedAt,
+      fencingToken,
+      deleteKey: randomUUID(),
+      deletionsRecorded: false,
+      commitKey: randomUUID(),
+      commitSent: false,
+      operationId: null,
+    };
+    await this.options.store.commit([
+      { op: "delete", collection: "committedUploads", key: sequenceKey(batch.batch) },
+      { op: "clear", collection: "beingUploaded" },
+      ...batch.changes.map((change): StoreChange => ({
+        op: "put",
+        collection: "beingUploaded",
+        key: change.fileUUID,
+        value: { change, version: targets.get(change.fileUUID)!, done: false } satisfies BeingUploaded,
+      })),
+      { op: "put", collection: "meta", key: metaKeys.outbound, value: state },
+    ]);
+    return state;
+  }
+
+  private async retarget(old: OutboundState, fencingToken: number, index: IndexEntry[]): Promise<OutboundState> {
+    const { store } = this.options;
+    const entries = await store.list<BeingUploaded>("beingUploaded");
+    const targets = this.targets(entries.map((entry) => entry.value.change), index);
+    const state: OutboundState = { ...old, fencingToken, deleteKey: randomUUID(), deletionsRecorded: false, commitKey: randomUUID(), commitSent: false, operationId: null };
+    await store.commit([
+      ...entries.map(({ key, value }): StoreChange => ({
+        op: "put",
+        collection: "beingUploaded",
+        key,
+        value: { change: value.change, version: targets.get(value.change.fileUUID)!, done: false } satisfies BeingUploaded,
+      })),
+      { op: "put", collection: "meta", key: metaKeys.outbound, value: state },
+    ]);
+    return state;
+  }
+
+  private async runBatch(state: OutboundState): Promise<void> {
+    const { store, outbox } = this.options;
+    const entries = (await store.list<BeingUploaded>("beingUploaded")).map((entry) => entry.value);
+    if (!state.commitSent) {
+      const endpoint = await this.tusEndpointUrl();
+      for (const item of entries) {
+        if (item.done || item.change.kind !== "upload") continue;
+        const upload = item.change;
+        const identity = { fileUUID: upload.fileUUID, version: item.version, sha256: upload.sha256, fencingToken: state.fencingToken };
+        await uploadFile({
+          endpoint,
+          token: this.options.token,
+          store,
+          file: "path" in upload.source ? upload.source.path : Buffer.from(upload.source.base64, "base64"),
+          metadata: { ...identity, cloudFileName: upload.cloudFileName, mimeType: upload.mimeType, appMetaData: upload.appMetaData },
+          keepResumeState: true,
+          ...(this.options.transferRetryDelays ? { retryDelays: this.options.transferRetryDelays } : {}),
+        });
+        item.done = true;
+        await store.commit([{ op: "put", collection: "beingUploaded", key: upload.fileUUID, value: item }, forgetUploadChange(identity)]);
+      }
+      const deletions = entries.filter((item) => item.change.kind === "delete");
+      if (deletions.length && !state.deletionsRecorded) {
+        const result = await this.send(deleteFilesMutation, {
+          idempotencyKey: state.deleteKey,
+          fencingToken: state.fencingToken,
+          files: deletions.map((item) => ({ fileUUID: item.change.fileUUID, version: item.version })),
+        });
+        if (result.error) throw result.error;
+        state.deletionsRecorded = true;
+        await store.commit([{ op: "put", collection: "meta", key: metaKeys.outbound, value: state }, outbox.resultRemoval(state.deleteKey)]);
+      }
+      state.commitSent = true;
+      await store.commit([{ op: "put", collection: "meta", key: metaKeys.outbound, value: state }]);
+    }
+    await this.finishSentCommit(state);
+  }
+
+  /** After a relaunch: a batch whose commit was sent is followed to its end before anything else (it needs no lock). */
+  private async resumeSentCommit(): Promise<void> {
+    const state = await this.options.store.get<OutboundState>("meta", metaKeys.outbound);
+    if (state?.commitSent) await this.finishSentCommit(state);
+  }
+
+  private async finishSentCommit(state: OutboundState): Promise<void> {
+    const { store, outbox } = this.options;
+    if (state.operationId === null) {
+      const result = await this.send(commitMutation, { idempotencyKey: state.commitKey, fencingToken: state.fencingToken });
+      if (result.error && result.error.code !== "NOTHING_TO_COMMIT") throw result.error;
+      state.operationId = result.data?.commit.id ?? null;
+      if (state.operationId === null) {
+        // Nothing to commit: nothing was staged (the server has it all already).
+        await this.finishBatch(state, [outbox.resultRemoval(state.commitKey)]);
+        return;
+      }
+      await store.commit([{ op: "put", collection: "meta", key: metaKeys.outbound, value: state }, outbox.resultRemoval(state.commitKey)]);
+    }
+    const operation = await this.follow(state.operationId);
+    if (operation.state !== "SUCCEEDED") throw new TransferFailedError(operation);
+    await this.finishBatch(state, []);
+  }
+
+  private async finishBatch(state: OutboundState, extra: StoreChange[]): Promise<void> {
+    const { store } = this.options;
+    const entries = (await store.list<BeingUploaded>("beingUploaded")).map((entry) => entry.value);
+    const files = await this.localFiles();
+    const changes: StoreChange[] = [...extra];
+    for (const item of entries) {
+      const change = item.change;
+      if (change.kind === "upload") {
+        const file: LocalFile = {
+          fileUUID: change.fileUUID,
+          version: item.version,
+          sha256: change.sha256,
+          cloudFileName: change.cloudFileName,
+          mimeType: change.mimeType,
+          appMetaData: change.appMetaData,
+          deleted: false,
+        };
+        changes.push({ op: "put", collection: "files", key: change.fileUUID, value: file });
+      } else {
+        const known = files.get(change.fileUUID);
+        if (known) changes.push({ op: "put", collection: "files", key: change.fileUUID, value: { ...known, deleted: true } satisfies LocalFile });
+      }
+    }
+    changes.push({ op: "clear", collection: "beingUploaded" }, { op: "delete", collection: "meta", key: metaKeys.outbound });
+    await store.commit(changes);
+    for (const item of entries) {
+      if (item.change.kind === "upload" && "path" in item.change.source && !item.change.immutable) {
+        // The client-owned copy made when the upload was queued.
+        await rm(item.change.source.path, { force: true }).catch(() => undefined);
+      }
+      this.emit("singleUploadComplete", { fileUUID: item.change.fileUUID, version: item.version, kind: item.change.kind, batch: state.batch });
+    }
+    this.emit("allUploadsComplete", { batch: state.batch, operationId: state.operationId });
+  }
+
+  // Helpers
+
+  /** A mutation through the outbox: enqueued (a key already enqueued or answered is not sent twice), then its answer. */
+  private async send<TData, TVariables extends { idempotencyKey: string }>(
+    document: TypedDocumentNode<TData, TVariables>,
+    variables: TVariables,
+  ): Promise<OutboxResult<TData>> {
+    return this.options.outbox.send(document, variables);
+  }
+
+  /** Polls the operation until it has ended. */
+  private async follow(operationId: string): Promise<Operation> {
+    for (;;) {
+      const result = await this.options.client.query(operationQuery, { id: operationId }).toPromise();
+      const operation = queryData(result, "operation").operation;
+      if (!operation) throw new ServerError("NOT_FOUND", `operation ${operationId} not found`);
+      if (operation.state === "SUCCEEDED" || operation.state === "FAILED") return operation;
+      if (this.closed) throw new SmsyncClientError("CLOSED", "the client is closed");
+      await this.sleep(this.pollMs);
+    }
+  }
+
+  private async tusEndpointUrl(): Promise<string> {
+    if (!this.tusEndpoint) {
+      const result = await this.options.client.query(serverInfoQuery, {}).toPromise();
+      this.tusEndpoint = queryData(result, "serverInfo").serverInfo.tusEndpoint;
+    }
+    return this.tusEndpoint;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wakers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wakers.add(done);
+    });
+  }
+}
+
+function putFile(entry: IndexEntry): StoreChange {
+  const file: LocalFile = {
+    fileUUID: entry.fileUUID,
+    version: entry.version,
+    sha256: entry.sha256,
+    cloudFileName: entry.cloudFileName,
+    mimeType: entry.mimeType,
+    appMetaData: entry.appMetaData,
+    deleted: entry.deleted,
+  };
+  return { op: "put", collection: "files", key: entry.fileUUID, value: file };
+}
+
+/** A query's data, or its failure typed: NetworkError without an answer, ServerError with the server's code. */
+export function queryData<T>(result: { data?: T; error?: CombinedError }, what: string): T {
+  const error = result.error;
+  if (error) {
+    const status = (error.response as { status?: number } | undefined)?.status;
+    if (error.networkError || (status !== undefined && (status >= 500 || status === 429 || status === 408))) {
+      throw new NetworkError(`${what}: ${error.networkError?.message ?? `HTTP ${status}`}`, { cause: error });
+    }
+    const first = error.graphQLErrors[0];
+    const { code, ...details } = (first?.extensions ?? {}) as Record<string, unknown>;
+    throw new ServerError(typeof code === "string" ? code : "UNKNOWN", first?.message ?? error.message, details);
+  }
+  if (result.data === undefined) throw new NetworkError(`${what}: no data`);
+  return result.data;
+}
+
+export type { PreparedUpload };

@@ -1,0 +1,220 @@
+// The sync engine through SmsyncClient, against a real server: uploads in
+// batches, downloads to another device of the user, deletions, the lock
+// held by another device, misuse, and a relaunch over the same SQLite store.
+import { randomBytes, randomUUID } from "node:crypto";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ClientUsageError } from "../../src/queues/ClientUsageError.ts";
+import type { LocalFile } from "../../src/queues/records.ts";
+import { SqliteStore } from "../../src/store/SqliteStore.ts";
+import { startCuttingProxy } from "../support/cuttingProxy.ts";
+import { startEngineHarness, type EngineHarness } from "../support/engineHarness.ts";
+import { cloudContent, sha256Hex } from "../transfers/helpers.ts";
+
+let harness: EngineHarness;
+
+beforeAll(async () => {
+  harness = await startEngineHarness();
+});
+afterAll(async () => {
+  await harness?.close();
+});
+
+const text = { mimeType: "text/plain" };
+
+/** Every collection the engine works through is empty: nothing left pending. */
+async function expectQueuesEmpty(store: import("../../src/store/ClientStore.ts").ClientStore) {
+  for (const collection of ["uploadsBeingPrepared", "committedUploads", "beingUploaded", "beingDownloaded", "outbox", "outboxResults", "tusUploads"] as const) {
+    expect(await store.list(collection), collection).toEqual([]);
+  }
+}
+
+describe("uploads and downloads", () => {
+  it("uploads two files, device B downloads them once, and a deletion reaches B", async () => {
+    const phone = await harness.newUser();
+    const laptopRaw = await harness.newDevice(phone.userName);
+    const a = await harness.openClient(phone);
+    const b = await harness.openClient(laptopRaw);
+    const first = randomBytes(300_000);
+    const second = Buffer.from("second file, inline");
+    const [uuid1, uuid2] = [randomUUID(), randomUUID()];
+
+    await a.client.uploadFile(uuid1, harness.writeFile(first), { cloudFileName: "one.bin", mimeType: "application/octet-stream" });
+    await a.client.uploadData(uuid2, second, { cloudFileName: "two.txt", ...text, appMetaData: '{"n":2}' });
+    const uploaded: string[] = [];
+    a.client.on("singleUploadComplete", (event) => uploaded.push(`${event.fileUUID}@${event.version}`));
+    expect((await a.client.commit())?.changes).toHaveLength(2);
+    await a.client.sync();
+    expect(a.client.mode).toBe("idle");
+
+    // The server's index and its cloud hold both files.
+    const index = await phone.fileIndex();
+    const byUUID = new Map(index.files.map((file: { fileUUID: string }) => [file.fileUUID, file]));
+    expect(byUUID.get(uuid1)).toMatchObject({ version: 0, sha256: sha256Hex(first), cloudFileName: "one.bin", deleted: false });
+    expect(byUUID.get(uuid2)).toMatchObject({ version: 0, sha256: sha256Hex(second), appMetaData: '{"n":2}' });
+    expect(await cloudContent(harness.server, phone.userName, uuid1)).toEqual(first);
+    expect(await cloudContent(harness.server, phone.userName, uuid2)).toEqual(second);
+    expect(uploaded.sort()).toEqual([`${uuid1}@0`, `${uuid2}@0`].sort());
+    expect(await a.store.get<LocalFile>("files", uuid1)).toMatchObject({ version: 0, sha256: sha256Hex(first) });
+    await expectQueuesEmpty(a.store);
+
+    // Device B gets both, with the right bytes, once.
+    let finished = 0;
+    b.client.on("downloadsFinished", () => (finished += 1));
+    await b.client.sync();
+    expect(b.app.saved.map((saved) => saved.file.fileUUID).sort()).toEqual([uuid1, uuid2].sort());
+    expect(b.app.saved.find((saved) => saved.file.fileUUID === uuid1)!.bytes).toEqual(first);
+    expect(b.app.saved.find((saved) => saved.file.fileUUID === uuid2)!.bytes).toEqual(second);
+    expect(finished).toBe(1);
+    expect(await b.client.localFileStatus(uuid1)).toMatchObject({ file: { version: 0 }, pending: null, downloading: false });
+    await b.client.sync();
+    expect(b.app.saved).toHaveLength(2);
+    await expectQueuesEmpty(b.store);
+
+    // A deletes one; B applies the deletion through its callback.
+    await a.client.deleteFile(uuid2);
+    await a.client.commit();
+    await a.client.sync();
+    expect((await phone.fileIndex()).files.find((file: { fileUUID: string }) => file.fileUUID === uuid2)).toMatchObject({ deleted: true, version: 0 });
+    expect(await a.store.get<LocalFile>("files", uuid2)).toMatchObject({ deleted: true });
+    await b.client.sync();
+    expect(b.app.deleted.map((files) => files.map((file) => file.fileUUID))).toEqual([[uuid2]]);
+    expect(await b.store.get<LocalFile>("files", uuid2)).toMatchObject({ deleted: true });
+    expect(b.app.saved).toHaveLength(2);
+  });
+
+  it("an empty commit does nothing", async () => {
+    const phone = await harness.newUser();
+    const a = await harness.openClient(phone);
+    const before = await phone.fileIndex();
+    expect(await a.client.commit()).toBeNull();
+    await a.client.sync();
+    expect(await a.store.list("committedUploads")).toEqual([]);
+    const after = await phone.fileIndex();
+    expect(after).toEqual(before);
+    expect(after.files).toEqual([]);
+  });
+
+  it("two commits in a row upload in order", async () => {
+    const phone = await harness.newUser();
+    const a = await harness.openClient(phone);
+    const uuid = randomUUID();
+    const v0 = Buffer.from("version zero");
+    const v1 = Buffer.from("version one, longer");
+    await a.client.uploadData(uuid, v0, { cloudFileName: "f.txt", ...text });
+    await a.client.commit();
+    await a.client.uploadData(uuid, v1, { cloudFileName: "f.txt", ...text });
+    await a.client.commit();
+    expect((await a.store.list("committedUploads")).length).toBe(2);
+    const order: string[] = [];
+    a.client.on("singleUploadComplete", (event) => order.push(`${event.batch}:${event.version}`));
+    await a.client.sync();
+    expect(order).toEqual(["1:0", "2:1"]);
+    const entry = (await phone.fileIndex()).files.find((file: { fileUUID: string }) => file.fileUUID === uuid);
+    expect(entry).toMatchObject({ version: 1, sha256: sha256Hex(v1) });
+    expect(await cloudContent(harness.server, phone.userName, uuid)).toEqual(v1);
+    await expectQueuesEmpty(a.store);
+  });
+});
+
+describe("the lock", () => {
+  it("held by another device: lockHeldElsewhere, then the sync succeeds once it is released", async () => {
+    const phone = await harness.newUser();
+    const laptopRaw = await harness.newDevice(phone.userName);
+    const grant = await phone.lock(60);
+    const b = await harness.openClient(laptopRaw);
+    const uuid = randomUUID();
+    await b.client.uploadData(uuid, Buffer.from("from the laptop"), { cloudFileName: "laptop.txt", ...text });
+    await b.client.commit();
+    let held = 0;
+    const released = new Promise<void>((resolve) => {
+      b.client.on("lockHeldElsewhere", () => {
+        held += 1;
+        if (held === 1) {
+          void phone
+            .ok(`mutation($key: String!, $token: Int!) { unlock(idempotencyKey: $key, fencingToken: $token) }`, { key: randomUUID(), token: grant.fencingToken })
+            .then(() => resolve());
+        }
+      });
+    });
+    await b.client.sync();
+    await released;
+    expect(held).toBeGreaterThanOrEqual(1);
+    expect(b.client.mode).toBe("idle");
+    expect((await phone.fileIndex()).files.map((file: { fileUUID: string }) => file.fileUUID)).toEqual([uuid]);
+  });
+});
+
+describe("misuse", () => {
+  it("deleting an unknown file throws ClientUsageError and queues nothing", async () => {
+    const phone = await harness.newUser();
+    const a = await harness.openClient(phone);
+    await expect(a.client.deleteFile(randomUUID())).rejects.toBeInstanceOf(ClientUsageError);
+    await expect(a.client.deleteFile(randomUUID())).rejects.toMatchObject({ code: "UNKNOWN_FILE" });
+    expect(await a.store.list("uploadsBeingPrepared")).toEqual([]);
+    expect(await a.client.commit()).toBeNull();
+  });
+
+  it("a cloud name of another file throws CLOUD_NAME_TAKEN and queues nothing", async () => {
+    const phone = await harness.newUser();
+    const a = await harness.openClient(phone);
+    const first = randomUUID();
+    await a.client.uploadData(first, Buffer.from("x"), { cloudFileName: "same.txt", ...text });
+    await expect(a.client.uploadData(randomUUID(), Buffer.from("y"), { cloudFileName: "same.txt", ...text })).rejects.toMatchObject({
+      name: "ClientUsageError",
+      code: "CLOUD_NAME_TAKEN",
+    });
+    expect((await a.store.list("uploadsBeingPrepared")).map((entry) => entry.key)).toEqual([first]);
+  });
+});
+
+describe("relaunch", () => {
+  it("a new client over the same SQLite store resumes a batch left in beingUploaded, without sending the finished file again", async () => {
+    const phone = await harness.newUser();
+    const proxy = await startCuttingProxy(new URL(harness.server.url).port);
+    try {
+      const storeFile = path.join(harness.dir, `relaunch-${randomUUID()}.sqlite`);
+      const workDir = path.join(harness.dir, `relaunch-work-${randomUUID()}`);
+      const big = randomBytes(1024 * 1024);
+      const small = randomBytes(200 * 1024);
+      // Uploads go in fileUUID order: the big file first.
+      const [uuidBig, uuidSmall] = [randomUUID(), randomUUID()].sort();
+
+      const first = await harness.openClient(phone, { store: await SqliteStore.open(storeFile), workDir, serverUrl: proxy.url });
+      await first.client.uploadFile(uuidBig, harness.writeFile(big), { cloudFileName: "big.bin", mimeType: "application/octet-stream" });
+      await first.client.uploadFile(uuidSmall, harness.writeFile(small), { cloudFileName: "small.bin", mimeType: "application/octet-stream" });
+      await first.client.commit();
+      // The big file's PATCH passes; the small one's is cut half way; the client is then "killed" (closed, no more network).
+      proxy.cutAfter({ direction: "up", afterBytes: big.length + 100 * 1024, match: /^PATCH /u });
+      const cut = new Promise<void>((resolve) =>
+        first.client.on("modeChanged", ({ mode }) => {
+          if (mode === "networkNotConnected") {
+            proxy.refuse(true);
+            resolve();
+          }
+        }),
+      );
+      await first.client.sync();
+      await cut;
+      await first.client.close();
+
+      const reopened = await SqliteStore.open(storeFile);
+      const left = (await reopened.list<{ done: boolean; change: { fileUUID: string } }>("beingUploaded")).map((entry) => [entry.key, entry.value.done]);
+      expect(left).toEqual([
+        [uuidBig, true],
+        [uuidSmall, false],
+      ]);
+      proxy.refuse(false);
+      proxy.resetStats();
+      const second = await harness.openClient(phone, { store: reopened, workDir, serverUrl: proxy.url });
+      await second.client.sync();
+      expect(second.client.mode).toBe("idle");
+      expect(proxy.stats.bytesUp).toBeLessThan(big.length);
+      expect(await cloudContent(harness.server, phone.userName, uuidBig)).toEqual(big);
+      expect(await cloudContent(harness.server, phone.userName, uuidSmall)).toEqual(small);
+      await expectQueuesEmpty(reopened);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
