@@ -6,7 +6,10 @@
 //      in "beingDownloaded", an outbound batch whose commit was sent;
 //   1. lock (through the outbox, key persisted in meta first); LOCK_HELD:
 //      event `lockHeldElsewhere`, wait, lock again (not an error);
-//   2. fileIndex + planDownloads;
+//   2. fileIndex + planDownloads; changes the server already has are dropped;
+//      conflicts go to the app's resolveConflict (keep-local: adopt the
+//      server's version under the local change; accept-remote: drop the local
+//      change), then plan again;
 //   3. download-deletions (the app's applyDeletions), then downloads:
 //      beingDownloaded, startInboundTransfer (it releases the lock), follow
 //      the operation, downloadFile to a staging path, the app's saveDownload,
@@ -46,7 +49,7 @@ import { sequenceKey, type ClientStore, type StoreChange } from "../store/Client
 import { downloadFile, discardPartialDownload } from "../transfers/downloader.ts";
 import { forgetUploadChange } from "../transfers/tusResumeStore.ts";
 import { uploadFile } from "../transfers/uploader.ts";
-import { planDownloads, type IndexEntry } from "./planDownloads.ts";
+import { planDownloads, type Conflict, type IndexEntry } from "./planDownloads.ts";
 
 export type Operation = OperationFieldsFragment;
 
@@ -67,7 +70,18 @@ export interface EngineCallbacks {
   saveDownload(file: DownloadedFile): Promise<void>;
   /** Remove these files the server deleted; resolving acknowledges them. */
   applyDeletions(files: IndexEntry[]): Promise<void>;
+  /**
+   * A server change (a newer version, or a deletion) against a pending local
+   * upload or deletion of the same file. "keep-local": the local change is
+   * uploaded over the server's (a deleted file is undeleted); "accept-remote":
+   * the local change is dropped and the server's version downloaded (or its
+   * deletion applied). Without this callback a conflict stops the sync
+   * (ConflictsNotImplementedError, nonRecoverableError).
+   */
+  resolveConflict?(conflict: Conflict): Promise<ConflictResolution>;
 }
+
+export type ConflictResolution = "keep-local" | "accept-remote";
 
 export type SyncEvents = {
   modeChanged: { mode: Mode; previous: Mode; error?: Error };
@@ -94,6 +108,8 @@ export interface BeingUploaded {
   change: PreparedChange;
   /** The version the upload makes (upload) or deletes (delete). */
   version: number;
+  /** The upload is a new version of a file the server has deleted (a conflict kept local). */
+  undelete?: boolean;
   done: boolean;
 }
 
@@ -110,12 +126,12 @@ export interface OutboundState {
   operationId: string | null;
 }
 
-/** A conflict (a server change against a pending local change): not resolved by this slice of the engine. */
+/** Conflicts (server changes against pending local changes) and no resolveConflict callback to settle them. */
 export class ConflictsNotImplementedError extends SmsyncClientError {
   override name = "ConflictsNotImplementedError";
 
   constructor(readonly fileUUIDs: string[]) {
-    super("CONFLICTS_NOT_IMPLEMENTED", `conflicts on ${fileUUIDs.join(", ")}: conflict resolution is not implemented yet`);
+    super("CONFLICTS_NOT_IMPLEMENTED", `conflicts on ${fileUUIDs.join(", ")} and no resolveConflict callback`);
   }
 }
 
@@ -152,7 +168,7 @@ type Listener<E extends keyof SyncEvents> = (event: SyncEvents[E]) => void;
 const metaKeys = { mode: "mode", lockKey: "engine.lockKey", inbound: "engine.inbound", outbound: "engine.outbound" } as const;
 
 /** Codes after which the engine cannot go on without the app (nonRecoverableError). */
-const nonRecoverableCodes = new Set(["UNAUTHENTICATED", "IDEMPOTENCY_KEY_REUSED", "STALE_FENCING_TOKEN", "BAD_INPUT", "CLOUD_NAME_TAKEN", "FILE_DELETED", "UNKNOWN_FILE", "ALREADY_DELETED", "PAYLOAD_TOO_LARGE", "WRONG_VERSION", "TRANSFER_FAILED"]);
+const nonRecoverableCodes = new Set(["CONFLICTS_NOT_IMPLEMENTED", "UNAUTHENTICATED", "IDEMPOTENCY_KEY_REUSED", "STALE_FENCING_TOKEN", "BAD_INPUT", "CLOUD_NAME_TAKEN", "FILE_DELETED", "UNKNOWN_FILE", "ALREADY_DELETED", "PAYLOAD_TOO_LARGE", "WRONG_VERSION", "TRANSFER_FAILED"]);
 
 export class SyncEngine {
   private modeValue: Mode = "idle";
@@ -295,9 +311,16 @@ export class SyncEngine {
         const { store } = this.options;
         const [files, pending] = await Promise.all([this.localFiles(), this.pendingChanges()]);
         const plan = planDownloads(index, files, pending);
-        if (plan.conflicts.length) throw new ConflictsNotImplementedError(plan.conflicts.map((conflict) => conflict.fileUUID));
         if (plan.alreadyApplied.length) {
-          await store.commit(plan.alreadyApplied.map((entry) => putFile(entry)));
+          // The server has what is pending here: adopt its entry, drop the pending change.
+          await store.commit([
+            ...plan.alreadyApplied.map((entry) => putFile(entry)),
+            ...(await this.dropPendingChanges(new Set(plan.alreadyApplied.map((entry) => entry.fileUUID)))),
+          ]);
+        }
+        if (plan.conflicts.length) {
+          await this.resolveConflicts(plan.conflicts);
+          continue; // plan again (locking again as the holder keeps the grant)
         }
         if (plan.deletions.length) {
           await this.options.callbacks.applyDeletions(plan.deletions);
@@ -494,15 +517,55 @@ export class SyncEngine {
     return true;
   }
 
-  private targets(changes: PreparedChange[], index: IndexEntry[]): Map<string, number> {
+  /** What each change targets on the server now: the version it makes or deletes, and whether it undeletes. */
+  private targets(changes: PreparedChange[], index: IndexEntry[]): Map<string, { version: number; undelete: boolean }> {
     const byUUID = new Map(index.map((entry) => [entry.fileUUID, entry]));
     return new Map(
       changes.map((change) => {
         const entry = byUUID.get(change.fileUUID);
-        if (change.kind === "delete") return [change.fileUUID, entry?.version ?? 0];
-        return [change.fileUUID, entry ? entry.version + 1 : 0];
+        if (change.kind === "delete") return [change.fileUUID, { version: entry?.version ?? 0, undelete: false }];
+        return [change.fileUUID, { version: entry ? entry.version + 1 : 0, undelete: entry?.deleted ?? false }];
       }),
     );
+  }
+
+  private async resolveConflicts(conflicts: Conflict[]): Promise<void> {
+    const resolver = this.options.callbacks.resolveConflict;
+    if (!resolver) throw new ConflictsNotImplementedError(conflicts.map((conflict) => conflict.fileUUID));
+    const keep: Conflict[] = [];
+    const accept = new Set<string>();
+    for (const conflict of conflicts) {
+      const resolution = await resolver(conflict);
+      if (resolution === "keep-local") keep.push(conflict);
+      else if (resolution === "accept-remote") accept.add(conflict.fileUUID);
+      else throw new SmsyncClientError("BAD_RESOLUTION", `resolveConflict answered ${JSON.stringify(resolution)} for ${conflict.fileUUID}`);
+    }
+    // keep-local: this device now knows the server's version, so its change goes on top of it (and no conflict is seen again);
+    // accept-remote: the change is dropped, and the next plan downloads the server's version or applies its deletion.
+    await this.options.store.commit([...keep.map((conflict) => putFile(conflict.remote)), ...(await this.dropPendingChanges(accept))]);
+  }
+
+  /** The changes that drop every pending change of these files: prepared, in committed batches, or in a batch not yet committed to the server. */
+  private async dropPendingChanges(fileUUIDs: Set<string>): Promise<StoreChange[]> {
+    if (fileUUIDs.size === 0) return [];
+    const { store } = this.options;
+    const changes: StoreChange[] = [];
+    for (const { key, value } of await store.list<PreparedChange>("uploadsBeingPrepared")) {
+      if (fileUUIDs.has(value.fileUUID)) changes.push({ op: "delete", collection: "uploadsBeingPrepared", key });
+    }
+    for (const { key, value } of await store.list<CommittedBatch>("committedUploads")) {
+      const kept = value.changes.filter((change) => !fileUUIDs.has(change.fileUUID));
+      if (kept.length === value.changes.length) continue;
+      changes.push(kept.length ? { op: "put", collection: "committedUploads", key, value: { ...value, changes: kept } } : { op: "delete", collection: "committedUploads", key });
+    }
+    const outbound = await store.get<OutboundState>("meta", metaKeys.outbound);
+    if (outbound && !outbound.commitSent) {
+      const entries = await store.list<BeingUploaded>("beingUploaded");
+      const dropped = entries.filter(({ value }) => fileUUIDs.has(value.change.fileUUID));
+      for (const { key } of dropped) changes.push({ op: "delete", collection: "beingUploaded", key });
+      if (dropped.length && dropped.length === entries.length) changes.push({ op: "delete", collection: "meta", key: metaKeys.outbound });
+    }
+    return changes;
   }
 
   private async beginBatch(batch: CommittedBatch, fencingToken: number, index: IndexEntry[]): Promise<OutboundState> {
@@ -524,7 +587,7 @@ export class SyncEngine {
         op: "put",
         collection: "beingUploaded",
         key: change.fileUUID,
-        value: { change, version: targets.get(change.fileUUID)!, done: false } satisfies BeingUploaded,
+        value: { change, ...targets.get(change.fileUUID)!, done: false } satisfies BeingUploaded,
       })),
       { op: "put", collection: "meta", key: metaKeys.outbound, value: state },
     ]);
@@ -541,7 +604,7 @@ export class SyncEngine {
         op: "put",
         collection: "beingUploaded",
         key,
-        value: { change: value.change, version: targets.get(value.change.fileUUID)!, done: false } satisfies BeingUploaded,
+        value: { change: value.change, ...targets.get(value.change.fileUUID)!, done: false } satisfies BeingUploaded,
       })),
       { op: "put", collection: "meta", key: metaKeys.outbound, value: state },
     ]);
@@ -562,7 +625,13 @@ export class SyncEngine {
           token: this.options.token,
           store,
           file: "path" in upload.source ? upload.source.path : Buffer.from(upload.source.base64, "base64"),
-          metadata: { ...identity, cloudFileName: upload.cloudFileName, mimeType: upload.mimeType, appMetaData: upload.appMetaData },
+          metadata: {
+            ...identity,
+            cloudFileName: upload.cloudFileName,
+            mimeType: upload.mimeType,
+            appMetaData: upload.appMetaData,
+            ...(item.undelete ? { undelete: true } : {}),
+          },
           keepResumeState: true,
           ...(this.options.transferRetryDelays ? { retryDelays: this.options.transferRetryDelays } : {}),
         });

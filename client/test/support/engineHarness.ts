@@ -9,8 +9,8 @@ import path from "node:path";
 import type { TestGraphQLClient } from "../../../api/test/support/graphqlClient.ts";
 import { startTestServer, type TestServer } from "../../../api/test/support/testServer.ts";
 import { SmsyncClient, type SmsyncClientOptions } from "../../src/SmsyncClient.ts";
-import type { DownloadedFile } from "../../src/engine/SyncEngine.ts";
-import type { IndexEntry } from "../../src/engine/planDownloads.ts";
+import type { ConflictResolution, DownloadedFile } from "../../src/engine/SyncEngine.ts";
+import type { Conflict, IndexEntry } from "../../src/engine/planDownloads.ts";
 import { MemoryStore } from "../../src/store/MemoryStore.ts";
 import type { ClientStore } from "../../src/store/ClientStore.ts";
 
@@ -18,6 +18,7 @@ import type { ClientStore } from "../../src/store/ClientStore.ts";
 export interface AppRecord {
   saved: { file: DownloadedFile; bytes: Buffer }[];
   deleted: IndexEntry[][];
+  conflicts: Conflict[];
 }
 
 export interface TestDevice {
@@ -36,7 +37,7 @@ export interface EngineHarness {
   newUser(): Promise<TestGraphQLClient & { userName: string }>;
   newDevice(userName: string): Promise<TestGraphQLClient>;
   /** An SmsyncClient for a device token, over the given store (default a new MemoryStore). */
-  openClient(raw: TestGraphQLClient, options?: { store?: ClientStore; workDir?: string; app?: AppRecord; serverUrl?: string }): Promise<TestDevice>;
+  openClient(raw: TestGraphQLClient, options?: { store?: ClientStore; workDir?: string; app?: AppRecord; serverUrl?: string; resolveConflict?: (conflict: Conflict) => ConflictResolution }): Promise<TestDevice>;
   /** A file with this content in the harness's folder. */
   writeFile(content: Buffer | string): string;
   close(): Promise<void>;
@@ -55,7 +56,8 @@ export async function startEngineHarness(): Promise<EngineHarness> {
       const store = options.store ?? new MemoryStore();
       const workDir = options.workDir ?? path.join(dir, `work-${randomUUID()}`);
       mkdirSync(workDir, { recursive: true });
-      const app: AppRecord = options.app ?? { saved: [], deleted: [] };
+      const app: AppRecord = options.app ?? { saved: [], deleted: [], conflicts: [] };
+      const resolveConflict = options.resolveConflict;
       const clientOptions: SmsyncClientOptions = {
         serverUrl: options.serverUrl ?? server.url,
         token: raw.token!,
@@ -68,6 +70,14 @@ export async function startEngineHarness(): Promise<EngineHarness> {
           async applyDeletions(files) {
             app.deleted.push(files);
           },
+          ...(resolveConflict
+            ? {
+                async resolveConflict(conflict: Conflict) {
+                  app.conflicts.push(conflict);
+                  return resolveConflict(conflict);
+                },
+              }
+            : {}),
         },
         engine: { transferRetryDelays: [], pollMs: 50, lockRetryMaxMs: 200, backoff: { initialMs: 100, maxMs: 1000 } },
         outbox: { backoff: { initialMs: 100, maxMs: 1000 } },
