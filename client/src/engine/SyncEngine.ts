@@ -49,6 +49,7 @@ import { sequenceKey, type ClientStore, type StoreChange } from "../store/Client
 import { downloadFile, discardPartialDownload } from "../transfers/downloader.ts";
 import { forgetUploadChange } from "../transfers/tusResumeStore.ts";
 import { uploadFile } from "../transfers/uploader.ts";
+import { clientCrashPoint } from "./crashPoints.ts";
 import { planDownloads, type Conflict, type IndexEntry } from "./planDownloads.ts";
 
 export type Operation = OperationFieldsFragment;
@@ -325,6 +326,7 @@ export class SyncEngine {
         if (plan.deletions.length) {
           await this.options.callbacks.applyDeletions(plan.deletions);
           await store.commit(plan.deletions.map((entry) => putFile(entry)));
+          clientCrashPoint("deletions.applied");
           this.emit("deletionsApplied", { fileUUIDs: plan.deletions.map((entry) => entry.fileUUID) });
         }
         if (plan.downloads.length) {
@@ -371,6 +373,7 @@ export class SyncEngine {
       if (!key) {
         key = randomUUID();
         await store.commit([{ op: "put", collection: "meta", key: metaKeys.lockKey, value: key }]);
+        clientCrashPoint("lock.keyStored");
       }
       const result = await this.send(lockMutation, { idempotencyKey: key });
       await store.commit([{ op: "delete", collection: "meta", key: metaKeys.lockKey }, outbox.resultRemoval(key)]);
@@ -382,6 +385,7 @@ export class SyncEngine {
         continue;
       }
       if (result.error) throw result.error;
+      clientCrashPoint("lock.granted");
       return result.data!.lock.fencingToken;
     }
   }
@@ -437,6 +441,7 @@ export class SyncEngine {
       ...downloads.map((entry): StoreChange => ({ op: "put", collection: "beingDownloaded", key: entry.fileUUID, value: { entry } satisfies BeingDownloaded })),
       { op: "put", collection: "meta", key: metaKeys.inbound, value: state },
     ]);
+    clientCrashPoint("download.planned");
   }
 
   /** Runs the inbound transfer in meta (if any) to its end: every file delivered and acknowledged. */
@@ -457,6 +462,7 @@ export class SyncEngine {
       }
       state.operationId = result.data!.startInboundTransfer.id;
       await store.commit([{ op: "put", collection: "meta", key: metaKeys.inbound, value: state }, outbox.resultRemoval(state.idempotencyKey)]);
+      clientCrashPoint("download.started");
     }
     const operation = await this.follow(state.operationId);
     if (operation.state !== "SUCCEEDED") {
@@ -489,12 +495,14 @@ export class SyncEngine {
         size: downloaded.size,
       });
       await store.commit([{ op: "delete", collection: "beingDownloaded", key: entry.fileUUID }, putFile(entry)]);
+      clientCrashPoint("download.fileAcknowledged");
       await rm(destination, { force: true });
       await discardPartialDownload(destination);
       count += 1;
       this.emit("singleDownloadComplete", { fileUUID: entry.fileUUID, version: entry.version });
     }
     await store.commit([{ op: "delete", collection: "meta", key: metaKeys.inbound }]);
+    clientCrashPoint("download.finished");
     this.emit("downloadsFinished", { count });
   }
 
@@ -591,6 +599,7 @@ export class SyncEngine {
       })),
       { op: "put", collection: "meta", key: metaKeys.outbound, value: state },
     ]);
+    clientCrashPoint("upload.batchBegun");
     return state;
   }
 
@@ -637,6 +646,7 @@ export class SyncEngine {
         });
         item.done = true;
         await store.commit([{ op: "put", collection: "beingUploaded", key: upload.fileUUID, value: item }, forgetUploadChange(identity)]);
+        clientCrashPoint("upload.fileDone");
       }
       const deletions = entries.filter((item) => item.change.kind === "delete");
       if (deletions.length && !state.deletionsRecorded) {
@@ -648,9 +658,11 @@ export class SyncEngine {
         if (result.error) throw result.error;
         state.deletionsRecorded = true;
         await store.commit([{ op: "put", collection: "meta", key: metaKeys.outbound, value: state }, outbox.resultRemoval(state.deleteKey)]);
+        clientCrashPoint("upload.deletionsRecorded");
       }
       state.commitSent = true;
       await store.commit([{ op: "put", collection: "meta", key: metaKeys.outbound, value: state }]);
+      clientCrashPoint("upload.commitSent");
     }
     await this.finishSentCommit(state);
   }
@@ -673,6 +685,7 @@ export class SyncEngine {
         return;
       }
       await store.commit([{ op: "put", collection: "meta", key: metaKeys.outbound, value: state }, outbox.resultRemoval(state.commitKey)]);
+      clientCrashPoint("upload.commitAccepted");
     }
     const operation = await this.follow(state.operationId);
     if (operation.state !== "SUCCEEDED") throw new TransferFailedError(operation);
@@ -704,6 +717,7 @@ export class SyncEngine {
     }
     changes.push({ op: "clear", collection: "beingUploaded" }, { op: "delete", collection: "meta", key: metaKeys.outbound });
     await store.commit(changes);
+    clientCrashPoint("upload.batchFinished");
     for (const item of entries) {
       if (item.change.kind === "upload" && "path" in item.change.source && !item.change.immutable) {
         // The client-owned copy made when the upload was queued.

@@ -1,0 +1,184 @@
+// The client process killed with SIGKILL at each named persistence point of
+// the engine (SMSYNC_CLIENT_CRASH_AT, src/engine/crashPoints.ts) and
+// relaunched over the same SQLite store: the relaunch finishes the work,
+// the server ends with exactly the batch, and the app is given each download
+// and each deletion once.
+import { spawn } from "node:child_process";
+import { randomBytes, randomUUID } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SqliteStore } from "../../src/store/SqliteStore.ts";
+import type { ClientCrashPoint } from "../../src/engine/crashPoints.ts";
+import { startCuttingProxy, type CuttingProxy } from "../support/cuttingProxy.ts";
+import { startEngineHarness, type EngineHarness } from "../support/engineHarness.ts";
+import { cloudContent, sha256Hex } from "../transfers/helpers.ts";
+import type { ClientProcessArgs, Step } from "./fixtures/clientProcess.ts";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const fixture = path.join(here, "fixtures", "clientProcess.ts");
+const clientDir = path.resolve(here, "..", "..");
+
+let harness: EngineHarness;
+let proxy: CuttingProxy;
+
+beforeAll(async () => {
+  harness = await startEngineHarness();
+  proxy = await startCuttingProxy(new URL(harness.server.url).port);
+});
+afterAll(async () => {
+  await proxy?.close();
+  await harness?.close();
+});
+
+interface Device {
+  token: string;
+  storeFile: string;
+  workDir: string;
+  appDir: string;
+}
+
+function newDeviceFiles(token: string): Device {
+  const base = path.join(harness.dir, `device-${randomUUID()}`);
+  mkdirSync(base, { recursive: true });
+  return { token, storeFile: path.join(base, "store.sqlite"), workDir: path.join(base, "work"), appDir: path.join(base, "app") };
+}
+
+/** Runs the app process; resolves with how it ended. */
+function runClient(device: Device, steps: Step[], crashAt?: ClientCrashPoint, serverUrl = harness.server.url) {
+  const args: ClientProcessArgs = { serverUrl, token: device.token, storeFile: device.storeFile, workDir: device.workDir, appDir: device.appDir, steps };
+  const env = { ...process.env };
+  delete env.SMSYNC_CLIENT_CRASH_AT;
+  if (crashAt) env.SMSYNC_CLIENT_CRASH_AT = crashAt;
+  return new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", fixture, JSON.stringify(args)], { cwd: clientDir, env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.on("error", reject);
+    child.on("exit", (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+async function expectCompleted(run: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>) {
+  const result = await run;
+  expect(result.signal, result.stderr).toBeNull();
+  expect(result.code, result.stderr).toBe(0);
+  expect(JSON.parse(result.stdout.trim())).toEqual({ mode: "idle" });
+}
+
+async function expectKilled(run: ReturnType<typeof runClient>, point: string) {
+  const result = await run;
+  expect(result.signal, `${point}: ${result.stderr}${result.stdout}`).toBe("SIGKILL");
+  expect(result.stderr).toContain(`crash point ${point} reached`);
+}
+
+function lines(file: string): string[] {
+  return existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean).sort() : [];
+}
+
+async function expectStoreDrained(storeFile: string) {
+  const store = await SqliteStore.open(storeFile);
+  try {
+    for (const collection of ["uploadsBeingPrepared", "committedUploads", "beingUploaded", "beingDownloaded", "outbox", "outboxResults", "tusUploads"] as const) {
+      expect(await store.list(collection), collection).toEqual([]);
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+const uploadPoints: ClientCrashPoint[] = [
+  "lock.keyStored",
+  "lock.granted",
+  "upload.batchBegun",
+  "upload.fileDone",
+  "upload.deletionsRecorded",
+  "upload.commitSent",
+  "upload.commitAccepted",
+  "upload.batchFinished",
+];
+
+const downloadPoints: ClientCrashPoint[] = [
+  "lock.keyStored",
+  "lock.granted",
+  "deletions.applied",
+  "download.planned",
+  "download.started",
+  "download.fileAcknowledged",
+  "download.finished",
+];
+
+describe("killed while uploading a batch (two uploads and a deletion), then relaunched", () => {
+  for (const point of uploadPoints) {
+    it(`at ${point}`, async () => {
+      const phone = await harness.newUser();
+      const device = newDeviceFiles(phone.token!);
+      // Uploads go in fileUUID order: the big file first.
+      const [uuidBig, uuidSmall, uuidGone] = [randomUUID(), randomUUID(), randomUUID()].sort();
+      const big = randomBytes(512 * 1024);
+      const small = randomBytes(10 * 1024);
+      await expectCompleted(runClient(device, [{ uploadFile: { fileUUID: uuidGone, path: harness.writeFile("to be deleted"), cloudFileName: "gone.txt" } }, "commit", "sync"]));
+      await expectCompleted(
+        runClient(device, [
+          { uploadFile: { fileUUID: uuidBig, path: harness.writeFile(big), cloudFileName: "big.bin" } },
+          { uploadFile: { fileUUID: uuidSmall, path: harness.writeFile(small), cloudFileName: "small.bin" } },
+          { deleteFile: uuidGone },
+          "commit",
+        ]),
+      );
+      await expectKilled(runClient(device, ["sync"], point), point);
+      proxy.resetStats();
+      await expectCompleted(runClient(device, ["sync"], undefined, proxy.url));
+      if (point === "upload.fileDone") {
+        // Killed after the big file was uploaded: the relaunch sends only the small one.
+        expect(proxy.stats.bytesUp).toBeLessThan(big.length);
+      }
+
+      const index = new Map((await phone.fileIndex()).files.map((file: { fileUUID: string }) => [file.fileUUID, file]));
+      expect(index.get(uuidBig)).toMatchObject({ version: 0, sha256: sha256Hex(big), deleted: false });
+      expect(index.get(uuidSmall)).toMatchObject({ version: 0, sha256: sha256Hex(small), deleted: false });
+      expect(index.get(uuidGone)).toMatchObject({ version: 0, deleted: true });
+      expect(await cloudContent(harness.server, phone.userName, uuidBig)).toEqual(big);
+      expect(await cloudContent(harness.server, phone.userName, uuidSmall)).toEqual(small);
+      expect(await cloudContent(harness.server, phone.userName, uuidGone)).toBeNull();
+      await expectStoreDrained(device.storeFile);
+    });
+  }
+});
+
+describe("killed while downloading (two new versions and a deletion), then relaunched", () => {
+  for (const point of downloadPoints) {
+    it(`at ${point}`, async () => {
+      const phone = await harness.newUser();
+      const laptop = await harness.newDevice(phone.userName);
+      const a = await harness.openClient(phone);
+      const device = newDeviceFiles(laptop.token!);
+      const [uuid1, uuid2, uuidGone] = [randomUUID(), randomUUID(), randomUUID()];
+      const text = { mimeType: "text/plain" };
+      await a.client.uploadData(uuid1, Buffer.from("one v0"), { cloudFileName: "one", ...text });
+      await a.client.uploadData(uuid2, Buffer.from("two v0"), { cloudFileName: "two", ...text });
+      await a.client.uploadData(uuidGone, Buffer.from("gone v0"), { cloudFileName: "gone", ...text });
+      await a.client.commit();
+      await a.client.sync();
+      await expectCompleted(runClient(device, ["sync"]));
+      const v1 = [randomBytes(100 * 1024), randomBytes(100 * 1024)];
+      await a.client.uploadData(uuid1, v1[0], { cloudFileName: "one", ...text });
+      await a.client.uploadData(uuid2, v1[1], { cloudFileName: "two", ...text });
+      await a.client.deleteFile(uuidGone);
+      await a.client.commit();
+      await a.client.sync();
+
+      await expectKilled(runClient(device, ["sync"], point), point);
+      await expectCompleted(runClient(device, ["sync"]));
+
+      expect(lines(path.join(device.appDir, "deliveries.log"))).toEqual([`${uuid1}.0`, `${uuid1}.1`, `${uuid2}.0`, `${uuid2}.1`, `${uuidGone}.0`].sort());
+      expect(lines(path.join(device.appDir, "deletions.log"))).toEqual([uuidGone]);
+      expect(readFileSync(path.join(device.appDir, `${uuid1}.1`))).toEqual(v1[0]);
+      expect(readFileSync(path.join(device.appDir, `${uuid2}.1`))).toEqual(v1[1]);
+      await expectStoreDrained(device.storeFile);
+    });
+  }
+});
