@@ -19,6 +19,7 @@
 //      per file), deleteFiles, commit, follow to SUCCEEDED, one commit that
 //      updates `files` and empties beingUploaded; then back to 1;
 //   5. nothing left: unlock.
+// While it works under a grant, the engine renews the lease (startLease).
 //
 // Engine state in "meta" (each written before the request it names is sent,
 // so a relaunch repeats the same idempotency key):
@@ -37,6 +38,7 @@ import {
   fileIndexQuery,
   lockMutation,
   operationQuery,
+  renewLockMutation,
   serverInfoQuery,
   startInboundTransferMutation,
   unlockMutation,
@@ -186,6 +188,7 @@ export class SyncEngine {
   private readonly backoffMaxMs: number;
   private readonly wakers = new Set<() => void>();
   private unsubscribeOutbox: (() => void) | undefined;
+  private lease: { fencingToken: number; timer: ReturnType<typeof setTimeout> | undefined; stopped: boolean } | undefined;
 
   private constructor(private readonly options: SyncEngineOptions) {
     this.pollMs = options.pollMs ?? 200;
@@ -302,6 +305,7 @@ export class SyncEngine {
   private async pass(): Promise<void> {
     await this.setMode("synchronizing");
     try {
+      await this.dropFireAndForgetResults();
       await this.resumeInbound();
       await this.resumeSentCommit();
       for (;;) {
@@ -342,6 +346,8 @@ export class SyncEngine {
       await this.setMode("idle");
     } catch (error) {
       await this.failed(error);
+    } finally {
+      this.stopLease();
     }
   }
 
@@ -386,11 +392,59 @@ export class SyncEngine {
       }
       if (result.error) throw result.error;
       clientCrashPoint("lock.granted");
-      return result.data!.lock.fencingToken;
+      const grant = result.data!.lock;
+      this.startLease(grant.fencingToken, grant.expiresAt);
+      return grant.fencingToken;
     }
   }
 
+  /** Results of renewLock and unlock that a relaunch left behind (nobody waits for them any more). */
+  private async dropFireAndForgetResults(): Promise<void> {
+    const { store, outbox } = this.options;
+    const stale = (await store.list<{ operationName: string | null }>("outboxResults")).filter(
+      ({ value }) => value.operationName === "RenewLock" || value.operationName === "Unlock",
+    );
+    if (stale.length) await store.commit(stale.map(({ key }) => outbox.resultRemoval(key)));
+  }
+
+  /**
+   * Renews the lease while the engine works under the grant (at half the time
+   * left), until a transfer takes the lock over (startInboundTransfer, commit),
+   * the engine unlocks, or the pass ends. A refused renewal stops renewing:
+   * the next write under the grant meets the server's verdict.
+   */
+  private startLease(fencingToken: number, expiresAt: string): void {
+    this.stopLease();
+    const lease = { fencingToken, timer: undefined as ReturnType<typeof setTimeout> | undefined, stopped: false };
+    const schedule = (until: string) => {
+      const delay = Math.max(100, (Date.parse(until) - Date.now()) / 2);
+      lease.timer = setTimeout(() => void renew(), delay);
+    };
+    const renew = async () => {
+      if (lease.stopped || this.closed) return;
+      const key = randomUUID();
+      try {
+        const result = await this.send(renewLockMutation, { idempotencyKey: key, fencingToken });
+        await this.options.outbox.takeResult(key);
+        if (lease.stopped || result.error || !result.data) return;
+        schedule(result.data.renewLock.expiresAt);
+      } catch {
+        // The outbox closed (the client is closing): nothing to renew.
+      }
+    };
+    this.lease = lease;
+    schedule(expiresAt);
+  }
+
+  private stopLease(): void {
+    if (!this.lease) return;
+    this.lease.stopped = true;
+    clearTimeout(this.lease.timer);
+    this.lease = undefined;
+  }
+
   private async unlock(fencingToken: number): Promise<void> {
+    this.stopLease();
     const key = randomUUID();
     await this.send(unlockMutation, { idempotencyKey: key, fencingToken });
     await this.options.outbox.takeResult(key);
@@ -450,6 +504,7 @@ export class SyncEngine {
     const state = await store.get<InboundState>("meta", metaKeys.inbound);
     if (!state) return;
     if (state.operationId === null) {
+      this.stopLease(); // the inbound transfer holds the lock from now on
       const result = await this.send(startInboundTransferMutation, {
         idempotencyKey: state.idempotencyKey,
         fencingToken: state.fencingToken,
@@ -676,6 +731,7 @@ export class SyncEngine {
   private async finishSentCommit(state: OutboundState): Promise<void> {
     const { store, outbox } = this.options;
     if (state.operationId === null) {
+      this.stopLease(); // the outbound transfer holds the lock from now on
       const result = await this.send(commitMutation, { idempotencyKey: state.commitKey, fencingToken: state.fencingToken });
       if (result.error && result.error.code !== "NOTHING_TO_COMMIT") throw result.error;
       state.operationId = result.data?.commit.id ?? null;

@@ -120,9 +120,11 @@ describe("killed while uploading a batch (two uploads and a deletion), then rela
       const [uuidBig, uuidSmall, uuidGone] = [randomUUID(), randomUUID(), randomUUID()].sort();
       const big = randomBytes(512 * 1024);
       const small = randomBytes(10 * 1024);
-      await expectCompleted(runClient(device, [{ uploadFile: { fileUUID: uuidGone, path: harness.writeFile("to be deleted"), cloudFileName: "gone.txt" } }, "commit", "sync"]));
       await expectCompleted(
         runClient(device, [
+          { uploadFile: { fileUUID: uuidGone, path: harness.writeFile("to be deleted"), cloudFileName: "gone.txt" } },
+          "commit",
+          "sync",
           { uploadFile: { fileUUID: uuidBig, path: harness.writeFile(big), cloudFileName: "big.bin" } },
           { uploadFile: { fileUUID: uuidSmall, path: harness.writeFile(small), cloudFileName: "small.bin" } },
           { deleteFile: uuidGone },

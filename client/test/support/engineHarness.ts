@@ -37,14 +37,15 @@ export interface EngineHarness {
   newUser(): Promise<TestGraphQLClient & { userName: string }>;
   newDevice(userName: string): Promise<TestGraphQLClient>;
   /** An SmsyncClient for a device token, over the given store (default a new MemoryStore). */
-  openClient(raw: TestGraphQLClient, options?: { store?: ClientStore; workDir?: string; app?: AppRecord; serverUrl?: string; resolveConflict?: (conflict: Conflict) => ConflictResolution }): Promise<TestDevice>;
+  openClient(raw: TestGraphQLClient, options?: { store?: ClientStore; workDir?: string; app?: AppRecord; serverUrl?: string; resolveConflict?: (conflict: Conflict) => ConflictResolution; beforeApplyDeletions?: (files: IndexEntry[]) => Promise<void> }): Promise<TestDevice>;
   /** A file with this content in the harness's folder. */
   writeFile(content: Buffer | string): string;
   close(): Promise<void>;
 }
 
-export async function startEngineHarness(): Promise<EngineHarness> {
-  const server = await startTestServer();
+/** `serverEnvironment`: overrides of the server's environment (e.g. SMSYNC_LOCK_TTL_SECONDS). */
+export async function startEngineHarness(serverEnvironment: Record<string, string> = {}): Promise<EngineHarness> {
+  const server = await startTestServer(serverEnvironment);
   const dir = mkdtempSync(path.join(tmpdir(), "smsync-engine-"));
   const clients: SmsyncClient[] = [];
   return {
@@ -68,6 +69,7 @@ export async function startEngineHarness(): Promise<EngineHarness> {
             app.saved.push({ file, bytes: readFileSync(file.path) });
           },
           async applyDeletions(files) {
+            await options.beforeApplyDeletions?.(files);
             app.deleted.push(files);
           },
           ...(resolveConflict
