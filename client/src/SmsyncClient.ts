@@ -203,6 +203,7 @@ export class SmsyncClient {
         const result = await this.graphql.outbox.send(resetServerStateMutation, { idempotencyKey: key });
         await this.graphql.outbox.takeResult(key);
         if (result.error) throw result.error;
+        if (scope === "server") await this.options.store.commit(await this.engine.serverResetChanges());
       }
       if (scope === "local" || scope === "all") await this.options.store.commit(this.engine.localResetChanges());
       await this.engine.setMode("idle");

@@ -49,7 +49,7 @@ import { isErrorMode, type Mode } from "../modes.ts";
 import type { CommittedBatch, LocalFile, PreparedChange, PreparedUpload } from "../queues/records.ts";
 import { sequenceKey, type ClientStore, type StoreChange } from "../store/ClientStore.ts";
 import { downloadFile, discardPartialDownload } from "../transfers/downloader.ts";
-import { forgetUploadChange } from "../transfers/tusResumeStore.ts";
+import { forgetUploadChange, forgetUploadsChanges } from "../transfers/tusResumeStore.ts";
 import { uploadFile } from "../transfers/uploader.ts";
 import { clientCrashPoint } from "./crashPoints.ts";
 import { planDownloads, type Conflict, type IndexEntry } from "./planDownloads.ts";
@@ -167,6 +167,9 @@ export interface SyncEngineOptions {
 }
 
 type Listener<E extends keyof SyncEvents> = (event: SyncEvents[E]) => void;
+
+/** A pass that loses its lock more often than this gives up (nonRecoverableError, as STALE_FENCING_TOKEN). */
+const maxLockLossesPerPass = 3;
 
 const metaKeys = { mode: "mode", lockKey: "engine.lockKey", inbound: "engine.inbound", outbound: "engine.outbound" } as const;
 
@@ -300,12 +303,44 @@ export class SyncEngine {
     ];
   }
 
+  /**
+   * After resetServerState gave up the device's staged batch and lock: the
+   * batch being uploaded (if any) is redone under the next grant.
+   */
+  async serverResetChanges(): Promise<StoreChange[]> {
+    const state = await this.options.store.get<OutboundState>("meta", metaKeys.outbound);
+    if (!state) return [];
+    return [{ op: "put", collection: "meta", key: metaKeys.outbound, value: { ...state, commitSent: false, operationId: null, fencingToken: -1 } satisfies OutboundState }];
+  }
+
   // The pass
 
   private async pass(): Promise<void> {
     await this.setMode("synchronizing");
     try {
       await this.dropFireAndForgetResults();
+      for (let lockLosses = 0; ; ) {
+        try {
+          await this.work();
+          break;
+        } catch (error) {
+          // The lock was lost (taken over, or released by a reset): lock again, re-read the index, redo the batch under the new grant.
+          const lost = error instanceof ServerError && (error.code === "STALE_FENCING_TOKEN" || error.code === "LOCK_REQUIRED");
+          if (!lost || ++lockLosses > maxLockLossesPerPass || this.closed) throw error;
+          this.stopLease();
+        }
+      }
+      this.networkFailures = 0;
+      await this.setMode("idle");
+    } catch (error) {
+      await this.failed(error);
+    } finally {
+      this.stopLease();
+    }
+  }
+
+  private async work(): Promise<void> {
+    {
       await this.resumeInbound();
       await this.resumeSentCommit();
       for (;;) {
@@ -342,12 +377,6 @@ export class SyncEngine {
         await this.unlock(fencingToken);
         break;
       }
-      this.networkFailures = 0;
-      await this.setMode("idle");
-    } catch (error) {
-      await this.failed(error);
-    } finally {
-      this.stopLease();
     }
   }
 
@@ -664,6 +693,7 @@ export class SyncEngine {
     const targets = this.targets(entries.map((entry) => entry.value.change), index);
     const state: OutboundState = { ...old, fencingToken, deleteKey: randomUUID(), deletionsRecorded: false, commitKey: randomUUID(), commitSent: false, operationId: null };
     await store.commit([
+      ...(await forgetUploadsChanges(store, (entry) => entry.fencingToken === old.fencingToken)),
       ...entries.map(({ key, value }): StoreChange => ({
         op: "put",
         collection: "beingUploaded",
@@ -710,7 +740,10 @@ export class SyncEngine {
           fencingToken: state.fencingToken,
           files: deletions.map((item) => ({ fileUUID: item.change.fileUUID, version: item.version })),
         });
-        if (result.error) throw result.error;
+        if (result.error) {
+          await store.commit([outbox.resultRemoval(state.deleteKey)]); // the server stored nothing: the same key may be sent again
+          throw result.error;
+        }
         state.deletionsRecorded = true;
         await store.commit([{ op: "put", collection: "meta", key: metaKeys.outbound, value: state }, outbox.resultRemoval(state.deleteKey)]);
         clientCrashPoint("upload.deletionsRecorded");
@@ -733,7 +766,12 @@ export class SyncEngine {
     if (state.operationId === null) {
       this.stopLease(); // the outbound transfer holds the lock from now on
       const result = await this.send(commitMutation, { idempotencyKey: state.commitKey, fencingToken: state.fencingToken });
-      if (result.error && result.error.code !== "NOTHING_TO_COMMIT") throw result.error;
+      if (result.error && result.error.code !== "NOTHING_TO_COMMIT") {
+        // The server stored nothing: back to before the commit (a lost lock redoes the batch under a new grant).
+        state.commitSent = false;
+        await store.commit([{ op: "put", collection: "meta", key: metaKeys.outbound, value: state }, outbox.resultRemoval(state.commitKey)]);
+        throw result.error;
+      }
       state.operationId = result.data?.commit.id ?? null;
       if (state.operationId === null) {
         // Nothing to commit: nothing was staged (the server has it all already).

@@ -37,7 +37,7 @@ export interface EngineHarness {
   newUser(): Promise<TestGraphQLClient & { userName: string }>;
   newDevice(userName: string): Promise<TestGraphQLClient>;
   /** An SmsyncClient for a device token, over the given store (default a new MemoryStore). */
-  openClient(raw: TestGraphQLClient, options?: { store?: ClientStore; workDir?: string; app?: AppRecord; serverUrl?: string; resolveConflict?: (conflict: Conflict) => ConflictResolution; beforeApplyDeletions?: (files: IndexEntry[]) => Promise<void> }): Promise<TestDevice>;
+  openClient(raw: TestGraphQLClient, options?: { store?: ClientStore; workDir?: string; app?: AppRecord; serverUrl?: string; resolveConflict?: (conflict: Conflict) => ConflictResolution; beforeApplyDeletions?: (files: IndexEntry[]) => Promise<void>; beforeSaveDownload?: (file: DownloadedFile) => Promise<void> }): Promise<TestDevice>;
   /** A file with this content in the harness's folder. */
   writeFile(content: Buffer | string): string;
   close(): Promise<void>;
@@ -66,6 +66,7 @@ export async function startEngineHarness(serverEnvironment: Record<string, strin
         workDir,
         callbacks: {
           async saveDownload(file) {
+            await options.beforeSaveDownload?.(file);
             app.saved.push({ file, bytes: readFileSync(file.path) });
           },
           async applyDeletions(files) {

@@ -1,0 +1,140 @@
+// Recovery through the engine's modes, against a real server: the server
+// unreachable (networkNotConnected, queues kept, then done), an app callback
+// failing (internalError, persisted, until resetFromError), and the lock lost
+// in the middle of a batch (locked again, batch redone under the new grant).
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Mode } from "../../src/modes.ts";
+import type { LocalFile } from "../../src/queues/records.ts";
+import type { SmsyncClient } from "../../src/SmsyncClient.ts";
+import { startCuttingProxy, type CuttingProxy } from "../support/cuttingProxy.ts";
+import { startEngineHarness, type EngineHarness } from "../support/engineHarness.ts";
+import { cloudContent, sha256Hex } from "../transfers/helpers.ts";
+
+let harness: EngineHarness;
+let proxy: CuttingProxy;
+
+beforeAll(async () => {
+  harness = await startEngineHarness();
+  proxy = await startCuttingProxy(new URL(harness.server.url).port);
+});
+afterAll(async () => {
+  await proxy?.close();
+  await harness?.close();
+});
+
+const text = { mimeType: "text/plain" };
+
+function modeReached(client: SmsyncClient, mode: Mode): Promise<void> {
+  return new Promise((resolve) => {
+    const off = client.on("modeChanged", (event) => {
+      if (event.mode === mode) {
+        off();
+        resolve();
+      }
+    });
+  });
+}
+
+describe("modes", () => {
+  it("server unreachable: networkNotConnected with the queues kept, then the batch goes up once it is back", async () => {
+    const phone = await harness.newUser();
+    const a = await harness.openClient(phone, { serverUrl: proxy.url });
+    const uuid = randomUUID();
+    const content = Buffer.from("written while offline");
+    await a.client.uploadData(uuid, content, { cloudFileName: "offline.txt", ...text });
+    await a.client.commit();
+    proxy.refuse(true);
+    const offline = modeReached(a.client, "networkNotConnected");
+    const syncing = a.client.sync();
+    await offline;
+    expect(await a.store.get("meta", "mode")).toBe("networkNotConnected");
+    expect(await a.store.list("committedUploads")).toHaveLength(1);
+    expect((await phone.fileIndex()).files).toEqual([]);
+
+    const idle = modeReached(a.client, "idle");
+    proxy.refuse(false);
+    a.client.setOnline(true);
+    await syncing;
+    await idle;
+    expect(await a.store.get("meta", "mode")).toBe("idle");
+    expect((await phone.fileIndex()).files.map((file: { fileUUID: string; sha256: string }) => [file.fileUUID, file.sha256])).toEqual([[uuid, sha256Hex(content)]]);
+    expect(await cloudContent(harness.server, phone.userName, uuid)).toEqual(content);
+  });
+
+  it("an app callback that fails: internalError, persisted, refusing calls until resetFromError; then the download is delivered", async () => {
+    const phone = await harness.newUser();
+    const laptop = await harness.newDevice(phone.userName);
+    const a = await harness.openClient(phone);
+    const uuid = randomUUID();
+    await a.client.uploadData(uuid, Buffer.from("for the laptop"), { cloudFileName: "l.txt", ...text });
+    await a.client.commit();
+    await a.client.sync();
+
+    let failSaves = true;
+    const failing = await harness.openClient(laptop, {
+      async beforeSaveDownload() {
+        if (failSaves) throw new Error("the app's disk is full");
+      },
+    });
+    const record = failing.app;
+
+    await expect(failing.client.sync()).rejects.toThrow("the app's disk is full");
+    expect(failing.client.mode).toBe("internalError");
+    expect(await failing.store.get("meta", "mode")).toBe("internalError");
+    await expect(failing.client.sync()).rejects.toMatchObject({ code: "ERROR_MODE" });
+    await expect(failing.client.uploadData(randomUUID(), Buffer.from("x"), { cloudFileName: "x.txt", ...text })).rejects.toMatchObject({
+      name: "ClientUsageError",
+      code: "ERROR_MODE",
+    });
+    expect(await failing.store.list("uploadsBeingPrepared")).toEqual([]);
+
+    failSaves = false;
+    await failing.client.resetFromError("local");
+    expect(failing.client.mode).toBe("idle");
+    await failing.client.sync();
+    expect(record.saved.map((saved) => [saved.file.fileUUID, saved.bytes.toString()])).toEqual([[uuid, "for the laptop"]]);
+    expect(await failing.store.get<LocalFile>("files", uuid)).toMatchObject({ version: 0 });
+  });
+});
+
+describe("the lock lost mid-batch", () => {
+  it("locks again and redoes the batch under the new grant", async () => {
+    const phone = await harness.newUser();
+    const laptopRaw = await harness.newDevice(phone.userName);
+    const tabletRaw = await harness.newDevice(phone.userName);
+    const a = await harness.openClient(phone);
+    let takeOver = false;
+    const b = await harness.openClient(laptopRaw, {
+      async beforeApplyDeletions() {
+        if (!takeOver) return;
+        takeOver = false;
+        // While B holds the lock: its lock is released on the server, and the tablet takes a grant (a newer fencing token) and lets it go.
+        await laptopRaw.ok(`mutation($key: String!) { resetServerState(idempotencyKey: $key) { releasedLock } }`, { key: randomUUID() });
+        const grant = await tabletRaw.lock();
+        await tabletRaw.ok(`mutation($key: String!, $token: Int!) { unlock(idempotencyKey: $key, fencingToken: $token) }`, { key: randomUUID(), token: grant.fencingToken });
+      },
+    });
+    const gone = randomUUID();
+    await a.client.uploadData(gone, Buffer.from("to be deleted"), { cloudFileName: "gone.txt", ...text });
+    await a.client.commit();
+    await a.client.sync();
+    await b.client.sync();
+    await a.client.deleteFile(gone);
+    await a.client.commit();
+    await a.client.sync();
+
+    const fresh = randomUUID();
+    const content = Buffer.from("uploaded under the second grant");
+    await b.client.uploadData(fresh, content, { cloudFileName: "fresh.txt", ...text });
+    await b.client.commit();
+    takeOver = true;
+    await b.client.sync();
+    expect(takeOver).toBe(false); // the take-over happened
+    expect(b.client.mode).toBe("idle");
+    const entry = (await phone.fileIndex()).files.find((file: { fileUUID: string }) => file.fileUUID === fresh);
+    expect(entry).toMatchObject({ version: 0, sha256: sha256Hex(content) });
+    expect(await cloudContent(harness.server, phone.userName, fresh)).toEqual(content);
+    for (const collection of ["committedUploads", "beingUploaded", "tusUploads", "outboxResults"] as const) expect(await b.store.list(collection), collection).toEqual([]);
+  });
+});
