@@ -106,12 +106,16 @@ export class SmsyncClient {
   async uploadFile(fileUUID: string, filePath: string, options: UploadOptions): Promise<void> {
     this.checkUsable();
     const copy = path.join(this.workDir, "uploads", `${fileUUID}.${randomUUID()}`);
-    const { sha256, size } = await hashFile(filePath, copy);
+    this.engine.copiesBeingQueued.add(copy);
     try {
+      const { sha256, size } = await hashFile(filePath, copy);
       await queueUpload(this.options.store, this.prepared(fileUUID, { path: copy }, sha256, size, false, options));
     } catch (error) {
       await rm(copy, { force: true });
+      await rm(`${copy}.tmp`, { force: true });
       throw error;
+    } finally {
+      this.engine.copiesBeingQueued.delete(copy);
     }
   }
 
@@ -205,7 +209,10 @@ export class SmsyncClient {
         if (result.error) throw result.error;
         if (scope === "server") await this.options.store.commit(await this.engine.serverResetChanges());
       }
-      if (scope === "local" || scope === "all") await this.options.store.commit(this.engine.localResetChanges());
+      if (scope === "local" || scope === "all") {
+        await this.options.store.commit(this.engine.localResetChanges());
+        await this.engine.sweepUploadCopies();
+      }
       await this.engine.setMode("idle");
     } catch (error) {
       await this.engine.setMode("internalError", error as Error);

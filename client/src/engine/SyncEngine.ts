@@ -28,7 +28,7 @@
 //   engine.outbound  OutboundState, while beingUploaded holds a batch
 //   mode             the client's Mode
 import { randomUUID } from "node:crypto";
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import type { Client, CombinedError, TypedDocumentNode } from "@urql/core";
 import { NetworkError, ServerError, SmsyncClientError } from "../errors.ts";
@@ -191,6 +191,8 @@ export class SyncEngine {
   private readonly backoffMaxMs: number;
   private readonly wakers = new Set<() => void>();
   private unsubscribeOutbox: (() => void) | undefined;
+  /** Copies the app's uploadFile calls are making and queueing now: not to be swept. */
+  readonly copiesBeingQueued = new Set<string>();
   private lease: { fencingToken: number; timer: ReturnType<typeof setTimeout> | undefined; stopped: boolean } | undefined;
 
   private constructor(private readonly options: SyncEngineOptions) {
@@ -313,6 +315,33 @@ export class SyncEngine {
     return [{ op: "put", collection: "meta", key: metaKeys.outbound, value: { ...state, commitSent: false, operationId: null, fencingToken: -1 } satisfies OutboundState }];
   }
 
+  /**
+   * Removes the client-owned copies (<workDir>/uploads) that no pending
+   * change refers to any more (uploaded, dropped by a conflict or a reset,
+   * or replaced by a newer upload of the file before commit).
+   */
+  async sweepUploadCopies(): Promise<void> {
+    const folder = path.join(this.options.workDir, "uploads");
+    const referenced = new Set<string>([...this.copiesBeingQueued].map((file) => path.resolve(file)));
+    for (const change of (await this.pendingChanges()).values()) {
+      if (change.kind === "upload" && "path" in change.source && !change.immutable) referenced.add(path.resolve(change.source.path));
+    }
+    // Every change of every batch, not only the newest per file.
+    for (const { value } of await this.options.store.list<CommittedBatch>("committedUploads")) {
+      for (const change of value.changes) if (change.kind === "upload" && "path" in change.source) referenced.add(path.resolve(change.source.path));
+    }
+    let names: string[];
+    try {
+      names = await readdir(folder);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const file = path.resolve(folder, name);
+      if (!referenced.has(file) && !name.endsWith(".tmp")) await rm(file, { force: true }).catch(() => undefined);
+    }
+  }
+
   // The pass
 
   private async pass(): Promise<void> {
@@ -331,6 +360,7 @@ export class SyncEngine {
         }
       }
       this.networkFailures = 0;
+      await this.sweepUploadCopies();
       await this.setMode("idle");
     } catch (error) {
       await this.failed(error);

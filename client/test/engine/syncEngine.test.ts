@@ -218,3 +218,40 @@ describe("relaunch", () => {
     }
   });
 });
+
+describe("what is uploaded", () => {
+  it("uploadFile uploads the bytes as they were when queued (a client-owned copy, removed once uploaded); uploadImmutableFile reads the app's file", async () => {
+    const phone = await harness.newUser();
+    const a = await harness.openClient(phone);
+    const [copied, immutable] = [randomUUID(), randomUUID()];
+    const appFile = harness.writeFile("as queued");
+    const immutableFile = harness.writeFile("immutable content");
+    await a.client.uploadFile(copied, appFile, { cloudFileName: "copied.txt", ...text });
+    await a.client.uploadImmutableFile(immutable, immutableFile, { cloudFileName: "immutable.txt", ...text });
+    const { writeFileSync, readdirSync } = await import("node:fs");
+    writeFileSync(appFile, "changed by the app after queueing");
+    expect(readdirSync(path.join(a.workDir, "uploads"))).toHaveLength(1);
+    expect(await a.client.localFileStatus(copied)).toMatchObject({ file: null, pending: { stage: "prepared", kind: "upload" } });
+    await a.client.commit();
+    expect(await a.client.localFileStatus(copied)).toMatchObject({ pending: { stage: "committed", kind: "upload" } });
+    await a.client.sync();
+    expect(await cloudContent(harness.server, phone.userName, copied)).toEqual(Buffer.from("as queued"));
+    expect(await cloudContent(harness.server, phone.userName, immutable)).toEqual(Buffer.from("immutable content"));
+    expect(readdirSync(path.join(a.workDir, "uploads"))).toEqual([]);
+    expect(await a.client.localFileStatus(copied)).toMatchObject({ file: { version: 0, sha256: sha256Hex(Buffer.from("as queued")) }, pending: null });
+    expect((await a.client.fileIndex()).map((entry) => entry.fileUUID).sort()).toEqual([copied, immutable].sort());
+  });
+
+  it("a newer upload of a file before commit replaces the older one, and its copy is swept", async () => {
+    const phone = await harness.newUser();
+    const a = await harness.openClient(phone);
+    const uuid = randomUUID();
+    await a.client.uploadFile(uuid, harness.writeFile("first"), { cloudFileName: "f.txt", ...text });
+    await a.client.uploadFile(uuid, harness.writeFile("second"), { cloudFileName: "f.txt", ...text });
+    await a.client.commit();
+    await a.client.sync();
+    expect((await phone.fileIndex()).files).toMatchObject([{ fileUUID: uuid, version: 0, sha256: sha256Hex(Buffer.from("second")) }]);
+    const { readdirSync } = await import("node:fs");
+    expect(readdirSync(path.join(a.workDir, "uploads"))).toEqual([]);
+  });
+});
