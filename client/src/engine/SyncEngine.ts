@@ -127,6 +127,8 @@ export interface OutboundState {
   /** Set once the commit has been enqueued (its answer may still be pending). */
   commitSent: boolean;
   operationId: string | null;
+  /** Commits sent again under the same grant after the transfer FAILED. */
+  resumes?: number;
 }
 
 /** Conflicts (server changes against pending local changes) and no resolveConflict callback to settle them. */
@@ -170,6 +172,9 @@ type Listener<E extends keyof SyncEvents> = (event: SyncEvents[E]) => void;
 
 /** A pass that loses its lock more often than this gives up (nonRecoverableError, as STALE_FENCING_TOKEN). */
 const maxLockLossesPerPass = 3;
+
+/** Commits sent again to resume a FAILED outbound transfer before the engine gives up (nonRecoverableError until resetFromError). */
+const maxTransferResumes = 2;
 
 const metaKeys = { mode: "mode", lockKey: "engine.lockKey", inbound: "engine.inbound", outbound: "engine.outbound" } as const;
 
@@ -721,7 +726,7 @@ export class SyncEngine {
     const { store } = this.options;
     const entries = await store.list<BeingUploaded>("beingUploaded");
     const targets = this.targets(entries.map((entry) => entry.value.change), index);
-    const state: OutboundState = { ...old, fencingToken, deleteKey: randomUUID(), deletionsRecorded: false, commitKey: randomUUID(), commitSent: false, operationId: null };
+    const state: OutboundState = { ...old, fencingToken, deleteKey: randomUUID(), deletionsRecorded: false, commitKey: randomUUID(), commitSent: false, operationId: null, resumes: 0 };
     await store.commit([
       ...(await forgetUploadsChanges(store, (entry) => entry.fencingToken === old.fencingToken)),
       ...entries.map(({ key, value }): StoreChange => ({
@@ -792,6 +797,19 @@ export class SyncEngine {
   }
 
   private async finishSentCommit(state: OutboundState): Promise<void> {
+    const { store } = this.options;
+    for (;;) {
+      if (await this.commitAndFollow(state)) return;
+      // The transfer FAILED; the device keeps the lock under a fresh lease. A commit under the same grant (a new key) resumes it.
+      const resumes = (state.resumes ?? 0) + 1;
+      if (resumes > maxTransferResumes) throw new TransferFailedError((await this.operation(state.operationId!))!);
+      Object.assign(state, { resumes, commitKey: randomUUID(), operationId: null });
+      await store.commit([{ op: "put", collection: "meta", key: metaKeys.outbound, value: state }]);
+    }
+  }
+
+  /** Sends the batch's commit (if not yet accepted) and follows the operation: true when it SUCCEEDED and the batch is finished, false when it FAILED. */
+  private async commitAndFollow(state: OutboundState): Promise<boolean> {
     const { store, outbox } = this.options;
     if (state.operationId === null) {
       this.stopLease(); // the outbound transfer holds the lock from now on
@@ -806,14 +824,15 @@ export class SyncEngine {
       if (state.operationId === null) {
         // Nothing to commit: nothing was staged (the server has it all already).
         await this.finishBatch(state, [outbox.resultRemoval(state.commitKey)]);
-        return;
+        return true;
       }
       await store.commit([{ op: "put", collection: "meta", key: metaKeys.outbound, value: state }, outbox.resultRemoval(state.commitKey)]);
       clientCrashPoint("upload.commitAccepted");
     }
     const operation = await this.follow(state.operationId);
-    if (operation.state !== "SUCCEEDED") throw new TransferFailedError(operation);
+    if (operation.state !== "SUCCEEDED") return false;
     await this.finishBatch(state, []);
+    return true;
   }
 
   private async finishBatch(state: OutboundState, extra: StoreChange[]): Promise<void> {
@@ -862,11 +881,15 @@ export class SyncEngine {
     return this.options.outbox.send(document, variables);
   }
 
+  private async operation(operationId: string): Promise<Operation | null> {
+    const result = await this.options.client.query(operationQuery, { id: operationId }).toPromise();
+    return queryData(result, "operation").operation;
+  }
+
   /** Polls the operation until it has ended. */
   private async follow(operationId: string): Promise<Operation> {
     for (;;) {
-      const result = await this.options.client.query(operationQuery, { id: operationId }).toPromise();
-      const operation = queryData(result, "operation").operation;
+      const operation = await this.operation(operationId);
       if (!operation) throw new ServerError("NOT_FOUND", `operation ${operationId} not found`);
       if (operation.state === "SUCCEEDED" || operation.state === "FAILED") return operation;
       if (this.closed) throw new SmsyncClientError("CLOSED", "the client is closed");

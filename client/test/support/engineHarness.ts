@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import type { AppOverrides } from "../../../api/src/app.ts";
 import type { TestGraphQLClient } from "../../../api/test/support/graphqlClient.ts";
 import { startTestServer, type TestServer } from "../../../api/test/support/testServer.ts";
 import { SmsyncClient, type SmsyncClientOptions } from "../../src/SmsyncClient.ts";
@@ -44,8 +45,8 @@ export interface EngineHarness {
 }
 
 /** `serverEnvironment`: overrides of the server's environment (e.g. SMSYNC_LOCK_TTL_SECONDS). */
-export async function startEngineHarness(serverEnvironment: Record<string, string> = {}): Promise<EngineHarness> {
-  const server = await startTestServer(serverEnvironment);
+export async function startEngineHarness(serverEnvironment: Record<string, string> = {}, appOverrides: AppOverrides = {}): Promise<EngineHarness> {
+  const server = await startTestServer(serverEnvironment, appOverrides);
   const dir = mkdtempSync(path.join(tmpdir(), "smsync-engine-"));
   const clients: SmsyncClient[] = [];
   return {

@@ -1,0 +1,69 @@
+// An outbound transfer that ends FAILED (the server's cloud refuses the
+// writes): the engine commits again under the same grant to resume it; if it
+// keeps failing, nonRecoverableError until resetFromError("server"), after
+// which the batch is redone under a new grant.
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
+import { LocalDirectoryStorage } from "../../../api/src/cloud/LocalDirectoryStorage.ts";
+import { FaultyCloudStorage } from "../../../api/test/support/FaultyCloudStorage.ts";
+import { startEngineHarness, type EngineHarness } from "../support/engineHarness.ts";
+import { cloudContent, sha256Hex } from "../transfers/helpers.ts";
+
+let harness: EngineHarness;
+let cloud: FaultyCloudStorage;
+let cloudRoot: string;
+
+beforeAll(async () => {
+  cloudRoot = mkdtempSync(path.join(tmpdir(), "smsync-engine-cloud-"));
+  cloud = new FaultyCloudStorage(new LocalDirectoryStorage(cloudRoot));
+  harness = await startEngineHarness({ SMSYNC_TRANSFER_MAX_ATTEMPTS: "1" }, { cloud });
+});
+afterEach(() => cloud.heal());
+afterAll(async () => {
+  await harness?.close();
+  rmSync(cloudRoot, { recursive: true, force: true });
+});
+
+const text = { mimeType: "text/plain" };
+
+it("a transfer that failed once is resumed by a second commit under the same grant", async () => {
+  const phone = await harness.newUser();
+  const a = await harness.openClient(phone);
+  const uuid = randomUUID();
+  const content = Buffer.from("written on the second try");
+  await a.client.uploadData(uuid, content, { cloudFileName: "retry.txt", ...text });
+  await a.client.commit();
+  cloud.fail({ call: "write", kind: "permanent", times: 1, fileUUID: uuid });
+  await a.client.sync();
+  expect(cloud.failures.write).toBeGreaterThanOrEqual(1);
+  expect(a.client.mode).toBe("idle");
+  expect((await phone.fileIndex()).files).toMatchObject([{ fileUUID: uuid, version: 0, sha256: sha256Hex(content) }]);
+  expect(await cloudContent(harness.server, phone.userName, uuid)).toEqual(content);
+});
+
+it("a transfer that keeps failing: nonRecoverableError, then resetFromError(server) and the batch is uploaded again", async () => {
+  const phone = await harness.newUser();
+  const a = await harness.openClient(phone);
+  const uuid = randomUUID();
+  const content = Buffer.from("refused by the cloud until it heals");
+  await a.client.uploadData(uuid, content, { cloudFileName: "stuck.txt", ...text });
+  await a.client.commit();
+  cloud.fail({ call: "write", kind: "permanent", times: Infinity, fileUUID: uuid });
+  await expect(a.client.sync()).rejects.toMatchObject({ code: "TRANSFER_FAILED" });
+  expect(a.client.mode).toBe("nonRecoverableError");
+  expect(await a.store.get("meta", "mode")).toBe("nonRecoverableError");
+  expect((await phone.fileIndex()).files).toEqual([]);
+  expect(await a.store.list("beingUploaded")).toHaveLength(1);
+
+  cloud.heal();
+  await a.client.resetFromError("server");
+  expect(a.client.mode).toBe("idle");
+  await a.client.sync();
+  expect(a.client.mode).toBe("idle");
+  expect((await phone.fileIndex()).files).toMatchObject([{ fileUUID: uuid, version: 0, sha256: sha256Hex(content) }]);
+  expect(await cloudContent(harness.server, phone.userName, uuid)).toEqual(content);
+  expect(await a.store.list("beingUploaded")).toEqual([]);
+});
