@@ -596,13 +596,23 @@ export class SyncEngine {
       const staged = operation.files.find((file) => file.fileUUID === entry.fileUUID && file.version === entry.version);
       if (!staged?.downloadUrl) throw new SmsyncClientError("INTERNAL", `operation ${operation.id} has no download of ${entry.fileUUID} version ${entry.version}`);
       const destination = path.join(stagingDir, `${entry.fileUUID}.${entry.version}`);
-      const downloaded = await downloadFile({
-        url: staged.downloadUrl,
-        token: this.options.token,
-        destination,
-        expectedSha256: entry.sha256,
-        ...(this.options.transferRetryDelays ? { retryDelays: this.options.transferRetryDelays } : {}),
-      });
+      let downloaded;
+      try {
+        downloaded = await downloadFile({
+          url: staged.downloadUrl,
+          token: this.options.token,
+          destination,
+          expectedSha256: entry.sha256,
+          ...(this.options.transferRetryDelays ? { retryDelays: this.options.transferRetryDelays } : {}),
+        });
+      } catch (error) {
+        if (!(error instanceof ServerError && error.details.status === 404)) throw error;
+        // The staged copy expired (SMSYNC_INBOUND_EXPIRY_SECONDS) or was given up: forget the rest of this transfer;
+        // the next plan asks for what is still missing (what was acknowledged is not asked for again).
+        await discardPartialDownload(destination);
+        await store.commit([{ op: "clear", collection: "beingDownloaded" }, { op: "delete", collection: "meta", key: metaKeys.inbound }]);
+        return;
+      }
       await callbacks.saveDownload({
         fileUUID: entry.fileUUID,
         version: entry.version,

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sweepStaging } from "../../../api/src/staging/StagingSweeper.ts";
 import { SqliteStore } from "../../src/store/SqliteStore.ts";
 import type { ClientCrashPoint } from "../../src/engine/crashPoints.ts";
 import { startCuttingProxy, type CuttingProxy } from "../support/cuttingProxy.ts";
@@ -183,4 +184,32 @@ describe("killed while downloading (two new versions and a deletion), then relau
       await expectStoreDrained(device.storeFile);
     });
   }
+});
+
+describe("killed after the inbound transfer started, relaunched after its staged copies expired", () => {
+  it("plans the downloads again and delivers each file once", async () => {
+    const phone = await harness.newUser();
+    const laptop = await harness.newDevice(phone.userName);
+    const a = await harness.openClient(phone);
+    const device = newDeviceFiles(laptop.token!);
+    const [uuid1, uuid2] = [randomUUID(), randomUUID()];
+    const contents = [randomBytes(50 * 1024), randomBytes(50 * 1024)];
+    await a.client.uploadData(uuid1, contents[0], { cloudFileName: "one", mimeType: "application/octet-stream" });
+    await a.client.uploadData(uuid2, contents[1], { cloudFileName: "two", mimeType: "application/octet-stream" });
+    await a.client.commit();
+    await a.client.sync();
+    await expectKilled(runClient(device, ["sync"], "download.started"), "download.started");
+    const store = await SqliteStore.open(device.storeFile);
+    const inbound = await store.get<{ operationId: string }>("meta", "engine.inbound");
+    await store.close();
+    expect((await laptop.waitForOperation(inbound!.operationId)).state).toBe("SUCCEEDED");
+    // The server's sweeper, run as if two days had passed: every staged download is gone.
+    const swept = await sweepStaging(harness.server.app.services, new Date(Date.now() + 2 * 24 * 3600 * 1000));
+    expect(swept.inbound).toBeGreaterThanOrEqual(2);
+    await expectCompleted(runClient(device, ["sync"]));
+    expect(lines(path.join(device.appDir, "deliveries.log"))).toEqual([`${uuid1}.0`, `${uuid2}.0`].sort());
+    expect(readFileSync(path.join(device.appDir, `${uuid1}.0`))).toEqual(contents[0]);
+    expect(readFileSync(path.join(device.appDir, `${uuid2}.0`))).toEqual(contents[1]);
+    await expectStoreDrained(device.storeFile);
+  });
 });
