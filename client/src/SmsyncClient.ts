@@ -220,6 +220,16 @@ export class SmsyncClient {
     }
   }
 
+  /** The app goes to the background: transfers in flight are aborted (their resume state kept) and the engine stops until resume(). */
+  suspend(): Promise<void> {
+    return this.engine.suspend();
+  }
+
+  /** Back from the background: a sync pass goes on from the stored state. */
+  resume(): Promise<void> {
+    return this.engine.resume();
+  }
+
   /** The app's word on the network: online retries at once, offline holds the outbox. */
   setOnline(online: boolean): void {
     this.graphql.outbox.setOnline(online);

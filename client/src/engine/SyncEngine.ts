@@ -198,6 +198,9 @@ export class SyncEngine {
   private unsubscribeOutbox: (() => void) | undefined;
   /** Copies the app's uploadFile calls are making and queueing now: not to be swept. */
   readonly copiesBeingQueued = new Set<string>();
+  /** Aborted by suspend() and close(): transfers, outbox waits, polling and sleeps end with it. */
+  private stop = new AbortController();
+  private suspended = false;
   private lease: { fencingToken: number; timer: ReturnType<typeof setTimeout> | undefined; stopped: boolean } | undefined;
 
   private constructor(private readonly options: SyncEngineOptions) {
@@ -260,6 +263,7 @@ export class SyncEngine {
    */
   sync(): Promise<void> {
     if (this.closed) return Promise.reject(new SmsyncClientError("CLOSED", "the client is closed"));
+    if (this.suspended) return Promise.resolve(); // resume() starts a pass
     if (isErrorMode(this.modeValue)) {
       return Promise.reject(new SmsyncClientError("ERROR_MODE", `the client is in ${this.modeValue}: call resetFromError first`));
     }
@@ -288,9 +292,31 @@ export class SyncEngine {
     if (this.modeValue === "networkNotConnected" && !this.running) void this.sync().catch(() => undefined);
   }
 
+  /**
+   * Stops the engine (the app goes to the background): transfers in flight
+   * are aborted (their resume state is stored), waits end, and the pass
+   * returns; nothing is lost, and resume() goes on from the stored state.
+   */
+  async suspend(): Promise<void> {
+    this.suspended = true;
+    clearTimeout(this.retryTimer);
+    this.stop.abort(new SmsyncClientError("SUSPENDED", "the client was suspended"));
+    for (const wake of [...this.wakers]) wake();
+    await this.running?.catch(() => undefined);
+  }
+
+  /** Starts again after suspend(): a pass runs from where the last one stopped. */
+  resume(): Promise<void> {
+    if (!this.suspended) return this.sync();
+    this.suspended = false;
+    this.stop = new AbortController();
+    return this.sync();
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retryTimer);
+    this.stop.abort(new SmsyncClientError("CLOSED", "the client is closed"));
     this.wake();
     this.unsubscribeOutbox?.();
     await this.running?.catch(() => undefined);
@@ -380,6 +406,7 @@ export class SyncEngine {
       await this.resumeSentCommit();
       for (;;) {
         if (this.closed) return;
+        this.stop.signal.throwIfAborted();
         const fencingToken = await this.lock();
         if (fencingToken === null) return; // closed while waiting
         const index = await this.fileIndex();
@@ -417,6 +444,11 @@ export class SyncEngine {
 
   private async failed(error: unknown): Promise<void> {
     if (this.closed) return;
+    if (this.stop.signal.aborted) {
+      // Suspended: not a failure; the stored state is where resume() goes on.
+      await this.setMode("idle");
+      return;
+    }
     if (error instanceof NetworkError) {
       this.networkFailures += 1;
       const ceiling = Math.min(this.backoffMaxMs, this.backoffInitialMs * 2 ** Math.min(this.networkFailures - 1, 30));
@@ -439,6 +471,7 @@ export class SyncEngine {
     const { store, outbox } = this.options;
     for (;;) {
       if (this.closed) return null;
+      this.stop.signal.throwIfAborted();
       let key = await store.get<string>("meta", metaKeys.lockKey);
       if (!key) {
         key = randomUUID();
@@ -599,6 +632,7 @@ export class SyncEngine {
       let downloaded;
       try {
         downloaded = await downloadFile({
+          signal: this.stop.signal,
           url: staged.downloadUrl,
           token: this.options.token,
           destination,
@@ -760,6 +794,7 @@ export class SyncEngine {
         const upload = item.change;
         const identity = { fileUUID: upload.fileUUID, version: item.version, sha256: upload.sha256, fencingToken: state.fencingToken };
         await uploadFile({
+          signal: this.stop.signal,
           endpoint,
           token: this.options.token,
           store,
@@ -888,7 +923,27 @@ export class SyncEngine {
     document: TypedDocumentNode<TData, TVariables>,
     variables: TVariables,
   ): Promise<OutboxResult<TData>> {
-    return this.options.outbox.send(document, variables);
+    return this.abortable(this.options.outbox.send(document, variables));
+  }
+
+  /** The promise, or a rejection as soon as the engine is suspended or closed (what it waited for goes on in the outbox). */
+  private abortable<T>(promise: Promise<T>): Promise<T> {
+    const signal = this.stop.signal;
+    if (signal.aborted) return Promise.reject(signal.reason);
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+      promise.then(
+        (value) => {
+          signal.removeEventListener("abort", onAbort);
+          resolve(value);
+        },
+        (error: unknown) => {
+          signal.removeEventListener("abort", onAbort);
+          reject(error);
+        },
+      );
+    });
   }
 
   private async operation(operationId: string): Promise<Operation | null> {
@@ -902,7 +957,7 @@ export class SyncEngine {
       const operation = await this.operation(operationId);
       if (!operation) throw new ServerError("NOT_FOUND", `operation ${operationId} not found`);
       if (operation.state === "SUCCEEDED" || operation.state === "FAILED") return operation;
-      if (this.closed) throw new SmsyncClientError("CLOSED", "the client is closed");
+      this.stop.signal.throwIfAborted();
       await this.sleep(this.pollMs);
     }
   }

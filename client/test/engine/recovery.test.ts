@@ -45,6 +45,7 @@ describe("modes", () => {
     await a.client.uploadData(uuid, content, { cloudFileName: "offline.txt", ...text });
     await a.client.commit();
     proxy.refuse(true);
+    proxy.cutAll();
     const offline = modeReached(a.client, "networkNotConnected");
     const syncing = a.client.sync();
     await offline;
@@ -136,5 +137,53 @@ describe("the lock lost mid-batch", () => {
     expect(entry).toMatchObject({ version: 0, sha256: sha256Hex(content) });
     expect(await cloudContent(harness.server, phone.userName, fresh)).toEqual(content);
     for (const collection of ["committedUploads", "beingUploaded", "tusUploads", "outboxResults"] as const) expect(await b.store.list(collection), collection).toEqual([]);
+  });
+});
+
+describe("suspend and resume", () => {
+  it("suspend while waiting for another device's lock stops the engine with the batch kept; resume finishes it", async () => {
+    const phone = await harness.newUser();
+    const laptop = await harness.newDevice(phone.userName);
+    const grant = await phone.lock(60);
+    const b = await harness.openClient(laptop);
+    const uuid = randomUUID();
+    const content = Buffer.from("queued before the suspension");
+    await b.client.uploadData(uuid, content, { cloudFileName: "s.txt", ...text });
+    await b.client.commit();
+    const held = new Promise<void>((resolve) => b.client.on("lockHeldElsewhere", () => resolve()));
+    const syncing = b.client.sync();
+    await held;
+    await b.client.suspend();
+    await syncing;
+    expect(b.client.mode).toBe("idle");
+    expect(await b.store.list("committedUploads")).toHaveLength(1);
+    await b.client.sync(); // does nothing while suspended
+    expect(await b.store.list("committedUploads")).toHaveLength(1);
+
+    await phone.ok(`mutation($key: String!, $token: Int!) { unlock(idempotencyKey: $key, fencingToken: $token) }`, { key: randomUUID(), token: grant.fencingToken });
+    await b.client.resume();
+    expect(b.client.mode).toBe("idle");
+    expect((await phone.fileIndex()).files).toMatchObject([{ fileUUID: uuid, version: 0, sha256: sha256Hex(content) }]);
+    for (const collection of ["committedUploads", "beingUploaded", "tusUploads", "outbox", "outboxResults"] as const) expect(await b.store.list(collection), collection).toEqual([]);
+  });
+
+  it("close while the server is unreachable returns, and the queues are kept for the next launch", async () => {
+    const phone = await harness.newUser();
+    const a = await harness.openClient(phone, { serverUrl: proxy.url });
+    await a.client.uploadData(randomUUID(), Buffer.from("never sent"), { cloudFileName: "n.txt", ...text });
+    await a.client.commit();
+    proxy.refuse(true);
+    proxy.cutAll(); // keep-alive connections of earlier tests too
+    try {
+      const offline = modeReached(a.client, "networkNotConnected");
+      const syncing = a.client.sync();
+      await offline;
+      await a.client.close({ closeStore: false });
+      await syncing;
+      expect(await a.store.list("committedUploads")).toHaveLength(1);
+      expect((await a.store.list("outbox")).length).toBeGreaterThanOrEqual(1); // the lock request, to be sent by the next launch
+    } finally {
+      proxy.refuse(false);
+    }
   });
 });
