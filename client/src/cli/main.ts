@@ -1,15 +1,19 @@
 // smsync: the command line client.
 //   smsync login --server URL --token TOKEN
 //   smsync status
-// (sync and reset come with the sync engine.)
+//   smsync sync DIR [--conflict keep-both|keep-local|accept-remote]
 import { parseArgs } from "node:util";
 import { configPath, readConfig, writeConfig } from "./cliConfig.ts";
 import { exitCodes } from "./exitCodes.ts";
 import { checkServer, type ServerCheck } from "./serverCheck.ts";
+import { syncFolder, type ConflictPolicy } from "./syncFolder.ts";
 
 const usage = `usage: smsync <command> [options]
   login --server URL --token TOKEN   check the token against the server and remember both
   status                             the server, the account's files, this client's state
+  sync DIR                           two-way sync of a folder with the account's files
+    --conflict keep-both|keep-local|accept-remote   (default keep-both: the server's version,
+                                     and this device's content kept as a "(conflict ...)" copy)
 options: --json (machine-readable output), --help`;
 
 interface Output {
@@ -47,6 +51,7 @@ export async function main(argv: string[]): Promise<number> {
         server: { type: "string" },
         token: { type: "string" },
         json: { type: "boolean", default: false },
+        conflict: { type: "string", default: "keep-both" },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -90,6 +95,35 @@ export async function main(argv: string[]): Promise<number> {
         deletedFiles: check.files - check.liveFiles,
       });
       return exitCodes.ok;
+    }
+    case "sync": {
+      const dir = positionals[1];
+      if (!dir || positionals.length > 2) return out.fail(exitCodes.usage, "sync needs one folder: smsync sync DIR");
+      const conflict = values.conflict as ConflictPolicy;
+      if (!["keep-both", "keep-local", "accept-remote"].includes(conflict)) {
+        return out.fail(exitCodes.usage, "--conflict must be keep-both, keep-local or accept-remote");
+      }
+      const config = readConfig();
+      if (!config) return out.fail(exitCodes.authentication, `not logged in (no login in ${configPath()}): run smsync login`);
+      const check = await checkServer(config.server, config.token);
+      if (!check.ok) return failedCheck(out, check);
+      try {
+        const summary = await syncFolder({
+          dir,
+          server: config.server,
+          token: config.token,
+          conflict,
+          progress: values.json ? undefined : (line) => console.error(line),
+        });
+        out.print(
+          `synced ${dir}: ${summary.uploaded} uploaded, ${summary.deleted} deleted, ${summary.downloaded} downloaded, ` +
+            `${summary.removedLocally} removed here, ${summary.conflicts} conflict(s)`,
+          { ok: true, dir, ...summary },
+        );
+        return exitCodes.ok;
+      } catch (error) {
+        return out.fail(exitCodes.failure, `sync failed: ${(error as Error).message}`, { code: (error as { code?: string }).code });
+      }
     }
     default:
       console.error(`smsync: unknown command ${JSON.stringify(command)}\n${usage}`);

@@ -1,0 +1,36 @@
+// The CLI's record of a synced folder: for each relative path, the fileUUID
+// it is synced as and the content last seen. Kept in <folder>/.smsync/
+// manifest.json, written to a temporary file and renamed, so a crash leaves
+// the old or the new manifest, never half of one.
+import { readFileSync } from "node:fs";
+import { rename, writeFile } from "node:fs/promises";
+import path from "node:path";
+import type { Manifest } from "./folderScan.ts";
+
+export class FolderManifest {
+  private constructor(
+    private readonly file: string,
+    readonly entries: Manifest,
+  ) {}
+
+  static load(stateDir: string): FolderManifest {
+    const file = path.join(stateDir, "manifest.json");
+    let entries: Manifest = {};
+    try {
+      entries = JSON.parse(readFileSync(file, "utf8")) as Manifest;
+    } catch {
+      // No manifest yet: a folder never synced.
+    }
+    return new FolderManifest(file, entries);
+  }
+
+  pathOf(fileUUID: string): string | undefined {
+    return Object.entries(this.entries).find(([, entry]) => entry.fileUUID === fileUUID)?.[0];
+  }
+
+  async save(): Promise<void> {
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify(this.entries, null, 1), { flush: true });
+    await rename(tmp, this.file);
+  }
+}

@@ -1,0 +1,140 @@
+// `smsync sync DIR`: two-way sync of a local folder with the account's
+// files. Local changes are found by content hash against the folder's
+// manifest and queued (new files get a new fileUUID; a path's cloud name is
+// the path with "/" escaped); others' changes arrive through the engine's
+// callbacks and are written into the folder atomically. Passes repeat until
+// a scan finds nothing new (a download can itself be a change to upload,
+// e.g. the local copy kept by a conflict).
+import { randomUUID } from "node:crypto";
+import { copyFile, mkdir, rename, rm, stat } from "node:fs/promises";
+import path from "node:path";
+import { SmsyncClient } from "../SmsyncClient.ts";
+import type { ConflictResolution, DownloadedFile } from "../engine/SyncEngine.ts";
+import type { Conflict, IndexEntry } from "../engine/planDownloads.ts";
+import { SqliteStore } from "../store/SqliteStore.ts";
+import { FolderManifest } from "./folderManifest.ts";
+import { cloudNameToPath, pathToCloudName, scanFolder, stateFolderName } from "./folderScan.ts";
+
+export type ConflictPolicy = "keep-both" | "keep-local" | "accept-remote";
+
+export interface SyncSummary {
+  uploaded: number;
+  deleted: number;
+  downloaded: number;
+  removedLocally: number;
+  conflicts: number;
+  passes: number;
+}
+
+export interface SyncFolderOptions {
+  dir: string;
+  server: string;
+  token: string;
+  conflict: ConflictPolicy;
+  /** One line per step, for a person (stderr); silent when undefined. */
+  progress?: (line: string) => void;
+  maxPasses?: number;
+}
+
+function conflictCopyName(relativePath: string, now = new Date()): string {
+  const { dir, name, ext } = path.posix.parse(relativePath);
+  const stamp = now.toISOString().replace(/[:.]/g, "-");
+  return path.posix.join(dir, `${name} (conflict ${stamp})${ext}`);
+}
+
+export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummary> {
+  const root = path.resolve(options.dir);
+  const stateDir = path.join(root, stateFolderName);
+  await mkdir(stateDir, { recursive: true });
+  const manifest = FolderManifest.load(stateDir);
+  const store = await SqliteStore.open(path.join(stateDir, "client.db"));
+  const summary: SyncSummary = { uploaded: 0, deleted: 0, downloaded: 0, removedLocally: 0, conflicts: 0, passes: 0 };
+  const say = options.progress ?? (() => undefined);
+
+  const saveDownload = async (file: DownloadedFile) => {
+    const relativePath = cloudNameToPath(file.cloudFileName);
+    const target = path.join(root, relativePath);
+    // The file may be known under another path (renamed on another device).
+    const previousPath = manifest.pathOf(file.fileUUID);
+    if (previousPath && previousPath !== relativePath) {
+      await rm(path.join(root, previousPath), { force: true });
+      delete manifest.entries[previousPath];
+    }
+    await mkdir(path.dirname(target), { recursive: true });
+    const tmp = `${target}.smsync-tmp`;
+    await copyFile(file.path, tmp);
+    await rename(tmp, target);
+    const info = await stat(target);
+    manifest.entries[relativePath] = { fileUUID: file.fileUUID, sha256: file.sha256, size: info.size, mtimeMs: info.mtimeMs };
+    await manifest.save();
+    summary.downloaded++;
+    say(`downloaded ${relativePath}`);
+  };
+
+  const applyDeletions = async (files: IndexEntry[]) => {
+    for (const file of files) {
+      const relativePath = manifest.pathOf(file.fileUUID);
+      if (!relativePath) continue;
+      await rm(path.join(root, relativePath), { force: true });
+      delete manifest.entries[relativePath];
+      summary.removedLocally++;
+      say(`removed ${relativePath} (deleted elsewhere)`);
+    }
+    await manifest.save();
+  };
+
+  const resolveConflict = async (conflict: Conflict): Promise<ConflictResolution> => {
+    summary.conflicts++;
+    const relativePath = manifest.pathOf(conflict.fileUUID);
+    if (options.conflict === "keep-local") return "keep-local";
+    if (options.conflict === "keep-both" && conflict.local === "upload" && relativePath) {
+      // Keep this device's content as a new file beside the server's version.
+      const copy = conflictCopyName(relativePath);
+      await copyFile(path.join(root, relativePath), path.join(root, copy));
+      say(`conflict on ${relativePath}: kept this device's copy as ${copy}`);
+    } else {
+      say(`conflict on ${relativePath ?? conflict.fileUUID}: took the server's version`);
+    }
+    return "accept-remote";
+  };
+
+  const client = await SmsyncClient.open({
+    serverUrl: options.server,
+    token: options.token,
+    store,
+    workDir: path.join(stateDir, "work"),
+    callbacks: { saveDownload, applyDeletions, resolveConflict },
+  });
+  try {
+    const maxPasses = options.maxPasses ?? 5;
+    for (let pass = 0; pass < maxPasses; pass++) {
+      const changes = await scanFolder(root, manifest.entries);
+      const local = changes.added.length + changes.changed.length + changes.deleted.length;
+      if (pass > 0 && local === 0) break;
+      summary.passes++;
+      for (const file of [...changes.added.map((added) => ({ ...added, fileUUID: randomUUID() })), ...changes.changed]) {
+        const cloudFileName = pathToCloudName(file.relativePath);
+        await client.uploadFile(file.fileUUID, path.join(root, file.relativePath), {
+          cloudFileName,
+          mimeType: "application/octet-stream",
+          appMetaData: JSON.stringify({ path: file.relativePath }),
+        });
+        manifest.entries[file.relativePath] = { fileUUID: file.fileUUID, sha256: file.sha256, size: file.size, mtimeMs: file.mtimeMs };
+        summary.uploaded++;
+        say(`uploading ${file.relativePath}`);
+      }
+      for (const file of changes.deleted) {
+        await client.deleteFile(file.fileUUID);
+        delete manifest.entries[file.relativePath];
+        summary.deleted++;
+        say(`deleting ${file.relativePath}`);
+      }
+      await manifest.save();
+      await client.commit();
+      await client.sync();
+    }
+    return summary;
+  } finally {
+    await client.close({ closeStore: true });
+  }
+}

@@ -1,0 +1,91 @@
+// `smsync sync`, run as a person would: two folders, two devices of one
+// account, one real server; each change made in one folder reaches the other.
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "../../../api/test/support/testServer.ts";
+
+const bin = path.resolve(import.meta.dirname, "../../bin/smsync.js");
+let server: TestServer;
+let home: string;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  home = mkdtempSync(path.join(tmpdir(), "smsync-cli-sync-"));
+});
+afterAll(async () => {
+  await server?.close();
+  rmSync(home, { recursive: true, force: true });
+});
+
+function smsync(device: string, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], {
+      env: { ...process.env, SMSYNC_CONFIG: path.join(home, `${device}.json`) },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Every file of a folder (not the CLI's state) with its content. */
+function contents(dir: string, relative = ""): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const entry of readdirSync(path.join(dir, relative), { withFileTypes: true })) {
+    if (entry.name === ".smsync") continue;
+    const child = relative ? `${relative}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) Object.assign(result, contents(dir, child));
+    else result[child] = readFileSync(path.join(dir, child), "utf8");
+  }
+  return result;
+}
+
+describe("smsync sync", () => {
+  it("makes two folders of one account converge through the server", async () => {
+    const laptop = await server.newUser();
+    const desktop = await server.newDevice(laptop.userName);
+    const a = path.join(home, "a");
+    const b = path.join(home, "b");
+    mkdirSync(path.join(a, "notes"), { recursive: true });
+    mkdirSync(b);
+    writeFileSync(path.join(a, "todo.txt"), "buy milk\n");
+    writeFileSync(path.join(a, "notes", "idea.md"), "# idea\n");
+    expect((await smsync("laptop", "login", "--server", server.url, "--token", laptop.token!)).code).toBe(0);
+    expect((await smsync("desktop", "login", "--server", server.url, "--token", desktop.token!)).code).toBe(0);
+
+    const first = await smsync("laptop", "sync", a, "--json");
+    expect(first.code, first.stderr + first.stdout).toBe(0);
+    expect(JSON.parse(first.stdout)).toMatchObject({ ok: true, uploaded: 2 });
+    const second = await smsync("desktop", "sync", b);
+    expect(second.code, second.stderr + second.stdout).toBe(0);
+    expect(second.stdout).toMatch(/2 downloaded/);
+    expect(contents(b)).toEqual(contents(a));
+
+    // Changes on the desktop: an edit, a deletion, a new file in a new folder.
+    writeFileSync(path.join(b, "todo.txt"), "buy milk\nwalk the dog\n");
+    rmSync(path.join(b, "notes", "idea.md"));
+    mkdirSync(path.join(b, "photos"));
+    writeFileSync(path.join(b, "photos", "cat.jpg"), "not really a cat");
+    expect((await smsync("desktop", "sync", b)).code).toBe(0);
+    const back = await smsync("laptop", "sync", a, "--json");
+    expect(back.code, back.stderr + back.stdout).toBe(0);
+    expect(JSON.parse(back.stdout)).toMatchObject({ downloaded: 2, removedLocally: 1 });
+    expect(contents(a)).toEqual(contents(b));
+    expect(existsSync(path.join(a, "notes", "idea.md"))).toBe(false);
+
+    // A sync with nothing new changes nothing.
+    const idle = await smsync("laptop", "sync", a, "--json");
+    expect(JSON.parse(idle.stdout)).toMatchObject({ uploaded: 0, deleted: 0, downloaded: 0 });
+  });
+
+  it("refuses a sync without a folder, or before login", async () => {
+    expect((await smsync("nobody", "sync")).code).toBe(2);
+    expect((await smsync("nobody", "sync", home)).code).toBe(3);
+  });
+});
