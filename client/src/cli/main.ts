@@ -2,11 +2,12 @@
 //   smsync login --server URL --token TOKEN
 //   smsync status
 //   smsync sync DIR [--conflict keep-both|keep-local|accept-remote]
+//   smsync reset DIR
 import { parseArgs } from "node:util";
 import { configPath, readConfig, writeConfig } from "./cliConfig.ts";
 import { exitCodes } from "./exitCodes.ts";
 import { checkServer, type ServerCheck } from "./serverCheck.ts";
-import { syncFolder, type ConflictPolicy } from "./syncFolder.ts";
+import { resetFolder, syncFolder, type ConflictPolicy } from "./syncFolder.ts";
 
 const usage = `usage: smsync <command> [options]
   login --server URL --token TOKEN   check the token against the server and remember both
@@ -14,6 +15,8 @@ const usage = `usage: smsync <command> [options]
   sync DIR                           two-way sync of a folder with the account's files
     --conflict keep-both|keep-local|accept-remote   (default keep-both: the server's version,
                                      and this device's content kept as a "(conflict ...)" copy)
+  reset DIR                          leave an error mode: drop this folder's unsent changes and
+                                     its staged work on the server (the next sync finds them again)
 options: --json (machine-readable output), --help`;
 
 interface Output {
@@ -123,6 +126,19 @@ export async function main(argv: string[]): Promise<number> {
         return exitCodes.ok;
       } catch (error) {
         return out.fail(exitCodes.failure, `sync failed: ${(error as Error).message}`, { code: (error as { code?: string }).code });
+      }
+    }
+    case "reset": {
+      const dir = positionals[1];
+      if (!dir || positionals.length > 2) return out.fail(exitCodes.usage, "reset needs one folder: smsync reset DIR");
+      const config = readConfig();
+      if (!config) return out.fail(exitCodes.authentication, `not logged in (no login in ${configPath()}): run smsync login`);
+      try {
+        const mode = await resetFolder({ dir, server: config.server, token: config.token });
+        out.print(`reset ${dir}: the client was in ${mode}; it is idle now`, { ok: true, dir, previousMode: mode });
+        return exitCodes.ok;
+      } catch (error) {
+        return out.fail(exitCodes.failure, `reset failed: ${(error as Error).message}`);
       }
     }
     default:

@@ -11,6 +11,7 @@ import path from "node:path";
 import { SmsyncClient } from "../SmsyncClient.ts";
 import type { ConflictResolution, DownloadedFile } from "../engine/SyncEngine.ts";
 import type { Conflict, IndexEntry } from "../engine/planDownloads.ts";
+import type { LocalFile } from "../queues/records.ts";
 import { SqliteStore } from "../store/SqliteStore.ts";
 import { FolderManifest } from "./folderManifest.ts";
 import { cloudNameToPath, pathToCloudName, scanFolder, stateFolderName } from "./folderScan.ts";
@@ -134,6 +135,46 @@ export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummar
       await client.sync();
     }
     return summary;
+  } finally {
+    await client.close({ closeStore: true });
+  }
+}
+
+/**
+ * `smsync reset DIR`: resetFromError("all") on the folder's client. Local
+ * files are untouched; the queued changes are dropped, and the next sync
+ * finds the local edits again by scanning.
+ */
+export async function resetFolder(options: { dir: string; server: string; token: string }): Promise<string> {
+  const stateDir = path.join(path.resolve(options.dir), stateFolderName);
+  await mkdir(stateDir, { recursive: true });
+  const store = await SqliteStore.open(path.join(stateDir, "client.db"));
+  const refuse = async () => {
+    throw new Error("no sync runs during a reset");
+  };
+  const client = await SmsyncClient.open({
+    serverUrl: options.server,
+    token: options.token,
+    store,
+    workDir: path.join(stateDir, "work"),
+    callbacks: { saveDownload: refuse, applyDeletions: refuse },
+  });
+  try {
+    const mode = client.mode;
+    await client.resetFromError("all");
+    // What was queued and not uploaded is no longer known to have been synced.
+    const manifest = FolderManifest.load(stateDir);
+    // The manifest goes back to what the server confirmed: a file never
+    // uploaded is new again, a changed one differs again from its confirmed
+    // content; an unsent deletion is forgotten (the file comes back).
+    const confirmed = new Map((await store.list<LocalFile>("files")).map((entry) => [entry.value.fileUUID, entry.value]));
+    for (const [relativePath, entry] of Object.entries(manifest.entries)) {
+      const file = confirmed.get(entry.fileUUID);
+      if (!file || file.deleted) delete manifest.entries[relativePath];
+      else if (file.sha256 !== entry.sha256) manifest.entries[relativePath] = { ...entry, sha256: file.sha256, mtimeMs: 0 };
+    }
+    await manifest.save();
+    return mode;
   } finally {
     await client.close({ closeStore: true });
   }

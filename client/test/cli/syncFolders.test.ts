@@ -84,6 +84,50 @@ describe("smsync sync", () => {
     expect(JSON.parse(idle.stdout)).toMatchObject({ uploaded: 0, deleted: 0, downloaded: 0 });
   });
 
+  it("keeps both versions of a file changed on two devices, and both folders converge", async () => {
+    const phone = await server.newUser();
+    const tablet = await server.newDevice(phone.userName);
+    const p = path.join(home, "p");
+    const t = path.join(home, "t");
+    mkdirSync(p);
+    mkdirSync(t);
+    writeFileSync(path.join(p, "shared.txt"), "original\n");
+    expect((await smsync("phone", "login", "--server", server.url, "--token", phone.token!)).code).toBe(0);
+    expect((await smsync("tablet", "login", "--server", server.url, "--token", tablet.token!)).code).toBe(0);
+    expect((await smsync("phone", "sync", p)).code).toBe(0);
+    expect((await smsync("tablet", "sync", t)).code).toBe(0);
+
+    writeFileSync(path.join(p, "shared.txt"), "phone's edit\n");
+    writeFileSync(path.join(t, "shared.txt"), "tablet's edit\n");
+    expect((await smsync("phone", "sync", p)).code).toBe(0);
+    const conflicted = await smsync("tablet", "sync", t, "--json");
+    expect(conflicted.code, conflicted.stderr + conflicted.stdout).toBe(0);
+    expect(JSON.parse(conflicted.stdout)).toMatchObject({ conflicts: 1 });
+    const onTablet = contents(t);
+    expect(onTablet["shared.txt"]).toBe("phone's edit\n");
+    const copy = Object.keys(onTablet).find((name) => name.startsWith("shared (conflict "));
+    expect(copy && onTablet[copy]).toBe("tablet's edit\n");
+
+    expect((await smsync("phone", "sync", p)).code).toBe(0);
+    expect(contents(p)).toEqual(onTablet);
+  });
+
+  it("resets a folder's client, and the next sync still converges", async () => {
+    const device = await server.newUser();
+    const dir = path.join(home, "r");
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, "kept.txt"), "kept");
+    expect((await smsync("resetter", "login", "--server", server.url, "--token", device.token!)).code).toBe(0);
+    expect((await smsync("resetter", "sync", dir)).code).toBe(0);
+    const reset = await smsync("resetter", "reset", dir, "--json");
+    expect(reset.code, reset.stderr + reset.stdout).toBe(0);
+    expect(JSON.parse(reset.stdout)).toMatchObject({ ok: true, previousMode: "idle" });
+    writeFileSync(path.join(dir, "after.txt"), "after");
+    const again = await smsync("resetter", "sync", dir, "--json");
+    expect(JSON.parse(again.stdout)).toMatchObject({ uploaded: 1 });
+    expect((await device.fileIndex()).files.filter((file) => !file.deleted)).toHaveLength(2);
+  });
+
   it("refuses a sync without a folder, or before login", async () => {
     expect((await smsync("nobody", "sync")).code).toBe(2);
     expect((await smsync("nobody", "sync", home)).code).toBe(3);
