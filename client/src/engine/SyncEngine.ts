@@ -385,7 +385,7 @@ export class SyncEngine {
           break;
         } catch (error) {
           // The lock was lost (taken over, or released by a reset): lock again, re-read the index, redo the batch under the new grant.
-          const lost = error instanceof ServerError && (error.code === "STALE_FENCING_TOKEN" || error.code === "LOCK_REQUIRED");
+          const lost = error instanceof ServerError && (error.code === "STALE_FENCING_TOKEN" || error.code === "LOCK_REQUIRED" || error.code === "UPLOAD_INCOMPLETE");
           if (!lost || ++lockLosses > maxLockLossesPerPass || this.closed) throw error;
           this.stopLease();
         }
@@ -862,7 +862,16 @@ export class SyncEngine {
       if (result.error && result.error.code !== "NOTHING_TO_COMMIT") {
         // The server stored nothing: back to before the commit (a lost lock redoes the batch under a new grant).
         state.commitSent = false;
-        await store.commit([{ op: "put", collection: "meta", key: metaKeys.outbound, value: state }, outbox.resultRemoval(state.commitKey)]);
+        const changes: StoreChange[] = [{ op: "put", collection: "meta", key: metaKeys.outbound, value: state }, outbox.resultRemoval(state.commitKey)];
+        const incomplete = result.error.code === "UPLOAD_INCOMPLETE" ? result.error.details.fileUUIDs : undefined;
+        if (Array.isArray(incomplete)) {
+          // Uploads the server does not count as complete (e.g. cut by a suspension around their last bytes): upload them
+          // again; the resumed upload asks the server's offset first, which also completes one that has every byte.
+          for (const { key, value } of await store.list<BeingUploaded>("beingUploaded")) {
+            if (incomplete.includes(value.change.fileUUID)) changes.push({ op: "put", collection: "beingUploaded", key, value: { ...value, done: false } });
+          }
+        }
+        await store.commit(changes);
         throw result.error;
       }
       state.operationId = result.data?.commit.id ?? null;

@@ -167,6 +167,29 @@ describe("suspend and resume", () => {
     for (const collection of ["committedUploads", "beingUploaded", "tusUploads", "outbox", "outboxResults"] as const) expect(await b.store.list(collection), collection).toEqual([]);
   });
 
+  it("suspend during an upload, then resume: the batch is finished", async () => {
+    const phone = await harness.newUser();
+    const a = await harness.openClient(phone);
+    const uuid = randomUUID();
+    const { randomBytes } = await import("node:crypto");
+    const content = randomBytes(4 * 1024 * 1024);
+    await a.client.uploadFile(uuid, harness.writeFile(content), { cloudFileName: "big.bin", mimeType: "application/octet-stream" });
+    await a.client.commit();
+    const syncing = a.client.sync();
+    // Suspend once the tus upload exists (its resume state is stored), or the batch is done.
+    while ((await a.store.list("tusUploads")).length === 0 && (await a.store.list("committedUploads")).length + (await a.store.list("beingUploaded")).length > 0) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await a.client.suspend();
+    await syncing;
+    expect(a.client.mode).toBe("idle");
+    await a.client.resume();
+    expect(a.client.mode).toBe("idle");
+    expect((await phone.fileIndex()).files).toMatchObject([{ fileUUID: uuid, version: 0, sha256: sha256Hex(content) }]);
+    expect(await cloudContent(harness.server, phone.userName, uuid)).toEqual(content);
+    for (const collection of ["committedUploads", "beingUploaded", "tusUploads", "outbox", "outboxResults"] as const) expect(await a.store.list(collection), collection).toEqual([]);
+  });
+
   it("close while the server is unreachable returns, and the queues are kept for the next launch", async () => {
     const phone = await harness.newUser();
     const a = await harness.openClient(phone, { serverUrl: proxy.url });
