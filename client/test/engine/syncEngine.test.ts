@@ -210,8 +210,8 @@ describe("relaunch", () => {
       await second.client.sync();
       expect(second.client.mode).toBe("idle");
       expect(proxy.stats.bytesUp).toBeLessThan(big.length);
-      expect(await cloudContent(harness.server, phone.userName, uuidBig)).toEqual(big);
-      expect(await cloudContent(harness.server, phone.userName, uuidSmall)).toEqual(small);
+      expect(sha256Hex((await cloudContent(harness.server, phone.userName, uuidBig))!)).toBe(sha256Hex(big));
+      expect(sha256Hex((await cloudContent(harness.server, phone.userName, uuidSmall))!)).toBe(sha256Hex(small));
       await expectQueuesEmpty(reopened);
     } finally {
       await proxy.close();
