@@ -94,6 +94,8 @@ export type SyncEvents = {
   downloadsFinished: { count: number };
   deletionsApplied: { fileUUIDs: string[] };
   lockHeldElsewhere: { retryInMs: number };
+  /** Bytes of a file sent (from a resumed offset on) or received so far (the resumed part included). */
+  transferProgress: { direction: "upload" | "download"; fileUUID: string; version: number; bytesDone: number; bytesTotal: number | null };
 };
 
 export interface InboundState {
@@ -633,6 +635,8 @@ export class SyncEngine {
       try {
         downloaded = await downloadFile({
           signal: this.stop.signal,
+          onProgress: (bytesDone, bytesTotal) =>
+            this.emit("transferProgress", { direction: "download", fileUUID: entry.fileUUID, version: entry.version, bytesDone, bytesTotal }),
           url: staged.downloadUrl,
           token: this.options.token,
           destination,
@@ -795,6 +799,8 @@ export class SyncEngine {
         const identity = { fileUUID: upload.fileUUID, version: item.version, sha256: upload.sha256, fencingToken: state.fencingToken };
         await uploadFile({
           signal: this.stop.signal,
+          onProgress: (bytesDone, bytesTotal) =>
+            this.emit("transferProgress", { direction: "upload", fileUUID: upload.fileUUID, version: item.version, bytesDone, bytesTotal }),
           endpoint,
           token: this.options.token,
           store,

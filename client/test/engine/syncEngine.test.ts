@@ -43,6 +43,11 @@ describe("uploads and downloads", () => {
     await a.client.uploadData(uuid2, second, { cloudFileName: "two.txt", ...text, appMetaData: '{"n":2}' });
     const uploaded: string[] = [];
     a.client.on("singleUploadComplete", (event) => uploaded.push(`${event.fileUUID}@${event.version}`));
+    const sent = new Map<string, number>();
+    a.client.on("transferProgress", (event) => {
+      expect(event.direction).toBe("upload");
+      sent.set(event.fileUUID, event.bytesDone);
+    });
     expect((await a.client.commit())?.changes).toHaveLength(2);
     await a.client.sync();
     expect(a.client.mode).toBe("idle");
@@ -55,17 +60,21 @@ describe("uploads and downloads", () => {
     expect(await cloudContent(harness.server, phone.userName, uuid1)).toEqual(first);
     expect(await cloudContent(harness.server, phone.userName, uuid2)).toEqual(second);
     expect(uploaded.sort()).toEqual([`${uuid1}@0`, `${uuid2}@0`].sort());
+    expect(Object.fromEntries(sent)).toEqual({ [uuid1]: first.length, [uuid2]: second.length });
     expect(await a.store.get<LocalFile>("files", uuid1)).toMatchObject({ version: 0, sha256: sha256Hex(first) });
     await expectQueuesEmpty(a.store);
 
     // Device B gets both, with the right bytes, once.
     let finished = 0;
     b.client.on("downloadsFinished", () => (finished += 1));
+    const received = new Map<string, number>();
+    b.client.on("transferProgress", (event) => received.set(`${event.direction}:${event.fileUUID}`, event.bytesDone));
     await b.client.sync();
     expect(b.app.saved.map((saved) => saved.file.fileUUID).sort()).toEqual([uuid1, uuid2].sort());
     expect(b.app.saved.find((saved) => saved.file.fileUUID === uuid1)!.bytes).toEqual(first);
     expect(b.app.saved.find((saved) => saved.file.fileUUID === uuid2)!.bytes).toEqual(second);
     expect(finished).toBe(1);
+    expect(Object.fromEntries(received)).toEqual({ [`download:${uuid1}`]: first.length, [`download:${uuid2}`]: second.length });
     expect(await b.client.localFileStatus(uuid1)).toMatchObject({ file: { version: 0 }, pending: null, downloading: false });
     await b.client.sync();
     expect(b.app.saved).toHaveLength(2);
