@@ -1,0 +1,16 @@
+// The SDK for Node and Electron: the sync engine and its public client (they
+// use the file system for staged downloads and copies of queued uploads).
+//   import { SmsyncClient } from "@smsync/client/node";
+export { SmsyncClient, type SmsyncClientOptions, type UploadOptions, type LocalFileStatus, type ClientEvents } from "./SmsyncClient.ts";
+export {
+  ConflictsNotImplementedError,
+  TransferFailedError,
+  type EngineCallbacks,
+  type DownloadedFile,
+  type ConflictResolution,
+  type SyncEvents,
+} from "./engine/SyncEngine.ts";
+export type { Conflict, IndexEntry } from "./engine/planDownloads.ts";
+export { clientCrashPointNames } from "./engine/crashPoints.ts";
+export { SqliteStore } from "./store/SqliteStore.ts";
+export * from "./transfers/index.ts";
