@@ -1,13 +1,12 @@
 // `smsync login` and `smsync status`, run as a person would: the bin in its
 // own process, against a real server.
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../../../api/test/support/testServer.ts";
+import { runCli } from "../support/cliProcess.ts";
 
-const bin = path.resolve(import.meta.dirname, "../../bin/smsync.js");
 let server: TestServer;
 let home: string;
 
@@ -20,16 +19,8 @@ afterAll(async () => {
   rmSync(home, { recursive: true, force: true });
 });
 
-function smsync(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, SMSYNC_CONFIG: path.join(home, "config.json") } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+function smsync(...args: string[]) {
+  return runCli(path.join(home, "config.json"), args);
 }
 
 describe("smsync login and status", () => {

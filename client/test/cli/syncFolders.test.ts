@@ -1,13 +1,12 @@
 // `smsync sync`, run as a person would: two folders, two devices of one
 // account, one real server; each change made in one folder reaches the other.
-import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../../../api/test/support/testServer.ts";
+import { runCli } from "../support/cliProcess.ts";
 
-const bin = path.resolve(import.meta.dirname, "../../bin/smsync.js");
 let server: TestServer;
 let home: string;
 
@@ -20,18 +19,8 @@ afterAll(async () => {
   rmSync(home, { recursive: true, force: true });
 });
 
-function smsync(device: string, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      env: { ...process.env, SMSYNC_CONFIG: path.join(home, `${device}.json`) },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+function smsync(device: string, ...args: string[]) {
+  return runCli(path.join(home, `${device}.json`), args);
 }
 
 /** Every file of a folder (not the CLI's state) with its content. */
