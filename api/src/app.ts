@@ -46,6 +46,8 @@ export async function startApp(
   mkdirSync(config.localCloudDir, { recursive: true });
 
   let worker: TransferWorker | undefined;
+  // Built after the services it needs; called only once requests arrive.
+  let uploads!: UploadPlane;
   const services: Services = {
     config,
     db: openDatabase(config.databaseUrl),
@@ -54,11 +56,12 @@ export async function startApp(
     staging: new StagingArea(config.stagingDir),
     logger,
     wakeTransfers: () => worker?.poke(),
+    finishReceivedUploads: (caller, fencingToken) => uploads.finishReceivedUploads(caller, fencingToken),
   };
   worker = new TransferWorker(services);
 
   const yoga = createGraphQLServer(services);
-  const uploads = new UploadPlane(services);
+  uploads = new UploadPlane(services);
   // tus carries appMetaData (up to 64 KiB) base64-encoded in a header: above Node's 16 KiB default.
   const server = createServer({ maxHeaderSize: 128 * 1024 }, createRequestHandler(services, yoga, uploads));
   const webSocket = attachGraphQLWebSocket(server, yoga, services);

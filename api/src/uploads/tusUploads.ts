@@ -267,6 +267,27 @@ export class UploadPlane {
    * marks the upload COMPLETE (once, however often it runs); a mismatch
    * discards the row and the bytes. Returns the sha256 of the bytes.
    */
+  /**
+   * Before a commit: finishes the caller's uploads that hold all their bytes
+   * but were never checked. A PATCH cut after its last byte skips tus's
+   * finish hook, and a HEAD that raced with that PATCH saw the upload short
+   * before answering it complete, so the client sends nothing more.
+   * A mismatch discards the upload (commit then names it incomplete).
+   */
+  async finishReceivedUploads(caller: Caller, fencingToken: number): Promise<void> {
+    const rows = await this.services.db.stagedUpload.findMany({
+      where: { userId: caller.userId, deviceId: caller.deviceId, fencingToken, operationId: null, state: "UPLOADING" },
+    });
+    for (const row of rows) {
+      const upload = await this.tus.datastore.getUpload(row.id).catch(() => null);
+      if (upload && upload.size !== undefined && upload.offset === upload.size) {
+        await this.checkFinishedUpload(row.id).catch((error) => {
+          if (!(error instanceof SmsyncError)) throw error;
+        });
+      }
+    }
+  }
+
   private async checkFinishedUpload(uploadId: string): Promise<string> {
     const { db, staging, logger } = this.services;
     const row = await db.stagedUpload.findUnique({ where: { id: uploadId } });
