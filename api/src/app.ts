@@ -73,14 +73,17 @@ export async function startApp(
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
   if (config.transferWorker) worker.start();
 
-  const sweep = () =>
-    Promise.all([sweepStaging(services), pruneIdempotencyRecords(services.db, config.idempotencyRetentionSeconds)])
+  // Housekeeping once at start, for what a crash left behind, then
+  // periodically; close() waits for a round in flight before it disconnects.
+  let housekeeping: Promise<void> = Promise.resolve();
+  const sweep = () => {
+    housekeeping = Promise.all([sweepStaging(services), pruneIdempotencyRecords(services.db, config.idempotencyRetentionSeconds)])
       .then(([swept, idempotencyRecords]) => {
         if (swept.uploads || swept.inbound || idempotencyRecords) logger.info({ ...swept, idempotencyRecords }, "housekeeping done");
       })
       .catch((error) => logger.error({ err: error }, "housekeeping failed"));
-  // Once at start, for what a crash left behind, then periodically.
-  void sweep();
+  };
+  sweep();
   const sweeper = setInterval(sweep, sweepIntervalMs);
   sweeper.unref();
 
@@ -92,6 +95,7 @@ export async function startApp(
     url,
     async close() {
       clearInterval(sweeper);
+      await housekeeping;
       await worker.stop();
       await webSocket.close();
       server.closeAllConnections();
