@@ -1,18 +1,11 @@
 // Step 2 of a sync pass: compare the server's file index with what this
 // device holds and what it has pending, and decide what to download, what
 // deletions to apply, and what conflicts the app must resolve.
+import type { FileIndexQuery } from "../graphql/generated/graphql.ts";
 import type { LocalFile, PreparedChange } from "../queues/records.ts";
 
-export interface IndexEntry {
-  fileUUID: string;
-  cloudFileName: string;
-  mimeType: string;
-  appMetaData: string | null;
-  version: number;
-  deleted: boolean;
-  size: number;
-  sha256: string;
-}
+/** An entry of the server's file index, as the FileIndex query returns it (generated from the schema). */
+export type IndexEntry = Omit<FileIndexQuery["fileIndex"]["files"][number], "updatedAt">;
 
 export interface Conflict {
   fileUUID: string;
