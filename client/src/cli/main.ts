@@ -1,13 +1,16 @@
 // smsync: the command line client.
 //   smsync login --server URL --token TOKEN
 //   smsync status
-//   smsync sync DIR [--conflict keep-both|keep-local|accept-remote]
+//   smsync sync DIR [--conflict keep-both|keep-local|accept-remote] [--quiet]
 //   smsync reset DIR
 import { parseArgs } from "node:util";
 import { configPath, readConfig, writeConfig } from "./cliConfig.ts";
 import { exitCodes } from "./exitCodes.ts";
 import { checkServer, type ServerCheck } from "./serverCheck.ts";
-import { resetFolder, syncFolder, type ConflictPolicy } from "./syncFolder.ts";
+import { formatBytes, formatSeconds } from "./byteFormat.ts";
+import { cloudNameToPath } from "./folderScan.ts";
+import { progressMode, syncProgress } from "./syncProgress.ts";
+import { resetFolder, syncFolder, type ConflictPolicy, type SyncSummary } from "./syncFolder.ts";
 
 const usage = `usage: smsync <command> [options]
   login --server URL --token TOKEN   check the token against the server and remember both
@@ -15,9 +18,10 @@ const usage = `usage: smsync <command> [options]
   sync DIR                           two-way sync of a folder with the account's files
     --conflict keep-both|keep-local|accept-remote   (default keep-both: the server's version,
                                      and this device's content kept as a "(conflict ...)" copy)
+    --quiet                          no progress on stderr (bars on a terminal, lines otherwise)
   reset DIR                          leave an error mode: drop this folder's unsent changes and
                                      its staged work on the server (the next sync finds them again)
-options: --json (machine-readable output), --help`;
+options: --json (machine-readable output on stdout), --help`;
 
 interface Output {
   json: boolean;
@@ -39,6 +43,14 @@ function output(json: boolean): Output {
   };
 }
 
+function syncedText(dir: string, summary: SyncSummary): string {
+  return (
+    `synced ${dir}: ${summary.uploaded} uploaded (${formatBytes(summary.bytesUploaded)}), ${summary.deleted} deleted, ` +
+    `${summary.downloaded} downloaded (${formatBytes(summary.bytesDownloaded)}), ${summary.removedLocally} removed here, ` +
+    `${summary.conflicts} conflict(s) in ${formatSeconds(summary.seconds)}`
+  );
+}
+
 function failedCheck(out: Output, check: Extract<ServerCheck, { ok: false }>): number {
   const code = check.reason === "unauthenticated" ? exitCodes.authentication : check.reason === "unreachable" ? exitCodes.unreachable : exitCodes.failure;
   return out.fail(code, check.message, { reason: check.reason });
@@ -54,6 +66,7 @@ export async function main(argv: string[]): Promise<number> {
         server: { type: "string" },
         token: { type: "string" },
         json: { type: "boolean", default: false },
+        quiet: { type: "boolean", short: "q", default: false },
         conflict: { type: "string", default: "keep-both" },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -111,18 +124,18 @@ export async function main(argv: string[]): Promise<number> {
       const check = await checkServer(config.server, config.token);
       if (!check.ok) return failedCheck(out, check);
       try {
+        const cloudPath = (fileUUID: string) => {
+          const name = check.cloudFileNames.get(fileUUID);
+          return name === undefined ? undefined : cloudNameToPath(name);
+        };
         const summary = await syncFolder({
           dir,
           server: config.server,
           token: config.token,
           conflict,
-          progress: values.json ? undefined : (line) => console.error(line),
+          progress: syncProgress(progressMode({ quiet: values.quiet }), cloudPath),
         });
-        out.print(
-          `synced ${dir}: ${summary.uploaded} uploaded, ${summary.deleted} deleted, ${summary.downloaded} downloaded, ` +
-            `${summary.removedLocally} removed here, ${summary.conflicts} conflict(s)`,
-          { ok: true, dir, ...summary },
-        );
+        out.print(syncedText(dir, summary), { ok: true, dir, ...summary });
         return exitCodes.ok;
       } catch (error) {
         return out.fail(exitCodes.failure, `sync failed: ${(error as Error).message}`, { code: (error as { code?: string }).code });

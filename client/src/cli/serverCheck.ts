@@ -1,7 +1,8 @@
 // Asks a server who we are, to check a login: serverInfo and the file index
-// through plain GraphQL over HTTP.
+// through plain GraphQL over HTTP. The index's names also label the progress
+// of downloads.
 export type ServerCheck =
-  | { ok: true; version: string; files: number; liveFiles: number }
+  | { ok: true; version: string; files: number; liveFiles: number; cloudFileNames: Map<string, string> }
   | { ok: false; reason: "unreachable" | "unauthenticated" | "notSmsync"; message: string };
 
 export async function checkServer(server: string, token: string): Promise<ServerCheck> {
@@ -10,13 +11,13 @@ export async function checkServer(server: string, token: string): Promise<Server
     response = await fetch(new URL("/graphql", server), {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-      body: JSON.stringify({ query: "{ serverInfo { version } fileIndex { files { deleted } } }" }),
+      body: JSON.stringify({ query: "{ serverInfo { version } fileIndex { files { fileUUID cloudFileName deleted } } }" }),
     });
   } catch (error) {
     return { ok: false, reason: "unreachable", message: `cannot reach ${server}: ${(error as Error).message}` };
   }
   const body = (await response.json().catch(() => null)) as {
-    data?: { serverInfo?: { version: string }; fileIndex?: { files: { deleted: boolean }[] } };
+    data?: { serverInfo?: { version: string }; fileIndex?: { files: { fileUUID: string; cloudFileName: string; deleted: boolean }[] } };
     errors?: { message: string; extensions?: { code?: string } }[];
   } | null;
   if (!body || (!body.data && !body.errors)) {
@@ -29,5 +30,11 @@ export async function checkServer(server: string, token: string): Promise<Server
     return { ok: false, reason: "notSmsync", message: body.errors?.[0]?.message ?? "unexpected answer" };
   }
   const files = body.data.fileIndex.files;
-  return { ok: true, version: body.data.serverInfo.version, files: files.length, liveFiles: files.filter((file) => !file.deleted).length };
+  return {
+    ok: true,
+    version: body.data.serverInfo.version,
+    files: files.length,
+    liveFiles: files.filter((file) => !file.deleted).length,
+    cloudFileNames: new Map(files.map((file) => [file.fileUUID, file.cloudFileName])),
+  };
 }

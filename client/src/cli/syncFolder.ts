@@ -15,6 +15,7 @@ import type { LocalFile } from "../queues/records.ts";
 import { SqliteStore } from "../store/SqliteStore.ts";
 import { FolderManifest } from "./folderManifest.ts";
 import { cloudNameToPath, pathToCloudName, scanFolder, stateFolderName } from "./folderScan.ts";
+import type { TransferTracker } from "./transferTracker.ts";
 
 export type ConflictPolicy = "keep-both" | "keep-local" | "accept-remote";
 
@@ -25,6 +26,9 @@ export interface SyncSummary {
   removedLocally: number;
   conflicts: number;
   passes: number;
+  bytesUploaded: number;
+  bytesDownloaded: number;
+  seconds: number;
 }
 
 export interface SyncFolderOptions {
@@ -32,8 +36,8 @@ export interface SyncFolderOptions {
   server: string;
   token: string;
   conflict: ConflictPolicy;
-  /** One line per step, for a person (stderr); silent when undefined. */
-  progress?: (line: string) => void;
+  /** Shows the steps and the transfers to a person (stderr); silent when undefined. */
+  progress?: Pick<TransferTracker, "log" | "queuedUpload" | "watch" | "close">;
   maxPasses?: number;
 }
 
@@ -49,8 +53,19 @@ export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummar
   await mkdir(stateDir, { recursive: true });
   const manifest = FolderManifest.load(stateDir);
   const store = await SqliteStore.open(path.join(stateDir, "client.db"));
-  const summary: SyncSummary = { uploaded: 0, deleted: 0, downloaded: 0, removedLocally: 0, conflicts: 0, passes: 0 };
-  const say = options.progress ?? (() => undefined);
+  const startedAt = performance.now();
+  const summary: SyncSummary = {
+    uploaded: 0,
+    deleted: 0,
+    downloaded: 0,
+    removedLocally: 0,
+    conflicts: 0,
+    passes: 0,
+    bytesUploaded: 0,
+    bytesDownloaded: 0,
+    seconds: 0,
+  };
+  const say = (line: string) => options.progress?.log(line);
 
   const saveDownload = async (file: DownloadedFile) => {
     const relativePath = cloudNameToPath(file.cloudFileName);
@@ -69,6 +84,7 @@ export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummar
     manifest.entries[relativePath] = { fileUUID: file.fileUUID, sha256: file.sha256, size: info.size, mtimeMs: info.mtimeMs };
     await manifest.save();
     summary.downloaded++;
+    summary.bytesDownloaded += info.size;
     say(`downloaded ${relativePath}`);
   };
 
@@ -106,6 +122,7 @@ export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummar
     workDir: path.join(stateDir, "work"),
     callbacks: { saveDownload, applyDeletions, resolveConflict },
   });
+  options.progress?.watch(client);
   try {
     const maxPasses = options.maxPasses ?? 5;
     for (let pass = 0; pass < maxPasses; pass++) {
@@ -122,6 +139,8 @@ export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummar
         });
         manifest.entries[file.relativePath] = { fileUUID: file.fileUUID, sha256: file.sha256, size: file.size, mtimeMs: file.mtimeMs };
         summary.uploaded++;
+        summary.bytesUploaded += file.size;
+        options.progress?.queuedUpload(file.fileUUID, file.relativePath, file.size);
         say(`uploading ${file.relativePath}`);
       }
       for (const file of changes.deleted) {
@@ -134,8 +153,10 @@ export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummar
       await client.commit();
       await client.sync();
     }
+    summary.seconds = (performance.now() - startedAt) / 1000;
     return summary;
   } finally {
+    options.progress?.close();
     await client.close({ closeStore: true });
   }
 }

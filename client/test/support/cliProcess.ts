@@ -1,9 +1,13 @@
 // Runs the smsync command line client as a person would: its bin, in its
-// own process, with its login kept in the given config file.
-import { spawn } from "node:child_process";
+// own process, with its login kept in the given config file; or on a
+// terminal, under script(1), which gives it a pseudo-terminal and records
+// what it drew.
+import { spawn, type ChildProcessByStdio } from "node:child_process";
 import path from "node:path";
+import type { Readable } from "node:stream";
 
 const bin = path.resolve(import.meta.dirname, "../../bin/smsync.js");
+export const scriptCommand = "/usr/bin/script";
 
 export interface CliRun {
   code: number | null;
@@ -11,9 +15,8 @@ export interface CliRun {
   stderr: string;
 }
 
-export function runCli(configFile: string, args: string[]): Promise<CliRun> {
+function collect(child: ChildProcessByStdio<null, Readable, Readable>): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, SMSYNC_CONFIG: configFile } });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => (stdout += chunk));
@@ -21,4 +24,18 @@ export function runCli(configFile: string, args: string[]): Promise<CliRun> {
     child.on("error", reject);
     child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+export function runCli(configFile: string, args: string[]): Promise<CliRun> {
+  const env = { ...process.env, SMSYNC_CONFIG: configFile };
+  return collect(spawn(process.execPath, [bin, ...args], { env, stdio: ["ignore", "pipe", "pipe"] }));
+}
+
+const shellQuote = (arg: string) => `'${arg.replaceAll("'", "'\\''")}'`;
+
+/** The CLI with a terminal as stdout and stderr: both arrive in `stdout`, control sequences included. */
+export function runCliOnTerminal(configFile: string, args: string[]): Promise<CliRun> {
+  const command = [process.execPath, bin, ...args].map(shellQuote).join(" ");
+  const env = { ...process.env, SMSYNC_CONFIG: configFile, TERM: "xterm" };
+  return collect(spawn(scriptCommand, ["-q", "-e", "-c", command, "/dev/null"], { env, stdio: ["ignore", "pipe", "pipe"] }));
 }
