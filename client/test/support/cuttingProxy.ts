@@ -33,11 +33,21 @@ export interface CutRule {
    * the start of a new request on that connection (no pipelining assumed).
    */
   match?: RegExp;
+  /**
+   * Only requests whose text so far (head, then body, up to its first
+   * 64 KiB) matches, e.g. /"operationName":"Commit"/ to single out one
+   * GraphQL operation among the POSTs to /graphql. Towards the server, bytes
+   * are counted from the chunk that makes the text match (often the body's
+   * first, after the head was let through).
+   */
+  body?: RegExp;
 }
 
 export interface ProxyStats {
   /** Connections accepted (refused ones included). */
   connections: number;
+  /** When each of them was accepted (Date.now()), in order: how often a client tries. */
+  connectedAt: number[];
   /** Connections cut by a rule or cutAll. */
   cuts: number;
   /** Bytes forwarded towards the server and towards the client. */
@@ -67,8 +77,9 @@ export interface CuttingProxy {
   close(): Promise<void>;
 }
 
-interface ArmedRule extends Required<Omit<CutRule, "match">> {
+interface ArmedRule extends Required<Omit<CutRule, "match" | "body">> {
   match?: RegExp;
+  body?: RegExp;
   remaining: number;
   fired: () => void;
 }
@@ -78,15 +89,19 @@ interface Connection {
   upstream: net.Socket;
   /** The request line of the request the connection carries now. */
   requestLine: string;
+  /** The request's text so far (latin1), up to requestTextLimit characters, for body matches. */
+  requestText: string;
   cutting: boolean;
 }
+
+const requestTextLimit = 64 * 1024;
 
 export async function startCuttingProxy(targetPort: number | string, targetHost = "127.0.0.1"): Promise<CuttingProxy> {
   const connections = new Set<Connection>();
   const rules: Partial<Record<Direction, ArmedRule>> = {};
   let refusing = false;
 
-  const stats: ProxyStats = { connections: 0, cuts: 0, bytesUp: 0, bytesDown: 0, requests: [] };
+  const stats: ProxyStats = { connections: 0, connectedAt: [], cuts: 0, bytesUp: 0, bytesDown: 0, requests: [] };
 
   const destroy = (connection: Connection) => {
     connection.client.destroy();
@@ -105,7 +120,8 @@ export async function startCuttingProxy(targetPort: number | string, targetHost 
     to.end(part, () => setImmediate(() => destroy(connection)));
   };
 
-  const applies = (rule: ArmedRule, connection: Connection) => !rule.match || rule.match.test(connection.requestLine);
+  const applies = (rule: ArmedRule, connection: Connection) =>
+    (!rule.match || rule.match.test(connection.requestLine)) && (!rule.body || rule.body.test(connection.requestText));
 
   const forward = (connection: Connection, direction: Direction, data: Buffer) => {
     if (connection.cutting) return;
@@ -138,13 +154,14 @@ export async function startCuttingProxy(targetPort: number | string, targetHost 
 
   const server = net.createServer((client) => {
     stats.connections++;
+    stats.connectedAt.push(Date.now());
     if (refusing) {
       client.on("error", () => undefined);
       client.destroy();
       return;
     }
     const upstream = net.connect(Number(targetPort), targetHost);
-    const connection: Connection = { client, upstream, requestLine: "", cutting: false };
+    const connection: Connection = { client, upstream, requestLine: "", requestText: "", cutting: false };
     connections.add(connection);
     client.setNoDelay(true);
     upstream.setNoDelay(true);
@@ -152,7 +169,11 @@ export async function startCuttingProxy(targetPort: number | string, targetHost 
       const head = /^[A-Z]+ \S+ HTTP\/1\.[01]\r\n/.exec(chunk.subarray(0, 8192).toString("latin1"));
       if (head) {
         connection.requestLine = head[0].trimEnd();
+        connection.requestText = "";
         stats.requests.push(connection.requestLine);
+      }
+      if (connection.requestText.length < requestTextLimit) {
+        connection.requestText += chunk.subarray(0, requestTextLimit - connection.requestText.length).toString("latin1");
       }
       forward(connection, "up", chunk);
     });
@@ -191,6 +212,7 @@ export async function startCuttingProxy(targetPort: number | string, targetHost 
           afterBytes: rule.afterBytes,
           times: rule.times ?? 1,
           match: rule.match,
+          body: rule.body,
           remaining: rule.afterBytes,
           fired: resolve,
         };
@@ -212,6 +234,7 @@ export async function startCuttingProxy(targetPort: number | string, targetHost 
     },
     resetStats() {
       stats.connections = 0;
+      stats.connectedAt = [];
       stats.cuts = 0;
       stats.bytesUp = 0;
       stats.bytesDown = 0;

@@ -31,6 +31,18 @@ export interface TestDevice {
   workDir: string;
 }
 
+export interface OpenClientOptions {
+  store?: ClientStore;
+  workDir?: string;
+  app?: AppRecord;
+  serverUrl?: string;
+  resolveConflict?: (conflict: Conflict) => ConflictResolution;
+  beforeApplyDeletions?: (files: IndexEntry[]) => Promise<void>;
+  beforeSaveDownload?: (file: DownloadedFile) => Promise<void>;
+  /** The engine's and the outbox's backoff after a network failure (default 100 ms doubling to 1 s). */
+  backoff?: { initialMs: number; maxMs: number };
+}
+
 export interface EngineHarness {
   server: TestServer;
   dir: string;
@@ -38,7 +50,7 @@ export interface EngineHarness {
   newUser(): Promise<TestGraphQLClient & { userName: string }>;
   newDevice(userName: string): Promise<TestGraphQLClient>;
   /** An SmsyncClient for a device token, over the given store (default a new MemoryStore). */
-  openClient(raw: TestGraphQLClient, options?: { store?: ClientStore; workDir?: string; app?: AppRecord; serverUrl?: string; resolveConflict?: (conflict: Conflict) => ConflictResolution; beforeApplyDeletions?: (files: IndexEntry[]) => Promise<void>; beforeSaveDownload?: (file: DownloadedFile) => Promise<void> }): Promise<TestDevice>;
+  openClient(raw: TestGraphQLClient, options?: OpenClientOptions): Promise<TestDevice>;
   /** A file with this content in the harness's folder. */
   writeFile(content: Buffer | string): string;
   close(): Promise<void>;
@@ -55,40 +67,9 @@ export async function startEngineHarness(serverEnvironment: Record<string, strin
     newUser: () => server.newUser(),
     newDevice: (userName) => server.newDevice(userName),
     async openClient(raw, options = {}) {
-      const store = options.store ?? new MemoryStore();
-      const workDir = options.workDir ?? path.join(dir, `work-${randomUUID()}`);
-      mkdirSync(workDir, { recursive: true });
-      const app: AppRecord = options.app ?? { saved: [], deleted: [], conflicts: [] };
-      const resolveConflict = options.resolveConflict;
-      const clientOptions: SmsyncClientOptions = {
-        serverUrl: options.serverUrl ?? server.url,
-        token: raw.token!,
-        store,
-        workDir,
-        callbacks: {
-          async saveDownload(file) {
-            await options.beforeSaveDownload?.(file);
-            app.saved.push({ file, bytes: readFileSync(file.path) });
-          },
-          async applyDeletions(files) {
-            await options.beforeApplyDeletions?.(files);
-            app.deleted.push(files);
-          },
-          ...(resolveConflict
-            ? {
-                async resolveConflict(conflict: Conflict) {
-                  app.conflicts.push(conflict);
-                  return resolveConflict(conflict);
-                },
-              }
-            : {}),
-        },
-        engine: { transferRetryDelays: [], pollMs: 50, lockRetryMaxMs: 200, backoff: { initialMs: 100, maxMs: 1000 } },
-        outbox: { backoff: { initialMs: 100, maxMs: 1000 } },
-      };
-      const client = await SmsyncClient.open(clientOptions);
-      clients.push(client);
-      return { client, store, app, raw, workDir };
+      const device = await openTestDevice(raw, { ...options, serverUrl: options.serverUrl ?? server.url }, dir);
+      clients.push(device.client);
+      return device;
     },
     writeFile(content) {
       const file = path.join(dir, `file-${randomUUID()}`);
@@ -101,4 +82,47 @@ export async function startEngineHarness(serverEnvironment: Record<string, strin
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * An SmsyncClient of a device token against the server at options.serverUrl
+ * (for tests whose server is not the harness's, e.g. a server process), with
+ * the harness's small backoffs and an app that records what it is handed.
+ * The caller closes it.
+ */
+export async function openTestDevice(raw: TestGraphQLClient, options: OpenClientOptions & { serverUrl: string }, dir: string): Promise<TestDevice> {
+  const store = options.store ?? new MemoryStore();
+  const workDir = options.workDir ?? path.join(dir, `work-${randomUUID()}`);
+  mkdirSync(workDir, { recursive: true });
+  const app: AppRecord = options.app ?? { saved: [], deleted: [], conflicts: [] };
+  const resolveConflict = options.resolveConflict;
+  const backoff = options.backoff ?? { initialMs: 100, maxMs: 1000 };
+  const clientOptions: SmsyncClientOptions = {
+    serverUrl: options.serverUrl,
+    token: raw.token!,
+    store,
+    workDir,
+    callbacks: {
+      async saveDownload(file) {
+        await options.beforeSaveDownload?.(file);
+        app.saved.push({ file, bytes: readFileSync(file.path) });
+      },
+      async applyDeletions(files) {
+        await options.beforeApplyDeletions?.(files);
+        app.deleted.push(files);
+      },
+      ...(resolveConflict
+        ? {
+            async resolveConflict(conflict: Conflict) {
+              app.conflicts.push(conflict);
+              return resolveConflict(conflict);
+            },
+          }
+        : {}),
+    },
+    engine: { transferRetryDelays: [], pollMs: 50, lockRetryMaxMs: 200, backoff },
+    outbox: { backoff },
+  };
+  const client = await SmsyncClient.open(clientOptions);
+  return { client, store, app, raw, workDir };
 }
