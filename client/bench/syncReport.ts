@@ -1,0 +1,51 @@
+// The sync benchmark's table, in the form of the api benchmarks' tables.
+import { fixed, mib, size, table } from "../../api/bench/report.ts";
+import type { ScenarioResult } from "./syncScenario.ts";
+
+interface Environment {
+  date: string;
+  node: string;
+  platform: string;
+  cpus: string;
+  memory: string;
+  loadAverage: string;
+  tmpdir: string;
+  peakMemory: string;
+  mode: string;
+}
+
+const MiB = 1024 * 1024;
+
+export function renderReport(env: Environment, results: ScenarioResult[], seconds: number): string {
+  const out: string[] = [];
+  out.push(`smsync sync bench (${env.mode}) ${env.date}`);
+  out.push(`node ${env.node}, ${env.platform}, ${env.cpus}, ${env.memory} RAM, load average at start ${env.loadAverage}`);
+  out.push(`temp dirs under ${env.tmpdir}; client peak memory: ${env.peakMemory}; the machine is shared: figures are noisy`);
+  for (const result of results) {
+    const floor = result.rows.find((row) => row.step === "cp -r");
+    out.push("");
+    out.push(`${result.name}: ${result.spec.files} file(s) of ${size(result.spec.bytesEach)} (${size(result.spec.files * result.spec.bytesEach)})`);
+    out.push(
+      table(
+        ["step", "wall", "files/s", "MiB/s", "x cp -r time", "sync itself", "peak RSS"],
+        result.rows.map((row) => [
+          row.step,
+          `${fixed(row.seconds, 2)} s`,
+          fixed(row.files / row.seconds, 0),
+          fixed(row.bytes / MiB / row.seconds, 1),
+          floor ? `${fixed(row.seconds / floor.seconds, 1)}x` : "-",
+          row.syncSeconds === null ? "-" : `${fixed(row.syncSeconds, 2)} s`,
+          mib(row.maxRssBytes),
+        ]),
+        ["left"],
+      ),
+    );
+  }
+  out.push("");
+  out.push("   wall: spawn to exit of the process (smsync: Node and tsx start-up, the login check, the scan with its");
+  out.push("   hashing, the uploads or downloads, the server's commit to the cloud, until the CLI's summary);");
+  out.push("   sync itself: the CLI's own timing of the sync (its JSON summary), without start-up; peak RSS: of that");
+  out.push("   one process. Server: in the bench process (startTestServer, SQLite), on 127.0.0.1; same disk for all.");
+  out.push(`Total time: ${seconds.toFixed(0)} s`);
+  return out.join("\n");
+}

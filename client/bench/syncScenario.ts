@@ -1,0 +1,84 @@
+// One folder through the sync benchmark: `cp -r` of it (the floor: the same
+// bytes read and written on the same disk, nothing else), then `smsync sync`
+// of it by a device of a new account (upload, from empty), then `smsync sync`
+// of an empty folder by a second device of that account (download).
+import { mkdirSync, rmSync } from "node:fs";
+import path from "node:path";
+import type { TestServer } from "../../api/test/support/testServer.ts";
+import { progress } from "../../api/bench/support.ts";
+import { folderTotals, writeFolder, type FolderSpec } from "./benchFolders.ts";
+import { timedRun, type TimedRun } from "./timedRun.ts";
+
+const smsyncBin = path.resolve(import.meta.dirname, "../bin/smsync.js");
+
+export interface ScenarioRow {
+  step: "cp -r" | "smsync sync (up)" | "smsync sync (down)";
+  files: number;
+  bytes: number;
+  seconds: number;
+  /** The sync's own time as the CLI reports it (without Node's start-up and the login check). */
+  syncSeconds: number | null;
+  maxRssBytes: number | null;
+}
+
+export interface ScenarioResult {
+  name: string;
+  spec: FolderSpec;
+  rows: ScenarioRow[];
+}
+
+function check(run: TimedRun, what: string): TimedRun {
+  if (run.code !== 0) throw new Error(`${what} exited ${run.code}:\n${run.stderr}\n${run.stdout}`);
+  return run;
+}
+
+async function login(server: TestServer, configFile: string, token: string): Promise<void> {
+  const env = { ...process.env, SMSYNC_CONFIG: configFile };
+  check(await timedRun(process.execPath, [smsyncBin, "login", "--server", server.url, "--token", token], env), "smsync login");
+}
+
+async function sync(configFile: string, dir: string, step: ScenarioRow["step"]): Promise<ScenarioRow> {
+  const env = { ...process.env, SMSYNC_CONFIG: configFile };
+  const run = check(await timedRun(process.execPath, [smsyncBin, "sync", dir, "--json", "--quiet"], env), `smsync sync ${dir}`);
+  const summary = JSON.parse(run.stdout) as { seconds: number };
+  const { files, bytes } = folderTotals(dir);
+  return { step, files, bytes, seconds: run.seconds, syncSeconds: summary.seconds, maxRssBytes: run.maxRssBytes };
+}
+
+export async function runScenario(server: TestServer, workDir: string, name: string, spec: FolderSpec): Promise<ScenarioResult> {
+  const base = path.join(workDir, name);
+  const source = path.join(base, "source");
+  progress(`${name}: writing ${spec.files} file(s) of ${spec.bytesEach} bytes`);
+  writeFolder(source, spec);
+  const expected = folderTotals(source);
+  const rows: ScenarioRow[] = [];
+
+  progress(`${name}: cp -r`);
+  const copy = path.join(base, "copy");
+  const cp = check(await timedRun("cp", ["-r", source, copy]), "cp -r");
+  rows.push({ step: "cp -r", ...folderTotals(copy), seconds: cp.seconds, syncSeconds: null, maxRssBytes: cp.maxRssBytes });
+  rmSync(copy, { recursive: true, force: true });
+
+  const first = await server.newUser(`bench-${name}-${process.pid}`);
+  const second = await server.newDevice(first.userName);
+  const firstConfig = path.join(base, "first.json");
+  const secondConfig = path.join(base, "second.json");
+  await login(server, firstConfig, first.token!);
+  await login(server, secondConfig, second.token!);
+
+  progress(`${name}: smsync sync, upload from empty`);
+  rows.push(await sync(firstConfig, source, "smsync sync (up)"));
+
+  progress(`${name}: smsync sync on a second device, download into an empty folder`);
+  const target = path.join(base, "target");
+  mkdirSync(target);
+  rows.push(await sync(secondConfig, target, "smsync sync (down)"));
+
+  for (const row of rows) {
+    if (row.files !== expected.files || row.bytes !== expected.bytes) {
+      throw new Error(`${name}: ${row.step} left ${row.files} file(s), ${row.bytes} bytes; expected ${expected.files}, ${expected.bytes}`);
+    }
+  }
+  rmSync(base, { recursive: true, force: true });
+  return { name, spec, rows };
+}
