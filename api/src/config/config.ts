@@ -9,6 +9,23 @@ const booleanFlag = z
 
 const positiveInt = z.coerce.number().int().positive();
 
+/** "*" or a list of origins (scheme://host[:port], no path). */
+const corsOrigins = z
+  .string()
+  .transform((value) => value.split(",").map((origin) => origin.trim()).filter((origin) => origin.length > 0))
+  .refine((origins) => origins.length > 0 && origins.every((origin) => origin === "*" || isOrigin(origin)), {
+    message: "must be * or comma-separated origins such as https://app.example.com",
+  })
+  .transform((origins): "*" | string[] => (origins.includes("*") ? "*" : origins));
+
+function isOrigin(value: string): boolean {
+  try {
+    return new URL(value).origin === value;
+  } catch {
+    return false;
+  }
+}
+
 const environmentSchema = z.object({
   SMSYNC_HOST: z.string().min(1).default("127.0.0.1"),
   SMSYNC_PORT: z.coerce.number().int().min(0).max(65535).default(4000),
@@ -54,6 +71,10 @@ const environmentSchema = z.object({
   SMSYNC_GRAPHQL_MAX_ALIASES: positiveInt.default(15),
   SMSYNC_GRAPHQL_MAX_COST: positiveInt.default(5000),
   SMSYNC_GRAPHQL_MAX_TOKENS: positiveInt.default(2000),
+  // Origins of browser apps allowed to call this server (CORS), comma-separated,
+  // or * for any: clients send a bearer token, never cookies, so * lets no
+  // page act as a user it has no token of.
+  SMSYNC_CORS_ORIGINS: corsOrigins.default("*"),
   SMSYNC_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -86,6 +107,8 @@ export interface Config {
   graphqlMaxAliases: number;
   graphqlMaxCost: number;
   graphqlMaxTokens: number;
+  /** Browser origins allowed by CORS ("*": any). */
+  corsOrigins: "*" | string[];
   logLevel: string;
 }
 
@@ -133,6 +156,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     graphqlMaxAliases: env.SMSYNC_GRAPHQL_MAX_ALIASES,
     graphqlMaxCost: env.SMSYNC_GRAPHQL_MAX_COST,
     graphqlMaxTokens: env.SMSYNC_GRAPHQL_MAX_TOKENS,
+    corsOrigins: env.SMSYNC_CORS_ORIGINS,
     logLevel: env.SMSYNC_LOG_LEVEL,
   };
 }

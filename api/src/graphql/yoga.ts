@@ -3,6 +3,7 @@
 import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { createYoga, maskError } from "graphql-yoga";
 import { SmsyncError } from "../errors/SmsyncError.ts";
+import { graphqlCors } from "../http/cors.ts";
 import type { Services } from "../services.ts";
 import type { GraphQLContext } from "./context.ts";
 import { useDeviceAuthentication } from "./plugins/authentication.ts";
@@ -20,6 +21,8 @@ export function createGraphQLServer(services: Services) {
     graphiql: config.graphiql ? { title: "smsync GraphiQL", subscriptionsProtocol: "WS" } : false,
     renderGraphiQL,
     landingPage: false,
+    // Browser apps on other origins (SMSYNC_CORS_ORIGINS).
+    cors: graphqlCors(config),
     // Typed errors reach the client; anything else is masked without a stack.
     maskedErrors: {
       maskError: (error, message, isDev) =>

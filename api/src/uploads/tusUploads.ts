@@ -16,6 +16,7 @@ import { authenticate, type Caller } from "../auth/deviceTokens.ts";
 import { sha256OfFile } from "../content/sha256.ts";
 import { SmsyncError, type ErrorCode } from "../errors/SmsyncError.ts";
 import { checkUploadAgainstIndex } from "../fileIndex/fileIndex.ts";
+import { isOriginAllowed, uploadCorsHeaders } from "../http/cors.ts";
 import { requireIdleLock } from "../locks/locks.ts";
 import type { Services } from "../services.ts";
 import { parseUploadMetadataHeader, parseUploadMetadata } from "./uploadMetadata.ts";
@@ -51,8 +52,8 @@ function rejection(error: SmsyncError): Rejection {
   return new Rejection(error);
 }
 
-function answerJson(res: ServerResponse, status: number, code: ErrorCode, message: string): void {
-  res.writeHead(status, { "Content-Type": "application/json", "Tus-Resumable": "1.0.0" });
+function answerJson(res: ServerResponse, status: number, code: ErrorCode, message: string, headers: Record<string, string>): void {
+  res.writeHead(status, { "Content-Type": "application/json", "Tus-Resumable": "1.0.0", ...headers });
   res.end(JSON.stringify({ code, message }));
 }
 
@@ -80,6 +81,8 @@ export class UploadPlane {
       }),
       maxSize: config.maxUploadBytes,
       respectForwardedHeaders: false,
+      // CORS (SMSYNC_CORS_ORIGINS): tus exposes Location, Upload-Offset, Upload-Length and Tus-Resumable itself.
+      allowedOrigins: (origin) => isOriginAllowed(config.corsOrigins, origin),
       disableTerminationForFinishedUploads: true,
       generateUrl: (_req, { proto, host, path, id }) => `${config.publicUrl ?? `${proto}://${host}`}${path}/${id}`,
       onUploadCreate: (req, upload) => this.onUploadCreate(req.headers.get("authorization"), upload).catch(rethrowAsRejection),
@@ -120,7 +123,13 @@ export class UploadPlane {
         Metadata.parse(metadataHeader);
       } catch {
         req.resume();
-        return answerJson(res, 400, "BAD_INPUT", "Upload-Metadata is malformed: comma-separated pairs of a key and a Base64 value");
+        return answerJson(
+          res,
+          400,
+          "BAD_INPUT",
+          "Upload-Metadata is malformed: comma-separated pairs of a key and a Base64 value",
+          uploadCorsHeaders(this.services.config, req.headers.origin),
+        );
       }
       const existing = await this.findResumableUpload(req).catch(() => null);
       if (existing) {
@@ -130,6 +139,7 @@ export class UploadPlane {
           "Tus-Resumable": "1.0.0",
           "Upload-Offset": String(existing.offset),
           "Access-Control-Expose-Headers": "Location, Upload-Offset, Tus-Resumable",
+          ...uploadCorsHeaders(this.services.config, req.headers.origin),
         });
         res.end();
         req.resume();

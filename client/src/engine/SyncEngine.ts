@@ -27,9 +27,6 @@
 //   engine.inbound   InboundState, while beingDownloaded holds files
 //   engine.outbound  OutboundState, while beingUploaded holds a batch
 //   mode             the client's Mode
-import { randomUUID } from "node:crypto";
-import { mkdir, readdir, rm } from "node:fs/promises";
-import path from "node:path";
 import type { Client, CombinedError, TypedDocumentNode } from "@urql/core";
 import { NetworkError, ServerError, SmsyncClientError } from "../errors.ts";
 import {
@@ -48,29 +45,22 @@ import type { OperationFieldsFragment } from "../graphql/generated/graphql.ts";
 import { isErrorMode, type Mode } from "../modes.ts";
 import type { CommittedBatch, LocalFile, PreparedChange, PreparedUpload } from "../queues/records.ts";
 import { sequenceKey, type ClientStore, type StoreChange } from "../store/ClientStore.ts";
-import { downloadFile, discardPartialDownload } from "../transfers/downloader.ts";
+import type { DownloadedFile, DownloadedFileInfo, EnginePlatform } from "../platform/EnginePlatform.ts";
 import { forgetUploadChange, forgetUploadsChanges } from "../transfers/tusResumeStore.ts";
 import { uploadFile } from "../transfers/uploader.ts";
 import { clientCrashPoint } from "./crashPoints.ts";
 import { planDownloads, type Conflict, type IndexEntry } from "./planDownloads.ts";
 
 export type Operation = OperationFieldsFragment;
+export type { DownloadedFile, DownloadedFileInfo };
 
-/** A downloaded file, handed to the app's saveDownload; `path` is a staging file the app must copy or move before resolving. */
-export interface DownloadedFile {
-  fileUUID: string;
-  version: number;
-  path: string;
-  cloudFileName: string;
-  mimeType: string;
-  appMetaData: string | null;
-  sha256: string;
-  size: number;
-}
+// The Web Crypto API, in Node and browsers alike (the engine runs in both).
+const randomUUID = () => globalThis.crypto.randomUUID();
 
-export interface EngineCallbacks {
+/** The app's callbacks; D is what a download is handed over as (Node: DownloadedFile with a path; browsers: a Blob). */
+export interface EngineCallbacks<D extends DownloadedFileInfo = DownloadedFile> {
   /** Save the file (idempotent by fileUUID and version); resolving acknowledges it. Delivered at least once, acknowledged once. */
-  saveDownload(file: DownloadedFile): Promise<void>;
+  saveDownload(file: D): Promise<void>;
   /** Remove these files the server deleted; resolving acknowledges them. */
   applyDeletions(files: IndexEntry[]): Promise<void>;
   /**
@@ -151,15 +141,15 @@ export class TransferFailedError extends SmsyncClientError {
   }
 }
 
-export interface SyncEngineOptions {
+export interface SyncEngineOptions<D extends DownloadedFileInfo = DownloadedFile> {
   store: ClientStore;
   client: Client;
   outbox: Outbox;
   serverUrl: string;
   token: string;
-  callbacks: EngineCallbacks;
-  /** A client-owned folder for staged downloads (kept across relaunches for resume). */
-  workDir: string;
+  callbacks: EngineCallbacks<D>;
+  /** Staged downloads and the client-owned copies of queued uploads (platform/nodePlatform.ts, browser/browserPlatform.ts). */
+  platform: EnginePlatform<D>;
   /** Polling period of the operation query (default 200 ms). */
   pollMs?: number;
   /** Longest wait before locking again after LOCK_HELD (default 5 s). */
@@ -183,7 +173,7 @@ const metaKeys = { mode: "mode", lockKey: "engine.lockKey", inbound: "engine.inb
 /** Codes after which the engine cannot go on without the app (nonRecoverableError). */
 const nonRecoverableCodes = new Set(["CONFLICTS_NOT_IMPLEMENTED", "UNAUTHENTICATED", "IDEMPOTENCY_KEY_REUSED", "STALE_FENCING_TOKEN", "BAD_INPUT", "CLOUD_NAME_TAKEN", "FILE_DELETED", "UNKNOWN_FILE", "ALREADY_DELETED", "PAYLOAD_TOO_LARGE", "WRONG_VERSION", "TRANSFER_FAILED"]);
 
-export class SyncEngine {
+export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
   private modeValue: Mode = "idle";
   private readonly listeners = new Map<keyof SyncEvents, Set<(event: never) => void>>();
   private running: Promise<void> | null = null;
@@ -198,14 +188,14 @@ export class SyncEngine {
   private readonly backoffMaxMs: number;
   private readonly wakers = new Set<() => void>();
   private unsubscribeOutbox: (() => void) | undefined;
-  /** Copies the app's uploadFile calls are making and queueing now: not to be swept. */
+  /** Copies the app's upload calls are making and queueing now (paths, or blob keys in a browser): not to be swept. */
   readonly copiesBeingQueued = new Set<string>();
   /** Aborted by suspend() and close(): transfers, outbox waits, polling and sleeps end with it. */
   private stop = new AbortController();
   private suspended = false;
   private lease: { fencingToken: number; timer: ReturnType<typeof setTimeout> | undefined; stopped: boolean } | undefined;
 
-  private constructor(private readonly options: SyncEngineOptions) {
+  private constructor(private readonly options: SyncEngineOptions<D>) {
     this.pollMs = options.pollMs ?? 200;
     this.lockRetryMaxMs = options.lockRetryMaxMs ?? 5000;
     this.backoffInitialMs = options.backoff?.initialMs ?? 500;
@@ -213,8 +203,8 @@ export class SyncEngine {
   }
 
   /** An engine over the store, with its persisted mode. */
-  static async open(options: SyncEngineOptions): Promise<SyncEngine> {
-    const engine = new SyncEngine(options);
+  static async open<D extends DownloadedFileInfo>(options: SyncEngineOptions<D>): Promise<SyncEngine<D>> {
+    const engine = new SyncEngine<D>(options);
     engine.modeValue = (await options.store.get<Mode>("meta", metaKeys.mode)) ?? "idle";
     // A pass cut by a relaunch left "synchronizing" or "networkNotConnected": it resumes on the next sync().
     if (engine.modeValue === "synchronizing" || engine.modeValue === "networkNotConnected" || engine.modeValue === "resettingFromError") {
@@ -349,30 +339,20 @@ export class SyncEngine {
   }
 
   /**
-   * Removes the client-owned copies (<workDir>/uploads) that no pending
+   * Removes the client-owned copies of queued uploads that no pending
    * change refers to any more (uploaded, dropped by a conflict or a reset,
    * or replaced by a newer upload of the file before commit).
    */
   async sweepUploadCopies(): Promise<void> {
-    const folder = path.join(this.options.workDir, "uploads");
-    const referenced = new Set<string>([...this.copiesBeingQueued].map((file) => path.resolve(file)));
+    const referenced: PreparedUpload["source"][] = [];
     for (const change of (await this.pendingChanges()).values()) {
-      if (change.kind === "upload" && "path" in change.source && !change.immutable) referenced.add(path.resolve(change.source.path));
+      if (change.kind === "upload" && !change.immutable) referenced.push(change.source);
     }
     // Every change of every batch, not only the newest per file.
     for (const { value } of await this.options.store.list<CommittedBatch>("committedUploads")) {
-      for (const change of value.changes) if (change.kind === "upload" && "path" in change.source) referenced.add(path.resolve(change.source.path));
+      for (const change of value.changes) if (change.kind === "upload") referenced.push(change.source);
     }
-    let names: string[];
-    try {
-      names = await readdir(folder);
-    } catch {
-      return;
-    }
-    for (const name of names) {
-      const file = path.resolve(folder, name);
-      if (!referenced.has(file) && !name.endsWith(".tmp")) await rm(file, { force: true }).catch(() => undefined);
-    }
+    await this.options.platform.sweepUploadCopies(referenced, this.copiesBeingQueued);
   }
 
   // The pass
@@ -623,48 +603,44 @@ export class SyncEngine {
       await store.commit([{ op: "clear", collection: "beingDownloaded" }, { op: "delete", collection: "meta", key: metaKeys.inbound }]);
       throw new TransferFailedError(operation);
     }
-    const stagingDir = path.join(this.options.workDir, "downloads");
-    await mkdir(stagingDir, { recursive: true });
     let count = 0;
     for (const { value } of await store.list<BeingDownloaded>("beingDownloaded")) {
       const { entry } = value;
       const staged = operation.files.find((file) => file.fileUUID === entry.fileUUID && file.version === entry.version);
       if (!staged?.downloadUrl) throw new SmsyncClientError("INTERNAL", `operation ${operation.id} has no download of ${entry.fileUUID} version ${entry.version}`);
-      const destination = path.join(stagingDir, `${entry.fileUUID}.${entry.version}`);
-      let downloaded;
+      let downloaded: D;
       try {
-        downloaded = await downloadFile({
-          signal: this.stop.signal,
-          onProgress: (bytesDone, bytesTotal) =>
-            this.emit("transferProgress", { direction: "download", fileUUID: entry.fileUUID, version: entry.version, bytesDone, bytesTotal }),
-          url: staged.downloadUrl,
-          token: this.options.token,
-          destination,
-          expectedSha256: entry.sha256,
-          ...(this.options.transferRetryDelays ? { retryDelays: this.options.transferRetryDelays } : {}),
-        });
+        downloaded = await this.options.platform.stageDownload(
+          {
+            signal: this.stop.signal,
+            onProgress: (bytesDone, bytesTotal) =>
+              this.emit("transferProgress", { direction: "download", fileUUID: entry.fileUUID, version: entry.version, bytesDone, bytesTotal }),
+            url: staged.downloadUrl,
+            token: this.options.token,
+            expectedSha256: entry.sha256,
+            ...(this.options.transferRetryDelays ? { retryDelays: this.options.transferRetryDelays } : {}),
+          },
+          {
+            fileUUID: entry.fileUUID,
+            version: entry.version,
+            cloudFileName: entry.cloudFileName,
+            mimeType: entry.mimeType,
+            appMetaData: entry.appMetaData,
+            sha256: entry.sha256,
+          },
+        );
       } catch (error) {
         if (!(error instanceof ServerError && error.details.status === 404)) throw error;
         // The staged copy expired (SMSYNC_INBOUND_EXPIRY_SECONDS) or was given up: forget the rest of this transfer;
         // the next plan asks for what is still missing (what was acknowledged is not asked for again).
-        await discardPartialDownload(destination);
+        await this.options.platform.discardDownload(entry.fileUUID, entry.version);
         await store.commit([{ op: "clear", collection: "beingDownloaded" }, { op: "delete", collection: "meta", key: metaKeys.inbound }]);
         return;
       }
-      await callbacks.saveDownload({
-        fileUUID: entry.fileUUID,
-        version: entry.version,
-        path: downloaded.path,
-        cloudFileName: entry.cloudFileName,
-        mimeType: entry.mimeType,
-        appMetaData: entry.appMetaData,
-        sha256: entry.sha256,
-        size: downloaded.size,
-      });
+      await callbacks.saveDownload(downloaded);
       await store.commit([{ op: "delete", collection: "beingDownloaded", key: entry.fileUUID }, putFile(entry)]);
       clientCrashPoint("download.fileAcknowledged");
-      await rm(destination, { force: true });
-      await discardPartialDownload(destination);
+      await this.options.platform.discardDownload(entry.fileUUID, entry.version);
       count += 1;
       this.emit("singleDownloadComplete", { fileUUID: entry.fileUUID, version: entry.version });
     }
@@ -804,7 +780,7 @@ export class SyncEngine {
           endpoint,
           token: this.options.token,
           store,
-          file: "path" in upload.source ? upload.source.path : Buffer.from(upload.source.base64, "base64"),
+          file: await this.options.platform.uploadContent(upload.source),
           metadata: {
             ...identity,
             cloudFileName: upload.cloudFileName,
@@ -922,10 +898,8 @@ export class SyncEngine {
     await store.commit(changes);
     clientCrashPoint("upload.batchFinished");
     for (const item of entries) {
-      if (item.change.kind === "upload" && "path" in item.change.source && !item.change.immutable) {
-        // The client-owned copy made when the upload was queued.
-        await rm(item.change.source.path, { force: true }).catch(() => undefined);
-      }
+      // The client-owned copy made when the upload was queued (if any).
+      if (item.change.kind === "upload") await this.options.platform.removeUploadCopy(item.change.source, item.change.immutable).catch(() => undefined);
       this.emit("singleUploadComplete", { fileUUID: item.change.fileUUID, version: item.version, kind: item.change.kind, batch: state.batch });
     }
     this.emit("allUploadsComplete", { batch: state.batch, operationId: state.operationId });

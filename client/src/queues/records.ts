@@ -1,7 +1,11 @@
 // What the queues hold, as stored in the client store (JSON).
 
-/** Where an upload's bytes come from: a file on disk (Node), or data given inline (small payloads). */
-export type UploadSource = { path: string } | { base64: string };
+/**
+ * Where an upload's bytes come from: a file on disk (Node), data given inline
+ * (small payloads), or a Blob the browser client copied into IndexedDB
+ * (browser/UploadCopyStore.ts) under this key.
+ */
+export type UploadSource = { path: string } | { base64: string } | { blobKey: string };
 
 export interface PreparedUpload {
   kind: "upload";

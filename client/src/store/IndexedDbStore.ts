@@ -71,6 +71,11 @@ export class IndexedDbStore implements ClientStore {
     }
   }
 
+  /** The IndexedDB database's name (the browser client keeps its upload copies in a database named after it). */
+  get name(): string {
+    return this.db.name;
+  }
+
   async get<T>(collection: Collection, key: string): Promise<T | undefined> {
     checkCollection(collection);
     checkKey(collection, key);

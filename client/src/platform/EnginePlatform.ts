@@ -1,0 +1,49 @@
+// The seam between the sync engine and where it runs (Node or a browser):
+// how a staged download reaches the app, where a queued upload's bytes are
+// read from, and the client-owned copies of queued uploads. Everything else
+// in the engine (store, GraphQL, tus) is the same on both.
+import type { UploadSource } from "../queues/records.ts";
+import type { UploadContent } from "../transfers/uploadSources.ts";
+
+/** What the engine knows of a downloaded file, on every platform. */
+export interface DownloadedFileInfo {
+  fileUUID: string;
+  version: number;
+  cloudFileName: string;
+  mimeType: string;
+  appMetaData: string | null;
+  sha256: string;
+  size: number;
+}
+
+/** A downloaded file in Node, handed to the app's saveDownload; `path` is a staging file the app must copy or move before resolving. */
+export interface DownloadedFile extends DownloadedFileInfo {
+  path: string;
+}
+
+/** A download to fetch: the staged file's URL, verified against the index's sha256. */
+export interface DownloadRequest {
+  url: string;
+  token: string;
+  expectedSha256: string;
+  signal: AbortSignal;
+  onProgress: (bytesDone: number, bytesTotal: number | null) => void;
+  retryDelays?: number[];
+}
+
+export interface EnginePlatform<D extends DownloadedFileInfo> {
+  /**
+   * Fetches and verifies a staged download and returns what the app's
+   * saveDownload is given. What it leaves behind (staging file, partial
+   * bytes) stays until discardDownload, so a relaunch can resume.
+   */
+  stageDownload(request: DownloadRequest, info: Omit<DownloadedFileInfo, "size">): Promise<D>;
+  /** Drops what a download of (fileUUID, version) left: after the app acknowledged it, or when it is given up. */
+  discardDownload(fileUUID: string, version: number): Promise<void>;
+  /** The bytes tus reads for a queued upload. */
+  uploadContent(source: UploadSource): Promise<UploadContent>;
+  /** Removes the client-owned copy of an uploaded change (nothing for the app's own files or inline data). */
+  removeUploadCopy(source: UploadSource, immutable: boolean): Promise<void>;
+  /** Removes the client-owned copies that none of `referenced` names and that are not `beingQueued` (ids the app's upload calls are creating now). */
+  sweepUploadCopies(referenced: UploadSource[], beingQueued: ReadonlySet<string>): Promise<void>;
+}

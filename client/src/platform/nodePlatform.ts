@@ -1,0 +1,72 @@
+// The engine's platform in Node and Electron: staged downloads are files
+// under <workDir>/downloads (resumed with Range from their `.partial` file),
+// and copies of queued uploads are files under <workDir>/uploads.
+import { mkdir, readdir, rm } from "node:fs/promises";
+import path from "node:path";
+import type { UploadSource } from "../queues/records.ts";
+import { discardPartialDownload, downloadFile } from "../transfers/downloader.ts";
+import { LocalSourceError, type UploadContent } from "../transfers/uploadSources.ts";
+import type { DownloadedFile, DownloadedFileInfo, DownloadRequest, EnginePlatform } from "./EnginePlatform.ts";
+
+export class NodePlatform implements EnginePlatform<DownloadedFile> {
+  /** A client-owned folder: <workDir>/downloads and <workDir>/uploads. */
+  constructor(readonly workDir: string) {}
+
+  get uploadsDir(): string {
+    return path.join(this.workDir, "uploads");
+  }
+
+  /** Creates the folders (the uploads folder must exist before the first copy is made). */
+  async prepare(): Promise<void> {
+    await mkdir(this.uploadsDir, { recursive: true });
+  }
+
+  private stagingPath(fileUUID: string, version: number): string {
+    return path.join(this.workDir, "downloads", `${fileUUID}.${version}`);
+  }
+
+  async stageDownload(request: DownloadRequest, info: Omit<DownloadedFileInfo, "size">): Promise<DownloadedFile> {
+    const downloaded = await downloadFile({
+      signal: request.signal,
+      onProgress: request.onProgress,
+      url: request.url,
+      token: request.token,
+      destination: this.stagingPath(info.fileUUID, info.version),
+      expectedSha256: request.expectedSha256,
+      ...(request.retryDelays ? { retryDelays: request.retryDelays } : {}),
+    });
+    return { ...info, path: downloaded.path, size: downloaded.size };
+  }
+
+  async discardDownload(fileUUID: string, version: number): Promise<void> {
+    const staged = this.stagingPath(fileUUID, version);
+    await rm(staged, { force: true });
+    await discardPartialDownload(staged);
+  }
+
+  async uploadContent(source: UploadSource): Promise<UploadContent> {
+    if ("path" in source) return source.path;
+    if ("base64" in source) return Buffer.from(source.base64, "base64");
+    throw new LocalSourceError(`an upload queued in a browser (blob ${source.blobKey}) cannot be read in Node`);
+  }
+
+  async removeUploadCopy(source: UploadSource, immutable: boolean): Promise<void> {
+    if ("path" in source && !immutable) await rm(source.path, { force: true });
+  }
+
+  async sweepUploadCopies(referenced: UploadSource[], beingQueued: ReadonlySet<string>): Promise<void> {
+    const kept = new Set<string>([...beingQueued].map((file) => path.resolve(file)));
+    for (const source of referenced) if ("path" in source) kept.add(path.resolve(source.path));
+    let names: string[];
+    try {
+      names = await readdir(this.uploadsDir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const file = path.resolve(this.uploadsDir, name);
+      // A .tmp file is a copy being written (renamed once complete).
+      if (!kept.has(file) && !name.endsWith(".tmp")) await rm(file, { force: true }).catch(() => undefined);
+    }
+  }
+}
