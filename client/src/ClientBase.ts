@@ -14,7 +14,7 @@ import { ClientUsageError } from "./queues/ClientUsageError.ts";
 import type { CommittedBatch, LocalFile, PreparedChange, PreparedUpload } from "./queues/records.ts";
 import { commitPrepared, queueDeletion, queueUpload } from "./queues/uploadsBeingPrepared.ts";
 import type { ClientStore } from "./store/ClientStore.ts";
-import { queryData, SyncEngine, type BeingUploaded, type EngineCallbacks, type SyncEvents } from "./engine/SyncEngine.ts";
+import { queryData, SyncEngine, type BeingUploaded, type EngineCallbacks, type EngineTuning, type SyncEvents } from "./engine/SyncEngine.ts";
 import type { IndexEntry } from "./engine/planDownloads.ts";
 
 /** The options both clients take; D is how a download is handed to the app. */
@@ -25,7 +25,7 @@ export interface ClientBaseOptions<D extends DownloadedFileInfo> {
   store: ClientStore;
   callbacks: EngineCallbacks<D>;
   /** Engine tuning (tests): operation polling, LOCK_HELD wait cap, backoff. */
-  engine?: { pollMs?: number; lockRetryMaxMs?: number; backoff?: { initialMs?: number; maxMs?: number }; transferRetryDelays?: number[] };
+  engine?: EngineTuning;
   outbox?: OutboxOptions;
 }
 

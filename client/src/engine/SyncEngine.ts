@@ -27,35 +27,36 @@
 //   engine.inbound   InboundState, while beingDownloaded holds files
 //   engine.outbound  OutboundState, while beingUploaded holds a batch
 //   mode             the client's Mode
-import type { Client, CombinedError, TypedDocumentNode } from "@urql/core";
+import type { Client, TypedDocumentNode } from "@urql/core";
 import { NetworkError, ServerError, SmsyncClientError } from "../errors.ts";
 import {
   commitMutation,
   deleteFilesMutation,
   fileIndexQuery,
   lockMutation,
-  operationQuery,
   renewLockMutation,
   serverInfoQuery,
   startInboundTransferMutation,
   unlockMutation,
 } from "../graphql/operations.ts";
 import type { Outbox, OutboxResult } from "../graphql/outboxExchange.ts";
-import type { OperationFieldsFragment } from "../graphql/generated/graphql.ts";
+import { queryData } from "../graphql/queryData.ts";
 import { isErrorMode, type Mode } from "../modes.ts";
 import type { CommittedBatch, LocalFile, PreparedChange, PreparedUpload } from "../queues/records.ts";
 import { sequenceKey, type ClientStore, type StoreChange } from "../store/ClientStore.ts";
 import type { DownloadedFile, DownloadedFileInfo, EnginePlatform } from "../platform/EnginePlatform.ts";
 import { forgetUploadChange, forgetUploadsChanges } from "../transfers/tusResumeStore.ts";
 import { uploadFile } from "../transfers/uploader.ts";
+import { BatchProgress, type BatchProgressEvent } from "./batchProgress.ts";
 import { clientCrashPoint } from "./crashPoints.ts";
+import { fetchOperation, followOperation, type Operation, type ServerTransferEvent } from "./followOperation.ts";
 import { planDownloads, type Conflict, type IndexEntry } from "./planDownloads.ts";
 
-export type Operation = OperationFieldsFragment;
-export type { DownloadedFile, DownloadedFileInfo };
+export type { Operation, DownloadedFile, DownloadedFileInfo };
 
 // The Web Crypto API, in Node and browsers alike (the engine runs in both).
 const randomUUID = () => globalThis.crypto.randomUUID();
+export { queryData };
 
 /** The app's callbacks; D is what a download is handed over as (Node: DownloadedFile with a path; browsers: a Blob). */
 export interface EngineCallbacks<D extends DownloadedFileInfo = DownloadedFile> {
@@ -84,9 +85,28 @@ export type SyncEvents = {
   downloadsFinished: { count: number };
   deletionsApplied: { fileUUIDs: string[] };
   lockHeldElsewhere: { retryInMs: number };
+  /**
+   * Work taken over from an earlier pass or process: an inbound transfer
+   * whose files were not all delivered, a batch being uploaded or committed;
+   * and, once a pass finishes after network failures, the network's return.
+   */
+  recovery: RecoveryEvent;
+  /**
+   * Bytes and files of the batch being uploaded, or of the inbound transfer
+   * being downloaded (after a relaunch: of what was left to download).
+   */
+  batchProgress: BatchProgressEvent;
+  /** An event of a server transfer this device follows (from the transferProgress subscription): the server's progress staging or committing files. */
+  serverTransferEvent: ServerTransferEvent;
   /** Bytes of a file sent (from a resumed offset on) or received so far (the resumed part included). */
   transferProgress: { direction: "upload" | "download"; fileUUID: string; version: number; bytesDone: number; bytesTotal: number | null };
 };
+
+export type RecoveryEvent =
+  | { kind: "resumedDownloads"; files: number; operationId: string | null }
+  | { kind: "resumedBatch"; batch: number; stage: "uploading" | "committing"; operationId: string | null }
+  /** failedPasses: passes that ended in networkNotConnected before (0 when only requests were retried). */
+  | { kind: "networkRestored"; failedPasses: number };
 
 export interface InboundState {
   idempotencyKey: string;
@@ -150,8 +170,10 @@ export interface SyncEngineOptions<D extends DownloadedFileInfo = DownloadedFile
   callbacks: EngineCallbacks<D>;
   /** Staged downloads and the client-owned copies of queued uploads (platform/nodePlatform.ts, browser/browserPlatform.ts). */
   platform: EnginePlatform<D>;
-  /** Polling period of the operation query (default 200 ms). */
+  /** Polling period of the operation query while the transferProgress subscription is down (default 1 s). */
   pollMs?: number;
+  /** Safety polling period while the subscription is up (default 10 s). */
+  subscribedPollMs?: number;
   /** Longest wait before locking again after LOCK_HELD (default 5 s). */
   lockRetryMaxMs?: number;
   /** Backoff of passes after a network failure (default 500 ms doubling to 30 s, with jitter). */
@@ -159,6 +181,9 @@ export interface SyncEngineOptions<D extends DownloadedFileInfo = DownloadedFile
   /** Transfer retry delays for tus and downloads (default theirs). */
   transferRetryDelays?: number[];
 }
+
+/** What an app (or a test) may tune of the engine's timing. */
+export type EngineTuning = Pick<SyncEngineOptions, "pollMs" | "subscribedPollMs" | "lockRetryMaxMs" | "backoff" | "transferRetryDelays">;
 
 type Listener<E extends keyof SyncEvents> = (event: SyncEvents[E]) => void;
 
@@ -180,9 +205,13 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
   private rerun = false;
   private closed = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Passes that failed on the network since the server last answered: they set the backoff. */
   private networkFailures = 0;
+  /** A pass or an outbox request failed on the network, and the server has not answered since. */
+  private networkDown = false;
   private tusEndpoint: string | undefined;
   private readonly pollMs: number;
+  private readonly subscribedPollMs: number;
   private readonly lockRetryMaxMs: number;
   private readonly backoffInitialMs: number;
   private readonly backoffMaxMs: number;
@@ -196,7 +225,8 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
   private lease: { fencingToken: number; timer: ReturnType<typeof setTimeout> | undefined; stopped: boolean } | undefined;
 
   private constructor(private readonly options: SyncEngineOptions<D>) {
-    this.pollMs = options.pollMs ?? 200;
+    this.pollMs = options.pollMs ?? 1000;
+    this.subscribedPollMs = options.subscribedPollMs ?? 10_000;
     this.lockRetryMaxMs = options.lockRetryMaxMs ?? 5000;
     this.backoffInitialMs = options.backoff?.initialMs ?? 500;
     this.backoffMaxMs = options.backoff?.maxMs ?? 30_000;
@@ -211,9 +241,13 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
       engine.modeValue = "idle";
     }
     engine.unsubscribeOutbox = options.outbox.on((event) => {
-      if (event.type === "networkFailure" && engine.running) void engine.setMode("networkNotConnected").catch(() => undefined);
-      if (event.type === "result" && engine.running && engine.modeValue === "networkNotConnected") {
-        void engine.setMode("synchronizing").catch(() => undefined);
+      if (event.type === "networkFailure" && engine.running) {
+        engine.networkDown = true;
+        void engine.setMode("networkNotConnected").catch(() => undefined);
+      }
+      if (event.type === "result" && engine.running) {
+        engine.networkRestored();
+        if (engine.modeValue === "networkNotConnected") void engine.setMode("synchronizing").catch(() => undefined);
       }
     });
     return engine;
@@ -361,6 +395,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
     await this.setMode("synchronizing");
     try {
       await this.dropFireAndForgetResults();
+      await this.reportLeftOverWork();
       for (let lockLosses = 0; ; ) {
         try {
           await this.work();
@@ -372,7 +407,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
           this.stopLease();
         }
       }
-      this.networkFailures = 0;
+      this.networkRestored();
       await this.sweepUploadCopies();
       await this.setMode("idle");
     } catch (error) {
@@ -380,6 +415,21 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
     } finally {
       this.stopLease();
     }
+  }
+
+  /** Tells the app what this pass takes over from an earlier one (cut by the network, a suspension, a crash or a relaunch). */
+  private async reportLeftOverWork(): Promise<void> {
+    const { store } = this.options;
+    const [inbound, outbound] = await Promise.all([store.get<InboundState>("meta", metaKeys.inbound), store.get<OutboundState>("meta", metaKeys.outbound)]);
+    if (inbound) this.emit("recovery", { kind: "resumedDownloads", files: (await store.list("beingDownloaded")).length, operationId: inbound.operationId });
+    if (outbound) this.emit("recovery", { kind: "resumedBatch", batch: outbound.batch, stage: outbound.commitSent ? "committing" : "uploading", operationId: outbound.operationId });
+  }
+
+  /** The server answered (a pass finished, or the outbox got a result): after network failures, the network is back. */
+  private networkRestored(): void {
+    if (this.networkDown) this.emit("recovery", { kind: "networkRestored", failedPasses: this.networkFailures });
+    this.networkDown = false;
+    this.networkFailures = 0;
   }
 
   private async work(): Promise<void> {
@@ -433,6 +483,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
     }
     if (error instanceof NetworkError) {
       this.networkFailures += 1;
+      this.networkDown = true;
       const ceiling = Math.min(this.backoffMaxMs, this.backoffInitialMs * 2 ** Math.min(this.networkFailures - 1, 30));
       const delay = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
       await this.setMode("networkNotConnected", error);
@@ -604,7 +655,13 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
       throw new TransferFailedError(operation);
     }
     let count = 0;
-    for (const { value } of await store.list<BeingDownloaded>("beingDownloaded")) {
+    const toDeliver = await store.list<BeingDownloaded>("beingDownloaded");
+    const progress = new BatchProgress(
+      { direction: "download", batch: null, operationId: operation.id },
+      toDeliver.map(({ value }) => ({ fileUUID: value.entry.fileUUID, size: value.entry.size, done: false })),
+      (event) => this.emit("batchProgress", event),
+    );
+    for (const { value } of toDeliver) {
       const { entry } = value;
       const staged = operation.files.find((file) => file.fileUUID === entry.fileUUID && file.version === entry.version);
       if (!staged?.downloadUrl) throw new SmsyncClientError("INTERNAL", `operation ${operation.id} has no download of ${entry.fileUUID} version ${entry.version}`);
@@ -613,8 +670,10 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
         downloaded = await this.options.platform.stageDownload(
           {
             signal: this.stop.signal,
-            onProgress: (bytesDone, bytesTotal) =>
-              this.emit("transferProgress", { direction: "download", fileUUID: entry.fileUUID, version: entry.version, bytesDone, bytesTotal }),
+            onProgress: (bytesDone, bytesTotal) => {
+              this.emit("transferProgress", { direction: "download", fileUUID: entry.fileUUID, version: entry.version, bytesDone, bytesTotal });
+              progress.fileProgress(entry.fileUUID, bytesDone);
+            },
             url: staged.downloadUrl,
             token: this.options.token,
             expectedSha256: entry.sha256,
@@ -642,6 +701,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
       clientCrashPoint("download.fileAcknowledged");
       await this.options.platform.discardDownload(entry.fileUUID, entry.version);
       count += 1;
+      progress.fileDone(entry.fileUUID);
       this.emit("singleDownloadComplete", { fileUUID: entry.fileUUID, version: entry.version });
     }
     await store.commit([{ op: "delete", collection: "meta", key: metaKeys.inbound }]);
@@ -769,14 +829,21 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
     const entries = (await store.list<BeingUploaded>("beingUploaded")).map((entry) => entry.value);
     if (!state.commitSent) {
       const endpoint = await this.tusEndpointUrl();
+      const progress = new BatchProgress(
+        { direction: "upload", batch: state.batch, operationId: null },
+        entries.flatMap((item) => (item.change.kind === "upload" ? [{ fileUUID: item.change.fileUUID, size: item.change.size, done: item.done }] : [])),
+        (event) => this.emit("batchProgress", event),
+      );
       for (const item of entries) {
         if (item.done || item.change.kind !== "upload") continue;
         const upload = item.change;
         const identity = { fileUUID: upload.fileUUID, version: item.version, sha256: upload.sha256, fencingToken: state.fencingToken };
         await uploadFile({
           signal: this.stop.signal,
-          onProgress: (bytesDone, bytesTotal) =>
-            this.emit("transferProgress", { direction: "upload", fileUUID: upload.fileUUID, version: item.version, bytesDone, bytesTotal }),
+          onProgress: (bytesDone, bytesTotal) => {
+            this.emit("transferProgress", { direction: "upload", fileUUID: upload.fileUUID, version: item.version, bytesDone, bytesTotal });
+            progress.fileProgress(upload.fileUUID, bytesDone);
+          },
           endpoint,
           token: this.options.token,
           store,
@@ -794,6 +861,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
         item.done = true;
         await store.commit([{ op: "put", collection: "beingUploaded", key: upload.fileUUID, value: item }, forgetUploadChange(identity)]);
         clientCrashPoint("upload.fileDone");
+        progress.fileDone(upload.fileUUID);
       }
       const deletions = entries.filter((item) => item.change.kind === "delete");
       if (deletions.length && !state.deletionsRecorded) {
@@ -935,20 +1003,20 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
     });
   }
 
-  private async operation(operationId: string): Promise<Operation | null> {
-    const result = await this.options.client.query(operationQuery, { id: operationId }).toPromise();
-    return queryData(result, "operation").operation;
+  private operation(operationId: string): Promise<Operation | null> {
+    return fetchOperation(this.options.client, operationId);
   }
 
-  /** Polls the operation until it has ended. */
-  private async follow(operationId: string): Promise<Operation> {
-    for (;;) {
-      const operation = await this.operation(operationId);
-      if (!operation) throw new ServerError("NOT_FOUND", `operation ${operationId} not found`);
-      if (operation.state === "SUCCEEDED" || operation.state === "FAILED") return operation;
-      this.stop.signal.throwIfAborted();
-      await this.sleep(this.pollMs);
-    }
+  /** Follows the operation (subscription, polling as the fallback) until it has ended. */
+  private follow(operationId: string): Promise<Operation> {
+    return followOperation({
+      client: this.options.client,
+      operationId,
+      pollMs: this.pollMs,
+      subscribedPollMs: this.subscribedPollMs,
+      signal: this.stop.signal,
+      onEvent: (event) => this.emit("serverTransferEvent", event),
+    });
   }
 
   private async tusEndpointUrl(): Promise<string> {
@@ -983,22 +1051,6 @@ function putFile(entry: IndexEntry): StoreChange {
     deleted: entry.deleted,
   };
   return { op: "put", collection: "files", key: entry.fileUUID, value: file };
-}
-
-/** A query's data, or its failure typed: NetworkError without an answer, ServerError with the server's code. */
-export function queryData<T>(result: { data?: T; error?: CombinedError }, what: string): T {
-  const error = result.error;
-  if (error) {
-    const status = (error.response as { status?: number } | undefined)?.status;
-    if (error.networkError || (status !== undefined && (status >= 500 || status === 429 || status === 408))) {
-      throw new NetworkError(`${what}: ${error.networkError?.message ?? `HTTP ${status}`}`, { cause: error });
-    }
-    const first = error.graphQLErrors[0];
-    const { code, ...details } = (first?.extensions ?? {}) as Record<string, unknown>;
-    throw new ServerError(typeof code === "string" ? code : "UNKNOWN", first?.message ?? error.message, details);
-  }
-  if (result.data === undefined) throw new NetworkError(`${what}: no data`);
-  return result.data;
 }
 
 export type { PreparedUpload };

@@ -1,7 +1,8 @@
 // Recovery through the engine's modes, against a real server: the server
 // unreachable (networkNotConnected, queues kept, then done), an app callback
 // failing (internalError, persisted, until resetFromError), and the lock lost
-// in the middle of a batch (locked again, batch redone under the new grant).
+// in the middle of a batch (locked again, batch redone under the new grant),
+// and suspend/resume mid-upload and mid-download.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Mode } from "../../src/modes.ts";
@@ -54,10 +55,13 @@ describe("modes", () => {
     expect((await phone.fileIndex()).files).toEqual([]);
 
     const idle = modeReached(a.client, "idle");
+    const recoveries: unknown[] = [];
+    a.client.on("recovery", (event) => recoveries.push(event));
     proxy.refuse(false);
     a.client.setOnline(true);
     await syncing;
     await idle;
+    expect(recoveries).toEqual([{ kind: "networkRestored", failedPasses: expect.any(Number) }]);
     expect(await a.store.get("meta", "mode")).toBe("idle");
     expect((await phone.fileIndex()).files.map((file: { fileUUID: string; sha256: string }) => [file.fileUUID, file.sha256])).toEqual([[uuid, sha256Hex(content)]]);
     expect(await cloudContent(harness.server, phone.userName, uuid)).toEqual(content);
@@ -189,6 +193,39 @@ describe("suspend and resume", () => {
     // (sha256 rather than toEqual: a deep comparison of 4 MiB takes seconds)
     expect(sha256Hex((await cloudContent(harness.server, phone.userName, uuid))!)).toBe(sha256Hex(content));
     for (const collection of ["committedUploads", "beingUploaded", "tusUploads", "outbox", "outboxResults"] as const) expect(await a.store.list(collection), collection).toEqual([]);
+  });
+
+  it("suspend during a download, then resume: the rest is fetched from where it stopped, and the file delivered once", async () => {
+    const phone = await harness.newUser();
+    const a = await harness.openClient(phone);
+    const b = await harness.openClient(await harness.newDevice(phone.userName), { serverUrl: proxy.url });
+    const uuid = randomUUID();
+    const { randomBytes } = await import("node:crypto");
+    const content = randomBytes(8 * 1024 * 1024);
+    await a.client.uploadFile(uuid, harness.writeFile(content), { cloudFileName: "big.bin", mimeType: "application/octet-stream" });
+    await a.client.commit();
+    await a.client.sync();
+
+    let suspended: Promise<void> | undefined;
+    const off = b.client.on("transferProgress", (event) => {
+      if (event.direction === "download" && event.bytesDone > 0 && event.bytesDone < content.length && !suspended) suspended = b.client.suspend();
+    });
+    await b.client.sync();
+    off();
+    expect(suspended).toBeDefined();
+    await suspended;
+    expect(b.app.saved).toEqual([]);
+    expect(await b.store.list("beingDownloaded")).toHaveLength(1);
+
+    const recoveries: unknown[] = [];
+    b.client.on("recovery", (event) => recoveries.push(event));
+    proxy.resetStats();
+    await b.client.resume();
+    expect(b.client.mode).toBe("idle");
+    expect(recoveries).toEqual([{ kind: "resumedDownloads", files: 1, operationId: expect.any(String) }]);
+    expect(b.app.saved.map((saved) => [saved.file.fileUUID, sha256Hex(saved.bytes)])).toEqual([[uuid, sha256Hex(content)]]);
+    expect(proxy.stats.bytesDown).toBeLessThan(content.length); // resumed with Range, not fetched again whole
+    for (const collection of ["beingDownloaded", "outbox", "outboxResults"] as const) expect(await b.store.list(collection), collection).toEqual([]);
   });
 
   it("close while the server is unreachable returns, and the queues are kept for the next launch", async () => {

@@ -4,6 +4,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { BatchProgressEvent } from "../../src/engine/batchProgress.ts";
 import { ClientUsageError } from "../../src/queues/ClientUsageError.ts";
 import type { LocalFile } from "../../src/queues/records.ts";
 import { SqliteStore } from "../../src/store/SqliteStore.ts";
@@ -29,6 +30,16 @@ async function expectQueuesEmpty(store: import("../../src/store/ClientStore.ts")
   }
 }
 
+/** The batch's progress only moved forward, and ended with every file and byte done. */
+function expectBatchProgressed(events: BatchProgressEvent[], expected: Pick<BatchProgressEvent, "direction" | "batch" | "filesTotal" | "bytesTotal">) {
+  expect(events.length).toBeGreaterThan(1);
+  for (const [i, event] of events.entries()) {
+    expect(event).toMatchObject(expected);
+    if (i > 0) expect(event.bytesDone).toBeGreaterThanOrEqual(events[i - 1].bytesDone);
+  }
+  expect(events.at(-1)).toMatchObject({ filesDone: expected.filesTotal, bytesDone: expected.bytesTotal });
+}
+
 describe("uploads and downloads", () => {
   it("uploads two files, device B downloads them once, and a deletion reaches B", async () => {
     const phone = await harness.newUser();
@@ -48,9 +59,12 @@ describe("uploads and downloads", () => {
       expect(event.direction).toBe("upload");
       sent.set(event.fileUUID, event.bytesDone);
     });
+    const uploadBatch: BatchProgressEvent[] = [];
+    a.client.on("batchProgress", (event) => uploadBatch.push(event));
     expect((await a.client.commit())?.changes).toHaveLength(2);
     await a.client.sync();
     expect(a.client.mode).toBe("idle");
+    expectBatchProgressed(uploadBatch, { direction: "upload", batch: 1, filesTotal: 2, bytesTotal: first.length + second.length });
 
     // The server's index and its cloud hold both files.
     const index = await phone.fileIndex();
@@ -69,7 +83,10 @@ describe("uploads and downloads", () => {
     b.client.on("downloadsFinished", () => (finished += 1));
     const received = new Map<string, number>();
     b.client.on("transferProgress", (event) => received.set(`${event.direction}:${event.fileUUID}`, event.bytesDone));
+    const downloadBatch: BatchProgressEvent[] = [];
+    b.client.on("batchProgress", (event) => downloadBatch.push(event));
     await b.client.sync();
+    expectBatchProgressed(downloadBatch, { direction: "download", batch: null, filesTotal: 2, bytesTotal: first.length + second.length });
     expect(b.app.saved.map((saved) => saved.file.fileUUID).sort()).toEqual([uuid1, uuid2].sort());
     expect(b.app.saved.find((saved) => saved.file.fileUUID === uuid1)!.bytes).toEqual(first);
     expect(b.app.saved.find((saved) => saved.file.fileUUID === uuid2)!.bytes).toEqual(second);
@@ -216,8 +233,11 @@ describe("relaunch", () => {
       proxy.refuse(false);
       proxy.resetStats();
       const second = await harness.openClient(phone, { store: reopened, workDir, serverUrl: proxy.url });
+      const recoveries: unknown[] = [];
+      second.client.on("recovery", (event) => recoveries.push(event));
       await second.client.sync();
       expect(second.client.mode).toBe("idle");
+      expect(recoveries).toEqual([{ kind: "resumedBatch", batch: 1, stage: "uploading", operationId: null }]);
       expect(proxy.stats.bytesUp).toBeLessThan(big.length);
       expect(sha256Hex((await cloudContent(harness.server, phone.userName, uuidBig))!)).toBe(sha256Hex(big));
       expect(sha256Hex((await cloudContent(harness.server, phone.userName, uuidSmall))!)).toBe(sha256Hex(small));

@@ -41,6 +41,8 @@ export interface OpenClientOptions {
   beforeSaveDownload?: (file: DownloadedFile) => Promise<void>;
   /** The engine's and the outbox's backoff after a network failure (default 100 ms doubling to 1 s). */
   backoff?: { initialMs: number; maxMs: number };
+  /** How the engine follows server transfers (default: polling every 50 ms, subscription safety poll 10 s). */
+  follow?: { pollMs: number; subscribedPollMs: number };
 }
 
 export interface EngineHarness {
@@ -120,7 +122,7 @@ export async function openTestDevice(raw: TestGraphQLClient, options: OpenClient
           }
         : {}),
     },
-    engine: { transferRetryDelays: [], pollMs: 50, lockRetryMaxMs: 200, backoff },
+    engine: { transferRetryDelays: [], pollMs: 50, lockRetryMaxMs: 200, backoff, ...options.follow },
     outbox: { backoff },
   };
   const client = await SmsyncClient.open(clientOptions);

@@ -1,0 +1,93 @@
+// Following a server transfer to its end: the transferProgress subscription
+// (graphql-ws) wakes the follower at each event, and the operation query is
+// the source of truth (it carries the staged files' download URLs). While the
+// subscription is down (no WebSocket, a proxy that drops it, a restarted
+// server) the follower polls at `pollMs` and subscribes again with the last
+// seq it saw as `after`, so the durable event log replays what it missed;
+// while it is up, a slow safety poll (`subscribedPollMs`) still runs in case
+// a connection hangs silently.
+import type { Client } from "@urql/core";
+import { ServerError } from "../errors.ts";
+import { operationQuery, transferProgressSubscription } from "../graphql/operations.ts";
+import type { OperationFieldsFragment, TransferProgressSubscription } from "../graphql/generated/graphql.ts";
+import { queryData } from "../graphql/queryData.ts";
+
+export type Operation = OperationFieldsFragment;
+export type ServerTransferEvent = TransferProgressSubscription["transferProgress"];
+
+export interface FollowOptions {
+  client: Client;
+  operationId: string;
+  /** Polling period while the subscription is down. */
+  pollMs: number;
+  /** Safety polling period while the subscription is up. */
+  subscribedPollMs: number;
+  /** Ends the follow (suspend, close): rejects with the signal's reason. */
+  signal: AbortSignal;
+  /** Each event of the server's durable log for this operation, once, in order. */
+  onEvent?: (event: ServerTransferEvent) => void;
+}
+
+export async function fetchOperation(client: Client, operationId: string): Promise<Operation | null> {
+  const result = await client.query(operationQuery, { id: operationId }).toPromise();
+  return queryData(result, "operation").operation;
+}
+
+function hasEnded(operation: Operation): boolean {
+  return operation.state === "SUCCEEDED" || operation.state === "FAILED";
+}
+
+/** The operation once it is SUCCEEDED or FAILED. */
+export async function followOperation(options: FollowOptions): Promise<Operation> {
+  const { client, operationId, signal } = options;
+  let lastSeq = 0;
+  let subscribed = false;
+  let unsubscribe: (() => void) | undefined;
+  let wake: (() => void) | undefined;
+  let resubscribeAt = 0;
+
+  const subscribe = () => {
+    subscribed = true;
+    const { unsubscribe: stop } = client.subscription(transferProgressSubscription, { operationId, after: lastSeq }).subscribe((result) => {
+      if (result.error || !result.data) {
+        // The WebSocket failed or the server refused: poll until the next attempt.
+        subscribed = false;
+        resubscribeAt = Date.now() + options.pollMs;
+        wake?.();
+        return;
+      }
+      const event = result.data.transferProgress;
+      if (event.seq <= lastSeq) return; // a replay after resubscribing
+      lastSeq = event.seq;
+      options.onEvent?.(event);
+      wake?.();
+    });
+    unsubscribe = stop;
+  };
+
+  try {
+    for (;;) {
+      signal.throwIfAborted();
+      if (!subscribed && Date.now() >= resubscribeAt) {
+        unsubscribe?.();
+        subscribe();
+      }
+      const operation = await fetchOperation(client, operationId);
+      if (!operation) throw new ServerError("NOT_FOUND", `operation ${operationId} not found`);
+      if (hasEnded(operation)) return operation;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          signal.removeEventListener("abort", done);
+          wake = undefined;
+          resolve();
+        };
+        const timer = setTimeout(done, subscribed ? options.subscribedPollMs : options.pollMs);
+        signal.addEventListener("abort", done, { once: true });
+        wake = done;
+      });
+    }
+  } finally {
+    unsubscribe?.();
+  }
+}
