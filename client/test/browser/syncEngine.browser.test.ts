@@ -50,6 +50,16 @@ async function openClient(page: Page, databaseName: string, device: TestGraphQLC
   expect(mode).toBe("idle");
 }
 
+/** A new user's device with a client in a page of a new browser context (its own IndexedDB). */
+async function newDevicePage(prefix: string, lifecycle = true) {
+  const phone = await server.newUser();
+  const context = await browser.newContext();
+  const page = await openPage(context);
+  const databaseName = `${prefix}-${randomUUID()}`;
+  await openClient(page, databaseName, phone, lifecycle);
+  return { phone, context, page, databaseName };
+}
+
 /** Slows the page's uploads (bytes per second) so that a test can act while one runs; null lifts it. */
 async function throttleUploads(context: BrowserContext, page: Page, bytesPerSecond: number | null): Promise<void> {
   const cdp = await context.newCDPSession(page);
@@ -124,11 +134,7 @@ describe.skipIf(!available)("the sync engine in Chromium, from another origin", 
   });
 
   it("resumes from the IndexedDB store after a reload in the middle of an upload", async () => {
-    const phone = await server.newUser();
-    const databaseName = `reload-${randomUUID()}`;
-    const context = await browser.newContext();
-    const page = await openPage(context);
-    await openClient(page, databaseName, phone);
+    const { phone, context, page, databaseName } = await newDevicePage("reload");
     const { fileUUID, content } = await startSlowUpload(context, page, "big.bin", 1_500_000);
 
     await page.reload();
@@ -149,10 +155,7 @@ describe.skipIf(!available)("the sync engine in Chromium, from another origin", 
   });
 
   it("holds the sync while the browser is offline and finishes it once it is back online", async () => {
-    const phone = await server.newUser();
-    const context = await browser.newContext();
-    const page = await openPage(context);
-    await openClient(page, `offline-${randomUUID()}`, phone);
+    const { phone, context, page } = await newDevicePage("offline");
     const { fileUUID, content } = await startSlowUpload(context, page, "offline.bin", 1_000_000);
 
     // The window's offline event: setOnline(false). Chromium lets the request in flight finish, so the
@@ -173,10 +176,7 @@ describe.skipIf(!available)("the sync engine in Chromium, from another origin", 
   });
 
   it("suspends a running sync when the page is hidden and resumes it when it is shown", async () => {
-    const phone = await server.newUser();
-    const context = await browser.newContext();
-    const page = await openPage(context);
-    await openClient(page, `hidden-${randomUUID()}`, phone);
+    const { phone, context, page } = await newDevicePage("hidden");
     const { fileUUID, content } = await startSlowUpload(context, page, "hidden.bin", 1_000_000);
 
     await page.evaluate(() => window.smsync.setVisibility("hidden"));
@@ -196,10 +196,7 @@ describe.skipIf(!available)("the sync engine in Chromium, from another origin", 
   });
 
   it("leaves visibility to the app when lifecycle is off", async () => {
-    const phone = await server.newUser();
-    const context = await browser.newContext();
-    const page = await openPage(context);
-    await openClient(page, `manual-${randomUUID()}`, phone, false);
+    const { phone, context, page } = await newDevicePage("manual", false);
     const { fileUUID, content } = await startSlowUpload(context, page, "manual.bin", 600_000);
     await page.evaluate(() => window.smsync.setVisibility("hidden"));
     await throttleUploads(context, page, null);
