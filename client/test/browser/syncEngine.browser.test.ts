@@ -144,6 +144,8 @@ describe.skipIf(!available)("the sync engine in Chromium, from another origin", 
     // The batch was being uploaded when the page went away; its Blob is still in IndexedDB.
     expect(await page.evaluate((uuid) => window.smsync.status(uuid), fileUUID)).toMatchObject({ pending: { stage: "uploading", kind: "upload" } });
     expect(await page.evaluate((name) => window.smsync.copyCount(name), databaseName)).toBe(1);
+    // So is the tus upload's resume URL: the upload goes on from the server's offset.
+    expect(await page.evaluate(() => window.smsync.tusResumeCount())).toBe(1);
     expect(await serverEntry(phone, fileUUID)).toBeNull();
 
     await page.evaluate(() => window.smsync.sync());
@@ -151,6 +153,7 @@ describe.skipIf(!available)("the sync engine in Chromium, from another origin", 
     expect(await serverEntry(phone, fileUUID)).toMatchObject({ version: 0, sha256: sha256(content), size: content.length });
     expect(await page.evaluate((uuid) => window.smsync.status(uuid), fileUUID)).toMatchObject({ file: { version: 0 }, pending: null });
     expect(await page.evaluate((name) => window.smsync.copyCount(name), databaseName)).toBe(0);
+    expect(await page.evaluate(() => window.smsync.tusResumeCount())).toBe(0);
     await context.close();
   });
 

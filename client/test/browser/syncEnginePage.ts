@@ -76,6 +76,8 @@ const api = {
   },
   syncResult: () => state.syncResult,
   mode: () => client().mode,
+  /** tus resume URLs kept in the store (an upload cut mid-way). */
+  tusResumeCount: async () => (await state.store!.list("tusUploads")).length,
   /** Mutations stored in the outbox and not yet answered (held while offline). */
   outboxPending: async () => (await state.store!.list("outbox")).length,
   status: (fileUUID: string) => client().localFileStatus(fileUUID),
