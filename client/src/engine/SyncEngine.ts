@@ -408,6 +408,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
         }
       }
       this.networkRestored();
+      this.networkFailures = 0;
       await this.sweepUploadCopies();
       await this.setMode("idle");
     } catch (error) {
@@ -429,7 +430,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
   private networkRestored(): void {
     if (this.networkDown) this.emit("recovery", { kind: "networkRestored", failedPasses: this.networkFailures });
     this.networkDown = false;
-    this.networkFailures = 0;
+    // The passes' backoff restarts only when a pass finishes: a server that answers the lock but never the index must not be retried at the initial delay forever.
   }
 
   private async work(): Promise<void> {

@@ -1,0 +1,196 @@
+// The server down for much longer than the backoff cap, seen through the
+// cutting proxy: the device sits in networkNotConnected with its batch kept,
+// tries again at the capped backoff (never faster, and never giving up or
+// waiting longer), and when the server is back the batch goes up with no
+// call from the app; setOnline(true) tries again at once instead of waiting
+// out the backoff. Both retry loops are checked: the outbox's (a mutation
+// without an answer) and the engine's passes (a query without an answer).
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { SmsyncClient } from "../../src/SmsyncClient.ts";
+import { startCuttingProxy, type CuttingProxy } from "../support/cuttingProxy.ts";
+import { startEngineHarness, type EngineHarness, type TestDevice } from "../support/engineHarness.ts";
+import { expectNothingPending, modeReached } from "../support/syncedState.ts";
+import { sha256Hex } from "../transfers/helpers.ts";
+
+let harness: EngineHarness;
+let proxy: CuttingProxy;
+
+beforeAll(async () => {
+  harness = await startEngineHarness();
+  proxy = await startCuttingProxy(new URL(harness.server.url).port);
+});
+afterAll(async () => {
+  await proxy?.close();
+  await harness?.close();
+});
+
+const text = { mimeType: "text/plain" };
+
+/** The backoff of the tests that watch the retries: 20 ms doubling to 200 ms (each delay drawn between half the ceiling and the ceiling). */
+const backoff = { initialMs: 20, maxMs: 200 };
+/** How long the server stays down: twenty times the cap. */
+const downForMs = 4000;
+/**
+ * Slack for a timer that fires late on a busy machine. A backoff without the
+ * cap would exceed it within the window: its shortest delays double from
+ * 10 ms to 1280 ms and more by 4 s.
+ */
+const lateTimerSlackMs = 800;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A device through the proxy with a committed batch of one file; returns it and the file. */
+async function deviceWithBatch(options: { backoff: { initialMs: number; maxMs: number } }) {
+  const user = await harness.newUser();
+  const device = await harness.openClient(user, { serverUrl: proxy.url, backoff: options.backoff });
+  const fileUUID = randomUUID();
+  const content = Buffer.from(`queued while the server is down ${fileUUID}`);
+  await device.client.uploadData(fileUUID, content, { cloudFileName: `${fileUUID}.txt`, ...text });
+  await device.client.commit();
+  return { user, device, fileUUID, content };
+}
+
+async function expectBatchUploaded(scenario: Awaited<ReturnType<typeof deviceWithBatch>>): Promise<void> {
+  const { user, device, fileUUID, content } = scenario;
+  const index = (await user.fileIndex()).files.map((file: { fileUUID: string; version: number; sha256: string }) => ({ fileUUID: file.fileUUID, version: file.version, sha256: file.sha256 }));
+  expect(index).toEqual([{ fileUUID, version: 0, sha256: sha256Hex(content) }]);
+  await expectNothingPending(device.store);
+  expect(device.client.mode).toBe("idle");
+}
+
+/** The server goes down (connections refused, open ones dropped, counters reset); the device syncs and goes to networkNotConnected. */
+async function syncWhileTheServerIsDown(device: TestDevice): Promise<void> {
+  proxy.refuse(true);
+  proxy.cutAll();
+  proxy.resetStats();
+  const offline = modeReached(device.client, "networkNotConnected");
+  void device.client.sync();
+  await offline;
+}
+
+/** The batch is kept where it waits, and the mode is persisted. */
+async function expectWaitingOffline(device: TestDevice): Promise<void> {
+  expect(device.client.mode).toBe("networkNotConnected");
+  expect(await device.store.get("meta", "mode")).toBe("networkNotConnected");
+  const waiting = (await device.store.list("committedUploads")).length + (await device.store.list("beingUploaded")).length;
+  expect(waiting, "the batch is kept").toBeGreaterThan(0);
+}
+
+/**
+ * The gaps between attempts once the backoff ceiling has reached its cap
+ * (the first ones are shorter by design), the wait since the last attempt
+ * (now) included: a client that gave up shows it there.
+ */
+function gapsAtTheCap(times: number[]): number[] {
+  const attemptsBeforeTheCap = Math.ceil(Math.log2(backoff.maxMs / backoff.initialMs)) + 1;
+  const until = [...times, Date.now()];
+  return until.slice(attemptsBeforeTheCap).map((time, i) => time - until[attemptsBeforeTheCap + i - 1]);
+}
+
+function expectCappedBackoff(gaps: number[]): void {
+  expect(gaps.length, "attempts at the cap").toBeGreaterThanOrEqual(4);
+  // Never faster than the lowest delay the cap allows (half of it, the jitter's floor; 5 ms for timer rounding)...
+  expect(Math.min(...gaps.slice(0, -1))).toBeGreaterThanOrEqual(backoff.maxMs / 2 - 5);
+  // ...and never slower than the cap: it keeps trying.
+  expect(Math.max(...gaps)).toBeLessThanOrEqual(backoff.maxMs + lateTimerSlackMs);
+}
+
+describe("the server down for longer than the backoff cap", () => {
+  it("a mutation without an answer (the lock): the outbox retries at the capped backoff; once the server is back the batch goes up on its own", async () => {
+    const scenario = await deviceWithBatch({ backoff });
+    const { device } = scenario;
+    try {
+      await syncWhileTheServerIsDown(device);
+      await sleep(downForMs); // the outage being observed
+      await expectWaitingOffline(device);
+      expect((await device.store.list<{ operationName: string }>("outbox")).map(({ value }) => value.operationName)).toEqual(["Lock"]);
+      expectCappedBackoff(gapsAtTheCap(proxy.stats.connectedAt));
+    } finally {
+      proxy.refuse(false);
+    }
+    // Back: nothing from the app, the next retry sends the batch.
+    await modeReached(device.client, "idle");
+    await expectBatchUploaded(scenario);
+  });
+
+  it("a query without an answer (fileIndex): the engine's passes retry at the capped backoff; once the server answers the batch goes up on its own", async () => {
+    const scenario = await deviceWithBatch({ backoff });
+    const { device } = scenario;
+    const passStarts: number[] = [];
+    const off = device.client.on("modeChanged", (event) => {
+      if (event.mode === "synchronizing") passStarts.push(Date.now());
+    });
+    // Every fileIndex answer is lost (the lock, a mutation, still goes through): each pass fails at its second step.
+    void proxy.cutAfter({ direction: "down", afterBytes: 0, match: /^POST \/graphql /, body: /"operationName":"FileIndex"/, times: Infinity });
+    try {
+      const offline = modeReached(device.client, "networkNotConnected");
+      void device.client.sync();
+      await offline;
+      await sleep(downForMs);
+      // Between two passes (each starts in synchronizing, then fails at fileIndex; the next waits at least half the cap).
+      await modeReached(device.client, "networkNotConnected");
+      await expectWaitingOffline(device);
+      // A pass's own work (lock, fileIndex) lies between two starts as well as the delay: only the floor is exact.
+      expectCappedBackoff(gapsAtTheCap(passStarts));
+    } finally {
+      proxy.disarm();
+    }
+    await modeReached(device.client, "idle");
+    off();
+    await expectBatchUploaded(scenario);
+  });
+});
+
+describe("setOnline(true) while waiting out a long backoff", () => {
+  /** A backoff far longer than the test would wait: only setOnline can end it in time. */
+  const longBackoff = { initialMs: 60_000, maxMs: 60_000 };
+  /** Half the shortest delay the long backoff can draw. */
+  const wellBeforeTheBackoffMs = longBackoff.initialMs / 4;
+
+  async function idleWellBeforeTheBackoff(client: SmsyncClient): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const waitedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("not retried at once: still waiting for the backoff")), wellBeforeTheBackoffMs);
+    });
+    try {
+      await Promise.race([modeReached(client, "idle"), waitedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  it("the outbox's wait (the lock unanswered) ends at once and the batch goes up", async () => {
+    const scenario = await deviceWithBatch({ backoff: longBackoff });
+    const { device } = scenario;
+    try {
+      await syncWhileTheServerIsDown(device);
+      await expectWaitingOffline(device);
+      // One attempt, then the long wait (none, when the attempt went out on a keep-alive connection that cutAll had dropped).
+      expect(proxy.stats.connections).toBeLessThanOrEqual(1);
+    } finally {
+      proxy.refuse(false);
+    }
+    const idle = idleWellBeforeTheBackoff(device.client);
+    device.client.setOnline(true);
+    await idle;
+    await expectBatchUploaded(scenario);
+  });
+
+  it("the engine's wait (a pass failed at fileIndex) ends at once and the batch goes up", async () => {
+    const scenario = await deviceWithBatch({ backoff: longBackoff });
+    const { device } = scenario;
+    const cut = proxy.cutAfter({ direction: "down", afterBytes: 0, match: /^POST \/graphql /, body: /"operationName":"FileIndex"/ });
+    const offline = modeReached(device.client, "networkNotConnected");
+    void device.client.sync();
+    await cut;
+    await offline;
+    await expectWaitingOffline(device);
+    const idle = idleWellBeforeTheBackoff(device.client);
+    device.client.setOnline(true);
+    await idle;
+    await expectBatchUploaded(scenario);
+  });
+});
