@@ -4,7 +4,7 @@
 // of the same folder in the same run, the floor of this machine's disk; with
 // the client's peak memory.
 // Options: --quick (100 small files, 3 large of 16 MiB), --json, --quiet,
-// --only small,large, and the sizes below, as flags or environment variables
+// --folders small,large, and the sizes below, as flags or environment variables
 // (the environment is what reaches it through the root `npm run bench`, whose
 // flags go to the api benchmarks too). Unknown flags are ignored for that
 // reason. Progress goes to stderr.
@@ -21,7 +21,7 @@ import { canMeasureMemory } from "./timedRun.ts";
 const usage = `usage: npm run bench --workspace client [-- options]
   --quick               100 files of 4 KiB, 3 of 16 MiB
   --json                the figures as JSON on stdout (the table goes to stderr)
-  --only <list>         small, large or both (default: small,large)
+  --folders <list>      small, large or both (default: small,large)
   --small-files <n>     files in the small-files folder (default 1000)   env SMSYNC_BENCH_SMALL_FILES
   --small-kib <n>       size of each small file (default 4)              env SMSYNC_BENCH_SMALL_KIB
   --large-files <n>     files in the large-files folder (default 10)     env SMSYNC_BENCH_LARGE_FILES
@@ -35,7 +35,7 @@ const { values } = parseArgs({
     quick: { type: "boolean", default: false },
     json: { type: "boolean", default: false },
     quiet: { type: "boolean", default: false },
-    only: { type: "string" },
+    folders: { type: "string" },
     "small-files": { type: "string" },
     "small-kib": { type: "string" },
     "large-files": { type: "string" },
@@ -75,10 +75,10 @@ const scenarios = {
     bytesEach: Math.round(positive("large-mib", "SMSYNC_BENCH_LARGE_MIB", quick ? 16 : 64) * MiB),
   },
 };
-const only = String(values.only ?? "small,large").split(",").map((name) => name.trim());
+const only = String(values.folders ?? "small,large").split(",").map((name) => name.trim());
 for (const name of only) {
   if (!(name in scenarios)) {
-    console.error(`bench: unknown folder ${name} in --only\n${usage}`);
+    console.error(`bench: unknown folder ${name} in --folders\n${usage}`);
     process.exit(2);
   }
 }
@@ -96,7 +96,8 @@ const environment = {
   mode: quick ? "quick" : "full",
 };
 
-async function main(): Promise<void> {
+/** Whether every step succeeded; the report is printed either way. */
+async function main(): Promise<boolean> {
   progress(`smsync sync bench (${environment.mode}): ${only.join(", ")}`);
   const workDir = trackDir(mkdtempSync(path.join(os.tmpdir(), "smsync-bench-sync-")));
   progress("starting the in-process test server");
@@ -114,11 +115,12 @@ async function main(): Promise<void> {
   } else {
     process.stdout.write(`${report}\n`);
   }
+  return results.every((result) => result.rows.every((row) => !row.error));
 }
 
 let exitCode = 0;
 try {
-  await main();
+  if (!(await main())) exitCode = 1;
 } catch (error) {
   exitCode = interrupted() ? 130 : 1;
   console.error(interrupted() ? `bench interrupted by ${interrupted()}` : "bench failed:", interrupted() ? "" : error);

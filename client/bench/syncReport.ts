@@ -29,10 +29,10 @@ export function renderReport(env: Environment, results: ScenarioResult[], second
       table(
         ["step", "wall", "files/s", "MiB/s", "x cp -r time", "sync itself", "peak RSS"],
         result.rows.map((row) => [
-          row.step,
+          row.error ? `${row.step} FAILED` : row.step,
           `${fixed(row.seconds, 2)} s`,
-          fixed(row.files / row.seconds, 0),
-          fixed(row.bytes / MiB / row.seconds, 1),
+          row.error ? "-" : fixed(row.files / row.seconds, 0),
+          row.error ? "-" : fixed(row.bytes / MiB / row.seconds, 1),
           floor ? `${fixed(row.seconds / floor.seconds, 1)}x` : "-",
           row.syncSeconds === null ? "-" : `${fixed(row.syncSeconds, 2)} s`,
           mib(row.maxRssBytes),
@@ -40,6 +40,10 @@ export function renderReport(env: Environment, results: ScenarioResult[], second
         ["left"],
       ),
     );
+    for (const row of result.rows.filter((row) => row.error)) {
+      out.push(`   ${row.step} FAILED after ${fixed(row.seconds, 1)} s, ${row.error}.`);
+      out.push("   (SMSYNC_TEST_LOG_LEVEL=error shows the server's log on stdout.)");
+    }
   }
   out.push("");
   out.push("   wall: spawn to exit of the process (smsync: Node and tsx start-up, the login check, the scan with its");

@@ -1,7 +1,8 @@
 // One folder through the sync benchmark: `cp -r` of it (the floor: the same
 // bytes read and written on the same disk, nothing else), then `smsync sync`
 // of it by a device of a new account (upload, from empty), then `smsync sync`
-// of an empty folder by a second device of that account (download).
+// of an empty folder by a second device of that account (download). A failed
+// upload skips the download (there is nothing to download).
 import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import type { TestServer } from "../../api/test/support/testServer.ts";
@@ -19,6 +20,8 @@ export interface ScenarioRow {
   /** The sync's own time as the CLI reports it (without Node's start-up and the login check). */
   syncSeconds: number | null;
   maxRssBytes: number | null;
+  /** Why the step failed (then the figures are of the failed run, and the steps after it are skipped). */
+  error?: string;
 }
 
 export interface ScenarioResult {
@@ -37,12 +40,23 @@ async function login(server: TestServer, configFile: string, token: string): Pro
   check(await timedRun(process.execPath, [smsyncBin, "login", "--server", server.url, "--token", token], env), "smsync login");
 }
 
+/** A sync that fails is a result too: its row says why, and the run goes on with the next folder. */
 async function sync(configFile: string, dir: string, step: ScenarioRow["step"]): Promise<ScenarioRow> {
   const env = { ...process.env, SMSYNC_CONFIG: configFile };
-  const run = check(await timedRun(process.execPath, [smsyncBin, "sync", dir, "--json", "--quiet"], env), `smsync sync ${dir}`);
-  const summary = JSON.parse(run.stdout) as { seconds: number };
+  const run = await timedRun(process.execPath, [smsyncBin, "sync", dir, "--json", "--quiet"], env);
+  let summary: { ok?: boolean; seconds?: number; error?: string; code?: string } = {};
+  try {
+    summary = JSON.parse(run.stdout) as typeof summary;
+  } catch {
+    // Not JSON: the CLI died before its summary; stderr says why.
+  }
   const { files, bytes } = folderTotals(dir);
-  return { step, files, bytes, seconds: run.seconds, syncSeconds: summary.seconds, maxRssBytes: run.maxRssBytes };
+  const row: ScenarioRow = { step, files, bytes, seconds: run.seconds, syncSeconds: summary.seconds ?? null, maxRssBytes: run.maxRssBytes };
+  if (run.code !== 0 || summary.ok !== true) {
+    row.error = `exit ${run.code}: ${summary.error ?? run.stderr.trim().split("\n").at(-1)}${summary.code ? ` (${summary.code})` : ""}`;
+    progress(`${step} failed: ${row.error}`);
+  }
+  return row;
 }
 
 export async function runScenario(server: TestServer, workDir: string, name: string, spec: FolderSpec): Promise<ScenarioResult> {
@@ -67,14 +81,17 @@ export async function runScenario(server: TestServer, workDir: string, name: str
   await login(server, secondConfig, second.token!);
 
   progress(`${name}: smsync sync, upload from empty`);
-  rows.push(await sync(firstConfig, source, "smsync sync (up)"));
+  const up = await sync(firstConfig, source, "smsync sync (up)");
+  rows.push(up);
 
-  progress(`${name}: smsync sync on a second device, download into an empty folder`);
-  const target = path.join(base, "target");
-  mkdirSync(target);
-  rows.push(await sync(secondConfig, target, "smsync sync (down)"));
+  if (!up.error) {
+    progress(`${name}: smsync sync on a second device, download into an empty folder`);
+    const target = path.join(base, "target");
+    mkdirSync(target);
+    rows.push(await sync(secondConfig, target, "smsync sync (down)"));
+  }
 
-  for (const row of rows) {
+  for (const row of rows.filter((row) => !row.error)) {
     if (row.files !== expected.files || row.bytes !== expected.bytes) {
       throw new Error(`${name}: ${row.step} left ${row.files} file(s), ${row.bytes} bytes; expected ${expected.files}, ${expected.bytes}`);
     }
