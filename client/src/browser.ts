@@ -5,8 +5,7 @@ export { BrowserSmsyncClient, type BrowserClientOptions } from "./browser/Browse
 export type { BrowserDownloadedFile } from "./browser/browserPlatform.ts";
 export { attachBrowserLifecycle, type LifecycleTarget } from "./browser/lifecycle.ts";
 export type { UploadOptions, LocalFileStatus, ClientEvents } from "./ClientBase.ts";
-export { ConflictsNotImplementedError, TransferFailedError, type EngineCallbacks, type ConflictResolution, type SyncEvents } from "./engine/SyncEngine.ts";
-export type { Conflict, IndexEntry } from "./engine/planDownloads.ts";
+export * from "./engine/index.ts";
 export { IndexedDbStore, type IndexedDbStoreOptions } from "./store/IndexedDbStore.ts";
 export * from "./errors.ts";
 export * from "./modes.ts";

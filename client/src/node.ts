@@ -2,15 +2,8 @@
 // use the file system for staged downloads and copies of queued uploads).
 //   import { SmsyncClient } from "@smsync/client/node";
 export { SmsyncClient, type SmsyncClientOptions, type UploadOptions, type LocalFileStatus, type ClientEvents } from "./SmsyncClient.ts";
-export {
-  ConflictsNotImplementedError,
-  TransferFailedError,
-  type EngineCallbacks,
-  type DownloadedFile,
-  type ConflictResolution,
-  type SyncEvents,
-} from "./engine/SyncEngine.ts";
-export type { Conflict, IndexEntry } from "./engine/planDownloads.ts";
+export * from "./engine/index.ts";
+export type { DownloadedFile } from "./engine/SyncEngine.ts";
 export { clientCrashPointNames } from "./engine/crashPoints.ts";
 export { SqliteStore } from "./store/SqliteStore.ts";
 export * from "./transfers/index.ts";

@@ -1,0 +1,14 @@
+// The sync engine's public surface, the same for the Node and the browser
+// client: its errors, the app's callbacks and the events.
+export {
+  ConflictsNotImplementedError,
+  TransferFailedError,
+  type EngineCallbacks,
+  type EngineTuning,
+  type ConflictResolution,
+  type RecoveryEvent,
+  type SyncEvents,
+} from "./SyncEngine.ts";
+export type { BatchProgressEvent } from "./batchProgress.ts";
+export type { Operation, ServerTransferEvent } from "./followOperation.ts";
+export type { Conflict, IndexEntry } from "./planDownloads.ts";
