@@ -1,0 +1,34 @@
+// A network cut at each request of a sync pass's batch of uploads and of its
+// end, through the cutting proxy, (a) in the middle of the request and (b)
+// after the server acted, before its answer reached the client (the pass and
+// the checks: support/networkCuts.ts; the start of the pass and its
+// downloads: networkCuts.test.ts). The cuts are armed once the downloads are
+// done where the request also occurs before (lock, operation, subscription).
+import { bothCuts, describeCuts, graphql, midRequest, patchMidBody, subscriptionCuts, type CutCase } from "../support/networkCuts.ts";
+
+const patch = { match: /^PATCH \/uploads\// };
+
+const cases: CutCase[] = [
+  ...bothCuts("lock after the downloads", graphql("Lock"), "downloadsFinished"),
+  ...bothCuts("serverInfo (the tus endpoint)", graphql("ServerInfo")),
+  ...bothCuts("tus POST", { match: /^POST \/uploads / }),
+  { name: "tus PATCH, mid-upload", rule: { direction: "up", afterBytes: patchMidBody, ...patch } },
+  { name: "tus PATCH, after the server took every byte (answer lost)", rule: { direction: "down", afterBytes: 0, ...patch } },
+  {
+    name: "tus HEAD of the resumed upload, mid-request",
+    rule: { direction: "up", afterBytes: patchMidBody, ...patch },
+    then: { direction: "up", afterBytes: midRequest, match: /^HEAD \/uploads\// },
+  },
+  {
+    name: "tus HEAD of the resumed upload, after the server acted (answer lost)",
+    rule: { direction: "up", afterBytes: patchMidBody, ...patch },
+    then: { direction: "down", afterBytes: 0, match: /^HEAD \/uploads\// },
+  },
+  ...bothCuts("deleteFiles", graphql("DeleteFiles")),
+  ...bothCuts("commit", graphql("Commit")),
+  ...bothCuts("operation polling of the outbound transfer", graphql("Operation"), "downloadsFinished"),
+  ...subscriptionCuts("of the outbound transfer", "downloadsFinished"),
+  ...bothCuts("unlock", graphql("Unlock")),
+];
+
+describeCuts("a network cut at each request of a sync pass's batch and end: the pass finishes with nothing lost and nothing twice", cases);
