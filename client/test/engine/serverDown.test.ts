@@ -79,23 +79,26 @@ async function expectWaitingOffline(device: TestDevice): Promise<void> {
   expect(waiting, "the batch is kept").toBeGreaterThan(0);
 }
 
+/** Failures before the backoff ceiling reaches its cap: the delays after them are shorter by design. */
+const failuresBeforeTheCap = Math.ceil(Math.log2(backoff.maxMs / backoff.initialMs));
+
 /**
- * The gaps between attempts once the backoff ceiling has reached its cap
- * (the first ones are shorter by design), the wait since the last attempt
- * (now) included: a client that gave up shows it there.
+ * delays: the waits after each failure, in order; sinceLastFailure: how long
+ * the client has waited since its last one (a client that gave up shows it
+ * there).
  */
-function gapsAtTheCap(times: number[]): number[] {
-  const attemptsBeforeTheCap = Math.ceil(Math.log2(backoff.maxMs / backoff.initialMs)) + 1;
-  const until = [...times, Date.now()];
-  return until.slice(attemptsBeforeTheCap).map((time, i) => time - until[attemptsBeforeTheCap + i - 1]);
+function expectCappedBackoff(delays: number[], sinceLastFailure: number): void {
+  const atTheCap = delays.slice(failuresBeforeTheCap);
+  expect(atTheCap.length, "retries at the cap").toBeGreaterThanOrEqual(4);
+  // Never faster than the lowest delay the cap allows (half of it, the jitter's floor; 5 ms for timer rounding)...
+  expect(Math.min(...atTheCap)).toBeGreaterThanOrEqual(backoff.maxMs / 2 - 5);
+  // ...and never slower than the cap: it keeps trying.
+  expect(Math.max(...atTheCap, sinceLastFailure)).toBeLessThanOrEqual(backoff.maxMs + lateTimerSlackMs);
 }
 
-function expectCappedBackoff(gaps: number[]): void {
-  expect(gaps.length, "attempts at the cap").toBeGreaterThanOrEqual(4);
-  // Never faster than the lowest delay the cap allows (half of it, the jitter's floor; 5 ms for timer rounding)...
-  expect(Math.min(...gaps.slice(0, -1))).toBeGreaterThanOrEqual(backoff.maxMs / 2 - 5);
-  // ...and never slower than the cap: it keeps trying.
-  expect(Math.max(...gaps)).toBeLessThanOrEqual(backoff.maxMs + lateTimerSlackMs);
+/** The gaps between consecutive times. */
+function gaps(times: number[]): number[] {
+  return times.slice(1).map((time, i) => time - times[i]);
 }
 
 describe("the server down for longer than the backoff cap", () => {
@@ -107,7 +110,9 @@ describe("the server down for longer than the backoff cap", () => {
       await sleep(downForMs); // the outage being observed
       await expectWaitingOffline(device);
       expect((await device.store.list<{ operationName: string }>("outbox")).map(({ value }) => value.operationName)).toEqual(["Lock"]);
-      expectCappedBackoff(gapsAtTheCap(proxy.stats.connectedAt));
+      // Each attempt is a connection, refused at once: the gap between two is the delay after the first.
+      const attempts = proxy.stats.connectedAt;
+      expectCappedBackoff(gaps(attempts), Date.now() - attempts.at(-1)!);
     } finally {
       proxy.refuse(false);
     }
@@ -119,9 +124,15 @@ describe("the server down for longer than the backoff cap", () => {
   it("a query without an answer (fileIndex): the engine's passes retry at the capped backoff; once the server answers the batch goes up on its own", async () => {
     const scenario = await deviceWithBatch({ backoff });
     const { device } = scenario;
-    const passStarts: number[] = [];
+    // A pass fails (networkNotConnected), waits, starts again (synchronizing): the delay is between the two.
+    const delays: number[] = [];
+    let failedAt: number | null = null;
     const off = device.client.on("modeChanged", (event) => {
-      if (event.mode === "synchronizing") passStarts.push(Date.now());
+      if (event.mode === "networkNotConnected") failedAt = Date.now();
+      if (event.mode === "synchronizing" && failedAt !== null) {
+        delays.push(Date.now() - failedAt);
+        failedAt = null;
+      }
     });
     // Every fileIndex answer is lost (the lock, a mutation, still goes through): each pass fails at its second step.
     void proxy.cutAfter({ direction: "down", afterBytes: 0, match: /^POST \/graphql /, body: /"operationName":"FileIndex"/, times: Infinity });
@@ -130,11 +141,10 @@ describe("the server down for longer than the backoff cap", () => {
       void device.client.sync();
       await offline;
       await sleep(downForMs);
+      expectCappedBackoff(delays, failedAt === null ? 0 : Date.now() - failedAt);
       // Between two passes (each starts in synchronizing, then fails at fileIndex; the next waits at least half the cap).
       await modeReached(device.client, "networkNotConnected");
       await expectWaitingOffline(device);
-      // A pass's own work (lock, fileIndex) lies between two starts as well as the delay: only the floor is exact.
-      expectCappedBackoff(gapsAtTheCap(passStarts));
     } finally {
       proxy.disarm();
     }
