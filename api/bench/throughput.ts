@@ -56,7 +56,8 @@ export async function measureThroughput(server: TestServer, options: ThroughputO
   // A completed upload cannot be terminated over tus (disableTerminationForFinishedUploads);
   // the bench removes it as the staging sweeper would, so the next run starts from the same disk state.
   const discardTus = (uploadId: string) => async () => {
-    await db.stagedUpload.deleteMany({ where: { id: uploadId } });
+    // In a transaction: on SQLite a write outside one fails (it would reach the read-only connection).
+    await db.$transaction((tx) => tx.stagedUpload.deleteMany({ where: { id: uploadId } }));
     await staging.removeUpload(uploadId);
   };
   const tusUpload = async (
