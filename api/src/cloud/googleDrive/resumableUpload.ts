@@ -1,0 +1,156 @@
+// Drive's resumable upload protocol, streaming: a session is opened with the
+// file's metadata, then the content goes up in chunks (multiples of 256 KiB
+// but the last), each answered 308 with the bytes Drive has persisted. After
+// a cut (a dropped connection, 5xx, rate limit) the status query (PUT with
+// `Content-Range: bytes */size`) says how far Drive got, and the upload goes
+// on from there: bytes Drive has are never sent again. An expired session
+// (404) starts a new one from the first byte. The sha256 is checked before
+// the last chunk is sent, so content that does not match never becomes a
+// Drive file; Drive's md5Checksum is checked against the md5 of what was sent.
+import type { Readable } from "node:stream";
+import { CloudStorageError } from "../CloudStorageError.ts";
+import { ContentChunks } from "./ContentChunks.ts";
+import { fileFields, type DriveApi, type DriveFile } from "./DriveApi.ts";
+import { DriveRequestError, failureOfAnswer, toDriveFailure } from "./driveFailures.ts";
+import { jsonOf, rawRequest, type RawAnswer } from "./rawRequest.ts";
+import { backoffDelay, withRetries } from "./retryPolicy.ts";
+
+export const chunkQuantum = 256 * 1024;
+/** New sessions tried after the first expired, before the upload fails as transient. */
+const maxSessionRestarts = 3;
+
+export interface ResumableUploadRequest {
+  userId: string;
+  metadata: DriveFile;
+  mimeType: string;
+  size: number;
+  sha256: string;
+  content: () => Readable;
+}
+
+/** 404 on the session URI: Drive dropped the session (they last about a week); a new one starts over. */
+class SessionExpiredError extends CloudStorageError {
+  override name = "SessionExpiredError";
+
+  constructor(message: string) {
+    super("notFound", message);
+  }
+}
+
+type Progress = { done: true; file: DriveFile } | { done: false; persisted: number };
+
+export class ResumableUploader {
+  constructor(
+    private readonly api: DriveApi,
+    private readonly chunkSize: number,
+  ) {
+    if (chunkSize <= 0 || chunkSize % chunkQuantum !== 0) throw new Error(`chunk size must be a multiple of 256 KiB, not ${chunkSize}`);
+  }
+
+  async upload(request: ResumableUploadRequest): Promise<DriveFile> {
+    for (let restarts = 0; ; restarts++) {
+      const sessionUri = await this.startSession(request);
+      try {
+        return await this.sendContent(request, sessionUri);
+      } catch (error) {
+        if (!(error instanceof SessionExpiredError)) throw error;
+        if (restarts >= maxSessionRestarts) throw new CloudStorageError("transient", `upload sessions kept expiring (${restarts + 1})`);
+      }
+    }
+  }
+
+  private startSession(request: ResumableUploadRequest): Promise<string> {
+    const url = `${this.api.rootUrl}upload/drive/v3/files?uploadType=resumable&fields=${encodeURIComponent(fileFields)}`;
+    const body = Buffer.from(JSON.stringify(request.metadata));
+    return withRetries(this.api.retryPolicy, "starting a Drive upload", () =>
+      this.api.withToken(request.userId, "starting a Drive upload", async (token) => {
+        const answer = await rawRequest(url, "POST", {
+          authorization: `Bearer ${token}`,
+          "content-type": "application/json; charset=UTF-8",
+          "x-upload-content-type": request.mimeType,
+          "x-upload-content-length": String(request.size),
+        }, body);
+        const location = answer.headers.location;
+        if (answer.status !== 200 || typeof location !== "string") {
+          throw failureOfAnswer("starting a Drive upload", answer.status, jsonOf(answer), header(answer, "retry-after"));
+        }
+        return location;
+      }),
+    );
+  }
+
+  private async sendContent(request: ResumableUploadRequest, sessionUri: string): Promise<DriveFile> {
+    const chunks = new ContentChunks(request.content, this.chunkSize, request.size);
+    const policy = this.api.retryPolicy;
+    let offset = 0;
+    let failuresInARow = 0;
+    try {
+      for (;;) {
+        const chunk = await chunks.chunkAt(offset);
+        if (chunk.last) this.checkSha256(chunks, request);
+        let progress: Progress;
+        try {
+          progress = await this.sendChunk(request.userId, sessionUri, chunk.bytes.subarray(offset - chunk.start), offset, request.size);
+          failuresInARow = 0;
+        } catch (error) {
+          const failure = await toDriveFailure("sending a Drive upload chunk", error);
+          if (!failure.retryable || ++failuresInARow >= policy.maxAttempts) throw failure;
+          await policy.sleep(backoffDelay(policy, failuresInARow, (failure as DriveRequestError).retryAfterMs));
+          // How far did Drive get? Resume there, whatever part of the chunk it kept.
+          progress = await this.queryStatus(request.userId, sessionUri, request.size);
+        }
+        if (progress.done) return await this.checkMd5(request.userId, progress.file, chunks);
+        offset = progress.persisted;
+      }
+    } finally {
+      await chunks.close();
+    }
+  }
+
+  private checkSha256(chunks: ContentChunks, request: ResumableUploadRequest): void {
+    const { sha256 } = chunks.digests();
+    if (sha256 !== request.sha256) {
+      throw new CloudStorageError("integrity", `the content has sha256 ${sha256}, expected ${request.sha256}; not sent to Drive`);
+    }
+  }
+
+  /** Drive's md5Checksum against the md5 of the bytes sent; a mismatching file is removed. */
+  private async checkMd5(userId: string, file: DriveFile, chunks: ContentChunks): Promise<DriveFile> {
+    const { md5 } = chunks.digests();
+    if (file.md5Checksum === md5) return file;
+    if (file.id) await this.api.delete(userId, file.id).catch(() => undefined);
+    throw new CloudStorageError("integrity", `Drive reports md5 ${file.md5Checksum} for ${file.id}, the content sent has ${md5}`);
+  }
+
+  /** One PUT of bytes from `offset`; Content-Range names the whole size, so Drive knows the last chunk. */
+  private sendChunk(userId: string, sessionUri: string, bytes: Buffer, offset: number, size: number): Promise<Progress> {
+    const contentRange = size === 0 ? "bytes */0" : `bytes ${offset}-${offset + bytes.length - 1}/${size}`;
+    return this.api.withToken(userId, "sending a Drive upload chunk", async (token) =>
+      progressOf(await rawRequest(sessionUri, "PUT", { authorization: `Bearer ${token}`, "content-range": contentRange }, bytes)),
+    );
+  }
+
+  private queryStatus(userId: string, sessionUri: string, size: number): Promise<Progress> {
+    return withRetries(this.api.retryPolicy, "asking Drive how far an upload got", () =>
+      this.api.withToken(userId, "asking Drive how far an upload got", async (token) =>
+        progressOf(await rawRequest(sessionUri, "PUT", { authorization: `Bearer ${token}`, "content-range": `bytes */${size}` })),
+      ),
+    );
+  }
+}
+
+function header(answer: RawAnswer, name: string): string | undefined {
+  const value = answer.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function progressOf(answer: RawAnswer): Progress {
+  if (answer.status === 200 || answer.status === 201) return { done: true, file: jsonOf(answer) as DriveFile };
+  if (answer.status === 308) {
+    // Range: bytes=0-N means N + 1 bytes persisted; no Range means none.
+    const range = /^bytes=0-(\d+)$/.exec(header(answer, "range") ?? "");
+    return { done: false, persisted: range ? Number(range[1]) + 1 : 0 };
+  }
+  if (answer.status === 404 || answer.status === 410) throw new SessionExpiredError(`the upload session is gone (${answer.status})`);
+  throw failureOfAnswer("uploading to Drive", answer.status, jsonOf(answer), header(answer, "retry-after"));
+}

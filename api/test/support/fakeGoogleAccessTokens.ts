@@ -1,0 +1,49 @@
+// A test double of the users' Google credentials (GoogleAccessTokens) for the
+// fake Drive: each user's Drive is a fake account named by the user id, and
+// its tokens are issued by the fake. A test can make it hand out a token the
+// fake refuses (an expired one), or refuse to refresh (consent revoked).
+import { CloudStorageError } from "../../src/cloud/CloudStorageError.ts";
+import type { Database } from "../../src/database/client.ts";
+import type { GoogleAccessTokens } from "../../src/google/GoogleAccessTokens.ts";
+import type { FakeGoogleDrive } from "./fakeGoogleDrive/FakeGoogleDrive.ts";
+
+export class FakeGoogleAccessTokens implements GoogleAccessTokens {
+  private readonly current = new Map<string, string>();
+  private readonly revoked = new Set<string>();
+  /** Tokens refused by Drive that were given back to refreshAfterUnauthorized. */
+  readonly refreshed: string[] = [];
+
+  constructor(private readonly drive: FakeGoogleDrive) {}
+
+  async accessToken(userId: string): Promise<string> {
+    const token = this.current.get(userId) ?? this.drive.issueToken(userId);
+    this.current.set(userId, token);
+    return token;
+  }
+
+  async refreshAfterUnauthorized(userId: string, refused: string): Promise<string> {
+    this.refreshed.push(refused);
+    if (this.revoked.has(userId)) {
+      throw new CloudStorageError("authorization", `the refresh token of user ${userId} was refused (invalid_grant)`);
+    }
+    const token = this.drive.issueToken(userId);
+    this.current.set(userId, token);
+    return token;
+  }
+
+  /** The user's current token stops working, as one past its expiry: the next request gets a 401. */
+  expireCurrentToken(userId: string): void {
+    const token = this.current.get(userId);
+    if (token) this.drive.expireToken(token);
+  }
+
+  /** Refreshing fails from now on for this user (the user revoked smsync's access). */
+  revokeRefreshToken(userId: string): void {
+    this.revoked.add(userId);
+  }
+}
+
+/** The GoogleAccount row sign-in would have made, so the backend can record the user's app folder. */
+export async function addGoogleAccount(db: Database, userId: string): Promise<void> {
+  await db.$transaction((tx) => tx.googleAccount.create({ data: { userId, subject: `fake-google-subject-${userId}` } }));
+}

@@ -1,0 +1,90 @@
+// The fake's files resource: create (metadata only, e.g. folders), list
+// with `q`, get (metadata, or alt=media with Range), delete, update.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { DriveStore, FakeDriveFile } from "./DriveStore.ts";
+import { parseDriveQuery, UnsupportedQueryError } from "./driveQuery.ts";
+import { readJson, sendDriveError, sendJson } from "./http.ts";
+
+export interface FilesRequest {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  account: string;
+  store: DriveStore;
+}
+
+export async function createFile({ req, res, account, store }: FilesRequest): Promise<void> {
+  const metadata = await readJson(req);
+  const file = store.createFile(account, metadata as Partial<FakeDriveFile>, Buffer.alloc(0));
+  sendJson(res, 200, store.resource(file));
+}
+
+export function listFiles({ res, url, account, store }: FilesRequest): void {
+  let matches: (file: FakeDriveFile) => boolean = () => true;
+  const q = url.searchParams.get("q");
+  if (q) {
+    try {
+      matches = parseDriveQuery(q);
+    } catch (error) {
+      if (error instanceof UnsupportedQueryError) return sendDriveError(res, 400, "invalid", error.message);
+      throw error;
+    }
+  }
+  const found = store.filesOf(account).filter(matches);
+  const pageSize = Math.min(Number(url.searchParams.get("pageSize") ?? 100), 1000);
+  const offset = Number(url.searchParams.get("pageToken") ?? 0);
+  const page = found.slice(offset, offset + pageSize);
+  const next = offset + pageSize < found.length ? { nextPageToken: String(offset + pageSize) } : {};
+  sendJson(res, 200, { kind: "drive#fileList", files: page.map((file) => store.resource(file)), ...next });
+}
+
+function fileOrNotFound({ res, account, store }: FilesRequest, id: string): FakeDriveFile | undefined {
+  const file = store.fileOf(account, id);
+  if (!file) sendDriveError(res, 404, "notFound", `File not found: ${id}.`);
+  return file;
+}
+
+export function getFile(request: FilesRequest, id: string): void {
+  const file = fileOrNotFound(request, id);
+  if (file) sendJson(request.res, 200, request.store.resource(file));
+}
+
+export function downloadMedia(request: FilesRequest, id: string): void {
+  const file = fileOrNotFound(request, id);
+  if (!file) return;
+  const { req, res } = request;
+  const size = file.content.length;
+  const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? "");
+  if (!range) {
+    res.writeHead(200, { "content-type": file.mimeType, "content-length": size });
+    res.end(file.content);
+    return;
+  }
+  const start = Number(range[1]);
+  const end = Math.min(range[2] ? Number(range[2]) : size - 1, size - 1);
+  if (start >= size || start > end) {
+    res.writeHead(416, { "content-range": `bytes */${size}` });
+    res.end();
+    return;
+  }
+  res.writeHead(206, { "content-type": file.mimeType, "content-length": end - start + 1, "content-range": `bytes ${start}-${end}/${size}` });
+  res.end(file.content.subarray(start, end + 1));
+}
+
+export function deleteFile(request: FilesRequest, id: string): void {
+  const file = fileOrNotFound(request, id);
+  if (!file) return;
+  request.store.files.delete(id);
+  request.res.writeHead(204);
+  request.res.end();
+}
+
+export async function updateFile(request: FilesRequest, id: string): Promise<void> {
+  const changes = await readJson(request.req);
+  const file = fileOrNotFound(request, id);
+  if (!file) return;
+  if (typeof changes.trashed === "boolean") file.trashed = changes.trashed;
+  if (typeof changes.name === "string") file.name = changes.name;
+  if (changes.appProperties && typeof changes.appProperties === "object") Object.assign(file.appProperties, changes.appProperties);
+  sendJson(request.res, 200, request.store.resource(file));
+}
