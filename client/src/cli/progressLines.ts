@@ -1,5 +1,5 @@
 // Progress for a stderr that is not a terminal (a script, CI, a log file):
-// plain lines, never redrawn. A line when transfers start, then at most one
+// plain lines, never redrawn. A line when bytes first move, then at most one
 // a second while they run, one for each large file done (small ones show in
 // the totals: a thousand lines for a thousand notes would drown the rest),
 // and a last one with the totals.
@@ -14,8 +14,8 @@ export function totalsText(totals: TransferTotals): string {
   );
 }
 
-export function fileText(file: FileTransfer): string {
-  const seconds = (Date.now() - file.startedAt) / 1000;
+export function fileText(file: FileTransfer, finished = false): string {
+  const seconds = ((finished ? file.movedAt : Date.now()) - file.startedAt) / 1000;
   const percent = file.bytesTotal > 0 ? Math.floor((file.bytesDone / file.bytesTotal) * 100) : 100;
   return `${file.name} ${percent}% ${formatBytes(file.bytesDone)}/${formatBytes(file.bytesTotal)} (${formatRate(file.bytesDone, seconds)})`;
 }
@@ -31,8 +31,8 @@ export class ProgressLines implements TransferView {
     private readonly everyMs = 1000,
   ) {}
 
-  started(file: FileTransfer, totals: TransferTotals): void {
-    this.maybeShow(file, totals);
+  started(): void {
+    // Nothing moved yet: the first progress event makes the first line.
   }
 
   progressed(file: FileTransfer, totals: TransferTotals): void {
@@ -40,9 +40,9 @@ export class ProgressLines implements TransferView {
   }
 
   finished(file: FileTransfer, totals: TransferTotals): void {
-    if (file.bytesTotal < largeFileBytes) return this.maybeShow(file, totals);
+    if (file.bytesTotal < largeFileBytes) return this.maybeShow(file, totals, true);
     const verb = file.direction === "upload" ? "uploaded" : "downloaded";
-    this.write(`${verb} ${fileText(file)}; ${totalsText(totals)}`);
+    this.write(`${verb} ${fileText(file, true)}; ${totalsText(totals)}`);
   }
 
   log(line: string): void {
@@ -53,13 +53,13 @@ export class ProgressLines implements TransferView {
     if (this.active) this.write(`transferred ${totalsText(totals)} in ${formatSeconds((Date.now() - totals.startedAt) / 1000)}`);
   }
 
-  private maybeShow(file: FileTransfer, totals: TransferTotals): void {
+  private maybeShow(file: FileTransfer, totals: TransferTotals, finished = false): void {
     const now = Date.now();
     // The first event shows at once, so that even a short transfer leaves a trace.
     if (this.active && now - this.lastLineAt < this.everyMs) return;
     this.active = true;
     this.lastLineAt = now;
     const verb = file.direction === "upload" ? "uploading" : "downloading";
-    this.write(`progress: ${totalsText(totals)}; ${verb} ${fileText(file)}`);
+    this.write(`progress: ${totalsText(totals)}; ${verb} ${fileText(file, finished)}`);
   }
 }

@@ -13,6 +13,8 @@ export interface FileTransfer {
   bytesDone: number;
   bytesTotal: number;
   startedAt: number;
+  /** When the last byte moved: a finished file's rate leaves out the wait for the batch's commit. */
+  movedAt: number;
 }
 
 export interface TransferTotals {
@@ -92,6 +94,7 @@ export class TransferTracker {
       bytesDone: 0,
       bytesTotal: bytesTotal ?? upload?.bytes ?? 0,
       startedAt: Date.now(),
+      movedAt: Date.now(),
     };
     if (!upload) {
       this.totals.filesTotal++;
@@ -106,8 +109,11 @@ export class TransferTracker {
     const file = this.begin(direction, fileUUID, version, bytesTotal);
     // A resumed transfer may report from an offset: count only what moved forward.
     const done = Math.min(bytesDone, file.bytesTotal || bytesDone);
-    this.totals.bytesDone += Math.max(0, done - file.bytesDone);
-    file.bytesDone = Math.max(file.bytesDone, done);
+    if (done > file.bytesDone) {
+      this.totals.bytesDone += done - file.bytesDone;
+      file.bytesDone = done;
+      file.movedAt = Date.now();
+    }
     this.view.progressed(file, this.totals);
   }
 
