@@ -3,6 +3,7 @@
 // its tokens are issued by the fake. A test can make it hand out a token the
 // fake refuses (an expired one), or refuse to refresh (consent revoked).
 import { CloudStorageError } from "../../src/cloud/CloudStorageError.ts";
+import type { DriveFolderRecords } from "../../src/cloud/googleDrive/appFolders.ts";
 import type { Database } from "../../src/database/client.ts";
 import type { GoogleAccessTokens } from "../../src/google/GoogleAccessTokens.ts";
 import type { FakeGoogleDrive } from "./fakeGoogleDrive/FakeGoogleDrive.ts";
@@ -46,4 +47,17 @@ export class FakeGoogleAccessTokens implements GoogleAccessTokens {
 /** The GoogleAccount row sign-in would have made, so the backend can record the user's app folder. */
 export async function addGoogleAccount(db: Database, userId: string): Promise<void> {
   await db.$transaction((tx) => tx.googleAccount.create({ data: { userId, subject: `fake-google-subject-${userId}` } }));
+}
+
+/** App folder ids kept in memory, for servers whose users have no GoogleAccount row. */
+export class MemoryDriveFolderRecords implements DriveFolderRecords {
+  readonly folders = new Map<string, string>();
+
+  async folderIdOf(userId: string): Promise<string | null> {
+    return this.folders.get(userId) ?? null;
+  }
+
+  async recordFolderId(userId: string, folderId: string): Promise<void> {
+    this.folders.set(userId, folderId);
+  }
 }

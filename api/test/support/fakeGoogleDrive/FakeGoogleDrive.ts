@@ -55,8 +55,14 @@ export class FakeGoogleDrive {
   private server!: Server;
   url = "";
 
-  static async start(): Promise<FakeGoogleDrive> {
-    const drive = new FakeGoogleDrive();
+  /**
+   * `accountOfToken`: also accept tokens issued elsewhere (a fake token endpoint's), as the
+   * account it names, or undefined when the token is unknown or expired.
+   */
+  constructor(private readonly accountOfToken?: (token: string) => string | undefined) {}
+
+  static async start(options: { accountOfToken?: (token: string) => string | undefined } = {}): Promise<FakeGoogleDrive> {
+    const drive = new FakeGoogleDrive(options.accountOfToken);
     drive.server = createServer((req, res) => {
       drive.handle(req, res).catch((error) => {
         if (!res.headersSent) sendDriveError(res, 500, "backendError", String(error));
@@ -85,8 +91,10 @@ export class FakeGoogleDrive {
     this.expiredTokens.add(token);
   }
 
-  isValidToken(token: string): boolean {
-    return this.tokens.has(token) && !this.expiredTokens.has(token);
+  /** The account a token acts for, or undefined if the token is unknown or expired. */
+  accountOf(token: string): string | undefined {
+    if (this.expiredTokens.has(token)) return undefined;
+    return this.tokens.get(token) ?? this.accountOfToken?.(token);
   }
 
   injectFault(spec: FaultSpec): void {
@@ -120,11 +128,11 @@ export class FakeGoogleDrive {
     entry.kind = route.kind === "uploadChunk" && range?.kind !== "chunk" ? "uploadStatus" : route.kind;
 
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1];
-    if (!token || !this.isValidToken(token)) {
+    const account = token ? this.accountOf(token) : undefined;
+    if (!token || !account) {
       req.resume();
       return sendDriveError(res, 401, "authError", "Invalid Credentials", { "www-authenticate": 'Bearer realm="https://accounts.google.com/"' });
     }
-    const account = this.tokens.get(token) as string;
     entry.account = account;
 
     const fault = this.faults.strike(entry.kind as DriveRequestKind);

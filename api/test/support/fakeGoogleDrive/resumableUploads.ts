@@ -81,14 +81,8 @@ export async function uploadChunk(
 ): Promise<{ bodyBytes: number; dropped: boolean }> {
   const { req, res } = request;
   const length = range.end - range.start + 1;
-  const chunks: Buffer[] = [];
-  let bodyBytes = 0;
-  for await (const piece of req) {
-    chunks.push(piece as Buffer);
-    bodyBytes += (piece as Buffer).length;
-    if (dropAfterBytes !== undefined && bodyBytes >= dropAfterBytes) break;
-  }
-  const body = Buffer.concat(chunks);
+  const body = await readBodyUpTo(req, dropAfterBytes);
+  const bodyBytes = body.length;
   if (dropAfterBytes !== undefined) {
     const arrived = Math.min(dropAfterBytes, body.length);
     if (range.start === session.receivedBytes) {
@@ -112,6 +106,26 @@ export async function uploadChunk(
     answerProgress(request, session);
   }
   return { bodyBytes, dropped: false };
+}
+
+/** The body, or its first `limit` bytes (the rest is left unread: the connection is about to be cut). */
+function readBodyUpTo(req: IncomingMessage, limit = Infinity): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (piece: Buffer) => {
+      chunks.push(piece);
+      size += piece.length;
+      if (size >= limit) {
+        req.off("data", onData);
+        req.pause();
+        resolve(Buffer.concat(chunks).subarray(0, limit));
+      }
+    };
+    req.on("data", onData);
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
 }
 
 function append(session: UploadSession, bytes: Buffer, total: number | undefined): void {

@@ -1,0 +1,289 @@
+// Each fault Drive can throw at the backend, injected by the fake at a chosen
+// request, and the outcome the backend must reach: retried and written once,
+// resumed without re-sending what Drive has, or failed with the right kind.
+import { randomBytes, randomUUID } from "node:crypto";
+import { Readable } from "node:stream";
+import { buffer } from "node:stream/consumers";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import type { CloudObjectMetadata } from "../../src/cloud/CloudStorage.ts";
+import { CloudStorageError } from "../../src/cloud/CloudStorageError.ts";
+import { driveFaults } from "../support/fakeGoogleDrive/faults.ts";
+import { quantum, startGoogleDriveFixture } from "../support/googleDriveFixture.ts";
+import { sha256Hex } from "../support/uploads.ts";
+
+const fixture = await startGoogleDriveFixture();
+const { drive, tokens, sleeps } = fixture;
+afterAll(() => fixture.close());
+
+beforeEach(() => {
+  drive.faults.clear();
+  sleeps.length = 0;
+});
+
+function fileOf(userId: string, content: Buffer): { metadata: CloudObjectMetadata; content: () => Readable } {
+  const fileUUID = randomUUID();
+  return {
+    metadata: { userId, fileUUID, version: 0, cloudFileName: `${fileUUID}.bin`, mimeType: "application/octet-stream", sha256: sha256Hex(content), size: content.length },
+    // Served in 64 KiB pieces, as a file stream would.
+    content: () => Readable.from((function* () { for (let at = 0; at < content.length; at += 65536) yield content.subarray(at, at + 65536); })()),
+  };
+}
+
+/** Drive files of the key (whatever the backend thinks). */
+function driveFilesOf(userId: string, fileUUID: string) {
+  return drive.filesOf(userId).filter((file) => file.appProperties.fileUUID === fileUUID);
+}
+
+/** Writes a file with the fault armed after the app folder exists (so counts are of the write's own requests). */
+async function writeWithFault(content: Buffer, arm: () => void) {
+  const userId = await fixture.newUser();
+  const storage = fixture.storage();
+  await storage.listObjects(userId); // creates the app folder
+  arm();
+  const logFrom = drive.log.length;
+  const file = fileOf(userId, content);
+  const result = await storage.writeObject(file.metadata, file.content).catch((error: unknown) => error);
+  return { userId, storage, file, result, log: drive.log.slice(logFrom) };
+}
+
+async function expectStored(userId: string, fileUUID: string, content: Buffer) {
+  const files = driveFilesOf(userId, fileUUID);
+  expect(files).toHaveLength(1);
+  expect(files[0].content.equals(content)).toBe(true);
+}
+
+/** A user with an app folder whose current access token has just expired. */
+async function userWithExpiredToken() {
+  const userId = await fixture.newUser();
+  const storage = fixture.storage();
+  await storage.listObjects(userId);
+  tokens.expireCurrentToken(userId);
+  return { userId, storage };
+}
+
+describe("Google Drive backend: expired access tokens", () => {
+  it("refreshes the token once after a 401 and retries the request", async () => {
+    const content = randomBytes(3 * quantum);
+    const { userId, file, result, log } = await writeWithFault(content, () => drive.injectFault({ on: "uploadChunk", nth: 2, fault: driveFaults.unauthorized() }));
+    expect(result).toMatchObject({ fileUUID: file.metadata.fileUUID, size: content.length });
+    expect(tokens.refreshed).toHaveLength(1);
+    expect(log.filter((entry) => entry.status === 401)).toHaveLength(1);
+    await expectStored(userId, file.metadata.fileUUID, content);
+  });
+
+  it("refreshes when the token handed out has expired", async () => {
+    const { userId, storage } = await userWithExpiredToken();
+    const refreshedBefore = tokens.refreshed.length;
+    const content = randomBytes(1000);
+    const file = fileOf(userId, content);
+    await storage.writeObject(file.metadata, file.content);
+    expect(tokens.refreshed.length).toBe(refreshedBefore + 1);
+    await expectStored(userId, file.metadata.fileUUID, content);
+  });
+
+  it("fails with kind authorization when the refresh is refused (consent revoked), writing nothing", async () => {
+    const { userId, storage } = await userWithExpiredToken();
+    tokens.revokeRefreshToken(userId);
+    const file = fileOf(userId, randomBytes(1000));
+    const error = await storage.writeObject(file.metadata, file.content).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CloudStorageError);
+    expect((error as CloudStorageError).kind).toBe("authorization");
+    expect(sleeps).toEqual([]); // not retried
+    expect(driveFilesOf(userId, file.metadata.fileUUID)).toHaveLength(0);
+  });
+});
+
+describe("Google Drive backend: rate limits and server errors", () => {
+  for (const reason of ["rateLimitExceeded", "userRateLimitExceeded"] as const) {
+    it(`retries a 403 ${reason} with backoff`, async () => {
+      const content = randomBytes(1000);
+      const { userId, file, result } = await writeWithFault(content, () =>
+        drive.injectFault({ on: "startUpload", times: 2, fault: driveFaults.rateLimit(reason) }),
+      );
+      expect(result).toMatchObject({ fileUUID: file.metadata.fileUUID });
+      expect(sleeps).toHaveLength(2);
+      await expectStored(userId, file.metadata.fileUUID, content);
+    });
+  }
+
+  it("honours Retry-After of a 429", async () => {
+    const content = randomBytes(1000);
+    const { userId, file, result } = await writeWithFault(content, () => drive.injectFault({ on: "listFiles", fault: driveFaults.tooManyRequests(7) }));
+    expect(result).toMatchObject({ fileUUID: file.metadata.fileUUID });
+    expect(sleeps).toEqual([7000]);
+    await expectStored(userId, file.metadata.fileUUID, content);
+  });
+
+  for (const status of [500, 503] as const) {
+    it(`resumes an upload after a ${status} on a chunk, from what Drive has`, async () => {
+      const content = randomBytes(3 * quantum + 10);
+      const { userId, file, result, log } = await writeWithFault(content, () =>
+        drive.injectFault({ on: "uploadChunk", nth: 2, fault: driveFaults.serverError(status) }),
+      );
+      expect(result).toMatchObject({ fileUUID: file.metadata.fileUUID });
+      const chunks = log.filter((entry) => entry.kind === "uploadChunk" || entry.kind === "uploadStatus").map((entry) => `${entry.kind} ${entry.contentRange} ${entry.status}`);
+      expect(chunks).toEqual([
+        `uploadChunk bytes 0-${quantum - 1}/${content.length} 308`,
+        `uploadChunk bytes ${quantum}-${2 * quantum - 1}/${content.length} ${status}`,
+        `uploadStatus bytes */${content.length} 308`,
+        `uploadChunk bytes ${quantum}-${2 * quantum - 1}/${content.length} 308`,
+        `uploadChunk bytes ${2 * quantum}-${3 * quantum - 1}/${content.length} 308`,
+        `uploadChunk bytes ${3 * quantum}-${content.length - 1}/${content.length} 200`,
+      ]);
+      await expectStored(userId, file.metadata.fileUUID, content);
+    });
+  }
+
+  it("gives up as transient when Drive keeps failing, leaving no object", async () => {
+    const { userId, file, result } = await writeWithFault(randomBytes(1000), () =>
+      drive.injectFault({ on: "startUpload", times: Infinity, fault: driveFaults.serverError(503) }),
+    );
+    expect(result).toBeInstanceOf(CloudStorageError);
+    expect((result as CloudStorageError).kind).toBe("transient");
+    expect(sleeps).toHaveLength(5); // six attempts
+    drive.faults.clear();
+    expect(driveFilesOf(userId, file.metadata.fileUUID)).toHaveLength(0);
+  });
+});
+
+describe("Google Drive backend: cut uploads", () => {
+  it("resumes a file of several chunks after a connection dropped mid-chunk, without re-sending what Drive kept", async () => {
+    const chunkSize = 2 * quantum;
+    const content = randomBytes(4 * chunkSize - 1000);
+    const userId = await fixture.newUser();
+    const storage = fixture.storage({ chunkSize });
+    await storage.listObjects(userId);
+    // The second chunk is cut 300 KiB in: Drive keeps its first 256 KiB.
+    drive.injectFault({ on: "uploadChunk", nth: 2, fault: driveFaults.dropConnection(300 * 1024) });
+    const logFrom = drive.log.length;
+    const file = fileOf(userId, content);
+    await storage.writeObject(file.metadata, file.content);
+    const log = drive.log.slice(logFrom).filter((entry) => entry.kind === "uploadChunk" || entry.kind === "uploadStatus");
+    const size = content.length;
+    expect(log.map((entry) => `${entry.kind} ${entry.contentRange} ${entry.status}`)).toEqual([
+      `uploadChunk bytes 0-${chunkSize - 1}/${size} 308`,
+      `uploadChunk bytes ${chunkSize}-${2 * chunkSize - 1}/${size} dropped`,
+      `uploadStatus bytes */${size} 308`,
+      // From what Drive kept, in the middle of the cut chunk.
+      `uploadChunk bytes ${chunkSize + quantum}-${2 * chunkSize - 1}/${size} 308`,
+      `uploadChunk bytes ${2 * chunkSize}-${3 * chunkSize - 1}/${size} 308`,
+      `uploadChunk bytes ${3 * chunkSize}-${size - 1}/${size} 200`,
+    ]);
+    // Every byte went up once, but the 44 KiB of the cut chunk that Drive had not kept.
+    const sent = log.reduce((sum, entry) => sum + entry.bodyBytes, 0);
+    expect(sent).toBe(size + (300 * 1024 - quantum));
+    await expectStored(userId, file.metadata.fileUUID, content);
+  });
+
+  it("finishes when the last chunk's answer is lost: the status query returns the file", async () => {
+    const content = randomBytes(quantum + 100);
+    const { userId, file, result, log } = await writeWithFault(content, () =>
+      drive.injectFault({ on: "uploadChunk", nth: 2, fault: driveFaults.dropConnection(100) }),
+    );
+    expect(result).toMatchObject({ fileUUID: file.metadata.fileUUID });
+    expect(log.filter((entry) => entry.kind === "uploadStatus").map((entry) => entry.status)).toEqual([200]);
+    await expectStored(userId, file.metadata.fileUUID, content);
+  });
+
+  it("starts a new session when the old one expired", async () => {
+    const content = randomBytes(3 * quantum);
+    const { userId, file, result, log } = await writeWithFault(content, () =>
+      drive.injectFault({ on: "uploadChunk", nth: 2, fault: driveFaults.expireSession() }),
+    );
+    expect(result).toMatchObject({ fileUUID: file.metadata.fileUUID });
+    expect(log.filter((entry) => entry.kind === "startUpload")).toHaveLength(2);
+    expect(log.filter((entry) => entry.kind === "uploadChunk").map((entry) => entry.status)).toEqual([308, 404, 308, 308, 200]);
+    await expectStored(userId, file.metadata.fileUUID, content);
+  });
+});
+
+describe("Google Drive backend: exactly once and integrity", () => {
+  it("never leaves two Drive files for one (fileUUID, version): a write retried after its answer was lost finds the first", async () => {
+    const content = randomBytes(2 * quantum);
+    // The last chunk lands, its answer is lost, and Drive fails every status query: the write fails...
+    const { userId, storage, file, result } = await writeWithFault(content, () => {
+      drive.injectFault({ on: "uploadChunk", nth: 2, fault: driveFaults.dropConnection(quantum) });
+      drive.injectFault({ on: "uploadStatus", times: Infinity, fault: driveFaults.serverError(500) });
+    });
+    expect((result as CloudStorageError).kind).toBe("transient");
+    expect(driveFilesOf(userId, file.metadata.fileUUID)).toHaveLength(1);
+    drive.faults.clear();
+    // ...and the transfer's retry finds the object already written, sending no byte.
+    let contentRead = false;
+    const logFrom = drive.log.length;
+    const retried = await storage.writeObject(file.metadata, () => {
+      contentRead = true;
+      return file.content();
+    });
+    expect(contentRead).toBe(false);
+    expect(drive.log.slice(logFrom).filter((entry) => entry.kind === "startUpload")).toHaveLength(0);
+    expect(retried.objectId).toBe(driveFilesOf(userId, file.metadata.fileUUID)[0].id);
+    await expectStored(userId, file.metadata.fileUUID, content);
+    // A fresh process (nothing cached) finds it too.
+    expect(await fixture.storage().findObject(file.metadata)).toMatchObject({ objectId: retried.objectId });
+  });
+
+  it("fails with kind integrity when Drive's md5 does not match the content sent, and removes the file", async () => {
+    const content = randomBytes(quantum + 5);
+    const { userId, file, result } = await writeWithFault(content, () => drive.injectFault({ on: "uploadChunk", nth: 2, fault: driveFaults.wrongMd5() }));
+    expect(result).toBeInstanceOf(CloudStorageError);
+    expect((result as CloudStorageError).kind).toBe("integrity");
+    expect(driveFilesOf(userId, file.metadata.fileUUID)).toHaveLength(0);
+  });
+
+  it("refuses content longer or shorter than declared before the last chunk, sending no last chunk", async () => {
+    const userId = await fixture.newUser();
+    const storage = fixture.storage();
+    const file = fileOf(userId, randomBytes(quantum + 10));
+    const longer = await storage.writeObject({ ...file.metadata, size: quantum + 5 }, file.content).catch((e: unknown) => e);
+    expect((longer as CloudStorageError).kind).toBe("integrity");
+    const shorter = await storage.writeObject({ ...file.metadata, size: quantum + 50 }, file.content).catch((e: unknown) => e);
+    expect((shorter as CloudStorageError).kind).toBe("integrity");
+    expect(driveFilesOf(userId, file.metadata.fileUUID)).toHaveLength(0);
+  });
+});
+
+describe("Google Drive backend: the app folder", () => {
+  it("is created once, recorded in the user's GoogleAccount, and found again by its id", async () => {
+    const userId = await fixture.newUser();
+    await fixture.storage().listObjects(userId);
+    const folders = drive.filesOf(userId).filter((file) => file.mimeType === "application/vnd.google-apps.folder");
+    expect(folders.map((folder) => folder.name)).toEqual(["smsync"]);
+    const account = await fixture.db.googleAccount.findUniqueOrThrow({ where: { userId } });
+    expect(account.driveFolderId).toBe(folders[0].id);
+    // Another process finds it by the recorded id: a get, no search, no creation.
+    const logFrom = drive.log.length;
+    await fixture.storage().listObjects(userId);
+    expect(drive.log.slice(logFrom).map((entry) => entry.kind)).toEqual(["getFile", "listFiles"]);
+  });
+
+  it("is found by its appProperties when its id was never recorded (a crash after creating it)", async () => {
+    const userId = await fixture.newUser();
+    await fixture.storage({ folderName: "MyApp" }).listObjects(userId);
+    await fixture.db.$transaction((tx) => tx.googleAccount.update({ where: { userId }, data: { driveFolderId: null } }));
+    await fixture.storage({ folderName: "MyApp" }).listObjects(userId);
+    expect(drive.filesOf(userId).map((file) => file.name)).toEqual(["MyApp"]);
+  });
+
+  it("is made anew when the user deleted it", async () => {
+    const userId = await fixture.newUser();
+    await fixture.storage().listObjects(userId);
+    const [old] = drive.filesOf(userId);
+    drive.store.files.delete(old.id);
+    await fixture.storage().listObjects(userId);
+    const account = await fixture.db.googleAccount.findUniqueOrThrow({ where: { userId } });
+    expect(account.driveFolderId).not.toBe(old.id);
+    expect(drive.filesOf(userId).map((file) => file.id)).toEqual([account.driveFolderId]);
+  });
+
+  it("reads a range of an object over alt=media", async () => {
+    const userId = await fixture.newUser();
+    const storage = fixture.storage();
+    const content = randomBytes(quantum * 2);
+    const file = fileOf(userId, content);
+    const written = await storage.writeObject(file.metadata, file.content);
+    const part = await buffer(await storage.readObject(userId, written.objectId, { start: quantum - 3, end: quantum + 3 }));
+    expect(part.equals(content.subarray(quantum - 3, quantum + 4))).toBe(true);
+    expect(drive.log.at(-1)).toMatchObject({ kind: "downloadMedia", status: 206 });
+  });
+});
