@@ -9,6 +9,7 @@ import type { Config } from "./config/config.ts";
 import { openDatabase, providerOf } from "./database/client.ts";
 import { migrate } from "./database/migrate.ts";
 import { MemoryEventNotifier } from "./events/MemoryEventNotifier.ts";
+import { createGoogleCredentials } from "./google/googleCredentials.ts";
 import { RedisEventNotifier } from "./events/RedisEventNotifier.ts";
 import { attachGraphQLWebSocket } from "./graphql/websocket.ts";
 import { createGraphQLServer } from "./graphql/yoga.ts";
@@ -48,9 +49,12 @@ export async function startApp(
   let worker: TransferWorker | undefined;
   // Built after the services it needs; called only once requests arrive.
   let uploads!: UploadPlane;
+  const db = openDatabase(config.databaseUrl);
+  const google = config.google ? createGoogleCredentials(config.google, db) : null;
   const services: Services = {
     config,
-    db: openDatabase(config.databaseUrl),
+    db,
+    google,
     notifier: config.redisUrl ? await RedisEventNotifier.connect(config.redisUrl, logger) : new MemoryEventNotifier(),
     cloud: overrides.cloud ?? new LocalDirectoryStorage(config.localCloudDir),
     staging: new StagingArea(config.stagingDir),

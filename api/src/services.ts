@@ -4,6 +4,7 @@ import type { CloudStorage } from "./cloud/CloudStorage.ts";
 import type { Config } from "./config/config.ts";
 import type { Database } from "./database/client.ts";
 import type { EventNotifier } from "./events/EventNotifier.ts";
+import type { GoogleCredentials } from "./google/googleCredentials.ts";
 import type { Logger } from "./logging/logger.ts";
 import type { StagingArea } from "./staging/StagingArea.ts";
 
@@ -14,6 +15,8 @@ export interface Services {
   cloud: CloudStorage;
   staging: StagingArea;
   logger: Logger;
+  /** Google sign-in and users' Google access tokens; null when Google is not configured. */
+  google: GoogleCredentials | null;
   /** Tells the transfer worker that new work is waiting. */
   wakeTransfers: () => void;
   /** Checks the caller's uploads that hold all their bytes but were never checked (uploads/tusUploads.ts). */

@@ -1,6 +1,6 @@
 // Creating users and their devices for the embedded default (local tokens).
 import { randomUUID } from "node:crypto";
-import type { Database } from "../database/client.ts";
+import type { Database, Transaction } from "../database/client.ts";
 import { issueDeviceToken } from "./deviceTokens.ts";
 
 const namePattern = /^[A-Za-z0-9._@-]{1,64}$/;
@@ -15,8 +15,12 @@ export interface NewDevice {
   token: string;
 }
 
+export function isValidName(name: string): boolean {
+  return namePattern.test(name);
+}
+
 function checkName(kind: string, name: string): void {
-  if (!namePattern.test(name)) {
+  if (!isValidName(name)) {
     throw new AdminError(`${kind} name must be 1-64 letters, digits or . _ @ - (got ${JSON.stringify(name)})`);
   }
 }
@@ -28,13 +32,23 @@ export async function addUser(db: Database, userName: string, deviceName = "defa
     if (await tx.user.findUnique({ where: { name: userName } })) {
       throw new AdminError(`user ${userName} already exists (add a device with add-device)`);
     }
-    const userId = randomUUID();
-    const deviceId = randomUUID();
-    await tx.user.create({ data: { id: userId, name: userName } });
-    await tx.lock.create({ data: { userId } });
-    await tx.device.create({ data: { id: deviceId, userId, name: deviceName } });
-    return { userId, deviceId, token: await issueDeviceToken(tx, deviceId) };
+    return createDevice(tx, await createUser(tx, userName), deviceName);
   });
+}
+
+/** A user's rows (the user and their lock), in the caller's transaction; returns the user's id. */
+export async function createUser(tx: Transaction, userName: string): Promise<string> {
+  const userId = randomUUID();
+  await tx.user.create({ data: { id: userId, name: userName } });
+  await tx.lock.create({ data: { userId } });
+  return userId;
+}
+
+/** A new device of a user and its first token, in the caller's transaction. */
+export async function createDevice(tx: Transaction, userId: string, deviceName: string): Promise<NewDevice> {
+  const deviceId = randomUUID();
+  await tx.device.create({ data: { id: deviceId, userId, name: deviceName } });
+  return { userId, deviceId, token: await issueDeviceToken(tx, deviceId) };
 }
 
 export async function addDevice(db: Database, userName: string, deviceName: string): Promise<NewDevice> {
@@ -45,9 +59,7 @@ export async function addDevice(db: Database, userName: string, deviceName: stri
     if (await tx.device.findUnique({ where: { userId_name: { userId: user.id, name: deviceName } } })) {
       throw new AdminError(`user ${userName} already has a device named ${deviceName}`);
     }
-    const deviceId = randomUUID();
-    await tx.device.create({ data: { id: deviceId, userId: user.id, name: deviceName } });
-    return { userId: user.id, deviceId, token: await issueDeviceToken(tx, deviceId) };
+    return createDevice(tx, user.id, deviceName);
   });
 }
 

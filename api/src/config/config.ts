@@ -2,6 +2,7 @@
 // at start. A wrong value stops the server with a message naming the variable.
 import path from "node:path";
 import { z } from "zod";
+import { checkGoogleEnvironment, googleConfigFrom, googleEnvironmentShape, type GoogleConfig } from "./googleConfig.ts";
 
 const booleanFlag = z
   .enum(["true", "false", "1", "0", "yes", "no"])
@@ -76,7 +77,8 @@ const environmentSchema = z.object({
   // page act as a user it has no token of.
   SMSYNC_CORS_ORIGINS: corsOrigins.default("*"),
   SMSYNC_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-});
+  ...googleEnvironmentShape,
+}).superRefine(checkGoogleEnvironment);
 
 export interface Config {
   host: string;
@@ -110,6 +112,8 @@ export interface Config {
   /** Browser origins allowed by CORS ("*": any). */
   corsOrigins: "*" | string[];
   logLevel: string;
+  /** Google sign-in and users' Google credentials; null when SMSYNC_GOOGLE_CLIENT_ID is unset. */
+  google: GoogleConfig | null;
 }
 
 export class ConfigError extends Error {
@@ -158,5 +162,6 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     graphqlMaxTokens: env.SMSYNC_GRAPHQL_MAX_TOKENS,
     corsOrigins: env.SMSYNC_CORS_ORIGINS,
     logLevel: env.SMSYNC_LOG_LEVEL,
+    google: googleConfigFrom(env),
   };
 }

@@ -24,6 +24,11 @@ export const errorCodes = {
   STAGED_UPLOAD_MISSING: "a committed file's staged bytes are gone from staging",
   CHECKSUM_MISMATCH: "the uploaded bytes do not match the declared sha256",
   PAYLOAD_TOO_LARGE: "the upload is larger than the server accepts",
+  GOOGLE_NOT_CONFIGURED: "this server has no Google OAuth client configured",
+  GOOGLE_ID_TOKEN_INVALID: "the Google ID token failed verification (extensions.reason names the check)",
+  GOOGLE_AUTHORIZATION_CODE_INVALID: "Google refused the authorization code, or it grants too little",
+  GOOGLE_UNAVAILABLE: "Google's certificates or token endpoint could not be reached; retry later",
+  GOOGLE_SIGN_IN_REQUIRED: "the user's Google authorization is missing or revoked: sign in with Google again",
   INTERNAL: "an unexpected failure on the server (logged there, not shown)",
 } as const;
 

@@ -3,7 +3,7 @@
 import type { Database } from "../../src/database/client.ts";
 
 export async function rowCounts(db: Database) {
-  const [locks, stagedUploads, uploadDeletions, operations, items, files, events, idempotency] = await Promise.all([
+  const [locks, stagedUploads, uploadDeletions, operations, items, files, events, idempotency, users, devices, tokens, googleAccounts] = await Promise.all([
     db.lock.findMany({ orderBy: { userId: "asc" } }),
     db.stagedUpload.count(),
     db.uploadDeletion.count(),
@@ -12,6 +12,10 @@ export async function rowCounts(db: Database) {
     db.fileEntry.findMany({ orderBy: [{ userId: "asc" }, { fileUUID: "asc" }] }),
     db.event.count(),
     db.idempotencyRecord.count(),
+    db.user.count(),
+    db.device.count(),
+    db.token.count(),
+    db.googleAccount.findMany({ orderBy: { userId: "asc" } }),
   ]);
-  return { locks, stagedUploads, uploadDeletions, operations, items, files, events, idempotency };
+  return { locks, stagedUploads, uploadDeletions, operations, items, files, events, idempotency, users, devices, tokens, googleAccounts };
 }

@@ -5,5 +5,6 @@ import "./fileIndex.ts";
 import "./locks.ts";
 import "./transfers.ts";
 import "./reset.ts";
+import "./googleSignIn.ts";
 
 export const schema = builder.toSchema({ sortSchema: true });

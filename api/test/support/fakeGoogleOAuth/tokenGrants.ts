@@ -1,0 +1,87 @@
+// The fake token endpoint's state: the authorization codes it issued (one
+// use each), the refresh tokens it accepts (until revoked), and the access
+// tokens it handed out (with their expiry, for a fake Drive to check).
+import { randomBytes } from "node:crypto";
+
+export interface CodeGrant {
+  subject: string;
+  email?: string;
+  scope: string;
+  /** False: Google gives no refresh token (access granted before, without prompt=consent). */
+  withRefreshToken: boolean;
+}
+
+export interface IssuedAccessToken {
+  subject: string;
+  expiresAt: number;
+}
+
+export type GrantOutcome =
+  | { ok: true; accessToken: string; expiresIn: number; refreshToken?: string; scope: string; code?: CodeGrant }
+  | { ok: false; error: "invalid_grant" | "unsupported_grant_type" | "invalid_request"; description: string };
+
+export const driveFileScope = "https://www.googleapis.com/auth/drive.file";
+
+function randomToken(prefix: string): string {
+  return `${prefix}${randomBytes(18).toString("base64url")}`;
+}
+
+export class TokenGrants {
+  readonly codes = new Map<string, CodeGrant>();
+  readonly refreshTokens = new Map<string, { subject: string; revoked: boolean }>();
+  readonly accessTokens = new Map<string, IssuedAccessToken>();
+  accessTokenLifetimeSeconds = 3600;
+
+  issueCode(grant: Partial<CodeGrant> & { subject: string }): string {
+    const code = randomToken("4/fake-code-");
+    this.codes.set(code, { scope: `openid email ${driveFileScope}`, withRefreshToken: true, ...grant });
+    return code;
+  }
+
+  grantRefreshToken(subject: string): string {
+    const token = randomToken("1//fake-refresh-");
+    this.refreshTokens.set(token, { subject, revoked: false });
+    return token;
+  }
+
+  revokeRefreshToken(token: string): void {
+    const grant = this.refreshTokens.get(token);
+    if (!grant) throw new Error("no such refresh token");
+    grant.revoked = true;
+  }
+
+  /** The account an access token acts for, or undefined when unknown or expired. */
+  subjectOf(accessToken: string): string | undefined {
+    const issued = this.accessTokens.get(accessToken);
+    return issued && issued.expiresAt > Date.now() ? issued.subject : undefined;
+  }
+
+  expireAccessTokens(): void {
+    for (const issued of this.accessTokens.values()) issued.expiresAt = 0;
+  }
+
+  grant(form: URLSearchParams): GrantOutcome {
+    switch (form.get("grant_type")) {
+      case "authorization_code": {
+        const code = this.codes.get(form.get("code") ?? "");
+        if (!code) return { ok: false, error: "invalid_grant", description: "Malformed auth code." };
+        this.codes.delete(form.get("code")!);
+        const refreshToken = code.withRefreshToken ? this.grantRefreshToken(code.subject) : undefined;
+        return { ok: true, ...this.newAccessToken(code.subject), refreshToken, scope: code.scope, code };
+      }
+      case "refresh_token": {
+        const grant = this.refreshTokens.get(form.get("refresh_token") ?? "");
+        if (!grant || grant.revoked) return { ok: false, error: "invalid_grant", description: "Token has been expired or revoked." };
+        return { ok: true, ...this.newAccessToken(grant.subject), scope: driveFileScope };
+      }
+      default:
+        return { ok: false, error: "unsupported_grant_type", description: `grant_type ${form.get("grant_type")}` };
+    }
+  }
+
+  private newAccessToken(subject: string) {
+    const accessToken = randomToken("ya29.fake-");
+    this.accessTokens.set(accessToken, { subject, expiresAt: Date.now() + this.accessTokenLifetimeSeconds * 1000 });
+    return { accessToken, expiresIn: this.accessTokenLifetimeSeconds };
+  }
+}
