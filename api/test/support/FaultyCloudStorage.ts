@@ -21,7 +21,7 @@ export interface FaultSpec {
   times?: number;
   /** Fail after the real call took effect (a lost response) instead of before it. */
   after?: boolean;
-  /** Only calls about this file count (write, find: the key's fileUUID; read, delete: the object id's prefix). */
+  /** Only calls about this file count (write, find: the key's fileUUID; read, delete: the file of the object id). */
   fileUUID?: string;
 }
 
@@ -50,6 +50,8 @@ export class FaultyCloudStorage implements CloudStorage {
    */
   readonly created = new Map<string, number>();
   private faults: ArmedFault[] = [];
+  /** The file of each object id seen (a Drive file id does not name its file, as a local one does). */
+  private readonly fileOfObject = new Map<string, string>();
   private gates: { nth: number; seen: number; fileUUID?: string; open: Promise<void>; arrive: (metadata: CloudObjectMetadata) => void }[] = [];
 
   constructor(readonly inner: CloudStorage) {
@@ -114,8 +116,17 @@ export class FaultyCloudStorage implements CloudStorage {
     return result;
   }
 
+  private seen<T extends CloudObject | null>(object: T): T {
+    if (object) this.fileOfObject.set(object.objectId, object.fileUUID);
+    return object;
+  }
+
+  private fileUUIDOf(objectId: string): string {
+    return this.fileOfObject.get(objectId) ?? objectId.split(".")[0];
+  }
+
   findObject(key: CloudObjectKey): Promise<CloudObject | null> {
-    return this.around("find", key.fileUUID, () => this.inner.findObject(key));
+    return this.around("find", key.fileUUID, async () => this.seen(await this.inner.findObject(key)));
   }
 
   writeObject(metadata: CloudObjectMetadata, content: () => Readable): Promise<CloudObject> {
@@ -132,22 +143,23 @@ export class FaultyCloudStorage implements CloudStorage {
       }
       const key = `${metadata.fileUUID}.v${metadata.version}`;
       // The real storage asks for the content only when it sends bytes to the cloud.
-      return this.inner.writeObject(metadata, () => {
+      const written = await this.inner.writeObject(metadata, () => {
         this.created.set(key, (this.created.get(key) ?? 0) + 1);
         return content();
       });
+      return this.seen(written);
     });
   }
 
   readObject(userId: string, objectId: string, range?: { start: number; end?: number }): Promise<Readable> {
-    return this.around("read", objectId.split(".")[0], () => this.inner.readObject(userId, objectId, range));
+    return this.around("read", this.fileUUIDOf(objectId), () => this.inner.readObject(userId, objectId, range));
   }
 
   deleteObject(userId: string, objectId: string): Promise<void> {
-    return this.around("delete", objectId.split(".")[0], () => this.inner.deleteObject(userId, objectId));
+    return this.around("delete", this.fileUUIDOf(objectId), () => this.inner.deleteObject(userId, objectId));
   }
 
   listObjects(userId: string): Promise<CloudObject[]> {
-    return this.around("list", undefined, () => this.inner.listObjects(userId));
+    return this.around("list", undefined, async () => (await this.inner.listObjects(userId)).map((object) => this.seen(object)));
   }
 }
