@@ -208,7 +208,8 @@ describe("suspend and resume", () => {
 
     let suspended: Promise<void> | undefined;
     const off = b.client.on("transferProgress", (event) => {
-      if (event.direction === "download" && event.bytesDone > 0 && event.bytesDone < content.length && !suspended) suspended = b.client.suspend();
+      // Half way: what comes again after resume (the rest, plus GraphQL traffic through the same proxy) stays well under the file's size.
+      if (event.direction === "download" && event.bytesDone >= content.length / 2 && event.bytesDone < content.length && !suspended) suspended = b.client.suspend();
     });
     await b.client.sync();
     off();
@@ -224,7 +225,7 @@ describe("suspend and resume", () => {
     expect(b.client.mode).toBe("idle");
     expect(recoveries).toEqual([{ kind: "resumedDownloads", files: 1, operationId: expect.any(String) }]);
     expect(b.app.saved.map((saved) => [saved.file.fileUUID, sha256Hex(saved.bytes)])).toEqual([[uuid, sha256Hex(content)]]);
-    expect(proxy.stats.bytesDown).toBeLessThan(content.length); // resumed with Range, not fetched again whole
+    expect(proxy.stats.bytesDown).toBeLessThan(content.length * 0.75); // resumed with Range, not fetched again whole
     for (const collection of ["beingDownloaded", "outbox", "outboxResults"] as const) expect(await b.store.list(collection), collection).toEqual([]);
   });
 
