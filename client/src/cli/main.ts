@@ -8,7 +8,6 @@ import { configPath, readConfig, writeConfig } from "./cliConfig.ts";
 import { exitCodes } from "./exitCodes.ts";
 import { checkServer, type ServerCheck } from "./serverCheck.ts";
 import { formatBytes, formatSeconds } from "./byteFormat.ts";
-import { cloudNameToPath } from "./folderScan.ts";
 import { progressMode, syncProgress } from "./syncProgress.ts";
 import { resetFolder, syncFolder, type ConflictPolicy, type SyncSummary } from "./syncFolder.ts";
 
@@ -124,16 +123,13 @@ export async function main(argv: string[]): Promise<number> {
       const check = await checkServer(config.server, config.token);
       if (!check.ok) return failedCheck(out, check);
       try {
-        const cloudPath = (fileUUID: string) => {
-          const name = check.cloudFileNames.get(fileUUID);
-          return name === undefined ? undefined : cloudNameToPath(name);
-        };
         const summary = await syncFolder({
           dir,
           server: config.server,
           token: config.token,
           conflict,
-          progress: syncProgress(progressMode({ quiet: values.quiet }), cloudPath),
+          serverFiles: check.index,
+          progress: syncProgress(progressMode({ quiet: values.quiet })),
         });
         out.print(syncedText(dir, summary), { ok: true, dir, ...summary });
         return exitCodes.ok;

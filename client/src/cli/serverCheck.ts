@@ -1,8 +1,16 @@
 // Asks a server who we are, to check a login: serverInfo and the file index
-// through plain GraphQL over HTTP. The index's names also label the progress
-// of downloads.
+// through plain GraphQL over HTTP. The index also tells `smsync sync` what it
+// is about to download, for its progress.
+export interface ServerFile {
+  fileUUID: string;
+  cloudFileName: string;
+  sha256: string;
+  size: number;
+  deleted: boolean;
+}
+
 export type ServerCheck =
-  | { ok: true; version: string; files: number; liveFiles: number; cloudFileNames: Map<string, string> }
+  | { ok: true; version: string; files: number; liveFiles: number; index: ServerFile[] }
   | { ok: false; reason: "unreachable" | "unauthenticated" | "notSmsync"; message: string };
 
 export async function checkServer(server: string, token: string): Promise<ServerCheck> {
@@ -11,13 +19,13 @@ export async function checkServer(server: string, token: string): Promise<Server
     response = await fetch(new URL("/graphql", server), {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-      body: JSON.stringify({ query: "{ serverInfo { version } fileIndex { files { fileUUID cloudFileName deleted } } }" }),
+      body: JSON.stringify({ query: "{ serverInfo { version } fileIndex { files { fileUUID cloudFileName sha256 size deleted } } }" }),
     });
   } catch (error) {
     return { ok: false, reason: "unreachable", message: `cannot reach ${server}: ${(error as Error).message}` };
   }
   const body = (await response.json().catch(() => null)) as {
-    data?: { serverInfo?: { version: string }; fileIndex?: { files: { fileUUID: string; cloudFileName: string; deleted: boolean }[] } };
+    data?: { serverInfo?: { version: string }; fileIndex?: { files: ServerFile[] } };
     errors?: { message: string; extensions?: { code?: string } }[];
   } | null;
   if (!body || (!body.data && !body.errors)) {
@@ -35,6 +43,6 @@ export async function checkServer(server: string, token: string): Promise<Server
     version: body.data.serverInfo.version,
     files: files.length,
     liveFiles: files.filter((file) => !file.deleted).length,
-    cloudFileNames: new Map(files.map((file) => [file.fileUUID, file.cloudFileName])),
+    index: files,
   };
 }

@@ -15,6 +15,7 @@ import type { LocalFile } from "../queues/records.ts";
 import { SqliteStore } from "../store/SqliteStore.ts";
 import { FolderManifest } from "./folderManifest.ts";
 import { cloudNameToPath, pathToCloudName, scanFolder, stateFolderName } from "./folderScan.ts";
+import type { ServerFile } from "./serverCheck.ts";
 import type { TransferTracker } from "./transferTracker.ts";
 
 export type ConflictPolicy = "keep-both" | "keep-local" | "accept-remote";
@@ -37,7 +38,9 @@ export interface SyncFolderOptions {
   token: string;
   conflict: ConflictPolicy;
   /** Shows the steps and the transfers to a person (stderr); silent when undefined. */
-  progress?: Pick<TransferTracker, "log" | "queuedUpload" | "watch" | "close">;
+  progress?: Pick<TransferTracker, "log" | "expect" | "watch" | "close">;
+  /** The server's file index as it was just before (for the progress: what is about to come down). */
+  serverFiles?: ServerFile[];
   maxPasses?: number;
 }
 
@@ -123,6 +126,12 @@ export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummar
     callbacks: { saveDownload, applyDeletions, resolveConflict },
   });
   options.progress?.watch(client);
+  // What the folder lacks of the index will come down (an estimate for the totals; the engine decides).
+  for (const file of options.serverFiles ?? []) {
+    const local = manifest.pathOf(file.fileUUID);
+    if (file.deleted || (local && manifest.entries[local].sha256 === file.sha256)) continue;
+    options.progress?.expect("download", file.fileUUID, cloudNameToPath(file.cloudFileName), file.size);
+  }
   try {
     const maxPasses = options.maxPasses ?? 5;
     for (let pass = 0; pass < maxPasses; pass++) {
@@ -140,7 +149,7 @@ export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummar
         manifest.entries[file.relativePath] = { fileUUID: file.fileUUID, sha256: file.sha256, size: file.size, mtimeMs: file.mtimeMs };
         summary.uploaded++;
         summary.bytesUploaded += file.size;
-        options.progress?.queuedUpload(file.fileUUID, file.relativePath, file.size);
+        options.progress?.expect("upload", file.fileUUID, file.relativePath, file.size);
         say(`uploading ${file.relativePath}`);
       }
       for (const file of changes.deleted) {

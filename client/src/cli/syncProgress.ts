@@ -13,8 +13,8 @@ export function progressMode(options: { quiet: boolean }, stream: NodeJS.WriteSt
 }
 
 /** A tracker drawing in the given mode, or undefined for none. */
-export function syncProgress(mode: ProgressMode, nameOf: (fileUUID: string) => string | undefined): TransferTracker | undefined {
+export function syncProgress(mode: ProgressMode): TransferTracker | undefined {
   if (mode === "none") return undefined;
   const view = mode === "bars" ? new ProgressBars(process.stderr) : new ProgressLines((line) => process.stderr.write(`${line}\n`));
-  return new TransferTracker(view, nameOf);
+  return new TransferTracker(view);
 }

@@ -1,7 +1,8 @@
 // What `smsync sync` is transferring, from the engine's events: each file in
-// flight (bytes done of its total) and the run's totals. Uploads are known
-// ahead (the CLI queues them, with their sizes); a download becomes known at
-// its first progress event, so the download totals grow as they start.
+// flight (bytes done of its total) and the run's totals. The CLI tells it
+// ahead what it expects: the uploads it queues, and the downloads the server's
+// index implies (its files this folder lacks). A transfer it did not expect
+// (a file committed elsewhere meanwhile) joins the totals when it starts.
 import type { ClientEvents } from "../SmsyncClient.ts";
 
 export type Direction = "upload" | "download";
@@ -43,19 +44,21 @@ export interface TransferEvents {
 
 export class TransferTracker {
   private readonly inFlight = new Map<string, FileTransfer>();
-  /** Uploads queued by the CLI, by fileUUID: their names and sizes. */
-  private readonly queued = new Map<string, { name: string; bytes: number }>();
+  /** Transfers the CLI expects, by direction and fileUUID: their names and sizes. */
+  private readonly expected = new Map<string, { name: string; bytes: number }>();
   private readonly totals: TransferTotals = { filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0, startedAt: 0 };
   private readonly unsubscribe: (() => void)[] = [];
 
-  constructor(
-    private readonly view: TransferView,
-    /** The name to show for a file the CLI did not queue (a download). */
-    private readonly nameOf: (fileUUID: string) => string | undefined,
-  ) {}
+  constructor(private readonly view: TransferView) {}
 
-  queuedUpload(fileUUID: string, name: string, bytes: number): void {
-    this.queued.set(fileUUID, { name, bytes });
+  expect(direction: Direction, fileUUID: string, name: string, bytes: number): void {
+    const key = `${direction}:${fileUUID}`;
+    const known = this.expected.get(key);
+    if (known) {
+      this.totals.filesTotal--;
+      this.totals.bytesTotal -= known.bytes;
+    }
+    this.expected.set(key, { name, bytes });
     this.totals.filesTotal++;
     this.totals.bytesTotal += bytes;
   }
@@ -86,20 +89,19 @@ export class TransferTracker {
     const known = this.inFlight.get(key);
     if (known) return known;
     if (this.totals.startedAt === 0) this.totals.startedAt = Date.now();
-    const upload = direction === "upload" ? this.queued.get(fileUUID) : undefined;
+    const expected = this.expected.get(`${direction}:${fileUUID}`);
     const file: FileTransfer = {
       key,
       direction,
-      name: upload?.name ?? this.nameOf(fileUUID) ?? fileUUID.slice(0, 8),
+      name: expected?.name ?? fileUUID.slice(0, 8),
       bytesDone: 0,
-      bytesTotal: bytesTotal ?? upload?.bytes ?? 0,
+      bytesTotal: bytesTotal ?? expected?.bytes ?? 0,
       startedAt: Date.now(),
       movedAt: Date.now(),
     };
-    if (!upload) {
-      this.totals.filesTotal++;
-      this.totals.bytesTotal += file.bytesTotal;
-    }
+    // The size the transfer reports is the truth; an expectation only stood in for it.
+    this.totals.bytesTotal += file.bytesTotal - (expected?.bytes ?? 0);
+    if (!expected) this.totals.filesTotal++;
     this.inFlight.set(key, file);
     this.view.started(file, this.totals);
     return file;
@@ -124,7 +126,7 @@ export class TransferTracker {
     file.bytesDone = file.bytesTotal;
     this.totals.filesDone++;
     this.inFlight.delete(file.key);
-    this.queued.delete(fileUUID);
+    this.expected.delete(`${direction}:${fileUUID}`);
     this.view.finished(file, this.totals);
   }
 }

@@ -36,12 +36,14 @@ function recordingView() {
 }
 
 describe("TransferTracker", () => {
-  it("counts queued uploads ahead and downloads as they start, and stops listening when closed", () => {
+  it("counts expected transfers ahead and unexpected ones as they start, and stops listening when closed", () => {
     const client = new FakeClient();
     const { view, calls, closed } = recordingView();
-    const tracker = new TransferTracker(view, (uuid) => (uuid === "d1" ? "photos/cat.jpg" : undefined));
-    tracker.queuedUpload("u1", "notes.txt", 100);
-    tracker.queuedUpload("u2", "big.bin", 1000);
+    const tracker = new TransferTracker(view);
+    tracker.expect("upload", "u1", "notes.txt", 100);
+    tracker.expect("upload", "u2", "big.bin", 1000);
+    // The index said 450 bytes; the transfer will say 500, and it is right.
+    tracker.expect("download", "d1", "photos/cat.jpg", 450);
     tracker.watch(client);
 
     client.emit("transferProgress", { direction: "upload", fileUUID: "u2", version: 1, bytesDone: 400, bytesTotal: 1000 });
@@ -55,11 +57,11 @@ describe("TransferTracker", () => {
 
     expect(calls).toEqual([
       "started big.bin 0/1000",
-      "progressed big.bin 400 total 400/1100",
-      "progressed big.bin 1000 total 1000/1100",
-      "finished big.bin files 1/2",
+      "progressed big.bin 400 total 400/1550",
+      "progressed big.bin 1000 total 1000/1550",
+      "finished big.bin files 1/3",
       "started notes.txt 0/100",
-      "finished notes.txt files 2/2",
+      "finished notes.txt files 2/3",
       "started photos/cat.jpg 0/500",
       "progressed photos/cat.jpg 50 total 1150/1600",
       "started x9abcdef 0/20",
@@ -73,8 +75,8 @@ describe("TransferTracker", () => {
   it("counts a resumed transfer's bytes once, and never beyond the file's size", () => {
     const client = new FakeClient();
     const { view, closed } = recordingView();
-    const tracker = new TransferTracker(view, () => undefined);
-    tracker.queuedUpload("u1", "big.bin", 1000);
+    const tracker = new TransferTracker(view);
+    tracker.expect("upload", "u1", "big.bin", 1000);
     tracker.watch(client);
     for (const bytesDone of [300, 600, 500, 600, 1200]) {
       client.emit("transferProgress", { direction: "upload", fileUUID: "u1", version: 1, bytesDone, bytesTotal: 1000 });
@@ -87,10 +89,10 @@ describe("TransferTracker", () => {
 describe("ProgressLines", () => {
   it("writes the first event at once, then at most one line a period, a line per large file done, and the totals", () => {
     const lines: string[] = [];
-    const tracker = new TransferTracker(new ProgressLines((line) => lines.push(line), 60_000), () => undefined);
+    const tracker = new TransferTracker(new ProgressLines((line) => lines.push(line), 60_000));
     const client = new FakeClient();
-    tracker.queuedUpload("big", "big.bin", 4 * 1024 * 1024);
-    tracker.queuedUpload("small", "small.txt", 10);
+    tracker.expect("upload", "big", "big.bin", 4 * 1024 * 1024);
+    tracker.expect("upload", "small", "small.txt", 10);
     tracker.watch(client);
     for (let mib = 1; mib <= 4; mib++) {
       client.emit("transferProgress", { direction: "upload", fileUUID: "big", version: 1, bytesDone: mib * 1024 * 1024, bytesTotal: 4 * 1024 * 1024 });
