@@ -98,7 +98,8 @@ export async function commit(
       },
     },
   });
-  await tx.stagedUpload.updateMany({ where: { id: { in: uploads.map((u) => u.id) } }, data: { state: "COMMITTED", operationId } });
+  // The batch's filter rather than a list of ids: a batch may hold more uploads than a statement can bind.
+  await tx.stagedUpload.updateMany({ where: batch, data: { state: "COMMITTED", operationId } });
   await tx.uploadDeletion.updateMany({ where: batch, data: { operationId } });
   await bindLockToTransfer(tx, caller.userId, operationId);
   await events.append({ userId: caller.userId, operationId, type: "OPERATION_STATE", payload: { state: "NOT_STARTED" } });

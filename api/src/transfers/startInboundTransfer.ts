@@ -3,6 +3,7 @@
 import { randomUUID } from "node:crypto";
 import type { Caller } from "../auth/deviceTokens.ts";
 import type { Transaction } from "../database/client.ts";
+import { chunksOf } from "../database/statementChunks.ts";
 import { SmsyncError } from "../errors/SmsyncError.ts";
 import type { EventBatch } from "../events/eventLog.ts";
 import { checkFileUUID, checkVersion } from "../fileIndex/fileNames.ts";
@@ -27,9 +28,10 @@ export async function startInboundTransfer(
   }
   await requireIdleLock(tx, caller, fencingToken);
 
-  const entries = await tx.fileEntry.findMany({
-    where: { userId: caller.userId, fileUUID: { in: files.map((file) => file.fileUUID) } },
-  });
+  const entries = [];
+  for (const chunk of chunksOf(files)) {
+    entries.push(...(await tx.fileEntry.findMany({ where: { userId: caller.userId, fileUUID: { in: chunk.map((file) => file.fileUUID) } } })));
+  }
   const byUUID = new Map(entries.map((entry) => [entry.fileUUID, entry]));
   for (const file of files) {
     const entry = byUUID.get(file.fileUUID);
@@ -42,9 +44,12 @@ export async function startInboundTransfer(
       });
     }
   }
-  const alreadyStaged = await tx.inboundStagedFile.findMany({
-    where: { userId: caller.userId, OR: files.map((file) => ({ fileUUID: file.fileUUID, version: file.version })) },
-  });
+  const alreadyStaged = [];
+  for (const chunk of chunksOf(files)) {
+    alreadyStaged.push(
+      ...(await tx.inboundStagedFile.findMany({ where: { userId: caller.userId, OR: chunk.map((file) => ({ fileUUID: file.fileUUID, version: file.version })) } })),
+    );
+  }
   const staged = new Set(alreadyStaged.map((file) => file.fileUUID));
 
   const operationId = randomUUID();
