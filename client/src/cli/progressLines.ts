@@ -42,7 +42,7 @@ export class ProgressLines implements TransferView {
   finished(file: FileTransfer, totals: TransferTotals): void {
     if (file.bytesTotal < largeFileBytes) return this.maybeShow(file, totals, true);
     const verb = file.direction === "upload" ? "uploaded" : "downloaded";
-    this.write(`${verb} ${fileText(file, true)}; ${totalsText(totals)}`);
+    this.write(`progress: ${totalsText(totals)}; ${verb} ${fileText(file, true)}`);
   }
 
   log(line: string): void {

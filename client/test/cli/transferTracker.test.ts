@@ -103,7 +103,7 @@ describe("ProgressLines", () => {
     tracker.close();
     expect(lines).toHaveLength(4);
     expect(lines[0]).toMatch(/^progress: 0\/2 files, 1\.0 MiB\/4\.0 MiB \(.*\); uploading big\.bin 25% 1\.0 MiB\/4\.0 MiB/);
-    expect(lines[1]).toMatch(/^uploaded big\.bin 100% 4\.0 MiB\/4\.0 MiB \(.*\); 1\/2 files, 4\.0 MiB\/4\.0 MiB/);
+    expect(lines[1]).toMatch(/^progress: 1\/2 files, 4\.0 MiB\/4\.0 MiB \(.*\); uploaded big\.bin 100% 4\.0 MiB\/4\.0 MiB/);
     expect(lines[2]).toBe("a step");
     expect(lines[3]).toMatch(/^transferred 2\/2 files, 4\.0 MiB\/4\.0 MiB \(.*\) in [\d.]+ s$/);
   });
