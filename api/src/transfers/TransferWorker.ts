@@ -141,9 +141,12 @@ export class TransferWorker {
     const retryable = !(error instanceof SmsyncError) && !(error instanceof CloudStorageError && !error.retryable);
     const attempts = operation.attempts + 1;
     const message = error instanceof Error ? error.message : String(error);
+    // Revoked cloud credentials (only Google's have any) ask the user to sign in again.
     const errorCode =
       error instanceof CloudStorageError
-        ? `CLOUD_${error.kind.toUpperCase()}`
+        ? error.kind === "authorization"
+          ? "GOOGLE_SIGN_IN_REQUIRED"
+          : `CLOUD_${error.kind.toUpperCase()}`
         : error instanceof SmsyncError
           ? error.code
           : "INTERNAL";
