@@ -3,11 +3,11 @@
 // grant or a reset gives the failed batch up, so its versions can be
 // uploaded again.
 import { randomUUID } from "node:crypto";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { FaultyCloudStorage } from "../support/FaultyCloudStorage.ts";
+import { describe, expect, it } from "vitest";
+import type { FaultyCloudStorage } from "../support/FaultyCloudStorage.ts";
 import { tusUpload } from "../support/uploads.ts";
-import { testCloudBackends, type StartedCloud } from "../support/testCloudBackends.ts";
-import { startTestServer, type TestServer } from "../support/testServer.ts";
+import { onEachFaultyCloud } from "../support/faultyCloudServers.ts";
+import type { TestServer } from "../support/testServer.ts";
 
 let server: TestServer;
 let cloud: FaultyCloudStorage;
@@ -22,61 +22,49 @@ async function failedCommit(device: Awaited<ReturnType<TestServer["newUser"]>>, 
   return { fencingToken, operationId: failed.id };
 }
 
-for (const backend of testCloudBackends) {
-describe(`on the ${backend.name} cloud`, () => {
-  let started: StartedCloud;
-  beforeAll(async () => {
-    started = await backend.start();
-    cloud = new FaultyCloudStorage(started.storage);
-    server = await startTestServer({ SMSYNC_TRANSFER_MAX_ATTEMPTS: "1", SMSYNC_LOCK_TTL_SECONDS: "1" }, { cloud });
-  });
-  afterEach(() => {
-    cloud.heal();
-  });
-  afterAll(async () => {
-    await server?.close();
-    await started?.close();
-  });
-
-  describe("a failed batch", () => {
-    it("refuses more work under its grant with TRANSFER_FAILED until commit resumes it", async () => {
-      const device = await server.newUser();
-      const fileUUID = randomUUID();
-      const { fencingToken, operationId } = await failedCommit(device, fileUUID);
-      await expect(
-        tusUpload(server.url, device.token!, { version: 0, content: Buffer.from("another"), fencingToken }),
-      ).rejects.toThrow(/TRANSFER_FAILED/);
-      const resumed = await device.waitForOperation((await device.commit(fencingToken)).id);
-      expect(resumed).toMatchObject({ id: operationId, state: "SUCCEEDED" });
-    });
-
-    it("is given up when another device takes the lock over, and its version can be uploaded again", async () => {
-      const phone = await server.newUser();
-      const laptop = await server.newDevice(phone.userName);
-      const fileUUID = randomUUID();
-      await failedCommit(phone, fileUUID);
-      // The failed transfer's lease is 1 s; once it runs out the laptop takes over.
-      await new Promise((resolve) => setTimeout(resolve, 1_200));
-      const { fencingToken } = await laptop.lock();
-      expect(await server.app.services.db.stagedUpload.count({ where: { fileUUID } })).toBe(0);
-      await tusUpload(server.url, laptop.token!, { fileUUID, version: 0, content: Buffer.from("laptop's"), fencingToken });
-      const op = await laptop.waitForOperation((await laptop.commit(fencingToken)).id);
-      expect(op.state).toBe("SUCCEEDED");
-      expect((await laptop.fileIndex()).files).toMatchObject([{ fileUUID, version: 0 }]);
-    });
-
-    it("is given up by resetServerState", async () => {
-      const device = await server.newUser();
-      const fileUUID = randomUUID();
-      await failedCommit(device, fileUUID);
-      const reset = await device.ok(`mutation($key: String!) { resetServerState(idempotencyKey: $key) { releasedLock discardedUploads } }`, {
-        key: randomUUID(),
+onEachFaultyCloud(
+  { SMSYNC_TRANSFER_MAX_ATTEMPTS: "1", SMSYNC_LOCK_TTL_SECONDS: "1" },
+  (started) => ({ server, cloud } = started),
+  () => {
+    describe("a failed batch", () => {
+      it("refuses more work under its grant with TRANSFER_FAILED until commit resumes it", async () => {
+        const device = await server.newUser();
+        const fileUUID = randomUUID();
+        const { fencingToken, operationId } = await failedCommit(device, fileUUID);
+        await expect(
+          tusUpload(server.url, device.token!, { version: 0, content: Buffer.from("another"), fencingToken }),
+        ).rejects.toThrow(/TRANSFER_FAILED/);
+        const resumed = await device.waitForOperation((await device.commit(fencingToken)).id);
+        expect(resumed).toMatchObject({ id: operationId, state: "SUCCEEDED" });
       });
-      expect(reset.resetServerState).toEqual({ releasedLock: true, discardedUploads: 1 });
-      const { fencingToken } = await device.lock();
-      await tusUpload(server.url, device.token!, { fileUUID, version: 0, content: Buffer.from("again"), fencingToken });
-      expect((await device.waitForOperation((await device.commit(fencingToken)).id)).state).toBe("SUCCEEDED");
+
+      it("is given up when another device takes the lock over, and its version can be uploaded again", async () => {
+        const phone = await server.newUser();
+        const laptop = await server.newDevice(phone.userName);
+        const fileUUID = randomUUID();
+        await failedCommit(phone, fileUUID);
+        // The failed transfer's lease is 1 s; once it runs out the laptop takes over.
+        await new Promise((resolve) => setTimeout(resolve, 1_200));
+        const { fencingToken } = await laptop.lock();
+        expect(await server.app.services.db.stagedUpload.count({ where: { fileUUID } })).toBe(0);
+        await tusUpload(server.url, laptop.token!, { fileUUID, version: 0, content: Buffer.from("laptop's"), fencingToken });
+        const op = await laptop.waitForOperation((await laptop.commit(fencingToken)).id);
+        expect(op.state).toBe("SUCCEEDED");
+        expect((await laptop.fileIndex()).files).toMatchObject([{ fileUUID, version: 0 }]);
+      });
+
+      it("is given up by resetServerState", async () => {
+        const device = await server.newUser();
+        const fileUUID = randomUUID();
+        await failedCommit(device, fileUUID);
+        const reset = await device.ok(`mutation($key: String!) { resetServerState(idempotencyKey: $key) { releasedLock discardedUploads } }`, {
+          key: randomUUID(),
+        });
+        expect(reset.resetServerState).toEqual({ releasedLock: true, discardedUploads: 1 });
+        const { fencingToken } = await device.lock();
+        await tusUpload(server.url, device.token!, { fileUUID, version: 0, content: Buffer.from("again"), fencingToken });
+        expect((await device.waitForOperation((await device.commit(fencingToken)).id)).state).toBe("SUCCEEDED");
+      });
     });
-  });
-});
-}
+  },
+);

@@ -5,13 +5,13 @@
 // lock; a commit again by the holder resumes the same operation where it
 // failed, and no cloud object is written twice.
 import { randomBytes, randomUUID } from "node:crypto";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { CloudFailureKind } from "../../src/cloud/CloudStorageError.ts";
 import { backoffDelayMs } from "../../src/transfers/backoff.ts";
-import { FaultyCloudStorage } from "../support/FaultyCloudStorage.ts";
+import type { FaultyCloudStorage } from "../support/FaultyCloudStorage.ts";
 import type { TestGraphQLClient } from "../support/graphqlClient.ts";
-import { testCloudBackends, type StartedCloud } from "../support/testCloudBackends.ts";
-import { startTestServer, type TestServer } from "../support/testServer.ts";
+import { onEachFaultyCloud } from "../support/faultyCloudServers.ts";
+import type { TestServer } from "../support/testServer.ts";
 import { sha256Hex, tusUpload } from "../support/uploads.ts";
 
 const maxAttempts = 3;
@@ -111,257 +111,242 @@ describe("backoff", () => {
 
 // Each backend's cloud, behind the fault injector; the server and its
 // helpers above use the backend whose tests are running.
-for (const backend of testCloudBackends) {
-describe(`on the ${backend.name} cloud`, () => {
-  let started: StartedCloud;
+onEachFaultyCloud(
+  { SMSYNC_TRANSFER_MAX_ATTEMPTS: String(maxAttempts) },
+  (started) => ({ server, cloud } = started),
+  () => {
+    describe("transient cloud failures", () => {
+      it("retries a failed cloud write with backoff and succeeds, each object written once", async () => {
+        const files = newFiles(3);
+        const client = await server.newUser();
+        const { fencingToken } = await client.lock();
+        await upload(client, fencingToken, files);
+        cloud.fail({ call: "write", kind: "transient", fileUUID: files[1].fileUUID, times: 2 });
 
-  beforeAll(async () => {
-    started = await backend.start();
-    cloud = new FaultyCloudStorage(started.storage);
-    server = await startTestServer({ SMSYNC_TRANSFER_MAX_ATTEMPTS: String(maxAttempts) }, { cloud });
-  });
-
-  afterEach(() => {
-    cloud.heal();
-  });
-
-  afterAll(async () => {
-    await server?.close();
-    await started?.close();
-  });
-
-  describe("transient cloud failures", () => {
-    it("retries a failed cloud write with backoff and succeeds, each object written once", async () => {
-      const files = newFiles(3);
-      const client = await server.newUser();
-      const { fencingToken } = await client.lock();
-      await upload(client, fencingToken, files);
-      cloud.fail({ call: "write", kind: "transient", fileUUID: files[1].fileUUID, times: 2 });
-
-      const op = await commitAndWait(client, fencingToken);
-      expect(op).toMatchObject({ state: "SUCCEEDED", attempts: 2, failedPhase: null, errorCode: null, errorMessage: null });
-      const retries = (await events(op.id, "OPERATION_STATE")).filter((payload) => payload.retrying);
-      expect(retries.map((payload) => [payload.attempts, payload.errorCode])).toEqual([
-        [1, "CLOUD_TRANSIENT"],
-        [2, "CLOUD_TRANSIENT"],
-      ]);
-      await expectEachFileTransferredOnce(op);
-      expectCreatedOnce(files);
-      await expectCloudObjects(await userIdOf(client), files);
-      await expectIndex(client, files);
-      expect((await (await server.newDevice(client.userName)).lock()).heldPreviously).toBe(false);
-      // A commit again under the same grant (a new idempotency key): the same operation, done.
-      expect(await client.commit(fencingToken)).toMatchObject({ id: op.id, state: "SUCCEEDED" });
-    });
-
-    it("does not write an object twice when the cloud wrote it but its answer was lost", async () => {
-      const files = newFiles(2);
-      const client = await server.newUser();
-      const { fencingToken } = await client.lock();
-      await upload(client, fencingToken, files);
-      cloud.fail({ call: "write", kind: "transient", fileUUID: files[0].fileUUID, after: true });
-      const writesBefore = cloud.calls.write;
-
-      const op = await commitAndWait(client, fencingToken);
-      expect(op).toMatchObject({ state: "SUCCEEDED", attempts: 1 });
-      expect(cloud.calls.write - writesBefore).toBe(3); // files[0] twice (the retry finds its object), files[1] once
-      expectCreatedOnce(files);
-      await expectEachFileTransferredOnce(op);
-      await expectCloudObjects(await userIdOf(client), files);
-    });
-
-    it("retries a failed removal of a replaced object and a failed inbound read", async () => {
-      const [file] = newFiles(1);
-      const client = await userWithFiles([file]);
-      const userId = await userIdOf(client);
-      let { fencingToken } = await client.lock();
-      const next = { ...file, version: 1, content: randomBytes(5000) };
-      await upload(client, fencingToken, [next]);
-      cloud.fail({ call: "delete", kind: "transient", fileUUID: file.fileUUID });
-      const replaced = await commitAndWait(client, fencingToken);
-      expect(replaced).toMatchObject({ state: "SUCCEEDED", attempts: 1 });
-      await expectEachFileTransferredOnce(replaced);
-      await expectCloudObjects(userId, [next]);
-
-      const laptop = await server.newDevice(client.userName);
-      ({ fencingToken } = await laptop.lock());
-      cloud.fail({ call: "read", kind: "transient", fileUUID: file.fileUUID, times: 2 });
-      const inbound = await laptop.waitForOperation((await laptop.startInboundTransfer(fencingToken, [{ fileUUID: file.fileUUID, version: 1 }])).id, waitMs);
-      expect(inbound).toMatchObject({ state: "SUCCEEDED", attempts: 2, errorCode: null });
-      await expectEachFileTransferredOnce(inbound);
-      const response = await fetch(inbound.files[0].downloadUrl, { headers: { authorization: `Bearer ${laptop.token}` } });
-      expect(Buffer.from(await response.arrayBuffer()).equals(next.content)).toBe(true);
-    });
-  });
-
-  describe("failures that end a transfer", () => {
-    it("marks the operation FAILED when the attempts are exhausted, keeps the lock, and resumes on a commit again", async () => {
-      const files = newFiles(3);
-      const client = await server.newUser();
-      const userId = await userIdOf(client);
-      const { fencingToken } = await client.lock();
-      await upload(client, fencingToken, files);
-      // The second file's cloud write takes effect each time, but its answer never comes back.
-      cloud.fail({ call: "write", kind: "transient", fileUUID: files[1].fileUUID, after: true, times: Infinity });
-
-      const committed = await client.commit(fencingToken);
-      const failed = await client.waitForOperation(committed.id, waitMs);
-      expect(failed).toMatchObject({
-        state: "FAILED",
-        attempts: maxAttempts,
-        failedPhase: `cloud write of ${files[1].fileUUID} v0`,
-        errorCode: "CLOUD_TRANSIENT",
-        filesDone: 1,
+        const op = await commitAndWait(client, fencingToken);
+        expect(op).toMatchObject({ state: "SUCCEEDED", attempts: 2, failedPhase: null, errorCode: null, errorMessage: null });
+        const retries = (await events(op.id, "OPERATION_STATE")).filter((payload) => payload.retrying);
+        expect(retries.map((payload) => [payload.attempts, payload.errorCode])).toEqual([
+          [1, "CLOUD_TRANSIENT"],
+          [2, "CLOUD_TRANSIENT"],
+        ]);
+        await expectEachFileTransferredOnce(op);
+        expectCreatedOnce(files);
+        await expectCloudObjects(await userIdOf(client), files);
+        await expectIndex(client, files);
+        expect((await (await server.newDevice(client.userName)).lock()).heldPreviously).toBe(false);
+        // A commit again under the same grant (a new idempotency key): the same operation, done.
+        expect(await client.commit(fencingToken)).toMatchObject({ id: op.id, state: "SUCCEEDED" });
       });
-      expect(failed.errorMessage).toContain("injected transient failure");
-      expect(failed.files.map((file: any) => file.state)).toEqual(["DONE", "PENDING", "PENDING"]);
-      // The first file made it: it is in the index; the others are not.
-      await expectIndex(client, [files[0]]);
 
-      // The lock is kept for the device that committed.
-      const other = await server.newDevice(client.userName);
-      expect(await lockErrorCode(other)).toBe("LOCK_HELD");
-      expect(await client.lock()).toMatchObject({ fencingToken, heldPreviously: true });
-
-      // While the cloud still fails, a commit again resumes the same operation, which fails again.
-      const resumedWhileFailing = await client.commit(fencingToken);
-      expect(resumedWhileFailing.id).toBe(committed.id);
-      expect(await client.waitForOperation(committed.id, waitMs)).toMatchObject({ state: "FAILED", attempts: maxAttempts, filesDone: 1 });
-
-      // Healthy again: a commit again (new idempotency key, same fencing token) resumes it to the end.
-      cloud.heal();
-      const resumed = await client.commit(fencingToken);
-      expect(resumed.id).toBe(committed.id);
-      const done = await client.waitForOperation(committed.id, waitMs);
-      expect(done).toMatchObject({ state: "SUCCEEDED", failedPhase: null, errorCode: null, errorMessage: null });
-      await expectEachFileTransferredOnce(done);
-      expectCreatedOnce(files);
-      await expectCloudObjects(userId, files);
-      await expectIndex(client, files);
-      expect((await other.lock()).heldPreviously).toBe(false);
-    });
-
-    it.each<CloudFailureKind>(["integrity", "authorization", "permanent"])(
-      "fails at once on a %s failure, which a retry cannot fix",
-      async (kind) => {
+      it("does not write an object twice when the cloud wrote it but its answer was lost", async () => {
         const files = newFiles(2);
         const client = await server.newUser();
         const { fencingToken } = await client.lock();
         await upload(client, fencingToken, files);
-        cloud.fail({ call: "write", kind, fileUUID: files[0].fileUUID, times: Infinity });
+        cloud.fail({ call: "write", kind: "transient", fileUUID: files[0].fileUUID, after: true });
         const writesBefore = cloud.calls.write;
+
+        const op = await commitAndWait(client, fencingToken);
+        expect(op).toMatchObject({ state: "SUCCEEDED", attempts: 1 });
+        expect(cloud.calls.write - writesBefore).toBe(3); // files[0] twice (the retry finds its object), files[1] once
+        expectCreatedOnce(files);
+        await expectEachFileTransferredOnce(op);
+        await expectCloudObjects(await userIdOf(client), files);
+      });
+
+      it("retries a failed removal of a replaced object and a failed inbound read", async () => {
+        const [file] = newFiles(1);
+        const client = await userWithFiles([file]);
+        const userId = await userIdOf(client);
+        let { fencingToken } = await client.lock();
+        const next = { ...file, version: 1, content: randomBytes(5000) };
+        await upload(client, fencingToken, [next]);
+        cloud.fail({ call: "delete", kind: "transient", fileUUID: file.fileUUID });
+        const replaced = await commitAndWait(client, fencingToken);
+        expect(replaced).toMatchObject({ state: "SUCCEEDED", attempts: 1 });
+        await expectEachFileTransferredOnce(replaced);
+        await expectCloudObjects(userId, [next]);
+
+        const laptop = await server.newDevice(client.userName);
+        ({ fencingToken } = await laptop.lock());
+        cloud.fail({ call: "read", kind: "transient", fileUUID: file.fileUUID, times: 2 });
+        const inbound = await laptop.waitForOperation((await laptop.startInboundTransfer(fencingToken, [{ fileUUID: file.fileUUID, version: 1 }])).id, waitMs);
+        expect(inbound).toMatchObject({ state: "SUCCEEDED", attempts: 2, errorCode: null });
+        await expectEachFileTransferredOnce(inbound);
+        const response = await fetch(inbound.files[0].downloadUrl, { headers: { authorization: `Bearer ${laptop.token}` } });
+        expect(Buffer.from(await response.arrayBuffer()).equals(next.content)).toBe(true);
+      });
+    });
+
+    describe("failures that end a transfer", () => {
+      it("marks the operation FAILED when the attempts are exhausted, keeps the lock, and resumes on a commit again", async () => {
+        const files = newFiles(3);
+        const client = await server.newUser();
+        const userId = await userIdOf(client);
+        const { fencingToken } = await client.lock();
+        await upload(client, fencingToken, files);
+        // The second file's cloud write takes effect each time, but its answer never comes back.
+        cloud.fail({ call: "write", kind: "transient", fileUUID: files[1].fileUUID, after: true, times: Infinity });
 
         const committed = await client.commit(fencingToken);
         const failed = await client.waitForOperation(committed.id, waitMs);
         expect(failed).toMatchObject({
           state: "FAILED",
-          attempts: 1,
-          failedPhase: `cloud write of ${files[0].fileUUID} v0`,
-          errorCode: `CLOUD_${kind.toUpperCase()}`,
-          filesDone: 0,
+          attempts: maxAttempts,
+          failedPhase: `cloud write of ${files[1].fileUUID} v0`,
+          errorCode: "CLOUD_TRANSIENT",
+          filesDone: 1,
         });
-        expect(cloud.calls.write - writesBefore).toBe(1);
-        expect(await lockErrorCode(await server.newDevice(client.userName))).toBe("LOCK_HELD");
+        expect(failed.errorMessage).toContain("injected transient failure");
+        expect(failed.files.map((file: any) => file.state)).toEqual(["DONE", "PENDING", "PENDING"]);
+        // The first file made it: it is in the index; the others are not.
+        await expectIndex(client, [files[0]]);
+
+        // The lock is kept for the device that committed.
+        const other = await server.newDevice(client.userName);
+        expect(await lockErrorCode(other)).toBe("LOCK_HELD");
+        expect(await client.lock()).toMatchObject({ fencingToken, heldPreviously: true });
+
+        // While the cloud still fails, a commit again resumes the same operation, which fails again.
+        const resumedWhileFailing = await client.commit(fencingToken);
+        expect(resumedWhileFailing.id).toBe(committed.id);
+        expect(await client.waitForOperation(committed.id, waitMs)).toMatchObject({ state: "FAILED", attempts: maxAttempts, filesDone: 1 });
+
+        // Healthy again: a commit again (new idempotency key, same fencing token) resumes it to the end.
+        cloud.heal();
+        const resumed = await client.commit(fencingToken);
+        expect(resumed.id).toBe(committed.id);
+        const done = await client.waitForOperation(committed.id, waitMs);
+        expect(done).toMatchObject({ state: "SUCCEEDED", failedPhase: null, errorCode: null, errorMessage: null });
+        await expectEachFileTransferredOnce(done);
+        expectCreatedOnce(files);
+        await expectCloudObjects(userId, files);
+        await expectIndex(client, files);
+        expect((await other.lock()).heldPreviously).toBe(false);
+      });
+
+      it.each<CloudFailureKind>(["integrity", "authorization", "permanent"])(
+        "fails at once on a %s failure, which a retry cannot fix",
+        async (kind) => {
+          const files = newFiles(2);
+          const client = await server.newUser();
+          const { fencingToken } = await client.lock();
+          await upload(client, fencingToken, files);
+          cloud.fail({ call: "write", kind, fileUUID: files[0].fileUUID, times: Infinity });
+          const writesBefore = cloud.calls.write;
+
+          const committed = await client.commit(fencingToken);
+          const failed = await client.waitForOperation(committed.id, waitMs);
+          expect(failed).toMatchObject({
+            state: "FAILED",
+            attempts: 1,
+            failedPhase: `cloud write of ${files[0].fileUUID} v0`,
+            errorCode: `CLOUD_${kind.toUpperCase()}`,
+            filesDone: 0,
+          });
+          expect(cloud.calls.write - writesBefore).toBe(1);
+          expect(await lockErrorCode(await server.newDevice(client.userName))).toBe("LOCK_HELD");
+
+          cloud.heal();
+          expect((await client.commit(fencingToken)).id).toBe(committed.id);
+          const done = await client.waitForOperation(committed.id, waitMs);
+          expect(done).toMatchObject({ state: "SUCCEEDED", errorCode: null });
+          expectCreatedOnce(files);
+          await expectCloudObjects(await userIdOf(client), files);
+        },
+      );
+
+      it("resumes a transfer that failed removing a replaced object without indexing twice", async () => {
+        const [file] = newFiles(1);
+        const client = await userWithFiles([file]);
+        const userId = await userIdOf(client);
+        const { fencingToken } = await client.lock();
+        const next = { ...file, version: 1, content: randomBytes(3000) };
+        await upload(client, fencingToken, [next]);
+        cloud.fail({ call: "delete", kind: "transient", fileUUID: file.fileUUID, times: Infinity });
+
+        const committed = await client.commit(fencingToken);
+        const failed = await client.waitForOperation(committed.id, waitMs);
+        expect(failed).toMatchObject({
+          state: "FAILED",
+          attempts: maxAttempts,
+          failedPhase: `removal of the replaced cloud object of ${file.fileUUID}`,
+          errorCode: "CLOUD_TRANSIENT",
+          filesDone: 1,
+        });
+        expect(failed.files[0].state).toBe("INDEXED");
+        await expectIndex(client, [next]);
+        await expectCloudObjects(userId, [file, next]);
 
         cloud.heal();
         expect((await client.commit(fencingToken)).id).toBe(committed.id);
         const done = await client.waitForOperation(committed.id, waitMs);
-        expect(done).toMatchObject({ state: "SUCCEEDED", errorCode: null });
-        expectCreatedOnce(files);
-        await expectCloudObjects(await userIdOf(client), files);
-      },
-    );
-
-    it("resumes a transfer that failed removing a replaced object without indexing twice", async () => {
-      const [file] = newFiles(1);
-      const client = await userWithFiles([file]);
-      const userId = await userIdOf(client);
-      const { fencingToken } = await client.lock();
-      const next = { ...file, version: 1, content: randomBytes(3000) };
-      await upload(client, fencingToken, [next]);
-      cloud.fail({ call: "delete", kind: "transient", fileUUID: file.fileUUID, times: Infinity });
-
-      const committed = await client.commit(fencingToken);
-      const failed = await client.waitForOperation(committed.id, waitMs);
-      expect(failed).toMatchObject({
-        state: "FAILED",
-        attempts: maxAttempts,
-        failedPhase: `removal of the replaced cloud object of ${file.fileUUID}`,
-        errorCode: "CLOUD_TRANSIENT",
-        filesDone: 1,
+        expect(done.state).toBe("SUCCEEDED");
+        await expectEachFileTransferredOnce(done);
+        await expectCloudObjects(userId, [next]);
+        expectCreatedOnce([file, next]);
       });
-      expect(failed.files[0].state).toBe("INDEXED");
-      await expectIndex(client, [next]);
-      await expectCloudObjects(userId, [file, next]);
 
-      cloud.heal();
-      expect((await client.commit(fencingToken)).id).toBe(committed.id);
-      const done = await client.waitForOperation(committed.id, waitMs);
-      expect(done.state).toBe("SUCCEEDED");
-      await expectEachFileTransferredOnce(done);
-      await expectCloudObjects(userId, [next]);
-      expectCreatedOnce([file, next]);
-    });
+      it("a version committed again after its transfer was abandoned gets the new content, not the abandoned object", async () => {
+        const [file] = newFiles(1);
+        const phone = await server.newUser();
+        const userId = await userIdOf(phone);
+        const phoneGrant = await phone.lock();
+        await upload(phone, phoneGrant.fencingToken, [file]);
+        // The cloud wrote the object, then the transfer failed for good before indexing it.
+        cloud.fail({ call: "write", kind: "permanent", fileUUID: file.fileUUID, after: true });
+        const failed = await commitAndWait(phone, phoneGrant.fencingToken);
+        expect(failed).toMatchObject({ state: "FAILED", errorCode: "CLOUD_PERMANENT" });
+        cloud.heal();
+        // The phone gives up (the lock goes, and with it the failed transfer's batch) ...
+        await phone.ok(`mutation($key: String!, $token: Int!) { unlock(idempotencyKey: $key, fencingToken: $token) }`, {
+          key: randomUUID(),
+          token: phoneGrant.fencingToken,
+        });
+        // ... and the laptop commits the same version of the file with other content.
+        const laptop = await server.newDevice(phone.userName);
+        const laptopGrant = await laptop.lock();
+        const replacement = { ...file, content: randomBytes(4000) };
+        await upload(laptop, laptopGrant.fencingToken, [replacement]);
+        expect(await commitAndWait(laptop, laptopGrant.fencingToken)).toMatchObject({ state: "SUCCEEDED" });
 
-    it("a version committed again after its transfer was abandoned gets the new content, not the abandoned object", async () => {
-      const [file] = newFiles(1);
-      const phone = await server.newUser();
-      const userId = await userIdOf(phone);
-      const phoneGrant = await phone.lock();
-      await upload(phone, phoneGrant.fencingToken, [file]);
-      // The cloud wrote the object, then the transfer failed for good before indexing it.
-      cloud.fail({ call: "write", kind: "permanent", fileUUID: file.fileUUID, after: true });
-      const failed = await commitAndWait(phone, phoneGrant.fencingToken);
-      expect(failed).toMatchObject({ state: "FAILED", errorCode: "CLOUD_PERMANENT" });
-      cloud.heal();
-      // The phone gives up (the lock goes, and with it the failed transfer's batch) ...
-      await phone.ok(`mutation($key: String!, $token: Int!) { unlock(idempotencyKey: $key, fencingToken: $token) }`, {
-        key: randomUUID(),
-        token: phoneGrant.fencingToken,
+        await expectIndex(laptop, [replacement]);
+        await expectCloudObjects(userId, [replacement]);
+        const { fencingToken } = await laptop.lock();
+        const inbound = await laptop.waitForOperation((await laptop.startInboundTransfer(fencingToken, [{ fileUUID: file.fileUUID, version: 0 }])).id, waitMs);
+        expect(inbound).toMatchObject({ state: "SUCCEEDED" });
+        const response = await fetch(inbound.files[0].downloadUrl, { headers: { authorization: `Bearer ${laptop.token}` } });
+        expect(Buffer.from(await response.arrayBuffer()).equals(replacement.content)).toBe(true);
       });
-      // ... and the laptop commits the same version of the file with other content.
-      const laptop = await server.newDevice(phone.userName);
-      const laptopGrant = await laptop.lock();
-      const replacement = { ...file, content: randomBytes(4000) };
-      await upload(laptop, laptopGrant.fencingToken, [replacement]);
-      expect(await commitAndWait(laptop, laptopGrant.fencingToken)).toMatchObject({ state: "SUCCEEDED" });
 
-      await expectIndex(laptop, [replacement]);
-      await expectCloudObjects(userId, [replacement]);
-      const { fencingToken } = await laptop.lock();
-      const inbound = await laptop.waitForOperation((await laptop.startInboundTransfer(fencingToken, [{ fileUUID: file.fileUUID, version: 0 }])).id, waitMs);
-      expect(inbound).toMatchObject({ state: "SUCCEEDED" });
-      const response = await fetch(inbound.files[0].downloadUrl, { headers: { authorization: `Bearer ${laptop.token}` } });
-      expect(Buffer.from(await response.arrayBuffer()).equals(replacement.content)).toBe(true);
-    });
+      it("fails an inbound transfer whose cloud object is gone, keeps the lock, and a new one succeeds", async () => {
+        const files = newFiles(2);
+        const phone = await userWithFiles(files);
+        const laptop = await server.newDevice(phone.userName);
+        const { fencingToken } = await laptop.lock();
+        const requested = files.map(({ fileUUID, version }) => ({ fileUUID, version }));
+        cloud.fail({ call: "read", kind: "notFound", fileUUID: files[1].fileUUID });
 
-    it("fails an inbound transfer whose cloud object is gone, keeps the lock, and a new one succeeds", async () => {
-      const files = newFiles(2);
-      const phone = await userWithFiles(files);
-      const laptop = await server.newDevice(phone.userName);
-      const { fencingToken } = await laptop.lock();
-      const requested = files.map(({ fileUUID, version }) => ({ fileUUID, version }));
-      cloud.fail({ call: "read", kind: "notFound", fileUUID: files[1].fileUUID });
+        const failed = await laptop.waitForOperation((await laptop.startInboundTransfer(fencingToken, requested)).id, waitMs);
+        expect(failed).toMatchObject({
+          state: "FAILED",
+          attempts: 1,
+          failedPhase: `cloud read of ${files[1].fileUUID} v0`,
+          errorCode: "CLOUD_NOTFOUND",
+          filesDone: 1,
+        });
+        expect(await lockErrorCode(phone)).toBe("LOCK_HELD");
 
-      const failed = await laptop.waitForOperation((await laptop.startInboundTransfer(fencingToken, requested)).id, waitMs);
-      expect(failed).toMatchObject({
-        state: "FAILED",
-        attempts: 1,
-        failedPhase: `cloud read of ${files[1].fileUUID} v0`,
-        errorCode: "CLOUD_NOTFOUND",
-        filesDone: 1,
+        const again = await laptop.waitForOperation((await laptop.startInboundTransfer(fencingToken, requested)).id, waitMs);
+        expect(again).toMatchObject({ state: "SUCCEEDED", filesDone: 2 });
+        for (const file of files) {
+          const { downloadUrl } = again.files.find((candidate: any) => candidate.fileUUID === file.fileUUID);
+          const response = await fetch(downloadUrl, { headers: { authorization: `Bearer ${laptop.token}` } });
+          expect(Buffer.from(await response.arrayBuffer()).equals(file.content)).toBe(true);
+        }
+        expect((await phone.lock()).heldPreviously).toBe(false);
       });
-      expect(await lockErrorCode(phone)).toBe("LOCK_HELD");
-
-      const again = await laptop.waitForOperation((await laptop.startInboundTransfer(fencingToken, requested)).id, waitMs);
-      expect(again).toMatchObject({ state: "SUCCEEDED", filesDone: 2 });
-      for (const file of files) {
-        const { downloadUrl } = again.files.find((candidate: any) => candidate.fileUUID === file.fileUUID);
-        const response = await fetch(downloadUrl, { headers: { authorization: `Bearer ${laptop.token}` } });
-        expect(Buffer.from(await response.arrayBuffer()).equals(file.content)).toBe(true);
-      }
-      expect((await phone.lock()).heldPreviously).toBe(false);
     });
-  });
-});
-}
+  },
+);
