@@ -242,7 +242,8 @@ onEachFaultyCloud(
             state: "FAILED",
             attempts: 1,
             failedPhase: `cloud write of ${files[0].fileUUID} v0`,
-            errorCode: `CLOUD_${kind.toUpperCase()}`,
+            // Revoked credentials tell the client to sign in again (docs/protocol.md).
+            errorCode: kind === "authorization" ? "GOOGLE_SIGN_IN_REQUIRED" : `CLOUD_${kind.toUpperCase()}`,
             filesDone: 0,
           });
           expect(cloud.calls.write - writesBefore).toBe(1);
