@@ -4,7 +4,7 @@ import { mkdirSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { CloudStorage } from "./cloud/CloudStorage.ts";
-import { LocalDirectoryStorage } from "./cloud/LocalDirectoryStorage.ts";
+import { createCloudStorage } from "./cloud/createCloudStorage.ts";
 import type { Config } from "./config/config.ts";
 import { openDatabase, providerOf } from "./database/client.ts";
 import { migrate } from "./database/migrate.ts";
@@ -56,7 +56,7 @@ export async function startApp(
     db,
     google,
     notifier: config.redisUrl ? await RedisEventNotifier.connect(config.redisUrl, logger) : new MemoryEventNotifier(),
-    cloud: overrides.cloud ?? new LocalDirectoryStorage(config.localCloudDir),
+    cloud: overrides.cloud ?? createCloudStorage(config, db, google?.accessTokens),
     staging: new StagingArea(config.stagingDir),
     logger,
     wakeTransfers: () => worker?.poke(),

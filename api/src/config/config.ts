@@ -3,6 +3,7 @@
 import path from "node:path";
 import { z } from "zod";
 import { checkGoogleEnvironment, googleConfigFrom, googleEnvironmentShape, type GoogleConfig } from "./googleConfig.ts";
+import { checkGoogleDriveEnvironment, googleDriveConfigFrom, googleDriveEnvironmentShape, type GoogleDriveConfig } from "./googleDriveConfig.ts";
 
 const booleanFlag = z
   .enum(["true", "false", "1", "0", "yes", "no"])
@@ -41,7 +42,7 @@ const environmentSchema = z.object({
       message: "must start with file: (SQLite) or postgresql:// (PostgreSQL)",
     })
     .optional(),
-  SMSYNC_CLOUD_BACKEND: z.enum(["local"]).default("local"),
+  SMSYNC_CLOUD_BACKEND: z.enum(["local", "google-drive"]).default("local"),
   // The directory that stands in for the users' cloud drives; defaults to
   // <data dir>/cloud.
   SMSYNC_LOCAL_CLOUD_DIR: z.string().min(1).optional(),
@@ -78,7 +79,10 @@ const environmentSchema = z.object({
   SMSYNC_CORS_ORIGINS: corsOrigins.default("*"),
   SMSYNC_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   ...googleEnvironmentShape,
-}).superRefine(checkGoogleEnvironment);
+  ...googleDriveEnvironmentShape,
+})
+  .superRefine(checkGoogleEnvironment)
+  .superRefine(checkGoogleDriveEnvironment);
 
 export interface Config {
   host: string;
@@ -86,7 +90,9 @@ export interface Config {
   publicUrl?: string;
   dataDir: string;
   databaseUrl: string;
-  cloudBackend: "local";
+  cloudBackend: "local" | "google-drive";
+  /** The Google Drive backend's API root and app folder name (used when cloudBackend is google-drive). */
+  googleDrive: GoogleDriveConfig;
   localCloudDir: string;
   stagingDir: string;
   maxUploadBytes: number;
@@ -138,6 +144,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     dataDir,
     databaseUrl: env.DATABASE_URL ?? `file:${path.join(dataDir, "smsync.db")}`,
     cloudBackend: env.SMSYNC_CLOUD_BACKEND,
+    googleDrive: googleDriveConfigFrom(env),
     localCloudDir: path.resolve(baseDir, env.SMSYNC_LOCAL_CLOUD_DIR ?? path.join(dataDir, "cloud")),
     stagingDir: path.resolve(baseDir, env.SMSYNC_STAGING_DIR ?? path.join(dataDir, "staging")),
     maxUploadBytes: env.SMSYNC_MAX_UPLOAD_BYTES,
