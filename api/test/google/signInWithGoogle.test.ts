@@ -59,6 +59,17 @@ describe("signInWithGoogle", () => {
     );
   });
 
+  it("maps two first sign-ins of one account at once to one user", async () => {
+    const db = server.app.services.db;
+    const tokens = await Promise.all(["a", "b", "c"].map(async (device) => ({ device, idToken: await fake.idToken({ subject: "110000000000000000003" }) })));
+    const results = await Promise.all(tokens.map(({ device, idToken }) => anonymous.ok(signIn, { idToken, deviceName: device })));
+    const userIds = new Set(results.map((result) => result.signInWithGoogle.userId));
+    expect(userIds.size).toBe(1);
+    expect(results.filter((result) => result.signInWithGoogle.newUser)).toHaveLength(1);
+    expect(await db.user.count({ where: { name: "google-110000000000000000003" } })).toBe(1);
+    expect(await db.device.count({ where: { userId: [...userIds][0] } })).toBe(3);
+  });
+
   it("signing in again on a known device gives it a new token and keeps the earlier one", async () => {
     const idToken = await fake.idToken({ subject: "110000000000000000002" });
     const first = (await anonymous.ok(signIn, { idToken, deviceName: "tablet" })).signInWithGoogle;
