@@ -162,7 +162,7 @@ export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummar
       await client.commit();
       await client.sync();
     }
-    summary.seconds = (performance.now() - startedAt) / 1000;
+    summary.seconds = Math.round(performance.now() - startedAt) / 1000;
     return summary;
   } finally {
     options.progress?.close();
