@@ -92,6 +92,9 @@ export class StoredGoogleAccessTokens implements GoogleAccessTokens {
       const tokens = await this.endpoint.refresh(refreshToken);
       const fresh = { accessToken: tokens.accessToken, expiresAt: tokens.expiresAt };
       this.cache.set(userId, fresh);
+      if (tokens.refreshToken || this.cipher.needsReencryption(account.encryptedRefreshToken)) {
+        await this.replaceStoredToken(userId, account.encryptedRefreshToken, tokens.refreshToken ?? refreshToken);
+      }
       return fresh;
     } catch (error) {
       if (error instanceof GoogleTokenRefusedError && error.oauthError === "invalid_grant") {
@@ -104,6 +107,23 @@ export class StoredGoogleAccessTokens implements GoogleAccessTokens {
       }
       throw new CloudStorageError("transient", (error as Error).message, { cause: error });
     }
+  }
+
+  /**
+   * Stores a refresh token Google rotated, or one still encrypted with a
+   * previous key under the current key, unless a sign-in replaced it
+   * meanwhile. Best effort: the token in hand works either way, and the
+   * next refresh tries again.
+   */
+  private async replaceStoredToken(userId: string, stored: string, refreshToken: string): Promise<void> {
+    await this.db
+      .$transaction((tx) =>
+        tx.googleAccount.updateMany({
+          where: { userId, encryptedRefreshToken: stored },
+          data: { encryptedRefreshToken: this.cipher.encrypt(refreshToken, userId) },
+        }),
+      )
+      .catch(() => undefined);
   }
 
   /** Marks the refused token revoked, unless a new sign-in has replaced it meanwhile. */

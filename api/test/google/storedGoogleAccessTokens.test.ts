@@ -2,11 +2,12 @@
 // endpoint: cached, refreshed a minute before expiry and once after a 401,
 // one refresh for concurrent callers, a revoked refresh token recorded and
 // turned into an authorization error, endpoint failures into transient ones.
+import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CloudStorageError } from "../../src/cloud/CloudStorageError.ts";
 import { parseTokenKey } from "../../src/config/googleConfig.ts";
 import { GoogleTokenEndpoint } from "../../src/google/GoogleTokenEndpoint.ts";
-import { RefreshTokenCipher } from "../../src/google/RefreshTokenCipher.ts";
+import { keyIdOf, RefreshTokenCipher } from "../../src/google/RefreshTokenCipher.ts";
 import { StoredGoogleAccessTokens } from "../../src/google/StoredGoogleAccessTokens.ts";
 import { FakeGoogleOAuthServer } from "../support/fakeGoogleOAuth/FakeGoogleOAuthServer.ts";
 import { provisionGoogleUser, type ProvisionedGoogleUser } from "../support/fakeGoogleOAuth/provisionGoogleUser.ts";
@@ -17,10 +18,15 @@ let server: TestServer;
 let clock: number;
 let user: ProvisionedGoogleUser;
 
-function accessTokens(tokenUrl = fake.tokenUrl): StoredGoogleAccessTokens {
+const fakeKey = () => parseTokenKey(fake.tokenKey)!;
+
+function accessTokens(tokenUrl = fake.tokenUrl, cipher = new RefreshTokenCipher(fakeKey())): StoredGoogleAccessTokens {
   const endpoint = new GoogleTokenEndpoint({ clientId: fake.clientId, clientSecret: fake.clientSecret, tokenUrl }, () => clock);
-  return new StoredGoogleAccessTokens(server.app.services.db, endpoint, new RefreshTokenCipher(parseTokenKey(fake.tokenKey)!), { now: () => clock });
+  return new StoredGoogleAccessTokens(server.app.services.db, endpoint, cipher, { now: () => clock });
 }
+
+const storedToken = async (userId: string) =>
+  (await server.app.services.db.googleAccount.findUniqueOrThrow({ where: { userId } })).encryptedRefreshToken!;
 
 async function failureOf(promise: Promise<unknown>): Promise<CloudStorageError> {
   const error = await promise.then(
@@ -124,6 +130,27 @@ describe("StoredGoogleAccessTokens", () => {
     expect((await failureOf(unreachable.accessToken(user.userId))).kind).toBe("transient");
     const account = await server.app.services.db.googleAccount.findUniqueOrThrow({ where: { userId: user.userId } });
     expect(account.refreshTokenRevokedAt).toBeNull();
+  });
+
+  it("re-encrypts a token stored under a previous key with the current one when it uses it", async () => {
+    const newKey = randomBytes(32);
+    const rotated = new RefreshTokenCipher(newKey, [fakeKey()]);
+    expect(fake.grants.subjectOf(await accessTokens(fake.tokenUrl, rotated).accessToken(user.userId))).toBe(user.subject);
+    const stored = await storedToken(user.userId);
+    expect(stored.split(".")[1]).toBe(keyIdOf(newKey));
+    expect(new RefreshTokenCipher(newKey).decrypt(stored, user.userId)).toBe(user.refreshToken);
+  });
+
+  it("stores a refresh token that Google rotated", async () => {
+    fake.grants.rotateRefreshTokens = true;
+    try {
+      await accessTokens().accessToken(user.userId);
+    } finally {
+      fake.grants.rotateRefreshTokens = false;
+    }
+    const current = new RefreshTokenCipher(fakeKey()).decrypt(await storedToken(user.userId), user.userId);
+    expect(current).not.toBe(user.refreshToken);
+    expect(fake.grants.refreshTokens.get(current)?.subject).toBe(user.subject);
   });
 
   it("is what the server's Drive backend gets (services.google.accessTokens)", async () => {

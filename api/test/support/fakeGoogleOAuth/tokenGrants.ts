@@ -31,6 +31,8 @@ export class TokenGrants {
   readonly refreshTokens = new Map<string, { subject: string; revoked: boolean }>();
   readonly accessTokens = new Map<string, IssuedAccessToken>();
   accessTokenLifetimeSeconds = 3600;
+  /** Answer refresh grants with a new refresh token too (Google may; the old one stays valid here). */
+  rotateRefreshTokens = false;
 
   issueCode(grant: Partial<CodeGrant> & { subject: string }): string {
     const code = randomToken("4/fake-code-");
@@ -72,7 +74,8 @@ export class TokenGrants {
       case "refresh_token": {
         const grant = this.refreshTokens.get(form.get("refresh_token") ?? "");
         if (!grant || grant.revoked) return { ok: false, error: "invalid_grant", description: "Token has been expired or revoked." };
-        return { ok: true, ...this.newAccessToken(grant.subject), scope: driveFileScope };
+        const refreshToken = this.rotateRefreshTokens ? this.grantRefreshToken(grant.subject) : undefined;
+        return { ok: true, ...this.newAccessToken(grant.subject), refreshToken, scope: driveFileScope };
       }
       default:
         return { ok: false, error: "unsupported_grant_type", description: `grant_type ${form.get("grant_type")}` };
