@@ -172,6 +172,20 @@ describe("signInWithGoogle", () => {
   });
 });
 
+describe("signInWithGoogle when Google's keys cannot be fetched", () => {
+  it("answers GOOGLE_UNAVAILABLE and writes nothing", async () => {
+    const unreachable = await startTestServer({ ...fake.environment(), SMSYNC_GOOGLE_CERTS_URL: "http://127.0.0.1:1/certs" });
+    try {
+      const before = await rowCounts(unreachable.app.services.db);
+      const idToken = await fake.idToken({ subject: "9001" });
+      expect(await new TestGraphQLClient(unreachable.url, null).errorCode(signIn, { idToken, deviceName: "phone" })).toBe("GOOGLE_UNAVAILABLE");
+      expect(await rowCounts(unreachable.app.services.db)).toEqual(before);
+    } finally {
+      await unreachable.close();
+    }
+  });
+});
+
 describe("signInWithGoogle without Google configured", () => {
   it("answers GOOGLE_NOT_CONFIGURED", async () => {
     const plain = await startTestServer();
