@@ -151,6 +151,13 @@ export interface TestUser {
   deviceId: string;
 }
 
+export interface ProcessServerOptions {
+  /** Variables every start of the server gets (before the start's own), e.g. another cloud backend. */
+  environment?: Record<string, string>;
+  /** Runs for each new user (e.g. to give them a Google account). */
+  onNewUser?: (db: Database, userId: string) => Promise<void>;
+}
+
 /**
  * A data directory, a database and a port that outlive server processes:
  * start, kill, restart (with other environment variables) against the same
@@ -168,16 +175,17 @@ export class ProcessServer {
     readonly dir: string,
     private readonly testDatabase: TestDatabase,
     readonly port: number,
+    private readonly options: ProcessServerOptions,
   ) {
     this.url = `http://127.0.0.1:${port}`;
     this.cloudDir = path.join(dir, "cloud");
     this.stagingDir = path.join(dir, "staging");
   }
 
-  static async create(): Promise<ProcessServer> {
+  static async create(options: ProcessServerOptions = {}): Promise<ProcessServer> {
     const dir = mkdtempSync(path.join(tmpdir(), "smsync-proc-"));
     const database = await createTestDatabase(dir);
-    return new ProcessServer(dir, database, await freePort());
+    return new ProcessServer(dir, database, await freePort(), options);
   }
 
   get databaseUrl(): string {
@@ -195,6 +203,7 @@ export class ProcessServer {
       ...testEnvironment(this.dir, this.databaseUrl, {
         SMSYNC_PORT: String(this.port),
         SMSYNC_LOG_LEVEL: "info",
+        ...this.options.environment,
         ...overrides,
       }),
     };
@@ -226,6 +235,7 @@ export class ProcessServer {
 
   async newUser(name = `user${++this.userCounter}-${process.pid}`): Promise<TestUser> {
     const created = await addUser(this.db(), name);
+    await this.options.onNewUser?.(this.db(), created.userId);
     return { client: new TestGraphQLClient(this.url, created.token), userName: name, userId: created.userId, deviceId: created.deviceId };
   }
 

@@ -9,12 +9,12 @@
 //
 import { randomBytes, randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LocalDirectoryStorage } from "../../src/cloud/LocalDirectoryStorage.ts";
 import type { CrashPoint } from "../../src/faults/crashPoints.ts";
 import { operationFields } from "../support/graphqlClient.ts";
+import { processClouds, type ProcessCloud } from "../support/processClouds.ts";
 import { ProcessServer, type TestUser } from "../support/serverProcess.ts";
 import { sha256Hex, tusUpload } from "../support/uploads.ts";
 
@@ -55,7 +55,10 @@ async function dirEntries(dir: string): Promise<string[]> {
 
 /** A server process on its own state, and the checks against it. */
 class Lane {
-  constructor(readonly server: ProcessServer) {}
+  constructor(
+    readonly server: ProcessServer,
+    readonly cloud: ProcessCloud,
+  ) {}
 
   /** Uploads the files over tus; returns the upload ids (the names of their staged bytes). */
   async uploadAll(user: TestUser, fencingToken: number, files: FileSpec[]): Promise<string[]> {
@@ -97,16 +100,9 @@ class Lane {
     return op;
   }
 
-  /** The identity (inode, mtime) of each object file in the user's cloud. */
-  async objectFiles(userId: string): Promise<Map<string, string>> {
-    const userDir = path.join(this.server.cloudDir, userId);
-    const files = new Map<string, string>();
-    for (const entry of await dirEntries(userDir)) {
-      if (entry === ".tmp") continue;
-      const info = await stat(path.join(userDir, entry));
-      files.set(entry, `${info.ino}:${info.mtimeMs}`);
-    }
-    return files;
+  /** The identity of each object in the user's cloud (changes if it is written again). */
+  objectFiles(userId: string): Promise<Map<string, string>> {
+    return this.cloud.objectIdentities(this.server, userId);
   }
 
   /** Objects written before the crash were not written again by the recovery (and not removed). */
@@ -116,17 +112,8 @@ class Lane {
   }
 
   /** Exactly the expected live objects in the user's cloud, with the right bytes, and no leftovers. */
-  async expectCloud(userId: string, live: FileSpec[]): Promise<void> {
-    const userDir = path.join(this.server.cloudDir, userId);
-    const expectedNames = live.flatMap((file) => [`${file.fileUUID}.v${file.version}`, `${file.fileUUID}.v${file.version}.json`]);
-    expect((await dirEntries(userDir)).filter((entry) => entry !== ".tmp")).toEqual(expectedNames.sort());
-    expect(await dirEntries(path.join(userDir, ".tmp"))).toEqual([]);
-    const objects = await new LocalDirectoryStorage(this.server.cloudDir).listObjects(userId);
-    for (const file of live) {
-      const object = objects.find((candidate) => candidate.fileUUID === file.fileUUID && candidate.version === file.version);
-      expect(object).toMatchObject({ sha256: sha256Hex(file.content), size: file.content.length });
-      expect((await readFile(path.join(userDir, `${file.fileUUID}.v${file.version}`))).equals(file.content)).toBe(true);
-    }
+  expectCloud(userId: string, live: FileSpec[]): Promise<void> {
+    return this.cloud.expectObjects(this.server, userId, live);
   }
 
   async expectIndex(user: TestUser, files: ExpectedFile[]): Promise<void> {
@@ -229,127 +216,131 @@ function recoveryEnv(index: number): { env: Record<string, string>; armedFor: Ch
   return { env: baseEnv, armedFor: null };
 }
 
-describe.sequential("the server is killed at each crash point of a transfer and restarted", () => {
-  let lane: Lane;
-  let armedFor: ChainCase | null = null;
+for (const processCloud of processClouds) {
+  describe.sequential(`the server is killed at each crash point of a transfer and restarted (${processCloud.name} cloud)`, () => {
+    let lane: Lane;
+    let armedFor: ChainCase | null = null;
 
-  beforeAll(async () => {
-    lane = new Lane(await ProcessServer.create());
-    await lane.server.start(baseEnv);
-  });
-  afterAll(async () => {
-    await lane?.server.close();
-  });
+    beforeAll(async () => {
+      const cloud = await processCloud.start();
+      lane = new Lane(await ProcessServer.create(cloud.serverOptions), cloud);
+      await lane.server.start(baseEnv);
+    });
+    afterAll(async () => {
+      await lane?.server.close();
+      await lane?.cloud.close();
+    });
 
-  /** Makes sure the running server is armed for this case. */
-  async function arm(crash: ChainCase): Promise<void> {
-    if (armedFor === crash && !lane.server.current?.hasExited) return;
-    await lane.server.stop();
-    await lane.server.start(crashEnv(crash));
-    armedFor = crash;
-  }
+    /** Makes sure the running server is armed for this case. */
+    async function arm(crash: ChainCase): Promise<void> {
+      if (armedFor === crash && !lane.server.current?.hasExited) return;
+      await lane.server.stop();
+      await lane.server.start(crashEnv(crash));
+      armedFor = crash;
+    }
 
-  /**
-   * Waits for the crash of the armed server, then starts it again without this
-   * crash point. Returns the user's cloud objects as the crash left them.
-   */
-  async function crashAndRecover(index: number, userId: string): Promise<Map<string, string>> {
-    const crashed = lane.server.current!;
-    const exit = await crashed.waitForExit(waitMs);
-    expect(exit, crashed.output()).toEqual({ code: null, signal: "SIGKILL" });
-    expect(crashed.output()).toContain(`crash point ${chain[index].point} reached`);
-    const leftByCrash = await lane.objectFiles(userId);
-    const recovery = recoveryEnv(index);
-    await lane.server.start(recovery.env);
-    armedFor = recovery.armedFor;
-    return leftByCrash;
-  }
+    /**
+     * Waits for the crash of the armed server, then starts it again without this
+     * crash point. Returns the user's cloud objects as the crash left them.
+     */
+    async function crashAndRecover(index: number, userId: string): Promise<Map<string, string>> {
+      const crashed = lane.server.current!;
+      const exit = await crashed.waitForExit(waitMs);
+      expect(exit, crashed.output()).toEqual({ code: null, signal: "SIGKILL" });
+      expect(crashed.output()).toContain(`crash point ${chain[index].point} reached`);
+      const leftByCrash = await lane.objectFiles(userId);
+      const recovery = recoveryEnv(index);
+      await lane.server.start(recovery.env);
+      armedFor = recovery.armedFor;
+      return leftByCrash;
+    }
 
-  it.each(chain.map((crash, index) => ({ ...crash, index })))(
-    "$point (after $after): $note",
-    { timeout: caseTimeoutMs },
-    async (crash) => {
-      if (crash.direction === "outbound" && !crash.replacing) {
-        const user = await lane.server.newUser();
-        const files = newFiles([17, 64 * 1024, 300_000]);
-        await arm(chain[crash.index]);
+    it.each(chain.map((crash, index) => ({ ...crash, index })))(
+      "$point (after $after): $note",
+      { timeout: caseTimeoutMs },
+      async (crash) => {
+        if (crash.direction === "outbound" && !crash.replacing) {
+          const user = await lane.server.newUser();
+          const files = newFiles([17, 64 * 1024, 300_000]);
+          await arm(chain[crash.index]);
 
-        const { fencingToken } = await user.client.lock();
-        const uploadIds = await lane.uploadAll(user, fencingToken, files);
-        const key = randomUUID();
-        const answered = await commitOrLost(user, fencingToken, key);
-        const leftByCrash = await crashAndRecover(crash.index, user.userId);
+          const { fencingToken } = await user.client.lock();
+          const uploadIds = await lane.uploadAll(user, fencingToken, files);
+          const key = randomUUID();
+          const answered = await commitOrLost(user, fencingToken, key);
+          const leftByCrash = await crashAndRecover(crash.index, user.userId);
 
-        // A commit whose response was lost is retried with the same key: the same operation.
-        const committed = await user.client.commit(fencingToken, key);
-        if (answered) expect(committed.id).toBe(answered.id);
+          // A commit whose response was lost is retried with the same key: the same operation.
+          const committed = await user.client.commit(fencingToken, key);
+          if (answered) expect(committed.id).toBe(answered.id);
 
-        await lane.expectSucceededOnce(user, committed.id, files.length);
-        // A commit again under the same grant, with a new idempotency key: the same operation, done.
-        expect(await user.client.commit(fencingToken)).toMatchObject({ id: committed.id, state: "SUCCEEDED" });
-        await lane.expectCloud(user.userId, files);
-        await lane.expectNotRewritten(user.userId, leftByCrash);
-        await lane.expectIndex(user, files);
-        await lane.expectLockFree(user, fencingToken);
-        await lane.expectUploadsRemovedFromStaging(uploadIds);
-      } else if (crash.direction === "outbound") {
-        const [a, b, c] = newFiles([10, 20_000, 30]);
-        const user = await lane.committedUser([a, b, c]);
-        await arm(chain[crash.index]);
+          await lane.expectSucceededOnce(user, committed.id, files.length);
+          // A commit again under the same grant, with a new idempotency key: the same operation, done.
+          expect(await user.client.commit(fencingToken)).toMatchObject({ id: committed.id, state: "SUCCEEDED" });
+          await lane.expectCloud(user.userId, files);
+          await lane.expectNotRewritten(user.userId, leftByCrash);
+          await lane.expectIndex(user, files);
+          await lane.expectLockFree(user, fencingToken);
+          await lane.expectUploadsRemovedFromStaging(uploadIds);
+        } else if (crash.direction === "outbound") {
+          const [a, b, c] = newFiles([10, 20_000, 30]);
+          const user = await lane.committedUser([a, b, c]);
+          await arm(chain[crash.index]);
 
-        const { fencingToken } = await user.client.lock();
-        const a1 = { ...a, version: 1, content: randomBytes(40_000) };
-        const b1 = { ...b, version: 1, content: randomBytes(50) };
-        const uploadIds = await lane.uploadAll(user, fencingToken, [a1, b1]);
-        await user.client.deleteFiles(fencingToken, [{ fileUUID: c.fileUUID, version: 0 }]);
-        const key = randomUUID();
-        const answered = await commitOrLost(user, fencingToken, key);
-        const leftByCrash = await crashAndRecover(crash.index, user.userId);
+          const { fencingToken } = await user.client.lock();
+          const a1 = { ...a, version: 1, content: randomBytes(40_000) };
+          const b1 = { ...b, version: 1, content: randomBytes(50) };
+          const uploadIds = await lane.uploadAll(user, fencingToken, [a1, b1]);
+          await user.client.deleteFiles(fencingToken, [{ fileUUID: c.fileUUID, version: 0 }]);
+          const key = randomUUID();
+          const answered = await commitOrLost(user, fencingToken, key);
+          const leftByCrash = await crashAndRecover(crash.index, user.userId);
 
-        const committed = await user.client.commit(fencingToken, key);
-        if (answered) expect(committed.id).toBe(answered.id);
+          const committed = await user.client.commit(fencingToken, key);
+          if (answered) expect(committed.id).toBe(answered.id);
 
-        await lane.expectSucceededOnce(user, committed.id, 3);
-        await lane.expectCloud(user.userId, [a1, b1]);
-        const replacedNames = [a, b, c].flatMap((file) => [`${file.fileUUID}.v0`, `${file.fileUUID}.v0.json`]);
-        await lane.expectNotRewritten(user.userId, new Map([...leftByCrash].filter(([name]) => !replacedNames.includes(name))));
-        await lane.expectIndex(user, [a1, b1, { ...c, deleted: true }]);
-        await lane.expectLockFree(user, fencingToken);
-        await lane.expectUploadsRemovedFromStaging(uploadIds);
-      } else {
-        // Its files are committed first (an outbound transfer, which an inbound crash point cannot stop).
-        const files = newFiles([33, 128 * 1024, 250_000]);
-        const phone = await lane.committedUser(files);
-        const laptop = await lane.server.newDevice(phone.userName);
-        await arm(chain[crash.index]);
+          await lane.expectSucceededOnce(user, committed.id, 3);
+          await lane.expectCloud(user.userId, [a1, b1]);
+          const replacedNames = [a, b, c].flatMap((file) => [`${file.fileUUID}.v0`, `${file.fileUUID}.v0.json`]);
+          await lane.expectNotRewritten(user.userId, new Map([...leftByCrash].filter(([name]) => !replacedNames.includes(name))));
+          await lane.expectIndex(user, [a1, b1, { ...c, deleted: true }]);
+          await lane.expectLockFree(user, fencingToken);
+          await lane.expectUploadsRemovedFromStaging(uploadIds);
+        } else {
+          // Its files are committed first (an outbound transfer, which an inbound crash point cannot stop).
+          const files = newFiles([33, 128 * 1024, 250_000]);
+          const phone = await lane.committedUser(files);
+          const laptop = await lane.server.newDevice(phone.userName);
+          await arm(chain[crash.index]);
 
-        const { fencingToken } = await laptop.client.lock();
-        const requested = files.map(({ fileUUID, version }) => ({ fileUUID, version }));
-        const key = randomUUID();
-        const answered = await startInbound(laptop, fencingToken, requested, key).catch(() => null);
-        const leftByCrash = await crashAndRecover(crash.index, phone.userId);
+          const { fencingToken } = await laptop.client.lock();
+          const requested = files.map(({ fileUUID, version }) => ({ fileUUID, version }));
+          const key = randomUUID();
+          const answered = await startInbound(laptop, fencingToken, requested, key).catch(() => null);
+          const leftByCrash = await crashAndRecover(crash.index, phone.userId);
 
-        const started = await startInbound(laptop, fencingToken, requested, key);
-        if (answered) expect(started.id).toBe(answered.id);
+          const started = await startInbound(laptop, fencingToken, requested, key);
+          if (answered) expect(started.id).toBe(answered.id);
 
-        const op = await lane.expectSucceededOnce(laptop, started.id, files.length);
-        for (const file of files) {
-          const { downloadUrl } = op.files.find((candidate: any) => candidate.fileUUID === file.fileUUID);
-          const response = await fetch(downloadUrl, { headers: { authorization: `Bearer ${laptop.client.token}` } });
-          expect(response.status).toBe(200);
-          expect(response.headers.get("x-smsync-sha256")).toBe(sha256Hex(file.content));
-          expect(Buffer.from(await response.arrayBuffer()).equals(file.content)).toBe(true);
+          const op = await lane.expectSucceededOnce(laptop, started.id, files.length);
+          for (const file of files) {
+            const { downloadUrl } = op.files.find((candidate: any) => candidate.fileUUID === file.fileUUID);
+            const response = await fetch(downloadUrl, { headers: { authorization: `Bearer ${laptop.client.token}` } });
+            expect(response.status).toBe(200);
+            expect(response.headers.get("x-smsync-sha256")).toBe(sha256Hex(file.content));
+            expect(Buffer.from(await response.arrayBuffer()).equals(file.content)).toBe(true);
+          }
+          // Staging holds each file once, whole, and no partial copy.
+          expect(await dirEntries(path.join(lane.server.stagingDir, "inbound", phone.userId))).toEqual(
+            files.map((file) => `${file.fileUUID}.v${file.version}`).sort(),
+          );
+          // The cloud and the index are as the outbound transfer left them.
+          await lane.expectCloud(phone.userId, files);
+          await lane.expectNotRewritten(phone.userId, leftByCrash);
+          await lane.expectIndex(laptop, files);
+          await lane.expectLockFree(phone, fencingToken);
         }
-        // Staging holds each file once, whole, and no partial copy.
-        expect(await dirEntries(path.join(lane.server.stagingDir, "inbound", phone.userId))).toEqual(
-          files.map((file) => `${file.fileUUID}.v${file.version}`).sort(),
-        );
-        // The cloud and the index are as the outbound transfer left them.
-        await lane.expectCloud(phone.userId, files);
-        await lane.expectNotRewritten(phone.userId, leftByCrash);
-        await lane.expectIndex(laptop, files);
-        await lane.expectLockFree(phone, fencingToken);
-      }
-    },
-  );
-});
+      },
+    );
+  });
+}
