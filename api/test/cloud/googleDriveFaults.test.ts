@@ -243,7 +243,36 @@ describe("Google Drive backend: exactly once and integrity", () => {
   });
 });
 
+describe("Google Drive backend: downloads", () => {
+  for (const [name, fault] of [
+    ["a 503", driveFaults.serverError(503)],
+    ["a 403 userRateLimitExceeded", driveFaults.rateLimit("userRateLimitExceeded")],
+    ["a 401", driveFaults.unauthorized()],
+  ] as const) {
+    it(`retries a download answered ${name}`, async () => {
+      const userId = await fixture.newUser();
+      const storage = fixture.storage();
+      const content = randomBytes(5000);
+      const file = fileOf(userId, content);
+      const written = await storage.writeObject(file.metadata, file.content);
+      drive.injectFault({ on: "downloadMedia", fault });
+      const logFrom = drive.log.length;
+      expect((await buffer(await storage.readObject(userId, written.objectId))).equals(content)).toBe(true);
+      expect(drive.log.slice(logFrom).map((entry) => entry.kind)).toEqual(["downloadMedia", "downloadMedia"]);
+    });
+  }
+});
+
 describe("Google Drive backend: the app folder", () => {
+  it("is made once for writes that arrive together for a new user", async () => {
+    const userId = await fixture.newUser();
+    const storage = fixture.storage();
+    const files = [fileOf(userId, randomBytes(100)), fileOf(userId, randomBytes(200)), fileOf(userId, randomBytes(300))];
+    await Promise.all(files.map((file) => storage.writeObject(file.metadata, file.content)));
+    expect(drive.filesOf(userId).filter((file) => file.mimeType === "application/vnd.google-apps.folder")).toHaveLength(1);
+    expect((await storage.listObjects(userId)).map((object) => object.fileUUID).sort()).toEqual(files.map((file) => file.metadata.fileUUID).sort());
+  });
+
   it("is created once, recorded in the user's GoogleAccount, and found again by its id", async () => {
     const userId = await fixture.newUser();
     await fixture.storage().listObjects(userId);

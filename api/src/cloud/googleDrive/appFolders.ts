@@ -31,7 +31,8 @@ export class PrismaDriveFolderRecords implements DriveFolderRecords {
 }
 
 export class AppFolders {
-  private readonly known = new Map<string, string>();
+  // Promises, so that writes arriving together for a new user share one lookup (and one folder).
+  private readonly known = new Map<string, Promise<string>>();
 
   constructor(
     private readonly api: DriveApi,
@@ -39,12 +40,19 @@ export class AppFolders {
     private readonly folderName: string,
   ) {}
 
-  async folderOf(userId: string): Promise<string> {
-    const known = this.known.get(userId);
-    if (known) return known;
-    const folderId = (await this.recordedFolder(userId)) ?? (await this.findOrCreate(userId));
-    this.known.set(userId, folderId);
-    return folderId;
+  folderOf(userId: string): Promise<string> {
+    let folder = this.known.get(userId);
+    if (!folder) {
+      folder = this.lookUp(userId);
+      this.known.set(userId, folder);
+      // A failed lookup is tried afresh next time.
+      folder.catch(() => this.known.get(userId) === folder && this.known.delete(userId));
+    }
+    return folder;
+  }
+
+  private async lookUp(userId: string): Promise<string> {
+    return (await this.recordedFolder(userId)) ?? (await this.findOrCreate(userId));
   }
 
   /** Forgets the folder id held in memory (after Drive said it is gone). */

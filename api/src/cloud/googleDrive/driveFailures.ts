@@ -88,7 +88,15 @@ async function bodyOf(data: unknown): Promise<unknown> {
       chunks.push(Buffer.from(chunk as Buffer));
       if ((size += (chunk as Buffer).length) > 64 * 1024) break;
     }
-    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    return jsonOrUndefined(Buffer.concat(chunks).toString("utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+function jsonOrUndefined(text: string | undefined): unknown {
+  try {
+    return text ? JSON.parse(text) : undefined;
   } catch {
     return undefined;
   }
@@ -100,7 +108,8 @@ export async function toDriveFailure(what: string, error: unknown): Promise<Clou
   const failure = error as GaxiosLikeError;
   const status = failure.response?.status ?? (typeof failure.status === "number" ? failure.status : undefined);
   if (status !== undefined) {
-    const body = await bodyOf(failure.response?.data);
+    // A failed stream request (alt=media) has no data; gaxios puts the error body in the message.
+    const body = (await bodyOf(failure.response?.data)) ?? jsonOrUndefined(failure.message);
     const answer = failureOfAnswer(what, status, body, headerOf(failure.response?.headers, "retry-after"));
     return new DriveRequestError(answer.kind, answer.message, status, answer.reason, answer.retryAfterMs, { cause: error });
   }
