@@ -46,7 +46,10 @@ export class ContentChunks {
   async chunkAt(offset: number): Promise<Chunk> {
     if (this.current && offset >= this.current.start && offset < this.current.start + this.current.bytes.length) return this.current;
     if (this.current?.last && offset === this.size) return this.current;
-    if (offset < this.position) this.reopen();
+    if (offset < this.position) {
+      await this.close();
+      this.reopen();
+    }
     for (;;) {
       const chunk = await this.next();
       if (offset < chunk.start + chunk.bytes.length || chunk.last) return chunk;
