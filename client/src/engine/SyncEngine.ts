@@ -49,6 +49,7 @@ import { forgetUploadChange, forgetUploadsChanges } from "../transfers/tusResume
 import { uploadFile } from "../transfers/uploader.ts";
 import { BatchProgress, type BatchProgressEvent } from "./batchProgress.ts";
 import { clientCrashPoint } from "./crashPoints.ts";
+import { forEachConcurrently } from "./forEachConcurrently.ts";
 import { fetchOperation, followOperation, type Operation, type ServerTransferEvent } from "./followOperation.ts";
 import { planDownloads, type Conflict, type IndexEntry } from "./planDownloads.ts";
 
@@ -178,12 +179,14 @@ export interface SyncEngineOptions<D extends DownloadedFileInfo = DownloadedFile
   lockRetryMaxMs?: number;
   /** Backoff of passes after a network failure (default 500 ms doubling to 30 s, with jitter). */
   backoff?: { initialMs?: number; maxMs?: number };
+  /** Uploads of a batch that run at once (default 4; 1 uploads one file after another, in fileUUID order). */
+  transferConcurrency?: number;
   /** Transfer retry delays for tus and downloads (default theirs). */
   transferRetryDelays?: number[];
 }
 
 /** What an app (or a test) may tune of the engine's timing. */
-export type EngineTuning = Pick<SyncEngineOptions, "pollMs" | "subscribedPollMs" | "lockRetryMaxMs" | "backoff" | "transferRetryDelays">;
+export type EngineTuning = Pick<SyncEngineOptions, "pollMs" | "subscribedPollMs" | "lockRetryMaxMs" | "backoff" | "transferRetryDelays" | "transferConcurrency">;
 
 type Listener<E extends keyof SyncEvents> = (event: SyncEvents[E]) => void;
 
@@ -212,6 +215,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
   private tusEndpoint: string | undefined;
   private readonly pollMs: number;
   private readonly subscribedPollMs: number;
+  private readonly transferConcurrency: number;
   private readonly lockRetryMaxMs: number;
   private readonly backoffInitialMs: number;
   private readonly backoffMaxMs: number;
@@ -227,6 +231,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
   private constructor(private readonly options: SyncEngineOptions<D>) {
     this.pollMs = options.pollMs ?? 1000;
     this.subscribedPollMs = options.subscribedPollMs ?? 10_000;
+    this.transferConcurrency = options.transferConcurrency ?? 4;
     this.lockRetryMaxMs = options.lockRetryMaxMs ?? 5000;
     this.backoffInitialMs = options.backoff?.initialMs ?? 500;
     this.backoffMaxMs = options.backoff?.maxMs ?? 30_000;
@@ -835,12 +840,12 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
         entries.flatMap((item) => (item.change.kind === "upload" ? [{ fileUUID: item.change.fileUUID, size: item.change.size, done: item.done }] : [])),
         (event) => this.emit("batchProgress", event),
       );
-      for (const item of entries) {
-        if (item.done || item.change.kind !== "upload") continue;
-        const upload = item.change;
+      const toUpload = entries.filter((item) => !item.done && item.change.kind === "upload");
+      await forEachConcurrently(toUpload, this.transferConcurrency, this.stop.signal, async (item, signal) => {
+        const upload = item.change as PreparedUpload;
         const identity = { fileUUID: upload.fileUUID, version: item.version, sha256: upload.sha256, fencingToken: state.fencingToken };
         await uploadFile({
-          signal: this.stop.signal,
+          signal,
           onProgress: (bytesDone, bytesTotal) => {
             this.emit("transferProgress", { direction: "upload", fileUUID: upload.fileUUID, version: item.version, bytesDone, bytesTotal });
             progress.fileProgress(upload.fileUUID, bytesDone);
@@ -863,7 +868,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
         await store.commit([{ op: "put", collection: "beingUploaded", key: upload.fileUUID, value: item }, forgetUploadChange(identity)]);
         clientCrashPoint("upload.fileDone");
         progress.fileDone(upload.fileUUID);
-      }
+      });
       const deletions = entries.filter((item) => item.change.kind === "delete");
       if (deletions.length && !state.deletionsRecorded) {
         const result = await this.send(deleteFilesMutation, {

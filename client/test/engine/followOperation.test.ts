@@ -22,7 +22,7 @@ afterAll(async () => {
 
 const aMinute = 60_000;
 
-async function uploadAndDownload(options: { serverUrl?: string; follow: { pollMs: number; subscribedPollMs: number } }) {
+async function uploadAndDownload(options: { serverUrl?: string; engine: { pollMs: number; subscribedPollMs: number } }) {
   const user = await harness.newUser();
   const a = await harness.openClient(user, options);
   const b = await harness.openClient(await harness.newDevice(user.userName), options);
@@ -40,7 +40,7 @@ async function uploadAndDownload(options: { serverUrl?: string; follow: { pollMs
 describe("following a server transfer", () => {
   it("is woken by the subscription: an upload and a download finish although polling waits a minute", { timeout: 30_000 }, async () => {
     const startedAt = Date.now();
-    const events = await uploadAndDownload({ follow: { pollMs: aMinute, subscribedPollMs: aMinute } });
+    const events = await uploadAndDownload({ engine: { pollMs: aMinute, subscribedPollMs: aMinute } });
     expect(Date.now() - startedAt).toBeLessThan(aMinute);
     // Both transfers' events, each ending with its final state, seq increasing within each.
     const byOperation = new Map<string, ServerTransferEvent[]>();
@@ -58,7 +58,7 @@ describe("following a server transfer", () => {
     // Every WebSocket upgrade (GET /graphql) is cut; queries and mutations (POST) pass.
     void proxy.cutAfter({ direction: "up", afterBytes: 0, match: /^GET \/graphql/, times: Infinity });
     try {
-      const events = await uploadAndDownload({ serverUrl: proxy.url, follow: { pollMs: 50, subscribedPollMs: aMinute } });
+      const events = await uploadAndDownload({ serverUrl: proxy.url, engine: { pollMs: 50, subscribedPollMs: aMinute } });
       expect(events).toEqual([]);
     } finally {
       proxy.disarm();

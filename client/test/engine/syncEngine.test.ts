@@ -206,7 +206,8 @@ describe("relaunch", () => {
       // Uploads go in fileUUID order: the big file first.
       const [uuidBig, uuidSmall] = [randomUUID(), randomUUID()].sort();
 
-      const first = await harness.openClient(phone, { store: await SqliteStore.open(storeFile), workDir, serverUrl: proxy.url });
+      // One upload at a time, so that the cut falls in the second file.
+      const first = await harness.openClient(phone, { store: await SqliteStore.open(storeFile), workDir, serverUrl: proxy.url, engine: { transferConcurrency: 1 } });
       await first.client.uploadFile(uuidBig, harness.writeFile(big), { cloudFileName: "big.bin", mimeType: "application/octet-stream" });
       await first.client.uploadFile(uuidSmall, harness.writeFile(small), { cloudFileName: "small.bin", mimeType: "application/octet-stream" });
       await first.client.commit();

@@ -10,7 +10,7 @@ import type { AppOverrides } from "../../../api/src/app.ts";
 import type { TestGraphQLClient } from "../../../api/test/support/graphqlClient.ts";
 import { startTestServer, type TestServer } from "../../../api/test/support/testServer.ts";
 import { SmsyncClient, type SmsyncClientOptions } from "../../src/SmsyncClient.ts";
-import type { ConflictResolution, DownloadedFile } from "../../src/engine/SyncEngine.ts";
+import type { ConflictResolution, DownloadedFile, EngineTuning } from "../../src/engine/SyncEngine.ts";
 import type { Conflict, IndexEntry } from "../../src/engine/planDownloads.ts";
 import { MemoryStore } from "../../src/store/MemoryStore.ts";
 import type { ClientStore } from "../../src/store/ClientStore.ts";
@@ -41,8 +41,8 @@ export interface OpenClientOptions {
   beforeSaveDownload?: (file: DownloadedFile) => Promise<void>;
   /** The engine's and the outbox's backoff after a network failure (default 100 ms doubling to 1 s). */
   backoff?: { initialMs: number; maxMs: number };
-  /** How the engine follows server transfers (default: polling every 50 ms, subscription safety poll 10 s). */
-  follow?: { pollMs: number; subscribedPollMs: number };
+  /** Engine tuning over the harness's (operation polling every 50 ms, no transfer retries, LOCK_HELD waits up to 200 ms). */
+  engine?: EngineTuning;
 }
 
 export interface EngineHarness {
@@ -122,7 +122,7 @@ export async function openTestDevice(raw: TestGraphQLClient, options: OpenClient
           }
         : {}),
     },
-    engine: { transferRetryDelays: [], pollMs: 50, lockRetryMaxMs: 200, backoff, ...options.follow },
+    engine: { transferRetryDelays: [], pollMs: 50, lockRetryMaxMs: 200, backoff, ...options.engine },
     outbox: { backoff },
   };
   const client = await SmsyncClient.open(clientOptions);
