@@ -158,8 +158,16 @@ export class TransferFailedError extends SmsyncClientError {
   override name = "TransferFailedError";
 
   constructor(readonly operation: Operation) {
-    super("TRANSFER_FAILED", `${operation.kind} transfer ${operation.id} failed: ${operation.errorCode ?? ""} ${operation.errorMessage ?? ""}`.trim());
+    super(
+      signInRequired(operation) ? "GOOGLE_SIGN_IN_REQUIRED" : "TRANSFER_FAILED",
+      `${operation.kind} transfer ${operation.id} failed: ${operation.errorCode ?? ""} ${operation.errorMessage ?? ""}`.trim(),
+    );
   }
+}
+
+/** The server could not reach the user's cloud with the credentials it holds (consent revoked): only signing in again helps, not a retry. */
+function signInRequired(operation: Operation): boolean {
+  return operation.errorCode === "GOOGLE_SIGN_IN_REQUIRED";
 }
 
 export interface SyncEngineOptions<D extends DownloadedFileInfo = DownloadedFile> {
@@ -903,7 +911,8 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
       if (await this.commitAndFollow(state)) return;
       // The transfer FAILED; the device keeps the lock under a fresh lease. A commit under the same grant (a new key) resumes it.
       const resumes = (state.resumes ?? 0) + 1;
-      if (resumes > maxTransferResumes) throw new TransferFailedError((await this.operation(state.operationId!))!);
+      const failed = (await this.operation(state.operationId!))!;
+      if (resumes > maxTransferResumes || signInRequired(failed)) throw new TransferFailedError(failed);
       Object.assign(state, { resumes, commitKey: randomUUID(), operationId: null });
       await store.commit([{ op: "put", collection: "meta", key: metaKeys.outbound, value: state }]);
     }

@@ -1,7 +1,8 @@
 // An outbound transfer that ends FAILED (the server's cloud refuses the
 // writes): the engine commits again under the same grant to resume it; if it
 // keeps failing, nonRecoverableError until resetFromError("server"), after
-// which the batch is redone under a new grant.
+// which the batch is redone under a new grant; a transfer that failed because
+// the user must sign in again stops at once (GOOGLE_SIGN_IN_REQUIRED).
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -66,4 +67,25 @@ it("a transfer that keeps failing: nonRecoverableError, then resetFromError(serv
   expect((await phone.fileIndex()).files).toMatchObject([{ fileUUID: uuid, version: 0, sha256: sha256Hex(content) }]);
   expect(await cloudContent(harness.server, phone.userName, uuid)).toEqual(content);
   expect(await a.store.list("beingUploaded")).toEqual([]);
+});
+
+it("the user's cloud credentials refused: nonRecoverableError with GOOGLE_SIGN_IN_REQUIRED at once, no resume; after signing in again and resetFromError(server) the batch goes up", async () => {
+  const phone = await harness.newUser();
+  const a = await harness.openClient(phone);
+  const uuid = randomUUID();
+  const content = Buffer.from("waiting for the user to sign in again");
+  await a.client.uploadData(uuid, content, { cloudFileName: "consent.txt", ...text });
+  await a.client.commit();
+  cloud.fail({ call: "write", kind: "authorization", times: Infinity, fileUUID: uuid });
+  const writeFailuresBefore = cloud.failures.write;
+  await expect(a.client.sync()).rejects.toMatchObject({ code: "GOOGLE_SIGN_IN_REQUIRED", operation: { errorCode: "GOOGLE_SIGN_IN_REQUIRED" } });
+  expect(a.client.mode).toBe("nonRecoverableError");
+  expect(cloud.failures.write - writeFailuresBefore).toBe(1); // not committed again: a retry cannot help
+  expect((await phone.fileIndex()).files).toEqual([]);
+
+  cloud.heal(); // the user signed in again (a new refresh token on the server)
+  await a.client.resetFromError("server");
+  await a.client.sync();
+  expect(a.client.mode).toBe("idle");
+  expect((await phone.fileIndex()).files).toMatchObject([{ fileUUID: uuid, version: 0, sha256: sha256Hex(content) }]);
 });
