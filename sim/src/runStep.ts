@@ -1,0 +1,130 @@
+// Runs one step of a schedule on the run's devices and server, resolving its
+// state-dependent choices (which held file) against the device's app model.
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { isErrorMode } from "../../client/src/modes.ts";
+import { ClientUsageError } from "../../client/src/queues/ClientUsageError.ts";
+import type { FaultCounts } from "./report.ts";
+import { Rng } from "./rng.ts";
+import type { Step } from "./schedule.ts";
+import { sha256Hex, type SimDevice } from "./simDevice.ts";
+import type { SimServer } from "./simServer.ts";
+import type { Trace } from "./trace.ts";
+
+export interface RunContext {
+  server: SimServer;
+  devices: SimDevice[][];
+  /** Which user created each fileUUID: no other user may ever see it. */
+  ownerOf: Map<string, number>;
+  trace: Trace;
+  faults: FaultCounts;
+  operations: number;
+  dir: string;
+}
+
+const binary = { mimeType: "application/octet-stream" };
+
+/** Leaves an error mode the way an app would: resetFromError, "server" (keep the queues) or now and then "all" (drop them). */
+export async function resetIfInError(device: SimDevice, context: RunContext, rng: Rng): Promise<void> {
+  if (!isErrorMode(device.client.mode)) return;
+  const scope = rng.chance(0.8) ? "server" : "all";
+  const lastBatch = device.record.committed.at(-1)?.batch ?? -1;
+  context.trace.note(`${device.name}: resetFromError("${scope}") from ${device.client.mode}`);
+  context.faults.resetFromError++;
+  await device.awaitSync();
+  await device.client.resetFromError(scope);
+  device.record.resets.push({ scope, afterBatch: lastBatch });
+}
+
+function heldFile(device: SimDevice, pick: number): string | null {
+  const held = [...device.files.keys()].sort();
+  return held.length === 0 ? null : held[Math.floor(pick * held.length)];
+}
+
+async function usage(device: SimDevice, context: RunContext, run: () => Promise<void>): Promise<boolean> {
+  try {
+    await run();
+    return true;
+  } catch (error) {
+    if (!(error instanceof ClientUsageError)) throw error;
+    context.trace.note(`${device.name}: refused by the client: ${error.code}`);
+    return false;
+  }
+}
+
+export async function runStep(step: Step, index: number, seed: number, context: RunContext): Promise<void> {
+  const rng = new Rng(seed, 1000 + index);
+  if (step.kind === "cloudFault") {
+    context.server.cloud.fail({ call: step.call, kind: step.fault, after: step.after, times: step.times });
+    context.faults.cloud++;
+    return;
+  }
+  const device = context.devices[step.at.user][step.at.device];
+  await resetIfInError(device, context, rng);
+  context.operations++;
+  switch (step.kind) {
+    case "write": {
+      // The app does not change a file while its own sync pass may be delivering it (see docs/testing.md).
+      await device.awaitSync();
+      const held = heldFile(device, step.pick);
+      const fileUUID = step.fresh || !held ? new Rng(step.fileSeed, 7).uuid() : held;
+      if (!context.ownerOf.has(fileUUID)) context.ownerOf.set(fileUUID, step.at.user);
+      const content = new Rng(step.contentSeed, 3).bytes(step.size);
+      const options = { cloudFileName: `${fileUUID}.bin`, ...binary };
+      context.trace.note(`${device.name}: ${fileUUID.slice(0, 8)} := ${step.size} B sha ${sha256Hex(content).slice(0, 8)}`);
+      const done = await usage(device, context, async () => {
+        if (step.inline) return device.client.uploadData(fileUUID, content, options);
+        const file = path.join(context.dir, `content-${index}-${fileUUID}`);
+        writeFileSync(file, content);
+        await device.client.uploadFile(fileUUID, file, options);
+      });
+      if (done) device.files.set(fileUUID, { sha256: sha256Hex(content), size: content.length });
+      return;
+    }
+    case "delete": {
+      await device.awaitSync();
+      const fileUUID = heldFile(device, step.pick);
+      if (!fileUUID) return context.trace.note(`${device.name}: holds no file to delete`);
+      context.trace.note(`${device.name}: delete ${fileUUID.slice(0, 8)}`);
+      if (await usage(device, context, () => device.client.deleteFile(fileUUID))) device.files.delete(fileUUID);
+      return;
+    }
+    case "commit": {
+      const batch = await device.client.commit();
+      if (batch) {
+        device.record.committed.push(batch);
+        context.trace.note(`${device.name}: batch ${batch.batch}: ${batch.changes.map((change) => `${change.kind} ${change.fileUUID.slice(0, 8)}`).join(", ")}`);
+      }
+      return;
+    }
+    case "sync":
+      device.startSync();
+      return;
+    case "suspendResume":
+      context.faults.suspendResume++;
+      await device.client.suspend();
+      await sleep(step.pauseMs);
+      device.background(device.client.resume());
+      return;
+    case "cut":
+      context.faults[step.direction === "down" && step.afterBytes === 0 ? "lostResponse" : "networkCut"]++;
+      void device.proxy.cutAfter({ direction: step.direction, afterBytes: step.afterBytes });
+      return;
+    case "offline":
+      context.faults.offline++;
+      device.offline = true;
+      device.proxy.refuse(true);
+      device.client.setOnline(false);
+      return;
+    case "online":
+      device.offline = false;
+      device.proxy.refuse(false);
+      device.client.setOnline(true);
+      return;
+    case "relaunch":
+      context.faults.relaunch++;
+      await device.relaunch();
+      return;
+  }
+}

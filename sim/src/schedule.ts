@@ -1,0 +1,124 @@
+// A run's schedule: every step drawn from the run's seed before anything
+// runs, so the same seed gives the same steps. A step names a device and
+// what happens there; choices that depend on the device's state at that
+// moment (which file to change) are drawn as numbers in [0, 1) and resolved
+// against the state when the step runs.
+import { Rng } from "./rng.ts";
+
+export interface DeviceRef {
+  user: number;
+  device: number;
+}
+
+export type CloudFaultKind = "transient" | "permanent";
+
+export type Step =
+  /** The app writes a file: a new one (fresh) or one it holds (pick), of `size` bytes from `contentSeed`; `inline` queues it with uploadData. */
+  | { kind: "write"; at: DeviceRef; fresh: boolean; pick: number; size: number; contentSeed: number; inline: boolean; fileSeed: number }
+  | { kind: "delete"; at: DeviceRef; pick: number }
+  | { kind: "commit"; at: DeviceRef }
+  /** Starts a sync pass in the background (other devices go on meanwhile). */
+  | { kind: "sync"; at: DeviceRef }
+  /** The app goes to the background (in the middle of a transfer if one runs) and comes back after pauseMs. */
+  | { kind: "suspendResume"; at: DeviceRef; pauseMs: number }
+  // Faults:
+  /** The device's next connection carrying bytes in `direction` is cut after afterBytes (down, 0: the server acted, its answer is lost). */
+  | { kind: "cut"; at: DeviceRef; direction: "up" | "down"; afterBytes: number }
+  | { kind: "offline"; at: DeviceRef }
+  | { kind: "online"; at: DeviceRef }
+  /** The app closes the client and opens a new one over the same store and work folder. */
+  | { kind: "relaunch"; at: DeviceRef }
+  /** The server's cloud fails its next `call`s. */
+  | { kind: "cloudFault"; call: "write" | "read" | "delete"; fault: CloudFaultKind; after: boolean; times: number };
+
+export interface ScheduleShape {
+  users: number;
+  devices: number;
+  steps: number;
+  faults: boolean;
+}
+
+const kiB = 1024;
+/** Larger than two of the Drive backend's 256 KiB upload chunks: a multi-chunk cloud write. */
+const multiChunk = 2 * 256 * kiB;
+
+function drawSize(rng: Rng): number {
+  const sizeClass = rng.weighted({ empty: 1, small: 12, multiChunk: 2 });
+  if (sizeClass === "empty") return 0;
+  if (sizeClass === "small") return rng.int(1, 8 * kiB);
+  return multiChunk + rng.int(1, 100 * kiB);
+}
+
+const workWeights = { write: 30, delete: 8, commit: 14, sync: 18, suspendResume: 4 };
+const faultWeights = { cut: 8, offline: 3, relaunch: 3, cloudFault: 3 };
+
+export function drawSchedule(seed: number, shape: ScheduleShape): Step[] {
+  const rng = new Rng(seed, 1);
+  const steps: Step[] = [];
+  /** Devices offline, with the step at which they come back. */
+  const offlineUntil = new Map<string, number>();
+  for (let index = 0; steps.length < shape.steps; index++) {
+    const at = { user: rng.int(0, shape.users - 1), device: rng.int(0, shape.devices - 1) };
+    const key = `${at.user}.${at.device}`;
+    const back = offlineUntil.get(key);
+    if (back !== undefined && steps.length >= back) {
+      steps.push({ kind: "online", at });
+      offlineUntil.delete(key);
+      continue;
+    }
+    const weights: Record<keyof typeof workWeights | keyof typeof faultWeights, number> = shape.faults
+      ? { ...workWeights, ...faultWeights }
+      : { ...workWeights, cut: 0, offline: 0, relaunch: 0, cloudFault: 0 };
+    const kind = rng.weighted(weights);
+    switch (kind) {
+      case "write":
+        steps.push({ kind, at, fresh: rng.chance(0.5), pick: rng.float(), size: drawSize(rng), contentSeed: rng.next32(), inline: rng.chance(0.2), fileSeed: rng.next32() });
+        break;
+      case "delete":
+        steps.push({ kind, at, pick: rng.float() });
+        break;
+      case "commit":
+      case "sync":
+      case "relaunch":
+        steps.push({ kind, at });
+        break;
+      case "suspendResume":
+        steps.push({ kind, at, pauseMs: rng.int(0, 50) });
+        break;
+      case "cut": {
+        const direction = rng.pick(["up", "down"] as const);
+        const afterBytes = direction === "down" && rng.chance(0.5) ? 0 : rng.pick([0, 12, 300, 5_000, 100_000]);
+        steps.push({ kind, at, direction, afterBytes });
+        break;
+      }
+      case "offline":
+        if (back !== undefined) continue;
+        steps.push({ kind, at });
+        offlineUntil.set(key, steps.length + rng.int(1, 4));
+        break;
+      case "cloudFault":
+        steps.push({ kind, call: rng.pick(["write", "read", "delete"] as const), fault: rng.weighted({ transient: 5, permanent: 1 }), after: rng.chance(0.3), times: rng.int(1, 3) });
+        break;
+    }
+  }
+  for (const [key] of offlineUntil) {
+    const [user, device] = key.split(".").map(Number);
+    steps.push({ kind: "online", at: { user, device } });
+  }
+  return steps;
+}
+
+export function describeStep(step: Step): string {
+  const where = "at" in step ? `u${step.at.user}.d${step.at.device} ` : "";
+  switch (step.kind) {
+    case "write": return `${where}write ${step.fresh ? "new file" : `held file #${step.pick.toFixed(2)}`} ${step.size} B${step.inline ? " (uploadData)" : ""}`;
+    case "delete": return `${where}delete held file #${step.pick.toFixed(2)}`;
+    case "suspendResume": return `${where}suspend, resume after ${step.pauseMs} ms`;
+    case "cut": return `${where}FAULT cut ${step.direction} after ${step.afterBytes} B${step.direction === "down" && step.afterBytes === 0 ? " (answer lost after the server acted)" : ""}`;
+    case "offline": return `${where}FAULT offline (connections refused, setOnline(false))`;
+    case "online": return `${where}online again`;
+    case "relaunch": return `${where}FAULT relaunch (close, reopen over the same store)`;
+    case "cloudFault": return `FAULT cloud ${step.call} fails ${step.fault} x${step.times}${step.after ? " after taking effect" : ""}`;
+    default: return `${where}${step.kind}`;
+  }
+}

@@ -1,0 +1,68 @@
+// After the schedule: the faults stop, and every device commits and syncs
+// until a whole round changes nothing anywhere (quiet), so the invariants can
+// demand that everything has converged.
+import { setTimeout as sleep } from "node:timers/promises";
+import { isErrorMode } from "../../client/src/modes.ts";
+import { Rng } from "./rng.ts";
+import { resetIfInError, type RunContext } from "./runStep.ts";
+import type { SimDevice } from "./simDevice.ts";
+
+/** A device that is not idle after this long in one sync is stuck: a violation, not a wait. */
+const syncTimeoutMs = 60_000;
+const maxRounds = 8;
+
+/** One sync to idle (however many passes the engine needs); returns the error mode it ended in, or "timeout". */
+async function syncUntilIdle(device: SimDevice): Promise<string | null> {
+  let off: () => void = () => undefined;
+  const ended = new Promise<string | null>((resolve) => {
+    off = device.client.on("modeChanged", (event) => {
+      if (event.mode === "idle") resolve(null);
+      else if (isErrorMode(event.mode)) resolve(`${event.mode}: ${event.error?.message ?? ""}`);
+    });
+  });
+  try {
+    await device.client.sync();
+    if (device.client.mode === "idle") return null;
+    return await Promise.race([ended, sleep(syncTimeoutMs).then(() => "timeout")]);
+  } finally {
+    off();
+  }
+}
+
+const activity = (device: SimDevice) =>
+  device.record.saved.length + device.record.deleted.length + device.record.singleUploadComplete.length + device.record.committed.length;
+
+/** Returns the problems met (a device stuck, never quiet); empty when every device converged. */
+export async function settle(context: RunContext, seed: number): Promise<string[]> {
+  const problems: string[] = [];
+  const all = context.devices.flat();
+  context.server.cloud.heal();
+  for (const device of all) {
+    device.proxy.disarm();
+    device.proxy.refuse(false);
+    device.offline = false;
+    device.client.setOnline(true);
+  }
+  for (const device of all) await device.awaitSync();
+  const rng = new Rng(seed, 999_999);
+  for (let round = 1; round <= maxRounds; round++) {
+    const before = all.map(activity);
+    for (const device of all) {
+      await resetIfInError(device, context, rng);
+      const batch = await device.client.commit();
+      if (batch) device.record.committed.push(batch);
+      const ended = await syncUntilIdle(device);
+      if (ended) {
+        context.trace.note(`settle round ${round}: ${device.name} ended in ${ended}`);
+        if (ended === "timeout") problems.push(`${device.name} did not come back to idle within ${syncTimeoutMs} ms (round ${round})`);
+      }
+    }
+    const quiet = all.every((device, i) => activity(device) === before[i]) && all.every((device) => device.client.mode === "idle");
+    if (quiet) {
+      context.trace.note(`quiet after ${round} settle round(s)`);
+      return problems;
+    }
+  }
+  problems.push(`not quiet after ${maxRounds} settle rounds`);
+  return problems;
+}

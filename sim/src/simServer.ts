@@ -1,0 +1,43 @@
+// The server the runs share: a real smsync server in this process
+// (startTestServer: SQLite, or PostgreSQL when SMSYNC_TEST_DATABASE is
+// "postgresql"), its cloud a FaultyCloudStorage around the local directory
+// or the Google Drive backend over the fake Drive, so cloud faults can be
+// armed by the schedule. Each run makes fresh users on it.
+import type { CloudObject } from "../../api/src/cloud/CloudStorage.ts";
+import { FaultyCloudStorage } from "../../api/test/support/FaultyCloudStorage.ts";
+import { googleDriveTestBackend, localTestBackend, type StartedCloud } from "../../api/test/support/testCloudBackends.ts";
+import { startTestServer, type TestServer } from "../../api/test/support/testServer.ts";
+
+export interface SimServer {
+  server: TestServer;
+  cloud: FaultyCloudStorage;
+  port: number;
+  userId(userName: string): Promise<string>;
+  listCloud(userName: string): Promise<CloudObject[]>;
+  readCloud(userName: string, objectId: string): Promise<Buffer>;
+  close(): Promise<void>;
+}
+
+export async function startSimServer(cloudName: "local" | "google-drive"): Promise<SimServer> {
+  const started: StartedCloud = await (cloudName === "google-drive" ? googleDriveTestBackend : localTestBackend).start();
+  const cloud = new FaultyCloudStorage(started.storage);
+  const server = await startTestServer({}, { cloud });
+  const userId = async (userName: string) => (await server.app.services.db.user.findUniqueOrThrow({ where: { name: userName } })).id;
+  return {
+    server,
+    cloud,
+    port: Number(new URL(server.url).port),
+    userId,
+    // Through the inner storage: the checks must not meet the faults.
+    listCloud: async (userName) => cloud.inner.listObjects(await userId(userName)),
+    async readCloud(userName, objectId) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of await cloud.inner.readObject(await userId(userName), objectId)) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    },
+    async close() {
+      await server.close();
+      await started.close();
+    },
+  };
+}

@@ -1,0 +1,60 @@
+// Runs a budget of seeds against one server (shared by the command line and
+// the CI test) and sums what they exercised.
+import type { SimOptions } from "./options.ts";
+import { reproduceCommand } from "./options.ts";
+import { emptyTotals, formatReport, type Totals } from "./report.ts";
+import { describeStep } from "./schedule.ts";
+import { runSimulation, type RunResult } from "./runSimulation.ts";
+import { shrink } from "./shrink.ts";
+import { startSimServer } from "./simServer.ts";
+
+export interface SimOutcome {
+  totals: Totals;
+  failures: RunResult[];
+}
+
+export async function simulate(options: SimOptions, print: (line: string) => void, seeds?: number[]): Promise<SimOutcome> {
+  const started = Date.now();
+  const server = await startSimServer(options.cloud);
+  const totals = emptyTotals();
+  const failures: RunResult[] = [];
+  const shape = { users: options.users, devices: options.devices, steps: options.steps, faults: options.faults, sqliteStore: options.sqliteStore };
+  try {
+    for (const seed of seeds ?? Array.from({ length: options.runs }, (_, i) => options.seed + i)) {
+      const result = await runSimulation(server, seed, shape);
+      add(totals, result);
+      if (options.verbose) print(`--- seed ${seed} trace:\n${result.trace}`);
+      if (result.violations.length === 0) continue;
+      totals.failed++;
+      failures.push(result);
+      print(`\nFAILED seed ${seed}: ${reproduceCommand(options, seed)}`);
+      for (const violation of result.violations) print(`  invariant ${violation.invariant}: ${violation.message}`);
+      print(`trace:\n${result.trace}`);
+      if (options.shrink) {
+        const shorter = await shrink(server, seed, shape, result);
+        if (shorter.steps.length < result.steps.length) {
+          print(`shrunk to ${shorter.steps.length} of ${result.steps.length} steps (violations: ${shorter.violations.map((v) => `#${v.invariant}`).join(" ")}):`);
+          for (const [i, step] of shorter.steps.entries()) print(`  #${i} ${describeStep(step)}`);
+          print(`shrunk trace:\n${shorter.trace}`);
+        }
+      }
+    }
+  } finally {
+    await server.close();
+  }
+  totals.seconds = (Date.now() - started) / 1000;
+  print(`\n${formatReport(totals)}`);
+  return { totals, failures };
+}
+
+function add(totals: Totals, result: RunResult): void {
+  totals.runs++;
+  totals.devices += result.devices;
+  totals.operations += result.operations;
+  for (const key of Object.keys(result.faults) as (keyof typeof result.faults)[]) totals.faults[key] += result.faults[key];
+  for (const n of [1, 2, 3, 4, 5, 6] as const) totals.checks[n] += result.checks[n];
+  totals.uploadsConfirmed += result.uploadsConfirmed;
+  totals.downloadsSaved += result.downloadsSaved;
+  totals.deletionsApplied += result.deletionsApplied;
+  totals.conflicts += result.conflicts;
+}
