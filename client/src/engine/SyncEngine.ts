@@ -1001,7 +1001,11 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
   /** The promise, or a rejection as soon as the engine is suspended or closed (what it waited for goes on in the outbox). */
   private abortable<T>(promise: Promise<T>): Promise<T> {
     const signal = this.stop.signal;
-    if (signal.aborted) return Promise.reject(signal.reason);
+    if (signal.aborted) {
+      // Nobody will await it: observe its rejection (OUTBOX_CLOSED at close), or it crashes the app as unhandled.
+      promise.catch(() => undefined);
+      return Promise.reject(signal.reason);
+    }
     return new Promise<T>((resolve, reject) => {
       const onAbort = () => reject(signal.reason);
       signal.addEventListener("abort", onAbort, { once: true });
