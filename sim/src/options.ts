@@ -1,6 +1,6 @@
 // The simulator's command line: `--seed N --runs K [--users U --devices D
 // --steps S] [--no-faults] [--postgres] [--cloud local|google-drive]
-// [--sqlite-store] [--verbose]`.
+// [--memory-store] [--parallel P] [--no-shrink] [--verbose]`.
 export interface SimOptions {
   seed: number;
   runs: number;
@@ -16,6 +16,8 @@ export interface SimOptions {
   verbose: boolean;
   /** Look for a shorter failing schedule when a run fails. */
   shrink: boolean;
+  /** Runs at once against the server (each with its own users). */
+  parallel: number;
 }
 
 export const defaultOptions: SimOptions = {
@@ -30,6 +32,7 @@ export const defaultOptions: SimOptions = {
   sqliteStore: true,
   verbose: false,
   shrink: true,
+  parallel: 4,
 };
 
 export function parseOptions(argv: string[]): SimOptions {
@@ -52,6 +55,7 @@ export function parseOptions(argv: string[]): SimOptions {
       case "--memory-store": options.sqliteStore = false; break;
       case "--verbose": options.verbose = true; break;
       case "--no-shrink": options.shrink = false; break;
+      case "--parallel": options.parallel = Math.max(1, number("parallel", argv[++i])); break;
       case "--cloud": {
         const cloud = argv[++i];
         if (cloud !== "local" && cloud !== "google-drive") throw new Error(`--cloud is local or google-drive, not ${cloud}`);

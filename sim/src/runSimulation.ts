@@ -38,10 +38,10 @@ export interface RunResult {
 export async function runSimulation(server: SimServer, seed: number, shape: RunShape, steps: Step[] = drawSchedule(seed, shape)): Promise<RunResult> {
   const trace = new Trace();
   const dir = mkdtempSync(path.join(tmpdir(), "smsync-sim-"));
-  const context: RunContext = { server, devices: [], ownerOf: new Map(), trace, faults: noFaults(), operations: 0, dir };
+  const userNames: string[] = [];
+  const context: RunContext = { server, devices: [], ownerOf: new Map(), userNames, trace, faults: noFaults(), operations: 0, dir };
   const violations: Violation[] = [];
   const checks: Record<InvariantNumber, number> = { 1: 0, 2: 0, 3: 0, 4: 0, 5: 0, 6: 0 };
-  const userNames: string[] = [];
   const conflictRng = new Rng(seed, 2);
   try {
     for (let user = 0; user < shape.users; user++) {

@@ -17,6 +17,7 @@ export interface RunContext {
   devices: SimDevice[][];
   /** Which user created each fileUUID: no other user may ever see it. */
   ownerOf: Map<string, number>;
+  userNames: string[];
   trace: Trace;
   faults: FaultCounts;
   operations: number;
@@ -56,7 +57,8 @@ async function usage(device: SimDevice, context: RunContext, run: () => Promise<
 export async function runStep(step: Step, index: number, seed: number, context: RunContext): Promise<void> {
   const rng = new Rng(seed, 1000 + index);
   if (step.kind === "cloudFault") {
-    context.server.cloud.fail({ call: step.call, kind: step.fault, after: step.after, times: step.times });
+    const userId = await context.server.userId(context.userNames[step.user]);
+    context.server.cloud.forUser(userId).fail({ call: step.call, kind: step.fault, after: step.after, times: step.times });
     context.faults.cloud++;
     return;
   }

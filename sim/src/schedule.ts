@@ -28,8 +28,8 @@ export type Step =
   | { kind: "online"; at: DeviceRef }
   /** The app closes the client and opens a new one over the same store and work folder. */
   | { kind: "relaunch"; at: DeviceRef }
-  /** The server's cloud fails its next `call`s. */
-  | { kind: "cloudFault"; call: "write" | "read" | "delete"; fault: CloudFaultKind; after: boolean; times: number };
+  /** The server's cloud fails the user's next `call`s. */
+  | { kind: "cloudFault"; user: number; call: "write" | "read" | "delete"; fault: CloudFaultKind; after: boolean; times: number };
 
 export interface ScheduleShape {
   users: number;
@@ -97,7 +97,7 @@ export function drawSchedule(seed: number, shape: ScheduleShape): Step[] {
         offlineUntil.set(key, steps.length + rng.int(1, 4));
         break;
       case "cloudFault":
-        steps.push({ kind, call: rng.pick(["write", "read", "delete"] as const), fault: rng.weighted({ transient: 5, permanent: 1 }), after: rng.chance(0.3), times: rng.int(1, 3) });
+        steps.push({ kind, user: at.user, call: rng.pick(["write", "read", "delete"] as const), fault: rng.weighted({ transient: 5, permanent: 1 }), after: rng.chance(0.3), times: rng.int(1, 3) });
         break;
     }
   }
@@ -118,7 +118,7 @@ export function describeStep(step: Step): string {
     case "offline": return `${where}FAULT offline (connections refused, setOnline(false))`;
     case "online": return `${where}online again`;
     case "relaunch": return `${where}FAULT relaunch (close, reopen over the same store)`;
-    case "cloudFault": return `FAULT cloud ${step.call} fails ${step.fault} x${step.times}${step.after ? " after taking effect" : ""}`;
+    case "cloudFault": return `u${step.user} FAULT cloud ${step.call} fails ${step.fault} x${step.times}${step.after ? " after taking effect" : ""}`;
     default: return `${where}${step.kind}`;
   }
 }

@@ -36,7 +36,7 @@ const activity = (device: SimDevice) =>
 export async function settle(context: RunContext, seed: number): Promise<string[]> {
   const problems: string[] = [];
   const all = context.devices.flat();
-  context.server.cloud.heal();
+  for (const userName of context.userNames) context.server.cloud.forUser(await context.server.userId(userName)).heal();
   for (const device of all) {
     device.proxy.disarm();
     device.proxy.refuse(false);
@@ -44,19 +44,23 @@ export async function settle(context: RunContext, seed: number): Promise<string[
     device.client.setOnline(true);
   }
   for (const device of all) await device.awaitSync();
-  const rng = new Rng(seed, 999_999);
   for (let round = 1; round <= maxRounds; round++) {
     const before = all.map(activity);
-    for (const device of all) {
-      await resetIfInError(device, context, rng);
-      const batch = await device.client.commit();
-      if (batch) device.record.committed.push(batch);
-      const ended = await syncUntilIdle(device);
-      if (ended) {
-        context.trace.note(`settle round ${round}: ${device.name} ended in ${ended}`);
-        if (ended === "timeout") problems.push(`${device.name} did not come back to idle within ${syncTimeoutMs} ms (round ${round})`);
-      }
-    }
+    // Users are independent: their devices settle side by side; a user's devices one after another.
+    await Promise.all(
+      context.devices.map(async (devices, user) => {
+        for (const [index, device] of devices.entries()) {
+          await resetIfInError(device, context, new Rng(seed, 900_000 + round * 1000 + user * 100 + index));
+          const batch = await device.client.commit();
+          if (batch) device.record.committed.push(batch);
+          const ended = await syncUntilIdle(device);
+          if (ended) {
+            context.trace.note(`settle round ${round}: ${device.name} ended in ${ended}`);
+            if (ended === "timeout") problems.push(`${device.name} did not come back to idle within ${syncTimeoutMs} ms (round ${round})`);
+          }
+        }
+      }),
+    );
     const quiet = all.every((device, i) => activity(device) === before[i]) && all.every((device) => device.client.mode === "idle");
     if (quiet) {
       context.trace.note(`quiet after ${round} settle round(s)`);

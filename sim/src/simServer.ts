@@ -1,16 +1,16 @@
 // The server the runs share: a real smsync server in this process
 // (startTestServer: SQLite, or PostgreSQL when SMSYNC_TEST_DATABASE is
-// "postgresql"), its cloud a FaultyCloudStorage around the local directory
-// or the Google Drive backend over the fake Drive, so cloud faults can be
-// armed by the schedule. Each run makes fresh users on it.
+// "postgresql"), its cloud the local directory or the Google Drive backend
+// over the fake Drive, behind a FaultyCloudStorage per user, so the schedule
+// can arm cloud faults for its users. Each run makes fresh users on it.
 import type { CloudObject } from "../../api/src/cloud/CloudStorage.ts";
-import { FaultyCloudStorage } from "../../api/test/support/FaultyCloudStorage.ts";
 import { googleDriveTestBackend, localTestBackend, type StartedCloud } from "../../api/test/support/testCloudBackends.ts";
 import { startTestServer, type TestServer } from "../../api/test/support/testServer.ts";
+import { PerUserFaultyCloud } from "./perUserFaultyCloud.ts";
 
 export interface SimServer {
   server: TestServer;
-  cloud: FaultyCloudStorage;
+  cloud: PerUserFaultyCloud;
   port: number;
   userId(userName: string): Promise<string>;
   listCloud(userName: string): Promise<CloudObject[]>;
@@ -20,8 +20,9 @@ export interface SimServer {
 
 export async function startSimServer(cloudName: "local" | "google-drive"): Promise<SimServer> {
   const started: StartedCloud = await (cloudName === "google-drive" ? googleDriveTestBackend : localTestBackend).start();
-  const cloud = new FaultyCloudStorage(started.storage);
-  const server = await startTestServer({}, { cloud });
+  const cloud = new PerUserFaultyCloud(started.storage);
+  // A worker that polls often and short lock leases: runs spend their time syncing, not waiting.
+  const server = await startTestServer({ SMSYNC_TRANSFER_POLL_MS: "20", SMSYNC_LOCK_TTL_SECONDS: "10" }, { cloud });
   const userId = async (userName: string) => (await server.app.services.db.user.findUniqueOrThrow({ where: { name: userName } })).id;
   return {
     server,

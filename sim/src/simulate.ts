@@ -19,9 +19,33 @@ export async function simulate(options: SimOptions, print: (line: string) => voi
   const totals = emptyTotals();
   const failures: RunResult[] = [];
   const shape = { users: options.users, devices: options.devices, steps: options.steps, faults: options.faults, sqliteStore: options.sqliteStore };
+  const seedList = seeds ?? Array.from({ length: options.runs }, (_, i) => options.seed + i);
+  // A promise the client leaves rejected with nobody listening would crash an app under Node's default: a violation of every run in flight then.
+  const inFlight = new Set<number>();
+  const unhandled = new Map<number, string[]>();
+  const onUnhandled = (reason: unknown) => {
+    for (const seed of inFlight) unhandled.set(seed, [...(unhandled.get(seed) ?? []), (reason as Error)?.stack ?? String(reason)]);
+  };
+  process.on("unhandledRejection", onUnhandled);
   try {
-    for (const seed of seeds ?? Array.from({ length: options.runs }, (_, i) => options.seed + i)) {
-      const result = await runSimulation(server, seed, shape);
+    // Runs are independent (fresh users), so several share the server at once: most of a run is waiting on the network.
+    const results: RunResult[] = [];
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(options.parallel, seedList.length) }, async () => {
+        while (next < seedList.length) {
+          const seed = seedList[next++];
+          inFlight.add(seed);
+          const result = await runSimulation(server, seed, shape);
+          inFlight.delete(seed);
+          for (const stack of unhandled.get(seed) ?? []) result.violations.push({ invariant: 5, message: `unhandled rejection (with ${options.parallel} runs at once, maybe another run's): ${stack}` });
+          results.push(result);
+        }
+      }),
+    );
+    results.sort((a, b) => seedList.indexOf(a.seed) - seedList.indexOf(b.seed));
+    for (const result of results) {
+      const { seed } = result;
       add(totals, result);
       if (options.verbose) print(`--- seed ${seed} trace:\n${result.trace}`);
       if (result.violations.length === 0) continue;
@@ -40,6 +64,7 @@ export async function simulate(options: SimOptions, print: (line: string) => voi
       }
     }
   } finally {
+    process.off("unhandledRejection", onUnhandled);
     await server.close();
   }
   totals.seconds = (Date.now() - started) / 1000;

@@ -1,0 +1,43 @@
+// The server's cloud for the simulator: one real storage, and a
+// FaultyCloudStorage around it per user, so the faults a run arms strike only
+// its own users' calls (runs share the server; a fault of one run must not
+// land in another's transfer, or no run could be replayed from its seed).
+import type { Readable } from "node:stream";
+import type { CloudObject, CloudObjectKey, CloudObjectMetadata, CloudStorage } from "../../api/src/cloud/CloudStorage.ts";
+import { FaultyCloudStorage } from "../../api/test/support/FaultyCloudStorage.ts";
+
+export class PerUserFaultyCloud implements CloudStorage {
+  readonly name: string;
+  private readonly byUser = new Map<string, FaultyCloudStorage>();
+
+  constructor(readonly inner: CloudStorage) {
+    this.name = `per-user-faulty(${inner.name})`;
+  }
+
+  /** The faults of one user's calls. */
+  forUser(userId: string): FaultyCloudStorage {
+    let faulty = this.byUser.get(userId);
+    if (!faulty) this.byUser.set(userId, (faulty = new FaultyCloudStorage(this.inner)));
+    return faulty;
+  }
+
+  findObject(key: CloudObjectKey): Promise<CloudObject | null> {
+    return this.forUser(key.userId).findObject(key);
+  }
+
+  writeObject(metadata: CloudObjectMetadata, content: () => Readable): Promise<CloudObject> {
+    return this.forUser(metadata.userId).writeObject(metadata, content);
+  }
+
+  readObject(userId: string, objectId: string, range?: { start: number; end?: number }): Promise<Readable> {
+    return this.forUser(userId).readObject(userId, objectId, range);
+  }
+
+  deleteObject(userId: string, objectId: string): Promise<void> {
+    return this.forUser(userId).deleteObject(userId, objectId);
+  }
+
+  listObjects(userId: string): Promise<CloudObject[]> {
+    return this.forUser(userId).listObjects(userId);
+  }
+}
