@@ -5,6 +5,7 @@
 // Each subclass adds its own ways of queueing bytes and its `open`.
 import { createGraphQLClient, type SmsyncGraphQL } from "./graphql/createGraphQLClient.ts";
 import { fileIndexQuery, resetServerStateMutation } from "./graphql/operations.ts";
+import { queryData } from "./graphql/queryData.ts";
 import type { OutboxOptions } from "./graphql/outboxExchange.ts";
 import type { Mode } from "./modes.ts";
 import { isErrorMode } from "./modes.ts";
@@ -14,7 +15,7 @@ import { ClientUsageError } from "./queues/ClientUsageError.ts";
 import type { CommittedBatch, LocalFile, PreparedChange, PreparedUpload } from "./queues/records.ts";
 import { commitPrepared, queueDeletion, queueUpload } from "./queues/uploadsBeingPrepared.ts";
 import type { ClientStore } from "./store/ClientStore.ts";
-import { queryData, SyncEngine, type BeingUploaded, type EngineCallbacks, type EngineTuning, type SyncEvents } from "./engine/SyncEngine.ts";
+import { SyncEngine, type BeingUploaded, type EngineCallbacks, type EngineTuning, type SyncEvents } from "./engine/SyncEngine.ts";
 import type { IndexEntry } from "./engine/planDownloads.ts";
 
 /** The options both clients take; D is how a download is handed to the app. */

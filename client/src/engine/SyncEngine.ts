@@ -57,7 +57,6 @@ export type { Operation, DownloadedFile, DownloadedFileInfo };
 
 // The Web Crypto API, in Node and browsers alike (the engine runs in both).
 const randomUUID = () => globalThis.crypto.randomUUID();
-export { queryData };
 
 /** The app's callbacks; D is what a download is handed over as (Node: DownloadedFile with a path; browsers: a Blob). */
 export interface EngineCallbacks<D extends DownloadedFileInfo = DownloadedFile> {
