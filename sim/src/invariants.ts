@@ -68,7 +68,9 @@ async function checkUser(c: Checker, context: RunContext, userIndex: number, use
         if (confirmed) {
           c.check(1, entry !== undefined && entry.version >= confirmed.version, () => `${what}: confirmed as v${confirmed.version} but the index has ${entry ? `v${entry.version}` : "no entry"}`);
           if (entry && entry.version === confirmed.version) {
-            const matches = change.kind === "upload" ? !entry.deleted && entry.sha256 === change.sha256 : entry.deleted;
+            // A deletion keeps the version it deletes: an upload's version may since have been deleted by a device of the user.
+            const deletedSince = devices.some((other) => other.record.singleUploadComplete.some((event) => event.kind === "delete" && event.fileUUID === change.fileUUID && event.version === entry.version));
+            const matches = change.kind === "upload" ? (entry.deleted ? deletedSince : entry.sha256 === change.sha256) : entry.deleted;
             c.check(1, matches, () => `${what}: confirmed as v${confirmed.version}, the index's v${entry.version} is ${entry.deleted ? "deleted" : `sha ${short(entry.sha256)}`}`);
           }
           continue;

@@ -1,6 +1,6 @@
 // The simulator's command line: `--seed N --runs K [--users U --devices D
 // --steps S] [--no-faults] [--postgres] [--cloud local|google-drive]
-// [--memory-store] [--parallel P] [--no-shrink] [--verbose]`.
+// [--memory-store] [--parallel P] [--no-shrink] [--verbose] [--quiet]`.
 export interface SimOptions {
   seed: number;
   runs: number;
@@ -16,6 +16,8 @@ export interface SimOptions {
   verbose: boolean;
   /** Look for a shorter failing schedule when a run fails. */
   shrink: boolean;
+  /** A line per run as it ends. */
+  progress: boolean;
   /** Runs at once against the server (each with its own users). */
   parallel: number;
 }
@@ -33,6 +35,7 @@ export const defaultOptions: SimOptions = {
   verbose: false,
   shrink: true,
   parallel: 4,
+  progress: true,
 };
 
 export function parseOptions(argv: string[]): SimOptions {
@@ -54,6 +57,7 @@ export function parseOptions(argv: string[]): SimOptions {
       case "--postgres": options.postgres = true; break;
       case "--memory-store": options.sqliteStore = false; break;
       case "--verbose": options.verbose = true; break;
+      case "--quiet": options.progress = false; break;
       case "--no-shrink": options.shrink = false; break;
       case "--parallel": options.parallel = Math.max(1, number("parallel", argv[++i])); break;
       case "--cloud": {

@@ -10,8 +10,8 @@ import { noFaults, type FaultCounts } from "./report.ts";
 import { Rng } from "./rng.ts";
 import { runStep, type RunContext } from "./runStep.ts";
 import { describeStep, drawSchedule, type ScheduleShape, type Step } from "./schedule.ts";
-import { settle } from "./settle.ts";
-import { SimDevice } from "./simDevice.ts";
+import { settle, syncUntilIdle } from "./settle.ts";
+import { sha256Hex, SimDevice } from "./simDevice.ts";
 import type { SimServer } from "./simServer.ts";
 import { Trace } from "./trace.ts";
 
@@ -33,6 +33,9 @@ export interface RunResult {
   conflicts: number;
   trace: Trace;
 }
+
+/** A run that takes longer is stuck: reported, not waited for. */
+const runTimeoutMs = 180_000;
 
 /** Runs `steps` (by default the seed's whole schedule; shrinking passes a shorter one). */
 export async function runSimulation(server: SimServer, seed: number, shape: RunShape, steps: Step[] = drawSchedule(seed, shape)): Promise<RunResult> {
@@ -56,15 +59,22 @@ export async function runSimulation(server: SimServer, seed: number, shape: RunS
       }
       context.devices.push(devices);
     }
-    for (const [index, step] of steps.entries()) {
-      trace.step(index, describeStep(step));
-      await runStep(step, index, seed, context);
-    }
-    trace.note("schedule done: faults off, settling");
-    for (const problem of await settle(context, seed)) violations.push({ invariant: 5, message: problem });
-    const checked = await checkInvariants(context, userNames);
-    violations.push(...checked.violations);
-    Object.assign(checks, checked.checks);
+    await seedFiles(context, seed);
+    const run = async () => {
+      for (const [index, step] of steps.entries()) {
+        trace.step(index, describeStep(step));
+        await runStep(step, index, seed, context);
+      }
+      trace.note("schedule done: faults off, settling");
+      for (const problem of await settle(context, seed)) violations.push({ invariant: 5, message: problem });
+      const checked = await checkInvariants(context, userNames);
+      violations.push(...checked.violations);
+      Object.assign(checks, checked.checks);
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const stuck = new Promise<"stuck">((resolve) => (timer = setTimeout(() => resolve("stuck"), runTimeoutMs)));
+    if ((await Promise.race([run(), stuck])) === "stuck") violations.push({ invariant: 5, message: `the run did not end within ${runTimeoutMs / 1000} s (stuck; see the trace's last lines)` });
+    clearTimeout(timer);
   } catch (error) {
     trace.note(`threw: ${(error as Error).stack ?? error}`);
     violations.push({ invariant: 5, message: `the run threw: ${(error as Error).message}` });
@@ -88,4 +98,30 @@ export async function runSimulation(server: SimServer, seed: number, shape: RunS
     conflicts: sum((device) => device.record.conflicts.length),
     trace,
   };
+}
+
+/**
+ * Before the schedule, each user's first device makes 1-3 files that every
+ * device of the user then holds: so the schedule's first steps can already
+ * change, delete and conflict over shared files.
+ */
+async function seedFiles(context: RunContext, seed: number): Promise<void> {
+  for (const [user, devices] of context.devices.entries()) {
+    const rng = new Rng(seed, 500 + user);
+    const [first] = devices;
+    for (let i = rng.int(1, 3); i > 0; i--) {
+      const fileUUID = rng.uuid();
+      const content = rng.bytes(rng.int(0, 2048));
+      context.ownerOf.set(fileUUID, user);
+      await first.client.uploadData(fileUUID, content, { cloudFileName: `${fileUUID}.bin`, mimeType: "application/octet-stream" });
+      first.files.set(fileUUID, { sha256: sha256Hex(content), content });
+    }
+    const batch = await first.client.commit();
+    if (batch) first.record.committed.push(batch);
+    for (const device of devices) {
+      const ended = await syncUntilIdle(device);
+      if (ended) throw new Error(`seeding files: ${device.name} ended in ${ended}`);
+    }
+  }
+  context.trace.note(`seeded: ${[...context.ownerOf.keys()].map((uuid) => uuid.slice(0, 8)).join(", ")} on every device of their user`);
 }

@@ -49,7 +49,7 @@ function drawSize(rng: Rng): number {
   return multiChunk + rng.int(1, 100 * kiB);
 }
 
-const workWeights = { write: 30, delete: 8, commit: 14, sync: 18, suspendResume: 4 };
+const workWeights = { write: 30, delete: 10, commit: 16, sync: 18, suspendResume: 4 };
 const faultWeights = { cut: 8, offline: 3, relaunch: 3, cloudFault: 3 };
 
 export function drawSchedule(seed: number, shape: ScheduleShape): Step[] {
@@ -72,7 +72,7 @@ export function drawSchedule(seed: number, shape: ScheduleShape): Step[] {
     const kind = rng.weighted(weights);
     switch (kind) {
       case "write":
-        steps.push({ kind, at, fresh: rng.chance(0.5), pick: rng.float(), size: drawSize(rng), contentSeed: rng.next32(), inline: rng.chance(0.2), fileSeed: rng.next32() });
+        steps.push({ kind, at, fresh: rng.chance(0.3), pick: rng.float(), size: drawSize(rng), contentSeed: rng.next32(), inline: rng.chance(0.2), fileSeed: rng.next32() });
         break;
       case "delete":
         steps.push({ kind, at, pick: rng.float() });

@@ -12,7 +12,7 @@ const syncTimeoutMs = 60_000;
 const maxRounds = 8;
 
 /** One sync to idle (however many passes the engine needs); returns the error mode it ended in, or "timeout". */
-async function syncUntilIdle(device: SimDevice): Promise<string | null> {
+export async function syncUntilIdle(device: SimDevice): Promise<string | null> {
   let off: () => void = () => undefined;
   const ended = new Promise<string | null>((resolve) => {
     off = device.client.on("modeChanged", (event) => {

@@ -22,7 +22,8 @@ export const sha256Hex = (bytes: Buffer | Uint8Array) => createHash("sha256").up
 /** A file as the app holds it. */
 export interface HeldFile {
   sha256: string;
-  size: number;
+  /** The bytes (kept so the app can queue them again after resetFromError dropped its queues). */
+  content: Buffer;
 }
 
 /** What the app and the client's events told, for the invariants. */
@@ -110,7 +111,7 @@ export class SimDevice {
           const bytes = readFileSync(file.path);
           const bytesSha256 = sha256Hex(bytes);
           record.saved.push({ fileUUID: file.fileUUID, version: file.version, sha256: file.sha256, bytesSha256, epoch });
-          files.set(file.fileUUID, { sha256: bytesSha256, size: bytes.length });
+          files.set(file.fileUUID, { sha256: bytesSha256, content: bytes });
         },
         async applyDeletions(entries: IndexEntry[]) {
           for (const entry of entries) {
@@ -152,8 +153,15 @@ export class SimDevice {
     this.running.add(tracked);
   }
 
-  async awaitSync(): Promise<void> {
-    while (this.running.size > 0) await Promise.all([...this.running]);
+  /** Waits for the passes started by steps (at most limitMs: then returns false, the pass still running). */
+  async awaitSync(limitMs = Infinity): Promise<boolean> {
+    const deadline = Date.now() + limitMs;
+    while (this.running.size > 0) {
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      await Promise.race([Promise.all([...this.running]), new Promise((resolve) => setTimeout(resolve, Math.min(left, 2 ** 31 - 1)).unref())]);
+    }
+    return true;
   }
 
   /** Closes the client (the store stays) and opens a new one, as an app relaunched. */

@@ -38,6 +38,7 @@ export async function simulate(options: SimOptions, print: (line: string) => voi
           inFlight.add(seed);
           const result = await runSimulation(server, seed, shape);
           inFlight.delete(seed);
+          if (options.progress) print(`seed ${seed}: ${result.violations.length === 0 ? "ok" : "FAILED"} (${result.operations} steps)`);
           for (const stack of unhandled.get(seed) ?? []) result.violations.push({ invariant: 5, message: `unhandled rejection (with ${options.parallel} runs at once, maybe another run's): ${stack}` });
           results.push(result);
         }
