@@ -10,7 +10,7 @@ export default defineConfig({
   },
   test: {
     include: ["test/**/*.test.ts"],
-    testTimeout: 600_000,
+    testTimeout: 900_000,
     hookTimeout: 60_000,
     pool: "forks",
     maxWorkers: 1,

@@ -1,6 +1,6 @@
 // The simulator's command line: `--seed N --runs K [--users U --devices D
 // --steps S] [--no-faults] [--postgres] [--cloud local|google-drive]
-// [--memory-store] [--parallel P] [--no-shrink] [--verbose] [--quiet]`.
+// [--memory-store] [--parallel P] [--no-shrink] [--verbose] [--quiet] [--sabotage]`.
 export interface SimOptions {
   seed: number;
   runs: number;
@@ -16,6 +16,8 @@ export interface SimOptions {
   verbose: boolean;
   /** Look for a shorter failing schedule when a run fails. */
   shrink: boolean;
+  /** Break one app on purpose (u0.d1 never stores the first file it is handed): a run where that file stays must fail. */
+  sabotage: boolean;
   /** A line per run as it ends. */
   progress: boolean;
   /** Runs at once against the server (each with its own users). */
@@ -36,6 +38,7 @@ export const defaultOptions: SimOptions = {
   shrink: true,
   parallel: 4,
   progress: true,
+  sabotage: false,
 };
 
 export function parseOptions(argv: string[]): SimOptions {
@@ -58,6 +61,7 @@ export function parseOptions(argv: string[]): SimOptions {
       case "--memory-store": options.sqliteStore = false; break;
       case "--verbose": options.verbose = true; break;
       case "--quiet": options.progress = false; break;
+      case "--sabotage": options.sabotage = true; break;
       case "--no-shrink": options.shrink = false; break;
       case "--parallel": options.parallel = Math.max(1, number("parallel", argv[++i])); break;
       case "--cloud": {
@@ -79,5 +83,6 @@ export function reproduceCommand(options: SimOptions, seed: number, steps = opti
   if (options.postgres) parts.push("--postgres");
   if (options.cloud !== "local") parts.push(`--cloud ${options.cloud}`);
   if (!options.sqliteStore) parts.push("--memory-store");
+  if (options.sabotage) parts.push("--sabotage");
   return parts.join(" ");
 }

@@ -17,6 +17,8 @@ import { Trace } from "./trace.ts";
 
 export interface RunShape extends ScheduleShape {
   sqliteStore: boolean;
+  /** Device u0.d1's app never stores the first file it is handed: runs must then fail (proves the checks can). */
+  sabotage?: boolean;
 }
 
 export interface RunResult {
@@ -53,7 +55,7 @@ export async function runSimulation(server: SimServer, seed: number, shape: RunS
       const devices: SimDevice[] = [];
       for (let device = 0; device < shape.devices; device++) {
         const token = device === 0 ? first.token! : (await server.server.newDevice(first.userName)).token!;
-        const simDevice = new SimDevice({ name: `u${user}.d${device}`, userIndex: user, token, serverPort: server.port, dir, sqliteStore: shape.sqliteStore, rng: conflictRng.fork(user * 100 + device), trace });
+        const simDevice = new SimDevice({ name: `u${user}.d${device}`, userIndex: user, token, serverPort: server.port, dir, sqliteStore: shape.sqliteStore, rng: conflictRng.fork(user * 100 + device), trace, forgetFirstDownload: shape.sabotage && user === 0 && device === 1 });
         await simDevice.start();
         devices.push(simDevice);
       }

@@ -53,6 +53,8 @@ export interface SimDeviceConfig {
   /** Draws the conflict answers (keep-local or accept-remote). */
   rng: Rng;
   trace: Trace;
+  /** A deliberately broken app (--sabotage, to prove the checks fail): it never stores the first file it is handed (any version). */
+  forgetFirstDownload?: boolean;
 }
 
 export class SimDevice {
@@ -99,7 +101,7 @@ export class SimDevice {
   /** Opens a client over the device's store (at start and on relaunch). */
   async open(): Promise<void> {
     const epoch = ++this.epoch;
-    const { record, files } = this;
+    const { record, files, config } = this;
     const backoff = { initialMs: 50, maxMs: 500 };
     this.client = await SmsyncClient.open({
       serverUrl: this.proxy.url,
@@ -111,6 +113,7 @@ export class SimDevice {
           const bytes = readFileSync(file.path);
           const bytesSha256 = sha256Hex(bytes);
           record.saved.push({ fileUUID: file.fileUUID, version: file.version, sha256: file.sha256, bytesSha256, epoch });
+          if (config.forgetFirstDownload && record.saved[0].fileUUID === file.fileUUID) return;
           files.set(file.fileUUID, { sha256: bytesSha256, content: bytes });
         },
         async applyDeletions(entries: IndexEntry[]) {

@@ -18,7 +18,7 @@ export async function simulate(options: SimOptions, print: (line: string) => voi
   const server = await startSimServer(options.cloud);
   const totals = emptyTotals();
   const failures: RunResult[] = [];
-  const shape = { users: options.users, devices: options.devices, steps: options.steps, faults: options.faults, sqliteStore: options.sqliteStore };
+  const shape = { users: options.users, devices: options.devices, steps: options.steps, faults: options.faults, sqliteStore: options.sqliteStore, sabotage: options.sabotage };
   const seedList = seeds ?? Array.from({ length: options.runs }, (_, i) => options.seed + i);
   // A promise the client leaves rejected with nobody listening would crash an app under Node's default: a violation of every run in flight then.
   const inFlight = new Set<number>();

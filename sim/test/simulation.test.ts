@@ -26,3 +26,10 @@ it(`${budgetRuns} seeded runs and ${regressionSeeds.length} regression seeds kee
   expect(outcome.totals.operations).toBeGreaterThan(budgetRuns * 10);
   expect(outcome.totals.checks[1]).toBeGreaterThan(0);
 });
+
+it("fails a run whose app loses a file (the checks can fail)", async () => {
+  // --sabotage: u0.d1's app never stores the first file it is handed; seeds 1 and 3 keep that file live.
+  const outcome = await simulate({ ...ciOptions, sabotage: true, runs: 2 }, () => undefined, [1, 3]);
+  expect(outcome.failures.map((failure) => failure.seed)).toEqual([1, 3]);
+  for (const failure of outcome.failures) expect(failure.violations.map((violation) => violation.invariant)).toContain(2);
+});
