@@ -77,8 +77,10 @@ async function checkUser(c: Checker, context: RunContext, userIndex: number, use
         }
         const acceptedRemote = device.record.conflicts.some((conflict) => conflict.conflict.fileUUID === change.fileUUID && conflict.resolution === "accept-remote");
         const droppedByReset = device.record.resets.some((reset) => reset.scope !== "server" && reset.afterBatch >= batch.batch);
+        // The device's own later change of the file (checked in turn) supersedes it: both may be settled at once (e.g. deleted on both sides).
+        const superseded = device.record.committed.some((later) => later.batch > batch.batch && later.changes.some((other) => other.fileUUID === change.fileUUID));
         const alreadyThere = entry !== undefined && (change.kind === "upload" ? !entry.deleted && entry.sha256 === change.sha256 : entry.deleted);
-        c.check(1, acceptedRemote || droppedByReset || alreadyThere, () => `${what}: never confirmed, not dropped by a conflict or a reset, and the index has ${entry ? `v${entry.version}${entry.deleted ? " deleted" : ` sha ${short(entry.sha256)}`}` : "no entry"}: the change is lost`);
+        c.check(1, acceptedRemote || droppedByReset || superseded || alreadyThere, () => `${what}: never confirmed, not superseded, not dropped by a conflict or a reset, and the index has ${entry ? `v${entry.version}${entry.deleted ? " deleted" : ` sha ${short(entry.sha256)}`}` : "no entry"}: the change is lost`);
       }
     }
   }
