@@ -6,12 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tusUpload } from "../support/uploads.ts";
 import { startTestServer, type TestServer } from "../support/testServer.ts";
 import { TestGraphQLClient } from "../support/graphqlClient.ts";
+import { testProvider } from "../support/testDatabase.ts";
 
 const redisUrl = process.env.SMSYNC_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 let apiOnly: TestServer;
 let worker: TestServer;
 
 beforeAll(async () => {
+  if (testProvider === "sqlite") return;
   // Subscriptions never poll here: an event can only arrive through a wake-up.
   const shared = { SMSYNC_REDIS_URL: redisUrl, SMSYNC_EVENT_POLL_MS: "600000" };
   apiOnly = await startTestServer({ ...shared, SMSYNC_TRANSFER_WORKER: "false" });
@@ -55,7 +57,11 @@ async function firstIndexChange(server: TestServer, token: string, after: number
   }
 }
 
-describe("several instances", () => {
+// Several instances need PostgreSQL (README, "Running several instances"):
+// on one SQLite file, a transaction that reads and then writes after the
+// other instance committed fails at once with SQLITE_BUSY (its snapshot is
+// stale), which made this test flaky. `npm run test:postgres` runs it.
+describe.skipIf(testProvider === "sqlite")("several instances", () => {
   it("wakes a subscriber on one instance when a transfer run by another succeeds", async () => {
     const phone = await apiOnly.newUser();
     const laptopToken = (await apiOnly.newDevice(phone.userName)).token!;
