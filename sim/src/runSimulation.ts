@@ -75,7 +75,9 @@ export async function runSimulation(server: SimServer, seed: number, shape: RunS
     };
     let timer: NodeJS.Timeout | undefined;
     const stuck = new Promise<"stuck">((resolve) => (timer = setTimeout(() => resolve("stuck"), runTimeoutMs)));
-    if ((await Promise.race([run(), stuck])) === "stuck") violations.push({ invariant: 5, message: `the run did not end within ${runTimeoutMs / 1000} s (stuck; see the trace's last lines)` });
+    const outcome = await Promise.race([run(), stuck]);
+    if (violations.length > 0) traceConfirmations(context);
+    if (outcome === "stuck") violations.push({ invariant: 5, message: `the run did not end within ${runTimeoutMs / 1000} s (stuck; see the trace's last lines)` });
     clearTimeout(timer);
   } catch (error) {
     trace.note(`threw: ${(error as Error).stack ?? error}`);
@@ -126,4 +128,14 @@ async function seedFiles(context: RunContext, seed: number): Promise<void> {
     }
   }
   context.trace.note(`seeded: ${[...context.ownerOf.keys()].map((uuid) => uuid.slice(0, 8)).join(", ")} on every device of their user`);
+}
+
+/** For a failing run's trace: what each device's engine confirmed and its app resolved. */
+function traceConfirmations(context: RunContext): void {
+  for (const device of context.devices.flat()) {
+    const { record } = device;
+    const uploads = record.singleUploadComplete.map((event) => `${event.kind} ${event.fileUUID.slice(0, 8)} v${event.version} (batch ${event.batch})`);
+    const conflicts = record.conflicts.map(({ conflict, resolution }) => `${conflict.fileUUID.slice(0, 8)} ${resolution}`);
+    context.trace.note(`${device.name} confirmed: ${uploads.join(", ") || "nothing"}; conflicts: ${conflicts.join(", ") || "none"}; saved: ${record.saved.map((saved) => `${saved.fileUUID.slice(0, 8)} v${saved.version}`).join(", ") || "nothing"}`);
+  }
 }
