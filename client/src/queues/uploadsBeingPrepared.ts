@@ -43,12 +43,19 @@ export async function queueDeletion(store: ClientStore, fileUUID: string, now = 
   if (prepared?.kind === "delete" || local?.deleted) {
     throw new ClientUsageError("ALREADY_DELETED", `file ${fileUUID} is already deleted`);
   }
-  const onServer = local !== undefined && local.version !== null;
+  // A file whose upload is committed (not yet confirmed) will be on the server: its deletion must go up after it.
+  const onServer = (local !== undefined && local.version !== null) || (await uploadCommitted(store, fileUUID));
   if (!onServer && !prepared) throw new ClientUsageError("UNKNOWN_FILE", `file ${fileUUID} is not known to this client`);
   const change: StoreChange = onServer
     ? { op: "put", collection: "uploadsBeingPrepared", key: fileUUID, value: { kind: "delete", fileUUID, queuedAt: now.toISOString() } }
     : { op: "delete", collection: "uploadsBeingPrepared", key: fileUUID };
   await store.commit([change]);
+}
+
+/** An upload of the file is in a committed batch, or being uploaded. */
+async function uploadCommitted(store: ClientStore, fileUUID: string): Promise<boolean> {
+  const [batches, uploading] = await Promise.all([store.list<CommittedBatch>("committedUploads"), store.get<{ change: PreparedChange }>("beingUploaded", fileUUID)]);
+  return uploading?.change.kind === "upload" || batches.some(({ value }) => value.changes.some((change) => change.fileUUID === fileUUID && change.kind === "upload"));
 }
 
 async function checkCloudNameFree(store: ClientStore, fileUUID: string, cloudFileName: string): Promise<void> {

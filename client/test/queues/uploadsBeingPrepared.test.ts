@@ -75,6 +75,15 @@ describe("uploadsBeingPrepared", () => {
     expect(await prepared()).toEqual([]);
   });
 
+  it("keeps the delete of a file whose first upload is committed but not yet confirmed (found by the simulator, seed 2095)", async () => {
+    const fileUUID = randomUUID();
+    await queueUpload(store, upload(fileUUID, { sha256: "a".repeat(64) }));
+    await commitPrepared(store);
+    await queueUpload(store, upload(fileUUID, { sha256: "b".repeat(64) }));
+    await queueDeletion(store, fileUUID);
+    expect(await prepared()).toMatchObject([{ kind: "delete", fileUUID }]);
+  });
+
   it("refuses to delete an unknown file, or one already deleted", async () => {
     await expectUsageError(queueDeletion(store, randomUUID()), "UNKNOWN_FILE");
     const gone = randomUUID();
