@@ -13,8 +13,9 @@ const budgetRuns = 40;
 /**
  * Seeds that found bugs (see docs/testing.md); each must stay green.
  * 18: a mutation sent after suspend() left its outbox promise unobserved; closing the client then crashed the app (unhandled OUTBOX_CLOSED).
+ * 2095: a deletion queued while the file's first upload was committed but unconfirmed was dropped; the file stayed live.
  */
-const regressionSeeds: number[] = [18];
+const regressionSeeds: number[] = [18, 2095];
 
 it(`${budgetRuns} seeded runs and ${regressionSeeds.length} regression seeds keep every invariant`, async () => {
   const lines: string[] = [];
