@@ -4,8 +4,7 @@
 // queues' calls, the status queries, error reset and the lifecycle calls.
 // Each subclass adds its own ways of queueing bytes and its `open`.
 import { createGraphQLClient, type SmsyncGraphQL } from "./graphql/createGraphQLClient.ts";
-import { fileIndexQuery, resetServerStateMutation } from "./graphql/operations.ts";
-import { queryData } from "./graphql/queryData.ts";
+import { resetServerStateMutation } from "./graphql/operations.ts";
 import type { OutboxOptions } from "./graphql/outboxExchange.ts";
 import type { Mode } from "./modes.ts";
 import { isErrorMode } from "./modes.ts";
@@ -149,9 +148,8 @@ export abstract class ClientBase<D extends DownloadedFileInfo> {
   }
 
   /** The server's file index (a query, not cached). */
-  async fileIndex(): Promise<IndexEntry[]> {
-    const result = await this.graphql.client.query(fileIndexQuery, {}).toPromise();
-    return queryData(result, "fileIndex").fileIndex.files.map(({ updatedAt: _updatedAt, ...entry }) => entry);
+  fileIndex(): Promise<IndexEntry[]> {
+    return this.engine.fileIndex();
   }
 
   async localFileStatus(fileUUID: string): Promise<LocalFileStatus> {

@@ -595,18 +595,10 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
 
   // Step 2: the index
 
-  private async fileIndex(): Promise<IndexEntry[]> {
+  /** The server's file index (a query, not cached); also the public client's fileIndex(). */
+  async fileIndex(): Promise<IndexEntry[]> {
     const result = await this.options.client.query(fileIndexQuery, {}).toPromise();
-    return queryData(result, "fileIndex").fileIndex.files.map((file) => ({
-      fileUUID: file.fileUUID,
-      cloudFileName: file.cloudFileName,
-      mimeType: file.mimeType,
-      appMetaData: file.appMetaData,
-      version: file.version,
-      deleted: file.deleted,
-      size: file.size,
-      sha256: file.sha256,
-    }));
+    return queryData(result, "fileIndex").fileIndex.files.map(({ updatedAt: _updatedAt, ...entry }) => entry);
   }
 
   private async localFiles(): Promise<Map<string, LocalFile>> {

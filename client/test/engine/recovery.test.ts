@@ -5,11 +5,10 @@
 // and suspend/resume mid-upload and mid-download.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Mode } from "../../src/modes.ts";
 import type { LocalFile } from "../../src/queues/records.ts";
-import type { SmsyncClient } from "../../src/SmsyncClient.ts";
 import { startCuttingProxy, type CuttingProxy } from "../support/cuttingProxy.ts";
 import { startEngineHarness, type EngineHarness } from "../support/engineHarness.ts";
+import { modeReached } from "../support/syncedState.ts";
 import { cloudContent, sha256Hex } from "../transfers/helpers.ts";
 
 let harness: EngineHarness;
@@ -25,17 +24,6 @@ afterAll(async () => {
 });
 
 const text = { mimeType: "text/plain" };
-
-function modeReached(client: SmsyncClient, mode: Mode): Promise<void> {
-  return new Promise((resolve) => {
-    const off = client.on("modeChanged", (event) => {
-      if (event.mode === mode) {
-        off();
-        resolve();
-      }
-    });
-  });
-}
 
 describe("modes", () => {
   it("server unreachable: networkNotConnected with the queues kept, then the batch goes up once it is back", async () => {
