@@ -103,6 +103,9 @@ export class SimDevice {
     const epoch = ++this.epoch;
     const { record, files, config } = this;
     const backoff = { initialMs: 50, maxMs: 500 };
+    // The backoffs' jitter from the run's seed (per client instance), not Math.random: a replay waits the same delays.
+    const engineJitter = this.config.rng.fork(10_000 + epoch);
+    const outboxJitter = this.config.rng.fork(20_000 + epoch);
     this.client = await SmsyncClient.open({
       serverUrl: this.proxy.url,
       token: this.config.token,
@@ -129,8 +132,8 @@ export class SimDevice {
           return resolution;
         },
       },
-      engine: { transferRetryDelays: [], pollMs: 50, lockRetryMaxMs: 200, backoff },
-      outbox: { backoff },
+      engine: { transferRetryDelays: [], pollMs: 50, lockRetryMaxMs: 200, backoff, random: () => engineJitter.float() },
+      outbox: { backoff, random: () => outboxJitter.float() },
     });
     this.client.on("singleDownloadComplete", (event) => record.singleDownloadComplete.push(event));
     this.client.on("deletionsApplied", (event) => record.deletionsApplied.push(...event.fileUUIDs));

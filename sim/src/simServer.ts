@@ -8,6 +8,9 @@ import { googleDriveTestBackend, localTestBackend, type StartedCloud } from "../
 import { startTestServer, type TestServer } from "../../api/test/support/testServer.ts";
 import { PerUserFaultyCloud } from "./perUserFaultyCloud.ts";
 
+/** The server's lock lease: short, so that a device paused past it loses the lock within a run (and renews every 1.5 s meanwhile). */
+export const simLockTtlSeconds = 3;
+
 export interface SimServer {
   server: TestServer;
   cloud: PerUserFaultyCloud;
@@ -22,7 +25,7 @@ export async function startSimServer(cloudName: "local" | "google-drive"): Promi
   const started: StartedCloud = await (cloudName === "google-drive" ? googleDriveTestBackend : localTestBackend).start();
   const cloud = new PerUserFaultyCloud(started.storage);
   // A worker that polls often and short lock leases: runs spend their time syncing, not waiting.
-  const server = await startTestServer({ SMSYNC_TRANSFER_POLL_MS: "20", SMSYNC_LOCK_TTL_SECONDS: "10" }, { cloud });
+  const server = await startTestServer({ SMSYNC_TRANSFER_POLL_MS: "20", SMSYNC_LOCK_TTL_SECONDS: String(simLockTtlSeconds) }, { cloud });
   const userId = async (userName: string) => (await server.app.services.db.user.findUniqueOrThrow({ where: { name: userName } })).id;
   return {
     server,

@@ -190,10 +190,12 @@ export interface SyncEngineOptions<D extends DownloadedFileInfo = DownloadedFile
   transferConcurrency?: number;
   /** Transfer retry delays for tus and downloads (default theirs). */
   transferRetryDelays?: number[];
+  /** The backoff's jitter, a number in [0, 1) (default Math.random; the simulator passes a seeded one, so a run's delays replay). */
+  random?: () => number;
 }
 
 /** What an app (or a test) may tune of the engine's timing. */
-export type EngineTuning = Pick<SyncEngineOptions, "pollMs" | "subscribedPollMs" | "lockRetryMaxMs" | "backoff" | "transferRetryDelays" | "transferConcurrency">;
+export type EngineTuning = Pick<SyncEngineOptions, "pollMs" | "subscribedPollMs" | "lockRetryMaxMs" | "backoff" | "transferRetryDelays" | "transferConcurrency" | "random">;
 
 type Listener<E extends keyof SyncEvents> = (event: SyncEvents[E]) => void;
 
@@ -226,6 +228,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
   private readonly lockRetryMaxMs: number;
   private readonly backoffInitialMs: number;
   private readonly backoffMaxMs: number;
+  private readonly random: () => number;
   private readonly wakers = new Set<() => void>();
   private unsubscribeOutbox: (() => void) | undefined;
   /** Copies the app's upload calls are making and queueing now (paths, or blob keys in a browser): not to be swept. */
@@ -242,6 +245,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
     this.lockRetryMaxMs = options.lockRetryMaxMs ?? 5000;
     this.backoffInitialMs = options.backoff?.initialMs ?? 500;
     this.backoffMaxMs = options.backoff?.maxMs ?? 30_000;
+    this.random = options.random ?? Math.random;
   }
 
   /** An engine over the store, with its persisted mode. */
@@ -498,7 +502,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
       this.networkFailures += 1;
       this.networkDown = true;
       const ceiling = Math.min(this.backoffMaxMs, this.backoffInitialMs * 2 ** Math.min(this.networkFailures - 1, 30));
-      const delay = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+      const delay = Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
       await this.setMode("networkNotConnected", error);
       this.retryTimer = setTimeout(() => void this.sync().catch(() => undefined), delay);
       return;
