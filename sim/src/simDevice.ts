@@ -82,7 +82,11 @@ export class SimDevice {
   readonly workDir: string;
   private readonly storePath: string;
 
+  /** The jitter of each client instance's backoffs, drawn from the seed apart from the conflict answers (opens happen in schedule order). */
+  private readonly jitter: Rng;
+
   constructor(readonly config: SimDeviceConfig) {
+    this.jitter = config.rng.fork(999);
     this.workDir = path.join(config.dir, config.name, "work");
     this.storePath = path.join(config.dir, config.name, "client.db");
     mkdirSync(this.workDir, { recursive: true });
@@ -104,8 +108,8 @@ export class SimDevice {
     const { record, files, config } = this;
     const backoff = { initialMs: 50, maxMs: 500 };
     // The backoffs' jitter from the run's seed (per client instance), not Math.random: a replay waits the same delays.
-    const engineJitter = this.config.rng.fork(10_000 + epoch);
-    const outboxJitter = this.config.rng.fork(20_000 + epoch);
+    const engineJitter = this.jitter.fork(1);
+    const outboxJitter = this.jitter.fork(2);
     this.client = await SmsyncClient.open({
       serverUrl: this.proxy.url,
       token: this.config.token,
