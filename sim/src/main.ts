@@ -2,8 +2,10 @@
 // (N, N+1, ...) against one server, prints each failure with the command that
 // reproduces it and its trace, then the report. Exits 1 if a run failed.
 import { parseOptions, reproduceCommand } from "./options.ts";
+import { useTmpfsForRuns } from "./workRoot.ts";
 
 const options = parseOptions(process.argv.slice(2));
+useTmpfsForRuns();
 // Read by api/test/support/testDatabase.ts when it loads: set before the server's modules are imported.
 if (options.postgres) process.env.SMSYNC_TEST_DATABASE = "postgresql";
 const { simulate } = await import("./simulate.ts");

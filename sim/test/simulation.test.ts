@@ -5,6 +5,9 @@
 import { expect, it } from "vitest";
 import { defaultOptions, type SimOptions } from "../src/options.ts";
 import { simulate } from "../src/simulate.ts";
+import { useTmpfsForRuns } from "../src/workRoot.ts";
+
+useTmpfsForRuns();
 
 /** Small runs (2 users x 2 devices x 20 steps, the defaults), 4 at a time on one server. */
 const ciOptions: SimOptions = { ...defaultOptions, shrink: false, progress: false };
