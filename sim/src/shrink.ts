@@ -1,34 +1,50 @@
-// On a failure, look for a shorter schedule that still fails: shorter
-// prefixes first (halving), then dropping single fault steps. A shrunk
+// On a failure, look for a shorter schedule that still fails, by delta
+// debugging (Zeller's ddmin, complements only): drop a half of the steps,
+// then a quarter, ... down to single steps, keeping any cut after which the
+// run still fails. Each attempt is a whole run on the same seed, so a step
+// keeps its own choices when others are dropped (see rng.ts). A shrunk
 // schedule is printed step by step: it is no longer the seed's own.
 import type { RunResult, RunShape } from "./runSimulation.ts";
 import { runSimulation } from "./runSimulation.ts";
 import type { SimServer } from "./simServer.ts";
+import type { Step } from "./schedule.ts";
 
-/** Bounds the time a shrink may take: each attempt is a whole run. */
-const maxAttempts = 12;
+export interface ShrinkLimits {
+  /** Whole runs it may spend (each a few seconds). */
+  maxAttempts: number;
+}
 
-export async function shrink(server: SimServer, seed: number, shape: RunShape, failed: RunResult): Promise<RunResult> {
+export const defaultShrinkLimits: ShrinkLimits = { maxAttempts: 40 };
+
+export interface ShrinkOutcome {
+  best: RunResult;
+  attempts: number;
+}
+
+export async function shrink(server: SimServer, seed: number, shape: RunShape, failed: RunResult, limits = defaultShrinkLimits): Promise<ShrinkOutcome> {
   let best = failed;
   let attempts = 0;
-  // Prefixes: the shortest prefix that still fails.
-  let length = Math.floor(best.steps.length / 2);
-  while (length >= 1 && attempts < maxAttempts) {
+  const failsWith = async (steps: Step[]): Promise<boolean> => {
     attempts++;
-    const result = await runSimulation(server, seed, shape, best.steps.slice(0, length));
-    if (result.violations.length > 0) {
-      best = result;
-      length = Math.floor(length / 2);
-    } else {
-      break;
+    const result = await runSimulation(server, seed, shape, steps);
+    if (result.violations.length === 0) return false;
+    best = result;
+    return true;
+  };
+  let parts = 2;
+  while (best.steps.length > 0 && attempts < limits.maxAttempts) {
+    const steps = best.steps;
+    const size = Math.ceil(steps.length / parts);
+    let cut = false;
+    for (let start = 0; start < steps.length && attempts < limits.maxAttempts; start += size) {
+      if (await failsWith([...steps.slice(0, start), ...steps.slice(start + size)])) {
+        cut = true;
+        break;
+      }
     }
+    if (cut) parts = Math.max(parts - 1, 2);
+    else if (size === 1) break; // no single step can go: 1-minimal
+    else parts = Math.min(parts * 2, steps.length);
   }
-  // Then drop one fault step at a time.
-  for (let i = best.steps.length - 1; i >= 0 && attempts < maxAttempts; i--) {
-    if (!["cut", "offline", "relaunch", "cloudFault", "suspendResume"].includes(best.steps[i].kind)) continue;
-    attempts++;
-    const result = await runSimulation(server, seed, shape, best.steps.filter((_, j) => j !== i));
-    if (result.violations.length > 0) best = result;
-  }
-  return best;
+  return { best, attempts };
 }

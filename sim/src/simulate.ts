@@ -1,25 +1,35 @@
-// Runs a budget of seeds against one server (shared by the command line and
-// the CI test) and sums what they exercised.
+// Runs a budget of seeds (shared by the command line and the CI test), in
+// `parallel` slots, each slot with its own server process (so that a server
+// crash strikes only its own run), and sums what they exercised. With the
+// google-drive cloud, one fake Drive here serves every slot's server.
 import type { SimOptions } from "./options.ts";
 import { reproduceCommand } from "./options.ts";
 import { emptyTotals, formatReport, type Totals } from "./report.ts";
 import { describeStep } from "./schedule.ts";
 import { runSimulation, type RunResult } from "./runSimulation.ts";
 import { shrink } from "./shrink.ts";
-import { startSimServer } from "./simServer.ts";
+import { FakeGoogleDrive } from "../../api/test/support/fakeGoogleDrive/FakeGoogleDrive.ts";
+import { accountOfSimDriveToken } from "./server/driveTokens.ts";
+import { SimServer } from "./simServer.ts";
 
 export interface SimOutcome {
   totals: Totals;
   failures: RunResult[];
+  /** The pids of each slot's server processes, in start order (a crash adds one). */
+  serverPids: number[][];
+  /** Requests the fake Drive answered with an injected fault. */
+  driveFaultsStruck: number;
 }
 
 export async function simulate(options: SimOptions, print: (line: string) => void, seeds?: number[]): Promise<SimOutcome> {
   const started = Date.now();
-  const server = await startSimServer(options.cloud);
+  const seedList = seeds ?? Array.from({ length: options.runs }, (_, i) => options.seed + i);
+  const drive = options.cloud === "google-drive" ? await FakeGoogleDrive.start({ accountOfToken: accountOfSimDriveToken }) : undefined;
+  const slots = Math.max(1, Math.min(options.parallel, seedList.length));
+  const servers = await Promise.all(Array.from({ length: slots }, () => SimServer.start(options.cloud, drive)));
   const totals = emptyTotals();
   const failures: RunResult[] = [];
-  const shape = { users: options.users, devices: options.devices, steps: options.steps, faults: options.faults, sqliteStore: options.sqliteStore, sabotage: options.sabotage };
-  const seedList = seeds ?? Array.from({ length: options.runs }, (_, i) => options.seed + i);
+  const shape = { users: options.users, devices: options.devices, steps: options.steps, faults: options.faults, cloud: options.cloud, sqliteStore: options.sqliteStore, sabotage: options.sabotage };
   // A promise the client leaves rejected with nobody listening would crash an app under Node's default: a violation of every run in flight then.
   const inFlight = new Set<number>();
   const unhandled = new Map<number, string[]>();
@@ -28,11 +38,11 @@ export async function simulate(options: SimOptions, print: (line: string) => voi
   };
   process.on("unhandledRejection", onUnhandled);
   try {
-    // Runs are independent (fresh users), so several share the server at once: most of a run is waiting on the network.
+    // Runs are independent (fresh users), so several go at once, a slot's one after another on its server: most of a run is waiting on the network.
     const results: RunResult[] = [];
     let next = 0;
     await Promise.all(
-      Array.from({ length: Math.min(options.parallel, seedList.length) }, async () => {
+      servers.map(async (server) => {
         while (next < seedList.length) {
           const seed = seedList[next++];
           inFlight.add(seed);
@@ -56,9 +66,9 @@ export async function simulate(options: SimOptions, print: (line: string) => voi
       for (const violation of result.violations) print(`  invariant ${violation.invariant}: ${violation.message}`);
       print(`trace:\n${result.trace}`);
       if (options.shrink) {
-        const shorter = await shrink(server, seed, shape, result);
+        const { best: shorter, attempts } = await shrink(servers[0], seed, shape, result);
         if (shorter.steps.length < result.steps.length) {
-          print(`shrunk to ${shorter.steps.length} of ${result.steps.length} steps (violations: ${shorter.violations.map((v) => `#${v.invariant}`).join(" ")}):`);
+          print(`shrunk in ${attempts} runs to ${shorter.steps.length} of ${result.steps.length} steps (violations: ${shorter.violations.map((v) => `#${v.invariant}`).join(" ")}):`);
           for (const [i, step] of shorter.steps.entries()) print(`  #${i} ${describeStep(step)}`);
           print(`shrunk trace:\n${shorter.trace}`);
         }
@@ -66,11 +76,12 @@ export async function simulate(options: SimOptions, print: (line: string) => voi
     }
   } finally {
     process.off("unhandledRejection", onUnhandled);
-    await server.close();
+    await Promise.all(servers.map((server) => server.close()));
+    await drive?.close();
   }
   totals.seconds = (Date.now() - started) / 1000;
   print(`\n${formatReport(totals)}`);
-  return { totals, failures };
+  return { totals, failures, serverPids: servers.map((server) => [...server.serverProcess.pids]), driveFaultsStruck: drive?.log.filter((entry) => entry.fault).length ?? 0 };
 }
 
 function add(totals: Totals, result: RunResult): void {
