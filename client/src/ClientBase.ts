@@ -24,7 +24,7 @@ export interface ClientBaseOptions<D extends DownloadedFileInfo> {
   token: string;
   store: ClientStore;
   callbacks: EngineCallbacks<D>;
-  /** Engine tuning (tests): operation polling, LOCK_HELD wait cap, backoff. */
+  /** Engine tuning (tests): operation polling, LOCK_HELD wait cap, backoff, the persistence-point hook. */
   engine?: EngineTuning;
   outbox?: OutboxOptions;
 }

@@ -48,7 +48,7 @@ import type { DownloadedFile, DownloadedFileInfo, EnginePlatform } from "../plat
 import { forgetUploadChange, forgetUploadsChanges } from "../transfers/tusResumeStore.ts";
 import { uploadFile } from "../transfers/uploader.ts";
 import { BatchProgress, type BatchProgressEvent } from "./batchProgress.ts";
-import { clientCrashPoint } from "./crashPoints.ts";
+import { clientCrashPoint, type ClientCrashPoint } from "./crashPoints.ts";
 import { forEachConcurrently } from "./forEachConcurrently.ts";
 import { fetchOperation, followOperation, type Operation, type ServerTransferEvent } from "./followOperation.ts";
 import { planDownloads, type Conflict, type IndexEntry } from "./planDownloads.ts";
@@ -192,10 +192,19 @@ export interface SyncEngineOptions<D extends DownloadedFileInfo = DownloadedFile
   transferRetryDelays?: number[];
   /** The backoff's jitter, a number in [0, 1) (default Math.random; the simulator passes a seeded one, so a run's delays replay). */
   random?: () => number;
+  /**
+   * A test and simulation hook (apps leave it unset): awaited at each named
+   * persistence point (crashPoints.ts), right after the store commit it names
+   * and after the SMSYNC_CLIENT_CRASH_AT check. A hook that holds the engine
+   * there pauses it (as SIGSTOP would); one that never returns kills this
+   * engine's pass there, as SIGKILL would in a process of its own (the
+   * simulator runs several clients in one process).
+   */
+  atPersistencePoint?: (name: ClientCrashPoint) => void | Promise<void>;
 }
 
 /** What an app (or a test) may tune of the engine's timing. */
-export type EngineTuning = Pick<SyncEngineOptions, "pollMs" | "subscribedPollMs" | "lockRetryMaxMs" | "backoff" | "transferRetryDelays" | "transferConcurrency" | "random">;
+export type EngineTuning = Pick<SyncEngineOptions, "pollMs" | "subscribedPollMs" | "lockRetryMaxMs" | "backoff" | "transferRetryDelays" | "transferConcurrency" | "random" | "atPersistencePoint">;
 
 type Listener<E extends keyof SyncEvents> = (event: SyncEvents[E]) => void;
 
@@ -476,7 +485,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
         if (plan.deletions.length) {
           await this.options.callbacks.applyDeletions(plan.deletions);
           await store.commit(plan.deletions.map((entry) => putFile(entry)));
-          clientCrashPoint("deletions.applied");
+          await this.persistencePoint("deletions.applied");
           this.emit("deletionsApplied", { fileUUIDs: plan.deletions.map((entry) => entry.fileUUID) });
         }
         if (plan.downloads.length) {
@@ -526,7 +535,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
       if (!key) {
         key = randomUUID();
         await store.commit([{ op: "put", collection: "meta", key: metaKeys.lockKey, value: key }]);
-        clientCrashPoint("lock.keyStored");
+        await this.persistencePoint("lock.keyStored");
       }
       const result = await this.send(lockMutation, { idempotencyKey: key });
       await store.commit([{ op: "delete", collection: "meta", key: metaKeys.lockKey }, outbox.resultRemoval(key)]);
@@ -538,7 +547,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
         continue;
       }
       if (result.error) throw result.error;
-      clientCrashPoint("lock.granted");
+      await this.persistencePoint("lock.granted");
       const grant = result.data!.lock;
       this.startLease(grant.fencingToken, grant.expiresAt);
       return grant.fencingToken;
@@ -634,7 +643,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
       ...downloads.map((entry): StoreChange => ({ op: "put", collection: "beingDownloaded", key: entry.fileUUID, value: { entry } satisfies BeingDownloaded })),
       { op: "put", collection: "meta", key: metaKeys.inbound, value: state },
     ]);
-    clientCrashPoint("download.planned");
+    await this.persistencePoint("download.planned");
   }
 
   /** Runs the inbound transfer in meta (if any) to its end: every file delivered and acknowledged. */
@@ -656,7 +665,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
       }
       state.operationId = result.data!.startInboundTransfer.id;
       await store.commit([{ op: "put", collection: "meta", key: metaKeys.inbound, value: state }, outbox.resultRemoval(state.idempotencyKey)]);
-      clientCrashPoint("download.started");
+      await this.persistencePoint("download.started");
     }
     const operation = await this.follow(state.operationId);
     if (operation.state !== "SUCCEEDED") {
@@ -707,14 +716,14 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
       }
       await callbacks.saveDownload(downloaded);
       await store.commit([{ op: "delete", collection: "beingDownloaded", key: entry.fileUUID }, putFile(entry)]);
-      clientCrashPoint("download.fileAcknowledged");
+      await this.persistencePoint("download.fileAcknowledged");
       await this.options.platform.discardDownload(entry.fileUUID, entry.version);
       count += 1;
       progress.fileDone(entry.fileUUID);
       this.emit("singleDownloadComplete", { fileUUID: entry.fileUUID, version: entry.version });
     }
     await store.commit([{ op: "delete", collection: "meta", key: metaKeys.inbound }]);
-    clientCrashPoint("download.finished");
+    await this.persistencePoint("download.finished");
     this.emit("downloadsFinished", { count });
   }
 
@@ -811,7 +820,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
       })),
       { op: "put", collection: "meta", key: metaKeys.outbound, value: state },
     ]);
-    clientCrashPoint("upload.batchBegun");
+    await this.persistencePoint("upload.batchBegun");
     return state;
   }
 
@@ -869,7 +878,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
         });
         item.done = true;
         await store.commit([{ op: "put", collection: "beingUploaded", key: upload.fileUUID, value: item }, forgetUploadChange(identity)]);
-        clientCrashPoint("upload.fileDone");
+        await this.persistencePoint("upload.fileDone");
         progress.fileDone(upload.fileUUID);
       });
       const deletions = entries.filter((item) => item.change.kind === "delete");
@@ -885,11 +894,11 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
         }
         state.deletionsRecorded = true;
         await store.commit([{ op: "put", collection: "meta", key: metaKeys.outbound, value: state }, outbox.resultRemoval(state.deleteKey)]);
-        clientCrashPoint("upload.deletionsRecorded");
+        await this.persistencePoint("upload.deletionsRecorded");
       }
       state.commitSent = true;
       await store.commit([{ op: "put", collection: "meta", key: metaKeys.outbound, value: state }]);
-      clientCrashPoint("upload.commitSent");
+      await this.persistencePoint("upload.commitSent");
     }
     await this.finishSentCommit(state);
   }
@@ -941,7 +950,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
         return true;
       }
       await store.commit([{ op: "put", collection: "meta", key: metaKeys.outbound, value: state }, outbox.resultRemoval(state.commitKey)]);
-      clientCrashPoint("upload.commitAccepted");
+      await this.persistencePoint("upload.commitAccepted");
     }
     const operation = await this.follow(state.operationId);
     if (operation.state !== "SUCCEEDED") return false;
@@ -974,7 +983,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
     }
     changes.push({ op: "clear", collection: "beingUploaded" }, { op: "delete", collection: "meta", key: metaKeys.outbound });
     await store.commit(changes);
-    clientCrashPoint("upload.batchFinished");
+    await this.persistencePoint("upload.batchFinished");
     for (const item of entries) {
       // The client-owned copy made when the upload was queued (if any).
       if (item.change.kind === "upload") await this.options.platform.removeUploadCopy(item.change.source, item.change.immutable).catch(() => undefined);
@@ -1039,6 +1048,12 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
       this.tusEndpoint = queryData(result, "serverInfo").serverInfo.tusEndpoint;
     }
     return this.tusEndpoint;
+  }
+
+  /** A store commit named `name` is done: the process may be killed here (env), or the hook may hold the engine. */
+  private async persistencePoint(name: ClientCrashPoint): Promise<void> {
+    clientCrashPoint(name);
+    await this.options.atPersistencePoint?.(name);
   }
 
   private sleep(ms: number): Promise<void> {

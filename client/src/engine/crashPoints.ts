@@ -3,7 +3,9 @@
 // point names, to prove that a relaunch resumes at the first step that did
 // not commit. Inactive unless SMSYNC_CLIENT_CRASH_AT names a point;
 // SMSYNC_CLIENT_CRASH_AFTER=N skips the first N hits. (Node only; a no-op
-// where there is no process.)
+// where there is no process.) Clients sharing one process (the simulator)
+// use SyncEngineOptions.atPersistencePoint instead: a per-engine hook awaited
+// at the same points.
 export const clientCrashPointNames = [
   "lock.keyStored",
   "lock.granted",

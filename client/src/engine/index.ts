@@ -10,5 +10,6 @@ export {
   type SyncEvents,
 } from "./SyncEngine.ts";
 export type { BatchProgressEvent } from "./batchProgress.ts";
+export type { ClientCrashPoint } from "./crashPoints.ts";
 export type { Operation, ServerTransferEvent } from "./followOperation.ts";
 export type { Conflict, IndexEntry } from "./planDownloads.ts";

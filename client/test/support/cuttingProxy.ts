@@ -4,11 +4,14 @@
 // the server: mid-request; towards the client: mid-response, or with
 // afterBytes 0 as soon as the server starts answering, i.e. after the server
 // acted but before the client heard of it). It can also refuse new
-// connections (the server looks down) and count the bytes it carried.
+// connections (the server looks down), stall all traffic for a while (the
+// client process looks stopped, as by SIGSTOP: bytes wait, nothing is lost)
+// and count the bytes it carried.
 //
 //   const proxy = await startCuttingProxy(serverPort);
 //   proxy.cutAfter({ direction: "up", afterBytes: 1_000_000 });   // mid-upload
 //   proxy.cutAfter({ direction: "down", afterBytes: 0 });         // response lost
+//   await proxy.stall(4000);                                      // frozen 4 s
 //   proxy.cutAll(); proxy.refuse(true); await proxy.close();
 import net from "node:net";
 import type { AddressInfo } from "node:net";
@@ -70,6 +73,13 @@ export interface CuttingProxy {
   cutAll(): void;
   /** While true, new connections are accepted and closed at once (as if the server were down). */
   refuse(on: boolean): void;
+  /**
+   * Holds every byte both ways, on open and new connections, for `ms` (a
+   * stall armed while one runs ends at the later of the two), then lets them
+   * through in order: resolves then. The sockets stop reading, so the bytes
+   * wait in the sockets' buffers and TCP's windows.
+   */
+  stall(ms: number): Promise<void>;
   /** Rewrites the bytes it forwards (e.g. flips a byte to corrupt a body); return the chunk to forward. */
   transform: ((direction: Direction, chunk: Buffer) => Buffer) | null;
   /** Resets the counters. */
@@ -92,6 +102,8 @@ interface Connection {
   /** The request's text so far (latin1), up to requestTextLimit characters, for body matches. */
   requestText: string;
   cutting: boolean;
+  /** Sides paused until the other side drains (backpressure): a stall's end must not resume them. */
+  waitingDrain: Set<net.Socket>;
 }
 
 const requestTextLimit = 64 * 1024;
@@ -100,6 +112,7 @@ export async function startCuttingProxy(targetPort: number | string, targetHost 
   const connections = new Set<Connection>();
   const rules: Partial<Record<Direction, ArmedRule>> = {};
   let refusing = false;
+  let stall: { until: number; timer: ReturnType<typeof setTimeout>; ended: Promise<void>; release: () => void } | undefined;
 
   const stats: ProxyStats = { connections: 0, connectedAt: [], cuts: 0, bytesUp: 0, bytesDown: 0, requests: [] };
 
@@ -146,8 +159,10 @@ export async function startCuttingProxy(targetPort: number | string, targetHost 
     if (!to.write(chunk)) {
       const from = direction === "up" ? connection.client : connection.upstream;
       from.pause();
+      connection.waitingDrain.add(from);
       to.once("drain", () => {
-        if (!connection.cutting) from.resume();
+        connection.waitingDrain.delete(from);
+        if (!connection.cutting && !stall) from.resume();
       });
     }
   };
@@ -161,8 +176,12 @@ export async function startCuttingProxy(targetPort: number | string, targetHost 
       return;
     }
     const upstream = net.connect(Number(targetPort), targetHost);
-    const connection: Connection = { client, upstream, requestLine: "", requestText: "", cutting: false };
+    const connection: Connection = { client, upstream, requestLine: "", requestText: "", cutting: false, waitingDrain: new Set() };
     connections.add(connection);
+    if (stall) {
+      client.pause();
+      upstream.pause();
+    }
     client.setNoDelay(true);
     upstream.setNoDelay(true);
     client.on("data", (chunk: Buffer) => {
@@ -199,6 +218,17 @@ export async function startCuttingProxy(targetPort: number | string, targetHost 
   });
   const port = (server.address() as AddressInfo).port;
 
+  const endStall = () => {
+    if (!stall) return;
+    const { timer, release } = stall;
+    clearTimeout(timer);
+    stall = undefined;
+    for (const connection of connections) {
+      for (const socket of [connection.client, connection.upstream]) if (!connection.cutting && !connection.waitingDrain.has(socket)) socket.resume();
+    }
+    release();
+  };
+
   const proxy: CuttingProxy = {
     port,
     url: `http://127.0.0.1:${port}`,
@@ -232,6 +262,25 @@ export async function startCuttingProxy(targetPort: number | string, targetHost 
     refuse(on) {
       refusing = on;
     },
+    stall(ms) {
+      const until = Date.now() + ms;
+      if (stall) {
+        if (until > stall.until) {
+          clearTimeout(stall.timer);
+          stall.until = until;
+          stall.timer = setTimeout(endStall, ms);
+        }
+        return stall.ended;
+      }
+      for (const connection of connections) {
+        connection.client.pause();
+        connection.upstream.pause();
+      }
+      let release: () => void = () => undefined;
+      const ended = new Promise<void>((resolve) => (release = resolve));
+      stall = { until, ended, release, timer: setTimeout(endStall, ms) };
+      return ended;
+    },
     resetStats() {
       stats.connections = 0;
       stats.connectedAt = [];
@@ -241,6 +290,7 @@ export async function startCuttingProxy(targetPort: number | string, targetHost 
       stats.requests = [];
     },
     close() {
+      endStall();
       return new Promise<void>((resolve) => {
         for (const connection of [...connections]) destroy(connection);
         server.close(() => resolve());

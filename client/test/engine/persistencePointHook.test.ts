@@ -1,0 +1,73 @@
+// The engine's per-instance persistence-point hook (atPersistencePoint), for
+// clients that share a process (the simulator): it is awaited at each named
+// point in the order the pass commits them, and a hook that holds the engine
+// holds the pass there.
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import type { ClientCrashPoint } from "../../src/engine/crashPoints.ts";
+import { startEngineHarness, type EngineHarness } from "../support/engineHarness.ts";
+
+let harness: EngineHarness;
+
+beforeAll(async () => {
+  harness = await startEngineHarness();
+});
+afterAll(async () => {
+  await harness?.close();
+});
+
+const text = { mimeType: "text/plain" };
+/** A pass locks again after each transfer (which released the lock), and finds nothing more to do. */
+const lockAgain: ClientCrashPoint[] = ["lock.keyStored", "lock.granted"];
+
+it("sees the points of an upload pass and of a download pass, in order", async () => {
+  const phoneRaw = await harness.newUser();
+  const laptopRaw = await harness.newDevice(phoneRaw.userName);
+  const phonePoints: ClientCrashPoint[] = [];
+  const laptopPoints: ClientCrashPoint[] = [];
+  const phone = await harness.openClient(phoneRaw, { engine: { atPersistencePoint: (name) => void phonePoints.push(name) } });
+  const laptop = await harness.openClient(laptopRaw, { engine: { atPersistencePoint: (name) => void laptopPoints.push(name) } });
+
+  await phone.client.uploadData(randomUUID(), Buffer.from("hooked"), { cloudFileName: "hooked.txt", ...text });
+  await phone.client.commit();
+  await phone.client.sync();
+  await laptop.client.sync();
+
+  expect(phonePoints).toEqual([
+    ...lockAgain,
+    "upload.batchBegun",
+    "upload.fileDone",
+    "upload.commitSent",
+    "upload.commitAccepted",
+    "upload.batchFinished",
+    ...lockAgain,
+  ]);
+  expect(laptopPoints).toEqual([...lockAgain, "download.planned", "download.started", "download.fileAcknowledged", "download.finished", ...lockAgain]);
+  expect(laptop.app.saved.map((saved) => saved.bytes.toString())).toEqual(["hooked"]);
+});
+
+it("holds the pass while the hook holds the engine at a point", async () => {
+  const phoneRaw = await harness.newUser();
+  const holdMs = 800;
+  let indexDuringHold: unknown[] | undefined;
+  const phone = await harness.openClient(phoneRaw, {
+    engine: {
+      async atPersistencePoint(name) {
+        if (name !== "upload.fileDone") return;
+        await new Promise((resolve) => setTimeout(resolve, holdMs));
+        // Held after the upload and before the commit: the server has not indexed the file yet.
+        indexDuringHold = (await phoneRaw.fileIndex()).files;
+      },
+    },
+  });
+  const fileUUID = randomUUID();
+  await phone.client.uploadData(fileUUID, Buffer.from("held"), { cloudFileName: "held.txt", ...text });
+  await phone.client.commit();
+  const started = Date.now();
+  await phone.client.sync();
+
+  expect(Date.now() - started).toBeGreaterThanOrEqual(holdMs);
+  expect(indexDuringHold).toEqual([]);
+  expect((await phoneRaw.fileIndex()).files.map((file: { fileUUID: string }) => file.fileUUID)).toEqual([fileUUID]);
+  expect(phone.client.mode).toBe("idle");
+});
