@@ -50,7 +50,7 @@ export async function checkInvariants(context: RunContext, userNames: string[]):
 }
 
 async function checkUser(c: Checker, context: RunContext, userIndex: number, userName: string, devices: SimDevice[]): Promise<void> {
-  const { db } = context.server.server.app.services;
+  const { db } = context.server;
   const userId = await context.server.userId(userName);
   const rows: IndexRow[] = await db.fileEntry.findMany({ where: { userId }, select: { fileUUID: true, version: true, deleted: true, sha256: true } });
   const index = new Map(rows.map((row) => [row.fileUUID, row]));

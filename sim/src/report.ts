@@ -8,10 +8,14 @@ export interface FaultCounts {
   suspendResume: number;
   relaunch: number;
   cloud: number;
+  /** Server processes that died (SIGKILL now, or at a crash point) and were started again. */
+  serverCrash: number;
+  /** Faults armed on the fake Google Drive. */
+  driveFault: number;
   resetFromError: number;
 }
 
-export const noFaults = (): FaultCounts => ({ networkCut: 0, lostResponse: 0, offline: 0, suspendResume: 0, relaunch: 0, cloud: 0, resetFromError: 0 });
+export const noFaults = (): FaultCounts => ({ networkCut: 0, lostResponse: 0, offline: 0, suspendResume: 0, relaunch: 0, cloud: 0, serverCrash: 0, driveFault: 0, resetFromError: 0 });
 
 export interface Totals {
   runs: number;
@@ -47,7 +51,7 @@ export function formatReport(totals: Totals): string {
     `runs: ${totals.runs} (${totals.failed} failed) in ${totals.seconds.toFixed(1)} s`,
     `devices: ${totals.devices}; operations (app steps): ${totals.operations}`,
     `sync results: ${totals.uploadsConfirmed} changes confirmed, ${totals.downloadsSaved} downloads saved, ${totals.deletionsApplied} deletions applied, ${totals.conflicts} conflicts resolved`,
-    `faults: ${f.networkCut} network cuts, ${f.lostResponse} lost responses, ${f.offline} offline spells, ${f.suspendResume} suspend/resume, ${f.relaunch} relaunches, ${f.cloud} cloud faults, ${f.resetFromError} resetFromError`,
+    `faults: ${f.networkCut} network cuts, ${f.lostResponse} lost responses, ${f.offline} offline spells, ${f.suspendResume} suspend/resume, ${f.relaunch} relaunches, ${f.cloud} cloud faults, ${f.serverCrash} server crashes, ${f.driveFault} Drive faults, ${f.resetFromError} resetFromError`,
     "invariants checked:",
     ...(Object.entries(invariantNames) as [string, string][]).map(([n, name]) => `  ${n}. ${name}: ${totals.checks[Number(n) as InvariantNumber]} checks`),
   ];

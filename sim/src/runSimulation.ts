@@ -48,13 +48,21 @@ export async function runSimulation(server: SimServer, seed: number, shape: RunS
   const violations: Violation[] = [];
   const checks: Record<InvariantNumber, number> = { 1: 0, 2: 0, 3: 0, 4: 0, 5: 0, 6: 0 };
   const conflictRng = new Rng(seed, 2);
+  // The slot's server is this run's alone while it runs: its crashes are this run's.
+  server.watcher = {
+    crashed: (crash) => {
+      context.faults.serverCrash++;
+      trace.note(`server pid ${crash.pid} died (${crash.signal ?? `exit ${crash.code}`}${crash.crashPoint ? ` at crash point ${crash.crashPoint}` : ""}); restarting it`);
+    },
+    restarted: (pid, afterMs) => trace.note(`server pid ${pid} up after ${afterMs} ms`),
+  };
   try {
     for (let user = 0; user < shape.users; user++) {
-      const first = await server.server.newUser(`sim-${seed}-u${user}-${process.pid}-${Date.now()}`);
+      const first = await server.newUser(`sim-${seed}-u${user}-${process.pid}-${Date.now()}`);
       userNames.push(first.userName);
       const devices: SimDevice[] = [];
       for (let device = 0; device < shape.devices; device++) {
-        const token = device === 0 ? first.token! : (await server.server.newDevice(first.userName)).token!;
+        const token = device === 0 ? first.token! : (await server.newDevice(first.userName)).token;
         const simDevice = new SimDevice({ name: `u${user}.d${device}`, userIndex: user, token, serverPort: server.port, dir, sqliteStore: shape.sqliteStore, rng: conflictRng.fork(user * 100 + device), trace, forgetFirstDownload: shape.sabotage && user === 0 && device === 1 });
         await simDevice.start();
         devices.push(simDevice);
@@ -83,6 +91,7 @@ export async function runSimulation(server: SimServer, seed: number, shape: RunS
     trace.note(`threw: ${(error as Error).stack ?? error}`);
     violations.push({ invariant: 5, message: `the run threw: ${(error as Error).message}` });
   } finally {
+    server.watcher = null;
     for (const device of context.devices.flat()) await device.close().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   }

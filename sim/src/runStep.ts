@@ -94,9 +94,19 @@ async function usage(device: SimDevice, context: RunContext, run: () => Promise<
 export async function runStep(step: Step, index: number, seed: number, context: RunContext): Promise<void> {
   const rng = new Rng(seed, 1000 + index);
   if (step.kind === "cloudFault") {
-    const userId = await context.server.userId(context.userNames[step.user]);
-    context.server.cloud.forUser(userId).fail({ call: step.call, kind: step.fault, after: step.after, times: step.times });
+    await context.server.armCloudFault(context.userNames[step.user], { call: step.call, kind: step.fault, after: step.after, times: step.times });
     context.faults.cloud++;
+    return;
+  }
+  if (step.kind === "serverCrash") {
+    // Counted when the process dies (runSimulation watches it): a crash point may never be reached.
+    if (step.point === "now") context.trace.note(`server pid ${await context.server.killNow()} killed`);
+    else await context.server.armCrashPoint(step.point, step.skip);
+    return;
+  }
+  if (step.kind === "driveFault") {
+    await context.server.armDriveFault(context.userNames[step.user], { on: step.on, fault: step.fault, times: step.times });
+    context.faults.driveFault++;
     return;
   }
   const device = context.devices[step.at.user][step.at.device];

@@ -3,6 +3,8 @@
 // what happens there; choices that depend on the device's state at that
 // moment (which file to change) are drawn as numbers in [0, 1) and resolved
 // against the state when the step runs.
+import { crashPointNames, type CrashPoint } from "../../api/src/faults/crashPoints.ts";
+import type { DriveFault, DriveRequestKind } from "../../api/test/support/fakeGoogleDrive/faults.ts";
 import { Rng } from "./rng.ts";
 
 export interface DeviceRef {
@@ -29,13 +31,19 @@ export type Step =
   /** The app closes the client and opens a new one over the same store and work folder. */
   | { kind: "relaunch"; at: DeviceRef }
   /** The server's cloud fails the user's next `call`s. */
-  | { kind: "cloudFault"; user: number; call: "write" | "read" | "delete"; fault: CloudFaultKind; after: boolean; times: number };
+  | { kind: "cloudFault"; user: number; call: "write" | "read" | "delete"; fault: CloudFaultKind; after: boolean; times: number }
+  /** The run's server process dies (SIGKILL) now, or the (skip+1)-th time it reaches the crash point; it is started again on the same state. */
+  | { kind: "serverCrash"; point: CrashPoint | "now"; skip: number }
+  /** The fake Google Drive answers the user's next `times` requests of a kind with a fault (google-drive cloud only). */
+  | { kind: "driveFault"; user: number; on: DriveRequestKind | "any"; fault: DriveFault; times: number };
 
 export interface ScheduleShape {
   users: number;
   devices: number;
   steps: number;
   faults: boolean;
+  /** The server's cloud (drive faults need google-drive); local by default. */
+  cloud?: "local" | "google-drive";
 }
 
 const kiB = 1024;
@@ -50,7 +58,21 @@ function drawSize(rng: Rng): number {
 }
 
 const workWeights = { write: 30, delete: 10, commit: 16, sync: 18, suspendResume: 4 };
-const faultWeights = { cut: 8, offline: 3, relaunch: 3, cloudFault: 3 };
+// A server restart costs about 2 s: in about one run of five at 20 steps.
+const faultWeights = { cut: 8, offline: 3, relaunch: 3, cloudFault: 3, serverCrash: 1, driveFault: 3 };
+
+/** A Drive fault and the requests it fits: dropped connections mid-chunk and expired sessions strike uploads. */
+function drawDriveFault(rng: Rng): { on: DriveRequestKind | "any"; fault: DriveFault } {
+  const anyRequest = () => rng.pick(["any", "listFiles", "getFile", "downloadMedia", "deleteFile", "startUpload", "uploadChunk"] as const);
+  switch (rng.weighted({ unauthorized: 2, tooManyRequests: 2, rateLimit: 2, serverError: 3, dropConnection: 3, expireSession: 2 })) {
+    case "unauthorized": return { on: anyRequest(), fault: { type: "unauthorized" } };
+    case "tooManyRequests": return { on: anyRequest(), fault: { type: "tooManyRequests", retryAfterSeconds: rng.pick([0, 1]) } };
+    case "rateLimit": return { on: anyRequest(), fault: { type: "rateLimit", reason: rng.pick(["rateLimitExceeded", "userRateLimitExceeded"] as const) } };
+    case "serverError": return { on: anyRequest(), fault: { type: "serverError", status: rng.pick([500, 503] as const) } };
+    case "dropConnection": return rng.chance(0.7) ? { on: "uploadChunk", fault: { type: "dropConnection", afterBytes: rng.pick([0, 1000, 100_000]) } } : { on: "downloadMedia", fault: { type: "dropConnection", afterBytes: 0 } };
+    case "expireSession": return { on: "uploadChunk", fault: { type: "expireSession" } };
+  }
+}
 
 export function drawSchedule(seed: number, shape: ScheduleShape): Step[] {
   const rng = new Rng(seed, 1);
@@ -68,7 +90,8 @@ export function drawSchedule(seed: number, shape: ScheduleShape): Step[] {
     }
     const weights: Record<keyof typeof workWeights | keyof typeof faultWeights, number> = shape.faults
       ? { ...workWeights, ...faultWeights }
-      : { ...workWeights, cut: 0, offline: 0, relaunch: 0, cloudFault: 0 };
+      : { ...workWeights, cut: 0, offline: 0, relaunch: 0, cloudFault: 0, serverCrash: 0, driveFault: 0 };
+    if (shape.cloud !== "google-drive") weights.driveFault = 0;
     const kind = rng.weighted(weights);
     switch (kind) {
       case "write":
@@ -99,6 +122,12 @@ export function drawSchedule(seed: number, shape: ScheduleShape): Step[] {
       case "cloudFault":
         steps.push({ kind, user: at.user, call: rng.pick(["write", "read", "delete"] as const), fault: rng.weighted({ transient: 5, permanent: 1 }), after: rng.chance(0.3), times: rng.int(1, 3) });
         break;
+      case "serverCrash":
+        steps.push({ kind, point: rng.chance(0.4) ? "now" : rng.pick(crashPointNames), skip: rng.int(0, 2) });
+        break;
+      case "driveFault":
+        steps.push({ kind, user: at.user, ...drawDriveFault(rng), times: rng.int(1, 3) });
+        break;
     }
   }
   for (const [key] of offlineUntil) {
@@ -119,6 +148,8 @@ export function describeStep(step: Step): string {
     case "online": return `${where}online again`;
     case "relaunch": return `${where}FAULT relaunch (close, reopen over the same store)`;
     case "cloudFault": return `u${step.user} FAULT cloud ${step.call} fails ${step.fault} x${step.times}${step.after ? " after taking effect" : ""}`;
+    case "serverCrash": return step.point === "now" ? "FAULT server killed now (SIGKILL), restarted" : `FAULT server killed at crash point ${step.point} (after ${step.skip} passes), restarted`;
+    case "driveFault": return `u${step.user} FAULT Drive answers ${step.on === "any" ? "any request" : step.on} with ${JSON.stringify(step.fault)} x${step.times}`;
     default: return `${where}${step.kind}`;
   }
 }

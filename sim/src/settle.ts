@@ -36,7 +36,8 @@ const activity = (device: SimDevice) =>
 export async function settle(context: RunContext, seed: number): Promise<string[]> {
   const problems: string[] = [];
   const all = context.devices.flat();
-  for (const userName of context.userNames) context.server.cloud.forUser(await context.server.userId(userName)).heal();
+  // Crash points disarmed first (waits for a server process up), then the cloud and Drive faults healed.
+  await context.server.calm(context.userNames);
   for (const device of all) {
     device.proxy.disarm();
     device.proxy.refuse(false);

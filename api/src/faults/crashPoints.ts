@@ -1,6 +1,7 @@
 // Named points where a test can make the server kill itself with SIGKILL,
 // to prove that every step of a transfer is crash-safe. Inactive unless
-// SMSYNC_CRASH_AT names a point; SMSYNC_CRASH_AFTER=N skips the first N hits.
+// SMSYNC_CRASH_AT names a point (SMSYNC_CRASH_AFTER=N skips the first N
+// hits), or a harness driving the process arms one at runtime (armCrashPoint).
 import { Transform } from "node:stream";
 
 export const crashPointNames = [
@@ -19,8 +20,19 @@ export const crashPointNames = [
 
 export type CrashPoint = (typeof crashPointNames)[number];
 
-const target = process.env.SMSYNC_CRASH_AT;
+let target = process.env.SMSYNC_CRASH_AT;
 let skip = Number(process.env.SMSYNC_CRASH_AFTER ?? 0);
+
+/** From now on the process kills itself the (skip+1)-th time it reaches `name` (replacing any point armed before). */
+export function armCrashPoint(name: CrashPoint, skipHits = 0): void {
+  target = name;
+  skip = skipHits;
+}
+
+export function disarmCrashPoints(): void {
+  target = undefined;
+  skip = 0;
+}
 
 export function crashPoint(name: CrashPoint): void {
   if (target !== name) return;

@@ -135,7 +135,7 @@ export class FakeGoogleDrive {
     }
     entry.account = account;
 
-    const fault = this.faults.strike(entry.kind as DriveRequestKind);
+    const fault = this.faults.strike(entry.kind as DriveRequestKind, account);
     if (fault) entry.fault = fault.type;
     if (fault && fault.type !== "dropConnection" && fault.type !== "wrongMd5" && fault.type !== "expireSession") {
       req.resume();

@@ -1,7 +1,8 @@
 // Faults the fake Drive injects on command: a test arms one for the nth
 // request of a kind (counted from when it is armed), for `times` requests in
-// a row, and the fake answers those requests with the fault instead of
-// serving them (a dropped connection serves part of the body first).
+// a row (of every account, or of one), and the fake answers those requests
+// with the fault instead of serving them (a dropped connection serves part of
+// the body first).
 export type DriveRequestKind =
   | "createFile"
   | "listFiles"
@@ -44,9 +45,12 @@ export interface FaultSpec {
   nth?: number;
   /** How many matching requests in a row get it. Default 1. */
   times?: number;
+  /** Only this account's requests count (several users' tests sharing one fake); every account's by default. */
+  account?: string;
 }
 
-interface ArmedFault extends Required<FaultSpec> {
+interface ArmedFault extends Required<Omit<FaultSpec, "account">> {
+  account?: string;
   seen: number;
   struck: number;
 }
@@ -58,15 +62,17 @@ export class FaultPlan {
     this.armed.push({ nth: 1, times: 1, ...spec, seen: 0, struck: 0 });
   }
 
-  clear(): void {
-    this.armed = [];
+  /** Disarms every fault, or only those armed for `account`. */
+  clear(account?: string): void {
+    this.armed = account === undefined ? [] : this.armed.filter((fault) => fault.account !== account);
   }
 
-  /** The fault for this request, if one strikes; every armed fault counts the request. */
-  strike(kind: DriveRequestKind): DriveFault | undefined {
+  /** The fault for this request of `account`, if one strikes; every armed fault that matches counts the request. */
+  strike(kind: DriveRequestKind, account?: string): DriveFault | undefined {
     let struck: DriveFault | undefined;
     for (const fault of this.armed) {
       if (fault.on !== "any" && fault.on !== kind) continue;
+      if (fault.account !== undefined && fault.account !== account) continue;
       fault.seen++;
       if (!struck && fault.seen >= fault.nth && fault.struck < fault.times) {
         fault.struck++;
