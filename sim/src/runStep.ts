@@ -29,13 +29,14 @@ const binary = { mimeType: "application/octet-stream" };
 
 /** Leaves an error mode the way an app would: resetFromError, "server" (keep the queues) or now and then "all" (drop them). */
 export async function resetIfInError(device: SimDevice, context: RunContext, rng: Rng): Promise<void> {
+  await device.ready();
   if (!isErrorMode(device.client.mode)) return;
   const scope = rng.chance(0.8) ? "server" : "all";
   const lastBatch = device.record.committed.at(-1)?.batch ?? -1;
   context.trace.note(`${device.name}: resetFromError("${scope}") from ${device.client.mode}`);
   context.faults.resetFromError++;
   await device.awaitSync();
-  await device.client.resetFromError(scope);
+  await device.call((client) => client.resetFromError(scope));
   device.record.resets.push({ scope, afterBatch: lastBatch });
   if (scope === "all") await queueAgain(device, context);
 }
@@ -52,12 +53,12 @@ async function queueAgain(device: SimDevice, context: RunContext): Promise<void>
     const file = known.get(fileUUID);
     if (file && !file.deleted && file.sha256 === held.sha256) continue;
     context.trace.note(`${device.name}: queues ${fileUUID.slice(0, 8)} again after the reset`);
-    await usage(device, context, () => device.client.uploadData(fileUUID, held.content, { cloudFileName: `${fileUUID}.bin`, ...binary }));
+    await usage(device, context, () => device.call((client) => client.uploadData(fileUUID, held.content, { cloudFileName: `${fileUUID}.bin`, ...binary })));
   }
   for (const [fileUUID, file] of known) {
     if (file.deleted || device.files.has(fileUUID)) continue;
     context.trace.note(`${device.name}: queues the deletion of ${fileUUID.slice(0, 8)} again after the reset`);
-    await usage(device, context, () => device.client.deleteFile(fileUUID));
+    await usage(device, context, () => device.deleteFile(fileUUID));
   }
 }
 
@@ -122,10 +123,10 @@ export async function runStep(step: Step, index: number, seed: number, context: 
       const options = { cloudFileName: `${fileUUID}.bin`, ...binary };
       context.trace.note(`${device.name}: ${fileUUID.slice(0, 8)} := ${step.size} B sha ${sha256Hex(content).slice(0, 8)}`);
       const done = await usage(device, context, async () => {
-        if (step.inline) return device.client.uploadData(fileUUID, content, options);
+        if (step.inline) return device.call((client) => client.uploadData(fileUUID, content, options));
         const file = path.join(context.dir, `content-${index}-${fileUUID}`);
         writeFileSync(file, content);
-        await device.client.uploadFile(fileUUID, file, options);
+        await device.call((client) => client.uploadFile(fileUUID, file, options));
       });
       if (done) device.files.set(fileUUID, { sha256: sha256Hex(content), content });
       return;
@@ -135,11 +136,11 @@ export async function runStep(step: Step, index: number, seed: number, context: 
       const fileUUID = heldFile(device, step.pick);
       if (!fileUUID) return context.trace.note(`${device.name}: holds no file to delete`);
       context.trace.note(`${device.name}: delete ${fileUUID.slice(0, 8)}`);
-      if (await usage(device, context, () => device.client.deleteFile(fileUUID))) device.files.delete(fileUUID);
+      if (await usage(device, context, () => device.deleteFile(fileUUID))) device.files.delete(fileUUID);
       return;
     }
     case "commit": {
-      const batch = await device.client.commit();
+      const batch = await device.call((client) => client.commit());
       if (batch) {
         device.record.committed.push(batch);
         context.trace.note(`${device.name}: batch ${batch.batch}: ${batch.changes.map((change) => `${change.kind} ${change.fileUUID.slice(0, 8)}`).join(", ")}`);
@@ -151,9 +152,9 @@ export async function runStep(step: Step, index: number, seed: number, context: 
       return;
     case "suspendResume":
       context.faults.suspendResume++;
-      await device.client.suspend();
+      await device.call((client) => client.suspend());
       await sleep(step.pauseMs);
-      device.background(device.client.resume());
+      device.background(device.call((client) => client.resume()));
       return;
     case "cut":
       context.faults[step.direction === "down" && step.afterBytes === 0 ? "lostResponse" : "networkCut"]++;
@@ -173,6 +174,22 @@ export async function runStep(step: Step, index: number, seed: number, context: 
     case "relaunch":
       context.faults.relaunch++;
       await device.relaunch();
+      return;
+    case "kill":
+      // Counted when it strikes: the point may never be reached before settle. The app syncs, so that its engine gets going.
+      device.armKill(step.point, step.skip, () => context.faults.clientKill++);
+      device.startSync();
+      return;
+    case "pause":
+      device.armPause({
+        pauseMs: step.pauseMs,
+        others: context.devices[step.at.user].filter((other) => other !== device),
+        frozen: () => context.faults.pausedHolder++,
+        thawed: (takenOverBy) => {
+          if (takenOverBy) context.faults.leaseTakenOver++;
+        },
+      });
+      device.startSync();
       return;
   }
 }

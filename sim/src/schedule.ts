@@ -5,7 +5,9 @@
 // against the state when the step runs.
 import { crashPointNames, type CrashPoint } from "../../api/src/faults/crashPoints.ts";
 import type { DriveFault, DriveRequestKind } from "../../api/test/support/fakeGoogleDrive/faults.ts";
+import { clientCrashPointNames, type ClientCrashPoint } from "../../client/src/engine/crashPoints.ts";
 import { Rng } from "./rng.ts";
+import { simLockTtlSeconds } from "./simServer.ts";
 
 export interface DeviceRef {
   user: number;
@@ -30,6 +32,10 @@ export type Step =
   | { kind: "online"; at: DeviceRef }
   /** The app closes the client and opens a new one over the same store and work folder. */
   | { kind: "relaunch"; at: DeviceRef }
+  /** The client dies as by SIGKILL the (skip+1)-th time its engine reaches the persistence point; the app relaunches at once. */
+  | { kind: "kill"; at: DeviceRef; point: ClientCrashPoint; skip: number }
+  /** The next time the device's engine is granted the lock, it and its network freeze for pauseMs (past the lease), as by SIGSTOP. */
+  | { kind: "pause"; at: DeviceRef; pauseMs: number }
   /** The server's cloud fails the user's next `call`s. */
   | { kind: "cloudFault"; user: number; call: "write" | "read" | "delete"; fault: CloudFaultKind; after: boolean; times: number }
   /** The run's server process dies (SIGKILL) now, or the (skip+1)-th time it reaches the crash point; it is started again on the same state. */
@@ -59,7 +65,8 @@ function drawSize(rng: Rng): number {
 
 const workWeights = { write: 30, delete: 10, commit: 16, sync: 18, suspendResume: 4 };
 // A server restart costs about 2 s: in about one run of five at 20 steps.
-const faultWeights = { cut: 8, offline: 3, relaunch: 3, cloudFault: 3, serverCrash: 1, driveFault: 3 };
+// A pause costs its 3.5-5 s: rare.
+const faultWeights = { cut: 8, offline: 3, relaunch: 3, cloudFault: 3, serverCrash: 1, driveFault: 3, kill: 3, pause: 1 };
 
 /** A Drive fault and the requests it fits: dropped connections mid-chunk and expired sessions strike uploads. */
 function drawDriveFault(rng: Rng): { on: DriveRequestKind | "any"; fault: DriveFault } {
@@ -90,7 +97,7 @@ export function drawSchedule(seed: number, shape: ScheduleShape): Step[] {
     }
     const weights: Record<keyof typeof workWeights | keyof typeof faultWeights, number> = shape.faults
       ? { ...workWeights, ...faultWeights }
-      : { ...workWeights, cut: 0, offline: 0, relaunch: 0, cloudFault: 0, serverCrash: 0, driveFault: 0 };
+      : { ...workWeights, cut: 0, offline: 0, relaunch: 0, cloudFault: 0, serverCrash: 0, driveFault: 0, kill: 0, pause: 0 };
     if (shape.cloud !== "google-drive") weights.driveFault = 0;
     const kind = rng.weighted(weights);
     switch (kind) {
@@ -129,6 +136,13 @@ export function drawSchedule(seed: number, shape: ScheduleShape): Step[] {
         steps.push({ kind, user: at.user, ...drawDriveFault(rng), times: rng.int(1, 3) });
         break;
     }
+      case "kill":
+        steps.push({ kind, at, point: rng.pick(clientCrashPointNames), skip: rng.chance(0.6) ? 0 : rng.int(1, 2) });
+        break;
+      case "pause":
+        // Past the server's lease, so that another device may take the lock over meanwhile.
+        steps.push({ kind, at, pauseMs: rng.int(simLockTtlSeconds * 1000 + 500, simLockTtlSeconds * 1000 + 2000) });
+        break;
   }
   for (const [key] of offlineUntil) {
     const [user, device] = key.split(".").map(Number);
@@ -148,6 +162,8 @@ export function describeStep(step: Step): string {
     case "online": return `${where}online again`;
     case "relaunch": return `${where}FAULT relaunch (close, reopen over the same store)`;
     case "cloudFault": return `u${step.user} FAULT cloud ${step.call} fails ${step.fault} x${step.times}${step.after ? " after taking effect" : ""}`;
+    case "kill": return `${where}FAULT client killed at ${step.point}${step.skip ? ` (after ${step.skip} passes)` : ""}, relaunched; sync`;
+    case "pause": return `${where}FAULT lock holder frozen ${step.pauseMs} ms (past its lease) at its next grant; sync`;
     case "serverCrash": return step.point === "now" ? "FAULT server killed now (SIGKILL), restarted" : `FAULT server killed at crash point ${step.point} (after ${step.skip} passes), restarted`;
     case "driveFault": return `u${step.user} FAULT Drive answers ${step.on === "any" ? "any request" : step.on} with ${JSON.stringify(step.fault)} x${step.times}`;
     default: return `${where}${step.kind}`;

@@ -38,6 +38,8 @@ export async function settle(context: RunContext, seed: number): Promise<string[
   const all = context.devices.flat();
   // Crash points disarmed first (waits for a server process up), then the cloud and Drive faults healed.
   await context.server.calm(context.userNames);
+  // No more client kills or pauses; a device killed just before is relaunched first.
+  await Promise.all(all.map((device) => device.stopClientFaults()));
   for (const device of all) {
     device.proxy.disarm();
     device.proxy.refuse(false);

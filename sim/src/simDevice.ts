@@ -3,17 +3,29 @@
 // keeps a model of the files it holds (what it wrote, what saveDownload and
 // applyDeletions handed it) and records every callback and event, so the
 // invariants can be checked against what the app saw.
+//
+// A device runs one client instance at a time (an app process). A relaunch
+// closes it and opens another; a kill (at an engine persistence point, by
+// the atPersistencePoint hook) ends it as SIGKILL would: from that instant
+// nothing of it reaches the store, the network or the app, and the app
+// relaunches at once over the same store file, with its files and records
+// (the app's durable state) as they were. A pause freezes the engine and its
+// network while it holds the lock, as SIGSTOP would.
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { SmsyncClient } from "../../client/src/SmsyncClient.ts";
-import type { ConflictResolution } from "../../client/src/engine/SyncEngine.ts";
+import type { ClientCrashPoint } from "../../client/src/engine/crashPoints.ts";
+import type { BeingUploaded, ConflictResolution, OutboundState } from "../../client/src/engine/SyncEngine.ts";
 import type { Conflict, IndexEntry } from "../../client/src/engine/planDownloads.ts";
+import { ClientUsageError } from "../../client/src/queues/ClientUsageError.ts";
 import type { CommittedBatch } from "../../client/src/queues/records.ts";
-import type { ClientStore } from "../../client/src/store/ClientStore.ts";
+import type { ClientStore, StoreChange } from "../../client/src/store/ClientStore.ts";
 import { MemoryStore } from "../../client/src/store/MemoryStore.ts";
 import { SqliteStore } from "../../client/src/store/SqliteStore.ts";
 import { startCuttingProxy, type CuttingProxy } from "../../client/test/support/cuttingProxy.ts";
+import { KillableStore } from "./killableStore.ts";
 import type { Rng } from "./rng.ts";
 import type { Trace } from "./trace.ts";
 
@@ -41,6 +53,8 @@ export interface DeviceRecord {
   /** resetFromError calls, with how many changes were queued then (the changes "local"/"all" drop). */
   resets: { scope: "local" | "server" | "all"; afterBatch: number }[];
   errorModes: string[];
+  /** Client instances killed, and where. */
+  kills: { epoch: number; point: ClientCrashPoint }[];
 }
 
 export interface SimDeviceConfig {
@@ -57,10 +71,73 @@ export interface SimDeviceConfig {
   forgetFirstDownload?: boolean;
 }
 
-export class SimDevice {
+
+/** A kill armed on a device: the (skip+1)-th time its engine reaches the point. */
+interface ArmedKill {
+  point: ClientCrashPoint;
+  skip: number;
+  killed: () => void;
+}
+
+/** A pause armed on a device: the next time its engine is granted the lock. */
+export interface ArmedPause {
+  pauseMs: number;
+  /** The user's other devices: they sync while the holder is frozen, so one may take its lock over. */
+  others: SimDevice[];
+  frozen: () => void;
+  /** Which other device was granted the lock meanwhile (the holder's lease expired), if any. */
+  thawed: (takenOverBy: string | null) => void;
+}
+
+/** The batch a commit is finishing (beingUploaded cleared, engine.outbound removed), read just before it is written. */
+interface FinishingBatch {
+  batch: number;
+  items: BeingUploaded[];
+}
+
+const never = () => new Promise<never>(() => undefined);
+
+/** One client instance (an app process) of a device. */
+class ClientInstance {
   client!: SmsyncClient;
-  store!: ClientStore;
-  proxy!: CuttingProxy;
+  dead = false;
+  /** Being closed by a relaunch or at the run's end: not to be killed or paused then. */
+  closing = false;
+  /** Resolves when the instance is killed. */
+  readonly died: Promise<undefined>;
+  private markDied!: () => void;
+  /** The fileUUIDs of the last applyDeletions call. */
+  lastDeletions: string[] = [];
+  finishing: FinishingBatch | null = null;
+
+  constructor(
+    readonly epoch: number,
+    readonly store: KillableStore,
+    readonly proxy: CuttingProxy,
+  ) {
+    this.died = new Promise((resolve) => (this.markDied = () => resolve(undefined)));
+  }
+
+  /** As SIGKILL: its store calls hang, its network is cut for good, its app callbacks and events are ignored. */
+  kill(): void {
+    this.dead = true;
+    this.store.kill();
+    this.proxy.refuse(true);
+    this.proxy.cutAll();
+    this.markDied();
+  }
+
+  /** At the run's end: what hangs fails, so the dead client's pass ends and it can be closed; its store handle and network go. */
+  async bury(closeStoreHandle: boolean): Promise<void> {
+    const closed = this.client.close({ closeStore: false }).catch(() => undefined);
+    this.store.bury();
+    await Promise.race([closed, sleep(2000)]);
+    if (closeStoreHandle) await this.store.inner.close().catch(() => undefined);
+    await this.proxy.close();
+  }
+}
+
+export class SimDevice {
   /** The files the app holds now, by fileUUID. */
   readonly files = new Map<string, HeldFile>();
   readonly record: DeviceRecord = {
@@ -73,14 +150,24 @@ export class SimDevice {
     committed: [],
     resets: [],
     errorModes: [],
+    kills: [],
   };
   /** Sync passes (and resumes) started by steps, still running. */
   private readonly running = new Set<Promise<void>>();
   /** Incremented by each relaunch: which client instance a callback came from. */
   epoch = 0;
   offline = false;
+  /** Times the device's engines were granted the lock (any instance). */
+  lockGrants = 0;
   readonly workDir: string;
   private readonly storePath: string;
+  private current!: ClientInstance;
+  private readonly killedInstances: ClientInstance[] = [];
+  /** The relaunch after a kill, while it runs. */
+  private relaunching: Promise<void> = Promise.resolve();
+  private memoryStore: MemoryStore | undefined;
+  private armedKill: ArmedKill | undefined;
+  private armedPause: ArmedPause | undefined;
 
   /** The jitter of each client instance's backoffs, drawn from the seed apart from the conflict answers (opens happen in schedule order). */
   private readonly jitter: Rng;
@@ -96,27 +183,43 @@ export class SimDevice {
     return this.config.name;
   }
 
-  async start(): Promise<void> {
-    this.proxy = await startCuttingProxy(this.config.serverPort);
-    this.store = this.config.sqliteStore ? await SqliteStore.open(this.storePath) : new MemoryStore();
-    await this.open();
+  /** The app's client now (wait for ready() after a kill: until then, the dead one). */
+  get client(): SmsyncClient {
+    return this.current.client;
   }
 
-  /** Opens a client over the device's store (at start and on relaunch). */
-  async open(): Promise<void> {
+  get store(): ClientStore {
+    return this.current.store;
+  }
+
+  /** The network of the client now. */
+  get proxy(): CuttingProxy {
+    return this.current.proxy;
+  }
+
+  async start(): Promise<void> {
+    await this.open(await startCuttingProxy(this.config.serverPort));
+  }
+
+  /** Opens a client over the device's store, behind `proxy` (a killed instance's network is gone: a new one then). */
+  private async open(proxy: CuttingProxy): Promise<void> {
     const epoch = ++this.epoch;
+    const base = this.config.sqliteStore ? await SqliteStore.open(this.storePath) : (this.memoryStore ??= new MemoryStore());
+    const store: KillableStore = new KillableStore(base, (changes) => this.noteFinishingBatch(instance, base, changes));
+    const instance = new ClientInstance(epoch, store, proxy);
     const { record, files, config } = this;
     const backoff = { initialMs: 50, maxMs: 500 };
     // The backoffs' jitter from the run's seed (per client instance), not Math.random: a replay waits the same delays.
     const engineJitter = this.jitter.fork(1);
     const outboxJitter = this.jitter.fork(2);
-    this.client = await SmsyncClient.open({
-      serverUrl: this.proxy.url,
+    const client = await SmsyncClient.open({
+      serverUrl: proxy.url,
       token: this.config.token,
-      store: this.store,
+      store,
       workDir: this.workDir,
       callbacks: {
         async saveDownload(file) {
+          if (instance.dead) return never();
           const bytes = readFileSync(file.path);
           const bytesSha256 = sha256Hex(bytes);
           record.saved.push({ fileUUID: file.fileUUID, version: file.version, sha256: file.sha256, bytesSha256, epoch });
@@ -124,36 +227,184 @@ export class SimDevice {
           files.set(file.fileUUID, { sha256: bytesSha256, content: bytes });
         },
         async applyDeletions(entries: IndexEntry[]) {
+          if (instance.dead) return never();
           for (const entry of entries) {
             record.deleted.push({ fileUUID: entry.fileUUID, version: entry.version, epoch });
             files.delete(entry.fileUUID);
           }
+          instance.lastDeletions = entries.map((entry) => entry.fileUUID);
         },
         resolveConflict: async (conflict) => {
+          if (instance.dead) return never();
           const resolution: ConflictResolution = this.config.rng.chance(0.5) ? "keep-local" : "accept-remote";
           record.conflicts.push({ conflict, resolution });
           this.config.trace.note(`${this.name}: conflict on ${conflict.fileUUID.slice(0, 8)} (local ${conflict.local}, remote v${conflict.remote.version}${conflict.remote.deleted ? " deleted" : ""}): ${resolution}`);
           return resolution;
         },
       },
-      engine: { transferRetryDelays: [], pollMs: 50, lockRetryMaxMs: 200, backoff, random: () => engineJitter.float() },
+      engine: {
+        transferRetryDelays: [],
+        pollMs: 50,
+        lockRetryMaxMs: 200,
+        backoff,
+        random: () => engineJitter.float(),
+        atPersistencePoint: (point) => this.atPersistencePoint(instance, point),
+      },
       outbox: { backoff, random: () => outboxJitter.float() },
     });
-    this.client.on("singleDownloadComplete", (event) => record.singleDownloadComplete.push(event));
-    this.client.on("deletionsApplied", (event) => record.deletionsApplied.push(...event.fileUUIDs));
-    this.client.on("singleUploadComplete", (event) => record.singleUploadComplete.push(event));
-    this.client.on("modeChanged", (event) => {
-      if (event.mode === "nonRecoverableError" || event.mode === "internalError") {
-        record.errorModes.push(`${event.mode}: ${event.error?.message ?? ""}`);
-        this.config.trace.note(`${this.name}: ${event.mode} (${event.error?.message ?? "no error"})`);
+    instance.client = client;
+    const alive = <E>(listener: (event: E) => void) => (event: E) => {
+      if (!instance.dead) listener(event);
+    };
+    client.on("singleDownloadComplete", alive((event) => record.singleDownloadComplete.push(event)));
+    client.on("deletionsApplied", alive((event) => record.deletionsApplied.push(...event.fileUUIDs)));
+    client.on("singleUploadComplete", alive((event) => record.singleUploadComplete.push(event)));
+    client.on(
+      "modeChanged",
+      alive((event) => {
+        if (event.mode === "nonRecoverableError" || event.mode === "internalError") {
+          record.errorModes.push(`${event.mode}: ${event.error?.message ?? ""}`);
+          this.config.trace.note(`${this.name}: ${event.mode} (${event.error?.message ?? "no error"})`);
+        }
+      }),
+    );
+    if (this.offline) client.setOnline(false);
+    this.current = instance;
+  }
+
+  /** The engine reached a persistence point: the armed kill or pause strikes there. */
+  private atPersistencePoint(instance: ClientInstance, point: ClientCrashPoint): void | Promise<void> {
+    if (instance.dead) return never();
+    if (instance !== this.current || instance.closing) return;
+    if (point === "lock.granted") this.lockGrants++;
+    const kill = this.armedKill;
+    if (kill?.point === point && kill.skip-- === 0) {
+      this.armedKill = undefined;
+      return this.kill(instance, point, kill);
+    }
+    const pause = this.armedPause;
+    if (pause && point === "lock.granted") {
+      this.armedPause = undefined;
+      return this.freeze(instance, pause);
+    }
+  }
+
+  /** Kills the client instance at the (skip+1)-th time its engine reaches `point`. */
+  armKill(point: ClientCrashPoint, skip: number, killed: () => void): void {
+    this.armedKill = { point, skip, killed };
+  }
+
+  /** Freezes the client instance (engine and network) the next time it is granted the lock, for pauseMs. */
+  armPause(pause: ArmedPause): void {
+    this.armedPause = pause;
+  }
+
+  /** Settle: no more kills or pauses; waits for a relaunch after a kill. */
+  stopClientFaults(): Promise<void> {
+    this.armedKill = undefined;
+    this.armedPause = undefined;
+    return this.ready();
+  }
+
+  /** Resolves once no relaunch after a kill is running: steps on the device wait for it. */
+  ready(): Promise<void> {
+    return this.relaunching;
+  }
+
+  private kill(instance: ClientInstance, point: ClientCrashPoint, kill: ArmedKill): Promise<never> {
+    instance.kill();
+    this.killedInstances.push(instance);
+    this.record.kills.push({ epoch: instance.epoch, point });
+    const swallowed = this.recordSwallowedEvents(instance, point);
+    this.config.trace.note(`${this.name}: client killed at ${point} (as by SIGKILL)${swallowed ? `, which swallowed ${swallowed}` : ""}; the app relaunches`);
+    kill.killed();
+    const proxy = startCuttingProxy(this.config.serverPort);
+    this.relaunching = proxy.then(async (network) => {
+      network.refuse(this.offline);
+      await this.open(network);
+      this.config.trace.note(`${this.name}: relaunched (client #${this.epoch}) over the same store`);
+    });
+    return never();
+  }
+
+  /**
+   * The events the engine emits right after the commit a kill followed are
+   * lost with the process: an app cannot hear them. The invariants then take
+   * what they would have told from the store (the app's own saves and
+   * deletions, the batch just finished), so they still check it against the
+   * server. Returns what was swallowed, for the trace.
+   */
+  private recordSwallowedEvents(instance: ClientInstance, point: ClientCrashPoint): string | null {
+    const { record } = this;
+    if (point === "download.fileAcknowledged") {
+      const saved = record.saved.findLast((entry) => entry.epoch === instance.epoch)!;
+      record.singleDownloadComplete.push({ fileUUID: saved.fileUUID, version: saved.version });
+      return `singleDownloadComplete of ${saved.fileUUID.slice(0, 8)} v${saved.version}`;
+    }
+    if (point === "deletions.applied") {
+      record.deletionsApplied.push(...instance.lastDeletions);
+      return `deletionsApplied of ${instance.lastDeletions.map((uuid) => uuid.slice(0, 8)).join(", ")}`;
+    }
+    if (point === "upload.batchFinished" && instance.finishing) {
+      const { batch, items } = instance.finishing;
+      for (const item of items) record.singleUploadComplete.push({ fileUUID: item.change.fileUUID, version: item.version, kind: item.change.kind, batch });
+      return `singleUploadComplete of batch ${batch} (${items.map((item) => `${item.change.kind} ${item.change.fileUUID.slice(0, 8)} v${item.version}`).join(", ")})`;
+    }
+    return null;
+  }
+
+  /** Before a commit that finishes a batch (beingUploaded cleared, engine.outbound removed): what it finishes. */
+  private async noteFinishingBatch(instance: ClientInstance, base: ClientStore, changes: StoreChange[]): Promise<void> {
+    const finishes =
+      changes.some((change) => change.op === "clear" && change.collection === "beingUploaded") &&
+      changes.some((change) => change.op === "delete" && change.collection === "meta" && change.key === "engine.outbound");
+    if (!finishes) return;
+    const state = await base.get<OutboundState>("meta", "engine.outbound");
+    const items = (await base.list<BeingUploaded>("beingUploaded")).map((entry) => entry.value);
+    instance.finishing = state ? { batch: state.batch, items } : null;
+  }
+
+  /** Frozen holding the lock: the engine waits here and its network holds every byte, for pauseMs. */
+  private async freeze(instance: ClientInstance, pause: ArmedPause): Promise<void> {
+    pause.frozen();
+    this.config.trace.note(`${this.name}: frozen for ${pause.pauseMs} ms holding the lock (as by SIGSTOP: engine and network stalled); the user's other devices sync`);
+    const grantsBefore = pause.others.map((other) => other.lockGrants);
+    for (const other of pause.others) other.startSync();
+    await Promise.all([instance.proxy.stall(pause.pauseMs), sleep(pause.pauseMs)]);
+    const takenOverBy = pause.others.find((other, i) => other.lockGrants > grantsBefore[i])?.name ?? null;
+    this.config.trace.note(`${this.name}: thawed; ${takenOverBy ? `its lease expired and ${takenOverBy} took the lock over meanwhile` : "nobody took the lock over meanwhile"}`);
+    pause.thawed(takenOverBy);
+  }
+
+  /**
+   * Runs an app call on the client. If that client is killed before the call
+   * returns, the app, relaunched, makes the call again on the new client
+   * (`redo`): it did not hear how the first one ended.
+   */
+  async call<T>(use: (client: SmsyncClient, redo: boolean) => Promise<T>): Promise<T> {
+    for (let redo = false; ; redo = true) {
+      await this.ready();
+      const instance = this.current;
+      const outcome = await Promise.race([use(instance.client, redo).then((value) => ({ value })), instance.died]);
+      if (outcome) return outcome.value;
+      this.config.trace.note(`${this.name}: the app makes the call the kill interrupted again`);
+    }
+  }
+
+  /** The app deletes a file. Made again after a kill, "already deleted" or "unknown file" means the first call had queued it. */
+  deleteFile(fileUUID: string): Promise<void> {
+    return this.call(async (client, redo) => {
+      try {
+        await client.deleteFile(fileUUID);
+      } catch (error) {
+        if (!(redo && error instanceof ClientUsageError && (error.code === "ALREADY_DELETED" || error.code === "UNKNOWN_FILE"))) throw error;
       }
     });
-    if (this.offline) this.client.setOnline(false);
   }
 
   /** Starts a sync pass in the background; settle, or the device's next local change, awaits its end. */
   startSync(): void {
-    this.background(this.client.sync());
+    this.background(this.call((client) => client.sync()));
   }
 
   background(work: Promise<void>): void {
@@ -176,15 +427,22 @@ export class SimDevice {
 
   /** Closes the client (the store stays) and opens a new one, as an app relaunched. */
   async relaunch(): Promise<void> {
-    await this.client.close({ closeStore: this.config.sqliteStore });
+    await this.ready();
+    const old = this.current;
+    old.closing = true;
+    await old.client.close({ closeStore: this.config.sqliteStore });
     await this.awaitSync();
-    if (this.config.sqliteStore) this.store = await SqliteStore.open(this.storePath);
-    await this.open();
+    await this.open(old.proxy);
   }
 
   async close(): Promise<void> {
+    this.armedKill = undefined;
+    this.armedPause = undefined;
+    await this.ready().catch(() => undefined);
+    this.current.closing = true;
     await this.client.close({ closeStore: true }).catch(() => undefined);
     await this.awaitSync().catch(() => undefined);
+    for (const dead of this.killedInstances) await dead.bury(this.config.sqliteStore);
     await this.proxy.close();
   }
 }
