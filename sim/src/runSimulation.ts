@@ -48,15 +48,15 @@ export async function runSimulation(server: SimServer, seed: number, shape: RunS
   const violations: Violation[] = [];
   const checks: Record<InvariantNumber, number> = { 1: 0, 2: 0, 3: 0, 4: 0, 5: 0, 6: 0 };
   const conflictRng = new Rng(seed, 2);
-  // The slot's server is this run's alone while it runs: its crashes are this run's.
-  server.watcher = {
-    crashed: (crash) => {
-      context.faults.serverCrash++;
-      trace.note(`server pid ${crash.pid} died (${crash.signal ?? `exit ${crash.code}`}${crash.crashPoint ? ` at crash point ${crash.crashPoint}` : ""}); restarting it`);
-    },
-    restarted: (pid, afterMs) => trace.note(`server pid ${pid} up after ${afterMs} ms`),
-  };
   try {
+    // The slot's server is this run's alone while it runs: its crashes are this run's.
+    await server.beginRun({
+      crashed: (crash) => {
+        context.faults.serverCrash++;
+        trace.note(`server pid ${crash.pid} died (${crash.signal ?? `exit ${crash.code}`}${crash.crashPoint ? ` at crash point ${crash.crashPoint}` : ""}); restarting it`);
+      },
+      restarted: (pid, afterMs) => trace.note(`server pid ${pid} up after ${afterMs} ms`),
+    });
     for (let user = 0; user < shape.users; user++) {
       const first = await server.newUser(`sim-${seed}-u${user}-${process.pid}-${Date.now()}`);
       userNames.push(first.userName);
@@ -91,7 +91,7 @@ export async function runSimulation(server: SimServer, seed: number, shape: RunS
     trace.note(`threw: ${(error as Error).stack ?? error}`);
     violations.push({ invariant: 5, message: `the run threw: ${(error as Error).message}` });
   } finally {
-    server.watcher = null;
+    server.endRun();
     for (const device of context.devices.flat()) await device.close().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   }

@@ -70,7 +70,8 @@ const faultWeights = { cut: 8, offline: 3, relaunch: 3, cloudFault: 3, serverCra
 
 /** A Drive fault and the requests it fits: dropped connections mid-chunk and expired sessions strike uploads. */
 function drawDriveFault(rng: Rng): { on: DriveRequestKind | "any"; fault: DriveFault } {
-  const anyRequest = () => rng.pick(["any", "listFiles", "getFile", "downloadMedia", "deleteFile", "startUpload", "uploadChunk"] as const);
+  // "any": the user's next request, whatever it is (most likely to strike before the schedule ends).
+  const anyRequest = () => (rng.chance(0.5) ? "any" : rng.pick(["listFiles", "getFile", "downloadMedia", "deleteFile", "startUpload", "uploadChunk"] as const));
   switch (rng.weighted({ unauthorized: 2, tooManyRequests: 2, rateLimit: 2, serverError: 3, dropConnection: 3, expireSession: 2 })) {
     case "unauthorized": return { on: anyRequest(), fault: { type: "unauthorized" } };
     case "tooManyRequests": return { on: anyRequest(), fault: { type: "tooManyRequests", retryAfterSeconds: rng.pick([0, 1]) } };
@@ -132,10 +133,12 @@ export function drawSchedule(seed: number, shape: ScheduleShape): Step[] {
       case "serverCrash":
         steps.push({ kind, point: rng.chance(0.4) ? "now" : rng.pick(crashPointNames), skip: rng.int(0, 2) });
         break;
-      case "driveFault":
-        steps.push({ kind, user: at.user, ...drawDriveFault(rng), times: rng.int(1, 3) });
+      case "driveFault": {
+        // A second 401 in a row is a refresh token refused: the user must sign in again, a permanent failure the sim's apps do not handle.
+        const { on, fault } = drawDriveFault(rng);
+        steps.push({ kind, user: at.user, on, fault, times: fault.type === "unauthorized" ? 1 : rng.int(1, 3) });
         break;
-    }
+      }
       case "kill":
         steps.push({ kind, at, point: rng.pick(clientCrashPointNames), skip: rng.chance(0.6) ? 0 : rng.int(1, 2) });
         break;
@@ -143,6 +146,7 @@ export function drawSchedule(seed: number, shape: ScheduleShape): Step[] {
         // Past the server's lease, so that another device may take the lock over meanwhile.
         steps.push({ kind, at, pauseMs: rng.int(simLockTtlSeconds * 1000 + 500, simLockTtlSeconds * 1000 + 2000) });
         break;
+    }
   }
   for (const [key] of offlineUntil) {
     const [user, device] = key.split(".").map(Number);

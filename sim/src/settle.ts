@@ -36,8 +36,8 @@ const activity = (device: SimDevice) =>
 export async function settle(context: RunContext, seed: number): Promise<string[]> {
   const problems: string[] = [];
   const all = context.devices.flat();
-  // Crash points disarmed first (waits for a server process up), then the cloud and Drive faults healed.
-  await context.server.calm(context.userNames);
+  // Crash points and the Drive's faults, finite, go on into settle (the invariants end them): most transfers happen here.
+  await context.server.healCloud(context.userNames);
   // No more client kills or pauses; a device killed just before is relaunched first.
   await Promise.all(all.map((device) => device.stopClientFaults()));
   for (const device of all) {

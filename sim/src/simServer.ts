@@ -38,7 +38,7 @@ export interface CrashWatcher {
 export class SimServer {
   readonly url: string;
   /** The runs of a slot, one after another: the one running hears of the crashes. */
-  watcher: CrashWatcher | null = null;
+  private watcher: CrashWatcher | null = null;
   private database: Database | null = null;
   private readonly userIds = new Map<string, string>();
   private deviceCounter = 0;
@@ -140,12 +140,30 @@ export class SimServer {
     return this.serverProcess.kill();
   }
 
-  /** The faults stop for these users: crash points disarmed, cloud and Drive faults healed (waits for a process to be up). */
-  async calm(userNames: string[]): Promise<void> {
-    const userIds = await Promise.all(userNames.map((userName) => this.userId(userName)));
+  /** A run starts on the slot's server: it hears of the crashes from now on, and no crash point is left armed by the run before. */
+  async beginRun(watcher: CrashWatcher): Promise<void> {
+    this.watcher = watcher;
     await this.serverProcess.request({ type: "disarmCrashPoints" });
-    for (const userId of userIds) this.drive?.faults.clear(userId);
-    await this.serverProcess.request({ type: "healCloud", userIds });
+  }
+
+  endRun(): void {
+    this.watcher = null;
+  }
+
+  /** The users' cloud faults (which may be permanent) stop: settle begins. */
+  async healCloud(userNames: string[]): Promise<void> {
+    await this.serverProcess.request({ type: "healCloud", userIds: await Promise.all(userNames.map((userName) => this.userId(userName))) });
+  }
+
+  /**
+   * The faults that go on into settle stop: crash points (one crash at most)
+   * and the Drive's faults (a few transient answers each). They go on because
+   * most transfers happen in settle: a schedule's steps take well under a
+   * second, so faults disarmed when settle begins would seldom strike.
+   */
+  async endFaults(userNames: string[]): Promise<void> {
+    await this.serverProcess.request({ type: "disarmCrashPoints" });
+    for (const userName of userNames) this.drive?.faults.clear(await this.userId(userName));
   }
 
   async close(): Promise<void> {

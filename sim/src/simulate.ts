@@ -81,7 +81,9 @@ export async function simulate(options: SimOptions, print: (line: string) => voi
   }
   totals.seconds = (Date.now() - started) / 1000;
   print(`\n${formatReport(totals)}`);
-  return { totals, failures, serverPids: servers.map((server) => [...server.serverProcess.pids]), driveFaultsStruck: drive?.log.filter((entry) => entry.fault).length ?? 0 };
+  const driveFaultsStruck = drive?.log.filter((entry) => entry.fault).length ?? 0;
+  if (drive) print(`fake Drive: ${driveFaultsStruck} of ${drive.log.length} requests answered with an injected fault`);
+  return { totals, failures, serverPids: servers.map((server) => [...server.serverProcess.pids]), driveFaultsStruck };
 }
 
 function add(totals: Totals, result: RunResult): void {
