@@ -1,7 +1,7 @@
-// The server's cloud for the simulator: one real storage, and a
-// FaultyCloudStorage around it per user, so the faults a run arms strike only
-// its own users' calls (runs share the server; a fault of one run must not
-// land in another's transfer, or no run could be replayed from its seed).
+// The cloud of a simulator's server process (server/serverMain.ts): one real
+// storage, and a FaultyCloudStorage around it per user, so the faults a run
+// arms strike only its own users' calls (a fault of one run must not land in
+// another's transfer, or no run could be replayed from its seed).
 import type { Readable } from "node:stream";
 import type { CloudObject, CloudObjectKey, CloudObjectMetadata, CloudStorage } from "../../api/src/cloud/CloudStorage.ts";
 import { FaultyCloudStorage } from "../../api/test/support/FaultyCloudStorage.ts";

@@ -146,6 +146,30 @@ describe("Google Drive backend: rate limits and server errors", () => {
   });
 });
 
+describe("the fake Drive's faults of one account", () => {
+  it("strike only that account's requests, and are cleared by account", async () => {
+    const storage = fixture.storage();
+    const [struck, spared] = [await fixture.newUser(), await fixture.newUser()];
+    await storage.listObjects(struck);
+    await storage.listObjects(spared);
+    drive.injectFault({ on: "any", times: Infinity, fault: driveFaults.serverError(503), account: struck });
+    const logFrom = drive.log.length;
+    const sparedFile = fileOf(spared, randomBytes(1000));
+    await storage.writeObject(sparedFile.metadata, sparedFile.content);
+    const struckFile = fileOf(struck, randomBytes(1000));
+    const result = await storage.writeObject(struckFile.metadata, struckFile.content).catch((error: unknown) => error);
+    expect((result as CloudStorageError).kind).toBe("transient");
+    const faulted = drive.log.slice(logFrom).filter((entry) => entry.fault);
+    expect(faulted.length).toBeGreaterThan(0);
+    expect(new Set(faulted.map((entry) => entry.account))).toEqual(new Set([struck]));
+    drive.faults.clear(spared);
+    expect(drive.faults.pending).toHaveLength(1);
+    drive.faults.clear(struck);
+    expect(drive.faults.pending).toHaveLength(0);
+    await expectStored(spared, sparedFile.metadata.fileUUID, await buffer(sparedFile.content()));
+  });
+});
+
 describe("Google Drive backend: cut uploads", () => {
   it("resumes a file of several chunks after a connection dropped mid-chunk, without re-sending what Drive kept", async () => {
     const chunkSize = 2 * quantum;
