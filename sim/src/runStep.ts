@@ -62,8 +62,13 @@ async function queueAgain(device: SimDevice, context: RunContext): Promise<void>
   }
 }
 
-/** How long an app's local change waits for the device's own pass. */
-const localChangeWaitMs = 15_000;
+/**
+ * How long an app's local change waits for the device's own pass. A server
+ * restart (2 s, up to 7 s on a busy machine) and the client's backoff after
+ * it hold a pass past 15 s; an app that then changes the file anyway may be
+ * handed it back by the pass (seed 19 --cloud google-drive, while 15 s).
+ */
+const localChangeWaitMs = 40_000;
 
 /**
  * The app does not change a file while its own sync pass may be delivering
