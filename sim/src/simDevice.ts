@@ -53,8 +53,6 @@ export interface DeviceRecord {
   /** resetFromError calls, with how many changes were queued then (the changes "local"/"all" drop). */
   resets: { scope: "local" | "server" | "all"; afterBatch: number }[];
   errorModes: string[];
-  /** Client instances killed, and where. */
-  kills: { epoch: number; point: ClientCrashPoint }[];
 }
 
 export interface SimDeviceConfig {
@@ -95,8 +93,6 @@ interface FinishingBatch {
   items: BeingUploaded[];
 }
 
-const never = () => new Promise<never>(() => undefined);
-
 /** One client instance (an app process) of a device. */
 class ClientInstance {
   client!: SmsyncClient;
@@ -109,6 +105,8 @@ class ClientInstance {
   /** The fileUUIDs of the last applyDeletions call. */
   lastDeletions: string[] = [];
   finishing: FinishingBatch | null = null;
+  /** What the dead instance's engine and app callbacks wait on: never settled, until bury() fails it. */
+  private readonly hanging = new Set<(error: Error) => void>();
 
   constructor(
     readonly epoch: number,
@@ -127,10 +125,17 @@ class ClientInstance {
     this.markDied();
   }
 
-  /** At the run's end: what hangs fails, so the dead client's pass ends and it can be closed; its store handle and network go. */
+  /** A promise that never settles while the instance lies dead. */
+  hang(): Promise<never> {
+    return new Promise((_, reject) => this.hanging.add(reject));
+  }
+
+  /** At the run's end: what hangs fails (the client closed first, so its pass just ends), the client closes; its store handle and network go. */
   async bury(closeStoreHandle: boolean): Promise<void> {
     const closed = this.client.close({ closeStore: false }).catch(() => undefined);
     this.store.bury();
+    const buried = new Error("the client instance was killed");
+    for (const reject of this.hanging) reject(buried);
     await Promise.race([closed, sleep(2000)]);
     if (closeStoreHandle) await this.store.inner.close().catch(() => undefined);
     await this.proxy.close();
@@ -150,7 +155,6 @@ export class SimDevice {
     committed: [],
     resets: [],
     errorModes: [],
-    kills: [],
   };
   /** Sync passes (and resumes) started by steps, still running. */
   private readonly running = new Set<Promise<void>>();
@@ -219,7 +223,7 @@ export class SimDevice {
       workDir: this.workDir,
       callbacks: {
         async saveDownload(file) {
-          if (instance.dead) return never();
+          if (instance.dead) return instance.hang();
           const bytes = readFileSync(file.path);
           const bytesSha256 = sha256Hex(bytes);
           record.saved.push({ fileUUID: file.fileUUID, version: file.version, sha256: file.sha256, bytesSha256, epoch });
@@ -227,7 +231,7 @@ export class SimDevice {
           files.set(file.fileUUID, { sha256: bytesSha256, content: bytes });
         },
         async applyDeletions(entries: IndexEntry[]) {
-          if (instance.dead) return never();
+          if (instance.dead) return instance.hang();
           for (const entry of entries) {
             record.deleted.push({ fileUUID: entry.fileUUID, version: entry.version, epoch });
             files.delete(entry.fileUUID);
@@ -235,7 +239,7 @@ export class SimDevice {
           instance.lastDeletions = entries.map((entry) => entry.fileUUID);
         },
         resolveConflict: async (conflict) => {
-          if (instance.dead) return never();
+          if (instance.dead) return instance.hang();
           const resolution: ConflictResolution = this.config.rng.chance(0.5) ? "keep-local" : "accept-remote";
           record.conflicts.push({ conflict, resolution });
           this.config.trace.note(`${this.name}: conflict on ${conflict.fileUUID.slice(0, 8)} (local ${conflict.local}, remote v${conflict.remote.version}${conflict.remote.deleted ? " deleted" : ""}): ${resolution}`);
@@ -274,7 +278,7 @@ export class SimDevice {
 
   /** The engine reached a persistence point: the armed kill or pause strikes there. */
   private atPersistencePoint(instance: ClientInstance, point: ClientCrashPoint): void | Promise<void> {
-    if (instance.dead) return never();
+    if (instance.dead) return instance.hang();
     if (instance !== this.current || instance.closing) return;
     if (point === "lock.granted") this.lockGrants++;
     const kill = this.armedKill;
@@ -314,7 +318,6 @@ export class SimDevice {
   private kill(instance: ClientInstance, point: ClientCrashPoint, kill: ArmedKill): Promise<never> {
     instance.kill();
     this.killedInstances.push(instance);
-    this.record.kills.push({ epoch: instance.epoch, point });
     const swallowed = this.recordSwallowedEvents(instance, point);
     this.config.trace.note(`${this.name}: client killed at ${point} (as by SIGKILL)${swallowed ? `, which swallowed ${swallowed}` : ""}; the app relaunches`);
     kill.killed();
@@ -324,7 +327,7 @@ export class SimDevice {
       await this.open(network);
       this.config.trace.note(`${this.name}: relaunched (client #${this.epoch}) over the same store`);
     });
-    return never();
+    return instance.hang();
   }
 
   /**
