@@ -57,10 +57,6 @@ export class SimServerProcess {
     this.up = this.startWithRetries();
   }
 
-  get pid(): number | undefined {
-    return this.running?.child.pid;
-  }
-
   /** Resolves when a process listens (rejects if none could be started). */
   whenUp(): Promise<void> {
     return this.up;
