@@ -1,6 +1,7 @@
 // The simulator's command line: `--seed N --runs K [--users U --devices D
 // --steps S] [--no-faults] [--postgres] [--cloud local|google-drive]
-// [--memory-store] [--parallel P] [--no-shrink] [--verbose] [--quiet] [--sabotage]`.
+// [--memory-store] [--parallel P] [--no-shrink] [--verbose] [--quiet] [--sabotage]
+// [--replay FILE] [--save-failures DIR]`.
 export interface SimOptions {
   seed: number;
   runs: number;
@@ -20,8 +21,12 @@ export interface SimOptions {
   sabotage: boolean;
   /** A line per run as it ends. */
   progress: boolean;
-  /** Runs at once against the server (each with its own users). */
+  /** Runs at once, each slot on its own server process (each run with its own users). */
   parallel: number;
+  /** Where a failing run's schedule is saved (seed-N.json), to replay with --replay. */
+  failuresDir: string;
+  /** A recorded schedule to replay (recordedRun.ts) instead of seeds. */
+  replay?: string;
 }
 
 export const defaultOptions: SimOptions = {
@@ -39,6 +44,7 @@ export const defaultOptions: SimOptions = {
   parallel: 4,
   progress: true,
   sabotage: false,
+  failuresDir: "sim-failures",
 };
 
 export function parseOptions(argv: string[]): SimOptions {
@@ -63,6 +69,8 @@ export function parseOptions(argv: string[]): SimOptions {
       case "--quiet": options.progress = false; break;
       case "--sabotage": options.sabotage = true; break;
       case "--no-shrink": options.shrink = false; break;
+      case "--replay": options.replay = argv[++i]; break;
+      case "--save-failures": options.failuresDir = argv[++i]; break;
       case "--parallel": options.parallel = Math.max(1, number("parallel", argv[++i])); break;
       case "--cloud": {
         const cloud = argv[++i];

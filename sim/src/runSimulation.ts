@@ -23,6 +23,7 @@ export interface RunShape extends ScheduleShape {
 
 export interface RunResult {
   seed: number;
+  shape: RunShape;
   steps: Step[];
   violations: Violation[];
   checks: Record<InvariantNumber, number>;
@@ -99,6 +100,7 @@ export async function runSimulation(server: SimServer, seed: number, shape: RunS
   const sum = (count: (device: SimDevice) => number) => all.reduce((total, device) => total + count(device), 0);
   return {
     seed,
+    shape,
     steps,
     violations,
     checks,

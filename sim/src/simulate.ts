@@ -4,6 +4,7 @@
 // google-drive cloud, one fake Drive here serves every slot's server.
 import type { SimOptions } from "./options.ts";
 import { reproduceCommand } from "./options.ts";
+import { saveRecordedRun, type RecordedRun } from "./recordedRun.ts";
 import { emptyTotals, formatReport, type Totals } from "./report.ts";
 import { describeStep } from "./schedule.ts";
 import { runSimulation, type RunResult } from "./runSimulation.ts";
@@ -21,9 +22,13 @@ export interface SimOutcome {
   driveFaultsStruck: number;
 }
 
-export async function simulate(options: SimOptions, print: (line: string) => void, seeds?: number[]): Promise<SimOutcome> {
+/** A run: a seed (its schedule drawn from it), or a recorded schedule replayed (its cloud must be the options'). */
+export type RunCase = number | RecordedRun;
+
+export async function simulate(options: SimOptions, print: (line: string) => void, runs?: RunCase[]): Promise<SimOutcome> {
   const started = Date.now();
-  const seedList = seeds ?? Array.from({ length: options.runs }, (_, i) => options.seed + i);
+  const cases = runs ?? Array.from({ length: options.runs }, (_, i) => options.seed + i);
+  const seedList = cases.map((run) => (typeof run === "number" ? run : run.seed));
   const drive = options.cloud === "google-drive" ? await FakeGoogleDrive.start({ accountOfToken: accountOfSimDriveToken }) : undefined;
   const slots = Math.max(1, Math.min(options.parallel, seedList.length));
   const servers = await Promise.all(Array.from({ length: slots }, () => SimServer.start(options.cloud, drive)));
@@ -44,9 +49,10 @@ export async function simulate(options: SimOptions, print: (line: string) => voi
     await Promise.all(
       servers.map(async (server) => {
         while (next < seedList.length) {
-          const seed = seedList[next++];
+          const run = cases[next++];
+          const seed = typeof run === "number" ? run : run.seed;
           inFlight.add(seed);
-          const result = await runSimulation(server, seed, shape);
+          const result = typeof run === "number" ? await runSimulation(server, seed, shape) : await runSimulation(server, seed, { ...shape, users: run.users, devices: run.devices }, run.steps);
           inFlight.delete(seed);
           if (options.progress) print(`seed ${seed}: ${result.violations.length === 0 ? "ok" : "FAILED"} (${result.operations} steps)`);
           for (const stack of unhandled.get(seed) ?? []) result.violations.push({ invariant: 5, message: `unhandled rejection (with ${options.parallel} runs at once, maybe another run's): ${stack}` });
@@ -62,7 +68,9 @@ export async function simulate(options: SimOptions, print: (line: string) => voi
       if (result.violations.length === 0) continue;
       totals.failed++;
       failures.push(result);
+      const recorded = saveRecordedRun(options.failuresDir, { seed, users: result.shape.users, devices: result.shape.devices, cloud: options.cloud, steps: result.steps });
       print(`\nFAILED seed ${seed}: ${reproduceCommand(options, seed)}`);
+      print(`  its schedule: ${recorded} (replay: npm run sim -- --replay ${recorded})`);
       for (const violation of result.violations) print(`  invariant ${violation.invariant}: ${violation.message}`);
       print(`trace:\n${result.trace}`);
       if (options.shrink) {

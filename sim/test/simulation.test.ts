@@ -1,9 +1,13 @@
 // CI's budget of the simulator (issue 5): a fixed range of seeds, small runs
-// on one server, every invariant checked after each; and every seed that
-// once found a bug, replayed. A failure prints the command that reproduces
-// the run and its trace.
+// on a server process per slot, every invariant checked after each; and the
+// schedule of every run that once found a bug (regressions/), replayed. A
+// failure prints the command that reproduces the run and its trace.
+import { readdirSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { expect, it } from "vitest";
 import { defaultOptions, type SimOptions } from "../src/options.ts";
+import { loadRecordedRun } from "../src/recordedRun.ts";
 import { simulate } from "../src/simulate.ts";
 import { useTmpfsForRuns } from "../src/workRoot.ts";
 
@@ -13,17 +17,16 @@ useTmpfsForRuns();
 const ciOptions: SimOptions = { ...defaultOptions, shrink: false, progress: false };
 /** The budget: seeds 1..N (about 2.5 s a run on a 2-core machine). */
 const budgetRuns = 40;
-/**
- * Seeds that found bugs (see docs/testing.md); each must stay green.
- * 18: a mutation sent after suspend() left its outbox promise unobserved; closing the client then crashed the app (unhandled OUTBOX_CLOSED).
- * 2095: a deletion queued while the file's first upload was committed but unconfirmed was dropped; the file stayed live.
- */
-const regressionSeeds: number[] = [18, 2095];
+/** The schedules that found bugs (see docs/testing.md, each file's note), as they were drawn then: each must stay green. */
+const regressionsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), "regressions");
+const regressions = readdirSync(regressionsDir)
+  .filter((name) => name.endsWith(".json"))
+  .map((name) => loadRecordedRun(path.join(regressionsDir, name)));
 
-it(`${budgetRuns} seeded runs and ${regressionSeeds.length} regression seeds keep every invariant`, async () => {
+it(`${budgetRuns} seeded runs and ${regressions.length} regression schedules keep every invariant`, async () => {
   const lines: string[] = [];
-  const seeds = [...new Set([...Array.from({ length: budgetRuns }, (_, i) => i + 1), ...regressionSeeds])];
-  const outcome = await simulate({ ...ciOptions, runs: seeds.length }, (line) => lines.push(line), seeds);
+  const runs = [...Array.from({ length: budgetRuns }, (_, i) => i + 1), ...regressions];
+  const outcome = await simulate({ ...ciOptions, runs: runs.length }, (line) => lines.push(line), runs);
   console.log(lines.join("\n"));
   expect(outcome.failures.map((failure) => failure.seed)).toEqual([]);
   // A budget that exercised nothing would prove nothing.
