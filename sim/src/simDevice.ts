@@ -111,17 +111,21 @@ class ClientInstance {
   constructor(
     readonly epoch: number,
     readonly store: KillableStore,
-    readonly proxy: CuttingProxy,
   ) {
     this.died = new Promise((resolve) => (this.markDied = () => resolve(undefined)));
   }
 
-  /** As SIGKILL: its store calls hang, its network is cut for good, its app callbacks and events are ignored. */
+  /**
+   * As SIGKILL: its store calls hang and its app callbacks and events are
+   * ignored (the device cuts its connections). Its outbox, the one part that
+   * would send again without its store, is held offline; every other request
+   * waits on the dead store or on the engine held at the kill's persistence
+   * point.
+   */
   kill(): void {
     this.dead = true;
     this.store.kill();
-    this.proxy.refuse(true);
-    this.proxy.cutAll();
+    this.client.setOnline(false);
     this.markDied();
   }
 
@@ -130,7 +134,7 @@ class ClientInstance {
     return new Promise((_, reject) => this.hanging.add(reject));
   }
 
-  /** At the run's end: what hangs fails (the client closed first, so its pass just ends), the client closes; its store handle and network go. */
+  /** At the run's end: what hangs fails (the client closed first, so its pass just ends), the client closes; its store handle goes. */
   async bury(closeStoreHandle: boolean): Promise<void> {
     const closed = this.client.close({ closeStore: false }).catch(() => undefined);
     this.store.bury();
@@ -138,7 +142,6 @@ class ClientInstance {
     for (const reject of this.hanging) reject(buried);
     await Promise.race([closed, sleep(2000)]);
     if (closeStoreHandle) await this.store.inner.close().catch(() => undefined);
-    await this.proxy.close();
   }
 }
 
@@ -165,6 +168,13 @@ export class SimDevice {
   lockGrants = 0;
   readonly workDir: string;
   private readonly storePath: string;
+  /**
+   * The device's network, the same for all its client instances: a killed
+   * one is cut off it (see ClientInstance.kill), but its address stays, as an
+   * app's server URL does (a relaunched client resumes its uploads at the
+   * URLs it stored).
+   */
+  proxy!: CuttingProxy;
   private current!: ClientInstance;
   private readonly killedInstances: ClientInstance[] = [];
   /** The relaunch after a kill, while it runs. */
@@ -196,28 +206,24 @@ export class SimDevice {
     return this.current.store;
   }
 
-  /** The network of the client now. */
-  get proxy(): CuttingProxy {
-    return this.current.proxy;
-  }
-
   async start(): Promise<void> {
-    await this.open(await startCuttingProxy(this.config.serverPort));
+    this.proxy = await startCuttingProxy(this.config.serverPort);
+    await this.open();
   }
 
-  /** Opens a client over the device's store, behind `proxy` (a killed instance's network is gone: a new one then). */
-  private async open(proxy: CuttingProxy): Promise<void> {
+  /** Opens a client over the device's store (at start, on relaunch and after a kill). */
+  private async open(): Promise<void> {
     const epoch = ++this.epoch;
     const base = this.config.sqliteStore ? await SqliteStore.open(this.storePath) : (this.memoryStore ??= new MemoryStore());
     const store: KillableStore = new KillableStore(base, (changes) => this.noteFinishingBatch(instance, base, changes));
-    const instance = new ClientInstance(epoch, store, proxy);
+    const instance = new ClientInstance(epoch, store);
     const { record, files, config } = this;
     const backoff = { initialMs: 50, maxMs: 500 };
     // The backoffs' jitter from the run's seed (per client instance), not Math.random: a replay waits the same delays.
     const engineJitter = this.jitter.fork(1);
     const outboxJitter = this.jitter.fork(2);
     const client = await SmsyncClient.open({
-      serverUrl: proxy.url,
+      serverUrl: this.proxy.url,
       token: this.config.token,
       store,
       workDir: this.workDir,
@@ -289,7 +295,7 @@ export class SimDevice {
     const pause = this.armedPause;
     if (pause && point === "lock.granted") {
       this.armedPause = undefined;
-      return this.freeze(instance, pause);
+      return this.freeze(pause);
     }
   }
 
@@ -317,16 +323,15 @@ export class SimDevice {
 
   private kill(instance: ClientInstance, point: ClientCrashPoint, kill: ArmedKill): Promise<never> {
     instance.kill();
+    this.proxy.cutAll();
     this.killedInstances.push(instance);
     const swallowed = this.recordSwallowedEvents(instance, point);
     this.config.trace.note(`${this.name}: client killed at ${point} (as by SIGKILL)${swallowed ? `, which swallowed ${swallowed}` : ""}; the app relaunches`);
     kill.killed();
-    const proxy = startCuttingProxy(this.config.serverPort);
-    this.relaunching = proxy.then(async (network) => {
-      network.refuse(this.offline);
-      await this.open(network);
+    this.relaunching = (async () => {
+      await this.open();
       this.config.trace.note(`${this.name}: relaunched (client #${this.epoch}) over the same store`);
-    });
+    })();
     return instance.hang();
   }
 
@@ -368,12 +373,12 @@ export class SimDevice {
   }
 
   /** Frozen holding the lock: the engine waits here and its network holds every byte, for pauseMs. */
-  private async freeze(instance: ClientInstance, pause: ArmedPause): Promise<void> {
+  private async freeze(pause: ArmedPause): Promise<void> {
     pause.frozen();
     this.config.trace.note(`${this.name}: frozen for ${pause.pauseMs} ms holding the lock (as by SIGSTOP: engine and network stalled); the user's other devices sync`);
     const grantsBefore = pause.others.map((other) => other.lockGrants);
     for (const other of pause.others) other.startSync();
-    await Promise.all([instance.proxy.stall(pause.pauseMs), sleep(pause.pauseMs)]);
+    await Promise.all([this.proxy.stall(pause.pauseMs), sleep(pause.pauseMs)]);
     const takenOverBy = pause.others.find((other, i) => other.lockGrants > grantsBefore[i])?.name ?? null;
     this.config.trace.note(`${this.name}: thawed; ${takenOverBy ? `its lease expired and ${takenOverBy} took the lock over meanwhile` : "nobody took the lock over meanwhile"}`);
     pause.thawed(takenOverBy);
@@ -435,7 +440,7 @@ export class SimDevice {
     old.closing = true;
     await old.client.close({ closeStore: this.config.sqliteStore });
     await this.awaitSync();
-    await this.open(old.proxy);
+    await this.open();
   }
 
   async close(): Promise<void> {
