@@ -78,7 +78,19 @@ const localChangeWaitMs = 40_000;
  */
 async function quietBeforeLocalChange(device: SimDevice, user: number, index: number, seed: number, context: RunContext): Promise<void> {
   for (const [i, other] of context.devices[user].entries()) await resetIfInError(other, context, new Rng(seed, 2000 + index * 10 + i));
+  if (device.offline && !(await device.awaitSync(0))) {
+    // Its pass waits for the network, and would wait out the whole spell: the spell ends now.
+    context.trace.note(`${device.name}: back online early, so that its pass can end before the app's change`);
+    setNetwork(device, true);
+  }
   if (!(await device.awaitSync(localChangeWaitMs))) context.trace.note(`${device.name}: its pass still runs after ${localChangeWaitMs} ms; the app changes its file anyway`);
+}
+
+/** Offline: the device's network refuses connections and its app tells the client (setOnline). */
+function setNetwork(device: SimDevice, online: boolean): void {
+  device.offline = !online;
+  device.proxy.refuse(!online);
+  device.client.setOnline(online);
 }
 
 function heldFile(device: SimDevice, pick: number): string | null {
@@ -167,14 +179,10 @@ export async function runStep(step: Step, index: number, seed: number, context: 
       return;
     case "offline":
       context.faults.offline++;
-      device.offline = true;
-      device.proxy.refuse(true);
-      device.client.setOnline(false);
+      setNetwork(device, false);
       return;
     case "online":
-      device.offline = false;
-      device.proxy.refuse(false);
-      device.client.setOnline(true);
+      setNetwork(device, true);
       return;
     case "relaunch":
       context.faults.relaunch++;

@@ -29,8 +29,8 @@ export async function syncUntilIdle(device: SimDevice): Promise<string | null> {
   }
 }
 
-const activity = (device: SimDevice) =>
-  device.record.saved.length + device.record.deleted.length + device.record.singleUploadComplete.length + device.record.committed.length;
+/** What a device's sync changed on the server (its uploads and deletions, its batches, its resets): the others must sync after it. */
+const serverChanges = (device: SimDevice) => device.record.singleUploadComplete.length + device.record.committed.length + device.record.resets.length;
 
 /** Returns the problems met (a device stuck, never quiet); empty when every device converged. */
 export async function settle(context: RunContext, seed: number): Promise<string[]> {
@@ -47,12 +47,16 @@ export async function settle(context: RunContext, seed: number): Promise<string[
     device.client.setOnline(true);
   }
   for (const device of all) await device.awaitSync();
-  for (let round = 1; round <= maxRounds; round++) {
-    const before = all.map(activity);
-    // Users are independent: their devices settle side by side; a user's devices one after another.
-    await Promise.all(
-      context.devices.map(async (devices, user) => {
+  // A user has converged when each of its devices synced (to idle) after the last change any of them made on the server:
+  // a device syncs again only when another changed the server after its own last sync. Users are independent: they settle
+  // side by side, a user's devices one after another.
+  const converged = await Promise.all(
+    context.devices.map(async (devices, user) => {
+      const due = new Set(devices);
+      for (let round = 1; round <= maxRounds; round++) {
         for (const [index, device] of devices.entries()) {
+          if (!due.delete(device)) continue;
+          const before = serverChanges(device);
           await resetIfInError(device, context, new Rng(seed, 900_000 + round * 1000 + user * 100 + index));
           const batch = await device.client.commit();
           if (batch) device.record.committed.push(batch);
@@ -60,16 +64,19 @@ export async function settle(context: RunContext, seed: number): Promise<string[
           if (ended) {
             context.trace.note(`settle round ${round}: ${device.name} ended in ${ended}`);
             if (ended === "timeout") problems.push(`${device.name} did not come back to idle within ${syncTimeoutMs} ms (round ${round})`);
+            due.add(device);
           }
+          if (serverChanges(device) !== before) for (const other of devices) if (other !== device) due.add(other);
         }
-      }),
-    );
-    const quiet = all.every((device, i) => activity(device) === before[i]) && all.every((device) => device.client.mode === "idle");
-    if (quiet) {
-      context.trace.note(`quiet after ${round} settle round(s)`);
-      return problems;
-    }
-  }
-  problems.push(`not quiet after ${maxRounds} settle rounds`);
+        if (due.size === 0) {
+          context.trace.note(`user ${user}: quiet after ${round} settle round(s)`);
+          return true;
+        }
+      }
+      return false;
+    }),
+  );
+  if (converged.every(Boolean) && all.every((device) => device.client.mode === "idle")) return problems;
+  problems.push(`not quiet after ${maxRounds} settle rounds (a device left busy or in ${all.map((device) => device.client.mode).join("/")})`);
   return problems;
 }

@@ -68,7 +68,7 @@ export class SimServer {
       ...testEnvironment(dir, testDatabase.url, {
         SMSYNC_PORT: String(port),
         // A worker that polls often and short lock leases: runs spend their time syncing, not waiting.
-        SMSYNC_TRANSFER_POLL_MS: "20",
+        SMSYNC_TRANSFER_POLL_MS: "250",
         SMSYNC_LOCK_TTL_SECONDS: String(simLockTtlSeconds),
         // A restarted server takes over the dead one's transfer claims soon.
         SMSYNC_TRANSFER_CLAIM_SECONDS: "2",
