@@ -76,7 +76,24 @@ export async function settle(context: RunContext, seed: number): Promise<string[
       return false;
     }),
   );
+  problems.push(...(await owedRemovalsDone(context)));
   if (converged.every(Boolean) && all.every((device) => device.client.mode === "idle")) return problems;
   problems.push(`not quiet after ${maxRounds} settle rounds (a device left busy or in ${all.map((device) => device.client.mode).join("/")})`);
   return problems;
+}
+
+/** A removal of a replaced cloud object that failed is owed and retried by the server with backoff: waits (bounded) until the run's users owe none. */
+const owedRemovalsTimeoutMs = 30_000;
+
+async function owedRemovalsDone(context: RunContext): Promise<string[]> {
+  const userIds = await Promise.all(context.userNames.map((userName) => context.server.userId(userName)));
+  const deadline = Date.now() + owedRemovalsTimeoutMs;
+  for (;;) {
+    const owed = await context.server.db.owedCloudRemoval.findMany({ where: { userId: { in: userIds } } });
+    if (owed.length === 0) return [];
+    if (Date.now() > deadline) {
+      return [`the server still owes ${owed.length} cloud removal(s) ${owedRemovalsTimeoutMs} ms after settle (${owed.map((row) => `${row.fileUUID}: ${row.lastError}`).join("; ")})`];
+    }
+    await sleep(100);
+  }
 }

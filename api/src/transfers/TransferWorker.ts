@@ -1,6 +1,8 @@
 // Runs transfers: claims runnable operations from the database (one worker
 // per server instance, several operations at once), runs each as a state
-// machine, and retries failures with capped exponential backoff.
+// machine, and retries failures with capped exponential backoff. When idle
+// (nothing to claim), and once at start, it retries the cloud removals that
+// transfers left owed (owedRemovals.ts).
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { CloudStorageError } from "../cloud/CloudStorageError.ts";
@@ -11,6 +13,7 @@ import type { Services } from "../services.ts";
 import { backoffDelayMs } from "./backoff.ts";
 import { runInboundTransfer } from "./inboundTransfer.ts";
 import { runOutboundTransfer } from "./outboundTransfer.ts";
+import { retryOwedRemovals } from "./owedRemovals.ts";
 import { ClaimLostError, claimNextOperation, renewClaim } from "./TransferClaim.ts";
 import { TransferStoppedError, type OperationRow, type TransferContext } from "./TransferContext.ts";
 
@@ -20,6 +23,8 @@ export class TransferWorker {
   private readonly abort = new AbortController();
   private wake: () => void = () => undefined;
   private loop?: Promise<void>;
+  /** The pass over owed removals in flight, if any (one at a time, beside the claim loop). */
+  private removals?: Promise<void>;
 
   constructor(
     private readonly services: Services,
@@ -39,10 +44,26 @@ export class TransferWorker {
     this.wake();
     await this.loop;
     await Promise.allSettled(this.running.values());
+    await this.removals;
+  }
+
+  /** Retries the owed removals that are due (all of them with `all`) unless a pass is running already. */
+  private retryOwedRemovals(all: boolean): void {
+    if (this.removals || this.abort.signal.aborted) return;
+    this.removals = retryOwedRemovals(this.services, { all, signal: this.abort.signal })
+      .then(
+        () => undefined,
+        (error) => this.services.logger.error({ err: error }, "retrying owed cloud removals failed"),
+      )
+      .finally(() => {
+        this.removals = undefined;
+      });
   }
 
   private async claimLoop(): Promise<void> {
     const { config, logger } = this.services;
+    // At start, every owed removal, whatever its backoff: a crash or restart may have left them long.
+    this.retryOwedRemovals(true);
     while (!this.abort.signal.aborted) {
       const woken = new Promise<void>((resolve) => {
         this.wake = resolve;
@@ -60,6 +81,7 @@ export class TransferWorker {
             this.launch(operation);
             continue;
           }
+          this.retryOwedRemovals(false);
         } catch (error) {
           logger.error({ err: error }, "claiming a transfer failed");
         }

@@ -3,7 +3,9 @@
 // Each step is one transaction; a crash between any two steps resumes at
 // the step that did not commit. The cloud write is idempotent by (fileUUID,
 // version), so a crash after it and before the index update does not write
-// a second object.
+// a second object. Once a file's index update committed, the change stands:
+// a removal of the object it replaced that a retry cannot fix is owed and
+// retried by the worker later (owedRemovals.ts), not a failure of the transfer.
 import { crashPoint, crashPointInStream } from "../faults/crashPoints.ts";
 import { transactWithEvents } from "../events/eventLog.ts";
 import { assertClaim, ClaimLostError } from "./TransferClaim.ts";
@@ -11,6 +13,7 @@ import { markSucceeded, recordFileProgress } from "./transferSteps.ts";
 import { checkNotStopped, type TransferContext } from "./TransferContext.ts";
 import { createReadStream, existsSync } from "node:fs";
 import { SmsyncError } from "../errors/SmsyncError.ts";
+import { recordOwedRemoval, removeReplacedObject, type OwedRemoval } from "./owedRemovals.ts";
 
 export async function runOutboundTransfer(context: TransferContext): Promise<void> {
   const { services, operation } = context;
@@ -108,10 +111,17 @@ export async function runOutboundTransfer(context: TransferContext): Promise<voi
       item.state = "INDEXED";
     }
     if (item.state === "INDEXED") {
+      // The change is committed: removing the object it replaced is cleanup. A removal that
+      // a retry cannot fix does not fail the transfer; it is owed (owedRemovals.ts).
+      let owed: OwedRemoval | null = null;
       if (item.replacedObjectId) {
         context.phase = `removal of the replaced cloud object of ${item.fileUUID}`;
-        await cloud.deleteObject(operation.userId, item.replacedObjectId);
-        crashPoint("outbound.afterReplacedObjectRemoved");
+        const error = await removeReplacedObject(cloud, operation.userId, item.replacedObjectId);
+        if (error) {
+          owed = { userId: operation.userId, objectId: item.replacedObjectId, fileUUID: item.fileUUID, operationId: operation.id, error };
+        } else {
+          crashPoint("outbound.afterReplacedObjectRemoved");
+        }
       }
       await db.$transaction(async (tx) => {
         await assertClaim(tx, operation.id, context.workerId);
@@ -119,7 +129,14 @@ export async function runOutboundTransfer(context: TransferContext): Promise<voi
           where: { operationId_fileUUID: { operationId: operation.id, fileUUID: item.fileUUID } },
           data: { state: "DONE" },
         });
+        if (owed) await recordOwedRemoval(tx, services, owed);
       });
+      if (owed) {
+        services.logger.warn(
+          { operationId: operation.id, userId: operation.userId, fileUUID: owed.fileUUID, objectId: owed.objectId, err: owed.error },
+          "removing a replaced cloud object failed; the change stands and the removal is owed",
+        );
+      }
       item.state = "DONE";
     }
   }

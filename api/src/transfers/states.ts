@@ -4,8 +4,8 @@
 //                                \-> (retry with backoff, stays IN_PROGRESS)
 //                                \-> FAILED --(commit again)--> NOT_STARTED
 // Item (one file):
-//   UPLOAD:   PENDING --cloud write + index update--> INDEXED --replaced object removed--> DONE
-//   DELETE:   PENDING --index marked deleted--> INDEXED --cloud object removed--> DONE
+//   UPLOAD:   PENDING --cloud write + index update--> INDEXED --replaced object removed (or owed)--> DONE
+//   DELETE:   PENDING --index marked deleted--> INDEXED --cloud object removed (or owed)--> DONE
 //   DOWNLOAD: PENDING --copied to staging, sha256 checked--> DONE
 export const operationKinds = ["OUTBOUND", "INBOUND"] as const;
 export type OperationKind = (typeof operationKinds)[number];
