@@ -128,7 +128,12 @@ export function drawSchedule(seed: number, shape: ScheduleShape): Step[] {
         offlineUntil.set(key, steps.length + rng.int(1, 4));
         break;
       case "cloudFault":
-        steps.push({ kind, user: at.user, call: rng.pick(["write", "read", "delete"] as const), fault: rng.weighted({ transient: 5, permanent: 1 }), after: rng.chance(0.3), times: rng.int(1, 3) });
+      {
+        // A permanent fault fails the transfer at once; one that outlasts the engine's resumes (3 or more) leaves the
+        // device in nonRecoverableError, and its app calls resetFromError.
+        const fault = rng.weighted({ transient: 3, permanent: 1 });
+        steps.push({ kind, user: at.user, call: rng.pick(["write", "read", "delete"] as const), fault, after: rng.chance(0.3), times: rng.int(1, fault === "permanent" ? 4 : 3) });
+      }
         break;
       case "serverCrash":
         steps.push({ kind, point: rng.chance(0.4) ? "now" : rng.pick(crashPointNames), skip: rng.int(0, 2) });

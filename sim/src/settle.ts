@@ -21,7 +21,13 @@ export async function syncUntilIdle(device: SimDevice): Promise<string | null> {
     });
   });
   try {
-    await device.client.sync();
+    try {
+      await device.client.sync();
+    } catch (error) {
+      // A pass that ends in an error mode rejects sync(): the mode is the answer (the caller resets and syncs again).
+      if (isErrorMode(device.client.mode)) return `${device.client.mode}: ${(error as Error).message}`;
+      throw error;
+    }
     if (device.client.mode === "idle") return null;
     return await Promise.race([ended, sleep(syncTimeoutMs).then(() => "timeout")]);
   } finally {
@@ -36,8 +42,9 @@ const serverChanges = (device: SimDevice) => device.record.singleUploadComplete.
 export async function settle(context: RunContext, seed: number): Promise<string[]> {
   const problems: string[] = [];
   const all = context.devices.flat();
-  // Crash points and the Drive's faults, finite, go on into settle (the invariants end them): most transfers happen here.
-  await context.server.healCloud(context.userNames);
+  // Armed server-side faults not yet struck go on into settle, where most transfers happen: crash points, the Drive's
+  // faults and the cloud faults (permanent ones lead to nonRecoverableError and resetFromError). All are finite; the
+  // checks end them (SimServer.endFaults).
   // No more client kills or pauses; a device killed just before is relaunched first.
   await Promise.all(all.map((device) => device.stopClientFaults()));
   for (const device of all) {

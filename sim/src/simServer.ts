@@ -156,12 +156,13 @@ export class SimServer {
   }
 
   /**
-   * The faults that go on into settle stop: crash points (one crash at most)
-   * and the Drive's faults (a few transient answers each). They go on because
+   * The faults that go on into settle stop: crash points (one crash at most),
+   * the cloud faults and the Drive's faults (a few answers each). They go on because
    * most transfers happen in settle: a schedule's steps take well under a
    * second, so faults disarmed when settle begins would seldom strike.
    */
   async endFaults(userNames: string[]): Promise<void> {
+    await this.healCloud(userNames);
     await this.serverProcess.request({ type: "disarmCrashPoints" });
     for (const userName of userNames) this.drive?.faults.clear(await this.userId(userName));
   }

@@ -47,7 +47,7 @@ for (const budget of budgets) {
     expect(outcome.totals.operations).toBeGreaterThan(budget.runs * 8);
     for (const invariant of [1, 2, 3, 4, 5, 6] as const) expect(outcome.totals.checks[invariant]).toBeGreaterThan(0);
     const faults = outcome.totals.faults;
-    for (const kind of ["networkCut", "offline", "relaunch", "cloud", "clientKill"] as const) expect(faults[kind], kind).toBeGreaterThan(0);
+    for (const kind of ["networkCut", "offline", "relaunch", "cloud", "clientKill", "resetFromError"] as const) expect(faults[kind], kind).toBeGreaterThan(0);
     if (budget.cloud === "google-drive") expect(faults.driveFault).toBeGreaterThan(0);
   });
 }
