@@ -4,7 +4,7 @@
 // google-drive cloud, one fake Drive here serves every slot's server.
 import type { SimOptions } from "./options.ts";
 import { reproduceCommand } from "./options.ts";
-import { saveRecordedRun, type RecordedRun } from "./recordedRun.ts";
+import { RecordedRunError, saveRecordedRun, type RecordedRun } from "./recordedRun.ts";
 import { emptyTotals, formatReport, type Totals } from "./report.ts";
 import { describeStep } from "./schedule.ts";
 import { runSimulation, type RunResult } from "./runSimulation.ts";
@@ -29,6 +29,8 @@ export async function simulate(options: SimOptions, print: (line: string) => voi
   const started = Date.now();
   const cases = runs ?? Array.from({ length: options.runs }, (_, i) => options.seed + i);
   const seedList = cases.map((run) => (typeof run === "number" ? run : run.seed));
+  const otherCloud = cases.find((run) => typeof run !== "number" && run.cloud !== options.cloud);
+  if (otherCloud) throw new RecordedRunError(`the recorded run of seed ${(otherCloud as RecordedRun).seed} ran on the ${(otherCloud as RecordedRun).cloud} cloud, not ${options.cloud}`);
   const drive = options.cloud === "google-drive" ? await FakeGoogleDrive.start({ accountOfToken: accountOfSimDriveToken }) : undefined;
   const slots = Math.max(1, Math.min(options.parallel, seedList.length));
   const servers = await Promise.all(Array.from({ length: slots }, () => SimServer.start(options.cloud, drive)));
