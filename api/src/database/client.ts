@@ -3,6 +3,7 @@
 // through the SQLite one's type.
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaPg } from "@prisma/adapter-pg";
+import { PrismaBetterSQLite3Immediate } from "./sqliteImmediateTransactions.ts";
 import { PrismaClient as SqliteClient } from "../generated/prisma-sqlite/client.ts";
 import { PrismaClient as PostgresClient } from "../generated/prisma-postgresql/client.ts";
 
@@ -38,10 +39,13 @@ export function openDatabase(databaseUrl: string): Database {
  * WAL mode sees exactly what has committed; transactions (every write, see
  * CONTRIBUTING.md) and raw statements go to the writer. A write attempted
  * outside a transaction fails on the read-only connection instead of
- * silently joining someone else's transaction.
+ * silently joining someone else's transaction. The writer's transactions
+ * take the write lock when they begin (sqliteImmediateTransactions.ts), so
+ * that another process writing the same file (`npm run admin`) makes them
+ * wait instead of fail.
  */
 function openSqlite(file: string): Database {
-  const writer = new SqliteClient({ adapter: new PrismaBetterSQLite3({ url: file, timeout: 10_000 }), transactionOptions });
+  const writer = new SqliteClient({ adapter: new PrismaBetterSQLite3Immediate({ url: file, timeout: 10_000 }), transactionOptions });
   const reader = new SqliteClient({ adapter: new PrismaBetterSQLite3({ url: file, timeout: 10_000, readonly: true }) });
   return new Proxy(writer, {
     get(target, property, receiver) {
