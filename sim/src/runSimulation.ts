@@ -134,7 +134,7 @@ async function seedFiles(context: RunContext, seed: number): Promise<void> {
     const batch = await first.client.commit();
     if (batch) first.record.committed.push(batch);
     for (const device of devices) {
-      const ended = await syncUntilIdle(device);
+      const ended = await syncUntilIdle(device.client);
       if (ended) throw new Error(`seeding files: ${device.name} ended in ${ended}`);
     }
   }

@@ -3,6 +3,7 @@
 // demand that everything has converged.
 import { setTimeout as sleep } from "node:timers/promises";
 import { isErrorMode } from "../../client/src/modes.ts";
+import type { SmsyncClient } from "../../client/src/SmsyncClient.ts";
 import { Rng } from "./rng.ts";
 import { resetIfInError, type RunContext } from "./runStep.ts";
 import type { SimDevice } from "./simDevice.ts";
@@ -12,23 +13,23 @@ const syncTimeoutMs = 60_000;
 const maxRounds = 8;
 
 /** One sync to idle (however many passes the engine needs); returns the error mode it ended in, or "timeout". */
-export async function syncUntilIdle(device: SimDevice): Promise<string | null> {
+export async function syncUntilIdle(client: SmsyncClient): Promise<string | null> {
   let off: () => void = () => undefined;
   const ended = new Promise<string | null>((resolve) => {
-    off = device.client.on("modeChanged", (event) => {
+    off = client.on("modeChanged", (event) => {
       if (event.mode === "idle") resolve(null);
       else if (isErrorMode(event.mode)) resolve(`${event.mode}: ${event.error?.message ?? ""}`);
     });
   });
   try {
     try {
-      await device.client.sync();
+      await client.sync();
     } catch (error) {
       // A pass that ends in an error mode rejects sync(): the mode is the answer (the caller resets and syncs again).
-      if (isErrorMode(device.client.mode)) return `${device.client.mode}: ${(error as Error).message}`;
+      if (isErrorMode(client.mode)) return `${client.mode}: ${(error as Error).message}`;
       throw error;
     }
-    if (device.client.mode === "idle") return null;
+    if (client.mode === "idle") return null;
     return await Promise.race([ended, sleep(syncTimeoutMs).then(() => "timeout")]);
   } finally {
     off();
@@ -45,8 +46,8 @@ export async function settle(context: RunContext, seed: number): Promise<string[
   // Armed server-side faults not yet struck go on into settle, where most transfers happen: crash points, the Drive's
   // faults and the cloud faults (permanent ones lead to nonRecoverableError and resetFromError). All are finite; the
   // checks end them (SimServer.endFaults).
-  // No more client kills or pauses; a device killed just before is relaunched first.
-  await Promise.all(all.map((device) => device.stopClientFaults()));
+  // So do client kills and pauses not yet struck, through each device's first settle step: a schedule's passes are
+  // short, and few would strike before settle otherwise. A killed device's app relaunches and makes its call again.
   for (const device of all) {
     device.proxy.disarm();
     device.proxy.refuse(false);
@@ -65,9 +66,12 @@ export async function settle(context: RunContext, seed: number): Promise<string[
           if (!due.delete(device)) continue;
           const before = serverChanges(device);
           await resetIfInError(device, context, new Rng(seed, 900_000 + round * 1000 + user * 100 + index));
-          const batch = await device.client.commit();
-          if (batch) device.record.committed.push(batch);
-          const ended = await syncUntilIdle(device);
+          const ended = await device.call(async (client) => {
+            const batch = await client.commit();
+            if (batch) device.record.committed.push(batch);
+            return syncUntilIdle(client);
+          });
+          if (round === 1) await device.stopClientFaults();
           if (ended) {
             context.trace.note(`settle round ${round}: ${device.name} ended in ${ended}`);
             if (ended === "timeout") problems.push(`${device.name} did not come back to idle within ${syncTimeoutMs} ms (round ${round})`);

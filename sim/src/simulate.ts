@@ -54,9 +54,10 @@ export async function simulate(options: SimOptions, print: (line: string) => voi
           const run = cases[next++];
           const seed = typeof run === "number" ? run : run.seed;
           inFlight.add(seed);
+          const runStarted = Date.now();
           const result = typeof run === "number" ? await runSimulation(server, seed, shape) : await runSimulation(server, seed, { ...shape, users: run.users, devices: run.devices }, run.steps);
           inFlight.delete(seed);
-          if (options.progress) print(`seed ${seed}: ${result.violations.length === 0 ? "ok" : "FAILED"} (${result.operations} steps)`);
+          if (options.progress) print(`seed ${seed}: ${result.violations.length === 0 ? "ok" : "FAILED"} (${result.operations} steps, ${((Date.now() - runStarted) / 1000).toFixed(1)} s)`);
           for (const stack of unhandled.get(seed) ?? []) result.violations.push({ invariant: 5, message: `unhandled rejection (with ${options.parallel} runs at once, maybe another run's): ${stack}` });
           results.push(result);
         }
