@@ -994,11 +994,13 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
 
   // Helpers
 
-  /** A mutation through the outbox: enqueued (a key already enqueued or answered is not sent twice), then its answer. */
+  /** A mutation through the outbox: enqueued (a key already enqueued or answered is not sent twice), then its answer; rejected unqueued once the engine is suspended or closed. */
   private async send<TData, TVariables extends { idempotencyKey: string }>(
     document: TypedDocumentNode<TData, TVariables>,
     variables: TVariables,
   ): Promise<OutboxResult<TData>> {
+    // Suspended or closed: not even queued, or the outbox would send it while the app sleeps (and take the lock for it).
+    this.stop.signal.throwIfAborted();
     return this.abortable(this.options.outbox.send(document, variables));
   }
 
