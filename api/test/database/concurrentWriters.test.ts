@@ -6,36 +6,20 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { setImmediate } from "node:timers/promises";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { addUser, createUser } from "../../src/auth/users.ts";
-import { openDatabase, type Database } from "../../src/database/client.ts";
-import { migrate } from "../../src/database/migrate.ts";
-import { createTestDatabase, testProvider, type TestDatabase } from "../support/testDatabase.ts";
+import { useMigratedTestDatabase } from "../support/migratedTestDatabase.ts";
+import { testProvider } from "../support/testDatabase.ts";
 
 const apiDir = path.resolve(import.meta.dirname, "../..");
-let dir: string;
-let database: TestDatabase;
-let db: Database;
-beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), "smsync-writers-"));
-  database = await createTestDatabase(dir);
-  await migrate(database.url);
-  db = openDatabase(database.url);
-});
-afterAll(async () => {
-  await db?.$disconnect();
-  await database?.drop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const fixture = useMigratedTestDatabase("smsync-writers-");
 
 /** `npm run admin -- add-user NAME` in its own process; resolves with its exit code and output once it has ended. */
 function adminAddUser(userName: string): { ended: Promise<{ code: number | null; output: string }> } {
   const child = spawn(process.execPath, ["--import", "tsx", "src/admin/cli.ts", "add-user", userName], {
     cwd: apiDir,
-    env: { ...process.env, SMSYNC_DATA_DIR: dir, DATABASE_URL: database.url },
+    env: { ...process.env, SMSYNC_DATA_DIR: fixture.dir, DATABASE_URL: fixture.url },
   });
   let output = "";
   child.stdout.on("data", (chunk: Buffer) => (output += chunk));
@@ -47,7 +31,7 @@ describe(`two processes writing the ${testProvider} database`, () => {
   it("a transaction that read, then waited while another process wrote, still writes; and so does the other process", async () => {
     const admin = adminAddUser("from-admin");
     let adminEndedFirst = false;
-    await db.$transaction(async (tx) => {
+    await fixture.db.$transaction(async (tx) => {
       expect(await tx.user.findUnique({ where: { name: "from-server" } })).toBeNull();
       // Give the other process time to start and reach its own write. On
       // SQLite it must wait for this transaction; before the fix it committed
@@ -61,7 +45,7 @@ describe(`two processes writing the ${testProvider} database`, () => {
     expect(code).toBe(0);
     // On SQLite the transactions ran one after the other.
     if (testProvider === "sqlite") expect(adminEndedFirst).toBe(false);
-    expect((await db.user.findMany({ orderBy: { name: "asc" } })).map((user) => user.name)).toEqual(["from-admin", "from-server"]);
+    expect((await fixture.db.user.findMany({ orderBy: { name: "asc" } })).map((user) => user.name)).toEqual(["from-admin", "from-server"]);
   });
 
   it("the other process's read-then-write transaction meets this process's commits and still writes", async () => {
@@ -72,12 +56,12 @@ describe(`two processes writing the ${testProvider} database`, () => {
     void admin.ended.then(() => (adminEnded = true));
     let serverWrites = 0;
     while (!adminEnded) {
-      await addUser(db, `server-${++serverWrites}`);
+      await addUser(fixture.db, `server-${++serverWrites}`);
       await setImmediate(); // let the child's exit be heard
     }
     const { code, output } = await admin.ended;
     expect(output).toMatch(/created user admin-busy/);
     expect(code).toBe(0);
-    expect(await db.user.count({ where: { name: { startsWith: "server-" } } })).toBe(serverWrites);
+    expect(await fixture.db.user.count({ where: { name: { startsWith: "server-" } } })).toBe(serverWrites);
   });
 });
