@@ -5,7 +5,7 @@
 // begin wait for each other instead. On PostgreSQL the same steps must pass.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { setImmediate } from "node:timers/promises";
+import { setTimeout as sleep } from "node:timers/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { addUser, createUser } from "../../src/auth/users.ts";
@@ -57,7 +57,9 @@ describe(`two processes writing the ${testProvider} database`, () => {
     let serverWrites = 0;
     while (!adminEnded) {
       await addUser(fixture.db, `server-${++serverWrites}`);
-      await setImmediate(); // let the child's exit be heard
+      // Free the lock a moment between writes: the other process's waits for it are polls, which a writer that never
+      // paused could starve past the busy timeout. (It also lets the child's exit be heard.)
+      await sleep(2);
     }
     const { code, output } = await admin.ended;
     expect(output).toMatch(/created user admin-busy/);
