@@ -1,6 +1,7 @@
-// After the schedule: the faults stop, and every device commits and syncs
-// until a whole round changes nothing anywhere (quiet), so the invariants can
-// demand that everything has converged.
+// After the schedule: no new fault (the armed ones may still strike, a
+// bounded number of times), and every device commits and syncs until a whole
+// round changes nothing anywhere (quiet), so the invariants can demand that
+// everything has converged.
 import { setTimeout as sleep } from "node:timers/promises";
 import { isErrorMode } from "../../client/src/modes.ts";
 import type { SmsyncClient } from "../../client/src/SmsyncClient.ts";
