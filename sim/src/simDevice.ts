@@ -233,12 +233,14 @@ export class SimDevice {
           const bytes = readFileSync(file.path);
           const bytesSha256 = sha256Hex(bytes);
           record.saved.push({ fileUUID: file.fileUUID, version: file.version, sha256: file.sha256, bytesSha256, epoch });
+          config.trace.note(`${config.name}: the app saves ${file.fileUUID.slice(0, 8)} v${file.version} (${bytes.length} B)`);
           if (config.forgetFirstDownload && record.saved[0].fileUUID === file.fileUUID) return;
           files.set(file.fileUUID, { sha256: bytesSha256, content: bytes });
         },
         async applyDeletions(entries: IndexEntry[]) {
           if (instance.dead) return instance.hang();
           for (const entry of entries) {
+            config.trace.note(`${config.name}: the app deletes ${entry.fileUUID.slice(0, 8)} v${entry.version} (a deletion from the server)`);
             record.deleted.push({ fileUUID: entry.fileUUID, version: entry.version, epoch });
             files.delete(entry.fileUUID);
           }

@@ -714,6 +714,15 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
         await store.commit([{ op: "clear", collection: "beingDownloaded" }, { op: "delete", collection: "meta", key: metaKeys.inbound }]);
         return;
       }
+      if ((await this.pendingChanges()).has(entry.fileUUID)) {
+        // The app changed or deleted the file after this download was planned (the plan saw no pending change): handing
+        // it over would undo the app's change. Not delivered and not taken as known, so the next plan sees the server's
+        // version against the app's change, a conflict for resolveConflict.
+        await store.commit([{ op: "delete", collection: "beingDownloaded", key: entry.fileUUID }]);
+        await this.options.platform.discardDownload(entry.fileUUID, entry.version);
+        progress.fileDone(entry.fileUUID);
+        continue;
+      }
       await callbacks.saveDownload(downloaded);
       await store.commit([{ op: "delete", collection: "beingDownloaded", key: entry.fileUUID }, putFile(entry)]);
       await this.persistencePoint("download.fileAcknowledged");
