@@ -2,20 +2,13 @@
 // pending local upload or deletion of the same file, settled by the app's
 // resolveConflict callback; same content on both sides is no conflict.
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ConflictResolution } from "../../src/engine/SyncEngine.ts";
 import type { LocalFile } from "../../src/queues/records.ts";
-import { startEngineHarness, type EngineHarness, type TestDevice } from "../support/engineHarness.ts";
+import { useEngineHarness, type TestDevice } from "../support/engineHarness.ts";
 import { cloudContent, sha256Hex } from "../transfers/helpers.ts";
 
-let harness: EngineHarness;
-
-beforeAll(async () => {
-  harness = await startEngineHarness();
-});
-afterAll(async () => {
-  await harness?.close();
-});
+const harness = useEngineHarness();
 
 const text = { cloudFileName: "shared.txt", mimeType: "text/plain" };
 const c0 = Buffer.from("version 0, from A");

@@ -3,18 +3,11 @@
 // meanwhile) does not lose the lock to another device, and the batch that
 // follows is uploaded under the same grant.
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { startEngineHarness, type EngineHarness } from "../support/engineHarness.ts";
+import { expect, it } from "vitest";
+import { useEngineHarness } from "../support/engineHarness.ts";
 import { sha256Hex } from "../transfers/helpers.ts";
 
-let harness: EngineHarness;
-
-beforeAll(async () => {
-  harness = await startEngineHarness({ SMSYNC_LOCK_TTL_SECONDS: "1" });
-});
-afterAll(async () => {
-  await harness?.close();
-});
+const harness = useEngineHarness({ SMSYNC_LOCK_TTL_SECONDS: "1" });
 
 const text = { mimeType: "text/plain" };
 const lockQuery = `mutation($key: String!) { lock(idempotencyKey: $key) { fencingToken } }`;

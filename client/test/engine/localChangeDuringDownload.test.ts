@@ -6,19 +6,12 @@
 // version against the app's change: a conflict for resolveConflict. Found by
 // the simulator (sim, seed 6002).
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import type { Conflict, ConflictResolution } from "../../src/engine/index.ts";
-import { startEngineHarness, type EngineHarness, type TestDevice } from "../support/engineHarness.ts";
+import { useEngineHarness, type TestDevice } from "../support/engineHarness.ts";
 import { expectNothingPending, syncUntilIdle } from "../support/syncedState.ts";
 
-let harness: EngineHarness;
-
-beforeAll(async () => {
-  harness = await startEngineHarness();
-});
-afterAll(async () => {
-  await harness?.close();
-});
+const harness = useEngineHarness();
 
 const text = { mimeType: "text/plain" };
 

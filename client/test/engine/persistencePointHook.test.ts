@@ -3,18 +3,11 @@
 // point in the order the pass commits them, and a hook that holds the engine
 // holds the pass there.
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import type { ClientCrashPoint } from "../../src/engine/crashPoints.ts";
-import { startEngineHarness, type EngineHarness } from "../support/engineHarness.ts";
+import { useEngineHarness } from "../support/engineHarness.ts";
 
-let harness: EngineHarness;
-
-beforeAll(async () => {
-  harness = await startEngineHarness();
-});
-afterAll(async () => {
-  await harness?.close();
-});
+const harness = useEngineHarness();
 
 const text = { mimeType: "text/plain" };
 /** A pass locks again after each transfer (which released the lock), and finds nothing more to do. */

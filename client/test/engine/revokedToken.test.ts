@@ -1,16 +1,10 @@
 // A device whose token the server refuses cannot sync until it signs in
 // again: the client stops in nonRecoverableError, not in endless retries.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { TestGraphQLClient } from "../../../api/test/support/graphqlClient.ts";
-import { startEngineHarness, type EngineHarness } from "../support/engineHarness.ts";
+import { useEngineHarness } from "../support/engineHarness.ts";
 
-let harness: EngineHarness;
-beforeAll(async () => {
-  harness = await startEngineHarness();
-});
-afterAll(async () => {
-  await harness?.close();
-});
+const harness = useEngineHarness();
 
 describe("a refused token", () => {
   it("ends the sync in nonRecoverableError", async () => {

@@ -6,19 +6,12 @@
 // would send it while the app sleeps (and take the lock for it).
 import { randomUUID } from "node:crypto";
 import { setImmediate } from "node:timers/promises";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { startEngineHarness, type EngineHarness, type TestDevice } from "../support/engineHarness.ts";
+import { expect, it } from "vitest";
+import { useEngineHarness, type TestDevice } from "../support/engineHarness.ts";
 import { MemoryStore } from "../../src/store/MemoryStore.ts";
 import { syncUntilIdle } from "../support/syncedState.ts";
 
-let harness: EngineHarness;
-
-beforeAll(async () => {
-  harness = await startEngineHarness();
-});
-afterAll(async () => {
-  await harness?.close();
-});
+const harness = useEngineHarness();
 
 const text = { mimeType: "text/plain" };
 

@@ -3,23 +3,16 @@
 // held by another device, misuse, and a relaunch over the same SQLite store.
 import { randomBytes, randomUUID } from "node:crypto";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { BatchProgressEvent } from "../../src/engine/batchProgress.ts";
 import { ClientUsageError } from "../../src/queues/ClientUsageError.ts";
 import type { LocalFile } from "../../src/queues/records.ts";
 import { SqliteStore } from "../../src/store/SqliteStore.ts";
 import { startCuttingProxy } from "../support/cuttingProxy.ts";
-import { startEngineHarness, type EngineHarness } from "../support/engineHarness.ts";
+import { useEngineHarness } from "../support/engineHarness.ts";
 import { cloudContent, sha256Hex } from "../transfers/helpers.ts";
 
-let harness: EngineHarness;
-
-beforeAll(async () => {
-  harness = await startEngineHarness();
-});
-afterAll(async () => {
-  await harness?.close();
-});
+const harness = useEngineHarness();
 
 const text = { mimeType: "text/plain" };
 

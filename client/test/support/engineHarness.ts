@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { afterAll, beforeAll } from "vitest";
 import type { AppOverrides } from "../../../api/src/app.ts";
 import type { TestGraphQLClient } from "../../../api/test/support/graphqlClient.ts";
 import { startTestServer, type TestServer } from "../../../api/test/support/testServer.ts";
@@ -56,6 +57,38 @@ export interface EngineHarness {
   /** A file with this content in the harness's folder. */
   writeFile(content: Buffer | string): string;
   close(): Promise<void>;
+}
+
+/**
+ * Call at a test file's top level: a harness started before the file's tests
+ * (with startEngineHarness's arguments) and closed after them. Its members
+ * are those of the started harness.
+ */
+export function useEngineHarness(serverEnvironment: Record<string, string> = {}, appOverrides: AppOverrides = {}): EngineHarness {
+  let started: EngineHarness | undefined;
+  beforeAll(async () => {
+    started = await startEngineHarness(serverEnvironment, appOverrides);
+  });
+  afterAll(async () => {
+    await started?.close();
+  });
+  const current = (): EngineHarness => {
+    if (!started) throw new Error("the engine harness starts before the file's tests: use it inside them");
+    return started;
+  };
+  return {
+    get server() {
+      return current().server;
+    },
+    get dir() {
+      return current().dir;
+    },
+    newUser: () => current().newUser(),
+    newDevice: (userName) => current().newDevice(userName),
+    openClient: (raw, options) => current().openClient(raw, options),
+    writeFile: (content) => current().writeFile(content),
+    close: () => current().close(),
+  };
 }
 
 /** `serverEnvironment`: overrides of the server's environment (e.g. SMSYNC_LOCK_TTL_SECONDS). */
