@@ -37,7 +37,7 @@ describe(`two processes writing the ${testProvider} database`, () => {
       // SQLite it must wait for this transaction; before the fix it committed
       // here, and the create below failed.
       const adminEnded = admin.ended.then(() => true);
-      adminEndedFirst = await Promise.race([adminEnded, new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 4_000))]);
+      adminEndedFirst = await Promise.race([adminEnded, sleep(4_000).then(() => false)]);
       await createUser(tx, "from-server");
     });
     const { code, output } = await admin.ended;
