@@ -1,6 +1,8 @@
 // A failure of the cloud storage, classified for the transfer's retry policy.
 export type CloudFailureKind =
-  | "transient" // network, 5xx, rate limit: retry with backoff
+  | "transient" // network, 5xx: retry with backoff, spending one of the transfer's attempts
+  | "rateLimited" // the cloud's quota says slow down: wait (retryAfterMs when the cloud said), spend no attempt
+  | "storageFull" // the user's store has no room: wait for space, spend no attempt, tell the user at once
   | "notFound" // the object is gone
   | "integrity" // content did not match its sha256
   | "authorization" // credentials revoked: the user must sign in again
@@ -8,16 +10,24 @@ export type CloudFailureKind =
 
 export class CloudStorageError extends Error {
   override name = "CloudStorageError";
+  /** How long the cloud asked us to wait (Retry-After), when it said. */
+  readonly retryAfterMs?: number;
 
   constructor(
     readonly kind: CloudFailureKind,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterMs?: number },
   ) {
     super(message, options);
+    if (options?.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
   }
 
   get retryable(): boolean {
-    return this.kind === "transient";
+    return this.kind === "transient" || this.waitsWithoutAttempt;
+  }
+
+  /** A failure that time (or the user) fixes, not the transfer: it waits and retries without spending an attempt. */
+  get waitsWithoutAttempt(): boolean {
+    return this.kind === "rateLimited" || this.kind === "storageFull";
   }
 }
