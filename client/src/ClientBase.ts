@@ -46,6 +46,16 @@ export interface LocalFileStatus {
   downloading: boolean;
 }
 
+/** What this device has not yet finished with the server: changes not yet confirmed, downloads not yet handed over. */
+export interface PendingWork {
+  /** Files whose newest change here is an upload not yet confirmed by the server. */
+  uploads: number;
+  /** Files whose newest change here is a deletion not yet confirmed by the server. */
+  deletions: number;
+  /** Downloads planned and not yet handed to the app. */
+  downloads: number;
+}
+
 export type ClientEvents = SyncEvents;
 
 /** The urql client, outbox and engine of a client (built by connectClient). */
@@ -150,6 +160,28 @@ export abstract class ClientBase<D extends DownloadedFileInfo> {
   /** The server's file index (a query, not cached). */
   fileIndex(): Promise<IndexEntry[]> {
     return this.engine.fileIndex();
+  }
+
+  /** Counts what is still pending on this device (e.g. after a pass that ended in networkNotConnected). */
+  async pendingWork(): Promise<PendingWork> {
+    const { store } = this.options;
+    const [prepared, uploading, batches, downloading] = await Promise.all([
+      store.list<PreparedChange>("uploadsBeingPrepared"),
+      store.list<BeingUploaded>("beingUploaded"),
+      store.list<CommittedBatch>("committedUploads"),
+      store.list("beingDownloaded"),
+    ]);
+    // The newest change of each file wins, as in localFileStatus: uploading, then committed batches in order, then prepared.
+    const newest = new Map<string, "upload" | "delete">();
+    for (const { value } of uploading) newest.set(value.change.fileUUID, value.change.kind);
+    for (const { value } of batches) for (const change of value.changes) newest.set(change.fileUUID, change.kind);
+    for (const { value } of prepared) newest.set(value.fileUUID, value.kind);
+    const kinds = [...newest.values()];
+    return {
+      uploads: kinds.filter((kind) => kind === "upload").length,
+      deletions: kinds.filter((kind) => kind === "delete").length,
+      downloads: downloading.length,
+    };
   }
 
   async localFileStatus(fileUUID: string): Promise<LocalFileStatus> {

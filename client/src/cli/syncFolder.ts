@@ -16,7 +16,9 @@ import { SqliteStore } from "../store/SqliteStore.ts";
 import { FolderManifest } from "./folderManifest.ts";
 import { cloudNameToPath, pathToCloudName, scanFolder, stateFolderName } from "./folderScan.ts";
 import type { ServerFile } from "./serverCheck.ts";
+import { ServerUnreachableError } from "./ServerUnreachableError.ts";
 import type { TransferTracker } from "./transferTracker.ts";
+import { watchUnreachable } from "./unreachableWatch.ts";
 
 export type ConflictPolicy = "keep-both" | "keep-local" | "accept-remote";
 
@@ -42,7 +44,12 @@ export interface SyncFolderOptions {
   /** The server's file index as it was just before (for the progress: what is about to come down). */
   serverFiles?: ServerFile[];
   maxPasses?: number;
+  /** How long to keep retrying a server that cannot be reached before giving up (default 30 s). */
+  giveUpAfterMs?: number;
 }
+
+/** Default of SyncFolderOptions.giveUpAfterMs. */
+export const defaultGiveUpAfterMs = 30_000;
 
 function conflictCopyName(relativePath: string, now = new Date()): string {
   const { dir, name, ext } = path.posix.parse(relativePath);
@@ -126,6 +133,15 @@ export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummar
     callbacks: { saveDownload, applyDeletions, resolveConflict },
   });
   options.progress?.watch(client);
+  const unreachable = watchUnreachable(client, options.giveUpAfterMs ?? defaultGiveUpAfterMs);
+  /** A pass that cannot reach the server is not a sync: stop, and say what is still pending. */
+  const syncOrGiveUp = async () => {
+    const gaveUp = await Promise.race([client.sync().then(() => false), unreachable.gaveUp.then(() => true)]);
+    if (gaveUp || client.mode === "networkNotConnected") {
+      summary.seconds = Math.round(performance.now() - startedAt) / 1000;
+      throw new ServerUnreachableError(options.server, summary, await client.pendingWork(), { cause: unreachable.lastError });
+    }
+  };
   // What the folder lacks of the index will come down (an estimate for the totals; the engine decides).
   for (const file of options.serverFiles ?? []) {
     const local = manifest.pathOf(file.fileUUID);
@@ -160,11 +176,12 @@ export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummar
       }
       await manifest.save();
       await client.commit();
-      await client.sync();
+      await syncOrGiveUp();
     }
     summary.seconds = Math.round(performance.now() - startedAt) / 1000;
     return summary;
   } finally {
+    unreachable.stop();
     options.progress?.close();
     await client.close({ closeStore: true });
   }
