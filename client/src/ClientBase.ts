@@ -58,6 +58,9 @@ export interface PendingWork {
 
 export type ClientEvents = SyncEvents;
 
+/** What resetFromError clears: the device's queues, its staged work on the server, or both. */
+export type ResetScope = "local" | "server" | "all";
+
 /** The urql client, outbox and engine of a client (built by connectClient). */
 export interface ClientParts<D extends DownloadedFileInfo> {
   graphql: SmsyncGraphQL;
@@ -94,6 +97,7 @@ export abstract class ClientBase<D extends DownloadedFileInfo> {
   protected closed = false;
   protected readonly graphql: SmsyncGraphQL;
   protected readonly engine: SyncEngine<D>;
+  private resetting: { scope: ResetScope; done: Promise<void> } | undefined;
 
   protected constructor(
     protected readonly options: ClientBaseOptions<D>,
@@ -206,10 +210,27 @@ export abstract class ClientBase<D extends DownloadedFileInfo> {
   /**
    * Leaves an error mode: "local" clears the queues (what was not uploaded is
    * lost), "server" gives up the device's staged uploads and lock on the
-   * server, "all" does both. The mode is idle afterwards.
+   * server, "all" does both. The mode is idle afterwards. A call with the
+   * same scope while a reset runs joins it; another scope is refused with
+   * RESET_IN_PROGRESS.
    */
-  async resetFromError(scope: "local" | "server" | "all"): Promise<void> {
+  async resetFromError(scope: ResetScope): Promise<void> {
     if (this.closed) throw new ClientUsageError("CLOSED", "the client is closed");
+    // A second call while a reset runs joins it (apps call reset from several places); another scope would be a different reset.
+    if (this.resetting) {
+      if (this.resetting.scope !== scope) {
+        throw new ClientUsageError("RESET_IN_PROGRESS", `resetFromError("${this.resetting.scope}") is running: wait for it before resetFromError("${scope}")`);
+      }
+      return this.resetting.done;
+    }
+    const done = this.reset(scope).finally(() => {
+      this.resetting = undefined;
+    });
+    this.resetting = { scope, done };
+    return done;
+  }
+
+  private async reset(scope: ResetScope): Promise<void> {
     await this.engine.setMode("resettingFromError");
     try {
       if (scope === "server" || scope === "all") {
