@@ -140,10 +140,80 @@ describe("Google Drive backend: rate limits and server errors", () => {
     );
     expect(result).toBeInstanceOf(CloudStorageError);
     expect((result as CloudStorageError).kind).toBe("transient");
-    expect(sleeps).toHaveLength(5); // six attempts
+    expect(sleeps).toHaveLength(7); // eight attempts
     drive.faults.clear();
     expect(driveFilesOf(userId, file.metadata.fileUUID)).toHaveLength(0);
   });
+});
+
+describe("Google Drive backend: quotas", () => {
+  /** A write by a storage whose jitter is nil, so the waits are the policy's exact steps. */
+  async function writeWithoutJitter(arm: () => void) {
+    const userId = await fixture.newUser();
+    const storage = fixture.storage({ retry: { random: () => 0 } });
+    await storage.listObjects(userId);
+    arm();
+    const file = fileOf(userId, randomBytes(1000));
+    const result = await storage.writeObject(file.metadata, file.content).catch((error: unknown) => error);
+    return { userId, file, result };
+  }
+
+  for (const [name, fault] of [
+    ["403 rateLimitExceeded", driveFaults.rateLimit("rateLimitExceeded")],
+    ["403 userRateLimitExceeded", driveFaults.rateLimit("userRateLimitExceeded")],
+    ["429 without Retry-After", driveFaults.tooManyRequests()],
+  ] as const) {
+    it(`backs off from 1 s to a minute on a ${name}, then fails as rateLimited`, async () => {
+      const { userId, file, result } = await writeWithoutJitter(() => drive.injectFault({ on: "startUpload", times: Infinity, fault }));
+      expect(result).toBeInstanceOf(CloudStorageError);
+      expect((result as CloudStorageError).kind).toBe("rateLimited");
+      expect(sleeps).toEqual([1000, 2000, 4000, 8000, 16_000, 32_000, 60_000]);
+      drive.faults.clear();
+      expect(driveFilesOf(userId, file.metadata.fileUUID)).toHaveLength(0);
+    });
+  }
+
+  it("adds up to a second of jitter to each wait", async () => {
+    const userId = await fixture.newUser();
+    const storage = fixture.storage({ retry: { random: () => 0.5 } });
+    await storage.listObjects(userId);
+    drive.injectFault({ on: "startUpload", times: 2, fault: driveFaults.rateLimit() });
+    const file = fileOf(userId, randomBytes(1000));
+    await storage.writeObject(file.metadata, file.content);
+    expect(sleeps).toEqual([1500, 2500]);
+  });
+
+  it("passes a Retry-After longer than a minute up with the rateLimited failure, without waiting it here", async () => {
+    const { result } = await writeWithoutJitter(() => drive.injectFault({ on: "startUpload", fault: driveFaults.tooManyRequests(300) }));
+    expect(result).toBeInstanceOf(CloudStorageError);
+    expect(result).toMatchObject({ kind: "rateLimited", retryAfterMs: 300_000 });
+    expect(sleeps).toEqual([]);
+  });
+
+  it("fails as rateLimited when a chunk keeps being refused for the rate, and the Retry-After goes with it", async () => {
+    const content = randomBytes(2 * quantum);
+    const { result } = await writeWithFault(content, () =>
+      drive.injectFault({ on: "uploadChunk", nth: 2, times: Infinity, fault: driveFaults.tooManyRequests(5) }),
+    );
+    expect(result).toMatchObject({ kind: "rateLimited", retryAfterMs: 5000 });
+    expect(sleeps).toEqual(Array(7).fill(5000));
+  });
+
+  for (const reason of ["storageQuotaExceeded", "quotaExceeded"] as const) {
+    for (const on of ["startUpload", "uploadChunk"] as const) {
+      it(`fails at once as storageFull on a 403 ${reason} (${on}), writing nothing`, async () => {
+        const { userId, file, result } = await writeWithFault(randomBytes(2 * quantum), () =>
+          drive.injectFault({ on, times: Infinity, fault: driveFaults.storageFull(reason) }),
+        );
+        expect(result).toBeInstanceOf(CloudStorageError);
+        expect((result as CloudStorageError).kind).toBe("storageFull");
+        expect((result as CloudStorageError).waitsWithoutAttempt).toBe(true);
+        expect(sleeps).toEqual([]);
+        drive.faults.clear();
+        expect(driveFilesOf(userId, file.metadata.fileUUID)).toHaveLength(0);
+      });
+    }
+  }
 });
 
 describe("the fake Drive's faults of one account", () => {

@@ -11,9 +11,9 @@ import type { Readable } from "node:stream";
 import { CloudStorageError } from "../CloudStorageError.ts";
 import { ContentChunks } from "./ContentChunks.ts";
 import { fileFields, type DriveApi, type DriveFile } from "./DriveApi.ts";
-import { DriveRequestError, failureOfAnswer, toDriveFailure } from "./driveFailures.ts";
+import { failureOfAnswer, toDriveFailure } from "./driveFailures.ts";
 import { jsonOf, rawRequest, type RawAnswer } from "./rawRequest.ts";
-import { backoffDelay, withRetries } from "./retryPolicy.ts";
+import { backoffDelay, retriedInRequest, withRetries } from "./retryPolicy.ts";
 
 export const chunkQuantum = 256 * 1024;
 /** New sessions tried after the first expired, before the upload fails as transient. */
@@ -94,8 +94,9 @@ export class ResumableUploader {
           failuresInARow = 0;
         } catch (error) {
           const failure = await toDriveFailure("sending a Drive upload chunk", error);
-          if (!failure.retryable || ++failuresInARow >= policy.maxAttempts) throw failure;
-          await policy.sleep(backoffDelay(policy, failuresInARow, (failure as DriveRequestError).retryAfterMs));
+          if (!retriedInRequest(failure) || ++failuresInARow >= policy.maxAttempts) throw failure;
+          if (failure.retryAfterMs !== undefined && failure.retryAfterMs > policy.maxRetryAfterMs) throw failure;
+          await policy.sleep(backoffDelay(policy, failuresInARow, failure.retryAfterMs));
           // How far did Drive get? Resume there, whatever part of the chunk it kept.
           progress = await this.queryStatus(request.userId, sessionUri, request.size);
         }

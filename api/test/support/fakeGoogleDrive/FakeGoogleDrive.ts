@@ -197,7 +197,10 @@ export class FakeGoogleDrive {
       case "rateLimit":
         return sendDriveError(res, 403, fault.reason, "Rate Limit Exceeded");
       case "tooManyRequests":
-        return sendDriveError(res, 429, "rateLimitExceeded", "Too Many Requests", { "retry-after": String(fault.retryAfterSeconds) });
+        return sendDriveError(res, 429, "rateLimitExceeded", "Too Many Requests",
+          fault.retryAfterSeconds === undefined ? {} : { "retry-after": String(fault.retryAfterSeconds) });
+      case "storageFull":
+        return sendDriveError(res, 403, fault.reason, "The user's Drive storage quota has been exceeded.");
       case "serverError":
         return sendDriveError(res, fault.status, "backendError", "Backend Error");
     }

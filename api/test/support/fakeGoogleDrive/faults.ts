@@ -18,7 +18,10 @@ export type DriveFault =
   /** 401: the access token has expired; the fake refuses that token from now on. */
   | { type: "unauthorized" }
   | { type: "rateLimit"; reason: "rateLimitExceeded" | "userRateLimitExceeded" }
-  | { type: "tooManyRequests"; retryAfterSeconds: number }
+  /** 429, with Retry-After when given. */
+  | { type: "tooManyRequests"; retryAfterSeconds?: number }
+  /** 403: the user's Drive storage is full. */
+  | { type: "storageFull"; reason: "storageQuotaExceeded" | "quotaExceeded" }
   | { type: "serverError"; status: 500 | 503 }
   /** The connection is cut after this many bytes of the request body reached the fake (upload chunks). */
   | { type: "dropConnection"; afterBytes: number }
@@ -30,7 +33,8 @@ export type DriveFault =
 export const driveFaults = {
   unauthorized: (): DriveFault => ({ type: "unauthorized" }),
   rateLimit: (reason: "rateLimitExceeded" | "userRateLimitExceeded" = "rateLimitExceeded"): DriveFault => ({ type: "rateLimit", reason }),
-  tooManyRequests: (retryAfterSeconds: number): DriveFault => ({ type: "tooManyRequests", retryAfterSeconds }),
+  tooManyRequests: (retryAfterSeconds?: number): DriveFault => ({ type: "tooManyRequests", retryAfterSeconds }),
+  storageFull: (reason: "storageQuotaExceeded" | "quotaExceeded" = "storageQuotaExceeded"): DriveFault => ({ type: "storageFull", reason }),
   serverError: (status: 500 | 503 = 500): DriveFault => ({ type: "serverError", status }),
   dropConnection: (afterBytes: number): DriveFault => ({ type: "dropConnection", afterBytes }),
   expireSession: (): DriveFault => ({ type: "expireSession" }),
