@@ -380,6 +380,26 @@ describe("Google Drive backend: the app folder", () => {
     expect(drive.log.slice(logFrom).map((entry) => entry.kind)).toEqual(["getFile", "listFiles"]);
   });
 
+  it("is made once when Drive made it but the answer was lost: the retry finds it by its generated id", async () => {
+    const userId = await fixture.newUser();
+    drive.injectFault({ on: "createFile", fault: driveFaults.loseAnswer(), account: userId });
+    const logFrom = drive.log.length;
+    await fixture.storage().listObjects(userId);
+    const folders = drive.filesOf(userId).filter((file) => file.mimeType === "application/vnd.google-apps.folder");
+    expect(folders).toHaveLength(1);
+    expect(drive.log.slice(logFrom).filter((entry) => entry.kind === "createFile").map((entry) => entry.status)).toEqual(["answerLost"]);
+    const account = await fixture.db.googleAccount.findUniqueOrThrow({ where: { userId } });
+    expect(account.driveFolderId).toBe(folders[0].id);
+  });
+
+  it("is made once when the answer to its creation and to the check after it are lost", async () => {
+    const userId = await fixture.newUser();
+    drive.injectFault({ on: "createFile", fault: driveFaults.loseAnswer(), account: userId });
+    drive.injectFault({ on: "getFile", fault: driveFaults.dropConnection(0), account: userId });
+    await fixture.storage().listObjects(userId);
+    expect(drive.filesOf(userId).filter((file) => file.mimeType === "application/vnd.google-apps.folder")).toHaveLength(1);
+  });
+
   it("is found by its appProperties when its id was never recorded (a crash after creating it)", async () => {
     const userId = await fixture.newUser();
     await fixture.storage({ folderName: "MyApp" }).listObjects(userId);

@@ -4,6 +4,8 @@
 // created by a process that died before recording it is found by its
 // appProperties (smsyncAppFolder = the user id) instead of made twice. A
 // recorded folder that is gone (the user deleted it) is replaced by a new one.
+// Its creation is made once even when Drive's answer to it is lost
+// (DriveApi.createFolderOnce).
 import type { Database } from "../../database/client.ts";
 import { CloudStorageError } from "../CloudStorageError.ts";
 import type { DriveApi } from "./DriveApi.ts";
@@ -76,7 +78,11 @@ export class AppFolders {
     const [found] = await this.api.list(userId, appFolderQuery(userId));
     const folder =
       found ??
-      (await this.api.createFolder(userId, { name: this.folderName, mimeType: folderMimeType, appProperties: { [appFolderProperty]: userId } }));
+      (await this.api.createFolderOnce(
+        userId,
+        { name: this.folderName, mimeType: folderMimeType, appProperties: { [appFolderProperty]: userId } },
+        "creating the app folder",
+      ));
     await this.records.recordFolderId(userId, folder.id as string);
     return folder.id as string;
   }

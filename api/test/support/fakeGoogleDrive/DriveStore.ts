@@ -34,14 +34,22 @@ export const folderMimeType = "application/vnd.google-apps.folder";
 export class DriveStore {
   readonly files = new Map<string, FakeDriveFile>();
   readonly sessions = new Map<string, UploadSession>();
+  /** Ids handed out by generateIds, which a create may use. */
+  readonly generatedIds = new Set<string>();
 
   newId(): string {
     return randomBytes(12).toString("base64url");
   }
 
-  createFile(account: string, metadata: UploadSession["metadata"], content: Buffer): FakeDriveFile {
+  generateId(): string {
+    const id = this.newId();
+    this.generatedIds.add(id);
+    return id;
+  }
+
+  createFile(account: string, metadata: UploadSession["metadata"], content: Buffer, id = this.newId()): FakeDriveFile {
     const file: FakeDriveFile = {
-      id: this.newId(),
+      id,
       account,
       name: metadata.name ?? "Untitled",
       mimeType: metadata.mimeType ?? "application/octet-stream",

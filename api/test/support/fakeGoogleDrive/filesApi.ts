@@ -13,10 +13,20 @@ export interface FilesRequest {
   store: DriveStore;
 }
 
+/** Metadata only; with an `id` (from generateIds) the file gets it, and an id already taken is a 409. */
 export async function createFile({ req, res, account, store }: FilesRequest): Promise<void> {
   const metadata = await readJson(req);
-  const file = store.createFile(account, metadata as Partial<FakeDriveFile>, Buffer.alloc(0));
+  const id = typeof metadata.id === "string" ? metadata.id : undefined;
+  if (id !== undefined && store.files.has(id)) return sendDriveError(res, 409, "fileIdInUse", "A file already exists with the provided ID.");
+  if (id !== undefined && !store.generatedIds.has(id)) return sendDriveError(res, 400, "fileIdNotUsable", "The provided file ID is not usable.");
+  const file = store.createFile(account, metadata as Partial<FakeDriveFile>, Buffer.alloc(0), id);
   sendJson(res, 200, store.resource(file));
+}
+
+export function generateIds({ res, url, store }: FilesRequest): void {
+  const count = Number(url.searchParams.get("count") ?? 10);
+  const ids = Array.from({ length: count }, () => store.generateId());
+  sendJson(res, 200, { kind: "drive#generatedIds", space: url.searchParams.get("space") ?? "drive", ids });
 }
 
 export function listFiles({ res, url, account, store }: FilesRequest): void {
