@@ -357,6 +357,58 @@ describe("Google Drive backend: downloads", () => {
   }
 });
 
+describe("Google Drive backend: cut downloads", () => {
+  const mib = 1024 * 1024;
+
+  async function writtenObject(size: number) {
+    const userId = await fixture.newUser();
+    const storage = fixture.storage();
+    const content = randomBytes(size);
+    const file = fileOf(userId, content);
+    const written = await storage.writeObject(file.metadata, file.content);
+    return { userId, storage, content, objectId: written.objectId };
+  }
+
+  it("resumes a 3 MiB download cut at 1 MiB from the byte it reached, fetching 2 MiB more", async () => {
+    const { userId, storage, content, objectId } = await writtenObject(3 * mib);
+    drive.injectFault({ on: "downloadMedia", fault: driveFaults.dropConnection(mib) });
+    const logFrom = drive.log.length;
+    expect((await buffer(await storage.readObject(userId, objectId))).equals(content)).toBe(true);
+    const downloads = drive.log.slice(logFrom).filter((entry) => entry.kind === "downloadMedia");
+    expect(downloads.map((entry) => [entry.status, entry.sentBytes])).toEqual([
+      ["dropped", mib],
+      [206, 2 * mib],
+    ]);
+    expect(sleeps).toHaveLength(1);
+  });
+
+  it("resumes a cut range inside the range asked for", async () => {
+    const { userId, storage, content, objectId } = await writtenObject(3 * mib);
+    drive.injectFault({ on: "downloadMedia", fault: driveFaults.dropConnection(mib) });
+    const logFrom = drive.log.length;
+    const part = await buffer(await storage.readObject(userId, objectId, { start: 100, end: 3 * mib - 101 }));
+    expect(part.equals(content.subarray(100, 3 * mib - 100))).toBe(true);
+    const downloads = drive.log.slice(logFrom).filter((entry) => entry.kind === "downloadMedia");
+    expect(downloads.map((entry) => entry.sentBytes)).toEqual([mib, 2 * mib - 200]);
+  });
+
+  it("keeps resuming while each try brings bytes, however many cuts", async () => {
+    const { userId, storage, content, objectId } = await writtenObject(3 * mib);
+    drive.injectFault({ on: "downloadMedia", times: 20, fault: driveFaults.dropConnection(mib / 8) });
+    expect((await buffer(await storage.readObject(userId, objectId))).equals(content)).toBe(true);
+    expect(drive.requestsOf("downloadMedia").slice(-21).reduce((sum, entry) => sum + (entry.sentBytes ?? 0), 0)).toBe(3 * mib);
+  });
+
+  it("fails as transient when the rest of a cut download cannot be had", async () => {
+    const { userId, storage, objectId } = await writtenObject(3 * mib);
+    drive.injectFault({ on: "downloadMedia", fault: driveFaults.dropConnection(mib) });
+    drive.injectFault({ on: "downloadMedia", nth: 2, times: Infinity, fault: driveFaults.serverError(503) });
+    const error = await buffer(await storage.readObject(userId, objectId)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CloudStorageError);
+    expect((error as CloudStorageError).kind).toBe("transient");
+  });
+});
+
 describe("Google Drive backend: the app folder", () => {
   it("is made once for writes that arrive together for a new user", async () => {
     const userId = await fixture.newUser();

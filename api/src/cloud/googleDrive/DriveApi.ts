@@ -8,7 +8,8 @@ import type { Readable } from "node:stream";
 import { drive, type drive_v3 } from "@googleapis/drive";
 import type { GoogleAccessTokens } from "../../google/GoogleAccessTokens.ts";
 import { CloudStorageError } from "../CloudStorageError.ts";
-import { DriveRequestError, toDriveFailure } from "./driveFailures.ts";
+import { DriveRequestError, headerOf, toDriveFailure } from "./driveFailures.ts";
+import type { ByteRange, DownloadAnswer } from "./resumingDownload.ts";
 import { withAccessToken } from "./withAccessToken.ts";
 import { withRetries, type RetryPolicy } from "./retryPolicy.ts";
 
@@ -113,8 +114,8 @@ export class DriveApi {
     await this.call(userId, `deleting Drive file ${fileId}`, (options) => this.client.files.delete({ fileId }, options));
   }
 
-  /** The content (alt=media), a byte range of it if asked, as a stream. */
-  async download(userId: string, fileId: string, range?: { start: number; end?: number }): Promise<Readable> {
+  /** The content (alt=media), a byte range of it if asked, as a stream, with its length when Drive said. */
+  async download(userId: string, fileId: string, range?: ByteRange): Promise<DownloadAnswer> {
     const answer = await this.call(userId, `downloading Drive file ${fileId}`, (options) =>
       this.client.files.get(
         { fileId, alt: "media" },
@@ -125,7 +126,8 @@ export class DriveApi {
         },
       ),
     );
-    return answer.data;
+    const length = Number(headerOf(answer.headers as Headers | Record<string, string>, "content-length"));
+    return { body: answer.data as unknown as Readable, length: Number.isFinite(length) && length >= 0 ? length : undefined };
   }
 
   /** The user's access token for a request made outside googleapis (the resumable upload). */

@@ -14,6 +14,7 @@ import { AppFolders, type DriveFolderRecords } from "./appFolders.ts";
 import { DriveApi } from "./DriveApi.ts";
 import { cloudObjectOf, objectProperties, objectsInFolderQuery, objectsOfKeyQuery } from "./driveObjects.ts";
 import { ResumableUploader } from "./resumableUpload.ts";
+import { resumingDownload } from "./resumingDownload.ts";
 import { defaultRetryPolicy, type RetryPolicy } from "./retryPolicy.ts";
 
 export interface GoogleDriveStorageOptions {
@@ -83,7 +84,7 @@ export class GoogleDriveStorage implements CloudStorage {
   }
 
   async readObject(userId: string, objectId: string, range?: { start: number; end?: number }): Promise<Readable> {
-    return this.api.download(userId, objectId, range);
+    return resumingDownload((from) => this.api.download(userId, objectId, from), range, this.api.retryPolicy, `downloading Drive file ${objectId}`);
   }
 
   async deleteObject(userId: string, objectId: string): Promise<void> {

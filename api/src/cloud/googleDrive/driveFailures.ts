@@ -81,7 +81,7 @@ interface GaxiosLikeError {
   response?: { status?: number; data?: unknown; headers?: Headers | Record<string, string> };
 }
 
-function headerOf(headers: Headers | Record<string, string> | undefined, name: string): string | undefined {
+export function headerOf(headers: Headers | Record<string, string> | undefined, name: string): string | undefined {
   if (!headers) return undefined;
   if (typeof (headers as Headers).get === "function") return (headers as Headers).get(name) ?? undefined;
   return (headers as Record<string, string>)[name];

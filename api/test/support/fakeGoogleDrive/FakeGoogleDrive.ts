@@ -21,6 +21,8 @@ export interface DriveRequestLogEntry {
   contentRange?: string;
   /** Body bytes that reached the fake (for a dropped chunk: up to the cut). */
   bodyBytes: number;
+  /** Body bytes the fake sent (downloads; for a cut one: up to the cut). */
+  sentBytes?: number;
   fault?: DriveFault["type"];
 }
 
@@ -122,7 +124,7 @@ export class FakeGoogleDrive {
     const entry: DriveRequestLogEntry = { kind: "unknown", method, url: url.pathname + url.search, status: 0, bodyBytes: 0 };
     if (req.headers["content-range"]) entry.contentRange = String(req.headers["content-range"]);
     this.log.push(entry);
-    res.on("finish", () => entry.status !== "answerLost" && (entry.status = res.statusCode));
+    res.on("finish", () => entry.status !== "answerLost" && entry.status !== "dropped" && (entry.status = res.statusCode));
     const route = kindOf(method, url);
     if (!route) return sendDriveError(res, 404, "notFound", `the fake Drive does not serve ${method} ${url.pathname}`);
     const range = route.kind === "uploadChunk" ? parseContentRange(req.headers["content-range"]) : undefined;
@@ -147,7 +149,8 @@ export class FakeGoogleDrive {
     if (fault?.type === "loseAnswer") loseAnswer(req, res, entry);
 
     const files: FilesRequest = { req, res, url, account, store: this.store };
-    if (fault?.type === "dropConnection" && entry.kind !== "uploadChunk") {
+    const cutDownload = fault?.type === "dropConnection" && entry.kind === "downloadMedia" && fault.afterBytes > 0;
+    if (fault?.type === "dropConnection" && entry.kind !== "uploadChunk" && !cutDownload) {
       entry.status = "dropped";
       req.socket.destroy();
       return;
@@ -162,7 +165,9 @@ export class FakeGoogleDrive {
       case "getFile":
         return getFile(files, route.fileId!);
       case "downloadMedia":
-        return downloadMedia(files, route.fileId!);
+        entry.sentBytes = downloadMedia(files, route.fileId!, cutDownload ? (fault as { afterBytes: number }).afterBytes : undefined);
+        if (cutDownload) entry.status = "dropped";
+        return;
       case "deleteFile":
         return deleteFile(files, route.fileId!);
       case "updateFile":

@@ -59,26 +59,35 @@ export function getFile(request: FilesRequest, id: string): void {
   if (file) sendJson(request.res, 200, request.store.resource(file));
 }
 
-export function downloadMedia(request: FilesRequest, id: string): void {
+/** Serves the content, or a range of it; with `cutAfter`, only that many body bytes before the connection is cut. Returns the body bytes sent. */
+export function downloadMedia(request: FilesRequest, id: string, cutAfter?: number): number {
   const file = fileOrNotFound(request, id);
-  if (!file) return;
+  if (!file) return 0;
   const { req, res } = request;
   const size = file.content.length;
   const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? "");
-  if (!range) {
+  let start = 0;
+  let end = size - 1;
+  if (range) {
+    start = Number(range[1]);
+    end = Math.min(range[2] ? Number(range[2]) : size - 1, size - 1);
+    if (start >= size || start > end) {
+      res.writeHead(416, { "content-range": `bytes */${size}` });
+      res.end();
+      return 0;
+    }
+    res.writeHead(206, { "content-type": file.mimeType, "content-length": end - start + 1, "content-range": `bytes ${start}-${end}/${size}` });
+  } else {
     res.writeHead(200, { "content-type": file.mimeType, "content-length": size });
-    res.end(file.content);
-    return;
   }
-  const start = Number(range[1]);
-  const end = Math.min(range[2] ? Number(range[2]) : size - 1, size - 1);
-  if (start >= size || start > end) {
-    res.writeHead(416, { "content-range": `bytes */${size}` });
-    res.end();
-    return;
+  const body = file.content.subarray(start, end + 1);
+  if (cutAfter === undefined || cutAfter >= body.length) {
+    res.end(body);
+    return body.length;
   }
-  res.writeHead(206, { "content-type": file.mimeType, "content-length": end - start + 1, "content-range": `bytes ${start}-${end}/${size}` });
-  res.end(file.content.subarray(start, end + 1));
+  // The headers and the first bytes leave, then the connection drops.
+  res.write(body.subarray(0, cutAfter), () => req.socket.destroy());
+  return cutAfter;
 }
 
 export function deleteFile(request: FilesRequest, id: string): void {
