@@ -291,6 +291,74 @@ describe("Google Drive backend: cut uploads", () => {
   });
 });
 
+describe("Google Drive backend: upload sessions kept across a restart", () => {
+  /** A session record as the transfer's file row keeps it. */
+  function memoryRecord() {
+    const saved: (string | null)[] = [];
+    return {
+      saved,
+      record: { load: async () => saved.at(-1) ?? null, save: async (session: string | null) => void saved.push(session) },
+    };
+  }
+
+  /** A content stream that dies (as its process would) once `bytes` have been read. */
+  function dyingContent(content: Buffer, bytes: number): () => Readable {
+    return () =>
+      Readable.from(
+        (function* () {
+          for (let at = 0; at < content.length; at += 65536) {
+            if (at >= bytes) throw new Error("the process died");
+            yield content.subarray(at, at + 65536);
+          }
+        })(),
+      );
+  }
+
+  it("resumes the recorded session where Drive got to, sending no byte twice", async () => {
+    const userId = await fixture.newUser();
+    await fixture.storage().listObjects(userId);
+    const content = randomBytes(4 * quantum + 10);
+    const file = fileOf(userId, content);
+    const { saved, record } = memoryRecord();
+    // The first process sends two chunks, then dies reading the third.
+    const died = await fixture.storage().writeObject(file.metadata, dyingContent(content, 2 * quantum), record).catch((e: unknown) => e);
+    expect(died).toBeInstanceOf(Error);
+    expect(saved).toHaveLength(1);
+    const logFrom = drive.log.length;
+    const written = await fixture.storage().writeObject(file.metadata, file.content, record);
+    expect(written).toMatchObject({ fileUUID: file.metadata.fileUUID, size: content.length });
+    const log = drive.log.slice(logFrom);
+    expect(log.filter((entry) => entry.kind === "startUpload")).toHaveLength(0);
+    expect(log.filter((entry) => entry.kind === "uploadChunk" || entry.kind === "uploadStatus").map((entry) => `${entry.kind} ${entry.contentRange}`)).toEqual([
+      `uploadStatus bytes */${content.length}`,
+      `uploadChunk bytes ${2 * quantum}-${3 * quantum - 1}/${content.length}`,
+      `uploadChunk bytes ${3 * quantum}-${4 * quantum - 1}/${content.length}`,
+      `uploadChunk bytes ${4 * quantum}-${content.length - 1}/${content.length}`,
+    ]);
+    const sent = drive.requestsOf("uploadChunk").filter((entry) => entry.account === userId).reduce((sum, entry) => sum + entry.bodyBytes, 0);
+    expect(sent).toBe(content.length);
+    await expectStored(userId, file.metadata.fileUUID, content);
+  });
+
+  it("starts a new session, and records it, when Drive says the recorded one is gone", async () => {
+    const userId = await fixture.newUser();
+    await fixture.storage().listObjects(userId);
+    const content = randomBytes(3 * quantum);
+    const file = fileOf(userId, content);
+    const { saved, record } = memoryRecord();
+    await fixture.storage().writeObject(file.metadata, dyingContent(content, quantum), record).catch(() => undefined);
+    for (const session of drive.store.sessions.values()) if (session.account === userId) session.expired = true;
+    const logFrom = drive.log.length;
+    await fixture.storage().writeObject(file.metadata, file.content, record);
+    expect(drive.log.slice(logFrom).filter((entry) => entry.kind === "uploadStatus").map((entry) => entry.status)).toEqual([404]);
+    expect(drive.log.slice(logFrom).filter((entry) => entry.kind === "startUpload")).toHaveLength(1);
+    expect(saved).toHaveLength(3);
+    expect(saved[1]).toBeNull();
+    expect(saved[2]).not.toBe(saved[0]);
+    await expectStored(userId, file.metadata.fileUUID, content);
+  });
+});
+
 describe("Google Drive backend: exactly once and integrity", () => {
   it("never leaves two Drive files for one (fileUUID, version): a write retried after its answer was lost finds the first", async () => {
     const content = randomBytes(2 * quantum);

@@ -76,7 +76,14 @@ async function grantDriveAccess(db: Database, oauth: FakeGoogleOAuthServer, user
   return subject;
 }
 
-export async function googleDriveProcessCloud(): Promise<ProcessCloud> {
+export interface GoogleDriveProcessCloud extends ProcessCloud {
+  /** The fake Drive the server talks to (its log, its hooks). */
+  drive: FakeGoogleDrive;
+  /** The Drive account of a user made by the server's newUser. */
+  accountOf(userId: string): string;
+}
+
+export async function googleDriveProcessCloud(): Promise<GoogleDriveProcessCloud> {
   const oauth = await FakeGoogleOAuthServer.start();
   const drive = await FakeGoogleDrive.start({ accountOfToken: (token) => oauth.grants.subjectOf(token) });
   const subjects = new Map<string, string>();
@@ -85,6 +92,8 @@ export async function googleDriveProcessCloud(): Promise<ProcessCloud> {
     drive.filesOf(subjects.get(userId) ?? "").filter((file) => file.appProperties.fileUUID !== undefined && !file.trashed);
   return {
     name: "google-drive",
+    drive,
+    accountOf: (userId) => subjects.get(userId) ?? "",
     serverOptions: {
       environment: { ...oauth.environment(), SMSYNC_CLOUD_BACKEND: "google-drive", SMSYNC_GOOGLE_API_ROOT_URL: drive.rootUrl },
       onNewUser: async (db, userId) => void subjects.set(userId, await grantDriveAccess(db, oauth, userId)),

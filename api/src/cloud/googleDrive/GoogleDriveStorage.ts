@@ -8,7 +8,7 @@
 // before the new content goes up, so a key never has two files.
 import type { Readable } from "node:stream";
 import type { GoogleAccessTokens } from "../../google/GoogleAccessTokens.ts";
-import type { CloudObject, CloudObjectKey, CloudObjectMetadata, CloudStorage } from "../CloudStorage.ts";
+import type { CloudObject, CloudObjectKey, CloudObjectMetadata, CloudStorage, UploadSessionRecord } from "../CloudStorage.ts";
 import { CloudStorageError } from "../CloudStorageError.ts";
 import { AppFolders, type DriveFolderRecords } from "./appFolders.ts";
 import { DriveApi } from "./DriveApi.ts";
@@ -53,7 +53,7 @@ export class GoogleDriveStorage implements CloudStorage {
     return (await this.filesOfKey(key))[0] ?? null;
   }
 
-  async writeObject(metadata: CloudObjectMetadata, content: () => Readable): Promise<CloudObject> {
+  async writeObject(metadata: CloudObjectMetadata, content: () => Readable, session?: UploadSessionRecord): Promise<CloudObject> {
     const existing = await this.filesOfKey(metadata);
     const same = existing.find((object) => object.sha256 === metadata.sha256);
     for (const object of existing) {
@@ -69,7 +69,7 @@ export class GoogleDriveStorage implements CloudStorage {
         size: metadata.size,
         sha256: metadata.sha256,
         content,
-      });
+      }, session);
       const written = cloudObjectOf(file);
       if (!written) throw new CloudStorageError("permanent", `Drive answered the upload of ${metadata.fileUUID} v${metadata.version} without its appProperties`);
       return written;

@@ -55,6 +55,8 @@ export class FakeGoogleDrive {
   private readonly tokens = new Map<string, string>(); // token -> account
   private readonly expiredTokens = new Set<string>();
   private wrongMd5Pending = false;
+  /** Called for each authorized request before it is served (a test can kill the server process here). */
+  onRequest?: (entry: DriveRequestLogEntry) => void;
   private server!: Server;
   url = "";
 
@@ -137,6 +139,7 @@ export class FakeGoogleDrive {
       return sendDriveError(res, 401, "authError", "Invalid Credentials", { "www-authenticate": 'Bearer realm="https://accounts.google.com/"' });
     }
     entry.account = account;
+    this.onRequest?.(entry);
 
     const fault = this.faults.strike(entry.kind as DriveRequestKind, account);
     if (fault) entry.fault = fault.type;
