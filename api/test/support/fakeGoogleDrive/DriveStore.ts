@@ -64,6 +64,19 @@ export class DriveStore {
     return file;
   }
 
+  /** A parent named that the account has not (Drive answers 404 for it), if any; "root" is the top of the Drive. */
+  missingParent(account: string, parents: string[] | undefined): string | undefined {
+    return parents?.find((parent) => parent !== "root" && !this.fileOf(account, parent));
+  }
+
+  /** Deletes a file, and with a folder everything in it, as Drive deletes what the owner deletes. */
+  deleteWithDescendants(id: string): void {
+    this.files.delete(id);
+    for (const file of [...this.files.values()]) {
+      if (file.parents.includes(id)) this.deleteWithDescendants(file.id);
+    }
+  }
+
   /** The account's file, or undefined (another account's file is not there for it). */
   fileOf(account: string, id: string): FakeDriveFile | undefined {
     const file = this.files.get(id);

@@ -19,6 +19,8 @@ export async function createFile({ req, res, account, store }: FilesRequest): Pr
   const id = typeof metadata.id === "string" ? metadata.id : undefined;
   if (id !== undefined && store.files.has(id)) return sendDriveError(res, 409, "fileIdInUse", "A file already exists with the provided ID.");
   if (id !== undefined && !store.generatedIds.has(id)) return sendDriveError(res, 400, "fileIdNotUsable", "The provided file ID is not usable.");
+  const missing = store.missingParent(account, metadata.parents as string[] | undefined);
+  if (missing) return sendDriveError(res, 404, "notFound", `File not found: ${missing}.`);
   const file = store.createFile(account, metadata as Partial<FakeDriveFile>, Buffer.alloc(0), id);
   sendJson(res, 200, store.resource(file));
 }
@@ -93,7 +95,7 @@ export function downloadMedia(request: FilesRequest, id: string, cutAfter?: numb
 export function deleteFile(request: FilesRequest, id: string): void {
   const file = fileOrNotFound(request, id);
   if (!file) return;
-  request.store.files.delete(id);
+  request.store.deleteWithDescendants(id);
   request.res.writeHead(204);
   request.res.end();
 }
