@@ -460,6 +460,14 @@ describe("Google Drive backend: cut downloads", () => {
     expect(downloads.map((entry) => entry.sentBytes)).toEqual([mib, 2 * mib - 200]);
   });
 
+  it("skips what it has when Drive answers the resumed request with the whole content", async () => {
+    const { userId, storage, content, objectId } = await writtenObject(3 * mib);
+    drive.injectFault({ on: "downloadMedia", fault: driveFaults.dropConnection(mib) });
+    drive.injectFault({ on: "downloadMedia", nth: 2, fault: driveFaults.ignoreRange() });
+    expect((await buffer(await storage.readObject(userId, objectId))).equals(content)).toBe(true);
+    expect(drive.requestsOf("downloadMedia").slice(-1)[0]).toMatchObject({ status: 200, sentBytes: 3 * mib });
+  });
+
   it("keeps resuming while each try brings bytes, however many cuts", async () => {
     const { userId, storage, content, objectId } = await writtenObject(3 * mib);
     drive.injectFault({ on: "downloadMedia", times: 20, fault: driveFaults.dropConnection(mib / 8) });

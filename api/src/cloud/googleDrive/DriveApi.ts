@@ -127,7 +127,7 @@ export class DriveApi {
       ),
     );
     const length = Number(headerOf(answer.headers as Headers | Record<string, string>, "content-length"));
-    return { body: answer.data as unknown as Readable, length: Number.isFinite(length) && length >= 0 ? length : undefined };
+    return { body: answer.data as unknown as Readable, length: Number.isFinite(length) && length >= 0 ? length : undefined, status: answer.status };
   }
 
   /** The user's access token for a request made outside googleapis (the resumable upload). */

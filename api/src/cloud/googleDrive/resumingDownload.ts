@@ -20,6 +20,8 @@ export interface DownloadAnswer {
   body: Readable;
   /** Content-Length of the answer, when Drive sent one. */
   length?: number;
+  /** 206 for a range served; 200 for the whole content (a Range that was not honoured). */
+  status: number;
 }
 
 /**
@@ -38,11 +40,17 @@ export async function resumingDownload(
     let answer = first;
     let received = 0;
     let cutsInARow = 0;
+    let from = start;
     for (;;) {
       let answerBytes = 0;
+      // A range asked for and answered whole: the bytes before it are skipped, not passed on twice.
+      let skip = answer.status === 200 ? from : 0;
       try {
-        for await (const chunk of answer.body as AsyncIterable<Buffer>) {
-          answerBytes += chunk.length;
+        for await (const whole of answer.body as AsyncIterable<Buffer>) {
+          answerBytes += whole.length;
+          const chunk = skip > 0 ? whole.subarray(Math.min(skip, whole.length)) : whole;
+          skip -= whole.length - chunk.length;
+          if (chunk.length === 0) continue;
           received += chunk.length;
           cutsInARow = 0;
           yield chunk;
@@ -54,7 +62,8 @@ export async function resumingDownload(
         const cut = failure.kind === "transient" ? failure : new CloudStorageError("transient", failure.message, { cause: failure });
         if (!retriedInRequest(failure) || ++cutsInARow >= policy.maxAttempts) throw cut;
         await policy.sleep(backoffDelay(policy, cutsInARow, failure.retryAfterMs));
-        answer = await open({ start: start + received, end: range?.end });
+        from = start + received;
+        answer = await open({ start: from, end: range?.end });
       }
     }
   }

@@ -143,7 +143,7 @@ export class FakeGoogleDrive {
 
     const fault = this.faults.strike(entry.kind as DriveRequestKind, account);
     if (fault) entry.fault = fault.type;
-    const servedFaults: DriveFault["type"][] = ["dropConnection", "wrongMd5", "expireSession", "loseAnswer"];
+    const servedFaults: DriveFault["type"][] = ["dropConnection", "wrongMd5", "expireSession", "loseAnswer", "ignoreRange"];
     if (fault && !servedFaults.includes(fault.type)) {
       req.resume();
       return this.answerFault(res, fault, token);
@@ -168,7 +168,10 @@ export class FakeGoogleDrive {
       case "getFile":
         return getFile(files, route.fileId!);
       case "downloadMedia":
-        entry.sentBytes = downloadMedia(files, route.fileId!, cutDownload ? (fault as { afterBytes: number }).afterBytes : undefined);
+        entry.sentBytes = downloadMedia(files, route.fileId!, {
+          cutAfter: cutDownload ? (fault as { afterBytes: number }).afterBytes : undefined,
+          ignoreRange: fault?.type === "ignoreRange",
+        });
         if (cutDownload) entry.status = "dropped";
         return;
       case "deleteFile":

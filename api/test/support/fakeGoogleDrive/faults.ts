@@ -26,6 +26,8 @@ export type DriveFault =
   | { type: "serverError"; status: 500 | 503 }
   /** The connection is cut after this many bytes of the request body reached the fake (upload chunks). */
   | { type: "dropConnection"; afterBytes: number }
+  /** A download's Range is not honoured: the whole content is answered, 200. */
+  | { type: "ignoreRange" }
   /** Drive carries the request out, then the connection drops before its answer (any kind of request). */
   | { type: "loseAnswer" }
   /** The upload session expires: this request and every later one on it answer 404. */
@@ -40,6 +42,7 @@ export const driveFaults = {
   storageFull: (reason: "storageQuotaExceeded" | "quotaExceeded" = "storageQuotaExceeded"): DriveFault => ({ type: "storageFull", reason }),
   serverError: (status: 500 | 503 = 500): DriveFault => ({ type: "serverError", status }),
   dropConnection: (afterBytes: number): DriveFault => ({ type: "dropConnection", afterBytes }),
+  ignoreRange: (): DriveFault => ({ type: "ignoreRange" }),
   loseAnswer: (): DriveFault => ({ type: "loseAnswer" }),
   expireSession: (): DriveFault => ({ type: "expireSession" }),
   wrongMd5: (): DriveFault => ({ type: "wrongMd5" }),

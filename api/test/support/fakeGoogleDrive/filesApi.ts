@@ -61,13 +61,16 @@ export function getFile(request: FilesRequest, id: string): void {
   if (file) sendJson(request.res, 200, request.store.resource(file));
 }
 
-/** Serves the content, or a range of it; with `cutAfter`, only that many body bytes before the connection is cut. Returns the body bytes sent. */
-export function downloadMedia(request: FilesRequest, id: string, cutAfter?: number): number {
+/**
+ * Serves the content, or a range of it (unless `ignoreRange`); with `cutAfter`, only that many
+ * body bytes before the connection is cut. Returns the body bytes sent.
+ */
+export function downloadMedia(request: FilesRequest, id: string, { cutAfter, ignoreRange }: { cutAfter?: number; ignoreRange?: boolean } = {}): number {
   const file = fileOrNotFound(request, id);
   if (!file) return 0;
   const { req, res } = request;
   const size = file.content.length;
-  const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? "");
+  const range = ignoreRange ? null : /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? "");
   let start = 0;
   let end = size - 1;
   if (range) {
