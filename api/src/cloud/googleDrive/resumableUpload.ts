@@ -6,9 +6,10 @@
 // on from there: bytes Drive has are never sent again. The session URI is
 // recorded with the transfer's file row (when the caller gives a record), so
 // a server started again after a crash resumes it the same way. An expired
-// session (404, 410) starts a new one from the first byte. The sha256 is checked before
-// the last chunk is sent, so content that does not match never becomes a
-// Drive file; Drive's md5Checksum is checked against the md5 of what was sent.
+// session (404, 410) starts a new one from the first byte. The sha256 is
+// checked before the last chunk is sent, so content that does not match
+// never becomes a Drive file; Drive's md5Checksum is checked against the md5
+// of what was sent.
 import type { Readable } from "node:stream";
 import type { UploadSessionRecord } from "../CloudStorage.ts";
 import { CloudStorageError } from "../CloudStorageError.ts";
