@@ -6,6 +6,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
 import type { CloudObjectMetadata } from "../../src/cloud/CloudStorage.ts";
+import { pathToCloudName } from "../../../client/src/cli/folderScan.ts";
 import { drivePlacementOf } from "../../src/cloud/googleDrive/drivePlacement.ts";
 import { driveFaults } from "../support/fakeGoogleDrive/faults.ts";
 import type { FakeDriveFile } from "../support/fakeGoogleDrive/DriveStore.ts";
@@ -47,6 +48,17 @@ describe("where a cloud file name shows in Drive", () => {
     ["lower%2fcase", [], "lower%2fcase"],
   ])("%s: folders %j, name %s", (cloudFileName, folders, name) => {
     expect(drivePlacementOf(cloudFileName)).toEqual({ folders, name });
+  });
+});
+
+describe("the command line client's names", () => {
+  // The convention drivePlacementOf reads is the CLI's: a change on either side fails here.
+  it.each([
+    ["report.bin", [], "report.bin"],
+    ["docs/report.bin", ["docs"], "report.bin"],
+    ["docs/50% off/price %2F list.txt", ["docs", "50% off"], "price %2F list.txt"],
+  ])("%s shows in Drive as the path it is", (relativePath, folders, name) => {
+    expect(drivePlacementOf(pathToCloudName(relativePath))).toEqual({ folders, name });
   });
 });
 
