@@ -3,7 +3,7 @@
 // arms strike only its own users' calls (a fault of one run must not land in
 // another's transfer, or no run could be replayed from its seed).
 import type { Readable } from "node:stream";
-import type { CloudObject, CloudObjectKey, CloudObjectMetadata, CloudStorage } from "../../api/src/cloud/CloudStorage.ts";
+import type { CloudObject, CloudObjectKey, CloudObjectMetadata, CloudStorage, UploadSessionRecord } from "../../api/src/cloud/CloudStorage.ts";
 import { FaultyCloudStorage } from "../../api/test/support/FaultyCloudStorage.ts";
 
 export class PerUserFaultyCloud implements CloudStorage {
@@ -25,8 +25,8 @@ export class PerUserFaultyCloud implements CloudStorage {
     return this.forUser(key.userId).findObject(key);
   }
 
-  writeObject(metadata: CloudObjectMetadata, content: () => Readable): Promise<CloudObject> {
-    return this.forUser(metadata.userId).writeObject(metadata, content);
+  writeObject(metadata: CloudObjectMetadata, content: () => Readable, session?: UploadSessionRecord): Promise<CloudObject> {
+    return this.forUser(metadata.userId).writeObject(metadata, content, session);
   }
 
   readObject(userId: string, objectId: string, range?: { start: number; end?: number }): Promise<Readable> {

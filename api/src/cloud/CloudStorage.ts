@@ -20,6 +20,18 @@ export interface CloudObject extends CloudObjectMetadata {
   objectId: string;
 }
 
+/**
+ * Where a write keeps the cloud's resumable upload session (an opaque
+ * string, e.g. Drive's session URI) across a crash of the process: the
+ * transfer's file row. A backend without sessions never calls it.
+ */
+export interface UploadSessionRecord {
+  /** The session an earlier write of this object opened, if any. */
+  load(): Promise<string | null>;
+  /** Records a new session (null: the old one is gone). */
+  save(session: string | null): Promise<void>;
+}
+
 export interface CloudStorage {
   readonly name: string;
   /** The object written for (user, fileUUID, version), if any. Writes are made idempotent through it. */
@@ -28,9 +40,11 @@ export interface CloudStorage {
    * Writes one object from a stream, verifying the content against sha256.
    * If an object with the same key and the same sha256 exists, returns it
    * without reading the content (a retried write); one with the same key
-   * and other content (left by an abandoned transfer) is replaced.
+   * and other content (left by an abandoned transfer) is replaced. With a
+   * session record, an upload that a crashed process left half-sent resumes
+   * where the cloud got to.
    */
-  writeObject(metadata: CloudObjectMetadata, content: () => Readable): Promise<CloudObject>;
+  writeObject(metadata: CloudObjectMetadata, content: () => Readable, session?: UploadSessionRecord): Promise<CloudObject>;
   /** The content of an object (start and end inclusive, as in HTTP Range). */
   readObject(userId: string, objectId: string, range?: { start: number; end?: number }): Promise<Readable>;
   /** Removes an object; removing a missing one succeeds. */

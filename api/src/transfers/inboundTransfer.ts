@@ -1,16 +1,19 @@
 // The inbound transfer: each requested file from the cloud into staging,
 // its sha256 checked on the way, then the lock released. A file is staged
 // under a temporary name and renamed into place before its step commits, so
-// a crash leaves either no staged file or a whole, verified one.
+// a crash leaves either no staged file or a whole, verified one. A copy cut
+// off before its end (tries run out, a process killed) is resumed by the
+// next attempt from the bytes it holds (partialCopies.ts).
 import { randomUUID } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { mkdir, readdir, rename, rm } from "node:fs/promises";
+import { mkdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { CloudStorageError } from "../cloud/CloudStorageError.ts";
-import { HashingStream } from "../content/sha256.ts";
+import { HashingStream, sha256OfFile } from "../content/sha256.ts";
 import { transactWithEvents } from "../events/eventLog.ts";
 import { crashPoint, crashPointInStream } from "../faults/crashPoints.ts";
+import { takeOverPartialCopy } from "./partialCopies.ts";
 import { markSucceeded, recordFileProgress } from "./transferSteps.ts";
 import { assertClaim } from "./TransferClaim.ts";
 import { checkNotStopped, type TransferContext } from "./TransferContext.ts";
@@ -27,21 +30,33 @@ export async function runInboundTransfer(context: TransferContext): Promise<void
     if (!item.cloudObjectId) throw new CloudStorageError("notFound", `file ${item.fileUUID} has no cloud object`);
     const target = staging.inboundPath(operation.userId, item.fileUUID, item.version);
     await mkdir(path.dirname(target), { recursive: true });
-    await removePartialCopies(target);
     const partial = `${target}.${randomUUID()}.partial`;
+    let contentWrong = false;
     try {
+      // What an earlier attempt copied is kept; only the rest comes from the cloud.
+      const resumedFrom = await takeOverPartialCopy(target, partial, Number(item.size));
       const hashing = new HashingStream();
-      const source = await cloud.readObject(operation.userId, item.cloudObjectId);
-      const crash = crashPointInStream("inbound.midCloudRead");
-      if (crash) await pipeline(source, crash, hashing, createWriteStream(partial, { flush: true }));
-      else await pipeline(source, hashing, createWriteStream(partial, { flush: true }));
-      const sha256 = hashing.digest();
-      if (sha256 !== item.sha256) {
+      if (resumedFrom < Number(item.size) || item.size === 0n) {
+        const source = await cloud.readObject(operation.userId, item.cloudObjectId, resumedFrom > 0 ? { start: resumedFrom } : undefined);
+        const copy = createWriteStream(partial, { flags: resumedFrom > 0 ? "a" : "w", flush: true });
+        const crash = crashPointInStream("inbound.midCloudRead");
+        if (crash) await pipeline(source, crash, hashing, copy);
+        else await pipeline(source, hashing, copy);
+      }
+      const sha256 = resumedFrom > 0 ? (await sha256OfFile(partial)).sha256 : hashing.digest();
+      contentWrong = sha256 !== item.sha256;
+      if (contentWrong && resumedFrom > 0) {
+        throw new CloudStorageError("transient", `the resumed copy of ${item.fileUUID} v${item.version} has sha256 ${sha256}, not ${item.sha256}; it is fetched whole again`);
+      }
+      if (contentWrong) {
         throw new CloudStorageError("integrity", `cloud content of ${item.fileUUID} v${item.version} has sha256 ${sha256}, the index says ${item.sha256}`);
       }
       await rename(partial, target);
-    } finally {
-      await rm(partial, { force: true });
+    } catch (error) {
+      // A copy cut off (a retry may finish it) is kept for the next attempt; one whose content is wrong, or that no retry needs, is not.
+      const cutOff = !contentWrong && (!(error instanceof CloudStorageError) || error.retryable);
+      if (!cutOff) await rm(partial, { force: true });
+      throw error;
     }
     crashPoint("inbound.afterStaging");
     context.phase = `staging record of ${item.fileUUID} v${item.version}`;
@@ -67,16 +82,4 @@ export async function runInboundTransfer(context: TransferContext): Promise<void
   await transactWithEvents(db, notifier, async (tx, events) => {
     await markSucceeded(tx, events, context);
   });
-}
-
-/**
- * Removes the partial copies of a staged file that an earlier attempt left
- * (its process was killed in mid-copy). A copy still being written by a
- * worker that lost its claim loses its file, and that worker fails its step.
- */
-async function removePartialCopies(target: string): Promise<void> {
-  const prefix = `${path.basename(target)}.`;
-  for (const entry of await readdir(path.dirname(target))) {
-    if (entry.startsWith(prefix) && entry.endsWith(".partial")) await rm(path.join(path.dirname(target), entry), { force: true });
-  }
 }

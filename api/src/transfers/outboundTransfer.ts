@@ -14,6 +14,7 @@ import { checkNotStopped, type TransferContext } from "./TransferContext.ts";
 import { createReadStream, existsSync } from "node:fs";
 import { SmsyncError } from "../errors/SmsyncError.ts";
 import { recordOwedRemoval, removeReplacedObject, type OwedRemoval } from "./owedRemovals.ts";
+import { uploadSessionOf } from "./uploadSessions.ts";
 
 export async function runOutboundTransfer(context: TransferContext): Promise<void> {
   const { services, operation } = context;
@@ -52,6 +53,7 @@ export async function runOutboundTransfer(context: TransferContext): Promise<voi
             const crash = crashPointInStream("outbound.midCloudWrite");
             return crash ? content.pipe(crash) : content;
           },
+          uploadSessionOf(db, operation.id, item.fileUUID),
         );
         cloudObjectId = written.objectId;
         crashPoint("outbound.afterCloudWrite");
@@ -82,7 +84,7 @@ export async function runOutboundTransfer(context: TransferContext): Promise<voi
             const replaced = previous?.cloudObjectId && previous.cloudObjectId !== cloudObjectId ? previous.cloudObjectId : null;
             await tx.operationItem.update({
               where: { operationId_fileUUID: { operationId: operation.id, fileUUID: item.fileUUID } },
-              data: { state: "INDEXED", cloudObjectId, replacedObjectId: replaced },
+              data: { state: "INDEXED", cloudObjectId, replacedObjectId: replaced, cloudUploadSession: null },
             });
             item.replacedObjectId = replaced;
             await recordFileProgress(tx, events, context, item.fileUUID, item.version, item.size, "UPLOAD");

@@ -140,10 +140,80 @@ describe("Google Drive backend: rate limits and server errors", () => {
     );
     expect(result).toBeInstanceOf(CloudStorageError);
     expect((result as CloudStorageError).kind).toBe("transient");
-    expect(sleeps).toHaveLength(5); // six attempts
+    expect(sleeps).toHaveLength(7); // eight attempts
     drive.faults.clear();
     expect(driveFilesOf(userId, file.metadata.fileUUID)).toHaveLength(0);
   });
+});
+
+describe("Google Drive backend: quotas", () => {
+  /** A write by a storage whose jitter is nil, so the waits are the policy's exact steps. */
+  async function writeWithoutJitter(arm: () => void) {
+    const userId = await fixture.newUser();
+    const storage = fixture.storage({ retry: { random: () => 0 } });
+    await storage.listObjects(userId);
+    arm();
+    const file = fileOf(userId, randomBytes(1000));
+    const result = await storage.writeObject(file.metadata, file.content).catch((error: unknown) => error);
+    return { userId, file, result };
+  }
+
+  for (const [name, fault] of [
+    ["403 rateLimitExceeded", driveFaults.rateLimit("rateLimitExceeded")],
+    ["403 userRateLimitExceeded", driveFaults.rateLimit("userRateLimitExceeded")],
+    ["429 without Retry-After", driveFaults.tooManyRequests()],
+  ] as const) {
+    it(`backs off from 1 s to a minute on a ${name}, then fails as rateLimited`, async () => {
+      const { userId, file, result } = await writeWithoutJitter(() => drive.injectFault({ on: "startUpload", times: Infinity, fault }));
+      expect(result).toBeInstanceOf(CloudStorageError);
+      expect((result as CloudStorageError).kind).toBe("rateLimited");
+      expect(sleeps).toEqual([1000, 2000, 4000, 8000, 16_000, 32_000, 60_000]);
+      drive.faults.clear();
+      expect(driveFilesOf(userId, file.metadata.fileUUID)).toHaveLength(0);
+    });
+  }
+
+  it("adds up to a second of jitter to each wait", async () => {
+    const userId = await fixture.newUser();
+    const storage = fixture.storage({ retry: { random: () => 0.5 } });
+    await storage.listObjects(userId);
+    drive.injectFault({ on: "startUpload", times: 2, fault: driveFaults.rateLimit() });
+    const file = fileOf(userId, randomBytes(1000));
+    await storage.writeObject(file.metadata, file.content);
+    expect(sleeps).toEqual([1500, 2500]);
+  });
+
+  it("passes a Retry-After longer than a minute up with the rateLimited failure, without waiting it here", async () => {
+    const { result } = await writeWithoutJitter(() => drive.injectFault({ on: "startUpload", fault: driveFaults.tooManyRequests(300) }));
+    expect(result).toBeInstanceOf(CloudStorageError);
+    expect(result).toMatchObject({ kind: "rateLimited", retryAfterMs: 300_000 });
+    expect(sleeps).toEqual([]);
+  });
+
+  it("fails as rateLimited when a chunk keeps being refused for the rate, and the Retry-After goes with it", async () => {
+    const content = randomBytes(2 * quantum);
+    const { result } = await writeWithFault(content, () =>
+      drive.injectFault({ on: "uploadChunk", nth: 2, times: Infinity, fault: driveFaults.tooManyRequests(5) }),
+    );
+    expect(result).toMatchObject({ kind: "rateLimited", retryAfterMs: 5000 });
+    expect(sleeps).toEqual(Array(7).fill(5000));
+  });
+
+  for (const reason of ["storageQuotaExceeded", "quotaExceeded"] as const) {
+    for (const on of ["startUpload", "uploadChunk"] as const) {
+      it(`fails at once as storageFull on a 403 ${reason} (${on}), writing nothing`, async () => {
+        const { userId, file, result } = await writeWithFault(randomBytes(2 * quantum), () =>
+          drive.injectFault({ on, times: Infinity, fault: driveFaults.storageFull(reason) }),
+        );
+        expect(result).toBeInstanceOf(CloudStorageError);
+        expect((result as CloudStorageError).kind).toBe("storageFull");
+        expect((result as CloudStorageError).waitsWithoutAttempt).toBe(true);
+        expect(sleeps).toEqual([]);
+        drive.faults.clear();
+        expect(driveFilesOf(userId, file.metadata.fileUUID)).toHaveLength(0);
+      });
+    }
+  }
 });
 
 describe("the fake Drive's faults of one account", () => {
@@ -221,6 +291,74 @@ describe("Google Drive backend: cut uploads", () => {
   });
 });
 
+describe("Google Drive backend: upload sessions kept across a restart", () => {
+  /** A session record as the transfer's file row keeps it. */
+  function memoryRecord() {
+    const saved: (string | null)[] = [];
+    return {
+      saved,
+      record: { load: async () => saved.at(-1) ?? null, save: async (session: string | null) => void saved.push(session) },
+    };
+  }
+
+  /** A content stream that dies (as its process would) once `bytes` have been read. */
+  function dyingContent(content: Buffer, bytes: number): () => Readable {
+    return () =>
+      Readable.from(
+        (function* () {
+          for (let at = 0; at < content.length; at += 65536) {
+            if (at >= bytes) throw new Error("the process died");
+            yield content.subarray(at, at + 65536);
+          }
+        })(),
+      );
+  }
+
+  it("resumes the recorded session where Drive got to, sending no byte twice", async () => {
+    const userId = await fixture.newUser();
+    await fixture.storage().listObjects(userId);
+    const content = randomBytes(4 * quantum + 10);
+    const file = fileOf(userId, content);
+    const { saved, record } = memoryRecord();
+    // The first process sends two chunks, then dies reading the third.
+    const died = await fixture.storage().writeObject(file.metadata, dyingContent(content, 2 * quantum), record).catch((e: unknown) => e);
+    expect(died).toBeInstanceOf(Error);
+    expect(saved).toHaveLength(1);
+    const logFrom = drive.log.length;
+    const written = await fixture.storage().writeObject(file.metadata, file.content, record);
+    expect(written).toMatchObject({ fileUUID: file.metadata.fileUUID, size: content.length });
+    const log = drive.log.slice(logFrom);
+    expect(log.filter((entry) => entry.kind === "startUpload")).toHaveLength(0);
+    expect(log.filter((entry) => entry.kind === "uploadChunk" || entry.kind === "uploadStatus").map((entry) => `${entry.kind} ${entry.contentRange}`)).toEqual([
+      `uploadStatus bytes */${content.length}`,
+      `uploadChunk bytes ${2 * quantum}-${3 * quantum - 1}/${content.length}`,
+      `uploadChunk bytes ${3 * quantum}-${4 * quantum - 1}/${content.length}`,
+      `uploadChunk bytes ${4 * quantum}-${content.length - 1}/${content.length}`,
+    ]);
+    const sent = drive.requestsOf("uploadChunk").filter((entry) => entry.account === userId).reduce((sum, entry) => sum + entry.bodyBytes, 0);
+    expect(sent).toBe(content.length);
+    await expectStored(userId, file.metadata.fileUUID, content);
+  });
+
+  it("starts a new session, and records it, when Drive says the recorded one is gone", async () => {
+    const userId = await fixture.newUser();
+    await fixture.storage().listObjects(userId);
+    const content = randomBytes(3 * quantum);
+    const file = fileOf(userId, content);
+    const { saved, record } = memoryRecord();
+    await fixture.storage().writeObject(file.metadata, dyingContent(content, quantum), record).catch(() => undefined);
+    for (const session of drive.store.sessions.values()) if (session.account === userId) session.expired = true;
+    const logFrom = drive.log.length;
+    await fixture.storage().writeObject(file.metadata, file.content, record);
+    expect(drive.log.slice(logFrom).filter((entry) => entry.kind === "uploadStatus").map((entry) => entry.status)).toEqual([404]);
+    expect(drive.log.slice(logFrom).filter((entry) => entry.kind === "startUpload")).toHaveLength(1);
+    expect(saved).toHaveLength(3);
+    expect(saved[1]).toBeNull();
+    expect(saved[2]).not.toBe(saved[0]);
+    await expectStored(userId, file.metadata.fileUUID, content);
+  });
+});
+
 describe("Google Drive backend: exactly once and integrity", () => {
   it("never leaves two Drive files for one (fileUUID, version): a write retried after its answer was lost finds the first", async () => {
     const content = randomBytes(2 * quantum);
@@ -287,6 +425,66 @@ describe("Google Drive backend: downloads", () => {
   }
 });
 
+describe("Google Drive backend: cut downloads", () => {
+  const mib = 1024 * 1024;
+
+  async function writtenObject(size: number) {
+    const userId = await fixture.newUser();
+    const storage = fixture.storage();
+    const content = randomBytes(size);
+    const file = fileOf(userId, content);
+    const written = await storage.writeObject(file.metadata, file.content);
+    return { userId, storage, content, objectId: written.objectId };
+  }
+
+  it("resumes a 3 MiB download cut at 1 MiB from the byte it reached, fetching 2 MiB more", async () => {
+    const { userId, storage, content, objectId } = await writtenObject(3 * mib);
+    drive.injectFault({ on: "downloadMedia", fault: driveFaults.dropConnection(mib) });
+    const logFrom = drive.log.length;
+    expect((await buffer(await storage.readObject(userId, objectId))).equals(content)).toBe(true);
+    const downloads = drive.log.slice(logFrom).filter((entry) => entry.kind === "downloadMedia");
+    expect(downloads.map((entry) => [entry.status, entry.sentBytes])).toEqual([
+      ["dropped", mib],
+      [206, 2 * mib],
+    ]);
+    expect(sleeps).toHaveLength(1);
+  });
+
+  it("resumes a cut range inside the range asked for", async () => {
+    const { userId, storage, content, objectId } = await writtenObject(3 * mib);
+    drive.injectFault({ on: "downloadMedia", fault: driveFaults.dropConnection(mib) });
+    const logFrom = drive.log.length;
+    const part = await buffer(await storage.readObject(userId, objectId, { start: 100, end: 3 * mib - 101 }));
+    expect(part.equals(content.subarray(100, 3 * mib - 100))).toBe(true);
+    const downloads = drive.log.slice(logFrom).filter((entry) => entry.kind === "downloadMedia");
+    expect(downloads.map((entry) => entry.sentBytes)).toEqual([mib, 2 * mib - 200]);
+  });
+
+  it("skips what it has when Drive answers the resumed request with the whole content", async () => {
+    const { userId, storage, content, objectId } = await writtenObject(3 * mib);
+    drive.injectFault({ on: "downloadMedia", fault: driveFaults.dropConnection(mib) });
+    drive.injectFault({ on: "downloadMedia", nth: 2, fault: driveFaults.ignoreRange() });
+    expect((await buffer(await storage.readObject(userId, objectId))).equals(content)).toBe(true);
+    expect(drive.requestsOf("downloadMedia").slice(-1)[0]).toMatchObject({ status: 200, sentBytes: 3 * mib });
+  });
+
+  it("keeps resuming while each try brings bytes, however many cuts", async () => {
+    const { userId, storage, content, objectId } = await writtenObject(3 * mib);
+    drive.injectFault({ on: "downloadMedia", times: 20, fault: driveFaults.dropConnection(mib / 8) });
+    expect((await buffer(await storage.readObject(userId, objectId))).equals(content)).toBe(true);
+    expect(drive.requestsOf("downloadMedia").slice(-21).reduce((sum, entry) => sum + (entry.sentBytes ?? 0), 0)).toBe(3 * mib);
+  });
+
+  it("fails as transient when the rest of a cut download cannot be had", async () => {
+    const { userId, storage, objectId } = await writtenObject(3 * mib);
+    drive.injectFault({ on: "downloadMedia", fault: driveFaults.dropConnection(mib) });
+    drive.injectFault({ on: "downloadMedia", nth: 2, times: Infinity, fault: driveFaults.serverError(503) });
+    const error = await buffer(await storage.readObject(userId, objectId)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CloudStorageError);
+    expect((error as CloudStorageError).kind).toBe("transient");
+  });
+});
+
 describe("Google Drive backend: the app folder", () => {
   it("is made once for writes that arrive together for a new user", async () => {
     const userId = await fixture.newUser();
@@ -308,6 +506,26 @@ describe("Google Drive backend: the app folder", () => {
     const logFrom = drive.log.length;
     await fixture.storage().listObjects(userId);
     expect(drive.log.slice(logFrom).map((entry) => entry.kind)).toEqual(["getFile", "listFiles"]);
+  });
+
+  it("is made once when Drive made it but the answer was lost: the retry finds it by its generated id", async () => {
+    const userId = await fixture.newUser();
+    drive.injectFault({ on: "createFile", fault: driveFaults.loseAnswer(), account: userId });
+    const logFrom = drive.log.length;
+    await fixture.storage().listObjects(userId);
+    const folders = drive.filesOf(userId).filter((file) => file.mimeType === "application/vnd.google-apps.folder");
+    expect(folders).toHaveLength(1);
+    expect(drive.log.slice(logFrom).filter((entry) => entry.kind === "createFile").map((entry) => entry.status)).toEqual(["answerLost"]);
+    const account = await fixture.db.googleAccount.findUniqueOrThrow({ where: { userId } });
+    expect(account.driveFolderId).toBe(folders[0].id);
+  });
+
+  it("is made once when the answer to its creation and to the check after it are lost", async () => {
+    const userId = await fixture.newUser();
+    drive.injectFault({ on: "createFile", fault: driveFaults.loseAnswer(), account: userId });
+    drive.injectFault({ on: "getFile", fault: driveFaults.dropConnection(0), account: userId });
+    await fixture.storage().listObjects(userId);
+    expect(drive.filesOf(userId).filter((file) => file.mimeType === "application/vnd.google-apps.folder")).toHaveLength(1);
   });
 
   it("is found by its appProperties when its id was never recorded (a crash after creating it)", async () => {

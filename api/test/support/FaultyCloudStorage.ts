@@ -7,7 +7,7 @@
 // in the middle of its cloud write.
 import { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
-import type { CloudObject, CloudObjectKey, CloudObjectMetadata, CloudStorage } from "../../src/cloud/CloudStorage.ts";
+import type { CloudObject, CloudObjectKey, CloudObjectMetadata, CloudStorage, UploadSessionRecord } from "../../src/cloud/CloudStorage.ts";
 import { CloudStorageError, type CloudFailureKind } from "../../src/cloud/CloudStorageError.ts";
 
 export type CloudCall = "write" | "read" | "delete" | "find" | "list";
@@ -129,7 +129,7 @@ export class FaultyCloudStorage implements CloudStorage {
     return this.around("find", key.fileUUID, async () => this.seen(await this.inner.findObject(key)));
   }
 
-  writeObject(metadata: CloudObjectMetadata, content: () => Readable): Promise<CloudObject> {
+  writeObject(metadata: CloudObjectMetadata, content: () => Readable, session?: UploadSessionRecord): Promise<CloudObject> {
     return this.around("write", metadata.fileUUID, async () => {
       for (const gate of this.gates) {
         if (gate.fileUUID && gate.fileUUID !== metadata.fileUUID) continue;
@@ -146,7 +146,7 @@ export class FaultyCloudStorage implements CloudStorage {
       const written = await this.inner.writeObject(metadata, () => {
         this.created.set(key, (this.created.get(key) ?? 0) + 1);
         return content();
-      });
+      }, session);
       return this.seen(written);
     });
   }

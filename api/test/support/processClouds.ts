@@ -76,7 +76,14 @@ async function grantDriveAccess(db: Database, oauth: FakeGoogleOAuthServer, user
   return subject;
 }
 
-export async function googleDriveProcessCloud(): Promise<ProcessCloud> {
+export interface GoogleDriveProcessCloud extends ProcessCloud {
+  /** The fake Drive the server talks to (its log, its hooks). */
+  drive: FakeGoogleDrive;
+  /** The Drive account of a user made by the server's newUser. */
+  accountOf(userId: string): string;
+}
+
+export async function googleDriveProcessCloud(): Promise<GoogleDriveProcessCloud> {
   const oauth = await FakeGoogleOAuthServer.start();
   const drive = await FakeGoogleDrive.start({ accountOfToken: (token) => oauth.grants.subjectOf(token) });
   const subjects = new Map<string, string>();
@@ -85,6 +92,8 @@ export async function googleDriveProcessCloud(): Promise<ProcessCloud> {
     drive.filesOf(subjects.get(userId) ?? "").filter((file) => file.appProperties.fileUUID !== undefined && !file.trashed);
   return {
     name: "google-drive",
+    drive,
+    accountOf: (userId) => subjects.get(userId) ?? "",
     serverOptions: {
       environment: { ...oauth.environment(), SMSYNC_CLOUD_BACKEND: "google-drive", SMSYNC_GOOGLE_API_ROOT_URL: drive.rootUrl },
       onNewUser: async (db, userId) => void subjects.set(userId, await grantDriveAccess(db, oauth, userId)),
@@ -100,8 +109,10 @@ export async function googleDriveProcessCloud(): Promise<ProcessCloud> {
         expect(object.appProperties.sha256).toBe(sha256Hex(file.content));
         expect(object.content.equals(file.content)).toBe(true);
       }
-      // Nothing else in the user's Drive but the app folder (a session cut by a crash never becomes a file).
-      expect(drive.filesOf(subjects.get(userId)!).length).toBe(objects.length + 1);
+      // Nothing else in the user's Drive but folders (the app folder, those of paths): a session cut by a crash never becomes a file.
+      const folders = drive.filesOf(subjects.get(userId)!).filter((file) => file.mimeType === "application/vnd.google-apps.folder");
+      expect(folders.length).toBeGreaterThanOrEqual(1);
+      expect(drive.filesOf(subjects.get(userId)!).length).toBe(objects.length + folders.length);
     },
     async close() {
       await drive.close();

@@ -7,6 +7,9 @@
 import type { Readable } from "node:stream";
 import { drive, type drive_v3 } from "@googleapis/drive";
 import type { GoogleAccessTokens } from "../../google/GoogleAccessTokens.ts";
+import { CloudStorageError } from "../CloudStorageError.ts";
+import { DriveRequestError, headerOf, toDriveFailure } from "./driveFailures.ts";
+import type { ByteRange, DownloadAnswer } from "./resumingDownload.ts";
 import { withAccessToken } from "./withAccessToken.ts";
 import { withRetries, type RetryPolicy } from "./retryPolicy.ts";
 
@@ -54,11 +57,56 @@ export class DriveApi {
     return answer.data;
   }
 
-  async createFolder(userId: string, requestBody: DriveFile): Promise<DriveFile> {
-    const answer = await this.call(userId, "creating the app folder", (options) =>
-      this.client.files.create({ requestBody, fields: fileFields }, options),
+  /**
+   * Creates a folder exactly once, even when the answer to its creation is
+   * lost: the folder gets an id generated beforehand (files.generateIds),
+   * and every retry first asks whether a folder of that id exists (the lost
+   * answer's creation) before creating it again. A 409 (the id is taken:
+   * the earlier attempt made it) is the same folder.
+   */
+  async createFolderOnce(userId: string, requestBody: DriveFile, what: string): Promise<DriveFile> {
+    const id = await this.generateId(userId);
+    let attempted = false;
+    return withRetries(this.retryPolicy, what, () =>
+      withAccessToken(this.tokens, userId, what, async (token) => {
+        const options = { rootUrl: this.rootUrl, headers: { Authorization: `Bearer ${token}` }, retry: false as const };
+        if (attempted) {
+          const made = await this.existing(id, options);
+          if (made) return made;
+        }
+        attempted = true;
+        try {
+          return (await this.client.files.create({ requestBody: { ...requestBody, id }, fields: fileFields }, options)).data;
+        } catch (error) {
+          const failure = await toDriveFailure(what, error);
+          if (failure instanceof DriveRequestError && failure.status === 409) {
+            const made = await this.existing(id, options);
+            if (made) return made;
+          }
+          throw failure;
+        }
+      }),
     );
-    return answer.data;
+  }
+
+  private async generateId(userId: string): Promise<string> {
+    const answer = await this.call(userId, "generating a Drive file id", (options) =>
+      this.client.files.generateIds({ count: 1, space: "drive", type: "files" }, options),
+    );
+    const [id] = answer.data.ids ?? [];
+    if (!id) throw new CloudStorageError("transient", "Drive generated no file id");
+    return id;
+  }
+
+  /** The file of this id, or null when Drive has none (one call, inside a retry of the caller's). */
+  private async existing(fileId: string, options: { rootUrl: string; headers: Record<string, string>; retry: false }): Promise<DriveFile | null> {
+    try {
+      return (await this.client.files.get({ fileId, fields: fileFields }, options)).data;
+    } catch (error) {
+      const failure = await toDriveFailure(`reading Drive file ${fileId}`, error);
+      if (failure.kind === "notFound") return null;
+      throw failure;
+    }
   }
 
   /** Removes the file for good (not to the trash); see docs/google-drive.md. */
@@ -66,8 +114,8 @@ export class DriveApi {
     await this.call(userId, `deleting Drive file ${fileId}`, (options) => this.client.files.delete({ fileId }, options));
   }
 
-  /** The content (alt=media), a byte range of it if asked, as a stream. */
-  async download(userId: string, fileId: string, range?: { start: number; end?: number }): Promise<Readable> {
+  /** The content (alt=media), a byte range of it if asked, as a stream, with its length when Drive said. */
+  async download(userId: string, fileId: string, range?: ByteRange): Promise<DownloadAnswer> {
     const answer = await this.call(userId, `downloading Drive file ${fileId}`, (options) =>
       this.client.files.get(
         { fileId, alt: "media" },
@@ -78,7 +126,8 @@ export class DriveApi {
         },
       ),
     );
-    return answer.data;
+    const length = Number(headerOf(answer.headers as Headers | Record<string, string>, "content-length"));
+    return { body: answer.data as unknown as Readable, length: Number.isFinite(length) && length >= 0 ? length : undefined, status: answer.status };
   }
 
   /** The user's access token for a request made outside googleapis (the resumable upload). */

@@ -1,13 +1,16 @@
 // Each user's app folder in their Drive ("smsync" unless configured), where
-// all of their objects live. Created on first use, its id recorded in the
+// all of their objects live, and the folders of their files' paths inside it
+// (drivePlacement.ts), found again by search after a restart. Created on first use, its id recorded in the
 // user's GoogleAccount row (driveFolderId) and found again by it. A folder
 // created by a process that died before recording it is found by its
 // appProperties (smsyncAppFolder = the user id) instead of made twice. A
 // recorded folder that is gone (the user deleted it) is replaced by a new one.
+// Its creation is made once even when Drive's answer to it is lost
+// (DriveApi.createFolderOnce).
 import type { Database } from "../../database/client.ts";
 import { CloudStorageError } from "../CloudStorageError.ts";
 import type { DriveApi } from "./DriveApi.ts";
-import { appFolderProperty, appFolderQuery, folderMimeType } from "./driveObjects.ts";
+import { appFolderProperty, appFolderQuery, folderMimeType, subfolderProperty, subfolderQuery } from "./driveObjects.ts";
 
 /** Where the folder ids are recorded. */
 export interface DriveFolderRecords {
@@ -33,6 +36,8 @@ export class PrismaDriveFolderRecords implements DriveFolderRecords {
 export class AppFolders {
   // Promises, so that writes arriving together for a new user share one lookup (and one folder).
   private readonly known = new Map<string, Promise<string>>();
+  /** The folders of files' paths, per user, by "<parent id>/<name>". */
+  private readonly subfolders = new Map<string, Map<string, Promise<string>>>();
 
   constructor(
     private readonly api: DriveApi,
@@ -41,23 +46,24 @@ export class AppFolders {
   ) {}
 
   folderOf(userId: string): Promise<string> {
-    let folder = this.known.get(userId);
-    if (!folder) {
-      folder = this.lookUp(userId);
-      this.known.set(userId, folder);
-      // A failed lookup is tried afresh next time.
-      folder.catch(() => this.known.get(userId) === folder && this.known.delete(userId));
-    }
-    return folder;
+    return remembered(this.known, userId, () => this.lookUp(userId));
+  }
+
+  /** The folder at `path` under the app folder (the app folder for none), each missing one made. */
+  async folderAt(userId: string, path: string[]): Promise<string> {
+    let folderId = await this.folderOf(userId);
+    for (const name of path) folderId = await this.subfolder(userId, folderId, name);
+    return folderId;
   }
 
   private async lookUp(userId: string): Promise<string> {
     return (await this.recordedFolder(userId)) ?? (await this.findOrCreate(userId));
   }
 
-  /** Forgets the folder id held in memory (after Drive said it is gone). */
+  /** Forgets the folder ids held in memory (after Drive said one is gone). */
   forget(userId: string): void {
     this.known.delete(userId);
+    this.subfolders.delete(userId);
   }
 
   private async recordedFolder(userId: string): Promise<string | null> {
@@ -76,8 +82,45 @@ export class AppFolders {
     const [found] = await this.api.list(userId, appFolderQuery(userId));
     const folder =
       found ??
-      (await this.api.createFolder(userId, { name: this.folderName, mimeType: folderMimeType, appProperties: { [appFolderProperty]: userId } }));
+      (await this.api.createFolderOnce(
+        userId,
+        { name: this.folderName, mimeType: folderMimeType, appProperties: { [appFolderProperty]: userId } },
+        "creating the app folder",
+      ));
     await this.records.recordFolderId(userId, folder.id as string);
     return folder.id as string;
   }
+
+  /**
+   * A folder of a path, found by its parent, name and app property (after a
+   * restart), or made once (DriveApi.createFolderOnce). Of two made at the
+   * same time by two servers, the older is used.
+   */
+  private subfolder(userId: string, parentId: string, name: string): Promise<string> {
+    let ofUser = this.subfolders.get(userId);
+    if (!ofUser) this.subfolders.set(userId, (ofUser = new Map()));
+    return remembered(ofUser, `${parentId}/${name}`, async () => {
+      const found = (await this.api.list(userId, subfolderQuery(userId, parentId, name)))
+        .filter((folder) => folder.name === name)
+        .sort((a, b) => (a.createdTime ?? "").localeCompare(b.createdTime ?? ""));
+      if (found[0]) return found[0].id as string;
+      const made = await this.api.createFolderOnce(
+        userId,
+        { name, mimeType: folderMimeType, parents: [parentId], appProperties: { [subfolderProperty]: userId } },
+        `creating the folder ${name}`,
+      );
+      return made.id as string;
+    });
+  }
+}
+
+/** The promise kept for `key`, made on first use; a failed one is made afresh next time. */
+function remembered(promises: Map<string, Promise<string>>, key: string, make: () => Promise<string>): Promise<string> {
+  let promise = promises.get(key);
+  if (!promise) {
+    promise = make();
+    promises.set(key, promise);
+    promise.catch(() => promises.get(key) === promise && promises.delete(key));
+  }
+  return promise;
 }

@@ -3,14 +3,21 @@
 // dropped connection) becomes a DriveRequestError, classified once into a
 // CloudStorageError kind:
 //   401                              -> unauthorized (refresh the token once, then "authorization")
-//   403 rateLimitExceeded / userRateLimitExceeded, 408, 429, 5xx,
-//   dropped or refused connections   -> "transient" (retried, honouring Retry-After)
+//   403 rateLimitExceeded / userRateLimitExceeded, 429
+//                                    -> "rateLimited" (retried, honouring Retry-After; when the
+//                                       retries run out the transfer waits without spending an attempt)
+//   403 storageQuotaExceeded / quotaExceeded
+//                                    -> "storageFull" (the user's Drive is full: not retried here)
+//   408, 5xx, dropped or refused connections, a download cut mid-body
+//                                    -> "transient" (retried, honouring Retry-After)
 //   404                              -> "notFound"
-//   anything else (403 quota or permission, 400...) -> "permanent"
+//   anything else (403 permission, 400...) -> "permanent"
 import { Readable } from "node:stream";
 import { CloudStorageError, type CloudFailureKind } from "../CloudStorageError.ts";
 
 const rateLimitReasons = new Set(["rateLimitExceeded", "userRateLimitExceeded"]);
+/** The user's Drive storage is full (Drive names it either way, uploads usually storageQuotaExceeded). */
+const storageFullReasons = new Set(["storageQuotaExceeded", "quotaExceeded"]);
 
 export class DriveRequestError extends CloudStorageError {
   override name = "DriveRequestError";
@@ -21,10 +28,10 @@ export class DriveRequestError extends CloudStorageError {
     readonly status?: number,
     readonly reason?: string,
     /** From Retry-After, when the answer had one. */
-    readonly retryAfterMs?: number,
+    retryAfterMs?: number,
     options?: { cause?: unknown },
   ) {
-    super(kind, message, options);
+    super(kind, message, { ...options, retryAfterMs });
   }
 
   get unauthorized(): boolean {
@@ -34,9 +41,11 @@ export class DriveRequestError extends CloudStorageError {
 
 export function kindOfStatus(status: number, reason?: string): CloudFailureKind {
   if (status === 401) return "authorization";
-  if (status === 403 && reason && rateLimitReasons.has(reason)) return "transient";
+  if (status === 403 && reason && rateLimitReasons.has(reason)) return "rateLimited";
+  if (status === 403 && reason && storageFullReasons.has(reason)) return "storageFull";
+  if (status === 429) return "rateLimited";
   if (status === 404) return "notFound";
-  if (status === 408 || status === 429 || status >= 500) return "transient";
+  if (status === 408 || status >= 500) return "transient";
   return "permanent";
 }
 
@@ -72,7 +81,7 @@ interface GaxiosLikeError {
   response?: { status?: number; data?: unknown; headers?: Headers | Record<string, string> };
 }
 
-function headerOf(headers: Headers | Record<string, string> | undefined, name: string): string | undefined {
+export function headerOf(headers: Headers | Record<string, string> | undefined, name: string): string | undefined {
   if (!headers) return undefined;
   if (typeof (headers as Headers).get === "function") return (headers as Headers).get(name) ?? undefined;
   return (headers as Record<string, string>)[name];

@@ -3,17 +3,21 @@
 // but the last), each answered 308 with the bytes Drive has persisted. After
 // a cut (a dropped connection, 5xx, rate limit) the status query (PUT with
 // `Content-Range: bytes */size`) says how far Drive got, and the upload goes
-// on from there: bytes Drive has are never sent again. An expired session
-// (404) starts a new one from the first byte. The sha256 is checked before
-// the last chunk is sent, so content that does not match never becomes a
-// Drive file; Drive's md5Checksum is checked against the md5 of what was sent.
+// on from there: bytes Drive has are never sent again. The session URI is
+// recorded with the transfer's file row (when the caller gives a record), so
+// a server started again after a crash resumes it the same way. An expired
+// session (404, 410) starts a new one from the first byte. The sha256 is
+// checked before the last chunk is sent, so content that does not match
+// never becomes a Drive file; Drive's md5Checksum is checked against the md5
+// of what was sent.
 import type { Readable } from "node:stream";
+import type { UploadSessionRecord } from "../CloudStorage.ts";
 import { CloudStorageError } from "../CloudStorageError.ts";
 import { ContentChunks } from "./ContentChunks.ts";
 import { fileFields, type DriveApi, type DriveFile } from "./DriveApi.ts";
-import { DriveRequestError, failureOfAnswer, toDriveFailure } from "./driveFailures.ts";
+import { failureOfAnswer, toDriveFailure } from "./driveFailures.ts";
 import { jsonOf, rawRequest, type RawAnswer } from "./rawRequest.ts";
-import { backoffDelay, withRetries } from "./retryPolicy.ts";
+import { backoffDelay, retriedInRequest, withRetries } from "./retryPolicy.ts";
 
 export const chunkQuantum = 256 * 1024;
 /** New sessions tried after the first expired, before the upload fails as transient. */
@@ -47,14 +51,28 @@ export class ResumableUploader {
     if (chunkSize <= 0 || chunkSize % chunkQuantum !== 0) throw new Error(`chunk size must be a multiple of 256 KiB, not ${chunkSize}`);
   }
 
-  async upload(request: ResumableUploadRequest): Promise<DriveFile> {
-    for (let restarts = 0; ; restarts++) {
-      const sessionUri = await this.startSession(request);
+  /**
+   * With a session record, a session that an earlier process opened for this
+   * upload (and recorded) is resumed from the offset Drive reports for it;
+   * a new session is opened, and recorded, only when there is none or Drive
+   * says it is gone (404, 410).
+   */
+  async upload(request: ResumableUploadRequest, record?: UploadSessionRecord): Promise<DriveFile> {
+    let recorded = (await record?.load()) ?? null;
+    for (let restarts = 0; ; ) {
+      const resumed = recorded !== null;
+      const sessionUri = recorded ?? (await this.startSession(request));
+      if (!resumed) await record?.save(sessionUri);
+      recorded = null;
       try {
-        return await this.sendContent(request, sessionUri);
+        return await this.sendContent(request, sessionUri, resumed);
       } catch (error) {
         if (!(error instanceof SessionExpiredError)) throw error;
-        if (restarts >= maxSessionRestarts) throw new CloudStorageError("transient", `upload sessions kept expiring (${restarts + 1})`);
+        await record?.save(null);
+        // A recorded session found gone is no restart: nothing was sent on it by this process.
+        if (!resumed && ++restarts > maxSessionRestarts) {
+          throw new CloudStorageError("transient", `upload sessions kept expiring (${restarts})`);
+        }
       }
     }
   }
@@ -79,12 +97,23 @@ export class ResumableUploader {
     );
   }
 
-  private async sendContent(request: ResumableUploadRequest, sessionUri: string): Promise<DriveFile> {
+  /** Sends the content from the first byte, or, on a resumed session, from the offset Drive reports. */
+  private async sendContent(request: ResumableUploadRequest, sessionUri: string, resumed: boolean): Promise<DriveFile> {
     const chunks = new ContentChunks(request.content, this.chunkSize, request.size);
     const policy = this.api.retryPolicy;
     let offset = 0;
     let failuresInARow = 0;
     try {
+      if (resumed) {
+        const progress = await this.queryStatus(request.userId, sessionUri, request.size);
+        if (progress.done) {
+          // Finished before the crash: the content is read (not sent) for its checksums.
+          await chunks.chunkAt(request.size);
+          this.checkSha256(chunks, request);
+          return await this.checkMd5(request.userId, progress.file, chunks);
+        }
+        offset = progress.persisted;
+      }
       for (;;) {
         const chunk = await chunks.chunkAt(offset);
         if (chunk.last) this.checkSha256(chunks, request);
@@ -94,8 +123,9 @@ export class ResumableUploader {
           failuresInARow = 0;
         } catch (error) {
           const failure = await toDriveFailure("sending a Drive upload chunk", error);
-          if (!failure.retryable || ++failuresInARow >= policy.maxAttempts) throw failure;
-          await policy.sleep(backoffDelay(policy, failuresInARow, (failure as DriveRequestError).retryAfterMs));
+          if (!retriedInRequest(failure) || ++failuresInARow >= policy.maxAttempts) throw failure;
+          if (failure.retryAfterMs !== undefined && failure.retryAfterMs > policy.maxRetryAfterMs) throw failure;
+          await policy.sleep(backoffDelay(policy, failuresInARow, failure.retryAfterMs));
           // How far did Drive get? Resume there, whatever part of the chunk it kept.
           progress = await this.queryStatus(request.userId, sessionUri, request.size);
         }

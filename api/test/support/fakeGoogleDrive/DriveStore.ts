@@ -34,14 +34,22 @@ export const folderMimeType = "application/vnd.google-apps.folder";
 export class DriveStore {
   readonly files = new Map<string, FakeDriveFile>();
   readonly sessions = new Map<string, UploadSession>();
+  /** Ids handed out by generateIds, which a create may use. */
+  readonly generatedIds = new Set<string>();
 
   newId(): string {
     return randomBytes(12).toString("base64url");
   }
 
-  createFile(account: string, metadata: UploadSession["metadata"], content: Buffer): FakeDriveFile {
+  generateId(): string {
+    const id = this.newId();
+    this.generatedIds.add(id);
+    return id;
+  }
+
+  createFile(account: string, metadata: UploadSession["metadata"], content: Buffer, id = this.newId()): FakeDriveFile {
     const file: FakeDriveFile = {
-      id: this.newId(),
+      id,
       account,
       name: metadata.name ?? "Untitled",
       mimeType: metadata.mimeType ?? "application/octet-stream",
@@ -54,6 +62,19 @@ export class DriveStore {
     };
     this.files.set(file.id, file);
     return file;
+  }
+
+  /** A parent named that the account has not (Drive answers 404 for it), if any; "root" is the top of the Drive. */
+  missingParent(account: string, parents: string[] | undefined): string | undefined {
+    return parents?.find((parent) => parent !== "root" && !this.fileOf(account, parent));
+  }
+
+  /** Deletes a file, and with a folder everything in it, as Drive deletes what the owner deletes. */
+  deleteWithDescendants(id: string): void {
+    this.files.delete(id);
+    for (const file of [...this.files.values()]) {
+      if (file.parents.includes(id)) this.deleteWithDescendants(file.id);
+    }
   }
 
   /** The account's file, or undefined (another account's file is not there for it). */

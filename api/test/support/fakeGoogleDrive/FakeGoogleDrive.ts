@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { DriveStore, type FakeDriveFile } from "./DriveStore.ts";
 import { FaultPlan, type DriveFault, type DriveRequestKind, type FaultSpec } from "./faults.ts";
-import { createFile, deleteFile, downloadMedia, getFile, listFiles, updateFile, type FilesRequest } from "./filesApi.ts";
+import { createFile, deleteFile, generateIds, downloadMedia, getFile, listFiles, updateFile, type FilesRequest } from "./filesApi.ts";
 import { sendDriveError } from "./http.ts";
 import { parseContentRange, sessionOf, startUpload, uploadChunk, uploadStatus, type UploadRequest } from "./resumableUploads.ts";
 
@@ -17,10 +17,12 @@ export interface DriveRequestLogEntry {
   method: string;
   url: string;
   account?: string;
-  status: number | "dropped";
+  status: number | "dropped" | "answerLost";
   contentRange?: string;
   /** Body bytes that reached the fake (for a dropped chunk: up to the cut). */
   bodyBytes: number;
+  /** Body bytes the fake sent (downloads; for a cut one: up to the cut). */
+  sentBytes?: number;
   fault?: DriveFault["type"];
 }
 
@@ -36,6 +38,7 @@ function kindOf(method: string, url: URL): { kind: DriveRequestKind; fileId?: st
     if (method === "GET") return { kind: "listFiles" };
     return undefined;
   }
+  if (path === "/drive/v3/files/generateIds" && method === "GET") return { kind: "generateIds" };
   const file = /^\/drive\/v3\/files\/([^/]+)$/.exec(path);
   if (!file) return undefined;
   const fileId = decodeURIComponent(file[1]);
@@ -52,6 +55,8 @@ export class FakeGoogleDrive {
   private readonly tokens = new Map<string, string>(); // token -> account
   private readonly expiredTokens = new Set<string>();
   private wrongMd5Pending = false;
+  /** Called for each authorized request before it is served (a test can kill the server process here). */
+  onRequest?: (entry: DriveRequestLogEntry) => void;
   private server!: Server;
   url = "";
 
@@ -121,7 +126,7 @@ export class FakeGoogleDrive {
     const entry: DriveRequestLogEntry = { kind: "unknown", method, url: url.pathname + url.search, status: 0, bodyBytes: 0 };
     if (req.headers["content-range"]) entry.contentRange = String(req.headers["content-range"]);
     this.log.push(entry);
-    res.on("finish", () => (entry.status = res.statusCode));
+    res.on("finish", () => entry.status !== "answerLost" && entry.status !== "dropped" && (entry.status = res.statusCode));
     const route = kindOf(method, url);
     if (!route) return sendDriveError(res, 404, "notFound", `the fake Drive does not serve ${method} ${url.pathname}`);
     const range = route.kind === "uploadChunk" ? parseContentRange(req.headers["content-range"]) : undefined;
@@ -134,17 +139,21 @@ export class FakeGoogleDrive {
       return sendDriveError(res, 401, "authError", "Invalid Credentials", { "www-authenticate": 'Bearer realm="https://accounts.google.com/"' });
     }
     entry.account = account;
+    this.onRequest?.(entry);
 
     const fault = this.faults.strike(entry.kind as DriveRequestKind, account);
     if (fault) entry.fault = fault.type;
-    if (fault && fault.type !== "dropConnection" && fault.type !== "wrongMd5" && fault.type !== "expireSession") {
+    const servedFaults: DriveFault["type"][] = ["dropConnection", "wrongMd5", "expireSession", "loseAnswer", "ignoreRange"];
+    if (fault && !servedFaults.includes(fault.type)) {
       req.resume();
       return this.answerFault(res, fault, token);
     }
     if (fault?.type === "wrongMd5") this.wrongMd5Pending = true;
+    if (fault?.type === "loseAnswer") loseAnswer(req, res, entry);
 
     const files: FilesRequest = { req, res, url, account, store: this.store };
-    if (fault?.type === "dropConnection" && entry.kind !== "uploadChunk") {
+    const cutDownload = fault?.type === "dropConnection" && entry.kind === "downloadMedia" && fault.afterBytes > 0;
+    if (fault?.type === "dropConnection" && entry.kind !== "uploadChunk" && !cutDownload) {
       entry.status = "dropped";
       req.socket.destroy();
       return;
@@ -152,12 +161,19 @@ export class FakeGoogleDrive {
     switch (entry.kind) {
       case "createFile":
         return createFile(files);
+      case "generateIds":
+        return generateIds(files);
       case "listFiles":
         return listFiles(files);
       case "getFile":
         return getFile(files, route.fileId!);
       case "downloadMedia":
-        return downloadMedia(files, route.fileId!);
+        entry.sentBytes = downloadMedia(files, route.fileId!, {
+          cutAfter: cutDownload ? (fault as { afterBytes: number }).afterBytes : undefined,
+          ignoreRange: fault?.type === "ignoreRange",
+        });
+        if (cutDownload) entry.status = "dropped";
+        return;
       case "deleteFile":
         return deleteFile(files, route.fileId!);
       case "updateFile":
@@ -197,9 +213,22 @@ export class FakeGoogleDrive {
       case "rateLimit":
         return sendDriveError(res, 403, fault.reason, "Rate Limit Exceeded");
       case "tooManyRequests":
-        return sendDriveError(res, 429, "rateLimitExceeded", "Too Many Requests", { "retry-after": String(fault.retryAfterSeconds) });
+        return sendDriveError(res, 429, "rateLimitExceeded", "Too Many Requests",
+          fault.retryAfterSeconds === undefined ? {} : { "retry-after": String(fault.retryAfterSeconds) });
+      case "storageFull":
+        return sendDriveError(res, 403, fault.reason, "The user's Drive storage quota has been exceeded.");
       case "serverError":
         return sendDriveError(res, fault.status, "backendError", "Backend Error");
     }
   }
+}
+
+/** The request is served, but its answer never leaves: the connection is cut instead. */
+function loseAnswer(req: IncomingMessage, res: ServerResponse, entry: DriveRequestLogEntry): void {
+  entry.status = "answerLost";
+  res.writeHead = (() => res) as typeof res.writeHead;
+  res.end = (() => {
+    req.socket.destroy();
+    return res;
+  }) as typeof res.end;
 }

@@ -5,6 +5,7 @@
 // the body first).
 export type DriveRequestKind =
   | "createFile"
+  | "generateIds"
   | "listFiles"
   | "getFile"
   | "downloadMedia"
@@ -18,10 +19,17 @@ export type DriveFault =
   /** 401: the access token has expired; the fake refuses that token from now on. */
   | { type: "unauthorized" }
   | { type: "rateLimit"; reason: "rateLimitExceeded" | "userRateLimitExceeded" }
-  | { type: "tooManyRequests"; retryAfterSeconds: number }
+  /** 429, with Retry-After when given. */
+  | { type: "tooManyRequests"; retryAfterSeconds?: number }
+  /** 403: the user's Drive storage is full. */
+  | { type: "storageFull"; reason: "storageQuotaExceeded" | "quotaExceeded" }
   | { type: "serverError"; status: 500 | 503 }
   /** The connection is cut after this many bytes of the request body reached the fake (upload chunks). */
   | { type: "dropConnection"; afterBytes: number }
+  /** A download's Range is not honoured: the whole content is answered, 200. */
+  | { type: "ignoreRange" }
+  /** Drive carries the request out, then the connection drops before its answer (any kind of request). */
+  | { type: "loseAnswer" }
   /** The upload session expires: this request and every later one on it answer 404. */
   | { type: "expireSession" }
   /** The upload completes, but its answer reports a wrong md5Checksum. */
@@ -30,9 +38,12 @@ export type DriveFault =
 export const driveFaults = {
   unauthorized: (): DriveFault => ({ type: "unauthorized" }),
   rateLimit: (reason: "rateLimitExceeded" | "userRateLimitExceeded" = "rateLimitExceeded"): DriveFault => ({ type: "rateLimit", reason }),
-  tooManyRequests: (retryAfterSeconds: number): DriveFault => ({ type: "tooManyRequests", retryAfterSeconds }),
+  tooManyRequests: (retryAfterSeconds?: number): DriveFault => ({ type: "tooManyRequests", retryAfterSeconds }),
+  storageFull: (reason: "storageQuotaExceeded" | "quotaExceeded" = "storageQuotaExceeded"): DriveFault => ({ type: "storageFull", reason }),
   serverError: (status: 500 | 503 = 500): DriveFault => ({ type: "serverError", status }),
   dropConnection: (afterBytes: number): DriveFault => ({ type: "dropConnection", afterBytes }),
+  ignoreRange: (): DriveFault => ({ type: "ignoreRange" }),
+  loseAnswer: (): DriveFault => ({ type: "loseAnswer" }),
   expireSession: (): DriveFault => ({ type: "expireSession" }),
   wrongMd5: (): DriveFault => ({ type: "wrongMd5" }),
 };

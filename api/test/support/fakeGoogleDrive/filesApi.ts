@@ -13,10 +13,22 @@ export interface FilesRequest {
   store: DriveStore;
 }
 
+/** Metadata only; with an `id` (from generateIds) the file gets it, and an id already taken is a 409. */
 export async function createFile({ req, res, account, store }: FilesRequest): Promise<void> {
   const metadata = await readJson(req);
-  const file = store.createFile(account, metadata as Partial<FakeDriveFile>, Buffer.alloc(0));
+  const id = typeof metadata.id === "string" ? metadata.id : undefined;
+  if (id !== undefined && store.files.has(id)) return sendDriveError(res, 409, "fileIdInUse", "A file already exists with the provided ID.");
+  if (id !== undefined && !store.generatedIds.has(id)) return sendDriveError(res, 400, "fileIdNotUsable", "The provided file ID is not usable.");
+  const missing = store.missingParent(account, metadata.parents as string[] | undefined);
+  if (missing) return sendDriveError(res, 404, "notFound", `File not found: ${missing}.`);
+  const file = store.createFile(account, metadata as Partial<FakeDriveFile>, Buffer.alloc(0), id);
   sendJson(res, 200, store.resource(file));
+}
+
+export function generateIds({ res, url, store }: FilesRequest): void {
+  const count = Number(url.searchParams.get("count") ?? 10);
+  const ids = Array.from({ length: count }, () => store.generateId());
+  sendJson(res, 200, { kind: "drive#generatedIds", space: url.searchParams.get("space") ?? "drive", ids });
 }
 
 export function listFiles({ res, url, account, store }: FilesRequest): void {
@@ -49,32 +61,44 @@ export function getFile(request: FilesRequest, id: string): void {
   if (file) sendJson(request.res, 200, request.store.resource(file));
 }
 
-export function downloadMedia(request: FilesRequest, id: string): void {
+/**
+ * Serves the content, or a range of it (unless `ignoreRange`); with `cutAfter`, only that many
+ * body bytes before the connection is cut. Returns the body bytes sent.
+ */
+export function downloadMedia(request: FilesRequest, id: string, { cutAfter, ignoreRange }: { cutAfter?: number; ignoreRange?: boolean } = {}): number {
   const file = fileOrNotFound(request, id);
-  if (!file) return;
+  if (!file) return 0;
   const { req, res } = request;
   const size = file.content.length;
-  const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? "");
-  if (!range) {
+  const range = ignoreRange ? null : /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? "");
+  let start = 0;
+  let end = size - 1;
+  if (range) {
+    start = Number(range[1]);
+    end = Math.min(range[2] ? Number(range[2]) : size - 1, size - 1);
+    if (start >= size || start > end) {
+      res.writeHead(416, { "content-range": `bytes */${size}` });
+      res.end();
+      return 0;
+    }
+    res.writeHead(206, { "content-type": file.mimeType, "content-length": end - start + 1, "content-range": `bytes ${start}-${end}/${size}` });
+  } else {
     res.writeHead(200, { "content-type": file.mimeType, "content-length": size });
-    res.end(file.content);
-    return;
   }
-  const start = Number(range[1]);
-  const end = Math.min(range[2] ? Number(range[2]) : size - 1, size - 1);
-  if (start >= size || start > end) {
-    res.writeHead(416, { "content-range": `bytes */${size}` });
-    res.end();
-    return;
+  const body = file.content.subarray(start, end + 1);
+  if (cutAfter === undefined || cutAfter >= body.length) {
+    res.end(body);
+    return body.length;
   }
-  res.writeHead(206, { "content-type": file.mimeType, "content-length": end - start + 1, "content-range": `bytes ${start}-${end}/${size}` });
-  res.end(file.content.subarray(start, end + 1));
+  // The headers and the first bytes leave, then the connection drops.
+  res.write(body.subarray(0, cutAfter), () => req.socket.destroy());
+  return cutAfter;
 }
 
 export function deleteFile(request: FilesRequest, id: string): void {
   const file = fileOrNotFound(request, id);
   if (!file) return;
-  request.store.files.delete(id);
+  request.store.deleteWithDescendants(id);
   request.res.writeHead(204);
   request.res.end();
 }

@@ -38,6 +38,8 @@ export function parseContentRange(header: string | undefined): ContentRange | un
 
 export async function startUpload({ req, res, origin, account, store }: UploadRequest): Promise<void> {
   const metadata = (await readJson(req)) as UploadSession["metadata"];
+  const missing = store.missingParent(account, metadata.parents);
+  if (missing) return sendDriveError(res, 404, "notFound", `File not found: ${missing}.`);
   const declared = req.headers["x-upload-content-length"];
   const session = store.startSession(account, metadata, declared === undefined ? undefined : Number(declared));
   res.writeHead(200, { location: `${origin}/upload/drive/v3/files?uploadType=resumable&upload_id=${session.id}`, "content-length": 0 });

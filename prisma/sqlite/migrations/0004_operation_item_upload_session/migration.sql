@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "OperationItem" ADD COLUMN "cloudUploadSession" TEXT;
+
