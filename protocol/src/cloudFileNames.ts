@@ -74,12 +74,12 @@ export interface NamedFile {
  * exact name it already has, even if another file shares its key (twins
  * made before names were compared by key stay usable; no new twin is made).
  */
-export function cloudFileNameOwner(
+export function cloudFileNameOwner<F extends NamedFile>(
   fileUUID: string,
   name: string,
   currentName: string | undefined,
-  liveFiles: Iterable<NamedFile>,
-): NamedFile | undefined {
+  liveFiles: Iterable<F>,
+): F | undefined {
   if (currentName !== undefined && currentName === name) return undefined;
   const key = cloudFileNameKey(name);
   for (const file of liveFiles) {

@@ -11,10 +11,13 @@ import path from "node:path";
 import { SmsyncClient } from "../SmsyncClient.ts";
 import type { ConflictResolution, DownloadedFile } from "../engine/SyncEngine.ts";
 import type { Conflict, IndexEntry } from "../engine/planDownloads.ts";
+import { cloudFileNameOwner } from "@smsync/protocol";
+import { ClientUsageError } from "../queues/ClientUsageError.ts";
 import type { LocalFile } from "../queues/records.ts";
 import { SqliteStore } from "../store/SqliteStore.ts";
 import { FolderManifest } from "./folderManifest.ts";
 import { cloudNameToPath, pathToCloudName, scanFolder, stateFolderName } from "./folderScan.ts";
+import { downloadPath } from "./nameConflicts.ts";
 import type { ServerFile } from "./serverCheck.ts";
 import type { TransferTracker } from "./transferTracker.ts";
 
@@ -30,6 +33,8 @@ export interface SyncSummary {
   bytesUploaded: number;
   bytesDownloaded: number;
   seconds: number;
+  /** Local files left out: their names are refused (taken by another file but for case, or not allowed); renaming them fixes it. */
+  notSynced: { path: string; reason: string }[];
 }
 
 export interface SyncFolderOptions {
@@ -67,11 +72,18 @@ export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummar
     bytesUploaded: 0,
     bytesDownloaded: 0,
     seconds: 0,
+    notSynced: [],
   };
+  const notSynced = new Map<string, string>();
   const say = (line: string) => options.progress?.log(line);
 
   const saveDownload = async (file: DownloadedFile) => {
-    const relativePath = cloudNameToPath(file.cloudFileName);
+    const wanted = cloudNameToPath(file.cloudFileName);
+    const relativePath = downloadPath(manifest.entries, file.fileUUID, wanted, notSynced.keys());
+    if (relativePath !== wanted) {
+      summary.conflicts++;
+      say(`${wanted} would take the place of another file here (paths that differ only in case are one file on macOS and Windows): saved as ${relativePath}`);
+    }
     const target = path.join(root, relativePath);
     // The file may be known under another path (renamed on another device).
     const previousPath = manifest.pathOf(file.fileUUID);
@@ -126,6 +138,7 @@ export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummar
     callbacks: { saveDownload, applyDeletions, resolveConflict },
   });
   options.progress?.watch(client);
+  const liveServerFiles = (options.serverFiles ?? []).filter((file) => !file.deleted);
   // What the folder lacks of the index will come down (an estimate for the totals; the engine decides).
   for (const file of options.serverFiles ?? []) {
     const local = manifest.pathOf(file.fileUUID);
@@ -136,16 +149,32 @@ export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummar
     const maxPasses = options.maxPasses ?? 5;
     for (let pass = 0; pass < maxPasses; pass++) {
       const changes = await scanFolder(root, manifest.entries);
-      const local = changes.added.length + changes.changed.length + changes.deleted.length;
+      const added = changes.added.filter((file) => !notSynced.has(file.relativePath));
+      const local = added.length + changes.changed.length + changes.deleted.length;
       if (pass > 0 && local === 0) break;
       summary.passes++;
-      for (const file of [...changes.added.map((added) => ({ ...added, fileUUID: randomUUID() })), ...changes.changed]) {
+      for (const file of [...added.map((file) => ({ ...file, fileUUID: randomUUID(), isNew: true })), ...changes.changed]) {
         const cloudFileName = pathToCloudName(file.relativePath);
-        await client.uploadFile(file.fileUUID, path.join(root, file.relativePath), {
-          cloudFileName,
-          mimeType: "application/octet-stream",
-          appMetaData: JSON.stringify({ path: file.relativePath }),
-        });
+        try {
+          // The client knows the server's names only after its first sync: a new file is checked against the index too.
+          const owner = "isNew" in file ? cloudFileNameOwner(file.fileUUID, cloudFileName, undefined, liveServerFiles) : undefined;
+          if (owner?.sha256 === file.sha256) {
+            // The same content under the same name (a copy of the folder): it is that file, not a new one.
+            manifest.entries[file.relativePath] = { fileUUID: owner.fileUUID, sha256: file.sha256, size: file.size, mtimeMs: file.mtimeMs };
+            continue;
+          }
+          if (owner) throw new ClientUsageError("CLOUD_NAME_TAKEN", `the account has a file named ${JSON.stringify(cloudNameToPath(owner.cloudFileName))}`);
+          await client.uploadFile(file.fileUUID, path.join(root, file.relativePath), {
+            cloudFileName,
+            mimeType: "application/octet-stream",
+            appMetaData: JSON.stringify({ path: file.relativePath }),
+          });
+        } catch (error) {
+          if (!(error instanceof ClientUsageError && (error.code === "CLOUD_NAME_TAKEN" || error.code === "BAD_INPUT"))) throw error;
+          notSynced.set(file.relativePath, error.message);
+          say(`not synced: ${file.relativePath}: ${error.message}; rename it`);
+          continue;
+        }
         manifest.entries[file.relativePath] = { fileUUID: file.fileUUID, sha256: file.sha256, size: file.size, mtimeMs: file.mtimeMs };
         summary.uploaded++;
         summary.bytesUploaded += file.size;
@@ -162,6 +191,7 @@ export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummar
       await client.commit();
       await client.sync();
     }
+    summary.notSynced = [...notSynced].map(([relativePath, reason]) => ({ path: relativePath, reason }));
     summary.seconds = Math.round(performance.now() - startedAt) / 1000;
     return summary;
   } finally {
