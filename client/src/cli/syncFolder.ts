@@ -16,7 +16,8 @@ import { ClientUsageError } from "../queues/ClientUsageError.ts";
 import type { LocalFile } from "../queues/records.ts";
 import { SqliteStore } from "../store/SqliteStore.ts";
 import { FolderManifest } from "./folderManifest.ts";
-import { cloudNameToPath, pathToCloudName, scanFolder, stateFolderName } from "./folderScan.ts";
+import { cloudNameToPath, pathToCloudName, scanFolder, stateFolderName, type ScannedFile } from "./folderScan.ts";
+import { findLocalRenames } from "./localRenames.ts";
 import { downloadPath } from "./nameConflicts.ts";
 import type { ServerFile } from "./serverCheck.ts";
 import type { TransferTracker } from "./transferTracker.ts";
@@ -149,15 +150,23 @@ export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummar
     const maxPasses = options.maxPasses ?? 5;
     for (let pass = 0; pass < maxPasses; pass++) {
       const changes = await scanFolder(root, manifest.entries);
-      const added = changes.added.filter((file) => !notSynced.has(file.relativePath));
-      const local = added.length + changes.changed.length + changes.deleted.length;
+      const { renamed, added, deleted } = findLocalRenames(
+        { added: changes.added.filter((file) => !notSynced.has(file.relativePath)), deleted: changes.deleted },
+        (relativePath) => manifest.entries[relativePath]?.sha256,
+      );
+      const local = added.length + renamed.length + changes.changed.length + deleted.length;
       if (pass > 0 && local === 0) break;
       summary.passes++;
-      for (const file of [...added.map((file) => ({ ...file, fileUUID: randomUUID(), isNew: true })), ...changes.changed]) {
+      const uploads: (ScannedFile & { fileUUID: string; isNew?: boolean; from?: string })[] = [
+        ...added.map((file) => ({ ...file, fileUUID: randomUUID(), isNew: true })),
+        ...renamed,
+        ...changes.changed,
+      ];
+      for (const file of uploads) {
         const cloudFileName = pathToCloudName(file.relativePath);
         try {
           // The client knows the server's names only after its first sync: a new file is checked against the index too.
-          const owner = "isNew" in file ? cloudFileNameOwner(file.fileUUID, cloudFileName, undefined, liveServerFiles) : undefined;
+          const owner = file.isNew ? cloudFileNameOwner(file.fileUUID, cloudFileName, undefined, liveServerFiles) : undefined;
           if (owner?.sha256 === file.sha256) {
             // The same content under the same name (a copy of the folder): it is that file, not a new one.
             manifest.entries[file.relativePath] = { fileUUID: owner.fileUUID, sha256: file.sha256, size: file.size, mtimeMs: file.mtimeMs };
@@ -175,13 +184,14 @@ export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummar
           say(`not synced: ${file.relativePath}: ${error.message}; rename it`);
           continue;
         }
+        if (file.from) delete manifest.entries[file.from];
         manifest.entries[file.relativePath] = { fileUUID: file.fileUUID, sha256: file.sha256, size: file.size, mtimeMs: file.mtimeMs };
         summary.uploaded++;
         summary.bytesUploaded += file.size;
         options.progress?.expect("upload", file.fileUUID, file.relativePath, file.size);
-        say(`uploading ${file.relativePath}`);
+        say(file.from ? `uploading ${file.relativePath} (renamed from ${file.from})` : `uploading ${file.relativePath}`);
       }
-      for (const file of changes.deleted) {
+      for (const file of deleted) {
         await client.deleteFile(file.fileUUID);
         delete manifest.entries[file.relativePath];
         summary.deleted++;

@@ -118,18 +118,27 @@ describe("renames", () => {
     expect(await syncJson(device, dir)).toMatchObject({ uploaded: 0, deleted: 0, downloaded: 0 });
   });
 
-  it("a file renamed in the folder reaches another folder under its new name", async () => {
+  it("a file renamed in the folder is renamed in the account (same file, next version), and moves in another folder", async () => {
     const { device: laptop, raw } = await loggedIn();
     const { device: desktop } = await loggedIn(raw as TestGraphQLClient & { userName: string });
     const a = folder({ "old name.txt": "content" });
     const b = folder();
     await syncJson(laptop, a);
     await syncJson(desktop, b);
+    const [{ fileUUID }] = (await raw.fileIndex()).files;
     renameSync(path.join(a, "old name.txt"), path.join(a, "new name.txt"));
-    await syncJson(laptop, a);
-    await syncJson(desktop, b);
+    expect(await syncJson(laptop, a)).toMatchObject({ uploaded: 1, deleted: 0 });
+    expect((await raw.fileIndex()).files).toMatchObject([{ fileUUID, version: 1, cloudFileName: "new name.txt", deleted: false }]);
+    expect(await syncJson(desktop, b)).toMatchObject({ downloaded: 1, removedLocally: 0 });
     expect(contents(b)).toEqual({ "new name.txt": "content" });
     expect(existsSync(path.join(b, "old name.txt"))).toBe(false);
+
+    // A rename that changes only the case of the name takes one sync too.
+    renameSync(path.join(b, "new name.txt"), path.join(b, "New Name.txt"));
+    expect(await syncJson(desktop, b)).toMatchObject({ uploaded: 1, deleted: 0, notSynced: [] });
+    expect(await syncJson(laptop, a)).toMatchObject({ downloaded: 1 });
+    expect(contents(a)).toEqual({ "New Name.txt": "content" });
+    expect((await raw.fileIndex()).files).toMatchObject([{ fileUUID, version: 2, cloudFileName: "New Name.txt" }]);
   });
 });
 
