@@ -55,8 +55,12 @@ function foldCharacter(character: string): string {
   return [...lower].length === 1 ? lower : simpleUpper;
 }
 
+// Printable ASCII is already in NFC, and folds to its lowercase.
+const printableAscii = /^[\x20-\x7e]*$/;
+
 /** The key two names are compared by: equal keys, the same name. */
 export function cloudFileNameKey(name: string): string {
+  if (printableAscii.test(name)) return name.toLowerCase();
   let key = "";
   for (const character of name.normalize("NFC")) key += foldCharacter(character);
   return key.normalize("NFC");
