@@ -17,18 +17,48 @@ function conflictCopyPath(wanted: string, label: string, attempt: number): strin
 }
 
 /**
- * Where a download of `fileUUID`, whose path is `wanted`, goes in the
- * folder: `wanted`, unless another file of the manifest, or one of the
- * `otherPaths` (local files not synced), has that path by key; then its
- * conflict copy (the same one each time, while the clash lasts).
+ * `wanted` with each of its folders spelled as the folder already is in
+ * `knownPaths` when they differ only in case (`docs/b.txt` goes into an
+ * existing `Docs/`), so that no folder gets a case twin either.
  */
-export function downloadPath(manifest: Manifest, fileUUID: string, wanted: string, otherPaths: Iterable<string> = []): string {
+function inKnownFolders(wanted: string, knownPaths: string[]): string {
+  const folders = new Map<string, string>();
+  for (const known of knownPaths) {
+    const parts = known.split("/");
+    for (let depth = 1; depth < parts.length; depth++) {
+      const folder = parts.slice(0, depth).join("/");
+      if (!folders.has(cloudFileNameKey(folder))) folders.set(cloudFileNameKey(folder), folder);
+    }
+  }
+  const parts = wanted.split("/");
+  let folder = "";
+  for (const part of parts.slice(0, -1)) {
+    const spelled = folder ? `${folder}/${part}` : part;
+    folder = folders.get(cloudFileNameKey(spelled)) ?? spelled;
+  }
+  return folder ? `${folder}/${parts.at(-1)}` : wanted;
+}
+
+/**
+ * Where a download of `fileUUID`, whose path is `wanted`, goes in the
+ * folder: `wanted` (in the folders as they are spelled here), unless another
+ * file of the manifest, or one of the `otherPaths` (local files not synced),
+ * has that path by key; then its conflict copy (the same one each time,
+ * while the clash lasts).
+ */
+export function downloadPath(
+  manifest: Manifest,
+  fileUUID: string,
+  wantedPath: string,
+  otherPaths: Iterable<string> = [],
+): { relativePath: string; conflictCopy: boolean } {
   const others = [...Object.entries(manifest).flatMap(([relativePath, entry]) => (entry.fileUUID === fileUUID ? [] : [relativePath])), ...otherPaths];
+  const wanted = inKnownFolders(wantedPath, Object.keys(manifest));
   const taken = new Set(others.map(cloudFileNameKey));
-  if (!taken.has(cloudFileNameKey(wanted))) return wanted;
+  if (!taken.has(cloudFileNameKey(wanted))) return { relativePath: wanted, conflictCopy: false };
   const label = others.includes(wanted) ? "name conflict" : "case conflict";
   for (let attempt = 1; ; attempt++) {
     const candidate = conflictCopyPath(wanted, label, attempt);
-    if (!taken.has(cloudFileNameKey(candidate))) return candidate;
+    if (!taken.has(cloudFileNameKey(candidate))) return { relativePath: candidate, conflictCopy: true };
   }
 }

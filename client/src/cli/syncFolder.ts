@@ -80,8 +80,8 @@ export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummar
 
   const saveDownload = async (file: DownloadedFile) => {
     const wanted = cloudNameToPath(file.cloudFileName);
-    const relativePath = downloadPath(manifest.entries, file.fileUUID, wanted, notSynced.keys());
-    if (relativePath !== wanted) {
+    const { relativePath, conflictCopy } = downloadPath(manifest.entries, file.fileUUID, wanted, notSynced.keys());
+    if (conflictCopy) {
       summary.conflicts++;
       say(`${wanted} would take the place of another file here (paths that differ only in case are one file on macOS and Windows): saved as ${relativePath}`);
     }
