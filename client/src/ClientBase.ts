@@ -46,7 +46,20 @@ export interface LocalFileStatus {
   downloading: boolean;
 }
 
+/** What this device has not yet finished with the server: changes not yet confirmed, downloads not yet handed over. */
+export interface PendingWork {
+  /** Files whose newest change here is an upload not yet confirmed by the server. */
+  uploads: number;
+  /** Files whose newest change here is a deletion not yet confirmed by the server. */
+  deletions: number;
+  /** Downloads planned and not yet handed to the app. */
+  downloads: number;
+}
+
 export type ClientEvents = SyncEvents;
+
+/** What resetFromError clears: the device's queues, its staged work on the server, or both. */
+export type ResetScope = "local" | "server" | "all";
 
 /** The urql client, outbox and engine of a client (built by connectClient). */
 export interface ClientParts<D extends DownloadedFileInfo> {
@@ -84,6 +97,7 @@ export abstract class ClientBase<D extends DownloadedFileInfo> {
   protected closed = false;
   protected readonly graphql: SmsyncGraphQL;
   protected readonly engine: SyncEngine<D>;
+  private resetting: { scope: ResetScope; done: Promise<void> } | undefined;
 
   protected constructor(
     protected readonly options: ClientBaseOptions<D>,
@@ -152,6 +166,28 @@ export abstract class ClientBase<D extends DownloadedFileInfo> {
     return this.engine.fileIndex();
   }
 
+  /** Counts what is still pending on this device (e.g. after a pass that ended in networkNotConnected). */
+  async pendingWork(): Promise<PendingWork> {
+    const { store } = this.options;
+    const [prepared, uploading, batches, downloading] = await Promise.all([
+      store.list<PreparedChange>("uploadsBeingPrepared"),
+      store.list<BeingUploaded>("beingUploaded"),
+      store.list<CommittedBatch>("committedUploads"),
+      store.list("beingDownloaded"),
+    ]);
+    // The newest change of each file wins, as in localFileStatus: uploading, then committed batches in order, then prepared.
+    const newest = new Map<string, "upload" | "delete">();
+    for (const { value } of uploading) newest.set(value.change.fileUUID, value.change.kind);
+    for (const { value } of batches) for (const change of value.changes) newest.set(change.fileUUID, change.kind);
+    for (const { value } of prepared) newest.set(value.fileUUID, value.kind);
+    const kinds = [...newest.values()];
+    return {
+      uploads: kinds.filter((kind) => kind === "upload").length,
+      deletions: kinds.filter((kind) => kind === "delete").length,
+      downloads: downloading.length,
+    };
+  }
+
   async localFileStatus(fileUUID: string): Promise<LocalFileStatus> {
     const { store } = this.options;
     const [file, prepared, uploading, downloading, batches] = await Promise.all([
@@ -174,10 +210,27 @@ export abstract class ClientBase<D extends DownloadedFileInfo> {
   /**
    * Leaves an error mode: "local" clears the queues (what was not uploaded is
    * lost), "server" gives up the device's staged uploads and lock on the
-   * server, "all" does both. The mode is idle afterwards.
+   * server, "all" does both. The mode is idle afterwards. A call with the
+   * same scope while a reset runs joins it; another scope is refused with
+   * RESET_IN_PROGRESS.
    */
-  async resetFromError(scope: "local" | "server" | "all"): Promise<void> {
+  async resetFromError(scope: ResetScope): Promise<void> {
     if (this.closed) throw new ClientUsageError("CLOSED", "the client is closed");
+    // A second call while a reset runs joins it (apps call reset from several places); another scope would be a different reset.
+    if (this.resetting) {
+      if (this.resetting.scope !== scope) {
+        throw new ClientUsageError("RESET_IN_PROGRESS", `resetFromError("${this.resetting.scope}") is running: wait for it before resetFromError("${scope}")`);
+      }
+      return this.resetting.done;
+    }
+    const done = this.reset(scope).finally(() => {
+      this.resetting = undefined;
+    });
+    this.resetting = { scope, done };
+    return done;
+  }
+
+  private async reset(scope: ResetScope): Promise<void> {
     await this.engine.setMode("resettingFromError");
     try {
       if (scope === "server" || scope === "all") {

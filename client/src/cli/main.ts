@@ -9,7 +9,8 @@ import { exitCodes } from "./exitCodes.ts";
 import { checkServer, type ServerCheck } from "./serverCheck.ts";
 import { formatBytes, formatSeconds } from "./byteFormat.ts";
 import { progressMode, syncProgress } from "./syncProgress.ts";
-import { resetFolder, syncFolder, type ConflictPolicy, type SyncSummary } from "./syncFolder.ts";
+import { ServerUnreachableError } from "./ServerUnreachableError.ts";
+import { defaultGiveUpAfterMs, resetFolder, syncFolder, type ConflictPolicy, type SyncSummary } from "./syncFolder.ts";
 
 const usage = `usage: smsync <command> [options]
   login --server URL --token TOKEN   check the token against the server and remember both
@@ -18,6 +19,8 @@ const usage = `usage: smsync <command> [options]
     --conflict keep-both|keep-local|accept-remote   (default keep-both: the server's version,
                                      and this device's content kept as a "(conflict ...)" copy)
     --quiet                          no progress on stderr (bars on a terminal, lines otherwise)
+    --give-up-after SECONDS          how long to keep retrying an unreachable server (default ${defaultGiveUpAfterMs / 1000});
+                                     then exit 4, the changes kept for the next sync
   reset DIR                          leave an error mode: drop this folder's unsent changes and
                                      its staged work on the server (the next sync finds them again)
 options: --json (machine-readable output on stdout), --help`;
@@ -68,6 +71,7 @@ export async function main(argv: string[]): Promise<number> {
         json: { type: "boolean", default: false },
         quiet: { type: "boolean", short: "q", default: false },
         conflict: { type: "string", default: "keep-both" },
+        "give-up-after": { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -119,6 +123,8 @@ export async function main(argv: string[]): Promise<number> {
       if (!["keep-both", "keep-local", "accept-remote"].includes(conflict)) {
         return out.fail(exitCodes.usage, "--conflict must be keep-both, keep-local or accept-remote");
       }
+      const giveUpAfter = values["give-up-after"] === undefined ? defaultGiveUpAfterMs / 1000 : Number(values["give-up-after"]);
+      if (!Number.isFinite(giveUpAfter) || giveUpAfter < 0) return out.fail(exitCodes.usage, "--give-up-after must be a number of seconds");
       const config = readConfig();
       if (!config) return out.fail(exitCodes.authentication, `not logged in (no login in ${configPath()}): run smsync login`);
       const check = await checkServer(config.server, config.token);
@@ -131,10 +137,16 @@ export async function main(argv: string[]): Promise<number> {
           conflict,
           serverFiles: check.index,
           progress: syncProgress(progressMode({ quiet: values.quiet })),
+          giveUpAfterMs: giveUpAfter * 1000,
         });
         out.print(syncedText(dir, summary), { ok: true, dir, ...summary });
         return exitCodes.ok;
       } catch (error) {
+        if (error instanceof ServerUnreachableError) {
+          // What was queued did not go up: `pending` says so, rather than an "uploaded" count.
+          const { uploaded, deleted, bytesUploaded, ...done } = error.summary;
+          return out.fail(exitCodes.unreachable, `sync incomplete: ${error.message}`, { reason: "unreachable", dir, pending: error.pending, ...done });
+        }
         return out.fail(exitCodes.failure, `sync failed: ${(error as Error).message}`, { code: (error as { code?: string }).code });
       }
     }

@@ -20,7 +20,9 @@ import { cloudNameToPath, pathToCloudName, scanFolder, stateFolderName, type Sca
 import { findLocalRenames } from "./localRenames.ts";
 import { downloadPath } from "./nameConflicts.ts";
 import type { ServerFile } from "./serverCheck.ts";
+import { ServerUnreachableError } from "./ServerUnreachableError.ts";
 import type { TransferTracker } from "./transferTracker.ts";
+import { watchUnreachable } from "./unreachableWatch.ts";
 
 export type ConflictPolicy = "keep-both" | "keep-local" | "accept-remote";
 
@@ -48,7 +50,12 @@ export interface SyncFolderOptions {
   /** The server's file index as it was just before (for the progress: what is about to come down). */
   serverFiles?: ServerFile[];
   maxPasses?: number;
+  /** How long to keep retrying a server that cannot be reached before giving up (default 30 s). */
+  giveUpAfterMs?: number;
 }
+
+/** Default of SyncFolderOptions.giveUpAfterMs. */
+export const defaultGiveUpAfterMs = 30_000;
 
 function conflictCopyName(relativePath: string, now = new Date()): string {
   const { dir, name, ext } = path.posix.parse(relativePath);
@@ -140,6 +147,15 @@ export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummar
   });
   options.progress?.watch(client);
   const liveServerFiles = (options.serverFiles ?? []).filter((file) => !file.deleted);
+  const unreachable = watchUnreachable(client, options.giveUpAfterMs ?? defaultGiveUpAfterMs);
+  /** A pass that cannot reach the server is not a sync: stop, and say what is still pending. */
+  const syncOrGiveUp = async () => {
+    const gaveUp = await Promise.race([client.sync().then(() => false), unreachable.gaveUp.then(() => true)]);
+    if (gaveUp || client.mode === "networkNotConnected") {
+      summary.seconds = Math.round(performance.now() - startedAt) / 1000;
+      throw new ServerUnreachableError(options.server, summary, await client.pendingWork(), { cause: unreachable.lastError });
+    }
+  };
   // What the folder lacks of the index will come down (an estimate for the totals; the engine decides).
   for (const file of options.serverFiles ?? []) {
     const local = manifest.pathOf(file.fileUUID);
@@ -181,6 +197,7 @@ export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummar
         } catch (error) {
           if (!(error instanceof ClientUsageError && (error.code === "CLOUD_NAME_TAKEN" || error.code === "BAD_INPUT"))) throw error;
           notSynced.set(file.relativePath, error.message);
+          summary.notSynced = [...notSynced].map(([relativePath, reason]) => ({ path: relativePath, reason }));
           say(`not synced: ${file.relativePath}: ${error.message}; rename it`);
           continue;
         }
@@ -199,12 +216,12 @@ export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummar
       }
       await manifest.save();
       await client.commit();
-      await client.sync();
+      await syncOrGiveUp();
     }
-    summary.notSynced = [...notSynced].map(([relativePath, reason]) => ({ path: relativePath, reason }));
     summary.seconds = Math.round(performance.now() - startedAt) / 1000;
     return summary;
   } finally {
+    unreachable.stop();
     options.progress?.close();
     await client.close({ closeStore: true });
   }

@@ -91,6 +91,28 @@ describe("modes", () => {
   });
 });
 
+describe("resetFromError called twice at once", () => {
+  it("a second call with the same scope joins the running reset (one reset on the server); another scope is refused", async () => {
+    const phone = await harness.newUser();
+    const a = await harness.openClient(phone, { serverUrl: proxy.url });
+    await a.client.uploadData(randomUUID(), Buffer.from("staged"), { cloudFileName: "staged.txt", ...text });
+    proxy.resetStats();
+    const graphqlPosts = () => proxy.stats.requests.filter((line) => line.startsWith("POST /graphql")).length;
+
+    const first = a.client.resetFromError("all");
+    const second = a.client.resetFromError("all");
+    await expect(a.client.resetFromError("local")).rejects.toMatchObject({ name: "ClientUsageError", code: "RESET_IN_PROGRESS" });
+    await Promise.all([first, second]);
+    expect(graphqlPosts(), "one resetServerState for both calls").toBe(1);
+    expect(a.client.mode).toBe("idle");
+    expect(await a.store.list("uploadsBeingPrepared")).toEqual([]);
+
+    // Once it has ended, a reset runs again.
+    await a.client.resetFromError("server");
+    expect(graphqlPosts()).toBe(2);
+  });
+});
+
 describe("the lock lost mid-batch", () => {
   it("locks again and redoes the batch under the new grant", async () => {
     const phone = await harness.newUser();
