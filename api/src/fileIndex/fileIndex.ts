@@ -1,6 +1,7 @@
 // The file index: reading it, and the rules an upload or an upload-deletion
 // must meet against it. Each rule is a typed error, checked before anything
 // is written.
+import { cloudFileNameOwner } from "@smsync/protocol";
 import type { Transaction, Database } from "../database/client.ts";
 import { SmsyncError } from "../errors/SmsyncError.ts";
 
@@ -62,36 +63,41 @@ export async function checkUploadAgainstIndex(tx: Transaction, intent: UploadInt
   if (entry?.deleted && !intent.undelete) {
     throw new SmsyncError("FILE_DELETED", `file ${intent.fileUUID} is deleted; upload it with undelete to restore it`);
   }
-  const nameOwner = await tx.fileEntry.findFirst({
-    where: {
-      userId: intent.userId,
-      cloudFileName: intent.cloudFileName,
-      deleted: false,
-      NOT: { fileUUID: intent.fileUUID },
-    },
-  });
-  const stagedOwner = await tx.stagedUpload.findFirst({
-    where: {
-      userId: intent.userId,
-      cloudFileName: intent.cloudFileName,
-      fencingToken: intent.fencingToken,
-      operationId: null,
-      NOT: { fileUUID: intent.fileUUID },
-    },
-  });
-  const owner = nameOwner?.fileUUID ?? stagedOwner?.fileUUID;
-  if (owner) {
-    throw new SmsyncError(
-      "CLOUD_NAME_TAKEN",
-      `cloud file name ${JSON.stringify(intent.cloudFileName)} belongs to file ${owner}`,
-      { fileUUID: owner },
-    );
-  }
+  await checkCloudFileNameFree(tx, intent, entry && !entry.deleted ? entry.cloudFileName : undefined);
   const deletion = await tx.uploadDeletion.findFirst({
     where: { userId: intent.userId, fileUUID: intent.fileUUID, fencingToken: intent.fencingToken, operationId: null },
   });
   if (deletion) {
-    throw new SmsyncError("BAD_INPUT", `file ${intent.fileUUID} has an upload-deletion in this batch`);
+    throw new SmsyncError("UPLOAD_AND_DELETION_IN_BATCH", `file ${intent.fileUUID} has an upload-deletion in this batch`, {
+      fileUUID: intent.fileUUID,
+    });
+  }
+}
+
+/**
+ * CLOUD_NAME_TAKEN if another live file, or another upload staged in this
+ * batch, has the name: compared by key (NFC and case folding, the shared
+ * rule of @smsync/protocol). The names are compared here, not in SQL:
+ * neither SQLite nor PostgreSQL folds case the way the clients' file
+ * systems do.
+ */
+async function checkCloudFileNameFree(tx: Transaction, intent: UploadIntent, currentName: string | undefined): Promise<void> {
+  const named = { fileUUID: true, cloudFileName: true } as const;
+  const liveFiles = await tx.fileEntry.findMany({
+    where: { userId: intent.userId, deleted: false, NOT: { fileUUID: intent.fileUUID } },
+    select: named,
+  });
+  const stagedFiles = await tx.stagedUpload.findMany({
+    where: { userId: intent.userId, fencingToken: intent.fencingToken, operationId: null, NOT: { fileUUID: intent.fileUUID } },
+    select: named,
+  });
+  const owner = cloudFileNameOwner(intent.fileUUID, intent.cloudFileName, currentName, [...liveFiles, ...stagedFiles]);
+  if (owner) {
+    throw new SmsyncError(
+      "CLOUD_NAME_TAKEN",
+      `cloud file name ${JSON.stringify(intent.cloudFileName)} is taken by file ${owner.fileUUID} (${JSON.stringify(owner.cloudFileName)}): names that differ only in case or Unicode normalization are the same name`,
+      { fileUUID: owner.fileUUID, cloudFileName: owner.cloudFileName },
+    );
   }
 }
 
@@ -117,6 +123,6 @@ export async function checkDeletionAgainstIndex(
     where: { userId, fileUUID, fencingToken, operationId: null },
   });
   if (staged) {
-    throw new SmsyncError("BAD_INPUT", `file ${fileUUID} has a staged upload in this batch`, { fileUUID });
+    throw new SmsyncError("UPLOAD_AND_DELETION_IN_BATCH", `file ${fileUUID} has a staged upload in this batch`, { fileUUID });
   }
 }

@@ -1,15 +1,14 @@
 // Validation of the names a client gives: fileUUIDs and cloud file names.
+import { checkCloudFileName as checkSharedRules } from "@smsync/protocol";
 import { SmsyncError } from "../errors/SmsyncError.ts";
 
-export const maxCloudFileNameBytes = 255;
+export { maxCloudFileNameBytes } from "@smsync/protocol";
 export const maxMimeTypeLength = 255;
 export const maxAppMetaDataBytes = 64 * 1024;
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const sha256Pattern = /^[0-9a-f]{64}$/i;
 const mimeTypePattern = /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+(\s*;.*)?$/i;
-// Control characters (NUL included), and the separators of every platform.
-const forbiddenInName = /[\u0000-\u001f\u007f/\\]/;
 
 export function checkFileUUID(fileUUID: string): string {
   if (!uuidPattern.test(fileUUID)) {
@@ -18,23 +17,13 @@ export function checkFileUUID(fileUUID: string): string {
   return fileUUID.toLowerCase();
 }
 
+/** The name as stored (NFC), by the rules both sides share (@smsync/protocol); BAD_INPUT if it breaks one. */
 export function checkCloudFileName(name: string): string {
-  const problem =
-    name.length === 0
-      ? "is empty"
-      : Buffer.byteLength(name, "utf8") > maxCloudFileNameBytes
-        ? `is longer than ${maxCloudFileNameBytes} bytes`
-        : forbiddenInName.test(name)
-          ? "contains a path separator or a control character (NUL included)"
-          : name === "." || name === ".."
-            ? "is a relative path"
-            : name !== name.trim()
-              ? "starts or ends with white space"
-              : null;
-  if (problem) {
-    throw new SmsyncError("BAD_INPUT", `cloudFileName ${JSON.stringify(name)} ${problem}`, { field: "cloudFileName" });
+  const checked = checkSharedRules(name);
+  if (!checked.ok) {
+    throw new SmsyncError("BAD_INPUT", `cloudFileName ${JSON.stringify(name)} ${checked.problem}`, { field: "cloudFileName" });
   }
-  return name.normalize("NFC");
+  return checked.name;
 }
 
 export function checkSha256(sha256: string): string {

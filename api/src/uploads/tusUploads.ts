@@ -19,7 +19,7 @@ import { checkUploadAgainstIndex } from "../fileIndex/fileIndex.ts";
 import { isOriginAllowed, uploadCorsHeaders } from "../http/cors.ts";
 import { requireIdleLock } from "../locks/locks.ts";
 import type { Services } from "../services.ts";
-import { parseUploadMetadataHeader, parseUploadMetadata } from "./uploadMetadata.ts";
+import { parseUploadMetadataHeader } from "./uploadMetadata.ts";
 
 export const uploadsPath = "/uploads";
 
@@ -34,6 +34,7 @@ const statusOf: Partial<Record<ErrorCode, number>> = {
   WRONG_VERSION: 409,
   CLOUD_NAME_TAKEN: 409,
   FILE_DELETED: 409,
+  UPLOAD_AND_DELETION_IN_BATCH: 409,
   CHECKSUM_MISMATCH: 460,
 };
 
@@ -85,7 +86,8 @@ export class UploadPlane {
       allowedOrigins: (origin) => isOriginAllowed(config.corsOrigins, origin),
       disableTerminationForFinishedUploads: true,
       generateUrl: (_req, { proto, host, path, id }) => `${config.publicUrl ?? `${proto}://${host}`}${path}/${id}`,
-      onUploadCreate: (req, upload) => this.onUploadCreate(req.headers.get("authorization"), upload).catch(rethrowAsRejection),
+      onUploadCreate: (req, upload) =>
+        this.onUploadCreate(req.headers.get("authorization"), req.headers.get("upload-metadata"), upload).catch(rethrowAsRejection),
       onIncomingRequest: (req, uploadId) =>
         this.onIncomingRequest(req.headers.get("authorization"), req.method, uploadId).catch(rethrowAsRejection),
       onUploadFinish: (req, upload) => this.onUploadFinish(upload).catch(rethrowAsRejection),
@@ -182,12 +184,13 @@ export class UploadPlane {
     return { id: row.id, offset: upload.offset };
   }
 
-  private async onUploadCreate(authorization: string | null, upload: Upload) {
+  private async onUploadCreate(authorization: string | null, metadataHeader: string | null, upload: Upload) {
     const caller = await callerOf(this.services, authorization);
     if (upload.size === undefined) {
       throw new SmsyncError("BAD_INPUT", "Upload-Length is required (deferred length is not supported)");
     }
-    const metadata = parseUploadMetadata(upload.metadata ?? {});
+    // Decoded again from the header: tus decodes it leniently (invalid UTF-8 becomes U+FFFD).
+    const metadata = parseUploadMetadataHeader(metadataHeader);
     const replaced = await this.services.db.$transaction(async (tx) => {
       await requireIdleLock(tx, caller, metadata.fencingToken);
       await checkUploadAgainstIndex(tx, {

@@ -50,12 +50,31 @@ export function parseUploadMetadata(metadata: Record<string, string | null | und
   };
 }
 
-export function parseUploadMetadataHeader(header: string | null | undefined): UploadMetadata {
-  let parsed: Record<string, string | null>;
+// Invalid UTF-8 (a stray 0xFF, CESU-8 surrogates, an overlong "/", a cut
+// sequence) is refused, not replaced by U+FFFD: different bytes must not
+// collapse into one name. A leading BOM is kept, not silently dropped.
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** The pairs of an Upload-Metadata header, each value decoded as strict UTF-8. */
+function decodeUploadMetadataHeader(header: string | null | undefined): Record<string, string | null> {
+  if (!header?.trim()) return {}; // each required key is then named as missing
   try {
-    parsed = Metadata.parse(header ?? undefined);
+    Metadata.parse(header); // the header's shape: key, space, Base64
   } catch {
     throw new SmsyncError("BAD_INPUT", "Upload-Metadata is malformed");
   }
-  return parseUploadMetadata(parsed);
+  const decoded: Record<string, string | null> = {};
+  for (const pair of header.split(",")) {
+    const [key, value] = pair.split(" ");
+    try {
+      decoded[key] = value === undefined ? null : strictUtf8.decode(Buffer.from(value, "base64"));
+    } catch {
+      throw new SmsyncError("BAD_INPUT", `Upload-Metadata ${key} is not valid UTF-8`, { field: key });
+    }
+  }
+  return decoded;
+}
+
+export function parseUploadMetadataHeader(header: string | null | undefined): UploadMetadata {
+  return parseUploadMetadata(decodeUploadMetadataHeader(header));
 }

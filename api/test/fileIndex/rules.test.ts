@@ -72,12 +72,24 @@ describe("upload-deletions", () => {
     expect(await rejectedWithoutWrites(device, deleteFiles, { t: 1, files: [{ fileUUID, version: 0 }] })).toBe("LOCK_REQUIRED");
   });
 
-  it("refuses to delete a file that has a staged upload in the same batch", async () => {
+  it("refuses to delete a file that has a staged upload in the same batch, with its own code", async () => {
     const device = await server.newUser();
     const fileUUID = await commitFile(device);
     const { fencingToken } = await device.lock();
     await tusUpload(server.url, device.token!, { fileUUID, version: 1, content: Buffer.from("v1"), fencingToken });
-    expect(await rejectedWithoutWrites(device, deleteFiles, { t: fencingToken, files: [{ fileUUID, version: 0 }] })).toBe("BAD_INPUT");
+    expect(await rejectedWithoutWrites(device, deleteFiles, { t: fencingToken, files: [{ fileUUID, version: 0 }] })).toBe("UPLOAD_AND_DELETION_IN_BATCH");
+  });
+
+  it("refuses an upload of a file whose deletion is in the same batch, with the same code", async () => {
+    const device = await server.newUser();
+    const fileUUID = await commitFile(device);
+    const { fencingToken } = await device.lock();
+    await device.deleteFiles(fencingToken, [{ fileUUID, version: 0 }]);
+    const before = await rowCounts(server.app.services.db);
+    await expect(tusUpload(server.url, device.token!, { fileUUID, version: 1, content: Buffer.from("v1"), fencingToken })).rejects.toThrow(
+      /UPLOAD_AND_DELETION_IN_BATCH/,
+    );
+    expect(await rowCounts(server.app.services.db)).toEqual(before);
   });
 });
 

@@ -133,6 +133,41 @@ describe("the file index rules of an upload", () => {
     expect(await stagedCount(device.userName)).toBe(1);
   });
 
+  it("answers 409 CLOUD_NAME_TAKEN for a name that differs from a live file's only in case or Unicode normalization", async () => {
+    const device = await server.newUser();
+    const cafe = randomUUID();
+    // Sent in NFD (as macOS spells it), stored in NFC.
+    await commitFile(device, { fileUUID: cafe, version: 0, content, cloudFileName: "cafe\u0301.txt" });
+    await commitFile(device, { fileUUID: randomUUID(), version: 0, content, cloudFileName: "Report.txt" });
+    expect((await device.fileIndex()).files.find((file) => file.fileUUID === cafe)?.cloudFileName).toBe("caf\u00e9.txt");
+    const { fencingToken } = await device.lock();
+    for (const cloudFileName of ["caf\u00e9.txt", "CAFE\u0301.TXT", "report.txt", "REPORT.TXT"]) {
+      const response = await create(`Bearer ${device.token}`, { fileUUID: randomUUID(), version: 0, content, fencingToken, cloudFileName });
+      await expectRefused(response, 409, "CLOUD_NAME_TAKEN");
+    }
+    // Within the batch too: a staged upload's name is taken for the others.
+    expect((await create(`Bearer ${device.token}`, { fileUUID: randomUUID(), version: 0, content, fencingToken, cloudFileName: "Notes.md" })).status).toBe(201);
+    await expectRefused(await create(`Bearer ${device.token}`, { fileUUID: randomUUID(), version: 0, content, fencingToken, cloudFileName: "notes.MD" }), 409, "CLOUD_NAME_TAKEN");
+    expect(await stagedCount(device.userName)).toBe(1);
+    // The file itself may change the case of its own name.
+    expect((await create(`Bearer ${device.token}`, { fileUUID: cafe, version: 1, content, fencingToken, cloudFileName: "CAF\u00c9.txt" })).status).toBe(201);
+  });
+
+  it("lets case twins made before names were compared by key keep their names, and makes no new twin", async () => {
+    const device = await server.newUser();
+    const upper = randomUUID();
+    await commitFile(device, { fileUUID: upper, version: 0, content, cloudFileName: "Twin.txt" });
+    // A twin from an older server: written into the index directly.
+    const { db } = server.app.services;
+    const row = await db.fileEntry.findFirstOrThrow({ where: { fileUUID: upper } });
+    const lower = randomUUID();
+    await db.$transaction((tx) => tx.fileEntry.create({ data: { ...row, fileUUID: lower, cloudFileName: "twin.txt", cloudObjectId: null } }));
+    const { fencingToken } = await device.lock();
+    expect((await create(`Bearer ${device.token}`, { fileUUID: lower, version: 1, content, fencingToken, cloudFileName: "twin.txt" })).status).toBe(201);
+    await expectRefused(await create(`Bearer ${device.token}`, { fileUUID: upper, version: 1, content, fencingToken, cloudFileName: "TWIN.txt" }), 409, "CLOUD_NAME_TAKEN");
+    await expectRefused(await create(`Bearer ${device.token}`, { fileUUID: randomUUID(), version: 0, content, fencingToken, cloudFileName: "TWIN.TXT" }), 409, "CLOUD_NAME_TAKEN");
+  });
+
   it("answers 409 FILE_DELETED for a deleted file, and takes the upload with undelete=true", async () => {
     const device = await server.newUser();
     const fileUUID = randomUUID();

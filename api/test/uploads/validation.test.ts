@@ -30,13 +30,17 @@ function validMetadata(): Record<string, string> {
 }
 
 async function create(metadata: Record<string, string | null> | undefined) {
+  return createWithHeader(metadata ? encodeMetadata(metadata) : undefined);
+}
+
+async function createWithHeader(metadataHeader: string | undefined) {
   return fetch(`${server.url}/uploads`, {
     method: "POST",
     headers: {
       "Tus-Resumable": "1.0.0",
       authorization: `Bearer ${token}`,
       "Upload-Length": String(content.length),
-      ...(metadata ? { "Upload-Metadata": encodeMetadata(metadata) } : {}),
+      ...(metadataHeader ? { "Upload-Metadata": metadataHeader } : {}),
     },
   });
 }
@@ -80,8 +84,31 @@ describe("the metadata of an upload creation", () => {
 
   it("rejects a cloudFileName with a path, a NUL or other control character, or too long", async () => {
     const names = ["../x", "a/b", "/abs", "a\\b", "..", ".", "a\u0000b", "a\nb", "x".repeat(256), "é".repeat(128), " padded"];
+    // C1 controls: NEL, CSI, and the ends of the range.
+    names.push("a\u0085b", "a\u009bb", "\u0080x", "x\u009f");
     for (const cloudFileName of names) {
       await expectRejected({ ...validMetadata(), cloudFileName }, "cloudFileName");
+    }
+  });
+
+  it("rejects Upload-Metadata values that are not valid UTF-8, rather than replacing bytes with U+FFFD", async () => {
+    const invalid = {
+      "a stray 0xFF": [0x61, 0xff, 0x62],
+      "a surrogate pair in CESU-8": [0x61, 0xed, 0xa0, 0xbd, 0xed, 0xb8, 0x80],
+      "an overlong /": [0x61, 0xc0, 0xaf, 0x62],
+      "a truncated sequence": [0x61, 0xe2, 0x82],
+    };
+    for (const [what, bytes] of Object.entries(invalid)) {
+      const base64 = Buffer.from(bytes).toString("base64");
+      for (const field of ["cloudFileName", "appMetaData"]) {
+        const metadata = { ...validMetadata(), [field]: "placeholder" };
+        const header = encodeMetadata(metadata).replace(`${field} ${Buffer.from("placeholder").toString("base64")}`, `${field} ${base64}`);
+        const before = await server.app.services.db.stagedUpload.count({ where: { userId } });
+        const response = await createWithHeader(header);
+        expect(response.status, `${what} in ${field}`).toBe(400);
+        expect(await response.json()).toMatchObject({ code: "BAD_INPUT", field });
+        expect(await server.app.services.db.stagedUpload.count({ where: { userId } })).toBe(before);
+      }
     }
   });
 

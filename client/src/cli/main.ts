@@ -49,7 +49,8 @@ function syncedText(dir: string, summary: SyncSummary): string {
   return (
     `synced ${dir}: ${summary.uploaded} uploaded (${formatBytes(summary.bytesUploaded)}), ${summary.deleted} deleted, ` +
     `${summary.downloaded} downloaded (${formatBytes(summary.bytesDownloaded)}), ${summary.removedLocally} removed here, ` +
-    `${summary.conflicts} conflict(s) in ${formatSeconds(summary.seconds)}`
+    `${summary.conflicts} conflict(s) in ${formatSeconds(summary.seconds)}` +
+    summary.notSynced.map((file) => `\nnot synced: ${file.path}: ${file.reason}; rename it`).join("")
   );
 }
 

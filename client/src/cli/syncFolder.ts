@@ -11,10 +11,14 @@ import path from "node:path";
 import { SmsyncClient } from "../SmsyncClient.ts";
 import type { ConflictResolution, DownloadedFile } from "../engine/SyncEngine.ts";
 import type { Conflict, IndexEntry } from "../engine/planDownloads.ts";
+import { cloudFileNameOwner } from "@smsync/protocol";
+import { ClientUsageError } from "../queues/ClientUsageError.ts";
 import type { LocalFile } from "../queues/records.ts";
 import { SqliteStore } from "../store/SqliteStore.ts";
 import { FolderManifest } from "./folderManifest.ts";
-import { cloudNameToPath, pathToCloudName, scanFolder, stateFolderName } from "./folderScan.ts";
+import { cloudNameToPath, pathToCloudName, scanFolder, stateFolderName, type ScannedFile } from "./folderScan.ts";
+import { findLocalRenames } from "./localRenames.ts";
+import { downloadPath } from "./nameConflicts.ts";
 import type { ServerFile } from "./serverCheck.ts";
 import { ServerUnreachableError } from "./ServerUnreachableError.ts";
 import type { TransferTracker } from "./transferTracker.ts";
@@ -32,6 +36,8 @@ export interface SyncSummary {
   bytesUploaded: number;
   bytesDownloaded: number;
   seconds: number;
+  /** Local files left out: their names are refused (taken by another file but for case, or not allowed); renaming them fixes it. */
+  notSynced: { path: string; reason: string }[];
 }
 
 export interface SyncFolderOptions {
@@ -74,11 +80,18 @@ export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummar
     bytesUploaded: 0,
     bytesDownloaded: 0,
     seconds: 0,
+    notSynced: [],
   };
+  const notSynced = new Map<string, string>();
   const say = (line: string) => options.progress?.log(line);
 
   const saveDownload = async (file: DownloadedFile) => {
-    const relativePath = cloudNameToPath(file.cloudFileName);
+    const wanted = cloudNameToPath(file.cloudFileName);
+    const { relativePath, conflictCopy } = downloadPath(manifest.entries, file.fileUUID, wanted, notSynced.keys());
+    if (conflictCopy) {
+      summary.conflicts++;
+      say(`${wanted} would take the place of another file here (paths that differ only in case are one file on macOS and Windows): saved as ${relativePath}`);
+    }
     const target = path.join(root, relativePath);
     // The file may be known under another path (renamed on another device).
     const previousPath = manifest.pathOf(file.fileUUID);
@@ -133,6 +146,7 @@ export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummar
     callbacks: { saveDownload, applyDeletions, resolveConflict },
   });
   options.progress?.watch(client);
+  const liveServerFiles = (options.serverFiles ?? []).filter((file) => !file.deleted);
   const unreachable = watchUnreachable(client, options.giveUpAfterMs ?? defaultGiveUpAfterMs);
   /** A pass that cannot reach the server is not a sync: stop, and say what is still pending. */
   const syncOrGiveUp = async () => {
@@ -152,23 +166,49 @@ export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummar
     const maxPasses = options.maxPasses ?? 5;
     for (let pass = 0; pass < maxPasses; pass++) {
       const changes = await scanFolder(root, manifest.entries);
-      const local = changes.added.length + changes.changed.length + changes.deleted.length;
+      const { renamed, added, deleted } = findLocalRenames(
+        { added: changes.added.filter((file) => !notSynced.has(file.relativePath)), deleted: changes.deleted },
+        (relativePath) => manifest.entries[relativePath]?.sha256,
+      );
+      const local = added.length + renamed.length + changes.changed.length + deleted.length;
       if (pass > 0 && local === 0) break;
       summary.passes++;
-      for (const file of [...changes.added.map((added) => ({ ...added, fileUUID: randomUUID() })), ...changes.changed]) {
+      const uploads: (ScannedFile & { fileUUID: string; isNew?: boolean; from?: string })[] = [
+        ...added.map((file) => ({ ...file, fileUUID: randomUUID(), isNew: true })),
+        ...renamed,
+        ...changes.changed,
+      ];
+      for (const file of uploads) {
         const cloudFileName = pathToCloudName(file.relativePath);
-        await client.uploadFile(file.fileUUID, path.join(root, file.relativePath), {
-          cloudFileName,
-          mimeType: "application/octet-stream",
-          appMetaData: JSON.stringify({ path: file.relativePath }),
-        });
+        try {
+          // The client knows the server's names only after its first sync: a new file is checked against the index too.
+          const owner = file.isNew ? cloudFileNameOwner(file.fileUUID, cloudFileName, undefined, liveServerFiles) : undefined;
+          if (owner?.sha256 === file.sha256) {
+            // The same content under the same name (a copy of the folder): it is that file, not a new one.
+            manifest.entries[file.relativePath] = { fileUUID: owner.fileUUID, sha256: file.sha256, size: file.size, mtimeMs: file.mtimeMs };
+            continue;
+          }
+          if (owner) throw new ClientUsageError("CLOUD_NAME_TAKEN", `the account has a file named ${JSON.stringify(cloudNameToPath(owner.cloudFileName))}`);
+          await client.uploadFile(file.fileUUID, path.join(root, file.relativePath), {
+            cloudFileName,
+            mimeType: "application/octet-stream",
+            appMetaData: JSON.stringify({ path: file.relativePath }),
+          });
+        } catch (error) {
+          if (!(error instanceof ClientUsageError && (error.code === "CLOUD_NAME_TAKEN" || error.code === "BAD_INPUT"))) throw error;
+          notSynced.set(file.relativePath, error.message);
+          summary.notSynced = [...notSynced].map(([relativePath, reason]) => ({ path: relativePath, reason }));
+          say(`not synced: ${file.relativePath}: ${error.message}; rename it`);
+          continue;
+        }
+        if (file.from) delete manifest.entries[file.from];
         manifest.entries[file.relativePath] = { fileUUID: file.fileUUID, sha256: file.sha256, size: file.size, mtimeMs: file.mtimeMs };
         summary.uploaded++;
         summary.bytesUploaded += file.size;
         options.progress?.expect("upload", file.fileUUID, file.relativePath, file.size);
-        say(`uploading ${file.relativePath}`);
+        say(file.from ? `uploading ${file.relativePath} (renamed from ${file.from})` : `uploading ${file.relativePath}`);
       }
-      for (const file of changes.deleted) {
+      for (const file of deleted) {
         await client.deleteFile(file.fileUUID);
         delete manifest.entries[file.relativePath];
         summary.deleted++;

@@ -217,7 +217,7 @@ const maxTransferResumes = 2;
 const metaKeys = { mode: "mode", lockKey: "engine.lockKey", inbound: "engine.inbound", outbound: "engine.outbound" } as const;
 
 /** Codes after which the engine cannot go on without the app (nonRecoverableError). */
-const nonRecoverableCodes = new Set(["CONFLICTS_NOT_IMPLEMENTED", "UNAUTHENTICATED", "IDEMPOTENCY_KEY_REUSED", "STALE_FENCING_TOKEN", "BAD_INPUT", "CLOUD_NAME_TAKEN", "FILE_DELETED", "UNKNOWN_FILE", "ALREADY_DELETED", "PAYLOAD_TOO_LARGE", "WRONG_VERSION", "TRANSFER_FAILED", "GOOGLE_SIGN_IN_REQUIRED"]);
+const nonRecoverableCodes = new Set(["CONFLICTS_NOT_IMPLEMENTED", "UNAUTHENTICATED", "IDEMPOTENCY_KEY_REUSED", "STALE_FENCING_TOKEN", "BAD_INPUT", "CLOUD_NAME_TAKEN", "UPLOAD_AND_DELETION_IN_BATCH", "FILE_DELETED", "UNKNOWN_FILE", "ALREADY_DELETED", "PAYLOAD_TOO_LARGE", "WRONG_VERSION", "TRANSFER_FAILED", "GOOGLE_SIGN_IN_REQUIRED"]);
 
 export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
   private modeValue: Mode = "idle";

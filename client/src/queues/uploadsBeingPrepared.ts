@@ -6,19 +6,22 @@
 // - upload then delete keeps the delete (or, for a file the server has
 //   never had, just drops the upload: there is nothing to delete);
 // - deleting a file that is neither known nor queued is UNKNOWN_FILE;
-// - a cloud name used by another live file is CLOUD_NAME_TAKEN;
+// - a cloud name must meet the rules the server applies (@smsync/protocol):
+//   BAD_INPUT otherwise; it is queued in the form the server stores (NFC);
+// - a cloud name that another live file has, or will have once the pending
+//   changes are uploaded, is CLOUD_NAME_TAKEN; names are compared as the
+//   server compares them (NFC, case folded), so "Report.txt" takes
+//   "report.txt" too;
 // - uploading a file that is deleted, or whose deletion is queued, is
 //   FILE_DELETED (undeleting is explicit, and not in this SDK yet).
+import { checkCloudFileName, cloudFileNameOwner } from "@smsync/protocol";
+import type { BeingUploaded } from "../engine/SyncEngine.ts";
 import type { ClientStore, StoreChange } from "../store/ClientStore.ts";
 import { sequenceKey } from "../store/ClientStore.ts";
 import { ClientUsageError } from "./ClientUsageError.ts";
 import type { CommittedBatch, LocalFile, PreparedChange, PreparedUpload } from "./records.ts";
 
 const nextBatchKey = "nextBatch";
-
-async function preparedChanges(store: ClientStore): Promise<Map<string, PreparedChange>> {
-  return new Map((await store.list<PreparedChange>("uploadsBeingPrepared")).map((entry) => [entry.key, entry.value]));
-}
 
 /** The file as the app sees it now: its prepared change if any, else what the store knows. */
 async function currentState(store: ClientStore, fileUUID: string) {
@@ -29,13 +32,18 @@ async function currentState(store: ClientStore, fileUUID: string) {
   return { local, prepared };
 }
 
-export async function queueUpload(store: ClientStore, upload: PreparedUpload): Promise<void> {
-  const { local, prepared } = await currentState(store, upload.fileUUID);
+/** Queues the upload; resolves with it as queued, its cloud file name in the form the server stores. */
+export async function queueUpload(store: ClientStore, upload: PreparedUpload): Promise<PreparedUpload> {
+  const checked = checkCloudFileName(upload.cloudFileName);
+  if (!checked.ok) throw new ClientUsageError("BAD_INPUT", `cloudFileName ${JSON.stringify(upload.cloudFileName)} ${checked.problem}`);
+  const queued = { ...upload, cloudFileName: checked.name };
+  const { local, prepared } = await currentState(store, queued.fileUUID);
   if (prepared?.kind === "delete" || local?.deleted) {
-    throw new ClientUsageError("FILE_DELETED", `file ${upload.fileUUID} is deleted; it cannot be uploaded again`);
+    throw new ClientUsageError("FILE_DELETED", `file ${queued.fileUUID} is deleted; it cannot be uploaded again`);
   }
-  await checkCloudNameFree(store, upload.fileUUID, upload.cloudFileName);
-  await store.commit([{ op: "put", collection: "uploadsBeingPrepared", key: upload.fileUUID, value: upload }]);
+  await checkCloudNameFree(store, queued.fileUUID, queued.cloudFileName);
+  await store.commit([{ op: "put", collection: "uploadsBeingPrepared", key: queued.fileUUID, value: queued }]);
+  return queued;
 }
 
 export async function queueDeletion(store: ClientStore, fileUUID: string, now = new Date()): Promise<void> {
@@ -58,18 +66,41 @@ async function uploadCommitted(store: ClientStore, fileUUID: string): Promise<bo
   return uploading?.change.kind === "upload" || batches.some(({ value }) => value.changes.some((change) => change.fileUUID === fileUUID && change.kind === "upload"));
 }
 
+/**
+ * The name of each live file once the batches before the next one are
+ * uploaded: what the server confirmed, then the batch being uploaded and the
+ * committed batches, oldest first. The prepared changes go up in the next
+ * batch, whose uploads the server checks before its deletions are applied.
+ */
+async function liveNamesBeforeNextBatch(store: ClientStore): Promise<Map<string, string>> {
+  const [files, uploading, batches] = await Promise.all([store.list<LocalFile>("files"), store.list<BeingUploaded>("beingUploaded"), committedBatches(store)]);
+  const names = new Map<string, string>();
+  for (const { value } of files) if (!value.deleted) names.set(value.fileUUID, value.cloudFileName);
+  for (const change of [...uploading.map(({ value }) => value.change), ...batches.flatMap((batch) => batch.changes)]) {
+    if (change.kind === "upload") names.set(change.fileUUID, change.cloudFileName);
+    else names.delete(change.fileUUID);
+  }
+  return names;
+}
+
+/**
+ * CLOUD_NAME_TAKEN unless the name is free for the next batch: no other file
+ * has it once the earlier batches are uploaded, nor is it queued for another
+ * file. A deletion or a rename frees a name for the batches after its own.
+ */
 async function checkCloudNameFree(store: ClientStore, fileUUID: string, cloudFileName: string): Promise<void> {
-  const [files, prepared] = await Promise.all([store.list<LocalFile>("files"), preparedChanges(store)]);
-  const deletedSoon = (uuid: string) => prepared.get(uuid)?.kind === "delete";
-  const ownerOnServer = files.find(
-    ({ value }) => value.fileUUID !== fileUUID && !value.deleted && !deletedSoon(value.fileUUID) && value.cloudFileName === cloudFileName,
-  );
-  const ownerPrepared = [...prepared.values()].find(
-    (change) => change.kind === "upload" && change.fileUUID !== fileUUID && change.cloudFileName === cloudFileName,
-  );
-  const owner = ownerOnServer?.value.fileUUID ?? ownerPrepared?.fileUUID;
+  const names = await liveNamesBeforeNextBatch(store);
+  const prepared = await store.list<PreparedChange>("uploadsBeingPrepared");
+  const liveFiles = [
+    ...[...names].map(([uuid, name]) => ({ fileUUID: uuid, cloudFileName: name })),
+    ...prepared.flatMap(({ value }) => (value.kind === "upload" ? [value] : [])),
+  ];
+  const owner = cloudFileNameOwner(fileUUID, cloudFileName, names.get(fileUUID), liveFiles);
   if (owner) {
-    throw new ClientUsageError("CLOUD_NAME_TAKEN", `cloud file name ${JSON.stringify(cloudFileName)} belongs to file ${owner}`);
+    throw new ClientUsageError(
+      "CLOUD_NAME_TAKEN",
+      `cloud file name ${JSON.stringify(cloudFileName)} is taken by file ${owner.fileUUID} (${JSON.stringify(owner.cloudFileName)}): names that differ only in case or Unicode normalization are the same name; a name freed by a deletion or a rename can be used once that change is committed`,
+    );
   }
 }
 

@@ -112,12 +112,55 @@ describe("uploadsBeingPrepared", () => {
     const queuedOwner = randomUUID();
     await queueUpload(store, upload(queuedOwner, { cloudFileName: "draft.txt" }));
     await expectUsageError(queueUpload(store, upload(randomUUID(), { cloudFileName: "draft.txt" })), "CLOUD_NAME_TAKEN");
-    // The same file may keep its own name, and a name freed by a queued deletion may be reused.
+    // The same file may keep its own name.
     await queueUpload(store, upload(owner, { cloudFileName: "notes.txt" }));
+  });
+
+  it("frees a name deleted or renamed away for the batches after the change's own, not within it (the server checks uploads before deletions)", async () => {
     const leaving = randomUUID();
     await knownFile(leaving, { cloudFileName: "old.txt" });
     await queueDeletion(store, leaving);
+    await expectUsageError(queueUpload(store, upload(randomUUID(), { cloudFileName: "old.txt" })), "CLOUD_NAME_TAKEN");
+    const renamed = randomUUID();
+    await knownFile(renamed, { cloudFileName: "draft.txt" });
+    await queueUpload(store, upload(renamed, { cloudFileName: "final.txt" }));
+    await expectUsageError(queueUpload(store, upload(randomUUID(), { cloudFileName: "draft.txt" })), "CLOUD_NAME_TAKEN");
+    await commitPrepared(store);
     await queueUpload(store, upload(randomUUID(), { cloudFileName: "old.txt" }));
+    await queueUpload(store, upload(randomUUID(), { cloudFileName: "draft.txt" }));
+    // A name a committed batch gives a file is taken for the next ones.
+    await expectUsageError(queueUpload(store, upload(randomUUID(), { cloudFileName: "FINAL.txt" })), "CLOUD_NAME_TAKEN");
+  });
+
+  it("queues a name in the form the server stores (NFC), and compares names as the server does: NFC and case folded", async () => {
+    const cafe = randomUUID();
+    const queued = await queueUpload(store, upload(cafe, { cloudFileName: "cafe\u0301.txt" }));
+    expect(queued.cloudFileName).toBe("caf\u00e9.txt");
+    expect(await prepared()).toMatchObject([{ fileUUID: cafe, cloudFileName: "caf\u00e9.txt" }]);
+    for (const cloudFileName of ["caf\u00e9.txt", "cafe\u0301.txt", "CAF\u00c9.TXT"]) {
+      await expectUsageError(queueUpload(store, upload(randomUUID(), { cloudFileName })), "CLOUD_NAME_TAKEN");
+    }
+    // A record from before the client normalized names (NFD) still takes its name.
+    const report = randomUUID();
+    await knownFile(report, { cloudFileName: "Re\u0301port.txt" });
+    await expectUsageError(queueUpload(store, upload(randomUUID(), { cloudFileName: "r\u00e9port.TXT" })), "CLOUD_NAME_TAKEN");
+    // The file itself may change the case of its name.
+    await queueUpload(store, upload(report, { cloudFileName: "R\u00c9PORT.txt" }));
+  });
+
+  it("lets case twins made before names were compared by key keep their exact names, and makes no new twin", async () => {
+    const [upper, lower] = [randomUUID(), randomUUID()];
+    await knownFile(upper, { cloudFileName: "Twin.txt" });
+    await knownFile(lower, { cloudFileName: "twin.txt" });
+    await queueUpload(store, upload(lower, { cloudFileName: "twin.txt" }));
+    await expectUsageError(queueUpload(store, upload(upper, { cloudFileName: "TWIN.txt" })), "CLOUD_NAME_TAKEN");
+    await expectUsageError(queueUpload(store, upload(randomUUID(), { cloudFileName: "tWiN.txt" })), "CLOUD_NAME_TAKEN");
+  });
+
+  it("refuses a name the server would refuse with BAD_INPUT: C0 and C1 controls, separators, half a surrogate pair, too long", async () => {
+    for (const cloudFileName of ["a\u0085b", "a\u009bb", "a\u0000b", "a/b", "a\ud800", "x".repeat(256), "..", " x", ""]) {
+      await expectUsageError(queueUpload(store, upload(randomUUID(), { cloudFileName })), "BAD_INPUT");
+    }
   });
 });
 

@@ -321,6 +321,27 @@ describe("uploadFile errors", () => {
     expect(await listResumableUploads(store)).toEqual([]);
   });
 
+  it("answers an upload of a file whose deletion is in the batch with UPLOAD_AND_DELETION_IN_BATCH (409), at once, and forgets the resume state", async () => {
+    const device = await server.newUser();
+    let { fencingToken } = await device.lock();
+    const first = randomBytes(KiB);
+    const metadata = metadataFor(first, fencingToken);
+    await upload(device, new MemoryStore(), first, metadata);
+    await commitAndWait(device, fencingToken);
+    ({ fencingToken } = await device.lock());
+    await device.deleteFiles(fencingToken, [{ fileUUID: metadata.fileUUID, version: 0 }]);
+    const store = new MemoryStore();
+    const before = await rowCounts(server.app.services.db);
+    proxy.resetStats();
+
+    const content = randomBytes(10 * KiB);
+    const failure = upload(device, store, content, metadataFor(content, fencingToken, { fileUUID: metadata.fileUUID, version: 1 }));
+    await expect(failure).rejects.toMatchObject({ name: "ServerError", code: "UPLOAD_AND_DELETION_IN_BATCH", details: { status: 409 } });
+    expect(proxy.stats.requests).toHaveLength(1);
+    expect(await rowCounts(server.app.services.db)).toEqual(before);
+    expect(await listResumableUploads(store)).toEqual([]);
+  });
+
   it("answers bytes that do not match the declared sha256 with CHECKSUM_MISMATCH (460); the server and the store drop the upload", async () => {
     const device = await server.newUser();
     const { fencingToken } = await device.lock();

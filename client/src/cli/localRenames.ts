@@ -1,0 +1,29 @@
+// A file moved or renamed in the folder shows in a scan as one path gone and
+// one new path with the same content. Taken as a rename, it is uploaded as a
+// new version of the same file under its new name (a rename in the
+// protocol), not as a deletion and a new file: other devices move it instead
+// of deleting it and downloading another, and a rename that changes only
+// the case of a name works in one sync.
+import type { FolderChanges, ScannedFile } from "./folderScan.ts";
+
+export interface LocalRename extends ScannedFile {
+  fileUUID: string;
+  from: string;
+}
+
+/** The scan's added and deleted files, with the pairs that are renames taken out of both. */
+export function findLocalRenames(changes: Pick<FolderChanges, "added" | "deleted">, sha256Of: (relativePath: string) => string | undefined) {
+  const gone = [...changes.deleted];
+  const renamed: LocalRename[] = [];
+  const added: ScannedFile[] = [];
+  for (const file of changes.added) {
+    const source = gone.findIndex((deleted) => sha256Of(deleted.relativePath) === file.sha256);
+    if (source === -1) {
+      added.push(file);
+      continue;
+    }
+    const [{ relativePath: from, fileUUID }] = gone.splice(source, 1);
+    renamed.push({ ...file, fileUUID, from });
+  }
+  return { renamed, added, deleted: gone };
+}
