@@ -65,14 +65,14 @@ export class LocalDirectoryStorage implements CloudStorage {
     const objectId = this.objectIdOf(metadata);
     const target = this.contentPath(metadata.userId, objectId);
     const tmpDir = path.join(this.userDir(metadata.userId), ".tmp");
-    await mkdir(tmpDir, { recursive: true });
-    // What an earlier write of this object left behind when its process was killed.
-    for (const entry of await readdir(tmpDir)) {
-      if (entry.startsWith(`${objectId}.`)) await rm(path.join(tmpDir, entry), { force: true });
-    }
     const tmpContent = path.join(tmpDir, `${objectId}.${randomUUID()}`);
     const tmpMetadata = `${tmpContent}.json`;
     try {
+      await mkdir(tmpDir, { recursive: true });
+      // What an earlier write of this object left behind when its process was killed.
+      for (const entry of await readdir(tmpDir)) {
+        if (entry.startsWith(`${objectId}.`)) await rm(path.join(tmpDir, entry), { force: true });
+      }
       const hashing = new HashingStream();
       await pipeline(content(), hashing, createWriteStream(tmpContent, { flush: true }));
       const sha256 = hashing.digest();
@@ -87,7 +87,7 @@ export class LocalDirectoryStorage implements CloudStorage {
       await rm(tmpContent, { force: true });
       await rm(tmpMetadata, { force: true });
       if (error instanceof CloudStorageError) throw error;
-      throw new CloudStorageError("transient", `writing ${objectId} failed: ${(error as Error).message}`, { cause: error });
+      throw writeFailure(objectId, error);
     }
   }
 
@@ -121,4 +121,18 @@ export class LocalDirectoryStorage implements CloudStorage {
     }
     return objects;
   }
+}
+
+/** No room on the file system (ENOSPC), or the user's quota on it is used up (EDQUOT). */
+const storageFullCodes = new Set(["ENOSPC", "EDQUOT"]);
+
+/** A failed write: a full file system waits for space (storageFull); anything else is retried as transient. */
+function writeFailure(objectId: string, error: unknown): CloudStorageError {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code && storageFullCodes.has(code)) {
+    return new CloudStorageError("storageFull", `no room to write ${objectId}: the cloud directory's file system is full (${code})`, {
+      cause: error,
+    });
+  }
+  return new CloudStorageError("transient", `writing ${objectId} failed: ${(error as Error).message}`, { cause: error });
 }
