@@ -18,6 +18,7 @@ import path from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { HashingStream } from "../content/sha256.ts";
+import { isFileSystemFull } from "../errors/fileSystemFull.ts";
 import type { CloudObject, CloudObjectKey, CloudObjectMetadata, CloudStorage } from "./CloudStorage.ts";
 import { CloudStorageError } from "./CloudStorageError.ts";
 
@@ -123,14 +124,10 @@ export class LocalDirectoryStorage implements CloudStorage {
   }
 }
 
-/** No room on the file system (ENOSPC), or the user's quota on it is used up (EDQUOT). */
-const storageFullCodes = new Set(["ENOSPC", "EDQUOT"]);
-
 /** A failed write: a full file system waits for space (storageFull); anything else is retried as transient. */
 function writeFailure(objectId: string, error: unknown): CloudStorageError {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code && storageFullCodes.has(code)) {
-    return new CloudStorageError("storageFull", `no room to write ${objectId}: the cloud directory's file system is full (${code})`, {
+  if (isFileSystemFull(error)) {
+    return new CloudStorageError("storageFull", `no room to write ${objectId}: the cloud directory's file system is full (${error.code})`, {
       cause: error,
     });
   }

@@ -56,6 +56,7 @@ export function mountSmallFileSystem(sizeBytes: number): SmallFileSystem {
   return {
     dir,
     async fill(leaveBytes) {
+      await rm(filler, { force: true });
       const { bavail, bsize } = await statfs(dir);
       await writeFile(filler, Buffer.alloc(Math.max(0, bavail * bsize - leaveBytes)));
     },
