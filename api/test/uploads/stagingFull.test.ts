@@ -9,13 +9,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mountSmallFileSystem, smallFileSystemSuite, smallFileSystemSupport, type SmallFileSystem } from "../support/smallFileSystem.ts";
 import { startTestServer, type TestServer } from "../support/testServer.ts";
-import { sha256Hex, uploadMetadata } from "../support/uploads.ts";
-
-function metadataHeader(metadata: Record<string, string>): string {
-  return Object.entries(metadata)
-    .map(([key, value]) => `${key} ${Buffer.from(value).toString("base64")}`)
-    .join(",");
-}
+import { encodeMetadata, sha256Hex, tusPatch, tusRequest, uploadMetadata } from "../support/uploads.ts";
 
 describe.skipIf(!smallFileSystemSupport.ok)(smallFileSystemSuite("a full staging disk"), () => {
   let fileSystem: SmallFileSystem;
@@ -32,33 +26,11 @@ describe.skipIf(!smallFileSystemSupport.ok)(smallFileSystemSuite("a full staging
     fileSystem?.unmount();
   });
 
-  async function create(token: string, metadata: Record<string, string>, size: number): Promise<Response> {
-    return fetch(`${server.url}/uploads`, {
-      method: "POST",
-      headers: {
-        "Tus-Resumable": "1.0.0",
-        authorization: `Bearer ${token}`,
-        "Upload-Length": String(size),
-        "Upload-Metadata": metadataHeader(metadata),
-      },
-    });
-  }
-
-  function patch(url: string, token: string, offset: number, body: Buffer): Promise<Response> {
-    return fetch(url, {
-      method: "PATCH",
-      headers: {
-        "Tus-Resumable": "1.0.0",
-        authorization: `Bearer ${token}`,
-        "Upload-Offset": String(offset),
-        "Content-Type": "application/offset+octet-stream",
-      },
-      body: new Uint8Array(body),
-    });
-  }
+  const create = (token: string, metadata: Record<string, string>, size: number) =>
+    tusRequest(`${server.url}/uploads`, token, "POST", { "Upload-Length": String(size), "Upload-Metadata": encodeMetadata(metadata) });
 
   async function offsetOf(url: string, token: string): Promise<number> {
-    const response = await fetch(url, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0", authorization: `Bearer ${token}` } });
+    const response = await tusRequest(url, token, "HEAD");
     expect(response.status).toBe(200);
     return Number(response.headers.get("upload-offset"));
   }
@@ -75,7 +47,7 @@ describe.skipIf(!smallFileSystemSupport.ok)(smallFileSystemSuite("a full staging
     const url = created.headers.get("location")!;
     const uploadId = new URL(url).pathname.split("/").pop()!;
 
-    const full = await patch(url, device.token!, 0, content);
+    const full = await tusPatch(url, device.token!, 0, content);
     expect(full.status).toBe(507);
     expect(await full.json()).toMatchObject({ code: "STAGING_FULL", message: expect.stringContaining("staging area is full") });
     const offset = await offsetOf(url, device.token!);
@@ -83,7 +55,7 @@ describe.skipIf(!smallFileSystemSupport.ok)(smallFileSystemSuite("a full staging
     expect(offset).toBe((await stat(path.join(uploadsDir, uploadId))).size);
 
     await fileSystem.free();
-    const rest = await patch(url, device.token!, offset, content.subarray(offset));
+    const rest = await tusPatch(url, device.token!, offset, content.subarray(offset));
     expect(rest.status).toBe(204);
     expect(rest.headers.get("upload-sha256")).toBe(sha256Hex(content));
     const done = await device.waitForOperation((await device.commit(fencingToken)).id);
