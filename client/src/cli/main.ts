@@ -9,6 +9,7 @@ import { exitCodes } from "./exitCodes.ts";
 import { checkServer, type ServerCheck } from "./serverCheck.ts";
 import { formatBytes, formatSeconds } from "./byteFormat.ts";
 import { progressMode, syncProgress } from "./syncProgress.ts";
+import { StorageFullError } from "./storageFull.ts";
 import { resetFolder, syncFolder, type ConflictPolicy, type SyncSummary } from "./syncFolder.ts";
 
 const usage = `usage: smsync <command> [options]
@@ -134,6 +135,7 @@ export async function main(argv: string[]): Promise<number> {
         out.print(syncedText(dir, summary), { ok: true, dir, ...summary });
         return exitCodes.ok;
       } catch (error) {
+        if (error instanceof StorageFullError) return out.fail(exitCodes.storageFull, `sync stopped: ${error.message}`, { code: error.code });
         return out.fail(exitCodes.failure, `sync failed: ${(error as Error).message}`, { code: (error as { code?: string }).code });
       }
     }

@@ -16,6 +16,7 @@ import { SqliteStore } from "../store/SqliteStore.ts";
 import { FolderManifest } from "./folderManifest.ts";
 import { cloudNameToPath, pathToCloudName, scanFolder, stateFolderName } from "./folderScan.ts";
 import type { ServerFile } from "./serverCheck.ts";
+import { stopWhenStorageFull } from "./storageFull.ts";
 import type { TransferTracker } from "./transferTracker.ts";
 
 export type ConflictPolicy = "keep-both" | "keep-local" | "accept-remote";
@@ -126,6 +127,7 @@ export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummar
     callbacks: { saveDownload, applyDeletions, resolveConflict },
   });
   options.progress?.watch(client);
+  const storageFull = stopWhenStorageFull(client, say);
   // What the folder lacks of the index will come down (an estimate for the totals; the engine decides).
   for (const file of options.serverFiles ?? []) {
     const local = manifest.pathOf(file.fileUUID);
@@ -161,10 +163,12 @@ export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummar
       await manifest.save();
       await client.commit();
       await client.sync();
+      storageFull.check();
     }
     summary.seconds = Math.round(performance.now() - startedAt) / 1000;
     return summary;
   } finally {
+    storageFull.dispose();
     options.progress?.close();
     await client.close({ closeStore: true });
   }
