@@ -1,7 +1,8 @@
 // `smsync sync` when there is no room for a transfer: the account's cloud
 // storage is full (the server's transfer waits, and finishes by itself once
-// the person frees space), or the server's staging area is full (the upload
-// keeps its bytes and resumes on the next sync). Waiting silently would look
+// the person frees space), or the server's staging area is full (an upload
+// keeps its bytes and resumes on the next sync; a download waits on the
+// server). Waiting silently would look
 // like a hang; the sync stops at once and says why, with its own exit code
 // (exitCodes.storageFull). A rate limit only slows the sync down: it waits.
 import type { SmsyncClient } from "../SmsyncClient.ts";
@@ -29,8 +30,8 @@ function explain(event: TransferWaitingEvent): StorageFullError | null {
     case "STAGING_FULL":
       return new StorageFullError(
         event.code,
-        `the server's staging area is full. Nothing is lost: the upload resumes where it stopped on a later smsync sync, ` +
-          `once the server has room (${event.message})`,
+        `the server's staging area is full. Nothing is lost: the ${event.direction} resumes where it stopped once the server ` +
+          `has room; run smsync sync again then (${event.message})`,
       );
     default:
       return null;

@@ -102,9 +102,9 @@ export type SyncEvents = {
   /** Bytes of a file sent (from a resumed offset on) or received so far (the resumed part included). */
   transferProgress: { direction: "upload" | "download"; fileUUID: string; version: number; bytesDone: number; bytesTotal: number | null };
   /**
-   * A transfer waits for room (transferWaits.ts): CLOUD_STORAGE_FULL (the person must free space or buy more)
-   * or CLOUD_RATE_LIMITED while the server's transfer waits and resumes by itself; STAGING_FULL when the
-   * server's staging area refused an upload, which resumes on a later pass. Once when the wait begins.
+   * A transfer waits for room (transferWaits.ts): CLOUD_STORAGE_FULL (the person must free space or buy more),
+   * CLOUD_RATE_LIMITED, or STAGING_FULL (the server's disk) while the server's transfer waits and resumes by
+   * itself; STAGING_FULL also when the staging area refused an upload, which resumes on a later pass. Once when the wait begins.
    */
   transferWaiting: TransferWaitingEvent;
 };

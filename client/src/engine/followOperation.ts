@@ -11,7 +11,7 @@ import { ServerError } from "../errors.ts";
 import { operationQuery, transferProgressSubscription } from "../graphql/operations.ts";
 import type { OperationFieldsFragment, TransferProgressSubscription } from "../graphql/generated/graphql.ts";
 import { queryData } from "../graphql/queryData.ts";
-import { serverWaitOf } from "./transferWaits.ts";
+import { serverWaitOf, type TransferWaitCode } from "./transferWaits.ts";
 
 export type Operation = OperationFieldsFragment;
 export type ServerTransferEvent = TransferProgressSubscription["transferProgress"];
@@ -28,7 +28,7 @@ export interface FollowOptions {
   /** Each event of the server's durable log for this operation, once, in order. */
   onEvent?: (event: ServerTransferEvent) => void;
   /** The operation began to wait for the cloud (transferWaits.ts): once per wait, and again if its reason changes. */
-  onWaiting?: (operation: Operation, code: "CLOUD_STORAGE_FULL" | "CLOUD_RATE_LIMITED") => void;
+  onWaiting?: (operation: Operation, code: TransferWaitCode) => void;
 }
 
 export async function fetchOperation(client: Client, operationId: string): Promise<Operation | null> {

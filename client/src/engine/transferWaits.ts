@@ -1,8 +1,9 @@
 // Transfers that wait for room rather than fail (docs/protocol.md, "Transfers
-// that wait"): the user's cloud storage is full or rate-limits the server
-// (the server's transfer waits and resumes by itself, spending no attempts),
-// or the server's own staging area is full (this device's upload keeps its
-// bytes and resumes on a later pass). The engine tells the app at once with
+// that wait"): the user's cloud storage is full or rate-limits the server, or
+// the server's staging area is full while it stages a download (the server's
+// transfer waits and resumes by itself, spending no attempts); or the staging
+// area refused this device's upload (it keeps its bytes and resumes on a
+// later pass). The engine tells the app at once with
 // a `transferWaiting` event, so that it can ask the person to free space.
 import type { Operation } from "./followOperation.ts";
 
@@ -18,11 +19,11 @@ export interface TransferWaitingEvent {
 }
 
 /** The codes a server transfer records while it waits (it is not ended, and its last try ended in a wait). */
-const serverWaitCodes = new Set<string>(["CLOUD_STORAGE_FULL", "CLOUD_RATE_LIMITED"]);
+const serverWaitCodes = new Set<string>(["CLOUD_STORAGE_FULL", "CLOUD_RATE_LIMITED", "STAGING_FULL"]);
 
 /** The wait an operation that has not ended is in, if its last try ended in one. */
-export function serverWaitOf(operation: Operation): "CLOUD_STORAGE_FULL" | "CLOUD_RATE_LIMITED" | null {
+export function serverWaitOf(operation: Operation): TransferWaitCode | null {
   if (operation.state === "SUCCEEDED" || operation.state === "FAILED") return null;
   const code = operation.errorCode;
-  return code && serverWaitCodes.has(code) ? (code as "CLOUD_STORAGE_FULL" | "CLOUD_RATE_LIMITED") : null;
+  return code && serverWaitCodes.has(code) ? (code as TransferWaitCode) : null;
 }

@@ -1,14 +1,14 @@
-// A full cloud store and a cloud rate limit (docs/protocol.md, "Transfers
-// that wait"): the transfer waits without spending its attempts and never
-// fails for it, tells the app once (an OPERATION_STATE event with
-// CLOUD_STORAGE_FULL or CLOUD_RATE_LIMITED) when the wait begins, and
-// resumes by itself when the cloud has room again. On each backend with an
-// injected failure, and on the local backend with a real full file system.
+// A full cloud store, a cloud rate limit, a full staging disk (docs/protocol.md,
+// "Transfers that wait"): the transfer waits without spending its attempts and
+// never fails for it, tells the app once (an OPERATION_STATE event with
+// CLOUD_STORAGE_FULL, CLOUD_RATE_LIMITED or STAGING_FULL) when the wait
+// begins, and resumes by itself when there is room again. On each backend with
+// an injected failure, and with real full file systems (tmpfs).
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CloudStorageError } from "../../src/cloud/CloudStorageError.ts";
 import { LocalDirectoryStorage } from "../../src/cloud/LocalDirectoryStorage.ts";
-import { cloudWaitDelayMs } from "../../src/transfers/cloudWaits.ts";
+import { transferWaitDelayMs, transferWaitOf, type TransferWait } from "../../src/transfers/transferWaits.ts";
 import { FaultyCloudStorage } from "../support/FaultyCloudStorage.ts";
 import { eventually } from "../support/eventually.ts";
 import { onEachFaultyCloud } from "../support/faultyCloudServers.ts";
@@ -34,25 +34,36 @@ async function commitFile(server: TestServer, client: TestGraphQLClient, content
   return { fileUUID, operation: await client.commit(fencingToken) };
 }
 
-describe("the wait before the next try", () => {
+describe("what waits, and for how long", () => {
   const config = { transferStorageFullPollMs: 20_000, transferBackoffBaseMs: 1000, transferBackoffCapMs: 60_000 };
+  const waitOf = (error: unknown): TransferWait => transferWaitOf(error)!;
 
-  it("honours the cloud's Retry-After", () => {
-    const error = new CloudStorageError("rateLimited", "slow down", { retryAfterMs: 7000 });
-    expect(cloudWaitDelayMs(error, 30_000, config, () => 0)).toBe(7000);
+  it("names the wait: a full cloud store, a rate limit, a full disk on the server; anything else is no wait", () => {
+    expect(waitOf(new CloudStorageError("storageFull", "full"))).toEqual({ code: "CLOUD_STORAGE_FULL", message: "full" });
+    expect(waitOf(new CloudStorageError("rateLimited", "slow", { retryAfterMs: 5 }))).toEqual({ code: "CLOUD_RATE_LIMITED", message: "slow", retryAfterMs: 5 });
+    const enospc = Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+    expect(waitOf(enospc)).toMatchObject({ code: "STAGING_FULL", message: expect.stringContaining("staging area is full (ENOSPC)") });
+    expect(transferWaitOf(new CloudStorageError("transient", "5xx"))).toBeNull();
+    expect(transferWaitOf(Object.assign(new Error("gone"), { code: "ENOENT" }))).toBeNull();
   });
 
-  it("polls a full store at a steady pace however long it has waited", () => {
-    const error = new CloudStorageError("storageFull", "full");
-    expect([0, 60_000, 3_600_000].map((waited) => cloudWaitDelayMs(error, waited, config))).toEqual([20_000, 20_000, 20_000]);
+  it("honours the cloud's Retry-After", () => {
+    const wait = waitOf(new CloudStorageError("rateLimited", "slow down", { retryAfterMs: 7000 }));
+    expect(transferWaitDelayMs(wait, 30_000, config, () => 0)).toBe(7000);
+  });
+
+  it("polls a full store or disk at a steady pace however long it has waited", () => {
+    for (const wait of [{ code: "CLOUD_STORAGE_FULL", message: "" }, { code: "STAGING_FULL", message: "" }] as const) {
+      expect([0, 60_000, 3_600_000].map((waited) => transferWaitDelayMs(wait, waited, config))).toEqual([20_000, 20_000, 20_000]);
+    }
   });
 
   it("waits out a rate limit as long again as it has waited, from the backoff base up to its cap", () => {
-    const error = new CloudStorageError("rateLimited", "slow down");
-    expect([0, 1000, 2000, 4000, 32_000, 600_000].map((waited) => cloudWaitDelayMs(error, waited, config, () => 1))).toEqual([
+    const wait = waitOf(new CloudStorageError("rateLimited", "slow down"));
+    expect([0, 1000, 2000, 4000, 32_000, 600_000].map((waited) => transferWaitDelayMs(wait, waited, config, () => 1))).toEqual([
       1000, 1000, 2000, 4000, 32_000, 60_000,
     ]);
-    expect(cloudWaitDelayMs(error, 4000, config, () => 0)).toBe(2000);
+    expect(transferWaitDelayMs(wait, 4000, config, () => 0)).toBe(2000);
   });
 });
 
@@ -117,26 +128,29 @@ onEachFaultyCloud(
   },
 );
 
-describe.skipIf(!smallFileSystemSupport.ok)(smallFileSystemSuite("the local cloud on a full file system"), () => {
-  let fileSystem: SmallFileSystem;
+describe.skipIf(!smallFileSystemSupport.ok)(smallFileSystemSuite("full disks"), () => {
+  let cloudDisk: SmallFileSystem;
+  let stagingDisk: SmallFileSystem;
   let localServer: TestServer;
   let localCloud: FaultyCloudStorage;
 
   beforeAll(async () => {
-    fileSystem = mountSmallFileSystem(2 * 1024 * 1024);
-    // The real local backend on the small file system; the wrapper only counts the calls.
-    localCloud = new FaultyCloudStorage(new LocalDirectoryStorage(fileSystem.dir));
-    localServer = await startTestServer(environment, { cloud: localCloud });
+    cloudDisk = mountSmallFileSystem(2 * 1024 * 1024);
+    stagingDisk = mountSmallFileSystem(2 * 1024 * 1024);
+    // The real local backend on its small file system; the wrapper only counts the calls.
+    localCloud = new FaultyCloudStorage(new LocalDirectoryStorage(cloudDisk.dir));
+    localServer = await startTestServer({ ...environment, SMSYNC_STAGING_DIR: stagingDisk.dir }, { cloud: localCloud });
   });
   afterAll(async () => {
     await localServer?.close();
-    fileSystem?.unmount();
+    cloudDisk?.unmount();
+    stagingDisk?.unmount();
   });
 
-  it("waits while the disk is full, spending no attempts, and finishes by itself once space returns", async () => {
+  it("waits while the local cloud's disk is full, spending no attempts, and finishes by itself once space returns", async () => {
     const client = await localServer.newUser();
     const content = randomBytes(600 * 1024);
-    await fileSystem.fill(64 * 1024);
+    await cloudDisk.fill(64 * 1024);
     const { fileUUID, operation } = await commitFile(localServer, client, content);
 
     // More tries than the transfer has attempts, each answered ENOSPC.
@@ -151,10 +165,36 @@ describe.skipIf(!smallFileSystemSupport.ok)(smallFileSystemSuite("the local clou
     const events = await stateEvents(localServer, operation.id);
     expect(events.filter((payload) => payload.waiting)).toHaveLength(1);
 
-    await fileSystem.free();
+    await cloudDisk.free();
     const done = await client.waitForOperation(operation.id, waitMs);
     expect(done).toMatchObject({ state: "SUCCEEDED", attempts: 0, errorCode: null, filesDone: 1 });
     const index = await client.fileIndex();
     expect(index.files.find((file: any) => file.fileUUID === fileUUID)?.sha256).toBe(sha256Hex(content));
+  });
+
+  it("a download waits while the staging disk is full, spending no attempts, and finishes by itself once space returns", async () => {
+    const client = await localServer.newUser();
+    const content = randomBytes(300 * 1024);
+    const { fileUUID, operation } = await commitFile(localServer, client, content);
+    expect((await client.waitForOperation(operation.id, waitMs)).state).toBe("SUCCEEDED");
+    await stagingDisk.fill(64 * 1024);
+
+    const { fencingToken } = await client.lock();
+    const readsBefore = localCloud.calls.read;
+    const inbound = await client.startInboundTransfer(fencingToken, [{ fileUUID, version: 0 }]);
+    const waiting = await eventually(
+      "several tries against the full staging disk",
+      async () => ({ reads: localCloud.calls.read - readsBefore, operation: await client.operation(inbound.id) }),
+      ({ reads }) => reads > maxAttempts + 1,
+      waitMs,
+    );
+    expect(waiting.operation).toMatchObject({ state: "IN_PROGRESS", attempts: 0, errorCode: "STAGING_FULL", filesDone: 0 });
+    expect((await stateEvents(localServer, inbound.id)).filter((payload) => payload.waiting)).toHaveLength(1);
+
+    await stagingDisk.free();
+    const done = await client.waitForOperation(inbound.id, waitMs);
+    expect(done).toMatchObject({ state: "SUCCEEDED", attempts: 0, errorCode: null });
+    const response = await fetch(done.files[0].downloadUrl, { headers: { authorization: `Bearer ${client.token}` } });
+    expect(Buffer.from(await response.arrayBuffer()).equals(content)).toBe(true);
   });
 });
