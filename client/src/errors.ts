@@ -25,6 +25,19 @@ export class ServerError extends SmsyncClientError {
   }
 }
 
+/**
+ * The server's staging area has no room for an upload's bytes (HTTP 507). The
+ * bytes it received are kept, and the upload resumes from them on a later
+ * attempt, once the server has room: not a failure of the upload.
+ */
+export class StagingFullError extends ServerError {
+  override name = "StagingFullError";
+
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super("STAGING_FULL", message, details);
+  }
+}
+
 /** The network failed or the server was unreachable; the call may be retried. */
 export class NetworkError extends SmsyncClientError {
   override name = "NetworkError";

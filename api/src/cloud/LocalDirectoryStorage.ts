@@ -18,6 +18,7 @@ import path from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { HashingStream } from "../content/sha256.ts";
+import { isFileSystemFull } from "../errors/fileSystemFull.ts";
 import type { CloudObject, CloudObjectKey, CloudObjectMetadata, CloudStorage } from "./CloudStorage.ts";
 import { CloudStorageError } from "./CloudStorageError.ts";
 
@@ -65,14 +66,14 @@ export class LocalDirectoryStorage implements CloudStorage {
     const objectId = this.objectIdOf(metadata);
     const target = this.contentPath(metadata.userId, objectId);
     const tmpDir = path.join(this.userDir(metadata.userId), ".tmp");
-    await mkdir(tmpDir, { recursive: true });
-    // What an earlier write of this object left behind when its process was killed.
-    for (const entry of await readdir(tmpDir)) {
-      if (entry.startsWith(`${objectId}.`)) await rm(path.join(tmpDir, entry), { force: true });
-    }
     const tmpContent = path.join(tmpDir, `${objectId}.${randomUUID()}`);
     const tmpMetadata = `${tmpContent}.json`;
     try {
+      await mkdir(tmpDir, { recursive: true });
+      // What an earlier write of this object left behind when its process was killed.
+      for (const entry of await readdir(tmpDir)) {
+        if (entry.startsWith(`${objectId}.`)) await rm(path.join(tmpDir, entry), { force: true });
+      }
       const hashing = new HashingStream();
       await pipeline(content(), hashing, createWriteStream(tmpContent, { flush: true }));
       const sha256 = hashing.digest();
@@ -87,7 +88,7 @@ export class LocalDirectoryStorage implements CloudStorage {
       await rm(tmpContent, { force: true });
       await rm(tmpMetadata, { force: true });
       if (error instanceof CloudStorageError) throw error;
-      throw new CloudStorageError("transient", `writing ${objectId} failed: ${(error as Error).message}`, { cause: error });
+      throw writeFailure(objectId, error);
     }
   }
 
@@ -121,4 +122,14 @@ export class LocalDirectoryStorage implements CloudStorage {
     }
     return objects;
   }
+}
+
+/** A failed write: a full file system waits for space (storageFull); anything else is retried as transient. */
+function writeFailure(objectId: string, error: unknown): CloudStorageError {
+  if (isFileSystemFull(error)) {
+    return new CloudStorageError("storageFull", `no room to write ${objectId}: the cloud directory's file system is full (${error.code})`, {
+      cause: error,
+    });
+  }
+  return new CloudStorageError("transient", `writing ${objectId} failed: ${(error as Error).message}`, { cause: error });
 }

@@ -60,6 +60,8 @@ const environmentSchema = z.object({
   SMSYNC_TRANSFER_MAX_ATTEMPTS: positiveInt.default(8),
   SMSYNC_TRANSFER_BACKOFF_BASE_MS: positiveInt.default(500),
   SMSYNC_TRANSFER_BACKOFF_CAP_MS: positiveInt.default(60_000),
+  // How often a transfer waiting for room in a full cloud store tries again.
+  SMSYNC_TRANSFER_STORAGE_FULL_POLL_MS: positiveInt.default(20_000),
   // Redis for waking subscribers across server instances; unset for one instance.
   SMSYNC_REDIS_URL: z
     .string()
@@ -107,6 +109,8 @@ export interface Config {
   transferMaxAttempts: number;
   transferBackoffBaseMs: number;
   transferBackoffCapMs: number;
+  /** A transfer waiting for room in a full cloud store tries again this often. */
+  transferStorageFullPollMs: number;
   redisUrl?: string;
   eventPollMs: number;
   graphiql: boolean;
@@ -159,6 +163,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     transferMaxAttempts: env.SMSYNC_TRANSFER_MAX_ATTEMPTS,
     transferBackoffBaseMs: env.SMSYNC_TRANSFER_BACKOFF_BASE_MS,
     transferBackoffCapMs: env.SMSYNC_TRANSFER_BACKOFF_CAP_MS,
+    transferStorageFullPollMs: env.SMSYNC_TRANSFER_STORAGE_FULL_POLL_MS,
     redisUrl: env.SMSYNC_REDIS_URL,
     eventPollMs: env.SMSYNC_EVENT_POLL_MS,
     graphiql: env.SMSYNC_GRAPHIQL,

@@ -22,14 +22,18 @@ export async function claimNextOperation(db: Database, workerId: string, claimSe
     take: 10,
   });
   for (const candidate of candidates) {
+    // A claim left to expire (a worker killed, or stalled past its lease) was
+    // a run cut short: it counts as an attempt, which that worker never got to
+    // record. A worker that stops cleanly releases its claim and spends none.
+    const attempts = candidate.attempts + (candidate.claimedBy !== null ? 1 : 0);
     const claimed = await db.$transaction(async (tx) => {
       const { count } = await tx.operation.updateMany({
         where: { id: candidate.id, claimedBy: candidate.claimedBy, claimExpiresAt: candidate.claimExpiresAt, state: { in: runnableStates } },
-        data: { claimedBy: workerId, claimExpiresAt: new Date(Date.now() + claimSeconds * 1000) },
+        data: { claimedBy: workerId, claimExpiresAt: new Date(Date.now() + claimSeconds * 1000), attempts },
       });
       return count === 1;
     });
-    if (claimed) return candidate;
+    if (claimed) return { ...candidate, attempts };
   }
   return null;
 }

@@ -1,6 +1,7 @@
 // Runs transfers: claims runnable operations from the database (one worker
 // per server instance, several operations at once), runs each as a state
-// machine, and retries failures with capped exponential backoff. When idle
+// machine, and retries failures with capped exponential backoff (a full
+// store or disk, or a rate limit, waits instead: transferWaits.ts). When idle
 // (nothing to claim), and once at start, it retries the cloud removals that
 // transfers left owed (owedRemovals.ts).
 import { randomUUID } from "node:crypto";
@@ -11,6 +12,7 @@ import { SmsyncError } from "../errors/SmsyncError.ts";
 import { keepLockAfterFailedTransfer } from "../locks/locks.ts";
 import type { Services } from "../services.ts";
 import { backoffDelayMs } from "./backoff.ts";
+import { transferWaitDelayMs, transferWaitOf, type TransferWait } from "./transferWaits.ts";
 import { runInboundTransfer } from "./inboundTransfer.ts";
 import { runOutboundTransfer } from "./outboundTransfer.ts";
 import { retryOwedRemovals } from "./owedRemovals.ts";
@@ -158,6 +160,8 @@ export class TransferWorker {
   }
 
   private async recordFailure(context: TransferContext, error: unknown, log: Services["logger"]): Promise<void> {
+    const wait = transferWaitOf(error);
+    if (wait) return this.recordWait(context, wait, error, log);
     const { db, notifier, config } = this.services;
     const { operation } = context;
     const retryable = !(error instanceof SmsyncError) && !(error instanceof CloudStorageError && !error.retryable);
@@ -184,11 +188,13 @@ export class TransferWorker {
               errorCode,
               errorMessage: message,
               finishedAt: new Date(),
+              waitingSince: null,
               claimedBy: null,
               claimExpiresAt: null,
             }
           : {
               attempts,
+              waitingSince: null,
               nextAttemptAt: new Date(
                 Date.now() + backoffDelayMs(attempts, config.transferBackoffBaseMs, config.transferBackoffCapMs),
               ),
@@ -214,5 +220,40 @@ export class TransferWorker {
     if (!recorded) log.warn({ err: error, phase: context.phase }, "transfer abandoned: another worker has taken it over");
     else if (fail) log.error({ err: error, phase: context.phase, attempts }, "transfer failed");
     else log.warn({ err: error, phase: context.phase, attempts }, "transfer step failed; will retry");
+  }
+
+  /**
+   * A failure that waits (transferWaits.ts): no attempt spent, never FAILED,
+   * the next try scheduled after the wait. The OPERATION_STATE event that says
+   * the transfer waits, and why, goes out when the wait begins (or its reason
+   * changes), not at every try, so the app learns at once and is not flooded.
+   */
+  private async recordWait(context: TransferContext, wait: TransferWait, error: unknown, log: Services["logger"]): Promise<void> {
+    const { db, notifier, config } = this.services;
+    const { operation } = context;
+    const errorCode = wait.code;
+    const now = new Date();
+    const waitingSince = operation.waitingSince ?? now;
+    const nextAttemptAt = new Date(now.getTime() + transferWaitDelayMs(wait, now.getTime() - waitingSince.getTime(), config));
+    const begins = operation.waitingSince === null || operation.errorCode !== errorCode;
+    const recorded = await transactWithEvents(db, notifier, async (tx, events) => {
+      const { count } = await tx.operation.updateMany({
+        where: { id: operation.id, claimedBy: this.workerId },
+        data: { nextAttemptAt, waitingSince, errorCode, errorMessage: wait.message, claimedBy: null, claimExpiresAt: null },
+      });
+      if (count === 0) return false;
+      if (begins) {
+        await events.append({
+          userId: operation.userId,
+          operationId: operation.id,
+          type: "OPERATION_STATE",
+          payload: { state: "IN_PROGRESS", waiting: true, attempts: operation.attempts, errorCode, errorMessage: wait.message },
+        });
+      }
+      return true;
+    });
+    if (!recorded) log.warn({ err: error, phase: context.phase }, "transfer abandoned: another worker has taken it over");
+    else if (begins) log.warn({ err: error, phase: context.phase, errorCode, nextAttemptAt }, "transfer waits for room or for the cloud's rate limit");
+    else log.debug({ phase: context.phase, errorCode, nextAttemptAt }, "transfer still waits");
   }
 }

@@ -52,6 +52,7 @@ export async function markSucceeded(tx: Transaction, events: EventBatch, context
       failedPhase: null,
       errorCode: null,
       errorMessage: null,
+      waitingSince: null,
     },
   });
   await releaseLockOfTransfer(tx, operation.userId, operation.id, operation.fencingToken);

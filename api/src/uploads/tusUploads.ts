@@ -6,19 +6,21 @@
 // - every other request must come from the upload's owner;
 // - on the last byte the server checks the sha256, and discards the bytes
 //   on a mismatch;
-// - every error answer has a JSON body {code, message}; an unexpected
-//   failure is logged and answered without its message.
+// - every error answer has a JSON body {code, message}; a full staging
+//   disk is 507 STAGING_FULL; an unexpected failure is logged and answered
+//   without its message.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { FileStore } from "@tus/file-store";
 import { Server as TusServer } from "@tus/server";
 import { Metadata, type Upload } from "@tus/utils";
 import { authenticate, type Caller } from "../auth/deviceTokens.ts";
 import { sha256OfFile } from "../content/sha256.ts";
+import { isFileSystemFull } from "../errors/fileSystemFull.ts";
 import { SmsyncError, type ErrorCode } from "../errors/SmsyncError.ts";
 import { checkUploadAgainstIndex } from "../fileIndex/fileIndex.ts";
 import { isOriginAllowed, uploadCorsHeaders } from "../http/cors.ts";
 import { requireIdleLock } from "../locks/locks.ts";
 import type { Services } from "../services.ts";
+import { StagingFileStore } from "./StagingFileStore.ts";
 import { parseUploadMetadataHeader } from "./uploadMetadata.ts";
 
 export const uploadsPath = "/uploads";
@@ -76,9 +78,12 @@ export class UploadPlane {
     const { config, staging } = services;
     this.tus = new TusServer({
       path: uploadsPath,
-      datastore: new FileStore({
+      datastore: new StagingFileStore({
         directory: staging.uploadsDir,
         expirationPeriodInMilliseconds: config.uploadExpirySeconds * 1000,
+        forgetFailedCreation: async (uploadId) => {
+          await services.db.$transaction((tx) => tx.stagedUpload.deleteMany({ where: { id: uploadId, operationId: null } }));
+        },
       }),
       maxSize: config.maxUploadBytes,
       respectForwardedHeaders: false,
@@ -97,8 +102,9 @@ export class UploadPlane {
 
   /**
    * The answer to an error: smsync's rejections as they are; tus's own
-   * (offset conflict, size limit...) with their status and a JSON body;
-   * anything else, logged, as a 500 that does not show its message.
+   * (offset conflict, size limit...) with their status and a JSON body; a
+   * full staging disk as 507 STAGING_FULL; anything else, logged, as a 500
+   * that does not show its message.
    */
   private errorAnswer(req: Request, error: unknown): { status_code: number; body: string } | undefined {
     if (error instanceof Rejection) return undefined;
@@ -111,6 +117,11 @@ export class UploadPlane {
             ? "PAYLOAD_TOO_LARGE"
             : "BAD_INPUT";
       return { status_code: tusError.status_code, body: JSON.stringify({ code, message: tusError.body.trim() }) };
+    }
+    if (isFileSystemFull(error)) {
+      this.services.logger.error({ err: error, method: req.method, url: req.url }, "upload refused: the staging area's disk is full");
+      const message = "the server's staging area is full; the bytes received so far are kept: resume the upload (HEAD, then PATCH) later";
+      return { status_code: 507, body: JSON.stringify({ code: "STAGING_FULL", message }) };
     }
     this.services.logger.error({ err: error, method: req.method, url: req.url }, "upload request failed");
     return { status_code: 500, body: JSON.stringify({ code: "INTERNAL", message: "internal server error" }) };

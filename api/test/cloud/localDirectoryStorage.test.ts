@@ -1,11 +1,12 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalDirectoryStorage } from "../../src/cloud/LocalDirectoryStorage.ts";
+import { mountSmallFileSystem, smallFileSystemSuite, smallFileSystemSupport, type SmallFileSystem } from "../support/smallFileSystem.ts";
 import { cloudStorageContract } from "./cloudStorageContract.ts";
 
 const root = mkdtempSync(path.join(tmpdir(), "smsync-cloud-"));
@@ -31,5 +32,42 @@ describe("local directory backend", () => {
     const storage = new LocalDirectoryStorage(root);
     await expect(storage.readObject(randomUUID(), "../../etc/passwd")).rejects.toMatchObject({ kind: "notFound" });
     await expect(storage.deleteObject(randomUUID(), "../x.v0")).rejects.toMatchObject({ kind: "notFound" });
+  });
+});
+
+describe.skipIf(!smallFileSystemSupport.ok)(smallFileSystemSuite("local directory backend on a full file system"), () => {
+  let fileSystem: SmallFileSystem;
+  beforeAll(() => {
+    fileSystem = mountSmallFileSystem(1024 * 1024);
+  });
+  afterAll(() => fileSystem?.unmount());
+
+  const metadataOf = (userId: string, content: Buffer) => ({
+    userId,
+    fileUUID: randomUUID(),
+    version: 0,
+    cloudFileName: "x.bin",
+    mimeType: "application/octet-stream",
+    sha256: createHash("sha256").update(content).digest("hex"),
+    size: content.length,
+  });
+
+  it("answers storageFull (not transient) when the file system has no room, leaves nothing behind, and writes once space returns", async () => {
+    const storage = new LocalDirectoryStorage(fileSystem.dir);
+    const userId = randomUUID();
+    const content = randomBytes(300 * 1024);
+    const metadata = metadataOf(userId, content);
+    await fileSystem.fill(100 * 1024);
+
+    const failure = storage.writeObject(metadata, () => Readable.from([content]));
+    await expect(failure).rejects.toMatchObject({ kind: "storageFull", waitsWithoutAttempt: true });
+    await expect(failure).rejects.toThrow(/file system is full \(ENOSPC\)/);
+    expect(await readdir(path.join(fileSystem.dir, userId, ".tmp"))).toEqual([]);
+    expect(await storage.findObject(metadata)).toBeNull();
+
+    await fileSystem.free();
+    const written = await storage.writeObject(metadata, () => Readable.from([content]));
+    expect(written).toMatchObject({ sha256: metadata.sha256, size: content.length });
+    expect(Buffer.concat(await (await storage.readObject(userId, written.objectId)).toArray()).equals(content)).toBe(true);
   });
 });

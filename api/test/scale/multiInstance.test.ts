@@ -96,6 +96,8 @@ describe.skipIf(testProvider === "sqlite")("several instances", () => {
     expect(finished.state).toBe("SUCCEEDED");
     const row = await apiOnly.app.services.db.operation.findUniqueOrThrow({ where: { id: committed.id } });
     expect(row.claimedBy).toBeNull();
+    // The dead instance's run, cut short, counts as an attempt.
+    expect(finished.attempts).toBe(1);
     expect((await device.fileIndex()).files).toMatchObject([{ fileUUID, version: 0 }]);
   });
 });

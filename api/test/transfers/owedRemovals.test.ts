@@ -7,7 +7,6 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { startApp } from "../../src/app.ts";
 import { addUser } from "../../src/auth/users.ts";
@@ -15,6 +14,7 @@ import { loadConfig } from "../../src/config/config.ts";
 import type { Database } from "../../src/database/client.ts";
 import { createLogger } from "../../src/logging/logger.ts";
 import { FaultyCloudStorage } from "../support/FaultyCloudStorage.ts";
+import { eventually } from "../support/eventually.ts";
 import { onEachFaultyCloud } from "../support/faultyCloudServers.ts";
 import { TestGraphQLClient } from "../support/graphqlClient.ts";
 import { testCloudBackends } from "../support/testCloudBackends.ts";
@@ -23,17 +23,6 @@ import { testEnvironment, type TestServer } from "../support/testServer.ts";
 import { sha256Hex, tusUpload } from "../support/uploads.ts";
 
 const waitMs = 20_000;
-
-/** Polls until check holds (bounded); returns its last value. */
-async function eventually<T>(what: string, read: () => Promise<T>, check: (value: T) => boolean): Promise<T> {
-  const deadline = Date.now() + waitMs;
-  for (;;) {
-    const value = await read();
-    if (check(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${waitMs} ms (last: ${JSON.stringify(value)})`);
-    await sleep(50);
-  }
-}
 
 /** Commits one version of a file and waits for its transfer. */
 async function commitVersion(client: TestGraphQLClient, url: string, fileUUID: string, version: number, content: Buffer) {

@@ -9,4 +9,6 @@ export const exitCodes = {
   authentication: 3,
   /** The server could not be reached. */
   unreachable: 4,
+  /** No room: the account's cloud storage or the server's staging area is full. Nothing is lost; sync again once space is freed. */
+  storageFull: 5,
 } as const;

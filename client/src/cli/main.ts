@@ -10,6 +10,7 @@ import { checkServer, type ServerCheck } from "./serverCheck.ts";
 import { formatBytes, formatSeconds } from "./byteFormat.ts";
 import { progressMode, syncProgress } from "./syncProgress.ts";
 import { ServerUnreachableError } from "./ServerUnreachableError.ts";
+import { StorageFullError } from "./storageFull.ts";
 import { defaultGiveUpAfterMs, resetFolder, syncFolder, type ConflictPolicy, type SyncSummary } from "./syncFolder.ts";
 
 const usage = `usage: smsync <command> [options]
@@ -147,6 +148,7 @@ export async function main(argv: string[]): Promise<number> {
           const { uploaded, deleted, bytesUploaded, ...done } = error.summary;
           return out.fail(exitCodes.unreachable, `sync incomplete: ${error.message}`, { reason: "unreachable", dir, pending: error.pending, ...done });
         }
+        if (error instanceof StorageFullError) return out.fail(exitCodes.storageFull, `sync stopped: ${error.message}`, { code: error.code });
         return out.fail(exitCodes.failure, `sync failed: ${(error as Error).message}`, { code: (error as { code?: string }).code });
       }
     }

@@ -21,6 +21,7 @@ import { findLocalRenames } from "./localRenames.ts";
 import { downloadPath } from "./nameConflicts.ts";
 import type { ServerFile } from "./serverCheck.ts";
 import { ServerUnreachableError } from "./ServerUnreachableError.ts";
+import { stopWhenStorageFull } from "./storageFull.ts";
 import type { TransferTracker } from "./transferTracker.ts";
 import { watchUnreachable } from "./unreachableWatch.ts";
 
@@ -147,10 +148,12 @@ export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummar
   });
   options.progress?.watch(client);
   const liveServerFiles = (options.serverFiles ?? []).filter((file) => !file.deleted);
+  const storageFull = stopWhenStorageFull(client, say);
   const unreachable = watchUnreachable(client, options.giveUpAfterMs ?? defaultGiveUpAfterMs);
   /** A pass that cannot reach the server is not a sync: stop, and say what is still pending. */
   const syncOrGiveUp = async () => {
     const gaveUp = await Promise.race([client.sync().then(() => false), unreachable.gaveUp.then(() => true)]);
+    storageFull.check();
     if (gaveUp || client.mode === "networkNotConnected") {
       summary.seconds = Math.round(performance.now() - startedAt) / 1000;
       throw new ServerUnreachableError(options.server, summary, await client.pendingWork(), { cause: unreachable.lastError });
@@ -222,6 +225,7 @@ export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummar
     return summary;
   } finally {
     unreachable.stop();
+    storageFull.dispose();
     options.progress?.close();
     await client.close({ closeStore: true });
   }

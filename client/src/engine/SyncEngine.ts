@@ -28,7 +28,7 @@
 //   engine.outbound  OutboundState, while beingUploaded holds a batch
 //   mode             the client's Mode
 import type { Client, TypedDocumentNode } from "@urql/core";
-import { NetworkError, ServerError, SmsyncClientError } from "../errors.ts";
+import { NetworkError, ServerError, SmsyncClientError, StagingFullError } from "../errors.ts";
 import {
   commitMutation,
   deleteFilesMutation,
@@ -52,6 +52,7 @@ import { clientCrashPoint, type ClientCrashPoint } from "./crashPoints.ts";
 import { forEachConcurrently } from "./forEachConcurrently.ts";
 import { fetchOperation, followOperation, type Operation, type ServerTransferEvent } from "./followOperation.ts";
 import { planDownloads, type Conflict, type IndexEntry } from "./planDownloads.ts";
+import type { TransferWaitingEvent } from "./transferWaits.ts";
 
 export type { Operation, DownloadedFile, DownloadedFileInfo };
 
@@ -100,6 +101,12 @@ export type SyncEvents = {
   serverTransferEvent: ServerTransferEvent;
   /** Bytes of a file sent (from a resumed offset on) or received so far (the resumed part included). */
   transferProgress: { direction: "upload" | "download"; fileUUID: string; version: number; bytesDone: number; bytesTotal: number | null };
+  /**
+   * A transfer waits for room (transferWaits.ts): CLOUD_STORAGE_FULL (the person must free space or buy more),
+   * CLOUD_RATE_LIMITED, or STAGING_FULL (the server's disk) while the server's transfer waits and resumes by
+   * itself; STAGING_FULL also when the staging area refused an upload, which resumes on a later pass. Once when the wait begins.
+   */
+  transferWaiting: TransferWaitingEvent;
 };
 
 export type RecoveryEvent =
@@ -310,7 +317,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
   /**
    * Runs a sync pass (or joins the one running, and runs another after it).
    * Resolves when the queues are empty, or the pass ended in networkNotConnected
-   * (a retry is scheduled); rejects in an error mode.
+   * or on a full staging area (transferWaiting; a retry is scheduled); rejects in an error mode.
    */
   sync(): Promise<void> {
     if (this.closed) return Promise.reject(new SmsyncClientError("CLOSED", "the client is closed"));
@@ -507,6 +514,13 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
       await this.setMode("idle");
       return;
     }
+    if (error instanceof StagingFullError) {
+      // The server has no room for this device's upload: its bytes so far are kept; a later pass resumes it.
+      this.emit("transferWaiting", { direction: "upload", code: "STAGING_FULL", operationId: null, message: error.message });
+      await this.setMode("idle");
+      this.retryTimer = setTimeout(() => void this.sync().catch(() => undefined), this.backoffMaxMs);
+      return;
+    }
     if (error instanceof NetworkError) {
       this.networkFailures += 1;
       this.networkDown = true;
@@ -667,7 +681,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
       await store.commit([{ op: "put", collection: "meta", key: metaKeys.inbound, value: state }, outbox.resultRemoval(state.idempotencyKey)]);
       await this.persistencePoint("download.started");
     }
-    const operation = await this.follow(state.operationId);
+    const operation = await this.follow(state.operationId, "download");
     if (operation.state !== "SUCCEEDED") {
       await store.commit([{ op: "clear", collection: "beingDownloaded" }, { op: "delete", collection: "meta", key: metaKeys.inbound }]);
       throw new TransferFailedError(operation);
@@ -961,7 +975,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
       await store.commit([{ op: "put", collection: "meta", key: metaKeys.outbound, value: state }, outbox.resultRemoval(state.commitKey)]);
       await this.persistencePoint("upload.commitAccepted");
     }
-    const operation = await this.follow(state.operationId);
+    const operation = await this.follow(state.operationId, "upload");
     if (operation.state !== "SUCCEEDED") return false;
     await this.finishBatch(state, []);
     return true;
@@ -1041,8 +1055,8 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
     return fetchOperation(this.options.client, operationId);
   }
 
-  /** Follows the operation (subscription, polling as the fallback) until it has ended. */
-  private follow(operationId: string): Promise<Operation> {
+  /** Follows the operation (subscription, polling as the fallback) until it has ended; tells the app when it waits for the cloud. */
+  private follow(operationId: string, direction: TransferWaitingEvent["direction"]): Promise<Operation> {
     return followOperation({
       client: this.options.client,
       operationId,
@@ -1050,6 +1064,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
       subscribedPollMs: this.subscribedPollMs,
       signal: this.stop.signal,
       onEvent: (event) => this.emit("serverTransferEvent", event),
+      onWaiting: (operation, code) => this.emit("transferWaiting", { direction, code, operationId, message: operation.errorMessage ?? code }),
     });
   }
 

@@ -11,6 +11,7 @@ import { ServerError } from "../errors.ts";
 import { operationQuery, transferProgressSubscription } from "../graphql/operations.ts";
 import type { OperationFieldsFragment, TransferProgressSubscription } from "../graphql/generated/graphql.ts";
 import { queryData } from "../graphql/queryData.ts";
+import { serverWaitOf, type TransferWaitCode } from "./transferWaits.ts";
 
 export type Operation = OperationFieldsFragment;
 export type ServerTransferEvent = TransferProgressSubscription["transferProgress"];
@@ -26,6 +27,8 @@ export interface FollowOptions {
   signal: AbortSignal;
   /** Each event of the server's durable log for this operation, once, in order. */
   onEvent?: (event: ServerTransferEvent) => void;
+  /** The operation began to wait for the cloud (transferWaits.ts): once per wait, and again if its reason changes. */
+  onWaiting?: (operation: Operation, code: TransferWaitCode) => void;
 }
 
 export async function fetchOperation(client: Client, operationId: string): Promise<Operation | null> {
@@ -45,6 +48,7 @@ export async function followOperation(options: FollowOptions): Promise<Operation
   let unsubscribe: (() => void) | undefined;
   let wake: (() => void) | undefined;
   let resubscribeAt = 0;
+  let waitingFor: string | null = null;
 
   const subscribe = () => {
     subscribed = true;
@@ -75,6 +79,9 @@ export async function followOperation(options: FollowOptions): Promise<Operation
       const operation = await fetchOperation(client, operationId);
       if (!operation) throw new ServerError("NOT_FOUND", `operation ${operationId} not found`);
       if (hasEnded(operation)) return operation;
+      const wait = serverWaitOf(operation);
+      if (wait && wait !== waitingFor) options.onWaiting?.(operation, wait);
+      waitingFor = wait;
       await new Promise<void>((resolve) => {
         const done = () => {
           clearTimeout(timer);

@@ -13,3 +13,4 @@ export type { BatchProgressEvent } from "./batchProgress.ts";
 export type { ClientCrashPoint } from "./crashPoints.ts";
 export type { Operation, ServerTransferEvent } from "./followOperation.ts";
 export type { Conflict, IndexEntry } from "./planDownloads.ts";
+export type { TransferWaitCode, TransferWaitingEvent } from "./transferWaits.ts";

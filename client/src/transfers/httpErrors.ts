@@ -2,7 +2,7 @@
 // every error with a JSON body { code, message, ...details } (docs/protocol.md,
 // "Errors"); anything else (a proxy's HTML page, an empty body) keeps its
 // HTTP status as the code, HTTP_<status>.
-import { ServerError } from "../errors.ts";
+import { ServerError, StagingFullError } from "../errors.ts";
 
 /** Codes of byte-plane answers that mean "this request will never succeed as it is". */
 const finalCodes = new Set([
@@ -39,7 +39,9 @@ export function serverErrorFromResponse(status: number, body: string | undefined
   const parsed = parseErrorBody(body);
   if (parsed) {
     const { code, message, ...details } = parsed;
-    return new ServerError(code, `${what}: ${message ?? code} (HTTP ${status})`, { ...details, status });
+    const text = `${what}: ${message ?? code} (HTTP ${status})`;
+    if (code === "STAGING_FULL") return new StagingFullError(text, { ...details, status });
+    return new ServerError(code, text, { ...details, status });
   }
   const text = (body ?? "").trim().slice(0, 200);
   return new ServerError(`HTTP_${status}`, `${what}: HTTP ${status}${text ? ` ${text}` : ""}`, { status });

@@ -6,7 +6,8 @@
 // uploadFile is called again with the same store, content and metadata.
 //
 // Errors come out typed: ServerError with the server's code (460 is
-// CHECKSUM_MISMATCH), NetworkError when the server could not be reached or
+// CHECKSUM_MISMATCH; 507 STAGING_FULL is a StagingFullError, not retried
+// here, its resume state kept), NetworkError when the server could not be reached or
 // the connection broke, LocalSourceError when the local content cannot be
 // read or changed size; an abort rejects with the signal's reason.
 import * as tus from "tus-js-client";
@@ -193,6 +194,8 @@ export async function uploadFile(options: UploadFileOptions): Promise<UploadResu
         const response = error.originalResponse;
         if (!response) return true;
         const status = response.getStatus();
+        // A full staging area is not cured by a retry a few seconds later: the engine comes back on a later pass.
+        if (status === 507 && parseErrorBody(response.getBody())?.code === "STAGING_FULL") return false;
         if (status >= 500 || status === 429) return true;
         // tus-js-client retries every 409 and 423 (tus's offset conflict and
         // locked upload); smsync also answers them for its own codes

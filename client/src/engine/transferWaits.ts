@@ -1,0 +1,29 @@
+// Transfers that wait for room rather than fail (docs/protocol.md, "Transfers
+// that wait"): the user's cloud storage is full or rate-limits the server, or
+// the server's staging area is full while it stages a download (the server's
+// transfer waits and resumes by itself, spending no attempts); or the staging
+// area refused this device's upload (it keeps its bytes and resumes on a
+// later pass). The engine tells the app at once with
+// a `transferWaiting` event, so that it can ask the person to free space.
+import type { Operation } from "./followOperation.ts";
+
+/** Why a transfer waits. */
+export type TransferWaitCode = "CLOUD_STORAGE_FULL" | "CLOUD_RATE_LIMITED" | "STAGING_FULL";
+
+export interface TransferWaitingEvent {
+  direction: "upload" | "download";
+  code: TransferWaitCode;
+  /** The server's transfer (null for an upload the staging area refused before its commit). */
+  operationId: string | null;
+  message: string;
+}
+
+/** The codes a server transfer records while it waits (it is not ended, and its last try ended in a wait). */
+const serverWaitCodes = new Set<string>(["CLOUD_STORAGE_FULL", "CLOUD_RATE_LIMITED", "STAGING_FULL"]);
+
+/** The wait an operation that has not ended is in, if its last try ended in one. */
+export function serverWaitOf(operation: Operation): TransferWaitCode | null {
+  if (operation.state === "SUCCEEDED" || operation.state === "FAILED") return null;
+  const code = operation.errorCode;
+  return code && serverWaitCodes.has(code) ? (code as TransferWaitCode) : null;
+}
