@@ -2,8 +2,8 @@
 // drive. Object for (user, fileUUID, version):
 //   <root>/<userId>/<fileUUID>.v<version>        the content
 //   <root>/<userId>/<fileUUID>.v<version>.json   its metadata
-// Both are written to a temporary name and renamed into place, content
-// last: the content file existing is what makes the object exist, so a
+// Both are written to a temporary name, fsynced, and renamed into place
+// (the directory fsynced after each rename), content last: the content file existing is what makes the object exist, so a
 // crash mid-write leaves no object and a retried write finds a whole one.
 // The temporary files of a write killed in mid-course are removed by the
 // next write of the same object (a write of that object still running in a
@@ -13,11 +13,12 @@
 // replaced.
 import { randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { HashingStream } from "../content/sha256.ts";
+import { makeDirectoryDurably, renameDurably } from "../durability/durableFiles.ts";
 import type { CloudObject, CloudObjectKey, CloudObjectMetadata, CloudStorage } from "./CloudStorage.ts";
 import { CloudStorageError } from "./CloudStorageError.ts";
 
@@ -65,7 +66,7 @@ export class LocalDirectoryStorage implements CloudStorage {
     const objectId = this.objectIdOf(metadata);
     const target = this.contentPath(metadata.userId, objectId);
     const tmpDir = path.join(this.userDir(metadata.userId), ".tmp");
-    await mkdir(tmpDir, { recursive: true });
+    await makeDirectoryDurably(tmpDir);
     // What an earlier write of this object left behind when its process was killed.
     for (const entry of await readdir(tmpDir)) {
       if (entry.startsWith(`${objectId}.`)) await rm(path.join(tmpDir, entry), { force: true });
@@ -80,8 +81,9 @@ export class LocalDirectoryStorage implements CloudStorage {
         throw new CloudStorageError("integrity", `content of ${objectId} has sha256 ${sha256}, expected ${metadata.sha256}`);
       }
       await writeFile(tmpMetadata, JSON.stringify({ ...metadata, size: hashing.bytes }), { flush: true });
-      await rename(tmpMetadata, `${target}.json`);
-      await rename(tmpContent, target);
+      // Each rename made durable before the next: the content must never be there without its metadata.
+      await renameDurably(tmpMetadata, `${target}.json`);
+      await renameDurably(tmpContent, target);
       return { ...metadata, size: hashing.bytes, objectId };
     } catch (error) {
       await rm(tmpContent, { force: true });

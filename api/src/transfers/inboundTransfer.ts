@@ -4,11 +4,12 @@
 // a crash leaves either no staged file or a whole, verified one.
 import { randomUUID } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { mkdir, readdir, rename, rm } from "node:fs/promises";
+import { readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { CloudStorageError } from "../cloud/CloudStorageError.ts";
 import { HashingStream } from "../content/sha256.ts";
+import { makeDirectoryDurably, renameDurably } from "../durability/durableFiles.ts";
 import { transactWithEvents } from "../events/eventLog.ts";
 import { crashPoint, crashPointInStream } from "../faults/crashPoints.ts";
 import { markSucceeded, recordFileProgress } from "./transferSteps.ts";
@@ -26,7 +27,7 @@ export async function runInboundTransfer(context: TransferContext): Promise<void
     context.phase = `cloud read of ${item.fileUUID} v${item.version}`;
     if (!item.cloudObjectId) throw new CloudStorageError("notFound", `file ${item.fileUUID} has no cloud object`);
     const target = staging.inboundPath(operation.userId, item.fileUUID, item.version);
-    await mkdir(path.dirname(target), { recursive: true });
+    await makeDirectoryDurably(path.dirname(target));
     await removePartialCopies(target);
     const partial = `${target}.${randomUUID()}.partial`;
     try {
@@ -39,7 +40,7 @@ export async function runInboundTransfer(context: TransferContext): Promise<void
       if (sha256 !== item.sha256) {
         throw new CloudStorageError("integrity", `cloud content of ${item.fileUUID} v${item.version} has sha256 ${sha256}, the index says ${item.sha256}`);
       }
-      await rename(partial, target);
+      await renameDurably(partial, target);
     } finally {
       await rm(partial, { force: true });
     }

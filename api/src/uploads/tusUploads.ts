@@ -9,7 +9,6 @@
 // - every error answer has a JSON body {code, message}; an unexpected
 //   failure is logged and answered without its message.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { FileStore } from "@tus/file-store";
 import { Server as TusServer } from "@tus/server";
 import { Metadata, type Upload } from "@tus/utils";
 import { authenticate, type Caller } from "../auth/deviceTokens.ts";
@@ -19,6 +18,7 @@ import { checkUploadAgainstIndex } from "../fileIndex/fileIndex.ts";
 import { isOriginAllowed, uploadCorsHeaders } from "../http/cors.ts";
 import { requireIdleLock } from "../locks/locks.ts";
 import type { Services } from "../services.ts";
+import { DurableFileStore } from "./DurableFileStore.ts";
 import { parseUploadMetadataHeader, parseUploadMetadata } from "./uploadMetadata.ts";
 
 export const uploadsPath = "/uploads";
@@ -75,7 +75,7 @@ export class UploadPlane {
     const { config, staging } = services;
     this.tus = new TusServer({
       path: uploadsPath,
-      datastore: new FileStore({
+      datastore: new DurableFileStore({
         directory: staging.uploadsDir,
         expirationPeriodInMilliseconds: config.uploadExpirySeconds * 1000,
       }),
