@@ -11,7 +11,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { readdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkAcknowledgments, parseTrace, traceSyscalls, type DurabilityCheck } from "../support/fileSystemTrace.ts";
+import { checkAcknowledgments, parseTrace, serverAcknowledgments, traceSyscalls, type DurabilityCheck } from "../support/fileSystemTrace.ts";
 import { ProcessServer } from "../support/serverProcess.ts";
 import { testProvider } from "../support/testDatabase.ts";
 import { sha256Hex, tusUpload } from "../support/uploads.ts";
@@ -65,9 +65,8 @@ describe.skipIf(!hasStrace || testProvider !== "sqlite")("acknowledgments come a
     check = checkAcknowledgments(parseTrace(readFileSync(traceFile, "utf8"), apiDir), {
       dataDir,
       databaseFile: path.join(dataDir, "smsync.db"),
-      uploadsDir: path.join(dataDir, "staging", "uploads"),
-      serverPort: server.port,
       existing,
+      ...serverAcknowledgments(server.port, path.join(dataDir, "staging", "uploads")),
     });
   }, 180_000);
 

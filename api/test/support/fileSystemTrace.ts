@@ -15,11 +15,12 @@
 // count (nothing acknowledged depends on a name being gone), nor SQLite's
 // -shm file (shared memory, rebuilt from the WAL on open).
 //
-// An acknowledgment is a write to a TCP connection accepted on the server's
-// port. It depends on what was changed up to the last write to the database
-// (an answer or an event reports the database, which records what the files
-// hold), and, for a tus answer (it carries Upload-Offset), on the bytes of
-// every staged upload.
+// Which writes are acknowledgments, and what each depends on, the caller
+// says: for the server (serverAcknowledgments), a write to a TCP connection
+// accepted on its port, which depends on what was changed up to the last
+// write to the database (an answer or an event reports the database, which
+// records what the files hold), and, for a tus answer (it carries
+// Upload-Offset), on the bytes of every staged upload.
 import path from "node:path";
 
 export const traceSyscalls = [
@@ -31,11 +32,23 @@ export const traceSyscalls = [
 export type TraceEvent =
   | { kind: "create"; line: number; path: string; truncate: boolean }
   | { kind: "write"; line: number; path: string }
-  | { kind: "send"; line: number; localPort: number; text: string }
+  | SendEvent
   | { kind: "sync"; line: number; path: string }
   | { kind: "rename"; line: number; from: string; to: string }
   | { kind: "mkdir"; line: number; path: string }
   | { kind: "remove"; line: number; path: string };
+
+/** A write to anything but a file: a socket, a pipe. */
+export interface SendEvent {
+  kind: "send";
+  line: number;
+  /** The descriptor as strace shows it: `1<pipe:[1234]>`, `5<TCP:[127.0.0.1:4000->127.0.0.1:5000]>`. */
+  descriptor: string;
+  /** For a TCP connection, the local port. */
+  localPort?: number;
+  /** The start of what was written (escaped as strace prints it). */
+  text: string;
+}
 
 /** `3</a/b>` or `AT_FDCWD</a>`: the path; `5<TCP:[127.0.0.1:4000->127.0.0.1:5000]>`: the local port. */
 function descriptorOf(argument: string): { path?: string; localPort?: number } {
@@ -132,8 +145,8 @@ export function parseTrace(output: string, cwd: string): TraceEvent[] {
       case "sendto":
       case "sendmsg": {
         const target = descriptorOf(argv[0]);
-        if (target.localPort !== undefined) events.push({ kind: "send", line: startLine, localPort: target.localPort, text: strings[0] ?? "" });
-        else if (target.path) events.push({ kind: "write", line: startLine, path: target.path });
+        if (target.path) events.push({ kind: "write", line: startLine, path: target.path });
+        else events.push({ kind: "send", line: startLine, descriptor: argv[0], localPort: target.localPort, text: strings[0] ?? "" });
         break;
       }
       case "ftruncate": {
@@ -203,12 +216,27 @@ export interface DurabilityCheck {
 }
 
 export interface DurabilityRules {
+  /** What must be durable lives under this directory. */
   dataDir: string;
+  /** The SQLite file whose writes (and its WAL's) are the database's. */
   databaseFile: string;
-  uploadsDir: string;
-  serverPort: number;
   /** Paths that existed before the trace began (an open with O_CREAT of one of them creates nothing). */
   existing: Iterable<string>;
+  /** Whether a write to a socket or a pipe acknowledges something. */
+  acknowledges(send: SendEvent): boolean;
+  /** Whether the acknowledgment depends on a change made at `changedAt` to `file` (the last database write was at `lastDatabaseWrite`). */
+  dependsOn(send: SendEvent, file: string, changedAt: number, lastDatabaseWrite: number): boolean;
+  /** Whether removing this file must be durable before an acknowledgment (by default no removal must). */
+  removalMustBeDurable?(file: string): boolean;
+}
+
+/** The server's rules: its answers and events, on what the database records, and tus answers on the staged bytes. */
+export function serverAcknowledgments(serverPort: number, uploadsDir: string): Pick<DurabilityRules, "acknowledges" | "dependsOn"> {
+  return {
+    acknowledges: (send) => send.localPort === serverPort,
+    dependsOn: (send, file, changedAt, lastDatabaseWrite) =>
+      changedAt <= lastDatabaseWrite || (send.text.includes("Upload-Offset") && file.startsWith(`${uploadsDir}/`)),
+  };
 }
 
 export function checkAcknowledgments(events: TraceEvent[], rules: DurabilityRules): DurabilityCheck {
@@ -266,14 +294,13 @@ export function checkAcknowledgments(events: TraceEvent[], rules: DurabilityRule
         existing.delete(event.path);
         dirtyBytes.delete(event.path);
         dirtyNames.delete(event.path);
+        if (inside(event.path) && rules.removalMustBeDurable?.(event.path)) dirtyNames.set(event.path, event.line);
         break;
       case "send": {
-        if (event.localPort !== rules.serverPort) break;
+        if (!rules.acknowledges(event)) break;
         const acknowledgment = { line: event.line, text: event.text.split("\\r\\n")[0] };
         acknowledgments.push(acknowledgment);
-        const isTusAnswer = event.text.includes("Upload-Offset");
-        const depends = (file: string, line: number) =>
-          !temporary.has(file) && (line <= lastDatabaseWrite || (isTusAnswer && file.startsWith(`${rules.uploadsDir}/`)));
+        const depends = (file: string, line: number) => !temporary.has(file) && rules.dependsOn(event, file, line, lastDatabaseWrite);
         for (const [file, line] of dirtyBytes) {
           if (depends(file, line)) violations.push({ acknowledgment, notDurable: `bytes of ${file}`, changedAtLine: line });
         }
