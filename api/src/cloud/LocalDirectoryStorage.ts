@@ -18,7 +18,7 @@ import path from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { HashingStream } from "../content/sha256.ts";
-import { makeDirectoryDurably, renameDurably } from "../durability/durableFiles.ts";
+import { makeDirectoryDurably, removeDurably, renameDurably } from "../durability/durableFiles.ts";
 import type { CloudObject, CloudObjectKey, CloudObjectMetadata, CloudStorage } from "./CloudStorage.ts";
 import { CloudStorageError } from "./CloudStorageError.ts";
 
@@ -105,8 +105,10 @@ export class LocalDirectoryStorage implements CloudStorage {
 
   async deleteObject(userId: string, objectId: string): Promise<void> {
     const file = this.contentPath(userId, objectId);
-    await rm(file, { force: true });
-    await rm(`${file}.json`, { force: true });
+    // Content first (the object is gone), then its metadata; durable before the caller records the removal,
+    // or the object would come back after a power loss as an orphan in the user's drive.
+    await removeDurably(file);
+    await removeDurably(`${file}.json`);
   }
 
   async listObjects(userId: string): Promise<CloudObject[]> {

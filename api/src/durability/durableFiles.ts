@@ -2,11 +2,13 @@
 // process: what the server acknowledges (an HTTP answer, a GraphQL answer,
 // an event) must be on disk first. A file's bytes are durable once the file
 // is fsynced; a new name (a file created, renamed into place, a directory
-// made) once its directory is fsynced. Removals are not made durable: what
-// reappears after a power loss is no longer referenced by the database, and
-// the staging sweeper or the next write of the same object removes it.
+// made) or a removal once its directory is fsynced. Removals in staging are
+// not made durable: what reappears after a power loss is no longer
+// referenced by the database, and the staging sweeper removes it. The
+// local cloud's removals are (an object that came back would be an orphan
+// in the user's drive).
 import { closeSync, fsyncSync, mkdirSync, openSync } from "node:fs";
-import { mkdir, open, rename } from "node:fs/promises";
+import { mkdir, open, rename, rm } from "node:fs/promises";
 import path from "node:path";
 
 /** fsync a file or a directory (a directory is opened read-only, which Linux allows to fsync). */
@@ -23,6 +25,12 @@ export async function syncPath(target: string): Promise<void> {
 export async function renameDurably(from: string, to: string): Promise<void> {
   await rename(from, to);
   await syncPath(path.dirname(to));
+}
+
+/** Removes a file, if it is there, and makes its absence durable. */
+export async function removeDurably(file: string): Promise<void> {
+  await rm(file, { force: true });
+  await syncPath(path.dirname(file));
 }
 
 /** The directories `mkdir -p` made, from the first it created down to `dir`. */

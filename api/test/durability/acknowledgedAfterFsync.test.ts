@@ -1,10 +1,12 @@
 // Nothing is acknowledged before it is durable (docs/protocol.md,
 // "Durability"): the server runs as its own process under strace, a client
 // drives one upload (in two PATCH requests), its commit and outbound
-// transfer, an inbound transfer and the download; the trace must show every
+// transfer, an inbound transfer and the download, then a second version,
+// which removes the first one's cloud object; the trace must show every
 // answer the server sent after the fsyncs it depends on: the staged bytes,
-// the SQLite WAL, and the directories of every name it created or renamed
-// into place (support/fileSystemTrace.ts says exactly what is checked).
+// the SQLite WAL, the directories of every name it created or renamed into
+// place, and of every cloud object it removed (support/fileSystemTrace.ts
+// says exactly what is checked).
 // Without strace the test is skipped with a message, except in CI.
 import { spawnSync } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
@@ -56,6 +58,11 @@ describe.skipIf(!hasStrace || testProvider !== "sqlite")("acknowledgments come a
       expect(done.state).toBe("SUCCEEDED");
       const response = await fetch(`${server.url}/downloads/${fileUUID}/0`, { headers: { authorization: `Bearer ${user.client.token}` } });
       expect(sha256Hex(Buffer.from(await response.arrayBuffer()))).toBe(sha256Hex(content));
+
+      const replace = await user.client.lock();
+      await tusUpload(server.url, user.client.token!, { fileUUID, version: 1, content: randomBytes(1000), fencingToken: replace.fencingToken });
+      const replaced = await user.client.waitForOperation((await user.client.commit(replace.fencingToken)).id, 60_000);
+      expect(replaced.state).toBe("SUCCEEDED");
     } finally {
       // Killing strace would leave the server running untraced: kill the server (the first process in the trace).
       const serverPid = Number(/^(\d+)/.exec(readFileSync(traceFile, "utf8"))?.[1]);
@@ -67,6 +74,8 @@ describe.skipIf(!hasStrace || testProvider !== "sqlite")("acknowledgments come a
       databaseFile: path.join(dataDir, "smsync.db"),
       existing,
       ...serverAcknowledgments(server.port, path.join(dataDir, "staging", "uploads")),
+      // An object removed from the cloud must stay removed once the index no longer names it.
+      removalMustBeDurable: (file) => file.startsWith(`${path.join(dataDir, "cloud")}/`),
     });
   }, 180_000);
 
@@ -76,11 +85,12 @@ describe.skipIf(!hasStrace || testProvider !== "sqlite")("acknowledgments come a
     if (check?.violations.length === 0) rmSync(traceFile, { force: true });
   });
 
-  it("saw the operations it checks: answers, staged bytes, the WAL, the object renamed into the cloud and into inbound staging", () => {
+  it("saw the operations it checks: answers, the object renamed into the cloud and into inbound staging, then removed from the cloud", () => {
     expect(check.acknowledgments.filter((ack) => ack.text.startsWith("HTTP/1.1 204")).length).toBeGreaterThanOrEqual(2);
     expect([...check.renamedInto].filter((file) => file.includes(`${fileUUID}.v0`)).map((file) => path.relative(dataDir, path.dirname(file)).split(path.sep)[0]).sort()).toEqual(
       ["cloud", "cloud", "staging"],
     );
+    expect([...check.removed].filter((file) => file.startsWith(path.join(dataDir, "cloud")) && file.includes(`${fileUUID}.v0`))).toHaveLength(2);
   });
 
   it("sent every answer after the fsyncs it depends on", () => {

@@ -12,8 +12,8 @@
 //   exist, mkdir, rename onto it) until its directory is fsynced.
 // Names that are only ever renamed away (temporary files) do not count:
 // their bytes count under the name they are renamed to. Removals do not
-// count (nothing acknowledged depends on a name being gone), nor SQLite's
-// -shm file (shared memory, rebuilt from the WAL on open).
+// count unless the caller says they must be durable, nor SQLite's -shm file
+// (shared memory, rebuilt from the WAL on open).
 //
 // Which writes are acknowledgments, and what each depends on, the caller
 // says: for the server (serverAcknowledgments), a write to a TCP connection
@@ -213,6 +213,7 @@ export interface DurabilityCheck {
   /** Every path synced, for checks that the trace saw what it should. */
   synced: Set<string>;
   renamedInto: Set<string>;
+  removed: Set<string>;
 }
 
 export interface DurabilityRules {
@@ -249,6 +250,7 @@ export function checkAcknowledgments(events: TraceEvent[], rules: DurabilityRule
   const violations: Violation[] = [];
   const synced = new Set<string>();
   const renamedInto = new Set<string>();
+  const removed = new Set<string>();
   let lastDatabaseWrite = -1;
   const isDatabase = (file: string) => file === rules.databaseFile || file === `${rules.databaseFile}-wal`;
 
@@ -291,6 +293,7 @@ export function checkAcknowledgments(events: TraceEvent[], rules: DurabilityRule
         dirtyNames.set(event.path, event.line);
         break;
       case "remove":
+        removed.add(event.path);
         existing.delete(event.path);
         dirtyBytes.delete(event.path);
         dirtyNames.delete(event.path);
@@ -311,5 +314,5 @@ export function checkAcknowledgments(events: TraceEvent[], rules: DurabilityRule
       }
     }
   }
-  return { acknowledgments, violations, synced, renamedInto };
+  return { acknowledgments, violations, synced, renamedInto, removed };
 }
