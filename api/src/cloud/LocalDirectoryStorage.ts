@@ -3,8 +3,9 @@
 //   <root>/<userId>/<fileUUID>.v<version>        the content
 //   <root>/<userId>/<fileUUID>.v<version>.json   its metadata
 // Both are written to a temporary name, fsynced, and renamed into place
-// (the directory fsynced after each rename), content last: the content file existing is what makes the object exist, so a
-// crash mid-write leaves no object and a retried write finds a whole one.
+// (the directory fsynced after each rename), content last: the content
+// file existing is what makes the object exist, so a crash mid-write (or a
+// power loss) leaves no object and a retried write finds a whole one.
 // The temporary files of a write killed in mid-course are removed by the
 // next write of the same object (a write of that object still running in a
 // worker that lost its claim then fails, and is retried or given up).
