@@ -9,14 +9,18 @@
 import { copyFile, mkdir, open, rename, rm } from "node:fs/promises";
 import path from "node:path";
 
-/** fsync a file. */
-export async function syncFile(file: string): Promise<void> {
-  const handle = await open(file, "r");
+async function fsyncOpened(target: string, flags: "r" | "r+"): Promise<void> {
+  const handle = await open(target, flags);
   try {
     await handle.sync();
   } finally {
     await handle.close();
   }
+}
+
+/** fsync a file (opened for writing: Windows flushes only a handle that may write). */
+export async function syncFile(file: string): Promise<void> {
+  await fsyncOpened(file, "r+");
 }
 
 /**
@@ -25,7 +29,7 @@ export async function syncFile(file: string): Promise<void> {
  * journals its names itself.
  */
 export async function syncDirectory(dir: string): Promise<void> {
-  if (process.platform !== "win32") await syncFile(dir);
+  if (process.platform !== "win32") await fsyncOpened(dir, "r");
 }
 
 /** Renames `from` to `to` and makes the new name durable. `from`'s bytes must be synced before (e.g. `flush: true`). */
