@@ -26,7 +26,7 @@ import path from "node:path";
 export const traceSyscalls = [
   "open", "openat", "creat", "write", "pwrite64", "writev", "pwritev", "pwritev2", "sendto", "sendmsg",
   "fsync", "fdatasync", "rename", "renameat", "renameat2", "mkdir", "mkdirat", "unlink", "unlinkat", "rmdir",
-  "ftruncate", "truncate",
+  "ftruncate", "truncate", "fallocate", "copy_file_range", "sendfile",
 ].join(",");
 
 export type TraceEvent =
@@ -149,6 +149,16 @@ export function parseTrace(output: string, cwd: string): TraceEvent[] {
         else events.push({ kind: "send", line: startLine, descriptor: argv[0], localPort: target.localPort, text: strings[0] ?? "" });
         break;
       }
+      case "copy_file_range":
+      case "sendfile": {
+        // fs.copyFile: the bytes go to the second descriptor of copy_file_range, the first of sendfile.
+        const out = argv[name === "sendfile" ? 0 : 2];
+        const target = descriptorOf(out);
+        if (target.path) events.push({ kind: "write", line: startLine, path: target.path });
+        else events.push({ kind: "send", line: startLine, descriptor: out, localPort: target.localPort, text: "" });
+        break;
+      }
+      case "fallocate":
       case "ftruncate": {
         const target = descriptorOf(argv[0]).path;
         if (target) events.push({ kind: "write", line: startLine, path: target });
