@@ -1,13 +1,14 @@
 // Builds and starts the whole server from a configuration: migrations, the
 // HTTP server with its three planes, the transfer worker, the sweeper.
-import { mkdirSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { CloudStorage } from "./cloud/CloudStorage.ts";
 import { createCloudStorage } from "./cloud/createCloudStorage.ts";
 import type { Config } from "./config/config.ts";
 import { openDatabase, providerOf } from "./database/client.ts";
+import { checkDurableCommits } from "./database/durableCommits.ts";
 import { migrate } from "./database/migrate.ts";
+import { makeDirectoryDurablySync } from "./durability/durableFiles.ts";
 import { MemoryEventNotifier } from "./events/MemoryEventNotifier.ts";
 import { createGoogleCredentials } from "./google/googleCredentials.ts";
 import { RedisEventNotifier } from "./events/RedisEventNotifier.ts";
@@ -41,15 +42,16 @@ export async function startApp(
   logger: Logger = createLogger(config.logLevel),
   overrides: AppOverrides = {},
 ): Promise<App> {
-  mkdirSync(config.dataDir, { recursive: true });
+  makeDirectoryDurablySync(config.dataDir);
   const applied = await migrate(config.databaseUrl);
   if (applied.length > 0) logger.info({ migrations: applied }, "database migrated");
-  mkdirSync(config.localCloudDir, { recursive: true });
+  makeDirectoryDurablySync(config.localCloudDir);
 
   let worker: TransferWorker | undefined;
   // Built after the services it needs; called only once requests arrive.
   let uploads!: UploadPlane;
   const db = openDatabase(config.databaseUrl);
+  await checkDurableCommits(db, config.databaseUrl, logger);
   const google = config.google ? createGoogleCredentials(config.google, db) : null;
   const services: Services = {
     config,

@@ -3,6 +3,7 @@
 import { ConfigError, loadConfig } from "./config/config.ts";
 import { createLogger } from "./logging/logger.ts";
 import { startApp } from "./app.ts";
+import { DatabaseNotDurableError } from "./database/sqliteSynchronousFull.ts";
 
 let config;
 try {
@@ -16,7 +17,11 @@ try {
 }
 
 const logger = createLogger(config.logLevel);
-const app = await startApp(config, logger);
+const app = await startApp(config, logger).catch((error: unknown) => {
+  if (!(error instanceof DatabaseNotDurableError)) throw error;
+  logger.fatal({ err: error }, "refusing to start: the database would not keep acknowledged commits through a power loss");
+  process.exit(2);
+});
 if (config.graphiql) logger.info(`GraphiQL: ${app.url}/graphql`);
 
 let stopping = false;

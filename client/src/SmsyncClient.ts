@@ -14,7 +14,7 @@
 // (base64; for small payloads).
 import { createHash, randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { rename, rm, stat } from "node:fs/promises";
+import { rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Transform } from "node:stream";
@@ -22,6 +22,7 @@ import { pipeline } from "node:stream/promises";
 import { ClientBase, connectClient, type ClientBaseOptions, type ClientParts, type UploadOptions } from "./ClientBase.ts";
 import { SmsyncClientError } from "./errors.ts";
 import type { DownloadedFile } from "./platform/EnginePlatform.ts";
+import { renameDurably } from "./platform/durableFiles.ts";
 import { NodePlatform } from "./platform/nodePlatform.ts";
 import { ClientUsageError } from "./queues/ClientUsageError.ts";
 import { queueUpload } from "./queues/uploadsBeingPrepared.ts";
@@ -94,8 +95,9 @@ async function hashFile(filePath: string, copyTo: string | null): Promise<{ sha2
   });
   if (copyTo) {
     const temp = `${copyTo}.tmp`;
-    await pipeline(createReadStream(filePath), hasher, createWriteStream(temp));
-    await rename(temp, copyTo);
+    // Durable before the upload is queued: the queue is durable, and names this copy.
+    await pipeline(createReadStream(filePath), hasher, createWriteStream(temp, { flush: true }));
+    await renameDurably(temp, copyTo);
   } else {
     await pipeline(createReadStream(filePath), hasher, async function* (source) {
       for await (const _chunk of source) {

@@ -2,9 +2,10 @@
 // drive. Object for (user, fileUUID, version):
 //   <root>/<userId>/<fileUUID>.v<version>        the content
 //   <root>/<userId>/<fileUUID>.v<version>.json   its metadata
-// Both are written to a temporary name and renamed into place, content
-// last: the content file existing is what makes the object exist, so a
-// crash mid-write leaves no object and a retried write finds a whole one.
+// Both are written to a temporary name, fsynced, and renamed into place
+// (the directory fsynced after each rename), content last: the content
+// file existing is what makes the object exist, so a crash mid-write (or a
+// power loss) leaves no object and a retried write finds a whole one.
 // The temporary files of a write killed in mid-course are removed by the
 // next write of the same object (a write of that object still running in a
 // worker that lost its claim then fails, and is retried or given up).
@@ -13,12 +14,13 @@
 // replaced.
 import { randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { HashingStream } from "../content/sha256.ts";
 import { isFileSystemFull } from "../errors/fileSystemFull.ts";
+import { makeDirectoryDurably, removeDurably, renameDurably } from "../durability/durableFiles.ts";
 import type { CloudObject, CloudObjectKey, CloudObjectMetadata, CloudStorage } from "./CloudStorage.ts";
 import { CloudStorageError } from "./CloudStorageError.ts";
 
@@ -69,7 +71,7 @@ export class LocalDirectoryStorage implements CloudStorage {
     const tmpContent = path.join(tmpDir, `${objectId}.${randomUUID()}`);
     const tmpMetadata = `${tmpContent}.json`;
     try {
-      await mkdir(tmpDir, { recursive: true });
+      await makeDirectoryDurably(tmpDir);
       // What an earlier write of this object left behind when its process was killed.
       for (const entry of await readdir(tmpDir)) {
         if (entry.startsWith(`${objectId}.`)) await rm(path.join(tmpDir, entry), { force: true });
@@ -81,8 +83,9 @@ export class LocalDirectoryStorage implements CloudStorage {
         throw new CloudStorageError("integrity", `content of ${objectId} has sha256 ${sha256}, expected ${metadata.sha256}`);
       }
       await writeFile(tmpMetadata, JSON.stringify({ ...metadata, size: hashing.bytes }), { flush: true });
-      await rename(tmpMetadata, `${target}.json`);
-      await rename(tmpContent, target);
+      // Each rename made durable before the next: the content must never be there without its metadata.
+      await renameDurably(tmpMetadata, `${target}.json`);
+      await renameDurably(tmpContent, target);
       return { ...metadata, size: hashing.bytes, objectId };
     } catch (error) {
       await rm(tmpContent, { force: true });
@@ -104,8 +107,10 @@ export class LocalDirectoryStorage implements CloudStorage {
 
   async deleteObject(userId: string, objectId: string): Promise<void> {
     const file = this.contentPath(userId, objectId);
-    await rm(file, { force: true });
-    await rm(`${file}.json`, { force: true });
+    // Content first (the object is gone), then its metadata; durable before the caller records the removal,
+    // or the object would come back after a power loss as an orphan in the user's drive.
+    await removeDurably(file);
+    await removeDurably(`${file}.json`);
   }
 
   async listObjects(userId: string): Promise<CloudObject[]> {

@@ -1,9 +1,9 @@
 // One Prisma client type for both providers. The two generated clients come
 // from the same models (prisma/models.prisma), so the PostgreSQL one is used
 // through the SQLite one's type.
-import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaBetterSQLite3Immediate } from "./sqliteImmediateTransactions.ts";
+import { PrismaBetterSQLite3Durable } from "./sqliteSynchronousFull.ts";
 import { PrismaClient as SqliteClient } from "../generated/prisma-sqlite/client.ts";
 import { PrismaClient as PostgresClient } from "../generated/prisma-postgresql/client.ts";
 
@@ -42,11 +42,12 @@ export function openDatabase(databaseUrl: string): Database {
  * silently joining someone else's transaction. The writer's transactions
  * take the write lock when they begin (sqliteImmediateTransactions.ts), so
  * that another process writing the same file (`npm run admin`) makes them
- * wait instead of fail.
+ * wait instead of fail. Both connections commit with synchronous=FULL
+ * (sqliteSynchronousFull.ts).
  */
 function openSqlite(file: string): Database {
   const writer = new SqliteClient({ adapter: new PrismaBetterSQLite3Immediate({ url: file, timeout: 10_000 }), transactionOptions });
-  const reader = new SqliteClient({ adapter: new PrismaBetterSQLite3({ url: file, timeout: 10_000, readonly: true }) });
+  const reader = new SqliteClient({ adapter: new PrismaBetterSQLite3Durable({ url: file, timeout: 10_000, readonly: true }) });
   return new Proxy(writer, {
     get(target, property, receiver) {
       if (property === "$disconnect") {

@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import Sqlite from "better-sqlite3";
 import pg from "pg";
 import { providerOf, sqliteFilePath, type DatabaseProvider } from "./client.ts";
+import { requireSynchronousFull } from "./sqliteSynchronousFull.ts";
 
 const prismaDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../prisma");
 
@@ -38,6 +39,7 @@ function migrateSqlite(file: string, migrations: Migration[]): string[] {
   try {
     // WAL lets the admin command and readers work beside a running server.
     db.pragma("journal_mode = WAL");
+    requireSynchronousFull(db);
     db.exec(`CREATE TABLE IF NOT EXISTS smsync_migrations (
       name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`);
     const isApplied = db.prepare("SELECT 1 FROM smsync_migrations WHERE name = ?");

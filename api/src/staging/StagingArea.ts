@@ -1,9 +1,9 @@
 // The server's staging area, on a disk shared by the server instances:
 //   uploads/   tus uploads (content file named by upload id, plus tus's .json)
 //   inbound/<userId>/<fileUUID>.v<version>   files copied from the cloud for download
-import { mkdirSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import path from "node:path";
+import { makeDirectoryDurablySync } from "../durability/durableFiles.ts";
 
 export class StagingArea {
   readonly uploadsDir: string;
@@ -12,8 +12,8 @@ export class StagingArea {
   constructor(root: string) {
     this.uploadsDir = path.join(root, "uploads");
     this.inboundDir = path.join(root, "inbound");
-    mkdirSync(this.uploadsDir, { recursive: true });
-    mkdirSync(this.inboundDir, { recursive: true });
+    makeDirectoryDurablySync(this.uploadsDir);
+    makeDirectoryDurablySync(this.inboundDir);
   }
 
   uploadPath(uploadId: string): string {

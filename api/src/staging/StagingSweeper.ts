@@ -1,7 +1,9 @@
 // Removes what staging no longer needs: uploads never committed within the
 // upload expiry, bytes whose upload row is gone (discarded, terminated, or
-// left by a crash), partial inbound copies left by a crash, and staged
-// downloads past the inbound expiry. `uploads` counts the stray files.
+// left by a crash), partial inbound copies left by a crash, staged downloads
+// past the inbound expiry, and staged downloads whose row is gone. `uploads`
+// counts the stray files. Its removals are not fsynced: a file that comes
+// back after a power loss is stray again, and swept again.
 import { readdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Services } from "../services.ts";
@@ -37,11 +39,16 @@ export async function sweepStaging(services: Services, now = new Date()): Promis
     );
     await rm(staging.inboundPath(file.userId, file.fileUUID, file.version), { force: true });
   }
-  // Partial copies of inbound transfers killed mid-copy and never retried.
+  // Partial copies of inbound transfers killed mid-copy and never retried, and
+  // staged files no row names (the server stopped between removing the row
+  // and the file, or a power loss undid the file's removal).
+  const staged = await db.inboundStagedFile.findMany({ select: { userId: true, fileUUID: true, version: true } });
+  const named = new Set(staged.map((file) => staging.inboundPath(file.userId, file.fileUUID, file.version)));
   for (const userDir of await readdir(staging.inboundDir)) {
     const dir = path.join(staging.inboundDir, userDir);
-    for (const entry of (await readdir(dir).catch(() => [])).filter((name) => name.endsWith(".partial"))) {
+    for (const entry of await readdir(dir).catch(() => [])) {
       const file = path.join(dir, entry);
+      if (named.has(file)) continue;
       const info = await stat(file).catch(() => null);
       if (!info || now.getTime() - info.mtimeMs < orphanGraceMs) continue;
       await rm(file, { force: true });

@@ -6,11 +6,12 @@
 // next attempt from the bytes it holds (partialCopies.ts).
 import { randomUUID } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { mkdir, rename, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { CloudStorageError } from "../cloud/CloudStorageError.ts";
 import { HashingStream, sha256OfFile } from "../content/sha256.ts";
+import { makeDirectoryDurably, renameDurably } from "../durability/durableFiles.ts";
 import { transactWithEvents } from "../events/eventLog.ts";
 import { crashPoint, crashPointInStream } from "../faults/crashPoints.ts";
 import { takeOverPartialCopy } from "./partialCopies.ts";
@@ -29,7 +30,7 @@ export async function runInboundTransfer(context: TransferContext): Promise<void
     context.phase = `cloud read of ${item.fileUUID} v${item.version}`;
     if (!item.cloudObjectId) throw new CloudStorageError("notFound", `file ${item.fileUUID} has no cloud object`);
     const target = staging.inboundPath(operation.userId, item.fileUUID, item.version);
-    await mkdir(path.dirname(target), { recursive: true });
+    await makeDirectoryDurably(path.dirname(target));
     const partial = `${target}.${randomUUID()}.partial`;
     let contentWrong = false;
     try {
@@ -51,7 +52,7 @@ export async function runInboundTransfer(context: TransferContext): Promise<void
       if (contentWrong) {
         throw new CloudStorageError("integrity", `cloud content of ${item.fileUUID} v${item.version} has sha256 ${sha256}, the index says ${item.sha256}`);
       }
-      await rename(partial, target);
+      await renameDurably(partial, target);
     } catch (error) {
       // A copy cut off (a retry may finish it) is kept for the next attempt; one whose content is wrong, or that no retry needs, is not.
       const cutOff = !contentWrong && (!(error instanceof CloudStorageError) || error.retryable);

@@ -20,7 +20,7 @@ import { checkUploadAgainstIndex } from "../fileIndex/fileIndex.ts";
 import { isOriginAllowed, uploadCorsHeaders } from "../http/cors.ts";
 import { requireIdleLock } from "../locks/locks.ts";
 import type { Services } from "../services.ts";
-import { StagingFileStore } from "./StagingFileStore.ts";
+import { DurableFileStore } from "./DurableFileStore.ts";
 import { parseUploadMetadataHeader } from "./uploadMetadata.ts";
 
 export const uploadsPath = "/uploads";
@@ -78,7 +78,7 @@ export class UploadPlane {
     const { config, staging } = services;
     this.tus = new TusServer({
       path: uploadsPath,
-      datastore: new StagingFileStore({
+      datastore: new DurableFileStore({
         directory: staging.uploadsDir,
         expirationPeriodInMilliseconds: config.uploadExpirySeconds * 1000,
         forgetFailedCreation: async (uploadId) => {

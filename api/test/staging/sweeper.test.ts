@@ -68,4 +68,28 @@ describe("sweepStaging", () => {
     const gone = await fetch(inbound.files[0].downloadUrl, { headers: { authorization: `Bearer ${device.token}` } });
     expect(gone.status).toBe(404);
   });
+
+  it("removes a staged download whose row is gone (its removal undone by a power loss, or a crash between the two)", async () => {
+    const { staging } = server.app.services;
+    const device = await server.newUser();
+    let { fencingToken } = await device.lock();
+    const { fileUUID } = await tusUpload(server.url, device.token!, { version: 0, content: Buffer.from("kept for download"), fencingToken });
+    await device.waitForOperation((await device.commit(fencingToken)).id);
+    ({ fencingToken } = await device.lock());
+    const inbound = await device.waitForOperation((await device.startInboundTransfer(fencingToken, [{ fileUUID, version: 0 }])).id);
+    const kept = staging.inboundPath((await server.app.services.db.user.findUniqueOrThrow({ where: { name: device.userName } })).id, fileUUID, 0);
+    const stray = staging.inboundPath(randomUUID(), randomUUID(), 3);
+    await mkdir(path.dirname(stray), { recursive: true });
+    await writeFile(stray, "no row names me");
+
+    // Young, it may be a copy whose row is being written.
+    await sweepStaging(server.app.services);
+    expect(existsSync(stray)).toBe(true);
+    // Older than the grace, not yet past the inbound expiry: the stray goes, the staged download with its row stays.
+    const swept = await sweepStaging(server.app.services, new Date(Date.now() + 5 * 60 * 1000));
+    expect(swept).toEqual({ uploads: 1, inbound: 0 });
+    expect(existsSync(stray)).toBe(false);
+    expect(existsSync(kept)).toBe(true);
+    expect(inbound.state).toBe("SUCCEEDED");
+  });
 });

@@ -99,8 +99,10 @@ export class ServerProcess {
       });
   }
 
-  static async start(env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<ServerProcess> {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+  /** `launcher`: a command the server runs under (e.g. strace and its options); the process is then the launcher's. */
+  static async start(env: NodeJS.ProcessEnv, timeoutMs = 60_000, launcher: string[] = []): Promise<ServerProcess> {
+    const command = [...launcher, process.execPath, "--import", "tsx", "src/main.ts"];
+    const child = spawn(command[0], command.slice(1), {
       cwd: apiDir,
       env,
       stdio: ["ignore", "pipe", "pipe"],
@@ -210,9 +212,9 @@ export class ProcessServer {
   }
 
   /** Starts a server process (none may be running) and waits until it listens. */
-  async start(env: Record<string, string> = {}): Promise<ServerProcess> {
+  async start(env: Record<string, string> = {}, launcher: string[] = []): Promise<ServerProcess> {
     if (this.current && !this.current.hasExited) throw new Error(`server process ${this.current.pid} is still running`);
-    this.current = await ServerProcess.start(this.environment(env));
+    this.current = await ServerProcess.start(this.environment(env), 60_000, launcher);
     return this.current;
   }
 

@@ -1,10 +1,12 @@
 // The CLI's record of a synced folder: for each relative path, the fileUUID
 // it is synced as and the content last seen. Kept in <folder>/.smsync/
-// manifest.json, written to a temporary file and renamed, so a crash leaves
-// the old or the new manifest, never half of one.
+// manifest.json, written to a temporary file, fsynced and renamed (the
+// folder fsynced), so a crash or a power loss leaves the old or the new
+// manifest, never half of one.
 import { readFileSync } from "node:fs";
-import { rename, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
+import { renameDurably } from "../platform/durableFiles.ts";
 import type { Manifest } from "./folderScan.ts";
 
 export class FolderManifest {
@@ -31,6 +33,6 @@ export class FolderManifest {
   async save(): Promise<void> {
     const tmp = `${this.file}.${process.pid}.tmp`;
     await writeFile(tmp, JSON.stringify(this.entries, null, 1), { flush: true });
-    await rename(tmp, this.file);
+    await renameDurably(tmp, this.file);
   }
 }

@@ -6,9 +6,10 @@
 // a scan finds nothing new (a download can itself be a change to upload,
 // e.g. the local copy kept by a conflict).
 import { randomUUID } from "node:crypto";
-import { copyFile, mkdir, rename, rm, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import path from "node:path";
 import { SmsyncClient } from "../SmsyncClient.ts";
+import { copyFileDurably, makeDirectoryDurably, removeDurably } from "../platform/durableFiles.ts";
 import type { ConflictResolution, DownloadedFile } from "../engine/SyncEngine.ts";
 import type { Conflict, IndexEntry } from "../engine/planDownloads.ts";
 import { cloudFileNameOwner } from "@smsync/protocol";
@@ -67,7 +68,7 @@ function conflictCopyName(relativePath: string, now = new Date()): string {
 export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummary> {
   const root = path.resolve(options.dir);
   const stateDir = path.join(root, stateFolderName);
-  await mkdir(stateDir, { recursive: true });
+  await makeDirectoryDurably(stateDir);
   const manifest = FolderManifest.load(stateDir);
   const store = await SqliteStore.open(path.join(stateDir, "client.db"));
   const startedAt = performance.now();
@@ -97,13 +98,12 @@ export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummar
     // The file may be known under another path (renamed on another device).
     const previousPath = manifest.pathOf(file.fileUUID);
     if (previousPath && previousPath !== relativePath) {
-      await rm(path.join(root, previousPath), { force: true });
+      await removeDurably(path.join(root, previousPath));
       delete manifest.entries[previousPath];
     }
-    await mkdir(path.dirname(target), { recursive: true });
-    const tmp = `${target}.smsync-tmp`;
-    await copyFile(file.path, tmp);
-    await rename(tmp, target);
+    // On disk before the manifest and the client's store say it is there.
+    await makeDirectoryDurably(path.dirname(target));
+    await copyFileDurably(file.path, target, `${target}.smsync-tmp`);
     const info = await stat(target);
     manifest.entries[relativePath] = { fileUUID: file.fileUUID, sha256: file.sha256, size: info.size, mtimeMs: info.mtimeMs };
     await manifest.save();
@@ -116,7 +116,7 @@ export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummar
     for (const file of files) {
       const relativePath = manifest.pathOf(file.fileUUID);
       if (!relativePath) continue;
-      await rm(path.join(root, relativePath), { force: true });
+      await removeDurably(path.join(root, relativePath));
       delete manifest.entries[relativePath];
       summary.removedLocally++;
       say(`removed ${relativePath} (deleted elsewhere)`);
@@ -131,7 +131,7 @@ export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummar
     if (options.conflict === "keep-both" && conflict.local === "upload" && relativePath) {
       // Keep this device's content as a new file beside the server's version.
       const copy = conflictCopyName(relativePath);
-      await copyFile(path.join(root, relativePath), path.join(root, copy));
+      await copyFileDurably(path.join(root, relativePath), path.join(root, copy), path.join(root, `${copy}.smsync-tmp`));
       say(`conflict on ${relativePath}: kept this device's copy as ${copy}`);
     } else {
       say(`conflict on ${relativePath ?? conflict.fileUUID}: took the server's version`);
@@ -238,7 +238,7 @@ export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummar
  */
 export async function resetFolder(options: { dir: string; server: string; token: string }): Promise<string> {
   const stateDir = path.join(path.resolve(options.dir), stateFolderName);
-  await mkdir(stateDir, { recursive: true });
+  await makeDirectoryDurably(stateDir);
   const store = await SqliteStore.open(path.join(stateDir, "client.db"));
   const refuse = async () => {
     throw new Error("no sync runs during a reset");

@@ -1,11 +1,12 @@
 // The engine's platform in Node and Electron: staged downloads are files
 // under <workDir>/downloads (resumed with Range from their `.partial` file),
 // and copies of queued uploads are files under <workDir>/uploads.
-import { mkdir, readdir, rm } from "node:fs/promises";
+import { readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import type { UploadSource } from "../queues/records.ts";
 import { discardPartialDownload, downloadFile } from "../transfers/downloader.ts";
 import { LocalSourceError, type UploadContent } from "../transfers/uploadSources.ts";
+import { makeDirectoryDurably } from "./durableFiles.ts";
 import type { DownloadedFile, DownloadedFileInfo, DownloadRequest, EnginePlatform } from "./EnginePlatform.ts";
 
 export class NodePlatform implements EnginePlatform<DownloadedFile> {
@@ -18,7 +19,7 @@ export class NodePlatform implements EnginePlatform<DownloadedFile> {
 
   /** Creates the folders (the uploads folder must exist before the first copy is made). */
   async prepare(): Promise<void> {
-    await mkdir(this.uploadsDir, { recursive: true });
+    await makeDirectoryDurably(this.uploadsDir);
   }
 
   private stagingPath(fileUUID: string, version: number): string {

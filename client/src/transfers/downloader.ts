@@ -8,11 +8,12 @@
 // Memory stays at one network chunk: bytes are hashed and written as they come.
 import { createHash, type Hash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, open, rename, rm, type FileHandle } from "node:fs/promises";
+import { open, rm, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { IntegrityError, NetworkError, ServerError } from "../errors.ts";
+import { makeDirectoryDurably, renameDurably } from "../platform/durableFiles.ts";
 import { isTransientServerError, serverErrorFromResponse } from "./httpErrors.ts";
 
 export interface DownloadFileOptions {
@@ -121,7 +122,7 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
   if (!/^[0-9a-f]{64}$/.test(expected)) throw new RangeError(`expectedSha256 must be 64 hex digits, not ${options.expectedSha256}`);
   const delays = options.retryDelays ?? defaultDownloadRetryDelays;
   const partial = partialPathOf(options.destination);
-  await mkdir(path.dirname(options.destination), { recursive: true });
+  await makeDirectoryDurably(path.dirname(options.destination));
 
   let attempt = 0;
   for (;;) {
@@ -259,6 +260,6 @@ async function downloadFrom(
     if (resumedFrom > 0) return new RestartFromZero(`the file resumed from ${resumedFrom} has sha256 ${actual}`);
     throw new IntegrityError(`${what}: received content with sha256 ${actual}, not the expected ${expected}`);
   }
-  await rename(partial, options.destination);
+  await renameDurably(partial, options.destination);
   return { path: options.destination, size: position, sha256: actual, resumedFrom };
 }

@@ -26,9 +26,11 @@ function collect(child: ChildProcessByStdio<null, Readable, Readable>): Promise<
   });
 }
 
-export function runCli(configFile: string, args: string[]): Promise<CliRun> {
+/** `launcher`: a command the CLI runs under (e.g. strace and its options). */
+export function runCli(configFile: string, args: string[], launcher: string[] = []): Promise<CliRun> {
   const env = { ...process.env, SMSYNC_CONFIG: configFile };
-  return collect(spawn(process.execPath, [bin, ...args], { env, stdio: ["ignore", "pipe", "pipe"] }));
+  const command = [...launcher, process.execPath, bin, ...args];
+  return collect(spawn(command[0], command.slice(1), { env, stdio: ["ignore", "pipe", "pipe"] }));
 }
 
 const shellQuote = (arg: string) => `'${arg.replaceAll("'", "'\\''")}'`;
