@@ -42,7 +42,7 @@ import {
 import type { Outbox, OutboxResult } from "../graphql/outboxExchange.ts";
 import { queryData } from "../graphql/queryData.ts";
 import { isErrorMode, type Mode } from "../modes.ts";
-import type { CommittedBatch, LocalFile, PreparedChange, PreparedUpload } from "../queues/records.ts";
+import { heldFile, type CommittedBatch, type LocalFile, type PreparedChange, type PreparedUpload } from "../queues/records.ts";
 import { sequenceKey, type ClientStore, type StoreChange } from "../store/ClientStore.ts";
 import type { DownloadedFile, DownloadedFileInfo, EnginePlatform } from "../platform/EnginePlatform.ts";
 import { forgetUploadChange, forgetUploadsChanges } from "../transfers/tusResumeStore.ts";
@@ -373,9 +373,21 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
     await this.running?.catch(() => undefined);
   }
 
-  /** The state a reset clears (local): queues being worked on and the engine's meta. */
-  localResetChanges(): StoreChange[] {
+  /**
+   * The state a reset clears (local): queues being worked on and the engine's
+   * meta. A file whose dropped change the app had kept over the server's
+   * version ("keep-local") gets back the record it had before: the device did
+   * not take the server's version in, and a change of it queued again is a
+   * conflict the app is asked about again.
+   */
+  async localResetChanges(): Promise<StoreChange[]> {
+    const restored: StoreChange[] = [];
+    for (const { key, value } of await this.options.store.list<LocalFile>("files")) {
+      if (value.heldBeforeKeepLocal === undefined) continue;
+      restored.push(value.heldBeforeKeepLocal === null ? { op: "delete", collection: "files", key } : { op: "put", collection: "files", key, value: value.heldBeforeKeepLocal });
+    }
     return [
+      ...restored,
       { op: "clear", collection: "uploadsBeingPrepared" },
       { op: "clear", collection: "committedUploads" },
       { op: "clear", collection: "beingUploaded" },
@@ -780,7 +792,8 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
     }
     // keep-local: this device now knows the server's version, so its change goes on top of it (and no conflict is seen again);
     // accept-remote: the change is dropped, and the next plan downloads the server's version or applies its deletion.
-    await this.options.store.commit([...keep.map((conflict) => putFile(conflict.remote)), ...(await this.dropPendingChanges(accept))]);
+    const files = await this.localFiles();
+    await this.options.store.commit([...keep.map((conflict) => keptLocalOver(conflict.remote, files.get(conflict.fileUUID))), ...(await this.dropPendingChanges(accept))]);
   }
 
   /** The changes that drop every pending change of these files: prepared, in committed batches, or in a batch not yet committed to the server. */
@@ -987,7 +1000,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
         changes.push({ op: "put", collection: "files", key: change.fileUUID, value: file });
       } else {
         const known = files.get(change.fileUUID);
-        if (known) changes.push({ op: "put", collection: "files", key: change.fileUUID, value: { ...known, deleted: true } satisfies LocalFile });
+        if (known) changes.push({ op: "put", collection: "files", key: change.fileUUID, value: { ...heldFile(known), deleted: true } satisfies LocalFile });
       }
     }
     changes.push({ op: "clear", collection: "beingUploaded" }, { op: "delete", collection: "meta", key: metaKeys.outbound });
@@ -1081,7 +1094,11 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
 }
 
 function putFile(entry: IndexEntry): StoreChange {
-  const file: LocalFile = {
+  return { op: "put", collection: "files", key: entry.fileUUID, value: fileRecord(entry) };
+}
+
+function fileRecord(entry: IndexEntry): LocalFile {
+  return {
     fileUUID: entry.fileUUID,
     version: entry.version,
     sha256: entry.sha256,
@@ -1090,7 +1107,12 @@ function putFile(entry: IndexEntry): StoreChange {
     appMetaData: entry.appMetaData,
     deleted: entry.deleted,
   };
-  return { op: "put", collection: "files", key: entry.fileUUID, value: file };
+}
+
+/** The record after the app kept its change over the server's version: the server's, remembering what the device held before (before the first such answer). */
+function keptLocalOver(remote: IndexEntry, held: LocalFile | undefined): StoreChange {
+  const before = held === undefined ? null : held.heldBeforeKeepLocal !== undefined ? held.heldBeforeKeepLocal : heldFile(held);
+  return { op: "put", collection: "files", key: remote.fileUUID, value: { ...fileRecord(remote), heldBeforeKeepLocal: before } };
 }
 
 export type { PreparedUpload };
