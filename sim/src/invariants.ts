@@ -150,7 +150,7 @@ async function checkUser(c: Checker, context: RunContext, userIndex: number, use
   const versionsOf = new Map<string, Map<number, string>>();
   for (const device of devices) {
     for (const event of device.record.singleUploadComplete) {
-      if (event.kind !== "upload") continue;
+      if (event.kind !== "upload" || event.alreadyOnServer) continue; // confirmed as found on the server: made by another upload
       const versions = versionsOf.get(event.fileUUID) ?? new Map<number, string>();
       const by = `${device.name} batch ${event.batch}`;
       const earlier = versions.get(event.version);

@@ -79,7 +79,12 @@ export type ConflictResolution = "keep-local" | "accept-remote";
 
 export type SyncEvents = {
   modeChanged: { mode: Mode; previous: Mode; error?: Error };
-  singleUploadComplete: { fileUUID: string; version: number; kind: "upload" | "delete"; batch: number };
+  /**
+   * A committed change is in the index. alreadyOnServer: the server had it before this device's pass sent it (its batch
+   * was applied in part before a failed transfer and a reset, or another device made the same change), so this device
+   * made no version of its own.
+   */
+  singleUploadComplete: { fileUUID: string; version: number; kind: "upload" | "delete"; batch: number; alreadyOnServer?: true };
   allUploadsComplete: { batch: number; operationId: string | null };
   singleDownloadComplete: { fileUUID: string; version: number };
   downloadsFinished: { count: number };
@@ -484,11 +489,15 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
         const [files, pending] = await Promise.all([this.localFiles(), this.pendingChanges()]);
         const plan = planDownloads(index, files, pending);
         if (plan.alreadyApplied.length) {
-          // The server has what is pending here: adopt its entry, drop the pending change.
+          // The server has what is pending here: adopt its entry, drop the pending change, and confirm a committed one
+          // to the app (a batch the server applied in part before its transfer failed, then redone after a reset).
+          const confirmed = await this.alreadyAppliedConfirmations(plan.alreadyApplied);
           await store.commit([
             ...plan.alreadyApplied.map((entry) => putFile(entry)),
             ...(await this.dropPendingChanges(new Set(plan.alreadyApplied.map((entry) => entry.fileUUID)))),
           ]);
+          for (const event of confirmed.changes) this.emit("singleUploadComplete", event);
+          for (const batch of confirmed.batches) this.emit("allUploadsComplete", { batch, operationId: null });
         }
         if (plan.conflicts.length) {
           await this.resolveConflicts(plan.conflicts);
@@ -794,6 +803,32 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
     // accept-remote: the change is dropped, and the next plan downloads the server's version or applies its deletion.
     const files = await this.localFiles();
     await this.options.store.commit([...keep.map((conflict) => keptLocalOver(conflict.remote, files.get(conflict.fileUUID))), ...(await this.dropPendingChanges(accept))]);
+  }
+
+  /**
+   * The confirmations owed for committed changes the server already has: the
+   * newest change of each file, when it is in a committed batch (one still
+   * being prepared was never committed), at the index's version; and the
+   * batches that no change is left in once they are dropped.
+   */
+  private async alreadyAppliedConfirmations(entries: IndexEntry[]): Promise<{ changes: SyncEvents["singleUploadComplete"][]; batches: number[] }> {
+    const { store } = this.options;
+    const applied = new Map(entries.map((entry) => [entry.fileUUID, entry]));
+    const outbound = await store.get<OutboundState>("meta", metaKeys.outbound);
+    const batches: { batch: number; changes: PreparedChange[] }[] = (await store.list<CommittedBatch>("committedUploads")).map(({ value }) => value);
+    if (outbound && !outbound.commitSent) {
+      batches.unshift({ batch: outbound.batch, changes: (await store.list<BeingUploaded>("beingUploaded")).map(({ value }) => value.change) });
+    }
+    const newest = new Map<string, { batch: number | null; kind: PreparedChange["kind"] }>();
+    for (const { batch, changes } of batches) for (const change of changes) newest.set(change.fileUUID, { batch, kind: change.kind });
+    for (const { value } of await store.list<PreparedChange>("uploadsBeingPrepared")) newest.set(value.fileUUID, { batch: null, kind: value.kind });
+    const changes: SyncEvents["singleUploadComplete"][] = [];
+    for (const [fileUUID, change] of newest) {
+      const entry = applied.get(fileUUID);
+      if (entry && change.batch !== null) changes.push({ fileUUID, version: entry.version, kind: change.kind, batch: change.batch, alreadyOnServer: true });
+    }
+    const emptied = batches.filter(({ changes: all }) => all.length > 0 && all.every((change) => applied.has(change.fileUUID))).map(({ batch }) => batch);
+    return { changes, batches: emptied };
   }
 
   /** The changes that drop every pending change of these files: prepared, in committed batches, or in a batch not yet committed to the server. */

@@ -149,3 +149,40 @@ describe("a reset after the app kept its change over the server's deletion (keep
     expect(await b.store.get<LocalFile>("files", uuid)).toEqual({ fileUUID: uuid, version: 1, sha256: sha256Hex(mine), cloudFileName: "kept.txt", mimeType: "text/plain", appMetaData: null, deleted: false });
   });
 });
+
+it("a batch the server applied in part (its deletion indexed, its upload failed for good): after resetFromError(server) the upload is redone and the deletion confirmed as found on the server", async () => {
+  const phone = await harness.newUser();
+  const a = await harness.openClient(phone);
+  // The transfer takes files in fileUUID order: the deletion before the upload.
+  const [gone, written] = [randomUUID(), randomUUID()].sort();
+  await a.client.uploadData(gone, Buffer.from("to be deleted"), { cloudFileName: "gone.txt", ...text });
+  await a.client.commit();
+  await a.client.sync();
+  const confirmed: unknown[] = [];
+  const batchesDone: number[] = [];
+  a.client.on("singleUploadComplete", (event) => confirmed.push(event));
+  a.client.on("allUploadsComplete", (event) => batchesDone.push(event.batch));
+  const content = Buffer.from("written after the reset");
+  await a.client.deleteFile(gone);
+  await a.client.uploadData(written, content, { cloudFileName: "written.txt", ...text });
+  const batch = (await a.client.commit())!.batch;
+  cloud.fail({ call: "write", kind: "permanent", times: Infinity, fileUUID: written });
+  await expect(a.client.sync()).rejects.toMatchObject({ code: "TRANSFER_FAILED" });
+  expect((await phone.fileIndex()).files).toMatchObject([{ fileUUID: gone, deleted: true }]);
+  expect(confirmed).toEqual([]);
+
+  cloud.heal();
+  await a.client.resetFromError("server");
+  await a.client.sync();
+  expect(a.client.mode).toBe("idle");
+  expect(confirmed).toEqual(
+    expect.arrayContaining([
+      { fileUUID: gone, version: 0, kind: "delete", batch, alreadyOnServer: true },
+      { fileUUID: written, version: 0, kind: "upload", batch },
+    ]),
+  );
+  expect(confirmed).toHaveLength(2);
+  expect(batchesDone).toEqual([batch]);
+  expect(await a.store.get<LocalFile>("files", gone)).toMatchObject({ version: 0, deleted: true });
+  expect((await phone.fileIndex()).files).toEqual(expect.arrayContaining([expect.objectContaining({ fileUUID: written, version: 0, sha256: sha256Hex(content) })]));
+});
