@@ -241,7 +241,7 @@ export abstract class ClientBase<D extends DownloadedFileInfo> {
         if (scope === "server") await this.options.store.commit(await this.engine.serverResetChanges());
       }
       if (scope === "local" || scope === "all") {
-        await this.options.store.commit(this.engine.localResetChanges());
+        await this.options.store.commit(await this.engine.localResetChanges());
         await this.engine.sweepUploadCopies();
       }
       await this.engine.setMode("idle");

@@ -148,9 +148,13 @@ async function checkUser(c: Checker, context: RunContext, userIndex: number, use
 
   // 5. Versions: each upload made one new version, none made twice, none skipped; the user's server state is at rest.
   const versionsOf = new Map<string, Map<number, string>>();
+  // A change confirmed as found on the server made no version (another upload did, maybe this device's own in a batch
+  // applied in part): it counts for no version made twice, only as a version the index has.
+  const foundOnServer = new Map<string, Set<number>>();
   for (const device of devices) {
     for (const event of device.record.singleUploadComplete) {
-      if (event.kind !== "upload") continue;
+      if (event.kind === "upload" && event.alreadyOnServer) foundOnServer.set(event.fileUUID, (foundOnServer.get(event.fileUUID) ?? new Set()).add(event.version));
+      if (event.kind !== "upload" || event.alreadyOnServer) continue;
       const versions = versionsOf.get(event.fileUUID) ?? new Map<number, string>();
       const by = `${device.name} batch ${event.batch}`;
       const earlier = versions.get(event.version);
@@ -159,11 +163,12 @@ async function checkUser(c: Checker, context: RunContext, userIndex: number, use
       versionsOf.set(event.fileUUID, versions);
     }
   }
-  for (const [fileUUID, versions] of versionsOf) {
+  for (const [fileUUID, made] of versionsOf) {
     const entry = index.get(fileUUID);
-    const max = Math.max(...versions.keys());
+    const versions = new Set([...made.keys(), ...(foundOnServer.get(fileUUID) ?? [])]);
+    const max = Math.max(...versions);
     c.check(5, entry !== undefined && entry.version === max, () => `${u} ${short(fileUUID)}: uploads made up to v${max}, the index has ${entry ? `v${entry.version}` : "no entry"}`);
-    for (let version = 0; version <= max; version++) c.check(5, versions.has(version), () => `${u} ${short(fileUUID)}: v${version} missing among the versions uploads made (${[...versions.keys()].join(", ")})`);
+    for (let version = 0; version <= max; version++) c.check(5, versions.has(version), () => `${u} ${short(fileUUID)}: v${version} missing among the versions uploads made or found (${[...versions].join(", ")})`);
   }
   const lock = await db.lock.findUnique({ where: { userId } });
   const lockFree = !lock || !lock.holderDeviceId || (lock.expiresAt !== null && lock.expiresAt.getTime() <= Date.now());

@@ -17,7 +17,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { SmsyncClient } from "../../client/src/SmsyncClient.ts";
 import type { ClientCrashPoint } from "../../client/src/engine/crashPoints.ts";
-import type { BeingUploaded, ConflictResolution, OutboundState } from "../../client/src/engine/SyncEngine.ts";
+import type { BeingUploaded, ConflictResolution, OutboundState, SyncEvents } from "../../client/src/engine/SyncEngine.ts";
 import type { Conflict, IndexEntry } from "../../client/src/engine/planDownloads.ts";
 import { ClientUsageError } from "../../client/src/queues/ClientUsageError.ts";
 import type { CommittedBatch } from "../../client/src/queues/records.ts";
@@ -47,7 +47,7 @@ export interface DeviceRecord {
   conflicts: { conflict: Conflict; resolution: ConflictResolution }[];
   singleDownloadComplete: { fileUUID: string; version: number }[];
   deletionsApplied: string[];
-  singleUploadComplete: { fileUUID: string; version: number; kind: "upload" | "delete"; batch: number }[];
+  singleUploadComplete: SyncEvents["singleUploadComplete"][];
   /** Batches whose commit() completed. */
   committed: CommittedBatch[];
   /** resetFromError calls, with how many changes were queued then (the changes "local"/"all" drop). */

@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { expect, it } from "vitest";
 import { defaultOptions, type SimOptions } from "../src/options.ts";
 import { testProvider } from "../../api/test/support/testDatabase.ts";
+import { commitBand } from "../src/commitBand.ts";
 import { loadRecordedRun } from "../src/recordedRun.ts";
 import { simulate } from "../src/simulate.ts";
 import { useTmpfsForRuns } from "../src/workRoot.ts";
@@ -30,6 +31,8 @@ const budgets: { cloud: SimOptions["cloud"]; firstSeed: number; runs: number }[]
       { cloud: "local", firstSeed: 1, runs: 160 },
       { cloud: "google-drive", firstSeed: 1, runs: 40 },
     ];
+/** Besides the fixed seeds, a band drawn from the commit (commitBand.ts): every commit explores 20 schedules no earlier one ran. */
+const band = commitBand(20);
 /** The schedules that found bugs (see docs/testing.md, each file's note), as they were drawn then: each must stay green. */
 const regressionsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), "regressions");
 const regressions = readdirSync(regressionsDir)
@@ -51,6 +54,15 @@ for (const budget of budgets) {
     if (budget.cloud === "google-drive") expect(faults.driveFault).toBeGreaterThan(0);
   });
 }
+
+it.skipIf(onPostgres)(`${band.runs} seeded runs drawn from the ${band.source.split(" ")[0]} (seeds ${band.firstSeed}..${band.firstSeed + band.runs - 1}) keep every invariant`, async () => {
+  const lines = [`the commit's band: seeds ${band.firstSeed}..${band.firstSeed + band.runs - 1}, from ${band.source}`];
+  const seeds = Array.from({ length: band.runs }, (_, i) => band.firstSeed + i);
+  const outcome = await simulate({ ...ciOptions, runs: seeds.length }, (line) => lines.push(line), seeds);
+  if (outcome.failures.length) lines.push(`the whole band again: npm run sim -- --seed ${band.firstSeed} --runs ${band.runs} --steps ${ciOptions.steps}`);
+  console.log(lines.join("\n"));
+  expect(outcome.failures.map((failure) => failure.seed)).toEqual([]);
+});
 
 it.skipIf(onPostgres)(`${regressions.length} regression schedules keep every invariant`, async () => {
   const lines: string[] = [];

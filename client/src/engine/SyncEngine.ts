@@ -42,7 +42,7 @@ import {
 import type { Outbox, OutboxResult } from "../graphql/outboxExchange.ts";
 import { queryData } from "../graphql/queryData.ts";
 import { isErrorMode, type Mode } from "../modes.ts";
-import type { CommittedBatch, LocalFile, PreparedChange, PreparedUpload } from "../queues/records.ts";
+import { heldFile, type CommittedBatch, type LocalFile, type PreparedChange, type PreparedUpload } from "../queues/records.ts";
 import { sequenceKey, type ClientStore, type StoreChange } from "../store/ClientStore.ts";
 import type { DownloadedFile, DownloadedFileInfo, EnginePlatform } from "../platform/EnginePlatform.ts";
 import { forgetUploadChange, forgetUploadsChanges } from "../transfers/tusResumeStore.ts";
@@ -80,7 +80,12 @@ export type ConflictResolution = "keep-local" | "accept-remote";
 
 export type SyncEvents = {
   modeChanged: { mode: Mode; previous: Mode; error?: Error };
-  singleUploadComplete: { fileUUID: string; version: number; kind: "upload" | "delete"; batch: number };
+  /**
+   * A committed change is in the index. alreadyOnServer: the server had it before this device's pass sent it (its batch
+   * was applied in part before a failed transfer and a reset, or another device made the same change), so this device
+   * made no version of its own.
+   */
+  singleUploadComplete: { fileUUID: string; version: number; kind: "upload" | "delete"; batch: number; alreadyOnServer?: true };
   allUploadsComplete: { batch: number; operationId: string | null };
   singleDownloadComplete: { fileUUID: string; version: number };
   downloadsFinished: { count: number };
@@ -380,9 +385,21 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
     await this.running?.catch(() => undefined);
   }
 
-  /** The state a reset clears (local): queues being worked on and the engine's meta. */
-  localResetChanges(): StoreChange[] {
+  /**
+   * The state a reset clears (local): queues being worked on and the engine's
+   * meta. A file whose dropped change the app had kept over the server's
+   * version ("keep-local") gets back the record it had before: the device did
+   * not take the server's version in, and a change of it queued again is a
+   * conflict the app is asked about again.
+   */
+  async localResetChanges(): Promise<StoreChange[]> {
+    const restored: StoreChange[] = [];
+    for (const { key, value } of await this.options.store.list<LocalFile>("files")) {
+      if (value.heldBeforeKeepLocal === undefined) continue;
+      restored.push(value.heldBeforeKeepLocal === null ? { op: "delete", collection: "files", key } : { op: "put", collection: "files", key, value: value.heldBeforeKeepLocal });
+    }
     return [
+      ...restored,
       { op: "clear", collection: "uploadsBeingPrepared" },
       { op: "clear", collection: "committedUploads" },
       { op: "clear", collection: "beingUploaded" },
@@ -479,11 +496,15 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
         const [files, pending] = await Promise.all([this.localFiles(), this.pendingChanges()]);
         const plan = planDownloads(index, files, pending);
         if (plan.alreadyApplied.length) {
-          // The server has what is pending here: adopt its entry, drop the pending change.
+          // The server has what is pending here: adopt its entry, drop the pending change, and confirm a committed one
+          // to the app (a batch the server applied in part before its transfer failed, then redone after a reset).
+          const confirmed = await this.alreadyAppliedConfirmations(plan.alreadyApplied);
           await store.commit([
             ...plan.alreadyApplied.map((entry) => putFile(entry)),
             ...(await this.dropPendingChanges(new Set(plan.alreadyApplied.map((entry) => entry.fileUUID)))),
           ]);
+          for (const event of confirmed.changes) this.emit("singleUploadComplete", event);
+          for (const batch of confirmed.batches) this.emit("allUploadsComplete", { batch, operationId: null });
         }
         if (plan.conflicts.length) {
           await this.resolveConflicts(plan.conflicts);
@@ -794,7 +815,34 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
     }
     // keep-local: this device now knows the server's version, so its change goes on top of it (and no conflict is seen again);
     // accept-remote: the change is dropped, and the next plan downloads the server's version or applies its deletion.
-    await this.options.store.commit([...keep.map((conflict) => putFile(conflict.remote)), ...(await this.dropPendingChanges(accept))]);
+    const files = await this.localFiles();
+    await this.options.store.commit([...keep.map((conflict) => keptLocalOver(conflict.remote, files.get(conflict.fileUUID))), ...(await this.dropPendingChanges(accept))]);
+  }
+
+  /**
+   * The confirmations owed for committed changes the server already has: the
+   * newest change of each file, when it is in a committed batch (one still
+   * being prepared was never committed), at the index's version; and the
+   * batches that no change is left in once they are dropped.
+   */
+  private async alreadyAppliedConfirmations(entries: IndexEntry[]): Promise<{ changes: SyncEvents["singleUploadComplete"][]; batches: number[] }> {
+    const { store } = this.options;
+    const applied = new Map(entries.map((entry) => [entry.fileUUID, entry]));
+    const outbound = await store.get<OutboundState>("meta", metaKeys.outbound);
+    const batches: { batch: number; changes: PreparedChange[] }[] = (await store.list<CommittedBatch>("committedUploads")).map(({ value }) => value);
+    if (outbound && !outbound.commitSent) {
+      batches.unshift({ batch: outbound.batch, changes: (await store.list<BeingUploaded>("beingUploaded")).map(({ value }) => value.change) });
+    }
+    const newest = new Map<string, { batch: number | null; kind: PreparedChange["kind"] }>();
+    for (const { batch, changes } of batches) for (const change of changes) newest.set(change.fileUUID, { batch, kind: change.kind });
+    for (const { value } of await store.list<PreparedChange>("uploadsBeingPrepared")) newest.set(value.fileUUID, { batch: null, kind: value.kind });
+    const changes: SyncEvents["singleUploadComplete"][] = [];
+    for (const [fileUUID, change] of newest) {
+      const entry = applied.get(fileUUID);
+      if (entry && change.batch !== null) changes.push({ fileUUID, version: entry.version, kind: change.kind, batch: change.batch, alreadyOnServer: true });
+    }
+    const emptied = batches.filter(({ changes: all }) => all.length > 0 && all.every((change) => applied.has(change.fileUUID))).map(({ batch }) => batch);
+    return { changes, batches: emptied };
   }
 
   /** The changes that drop every pending change of these files: prepared, in committed batches, or in a batch not yet committed to the server. */
@@ -1001,7 +1049,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
         changes.push({ op: "put", collection: "files", key: change.fileUUID, value: file });
       } else {
         const known = files.get(change.fileUUID);
-        if (known) changes.push({ op: "put", collection: "files", key: change.fileUUID, value: { ...known, deleted: true } satisfies LocalFile });
+        if (known) changes.push({ op: "put", collection: "files", key: change.fileUUID, value: { ...heldFile(known), deleted: true } satisfies LocalFile });
       }
     }
     changes.push({ op: "clear", collection: "beingUploaded" }, { op: "delete", collection: "meta", key: metaKeys.outbound });
@@ -1096,7 +1144,11 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
 }
 
 function putFile(entry: IndexEntry): StoreChange {
-  const file: LocalFile = {
+  return { op: "put", collection: "files", key: entry.fileUUID, value: fileRecord(entry) };
+}
+
+function fileRecord(entry: IndexEntry): LocalFile {
+  return {
     fileUUID: entry.fileUUID,
     version: entry.version,
     sha256: entry.sha256,
@@ -1105,7 +1157,12 @@ function putFile(entry: IndexEntry): StoreChange {
     appMetaData: entry.appMetaData,
     deleted: entry.deleted,
   };
-  return { op: "put", collection: "files", key: entry.fileUUID, value: file };
+}
+
+/** The record after the app kept its change over the server's version: the server's, remembering what the device held before (before the first such answer). */
+function keptLocalOver(remote: IndexEntry, held: LocalFile | undefined): StoreChange {
+  const before = held === undefined ? null : held.heldBeforeKeepLocal !== undefined ? held.heldBeforeKeepLocal : heldFile(held);
+  return { op: "put", collection: "files", key: remote.fileUUID, value: { ...fileRecord(remote), heldBeforeKeepLocal: before } };
 }
 
 export type { PreparedUpload };

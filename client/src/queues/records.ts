@@ -46,4 +46,22 @@ export interface LocalFile {
   mimeType: string;
   appMetaData: string | null;
   deleted: boolean;
+  /**
+   * Set while the app's change of the file, kept over the server's version
+   * ("keep-local"), is not yet confirmed: what the device held before it
+   * adopted the server's version under that change (null: nothing). A reset
+   * that drops the change restores it, so the device's record is again what
+   * the server confirmed to it, and a change queued again meets the
+   * server's version as a conflict: resolveConflict is asked again.
+   */
+  heldBeforeKeepLocal?: HeldFile | null;
+}
+
+/** A file's record without its keep-local memory. */
+export type HeldFile = Omit<LocalFile, "heldBeforeKeepLocal">;
+
+/** The record as the server confirmed it, without the memory of a keep-local answer. */
+export function heldFile(file: LocalFile): HeldFile {
+  const { heldBeforeKeepLocal: _kept, ...held } = file;
+  return held;
 }
