@@ -226,6 +226,19 @@ const maxLockLossesPerPass = 3;
 /** Commits sent again to resume a FAILED outbound transfer before the engine gives up (nonRecoverableError until resetFromError). */
 const maxTransferResumes = 2;
 
+/**
+ * A 404 on a batch's upload: the server no longer has it staged, as it discards an upload with its grant (the lock
+ * taken over after expiry, or released by resetServerState). Like STALE_FENCING_TOKEN, the pass locks again and redoes
+ * the batch under the new grant (a new upload of the file; uploadFile already forgot the old upload's resume state).
+ */
+class StagedUploadGoneError extends ServerError {
+  override name = "StagedUploadGoneError";
+
+  constructor(error: ServerError) {
+    super(error.code, error.message, error.details);
+  }
+}
+
 const metaKeys = { mode: "mode", lockKey: "engine.lockKey", inbound: "engine.inbound", outbound: "engine.outbound" } as const;
 
 /** Codes after which the engine cannot go on without the app (nonRecoverableError). */
@@ -451,7 +464,9 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
           break;
         } catch (error) {
           // The lock was lost (taken over, or released by a reset): lock again, re-read the index, redo the batch under the new grant.
-          const lost = error instanceof ServerError && (error.code === "STALE_FENCING_TOKEN" || error.code === "LOCK_REQUIRED" || error.code === "UPLOAD_INCOMPLETE");
+          const lost =
+            error instanceof StagedUploadGoneError ||
+            (error instanceof ServerError && (error.code === "STALE_FENCING_TOKEN" || error.code === "LOCK_REQUIRED" || error.code === "UPLOAD_INCOMPLETE"));
           if (!lost || ++lockLosses > maxLockLossesPerPass || this.closed) throw error;
           this.stopLease();
         }
@@ -946,6 +961,8 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
           },
           keepResumeState: true,
           ...(this.options.transferRetryDelays ? { retryDelays: this.options.transferRetryDelays } : {}),
+        }).catch((error: unknown) => {
+          throw error instanceof ServerError && error.code === "NOT_FOUND" ? new StagedUploadGoneError(error) : error;
         });
         item.done = true;
         await store.commit([{ op: "put", collection: "beingUploaded", key: upload.fileUUID, value: item }, forgetUploadChange(identity)]);

@@ -152,6 +152,44 @@ describe("the lock lost mid-batch", () => {
     expect(await cloudContent(harness.server, phone.userName, fresh)).toEqual(content);
     for (const collection of ["committedUploads", "beingUploaded", "tusUploads", "outboxResults"] as const) expect(await b.store.list(collection), collection).toEqual([]);
   });
+
+  it("an upload whose staged copy the server discarded (404) locks again and redoes the batch under the new grant", async () => {
+    const phone = await harness.newUser();
+    const a = await harness.openClient(phone, { serverUrl: proxy.url });
+    const uuid = randomUUID();
+    const { randomBytes } = await import("node:crypto");
+    const content = randomBytes(2 * 1024 * 1024);
+    await a.client.uploadFile(uuid, harness.writeFile(content), { cloudFileName: "discarded.bin", mimeType: "application/octet-stream" });
+    await a.client.commit();
+    // The first PATCH is held by the proxy while the device's staged upload and lock are given up on the server
+    // (resetServerState, as after a lost lock), so it reaches the server for an upload that no longer exists.
+    let discarded: Promise<void> | undefined;
+    proxy.transform = (direction, chunk) => {
+      if (direction === "up" && !discarded && chunk.subarray(0, 6).toString("latin1") === "PATCH ") {
+        const holding = setInterval(() => void proxy.stall(200), 50);
+        void proxy.stall(200);
+        discarded = phone
+          .ok(`mutation($key: String!) { resetServerState(idempotencyKey: $key) { discardedUploads } }`, { key: randomUUID() })
+          .then(() => undefined)
+          .finally(() => clearInterval(holding));
+      }
+      return chunk;
+    };
+    const modes: string[] = [];
+    a.client.on("modeChanged", (event) => modes.push(event.mode));
+    try {
+      await a.client.sync();
+    } finally {
+      proxy.transform = null;
+    }
+    expect(discarded, "the PATCH was held while the upload was discarded").toBeDefined();
+    await discarded;
+    expect(a.client.mode).toBe("idle");
+    expect(modes).not.toContain("internalError");
+    expect((await phone.fileIndex()).files).toMatchObject([{ fileUUID: uuid, version: 0, sha256: sha256Hex(content) }]);
+    expect(sha256Hex((await cloudContent(harness.server, phone.userName, uuid))!)).toBe(sha256Hex(content));
+    for (const collection of ["committedUploads", "beingUploaded", "tusUploads", "outboxResults"] as const) expect(await a.store.list(collection), collection).toEqual([]);
+  });
 });
 
 describe("suspend and resume", () => {
