@@ -300,6 +300,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
         if (engine.modeValue === "networkNotConnected") void engine.setMode("synchronizing").catch(() => undefined);
       }
     });
+    await engine.takeOrphanedFireAndForgetResults();
     return engine;
   }
 
@@ -607,10 +608,26 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
   /** Results of renewLock and unlock that a relaunch left behind (nobody waits for them any more). */
   private async dropFireAndForgetResults(): Promise<void> {
     const { store, outbox } = this.options;
-    const stale = (await store.list<{ operationName: string | null }>("outboxResults")).filter(
-      ({ value }) => value.operationName === "RenewLock" || value.operationName === "Unlock",
-    );
+    const stale = (await store.list<{ operationName: string | null }>("outboxResults")).filter(({ value }) => isFireAndForget(value.operationName));
     if (stale.length) await store.commit(stale.map(({ key }) => outbox.resultRemoval(key)));
+  }
+
+  /**
+   * RenewLock and Unlock requests an earlier process left pending (a kill or a
+   * close cut them in flight): this outbox sends them, but their sender is
+   * gone, so the engine takes each answer as it arrives (a pass that started
+   * before it arrived would leave it stored at rest).
+   */
+  private async takeOrphanedFireAndForgetResults(): Promise<void> {
+    const { outbox } = this.options;
+    for (const { idempotencyKey, operationName } of await outbox.pending()) {
+      if (!isFireAndForget(operationName)) continue;
+      // A closed or cleared outbox rejects the wait: the entry stays stored for the next one, or is gone.
+      void outbox
+        .result(idempotencyKey)
+        .then(() => outbox.takeResult(idempotencyKey))
+        .catch(() => undefined);
+    }
   }
 
   /**
@@ -1158,6 +1175,11 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
       this.wakers.add(done);
     });
   }
+}
+
+/** The mutations whose answers no one needs after the process that sent them is gone: a lease renewal, an unlock. */
+function isFireAndForget(operationName: string | null): boolean {
+  return operationName === "RenewLock" || operationName === "Unlock";
 }
 
 function putFile(entry: IndexEntry): StoreChange {

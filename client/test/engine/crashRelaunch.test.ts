@@ -11,6 +11,8 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sweepStaging } from "../../../api/src/staging/StagingSweeper.ts";
 import { SqliteStore } from "../../src/store/SqliteStore.ts";
+import { Outbox } from "../../src/graphql/outboxExchange.ts";
+import { renewLockMutation } from "../../src/graphql/operations.ts";
 import type { ClientCrashPoint } from "../../src/engine/crashPoints.ts";
 import { startCuttingProxy, type CuttingProxy } from "../support/cuttingProxy.ts";
 import { startEngineHarness, type EngineHarness } from "../support/engineHarness.ts";
@@ -147,6 +149,38 @@ describe("killed while uploading a batch (two uploads and a deletion), then rela
       expect(sha256Hex((await cloudContent(harness.server, phone.userName, uuidBig))!)).toBe(sha256Hex(big));
       expect(sha256Hex((await cloudContent(harness.server, phone.userName, uuidSmall))!)).toBe(sha256Hex(small));
       expect(await cloudContent(harness.server, phone.userName, uuidGone)).toBeNull();
+      await expectStoreDrained(device.storeFile);
+    });
+  }
+});
+
+/** Stores a lease renewal as pending in the device's outbox: what a kill leaves when it cuts a renewal in flight. */
+async function leaveRenewalInFlight(storeFile: string) {
+  const store = await SqliteStore.open(storeFile);
+  try {
+    const outbound = await store.get<{ fencingToken: number }>("meta", "engine.outbound");
+    const outbox = new Outbox(store);
+    await outbox.enqueue(renewLockMutation, { idempotencyKey: randomUUID(), fencingToken: outbound?.fencingToken ?? 1 });
+    await outbox.close();
+  } finally {
+    await store.close();
+  }
+}
+
+describe("killed while uploading with a lease renewal in flight, then relaunched", () => {
+  // The relaunch sends the dead process's renewal; nobody waits for its answer, so none must stay stored.
+  for (const point of uploadPoints.filter((point) => point !== "upload.deletionsRecorded")) {
+    it(`at ${point}`, async () => {
+      const phone = await harness.newUser();
+      const device = newDeviceFiles(phone.token!);
+      const uuid = randomUUID();
+      const content = randomBytes(64 * 1024);
+      await expectCompleted(runClient(device, [{ uploadFile: { fileUUID: uuid, path: harness.writeFile(content), cloudFileName: "file.bin" } }, "commit"]));
+      await expectKilled(runClient(device, ["sync"], point), point);
+      await leaveRenewalInFlight(device.storeFile);
+      await expectCompleted(runClient(device, ["sync"]));
+
+      expect((await phone.fileIndex()).files).toMatchObject([{ fileUUID: uuid, version: 0, sha256: sha256Hex(content), deleted: false }]);
       await expectStoreDrained(device.storeFile);
     });
   }
