@@ -108,14 +108,21 @@ export async function settle(context: RunContext, seed: number): Promise<string[
   return problems;
 }
 
-/** A removal of a replaced cloud object that failed is owed and retried by the server with backoff: waits (bounded) until the run's users owe none. */
+/**
+ * A removal of a replaced cloud object that failed is owed and retried by the
+ * server with backoff, and the writes of a given-up batch are removed after
+ * it: waits (bounded) until the run's users owe none.
+ */
 const owedRemovalsTimeoutMs = 30_000;
 
 async function owedRemovalsDone(context: RunContext): Promise<string[]> {
   const userIds = await Promise.all(context.userNames.map((userName) => context.server.userId(userName)));
   const deadline = Date.now() + owedRemovalsTimeoutMs;
   for (;;) {
-    const owed = await context.server.db.owedCloudRemoval.findMany({ where: { userId: { in: userIds } } });
+    const owed = [
+      ...(await context.server.db.owedCloudRemoval.findMany({ where: { userId: { in: userIds } } })),
+      ...(await context.server.db.abandonedCloudWrite.findMany({ where: { userId: { in: userIds } } })),
+    ];
     if (owed.length === 0) return [];
     if (Date.now() > deadline) {
       return [`the server still owes ${owed.length} cloud removal(s) ${owedRemovalsTimeoutMs} ms after settle (${owed.map((row) => `${row.fileUUID}: ${row.lastError}`).join("; ")})`];

@@ -11,6 +11,7 @@
 import type { Caller } from "../auth/deviceTokens.ts";
 import type { Transaction } from "../database/client.ts";
 import { SmsyncError } from "../errors/SmsyncError.ts";
+import { abandonFailedBatches } from "../transfers/abandonedWrites.ts";
 
 export interface LockGrant {
   fencingToken: number;
@@ -183,7 +184,9 @@ export async function keepLockAfterFailedTransfer(
  * Drops what grants before `belowToken` staged and can no longer commit:
  * uploads and upload-deletions not committed, and those of failed outbound
  * transfers, which only their own grant could resume. (The files such a
- * transfer had already written stay, with the index pointing at them.)
+ * transfer had already written stay, with the index pointing at them; a
+ * write that took effect without reaching the index is removed later,
+ * abandonedWrites.ts.)
  */
 export async function discardUncommittedStaging(tx: Transaction, userId: string, belowToken: number): Promise<void> {
   const abandoned = await tx.operation.findMany({
@@ -192,6 +195,7 @@ export async function discardUncommittedStaging(tx: Transaction, userId: string,
   });
   const stale = { userId, fencingToken: { lt: belowToken } };
   const operationIds = abandoned.map((operation) => operation.id);
+  await abandonFailedBatches(tx, userId, operationIds);
   await tx.stagedUpload.deleteMany({ where: { ...stale, OR: [{ operationId: null }, { operationId: { in: operationIds } }] } });
   await tx.uploadDeletion.deleteMany({ where: { ...stale, OR: [{ operationId: null }, { operationId: { in: operationIds } }] } });
 }

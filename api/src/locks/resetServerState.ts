@@ -2,6 +2,7 @@
 // under its lock goes, so the next sync starts clean.
 import type { Caller } from "../auth/deviceTokens.ts";
 import type { Transaction } from "../database/client.ts";
+import { abandonFailedBatches } from "../transfers/abandonedWrites.ts";
 
 export interface ResetResult {
   releasedLock: boolean;
@@ -16,10 +17,12 @@ export async function resetServerState(tx: Transaction, caller: Caller): Promise
     where: { userId: caller.userId, deviceId: caller.deviceId, kind: "OUTBOUND", state: "FAILED" },
     select: { id: true },
   });
+  const failedIds = failed.map((operation) => operation.id);
+  await abandonFailedBatches(tx, caller.userId, failedIds);
   const mine = {
     userId: caller.userId,
     deviceId: caller.deviceId,
-    OR: [{ operationId: null }, { operationId: { in: failed.map((operation) => operation.id) } }],
+    OR: [{ operationId: null }, { operationId: { in: failedIds } }],
   };
   const { count: discardedUploads } = await tx.stagedUpload.deleteMany({ where: mine });
   const { count: discardedDeletions } = await tx.uploadDeletion.deleteMany({ where: mine });

@@ -3,7 +3,8 @@
 // machine, and retries failures with capped exponential backoff (a full
 // store or disk, or a rate limit, waits instead: transferWaits.ts). When idle
 // (nothing to claim), and once at start, it retries the cloud removals that
-// transfers left owed (owedRemovals.ts).
+// transfers left owed (owedRemovals.ts) and removes what the writes of
+// given-up batches left in the cloud (abandonedWrites.ts).
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { CloudStorageError } from "../cloud/CloudStorageError.ts";
@@ -16,6 +17,7 @@ import { transferWaitDelayMs, transferWaitOf, type TransferWait } from "./transf
 import { runInboundTransfer } from "./inboundTransfer.ts";
 import { runOutboundTransfer } from "./outboundTransfer.ts";
 import { retryOwedRemovals } from "./owedRemovals.ts";
+import { removeAbandonedWrites } from "./abandonedWrites.ts";
 import { ClaimLostError, claimNextOperation, renewClaim } from "./TransferClaim.ts";
 import { TransferStoppedError, type OperationRow, type TransferContext } from "./TransferContext.ts";
 
@@ -49,10 +51,15 @@ export class TransferWorker {
     await this.removals;
   }
 
-  /** Retries the owed removals that are due (all of them with `all`) unless a pass is running already. */
+  /**
+   * Retries the owed removals and removes the given-up writes that are due
+   * (all of them with `all`) unless a pass is running already.
+   */
   private retryOwedRemovals(all: boolean): void {
     if (this.removals || this.abort.signal.aborted) return;
-    this.removals = retryOwedRemovals(this.services, { all, signal: this.abort.signal })
+    const options = { all, signal: this.abort.signal };
+    this.removals = retryOwedRemovals(this.services, options)
+      .then(() => removeAbandonedWrites(this.services, this.workerId, options))
       .then(
         () => undefined,
         (error) => this.services.logger.error({ err: error }, "retrying owed cloud removals failed"),

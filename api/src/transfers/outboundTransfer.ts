@@ -15,6 +15,7 @@ import { createReadStream, existsSync } from "node:fs";
 import { SmsyncError } from "../errors/SmsyncError.ts";
 import { recordOwedRemoval, removeReplacedObject, type OwedRemoval } from "./owedRemovals.ts";
 import { uploadSessionOf } from "./uploadSessions.ts";
+import { takeOverAbandonedWrite } from "./abandonedWrites.ts";
 
 export async function runOutboundTransfer(context: TransferContext): Promise<void> {
   const { services, operation } = context;
@@ -46,6 +47,8 @@ export async function runOutboundTransfer(context: TransferContext): Promise<voi
             { fileUUID: item.fileUUID },
           );
         }
+        // A given-up batch may have written this key; its removal must not take what this write finds.
+        await takeOverAbandonedWrite(db, metadata, () => checkNotStopped(context));
         const written = await cloud.writeObject(
           metadata,
           () => {

@@ -25,6 +25,7 @@ export type TransferAction =
   | 'UPLOAD';
 
 export type TransferFileState =
+  | 'ABANDONED'
   | 'DONE'
   | 'INDEXED'
   | 'PENDING';

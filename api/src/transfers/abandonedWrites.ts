@@ -1,0 +1,134 @@
+// Cloud writes of given-up batches. An outbound transfer can fail at an
+// UPLOAD item whose cloud write took effect although its answer was an error
+// (a permanent failure after the cloud kept the object, a cut answer). While
+// the batch can be resumed, its next write finds that object by key and
+// reuses it. Once a later grant or a reset gives the batch up, nothing will:
+// the object's id was never learned, the index never pointed at it, and the
+// device may never write that version again (it deleted the file, another
+// device's change came first). Such writes are recorded when the batch is
+// given up (AbandonedCloudWrite) and removed by the transfer worker, found by
+// key, when it is idle and once at start.
+//
+// A removal must never delete an object a live write of the same (fileUUID,
+// version) has found or written: the device that redoes the batch writes the
+// same version again, and the cloud write is idempotent by key. So the two
+// meet in the database first: a removal claims the row (a lease, as a
+// transfer's claim) before it looks in the cloud, and a write takes the row
+// over (deletes it) before it writes, waiting while a removal holds a live
+// claim. Either the write took the row first (the removal's claim or its
+// re-check before deleting finds it gone, and it leaves the object alone), or
+// the removal claimed it first (the write waits until the removal is done).
+import { setTimeout as sleep } from "node:timers/promises";
+import type { CloudObjectKey } from "../cloud/CloudStorage.ts";
+import type { Database, Transaction } from "../database/client.ts";
+import type { Services } from "../services.ts";
+import { backoffDelayMs } from "./backoff.ts";
+
+/** Removals per pass; the worker's next idle pass takes the rest. */
+const removalsPerPass = 50;
+/** How often a write waiting for a removal's claim looks again. */
+const claimPollMs = 100;
+
+/**
+ * Gives up failed outbound transfers: their UPLOAD items that never reached
+ * the index go ABANDONED, and the write each may have made is recorded for
+ * removal. Runs inside the transaction that discards the batches' staging.
+ */
+export async function abandonFailedBatches(tx: Transaction, userId: string, operationIds: string[]): Promise<void> {
+  if (operationIds.length === 0) return;
+  const unindexed = { operationId: { in: operationIds }, action: "UPLOAD", state: "PENDING" };
+  const items = await tx.operationItem.findMany({ where: unindexed, select: { operationId: true, fileUUID: true, version: true } });
+  if (items.length === 0) return;
+  await tx.operationItem.updateMany({ where: unindexed, data: { state: "ABANDONED" } });
+  const nextAttemptAt = new Date();
+  for (const item of items) {
+    const key = { userId, fileUUID: item.fileUUID, version: item.version };
+    // Two batches given up that both wrote this version: one row removes the one object the key names.
+    await tx.abandonedCloudWrite.upsert({
+      where: { userId_fileUUID_version: key },
+      create: { ...key, operationId: item.operationId, nextAttemptAt },
+      update: {},
+    });
+  }
+}
+
+/**
+ * Before a transfer writes (fileUUID, version): takes over the abandoned
+ * write of that key, if any, so that no removal deletes what this write finds
+ * or writes. Waits while a removal holds a live claim on it (a removal is one
+ * cloud call); a claim left to expire is taken over.
+ */
+export async function takeOverAbandonedWrite(db: Database, key: CloudObjectKey, checkNotStopped: () => void): Promise<void> {
+  for (;;) {
+    checkNotStopped();
+    const taken = await db.$transaction(async (tx) => {
+      const where = { userId_fileUUID_version: { userId: key.userId, fileUUID: key.fileUUID, version: key.version } };
+      const row = await tx.abandonedCloudWrite.findUnique({ where });
+      if (!row) return true;
+      if (row.claimedBy && row.claimExpiresAt && row.claimExpiresAt > new Date()) return false;
+      await tx.abandonedCloudWrite.delete({ where });
+      return true;
+    });
+    if (taken) return;
+    await sleep(claimPollMs);
+  }
+}
+
+/**
+ * Removes the abandoned writes that are due (all of them with `all`, as at
+ * start), each under a claim. An object the index points at is left alone
+ * (a write of the key finished before the batch was given up), as is an
+ * object already gone (removing a missing object succeeds). Returns how many rows were settled and how many
+ * failed and wait longer.
+ */
+export async function removeAbandonedWrites(
+  services: Services,
+  workerId: string,
+  options: { all?: boolean; signal?: AbortSignal } = {},
+): Promise<{ removed: number; failed: number }> {
+  const { db, cloud, config, logger } = services;
+  const now = new Date();
+  const unclaimed = { OR: [{ claimedBy: null }, { claimExpiresAt: { lt: now } }] };
+  const due = await db.abandonedCloudWrite.findMany({
+    where: options.all ? unclaimed : { ...unclaimed, nextAttemptAt: { lte: now } },
+    orderBy: { nextAttemptAt: "asc" },
+    take: removalsPerPass,
+  });
+  let removed = 0;
+  let failed = 0;
+  for (const row of due) {
+    if (options.signal?.aborted) break;
+    const key = { userId: row.userId, fileUUID: row.fileUUID, version: row.version };
+    const where = { ...key, claimedBy: row.claimedBy, claimExpiresAt: row.claimExpiresAt };
+    const claimExpiresAt = new Date(Date.now() + config.transferClaimSeconds * 1000);
+    const claimed = await db.$transaction((tx) => tx.abandonedCloudWrite.updateMany({ where, data: { claimedBy: workerId, claimExpiresAt } }));
+    if (claimed.count !== 1) continue; // a write took it over, or another worker claimed it
+    const mine = { ...key, claimedBy: workerId };
+    try {
+      const object = await cloud.findObject(key);
+      if (object) {
+        const entry = await db.fileEntry.findUnique({ where: { userId_fileUUID: { userId: row.userId, fileUUID: row.fileUUID } } });
+        const indexed = entry?.cloudObjectId === object.objectId;
+        // Still ours just before the delete: a write that took the row over meanwhile owns the object.
+        const stillClaimed = await db.$transaction((tx) => tx.abandonedCloudWrite.updateMany({ where: mine, data: { claimedBy: workerId } }));
+        if (stillClaimed.count !== 1) continue;
+        if (!indexed) {
+          await cloud.deleteObject(row.userId, object.objectId);
+          logger.info({ ...key, objectId: object.objectId, operationId: row.operationId }, "removed the cloud object of a given-up write");
+        }
+      }
+      await db.$transaction((tx) => tx.abandonedCloudWrite.deleteMany({ where: mine }));
+      removed++;
+    } catch (error) {
+      const attempts = row.attempts + 1;
+      const nextAttemptAt = new Date(Date.now() + backoffDelayMs(attempts, config.transferBackoffBaseMs, config.transferBackoffCapMs));
+      const lastError = error instanceof Error ? error.message : String(error);
+      await db.$transaction((tx) =>
+        tx.abandonedCloudWrite.updateMany({ where: mine, data: { attempts, nextAttemptAt, lastError, claimedBy: null, claimExpiresAt: null } }),
+      );
+      logger.warn({ ...key, operationId: row.operationId, attempts, err: error }, "removing the cloud object of a given-up write failed; will retry");
+      failed++;
+    }
+  }
+  return { removed, failed };
+}
