@@ -65,7 +65,7 @@ function quotedStrings(args: string): string[] {
 }
 
 /** Arguments split at top-level commas (strings and brackets kept whole). */
-function splitArguments(args: string): string[] {
+export function splitArguments(args: string): string[] {
   const parts: string[] = [];
   let depth = 0;
   let inString = false;
@@ -96,9 +96,23 @@ function resolveAgainst(base: string | undefined, name: string, cwd: string): st
   return path.resolve(base ?? cwd, name);
 }
 
-/** The events of a strace -f -yy output; `cwd`: the traced process's working directory (for relative paths). */
-export function parseTrace(output: string, cwd: string): TraceEvent[] {
-  const events: TraceEvent[] = [];
+/** One completed system call of a strace -f -yy output (a call strace split in two, joined). */
+export interface TraceCall {
+  /** The line the call starts on (its `<unfinished ...>` half, if split). */
+  line: number;
+  /** The line it returned on. */
+  returnLine: number;
+  pid: number;
+  name: string;
+  args: string;
+  result: number;
+  /** What strace prints after the result: the descriptor's path with -yy. */
+  resultRest: string;
+}
+
+/** The successful calls of a strace -f output, in the order they returned. */
+export function traceCalls(output: string): TraceCall[] {
+  const calls: TraceCall[] = [];
   const unfinished = new Map<string, { line: number; text: string }>();
   const lines = output.split("\n");
   for (let lineNumber = 0; lineNumber < lines.length; lineNumber++) {
@@ -123,6 +137,15 @@ export function parseTrace(output: string, cwd: string): TraceEvent[] {
     if (!call) continue;
     const [, name, args, result, resultRest] = call;
     if (Number(result) < 0) continue;
+    calls.push({ line: startLine, returnLine: lineNumber, pid: Number(pid), name, args, result: Number(result), resultRest });
+  }
+  return calls;
+}
+
+/** The events of a strace -f -yy output; `cwd`: the traced process's working directory (for relative paths). */
+export function parseTrace(output: string, cwd: string): TraceEvent[] {
+  const events: TraceEvent[] = [];
+  for (const { line: startLine, returnLine: lineNumber, name, args, result, resultRest } of traceCalls(output)) {
     const argv = splitArguments(args);
     const strings = quotedStrings(args);
     switch (name) {
