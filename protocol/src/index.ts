@@ -8,3 +8,6 @@ export {
   type CloudFileNameCheck,
   type NamedFile,
 } from "./cloudFileNames.ts";
+export { errorCodes, isErrorCode, type ErrorCode } from "./errorCodes.ts";
+export { stableJson } from "./stableJson.ts";
+export { backoffCeilingMs, backoffDelayMs, type BackoffLimits } from "./backoff.ts";

@@ -2,8 +2,12 @@
 // record of its response commit in one transaction, so after a lost response
 // a retry with the same key either finds the stored response (the first call
 // committed) or runs afresh (it did not). A failed call stores nothing: its
-// error wrote nothing, so running it again is safe.
+// error wrote nothing, so running it again is safe. There is no "in progress"
+// state to report: a key has a record only once its first call committed, and
+// a concurrent duplicate either waits for that commit or collides with it and
+// answers as its replay (docs/protocol.md, "Safe to repeat").
 import { createHash } from "node:crypto";
+import { stableJson } from "@smsync/protocol";
 import type { Caller } from "../auth/deviceTokens.ts";
 import type { Transaction } from "../database/client.ts";
 import { SmsyncError } from "../errors/SmsyncError.ts";
@@ -14,17 +18,6 @@ export const maxIdempotencyKeyLength = 128;
 
 function requestHash(mutation: string, args: unknown): string {
   return createHash("sha256").update(mutation).update("\0").update(stableJson(args)).digest("hex");
-}
-
-function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
-  if (value && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : 1));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value ?? null);
 }
 
 export async function idempotentMutation<T>(

@@ -12,7 +12,7 @@ import { transactWithEvents } from "../events/eventLog.ts";
 import { SmsyncError } from "../errors/SmsyncError.ts";
 import { keepLockAfterFailedTransfer } from "../locks/locks.ts";
 import type { Services } from "../services.ts";
-import { backoffDelayMs } from "./backoff.ts";
+import { transferRetryDelayMs } from "./backoff.ts";
 import { transferWaitDelayMs, transferWaitOf, type TransferWait } from "./transferWaits.ts";
 import { runInboundTransfer } from "./inboundTransfer.ts";
 import { runOutboundTransfer } from "./outboundTransfer.ts";
@@ -203,7 +203,7 @@ export class TransferWorker {
               attempts,
               waitingSince: null,
               nextAttemptAt: new Date(
-                Date.now() + backoffDelayMs(attempts, config.transferBackoffBaseMs, config.transferBackoffCapMs),
+                Date.now() + transferRetryDelayMs(attempts, config),
               ),
               errorCode,
               errorMessage: message,

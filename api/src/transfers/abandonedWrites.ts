@@ -22,7 +22,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { CloudObjectKey } from "../cloud/CloudStorage.ts";
 import type { Database, Transaction } from "../database/client.ts";
 import type { Services } from "../services.ts";
-import { backoffDelayMs } from "./backoff.ts";
+import { transferRetryDelayMs } from "./backoff.ts";
 
 /** Removals per pass; the worker's next idle pass takes the rest. */
 const removalsPerPass = 50;
@@ -121,7 +121,7 @@ export async function removeAbandonedWrites(
       removed++;
     } catch (error) {
       const attempts = row.attempts + 1;
-      const nextAttemptAt = new Date(Date.now() + backoffDelayMs(attempts, config.transferBackoffBaseMs, config.transferBackoffCapMs));
+      const nextAttemptAt = new Date(Date.now() + transferRetryDelayMs(attempts, config));
       const lastError = error instanceof Error ? error.message : String(error);
       await db.$transaction((tx) =>
         tx.abandonedCloudWrite.updateMany({ where: mine, data: { attempts, nextAttemptAt, lastError, claimedBy: null, claimExpiresAt: null } }),

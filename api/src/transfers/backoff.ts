@@ -1,5 +1,12 @@
-// Capped exponential backoff with full jitter.
-export function backoffDelayMs(attempt: number, baseMs: number, capMs: number, random = Math.random): number {
-  const ceiling = Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+// The wait before a transfer's next attempt: the protocol's backoff (full
+// jitter), from SMSYNC_TRANSFER_BACKOFF_BASE_MS up to SMSYNC_TRANSFER_BACKOFF_CAP_MS.
+import { backoffDelayMs } from "@smsync/protocol";
+import type { Config } from "../config/config.ts";
+
+export function transferRetryDelayMs(
+  attempt: number,
+  config: Pick<Config, "transferBackoffBaseMs" | "transferBackoffCapMs">,
+  random: () => number = Math.random,
+): number {
+  return backoffDelayMs(attempt, { baseMs: config.transferBackoffBaseMs, capMs: config.transferBackoffCapMs }, random);
 }

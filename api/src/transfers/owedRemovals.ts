@@ -9,7 +9,7 @@ import { CloudStorageError } from "../cloud/CloudStorageError.ts";
 import type { CloudStorage } from "../cloud/CloudStorage.ts";
 import type { Transaction } from "../database/client.ts";
 import type { Services } from "../services.ts";
-import { backoffDelayMs } from "./backoff.ts";
+import { transferRetryDelayMs } from "./backoff.ts";
 
 /** Removals retried per pass; the next pass (the worker's next idle poll) takes the rest. */
 const removalsPerPass = 50;
@@ -42,7 +42,7 @@ export interface OwedRemoval {
 /** Records a removal as owed, inside the transaction that marks its item DONE. */
 export async function recordOwedRemoval(tx: Transaction, services: Services, owed: OwedRemoval, now = new Date()): Promise<void> {
   const { config } = services;
-  const nextAttemptAt = new Date(now.getTime() + backoffDelayMs(1, config.transferBackoffBaseMs, config.transferBackoffCapMs));
+  const nextAttemptAt = new Date(now.getTime() + transferRetryDelayMs(1, config));
   const lastError = errorMessage(owed.error);
   await tx.owedCloudRemoval.upsert({
     where: { userId_objectId: { userId: owed.userId, objectId: owed.objectId } },
@@ -78,7 +78,7 @@ export async function retryOwedRemovals(
     } catch (error) {
       if (!(error instanceof CloudStorageError && error.kind === "notFound")) {
         const attempts = owed.attempts + 1;
-        const nextAttemptAt = new Date(now().getTime() + backoffDelayMs(attempts, config.transferBackoffBaseMs, config.transferBackoffCapMs));
+        const nextAttemptAt = new Date(now().getTime() + transferRetryDelayMs(attempts, config));
         await db.$transaction((tx) =>
           tx.owedCloudRemoval.updateMany({ where: key, data: { attempts, nextAttemptAt, lastError: errorMessage(error) } }),
         );

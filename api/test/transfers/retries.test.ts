@@ -7,7 +7,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { CloudFailureKind } from "../../src/cloud/CloudStorageError.ts";
-import { backoffDelayMs } from "../../src/transfers/backoff.ts";
+import { transferRetryDelayMs } from "../../src/transfers/backoff.ts";
 import type { FaultyCloudStorage } from "../support/FaultyCloudStorage.ts";
 import type { TestGraphQLClient } from "../support/graphqlClient.ts";
 import { onEachFaultyCloud } from "../support/faultyCloudServers.ts";
@@ -101,11 +101,12 @@ async function expectEachFileTransferredOnce(op: any): Promise<void> {
 }
 
 describe("backoff", () => {
-  it("grows exponentially from the base, with jitter in the upper half, up to the cap", () => {
-    expect([1, 2, 3, 4].map((attempt) => backoffDelayMs(attempt, 100, 10_000, () => 1))).toEqual([100, 200, 400, 800]);
-    expect([1, 2, 3, 4].map((attempt) => backoffDelayMs(attempt, 100, 10_000, () => 0))).toEqual([50, 100, 200, 400]);
-    expect(backoffDelayMs(30, 100, 10_000, () => 1)).toBe(10_000);
-    expect(backoffDelayMs(10_000, 100, 10_000, () => 0.5)).toBe(7500);
+  const config = { transferBackoffBaseMs: 100, transferBackoffCapMs: 10_000 };
+  it("grows exponentially from the base up to the cap, with full jitter below each ceiling", () => {
+    expect([1, 2, 3, 4].map((attempt) => transferRetryDelayMs(attempt, config, () => 0.999_999))).toEqual([100, 200, 400, 800]);
+    expect([1, 2, 3, 4].map((attempt) => transferRetryDelayMs(attempt, config, () => 0))).toEqual([0, 0, 0, 0]);
+    expect(transferRetryDelayMs(30, config, () => 0.999_999)).toBe(10_000);
+    expect(transferRetryDelayMs(10_000, config, () => 0.5)).toBe(5000);
   });
 });
 

@@ -10,6 +10,12 @@
 // wait without spending one. "storageFull" is not retried here: only the user
 // can fix it. Delays are injectable so tests run fast and can see what was
 // waited.
+//
+// The exponential steps are the protocol's backoff ceilings; the jitter is
+// Google's additive one, not the protocol's full jitter: full jitter could
+// retry a rate-limited Drive at once, and would let the eight attempts end
+// well inside one quota window.
+import { backoffCeilingMs } from "@smsync/protocol";
 import type { CloudStorageError } from "../CloudStorageError.ts";
 import { toDriveFailure } from "./driveFailures.ts";
 
@@ -36,7 +42,7 @@ export const defaultRetryPolicy: RetryPolicy = {
 /** The wait before retry number `attempt` (1 = the first retry). */
 export function backoffDelay(policy: RetryPolicy, attempt: number, retryAfterMs?: number): number {
   if (retryAfterMs !== undefined) return Math.min(retryAfterMs, policy.maxRetryAfterMs);
-  const exponential = policy.baseDelayMs * 2 ** (attempt - 1);
+  const exponential = backoffCeilingMs(attempt, { baseMs: policy.baseDelayMs, capMs: policy.maxDelayMs });
   const jitter = Math.floor(policy.random() * policy.baseDelayMs);
   return Math.min(policy.maxDelayMs, exponential + jitter);
 }

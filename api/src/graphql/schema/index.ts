@@ -6,5 +6,6 @@ import "./locks.ts";
 import "./transfers.ts";
 import "./reset.ts";
 import "./googleSignIn.ts";
+import "./errorCodes.ts";
 
 export const schema = builder.toSchema({ sortSchema: true });
