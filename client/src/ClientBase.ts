@@ -5,7 +5,7 @@
 // Each subclass adds its own ways of queueing bytes and its `open`.
 import { createGraphQLClient, type SmsyncGraphQL } from "./graphql/createGraphQLClient.ts";
 import { resetServerStateMutation } from "./graphql/operations.ts";
-import type { OutboxOptions } from "./graphql/outboxExchange.ts";
+import type { OutboxOptions } from "./graphql/outbox/index.ts";
 import type { Mode } from "./modes.ts";
 import { isErrorMode } from "./modes.ts";
 import type { DownloadedFileInfo, EnginePlatform } from "./platform/EnginePlatform.ts";

@@ -18,7 +18,7 @@ export {
   type OutboxResult,
   type StoredGraphQLError,
   type StoredOutboxResult,
-} from "./graphql/outboxExchange.ts";
+} from "./graphql/outbox/index.ts";
 export { createGraphQLClient, type GraphQLClientOptions, type SmsyncGraphQL } from "./graphql/createGraphQLClient.ts";
 export type * as GraphQLTypes from "./graphql/generated/graphql.ts";
 // The byte plane (Node file access inside): import from "@smsync/client/transfers".

@@ -39,7 +39,7 @@ import {
   startInboundTransferMutation,
   unlockMutation,
 } from "../graphql/operations.ts";
-import type { Outbox, OutboxResult } from "../graphql/outboxExchange.ts";
+import type { Outbox, OutboxResult } from "../graphql/outbox/index.ts";
 import { queryData } from "../graphql/queryData.ts";
 import { isErrorMode, type Mode } from "../modes.ts";
 import { heldFile, type CommittedBatch, type LocalFile, type PreparedChange, type PreparedUpload } from "../queues/records.ts";

@@ -1,5 +1,5 @@
 // The SDK's urql Client, composed here and nowhere else:
-//   outbox        every mutation stored, then sent one at a time, in order (outboxExchange.ts)
+//   outbox        every mutation stored, then sent one at a time, in order (outbox/)
 //   subscription  subscriptions over graphql-ws
 //   fetch         queries, and the outbox's mutations, over HTTP
 // No cache: the sync engine always wants the server's current answer.
@@ -7,7 +7,7 @@ import { Client, fetchExchange, subscriptionExchange } from "@urql/core";
 import { createClient as createWebSocketClient, type Client as WebSocketClient } from "graphql-ws";
 import WebSocket from "ws";
 import type { ClientStore } from "../store/ClientStore.ts";
-import { Outbox, type OutboxOptions } from "./outboxExchange.ts";
+import { Outbox, type OutboxOptions } from "./outbox/index.ts";
 
 export interface GraphQLClientOptions {
   /** The server's base URL (http://host:port); GraphQL is served at /graphql. */

@@ -1,7 +1,7 @@
 // Every GraphQL operation the SDK sends, typed by GraphQL Code Generator
 // from api/schema.graphql (`npm run codegen` writes ./generated/).
 // Each mutation takes its key as the variable $idempotencyKey: the outbox
-// (outboxExchange.ts) refuses a mutation without one, as it could not be
+// (outbox/) refuses a mutation without one, as it could not be
 // replayed safely.
 import { graphql } from "./generated/gql.ts";
 

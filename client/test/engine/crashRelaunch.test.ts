@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sweepStaging } from "../../../api/src/staging/StagingSweeper.ts";
 import { SqliteStore } from "../../src/store/SqliteStore.ts";
-import { Outbox } from "../../src/graphql/outboxExchange.ts";
+import { Outbox } from "../../src/graphql/outbox/index.ts";
 import { renewLockMutation } from "../../src/graphql/operations.ts";
 import type { ClientCrashPoint } from "../../src/engine/crashPoints.ts";
 import { startCuttingProxy, type CuttingProxy } from "../support/cuttingProxy.ts";

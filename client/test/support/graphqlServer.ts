@@ -7,7 +7,7 @@
 import net from "node:net";
 import type { AddressInfo } from "node:net";
 import type { OperationResult, OperationResultSource } from "@urql/core";
-import type { Outbox, OutboxEvent } from "../../src/graphql/outboxExchange.ts";
+import type { Outbox, OutboxEvent } from "../../src/graphql/outbox/index.ts";
 
 export interface ProxiedRequest {
   /** The proxy's number for the TCP connection that carried it. */

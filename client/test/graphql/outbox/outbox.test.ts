@@ -6,16 +6,16 @@
 import { randomUUID } from "node:crypto";
 import { gql } from "@urql/core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { authenticate } from "../../../api/src/auth/deviceTokens.ts";
-import { startTestServer, type TestServer } from "../../../api/test/support/testServer.ts";
-import { tusUpload } from "../../../api/test/support/uploads.ts";
-import { ServerError } from "../../src/errors.ts";
-import { createGraphQLClient, type SmsyncGraphQL } from "../../src/graphql/createGraphQLClient.ts";
-import { commitMutation, lockMutation, unlockMutation } from "../../src/graphql/operations.ts";
-import { OutboxError, resultData, type OutboxEntry, type StoredOutboxResult } from "../../src/graphql/outboxExchange.ts";
-import type { ClientStore, StoreChange } from "../../src/store/ClientStore.ts";
-import { MemoryStore } from "../../src/store/MemoryStore.ts";
-import { closedPortUrl, recordOutboxEvents, startRecordingProxy, type RecordingProxy } from "../support/graphqlServer.ts";
+import { authenticate } from "../../../../api/src/auth/deviceTokens.ts";
+import { startTestServer, type TestServer } from "../../../../api/test/support/testServer.ts";
+import { tusUpload } from "../../../../api/test/support/uploads.ts";
+import { ServerError } from "../../../src/errors.ts";
+import { createGraphQLClient, type SmsyncGraphQL } from "../../../src/graphql/createGraphQLClient.ts";
+import { commitMutation, lockMutation, unlockMutation } from "../../../src/graphql/operations.ts";
+import { OutboxError, resultData, type OutboxEntry, type StoredOutboxResult } from "../../../src/graphql/outbox/index.ts";
+import type { ClientStore, StoreChange } from "../../../src/store/ClientStore.ts";
+import { MemoryStore } from "../../../src/store/MemoryStore.ts";
+import { closedPortUrl, recordOutboxEvents, startRecordingProxy, type RecordingProxy } from "../../support/graphqlServer.ts";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -286,13 +286,13 @@ describe("the outbox", () => {
     const events = recordOutboxEvents(graphql.outbox);
     const answer = graphql.outbox.send(lockMutation, { idempotencyKey: randomUUID() }).catch((error: unknown) => error);
     await events.until(() => events.of("networkFailure").length >= 5);
-    // Ceilings 4, 8, 16, 16, 16; a delay between half the ceiling and the ceiling (here three quarters).
+    // Ceilings 4, 8, 16, 16, 16; a delay between 0 and the ceiling (full jitter: here half of it).
     expect(events.of("networkFailure").slice(0, 5).map((event) => [event.attempt, event.retryInMs])).toEqual([
-      [1, 3],
-      [2, 6],
-      [3, 12],
-      [4, 12],
-      [5, 12],
+      [1, 2],
+      [2, 4],
+      [3, 8],
+      [4, 8],
+      [5, 8],
     ]);
     await graphql.close();
 
