@@ -1,5 +1,6 @@
 // Errors the SDK gives an app: each a named class with a stable code, so an
 // app can tell misuse (fix the call) from conditions (retry, reset, sign in).
+import type { ErrorCode } from "@smsync/protocol";
 export class SmsyncClientError extends Error {
   override name = "SmsyncClientError";
 
@@ -12,7 +13,13 @@ export class SmsyncClientError extends Error {
   }
 }
 
-/** The server answered with a typed error (its code in `code`). */
+/**
+ * The server answered with a typed error: `code` is one of the protocol's
+ * (ErrorCode), or, for an answer outside it, the code it came with (e.g. a
+ * masked failure's INTERNAL_SERVER_ERROR), HTTP_<status> (no smsync body) or
+ * UNKNOWN (no code). Check it with isServerError, which takes only the
+ * protocol's codes.
+ */
 export class ServerError extends SmsyncClientError {
   override name = "ServerError";
 
@@ -23,6 +30,11 @@ export class ServerError extends SmsyncClientError {
   ) {
     super(code, message);
   }
+}
+
+/** Whether `error` is the server's typed error with one of these codes. */
+export function isServerError(error: unknown, ...codes: [ErrorCode, ...ErrorCode[]]): error is ServerError & { readonly code: ErrorCode } {
+  return error instanceof ServerError && (codes as string[]).includes(error.code);
 }
 
 /**

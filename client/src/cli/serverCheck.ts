@@ -1,6 +1,8 @@
 // Asks a server who we are, to check a login: serverInfo and the file index
 // through plain GraphQL over HTTP. The index also tells `smsync sync` what it
 // is about to download, for its progress.
+import type { ErrorCode } from "@smsync/protocol";
+
 export interface ServerFile {
   fileUUID: string;
   cloudFileName: string;
@@ -31,7 +33,7 @@ export async function checkServer(server: string, token: string): Promise<Server
   if (!body || (!body.data && !body.errors)) {
     return { ok: false, reason: "notSmsync", message: `${server} did not answer as an smsync server (HTTP ${response.status})` };
   }
-  if (body.errors?.some((error) => error.extensions?.code === "UNAUTHENTICATED")) {
+  if (body.errors?.some((error) => error.extensions?.code === ("UNAUTHENTICATED" satisfies ErrorCode))) {
     return { ok: false, reason: "unauthenticated", message: "the server refused the token" };
   }
   if (!body.data?.serverInfo || !body.data.fileIndex) {

@@ -28,7 +28,8 @@
 //   engine.outbound  OutboundState, while beingUploaded holds a batch
 //   mode             the client's Mode
 import type { Client, TypedDocumentNode } from "@urql/core";
-import { NetworkError, ServerError, SmsyncClientError, StagingFullError } from "../errors.ts";
+import { backoffDelayMs, type ErrorCode } from "@smsync/protocol";
+import { isServerError, NetworkError, ServerError, SmsyncClientError, StagingFullError } from "../errors.ts";
 import {
   commitMutation,
   deleteFilesMutation,
@@ -196,7 +197,7 @@ export interface SyncEngineOptions<D extends DownloadedFileInfo = DownloadedFile
   subscribedPollMs?: number;
   /** Longest wait before locking again after LOCK_HELD (default 5 s). */
   lockRetryMaxMs?: number;
-  /** Backoff of passes after a network failure (default 500 ms doubling to 30 s, with jitter). */
+  /** Backoff of passes after a network failure (ceilings from 500 ms doubling to 30 s, full jitter below each). */
   backoff?: { initialMs?: number; maxMs?: number };
   /** Uploads of a batch that run at once (default 4; 1 uploads one file after another, in fileUUID order). */
   transferConcurrency?: number;
@@ -242,7 +243,7 @@ class StagedUploadGoneError extends ServerError {
 const metaKeys = { mode: "mode", lockKey: "engine.lockKey", inbound: "engine.inbound", outbound: "engine.outbound" } as const;
 
 /** Codes after which the engine cannot go on without the app (nonRecoverableError). */
-const nonRecoverableCodes = new Set(["CONFLICTS_NOT_IMPLEMENTED", "UNAUTHENTICATED", "IDEMPOTENCY_KEY_REUSED", "STALE_FENCING_TOKEN", "BAD_INPUT", "CLOUD_NAME_TAKEN", "UPLOAD_AND_DELETION_IN_BATCH", "FILE_DELETED", "UNKNOWN_FILE", "ALREADY_DELETED", "PAYLOAD_TOO_LARGE", "WRONG_VERSION", "TRANSFER_FAILED", "GOOGLE_SIGN_IN_REQUIRED"]);
+const nonRecoverableCodes: ReadonlySet<string> = new Set<ErrorCode | "CONFLICTS_NOT_IMPLEMENTED">(["CONFLICTS_NOT_IMPLEMENTED", "UNAUTHENTICATED", "IDEMPOTENCY_KEY_REUSED", "STALE_FENCING_TOKEN", "BAD_INPUT", "CLOUD_NAME_TAKEN", "UPLOAD_AND_DELETION_IN_BATCH", "FILE_DELETED", "UNKNOWN_FILE", "ALREADY_DELETED", "PAYLOAD_TOO_LARGE", "WRONG_VERSION", "TRANSFER_FAILED", "GOOGLE_SIGN_IN_REQUIRED"]);
 
 export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
   private modeValue: Mode = "idle";
@@ -467,7 +468,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
           // The lock was lost (taken over, or released by a reset): lock again, re-read the index, redo the batch under the new grant.
           const lost =
             error instanceof StagedUploadGoneError ||
-            (error instanceof ServerError && (error.code === "STALE_FENCING_TOKEN" || error.code === "LOCK_REQUIRED" || error.code === "UPLOAD_INCOMPLETE"));
+            isServerError(error, "STALE_FENCING_TOKEN", "LOCK_REQUIRED", "UPLOAD_INCOMPLETE");
           if (!lost || ++lockLosses > maxLockLossesPerPass || this.closed) throw error;
           this.stopLease();
         }
@@ -561,8 +562,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
     if (error instanceof NetworkError) {
       this.networkFailures += 1;
       this.networkDown = true;
-      const ceiling = Math.min(this.backoffMaxMs, this.backoffInitialMs * 2 ** Math.min(this.networkFailures - 1, 30));
-      const delay = Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
+      const delay = backoffDelayMs(this.networkFailures, { baseMs: this.backoffInitialMs, capMs: this.backoffMaxMs }, this.random);
       await this.setMode("networkNotConnected", error);
       this.retryTimer = setTimeout(() => void this.sync().catch(() => undefined), delay);
       return;
@@ -590,7 +590,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
       }
       const result = await this.send(lockMutation, { idempotencyKey: key });
       await store.commit([{ op: "delete", collection: "meta", key: metaKeys.lockKey }, outbox.resultRemoval(key)]);
-      if (result.error?.code === "LOCK_HELD") {
+      if (isServerError(result.error, "LOCK_HELD")) {
         const retryAfterSeconds = Number(result.error.details.retryAfterSeconds ?? 1);
         const retryInMs = Math.max(50, Math.min(this.lockRetryMaxMs, retryAfterSeconds * 1000));
         this.emit("lockHeldElsewhere", { retryInMs });
@@ -979,7 +979,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
           keepResumeState: true,
           ...(this.options.transferRetryDelays ? { retryDelays: this.options.transferRetryDelays } : {}),
         }).catch((error: unknown) => {
-          throw error instanceof ServerError && error.code === "NOT_FOUND" ? new StagedUploadGoneError(error) : error;
+          throw isServerError(error, "NOT_FOUND") ? new StagedUploadGoneError(error) : error;
         });
         item.done = true;
         await store.commit([{ op: "put", collection: "beingUploaded", key: upload.fileUUID, value: item }, forgetUploadChange(identity)]);
@@ -1033,11 +1033,11 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
     if (state.operationId === null) {
       this.stopLease(); // the outbound transfer holds the lock from now on
       const result = await this.send(commitMutation, { idempotencyKey: state.commitKey, fencingToken: state.fencingToken });
-      if (result.error && result.error.code !== "NOTHING_TO_COMMIT") {
+      if (result.error && !isServerError(result.error, "NOTHING_TO_COMMIT")) {
         // The server stored nothing: back to before the commit (a lost lock redoes the batch under a new grant).
         state.commitSent = false;
         const changes: StoreChange[] = [{ op: "put", collection: "meta", key: metaKeys.outbound, value: state }, outbox.resultRemoval(state.commitKey)];
-        const incomplete = result.error.code === "UPLOAD_INCOMPLETE" ? result.error.details.fileUUIDs : undefined;
+        const incomplete = isServerError(result.error, "UPLOAD_INCOMPLETE") ? result.error.details.fileUUIDs : undefined;
         if (Array.isArray(incomplete)) {
           // Uploads the server does not count as complete (e.g. cut by a suspension around their last bytes): upload them
           // again; the resumed upload asks the server's offset first, which also completes one that has every byte.

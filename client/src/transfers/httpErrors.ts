@@ -2,10 +2,11 @@
 // every error with a JSON body { code, message, ...details } (docs/protocol.md,
 // "Errors"); anything else (a proxy's HTML page, an empty body) keeps its
 // HTTP status as the code, HTTP_<status>.
+import type { ErrorCode } from "@smsync/protocol";
 import { ServerError, StagingFullError } from "../errors.ts";
 
 /** Codes of byte-plane answers that mean "this request will never succeed as it is". */
-const finalCodes = new Set([
+const finalCodes: ReadonlySet<string> = new Set<ErrorCode>([
   "BAD_INPUT",
   "NOT_FOUND",
   "STALE_FENCING_TOKEN",
@@ -40,7 +41,7 @@ export function serverErrorFromResponse(status: number, body: string | undefined
   if (parsed) {
     const { code, message, ...details } = parsed;
     const text = `${what}: ${message ?? code} (HTTP ${status})`;
-    if (code === "STAGING_FULL") return new StagingFullError(text, { ...details, status });
+    if (code === ("STAGING_FULL" satisfies ErrorCode)) return new StagingFullError(text, { ...details, status });
     return new ServerError(code, text, { ...details, status });
   }
   const text = (body ?? "").trim().slice(0, 200);

@@ -10,6 +10,7 @@
 // here, its resume state kept), NetworkError when the server could not be reached or
 // the connection broke, LocalSourceError when the local content cannot be
 // read or changed size; an abort rejects with the signal's reason.
+import type { ErrorCode } from "@smsync/protocol";
 import * as tus from "tus-js-client";
 import { NetworkError, ServerError, SmsyncClientError } from "../errors.ts";
 import type { ClientStore } from "../store/ClientStore.ts";
@@ -92,7 +93,7 @@ class ExistingUpload extends Error {
 function isOffsetConflict(status: number, body: string | undefined): boolean {
   if (status !== 409) return false;
   const code = parseErrorBody(body)?.code;
-  return code === undefined || code === "BAD_INPUT";
+  return code === undefined || code === ("BAD_INPUT" satisfies ErrorCode);
 }
 
 function encodeMetadata(metadata: UploadMetadata): Record<string, string> {
@@ -195,7 +196,7 @@ export async function uploadFile(options: UploadFileOptions): Promise<UploadResu
         if (!response) return true;
         const status = response.getStatus();
         // A full staging area is not cured by a retry a few seconds later: the engine comes back on a later pass.
-        if (status === 507 && parseErrorBody(response.getBody())?.code === "STAGING_FULL") return false;
+        if (status === 507 && parseErrorBody(response.getBody())?.code === ("STAGING_FULL" satisfies ErrorCode)) return false;
         if (status >= 500 || status === 429) return true;
         // tus-js-client retries every 409 and 423 (tus's offset conflict and
         // locked upload); smsync also answers them for its own codes

@@ -27,14 +27,19 @@ afterAll(async () => {
 
 const text = { mimeType: "text/plain" };
 
-/** The backoff of the tests that watch the retries: 20 ms doubling to 200 ms (each delay drawn between half the ceiling and the ceiling). */
+/** The backoff of the tests that watch the retries: ceilings from 20 ms doubling to 200 ms. */
 const backoff = { initialMs: 20, maxMs: 200 };
+/**
+ * The jitter, fixed: each delay is three quarters of its ceiling (full jitter
+ * draws from 0 to the ceiling, so with Math.random no delay has a floor to check).
+ */
+const jitter = 0.75;
 /** How long the server stays down: twenty times the cap. */
 const downForMs = 4000;
 /**
  * Slack for a timer that fires late on a busy machine. A backoff without the
- * cap would exceed it within the window: its shortest delays double from
- * 10 ms to 1280 ms and more by 4 s.
+ * cap would exceed it within the window: its delays double from 15 ms to
+ * 1920 ms by 4 s.
  */
 const lateTimerSlackMs = 800;
 
@@ -45,7 +50,7 @@ function sleep(ms: number): Promise<void> {
 /** A device through the proxy with a committed batch of one file; returns it and the file. */
 async function deviceWithBatch(options: { backoff: { initialMs: number; maxMs: number } }) {
   const user = await harness.newUser();
-  const device = await harness.openClient(user, { serverUrl: proxy.url, backoff: options.backoff });
+  const device = await harness.openClient(user, { serverUrl: proxy.url, backoff: options.backoff, random: () => jitter });
   const fileUUID = randomUUID();
   const content = Buffer.from(`queued while the server is down ${fileUUID}`);
   await device.client.uploadData(fileUUID, content, { cloudFileName: `${fileUUID}.txt`, ...text });
@@ -90,8 +95,8 @@ const failuresBeforeTheCap = Math.ceil(Math.log2(backoff.maxMs / backoff.initial
 function expectCappedBackoff(delays: number[], sinceLastFailure: number): void {
   const atTheCap = delays.slice(failuresBeforeTheCap);
   expect(atTheCap.length, "retries at the cap").toBeGreaterThanOrEqual(4);
-  // Never faster than the lowest delay the cap allows (half of it, the jitter's floor; 5 ms for timer rounding)...
-  expect(Math.min(...atTheCap)).toBeGreaterThanOrEqual(backoff.maxMs / 2 - 5);
+  // Never faster than the delay the cap gives this jitter (5 ms for timer rounding)...
+  expect(Math.min(...atTheCap)).toBeGreaterThanOrEqual(backoff.maxMs * jitter - 5);
   // ...and never slower than the cap: it keeps trying.
   expect(Math.max(...atTheCap, sinceLastFailure)).toBeLessThanOrEqual(backoff.maxMs + lateTimerSlackMs);
 }
@@ -142,7 +147,7 @@ describe("the server down for longer than the backoff cap", () => {
       await offline;
       await sleep(downForMs);
       expectCappedBackoff(delays, failedAt === null ? 0 : Date.now() - failedAt);
-      // Between two passes (each starts in synchronizing, then fails at fileIndex; the next waits at least half the cap).
+      // Between two passes (each starts in synchronizing, then fails at fileIndex; the next waits three quarters of the cap).
       await modeReached(device.client, "networkNotConnected");
       await expectWaitingOffline(device);
     } finally {
@@ -157,8 +162,8 @@ describe("the server down for longer than the backoff cap", () => {
 describe("setOnline(true) while waiting out a long backoff", () => {
   /** A backoff far longer than the test would wait: only setOnline can end it in time. */
   const longBackoff = { initialMs: 60_000, maxMs: 60_000 };
-  /** Half the shortest delay the long backoff can draw. */
-  const wellBeforeTheBackoffMs = longBackoff.initialMs / 4;
+  /** A third of the delay the long backoff draws with the fixed jitter. */
+  const wellBeforeTheBackoffMs = (longBackoff.initialMs * jitter) / 3;
 
   async function idleWellBeforeTheBackoff(client: SmsyncClient): Promise<void> {
     let timer: ReturnType<typeof setTimeout> | undefined;

@@ -42,6 +42,8 @@ export interface OpenClientOptions {
   beforeSaveDownload?: (file: DownloadedFile) => Promise<void>;
   /** The engine's and the outbox's backoff after a network failure (default 100 ms doubling to 1 s). */
   backoff?: { initialMs: number; maxMs: number };
+  /** The jitter of both backoffs, in [0, 1) (default Math.random): a fixed one makes each delay a known fraction of its ceiling. */
+  random?: () => number;
   /** Engine tuning over the harness's (operation polling every 50 ms, no transfer retries, LOCK_HELD waits up to 200 ms). */
   engine?: EngineTuning;
 }
@@ -155,8 +157,8 @@ export async function openTestDevice(raw: TestGraphQLClient, options: OpenClient
           }
         : {}),
     },
-    engine: { transferRetryDelays: [], pollMs: 50, lockRetryMaxMs: 200, backoff, ...options.engine },
-    outbox: { backoff },
+    engine: { transferRetryDelays: [], pollMs: 50, lockRetryMaxMs: 200, backoff, ...(options.random ? { random: options.random } : {}), ...options.engine },
+    outbox: { backoff, ...(options.random ? { random: options.random } : {}) },
   };
   const client = await SmsyncClient.open(clientOptions);
   return { client, store, app, raw, workDir };
