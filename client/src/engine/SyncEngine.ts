@@ -179,7 +179,7 @@ export class TransferFailedError extends SmsyncClientError {
 
 /** The server could not reach the user's cloud with the credentials it holds (consent revoked): only signing in again helps, not a retry. */
 function signInRequired(operation: Operation): boolean {
-  return operation.errorCode === "GOOGLE_SIGN_IN_REQUIRED";
+  return operation.errorCode === ("GOOGLE_SIGN_IN_REQUIRED" satisfies ErrorCode);
 }
 
 export interface SyncEngineOptions<D extends DownloadedFileInfo = DownloadedFile> {
