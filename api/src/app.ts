@@ -21,7 +21,8 @@ import { StagingArea } from "./staging/StagingArea.ts";
 import { sweepStaging } from "./staging/StagingSweeper.ts";
 import { pruneIdempotencyRecords } from "./idempotency/pruneIdempotencyRecords.ts";
 import { TransferWorker } from "./transfers/TransferWorker.ts";
-import { UploadPlane } from "./uploads/tusUploads.ts";
+import { LastByteCheck } from "./uploads/LastByteCheck.ts";
+import { UploadPlane } from "./uploads/UploadPlane.ts";
 
 export interface App {
   services: Services;
@@ -48,8 +49,6 @@ export async function startApp(
   makeDirectoryDurablySync(config.localCloudDir);
 
   let worker: TransferWorker | undefined;
-  // Built after the services it needs; called only once requests arrive.
-  let uploads!: UploadPlane;
   const db = openDatabase(config.databaseUrl);
   await checkDurableCommits(db, config.databaseUrl, logger);
   const google = config.google ? createGoogleCredentials(config.google, db) : null;
@@ -62,12 +61,15 @@ export async function startApp(
     staging: new StagingArea(config.stagingDir),
     logger,
     wakeTransfers: () => worker?.poke(),
-    finishReceivedUploads: (caller, fencingToken) => uploads.finishReceivedUploads(caller, fencingToken),
   };
   worker = new TransferWorker(services);
 
+  // Before anything can ask for an upload: an upload a kill left with every
+  // byte and no outcome is checked now (uploads/LastByteCheck.ts).
+  const lastByteCheck = new LastByteCheck(services);
+  await lastByteCheck.checkUploadsAKillLeft();
   const yoga = createGraphQLServer(services);
-  uploads = new UploadPlane(services);
+  const uploads = new UploadPlane(services, lastByteCheck);
   // tus carries appMetaData (up to 64 KiB) base64-encoded in a header: above Node's 16 KiB default.
   const server = createServer({ maxHeaderSize: 128 * 1024 }, createRequestHandler(services, yoga, uploads));
   const webSocket = attachGraphQLWebSocket(server, yoga, services);

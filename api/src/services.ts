@@ -1,5 +1,4 @@
 // What every part of the server works with, built once in app.ts.
-import type { Caller } from "./auth/deviceTokens.ts";
 import type { CloudStorage } from "./cloud/CloudStorage.ts";
 import type { Config } from "./config/config.ts";
 import type { Database } from "./database/client.ts";
@@ -19,6 +18,4 @@ export interface Services {
   google: GoogleCredentials | null;
   /** Tells the transfer worker that new work is waiting. */
   wakeTransfers: () => void;
-  /** Checks the caller's uploads that hold all their bytes but were never checked (uploads/tusUploads.ts). */
-  finishReceivedUploads: (caller: Caller, fencingToken: number) => Promise<void>;
 }

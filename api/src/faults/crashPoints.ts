@@ -18,7 +18,17 @@ export const crashPointNames = [
   "inbound.beforeRelease",
 ] as const;
 
-export type CrashPoint = (typeof crashPointNames)[number];
+/**
+ * The last-byte check of an upload (uploads/LastByteCheck.ts). Kept out of
+ * crashPointNames, which the simulator draws from: a new name there would
+ * change what every seed draws.
+ */
+export const uploadCrashPointNames = [
+  "upload.beforeCheck", // every byte durable, the sha256 not checked
+  "upload.afterCheck", // marked COMPLETE, the answer not sent
+] as const;
+
+export type CrashPoint = (typeof crashPointNames)[number] | (typeof uploadCrashPointNames)[number];
 
 let target = process.env.SMSYNC_CRASH_AT;
 let skip = Number(process.env.SMSYNC_CRASH_AFTER ?? 0);

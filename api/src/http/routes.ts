@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { downloadsPath, handleDownload } from "../downloads/downloadHandler.ts";
 import type { GraphQLServer } from "../graphql/yoga.ts";
 import type { Services } from "../services.ts";
-import { uploadsPath, type UploadPlane } from "../uploads/tusUploads.ts";
+import { uploadsPath, type UploadPlane } from "../uploads/UploadPlane.ts";
 
 export function createRequestHandler(services: Services, yoga: GraphQLServer, uploads: UploadPlane) {
   return (req: IncomingMessage, res: ServerResponse): void => {

@@ -15,7 +15,7 @@ import { StagingFileStore } from "./StagingFileStore.ts";
 
 export class DurableFileStore extends StagingFileStore {
   /** The upload's content file, as FileStore's private resolve finds it. */
-  private contentPath(id: string): string {
+  protected contentPath(id: string): string {
     const file = path.join(this.directory, id);
     if (!isPathInsideDirectory(this.directory, file)) throw ERRORS.FILE_NOT_FOUND;
     return file;

@@ -1,7 +1,7 @@
 // tus's FileStore for the staging area, keeping the file system's own error
 // when a write fails: FileStore turns every write failure into a bare 500,
 // and a full disk (ENOSPC, EDQUOT) must reach the client as STAGING_FULL
-// (tusUploads.ts answers it). The bytes a cut write got onto the disk stay:
+// (hooks/onResponseError.ts answers it). The bytes a cut write got onto the disk stay:
 // a staged upload's offset is its file's size, so it always matches what is
 // on disk, and the client resumes from there once space returns.
 import { createWriteStream } from "node:fs";

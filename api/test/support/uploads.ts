@@ -1,5 +1,6 @@
 // Uploading over tus from tests, with tus-js-client (a client no one here wrote).
 import { createHash, randomUUID } from "node:crypto";
+import { encodeUploadMetadata } from "@smsync/protocol";
 import * as tus from "tus-js-client";
 
 export function sha256Hex(content: Buffer): string {
@@ -18,17 +19,18 @@ export interface UploadSpec {
   undelete?: boolean;
 }
 
+/** The metadata pairs of an upload, as the SDK encodes them (@smsync/protocol). */
 export function uploadMetadata(spec: UploadSpec & { fileUUID: string }): Record<string, string> {
-  return {
+  return encodeUploadMetadata({
     fileUUID: spec.fileUUID,
-    version: String(spec.version),
+    version: spec.version,
     sha256: spec.sha256 ?? sha256Hex(spec.content),
     cloudFileName: spec.cloudFileName ?? `${spec.fileUUID}.bin`,
     mimeType: spec.mimeType ?? "application/octet-stream",
-    fencingToken: String(spec.fencingToken),
-    ...(spec.appMetaData ? { appMetaData: spec.appMetaData } : {}),
-    ...(spec.undelete ? { undelete: "true" } : {}),
-  };
+    fencingToken: spec.fencingToken,
+    appMetaData: spec.appMetaData || null,
+    undelete: spec.undelete,
+  });
 }
 
 /** Uploads a whole file; resolves with the upload URL, rejects with tus's error (which carries the response). */

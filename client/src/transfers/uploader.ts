@@ -10,7 +10,7 @@
 // here, its resume state kept), NetworkError when the server could not be reached or
 // the connection broke, LocalSourceError when the local content cannot be
 // read or changed size; an abort rejects with the signal's reason.
-import type { ErrorCode } from "@smsync/protocol";
+import { encodeUploadMetadata, type ErrorCode, type UploadMetadata } from "@smsync/protocol";
 import * as tus from "tus-js-client";
 import { NetworkError, ServerError, SmsyncClientError } from "../errors.ts";
 import type { ClientStore } from "../store/ClientStore.ts";
@@ -18,22 +18,8 @@ import { isFinalUploadError, isTransientServerError, parseErrorBody, serverError
 import { StoreUrlStorage, tusCollection, uploadFingerprint, type TusResumeEntry } from "./tusResumeStore.ts";
 import { LocalSourceError, UploadSourceReader, sourceSize, type UploadContent } from "./uploadSources.ts";
 
-/** Upload-Metadata of an smsync upload (docs/protocol.md, "Uploading a batch"). */
-export interface UploadMetadata {
-  fileUUID: string;
-  /** The index version + 1 (0 for a new file). */
-  version: number;
-  /** Hex SHA-256 of the whole content. */
-  sha256: string;
-  cloudFileName: string;
-  mimeType: string;
-  /** JSON text, at most 64 KiB. */
-  appMetaData?: string | null;
-  /** The lock grant's fencing token. */
-  fencingToken: number;
-  /** Upload a new version of a deleted file. */
-  undelete?: boolean;
-}
+/** Upload-Metadata of an smsync upload (docs/protocol.md, "Uploading a batch"), defined with the server's reading of it. */
+export type { UploadMetadata };
 
 export interface UploadFileOptions {
   /** serverInfo.tusEndpoint, e.g. https://host/uploads. */
@@ -94,19 +80,6 @@ function isOffsetConflict(status: number, body: string | undefined): boolean {
   if (status !== 409) return false;
   const code = parseErrorBody(body)?.code;
   return code === undefined || code === ("BAD_INPUT" satisfies ErrorCode);
-}
-
-function encodeMetadata(metadata: UploadMetadata): Record<string, string> {
-  return {
-    fileUUID: metadata.fileUUID,
-    version: String(metadata.version),
-    sha256: metadata.sha256.toLowerCase(),
-    cloudFileName: metadata.cloudFileName,
-    mimeType: metadata.mimeType,
-    fencingToken: String(metadata.fencingToken),
-    ...(metadata.appMetaData != null ? { appMetaData: metadata.appMetaData } : {}),
-    ...(metadata.undelete ? { undelete: "true" } : {}),
-  };
 }
 
 function abortReason(signal: AbortSignal): unknown {
@@ -179,7 +152,7 @@ export async function uploadFile(options: UploadFileOptions): Promise<UploadResu
     const upload = new tus.Upload(options.file as unknown as Blob, {
       endpoint: options.endpoint,
       headers: { ...options.headers, authorization: `Bearer ${options.token}` },
-      metadata: encodeMetadata(metadata),
+      metadata: encodeUploadMetadata(metadata),
       uploadSize: size,
       chunkSize,
       retryDelays,

@@ -1,7 +1,7 @@
 import { maxIdempotencyKeyLength } from "../../idempotency/idempotentMutation.ts";
 import { maxAppMetaDataBytes, maxCloudFileNameBytes } from "../../fileIndex/fileNames.ts";
 import { downloadsPath } from "../../downloads/downloadHandler.ts";
-import { uploadsPath } from "../../uploads/tusUploads.ts";
+import { uploadsPath } from "../../uploads/UploadPlane.ts";
 import { builder } from "../builder.ts";
 import { serverVersion } from "../../version.ts";
 

@@ -77,7 +77,6 @@ builder.mutationField("commit", (t) =>
     args: { idempotencyKey: t.arg.string({ required: true, description: idempotencyKeyDescription }), fencingToken: t.arg.int({ required: true }) },
     resolve: async (_root, args, context) => {
       const caller = requireCaller(context);
-      await context.services.finishReceivedUploads(caller, args.fencingToken);
       const view = await idempotentMutation(context.services, caller, "commit", args.idempotencyKey, args, (tx, events) =>
         commit(tx, events, caller, args.fencingToken),
       );

@@ -1,0 +1,73 @@
+// The byte plane for uploads: tus 1.0 (core, creation, termination,
+// expiration) through @tus/server, with smsync's rules in its extension
+// points, one file each:
+// - the store (CheckingFileStore): a full disk answered as such, every
+//   answer durable, and the last-byte check run by the write that brings
+//   the last byte (LastByteCheck.ts says where else it runs, and why);
+// - hooks/onUploadCreate (POST): the lock, the file index rules, the row;
+// - hooks/onIncomingOwnedRequest (HEAD, PATCH, GET): only the owner;
+// - hooks/onIncomingTermination (DELETE): only the owner, row first;
+// - hooks/onUploadFinish: answers the checked sha256;
+// - hooks/onResponseError: every error answer a JSON body {code, message};
+// - repeatedCreation: a creation repeated for an upload the server has is
+//   answered with it (tus would create another).
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { Server as TusServer } from "@tus/server";
+import { isOriginAllowed } from "../http/cors.ts";
+import type { Services } from "../services.ts";
+import { CheckingFileStore } from "./CheckingFileStore.ts";
+import { onIncomingOwnedRequest } from "./hooks/onIncomingOwnedRequest.ts";
+import { onIncomingTermination } from "./hooks/onIncomingTermination.ts";
+import { onResponseError } from "./hooks/onResponseError.ts";
+import { onUploadCreate } from "./hooks/onUploadCreate.ts";
+import { onUploadFinish } from "./hooks/onUploadFinish.ts";
+import type { LastByteCheck } from "./LastByteCheck.ts";
+import { RepeatedCreation } from "./repeatedCreation.ts";
+
+export const uploadsPath = "/uploads";
+
+export class UploadPlane {
+  readonly tus: TusServer;
+  private readonly repeatedCreation: RepeatedCreation;
+
+  constructor(services: Services, lastByteCheck: LastByteCheck) {
+    const { config, staging, db, logger } = services;
+    const store = new CheckingFileStore({
+      directory: staging.uploadsDir,
+      expirationPeriodInMilliseconds: config.uploadExpirySeconds * 1000,
+      forgetFailedCreation: async (uploadId) => {
+        await db.$transaction((tx) => tx.stagedUpload.deleteMany({ where: { id: uploadId, operationId: null } }));
+      },
+      checkReceivedUpload: (uploadId) => lastByteCheck.run(uploadId),
+    });
+    this.tus = new TusServer({
+      path: uploadsPath,
+      datastore: store,
+      maxSize: config.maxUploadBytes,
+      respectForwardedHeaders: false,
+      // CORS (SMSYNC_CORS_ORIGINS): tus exposes Location, Upload-Offset, Upload-Length and Tus-Resumable itself.
+      allowedOrigins: (origin) => isOriginAllowed(config.corsOrigins, origin),
+      disableTerminationForFinishedUploads: true,
+      generateUrl: (_req, { proto, host, path, id }) => `${config.publicUrl ?? `${proto}://${host}`}${path}/${id}`,
+      // Every request that names an upload (HEAD, PATCH, GET) comes from its owner.
+      onIncomingRequest: onIncomingOwnedRequest(services),
+      onUploadCreate: onUploadCreate(services),
+      onUploadFinish: onUploadFinish(lastByteCheck),
+      onResponseError: onResponseError(logger),
+    });
+    // tus builds one handler per method (server.handlers), all sharing one
+    // options object; the methods with other rules get their own copy, so no
+    // hook has to tell methods apart. A creation's id is new: onUploadCreate
+    // authenticates it.
+    const { handlers, options } = this.tus;
+    handlers.POST.options = { ...handlers.POST.options, onIncomingRequest: undefined };
+    handlers.DELETE.options = { ...options, onIncomingRequest: onIncomingTermination(services, store) };
+    this.repeatedCreation = new RepeatedCreation(services, store, uploadsPath);
+  }
+
+  /** Node entry point: answers a repeated creation itself, hands the rest to tus. */
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (await this.repeatedCreation.answer(req, res)) return;
+    await this.tus.handle(req, res);
+  }
+}

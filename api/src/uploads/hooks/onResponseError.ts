@@ -1,0 +1,57 @@
+// tus's onResponseError: every error answer of the byte plane has a JSON
+// body {code, message, ...}. smsync's errors with their status; tus's own
+// (offset conflict, size limit...) with theirs; a full staging disk as 507
+// STAGING_FULL; anything else (a database or disk failure) logged, and
+// answered 500 INTERNAL without its message.
+import { isFileSystemFull } from "../../errors/fileSystemFull.ts";
+import { SmsyncError, type ErrorCode } from "../../errors/SmsyncError.ts";
+import type { Logger } from "../../logging/logger.ts";
+
+const statusOf: Partial<Record<ErrorCode, number>> = {
+  UNAUTHENTICATED: 401,
+  NOT_FOUND: 404,
+  LOCK_HELD: 423,
+  LOCK_REQUIRED: 423,
+  STALE_FENCING_TOKEN: 409,
+  TRANSFER_IN_PROGRESS: 423,
+  TRANSFER_FAILED: 423,
+  WRONG_VERSION: 409,
+  CLOUD_NAME_TAKEN: 409,
+  FILE_DELETED: 409,
+  UPLOAD_AND_DELETION_IN_BATCH: 409,
+  CHECKSUM_MISMATCH: 460,
+};
+
+export interface ErrorAnswer {
+  status_code: number;
+  body: string;
+}
+
+export function internalErrorAnswer(): ErrorAnswer {
+  return { status_code: 500, body: JSON.stringify({ code: "INTERNAL", message: "internal server error" }) };
+}
+
+export function onResponseError(logger: Logger) {
+  return (req: Request, error: unknown): ErrorAnswer => {
+    if (error instanceof SmsyncError) {
+      return { status_code: statusOf[error.code] ?? 400, body: JSON.stringify({ code: error.code, message: error.message, ...error.extensions }) };
+    }
+    const tusError = error as { status_code?: unknown; body?: unknown };
+    if (typeof tusError.status_code === "number" && typeof tusError.body === "string" && tusError.status_code < 500) {
+      const code: ErrorCode =
+        tusError.status_code === 404 || tusError.status_code === 410
+          ? "NOT_FOUND"
+          : tusError.status_code === 413
+            ? "PAYLOAD_TOO_LARGE"
+            : "BAD_INPUT";
+      return { status_code: tusError.status_code, body: JSON.stringify({ code, message: tusError.body.trim() }) };
+    }
+    if (isFileSystemFull(error)) {
+      logger.error({ err: error, method: req.method, url: req.url }, "upload refused: the staging area's disk is full");
+      const message = "the server's staging area is full; the bytes received so far are kept: resume the upload (HEAD, then PATCH) later";
+      return { status_code: 507, body: JSON.stringify({ code: "STAGING_FULL", message }) };
+    }
+    logger.error({ err: error, method: req.method, url: req.url }, "upload request failed");
+    return internalErrorAnswer();
+  };
+}

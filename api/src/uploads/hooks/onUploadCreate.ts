@@ -1,0 +1,60 @@
+// tus's onUploadCreate (POST): the creation must come under the caller's
+// idle lock grant and pass the file index rules; it records the StagedUpload
+// row, replacing an uncommitted upload of the same version with other content.
+import type { Upload } from "@tus/utils";
+import { SmsyncError } from "../../errors/SmsyncError.ts";
+import { checkUploadAgainstIndex } from "../../fileIndex/fileIndex.ts";
+import { requireIdleLock } from "../../locks/locks.ts";
+import type { Services } from "../../services.ts";
+import { parseUploadMetadataHeader } from "../uploadMetadata.ts";
+import { requireCaller } from "./uploadCaller.ts";
+
+export function onUploadCreate(services: Services) {
+  return async (req: Request, upload: Upload): Promise<Record<string, never>> => {
+    const caller = await requireCaller(services, req.headers.get("authorization"));
+    if (upload.size === undefined) {
+      throw new SmsyncError("BAD_INPUT", "Upload-Length is required (deferred length is not supported)");
+    }
+    const size = upload.size;
+    const metadata = parseUploadMetadataHeader(req.headers.get("upload-metadata"));
+    const replaced = await services.db.$transaction(async (tx) => {
+      await requireIdleLock(tx, caller, metadata.fencingToken);
+      await checkUploadAgainstIndex(tx, {
+        userId: caller.userId,
+        fileUUID: metadata.fileUUID,
+        version: metadata.version,
+        cloudFileName: metadata.cloudFileName,
+        fencingToken: metadata.fencingToken,
+        undelete: metadata.undelete,
+      });
+      const key = { userId: caller.userId, fileUUID: metadata.fileUUID, version: metadata.version };
+      const previous = await tx.stagedUpload.findUnique({ where: { userId_fileUUID_version: key } });
+      if (previous?.operationId) {
+        throw new SmsyncError("WRONG_VERSION", `version ${metadata.version} of ${metadata.fileUUID} is committed already`);
+      }
+      if (previous) await tx.stagedUpload.delete({ where: { id: previous.id } });
+      await tx.stagedUpload.create({
+        data: {
+          id: upload.id,
+          ...key,
+          deviceId: caller.deviceId,
+          sha256: metadata.sha256,
+          cloudFileName: metadata.cloudFileName,
+          mimeType: metadata.mimeType,
+          appMetaData: metadata.appMetaData,
+          size: BigInt(size),
+          undelete: metadata.undelete,
+          fencingToken: metadata.fencingToken,
+          state: "UPLOADING",
+        },
+      });
+      return previous;
+    });
+    if (replaced) await services.staging.removeUpload(replaced.id);
+    services.logger.info(
+      { userId: caller.userId, uploadId: upload.id, fileUUID: metadata.fileUUID, version: metadata.version, size },
+      "upload created",
+    );
+    return {};
+  };
+}
