@@ -211,7 +211,7 @@ export class Outbox {
           this.listen(idempotencyKey, (outcome) => ("result" in outcome ? resolve(outcome.result) : reject(outcome.error)));
           return;
         }
-        const stored = await this.store.get<StoredOutboxResult>("outboxResults", idempotencyKey);
+        const stored = await this.store.get("outboxResults", idempotencyKey);
         if (!stored) throw new OutboxError("OUTBOX_UNKNOWN_KEY", `no pending mutation or stored result has the idempotency key ${JSON.stringify(idempotencyKey)}`);
         resolve(stored);
       }).catch(reject);
@@ -229,7 +229,7 @@ export class Outbox {
   /** The stored result of a key, removed from the store in the same step (undefined if there is none). */
   takeResult<TData = unknown>(idempotencyKey: string): Promise<OutboxResult<TData> | undefined> {
     return this.serialized(async () => {
-      const stored = await this.store.get<StoredOutboxResult>("outboxResults", idempotencyKey);
+      const stored = await this.store.get("outboxResults", idempotencyKey);
       if (!stored) return undefined;
       await this.store.commit([this.resultRemoval(idempotencyKey)]);
       return typedResult<TData>(stored);
@@ -249,7 +249,7 @@ export class Outbox {
 
   /** The results stored and not yet taken. */
   async storedResults(): Promise<StoredOutboxResult[]> {
-    return (await this.store.list<StoredOutboxResult>("outboxResults")).map((entry) => entry.value);
+    return (await this.store.list("outboxResults")).map((entry) => entry.value);
   }
 
   /**
@@ -313,7 +313,7 @@ export class Outbox {
   // Storing
 
   private async load(): Promise<void> {
-    const entries = await this.store.list<OutboxEntry>("outbox");
+    const entries = await this.store.list("outbox");
     for (const { value } of entries) this.queue.push(value);
     const last = this.queue.at(-1);
     this.nextSequence = last ? last.sequence + 1 : 0;
@@ -339,7 +339,7 @@ export class Outbox {
         if (listener) this.listen(request.idempotencyKey, listener);
         return;
       }
-      const stored = await this.store.get<StoredOutboxResult>("outboxResults", request.idempotencyKey);
+      const stored = await this.store.get("outboxResults", request.idempotencyKey);
       if (stored) {
         checkSameRequest(stored, request);
         listener?.({ result: stored });
