@@ -170,9 +170,9 @@ export abstract class ClientBase<D extends DownloadedFileInfo> {
   async pendingWork(): Promise<PendingWork> {
     const { store } = this.options;
     const [prepared, uploading, batches, downloading] = await Promise.all([
-      store.list<PreparedChange>("uploadsBeingPrepared"),
-      store.list<BeingUploaded>("beingUploaded"),
-      store.list<CommittedBatch>("committedUploads"),
+      store.list("uploadsBeingPrepared"),
+      store.list("beingUploaded"),
+      store.list("committedUploads"),
       store.list("beingDownloaded"),
     ]);
     // The newest change of each file wins, as in localFileStatus: uploading, then committed batches in order, then prepared.
@@ -191,11 +191,11 @@ export abstract class ClientBase<D extends DownloadedFileInfo> {
   async localFileStatus(fileUUID: string): Promise<LocalFileStatus> {
     const { store } = this.options;
     const [file, prepared, uploading, downloading, batches] = await Promise.all([
-      store.get<LocalFile>("files", fileUUID),
-      store.get<PreparedChange>("uploadsBeingPrepared", fileUUID),
-      store.get<BeingUploaded>("beingUploaded", fileUUID),
+      store.get("files", fileUUID),
+      store.get("uploadsBeingPrepared", fileUUID),
+      store.get("beingUploaded", fileUUID),
       store.get("beingDownloaded", fileUUID),
-      store.list<CommittedBatch>("committedUploads"),
+      store.list("committedUploads"),
     ]);
     let pending: LocalFileStatus["pending"] = null;
     if (uploading) pending = { stage: "uploading", kind: uploading.change.kind };

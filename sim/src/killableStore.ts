@@ -5,7 +5,7 @@
 // the process died before its caller heard of it). The relaunched instance
 // opens its own store on the same file. At the run's end, bury() rejects
 // what hangs, so the dead client can be closed and its resources freed.
-import type { ClientStore, Collection, StoreChange, StoredEntry } from "../../client/src/store/ClientStore.ts";
+import type { ClientStore, Collection, EntryOf, KeyIn, StoreChange, ValueAt } from "../../client/src/store/ClientStore.ts";
 
 export class KillableStore implements ClientStore {
   private killed = false;
@@ -29,12 +29,12 @@ export class KillableStore implements ClientStore {
     this.hanging.clear();
   }
 
-  get<T>(collection: Collection, key: string): Promise<T | undefined> {
-    return this.forward(() => this.inner.get<T>(collection, key));
+  get<C extends Collection, K extends KeyIn<C>>(collection: C, key: K): Promise<ValueAt<C, K> | undefined> {
+    return this.forward(() => this.inner.get(collection, key));
   }
 
-  list<T>(collection: Collection): Promise<StoredEntry<T>[]> {
-    return this.forward(() => this.inner.list<T>(collection));
+  list<C extends Collection>(collection: C): Promise<EntryOf<C>[]> {
+    return this.forward(() => this.inner.list(collection));
   }
 
   commit(changes: StoreChange[]): Promise<void> {

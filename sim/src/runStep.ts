@@ -48,7 +48,7 @@ export async function resetIfInError(device: SimDevice, context: RunContext, rng
  * index part for good.
  */
 async function queueAgain(device: SimDevice, context: RunContext): Promise<void> {
-  const known = new Map((await device.store.list<LocalFile>("files")).map(({ value }) => [value.fileUUID, value]));
+  const known = new Map((await device.store.list("files")).map(({ value }) => [value.fileUUID, value]));
   for (const [fileUUID, held] of device.files) {
     const file = known.get(fileUUID);
     if (file && !file.deleted && file.sha256 === held.sha256) continue;

@@ -369,8 +369,8 @@ export class SimDevice {
       changes.some((change) => change.op === "clear" && change.collection === "beingUploaded") &&
       changes.some((change) => change.op === "delete" && change.collection === "meta" && change.key === "engine.outbound");
     if (!finishes) return;
-    const state = await base.get<OutboundState>("meta", "engine.outbound");
-    const items = (await base.list<BeingUploaded>("beingUploaded")).map((entry) => entry.value);
+    const state = await base.get("meta", "engine.outbound");
+    const items = (await base.list("beingUploaded")).map((entry) => entry.value);
     instance.finishing = state ? { batch: state.batch, items } : null;
   }
 

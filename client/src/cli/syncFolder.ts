@@ -258,7 +258,7 @@ export async function resetFolder(options: { dir: string; server: string; token:
     // The manifest goes back to what the server confirmed: a file never
     // uploaded is new again, a changed one differs again from its confirmed
     // content; an unsent deletion is forgotten (the file comes back).
-    const confirmed = new Map((await store.list<LocalFile>("files")).map((entry) => [entry.value.fileUUID, entry.value]));
+    const confirmed = new Map((await store.list("files")).map((entry) => [entry.value.fileUUID, entry.value]));
     for (const [relativePath, entry] of Object.entries(manifest.entries)) {
       const file = confirmed.get(entry.fileUUID);
       if (!file || file.deleted) delete manifest.entries[relativePath];

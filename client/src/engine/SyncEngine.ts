@@ -153,7 +153,7 @@ export interface OutboundState {
   commitSent: boolean;
   operationId: string | null;
   /** Commits sent again under the same grant after the transfer FAILED. */
-  resumes?: number;
+  resumes: number;
 }
 
 /** Conflicts (server changes against pending local changes) and no resolveConflict callback to settle them. */
@@ -286,7 +286,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
   /** An engine over the store, with its persisted mode. */
   static async open<D extends DownloadedFileInfo>(options: SyncEngineOptions<D>): Promise<SyncEngine<D>> {
     const engine = new SyncEngine<D>(options);
-    engine.modeValue = (await options.store.get<Mode>("meta", metaKeys.mode)) ?? "idle";
+    engine.modeValue = (await options.store.get("meta", metaKeys.mode)) ?? "idle";
     // A pass cut by a relaunch left "synchronizing" or "networkNotConnected": it resumes on the next sync().
     if (engine.modeValue === "synchronizing" || engine.modeValue === "networkNotConnected" || engine.modeValue === "resettingFromError") {
       engine.modeValue = "idle";
@@ -409,7 +409,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
    */
   async localResetChanges(): Promise<StoreChange[]> {
     const restored: StoreChange[] = [];
-    for (const { key, value } of await this.options.store.list<LocalFile>("files")) {
+    for (const { key, value } of await this.options.store.list("files")) {
       if (value.heldBeforeKeepLocal === undefined) continue;
       restored.push(value.heldBeforeKeepLocal === null ? { op: "delete", collection: "files", key } : { op: "put", collection: "files", key, value: value.heldBeforeKeepLocal });
     }
@@ -431,7 +431,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
    * batch being uploaded (if any) is redone under the next grant.
    */
   async serverResetChanges(): Promise<StoreChange[]> {
-    const state = await this.options.store.get<OutboundState>("meta", metaKeys.outbound);
+    const state = await this.options.store.get("meta", metaKeys.outbound);
     if (!state) return [];
     return [{ op: "put", collection: "meta", key: metaKeys.outbound, value: { ...state, commitSent: false, operationId: null, fencingToken: -1 } satisfies OutboundState }];
   }
@@ -447,7 +447,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
       if (change.kind === "upload" && !change.immutable) referenced.push(change.source);
     }
     // Every change of every batch, not only the newest per file.
-    for (const { value } of await this.options.store.list<CommittedBatch>("committedUploads")) {
+    for (const { value } of await this.options.store.list("committedUploads")) {
       for (const change of value.changes) if (change.kind === "upload") referenced.push(change.source);
     }
     await this.options.platform.sweepUploadCopies(referenced, this.copiesBeingQueued);
@@ -487,7 +487,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
   /** Tells the app what this pass takes over from an earlier one (cut by the network, a suspension, a crash or a relaunch). */
   private async reportLeftOverWork(): Promise<void> {
     const { store } = this.options;
-    const [inbound, outbound] = await Promise.all([store.get<InboundState>("meta", metaKeys.inbound), store.get<OutboundState>("meta", metaKeys.outbound)]);
+    const [inbound, outbound] = await Promise.all([store.get("meta", metaKeys.inbound), store.get("meta", metaKeys.outbound)]);
     if (inbound) this.emit("recovery", { kind: "resumedDownloads", files: (await store.list("beingDownloaded")).length, operationId: inbound.operationId });
     if (outbound) this.emit("recovery", { kind: "resumedBatch", batch: outbound.batch, stage: outbound.commitSent ? "committing" : "uploading", operationId: outbound.operationId });
   }
@@ -582,7 +582,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
     for (;;) {
       if (this.closed) return null;
       this.stop.signal.throwIfAborted();
-      let key = await store.get<string>("meta", metaKeys.lockKey);
+      let key = await store.get("meta", metaKeys.lockKey);
       if (!key) {
         key = randomUUID();
         await store.commit([{ op: "put", collection: "meta", key: metaKeys.lockKey, value: key }]);
@@ -608,7 +608,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
   /** Results of renewLock and unlock that a relaunch left behind (nobody waits for them any more). */
   private async dropFireAndForgetResults(): Promise<void> {
     const { store, outbox } = this.options;
-    const stale = (await store.list<{ operationName: string | null }>("outboxResults")).filter(({ value }) => isFireAndForget(value.operationName));
+    const stale = (await store.list("outboxResults")).filter(({ value }) => isFireAndForget(value.operationName));
     if (stale.length) await store.commit(stale.map(({ key }) => outbox.resultRemoval(key)));
   }
 
@@ -682,18 +682,18 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
   }
 
   private async localFiles(): Promise<Map<string, LocalFile>> {
-    return new Map((await this.options.store.list<LocalFile>("files")).map(({ key, value }) => [key, value]));
+    return new Map((await this.options.store.list("files")).map(({ key, value }) => [key, value]));
   }
 
   /** Every local change not confirmed by the server, the newest per file. */
   private async pendingChanges(): Promise<Map<string, PreparedChange>> {
     const { store } = this.options;
     const pending = new Map<string, PreparedChange>();
-    for (const { value } of await store.list<BeingUploaded>("beingUploaded")) pending.set(value.change.fileUUID, value.change);
-    for (const { value } of await store.list<CommittedBatch>("committedUploads")) {
+    for (const { value } of await store.list("beingUploaded")) pending.set(value.change.fileUUID, value.change);
+    for (const { value } of await store.list("committedUploads")) {
       for (const change of value.changes) pending.set(change.fileUUID, change);
     }
-    for (const { value } of await store.list<PreparedChange>("uploadsBeingPrepared")) pending.set(value.fileUUID, value);
+    for (const { value } of await store.list("uploadsBeingPrepared")) pending.set(value.fileUUID, value);
     return pending;
   }
 
@@ -716,7 +716,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
   /** Runs the inbound transfer in meta (if any) to its end: every file delivered and acknowledged. */
   private async resumeInbound(): Promise<void> {
     const { store, outbox, callbacks } = this.options;
-    const state = await store.get<InboundState>("meta", metaKeys.inbound);
+    const state = await store.get("meta", metaKeys.inbound);
     if (!state) return;
     if (state.operationId === null) {
       this.stopLease(); // the inbound transfer holds the lock from now on
@@ -740,7 +740,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
       throw new TransferFailedError(operation);
     }
     let count = 0;
-    const toDeliver = await store.list<BeingDownloaded>("beingDownloaded");
+    const toDeliver = await store.list("beingDownloaded");
     const progress = new BatchProgress(
       { direction: "download", batch: null, operationId: operation.id },
       toDeliver.map(({ value }) => ({ fileUUID: value.entry.fileUUID, size: value.entry.size, done: false })),
@@ -808,13 +808,13 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
   /** Uploads the batch in beingUploaded, or the oldest committed one; false if there is none. */
   private async uploadNextBatch(fencingToken: number, index: IndexEntry[]): Promise<boolean> {
     const { store } = this.options;
-    let state = await store.get<OutboundState>("meta", metaKeys.outbound);
+    let state = await store.get("meta", metaKeys.outbound);
     if (state && state.fencingToken !== fencingToken) {
       // A later grant: the server dropped what was staged under the old one. Redo the batch under this one.
       state = await this.retarget(state, fencingToken, index);
     }
     if (!state) {
-      const [oldest] = await store.list<CommittedBatch>("committedUploads");
+      const [oldest] = await store.list("committedUploads");
       if (!oldest) return false;
       state = await this.beginBatch(oldest.value, fencingToken, index);
     }
@@ -860,14 +860,14 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
   private async alreadyAppliedConfirmations(entries: IndexEntry[]): Promise<{ changes: SyncEvents["singleUploadComplete"][]; batches: number[] }> {
     const { store } = this.options;
     const applied = new Map(entries.map((entry) => [entry.fileUUID, entry]));
-    const outbound = await store.get<OutboundState>("meta", metaKeys.outbound);
-    const batches: { batch: number; changes: PreparedChange[] }[] = (await store.list<CommittedBatch>("committedUploads")).map(({ value }) => value);
+    const outbound = await store.get("meta", metaKeys.outbound);
+    const batches: { batch: number; changes: PreparedChange[] }[] = (await store.list("committedUploads")).map(({ value }) => value);
     if (outbound && !outbound.commitSent) {
-      batches.unshift({ batch: outbound.batch, changes: (await store.list<BeingUploaded>("beingUploaded")).map(({ value }) => value.change) });
+      batches.unshift({ batch: outbound.batch, changes: (await store.list("beingUploaded")).map(({ value }) => value.change) });
     }
     const newest = new Map<string, { batch: number | null; kind: PreparedChange["kind"] }>();
     for (const { batch, changes } of batches) for (const change of changes) newest.set(change.fileUUID, { batch, kind: change.kind });
-    for (const { value } of await store.list<PreparedChange>("uploadsBeingPrepared")) newest.set(value.fileUUID, { batch: null, kind: value.kind });
+    for (const { value } of await store.list("uploadsBeingPrepared")) newest.set(value.fileUUID, { batch: null, kind: value.kind });
     const changes: SyncEvents["singleUploadComplete"][] = [];
     for (const [fileUUID, change] of newest) {
       const entry = applied.get(fileUUID);
@@ -882,17 +882,17 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
     if (fileUUIDs.size === 0) return [];
     const { store } = this.options;
     const changes: StoreChange[] = [];
-    for (const { key, value } of await store.list<PreparedChange>("uploadsBeingPrepared")) {
+    for (const { key, value } of await store.list("uploadsBeingPrepared")) {
       if (fileUUIDs.has(value.fileUUID)) changes.push({ op: "delete", collection: "uploadsBeingPrepared", key });
     }
-    for (const { key, value } of await store.list<CommittedBatch>("committedUploads")) {
+    for (const { key, value } of await store.list("committedUploads")) {
       const kept = value.changes.filter((change) => !fileUUIDs.has(change.fileUUID));
       if (kept.length === value.changes.length) continue;
       changes.push(kept.length ? { op: "put", collection: "committedUploads", key, value: { ...value, changes: kept } } : { op: "delete", collection: "committedUploads", key });
     }
-    const outbound = await store.get<OutboundState>("meta", metaKeys.outbound);
+    const outbound = await store.get("meta", metaKeys.outbound);
     if (outbound && !outbound.commitSent) {
-      const entries = await store.list<BeingUploaded>("beingUploaded");
+      const entries = await store.list("beingUploaded");
       const dropped = entries.filter(({ value }) => fileUUIDs.has(value.change.fileUUID));
       for (const { key } of dropped) changes.push({ op: "delete", collection: "beingUploaded", key });
       if (dropped.length && dropped.length === entries.length) changes.push({ op: "delete", collection: "meta", key: metaKeys.outbound });
@@ -911,6 +911,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
       commitKey: randomUUID(),
       commitSent: false,
       operationId: null,
+      resumes: 0,
     };
     await this.options.store.commit([
       { op: "delete", collection: "committedUploads", key: sequenceKey(batch.batch) },
@@ -929,7 +930,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
 
   private async retarget(old: OutboundState, fencingToken: number, index: IndexEntry[]): Promise<OutboundState> {
     const { store } = this.options;
-    const entries = await store.list<BeingUploaded>("beingUploaded");
+    const entries = await store.list("beingUploaded");
     const targets = this.targets(entries.map((entry) => entry.value.change), index);
     const state: OutboundState = { ...old, fencingToken, deleteKey: randomUUID(), deletionsRecorded: false, commitKey: randomUUID(), commitSent: false, operationId: null, resumes: 0 };
     await store.commit([
@@ -947,7 +948,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
 
   private async runBatch(state: OutboundState): Promise<void> {
     const { store, outbox } = this.options;
-    const entries = (await store.list<BeingUploaded>("beingUploaded")).map((entry) => entry.value);
+    const entries = (await store.list("beingUploaded")).map((entry) => entry.value);
     if (!state.commitSent) {
       const endpoint = await this.tusEndpointUrl();
       const progress = new BatchProgress(
@@ -1010,7 +1011,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
 
   /** After a relaunch: a batch whose commit was sent is followed to its end before anything else (it needs no lock). */
   private async resumeSentCommit(): Promise<void> {
-    const state = await this.options.store.get<OutboundState>("meta", metaKeys.outbound);
+    const state = await this.options.store.get("meta", metaKeys.outbound);
     if (state?.commitSent) await this.finishSentCommit(state);
   }
 
@@ -1019,7 +1020,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
     for (;;) {
       if (await this.commitAndFollow(state)) return;
       // The transfer FAILED; the device keeps the lock under a fresh lease. A commit under the same grant (a new key) resumes it.
-      const resumes = (state.resumes ?? 0) + 1;
+      const resumes = state.resumes + 1;
       const failed = (await this.operation(state.operationId!))!;
       if (resumes > maxTransferResumes || signInRequired(failed)) throw new TransferFailedError(failed);
       Object.assign(state, { resumes, commitKey: randomUUID(), operationId: null });
@@ -1041,7 +1042,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
         if (Array.isArray(incomplete)) {
           // Uploads the server does not count as complete (e.g. cut by a suspension around their last bytes): upload them
           // again; the resumed upload asks the server's offset first, which also completes one that has every byte.
-          for (const { key, value } of await store.list<BeingUploaded>("beingUploaded")) {
+          for (const { key, value } of await store.list("beingUploaded")) {
             if (incomplete.includes(value.change.fileUUID)) changes.push({ op: "put", collection: "beingUploaded", key, value: { ...value, done: false } });
           }
         }
@@ -1065,7 +1066,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
 
   private async finishBatch(state: OutboundState, extra: StoreChange[]): Promise<void> {
     const { store } = this.options;
-    const entries = (await store.list<BeingUploaded>("beingUploaded")).map((entry) => entry.value);
+    const entries = (await store.list("beingUploaded")).map((entry) => entry.value);
     const files = await this.localFiles();
     const changes: StoreChange[] = [...extra];
     for (const item of entries) {

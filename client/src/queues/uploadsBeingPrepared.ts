@@ -26,8 +26,8 @@ const nextBatchKey = "nextBatch";
 /** The file as the app sees it now: its prepared change if any, else what the store knows. */
 async function currentState(store: ClientStore, fileUUID: string) {
   const [local, prepared] = await Promise.all([
-    store.get<LocalFile>("files", fileUUID),
-    store.get<PreparedChange>("uploadsBeingPrepared", fileUUID),
+    store.get("files", fileUUID),
+    store.get("uploadsBeingPrepared", fileUUID),
   ]);
   return { local, prepared };
 }
@@ -62,7 +62,7 @@ export async function queueDeletion(store: ClientStore, fileUUID: string, now = 
 
 /** An upload of the file is in a committed batch, or being uploaded. */
 async function uploadCommitted(store: ClientStore, fileUUID: string): Promise<boolean> {
-  const [batches, uploading] = await Promise.all([store.list<CommittedBatch>("committedUploads"), store.get<{ change: PreparedChange }>("beingUploaded", fileUUID)]);
+  const [batches, uploading] = await Promise.all([store.list("committedUploads"), store.get("beingUploaded", fileUUID)]);
   return uploading?.change.kind === "upload" || batches.some(({ value }) => value.changes.some((change) => change.fileUUID === fileUUID && change.kind === "upload"));
 }
 
@@ -73,7 +73,7 @@ async function uploadCommitted(store: ClientStore, fileUUID: string): Promise<bo
  * batch, whose uploads the server checks before its deletions are applied.
  */
 async function liveNamesBeforeNextBatch(store: ClientStore): Promise<Map<string, string>> {
-  const [files, uploading, batches] = await Promise.all([store.list<LocalFile>("files"), store.list<BeingUploaded>("beingUploaded"), committedBatches(store)]);
+  const [files, uploading, batches] = await Promise.all([store.list("files"), store.list("beingUploaded"), committedBatches(store)]);
   const names = new Map<string, string>();
   for (const { value } of files) if (!value.deleted) names.set(value.fileUUID, value.cloudFileName);
   for (const change of [...uploading.map(({ value }) => value.change), ...batches.flatMap((batch) => batch.changes)]) {
@@ -90,7 +90,7 @@ async function liveNamesBeforeNextBatch(store: ClientStore): Promise<Map<string,
  */
 async function checkCloudNameFree(store: ClientStore, fileUUID: string, cloudFileName: string): Promise<void> {
   const names = await liveNamesBeforeNextBatch(store);
-  const prepared = await store.list<PreparedChange>("uploadsBeingPrepared");
+  const prepared = await store.list("uploadsBeingPrepared");
   const liveFiles = [
     ...[...names].map(([uuid, name]) => ({ fileUUID: uuid, cloudFileName: name })),
     ...prepared.flatMap(({ value }) => (value.kind === "upload" ? [value] : [])),
@@ -110,9 +110,9 @@ async function checkCloudNameFree(store: ClientStore, fileUUID: string, cloudFil
  * commit does nothing).
  */
 export async function commitPrepared(store: ClientStore, now = new Date()): Promise<CommittedBatch | null> {
-  const prepared = await store.list<PreparedChange>("uploadsBeingPrepared");
+  const prepared = await store.list("uploadsBeingPrepared");
   if (prepared.length === 0) return null;
-  const batch = (await store.get<number>("meta", nextBatchKey)) ?? 1;
+  const batch = (await store.get("meta", nextBatchKey)) ?? 1;
   const committed: CommittedBatch = { batch, changes: prepared.map((entry) => entry.value), committedAt: now.toISOString() };
   await store.commit([
     { op: "put", collection: "committedUploads", key: sequenceKey(batch), value: committed },
@@ -124,5 +124,5 @@ export async function commitPrepared(store: ClientStore, now = new Date()): Prom
 
 /** The committed batches waiting, oldest first. */
 export async function committedBatches(store: ClientStore): Promise<CommittedBatch[]> {
-  return (await store.list<CommittedBatch>("committedUploads")).map((entry) => entry.value);
+  return (await store.list("committedUploads")).map((entry) => entry.value);
 }

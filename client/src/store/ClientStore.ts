@@ -2,82 +2,58 @@
 // implementation per platform (SQLite for Node and Electron, IndexedDB for
 // browsers, memory for tests), all passing test/store/clientStoreContract.ts.
 //
-// The model is deliberately small: named collections of JSON values by
-// string key, read one at a time or listed in key order, and written by
+// The model is deliberately small: named collections of records by string
+// key (each collection's record type and schema in storedRecords.ts), stored
+// as JSON, read one at a time or listed in key order, and written by
 // `commit`, which applies a batch of changes atomically: all or none, even
 // if the process is killed mid-way. Every step of the sync engine reads
 // what it needs, then commits everything the step changes in one batch, so
 // a kill between steps resumes at the first step that did not commit.
 // (IndexedDB transactions cannot stay open across awaits on other I/O,
 // which is why a step does not hold a transaction while it works.)
-import { SmsyncClientError } from "../errors.ts";
+import { isMetaKey, validRecord } from "./recordValidation.ts";
+import type { Collection, EntryOf, KeyIn, MetaKey, MetaValues, RecordCollection, StoredRecords, ValueAt } from "./storedRecords.ts";
+import { collections } from "./storedRecords.ts";
 
-export const collections = [
-  /** Single values: mode, device id, server, next sequence numbers. */
-  "meta",
-  /** Per fileUUID: the local file's known version, sha256, name, deleted flag. */
-  "files",
-  /** Per fileUUID: uploads and deletions queued before commit. */
-  "uploadsBeingPrepared",
-  /** Per batch sequence number: committed batches waiting their turn, in order. */
-  "committedUploads",
-  /** Per fileUUID: the batch being uploaded now. */
-  "beingUploaded",
-  /** Per fileUUID: the downloads being processed now. */
-  "beingDownloaded",
-  /** Per sequence number: mutations waiting to be sent, in order (the outbox). */
-  "outbox",
-  /** Per idempotency key: results of sent mutations, until the engine has used them. */
-  "outboxResults",
-  /** Per upload fingerprint: tus resume state (upload URL). */
-  "tusUploads",
-] as const;
+export { collections };
+export type { Collection, EntryOf, KeyIn, MetaKey, MetaValues, RecordCollection, StoredEntry, StoredRecords, ValueAt } from "./storedRecords.ts";
+export { StoreRecordError, StoreSchemaError } from "./storeErrors.ts";
 
-export type Collection = (typeof collections)[number];
+type RecordPut = { [C in RecordCollection]: { op: "put"; collection: C; key: string; value: StoredRecords[C] } }[RecordCollection];
+type MetaPut = { [K in MetaKey]: { op: "put"; collection: "meta"; key: K; value: MetaValues[K] } }[MetaKey];
 
-/** A JSON value as stored: plain objects, arrays, strings, numbers, booleans, null. */
-export type StoredValue = unknown;
-
+/** A change, typed by its collection (and in "meta" by its key). */
 export type StoreChange =
-  | { op: "put"; collection: Collection; key: string; value: StoredValue }
-  | { op: "delete"; collection: Collection; key: string }
+  | RecordPut
+  | MetaPut
+  | { op: "delete"; collection: RecordCollection; key: string }
+  | { op: "delete"; collection: "meta"; key: MetaKey }
   | { op: "clear"; collection: Collection };
-
-export interface StoredEntry<T> {
-  key: string;
-  value: T;
-}
 
 /**
  * Values have JSON semantics on every platform: what `get` returns is
- * `JSON.parse(JSON.stringify(value))` (a Date comes back as its ISO string).
- * An unknown collection, a key that is not well-formed Unicode (a lone
- * surrogate, which SQLite's UTF-8/16 text cannot hold) or a value that is not
- * JSON is refused with a TypeError, by `commit` before anything is written.
+ * `JSON.parse(JSON.stringify(value))`, checked against its collection's
+ * schema (storedRecords.ts). An unknown collection or meta key, a key that is
+ * not well-formed Unicode (a lone surrogate, which SQLite's UTF-8/16 text
+ * cannot hold) or a value that is not JSON is refused with a TypeError; a
+ * value that is not of its collection's type with a StoreRecordError: by
+ * `commit` before anything is written, by `get` and `list` when read.
+ *
+ * Each store keeps a schema version (migrations.ts): opening one written by
+ * an older SDK migrates it first; one written by a newer SDK is refused with
+ * a StoreSchemaError.
  */
 export interface ClientStore {
-  get<T>(collection: Collection, key: string): Promise<T | undefined>;
+  get<C extends Collection, K extends KeyIn<C>>(collection: C, key: K): Promise<ValueAt<C, K> | undefined>;
   /** Every entry of a collection, in ascending key order (code unit order, as JavaScript sorts strings). */
-  list<T>(collection: Collection): Promise<StoredEntry<T>[]>;
+  list<C extends Collection>(collection: C): Promise<EntryOf<C>[]>;
   /** Applies the changes in order, atomically: after a crash, either all of them are stored or none. */
   commit(changes: StoreChange[]): Promise<void>;
   close(): Promise<void>;
 }
 
-/**
- * The stored data was written by a newer SDK, or is not a client store at
- * all: the app must be updated or pointed elsewhere, not the data rewritten.
- */
-export class StoreSchemaError extends SmsyncClientError {
-  override name = "StoreSchemaError";
-
-  constructor(message: string, options?: { cause?: unknown }) {
-    super("STORE_SCHEMA", message, options);
-  }
-}
-
 /** A change checked and serialized, ready for an adapter to write. */
-export type PreparedChange =
+export type SerializedChange =
   | { op: "put"; collection: Collection; key: string; json: string }
   | { op: "delete"; collection: Collection; key: string }
   | { op: "clear"; collection: Collection };
@@ -93,14 +69,15 @@ export function checkKey(collection: Collection, key: string): void {
   if (typeof key !== "string" || /[\uD800-\uDFFF]/u.test(key)) {
     throw new TypeError(`key ${JSON.stringify(key)} in ${collection} is not a well-formed string`);
   }
+  if (collection === "meta" && !isMetaKey(key)) throw new TypeError(`unknown meta key ${JSON.stringify(key)}`);
 }
 
 /**
- * Checks and serializes a whole batch before an adapter writes any of it, so
+ * Checks, validates and serializes a whole batch before an adapter writes any of it, so
  * that every adapter refuses the same batches and a refused batch changes nothing.
  */
-export function prepareChanges(changes: readonly StoreChange[]): PreparedChange[] {
-  return changes.map((change): PreparedChange => {
+export function prepareChanges(changes: readonly StoreChange[]): SerializedChange[] {
+  return changes.map((change): SerializedChange => {
     checkCollection(change.collection);
     if (change.op === "clear") return { op: "clear", collection: change.collection };
     checkKey(change.collection, change.key);
@@ -114,6 +91,8 @@ export function prepareChanges(changes: readonly StoreChange[]): PreparedChange[
       throw new TypeError(`value for ${change.collection}/${change.key} is not JSON: ${(error as Error).message}`, { cause: error });
     }
     if (json === undefined) throw new TypeError(`value for ${change.collection}/${change.key} is not JSON`);
+    // Checked as it will be read back, so the store never holds what it could not read.
+    validRecord(change.collection, change.key, JSON.parse(json));
     return { op: "put", collection: change.collection, key: change.key, json };
   });
 }

@@ -1,16 +1,23 @@
 // The client store in memory: for tests, and for apps that want no
-// persistence. Values are copied in and out, as a real store would.
+// persistence. Values are copied in and out (as JSON, checked against their
+// schemas), as a real store would. It starts empty, so always at the current
+// schema version: nothing to migrate.
 import {
   checkCollection,
   checkKey,
   prepareChanges,
   type ClientStore,
   type Collection,
+  type EntryOf,
+  type KeyIn,
   type StoreChange,
-  type StoredEntry,
+  type ValueAt,
 } from "./ClientStore.ts";
+import { currentSchemaVersion } from "./migrations.ts";
+import { decodeEntry, decodeValue } from "./recordValidation.ts";
 
 export class MemoryStore implements ClientStore {
+  readonly schemaVersion = currentSchemaVersion;
   private readonly data = new Map<Collection, Map<string, string>>();
 
   private collection(name: Collection): Map<string, string> {
@@ -20,17 +27,17 @@ export class MemoryStore implements ClientStore {
     return entries;
   }
 
-  async get<T>(collection: Collection, key: string): Promise<T | undefined> {
+  async get<C extends Collection, K extends KeyIn<C>>(collection: C, key: K): Promise<ValueAt<C, K> | undefined> {
     const entries = this.collection(collection);
     checkKey(collection, key);
     const json = entries.get(key);
-    return json === undefined ? undefined : (JSON.parse(json) as T);
+    return json === undefined ? undefined : decodeValue(collection, key, json);
   }
 
-  async list<T>(collection: Collection): Promise<StoredEntry<T>[]> {
+  async list<C extends Collection>(collection: C): Promise<EntryOf<C>[]> {
     return [...this.collection(collection).entries()]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([key, json]) => ({ key, value: JSON.parse(json) as T }));
+      .map(([key, json]) => decodeEntry(collection, key, json));
   }
 
   async commit(changes: StoreChange[]): Promise<void> {

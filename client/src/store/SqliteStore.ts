@@ -1,6 +1,7 @@
 // The client store in SQLite (better-sqlite3), for Node and Electron: one
 // table of JSON text by (collection, key). PRAGMA user_version holds the
-// schema version, so a file written by a newer SDK is refused, not misread.
+// schema version (migrations.ts): a file written by an older SDK is migrated
+// when opened, one written by a newer SDK refused, not misread.
 import Database from "better-sqlite3";
 import {
   checkCollection,
@@ -9,12 +10,14 @@ import {
   StoreSchemaError,
   type ClientStore,
   type Collection,
-  type PreparedChange,
+  type EntryOf,
+  type KeyIn,
+  type SerializedChange,
   type StoreChange,
-  type StoredEntry,
+  type ValueAt,
 } from "./ClientStore.ts";
-
-const schemaVersion = 1;
+import { currentSchemaVersion, migrationsFrom } from "./migrations.ts";
+import { decodeEntry, decodeValue, parsedJson } from "./recordValidation.ts";
 
 // Text stays UTF-8, as JavaScript hands it over: SQLite converting it to
 // UTF-16 turns U+FFFE and U+FFFF into U+FFFD. But BINARY collation on UTF-8
@@ -38,7 +41,7 @@ export class SqliteStore implements ClientStore {
   private readonly putStatement: Database.Statement<[string, string, string]>;
   private readonly deleteStatement: Database.Statement<[string, string]>;
   private readonly clearStatement: Database.Statement<[string]>;
-  private readonly applyAll: Database.Transaction<(changes: PreparedChange[]) => void>;
+  private readonly applyAll: Database.Transaction<(changes: SerializedChange[]) => void>;
 
   private constructor(private readonly db: Database.Database) {
     this.getStatement = db.prepare<[string, string], string>("SELECT value FROM entries WHERE collection = ? AND key = ?").pluck();
@@ -48,7 +51,7 @@ export class SqliteStore implements ClientStore {
     );
     this.deleteStatement = db.prepare("DELETE FROM entries WHERE collection = ? AND key = ?");
     this.clearStatement = db.prepare("DELETE FROM entries WHERE collection = ?");
-    this.applyAll = db.transaction((changes: PreparedChange[]) => {
+    this.applyAll = db.transaction((changes: SerializedChange[]) => {
       for (const change of changes) {
         if (change.op === "put") this.putStatement.run(change.collection, change.key, change.json);
         else if (change.op === "delete") this.deleteStatement.run(change.collection, change.key);
@@ -61,27 +64,50 @@ export class SqliteStore implements ClientStore {
   static async open(path: string): Promise<SqliteStore> {
     const db = new Database(path);
     try {
-      prepareDatabase(db, path);
-      return new SqliteStore(db);
+      const version = prepareDatabase(db, path);
+      const store = new SqliteStore(db);
+      if (version < currentSchemaVersion) store.migrate(path);
+      return store;
     } catch (error) {
       db.close();
       throw error;
     }
   }
 
-  async get<T>(collection: Collection, key: string): Promise<T | undefined> {
+  /** The store's schema version (migrations.ts), current once opened. */
+  get schemaVersion(): number {
+    return this.db.pragma("user_version", { simple: true }) as number;
+  }
+
+  async get<C extends Collection, K extends KeyIn<C>>(collection: C, key: K): Promise<ValueAt<C, K> | undefined> {
     checkCollection(collection);
     checkKey(collection, key);
     const json = this.getStatement.get(collection, key);
-    return json === undefined ? undefined : (JSON.parse(json) as T);
+    return json === undefined ? undefined : decodeValue(collection, key, json);
   }
 
-  async list<T>(collection: Collection): Promise<StoredEntry<T>[]> {
+  async list<C extends Collection>(collection: C): Promise<EntryOf<C>[]> {
     checkCollection(collection);
-    return this.listStatement
-      .all(collection)
-      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
-      .map(({ key, value }) => ({ key, value: JSON.parse(value) as T }));
+    return this.sortedRows(collection).map(({ key, value }) => decodeEntry(collection, key, value));
+  }
+
+  private sortedRows(collection: Collection): { key: string; value: string }[] {
+    return this.listStatement.all(collection).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  /** Runs the migrations after the file's version, each with its new version in one transaction. */
+  private migrate(path: string): void {
+    this.db
+      .transaction(() => {
+        // Another process may have migrated it since we looked.
+        const version = this.db.pragma("user_version", { simple: true }) as number;
+        for (const migration of migrationsFrom(version, path)) {
+          const read = (collection: Collection) => this.sortedRows(collection).map(({ key, value }) => ({ key, value: parsedJson(collection, key, value) }));
+          this.applyAll(migration.changes(new Map(migration.reads.map((collection) => [collection, read(collection)]))));
+          this.db.pragma(`user_version = ${migration.to}`);
+        }
+      })
+      .immediate();
   }
 
   async commit(changes: StoreChange[]): Promise<void> {
@@ -96,16 +122,15 @@ export class SqliteStore implements ClientStore {
   }
 }
 
-function prepareDatabase(db: Database.Database, path: string): void {
+/** Creates the schema in a new file, checks an existing one; gives the file's schema version. */
+function prepareDatabase(db: Database.Database, path: string): number {
   let version: number;
   try {
     version = db.pragma("user_version", { simple: true }) as number;
   } catch (error) {
     throw new StoreSchemaError(`${path} is not an SQLite database: ${(error as Error).message}`, { cause: error });
   }
-  if (version > schemaVersion) {
-    throw new StoreSchemaError(`${path} has client store schema ${version}, newer than this SDK's ${schemaVersion}: update the app`);
-  }
+  migrationsFrom(version, path); // refuses a newer version
   if (version === 0) {
     const objects = db.prepare("SELECT count(*) FROM sqlite_schema").pluck().get() as number;
     if (objects > 0) throw new StoreSchemaError(`${path} is an SQLite database but not an smsync client store`);
@@ -116,8 +141,9 @@ function prepareDatabase(db: Database.Database, path: string): void {
       // Another process may have created it since we looked.
       if ((db.pragma("user_version", { simple: true }) as number) !== 0) return;
       db.exec(createSchema);
-      db.pragma(`user_version = ${schemaVersion}`);
+      db.pragma(`user_version = ${currentSchemaVersion}`);
     }).immediate();
+    version = currentSchemaVersion;
   }
   const actual = db.pragma("encoding", { simple: true });
   if (actual !== encoding) throw new StoreSchemaError(`${path} stores text as ${String(actual)}, not ${encoding}: it would change U+FFFE and U+FFFF`);
@@ -129,4 +155,5 @@ function prepareDatabase(db: Database.Database, path: string): void {
   // FULL syncs the log at every commit.
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = FULL");
+  return version;
 }

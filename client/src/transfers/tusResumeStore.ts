@@ -43,7 +43,7 @@ export function forgetUploadChange(identity: UploadIdentity): StoreChange {
 
 /** Every upload with resume state, in key order. */
 export async function listResumableUploads(store: ClientStore): Promise<TusResumeEntry[]> {
-  return (await store.list<TusResumeEntry>(tusCollection)).map((entry) => entry.value);
+  return (await store.list(tusCollection)).map((entry) => entry.value);
 }
 
 /**
@@ -56,7 +56,7 @@ export async function forgetUploadsChanges(
   store: ClientStore,
   predicate: (entry: TusResumeEntry) => boolean = () => true,
 ): Promise<StoreChange[]> {
-  return (await store.list<TusResumeEntry>(tusCollection))
+  return (await store.list(tusCollection))
     .filter((entry) => predicate(entry.value))
     .map((entry) => ({ op: "delete", collection: tusCollection, key: entry.key }));
 }
@@ -74,11 +74,11 @@ export class StoreUrlStorage implements UrlStorage {
   ) {}
 
   async findAllUploads(): Promise<PreviousUpload[]> {
-    return (await this.store.list<TusResumeEntry>(tusCollection)).map((entry) => toPreviousUpload(entry.key, entry.value));
+    return (await this.store.list(tusCollection)).map((entry) => toPreviousUpload(entry.key, entry.value));
   }
 
   async findUploadsByFingerprint(fingerprint: string): Promise<PreviousUpload[]> {
-    const entry = await this.store.get<TusResumeEntry>(tusCollection, fingerprint);
+    const entry = await this.store.get(tusCollection, fingerprint);
     return entry ? [toPreviousUpload(fingerprint, entry)] : [];
   }
 

@@ -123,7 +123,7 @@ export async function uploadFile(options: UploadFileOptions): Promise<UploadResu
   const size = await sourceSize(options.file);
 
   // A stored upload of another size cannot be this content's: forget it.
-  const stored = await store.get<TusResumeEntry>(tusCollection, fingerprint);
+  const stored = await store.get(tusCollection, fingerprint);
   if (stored && stored.size !== size) await store.commit([{ op: "delete", collection: tusCollection, key: fingerprint }]);
 
   return new Promise<UploadResult>((resolve, reject) => {

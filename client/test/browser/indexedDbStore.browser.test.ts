@@ -5,6 +5,9 @@
 import path from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import Database from "better-sqlite3";
+import { currentSchemaVersion } from "../../src/store/migrations.ts";
+import type { FixtureRow } from "../support/storeFixtureV1.ts";
 import { chromiumAvailable, launchChromium, servePage, type ServedPage } from "./browserPage.ts";
 
 const available = chromiumAvailable("the browser test");
@@ -37,6 +40,30 @@ describe.skipIf(!available)("IndexedDbStore in Chromium", () => {
     await page.goto(`${baseUrl}/?visit=second`);
     await page.waitForFunction(() => window.smsyncResult !== undefined);
     expect(await page.evaluate(() => window.smsyncResult)).toEqual({ ok: true, modeAfterReload: "idle", batches: 2 });
+    await context.close();
+  });
+
+  it("migrates a store of schema version 1 (the fixture), refuses a corrupted record and a newer schema", async () => {
+    const db = new Database(path.join(import.meta.dirname, "../fixtures/clientStore-v1.sqlite"), { readonly: true });
+    const rows = db.prepare("SELECT collection, key, value FROM entries").all() as FixtureRow[];
+    db.close();
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${baseUrl}/?visit=fixture`);
+    await page.waitForFunction(() => window.smsyncOpenFixture !== undefined);
+    const result = await page.evaluate((fixture) => window.smsyncOpenFixture!(fixture), rows);
+    const expected = Object.fromEntries(
+      rows.map((row) => {
+        const value = JSON.parse(row.value);
+        return [`${row.collection}/${row.key}`, row.key === "engine.outbound" ? { ...value, resumes: 0 } : value];
+      }),
+    );
+    expect(result).toEqual({
+      schemaVersion: currentSchemaVersion,
+      read: expected,
+      refusal: { name: "StoreRecordError", code: "STORE_RECORD", collection: "files", key: "f1" },
+      newer: { name: "StoreSchemaError", code: "STORE_SCHEMA" },
+    });
     await context.close();
   });
 });

@@ -54,7 +54,7 @@ describe("conflicts", () => {
     expect(await indexEntry(phone, uuid)).toMatchObject({ version: 2, sha256: sha256Hex(c2) });
     expect(await cloudContent(harness.server, phone.userName, uuid)).toEqual(c2);
     expect(b.app.saved).toHaveLength(1); // version 1 was not delivered
-    expect(await b.store.get<LocalFile>("files", uuid)).toMatchObject({ version: 2, sha256: sha256Hex(c2) });
+    expect(await b.store.get("files", uuid)).toMatchObject({ version: 2, sha256: sha256Hex(c2) });
   });
 
   it("remote upload against local upload, accept-remote: B receives version 1 and uploads nothing", async () => {
@@ -88,7 +88,7 @@ describe("conflicts", () => {
     await b.client.sync();
     expect(await indexEntry(phone, uuid)).toMatchObject({ version: 1, deleted: true });
     expect(b.app.saved).toHaveLength(1);
-    expect(await b.store.get<LocalFile>("files", uuid)).toMatchObject({ deleted: true });
+    expect(await b.store.get("files", uuid)).toMatchObject({ deleted: true });
   });
 
   it("without a resolveConflict callback the sync stops in nonRecoverableError, with the queues kept", async () => {
@@ -115,7 +115,7 @@ describe("conflicts", () => {
     expect(b.app.conflicts).toEqual([]);
     expect(b.app.saved).toEqual([]);
     expect(await indexEntry(phone, uuid)).toMatchObject({ version: 0 });
-    expect(await b.store.get<LocalFile>("files", uuid)).toMatchObject({ version: 0, sha256: sha256Hex(c0) });
+    expect(await b.store.get("files", uuid)).toMatchObject({ version: 0, sha256: sha256Hex(c0) });
     expect(await b.store.list("committedUploads")).toEqual([]);
   });
 });

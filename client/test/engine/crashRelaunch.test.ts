@@ -158,7 +158,7 @@ describe("killed while uploading a batch (two uploads and a deletion), then rela
 async function leaveRenewalInFlight(storeFile: string) {
   const store = await SqliteStore.open(storeFile);
   try {
-    const outbound = await store.get<{ fencingToken: number }>("meta", "engine.outbound");
+    const outbound = await store.get("meta", "engine.outbound");
     const outbox = new Outbox(store);
     await outbox.enqueue(renewLockMutation, { idempotencyKey: randomUUID(), fencingToken: outbound?.fencingToken ?? 1 });
     await outbox.close();
@@ -234,9 +234,9 @@ describe("killed after the inbound transfer started, relaunched after its staged
     await a.client.sync();
     await expectKilled(runClient(device, ["sync"], "download.started"), "download.started");
     const store = await SqliteStore.open(device.storeFile);
-    const inbound = await store.get<{ operationId: string }>("meta", "engine.inbound");
+    const inbound = await store.get("meta", "engine.inbound");
     await store.close();
-    expect((await laptop.waitForOperation(inbound!.operationId)).state).toBe("SUCCEEDED");
+    expect((await laptop.waitForOperation(inbound!.operationId!)).state).toBe("SUCCEEDED");
     // The server's sweeper, run as if two days had passed: every staged download is gone.
     const swept = await sweepStaging(harness.server.app.services, new Date(Date.now() + 2 * 24 * 3600 * 1000));
     expect(swept.inbound).toBeGreaterThanOrEqual(2);

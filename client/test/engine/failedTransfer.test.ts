@@ -120,8 +120,8 @@ describe("a reset after the app kept its change over the server's deletion (keep
     const { phone, b, uuid, mine } = await keptOverDeletionThenFailed();
     await b.client.resetFromError("all");
     // The device's record is again what the server confirmed to it (v0, live): not a file it took in as deleted.
-    expect(await b.store.get<LocalFile>("files", uuid)).toMatchObject({ version: 0, deleted: false });
-    expect((await b.store.get<LocalFile>("files", uuid))?.heldBeforeKeepLocal).toBeUndefined();
+    expect(await b.store.get("files", uuid)).toMatchObject({ version: 0, deleted: false });
+    expect((await b.store.get("files", uuid))?.heldBeforeKeepLocal).toBeUndefined();
     await b.client.uploadData(uuid, mine, { cloudFileName: "kept.txt", ...text }); // was FILE_DELETED
     await b.client.commit();
     await b.client.sync();
@@ -136,7 +136,7 @@ describe("a reset after the app kept its change over the server's deletion (keep
     await b.client.resetFromError("all");
     await b.client.sync();
     expect(b.app.deleted.flat().map((entry) => entry.fileUUID)).toEqual([uuid]);
-    expect(await b.store.get<LocalFile>("files", uuid)).toMatchObject({ version: 0, deleted: true });
+    expect(await b.store.get("files", uuid)).toMatchObject({ version: 0, deleted: true });
     expect((await phone.fileIndex()).files).toMatchObject([{ fileUUID: uuid, deleted: true }]);
   });
 
@@ -146,7 +146,7 @@ describe("a reset after the app kept its change over the server's deletion (keep
     await b.client.sync();
     expect(b.app.conflicts).toHaveLength(1);
     expect((await phone.fileIndex()).files).toMatchObject([{ fileUUID: uuid, version: 1, deleted: false, sha256: sha256Hex(mine) }]);
-    expect(await b.store.get<LocalFile>("files", uuid)).toEqual({ fileUUID: uuid, version: 1, sha256: sha256Hex(mine), cloudFileName: "kept.txt", mimeType: "text/plain", appMetaData: null, deleted: false });
+    expect(await b.store.get("files", uuid)).toEqual({ fileUUID: uuid, version: 1, sha256: sha256Hex(mine), cloudFileName: "kept.txt", mimeType: "text/plain", appMetaData: null, deleted: false });
   });
 });
 
@@ -183,6 +183,6 @@ it("a batch the server applied in part (its deletion indexed, its upload failed 
   );
   expect(confirmed).toHaveLength(2);
   expect(batchesDone).toEqual([batch]);
-  expect(await a.store.get<LocalFile>("files", gone)).toMatchObject({ version: 0, deleted: true });
+  expect(await a.store.get("files", gone)).toMatchObject({ version: 0, deleted: true });
   expect((await phone.fileIndex()).files).toEqual(expect.arrayContaining([expect.objectContaining({ fileUUID: written, version: 0, sha256: sha256Hex(content) })]));
 });

@@ -13,7 +13,7 @@ const harness = useEngineHarness();
 const text = { mimeType: "text/plain" };
 
 async function record(store: ClientStore, fileUUID: string): Promise<LocalFile | undefined> {
-  return store.get<LocalFile>("files", fileUUID);
+  return store.get("files", fileUUID);
 }
 
 async function syncIdle(device: TestDevice): Promise<void> {

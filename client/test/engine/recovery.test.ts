@@ -87,7 +87,7 @@ describe("modes", () => {
     expect(failing.client.mode).toBe("idle");
     await failing.client.sync();
     expect(record.saved.map((saved) => [saved.file.fileUUID, saved.bytes.toString()])).toEqual([[uuid, "for the laptop"]]);
-    expect(await failing.store.get<LocalFile>("files", uuid)).toMatchObject({ version: 0 });
+    expect(await failing.store.get("files", uuid)).toMatchObject({ version: 0 });
   });
 });
 

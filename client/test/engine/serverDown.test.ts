@@ -114,7 +114,7 @@ describe("the server down for longer than the backoff cap", () => {
       await syncWhileTheServerIsDown(device);
       await sleep(downForMs); // the outage being observed
       await expectWaitingOffline(device);
-      expect((await device.store.list<{ operationName: string }>("outbox")).map(({ value }) => value.operationName)).toEqual(["Lock"]);
+      expect((await device.store.list("outbox")).map(({ value }) => value.operationName)).toEqual(["Lock"]);
       // Each attempt is a connection, refused at once: the gap between two is the delay after the first.
       const attempts = proxy.stats.connectedAt;
       expectCappedBackoff(gaps(attempts), Date.now() - attempts.at(-1)!);

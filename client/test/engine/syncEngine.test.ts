@@ -68,7 +68,7 @@ describe("uploads and downloads", () => {
     expect(await cloudContent(harness.server, phone.userName, uuid2)).toEqual(second);
     expect(uploaded.sort()).toEqual([`${uuid1}@0`, `${uuid2}@0`].sort());
     expect(Object.fromEntries(sent)).toEqual({ [uuid1]: first.length, [uuid2]: second.length });
-    expect(await a.store.get<LocalFile>("files", uuid1)).toMatchObject({ version: 0, sha256: sha256Hex(first) });
+    expect(await a.store.get("files", uuid1)).toMatchObject({ version: 0, sha256: sha256Hex(first) });
     await expectQueuesEmpty(a.store);
 
     // Device B gets both, with the right bytes, once.
@@ -95,10 +95,10 @@ describe("uploads and downloads", () => {
     await a.client.commit();
     await a.client.sync();
     expect((await phone.fileIndex()).files.find((file: { fileUUID: string }) => file.fileUUID === uuid2)).toMatchObject({ deleted: true, version: 0 });
-    expect(await a.store.get<LocalFile>("files", uuid2)).toMatchObject({ deleted: true });
+    expect(await a.store.get("files", uuid2)).toMatchObject({ deleted: true });
     await b.client.sync();
     expect(b.app.deleted.map((files) => files.map((file) => file.fileUUID))).toEqual([[uuid2]]);
-    expect(await b.store.get<LocalFile>("files", uuid2)).toMatchObject({ deleted: true });
+    expect(await b.store.get("files", uuid2)).toMatchObject({ deleted: true });
     expect(b.app.saved).toHaveLength(2);
   });
 
@@ -219,7 +219,7 @@ describe("relaunch", () => {
       await first.client.close();
 
       const reopened = await SqliteStore.open(storeFile);
-      const left = (await reopened.list<{ done: boolean; change: { fileUUID: string } }>("beingUploaded")).map((entry) => [entry.key, entry.value.done]);
+      const left = (await reopened.list("beingUploaded")).map((entry) => [entry.key, entry.value.done]);
       expect(left).toEqual([
         [uuidBig, true],
         [uuidSmall, false],

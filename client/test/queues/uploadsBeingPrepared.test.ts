@@ -42,7 +42,7 @@ async function knownFile(fileUUID: string, overrides: Partial<LocalFile> = {}) {
   await store.commit([{ op: "put", collection: "files", key: fileUUID, value: file }]);
 }
 
-const prepared = async () => (await store.list<PreparedChange>("uploadsBeingPrepared")).map((entry) => entry.value);
+const prepared = async () => (await store.list("uploadsBeingPrepared")).map((entry) => entry.value);
 
 async function expectUsageError(promise: Promise<unknown>, code: string) {
   const before = JSON.stringify(await store.list("uploadsBeingPrepared"));

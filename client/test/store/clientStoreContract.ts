@@ -1,12 +1,24 @@
 // The contract every ClientStore passes (memory, SQLite, IndexedDB): what
 // the sync engine may rely on, whatever the platform.
 import { afterEach, describe, expect, it } from "vitest";
-import { collections, sequenceKey, type ClientStore, type Collection, type StoreChange } from "../../src/store/ClientStore.ts";
+import {
+  collections,
+  sequenceKey,
+  StoreRecordError,
+  type ClientStore,
+  type Collection,
+  type MetaKey,
+  type RecordCollection,
+  type StoreChange,
+} from "../../src/store/ClientStore.ts";
+import { sampleFile, sampleOutboxEntry, sampleOutboxResult, samplePut, sampleRecord } from "../support/sampleRecords.ts";
 
 export interface OpenedStore {
   store: ClientStore;
   /** For a persistent store: opens the same data again (called after `store.close()`). */
   reopen?: () => Promise<ClientStore>;
+  /** For a persistent store: writes JSON text as it is, past every check, as a corrupted disk or another program would. */
+  writeRaw?: (collection: string, key: string, json: string) => Promise<void>;
 }
 
 type Snapshot = Partial<Record<Collection, { key: string; value: unknown }[]>>;
@@ -21,9 +33,15 @@ async function snapshot(store: ClientStore): Promise<Snapshot> {
   return result;
 }
 
-const put = (collection: Collection, key: string, value: unknown): StoreChange => ({ op: "put", collection, key, value });
-const del = (collection: Collection, key: string): StoreChange => ({ op: "delete", collection, key });
+/** A put of sample record `n` of the collection (in "meta": nextBatch = n). */
+const put = (collection: Collection, key: string, n: number): StoreChange => samplePut(collection, key, n);
+/** A put past the type checks, for changes the store must refuse. */
+const putRaw = (collection: string, key: unknown, value: unknown) => ({ op: "put", collection, key, value }) as StoreChange;
+const del = (collection: RecordCollection, key: string): StoreChange => ({ op: "delete", collection, key });
 const clear = (collection: Collection): StoreChange => ({ op: "clear", collection });
+/** The entry `put(collection, key, n)` makes, as `list` gives it. */
+const entry = (collection: Collection, key: string, n: number) => ({ key: collection === "meta" ? "nextBatch" : key, value: sampleRecord(collection, n) });
+const keyIn = (collection: Collection, key: string) => (collection === "meta" ? "nextBatch" : key);
 
 /** Fisher-Yates with a fixed seed: the insertion order is scrambled, and the same on every run. */
 function scrambled<T>(items: readonly T[]): T[] {
@@ -41,13 +59,14 @@ export function clientStoreContract(name: string, open: () => Promise<OpenedStor
   describe(`${name} (client store contract)`, () => {
     const opened: ClientStore[] = [];
 
-    async function openStore(): Promise<{ store: ClientStore; reopen?: () => Promise<ClientStore> }> {
+    async function openStore(): Promise<OpenedStore> {
       const result = await open();
       opened.push(result.store);
       const reopen = result.reopen;
-      if (!reopen) return { store: result.store };
+      if (!reopen) return { store: result.store, writeRaw: result.writeRaw };
       return {
         store: result.store,
+        writeRaw: result.writeRaw,
         reopen: async () => {
           const again = await reopen();
           opened.push(again);
@@ -69,11 +88,11 @@ export function clientStoreContract(name: string, open: () => Promise<OpenedStor
 
     it("puts, replaces and deletes a value", async () => {
       const { store } = await openStore();
-      await store.commit([put("files", "a", { version: 1 })]);
-      expect(await store.get("files", "a")).toEqual({ version: 1 });
-      await store.commit([put("files", "a", { version: 2 })]);
-      expect(await store.get("files", "a")).toEqual({ version: 2 });
-      expect(await store.list("files")).toEqual([{ key: "a", value: { version: 2 } }]);
+      await store.commit([put("files", "a", 1)]);
+      expect(await store.get("files", "a")).toEqual(sampleFile(1));
+      await store.commit([put("files", "a", 2)]);
+      expect(await store.get("files", "a")).toEqual(sampleFile(2));
+      expect(await store.list("files")).toEqual([{ key: "a", value: sampleFile(2) }]);
       await store.commit([del("files", "a")]);
       expect(await store.get("files", "a")).toBeUndefined();
       expect(await snapshot(store)).toEqual({});
@@ -81,46 +100,52 @@ export function clientStoreContract(name: string, open: () => Promise<OpenedStor
 
     it("stores null, false, 0 and the empty string as values, distinct from a missing key", async () => {
       const { store } = await openStore();
-      await store.commit([put("meta", "null", null), put("meta", "false", false), put("meta", "zero", 0), put("meta", "empty", "")]);
-      expect(await store.get("meta", "null")).toBeNull();
-      expect(await store.get("meta", "false")).toBe(false);
-      expect(await store.get("meta", "zero")).toBe(0);
-      expect(await store.get("meta", "empty")).toBe("");
-      expect(await store.list("meta")).toEqual([
-        { key: "empty", value: "" },
-        { key: "false", value: false },
-        { key: "null", value: null },
-        { key: "zero", value: 0 },
+      const answer = (key: string, data: unknown): StoreChange => ({ op: "put", collection: "outboxResults", key, value: sampleOutboxResult(data) });
+      await store.commit([answer("null", null), answer("false", false), answer("zero", 0), answer("empty", "")]);
+      expect((await store.get("outboxResults", "null"))?.data).toBeNull();
+      expect((await store.get("outboxResults", "false"))?.data).toBe(false);
+      expect((await store.get("outboxResults", "zero"))?.data).toBe(0);
+      expect((await store.get("outboxResults", "empty"))?.data).toBe("");
+      expect(await store.get("outboxResults", "missing")).toBeUndefined();
+      expect((await store.list("outboxResults")).map(({ key, value }) => [key, value.data])).toEqual([
+        ["empty", ""],
+        ["false", false],
+        ["null", null],
+        ["zero", 0],
       ]);
+      await store.commit([{ op: "put", collection: "meta", key: "nextBatch", value: 0 }]);
+      expect(await store.get("meta", "nextBatch")).toBe(0);
     });
 
     it("deletes a missing key and clears an empty collection without complaint", async () => {
       const { store } = await openStore();
       await store.commit([put("files", "kept", 1)]);
       await store.commit([del("files", "missing"), clear("outbox")]);
-      expect(await snapshot(store)).toEqual({ files: [{ key: "kept", value: 1 }] });
+      expect(await snapshot(store)).toEqual({ files: [entry("files", "kept", 1)] });
     });
 
     it("clears one collection, leaving the others", async () => {
       const { store } = await openStore();
-      await store.commit([put("outbox", "1", "a"), put("outbox", "2", "b"), put("outboxResults", "1", "r")]);
+      await store.commit([put("outbox", "1", 1), put("outbox", "2", 2), put("outboxResults", "1", 3)]);
       await store.commit([clear("outbox")]);
       expect(await store.list("outbox")).toEqual([]);
       expect(await store.get("outbox", "1")).toBeUndefined();
-      expect(await snapshot(store)).toEqual({ outboxResults: [{ key: "1", value: "r" }] });
-      await store.commit([put("outbox", "3", "c")]);
-      expect(await store.list("outbox")).toEqual([{ key: "3", value: "c" }]);
+      expect(await snapshot(store)).toEqual({ outboxResults: [entry("outboxResults", "1", 3)] });
+      await store.commit([put("outbox", "3", 3)]);
+      expect(await store.list("outbox")).toEqual([entry("outbox", "3", 3)]);
     });
 
     it("keeps collections independent: the same key in each holds its own value", async () => {
       const { store } = await openStore();
-      await store.commit(collections.map((collection) => put(collection, "same", collection)));
-      for (const collection of collections) expect(await store.get(collection, "same")).toBe(collection);
+      await store.commit(collections.map((collection, n) => put(collection, "same", n)));
+      for (const [n, collection] of collections.entries()) {
+        expect(await store.get(collection, keyIn(collection, "same") as never)).toEqual(sampleRecord(collection, n));
+      }
       await store.commit([del("files", "same"), clear("beingUploaded")]);
       const expected: Snapshot = {};
-      for (const collection of collections) {
-        if (collection !== "files" && collection !== "beingUploaded") expected[collection] = [{ key: "same", value: collection }];
-      }
+      collections.forEach((collection, n) => {
+        if (collection !== "files" && collection !== "beingUploaded") expected[collection] = [entry(collection, "same", n)];
+      });
       expect(await snapshot(store)).toEqual(expected);
     });
 
@@ -128,8 +153,8 @@ export function clientStoreContract(name: string, open: () => Promise<OpenedStor
       const { store } = await openStore();
       const numbers = [0, 1, 2, 9, 10, 11, 99, 100, 101, 999, 1000, 65535, 2 ** 32, 2 ** 40 + 7, Number.MAX_SAFE_INTEGER];
       await store.commit(scrambled(numbers).map((n) => put("outbox", sequenceKey(n), n)));
-      const listed = await store.list<number>("outbox");
-      expect(listed.map((entry) => entry.value)).toEqual(numbers);
+      const listed = await store.list("outbox");
+      expect(listed.map((entry) => entry.value)).toEqual(numbers.map(sampleOutboxEntry));
       expect(listed.map((entry) => entry.key)).toEqual(numbers.map(sequenceKey));
     });
 
@@ -225,28 +250,29 @@ export function clientStoreContract(name: string, open: () => Promise<OpenedStor
         safe: Number.MAX_SAFE_INTEGER,
         nested: { a: [{ b: [[]] }], "": {} },
       };
-      await store.commit([put("files", "v", value), put("meta", "date", new Date(0))]);
-      const got = await store.get<Record<string, unknown>>("files", "v");
+      await store.commit([{ op: "put", collection: "outboxResults", key: "v", value: sampleOutboxResult(value) }]);
+      const got = (await store.get("outboxResults", "v"))?.data as Record<string, unknown>;
       expect(got).toStrictEqual(expected);
-      expect(Object.is(got!.negativeZero, 0)).toBe(true);
-      expect(Object.keys(got!)).toEqual(Object.keys(expected));
-      expect(await store.list("files")).toStrictEqual([{ key: "v", value: expected }]);
-      expect(await store.get("meta", "date")).toBe("1970-01-01T00:00:00.000Z");
+      expect(Object.is(got.negativeZero, 0)).toBe(true);
+      expect(Object.keys(got)).toEqual(Object.keys(expected));
+      expect((await store.list("outboxResults")).map((entry) => entry.value.data)).toStrictEqual([expected]);
     });
 
     it("copies values in and out", async () => {
       const { store } = await openStore();
-      const value = { list: [1], inner: { n: 1 } };
-      await store.commit([put("files", "a", value)]);
+      type Value = { list: number[]; inner: { n: number } };
+      const value: Value = { list: [1], inner: { n: 1 } };
+      await store.commit([{ op: "put", collection: "outboxResults", key: "a", value: sampleOutboxResult(value) }]);
       value.list.push(2);
       value.inner.n = 2;
-      const got = await store.get<typeof value>("files", "a");
+      const data = async () => (await store.get("outboxResults", "a"))?.data as Value;
+      const got = await data();
       expect(got).toEqual({ list: [1], inner: { n: 1 } });
-      got!.list.push(3);
-      const [listed] = await store.list<typeof value>("files");
-      listed.value.inner.n = 3;
-      expect(await store.get("files", "a")).toEqual({ list: [1], inner: { n: 1 } });
-      expect(await store.list("files")).toEqual([{ key: "a", value: { list: [1], inner: { n: 1 } } }]);
+      got.list.push(3);
+      const [listed] = await store.list("outboxResults");
+      (listed.value.data as Value).inner.n = 3;
+      expect(await data()).toEqual({ list: [1], inner: { n: 1 } });
+      expect((await store.list("outboxResults")).map((entry) => entry.value.data)).toEqual([{ list: [1], inner: { n: 1 } }]);
     });
 
     it("refuses a value that is not JSON with a TypeError, storing nothing", async () => {
@@ -262,43 +288,78 @@ export function clientStoreContract(name: string, open: () => Promise<OpenedStor
         ["a cycle", cycle],
       ];
       for (const [what, value] of notJson) {
-        await expect(store.commit([put("files", "a", value)]), what).rejects.toThrow(TypeError);
+        await expect(store.commit([putRaw("outboxResults", "a", value)]), what).rejects.toThrow(TypeError);
       }
-      expect(await store.get("files", "a")).toBeUndefined();
+      expect(await store.get("outboxResults", "a")).toBeUndefined();
       expect(await snapshot(store)).toEqual({});
+    });
+
+    it("refuses a value that is not of its collection's type with a StoreRecordError naming collection, key and why, storing nothing", async () => {
+      const { store } = await openStore();
+      const { version: _version, ...withoutVersion } = sampleFile(1);
+      const wrong: [string, StoreChange, RegExp][] = [
+        ["a field missing", putRaw("files", "a", withoutVersion), /"a" in files .*version/],
+        ["a field of another type", putRaw("files", "a", { ...sampleFile(1), deleted: "no" }), /deleted/],
+        ["a number for a record", putRaw("outbox", "b", 1), /"b" in outbox/],
+        ["a meta value of another type", putRaw("meta", "nextBatch", "one"), /"nextBatch" in meta/],
+        ["a mode that does not exist", putRaw("meta", "mode", "dancing"), /"mode" in meta/],
+      ];
+      for (const [what, change, message] of wrong) {
+        const committing = store.commit([put("files", "kept", 1), change]);
+        await expect(committing, what).rejects.toThrow(StoreRecordError);
+        await expect(committing, what).rejects.toThrow(message);
+        await expect(committing, what).rejects.toMatchObject({ code: "STORE_RECORD", collection: change.collection, key: (change as { key: string }).key });
+      }
+      expect(await snapshot(store)).toEqual({});
+    });
+
+    it("refuses a stored record that is not of its collection's type when read, naming collection, key and why (persistent stores)", async (context) => {
+      const { store, writeRaw } = await openStore();
+      if (!writeRaw) return context.skip();
+      await store.commit([put("files", "good", 1)]);
+      await writeRaw("files", "bad", JSON.stringify({ ...sampleFile(2), version: "two" }));
+      const reading = store.get("files", "bad");
+      await expect(reading).rejects.toThrow(StoreRecordError);
+      await expect(reading).rejects.toMatchObject({ code: "STORE_RECORD", collection: "files", key: "bad" });
+      await expect(reading).rejects.toThrow(/"bad" in files is not valid: version: /);
+      await expect(store.list("files")).rejects.toThrow(StoreRecordError);
+      expect(await store.get("files", "good")).toEqual(sampleFile(1));
+
+      await writeRaw("outbox", "cut", '{"sequence":1,"idempo');
+      await expect(store.get("outbox", "cut")).rejects.toThrow(/"cut" in outbox is not valid: not JSON/);
+      await writeRaw("meta", "surprise", "1");
+      await expect(store.list("meta")).rejects.toThrow(/"surprise" in meta is not valid: no such meta key/);
     });
 
     it("leaves everything unchanged when one change of a commit is refused", async () => {
       const { store } = await openStore();
-      await store.commit([
-        put("files", "a", { version: 1 }),
-        put("files", "b", { version: 1 }),
-        put("outbox", sequenceKey(1), "first"),
-        put("meta", "mode", "idle"),
-      ]);
+      await store.commit([put("files", "a", 1), put("files", "b", 1), put("outbox", sequenceKey(1), 1), { op: "put", collection: "meta", key: "mode", value: "idle" }]);
       const before = await snapshot(store);
       const valid: StoreChange[] = [
-        put("files", "a", { version: 2 }),
+        put("files", "a", 2),
         del("files", "b"),
-        put("files", "c", { version: 1 }),
+        put("files", "c", 1),
         clear("outbox"),
-        put("meta", "mode", "synchronizing"),
-        put("beingUploaded", "c", {}),
+        { op: "put", collection: "meta", key: "mode", value: "synchronizing" },
+        put("beingUploaded", "c", 1),
       ];
-      const refused: [string, StoreChange][] = [
-        ["a BigInt value", put("tusUploads", "x", { offset: 10n })],
-        ["an undefined value", put("tusUploads", "x", undefined)],
-        ["an unknown collection", put("nope" as Collection, "x", 1)],
-        ["a clear of an unknown collection", clear("nope" as Collection)],
-        ["a key with a lone surrogate", put("tusUploads", "\uDC00x", 1)],
-        ["a delete of a key with a lone surrogate", del("files", "a\uD800")],
-        ["a key that is not a string", put("tusUploads", 1 as unknown as string, 1)],
-        ["an unknown operation", { op: "merge", collection: "files", key: "a" } as unknown as StoreChange],
+      const refused: [string, StoreChange, new (...args: never[]) => Error][] = [
+        ["a BigInt value", putRaw("tusUploads", "x", { offset: 10n }), TypeError],
+        ["an undefined value", putRaw("tusUploads", "x", undefined), TypeError],
+        ["an unknown collection", putRaw("nope", "x", 1), TypeError],
+        ["a clear of an unknown collection", clear("nope" as Collection), TypeError],
+        ["a key with a lone surrogate", put("tusUploads", "\uDC00x", 1), TypeError],
+        ["a delete of a key with a lone surrogate", del("files", "a\uD800"), TypeError],
+        ["a key that is not a string", putRaw("tusUploads", 1, sampleRecord("tusUploads", 1)), TypeError],
+        ["an unknown meta key", putRaw("meta", "nope", 1), TypeError],
+        ["a delete of an unknown meta key", { op: "delete", collection: "meta", key: "nope" as MetaKey }, TypeError],
+        ["an unknown operation", { op: "merge", collection: "files", key: "a" } as unknown as StoreChange, TypeError],
+        ["a record not of its collection's type", putRaw("tusUploads", "x", sampleFile(1)), StoreRecordError],
       ];
-      for (const [what, change] of refused) {
+      for (const [what, change, refusal] of refused) {
         // The refused change last, after every kind of valid one; and first.
-        await expect(store.commit([...valid, change]), what).rejects.toThrow(TypeError);
-        await expect(store.commit([change, ...valid]), what).rejects.toThrow(TypeError);
+        await expect(store.commit([...valid, change]), what).rejects.toThrow(refusal);
+        await expect(store.commit([change, ...valid]), what).rejects.toThrow(refusal);
         expect(await snapshot(store), what).toEqual(before);
       }
       await store.commit(valid);
@@ -310,6 +371,7 @@ export function clientStoreContract(name: string, open: () => Promise<OpenedStor
       await expect(store.get("nope" as Collection, "a")).rejects.toThrow(TypeError);
       await expect(store.list("nope" as Collection)).rejects.toThrow(TypeError);
       await expect(store.get("files", "\uD800")).rejects.toThrow(TypeError);
+      await expect(store.get("meta", "nope" as MetaKey)).rejects.toThrow(/unknown meta key/);
     });
 
     it("applies the changes of a commit in order", async () => {
@@ -319,31 +381,28 @@ export function clientStoreContract(name: string, open: () => Promise<OpenedStor
       await store.commit([put("files", "putTwice", 1), put("files", "putTwice", 2)]);
       await store.commit([put("outbox", "before", 1), clear("outbox"), put("outbox", "after", 2)]);
       expect(await snapshot(store)).toEqual({
-        files: [
-          { key: "deleteThenPut", value: 1 },
-          { key: "putTwice", value: 2 },
-        ],
-        outbox: [{ key: "after", value: 2 }],
+        files: [entry("files", "deleteThenPut", 1), entry("files", "putTwice", 2)],
+        outbox: [entry("outbox", "after", 2)],
       });
     });
 
     it("does nothing for an empty commit", async () => {
       const { store } = await openStore();
-      await store.commit([put("meta", "a", 1)]);
+      await store.commit([put("meta", "nextBatch", 1)]);
       await store.commit([]);
-      expect(await snapshot(store)).toEqual({ meta: [{ key: "a", value: 1 }] });
+      expect(await snapshot(store)).toEqual({ meta: [entry("meta", "nextBatch", 1)] });
     });
 
     it("applies commits in the order they are called, and a read started after a commit sees it", async () => {
       const { store } = await openStore();
-      const first = store.commit([put("meta", "n", 1), put("files", "a", 1)]);
-      const second = store.commit([put("meta", "n", 2)]);
+      const first = store.commit([put("meta", "nextBatch", 1), put("files", "a", 1)]);
+      const second = store.commit([put("meta", "nextBatch", 2)]);
       const third = store.commit([del("files", "a"), put("files", "b", 3)]);
-      const read = store.get("meta", "n");
+      const read = store.get("meta", "nextBatch");
       const listed = store.list("files");
       await Promise.all([first, second, third]);
       expect(await read).toBe(2);
-      expect(await listed).toEqual([{ key: "b", value: 3 }]);
+      expect(await listed).toEqual([entry("files", "b", 3)]);
     });
 
     it("commits and lists a large batch", async () => {
@@ -351,38 +410,38 @@ export function clientStoreContract(name: string, open: () => Promise<OpenedStor
       const count = 2000;
       const payload = "p".repeat(1000);
       const numbers = Array.from({ length: count }, (_, i) => i);
-      await store.commit(scrambled(numbers).map((n) => put("committedUploads", sequenceKey(n), { n, payload })));
-      const listed = await store.list<{ n: number; payload: string }>("committedUploads");
+      await store.commit(scrambled(numbers).map((n): StoreChange => ({ op: "put", collection: "files", key: sequenceKey(n), value: sampleFile(n, payload) })));
+      const listed = await store.list("files");
       expect(listed.length).toBe(count);
-      expect(listed.map((entry) => entry.value.n)).toEqual(numbers);
-      expect(listed.every((entry) => entry.value.payload === payload)).toBe(true);
+      expect(listed.map((entry) => entry.value.version)).toEqual(numbers);
+      expect(listed.every((entry) => entry.value.appMetaData === payload)).toBe(true);
     });
 
     it("keeps its data across close and reopen (persistent stores)", async (context) => {
       const { store, reopen } = await openStore();
       if (!reopen) return context.skip();
       await store.commit([
-        put("meta", "mode", "idle"),
-        put("files", "a", { sha256: "aa", version: 3 }),
+        { op: "put", collection: "meta", key: "mode", value: "idle" },
+        put("files", "a", 3),
         put("files", "gone", 1),
-        put("outbox", sequenceKey(2), "second"),
-        put("outbox", sequenceKey(10), "tenth"),
-        put("tusUploads", "f", "x"),
+        put("outbox", sequenceKey(2), 2),
+        put("outbox", sequenceKey(10), 10),
+        put("tusUploads", "f", 1),
       ]);
-      await store.commit([del("files", "gone"), clear("tusUploads"), put("files", "\u{1F600}", null)]);
+      await store.commit([del("files", "gone"), clear("tusUploads"), put("files", "\u{1F600}", 4)]);
       const before = await snapshot(store);
       await store.close();
 
       const again = await reopen();
       expect(await snapshot(again)).toEqual(before);
-      expect(await again.get("files", "a")).toEqual({ sha256: "aa", version: 3 });
+      expect(await again.get("files", "a")).toEqual(sampleFile(3));
       expect(await again.get("files", "gone")).toBeUndefined();
-      await again.commit([put("meta", "mode", "synchronizing"), del("outbox", sequenceKey(2))]);
+      await again.commit([{ op: "put", collection: "meta", key: "mode", value: "synchronizing" }, del("outbox", sequenceKey(2))]);
       await again.close();
 
       const third = await reopen();
       expect(await third.get("meta", "mode")).toBe("synchronizing");
-      expect(await third.list("outbox")).toEqual([{ key: sequenceKey(10), value: "tenth" }]);
+      expect(await third.list("outbox")).toEqual([entry("outbox", sequenceKey(10), 10)]);
     });
   });
 }

@@ -5,6 +5,8 @@ import { IDBFactory, IDBObjectStore } from "fake-indexeddb";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { collections, StoreSchemaError, type StoreChange } from "../../src/store/ClientStore.ts";
 import { IndexedDbStore } from "../../src/store/IndexedDbStore.ts";
+import { currentSchemaVersion } from "../../src/store/migrations.ts";
+import { sampleOutboxResult, samplePut } from "../support/sampleRecords.ts";
 import { clientStoreContract } from "./clientStoreContract.ts";
 
 clientStoreContract("IndexedDbStore", async () => {
@@ -12,6 +14,17 @@ clientStoreContract("IndexedDbStore", async () => {
   return {
     store: await IndexedDbStore.open("smsync", { indexedDB }),
     reopen: () => IndexedDbStore.open("smsync", { indexedDB }),
+    writeRaw: async (collection, key, json) => {
+      // A second connection at the same version: no upgrade, the store's own stays open.
+      const db = await rawOpen(indexedDB, "smsync", currentSchemaVersion);
+      await new Promise((resolve, reject) => {
+        const tx = db.transaction(collection, "readwrite");
+        tx.objectStore(collection).put(json, key);
+        tx.oncomplete = resolve;
+        tx.onerror = () => reject(tx.error);
+      });
+      db.close();
+    },
   };
 });
 
@@ -38,27 +51,28 @@ describe("IndexedDbStore", () => {
   it("creates one object store per collection, values as JSON text", async () => {
     const indexedDB = new IDBFactory();
     const store = await IndexedDbStore.open("smsync", { indexedDB });
-    await store.commit([{ op: "put", collection: "files", key: "a", value: { date: new Date(0) } }]);
+    await store.commit([{ op: "put", collection: "outboxResults", key: "a", value: sampleOutboxResult({ date: new Date(0) }) }]);
+    expect(store.schemaVersion).toBe(currentSchemaVersion);
     await store.close();
 
-    const db = await rawOpen(indexedDB, "smsync", 1);
+    const db = await rawOpen(indexedDB, "smsync", currentSchemaVersion);
     expect(Array.from(db.objectStoreNames).sort()).toEqual([...collections].sort());
     const raw = await new Promise((resolve) => {
-      const request = db.transaction("files").objectStore("files").get("a");
+      const request = db.transaction("outboxResults").objectStore("outboxResults").get("a");
       request.onsuccess = () => resolve(request.result);
     });
-    expect(raw).toBe('{"date":"1970-01-01T00:00:00.000Z"}');
+    expect(raw).toBe(JSON.stringify(sampleOutboxResult({ date: "1970-01-01T00:00:00.000Z" })));
     db.close();
   });
 
   it("refuses a database with a newer schema, leaving it as it was", async () => {
     const indexedDB = new IDBFactory();
-    const newer = await rawOpen(indexedDB, "smsync", 7, (db) => db.createObjectStore("somethingElse"));
+    const newer = await rawOpen(indexedDB, "smsync", currentSchemaVersion + 1, (db) => db.createObjectStore("somethingElse"));
     newer.close();
     const opening = IndexedDbStore.open("smsync", { indexedDB });
     await expect(opening).rejects.toThrow(StoreSchemaError);
     await expect(opening).rejects.toMatchObject({ code: "STORE_SCHEMA" });
-    const after = await rawOpen(indexedDB, "smsync", 7);
+    const after = await rawOpen(indexedDB, "smsync", currentSchemaVersion + 1);
     expect(Array.from(after.objectStoreNames)).toEqual(["somethingElse"]);
     after.close();
   });
@@ -67,28 +81,19 @@ describe("IndexedDbStore", () => {
     const indexedDB = new IDBFactory();
     const store = await IndexedDbStore.open("smsync", { indexedDB });
     await store.commit([{ op: "put", collection: "meta", key: "mode", value: "idle" }]);
-    const upgraded = await rawOpen(indexedDB, "smsync", 2);
-    expect(upgraded.version).toBe(2);
+    const upgraded = await rawOpen(indexedDB, "smsync", currentSchemaVersion + 1);
+    expect(upgraded.version).toBe(currentSchemaVersion + 1);
     upgraded.close();
     await expect(store.get("meta", "mode")).rejects.toThrow(/upgrading or deleting/);
-    await expect(store.commit([{ op: "put", collection: "meta", key: "mode", value: "x" }])).rejects.toThrow(/upgrading or deleting/);
+    await expect(store.commit([{ op: "put", collection: "meta", key: "mode", value: "synchronizing" }])).rejects.toThrow(/upgrading or deleting/);
   });
 
   describe("a commit that fails inside its transaction changes nothing", () => {
-    const changes: StoreChange[] = [
-      { op: "put", collection: "files", key: "a", value: 2 },
-      { op: "clear", collection: "outbox" },
-      { op: "put", collection: "meta", key: "boom", value: 2 },
-      { op: "put", collection: "files", key: "b", value: 2 },
-    ];
+    const changes: StoreChange[] = [samplePut("files", "a", 2), { op: "clear", collection: "outbox" }, samplePut("tusUploads", "boom", 2), samplePut("files", "b", 2)];
 
     async function storeWithData(): Promise<IndexedDbStore> {
       const store = await IndexedDbStore.open("smsync", { indexedDB: new IDBFactory() });
-      await store.commit([
-        { op: "put", collection: "files", key: "a", value: 1 },
-        { op: "put", collection: "outbox", key: "1", value: 1 },
-        { op: "put", collection: "meta", key: "boom", value: 1 },
-      ]);
+      await store.commit([samplePut("files", "a", 1), samplePut("outbox", "1", 1), samplePut("tusUploads", "boom", 1)]);
       return store;
     }
 

@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { sequenceKey } from "../../src/store/ClientStore.ts";
 import { SqliteStore } from "../../src/store/SqliteStore.ts";
+import { sampleOutboxEntry } from "../support/sampleRecords.ts";
 
 const clientDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const commitLoop = path.join(clientDir, "test/support/sqliteCommitLoop.ts");
@@ -73,15 +74,15 @@ describe("SqliteStore killed mid-commit", () => {
       expect(reported[0], `round ${round}: the child resumes after the stored batch`).toBe(previous + 1);
 
       const store = await SqliteStore.open(file);
-      const batch = await store.get<number>("meta", "batch");
+      const batch = await store.get("meta", "nextBatch");
       expect(batch, `round ${round}: a batch the child reported committed is kept`).toBeGreaterThanOrEqual(reported.at(-1)!);
       // Nothing beyond the batch the child was writing when killed.
       expect(batch).toBeLessThanOrEqual(reported.at(-1)! + 1);
-      const files = await store.list<{ batch: number }>("files");
+      const files = await store.list("files");
       expect(files.length).toBe(keys);
-      const batches = new Set(files.map((entry) => entry.value.batch));
+      const batches = new Set(files.map((entry) => entry.value.version));
       expect([...batches], `round ${round}: every key holds the same batch`).toEqual([batch]);
-      expect(await store.list("outbox")).toEqual([{ key: sequenceKey(batch!), value: batch }]);
+      expect(await store.list("outbox")).toEqual([{ key: sequenceKey(batch!), value: sampleOutboxEntry(batch!) }]);
       await store.close();
       previous = batch!;
     }

@@ -4,7 +4,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { StoreSchemaError } from "../../src/store/ClientStore.ts";
+import { currentSchemaVersion } from "../../src/store/migrations.ts";
 import { SqliteStore } from "../../src/store/SqliteStore.ts";
+import { sampleOutboxResult, samplePut } from "../support/sampleRecords.ts";
 import { clientStoreContract } from "./clientStoreContract.ts";
 
 const directory = mkdtempSync(path.join(tmpdir(), "smsync-sqlite-store-"));
@@ -15,8 +17,15 @@ const newFile = () => path.join(directory, `store-${++files}.sqlite`);
 
 clientStoreContract("SqliteStore (file)", async () => {
   const file = newFile();
-  return { store: await SqliteStore.open(file), reopen: () => SqliteStore.open(file) };
+  return { store: await SqliteStore.open(file), reopen: () => SqliteStore.open(file), writeRaw: async (collection, key, json) => writeRaw(file, collection, key, json) };
 });
+
+/** Writes a row past the store's checks, through a connection of its own. */
+function writeRaw(file: string, collection: string, key: string, json: string): void {
+  const db = new Database(file);
+  db.prepare("INSERT OR REPLACE INTO entries (collection, key, value) VALUES (?, ?, ?)").run(collection, key, json);
+  db.close();
+}
 
 clientStoreContract("SqliteStore (:memory:)", async () => ({ store: await SqliteStore.open(":memory:") }));
 
@@ -24,15 +33,16 @@ describe("SqliteStore", () => {
   it("writes one table of JSON text, in WAL mode, with its schema version", async () => {
     const file = newFile();
     const store = await SqliteStore.open(file);
-    await store.commit([{ op: "put", collection: "files", key: "a", value: { date: new Date(0) } }]);
+    await store.commit([{ op: "put", collection: "outboxResults", key: "a", value: sampleOutboxResult({ date: new Date(0) }) }]);
+    expect(store.schemaVersion).toBe(currentSchemaVersion);
     await store.close();
 
     const db = new Database(file, { readonly: true });
-    expect(db.pragma("user_version", { simple: true })).toBe(1);
+    expect(db.pragma("user_version", { simple: true })).toBe(currentSchemaVersion);
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
     expect(db.pragma("encoding", { simple: true })).toBe("UTF-8");
     expect(db.prepare("SELECT collection, key, value FROM entries").all()).toEqual([
-      { collection: "files", key: "a", value: '{"date":"1970-01-01T00:00:00.000Z"}' },
+      { collection: "outboxResults", key: "a", value: JSON.stringify(sampleOutboxResult({ date: "1970-01-01T00:00:00.000Z" })) },
     ]);
     db.close();
   });
@@ -46,7 +56,7 @@ describe("SqliteStore", () => {
 
     const opening = SqliteStore.open(file);
     await expect(opening).rejects.toThrow(StoreSchemaError);
-    await expect(opening).rejects.toThrow(/schema 7, newer than this SDK's 1/);
+    await expect(opening).rejects.toThrow(new RegExp(`schema 7, newer than this SDK's ${currentSchemaVersion}`));
     await expect(opening).rejects.toMatchObject({ code: "STORE_SCHEMA" });
 
     const after = new Database(file, { readonly: true });
@@ -91,26 +101,19 @@ describe("SqliteStore", () => {
   it("rolls back a commit that fails inside its transaction", async () => {
     const file = newFile();
     const store = await SqliteStore.open(file);
-    await store.commit([
-      { op: "put", collection: "files", key: "a", value: 1 },
-      { op: "put", collection: "outbox", key: "1", value: 1 },
-    ]);
+    await store.commit([samplePut("files", "a", 1), samplePut("outbox", "1", 1)]);
     // A failure SQLite raises on the last write, after the others ran.
     const db = new Database(file);
     db.exec("CREATE TRIGGER boom BEFORE INSERT ON entries WHEN NEW.key = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END");
     db.close();
 
     await expect(
-      store.commit([
-        { op: "put", collection: "files", key: "a", value: 2 },
-        { op: "put", collection: "files", key: "b", value: 2 },
-        { op: "clear", collection: "outbox" },
-        { op: "put", collection: "meta", key: "boom", value: 2 },
-      ]),
+      store.commit([samplePut("files", "a", 2), samplePut("files", "b", 2), { op: "clear", collection: "outbox" }, samplePut("meta", "nextBatch", 2), samplePut("tusUploads", "boom", 2)]),
     ).rejects.toThrow(/boom/);
-    expect(await store.list("files")).toEqual([{ key: "a", value: 1 }]);
-    expect(await store.list("outbox")).toEqual([{ key: "1", value: 1 }]);
+    expect((await store.list("files")).map(({ key, value }) => [key, value.version])).toEqual([["a", 1]]);
+    expect((await store.list("outbox")).map(({ key, value }) => [key, value.sequence])).toEqual([["1", 1]]);
     expect(await store.list("meta")).toEqual([]);
+    expect(await store.list("tusUploads")).toEqual([]);
     await store.close();
   });
 });

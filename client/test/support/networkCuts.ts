@@ -159,7 +159,7 @@ async function expectExactEndState(scenario: Scenario): Promise<void> {
   expect(device.app.deleted.slice(scenario.deletedBefore).map((files) => files.map((file) => file.fileUUID))).toEqual([[scenario.gone]]);
 
   // The device: what it holds is what the server has, and nothing is pending.
-  const held = (await device.store.list<LocalFile>("files"))
+  const held = (await device.store.list("files"))
     .map(({ value }) => ({ fileUUID: value.fileUUID, version: value.version, deleted: value.deleted, sha256: value.sha256 }))
     .sort((a, b) => a.fileUUID.localeCompare(b.fileUUID));
   expect(held).toEqual(scenario.expectedIndex);

@@ -7,7 +7,8 @@ import { expect } from "vitest";
 import type { TestGraphQLClient } from "../../../api/test/support/graphqlClient.ts";
 import type { TestServer } from "../../../api/test/support/testServer.ts";
 import { tusUpload } from "../../../api/test/support/uploads.ts";
-import { collections, type ClientStore, type Collection, type StoreChange, type StoredEntry } from "../../src/store/ClientStore.ts";
+import { collections, type ClientStore, type Collection, type EntryOf, type KeyIn, type StoreChange, type ValueAt } from "../../src/store/ClientStore.ts";
+import { decodeEntry, decodeValue } from "../../src/store/recordValidation.ts";
 
 export type Device = TestGraphQLClient & { userName: string };
 
@@ -27,15 +28,15 @@ export class JsonFileStore implements ClientStore {
     }
   }
 
-  async get<T>(collection: Collection, key: string): Promise<T | undefined> {
+  async get<C extends Collection, K extends KeyIn<C>>(collection: C, key: K): Promise<ValueAt<C, K> | undefined> {
     const json = this.data[collection]?.[key];
-    return json === undefined ? undefined : (JSON.parse(json) as T);
+    return json === undefined ? undefined : decodeValue(collection, key, json);
   }
 
-  async list<T>(collection: Collection): Promise<StoredEntry<T>[]> {
+  async list<C extends Collection>(collection: C): Promise<EntryOf<C>[]> {
     return Object.keys(this.data[collection] ?? {})
       .sort()
-      .map((key) => ({ key, value: JSON.parse(this.data[collection][key]) as T }));
+      .map((key) => decodeEntry(collection, key, this.data[collection][key]));
   }
 
   async commit(changes: StoreChange[]): Promise<void> {

@@ -123,7 +123,7 @@ export class DurableQueue {
   }
 
   async storedResults(): Promise<StoredOutboxResult[]> {
-    return (await this.store.list<StoredOutboxResult>("outboxResults")).map((entry) => entry.value);
+    return (await this.store.list("outboxResults")).map((entry) => entry.value);
   }
 
   /** Drops every entry and stored answer in one commit; `dropping` runs in the same step. Whoever waited for a dropped key gets OUTBOX_CLEARED. */
@@ -151,7 +151,7 @@ export class DurableQueue {
   }
 
   private async load(): Promise<void> {
-    const entries = await this.store.list<OutboxEntry>("outbox");
+    const entries = await this.store.list("outbox");
     for (const { value } of entries) this.entries.push(value);
     const last = this.entries.at(-1);
     this.nextSequence = last ? last.sequence + 1 : 0;
@@ -162,7 +162,7 @@ export class DurableQueue {
   }
 
   private storedResult(idempotencyKey: string): Promise<StoredOutboxResult | undefined> {
-    return this.store.get<StoredOutboxResult>("outboxResults", idempotencyKey);
+    return this.store.get("outboxResults", idempotencyKey);
   }
 
   private listen(key: string, listener: Listener): void {

@@ -84,7 +84,7 @@ describe("the outbox", () => {
 
     // All five stored, in order, before any reached the server; the first tried and failed more than once.
     await events.until(() => events.of("enqueued").length === 5 && events.of("networkFailure").length >= 2);
-    const stored = await store.list<OutboxEntry>("outbox");
+    const stored = await store.list("outbox");
     expect(stored.map((entry) => entry.value.idempotencyKey)).toEqual(keys);
     expect(stored.map((entry) => entry.value.operationName)).toEqual(["Lock", "Unlock", "Lock", "Unlock", "Lock"]);
     expect(stored[1].value.variables).toEqual({ idempotencyKey: keys[1], fencingToken: t + 1 });
@@ -117,7 +117,7 @@ describe("the outbox", () => {
 
     // The entries are gone, their results kept by key until taken.
     expect(await store.list("outbox")).toEqual([]);
-    expect((await store.list<StoredOutboxResult>("outboxResults")).map((entry) => entry.key).sort()).toEqual([...keys].sort());
+    expect((await store.list("outboxResults")).map((entry) => entry.key).sort()).toEqual([...keys].sort());
     const taken = await outbox.takeResult<{ unlock: boolean }>(keys[3]);
     expect(taken?.data).toEqual({ unlock: true });
     expect(await outbox.takeResult(keys[3])).toBeUndefined();
@@ -139,7 +139,7 @@ describe("the outbox", () => {
     expect(firstEvents.of("networkFailure")[0].error.code).toBe("NETWORK");
     await first.close();
     await expect(waiting).rejects.toMatchObject({ name: "OutboxError", code: "OUTBOX_CLOSED" });
-    expect((await store.list<OutboxEntry>("outbox")).map((entry) => entry.value.idempotencyKey)).toEqual(keys);
+    expect((await store.list("outbox")).map((entry) => entry.value.idempotencyKey)).toEqual(keys);
 
     // The second launch, with the server reachable.
     const net = await proxy();
@@ -419,7 +419,7 @@ describe("the outbox", () => {
     const store = new MemoryStore();
     const { outbox } = connect(net.url, device.token!, store);
     const events = recordOutboxEvents(outbox);
-    await store.commit([{ op: "put", collection: "outboxResults", key: "left-over", value: { idempotencyKey: "left-over" } }]);
+    await store.commit([{ op: "put", collection: "outboxResults", key: "left-over", value: { idempotencyKey: "left-over", operationName: null, variables: {}, data: null, errors: [], storedAt: new Date().toISOString() } }]);
     const dropped = [outbox.send(lockMutation, { idempotencyKey: randomUUID() }), outbox.send(lockMutation, { idempotencyKey: randomUUID(), ttlSeconds: 5 })];
     await events.until(() => events.of("networkFailure").length >= 1);
 
