@@ -81,8 +81,13 @@ async function checkUser(c: Checker, context: RunContext, userIndex: number, use
         const droppedByReset = device.record.resets.some((reset) => reset.scope !== "server" && reset.afterBatch >= batch.batch);
         // The device's own later change of the file (checked in turn) supersedes it: both may be settled at once (e.g. deleted on both sides).
         const superseded = device.record.committed.some((later) => later.batch > batch.batch && later.changes.some((other) => other.fileUUID === change.fileUUID));
+        // Or by a change the app queued after the batch that never needed a batch: the server had it already (an upload, then a
+        // deletion while another device deleted the file too), so the engine dropped both and completed the batch without it.
+        const newestQueued = device.record.queued.findLast((queued) => queued.fileUUID === change.fileUUID && queued.afterBatch >= batch.batch);
+        const supersededByQueued =
+          newestQueued !== undefined && entry !== undefined && (newestQueued.kind === "delete" ? entry.deleted : !entry.deleted && entry.sha256 === newestQueued.sha256);
         const alreadyThere = entry !== undefined && (change.kind === "upload" ? !entry.deleted && entry.sha256 === change.sha256 : entry.deleted);
-        c.check(1, acceptedRemote || droppedByReset || superseded || alreadyThere, () => `${what}: never confirmed, not superseded, not dropped by a conflict or a reset, and the index has ${entry ? `v${entry.version}${entry.deleted ? " deleted" : ` sha ${short(entry.sha256)}`}` : "no entry"}: the change is lost`);
+        c.check(1, acceptedRemote || droppedByReset || superseded || supersededByQueued || alreadyThere, () => `${what}: never confirmed, not superseded, not dropped by a conflict or a reset, and the index has ${entry ? `v${entry.version}${entry.deleted ? " deleted" : ` sha ${short(entry.sha256)}`}` : "no entry"}: the change is lost`);
       }
     }
   }

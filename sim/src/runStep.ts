@@ -27,12 +27,15 @@ export interface RunContext {
 
 const binary = { mimeType: "application/octet-stream" };
 
+/** The number of the device's last batch whose commit() completed (-1: none). */
+const lastCommitted = (device: SimDevice) => device.record.committed.at(-1)?.batch ?? -1;
+
 /** Leaves an error mode the way an app would: resetFromError, "server" (keep the queues) or now and then "all" (drop them). */
 export async function resetIfInError(device: SimDevice, context: RunContext, rng: Rng): Promise<void> {
   await device.ready();
   if (!isErrorMode(device.client.mode)) return;
   const scope = rng.chance(0.8) ? "server" : "all";
-  const lastBatch = device.record.committed.at(-1)?.batch ?? -1;
+  const lastBatch = lastCommitted(device);
   context.trace.note(`${device.name}: resetFromError("${scope}") from ${device.client.mode}`);
   context.faults.resetFromError++;
   await device.awaitSync();
@@ -145,7 +148,10 @@ export async function runStep(step: Step, index: number, seed: number, context: 
         writeFileSync(file, content);
         await device.call((client) => client.uploadFile(fileUUID, file, options));
       });
-      if (done) device.files.set(fileUUID, { sha256: sha256Hex(content), content });
+      if (done) {
+        device.files.set(fileUUID, { sha256: sha256Hex(content), content });
+        device.record.queued.push({ fileUUID, kind: "upload", sha256: sha256Hex(content), afterBatch: lastCommitted(device) });
+      }
       return;
     }
     case "delete": {
@@ -153,7 +159,10 @@ export async function runStep(step: Step, index: number, seed: number, context: 
       const fileUUID = heldFile(device, step.pick);
       if (!fileUUID) return context.trace.note(`${device.name}: holds no file to delete`);
       context.trace.note(`${device.name}: delete ${fileUUID.slice(0, 8)}`);
-      if (await usage(device, context, () => device.deleteFile(fileUUID))) device.files.delete(fileUUID);
+      if (await usage(device, context, () => device.deleteFile(fileUUID))) {
+        device.files.delete(fileUUID);
+        device.record.queued.push({ fileUUID, kind: "delete", afterBatch: lastCommitted(device) });
+      }
       return;
     }
     case "commit": {

@@ -50,6 +50,8 @@ export interface DeviceRecord {
   singleUploadComplete: SyncEvents["singleUploadComplete"][];
   /** Batches whose commit() completed. */
   committed: CommittedBatch[];
+  /** Changes the app queued by its steps (an upload's sha256), with the last batch committed before. */
+  queued: { fileUUID: string; kind: "upload" | "delete"; sha256?: string; afterBatch: number }[];
   /** resetFromError calls, with how many changes were queued then (the changes "local"/"all" drop). */
   resets: { scope: "local" | "server" | "all"; afterBatch: number }[];
   errorModes: string[];
@@ -156,6 +158,7 @@ export class SimDevice {
     deletionsApplied: [],
     singleUploadComplete: [],
     committed: [],
+    queued: [],
     resets: [],
     errorModes: [],
   };
