@@ -54,172 +54,18 @@ import { forEachConcurrently } from "./forEachConcurrently.ts";
 import { fetchOperation, followOperation, type Operation, type ServerTransferEvent } from "./followOperation.ts";
 import { planDownloads, type Conflict, type IndexEntry } from "./planDownloads.ts";
 import type { TransferWaitingEvent } from "./transferWaits.ts";
+import { ConflictsNotImplementedError, nonRecoverableCodes, signInRequired, StagedUploadGoneError, TransferFailedError } from "./engineErrors.ts";
+import { SyncEventEmitter, type RecoveryEvent, type SyncEventListener, type SyncEvents } from "./events.ts";
+import type { ConflictResolution, EngineCallbacks, EngineTuning, SyncEngineOptions } from "./options.ts";
+import { metaKeys, type BeingDownloaded, type BeingUploaded, type InboundState, type OutboundState } from "./state.ts";
 
+// The types other modules have imported from here.
+export { ConflictsNotImplementedError, TransferFailedError };
+export type { BeingDownloaded, BeingUploaded, ConflictResolution, EngineCallbacks, EngineTuning, InboundState, OutboundState, RecoveryEvent, SyncEngineOptions, SyncEvents };
 export type { Operation, DownloadedFile, DownloadedFileInfo };
 
 // The Web Crypto API, in Node and browsers alike (the engine runs in both).
 const randomUUID = () => globalThis.crypto.randomUUID();
-
-/** The app's callbacks; D is what a download is handed over as (Node: DownloadedFile with a path; browsers: a Blob). */
-export interface EngineCallbacks<D extends DownloadedFileInfo = DownloadedFile> {
-  /** Save the file (idempotent by fileUUID and version); resolving acknowledges it. Delivered at least once, acknowledged once. */
-  saveDownload(file: D): Promise<void>;
-  /** Remove these files the server deleted; resolving acknowledges them. */
-  applyDeletions(files: IndexEntry[]): Promise<void>;
-  /**
-   * A server change (a newer version, or a deletion) against a pending local
-   * upload or deletion of the same file. "keep-local": the local change is
-   * uploaded over the server's (a deleted file is undeleted); "accept-remote":
-   * the local change is dropped and the server's version downloaded (or its
-   * deletion applied). Without this callback a conflict stops the sync
-   * (ConflictsNotImplementedError, nonRecoverableError).
-   */
-  resolveConflict?(conflict: Conflict): Promise<ConflictResolution>;
-}
-
-export type ConflictResolution = "keep-local" | "accept-remote";
-
-export type SyncEvents = {
-  modeChanged: { mode: Mode; previous: Mode; error?: Error };
-  /**
-   * A committed change is in the index. alreadyOnServer: the server had it before this device's pass sent it (its batch
-   * was applied in part before a failed transfer and a reset, or another device made the same change), so this device
-   * made no version of its own.
-   */
-  singleUploadComplete: { fileUUID: string; version: number; kind: "upload" | "delete"; batch: number; alreadyOnServer?: true };
-  allUploadsComplete: { batch: number; operationId: string | null };
-  singleDownloadComplete: { fileUUID: string; version: number };
-  downloadsFinished: { count: number };
-  deletionsApplied: { fileUUIDs: string[] };
-  lockHeldElsewhere: { retryInMs: number };
-  /**
-   * Work taken over from an earlier pass or process: an inbound transfer
-   * whose files were not all delivered, a batch being uploaded or committed;
-   * and, once a pass finishes after network failures, the network's return.
-   */
-  recovery: RecoveryEvent;
-  /**
-   * Bytes and files of the batch being uploaded, or of the inbound transfer
-   * being downloaded (after a relaunch: of what was left to download).
-   */
-  batchProgress: BatchProgressEvent;
-  /** An event of a server transfer this device follows (from the transferProgress subscription): the server's progress staging or committing files. */
-  serverTransferEvent: ServerTransferEvent;
-  /** Bytes of a file sent (from a resumed offset on) or received so far (the resumed part included). */
-  transferProgress: { direction: "upload" | "download"; fileUUID: string; version: number; bytesDone: number; bytesTotal: number | null };
-  /**
-   * A transfer waits for room (transferWaits.ts): CLOUD_STORAGE_FULL (the person must free space or buy more),
-   * CLOUD_RATE_LIMITED, or STAGING_FULL (the server's disk) while the server's transfer waits and resumes by
-   * itself; STAGING_FULL also when the staging area refused an upload, which resumes on a later pass. Once when the wait begins.
-   */
-  transferWaiting: TransferWaitingEvent;
-};
-
-export type RecoveryEvent =
-  | { kind: "resumedDownloads"; files: number; operationId: string | null }
-  | { kind: "resumedBatch"; batch: number; stage: "uploading" | "committing"; operationId: string | null }
-  /** failedPasses: passes that ended in networkNotConnected before (0 when only requests were retried). */
-  | { kind: "networkRestored"; failedPasses: number };
-
-export interface InboundState {
-  idempotencyKey: string;
-  fencingToken: number;
-  files: { fileUUID: string; version: number }[];
-  operationId: string | null;
-}
-
-export interface BeingDownloaded {
-  entry: IndexEntry;
-}
-
-export interface BeingUploaded {
-  change: PreparedChange;
-  /** The version the upload makes (upload) or deletes (delete). */
-  version: number;
-  /** The upload is a new version of a file the server has deleted (a conflict kept local). */
-  undelete?: boolean;
-  done: boolean;
-}
-
-export interface OutboundState {
-  batch: number;
-  committedAt: string;
-  fencingToken: number;
-  deleteKey: string;
-  /** Set once the deleteFiles answer has been taken. */
-  deletionsRecorded: boolean;
-  commitKey: string;
-  /** Set once the commit has been enqueued (its answer may still be pending). */
-  commitSent: boolean;
-  operationId: string | null;
-  /** Commits sent again under the same grant after the transfer FAILED. */
-  resumes: number;
-}
-
-/** Conflicts (server changes against pending local changes) and no resolveConflict callback to settle them. */
-export class ConflictsNotImplementedError extends SmsyncClientError {
-  override name = "ConflictsNotImplementedError";
-
-  constructor(readonly fileUUIDs: string[]) {
-    super("CONFLICTS_NOT_IMPLEMENTED", `conflicts on ${fileUUIDs.join(", ")} and no resolveConflict callback`);
-  }
-}
-
-/** The server's transfer ended FAILED. */
-export class TransferFailedError extends SmsyncClientError {
-  override name = "TransferFailedError";
-
-  constructor(readonly operation: Operation) {
-    super(
-      signInRequired(operation) ? "GOOGLE_SIGN_IN_REQUIRED" : "TRANSFER_FAILED",
-      `${operation.kind} transfer ${operation.id} failed: ${operation.errorCode ?? ""} ${operation.errorMessage ?? ""}`.trim(),
-    );
-  }
-}
-
-/** The server could not reach the user's cloud with the credentials it holds (consent revoked): only signing in again helps, not a retry. */
-function signInRequired(operation: Operation): boolean {
-  return operation.errorCode === ("GOOGLE_SIGN_IN_REQUIRED" satisfies ErrorCode);
-}
-
-export interface SyncEngineOptions<D extends DownloadedFileInfo = DownloadedFile> {
-  store: ClientStore;
-  client: Client;
-  outbox: Outbox;
-  serverUrl: string;
-  token: string;
-  callbacks: EngineCallbacks<D>;
-  /** Staged downloads and the client-owned copies of queued uploads (platform/nodePlatform.ts, browser/browserPlatform.ts). */
-  platform: EnginePlatform<D>;
-  /** Polling period of the operation query while the transferProgress subscription is down (default 1 s). */
-  pollMs?: number;
-  /** Safety polling period while the subscription is up (default 10 s). */
-  subscribedPollMs?: number;
-  /** Longest wait before locking again after LOCK_HELD (default 5 s). */
-  lockRetryMaxMs?: number;
-  /** Backoff of passes after a network failure (ceilings from 500 ms doubling to 30 s, full jitter below each). */
-  backoff?: { initialMs?: number; maxMs?: number };
-  /** Uploads of a batch that run at once (default 4; 1 uploads one file after another, in fileUUID order). */
-  transferConcurrency?: number;
-  /** Transfer retry delays for tus and downloads (default theirs). */
-  transferRetryDelays?: number[];
-  /** The backoff's jitter, a number in [0, 1) (default Math.random; the simulator passes a seeded one, so a run's delays replay). */
-  random?: () => number;
-  /**
-   * A test and simulation hook (apps leave it unset): awaited at each named
-   * persistence point (crashPoints.ts), right after the store commit it names
-   * and after the SMSYNC_CLIENT_CRASH_AT check. A hook that holds the engine
-   * there pauses it (as SIGSTOP would); one that never returns kills this
-   * engine's pass there, as SIGKILL would in a process of its own (the
-   * simulator runs several clients in one process).
-   */
-  atPersistencePoint?: (name: ClientCrashPoint) => void | Promise<void>;
-}
-
-/** What an app (or a test) may tune of the engine's timing. */
-export type EngineTuning = Pick<SyncEngineOptions, "pollMs" | "subscribedPollMs" | "lockRetryMaxMs" | "backoff" | "transferRetryDelays" | "transferConcurrency" | "random" | "atPersistencePoint">;
-
-type Listener<E extends keyof SyncEvents> = (event: SyncEvents[E]) => void;
 
 /** A pass that loses its lock more often than this gives up (nonRecoverableError, as STALE_FENCING_TOKEN). */
 const maxLockLossesPerPass = 3;
@@ -227,27 +73,9 @@ const maxLockLossesPerPass = 3;
 /** Commits sent again to resume a FAILED outbound transfer before the engine gives up (nonRecoverableError until resetFromError). */
 const maxTransferResumes = 2;
 
-/**
- * A 404 on a batch's upload: the server no longer has it staged, as it discards an upload with its grant (the lock
- * taken over after expiry, or released by resetServerState). Like STALE_FENCING_TOKEN, the pass locks again and redoes
- * the batch under the new grant (a new upload of the file; uploadFile already forgot the old upload's resume state).
- */
-class StagedUploadGoneError extends ServerError {
-  override name = "StagedUploadGoneError";
-
-  constructor(error: ServerError) {
-    super(error.code, error.message, error.details);
-  }
-}
-
-const metaKeys = { mode: "mode", lockKey: "engine.lockKey", inbound: "engine.inbound", outbound: "engine.outbound" } as const;
-
-/** Codes after which the engine cannot go on without the app (nonRecoverableError). */
-const nonRecoverableCodes: ReadonlySet<string> = new Set<ErrorCode | "CONFLICTS_NOT_IMPLEMENTED">(["CONFLICTS_NOT_IMPLEMENTED", "UNAUTHENTICATED", "IDEMPOTENCY_KEY_REUSED", "STALE_FENCING_TOKEN", "BAD_INPUT", "CLOUD_NAME_TAKEN", "UPLOAD_AND_DELETION_IN_BATCH", "FILE_DELETED", "UNKNOWN_FILE", "ALREADY_DELETED", "PAYLOAD_TOO_LARGE", "WRONG_VERSION", "TRANSFER_FAILED", "GOOGLE_SIGN_IN_REQUIRED"]);
-
 export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
   private modeValue: Mode = "idle";
-  private readonly listeners = new Map<keyof SyncEvents, Set<(event: never) => void>>();
+  private readonly events = new SyncEventEmitter();
   private running: Promise<void> | null = null;
   private rerun = false;
   private closed = false;
@@ -309,21 +137,12 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
     return this.modeValue;
   }
 
-  on<E extends keyof SyncEvents>(event: E, listener: Listener<E>): () => void {
-    let set = this.listeners.get(event);
-    if (!set) this.listeners.set(event, (set = new Set()));
-    set.add(listener as (event: never) => void);
-    return () => set.delete(listener as (event: never) => void);
+  on<E extends keyof SyncEvents>(event: E, listener: SyncEventListener<E>): () => void {
+    return this.events.on(event, listener);
   }
 
   private emit<E extends keyof SyncEvents>(event: E, payload: SyncEvents[E]): void {
-    for (const listener of [...(this.listeners.get(event) ?? [])]) {
-      try {
-        (listener as Listener<E>)(payload);
-      } catch {
-        // A listener's failure is the app's; the engine goes on.
-      }
-    }
+    this.events.emit(event, payload);
   }
 
   async setMode(mode: Mode, error?: Error): Promise<void> {

@@ -1,14 +1,8 @@
 // The sync engine's public surface, the same for the Node and the browser
 // client: its errors, the app's callbacks and the events.
-export {
-  ConflictsNotImplementedError,
-  TransferFailedError,
-  type EngineCallbacks,
-  type EngineTuning,
-  type ConflictResolution,
-  type RecoveryEvent,
-  type SyncEvents,
-} from "./SyncEngine.ts";
+export { ConflictsNotImplementedError, TransferFailedError } from "./engineErrors.ts";
+export type { RecoveryEvent, SyncEvents } from "./events.ts";
+export type { ConflictResolution, EngineCallbacks, EngineTuning } from "./options.ts";
 export type { BatchProgressEvent } from "./batchProgress.ts";
 export type { ClientCrashPoint } from "./crashPoints.ts";
 export type { Operation, ServerTransferEvent } from "./followOperation.ts";

@@ -6,10 +6,10 @@
 // currentSchemaVersion and add a migration (migrations.ts).
 //
 // The record types stay where their code lives (the engine's state in
-// SyncEngine.ts, the outbox's in graphql/outbox/records.ts...); the schemas are
+// engine/state.ts, the outbox's in graphql/outbox/records.ts...); the schemas are
 // written against them.
 import { z } from "zod";
-import type { BeingDownloaded, BeingUploaded, InboundState, OutboundState } from "../engine/SyncEngine.ts";
+import type { BeingDownloaded, BeingUploaded, InboundState, OutboundState } from "../engine/state.ts";
 import type { OutboxEntry, StoredGraphQLError, StoredOutboxResult } from "../graphql/outbox/records.ts";
 import { modes, type Mode } from "../modes.ts";
 import type { CommittedBatch, HeldFile, LocalFile, PreparedChange, PreparedDeletion, PreparedUpload, UploadSource } from "../queues/records.ts";
