@@ -5,7 +5,8 @@
 // area refused this device's upload (it keeps its bytes and resumes on a
 // later pass). The engine tells the app at once with
 // a `transferWaiting` event, so that it can ask the person to free space.
-import type { Operation } from "./followOperation.ts";
+// The operation's generated type, not followOperation.ts's alias of it: followOperation.ts imports this module.
+import type { OperationFieldsFragment as Operation } from "../graphql/generated/graphql.ts";
 
 /** Why a transfer waits. */
 export type TransferWaitCode = "CLOUD_STORAGE_FULL" | "CLOUD_RATE_LIMITED" | "STAGING_FULL";
