@@ -13,6 +13,7 @@ import type { TestGraphQLClient } from "../support/graphqlClient.ts";
 import { onEachFaultyCloud } from "../support/faultyCloudServers.ts";
 import type { TestServer } from "../support/testServer.ts";
 import { sha256Hex, tusUpload } from "../support/uploads.ts";
+import { rowCounts } from "../support/rowCounts.ts";
 
 const maxAttempts = 3;
 const waitMs = 60_000;
@@ -60,7 +61,11 @@ async function userWithFiles(files: FileSpec[]): Promise<Client> {
 }
 
 async function lockErrorCode(client: TestGraphQLClient): Promise<string | undefined> {
-  return client.errorCode(`mutation($key: String!) { lock(idempotencyKey: $key) { fencingToken } }`, { key: randomUUID() });
+  // A refused lock writes nothing.
+  const before = await rowCounts(server.app.services.db);
+  const code = await client.errorCode(`mutation($key: String!) { lock(idempotencyKey: $key) { fencingToken } }`, { key: randomUUID() });
+  expect(await rowCounts(server.app.services.db)).toEqual(before);
+  return code;
 }
 
 /** The user's cloud holds exactly these (fileUUID, version) objects. */
