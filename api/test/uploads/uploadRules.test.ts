@@ -4,7 +4,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestGraphQLClient } from "../support/graphqlClient.ts";
-import { rowCounts } from "../support/rowCounts.ts";
+import { refusedWithoutWrites, rowCounts } from "../support/rowCounts.ts";
 import { startTestServer, type TestServer } from "../support/testServer.ts";
 import { tusUpload, uploadMetadata, type UploadSpec, encodeMetadata } from "../support/uploads.ts";
 
@@ -36,12 +36,10 @@ async function stagedCount(userName: string): Promise<number> {
 
 /** A creation the server must refuse: its answer, and nothing written (the row counts unchanged). */
 async function expectRefused(call: () => Promise<Response>, status: number, code: string) {
-  const before = await rowCounts(server.app.services.db);
-  const response = await call();
+  const response = await refusedWithoutWrites(server.app.services.db, call);
   expect(response.status).toBe(status);
   expect(response.headers.get("location")).toBeNull();
   expect(await response.json()).toMatchObject({ code, message: expect.any(String) });
-  expect(await rowCounts(server.app.services.db)).toEqual(before);
 }
 
 /** Uploads and commits one version of a file, under the device's lock (taken or renewed). */
