@@ -3,7 +3,10 @@
 // view) must fail, and on that invariant alone. The runs have no step
 // and no fault: the files each user seeds on its devices before the schedule
 // are enough to trigger each defect, so they fail the same way every time.
-import { describe, expect, it } from "vitest";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
 import { defaultOptions, parseOptions, type SimOptions } from "../src/options.ts";
 import { sabotages, type Sabotage } from "../src/sabotage.ts";
 import { simulate } from "../src/simulate.ts";
@@ -11,7 +14,11 @@ import { useTmpfsForRuns } from "../src/workRoot.ts";
 
 useTmpfsForRuns();
 
-const quiet: SimOptions = { ...defaultOptions, faults: false, steps: 0, shrink: false, progress: false, parallel: 1 };
+// The failing runs' schedules go to a folder of the test's own, not over sim-failures/.
+const failuresDir = mkdtempSync(path.join(tmpdir(), "smsync-sabotage-"));
+afterAll(() => rmSync(failuresDir, { recursive: true, force: true }));
+
+const quiet: SimOptions = { ...defaultOptions, faults: false, steps: 0, shrink: false, progress: false, parallel: 1, failuresDir };
 
 describe.each(Object.entries(sabotages).map(([n, defect]) => [Number(n) as Sabotage, defect] as const))("--sabotage %i", (invariant, defect) => {
   it(`fails invariant ${invariant}, and only it: ${defect}`, async () => {
@@ -34,7 +41,7 @@ it("--sabotage alone keeps its old meaning (u0.d1's app loses a file: invariant 
 });
 
 it("the old sabotage fails runs with faults too (seeds 1 and 3 of the CI budget keep u0.d1's first file live)", async () => {
-  const outcome = await simulate({ ...defaultOptions, steps: 12, shrink: false, progress: false, sabotage: 2, runs: 2 }, () => undefined, [1, 3]);
+  const outcome = await simulate({ ...defaultOptions, steps: 12, shrink: false, progress: false, failuresDir, sabotage: 2, runs: 2 }, () => undefined, [1, 3]);
   expect(outcome.failures.map((failure) => failure.seed)).toEqual([1, 3]);
   for (const failure of outcome.failures) expect(failure.violations.map((violation) => violation.invariant)).toContain(2);
 });
