@@ -58,6 +58,8 @@ async function checkUser(c: Checker, context: RunContext, userIndex: number, use
   const index = new Map(rows.map((row) => [row.fileUUID, row]));
   const live = rows.filter((row) => !row.deleted);
   const cloud = await context.server.listCloud(userName);
+  // Sabotage 3: the simulator's listing of user 0's cloud shows its first object twice.
+  if (context.sabotage === 3 && userIndex === 0 && cloud.length > 0) cloud.push(cloud[0]);
   const u = `user ${userIndex}`;
 
   // 1. Every committed change is in the index (or was superseded, or given up knowingly), and every live file is in the cloud with its sha256.

@@ -24,6 +24,6 @@ const { simulate } = await import("./simulate.ts");
 const outcome = await simulate(options, (line) => console.log(line), recorded ? [recorded] : undefined);
 if (outcome.failures.length > 0) {
   console.log(`\n${outcome.failures.length} failing run(s); reproduce with:`);
-  for (const failure of outcome.failures) console.log(`  ${options.replay ? `npm run sim -- --replay ${options.replay}${options.sabotage ? " --sabotage" : ""}` : reproduceCommand(options, failure.seed)}`);
+  for (const failure of outcome.failures) console.log(`  ${options.replay ? `npm run sim -- --replay ${options.replay}${options.sabotage ? ` --sabotage ${options.sabotage}` : ""}` : reproduceCommand(options, failure.seed)}`);
 }
 process.exit(outcome.failures.length > 0 ? 1 : 0);

@@ -1,7 +1,9 @@
 // The simulator's command line: `--seed N --runs K [--users U --devices D
 // --steps S] [--no-faults] [--postgres] [--cloud local|google-drive]
-// [--memory-store] [--parallel P] [--no-shrink] [--verbose] [--quiet] [--sabotage]
+// [--memory-store] [--parallel P] [--no-shrink] [--verbose] [--quiet] [--sabotage [N]]
 // [--replay FILE] [--save-failures DIR]`.
+import { defaultSabotage, parseSabotage, type Sabotage } from "./sabotage.ts";
+
 export interface SimOptions {
   seed: number;
   runs: number;
@@ -17,8 +19,8 @@ export interface SimOptions {
   verbose: boolean;
   /** Look for a shorter failing schedule when a run fails. */
   shrink: boolean;
-  /** Break one app on purpose (u0.d1 never stores the first file it is handed): a run where that file stays must fail. */
-  sabotage: boolean;
+  /** A deliberate defect that breaks invariant N (sabotage.ts), to show its check can fail: the run must fail. */
+  sabotage?: Sabotage;
   /** A line per run as it ends. */
   progress: boolean;
   /** Runs at once, each slot on its own server process (each run with its own users). */
@@ -43,7 +45,6 @@ export const defaultOptions: SimOptions = {
   shrink: true,
   parallel: 4,
   progress: true,
-  sabotage: false,
   failuresDir: "sim-failures",
 };
 
@@ -67,7 +68,7 @@ export function parseOptions(argv: string[]): SimOptions {
       case "--memory-store": options.sqliteStore = false; break;
       case "--verbose": options.verbose = true; break;
       case "--quiet": options.progress = false; break;
-      case "--sabotage": options.sabotage = true; break;
+      case "--sabotage": options.sabotage = /^\d+$/.test(argv[i + 1] ?? "") ? parseSabotage(argv[++i]) : defaultSabotage; break;
       case "--no-shrink": options.shrink = false; break;
       case "--replay": options.replay = argv[++i]; break;
       case "--save-failures": options.failuresDir = argv[++i]; break;
@@ -91,6 +92,6 @@ export function reproduceCommand(options: SimOptions, seed: number, steps = opti
   if (options.postgres) parts.push("--postgres");
   if (options.cloud !== "local") parts.push(`--cloud ${options.cloud}`);
   if (!options.sqliteStore) parts.push("--memory-store");
-  if (options.sabotage) parts.push("--sabotage");
+  if (options.sabotage) parts.push(`--sabotage ${options.sabotage}`);
   return parts.join(" ");
 }

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { checkInvariants, type InvariantNumber, type Violation } from "./invariants.ts";
+import type { CommittedBatch } from "../../client/src/queues/records.ts";
 import { noFaults, type FaultCounts } from "./report.ts";
 import { Rng } from "./rng.ts";
 import { runStep, type RunContext } from "./runStep.ts";
@@ -13,12 +14,13 @@ import { describeStep, drawSchedule, type ScheduleShape, type Step } from "./sch
 import { settle, syncUntilIdle } from "./settle.ts";
 import { sha256Hex, SimDevice } from "./simDevice.ts";
 import type { SimServer } from "./simServer.ts";
+import type { Sabotage } from "./sabotage.ts";
 import { Trace } from "./trace.ts";
 
 export interface RunShape extends ScheduleShape {
   sqliteStore: boolean;
-  /** Device u0.d1's app never stores the first file it is handed: runs must then fail (proves the checks can). */
-  sabotage?: boolean;
+  /** A deliberate defect that breaks one invariant (sabotage.ts): runs must then fail (proves its check can). */
+  sabotage?: Sabotage;
 }
 
 export interface RunResult {
@@ -45,7 +47,7 @@ export async function runSimulation(server: SimServer, seed: number, shape: RunS
   const trace = new Trace();
   const dir = mkdtempSync(path.join(tmpdir(), "smsync-sim-"));
   const userNames: string[] = [];
-  const context: RunContext = { server, devices: [], ownerOf: new Map(), userNames, trace, faults: noFaults(), operations: 0, dir };
+  const context: RunContext = { server, devices: [], ownerOf: new Map(), userNames, trace, faults: noFaults(), operations: 0, dir, sabotage: shape.sabotage };
   const violations: Violation[] = [];
   const checks: Record<InvariantNumber, number> = { 1: 0, 2: 0, 3: 0, 4: 0, 5: 0, 6: 0 };
   const conflictRng = new Rng(seed, 2);
@@ -64,7 +66,7 @@ export async function runSimulation(server: SimServer, seed: number, shape: RunS
       const devices: SimDevice[] = [];
       for (let device = 0; device < shape.devices; device++) {
         const token = device === 0 ? first.token! : (await server.newDevice(first.userName)).token;
-        const simDevice = new SimDevice({ name: `u${user}.d${device}`, userIndex: user, token, serverPort: server.port, dir, sqliteStore: shape.sqliteStore, rng: conflictRng.fork(user * 100 + device), trace, forgetFirstDownload: shape.sabotage && user === 0 && device === 1 });
+        const simDevice = new SimDevice({ name: `u${user}.d${device}`, userIndex: user, token, serverPort: server.port, dir, sqliteStore: shape.sqliteStore, rng: conflictRng.fork(user * 100 + device), trace, sabotage: user === 0 ? shape.sabotage : undefined });
         await simDevice.start();
         devices.push(simDevice);
       }
@@ -78,6 +80,7 @@ export async function runSimulation(server: SimServer, seed: number, shape: RunS
       }
       trace.note("schedule done: faults off, settling");
       for (const problem of await settle(context, seed)) violations.push({ invariant: 5, message: problem });
+      if (context.sabotage === 5) await queueWithoutCommit(context.devices[0][1]);
       const checked = await checkInvariants(context, userNames);
       violations.push(...checked.violations);
       Object.assign(checks, checked.checks);
@@ -127,18 +130,33 @@ async function seedFiles(context: RunContext, seed: number): Promise<void> {
     for (let i = rng.int(1, 3); i > 0; i--) {
       const fileUUID = rng.uuid();
       const content = rng.bytes(rng.int(0, 2048));
-      context.ownerOf.set(fileUUID, user);
+      // Sabotage 6: the simulator's bookkeeping takes user 1's first file for one of user 0's.
+      context.ownerOf.set(fileUUID, context.sabotage === 6 && user === 1 && !first.files.size ? 0 : user);
       await first.client.uploadData(fileUUID, content, { cloudFileName: `${fileUUID}.bin`, mimeType: "application/octet-stream" });
       first.files.set(fileUUID, { sha256: sha256Hex(content), content });
     }
     const batch = await first.client.commit();
-    if (batch) first.record.committed.push(batch);
+    // Sabotage 1: u0.d0's app records the first change it commits with a sha256 other than that of its bytes.
+    if (batch) first.record.committed.push(context.sabotage === 1 && user === 0 ? misrecorded(batch) : batch);
     for (const device of devices) {
       const ended = await syncUntilIdle(device.client);
       if (ended) throw new Error(`seeding files: ${device.name} ended in ${ended}`);
     }
   }
   context.trace.note(`seeded: ${[...context.ownerOf.keys()].map((uuid) => uuid.slice(0, 8)).join(", ")} on every device of their user`);
+}
+
+/** The batch as an app that misrecords its first change's sha256 would remember it (sabotage 1). */
+function misrecorded(batch: CommittedBatch): CommittedBatch {
+  const [first, ...rest] = batch.changes;
+  return { ...batch, changes: [{ ...first, ...(first.kind === "upload" ? { sha256: sha256Hex(Buffer.from(first.sha256)) } : {}) }, ...rest] };
+}
+
+/** Sabotage 5: after settling, the app queues its first held file again and never commits it (it stays in uploadsBeingPrepared). */
+async function queueWithoutCommit(device: SimDevice): Promise<void> {
+  const [fileUUID, file] = [...device.files.entries()][0];
+  await device.client.uploadData(fileUUID, file.content, { cloudFileName: `${fileUUID}.bin`, mimeType: "application/octet-stream" });
+  device.config.trace.note(`${device.name}: the app queues ${fileUUID.slice(0, 8)} again and never commits it (sabotage 5)`);
 }
 
 /** For a failing run's trace: what each device's engine confirmed and its app resolved. */

@@ -11,6 +11,7 @@ import { Rng } from "./rng.ts";
 import type { Step } from "./schedule.ts";
 import { sha256Hex, type SimDevice } from "./simDevice.ts";
 import type { SimServer } from "./simServer.ts";
+import type { Sabotage } from "./sabotage.ts";
 import type { Trace } from "./trace.ts";
 
 export interface RunContext {
@@ -23,6 +24,8 @@ export interface RunContext {
   faults: FaultCounts;
   operations: number;
   dir: string;
+  /** The deliberate defect of the run, if any (sabotage.ts). */
+  sabotage?: Sabotage;
 }
 
 const binary = { mimeType: "application/octet-stream" };

@@ -27,6 +27,7 @@ import { SqliteStore } from "../../client/src/store/SqliteStore.ts";
 import { startCuttingProxy, type CuttingProxy } from "../../client/test/support/cuttingProxy.ts";
 import { KillableStore } from "./killableStore.ts";
 import type { Rng } from "./rng.ts";
+import type { Sabotage } from "./sabotage.ts";
 import type { Trace } from "./trace.ts";
 
 export const sha256Hex = (bytes: Buffer | Uint8Array) => createHash("sha256").update(bytes).digest("hex");
@@ -67,8 +68,11 @@ export interface SimDeviceConfig {
   /** Draws the conflict answers (keep-local or accept-remote). */
   rng: Rng;
   trace: Trace;
-  /** A deliberately broken app (--sabotage, to prove the checks fail): it never stores the first file it is handed (any version). */
-  forgetFirstDownload?: boolean;
+  /**
+   * A deliberately broken app (--sabotage N, to prove invariant N's check fails; sabotage.ts), as given to user 0's devices.
+   * On u0.d1: 2, it never stores the first file it is handed (any version); 4, it misses the first singleDownloadComplete.
+   */
+  sabotage?: Sabotage;
 }
 
 
@@ -185,6 +189,8 @@ export class SimDevice {
   private memoryStore: MemoryStore | undefined;
   private armedKill: ArmedKill | undefined;
   private armedPause: ArmedPause | undefined;
+  /** Sabotage 4: the app missed its first singleDownloadComplete. */
+  private missedDownloadComplete = false;
 
   /** The jitter of each client instance's backoffs, drawn from the seed apart from the conflict answers (opens happen in schedule order). */
   private readonly jitter: Rng;
@@ -221,6 +227,7 @@ export class SimDevice {
     const store: KillableStore = new KillableStore(base, (changes) => this.noteFinishingBatch(instance, base, changes));
     const instance = new ClientInstance(epoch, store);
     const { record, files, config } = this;
+    const broken = (sabotage: Sabotage) => config.sabotage === sabotage && config.name === "u0.d1";
     const backoff = { initialMs: 50, maxMs: 500 };
     // The backoffs' jitter from the run's seed (per client instance), not Math.random: a replay waits the same delays.
     const engineJitter = this.jitter.fork(1);
@@ -237,7 +244,7 @@ export class SimDevice {
           const bytesSha256 = sha256Hex(bytes);
           record.saved.push({ fileUUID: file.fileUUID, version: file.version, sha256: file.sha256, bytesSha256, epoch });
           config.trace.note(`${config.name}: the app saves ${file.fileUUID.slice(0, 8)} v${file.version} (${bytes.length} B)`);
-          if (config.forgetFirstDownload && record.saved[0].fileUUID === file.fileUUID) return;
+          if (broken(2) && record.saved[0].fileUUID === file.fileUUID) return;
           files.set(file.fileUUID, { sha256: bytesSha256, content: bytes });
         },
         async applyDeletions(entries: IndexEntry[]) {
@@ -271,7 +278,13 @@ export class SimDevice {
     const alive = <E>(listener: (event: E) => void) => (event: E) => {
       if (!instance.dead) listener(event);
     };
-    client.on("singleDownloadComplete", alive((event) => record.singleDownloadComplete.push(event)));
+    client.on(
+      "singleDownloadComplete",
+      alive((event) => {
+        if (broken(4) && !this.missedDownloadComplete) return void (this.missedDownloadComplete = true);
+        record.singleDownloadComplete.push(event);
+      }),
+    );
     client.on("deletionsApplied", alive((event) => record.deletionsApplied.push(...event.fileUUIDs)));
     client.on("singleUploadComplete", alive((event) => record.singleUploadComplete.push(event)));
     client.on(

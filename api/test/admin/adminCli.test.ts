@@ -7,8 +7,10 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { startApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config/config.ts";
+import { openDatabase } from "../../src/database/client.ts";
 import { createLogger } from "../../src/logging/logger.ts";
 import { TestGraphQLClient } from "../support/graphqlClient.ts";
+import { rowCounts } from "../support/rowCounts.ts";
 import { createTestDatabase, type TestDatabase } from "../support/testDatabase.ts";
 
 const apiDir = path.resolve(import.meta.dirname, "../..");
@@ -40,10 +42,18 @@ describe("npm run admin", () => {
     expect(laptop.status).toBe(0);
     expect(admin(database.url, "list-users").stdout).toMatch(/alice\tlaptop, phone/);
 
-    const duplicate = admin(database.url, "add-user", "alice");
-    expect(duplicate.status).toBe(1);
-    expect(duplicate.stderr).toMatch(/already exists/);
-    expect(admin(database.url, "frobnicate").status).toBe(2);
+    // Refused commands write nothing.
+    const db = openDatabase(database.url);
+    try {
+      const before = await rowCounts(db);
+      const duplicate = admin(database.url, "add-user", "alice");
+      expect(duplicate.status).toBe(1);
+      expect(duplicate.stderr).toMatch(/already exists/);
+      expect(admin(database.url, "frobnicate").status).toBe(2);
+      expect(await rowCounts(db)).toEqual(before);
+    } finally {
+      await db.$disconnect();
+    }
 
     const config = loadConfig({ SMSYNC_PORT: "0", SMSYNC_DATA_DIR: dataDir, DATABASE_URL: database.url, SMSYNC_LOG_LEVEL: "silent" });
     const app = await startApp(config, createLogger("silent"));
@@ -51,7 +61,9 @@ describe("npm run admin", () => {
       const client = new TestGraphQLClient(app.url, token);
       expect((await client.lock()).fencingToken).toBe(1);
       expect(admin(database.url, "revoke-device", "alice", "phone").stdout).toMatch(/revoked 1 token/);
+      const before = await rowCounts(app.services.db);
       expect(await client.errorCode(`{ fileIndex { eventSeq } }`)).toBe("UNAUTHENTICATED");
+      expect(await rowCounts(app.services.db)).toEqual(before);
     } finally {
       await app.close();
     }

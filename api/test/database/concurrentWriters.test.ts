@@ -5,6 +5,7 @@
 // begin wait for each other instead. On PostgreSQL the same steps must pass.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -28,24 +29,31 @@ function adminAddUser(userName: string): { ended: Promise<{ code: number | null;
 }
 
 describe(`two processes writing the ${testProvider} database`, () => {
-  it("a transaction that read, then waited while another process wrote, still writes; and so does the other process", async () => {
-    const admin = adminAddUser("from-admin");
-    let adminEndedFirst = false;
+  it("a transaction that read, then waited while another process tried to write, still writes; and so does the other process", async () => {
+    // No time window: the other process (writerProcess.ts) is told to write
+    // only once this transaction has read, and this transaction writes only
+    // once that process has tried the write lock and said what it found.
+    const writer = spawn(process.execPath, ["--import", "tsx", "test/database/writerProcess.ts", fixture.url, "from-writer"], { cwd: apiDir });
+    const lines = createInterface({ input: writer.stdout })[Symbol.asyncIterator]();
+    let errors = "";
+    writer.stderr.on("data", (chunk: Buffer) => (errors += chunk));
+    const ended = once(writer, "exit");
+    const nextLine = async () => ((await lines.next()).value as string | undefined) ?? `(ended) ${errors}`;
+    expect(await nextLine()).toBe("ready");
+    let found = "";
     await fixture.db.$transaction(async (tx) => {
       expect(await tx.user.findUnique({ where: { name: "from-server" } })).toBeNull();
-      // Give the other process time to start and reach its own write. On
-      // SQLite it must wait for this transaction; before the fix it committed
-      // here, and the create below failed.
-      const adminEnded = admin.ended.then(() => true);
-      adminEndedFirst = await Promise.race([adminEnded, sleep(4_000).then(() => false)]);
+      writer.stdin.end("go\n");
+      // Before the fix, this transaction held no lock yet: the other process wrote and committed here, and the create below failed.
+      found = await nextLine();
       await createUser(tx, "from-server");
     });
-    const { code, output } = await admin.ended;
-    expect(output).toMatch(/created user from-admin/);
-    expect(code).toBe(0);
-    // On SQLite the transactions ran one after the other.
-    if (testProvider === "sqlite") expect(adminEndedFirst).toBe(false);
-    expect((await fixture.db.user.findMany({ orderBy: { name: "asc" } })).map((user) => user.name)).toEqual(["from-admin", "from-server"]);
+    expect(await nextLine()).toBe("created user from-writer");
+    const [code] = await ended;
+    expect(code, errors).toBe(0);
+    // The race happened: on SQLite the other process met this transaction's write lock (and waited for it to commit).
+    expect(found).toBe(testProvider === "sqlite" ? "contended" : "free");
+    expect((await fixture.db.user.findMany({ orderBy: { name: "asc" } })).map((user) => user.name)).toEqual(["from-server", "from-writer"]);
   });
 
   it("the other process's read-then-write transaction meets this process's commits and still writes", async () => {

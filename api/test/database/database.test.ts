@@ -9,6 +9,7 @@ import { transactWithEvents, readEventsAfter } from "../../src/events/eventLog.t
 import { MemoryEventNotifier } from "../../src/events/MemoryEventNotifier.ts";
 import { useMigratedTestDatabase } from "../support/migratedTestDatabase.ts";
 import { testProvider } from "../support/testDatabase.ts";
+import { rowCounts } from "../support/rowCounts.ts";
 
 const fixture = useMigratedTestDatabase("smsync-db-");
 
@@ -32,10 +33,12 @@ describe(`the data layer on ${testProvider}`, () => {
 
   it("refuses a duplicate user or device, and bad names", async () => {
     await addUser(fixture.db, "erin");
+    const before = await rowCounts(fixture.db);
     await expect(addUser(fixture.db, "erin")).rejects.toThrow(AdminError);
     await expect(addDevice(fixture.db, "erin", "default")).rejects.toThrow(/already has a device/);
     await expect(addUser(fixture.db, "../evil")).rejects.toThrow(AdminError);
     await expect(addDevice(fixture.db, "nobody", "x")).rejects.toThrow(/no user/);
+    expect(await rowCounts(fixture.db)).toEqual(before);
   });
 
   it("hands out a user's event sequence numbers without gaps or reuse under concurrent writers", async () => {
@@ -62,12 +65,14 @@ describe(`the data layer on ${testProvider}`, () => {
     const notifier = new MemoryEventNotifier();
     let wakeups = 0;
     notifier.subscribe(userId, () => wakeups++);
+    const before = await rowCounts(fixture.db);
     await expect(
       transactWithEvents(fixture.db, notifier, async (_tx, events) => {
         await events.append({ userId, type: "FILE_INDEX_CHANGED", payload: {} });
         throw new Error("abort");
       }),
     ).rejects.toThrow("abort");
+    expect(await rowCounts(fixture.db)).toEqual(before);
     expect(await readEventsAfter(fixture.db, userId, 0, {})).toEqual([]);
     expect(wakeups).toBe(0);
   });
@@ -87,14 +92,20 @@ describe(`the data layer on ${testProvider}`, () => {
       state: "UPLOADING",
     };
     await fixture.db.$transaction((tx) => tx.stagedUpload.create({ data: { id: "u1", ...row } }));
+    const before = await rowCounts(fixture.db);
     await expect(fixture.db.$transaction((tx) => tx.stagedUpload.create({ data: { id: "u2", ...row } }))).rejects.toThrow();
+    expect(await rowCounts(fixture.db)).toEqual(before);
   });
 
   it("refuses a write outside a transaction on SQLite, where it would join another transaction", async () => {
     const { userId } = await addUser(fixture.db, "judy");
+    const before = await rowCounts(fixture.db);
     const write = fixture.db.user.update({ where: { id: userId }, data: { eventSeq: 7 } });
-    if (testProvider === "sqlite") await expect(write).rejects.toThrow();
-    else await write;
+    if (testProvider === "sqlite") {
+      await expect(write).rejects.toThrow();
+      expect(await rowCounts(fixture.db)).toEqual(before);
+      expect((await fixture.db.user.findUniqueOrThrow({ where: { id: userId } })).eventSeq).toBe(0);
+    } else await write;
   });
 
   it("stores sizes beyond 32 bits", async () => {

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestGraphQLClient } from "../support/graphqlClient.ts";
+import { refusedWithoutWrites } from "../support/rowCounts.ts";
 import { startTestServer, type TestServer } from "../support/testServer.ts";
 import { sha256Hex, tusUpload } from "../support/uploads.ts";
 
@@ -50,6 +51,7 @@ describe("downloads", () => {
   afterAll(async () => {
     await server?.close();
   });
+  const refused = <T>(call: () => Promise<T>) => refusedWithoutWrites(server.app.services.db, call);
 
   it("serves the whole file with its sha256 in X-Smsync-Sha256 and Repr-Digest", async () => {
     const response = await get(url, laptop.token);
@@ -121,15 +123,15 @@ describe("downloads", () => {
   });
 
   it("answers 416 to a range past the end", async () => {
-    const response = await get(url, laptop.token, { range: `bytes=${content.length}-` });
+    const response = await refused(() => get(url, laptop.token, { range: `bytes=${content.length}-` }));
     expect(response.status).toBe(416);
     expect(response.headers.get("content-range")).toBe(`bytes */${content.length}`);
   });
 
   it("answers another user with the 404 of a missing file, without the file's digest", async () => {
     const stranger = await server.newUser();
-    const theirs = await get(url, stranger.token);
-    const missing = await get(`${server.url}/downloads/${fileUUID}/1`, laptop.token);
+    const theirs = await refused(() => get(url, stranger.token));
+    const missing = await refused(() => get(`${server.url}/downloads/${fileUUID}/1`, laptop.token));
     expect(theirs.status).toBe(404);
     expect(missing.status).toBe(404);
     expect(theirs.headers.get("x-smsync-sha256")).toBeNull();
@@ -141,12 +143,12 @@ describe("downloads", () => {
     expect(theirBody.message).toBe(missingBody.message.replace(`version 1 `, `version 0 `));
     expect(Object.keys(theirBody).sort()).toEqual(Object.keys(missingBody).sort());
     // And with a Range, still nothing.
-    expect((await get(url, stranger.token, { range: "bytes=0-9" })).status).toBe(404);
+    expect((await refused(() => get(url, stranger.token, { range: "bytes=0-9" }))).status).toBe(404);
   });
 
   it("answers 401 without a token or with an unknown one", async () => {
     for (const token of [null, "smsync_unknown"]) {
-      const response = await get(url, token);
+      const response = await refused(() => get(url, token));
       expect(response.status).toBe(401);
       expect(await response.json()).toMatchObject({ code: "UNAUTHENTICATED" });
     }
@@ -157,21 +159,21 @@ describe("downloads", () => {
     const { fencingToken } = await device.lock();
     const committed = await tusUpload(server.url, device.token!, { version: 0, content: Buffer.from("x"), fencingToken });
     expect((await device.waitForOperation((await device.commit(fencingToken)).id)).state).toBe("SUCCEEDED");
-    const response = await get(`${server.url}/downloads/${committed.fileUUID}/0`, device.token);
+    const response = await refused(() => get(`${server.url}/downloads/${committed.fileUUID}/0`, device.token));
     expect(response.status).toBe(404);
     expect(await response.json()).toMatchObject({ code: "NOT_FOUND" });
   });
 
   it("answers 404 NOT_FOUND for malformed download URLs", async () => {
     for (const suffix of ["", "not-a-uuid/0", `${fileUUID}`, `${fileUUID}/x`, `${fileUUID}/0/extra`, `..%2F..%2Fetc/0`]) {
-      const response = await get(`${server.url}/downloads/${suffix}`, laptop.token);
+      const response = await refused(() => get(`${server.url}/downloads/${suffix}`, laptop.token));
       expect(response.status, suffix).toBe(404);
       expect(await response.json()).toMatchObject({ code: "NOT_FOUND" });
     }
   });
 
   it("answers 405 to other methods", async () => {
-    const response = await get(url, laptop.token, {}, "DELETE");
+    const response = await refused(() => get(url, laptop.token, {}, "DELETE"));
     expect(response.status).toBe(405);
     expect(response.headers.get("allow")).toBe("GET, HEAD");
   });
@@ -180,7 +182,7 @@ describe("downloads", () => {
     const gone = await stagedDownload(server, randomBytes(1000));
     const userId = (await server.app.services.db.user.findUniqueOrThrow({ where: { name: gone.phone.userName } })).id;
     await rm(server.app.services.staging.inboundPath(userId, gone.fileUUID, 0));
-    const response = await get(gone.url, gone.laptop.token);
+    const response = await refused(() => get(gone.url, gone.laptop.token));
     expect(response.status).toBe(404);
     expect(response.headers.get("x-smsync-sha256")).toBeNull();
     expect(response.headers.get("content-type")).toBe("application/json");

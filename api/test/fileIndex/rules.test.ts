@@ -206,11 +206,13 @@ describe("authorization", () => {
   it("refuses every operation without a valid token", async () => {
     const nobody = new TestGraphQLClient(server.url, null);
     const forged = new TestGraphQLClient(server.url, "smsync_forged-token");
+    const before = await rowCounts(server.app.services.db);
     for (const client of [nobody, forged]) {
       expect(await client.errorCode(`{ fileIndex { eventSeq } }`)).toBe("UNAUTHENTICATED");
       expect(await client.errorCode(`mutation { lock(idempotencyKey: "k") { fencingToken } }`)).toBe("UNAUTHENTICATED");
       expect(await client.errorCode(`{ operation(id: "x") { id } }`)).toBe("UNAUTHENTICATED");
     }
+    expect(await rowCounts(server.app.services.db)).toEqual(before);
   });
 });
 

@@ -54,9 +54,11 @@ describe("signInWithGoogle", () => {
       { name: "phone" },
     ]);
     // Both devices act as the same user: the lock is held by the phone.
+    const before = await rowCounts(db);
     expect(await new TestGraphQLClient(server.url, again.token).errorCode(`mutation { lock(idempotencyKey: "other") { fencingToken } }`)).toBe(
       "LOCK_HELD",
     );
+    expect(await rowCounts(db)).toEqual(before);
   });
 
   it("maps two first sign-ins of one account at once to one user", async () => {
@@ -191,7 +193,9 @@ describe("signInWithGoogle without Google configured", () => {
     const plain = await startTestServer();
     try {
       const idToken = await fake.idToken({ subject: "8001" });
+      const before = await rowCounts(plain.app.services.db);
       expect(await new TestGraphQLClient(plain.url, null).errorCode(signIn, { idToken, deviceName: "phone" })).toBe("GOOGLE_NOT_CONFIGURED");
+      expect(await rowCounts(plain.app.services.db)).toEqual(before);
     } finally {
       await plain.close();
     }

@@ -1,6 +1,7 @@
 // Malformed and abusive GraphQL requests get clear errors; production
 // switches (GraphiQL, introspection) work; no stack trace reaches a client.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { refusedWithoutWrites } from "../support/rowCounts.ts";
 import { startTestServer, type TestServer } from "../support/testServer.ts";
 import { tusUpload } from "../support/uploads.ts";
 
@@ -25,31 +26,34 @@ async function post(target: TestServer, body: string, token?: string) {
   return { status: response.status, json: (await response.json()) as { errors?: { message: string; extensions?: Record<string, unknown> }[] } };
 }
 
+/** A request the server must refuse, which writes nothing. */
+const refused = (body: string, token?: string) => refusedWithoutWrites(server.app.services.db, () => post(server, body, token));
+
 describe("GraphQL requests", () => {
   it("answers a syntax error with 400 and the error's location", async () => {
-    const { status, json } = await post(server, JSON.stringify({ query: "{ fileIndex { files " }));
+    const { status, json } = await refused(JSON.stringify({ query: "{ fileIndex { files " }));
     expect(status).toBe(400);
     expect(json.errors?.[0].message).toMatch(/Syntax Error/);
   });
 
   it("answers a body that is not JSON, and an unknown field, with 400", async () => {
-    expect((await post(server, "{not json")).status).toBe(400);
-    const unknown = await post(server, JSON.stringify({ query: "{ noSuchField }" }));
+    expect((await refused("{not json")).status).toBe(400);
+    const unknown = await refused(JSON.stringify({ query: "{ noSuchField }" }));
     expect(unknown.status).toBe(400);
     expect(unknown.json.errors?.[0].message).toMatch(/noSuchField/);
   });
 
   it("refuses documents deeper than the limit or with too many aliases", async () => {
     const device = await server.newUser();
-    const deep = await post(server, JSON.stringify({ query: "{ serverInfo { limits { maxUploadBytes } } }" }), device.token!);
+    const deep = await refused(JSON.stringify({ query: "{ serverInfo { limits { maxUploadBytes } } }" }), device.token!);
     expect(JSON.stringify(deep.json.errors)).toMatch(/depth/i);
-    const aliases = await post(server, JSON.stringify({ query: "{ a: serverInfo { version } b: serverInfo { version } c: serverInfo { version } d: serverInfo { version } e: serverInfo { version } }" }));
+    const aliases = await refused(JSON.stringify({ query: "{ a: serverInfo { version } b: serverInfo { version } c: serverInfo { version } d: serverInfo { version } e: serverInfo { version } }" }));
     expect(JSON.stringify(aliases.json.errors)).toMatch(/alias/i);
   });
 
   it("answers an out-of-range argument with an error that carries no stack trace", async () => {
     const device = await server.newUser();
-    const { json } = await post(server, JSON.stringify({ query: "mutation { lock(idempotencyKey: \"k\", ttlSeconds: 99999999999) { fencingToken } }" }), device.token!);
+    const { json } = await refused(JSON.stringify({ query: "mutation { lock(idempotencyKey: \"k\", ttlSeconds: 99999999999) { fencingToken } }" }), device.token!);
     const text = JSON.stringify(json);
     expect(json.errors?.length).toBeGreaterThan(0);
     expect(text).not.toMatch(/\bat \S+ \(/);

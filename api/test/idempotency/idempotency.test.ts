@@ -5,6 +5,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pruneIdempotencyRecords } from "../../src/idempotency/pruneIdempotencyRecords.ts";
 import { operationFields } from "../support/graphqlClient.ts";
+import { rowCounts } from "../support/rowCounts.ts";
 import { tusUpload } from "../support/uploads.ts";
 import { startTestServer, type TestServer } from "../support/testServer.ts";
 
@@ -129,10 +130,12 @@ describe("idempotency keys", () => {
     const { fencingToken } = await device.lock();
     const key = randomUUID();
     await device.ok(unlock, { key, t: fencingToken });
+    const before = await rowCounts(server.app.services.db);
     const other = await device.request(unlock, { key, t: fencingToken + 5 });
     expect(other.errors?.[0].extensions?.code).toBe("IDEMPOTENCY_KEY_REUSED");
     const otherMutation = await device.request(lock, { key });
     expect(otherMutation.errors?.[0].extensions?.code).toBe("IDEMPOTENCY_KEY_REUSED");
+    expect(await rowCounts(server.app.services.db)).toEqual(before);
     // The lock call under the reused key did not run: the lock is still free.
     const { heldPreviously } = await device.lock();
     expect(heldPreviously).toBe(false);
@@ -153,15 +156,19 @@ describe("idempotency keys", () => {
     const laptop = await server.newDevice(phone.userName);
     const held = await phone.lock();
     const key = randomUUID();
+    const before = await rowCounts(server.app.services.db);
     expect((await laptop.request(lock, { key })).errors?.[0].extensions?.code).toBe("LOCK_HELD");
+    expect(await rowCounts(server.app.services.db)).toEqual(before);
     await phone.ok(unlock, { key: randomUUID(), t: held.fencingToken });
     expect((await laptop.ok(lock, { key })).lock.heldPreviously).toBe(false);
   });
 
   it("rejects an empty or over-long key", async () => {
     const device = await server.newUser();
+    const before = await rowCounts(server.app.services.db);
     expect((await device.request(lock, { key: "" })).errors?.[0].extensions?.code).toBe("BAD_INPUT");
     expect((await device.request(lock, { key: "k".repeat(129) })).errors?.[0].extensions?.code).toBe("BAD_INPUT");
+    expect(await rowCounts(server.app.services.db)).toEqual(before);
   });
 });
 

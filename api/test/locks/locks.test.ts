@@ -1,6 +1,7 @@
 // The user's lock: lease, fencing token, two devices contending, expiry and
 // takeover, a stale token rejected.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rowCounts } from "../support/rowCounts.ts";
 import { tusUpload } from "../support/uploads.ts";
 import { startTestServer, type TestServer } from "../support/testServer.ts";
 import { randomUUID } from "node:crypto";
@@ -52,7 +53,8 @@ describe("lock", () => {
     const taken = await laptop.lock();
     expect(taken.fencingToken).toBe(old.fencingToken + 1);
 
-    // The old holder does not know it lost the lock: every write is refused.
+    // The old holder does not know it lost the lock: every write is refused, and writes nothing.
+    const before = await rowCounts(server.app.services.db);
     const renew = await phone.request(`mutation($key: String!, $t: Int!) { renewLock(idempotencyKey: $key, fencingToken: $t) { fencingToken } }`, {
       key: randomUUID(),
       t: old.fencingToken,
@@ -68,6 +70,7 @@ describe("lock", () => {
     ).rejects.toThrow(/STALE_FENCING_TOKEN/);
     // Asking for the lock again is refused too: the laptop holds it.
     expect((await phone.request(lockMutation, { key: randomUUID() })).errors?.[0].extensions?.code).toBe("LOCK_HELD");
+    expect(await rowCounts(server.app.services.db)).toEqual(before);
   });
 
   it("keeps the same token for a holder whose lease ran out when nobody took the lock", async () => {
@@ -104,8 +107,10 @@ describe("lock", () => {
     );
     expect(renewed.renewLock.fencingToken).toBe(grant.fencingToken);
     expect(Date.parse(renewed.renewLock.expiresAt)).toBeGreaterThan(Date.parse(grant.expiresAt));
+    const before = await rowCounts(server.app.services.db);
     const tooLong = await device.request(lockMutation, { key: randomUUID(), ttl: server.config.lockMaxTtlSeconds + 1 });
     expect(tooLong.errors?.[0].extensions?.code).toBe("BAD_INPUT");
+    expect(await rowCounts(server.app.services.db)).toEqual(before);
   });
 
   it("answers unlock by a device that does not hold the lock with false, changing nothing", async () => {

@@ -3,6 +3,7 @@
 // operation of another user is NOT_FOUND; a revoked token stops working.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { revokeDeviceTokens } from "../../src/auth/users.ts";
+import { rowCounts } from "../support/rowCounts.ts";
 import { startTestServer, type TestServer } from "../support/testServer.ts";
 import {
   callerOf,
@@ -50,15 +51,19 @@ const badTokens: [string, string | null][] = [
 
 describe.each(transports)("subscriptions over %s", (transport) => {
   it.each(badTokens)("with %s are UNAUTHENTICATED", { timeout: 120_000 }, async (_name, token) => {
+    const before = await rowCounts(server.app.services.db);
     expect(await rejectedWith(subscribeFileIndexChanged(transport, server.url, token, 0))).toBe("UNAUTHENTICATED");
     expect(await rejectedWith(subscribeTransferProgress(transport, server.url, token, operationOfOwner, 0))).toBe("UNAUTHENTICATED");
+    expect(await rowCounts(server.app.services.db)).toEqual(before);
   });
 
   it("give NOT_FOUND for the operation of another user, and nothing of it", { timeout: 120_000 }, async () => {
     const stranger = await server.newUser();
+    const before = await rowCounts(server.app.services.db);
     expect(await rejectedWith(subscribeTransferProgress(transport, server.url, stranger.token, operationOfOwner, 0))).toBe("NOT_FOUND");
     // Even when it names the operation of another user through a device of its own user.
     expect(await rejectedWith(subscribeTransferProgress(transport, server.url, stranger.token, "no-such-operation"))).toBe("NOT_FOUND");
+    expect(await rowCounts(server.app.services.db)).toEqual(before);
     // The owner gets it.
     const events = await subscribeTransferProgress(transport, server.url, owner.token, operationOfOwner).completion();
     expect(events.at(-1)).toMatchObject({ state: "SUCCEEDED", operationId: operationOfOwner });
@@ -91,6 +96,8 @@ describe.each(transports)("subscriptions over %s", (transport) => {
     accepted.close();
     await followers.until((count) => count === 0, caller.userId);
     expect(await revokeDeviceTokens(server.app.services.db, device.userName, caller.deviceName)).toBe(1);
+    const before = await rowCounts(server.app.services.db);
     expect(await rejectedWith(subscribeFileIndexChanged(transport, server.url, device.token, 0))).toBe("UNAUTHENTICATED");
+    expect(await rowCounts(server.app.services.db)).toEqual(before);
   });
 });

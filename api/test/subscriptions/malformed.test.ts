@@ -2,6 +2,7 @@
 // error for that operation alone: over graphql-ws the socket and its other
 // subscriptions go on (the error closed the socket with 4500 before).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rowCounts } from "../support/rowCounts.ts";
 import { startTestServer, type TestServer } from "../support/testServer.ts";
 import {
   callerOf,
@@ -33,8 +34,10 @@ const malformed: [string, string, string | undefined][] = [
 describe.each(transports)("a malformed subscription over %s", (transport) => {
   it.each(malformed)("with %s gets a GraphQL error", { timeout: 120_000 }, async (_name, query, code) => {
     const device = await server.newUser();
+    const before = await rowCounts(server.app.services.db);
     const subscription = subscribe<unknown>(transport, server.url, { token: device.token, query, field: "fileIndexChanged" });
     await subscription.end();
+    expect(await rowCounts(server.app.services.db)).toEqual(before);
     expect(subscription.failure, subscription.describe()).toBeUndefined();
     expect(subscription.events).toEqual([]);
     expect(subscription.errors).toHaveLength(1);

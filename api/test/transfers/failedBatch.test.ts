@@ -5,6 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { FaultyCloudStorage } from "../support/FaultyCloudStorage.ts";
+import { rowCounts } from "../support/rowCounts.ts";
 import { tusUpload } from "../support/uploads.ts";
 import { onEachFaultyCloud } from "../support/faultyCloudServers.ts";
 import type { TestServer } from "../support/testServer.ts";
@@ -31,9 +32,11 @@ onEachFaultyCloud(
         const device = await server.newUser();
         const fileUUID = randomUUID();
         const { fencingToken, operationId } = await failedCommit(device, fileUUID);
+        const before = await rowCounts(server.app.services.db);
         await expect(
           tusUpload(server.url, device.token!, { version: 0, content: Buffer.from("another"), fencingToken }),
         ).rejects.toThrow(/TRANSFER_FAILED/);
+        expect(await rowCounts(server.app.services.db)).toEqual(before);
         const resumed = await device.waitForOperation((await device.commit(fencingToken)).id);
         expect(resumed).toMatchObject({ id: operationId, state: "SUCCEEDED" });
       });

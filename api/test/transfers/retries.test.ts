@@ -13,6 +13,7 @@ import type { TestGraphQLClient } from "../support/graphqlClient.ts";
 import { onEachFaultyCloud } from "../support/faultyCloudServers.ts";
 import type { TestServer } from "../support/testServer.ts";
 import { sha256Hex, tusUpload } from "../support/uploads.ts";
+import { refusedWithoutWrites } from "../support/rowCounts.ts";
 
 const maxAttempts = 3;
 const waitMs = 60_000;
@@ -60,7 +61,9 @@ async function userWithFiles(files: FileSpec[]): Promise<Client> {
 }
 
 async function lockErrorCode(client: TestGraphQLClient): Promise<string | undefined> {
-  return client.errorCode(`mutation($key: String!) { lock(idempotencyKey: $key) { fencingToken } }`, { key: randomUUID() });
+  return refusedWithoutWrites(server.app.services.db, () =>
+    client.errorCode(`mutation($key: String!) { lock(idempotencyKey: $key) { fencingToken } }`, { key: randomUUID() }),
+  );
 }
 
 /** The user's cloud holds exactly these (fileUUID, version) objects. */

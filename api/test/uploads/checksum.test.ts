@@ -6,6 +6,7 @@ import type * as tus from "tus-js-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../support/testServer.ts";
 import { sha256Hex, tusUpload } from "../support/uploads.ts";
+import { rowCounts } from "../support/rowCounts.ts";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -23,6 +24,8 @@ describe("an upload whose bytes do not match its sha256", () => {
     const declared = sha256Hex(Buffer.from("other content"));
     let uploadUrl: string | null = null;
     let patches = 0;
+    // Nothing of the upload is left: the rows are as they were before it was created.
+    const before = await rowCounts(server.app.services.db);
 
     const error = await tusUpload(server.url, device.token!, { fileUUID: randomUUID(), version: 0, content, fencingToken, sha256: declared }, {
       chunkSize: 64 * 1024,
@@ -50,13 +53,16 @@ describe("an upload whose bytes do not match its sha256", () => {
     const userId = (await db.user.findUniqueOrThrow({ where: { name: device.userName } })).id;
     expect(await db.stagedUpload.count({ where: { userId } })).toBe(0);
     expect(readdirSync(staging.uploadsDir)).toEqual([]);
+    expect(await rowCounts(db)).toEqual(before);
     expect(await device.errorCode(commitMutation, { key: randomUUID(), token: fencingToken })).toBe("NOTHING_TO_COMMIT");
+    expect(await rowCounts(db)).toEqual(before);
   });
 
   it("answers a retry of the rejected PATCH with 404: the upload is gone", async () => {
     const device = await server.newUser();
     const { fencingToken } = await device.lock();
     const content = randomBytes(1000);
+    const before = await rowCounts(server.app.services.db);
     const created = await fetch(`${server.url}/uploads`, {
       method: "POST",
       headers: {
@@ -91,9 +97,11 @@ describe("an upload whose bytes do not match its sha256", () => {
     const rejected = await patch();
     expect(rejected.status).toBe(460);
     expect(await rejected.json()).toMatchObject({ code: "CHECKSUM_MISMATCH" });
+    expect(await rowCounts(server.app.services.db)).toEqual(before);
     const retried = await patch();
     expect(retried.status).toBe(404);
     expect(await retried.json()).toMatchObject({ code: "NOT_FOUND" });
+    expect(await rowCounts(server.app.services.db)).toEqual(before);
     expect(existsSync(server.app.services.staging.uploadPath(location.split("/").pop()!))).toBe(false);
   });
 });

@@ -3,6 +3,7 @@
 // never shows the client its message (paths, SQL, stack: SPEC section 6).
 import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { rowCounts } from "../support/rowCounts.ts";
 import { startTestServer, type TestServer } from "../support/testServer.ts";
 import { uploadMetadata, encodeMetadata } from "../support/uploads.ts";
 
@@ -53,7 +54,8 @@ describe("error answers of the upload plane", () => {
     expect(created.status).toBe(201);
     const location = created.headers.get("location")!;
 
-    // A PATCH at the wrong offset: 409 from tus.
+    // A PATCH at the wrong offset: 409 from tus. Neither refusal writes anything.
+    const before = await rowCounts(server.app.services.db);
     const wrongOffset = await fetch(location, {
       method: "PATCH",
       headers: {
@@ -73,13 +75,16 @@ describe("error answers of the upload plane", () => {
     });
     expect(noLength.status).toBe(400);
     expect(await noLength.json()).toMatchObject({ code: "BAD_INPUT" });
+    expect(await rowCounts(server.app.services.db)).toEqual(before);
   });
 
   it("answers a malformed Upload-Metadata header with 400 and a JSON body", async () => {
     const device = await server.newUser();
+    const before = await rowCounts(server.app.services.db);
     const response = await createUpload(device.token!, { "Upload-Length": "10", "Upload-Metadata": "fileUUID not*base64!" });
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ code: "BAD_INPUT", message: expect.stringContaining("Upload-Metadata") });
+    expect(await rowCounts(server.app.services.db)).toEqual(before);
     const { db } = server.app.services;
     const userId = (await db.user.findUniqueOrThrow({ where: { name: device.userName } })).id;
     expect(await db.stagedUpload.count({ where: { userId } })).toBe(0);

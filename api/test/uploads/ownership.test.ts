@@ -5,6 +5,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../support/testServer.ts";
 import { sha256Hex, uploadMetadata, encodeMetadata, tusRequest, tusPatch } from "../support/uploads.ts";
+import { rowCounts } from "../support/rowCounts.ts";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -37,6 +38,7 @@ describe("another user's upload URL", () => {
     await b.lock();
 
     const missing = `${server.url}/uploads/${randomUUID().replaceAll("-", "")}`;
+    const before = await rowCounts(server.app.services.db);
     for (const [method, extra, body] of [
       ["HEAD", {}, undefined],
       ["PATCH", { "Upload-Offset": "2000", "Content-Type": "application/offset+octet-stream" }, randomBytes(4000)],
@@ -54,6 +56,7 @@ describe("another user's upload URL", () => {
         expect(answer).toEqual({ ...(await forMissing.json()), message: expect.any(String) });
       }
     }
+    expect(await rowCounts(server.app.services.db)).toEqual(before);
 
     const head = await tusRequest(a.url, a.device.token!, "HEAD");
     expect(head.status).toBe(200);
@@ -69,8 +72,10 @@ describe("another user's upload URL", () => {
 
   it("answers 401 without a token", async () => {
     const a = await startedUpload(randomBytes(100), 0);
+    const before = await rowCounts(server.app.services.db);
     const response = await fetch(a.url, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0" } });
     expect(response.status).toBe(401);
+    expect(await rowCounts(server.app.services.db)).toEqual(before);
   });
 });
 
@@ -80,6 +85,7 @@ describe("terminating an upload", () => {
     const terminated = await tusRequest(a.url, a.device.token!, "DELETE");
     expect(terminated.status).toBe(204);
     expect(await server.app.services.db.stagedUpload.findUnique({ where: { id: a.id } })).toBeNull();
+    const before = await rowCounts(server.app.services.db);
     expect(await a.device.errorCode(`mutation($key: String!, $token: Int!) { commit(idempotencyKey: $key, fencingToken: $token) { id } }`, {
       key: randomUUID(),
       token: a.fencingToken,
@@ -87,14 +93,17 @@ describe("terminating an upload", () => {
     expect((await tusRequest(a.url, a.device.token!, "HEAD")).status).toBe(404);
     // A repeated DELETE finds nothing.
     expect((await tusRequest(a.url, a.device.token!, "DELETE")).status).toBe(404);
+    expect(await rowCounts(server.app.services.db)).toEqual(before);
   });
 
   it("refuses to terminate a finished upload, which stays committable", async () => {
     const content = randomBytes(500);
     const a = await startedUpload(content, 500);
+    const before = await rowCounts(server.app.services.db);
     const refused = await tusRequest(a.url, a.device.token!, "DELETE");
     expect(refused.status).toBe(400);
     expect(await refused.json()).toMatchObject({ code: "BAD_INPUT" });
+    expect(await rowCounts(server.app.services.db)).toEqual(before);
     expect((await a.device.waitForOperation((await a.device.commit(a.fencingToken)).id)).state).toBe("SUCCEEDED");
   });
 });

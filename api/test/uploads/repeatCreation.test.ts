@@ -3,6 +3,7 @@
 // the bytes it already holds; only the lock holder gets that answer.
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rowCounts } from "../support/rowCounts.ts";
 import { startTestServer, type TestServer } from "../support/testServer.ts";
 import { sha256Hex, uploadMetadata, encodeMetadata } from "../support/uploads.ts";
 
@@ -103,10 +104,12 @@ describe("creating an upload again", () => {
     expect(created.status).toBe(201);
 
     // Same metadata, same fencing token, but the laptop does not hold the lock.
+    const before = await rowCounts(server.app.services.db);
     const fromLaptop = await createUpload(laptop.token!, metadata, content.length);
     expect(fromLaptop.status).toBe(423);
     expect(await fromLaptop.json()).toMatchObject({ code: "LOCK_REQUIRED" });
     expect(fromLaptop.headers.get("location")).toBeNull();
+    expect(await rowCounts(server.app.services.db)).toEqual(before);
   });
 
   it("does not resume an upload staged under a lock grant that was lost", async () => {
@@ -121,8 +124,10 @@ describe("creating an upload again", () => {
     // The lease runs out and the laptop takes the lock over.
     await new Promise((resolve) => setTimeout(resolve, 1100));
     await laptop.lock();
+    const before = await rowCounts(server.app.services.db);
     const again = await createUpload(phone.token!, metadata, content.length);
     expect(again.status).toBe(409);
     expect(await again.json()).toMatchObject({ code: "STALE_FENCING_TOKEN" });
+    expect(await rowCounts(server.app.services.db)).toEqual(before);
   });
 });

@@ -3,6 +3,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { readdirSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rowCounts } from "../support/rowCounts.ts";
 import { startTestServer, type TestServer } from "../support/testServer.ts";
 import { tusUpload, uploadMetadata, encodeMetadata } from "../support/uploads.ts";
 
@@ -19,6 +20,7 @@ describe("the upload size limit", () => {
     const device = await server.newUser();
     const { fencingToken } = await device.lock();
     const content = randomBytes(1001);
+    const before = await rowCounts(server.app.services.db);
     const response = await fetch(`${server.url}/uploads`, {
       method: "POST",
       headers: {
@@ -30,6 +32,7 @@ describe("the upload size limit", () => {
     });
     expect(response.status).toBe(413);
     expect(await response.json()).toMatchObject({ code: "PAYLOAD_TOO_LARGE" });
+    expect(await rowCounts(server.app.services.db)).toEqual(before);
     expect(await server.app.services.db.stagedUpload.count()).toBe(0);
     expect(readdirSync(server.app.services.staging.uploadsDir)).toEqual([]);
   });
@@ -37,11 +40,13 @@ describe("the upload size limit", () => {
   it("refuses it from tus-js-client too, and accepts an upload of exactly the limit", async () => {
     const device = await server.newUser();
     const { fencingToken } = await device.lock();
+    const before = await rowCounts(server.app.services.db);
     const tooLarge = await tusUpload(server.url, device.token!, { version: 0, content: randomBytes(5000), fencingToken }).then(
       () => null,
       (error) => error,
     );
     expect(tooLarge?.originalResponse?.getStatus()).toBe(413);
+    expect(await rowCounts(server.app.services.db)).toEqual(before);
     expect(await server.app.services.db.stagedUpload.count()).toBe(0);
 
     const { fileUUID } = await tusUpload(server.url, device.token!, { version: 0, content: randomBytes(1000), fencingToken });

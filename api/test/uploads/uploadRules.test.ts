@@ -4,6 +4,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestGraphQLClient } from "../support/graphqlClient.ts";
+import { refusedWithoutWrites, rowCounts } from "../support/rowCounts.ts";
 import { startTestServer, type TestServer } from "../support/testServer.ts";
 import { tusUpload, uploadMetadata, type UploadSpec, encodeMetadata } from "../support/uploads.ts";
 
@@ -33,7 +34,9 @@ async function stagedCount(userName: string): Promise<number> {
   return db.stagedUpload.count({ where: { userId } });
 }
 
-async function expectRefused(response: Response, status: number, code: string) {
+/** A creation the server must refuse: its answer, and nothing written (the row counts unchanged). */
+async function expectRefused(call: () => Promise<Response>, status: number, code: string) {
+  const response = await refusedWithoutWrites(server.app.services.db, call);
   expect(response.status).toBe(status);
   expect(response.headers.get("location")).toBeNull();
   expect(await response.json()).toMatchObject({ code, message: expect.any(String) });
@@ -54,20 +57,19 @@ describe("who may create an upload", () => {
     const device = await server.newUser();
     const { fencingToken } = await device.lock();
     const spec = { fileUUID: randomUUID(), version: 0, content, fencingToken };
-    await expectRefused(await create(null, spec), 401, "UNAUTHENTICATED");
-    await expectRefused(await create("Bearer smsync_not-a-real-token", spec), 401, "UNAUTHENTICATED");
-    await expectRefused(await create("Bearer nonsense", spec), 401, "UNAUTHENTICATED");
+    await expectRefused(() => create(null, spec), 401, "UNAUTHENTICATED");
+    await expectRefused(() => create("Bearer smsync_not-a-real-token", spec), 401, "UNAUTHENTICATED");
+    await expectRefused(() => create("Bearer nonsense", spec), 401, "UNAUTHENTICATED");
     await server.app.services.db.$transaction((tx) =>
       tx.token.updateMany({ data: { revokedAt: new Date() }, where: { device: { user: { name: device.userName } } } }),
     );
-    await expectRefused(await create(`Bearer ${device.token}`, spec), 401, "UNAUTHENTICATED");
+    await expectRefused(() => create(`Bearer ${device.token}`, spec), 401, "UNAUTHENTICATED");
     expect(await stagedCount(device.userName)).toBe(0);
   });
 
   it("answers 423 LOCK_REQUIRED to a device that never called lock", async () => {
     const device = await server.newUser();
-    const response = await create(`Bearer ${device.token}`, { fileUUID: randomUUID(), version: 0, content, fencingToken: 1 });
-    await expectRefused(response, 423, "LOCK_REQUIRED");
+    await expectRefused(() => create(`Bearer ${device.token}`, { fileUUID: randomUUID(), version: 0, content, fencingToken: 1 }), 423, "LOCK_REQUIRED");
     expect(await stagedCount(device.userName)).toBe(0);
   });
 
@@ -75,8 +77,7 @@ describe("who may create an upload", () => {
     const phone = await server.newUser();
     const laptop = await server.newDevice(phone.userName);
     const { fencingToken } = await phone.lock();
-    const response = await create(`Bearer ${laptop.token}`, { fileUUID: randomUUID(), version: 0, content, fencingToken });
-    await expectRefused(response, 423, "LOCK_REQUIRED");
+    await expectRefused(() => create(`Bearer ${laptop.token}`, { fileUUID: randomUUID(), version: 0, content, fencingToken }), 423, "LOCK_REQUIRED");
     expect(await stagedCount(phone.userName)).toBe(0);
   });
 
@@ -87,16 +88,14 @@ describe("who may create an upload", () => {
     await new Promise((resolve) => setTimeout(resolve, 1100));
     const taken = await laptop.lock();
     expect(taken.fencingToken).toBe(fencingToken + 1);
-    const response = await create(`Bearer ${phone.token}`, { fileUUID: randomUUID(), version: 0, content, fencingToken });
-    await expectRefused(response, 409, "STALE_FENCING_TOKEN");
+    await expectRefused(() => create(`Bearer ${phone.token}`, { fileUUID: randomUUID(), version: 0, content, fencingToken }), 409, "STALE_FENCING_TOKEN");
     expect(await stagedCount(phone.userName)).toBe(0);
   });
 
   it("answers 409 STALE_FENCING_TOKEN to the holder giving a token other than its current one", async () => {
     const device = await server.newUser();
     const { fencingToken } = await device.lock();
-    const response = await create(`Bearer ${device.token}`, { fileUUID: randomUUID(), version: 0, content, fencingToken: fencingToken + 5 });
-    await expectRefused(response, 409, "STALE_FENCING_TOKEN");
+    await expectRefused(() => create(`Bearer ${device.token}`, { fileUUID: randomUUID(), version: 0, content, fencingToken: fencingToken + 5 }), 409, "STALE_FENCING_TOKEN");
     expect(await stagedCount(device.userName)).toBe(0);
   });
 });
@@ -107,14 +106,16 @@ describe("the file index rules of an upload", () => {
     const fileUUID = randomUUID();
     let { fencingToken } = await device.lock();
     // A new file starts at version 0.
-    await expectRefused(await create(`Bearer ${device.token}`, { fileUUID, version: 1, content, fencingToken }), 409, "WRONG_VERSION");
+    await expectRefused(() => create(`Bearer ${device.token}`, { fileUUID, version: 1, content, fencingToken }), 409, "WRONG_VERSION");
     await commitFile(device, { fileUUID, version: 0, content });
     ({ fencingToken } = await device.lock());
+    const before = await rowCounts(server.app.services.db);
     for (const version of [0, 2]) {
       const response = await create(`Bearer ${device.token}`, { fileUUID, version, content, fencingToken });
       expect(response.status).toBe(409);
       expect(await response.json()).toMatchObject({ code: "WRONG_VERSION", expectedVersion: 1 });
     }
+    expect(await rowCounts(server.app.services.db)).toEqual(before);
     expect(await stagedCount(device.userName)).toBe(0);
     expect((await create(`Bearer ${device.token}`, { fileUUID, version: 1, content, fencingToken })).status).toBe(201);
   });
@@ -123,13 +124,11 @@ describe("the file index rules of an upload", () => {
     const device = await server.newUser();
     await commitFile(device, { fileUUID: randomUUID(), version: 0, content, cloudFileName: "taken.txt" });
     const { fencingToken } = await device.lock();
-    const response = await create(`Bearer ${device.token}`, { fileUUID: randomUUID(), version: 0, content, fencingToken, cloudFileName: "taken.txt" });
-    await expectRefused(response, 409, "CLOUD_NAME_TAKEN");
+    await expectRefused(() => create(`Bearer ${device.token}`, { fileUUID: randomUUID(), version: 0, content, fencingToken, cloudFileName: "taken.txt" }), 409, "CLOUD_NAME_TAKEN");
     expect(await stagedCount(device.userName)).toBe(0);
 
     expect((await create(`Bearer ${device.token}`, { fileUUID: randomUUID(), version: 0, content, fencingToken, cloudFileName: "new.txt" })).status).toBe(201);
-    const second = await create(`Bearer ${device.token}`, { fileUUID: randomUUID(), version: 0, content, fencingToken, cloudFileName: "new.txt" });
-    await expectRefused(second, 409, "CLOUD_NAME_TAKEN");
+    await expectRefused(() => create(`Bearer ${device.token}`, { fileUUID: randomUUID(), version: 0, content, fencingToken, cloudFileName: "new.txt" }), 409, "CLOUD_NAME_TAKEN");
     expect(await stagedCount(device.userName)).toBe(1);
   });
 
@@ -142,12 +141,11 @@ describe("the file index rules of an upload", () => {
     expect((await device.fileIndex()).files.find((file) => file.fileUUID === cafe)?.cloudFileName).toBe("caf\u00e9.txt");
     const { fencingToken } = await device.lock();
     for (const cloudFileName of ["caf\u00e9.txt", "CAFE\u0301.TXT", "report.txt", "REPORT.TXT"]) {
-      const response = await create(`Bearer ${device.token}`, { fileUUID: randomUUID(), version: 0, content, fencingToken, cloudFileName });
-      await expectRefused(response, 409, "CLOUD_NAME_TAKEN");
+      await expectRefused(() => create(`Bearer ${device.token}`, { fileUUID: randomUUID(), version: 0, content, fencingToken, cloudFileName }), 409, "CLOUD_NAME_TAKEN");
     }
     // Within the batch too: a staged upload's name is taken for the others.
     expect((await create(`Bearer ${device.token}`, { fileUUID: randomUUID(), version: 0, content, fencingToken, cloudFileName: "Notes.md" })).status).toBe(201);
-    await expectRefused(await create(`Bearer ${device.token}`, { fileUUID: randomUUID(), version: 0, content, fencingToken, cloudFileName: "notes.MD" }), 409, "CLOUD_NAME_TAKEN");
+    await expectRefused(() => create(`Bearer ${device.token}`, { fileUUID: randomUUID(), version: 0, content, fencingToken, cloudFileName: "notes.MD" }), 409, "CLOUD_NAME_TAKEN");
     expect(await stagedCount(device.userName)).toBe(1);
     // The file itself may change the case of its own name.
     expect((await create(`Bearer ${device.token}`, { fileUUID: cafe, version: 1, content, fencingToken, cloudFileName: "CAF\u00c9.txt" })).status).toBe(201);
@@ -164,8 +162,8 @@ describe("the file index rules of an upload", () => {
     await db.$transaction((tx) => tx.fileEntry.create({ data: { ...row, fileUUID: lower, cloudFileName: "twin.txt", cloudObjectId: null } }));
     const { fencingToken } = await device.lock();
     expect((await create(`Bearer ${device.token}`, { fileUUID: lower, version: 1, content, fencingToken, cloudFileName: "twin.txt" })).status).toBe(201);
-    await expectRefused(await create(`Bearer ${device.token}`, { fileUUID: upper, version: 1, content, fencingToken, cloudFileName: "TWIN.txt" }), 409, "CLOUD_NAME_TAKEN");
-    await expectRefused(await create(`Bearer ${device.token}`, { fileUUID: randomUUID(), version: 0, content, fencingToken, cloudFileName: "TWIN.TXT" }), 409, "CLOUD_NAME_TAKEN");
+    await expectRefused(() => create(`Bearer ${device.token}`, { fileUUID: upper, version: 1, content, fencingToken, cloudFileName: "TWIN.txt" }), 409, "CLOUD_NAME_TAKEN");
+    await expectRefused(() => create(`Bearer ${device.token}`, { fileUUID: randomUUID(), version: 0, content, fencingToken, cloudFileName: "TWIN.TXT" }), 409, "CLOUD_NAME_TAKEN");
   });
 
   it("answers 409 FILE_DELETED for a deleted file, and takes the upload with undelete=true", async () => {
@@ -178,8 +176,7 @@ describe("the file index rules of an upload", () => {
     expect((await device.fileIndex()).files).toMatchObject([{ fileUUID, version: 0, deleted: true }]);
 
     ({ fencingToken } = await device.lock());
-    const refused = await create(`Bearer ${device.token}`, { fileUUID, version: 1, content, fencingToken, cloudFileName: "gone.txt" });
-    await expectRefused(refused, 409, "FILE_DELETED");
+    await expectRefused(() => create(`Bearer ${device.token}`, { fileUUID, version: 1, content, fencingToken, cloudFileName: "gone.txt" }), 409, "FILE_DELETED");
     expect(await stagedCount(device.userName)).toBe(0);
 
     const restored = Buffer.from("restored\n");

@@ -4,20 +4,19 @@
 import { randomUUID } from "node:crypto";
 import { readdirSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rowCounts } from "../support/rowCounts.ts";
 import { startTestServer, type TestServer } from "../support/testServer.ts";
 import { uploadMetadata, encodeMetadata } from "../support/uploads.ts";
 
 let server: TestServer;
 let token: string;
 let fencingToken: number;
-let userId: string;
 
 beforeAll(async () => {
   server = await startTestServer();
   const device = await server.newUser();
   token = device.token!;
   ({ fencingToken } = await device.lock());
-  userId = (await server.app.services.db.user.findUniqueOrThrow({ where: { name: device.userName } })).id;
 });
 afterAll(async () => {
   await server?.close();
@@ -46,14 +45,14 @@ async function createWithHeader(metadataHeader: string | undefined) {
 }
 
 async function expectRejected(metadata: Record<string, string | null> | undefined, field?: string) {
-  const before = await server.app.services.db.stagedUpload.count({ where: { userId } });
+  const before = await rowCounts(server.app.services.db);
   const response = await create(metadata);
   expect(response.status).toBe(400);
   expect(response.headers.get("location")).toBeNull();
   const body = await response.json();
   expect(body).toMatchObject({ code: "BAD_INPUT", message: expect.any(String) });
   if (field) expect(body.field).toBe(field);
-  expect(await server.app.services.db.stagedUpload.count({ where: { userId } })).toBe(before);
+  expect(await rowCounts(server.app.services.db)).toEqual(before);
 }
 
 describe("the metadata of an upload creation", () => {
@@ -103,11 +102,11 @@ describe("the metadata of an upload creation", () => {
       for (const field of ["cloudFileName", "appMetaData"]) {
         const metadata = { ...validMetadata(), [field]: "placeholder" };
         const header = encodeMetadata(metadata).replace(`${field} ${Buffer.from("placeholder").toString("base64")}`, `${field} ${base64}`);
-        const before = await server.app.services.db.stagedUpload.count({ where: { userId } });
+        const before = await rowCounts(server.app.services.db);
         const response = await createWithHeader(header);
         expect(response.status, `${what} in ${field}`).toBe(400);
         expect(await response.json()).toMatchObject({ code: "BAD_INPUT", field });
-        expect(await server.app.services.db.stagedUpload.count({ where: { userId } })).toBe(before);
+        expect(await rowCounts(server.app.services.db)).toEqual(before);
       }
     }
   });
@@ -130,6 +129,7 @@ describe("the metadata of an upload creation", () => {
   });
 
   it("rejects a deferred length: the size must be known to bound it", async () => {
+    const before = await rowCounts(server.app.services.db);
     const response = await fetch(`${server.url}/uploads`, {
       method: "POST",
       headers: {
@@ -141,6 +141,7 @@ describe("the metadata of an upload creation", () => {
     });
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ code: "BAD_INPUT" });
+    expect(await rowCounts(server.app.services.db)).toEqual(before);
   });
 
   it("left no bytes in staging for any rejected creation", async () => {
