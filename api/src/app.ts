@@ -54,7 +54,8 @@ export async function startApp(
   let worker: TransferWorker | undefined;
   const db = openDatabase(config.databaseUrl);
   await checkDurableCommits(db, config.databaseUrl, logger);
-  const google = config.google ? createGoogleCredentials(config.google, db) : null;
+  const clock = overrides.clock ?? systemClock;
+  const google = config.google ? createGoogleCredentials(config.google, db, clock) : null;
   const services: Services = {
     config,
     db,
@@ -63,7 +64,7 @@ export async function startApp(
     cloud: overrides.cloud ?? createCloudStorage(config, db, google?.accessTokens),
     staging: new StagingArea(config.stagingDir),
     logger,
-    clock: overrides.clock ?? systemClock,
+    clock,
     wakeTransfers: () => worker?.poke(),
   };
   worker = new TransferWorker(services);
