@@ -12,6 +12,8 @@ export default defineConfig({
   },
   test: {
     include: ["test/**/*.test.ts"],
+    // Keeps the unit tier (*.unit.test.ts) pure: no network, no processes.
+    setupFiles: ["test/support/unitTierGuard.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",

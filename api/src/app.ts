@@ -20,6 +20,7 @@ import type { Services } from "./services.ts";
 import { StagingArea } from "./staging/StagingArea.ts";
 import { sweepStaging } from "./staging/StagingSweeper.ts";
 import { pruneIdempotencyRecords } from "./idempotency/pruneIdempotencyRecords.ts";
+import { systemClock, type Clock } from "./time/clock.ts";
 import { TransferWorker } from "./transfers/TransferWorker.ts";
 import { LastByteCheck } from "./uploads/LastByteCheck.ts";
 import { UploadPlane } from "./uploads/UploadPlane.ts";
@@ -36,6 +37,8 @@ const sweepIntervalMs = 10 * 60_000;
 /** Parts a test or an embedding may supply instead of the ones built from the configuration. */
 export interface AppOverrides {
   cloud?: CloudStorage;
+  /** A test's clock, to move time forward instead of sleeping (time/OffsetClock.ts). */
+  clock?: Clock;
 }
 
 export async function startApp(
@@ -51,7 +54,8 @@ export async function startApp(
   let worker: TransferWorker | undefined;
   const db = openDatabase(config.databaseUrl);
   await checkDurableCommits(db, config.databaseUrl, logger);
-  const google = config.google ? createGoogleCredentials(config.google, db) : null;
+  const clock = overrides.clock ?? systemClock;
+  const google = config.google ? createGoogleCredentials(config.google, db, clock) : null;
   const services: Services = {
     config,
     db,
@@ -60,6 +64,7 @@ export async function startApp(
     cloud: overrides.cloud ?? createCloudStorage(config, db, google?.accessTokens),
     staging: new StagingArea(config.stagingDir),
     logger,
+    clock,
     wakeTransfers: () => worker?.poke(),
   };
   worker = new TransferWorker(services);
@@ -85,7 +90,10 @@ export async function startApp(
   // periodically; close() waits for a round in flight before it disconnects.
   let housekeeping: Promise<void> = Promise.resolve();
   const sweep = () => {
-    housekeeping = Promise.all([sweepStaging(services), pruneIdempotencyRecords(services.db, config.idempotencyRetentionSeconds)])
+    housekeeping = Promise.all([
+      sweepStaging(services),
+      pruneIdempotencyRecords(services.db, config.idempotencyRetentionSeconds, services.clock.now()),
+    ])
       .then(([swept, idempotencyRecords]) => {
         if (swept.uploads || swept.inbound || idempotencyRecords) logger.info({ ...swept, idempotencyRecords }, "housekeeping done");
       })

@@ -6,6 +6,7 @@ import type { EventNotifier } from "./events/EventNotifier.ts";
 import type { GoogleCredentials } from "./google/googleCredentials.ts";
 import type { Logger } from "./logging/logger.ts";
 import type { StagingArea } from "./staging/StagingArea.ts";
+import type { Clock } from "./time/clock.ts";
 
 export interface Services {
   config: Config;
@@ -14,6 +15,8 @@ export interface Services {
   cloud: CloudStorage;
   staging: StagingArea;
   logger: Logger;
+  /** The time every expiry, lease and backoff decision reads (time/clock.ts). */
+  clock: Clock;
   /** Google sign-in and users' Google access tokens; null when Google is not configured. */
   google: GoogleCredentials | null;
   /** Tells the transfer worker that new work is waiting. */

@@ -58,6 +58,8 @@ export async function idempotentMutation<T>(
           mutation,
           requestHash: hash,
           response: JSON.stringify(result),
+          // The age pruneIdempotencyRecords drops it by, on the server's clock.
+          createdAt: services.clock.now(),
         },
       });
       // The caller gets what a replay would get: the JSON form.

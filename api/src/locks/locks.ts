@@ -40,17 +40,16 @@ function retryHintSeconds(lock: LockRow, now: Date): number {
   return Math.max(1, Math.ceil((lock.expiresAt.getTime() - now.getTime()) / 1000));
 }
 
-function grantOf(lock: LockRow, heldPreviously: boolean): LockGrant {
+function grantOf(lock: LockRow, heldPreviously: boolean, now: Date): LockGrant {
   return {
     fencingToken: lock.fencingToken,
-    expiresAt: (lock.expiresAt ?? new Date()).toISOString(),
+    expiresAt: (lock.expiresAt ?? now).toISOString(),
     heldPreviously,
     operationId: lock.operationId,
   };
 }
 
-export async function acquireLock(tx: Transaction, caller: Caller, ttlSeconds: number): Promise<LockGrant> {
-  const now = new Date();
+export async function acquireLock(tx: Transaction, caller: Caller, ttlSeconds: number, now: Date): Promise<LockGrant> {
   const lock = await readLock(tx, caller.userId);
   const expiresAt = new Date(now.getTime() + ttlSeconds * 1000);
 
@@ -58,7 +57,7 @@ export async function acquireLock(tx: Transaction, caller: Caller, ttlSeconds: n
     // The holder asking again (a retry, or a renewal after its lease ran out
     // with nobody taking the lock over): same grant, same token.
     const renewed = await tx.lock.update({ where: { userId: caller.userId }, data: { expiresAt } });
-    return grantOf(renewed, true);
+    return grantOf(renewed, true, now);
   }
   if (isLive(lock, now)) {
     const retryAfterSeconds = retryHintSeconds(lock, now);
@@ -73,7 +72,7 @@ export async function acquireLock(tx: Transaction, caller: Caller, ttlSeconds: n
     where: { userId: caller.userId },
     data: { holderDeviceId: caller.deviceId, fencingToken, expiresAt, grantedAt: now, operationId: null },
   });
-  return grantOf(granted, false);
+  return grantOf(granted, false, now);
 }
 
 /** Checks that caller holds the lock under fencingToken; returns the lock row. */
@@ -126,10 +125,11 @@ export async function renewLock(
   caller: Caller,
   fencingToken: number,
   ttlSeconds: number,
+  now: Date,
 ): Promise<LockGrant> {
   await requireLock(tx, caller, fencingToken);
-  const expiresAt = new Date(Date.now() + ttlSeconds * 1000);
-  return grantOf(await tx.lock.update({ where: { userId: caller.userId }, data: { expiresAt } }), true);
+  const expiresAt = new Date(now.getTime() + ttlSeconds * 1000);
+  return grantOf(await tx.lock.update({ where: { userId: caller.userId }, data: { expiresAt } }), true, now);
 }
 
 /** Returns false when the caller did not hold the lock (nothing to release). */
@@ -173,10 +173,11 @@ export async function keepLockAfterFailedTransfer(
   userId: string,
   operationId: string,
   leaseSeconds: number,
+  now: Date,
 ): Promise<void> {
   await tx.lock.updateMany({
     where: { userId, operationId },
-    data: { operationId: null, expiresAt: new Date(Date.now() + leaseSeconds * 1000) },
+    data: { operationId: null, expiresAt: new Date(now.getTime() + leaseSeconds * 1000) },
   });
 }
 

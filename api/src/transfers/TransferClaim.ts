@@ -3,14 +3,15 @@
 // the operation; a worker that dies stops renewing, and once the claim
 // expires a live worker takes the operation over.
 import type { Database, Transaction } from "../database/client.ts";
+import type { Clock } from "../time/clock.ts";
 import { runnableStates } from "./states.ts";
 
 export class ClaimLostError extends Error {
   override name = "ClaimLostError";
 }
 
-export async function claimNextOperation(db: Database, workerId: string, claimSeconds: number, exclude: Set<string>) {
-  const now = new Date();
+export async function claimNextOperation(db: Database, clock: Clock, workerId: string, claimSeconds: number, exclude: Set<string>) {
+  const now = clock.now();
   const candidates = await db.operation.findMany({
     where: {
       state: { in: runnableStates },
@@ -29,7 +30,7 @@ export async function claimNextOperation(db: Database, workerId: string, claimSe
     const claimed = await db.$transaction(async (tx) => {
       const { count } = await tx.operation.updateMany({
         where: { id: candidate.id, claimedBy: candidate.claimedBy, claimExpiresAt: candidate.claimExpiresAt, state: { in: runnableStates } },
-        data: { claimedBy: workerId, claimExpiresAt: new Date(Date.now() + claimSeconds * 1000), attempts },
+        data: { claimedBy: workerId, claimExpiresAt: new Date(clock.now().getTime() + claimSeconds * 1000), attempts },
       });
       return count === 1;
     });
@@ -53,11 +54,11 @@ export async function assertClaim(tx: Transaction, operationId: string, workerId
   if (count !== 1) throw new ClaimLostError(`worker ${workerId} lost its claim on ${operationId}`);
 }
 
-export async function renewClaim(db: Database, operationId: string, workerId: string, claimSeconds: number): Promise<boolean> {
+export async function renewClaim(db: Database, now: Date, operationId: string, workerId: string, claimSeconds: number): Promise<boolean> {
   const { count } = await db.$transaction((tx) =>
     tx.operation.updateMany({
       where: { id: operationId, claimedBy: workerId },
-      data: { claimExpiresAt: new Date(Date.now() + claimSeconds * 1000) },
+      data: { claimExpiresAt: new Date(now.getTime() + claimSeconds * 1000) },
     }),
   );
   return count === 1;

@@ -82,6 +82,7 @@ export class TransferWorker {
         try {
           const operation = await claimNextOperation(
             this.services.db,
+            this.services.clock,
             this.workerId,
             config.transferClaimSeconds,
             new Set(this.running.keys()),
@@ -119,7 +120,7 @@ export class TransferWorker {
     };
     const heartbeat = setInterval(
       () => {
-        renewClaim(db, operation.id, this.workerId, config.transferClaimSeconds).then(
+        renewClaim(db, this.services.clock.now(), operation.id, this.workerId, config.transferClaimSeconds).then(
           (held) => held || log.warn("lost the claim on a transfer"),
           (error) => log.error({ err: error }, "renewing a transfer claim failed"),
         );
@@ -169,7 +170,7 @@ export class TransferWorker {
   private async recordFailure(context: TransferContext, error: unknown, log: Services["logger"]): Promise<void> {
     const wait = transferWaitOf(error);
     if (wait) return this.recordWait(context, wait, error, log);
-    const { db, notifier, config } = this.services;
+    const { db, notifier, config, clock } = this.services;
     const { operation } = context;
     const retryable = !(error instanceof SmsyncError) && !(error instanceof CloudStorageError && !error.retryable);
     const attempts = operation.attempts + 1;
@@ -194,7 +195,7 @@ export class TransferWorker {
               failedPhase: context.phase,
               errorCode,
               errorMessage: message,
-              finishedAt: new Date(),
+              finishedAt: clock.now(),
               waitingSince: null,
               claimedBy: null,
               claimExpiresAt: null,
@@ -202,9 +203,7 @@ export class TransferWorker {
           : {
               attempts,
               waitingSince: null,
-              nextAttemptAt: new Date(
-                Date.now() + transferRetryDelayMs(attempts, config),
-              ),
+              nextAttemptAt: new Date(clock.now().getTime() + transferRetryDelayMs(attempts, config)),
               errorCode,
               errorMessage: message,
               claimedBy: null,
@@ -213,7 +212,7 @@ export class TransferWorker {
       });
       // Another worker has taken the transfer over: the failure is not this worker's to record.
       if (count === 0) return false;
-      if (fail) await keepLockAfterFailedTransfer(tx, operation.userId, operation.id, config.lockTtlSeconds);
+      if (fail) await keepLockAfterFailedTransfer(tx, operation.userId, operation.id, config.lockTtlSeconds, clock.now());
       await events.append({
         userId: operation.userId,
         operationId: operation.id,
@@ -236,10 +235,10 @@ export class TransferWorker {
    * changes), not at every try, so the app learns at once and is not flooded.
    */
   private async recordWait(context: TransferContext, wait: TransferWait, error: unknown, log: Services["logger"]): Promise<void> {
-    const { db, notifier, config } = this.services;
+    const { db, notifier, config, clock } = this.services;
     const { operation } = context;
     const errorCode = wait.code;
-    const now = new Date();
+    const now = clock.now();
     const waitingSince = operation.waitingSince ?? now;
     const nextAttemptAt = new Date(now.getTime() + transferWaitDelayMs(wait, now.getTime() - waitingSince.getTime(), config));
     const begins = operation.waitingSince === null || operation.errorCode !== errorCode;

@@ -22,6 +22,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { CloudObjectKey } from "../cloud/CloudStorage.ts";
 import type { Database, Transaction } from "../database/client.ts";
 import type { Services } from "../services.ts";
+import type { Clock } from "../time/clock.ts";
 import { transferRetryDelayMs } from "./backoff.ts";
 
 /** Removals per pass; the worker's next idle pass takes the rest. */
@@ -58,14 +59,19 @@ export async function abandonFailedBatches(tx: Transaction, userId: string, oper
  * or writes. Waits while a removal holds a live claim on it (a removal is one
  * cloud call); a claim left to expire is taken over.
  */
-export async function takeOverAbandonedWrite(db: Database, key: CloudObjectKey, checkNotStopped: () => void): Promise<void> {
+export async function takeOverAbandonedWrite(
+  db: Database,
+  clock: Clock,
+  key: CloudObjectKey,
+  checkNotStopped: () => void,
+): Promise<void> {
   for (;;) {
     checkNotStopped();
     const taken = await db.$transaction(async (tx) => {
       const where = { userId_fileUUID_version: { userId: key.userId, fileUUID: key.fileUUID, version: key.version } };
       const row = await tx.abandonedCloudWrite.findUnique({ where });
       if (!row) return true;
-      if (row.claimedBy && row.claimExpiresAt && row.claimExpiresAt > new Date()) return false;
+      if (row.claimedBy && row.claimExpiresAt && row.claimExpiresAt > clock.now()) return false;
       await tx.abandonedCloudWrite.delete({ where });
       return true;
     });
@@ -86,8 +92,8 @@ export async function removeAbandonedWrites(
   workerId: string,
   options: { all?: boolean; signal?: AbortSignal } = {},
 ): Promise<{ removed: number; failed: number }> {
-  const { db, cloud, config, logger } = services;
-  const now = new Date();
+  const { db, cloud, config, logger, clock } = services;
+  const now = clock.now();
   const unclaimed = { OR: [{ claimedBy: null }, { claimExpiresAt: { lt: now } }] };
   const due = await db.abandonedCloudWrite.findMany({
     where: options.all ? unclaimed : { ...unclaimed, nextAttemptAt: { lte: now } },
@@ -100,7 +106,7 @@ export async function removeAbandonedWrites(
     if (options.signal?.aborted) break;
     const key = { userId: row.userId, fileUUID: row.fileUUID, version: row.version };
     const where = { ...key, claimedBy: row.claimedBy, claimExpiresAt: row.claimExpiresAt };
-    const claimExpiresAt = new Date(Date.now() + config.transferClaimSeconds * 1000);
+    const claimExpiresAt = new Date(clock.now().getTime() + config.transferClaimSeconds * 1000);
     const claimed = await db.$transaction((tx) => tx.abandonedCloudWrite.updateMany({ where, data: { claimedBy: workerId, claimExpiresAt } }));
     if (claimed.count !== 1) continue; // a write took it over, or another worker claimed it
     const mine = { ...key, claimedBy: workerId };
@@ -121,7 +127,7 @@ export async function removeAbandonedWrites(
       removed++;
     } catch (error) {
       const attempts = row.attempts + 1;
-      const nextAttemptAt = new Date(Date.now() + transferRetryDelayMs(attempts, config));
+      const nextAttemptAt = new Date(clock.now().getTime() + transferRetryDelayMs(attempts, config));
       const lastError = error instanceof Error ? error.message : String(error);
       await db.$transaction((tx) =>
         tx.abandonedCloudWrite.updateMany({ where: mine, data: { attempts, nextAttemptAt, lastError, claimedBy: null, claimExpiresAt: null } }),

@@ -66,8 +66,8 @@ export async function runInboundTransfer(context: TransferContext): Promise<void
       const key = { userId: operation.userId, fileUUID: item.fileUUID, version: item.version };
       await tx.inboundStagedFile.upsert({
         where: { userId_fileUUID_version: key },
-        create: { ...key, sha256: item.sha256, size: item.size, operationId: operation.id },
-        update: { operationId: operation.id, createdAt: new Date() },
+        create: { ...key, sha256: item.sha256, size: item.size, operationId: operation.id, createdAt: services.clock.now() },
+        update: { operationId: operation.id, createdAt: services.clock.now() },
       });
       await tx.operationItem.update({
         where: { operationId_fileUUID: { operationId: operation.id, fileUUID: item.fileUUID } },

@@ -48,7 +48,7 @@ export async function runOutboundTransfer(context: TransferContext): Promise<voi
           );
         }
         // A given-up batch may have written this key; its removal must not take what this write finds.
-        await takeOverAbandonedWrite(db, metadata, () => checkNotStopped(context));
+        await takeOverAbandonedWrite(db, services.clock, metadata, () => checkNotStopped(context));
         const written = await cloud.writeObject(
           metadata,
           () => {

@@ -40,9 +40,9 @@ export interface OwedRemoval {
 }
 
 /** Records a removal as owed, inside the transaction that marks its item DONE. */
-export async function recordOwedRemoval(tx: Transaction, services: Services, owed: OwedRemoval, now = new Date()): Promise<void> {
-  const { config } = services;
-  const nextAttemptAt = new Date(now.getTime() + transferRetryDelayMs(1, config));
+export async function recordOwedRemoval(tx: Transaction, services: Services, owed: OwedRemoval): Promise<void> {
+  const { config, clock } = services;
+  const nextAttemptAt = new Date(clock.now().getTime() + transferRetryDelayMs(1, config));
   const lastError = errorMessage(owed.error);
   await tx.owedCloudRemoval.upsert({
     where: { userId_objectId: { userId: owed.userId, objectId: owed.objectId } },
@@ -59,10 +59,10 @@ export async function recordOwedRemoval(tx: Transaction, services: Services, owe
  */
 export async function retryOwedRemovals(
   services: Services,
-  options: { all?: boolean; signal?: AbortSignal; now?: () => Date } = {},
+  options: { all?: boolean; signal?: AbortSignal } = {},
 ): Promise<{ removed: number; failed: number }> {
-  const { db, cloud, config, logger } = services;
-  const now = options.now ?? (() => new Date());
+  const { db, cloud, config, logger, clock } = services;
+  const now = () => clock.now();
   const due = await db.owedCloudRemoval.findMany({
     where: options.all ? {} : { nextAttemptAt: { lte: now() } },
     orderBy: { nextAttemptAt: "asc" },

@@ -7,6 +7,7 @@ import { createCloudStorage } from "../../src/cloud/createCloudStorage.ts";
 import { ConfigError, loadConfig } from "../../src/config/config.ts";
 import { openDatabase } from "../../src/database/client.ts";
 import type { GoogleAccessTokens } from "../../src/google/GoogleAccessTokens.ts";
+import { configErrorOf } from "../support/configErrorOf.ts";
 
 const google = {
   SMSYNC_GOOGLE_CLIENT_ID: "id.apps.googleusercontent.com",
@@ -14,24 +15,14 @@ const google = {
   SMSYNC_GOOGLE_TOKEN_KEY: randomBytes(32).toString("hex"),
 };
 
-function errorOf(environment: Record<string, string>): string {
-  try {
-    loadConfig(environment);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as Error).message;
-  }
-  throw new Error("the configuration was accepted");
-}
-
 describe("Google Drive backend configuration", () => {
   it("keeps the local backend by default", () => {
     expect(loadConfig({}).cloudBackend).toBe("local");
   });
 
   it("requires Google to be configured for google-drive", () => {
-    expect(errorOf({ SMSYNC_CLOUD_BACKEND: "google-drive" })).toContain("SMSYNC_GOOGLE_CLIENT_ID: is required when SMSYNC_CLOUD_BACKEND is google-drive");
-    expect(errorOf({ SMSYNC_CLOUD_BACKEND: "dropbox" })).toContain("SMSYNC_CLOUD_BACKEND");
+    expect(configErrorOf({ SMSYNC_CLOUD_BACKEND: "google-drive" })).toContain("SMSYNC_GOOGLE_CLIENT_ID: is required when SMSYNC_CLOUD_BACKEND is google-drive");
+    expect(configErrorOf({ SMSYNC_CLOUD_BACKEND: "dropbox" })).toContain("SMSYNC_CLOUD_BACKEND");
   });
 
   it("takes Google's API root and the folder name smsync by default, or the ones set", () => {
@@ -41,8 +32,8 @@ describe("Google Drive backend configuration", () => {
     });
     const set = loadConfig({ ...google, SMSYNC_CLOUD_BACKEND: "google-drive", SMSYNC_GOOGLE_API_ROOT_URL: "http://127.0.0.1:9", SMSYNC_GOOGLE_DRIVE_FOLDER_NAME: "My App" });
     expect(set.googleDrive).toEqual({ apiRootUrl: "http://127.0.0.1:9/", folderName: "My App" });
-    expect(errorOf({ SMSYNC_GOOGLE_DRIVE_FOLDER_NAME: "a/b" })).toContain("SMSYNC_GOOGLE_DRIVE_FOLDER_NAME: must not contain /");
-    expect(errorOf({ SMSYNC_GOOGLE_API_ROOT_URL: "not a url" })).toContain("SMSYNC_GOOGLE_API_ROOT_URL");
+    expect(configErrorOf({ SMSYNC_GOOGLE_DRIVE_FOLDER_NAME: "a/b" })).toContain("SMSYNC_GOOGLE_DRIVE_FOLDER_NAME: must not contain /");
+    expect(configErrorOf({ SMSYNC_GOOGLE_API_ROOT_URL: "not a url" })).toContain("SMSYNC_GOOGLE_API_ROOT_URL");
   });
 
   it("builds the Google Drive backend when chosen, and refuses it without Google credentials", () => {

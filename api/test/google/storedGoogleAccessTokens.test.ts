@@ -158,3 +158,16 @@ describe("StoredGoogleAccessTokens", () => {
     expect(fake.grants.subjectOf(token)).toBe(user.subject);
   });
 });
+
+describe("the server's access tokens", () => {
+  it("expire on the server's clock", async () => {
+    const tokens = server.app.services.google!.accessTokens;
+    const before = refreshes();
+    const first = await tokens.accessToken(user.userId);
+    expect(await tokens.accessToken(user.userId)).toBe(first);
+    server.clock.advance(3600 * 1000);
+    const second = await tokens.accessToken(user.userId);
+    expect(second).not.toBe(first);
+    expect(refreshes() - before).toBe(2);
+  });
+});

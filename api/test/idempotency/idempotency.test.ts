@@ -179,7 +179,7 @@ describe("retention", () => {
     const userId = (await server.app.services.db.user.findUniqueOrThrow({ where: { name: device.userName } })).id;
     const count = () => server.app.services.db.idempotencyRecord.count({ where: { userId } });
     expect(await count()).toBe(1);
-    await pruneIdempotencyRecords(server.app.services.db, 3600);
+    await pruneIdempotencyRecords(server.app.services.db, 3600, server.app.services.clock.now());
     expect(await count()).toBe(1);
     await pruneIdempotencyRecords(server.app.services.db, 3600, new Date(Date.now() + 2 * 3600 * 1000));
     expect(await count()).toBe(0);

@@ -14,7 +14,6 @@ afterAll(async () => {
   await server?.close();
 });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const lockMutation = `mutation($key: String!, $ttl: Int) { lock(idempotencyKey: $key, ttlSeconds: $ttl) { fencingToken heldPreviously } }`;
 
 describe("lock", () => {
@@ -48,8 +47,8 @@ describe("lock", () => {
   it("lets another device take over an expired lease, and rejects the old holder's stale token", async () => {
     const phone = await server.newUser();
     const laptop = await server.newDevice(phone.userName);
-    const old = await phone.lock(1);
-    await sleep(1_200);
+    const old = await phone.lock(60);
+    server.clock.advance(60_000);
     const taken = await laptop.lock();
     expect(taken.fencingToken).toBe(old.fencingToken + 1);
 
@@ -75,8 +74,8 @@ describe("lock", () => {
 
   it("keeps the same token for a holder whose lease ran out when nobody took the lock", async () => {
     const device = await server.newUser();
-    const first = await device.lock(1);
-    await sleep(1_200);
+    const first = await device.lock(60);
+    server.clock.advance(60_000);
     const again = await device.lock();
     expect(again).toMatchObject({ fencingToken: first.fencingToken, heldPreviously: true });
   });
@@ -84,10 +83,10 @@ describe("lock", () => {
   it("discards what an expired holder staged when another device takes the lock over", async () => {
     const phone = await server.newUser();
     const laptop = await server.newDevice(phone.userName);
-    const old = await phone.lock(1);
+    const old = await phone.lock(60);
     const fileUUID = randomUUID();
     await tusUpload(server.url, phone.token!, { fileUUID, version: 0, content: Buffer.from("staged"), fencingToken: old.fencingToken });
-    await sleep(1_200);
+    server.clock.advance(60_000);
     const taken = await laptop.lock();
     // The laptop can stage the same (fileUUID, version) without meeting the old upload.
     await tusUpload(server.url, laptop.token!, { fileUUID, version: 0, content: Buffer.from("newer"), fencingToken: taken.fencingToken });

@@ -88,9 +88,11 @@ describe.skipIf(testProvider === "sqlite")("several instances", () => {
     await apiOnly.app.services.db.$transaction((tx) =>
       tx.operation.update({
         where: { id: committed.id },
-        data: { state: "IN_PROGRESS", claimedBy: "dead-instance", claimExpiresAt: new Date(Date.now() + 1500) },
+        data: { state: "IN_PROGRESS", claimedBy: "dead-instance", claimExpiresAt: new Date(worker.clock.now().getTime() + 60_000) },
       }),
     );
+    // The claim runs out on the worker's clock, not by waiting for it.
+    worker.clock.advance(60_000);
     worker.app.services.wakeTransfers();
     const finished = await device.waitForOperation(committed.id);
     expect(finished.state).toBe("SUCCEEDED");

@@ -7,6 +7,7 @@ import { startApp, type App, type AppOverrides } from "../../src/app.ts";
 import { addDevice, addUser } from "../../src/auth/users.ts";
 import { loadConfig, type Config } from "../../src/config/config.ts";
 import { createLogger } from "../../src/logging/logger.ts";
+import { OffsetClock } from "../../src/time/OffsetClock.ts";
 import { createTestDatabase, type TestDatabase } from "./testDatabase.ts";
 import { TestGraphQLClient } from "./graphqlClient.ts";
 
@@ -15,6 +16,11 @@ export interface TestServer {
   url: string;
   dir: string;
   config: Config;
+  /**
+   * The server's clock: `clock.advance(ms)` moves it past a lease, claim or
+   * backoff instead of sleeping (the system time plus an offset).
+   */
+  clock: OffsetClock;
   /** A new user with one device; returns that device's client. */
   newUser(name?: string): Promise<TestGraphQLClient & { userName: string }>;
   /** Another device of an existing user. */
@@ -40,18 +46,20 @@ export function testEnvironment(dir: string, databaseUrl: string, overrides: Rec
 
 export async function startTestServer(
   overrides: Record<string, string> = {},
-  appOverrides: AppOverrides = {},
+  appOverrides: Omit<AppOverrides, "clock"> = {},
 ): Promise<TestServer> {
   const dir = mkdtempSync(path.join(tmpdir(), "smsync-test-"));
   const database: TestDatabase = await createTestDatabase(dir);
   const config = loadConfig(testEnvironment(dir, database.url, overrides));
-  const app = await startApp(config, createLogger(config.logLevel), appOverrides);
+  const clock = new OffsetClock();
+  const app = await startApp(config, createLogger(config.logLevel), { ...appOverrides, clock });
   const url = app.url;
   return {
     app,
     url,
     dir,
     config,
+    clock,
     async newUser(name = `user${++userCounter}-${process.pid}`) {
       const created = await addUser(app.services.db, name);
       return Object.assign(new TestGraphQLClient(url, created.token), { userName: name });

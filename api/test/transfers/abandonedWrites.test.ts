@@ -112,7 +112,7 @@ onEachFaultyCloud(
       it("takes an unclaimed record over, so that no removal acts on it afterwards", async () => {
         const { db, userId } = await newUser();
         const key = await record(db, userId, null);
-        await takeOverAbandonedWrite(db, key, notStopped);
+        await takeOverAbandonedWrite(db, server.app.services.clock, key, notStopped);
         expect(await abandonedOf(db, userId)).toEqual([]);
       });
 
@@ -120,7 +120,7 @@ onEachFaultyCloud(
         const { db, userId } = await newUser();
         const key = await record(db, userId, { claimedBy: "another-worker", claimExpiresAt: new Date(Date.now() + 3_600_000) });
         let tookOver = false;
-        const takeOver = takeOverAbandonedWrite(db, key, notStopped).then(() => (tookOver = true));
+        const takeOver = takeOverAbandonedWrite(db, server.app.services.clock, key, notStopped).then(() => (tookOver = true));
         // A removal claimed by another worker is not touched by this worker's pass either.
         expect(await removeAbandonedWrites(server.app.services, "this-worker", { all: true })).toEqual({ removed: 0, failed: 0 });
         expect(tookOver).toBe(false);
@@ -134,7 +134,7 @@ onEachFaultyCloud(
       it("takes over a claim left to expire by a removal that died", async () => {
         const { db, userId } = await newUser();
         const key = await record(db, userId, { claimedBy: "a-dead-worker", claimExpiresAt: new Date(Date.now() - 1000) });
-        await takeOverAbandonedWrite(db, key, notStopped);
+        await takeOverAbandonedWrite(db, server.app.services.clock, key, notStopped);
         expect(await abandonedOf(db, userId)).toEqual([]);
       });
     });

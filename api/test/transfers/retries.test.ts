@@ -7,7 +7,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { CloudFailureKind } from "../../src/cloud/CloudStorageError.ts";
-import { transferRetryDelayMs } from "../../src/transfers/backoff.ts";
 import type { FaultyCloudStorage } from "../support/FaultyCloudStorage.ts";
 import type { TestGraphQLClient } from "../support/graphqlClient.ts";
 import { onEachFaultyCloud } from "../support/faultyCloudServers.ts";
@@ -102,16 +101,6 @@ async function expectEachFileTransferredOnce(op: any): Promise<void> {
   expect(op.filesDone).toBe(op.filesTotal);
   expect(op.bytesDone).toBe(op.bytesTotal);
 }
-
-describe("backoff", () => {
-  const config = { transferBackoffBaseMs: 100, transferBackoffCapMs: 10_000 };
-  it("grows exponentially from the base up to the cap, with full jitter below each ceiling", () => {
-    expect([1, 2, 3, 4].map((attempt) => transferRetryDelayMs(attempt, config, () => 0.999_999))).toEqual([100, 200, 400, 800]);
-    expect([1, 2, 3, 4].map((attempt) => transferRetryDelayMs(attempt, config, () => 0))).toEqual([0, 0, 0, 0]);
-    expect(transferRetryDelayMs(30, config, () => 0.999_999)).toBe(10_000);
-    expect(transferRetryDelayMs(10_000, config, () => 0.5)).toBe(5000);
-  });
-});
 
 // Each backend's cloud, behind the fault injector; the server and its
 // helpers above use the backend whose tests are running.

@@ -115,14 +115,14 @@ describe("creating an upload again", () => {
   it("does not resume an upload staged under a lock grant that was lost", async () => {
     const phone = await server.newUser();
     const laptop = await server.newDevice(phone.userName);
-    const { fencingToken } = await phone.lock(1);
+    const { fencingToken } = await phone.lock(60);
     const content = randomBytes(2000);
     const metadata = uploadMetadata({ fileUUID: randomUUID(), version: 0, content, fencingToken });
     const created = await createUpload(phone.token!, metadata, content.length);
     expect((await patchUpload(created.headers.get("location")!, phone.token!, 0, content.subarray(0, 500))).status).toBe(204);
 
     // The lease runs out and the laptop takes the lock over.
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    server.clock.advance(60_000);
     await laptop.lock();
     const before = await rowCounts(server.app.services.db);
     const again = await createUpload(phone.token!, metadata, content.length);

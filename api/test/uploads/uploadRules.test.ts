@@ -84,8 +84,8 @@ describe("who may create an upload", () => {
   it("answers 409 STALE_FENCING_TOKEN once another device took over the expired lock", async () => {
     const phone = await server.newUser();
     const laptop = await server.newDevice(phone.userName);
-    const { fencingToken } = await phone.lock(1);
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const { fencingToken } = await phone.lock(60);
+    server.clock.advance(60_000);
     const taken = await laptop.lock();
     expect(taken.fencingToken).toBe(fencingToken + 1);
     await expectRefused(() => create(`Bearer ${phone.token}`, { fileUUID: randomUUID(), version: 0, content, fencingToken }), 409, "STALE_FENCING_TOKEN");

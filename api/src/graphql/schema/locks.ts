@@ -32,7 +32,9 @@ builder.mutationField("lock", (t) =>
     resolve: (_root, args, context) => {
       const caller = requireCaller(context);
       const ttl = leaseSeconds(context.services, args.ttlSeconds);
-      return idempotentMutation(context.services, caller, "lock", args.idempotencyKey, args, (tx) => acquireLock(tx, caller, ttl));
+      return idempotentMutation(context.services, caller, "lock", args.idempotencyKey, args, (tx) =>
+        acquireLock(tx, caller, ttl, context.services.clock.now()),
+      );
     },
   }),
 );
@@ -45,7 +47,7 @@ builder.mutationField("renewLock", (t) =>
       const caller = requireCaller(context);
       const ttl = leaseSeconds(context.services, args.ttlSeconds);
       return idempotentMutation(context.services, caller, "renewLock", args.idempotencyKey, args, (tx) =>
-        renewLock(tx, caller, args.fencingToken, ttl),
+        renewLock(tx, caller, args.fencingToken, ttl, context.services.clock.now()),
       );
     },
   }),

@@ -46,6 +46,8 @@ export function onUploadCreate(services: Services) {
           undelete: metadata.undelete,
           fencingToken: metadata.fencingToken,
           state: "UPLOADING",
+          // The age the sweeper expires it by, on the server's clock.
+          createdAt: services.clock.now(),
         },
       });
       return previous;

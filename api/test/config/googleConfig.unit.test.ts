@@ -2,7 +2,8 @@
 // needs the secret and a 32-byte token key; endpoints overridable.
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../src/config/config.ts";
+import { loadConfig } from "../../src/config/config.ts";
+import { configErrorOf } from "../support/configErrorOf.ts";
 
 const key = randomBytes(32);
 
@@ -35,19 +36,10 @@ describe("Google configuration", () => {
   });
 
   it("names the missing secret and key, and a key of the wrong length", () => {
-    const message = (environment: Record<string, string>) => {
-      try {
-        loadConfig(environment);
-      } catch (error) {
-        expect(error).toBeInstanceOf(ConfigError);
-        return (error as Error).message;
-      }
-      throw new Error("expected a ConfigError");
-    };
-    const missing = message({ SMSYNC_GOOGLE_CLIENT_ID: "id" });
+    const missing = configErrorOf({ SMSYNC_GOOGLE_CLIENT_ID: "id" });
     expect(missing).toContain("SMSYNC_GOOGLE_CLIENT_SECRET");
     expect(missing).toContain("SMSYNC_GOOGLE_TOKEN_KEY");
-    expect(message({ SMSYNC_GOOGLE_CLIENT_ID: "id", SMSYNC_GOOGLE_CLIENT_SECRET: "s", SMSYNC_GOOGLE_TOKEN_KEY: randomBytes(16).toString("hex") })).toMatch(
+    expect(configErrorOf({ SMSYNC_GOOGLE_CLIENT_ID: "id", SMSYNC_GOOGLE_CLIENT_SECRET: "s", SMSYNC_GOOGLE_TOKEN_KEY: randomBytes(16).toString("hex") })).toMatch(
       /SMSYNC_GOOGLE_TOKEN_KEY: must be 32 bytes/,
     );
   });
