@@ -9,6 +9,7 @@ export {
   type CloudFileNameCheck,
   type NamedFile,
 } from "./cloudFileNames.ts";
+export { cloudNameToPath, pathToCloudName } from "./cloudFilePaths.ts";
 export { errorCodes, isErrorCode, type ErrorCode } from "./errorCodes.ts";
 export { stableJson } from "./stableJson.ts";
 export { backoffCeilingMs, backoffDelayMs, type BackoffLimits } from "./backoff.ts";

@@ -4,9 +4,9 @@
 // found by their appProperties.
 import { randomBytes, randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
+import { pathToCloudName } from "@smsync/protocol";
 import { afterAll, describe, expect, it } from "vitest";
 import type { CloudObjectMetadata } from "../../src/cloud/CloudStorage.ts";
-import { pathToCloudName } from "../../../client/src/cli/folderScan.ts";
 import { drivePlacementOf } from "../../src/cloud/googleDrive/drivePlacement.ts";
 import { driveFaults } from "../support/fakeGoogleDrive/faults.ts";
 import type { FakeDriveFile } from "../support/fakeGoogleDrive/DriveStore.ts";

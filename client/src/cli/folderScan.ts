@@ -75,16 +75,3 @@ export async function scanFolder(root: string, manifest: Manifest): Promise<Fold
   }
   return changes;
 }
-
-/**
- * The cloud file name of a relative path. Cloud names are flat (no "/"), so
- * "/" is escaped as %2F and "%" as %25: distinct paths get distinct names,
- * and the path comes back with cloudNameToPath.
- */
-export function pathToCloudName(relativePath: string): string {
-  return relativePath.replaceAll("%", "%25").replaceAll("/", "%2F");
-}
-
-export function cloudNameToPath(cloudFileName: string): string {
-  return cloudFileName.replaceAll("%2F", "/").replaceAll("%25", "%");
-}

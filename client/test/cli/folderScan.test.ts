@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { cloudNameToPath, pathToCloudName, scanFolder, type Manifest } from "../../src/cli/folderScan.ts";
+import { scanFolder, type Manifest } from "../../src/cli/folderScan.ts";
 
 const roots: string[] = [];
 afterEach(() => {
@@ -54,15 +54,5 @@ describe("scanFolder", () => {
     const changes = await scanFolder(root, manifest);
     expect(changes.changed).toEqual([]);
     expect(changes.unchanged.map((f) => f.relativePath)).toEqual(["touched.txt"]);
-  });
-});
-
-describe("cloud names of paths", () => {
-  it("round-trips paths, keeps distinct paths distinct, and leaves no slash", () => {
-    const paths = ["a/b.txt", "a%2Fb.txt", "a%b/c", "plain.txt", "%25/%2F"];
-    const names = paths.map(pathToCloudName);
-    expect(new Set(names).size).toBe(paths.length);
-    for (const name of names) expect(name).not.toContain("/");
-    expect(names.map(cloudNameToPath)).toEqual(paths);
   });
 });

@@ -1,7 +1,7 @@
 // Where a file shows in the user's Drive. Cloud file names are flat in the
 // protocol (no "/"); the command line client names a file of its folder by
-// its path with "/" written %2F and "%" written %25 (client/src/cli/
-// folderScan.ts). These are the user's own files in their own Drive, so the
+// its path with "/" written %2F and "%" written %25 (pathToCloudName in
+// @smsync/protocol). These are the user's own files in their own Drive, so the
 // path is shown as the user made it: a Drive folder for each directory, under
 // the app folder, and the file by its own name ("docs%2Freport.bin" is
 // report.bin in the folder docs). In every part %25 is shown as "%". A name
