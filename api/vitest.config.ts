@@ -13,7 +13,7 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     // Keeps the unit tier (*.unit.test.ts) pure: no network, no processes.
-    setupFiles: ["test/support/unitTierGuard.ts"],
+    setupFiles: [require.resolve("@smsync/testkit/unitTierGuard")],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",

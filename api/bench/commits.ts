@@ -4,10 +4,9 @@
 // transferProgress subscription over graphql-ws as the SDK will follow it.
 import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
-import { sha256Hex, tusUpload } from "../test/support/uploads.ts";
-import type { TestServer } from "../test/support/testServer.ts";
+import { sha256Hex, type TestServer, tusUpload } from "@smsync/testkit";
 import { smallFile } from "./content.ts";
-import { collectGarbage, median, progress } from "./support.ts";
+import { collectGarbage, median, progress } from "@smsync/testkit/bench";
 
 export interface CommitOptions {
   fileCounts: number[];

@@ -10,12 +10,10 @@ import { fileURLToPath } from "node:url";
 import { addUser } from "../src/auth/users.ts";
 import { openDatabase } from "../src/database/client.ts";
 import { migrate } from "../src/database/migrate.ts";
-import { TestGraphQLClient } from "../test/support/graphqlClient.ts";
-import { createTestDatabase } from "../test/support/testDatabase.ts";
-import { testEnvironment } from "../test/support/testServer.ts";
+import { createTestDatabase, testEnvironment, TestGraphQLClient } from "@smsync/testkit";
 import { hashContent, MiB } from "./content.ts";
 import { rawTusUpload } from "./tusRaw.ts";
-import { byTenths, freePort, onCleanup, progress, sleep, trackChild, trackDir } from "./support.ts";
+import { byTenths, freePort, onCleanup, progress, sleep, trackChild, trackDir } from "@smsync/testkit/bench";
 
 const apiDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 

@@ -13,13 +13,11 @@
 import { execFileSync } from "node:child_process";
 import os from "node:os";
 import { parseArgs } from "node:util";
-import { startTestServer, type TestServer } from "../test/support/testServer.ts";
-import { testProvider } from "../test/support/testDatabase.ts";
+import { startTestServer, testProvider, type TestServer } from "@smsync/testkit";
 import { measureCommits, type CommitRow } from "./commits.ts";
 import { KiB, MiB } from "./content.ts";
 import { measureMemory, type MemoryResult } from "./memory.ts";
-import { fixed, mib, ms, size, table } from "./report.ts";
-import { elapsedSeconds, interrupted, onCleanup, progress, runCleanup, setQuiet, trackDir } from "./support.ts";
+import { elapsedSeconds, fixed, interrupted, mib, ms, onCleanup, progress, runCleanup, setQuiet, size, table, trackDir } from "@smsync/testkit/bench";
 import { measureThroughput, type ThroughputResult } from "./throughput.ts";
 import { agent } from "./http.ts";
 

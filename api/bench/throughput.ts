@@ -4,12 +4,12 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { TestServer } from "../test/support/testServer.ts";
+import type { TestServer } from "@smsync/testkit";
 import { startBaselineServer } from "./baseline.ts";
 import { hashContent, MiB } from "./content.ts";
 import { rawTusUpload, type GeneratedUpload, type TusTarget } from "./tusRaw.ts";
 import { tusJsClientUpload } from "./tusJsClient.ts";
-import { collectGarbage, median, onCleanup, progress, trackDir } from "./support.ts";
+import { collectGarbage, median, onCleanup, progress, trackDir } from "@smsync/testkit/bench";
 
 export interface ThroughputOptions {
   sizeBytes: number;

@@ -3,7 +3,7 @@
 // in memory. Used where the bench wants to control the requests exactly;
 // tus-js-client (the client no one here wrote) is measured beside it.
 import { randomUUID } from "node:crypto";
-import { uploadMetadata } from "../test/support/uploads.ts";
+import { uploadMetadata } from "@smsync/testkit";
 import { contentStream } from "./content.ts";
 import { HttpError, httpRequest } from "./http.ts";
 

@@ -1,5 +1,5 @@
 // The sync benchmark's table, in the form of the api benchmarks' tables.
-import { fixed, mib, size, table } from "../../api/bench/report.ts";
+import { fixed, mib, size, table } from "@smsync/testkit/bench";
 import type { ScenarioResult } from "./syncScenario.ts";
 
 interface Environment {

@@ -5,8 +5,8 @@
 // upload skips the download (there is nothing to download).
 import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
-import type { TestServer } from "../../api/test/support/testServer.ts";
-import { progress } from "../../api/bench/support.ts";
+import type { TestServer } from "@smsync/testkit";
+import { progress } from "@smsync/testkit/bench";
 import { folderTotals, writeFolder, type FolderSpec } from "./benchFolders.ts";
 import { timedRun, type TimedRun } from "./timedRun.ts";
 

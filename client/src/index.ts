@@ -5,6 +5,7 @@ export { MemoryStore } from "./store/MemoryStore.ts";
 export { IndexedDbStore, type IndexedDbStoreOptions } from "./store/IndexedDbStore.ts";
 export * from "./modes.ts";
 export { ClientUsageError } from "./queues/ClientUsageError.ts";
+export type { CommittedBatch, LocalFile } from "./queues/records.ts";
 // Node and Electron: import { SqliteStore } from "@smsync/client/sqlite" (a native module, kept out of browser bundles).
 export * from "./graphql/operations.ts";
 export {

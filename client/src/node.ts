@@ -3,7 +3,7 @@
 //   import { SmsyncClient } from "@smsync/client/node";
 export { SmsyncClient, type SmsyncClientOptions, type UploadOptions, type LocalFileStatus, type ClientEvents } from "./SmsyncClient.ts";
 export * from "./engine/index.ts";
-export type { DownloadedFile } from "./engine/SyncEngine.ts";
+export type { BeingUploaded, DownloadedFile, OutboundState } from "./engine/SyncEngine.ts";
 export { clientCrashPointNames } from "./engine/crashPoints.ts";
 export { SqliteStore } from "./store/SqliteStore.ts";
 export * from "./transfers/index.ts";

@@ -5,7 +5,7 @@
 // the process died before its caller heard of it). The relaunched instance
 // opens its own store on the same file. At the run's end, bury() rejects
 // what hangs, so the dead client can be closed and its resources freed.
-import type { ClientStore, Collection, EntryOf, KeyIn, StoreChange, ValueAt } from "../../client/src/store/ClientStore.ts";
+import type { ClientStore, Collection, EntryOf, KeyIn, StoreChange, ValueAt } from "@smsync/client";
 
 export class KillableStore implements ClientStore {
   private killed = false;

@@ -3,8 +3,8 @@
 // arms strike only its own users' calls (a fault of one run must not land in
 // another's transfer, or no run could be replayed from its seed).
 import type { Readable } from "node:stream";
-import type { CloudObject, CloudObjectKey, CloudObjectMetadata, CloudStorage, UploadSessionRecord } from "../../api/src/cloud/CloudStorage.ts";
-import { FaultyCloudStorage } from "../../api/test/support/FaultyCloudStorage.ts";
+import type { CloudObject, CloudObjectKey, CloudObjectMetadata, CloudStorage, UploadSessionRecord } from "@smsync/api";
+import { FaultyCloudStorage } from "@smsync/testkit";
 
 export class PerUserFaultyCloud implements CloudStorage {
   readonly name: string;

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { checkInvariants, type InvariantNumber, type Violation } from "./invariants.ts";
-import type { CommittedBatch } from "../../client/src/queues/records.ts";
+import type { CommittedBatch } from "@smsync/client";
 import { noFaults, type FaultCounts } from "./report.ts";
 import { Rng } from "./rng.ts";
 import { runStep, type RunContext } from "./runStep.ts";

@@ -3,9 +3,7 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { isErrorMode } from "../../client/src/modes.ts";
-import { ClientUsageError } from "../../client/src/queues/ClientUsageError.ts";
-import type { LocalFile } from "../../client/src/queues/records.ts";
+import { ClientUsageError, isErrorMode, type LocalFile } from "@smsync/client";
 import type { FaultCounts } from "./report.ts";
 import { Rng } from "./rng.ts";
 import type { Step } from "./schedule.ts";

@@ -3,9 +3,9 @@
 // what happens there; choices that depend on the device's state at that
 // moment (which file to change) are drawn as numbers in [0, 1) and resolved
 // against the state when the step runs.
-import { crashPointNames, type CrashPoint } from "../../api/src/faults/crashPoints.ts";
-import type { DriveFault, DriveRequestKind } from "../../api/test/support/fakeGoogleDrive/faults.ts";
-import { clientCrashPointNames, type ClientCrashPoint } from "../../client/src/engine/crashPoints.ts";
+import { crashPointNames, type CrashPoint } from "@smsync/api/faults";
+import type { DriveFault, DriveRequestKind } from "@smsync/testkit/fakeGoogleDrive";
+import { clientCrashPointNames, type ClientCrashPoint } from "@smsync/client/node";
 import { Rng } from "./rng.ts";
 import { simLockTtlSeconds } from "./simServer.ts";
 

@@ -3,8 +3,8 @@
 // round changes nothing anywhere (quiet), so the invariants can demand that
 // everything has converged.
 import { setTimeout as sleep } from "node:timers/promises";
-import { isErrorMode } from "../../client/src/modes.ts";
-import type { SmsyncClient } from "../../client/src/SmsyncClient.ts";
+import { isErrorMode } from "@smsync/client";
+import type { SmsyncClient } from "@smsync/client/node";
 import { Rng } from "./rng.ts";
 import { resetIfInError, type RunContext } from "./runStep.ts";
 import type { SimDevice } from "./simDevice.ts";

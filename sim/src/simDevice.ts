@@ -15,16 +15,19 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { SmsyncClient } from "../../client/src/SmsyncClient.ts";
-import type { ClientCrashPoint } from "../../client/src/engine/crashPoints.ts";
-import type { BeingUploaded, ConflictResolution, OutboundState, SyncEvents } from "../../client/src/engine/SyncEngine.ts";
-import type { Conflict, IndexEntry } from "../../client/src/engine/planDownloads.ts";
-import { ClientUsageError } from "../../client/src/queues/ClientUsageError.ts";
-import type { CommittedBatch } from "../../client/src/queues/records.ts";
-import type { ClientStore, StoreChange } from "../../client/src/store/ClientStore.ts";
-import { MemoryStore } from "../../client/src/store/MemoryStore.ts";
-import { SqliteStore } from "../../client/src/store/SqliteStore.ts";
-import { startCuttingProxy, type CuttingProxy } from "../../client/test/support/cuttingProxy.ts";
+import {
+  type BeingUploaded,
+  type ClientCrashPoint,
+  type Conflict,
+  type ConflictResolution,
+  type IndexEntry,
+  type OutboundState,
+  SmsyncClient,
+  type SyncEvents,
+} from "@smsync/client/node";
+import { type ClientStore, ClientUsageError, type CommittedBatch, MemoryStore, type StoreChange } from "@smsync/client";
+import { SqliteStore } from "@smsync/client/sqlite";
+import { startCuttingProxy, type CuttingProxy } from "@smsync/testkit";
 import { KillableStore } from "./killableStore.ts";
 import type { Rng } from "./rng.ts";
 import type { Sabotage } from "./sabotage.ts";

@@ -11,16 +11,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { addDevice, addUser } from "../../api/src/auth/users.ts";
-import type { CloudObject } from "../../api/src/cloud/CloudStorage.ts";
-import { openDatabase, type Database } from "../../api/src/database/client.ts";
-import type { CrashPoint } from "../../api/src/faults/crashPoints.ts";
-import type { FaultSpec as CloudFaultSpec } from "../../api/test/support/FaultyCloudStorage.ts";
-import type { FakeGoogleDrive } from "../../api/test/support/fakeGoogleDrive/FakeGoogleDrive.ts";
-import type { FaultSpec as DriveFaultSpec } from "../../api/test/support/fakeGoogleDrive/faults.ts";
-import { freePort } from "../../api/test/support/serverProcess.ts";
-import { createTestDatabase, type TestDatabase } from "../../api/test/support/testDatabase.ts";
-import { testEnvironment } from "../../api/test/support/testServer.ts";
+import { addDevice, addUser, type CloudObject, type Database, openDatabase } from "@smsync/api";
+import type { CrashPoint } from "@smsync/api/faults";
+import { createTestDatabase, type FaultSpec as CloudFaultSpec, freePort, type TestDatabase, testEnvironment } from "@smsync/testkit";
+import type { FakeGoogleDrive, FaultSpec as DriveFaultSpec } from "@smsync/testkit/fakeGoogleDrive";
 import { simEnvironment } from "./server/protocol.ts";
 import { SimServerProcess, type ServerCrash } from "./server/serverProcess.ts";
 

@@ -9,7 +9,7 @@ import { emptyTotals, formatReport, type Totals } from "./report.ts";
 import { describeStep } from "./schedule.ts";
 import { runSimulation, type RunResult } from "./runSimulation.ts";
 import { shrink } from "./shrink.ts";
-import { FakeGoogleDrive } from "../../api/test/support/fakeGoogleDrive/FakeGoogleDrive.ts";
+import { FakeGoogleDrive } from "@smsync/testkit/fakeGoogleDrive";
 import { accountOfSimDriveToken } from "./server/driveTokens.ts";
 import { SimServer } from "./simServer.ts";
 

@@ -7,7 +7,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect, it } from "vitest";
 import { defaultOptions, type SimOptions } from "../src/options.ts";
-import { testProvider } from "../../api/test/support/testDatabase.ts";
+import { testProvider } from "@smsync/testkit";
 import { commitBand } from "../src/commitBand.ts";
 import { loadRecordedRun } from "../src/recordedRun.ts";
 import { simulate } from "../src/simulate.ts";

@@ -9,9 +9,7 @@ import { startApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config/config.ts";
 import { openDatabase } from "../../src/database/client.ts";
 import { createLogger } from "../../src/logging/logger.ts";
-import { TestGraphQLClient } from "../support/graphqlClient.ts";
-import { rowCounts } from "../support/rowCounts.ts";
-import { createTestDatabase, type TestDatabase } from "../support/testDatabase.ts";
+import { createTestDatabase, rowCounts, type TestDatabase, TestGraphQLClient } from "@smsync/testkit";
 
 const apiDir = path.resolve(import.meta.dirname, "../..");
 const dataDir = mkdtempSync(path.join(tmpdir(), "smsync-admin-"));

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import type { CloudStorage } from "../../src/cloud/CloudStorage.ts";
 import { CloudStorageError } from "../../src/cloud/CloudStorageError.ts";
 import { sha256OfStream } from "../../src/content/sha256.ts";
-import { sha256Hex } from "../support/uploads.ts";
+import { sha256Hex } from "@smsync/testkit";
 
 async function readAll(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];

@@ -7,9 +7,9 @@ import { buffer } from "node:stream/consumers";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import type { CloudObjectMetadata } from "../../src/cloud/CloudStorage.ts";
 import { CloudStorageError } from "../../src/cloud/CloudStorageError.ts";
-import { driveFaults } from "../support/fakeGoogleDrive/faults.ts";
+import { driveFaults } from "@smsync/testkit/fakeGoogleDrive";
 import { quantum, startGoogleDriveFixture } from "../support/googleDriveFixture.ts";
-import { sha256Hex } from "../support/uploads.ts";
+import { sha256Hex } from "@smsync/testkit";
 
 const fixture = await startGoogleDriveFixture();
 const { drive, tokens, sleeps } = fixture;

@@ -8,10 +8,9 @@ import { pathToCloudName } from "@smsync/protocol";
 import { afterAll, describe, expect, it } from "vitest";
 import type { CloudObjectMetadata } from "../../src/cloud/CloudStorage.ts";
 import { drivePlacementOf } from "../../src/cloud/googleDrive/drivePlacement.ts";
-import { driveFaults } from "../support/fakeGoogleDrive/faults.ts";
-import type { FakeDriveFile } from "../support/fakeGoogleDrive/DriveStore.ts";
+import { driveFaults, type FakeDriveFile } from "@smsync/testkit/fakeGoogleDrive";
 import { startGoogleDriveFixture } from "../support/googleDriveFixture.ts";
-import { sha256Hex } from "../support/uploads.ts";
+import { sha256Hex } from "@smsync/testkit";
 
 const fixture = await startGoogleDriveFixture();
 const { drive } = fixture;

@@ -6,8 +6,7 @@ import { randomBytes } from "node:crypto";
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { googleDriveProcessCloud, type GoogleDriveProcessCloud } from "../support/processClouds.ts";
-import { ProcessServer } from "../support/serverProcess.ts";
-import { tusUpload } from "../support/uploads.ts";
+import { ProcessServer, tusUpload } from "@smsync/testkit";
 
 const env = { SMSYNC_TRANSFER_CLAIM_SECONDS: "1" };
 const mib = 1024 * 1024;

@@ -6,7 +6,7 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalDirectoryStorage } from "../../src/cloud/LocalDirectoryStorage.ts";
-import { mountSmallFileSystem, smallFileSystemSuite, smallFileSystemSupport, type SmallFileSystem } from "../support/smallFileSystem.ts";
+import { mountSmallFileSystem, smallFileSystemSuite, smallFileSystemSupport, type SmallFileSystem } from "@smsync/testkit";
 import { cloudStorageContract } from "./cloudStorageContract.ts";
 
 const root = mkdtempSync(path.join(tmpdir(), "smsync-cloud-"));

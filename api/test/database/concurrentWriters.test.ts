@@ -11,7 +11,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { addUser, createUser } from "../../src/auth/users.ts";
 import { useMigratedTestDatabase } from "../support/migratedTestDatabase.ts";
-import { testProvider } from "../support/testDatabase.ts";
+import { testProvider } from "@smsync/testkit";
 
 const apiDir = path.resolve(import.meta.dirname, "../..");
 const fixture = useMigratedTestDatabase("smsync-writers-");

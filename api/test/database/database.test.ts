@@ -8,8 +8,7 @@ import { migrate, migrationsFor } from "../../src/database/migrate.ts";
 import { transactWithEvents, readEventsAfter } from "../../src/events/eventLog.ts";
 import { MemoryEventNotifier } from "../../src/events/MemoryEventNotifier.ts";
 import { useMigratedTestDatabase } from "../support/migratedTestDatabase.ts";
-import { testProvider } from "../support/testDatabase.ts";
-import { rowCounts } from "../support/rowCounts.ts";
+import { rowCounts, testProvider } from "@smsync/testkit";
 
 const fixture = useMigratedTestDatabase("smsync-db-");
 

@@ -10,7 +10,7 @@ import { checkDurableCommits } from "../../src/database/durableCommits.ts";
 import type { Logger } from "../../src/logging/logger.ts";
 import { describe, expect, it } from "vitest";
 import { useMigratedTestDatabase } from "../support/migratedTestDatabase.ts";
-import { testProvider } from "../support/testDatabase.ts";
+import { testProvider } from "@smsync/testkit";
 
 const fixture = useMigratedTestDatabase("smsync-durable-commits-");
 

@@ -8,10 +8,7 @@ import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TestGraphQLClient } from "../support/graphqlClient.ts";
-import { refusedWithoutWrites } from "../support/rowCounts.ts";
-import { startTestServer, type TestServer } from "../support/testServer.ts";
-import { sha256Hex, tusUpload } from "../support/uploads.ts";
+import { refusedWithoutWrites, sha256Hex, startTestServer, type TestGraphQLClient, type TestServer, tusUpload } from "@smsync/testkit";
 
 /** Uploads and commits a file from one device, stages it by an inbound transfer for another; returns its download URL. */
 async function stagedDownload(server: TestServer, content: Buffer) {

@@ -13,10 +13,17 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { readdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkAcknowledgments, parseTrace, serverAcknowledgments, traceSyscalls, type DurabilityCheck } from "../support/fileSystemTrace.ts";
-import { ProcessServer } from "../support/serverProcess.ts";
-import { testProvider } from "../support/testDatabase.ts";
-import { sha256Hex, tusUpload } from "../support/uploads.ts";
+import {
+  checkAcknowledgments,
+  type DurabilityCheck,
+  parseTrace,
+  ProcessServer,
+  serverAcknowledgments,
+  sha256Hex,
+  testProvider,
+  traceSyscalls,
+  tusUpload,
+} from "@smsync/testkit";
 
 const apiDir = path.resolve(import.meta.dirname, "../..");
 const hasStrace = spawnSync("strace", ["-V"]).status === 0;

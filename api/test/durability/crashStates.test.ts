@@ -28,10 +28,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { crashStatesAt, crashTraceSyscalls, sentData, snapshotTree, writeTree, type Tree } from "../support/crashStates.ts";
-import { TestGraphQLClient } from "../support/graphqlClient.ts";
-import { ProcessServer, type TestUser } from "../support/serverProcess.ts";
-import { testProvider } from "../support/testDatabase.ts";
-import { sha256Hex, tusRequest, tusUpload } from "../support/uploads.ts";
+import { ProcessServer, sha256Hex, TestGraphQLClient, testProvider, type TestUser, tusRequest, tusUpload } from "@smsync/testkit";
 
 const hasStrace = spawnSync("strace", ["-V"]).status === 0;
 if (!hasStrace) {

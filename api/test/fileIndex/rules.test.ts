@@ -1,10 +1,7 @@
 // The rules of the original, each a typed error with nothing written.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { operationFields, TestGraphQLClient } from "../support/graphqlClient.ts";
-import { rowCounts } from "../support/rowCounts.ts";
-import { tusUpload } from "../support/uploads.ts";
-import { startTestServer, type TestServer } from "../support/testServer.ts";
+import { operationFields, rowCounts, startTestServer, TestGraphQLClient, type TestServer, tusUpload } from "@smsync/testkit";
 
 let server: TestServer;
 beforeAll(async () => {

@@ -15,9 +15,7 @@ import { LocalDirectoryStorage } from "../../src/cloud/LocalDirectoryStorage.ts"
 import type { GoogleAccessTokens } from "../../src/google/GoogleAccessTokens.ts";
 import { FakeGoogleOAuthServer } from "../support/fakeGoogleOAuth/FakeGoogleOAuthServer.ts";
 import { provisionGoogleUser } from "../support/fakeGoogleOAuth/provisionGoogleUser.ts";
-import { TestGraphQLClient } from "../support/graphqlClient.ts";
-import { tusUpload } from "../support/uploads.ts";
-import { startTestServer, type TestServer } from "../support/testServer.ts";
+import { startTestServer, TestGraphQLClient, type TestServer, tusUpload } from "@smsync/testkit";
 
 /** The local directory, asking for the user's Google access token first (as the Drive backend does). */
 class TokenCheckingStorage implements CloudStorage {

@@ -7,9 +7,7 @@ import { parseTokenKey } from "../../src/config/googleConfig.ts";
 import { RefreshTokenCipher } from "../../src/google/RefreshTokenCipher.ts";
 import { FakeGoogleOAuthServer } from "../support/fakeGoogleOAuth/FakeGoogleOAuthServer.ts";
 import { newSigningKey } from "../support/fakeGoogleOAuth/signingKeys.ts";
-import { TestGraphQLClient } from "../support/graphqlClient.ts";
-import { rowCounts } from "../support/rowCounts.ts";
-import { startTestServer, type TestServer } from "../support/testServer.ts";
+import { rowCounts, startTestServer, TestGraphQLClient, type TestServer } from "@smsync/testkit";
 
 const signIn = `mutation($idToken: String!, $deviceName: String!, $code: String) {
   signInWithGoogle(idToken: $idToken, deviceName: $deviceName, authorizationCode: $code) { token userId userName deviceName newUser driveAccess }

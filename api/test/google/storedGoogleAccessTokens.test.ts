@@ -11,7 +11,7 @@ import { keyIdOf, RefreshTokenCipher } from "../../src/google/RefreshTokenCipher
 import { StoredGoogleAccessTokens } from "../../src/google/StoredGoogleAccessTokens.ts";
 import { FakeGoogleOAuthServer } from "../support/fakeGoogleOAuth/FakeGoogleOAuthServer.ts";
 import { provisionGoogleUser, type ProvisionedGoogleUser } from "../support/fakeGoogleOAuth/provisionGoogleUser.ts";
-import { startTestServer, type TestServer } from "../support/testServer.ts";
+import { startTestServer, type TestServer } from "@smsync/testkit";
 
 let fake: FakeGoogleOAuthServer;
 let server: TestServer;

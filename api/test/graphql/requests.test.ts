@@ -1,9 +1,7 @@
 // Malformed and abusive GraphQL requests get clear errors; production
 // switches (GraphiQL, introspection) work; no stack trace reaches a client.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { refusedWithoutWrites } from "../support/rowCounts.ts";
-import { startTestServer, type TestServer } from "../support/testServer.ts";
-import { tusUpload } from "../support/uploads.ts";
+import { refusedWithoutWrites, startTestServer, type TestServer, tusUpload } from "@smsync/testkit";
 
 let server: TestServer;
 let production: TestServer;

@@ -5,8 +5,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/config.ts";
-import { startTestServer, type TestServer } from "../support/testServer.ts";
-import { tusUpload } from "../support/uploads.ts";
+import { startTestServer, type TestServer, tusUpload } from "@smsync/testkit";
 
 const app = "http://app.example:8080";
 const stranger = "http://evil.example";

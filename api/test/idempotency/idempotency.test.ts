@@ -4,10 +4,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pruneIdempotencyRecords } from "../../src/idempotency/pruneIdempotencyRecords.ts";
-import { operationFields } from "../support/graphqlClient.ts";
-import { rowCounts } from "../support/rowCounts.ts";
-import { tusUpload } from "../support/uploads.ts";
-import { startTestServer, type TestServer } from "../support/testServer.ts";
+import { operationFields, rowCounts, startTestServer, type TestServer, tusUpload } from "@smsync/testkit";
 
 let server: TestServer;
 beforeAll(async () => {

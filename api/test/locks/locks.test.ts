@@ -1,9 +1,7 @@
 // The user's lock: lease, fencing token, two devices contending, expiry and
 // takeover, a stale token rejected.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { rowCounts } from "../support/rowCounts.ts";
-import { tusUpload } from "../support/uploads.ts";
-import { startTestServer, type TestServer } from "../support/testServer.ts";
+import { rowCounts, startTestServer, type TestServer, tusUpload } from "@smsync/testkit";
 import { randomUUID } from "node:crypto";
 
 let server: TestServer;

@@ -3,8 +3,7 @@
 // download by another device of the same user.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sha256Hex, tusUpload } from "../support/uploads.ts";
-import { startTestServer, type TestServer } from "../support/testServer.ts";
+import { sha256Hex, startTestServer, type TestServer, tusUpload } from "@smsync/testkit";
 import { testCloudBackends, type StartedCloud } from "../support/testCloudBackends.ts";
 
 let server: TestServer;

@@ -3,10 +3,7 @@
 // (Redis fan-out), and a transfer left by a dead instance is taken over.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { tusUpload } from "../support/uploads.ts";
-import { startTestServer, type TestServer } from "../support/testServer.ts";
-import { TestGraphQLClient } from "../support/graphqlClient.ts";
-import { testProvider } from "../support/testDatabase.ts";
+import { startTestServer, TestGraphQLClient, testProvider, type TestServer, tusUpload } from "@smsync/testkit";
 
 const redisUrl = process.env.SMSYNC_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 let apiOnly: TestServer;

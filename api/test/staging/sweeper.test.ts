@@ -6,8 +6,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sweepStaging } from "../../src/staging/StagingSweeper.ts";
-import { tusUpload } from "../support/uploads.ts";
-import { startTestServer, type TestServer } from "../support/testServer.ts";
+import { startTestServer, type TestServer, tusUpload } from "@smsync/testkit";
 
 let server: TestServer;
 beforeAll(async () => {

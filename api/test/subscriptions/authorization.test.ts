@@ -3,8 +3,7 @@
 // operation of another user is NOT_FOUND; a revoked token stops working.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { revokeDeviceTokens } from "../../src/auth/users.ts";
-import { rowCounts } from "../support/rowCounts.ts";
-import { startTestServer, type TestServer } from "../support/testServer.ts";
+import { rowCounts, startTestServer, type TestServer } from "@smsync/testkit";
 import {
   callerOf,
   commitNewFiles,
@@ -13,7 +12,7 @@ import {
   subscribeTransferProgress,
   transports,
   type LiveSubscription,
-} from "../support/subscriptions.ts";
+} from "@smsync/testkit";
 
 let server: TestServer;
 let followers: ReturnType<typeof countFollowers>;

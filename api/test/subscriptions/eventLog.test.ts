@@ -5,8 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { transactWithEvents } from "../../src/events/eventLog.ts";
 import { followEvents } from "../../src/events/followEvents.ts";
-import { startTestServer, type TestServer } from "../support/testServer.ts";
-import { callerOf } from "../support/subscriptions.ts";
+import { callerOf, startTestServer, type TestServer } from "@smsync/testkit";
 
 let server: TestServer;
 beforeAll(async () => {

@@ -2,9 +2,7 @@
 // user, subscribed after its fileIndex().eventSeq, hears of each commit of
 // the user (which files, which device), once; other users hear nothing.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "../support/testServer.ts";
-import { tusUpload } from "../support/uploads.ts";
-import { callerOf, commitNewFiles, countFollowers, subscribeFileIndexChanged, transports } from "../support/subscriptions.ts";
+import { callerOf, commitNewFiles, countFollowers, startTestServer, subscribeFileIndexChanged, type TestServer, transports, tusUpload } from "@smsync/testkit";
 
 let server: TestServer;
 let followers: ReturnType<typeof countFollowers>;

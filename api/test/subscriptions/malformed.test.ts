@@ -2,8 +2,7 @@
 // error for that operation alone: over graphql-ws the socket and its other
 // subscriptions go on (the error closed the socket with 4500 before).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { rowCounts } from "../support/rowCounts.ts";
-import { startTestServer, type TestServer } from "../support/testServer.ts";
+import { rowCounts, startTestServer, type TestServer } from "@smsync/testkit";
 import {
   callerOf,
   commitNewFiles,
@@ -13,7 +12,7 @@ import {
   transports,
   wsConnection,
   type FileIndexChange,
-} from "../support/subscriptions.ts";
+} from "@smsync/testkit";
 
 let server: TestServer;
 let followers: ReturnType<typeof countFollowers>;

@@ -4,7 +4,7 @@
 // every event of the log exactly once.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CloudStorageError } from "../../src/cloud/CloudStorageError.ts";
-import { startTestServer, type TestServer } from "../support/testServer.ts";
+import { startTestServer, type TestServer } from "@smsync/testkit";
 import {
   GatedCloud,
   commitNewFiles,
@@ -16,7 +16,7 @@ import {
   transports,
   wsConnection,
   type TransferEvent,
-} from "../support/subscriptions.ts";
+} from "@smsync/testkit";
 
 let server: TestServer;
 let cloud: GatedCloud;

@@ -13,7 +13,7 @@
 // not write a file while it fsyncs it, so this is exact for it.
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { splitArguments, traceCalls, traceSyscalls, type TraceCall } from "./fileSystemTrace.ts";
+import { splitArguments, traceCalls, traceSyscalls, type TraceCall } from "@smsync/testkit";
 
 export const crashTraceSyscalls = `${traceSyscalls},lseek,close`;
 

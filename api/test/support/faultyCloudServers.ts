@@ -2,9 +2,8 @@
 // `onEachFaultyCloud(environment, (started) => ({ server, cloud } = started), () => { ...tests })`
 // runs the tests once per backend, healing the cloud after each test.
 import { afterAll, afterEach, beforeAll, describe } from "vitest";
-import { FaultyCloudStorage } from "./FaultyCloudStorage.ts";
+import { FaultyCloudStorage, startTestServer, type TestServer } from "@smsync/testkit";
 import { testCloudBackends, type StartedCloud } from "./testCloudBackends.ts";
-import { startTestServer, type TestServer } from "./testServer.ts";
 
 export function onEachFaultyCloud(
   environment: Record<string, string>,

@@ -10,9 +10,8 @@ import { PrismaDriveFolderRecords } from "../../src/cloud/googleDrive/appFolders
 import { GoogleDriveStorage, type GoogleDriveStorageOptions } from "../../src/cloud/googleDrive/GoogleDriveStorage.ts";
 import { openDatabase, type Database } from "../../src/database/client.ts";
 import { migrate } from "../../src/database/migrate.ts";
-import { addGoogleAccount, FakeGoogleAccessTokens } from "./fakeGoogleAccessTokens.ts";
-import { FakeGoogleDrive } from "./fakeGoogleDrive/FakeGoogleDrive.ts";
-import { createTestDatabase } from "./testDatabase.ts";
+import { addGoogleAccount, FakeGoogleAccessTokens, FakeGoogleDrive } from "@smsync/testkit/fakeGoogleDrive";
+import { createTestDatabase } from "@smsync/testkit";
 
 export const quantum = 256 * 1024;
 

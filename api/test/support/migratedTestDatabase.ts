@@ -8,7 +8,7 @@ import path from "node:path";
 import { afterAll, beforeAll } from "vitest";
 import { openDatabase, type Database } from "../../src/database/client.ts";
 import { migrate } from "../../src/database/migrate.ts";
-import { createTestDatabase, type TestDatabase } from "./testDatabase.ts";
+import { createTestDatabase, type TestDatabase } from "@smsync/testkit";
 
 export interface MigratedTestDatabase {
   /** The folder of the file's data (and of its SQLite file). */

@@ -12,10 +12,9 @@ import { LocalDirectoryStorage } from "../../src/cloud/LocalDirectoryStorage.ts"
 import { parseTokenKey } from "../../src/config/googleConfig.ts";
 import type { Database } from "../../src/database/client.ts";
 import { RefreshTokenCipher } from "../../src/google/RefreshTokenCipher.ts";
-import { FakeGoogleDrive } from "./fakeGoogleDrive/FakeGoogleDrive.ts";
+import { FakeGoogleDrive } from "@smsync/testkit/fakeGoogleDrive";
 import { FakeGoogleOAuthServer } from "./fakeGoogleOAuth/FakeGoogleOAuthServer.ts";
-import type { ProcessServer, ProcessServerOptions } from "./serverProcess.ts";
-import { sha256Hex } from "./uploads.ts";
+import { type ProcessServer, type ProcessServerOptions, sha256Hex } from "@smsync/testkit";
 
 export interface CloudFile {
   fileUUID: string;

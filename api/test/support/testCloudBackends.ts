@@ -8,8 +8,7 @@ import path from "node:path";
 import type { CloudStorage } from "../../src/cloud/CloudStorage.ts";
 import { GoogleDriveStorage } from "../../src/cloud/googleDrive/GoogleDriveStorage.ts";
 import { LocalDirectoryStorage } from "../../src/cloud/LocalDirectoryStorage.ts";
-import { FakeGoogleAccessTokens, MemoryDriveFolderRecords } from "./fakeGoogleAccessTokens.ts";
-import { FakeGoogleDrive } from "./fakeGoogleDrive/FakeGoogleDrive.ts";
+import { FakeGoogleAccessTokens, FakeGoogleDrive, MemoryDriveFolderRecords } from "@smsync/testkit/fakeGoogleDrive";
 
 export interface StartedCloud {
   storage: CloudStorage;

@@ -7,12 +7,8 @@ import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { Database } from "../../src/database/client.ts";
 import { removeAbandonedWrites, takeOverAbandonedWrite } from "../../src/transfers/abandonedWrites.ts";
-import type { FaultyCloudStorage } from "../support/FaultyCloudStorage.ts";
-import { eventually } from "../support/eventually.ts";
+import { eventually, type FaultyCloudStorage, sha256Hex, type TestGraphQLClient, type TestServer, tusUpload } from "@smsync/testkit";
 import { onEachFaultyCloud } from "../support/faultyCloudServers.ts";
-import type { TestGraphQLClient } from "../support/graphqlClient.ts";
-import type { TestServer } from "../support/testServer.ts";
-import { sha256Hex, tusUpload } from "../support/uploads.ts";
 
 const waitMs = 20_000;
 const reset = `mutation($key: String!) { resetServerState(idempotencyKey: $key) { releasedLock discardedUploads discardedDeletions } }`;

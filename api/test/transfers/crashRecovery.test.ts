@@ -13,10 +13,8 @@ import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CrashPoint } from "../../src/faults/crashPoints.ts";
-import { operationFields } from "../support/graphqlClient.ts";
+import { operationFields, ProcessServer, sha256Hex, type TestUser, tusUpload } from "@smsync/testkit";
 import { processClouds, type ProcessCloud } from "../support/processClouds.ts";
-import { ProcessServer, type TestUser } from "../support/serverProcess.ts";
-import { sha256Hex, tusUpload } from "../support/uploads.ts";
 
 // A short claim lets the restarted server take the dead worker's claim over quickly.
 const baseEnv = { SMSYNC_TRANSFER_CLAIM_SECONDS: "1" };

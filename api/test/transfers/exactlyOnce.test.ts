@@ -16,12 +16,8 @@ import { startApp, type App } from "../../src/app.ts";
 import { addDevice, addUser } from "../../src/auth/users.ts";
 import { loadConfig, type Config } from "../../src/config/config.ts";
 import { createLogger } from "../../src/logging/logger.ts";
-import { FaultyCloudStorage } from "../support/FaultyCloudStorage.ts";
-import { TestGraphQLClient } from "../support/graphqlClient.ts";
+import { createTestDatabase, FaultyCloudStorage, sha256Hex, type TestDatabase, testEnvironment, TestGraphQLClient, tusUpload } from "@smsync/testkit";
 import { testCloudBackends, type StartedCloud } from "../support/testCloudBackends.ts";
-import { createTestDatabase, type TestDatabase } from "../support/testDatabase.ts";
-import { testEnvironment } from "../support/testServer.ts";
-import { sha256Hex, tusUpload } from "../support/uploads.ts";
 
 const waitMs = 60_000;
 

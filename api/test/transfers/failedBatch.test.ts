@@ -4,11 +4,8 @@
 // uploaded again.
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import type { FaultyCloudStorage } from "../support/FaultyCloudStorage.ts";
-import { rowCounts } from "../support/rowCounts.ts";
-import { tusUpload } from "../support/uploads.ts";
+import { type FaultyCloudStorage, rowCounts, type TestServer, tusUpload } from "@smsync/testkit";
 import { onEachFaultyCloud } from "../support/faultyCloudServers.ts";
-import type { TestServer } from "../support/testServer.ts";
 
 let server: TestServer;
 let cloud: FaultyCloudStorage;

@@ -7,11 +7,9 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { buffer } from "node:stream/consumers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { driveFaults } from "../support/fakeGoogleDrive/faults.ts";
-import type { FakeGoogleDrive } from "../support/fakeGoogleDrive/FakeGoogleDrive.ts";
+import { driveFaults, type FakeGoogleDrive } from "@smsync/testkit/fakeGoogleDrive";
 import { googleDriveTestBackend, type StartedCloud } from "../support/testCloudBackends.ts";
-import { startTestServer, type TestServer } from "../support/testServer.ts";
-import { tusUpload } from "../support/uploads.ts";
+import { startTestServer, type TestServer, tusUpload } from "@smsync/testkit";
 
 const mib = 1024 * 1024;
 let started: StartedCloud;

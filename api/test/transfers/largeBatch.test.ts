@@ -5,8 +5,7 @@
 // runs, as only the mutations are under test.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TestGraphQLClient } from "../support/graphqlClient.ts";
-import { startTestServer, type TestServer } from "../support/testServer.ts";
+import { startTestServer, type TestGraphQLClient, type TestServer } from "@smsync/testkit";
 
 const fileCount = 1200;
 let server: TestServer;

@@ -13,14 +13,9 @@ import { addUser } from "../../src/auth/users.ts";
 import { loadConfig } from "../../src/config/config.ts";
 import type { Database } from "../../src/database/client.ts";
 import { createLogger } from "../../src/logging/logger.ts";
-import { FaultyCloudStorage } from "../support/FaultyCloudStorage.ts";
-import { eventually } from "../support/eventually.ts";
+import { createTestDatabase, eventually, FaultyCloudStorage, sha256Hex, testEnvironment, TestGraphQLClient, type TestServer, tusUpload } from "@smsync/testkit";
 import { onEachFaultyCloud } from "../support/faultyCloudServers.ts";
-import { TestGraphQLClient } from "../support/graphqlClient.ts";
 import { testCloudBackends } from "../support/testCloudBackends.ts";
-import { createTestDatabase } from "../support/testDatabase.ts";
-import { testEnvironment, type TestServer } from "../support/testServer.ts";
-import { sha256Hex, tusUpload } from "../support/uploads.ts";
 
 const waitMs = 20_000;
 

@@ -7,12 +7,8 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { CloudFailureKind } from "../../src/cloud/CloudStorageError.ts";
-import type { FaultyCloudStorage } from "../support/FaultyCloudStorage.ts";
-import type { TestGraphQLClient } from "../support/graphqlClient.ts";
+import { type FaultyCloudStorage, refusedWithoutWrites, sha256Hex, type TestGraphQLClient, type TestServer, tusUpload } from "@smsync/testkit";
 import { onEachFaultyCloud } from "../support/faultyCloudServers.ts";
-import type { TestServer } from "../support/testServer.ts";
-import { sha256Hex, tusUpload } from "../support/uploads.ts";
-import { refusedWithoutWrites } from "../support/rowCounts.ts";
 
 const maxAttempts = 3;
 const waitMs = 60_000;

@@ -2,8 +2,7 @@
 // STAGED_UPLOAD_MISSING, instead of being retried until the attempts run out.
 import { rm } from "node:fs/promises";
 import { afterAll, describe, expect, it } from "vitest";
-import { tusUpload } from "../support/uploads.ts";
-import { startTestServer, type TestServer } from "../support/testServer.ts";
+import { startTestServer, type TestServer, tusUpload } from "@smsync/testkit";
 
 const servers: TestServer[] = [];
 afterAll(async () => {

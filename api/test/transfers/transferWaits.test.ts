@@ -7,13 +7,20 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalDirectoryStorage } from "../../src/cloud/LocalDirectoryStorage.ts";
-import { FaultyCloudStorage } from "../support/FaultyCloudStorage.ts";
-import { eventually } from "../support/eventually.ts";
+import {
+  eventually,
+  FaultyCloudStorage,
+  mountSmallFileSystem,
+  sha256Hex,
+  type SmallFileSystem,
+  smallFileSystemSuite,
+  smallFileSystemSupport,
+  startTestServer,
+  type TestGraphQLClient,
+  type TestServer,
+  tusUpload,
+} from "@smsync/testkit";
 import { onEachFaultyCloud } from "../support/faultyCloudServers.ts";
-import type { TestGraphQLClient } from "../support/graphqlClient.ts";
-import { mountSmallFileSystem, smallFileSystemSuite, smallFileSystemSupport, type SmallFileSystem } from "../support/smallFileSystem.ts";
-import { startTestServer, type TestServer } from "../support/testServer.ts";
-import { sha256Hex, tusUpload } from "../support/uploads.ts";
 
 // Fewer attempts than the waits below: a wait that spent attempts would fail the transfer.
 const maxAttempts = 2;

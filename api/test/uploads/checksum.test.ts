@@ -4,9 +4,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { existsSync, readdirSync } from "node:fs";
 import type * as tus from "tus-js-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "../support/testServer.ts";
-import { sha256Hex, tusUpload } from "../support/uploads.ts";
-import { rowCounts } from "../support/rowCounts.ts";
+import { rowCounts, sha256Hex, startTestServer, type TestServer, tusUpload } from "@smsync/testkit";
 
 let server: TestServer;
 beforeAll(async () => {

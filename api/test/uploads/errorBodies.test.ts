@@ -3,9 +3,7 @@
 // never shows the client its message (paths, SQL, stack: SPEC section 6).
 import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { rowCounts } from "../support/rowCounts.ts";
-import { startTestServer, type TestServer } from "../support/testServer.ts";
-import { uploadMetadata, encodeMetadata } from "../support/uploads.ts";
+import { encodeMetadata, rowCounts, startTestServer, type TestServer, uploadMetadata } from "@smsync/testkit";
 
 let server: TestServer;
 beforeAll(async () => {

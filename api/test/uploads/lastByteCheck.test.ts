@@ -5,9 +5,18 @@
 // sends it again and the check runs again.
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { rowCounts } from "../support/rowCounts.ts";
-import { startTestServer, type TestServer } from "../support/testServer.ts";
-import { encodeMetadata, sha256Hex, tusPatch, tusRequest, tusUpload, uploadMetadata, type UploadSpec } from "../support/uploads.ts";
+import {
+  encodeMetadata,
+  rowCounts,
+  sha256Hex,
+  startTestServer,
+  type TestServer,
+  tusPatch,
+  tusRequest,
+  tusUpload,
+  uploadMetadata,
+  type UploadSpec,
+} from "@smsync/testkit";
 
 let server: TestServer;
 beforeAll(async () => {

@@ -9,8 +9,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CrashPoint } from "../../src/faults/crashPoints.ts";
-import { ProcessServer } from "../support/serverProcess.ts";
-import { encodeMetadata, sha256Hex, tusPatch, tusRequest, uploadMetadata } from "../support/uploads.ts";
+import { encodeMetadata, ProcessServer, sha256Hex, tusPatch, tusRequest, uploadMetadata } from "@smsync/testkit";
 
 const caseTimeoutMs = 120_000;
 

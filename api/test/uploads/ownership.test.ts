@@ -3,9 +3,7 @@
 // cannot change the upload. The owner may terminate an unfinished upload.
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "../support/testServer.ts";
-import { sha256Hex, uploadMetadata, encodeMetadata, tusRequest, tusPatch } from "../support/uploads.ts";
-import { rowCounts } from "../support/rowCounts.ts";
+import { encodeMetadata, rowCounts, sha256Hex, startTestServer, type TestServer, tusPatch, tusRequest, uploadMetadata } from "@smsync/testkit";
 
 let server: TestServer;
 beforeAll(async () => {

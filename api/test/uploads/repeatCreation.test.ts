@@ -3,9 +3,7 @@
 // the bytes it already holds; only the lock holder gets that answer.
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { rowCounts } from "../support/rowCounts.ts";
-import { startTestServer, type TestServer } from "../support/testServer.ts";
-import { sha256Hex, uploadMetadata, encodeMetadata } from "../support/uploads.ts";
+import { encodeMetadata, rowCounts, sha256Hex, startTestServer, type TestServer, uploadMetadata } from "@smsync/testkit";
 
 let server: TestServer;
 beforeAll(async () => {

@@ -6,9 +6,7 @@ import net from "node:net";
 import type { AddressInfo } from "node:net";
 import * as tus from "tus-js-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TestGraphQLClient } from "../support/graphqlClient.ts";
-import { startTestServer, type TestServer } from "../support/testServer.ts";
-import { sha256Hex, tusUpload, uploadMetadata } from "../support/uploads.ts";
+import { sha256Hex, startTestServer, type TestGraphQLClient, type TestServer, tusUpload, uploadMetadata } from "@smsync/testkit";
 
 let server: TestServer;
 beforeAll(async () => {

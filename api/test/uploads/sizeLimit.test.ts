@@ -3,9 +3,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { readdirSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { rowCounts } from "../support/rowCounts.ts";
-import { startTestServer, type TestServer } from "../support/testServer.ts";
-import { tusUpload, uploadMetadata, encodeMetadata } from "../support/uploads.ts";
+import { encodeMetadata, rowCounts, startTestServer, type TestServer, tusUpload, uploadMetadata } from "@smsync/testkit";
 
 let server: TestServer;
 beforeAll(async () => {

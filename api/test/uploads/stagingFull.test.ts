@@ -7,9 +7,19 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mountSmallFileSystem, smallFileSystemSuite, smallFileSystemSupport, type SmallFileSystem } from "../support/smallFileSystem.ts";
-import { startTestServer, type TestServer } from "../support/testServer.ts";
-import { encodeMetadata, sha256Hex, tusPatch, tusRequest, uploadMetadata } from "../support/uploads.ts";
+import {
+  encodeMetadata,
+  mountSmallFileSystem,
+  sha256Hex,
+  type SmallFileSystem,
+  smallFileSystemSuite,
+  smallFileSystemSupport,
+  startTestServer,
+  type TestServer,
+  tusPatch,
+  tusRequest,
+  uploadMetadata,
+} from "@smsync/testkit";
 
 describe.skipIf(!smallFileSystemSupport.ok)(smallFileSystemSuite("a full staging disk"), () => {
   let fileSystem: SmallFileSystem;

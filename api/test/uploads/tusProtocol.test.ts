@@ -2,8 +2,7 @@
 // them: core, creation, termination, expiration, with the size limit.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "../support/testServer.ts";
-import { encodeMetadata, tusPatch, uploadMetadata } from "../support/uploads.ts";
+import { encodeMetadata, startTestServer, type TestServer, tusPatch, uploadMetadata } from "@smsync/testkit";
 
 let server: TestServer;
 beforeAll(async () => {

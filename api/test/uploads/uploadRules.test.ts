@@ -3,10 +3,17 @@
 // (SPEC section 2). Each refusal is a typed JSON error and writes nothing.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TestGraphQLClient } from "../support/graphqlClient.ts";
-import { refusedWithoutWrites, rowCounts } from "../support/rowCounts.ts";
-import { startTestServer, type TestServer } from "../support/testServer.ts";
-import { tusUpload, uploadMetadata, type UploadSpec, encodeMetadata } from "../support/uploads.ts";
+import {
+  encodeMetadata,
+  refusedWithoutWrites,
+  rowCounts,
+  startTestServer,
+  type TestGraphQLClient,
+  type TestServer,
+  tusUpload,
+  uploadMetadata,
+  type UploadSpec,
+} from "@smsync/testkit";
 
 let server: TestServer;
 beforeAll(async () => {

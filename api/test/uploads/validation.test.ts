@@ -4,9 +4,7 @@
 import { randomUUID } from "node:crypto";
 import { readdirSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { rowCounts } from "../support/rowCounts.ts";
-import { startTestServer, type TestServer } from "../support/testServer.ts";
-import { uploadMetadata, encodeMetadata } from "../support/uploads.ts";
+import { encodeMetadata, rowCounts, startTestServer, type TestServer, uploadMetadata } from "@smsync/testkit";
 
 let server: TestServer;
 let token: string;

@@ -1,8 +1,7 @@
 // An empty file is a file: it is uploaded (the creation is the last byte),
 // committed to the cloud, and downloaded back empty.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "../support/testServer.ts";
-import { sha256Hex, tusUpload } from "../support/uploads.ts";
+import { sha256Hex, startTestServer, type TestServer, tusUpload } from "@smsync/testkit";
 
 let server: TestServer;
 beforeAll(async () => {

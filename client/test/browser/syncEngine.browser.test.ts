@@ -9,8 +9,7 @@ import { createHash, randomBytes, randomUUID } from "node:crypto";
 import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "../../../api/test/support/testServer.ts";
-import type { TestGraphQLClient } from "../../../api/test/support/graphqlClient.ts";
+import { startTestServer, type TestGraphQLClient, type TestServer } from "@smsync/testkit";
 import { chromiumAvailable, launchChromium, servePage, type ServedPage } from "./browserPage.ts";
 
 const available = chromiumAvailable("the browser engine test");

@@ -10,8 +10,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkAcknowledgments, parseTrace, traceSyscalls, type DurabilityCheck } from "../../../api/test/support/fileSystemTrace.ts";
-import { startTestServer, type TestServer } from "../../../api/test/support/testServer.ts";
+import { checkAcknowledgments, type DurabilityCheck, parseTrace, startTestServer, type TestServer, traceSyscalls } from "@smsync/testkit";
 import { runCli } from "../support/cliProcess.ts";
 
 const hasStrace = spawnSync("strace", ["-V"]).status === 0;

@@ -9,14 +9,13 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually } from "../../../api/test/support/eventually.ts";
+import { eventually, startTestServer, type TestServer } from "@smsync/testkit";
 import {
   mountSmallFileSystem,
   smallFileSystemSuite,
   smallFileSystemSupport,
   type SmallFileSystem,
-} from "../../../api/test/support/smallFileSystem.ts";
-import { startTestServer, type TestServer } from "../../../api/test/support/testServer.ts";
+} from "@smsync/testkit";
 import { exitCodes } from "../../src/cli/exitCodes.ts";
 import { runCli } from "../support/cliProcess.ts";
 

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "../../../api/test/support/testServer.ts";
+import { startTestServer, type TestServer } from "@smsync/testkit";
 import { runCli } from "../support/cliProcess.ts";
 
 let server: TestServer;

@@ -7,9 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSy
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TestGraphQLClient } from "../../../api/test/support/graphqlClient.ts";
-import { startTestServer, type TestServer } from "../../../api/test/support/testServer.ts";
-import { tusUpload } from "../../../api/test/support/uploads.ts";
+import { startTestServer, type TestGraphQLClient, type TestServer, tusUpload } from "@smsync/testkit";
 import { runCli } from "../support/cliProcess.ts";
 
 let server: TestServer;

@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "../../../api/test/support/testServer.ts";
+import { startTestServer, type TestServer } from "@smsync/testkit";
 import { runCli, runCliOnTerminal, scriptCommand } from "../support/cliProcess.ts";
 
 const MiB = 1024 * 1024;

@@ -9,9 +9,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "../../../api/test/support/testServer.ts";
+import { type CuttingProxy, startCuttingProxy, startTestServer, type TestServer } from "@smsync/testkit";
 import { runCli } from "../support/cliProcess.ts";
-import { startCuttingProxy, type CuttingProxy } from "../support/cuttingProxy.ts";
 
 let server: TestServer;
 let proxy: CuttingProxy;

@@ -4,7 +4,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ServerTransferEvent } from "../../src/engine/followOperation.ts";
-import { startCuttingProxy, type CuttingProxy } from "../support/cuttingProxy.ts";
+import { startCuttingProxy, type CuttingProxy } from "@smsync/testkit";
 import { startEngineHarness, type EngineHarness } from "../support/engineHarness.ts";
 
 let harness: EngineHarness;

@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalFile } from "../../src/queues/records.ts";
-import { startCuttingProxy, type CuttingProxy } from "../support/cuttingProxy.ts";
+import { startCuttingProxy, type CuttingProxy } from "@smsync/testkit";
 import { startEngineHarness, type EngineHarness } from "../support/engineHarness.ts";
 import { modeReached } from "../support/syncedState.ts";
 import { cloudContent, sha256Hex } from "../transfers/helpers.ts";

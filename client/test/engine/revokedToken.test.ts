@@ -1,7 +1,7 @@
 // A device whose token the server refuses cannot sync until it signs in
 // again: the client stops in nonRecoverableError, not in endless retries.
 import { describe, expect, it } from "vitest";
-import { TestGraphQLClient } from "../../../api/test/support/graphqlClient.ts";
+import { TestGraphQLClient } from "@smsync/testkit";
 import { useEngineHarness } from "../support/engineHarness.ts";
 
 const harness = useEngineHarness();

@@ -8,7 +8,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SmsyncClient } from "../../src/SmsyncClient.ts";
-import { startCuttingProxy, type CuttingProxy } from "../support/cuttingProxy.ts";
+import { startCuttingProxy, type CuttingProxy } from "@smsync/testkit";
 import { startEngineHarness, type EngineHarness, type TestDevice } from "../support/engineHarness.ts";
 import { expectNothingPending, modeReached } from "../support/syncedState.ts";
 import { sha256Hex } from "../transfers/helpers.ts";

@@ -8,7 +8,7 @@
 // once, one cloud object per file version, no operation unfinished, the lock
 // free, the device's queues empty. (Downloads: serverRestartDownloads.test.ts.)
 import { describe, expect, it } from "vitest";
-import type { CrashPoint } from "../../../api/src/faults/crashPoints.ts";
+import type { CrashPoint } from "@smsync/api/faults";
 import { expectNothingPending, syncUntilIdle } from "../support/syncedState.ts";
 import { baseEnv, bigSize, expectServerHolds, killServerOnFirstBytes, openDevice, operationCount, queueBatch, restartAfterExit, server, useServerProcess } from "../support/serverRestart.ts";
 

@@ -8,7 +8,7 @@ import type { BatchProgressEvent } from "../../src/engine/batchProgress.ts";
 import { ClientUsageError } from "../../src/queues/ClientUsageError.ts";
 import type { LocalFile } from "../../src/queues/records.ts";
 import { SqliteStore } from "../../src/store/SqliteStore.ts";
-import { startCuttingProxy } from "../support/cuttingProxy.ts";
+import { startCuttingProxy } from "@smsync/testkit";
 import { useEngineHarness } from "../support/engineHarness.ts";
 import { cloudContent, sha256Hex } from "../transfers/helpers.ts";
 

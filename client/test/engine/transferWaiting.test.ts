@@ -6,8 +6,7 @@
 // the pass ends idle, and the engine's own later pass finishes the upload.
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually } from "../../../api/test/support/eventually.ts";
-import { mountSmallFileSystem, smallFileSystemSuite, smallFileSystemSupport, type SmallFileSystem } from "../../../api/test/support/smallFileSystem.ts";
+import { eventually, mountSmallFileSystem, type SmallFileSystem, smallFileSystemSuite, smallFileSystemSupport } from "@smsync/testkit";
 import type { TransferWaitingEvent } from "../../src/engine/transferWaits.ts";
 import { startEngineHarness, useEngineHarness, type EngineHarness } from "../support/engineHarness.ts";
 import { useFaultyLocalCloud } from "../support/faultyLocalCloud.ts";

@@ -4,11 +4,8 @@
 // resubscribes after the last seq it saw).
 import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { authenticate } from "../../../api/src/auth/deviceTokens.ts";
-import type { TestGraphQLClient } from "../../../api/test/support/graphqlClient.ts";
-import { countFollowers, loggedTransferEvents } from "../../../api/test/support/subscriptions.ts";
-import { startTestServer, type TestServer } from "../../../api/test/support/testServer.ts";
-import { tusUpload } from "../../../api/test/support/uploads.ts";
+import { authenticate } from "@smsync/api";
+import { countFollowers, loggedTransferEvents, startTestServer, type TestGraphQLClient, type TestServer, tusUpload } from "@smsync/testkit";
 import { createGraphQLClient, type SmsyncGraphQL } from "../../src/graphql/createGraphQLClient.ts";
 import { fileIndexChangedSubscription, fileIndexQuery, serverInfoQuery, transferProgressSubscription } from "../../src/graphql/operations.ts";
 import { MemoryStore } from "../../src/store/MemoryStore.ts";

@@ -7,9 +7,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll } from "vitest";
-import type { AppOverrides } from "../../../api/src/app.ts";
-import type { TestGraphQLClient } from "../../../api/test/support/graphqlClient.ts";
-import { startTestServer, type TestServer } from "../../../api/test/support/testServer.ts";
+import type { AppOverrides } from "@smsync/api";
+import { startTestServer, type TestGraphQLClient, type TestServer } from "@smsync/testkit";
 import { SmsyncClient, type SmsyncClientOptions } from "../../src/SmsyncClient.ts";
 import type { ConflictResolution, DownloadedFile, EngineTuning } from "../../src/engine/SyncEngine.ts";
 import type { Conflict, IndexEntry } from "../../src/engine/planDownloads.ts";

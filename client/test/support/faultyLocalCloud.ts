@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach } from "vitest";
-import { LocalDirectoryStorage } from "../../../api/src/cloud/LocalDirectoryStorage.ts";
-import { FaultyCloudStorage } from "../../../api/test/support/FaultyCloudStorage.ts";
+import { LocalDirectoryStorage } from "@smsync/api";
+import { FaultyCloudStorage } from "@smsync/testkit";
 
 export function useFaultyLocalCloud(): FaultyCloudStorage {
   const root = mkdtempSync(path.join(tmpdir(), "smsync-engine-cloud-"));

@@ -7,7 +7,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SyncEvents } from "../../src/engine/SyncEngine.ts";
 import type { LocalFile } from "../../src/queues/records.ts";
-import { startCuttingProxy, type CutRule, type CuttingProxy } from "./cuttingProxy.ts";
+import { startCuttingProxy, type CutRule, type CuttingProxy } from "@smsync/testkit";
 import { startEngineHarness, type EngineHarness, type TestDevice } from "./engineHarness.ts";
 import { expectNothingPending, syncUntilIdle } from "./syncedState.ts";
 import { cloudContent, sha256Hex } from "../transfers/helpers.ts";

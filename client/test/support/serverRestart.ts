@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, expect } from "vitest";
-import { LocalDirectoryStorage } from "../../../api/src/cloud/LocalDirectoryStorage.ts";
-import { ProcessServer, type TestUser } from "../../../api/test/support/serverProcess.ts";
+import { LocalDirectoryStorage } from "@smsync/api";
+import { ProcessServer, type TestUser } from "@smsync/testkit";
 import { openTestDevice, type TestDevice } from "./engineHarness.ts";
 import { sha256Hex } from "../transfers/helpers.ts";
 

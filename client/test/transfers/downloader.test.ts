@@ -10,10 +10,9 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "../../../api/test/support/testServer.ts";
+import { type CuttingProxy, startCuttingProxy, startTestServer, type TestServer } from "@smsync/testkit";
 import { IntegrityError, NetworkError, ServerError } from "../../src/errors.ts";
 import { downloadFile, partialPathOf, type DownloadFileOptions } from "../../src/transfers/downloader.ts";
-import { startCuttingProxy, type CuttingProxy } from "../support/cuttingProxy.ts";
 import { sha256Hex, stagedDownload } from "./helpers.ts";
 
 const KiB = 1024;

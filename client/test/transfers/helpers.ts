@@ -4,9 +4,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { expect } from "vitest";
-import type { TestGraphQLClient } from "../../../api/test/support/graphqlClient.ts";
-import type { TestServer } from "../../../api/test/support/testServer.ts";
-import { tusUpload } from "../../../api/test/support/uploads.ts";
+import { type TestGraphQLClient, type TestServer, tusUpload } from "@smsync/testkit";
 import { collections, type ClientStore, type Collection, type EntryOf, type KeyIn, type StoreChange, type ValueAt } from "../../src/store/ClientStore.ts";
 import { decodeEntry, decodeValue } from "../../src/store/recordValidation.ts";
 

@@ -4,13 +4,20 @@
 // server's staging area is a real small file system (tmpfs).
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mountSmallFileSystem, smallFileSystemSuite, smallFileSystemSupport, type SmallFileSystem } from "../../../api/test/support/smallFileSystem.ts";
-import { startTestServer, type TestServer } from "../../../api/test/support/testServer.ts";
+import {
+  type CuttingProxy,
+  mountSmallFileSystem,
+  type SmallFileSystem,
+  smallFileSystemSuite,
+  smallFileSystemSupport,
+  startCuttingProxy,
+  startTestServer,
+  type TestServer,
+} from "@smsync/testkit";
 import { StagingFullError } from "../../src/errors.ts";
 import { MemoryStore } from "../../src/store/MemoryStore.ts";
 import { listResumableUploads } from "../../src/transfers/tusResumeStore.ts";
 import { uploadFile } from "../../src/transfers/uploader.ts";
-import { startCuttingProxy, type CuttingProxy } from "../support/cuttingProxy.ts";
 import { commitAndWait, sha256Hex } from "./helpers.ts";
 
 describe.skipIf(!smallFileSystemSupport.ok)(smallFileSystemSuite("uploadFile with a full staging area"), () => {

@@ -8,15 +8,13 @@ import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { rowCounts } from "../../../api/test/support/rowCounts.ts";
-import { startTestServer, type TestServer } from "../../../api/test/support/testServer.ts";
+import { type CuttingProxy, rowCounts, startCuttingProxy, startTestServer, type TestServer } from "@smsync/testkit";
 import { NetworkError, ServerError } from "../../src/errors.ts";
 import { MemoryStore } from "../../src/store/MemoryStore.ts";
 import type { ClientStore } from "../../src/store/ClientStore.ts";
 import { forgetUploadChange, listResumableUploads, uploadFingerprint } from "../../src/transfers/tusResumeStore.ts";
 import { uploadFile, type UploadFileOptions, type UploadMetadata } from "../../src/transfers/uploader.ts";
 import { LocalSourceError } from "../../src/transfers/uploadSources.ts";
-import { startCuttingProxy, type CuttingProxy } from "../support/cuttingProxy.ts";
 import { cloudContent, commitAndWait, JsonFileStore, serverOffset, sha256Hex, type Device } from "./helpers.ts";
 
 const KiB = 1024;

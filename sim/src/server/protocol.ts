@@ -1,8 +1,8 @@
 // The messages between the simulator and a server process it forked
 // (serverMain.ts), over the IPC channel: requests with ids, one answer each.
-import type { CloudObject } from "../../../api/src/cloud/CloudStorage.ts";
-import type { CrashPoint } from "../../../api/src/faults/crashPoints.ts";
-import type { FaultSpec as CloudFaultSpec } from "../../../api/test/support/FaultyCloudStorage.ts";
+import type { CloudObject } from "@smsync/api";
+import type { CrashPoint } from "@smsync/api/faults";
+import type { FaultSpec as CloudFaultSpec } from "@smsync/testkit";
 
 export type ServerRequest =
   | { type: "armCloudFault"; userId: string; spec: CloudFaultSpec }

@@ -7,15 +7,18 @@
 // at any moment, or a crash point does, and starts another on the same state.
 import { randomBytes } from "node:crypto";
 import { buffer } from "node:stream/consumers";
-import { startApp } from "../../../api/src/app.ts";
-import type { CloudStorage } from "../../../api/src/cloud/CloudStorage.ts";
-import { GoogleDriveStorage } from "../../../api/src/cloud/googleDrive/GoogleDriveStorage.ts";
-import { LocalDirectoryStorage } from "../../../api/src/cloud/LocalDirectoryStorage.ts";
-import { loadConfig, type Config } from "../../../api/src/config/config.ts";
-import { armCrashPoint, disarmCrashPoints } from "../../../api/src/faults/crashPoints.ts";
-import type { GoogleAccessTokens } from "../../../api/src/google/GoogleAccessTokens.ts";
-import { createLogger } from "../../../api/src/logging/logger.ts";
-import { MemoryDriveFolderRecords } from "../../../api/test/support/fakeGoogleAccessTokens.ts";
+import {
+  type CloudStorage,
+  type Config,
+  createLogger,
+  type GoogleAccessTokens,
+  GoogleDriveStorage,
+  loadConfig,
+  LocalDirectoryStorage,
+  startApp,
+} from "@smsync/api";
+import { armCrashPoint, disarmCrashPoints } from "@smsync/api/faults";
+import { MemoryDriveFolderRecords } from "@smsync/testkit/fakeGoogleDrive";
 import { PerUserFaultyCloud } from "../perUserFaultyCloud.ts";
 import { simDriveToken } from "./driveTokens.ts";
 import { simEnvironment, type FromServer, type ServerRequest, type ServerResults, type ToServer } from "./protocol.ts";

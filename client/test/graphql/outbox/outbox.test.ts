@@ -6,9 +6,8 @@
 import { randomUUID } from "node:crypto";
 import { gql } from "@urql/core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { authenticate } from "../../../../api/src/auth/deviceTokens.ts";
-import { startTestServer, type TestServer } from "../../../../api/test/support/testServer.ts";
-import { tusUpload } from "../../../../api/test/support/uploads.ts";
+import { authenticate } from "@smsync/api";
+import { startTestServer, type TestServer, tusUpload } from "@smsync/testkit";
 import { ServerError } from "../../../src/errors.ts";
 import { createGraphQLClient, type SmsyncGraphQL } from "../../../src/graphql/createGraphQLClient.ts";
 import { commitMutation, lockMutation, unlockMutation } from "../../../src/graphql/operations.ts";

@@ -5,7 +5,7 @@ import net from "node:net";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { startCuttingProxy, type CuttingProxy } from "./cuttingProxy.ts";
+import { startCuttingProxy, type CuttingProxy } from "../src/cuttingProxy.ts";
 
 /** An echo server that also records when each chunk reached it. */
 let echo: net.Server;

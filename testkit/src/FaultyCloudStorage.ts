@@ -7,8 +7,15 @@
 // in the middle of its cloud write.
 import { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
-import type { CloudObject, CloudObjectKey, CloudObjectMetadata, CloudStorage, UploadSessionRecord } from "../../src/cloud/CloudStorage.ts";
-import { CloudStorageError, type CloudFailureKind } from "../../src/cloud/CloudStorageError.ts";
+import {
+  type CloudFailureKind,
+  type CloudObject,
+  type CloudObjectKey,
+  type CloudObjectMetadata,
+  type CloudStorage,
+  CloudStorageError,
+  type UploadSessionRecord,
+} from "@smsync/api";
 
 export type CloudCall = "write" | "read" | "delete" | "find" | "list";
 

@@ -1,7 +1,7 @@
 // The number of rows of every table the control plane writes: equal
 // before and after a rejected call means the call wrote nothing.
 import { expect } from "vitest";
-import type { Database } from "../../src/database/client.ts";
+import type { Database } from "@smsync/api";
 
 export async function rowCounts(db: Database) {
   const [locks, stagedUploads, uploadDeletions, operations, items, files, events, idempotency, users, devices, tokens, googleAccounts] = await Promise.all([

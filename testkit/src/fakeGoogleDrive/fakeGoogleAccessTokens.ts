@@ -2,11 +2,8 @@
 // fake Drive: each user's Drive is a fake account named by the user id, and
 // its tokens are issued by the fake. A test can make it hand out a token the
 // fake refuses (an expired one), or refuse to refresh (consent revoked).
-import { CloudStorageError } from "../../src/cloud/CloudStorageError.ts";
-import type { DriveFolderRecords } from "../../src/cloud/googleDrive/appFolders.ts";
-import type { Database } from "../../src/database/client.ts";
-import type { GoogleAccessTokens } from "../../src/google/GoogleAccessTokens.ts";
-import type { FakeGoogleDrive } from "./fakeGoogleDrive/FakeGoogleDrive.ts";
+import { CloudStorageError, type Database, type DriveFolderRecords, type GoogleAccessTokens } from "@smsync/api";
+import type { FakeGoogleDrive } from "./FakeGoogleDrive.ts";
 
 export class FakeGoogleAccessTokens implements GoogleAccessTokens {
   private readonly current = new Map<string, string>();

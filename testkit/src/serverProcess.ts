@@ -4,17 +4,17 @@
 // directory, database and port, so that clients keep their URL.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { addDevice, addUser } from "../../src/auth/users.ts";
-import { openDatabase, type Database } from "../../src/database/client.ts";
+import { addDevice, addUser, type Database, openDatabase } from "@smsync/api";
 import { TestGraphQLClient } from "./graphqlClient.ts";
 import { createTestDatabase, type TestDatabase } from "./testDatabase.ts";
 import { testEnvironment } from "./testServer.ts";
 
-const apiDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+// The api workspace (its entry is src/index.ts), where `src/main.ts` starts the server.
+const apiDir = path.resolve(path.dirname(createRequire(import.meta.url).resolve("@smsync/api")), "..");
 const listeningMessage = "smsync server listening";
 
 export interface ProcessExit {

@@ -12,9 +12,15 @@ import type { Readable } from "node:stream";
 import { createClient as createSseClient } from "graphql-sse";
 import { createClient as createWsClient, type Client as WsClient } from "graphql-ws";
 import WebSocket from "ws";
-import { authenticate, type Caller } from "../../src/auth/deviceTokens.ts";
-import type { CloudObject, CloudObjectKey, CloudObjectMetadata, CloudStorage } from "../../src/cloud/CloudStorage.ts";
-import { LocalDirectoryStorage } from "../../src/cloud/LocalDirectoryStorage.ts";
+import {
+  authenticate,
+  type Caller,
+  type CloudObject,
+  type CloudObjectKey,
+  type CloudObjectMetadata,
+  type CloudStorage,
+  LocalDirectoryStorage,
+} from "@smsync/api";
 import type { TestGraphQLClient } from "./graphqlClient.ts";
 import type { TestServer } from "./testServer.ts";
 import { tusUpload } from "./uploads.ts";

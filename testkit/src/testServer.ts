@@ -3,11 +3,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { startApp, type App, type AppOverrides } from "../../src/app.ts";
-import { addDevice, addUser } from "../../src/auth/users.ts";
-import { loadConfig, type Config } from "../../src/config/config.ts";
-import { createLogger } from "../../src/logging/logger.ts";
-import { OffsetClock } from "../../src/time/OffsetClock.ts";
+import { addDevice, addUser, type App, type AppOverrides, type Config, createLogger, loadConfig, OffsetClock, startApp } from "@smsync/api";
 import { createTestDatabase, type TestDatabase } from "./testDatabase.ts";
 import { TestGraphQLClient } from "./graphqlClient.ts";
 
