@@ -18,7 +18,7 @@ try {
   process.exit(2);
 }
 if (recorded) Object.assign(options, { users: recorded.users, devices: recorded.devices, cloud: recorded.cloud, runs: 1, seed: recorded.seed });
-// Read by api/test/support/testDatabase.ts when it loads: set before the server's modules are imported.
+// Read by testkit/src/testDatabase.ts when it loads: set before the server's modules are imported.
 if (options.postgres) process.env.SMSYNC_TEST_DATABASE = "postgresql";
 const { simulate } = await import("./simulate.ts");
 const outcome = await simulate(options, (line) => console.log(line), recorded ? [recorded] : undefined);

@@ -1,6 +1,6 @@
 // The real smsync server as a separate process (`node --import tsx
-// src/main.ts`, one pid), for tests that kill it (SIGKILL, or a crash point
-// of src/faults/crashPoints.ts) and start it again on the same data
+// api/src/main.ts`, one pid), for tests that kill it (SIGKILL, or a crash point
+// of @smsync/api/faults) and start it again on the same data
 // directory, database and port, so that clients keep their URL.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";

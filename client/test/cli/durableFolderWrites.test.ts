@@ -4,7 +4,7 @@
 // prints its summary every file it wrote must have been fsynced, every name
 // it created, renamed into place or removed made durable by an fsync of its
 // directory, and so must the manifest and the client's store
-// (api/test/support/fileSystemTrace.ts says exactly what is checked).
+// (testkit/src/fileSystemTrace.ts says exactly what is checked).
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
