@@ -7,7 +7,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { CrashPoint } from "../../src/faults/crashPoints.ts";
 import { encodeMetadata, ProcessServer, sha256Hex, tusPatch, tusRequest, uploadMetadata } from "@smsync/testkit";
 
@@ -37,9 +37,8 @@ async function killedAtCheck(point: CrashPoint, declaredSha256?: string) {
   const url = created.headers.get("location")!;
   await expect(tusPatch(url, token, 0, content)).rejects.toThrow(); // the answer never comes
   expect((await server.current!.waitForExit()).signal).toBe("SIGKILL");
-  const killed = server.current!;
   await server.start();
-  return { user, spec, url, uploadId: url.split("/").pop()!, killed };
+  return { user, spec, url, uploadId: url.split("/").pop()! };
 }
 
 function completions(records: Record<string, any>[], uploadId: string): number {
@@ -47,20 +46,26 @@ function completions(records: Record<string, any>[], uploadId: string): number {
 }
 
 describe("a kill between an upload's last byte and its check", () => {
+  // A failed case must not leave its server running for the next one.
+  afterEach(async () => {
+    await server.stop();
+  });
+
   it.each<CrashPoint>(["upload.beforeCheck", "upload.afterCheck"])(
     "at %s: the upload is COMPLETE once the server listens again, checked once, and commits",
     async (point) => {
-      const { user, spec, url, uploadId, killed } = await killedAtCheck(point);
+      const { user, spec, url, uploadId } = await killedAtCheck(point);
       const row = await server.db().stagedUpload.findUniqueOrThrow({ where: { id: uploadId } });
       expect(row.state).toBe("COMPLETE");
-      expect(completions(killed.logRecords(), uploadId) + completions(server.current!.logRecords(), uploadId)).toBe(1);
+      // Checked once: the server started again checks it only if the killed one had not committed the outcome.
+      // (The killed process's own last log lines may be lost with it, so they are not counted.)
+      expect(completions(server.current!.logRecords(), uploadId)).toBe(point === "upload.beforeCheck" ? 1 : 0);
 
       const head = await tusRequest(url, user.client.token!, "HEAD");
       expect(head.headers.get("upload-offset")).toBe(String(spec.content.length));
       const op = await user.client.waitForOperation((await user.client.commit(spec.fencingToken)).id, 60_000);
       expect(op.state).toBe("SUCCEEDED");
       expect((await user.client.fileIndex()).files).toMatchObject([{ fileUUID: spec.fileUUID, sha256: sha256Hex(spec.content) }]);
-      await server.stop();
     },
     caseTimeoutMs,
   );
@@ -72,7 +77,6 @@ describe("a kill between an upload's last byte and its check", () => {
       expect(await server.db().stagedUpload.findUnique({ where: { id: uploadId } })).toBeNull();
       expect(existsSync(path.join(server.stagingDir, "uploads", uploadId))).toBe(false);
       expect((await tusRequest(url, user.client.token!, "HEAD")).status).toBe(404);
-      await server.stop();
     },
     caseTimeoutMs,
   );
