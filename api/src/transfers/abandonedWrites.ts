@@ -71,9 +71,11 @@ export async function takeOverAbandonedWrite(
       const where = { userId_fileUUID_version: { userId: key.userId, fileUUID: key.fileUUID, version: key.version } };
       const row = await tx.abandonedCloudWrite.findUnique({ where });
       if (!row) return true;
-      if (row.claimedBy && row.claimExpiresAt && row.claimExpiresAt > clock.now()) return false;
-      await tx.abandonedCloudWrite.delete({ where });
-      return true;
+      // Deleted only while unclaimed (or its claim expired), checked in the delete itself: on PostgreSQL a
+      // removal may claim the row between the read and the delete, and then this write must wait for it.
+      const unclaimed = { ...where.userId_fileUUID_version, OR: [{ claimedBy: null }, { claimExpiresAt: { lt: clock.now() } }] };
+      const { count } = await tx.abandonedCloudWrite.deleteMany({ where: unclaimed });
+      return count === 1;
     });
     if (taken) return;
     await sleep(claimPollMs);
