@@ -8,7 +8,8 @@ const workspaces = ["protocol", "api", "testkit", "client", "sim"];
 
 const acrossWorkspaces = {
   regex: `^(\\.\\./)+(${workspaces.join("|")}|prisma)/`,
-  message: "Import another workspace by its package name (@smsync/...), through its public entry, not by a relative path.",
+  message:
+    "Import another workspace by its package name (@smsync/...), through its public entry, not by a relative path.",
 };
 
 const testkit = {

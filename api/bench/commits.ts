@@ -52,7 +52,11 @@ async function connect(url: string, token: string): Promise<Client> {
 }
 
 /** Resolves at the moment the SUCCEEDED (or FAILED) event arrives. */
-function followUntilEnded(client: Client, operationId: string, timeoutMs: number): Promise<{ state: string; at: number; event: any }> {
+function followUntilEnded(
+  client: Client,
+  operationId: string,
+  timeoutMs: number,
+): Promise<{ state: string; at: number; event: any }> {
   return new Promise((resolve, reject) => {
     let ended = false;
     const timer = setTimeout(() => {
@@ -70,7 +74,11 @@ function followUntilEnded(client: Client, operationId: string, timeoutMs: number
             return;
           }
           const event = result.data?.transferProgress;
-          if (event?.type === "OPERATION_STATE" && (event.state === "SUCCEEDED" || event.state === "FAILED") && !ended) {
+          if (
+            event?.type === "OPERATION_STATE" &&
+            (event.state === "SUCCEEDED" || event.state === "FAILED") &&
+            !ended
+          ) {
             ended = true;
             clearTimeout(timer);
             resolve({ state: event.state, at, event });

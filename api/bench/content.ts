@@ -30,7 +30,12 @@ function pseudoRandomBlock(seed: number): Buffer {
 const block = pseudoRandomBlock(0x5eed);
 
 /** The bytes [start, end) of the content of a file of the given size, as views of the block. */
-export function* contentChunks(size: number, start = 0, end = size, onChunk?: (bytes: number) => void): Generator<Buffer> {
+export function* contentChunks(
+  size: number,
+  start = 0,
+  end = size,
+  onChunk?: (bytes: number) => void,
+): Generator<Buffer> {
   if (start < 0 || end > size || start > end) throw new RangeError(`bad range [${start}, ${end}) of ${size}`);
   let position = start;
   while (position < end) {

@@ -118,11 +118,18 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-async function waitForHealth(url: string, child: ChildProcess, stderrTail: () => string, timeoutMs: number): Promise<void> {
+async function waitForHealth(
+  url: string,
+  child: ChildProcess,
+  stderrTail: () => string,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`server process exited (${child.exitCode ?? child.signalCode}) before answering:\n${stderrTail()}`);
+      throw new Error(
+        `server process exited (${child.exitCode ?? child.signalCode}) before answering:\n${stderrTail()}`,
+      );
     }
     try {
       const response = await fetch(`${url}/healthz`);
@@ -135,7 +142,8 @@ async function waitForHealth(url: string, child: ChildProcess, stderrTail: () =>
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error(`server did not answer ${url}/healthz within ${timeoutMs} ms:\n${stderrTail()}`);
+    if (Date.now() > deadline)
+      throw new Error(`server did not answer ${url}/healthz within ${timeoutMs} ms:\n${stderrTail()}`);
     await sleep(100);
   }
 }
@@ -153,7 +161,11 @@ export async function measureMemory(options: MemoryOptions): Promise<MemoryResul
   const env = { ...process.env, ...testEnvironment(dir, database.url, { SMSYNC_PORT: String(port) }) };
   progress(`memory: starting the server process (node --import tsx src/main.ts) on port ${port}`);
   const child = trackChild(
-    spawn(process.execPath, ["--import", "tsx", "src/main.ts"], { cwd: apiDir, env, stdio: ["ignore", "ignore", "pipe"] }),
+    spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+      cwd: apiDir,
+      env,
+      stdio: ["ignore", "ignore", "pipe"],
+    }),
   );
   onCleanup("server process", () => stopChild(child));
   let stderr = "";
@@ -172,9 +184,13 @@ export async function measureMemory(options: MemoryOptions): Promise<MemoryResul
   {
     const warmSize = 8 * MiB;
     const { fencingToken } = await client.lock(600);
-    await rawTusUpload({ baseUrl, token }, { size: warmSize, sha256: hashContent(warmSize), fencingToken, chunkBytes: options.chunkBytes });
+    await rawTusUpload(
+      { baseUrl, token },
+      { size: warmSize, sha256: hashContent(warmSize), fencingToken, chunkBytes: options.chunkBytes },
+    );
     const warm = await client.waitForOperation((await client.commit(fencingToken)).id, 60_000);
-    if (warm.state !== "SUCCEEDED") throw new Error(`the warm-up transfer ended ${warm.state}: ${JSON.stringify(warm)}`);
+    if (warm.state !== "SUCCEEDED")
+      throw new Error(`the warm-up transfer ended ${warm.state}: ${JSON.stringify(warm)}`);
   }
 
   const warmRssBytes = readStatus(pid).rss;

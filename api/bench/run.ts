@@ -17,7 +17,20 @@ import { startTestServer, testProvider, type TestServer } from "@smsync/testkit"
 import { measureCommits, type CommitRow } from "./commits.ts";
 import { KiB, MiB } from "./content.ts";
 import { measureMemory, type MemoryResult } from "./memory.ts";
-import { elapsedSeconds, fixed, interrupted, mib, ms, onCleanup, progress, runCleanup, setQuiet, size, table, trackDir } from "@smsync/testkit/bench";
+import {
+  elapsedSeconds,
+  fixed,
+  interrupted,
+  mib,
+  ms,
+  onCleanup,
+  progress,
+  runCleanup,
+  setQuiet,
+  size,
+  table,
+  trackDir,
+} from "@smsync/testkit/bench";
 import { measureThroughput, type ThroughputResult } from "./throughput.ts";
 import { agent } from "./http.ts";
 
@@ -106,7 +119,9 @@ const options = {
   },
   memory: {
     sizes: list("memory-mib", values["memory-mib"], quick ? [16, 64] : [64, 1024]).map((n) => Math.round(n * MiB)),
-    chunkBytes: values["memory-chunk-mib"] ? Math.round(positive("memory-chunk-mib", values["memory-chunk-mib"], 0) * MiB) : Infinity,
+    chunkBytes: values["memory-chunk-mib"]
+      ? Math.round(positive("memory-chunk-mib", values["memory-chunk-mib"], 0) * MiB)
+      : Infinity,
     port: values.port ? Math.round(positive("port", values.port, 0)) : undefined,
     sampleMs: 50,
   },
@@ -115,7 +130,10 @@ setQuiet(values.quiet);
 
 function gitCommit(): string {
   try {
-    return execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    return execFileSync("git", ["rev-parse", "--short", "HEAD"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
   } catch {
     return "unknown";
   }
@@ -128,7 +146,10 @@ const environment = {
   platform: `${os.platform()} ${os.release()}`,
   cpus: `${os.cpus().length} x ${os.cpus()[0]?.model ?? "?"}`,
   memory: `${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB`,
-  loadAverage: os.loadavg().map((load) => load.toFixed(2)).join(" "),
+  loadAverage: os
+    .loadavg()
+    .map((load) => load.toFixed(2))
+    .join(" "),
   tmpdir: os.tmpdir(),
   database: testProvider,
   mode: quick ? "quick" : "full",
@@ -147,13 +168,17 @@ function render(results: Results): string {
   const out: string[] = [];
   const env = results.environment;
   out.push(`smsync bench (${env.mode}) ${env.date}  commit ${env.commit}`);
-  out.push(`node ${env.node}, ${env.platform}, ${env.cpus}, ${env.memory} RAM, load average at start ${env.loadAverage}`);
+  out.push(
+    `node ${env.node}, ${env.platform}, ${env.cpus}, ${env.memory} RAM, load average at start ${env.loadAverage}`,
+  );
   out.push(`database ${env.database}, temp dirs under ${env.tmpdir}; the machine is shared: figures are noisy`);
 
   const t = results.throughput;
   if (t) {
     out.push("");
-    out.push(`1. Upload throughput, ${size(t.sizeBytes)} of generated content, ${t.reps} run(s) of each, MB/s = 10^6 bytes/s`);
+    out.push(
+      `1. Upload throughput, ${size(t.sizeBytes)} of generated content, ${t.reps} run(s) of each, MB/s = 10^6 bytes/s`,
+    );
     out.push(
       table(
         ["method", "client", "requests", "median MB/s", "best MB/s", "vs baseline", "runs (MB/s)"],
@@ -169,19 +194,37 @@ function render(results: Results): string {
         ["left", "left", "right", "right", "right", "right", "left"],
       ),
     );
-    out.push("   Server and client in the bench process (startTestServer), over 127.0.0.1; baseline: node:http server in the");
-    out.push("   same process streaming the body to a file on the same disk. Time: first byte of the request (tus: the creation");
-    out.push("   POST) to the server's answer to the last request (tus: after it re-read the file to check its sha256).");
-    out.push("   vs baseline: median over the runs of (MB/s / baseline MB/s of the same run); the methods alternate in each run.");
+    out.push(
+      "   Server and client in the bench process (startTestServer), over 127.0.0.1; baseline: node:http server in the",
+    );
+    out.push(
+      "   same process streaming the body to a file on the same disk. Time: first byte of the request (tus: the creation",
+    );
+    out.push(
+      "   POST) to the server's answer to the last request (tus: after it re-read the file to check its sha256).",
+    );
+    out.push(
+      "   vs baseline: median over the runs of (MB/s / baseline MB/s of the same run); the methods alternate in each run.",
+    );
   }
 
   const c = results.commit;
   if (c) {
     out.push("");
-    out.push(`2. Batches of small files end to end (${size(c[0]?.fileBytes ?? 0)} each), median of ${c[0]?.runs.length ?? 0} run(s)`);
+    out.push(
+      `2. Batches of small files end to end (${size(c[0]?.fileBytes ?? 0)} each), median of ${c[0]?.runs.length ?? 0} run(s)`,
+    );
     out.push(
       table(
-        ["files", "upload phase", "upload files/s", "commit answer", "commit -> SUCCEEDED", "min..max", "files/s to cloud"],
+        [
+          "files",
+          "upload phase",
+          "upload files/s",
+          "commit answer",
+          "commit -> SUCCEEDED",
+          "min..max",
+          "files/s to cloud",
+        ],
         c.map((row) => [
           String(row.files),
           ms(row.medianUploadMs),
@@ -193,18 +236,33 @@ function render(results: Results): string {
         ]),
       ),
     );
-    out.push("   Upload phase: the files one after another with tus-js-client (Buffer source, one PATCH each), lock taken before.");
-    out.push("   Commit -> SUCCEEDED: from sending the commit mutation to receiving the SUCCEEDED event of the transferProgress");
+    out.push(
+      "   Upload phase: the files one after another with tus-js-client (Buffer source, one PATCH each), lock taken before.",
+    );
+    out.push(
+      "   Commit -> SUCCEEDED: from sending the commit mutation to receiving the SUCCEEDED event of the transferProgress",
+    );
     out.push("   subscription (graphql-ws, connected beforehand); commit answer: the mutation's own round trip.");
   }
 
   const m = results.memory;
   if (m) {
     out.push("");
-    out.push(`3. Server process memory (RSS), separate process pid ${m.pid} on port ${m.port}, sampled every ${m.sampleMs} ms`);
+    out.push(
+      `3. Server process memory (RSS), separate process pid ${m.pid} on port ${m.port}, sampled every ${m.sampleMs} ms`,
+    );
     out.push(
       table(
-        ["upload size", "upload MB/s", "RSS before", "peak in upload", "max sampled", "commit->cloud", "peak in transfer", "RSS after"],
+        [
+          "upload size",
+          "upload MB/s",
+          "RSS before",
+          "peak in upload",
+          "max sampled",
+          "commit->cloud",
+          "peak in transfer",
+          "RSS after",
+        ],
         m.rows.map((row) => [
           size(row.sizeBytes),
           fixed(row.uploadMBps),
@@ -260,7 +318,9 @@ async function main(): Promise<void> {
       results.throughput = await measureThroughput(server, options.throughput);
     }
     if (sections.has("commit")) {
-      progress(`commit: batches of ${options.commit.fileCounts.join(", ")} file(s) of ${size(options.commit.fileBytes)}`);
+      progress(
+        `commit: batches of ${options.commit.fileCounts.join(", ")} file(s) of ${size(options.commit.fileBytes)}`,
+      );
       results.commit = await measureCommits(server, options.commit);
     }
     await close();

@@ -60,12 +60,7 @@ export async function measureThroughput(server: TestServer, options: ThroughputO
     await db.$transaction((tx) => tx.stagedUpload.deleteMany({ where: { id: uploadId } }));
     await staging.removeUpload(uploadId);
   };
-  const tusUpload = async (
-    upload: typeof rawTusUpload,
-    size: number,
-    sha256: string,
-    chunk: number,
-  ) => {
+  const tusUpload = async (upload: typeof rawTusUpload, size: number, sha256: string, chunk: number) => {
     // Renewing the lock (the holder gets the same grant) keeps it alive across long runs.
     const { fencingToken } = await device.lock(600);
     const spec: GeneratedUpload = { size, sha256, fencingToken, chunkBytes: chunk };

@@ -6,8 +6,12 @@ import * as tus from "tus-js-client";
 import { contentStream } from "./content.ts";
 import { generatedMetadata, type GeneratedUpload, type TusTarget } from "./tusRaw.ts";
 
-export function tusJsClientUpload(target: TusTarget, upload: GeneratedUpload): Promise<{ uploadId: string; fileUUID: string }> {
-  if (!Number.isFinite(upload.chunkBytes)) throw new Error("tus-js-client needs a finite chunk size for a stream source");
+export function tusJsClientUpload(
+  target: TusTarget,
+  upload: GeneratedUpload,
+): Promise<{ uploadId: string; fileUUID: string }> {
+  if (!Number.isFinite(upload.chunkBytes))
+    throw new Error("tus-js-client needs a finite chunk size for a stream source");
   const fileUUID = randomUUID();
   return new Promise((resolve, reject) => {
     const client = new tus.Upload(contentStream(upload.size, 0, upload.size, upload.onProgress), {

@@ -31,11 +31,20 @@ export function encodeMetadata(metadata: Record<string, string>): string {
 /** The Upload-Metadata of a generated file: the same format as the tests' uploads (test/support/uploads.ts). */
 export function generatedMetadata(fileUUID: string, upload: Pick<GeneratedUpload, "sha256" | "fencingToken">) {
   // content is only read when sha256 is absent; the real content is streamed.
-  return uploadMetadata({ fileUUID, version: 0, content: Buffer.alloc(0), sha256: upload.sha256, fencingToken: upload.fencingToken });
+  return uploadMetadata({
+    fileUUID,
+    version: 0,
+    content: Buffer.alloc(0),
+    sha256: upload.sha256,
+    fencingToken: upload.fencingToken,
+  });
 }
 
 /** Uploads a generated file over tus; resolves once the server has answered the last PATCH. */
-export async function rawTusUpload(target: TusTarget, upload: GeneratedUpload): Promise<{ uploadId: string; fileUUID: string }> {
+export async function rawTusUpload(
+  target: TusTarget,
+  upload: GeneratedUpload,
+): Promise<{ uploadId: string; fileUUID: string }> {
   const fileUUID = randomUUID();
   const auth = { authorization: `Bearer ${target.token}`, "tus-resumable": "1.0.0" };
   const created = await httpRequest(`${target.baseUrl}/uploads`, {

@@ -95,7 +95,8 @@ export async function startApp(
       pruneIdempotencyRecords(services.db, config.idempotencyRetentionSeconds, services.clock.now()),
     ])
       .then(([swept, idempotencyRecords]) => {
-        if (swept.uploads || swept.inbound || idempotencyRecords) logger.info({ ...swept, idempotencyRecords }, "housekeeping done");
+        if (swept.uploads || swept.inbound || idempotencyRecords)
+          logger.info({ ...swept, idempotencyRecords }, "housekeeping done");
       })
       .catch((error) => logger.error({ err: error }, "housekeeping failed"));
   };
@@ -103,7 +104,16 @@ export async function startApp(
   const sweeper = setInterval(sweep, sweepIntervalMs);
   sweeper.unref();
 
-  logger.info({ url, graphql: `${url}/graphql`, database: providerOf(config.databaseUrl), cloud: services.cloud.name, redis: Boolean(config.redisUrl) }, "smsync server listening");
+  logger.info(
+    {
+      url,
+      graphql: `${url}/graphql`,
+      database: providerOf(config.databaseUrl),
+      cloud: services.cloud.name,
+      redis: Boolean(config.redisUrl),
+    },
+    "smsync server listening",
+  );
 
   return {
     services,

@@ -12,7 +12,13 @@ export { addDevice, addUser, type NewDevice } from "./auth/users.ts";
 export { authenticate, type Caller } from "./auth/deviceTokens.ts";
 export { openDatabase, type Database } from "./database/client.ts";
 export { sweepStaging } from "./staging/StagingSweeper.ts";
-export type { CloudObject, CloudObjectKey, CloudObjectMetadata, CloudStorage, UploadSessionRecord } from "./cloud/CloudStorage.ts";
+export type {
+  CloudObject,
+  CloudObjectKey,
+  CloudObjectMetadata,
+  CloudStorage,
+  UploadSessionRecord,
+} from "./cloud/CloudStorage.ts";
 export { CloudStorageError, type CloudFailureKind } from "./cloud/CloudStorageError.ts";
 export { LocalDirectoryStorage } from "./cloud/LocalDirectoryStorage.ts";
 export { GoogleDriveStorage, type GoogleDriveStorageOptions } from "./cloud/googleDrive/GoogleDriveStorage.ts";

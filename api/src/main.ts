@@ -19,7 +19,10 @@ try {
 const logger = createLogger(config.logLevel);
 const app = await startApp(config, logger).catch((error: unknown) => {
   if (!(error instanceof DatabaseNotDurableError)) throw error;
-  logger.fatal({ err: error }, "refusing to start: the database would not keep acknowledged commits through a power loss");
+  logger.fatal(
+    { err: error },
+    "refusing to start: the database would not keep acknowledged commits through a power loss",
+  );
   process.exit(2);
 });
 if (config.graphiql) logger.info(`GraphiQL: ${app.url}/graphql`);

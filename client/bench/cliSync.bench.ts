@@ -12,7 +12,15 @@ import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { onCleanup, progress, runCleanup, setQuiet, elapsedSeconds, interrupted, trackDir } from "@smsync/testkit/bench";
+import {
+  onCleanup,
+  progress,
+  runCleanup,
+  setQuiet,
+  elapsedSeconds,
+  interrupted,
+  trackDir,
+} from "@smsync/testkit/bench";
 import { startTestServer } from "@smsync/testkit";
 import { renderReport } from "./syncReport.ts";
 import { runScenario, type ScenarioResult } from "./syncScenario.ts";
@@ -75,7 +83,9 @@ const scenarios = {
     bytesEach: Math.round(positive("large-mib", "SMSYNC_BENCH_LARGE_MIB", quick ? 16 : 64) * MiB),
   },
 };
-const only = String(values.folders ?? "small,large").split(",").map((name) => name.trim());
+const only = String(values.folders ?? "small,large")
+  .split(",")
+  .map((name) => name.trim());
 for (const name of only) {
   if (!(name in scenarios)) {
     console.error(`bench: unknown folder ${name} in --folders\n${usage}`);
@@ -90,7 +100,10 @@ const environment = {
   platform: `${os.platform()} ${os.release()}`,
   cpus: `${os.cpus().length} x ${os.cpus()[0]?.model ?? "?"}`,
   memory: `${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB`,
-  loadAverage: os.loadavg().map((load) => load.toFixed(2)).join(" "),
+  loadAverage: os
+    .loadavg()
+    .map((load) => load.toFixed(2))
+    .join(" "),
   tmpdir: os.tmpdir(),
   peakMemory: canMeasureMemory ? "GNU time %M (maxrss)" : "not measured (no /usr/bin/time)",
   mode: quick ? "quick" : "full",
@@ -111,7 +124,9 @@ async function main(): Promise<boolean> {
   const report = renderReport(environment, results, elapsedSeconds());
   if (json) {
     process.stderr.write(`${report}\n`);
-    process.stdout.write(`${JSON.stringify({ environment, scenarios: results, seconds: elapsedSeconds() }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ environment, scenarios: results, seconds: elapsedSeconds() }, null, 2)}\n`,
+    );
   } else {
     process.stdout.write(`${report}\n`);
   }

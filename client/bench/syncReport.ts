@@ -19,12 +19,18 @@ const MiB = 1024 * 1024;
 export function renderReport(env: Environment, results: ScenarioResult[], seconds: number): string {
   const out: string[] = [];
   out.push(`smsync sync bench (${env.mode}) ${env.date}`);
-  out.push(`node ${env.node}, ${env.platform}, ${env.cpus}, ${env.memory} RAM, load average at start ${env.loadAverage}`);
-  out.push(`temp dirs under ${env.tmpdir}; client peak memory: ${env.peakMemory}; the machine is shared: figures are noisy`);
+  out.push(
+    `node ${env.node}, ${env.platform}, ${env.cpus}, ${env.memory} RAM, load average at start ${env.loadAverage}`,
+  );
+  out.push(
+    `temp dirs under ${env.tmpdir}; client peak memory: ${env.peakMemory}; the machine is shared: figures are noisy`,
+  );
   for (const result of results) {
     const floor = result.rows.find((row) => row.step === "cp -r");
     out.push("");
-    out.push(`${result.name}: ${result.spec.files} file(s) of ${size(result.spec.bytesEach)} (${size(result.spec.files * result.spec.bytesEach)})`);
+    out.push(
+      `${result.name}: ${result.spec.files} file(s) of ${size(result.spec.bytesEach)} (${size(result.spec.files * result.spec.bytesEach)})`,
+    );
     out.push(
       table(
         ["step", "wall", "files/s", "MiB/s", "x cp -r time", "sync itself", "peak RSS"],

@@ -37,7 +37,10 @@ function check(run: TimedRun, what: string): TimedRun {
 
 async function login(server: TestServer, configFile: string, token: string): Promise<void> {
   const env = { ...process.env, SMSYNC_CONFIG: configFile };
-  check(await timedRun(process.execPath, [smsyncBin, "login", "--server", server.url, "--token", token], env), "smsync login");
+  check(
+    await timedRun(process.execPath, [smsyncBin, "login", "--server", server.url, "--token", token], env),
+    "smsync login",
+  );
 }
 
 /** A sync that fails is a result too: its row says why, and the run goes on with the next folder. */
@@ -51,7 +54,14 @@ async function sync(configFile: string, dir: string, step: ScenarioRow["step"]):
     // Not JSON: the CLI died before its summary; stderr says why.
   }
   const { files, bytes } = folderTotals(dir);
-  const row: ScenarioRow = { step, files, bytes, seconds: run.seconds, syncSeconds: summary.seconds ?? null, maxRssBytes: run.maxRssBytes };
+  const row: ScenarioRow = {
+    step,
+    files,
+    bytes,
+    seconds: run.seconds,
+    syncSeconds: summary.seconds ?? null,
+    maxRssBytes: run.maxRssBytes,
+  };
   if (run.code !== 0 || summary.ok !== true) {
     row.error = `exit ${run.code}: ${summary.error ?? run.stderr.trim().split("\n").at(-1)}${summary.code ? ` (${summary.code})` : ""}`;
     progress(`${step} failed: ${row.error}`);
@@ -59,7 +69,12 @@ async function sync(configFile: string, dir: string, step: ScenarioRow["step"]):
   return row;
 }
 
-export async function runScenario(server: TestServer, workDir: string, name: string, spec: FolderSpec): Promise<ScenarioResult> {
+export async function runScenario(
+  server: TestServer,
+  workDir: string,
+  name: string,
+  spec: FolderSpec,
+): Promise<ScenarioResult> {
   const base = path.join(workDir, name);
   const source = path.join(base, "source");
   progress(`${name}: writing ${spec.files} file(s) of ${spec.bytesEach} bytes`);
@@ -70,7 +85,13 @@ export async function runScenario(server: TestServer, workDir: string, name: str
   progress(`${name}: cp -r`);
   const copy = path.join(base, "copy");
   const cp = check(await timedRun("cp", ["-r", source, copy]), "cp -r");
-  rows.push({ step: "cp -r", ...folderTotals(copy), seconds: cp.seconds, syncSeconds: null, maxRssBytes: cp.maxRssBytes });
+  rows.push({
+    step: "cp -r",
+    ...folderTotals(copy),
+    seconds: cp.seconds,
+    syncSeconds: null,
+    maxRssBytes: cp.maxRssBytes,
+  });
   rmSync(copy, { recursive: true, force: true });
 
   const first = await server.newUser(`bench-${name}-${process.pid}`);
@@ -93,7 +114,9 @@ export async function runScenario(server: TestServer, workDir: string, name: str
 
   for (const row of rows.filter((row) => !row.error)) {
     if (row.files !== expected.files || row.bytes !== expected.bytes) {
-      throw new Error(`${name}: ${row.step} left ${row.files} file(s), ${row.bytes} bytes; expected ${expected.files}, ${expected.bytes}`);
+      throw new Error(
+        `${name}: ${row.step} left ${row.files} file(s), ${row.bytes} bytes; expected ${expected.files}, ${expected.bytes}`,
+      );
     }
   }
   rmSync(base, { recursive: true, force: true });

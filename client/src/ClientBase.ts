@@ -14,7 +14,13 @@ import { ClientUsageError } from "./queues/ClientUsageError.ts";
 import type { CommittedBatch, LocalFile, PreparedChange, PreparedUpload } from "./queues/records.ts";
 import { commitPrepared, queueDeletion, queueUpload } from "./queues/uploadsBeingPrepared.ts";
 import type { ClientStore } from "./store/ClientStore.ts";
-import { SyncEngine, type BeingUploaded, type EngineCallbacks, type EngineTuning, type SyncEvents } from "./engine/SyncEngine.ts";
+import {
+  SyncEngine,
+  type BeingUploaded,
+  type EngineCallbacks,
+  type EngineTuning,
+  type SyncEvents,
+} from "./engine/SyncEngine.ts";
 import type { IndexEntry } from "./engine/planDownloads.ts";
 
 /** The options both clients take; D is how a download is handed to the app. */
@@ -126,11 +132,22 @@ export abstract class ClientBase<D extends DownloadedFileInfo> {
   async uploadData(fileUUID: string, bytes: Uint8Array, options: UploadOptions): Promise<void> {
     this.checkUsable();
     const sha256 = await sha256Hex(bytes);
-    await queueUpload(this.options.store, this.prepared(fileUUID, { base64: bytesToBase64(bytes) }, sha256, bytes.byteLength, true, options));
+    await queueUpload(
+      this.options.store,
+      this.prepared(fileUUID, { base64: bytesToBase64(bytes) }, sha256, bytes.byteLength, true, options),
+    );
   }
 
-  protected prepared(fileUUID: string, source: PreparedUpload["source"], sha256: string, size: number, immutable: boolean, options: UploadOptions): PreparedUpload {
-    if (typeof fileUUID !== "string" || fileUUID.length === 0) throw new ClientUsageError("BAD_INPUT", "fileUUID must be a non-empty string");
+  protected prepared(
+    fileUUID: string,
+    source: PreparedUpload["source"],
+    sha256: string,
+    size: number,
+    immutable: boolean,
+    options: UploadOptions,
+  ): PreparedUpload {
+    if (typeof fileUUID !== "string" || fileUUID.length === 0)
+      throw new ClientUsageError("BAD_INPUT", "fileUUID must be a non-empty string");
     return {
       kind: "upload",
       fileUUID,
@@ -219,7 +236,10 @@ export abstract class ClientBase<D extends DownloadedFileInfo> {
     // A second call while a reset runs joins it (apps call reset from several places); another scope would be a different reset.
     if (this.resetting) {
       if (this.resetting.scope !== scope) {
-        throw new ClientUsageError("RESET_IN_PROGRESS", `resetFromError("${this.resetting.scope}") is running: wait for it before resetFromError("${scope}")`);
+        throw new ClientUsageError(
+          "RESET_IN_PROGRESS",
+          `resetFromError("${this.resetting.scope}") is running: wait for it before resetFromError("${scope}")`,
+        );
       }
       return this.resetting.done;
     }

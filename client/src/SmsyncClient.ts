@@ -19,7 +19,13 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { ClientBase, connectClient, type ClientBaseOptions, type ClientParts, type UploadOptions } from "./ClientBase.ts";
+import {
+  ClientBase,
+  connectClient,
+  type ClientBaseOptions,
+  type ClientParts,
+  type UploadOptions,
+} from "./ClientBase.ts";
 import { SmsyncClientError } from "./errors.ts";
 import type { DownloadedFile } from "./platform/EnginePlatform.ts";
 import { renameDurably } from "./platform/durableFiles.ts";
@@ -44,7 +50,13 @@ export class SmsyncClient extends ClientBase<DownloadedFile> {
   }
 
   static async open(options: SmsyncClientOptions): Promise<SmsyncClient> {
-    const workDir = options.workDir ?? path.join(tmpdir(), "smsync-client", createHash("sha256").update(`${options.serverUrl}\n${options.token}`).digest("hex").slice(0, 16));
+    const workDir =
+      options.workDir ??
+      path.join(
+        tmpdir(),
+        "smsync-client",
+        createHash("sha256").update(`${options.serverUrl}\n${options.token}`).digest("hex").slice(0, 16),
+      );
     const platform = new NodePlatform(workDir);
     await platform.prepare();
     return new SmsyncClient(options, await connectClient(options, platform), workDir);
@@ -82,7 +94,9 @@ async function hashFile(filePath: string, copyTo: string | null): Promise<{ sha2
     if (!info.isFile()) throw new ClientUsageError("NOT_A_FILE", `${filePath} is not a file`);
   } catch (error) {
     if (error instanceof SmsyncClientError) throw error;
-    throw new ClientUsageError("NOT_A_FILE", `${filePath} cannot be read: ${(error as Error).message}`, { cause: error });
+    throw new ClientUsageError("NOT_A_FILE", `${filePath} cannot be read: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   const hash = createHash("sha256");
   let size = 0;

@@ -33,7 +33,10 @@ export class ServerError extends SmsyncClientError {
 }
 
 /** Whether `error` is the server's typed error with one of these codes. */
-export function isServerError(error: unknown, ...codes: [ErrorCode, ...ErrorCode[]]): error is ServerError & { readonly code: ErrorCode } {
+export function isServerError(
+  error: unknown,
+  ...codes: [ErrorCode, ...ErrorCode[]]
+): error is ServerError & { readonly code: ErrorCode } {
   return error instanceof ServerError && (codes as string[]).includes(error.code);
 }
 

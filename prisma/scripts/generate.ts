@@ -15,7 +15,9 @@ for (const provider of providers) {
     if (current !== schema) problems.push(`${schemaPath(provider)} is out of date: run \`npm run prisma:generate\``);
     const snapshot = existsSync(snapshotPath(provider)) ? readFileSync(snapshotPath(provider), "utf8") : "";
     if (snapshot !== schema) {
-      problems.push(`prisma/models.prisma has changes without a ${provider} migration: run \`npm run prisma:migration -- <name>\``);
+      problems.push(
+        `prisma/models.prisma has changes without a ${provider} migration: run \`npm run prisma:migration -- <name>\``,
+      );
     }
     continue;
   }

@@ -28,7 +28,8 @@ export type CloudFileNameCheck = { ok: true; name: string } | { ok: false; probl
 /** The name as it is stored (NFC), or why it cannot be a cloud file name. */
 export function checkCloudFileName(name: string): CloudFileNameCheck {
   if (name.length === 0) return { ok: false, problem: "is empty" };
-  if (loneSurrogate.test(name)) return { ok: false, problem: "is not valid Unicode (it holds half of a surrogate pair)" };
+  if (loneSurrogate.test(name))
+    return { ok: false, problem: "is not valid Unicode (it holds half of a surrogate pair)" };
   const stored = name.normalize("NFC");
   const problem =
     utf8.encode(stored).length > maxCloudFileNameBytes

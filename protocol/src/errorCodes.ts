@@ -16,7 +16,8 @@ export const errorCodes = {
   FILE_DELETED: "the file is deleted; upload it with undelete to bring it back",
   UNKNOWN_FILE: "no such file in the file index",
   ALREADY_DELETED: "the file is already deleted",
-  UPLOAD_AND_DELETION_IN_BATCH: "the batch already has an upload-deletion (or an upload) of the file: a batch uploads a file or deletes it, not both",
+  UPLOAD_AND_DELETION_IN_BATCH:
+    "the batch already has an upload-deletion (or an upload) of the file: a batch uploads a file or deletes it, not both",
   NOTHING_TO_COMMIT: "no staged uploads or upload-deletions to commit",
   UPLOAD_INCOMPLETE: "a staged upload has not received all its bytes",
   TRANSFER_IN_PROGRESS: "a transfer holding the lock has not ended",

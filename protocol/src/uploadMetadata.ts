@@ -110,7 +110,8 @@ const utf8 = new TextEncoder();
 
 /** A file's UUID, lowercased. */
 export function readFileUUID(fileUUID: string): string {
-  if (!uuidPattern.test(fileUUID)) throw new UploadMetadataError(`fileUUID ${JSON.stringify(fileUUID)} is not a UUID`, "fileUUID");
+  if (!uuidPattern.test(fileUUID))
+    throw new UploadMetadataError(`fileUUID ${JSON.stringify(fileUUID)} is not a UUID`, "fileUUID");
   return fileUUID.toLowerCase();
 }
 
@@ -148,13 +149,15 @@ function readAppMetaData(appMetaData: string | null | undefined): string | null 
 
 function readCloudFileName(name: string): string {
   const checked = checkCloudFileName(name);
-  if (!checked.ok) throw new UploadMetadataError(`cloudFileName ${JSON.stringify(name)} ${checked.problem}`, "cloudFileName");
+  if (!checked.ok)
+    throw new UploadMetadataError(`cloudFileName ${JSON.stringify(name)} ${checked.problem}`, "cloudFileName");
   return checked.name;
 }
 
 function required(pairs: Record<string, string | null | undefined>, key: keyof UploadMetadata): string {
   const value = pairs[key];
-  if (value === undefined || value === null || value === "") throw new UploadMetadataError(`Upload-Metadata lacks ${key}`, key);
+  if (value === undefined || value === null || value === "")
+    throw new UploadMetadataError(`Upload-Metadata lacks ${key}`, key);
   return value;
 }
 

@@ -6,7 +6,9 @@ const limits = { baseMs: 100, capMs: 10_000 };
 
 describe("backoffCeilingMs", () => {
   it("starts at the base and doubles per attempt, up to the cap", () => {
-    expect([1, 2, 3, 4, 7, 8].map((attempt) => backoffCeilingMs(attempt, limits))).toEqual([100, 200, 400, 800, 6400, 10_000]);
+    expect([1, 2, 3, 4, 7, 8].map((attempt) => backoffCeilingMs(attempt, limits))).toEqual([
+      100, 200, 400, 800, 6400, 10_000,
+    ]);
   });
 
   it("stays at the cap after any number of failures (never Infinity)", () => {

@@ -12,7 +12,23 @@ describe("checkCloudFileName", () => {
   });
 
   it("refuses C0 and C1 control characters, DEL, separators, relative paths, outer white space and empty names", () => {
-    for (const name of ["a\u0000b", "a\nb", "a\u007fb", "a\u0080b", "a\u0085b", "a\u009bb", "a\u009fb", "a/b", "a\\b", ".", "..", " x", "x ", "x\u00a0", ""]) {
+    for (const name of [
+      "a\u0000b",
+      "a\nb",
+      "a\u007fb",
+      "a\u0080b",
+      "a\u0085b",
+      "a\u009bb",
+      "a\u009fb",
+      "a/b",
+      "a\\b",
+      ".",
+      "..",
+      " x",
+      "x ",
+      "x\u00a0",
+      "",
+    ]) {
       expect(checkCloudFileName(name).ok, JSON.stringify(name)).toBe(false);
     }
   });

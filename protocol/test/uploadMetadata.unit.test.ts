@@ -2,7 +2,13 @@
 // server decodes and reads it. The header is built here as tus-js-client
 // sends it: each value's UTF-8 bytes in Base64.
 import { describe, expect, it } from "vitest";
-import { decodeUploadMetadataHeader, encodeUploadMetadata, readUploadMetadata, UploadMetadataError, type UploadMetadata } from "../src/index.ts";
+import {
+  decodeUploadMetadataHeader,
+  encodeUploadMetadata,
+  readUploadMetadata,
+  UploadMetadataError,
+  type UploadMetadata,
+} from "../src/index.ts";
 
 const utf8 = new TextEncoder();
 
@@ -46,13 +52,18 @@ describe("encodeUploadMetadata", () => {
       mimeType: "text/plain",
       fencingToken: "42",
     });
-    expect(encodeUploadMetadata({ ...metadata, appMetaData: '{"a":1}', undelete: true })).toMatchObject({ appMetaData: '{"a":1}', undelete: "true" });
+    expect(encodeUploadMetadata({ ...metadata, appMetaData: '{"a":1}', undelete: true })).toMatchObject({
+      appMetaData: '{"a":1}',
+      undelete: "true",
+    });
     expect(encodeUploadMetadata({ ...metadata, appMetaData: null, undelete: false })).not.toHaveProperty("appMetaData");
     expect(encodeUploadMetadata({ ...metadata, undelete: false })).not.toHaveProperty("undelete");
   });
 
   it("round-trips through the header into the stored form", () => {
-    const read = readUploadMetadata(decodeUploadMetadataHeader(header(encodeUploadMetadata({ ...metadata, appMetaData: "[]", undelete: true }))));
+    const read = readUploadMetadata(
+      decodeUploadMetadataHeader(header(encodeUploadMetadata({ ...metadata, appMetaData: "[]", undelete: true }))),
+    );
     expect(read).toEqual({
       fileUUID: metadata.fileUUID.toLowerCase(),
       version: 3,
@@ -68,11 +79,13 @@ describe("encodeUploadMetadata", () => {
 
 describe("decodeUploadMetadataHeader", () => {
   it("decodes each value as UTF-8, a key without a value as null, and an empty header as no pairs", () => {
-    expect(decodeUploadMetadataHeader(`name ${base64(utf8.encode("r\u00e9sum\u00e9 \u{1F600}"))},flag,empty `)).toEqual({
-      name: "r\u00e9sum\u00e9 \u{1F600}",
-      flag: null,
-      empty: "",
-    });
+    expect(decodeUploadMetadataHeader(`name ${base64(utf8.encode("r\u00e9sum\u00e9 \u{1F600}"))},flag,empty `)).toEqual(
+      {
+        name: "r\u00e9sum\u00e9 \u{1F600}",
+        flag: null,
+        empty: "",
+      },
+    );
     expect(decodeUploadMetadataHeader("")).toEqual({});
     expect(decodeUploadMetadataHeader(" ")).toEqual({});
     expect(decodeUploadMetadataHeader(undefined)).toEqual({});
@@ -86,13 +99,19 @@ describe("decodeUploadMetadataHeader", () => {
     const invalid = [[0xff], [0xed, 0xa0, 0x80], [0xc0, 0xaf], [0x61, 0xe2, 0x82]];
     for (const bytes of invalid) {
       const error = thrown(() => decodeUploadMetadataHeader(`cloudFileName ${base64(new Uint8Array(bytes))}`));
-      expect(error).toMatchObject({ field: "cloudFileName", message: "Upload-Metadata cloudFileName is not valid UTF-8" });
+      expect(error).toMatchObject({
+        field: "cloudFileName",
+        message: "Upload-Metadata cloudFileName is not valid UTF-8",
+      });
     }
   });
 
   it("refuses what tus refuses: a bad key, a value that is not Base64, more than a key and a value, a key twice", () => {
     for (const malformed of ["k\u00e9y YQ==", "a b c", "key YQ", "key Y*==", "a YQ==,a YQ==", ",", "a YQ==,"]) {
-      expect(thrown(() => decodeUploadMetadataHeader(malformed)), malformed).toMatchObject({ message: "Upload-Metadata is malformed", field: undefined });
+      expect(
+        thrown(() => decodeUploadMetadataHeader(malformed)),
+        malformed,
+      ).toMatchObject({ message: "Upload-Metadata is malformed", field: undefined });
     }
   });
 
@@ -107,20 +126,38 @@ describe("readUploadMetadata", () => {
   const pairs = encodeUploadMetadata(metadata);
 
   it("names the first missing or broken key, in the table's order", () => {
-    expect(thrown(() => readUploadMetadata({}))).toMatchObject({ field: "fileUUID", message: "Upload-Metadata lacks fileUUID" });
-    expect(thrown(() => readUploadMetadata({ ...pairs, fileUUID: "nope", version: "" }))).toMatchObject({ field: "fileUUID" });
-    expect(thrown(() => readUploadMetadata({ ...pairs, version: "-1" }))).toMatchObject({ field: "version", message: "version must be a whole number" });
+    expect(thrown(() => readUploadMetadata({}))).toMatchObject({
+      field: "fileUUID",
+      message: "Upload-Metadata lacks fileUUID",
+    });
+    expect(thrown(() => readUploadMetadata({ ...pairs, fileUUID: "nope", version: "" }))).toMatchObject({
+      field: "fileUUID",
+    });
+    expect(thrown(() => readUploadMetadata({ ...pairs, version: "-1" }))).toMatchObject({
+      field: "version",
+      message: "version must be a whole number",
+    });
     expect(thrown(() => readUploadMetadata({ ...pairs, sha256: "abc" }))).toMatchObject({ field: "sha256" });
-    expect(thrown(() => readUploadMetadata({ ...pairs, cloudFileName: "a/b" }))).toMatchObject({ field: "cloudFileName" });
+    expect(thrown(() => readUploadMetadata({ ...pairs, cloudFileName: "a/b" }))).toMatchObject({
+      field: "cloudFileName",
+    });
     expect(thrown(() => readUploadMetadata({ ...pairs, mimeType: "text" }))).toMatchObject({ field: "mimeType" });
-    expect(thrown(() => readUploadMetadata({ ...pairs, appMetaData: "{" }))).toMatchObject({ field: "appMetaData", message: "appMetaData is not valid JSON" });
+    expect(thrown(() => readUploadMetadata({ ...pairs, appMetaData: "{" }))).toMatchObject({
+      field: "appMetaData",
+      message: "appMetaData is not valid JSON",
+    });
     expect(thrown(() => readUploadMetadata({ ...pairs, fencingToken: null }))).toMatchObject({ field: "fencingToken" });
   });
 
   it("counts appMetaData's limit in bytes of UTF-8", () => {
     const big = JSON.stringify("\u00e9".repeat(32 * 1024));
-    expect(thrown(() => readUploadMetadata({ ...pairs, appMetaData: big }))).toMatchObject({ field: "appMetaData", message: "appMetaData is larger than 65536 bytes" });
-    expect(readUploadMetadata({ ...pairs, appMetaData: JSON.stringify("x".repeat(65_534)) }).appMetaData).toHaveLength(65_536);
+    expect(thrown(() => readUploadMetadata({ ...pairs, appMetaData: big }))).toMatchObject({
+      field: "appMetaData",
+      message: "appMetaData is larger than 65536 bytes",
+    });
+    expect(readUploadMetadata({ ...pairs, appMetaData: JSON.stringify("x".repeat(65_534)) }).appMetaData).toHaveLength(
+      65_536,
+    );
   });
 
   it("gives optional keys their defaults: no appMetaData, not an undelete unless exactly true", () => {

@@ -41,7 +41,10 @@ class Checker {
 
 const short = (uuid: string) => uuid.slice(0, 8);
 
-export async function checkInvariants(context: RunContext, userNames: string[]): Promise<{ violations: Violation[]; checks: Record<InvariantNumber, number> }> {
+export async function checkInvariants(
+  context: RunContext,
+  userNames: string[],
+): Promise<{ violations: Violation[]; checks: Record<InvariantNumber, number> }> {
   const checker = new Checker();
   // The checks read past the faults: the server's crash points and the Drive's faults left over stop now.
   await context.server.endFaults(userNames);
@@ -51,10 +54,19 @@ export async function checkInvariants(context: RunContext, userNames: string[]):
   return checker;
 }
 
-async function checkUser(c: Checker, context: RunContext, userIndex: number, userName: string, devices: SimDevice[]): Promise<void> {
+async function checkUser(
+  c: Checker,
+  context: RunContext,
+  userIndex: number,
+  userName: string,
+  devices: SimDevice[],
+): Promise<void> {
   const { db } = context.server;
   const userId = await context.server.userId(userName);
-  const rows: IndexRow[] = await db.fileEntry.findMany({ where: { userId }, select: { fileUUID: true, version: true, deleted: true, sha256: true } });
+  const rows: IndexRow[] = await db.fileEntry.findMany({
+    where: { userId },
+    select: { fileUUID: true, version: true, deleted: true, sha256: true },
+  });
   const index = new Map(rows.map((row) => [row.fileUUID, row]));
   const live = rows.filter((row) => !row.deleted);
   const cloud = await context.server.listCloud(userName);
@@ -68,28 +80,67 @@ async function checkUser(c: Checker, context: RunContext, userIndex: number, use
       for (const change of batch.changes) {
         const what = `${device.name} batch ${batch.batch} ${change.kind} ${short(change.fileUUID)}`;
         const entry = index.get(change.fileUUID);
-        const confirmed = device.record.singleUploadComplete.find((event) => event.batch === batch.batch && event.fileUUID === change.fileUUID);
+        const confirmed = device.record.singleUploadComplete.find(
+          (event) => event.batch === batch.batch && event.fileUUID === change.fileUUID,
+        );
         if (confirmed) {
-          c.check(1, entry !== undefined && entry.version >= confirmed.version, () => `${what}: confirmed as v${confirmed.version} but the index has ${entry ? `v${entry.version}` : "no entry"}`);
+          c.check(
+            1,
+            entry !== undefined && entry.version >= confirmed.version,
+            () =>
+              `${what}: confirmed as v${confirmed.version} but the index has ${entry ? `v${entry.version}` : "no entry"}`,
+          );
           if (entry && entry.version === confirmed.version) {
             // A deletion keeps the version it deletes: an upload's version may since have been deleted by a device of the user.
-            const deletedSince = devices.some((other) => other.record.singleUploadComplete.some((event) => event.kind === "delete" && event.fileUUID === change.fileUUID && event.version === entry.version));
-            const matches = change.kind === "upload" ? (entry.deleted ? deletedSince : entry.sha256 === change.sha256) : entry.deleted;
-            c.check(1, matches, () => `${what}: confirmed as v${confirmed.version}, the index's v${entry.version} is ${entry.deleted ? "deleted" : `sha ${short(entry.sha256)}`}`);
+            const deletedSince = devices.some((other) =>
+              other.record.singleUploadComplete.some(
+                (event) =>
+                  event.kind === "delete" && event.fileUUID === change.fileUUID && event.version === entry.version,
+              ),
+            );
+            const matches =
+              change.kind === "upload"
+                ? entry.deleted
+                  ? deletedSince
+                  : entry.sha256 === change.sha256
+                : entry.deleted;
+            c.check(
+              1,
+              matches,
+              () =>
+                `${what}: confirmed as v${confirmed.version}, the index's v${entry.version} is ${entry.deleted ? "deleted" : `sha ${short(entry.sha256)}`}`,
+            );
           }
           continue;
         }
-        const acceptedRemote = device.record.conflicts.some((conflict) => conflict.conflict.fileUUID === change.fileUUID && conflict.resolution === "accept-remote");
-        const droppedByReset = device.record.resets.some((reset) => reset.scope !== "server" && reset.afterBatch >= batch.batch);
+        const acceptedRemote = device.record.conflicts.some(
+          (conflict) => conflict.conflict.fileUUID === change.fileUUID && conflict.resolution === "accept-remote",
+        );
+        const droppedByReset = device.record.resets.some(
+          (reset) => reset.scope !== "server" && reset.afterBatch >= batch.batch,
+        );
         // The device's own later change of the file (checked in turn) supersedes it: both may be settled at once (e.g. deleted on both sides).
-        const superseded = device.record.committed.some((later) => later.batch > batch.batch && later.changes.some((other) => other.fileUUID === change.fileUUID));
+        const superseded = device.record.committed.some(
+          (later) => later.batch > batch.batch && later.changes.some((other) => other.fileUUID === change.fileUUID),
+        );
         // Or by a change the app queued after the batch that never needed a batch: the server had it already (an upload, then a
         // deletion while another device deleted the file too), so the engine dropped both and completed the batch without it.
-        const newestQueued = device.record.queued.findLast((queued) => queued.fileUUID === change.fileUUID && queued.afterBatch >= batch.batch);
+        const newestQueued = device.record.queued.findLast(
+          (queued) => queued.fileUUID === change.fileUUID && queued.afterBatch >= batch.batch,
+        );
         const supersededByQueued =
-          newestQueued !== undefined && entry !== undefined && (newestQueued.kind === "delete" ? entry.deleted : !entry.deleted && entry.sha256 === newestQueued.sha256);
-        const alreadyThere = entry !== undefined && (change.kind === "upload" ? !entry.deleted && entry.sha256 === change.sha256 : entry.deleted);
-        c.check(1, acceptedRemote || droppedByReset || superseded || supersededByQueued || alreadyThere, () => `${what}: never confirmed, not superseded, not dropped by a conflict or a reset, and the index has ${entry ? `v${entry.version}${entry.deleted ? " deleted" : ` sha ${short(entry.sha256)}`}` : "no entry"}: the change is lost`);
+          newestQueued !== undefined &&
+          entry !== undefined &&
+          (newestQueued.kind === "delete" ? entry.deleted : !entry.deleted && entry.sha256 === newestQueued.sha256);
+        const alreadyThere =
+          entry !== undefined &&
+          (change.kind === "upload" ? !entry.deleted && entry.sha256 === change.sha256 : entry.deleted);
+        c.check(
+          1,
+          acceptedRemote || droppedByReset || superseded || supersededByQueued || alreadyThere,
+          () =>
+            `${what}: never confirmed, not superseded, not dropped by a conflict or a reset, and the index has ${entry ? `v${entry.version}${entry.deleted ? " deleted" : ` sha ${short(entry.sha256)}`}` : "no entry"}: the change is lost`,
+        );
       }
     }
   }
@@ -99,7 +150,12 @@ async function checkUser(c: Checker, context: RunContext, userIndex: number, use
     c.check(1, object !== undefined, () => `${u} ${short(entry.fileUUID)} v${entry.version}: no cloud object`);
     if (object) {
       const content = await context.server.readCloud(userName, object.objectId);
-      c.check(1, sha256(content) === entry.sha256, () => `${u} ${short(entry.fileUUID)} v${entry.version}: the cloud holds sha ${short(sha256(content))}, the index says ${short(entry.sha256)}`);
+      c.check(
+        1,
+        sha256(content) === entry.sha256,
+        () =>
+          `${u} ${short(entry.fileUUID)} v${entry.version}: the cloud holds sha ${short(sha256(content))}, the index says ${short(entry.sha256)}`,
+      );
     }
   }
 
@@ -107,21 +163,38 @@ async function checkUser(c: Checker, context: RunContext, userIndex: number, use
   for (const device of devices) {
     const held = [...device.files.entries()].sort(([a], [b]) => a.localeCompare(b));
     const expected = live.map((entry) => entry.fileUUID).sort();
-    c.check(2, JSON.stringify(held.map(([uuid]) => uuid)) === JSON.stringify(expected), () => `${device.name} holds [${held.map(([uuid]) => short(uuid)).join(", ")}], the index's live files are [${expected.map(short).join(", ")}]`);
+    c.check(
+      2,
+      JSON.stringify(held.map(([uuid]) => uuid)) === JSON.stringify(expected),
+      () =>
+        `${device.name} holds [${held.map(([uuid]) => short(uuid)).join(", ")}], the index's live files are [${expected.map(short).join(", ")}]`,
+    );
     for (const [fileUUID, file] of held) {
       const entry = index.get(fileUUID);
-      if (entry && !entry.deleted) c.check(2, file.sha256 === entry.sha256, () => `${device.name} holds ${short(fileUUID)} with sha ${short(file.sha256)}, the index's v${entry.version} has ${short(entry.sha256)}`);
+      if (entry && !entry.deleted)
+        c.check(
+          2,
+          file.sha256 === entry.sha256,
+          () =>
+            `${device.name} holds ${short(fileUUID)} with sha ${short(file.sha256)}, the index's v${entry.version} has ${short(entry.sha256)}`,
+        );
     }
   }
 
   // 3. One cloud object per live (fileUUID, version), nothing else.
   const seen = new Map<string, number>();
-  for (const object of cloud) seen.set(`${object.fileUUID}@${object.version}`, (seen.get(`${object.fileUUID}@${object.version}`) ?? 0) + 1);
+  for (const object of cloud)
+    seen.set(`${object.fileUUID}@${object.version}`, (seen.get(`${object.fileUUID}@${object.version}`) ?? 0) + 1);
   for (const [key, count] of seen) {
     const [fileUUID, version] = key.split("@");
     const entry = index.get(fileUUID);
     c.check(3, count === 1, () => `${u} ${short(fileUUID)} v${version}: ${count} cloud objects`);
-    c.check(3, entry !== undefined && !entry.deleted && entry.version === Number(version), () => `${u} ${short(fileUUID)} v${version}: orphan cloud object (index: ${entry ? `v${entry.version}${entry.deleted ? " deleted" : ""}` : "no entry"})`);
+    c.check(
+      3,
+      entry !== undefined && !entry.deleted && entry.version === Number(version),
+      () =>
+        `${u} ${short(fileUUID)} v${version}: orphan cloud object (index: ${entry ? `v${entry.version}${entry.deleted ? " deleted" : ""}` : "no entry"})`,
+    );
   }
 
   // 4. Deliveries: at least once to the callback, exactly once acknowledged (an event for each).
@@ -131,26 +204,59 @@ async function checkUser(c: Checker, context: RunContext, userIndex: number, use
     for (const saved of record.saved) {
       const key = `${saved.fileUUID}@${saved.version}`;
       const epochs = savedKeys.get(key) ?? new Set<number>();
-      c.check(4, !epochs.has(saved.epoch), () => `${device.name}: ${short(saved.fileUUID)} v${saved.version} handed to saveDownload twice by the same client`);
-      c.check(4, saved.bytesSha256 === saved.sha256, () => `${device.name}: saveDownload of ${short(saved.fileUUID)} v${saved.version} handed bytes of sha ${short(saved.bytesSha256)}, announced ${short(saved.sha256)}`);
+      c.check(
+        4,
+        !epochs.has(saved.epoch),
+        () =>
+          `${device.name}: ${short(saved.fileUUID)} v${saved.version} handed to saveDownload twice by the same client`,
+      );
+      c.check(
+        4,
+        saved.bytesSha256 === saved.sha256,
+        () =>
+          `${device.name}: saveDownload of ${short(saved.fileUUID)} v${saved.version} handed bytes of sha ${short(saved.bytesSha256)}, announced ${short(saved.sha256)}`,
+      );
       epochs.add(saved.epoch);
       savedKeys.set(key, epochs);
     }
     const completeKeys = record.singleDownloadComplete.map((event) => `${event.fileUUID}@${event.version}`);
-    c.check(4, new Set(completeKeys).size === completeKeys.length, () => `${device.name}: a singleDownloadComplete came twice (${completeKeys.join(", ")})`);
-    c.check(4, JSON.stringify([...savedKeys.keys()].sort()) === JSON.stringify([...new Set(completeKeys)].sort()), () => `${device.name}: downloads saved [${[...savedKeys.keys()].map(short).join(", ")}] but singleDownloadComplete for [${completeKeys.map(short).join(", ")}]`);
+    c.check(
+      4,
+      new Set(completeKeys).size === completeKeys.length,
+      () => `${device.name}: a singleDownloadComplete came twice (${completeKeys.join(", ")})`,
+    );
+    c.check(
+      4,
+      JSON.stringify([...savedKeys.keys()].sort()) === JSON.stringify([...new Set(completeKeys)].sort()),
+      () =>
+        `${device.name}: downloads saved [${[...savedKeys.keys()].map(short).join(", ")}] but singleDownloadComplete for [${completeKeys.map(short).join(", ")}]`,
+    );
     const deletedKeys = new Map<string, Set<number>>();
     for (const deleted of record.deleted) {
       const key = `${deleted.fileUUID}@${deleted.version}`;
       const epochs = deletedKeys.get(key) ?? new Set<number>();
-      c.check(4, !epochs.has(deleted.epoch), () => `${device.name}: deletion of ${short(deleted.fileUUID)} v${deleted.version} handed to applyDeletions twice by the same client`);
+      c.check(
+        4,
+        !epochs.has(deleted.epoch),
+        () =>
+          `${device.name}: deletion of ${short(deleted.fileUUID)} v${deleted.version} handed to applyDeletions twice by the same client`,
+      );
       epochs.add(deleted.epoch);
       deletedKeys.set(key, epochs);
     }
     const deletedFiles = [...new Set(record.deleted.map((deleted) => deleted.fileUUID))].sort();
-    c.check(4, JSON.stringify(deletedFiles) === JSON.stringify([...new Set(record.deletionsApplied)].sort()), () => `${device.name}: applyDeletions got [${deletedFiles.map(short).join(", ")}], deletionsApplied told [${record.deletionsApplied.map(short).join(", ")}]`);
+    c.check(
+      4,
+      JSON.stringify(deletedFiles) === JSON.stringify([...new Set(record.deletionsApplied)].sort()),
+      () =>
+        `${device.name}: applyDeletions got [${deletedFiles.map(short).join(", ")}], deletionsApplied told [${record.deletionsApplied.map(short).join(", ")}]`,
+    );
     const uploadKeys = record.singleUploadComplete.map((event) => `${event.batch}/${event.fileUUID}`);
-    c.check(4, new Set(uploadKeys).size === uploadKeys.length, () => `${device.name}: a singleUploadComplete came twice for one change`);
+    c.check(
+      4,
+      new Set(uploadKeys).size === uploadKeys.length,
+      () => `${device.name}: a singleUploadComplete came twice for one change`,
+    );
   }
 
   // 5. Versions: each upload made one new version, none made twice, none skipped; the user's server state is at rest.
@@ -160,12 +266,17 @@ async function checkUser(c: Checker, context: RunContext, userIndex: number, use
   const foundOnServer = new Map<string, Set<number>>();
   for (const device of devices) {
     for (const event of device.record.singleUploadComplete) {
-      if (event.kind === "upload" && event.alreadyOnServer) foundOnServer.set(event.fileUUID, (foundOnServer.get(event.fileUUID) ?? new Set()).add(event.version));
+      if (event.kind === "upload" && event.alreadyOnServer)
+        foundOnServer.set(event.fileUUID, (foundOnServer.get(event.fileUUID) ?? new Set()).add(event.version));
       if (event.kind !== "upload" || event.alreadyOnServer) continue;
       const versions = versionsOf.get(event.fileUUID) ?? new Map<number, string>();
       const by = `${device.name} batch ${event.batch}`;
       const earlier = versions.get(event.version);
-      c.check(5, earlier === undefined, () => `${u} ${short(event.fileUUID)} v${event.version} made twice: by ${earlier} and ${by}`);
+      c.check(
+        5,
+        earlier === undefined,
+        () => `${u} ${short(event.fileUUID)} v${event.version} made twice: by ${earlier} and ${by}`,
+      );
       versions.set(event.version, by);
       versionsOf.set(event.fileUUID, versions);
     }
@@ -174,30 +285,75 @@ async function checkUser(c: Checker, context: RunContext, userIndex: number, use
     const entry = index.get(fileUUID);
     const versions = new Set([...made.keys(), ...(foundOnServer.get(fileUUID) ?? [])]);
     const max = Math.max(...versions);
-    c.check(5, entry !== undefined && entry.version === max, () => `${u} ${short(fileUUID)}: uploads made up to v${max}, the index has ${entry ? `v${entry.version}` : "no entry"}`);
-    for (let version = 0; version <= max; version++) c.check(5, versions.has(version), () => `${u} ${short(fileUUID)}: v${version} missing among the versions uploads made or found (${[...versions].join(", ")})`);
+    c.check(
+      5,
+      entry !== undefined && entry.version === max,
+      () =>
+        `${u} ${short(fileUUID)}: uploads made up to v${max}, the index has ${entry ? `v${entry.version}` : "no entry"}`,
+    );
+    for (let version = 0; version <= max; version++)
+      c.check(
+        5,
+        versions.has(version),
+        () =>
+          `${u} ${short(fileUUID)}: v${version} missing among the versions uploads made or found (${[...versions].join(", ")})`,
+      );
   }
   const lock = await db.lock.findUnique({ where: { userId } });
   const lockFree = !lock || !lock.holderDeviceId || (lock.expiresAt !== null && lock.expiresAt.getTime() <= Date.now());
-  c.check(5, lockFree && !lock?.operationId, () => `${u}: the lock is held by ${lock?.holderDeviceId} until ${lock?.expiresAt?.toISOString()} (operation ${lock?.operationId})`);
+  c.check(
+    5,
+    lockFree && !lock?.operationId,
+    () =>
+      `${u}: the lock is held by ${lock?.holderDeviceId} until ${lock?.expiresAt?.toISOString()} (operation ${lock?.operationId})`,
+  );
   const operations = await db.operation.findMany({ where: { userId }, select: { id: true, state: true, kind: true } });
-  for (const operation of operations) c.check(5, operation.state === "SUCCEEDED" || operation.state === "FAILED", () => `${u}: ${operation.kind} operation ${short(operation.id)} is ${operation.state}`);
+  for (const operation of operations)
+    c.check(
+      5,
+      operation.state === "SUCCEEDED" || operation.state === "FAILED",
+      () => `${u}: ${operation.kind} operation ${short(operation.id)} is ${operation.state}`,
+    );
   for (const device of devices) {
     for (const collection of workCollections) {
       const left = await device.store.list(collection);
       c.check(5, left.length === 0, () => `${device.name}: ${left.length} record(s) left in ${collection}`);
     }
-    const engineKeys = (await device.store.list("meta")).map((entry) => entry.key).filter((key) => key.startsWith("engine."));
+    const engineKeys = (await device.store.list("meta"))
+      .map((entry) => entry.key)
+      .filter((key) => key.startsWith("engine."));
     c.check(5, engineKeys.length === 0, () => `${device.name}: engine state left in meta: ${engineKeys.join(", ")}`);
     c.check(5, device.client.mode === "idle", () => `${device.name}: mode ${device.client.mode} at the end`);
   }
 
   // 6. Only this user's files, in its index, its cloud and its devices' apps.
   const foreign = (fileUUID: string) => context.ownerOf.get(fileUUID) !== userIndex;
-  for (const row of rows) c.check(6, !foreign(row.fileUUID), () => `${u}'s index holds ${short(row.fileUUID)}, a file of user ${context.ownerOf.get(row.fileUUID)}`);
-  for (const object of cloud) c.check(6, !foreign(object.fileUUID), () => `${u}'s cloud holds ${short(object.fileUUID)}, a file of user ${context.ownerOf.get(object.fileUUID)}`);
+  for (const row of rows)
+    c.check(
+      6,
+      !foreign(row.fileUUID),
+      () => `${u}'s index holds ${short(row.fileUUID)}, a file of user ${context.ownerOf.get(row.fileUUID)}`,
+    );
+  for (const object of cloud)
+    c.check(
+      6,
+      !foreign(object.fileUUID),
+      () => `${u}'s cloud holds ${short(object.fileUUID)}, a file of user ${context.ownerOf.get(object.fileUUID)}`,
+    );
   for (const device of devices) {
-    for (const saved of device.record.saved) c.check(6, !foreign(saved.fileUUID), () => `${device.name} was handed ${short(saved.fileUUID)}, a file of user ${context.ownerOf.get(saved.fileUUID)}`);
-    for (const deleted of device.record.deleted) c.check(6, !foreign(deleted.fileUUID), () => `${device.name} was told to delete ${short(deleted.fileUUID)}, a file of user ${context.ownerOf.get(deleted.fileUUID)}`);
+    for (const saved of device.record.saved)
+      c.check(
+        6,
+        !foreign(saved.fileUUID),
+        () =>
+          `${device.name} was handed ${short(saved.fileUUID)}, a file of user ${context.ownerOf.get(saved.fileUUID)}`,
+      );
+    for (const deleted of device.record.deleted)
+      c.check(
+        6,
+        !foreign(deleted.fileUUID),
+        () =>
+          `${device.name} was told to delete ${short(deleted.fileUUID)}, a file of user ${context.ownerOf.get(deleted.fileUUID)}`,
+      );
   }
 }

@@ -17,13 +17,23 @@ try {
   console.error(error.message);
   process.exit(2);
 }
-if (recorded) Object.assign(options, { users: recorded.users, devices: recorded.devices, cloud: recorded.cloud, runs: 1, seed: recorded.seed });
+if (recorded)
+  Object.assign(options, {
+    users: recorded.users,
+    devices: recorded.devices,
+    cloud: recorded.cloud,
+    runs: 1,
+    seed: recorded.seed,
+  });
 // Read by testkit/src/testDatabase.ts when it loads: set before the server's modules are imported.
 if (options.postgres) process.env.SMSYNC_TEST_DATABASE = "postgresql";
 const { simulate } = await import("./simulate.ts");
 const outcome = await simulate(options, (line) => console.log(line), recorded ? [recorded] : undefined);
 if (outcome.failures.length > 0) {
   console.log(`\n${outcome.failures.length} failing run(s); reproduce with:`);
-  for (const failure of outcome.failures) console.log(`  ${options.replay ? `npm run sim -- --replay ${options.replay}${options.sabotage ? ` --sabotage ${options.sabotage}` : ""}` : reproduceCommand(options, failure.seed)}`);
+  for (const failure of outcome.failures)
+    console.log(
+      `  ${options.replay ? `npm run sim -- --replay ${options.replay}${options.sabotage ? ` --sabotage ${options.sabotage}` : ""}` : reproduceCommand(options, failure.seed)}`,
+    );
 }
 process.exit(outcome.failures.length > 0 ? 1 : 0);

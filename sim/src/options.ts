@@ -58,28 +58,60 @@ export function parseOptions(argv: string[]): SimOptions {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     switch (arg) {
-      case "--seed": options.seed = number("seed", argv[++i]); break;
-      case "--runs": options.runs = number("runs", argv[++i]); break;
-      case "--users": options.users = number("users", argv[++i]); break;
-      case "--devices": options.devices = number("devices", argv[++i]); break;
-      case "--steps": options.steps = number("steps", argv[++i]); break;
-      case "--no-faults": options.faults = false; break;
-      case "--postgres": options.postgres = true; break;
-      case "--memory-store": options.sqliteStore = false; break;
-      case "--verbose": options.verbose = true; break;
-      case "--quiet": options.progress = false; break;
-      case "--sabotage": options.sabotage = /^\d+$/.test(argv[i + 1] ?? "") ? parseSabotage(argv[++i]) : defaultSabotage; break;
-      case "--no-shrink": options.shrink = false; break;
-      case "--replay": options.replay = argv[++i]; break;
-      case "--save-failures": options.failuresDir = argv[++i]; break;
-      case "--parallel": options.parallel = Math.max(1, number("parallel", argv[++i])); break;
+      case "--seed":
+        options.seed = number("seed", argv[++i]);
+        break;
+      case "--runs":
+        options.runs = number("runs", argv[++i]);
+        break;
+      case "--users":
+        options.users = number("users", argv[++i]);
+        break;
+      case "--devices":
+        options.devices = number("devices", argv[++i]);
+        break;
+      case "--steps":
+        options.steps = number("steps", argv[++i]);
+        break;
+      case "--no-faults":
+        options.faults = false;
+        break;
+      case "--postgres":
+        options.postgres = true;
+        break;
+      case "--memory-store":
+        options.sqliteStore = false;
+        break;
+      case "--verbose":
+        options.verbose = true;
+        break;
+      case "--quiet":
+        options.progress = false;
+        break;
+      case "--sabotage":
+        options.sabotage = /^\d+$/.test(argv[i + 1] ?? "") ? parseSabotage(argv[++i]) : defaultSabotage;
+        break;
+      case "--no-shrink":
+        options.shrink = false;
+        break;
+      case "--replay":
+        options.replay = argv[++i];
+        break;
+      case "--save-failures":
+        options.failuresDir = argv[++i];
+        break;
+      case "--parallel":
+        options.parallel = Math.max(1, number("parallel", argv[++i]));
+        break;
       case "--cloud": {
         const cloud = argv[++i];
-        if (cloud !== "local" && cloud !== "google-drive") throw new Error(`--cloud is local or google-drive, not ${cloud}`);
+        if (cloud !== "local" && cloud !== "google-drive")
+          throw new Error(`--cloud is local or google-drive, not ${cloud}`);
         options.cloud = cloud;
         break;
       }
-      default: throw new Error(`unknown argument ${arg}`);
+      default:
+        throw new Error(`unknown argument ${arg}`);
     }
   }
   return options;
@@ -87,7 +119,14 @@ export function parseOptions(argv: string[]): SimOptions {
 
 /** The command that reproduces one run (its seed is the run's own). */
 export function reproduceCommand(options: SimOptions, seed: number, steps = options.steps): string {
-  const parts = ["npm run sim --", `--seed ${seed}`, "--runs 1", `--users ${options.users}`, `--devices ${options.devices}`, `--steps ${steps}`];
+  const parts = [
+    "npm run sim --",
+    `--seed ${seed}`,
+    "--runs 1",
+    `--users ${options.users}`,
+    `--devices ${options.devices}`,
+    `--steps ${steps}`,
+  ];
   if (!options.faults) parts.push("--no-faults");
   if (options.postgres) parts.push("--postgres");
   if (options.cloud !== "local") parts.push(`--cloud ${options.cloud}`);

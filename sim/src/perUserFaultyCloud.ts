@@ -25,7 +25,11 @@ export class PerUserFaultyCloud implements CloudStorage {
     return this.forUser(key.userId).findObject(key);
   }
 
-  writeObject(metadata: CloudObjectMetadata, content: () => Readable, session?: UploadSessionRecord): Promise<CloudObject> {
+  writeObject(
+    metadata: CloudObjectMetadata,
+    content: () => Readable,
+    session?: UploadSessionRecord,
+  ): Promise<CloudObject> {
     return this.forUser(metadata.userId).writeObject(metadata, content, session);
   }
 

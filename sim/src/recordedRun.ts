@@ -18,7 +18,22 @@ export interface RecordedRun {
   note?: string;
 }
 
-const stepKinds = new Set<Step["kind"]>(["write", "delete", "commit", "sync", "suspendResume", "cut", "offline", "online", "relaunch", "kill", "pause", "cloudFault", "serverCrash", "driveFault"]);
+const stepKinds = new Set<Step["kind"]>([
+  "write",
+  "delete",
+  "commit",
+  "sync",
+  "suspendResume",
+  "cut",
+  "offline",
+  "online",
+  "relaunch",
+  "kill",
+  "pause",
+  "cloudFault",
+  "serverCrash",
+  "driveFault",
+]);
 
 export class RecordedRunError extends Error {
   override name = "RecordedRunError";
@@ -35,7 +50,8 @@ export function loadRecordedRun(file: string): RecordedRun {
   if (!wholeNumber(parsed.seed) || !wholeNumber(parsed.users) || !wholeNumber(parsed.devices)) {
     throw new RecordedRunError(`${file}: seed, users and devices must be whole numbers`);
   }
-  if (parsed.cloud !== "local" && parsed.cloud !== "google-drive") throw new RecordedRunError(`${file}: cloud is local or google-drive, not ${parsed.cloud}`);
+  if (parsed.cloud !== "local" && parsed.cloud !== "google-drive")
+    throw new RecordedRunError(`${file}: cloud is local or google-drive, not ${parsed.cloud}`);
   if (!Array.isArray(parsed.steps)) throw new RecordedRunError(`${file}: steps must be a list`);
   const unknown = parsed.steps.find((step) => !stepKinds.has((step as Step)?.kind));
   if (unknown) throw new RecordedRunError(`${file}: unknown step ${JSON.stringify(unknown)}`);
@@ -44,7 +60,10 @@ export function loadRecordedRun(file: string): RecordedRun {
     const user = at?.user ?? (step as { user?: number }).user;
     return (user !== undefined && user >= parsed.users!) || (at !== undefined && at.device >= parsed.devices!);
   });
-  if (outOfRange) throw new RecordedRunError(`${file}: step ${JSON.stringify(outOfRange)} names a user or device the run does not have`);
+  if (outOfRange)
+    throw new RecordedRunError(
+      `${file}: step ${JSON.stringify(outOfRange)} names a user or device the run does not have`,
+    );
   return parsed as RecordedRun;
 }
 

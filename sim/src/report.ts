@@ -20,7 +20,20 @@ export interface FaultCounts {
   resetFromError: number;
 }
 
-export const noFaults = (): FaultCounts => ({ networkCut: 0, lostResponse: 0, offline: 0, suspendResume: 0, relaunch: 0, cloud: 0, serverCrash: 0, driveFault: 0, clientKill: 0, pausedHolder: 0, leaseTakenOver: 0, resetFromError: 0 });
+export const noFaults = (): FaultCounts => ({
+  networkCut: 0,
+  lostResponse: 0,
+  offline: 0,
+  suspendResume: 0,
+  relaunch: 0,
+  cloud: 0,
+  serverCrash: 0,
+  driveFault: 0,
+  clientKill: 0,
+  pausedHolder: 0,
+  leaseTakenOver: 0,
+  resetFromError: 0,
+});
 
 export interface Totals {
   runs: number;
@@ -58,7 +71,9 @@ export function formatReport(totals: Totals): string {
     `sync results: ${totals.uploadsConfirmed} changes confirmed, ${totals.downloadsSaved} downloads saved, ${totals.deletionsApplied} deletions applied, ${totals.conflicts} conflicts resolved`,
     `faults: ${f.networkCut} network cuts, ${f.lostResponse} lost responses, ${f.offline} offline spells, ${f.suspendResume} suspend/resume, ${f.relaunch} relaunches, ${f.cloud} cloud faults, ${f.serverCrash} server crashes, ${f.driveFault} Drive faults, ${f.clientKill} client kills, ${f.pausedHolder} paused lock holders (${f.leaseTakenOver} leases taken over), ${f.resetFromError} resetFromError`,
     "invariants checked:",
-    ...(Object.entries(invariantNames) as [string, string][]).map(([n, name]) => `  ${n}. ${name}: ${totals.checks[Number(n) as InvariantNumber]} checks`),
+    ...(Object.entries(invariantNames) as [string, string][]).map(
+      ([n, name]) => `  ${n}. ${name}: ${totals.checks[Number(n) as InvariantNumber]} checks`,
+    ),
   ];
   return lines.join("\n");
 }

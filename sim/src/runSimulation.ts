@@ -43,11 +43,26 @@ export interface RunResult {
 const runTimeoutMs = 180_000;
 
 /** Runs `steps` (by default the seed's whole schedule; shrinking passes a shorter one). */
-export async function runSimulation(server: SimServer, seed: number, shape: RunShape, steps: Step[] = drawSchedule(seed, shape)): Promise<RunResult> {
+export async function runSimulation(
+  server: SimServer,
+  seed: number,
+  shape: RunShape,
+  steps: Step[] = drawSchedule(seed, shape),
+): Promise<RunResult> {
   const trace = new Trace();
   const dir = mkdtempSync(path.join(tmpdir(), "smsync-sim-"));
   const userNames: string[] = [];
-  const context: RunContext = { server, devices: [], ownerOf: new Map(), userNames, trace, faults: noFaults(), operations: 0, dir, sabotage: shape.sabotage };
+  const context: RunContext = {
+    server,
+    devices: [],
+    ownerOf: new Map(),
+    userNames,
+    trace,
+    faults: noFaults(),
+    operations: 0,
+    dir,
+    sabotage: shape.sabotage,
+  };
   const violations: Violation[] = [];
   const checks: Record<InvariantNumber, number> = { 1: 0, 2: 0, 3: 0, 4: 0, 5: 0, 6: 0 };
   const conflictRng = new Rng(seed, 2);
@@ -56,7 +71,9 @@ export async function runSimulation(server: SimServer, seed: number, shape: RunS
     await server.beginRun({
       crashed: (crash) => {
         context.faults.serverCrash++;
-        trace.note(`server pid ${crash.pid} died (${crash.signal ?? `exit ${crash.code}`}${crash.crashPoint ? ` at crash point ${crash.crashPoint}` : ""}); restarting it`);
+        trace.note(
+          `server pid ${crash.pid} died (${crash.signal ?? `exit ${crash.code}`}${crash.crashPoint ? ` at crash point ${crash.crashPoint}` : ""}); restarting it`,
+        );
       },
       restarted: (pid, afterMs) => trace.note(`server pid ${pid} up after ${afterMs} ms`),
     });
@@ -66,7 +83,17 @@ export async function runSimulation(server: SimServer, seed: number, shape: RunS
       const devices: SimDevice[] = [];
       for (let device = 0; device < shape.devices; device++) {
         const token = device === 0 ? first.token! : (await server.newDevice(first.userName)).token;
-        const simDevice = new SimDevice({ name: `u${user}.d${device}`, userIndex: user, token, serverPort: server.port, dir, sqliteStore: shape.sqliteStore, rng: conflictRng.fork(user * 100 + device), trace, sabotage: user === 0 ? shape.sabotage : undefined });
+        const simDevice = new SimDevice({
+          name: `u${user}.d${device}`,
+          userIndex: user,
+          token,
+          serverPort: server.port,
+          dir,
+          sqliteStore: shape.sqliteStore,
+          rng: conflictRng.fork(user * 100 + device),
+          trace,
+          sabotage: user === 0 ? shape.sabotage : undefined,
+        });
         await simDevice.start();
         devices.push(simDevice);
       }
@@ -89,7 +116,11 @@ export async function runSimulation(server: SimServer, seed: number, shape: RunS
     const stuck = new Promise<"stuck">((resolve) => (timer = setTimeout(() => resolve("stuck"), runTimeoutMs)));
     const outcome = await Promise.race([run(), stuck]);
     if (violations.length > 0) traceConfirmations(context);
-    if (outcome === "stuck") violations.push({ invariant: 5, message: `the run did not end within ${runTimeoutMs / 1000} s (stuck; see the trace's last lines)` });
+    if (outcome === "stuck")
+      violations.push({
+        invariant: 5,
+        message: `the run did not end within ${runTimeoutMs / 1000} s (stuck; see the trace's last lines)`,
+      });
     clearTimeout(timer);
   } catch (error) {
     trace.note(`threw: ${(error as Error).stack ?? error}`);
@@ -132,7 +163,10 @@ async function seedFiles(context: RunContext, seed: number): Promise<void> {
       const content = rng.bytes(rng.int(0, 2048));
       // Sabotage 6: the simulator's bookkeeping takes user 1's first file for one of user 0's.
       context.ownerOf.set(fileUUID, context.sabotage === 6 && user === 1 && !first.files.size ? 0 : user);
-      await first.client.uploadData(fileUUID, content, { cloudFileName: `${fileUUID}.bin`, mimeType: "application/octet-stream" });
+      await first.client.uploadData(fileUUID, content, {
+        cloudFileName: `${fileUUID}.bin`,
+        mimeType: "application/octet-stream",
+      });
       first.files.set(fileUUID, { sha256: sha256Hex(content), content });
     }
     const batch = await first.client.commit();
@@ -143,28 +177,47 @@ async function seedFiles(context: RunContext, seed: number): Promise<void> {
       if (ended) throw new Error(`seeding files: ${device.name} ended in ${ended}`);
     }
   }
-  context.trace.note(`seeded: ${[...context.ownerOf.keys()].map((uuid) => uuid.slice(0, 8)).join(", ")} on every device of their user`);
+  context.trace.note(
+    `seeded: ${[...context.ownerOf.keys()].map((uuid) => uuid.slice(0, 8)).join(", ")} on every device of their user`,
+  );
 }
 
 /** The batch as an app that misrecords its first change's sha256 would remember it (sabotage 1). */
 function misrecorded(batch: CommittedBatch): CommittedBatch {
   const [first, ...rest] = batch.changes;
-  return { ...batch, changes: [{ ...first, ...(first.kind === "upload" ? { sha256: sha256Hex(Buffer.from(first.sha256)) } : {}) }, ...rest] };
+  return {
+    ...batch,
+    changes: [
+      { ...first, ...(first.kind === "upload" ? { sha256: sha256Hex(Buffer.from(first.sha256)) } : {}) },
+      ...rest,
+    ],
+  };
 }
 
 /** Sabotage 5: after settling, the app queues its first held file again and never commits it (it stays in uploadsBeingPrepared). */
 async function queueWithoutCommit(device: SimDevice): Promise<void> {
   const [fileUUID, file] = [...device.files.entries()][0];
-  await device.client.uploadData(fileUUID, file.content, { cloudFileName: `${fileUUID}.bin`, mimeType: "application/octet-stream" });
-  device.config.trace.note(`${device.name}: the app queues ${fileUUID.slice(0, 8)} again and never commits it (sabotage 5)`);
+  await device.client.uploadData(fileUUID, file.content, {
+    cloudFileName: `${fileUUID}.bin`,
+    mimeType: "application/octet-stream",
+  });
+  device.config.trace.note(
+    `${device.name}: the app queues ${fileUUID.slice(0, 8)} again and never commits it (sabotage 5)`,
+  );
 }
 
 /** For a failing run's trace: what each device's engine confirmed and its app resolved. */
 function traceConfirmations(context: RunContext): void {
   for (const device of context.devices.flat()) {
     const { record } = device;
-    const uploads = record.singleUploadComplete.map((event) => `${event.kind} ${event.fileUUID.slice(0, 8)} v${event.version} (batch ${event.batch})`);
-    const conflicts = record.conflicts.map(({ conflict, resolution }) => `${conflict.fileUUID.slice(0, 8)} ${resolution}`);
-    context.trace.note(`${device.name} confirmed: ${uploads.join(", ") || "nothing"}; conflicts: ${conflicts.join(", ") || "none"}; saved: ${record.saved.map((saved) => `${saved.fileUUID.slice(0, 8)} v${saved.version}`).join(", ") || "nothing"}`);
+    const uploads = record.singleUploadComplete.map(
+      (event) => `${event.kind} ${event.fileUUID.slice(0, 8)} v${event.version} (batch ${event.batch})`,
+    );
+    const conflicts = record.conflicts.map(
+      ({ conflict, resolution }) => `${conflict.fileUUID.slice(0, 8)} ${resolution}`,
+    );
+    context.trace.note(
+      `${device.name} confirmed: ${uploads.join(", ") || "nothing"}; conflicts: ${conflicts.join(", ") || "none"}; saved: ${record.saved.map((saved) => `${saved.fileUUID.slice(0, 8)} v${saved.version}`).join(", ") || "nothing"}`,
+    );
   }
 }

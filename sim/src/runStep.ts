@@ -57,7 +57,11 @@ async function queueAgain(device: SimDevice, context: RunContext): Promise<void>
     const file = known.get(fileUUID);
     if (file && !file.deleted && file.sha256 === held.sha256) continue;
     context.trace.note(`${device.name}: queues ${fileUUID.slice(0, 8)} again after the reset`);
-    await usage(device, context, () => device.call((client) => client.uploadData(fileUUID, held.content, { cloudFileName: `${fileUUID}.bin`, ...binary })));
+    await usage(device, context, () =>
+      device.call((client) =>
+        client.uploadData(fileUUID, held.content, { cloudFileName: `${fileUUID}.bin`, ...binary }),
+      ),
+    );
   }
   for (const [fileUUID, file] of known) {
     if (file.deleted || device.files.has(fileUUID)) continue;
@@ -80,14 +84,24 @@ const localChangeWaitMs = 40_000;
  * in an error mode may hold the lock that pass waits for, so it is reset
  * first, as its app would.
  */
-async function quietBeforeLocalChange(device: SimDevice, user: number, index: number, seed: number, context: RunContext): Promise<void> {
-  for (const [i, other] of context.devices[user].entries()) await resetIfInError(other, context, new Rng(seed, 2000 + index * 10 + i));
+async function quietBeforeLocalChange(
+  device: SimDevice,
+  user: number,
+  index: number,
+  seed: number,
+  context: RunContext,
+): Promise<void> {
+  for (const [i, other] of context.devices[user].entries())
+    await resetIfInError(other, context, new Rng(seed, 2000 + index * 10 + i));
   if (device.offline && !(await device.awaitSync(0))) {
     // Its pass waits for the network, and would wait out the whole spell: the spell ends now.
     context.trace.note(`${device.name}: back online early, so that its pass can end before the app's change`);
     setNetwork(device, true);
   }
-  if (!(await device.awaitSync(localChangeWaitMs))) context.trace.note(`${device.name}: its pass still runs after ${localChangeWaitMs} ms; the app changes its file anyway`);
+  if (!(await device.awaitSync(localChangeWaitMs)))
+    context.trace.note(
+      `${device.name}: its pass still runs after ${localChangeWaitMs} ms; the app changes its file anyway`,
+    );
 }
 
 /** Offline: the device's network refuses connections and its app tells the client (setOnline). */
@@ -116,7 +130,12 @@ async function usage(device: SimDevice, context: RunContext, run: () => Promise<
 export async function runStep(step: Step, index: number, seed: number, context: RunContext): Promise<void> {
   const rng = new Rng(seed, 1000 + index);
   if (step.kind === "cloudFault") {
-    await context.server.armCloudFault(context.userNames[step.user], { call: step.call, kind: step.fault, after: step.after, times: step.times });
+    await context.server.armCloudFault(context.userNames[step.user], {
+      call: step.call,
+      kind: step.fault,
+      after: step.after,
+      times: step.times,
+    });
     context.faults.cloud++;
     return;
   }
@@ -127,7 +146,11 @@ export async function runStep(step: Step, index: number, seed: number, context: 
     return;
   }
   if (step.kind === "driveFault") {
-    await context.server.armDriveFault(context.userNames[step.user], { on: step.on, fault: step.fault, times: step.times });
+    await context.server.armDriveFault(context.userNames[step.user], {
+      on: step.on,
+      fault: step.fault,
+      times: step.times,
+    });
     context.faults.driveFault++;
     return;
   }
@@ -142,7 +165,9 @@ export async function runStep(step: Step, index: number, seed: number, context: 
       if (!context.ownerOf.has(fileUUID)) context.ownerOf.set(fileUUID, step.at.user);
       const content = new Rng(step.contentSeed, 3).bytes(step.size);
       const options = { cloudFileName: `${fileUUID}.bin`, ...binary };
-      context.trace.note(`${device.name}: ${fileUUID.slice(0, 8)} := ${step.size} B sha ${sha256Hex(content).slice(0, 8)}`);
+      context.trace.note(
+        `${device.name}: ${fileUUID.slice(0, 8)} := ${step.size} B sha ${sha256Hex(content).slice(0, 8)}`,
+      );
       const done = await usage(device, context, async () => {
         if (step.inline) return device.call((client) => client.uploadData(fileUUID, content, options));
         const file = path.join(context.dir, `content-${index}-${fileUUID}`);
@@ -151,7 +176,12 @@ export async function runStep(step: Step, index: number, seed: number, context: 
       });
       if (done) {
         device.files.set(fileUUID, { sha256: sha256Hex(content), content });
-        device.record.queued.push({ fileUUID, kind: "upload", sha256: sha256Hex(content), afterBatch: lastCommitted(device) });
+        device.record.queued.push({
+          fileUUID,
+          kind: "upload",
+          sha256: sha256Hex(content),
+          afterBatch: lastCommitted(device),
+        });
       }
       return;
     }
@@ -170,7 +200,9 @@ export async function runStep(step: Step, index: number, seed: number, context: 
       const batch = await device.call((client) => client.commit());
       if (batch) {
         device.record.committed.push(batch);
-        context.trace.note(`${device.name}: batch ${batch.batch}: ${batch.changes.map((change) => `${change.kind} ${change.fileUUID.slice(0, 8)}`).join(", ")}`);
+        context.trace.note(
+          `${device.name}: batch ${batch.batch}: ${batch.changes.map((change) => `${change.kind} ${change.fileUUID.slice(0, 8)}`).join(", ")}`,
+        );
       }
       return;
     }

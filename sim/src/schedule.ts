@@ -18,7 +18,16 @@ export type CloudFaultKind = "transient" | "permanent";
 
 export type Step =
   /** The app writes a file: a new one (fresh) or one it holds (pick), of `size` bytes from `contentSeed`; `inline` queues it with uploadData. */
-  | { kind: "write"; at: DeviceRef; fresh: boolean; pick: number; size: number; contentSeed: number; inline: boolean; fileSeed: number }
+  | {
+      kind: "write";
+      at: DeviceRef;
+      fresh: boolean;
+      pick: number;
+      size: number;
+      contentSeed: number;
+      inline: boolean;
+      fileSeed: number;
+    }
   | { kind: "delete"; at: DeviceRef; pick: number }
   | { kind: "commit"; at: DeviceRef }
   /** Starts a sync pass in the background (other devices go on meanwhile). */
@@ -37,7 +46,14 @@ export type Step =
   /** The next time the device's engine is granted the lock, it and its network freeze for pauseMs (past the lease), as by SIGSTOP. */
   | { kind: "pause"; at: DeviceRef; pauseMs: number }
   /** The server's cloud fails the user's next `call`s. */
-  | { kind: "cloudFault"; user: number; call: "write" | "read" | "delete"; fault: CloudFaultKind; after: boolean; times: number }
+  | {
+      kind: "cloudFault";
+      user: number;
+      call: "write" | "read" | "delete";
+      fault: CloudFaultKind;
+      after: boolean;
+      times: number;
+    }
   /** The run's server process dies (SIGKILL) now, or the (skip+1)-th time it reaches the crash point; it is started again on the same state. */
   | { kind: "serverCrash"; point: CrashPoint | "now"; skip: number }
   /** The fake Google Drive answers the user's next `times` requests of a kind with a fault (google-drive cloud only). */
@@ -66,19 +82,51 @@ function drawSize(rng: Rng): number {
 const workWeights = { write: 30, delete: 10, commit: 16, sync: 18, suspendResume: 4 };
 // A server restart costs about 2 s: in about one run of five at 20 steps.
 // A pause costs its 3.5-5 s: rare.
-const faultWeights = { cut: 8, offline: 3, relaunch: 3, cloudFault: 3, serverCrash: 1, driveFault: 3, kill: 3, pause: 1 };
+const faultWeights = {
+  cut: 8,
+  offline: 3,
+  relaunch: 3,
+  cloudFault: 3,
+  serverCrash: 1,
+  driveFault: 3,
+  kill: 3,
+  pause: 1,
+};
 
 /** A Drive fault and the requests it fits: dropped connections mid-chunk and expired sessions strike uploads. */
 function drawDriveFault(rng: Rng): { on: DriveRequestKind | "any"; fault: DriveFault } {
   // "any": the user's next request, whatever it is (most likely to strike before the schedule ends).
-  const anyRequest = () => (rng.chance(0.5) ? "any" : rng.pick(["listFiles", "getFile", "downloadMedia", "deleteFile", "startUpload", "uploadChunk"] as const));
-  switch (rng.weighted({ unauthorized: 2, tooManyRequests: 2, rateLimit: 2, serverError: 3, dropConnection: 3, expireSession: 2 })) {
-    case "unauthorized": return { on: anyRequest(), fault: { type: "unauthorized" } };
-    case "tooManyRequests": return { on: anyRequest(), fault: { type: "tooManyRequests", retryAfterSeconds: rng.pick([0, 1]) } };
-    case "rateLimit": return { on: anyRequest(), fault: { type: "rateLimit", reason: rng.pick(["rateLimitExceeded", "userRateLimitExceeded"] as const) } };
-    case "serverError": return { on: anyRequest(), fault: { type: "serverError", status: rng.pick([500, 503] as const) } };
-    case "dropConnection": return rng.chance(0.7) ? { on: "uploadChunk", fault: { type: "dropConnection", afterBytes: rng.pick([0, 1000, 100_000]) } } : { on: "downloadMedia", fault: { type: "dropConnection", afterBytes: 0 } };
-    case "expireSession": return { on: "uploadChunk", fault: { type: "expireSession" } };
+  const anyRequest = () =>
+    rng.chance(0.5)
+      ? "any"
+      : rng.pick(["listFiles", "getFile", "downloadMedia", "deleteFile", "startUpload", "uploadChunk"] as const);
+  switch (
+    rng.weighted({
+      unauthorized: 2,
+      tooManyRequests: 2,
+      rateLimit: 2,
+      serverError: 3,
+      dropConnection: 3,
+      expireSession: 2,
+    })
+  ) {
+    case "unauthorized":
+      return { on: anyRequest(), fault: { type: "unauthorized" } };
+    case "tooManyRequests":
+      return { on: anyRequest(), fault: { type: "tooManyRequests", retryAfterSeconds: rng.pick([0, 1]) } };
+    case "rateLimit":
+      return {
+        on: anyRequest(),
+        fault: { type: "rateLimit", reason: rng.pick(["rateLimitExceeded", "userRateLimitExceeded"] as const) },
+      };
+    case "serverError":
+      return { on: anyRequest(), fault: { type: "serverError", status: rng.pick([500, 503] as const) } };
+    case "dropConnection":
+      return rng.chance(0.7)
+        ? { on: "uploadChunk", fault: { type: "dropConnection", afterBytes: rng.pick([0, 1000, 100_000]) } }
+        : { on: "downloadMedia", fault: { type: "dropConnection", afterBytes: 0 } };
+    case "expireSession":
+      return { on: "uploadChunk", fault: { type: "expireSession" } };
   }
 }
 
@@ -98,12 +146,31 @@ export function drawSchedule(seed: number, shape: ScheduleShape): Step[] {
     }
     const weights: Record<keyof typeof workWeights | keyof typeof faultWeights, number> = shape.faults
       ? { ...workWeights, ...faultWeights }
-      : { ...workWeights, cut: 0, offline: 0, relaunch: 0, cloudFault: 0, serverCrash: 0, driveFault: 0, kill: 0, pause: 0 };
+      : {
+          ...workWeights,
+          cut: 0,
+          offline: 0,
+          relaunch: 0,
+          cloudFault: 0,
+          serverCrash: 0,
+          driveFault: 0,
+          kill: 0,
+          pause: 0,
+        };
     if (shape.cloud !== "google-drive") weights.driveFault = 0;
     const kind = rng.weighted(weights);
     switch (kind) {
       case "write":
-        steps.push({ kind, at, fresh: rng.chance(0.3), pick: rng.float(), size: drawSize(rng), contentSeed: rng.next32(), inline: rng.chance(0.2), fileSeed: rng.next32() });
+        steps.push({
+          kind,
+          at,
+          fresh: rng.chance(0.3),
+          pick: rng.float(),
+          size: drawSize(rng),
+          contentSeed: rng.next32(),
+          inline: rng.chance(0.2),
+          fileSeed: rng.next32(),
+        });
         break;
       case "delete":
         steps.push({ kind, at, pick: rng.float() });
@@ -128,12 +195,19 @@ export function drawSchedule(seed: number, shape: ScheduleShape): Step[] {
         offlineUntil.set(key, steps.length + rng.int(1, 4));
         break;
       case "cloudFault":
-      {
-        // A permanent fault fails the transfer at once; one that outlasts the engine's resumes (3 or more) leaves the
-        // device in nonRecoverableError, and its app calls resetFromError.
-        const fault = rng.weighted({ transient: 3, permanent: 1 });
-        steps.push({ kind, user: at.user, call: rng.pick(["write", "read", "delete"] as const), fault, after: rng.chance(0.3), times: rng.int(1, fault === "permanent" ? 4 : 3) });
-      }
+        {
+          // A permanent fault fails the transfer at once; one that outlasts the engine's resumes (3 or more) leaves the
+          // device in nonRecoverableError, and its app calls resetFromError.
+          const fault = rng.weighted({ transient: 3, permanent: 1 });
+          steps.push({
+            kind,
+            user: at.user,
+            call: rng.pick(["write", "read", "delete"] as const),
+            fault,
+            after: rng.chance(0.3),
+            times: rng.int(1, fault === "permanent" ? 4 : 3),
+          });
+        }
         break;
       case "serverCrash":
         steps.push({ kind, point: rng.chance(0.4) ? "now" : rng.pick(crashPointNames), skip: rng.int(0, 2) });
@@ -163,18 +237,33 @@ export function drawSchedule(seed: number, shape: ScheduleShape): Step[] {
 export function describeStep(step: Step): string {
   const where = "at" in step ? `u${step.at.user}.d${step.at.device} ` : "";
   switch (step.kind) {
-    case "write": return `${where}write ${step.fresh ? "new file" : `held file #${step.pick.toFixed(2)}`} ${step.size} B${step.inline ? " (uploadData)" : ""}`;
-    case "delete": return `${where}delete held file #${step.pick.toFixed(2)}`;
-    case "suspendResume": return `${where}suspend, resume after ${step.pauseMs} ms`;
-    case "cut": return `${where}FAULT cut ${step.direction} after ${step.afterBytes} B${step.direction === "down" && step.afterBytes === 0 ? " (answer lost after the server acted)" : ""}`;
-    case "offline": return `${where}FAULT offline (connections refused, setOnline(false))`;
-    case "online": return `${where}online again`;
-    case "relaunch": return `${where}FAULT relaunch (close, reopen over the same store)`;
-    case "cloudFault": return `u${step.user} FAULT cloud ${step.call} fails ${step.fault} x${step.times}${step.after ? " after taking effect" : ""}`;
-    case "kill": return `${where}FAULT client killed at ${step.point}${step.skip ? ` (after ${step.skip} passes)` : ""}, relaunched; sync`;
-    case "pause": return `${where}FAULT lock holder frozen ${step.pauseMs} ms (past its lease) at its next grant; sync`;
-    case "serverCrash": return step.point === "now" ? "FAULT server killed now (SIGKILL), restarted" : `FAULT server killed at crash point ${step.point} (after ${step.skip} passes), restarted`;
-    case "driveFault": return `u${step.user} FAULT Drive answers ${step.on === "any" ? "any request" : step.on} with ${JSON.stringify(step.fault)} x${step.times}`;
-    default: return `${where}${step.kind}`;
+    case "write":
+      return `${where}write ${step.fresh ? "new file" : `held file #${step.pick.toFixed(2)}`} ${step.size} B${step.inline ? " (uploadData)" : ""}`;
+    case "delete":
+      return `${where}delete held file #${step.pick.toFixed(2)}`;
+    case "suspendResume":
+      return `${where}suspend, resume after ${step.pauseMs} ms`;
+    case "cut":
+      return `${where}FAULT cut ${step.direction} after ${step.afterBytes} B${step.direction === "down" && step.afterBytes === 0 ? " (answer lost after the server acted)" : ""}`;
+    case "offline":
+      return `${where}FAULT offline (connections refused, setOnline(false))`;
+    case "online":
+      return `${where}online again`;
+    case "relaunch":
+      return `${where}FAULT relaunch (close, reopen over the same store)`;
+    case "cloudFault":
+      return `u${step.user} FAULT cloud ${step.call} fails ${step.fault} x${step.times}${step.after ? " after taking effect" : ""}`;
+    case "kill":
+      return `${where}FAULT client killed at ${step.point}${step.skip ? ` (after ${step.skip} passes)` : ""}, relaunched; sync`;
+    case "pause":
+      return `${where}FAULT lock holder frozen ${step.pauseMs} ms (past its lease) at its next grant; sync`;
+    case "serverCrash":
+      return step.point === "now"
+        ? "FAULT server killed now (SIGKILL), restarted"
+        : `FAULT server killed at crash point ${step.point} (after ${step.skip} passes), restarted`;
+    case "driveFault":
+      return `u${step.user} FAULT Drive answers ${step.on === "any" ? "any request" : step.on} with ${JSON.stringify(step.fault)} x${step.times}`;
+    default:
+      return `${where}${step.kind}`;
   }
 }

@@ -48,7 +48,8 @@ export async function syncUntilIdle(client: SmsyncClient): Promise<string | null
 }
 
 /** What a device's sync changed on the server (its uploads and deletions, its batches, its resets): the others must sync after it. */
-const serverChanges = (device: SimDevice) => device.record.singleUploadComplete.length + device.record.committed.length + device.record.resets.length;
+const serverChanges = (device: SimDevice) =>
+  device.record.singleUploadComplete.length + device.record.committed.length + device.record.resets.length;
 
 /** Returns the problems met (a device stuck, never quiet); empty when every device converged. */
 export async function settle(context: RunContext, seed: number): Promise<string[]> {
@@ -86,7 +87,8 @@ export async function settle(context: RunContext, seed: number): Promise<string[
           if (round === 1) await device.stopClientFaults();
           if (ended) {
             context.trace.note(`settle round ${round}: ${device.name} ended in ${ended}`);
-            if (ended === "timeout") problems.push(`${device.name} did not come back to idle within ${syncTimeoutMs} ms (round ${round})`);
+            if (ended === "timeout")
+              problems.push(`${device.name} did not come back to idle within ${syncTimeoutMs} ms (round ${round})`);
             if (ended !== "timeout") metErrorMode = true;
             due.add(device);
           }
@@ -104,7 +106,9 @@ export async function settle(context: RunContext, seed: number): Promise<string[
   );
   problems.push(...(await owedRemovalsDone(context)));
   if (converged.every(Boolean) && all.every((device) => device.client.mode === "idle")) return problems;
-  problems.push(`not quiet after ${maxRounds} settle rounds (besides those that met an error mode; a device left busy or in ${all.map((device) => device.client.mode).join("/")})`);
+  problems.push(
+    `not quiet after ${maxRounds} settle rounds (besides those that met an error mode; a device left busy or in ${all.map((device) => device.client.mode).join("/")})`,
+  );
   return problems;
 }
 
@@ -125,7 +129,9 @@ async function owedRemovalsDone(context: RunContext): Promise<string[]> {
     ];
     if (owed.length === 0) return [];
     if (Date.now() > deadline) {
-      return [`the server still owes ${owed.length} cloud removal(s) ${owedRemovalsTimeoutMs} ms after settle (${owed.map((row) => `${row.fileUUID}: ${row.lastError}`).join("; ")})`];
+      return [
+        `the server still owes ${owed.length} cloud removal(s) ${owedRemovalsTimeoutMs} ms after settle (${owed.map((row) => `${row.fileUUID}: ${row.lastError}`).join("; ")})`,
+      ];
     }
     await sleep(100);
   }

@@ -21,7 +21,13 @@ export interface ShrinkOutcome {
   attempts: number;
 }
 
-export async function shrink(server: SimServer, seed: number, shape: RunShape, failed: RunResult, limits = defaultShrinkLimits): Promise<ShrinkOutcome> {
+export async function shrink(
+  server: SimServer,
+  seed: number,
+  shape: RunShape,
+  failed: RunResult,
+  limits = defaultShrinkLimits,
+): Promise<ShrinkOutcome> {
   let best = failed;
   let attempts = 0;
   const failsWith = async (steps: Step[]): Promise<boolean> => {
@@ -43,7 +49,8 @@ export async function shrink(server: SimServer, seed: number, shape: RunShape, f
       }
     }
     if (cut) parts = Math.max(parts - 1, 2);
-    else if (size === 1) break; // no single step can go: 1-minimal
+    else if (size === 1)
+      break; // no single step can go: 1-minimal
     else parts = Math.min(parts * 2, steps.length);
   }
   return { best, attempts };

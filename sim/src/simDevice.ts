@@ -78,7 +78,6 @@ export interface SimDeviceConfig {
   sabotage?: Sabotage;
 }
 
-
 /** A kill armed on a device: the (skip+1)-th time its engine reaches the point. */
 interface ArmedKill {
   point: ClientCrashPoint;
@@ -226,7 +225,9 @@ export class SimDevice {
   /** Opens a client over the device's store (at start, on relaunch and after a kill). */
   private async open(): Promise<void> {
     const epoch = ++this.epoch;
-    const base = this.config.sqliteStore ? await SqliteStore.open(this.storePath) : (this.memoryStore ??= new MemoryStore());
+    const base = this.config.sqliteStore
+      ? await SqliteStore.open(this.storePath)
+      : (this.memoryStore ??= new MemoryStore());
     const store: KillableStore = new KillableStore(base, (changes) => this.noteFinishingBatch(instance, base, changes));
     const instance = new ClientInstance(epoch, store);
     const { record, files, config } = this;
@@ -245,15 +246,25 @@ export class SimDevice {
           if (instance.dead) return instance.hang();
           const bytes = readFileSync(file.path);
           const bytesSha256 = sha256Hex(bytes);
-          record.saved.push({ fileUUID: file.fileUUID, version: file.version, sha256: file.sha256, bytesSha256, epoch });
-          config.trace.note(`${config.name}: the app saves ${file.fileUUID.slice(0, 8)} v${file.version} (${bytes.length} B)`);
+          record.saved.push({
+            fileUUID: file.fileUUID,
+            version: file.version,
+            sha256: file.sha256,
+            bytesSha256,
+            epoch,
+          });
+          config.trace.note(
+            `${config.name}: the app saves ${file.fileUUID.slice(0, 8)} v${file.version} (${bytes.length} B)`,
+          );
           if (broken(2) && record.saved[0].fileUUID === file.fileUUID) return;
           files.set(file.fileUUID, { sha256: bytesSha256, content: bytes });
         },
         async applyDeletions(entries: IndexEntry[]) {
           if (instance.dead) return instance.hang();
           for (const entry of entries) {
-            config.trace.note(`${config.name}: the app deletes ${entry.fileUUID.slice(0, 8)} v${entry.version} (a deletion from the server)`);
+            config.trace.note(
+              `${config.name}: the app deletes ${entry.fileUUID.slice(0, 8)} v${entry.version} (a deletion from the server)`,
+            );
             record.deleted.push({ fileUUID: entry.fileUUID, version: entry.version, epoch });
             files.delete(entry.fileUUID);
           }
@@ -263,7 +274,9 @@ export class SimDevice {
           if (instance.dead) return instance.hang();
           const resolution: ConflictResolution = this.config.rng.chance(0.5) ? "keep-local" : "accept-remote";
           record.conflicts.push({ conflict, resolution });
-          this.config.trace.note(`${this.name}: conflict on ${conflict.fileUUID.slice(0, 8)} (local ${conflict.local}, remote v${conflict.remote.version}${conflict.remote.deleted ? " deleted" : ""}): ${resolution}`);
+          this.config.trace.note(
+            `${this.name}: conflict on ${conflict.fileUUID.slice(0, 8)} (local ${conflict.local}, remote v${conflict.remote.version}${conflict.remote.deleted ? " deleted" : ""}): ${resolution}`,
+          );
           return resolution;
         },
       },
@@ -278,9 +291,11 @@ export class SimDevice {
       outbox: { backoff, random: () => outboxJitter.float() },
     });
     instance.client = client;
-    const alive = <E>(listener: (event: E) => void) => (event: E) => {
-      if (!instance.dead) listener(event);
-    };
+    const alive =
+      <E>(listener: (event: E) => void) =>
+      (event: E) => {
+        if (!instance.dead) listener(event);
+      };
     client.on(
       "singleDownloadComplete",
       alive((event) => {
@@ -288,8 +303,14 @@ export class SimDevice {
         record.singleDownloadComplete.push(event);
       }),
     );
-    client.on("deletionsApplied", alive((event) => record.deletionsApplied.push(...event.fileUUIDs)));
-    client.on("singleUploadComplete", alive((event) => record.singleUploadComplete.push(event)));
+    client.on(
+      "deletionsApplied",
+      alive((event) => record.deletionsApplied.push(...event.fileUUIDs)),
+    );
+    client.on(
+      "singleUploadComplete",
+      alive((event) => record.singleUploadComplete.push(event)),
+    );
     client.on(
       "modeChanged",
       alive((event) => {
@@ -347,7 +368,9 @@ export class SimDevice {
     this.proxy.cutAll();
     this.killedInstances.push(instance);
     const swallowed = this.recordSwallowedEvents(instance, point);
-    this.config.trace.note(`${this.name}: client killed at ${point} (as by SIGKILL)${swallowed ? `, which swallowed ${swallowed}` : ""}; the app relaunches`);
+    this.config.trace.note(
+      `${this.name}: client killed at ${point} (as by SIGKILL)${swallowed ? `, which swallowed ${swallowed}` : ""}; the app relaunches`,
+    );
     kill.killed();
     this.relaunching = (async () => {
       await this.open();
@@ -376,7 +399,13 @@ export class SimDevice {
     }
     if (point === "upload.batchFinished" && instance.finishing) {
       const { batch, items } = instance.finishing;
-      for (const item of items) record.singleUploadComplete.push({ fileUUID: item.change.fileUUID, version: item.version, kind: item.change.kind, batch });
+      for (const item of items)
+        record.singleUploadComplete.push({
+          fileUUID: item.change.fileUUID,
+          version: item.version,
+          kind: item.change.kind,
+          batch,
+        });
       return `singleUploadComplete of batch ${batch} (${items.map((item) => `${item.change.kind} ${item.change.fileUUID.slice(0, 8)} v${item.version}`).join(", ")})`;
     }
     return null;
@@ -386,7 +415,9 @@ export class SimDevice {
   private async noteFinishingBatch(instance: ClientInstance, base: ClientStore, changes: StoreChange[]): Promise<void> {
     const finishes =
       changes.some((change) => change.op === "clear" && change.collection === "beingUploaded") &&
-      changes.some((change) => change.op === "delete" && change.collection === "meta" && change.key === "engine.outbound");
+      changes.some(
+        (change) => change.op === "delete" && change.collection === "meta" && change.key === "engine.outbound",
+      );
     if (!finishes) return;
     const state = await base.get("meta", "engine.outbound");
     const items = (await base.list("beingUploaded")).map((entry) => entry.value);
@@ -396,12 +427,16 @@ export class SimDevice {
   /** Frozen holding the lock: the engine waits here and its network holds every byte, for pauseMs. */
   private async freeze(pause: ArmedPause): Promise<void> {
     pause.frozen();
-    this.config.trace.note(`${this.name}: frozen for ${pause.pauseMs} ms holding the lock (as by SIGSTOP: engine and network stalled); the user's other devices sync`);
+    this.config.trace.note(
+      `${this.name}: frozen for ${pause.pauseMs} ms holding the lock (as by SIGSTOP: engine and network stalled); the user's other devices sync`,
+    );
     const grantsBefore = pause.others.map((other) => other.lockGrants);
     for (const other of pause.others) other.startSync();
     await Promise.all([this.proxy.stall(pause.pauseMs), sleep(pause.pauseMs)]);
     const takenOverBy = pause.others.find((other, i) => other.lockGrants > grantsBefore[i])?.name ?? null;
-    this.config.trace.note(`${this.name}: thawed; ${takenOverBy ? `its lease expired and ${takenOverBy} took the lock over meanwhile` : "nobody took the lock over meanwhile"}`);
+    this.config.trace.note(
+      `${this.name}: thawed; ${takenOverBy ? `its lease expired and ${takenOverBy} took the lock over meanwhile` : "nobody took the lock over meanwhile"}`,
+    );
     pause.thawed(takenOverBy);
   }
 
@@ -426,7 +461,12 @@ export class SimDevice {
       try {
         await client.deleteFile(fileUUID);
       } catch (error) {
-        if (!(redo && error instanceof ClientUsageError && (error.code === "ALREADY_DELETED" || error.code === "UNKNOWN_FILE"))) throw error;
+        if (!(
+          redo &&
+          error instanceof ClientUsageError &&
+          (error.code === "ALREADY_DELETED" || error.code === "UNKNOWN_FILE")
+        ))
+          throw error;
       }
     });
   }
@@ -449,7 +489,10 @@ export class SimDevice {
     while (this.running.size > 0) {
       const left = deadline - Date.now();
       if (left <= 0) return false;
-      await Promise.race([Promise.all([...this.running]), new Promise((resolve) => setTimeout(resolve, Math.min(left, 2 ** 31 - 1)).unref())]);
+      await Promise.race([
+        Promise.all([...this.running]),
+        new Promise((resolve) => setTimeout(resolve, Math.min(left, 2 ** 31 - 1)).unref()),
+      ]);
     }
     return true;
   }

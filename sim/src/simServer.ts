@@ -13,7 +13,13 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { addDevice, addUser, type CloudObject, type Database, openDatabase } from "@smsync/api";
 import type { CrashPoint } from "@smsync/api/faults";
-import { createTestDatabase, type FaultSpec as CloudFaultSpec, freePort, type TestDatabase, testEnvironment } from "@smsync/testkit";
+import {
+  createTestDatabase,
+  type FaultSpec as CloudFaultSpec,
+  freePort,
+  type TestDatabase,
+  testEnvironment,
+} from "@smsync/testkit";
 import type { FakeGoogleDrive, FaultSpec as DriveFaultSpec } from "@smsync/testkit/fakeGoogleDrive";
 import { simEnvironment } from "./server/protocol.ts";
 import { SimServerProcess, type ServerCrash } from "./server/serverProcess.ts";
@@ -56,7 +62,11 @@ export class SimServer {
     const dir = mkdtempSync(path.join(tmpdir(), "smsync-sim-server-"));
     const testDatabase = await createTestDatabase(dir);
     const port = await freePort();
-    const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("SMSYNC_") && key !== "DATABASE_URL" && key !== "NODE_OPTIONS"));
+    const inherited = Object.fromEntries(
+      Object.entries(process.env).filter(
+        ([key]) => !key.startsWith("SMSYNC_") && key !== "DATABASE_URL" && key !== "NODE_OPTIONS",
+      ),
+    );
     const env = {
       ...inherited,
       ...testEnvironment(dir, testDatabase.url, {
@@ -110,7 +120,10 @@ export class SimServer {
   }
 
   async readCloud(userName: string, objectId: string): Promise<Buffer> {
-    return Buffer.from(await this.serverProcess.request({ type: "readCloud", userId: await this.userId(userName), objectId }), "base64");
+    return Buffer.from(
+      await this.serverProcess.request({ type: "readCloud", userId: await this.userId(userName), objectId }),
+      "base64",
+    );
   }
 
   /** The server's cloud fails the user's next calls (lost if the process dies before they strike). */
@@ -146,7 +159,10 @@ export class SimServer {
 
   /** The users' cloud faults (which may be permanent) stop: settle begins. */
   async healCloud(userNames: string[]): Promise<void> {
-    await this.serverProcess.request({ type: "healCloud", userIds: await Promise.all(userNames.map((userName) => this.userId(userName))) });
+    await this.serverProcess.request({
+      type: "healCloud",
+      userIds: await Promise.all(userNames.map((userName) => this.userId(userName))),
+    });
   }
 
   /**

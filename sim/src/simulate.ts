@@ -25,23 +25,42 @@ export interface SimOutcome {
 /** A run: a seed (its schedule drawn from it), or a recorded schedule replayed (its cloud must be the options'). */
 export type RunCase = number | RecordedRun;
 
-export async function simulate(options: SimOptions, print: (line: string) => void, runs?: RunCase[]): Promise<SimOutcome> {
+export async function simulate(
+  options: SimOptions,
+  print: (line: string) => void,
+  runs?: RunCase[],
+): Promise<SimOutcome> {
   const started = Date.now();
   const cases = runs ?? Array.from({ length: options.runs }, (_, i) => options.seed + i);
   const seedList = cases.map((run) => (typeof run === "number" ? run : run.seed));
   const otherCloud = cases.find((run) => typeof run !== "number" && run.cloud !== options.cloud);
-  if (otherCloud) throw new RecordedRunError(`the recorded run of seed ${(otherCloud as RecordedRun).seed} ran on the ${(otherCloud as RecordedRun).cloud} cloud, not ${options.cloud}`);
-  const drive = options.cloud === "google-drive" ? await FakeGoogleDrive.start({ accountOfToken: accountOfSimDriveToken }) : undefined;
+  if (otherCloud)
+    throw new RecordedRunError(
+      `the recorded run of seed ${(otherCloud as RecordedRun).seed} ran on the ${(otherCloud as RecordedRun).cloud} cloud, not ${options.cloud}`,
+    );
+  const drive =
+    options.cloud === "google-drive"
+      ? await FakeGoogleDrive.start({ accountOfToken: accountOfSimDriveToken })
+      : undefined;
   const slots = Math.max(1, Math.min(options.parallel, seedList.length));
   const servers = await Promise.all(Array.from({ length: slots }, () => SimServer.start(options.cloud, drive)));
   const totals = emptyTotals();
   const failures: RunResult[] = [];
-  const shape = { users: options.users, devices: options.devices, steps: options.steps, faults: options.faults, cloud: options.cloud, sqliteStore: options.sqliteStore, sabotage: options.sabotage };
+  const shape = {
+    users: options.users,
+    devices: options.devices,
+    steps: options.steps,
+    faults: options.faults,
+    cloud: options.cloud,
+    sqliteStore: options.sqliteStore,
+    sabotage: options.sabotage,
+  };
   // A promise the client leaves rejected with nobody listening would crash an app under Node's default: a violation of every run in flight then.
   const inFlight = new Set<number>();
   const unhandled = new Map<number, string[]>();
   const onUnhandled = (reason: unknown) => {
-    for (const seed of inFlight) unhandled.set(seed, [...(unhandled.get(seed) ?? []), (reason as Error)?.stack ?? String(reason)]);
+    for (const seed of inFlight)
+      unhandled.set(seed, [...(unhandled.get(seed) ?? []), (reason as Error)?.stack ?? String(reason)]);
   };
   process.on("unhandledRejection", onUnhandled);
   try {
@@ -55,10 +74,20 @@ export async function simulate(options: SimOptions, print: (line: string) => voi
           const seed = typeof run === "number" ? run : run.seed;
           inFlight.add(seed);
           const runStarted = Date.now();
-          const result = typeof run === "number" ? await runSimulation(server, seed, shape) : await runSimulation(server, seed, { ...shape, users: run.users, devices: run.devices }, run.steps);
+          const result =
+            typeof run === "number"
+              ? await runSimulation(server, seed, shape)
+              : await runSimulation(server, seed, { ...shape, users: run.users, devices: run.devices }, run.steps);
           inFlight.delete(seed);
-          if (options.progress) print(`seed ${seed}: ${result.violations.length === 0 ? "ok" : "FAILED"} (${result.operations} steps, ${((Date.now() - runStarted) / 1000).toFixed(1)} s)`);
-          for (const stack of unhandled.get(seed) ?? []) result.violations.push({ invariant: 5, message: `unhandled rejection (with ${options.parallel} runs at once, maybe another run's): ${stack}` });
+          if (options.progress)
+            print(
+              `seed ${seed}: ${result.violations.length === 0 ? "ok" : "FAILED"} (${result.operations} steps, ${((Date.now() - runStarted) / 1000).toFixed(1)} s)`,
+            );
+          for (const stack of unhandled.get(seed) ?? [])
+            result.violations.push({
+              invariant: 5,
+              message: `unhandled rejection (with ${options.parallel} runs at once, maybe another run's): ${stack}`,
+            });
           results.push(result);
         }
       }),
@@ -71,7 +100,13 @@ export async function simulate(options: SimOptions, print: (line: string) => voi
       if (result.violations.length === 0) continue;
       totals.failed++;
       failures.push(result);
-      const recorded = saveRecordedRun(options.failuresDir, { seed, users: result.shape.users, devices: result.shape.devices, cloud: options.cloud, steps: result.steps });
+      const recorded = saveRecordedRun(options.failuresDir, {
+        seed,
+        users: result.shape.users,
+        devices: result.shape.devices,
+        cloud: options.cloud,
+        steps: result.steps,
+      });
       print(`\nFAILED seed ${seed}: ${reproduceCommand(options, seed)}`);
       print(`  its schedule: ${recorded} (replay: npm run sim -- --replay ${recorded})`);
       for (const violation of result.violations) print(`  invariant ${violation.invariant}: ${violation.message}`);
@@ -79,7 +114,9 @@ export async function simulate(options: SimOptions, print: (line: string) => voi
       if (options.shrink) {
         const { best: shorter, attempts } = await shrink(servers[0], seed, shape, result);
         if (shorter.steps.length < result.steps.length) {
-          print(`shrunk in ${attempts} runs to ${shorter.steps.length} of ${result.steps.length} steps (violations: ${shorter.violations.map((v) => `#${v.invariant}`).join(" ")}):`);
+          print(
+            `shrunk in ${attempts} runs to ${shorter.steps.length} of ${result.steps.length} steps (violations: ${shorter.violations.map((v) => `#${v.invariant}`).join(" ")}):`,
+          );
           for (const [i, step] of shorter.steps.entries()) print(`  #${i} ${describeStep(step)}`);
           print(`shrunk trace:\n${shorter.trace}`);
         }
@@ -101,7 +138,8 @@ function add(totals: Totals, result: RunResult): void {
   totals.runs++;
   totals.devices += result.devices;
   totals.operations += result.operations;
-  for (const key of Object.keys(result.faults) as (keyof typeof result.faults)[]) totals.faults[key] += result.faults[key];
+  for (const key of Object.keys(result.faults) as (keyof typeof result.faults)[])
+    totals.faults[key] += result.faults[key];
   for (const n of [1, 2, 3, 4, 5, 6] as const) totals.checks[n] += result.checks[n];
   totals.uploadsConfirmed += result.uploadsConfirmed;
   totals.downloadsSaved += result.downloadsSaved;

@@ -3,4 +3,12 @@
 // imports vitest and so cannot be loaded by the command line simulator).
 import type { Collection } from "@smsync/client";
 
-export const workCollections: Collection[] = ["uploadsBeingPrepared", "committedUploads", "beingUploaded", "beingDownloaded", "outbox", "outboxResults", "tusUploads"];
+export const workCollections: Collection[] = [
+  "uploadsBeingPrepared",
+  "committedUploads",
+  "beingUploaded",
+  "beingDownloaded",
+  "outbox",
+  "outboxResults",
+  "tusUploads",
+];

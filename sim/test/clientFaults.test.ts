@@ -21,7 +21,8 @@ function seedsWith(count: number, wanted: (step: Step, index: number, steps: Ste
 }
 
 /** A kill at the lock's first point, not late: the step's own sync reaches it. */
-const earlyLockKill = (step: Step, index: number, steps: Step[]) => step.kind === "kill" && step.skip === 0 && step.point.startsWith("lock.") && index < steps.length - 2;
+const earlyLockKill = (step: Step, index: number, steps: Step[]) =>
+  step.kind === "kill" && step.skip === 0 && step.point.startsWith("lock.") && index < steps.length - 2;
 /** A pause in the schedule's first half: the step's own sync is granted the lock while the others still work. */
 const earlyPause = (step: Step, index: number, steps: Step[]) => step.kind === "pause" && index < steps.length / 2;
 

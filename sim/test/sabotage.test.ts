@@ -18,19 +18,33 @@ useTmpfsForRuns();
 const failuresDir = mkdtempSync(path.join(tmpdir(), "smsync-sabotage-"));
 afterAll(() => rmSync(failuresDir, { recursive: true, force: true }));
 
-const quiet: SimOptions = { ...defaultOptions, faults: false, steps: 0, shrink: false, progress: false, parallel: 1, failuresDir };
+const quiet: SimOptions = {
+  ...defaultOptions,
+  faults: false,
+  steps: 0,
+  shrink: false,
+  progress: false,
+  parallel: 1,
+  failuresDir,
+};
 
-describe.each(Object.entries(sabotages).map(([n, defect]) => [Number(n) as Sabotage, defect] as const))("--sabotage %i", (invariant, defect) => {
-  it(`fails invariant ${invariant}, and only it: ${defect}`, async () => {
-    const lines: string[] = [];
-    const outcome = await simulate({ ...quiet, sabotage: invariant, runs: 1 }, (line) => lines.push(line), [1]);
-    const failed = outcome.failures.map((failure) => ({ seed: failure.seed, invariants: [...new Set(failure.violations.map((violation) => violation.invariant))] }));
-    expect(failed, lines.join("\n")).toEqual([{ seed: 1, invariants: [invariant] }]);
-    // The report names the invariant, and the command that reproduces a failure keeps the sabotage.
-    expect(lines.join("\n")).toContain(`invariant ${invariant}: `);
-    expect(lines.join("\n")).toContain(`--sabotage ${invariant}`);
-  });
-});
+describe.each(Object.entries(sabotages).map(([n, defect]) => [Number(n) as Sabotage, defect] as const))(
+  "--sabotage %i",
+  (invariant, defect) => {
+    it(`fails invariant ${invariant}, and only it: ${defect}`, async () => {
+      const lines: string[] = [];
+      const outcome = await simulate({ ...quiet, sabotage: invariant, runs: 1 }, (line) => lines.push(line), [1]);
+      const failed = outcome.failures.map((failure) => ({
+        seed: failure.seed,
+        invariants: [...new Set(failure.violations.map((violation) => violation.invariant))],
+      }));
+      expect(failed, lines.join("\n")).toEqual([{ seed: 1, invariants: [invariant] }]);
+      // The report names the invariant, and the command that reproduces a failure keeps the sabotage.
+      expect(lines.join("\n")).toContain(`invariant ${invariant}: `);
+      expect(lines.join("\n")).toContain(`--sabotage ${invariant}`);
+    });
+  },
+);
 
 it("--sabotage alone keeps its old meaning (u0.d1's app loses a file: invariant 2); N must be an invariant", () => {
   expect(parseOptions(["--sabotage"]).sabotage).toBe(2);
@@ -41,7 +55,12 @@ it("--sabotage alone keeps its old meaning (u0.d1's app loses a file: invariant 
 });
 
 it("the old sabotage fails runs with faults too (seeds 1 and 3 of the CI budget keep u0.d1's first file live)", async () => {
-  const outcome = await simulate({ ...defaultOptions, steps: 12, shrink: false, progress: false, failuresDir, sabotage: 2, runs: 2 }, () => undefined, [1, 3]);
+  const outcome = await simulate(
+    { ...defaultOptions, steps: 12, shrink: false, progress: false, failuresDir, sabotage: 2, runs: 2 },
+    () => undefined,
+    [1, 3],
+  );
   expect(outcome.failures.map((failure) => failure.seed)).toEqual([1, 3]);
-  for (const failure of outcome.failures) expect(failure.violations.map((violation) => violation.invariant)).toContain(2);
+  for (const failure of outcome.failures)
+    expect(failure.violations.map((violation) => violation.invariant)).toContain(2);
 });

@@ -22,7 +22,9 @@ function seedsWithServerFaults(count: number): number[] {
   for (let seed = 1; seeds.length < count; seed++) {
     const steps = drawSchedule(seed, options);
     const killsNow = steps.some((step) => step.kind === "serverCrash" && step.point === "now");
-    const earlyDriveFault = steps.some((step, index) => step.kind === "driveFault" && step.on === "any" && index < steps.length / 2);
+    const earlyDriveFault = steps.some(
+      (step, index) => step.kind === "driveFault" && step.on === "any" && index < steps.length / 2,
+    );
     if (killsNow && earlyDriveFault) seeds.push(seed);
   }
   return seeds;

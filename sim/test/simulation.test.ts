@@ -43,26 +43,39 @@ for (const budget of budgets) {
   it(`${budget.runs} seeded runs (cloud ${budget.cloud}, ${testProvider}) keep every invariant`, async () => {
     const lines: string[] = [];
     const seeds = Array.from({ length: budget.runs }, (_, i) => budget.firstSeed + i);
-    const outcome = await simulate({ ...ciOptions, cloud: budget.cloud, runs: seeds.length }, (line) => lines.push(line), seeds);
+    const outcome = await simulate(
+      { ...ciOptions, cloud: budget.cloud, runs: seeds.length },
+      (line) => lines.push(line),
+      seeds,
+    );
     console.log(lines.join("\n"));
     expect(outcome.failures.map((failure) => failure.seed)).toEqual([]);
     // A budget that exercised nothing would prove nothing.
     expect(outcome.totals.operations).toBeGreaterThan(budget.runs * 8);
     for (const invariant of [1, 2, 3, 4, 5, 6] as const) expect(outcome.totals.checks[invariant]).toBeGreaterThan(0);
     const faults = outcome.totals.faults;
-    for (const kind of ["networkCut", "offline", "relaunch", "cloud", "clientKill", "resetFromError"] as const) expect(faults[kind], kind).toBeGreaterThan(0);
+    for (const kind of ["networkCut", "offline", "relaunch", "cloud", "clientKill", "resetFromError"] as const)
+      expect(faults[kind], kind).toBeGreaterThan(0);
     if (budget.cloud === "google-drive") expect(faults.driveFault).toBeGreaterThan(0);
   });
 }
 
-it.skipIf(onPostgres)(`${band.runs} seeded runs drawn from the ${band.source.split(" ")[0]} (seeds ${band.firstSeed}..${band.firstSeed + band.runs - 1}) keep every invariant`, async () => {
-  const lines = [`the commit's band: seeds ${band.firstSeed}..${band.firstSeed + band.runs - 1}, from ${band.source}`];
-  const seeds = Array.from({ length: band.runs }, (_, i) => band.firstSeed + i);
-  const outcome = await simulate({ ...ciOptions, runs: seeds.length }, (line) => lines.push(line), seeds);
-  if (outcome.failures.length) lines.push(`the whole band again: npm run sim -- --seed ${band.firstSeed} --runs ${band.runs} --steps ${ciOptions.steps}`);
-  console.log(lines.join("\n"));
-  expect(outcome.failures.map((failure) => failure.seed)).toEqual([]);
-});
+it.skipIf(onPostgres)(
+  `${band.runs} seeded runs drawn from the ${band.source.split(" ")[0]} (seeds ${band.firstSeed}..${band.firstSeed + band.runs - 1}) keep every invariant`,
+  async () => {
+    const lines = [
+      `the commit's band: seeds ${band.firstSeed}..${band.firstSeed + band.runs - 1}, from ${band.source}`,
+    ];
+    const seeds = Array.from({ length: band.runs }, (_, i) => band.firstSeed + i);
+    const outcome = await simulate({ ...ciOptions, runs: seeds.length }, (line) => lines.push(line), seeds);
+    if (outcome.failures.length)
+      lines.push(
+        `the whole band again: npm run sim -- --seed ${band.firstSeed} --runs ${band.runs} --steps ${ciOptions.steps}`,
+      );
+    console.log(lines.join("\n"));
+    expect(outcome.failures.map((failure) => failure.seed)).toEqual([]);
+  },
+);
 
 it.skipIf(onPostgres)(`${regressions.length} regression schedules keep every invariant`, async () => {
   const lines: string[] = [];

@@ -59,7 +59,13 @@ export class FaultyCloudStorage implements CloudStorage {
   private faults: ArmedFault[] = [];
   /** The file of each object id seen (a Drive file id does not name its file, as a local one does). */
   private readonly fileOfObject = new Map<string, string>();
-  private gates: { nth: number; seen: number; fileUUID?: string; open: Promise<void>; arrive: (metadata: CloudObjectMetadata) => void }[] = [];
+  private gates: {
+    nth: number;
+    seen: number;
+    fileUUID?: string;
+    open: Promise<void>;
+    arrive: (metadata: CloudObjectMetadata) => void;
+  }[] = [];
 
   constructor(readonly inner: CloudStorage) {
     this.name = `faulty(${inner.name})`;
@@ -136,7 +142,11 @@ export class FaultyCloudStorage implements CloudStorage {
     return this.around("find", key.fileUUID, async () => this.seen(await this.inner.findObject(key)));
   }
 
-  writeObject(metadata: CloudObjectMetadata, content: () => Readable, session?: UploadSessionRecord): Promise<CloudObject> {
+  writeObject(
+    metadata: CloudObjectMetadata,
+    content: () => Readable,
+    session?: UploadSessionRecord,
+  ): Promise<CloudObject> {
     return this.around("write", metadata.fileUUID, async () => {
       for (const gate of this.gates) {
         if (gate.fileUUID && gate.fileUUID !== metadata.fileUUID) continue;
@@ -150,10 +160,14 @@ export class FaultyCloudStorage implements CloudStorage {
       }
       const key = `${metadata.fileUUID}.v${metadata.version}`;
       // The real storage asks for the content only when it sends bytes to the cloud.
-      const written = await this.inner.writeObject(metadata, () => {
-        this.created.set(key, (this.created.get(key) ?? 0) + 1);
-        return content();
-      }, session);
+      const written = await this.inner.writeObject(
+        metadata,
+        () => {
+          this.created.set(key, (this.created.get(key) ?? 0) + 1);
+          return content();
+        },
+        session,
+      );
       return this.seen(written);
     });
   }
@@ -167,6 +181,8 @@ export class FaultyCloudStorage implements CloudStorage {
   }
 
   listObjects(userId: string): Promise<CloudObject[]> {
-    return this.around("list", undefined, async () => (await this.inner.listObjects(userId)).map((object) => this.seen(object)));
+    return this.around("list", undefined, async () =>
+      (await this.inner.listObjects(userId)).map((object) => this.seen(object)),
+    );
   }
 }

@@ -112,7 +112,8 @@ export async function startCuttingProxy(targetPort: number | string, targetHost 
   const connections = new Set<Connection>();
   const rules: Partial<Record<Direction, ArmedRule>> = {};
   let refusing = false;
-  let stall: { until: number; timer: ReturnType<typeof setTimeout>; ended: Promise<void>; release: () => void } | undefined;
+  let stall:
+    { until: number; timer: ReturnType<typeof setTimeout>; ended: Promise<void>; release: () => void } | undefined;
 
   const stats: ProxyStats = { connections: 0, connectedAt: [], cuts: 0, bytesUp: 0, bytesDown: 0, requests: [] };
 
@@ -176,7 +177,14 @@ export async function startCuttingProxy(targetPort: number | string, targetHost 
       return;
     }
     const upstream = net.connect(Number(targetPort), targetHost);
-    const connection: Connection = { client, upstream, requestLine: "", requestText: "", cutting: false, waitingDrain: new Set() };
+    const connection: Connection = {
+      client,
+      upstream,
+      requestLine: "",
+      requestText: "",
+      cutting: false,
+      waitingDrain: new Set(),
+    };
     connections.add(connection);
     if (stall) {
       client.pause();
@@ -192,7 +200,9 @@ export async function startCuttingProxy(targetPort: number | string, targetHost 
         stats.requests.push(connection.requestLine);
       }
       if (connection.requestText.length < requestTextLimit) {
-        connection.requestText += chunk.subarray(0, requestTextLimit - connection.requestText.length).toString("latin1");
+        connection.requestText += chunk
+          .subarray(0, requestTextLimit - connection.requestText.length)
+          .toString("latin1");
       }
       forward(connection, "up", chunk);
     });
@@ -224,7 +234,8 @@ export async function startCuttingProxy(targetPort: number | string, targetHost 
     clearTimeout(timer);
     stall = undefined;
     for (const connection of connections) {
-      for (const socket of [connection.client, connection.upstream]) if (!connection.cutting && !connection.waitingDrain.has(socket)) socket.resume();
+      for (const socket of [connection.client, connection.upstream])
+        if (!connection.cutting && !connection.waitingDrain.has(socket)) socket.resume();
     }
     release();
   };
@@ -235,7 +246,8 @@ export async function startCuttingProxy(targetPort: number | string, targetHost 
     stats,
     transform: null,
     cutAfter(rule) {
-      if (!Number.isInteger(rule.afterBytes) || rule.afterBytes < 0) throw new RangeError(`bad afterBytes ${rule.afterBytes}`);
+      if (!Number.isInteger(rule.afterBytes) || rule.afterBytes < 0)
+        throw new RangeError(`bad afterBytes ${rule.afterBytes}`);
       return new Promise<void>((resolve) => {
         rules[rule.direction] = {
           direction: rule.direction,

@@ -4,7 +4,12 @@
 import { setTimeout as sleep } from "node:timers/promises";
 
 /** Polls read() until check holds (within timeoutMs); returns its last value. */
-export async function eventually<T>(what: string, read: () => Promise<T>, check: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  read: () => Promise<T>,
+  check: (value: T) => boolean,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();

@@ -24,9 +24,31 @@
 import path from "node:path";
 
 export const traceSyscalls = [
-  "open", "openat", "creat", "write", "pwrite64", "writev", "pwritev", "pwritev2", "sendto", "sendmsg",
-  "fsync", "fdatasync", "rename", "renameat", "renameat2", "mkdir", "mkdirat", "unlink", "unlinkat", "rmdir",
-  "ftruncate", "truncate", "fallocate", "copy_file_range", "sendfile",
+  "open",
+  "openat",
+  "creat",
+  "write",
+  "pwrite64",
+  "writev",
+  "pwritev",
+  "pwritev2",
+  "sendto",
+  "sendmsg",
+  "fsync",
+  "fdatasync",
+  "rename",
+  "renameat",
+  "renameat2",
+  "mkdir",
+  "mkdirat",
+  "unlink",
+  "unlinkat",
+  "rmdir",
+  "ftruncate",
+  "truncate",
+  "fallocate",
+  "copy_file_range",
+  "sendfile",
 ].join(",");
 
 export type TraceEvent =
@@ -137,7 +159,15 @@ export function traceCalls(output: string): TraceCall[] {
     if (!call) continue;
     const [, name, args, result, resultRest] = call;
     if (Number(result) < 0) continue;
-    calls.push({ line: startLine, returnLine: lineNumber, pid: Number(pid), name, args, result: Number(result), resultRest });
+    calls.push({
+      line: startLine,
+      returnLine: lineNumber,
+      pid: Number(pid),
+      name,
+      args,
+      result: Number(result),
+      resultRest,
+    });
   }
   return calls;
 }
@@ -152,7 +182,7 @@ export function parseTrace(output: string, cwd: string): TraceEvent[] {
       case "open":
       case "openat":
       case "creat": {
-        const flags = name === "creat" ? "O_CREAT|O_TRUNC" : argv[name === "open" ? 1 : 2] ?? "";
+        const flags = name === "creat" ? "O_CREAT|O_TRUNC" : (argv[name === "open" ? 1 : 2] ?? "");
         if (!flags.includes("O_CREAT") && !flags.includes("O_TRUNC")) break;
         const opened = descriptorOf(`${result}${resultRest.trim()}`).path;
         const base = name === "openat" ? descriptorOf(argv[0]).path : undefined;
@@ -169,7 +199,14 @@ export function parseTrace(output: string, cwd: string): TraceEvent[] {
       case "sendmsg": {
         const target = descriptorOf(argv[0]);
         if (target.path) events.push({ kind: "write", line: startLine, path: target.path });
-        else events.push({ kind: "send", line: startLine, descriptor: argv[0], localPort: target.localPort, text: strings[0] ?? "" });
+        else
+          events.push({
+            kind: "send",
+            line: startLine,
+            descriptor: argv[0],
+            localPort: target.localPort,
+            text: strings[0] ?? "",
+          });
         break;
       }
       case "copy_file_range":
@@ -198,7 +235,12 @@ export function parseTrace(output: string, cwd: string): TraceEvent[] {
         break;
       }
       case "rename":
-        events.push({ kind: "rename", line: startLine, from: resolveAgainst(undefined, strings[0], cwd), to: resolveAgainst(undefined, strings[1], cwd) });
+        events.push({
+          kind: "rename",
+          line: startLine,
+          from: resolveAgainst(undefined, strings[0], cwd),
+          to: resolveAgainst(undefined, strings[1], cwd),
+        });
         break;
       case "renameat":
       case "renameat2":
@@ -213,14 +255,22 @@ export function parseTrace(output: string, cwd: string): TraceEvent[] {
         events.push({ kind: "mkdir", line: startLine, path: resolveAgainst(undefined, strings[0], cwd) });
         break;
       case "mkdirat":
-        events.push({ kind: "mkdir", line: startLine, path: resolveAgainst(descriptorOf(argv[0]).path, strings[0], cwd) });
+        events.push({
+          kind: "mkdir",
+          line: startLine,
+          path: resolveAgainst(descriptorOf(argv[0]).path, strings[0], cwd),
+        });
         break;
       case "unlink":
       case "rmdir":
         events.push({ kind: "remove", line: startLine, path: resolveAgainst(undefined, strings[0], cwd) });
         break;
       case "unlinkat":
-        events.push({ kind: "remove", line: startLine, path: resolveAgainst(descriptorOf(argv[0]).path, strings[0], cwd) });
+        events.push({
+          kind: "remove",
+          line: startLine,
+          path: resolveAgainst(descriptorOf(argv[0]).path, strings[0], cwd),
+        });
         break;
     }
   }
@@ -265,7 +315,10 @@ export interface DurabilityRules {
 }
 
 /** The server's rules: its answers and events, on what the database records, and tus answers on the staged bytes. */
-export function serverAcknowledgments(serverPort: number, uploadsDir: string): Pick<DurabilityRules, "acknowledges" | "dependsOn"> {
+export function serverAcknowledgments(
+  serverPort: number,
+  uploadsDir: string,
+): Pick<DurabilityRules, "acknowledges" | "dependsOn"> {
   return {
     acknowledges: (send) => send.localPort === serverPort,
     dependsOn: (send, file, changedAt, lastDatabaseWrite) =>
@@ -336,9 +389,11 @@ export function checkAcknowledgments(events: TraceEvent[], rules: DurabilityRule
         if (!rules.acknowledges(event)) break;
         const acknowledgment = { line: event.line, text: event.text.split("\\r\\n")[0] };
         acknowledgments.push(acknowledgment);
-        const depends = (file: string, line: number) => !temporary.has(file) && rules.dependsOn(event, file, line, lastDatabaseWrite);
+        const depends = (file: string, line: number) =>
+          !temporary.has(file) && rules.dependsOn(event, file, line, lastDatabaseWrite);
         for (const [file, line] of dirtyBytes) {
-          if (depends(file, line)) violations.push({ acknowledgment, notDurable: `bytes of ${file}`, changedAtLine: line });
+          if (depends(file, line))
+            violations.push({ acknowledgment, notDurable: `bytes of ${file}`, changedAtLine: line });
         }
         for (const [file, line] of dirtyNames) {
           if (depends(file, line)) violations.push({ acknowledgment, notDurable: `name ${file}`, changedAtLine: line });

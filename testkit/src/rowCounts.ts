@@ -4,7 +4,20 @@ import { expect } from "vitest";
 import type { Database } from "@smsync/api";
 
 export async function rowCounts(db: Database) {
-  const [locks, stagedUploads, uploadDeletions, operations, items, files, events, idempotency, users, devices, tokens, googleAccounts] = await Promise.all([
+  const [
+    locks,
+    stagedUploads,
+    uploadDeletions,
+    operations,
+    items,
+    files,
+    events,
+    idempotency,
+    users,
+    devices,
+    tokens,
+    googleAccounts,
+  ] = await Promise.all([
     db.lock.findMany({ orderBy: { userId: "asc" } }),
     db.stagedUpload.count(),
     db.uploadDeletion.count(),
@@ -18,7 +31,20 @@ export async function rowCounts(db: Database) {
     db.token.count(),
     db.googleAccount.findMany({ orderBy: { userId: "asc" } }),
   ]);
-  return { locks, stagedUploads, uploadDeletions, operations, items, files, events, idempotency, users, devices, tokens, googleAccounts };
+  return {
+    locks,
+    stagedUploads,
+    uploadDeletions,
+    operations,
+    items,
+    files,
+    events,
+    idempotency,
+    users,
+    devices,
+    tokens,
+    googleAccounts,
+  };
 }
 
 /** Makes a call that must be refused, and asserts that it wrote nothing (the row counts before and after are equal). */

@@ -112,7 +112,9 @@ export class ServerProcess {
     for (;;) {
       if (server.logRecords().some((record) => record.msg === listeningMessage)) return server;
       if (server.hasExited) {
-        throw new Error(`the server process exited (${JSON.stringify(server.exit)}) before listening:\n${server.output()}`);
+        throw new Error(
+          `the server process exited (${JSON.stringify(server.exit)}) before listening:\n${server.output()}`,
+        );
       }
       if (Date.now() > deadline) {
         await server.kill("SIGKILL");
@@ -238,12 +240,22 @@ export class ProcessServer {
   async newUser(name = `user${++this.userCounter}-${process.pid}`): Promise<TestUser> {
     const created = await addUser(this.db(), name);
     await this.options.onNewUser?.(this.db(), created.userId);
-    return { client: new TestGraphQLClient(this.url, created.token), userName: name, userId: created.userId, deviceId: created.deviceId };
+    return {
+      client: new TestGraphQLClient(this.url, created.token),
+      userName: name,
+      userId: created.userId,
+      deviceId: created.deviceId,
+    };
   }
 
   async newDevice(userName: string, deviceName = `device${++this.userCounter}`): Promise<TestUser> {
     const created = await addDevice(this.db(), userName, deviceName);
-    return { client: new TestGraphQLClient(this.url, created.token), userName, userId: created.userId, deviceId: created.deviceId };
+    return {
+      client: new TestGraphQLClient(this.url, created.token),
+      userName,
+      userId: created.userId,
+      deviceId: created.deviceId,
+    };
   }
 
   async close(): Promise<void> {

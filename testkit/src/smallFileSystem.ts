@@ -41,7 +41,10 @@ export const smallFileSystemSupport: { ok: true } | { ok: false; reason: string 
     return { ok: true };
   } catch (error) {
     const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim();
-    return { ok: false, reason: `mounting a tmpfs is not permitted here (${stderr || (error as Error).message}); run as root` };
+    return {
+      ok: false,
+      reason: `mounting a tmpfs is not permitted here (${stderr || (error as Error).message}); run as root`,
+    };
   }
 })();
 

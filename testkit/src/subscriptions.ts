@@ -152,7 +152,10 @@ export class LiveSubscription<T> {
         : this.failure && typeof this.failure === "object" && "code" in this.failure
           ? `close ${(this.failure as { code: number }).code} ${(this.failure as { reason?: string }).reason ?? ""}`
           : JSON.stringify(this.failure);
-    return JSON.stringify({ events: this.events.length, errors: this.errors, completed: this.completed }) + (this.failure !== undefined ? ` failure: ${failure}` : "");
+    return (
+      JSON.stringify({ events: this.events.length, errors: this.errors, completed: this.completed }) +
+      (this.failure !== undefined ? ` failure: ${failure}` : "")
+    );
   }
 
   /** @internal What close() does (in the order added). */
@@ -246,7 +249,10 @@ export function wsConnection(baseUrl: string, token: string | null) {
  * closes the socket. `terminate` drops the socket without a close handshake,
  * as a lost network does.
  */
-export function subscribeWs<T>(baseUrl: string, options: SubscribeOptions): LiveSubscription<T> & { terminate(): void } {
+export function subscribeWs<T>(
+  baseUrl: string,
+  options: SubscribeOptions,
+): LiveSubscription<T> & { terminate(): void } {
   const connection = wsConnection(baseUrl, options.token);
   const subscription = connection.subscribe<T>(options) as LiveSubscription<T> & { terminate(): void };
   subscription.addDispose(() => void connection.dispose());
@@ -478,7 +484,11 @@ export async function loggedTransferEvents(server: TestServer, operationId: stri
     where: { operationId, type: { in: ["OPERATION_STATE", "FILE_TRANSFERRED"] } },
     orderBy: { seq: "asc" },
   });
-  return rows.map((row) => ({ seq: row.seq, type: row.type, payload: JSON.parse(row.payload) as Record<string, unknown> }));
+  return rows.map((row) => ({
+    seq: row.seq,
+    type: row.type,
+    payload: JSON.parse(row.payload) as Record<string, unknown>,
+  }));
 }
 
 /** Locks, uploads `count` files over tus and commits them: the committed operation and the files. */

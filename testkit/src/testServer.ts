@@ -3,7 +3,17 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { addDevice, addUser, type App, type AppOverrides, type Config, createLogger, loadConfig, OffsetClock, startApp } from "@smsync/api";
+import {
+  addDevice,
+  addUser,
+  type App,
+  type AppOverrides,
+  type Config,
+  createLogger,
+  loadConfig,
+  OffsetClock,
+  startApp,
+} from "@smsync/api";
 import { createTestDatabase, type TestDatabase } from "./testDatabase.ts";
 import { TestGraphQLClient } from "./graphqlClient.ts";
 

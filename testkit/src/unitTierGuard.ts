@@ -30,7 +30,9 @@ beforeAll(() => {
     const original = owner[method];
     restores.push(() => (owner[method] = original));
     owner[method] = () => {
-      throw new ImpureUnitTestError(`${path.basename(file)} is a unit test: ${what} belongs in the integration tier (*.test.ts)`);
+      throw new ImpureUnitTestError(
+        `${path.basename(file)} is a unit test: ${what} belongs in the integration tier (*.test.ts)`,
+      );
     };
   }
   // Named imports (`import { spawn } from "node:child_process"`) see the patch too.

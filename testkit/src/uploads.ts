@@ -64,7 +64,13 @@ export function encodeMetadata(metadata: Record<string, string | null>): string 
 }
 
 /** A raw tus request, for tests that need to see or shape each one. */
-export function tusRequest(url: string, token: string, method: string, headers: Record<string, string> = {}, body?: Buffer) {
+export function tusRequest(
+  url: string,
+  token: string,
+  method: string,
+  headers: Record<string, string> = {},
+  body?: Buffer,
+) {
   return fetch(url, {
     method,
     headers: { "Tus-Resumable": "1.0.0", authorization: `Bearer ${token}`, ...headers },
@@ -73,5 +79,11 @@ export function tusRequest(url: string, token: string, method: string, headers: 
 }
 
 export function tusPatch(url: string, token: string, offset: number, body: Buffer) {
-  return tusRequest(url, token, "PATCH", { "Upload-Offset": String(offset), "Content-Type": "application/offset+octet-stream" }, body);
+  return tusRequest(
+    url,
+    token,
+    "PATCH",
+    { "Upload-Offset": String(offset), "Content-Type": "application/offset+octet-stream" },
+    body,
+  );
 }

@@ -44,7 +44,11 @@ export interface CloudStorage {
    * session record, an upload that a crashed process left half-sent resumes
    * where the cloud got to.
    */
-  writeObject(metadata: CloudObjectMetadata, content: () => Readable, session?: UploadSessionRecord): Promise<CloudObject>;
+  writeObject(
+    metadata: CloudObjectMetadata,
+    content: () => Readable,
+    session?: UploadSessionRecord,
+  ): Promise<CloudObject>;
   /** The content of an object (start and end inclusive, as in HTTP Range). */
   readObject(userId: string, objectId: string, range?: { start: number; end?: number }): Promise<Readable>;
   /** Removes an object; removing a missing one succeeds. */

@@ -80,7 +80,10 @@ export class LocalDirectoryStorage implements CloudStorage {
       await pipeline(content(), hashing, createWriteStream(tmpContent, { flush: true }));
       const sha256 = hashing.digest();
       if (sha256 !== metadata.sha256) {
-        throw new CloudStorageError("integrity", `content of ${objectId} has sha256 ${sha256}, expected ${metadata.sha256}`);
+        throw new CloudStorageError(
+          "integrity",
+          `content of ${objectId} has sha256 ${sha256}, expected ${metadata.sha256}`,
+        );
       }
       await writeFile(tmpMetadata, JSON.stringify({ ...metadata, size: hashing.bytes }), { flush: true });
       // Each rename made durable before the next: the content must never be there without its metadata.
@@ -132,9 +135,15 @@ export class LocalDirectoryStorage implements CloudStorage {
 /** A failed write: a full file system waits for space (storageFull); anything else is retried as transient. */
 function writeFailure(objectId: string, error: unknown): CloudStorageError {
   if (isFileSystemFull(error)) {
-    return new CloudStorageError("storageFull", `no room to write ${objectId}: the cloud directory's file system is full (${error.code})`, {
-      cause: error,
-    });
+    return new CloudStorageError(
+      "storageFull",
+      `no room to write ${objectId}: the cloud directory's file system is full (${error.code})`,
+      {
+        cause: error,
+      },
+    );
   }
-  return new CloudStorageError("transient", `writing ${objectId} failed: ${(error as Error).message}`, { cause: error });
+  return new CloudStorageError("transient", `writing ${objectId} failed: ${(error as Error).message}`, {
+    cause: error,
+  });
 }

@@ -11,13 +11,18 @@ import { PrismaDriveFolderRecords } from "./googleDrive/appFolders.ts";
 import { GoogleDriveStorage } from "./googleDrive/GoogleDriveStorage.ts";
 import { LocalDirectoryStorage } from "./LocalDirectoryStorage.ts";
 
-export function createCloudStorage(config: Config, db: Database, googleAccessTokens: GoogleAccessTokens | undefined): CloudStorage {
+export function createCloudStorage(
+  config: Config,
+  db: Database,
+  googleAccessTokens: GoogleAccessTokens | undefined,
+): CloudStorage {
   switch (config.cloudBackend) {
     case "local":
       return new LocalDirectoryStorage(config.localCloudDir);
     case "google-drive":
       // loadConfig refuses google-drive without Google configured; this is for configurations built otherwise.
-      if (!googleAccessTokens) throw new ConfigError("SMSYNC_CLOUD_BACKEND=google-drive needs Google configured (SMSYNC_GOOGLE_CLIENT_ID)");
+      if (!googleAccessTokens)
+        throw new ConfigError("SMSYNC_CLOUD_BACKEND=google-drive needs Google configured (SMSYNC_GOOGLE_CLIENT_ID)");
       return new GoogleDriveStorage({
         tokens: googleAccessTokens,
         folderRecords: new PrismaDriveFolderRecords(db),

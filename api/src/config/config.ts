@@ -3,7 +3,12 @@
 import path from "node:path";
 import { z } from "zod";
 import { checkGoogleEnvironment, googleConfigFrom, googleEnvironmentShape, type GoogleConfig } from "./googleConfig.ts";
-import { checkGoogleDriveEnvironment, googleDriveConfigFrom, googleDriveEnvironmentShape, type GoogleDriveConfig } from "./googleDriveConfig.ts";
+import {
+  checkGoogleDriveEnvironment,
+  googleDriveConfigFrom,
+  googleDriveEnvironmentShape,
+  type GoogleDriveConfig,
+} from "./googleDriveConfig.ts";
 
 const booleanFlag = z
   .enum(["true", "false", "1", "0", "yes", "no"])
@@ -14,7 +19,12 @@ const positiveInt = z.coerce.number().int().positive();
 /** "*" or a list of origins (scheme://host[:port], no path). */
 const corsOrigins = z
   .string()
-  .transform((value) => value.split(",").map((origin) => origin.trim()).filter((origin) => origin.length > 0))
+  .transform((value) =>
+    value
+      .split(",")
+      .map((origin) => origin.trim())
+      .filter((origin) => origin.length > 0),
+  )
   .refine((origins) => origins.length > 0 && origins.every((origin) => origin === "*" || isOrigin(origin)), {
     message: "must be * or comma-separated origins such as https://app.example.com",
   })
@@ -28,61 +38,62 @@ function isOrigin(value: string): boolean {
   }
 }
 
-const environmentSchema = z.object({
-  SMSYNC_HOST: z.string().min(1).default("127.0.0.1"),
-  SMSYNC_PORT: z.coerce.number().int().min(0).max(65535).default(4000),
-  // The URL clients reach this server at, when it differs from host:port
-  // (behind a proxy). Used in serverInfo and tus Location headers.
-  SMSYNC_PUBLIC_URL: z.url().optional(),
-  SMSYNC_DATA_DIR: z.string().min(1).default("data"),
-  // sqlite: file:<path> or postgresql://... ; defaults to <data dir>/smsync.db.
-  DATABASE_URL: z
-    .string()
-    .refine((url) => url.startsWith("file:") || /^postgres(ql)?:\/\//.test(url), {
-      message: "must start with file: (SQLite) or postgresql:// (PostgreSQL)",
-    })
-    .optional(),
-  SMSYNC_CLOUD_BACKEND: z.enum(["local", "google-drive"]).default("local"),
-  // The directory that stands in for the users' cloud drives; defaults to
-  // <data dir>/cloud.
-  SMSYNC_LOCAL_CLOUD_DIR: z.string().min(1).optional(),
-  SMSYNC_STAGING_DIR: z.string().min(1).optional(),
-  SMSYNC_MAX_UPLOAD_BYTES: positiveInt.default(5 * 1024 * 1024 * 1024),
-  SMSYNC_UPLOAD_EXPIRY_SECONDS: positiveInt.default(24 * 60 * 60),
-  SMSYNC_INBOUND_EXPIRY_SECONDS: positiveInt.default(24 * 60 * 60),
-  SMSYNC_IDEMPOTENCY_RETENTION_SECONDS: positiveInt.default(30 * 24 * 60 * 60),
-  SMSYNC_LOCK_TTL_SECONDS: positiveInt.default(60),
-  SMSYNC_LOCK_MAX_TTL_SECONDS: positiveInt.default(600),
-  // false: this instance serves the API only and leaves transfers to others.
-  SMSYNC_TRANSFER_WORKER: booleanFlag.default(true),
-  SMSYNC_TRANSFER_CLAIM_SECONDS: positiveInt.default(15),
-  SMSYNC_TRANSFER_POLL_MS: positiveInt.default(500),
-  SMSYNC_TRANSFER_MAX_ATTEMPTS: positiveInt.default(8),
-  SMSYNC_TRANSFER_BACKOFF_BASE_MS: positiveInt.default(500),
-  SMSYNC_TRANSFER_BACKOFF_CAP_MS: positiveInt.default(60_000),
-  // How often a transfer waiting for room in a full cloud store tries again.
-  SMSYNC_TRANSFER_STORAGE_FULL_POLL_MS: positiveInt.default(20_000),
-  // Redis for waking subscribers across server instances; unset for one instance.
-  SMSYNC_REDIS_URL: z
-    .string()
-    .refine((url) => /^rediss?:\/\//.test(url), { message: "must start with redis:// or rediss://" })
-    .optional(),
-  // How often a subscription re-reads the event log when nothing woke it.
-  SMSYNC_EVENT_POLL_MS: positiveInt.default(2000),
-  SMSYNC_GRAPHIQL: booleanFlag.default(true),
-  SMSYNC_INTROSPECTION: booleanFlag.default(true),
-  SMSYNC_GRAPHQL_MAX_DEPTH: positiveInt.default(10),
-  SMSYNC_GRAPHQL_MAX_ALIASES: positiveInt.default(15),
-  SMSYNC_GRAPHQL_MAX_COST: positiveInt.default(5000),
-  SMSYNC_GRAPHQL_MAX_TOKENS: positiveInt.default(2000),
-  // Origins of browser apps allowed to call this server (CORS), comma-separated,
-  // or * for any: clients send a bearer token, never cookies, so * lets no
-  // page act as a user it has no token of.
-  SMSYNC_CORS_ORIGINS: corsOrigins.default("*"),
-  SMSYNC_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  ...googleEnvironmentShape,
-  ...googleDriveEnvironmentShape,
-})
+const environmentSchema = z
+  .object({
+    SMSYNC_HOST: z.string().min(1).default("127.0.0.1"),
+    SMSYNC_PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+    // The URL clients reach this server at, when it differs from host:port
+    // (behind a proxy). Used in serverInfo and tus Location headers.
+    SMSYNC_PUBLIC_URL: z.url().optional(),
+    SMSYNC_DATA_DIR: z.string().min(1).default("data"),
+    // sqlite: file:<path> or postgresql://... ; defaults to <data dir>/smsync.db.
+    DATABASE_URL: z
+      .string()
+      .refine((url) => url.startsWith("file:") || /^postgres(ql)?:\/\//.test(url), {
+        message: "must start with file: (SQLite) or postgresql:// (PostgreSQL)",
+      })
+      .optional(),
+    SMSYNC_CLOUD_BACKEND: z.enum(["local", "google-drive"]).default("local"),
+    // The directory that stands in for the users' cloud drives; defaults to
+    // <data dir>/cloud.
+    SMSYNC_LOCAL_CLOUD_DIR: z.string().min(1).optional(),
+    SMSYNC_STAGING_DIR: z.string().min(1).optional(),
+    SMSYNC_MAX_UPLOAD_BYTES: positiveInt.default(5 * 1024 * 1024 * 1024),
+    SMSYNC_UPLOAD_EXPIRY_SECONDS: positiveInt.default(24 * 60 * 60),
+    SMSYNC_INBOUND_EXPIRY_SECONDS: positiveInt.default(24 * 60 * 60),
+    SMSYNC_IDEMPOTENCY_RETENTION_SECONDS: positiveInt.default(30 * 24 * 60 * 60),
+    SMSYNC_LOCK_TTL_SECONDS: positiveInt.default(60),
+    SMSYNC_LOCK_MAX_TTL_SECONDS: positiveInt.default(600),
+    // false: this instance serves the API only and leaves transfers to others.
+    SMSYNC_TRANSFER_WORKER: booleanFlag.default(true),
+    SMSYNC_TRANSFER_CLAIM_SECONDS: positiveInt.default(15),
+    SMSYNC_TRANSFER_POLL_MS: positiveInt.default(500),
+    SMSYNC_TRANSFER_MAX_ATTEMPTS: positiveInt.default(8),
+    SMSYNC_TRANSFER_BACKOFF_BASE_MS: positiveInt.default(500),
+    SMSYNC_TRANSFER_BACKOFF_CAP_MS: positiveInt.default(60_000),
+    // How often a transfer waiting for room in a full cloud store tries again.
+    SMSYNC_TRANSFER_STORAGE_FULL_POLL_MS: positiveInt.default(20_000),
+    // Redis for waking subscribers across server instances; unset for one instance.
+    SMSYNC_REDIS_URL: z
+      .string()
+      .refine((url) => /^rediss?:\/\//.test(url), { message: "must start with redis:// or rediss://" })
+      .optional(),
+    // How often a subscription re-reads the event log when nothing woke it.
+    SMSYNC_EVENT_POLL_MS: positiveInt.default(2000),
+    SMSYNC_GRAPHIQL: booleanFlag.default(true),
+    SMSYNC_INTROSPECTION: booleanFlag.default(true),
+    SMSYNC_GRAPHQL_MAX_DEPTH: positiveInt.default(10),
+    SMSYNC_GRAPHQL_MAX_ALIASES: positiveInt.default(15),
+    SMSYNC_GRAPHQL_MAX_COST: positiveInt.default(5000),
+    SMSYNC_GRAPHQL_MAX_TOKENS: positiveInt.default(2000),
+    // Origins of browser apps allowed to call this server (CORS), comma-separated,
+    // or * for any: clients send a bearer token, never cookies, so * lets no
+    // page act as a user it has no token of.
+    SMSYNC_CORS_ORIGINS: corsOrigins.default("*"),
+    SMSYNC_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    ...googleEnvironmentShape,
+    ...googleDriveEnvironmentShape,
+  })
   .superRefine(checkGoogleEnvironment)
   .superRefine(checkGoogleDriveEnvironment);
 

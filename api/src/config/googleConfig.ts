@@ -51,7 +51,8 @@ type GoogleEnvironment = z.output<typeof googleEnvironmentSchema>;
 export function checkGoogleEnvironment(env: GoogleEnvironment, context: z.RefinementCtx): void {
   if (!env.SMSYNC_GOOGLE_CLIENT_ID) return;
   for (const name of ["SMSYNC_GOOGLE_CLIENT_SECRET", "SMSYNC_GOOGLE_TOKEN_KEY"] as const) {
-    if (!env[name]) context.addIssue({ code: "custom", path: [name], message: "is required when SMSYNC_GOOGLE_CLIENT_ID is set" });
+    if (!env[name])
+      context.addIssue({ code: "custom", path: [name], message: "is required when SMSYNC_GOOGLE_CLIENT_ID is set" });
   }
 }
 

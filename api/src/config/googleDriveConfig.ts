@@ -14,7 +14,13 @@ export interface GoogleDriveConfig {
 export const googleDriveEnvironmentShape = {
   SMSYNC_GOOGLE_API_ROOT_URL: z.url().default("https://www.googleapis.com/"),
   // Drive allows any name but "/" makes it look like a path to users.
-  SMSYNC_GOOGLE_DRIVE_FOLDER_NAME: z.string().trim().min(1).max(255).refine((name) => !name.includes("/"), { message: "must not contain /" }).default("smsync"),
+  SMSYNC_GOOGLE_DRIVE_FOLDER_NAME: z
+    .string()
+    .trim()
+    .min(1)
+    .max(255)
+    .refine((name) => !name.includes("/"), { message: "must not contain /" })
+    .default("smsync"),
 };
 
 interface CloudEnvironment {
@@ -26,7 +32,11 @@ interface CloudEnvironment {
 
 export function checkGoogleDriveEnvironment(env: CloudEnvironment, context: z.RefinementCtx): void {
   if (env.SMSYNC_CLOUD_BACKEND === "google-drive" && !env.SMSYNC_GOOGLE_CLIENT_ID) {
-    context.addIssue({ code: "custom", path: ["SMSYNC_GOOGLE_CLIENT_ID"], message: "is required when SMSYNC_CLOUD_BACKEND is google-drive" });
+    context.addIssue({
+      code: "custom",
+      path: ["SMSYNC_GOOGLE_CLIENT_ID"],
+      message: "is required when SMSYNC_CLOUD_BACKEND is google-drive",
+    });
   }
 }
 

@@ -46,8 +46,13 @@ export function openDatabase(databaseUrl: string): Database {
  * (sqliteSynchronousFull.ts).
  */
 function openSqlite(file: string): Database {
-  const writer = new SqliteClient({ adapter: new PrismaBetterSQLite3Immediate({ url: file, timeout: 10_000 }), transactionOptions });
-  const reader = new SqliteClient({ adapter: new PrismaBetterSQLite3Durable({ url: file, timeout: 10_000, readonly: true }) });
+  const writer = new SqliteClient({
+    adapter: new PrismaBetterSQLite3Immediate({ url: file, timeout: 10_000 }),
+    transactionOptions,
+  });
+  const reader = new SqliteClient({
+    adapter: new PrismaBetterSQLite3Durable({ url: file, timeout: 10_000, readonly: true }),
+  });
   return new Proxy(writer, {
     get(target, property, receiver) {
       if (property === "$disconnect") {

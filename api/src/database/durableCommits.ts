@@ -14,7 +14,8 @@ export async function checkDurableCommits(db: Database, databaseUrl: string, log
     // The writer answers raw statements; a model read opens the reader. Each connection checks its setting as it opens.
     const [{ synchronous }] = await db.$queryRawUnsafe<{ synchronous: bigint | number }[]>("PRAGMA synchronous");
     await db.user.findFirst({ select: { id: true } });
-    if (Number(synchronous) < 2) throw new DatabaseNotDurableError(`SQLite runs with synchronous=${synchronous}, not FULL (2)`);
+    if (Number(synchronous) < 2)
+      throw new DatabaseNotDurableError(`SQLite runs with synchronous=${synchronous}, not FULL (2)`);
     return;
   }
   const settings = await db.$queryRawUnsafe<{ name: string; setting: string }[]>(

@@ -34,7 +34,9 @@ export function connectionOf(adapter: SqliteDriverAdapter): BetterSqlite3.Databa
   // The adapter keeps its better-sqlite3 connection as `client`; it offers no option for pragmas.
   const connection = (adapter as unknown as { client?: BetterSqlite3.Database }).client;
   if (typeof connection?.pragma !== "function") {
-    throw new Error("@prisma/adapter-better-sqlite3 no longer keeps its connection as `client`: update sqliteSynchronousFull.ts");
+    throw new Error(
+      "@prisma/adapter-better-sqlite3 no longer keeps its connection as `client`: update sqliteSynchronousFull.ts",
+    );
   }
   return connection;
 }

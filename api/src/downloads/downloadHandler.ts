@@ -18,7 +18,15 @@ function answer(res: ServerResponse, status: number, code: string, message: stri
 }
 
 /** Headers that describe the file: sent with the file only, never with an error. */
-const fileHeaders = ["Repr-Digest", "X-Smsync-Sha256", "ETag", "Content-Type", "Content-Length", "Accept-Ranges", "Last-Modified"];
+const fileHeaders = [
+  "Repr-Digest",
+  "X-Smsync-Sha256",
+  "ETag",
+  "Content-Type",
+  "Content-Length",
+  "Accept-Ranges",
+  "Last-Modified",
+];
 
 export async function handleDownload(services: Services, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (downloadCors(services.config, req, res)) return; // a preflight, answered
@@ -27,7 +35,8 @@ export async function handleDownload(services: Services, req: IncomingMessage, r
     return answer(res, 405, "BAD_INPUT", "downloads are read with GET");
   }
   const caller = await authenticate(services.db, req.headers.authorization);
-  if (!caller) return answer(res, 401, "UNAUTHENTICATED", "a valid device token is required (Authorization: Bearer ...)");
+  if (!caller)
+    return answer(res, 401, "UNAUTHENTICATED", "a valid device token is required (Authorization: Bearer ...)");
   const match = routePattern.exec(new URL(req.url ?? "", "http://localhost").pathname);
   if (!match) return answer(res, 404, "NOT_FOUND", "download URLs have the form /downloads/<fileUUID>/<version>");
   const fileUUID = match[1].toLowerCase();
@@ -37,7 +46,12 @@ export async function handleDownload(services: Services, req: IncomingMessage, r
     where: { userId_fileUUID_version: { userId: caller.userId, fileUUID, version } },
   });
   if (!staged) {
-    return answer(res, 404, "NOT_FOUND", `version ${version} of file ${fileUUID} is not staged: start an inbound transfer first`);
+    return answer(
+      res,
+      404,
+      "NOT_FOUND",
+      `version ${version} of file ${fileUUID} is not staged: start an inbound transfer first`,
+    );
   }
   // send() takes a URL path under its root and decodes it: each segment is
   // encoded, so a staging directory with % or # in its path still works.
@@ -59,13 +73,22 @@ export async function handleDownload(services: Services, req: IncomingMessage, r
         if (res.headersSent) return void res.destroy();
         for (const name of fileHeaders) res.removeHeader(name);
         const status = error.status ?? 500;
-        if (status === 404) return answer(res, 404, "NOT_FOUND", `version ${version} of file ${fileUUID} is not staged: start an inbound transfer first`);
+        if (status === 404)
+          return answer(
+            res,
+            404,
+            "NOT_FOUND",
+            `version ${version} of file ${fileUUID} is not staged: start an inbound transfer first`,
+          );
         if (status === 416) {
           for (const [name, value] of Object.entries(error.headers ?? {})) res.setHeader(name, value);
           return answer(res, 416, "BAD_INPUT", "the range is outside the file");
         }
         if (status < 500) return answer(res, status, "BAD_INPUT", "the request cannot be answered with the file");
-        services.logger.error({ err: error, fileUUID, version, userId: caller.userId }, "reading a staged download failed");
+        services.logger.error(
+          { err: error, fileUUID, version, userId: caller.userId },
+          "reading a staged download failed",
+        );
         answer(res, 500, "INTERNAL", "the staged file could not be read");
       })
       .on("end", () => resolve())

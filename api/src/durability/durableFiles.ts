@@ -44,7 +44,8 @@ function madeDirectories(first: string | undefined, dir: string): string[] {
 /** `mkdir -p` whose new directories are durable: the parent of each one it made is fsynced. */
 export async function makeDirectoryDurably(dir: string): Promise<void> {
   const resolved = path.resolve(dir);
-  for (const made of madeDirectories(await mkdir(resolved, { recursive: true }), resolved)) await syncPath(path.dirname(made));
+  for (const made of madeDirectories(await mkdir(resolved, { recursive: true }), resolved))
+    await syncPath(path.dirname(made));
 }
 
 /** makeDirectoryDurably for code that runs before the server starts (constructors). */

@@ -9,7 +9,8 @@ export function badInputIfBroken<T>(read: () => T): T {
   try {
     return read();
   } catch (error) {
-    if (error instanceof UploadMetadataError) throw new SmsyncError("BAD_INPUT", error.message, error.field ? { field: error.field } : {});
+    if (error instanceof UploadMetadataError)
+      throw new SmsyncError("BAD_INPUT", error.message, error.field ? { field: error.field } : {});
     throw error;
   }
 }

@@ -112,6 +112,9 @@ export async function readLastEventAtOrBefore(
   atOrBefore: number,
   filter: EventFilter,
 ): Promise<LoggedEvent | null> {
-  const row = await db.event.findFirst({ where: eventWhere(userId, { lte: atOrBefore }, filter), orderBy: { seq: "desc" } });
+  const row = await db.event.findFirst({
+    where: eventWhere(userId, { lte: atOrBefore }, filter),
+    orderBy: { seq: "desc" },
+  });
   return row ? loggedEvent(row) : null;
 }

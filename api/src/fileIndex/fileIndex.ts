@@ -68,9 +68,13 @@ export async function checkUploadAgainstIndex(tx: Transaction, intent: UploadInt
     where: { userId: intent.userId, fileUUID: intent.fileUUID, fencingToken: intent.fencingToken, operationId: null },
   });
   if (deletion) {
-    throw new SmsyncError("UPLOAD_AND_DELETION_IN_BATCH", `file ${intent.fileUUID} has an upload-deletion in this batch`, {
-      fileUUID: intent.fileUUID,
-    });
+    throw new SmsyncError(
+      "UPLOAD_AND_DELETION_IN_BATCH",
+      `file ${intent.fileUUID} has an upload-deletion in this batch`,
+      {
+        fileUUID: intent.fileUUID,
+      },
+    );
   }
 }
 
@@ -81,14 +85,23 @@ export async function checkUploadAgainstIndex(tx: Transaction, intent: UploadInt
  * neither SQLite nor PostgreSQL folds case the way the clients' file
  * systems do.
  */
-async function checkCloudFileNameFree(tx: Transaction, intent: UploadIntent, currentName: string | undefined): Promise<void> {
+async function checkCloudFileNameFree(
+  tx: Transaction,
+  intent: UploadIntent,
+  currentName: string | undefined,
+): Promise<void> {
   const named = { fileUUID: true, cloudFileName: true } as const;
   const liveFiles = await tx.fileEntry.findMany({
     where: { userId: intent.userId, deleted: false, NOT: { fileUUID: intent.fileUUID } },
     select: named,
   });
   const stagedFiles = await tx.stagedUpload.findMany({
-    where: { userId: intent.userId, fencingToken: intent.fencingToken, operationId: null, NOT: { fileUUID: intent.fileUUID } },
+    where: {
+      userId: intent.userId,
+      fencingToken: intent.fencingToken,
+      operationId: null,
+      NOT: { fileUUID: intent.fileUUID },
+    },
     select: named,
   });
   const owner = cloudFileNameOwner(intent.fileUUID, intent.cloudFileName, currentName, [...liveFiles, ...stagedFiles]);
@@ -123,6 +136,8 @@ export async function checkDeletionAgainstIndex(
     where: { userId, fileUUID, fencingToken, operationId: null },
   });
   if (staged) {
-    throw new SmsyncError("UPLOAD_AND_DELETION_IN_BATCH", `file ${fileUUID} has a staged upload in this batch`, { fileUUID });
+    throw new SmsyncError("UPLOAD_AND_DELETION_IN_BATCH", `file ${fileUUID} has a staged upload in this batch`, {
+      fileUUID,
+    });
   }
 }

@@ -7,7 +7,8 @@
 import { createRemoteJWKSet, errors, jwtVerify } from "jose";
 import type { GoogleConfig } from "../config/googleConfig.ts";
 
-export type IdTokenRejection = "malformed" | "signature" | "audience" | "issuer" | "expired" | "notYetValid" | "subject";
+export type IdTokenRejection =
+  "malformed" | "signature" | "audience" | "issuer" | "expired" | "notYetValid" | "subject";
 
 export class GoogleIdTokenInvalidError extends Error {
   override name = "GoogleIdTokenInvalidError";
@@ -64,12 +65,17 @@ export class GoogleIdTokenVerifier {
 function classify(error: unknown): Error {
   if (error instanceof errors.JWTExpired) return new GoogleIdTokenInvalidError("expired", "the ID token has expired");
   if (error instanceof errors.JWTClaimValidationFailed) {
-    if (error.claim === "aud") return new GoogleIdTokenInvalidError("audience", "the ID token was issued for another OAuth client (aud)");
-    if (error.claim === "iss") return new GoogleIdTokenInvalidError("issuer", "the ID token was not issued by Google (iss)");
+    if (error.claim === "aud")
+      return new GoogleIdTokenInvalidError("audience", "the ID token was issued for another OAuth client (aud)");
+    if (error.claim === "iss")
+      return new GoogleIdTokenInvalidError("issuer", "the ID token was not issued by Google (iss)");
     if (error.claim === "nbf" || error.claim === "iat") {
       return new GoogleIdTokenInvalidError("notYetValid", `the ID token is not valid yet (${error.claim})`);
     }
-    return new GoogleIdTokenInvalidError("malformed", `the ID token's ${error.claim} claim is invalid: ${error.reason}`);
+    return new GoogleIdTokenInvalidError(
+      "malformed",
+      `the ID token's ${error.claim} claim is invalid: ${error.reason}`,
+    );
   }
   if (error instanceof errors.JWSSignatureVerificationFailed || error instanceof errors.JWKSNoMatchingKey) {
     return new GoogleIdTokenInvalidError("signature", "the ID token's signature does not match Google's keys");
@@ -77,9 +83,16 @@ function classify(error: unknown): Error {
   if (error instanceof errors.JOSEAlgNotAllowed) {
     return new GoogleIdTokenInvalidError("signature", "the ID token is not signed with RS256");
   }
-  if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid || error instanceof errors.JOSENotSupported) {
+  if (
+    error instanceof errors.JWSInvalid ||
+    error instanceof errors.JWTInvalid ||
+    error instanceof errors.JOSENotSupported
+  ) {
     return new GoogleIdTokenInvalidError("malformed", "the ID token is not a well-formed signed JWT");
   }
   // Fetching or parsing Google's keys failed (network, non-200, timeout, invalid JWKS).
-  return new GoogleCertsUnavailableError(`Google's signing keys could not be fetched: ${(error as Error)?.message ?? error}`, { cause: error });
+  return new GoogleCertsUnavailableError(
+    `Google's signing keys could not be fetched: ${(error as Error)?.message ?? error}`,
+    { cause: error },
+  );
 }

@@ -11,7 +11,12 @@ import { createDevice, createUser, isValidName } from "../auth/users.ts";
 import { issueDeviceToken } from "../auth/deviceTokens.ts";
 import type { Database, Transaction } from "../database/client.ts";
 import { SmsyncError } from "../errors/SmsyncError.ts";
-import { GoogleCertsUnavailableError, GoogleIdTokenInvalidError, type GoogleIdentity, type GoogleIdTokenVerifier } from "./GoogleIdTokenVerifier.ts";
+import {
+  GoogleCertsUnavailableError,
+  GoogleIdTokenInvalidError,
+  type GoogleIdentity,
+  type GoogleIdTokenVerifier,
+} from "./GoogleIdTokenVerifier.ts";
 import { GoogleTokenRefusedError, type GoogleTokenEndpoint } from "./GoogleTokenEndpoint.ts";
 import type { RefreshTokenCipher } from "./RefreshTokenCipher.ts";
 import type { StoredGoogleAccessTokens } from "./StoredGoogleAccessTokens.ts";
@@ -55,7 +60,9 @@ export class GoogleSignIn {
       throw new SmsyncError("BAD_INPUT", "deviceName must be 1-64 letters, digits or . _ @ -", { field: "deviceName" });
     }
     const identity = await this.verify(request.idToken);
-    const refreshToken = request.authorizationCode ? await this.exchange(request.authorizationCode, identity) : undefined;
+    const refreshToken = request.authorizationCode
+      ? await this.exchange(request.authorizationCode, identity)
+      : undefined;
     const record = () => this.db.$transaction((tx) => this.record(tx, identity, request.deviceName, refreshToken));
     // Two first sign-ins of one account at once: the loser hits the unique subject and finds the winner's user.
     const result = await record().catch((error) => (isUniqueViolation(error) ? record() : Promise.reject(error)));
@@ -68,7 +75,9 @@ export class GoogleSignIn {
       return await this.verifier.verify(idToken);
     } catch (error) {
       if (error instanceof GoogleIdTokenInvalidError) {
-        throw new SmsyncError("GOOGLE_ID_TOKEN_INVALID", `Google ID token rejected: ${error.message}`, { reason: error.reason });
+        throw new SmsyncError("GOOGLE_ID_TOKEN_INVALID", `Google ID token rejected: ${error.message}`, {
+          reason: error.reason,
+        });
       }
       if (error instanceof GoogleCertsUnavailableError) throw new SmsyncError("GOOGLE_UNAVAILABLE", error.message);
       throw error;
@@ -88,16 +97,30 @@ export class GoogleSignIn {
     }
     // The response came straight from Google over TLS: its ID token needs no signature check, only the match.
     if (tokens.idToken && decodeJwt(tokens.idToken).sub !== identity.subject) {
-      throw new SmsyncError("GOOGLE_AUTHORIZATION_CODE_INVALID", "the authorization code belongs to another Google account than the ID token");
+      throw new SmsyncError(
+        "GOOGLE_AUTHORIZATION_CODE_INVALID",
+        "the authorization code belongs to another Google account than the ID token",
+      );
     }
     if (tokens.scope !== undefined && !tokens.scope.split(" ").some((scope) => driveScopes.includes(scope))) {
-      throw new SmsyncError("GOOGLE_AUTHORIZATION_CODE_INVALID", `the authorization code does not grant Drive access (${driveScopes[0]}); granted: ${tokens.scope}`);
+      throw new SmsyncError(
+        "GOOGLE_AUTHORIZATION_CODE_INVALID",
+        `the authorization code does not grant Drive access (${driveScopes[0]}); granted: ${tokens.scope}`,
+      );
     }
     return tokens.refreshToken;
   }
 
-  private async record(tx: Transaction, identity: GoogleIdentity, deviceName: string, refreshToken: string | undefined): Promise<GoogleSignInResult> {
-    const existing = await tx.googleAccount.findUnique({ where: { subject: identity.subject }, include: { user: true } });
+  private async record(
+    tx: Transaction,
+    identity: GoogleIdentity,
+    deviceName: string,
+    refreshToken: string | undefined,
+  ): Promise<GoogleSignInResult> {
+    const existing = await tx.googleAccount.findUnique({
+      where: { subject: identity.subject },
+      include: { user: true },
+    });
     const newUser = !existing;
     const userName = existing?.user.name ?? googleUserName(identity.subject);
     const userId = existing?.userId ?? (await createUser(tx, userName));
@@ -105,8 +128,13 @@ export class GoogleSignIn {
       ? { encryptedRefreshToken: this.cipher.encrypt(refreshToken, userId), refreshTokenRevokedAt: null }
       : {};
     const account = existing
-      ? await tx.googleAccount.update({ where: { userId }, data: { email: identity.email ?? existing.email, ...credentials } })
-      : await tx.googleAccount.create({ data: { userId, subject: identity.subject, email: identity.email, ...credentials } });
+      ? await tx.googleAccount.update({
+          where: { userId },
+          data: { email: identity.email ?? existing.email, ...credentials },
+        })
+      : await tx.googleAccount.create({
+          data: { userId, subject: identity.subject, email: identity.email, ...credentials },
+        });
     // Signing in again on a known device gives it a new token; its earlier ones stay valid (a lost answer costs nothing).
     const device = await tx.device.findUnique({ where: { userId_name: { userId, name: deviceName } } });
     const token = device ? await issueDeviceToken(tx, device.id) : (await createDevice(tx, userId, deviceName)).token;

@@ -56,7 +56,11 @@ export class GoogleTokenEndpoint {
   }
 
   private async post(grant: Record<string, string>): Promise<GoogleTokens> {
-    const body = new URLSearchParams({ client_id: this.config.clientId, client_secret: this.config.clientSecret, ...grant });
+    const body = new URLSearchParams({
+      client_id: this.config.clientId,
+      client_secret: this.config.clientSecret,
+      ...grant,
+    });
     let response: Response;
     let text: string;
     try {
@@ -68,14 +72,19 @@ export class GoogleTokenEndpoint {
       });
       text = await response.text();
     } catch (error) {
-      throw new GoogleTokenEndpointUnavailableError(`Google's token endpoint could not be reached: ${(error as Error).message}`, { cause: error });
+      throw new GoogleTokenEndpointUnavailableError(
+        `Google's token endpoint could not be reached: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
     const json = parseJsonObject(text);
     if (response.status >= 400 && response.status < 500 && typeof json?.error === "string") {
       throw new GoogleTokenRefusedError(json.error, stringOrUndefined(json.error_description), response.status);
     }
     if (!response.ok || typeof json?.access_token !== "string") {
-      throw new GoogleTokenEndpointUnavailableError(`Google's token endpoint answered ${response.status} without an access token`);
+      throw new GoogleTokenEndpointUnavailableError(
+        `Google's token endpoint answered ${response.status} without an access token`,
+      );
     }
     const expiresIn = typeof json.expires_in === "number" ? json.expires_in : Number(json.expires_in ?? 3600);
     return {

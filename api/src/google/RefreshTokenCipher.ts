@@ -46,14 +46,19 @@ export class RefreshTokenCipher {
       throw new RefreshTokenDecryptionError("the stored refresh token is not in the v1 format");
     }
     const key = this.keys.get(keyId);
-    if (!key) throw new RefreshTokenDecryptionError(`the stored refresh token was encrypted with key ${keyId}, which is not configured`);
+    if (!key)
+      throw new RefreshTokenDecryptionError(
+        `the stored refresh token was encrypted with key ${keyId}, which is not configured`,
+      );
     try {
       const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(iv, "base64url"));
       decipher.setAAD(Buffer.from(userId));
       decipher.setAuthTag(Buffer.from(tag, "base64url"));
       return Buffer.concat([decipher.update(Buffer.from(ciphertext, "base64url")), decipher.final()]).toString("utf8");
     } catch (error) {
-      throw new RefreshTokenDecryptionError("the stored refresh token does not decrypt (altered, or another user's)", { cause: error });
+      throw new RefreshTokenDecryptionError("the stored refresh token does not decrypt (altered, or another user's)", {
+        cause: error,
+      });
     }
   }
 

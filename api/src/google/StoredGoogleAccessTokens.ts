@@ -75,10 +75,16 @@ export class StoredGoogleAccessTokens implements GoogleAccessTokens {
   private async refreshFromStore(userId: string): Promise<CachedAccessToken> {
     const account = await this.db.googleAccount.findUnique({ where: { userId } });
     if (!account?.encryptedRefreshToken) {
-      throw new CloudStorageError("authorization", `user ${userId} has not granted Google Drive access: sign in with Google`);
+      throw new CloudStorageError(
+        "authorization",
+        `user ${userId} has not granted Google Drive access: sign in with Google`,
+      );
     }
     if (account.refreshTokenRevokedAt) {
-      throw new CloudStorageError("authorization", `Google refused user ${userId}'s refresh token on ${account.refreshTokenRevokedAt.toISOString()}: sign in with Google again`);
+      throw new CloudStorageError(
+        "authorization",
+        `Google refused user ${userId}'s refresh token on ${account.refreshTokenRevokedAt.toISOString()}: sign in with Google again`,
+      );
     }
     let refreshToken: string;
     try {
@@ -99,7 +105,11 @@ export class StoredGoogleAccessTokens implements GoogleAccessTokens {
     } catch (error) {
       if (error instanceof GoogleTokenRefusedError && error.oauthError === "invalid_grant") {
         await this.markRevoked(userId, account.encryptedRefreshToken);
-        throw new CloudStorageError("authorization", `Google refused user ${userId}'s refresh token (consent revoked or expired): sign in with Google again`, { cause: error });
+        throw new CloudStorageError(
+          "authorization",
+          `Google refused user ${userId}'s refresh token (consent revoked or expired): sign in with Google again`,
+          { cause: error },
+        );
       }
       if (error instanceof GoogleTokenRefusedError) {
         // invalid_client and the like: the server's OAuth client is misconfigured.

@@ -21,5 +21,8 @@ export function createGoogleCredentials(config: GoogleConfig, db: Database, cloc
   const endpoint = new GoogleTokenEndpoint(config, now);
   const cipher = new RefreshTokenCipher(config.tokenKey, config.previousTokenKeys);
   const accessTokens = new StoredGoogleAccessTokens(db, endpoint, cipher, { now });
-  return { accessTokens, signIn: new GoogleSignIn(db, new GoogleIdTokenVerifier(config), endpoint, cipher, accessTokens) };
+  return {
+    accessTokens,
+    signIn: new GoogleSignIn(db, new GoogleIdTokenVerifier(config), endpoint, cipher, accessTokens),
+  };
 }

@@ -16,7 +16,8 @@ builder.scalarType("DateTime", {
   description: "An ISO 8601 date and time in UTC.",
   serialize: (value) => (value instanceof Date ? value.toISOString() : value),
   parseValue: (value) => {
-    if (typeof value !== "string" || Number.isNaN(Date.parse(value))) throw new TypeError("DateTime must be an ISO 8601 string");
+    if (typeof value !== "string" || Number.isNaN(Date.parse(value)))
+      throw new TypeError("DateTime must be an ISO 8601 string");
     return value;
   },
 });

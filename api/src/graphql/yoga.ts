@@ -26,13 +26,16 @@ export function createGraphQLServer(services: Services) {
     // Typed errors reach the client; anything else is masked without a stack.
     maskedErrors: {
       maskError: (error, message, isDev) =>
-        (error as { originalError?: unknown }).originalError instanceof SmsyncError ? (error as Error) : maskError(error, message, isDev),
+        (error as { originalError?: unknown }).originalError instanceof SmsyncError
+          ? (error as Error)
+          : maskError(error, message, isDev),
     },
     logging: {
       debug: (...args) => graphqlLogger.debug(args.map(String).join(" ")),
       info: (...args) => graphqlLogger.info(args.map(String).join(" ")),
       warn: (...args) => graphqlLogger.warn(args.map(String).join(" ")),
-      error: (...args) => graphqlLogger.error({ err: args.find((arg) => arg instanceof Error) }, args.map(String).join(" ")),
+      error: (...args) =>
+        graphqlLogger.error({ err: args.find((arg) => arg instanceof Error) }, args.map(String).join(" ")),
     },
     // Over graphql-ws there is no request: websocket.ts passes the origin.
     context: (initial: { request?: Request; origin?: string }) => ({

@@ -11,7 +11,14 @@ import type { Config } from "../config/config.ts";
 export const corsRequestHeaders = ["Authorization", "Content-Type", "Range", "If-Range"];
 
 /** What the client reads of a download's answer. */
-export const downloadExposedHeaders = ["Content-Range", "Content-Length", "Accept-Ranges", "ETag", "Repr-Digest", "X-Smsync-Sha256"];
+export const downloadExposedHeaders = [
+  "Content-Range",
+  "Content-Length",
+  "Accept-Ranges",
+  "ETag",
+  "Repr-Digest",
+  "X-Smsync-Sha256",
+];
 
 /** Preflight answers may be cached this long (seconds). */
 export const corsMaxAgeSeconds = 600;

@@ -4,6 +4,8 @@ import type { Database } from "../database/client.ts";
 
 export async function pruneIdempotencyRecords(db: Database, retentionSeconds: number, now: Date): Promise<number> {
   const cutoff = new Date(now.getTime() - retentionSeconds * 1000);
-  const { count } = await db.$transaction((tx) => tx.idempotencyRecord.deleteMany({ where: { createdAt: { lt: cutoff } } }));
+  const { count } = await db.$transaction((tx) =>
+    tx.idempotencyRecord.deleteMany({ where: { createdAt: { lt: cutoff } } }),
+  );
   return count;
 }

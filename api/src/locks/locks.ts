@@ -197,6 +197,10 @@ export async function discardUncommittedStaging(tx: Transaction, userId: string,
   const stale = { userId, fencingToken: { lt: belowToken } };
   const operationIds = abandoned.map((operation) => operation.id);
   await abandonFailedBatches(tx, userId, operationIds);
-  await tx.stagedUpload.deleteMany({ where: { ...stale, OR: [{ operationId: null }, { operationId: { in: operationIds } }] } });
-  await tx.uploadDeletion.deleteMany({ where: { ...stale, OR: [{ operationId: null }, { operationId: { in: operationIds } }] } });
+  await tx.stagedUpload.deleteMany({
+    where: { ...stale, OR: [{ operationId: null }, { operationId: { in: operationIds } }] },
+  });
+  await tx.uploadDeletion.deleteMany({
+    where: { ...stale, OR: [{ operationId: null }, { operationId: { in: operationIds } }] },
+  });
 }

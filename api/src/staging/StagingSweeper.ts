@@ -11,7 +11,10 @@ import type { Services } from "../services.ts";
 // Files younger than this may belong to an upload whose row is being written.
 const orphanGraceMs = 60_000;
 
-export async function sweepStaging(services: Services, now = services.clock.now()): Promise<{ uploads: number; inbound: number }> {
+export async function sweepStaging(
+  services: Services,
+  now = services.clock.now(),
+): Promise<{ uploads: number; inbound: number }> {
   const { db, staging, config } = services;
   const uploadCutoff = new Date(now.getTime() - config.uploadExpirySeconds * 1000);
   await db.$transaction((tx) =>

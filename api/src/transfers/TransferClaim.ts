@@ -10,7 +10,13 @@ export class ClaimLostError extends Error {
   override name = "ClaimLostError";
 }
 
-export async function claimNextOperation(db: Database, clock: Clock, workerId: string, claimSeconds: number, exclude: Set<string>) {
+export async function claimNextOperation(
+  db: Database,
+  clock: Clock,
+  workerId: string,
+  claimSeconds: number,
+  exclude: Set<string>,
+) {
   const now = clock.now();
   const candidates = await db.operation.findMany({
     where: {
@@ -29,7 +35,12 @@ export async function claimNextOperation(db: Database, clock: Clock, workerId: s
     const attempts = candidate.attempts + (candidate.claimedBy !== null ? 1 : 0);
     const claimed = await db.$transaction(async (tx) => {
       const { count } = await tx.operation.updateMany({
-        where: { id: candidate.id, claimedBy: candidate.claimedBy, claimExpiresAt: candidate.claimExpiresAt, state: { in: runnableStates } },
+        where: {
+          id: candidate.id,
+          claimedBy: candidate.claimedBy,
+          claimExpiresAt: candidate.claimExpiresAt,
+          state: { in: runnableStates },
+        },
         data: { claimedBy: workerId, claimExpiresAt: new Date(clock.now().getTime() + claimSeconds * 1000), attempts },
       });
       return count === 1;
@@ -54,7 +65,13 @@ export async function assertClaim(tx: Transaction, operationId: string, workerId
   if (count !== 1) throw new ClaimLostError(`worker ${workerId} lost its claim on ${operationId}`);
 }
 
-export async function renewClaim(db: Database, now: Date, operationId: string, workerId: string, claimSeconds: number): Promise<boolean> {
+export async function renewClaim(
+  db: Database,
+  now: Date,
+  operationId: string,
+  workerId: string,
+  claimSeconds: number,
+): Promise<boolean> {
   const { count } = await db.$transaction((tx) =>
     tx.operation.updateMany({
       where: { id: operationId, claimedBy: workerId },

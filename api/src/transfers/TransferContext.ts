@@ -2,9 +2,7 @@
 // is in (recorded as the failed phase if the step fails).
 import type { Services } from "../services.ts";
 
-export type OperationRow = NonNullable<
-  Awaited<ReturnType<Services["db"]["operation"]["findUnique"]>>
->;
+export type OperationRow = NonNullable<Awaited<ReturnType<Services["db"]["operation"]["findUnique"]>>>;
 
 export interface TransferContext {
   services: Services;

@@ -143,7 +143,10 @@ export class TransferWorker {
       const started = Date.now();
       if (operation.kind === "OUTBOUND") await runOutboundTransfer(context);
       else await runInboundTransfer(context);
-      log.info({ ms: Date.now() - started, files: operation.filesTotal, bytes: Number(operation.bytesTotal) }, "transfer succeeded");
+      log.info(
+        { ms: Date.now() - started, files: operation.filesTotal, bytes: Number(operation.bytesTotal) },
+        "transfer succeeded",
+      );
     } catch (error) {
       if (error instanceof ClaimLostError) {
         log.warn("transfer abandoned: another worker has taken it over");
@@ -212,7 +215,8 @@ export class TransferWorker {
       });
       // Another worker has taken the transfer over: the failure is not this worker's to record.
       if (count === 0) return false;
-      if (fail) await keepLockAfterFailedTransfer(tx, operation.userId, operation.id, config.lockTtlSeconds, clock.now());
+      if (fail)
+        await keepLockAfterFailedTransfer(tx, operation.userId, operation.id, config.lockTtlSeconds, clock.now());
       await events.append({
         userId: operation.userId,
         operationId: operation.id,
@@ -223,7 +227,8 @@ export class TransferWorker {
       });
       return true;
     });
-    if (!recorded) log.warn({ err: error, phase: context.phase }, "transfer abandoned: another worker has taken it over");
+    if (!recorded)
+      log.warn({ err: error, phase: context.phase }, "transfer abandoned: another worker has taken it over");
     else if (fail) log.error({ err: error, phase: context.phase, attempts }, "transfer failed");
     else log.warn({ err: error, phase: context.phase, attempts }, "transfer step failed; will retry");
   }
@@ -234,18 +239,32 @@ export class TransferWorker {
    * the transfer waits, and why, goes out when the wait begins (or its reason
    * changes), not at every try, so the app learns at once and is not flooded.
    */
-  private async recordWait(context: TransferContext, wait: TransferWait, error: unknown, log: Services["logger"]): Promise<void> {
+  private async recordWait(
+    context: TransferContext,
+    wait: TransferWait,
+    error: unknown,
+    log: Services["logger"],
+  ): Promise<void> {
     const { db, notifier, config, clock } = this.services;
     const { operation } = context;
     const errorCode = wait.code;
     const now = clock.now();
     const waitingSince = operation.waitingSince ?? now;
-    const nextAttemptAt = new Date(now.getTime() + transferWaitDelayMs(wait, now.getTime() - waitingSince.getTime(), config));
+    const nextAttemptAt = new Date(
+      now.getTime() + transferWaitDelayMs(wait, now.getTime() - waitingSince.getTime(), config),
+    );
     const begins = operation.waitingSince === null || operation.errorCode !== errorCode;
     const recorded = await transactWithEvents(db, notifier, async (tx, events) => {
       const { count } = await tx.operation.updateMany({
         where: { id: operation.id, claimedBy: this.workerId },
-        data: { nextAttemptAt, waitingSince, errorCode, errorMessage: wait.message, claimedBy: null, claimExpiresAt: null },
+        data: {
+          nextAttemptAt,
+          waitingSince,
+          errorCode,
+          errorMessage: wait.message,
+          claimedBy: null,
+          claimExpiresAt: null,
+        },
       });
       if (count === 0) return false;
       if (begins) {
@@ -253,13 +272,24 @@ export class TransferWorker {
           userId: operation.userId,
           operationId: operation.id,
           type: "OPERATION_STATE",
-          payload: { state: "IN_PROGRESS", waiting: true, attempts: operation.attempts, errorCode, errorMessage: wait.message },
+          payload: {
+            state: "IN_PROGRESS",
+            waiting: true,
+            attempts: operation.attempts,
+            errorCode,
+            errorMessage: wait.message,
+          },
         });
       }
       return true;
     });
-    if (!recorded) log.warn({ err: error, phase: context.phase }, "transfer abandoned: another worker has taken it over");
-    else if (begins) log.warn({ err: error, phase: context.phase, errorCode, nextAttemptAt }, "transfer waits for room or for the cloud's rate limit");
+    if (!recorded)
+      log.warn({ err: error, phase: context.phase }, "transfer abandoned: another worker has taken it over");
+    else if (begins)
+      log.warn(
+        { err: error, phase: context.phase, errorCode, nextAttemptAt },
+        "transfer waits for room or for the cloud's rate limit",
+      );
     else log.debug({ phase: context.phase, errorCode, nextAttemptAt }, "transfer still waits");
   }
 }

@@ -38,7 +38,10 @@ const claimPollMs = 100;
 export async function abandonFailedBatches(tx: Transaction, userId: string, operationIds: string[]): Promise<void> {
   if (operationIds.length === 0) return;
   const unindexed = { operationId: { in: operationIds }, action: "UPLOAD", state: "PENDING" };
-  const items = await tx.operationItem.findMany({ where: unindexed, select: { operationId: true, fileUUID: true, version: true } });
+  const items = await tx.operationItem.findMany({
+    where: unindexed,
+    select: { operationId: true, fileUUID: true, version: true },
+  });
   if (items.length === 0) return;
   await tx.operationItem.updateMany({ where: unindexed, data: { state: "ABANDONED" } });
   const nextAttemptAt = new Date();
@@ -73,7 +76,10 @@ export async function takeOverAbandonedWrite(
       if (!row) return true;
       // Deleted only while unclaimed (or its claim expired), checked in the delete itself: on PostgreSQL a
       // removal may claim the row between the read and the delete, and then this write must wait for it.
-      const unclaimed = { ...where.userId_fileUUID_version, OR: [{ claimedBy: null }, { claimExpiresAt: { lt: clock.now() } }] };
+      const unclaimed = {
+        ...where.userId_fileUUID_version,
+        OR: [{ claimedBy: null }, { claimExpiresAt: { lt: clock.now() } }],
+      };
       const { count } = await tx.abandonedCloudWrite.deleteMany({ where: unclaimed });
       return count === 1;
     });
@@ -109,20 +115,29 @@ export async function removeAbandonedWrites(
     const key = { userId: row.userId, fileUUID: row.fileUUID, version: row.version };
     const where = { ...key, claimedBy: row.claimedBy, claimExpiresAt: row.claimExpiresAt };
     const claimExpiresAt = new Date(clock.now().getTime() + config.transferClaimSeconds * 1000);
-    const claimed = await db.$transaction((tx) => tx.abandonedCloudWrite.updateMany({ where, data: { claimedBy: workerId, claimExpiresAt } }));
+    const claimed = await db.$transaction((tx) =>
+      tx.abandonedCloudWrite.updateMany({ where, data: { claimedBy: workerId, claimExpiresAt } }),
+    );
     if (claimed.count !== 1) continue; // a write took it over, or another worker claimed it
     const mine = { ...key, claimedBy: workerId };
     try {
       const object = await cloud.findObject(key);
       if (object) {
-        const entry = await db.fileEntry.findUnique({ where: { userId_fileUUID: { userId: row.userId, fileUUID: row.fileUUID } } });
+        const entry = await db.fileEntry.findUnique({
+          where: { userId_fileUUID: { userId: row.userId, fileUUID: row.fileUUID } },
+        });
         const indexed = entry?.cloudObjectId === object.objectId;
         // Still ours just before the delete: a write that took the row over meanwhile owns the object.
-        const stillClaimed = await db.$transaction((tx) => tx.abandonedCloudWrite.updateMany({ where: mine, data: { claimedBy: workerId } }));
+        const stillClaimed = await db.$transaction((tx) =>
+          tx.abandonedCloudWrite.updateMany({ where: mine, data: { claimedBy: workerId } }),
+        );
         if (stillClaimed.count !== 1) continue;
         if (!indexed) {
           await cloud.deleteObject(row.userId, object.objectId);
-          logger.info({ ...key, objectId: object.objectId, operationId: row.operationId }, "removed the cloud object of a given-up write");
+          logger.info(
+            { ...key, objectId: object.objectId, operationId: row.operationId },
+            "removed the cloud object of a given-up write",
+          );
         }
       }
       await db.$transaction((tx) => tx.abandonedCloudWrite.deleteMany({ where: mine }));
@@ -132,9 +147,15 @@ export async function removeAbandonedWrites(
       const nextAttemptAt = new Date(clock.now().getTime() + transferRetryDelayMs(attempts, config));
       const lastError = error instanceof Error ? error.message : String(error);
       await db.$transaction((tx) =>
-        tx.abandonedCloudWrite.updateMany({ where: mine, data: { attempts, nextAttemptAt, lastError, claimedBy: null, claimExpiresAt: null } }),
+        tx.abandonedCloudWrite.updateMany({
+          where: mine,
+          data: { attempts, nextAttemptAt, lastError, claimedBy: null, claimExpiresAt: null },
+        }),
       );
-      logger.warn({ ...key, operationId: row.operationId, attempts, err: error }, "removing the cloud object of a given-up write failed; will retry");
+      logger.warn(
+        { ...key, operationId: row.operationId, attempts, err: error },
+        "removing the cloud object of a given-up write failed; will retry",
+      );
       failed++;
     }
   }

@@ -102,6 +102,11 @@ export async function commit(
   await tx.stagedUpload.updateMany({ where: batch, data: { state: "COMMITTED", operationId } });
   await tx.uploadDeletion.updateMany({ where: batch, data: { operationId } });
   await bindLockToTransfer(tx, caller.userId, operationId);
-  await events.append({ userId: caller.userId, operationId, type: "OPERATION_STATE", payload: { state: "NOT_STARTED" } });
+  await events.append({
+    userId: caller.userId,
+    operationId,
+    type: "OPERATION_STATE",
+    payload: { state: "NOT_STARTED" },
+  });
   return (await loadOperationView(tx, caller.userId, operationId))!;
 }

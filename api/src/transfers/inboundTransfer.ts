@@ -38,7 +38,11 @@ export async function runInboundTransfer(context: TransferContext): Promise<void
       const resumedFrom = await takeOverPartialCopy(target, partial, Number(item.size));
       const hashing = new HashingStream();
       if (resumedFrom < Number(item.size) || item.size === 0n) {
-        const source = await cloud.readObject(operation.userId, item.cloudObjectId, resumedFrom > 0 ? { start: resumedFrom } : undefined);
+        const source = await cloud.readObject(
+          operation.userId,
+          item.cloudObjectId,
+          resumedFrom > 0 ? { start: resumedFrom } : undefined,
+        );
         const copy = createWriteStream(partial, { flags: resumedFrom > 0 ? "a" : "w", flush: true });
         const crash = crashPointInStream("inbound.midCloudRead");
         if (crash) await pipeline(source, crash, hashing, copy);
@@ -47,10 +51,16 @@ export async function runInboundTransfer(context: TransferContext): Promise<void
       const sha256 = resumedFrom > 0 ? (await sha256OfFile(partial)).sha256 : hashing.digest();
       contentWrong = sha256 !== item.sha256;
       if (contentWrong && resumedFrom > 0) {
-        throw new CloudStorageError("transient", `the resumed copy of ${item.fileUUID} v${item.version} has sha256 ${sha256}, not ${item.sha256}; it is fetched whole again`);
+        throw new CloudStorageError(
+          "transient",
+          `the resumed copy of ${item.fileUUID} v${item.version} has sha256 ${sha256}, not ${item.sha256}; it is fetched whole again`,
+        );
       }
       if (contentWrong) {
-        throw new CloudStorageError("integrity", `cloud content of ${item.fileUUID} v${item.version} has sha256 ${sha256}, the index says ${item.sha256}`);
+        throw new CloudStorageError(
+          "integrity",
+          `cloud content of ${item.fileUUID} v${item.version} has sha256 ${sha256}, the index says ${item.sha256}`,
+        );
       }
       await renameDurably(partial, target);
     } catch (error) {
@@ -66,7 +76,13 @@ export async function runInboundTransfer(context: TransferContext): Promise<void
       const key = { userId: operation.userId, fileUUID: item.fileUUID, version: item.version };
       await tx.inboundStagedFile.upsert({
         where: { userId_fileUUID_version: key },
-        create: { ...key, sha256: item.sha256, size: item.size, operationId: operation.id, createdAt: services.clock.now() },
+        create: {
+          ...key,
+          sha256: item.sha256,
+          size: item.size,
+          operationId: operation.id,
+          createdAt: services.clock.now(),
+        },
         update: { operationId: operation.id, createdAt: services.clock.now() },
       });
       await tx.operationItem.update({

@@ -63,35 +63,37 @@ export async function runOutboundTransfer(context: TransferContext): Promise<voi
         context.phase = `index update of ${item.fileUUID} v${item.version}`;
         await onClaimLost(
           () => removeIfOrphaned(context, item.fileUUID, item.version, written.objectId),
-          () => transactWithEvents(db, notifier, async (tx, events) => {
-            await assertClaim(tx, operation.id, context.workerId);
-            const previous = await tx.fileEntry.findUnique({
-              where: { userId_fileUUID: { userId: operation.userId, fileUUID: item.fileUUID } },
-            });
-            const entry = {
-              cloudFileName: upload.cloudFileName,
-              mimeType: upload.mimeType,
-              appMetaData: upload.appMetaData,
-              version: item.version,
-              deleted: false,
-              size: upload.size,
-              sha256: upload.sha256,
-              cloudObjectId,
-              updatedAt: new Date(),
-            };
-            await tx.fileEntry.upsert({
-              where: { userId_fileUUID: { userId: operation.userId, fileUUID: item.fileUUID } },
-              create: { userId: operation.userId, fileUUID: item.fileUUID, ...entry },
-              update: entry,
-            });
-            const replaced = previous?.cloudObjectId && previous.cloudObjectId !== cloudObjectId ? previous.cloudObjectId : null;
-            await tx.operationItem.update({
-              where: { operationId_fileUUID: { operationId: operation.id, fileUUID: item.fileUUID } },
-              data: { state: "INDEXED", cloudObjectId, replacedObjectId: replaced, cloudUploadSession: null },
-            });
-            item.replacedObjectId = replaced;
-            await recordFileProgress(tx, events, context, item.fileUUID, item.version, item.size, "UPLOAD");
-          }),
+          () =>
+            transactWithEvents(db, notifier, async (tx, events) => {
+              await assertClaim(tx, operation.id, context.workerId);
+              const previous = await tx.fileEntry.findUnique({
+                where: { userId_fileUUID: { userId: operation.userId, fileUUID: item.fileUUID } },
+              });
+              const entry = {
+                cloudFileName: upload.cloudFileName,
+                mimeType: upload.mimeType,
+                appMetaData: upload.appMetaData,
+                version: item.version,
+                deleted: false,
+                size: upload.size,
+                sha256: upload.sha256,
+                cloudObjectId,
+                updatedAt: new Date(),
+              };
+              await tx.fileEntry.upsert({
+                where: { userId_fileUUID: { userId: operation.userId, fileUUID: item.fileUUID } },
+                create: { userId: operation.userId, fileUUID: item.fileUUID, ...entry },
+                update: entry,
+              });
+              const replaced =
+                previous?.cloudObjectId && previous.cloudObjectId !== cloudObjectId ? previous.cloudObjectId : null;
+              await tx.operationItem.update({
+                where: { operationId_fileUUID: { operationId: operation.id, fileUUID: item.fileUUID } },
+                data: { state: "INDEXED", cloudObjectId, replacedObjectId: replaced, cloudUploadSession: null },
+              });
+              item.replacedObjectId = replaced;
+              await recordFileProgress(tx, events, context, item.fileUUID, item.version, item.size, "UPLOAD");
+            }),
         );
       } else {
         context.phase = `index deletion of ${item.fileUUID}`;
@@ -123,7 +125,13 @@ export async function runOutboundTransfer(context: TransferContext): Promise<voi
         context.phase = `removal of the replaced cloud object of ${item.fileUUID}`;
         const error = await removeReplacedObject(cloud, operation.userId, item.replacedObjectId);
         if (error) {
-          owed = { userId: operation.userId, objectId: item.replacedObjectId, fileUUID: item.fileUUID, operationId: operation.id, error };
+          owed = {
+            userId: operation.userId,
+            objectId: item.replacedObjectId,
+            fileUUID: item.fileUUID,
+            operationId: operation.id,
+            error,
+          };
         } else {
           crashPoint("outbound.afterReplacedObjectRemoved");
         }
@@ -138,7 +146,13 @@ export async function runOutboundTransfer(context: TransferContext): Promise<voi
       });
       if (owed) {
         services.logger.warn(
-          { operationId: operation.id, userId: operation.userId, fileUUID: owed.fileUUID, objectId: owed.objectId, err: owed.error },
+          {
+            operationId: operation.id,
+            userId: operation.userId,
+            fileUUID: owed.fileUUID,
+            objectId: owed.objectId,
+            err: owed.error,
+          },
           "removing a replaced cloud object failed; the change stands and the removal is owed",
         );
       }
@@ -159,7 +173,11 @@ export async function runOutboundTransfer(context: TransferContext): Promise<voi
       type: "FILE_INDEX_CHANGED",
       payload: {
         deviceId: operation.deviceId,
-        files: items.map((item) => ({ fileUUID: item.fileUUID, version: item.version, deleted: item.action === "DELETE" })),
+        files: items.map((item) => ({
+          fileUUID: item.fileUUID,
+          version: item.version,
+          deleted: item.action === "DELETE",
+        })),
       },
     });
   });
@@ -187,15 +205,26 @@ async function onClaimLost<T>(cleanup: () => Promise<void>, step: () => Promise<
  * index is still below this version, the object is left alone: the transfer
  * that owns the item is live elsewhere, and its write finds this object.
  */
-async function removeIfOrphaned(context: TransferContext, fileUUID: string, version: number, objectId: string): Promise<void> {
+async function removeIfOrphaned(
+  context: TransferContext,
+  fileUUID: string,
+  version: number,
+  objectId: string,
+): Promise<void> {
   const { db, cloud, logger } = context.services;
   const { userId } = context.operation;
   try {
     const entry = await db.fileEntry.findUnique({ where: { userId_fileUUID: { userId, fileUUID } } });
     if (!entry || entry.version < version || entry.cloudObjectId === objectId) return;
     await cloud.deleteObject(userId, objectId);
-    logger.warn({ operationId: context.operation.id, fileUUID, version, objectId }, "removed the cloud object of a write that lost its claim");
+    logger.warn(
+      { operationId: context.operation.id, fileUUID, version, objectId },
+      "removed the cloud object of a write that lost its claim",
+    );
   } catch (error) {
-    logger.error({ err: error, operationId: context.operation.id, fileUUID, version, objectId }, "removing an orphaned cloud object failed");
+    logger.error(
+      { err: error, operationId: context.operation.id, fileUUID, version, objectId },
+      "removing an orphaned cloud object failed",
+    );
   }
 }

@@ -20,7 +20,11 @@ const removalsPerPass = 50;
  * (one that a retry of the transfer cannot fix). A retryable failure is
  * thrown: the transfer step retries, as for any other cloud call.
  */
-export async function removeReplacedObject(cloud: CloudStorage, userId: string, objectId: string): Promise<CloudStorageError | null> {
+export async function removeReplacedObject(
+  cloud: CloudStorage,
+  userId: string,
+  objectId: string,
+): Promise<CloudStorageError | null> {
   try {
     await cloud.deleteObject(userId, objectId);
     return null;
@@ -46,7 +50,15 @@ export async function recordOwedRemoval(tx: Transaction, services: Services, owe
   const lastError = errorMessage(owed.error);
   await tx.owedCloudRemoval.upsert({
     where: { userId_objectId: { userId: owed.userId, objectId: owed.objectId } },
-    create: { userId: owed.userId, objectId: owed.objectId, fileUUID: owed.fileUUID, operationId: owed.operationId, attempts: 1, nextAttemptAt, lastError },
+    create: {
+      userId: owed.userId,
+      objectId: owed.objectId,
+      fileUUID: owed.fileUUID,
+      operationId: owed.operationId,
+      attempts: 1,
+      nextAttemptAt,
+      lastError,
+    },
     update: { attempts: { increment: 1 }, nextAttemptAt, lastError },
   });
 }
@@ -80,7 +92,10 @@ export async function retryOwedRemovals(
         const attempts = owed.attempts + 1;
         const nextAttemptAt = new Date(now().getTime() + transferRetryDelayMs(attempts, config));
         await db.$transaction((tx) =>
-          tx.owedCloudRemoval.updateMany({ where: key, data: { attempts, nextAttemptAt, lastError: errorMessage(error) } }),
+          tx.owedCloudRemoval.updateMany({
+            where: key,
+            data: { attempts, nextAttemptAt, lastError: errorMessage(error) },
+          }),
         );
         logger.warn(
           { userId: owed.userId, fileUUID: owed.fileUUID, objectId: owed.objectId, attempts, err: error },
@@ -91,7 +106,10 @@ export async function retryOwedRemovals(
       }
     }
     await db.$transaction((tx) => tx.owedCloudRemoval.deleteMany({ where: key }));
-    logger.info({ userId: owed.userId, fileUUID: owed.fileUUID, objectId: owed.objectId, attempts: owed.attempts + 1 }, "removed an owed cloud object");
+    logger.info(
+      { userId: owed.userId, fileUUID: owed.fileUUID, objectId: owed.objectId, attempts: owed.attempts + 1 },
+      "removed an owed cloud object",
+    );
     removed++;
   }
   return { removed, failed };

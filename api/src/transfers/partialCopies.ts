@@ -18,14 +18,20 @@ export async function takeOverPartialCopy(target: string, partial: string, size:
   for (const entry of await readdir(dir)) {
     if (!entry.startsWith(prefix) || !entry.endsWith(".partial")) continue;
     const file = path.join(dir, entry);
-    const bytes = await stat(file).then((info) => info.size, () => -1);
+    const bytes = await stat(file).then(
+      (info) => info.size,
+      () => -1,
+    );
     if (bytes >= 0) leftovers.push({ file, bytes });
   }
   leftovers.sort((a, b) => b.bytes - a.bytes);
   const longest = leftovers.find((leftover) => leftover.bytes > 0 && leftover.bytes <= size);
   let taken = 0;
   if (longest) {
-    taken = await rename(longest.file, partial).then(() => longest.bytes, () => 0);
+    taken = await rename(longest.file, partial).then(
+      () => longest.bytes,
+      () => 0,
+    );
   }
   for (const leftover of leftovers) if (leftover !== longest) await rm(leftover.file, { force: true });
   return taken;

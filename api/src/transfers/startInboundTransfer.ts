@@ -22,7 +22,10 @@ export async function startInboundTransfer(
   if (requested.length === 0 || requested.length > maxFilesPerInboundTransfer) {
     throw new SmsyncError("BAD_INPUT", `files must name 1 to ${maxFilesPerInboundTransfer} files`);
   }
-  const files = requested.map((file) => ({ fileUUID: checkFileUUID(file.fileUUID), version: checkVersion(file.version) }));
+  const files = requested.map((file) => ({
+    fileUUID: checkFileUUID(file.fileUUID),
+    version: checkVersion(file.version),
+  }));
   if (new Set(files.map((file) => file.fileUUID)).size !== files.length) {
     throw new SmsyncError("BAD_INPUT", "files names a file more than once");
   }
@@ -30,24 +33,38 @@ export async function startInboundTransfer(
 
   const entries = [];
   for (const chunk of chunksOf(files)) {
-    entries.push(...(await tx.fileEntry.findMany({ where: { userId: caller.userId, fileUUID: { in: chunk.map((file) => file.fileUUID) } } })));
+    entries.push(
+      ...(await tx.fileEntry.findMany({
+        where: { userId: caller.userId, fileUUID: { in: chunk.map((file) => file.fileUUID) } },
+      })),
+    );
   }
   const byUUID = new Map(entries.map((entry) => [entry.fileUUID, entry]));
   for (const file of files) {
     const entry = byUUID.get(file.fileUUID);
-    if (!entry) throw new SmsyncError("UNKNOWN_FILE", `file ${file.fileUUID} is not in the file index`, { fileUUID: file.fileUUID });
-    if (entry.deleted) throw new SmsyncError("FILE_DELETED", `file ${file.fileUUID} is deleted`, { fileUUID: file.fileUUID });
-    if (entry.version !== file.version) {
-      throw new SmsyncError("WRONG_VERSION", `file ${file.fileUUID} is at version ${entry.version}, not ${file.version}`, {
+    if (!entry)
+      throw new SmsyncError("UNKNOWN_FILE", `file ${file.fileUUID} is not in the file index`, {
         fileUUID: file.fileUUID,
-        expectedVersion: entry.version,
       });
+    if (entry.deleted)
+      throw new SmsyncError("FILE_DELETED", `file ${file.fileUUID} is deleted`, { fileUUID: file.fileUUID });
+    if (entry.version !== file.version) {
+      throw new SmsyncError(
+        "WRONG_VERSION",
+        `file ${file.fileUUID} is at version ${entry.version}, not ${file.version}`,
+        {
+          fileUUID: file.fileUUID,
+          expectedVersion: entry.version,
+        },
+      );
     }
   }
   const alreadyStaged = [];
   for (const chunk of chunksOf(files)) {
     alreadyStaged.push(
-      ...(await tx.inboundStagedFile.findMany({ where: { userId: caller.userId, OR: chunk.map((file) => ({ fileUUID: file.fileUUID, version: file.version })) } })),
+      ...(await tx.inboundStagedFile.findMany({
+        where: { userId: caller.userId, OR: chunk.map((file) => ({ fileUUID: file.fileUUID, version: file.version })) },
+      })),
     );
   }
   const staged = new Set(alreadyStaged.map((file) => file.fileUUID));
@@ -82,6 +99,11 @@ export async function startInboundTransfer(
     },
   });
   await bindLockToTransfer(tx, caller.userId, operationId);
-  await events.append({ userId: caller.userId, operationId, type: "OPERATION_STATE", payload: { state: "NOT_STARTED" } });
+  await events.append({
+    userId: caller.userId,
+    operationId,
+    type: "OPERATION_STATE",
+    payload: { state: "NOT_STARTED" },
+  });
   return (await loadOperationView(tx, caller.userId, operationId))!;
 }

@@ -21,10 +21,15 @@ export interface TransferWait {
 export function transferWaitOf(error: unknown): TransferWait | null {
   if (error instanceof CloudStorageError && error.waitsWithoutAttempt) {
     const code = error.kind === "storageFull" ? "CLOUD_STORAGE_FULL" : "CLOUD_RATE_LIMITED";
-    return { code, message: error.message, ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}) };
+    return {
+      code,
+      message: error.message,
+      ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
+    };
   }
   // The cloud backends classify their own full disks; a bare ENOSPC is the server's disk (staging a download).
-  if (isFileSystemFull(error)) return { code: "STAGING_FULL", message: `the server's staging area is full (${error.code}): ${error.message}` };
+  if (isFileSystemFull(error))
+    return { code: "STAGING_FULL", message: `the server's staging area is full (${error.code}): ${error.message}` };
   return null;
 }
 

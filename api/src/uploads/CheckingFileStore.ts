@@ -15,7 +15,10 @@ export class CheckingFileStore extends DurableFileStore {
   /** Runs the last-byte check of an upload that holds all its bytes; throws its outcome if not a match. */
   private readonly checkReceivedUpload: (uploadId: string) => Promise<unknown>;
 
-  constructor({ checkReceivedUpload, ...options }: DurableFileStoreOptions & { checkReceivedUpload: (uploadId: string) => Promise<unknown> }) {
+  constructor({
+    checkReceivedUpload,
+    ...options
+  }: DurableFileStoreOptions & { checkReceivedUpload: (uploadId: string) => Promise<unknown> }) {
     super(options);
     this.checkReceivedUpload = checkReceivedUpload;
   }
@@ -58,7 +61,10 @@ export class CheckingFileStore extends DurableFileStore {
       try {
         await this.giveBackWrite(upload.id, writeStart);
       } catch (undoError) {
-        throw new AggregateError([checkError, undoError], `the last-byte check of upload ${upload.id} failed, and so did giving its last write back`);
+        throw new AggregateError(
+          [checkError, undoError],
+          `the last-byte check of upload ${upload.id} failed, and so did giving its last write back`,
+        );
       }
       throw checkError;
     }

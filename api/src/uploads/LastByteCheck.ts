@@ -53,14 +53,23 @@ export class LastByteCheck {
     if (sha256 !== row.sha256) {
       await db.$transaction((tx) => tx.stagedUpload.deleteMany({ where: { id: uploadId, operationId: null } }));
       await staging.removeUpload(uploadId);
-      logger.warn({ uploadId, fileUUID: row.fileUUID, expected: row.sha256, received: sha256 }, "upload rejected: sha256 mismatch");
+      logger.warn(
+        { uploadId, fileUUID: row.fileUUID, expected: row.sha256, received: sha256 },
+        "upload rejected: sha256 mismatch",
+      );
       return { matched: false, sha256, declared: row.sha256 };
     }
     const marked = await db.$transaction((tx) =>
-      tx.stagedUpload.updateMany({ where: { id: uploadId, state: "UPLOADING" }, data: { state: "COMPLETE", completedAt: new Date() } }),
+      tx.stagedUpload.updateMany({
+        where: { id: uploadId, state: "UPLOADING" },
+        data: { state: "COMPLETE", completedAt: new Date() },
+      }),
     );
     if (marked.count > 0) {
-      logger.info({ uploadId, fileUUID: row.fileUUID, version: row.version, size: Number(row.size) }, "upload complete");
+      logger.info(
+        { uploadId, fileUUID: row.fileUUID, version: row.version, size: Number(row.size) },
+        "upload complete",
+      );
     }
     crashPoint("upload.afterCheck");
     return { matched: true, sha256 };

@@ -19,7 +19,10 @@ export class StagingFileStore extends FileStore {
   /** Forgets what the creation hook recorded of an upload whose creation failed (its StagedUpload row). */
   private readonly forgetFailedCreation: (uploadId: string) => Promise<void>;
 
-  constructor({ forgetFailedCreation, ...options }: FileStoreOptions & { forgetFailedCreation: (uploadId: string) => Promise<void> }) {
+  constructor({
+    forgetFailedCreation,
+    ...options
+  }: FileStoreOptions & { forgetFailedCreation: (uploadId: string) => Promise<void> }) {
     super(options);
     this.forgetFailedCreation = forgetFailedCreation;
   }
@@ -33,7 +36,11 @@ export class StagingFileStore extends FileStore {
       },
     });
     try {
-      await pipeline(readable, counter, createWriteStream(path.join(this.directory, uploadId), { flags: "r+", start: offset }));
+      await pipeline(
+        readable,
+        counter,
+        createWriteStream(path.join(this.directory, uploadId), { flags: "r+", start: offset }),
+      );
     } catch (error) {
       if (isFileSystemFull(error)) throw error;
       throw ERRORS.FILE_WRITE_ERROR;

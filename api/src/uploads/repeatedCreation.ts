@@ -30,7 +30,13 @@ export class RepeatedCreation {
       Metadata.parse(header);
     } catch {
       const message = "Upload-Metadata is malformed: comma-separated pairs of a key and a Base64 value";
-      answer(req, res, 400, { ...cors, "Content-Type": "application/json" }, JSON.stringify({ code: "BAD_INPUT", message }));
+      answer(
+        req,
+        res,
+        400,
+        { ...cors, "Content-Type": "application/json" },
+        JSON.stringify({ code: "BAD_INPUT", message }),
+      );
       return true;
     }
     let existing: { id: string; offset: number } | null;
@@ -61,7 +67,10 @@ export class RepeatedCreation {
    * outcome (its check failed, and giving its last write back failed too)
    * is replaced by the new creation, never checked here.
    */
-  private async findResumableUpload(req: IncomingMessage, header: string): Promise<{ id: string; offset: number } | null> {
+  private async findResumableUpload(
+    req: IncomingMessage,
+    header: string,
+  ): Promise<{ id: string; offset: number } | null> {
     const caller = await authenticate(this.services.db, req.headers.authorization);
     if (!caller) return null;
     let metadata;
@@ -79,7 +88,9 @@ export class RepeatedCreation {
         throw error;
       }
       return tx.stagedUpload.findUnique({
-        where: { userId_fileUUID_version: { userId: caller.userId, fileUUID: metadata.fileUUID, version: metadata.version } },
+        where: {
+          userId_fileUUID_version: { userId: caller.userId, fileUUID: metadata.fileUUID, version: metadata.version },
+        },
       });
     });
     if (
@@ -99,7 +110,13 @@ export class RepeatedCreation {
   }
 }
 
-function answer(req: IncomingMessage, res: ServerResponse, status: number, headers: Record<string, string>, body?: string): void {
+function answer(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string>,
+  body?: string,
+): void {
   res.writeHead(status, { "Tus-Resumable": "1.0.0", ...headers });
   res.end(body);
   req.resume();

@@ -53,7 +53,12 @@ describe("npm run admin", () => {
       await db.$disconnect();
     }
 
-    const config = loadConfig({ SMSYNC_PORT: "0", SMSYNC_DATA_DIR: dataDir, DATABASE_URL: database.url, SMSYNC_LOG_LEVEL: "silent" });
+    const config = loadConfig({
+      SMSYNC_PORT: "0",
+      SMSYNC_DATA_DIR: dataDir,
+      DATABASE_URL: database.url,
+      SMSYNC_LOG_LEVEL: "silent",
+    });
     const app = await startApp(config, createLogger("silent"));
     try {
       const client = new TestGraphQLClient(app.url, token);

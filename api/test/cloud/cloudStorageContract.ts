@@ -14,7 +14,10 @@ async function readAll(stream: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-export function cloudStorageContract(name: string, makeStorage: () => Promise<{ storage: CloudStorage; userId: string }>) {
+export function cloudStorageContract(
+  name: string,
+  makeStorage: () => Promise<{ storage: CloudStorage; userId: string }>,
+) {
   describe(`cloud storage contract: ${name}`, () => {
     const metadataFor = (userId: string, content: Buffer, version = 0, fileUUID = randomUUID()) => ({
       userId,
@@ -32,7 +35,12 @@ export function cloudStorageContract(name: string, makeStorage: () => Promise<{ 
       const metadata = metadataFor(userId, content);
       expect(await storage.findObject(metadata)).toBeNull();
       const written = await storage.writeObject(metadata, () => Readable.from([content]));
-      expect(written).toMatchObject({ fileUUID: metadata.fileUUID, version: 0, sha256: metadata.sha256, size: content.length });
+      expect(written).toMatchObject({
+        fileUUID: metadata.fileUUID,
+        version: 0,
+        sha256: metadata.sha256,
+        size: content.length,
+      });
       expect(await storage.findObject(metadata)).toMatchObject({ objectId: written.objectId });
       expect((await readAll(await storage.readObject(userId, written.objectId))).equals(content)).toBe(true);
       const part = await readAll(await storage.readObject(userId, written.objectId, { start: 13, end: 25 }));
@@ -51,7 +59,9 @@ export function cloudStorageContract(name: string, makeStorage: () => Promise<{ 
       });
       expect(second.objectId).toBe(first.objectId);
       expect(contentRequested).toBe(false);
-      expect((await storage.listObjects(userId)).filter((object) => object.fileUUID === metadata.fileUUID)).toHaveLength(1);
+      expect(
+        (await storage.listObjects(userId)).filter((object) => object.fileUUID === metadata.fileUUID),
+      ).toHaveLength(1);
     });
 
     it("replaces an object of the same key written with other content", async () => {
@@ -60,7 +70,9 @@ export function cloudStorageContract(name: string, makeStorage: () => Promise<{ 
       const abandoned = Buffer.from("abandoned attempt");
       const current = Buffer.from("the committed content");
       await storage.writeObject(metadataFor(userId, abandoned, 0, fileUUID), () => Readable.from([abandoned]));
-      const written = await storage.writeObject(metadataFor(userId, current, 0, fileUUID), () => Readable.from([current]));
+      const written = await storage.writeObject(metadataFor(userId, current, 0, fileUUID), () =>
+        Readable.from([current]),
+      );
       expect(written.sha256).toBe(sha256Hex(current));
       expect((await readAll(await storage.readObject(userId, written.objectId))).equals(current)).toBe(true);
       expect((await storage.listObjects(userId)).filter((object) => object.fileUUID === fileUUID)).toHaveLength(1);
@@ -78,8 +90,12 @@ export function cloudStorageContract(name: string, makeStorage: () => Promise<{ 
     it("keeps versions apart, deletes one, and deleting a missing object succeeds", async () => {
       const { storage, userId } = await makeStorage();
       const fileUUID = randomUUID();
-      const v0 = await storage.writeObject(metadataFor(userId, Buffer.from("zero"), 0, fileUUID), () => Readable.from([Buffer.from("zero")]));
-      const v1 = await storage.writeObject(metadataFor(userId, Buffer.from("one"), 1, fileUUID), () => Readable.from([Buffer.from("one")]));
+      const v0 = await storage.writeObject(metadataFor(userId, Buffer.from("zero"), 0, fileUUID), () =>
+        Readable.from([Buffer.from("zero")]),
+      );
+      const v1 = await storage.writeObject(metadataFor(userId, Buffer.from("one"), 1, fileUUID), () =>
+        Readable.from([Buffer.from("one")]),
+      );
       expect(v0.objectId).not.toBe(v1.objectId);
       await storage.deleteObject(userId, v0.objectId);
       await storage.deleteObject(userId, v0.objectId);
@@ -93,10 +109,20 @@ export function cloudStorageContract(name: string, makeStorage: () => Promise<{ 
       const { storage, userId } = await makeStorage();
       const block = Buffer.alloc(1024 * 1024, 3);
       const blocks = 32;
-      const { sha256 } = await sha256OfStream(Readable.from((function* () { for (let i = 0; i < blocks; i++) yield block; })()));
+      const { sha256 } = await sha256OfStream(
+        Readable.from(
+          (function* () {
+            for (let i = 0; i < blocks; i++) yield block;
+          })(),
+        ),
+      );
       const metadata = { ...metadataFor(userId, Buffer.alloc(0)), sha256, size: block.length * blocks };
       const written = await storage.writeObject(metadata, () =>
-        Readable.from((function* () { for (let i = 0; i < blocks; i++) yield block; })()),
+        Readable.from(
+          (function* () {
+            for (let i = 0; i < blocks; i++) yield block;
+          })(),
+        ),
       );
       expect(written.size).toBe(block.length * blocks);
       expect((await sha256OfStream(await storage.readObject(userId, written.objectId))).sha256).toBe(sha256);

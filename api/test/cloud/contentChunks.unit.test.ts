@@ -12,7 +12,11 @@ function source(content: Buffer) {
   const opened: number[] = [];
   const open = () => {
     opened.push(opened.length);
-    return Readable.from((function* () { for (let at = 0; at < content.length; at += 10_000) yield content.subarray(at, at + 10_000); })());
+    return Readable.from(
+      (function* () {
+        for (let at = 0; at < content.length; at += 10_000) yield content.subarray(at, at + 10_000);
+      })(),
+    );
   };
   return { open, opened };
 }
@@ -39,6 +43,10 @@ describe("ContentChunks", () => {
 
   it("has one empty last chunk for empty content", async () => {
     const { open } = source(Buffer.alloc(0));
-    expect(await new ContentChunks(open, chunkSize, 0).chunkAt(0)).toMatchObject({ start: 0, last: true, bytes: Buffer.alloc(0) });
+    expect(await new ContentChunks(open, chunkSize, 0).chunkAt(0)).toMatchObject({
+      start: 0,
+      last: true,
+      bytes: Buffer.alloc(0),
+    });
   });
 });

@@ -23,9 +23,22 @@ beforeEach(() => {
 function fileOf(userId: string, content: Buffer): { metadata: CloudObjectMetadata; content: () => Readable } {
   const fileUUID = randomUUID();
   return {
-    metadata: { userId, fileUUID, version: 0, cloudFileName: `${fileUUID}.bin`, mimeType: "application/octet-stream", sha256: sha256Hex(content), size: content.length },
+    metadata: {
+      userId,
+      fileUUID,
+      version: 0,
+      cloudFileName: `${fileUUID}.bin`,
+      mimeType: "application/octet-stream",
+      sha256: sha256Hex(content),
+      size: content.length,
+    },
     // Served in 64 KiB pieces, as a file stream would.
-    content: () => Readable.from((function* () { for (let at = 0; at < content.length; at += 65536) yield content.subarray(at, at + 65536); })()),
+    content: () =>
+      Readable.from(
+        (function* () {
+          for (let at = 0; at < content.length; at += 65536) yield content.subarray(at, at + 65536);
+        })(),
+      ),
   };
 }
 
@@ -64,7 +77,9 @@ async function userWithExpiredToken() {
 describe("Google Drive backend: expired access tokens", () => {
   it("refreshes the token once after a 401 and retries the request", async () => {
     const content = randomBytes(3 * quantum);
-    const { userId, file, result, log } = await writeWithFault(content, () => drive.injectFault({ on: "uploadChunk", nth: 2, fault: driveFaults.unauthorized() }));
+    const { userId, file, result, log } = await writeWithFault(content, () =>
+      drive.injectFault({ on: "uploadChunk", nth: 2, fault: driveFaults.unauthorized() }),
+    );
     expect(result).toMatchObject({ fileUUID: file.metadata.fileUUID, size: content.length });
     expect(tokens.refreshed).toHaveLength(1);
     expect(log.filter((entry) => entry.status === 401)).toHaveLength(1);
@@ -108,7 +123,9 @@ describe("Google Drive backend: rate limits and server errors", () => {
 
   it("honours Retry-After of a 429", async () => {
     const content = randomBytes(1000);
-    const { userId, file, result } = await writeWithFault(content, () => drive.injectFault({ on: "listFiles", fault: driveFaults.tooManyRequests(7) }));
+    const { userId, file, result } = await writeWithFault(content, () =>
+      drive.injectFault({ on: "listFiles", fault: driveFaults.tooManyRequests(7) }),
+    );
     expect(result).toMatchObject({ fileUUID: file.metadata.fileUUID });
     expect(sleeps).toEqual([7000]);
     await expectStored(userId, file.metadata.fileUUID, content);
@@ -121,7 +138,9 @@ describe("Google Drive backend: rate limits and server errors", () => {
         drive.injectFault({ on: "uploadChunk", nth: 2, fault: driveFaults.serverError(status) }),
       );
       expect(result).toMatchObject({ fileUUID: file.metadata.fileUUID });
-      const chunks = log.filter((entry) => entry.kind === "uploadChunk" || entry.kind === "uploadStatus").map((entry) => `${entry.kind} ${entry.contentRange} ${entry.status}`);
+      const chunks = log
+        .filter((entry) => entry.kind === "uploadChunk" || entry.kind === "uploadStatus")
+        .map((entry) => `${entry.kind} ${entry.contentRange} ${entry.status}`);
       expect(chunks).toEqual([
         `uploadChunk bytes 0-${quantum - 1}/${content.length} 308`,
         `uploadChunk bytes ${quantum}-${2 * quantum - 1}/${content.length} ${status}`,
@@ -164,7 +183,9 @@ describe("Google Drive backend: quotas", () => {
     ["429 without Retry-After", driveFaults.tooManyRequests()],
   ] as const) {
     it(`backs off from 1 s to a minute on a ${name}, then fails as rateLimited`, async () => {
-      const { userId, file, result } = await writeWithoutJitter(() => drive.injectFault({ on: "startUpload", times: Infinity, fault }));
+      const { userId, file, result } = await writeWithoutJitter(() =>
+        drive.injectFault({ on: "startUpload", times: Infinity, fault }),
+      );
       expect(result).toBeInstanceOf(CloudStorageError);
       expect((result as CloudStorageError).kind).toBe("rateLimited");
       expect(sleeps).toEqual([1000, 2000, 4000, 8000, 16_000, 32_000, 60_000]);
@@ -184,7 +205,9 @@ describe("Google Drive backend: quotas", () => {
   });
 
   it("passes a Retry-After longer than a minute up with the rateLimited failure, without waiting it here", async () => {
-    const { result } = await writeWithoutJitter(() => drive.injectFault({ on: "startUpload", fault: driveFaults.tooManyRequests(300) }));
+    const { result } = await writeWithoutJitter(() =>
+      drive.injectFault({ on: "startUpload", fault: driveFaults.tooManyRequests(300) }),
+    );
     expect(result).toBeInstanceOf(CloudStorageError);
     expect(result).toMatchObject({ kind: "rateLimited", retryAfterMs: 300_000 });
     expect(sleeps).toEqual([]);
@@ -252,7 +275,9 @@ describe("Google Drive backend: cut uploads", () => {
     const logFrom = drive.log.length;
     const file = fileOf(userId, content);
     await storage.writeObject(file.metadata, file.content);
-    const log = drive.log.slice(logFrom).filter((entry) => entry.kind === "uploadChunk" || entry.kind === "uploadStatus");
+    const log = drive.log
+      .slice(logFrom)
+      .filter((entry) => entry.kind === "uploadChunk" || entry.kind === "uploadStatus");
     const size = content.length;
     expect(log.map((entry) => `${entry.kind} ${entry.contentRange} ${entry.status}`)).toEqual([
       `uploadChunk bytes 0-${chunkSize - 1}/${size} 308`,
@@ -286,7 +311,9 @@ describe("Google Drive backend: cut uploads", () => {
     );
     expect(result).toMatchObject({ fileUUID: file.metadata.fileUUID });
     expect(log.filter((entry) => entry.kind === "startUpload")).toHaveLength(2);
-    expect(log.filter((entry) => entry.kind === "uploadChunk").map((entry) => entry.status)).toEqual([308, 404, 308, 308, 200]);
+    expect(log.filter((entry) => entry.kind === "uploadChunk").map((entry) => entry.status)).toEqual([
+      308, 404, 308, 308, 200,
+    ]);
     await expectStored(userId, file.metadata.fileUUID, content);
   });
 });
@@ -297,7 +324,10 @@ describe("Google Drive backend: upload sessions kept across a restart", () => {
     const saved: (string | null)[] = [];
     return {
       saved,
-      record: { load: async () => saved.at(-1) ?? null, save: async (session: string | null) => void saved.push(session) },
+      record: {
+        load: async () => saved.at(-1) ?? null,
+        save: async (session: string | null) => void saved.push(session),
+      },
     };
   }
 
@@ -321,7 +351,10 @@ describe("Google Drive backend: upload sessions kept across a restart", () => {
     const file = fileOf(userId, content);
     const { saved, record } = memoryRecord();
     // The first process sends two chunks, then dies reading the third.
-    const died = await fixture.storage().writeObject(file.metadata, dyingContent(content, 2 * quantum), record).catch((e: unknown) => e);
+    const died = await fixture
+      .storage()
+      .writeObject(file.metadata, dyingContent(content, 2 * quantum), record)
+      .catch((e: unknown) => e);
     expect(died).toBeInstanceOf(Error);
     expect(saved).toHaveLength(1);
     const logFrom = drive.log.length;
@@ -329,13 +362,20 @@ describe("Google Drive backend: upload sessions kept across a restart", () => {
     expect(written).toMatchObject({ fileUUID: file.metadata.fileUUID, size: content.length });
     const log = drive.log.slice(logFrom);
     expect(log.filter((entry) => entry.kind === "startUpload")).toHaveLength(0);
-    expect(log.filter((entry) => entry.kind === "uploadChunk" || entry.kind === "uploadStatus").map((entry) => `${entry.kind} ${entry.contentRange}`)).toEqual([
+    expect(
+      log
+        .filter((entry) => entry.kind === "uploadChunk" || entry.kind === "uploadStatus")
+        .map((entry) => `${entry.kind} ${entry.contentRange}`),
+    ).toEqual([
       `uploadStatus bytes */${content.length}`,
       `uploadChunk bytes ${2 * quantum}-${3 * quantum - 1}/${content.length}`,
       `uploadChunk bytes ${3 * quantum}-${4 * quantum - 1}/${content.length}`,
       `uploadChunk bytes ${4 * quantum}-${content.length - 1}/${content.length}`,
     ]);
-    const sent = drive.requestsOf("uploadChunk").filter((entry) => entry.account === userId).reduce((sum, entry) => sum + entry.bodyBytes, 0);
+    const sent = drive
+      .requestsOf("uploadChunk")
+      .filter((entry) => entry.account === userId)
+      .reduce((sum, entry) => sum + entry.bodyBytes, 0);
     expect(sent).toBe(content.length);
     await expectStored(userId, file.metadata.fileUUID, content);
   });
@@ -346,11 +386,19 @@ describe("Google Drive backend: upload sessions kept across a restart", () => {
     const content = randomBytes(3 * quantum);
     const file = fileOf(userId, content);
     const { saved, record } = memoryRecord();
-    await fixture.storage().writeObject(file.metadata, dyingContent(content, quantum), record).catch(() => undefined);
+    await fixture
+      .storage()
+      .writeObject(file.metadata, dyingContent(content, quantum), record)
+      .catch(() => undefined);
     for (const session of drive.store.sessions.values()) if (session.account === userId) session.expired = true;
     const logFrom = drive.log.length;
     await fixture.storage().writeObject(file.metadata, file.content, record);
-    expect(drive.log.slice(logFrom).filter((entry) => entry.kind === "uploadStatus").map((entry) => entry.status)).toEqual([404]);
+    expect(
+      drive.log
+        .slice(logFrom)
+        .filter((entry) => entry.kind === "uploadStatus")
+        .map((entry) => entry.status),
+    ).toEqual([404]);
     expect(drive.log.slice(logFrom).filter((entry) => entry.kind === "startUpload")).toHaveLength(1);
     expect(saved).toHaveLength(3);
     expect(saved[1]).toBeNull();
@@ -387,7 +435,9 @@ describe("Google Drive backend: exactly once and integrity", () => {
 
   it("fails with kind integrity when Drive's md5 does not match the content sent, and removes the file", async () => {
     const content = randomBytes(quantum + 5);
-    const { userId, file, result } = await writeWithFault(content, () => drive.injectFault({ on: "uploadChunk", nth: 2, fault: driveFaults.wrongMd5() }));
+    const { userId, file, result } = await writeWithFault(content, () =>
+      drive.injectFault({ on: "uploadChunk", nth: 2, fault: driveFaults.wrongMd5() }),
+    );
     expect(result).toBeInstanceOf(CloudStorageError);
     expect((result as CloudStorageError).kind).toBe("integrity");
     expect(driveFilesOf(userId, file.metadata.fileUUID)).toHaveLength(0);
@@ -397,9 +447,13 @@ describe("Google Drive backend: exactly once and integrity", () => {
     const userId = await fixture.newUser();
     const storage = fixture.storage();
     const file = fileOf(userId, randomBytes(quantum + 10));
-    const longer = await storage.writeObject({ ...file.metadata, size: quantum + 5 }, file.content).catch((e: unknown) => e);
+    const longer = await storage
+      .writeObject({ ...file.metadata, size: quantum + 5 }, file.content)
+      .catch((e: unknown) => e);
     expect((longer as CloudStorageError).kind).toBe("integrity");
-    const shorter = await storage.writeObject({ ...file.metadata, size: quantum + 50 }, file.content).catch((e: unknown) => e);
+    const shorter = await storage
+      .writeObject({ ...file.metadata, size: quantum + 50 }, file.content)
+      .catch((e: unknown) => e);
     expect((shorter as CloudStorageError).kind).toBe("integrity");
     expect(driveFilesOf(userId, file.metadata.fileUUID)).toHaveLength(0);
   });
@@ -472,7 +526,12 @@ describe("Google Drive backend: cut downloads", () => {
     const { userId, storage, content, objectId } = await writtenObject(3 * mib);
     drive.injectFault({ on: "downloadMedia", times: 20, fault: driveFaults.dropConnection(mib / 8) });
     expect((await buffer(await storage.readObject(userId, objectId))).equals(content)).toBe(true);
-    expect(drive.requestsOf("downloadMedia").slice(-21).reduce((sum, entry) => sum + (entry.sentBytes ?? 0), 0)).toBe(3 * mib);
+    expect(
+      drive
+        .requestsOf("downloadMedia")
+        .slice(-21)
+        .reduce((sum, entry) => sum + (entry.sentBytes ?? 0), 0),
+    ).toBe(3 * mib);
   });
 
   it("fails as transient when the rest of a cut download cannot be had", async () => {
@@ -489,10 +548,18 @@ describe("Google Drive backend: the app folder", () => {
   it("is made once for writes that arrive together for a new user", async () => {
     const userId = await fixture.newUser();
     const storage = fixture.storage();
-    const files = [fileOf(userId, randomBytes(100)), fileOf(userId, randomBytes(200)), fileOf(userId, randomBytes(300))];
+    const files = [
+      fileOf(userId, randomBytes(100)),
+      fileOf(userId, randomBytes(200)),
+      fileOf(userId, randomBytes(300)),
+    ];
     await Promise.all(files.map((file) => storage.writeObject(file.metadata, file.content)));
-    expect(drive.filesOf(userId).filter((file) => file.mimeType === "application/vnd.google-apps.folder")).toHaveLength(1);
-    expect((await storage.listObjects(userId)).map((object) => object.fileUUID).sort()).toEqual(files.map((file) => file.metadata.fileUUID).sort());
+    expect(drive.filesOf(userId).filter((file) => file.mimeType === "application/vnd.google-apps.folder")).toHaveLength(
+      1,
+    );
+    expect((await storage.listObjects(userId)).map((object) => object.fileUUID).sort()).toEqual(
+      files.map((file) => file.metadata.fileUUID).sort(),
+    );
   });
 
   it("is created once, recorded in the user's GoogleAccount, and found again by its id", async () => {
@@ -515,7 +582,12 @@ describe("Google Drive backend: the app folder", () => {
     await fixture.storage().listObjects(userId);
     const folders = drive.filesOf(userId).filter((file) => file.mimeType === "application/vnd.google-apps.folder");
     expect(folders).toHaveLength(1);
-    expect(drive.log.slice(logFrom).filter((entry) => entry.kind === "createFile").map((entry) => entry.status)).toEqual(["answerLost"]);
+    expect(
+      drive.log
+        .slice(logFrom)
+        .filter((entry) => entry.kind === "createFile")
+        .map((entry) => entry.status),
+    ).toEqual(["answerLost"]);
     const account = await fixture.db.googleAccount.findUniqueOrThrow({ where: { userId } });
     expect(account.driveFolderId).toBe(folders[0].id);
   });
@@ -525,13 +597,17 @@ describe("Google Drive backend: the app folder", () => {
     drive.injectFault({ on: "createFile", fault: driveFaults.loseAnswer(), account: userId });
     drive.injectFault({ on: "getFile", fault: driveFaults.dropConnection(0), account: userId });
     await fixture.storage().listObjects(userId);
-    expect(drive.filesOf(userId).filter((file) => file.mimeType === "application/vnd.google-apps.folder")).toHaveLength(1);
+    expect(drive.filesOf(userId).filter((file) => file.mimeType === "application/vnd.google-apps.folder")).toHaveLength(
+      1,
+    );
   });
 
   it("is found by its appProperties when its id was never recorded (a crash after creating it)", async () => {
     const userId = await fixture.newUser();
     await fixture.storage({ folderName: "MyApp" }).listObjects(userId);
-    await fixture.db.$transaction((tx) => tx.googleAccount.update({ where: { userId }, data: { driveFolderId: null } }));
+    await fixture.db.$transaction((tx) =>
+      tx.googleAccount.update({ where: { userId }, data: { driveFolderId: null } }),
+    );
     await fixture.storage({ folderName: "MyApp" }).listObjects(userId);
     expect(drive.filesOf(userId).map((file) => file.name)).toEqual(["MyApp"]);
   });
@@ -553,7 +629,9 @@ describe("Google Drive backend: the app folder", () => {
     const content = randomBytes(quantum * 2);
     const file = fileOf(userId, content);
     const written = await storage.writeObject(file.metadata, file.content);
-    const part = await buffer(await storage.readObject(userId, written.objectId, { start: quantum - 3, end: quantum + 3 }));
+    const part = await buffer(
+      await storage.readObject(userId, written.objectId, { start: quantum - 3, end: quantum + 3 }),
+    );
     expect(part.equals(content.subarray(quantum - 3, quantum + 4))).toBe(true);
     expect(drive.log.at(-1)).toMatchObject({ kind: "downloadMedia", status: 206 });
   });

@@ -20,7 +20,15 @@ const folderMimeType = "application/vnd.google-apps.folder";
 
 function fileNamed(userId: string, cloudFileName: string, fileUUID: string = randomUUID(), version = 0) {
   const content = randomBytes(500);
-  const metadata: CloudObjectMetadata = { userId, fileUUID, version, cloudFileName, mimeType: "text/plain", sha256: sha256Hex(content), size: content.length };
+  const metadata: CloudObjectMetadata = {
+    userId,
+    fileUUID,
+    version,
+    cloudFileName,
+    mimeType: "text/plain",
+    sha256: sha256Hex(content),
+    size: content.length,
+  };
   return { metadata, content: () => Readable.from([content]) };
 }
 
@@ -77,7 +85,10 @@ describe("Google Drive backend: the user's paths as folders", () => {
       "smsync/docs/reports/",
       "smsync/docs/reports/2026 report.bin",
     ]);
-    expect(await storage.findObject(report.metadata)).toMatchObject({ fileUUID: report.metadata.fileUUID, cloudFileName: "2026 report.bin" });
+    expect(await storage.findObject(report.metadata)).toMatchObject({
+      fileUUID: report.metadata.fileUUID,
+      cloudFileName: "2026 report.bin",
+    });
     expect((await fixture.storage().listObjects(userId)).map((object) => object.fileUUID).sort()).toEqual(
       [report, notes, top].map((file) => file.metadata.fileUUID).sort(),
     );
@@ -90,7 +101,15 @@ describe("Google Drive backend: the user's paths as folders", () => {
     await Promise.all(together.map((file) => storage.writeObject(file.metadata, file.content)));
     const later = fileNamed(userId, "docs%2Fsub%2Fd.txt");
     await fixture.storage().writeObject(later.metadata, later.content);
-    expect(drivePaths(userId)).toEqual(["smsync/", "smsync/docs/", "smsync/docs/a.txt", "smsync/docs/b.txt", "smsync/docs/sub/", "smsync/docs/sub/c.txt", "smsync/docs/sub/d.txt"]);
+    expect(drivePaths(userId)).toEqual([
+      "smsync/",
+      "smsync/docs/",
+      "smsync/docs/a.txt",
+      "smsync/docs/b.txt",
+      "smsync/docs/sub/",
+      "smsync/docs/sub/c.txt",
+      "smsync/docs/sub/d.txt",
+    ]);
   });
 
   it("makes a folder once when the answer to its creation is lost", async () => {
@@ -131,7 +150,15 @@ describe("Google Drive backend: the user's paths as folders", () => {
     // A file an older server wrote at the top of the app folder under its flat name.
     const appFolder = drive.filesOf(userId).find((file) => file.name === "smsync")!;
     const flat = fileNamed(userId, "old%2Fflat.txt");
-    drive.store.createFile(userId, { name: "old%2Fflat.txt", parents: [appFolder.id], appProperties: { fileUUID: flat.metadata.fileUUID, version: "0", sha256: flat.metadata.sha256, userId } }, Buffer.from("x"));
+    drive.store.createFile(
+      userId,
+      {
+        name: "old%2Fflat.txt",
+        parents: [appFolder.id],
+        appProperties: { fileUUID: flat.metadata.fileUUID, version: "0", sha256: flat.metadata.sha256, userId },
+      },
+      Buffer.from("x"),
+    );
     expect(await storage.findObject(flat.metadata)).toMatchObject({ fileUUID: flat.metadata.fileUUID });
   });
 });

@@ -8,4 +8,7 @@ import { cloudStorageContract } from "./cloudStorageContract.ts";
 const fixture = await startGoogleDriveFixture();
 afterAll(() => fixture.close());
 
-cloudStorageContract("google drive (fake)", async () => ({ storage: fixture.storage(), userId: await fixture.newUser() }));
+cloudStorageContract("google drive (fake)", async () => ({
+  storage: fixture.storage(),
+  userId: await fixture.newUser(),
+}));

@@ -33,13 +33,20 @@ describe("a Drive upload cut by a kill -9 of the server", () => {
     const content = randomBytes(2 * chunk + 3 * mib);
     const fileUUID = randomUUID();
     const { fencingToken } = await user.client.lock();
-    await tusUpload(server.url, user.client.token!, { fileUUID, version: 0, content, fencingToken, cloudFileName: "big.bin" });
+    await tusUpload(server.url, user.client.token!, {
+      fileUUID,
+      version: 0,
+      content,
+      fencingToken,
+      cloudFileName: "big.bin",
+    });
 
     // The server dies as its second chunk starts to arrive: Drive has the first 8 MiB.
     const crashed = server.current!;
     cloud.drive.onRequest = (entry) => {
       const chunks = cloud.drive.log.filter((seen) => seen.kind === "uploadChunk" && seen.account === account);
-      if (entry.kind === "uploadChunk" && entry.account === account && chunks.length === 2) process.kill(crashed.pid, "SIGKILL");
+      if (entry.kind === "uploadChunk" && entry.account === account && chunks.length === 2)
+        process.kill(crashed.pid, "SIGKILL");
     };
     const operation = await user.client.commit(fencingToken);
     expect(await crashed.waitForExit(60_000)).toMatchObject({ signal: "SIGKILL" });
@@ -52,7 +59,9 @@ describe("a Drive upload cut by a kill -9 of the server", () => {
 
     const ofUser = (entries: typeof cloud.drive.log) => entries.filter((entry) => entry.account === account);
     expect(ofUser(cloud.drive.requestsOf("startUpload"))).toHaveLength(1);
-    const after = ofUser(cloud.drive.log.slice(logFrom)).filter((entry) => entry.kind === "uploadChunk" || entry.kind === "uploadStatus");
+    const after = ofUser(cloud.drive.log.slice(logFrom)).filter(
+      (entry) => entry.kind === "uploadChunk" || entry.kind === "uploadStatus",
+    );
     expect(after.map((entry) => `${entry.kind} ${entry.contentRange}`)).toEqual([
       `uploadStatus bytes */${content.length}`,
       `uploadChunk bytes ${chunk}-${2 * chunk - 1}/${content.length}`,

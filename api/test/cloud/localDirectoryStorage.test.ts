@@ -6,11 +6,19 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalDirectoryStorage } from "../../src/cloud/LocalDirectoryStorage.ts";
-import { mountSmallFileSystem, smallFileSystemSuite, smallFileSystemSupport, type SmallFileSystem } from "@smsync/testkit";
+import {
+  mountSmallFileSystem,
+  smallFileSystemSuite,
+  smallFileSystemSupport,
+  type SmallFileSystem,
+} from "@smsync/testkit";
 import { cloudStorageContract } from "./cloudStorageContract.ts";
 
 const root = mkdtempSync(path.join(tmpdir(), "smsync-cloud-"));
-cloudStorageContract("local directory", async () => ({ storage: new LocalDirectoryStorage(root), userId: randomUUID() }));
+cloudStorageContract("local directory", async () => ({
+  storage: new LocalDirectoryStorage(root),
+  userId: randomUUID(),
+}));
 
 describe("local directory backend", () => {
   it("leaves no temporary file behind a failed write", async () => {
@@ -22,7 +30,15 @@ describe("local directory backend", () => {
           this.destroy(new Error("connection dropped"));
         },
       });
-    const metadata = { userId, fileUUID: randomUUID(), version: 0, cloudFileName: "x", mimeType: "text/plain", sha256: "0".repeat(64), size: 1 };
+    const metadata = {
+      userId,
+      fileUUID: randomUUID(),
+      version: 0,
+      cloudFileName: "x",
+      mimeType: "text/plain",
+      sha256: "0".repeat(64),
+      size: 1,
+    };
     await expect(storage.writeObject(metadata, failing)).rejects.toMatchObject({ kind: "transient" });
     expect(await readdir(path.join(root, userId, ".tmp"))).toEqual([]);
     expect(await storage.findObject(metadata)).toBeNull();
@@ -35,39 +51,44 @@ describe("local directory backend", () => {
   });
 });
 
-describe.skipIf(!smallFileSystemSupport.ok)(smallFileSystemSuite("local directory backend on a full file system"), () => {
-  let fileSystem: SmallFileSystem;
-  beforeAll(() => {
-    fileSystem = mountSmallFileSystem(1024 * 1024);
-  });
-  afterAll(() => fileSystem?.unmount());
+describe.skipIf(!smallFileSystemSupport.ok)(
+  smallFileSystemSuite("local directory backend on a full file system"),
+  () => {
+    let fileSystem: SmallFileSystem;
+    beforeAll(() => {
+      fileSystem = mountSmallFileSystem(1024 * 1024);
+    });
+    afterAll(() => fileSystem?.unmount());
 
-  const metadataOf = (userId: string, content: Buffer) => ({
-    userId,
-    fileUUID: randomUUID(),
-    version: 0,
-    cloudFileName: "x.bin",
-    mimeType: "application/octet-stream",
-    sha256: createHash("sha256").update(content).digest("hex"),
-    size: content.length,
-  });
+    const metadataOf = (userId: string, content: Buffer) => ({
+      userId,
+      fileUUID: randomUUID(),
+      version: 0,
+      cloudFileName: "x.bin",
+      mimeType: "application/octet-stream",
+      sha256: createHash("sha256").update(content).digest("hex"),
+      size: content.length,
+    });
 
-  it("answers storageFull (not transient) when the file system has no room, leaves nothing behind, and writes once space returns", async () => {
-    const storage = new LocalDirectoryStorage(fileSystem.dir);
-    const userId = randomUUID();
-    const content = randomBytes(300 * 1024);
-    const metadata = metadataOf(userId, content);
-    await fileSystem.fill(100 * 1024);
+    it("answers storageFull (not transient) when the file system has no room, leaves nothing behind, and writes once space returns", async () => {
+      const storage = new LocalDirectoryStorage(fileSystem.dir);
+      const userId = randomUUID();
+      const content = randomBytes(300 * 1024);
+      const metadata = metadataOf(userId, content);
+      await fileSystem.fill(100 * 1024);
 
-    const failure = storage.writeObject(metadata, () => Readable.from([content]));
-    await expect(failure).rejects.toMatchObject({ kind: "storageFull", waitsWithoutAttempt: true });
-    await expect(failure).rejects.toThrow(/file system is full \(ENOSPC\)/);
-    expect(await readdir(path.join(fileSystem.dir, userId, ".tmp"))).toEqual([]);
-    expect(await storage.findObject(metadata)).toBeNull();
+      const failure = storage.writeObject(metadata, () => Readable.from([content]));
+      await expect(failure).rejects.toMatchObject({ kind: "storageFull", waitsWithoutAttempt: true });
+      await expect(failure).rejects.toThrow(/file system is full \(ENOSPC\)/);
+      expect(await readdir(path.join(fileSystem.dir, userId, ".tmp"))).toEqual([]);
+      expect(await storage.findObject(metadata)).toBeNull();
 
-    await fileSystem.free();
-    const written = await storage.writeObject(metadata, () => Readable.from([content]));
-    expect(written).toMatchObject({ sha256: metadata.sha256, size: content.length });
-    expect(Buffer.concat(await (await storage.readObject(userId, written.objectId)).toArray()).equals(content)).toBe(true);
-  });
-});
+      await fileSystem.free();
+      const written = await storage.writeObject(metadata, () => Readable.from([content]));
+      expect(written).toMatchObject({ sha256: metadata.sha256, size: content.length });
+      expect(Buffer.concat(await (await storage.readObject(userId, written.objectId)).toArray()).equals(content)).toBe(
+        true,
+      );
+    });
+  },
+);

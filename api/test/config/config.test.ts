@@ -22,7 +22,12 @@ describe("loadConfig", () => {
 
   it("names each wrong variable", () => {
     const attempt = () =>
-      loadConfig({ SMSYNC_PORT: "http", DATABASE_URL: "mysql://x", SMSYNC_GRAPHIQL: "maybe", SMSYNC_LOCK_TTL_SECONDS: "-1" });
+      loadConfig({
+        SMSYNC_PORT: "http",
+        DATABASE_URL: "mysql://x",
+        SMSYNC_GRAPHIQL: "maybe",
+        SMSYNC_LOCK_TTL_SECONDS: "-1",
+      });
     expect(attempt).toThrow(ConfigError);
     const message = (() => {
       try {
@@ -39,7 +44,11 @@ describe("loadConfig", () => {
   it("stops the server process with the message and exit code 2", () => {
     const result = spawnSync(process.execPath, ["--import", "tsx", "src/main.ts"], {
       cwd: path.resolve(import.meta.dirname, "../.."),
-      env: { ...process.env, SMSYNC_PORT: "99999", SMSYNC_DATA_DIR: mkdtempSync(path.join(tmpdir(), "smsync-config-")) },
+      env: {
+        ...process.env,
+        SMSYNC_PORT: "99999",
+        SMSYNC_DATA_DIR: mkdtempSync(path.join(tmpdir(), "smsync-config-")),
+      },
       encoding: "utf8",
       timeout: 30_000,
     });

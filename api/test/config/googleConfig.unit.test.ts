@@ -39,8 +39,12 @@ describe("Google configuration", () => {
     const missing = configErrorOf({ SMSYNC_GOOGLE_CLIENT_ID: "id" });
     expect(missing).toContain("SMSYNC_GOOGLE_CLIENT_SECRET");
     expect(missing).toContain("SMSYNC_GOOGLE_TOKEN_KEY");
-    expect(configErrorOf({ SMSYNC_GOOGLE_CLIENT_ID: "id", SMSYNC_GOOGLE_CLIENT_SECRET: "s", SMSYNC_GOOGLE_TOKEN_KEY: randomBytes(16).toString("hex") })).toMatch(
-      /SMSYNC_GOOGLE_TOKEN_KEY: must be 32 bytes/,
-    );
+    expect(
+      configErrorOf({
+        SMSYNC_GOOGLE_CLIENT_ID: "id",
+        SMSYNC_GOOGLE_CLIENT_SECRET: "s",
+        SMSYNC_GOOGLE_TOKEN_KEY: randomBytes(16).toString("hex"),
+      }),
+    ).toMatch(/SMSYNC_GOOGLE_TOKEN_KEY: must be 32 bytes/);
   });
 });

@@ -21,7 +21,9 @@ describe("Google Drive backend configuration", () => {
   });
 
   it("requires Google to be configured for google-drive", () => {
-    expect(configErrorOf({ SMSYNC_CLOUD_BACKEND: "google-drive" })).toContain("SMSYNC_GOOGLE_CLIENT_ID: is required when SMSYNC_CLOUD_BACKEND is google-drive");
+    expect(configErrorOf({ SMSYNC_CLOUD_BACKEND: "google-drive" })).toContain(
+      "SMSYNC_GOOGLE_CLIENT_ID: is required when SMSYNC_CLOUD_BACKEND is google-drive",
+    );
     expect(configErrorOf({ SMSYNC_CLOUD_BACKEND: "dropbox" })).toContain("SMSYNC_CLOUD_BACKEND");
   });
 
@@ -30,9 +32,16 @@ describe("Google Drive backend configuration", () => {
       cloudBackend: "google-drive",
       googleDrive: { apiRootUrl: "https://www.googleapis.com/", folderName: "smsync" },
     });
-    const set = loadConfig({ ...google, SMSYNC_CLOUD_BACKEND: "google-drive", SMSYNC_GOOGLE_API_ROOT_URL: "http://127.0.0.1:9", SMSYNC_GOOGLE_DRIVE_FOLDER_NAME: "My App" });
+    const set = loadConfig({
+      ...google,
+      SMSYNC_CLOUD_BACKEND: "google-drive",
+      SMSYNC_GOOGLE_API_ROOT_URL: "http://127.0.0.1:9",
+      SMSYNC_GOOGLE_DRIVE_FOLDER_NAME: "My App",
+    });
     expect(set.googleDrive).toEqual({ apiRootUrl: "http://127.0.0.1:9/", folderName: "My App" });
-    expect(configErrorOf({ SMSYNC_GOOGLE_DRIVE_FOLDER_NAME: "a/b" })).toContain("SMSYNC_GOOGLE_DRIVE_FOLDER_NAME: must not contain /");
+    expect(configErrorOf({ SMSYNC_GOOGLE_DRIVE_FOLDER_NAME: "a/b" })).toContain(
+      "SMSYNC_GOOGLE_DRIVE_FOLDER_NAME: must not contain /",
+    );
     expect(configErrorOf({ SMSYNC_GOOGLE_API_ROOT_URL: "not a url" })).toContain("SMSYNC_GOOGLE_API_ROOT_URL");
   });
 

@@ -33,7 +33,11 @@ describe(`two processes writing the ${testProvider} database`, () => {
     // No time window: the other process (writerProcess.ts) is told to write
     // only once this transaction has read, and this transaction writes only
     // once that process has tried the write lock and said what it found.
-    const writer = spawn(process.execPath, ["--import", "tsx", "test/database/writerProcess.ts", fixture.url, "from-writer"], { cwd: apiDir });
+    const writer = spawn(
+      process.execPath,
+      ["--import", "tsx", "test/database/writerProcess.ts", fixture.url, "from-writer"],
+      { cwd: apiDir },
+    );
     const lines = createInterface({ input: writer.stdout })[Symbol.asyncIterator]();
     let errors = "";
     writer.stderr.on("data", (chunk: Buffer) => (errors += chunk));
@@ -53,7 +57,10 @@ describe(`two processes writing the ${testProvider} database`, () => {
     expect(code, errors).toBe(0);
     // The race happened: on SQLite the other process met this transaction's write lock (and waited for it to commit).
     expect(found).toBe(testProvider === "sqlite" ? "contended" : "free");
-    expect((await fixture.db.user.findMany({ orderBy: { name: "asc" } })).map((user) => user.name)).toEqual(["from-server", "from-writer"]);
+    expect((await fixture.db.user.findMany({ orderBy: { name: "asc" } })).map((user) => user.name)).toEqual([
+      "from-server",
+      "from-writer",
+    ]);
   });
 
   it("the other process's read-then-write transaction meets this process's commits and still writes", async () => {

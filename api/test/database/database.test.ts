@@ -24,7 +24,10 @@ describe(`the data layer on ${testProvider}`, () => {
     expect(rows).toHaveLength(1);
     expect(rows[0].tokenHash).toBe(hashToken(created.token));
     expect(JSON.stringify(rows)).not.toContain(created.token);
-    expect(await authenticate(fixture.db, `Bearer ${created.token}`)).toMatchObject({ userId: created.userId, deviceName: "default" });
+    expect(await authenticate(fixture.db, `Bearer ${created.token}`)).toMatchObject({
+      userId: created.userId,
+      deviceName: "default",
+    });
     expect(await authenticate(fixture.db, "Bearer smsync_nope")).toBeNull();
     const second = await addDevice(fixture.db, "dana", "tablet");
     expect(second.token).not.toBe(created.token);
@@ -92,7 +95,9 @@ describe(`the data layer on ${testProvider}`, () => {
     };
     await fixture.db.$transaction((tx) => tx.stagedUpload.create({ data: { id: "u1", ...row } }));
     const before = await rowCounts(fixture.db);
-    await expect(fixture.db.$transaction((tx) => tx.stagedUpload.create({ data: { id: "u2", ...row } }))).rejects.toThrow();
+    await expect(
+      fixture.db.$transaction((tx) => tx.stagedUpload.create({ data: { id: "u2", ...row } })),
+    ).rejects.toThrow();
     expect(await rowCounts(fixture.db)).toEqual(before);
   });
 
@@ -112,16 +117,16 @@ describe(`the data layer on ${testProvider}`, () => {
     const size = 5n * 1024n * 1024n * 1024n;
     await fixture.db.$transaction((tx) =>
       tx.fileEntry.create({
-      data: {
-        userId,
-        fileUUID: "6f1c6a8e-0d7e-4a43-9a53-3d0e6f0f4c12",
-        cloudFileName: "big",
-        mimeType: "application/octet-stream",
-        version: 0,
-        size,
-        sha256: "1".repeat(64),
-        updatedAt: new Date(),
-      },
+        data: {
+          userId,
+          fileUUID: "6f1c6a8e-0d7e-4a43-9a53-3d0e6f0f4c12",
+          cloudFileName: "big",
+          mimeType: "application/octet-stream",
+          version: 0,
+          size,
+          sha256: "1".repeat(64),
+          updatedAt: new Date(),
+        },
       }),
     );
     const entry = await fixture.db.fileEntry.findFirstOrThrow({ where: { userId } });

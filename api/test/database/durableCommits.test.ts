@@ -4,7 +4,12 @@
 // synchronous_commit turned off is warned about at start.
 import type BetterSqlite3 from "better-sqlite3";
 import pino from "pino";
-import { PrismaBetterSQLite3Durable, DatabaseNotDurableError, requireSynchronousFull, connectionOf } from "../../src/database/sqliteSynchronousFull.ts";
+import {
+  PrismaBetterSQLite3Durable,
+  DatabaseNotDurableError,
+  requireSynchronousFull,
+  connectionOf,
+} from "../../src/database/sqliteSynchronousFull.ts";
 import { openDatabase, sqliteFilePath } from "../../src/database/client.ts";
 import { checkDurableCommits } from "../../src/database/durableCommits.ts";
 import type { Logger } from "../../src/logging/logger.ts";
@@ -34,7 +39,10 @@ describe.skipIf(testProvider !== "sqlite")("SQLite commits with synchronous=FULL
   });
 
   it("the read-only connection runs with FULL too", async () => {
-    const adapter = await new PrismaBetterSQLite3Durable({ url: sqliteFilePath(fixture.url), readonly: true }).connect();
+    const adapter = await new PrismaBetterSQLite3Durable({
+      url: sqliteFilePath(fixture.url),
+      readonly: true,
+    }).connect();
     try {
       expect(Number(connectionOf(adapter).pragma("synchronous", { simple: true }))).toBe(2);
     } finally {
@@ -50,7 +58,10 @@ describe.skipIf(testProvider !== "sqlite")("SQLite commits with synchronous=FULL
 
   it("refuses a connection on which the setting does not hold", () => {
     // A build of SQLite that ignores the pragma: what it reads back is NORMAL.
-    const stubborn = { name: "/data/smsync.db", pragma: (source: string) => (source.includes("=") ? [] : 1) } as unknown as BetterSqlite3.Database;
+    const stubborn = {
+      name: "/data/smsync.db",
+      pragma: (source: string) => (source.includes("=") ? [] : 1),
+    } as unknown as BetterSqlite3.Database;
     expect(() => requireSynchronousFull(stubborn)).toThrow(DatabaseNotDurableError);
     expect(() => requireSynchronousFull(stubborn)).toThrow(/synchronous=1 on \/data\/smsync.db instead of FULL/);
   });
@@ -65,7 +76,10 @@ describe.skipIf(testProvider !== "postgresql")("PostgreSQL's durability settings
       const { logger, records } = recordingLogger();
       await checkDurableCommits(db, url.toString(), logger);
       expect(records.filter(isWarning)).toEqual([
-        expect.objectContaining({ settings: expect.objectContaining({ synchronous_commit: "off" }), msg: expect.stringMatching(/synchronous_commit off/) }),
+        expect.objectContaining({
+          settings: expect.objectContaining({ synchronous_commit: "off" }),
+          msg: expect.stringMatching(/synchronous_commit off/),
+        }),
       ]);
     } finally {
       await db.$disconnect();

@@ -8,7 +8,14 @@ import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { refusedWithoutWrites, sha256Hex, startTestServer, type TestGraphQLClient, type TestServer, tusUpload } from "@smsync/testkit";
+import {
+  refusedWithoutWrites,
+  sha256Hex,
+  startTestServer,
+  type TestGraphQLClient,
+  type TestServer,
+  tusUpload,
+} from "@smsync/testkit";
 
 /** Uploads and commits a file from one device, stages it by an inbound transfer for another; returns its download URL. */
 async function stagedDownload(server: TestServer, content: Buffer) {
@@ -18,7 +25,9 @@ async function stagedDownload(server: TestServer, content: Buffer) {
   const { fileUUID } = await tusUpload(server.url, phone.token!, { version: 0, content, fencingToken });
   expect((await phone.waitForOperation((await phone.commit(fencingToken)).id)).state).toBe("SUCCEEDED");
   const laptopLock = await laptop.lock();
-  const inbound = await laptop.waitForOperation((await laptop.startInboundTransfer(laptopLock.fencingToken, [{ fileUUID, version: 0 }])).id);
+  const inbound = await laptop.waitForOperation(
+    (await laptop.startInboundTransfer(laptopLock.fencingToken, [{ fileUUID, version: 0 }])).id,
+  );
   expect(inbound.state).toBe("SUCCEEDED");
   const url: string = inbound.files[0].downloadUrl;
   expect(url).toBe(`${server.url}/downloads/${fileUUID}/0`);
@@ -84,14 +93,18 @@ describe("downloads", () => {
     expect(response.headers.get("content-length")).toBe("1000");
     // Repr-Digest is of the representation (the whole file), not of the part sent.
     expect(response.headers.get("x-smsync-sha256")).toBe(sha256Hex(content));
-    expect(response.headers.get("repr-digest")).toBe(`sha-256=:${createHash("sha256").update(content).digest("base64")}:`);
+    expect(response.headers.get("repr-digest")).toBe(
+      `sha-256=:${createHash("sha256").update(content).digest("base64")}:`,
+    );
     expect((await bytesOf(response)).equals(content.subarray(1000, 2000))).toBe(true);
   });
 
   it("serves a suffix range and an open-ended range", async () => {
     const suffix = await get(url, laptop.token, { range: "bytes=-500" });
     expect(suffix.status).toBe(206);
-    expect(suffix.headers.get("content-range")).toBe(`bytes ${content.length - 500}-${content.length - 1}/${content.length}`);
+    expect(suffix.headers.get("content-range")).toBe(
+      `bytes ${content.length - 500}-${content.length - 1}/${content.length}`,
+    );
     expect((await bytesOf(suffix)).equals(content.subarray(content.length - 500))).toBe(true);
 
     const open = await get(url, laptop.token, { range: "bytes=99000-" });
@@ -154,7 +167,11 @@ describe("downloads", () => {
   it("answers 404 NOT_FOUND for a committed file that was not staged for download", async () => {
     const device = await server.newUser();
     const { fencingToken } = await device.lock();
-    const committed = await tusUpload(server.url, device.token!, { version: 0, content: Buffer.from("x"), fencingToken });
+    const committed = await tusUpload(server.url, device.token!, {
+      version: 0,
+      content: Buffer.from("x"),
+      fencingToken,
+    });
     expect((await device.waitForOperation((await device.commit(fencingToken)).id)).state).toBe("SUCCEEDED");
     const response = await refused(() => get(`${server.url}/downloads/${committed.fileUUID}/0`, device.token));
     expect(response.status).toBe(404);
@@ -162,7 +179,14 @@ describe("downloads", () => {
   });
 
   it("answers 404 NOT_FOUND for malformed download URLs", async () => {
-    for (const suffix of ["", "not-a-uuid/0", `${fileUUID}`, `${fileUUID}/x`, `${fileUUID}/0/extra`, `..%2F..%2Fetc/0`]) {
+    for (const suffix of [
+      "",
+      "not-a-uuid/0",
+      `${fileUUID}`,
+      `${fileUUID}/x`,
+      `${fileUUID}/0/extra`,
+      `..%2F..%2Fetc/0`,
+    ]) {
       const response = await refused(() => get(`${server.url}/downloads/${suffix}`, laptop.token));
       expect(response.status, suffix).toBe(404);
       expect(await response.json()).toMatchObject({ code: "NOT_FOUND" });

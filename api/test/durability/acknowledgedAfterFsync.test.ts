@@ -33,77 +33,110 @@ if (!hasStrace) {
 }
 
 function listTree(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, encoding: "utf8" }).map((entry) => path.join(dir, entry)).concat(dir);
+  return readdirSync(dir, { recursive: true, encoding: "utf8" })
+    .map((entry) => path.join(dir, entry))
+    .concat(dir);
 }
 
-describe.skipIf(!hasStrace || testProvider !== "sqlite")("acknowledgments come after the fsyncs they depend on (strace)", () => {
-  let server: ProcessServer;
-  let dataDir: string;
-  let traceFile: string;
-  let check: DurabilityCheck;
-  const content = randomBytes(300_000);
-  const fileUUID = randomUUID();
+describe.skipIf(!hasStrace || testProvider !== "sqlite")(
+  "acknowledgments come after the fsyncs they depend on (strace)",
+  () => {
+    let server: ProcessServer;
+    let dataDir: string;
+    let traceFile: string;
+    let check: DurabilityCheck;
+    const content = randomBytes(300_000);
+    const fileUUID = randomUUID();
 
-  beforeAll(async () => {
-    server = await ProcessServer.create();
-    dataDir = realpathSync(server.dir);
-    traceFile = path.join(path.dirname(dataDir), `${path.basename(dataDir)}.strace`);
-    const existing = listTree(dataDir);
-    const launcher = ["strace", "-f", "-tt", "-yy", "-s", "1024", "-e", `trace=${traceSyscalls}`, "-o", traceFile];
-    const traced = await server.start({ SMSYNC_DATA_DIR: dataDir, DATABASE_URL: `file:${path.join(dataDir, "smsync.db")}` }, launcher);
-    try {
-      const user = await server.newUser();
-      const { fencingToken } = await user.client.lock();
-      // Two PATCH requests: each answer reports an offset.
-      await tusUpload(server.url, user.client.token!, { fileUUID, version: 0, content, fencingToken }, { chunkSize: 100_000 });
-      const outbound = await user.client.waitForOperation((await user.client.commit(fencingToken)).id, 60_000);
-      expect(outbound.state).toBe("SUCCEEDED");
+    beforeAll(async () => {
+      server = await ProcessServer.create();
+      dataDir = realpathSync(server.dir);
+      traceFile = path.join(path.dirname(dataDir), `${path.basename(dataDir)}.strace`);
+      const existing = listTree(dataDir);
+      const launcher = ["strace", "-f", "-tt", "-yy", "-s", "1024", "-e", `trace=${traceSyscalls}`, "-o", traceFile];
+      const traced = await server.start(
+        { SMSYNC_DATA_DIR: dataDir, DATABASE_URL: `file:${path.join(dataDir, "smsync.db")}` },
+        launcher,
+      );
+      try {
+        const user = await server.newUser();
+        const { fencingToken } = await user.client.lock();
+        // Two PATCH requests: each answer reports an offset.
+        await tusUpload(
+          server.url,
+          user.client.token!,
+          { fileUUID, version: 0, content, fencingToken },
+          { chunkSize: 100_000 },
+        );
+        const outbound = await user.client.waitForOperation((await user.client.commit(fencingToken)).id, 60_000);
+        expect(outbound.state).toBe("SUCCEEDED");
 
-      const download = await user.client.lock();
-      const inbound = await user.client.startInboundTransfer(download.fencingToken, [{ fileUUID, version: 0 }]);
-      const done = await user.client.waitForOperation(inbound.id, 60_000);
-      expect(done.state).toBe("SUCCEEDED");
-      const response = await fetch(`${server.url}/downloads/${fileUUID}/0`, { headers: { authorization: `Bearer ${user.client.token}` } });
-      expect(sha256Hex(Buffer.from(await response.arrayBuffer()))).toBe(sha256Hex(content));
+        const download = await user.client.lock();
+        const inbound = await user.client.startInboundTransfer(download.fencingToken, [{ fileUUID, version: 0 }]);
+        const done = await user.client.waitForOperation(inbound.id, 60_000);
+        expect(done.state).toBe("SUCCEEDED");
+        const response = await fetch(`${server.url}/downloads/${fileUUID}/0`, {
+          headers: { authorization: `Bearer ${user.client.token}` },
+        });
+        expect(sha256Hex(Buffer.from(await response.arrayBuffer()))).toBe(sha256Hex(content));
 
-      const replace = await user.client.lock();
-      await tusUpload(server.url, user.client.token!, { fileUUID, version: 1, content: randomBytes(1000), fencingToken: replace.fencingToken });
-      const replaced = await user.client.waitForOperation((await user.client.commit(replace.fencingToken)).id, 60_000);
-      expect(replaced.state).toBe("SUCCEEDED");
-    } finally {
-      // Killing strace would leave the server running untraced: kill the server (the first process in the trace).
-      const serverPid = Number(/^(\d+)/.exec(readFileSync(traceFile, "utf8"))?.[1]);
-      if (serverPid) process.kill(serverPid, "SIGKILL");
-      await traced.waitForExit();
-    }
-    check = checkAcknowledgments(parseTrace(readFileSync(traceFile, "utf8"), apiDir), {
-      dataDir,
-      databaseFile: path.join(dataDir, "smsync.db"),
-      existing,
-      ...serverAcknowledgments(server.port, path.join(dataDir, "staging", "uploads")),
-      // An object removed from the cloud must stay removed once the index no longer names it.
-      removalMustBeDurable: (file) => file.startsWith(`${path.join(dataDir, "cloud")}/`),
+        const replace = await user.client.lock();
+        await tusUpload(server.url, user.client.token!, {
+          fileUUID,
+          version: 1,
+          content: randomBytes(1000),
+          fencingToken: replace.fencingToken,
+        });
+        const replaced = await user.client.waitForOperation(
+          (await user.client.commit(replace.fencingToken)).id,
+          60_000,
+        );
+        expect(replaced.state).toBe("SUCCEEDED");
+      } finally {
+        // Killing strace would leave the server running untraced: kill the server (the first process in the trace).
+        const serverPid = Number(/^(\d+)/.exec(readFileSync(traceFile, "utf8"))?.[1]);
+        if (serverPid) process.kill(serverPid, "SIGKILL");
+        await traced.waitForExit();
+      }
+      check = checkAcknowledgments(parseTrace(readFileSync(traceFile, "utf8"), apiDir), {
+        dataDir,
+        databaseFile: path.join(dataDir, "smsync.db"),
+        existing,
+        ...serverAcknowledgments(server.port, path.join(dataDir, "staging", "uploads")),
+        // An object removed from the cloud must stay removed once the index no longer names it.
+        removalMustBeDurable: (file) => file.startsWith(`${path.join(dataDir, "cloud")}/`),
+      });
+    }, 180_000);
+
+    afterAll(async () => {
+      await server?.close();
+      // A failing trace is kept for reading; its path is in the failure message.
+      if (check?.violations.length === 0) rmSync(traceFile, { force: true });
     });
-  }, 180_000);
 
-  afterAll(async () => {
-    await server?.close();
-    // A failing trace is kept for reading; its path is in the failure message.
-    if (check?.violations.length === 0) rmSync(traceFile, { force: true });
-  });
+    it("saw the operations it checks: answers, the object renamed into the cloud and into inbound staging, then removed from the cloud", () => {
+      expect(check.acknowledgments.filter((ack) => ack.text.startsWith("HTTP/1.1 204")).length).toBeGreaterThanOrEqual(
+        2,
+      );
+      expect(
+        [...check.renamedInto]
+          .filter((file) => file.includes(`${fileUUID}.v0`))
+          .map((file) => path.relative(dataDir, path.dirname(file)).split(path.sep)[0])
+          .sort(),
+      ).toEqual(["cloud", "cloud", "staging"]);
+      expect(
+        [...check.removed].filter(
+          (file) => file.startsWith(path.join(dataDir, "cloud")) && file.includes(`${fileUUID}.v0`),
+        ),
+      ).toHaveLength(2);
+    });
 
-  it("saw the operations it checks: answers, the object renamed into the cloud and into inbound staging, then removed from the cloud", () => {
-    expect(check.acknowledgments.filter((ack) => ack.text.startsWith("HTTP/1.1 204")).length).toBeGreaterThanOrEqual(2);
-    expect([...check.renamedInto].filter((file) => file.includes(`${fileUUID}.v0`)).map((file) => path.relative(dataDir, path.dirname(file)).split(path.sep)[0]).sort()).toEqual(
-      ["cloud", "cloud", "staging"],
-    );
-    expect([...check.removed].filter((file) => file.startsWith(path.join(dataDir, "cloud")) && file.includes(`${fileUUID}.v0`))).toHaveLength(2);
-  });
-
-  it("sent every answer after the fsyncs it depends on", () => {
-    const report = check.violations.map(
-      (violation) => `line ${violation.acknowledgment.line} "${violation.acknowledgment.text}": ${violation.notDurable} (changed at line ${violation.changedAtLine})`,
-    );
-    expect(report, `trace: ${traceFile}`).toEqual([]);
-  });
-});
+    it("sent every answer after the fsyncs it depends on", () => {
+      const report = check.violations.map(
+        (violation) =>
+          `line ${violation.acknowledgment.line} "${violation.acknowledgment.text}": ${violation.notDurable} (changed at line ${violation.changedAtLine})`,
+      );
+      expect(report, `trace: ${traceFile}`).toEqual([]);
+    });
+  },
+);

@@ -7,7 +7,14 @@ import { mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { crashStatesAt, crashTraceSyscalls, sentData, snapshotTree, straceBytes, type Tree } from "../support/crashStates.ts";
+import {
+  crashStatesAt,
+  crashTraceSyscalls,
+  sentData,
+  snapshotTree,
+  straceBytes,
+  type Tree,
+} from "../support/crashStates.ts";
 
 const hasStrace = spawnSync("strace", ["-V"]).status === 0;
 
@@ -35,7 +42,8 @@ fs.writeSync(b, "!", 1);
 mark("P4");
 `;
 
-const contents = (tree: Tree) => Object.fromEntries([...tree].map(([name, content]) => [name, content === null ? "dir" : content.toString("latin1")]));
+const contents = (tree: Tree) =>
+  Object.fromEntries([...tree].map(([name, content]) => [name, content === null ? "dir" : content.toString("latin1")]));
 
 describe.skipIf(!hasStrace)("crash states replayed from a trace", () => {
   const root = realpathSync(mkdtempSync(path.join(tmpdir(), "smsync-crash-model-")));
@@ -44,11 +52,28 @@ describe.skipIf(!hasStrace)("crash states replayed from a trace", () => {
   it("keep exactly the bytes and names fsynced before each point", () => {
     const traceFile = `${root}.strace`;
     const initial = snapshotTree(root);
-    const run = spawnSync("strace", ["-f", "-tt", "-yy", "-s", "65536", "-e", `trace=${crashTraceSyscalls}`, "-o", traceFile, process.execPath, "-e", script, root]);
+    const run = spawnSync("strace", [
+      "-f",
+      "-tt",
+      "-yy",
+      "-s",
+      "65536",
+      "-e",
+      `trace=${crashTraceSyscalls}`,
+      "-o",
+      traceFile,
+      process.execPath,
+      "-e",
+      script,
+      root,
+    ]);
     expect(run.status, run.stderr.toString()).toBe(0);
     const trace = readFileSync(traceFile, "utf8");
     rmSync(traceFile);
-    const markers = sentData(trace, (descriptor) => descriptor.startsWith("1<")).map((send) => ({ line: send.line, label: send.data.trim() }));
+    const markers = sentData(trace, (descriptor) => descriptor.startsWith("1<")).map((send) => ({
+      line: send.line,
+      label: send.data.trim(),
+    }));
     expect(markers.map((marker) => marker.label)).toEqual(["P1", "P2", "P3", "P4"]);
 
     const states = crashStatesAt(trace, root, initial, markers);
@@ -58,9 +83,9 @@ describe.skipIf(!hasStrace)("crash states replayed from a trace", () => {
       // "two" was written but not fsynced; b's bytes were, its name was not.
       ["P2", { a: "one", d: "dir" }],
       // The directory fsynced after the rename: c is a's file, with a's durable bytes; b's name is now durable.
-      ["P3", { b: "\u0000\u0001\u00ff\n\"\\", c: "one", d: "dir" }],
+      ["P3", { b: '\u0000\u0001\u00ff\n"\\', c: "one", d: "dir" }],
       // fsync of the open descriptor reaches the renamed file; b's later write was not fsynced.
-      ["P4", { b: "\u0000\u0001\u00ff\n\"\\", c: "onetwo", d: "dir" }],
+      ["P4", { b: '\u0000\u0001\u00ff\n"\\', c: "onetwo", d: "dir" }],
     ]);
   });
 

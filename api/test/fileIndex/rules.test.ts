@@ -1,7 +1,14 @@
 // The rules of the original, each a typed error with nothing written.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { operationFields, rowCounts, startTestServer, TestGraphQLClient, type TestServer, tusUpload } from "@smsync/testkit";
+import {
+  operationFields,
+  rowCounts,
+  startTestServer,
+  TestGraphQLClient,
+  type TestServer,
+  tusUpload,
+} from "@smsync/testkit";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -18,7 +25,11 @@ const commit = `mutation($key: String!, $t: Int!) { commit(idempotencyKey: $key,
 const inbound = `mutation($key: String!, $t: Int!, $files: [FileVersionInput!]!) { startInboundTransfer(idempotencyKey: $key, fencingToken: $t, files: $files) { ${operationFields} } }`;
 
 /** The error code of a call that must fail and write nothing. */
-async function rejectedWithoutWrites(device: Device, query: string, variables: Record<string, unknown>): Promise<string | undefined> {
+async function rejectedWithoutWrites(
+  device: Device,
+  query: string,
+  variables: Record<string, unknown>,
+): Promise<string | undefined> {
   const before = await rowCounts(server.app.services.db);
   const code = await device.errorCode(query, { key: randomUUID(), ...variables });
   expect(await rowCounts(server.app.services.db)).toEqual(before);
@@ -44,29 +55,53 @@ describe("upload-deletions", () => {
     const device = await server.newUser();
     const fileUUID = await commitFile(device);
     const { fencingToken } = await device.lock();
-    expect(await rejectedWithoutWrites(device, deleteFiles, { t: fencingToken, files: [{ fileUUID: randomUUID(), version: 0 }] })).toBe("UNKNOWN_FILE");
-    expect(await rejectedWithoutWrites(device, deleteFiles, { t: fencingToken, files: [{ fileUUID, version: 3 }] })).toBe("WRONG_VERSION");
-    expect(await rejectedWithoutWrites(device, deleteFiles, { t: fencingToken, files: [{ fileUUID: "../../etc/passwd", version: 0 }] })).toBe("BAD_INPUT");
-    expect(await rejectedWithoutWrites(device, deleteFiles, { t: fencingToken, files: [{ fileUUID: `${fileUUID}\u0000`, version: 0 }] })).toBe("BAD_INPUT");
+    expect(
+      await rejectedWithoutWrites(device, deleteFiles, {
+        t: fencingToken,
+        files: [{ fileUUID: randomUUID(), version: 0 }],
+      }),
+    ).toBe("UNKNOWN_FILE");
+    expect(
+      await rejectedWithoutWrites(device, deleteFiles, { t: fencingToken, files: [{ fileUUID, version: 3 }] }),
+    ).toBe("WRONG_VERSION");
+    expect(
+      await rejectedWithoutWrites(device, deleteFiles, {
+        t: fencingToken,
+        files: [{ fileUUID: "../../etc/passwd", version: 0 }],
+      }),
+    ).toBe("BAD_INPUT");
+    expect(
+      await rejectedWithoutWrites(device, deleteFiles, {
+        t: fencingToken,
+        files: [{ fileUUID: `${fileUUID}\u0000`, version: 0 }],
+      }),
+    ).toBe("BAD_INPUT");
     expect(await rejectedWithoutWrites(device, deleteFiles, { t: fencingToken, files: [] })).toBe("BAD_INPUT");
     // All or nothing: one bad file in a batch records none.
     expect(
       await rejectedWithoutWrites(device, deleteFiles, {
         t: fencingToken,
-        files: [{ fileUUID, version: 0 }, { fileUUID: randomUUID(), version: 0 }],
+        files: [
+          { fileUUID, version: 0 },
+          { fileUUID: randomUUID(), version: 0 },
+        ],
       }),
     ).toBe("UNKNOWN_FILE");
 
     await device.deleteFiles(fencingToken, [{ fileUUID, version: 0 }]);
     await device.waitForOperation((await device.commit(fencingToken)).id);
     const again = await device.lock();
-    expect(await rejectedWithoutWrites(device, deleteFiles, { t: again.fencingToken, files: [{ fileUUID, version: 0 }] })).toBe("ALREADY_DELETED");
+    expect(
+      await rejectedWithoutWrites(device, deleteFiles, { t: again.fencingToken, files: [{ fileUUID, version: 0 }] }),
+    ).toBe("ALREADY_DELETED");
   });
 
   it("needs the lock", async () => {
     const device = await server.newUser();
     const fileUUID = await commitFile(device);
-    expect(await rejectedWithoutWrites(device, deleteFiles, { t: 1, files: [{ fileUUID, version: 0 }] })).toBe("LOCK_REQUIRED");
+    expect(await rejectedWithoutWrites(device, deleteFiles, { t: 1, files: [{ fileUUID, version: 0 }] })).toBe(
+      "LOCK_REQUIRED",
+    );
   });
 
   it("refuses to delete a file that has a staged upload in the same batch, with its own code", async () => {
@@ -74,7 +109,9 @@ describe("upload-deletions", () => {
     const fileUUID = await commitFile(device);
     const { fencingToken } = await device.lock();
     await tusUpload(server.url, device.token!, { fileUUID, version: 1, content: Buffer.from("v1"), fencingToken });
-    expect(await rejectedWithoutWrites(device, deleteFiles, { t: fencingToken, files: [{ fileUUID, version: 0 }] })).toBe("UPLOAD_AND_DELETION_IN_BATCH");
+    expect(
+      await rejectedWithoutWrites(device, deleteFiles, { t: fencingToken, files: [{ fileUUID, version: 0 }] }),
+    ).toBe("UPLOAD_AND_DELETION_IN_BATCH");
   });
 
   it("refuses an upload of a file whose deletion is in the same batch, with the same code", async () => {
@@ -83,9 +120,9 @@ describe("upload-deletions", () => {
     const { fencingToken } = await device.lock();
     await device.deleteFiles(fencingToken, [{ fileUUID, version: 0 }]);
     const before = await rowCounts(server.app.services.db);
-    await expect(tusUpload(server.url, device.token!, { fileUUID, version: 1, content: Buffer.from("v1"), fencingToken })).rejects.toThrow(
-      /UPLOAD_AND_DELETION_IN_BATCH/,
-    );
+    await expect(
+      tusUpload(server.url, device.token!, { fileUUID, version: 1, content: Buffer.from("v1"), fencingToken }),
+    ).rejects.toThrow(/UPLOAD_AND_DELETION_IN_BATCH/);
     expect(await rowCounts(server.app.services.db)).toEqual(before);
   });
 });
@@ -133,7 +170,12 @@ describe("file names and versions", () => {
     const owner = await commitFile(device, { cloudFileName: "shared-name.txt" });
     const { fencingToken } = await device.lock();
     await expect(
-      tusUpload(server.url, device.token!, { version: 0, cloudFileName: "shared-name.txt", content: Buffer.from("other"), fencingToken }),
+      tusUpload(server.url, device.token!, {
+        version: 0,
+        cloudFileName: "shared-name.txt",
+        content: Buffer.from("other"),
+        fencingToken,
+      }),
     ).rejects.toThrow(/CLOUD_NAME_TAKEN/);
     await device.deleteFiles(fencingToken, [{ fileUUID: owner, version: 0 }]);
     await device.waitForOperation((await device.commit(fencingToken)).id);
@@ -151,7 +193,13 @@ describe("file names and versions", () => {
     await expect(
       tusUpload(server.url, device.token!, { fileUUID, version: 1, content: Buffer.from("back"), fencingToken }),
     ).rejects.toThrow(/FILE_DELETED/);
-    await tusUpload(server.url, device.token!, { fileUUID, version: 1, content: Buffer.from("back"), fencingToken, undelete: true });
+    await tusUpload(server.url, device.token!, {
+      fileUUID,
+      version: 1,
+      content: Buffer.from("back"),
+      fencingToken,
+      undelete: true,
+    });
     await device.waitForOperation((await device.commit(fencingToken)).id);
     const entry = (await device.fileIndex()).files.find((file) => file.fileUUID === fileUUID);
     expect(entry).toMatchObject({ version: 1, deleted: false });
@@ -178,12 +226,27 @@ describe("inbound transfers", () => {
     await device.deleteFiles(fencingToken, [{ fileUUID: gone, version: 0 }]);
     await device.waitForOperation((await device.commit(fencingToken)).id);
     ({ fencingToken } = await device.lock());
-    expect(await rejectedWithoutWrites(device, inbound, { t: fencingToken, files: [{ fileUUID: randomUUID(), version: 0 }] })).toBe("UNKNOWN_FILE");
-    expect(await rejectedWithoutWrites(device, inbound, { t: fencingToken, files: [{ fileUUID: gone, version: 0 }] })).toBe("FILE_DELETED");
-    expect(await rejectedWithoutWrites(device, inbound, { t: fencingToken, files: [{ fileUUID: kept, version: 1 }] })).toBe("WRONG_VERSION");
+    expect(
+      await rejectedWithoutWrites(device, inbound, {
+        t: fencingToken,
+        files: [{ fileUUID: randomUUID(), version: 0 }],
+      }),
+    ).toBe("UNKNOWN_FILE");
+    expect(
+      await rejectedWithoutWrites(device, inbound, { t: fencingToken, files: [{ fileUUID: gone, version: 0 }] }),
+    ).toBe("FILE_DELETED");
+    expect(
+      await rejectedWithoutWrites(device, inbound, { t: fencingToken, files: [{ fileUUID: kept, version: 1 }] }),
+    ).toBe("WRONG_VERSION");
     expect(await rejectedWithoutWrites(device, inbound, { t: fencingToken, files: [] })).toBe("BAD_INPUT");
     expect(
-      await rejectedWithoutWrites(device, inbound, { t: fencingToken, files: [{ fileUUID: kept, version: 0 }, { fileUUID: kept, version: 0 }] }),
+      await rejectedWithoutWrites(device, inbound, {
+        t: fencingToken,
+        files: [
+          { fileUUID: kept, version: 0 },
+          { fileUUID: kept, version: 0 },
+        ],
+      }),
     ).toBe("BAD_INPUT");
   });
 });
@@ -197,7 +260,9 @@ describe("authorization", () => {
     expect(await bob.operation(ops[0].id)).toBeNull();
     expect((await bob.fileIndex()).files).toEqual([]);
     const { fencingToken } = await bob.lock();
-    expect(await rejectedWithoutWrites(bob, deleteFiles, { t: fencingToken, files: [{ fileUUID, version: 0 }] })).toBe("UNKNOWN_FILE");
+    expect(await rejectedWithoutWrites(bob, deleteFiles, { t: fencingToken, files: [{ fileUUID, version: 0 }] })).toBe(
+      "UNKNOWN_FILE",
+    );
   });
 
   it("refuses every operation without a valid token", async () => {
@@ -220,12 +285,18 @@ describe("resetServerState", () => {
     const { fencingToken } = await device.lock();
     await tusUpload(server.url, device.token!, { version: 0, content: Buffer.from("staged"), fencingToken });
     const other = await server.newDevice(device.userName);
-    const reset = await device.ok(`mutation($key: String!) { resetServerState(idempotencyKey: $key) { releasedLock discardedUploads discardedDeletions } }`, {
-      key: randomUUID(),
-    });
+    const reset = await device.ok(
+      `mutation($key: String!) { resetServerState(idempotencyKey: $key) { releasedLock discardedUploads discardedDeletions } }`,
+      {
+        key: randomUUID(),
+      },
+    );
     expect(reset.resetServerState).toEqual({ releasedLock: true, discardedUploads: 1, discardedDeletions: 0 });
     // The lock is free for another device, and the file is untouched.
     expect((await other.lock()).heldPreviously).toBe(false);
-    expect((await device.fileIndex()).files.find((file) => file.fileUUID === fileUUID)).toMatchObject({ version: 0, deleted: false });
+    expect((await device.fileIndex()).files.find((file) => file.fileUUID === fileUUID)).toMatchObject({
+      version: 0,
+      deleted: false,
+    });
   });
 });

@@ -70,19 +70,31 @@ it("fails a transfer with GOOGLE_SIGN_IN_REQUIRED once consent is revoked, and r
   const user = await provisionGoogleUser(server.app.services.db, fake);
   const device = new TestGraphQLClient(server.url, user.token);
   const { fencingToken } = await device.lock(60);
-  await tusUpload(server.url, user.token, { fileUUID: randomUUID(), version: 0, content: Buffer.from("before"), fencingToken });
+  await tusUpload(server.url, user.token, {
+    fileUUID: randomUUID(),
+    version: 0,
+    content: Buffer.from("before"),
+    fencingToken,
+  });
   expect((await device.waitForOperation((await device.commit(fencingToken)).id)).state).toBe("SUCCEEDED");
 
   fake.grants.revokeRefreshToken(user.refreshToken);
   const fileUUID = randomUUID();
   const grant = await device.lock(60);
-  await tusUpload(server.url, user.token, { fileUUID, version: 0, content: Buffer.from("after revocation"), fencingToken: grant.fencingToken });
+  await tusUpload(server.url, user.token, {
+    fileUUID,
+    version: 0,
+    content: Buffer.from("after revocation"),
+    fencingToken: grant.fencingToken,
+  });
   const failed = await device.waitForOperation((await device.commit(grant.fencingToken)).id);
   expect(failed).toMatchObject({ state: "FAILED", errorCode: "GOOGLE_SIGN_IN_REQUIRED", attempts: 1 });
   expect(failed.errorMessage).toMatch(/sign in with Google again/);
   const account = await server.app.services.db.googleAccount.findUniqueOrThrow({ where: { userId: user.userId } });
   expect(account.refreshTokenRevokedAt).toBeInstanceOf(Date);
-  const events = await server.app.services.db.event.findMany({ where: { operationId: failed.id, type: "OPERATION_STATE" } });
+  const events = await server.app.services.db.event.findMany({
+    where: { operationId: failed.id, type: "OPERATION_STATE" },
+  });
   expect(events.map((event) => JSON.parse(String(event.payload)))).toContainEqual(
     expect.objectContaining({ state: "FAILED", errorCode: "GOOGLE_SIGN_IN_REQUIRED" }),
   );

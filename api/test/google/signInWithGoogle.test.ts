@@ -33,36 +33,53 @@ describe("signInWithGoogle", () => {
     const db = server.app.services.db;
     const idToken = await fake.idToken({ subject: "110000000000000000001", email: "ada@example.com" });
     const first = (await anonymous.ok(signIn, { idToken, deviceName: "phone" })).signInWithGoogle;
-    expect(first).toMatchObject({ newUser: true, deviceName: "phone", userName: "google-110000000000000000001", driveAccess: false });
+    expect(first).toMatchObject({
+      newUser: true,
+      deviceName: "phone",
+      userName: "google-110000000000000000001",
+      driveAccess: false,
+    });
 
     const device = new TestGraphQLClient(server.url, first.token);
     expect(await device.fileIndex()).toMatchObject({ files: [] });
     expect((await device.lock()).fencingToken).toBeGreaterThan(0);
 
-    const again = (await anonymous.ok(signIn, { idToken: await fake.idToken({ subject: "110000000000000000001" }), deviceName: "laptop" }))
-      .signInWithGoogle;
+    const again = (
+      await anonymous.ok(signIn, {
+        idToken: await fake.idToken({ subject: "110000000000000000001" }),
+        deviceName: "laptop",
+      })
+    ).signInWithGoogle;
     expect(again).toMatchObject({ newUser: false, userId: first.userId, deviceName: "laptop" });
     expect(again.token).not.toBe(first.token);
     expect(await db.user.count({ where: { id: first.userId } })).toBe(1);
     expect(await db.googleAccount.findMany({ where: { subject: "110000000000000000001" } })).toEqual([
       expect.objectContaining({ userId: first.userId, email: "ada@example.com", encryptedRefreshToken: null }),
     ]);
-    expect(await db.device.findMany({ where: { userId: first.userId }, orderBy: { name: "asc" }, select: { name: true } })).toEqual([
-      { name: "laptop" },
-      { name: "phone" },
-    ]);
+    expect(
+      await db.device.findMany({ where: { userId: first.userId }, orderBy: { name: "asc" }, select: { name: true } }),
+    ).toEqual([{ name: "laptop" }, { name: "phone" }]);
     // Both devices act as the same user: the lock is held by the phone.
     const before = await rowCounts(db);
-    expect(await new TestGraphQLClient(server.url, again.token).errorCode(`mutation { lock(idempotencyKey: "other") { fencingToken } }`)).toBe(
-      "LOCK_HELD",
-    );
+    expect(
+      await new TestGraphQLClient(server.url, again.token).errorCode(
+        `mutation { lock(idempotencyKey: "other") { fencingToken } }`,
+      ),
+    ).toBe("LOCK_HELD");
     expect(await rowCounts(db)).toEqual(before);
   });
 
   it("maps two first sign-ins of one account at once to one user", async () => {
     const db = server.app.services.db;
-    const tokens = await Promise.all(["a", "b", "c"].map(async (device) => ({ device, idToken: await fake.idToken({ subject: "110000000000000000003" }) })));
-    const results = await Promise.all(tokens.map(({ device, idToken }) => anonymous.ok(signIn, { idToken, deviceName: device })));
+    const tokens = await Promise.all(
+      ["a", "b", "c"].map(async (device) => ({
+        device,
+        idToken: await fake.idToken({ subject: "110000000000000000003" }),
+      })),
+    );
+    const results = await Promise.all(
+      tokens.map(({ device, idToken }) => anonymous.ok(signIn, { idToken, deviceName: device })),
+    );
     const userIds = new Set(results.map((result) => result.signInWithGoogle.userId));
     expect(userIds.size).toBe(1);
     expect(results.filter((result) => result.signInWithGoogle.newUser)).toHaveLength(1);
@@ -76,15 +93,28 @@ describe("signInWithGoogle", () => {
     const second = (await anonymous.ok(signIn, { idToken, deviceName: "tablet" })).signInWithGoogle;
     expect(second.userId).toBe(first.userId);
     expect(await server.app.services.db.device.count({ where: { userId: first.userId } })).toBe(1);
-    for (const token of [first.token, second.token]) expect(await new TestGraphQLClient(server.url, token).fileIndex()).toBeDefined();
+    for (const token of [first.token, second.token])
+      expect(await new TestGraphQLClient(server.url, token).fileIndex()).toBeDefined();
   });
 
   const rejected: Array<[string, () => Promise<string>, string]> = [
-    ["another audience", () => fake.idToken({ subject: "2001", audience: "someone-else.apps.googleusercontent.com" }), "audience"],
+    [
+      "another audience",
+      () => fake.idToken({ subject: "2001", audience: "someone-else.apps.googleusercontent.com" }),
+      "audience",
+    ],
     ["another issuer", () => fake.idToken({ subject: "2002", issuer: "https://evil.example.com" }), "issuer"],
     ["an expired token", () => fake.idToken({ subject: "2003", expiresInSeconds: -120 }), "expired"],
-    ["a key Google never published, under Google's kid", () => fake.idToken({ subject: "2004", signedBy: fake.strangerKey }), "signature"],
-    ["a key with an unknown kid", () => fake.idToken({ subject: "2005", signedBy: newSigningKey("unknown-kid") }), "signature"],
+    [
+      "a key Google never published, under Google's kid",
+      () => fake.idToken({ subject: "2004", signedBy: fake.strangerKey }),
+      "signature",
+    ],
+    [
+      "a key with an unknown kid",
+      () => fake.idToken({ subject: "2005", signedBy: newSigningKey("unknown-kid") }),
+      "signature",
+    ],
     ["a token that is not a JWT", async () => "not.a.jwt", "malformed"],
   ];
   for (const [what, token, reason] of rejected) {
@@ -114,7 +144,8 @@ describe("signInWithGoogle", () => {
     const db = server.app.services.db;
     const subject = "4001";
     const code = fake.grants.issueCode({ subject, email: "grace@example.com" });
-    const result = (await anonymous.ok(signIn, { idToken: await fake.idToken({ subject }), deviceName: "phone", code })).signInWithGoogle;
+    const result = (await anonymous.ok(signIn, { idToken: await fake.idToken({ subject }), deviceName: "phone", code }))
+      .signInWithGoogle;
     expect(result.driveAccess).toBe(true);
     const [refreshToken] = [...fake.grants.refreshTokens].find(([, grant]) => grant.subject === subject)!;
     const account = await db.googleAccount.findUniqueOrThrow({ where: { subject } });
@@ -125,22 +156,42 @@ describe("signInWithGoogle", () => {
     const cipher = new RefreshTokenCipher(parseTokenKey(fake.tokenKey)!);
     expect(cipher.decrypt(account.encryptedRefreshToken!, result.userId)).toBe(refreshToken);
     // The stored token works: the server gets access tokens with it.
-    expect(fake.grants.subjectOf(await server.app.services.google!.accessTokens.accessToken(result.userId))).toBe(subject);
+    expect(fake.grants.subjectOf(await server.app.services.google!.accessTokens.accessToken(result.userId))).toBe(
+      subject,
+    );
   });
 
   it("refuses a used authorization code, and a code of another account, writing nothing", async () => {
     const code = fake.grants.issueCode({ subject: "5001" });
     await anonymous.ok(signIn, { idToken: await fake.idToken({ subject: "5001" }), deviceName: "phone", code });
     const before = await rowCounts(server.app.services.db);
-    const reused = await anonymous.request(signIn, { idToken: await fake.idToken({ subject: "5001" }), deviceName: "phone", code });
-    expect(reused.errors?.[0].extensions).toMatchObject({ code: "GOOGLE_AUTHORIZATION_CODE_INVALID", oauthError: "invalid_grant" });
+    const reused = await anonymous.request(signIn, {
+      idToken: await fake.idToken({ subject: "5001" }),
+      deviceName: "phone",
+      code,
+    });
+    expect(reused.errors?.[0].extensions).toMatchObject({
+      code: "GOOGLE_AUTHORIZATION_CODE_INVALID",
+      oauthError: "invalid_grant",
+    });
     const foreign = fake.grants.issueCode({ subject: "5002" });
-    const mixed = await anonymous.request(signIn, { idToken: await fake.idToken({ subject: "5003" }), deviceName: "phone", code: foreign });
-    expect(mixed.errors?.[0]).toMatchObject({ extensions: { code: "GOOGLE_AUTHORIZATION_CODE_INVALID" }, message: expect.stringMatching(/another Google account/) });
+    const mixed = await anonymous.request(signIn, {
+      idToken: await fake.idToken({ subject: "5003" }),
+      deviceName: "phone",
+      code: foreign,
+    });
+    expect(mixed.errors?.[0]).toMatchObject({
+      extensions: { code: "GOOGLE_AUTHORIZATION_CODE_INVALID" },
+      message: expect.stringMatching(/another Google account/),
+    });
     const noDrive = fake.grants.issueCode({ subject: "5003", scope: "openid email" });
-    expect(await anonymous.errorCode(signIn, { idToken: await fake.idToken({ subject: "5003" }), deviceName: "phone", code: noDrive })).toBe(
-      "GOOGLE_AUTHORIZATION_CODE_INVALID",
-    );
+    expect(
+      await anonymous.errorCode(signIn, {
+        idToken: await fake.idToken({ subject: "5003" }),
+        deviceName: "phone",
+        code: noDrive,
+      }),
+    ).toBe("GOOGLE_AUTHORIZATION_CODE_INVALID");
     expect(await rowCounts(server.app.services.db)).toEqual(before);
   });
 
@@ -148,20 +199,39 @@ describe("signInWithGoogle", () => {
     const before = await rowCounts(server.app.services.db);
     fake.failNextTokenRequests(1, 503);
     const code = fake.grants.issueCode({ subject: "6001" });
-    expect(await anonymous.errorCode(signIn, { idToken: await fake.idToken({ subject: "6001" }), deviceName: "phone", code })).toBe("GOOGLE_UNAVAILABLE");
+    expect(
+      await anonymous.errorCode(signIn, {
+        idToken: await fake.idToken({ subject: "6001" }),
+        deviceName: "phone",
+        code,
+      }),
+    ).toBe("GOOGLE_UNAVAILABLE");
     expect(await rowCounts(server.app.services.db)).toEqual(before);
   });
 
   it("a new authorization code clears a revoked refresh token", async () => {
     const db = server.app.services.db;
     const subject = "7001";
-    const first = (await anonymous.ok(signIn, { idToken: await fake.idToken({ subject }), deviceName: "phone", code: fake.grants.issueCode({ subject }) }))
+    const first = (
+      await anonymous.ok(signIn, {
+        idToken: await fake.idToken({ subject }),
+        deviceName: "phone",
+        code: fake.grants.issueCode({ subject }),
+      })
+    ).signInWithGoogle;
+    await db.$transaction((tx) =>
+      tx.googleAccount.update({ where: { subject }, data: { refreshTokenRevokedAt: new Date() } }),
+    );
+    const noCode = (await anonymous.ok(signIn, { idToken: await fake.idToken({ subject }), deviceName: "phone" }))
       .signInWithGoogle;
-    await db.$transaction((tx) => tx.googleAccount.update({ where: { subject }, data: { refreshTokenRevokedAt: new Date() } }));
-    const noCode = (await anonymous.ok(signIn, { idToken: await fake.idToken({ subject }), deviceName: "phone" })).signInWithGoogle;
     expect(noCode.driveAccess).toBe(false);
-    const again = (await anonymous.ok(signIn, { idToken: await fake.idToken({ subject }), deviceName: "phone", code: fake.grants.issueCode({ subject }) }))
-      .signInWithGoogle;
+    const again = (
+      await anonymous.ok(signIn, {
+        idToken: await fake.idToken({ subject }),
+        deviceName: "phone",
+        code: fake.grants.issueCode({ subject }),
+      })
+    ).signInWithGoogle;
     expect(again).toMatchObject({ userId: first.userId, driveAccess: true });
     expect((await db.googleAccount.findUniqueOrThrow({ where: { subject } })).refreshTokenRevokedAt).toBeNull();
   });
@@ -174,11 +244,16 @@ describe("signInWithGoogle", () => {
 
 describe("signInWithGoogle when Google's keys cannot be fetched", () => {
   it("answers GOOGLE_UNAVAILABLE and writes nothing", async () => {
-    const unreachable = await startTestServer({ ...fake.environment(), SMSYNC_GOOGLE_CERTS_URL: "http://127.0.0.1:1/certs" });
+    const unreachable = await startTestServer({
+      ...fake.environment(),
+      SMSYNC_GOOGLE_CERTS_URL: "http://127.0.0.1:1/certs",
+    });
     try {
       const before = await rowCounts(unreachable.app.services.db);
       const idToken = await fake.idToken({ subject: "9001" });
-      expect(await new TestGraphQLClient(unreachable.url, null).errorCode(signIn, { idToken, deviceName: "phone" })).toBe("GOOGLE_UNAVAILABLE");
+      expect(
+        await new TestGraphQLClient(unreachable.url, null).errorCode(signIn, { idToken, deviceName: "phone" }),
+      ).toBe("GOOGLE_UNAVAILABLE");
       expect(await rowCounts(unreachable.app.services.db)).toEqual(before);
     } finally {
       await unreachable.close();
@@ -192,7 +267,9 @@ describe("signInWithGoogle without Google configured", () => {
     try {
       const idToken = await fake.idToken({ subject: "8001" });
       const before = await rowCounts(plain.app.services.db);
-      expect(await new TestGraphQLClient(plain.url, null).errorCode(signIn, { idToken, deviceName: "phone" })).toBe("GOOGLE_NOT_CONFIGURED");
+      expect(await new TestGraphQLClient(plain.url, null).errorCode(signIn, { idToken, deviceName: "phone" })).toBe(
+        "GOOGLE_NOT_CONFIGURED",
+      );
       expect(await rowCounts(plain.app.services.db)).toEqual(before);
     } finally {
       await plain.close();

@@ -21,7 +21,10 @@ let user: ProvisionedGoogleUser;
 const fakeKey = () => parseTokenKey(fake.tokenKey)!;
 
 function accessTokens(tokenUrl = fake.tokenUrl, cipher = new RefreshTokenCipher(fakeKey())): StoredGoogleAccessTokens {
-  const endpoint = new GoogleTokenEndpoint({ clientId: fake.clientId, clientSecret: fake.clientSecret, tokenUrl }, () => clock);
+  const endpoint = new GoogleTokenEndpoint(
+    { clientId: fake.clientId, clientSecret: fake.clientSecret, tokenUrl },
+    () => clock,
+  );
   return new StoredGoogleAccessTokens(server.app.services.db, endpoint, cipher, { now: () => clock });
 }
 
@@ -83,7 +86,10 @@ describe("StoredGoogleAccessTokens", () => {
     const tokens = accessTokens();
     const refused = await tokens.accessToken(user.userId);
     const before = refreshes();
-    const [a, b] = await Promise.all([tokens.refreshAfterUnauthorized(user.userId, refused), tokens.refreshAfterUnauthorized(user.userId, refused)]);
+    const [a, b] = await Promise.all([
+      tokens.refreshAfterUnauthorized(user.userId, refused),
+      tokens.refreshAfterUnauthorized(user.userId, refused),
+    ]);
     expect(a).not.toBe(refused);
     expect(b).toBe(a);
     expect(await tokens.refreshAfterUnauthorized(user.userId, refused)).toBe(a);
@@ -117,7 +123,9 @@ describe("StoredGoogleAccessTokens", () => {
     const local = await server.newUser();
     const localId = (await server.app.services.db.user.findUniqueOrThrow({ where: { name: local.userName } })).id;
     expect((await failureOf(accessTokens().accessToken(localId))).kind).toBe("authorization");
-    await server.app.services.db.$transaction((tx) => tx.googleAccount.update({ where: { userId: user.userId }, data: { encryptedRefreshToken: null } }));
+    await server.app.services.db.$transaction((tx) =>
+      tx.googleAccount.update({ where: { userId: user.userId }, data: { encryptedRefreshToken: null } }),
+    );
     expect((await failureOf(accessTokens().accessToken(user.userId))).kind).toBe("authorization");
   });
 
@@ -135,7 +143,9 @@ describe("StoredGoogleAccessTokens", () => {
   it("re-encrypts a token stored under a previous key with the current one when it uses it", async () => {
     const newKey = randomBytes(32);
     const rotated = new RefreshTokenCipher(newKey, [fakeKey()]);
-    expect(fake.grants.subjectOf(await accessTokens(fake.tokenUrl, rotated).accessToken(user.userId))).toBe(user.subject);
+    expect(fake.grants.subjectOf(await accessTokens(fake.tokenUrl, rotated).accessToken(user.userId))).toBe(
+      user.subject,
+    );
     const stored = await storedToken(user.userId);
     expect(stored.split(".")[1]).toBe(keyIdOf(newKey));
     expect(new RefreshTokenCipher(newKey).decrypt(stored, user.userId)).toBe(user.refreshToken);

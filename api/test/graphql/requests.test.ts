@@ -18,14 +18,22 @@ async function post(target: TestServer, body: string, token?: string) {
   const response = await fetch(`${target.url}/graphql`, {
     method: "POST",
     // The GraphQL-over-HTTP media type: request errors answer 4xx.
-    headers: { "content-type": "application/json", accept: "application/graphql-response+json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: {
+      "content-type": "application/json",
+      accept: "application/graphql-response+json",
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
     body,
   });
-  return { status: response.status, json: (await response.json()) as { errors?: { message: string; extensions?: Record<string, unknown> }[] } };
+  return {
+    status: response.status,
+    json: (await response.json()) as { errors?: { message: string; extensions?: Record<string, unknown> }[] },
+  };
 }
 
 /** A request the server must refuse, which writes nothing. */
-const refused = (body: string, token?: string) => refusedWithoutWrites(server.app.services.db, () => post(server, body, token));
+const refused = (body: string, token?: string) =>
+  refusedWithoutWrites(server.app.services.db, () => post(server, body, token));
 
 describe("GraphQL requests", () => {
   it("answers a syntax error with 400 and the error's location", async () => {
@@ -43,15 +51,26 @@ describe("GraphQL requests", () => {
 
   it("refuses documents deeper than the limit or with too many aliases", async () => {
     const device = await server.newUser();
-    const deep = await refused(JSON.stringify({ query: "{ serverInfo { limits { maxUploadBytes } } }" }), device.token!);
+    const deep = await refused(
+      JSON.stringify({ query: "{ serverInfo { limits { maxUploadBytes } } }" }),
+      device.token!,
+    );
     expect(JSON.stringify(deep.json.errors)).toMatch(/depth/i);
-    const aliases = await refused(JSON.stringify({ query: "{ a: serverInfo { version } b: serverInfo { version } c: serverInfo { version } d: serverInfo { version } e: serverInfo { version } }" }));
+    const aliases = await refused(
+      JSON.stringify({
+        query:
+          "{ a: serverInfo { version } b: serverInfo { version } c: serverInfo { version } d: serverInfo { version } e: serverInfo { version } }",
+      }),
+    );
     expect(JSON.stringify(aliases.json.errors)).toMatch(/alias/i);
   });
 
   it("answers an out-of-range argument with an error that carries no stack trace", async () => {
     const device = await server.newUser();
-    const { json } = await refused(JSON.stringify({ query: "mutation { lock(idempotencyKey: \"k\", ttlSeconds: 99999999999) { fencingToken } }" }), device.token!);
+    const { json } = await refused(
+      JSON.stringify({ query: 'mutation { lock(idempotencyKey: "k", ttlSeconds: 99999999999) { fencingToken } }' }),
+      device.token!,
+    );
     const text = JSON.stringify(json);
     expect(json.errors?.length).toBeGreaterThan(0);
     expect(text).not.toMatch(/\bat \S+ \(/);

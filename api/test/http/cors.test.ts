@@ -11,7 +11,10 @@ const app = "http://app.example:8080";
 const stranger = "http://evil.example";
 
 function preflight(url: string, origin: string, method: string, headers: string) {
-  return fetch(url, { method: "OPTIONS", headers: { origin, "access-control-request-method": method, "access-control-request-headers": headers } });
+  return fetch(url, {
+    method: "OPTIONS",
+    headers: { origin, "access-control-request-method": method, "access-control-request-headers": headers },
+  });
 }
 
 function listed(header: string | null): string[] {
@@ -21,7 +24,10 @@ function listed(header: string | null): string[] {
 describe("SMSYNC_CORS_ORIGINS", () => {
   it("is * by default, and takes a list of origins", () => {
     expect(loadConfig({}).corsOrigins).toBe("*");
-    expect(loadConfig({ SMSYNC_CORS_ORIGINS: `${app}, https://b.example` }).corsOrigins).toEqual([app, "https://b.example"]);
+    expect(loadConfig({ SMSYNC_CORS_ORIGINS: `${app}, https://b.example` }).corsOrigins).toEqual([
+      app,
+      "https://b.example",
+    ]);
     expect(() => loadConfig({ SMSYNC_CORS_ORIGINS: "app.example/path" })).toThrow(/SMSYNC_CORS_ORIGINS/);
   });
 });
@@ -40,7 +46,9 @@ describe("CORS with a list of origins", () => {
     const allowed = await preflight(`${server.url}/graphql`, app, "POST", "authorization, content-type");
     expect(allowed.status).toBeLessThan(300);
     expect(allowed.headers.get("access-control-allow-origin")).toBe(app);
-    expect(listed(allowed.headers.get("access-control-allow-headers"))).toEqual(expect.arrayContaining(["authorization", "content-type"]));
+    expect(listed(allowed.headers.get("access-control-allow-headers"))).toEqual(
+      expect.arrayContaining(["authorization", "content-type"]),
+    );
     expect(listed(allowed.headers.get("access-control-allow-methods"))).toContain("post");
     expect(allowed.headers.get("access-control-allow-credentials")).toBeNull();
 
@@ -52,25 +60,41 @@ describe("CORS with a list of origins", () => {
     });
     expect(answer.status).toBe(200);
     expect(answer.headers.get("access-control-allow-origin")).toBe(app);
-    expect(((await answer.json()) as { data: { serverInfo: { version: string } } }).data.serverInfo.version).toMatch(/\d/);
+    expect(((await answer.json()) as { data: { serverInfo: { version: string } } }).data.serverInfo.version).toMatch(
+      /\d/,
+    );
 
     const refused = await preflight(`${server.url}/graphql`, stranger, "POST", "authorization");
     expect(refused.headers.get("access-control-allow-origin")).toBeNull();
   });
 
   it("/uploads: tus's preflight allows its headers; creation and resume answers expose Location and Upload-Offset", async () => {
-    const allowed = await preflight(`${server.url}/uploads`, app, "POST", "authorization, tus-resumable, upload-length, upload-metadata");
+    const allowed = await preflight(
+      `${server.url}/uploads`,
+      app,
+      "POST",
+      "authorization, tus-resumable, upload-length, upload-metadata",
+    );
     expect(allowed.status).toBe(204);
     expect(allowed.headers.get("access-control-allow-origin")).toBe(app);
     expect(listed(allowed.headers.get("access-control-allow-headers"))).toEqual(
       expect.arrayContaining(["authorization", "tus-resumable", "upload-length", "upload-metadata", "upload-offset"]),
     );
-    expect(listed(allowed.headers.get("access-control-allow-methods"))).toEqual(expect.arrayContaining(["post", "patch", "head"]));
+    expect(listed(allowed.headers.get("access-control-allow-methods"))).toEqual(
+      expect.arrayContaining(["post", "patch", "head"]),
+    );
 
     const device = await server.newUser();
     const { fencingToken } = await device.lock();
-    const { url: location } = await tusUpload(server.url, device.token!, { version: 0, content: randomBytes(1000), fencingToken });
-    const head = await fetch(location, { method: "HEAD", headers: { origin: app, authorization: `Bearer ${device.token}`, "tus-resumable": "1.0.0" } });
+    const { url: location } = await tusUpload(server.url, device.token!, {
+      version: 0,
+      content: randomBytes(1000),
+      fencingToken,
+    });
+    const head = await fetch(location, {
+      method: "HEAD",
+      headers: { origin: app, authorization: `Bearer ${device.token}`, "tus-resumable": "1.0.0" },
+    });
     expect(head.status).toBe(200);
     expect(head.headers.get("upload-offset")).toBe("1000");
     expect(head.headers.get("access-control-allow-origin")).toBe(app);
@@ -78,7 +102,10 @@ describe("CORS with a list of origins", () => {
       expect.arrayContaining(["location", "upload-offset", "upload-length", "tus-resumable"]),
     );
 
-    const refused = await fetch(location, { method: "HEAD", headers: { origin: stranger, authorization: `Bearer ${device.token}`, "tus-resumable": "1.0.0" } });
+    const refused = await fetch(location, {
+      method: "HEAD",
+      headers: { origin: stranger, authorization: `Bearer ${device.token}`, "tus-resumable": "1.0.0" },
+    });
     expect(refused.headers.get("access-control-allow-origin")).toBeNull();
   });
 
@@ -87,12 +114,16 @@ describe("CORS with a list of origins", () => {
     const allowed = await preflight(url, app, "GET", "authorization, range, if-range");
     expect(allowed.status).toBe(204);
     expect(allowed.headers.get("access-control-allow-origin")).toBe(app);
-    expect(listed(allowed.headers.get("access-control-allow-headers"))).toEqual(expect.arrayContaining(["authorization", "range", "if-range"]));
+    expect(listed(allowed.headers.get("access-control-allow-headers"))).toEqual(
+      expect.arrayContaining(["authorization", "range", "if-range"]),
+    );
     expect(listed(allowed.headers.get("access-control-allow-methods"))).toContain("get");
 
     // An error answer is readable too (the client reads its JSON code).
     const device = await server.newUser();
-    const missing = await fetch(url, { headers: { origin: app, authorization: `Bearer ${device.token}`, range: "bytes=10-" } });
+    const missing = await fetch(url, {
+      headers: { origin: app, authorization: `Bearer ${device.token}`, range: "bytes=10-" },
+    });
     expect(missing.status).toBe(404);
     expect(missing.headers.get("access-control-allow-origin")).toBe(app);
     expect(listed(missing.headers.get("access-control-expose-headers"))).toEqual(

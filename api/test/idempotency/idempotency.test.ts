@@ -22,7 +22,11 @@ const reset = `mutation($key: String!) { resetServerState(idempotencyKey: $key) 
 
 async function committedFile(device: Awaited<ReturnType<TestServer["newUser"]>>) {
   const { fencingToken } = await device.lock();
-  const { fileUUID } = await tusUpload(server.url, device.token!, { version: 0, content: Buffer.from(randomUUID()), fencingToken });
+  const { fileUUID } = await tusUpload(server.url, device.token!, {
+    version: 0,
+    content: Buffer.from(randomUUID()),
+    fencingToken,
+  });
   await device.waitForOperation((await device.commit(fencingToken)).id);
   return fileUUID;
 }
@@ -107,7 +111,9 @@ describe("idempotency keys", () => {
     const first = (await device.ok(start, variables)).startInboundTransfer;
     await device.waitForOperation(first.id);
     expect((await device.ok(start, variables)).startInboundTransfer.id).toBe(first.id);
-    expect(await server.app.services.db.operation.count({ where: { kind: "INBOUND", user: { name: device.userName } } })).toBe(1);
+    expect(
+      await server.app.services.db.operation.count({ where: { kind: "INBOUND", user: { name: device.userName } } }),
+    ).toBe(1);
   });
 
   it("resetServerState: a retry replays the first result", async () => {

@@ -32,10 +32,13 @@ describe("lock", () => {
     expect(refused.errors?.[0].extensions?.code).toBe("LOCK_HELD");
     expect(refused.errors?.[0].extensions?.retryAfterSeconds).toBeGreaterThan(0);
 
-    const unlocked = await phone.ok(`mutation($key: String!, $t: Int!) { unlock(idempotencyKey: $key, fencingToken: $t) }`, {
-      key: randomUUID(),
-      t: held.fencingToken,
-    });
+    const unlocked = await phone.ok(
+      `mutation($key: String!, $t: Int!) { unlock(idempotencyKey: $key, fencingToken: $t) }`,
+      {
+        key: randomUUID(),
+        t: held.fencingToken,
+      },
+    );
     expect(unlocked.unlock).toBe(true);
     const granted = await laptop.lock();
     expect(granted.heldPreviously).toBe(false);
@@ -52,15 +55,21 @@ describe("lock", () => {
 
     // The old holder does not know it lost the lock: every write is refused, and writes nothing.
     const before = await rowCounts(server.app.services.db);
-    const renew = await phone.request(`mutation($key: String!, $t: Int!) { renewLock(idempotencyKey: $key, fencingToken: $t) { fencingToken } }`, {
-      key: randomUUID(),
-      t: old.fencingToken,
-    });
+    const renew = await phone.request(
+      `mutation($key: String!, $t: Int!) { renewLock(idempotencyKey: $key, fencingToken: $t) { fencingToken } }`,
+      {
+        key: randomUUID(),
+        t: old.fencingToken,
+      },
+    );
     expect(renew.errors?.[0].extensions?.code).toBe("STALE_FENCING_TOKEN");
-    const commit = await phone.request(`mutation($key: String!, $t: Int!) { commit(idempotencyKey: $key, fencingToken: $t) { id } }`, {
-      key: randomUUID(),
-      t: old.fencingToken,
-    });
+    const commit = await phone.request(
+      `mutation($key: String!, $t: Int!) { commit(idempotencyKey: $key, fencingToken: $t) { id } }`,
+      {
+        key: randomUUID(),
+        t: old.fencingToken,
+      },
+    );
     expect(commit.errors?.[0].extensions?.code).toBe("STALE_FENCING_TOKEN");
     await expect(
       tusUpload(server.url, phone.token!, { version: 0, content: Buffer.from("late"), fencingToken: old.fencingToken }),
@@ -83,11 +92,21 @@ describe("lock", () => {
     const laptop = await server.newDevice(phone.userName);
     const old = await phone.lock(60);
     const fileUUID = randomUUID();
-    await tusUpload(server.url, phone.token!, { fileUUID, version: 0, content: Buffer.from("staged"), fencingToken: old.fencingToken });
+    await tusUpload(server.url, phone.token!, {
+      fileUUID,
+      version: 0,
+      content: Buffer.from("staged"),
+      fencingToken: old.fencingToken,
+    });
     server.clock.advance(60_000);
     const taken = await laptop.lock();
     // The laptop can stage the same (fileUUID, version) without meeting the old upload.
-    await tusUpload(server.url, laptop.token!, { fileUUID, version: 0, content: Buffer.from("newer"), fencingToken: taken.fencingToken });
+    await tusUpload(server.url, laptop.token!, {
+      fileUUID,
+      version: 0,
+      content: Buffer.from("newer"),
+      fencingToken: taken.fencingToken,
+    });
     const op = await laptop.waitForOperation((await laptop.commit(taken.fencingToken)).id);
     expect(op.state).toBe("SUCCEEDED");
     expect(op.files).toHaveLength(1);
@@ -114,10 +133,13 @@ describe("lock", () => {
     const phone = await server.newUser();
     const laptop = await server.newDevice(phone.userName);
     const held = await phone.lock();
-    const result = await laptop.ok(`mutation($key: String!, $t: Int!) { unlock(idempotencyKey: $key, fencingToken: $t) }`, {
-      key: randomUUID(),
-      t: held.fencingToken,
-    });
+    const result = await laptop.ok(
+      `mutation($key: String!, $t: Int!) { unlock(idempotencyKey: $key, fencingToken: $t) }`,
+      {
+        key: randomUUID(),
+        t: held.fencingToken,
+      },
+    );
     expect(result.unlock).toBe(false);
     expect((await phone.lock()).heldPreviously).toBe(true);
   });

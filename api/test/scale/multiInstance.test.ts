@@ -70,7 +70,11 @@ describe.skipIf(testProvider === "sqlite")("several instances", () => {
     await ready;
 
     const { fencingToken } = await phone.lock();
-    const { fileUUID } = await tusUpload(apiOnly.url, phone.token!, { version: 0, content: Buffer.from("hello"), fencingToken });
+    const { fileUUID } = await tusUpload(apiOnly.url, phone.token!, {
+      version: 0,
+      content: Buffer.from("hello"),
+      fencingToken,
+    });
     await phone.commit(fencingToken);
     expect(await change).toMatchObject({ files: [{ fileUUID, version: 0, deleted: false }] });
   });
@@ -79,13 +83,22 @@ describe.skipIf(testProvider === "sqlite")("several instances", () => {
     const device = await apiOnly.newUser();
     const { fencingToken } = await device.lock();
     const fileUUID = randomUUID();
-    await tusUpload(apiOnly.url, device.token!, { fileUUID, version: 0, content: Buffer.from("orphaned"), fencingToken });
+    await tusUpload(apiOnly.url, device.token!, {
+      fileUUID,
+      version: 0,
+      content: Buffer.from("orphaned"),
+      fencingToken,
+    });
     const committed = await device.commit(fencingToken);
     // The state a dead instance leaves: claimed, never finished, never renewed.
     await apiOnly.app.services.db.$transaction((tx) =>
       tx.operation.update({
         where: { id: committed.id },
-        data: { state: "IN_PROGRESS", claimedBy: "dead-instance", claimExpiresAt: new Date(worker.clock.now().getTime() + 60_000) },
+        data: {
+          state: "IN_PROGRESS",
+          claimedBy: "dead-instance",
+          claimExpiresAt: new Date(worker.clock.now().getTime() + 60_000),
+        },
       }),
     );
     // The claim runs out on the worker's clock, not by waiting for it.

@@ -21,10 +21,18 @@ describe("sweepStaging", () => {
     const { db, staging } = server.app.services;
     const device = await server.newUser();
     const { fencingToken } = await device.lock();
-    const committed = await tusUpload(server.url, device.token!, { version: 0, content: Buffer.from("kept"), fencingToken });
+    const committed = await tusUpload(server.url, device.token!, {
+      version: 0,
+      content: Buffer.from("kept"),
+      fencingToken,
+    });
     const op = await device.waitForOperation((await device.commit(fencingToken)).id);
     const again = await device.lock();
-    const uncommitted = await tusUpload(server.url, device.token!, { version: 0, content: Buffer.from("left behind"), fencingToken: again.fencingToken });
+    const uncommitted = await tusUpload(server.url, device.token!, {
+      version: 0,
+      content: Buffer.from("left behind"),
+      fencingToken: again.fencingToken,
+    });
     const uncommittedId = (await db.stagedUpload.findFirstOrThrow({ where: { fileUUID: uncommitted.fileUUID } })).id;
     const orphan = path.join(staging.uploadsDir, "orphan-upload-id");
     await writeFile(orphan, "no row");
@@ -52,10 +60,16 @@ describe("sweepStaging", () => {
     const { db, staging } = server.app.services;
     const device = await server.newUser();
     let { fencingToken } = await device.lock();
-    const { fileUUID } = await tusUpload(server.url, device.token!, { version: 0, content: Buffer.from("to download"), fencingToken });
+    const { fileUUID } = await tusUpload(server.url, device.token!, {
+      version: 0,
+      content: Buffer.from("to download"),
+      fencingToken,
+    });
     await device.waitForOperation((await device.commit(fencingToken)).id);
     ({ fencingToken } = await device.lock());
-    const inbound = await device.waitForOperation((await device.startInboundTransfer(fencingToken, [{ fileUUID, version: 0 }])).id);
+    const inbound = await device.waitForOperation(
+      (await device.startInboundTransfer(fencingToken, [{ fileUUID, version: 0 }])).id,
+    );
     expect(inbound.state).toBe("SUCCEEDED");
     const userId = (await db.user.findUniqueOrThrow({ where: { name: device.userName } })).id;
     const file = staging.inboundPath(userId, fileUUID, 0);
@@ -72,11 +86,21 @@ describe("sweepStaging", () => {
     const { staging } = server.app.services;
     const device = await server.newUser();
     let { fencingToken } = await device.lock();
-    const { fileUUID } = await tusUpload(server.url, device.token!, { version: 0, content: Buffer.from("kept for download"), fencingToken });
+    const { fileUUID } = await tusUpload(server.url, device.token!, {
+      version: 0,
+      content: Buffer.from("kept for download"),
+      fencingToken,
+    });
     await device.waitForOperation((await device.commit(fencingToken)).id);
     ({ fencingToken } = await device.lock());
-    const inbound = await device.waitForOperation((await device.startInboundTransfer(fencingToken, [{ fileUUID, version: 0 }])).id);
-    const kept = staging.inboundPath((await server.app.services.db.user.findUniqueOrThrow({ where: { name: device.userName } })).id, fileUUID, 0);
+    const inbound = await device.waitForOperation(
+      (await device.startInboundTransfer(fencingToken, [{ fileUUID, version: 0 }])).id,
+    );
+    const kept = staging.inboundPath(
+      (await server.app.services.db.user.findUniqueOrThrow({ where: { name: device.userName } })).id,
+      fileUUID,
+      0,
+    );
     const stray = staging.inboundPath(randomUUID(), randomUUID(), 3);
     await mkdir(path.dirname(stray), { recursive: true });
     await writeFile(stray, "no row names me");

@@ -52,16 +52,22 @@ describe.each(transports)("subscriptions over %s", (transport) => {
   it.each(badTokens)("with %s are UNAUTHENTICATED", { timeout: 120_000 }, async (_name, token) => {
     const before = await rowCounts(server.app.services.db);
     expect(await rejectedWith(subscribeFileIndexChanged(transport, server.url, token, 0))).toBe("UNAUTHENTICATED");
-    expect(await rejectedWith(subscribeTransferProgress(transport, server.url, token, operationOfOwner, 0))).toBe("UNAUTHENTICATED");
+    expect(await rejectedWith(subscribeTransferProgress(transport, server.url, token, operationOfOwner, 0))).toBe(
+      "UNAUTHENTICATED",
+    );
     expect(await rowCounts(server.app.services.db)).toEqual(before);
   });
 
   it("give NOT_FOUND for the operation of another user, and nothing of it", { timeout: 120_000 }, async () => {
     const stranger = await server.newUser();
     const before = await rowCounts(server.app.services.db);
-    expect(await rejectedWith(subscribeTransferProgress(transport, server.url, stranger.token, operationOfOwner, 0))).toBe("NOT_FOUND");
+    expect(
+      await rejectedWith(subscribeTransferProgress(transport, server.url, stranger.token, operationOfOwner, 0)),
+    ).toBe("NOT_FOUND");
     // Even when it names the operation of another user through a device of its own user.
-    expect(await rejectedWith(subscribeTransferProgress(transport, server.url, stranger.token, "no-such-operation"))).toBe("NOT_FOUND");
+    expect(
+      await rejectedWith(subscribeTransferProgress(transport, server.url, stranger.token, "no-such-operation")),
+    ).toBe("NOT_FOUND");
     expect(await rowCounts(server.app.services.db)).toEqual(before);
     // The owner gets it.
     const events = await subscribeTransferProgress(transport, server.url, owner.token, operationOfOwner).completion();
@@ -96,7 +102,9 @@ describe.each(transports)("subscriptions over %s", (transport) => {
     await followers.until((count) => count === 0, caller.userId);
     expect(await revokeDeviceTokens(server.app.services.db, device.userName, caller.deviceName)).toBe(1);
     const before = await rowCounts(server.app.services.db);
-    expect(await rejectedWith(subscribeFileIndexChanged(transport, server.url, device.token, 0))).toBe("UNAUTHENTICATED");
+    expect(await rejectedWith(subscribeFileIndexChanged(transport, server.url, device.token, 0))).toBe(
+      "UNAUTHENTICATED",
+    );
     expect(await rowCounts(server.app.services.db)).toEqual(before);
   });
 });

@@ -16,51 +16,57 @@ afterAll(async () => {
 });
 
 describe("following the event log", () => {
-  it("never yields an event of a transaction that rolls back, and yields the event that reuses its seq", { timeout: 120_000 }, async () => {
-    const device = await server.newUser();
-    const { userId } = await callerOf(server, device.token!);
-    const { db, notifier } = server.app.services;
+  it(
+    "never yields an event of a transaction that rolls back, and yields the event that reuses its seq",
+    { timeout: 120_000 },
+    async () => {
+      const device = await server.newUser();
+      const { userId } = await callerOf(server, device.token!);
+      const { db, notifier } = server.app.services;
 
-    // A transaction appends an event and stays open until the test lets it roll back.
-    let appended!: () => void;
-    const isAppended = new Promise<void>((resolve) => (appended = resolve));
-    let rollBack!: () => void;
-    const rolledBack = new Promise<void>((resolve) => (rollBack = resolve));
-    const phantom = transactWithEvents(db, notifier, async (_tx, events) => {
-      await events.append({ userId, type: "FILE_INDEX_CHANGED", payload: { phantom: true } });
-      appended();
-      await rolledBack;
-      throw new Error("rolled back on purpose");
-    }).then(
-      () => "committed",
-      () => "rolled back",
-    );
-    await isAppended;
+      // A transaction appends an event and stays open until the test lets it roll back.
+      let appended!: () => void;
+      const isAppended = new Promise<void>((resolve) => (appended = resolve));
+      let rollBack!: () => void;
+      const rolledBack = new Promise<void>((resolve) => (rollBack = resolve));
+      const phantom = transactWithEvents(db, notifier, async (_tx, events) => {
+        await events.append({ userId, type: "FILE_INDEX_CHANGED", payload: { phantom: true } });
+        appended();
+        await rolledBack;
+        throw new Error("rolled back on purpose");
+      }).then(
+        () => "committed",
+        () => "rolled back",
+      );
+      await isAppended;
 
-    // A follower starts reading while it is open (a poll long enough that only a wake-up moves it on).
-    const follower = followEvents(db, notifier, { userId, after: 0, pollMs: 600_000 });
-    const first = follower.next();
-    // A statement issued after the follower's read: once it has answered, the read has run (or is waiting its turn).
-    await db.user.findUniqueOrThrow({ where: { id: userId } });
-    rollBack();
-    expect(await phantom).toBe("rolled back");
+      // A follower starts reading while it is open (a poll long enough that only a wake-up moves it on).
+      const follower = followEvents(db, notifier, { userId, after: 0, pollMs: 600_000 });
+      const first = follower.next();
+      // A statement issued after the follower's read: once it has answered, the read has run (or is waiting its turn).
+      await db.user.findUniqueOrThrow({ where: { id: userId } });
+      rollBack();
+      expect(await phantom).toBe("rolled back");
 
-    // The next event of the user takes the same seq.
-    const seq = await transactWithEvents(db, notifier, (_tx, events) =>
-      events.append({ userId, type: "FILE_INDEX_CHANGED", payload: { real: true } }),
-    );
-    expect(seq).toBe(1);
-    const { value } = await first;
-    expect(value).toMatchObject({ seq: 1, payload: { real: true } });
-    await follower.return();
-  });
+      // The next event of the user takes the same seq.
+      const seq = await transactWithEvents(db, notifier, (_tx, events) =>
+        events.append({ userId, type: "FILE_INDEX_CHANGED", payload: { real: true } }),
+      );
+      expect(seq).toBe(1);
+      const { value } = await first;
+      expect(value).toMatchObject({ seq: 1, payload: { real: true } });
+      await follower.return();
+    },
+  );
 
   it("ends at once when resumed after the last event", { timeout: 120_000 }, async () => {
     const device = await server.newUser();
     const { userId } = await callerOf(server, device.token!);
     const { db, notifier } = server.app.services;
     for (const state of ["IN_PROGRESS", "SUCCEEDED"]) {
-      await transactWithEvents(db, notifier, (_tx, events) => events.append({ userId, type: "OPERATION_STATE", payload: { state } }));
+      await transactWithEvents(db, notifier, (_tx, events) =>
+        events.append({ userId, type: "OPERATION_STATE", payload: { state } }),
+      );
     }
     const isLast = (event: { payload: Record<string, unknown> }) => event.payload.state === "SUCCEEDED";
     const follow = (after: number) => followEvents(db, notifier, { userId, after, isLast, pollMs: 600_000 });

@@ -27,14 +27,22 @@ afterAll(async () => {
 const malformed: [string, string, string | undefined][] = [
   ["a syntax error", "subscription { fileIndexChanged(after: 0) { seq ", undefined],
   ["an unknown field", "subscription { noSuchField }", "GRAPHQL_VALIDATION_FAILED"],
-  ["two root fields", "subscription { a: fileIndexChanged { seq } b: fileIndexChanged { seq } }", "GRAPHQL_VALIDATION_FAILED"],
+  [
+    "two root fields",
+    "subscription { a: fileIndexChanged { seq } b: fileIndexChanged { seq } }",
+    "GRAPHQL_VALIDATION_FAILED",
+  ],
 ];
 
 describe.each(transports)("a malformed subscription over %s", (transport) => {
   it.each(malformed)("with %s gets a GraphQL error", { timeout: 120_000 }, async (_name, query, code) => {
     const device = await server.newUser();
     const before = await rowCounts(server.app.services.db);
-    const subscription = subscribe<unknown>(transport, server.url, { token: device.token, query, field: "fileIndexChanged" });
+    const subscription = subscribe<unknown>(transport, server.url, {
+      token: device.token,
+      query,
+      field: "fileIndexChanged",
+    });
     await subscription.end();
     expect(await rowCounts(server.app.services.db)).toEqual(before);
     expect(subscription.failure, subscription.describe()).toBeUndefined();
@@ -51,7 +59,11 @@ describe("graphql-ws", () => {
     const device = await server.newUser();
     const { userId } = await callerOf(server, device.token!);
     const connection = wsConnection(server.url, device.token);
-    const changes = connection.subscribe<FileIndexChange>({ query: fileIndexChangedQuery, variables: { after: 0 }, field: "fileIndexChanged" });
+    const changes = connection.subscribe<FileIndexChange>({
+      query: fileIndexChangedQuery,
+      variables: { after: 0 },
+      field: "fileIndexChanged",
+    });
     await followers.until((count) => count === 1, userId);
     for (const [, query] of malformed) {
       const bad = connection.subscribe<unknown>({ query, field: "fileIndexChanged" });

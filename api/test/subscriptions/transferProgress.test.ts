@@ -51,30 +51,47 @@ function expectStrictlyIncreasing(seqs: number[]) {
 }
 
 describe.each(transports)("transferProgress over %s", (transport) => {
-  it("streams the states and one FILE_TRANSFERRED per file of a running transfer, ending with SUCCEEDED", { timeout: 180_000 }, async () => {
-    const device = await server.newUser();
-    const { operation, files } = await commitNewFiles(server, device, 3);
-    const subscription = subscribeTransferProgress(transport, server.url, device.token, operation.id);
+  it(
+    "streams the states and one FILE_TRANSFERRED per file of a running transfer, ending with SUCCEEDED",
+    { timeout: 180_000 },
+    async () => {
+      const device = await server.newUser();
+      const { operation, files } = await commitNewFiles(server, device, 3);
+      const subscription = subscribeTransferProgress(transport, server.url, device.token, operation.id);
 
-    // The transfer is held before its first cloud write: what follows arrives live.
-    const start = await subscription.take(2);
-    expect(summary(start)).toEqual(["NOT_STARTED", "IN_PROGRESS"]);
-    await cloud.untilWaiting(1);
-    expect(subscription.events).toHaveLength(2);
-    cloud.release(files.length);
+      // The transfer is held before its first cloud write: what follows arrives live.
+      const start = await subscription.take(2);
+      expect(summary(start)).toEqual(["NOT_STARTED", "IN_PROGRESS"]);
+      await cloud.untilWaiting(1);
+      expect(subscription.events).toHaveLength(2);
+      cloud.release(files.length);
 
-    const events = await subscription.completion();
-    expect(summary(events)).toEqual(["NOT_STARTED", "IN_PROGRESS", "FILE_TRANSFERRED:1", "FILE_TRANSFERRED:2", "FILE_TRANSFERRED:3", "SUCCEEDED"]);
-    expectStrictlyIncreasing(events.map((event) => event.seq));
-    const transferred = events.filter((event) => event.type === "FILE_TRANSFERRED");
-    expect(transferred.map((event) => event.fileUUID).sort()).toEqual(files.map((file) => file.fileUUID).sort());
-    const totalBytes = files.reduce((sum, file) => sum + file.content.length, 0);
-    expect(transferred.at(-1)).toMatchObject({ filesDone: 3, filesTotal: 3, bytesDone: totalBytes, bytesTotal: totalBytes, version: 0 });
-    await expectExactlyTheLog(operation.id, events);
-    // The server stopped following the log for this stream.
-    const caller = (await server.app.services.db.operation.findUniqueOrThrow({ where: { id: operation.id } })).userId;
-    await followers.until((count) => count === 0, caller);
-  });
+      const events = await subscription.completion();
+      expect(summary(events)).toEqual([
+        "NOT_STARTED",
+        "IN_PROGRESS",
+        "FILE_TRANSFERRED:1",
+        "FILE_TRANSFERRED:2",
+        "FILE_TRANSFERRED:3",
+        "SUCCEEDED",
+      ]);
+      expectStrictlyIncreasing(events.map((event) => event.seq));
+      const transferred = events.filter((event) => event.type === "FILE_TRANSFERRED");
+      expect(transferred.map((event) => event.fileUUID).sort()).toEqual(files.map((file) => file.fileUUID).sort());
+      const totalBytes = files.reduce((sum, file) => sum + file.content.length, 0);
+      expect(transferred.at(-1)).toMatchObject({
+        filesDone: 3,
+        filesTotal: 3,
+        bytesDone: totalBytes,
+        bytesTotal: totalBytes,
+        version: 0,
+      });
+      await expectExactlyTheLog(operation.id, events);
+      // The server stopped following the log for this stream.
+      const caller = (await server.app.services.db.operation.findUniqueOrThrow({ where: { id: operation.id } })).userId;
+      await followers.until((count) => count === 0, caller);
+    },
+  );
 
   it("replays a finished transfer from the log and completes", { timeout: 180_000 }, async () => {
     const device = await server.newUser();
@@ -83,7 +100,13 @@ describe.each(transports)("transferProgress over %s", (transport) => {
     expect((await device.waitForOperation(operation.id, 120_000)).state).toBe("SUCCEEDED");
 
     const events = await subscribeTransferProgress(transport, server.url, device.token, operation.id).completion();
-    expect(summary(events)).toEqual(["NOT_STARTED", "IN_PROGRESS", "FILE_TRANSFERRED:1", "FILE_TRANSFERRED:2", "SUCCEEDED"]);
+    expect(summary(events)).toEqual([
+      "NOT_STARTED",
+      "IN_PROGRESS",
+      "FILE_TRANSFERRED:1",
+      "FILE_TRANSFERRED:2",
+      "SUCCEEDED",
+    ]);
     await expectExactlyTheLog(operation.id, events);
 
     // A client that saw the end but not the completion: nothing more, and the stream ends.
@@ -92,46 +115,59 @@ describe.each(transports)("transferProgress over %s", (transport) => {
     expect(again).toEqual([]);
 
     // Resuming in the middle of a finished transfer: exactly the rest.
-    const rest = await subscribeTransferProgress(transport, server.url, device.token, operation.id, events[2].seq).completion();
+    const rest = await subscribeTransferProgress(
+      transport,
+      server.url,
+      device.token,
+      operation.id,
+      events[2].seq,
+    ).completion();
     expect(rest.map((event) => event.seq)).toEqual(events.slice(3).map((event) => event.seq));
   });
 
-  it("resumes with after = the last seen seq mid-transfer: every event exactly once", { timeout: 180_000 }, async () => {
-    const device = await server.newUser();
-    const { operation, files } = await commitNewFiles(server, device, 4);
-    const userId = (await server.app.services.db.operation.findUniqueOrThrow({ where: { id: operation.id } })).userId;
+  it(
+    "resumes with after = the last seen seq mid-transfer: every event exactly once",
+    { timeout: 180_000 },
+    async () => {
+      const device = await server.newUser();
+      const { operation, files } = await commitNewFiles(server, device, 4);
+      const userId = (await server.app.services.db.operation.findUniqueOrThrow({ where: { id: operation.id } })).userId;
 
-    // First connection: up to the first file, then the connection is dropped.
-    const first = subscribeTransferProgress(transport, server.url, device.token, operation.id);
-    await first.take(2);
-    await cloud.untilWaiting(1);
-    cloud.release(1);
-    await first.until((s) => s.events.some((event) => event.type === "FILE_TRANSFERRED"), "the first file");
-    first.close();
-    const seen = [...first.events];
-    expect(summary(seen)).toEqual(["NOT_STARTED", "IN_PROGRESS", "FILE_TRANSFERRED:1"]);
-    await followers.until((count) => count === 0, userId);
+      // First connection: up to the first file, then the connection is dropped.
+      const first = subscribeTransferProgress(transport, server.url, device.token, operation.id);
+      await first.take(2);
+      await cloud.untilWaiting(1);
+      cloud.release(1);
+      await first.until((s) => s.events.some((event) => event.type === "FILE_TRANSFERRED"), "the first file");
+      first.close();
+      const seen = [...first.events];
+      expect(summary(seen)).toEqual(["NOT_STARTED", "IN_PROGRESS", "FILE_TRANSFERRED:1"]);
+      await followers.until((count) => count === 0, userId);
 
-    // While disconnected, the transfer goes on by two files.
-    cloud.release(2);
-    await cloud.untilWaiting(1);
-    expect((await device.operation(operation.id)).filesDone).toBe(3);
+      // While disconnected, the transfer goes on by two files.
+      cloud.release(2);
+      await cloud.untilWaiting(1);
+      expect((await device.operation(operation.id)).filesDone).toBe(3);
 
-    // Second connection, after the last seen seq: the two missed files, then the rest live.
-    const second = subscribeTransferProgress(transport, server.url, device.token, operation.id, seen.at(-1)!.seq);
-    await second.take(2);
-    expect(summary(second.events)).toEqual(["FILE_TRANSFERRED:2", "FILE_TRANSFERRED:3"]);
-    cloud.release(1);
-    const resumed = await second.completion();
-    expect(summary(resumed)).toEqual(["FILE_TRANSFERRED:2", "FILE_TRANSFERRED:3", "FILE_TRANSFERRED:4", "SUCCEEDED"]);
+      // Second connection, after the last seen seq: the two missed files, then the rest live.
+      const second = subscribeTransferProgress(transport, server.url, device.token, operation.id, seen.at(-1)!.seq);
+      await second.take(2);
+      expect(summary(second.events)).toEqual(["FILE_TRANSFERRED:2", "FILE_TRANSFERRED:3"]);
+      cloud.release(1);
+      const resumed = await second.completion();
+      expect(summary(resumed)).toEqual(["FILE_TRANSFERRED:2", "FILE_TRANSFERRED:3", "FILE_TRANSFERRED:4", "SUCCEEDED"]);
 
-    const union = [...seen, ...resumed];
-    expectStrictlyIncreasing(union.map((event) => event.seq));
-    await expectExactlyTheLog(operation.id, union);
-    expect(union.filter((event) => event.type === "FILE_TRANSFERRED").map((event) => event.fileUUID).sort()).toEqual(
-      files.map((file) => file.fileUUID).sort(),
-    );
-  });
+      const union = [...seen, ...resumed];
+      expectStrictlyIncreasing(union.map((event) => event.seq));
+      await expectExactlyTheLog(operation.id, union);
+      expect(
+        union
+          .filter((event) => event.type === "FILE_TRANSFERRED")
+          .map((event) => event.fileUUID)
+          .sort(),
+      ).toEqual(files.map((file) => file.fileUUID).sort());
+    },
+  );
 
   it("resumes after the transfer has finished while disconnected", { timeout: 180_000 }, async () => {
     const device = await server.newUser();
@@ -143,42 +179,61 @@ describe.each(transports)("transferProgress over %s", (transport) => {
     cloud.release(3);
     expect((await device.waitForOperation(operation.id, 120_000)).state).toBe("SUCCEEDED");
 
-    const rest = await subscribeTransferProgress(transport, server.url, device.token, operation.id, seen.at(-1)!.seq).completion();
+    const rest = await subscribeTransferProgress(
+      transport,
+      server.url,
+      device.token,
+      operation.id,
+      seen.at(-1)!.seq,
+    ).completion();
     const union = [...seen, ...rest];
-    expect(summary(union)).toEqual(["NOT_STARTED", "IN_PROGRESS", "FILE_TRANSFERRED:1", "FILE_TRANSFERRED:2", "FILE_TRANSFERRED:3", "SUCCEEDED"]);
+    expect(summary(union)).toEqual([
+      "NOT_STARTED",
+      "IN_PROGRESS",
+      "FILE_TRANSFERRED:1",
+      "FILE_TRANSFERRED:2",
+      "FILE_TRANSFERRED:3",
+      "SUCCEEDED",
+    ]);
     await expectExactlyTheLog(operation.id, union);
   });
 });
 
 describe.each(transports)("transferProgress over %s of a transfer that fails", (transport) => {
-  it("ends with FAILED; after a commit resumes it, a subscription after the FAILED event follows it to SUCCEEDED", { timeout: 180_000 }, async () => {
-    const device = await server.newUser();
-    const { operation, fencingToken } = await commitNewFiles(server, device, 2);
-    const first = subscribeTransferProgress(transport, server.url, device.token, operation.id);
-    await first.take(2);
-    // The first file goes through; the second fails for good (a retry cannot fix it).
-    cloud.release(1);
-    await first.take(3);
-    cloud.failNextWrite(new CloudStorageError("permanent", "injected permanent failure"));
-    cloud.release(1);
-    const failedRun = await first.completion();
-    expect(summary(failedRun)).toEqual(["NOT_STARTED", "IN_PROGRESS", "FILE_TRANSFERRED:1", "FAILED"]);
-    expect(failedRun.at(-1)).toMatchObject({ errorCode: "CLOUD_PERMANENT" });
-    const failedSeq = failedRun.at(-1)!.seq;
+  it(
+    "ends with FAILED; after a commit resumes it, a subscription after the FAILED event follows it to SUCCEEDED",
+    { timeout: 180_000 },
+    async () => {
+      const device = await server.newUser();
+      const { operation, fencingToken } = await commitNewFiles(server, device, 2);
+      const first = subscribeTransferProgress(transport, server.url, device.token, operation.id);
+      await first.take(2);
+      // The first file goes through; the second fails for good (a retry cannot fix it).
+      cloud.release(1);
+      await first.take(3);
+      cloud.failNextWrite(new CloudStorageError("permanent", "injected permanent failure"));
+      cloud.release(1);
+      const failedRun = await first.completion();
+      expect(summary(failedRun)).toEqual(["NOT_STARTED", "IN_PROGRESS", "FILE_TRANSFERRED:1", "FAILED"]);
+      expect(failedRun.at(-1)).toMatchObject({ errorCode: "CLOUD_PERMANENT" });
+      const failedSeq = failedRun.at(-1)!.seq;
 
-    // Resumed after the FAILED event before anything else happened: the stream ends, empty.
-    expect(await subscribeTransferProgress(transport, server.url, device.token, operation.id, failedSeq).completion()).toEqual([]);
+      // Resumed after the FAILED event before anything else happened: the stream ends, empty.
+      expect(
+        await subscribeTransferProgress(transport, server.url, device.token, operation.id, failedSeq).completion(),
+      ).toEqual([]);
 
-    // The same commit again resumes the operation; a subscription after FAILED gets the rest.
-    const resumed = await device.commit(fencingToken);
-    expect(resumed.id).toBe(operation.id);
-    const second = subscribeTransferProgress(transport, server.url, device.token, operation.id, failedSeq);
-    await second.take(2);
-    cloud.release(1);
-    const rest = await second.completion();
-    expect(summary(rest)).toEqual(["NOT_STARTED", "IN_PROGRESS", "FILE_TRANSFERRED:2", "SUCCEEDED"]);
-    await expectExactlyTheLog(operation.id, [...failedRun, ...rest]);
-  });
+      // The same commit again resumes the operation; a subscription after FAILED gets the rest.
+      const resumed = await device.commit(fencingToken);
+      expect(resumed.id).toBe(operation.id);
+      const second = subscribeTransferProgress(transport, server.url, device.token, operation.id, failedSeq);
+      await second.take(2);
+      cloud.release(1);
+      const rest = await second.completion();
+      expect(summary(rest)).toEqual(["NOT_STARTED", "IN_PROGRESS", "FILE_TRANSFERRED:2", "SUCCEEDED"]);
+      await expectExactlyTheLog(operation.id, [...failedRun, ...rest]);
+    },
+  );
 });
 
 describe("transferProgress over graphql-ws, connection lost", () => {
@@ -209,7 +264,14 @@ describe("transferProgress over graphql-ws, connection lost", () => {
     cloud.release(1);
     const rest = await second.completion();
     const union = [...seen, ...rest];
-    expect(summary(union)).toEqual(["NOT_STARTED", "IN_PROGRESS", "FILE_TRANSFERRED:1", "FILE_TRANSFERRED:2", "FILE_TRANSFERRED:3", "SUCCEEDED"]);
+    expect(summary(union)).toEqual([
+      "NOT_STARTED",
+      "IN_PROGRESS",
+      "FILE_TRANSFERRED:1",
+      "FILE_TRANSFERRED:2",
+      "FILE_TRANSFERRED:3",
+      "SUCCEEDED",
+    ]);
     await expectExactlyTheLog(operation.id, union);
   });
 
@@ -221,7 +283,11 @@ describe("transferProgress over graphql-ws, connection lost", () => {
     const two = await commitNewFiles(server, device, 2);
     const connection = wsConnection(server.url, device.token);
     const subscribeOne = (operationId: string) =>
-      connection.subscribe<TransferEvent>({ query: transferProgressQuery, variables: { id: operationId }, field: "transferProgress" });
+      connection.subscribe<TransferEvent>({
+        query: transferProgressQuery,
+        variables: { id: operationId },
+        field: "transferProgress",
+      });
     const a = subscribeOne(one.operation.id);
     const b = subscribeOne(two.operation.id);
     const replayed = await a.completion();
@@ -231,7 +297,13 @@ describe("transferProgress over graphql-ws, connection lost", () => {
     expect(b.ended).toBe(false);
     cloud.release(2);
     const live = await b.completion();
-    expect(summary(live)).toEqual(["NOT_STARTED", "IN_PROGRESS", "FILE_TRANSFERRED:1", "FILE_TRANSFERRED:2", "SUCCEEDED"]);
+    expect(summary(live)).toEqual([
+      "NOT_STARTED",
+      "IN_PROGRESS",
+      "FILE_TRANSFERRED:1",
+      "FILE_TRANSFERRED:2",
+      "SUCCEEDED",
+    ]);
     await expectExactlyTheLog(one.operation.id, replayed);
     await expectExactlyTheLog(two.operation.id, live);
     await connection.dispose();

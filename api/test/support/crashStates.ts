@@ -86,7 +86,8 @@ function quotedStrings(argument: string): string[] {
   for (let index = 0; index < argument.length; index++) {
     if (argument[index] !== '"') continue;
     const start = index + 1;
-    for (index = start; index < argument.length && argument[index] !== '"'; index++) if (argument[index] === "\\") index++;
+    for (index = start; index < argument.length && argument[index] !== '"'; index++)
+      if (argument[index] === "\\") index++;
     strings.push(argument.slice(start, index));
     if (argument.startsWith("...", index + 1)) throw new Error("a write was cut short by strace: raise its -s");
   }
@@ -99,7 +100,8 @@ const writtenData = (argument: string) => Buffer.concat(quotedStrings(argument).
 const pathArguments = (args: string) => quotedStrings(args).map((quoted) => straceBytes(quoted).toString());
 
 const fdOf = (argument: string) => Number(/^(\d+)/.exec(argument.trim())?.[1]);
-const pathOf = (argument: string) => /^(?:\d+|AT_FDCWD)<(\/[^>]*)>/.exec(argument.trim())?.[1]?.replace(/ \(deleted\)$/, "");
+const pathOf = (argument: string) =>
+  /^(?:\d+|AT_FDCWD)<(\/[^>]*)>/.exec(argument.trim())?.[1]?.replace(/ \(deleted\)$/, "");
 
 function splice(target: Buffer, at: number, data: Buffer): Buffer {
   const length = Math.max(target.length, at + data.length);
@@ -122,11 +124,21 @@ export interface CrashState<T> {
  * Replays the trace of a process over `root` (whose contents before the
  * process started are `initial`) and returns the crash state at each point.
  */
-export function crashStatesAt<T>(trace: string, root: string, initial: Tree, points: CrashPoint<T>[], cwd = root): CrashState<T>[] {
+export function crashStatesAt<T>(
+  trace: string,
+  root: string,
+  initial: Tree,
+  points: CrashPoint<T>[],
+  cwd = root,
+): CrashState<T>[] {
   const names = new Map<string, Inode>();
   const durableNames = new Map<string, Inode>();
   for (const [name, content] of initial) {
-    const inode = { directory: content === null, volatile: content ?? Buffer.alloc(0), durable: content ?? Buffer.alloc(0) };
+    const inode = {
+      directory: content === null,
+      volatile: content ?? Buffer.alloc(0),
+      durable: content ?? Buffer.alloc(0),
+    };
     names.set(name, inode);
     durableNames.set(name, inode);
   }
@@ -135,17 +147,22 @@ export function crashStatesAt<T>(trace: string, root: string, initial: Tree, poi
   names.set("", rootInode);
   durableNames.set("", rootInode);
   const files = new Map<number, OpenFile>();
-  const inside = (full: string | undefined) => (full && (full === root || full.startsWith(`${root}/`)) ? path.relative(root, full) : undefined);
+  const inside = (full: string | undefined) =>
+    full && (full === root || full.startsWith(`${root}/`)) ? path.relative(root, full) : undefined;
   const inodeAt = (full: string | undefined) => {
     const name = inside(full);
-    return name === undefined ? null : names.get(name) ?? null;
+    return name === undefined ? null : (names.get(name) ?? null);
   };
-  const fileOf = (argument: string): OpenFile => files.get(fdOf(argument)) ?? { inode: inodeAt(pathOf(argument)), position: 0, append: false };
+  const fileOf = (argument: string): OpenFile =>
+    files.get(fdOf(argument)) ?? { inode: inodeAt(pathOf(argument)), position: 0, append: false };
   const write = (file: OpenFile, at: number, data: Buffer) => {
     if (file.inode && !file.inode.directory) file.inode.volatile = splice(file.inode.volatile, at, data);
   };
 
-  const calls = traceCalls(trace).map((call) => ({ call, at: call.name === "fsync" || call.name === "fdatasync" ? call.returnLine : call.line }));
+  const calls = traceCalls(trace).map((call) => ({
+    call,
+    at: call.name === "fsync" || call.name === "fdatasync" ? call.returnLine : call.line,
+  }));
   calls.sort((a, b) => a.at - b.at);
   const pending = [...points].sort((a, b) => a.line - b.line);
   const states: CrashState<T>[] = [];
@@ -164,7 +181,12 @@ export function crashStatesAt<T>(trace: string, root: string, initial: Tree, poi
     while (pending.length > 0 && pending[0].line <= line) {
       const point = pending.shift()!;
       const tree = treeOf(durableNames, (inode) => inode.durable);
-      states.push({ label: point.label, line: point.line, tree, processCrash: treeOf(names, (inode) => inode.volatile) });
+      states.push({
+        label: point.label,
+        line: point.line,
+        tree,
+        processCrash: treeOf(names, (inode) => inode.volatile),
+      });
     }
   };
 
@@ -181,10 +203,10 @@ export function crashStatesAt<T>(trace: string, root: string, initial: Tree, poi
       case "open":
       case "openat":
       case "creat": {
-        const flags = call.name === "creat" ? "O_CREAT|O_TRUNC" : argv[call.name === "open" ? 1 : 2] ?? "";
+        const flags = call.name === "creat" ? "O_CREAT|O_TRUNC" : (argv[call.name === "open" ? 1 : 2] ?? "");
         const full = pathOf(`${call.result}${call.resultRest.trim()}`);
         const name = inside(full);
-        let inode = name === undefined ? null : names.get(name) ?? null;
+        let inode = name === undefined ? null : (names.get(name) ?? null);
         if (name !== undefined && !inode && flags.includes("O_CREAT")) {
           inode = { directory: false, volatile: Buffer.alloc(0), durable: Buffer.alloc(0) };
           names.set(name, inode);
@@ -261,7 +283,8 @@ export function crashStatesAt<T>(trace: string, root: string, initial: Tree, poi
         const dir = inside(full);
         if (dir === undefined) break;
         const childOf = (name: string) => path.dirname(name) === (dir === "" ? "." : dir);
-        for (const name of [...durableNames.keys()]) if (name !== "" && childOf(name) && !names.has(name)) durableNames.delete(name);
+        for (const name of [...durableNames.keys()])
+          if (name !== "" && childOf(name) && !names.has(name)) durableNames.delete(name);
         for (const [name, child] of names) if (name !== "" && childOf(name)) durableNames.set(name, child);
         break;
       }
@@ -285,7 +308,8 @@ export function crashStatesAt<T>(trace: string, root: string, initial: Tree, poi
       case "mkdirat": {
         const base = call.name === "mkdir" ? undefined : pathOf(argv[0]);
         const name = inside(path.resolve(base ?? cwd, pathArguments(call.args)[0]));
-        if (name !== undefined) names.set(name, { directory: true, volatile: Buffer.alloc(0), durable: Buffer.alloc(0) });
+        if (name !== undefined)
+          names.set(name, { directory: true, volatile: Buffer.alloc(0), durable: Buffer.alloc(0) });
         break;
       }
       case "unlink":

@@ -58,7 +58,9 @@ export const localProcessCloud = async (): Promise<ProcessCloud> => ({
     expect(await dirEntries(path.join(userDir, ".tmp"))).toEqual([]);
     const objects = await new LocalDirectoryStorage(server.cloudDir).listObjects(userId);
     for (const file of live) {
-      const object = objects.find((candidate) => candidate.fileUUID === file.fileUUID && candidate.version === file.version);
+      const object = objects.find(
+        (candidate) => candidate.fileUUID === file.fileUUID && candidate.version === file.version,
+      );
       expect(object).toMatchObject({ sha256: sha256Hex(file.content), size: file.content.length });
       expect((await readFile(path.join(userDir, keyOf(file)))).equals(file.content)).toBe(true);
     }
@@ -88,28 +90,44 @@ export async function googleDriveProcessCloud(): Promise<GoogleDriveProcessCloud
   const subjects = new Map<string, string>();
   /** The user's objects in the fake Drive (the app folder's files), untrashed. */
   const objectsOf = (userId: string) =>
-    drive.filesOf(subjects.get(userId) ?? "").filter((file) => file.appProperties.fileUUID !== undefined && !file.trashed);
+    drive
+      .filesOf(subjects.get(userId) ?? "")
+      .filter((file) => file.appProperties.fileUUID !== undefined && !file.trashed);
   return {
     name: "google-drive",
     drive,
     accountOf: (userId) => subjects.get(userId) ?? "",
     serverOptions: {
-      environment: { ...oauth.environment(), SMSYNC_CLOUD_BACKEND: "google-drive", SMSYNC_GOOGLE_API_ROOT_URL: drive.rootUrl },
+      environment: {
+        ...oauth.environment(),
+        SMSYNC_CLOUD_BACKEND: "google-drive",
+        SMSYNC_GOOGLE_API_ROOT_URL: drive.rootUrl,
+      },
       onNewUser: async (db, userId) => void subjects.set(userId, await grantDriveAccess(db, oauth, userId)),
     },
     async objectIdentities(_server, userId) {
-      return new Map(objectsOf(userId).map((file) => [`${file.appProperties.fileUUID}.v${file.appProperties.version}`, file.id]));
+      return new Map(
+        objectsOf(userId).map((file) => [`${file.appProperties.fileUUID}.v${file.appProperties.version}`, file.id]),
+      );
     },
     async expectObjects(_server, userId, live) {
       const objects = objectsOf(userId);
-      expect(objects.map((file) => `${file.appProperties.fileUUID}.v${file.appProperties.version}`).sort()).toEqual(live.map(keyOf).sort());
+      expect(objects.map((file) => `${file.appProperties.fileUUID}.v${file.appProperties.version}`).sort()).toEqual(
+        live.map(keyOf).sort(),
+      );
       for (const file of live) {
-        const object = objects.find((candidate) => candidate.appProperties.fileUUID === file.fileUUID && candidate.appProperties.version === String(file.version))!;
+        const object = objects.find(
+          (candidate) =>
+            candidate.appProperties.fileUUID === file.fileUUID &&
+            candidate.appProperties.version === String(file.version),
+        )!;
         expect(object.appProperties.sha256).toBe(sha256Hex(file.content));
         expect(object.content.equals(file.content)).toBe(true);
       }
       // Nothing else in the user's Drive but folders (the app folder, those of paths): a session cut by a crash never becomes a file.
-      const folders = drive.filesOf(subjects.get(userId)!).filter((file) => file.mimeType === "application/vnd.google-apps.folder");
+      const folders = drive
+        .filesOf(subjects.get(userId)!)
+        .filter((file) => file.mimeType === "application/vnd.google-apps.folder");
       expect(folders.length).toBeGreaterThanOrEqual(1);
       expect(drive.filesOf(subjects.get(userId)!).length).toBe(objects.length + folders.length);
     },

@@ -26,7 +26,10 @@ export const localTestBackend: TestCloudBackend = {
   name: "local",
   async start() {
     const root = mkdtempSync(path.join(tmpdir(), "smsync-test-cloud-"));
-    return { storage: new LocalDirectoryStorage(root), close: async () => rmSync(root, { recursive: true, force: true }) };
+    return {
+      storage: new LocalDirectoryStorage(root),
+      close: async () => rmSync(root, { recursive: true, force: true }),
+    };
   },
 };
 

@@ -7,7 +7,14 @@ import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { Database } from "../../src/database/client.ts";
 import { removeAbandonedWrites, takeOverAbandonedWrite } from "../../src/transfers/abandonedWrites.ts";
-import { eventually, type FaultyCloudStorage, sha256Hex, type TestGraphQLClient, type TestServer, tusUpload } from "@smsync/testkit";
+import {
+  eventually,
+  type FaultyCloudStorage,
+  sha256Hex,
+  type TestGraphQLClient,
+  type TestServer,
+  tusUpload,
+} from "@smsync/testkit";
 import { onEachFaultyCloud } from "../support/faultyCloudServers.ts";
 
 const waitMs = 20_000;
@@ -54,22 +61,54 @@ onEachFaultyCloud(
       it("is removed once a reset gives the batch up", async () => {
         const { db, client, userId } = await newUser();
         const fileUUID = randomUUID();
-        const { op } = await failedWriteThatTookEffect(client, userId, fileUUID, Buffer.from("written, answered with an error"));
+        const { op } = await failedWriteThatTookEffect(
+          client,
+          userId,
+          fileUUID,
+          Buffer.from("written, answered with an error"),
+        );
 
         await client.ok(reset, { key: randomUUID() });
-        expect(await db.operationItem.findMany({ where: { operationId: op.id } })).toMatchObject([{ fileUUID, state: "ABANDONED" }]);
-        await eventually("the object removed", () => objectKeys(userId), (keys) => keys.length === 0);
-        expect(await eventually("nothing left to remove", () => abandonedOf(db, userId), (rows) => rows.length === 0)).toEqual([]);
+        expect(await db.operationItem.findMany({ where: { operationId: op.id } })).toMatchObject([
+          { fileUUID, state: "ABANDONED" },
+        ]);
+        await eventually(
+          "the object removed",
+          () => objectKeys(userId),
+          (keys) => keys.length === 0,
+        );
+        expect(
+          await eventually(
+            "nothing left to remove",
+            () => abandonedOf(db, userId),
+            (rows) => rows.length === 0,
+          ),
+        ).toEqual([]);
       });
 
       it("is removed once a later grant gives the batch up (unlock, then lock)", async () => {
         const { db, client, userId } = await newUser();
         const fileUUID = randomUUID();
-        const { fencingToken } = await failedWriteThatTookEffect(client, userId, fileUUID, Buffer.from("given up by unlock"));
+        const { fencingToken } = await failedWriteThatTookEffect(
+          client,
+          userId,
+          fileUUID,
+          Buffer.from("given up by unlock"),
+        );
 
         await client.ok(unlock, { key: randomUUID(), token: fencingToken });
-        await eventually("the object removed", () => objectKeys(userId), (keys) => keys.length === 0);
-        expect(await eventually("nothing left to remove", () => abandonedOf(db, userId), (rows) => rows.length === 0)).toEqual([]);
+        await eventually(
+          "the object removed",
+          () => objectKeys(userId),
+          (keys) => keys.length === 0,
+        );
+        expect(
+          await eventually(
+            "nothing left to remove",
+            () => abandonedOf(db, userId),
+            (rows) => rows.length === 0,
+          ),
+        ).toEqual([]);
       });
 
       it("is kept when the device redoes the batch: the redone write takes it over and the index points at it", async () => {
@@ -80,7 +119,11 @@ onEachFaultyCloud(
         // The removal cannot succeed yet: the record stays, and the worker keeps trying.
         cloud.fail({ call: "delete", kind: "transient", fileUUID, times: Infinity });
         await client.ok(reset, { key: randomUUID() });
-        await eventually("a failed removal", () => abandonedOf(db, userId), (rows) => rows[0]?.attempts >= 1);
+        await eventually(
+          "a failed removal",
+          () => abandonedOf(db, userId),
+          (rows) => rows[0]?.attempts >= 1,
+        );
 
         const { op } = await commitVersion(client, fileUUID, 0, content);
         expect(op.state).toBe("SUCCEEDED");
@@ -91,13 +134,20 @@ onEachFaultyCloud(
         const entry = await db.fileEntry.findUniqueOrThrow({ where: { userId_fileUUID: { userId, fileUUID } } });
         expect(entry).toMatchObject({ version: 0, sha256: sha256Hex(content), cloudObjectId: object.objectId });
         // A pass of the worker now has nothing to remove.
-        expect(await removeAbandonedWrites(server.app.services, "test-worker", { all: true })).toEqual({ removed: 0, failed: 0 });
+        expect(await removeAbandonedWrites(server.app.services, "test-worker", { all: true })).toEqual({
+          removed: 0,
+          failed: 0,
+        });
         expect(await objectKeys(userId)).toEqual([`${fileUUID}.v0`]);
       });
     });
 
     describe("a write of a key with a given-up write recorded", () => {
-      const record = async (db: Database, userId: string, claim: { claimedBy: string; claimExpiresAt: Date } | null) => {
+      const record = async (
+        db: Database,
+        userId: string,
+        claim: { claimedBy: string; claimExpiresAt: Date } | null,
+      ) => {
         const key = { userId, fileUUID: randomUUID(), version: 3 };
         const data = { ...key, operationId: randomUUID(), nextAttemptAt: new Date(Date.now() + 3_600_000), ...claim };
         await db.$transaction((tx) => tx.abandonedCloudWrite.create({ data }));
@@ -114,22 +164,35 @@ onEachFaultyCloud(
 
       it("waits while a removal holds a live claim, and goes on once the removal is done", async () => {
         const { db, userId } = await newUser();
-        const key = await record(db, userId, { claimedBy: "another-worker", claimExpiresAt: new Date(Date.now() + 3_600_000) });
+        const key = await record(db, userId, {
+          claimedBy: "another-worker",
+          claimExpiresAt: new Date(Date.now() + 3_600_000),
+        });
         let tookOver = false;
-        const takeOver = takeOverAbandonedWrite(db, server.app.services.clock, key, notStopped).then(() => (tookOver = true));
+        const takeOver = takeOverAbandonedWrite(db, server.app.services.clock, key, notStopped).then(
+          () => (tookOver = true),
+        );
         // A removal claimed by another worker is not touched by this worker's pass either.
-        expect(await removeAbandonedWrites(server.app.services, "this-worker", { all: true })).toEqual({ removed: 0, failed: 0 });
+        expect(await removeAbandonedWrites(server.app.services, "this-worker", { all: true })).toEqual({
+          removed: 0,
+          failed: 0,
+        });
         expect(tookOver).toBe(false);
         expect(await abandonedOf(db, userId)).toHaveLength(1);
 
-        await db.$transaction((tx) => tx.abandonedCloudWrite.deleteMany({ where: { ...key, claimedBy: "another-worker" } }));
+        await db.$transaction((tx) =>
+          tx.abandonedCloudWrite.deleteMany({ where: { ...key, claimedBy: "another-worker" } }),
+        );
         await takeOver;
         expect(tookOver).toBe(true);
       });
 
       it("takes over a claim left to expire by a removal that died", async () => {
         const { db, userId } = await newUser();
-        const key = await record(db, userId, { claimedBy: "a-dead-worker", claimExpiresAt: new Date(Date.now() - 1000) });
+        const key = await record(db, userId, {
+          claimedBy: "a-dead-worker",
+          claimExpiresAt: new Date(Date.now() - 1000),
+        });
         await takeOverAbandonedWrite(db, server.app.services.clock, key, notStopped);
         expect(await abandonedOf(db, userId)).toEqual([]);
       });

@@ -87,13 +87,23 @@ class Lane {
   /** The operation ended well after the one run the crash cut short (which counts as an attempt), and each of its files was counted once. */
   async expectSucceededOnce(user: TestUser, operationId: string, filesTotal: number): Promise<any> {
     const op = await user.client.waitForOperation(operationId, waitMs);
-    expect(op, this.server.current?.output()).toMatchObject({ state: "SUCCEEDED", attempts: 1, filesTotal, filesDone: filesTotal, errorCode: null });
+    expect(op, this.server.current?.output()).toMatchObject({
+      state: "SUCCEEDED",
+      attempts: 1,
+      filesTotal,
+      filesDone: filesTotal,
+      errorCode: null,
+    });
     expect(op.bytesDone).toBe(op.bytesTotal);
     expect(op.files.map((file: any) => file.state)).toEqual(op.files.map(() => "DONE"));
     const events = await this.server.db().event.findMany({ where: { operationId }, orderBy: { seq: "asc" } });
-    const transferred = events.filter((event) => event.type === "FILE_TRANSFERRED").map((event) => JSON.parse(event.payload).fileUUID);
+    const transferred = events
+      .filter((event) => event.type === "FILE_TRANSFERRED")
+      .map((event) => JSON.parse(event.payload).fileUUID);
     expect(transferred.sort()).toEqual(op.files.map((file: any) => file.fileUUID).sort());
-    const succeeded = events.filter((event) => event.type === "OPERATION_STATE" && JSON.parse(event.payload).state === "SUCCEEDED");
+    const succeeded = events.filter(
+      (event) => event.type === "OPERATION_STATE" && JSON.parse(event.payload).state === "SUCCEEDED",
+    );
     expect(succeeded).toHaveLength(1);
     return op;
   }
@@ -134,16 +144,20 @@ class Lane {
     const grant = await other.client.lock();
     expect(grant.heldPreviously).toBe(false);
     expect(grant.fencingToken).toBe(previousToken + 1);
-    await other.client.ok(`mutation($key: String!, $token: Int!) { unlock(idempotencyKey: $key, fencingToken: $token) }`, {
-      key: randomUUID(),
-      token: grant.fencingToken,
-    });
+    await other.client.ok(
+      `mutation($key: String!, $token: Int!) { unlock(idempotencyKey: $key, fencingToken: $token) }`,
+      {
+        key: randomUUID(),
+        token: grant.fencingToken,
+      },
+    );
   }
 
   /** The staged bytes of a transfer's uploads are removed once it has succeeded (soon after: polled). */
   async expectUploadsRemovedFromStaging(uploadIds: string[]): Promise<void> {
     const dir = path.join(this.server.stagingDir, "uploads");
-    const left = async () => (await dirEntries(dir)).filter((entry) => uploadIds.includes(entry.replace(/\.json$/, "")));
+    const left = async () =>
+      (await dirEntries(dir)).filter((entry) => uploadIds.includes(entry.replace(/\.json$/, "")));
     const deadline = Date.now() + waitMs;
     while ((await left()).length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     expect(await left()).toEqual([]);
@@ -151,11 +165,20 @@ class Lane {
 }
 
 /** Commits with a chosen idempotency key; null when the response was lost to the crash. */
-async function commitOrLost(user: TestUser, fencingToken: number, key: ReturnType<typeof randomUUID>): Promise<any | null> {
+async function commitOrLost(
+  user: TestUser,
+  fencingToken: number,
+  key: ReturnType<typeof randomUUID>,
+): Promise<any | null> {
   return user.client.commit(fencingToken, key).catch(() => null);
 }
 
-async function startInbound(user: TestUser, fencingToken: number, files: { fileUUID: string; version: number }[], key: string) {
+async function startInbound(
+  user: TestUser,
+  fencingToken: number,
+  files: { fileUUID: string; version: number }[],
+  key: string,
+) {
   const data = await user.client.ok(
     `mutation($key: String!, $token: Int!, $files: [FileVersionInput!]!) { startInboundTransfer(idempotencyKey: $key, fencingToken: $token, files: $files) { ${operationFields} } }`,
     { key, token: fencingToken, files },
@@ -173,9 +196,22 @@ interface ChainCase extends CrashCase {
 
 const outboundCases: ChainCase[] = [
   { direction: "outbound", point: "outbound.claimed", note: "before any file" },
-  { direction: "outbound", point: "outbound.midCloudWrite", note: "in the middle of sending a file's bytes to the cloud" },
-  { direction: "outbound", point: "outbound.afterCloudWrite", note: "after the first file's cloud write, before its index update" },
-  { direction: "outbound", point: "outbound.afterCloudWrite", after: 1, note: "mid-batch: after the second file's cloud write" },
+  {
+    direction: "outbound",
+    point: "outbound.midCloudWrite",
+    note: "in the middle of sending a file's bytes to the cloud",
+  },
+  {
+    direction: "outbound",
+    point: "outbound.afterCloudWrite",
+    note: "after the first file's cloud write, before its index update",
+  },
+  {
+    direction: "outbound",
+    point: "outbound.afterCloudWrite",
+    after: 1,
+    note: "mid-batch: after the second file's cloud write",
+  },
   { direction: "outbound", point: "outbound.afterIndexUpdate", note: "after the first file's index update" },
   { direction: "outbound", point: "outbound.afterIndexUpdate", after: 2, note: "after the last file's index update" },
   { direction: "outbound", point: "outbound.beforeRelease", note: "with every file done, before the lock is released" },
@@ -190,7 +226,11 @@ const outboundCases: ChainCase[] = [
 const inboundCases: ChainCase[] = [
   { direction: "inbound", point: "inbound.claimed", note: "before any file" },
   { direction: "inbound", point: "inbound.midCloudRead", note: "in the middle of copying a file's bytes into staging" },
-  { direction: "inbound", point: "inbound.afterStaging", note: "after the first file is staged, before it is recorded" },
+  {
+    direction: "inbound",
+    point: "inbound.afterStaging",
+    note: "after the first file is staged, before it is recorded",
+  },
   { direction: "inbound", point: "inbound.afterStaging", after: 1, note: "mid-batch: after the second file is staged" },
   { direction: "inbound", point: "inbound.afterItemDone", note: "after the first file is recorded" },
   { direction: "inbound", point: "inbound.beforeRelease", note: "with every file staged, before the lock is released" },
@@ -215,130 +255,138 @@ function recoveryEnv(index: number): { env: Record<string, string>; armedFor: Ch
 }
 
 for (const processCloud of processClouds) {
-  describe.sequential(`the server is killed at each crash point of a transfer and restarted (${processCloud.name} cloud)`, () => {
-    let lane: Lane;
-    let armedFor: ChainCase | null = null;
+  describe.sequential(
+    `the server is killed at each crash point of a transfer and restarted (${processCloud.name} cloud)`,
+    () => {
+      let lane: Lane;
+      let armedFor: ChainCase | null = null;
 
-    beforeAll(async () => {
-      const cloud = await processCloud.start();
-      lane = new Lane(await ProcessServer.create(cloud.serverOptions), cloud);
-      await lane.server.start(baseEnv);
-    });
-    afterAll(async () => {
-      await lane?.server.close();
-      await lane?.cloud.close();
-    });
+      beforeAll(async () => {
+        const cloud = await processCloud.start();
+        lane = new Lane(await ProcessServer.create(cloud.serverOptions), cloud);
+        await lane.server.start(baseEnv);
+      });
+      afterAll(async () => {
+        await lane?.server.close();
+        await lane?.cloud.close();
+      });
 
-    /** Makes sure the running server is armed for this case. */
-    async function arm(crash: ChainCase): Promise<void> {
-      if (armedFor === crash && !lane.server.current?.hasExited) return;
-      await lane.server.stop();
-      await lane.server.start(crashEnv(crash));
-      armedFor = crash;
-    }
+      /** Makes sure the running server is armed for this case. */
+      async function arm(crash: ChainCase): Promise<void> {
+        if (armedFor === crash && !lane.server.current?.hasExited) return;
+        await lane.server.stop();
+        await lane.server.start(crashEnv(crash));
+        armedFor = crash;
+      }
 
-    /**
-     * Waits for the crash of the armed server, then starts it again without this
-     * crash point. Returns the user's cloud objects as the crash left them.
-     */
-    async function crashAndRecover(index: number, userId: string): Promise<Map<string, string>> {
-      const crashed = lane.server.current!;
-      const exit = await crashed.waitForExit(waitMs);
-      expect(exit, crashed.output()).toEqual({ code: null, signal: "SIGKILL" });
-      expect(crashed.output()).toContain(`crash point ${chain[index].point} reached`);
-      const leftByCrash = await lane.objectFiles(userId);
-      const recovery = recoveryEnv(index);
-      await lane.server.start(recovery.env);
-      armedFor = recovery.armedFor;
-      return leftByCrash;
-    }
+      /**
+       * Waits for the crash of the armed server, then starts it again without this
+       * crash point. Returns the user's cloud objects as the crash left them.
+       */
+      async function crashAndRecover(index: number, userId: string): Promise<Map<string, string>> {
+        const crashed = lane.server.current!;
+        const exit = await crashed.waitForExit(waitMs);
+        expect(exit, crashed.output()).toEqual({ code: null, signal: "SIGKILL" });
+        expect(crashed.output()).toContain(`crash point ${chain[index].point} reached`);
+        const leftByCrash = await lane.objectFiles(userId);
+        const recovery = recoveryEnv(index);
+        await lane.server.start(recovery.env);
+        armedFor = recovery.armedFor;
+        return leftByCrash;
+      }
 
-    it.each(chain.map((crash, index) => ({ ...crash, index })))(
-      "$point (after $after): $note",
-      { timeout: caseTimeoutMs },
-      async (crash) => {
-        if (crash.direction === "outbound" && !crash.replacing) {
-          const user = await lane.server.newUser();
-          const files = newFiles([17, 64 * 1024, 300_000]);
-          await arm(chain[crash.index]);
+      it.each(chain.map((crash, index) => ({ ...crash, index })))(
+        "$point (after $after): $note",
+        { timeout: caseTimeoutMs },
+        async (crash) => {
+          if (crash.direction === "outbound" && !crash.replacing) {
+            const user = await lane.server.newUser();
+            const files = newFiles([17, 64 * 1024, 300_000]);
+            await arm(chain[crash.index]);
 
-          const { fencingToken } = await user.client.lock();
-          const uploadIds = await lane.uploadAll(user, fencingToken, files);
-          const key = randomUUID();
-          const answered = await commitOrLost(user, fencingToken, key);
-          const leftByCrash = await crashAndRecover(crash.index, user.userId);
+            const { fencingToken } = await user.client.lock();
+            const uploadIds = await lane.uploadAll(user, fencingToken, files);
+            const key = randomUUID();
+            const answered = await commitOrLost(user, fencingToken, key);
+            const leftByCrash = await crashAndRecover(crash.index, user.userId);
 
-          // A commit whose response was lost is retried with the same key: the same operation.
-          const committed = await user.client.commit(fencingToken, key);
-          if (answered) expect(committed.id).toBe(answered.id);
+            // A commit whose response was lost is retried with the same key: the same operation.
+            const committed = await user.client.commit(fencingToken, key);
+            if (answered) expect(committed.id).toBe(answered.id);
 
-          await lane.expectSucceededOnce(user, committed.id, files.length);
-          // A commit again under the same grant, with a new idempotency key: the same operation, done.
-          expect(await user.client.commit(fencingToken)).toMatchObject({ id: committed.id, state: "SUCCEEDED" });
-          await lane.expectCloud(user.userId, files);
-          await lane.expectNotRewritten(user.userId, leftByCrash);
-          await lane.expectIndex(user, files);
-          await lane.expectLockFree(user, fencingToken);
-          await lane.expectUploadsRemovedFromStaging(uploadIds);
-        } else if (crash.direction === "outbound") {
-          const [a, b, c] = newFiles([10, 20_000, 30]);
-          const user = await lane.committedUser([a, b, c]);
-          await arm(chain[crash.index]);
+            await lane.expectSucceededOnce(user, committed.id, files.length);
+            // A commit again under the same grant, with a new idempotency key: the same operation, done.
+            expect(await user.client.commit(fencingToken)).toMatchObject({ id: committed.id, state: "SUCCEEDED" });
+            await lane.expectCloud(user.userId, files);
+            await lane.expectNotRewritten(user.userId, leftByCrash);
+            await lane.expectIndex(user, files);
+            await lane.expectLockFree(user, fencingToken);
+            await lane.expectUploadsRemovedFromStaging(uploadIds);
+          } else if (crash.direction === "outbound") {
+            const [a, b, c] = newFiles([10, 20_000, 30]);
+            const user = await lane.committedUser([a, b, c]);
+            await arm(chain[crash.index]);
 
-          const { fencingToken } = await user.client.lock();
-          const a1 = { ...a, version: 1, content: randomBytes(40_000) };
-          const b1 = { ...b, version: 1, content: randomBytes(50) };
-          const uploadIds = await lane.uploadAll(user, fencingToken, [a1, b1]);
-          await user.client.deleteFiles(fencingToken, [{ fileUUID: c.fileUUID, version: 0 }]);
-          const key = randomUUID();
-          const answered = await commitOrLost(user, fencingToken, key);
-          const leftByCrash = await crashAndRecover(crash.index, user.userId);
+            const { fencingToken } = await user.client.lock();
+            const a1 = { ...a, version: 1, content: randomBytes(40_000) };
+            const b1 = { ...b, version: 1, content: randomBytes(50) };
+            const uploadIds = await lane.uploadAll(user, fencingToken, [a1, b1]);
+            await user.client.deleteFiles(fencingToken, [{ fileUUID: c.fileUUID, version: 0 }]);
+            const key = randomUUID();
+            const answered = await commitOrLost(user, fencingToken, key);
+            const leftByCrash = await crashAndRecover(crash.index, user.userId);
 
-          const committed = await user.client.commit(fencingToken, key);
-          if (answered) expect(committed.id).toBe(answered.id);
+            const committed = await user.client.commit(fencingToken, key);
+            if (answered) expect(committed.id).toBe(answered.id);
 
-          await lane.expectSucceededOnce(user, committed.id, 3);
-          await lane.expectCloud(user.userId, [a1, b1]);
-          const replacedNames = [a, b, c].flatMap((file) => [`${file.fileUUID}.v0`, `${file.fileUUID}.v0.json`]);
-          await lane.expectNotRewritten(user.userId, new Map([...leftByCrash].filter(([name]) => !replacedNames.includes(name))));
-          await lane.expectIndex(user, [a1, b1, { ...c, deleted: true }]);
-          await lane.expectLockFree(user, fencingToken);
-          await lane.expectUploadsRemovedFromStaging(uploadIds);
-        } else {
-          // Its files are committed first (an outbound transfer, which an inbound crash point cannot stop).
-          const files = newFiles([33, 128 * 1024, 250_000]);
-          const phone = await lane.committedUser(files);
-          const laptop = await lane.server.newDevice(phone.userName);
-          await arm(chain[crash.index]);
+            await lane.expectSucceededOnce(user, committed.id, 3);
+            await lane.expectCloud(user.userId, [a1, b1]);
+            const replacedNames = [a, b, c].flatMap((file) => [`${file.fileUUID}.v0`, `${file.fileUUID}.v0.json`]);
+            await lane.expectNotRewritten(
+              user.userId,
+              new Map([...leftByCrash].filter(([name]) => !replacedNames.includes(name))),
+            );
+            await lane.expectIndex(user, [a1, b1, { ...c, deleted: true }]);
+            await lane.expectLockFree(user, fencingToken);
+            await lane.expectUploadsRemovedFromStaging(uploadIds);
+          } else {
+            // Its files are committed first (an outbound transfer, which an inbound crash point cannot stop).
+            const files = newFiles([33, 128 * 1024, 250_000]);
+            const phone = await lane.committedUser(files);
+            const laptop = await lane.server.newDevice(phone.userName);
+            await arm(chain[crash.index]);
 
-          const { fencingToken } = await laptop.client.lock();
-          const requested = files.map(({ fileUUID, version }) => ({ fileUUID, version }));
-          const key = randomUUID();
-          const answered = await startInbound(laptop, fencingToken, requested, key).catch(() => null);
-          const leftByCrash = await crashAndRecover(crash.index, phone.userId);
+            const { fencingToken } = await laptop.client.lock();
+            const requested = files.map(({ fileUUID, version }) => ({ fileUUID, version }));
+            const key = randomUUID();
+            const answered = await startInbound(laptop, fencingToken, requested, key).catch(() => null);
+            const leftByCrash = await crashAndRecover(crash.index, phone.userId);
 
-          const started = await startInbound(laptop, fencingToken, requested, key);
-          if (answered) expect(started.id).toBe(answered.id);
+            const started = await startInbound(laptop, fencingToken, requested, key);
+            if (answered) expect(started.id).toBe(answered.id);
 
-          const op = await lane.expectSucceededOnce(laptop, started.id, files.length);
-          for (const file of files) {
-            const { downloadUrl } = op.files.find((candidate: any) => candidate.fileUUID === file.fileUUID);
-            const response = await fetch(downloadUrl, { headers: { authorization: `Bearer ${laptop.client.token}` } });
-            expect(response.status).toBe(200);
-            expect(response.headers.get("x-smsync-sha256")).toBe(sha256Hex(file.content));
-            expect(Buffer.from(await response.arrayBuffer()).equals(file.content)).toBe(true);
+            const op = await lane.expectSucceededOnce(laptop, started.id, files.length);
+            for (const file of files) {
+              const { downloadUrl } = op.files.find((candidate: any) => candidate.fileUUID === file.fileUUID);
+              const response = await fetch(downloadUrl, {
+                headers: { authorization: `Bearer ${laptop.client.token}` },
+              });
+              expect(response.status).toBe(200);
+              expect(response.headers.get("x-smsync-sha256")).toBe(sha256Hex(file.content));
+              expect(Buffer.from(await response.arrayBuffer()).equals(file.content)).toBe(true);
+            }
+            // Staging holds each file once, whole, and no partial copy.
+            expect(await dirEntries(path.join(lane.server.stagingDir, "inbound", phone.userId))).toEqual(
+              files.map((file) => `${file.fileUUID}.v${file.version}`).sort(),
+            );
+            // The cloud and the index are as the outbound transfer left them.
+            await lane.expectCloud(phone.userId, files);
+            await lane.expectNotRewritten(phone.userId, leftByCrash);
+            await lane.expectIndex(laptop, files);
+            await lane.expectLockFree(phone, fencingToken);
           }
-          // Staging holds each file once, whole, and no partial copy.
-          expect(await dirEntries(path.join(lane.server.stagingDir, "inbound", phone.userId))).toEqual(
-            files.map((file) => `${file.fileUUID}.v${file.version}`).sort(),
-          );
-          // The cloud and the index are as the outbound transfer left them.
-          await lane.expectCloud(phone.userId, files);
-          await lane.expectNotRewritten(phone.userId, leftByCrash);
-          await lane.expectIndex(laptop, files);
-          await lane.expectLockFree(phone, fencingToken);
-        }
-      },
-    );
-  });
+        },
+      );
+    },
+  );
 }

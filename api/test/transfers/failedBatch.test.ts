@@ -47,7 +47,12 @@ onEachFaultyCloud(
         server.clock.advance(server.config.lockTtlSeconds * 1000);
         const { fencingToken } = await laptop.lock();
         expect(await server.app.services.db.stagedUpload.count({ where: { fileUUID } })).toBe(0);
-        await tusUpload(server.url, laptop.token!, { fileUUID, version: 0, content: Buffer.from("laptop's"), fencingToken });
+        await tusUpload(server.url, laptop.token!, {
+          fileUUID,
+          version: 0,
+          content: Buffer.from("laptop's"),
+          fencingToken,
+        });
         const op = await laptop.waitForOperation((await laptop.commit(fencingToken)).id);
         expect(op.state).toBe("SUCCEEDED");
         expect((await laptop.fileIndex()).files).toMatchObject([{ fileUUID, version: 0 }]);
@@ -57,12 +62,20 @@ onEachFaultyCloud(
         const device = await server.newUser();
         const fileUUID = randomUUID();
         await failedCommit(device, fileUUID);
-        const reset = await device.ok(`mutation($key: String!) { resetServerState(idempotencyKey: $key) { releasedLock discardedUploads } }`, {
-          key: randomUUID(),
-        });
+        const reset = await device.ok(
+          `mutation($key: String!) { resetServerState(idempotencyKey: $key) { releasedLock discardedUploads } }`,
+          {
+            key: randomUUID(),
+          },
+        );
         expect(reset.resetServerState).toEqual({ releasedLock: true, discardedUploads: 1 });
         const { fencingToken } = await device.lock();
-        await tusUpload(server.url, device.token!, { fileUUID, version: 0, content: Buffer.from("again"), fencingToken });
+        await tusUpload(server.url, device.token!, {
+          fileUUID,
+          version: 0,
+          content: Buffer.from("again"),
+          fencingToken,
+        });
         expect((await device.waitForOperation((await device.commit(fencingToken)).id)).state).toBe("SUCCEEDED");
       });
     });

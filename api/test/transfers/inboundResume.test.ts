@@ -38,7 +38,10 @@ async function committedFile(content: Buffer) {
   return { laptop, userId, fileUUID, lock: await laptop.lock() };
 }
 
-async function downloadedContent(laptop: Awaited<ReturnType<typeof committedFile>>["laptop"], op: any): Promise<Buffer> {
+async function downloadedContent(
+  laptop: Awaited<ReturnType<typeof committedFile>>["laptop"],
+  op: any,
+): Promise<Buffer> {
   const response = await fetch(op.files[0].downloadUrl, { headers: { authorization: `Bearer ${laptop.token}` } });
   expect(response.status).toBe(200);
   return buffer(response.body as unknown as AsyncIterable<Buffer>);

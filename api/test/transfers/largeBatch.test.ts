@@ -18,7 +18,10 @@ afterAll(async () => {
 });
 
 async function callerIds(device: TestGraphQLClient & { userName: string }) {
-  const user = await server.app.services.db.user.findUniqueOrThrow({ where: { name: device.userName }, include: { devices: true } });
+  const user = await server.app.services.db.user.findUniqueOrThrow({
+    where: { name: device.userName },
+    include: { devices: true },
+  });
   return { userId: user.id, deviceId: user.devices[0].id };
 }
 
@@ -46,12 +49,17 @@ describe("a batch of 1,200 files", () => {
       completedAt: new Date(),
     }));
     await server.app.services.db.$transaction(async (tx) => {
-      for (let start = 0; start < rows.length; start += 50) await tx.stagedUpload.createMany({ data: rows.slice(start, start + 50) });
+      for (let start = 0; start < rows.length; start += 50)
+        await tx.stagedUpload.createMany({ data: rows.slice(start, start + 50) });
     });
 
     const operation = await device.commit(fencingToken);
     expect(operation).toMatchObject({ kind: "OUTBOUND", state: "NOT_STARTED", filesTotal: fileCount });
-    expect(await server.app.services.db.stagedUpload.count({ where: { userId, state: "COMMITTED", operationId: operation.id } })).toBe(fileCount);
+    expect(
+      await server.app.services.db.stagedUpload.count({
+        where: { userId, state: "COMMITTED", operationId: operation.id },
+      }),
+    ).toBe(fileCount);
   });
 
   it("is staged for download by one inbound transfer", async () => {
@@ -69,7 +77,8 @@ describe("a batch of 1,200 files", () => {
       updatedAt: new Date(),
     }));
     await server.app.services.db.$transaction(async (tx) => {
-      for (let start = 0; start < files.length; start += 50) await tx.fileEntry.createMany({ data: files.slice(start, start + 50) });
+      for (let start = 0; start < files.length; start += 50)
+        await tx.fileEntry.createMany({ data: files.slice(start, start + 50) });
     });
     const { fencingToken } = await device.lock();
 

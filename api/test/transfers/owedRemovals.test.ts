@@ -13,14 +13,29 @@ import { addUser } from "../../src/auth/users.ts";
 import { loadConfig } from "../../src/config/config.ts";
 import type { Database } from "../../src/database/client.ts";
 import { createLogger } from "../../src/logging/logger.ts";
-import { createTestDatabase, eventually, FaultyCloudStorage, sha256Hex, testEnvironment, TestGraphQLClient, type TestServer, tusUpload } from "@smsync/testkit";
+import {
+  createTestDatabase,
+  eventually,
+  FaultyCloudStorage,
+  sha256Hex,
+  testEnvironment,
+  TestGraphQLClient,
+  type TestServer,
+  tusUpload,
+} from "@smsync/testkit";
 import { onEachFaultyCloud } from "../support/faultyCloudServers.ts";
 import { testCloudBackends } from "../support/testCloudBackends.ts";
 
 const waitMs = 20_000;
 
 /** Commits one version of a file and waits for its transfer. */
-async function commitVersion(client: TestGraphQLClient, url: string, fileUUID: string, version: number, content: Buffer) {
+async function commitVersion(
+  client: TestGraphQLClient,
+  url: string,
+  fileUUID: string,
+  version: number,
+  content: Buffer,
+) {
   const { fencingToken } = await client.lock();
   await tusUpload(url, client.token!, { fileUUID, version, content, fencingToken });
   return client.waitForOperation((await client.commit(fencingToken)).id, waitMs);
@@ -59,8 +74,13 @@ onEachFaultyCloud(
         expect(op).toMatchObject({ state: "SUCCEEDED", filesDone: 1 });
         expect((await db.operation.findUniqueOrThrow({ where: { id: op.id } })).errorCode).toBeNull();
         // The client sees its change: the index holds the new version, the lock is free.
-        expect((await client.fileIndex()).files).toMatchObject([{ fileUUID, version: 1, sha256: sha256Hex(second), deleted: false }]);
-        expect(await db.lock.findUnique({ where: { userId } })).toMatchObject({ operationId: null, holderDeviceId: null });
+        expect((await client.fileIndex()).files).toMatchObject([
+          { fileUUID, version: 1, sha256: sha256Hex(second), deleted: false },
+        ]);
+        expect(await db.lock.findUnique({ where: { userId } })).toMatchObject({
+          operationId: null,
+          holderDeviceId: null,
+        });
         const other = await server.newDevice(client.userName);
         expect((await other.lock()).heldPreviously).toBe(false);
         const changes = await db.event.findMany({ where: { operationId: op.id, type: "FILE_INDEX_CHANGED" } });
@@ -68,13 +88,27 @@ onEachFaultyCloud(
 
         // The removal is owed, and the worker keeps retrying it on its own while the cloud refuses.
         expect(await owedOf(db, userId)).toMatchObject([{ objectId: first.objectId, fileUUID, operationId: op.id }]);
-        await eventually("a retry of the owed removal", () => owedOf(db, userId), (owed) => owed[0]?.attempts >= 3);
+        await eventually(
+          "a retry of the owed removal",
+          () => owedOf(db, userId),
+          (owed) => owed[0]?.attempts >= 3,
+        );
         expect(await objectKeys(cloud, userId)).toEqual([`${fileUUID}.v0`, `${fileUUID}.v1`]);
 
         cloud.heal();
-        await eventually("the old object removed", () => objectKeys(cloud, userId), (keys) => keys.length === 1);
+        await eventually(
+          "the old object removed",
+          () => objectKeys(cloud, userId),
+          (keys) => keys.length === 1,
+        );
         expect(await objectKeys(cloud, userId)).toEqual([`${fileUUID}.v1`]);
-        expect(await eventually("nothing owed", () => owedOf(db, userId), (owed) => owed.length === 0)).toEqual([]);
+        expect(
+          await eventually(
+            "nothing owed",
+            () => owedOf(db, userId),
+            (owed) => owed.length === 0,
+          ),
+        ).toEqual([]);
         expect(await db.operation.findUniqueOrThrow({ where: { id: op.id } })).toMatchObject({ state: "SUCCEEDED" });
       });
 
@@ -88,7 +122,11 @@ onEachFaultyCloud(
         expect(op.state).toBe("SUCCEEDED");
         expect((await client.fileIndex()).files).toMatchObject([{ fileUUID, deleted: true }]);
         expect(await objectKeys(cloud, userId)).toEqual([]);
-        await eventually("nothing owed", () => owedOf(db, userId), (owed) => owed.length === 0);
+        await eventually(
+          "nothing owed",
+          () => owedOf(db, userId),
+          (owed) => owed.length === 0,
+        );
       });
 
       it("keeps failing the transfer step on a retryable failure, as before (no removal is owed)", async () => {
@@ -122,16 +160,27 @@ for (const backend of testCloudBackends) {
         expect(await owedOf(app.services.db, created.userId)).toHaveLength(1);
         // Its next attempt is an hour away: only the start pass can take it.
         await app.services.db.$transaction((tx) =>
-          tx.owedCloudRemoval.updateMany({ where: { userId: created.userId }, data: { nextAttemptAt: new Date(Date.now() + 3_600_000) } }),
+          tx.owedCloudRemoval.updateMany({
+            where: { userId: created.userId },
+            data: { nextAttemptAt: new Date(Date.now() + 3_600_000) },
+          }),
         );
         await app.close();
         cloud.heal();
         expect(await objectKeys(cloud, created.userId)).toEqual([`${fileUUID}.v0`, `${fileUUID}.v1`]);
 
         app = await startApp(config, createLogger(config.logLevel), { cloud });
-        await eventually("the old object removed", () => objectKeys(cloud, created.userId), (keys) => keys.length === 1);
+        await eventually(
+          "the old object removed",
+          () => objectKeys(cloud, created.userId),
+          (keys) => keys.length === 1,
+        );
         expect(await objectKeys(cloud, created.userId)).toEqual([`${fileUUID}.v1`]);
-        await eventually("nothing owed", () => owedOf(app.services.db, created.userId), (owed) => owed.length === 0);
+        await eventually(
+          "nothing owed",
+          () => owedOf(app.services.db, created.userId),
+          (owed) => owed.length === 0,
+        );
       } finally {
         await app.close();
         await database.drop();

@@ -7,7 +7,14 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { CloudFailureKind } from "../../src/cloud/CloudStorageError.ts";
-import { type FaultyCloudStorage, refusedWithoutWrites, sha256Hex, type TestGraphQLClient, type TestServer, tusUpload } from "@smsync/testkit";
+import {
+  type FaultyCloudStorage,
+  refusedWithoutWrites,
+  sha256Hex,
+  type TestGraphQLClient,
+  type TestServer,
+  tusUpload,
+} from "@smsync/testkit";
 import { onEachFaultyCloud } from "../support/faultyCloudServers.ts";
 
 const maxAttempts = 3;
@@ -26,9 +33,11 @@ interface FileSpec {
 
 /** Files sorted by fileUUID: the order in which a transfer handles them. */
 function newFiles(count: number): FileSpec[] {
-  return Array.from({ length: count }, (_, i) => ({ fileUUID: randomUUID(), version: 0, content: randomBytes(1000 + i * 20_000) })).sort(
-    (a, b) => (a.fileUUID < b.fileUUID ? -1 : 1),
-  );
+  return Array.from({ length: count }, (_, i) => ({
+    fileUUID: randomUUID(),
+    version: 0,
+    content: randomBytes(1000 + i * 20_000),
+  })).sort((a, b) => (a.fileUUID < b.fileUUID ? -1 : 1));
 }
 
 async function userIdOf(client: Client): Promise<string> {
@@ -37,7 +46,12 @@ async function userIdOf(client: Client): Promise<string> {
 
 async function upload(client: TestGraphQLClient, fencingToken: number, files: FileSpec[]): Promise<void> {
   for (const file of files) {
-    await tusUpload(server.url, client.token!, { fileUUID: file.fileUUID, version: file.version, content: file.content, fencingToken });
+    await tusUpload(server.url, client.token!, {
+      fileUUID: file.fileUUID,
+      version: file.version,
+      content: file.content,
+      fencingToken,
+    });
   }
 }
 
@@ -68,14 +82,17 @@ async function expectCloudObjects(userId: string, files: FileSpec[]): Promise<vo
     files.map((file) => `${file.fileUUID}.v${file.version}`).sort(),
   );
   for (const file of files) {
-    const object = objects.find((candidate) => candidate.fileUUID === file.fileUUID && candidate.version === file.version);
+    const object = objects.find(
+      (candidate) => candidate.fileUUID === file.fileUUID && candidate.version === file.version,
+    );
     expect(object?.sha256).toBe(sha256Hex(file.content));
   }
 }
 
 /** Each of these objects was created by the cloud exactly once. */
 function expectCreatedOnce(files: FileSpec[]): void {
-  for (const file of files) expect(cloud.created.get(`${file.fileUUID}.v${file.version}`), `${file.fileUUID}.v${file.version}`).toBe(1);
+  for (const file of files)
+    expect(cloud.created.get(`${file.fileUUID}.v${file.version}`), `${file.fileUUID}.v${file.version}`).toBe(1);
 }
 
 async function expectIndex(client: TestGraphQLClient, files: FileSpec[]): Promise<void> {
@@ -113,7 +130,13 @@ onEachFaultyCloud(
         cloud.fail({ call: "write", kind: "transient", fileUUID: files[1].fileUUID, times: 2 });
 
         const op = await commitAndWait(client, fencingToken);
-        expect(op).toMatchObject({ state: "SUCCEEDED", attempts: 2, failedPhase: null, errorCode: null, errorMessage: null });
+        expect(op).toMatchObject({
+          state: "SUCCEEDED",
+          attempts: 2,
+          failedPhase: null,
+          errorCode: null,
+          errorMessage: null,
+        });
         const retries = (await events(op.id, "OPERATION_STATE")).filter((payload) => payload.retrying);
         expect(retries.map((payload) => [payload.attempts, payload.errorCode])).toEqual([
           [1, "CLOUD_TRANSIENT"],
@@ -160,10 +183,15 @@ onEachFaultyCloud(
         const laptop = await server.newDevice(client.userName);
         ({ fencingToken } = await laptop.lock());
         cloud.fail({ call: "read", kind: "transient", fileUUID: file.fileUUID, times: 2 });
-        const inbound = await laptop.waitForOperation((await laptop.startInboundTransfer(fencingToken, [{ fileUUID: file.fileUUID, version: 1 }])).id, waitMs);
+        const inbound = await laptop.waitForOperation(
+          (await laptop.startInboundTransfer(fencingToken, [{ fileUUID: file.fileUUID, version: 1 }])).id,
+          waitMs,
+        );
         expect(inbound).toMatchObject({ state: "SUCCEEDED", attempts: 2, errorCode: null });
         await expectEachFileTransferredOnce(inbound);
-        const response = await fetch(inbound.files[0].downloadUrl, { headers: { authorization: `Bearer ${laptop.token}` } });
+        const response = await fetch(inbound.files[0].downloadUrl, {
+          headers: { authorization: `Bearer ${laptop.token}` },
+        });
         expect(Buffer.from(await response.arrayBuffer()).equals(next.content)).toBe(true);
       });
     });
@@ -200,7 +228,11 @@ onEachFaultyCloud(
         // While the cloud still fails, a commit again resumes the same operation, which fails again.
         const resumedWhileFailing = await client.commit(fencingToken);
         expect(resumedWhileFailing.id).toBe(committed.id);
-        expect(await client.waitForOperation(committed.id, waitMs)).toMatchObject({ state: "FAILED", attempts: maxAttempts, filesDone: 1 });
+        expect(await client.waitForOperation(committed.id, waitMs)).toMatchObject({
+          state: "FAILED",
+          attempts: maxAttempts,
+          filesDone: 1,
+        });
 
         // Healthy again: a commit again (new idempotency key, same fencing token) resumes it to the end.
         cloud.heal();
@@ -304,9 +336,14 @@ onEachFaultyCloud(
         await expectIndex(laptop, [replacement]);
         await expectCloudObjects(userId, [replacement]);
         const { fencingToken } = await laptop.lock();
-        const inbound = await laptop.waitForOperation((await laptop.startInboundTransfer(fencingToken, [{ fileUUID: file.fileUUID, version: 0 }])).id, waitMs);
+        const inbound = await laptop.waitForOperation(
+          (await laptop.startInboundTransfer(fencingToken, [{ fileUUID: file.fileUUID, version: 0 }])).id,
+          waitMs,
+        );
         expect(inbound).toMatchObject({ state: "SUCCEEDED" });
-        const response = await fetch(inbound.files[0].downloadUrl, { headers: { authorization: `Bearer ${laptop.token}` } });
+        const response = await fetch(inbound.files[0].downloadUrl, {
+          headers: { authorization: `Bearer ${laptop.token}` },
+        });
         expect(Buffer.from(await response.arrayBuffer()).equals(replacement.content)).toBe(true);
       });
 
@@ -318,7 +355,10 @@ onEachFaultyCloud(
         const requested = files.map(({ fileUUID, version }) => ({ fileUUID, version }));
         cloud.fail({ call: "read", kind: "notFound", fileUUID: files[1].fileUUID });
 
-        const failed = await laptop.waitForOperation((await laptop.startInboundTransfer(fencingToken, requested)).id, waitMs);
+        const failed = await laptop.waitForOperation(
+          (await laptop.startInboundTransfer(fencingToken, requested)).id,
+          waitMs,
+        );
         expect(failed).toMatchObject({
           state: "FAILED",
           attempts: 1,
@@ -328,7 +368,10 @@ onEachFaultyCloud(
         });
         expect(await lockErrorCode(phone)).toBe("LOCK_HELD");
 
-        const again = await laptop.waitForOperation((await laptop.startInboundTransfer(fencingToken, requested)).id, waitMs);
+        const again = await laptop.waitForOperation(
+          (await laptop.startInboundTransfer(fencingToken, requested)).id,
+          waitMs,
+        );
         expect(again).toMatchObject({ state: "SUCCEEDED", filesDone: 2 });
         for (const file of files) {
           const { downloadUrl } = again.files.find((candidate: any) => candidate.fileUUID === file.fileUUID);

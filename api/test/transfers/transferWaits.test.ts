@@ -28,7 +28,10 @@ const waitMs = 60_000;
 const environment = { SMSYNC_TRANSFER_MAX_ATTEMPTS: String(maxAttempts), SMSYNC_TRANSFER_STORAGE_FULL_POLL_MS: "100" };
 
 async function stateEvents(server: TestServer, operationId: string): Promise<Record<string, any>[]> {
-  const rows = await server.app.services.db.event.findMany({ where: { operationId, type: "OPERATION_STATE" }, orderBy: { seq: "asc" } });
+  const rows = await server.app.services.db.event.findMany({
+    where: { operationId, type: "OPERATION_STATE" },
+    orderBy: { seq: "asc" },
+  });
   return rows.map((row) => JSON.parse(row.payload));
 }
 
@@ -59,7 +62,13 @@ onEachFaultyCloud(
       expect(cloud.created.get(`${fileUUID}.v0`)).toBe(1);
       const waits = (await stateEvents(server, operation.id)).filter((payload) => payload.waiting || payload.retrying);
       expect(waits).toEqual([
-        { state: "IN_PROGRESS", waiting: true, attempts: 0, errorCode: "CLOUD_STORAGE_FULL", errorMessage: expect.stringContaining("storageFull") },
+        {
+          state: "IN_PROGRESS",
+          waiting: true,
+          attempts: 0,
+          errorCode: "CLOUD_STORAGE_FULL",
+          errorMessage: expect.stringContaining("storageFull"),
+        },
       ]);
       expect((await stateEvents(server, operation.id)).at(-1)).toEqual({ state: "SUCCEEDED" });
       const index = await client.fileIndex();
@@ -132,7 +141,12 @@ describe.skipIf(!smallFileSystemSupport.ok)(smallFileSystemSuite("full disks"), 
       ({ writes }) => writes > maxAttempts + 1,
       waitMs,
     );
-    expect(waiting.operation).toMatchObject({ state: "IN_PROGRESS", attempts: 0, errorCode: "CLOUD_STORAGE_FULL", filesDone: 0 });
+    expect(waiting.operation).toMatchObject({
+      state: "IN_PROGRESS",
+      attempts: 0,
+      errorCode: "CLOUD_STORAGE_FULL",
+      filesDone: 0,
+    });
     expect(waiting.operation.errorMessage).toContain("ENOSPC");
     const events = await stateEvents(localServer, operation.id);
     expect(events.filter((payload) => payload.waiting)).toHaveLength(1);
@@ -160,7 +174,12 @@ describe.skipIf(!smallFileSystemSupport.ok)(smallFileSystemSuite("full disks"), 
       ({ reads }) => reads > maxAttempts + 1,
       waitMs,
     );
-    expect(waiting.operation).toMatchObject({ state: "IN_PROGRESS", attempts: 0, errorCode: "STAGING_FULL", filesDone: 0 });
+    expect(waiting.operation).toMatchObject({
+      state: "IN_PROGRESS",
+      attempts: 0,
+      errorCode: "STAGING_FULL",
+      filesDone: 0,
+    });
     expect((await stateEvents(localServer, inbound.id)).filter((payload) => payload.waiting)).toHaveLength(1);
 
     await stagingDisk.free();

@@ -25,13 +25,18 @@ describe("an upload whose bytes do not match its sha256", () => {
     // Nothing of the upload is left: the rows are as they were before it was created.
     const before = await rowCounts(server.app.services.db);
 
-    const error = await tusUpload(server.url, device.token!, { fileUUID: randomUUID(), version: 0, content, fencingToken, sha256: declared }, {
-      chunkSize: 64 * 1024,
-      onAfterResponse: (request: tus.HttpRequest, answer: tus.HttpResponse) => {
-        if (request.getMethod() === "POST") uploadUrl = answer.getHeader("location") ?? null;
-        if (request.getMethod() === "PATCH") patches++;
+    const error = await tusUpload(
+      server.url,
+      device.token!,
+      { fileUUID: randomUUID(), version: 0, content, fencingToken, sha256: declared },
+      {
+        chunkSize: 64 * 1024,
+        onAfterResponse: (request: tus.HttpRequest, answer: tus.HttpResponse) => {
+          if (request.getMethod() === "POST") uploadUrl = answer.getHeader("location") ?? null;
+          if (request.getMethod() === "PATCH") patches++;
+        },
       },
-    }).then(
+    ).then(
       () => null,
       (rejected: tus.DetailedError) => rejected,
     );
@@ -44,7 +49,10 @@ describe("an upload whose bytes do not match its sha256", () => {
     expect(body.message).toContain(sha256Hex(content));
     // Only the last of the four PATCHes was rejected: the check runs on the last byte.
     expect(patches).toBe(4);
-    const head = await fetch(uploadUrl!, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0", authorization: `Bearer ${device.token}` } });
+    const head = await fetch(uploadUrl!, {
+      method: "HEAD",
+      headers: { "Tus-Resumable": "1.0.0", authorization: `Bearer ${device.token}` },
+    });
     expect(head.status).toBe(404);
 
     const { db, staging } = server.app.services;
@@ -52,7 +60,9 @@ describe("an upload whose bytes do not match its sha256", () => {
     expect(await db.stagedUpload.count({ where: { userId } })).toBe(0);
     expect(readdirSync(staging.uploadsDir)).toEqual([]);
     expect(await rowCounts(db)).toEqual(before);
-    expect(await device.errorCode(commitMutation, { key: randomUUID(), token: fencingToken })).toBe("NOTHING_TO_COMMIT");
+    expect(await device.errorCode(commitMutation, { key: randomUUID(), token: fencingToken })).toBe(
+      "NOTHING_TO_COMMIT",
+    );
     expect(await rowCounts(db)).toEqual(before);
   });
 

@@ -79,9 +79,15 @@ describe("error answers of the upload plane", () => {
   it("answers a malformed Upload-Metadata header with 400 and a JSON body", async () => {
     const device = await server.newUser();
     const before = await rowCounts(server.app.services.db);
-    const response = await createUpload(device.token!, { "Upload-Length": "10", "Upload-Metadata": "fileUUID not*base64!" });
+    const response = await createUpload(device.token!, {
+      "Upload-Length": "10",
+      "Upload-Metadata": "fileUUID not*base64!",
+    });
     expect(response.status).toBe(400);
-    expect(await response.json()).toMatchObject({ code: "BAD_INPUT", message: expect.stringContaining("Upload-Metadata") });
+    expect(await response.json()).toMatchObject({
+      code: "BAD_INPUT",
+      message: expect.stringContaining("Upload-Metadata"),
+    });
     expect(await rowCounts(server.app.services.db)).toEqual(before);
     const { db } = server.app.services;
     const userId = (await db.user.findUniqueOrThrow({ where: { name: device.userName } })).id;

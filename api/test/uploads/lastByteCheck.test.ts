@@ -82,7 +82,9 @@ describe("a last-byte check that fails without an outcome", () => {
     expect(patches).toBe(1);
     expect((await rowOf(url))?.state).toBe("COMPLETE");
     expect((await device.waitForOperation((await device.commit(spec.fencingToken)).id)).state).toBe("SUCCEEDED");
-    expect((await device.fileIndex()).files).toMatchObject([{ fileUUID: spec.fileUUID, sha256: sha256Hex(spec.content) }]);
+    expect((await device.fileIndex()).files).toMatchObject([
+      { fileUUID: spec.fileUUID, sha256: sha256Hex(spec.content) },
+    ]);
   });
 
   it("answers a database failure as 500 INTERNAL, logged, not as success; the resent bytes complete the upload", async () => {
@@ -95,7 +97,10 @@ describe("a last-byte check that fails without an outcome", () => {
     const patched = await tusPatch(url, device.token!, 0, spec.content);
     expect(patched.status).toBe(500);
     expect(await patched.json()).toMatchObject({ code: "INTERNAL" });
-    expect(logged).toHaveBeenCalledWith(expect.objectContaining({ err: expect.objectContaining({ message: "SQLITE_IOERR: disk I/O error" }) }), "upload request failed");
+    expect(logged).toHaveBeenCalledWith(
+      expect.objectContaining({ err: expect.objectContaining({ message: "SQLITE_IOERR: disk I/O error" }) }),
+      "upload request failed",
+    );
     vi.restoreAllMocks();
     expect((await rowOf(url))?.state).toBe("UPLOADING");
     expect((await tusRequest(url, device.token!, "HEAD")).headers.get("upload-offset")).toBe("0");
@@ -158,7 +163,9 @@ describe("an upload with every byte but no outcome", () => {
     const { device, spec } = await newSpec();
     const url = await uploadWithoutOutcome(device.token!, spec);
     const before = await rowCounts(server.app.services.db);
-    const code = await device.errorCode(`mutation($t: Int!) { commit(idempotencyKey: "k", fencingToken: $t) { id } }`, { t: spec.fencingToken });
+    const code = await device.errorCode(`mutation($t: Int!) { commit(idempotencyKey: "k", fencingToken: $t) { id } }`, {
+      t: spec.fencingToken,
+    });
     expect(code).toBe("UPLOAD_INCOMPLETE");
     expect(await rowCounts(server.app.services.db)).toEqual(before);
     expect((await rowOf(url))?.state).toBe("UPLOADING");

@@ -65,7 +65,9 @@ describe("a kill between an upload's last byte and its check", () => {
       expect(head.headers.get("upload-offset")).toBe(String(spec.content.length));
       const op = await user.client.waitForOperation((await user.client.commit(spec.fencingToken)).id, 60_000);
       expect(op.state).toBe("SUCCEEDED");
-      expect((await user.client.fileIndex()).files).toMatchObject([{ fileUUID: spec.fileUUID, sha256: sha256Hex(spec.content) }]);
+      expect((await user.client.fileIndex()).files).toMatchObject([
+        { fileUUID: spec.fileUUID, sha256: sha256Hex(spec.content) },
+      ]);
     },
     caseTimeoutMs,
   );

@@ -3,7 +3,16 @@
 // cannot change the upload. The owner may terminate an unfinished upload.
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { encodeMetadata, rowCounts, sha256Hex, startTestServer, type TestServer, tusPatch, tusRequest, uploadMetadata } from "@smsync/testkit";
+import {
+  encodeMetadata,
+  rowCounts,
+  sha256Hex,
+  startTestServer,
+  type TestServer,
+  tusPatch,
+  tusRequest,
+  uploadMetadata,
+} from "@smsync/testkit";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -84,10 +93,15 @@ describe("terminating an upload", () => {
     expect(terminated.status).toBe(204);
     expect(await server.app.services.db.stagedUpload.findUnique({ where: { id: a.id } })).toBeNull();
     const before = await rowCounts(server.app.services.db);
-    expect(await a.device.errorCode(`mutation($key: String!, $token: Int!) { commit(idempotencyKey: $key, fencingToken: $token) { id } }`, {
-      key: randomUUID(),
-      token: a.fencingToken,
-    })).toBe("NOTHING_TO_COMMIT");
+    expect(
+      await a.device.errorCode(
+        `mutation($key: String!, $token: Int!) { commit(idempotencyKey: $key, fencingToken: $token) { id } }`,
+        {
+          key: randomUUID(),
+          token: a.fencingToken,
+        },
+      ),
+    ).toBe("NOTHING_TO_COMMIT");
     expect((await tusRequest(a.url, a.device.token!, "HEAD")).status).toBe(404);
     // A repeated DELETE finds nothing.
     expect((await tusRequest(a.url, a.device.token!, "DELETE")).status).toBe(404);

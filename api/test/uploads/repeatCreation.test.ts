@@ -3,7 +3,14 @@
 // the bytes it already holds; only the lock holder gets that answer.
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { encodeMetadata, rowCounts, sha256Hex, startTestServer, type TestServer, uploadMetadata } from "@smsync/testkit";
+import {
+  encodeMetadata,
+  rowCounts,
+  sha256Hex,
+  startTestServer,
+  type TestServer,
+  uploadMetadata,
+} from "@smsync/testkit";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -78,11 +85,19 @@ describe("creating an upload again", () => {
     const fileUUID = randomUUID();
     const before = randomBytes(3000);
     const after = randomBytes(3000);
-    const first = await createUpload(device.token!, uploadMetadata({ fileUUID, version: 0, content: before, fencingToken }), before.length);
+    const first = await createUpload(
+      device.token!,
+      uploadMetadata({ fileUUID, version: 0, content: before, fencingToken }),
+      before.length,
+    );
     const oldLocation = first.headers.get("location")!;
     expect((await patchUpload(oldLocation, device.token!, 0, before.subarray(0, 1000))).status).toBe(204);
 
-    const second = await createUpload(device.token!, uploadMetadata({ fileUUID, version: 0, content: after, fencingToken }), after.length);
+    const second = await createUpload(
+      device.token!,
+      uploadMetadata({ fileUUID, version: 0, content: after, fencingToken }),
+      after.length,
+    );
     expect(second.status).toBe(201);
     const newLocation = second.headers.get("location")!;
     expect(newLocation).not.toBe(oldLocation);
@@ -117,7 +132,9 @@ describe("creating an upload again", () => {
     const content = randomBytes(2000);
     const metadata = uploadMetadata({ fileUUID: randomUUID(), version: 0, content, fencingToken });
     const created = await createUpload(phone.token!, metadata, content.length);
-    expect((await patchUpload(created.headers.get("location")!, phone.token!, 0, content.subarray(0, 500))).status).toBe(204);
+    expect(
+      (await patchUpload(created.headers.get("location")!, phone.token!, 0, content.subarray(0, 500))).status,
+    ).toBe(204);
 
     // The lease runs out and the laptop takes the lock over.
     server.clock.advance(60_000);

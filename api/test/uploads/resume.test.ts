@@ -6,7 +6,14 @@ import net from "node:net";
 import type { AddressInfo } from "node:net";
 import * as tus from "tus-js-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sha256Hex, startTestServer, type TestGraphQLClient, type TestServer, tusUpload, uploadMetadata } from "@smsync/testkit";
+import {
+  sha256Hex,
+  startTestServer,
+  type TestGraphQLClient,
+  type TestServer,
+  tusUpload,
+  uploadMetadata,
+} from "@smsync/testkit";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -17,13 +24,21 @@ afterAll(async () => {
 });
 
 async function uploadOffset(uploadUrl: string, token: string): Promise<number> {
-  const response = await fetch(uploadUrl, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0", authorization: `Bearer ${token}` } });
+  const response = await fetch(uploadUrl, {
+    method: "HEAD",
+    headers: { "Tus-Resumable": "1.0.0", authorization: `Bearer ${token}` },
+  });
   expect(response.status).toBe(200);
   return Number(response.headers.get("upload-offset"));
 }
 
 /** Commits the batch and checks that the cloud holds exactly `content` for the file. */
-async function expectCommitted(device: TestGraphQLClient & { userName: string }, fencingToken: number, fileUUID: string, content: Buffer) {
+async function expectCommitted(
+  device: TestGraphQLClient & { userName: string },
+  fencingToken: number,
+  fileUUID: string,
+  content: Buffer,
+) {
   const done = await device.waitForOperation((await device.commit(fencingToken)).id);
   expect(done.state).toBe("SUCCEEDED");
   const entry = (await device.fileIndex()).files.find((file) => file.fileUUID === fileUUID);
@@ -63,18 +78,25 @@ describe("an interrupted upload", () => {
     });
 
     expect(await uploadOffset(uploadUrl, device.token!)).toBe(chunkSize);
-    const row = await server.app.services.db.stagedUpload.findUniqueOrThrow({ where: { id: uploadUrl.split("/").pop() } });
+    const row = await server.app.services.db.stagedUpload.findUniqueOrThrow({
+      where: { id: uploadUrl.split("/").pop() },
+    });
     expect(row.state).toBe("UPLOADING");
 
     // A new client resumes the same URL: it asks for the offset and sends the rest.
     let firstResumedOffset: number | undefined;
-    const resumed = await tusUpload(server.url, device.token!, { fileUUID, version: 0, content, fencingToken }, {
-      uploadUrl,
-      chunkSize,
-      onChunkComplete: (_chunk, bytesAccepted) => {
-        firstResumedOffset ??= bytesAccepted;
+    const resumed = await tusUpload(
+      server.url,
+      device.token!,
+      { fileUUID, version: 0, content, fencingToken },
+      {
+        uploadUrl,
+        chunkSize,
+        onChunkComplete: (_chunk, bytesAccepted) => {
+          firstResumedOffset ??= bytesAccepted;
+        },
       },
-    });
+    );
     expect(resumed.url).toBe(uploadUrl);
     // The resumed client's first chunk ends past the bytes kept, not at chunkSize again.
     expect(firstResumedOffset).toBe(2 * chunkSize);
@@ -117,12 +139,17 @@ describe("an interrupted upload", () => {
       expect(kept).toBeLessThan(content.length);
 
       let resumedFrom: number | undefined;
-      await tusUpload(proxied, device.token!, { fileUUID, version: 0, content, fencingToken }, {
-        uploadUrl,
-        onProgress: (bytesSent) => {
-          resumedFrom ??= bytesSent;
+      await tusUpload(
+        proxied,
+        device.token!,
+        { fileUUID, version: 0, content, fencingToken },
+        {
+          uploadUrl,
+          onProgress: (bytesSent) => {
+            resumedFrom ??= bytesSent;
+          },
         },
-      });
+      );
       // tus-js-client reports progress from the resumed offset on.
       expect(resumedFrom).toBeGreaterThanOrEqual(kept);
       await expectCommitted(device, fencingToken, fileUUID, content);

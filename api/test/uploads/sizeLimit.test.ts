@@ -3,7 +3,14 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { readdirSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { encodeMetadata, rowCounts, startTestServer, type TestServer, tusUpload, uploadMetadata } from "@smsync/testkit";
+import {
+  encodeMetadata,
+  rowCounts,
+  startTestServer,
+  type TestServer,
+  tusUpload,
+  uploadMetadata,
+} from "@smsync/testkit";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -25,7 +32,9 @@ describe("the upload size limit", () => {
         "Tus-Resumable": "1.0.0",
         authorization: `Bearer ${device.token}`,
         "Upload-Length": String(content.length),
-        "Upload-Metadata": encodeMetadata(uploadMetadata({ fileUUID: randomUUID(), version: 0, content, fencingToken })),
+        "Upload-Metadata": encodeMetadata(
+          uploadMetadata({ fileUUID: randomUUID(), version: 0, content, fencingToken }),
+        ),
       },
     });
     expect(response.status).toBe(413);
@@ -39,7 +48,11 @@ describe("the upload size limit", () => {
     const device = await server.newUser();
     const { fencingToken } = await device.lock();
     const before = await rowCounts(server.app.services.db);
-    const tooLarge = await tusUpload(server.url, device.token!, { version: 0, content: randomBytes(5000), fencingToken }).then(
+    const tooLarge = await tusUpload(server.url, device.token!, {
+      version: 0,
+      content: randomBytes(5000),
+      fencingToken,
+    }).then(
       () => null,
       (error) => error,
     );
@@ -47,7 +60,11 @@ describe("the upload size limit", () => {
     expect(await rowCounts(server.app.services.db)).toEqual(before);
     expect(await server.app.services.db.stagedUpload.count()).toBe(0);
 
-    const { fileUUID } = await tusUpload(server.url, device.token!, { version: 0, content: randomBytes(1000), fencingToken });
+    const { fileUUID } = await tusUpload(server.url, device.token!, {
+      version: 0,
+      content: randomBytes(1000),
+      fencingToken,
+    });
     const done = await device.waitForOperation((await device.commit(fencingToken)).id);
     expect(done.state).toBe("SUCCEEDED");
     expect((await device.fileIndex()).files).toMatchObject([{ fileUUID, size: 1000 }]);

@@ -37,7 +37,10 @@ describe.skipIf(!smallFileSystemSupport.ok)(smallFileSystemSuite("a full staging
   });
 
   const create = (token: string, metadata: Record<string, string>, size: number) =>
-    tusRequest(`${server.url}/uploads`, token, "POST", { "Upload-Length": String(size), "Upload-Metadata": encodeMetadata(metadata) });
+    tusRequest(`${server.url}/uploads`, token, "POST", {
+      "Upload-Length": String(size),
+      "Upload-Metadata": encodeMetadata(metadata),
+    });
 
   async function offsetOf(url: string, token: string): Promise<number> {
     const response = await tusRequest(url, token, "HEAD");
@@ -52,14 +55,21 @@ describe.skipIf(!smallFileSystemSupport.ok)(smallFileSystemSuite("a full staging
     const content = randomBytes(900 * 1024);
     await fileSystem.fill(300 * 1024);
 
-    const created = await create(device.token!, uploadMetadata({ fileUUID, version: 0, content, fencingToken }), content.length);
+    const created = await create(
+      device.token!,
+      uploadMetadata({ fileUUID, version: 0, content, fencingToken }),
+      content.length,
+    );
     expect(created.status).toBe(201);
     const url = created.headers.get("location")!;
     const uploadId = new URL(url).pathname.split("/").pop()!;
 
     const full = await tusPatch(url, device.token!, 0, content);
     expect(full.status).toBe(507);
-    expect(await full.json()).toMatchObject({ code: "STAGING_FULL", message: expect.stringContaining("staging area is full") });
+    expect(await full.json()).toMatchObject({
+      code: "STAGING_FULL",
+      message: expect.stringContaining("staging area is full"),
+    });
     const offset = await offsetOf(url, device.token!);
     expect(offset).toBeLessThan(content.length);
     expect(offset).toBe((await stat(path.join(uploadsDir, uploadId))).size);
@@ -79,7 +89,11 @@ describe.skipIf(!smallFileSystemSupport.ok)(smallFileSystemSuite("a full staging
     const before = await readdir(uploadsDir);
     await fileSystem.fill(0);
     try {
-      const created = await create(device.token!, uploadMetadata({ fileUUID: randomUUID(), version: 0, content, fencingToken }), content.length);
+      const created = await create(
+        device.token!,
+        uploadMetadata({ fileUUID: randomUUID(), version: 0, content, fencingToken }),
+        content.length,
+      );
       expect(created.status).toBe(507);
       expect(await created.json()).toMatchObject({ code: "STAGING_FULL" });
       expect((await readdir(uploadsDir)).filter((entry) => !before.includes(entry))).toEqual([]);

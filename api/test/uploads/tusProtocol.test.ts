@@ -17,7 +17,10 @@ describe("tus discovery and expiration", () => {
     const response = await fetch(`${server.url}/uploads`, { method: "OPTIONS" });
     expect(response.status).toBe(204);
     expect(response.headers.get("tus-version")).toBe("1.0.0");
-    const extensions = response.headers.get("tus-extension")!.split(",").map((name) => name.trim());
+    const extensions = response.headers
+      .get("tus-extension")!
+      .split(",")
+      .map((name) => name.trim());
     for (const extension of ["creation", "termination", "expiration"]) expect(extensions).toContain(extension);
     expect(response.headers.get("tus-max-size")).toBe("1048576");
   });
@@ -32,7 +35,9 @@ describe("tus discovery and expiration", () => {
         "Tus-Resumable": "1.0.0",
         authorization: `Bearer ${device.token}`,
         "Upload-Length": String(content.length),
-        "Upload-Metadata": encodeMetadata(uploadMetadata({ fileUUID: randomUUID(), version: 0, content, fencingToken })),
+        "Upload-Metadata": encodeMetadata(
+          uploadMetadata({ fileUUID: randomUUID(), version: 0, content, fencingToken }),
+        ),
       },
     });
     expect(created.status).toBe(201);

@@ -76,7 +76,11 @@ describe("who may create an upload", () => {
 
   it("answers 423 LOCK_REQUIRED to a device that never called lock", async () => {
     const device = await server.newUser();
-    await expectRefused(() => create(`Bearer ${device.token}`, { fileUUID: randomUUID(), version: 0, content, fencingToken: 1 }), 423, "LOCK_REQUIRED");
+    await expectRefused(
+      () => create(`Bearer ${device.token}`, { fileUUID: randomUUID(), version: 0, content, fencingToken: 1 }),
+      423,
+      "LOCK_REQUIRED",
+    );
     expect(await stagedCount(device.userName)).toBe(0);
   });
 
@@ -84,7 +88,11 @@ describe("who may create an upload", () => {
     const phone = await server.newUser();
     const laptop = await server.newDevice(phone.userName);
     const { fencingToken } = await phone.lock();
-    await expectRefused(() => create(`Bearer ${laptop.token}`, { fileUUID: randomUUID(), version: 0, content, fencingToken }), 423, "LOCK_REQUIRED");
+    await expectRefused(
+      () => create(`Bearer ${laptop.token}`, { fileUUID: randomUUID(), version: 0, content, fencingToken }),
+      423,
+      "LOCK_REQUIRED",
+    );
     expect(await stagedCount(phone.userName)).toBe(0);
   });
 
@@ -95,14 +103,28 @@ describe("who may create an upload", () => {
     server.clock.advance(60_000);
     const taken = await laptop.lock();
     expect(taken.fencingToken).toBe(fencingToken + 1);
-    await expectRefused(() => create(`Bearer ${phone.token}`, { fileUUID: randomUUID(), version: 0, content, fencingToken }), 409, "STALE_FENCING_TOKEN");
+    await expectRefused(
+      () => create(`Bearer ${phone.token}`, { fileUUID: randomUUID(), version: 0, content, fencingToken }),
+      409,
+      "STALE_FENCING_TOKEN",
+    );
     expect(await stagedCount(phone.userName)).toBe(0);
   });
 
   it("answers 409 STALE_FENCING_TOKEN to the holder giving a token other than its current one", async () => {
     const device = await server.newUser();
     const { fencingToken } = await device.lock();
-    await expectRefused(() => create(`Bearer ${device.token}`, { fileUUID: randomUUID(), version: 0, content, fencingToken: fencingToken + 5 }), 409, "STALE_FENCING_TOKEN");
+    await expectRefused(
+      () =>
+        create(`Bearer ${device.token}`, {
+          fileUUID: randomUUID(),
+          version: 0,
+          content,
+          fencingToken: fencingToken + 5,
+        }),
+      409,
+      "STALE_FENCING_TOKEN",
+    );
     expect(await stagedCount(device.userName)).toBe(0);
   });
 });
@@ -113,7 +135,11 @@ describe("the file index rules of an upload", () => {
     const fileUUID = randomUUID();
     let { fencingToken } = await device.lock();
     // A new file starts at version 0.
-    await expectRefused(() => create(`Bearer ${device.token}`, { fileUUID, version: 1, content, fencingToken }), 409, "WRONG_VERSION");
+    await expectRefused(
+      () => create(`Bearer ${device.token}`, { fileUUID, version: 1, content, fencingToken }),
+      409,
+      "WRONG_VERSION",
+    );
     await commitFile(device, { fileUUID, version: 0, content });
     ({ fencingToken } = await device.lock());
     const before = await rowCounts(server.app.services.db);
@@ -131,11 +157,43 @@ describe("the file index rules of an upload", () => {
     const device = await server.newUser();
     await commitFile(device, { fileUUID: randomUUID(), version: 0, content, cloudFileName: "taken.txt" });
     const { fencingToken } = await device.lock();
-    await expectRefused(() => create(`Bearer ${device.token}`, { fileUUID: randomUUID(), version: 0, content, fencingToken, cloudFileName: "taken.txt" }), 409, "CLOUD_NAME_TAKEN");
+    await expectRefused(
+      () =>
+        create(`Bearer ${device.token}`, {
+          fileUUID: randomUUID(),
+          version: 0,
+          content,
+          fencingToken,
+          cloudFileName: "taken.txt",
+        }),
+      409,
+      "CLOUD_NAME_TAKEN",
+    );
     expect(await stagedCount(device.userName)).toBe(0);
 
-    expect((await create(`Bearer ${device.token}`, { fileUUID: randomUUID(), version: 0, content, fencingToken, cloudFileName: "new.txt" })).status).toBe(201);
-    await expectRefused(() => create(`Bearer ${device.token}`, { fileUUID: randomUUID(), version: 0, content, fencingToken, cloudFileName: "new.txt" }), 409, "CLOUD_NAME_TAKEN");
+    expect(
+      (
+        await create(`Bearer ${device.token}`, {
+          fileUUID: randomUUID(),
+          version: 0,
+          content,
+          fencingToken,
+          cloudFileName: "new.txt",
+        })
+      ).status,
+    ).toBe(201);
+    await expectRefused(
+      () =>
+        create(`Bearer ${device.token}`, {
+          fileUUID: randomUUID(),
+          version: 0,
+          content,
+          fencingToken,
+          cloudFileName: "new.txt",
+        }),
+      409,
+      "CLOUD_NAME_TAKEN",
+    );
     expect(await stagedCount(device.userName)).toBe(1);
   });
 
@@ -145,17 +203,61 @@ describe("the file index rules of an upload", () => {
     // Sent in NFD (as macOS spells it), stored in NFC.
     await commitFile(device, { fileUUID: cafe, version: 0, content, cloudFileName: "cafe\u0301.txt" });
     await commitFile(device, { fileUUID: randomUUID(), version: 0, content, cloudFileName: "Report.txt" });
-    expect((await device.fileIndex()).files.find((file) => file.fileUUID === cafe)?.cloudFileName).toBe("caf\u00e9.txt");
+    expect((await device.fileIndex()).files.find((file) => file.fileUUID === cafe)?.cloudFileName).toBe(
+      "caf\u00e9.txt",
+    );
     const { fencingToken } = await device.lock();
     for (const cloudFileName of ["caf\u00e9.txt", "CAFE\u0301.TXT", "report.txt", "REPORT.TXT"]) {
-      await expectRefused(() => create(`Bearer ${device.token}`, { fileUUID: randomUUID(), version: 0, content, fencingToken, cloudFileName }), 409, "CLOUD_NAME_TAKEN");
+      await expectRefused(
+        () =>
+          create(`Bearer ${device.token}`, {
+            fileUUID: randomUUID(),
+            version: 0,
+            content,
+            fencingToken,
+            cloudFileName,
+          }),
+        409,
+        "CLOUD_NAME_TAKEN",
+      );
     }
     // Within the batch too: a staged upload's name is taken for the others.
-    expect((await create(`Bearer ${device.token}`, { fileUUID: randomUUID(), version: 0, content, fencingToken, cloudFileName: "Notes.md" })).status).toBe(201);
-    await expectRefused(() => create(`Bearer ${device.token}`, { fileUUID: randomUUID(), version: 0, content, fencingToken, cloudFileName: "notes.MD" }), 409, "CLOUD_NAME_TAKEN");
+    expect(
+      (
+        await create(`Bearer ${device.token}`, {
+          fileUUID: randomUUID(),
+          version: 0,
+          content,
+          fencingToken,
+          cloudFileName: "Notes.md",
+        })
+      ).status,
+    ).toBe(201);
+    await expectRefused(
+      () =>
+        create(`Bearer ${device.token}`, {
+          fileUUID: randomUUID(),
+          version: 0,
+          content,
+          fencingToken,
+          cloudFileName: "notes.MD",
+        }),
+      409,
+      "CLOUD_NAME_TAKEN",
+    );
     expect(await stagedCount(device.userName)).toBe(1);
     // The file itself may change the case of its own name.
-    expect((await create(`Bearer ${device.token}`, { fileUUID: cafe, version: 1, content, fencingToken, cloudFileName: "CAF\u00c9.txt" })).status).toBe(201);
+    expect(
+      (
+        await create(`Bearer ${device.token}`, {
+          fileUUID: cafe,
+          version: 1,
+          content,
+          fencingToken,
+          cloudFileName: "CAF\u00c9.txt",
+        })
+      ).status,
+    ).toBe(201);
   });
 
   it("lets case twins made before names were compared by key keep their names, and makes no new twin", async () => {
@@ -166,11 +268,45 @@ describe("the file index rules of an upload", () => {
     const { db } = server.app.services;
     const row = await db.fileEntry.findFirstOrThrow({ where: { fileUUID: upper } });
     const lower = randomUUID();
-    await db.$transaction((tx) => tx.fileEntry.create({ data: { ...row, fileUUID: lower, cloudFileName: "twin.txt", cloudObjectId: null } }));
+    await db.$transaction((tx) =>
+      tx.fileEntry.create({ data: { ...row, fileUUID: lower, cloudFileName: "twin.txt", cloudObjectId: null } }),
+    );
     const { fencingToken } = await device.lock();
-    expect((await create(`Bearer ${device.token}`, { fileUUID: lower, version: 1, content, fencingToken, cloudFileName: "twin.txt" })).status).toBe(201);
-    await expectRefused(() => create(`Bearer ${device.token}`, { fileUUID: upper, version: 1, content, fencingToken, cloudFileName: "TWIN.txt" }), 409, "CLOUD_NAME_TAKEN");
-    await expectRefused(() => create(`Bearer ${device.token}`, { fileUUID: randomUUID(), version: 0, content, fencingToken, cloudFileName: "TWIN.TXT" }), 409, "CLOUD_NAME_TAKEN");
+    expect(
+      (
+        await create(`Bearer ${device.token}`, {
+          fileUUID: lower,
+          version: 1,
+          content,
+          fencingToken,
+          cloudFileName: "twin.txt",
+        })
+      ).status,
+    ).toBe(201);
+    await expectRefused(
+      () =>
+        create(`Bearer ${device.token}`, {
+          fileUUID: upper,
+          version: 1,
+          content,
+          fencingToken,
+          cloudFileName: "TWIN.txt",
+        }),
+      409,
+      "CLOUD_NAME_TAKEN",
+    );
+    await expectRefused(
+      () =>
+        create(`Bearer ${device.token}`, {
+          fileUUID: randomUUID(),
+          version: 0,
+          content,
+          fencingToken,
+          cloudFileName: "TWIN.TXT",
+        }),
+      409,
+      "CLOUD_NAME_TAKEN",
+    );
   });
 
   it("answers 409 FILE_DELETED for a deleted file, and takes the upload with undelete=true", async () => {
@@ -183,12 +319,26 @@ describe("the file index rules of an upload", () => {
     expect((await device.fileIndex()).files).toMatchObject([{ fileUUID, version: 0, deleted: true }]);
 
     ({ fencingToken } = await device.lock());
-    await expectRefused(() => create(`Bearer ${device.token}`, { fileUUID, version: 1, content, fencingToken, cloudFileName: "gone.txt" }), 409, "FILE_DELETED");
+    await expectRefused(
+      () =>
+        create(`Bearer ${device.token}`, { fileUUID, version: 1, content, fencingToken, cloudFileName: "gone.txt" }),
+      409,
+      "FILE_DELETED",
+    );
     expect(await stagedCount(device.userName)).toBe(0);
 
     const restored = Buffer.from("restored\n");
-    await tusUpload(server.url, device.token!, { fileUUID, version: 1, content: restored, fencingToken, cloudFileName: "gone.txt", undelete: true });
+    await tusUpload(server.url, device.token!, {
+      fileUUID,
+      version: 1,
+      content: restored,
+      fencingToken,
+      cloudFileName: "gone.txt",
+      undelete: true,
+    });
     expect((await device.waitForOperation((await device.commit(fencingToken)).id)).state).toBe("SUCCEEDED");
-    expect((await device.fileIndex()).files).toMatchObject([{ fileUUID, version: 1, deleted: false, size: restored.length }]);
+    expect((await device.fileIndex()).files).toMatchObject([
+      { fileUUID, version: 1, deleted: false, size: restored.length },
+    ]);
   });
 });

@@ -80,7 +80,19 @@ describe("the metadata of an upload creation", () => {
   });
 
   it("rejects a cloudFileName with a path, a NUL or other control character, or too long", async () => {
-    const names = ["../x", "a/b", "/abs", "a\\b", "..", ".", "a\u0000b", "a\nb", "x".repeat(256), "é".repeat(128), " padded"];
+    const names = [
+      "../x",
+      "a/b",
+      "/abs",
+      "a\\b",
+      "..",
+      ".",
+      "a\u0000b",
+      "a\nb",
+      "x".repeat(256),
+      "é".repeat(128),
+      " padded",
+    ];
     // C1 controls: NEL, CSI, and the ends of the range.
     names.push("a\u0085b", "a\u009bb", "\u0080x", "x\u009f");
     for (const cloudFileName of names) {
@@ -99,7 +111,10 @@ describe("the metadata of an upload creation", () => {
       const base64 = Buffer.from(bytes).toString("base64");
       for (const field of ["cloudFileName", "appMetaData"]) {
         const metadata = { ...validMetadata(), [field]: "placeholder" };
-        const header = encodeMetadata(metadata).replace(`${field} ${Buffer.from("placeholder").toString("base64")}`, `${field} ${base64}`);
+        const header = encodeMetadata(metadata).replace(
+          `${field} ${Buffer.from("placeholder").toString("base64")}`,
+          `${field} ${base64}`,
+        );
         const before = await rowCounts(server.app.services.db);
         const response = await createWithHeader(header);
         expect(response.status, `${what} in ${field}`).toBe(400);
@@ -154,6 +169,9 @@ describe("appMetaData size", () => {
     const justUnder = JSON.stringify({ note: "x".repeat(64 * 1024 - 20) });
     const accepted = await create({ ...validMetadata(), appMetaData: justUnder });
     expect(accepted.status).toBe(201);
-    await expectRejected({ ...validMetadata(), appMetaData: JSON.stringify({ note: "x".repeat(64 * 1024) }) }, "appMetaData");
+    await expectRejected(
+      { ...validMetadata(), appMetaData: JSON.stringify({ note: "x".repeat(64 * 1024) }) },
+      "appMetaData",
+    );
   });
 });

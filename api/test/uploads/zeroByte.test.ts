@@ -17,9 +17,17 @@ describe("a zero-byte file", () => {
     const laptop = await server.newDevice(phone.userName);
     const empty = Buffer.alloc(0);
     const { fencingToken } = await phone.lock();
-    const { fileUUID, url } = await tusUpload(server.url, phone.token!, { version: 0, content: empty, fencingToken, cloudFileName: "empty.txt" });
+    const { fileUUID, url } = await tusUpload(server.url, phone.token!, {
+      version: 0,
+      content: empty,
+      fencingToken,
+      cloudFileName: "empty.txt",
+    });
 
-    const head = await fetch(url, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0", authorization: `Bearer ${phone.token}` } });
+    const head = await fetch(url, {
+      method: "HEAD",
+      headers: { "Tus-Resumable": "1.0.0", authorization: `Bearer ${phone.token}` },
+    });
     expect(head.headers.get("upload-offset")).toBe("0");
     expect(head.headers.get("upload-length")).toBe("0");
     const row = await server.app.services.db.stagedUpload.findUniqueOrThrow({ where: { id: url.split("/").pop() } });
@@ -32,9 +40,13 @@ describe("a zero-byte file", () => {
     ]);
 
     const laptopLock = await laptop.lock();
-    const inbound = await laptop.waitForOperation((await laptop.startInboundTransfer(laptopLock.fencingToken, [{ fileUUID, version: 0 }])).id);
+    const inbound = await laptop.waitForOperation(
+      (await laptop.startInboundTransfer(laptopLock.fencingToken, [{ fileUUID, version: 0 }])).id,
+    );
     expect(inbound.state).toBe("SUCCEEDED");
-    const response = await fetch(inbound.files[0].downloadUrl, { headers: { authorization: `Bearer ${laptop.token}` } });
+    const response = await fetch(inbound.files[0].downloadUrl, {
+      headers: { authorization: `Bearer ${laptop.token}` },
+    });
     expect(response.status).toBe(200);
     expect(response.headers.get("content-length")).toBe("0");
     expect(response.headers.get("x-smsync-sha256")).toBe(sha256Hex(empty));

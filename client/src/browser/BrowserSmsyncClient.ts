@@ -6,7 +6,13 @@
 // uploadBlob copies the Blob (or File) into IndexedDB (UploadCopyStore.ts)
 // and hashes that copy, so what is uploaded is exactly what was queued, even
 // after a reload; uploadData keeps small payloads in the store (base64).
-import { ClientBase, connectClient, type ClientBaseOptions, type ClientParts, type UploadOptions } from "../ClientBase.ts";
+import {
+  ClientBase,
+  connectClient,
+  type ClientBaseOptions,
+  type ClientParts,
+  type UploadOptions,
+} from "../ClientBase.ts";
 import { sha256Hex } from "../platform/bytes.ts";
 import { queueUpload } from "../queues/uploadsBeingPrepared.ts";
 import type { IndexedDbStore } from "../store/IndexedDbStore.ts";
@@ -60,7 +66,10 @@ export class BrowserSmsyncClient extends ClientBase<BrowserDownloadedFile> {
       await this.copies.put(key, blob);
       const copy = (await this.copies.get(key))!;
       const sha256 = await sha256Hex(await copy.arrayBuffer());
-      await queueUpload(this.options.store, this.prepared(fileUUID, { blobKey: key }, sha256, copy.size, false, options));
+      await queueUpload(
+        this.options.store,
+        this.prepared(fileUUID, { blobKey: key }, sha256, copy.size, false, options),
+      );
     } catch (error) {
       await this.copies.delete(key).catch(() => undefined);
       throw error;

@@ -31,7 +31,9 @@ export async function downloadBlob(request: DownloadRequest): Promise<{ blob: Bl
     const announced = response.headers.get("x-smsync-sha256")?.trim().toLowerCase() ?? null;
     if (announced !== null && announced !== expected) {
       await response.body?.cancel();
-      throw new IntegrityError(`${what}: the server serves content with sha256 ${announced}, not the expected ${expected}`);
+      throw new IntegrityError(
+        `${what}: the server serves content with sha256 ${announced}, not the expected ${expected}`,
+      );
     }
     const length = response.headers.get("content-length");
     const total = length === null ? null : Number(length);
@@ -44,14 +46,18 @@ export async function downloadBlob(request: DownloadRequest): Promise<{ blob: Bl
       received += value.byteLength;
       request.onProgress(received, total);
     }
-    if (total !== null && received !== total) throw new NetworkError(`${what}: the response ended after ${received} of ${total} bytes`);
+    if (total !== null && received !== total)
+      throw new NetworkError(`${what}: the response ended after ${received} of ${total} bytes`);
   } catch (error) {
     if (signal.aborted) throw abortReason(signal);
     if (error instanceof SmsyncClientError) throw error; // already typed: the server's answer, or bytes that do not match
-    throw new NetworkError(`${what}: the connection broke after ${received} bytes: ${(error as Error).message}`, { cause: error });
+    throw new NetworkError(`${what}: the connection broke after ${received} bytes: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   const blob = new Blob(chunks as BlobPart[], { type: "application/octet-stream" });
   const actual = await sha256Hex(await blob.arrayBuffer());
-  if (actual !== expected) throw new IntegrityError(`${what}: received content with sha256 ${actual}, not the expected ${expected}`);
+  if (actual !== expected)
+    throw new IntegrityError(`${what}: received content with sha256 ${actual}, not the expected ${expected}`);
   return { blob, size: received };
 }

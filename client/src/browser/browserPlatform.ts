@@ -16,7 +16,10 @@ export interface BrowserDownloadedFile extends DownloadedFileInfo {
 export class BrowserPlatform implements EnginePlatform<BrowserDownloadedFile> {
   constructor(private readonly copies: UploadCopyStore) {}
 
-  async stageDownload(request: DownloadRequest, info: Omit<DownloadedFileInfo, "size">): Promise<BrowserDownloadedFile> {
+  async stageDownload(
+    request: DownloadRequest,
+    info: Omit<DownloadedFileInfo, "size">,
+  ): Promise<BrowserDownloadedFile> {
     const { blob, size } = await downloadBlob(request);
     return { ...info, blob, size };
   }
@@ -27,9 +30,13 @@ export class BrowserPlatform implements EnginePlatform<BrowserDownloadedFile> {
 
   async uploadContent(source: UploadSource): Promise<UploadContent> {
     if ("base64" in source) return base64ToBytes(source.base64);
-    if ("path" in source) throw new LocalSourceError(`an upload queued in Node (${source.path}) cannot be read in a browser`);
+    if ("path" in source)
+      throw new LocalSourceError(`an upload queued in Node (${source.path}) cannot be read in a browser`);
     const blob = await this.copies.get(source.blobKey);
-    if (!blob) throw new LocalSourceError(`the copy of a queued upload (blob ${source.blobKey}) is gone from IndexedDB (storage cleared?)`);
+    if (!blob)
+      throw new LocalSourceError(
+        `the copy of a queued upload (blob ${source.blobKey}) is gone from IndexedDB (storage cleared?)`,
+      );
     return blob;
   }
 

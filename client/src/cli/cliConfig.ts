@@ -19,7 +19,9 @@ export function configPath(environment: NodeJS.ProcessEnv = process.env): string
 export function readConfig(file = configPath()): CliConfig | null {
   try {
     const parsed = JSON.parse(readFileSync(file, "utf8")) as Partial<CliConfig>;
-    return typeof parsed.server === "string" && typeof parsed.token === "string" ? { server: parsed.server, token: parsed.token } : null;
+    return typeof parsed.server === "string" && typeof parsed.token === "string"
+      ? { server: parsed.server, token: parsed.token }
+      : null;
   } catch {
     return null;
   }

@@ -12,7 +12,10 @@ export interface LocalRename extends ScannedFile {
 }
 
 /** The scan's added and deleted files, with the pairs that are renames taken out of both. */
-export function findLocalRenames(changes: Pick<FolderChanges, "added" | "deleted">, sha256Of: (relativePath: string) => string | undefined) {
+export function findLocalRenames(
+  changes: Pick<FolderChanges, "added" | "deleted">,
+  sha256Of: (relativePath: string) => string | undefined,
+) {
   const gone = [...changes.deleted];
   const renamed: LocalRename[] = [];
   const added: ScannedFile[] = [];

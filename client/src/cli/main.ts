@@ -56,7 +56,12 @@ function syncedText(dir: string, summary: SyncSummary): string {
 }
 
 function failedCheck(out: Output, check: Extract<ServerCheck, { ok: false }>): number {
-  const code = check.reason === "unauthenticated" ? exitCodes.authentication : check.reason === "unreachable" ? exitCodes.unreachable : exitCodes.failure;
+  const code =
+    check.reason === "unauthenticated"
+      ? exitCodes.authentication
+      : check.reason === "unreachable"
+        ? exitCodes.unreachable
+        : exitCodes.failure;
   return out.fail(code, check.message, { reason: check.reason });
 }
 
@@ -90,7 +95,8 @@ export async function main(argv: string[]): Promise<number> {
 
   switch (command) {
     case "login": {
-      if (!values.server || !values.token) return out.fail(exitCodes.usage, "login needs --server URL and --token TOKEN");
+      if (!values.server || !values.token)
+        return out.fail(exitCodes.usage, "login needs --server URL and --token TOKEN");
       const check = await checkServer(values.server, values.token);
       if (!check.ok) return failedCheck(out, check);
       writeConfig({ server: values.server, token: values.token });
@@ -105,16 +111,20 @@ export async function main(argv: string[]): Promise<number> {
     }
     case "status": {
       const config = readConfig();
-      if (!config) return out.fail(exitCodes.authentication, `not logged in (no login in ${configPath()}): run smsync login`);
+      if (!config)
+        return out.fail(exitCodes.authentication, `not logged in (no login in ${configPath()}): run smsync login`);
       const check = await checkServer(config.server, config.token);
       if (!check.ok) return failedCheck(out, check);
-      out.print(`server ${config.server} (smsync ${check.version}): ${check.liveFiles} file(s), ${check.files - check.liveFiles} deleted`, {
-        ok: true,
-        server: config.server,
-        serverVersion: check.version,
-        files: check.liveFiles,
-        deletedFiles: check.files - check.liveFiles,
-      });
+      out.print(
+        `server ${config.server} (smsync ${check.version}): ${check.liveFiles} file(s), ${check.files - check.liveFiles} deleted`,
+        {
+          ok: true,
+          server: config.server,
+          serverVersion: check.version,
+          files: check.liveFiles,
+          deletedFiles: check.files - check.liveFiles,
+        },
+      );
       return exitCodes.ok;
     }
     case "sync": {
@@ -124,10 +134,13 @@ export async function main(argv: string[]): Promise<number> {
       if (!["keep-both", "keep-local", "accept-remote"].includes(conflict)) {
         return out.fail(exitCodes.usage, "--conflict must be keep-both, keep-local or accept-remote");
       }
-      const giveUpAfter = values["give-up-after"] === undefined ? defaultGiveUpAfterMs / 1000 : Number(values["give-up-after"]);
-      if (!Number.isFinite(giveUpAfter) || giveUpAfter < 0) return out.fail(exitCodes.usage, "--give-up-after must be a number of seconds");
+      const giveUpAfter =
+        values["give-up-after"] === undefined ? defaultGiveUpAfterMs / 1000 : Number(values["give-up-after"]);
+      if (!Number.isFinite(giveUpAfter) || giveUpAfter < 0)
+        return out.fail(exitCodes.usage, "--give-up-after must be a number of seconds");
       const config = readConfig();
-      if (!config) return out.fail(exitCodes.authentication, `not logged in (no login in ${configPath()}): run smsync login`);
+      if (!config)
+        return out.fail(exitCodes.authentication, `not logged in (no login in ${configPath()}): run smsync login`);
       const check = await checkServer(config.server, config.token);
       if (!check.ok) return failedCheck(out, check);
       try {
@@ -146,17 +159,26 @@ export async function main(argv: string[]): Promise<number> {
         if (error instanceof ServerUnreachableError) {
           // What was queued did not go up: `pending` says so, rather than an "uploaded" count.
           const { uploaded, deleted, bytesUploaded, ...done } = error.summary;
-          return out.fail(exitCodes.unreachable, `sync incomplete: ${error.message}`, { reason: "unreachable", dir, pending: error.pending, ...done });
+          return out.fail(exitCodes.unreachable, `sync incomplete: ${error.message}`, {
+            reason: "unreachable",
+            dir,
+            pending: error.pending,
+            ...done,
+          });
         }
-        if (error instanceof StorageFullError) return out.fail(exitCodes.storageFull, `sync stopped: ${error.message}`, { code: error.code });
-        return out.fail(exitCodes.failure, `sync failed: ${(error as Error).message}`, { code: (error as { code?: string }).code });
+        if (error instanceof StorageFullError)
+          return out.fail(exitCodes.storageFull, `sync stopped: ${error.message}`, { code: error.code });
+        return out.fail(exitCodes.failure, `sync failed: ${(error as Error).message}`, {
+          code: (error as { code?: string }).code,
+        });
       }
     }
     case "reset": {
       const dir = positionals[1];
       if (!dir || positionals.length > 2) return out.fail(exitCodes.usage, "reset needs one folder: smsync reset DIR");
       const config = readConfig();
-      if (!config) return out.fail(exitCodes.authentication, `not logged in (no login in ${configPath()}): run smsync login`);
+      if (!config)
+        return out.fail(exitCodes.authentication, `not logged in (no login in ${configPath()}): run smsync login`);
       try {
         const mode = await resetFolder({ dir, server: config.server, token: config.token });
         out.print(`reset ${dir}: the client was in ${mode}; it is idle now`, { ok: true, dir, previousMode: mode });

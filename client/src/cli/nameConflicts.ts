@@ -52,7 +52,10 @@ export function downloadPath(
   wantedPath: string,
   otherPaths: Iterable<string> = [],
 ): { relativePath: string; conflictCopy: boolean } {
-  const others = [...Object.entries(manifest).flatMap(([relativePath, entry]) => (entry.fileUUID === fileUUID ? [] : [relativePath])), ...otherPaths];
+  const others = [
+    ...Object.entries(manifest).flatMap(([relativePath, entry]) => (entry.fileUUID === fileUUID ? [] : [relativePath])),
+    ...otherPaths,
+  ];
   const wanted = inKnownFolders(wantedPath, Object.keys(manifest));
   const taken = new Set(others.map(cloudFileNameKey));
   if (!taken.has(cloudFileNameKey(wanted))) return { relativePath: wanted, conflictCopy: false };

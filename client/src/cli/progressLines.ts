@@ -50,7 +50,8 @@ export class ProgressLines implements TransferView {
   }
 
   close(totals: TransferTotals): void {
-    if (this.active) this.write(`transferred ${totalsText(totals)} in ${formatSeconds((Date.now() - totals.startedAt) / 1000)}`);
+    if (this.active)
+      this.write(`transferred ${totalsText(totals)} in ${formatSeconds((Date.now() - totals.startedAt) / 1000)}`);
   }
 
   private maybeShow(file: FileTransfer, totals: TransferTotals, finished = false): void {

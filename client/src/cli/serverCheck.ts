@@ -21,7 +21,9 @@ export async function checkServer(server: string, token: string): Promise<Server
     response = await fetch(new URL("/graphql", server), {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-      body: JSON.stringify({ query: "{ serverInfo { version } fileIndex { files { fileUUID cloudFileName sha256 size deleted } } }" }),
+      body: JSON.stringify({
+        query: "{ serverInfo { version } fileIndex { files { fileUUID cloudFileName sha256 size deleted } } }",
+      }),
     });
   } catch (error) {
     return { ok: false, reason: "unreachable", message: `cannot reach ${server}: ${(error as Error).message}` };
@@ -31,7 +33,11 @@ export async function checkServer(server: string, token: string): Promise<Server
     errors?: { message: string; extensions?: { code?: string } }[];
   } | null;
   if (!body || (!body.data && !body.errors)) {
-    return { ok: false, reason: "notSmsync", message: `${server} did not answer as an smsync server (HTTP ${response.status})` };
+    return {
+      ok: false,
+      reason: "notSmsync",
+      message: `${server} did not answer as an smsync server (HTTP ${response.status})`,
+    };
   }
   if (body.errors?.some((error) => error.extensions?.code === ("UNAUTHENTICATED" satisfies ErrorCode))) {
     return { ok: false, reason: "unauthenticated", message: "the server refused the token" };

@@ -92,7 +92,9 @@ export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummar
     const { relativePath, conflictCopy } = downloadPath(manifest.entries, file.fileUUID, wanted, notSynced.keys());
     if (conflictCopy) {
       summary.conflicts++;
-      say(`${wanted} would take the place of another file here (paths that differ only in case are one file on macOS and Windows): saved as ${relativePath}`);
+      say(
+        `${wanted} would take the place of another file here (paths that differ only in case are one file on macOS and Windows): saved as ${relativePath}`,
+      );
     }
     const target = path.join(root, relativePath);
     // The file may be known under another path (renamed on another device).
@@ -105,7 +107,12 @@ export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummar
     await makeDirectoryDurably(path.dirname(target));
     await copyFileDurably(file.path, target, `${target}.smsync-tmp`);
     const info = await stat(target);
-    manifest.entries[relativePath] = { fileUUID: file.fileUUID, sha256: file.sha256, size: info.size, mtimeMs: info.mtimeMs };
+    manifest.entries[relativePath] = {
+      fileUUID: file.fileUUID,
+      sha256: file.sha256,
+      size: info.size,
+      mtimeMs: info.mtimeMs,
+    };
     await manifest.save();
     summary.downloaded++;
     summary.bytesDownloaded += info.size;
@@ -131,7 +138,11 @@ export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummar
     if (options.conflict === "keep-both" && conflict.local === "upload" && relativePath) {
       // Keep this device's content as a new file beside the server's version.
       const copy = conflictCopyName(relativePath);
-      await copyFileDurably(path.join(root, relativePath), path.join(root, copy), path.join(root, `${copy}.smsync-tmp`));
+      await copyFileDurably(
+        path.join(root, relativePath),
+        path.join(root, copy),
+        path.join(root, `${copy}.smsync-tmp`),
+      );
       say(`conflict on ${relativePath}: kept this device's copy as ${copy}`);
     } else {
       say(`conflict on ${relativePath ?? conflict.fileUUID}: took the server's version`);
@@ -156,7 +167,9 @@ export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummar
     storageFull.check();
     if (gaveUp || client.mode === "networkNotConnected") {
       summary.seconds = Math.round(performance.now() - startedAt) / 1000;
-      throw new ServerUnreachableError(options.server, summary, await client.pendingWork(), { cause: unreachable.lastError });
+      throw new ServerUnreachableError(options.server, summary, await client.pendingWork(), {
+        cause: unreachable.lastError,
+      });
     }
   };
   // What the folder lacks of the index will come down (an estimate for the totals; the engine decides).
@@ -185,31 +198,50 @@ export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummar
         const cloudFileName = pathToCloudName(file.relativePath);
         try {
           // The client knows the server's names only after its first sync: a new file is checked against the index too.
-          const owner = file.isNew ? cloudFileNameOwner(file.fileUUID, cloudFileName, undefined, liveServerFiles) : undefined;
+          const owner = file.isNew
+            ? cloudFileNameOwner(file.fileUUID, cloudFileName, undefined, liveServerFiles)
+            : undefined;
           if (owner?.sha256 === file.sha256) {
             // The same content under the same name (a copy of the folder): it is that file, not a new one.
-            manifest.entries[file.relativePath] = { fileUUID: owner.fileUUID, sha256: file.sha256, size: file.size, mtimeMs: file.mtimeMs };
+            manifest.entries[file.relativePath] = {
+              fileUUID: owner.fileUUID,
+              sha256: file.sha256,
+              size: file.size,
+              mtimeMs: file.mtimeMs,
+            };
             continue;
           }
-          if (owner) throw new ClientUsageError("CLOUD_NAME_TAKEN", `the account has a file named ${JSON.stringify(cloudNameToPath(owner.cloudFileName))}`);
+          if (owner)
+            throw new ClientUsageError(
+              "CLOUD_NAME_TAKEN",
+              `the account has a file named ${JSON.stringify(cloudNameToPath(owner.cloudFileName))}`,
+            );
           await client.uploadFile(file.fileUUID, path.join(root, file.relativePath), {
             cloudFileName,
             mimeType: "application/octet-stream",
             appMetaData: JSON.stringify({ path: file.relativePath }),
           });
         } catch (error) {
-          if (!(error instanceof ClientUsageError && (error.code === "CLOUD_NAME_TAKEN" || error.code === "BAD_INPUT"))) throw error;
+          if (!(error instanceof ClientUsageError && (error.code === "CLOUD_NAME_TAKEN" || error.code === "BAD_INPUT")))
+            throw error;
           notSynced.set(file.relativePath, error.message);
           summary.notSynced = [...notSynced].map(([relativePath, reason]) => ({ path: relativePath, reason }));
           say(`not synced: ${file.relativePath}: ${error.message}; rename it`);
           continue;
         }
         if (file.from) delete manifest.entries[file.from];
-        manifest.entries[file.relativePath] = { fileUUID: file.fileUUID, sha256: file.sha256, size: file.size, mtimeMs: file.mtimeMs };
+        manifest.entries[file.relativePath] = {
+          fileUUID: file.fileUUID,
+          sha256: file.sha256,
+          size: file.size,
+          mtimeMs: file.mtimeMs,
+        };
         summary.uploaded++;
         summary.bytesUploaded += file.size;
         options.progress?.expect("upload", file.fileUUID, file.relativePath, file.size);
-        say(file.from ? `uploading ${file.relativePath} (renamed from ${file.from})` : `uploading ${file.relativePath}`);
+        say(
+          file.from ? `uploading ${file.relativePath} (renamed from ${file.from})` : `uploading ${file.relativePath}`,
+        );
       }
       for (const file of deleted) {
         await client.deleteFile(file.fileUUID);
@@ -262,7 +294,8 @@ export async function resetFolder(options: { dir: string; server: string; token:
     for (const [relativePath, entry] of Object.entries(manifest.entries)) {
       const file = confirmed.get(entry.fileUUID);
       if (!file || file.deleted) delete manifest.entries[relativePath];
-      else if (file.sha256 !== entry.sha256) manifest.entries[relativePath] = { ...entry, sha256: file.sha256, mtimeMs: 0 };
+      else if (file.sha256 !== entry.sha256)
+        manifest.entries[relativePath] = { ...entry, sha256: file.sha256, mtimeMs: 0 };
     }
     await manifest.save();
     return mode;

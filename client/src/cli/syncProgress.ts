@@ -15,6 +15,7 @@ export function progressMode(options: { quiet: boolean }, stream: NodeJS.WriteSt
 /** A tracker drawing in the given mode, or undefined for none. */
 export function syncProgress(mode: ProgressMode): TransferTracker | undefined {
   if (mode === "none") return undefined;
-  const view = mode === "bars" ? new ProgressBars(process.stderr) : new ProgressLines((line) => process.stderr.write(`${line}\n`));
+  const view =
+    mode === "bars" ? new ProgressBars(process.stderr) : new ProgressLines((line) => process.stderr.write(`${line}\n`));
   return new TransferTracker(view);
 }

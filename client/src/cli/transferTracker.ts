@@ -107,7 +107,13 @@ export class TransferTracker {
     return file;
   }
 
-  private progress(direction: Direction, fileUUID: string, version: number, bytesDone: number, bytesTotal: number | null): void {
+  private progress(
+    direction: Direction,
+    fileUUID: string,
+    version: number,
+    bytesDone: number,
+    bytesTotal: number | null,
+  ): void {
     const file = this.begin(direction, fileUUID, version, bytesTotal);
     // A resumed transfer may report from an offset: count only what moved forward.
     const done = Math.min(bytesDone, file.bytesTotal || bytesDone);

@@ -111,7 +111,10 @@ export class EngineContext<D extends DownloadedFileInfo = DownloadedFile> {
   }
 
   /** A mutation through the outbox: enqueued (a key already enqueued or answered is not sent twice), then its answer; rejected unqueued once the engine is suspended or closed. */
-  send<TData, TVariables extends { idempotencyKey: string }>(document: TypedDocumentNode<TData, TVariables>, variables: TVariables): Promise<OutboxResult<TData>> {
+  send<TData, TVariables extends { idempotencyKey: string }>(
+    document: TypedDocumentNode<TData, TVariables>,
+    variables: TVariables,
+  ): Promise<OutboxResult<TData>> {
     // Suspended or closed: not even queued, or the outbox would send it while the app sleeps (and take the lock for it).
     this.signal.throwIfAborted();
     return abortable(this.outbox.send(document, variables), this.signal);
@@ -130,7 +133,8 @@ export class EngineContext<D extends DownloadedFileInfo = DownloadedFile> {
       subscribedPollMs: this.subscribedPollMs,
       signal: this.signal,
       onEvent: (event) => this.emit("serverTransferEvent", event),
-      onWaiting: (operation, code) => this.emit("transferWaiting", { direction, code, operationId, message: operation.errorMessage ?? code }),
+      onWaiting: (operation, code) =>
+        this.emit("transferWaiting", { direction, code, operationId, message: operation.errorMessage ?? code }),
     });
   }
 

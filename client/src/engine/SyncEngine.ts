@@ -49,7 +49,18 @@ import { runPass } from "./syncPass.ts";
 
 // The types other modules have imported from here.
 export { ConflictsNotImplementedError, TransferFailedError };
-export type { BeingDownloaded, BeingUploaded, ConflictResolution, EngineCallbacks, EngineTuning, InboundState, OutboundState, RecoveryEvent, SyncEngineOptions, SyncEvents };
+export type {
+  BeingDownloaded,
+  BeingUploaded,
+  ConflictResolution,
+  EngineCallbacks,
+  EngineTuning,
+  InboundState,
+  OutboundState,
+  RecoveryEvent,
+  SyncEngineOptions,
+  SyncEvents,
+};
 export type { Operation, DownloadedFile, DownloadedFileInfo, PreparedUpload };
 
 /** The engine's lifecycle (passes, suspension, close) over one EngineContext; the passes' steps are the phase modules. */
@@ -114,7 +125,9 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
     if (this.ctx.closed) return Promise.reject(new SmsyncClientError("CLOSED", "the client is closed"));
     if (this.suspended) return Promise.resolve(); // resume() starts a pass
     if (isErrorMode(this.ctx.mode)) {
-      return Promise.reject(new SmsyncClientError("ERROR_MODE", `the client is in ${this.ctx.mode}: call resetFromError first`));
+      return Promise.reject(
+        new SmsyncClientError("ERROR_MODE", `the client is in ${this.ctx.mode}: call resetFromError first`),
+      );
     }
     if (this.running) {
       this.rerun = true;

@@ -21,7 +21,10 @@ export async function resumeSentCommit<D extends DownloadedFileInfo>(ctx: Engine
   if (state?.commitSent) await finishSentCommit(ctx, state);
 }
 
-export async function finishSentCommit<D extends DownloadedFileInfo>(ctx: EngineContext<D>, state: OutboundState): Promise<void> {
+export async function finishSentCommit<D extends DownloadedFileInfo>(
+  ctx: EngineContext<D>,
+  state: OutboundState,
+): Promise<void> {
   for (;;) {
     if (await commitAndFollow(ctx, state)) return;
     // The transfer FAILED; the device keeps the lock under a fresh lease. A commit under the same grant (a new key) resumes it.
@@ -34,21 +37,31 @@ export async function finishSentCommit<D extends DownloadedFileInfo>(ctx: Engine
 }
 
 /** Sends the batch's commit (if not yet accepted) and follows the operation: true when it SUCCEEDED and the batch is finished, false when it FAILED. */
-async function commitAndFollow<D extends DownloadedFileInfo>(ctx: EngineContext<D>, state: OutboundState): Promise<boolean> {
+async function commitAndFollow<D extends DownloadedFileInfo>(
+  ctx: EngineContext<D>,
+  state: OutboundState,
+): Promise<boolean> {
   const { store, outbox } = ctx;
   if (state.operationId === null) {
     ctx.lease.stop(); // the outbound transfer holds the lock from now on
-    const result = await ctx.send(commitMutation, { idempotencyKey: state.commitKey, fencingToken: state.fencingToken });
+    const result = await ctx.send(commitMutation, {
+      idempotencyKey: state.commitKey,
+      fencingToken: state.fencingToken,
+    });
     if (result.error && !isServerError(result.error, "NOTHING_TO_COMMIT")) {
       // The server stored nothing: back to before the commit (a lost lock redoes the batch under a new grant).
       state.commitSent = false;
-      const changes: StoreChange[] = [{ op: "put", collection: "meta", key: metaKeys.outbound, value: state }, outbox.resultRemoval(state.commitKey)];
+      const changes: StoreChange[] = [
+        { op: "put", collection: "meta", key: metaKeys.outbound, value: state },
+        outbox.resultRemoval(state.commitKey),
+      ];
       const incomplete = isServerError(result.error, "UPLOAD_INCOMPLETE") ? result.error.details.fileUUIDs : undefined;
       if (Array.isArray(incomplete)) {
         // Uploads the server does not count as complete (e.g. cut by a suspension around their last bytes): upload them
         // again; the resumed upload asks the server's offset first, which also completes one that has every byte.
         for (const { key, value } of await store.list("beingUploaded")) {
-          if (incomplete.includes(value.change.fileUUID)) changes.push({ op: "put", collection: "beingUploaded", key, value: { ...value, done: false } });
+          if (incomplete.includes(value.change.fileUUID))
+            changes.push({ op: "put", collection: "beingUploaded", key, value: { ...value, done: false } });
         }
       }
       await store.commit(changes);
@@ -60,7 +73,10 @@ async function commitAndFollow<D extends DownloadedFileInfo>(ctx: EngineContext<
       await finishBatch(ctx, state, [outbox.resultRemoval(state.commitKey)]);
       return true;
     }
-    await store.commit([{ op: "put", collection: "meta", key: metaKeys.outbound, value: state }, outbox.resultRemoval(state.commitKey)]);
+    await store.commit([
+      { op: "put", collection: "meta", key: metaKeys.outbound, value: state },
+      outbox.resultRemoval(state.commitKey),
+    ]);
     await ctx.persistencePoint("upload.commitAccepted");
   }
   const operation = await ctx.follow(state.operationId, "upload");
@@ -70,7 +86,11 @@ async function commitAndFollow<D extends DownloadedFileInfo>(ctx: EngineContext<
 }
 
 /** The batch is in the index: the device holds its versions (and `extra`), beingUploaded is emptied, the app told. */
-async function finishBatch<D extends DownloadedFileInfo>(ctx: EngineContext<D>, state: OutboundState, extra: StoreChange[]): Promise<void> {
+async function finishBatch<D extends DownloadedFileInfo>(
+  ctx: EngineContext<D>,
+  state: OutboundState,
+  extra: StoreChange[],
+): Promise<void> {
   const { store } = ctx;
   const entries = (await store.list("beingUploaded")).map((entry) => entry.value);
   const files = await localFiles(store);
@@ -90,16 +110,31 @@ async function finishBatch<D extends DownloadedFileInfo>(ctx: EngineContext<D>, 
       changes.push({ op: "put", collection: "files", key: change.fileUUID, value: file });
     } else {
       const known = files.get(change.fileUUID);
-      if (known) changes.push({ op: "put", collection: "files", key: change.fileUUID, value: { ...heldFile(known), deleted: true } satisfies LocalFile });
+      if (known)
+        changes.push({
+          op: "put",
+          collection: "files",
+          key: change.fileUUID,
+          value: { ...heldFile(known), deleted: true } satisfies LocalFile,
+        });
     }
   }
-  changes.push({ op: "clear", collection: "beingUploaded" }, { op: "delete", collection: "meta", key: metaKeys.outbound });
+  changes.push(
+    { op: "clear", collection: "beingUploaded" },
+    { op: "delete", collection: "meta", key: metaKeys.outbound },
+  );
   await store.commit(changes);
   await ctx.persistencePoint("upload.batchFinished");
   for (const item of entries) {
     // The client-owned copy made when the upload was queued (if any).
-    if (item.change.kind === "upload") await ctx.platform.removeUploadCopy(item.change.source, item.change.immutable).catch(() => undefined);
-    ctx.emit("singleUploadComplete", { fileUUID: item.change.fileUUID, version: item.version, kind: item.change.kind, batch: state.batch });
+    if (item.change.kind === "upload")
+      await ctx.platform.removeUploadCopy(item.change.source, item.change.immutable).catch(() => undefined);
+    ctx.emit("singleUploadComplete", {
+      fileUUID: item.change.fileUUID,
+      version: item.version,
+      kind: item.change.kind,
+      batch: state.batch,
+    });
   }
   ctx.emit("allUploadsComplete", { batch: state.batch, operationId: state.operationId });
 }

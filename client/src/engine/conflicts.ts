@@ -13,7 +13,10 @@ import { dropPendingChanges, fileRecord, localFiles } from "./localFiles.ts";
 import type { Conflict, IndexEntry } from "./planDownloads.ts";
 
 /** Asks the app about each conflict, then settles them all in one commit. */
-export async function resolveConflicts<D extends DownloadedFileInfo>(ctx: EngineContext<D>, conflicts: Conflict[]): Promise<void> {
+export async function resolveConflicts<D extends DownloadedFileInfo>(
+  ctx: EngineContext<D>,
+  conflicts: Conflict[],
+): Promise<void> {
   const resolver = ctx.callbacks.resolveConflict;
   if (!resolver) throw new ConflictsNotImplementedError(conflicts.map((conflict) => conflict.fileUUID));
   const keep: Conflict[] = [];
@@ -22,10 +25,17 @@ export async function resolveConflicts<D extends DownloadedFileInfo>(ctx: Engine
     const resolution = await resolver(conflict);
     if (resolution === "keep-local") keep.push(conflict);
     else if (resolution === "accept-remote") accept.add(conflict.fileUUID);
-    else throw new SmsyncClientError("BAD_RESOLUTION", `resolveConflict answered ${JSON.stringify(resolution)} for ${conflict.fileUUID}`);
+    else
+      throw new SmsyncClientError(
+        "BAD_RESOLUTION",
+        `resolveConflict answered ${JSON.stringify(resolution)} for ${conflict.fileUUID}`,
+      );
   }
   const files = await localFiles(ctx.store);
-  await ctx.store.commit([...keep.map((conflict) => keptLocalOver(conflict.remote, files.get(conflict.fileUUID))), ...(await dropPendingChanges(ctx.store, accept))]);
+  await ctx.store.commit([
+    ...keep.map((conflict) => keptLocalOver(conflict.remote, files.get(conflict.fileUUID))),
+    ...(await dropPendingChanges(ctx.store, accept)),
+  ]);
 }
 
 /**
@@ -33,6 +43,12 @@ export async function resolveConflicts<D extends DownloadedFileInfo>(ctx: Engine
  * before (before the first such answer), which a local reset gives back (reset.ts).
  */
 export function keptLocalOver(remote: IndexEntry, held: LocalFile | undefined): StoreChange {
-  const before = held === undefined ? null : held.heldBeforeKeepLocal !== undefined ? held.heldBeforeKeepLocal : heldFile(held);
-  return { op: "put", collection: "files", key: remote.fileUUID, value: { ...fileRecord(remote), heldBeforeKeepLocal: before } };
+  const before =
+    held === undefined ? null : held.heldBeforeKeepLocal !== undefined ? held.heldBeforeKeepLocal : heldFile(held);
+  return {
+    op: "put",
+    collection: "files",
+    key: remote.fileUUID,
+    value: { ...fileRecord(remote), heldBeforeKeepLocal: before },
+  };
 }

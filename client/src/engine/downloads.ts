@@ -15,7 +15,10 @@ import type { IndexEntry } from "./planDownloads.ts";
 import { metaKeys, type BeingDownloaded, type InboundState } from "./state.ts";
 
 /** The app removes the files the server deleted; then the device holds them as deleted. */
-export async function applyServerDeletions<D extends DownloadedFileInfo>(ctx: EngineContext<D>, deletions: IndexEntry[]): Promise<void> {
+export async function applyServerDeletions<D extends DownloadedFileInfo>(
+  ctx: EngineContext<D>,
+  deletions: IndexEntry[],
+): Promise<void> {
   await ctx.callbacks.applyDeletions(deletions);
   await ctx.store.commit(deletions.map((entry) => putFile(entry)));
   await ctx.persistencePoint("deletions.applied");
@@ -23,7 +26,11 @@ export async function applyServerDeletions<D extends DownloadedFileInfo>(ctx: En
 }
 
 /** Stores the plan of an inbound transfer (its key chosen now); resumeInbound runs it. */
-export async function startDownloads<D extends DownloadedFileInfo>(ctx: EngineContext<D>, fencingToken: number, downloads: IndexEntry[]): Promise<void> {
+export async function startDownloads<D extends DownloadedFileInfo>(
+  ctx: EngineContext<D>,
+  fencingToken: number,
+  downloads: IndexEntry[],
+): Promise<void> {
   const state: InboundState = {
     idempotencyKey: globalThis.crypto.randomUUID(),
     fencingToken,
@@ -31,7 +38,12 @@ export async function startDownloads<D extends DownloadedFileInfo>(ctx: EngineCo
     operationId: null,
   };
   await ctx.store.commit([
-    ...downloads.map((entry): StoreChange => ({ op: "put", collection: "beingDownloaded", key: entry.fileUUID, value: { entry } satisfies BeingDownloaded })),
+    ...downloads.map((entry): StoreChange => ({
+      op: "put",
+      collection: "beingDownloaded",
+      key: entry.fileUUID,
+      value: { entry } satisfies BeingDownloaded,
+    })),
     { op: "put", collection: "meta", key: metaKeys.inbound, value: state },
   ]);
   await ctx.persistencePoint("download.planned");
@@ -55,7 +67,10 @@ export async function resumeInbound<D extends DownloadedFileInfo>(ctx: EngineCon
       throw result.error;
     }
     state.operationId = result.data!.startInboundTransfer.id;
-    await store.commit([{ op: "put", collection: "meta", key: metaKeys.inbound, value: state }, outbox.resultRemoval(state.idempotencyKey)]);
+    await store.commit([
+      { op: "put", collection: "meta", key: metaKeys.inbound, value: state },
+      outbox.resultRemoval(state.idempotencyKey),
+    ]);
     await ctx.persistencePoint("download.started");
   }
   const operation = await ctx.follow(state.operationId, "download");
@@ -79,7 +94,10 @@ function forgetInbound(): StoreChange[] {
 }
 
 /** Downloads each file left in beingDownloaded and hands it to the app: the files acknowledged, or null if the staged copies expired. */
-async function deliverStaged<D extends DownloadedFileInfo>(ctx: EngineContext<D>, operation: Operation): Promise<number | null> {
+async function deliverStaged<D extends DownloadedFileInfo>(
+  ctx: EngineContext<D>,
+  operation: Operation,
+): Promise<number | null> {
   const { store, platform } = ctx;
   let count = 0;
   const toDeliver = await store.list("beingDownloaded");
@@ -91,14 +109,24 @@ async function deliverStaged<D extends DownloadedFileInfo>(ctx: EngineContext<D>
   for (const { value } of toDeliver) {
     const { entry } = value;
     const staged = operation.files.find((file) => file.fileUUID === entry.fileUUID && file.version === entry.version);
-    if (!staged?.downloadUrl) throw new SmsyncClientError("INTERNAL", `operation ${operation.id} has no download of ${entry.fileUUID} version ${entry.version}`);
+    if (!staged?.downloadUrl)
+      throw new SmsyncClientError(
+        "INTERNAL",
+        `operation ${operation.id} has no download of ${entry.fileUUID} version ${entry.version}`,
+      );
     let downloaded: D;
     try {
       downloaded = await platform.stageDownload(
         {
           signal: ctx.signal,
           onProgress: (bytesDone, bytesTotal) => {
-            ctx.emit("transferProgress", { direction: "download", fileUUID: entry.fileUUID, version: entry.version, bytesDone, bytesTotal });
+            ctx.emit("transferProgress", {
+              direction: "download",
+              fileUUID: entry.fileUUID,
+              version: entry.version,
+              bytesDone,
+              bytesTotal,
+            });
             progress.fileProgress(entry.fileUUID, bytesDone);
           },
           url: staged.downloadUrl,

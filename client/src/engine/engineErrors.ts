@@ -43,4 +43,19 @@ export class StagedUploadGoneError extends ServerError {
 }
 
 /** Codes after which the engine cannot go on without the app (nonRecoverableError). */
-export const nonRecoverableCodes: ReadonlySet<string> = new Set<ErrorCode | "CONFLICTS_NOT_IMPLEMENTED">(["CONFLICTS_NOT_IMPLEMENTED", "UNAUTHENTICATED", "IDEMPOTENCY_KEY_REUSED", "STALE_FENCING_TOKEN", "BAD_INPUT", "CLOUD_NAME_TAKEN", "UPLOAD_AND_DELETION_IN_BATCH", "FILE_DELETED", "UNKNOWN_FILE", "ALREADY_DELETED", "PAYLOAD_TOO_LARGE", "WRONG_VERSION", "TRANSFER_FAILED", "GOOGLE_SIGN_IN_REQUIRED"]);
+export const nonRecoverableCodes: ReadonlySet<string> = new Set<ErrorCode | "CONFLICTS_NOT_IMPLEMENTED">([
+  "CONFLICTS_NOT_IMPLEMENTED",
+  "UNAUTHENTICATED",
+  "IDEMPOTENCY_KEY_REUSED",
+  "STALE_FENCING_TOKEN",
+  "BAD_INPUT",
+  "CLOUD_NAME_TAKEN",
+  "UPLOAD_AND_DELETION_IN_BATCH",
+  "FILE_DELETED",
+  "UNKNOWN_FILE",
+  "ALREADY_DELETED",
+  "PAYLOAD_TOO_LARGE",
+  "WRONG_VERSION",
+  "TRANSFER_FAILED",
+  "GOOGLE_SIGN_IN_REQUIRED",
+]);

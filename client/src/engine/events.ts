@@ -12,7 +12,13 @@ export type SyncEvents = {
    * was applied in part before a failed transfer and a reset, or another device made the same change), so this device
    * made no version of its own.
    */
-  singleUploadComplete: { fileUUID: string; version: number; kind: "upload" | "delete"; batch: number; alreadyOnServer?: true };
+  singleUploadComplete: {
+    fileUUID: string;
+    version: number;
+    kind: "upload" | "delete";
+    batch: number;
+    alreadyOnServer?: true;
+  };
   allUploadsComplete: { batch: number; operationId: string | null };
   singleDownloadComplete: { fileUUID: string; version: number };
   downloadsFinished: { count: number };
@@ -32,7 +38,13 @@ export type SyncEvents = {
   /** An event of a server transfer this device follows (from the transferProgress subscription): the server's progress staging or committing files. */
   serverTransferEvent: ServerTransferEvent;
   /** Bytes of a file sent (from a resumed offset on) or received so far (the resumed part included). */
-  transferProgress: { direction: "upload" | "download"; fileUUID: string; version: number; bytesDone: number; bytesTotal: number | null };
+  transferProgress: {
+    direction: "upload" | "download";
+    fileUUID: string;
+    version: number;
+    bytesDone: number;
+    bytesTotal: number | null;
+  };
   /**
    * A transfer waits for room (transferWaits.ts): CLOUD_STORAGE_FULL (the person must free space or buy more),
    * CLOUD_RATE_LIMITED, or STAGING_FULL (the server's disk) while the server's transfer waits and resumes by

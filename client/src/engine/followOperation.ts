@@ -52,20 +52,22 @@ export async function followOperation(options: FollowOptions): Promise<Operation
 
   const subscribe = () => {
     subscribed = true;
-    const { unsubscribe: stop } = client.subscription(transferProgressSubscription, { operationId, after: lastSeq }).subscribe((result) => {
-      if (result.error || !result.data) {
-        // The WebSocket failed or the server refused: poll until the next attempt.
-        subscribed = false;
-        resubscribeAt = Date.now() + options.pollMs;
+    const { unsubscribe: stop } = client
+      .subscription(transferProgressSubscription, { operationId, after: lastSeq })
+      .subscribe((result) => {
+        if (result.error || !result.data) {
+          // The WebSocket failed or the server refused: poll until the next attempt.
+          subscribed = false;
+          resubscribeAt = Date.now() + options.pollMs;
+          wake?.();
+          return;
+        }
+        const event = result.data.transferProgress;
+        if (event.seq <= lastSeq) return; // a replay after resubscribing
+        lastSeq = event.seq;
+        options.onEvent?.(event);
         wake?.();
-        return;
-      }
-      const event = result.data.transferProgress;
-      if (event.seq <= lastSeq) return; // a replay after resubscribing
-      lastSeq = event.seq;
-      options.onEvent?.(event);
-      wake?.();
-    });
+      });
     unsubscribe = stop;
   };
 

@@ -11,7 +11,10 @@ import type { Outbox, OutboxResult } from "../graphql/outbox/index.ts";
 export interface LeaseHost {
   readonly closed: boolean;
   readonly outbox: Pick<Outbox, "takeResult">;
-  send<TData, TVariables extends { idempotencyKey: string }>(document: TypedDocumentNode<TData, TVariables>, variables: TVariables): Promise<OutboxResult<TData>>;
+  send<TData, TVariables extends { idempotencyKey: string }>(
+    document: TypedDocumentNode<TData, TVariables>,
+    variables: TVariables,
+  ): Promise<OutboxResult<TData>>;
 }
 
 export class Lease {

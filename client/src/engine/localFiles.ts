@@ -48,14 +48,19 @@ export async function dropPendingChanges(store: ClientStore, fileUUIDs: Set<stri
   for (const { key, value } of await store.list("committedUploads")) {
     const kept = value.changes.filter((change) => !fileUUIDs.has(change.fileUUID));
     if (kept.length === value.changes.length) continue;
-    changes.push(kept.length ? { op: "put", collection: "committedUploads", key, value: { ...value, changes: kept } } : { op: "delete", collection: "committedUploads", key });
+    changes.push(
+      kept.length
+        ? { op: "put", collection: "committedUploads", key, value: { ...value, changes: kept } }
+        : { op: "delete", collection: "committedUploads", key },
+    );
   }
   const outbound = await store.get("meta", metaKeys.outbound);
   if (outbound && !outbound.commitSent) {
     const entries = await store.list("beingUploaded");
     const dropped = entries.filter(({ value }) => fileUUIDs.has(value.change.fileUUID));
     for (const { key } of dropped) changes.push({ op: "delete", collection: "beingUploaded", key });
-    if (dropped.length && dropped.length === entries.length) changes.push({ op: "delete", collection: "meta", key: metaKeys.outbound });
+    if (dropped.length && dropped.length === entries.length)
+      changes.push({ op: "delete", collection: "meta", key: metaKeys.outbound });
   }
   return changes;
 }

@@ -60,4 +60,14 @@ export interface SyncEngineOptions<D extends DownloadedFileInfo = DownloadedFile
 }
 
 /** What an app (or a test) may tune of the engine's timing. */
-export type EngineTuning = Pick<SyncEngineOptions, "pollMs" | "subscribedPollMs" | "lockRetryMaxMs" | "backoff" | "transferRetryDelays" | "transferConcurrency" | "random" | "atPersistencePoint">;
+export type EngineTuning = Pick<
+  SyncEngineOptions,
+  | "pollMs"
+  | "subscribedPollMs"
+  | "lockRetryMaxMs"
+  | "backoff"
+  | "transferRetryDelays"
+  | "transferConcurrency"
+  | "random"
+  | "atPersistencePoint"
+>;

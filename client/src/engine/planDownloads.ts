@@ -33,7 +33,11 @@ export interface DownloadPlan {
  * `pending` is every local change not yet confirmed by the server: prepared,
  * committed and being uploaded, the newest per file.
  */
-export function planDownloads(index: IndexEntry[], local: Map<string, LocalFile>, pending: Map<string, PreparedChange>): DownloadPlan {
+export function planDownloads(
+  index: IndexEntry[],
+  local: Map<string, LocalFile>,
+  pending: Map<string, PreparedChange>,
+): DownloadPlan {
   const plan: DownloadPlan = { downloads: [], deletions: [], conflicts: [], alreadyApplied: [] };
   for (const entry of index) {
     const held = local.get(entry.fileUUID);

@@ -18,7 +18,11 @@ export async function localResetChanges(store: ClientStore): Promise<StoreChange
   const restored: StoreChange[] = [];
   for (const { key, value } of await store.list("files")) {
     if (value.heldBeforeKeepLocal === undefined) continue;
-    restored.push(value.heldBeforeKeepLocal === null ? { op: "delete", collection: "files", key } : { op: "put", collection: "files", key, value: value.heldBeforeKeepLocal });
+    restored.push(
+      value.heldBeforeKeepLocal === null
+        ? { op: "delete", collection: "files", key }
+        : { op: "put", collection: "files", key, value: value.heldBeforeKeepLocal },
+    );
   }
   return [
     ...restored,
@@ -40,7 +44,14 @@ export async function localResetChanges(store: ClientStore): Promise<StoreChange
 export async function serverResetChanges(store: ClientStore): Promise<StoreChange[]> {
   const state = await store.get("meta", metaKeys.outbound);
   if (!state) return [];
-  return [{ op: "put", collection: "meta", key: metaKeys.outbound, value: { ...state, commitSent: false, operationId: null, fencingToken: -1 } satisfies OutboundState }];
+  return [
+    {
+      op: "put",
+      collection: "meta",
+      key: metaKeys.outbound,
+      value: { ...state, commitSent: false, operationId: null, fencingToken: -1 } satisfies OutboundState,
+    },
+  ];
 }
 
 /**

@@ -5,7 +5,12 @@ import type { PreparedChange } from "../queues/records.ts";
 import type { IndexEntry } from "./planDownloads.ts";
 
 /** The engine's keys in "meta". */
-export const metaKeys = { mode: "mode", lockKey: "engine.lockKey", inbound: "engine.inbound", outbound: "engine.outbound" } as const;
+export const metaKeys = {
+  mode: "mode",
+  lockKey: "engine.lockKey",
+  inbound: "engine.inbound",
+  outbound: "engine.outbound",
+} as const;
 
 /** engine.inbound: the inbound transfer, while beingDownloaded holds files. */
 export interface InboundState {

@@ -26,18 +26,23 @@ import { uploadNextBatch } from "./uploadBatch.ts";
 const maxLockLossesPerPass = 3;
 
 /** Runs one pass; a pass that should be tried again later calls retryIn with the delay. Rejects in an error mode. */
-export async function runPass<D extends DownloadedFileInfo>(ctx: EngineContext<D>, retryIn: (delayMs: number) => void): Promise<void> {
+export async function runPass<D extends DownloadedFileInfo>(
+  ctx: EngineContext<D>,
+  retryIn: (delayMs: number) => void,
+): Promise<void> {
   await ctx.setMode("synchronizing");
   try {
     await dropFireAndForgetResults(ctx.store, ctx.outbox);
     await reportLeftOverWork(ctx);
-    for (let lockLosses = 0; ; ) {
+    for (let lockLosses = 0; ;) {
       try {
         await work(ctx);
         break;
       } catch (error) {
         // The lock was lost (taken over, or released by a reset): lock again, re-read the index, redo the batch under the new grant.
-        const lost = error instanceof StagedUploadGoneError || isServerError(error, "STALE_FENCING_TOKEN", "LOCK_REQUIRED", "UPLOAD_INCOMPLETE");
+        const lost =
+          error instanceof StagedUploadGoneError ||
+          isServerError(error, "STALE_FENCING_TOKEN", "LOCK_REQUIRED", "UPLOAD_INCOMPLETE");
         if (!lost || ++lockLosses > maxLockLossesPerPass || ctx.closed) throw error;
         ctx.lease.stop();
       }
@@ -56,9 +61,23 @@ export async function runPass<D extends DownloadedFileInfo>(ctx: EngineContext<D
 /** Tells the app what this pass takes over from an earlier one (cut by the network, a suspension, a crash or a relaunch). */
 async function reportLeftOverWork<D extends DownloadedFileInfo>(ctx: EngineContext<D>): Promise<void> {
   const { store } = ctx;
-  const [inbound, outbound] = await Promise.all([store.get("meta", metaKeys.inbound), store.get("meta", metaKeys.outbound)]);
-  if (inbound) ctx.emit("recovery", { kind: "resumedDownloads", files: (await store.list("beingDownloaded")).length, operationId: inbound.operationId });
-  if (outbound) ctx.emit("recovery", { kind: "resumedBatch", batch: outbound.batch, stage: outbound.commitSent ? "committing" : "uploading", operationId: outbound.operationId });
+  const [inbound, outbound] = await Promise.all([
+    store.get("meta", metaKeys.inbound),
+    store.get("meta", metaKeys.outbound),
+  ]);
+  if (inbound)
+    ctx.emit("recovery", {
+      kind: "resumedDownloads",
+      files: (await store.list("beingDownloaded")).length,
+      operationId: inbound.operationId,
+    });
+  if (outbound)
+    ctx.emit("recovery", {
+      kind: "resumedBatch",
+      batch: outbound.batch,
+      stage: outbound.commitSent ? "committing" : "uploading",
+      operationId: outbound.operationId,
+    });
 }
 
 async function work<D extends DownloadedFileInfo>(ctx: EngineContext<D>): Promise<void> {
@@ -90,7 +109,11 @@ async function work<D extends DownloadedFileInfo>(ctx: EngineContext<D>): Promis
 }
 
 /** The mode a failed pass leaves, and when it is tried again; rethrows in an error mode. */
-async function failed<D extends DownloadedFileInfo>(ctx: EngineContext<D>, error: unknown, retryIn: (delayMs: number) => void): Promise<void> {
+async function failed<D extends DownloadedFileInfo>(
+  ctx: EngineContext<D>,
+  error: unknown,
+  retryIn: (delayMs: number) => void,
+): Promise<void> {
   if (ctx.closed) return;
   if (ctx.signal.aborted) {
     // Suspended: not a failure; the stored state is where resume() goes on.
@@ -99,7 +122,12 @@ async function failed<D extends DownloadedFileInfo>(ctx: EngineContext<D>, error
   }
   if (error instanceof StagingFullError) {
     // The server has no room for this device's upload: its bytes so far are kept; a later pass resumes it.
-    ctx.emit("transferWaiting", { direction: "upload", code: "STAGING_FULL", operationId: null, message: error.message });
+    ctx.emit("transferWaiting", {
+      direction: "upload",
+      code: "STAGING_FULL",
+      operationId: null,
+      message: error.message,
+    });
     await ctx.setMode("idle");
     retryIn(ctx.backoffMaxMs);
     return;
@@ -107,7 +135,11 @@ async function failed<D extends DownloadedFileInfo>(ctx: EngineContext<D>, error
   if (error instanceof NetworkError) {
     ctx.networkFailures += 1;
     ctx.networkDown = true;
-    const delay = backoffDelayMs(ctx.networkFailures, { baseMs: ctx.backoffInitialMs, capMs: ctx.backoffMaxMs }, ctx.random);
+    const delay = backoffDelayMs(
+      ctx.networkFailures,
+      { baseMs: ctx.backoffInitialMs, capMs: ctx.backoffMaxMs },
+      ctx.random,
+    );
     await ctx.setMode("networkNotConnected", error);
     retryIn(delay);
     return;

@@ -20,7 +20,11 @@ import { metaKeys, type BeingUploaded, type OutboundState } from "./state.ts";
 const randomUUID = () => globalThis.crypto.randomUUID();
 
 /** Uploads the batch in beingUploaded, or the oldest committed one; false if there is none. */
-export async function uploadNextBatch<D extends DownloadedFileInfo>(ctx: EngineContext<D>, fencingToken: number, index: IndexEntry[]): Promise<boolean> {
+export async function uploadNextBatch<D extends DownloadedFileInfo>(
+  ctx: EngineContext<D>,
+  fencingToken: number,
+  index: IndexEntry[],
+): Promise<boolean> {
   let state = await ctx.store.get("meta", metaKeys.outbound);
   if (state && state.fencingToken !== fencingToken) {
     // A later grant: the server dropped what was staged under the old one. Redo the batch under this one.
@@ -36,7 +40,10 @@ export async function uploadNextBatch<D extends DownloadedFileInfo>(ctx: EngineC
 }
 
 /** What each change targets on the server now: the version it makes or deletes, and whether it undeletes. */
-export function uploadTargets(changes: PreparedChange[], index: IndexEntry[]): Map<string, { version: number; undelete: boolean }> {
+export function uploadTargets(
+  changes: PreparedChange[],
+  index: IndexEntry[],
+): Map<string, { version: number; undelete: boolean }> {
   const byUUID = new Map(index.map((entry) => [entry.fileUUID, entry]));
   return new Map(
     changes.map((change) => {
@@ -49,7 +56,10 @@ export function uploadTargets(changes: PreparedChange[], index: IndexEntry[]): M
 
 /** beingUploaded's records of these changes, at their targets in the index, none done. */
 function beingUploadedChanges(entries: { key: string; change: PreparedChange }[], index: IndexEntry[]): StoreChange[] {
-  const targets = uploadTargets(entries.map((entry) => entry.change), index);
+  const targets = uploadTargets(
+    entries.map((entry) => entry.change),
+    index,
+  );
   return entries.map(({ key, change }): StoreChange => ({
     op: "put",
     collection: "beingUploaded",
@@ -58,7 +68,12 @@ function beingUploadedChanges(entries: { key: string; change: PreparedChange }[]
   }));
 }
 
-async function beginBatch<D extends DownloadedFileInfo>(ctx: EngineContext<D>, batch: CommittedBatch, fencingToken: number, index: IndexEntry[]): Promise<OutboundState> {
+async function beginBatch<D extends DownloadedFileInfo>(
+  ctx: EngineContext<D>,
+  batch: CommittedBatch,
+  fencingToken: number,
+  index: IndexEntry[],
+): Promise<OutboundState> {
   const state: OutboundState = {
     batch: batch.batch,
     committedAt: batch.committedAt,
@@ -73,7 +88,10 @@ async function beginBatch<D extends DownloadedFileInfo>(ctx: EngineContext<D>, b
   await ctx.store.commit([
     { op: "delete", collection: "committedUploads", key: sequenceKey(batch.batch) },
     { op: "clear", collection: "beingUploaded" },
-    ...beingUploadedChanges(batch.changes.map((change) => ({ key: change.fileUUID, change })), index),
+    ...beingUploadedChanges(
+      batch.changes.map((change) => ({ key: change.fileUUID, change })),
+      index,
+    ),
     { op: "put", collection: "meta", key: metaKeys.outbound, value: state },
   ]);
   await ctx.persistencePoint("upload.batchBegun");
@@ -81,13 +99,30 @@ async function beginBatch<D extends DownloadedFileInfo>(ctx: EngineContext<D>, b
 }
 
 /** The batch again under a new grant: new targets and keys, the old grant's tus uploads forgotten. */
-async function retarget<D extends DownloadedFileInfo>(ctx: EngineContext<D>, old: OutboundState, fencingToken: number, index: IndexEntry[]): Promise<OutboundState> {
+async function retarget<D extends DownloadedFileInfo>(
+  ctx: EngineContext<D>,
+  old: OutboundState,
+  fencingToken: number,
+  index: IndexEntry[],
+): Promise<OutboundState> {
   const { store } = ctx;
   const entries = await store.list("beingUploaded");
-  const state: OutboundState = { ...old, fencingToken, deleteKey: randomUUID(), deletionsRecorded: false, commitKey: randomUUID(), commitSent: false, operationId: null, resumes: 0 };
+  const state: OutboundState = {
+    ...old,
+    fencingToken,
+    deleteKey: randomUUID(),
+    deletionsRecorded: false,
+    commitKey: randomUUID(),
+    commitSent: false,
+    operationId: null,
+    resumes: 0,
+  };
   await store.commit([
     ...(await forgetUploadsChanges(store, (entry) => entry.fencingToken === old.fencingToken)),
-    ...beingUploadedChanges(entries.map(({ key, value }) => ({ key, change: value.change })), index),
+    ...beingUploadedChanges(
+      entries.map(({ key, value }) => ({ key, change: value.change })),
+      index,
+    ),
     { op: "put", collection: "meta", key: metaKeys.outbound, value: state },
   ]);
   return state;
@@ -110,7 +145,10 @@ async function runBatch<D extends DownloadedFileInfo>(ctx: EngineContext<D>, sta
         throw result.error;
       }
       state.deletionsRecorded = true;
-      await store.commit([{ op: "put", collection: "meta", key: metaKeys.outbound, value: state }, outbox.resultRemoval(state.deleteKey)]);
+      await store.commit([
+        { op: "put", collection: "meta", key: metaKeys.outbound, value: state },
+        outbox.resultRemoval(state.deleteKey),
+      ]);
       await ctx.persistencePoint("upload.deletionsRecorded");
     }
     state.commitSent = true;
@@ -121,22 +159,41 @@ async function runBatch<D extends DownloadedFileInfo>(ctx: EngineContext<D>, sta
 }
 
 /** The batch's uploads not yet done, over tus (transferConcurrency at once), each marked done in its own commit. */
-async function uploadFiles<D extends DownloadedFileInfo>(ctx: EngineContext<D>, state: OutboundState, entries: BeingUploaded[]): Promise<void> {
+async function uploadFiles<D extends DownloadedFileInfo>(
+  ctx: EngineContext<D>,
+  state: OutboundState,
+  entries: BeingUploaded[],
+): Promise<void> {
   const { store } = ctx;
   const endpoint = await ctx.tusEndpointUrl();
   const progress = new BatchProgress(
     { direction: "upload", batch: state.batch, operationId: null },
-    entries.flatMap((item) => (item.change.kind === "upload" ? [{ fileUUID: item.change.fileUUID, size: item.change.size, done: item.done }] : [])),
+    entries.flatMap((item) =>
+      item.change.kind === "upload"
+        ? [{ fileUUID: item.change.fileUUID, size: item.change.size, done: item.done }]
+        : [],
+    ),
     (event) => ctx.emit("batchProgress", event),
   );
   const toUpload = entries.filter((item) => !item.done && item.change.kind === "upload");
   await forEachConcurrently(toUpload, ctx.transferConcurrency, ctx.signal, async (item, signal) => {
     const upload = item.change as PreparedUpload;
-    const identity = { fileUUID: upload.fileUUID, version: item.version, sha256: upload.sha256, fencingToken: state.fencingToken };
+    const identity = {
+      fileUUID: upload.fileUUID,
+      version: item.version,
+      sha256: upload.sha256,
+      fencingToken: state.fencingToken,
+    };
     await uploadFile({
       signal,
       onProgress: (bytesDone, bytesTotal) => {
-        ctx.emit("transferProgress", { direction: "upload", fileUUID: upload.fileUUID, version: item.version, bytesDone, bytesTotal });
+        ctx.emit("transferProgress", {
+          direction: "upload",
+          fileUUID: upload.fileUUID,
+          version: item.version,
+          bytesDone,
+          bytesTotal,
+        });
         progress.fileProgress(upload.fileUUID, bytesDone);
       },
       endpoint,
@@ -156,7 +213,10 @@ async function uploadFiles<D extends DownloadedFileInfo>(ctx: EngineContext<D>, 
       throw isServerError(error, "NOT_FOUND") ? new StagedUploadGoneError(error) : error;
     });
     item.done = true;
-    await store.commit([{ op: "put", collection: "beingUploaded", key: upload.fileUUID, value: item }, forgetUploadChange(identity)]);
+    await store.commit([
+      { op: "put", collection: "beingUploaded", key: upload.fileUUID, value: item },
+      forgetUploadChange(identity),
+    ]);
     await ctx.persistencePoint("upload.fileDone");
     progress.fileDone(upload.fileUUID);
   });

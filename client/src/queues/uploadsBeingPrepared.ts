@@ -35,7 +35,8 @@ async function currentState(store: ClientStore, fileUUID: string) {
 /** Queues the upload; resolves with it as queued, its cloud file name in the form the server stores. */
 export async function queueUpload(store: ClientStore, upload: PreparedUpload): Promise<PreparedUpload> {
   const checked = checkCloudFileName(upload.cloudFileName);
-  if (!checked.ok) throw new ClientUsageError("BAD_INPUT", `cloudFileName ${JSON.stringify(upload.cloudFileName)} ${checked.problem}`);
+  if (!checked.ok)
+    throw new ClientUsageError("BAD_INPUT", `cloudFileName ${JSON.stringify(upload.cloudFileName)} ${checked.problem}`);
   const queued = { ...upload, cloudFileName: checked.name };
   const { local, prepared } = await currentState(store, queued.fileUUID);
   if (prepared?.kind === "delete" || local?.deleted) {
@@ -53,17 +54,31 @@ export async function queueDeletion(store: ClientStore, fileUUID: string, now = 
   }
   // A file whose upload is committed (not yet confirmed) will be on the server: its deletion must go up after it.
   const onServer = (local !== undefined && local.version !== null) || (await uploadCommitted(store, fileUUID));
-  if (!onServer && !prepared) throw new ClientUsageError("UNKNOWN_FILE", `file ${fileUUID} is not known to this client`);
+  if (!onServer && !prepared)
+    throw new ClientUsageError("UNKNOWN_FILE", `file ${fileUUID} is not known to this client`);
   const change: StoreChange = onServer
-    ? { op: "put", collection: "uploadsBeingPrepared", key: fileUUID, value: { kind: "delete", fileUUID, queuedAt: now.toISOString() } }
+    ? {
+        op: "put",
+        collection: "uploadsBeingPrepared",
+        key: fileUUID,
+        value: { kind: "delete", fileUUID, queuedAt: now.toISOString() },
+      }
     : { op: "delete", collection: "uploadsBeingPrepared", key: fileUUID };
   await store.commit([change]);
 }
 
 /** An upload of the file is in a committed batch, or being uploaded. */
 async function uploadCommitted(store: ClientStore, fileUUID: string): Promise<boolean> {
-  const [batches, uploading] = await Promise.all([store.list("committedUploads"), store.get("beingUploaded", fileUUID)]);
-  return uploading?.change.kind === "upload" || batches.some(({ value }) => value.changes.some((change) => change.fileUUID === fileUUID && change.kind === "upload"));
+  const [batches, uploading] = await Promise.all([
+    store.list("committedUploads"),
+    store.get("beingUploaded", fileUUID),
+  ]);
+  return (
+    uploading?.change.kind === "upload" ||
+    batches.some(({ value }) =>
+      value.changes.some((change) => change.fileUUID === fileUUID && change.kind === "upload"),
+    )
+  );
 }
 
 /**
@@ -73,7 +88,11 @@ async function uploadCommitted(store: ClientStore, fileUUID: string): Promise<bo
  * batch, whose uploads the server checks before its deletions are applied.
  */
 async function liveNamesBeforeNextBatch(store: ClientStore): Promise<Map<string, string>> {
-  const [files, uploading, batches] = await Promise.all([store.list("files"), store.list("beingUploaded"), committedBatches(store)]);
+  const [files, uploading, batches] = await Promise.all([
+    store.list("files"),
+    store.list("beingUploaded"),
+    committedBatches(store),
+  ]);
   const names = new Map<string, string>();
   for (const { value } of files) if (!value.deleted) names.set(value.fileUUID, value.cloudFileName);
   for (const change of [...uploading.map(({ value }) => value.change), ...batches.flatMap((batch) => batch.changes)]) {
@@ -113,7 +132,11 @@ export async function commitPrepared(store: ClientStore, now = new Date()): Prom
   const prepared = await store.list("uploadsBeingPrepared");
   if (prepared.length === 0) return null;
   const batch = (await store.get("meta", nextBatchKey)) ?? 1;
-  const committed: CommittedBatch = { batch, changes: prepared.map((entry) => entry.value), committedAt: now.toISOString() };
+  const committed: CommittedBatch = {
+    batch,
+    changes: prepared.map((entry) => entry.value),
+    committedAt: now.toISOString(),
+  };
   await store.commit([
     { op: "put", collection: "committedUploads", key: sequenceKey(batch), value: committed },
     { op: "put", collection: "meta", key: nextBatchKey, value: batch + 1 },

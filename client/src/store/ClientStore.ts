@@ -12,14 +12,35 @@
 // (IndexedDB transactions cannot stay open across awaits on other I/O,
 // which is why a step does not hold a transaction while it works.)
 import { isMetaKey, validRecord } from "./recordValidation.ts";
-import type { Collection, EntryOf, KeyIn, MetaKey, MetaValues, RecordCollection, StoredRecords, ValueAt } from "./storedRecords.ts";
+import type {
+  Collection,
+  EntryOf,
+  KeyIn,
+  MetaKey,
+  MetaValues,
+  RecordCollection,
+  StoredRecords,
+  ValueAt,
+} from "./storedRecords.ts";
 import { collections } from "./storedRecords.ts";
 
 export { collections };
-export type { Collection, EntryOf, KeyIn, MetaKey, MetaValues, RecordCollection, StoredEntry, StoredRecords, ValueAt } from "./storedRecords.ts";
+export type {
+  Collection,
+  EntryOf,
+  KeyIn,
+  MetaKey,
+  MetaValues,
+  RecordCollection,
+  StoredEntry,
+  StoredRecords,
+  ValueAt,
+} from "./storedRecords.ts";
 export { StoreRecordError, StoreSchemaError } from "./storeErrors.ts";
 
-type RecordPut = { [C in RecordCollection]: { op: "put"; collection: C; key: string; value: StoredRecords[C] } }[RecordCollection];
+type RecordPut = {
+  [C in RecordCollection]: { op: "put"; collection: C; key: string; value: StoredRecords[C] };
+}[RecordCollection];
 type MetaPut = { [K in MetaKey]: { op: "put"; collection: "meta"; key: K; value: MetaValues[K] } }[MetaKey];
 
 /** A change, typed by its collection (and in "meta" by its key). */
@@ -88,7 +109,9 @@ export function prepareChanges(changes: readonly StoreChange[]): SerializedChang
       json = JSON.stringify(change.value);
     } catch (error) {
       // A BigInt or a cycle somewhere inside the value.
-      throw new TypeError(`value for ${change.collection}/${change.key} is not JSON: ${(error as Error).message}`, { cause: error });
+      throw new TypeError(`value for ${change.collection}/${change.key} is not JSON: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     if (json === undefined) throw new TypeError(`value for ${change.collection}/${change.key} is not JSON`);
     // Checked as it will be read back, so the store never holds what it could not read.

@@ -91,9 +91,12 @@ export class IndexedDbStore implements ClientStore {
     } catch (error) {
       if (migrationError !== undefined) throw migrationError;
       if ((error as Error | null)?.name === "VersionError") {
-        throw new StoreSchemaError(`IndexedDB ${name} has a client store schema newer than this SDK's ${currentSchemaVersion}: update the app`, {
-          cause: error,
-        });
+        throw new StoreSchemaError(
+          `IndexedDB ${name} has a client store schema newer than this SDK's ${currentSchemaVersion}: update the app`,
+          {
+            cause: error,
+          },
+        );
       }
       throw error;
     }
@@ -173,12 +176,19 @@ async function jsonRows(store: ReadableStore): Promise<{ key: string; json: stri
 }
 
 /** Runs the migrations after `from` in the upgrade's transaction (awaiting nothing but its requests, which keeps it open). */
-async function migrate(upgrade: IDBPTransaction<unknown, string[], "versionchange">, from: number, where: string): Promise<void> {
+async function migrate(
+  upgrade: IDBPTransaction<unknown, string[], "versionchange">,
+  from: number,
+  where: string,
+): Promise<void> {
   for (const migration of migrationsFrom(from, where)) {
     const stored = new Map<Collection, StoredJsonEntry[]>();
     for (const collection of migration.reads) {
       const rows = await jsonRows(upgrade.objectStore(collection));
-      stored.set(collection, rows.map(({ key, json }) => ({ key, value: parsedJson(collection, key, json) })));
+      stored.set(
+        collection,
+        rows.map(({ key, json }) => ({ key, value: parsedJson(collection, key, json) })),
+      );
     }
     await Promise.all(migration.changes(stored).map((change) => write(upgrade.objectStore(change.collection), change)));
   }

@@ -44,7 +44,9 @@ export class SqliteStore implements ClientStore {
   private readonly applyAll: Database.Transaction<(changes: SerializedChange[]) => void>;
 
   private constructor(private readonly db: Database.Database) {
-    this.getStatement = db.prepare<[string, string], string>("SELECT value FROM entries WHERE collection = ? AND key = ?").pluck();
+    this.getStatement = db
+      .prepare<[string, string], string>("SELECT value FROM entries WHERE collection = ? AND key = ?")
+      .pluck();
     this.listStatement = db.prepare("SELECT key, value FROM entries WHERE collection = ? ORDER BY key");
     this.putStatement = db.prepare(
       "INSERT INTO entries (collection, key, value) VALUES (?, ?, ?) ON CONFLICT (collection, key) DO UPDATE SET value = excluded.value",
@@ -102,8 +104,11 @@ export class SqliteStore implements ClientStore {
         // Another process may have migrated it since we looked.
         const version = this.db.pragma("user_version", { simple: true }) as number;
         for (const migration of migrationsFrom(version, path)) {
-          const read = (collection: Collection) => this.sortedRows(collection).map(({ key, value }) => ({ key, value: parsedJson(collection, key, value) }));
-          this.applyAll(migration.changes(new Map(migration.reads.map((collection) => [collection, read(collection)]))));
+          const read = (collection: Collection) =>
+            this.sortedRows(collection).map(({ key, value }) => ({ key, value: parsedJson(collection, key, value) }));
+          this.applyAll(
+            migration.changes(new Map(migration.reads.map((collection) => [collection, read(collection)]))),
+          );
           this.db.pragma(`user_version = ${migration.to}`);
         }
       })
@@ -146,7 +151,10 @@ function prepareDatabase(db: Database.Database, path: string): number {
     version = currentSchemaVersion;
   }
   const actual = db.pragma("encoding", { simple: true });
-  if (actual !== encoding) throw new StoreSchemaError(`${path} stores text as ${String(actual)}, not ${encoding}: it would change U+FFFE and U+FFFF`);
+  if (actual !== encoding)
+    throw new StoreSchemaError(
+      `${path} stores text as ${String(actual)}, not ${encoding}: it would change U+FFFE and U+FFFF`,
+    );
   // WAL: a commit is one append to the log, and a reader (the CLI's status
   // beside a running engine) does not block it. synchronous=FULL: WAL's
   // NORMAL survives a killed process but may lose the last commits on power

@@ -34,7 +34,8 @@ export interface Migration {
   changes(stored: ReadonlyMap<Collection, readonly StoredJsonEntry[]>): SerializedChange[];
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
 
 export const migrations: readonly Migration[] = [
   {
@@ -46,7 +47,9 @@ export const migrations: readonly Migration[] = [
     changes(stored) {
       const outbound = stored.get("meta")?.find((entry) => entry.key === "engine.outbound")?.value;
       if (!isObject(outbound) || "resumes" in outbound) return [];
-      return [{ op: "put", collection: "meta", key: "engine.outbound", json: JSON.stringify({ ...outbound, resumes: 0 }) }];
+      return [
+        { op: "put", collection: "meta", key: "engine.outbound", json: JSON.stringify({ ...outbound, resumes: 0 }) },
+      ];
     },
   },
 ];
@@ -54,7 +57,9 @@ export const migrations: readonly Migration[] = [
 /** The migrations a store at `version` needs, in order; a StoreSchemaError for a version newer than this SDK's. */
 export function migrationsFrom(version: number, where: string): Migration[] {
   if (version > currentSchemaVersion) {
-    throw new StoreSchemaError(`${where} has client store schema ${version}, newer than this SDK's ${currentSchemaVersion}: update the app`);
+    throw new StoreSchemaError(
+      `${where} has client store schema ${version}, newer than this SDK's ${currentSchemaVersion}: update the app`,
+    );
   }
   return migrations.filter((migration) => migration.to > version);
 }

@@ -2,7 +2,14 @@
 // (storedRecords.ts): the one place where stored JSON becomes typed values.
 import type { z } from "zod";
 import { StoreRecordError } from "./storeErrors.ts";
-import { metaSchemas, recordSchemas, type Collection, type EntryOf, type MetaKey, type ValueAt } from "./storedRecords.ts";
+import {
+  metaSchemas,
+  recordSchemas,
+  type Collection,
+  type EntryOf,
+  type MetaKey,
+  type ValueAt,
+} from "./storedRecords.ts";
 
 export function isMetaKey(key: string): key is MetaKey {
   return Object.hasOwn(metaSchemas, key);
@@ -18,7 +25,9 @@ function schemaFor(collection: Collection, key: string): z.ZodType {
 export function validRecord(collection: Collection, key: string, value: unknown): unknown {
   const result = schemaFor(collection, key).safeParse(value);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${issue.path.length ? issue.path.join(".") : "the record"}: ${issue.message}`);
+    const problems = result.error.issues.map(
+      (issue) => `${issue.path.length ? issue.path.join(".") : "the record"}: ${issue.message}`,
+    );
     throw new StoreRecordError(collection, key, problems.join("; "), { cause: result.error });
   }
   return result.data;
@@ -34,7 +43,11 @@ export function parsedJson(collection: Collection, key: string, json: string): u
 }
 
 /** A stored value, read back: the only cast from JSON to a record type, made once the schema has passed it. */
-export function decodeValue<C extends Collection, K extends string>(collection: C, key: K, json: string): ValueAt<C, K> {
+export function decodeValue<C extends Collection, K extends string>(
+  collection: C,
+  key: K,
+  json: string,
+): ValueAt<C, K> {
   return validRecord(collection, key, parsedJson(collection, key, json)) as ValueAt<C, K>;
 }
 

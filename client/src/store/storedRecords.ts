@@ -12,7 +12,15 @@ import { z } from "zod";
 import type { BeingDownloaded, BeingUploaded, InboundState, OutboundState } from "../engine/state.ts";
 import type { OutboxEntry, StoredGraphQLError, StoredOutboxResult } from "../graphql/outbox/records.ts";
 import { modes, type Mode } from "../modes.ts";
-import type { CommittedBatch, HeldFile, LocalFile, PreparedChange, PreparedDeletion, PreparedUpload, UploadSource } from "../queues/records.ts";
+import type {
+  CommittedBatch,
+  HeldFile,
+  LocalFile,
+  PreparedChange,
+  PreparedDeletion,
+  PreparedUpload,
+  UploadSource,
+} from "../queues/records.ts";
 import type { TusResumeEntry } from "../transfers/tusResumeStore.ts";
 import type { IndexEntry } from "../engine/planDownloads.ts";
 
@@ -79,7 +87,9 @@ const preparedUpload = schemaOf<PreparedUpload>()(
   }),
 );
 
-const preparedDeletion = schemaOf<PreparedDeletion>()(z.object({ kind: z.literal("delete"), fileUUID: z.string(), queuedAt: z.string() }));
+const preparedDeletion = schemaOf<PreparedDeletion>()(
+  z.object({ kind: z.literal("delete"), fileUUID: z.string(), queuedAt: z.string() }),
+);
 
 const preparedChange = schemaOf<PreparedChange>()(z.discriminatedUnion("kind", [preparedUpload, preparedDeletion]));
 
@@ -97,7 +107,9 @@ const heldFile = schemaOf<HeldFile>()(
 
 const localFile = schemaOf<LocalFile>()(heldFile.extend({ heldBeforeKeepLocal: heldFile.nullable().optional() }));
 
-const committedBatch = schemaOf<CommittedBatch>()(z.object({ batch: z.number(), changes: z.array(preparedChange), committedAt: z.string() }));
+const committedBatch = schemaOf<CommittedBatch>()(
+  z.object({ batch: z.number(), changes: z.array(preparedChange), committedAt: z.string() }),
+);
 
 const beingUploaded = schemaOf<BeingUploaded>()(
   z.object({ change: preparedChange, version: z.number(), undelete: z.boolean().optional(), done: z.boolean() }),
@@ -132,7 +144,10 @@ const outboxEntry = schemaOf<OutboxEntry>()(
 const storedGraphQLError = schemaOf<StoredGraphQLError>()(
   z.object({
     message: z.string(),
-    path: z.array(z.union([z.string(), z.number()])).readonly().optional(),
+    path: z
+      .array(z.union([z.string(), z.number()]))
+      .readonly()
+      .optional(),
     extensions: z.record(z.string(), z.unknown()).optional(),
   }),
 );

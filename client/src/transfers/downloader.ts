@@ -119,7 +119,8 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
   const { signal } = options;
   signal?.throwIfAborted();
   const expected = options.expectedSha256.toLowerCase();
-  if (!/^[0-9a-f]{64}$/.test(expected)) throw new RangeError(`expectedSha256 must be 64 hex digits, not ${options.expectedSha256}`);
+  if (!/^[0-9a-f]{64}$/.test(expected))
+    throw new RangeError(`expectedSha256 must be 64 hex digits, not ${options.expectedSha256}`);
   const delays = options.retryDelays ?? defaultDownloadRetryDelays;
   const partial = partialPathOf(options.destination);
   await makeDirectoryDurably(path.dirname(options.destination));
@@ -131,7 +132,8 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
       return await downloadPass(options, expected, partial, progress);
     } catch (error) {
       if (signal?.aborted) throw abortReason(signal);
-      const retryable = error instanceof NetworkError || (error instanceof ServerError && isTransientServerError(error));
+      const retryable =
+        error instanceof NetworkError || (error instanceof ServerError && isTransientServerError(error));
       if (progress.bytesWritten > 0) attempt = 0;
       if (!retryable || attempt >= delays.length) throw error;
       await sleep(delays[attempt++], signal);
@@ -201,7 +203,9 @@ async function downloadFrom(
   if (announced !== null && announced !== expected) {
     await discardBody();
     await rm(partial, { force: true });
-    throw new IntegrityError(`${what}: the server serves content with sha256 ${announced}, not the expected ${expected}`);
+    throw new IntegrityError(
+      `${what}: the server serves content with sha256 ${announced}, not the expected ${expected}`,
+    );
   }
 
   let total: number | null;
@@ -209,7 +213,9 @@ async function downloadFrom(
     const range = parseContentRange(response.headers.get("content-range"));
     if (!range || range.start !== offset || range.end !== range.total - 1) {
       await discardBody();
-      return new RestartFromZero(`asked for bytes from ${offset}, got ${response.headers.get("content-range") ?? "no Content-Range"}`);
+      return new RestartFromZero(
+        `asked for bytes from ${offset}, got ${response.headers.get("content-range") ?? "no Content-Range"}`,
+      );
     }
     total = range.total;
   } else {
@@ -242,7 +248,9 @@ async function downloadFrom(
       } catch (error) {
         if (signal?.aborted) throw abortReason(signal);
         if ((error as NodeJS.ErrnoException).syscall) throw error; // the local disk, not the network
-        throw new NetworkError(`${what}: the connection broke after ${position} bytes: ${(error as Error).message}`, { cause: error });
+        throw new NetworkError(`${what}: the connection broke after ${position} bytes: ${(error as Error).message}`, {
+          cause: error,
+        });
       }
     }
     if (total !== null && position !== total) {

@@ -19,7 +19,9 @@ const finalCodes: ReadonlySet<string> = new Set<ErrorCode>([
 ]);
 
 /** The body of an error answer, if it is the server's JSON shape. */
-export function parseErrorBody(body: string | undefined | null): ({ code: string; message?: string } & Record<string, unknown>) | null {
+export function parseErrorBody(
+  body: string | undefined | null,
+): ({ code: string; message?: string } & Record<string, unknown>) | null {
   if (!body) return null;
   try {
     const parsed = JSON.parse(body) as unknown;

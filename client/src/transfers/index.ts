@@ -1,6 +1,13 @@
 // The byte plane: tus uploads with resume state in the client store, and
 // downloads with Range resume and sha256 verification.
-export { uploadFile, defaultChunkSize, defaultUploadRetryDelays, type UploadFileOptions, type UploadMetadata, type UploadResult } from "./uploader.ts";
+export {
+  uploadFile,
+  defaultChunkSize,
+  defaultUploadRetryDelays,
+  type UploadFileOptions,
+  type UploadMetadata,
+  type UploadResult,
+} from "./uploader.ts";
 export {
   downloadFile,
   discardPartialDownload,

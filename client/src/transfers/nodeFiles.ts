@@ -22,7 +22,10 @@ export async function statPath(path: string): Promise<{ size: number }> {
  * sha256 at the end); a slice that finds another size, or a stream that
  * fails or ends early, is a LocalSourceError.
  */
-export async function openPathSource(path: string, onStreamError: (error: LocalSourceError) => void): Promise<TusFileSource> {
+export async function openPathSource(
+  path: string,
+  onStreamError: (error: LocalSourceError) => void,
+): Promise<TusFileSource> {
   const { size } = await statPath(path);
   return {
     size,
@@ -42,7 +45,11 @@ export async function openPathSource(path: string, onStreamError: (error: LocalS
       stream.on("end", () => {
         const read = stream.bytesRead;
         if (read !== expected) {
-          onStreamError(new LocalSourceError(`${path} ended after ${start + read} bytes, not ${end}: it changed while it was uploaded`));
+          onStreamError(
+            new LocalSourceError(
+              `${path} ended after ${start + read} bytes, not ${end}: it changed while it was uploaded`,
+            ),
+          );
         }
       });
       return { value: stream, done: end >= size };

@@ -103,7 +103,9 @@ function toClientError(error: unknown, what: string): Error {
   if (detailed?.originalRequest) {
     return new NetworkError(`${what}: ${detailed.message}`, { cause: cause ?? error });
   }
-  return new SmsyncClientError("UPLOAD_FAILED", `${what}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+  return new SmsyncClientError("UPLOAD_FAILED", `${what}: ${(error as Error)?.message ?? String(error)}`, {
+    cause: error,
+  });
 }
 
 /**
@@ -116,7 +118,8 @@ export async function uploadFile(options: UploadFileOptions): Promise<UploadResu
   const what = `upload of ${metadata.fileUUID} version ${metadata.version}`;
   signal?.throwIfAborted();
   const chunkSize = options.chunkSize ?? defaultChunkSize;
-  if (!(chunkSize > 0) || !Number.isFinite(chunkSize)) throw new RangeError(`chunkSize must be a positive number of bytes, not ${chunkSize}`);
+  if (!(chunkSize > 0) || !Number.isFinite(chunkSize))
+    throw new RangeError(`chunkSize must be a positive number of bytes, not ${chunkSize}`);
   const retryDelays = options.retryDelays ?? defaultUploadRetryDelays;
 
   const fingerprint = uploadFingerprint(metadata);
@@ -124,7 +127,8 @@ export async function uploadFile(options: UploadFileOptions): Promise<UploadResu
 
   // A stored upload of another size cannot be this content's: forget it.
   const stored = await store.get(tusCollection, fingerprint);
-  if (stored && stored.size !== size) await store.commit([{ op: "delete", collection: tusCollection, key: fingerprint }]);
+  if (stored && stored.size !== size)
+    await store.commit([{ op: "delete", collection: tusCollection, key: fingerprint }]);
 
   return new Promise<UploadResult>((resolve, reject) => {
     let settled = false;
@@ -158,18 +162,26 @@ export async function uploadFile(options: UploadFileOptions): Promise<UploadResu
       retryDelays,
       fingerprint: async () => fingerprint,
       urlStorage: new StoreUrlStorage(store, metadata, (error) =>
-        fail(new SmsyncClientError("STORE_FAILED", `${what}: storing its resume state failed: ${(error as Error)?.message}`, { cause: error })),
+        fail(
+          new SmsyncClientError(
+            "STORE_FAILED",
+            `${what}: storing its resume state failed: ${(error as Error)?.message}`,
+            { cause: error },
+          ),
+        ),
       ),
       fileReader: new UploadSourceReader((error) => fail(error)),
       storeFingerprintForResuming: true,
       removeFingerprintOnSuccess: false,
       onShouldRetry: (error) => {
-        if (error.causingError instanceof SmsyncClientError || error.causingError instanceof ExistingUpload) return false;
+        if (error.causingError instanceof SmsyncClientError || error.causingError instanceof ExistingUpload)
+          return false;
         const response = error.originalResponse;
         if (!response) return true;
         const status = response.getStatus();
         // A full staging area is not cured by a retry a few seconds later: the engine comes back on a later pass.
-        if (status === 507 && parseErrorBody(response.getBody())?.code === ("STAGING_FULL" satisfies ErrorCode)) return false;
+        if (status === 507 && parseErrorBody(response.getBody())?.code === ("STAGING_FULL" satisfies ErrorCode))
+          return false;
         if (status >= 500 || status === 429) return true;
         // tus-js-client retries every 409 and 423 (tus's offset conflict and
         // locked upload); smsync also answers them for its own codes
@@ -207,7 +219,11 @@ export async function uploadFile(options: UploadFileOptions): Promise<UploadResu
         const response = (error as tus.DetailedError).originalResponse;
         // An offset conflict once the retries are used up (the server had another offset than
         // tus-js-client thought): asking for the offset again settles it.
-        if (response && isOffsetConflict(response.getStatus(), response.getBody()) && conflictRestarts < maxConflictRestarts) {
+        if (
+          response &&
+          isOffsetConflict(response.getStatus(), response.getBody()) &&
+          conflictRestarts < maxConflictRestarts
+        ) {
           conflictRestarts++;
           setTimeout(() => {
             if (!settled) upload.start();
@@ -216,7 +232,11 @@ export async function uploadFile(options: UploadFileOptions): Promise<UploadResu
         }
         const clientError = toClientError(error, what);
         finish(async () => {
-          if (clientError instanceof ServerError && isFinalUploadError(clientError) && !isTransientServerError(clientError)) {
+          if (
+            clientError instanceof ServerError &&
+            isFinalUploadError(clientError) &&
+            !isTransientServerError(clientError)
+          ) {
             await store.commit([{ op: "delete", collection: tusCollection, key: fingerprint }]).catch(() => undefined);
           }
           throw clientError;
@@ -244,7 +264,13 @@ export async function uploadFile(options: UploadFileOptions): Promise<UploadResu
         upload.start();
       })
       .catch((error: unknown) =>
-        fail(new SmsyncClientError("STORE_FAILED", `${what}: reading its resume state failed: ${(error as Error)?.message}`, { cause: error })),
+        fail(
+          new SmsyncClientError(
+            "STORE_FAILED",
+            `${what}: reading its resume state failed: ${(error as Error)?.message}`,
+            { cause: error },
+          ),
+        ),
       );
   });
 }

@@ -13,7 +13,8 @@ export const chromiumPath = "/usr/bin/chromium";
 /** Whether Chromium is here; outside CI its absence skips the browser tests (with a message), in CI it fails them. */
 export function chromiumAvailable(what: string): boolean {
   const available = existsSync(chromiumPath);
-  if (!available && process.env.CI) throw new Error(`${chromiumPath} is missing: CI must install chromium (see .ci/run)`);
+  if (!available && process.env.CI)
+    throw new Error(`${chromiumPath} is missing: CI must install chromium (see .ci/run)`);
   if (!available) console.warn(`skipping ${what}: no ${chromiumPath} (apt-get install chromium)`);
   return available;
 }
@@ -28,13 +29,22 @@ export interface ServedPage {
 
 /** Bundles `entry` for the browser and serves it as the module of an empty page at every path. */
 export async function servePage(entry: string): Promise<ServedPage> {
-  const bundle = await build({ entryPoints: [entry], bundle: true, format: "esm", platform: "browser", write: false, metafile: true });
+  const bundle = await build({
+    entryPoints: [entry],
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    write: false,
+    metafile: true,
+  });
   const script = bundle.outputFiles[0].text;
   const server: Server = createServer((req, res) => {
     if (req.url?.startsWith("/page.js")) {
       res.writeHead(200, { "content-type": "text/javascript" }).end(script);
     } else {
-      res.writeHead(200, { "content-type": "text/html" }).end('<!doctype html><title>smsync</title><script type="module" src="/page.js"></script>');
+      res
+        .writeHead(200, { "content-type": "text/html" })
+        .end('<!doctype html><title>smsync</title><script type="module" src="/page.js"></script>');
     }
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -49,6 +59,15 @@ export async function servePage(entry: string): Promise<ServedPage> {
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: chromiumPath,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
   });
 }

@@ -44,7 +44,10 @@ async function firstVisit() {
 
 async function secondVisit() {
   const store = await IndexedDbStore.open("smsync-browser-test");
-  const result = { modeAfterReload: await store.get("meta", "mode"), batches: (await store.list("committedUploads")).length };
+  const result = {
+    modeAfterReload: await store.get("meta", "mode"),
+    batches: (await store.list("committedUploads")).length,
+  };
   await store.close();
   return result;
 }
@@ -53,7 +56,8 @@ window.smsyncOpenFixture = async (rows) => {
   await writeIndexedDbV1(indexedDB, "smsync-fixture-v1", rows);
   const store = await IndexedDbStore.open("smsync-fixture-v1");
   const read: Record<string, unknown> = {};
-  for (const row of rows) read[`${row.collection}/${row.key}`] = await store.get(row.collection as Collection, row.key as never);
+  for (const row of rows)
+    read[`${row.collection}/${row.key}`] = await store.get(row.collection as Collection, row.key as never);
   // A record corrupted on disk (another program, a bad sector): refused when read, with what and why.
   const db = await new Promise<IDBDatabase>((resolve, reject) => {
     const request = indexedDB.open("smsync-fixture-v1", store.schemaVersion);
@@ -68,7 +72,10 @@ window.smsyncOpenFixture = async (rows) => {
   db.close();
   const refusal = await store.get("files", "f1").then(
     () => null,
-    (error: unknown) => (error instanceof StoreRecordError ? { name: error.name, code: error.code, collection: error.collection, key: error.key } : String(error)),
+    (error: unknown) =>
+      error instanceof StoreRecordError
+        ? { name: error.name, code: error.code, collection: error.collection, key: error.key }
+        : String(error),
   );
   const result = { schemaVersion: store.schemaVersion, read, refusal, newer: await openNewer(store.schemaVersion + 1) };
   await store.close();
@@ -91,7 +98,8 @@ async function openNewer(version: number): Promise<unknown> {
 }
 
 const visit = new URL(location.href).searchParams.get("visit");
-if (visit !== "fixture") (visit === "second" ? secondVisit() : firstVisit()).then(
-  (result) => (window.smsyncResult = { ok: true, ...result }),
-  (error: Error) => (window.smsyncResult = { ok: false, error: `${error.name}: ${error.message}` }),
-);
+if (visit !== "fixture")
+  (visit === "second" ? secondVisit() : firstVisit()).then(
+    (result) => (window.smsyncResult = { ok: true, ...result }),
+    (error: Error) => (window.smsyncResult = { ok: false, error: `${error.name}: ${error.message}` }),
+  );

@@ -35,7 +35,13 @@ describe.skipIf(!available)("IndexedDbStore in Chromium", () => {
     await page.goto(`${baseUrl}/?visit=first`);
     await page.waitForFunction(() => window.smsyncResult !== undefined);
     const first = await page.evaluate(() => window.smsyncResult);
-    expect(first).toEqual({ ok: true, order: [9, 10], date: "1970-01-01T00:00:00.000Z", refused: true, modeAfterRefusal: "idle" });
+    expect(first).toEqual({
+      ok: true,
+      order: [9, 10],
+      date: "1970-01-01T00:00:00.000Z",
+      refused: true,
+      modeAfterRefusal: "idle",
+    });
 
     await page.goto(`${baseUrl}/?visit=second`);
     await page.waitForFunction(() => window.smsyncResult !== undefined);

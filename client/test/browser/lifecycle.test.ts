@@ -12,7 +12,11 @@ function standInWindow() {
     document.visibilityState = state;
     document.dispatchEvent(new Event("visibilitychange"));
   };
-  return { window: window as unknown as Window, setVisibility, fire: (name: string) => window.dispatchEvent(new Event(name)) };
+  return {
+    window: window as unknown as Window,
+    setVisibility,
+    fire: (name: string) => window.dispatchEvent(new Event(name)),
+  };
 }
 
 function recordingClient(): LifecycleTarget & { calls: string[] } {

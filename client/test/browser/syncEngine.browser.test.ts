@@ -44,8 +44,18 @@ async function openPage(context: BrowserContext): Promise<Page> {
 }
 
 /** A page's client for the device, over an IndexedDB of its own. */
-async function openClient(page: Page, databaseName: string, device: TestGraphQLClient, lifecycle = true): Promise<void> {
-  const mode = await page.evaluate(([name, url, token, follow]) => window.smsync.open(name, url, token, follow), [databaseName, server.url, device.token!, lifecycle] as const);
+async function openClient(
+  page: Page,
+  databaseName: string,
+  device: TestGraphQLClient,
+  lifecycle = true,
+): Promise<void> {
+  const mode = await page.evaluate(([name, url, token, follow]) => window.smsync.open(name, url, token, follow), [
+    databaseName,
+    server.url,
+    device.token!,
+    lifecycle,
+  ] as const);
   expect(mode).toBe("idle");
 }
 
@@ -63,17 +73,31 @@ async function newDevicePage(prefix: string, lifecycle = true) {
 async function throttleUploads(context: BrowserContext, page: Page, bytesPerSecond: number | null): Promise<void> {
   const cdp = await context.newCDPSession(page);
   await cdp.send("Network.enable");
-  await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: bytesPerSecond ?? -1 });
+  await cdp.send("Network.emulateNetworkConditions", {
+    offline: false,
+    latency: 0,
+    downloadThroughput: -1,
+    uploadThroughput: bytesPerSecond ?? -1,
+  });
 }
 
 /**
  * Queues and commits a Blob of `size` random bytes, slows the page's uploads
  * and starts a pass; resolves once the upload has sent bytes (it is in flight).
  */
-async function startSlowUpload(context: BrowserContext, page: Page, name: string, size: number): Promise<{ fileUUID: string; content: Buffer }> {
+async function startSlowUpload(
+  context: BrowserContext,
+  page: Page,
+  name: string,
+  size: number,
+): Promise<{ fileUUID: string; content: Buffer }> {
   const content = randomBytes(size);
   const fileUUID = randomUUID();
-  await page.evaluate(([uuid, base64, cloudName]) => window.smsync.uploadBlob(uuid, base64, cloudName), [fileUUID, content.toString("base64"), name] as const);
+  await page.evaluate(([uuid, base64, cloudName]) => window.smsync.uploadBlob(uuid, base64, cloudName), [
+    fileUUID,
+    content.toString("base64"),
+    name,
+  ] as const);
   await page.evaluate(() => window.smsync.commit());
   await throttleUploads(context, page, 200_000);
   await page.evaluate(() => window.smsync.startSync());
@@ -93,7 +117,9 @@ describe.skipIf(!available)("the sync engine in Chromium, from another origin", 
     expect(inputs.some((input) => input.includes("src/browser/BrowserSmsyncClient.ts"))).toBe(true);
     // package.json's "browser" field maps ws and nodeFiles.ts to nothing: esbuild lists them as "(disabled)".
     const bundled = inputs.filter((input) => !input.startsWith("(disabled)"));
-    expect(bundled.filter((input) => /node_modules\/ws\/|nodePlatform|downloader\.ts|nodeFiles\.ts|SqliteStore/.test(input))).toEqual([]);
+    expect(
+      bundled.filter((input) => /node_modules\/ws\/|nodePlatform|downloader\.ts|nodeFiles\.ts|SqliteStore/.test(input)),
+    ).toEqual([]);
   });
 
   it("uploads data and a Blob from one browser device and hands the bytes to another", async () => {
@@ -108,27 +134,50 @@ describe.skipIf(!available)("the sync engine in Chromium, from another origin", 
     const data = randomBytes(50_000);
     const blob = randomBytes(700_000);
     const [dataUUID, blobUUID] = [randomUUID(), randomUUID()];
-    await pageA.evaluate(([uuid, base64]) => window.smsync.uploadData(uuid, base64, "data.bin"), [dataUUID, data.toString("base64")] as const);
-    await pageA.evaluate(([uuid, base64]) => window.smsync.uploadBlob(uuid, base64, "blob.bin"), [blobUUID, blob.toString("base64")] as const);
+    await pageA.evaluate(([uuid, base64]) => window.smsync.uploadData(uuid, base64, "data.bin"), [
+      dataUUID,
+      data.toString("base64"),
+    ] as const);
+    await pageA.evaluate(([uuid, base64]) => window.smsync.uploadBlob(uuid, base64, "blob.bin"), [
+      blobUUID,
+      blob.toString("base64"),
+    ] as const);
     expect(await pageA.evaluate(() => window.smsync.commit())).toBe(1);
     await pageA.evaluate(() => window.smsync.sync());
     expect(await pageA.evaluate(() => window.smsync.mode())).toBe("idle");
     expect(await pageA.evaluate(() => window.smsync.eventNames())).toContain("allUploadsComplete");
 
-    expect(await serverEntry(phone, dataUUID)).toMatchObject({ version: 0, sha256: sha256(data), size: data.length, deleted: false });
-    expect(await serverEntry(phone, blobUUID)).toMatchObject({ version: 0, sha256: sha256(blob), size: blob.length, deleted: false });
+    expect(await serverEntry(phone, dataUUID)).toMatchObject({
+      version: 0,
+      sha256: sha256(data),
+      size: data.length,
+      deleted: false,
+    });
+    expect(await serverEntry(phone, blobUUID)).toMatchObject({
+      version: 0,
+      sha256: sha256(blob),
+      size: blob.length,
+      deleted: false,
+    });
     // The Blob's copy in IndexedDB is removed once it is uploaded.
     expect(await pageA.evaluate((name) => window.smsync.copyCount(name), databaseA)).toBe(0);
 
     await pageB.evaluate(() => window.smsync.sync());
     const saved = await pageB.evaluate(() => window.smsync.saved());
     expect(saved.map((file) => file.fileUUID).sort()).toEqual([dataUUID, blobUUID].sort());
-    for (const [uuid, bytes] of [[dataUUID, data], [blobUUID, blob]] as const) {
+    for (const [uuid, bytes] of [
+      [dataUUID, data],
+      [blobUUID, blob],
+    ] as const) {
       const file = saved.find((candidate) => candidate.fileUUID === uuid)!;
       expect(file).toMatchObject({ version: 0, size: bytes.length, sha256: sha256(bytes), blobSha256: sha256(bytes) });
       expect(sha256(Buffer.from(file.base64, "base64"))).toBe(sha256(bytes));
     }
-    expect(await pageB.evaluate((uuid) => window.smsync.status(uuid), blobUUID)).toMatchObject({ file: { version: 0, sha256: sha256(blob) }, pending: null, downloading: false });
+    expect(await pageB.evaluate((uuid) => window.smsync.status(uuid), blobUUID)).toMatchObject({
+      file: { version: 0, sha256: sha256(blob) },
+      pending: null,
+      downloading: false,
+    });
     await context.close();
   });
 
@@ -141,7 +190,9 @@ describe.skipIf(!available)("the sync engine in Chromium, from another origin", 
     await throttleUploads(context, page, null);
     await openClient(page, databaseName, phone);
     // The batch was being uploaded when the page went away; its Blob is still in IndexedDB.
-    expect(await page.evaluate((uuid) => window.smsync.status(uuid), fileUUID)).toMatchObject({ pending: { stage: "uploading", kind: "upload" } });
+    expect(await page.evaluate((uuid) => window.smsync.status(uuid), fileUUID)).toMatchObject({
+      pending: { stage: "uploading", kind: "upload" },
+    });
     expect(await page.evaluate((name) => window.smsync.copyCount(name), databaseName)).toBe(1);
     // So is the tus upload's resume URL: the upload goes on from the server's offset.
     expect(await page.evaluate(() => window.smsync.tusResumeCount())).toBe(1);
@@ -149,8 +200,15 @@ describe.skipIf(!available)("the sync engine in Chromium, from another origin", 
 
     await page.evaluate(() => window.smsync.sync());
     expect(await page.evaluate(() => window.smsync.mode())).toBe("idle");
-    expect(await serverEntry(phone, fileUUID)).toMatchObject({ version: 0, sha256: sha256(content), size: content.length });
-    expect(await page.evaluate((uuid) => window.smsync.status(uuid), fileUUID)).toMatchObject({ file: { version: 0 }, pending: null });
+    expect(await serverEntry(phone, fileUUID)).toMatchObject({
+      version: 0,
+      sha256: sha256(content),
+      size: content.length,
+    });
+    expect(await page.evaluate((uuid) => window.smsync.status(uuid), fileUUID)).toMatchObject({
+      file: { version: 0 },
+      pending: null,
+    });
     expect(await page.evaluate((name) => window.smsync.copyCount(name), databaseName)).toBe(0);
     expect(await page.evaluate(() => window.smsync.tusResumeCount())).toBe(0);
     await context.close();
@@ -164,14 +222,22 @@ describe.skipIf(!available)("the sync engine in Chromium, from another origin", 
     // client either fails it (networkNotConnected) or holds the next mutation (the commit) in the outbox.
     await context.setOffline(true);
     expect(await page.evaluate(() => navigator.onLine)).toBe(false);
-    await page.waitForFunction(async () => window.smsync.mode() === "networkNotConnected" || (await window.smsync.outboxPending()) > 0);
+    await page.waitForFunction(
+      async () => window.smsync.mode() === "networkNotConnected" || (await window.smsync.outboxPending()) > 0,
+    );
     expect(await page.evaluate(() => window.smsync.mode())).toMatch(/^(synchronizing|networkNotConnected)$/);
     expect(await page.evaluate(() => window.smsync.eventNames())).not.toContain("allUploadsComplete");
     expect(await serverEntry(phone, fileUUID)).toBeNull();
 
     await context.setOffline(false); // the window's online event: setOnline(true) sends at once
-    await page.waitForFunction(() => window.smsync.mode() === "idle" && window.smsync.eventNames().includes("allUploadsComplete"));
-    expect(await serverEntry(phone, fileUUID)).toMatchObject({ version: 0, sha256: sha256(content), size: content.length });
+    await page.waitForFunction(
+      () => window.smsync.mode() === "idle" && window.smsync.eventNames().includes("allUploadsComplete"),
+    );
+    expect(await serverEntry(phone, fileUUID)).toMatchObject({
+      version: 0,
+      sha256: sha256(content),
+      size: content.length,
+    });
     expect(await page.evaluate(() => window.smsync.outboxPending())).toBe(0);
     expect(await page.evaluate(() => window.smsync.modes())).not.toEqual(expect.arrayContaining(["internalError"]));
     await context.close();
@@ -186,14 +252,22 @@ describe.skipIf(!available)("the sync engine in Chromium, from another origin", 
     await page.waitForFunction(() => window.smsync.syncResult()?.done === true);
     expect(await page.evaluate(() => window.smsync.syncResult())).toEqual({ done: true, error: null });
     expect(await page.evaluate(() => window.smsync.mode())).toBe("idle");
-    expect(await page.evaluate((uuid) => window.smsync.status(uuid), fileUUID)).toMatchObject({ pending: { stage: "uploading" } });
+    expect(await page.evaluate((uuid) => window.smsync.status(uuid), fileUUID)).toMatchObject({
+      pending: { stage: "uploading" },
+    });
     expect(await page.evaluate(() => window.smsync.eventNames())).not.toContain("allUploadsComplete");
     expect(await serverEntry(phone, fileUUID)).toBeNull();
 
     await throttleUploads(context, page, null);
     await page.evaluate(() => window.smsync.setVisibility("visible"));
-    await page.waitForFunction(() => window.smsync.mode() === "idle" && window.smsync.eventNames().includes("allUploadsComplete"));
-    expect(await serverEntry(phone, fileUUID)).toMatchObject({ version: 0, sha256: sha256(content), size: content.length });
+    await page.waitForFunction(
+      () => window.smsync.mode() === "idle" && window.smsync.eventNames().includes("allUploadsComplete"),
+    );
+    expect(await serverEntry(phone, fileUUID)).toMatchObject({
+      version: 0,
+      sha256: sha256(content),
+      size: content.length,
+    });
     await context.close();
   });
 

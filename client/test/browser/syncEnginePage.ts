@@ -45,7 +45,14 @@ const api = {
       callbacks: {
         async saveDownload(file: BrowserDownloadedFile) {
           const bytes = new Uint8Array(await file.blob.arrayBuffer());
-          state.saved.push({ fileUUID: file.fileUUID, version: file.version, size: file.size, sha256: file.sha256, blobSha256: await sha256Hex(bytes), base64: bytesToBase64(bytes) });
+          state.saved.push({
+            fileUUID: file.fileUUID,
+            version: file.version,
+            size: file.size,
+            sha256: file.sha256,
+            blobSha256: await sha256Hex(bytes),
+            base64: bytesToBase64(bytes),
+          });
         },
         async applyDeletions() {},
       },
@@ -53,14 +60,24 @@ const api = {
       outbox: { backoff: { initialMs: 100, maxMs: 1000 } },
     });
     state.client.on("modeChanged", ({ mode }) => state.modes.push(mode));
-    for (const name of ["singleUploadComplete", "allUploadsComplete", "singleDownloadComplete", "downloadsFinished", "transferProgress"] as const) {
+    for (const name of [
+      "singleUploadComplete",
+      "allUploadsComplete",
+      "singleDownloadComplete",
+      "downloadsFinished",
+      "transferProgress",
+    ] as const) {
       state.client.on(name, (payload) => state.events.push({ name, payload }));
     }
     return state.client.mode;
   },
-  uploadData: (fileUUID: string, base64: string, cloudFileName: string) => client().uploadData(fileUUID, base64ToBytes(base64), { cloudFileName, mimeType: "application/octet-stream" }),
+  uploadData: (fileUUID: string, base64: string, cloudFileName: string) =>
+    client().uploadData(fileUUID, base64ToBytes(base64), { cloudFileName, mimeType: "application/octet-stream" }),
   uploadBlob: (fileUUID: string, base64: string, cloudFileName: string) =>
-    client().uploadBlob(fileUUID, new File([base64ToBytes(base64) as BlobPart], cloudFileName), { cloudFileName, mimeType: "application/octet-stream" }),
+    client().uploadBlob(fileUUID, new File([base64ToBytes(base64) as BlobPart], cloudFileName), {
+      cloudFileName,
+      mimeType: "application/octet-stream",
+    }),
   commit: async () => (await client().commit())?.batch ?? null,
   sync: () => client().sync(),
   /** Starts a pass without waiting for it; syncResult tells how it ended. */
@@ -84,7 +101,10 @@ const api = {
   saved: () => state.saved,
   modes: () => state.modes,
   eventNames: () => state.events.map((event) => event.name),
-  uploadProgress: () => state.events.filter((event) => event.name === "transferProgress" && (event.payload as { direction: string }).direction === "upload").length,
+  uploadProgress: () =>
+    state.events.filter(
+      (event) => event.name === "transferProgress" && (event.payload as { direction: string }).direction === "upload",
+    ).length,
   /** The page going to the background and back, as a browser reports it. */
   setVisibility(visibility: "hidden" | "visible"): void {
     Object.defineProperty(document, "visibilityState", { configurable: true, get: () => visibility });

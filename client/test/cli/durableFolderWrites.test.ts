@@ -10,7 +10,14 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkAcknowledgments, type DurabilityCheck, parseTrace, startTestServer, type TestServer, traceSyscalls } from "@smsync/testkit";
+import {
+  checkAcknowledgments,
+  type DurabilityCheck,
+  parseTrace,
+  startTestServer,
+  type TestServer,
+  traceSyscalls,
+} from "@smsync/testkit";
 import { runCli } from "../support/cliProcess.ts";
 
 const hasStrace = spawnSync("strace", ["-V"]).status === 0;
@@ -31,7 +38,8 @@ describe.skipIf(!hasStrace)("smsync sync writes the folder durably before it rep
     home = realpathSync(mkdtempSync(path.join(tmpdir(), "smsync-cli-durable-")));
     const laptop = await server.newUser();
     const desktop = await server.newDevice(laptop.userName);
-    const smsync = (device: string, args: string[], launcher: string[] = []) => runCli(path.join(home, `${device}.json`), args, launcher);
+    const smsync = (device: string, args: string[], launcher: string[] = []) =>
+      runCli(path.join(home, `${device}.json`), args, launcher);
     expect((await smsync("laptop", ["login", "--server", server.url, "--token", laptop.token!])).code).toBe(0);
     expect((await smsync("desktop", ["login", "--server", server.url, "--token", desktop.token!])).code).toBe(0);
 
@@ -48,7 +56,9 @@ describe.skipIf(!hasStrace)("smsync sync writes the folder durably before it rep
     expect((await smsync("laptop", ["sync", source])).code).toBe(0);
 
     traceFile = path.join(home, "desktop.strace");
-    const existing = readdirSync(folder, { recursive: true, encoding: "utf8" }).map((entry) => path.join(folder, entry));
+    const existing = readdirSync(folder, { recursive: true, encoding: "utf8" }).map((entry) =>
+      path.join(folder, entry),
+    );
     const launcher = ["strace", "-f", "-tt", "-yy", "-s", "256", "-e", `trace=${traceSyscalls}`, "-o", traceFile];
     const traced = await smsync("desktop", ["sync", folder, "--json"], launcher);
     expect(traced.code, traced.stderr + traced.stdout).toBe(0);
@@ -74,13 +84,17 @@ describe.skipIf(!hasStrace)("smsync sync writes the folder durably before it rep
 
   it("saw the summary and the files renamed into the folder", () => {
     expect(check.acknowledgments).toHaveLength(1);
-    expect([...check.renamedInto].map((file) => path.relative(folder, file)).filter((file) => !file.startsWith(".smsync")).sort()).toEqual([
-      "notes/idea.md",
-      "todo.txt",
-    ]);
+    expect(
+      [...check.renamedInto]
+        .map((file) => path.relative(folder, file))
+        .filter((file) => !file.startsWith(".smsync"))
+        .sort(),
+    ).toEqual(["notes/idea.md", "todo.txt"]);
   });
 
   it("printed its summary after the fsyncs of everything it wrote, created, renamed or removed in the folder", () => {
-    expect(check.violations.map((violation) => `${violation.notDurable} (changed at line ${violation.changedAtLine})`)).toEqual([]);
+    expect(
+      check.violations.map((violation) => `${violation.notDurable} (changed at line ${violation.changedAtLine})`),
+    ).toEqual([]);
   });
 });

@@ -22,7 +22,12 @@ function folder(files: Record<string, string>): string {
 
 async function manifestOf(root: string): Promise<Manifest> {
   const first = await scanFolder(root, {});
-  return Object.fromEntries(first.added.map((file) => [file.relativePath, { fileUUID: randomUUID(), sha256: file.sha256, size: file.size, mtimeMs: file.mtimeMs }]));
+  return Object.fromEntries(
+    first.added.map((file) => [
+      file.relativePath,
+      { fileUUID: randomUUID(), sha256: file.sha256, size: file.size, mtimeMs: file.mtimeMs },
+    ]),
+  );
 }
 
 describe("scanFolder", () => {
@@ -41,7 +46,9 @@ describe("scanFolder", () => {
     writeFileSync(path.join(root, "new.txt"), "hello");
     const changes = await scanFolder(root, manifest);
     expect(changes.added.map((f) => f.relativePath)).toEqual(["new.txt"]);
-    expect(changes.changed.map((f) => [f.relativePath, f.fileUUID])).toEqual([["edit.txt", manifest["edit.txt"].fileUUID]]);
+    expect(changes.changed.map((f) => [f.relativePath, f.fileUUID])).toEqual([
+      ["edit.txt", manifest["edit.txt"].fileUUID],
+    ]);
     expect(changes.deleted).toEqual([{ relativePath: "gone.txt", fileUUID: manifest["gone.txt"].fileUUID }]);
     expect(changes.unchanged.map((f) => f.relativePath)).toEqual(["keep.txt"]);
   });

@@ -64,7 +64,9 @@ describe.skipIf(!smallFileSystemSupport.ok)(smallFileSystemSuite("smsync sync wi
       const quiet = await smsync("sync", dir, "--quiet");
       expect(quiet.code, quiet.stderr + quiet.stdout).toBe(exitCodes.storageFull);
       expect(quiet.stdout).toBe("");
-      expect(quiet.stderr).toMatch(/^smsync: sync stopped: the account's cloud storage is full: free space in it or add storage/);
+      expect(quiet.stderr).toMatch(
+        /^smsync: sync stopped: the account's cloud storage is full: free space in it or add storage/,
+      );
       expect(quiet.stderr).toContain("ENOSPC");
 
       // Again, for a script: the same exit code, and the code in the JSON.

@@ -3,7 +3,16 @@
 // a rename made elsewhere moves the file in the folder; local files whose
 // names the account cannot take are left out and named, not fatal.
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -51,7 +60,8 @@ function folder(files: Record<string, string> = {}): string {
 /** Every file of a folder (not the CLI's state) with its content. */
 function contents(dir: string): Record<string, string> {
   const result: Record<string, string> = {};
-  for (const name of readdirSync(dir)) if (name !== ".smsync") result[name] = readFileSync(path.join(dir, name), "utf8");
+  for (const name of readdirSync(dir))
+    if (name !== ".smsync") result[name] = readFileSync(path.join(dir, name), "utf8");
   return result;
 }
 
@@ -63,7 +73,10 @@ async function liveNames(raw: TestGraphQLClient): Promise<string[]> {
 }
 
 /** Uploads and commits a version of a file over the protocol, as another app would. */
-async function commitVersion(raw: TestGraphQLClient, spec: { fileUUID: string; version: number; cloudFileName: string; content: string }) {
+async function commitVersion(
+  raw: TestGraphQLClient,
+  spec: { fileUUID: string; version: number; cloudFileName: string; content: string },
+) {
   const { fencingToken } = await raw.lock();
   await tusUpload(server.url, raw.token!, { ...spec, content: Buffer.from(spec.content), fencingToken });
   expect((await raw.waitForOperation((await raw.commit(fencingToken)).id)).state).toBe("SUCCEEDED");
@@ -76,7 +89,9 @@ describe("case twins from the server", () => {
     await commitVersion(raw, { fileUUID: upper, version: 0, cloudFileName: "Report.txt", content: "upper" });
     await commitVersion(raw, { fileUUID: lower, version: 0, cloudFileName: "other.txt", content: "lower" });
     // Twins as an older server left them: renamed in the index directly.
-    await server.app.services.db.$transaction((tx) => tx.fileEntry.updateMany({ where: { fileUUID: lower }, data: { cloudFileName: "report.txt" } }));
+    await server.app.services.db.$transaction((tx) =>
+      tx.fileEntry.updateMany({ where: { fileUUID: lower }, data: { cloudFileName: "report.txt" } }),
+    );
 
     const dir = folder();
     const first = await syncJson(device, dir);
@@ -111,7 +126,9 @@ describe("renames", () => {
     await commitVersion(raw, { fileUUID, version: 1, cloudFileName: "final.txt", content: "final text" });
     expect(await syncJson(device, dir)).toMatchObject({ downloaded: 1, uploaded: 0, deleted: 0 });
     expect(contents(dir)).toEqual({ "final.txt": "final text" });
-    expect((await raw.fileIndex()).files).toMatchObject([{ fileUUID, version: 1, cloudFileName: "final.txt", deleted: false }]);
+    expect((await raw.fileIndex()).files).toMatchObject([
+      { fileUUID, version: 1, cloudFileName: "final.txt", deleted: false },
+    ]);
     // The folder's record follows: a further sync changes nothing.
     expect(await syncJson(device, dir)).toMatchObject({ uploaded: 0, deleted: 0, downloaded: 0 });
   });
@@ -126,7 +143,9 @@ describe("renames", () => {
     const [{ fileUUID }] = (await raw.fileIndex()).files;
     renameSync(path.join(a, "old name.txt"), path.join(a, "new name.txt"));
     expect(await syncJson(laptop, a)).toMatchObject({ uploaded: 1, deleted: 0 });
-    expect((await raw.fileIndex()).files).toMatchObject([{ fileUUID, version: 1, cloudFileName: "new name.txt", deleted: false }]);
+    expect((await raw.fileIndex()).files).toMatchObject([
+      { fileUUID, version: 1, cloudFileName: "new name.txt", deleted: false },
+    ]);
     expect(await syncJson(desktop, b)).toMatchObject({ downloaded: 1, removedLocally: 0 });
     expect(contents(b)).toEqual({ "new name.txt": "content" });
     expect(existsSync(path.join(b, "old name.txt"))).toBe(false);
@@ -164,7 +183,11 @@ describe("local names the account cannot take", () => {
     const dir = folder({ "same.txt": "same", "differs.txt": "this folder's" });
     const run = await syncJson(second, dir);
     expect(run).toMatchObject({ ok: true, uploaded: 0, notSynced: [{ path: "differs.txt" }] });
-    expect(contents(dir)).toEqual({ "same.txt": "same", "differs.txt": "this folder's", "differs (name conflict).txt": "account's" });
+    expect(contents(dir)).toEqual({
+      "same.txt": "same",
+      "differs.txt": "this folder's",
+      "differs (name conflict).txt": "account's",
+    });
     expect(await liveNames(raw)).toEqual(["differs.txt", "same.txt"]);
   });
 });

@@ -17,7 +17,9 @@ const MiB = 1024 * 1024;
 const hasScript = existsSync(scriptCommand);
 if (!hasScript) {
   if (process.env.CI) throw new Error(`${scriptCommand} is required in CI (script(1): apt-get install bsdutils)`);
-  console.warn(`skipping the terminal progress test: ${scriptCommand} is missing (script(1): apt-get install bsdutils)`);
+  console.warn(
+    `skipping the terminal progress test: ${scriptCommand} is missing (script(1): apt-get install bsdutils)`,
+  );
 }
 
 let server: TestServer;
@@ -51,10 +53,14 @@ describe("smsync sync progress", () => {
     const run = await runCli(config, ["sync", dir]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/^progress: \d+\/2 files, .*; uploading \S+ \d+% /m);
-    expect(run.stderr).toMatch(/^progress: \d\/2 files, .*; uploaded lines-big\.bin 100% 6\.0 MiB\/6\.0 MiB \([\d.]+ \w+\/s\)$/m);
+    expect(run.stderr).toMatch(
+      /^progress: \d\/2 files, .*; uploaded lines-big\.bin 100% 6\.0 MiB\/6\.0 MiB \([\d.]+ \w+\/s\)$/m,
+    );
     expect(run.stderr).toMatch(/^transferred 2\/2 files, 6\.0 MiB\/6\.0 MiB .* in [\d.]+ s$/m);
     expect(run.stderr).not.toMatch(/\x1b\[/); // no terminal control sequences
-    expect(run.stdout).toMatch(/^synced .*: 2 uploaded \(6\.0 MiB\), 0 deleted, 0 downloaded \(0 B\), 0 removed here, 0 conflict\(s\) in [\d.]+ s\n$/);
+    expect(run.stdout).toMatch(
+      /^synced .*: 2 uploaded \(6\.0 MiB\), 0 deleted, 0 downloaded \(0 B\), 0 removed here, 0 conflict\(s\) in [\d.]+ s\n$/,
+    );
 
     // Another device of the account: the same file comes down, named by its path in the account.
     const other = await server.newDevice(userName);
@@ -65,7 +71,9 @@ describe("smsync sync progress", () => {
     const down = await runCli(otherConfig, ["sync", otherDir]);
     expect(down.code, down.stderr).toBe(0);
     // Both downloads counted from the start (the server's index says what is coming).
-    expect(down.stderr).toMatch(/^progress: \d\/2 files, [\d.]+ \w+\/6\.0 MiB .*; downloaded lines-big\.bin 100% 6\.0 MiB\/6\.0 MiB/m);
+    expect(down.stderr).toMatch(
+      /^progress: \d\/2 files, [\d.]+ \w+\/6\.0 MiB .*; downloaded lines-big\.bin 100% 6\.0 MiB\/6\.0 MiB/m,
+    );
     expect(down.stdout).toMatch(/2 downloaded \(6\.0 MiB\)/);
   });
 

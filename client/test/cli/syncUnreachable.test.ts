@@ -42,7 +42,11 @@ async function deviceWithNewFile(name: string) {
 function expectUnreachable(run: { code: number | null; stdout: string; stderr: string }) {
   expect(run.code, run.stdout + run.stderr).toBe(4);
   const answer = JSON.parse(run.stdout);
-  expect(answer).toMatchObject({ ok: false, reason: "unreachable", pending: { uploads: 1, deletions: 0, downloads: 0 } });
+  expect(answer).toMatchObject({
+    ok: false,
+    reason: "unreachable",
+    pending: { uploads: 1, deletions: 0, downloads: 0 },
+  });
   expect(answer.error).toMatch(/could not be reached.*1 upload\(s\).*pending/);
   expect(answer).not.toHaveProperty("uploaded");
 }

@@ -5,7 +5,12 @@ import { EventEmitter } from "node:events";
 import { describe, expect, it } from "vitest";
 import type { ClientEvents } from "../../src/SmsyncClient.ts";
 import { ProgressLines } from "../../src/cli/progressLines.ts";
-import { TransferTracker, type TransferEvents, type TransferTotals, type TransferView } from "../../src/cli/transferTracker.ts";
+import {
+  TransferTracker,
+  type TransferEvents,
+  type TransferTotals,
+  type TransferView,
+} from "../../src/cli/transferTracker.ts";
 
 class FakeClient implements TransferEvents {
   private readonly emitter = new EventEmitter();
@@ -27,7 +32,8 @@ function recordingView() {
   let closedWith: TransferTotals | null = null;
   const view: TransferView = {
     started: (file) => calls.push(`started ${file.name} ${file.bytesDone}/${file.bytesTotal}`),
-    progressed: (file, totals) => calls.push(`progressed ${file.name} ${file.bytesDone} total ${totals.bytesDone}/${totals.bytesTotal}`),
+    progressed: (file, totals) =>
+      calls.push(`progressed ${file.name} ${file.bytesDone} total ${totals.bytesDone}/${totals.bytesTotal}`),
     finished: (file, totals) => calls.push(`finished ${file.name} files ${totals.filesDone}/${totals.filesTotal}`),
     log: (line) => calls.push(`log ${line}`),
     close: (totals) => (closedWith = { ...totals }),
@@ -46,14 +52,38 @@ describe("TransferTracker", () => {
     tracker.expect("download", "d1", "photos/cat.jpg", 450);
     tracker.watch(client);
 
-    client.emit("transferProgress", { direction: "upload", fileUUID: "u2", version: 1, bytesDone: 400, bytesTotal: 1000 });
-    client.emit("transferProgress", { direction: "upload", fileUUID: "u2", version: 1, bytesDone: 1000, bytesTotal: 1000 });
+    client.emit("transferProgress", {
+      direction: "upload",
+      fileUUID: "u2",
+      version: 1,
+      bytesDone: 400,
+      bytesTotal: 1000,
+    });
+    client.emit("transferProgress", {
+      direction: "upload",
+      fileUUID: "u2",
+      version: 1,
+      bytesDone: 1000,
+      bytesTotal: 1000,
+    });
     client.emit("singleUploadComplete", { fileUUID: "u2", version: 1, kind: "upload", batch: 1 });
     // A small file may complete without any progress event; a deletion is not a transfer.
     client.emit("singleUploadComplete", { fileUUID: "u1", version: 1, kind: "upload", batch: 1 });
     client.emit("singleUploadComplete", { fileUUID: "gone", version: 2, kind: "delete", batch: 1 });
-    client.emit("transferProgress", { direction: "download", fileUUID: "d1", version: 3, bytesDone: 50, bytesTotal: 500 });
-    client.emit("transferProgress", { direction: "download", fileUUID: "x9abcdef-0000", version: 1, bytesDone: 10, bytesTotal: 20 });
+    client.emit("transferProgress", {
+      direction: "download",
+      fileUUID: "d1",
+      version: 3,
+      bytesDone: 50,
+      bytesTotal: 500,
+    });
+    client.emit("transferProgress", {
+      direction: "download",
+      fileUUID: "x9abcdef-0000",
+      version: 1,
+      bytesDone: 10,
+      bytesTotal: 20,
+    });
 
     expect(calls).toEqual([
       "started big.bin 0/1000",
@@ -95,15 +125,25 @@ describe("ProgressLines", () => {
     tracker.expect("upload", "small", "small.txt", 10);
     tracker.watch(client);
     for (let mib = 1; mib <= 4; mib++) {
-      client.emit("transferProgress", { direction: "upload", fileUUID: "big", version: 1, bytesDone: mib * 1024 * 1024, bytesTotal: 4 * 1024 * 1024 });
+      client.emit("transferProgress", {
+        direction: "upload",
+        fileUUID: "big",
+        version: 1,
+        bytesDone: mib * 1024 * 1024,
+        bytesTotal: 4 * 1024 * 1024,
+      });
     }
     client.emit("singleUploadComplete", { fileUUID: "big", version: 1, kind: "upload", batch: 1 });
     client.emit("singleUploadComplete", { fileUUID: "small", version: 1, kind: "upload", batch: 1 });
     tracker.log("a step");
     tracker.close();
     expect(lines).toHaveLength(4);
-    expect(lines[0]).toMatch(/^progress: 0\/2 files, 1\.0 MiB\/4\.0 MiB \(.*\); uploading big\.bin 25% 1\.0 MiB\/4\.0 MiB/);
-    expect(lines[1]).toMatch(/^progress: 1\/2 files, 4\.0 MiB\/4\.0 MiB \(.*\); uploaded big\.bin 100% 4\.0 MiB\/4\.0 MiB/);
+    expect(lines[0]).toMatch(
+      /^progress: 0\/2 files, 1\.0 MiB\/4\.0 MiB \(.*\); uploading big\.bin 25% 1\.0 MiB\/4\.0 MiB/,
+    );
+    expect(lines[1]).toMatch(
+      /^progress: 1\/2 files, 4\.0 MiB\/4\.0 MiB \(.*\); uploaded big\.bin 100% 4\.0 MiB\/4\.0 MiB/,
+    );
     expect(lines[2]).toBe("a step");
     expect(lines[3]).toMatch(/^transferred 2\/2 files, 4\.0 MiB\/4\.0 MiB \(.*\) in [\d.]+ s$/);
   });

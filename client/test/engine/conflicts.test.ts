@@ -19,7 +19,11 @@ const c2 = Buffer.from("B's own change");
  * A and B of one user both hold version 0 of a file; then A changes it on the
  * server (a new version, or a deletion) while B has `local` pending for it.
  */
-async function conflictOn(remote: "upload" | "delete", local: "upload" | "delete", resolution: ConflictResolution | null) {
+async function conflictOn(
+  remote: "upload" | "delete",
+  local: "upload" | "delete",
+  resolution: ConflictResolution | null,
+) {
   const phone = await harness.newUser();
   const laptop = await harness.newDevice(phone.userName);
   const a = await harness.openClient(phone);
@@ -50,7 +54,9 @@ describe("conflicts", () => {
   it("remote upload against local upload, keep-local: B's content becomes the next version", async () => {
     const { phone, b, uuid } = await conflictOn("upload", "upload", "keep-local");
     await b.client.sync();
-    expect(b.app.conflicts.map((conflict) => [conflict.fileUUID, conflict.local, conflict.remote.version])).toEqual([[uuid, "upload", 1]]);
+    expect(b.app.conflicts.map((conflict) => [conflict.fileUUID, conflict.local, conflict.remote.version])).toEqual([
+      [uuid, "upload", 1],
+    ]);
     expect(await indexEntry(phone, uuid)).toMatchObject({ version: 2, sha256: sha256Hex(c2) });
     expect(await cloudContent(harness.server, phone.userName, uuid)).toEqual(c2);
     expect(b.app.saved).toHaveLength(1); // version 1 was not delivered
@@ -97,7 +103,9 @@ describe("conflicts", () => {
     expect(b.client.mode).toBe("nonRecoverableError");
     expect(await b.store.get("meta", "mode")).toBe("nonRecoverableError");
     expect(await b.store.list("committedUploads")).toHaveLength(1);
-    await expect(b.client.uploadData(randomUUID(), c0, { ...text, cloudFileName: "other.txt" })).rejects.toMatchObject({ code: "ERROR_MODE" });
+    await expect(b.client.uploadData(randomUUID(), c0, { ...text, cloudFileName: "other.txt" })).rejects.toMatchObject({
+      code: "ERROR_MODE",
+    });
   });
 
   it("the same content on both sides is no conflict: nothing is transferred", async () => {

@@ -45,27 +45,47 @@ interface Device {
 function newDeviceFiles(token: string): Device {
   const base = path.join(harness.dir, `device-${randomUUID()}`);
   mkdirSync(base, { recursive: true });
-  return { token, storeFile: path.join(base, "store.sqlite"), workDir: path.join(base, "work"), appDir: path.join(base, "app") };
+  return {
+    token,
+    storeFile: path.join(base, "store.sqlite"),
+    workDir: path.join(base, "work"),
+    appDir: path.join(base, "app"),
+  };
 }
 
 /** Runs the app process; resolves with how it ended. */
 function runClient(device: Device, steps: Step[], crashAt?: ClientCrashPoint, serverUrl = harness.server.url) {
-  const args: ClientProcessArgs = { serverUrl, token: device.token, storeFile: device.storeFile, workDir: device.workDir, appDir: device.appDir, steps };
+  const args: ClientProcessArgs = {
+    serverUrl,
+    token: device.token,
+    storeFile: device.storeFile,
+    workDir: device.workDir,
+    appDir: device.appDir,
+    steps,
+  };
   const env = { ...process.env };
   delete env.SMSYNC_CLIENT_CRASH_AT;
   if (crashAt) env.SMSYNC_CLIENT_CRASH_AT = crashAt;
-  return new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", fixture, JSON.stringify(args)], { cwd: clientDir, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("exit", (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
+  return new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>(
+    (resolve, reject) => {
+      const child = spawn(process.execPath, ["--import", "tsx", fixture, JSON.stringify(args)], {
+        cwd: clientDir,
+        env,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (chunk) => (stdout += chunk));
+      child.stderr.on("data", (chunk) => (stderr += chunk));
+      child.on("error", reject);
+      child.on("exit", (code, signal) => resolve({ code, signal, stdout, stderr }));
+    },
+  );
 }
 
-async function expectCompleted(run: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>) {
+async function expectCompleted(
+  run: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>,
+) {
   const result = await run;
   expect(result.signal, result.stderr).toBeNull();
   expect(result.code, result.stderr).toBe(0);
@@ -85,7 +105,15 @@ function lines(file: string): string[] {
 async function expectStoreDrained(storeFile: string) {
   const store = await SqliteStore.open(storeFile);
   try {
-    for (const collection of ["uploadsBeingPrepared", "committedUploads", "beingUploaded", "beingDownloaded", "outbox", "outboxResults", "tusUploads"] as const) {
+    for (const collection of [
+      "uploadsBeingPrepared",
+      "committedUploads",
+      "beingUploaded",
+      "beingDownloaded",
+      "outbox",
+      "outboxResults",
+      "tusUploads",
+    ] as const) {
       expect(await store.list(collection), collection).toEqual([]);
     }
   } finally {
@@ -160,7 +188,10 @@ async function leaveRenewalInFlight(storeFile: string) {
   try {
     const outbound = await store.get("meta", "engine.outbound");
     const outbox = new Outbox(store);
-    await outbox.enqueue(renewLockMutation, { idempotencyKey: randomUUID(), fencingToken: outbound?.fencingToken ?? 1 });
+    await outbox.enqueue(renewLockMutation, {
+      idempotencyKey: randomUUID(),
+      fencingToken: outbound?.fencingToken ?? 1,
+    });
     await outbox.close();
   } finally {
     await store.close();
@@ -175,12 +206,19 @@ describe("killed while uploading with a lease renewal in flight, then relaunched
       const device = newDeviceFiles(phone.token!);
       const uuid = randomUUID();
       const content = randomBytes(64 * 1024);
-      await expectCompleted(runClient(device, [{ uploadFile: { fileUUID: uuid, path: harness.writeFile(content), cloudFileName: "file.bin" } }, "commit"]));
+      await expectCompleted(
+        runClient(device, [
+          { uploadFile: { fileUUID: uuid, path: harness.writeFile(content), cloudFileName: "file.bin" } },
+          "commit",
+        ]),
+      );
       await expectKilled(runClient(device, ["sync"], point), point);
       await leaveRenewalInFlight(device.storeFile);
       await expectCompleted(runClient(device, ["sync"]));
 
-      expect((await phone.fileIndex()).files).toMatchObject([{ fileUUID: uuid, version: 0, sha256: sha256Hex(content), deleted: false }]);
+      expect((await phone.fileIndex()).files).toMatchObject([
+        { fileUUID: uuid, version: 0, sha256: sha256Hex(content), deleted: false },
+      ]);
       await expectStoreDrained(device.storeFile);
     });
   }
@@ -211,7 +249,9 @@ describe("killed while downloading (two new versions and a deletion), then relau
       await expectKilled(runClient(device, ["sync"], point), point);
       await expectCompleted(runClient(device, ["sync"]));
 
-      expect(lines(path.join(device.appDir, "deliveries.log"))).toEqual([`${uuid1}.0`, `${uuid1}.1`, `${uuid2}.0`, `${uuid2}.1`, `${uuidGone}.0`].sort());
+      expect(lines(path.join(device.appDir, "deliveries.log"))).toEqual(
+        [`${uuid1}.0`, `${uuid1}.1`, `${uuid2}.0`, `${uuid2}.1`, `${uuidGone}.0`].sort(),
+      );
       expect(lines(path.join(device.appDir, "deletions.log"))).toEqual([uuidGone]);
       expect(readFileSync(path.join(device.appDir, `${uuid1}.1`))).toEqual(v1[0]);
       expect(readFileSync(path.join(device.appDir, `${uuid2}.1`))).toEqual(v1[1]);

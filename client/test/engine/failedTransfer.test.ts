@@ -79,7 +79,10 @@ it("the user's cloud credentials refused: nonRecoverableError with GOOGLE_SIGN_I
   await a.client.commit();
   cloud.fail({ call: "write", kind: "authorization", times: Infinity, fileUUID: uuid });
   const writeFailuresBefore = cloud.failures.write;
-  await expect(a.client.sync()).rejects.toMatchObject({ code: "GOOGLE_SIGN_IN_REQUIRED", operation: { errorCode: "GOOGLE_SIGN_IN_REQUIRED" } });
+  await expect(a.client.sync()).rejects.toMatchObject({
+    code: "GOOGLE_SIGN_IN_REQUIRED",
+    operation: { errorCode: "GOOGLE_SIGN_IN_REQUIRED" },
+  });
   expect(a.client.mode).toBe("nonRecoverableError");
   expect(cloud.failures.write - writeFailuresBefore).toBe(1); // not committed again: a retry cannot help
   expect((await phone.fileIndex()).files).toEqual([]);
@@ -127,7 +130,9 @@ describe("a reset after the app kept its change over the server's deletion (keep
     await b.client.sync();
     expect(b.client.mode).toBe("idle");
     expect(b.app.conflicts).toHaveLength(2);
-    expect((await phone.fileIndex()).files).toMatchObject([{ fileUUID: uuid, version: 1, deleted: false, sha256: sha256Hex(mine) }]);
+    expect((await phone.fileIndex()).files).toMatchObject([
+      { fileUUID: uuid, version: 1, deleted: false, sha256: sha256Hex(mine) },
+    ]);
     expect(await cloudContent(harness.server, phone.userName, uuid)).toEqual(mine);
   });
 
@@ -145,8 +150,18 @@ describe("a reset after the app kept its change over the server's deletion (keep
     await b.client.resetFromError("server");
     await b.client.sync();
     expect(b.app.conflicts).toHaveLength(1);
-    expect((await phone.fileIndex()).files).toMatchObject([{ fileUUID: uuid, version: 1, deleted: false, sha256: sha256Hex(mine) }]);
-    expect(await b.store.get("files", uuid)).toEqual({ fileUUID: uuid, version: 1, sha256: sha256Hex(mine), cloudFileName: "kept.txt", mimeType: "text/plain", appMetaData: null, deleted: false });
+    expect((await phone.fileIndex()).files).toMatchObject([
+      { fileUUID: uuid, version: 1, deleted: false, sha256: sha256Hex(mine) },
+    ]);
+    expect(await b.store.get("files", uuid)).toEqual({
+      fileUUID: uuid,
+      version: 1,
+      sha256: sha256Hex(mine),
+      cloudFileName: "kept.txt",
+      mimeType: "text/plain",
+      appMetaData: null,
+      deleted: false,
+    });
   });
 });
 
@@ -184,5 +199,7 @@ it("a batch the server applied in part (its deletion indexed, its upload failed 
   expect(confirmed).toHaveLength(2);
   expect(batchesDone).toEqual([batch]);
   expect(await a.store.get("files", gone)).toMatchObject({ version: 0, deleted: true });
-  expect((await phone.fileIndex()).files).toEqual(expect.arrayContaining([expect.objectContaining({ fileUUID: written, version: 0, sha256: sha256Hex(content) })]));
+  expect((await phone.fileIndex()).files).toEqual(
+    expect.arrayContaining([expect.objectContaining({ fileUUID: written, version: 0, sha256: sha256Hex(content) })]),
+  );
 });

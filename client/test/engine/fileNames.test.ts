@@ -40,7 +40,11 @@ describe("names compared as the server compares them", () => {
     expect((await record(a.store, cafe))?.cloudFileName).toBe("caf\u00e9.txt");
     expect((await a.client.fileIndex()).find((entry) => entry.fileUUID === cafe)?.cloudFileName).toBe("caf\u00e9.txt");
 
-    await expectRefusedAtOnce(a, () => a.client.uploadData(randomUUID(), Buffer.from("nfc"), { cloudFileName: "caf\u00e9.txt", ...text }), "CLOUD_NAME_TAKEN");
+    await expectRefusedAtOnce(
+      a,
+      () => a.client.uploadData(randomUUID(), Buffer.from("nfc"), { cloudFileName: "caf\u00e9.txt", ...text }),
+      "CLOUD_NAME_TAKEN",
+    );
     // The engine goes on: a sync is not in an error mode, and the file can still be updated under its name.
     await a.client.uploadData(cafe, Buffer.from("nfd, v1"), { cloudFileName: "cafe\u0301.txt", ...text });
     await syncIdle(a);
@@ -53,14 +57,26 @@ describe("names compared as the server compares them", () => {
     const b = await harness.openClient(await harness.newDevice(phone.userName));
     await a.client.uploadData(randomUUID(), Buffer.from("R"), { cloudFileName: "Report.txt", ...text });
     await syncIdle(a);
-    await expectRefusedAtOnce(a, () => a.client.uploadData(randomUUID(), Buffer.from("r"), { cloudFileName: "report.txt", ...text }), "CLOUD_NAME_TAKEN");
+    await expectRefusedAtOnce(
+      a,
+      () => a.client.uploadData(randomUUID(), Buffer.from("r"), { cloudFileName: "report.txt", ...text }),
+      "CLOUD_NAME_TAKEN",
+    );
     await b.client.sync();
-    await expectRefusedAtOnce(b, () => b.client.uploadData(randomUUID(), Buffer.from("r"), { cloudFileName: "REPORT.TXT", ...text }), "CLOUD_NAME_TAKEN");
+    await expectRefusedAtOnce(
+      b,
+      () => b.client.uploadData(randomUUID(), Buffer.from("r"), { cloudFileName: "REPORT.TXT", ...text }),
+      "CLOUD_NAME_TAKEN",
+    );
   });
 
   it("refuses a control character at once with BAD_INPUT", async () => {
     const a = await harness.openClient(await harness.newUser());
-    await expectRefusedAtOnce(a, () => a.client.uploadData(randomUUID(), Buffer.from("x"), { cloudFileName: "line\u0085break.txt", ...text }), "BAD_INPUT");
+    await expectRefusedAtOnce(
+      a,
+      () => a.client.uploadData(randomUUID(), Buffer.from("x"), { cloudFileName: "line\u0085break.txt", ...text }),
+      "BAD_INPUT",
+    );
   });
 
   it("gives a deleted file's name to another file once the deletion is committed, not within its batch", async () => {
@@ -69,7 +85,11 @@ describe("names compared as the server compares them", () => {
     await a.client.uploadData(old, Buffer.from("old"), { cloudFileName: "old.txt", ...text });
     await syncIdle(a);
     await a.client.deleteFile(old);
-    await expectRefusedAtOnce(a, () => a.client.uploadData(randomUUID(), Buffer.from("new"), { cloudFileName: "old.txt", ...text }), "CLOUD_NAME_TAKEN");
+    await expectRefusedAtOnce(
+      a,
+      () => a.client.uploadData(randomUUID(), Buffer.from("new"), { cloudFileName: "old.txt", ...text }),
+      "CLOUD_NAME_TAKEN",
+    );
     await a.client.commit();
     const successor = randomUUID();
     await a.client.uploadData(successor, Buffer.from("new"), { cloudFileName: "old.txt", ...text });
@@ -98,7 +118,9 @@ describe("renames", () => {
     expect(saved.file).toMatchObject({ fileUUID, version: 1, cloudFileName: "final.txt" });
     expect(saved.bytes.toString()).toBe("final text");
     expect(await record(b.store, fileUUID)).toMatchObject({ version: 1, cloudFileName: "final.txt" });
-    expect((await b.client.fileIndex()).map((entry) => [entry.fileUUID, entry.cloudFileName, entry.version])).toEqual([[fileUUID, "final.txt", 1]]);
+    expect((await b.client.fileIndex()).map((entry) => [entry.fileUUID, entry.cloudFileName, entry.version])).toEqual([
+      [fileUUID, "final.txt", 1],
+    ]);
 
     // The old name is free again, on the other device too.
     const newcomer = randomUUID();

@@ -22,14 +22,20 @@ afterAll(async () => {
 
 const aMinute = 60_000;
 
-async function uploadAndDownload(options: { serverUrl?: string; engine: { pollMs: number; subscribedPollMs: number } }) {
+async function uploadAndDownload(options: {
+  serverUrl?: string;
+  engine: { pollMs: number; subscribedPollMs: number };
+}) {
   const user = await harness.newUser();
   const a = await harness.openClient(user, options);
   const b = await harness.openClient(await harness.newDevice(user.userName), options);
   const events: ServerTransferEvent[] = [];
   a.client.on("serverTransferEvent", (event) => events.push(event));
   b.client.on("serverTransferEvent", (event) => events.push(event));
-  await a.client.uploadData(randomUUID(), Buffer.from("followed"), { cloudFileName: "followed.txt", mimeType: "text/plain" });
+  await a.client.uploadData(randomUUID(), Buffer.from("followed"), {
+    cloudFileName: "followed.txt",
+    mimeType: "text/plain",
+  });
   await a.client.commit();
   await a.client.sync();
   await b.client.sync();
@@ -38,27 +44,35 @@ async function uploadAndDownload(options: { serverUrl?: string; engine: { pollMs
 }
 
 describe("following a server transfer", () => {
-  it("is woken by the subscription: an upload and a download finish although polling waits a minute", { timeout: 30_000 }, async () => {
-    const startedAt = Date.now();
-    const events = await uploadAndDownload({ engine: { pollMs: aMinute, subscribedPollMs: aMinute } });
-    expect(Date.now() - startedAt).toBeLessThan(aMinute);
-    // Both transfers' events, each ending with its final state, seq increasing within each.
-    const byOperation = new Map<string, ServerTransferEvent[]>();
-    for (const event of events) byOperation.set(event.operationId, [...(byOperation.get(event.operationId) ?? []), event]);
-    expect(byOperation.size).toBe(2);
-    for (const operationEvents of byOperation.values()) {
-      const seqs = operationEvents.map((event) => event.seq);
-      expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
-      expect(new Set(seqs).size).toBe(seqs.length);
-      expect(operationEvents.at(-1)).toMatchObject({ type: "OPERATION_STATE", state: "SUCCEEDED" });
-    }
-  });
+  it(
+    "is woken by the subscription: an upload and a download finish although polling waits a minute",
+    { timeout: 30_000 },
+    async () => {
+      const startedAt = Date.now();
+      const events = await uploadAndDownload({ engine: { pollMs: aMinute, subscribedPollMs: aMinute } });
+      expect(Date.now() - startedAt).toBeLessThan(aMinute);
+      // Both transfers' events, each ending with its final state, seq increasing within each.
+      const byOperation = new Map<string, ServerTransferEvent[]>();
+      for (const event of events)
+        byOperation.set(event.operationId, [...(byOperation.get(event.operationId) ?? []), event]);
+      expect(byOperation.size).toBe(2);
+      for (const operationEvents of byOperation.values()) {
+        const seqs = operationEvents.map((event) => event.seq);
+        expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+        expect(new Set(seqs).size).toBe(seqs.length);
+        expect(operationEvents.at(-1)).toMatchObject({ type: "OPERATION_STATE", state: "SUCCEEDED" });
+      }
+    },
+  );
 
   it("falls back to polling when the WebSocket cannot be opened", { timeout: 30_000 }, async () => {
     // Every WebSocket upgrade (GET /graphql) is cut; queries and mutations (POST) pass.
     void proxy.cutAfter({ direction: "up", afterBytes: 0, match: /^GET \/graphql/, times: Infinity });
     try {
-      const events = await uploadAndDownload({ serverUrl: proxy.url, engine: { pollMs: 50, subscribedPollMs: aMinute } });
+      const events = await uploadAndDownload({
+        serverUrl: proxy.url,
+        engine: { pollMs: 50, subscribedPollMs: aMinute },
+      });
       expect(events).toEqual([]);
     } finally {
       proxy.disarm();

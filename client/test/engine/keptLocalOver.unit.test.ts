@@ -10,7 +10,12 @@ describe("keptLocalOver", () => {
 
   it("takes the server's version in and remembers the record held before", () => {
     const held = localFile("f", 2);
-    expect(keptLocalOver(remote, held)).toEqual({ op: "put", collection: "files", key: "f", value: { ...fileRecord(remote), heldBeforeKeepLocal: heldFile(held) } });
+    expect(keptLocalOver(remote, held)).toEqual({
+      op: "put",
+      collection: "files",
+      key: "f",
+      value: { ...fileRecord(remote), heldBeforeKeepLocal: heldFile(held) },
+    });
   });
 
   it("remembers null for a file the device did not hold", () => {
@@ -20,6 +25,8 @@ describe("keptLocalOver", () => {
   it("keeps what was held before the first keep-local answer, not the server's version taken in by it", () => {
     const first = localFile("f", 1);
     const afterFirstAnswer = { ...localFile("f", 3), heldBeforeKeepLocal: heldFile(first) };
-    expect(keptLocalOver(remote, afterFirstAnswer)).toMatchObject({ value: { version: 4, heldBeforeKeepLocal: heldFile(first) } });
+    expect(keptLocalOver(remote, afterFirstAnswer)).toMatchObject({
+      value: { version: 4, heldBeforeKeepLocal: heldFile(first) },
+    });
   });
 });

@@ -23,7 +23,9 @@ it("keeps the lock past its first lease while the app applies a deletion, then u
       // Long past the 1 s lease B was granted at the start of this pass; then another device asks for the lock.
       const start = Date.now();
       while (Date.now() - start < 2500) await new Promise((resolve) => setTimeout(resolve, 100));
-      tabletAnswers.push((await tabletRaw.request(lockQuery, { key: randomUUID() })).errors?.[0]?.extensions?.code ?? "granted");
+      tabletAnswers.push(
+        (await tabletRaw.request(lockQuery, { key: randomUUID() })).errors?.[0]?.extensions?.code ?? "granted",
+      );
     },
   });
   const gone = randomUUID();

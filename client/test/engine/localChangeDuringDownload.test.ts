@@ -16,7 +16,10 @@ const harness = useEngineHarness();
 const text = { mimeType: "text/plain" };
 
 /** A file on both devices at version 0; then the phone uploads version 1. The laptop's app makes `change` while its pass downloads version 1. */
-async function changeDuringDownload(change: (laptop: TestDevice, fileUUID: string) => Promise<void>, resolution: ConflictResolution) {
+async function changeDuringDownload(
+  change: (laptop: TestDevice, fileUUID: string) => Promise<void>,
+  resolution: ConflictResolution,
+) {
   const phoneRaw = await harness.newUser();
   const phone = await harness.openClient(phoneRaw);
   const conflicts: Conflict[] = [];
@@ -55,7 +58,10 @@ async function changeDuringDownload(change: (laptop: TestDevice, fileUUID: strin
 }
 
 it("a deletion made while the newer version downloads: not handed over; the conflict kept local deletes it", async () => {
-  const { laptop, phone, conflicts, entry } = await changeDuringDownload((device, fileUUID) => device.client.deleteFile(fileUUID), "keep-local");
+  const { laptop, phone, conflicts, entry } = await changeDuringDownload(
+    (device, fileUUID) => device.client.deleteFile(fileUUID),
+    "keep-local",
+  );
   expect(laptop.app.saved.map((saved) => `${saved.file.version}:${saved.bytes.toString()}`)).toEqual(["0:v0"]);
   expect(conflicts.map((conflict) => [conflict.local, conflict.remote.version])).toEqual([["delete", 1]]);
   expect(entry).toMatchObject({ version: 1, deleted: true });
@@ -63,15 +69,22 @@ it("a deletion made while the newer version downloads: not handed over; the conf
 });
 
 it("a deletion made while the newer version downloads, then accept-remote: the app gets the newer version and the file stays", async () => {
-  const { laptop, conflicts, entry } = await changeDuringDownload((device, fileUUID) => device.client.deleteFile(fileUUID), "accept-remote");
+  const { laptop, conflicts, entry } = await changeDuringDownload(
+    (device, fileUUID) => device.client.deleteFile(fileUUID),
+    "accept-remote",
+  );
   expect(conflicts.map((conflict) => conflict.local)).toEqual(["delete"]);
-  expect(laptop.app.saved.map((saved) => `${saved.file.version}:${saved.bytes.toString()}`)).toEqual(["0:v0", "1:v1 from the phone"]);
+  expect(laptop.app.saved.map((saved) => `${saved.file.version}:${saved.bytes.toString()}`)).toEqual([
+    "0:v0",
+    "1:v1 from the phone",
+  ]);
   expect(entry).toMatchObject({ version: 1, deleted: false });
 });
 
 it("a write made while the newer version downloads: not overwritten; the conflict kept local uploads the app's bytes", async () => {
   const { laptop, phone, conflicts, entry } = await changeDuringDownload(
-    (device, fileUUID) => device.client.uploadData(fileUUID, Buffer.from("the laptop's edit"), { cloudFileName: "shared.txt", ...text }),
+    (device, fileUUID) =>
+      device.client.uploadData(fileUUID, Buffer.from("the laptop's edit"), { cloudFileName: "shared.txt", ...text }),
     "keep-local",
   );
   expect(laptop.app.saved.map((saved) => saved.bytes.toString())).toEqual(["v0"]);

@@ -6,14 +6,34 @@ import { sequenceKey } from "../../src/store/ClientStore.ts";
 import { MemoryStore } from "../../src/store/MemoryStore.ts";
 import { preparedDeletion, preparedUpload } from "../support/engineRecords.ts";
 
-const outbound = (commitSent: boolean): OutboundState => ({ batch: 1, committedAt: "", fencingToken: 1, deleteKey: "d", deletionsRecorded: false, commitKey: "c", commitSent, operationId: null, resumes: 0 });
+const outbound = (commitSent: boolean): OutboundState => ({
+  batch: 1,
+  committedAt: "",
+  fencingToken: 1,
+  deleteKey: "d",
+  deletionsRecorded: false,
+  commitKey: "c",
+  commitSent,
+  operationId: null,
+  resumes: 0,
+});
 
 async function queuedStore(commitSent: boolean): Promise<MemoryStore> {
   const store = new MemoryStore();
   await store.commit([
-    { op: "put", collection: "beingUploaded", key: "a", value: { change: preparedUpload("a"), version: 0, done: false } },
+    {
+      op: "put",
+      collection: "beingUploaded",
+      key: "a",
+      value: { change: preparedUpload("a"), version: 0, done: false },
+    },
     { op: "put", collection: "meta", key: metaKeys.outbound, value: outbound(commitSent) },
-    { op: "put", collection: "committedUploads", key: sequenceKey(2), value: { batch: 2, committedAt: "", changes: [preparedDeletion("a"), preparedUpload("b")] } },
+    {
+      op: "put",
+      collection: "committedUploads",
+      key: sequenceKey(2),
+      value: { batch: 2, committedAt: "", changes: [preparedDeletion("a"), preparedUpload("b")] },
+    },
     { op: "put", collection: "uploadsBeingPrepared", key: "b", value: preparedDeletion("b") },
   ]);
   return store;

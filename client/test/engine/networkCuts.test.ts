@@ -19,4 +19,8 @@ const cases: CutCase[] = [
   { name: "download GET, mid-body", rule: { direction: "down", afterBytes: bigSize / 2, match: /^GET \/downloads\// } },
 ];
 
-describeCuts("a network cut at each request of a sync pass's start and downloads: the pass finishes with nothing lost and nothing twice", cases, { baseline: true });
+describeCuts(
+  "a network cut at each request of a sync pass's start and downloads: the pass finishes with nothing lost and nothing twice",
+  cases,
+  { baseline: true },
+);

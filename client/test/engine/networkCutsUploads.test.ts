@@ -4,7 +4,15 @@
 // the checks: support/networkCuts.ts; the start of the pass and its
 // downloads: networkCuts.test.ts). The cuts are armed once the downloads are
 // done where the request also occurs before (lock, operation, subscription).
-import { bothCuts, describeCuts, graphql, midRequest, patchMidBody, subscriptionCuts, type CutCase } from "../support/networkCuts.ts";
+import {
+  bothCuts,
+  describeCuts,
+  graphql,
+  midRequest,
+  patchMidBody,
+  subscriptionCuts,
+  type CutCase,
+} from "../support/networkCuts.ts";
 
 const patch = { match: /^PATCH \/uploads\// };
 
@@ -13,7 +21,10 @@ const cases: CutCase[] = [
   ...bothCuts("serverInfo (the tus endpoint)", graphql("ServerInfo")),
   ...bothCuts("tus POST", { match: /^POST \/uploads / }),
   { name: "tus PATCH, mid-upload", rule: { direction: "up", afterBytes: patchMidBody, ...patch } },
-  { name: "tus PATCH, after the server took every byte (answer lost)", rule: { direction: "down", afterBytes: 0, ...patch } },
+  {
+    name: "tus PATCH, after the server took every byte (answer lost)",
+    rule: { direction: "down", afterBytes: 0, ...patch },
+  },
   {
     name: "tus HEAD of the resumed upload, mid-request",
     rule: { direction: "up", afterBytes: patchMidBody, ...patch },
@@ -31,4 +42,7 @@ const cases: CutCase[] = [
   ...bothCuts("unlock", graphql("Unlock")),
 ];
 
-describeCuts("a network cut at each request of a sync pass's batch and end: the pass finishes with nothing lost and nothing twice", cases);
+describeCuts(
+  "a network cut at each request of a sync pass's batch and end: the pass finishes with nothing lost and nothing twice",
+  cases,
+);

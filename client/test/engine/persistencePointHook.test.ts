@@ -18,8 +18,12 @@ it("sees the points of an upload pass and of a download pass, in order", async (
   const laptopRaw = await harness.newDevice(phoneRaw.userName);
   const phonePoints: ClientCrashPoint[] = [];
   const laptopPoints: ClientCrashPoint[] = [];
-  const phone = await harness.openClient(phoneRaw, { engine: { atPersistencePoint: (name) => void phonePoints.push(name) } });
-  const laptop = await harness.openClient(laptopRaw, { engine: { atPersistencePoint: (name) => void laptopPoints.push(name) } });
+  const phone = await harness.openClient(phoneRaw, {
+    engine: { atPersistencePoint: (name) => void phonePoints.push(name) },
+  });
+  const laptop = await harness.openClient(laptopRaw, {
+    engine: { atPersistencePoint: (name) => void laptopPoints.push(name) },
+  });
 
   await phone.client.uploadData(randomUUID(), Buffer.from("hooked"), { cloudFileName: "hooked.txt", ...text });
   await phone.client.commit();
@@ -35,7 +39,14 @@ it("sees the points of an upload pass and of a download pass, in order", async (
     "upload.batchFinished",
     ...lockAgain,
   ]);
-  expect(laptopPoints).toEqual([...lockAgain, "download.planned", "download.started", "download.fileAcknowledged", "download.finished", ...lockAgain]);
+  expect(laptopPoints).toEqual([
+    ...lockAgain,
+    "download.planned",
+    "download.started",
+    "download.fileAcknowledged",
+    "download.finished",
+    ...lockAgain,
+  ]);
   expect(laptop.app.saved.map((saved) => saved.bytes.toString())).toEqual(["hooked"]);
 });
 

@@ -6,15 +6,51 @@ import type { LocalFile, PreparedChange } from "../../src/queues/records.ts";
 const sha = (c: string) => c.repeat(64);
 
 function entry(fileUUID: string, version: number, overrides: Partial<IndexEntry> = {}): IndexEntry {
-  return { fileUUID, cloudFileName: `${fileUUID}.txt`, mimeType: "text/plain", appMetaData: null, version, deleted: false, size: 1, sha256: sha("a"), ...overrides };
+  return {
+    fileUUID,
+    cloudFileName: `${fileUUID}.txt`,
+    mimeType: "text/plain",
+    appMetaData: null,
+    version,
+    deleted: false,
+    size: 1,
+    sha256: sha("a"),
+    ...overrides,
+  };
 }
 
 function held(fileUUID: string, version: number | null, overrides: Partial<LocalFile> = {}): [string, LocalFile] {
-  return [fileUUID, { fileUUID, version, sha256: sha("a"), cloudFileName: `${fileUUID}.txt`, mimeType: "text/plain", appMetaData: null, deleted: false, ...overrides }];
+  return [
+    fileUUID,
+    {
+      fileUUID,
+      version,
+      sha256: sha("a"),
+      cloudFileName: `${fileUUID}.txt`,
+      mimeType: "text/plain",
+      appMetaData: null,
+      deleted: false,
+      ...overrides,
+    },
+  ];
 }
 
 function upload(fileUUID: string, sha256: string): [string, PreparedChange] {
-  return [fileUUID, { kind: "upload", fileUUID, source: { base64: "" }, cloudFileName: "x", mimeType: "text/plain", appMetaData: null, sha256, size: 1, immutable: false, queuedAt: "" }];
+  return [
+    fileUUID,
+    {
+      kind: "upload",
+      fileUUID,
+      source: { base64: "" },
+      cloudFileName: "x",
+      mimeType: "text/plain",
+      appMetaData: null,
+      sha256,
+      size: 1,
+      immutable: false,
+      queuedAt: "",
+    },
+  ];
 }
 
 describe("planDownloads", () => {
@@ -34,7 +70,11 @@ describe("planDownloads", () => {
   it("applies deletions of files the device holds, ignores deleted files it never had", () => {
     const heldFile = randomUUID();
     const neverHad = randomUUID();
-    const plan = planDownloads([entry(heldFile, 1, { deleted: true }), entry(neverHad, 0, { deleted: true })], new Map([held(heldFile, 1)]), new Map());
+    const plan = planDownloads(
+      [entry(heldFile, 1, { deleted: true }), entry(neverHad, 0, { deleted: true })],
+      new Map([held(heldFile, 1)]),
+      new Map(),
+    );
     expect(plan.deletions.map((e) => e.fileUUID)).toEqual([heldFile]);
     expect(plan.downloads).toEqual([]);
   });
@@ -44,7 +84,11 @@ describe("planDownloads", () => {
     const deletedRemotelyEditedLocally = randomUUID();
     const editedRemotelyDeletedLocally = randomUUID();
     const plan = planDownloads(
-      [entry(changedBoth, 1, { sha256: sha("b") }), entry(deletedRemotelyEditedLocally, 1, { deleted: true }), entry(editedRemotelyDeletedLocally, 2)],
+      [
+        entry(changedBoth, 1, { sha256: sha("b") }),
+        entry(deletedRemotelyEditedLocally, 1, { deleted: true }),
+        entry(editedRemotelyDeletedLocally, 2),
+      ],
       new Map([held(changedBoth, 0), held(deletedRemotelyEditedLocally, 1), held(editedRemotelyDeletedLocally, 1)]),
       new Map([
         upload(changedBoth, sha("c")),

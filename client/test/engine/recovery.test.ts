@@ -51,7 +51,9 @@ describe("modes", () => {
     await idle;
     expect(recoveries).toEqual([{ kind: "networkRestored", failedPasses: expect.any(Number) }]);
     expect(await a.store.get("meta", "mode")).toBe("idle");
-    expect((await phone.fileIndex()).files.map((file: { fileUUID: string; sha256: string }) => [file.fileUUID, file.sha256])).toEqual([[uuid, sha256Hex(content)]]);
+    expect(
+      (await phone.fileIndex()).files.map((file: { fileUUID: string; sha256: string }) => [file.fileUUID, file.sha256]),
+    ).toEqual([[uuid, sha256Hex(content)]]);
     expect(await cloudContent(harness.server, phone.userName, uuid)).toEqual(content);
   });
 
@@ -76,7 +78,9 @@ describe("modes", () => {
     expect(failing.client.mode).toBe("internalError");
     expect(await failing.store.get("meta", "mode")).toBe("internalError");
     await expect(failing.client.sync()).rejects.toMatchObject({ code: "ERROR_MODE" });
-    await expect(failing.client.uploadData(randomUUID(), Buffer.from("x"), { cloudFileName: "x.txt", ...text })).rejects.toMatchObject({
+    await expect(
+      failing.client.uploadData(randomUUID(), Buffer.from("x"), { cloudFileName: "x.txt", ...text }),
+    ).rejects.toMatchObject({
       name: "ClientUsageError",
       code: "ERROR_MODE",
     });
@@ -86,7 +90,9 @@ describe("modes", () => {
     await failing.client.resetFromError("local");
     expect(failing.client.mode).toBe("idle");
     await failing.client.sync();
-    expect(record.saved.map((saved) => [saved.file.fileUUID, saved.bytes.toString()])).toEqual([[uuid, "for the laptop"]]);
+    expect(record.saved.map((saved) => [saved.file.fileUUID, saved.bytes.toString()])).toEqual([
+      [uuid, "for the laptop"],
+    ]);
     expect(await failing.store.get("files", uuid)).toMatchObject({ version: 0 });
   });
 });
@@ -101,7 +107,10 @@ describe("resetFromError called twice at once", () => {
 
     const first = a.client.resetFromError("all");
     const second = a.client.resetFromError("all");
-    await expect(a.client.resetFromError("local")).rejects.toMatchObject({ name: "ClientUsageError", code: "RESET_IN_PROGRESS" });
+    await expect(a.client.resetFromError("local")).rejects.toMatchObject({
+      name: "ClientUsageError",
+      code: "RESET_IN_PROGRESS",
+    });
     await Promise.all([first, second]);
     expect(graphqlPosts(), "one resetServerState for both calls").toBe(1);
     expect(a.client.mode).toBe("idle");
@@ -125,9 +134,14 @@ describe("the lock lost mid-batch", () => {
         if (!takeOver) return;
         takeOver = false;
         // While B holds the lock: its lock is released on the server, and the tablet takes a grant (a newer fencing token) and lets it go.
-        await laptopRaw.ok(`mutation($key: String!) { resetServerState(idempotencyKey: $key) { releasedLock } }`, { key: randomUUID() });
+        await laptopRaw.ok(`mutation($key: String!) { resetServerState(idempotencyKey: $key) { releasedLock } }`, {
+          key: randomUUID(),
+        });
         const grant = await tabletRaw.lock();
-        await tabletRaw.ok(`mutation($key: String!, $token: Int!) { unlock(idempotencyKey: $key, fencingToken: $token) }`, { key: randomUUID(), token: grant.fencingToken });
+        await tabletRaw.ok(
+          `mutation($key: String!, $token: Int!) { unlock(idempotencyKey: $key, fencingToken: $token) }`,
+          { key: randomUUID(), token: grant.fencingToken },
+        );
       },
     });
     const gone = randomUUID();
@@ -150,7 +164,8 @@ describe("the lock lost mid-batch", () => {
     const entry = (await phone.fileIndex()).files.find((file: { fileUUID: string }) => file.fileUUID === fresh);
     expect(entry).toMatchObject({ version: 0, sha256: sha256Hex(content) });
     expect(await cloudContent(harness.server, phone.userName, fresh)).toEqual(content);
-    for (const collection of ["committedUploads", "beingUploaded", "tusUploads", "outboxResults"] as const) expect(await b.store.list(collection), collection).toEqual([]);
+    for (const collection of ["committedUploads", "beingUploaded", "tusUploads", "outboxResults"] as const)
+      expect(await b.store.list(collection), collection).toEqual([]);
   });
 
   it("an upload whose staged copy the server discarded (404) locks again and redoes the batch under the new grant", async () => {
@@ -159,7 +174,10 @@ describe("the lock lost mid-batch", () => {
     const uuid = randomUUID();
     const { randomBytes } = await import("node:crypto");
     const content = randomBytes(2 * 1024 * 1024);
-    await a.client.uploadFile(uuid, harness.writeFile(content), { cloudFileName: "discarded.bin", mimeType: "application/octet-stream" });
+    await a.client.uploadFile(uuid, harness.writeFile(content), {
+      cloudFileName: "discarded.bin",
+      mimeType: "application/octet-stream",
+    });
     await a.client.commit();
     // The first PATCH is held by the proxy while the device's staged upload and lock are given up on the server
     // (resetServerState, as after a lost lock), so it reaches the server for an upload that no longer exists.
@@ -169,7 +187,9 @@ describe("the lock lost mid-batch", () => {
         const holding = setInterval(() => void proxy.stall(200), 50);
         void proxy.stall(200);
         discarded = phone
-          .ok(`mutation($key: String!) { resetServerState(idempotencyKey: $key) { discardedUploads } }`, { key: randomUUID() })
+          .ok(`mutation($key: String!) { resetServerState(idempotencyKey: $key) { discardedUploads } }`, {
+            key: randomUUID(),
+          })
           .then(() => undefined)
           .finally(() => clearInterval(holding));
       }
@@ -188,7 +208,8 @@ describe("the lock lost mid-batch", () => {
     expect(modes).not.toContain("internalError");
     expect((await phone.fileIndex()).files).toMatchObject([{ fileUUID: uuid, version: 0, sha256: sha256Hex(content) }]);
     expect(sha256Hex((await cloudContent(harness.server, phone.userName, uuid))!)).toBe(sha256Hex(content));
-    for (const collection of ["committedUploads", "beingUploaded", "tusUploads", "outboxResults"] as const) expect(await a.store.list(collection), collection).toEqual([]);
+    for (const collection of ["committedUploads", "beingUploaded", "tusUploads", "outboxResults"] as const)
+      expect(await a.store.list(collection), collection).toEqual([]);
   });
 });
 
@@ -212,11 +233,15 @@ describe("suspend and resume", () => {
     await b.client.sync(); // does nothing while suspended
     expect(await b.store.list("committedUploads")).toHaveLength(1);
 
-    await phone.ok(`mutation($key: String!, $token: Int!) { unlock(idempotencyKey: $key, fencingToken: $token) }`, { key: randomUUID(), token: grant.fencingToken });
+    await phone.ok(`mutation($key: String!, $token: Int!) { unlock(idempotencyKey: $key, fencingToken: $token) }`, {
+      key: randomUUID(),
+      token: grant.fencingToken,
+    });
     await b.client.resume();
     expect(b.client.mode).toBe("idle");
     expect((await phone.fileIndex()).files).toMatchObject([{ fileUUID: uuid, version: 0, sha256: sha256Hex(content) }]);
-    for (const collection of ["committedUploads", "beingUploaded", "tusUploads", "outbox", "outboxResults"] as const) expect(await b.store.list(collection), collection).toEqual([]);
+    for (const collection of ["committedUploads", "beingUploaded", "tusUploads", "outbox", "outboxResults"] as const)
+      expect(await b.store.list(collection), collection).toEqual([]);
   });
 
   it("suspend during an upload, then resume: the batch is finished", async () => {
@@ -225,11 +250,17 @@ describe("suspend and resume", () => {
     const uuid = randomUUID();
     const { randomBytes } = await import("node:crypto");
     const content = randomBytes(4 * 1024 * 1024);
-    await a.client.uploadFile(uuid, harness.writeFile(content), { cloudFileName: "big.bin", mimeType: "application/octet-stream" });
+    await a.client.uploadFile(uuid, harness.writeFile(content), {
+      cloudFileName: "big.bin",
+      mimeType: "application/octet-stream",
+    });
     await a.client.commit();
     const syncing = a.client.sync();
     // Suspend once the tus upload exists (its resume state is stored), or the batch is done.
-    while ((await a.store.list("tusUploads")).length === 0 && (await a.store.list("committedUploads")).length + (await a.store.list("beingUploaded")).length > 0) {
+    while (
+      (await a.store.list("tusUploads")).length === 0 &&
+      (await a.store.list("committedUploads")).length + (await a.store.list("beingUploaded")).length > 0
+    ) {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     await a.client.suspend();
@@ -240,7 +271,8 @@ describe("suspend and resume", () => {
     expect((await phone.fileIndex()).files).toMatchObject([{ fileUUID: uuid, version: 0, sha256: sha256Hex(content) }]);
     // (sha256 rather than toEqual: a deep comparison of 4 MiB takes seconds)
     expect(sha256Hex((await cloudContent(harness.server, phone.userName, uuid))!)).toBe(sha256Hex(content));
-    for (const collection of ["committedUploads", "beingUploaded", "tusUploads", "outbox", "outboxResults"] as const) expect(await a.store.list(collection), collection).toEqual([]);
+    for (const collection of ["committedUploads", "beingUploaded", "tusUploads", "outbox", "outboxResults"] as const)
+      expect(await a.store.list(collection), collection).toEqual([]);
   });
 
   it("suspend during a download, then resume: the rest is fetched from where it stopped, and the file delivered once", async () => {
@@ -250,14 +282,23 @@ describe("suspend and resume", () => {
     const uuid = randomUUID();
     const { randomBytes } = await import("node:crypto");
     const content = randomBytes(8 * 1024 * 1024);
-    await a.client.uploadFile(uuid, harness.writeFile(content), { cloudFileName: "big.bin", mimeType: "application/octet-stream" });
+    await a.client.uploadFile(uuid, harness.writeFile(content), {
+      cloudFileName: "big.bin",
+      mimeType: "application/octet-stream",
+    });
     await a.client.commit();
     await a.client.sync();
 
     let suspended: Promise<void> | undefined;
     const off = b.client.on("transferProgress", (event) => {
       // Half way: what comes again after resume (the rest, plus GraphQL traffic through the same proxy) stays well under the file's size.
-      if (event.direction === "download" && event.bytesDone >= content.length / 2 && event.bytesDone < content.length && !suspended) suspended = b.client.suspend();
+      if (
+        event.direction === "download" &&
+        event.bytesDone >= content.length / 2 &&
+        event.bytesDone < content.length &&
+        !suspended
+      )
+        suspended = b.client.suspend();
     });
     await b.client.sync();
     off();
@@ -272,9 +313,12 @@ describe("suspend and resume", () => {
     await b.client.resume();
     expect(b.client.mode).toBe("idle");
     expect(recoveries).toEqual([{ kind: "resumedDownloads", files: 1, operationId: expect.any(String) }]);
-    expect(b.app.saved.map((saved) => [saved.file.fileUUID, sha256Hex(saved.bytes)])).toEqual([[uuid, sha256Hex(content)]]);
+    expect(b.app.saved.map((saved) => [saved.file.fileUUID, sha256Hex(saved.bytes)])).toEqual([
+      [uuid, sha256Hex(content)],
+    ]);
     expect(proxy.stats.bytesDown).toBeLessThan(content.length * 0.75); // resumed with Range, not fetched again whole
-    for (const collection of ["beingDownloaded", "outbox", "outboxResults"] as const) expect(await b.store.list(collection), collection).toEqual([]);
+    for (const collection of ["beingDownloaded", "outbox", "outboxResults"] as const)
+      expect(await b.store.list(collection), collection).toEqual([]);
   });
 
   it("close while the server is unreachable returns, and the queues are kept for the next launch", async () => {

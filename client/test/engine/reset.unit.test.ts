@@ -6,14 +6,29 @@ import { heldFile } from "../../src/queues/records.ts";
 import { MemoryStore } from "../../src/store/MemoryStore.ts";
 import { localFile } from "../support/engineRecords.ts";
 
-const outbound: OutboundState = { batch: 3, committedAt: "", fencingToken: 7, deleteKey: "d", deletionsRecorded: true, commitKey: "c", commitSent: true, operationId: "op", resumes: 1 };
+const outbound: OutboundState = {
+  batch: 3,
+  committedAt: "",
+  fencingToken: 7,
+  deleteKey: "d",
+  deletionsRecorded: true,
+  commitKey: "c",
+  commitSent: true,
+  operationId: "op",
+  resumes: 1,
+};
 
 describe("localResetChanges", () => {
   it("gives a file kept local over the server's version back the record it had before, and removes one the device did not hold", async () => {
     const store = new MemoryStore();
     const before = localFile("kept", 1);
     await store.commit([
-      { op: "put", collection: "files", key: "kept", value: { ...localFile("kept", 4), heldBeforeKeepLocal: heldFile(before) } },
+      {
+        op: "put",
+        collection: "files",
+        key: "kept",
+        value: { ...localFile("kept", 4), heldBeforeKeepLocal: heldFile(before) },
+      },
       { op: "put", collection: "files", key: "new", value: { ...localFile("new", 2), heldBeforeKeepLocal: null } },
       { op: "put", collection: "files", key: "plain", value: localFile("plain", 5) },
       { op: "put", collection: "meta", key: metaKeys.outbound, value: outbound },
@@ -34,6 +49,11 @@ describe("serverResetChanges", () => {
     expect(await serverResetChanges(store)).toEqual([]);
     await store.commit([{ op: "put", collection: "meta", key: metaKeys.outbound, value: outbound }]);
     await store.commit(await serverResetChanges(store));
-    expect(await store.get("meta", metaKeys.outbound)).toEqual({ ...outbound, commitSent: false, operationId: null, fencingToken: -1 });
+    expect(await store.get("meta", metaKeys.outbound)).toEqual({
+      ...outbound,
+      commitSent: false,
+      operationId: null,
+      fencingToken: -1,
+    });
   });
 });

@@ -50,7 +50,11 @@ function sleep(ms: number): Promise<void> {
 /** A device through the proxy with a committed batch of one file; returns it and the file. */
 async function deviceWithBatch(options: { backoff: { initialMs: number; maxMs: number } }) {
   const user = await harness.newUser();
-  const device = await harness.openClient(user, { serverUrl: proxy.url, backoff: options.backoff, random: () => jitter });
+  const device = await harness.openClient(user, {
+    serverUrl: proxy.url,
+    backoff: options.backoff,
+    random: () => jitter,
+  });
   const fileUUID = randomUUID();
   const content = Buffer.from(`queued while the server is down ${fileUUID}`);
   await device.client.uploadData(fileUUID, content, { cloudFileName: `${fileUUID}.txt`, ...text });
@@ -60,7 +64,11 @@ async function deviceWithBatch(options: { backoff: { initialMs: number; maxMs: n
 
 async function expectBatchUploaded(scenario: Awaited<ReturnType<typeof deviceWithBatch>>): Promise<void> {
   const { user, device, fileUUID, content } = scenario;
-  const index = (await user.fileIndex()).files.map((file: { fileUUID: string; version: number; sha256: string }) => ({ fileUUID: file.fileUUID, version: file.version, sha256: file.sha256 }));
+  const index = (await user.fileIndex()).files.map((file: { fileUUID: string; version: number; sha256: string }) => ({
+    fileUUID: file.fileUUID,
+    version: file.version,
+    sha256: file.sha256,
+  }));
   expect(index).toEqual([{ fileUUID, version: 0, sha256: sha256Hex(content) }]);
   await expectNothingPending(device.store);
   expect(device.client.mode).toBe("idle");
@@ -80,7 +88,8 @@ async function syncWhileTheServerIsDown(device: TestDevice): Promise<void> {
 async function expectWaitingOffline(device: TestDevice): Promise<void> {
   expect(device.client.mode).toBe("networkNotConnected");
   expect(await device.store.get("meta", "mode")).toBe("networkNotConnected");
-  const waiting = (await device.store.list("committedUploads")).length + (await device.store.list("beingUploaded")).length;
+  const waiting =
+    (await device.store.list("committedUploads")).length + (await device.store.list("beingUploaded")).length;
   expect(waiting, "the batch is kept").toBeGreaterThan(0);
 }
 
@@ -140,7 +149,13 @@ describe("the server down for longer than the backoff cap", () => {
       }
     });
     // Every fileIndex answer is lost (the lock, a mutation, still goes through): each pass fails at its second step.
-    void proxy.cutAfter({ direction: "down", afterBytes: 0, match: /^POST \/graphql /, body: /"operationName":"FileIndex"/, times: Infinity });
+    void proxy.cutAfter({
+      direction: "down",
+      afterBytes: 0,
+      match: /^POST \/graphql /,
+      body: /"operationName":"FileIndex"/,
+      times: Infinity,
+    });
     try {
       const offline = modeReached(device.client, "networkNotConnected");
       void device.client.sync();
@@ -168,7 +183,10 @@ describe("setOnline(true) while waiting out a long backoff", () => {
   async function idleWellBeforeTheBackoff(client: SmsyncClient): Promise<void> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const waitedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error("not retried at once: still waiting for the backoff")), wellBeforeTheBackoffMs);
+      timer = setTimeout(
+        () => reject(new Error("not retried at once: still waiting for the backoff")),
+        wellBeforeTheBackoffMs,
+      );
     });
     try {
       await Promise.race([modeReached(client, "idle"), waitedOut]);
@@ -197,7 +215,12 @@ describe("setOnline(true) while waiting out a long backoff", () => {
   it("the engine's wait (a pass failed at fileIndex) ends at once and the batch goes up", async () => {
     const scenario = await deviceWithBatch({ backoff: longBackoff });
     const { device } = scenario;
-    const cut = proxy.cutAfter({ direction: "down", afterBytes: 0, match: /^POST \/graphql /, body: /"operationName":"FileIndex"/ });
+    const cut = proxy.cutAfter({
+      direction: "down",
+      afterBytes: 0,
+      match: /^POST \/graphql /,
+      body: /"operationName":"FileIndex"/,
+    });
     const offline = modeReached(device.client, "networkNotConnected");
     void device.client.sync();
     await cut;

@@ -10,7 +10,18 @@
 import { describe, expect, it } from "vitest";
 import type { CrashPoint } from "@smsync/api/faults";
 import { expectNothingPending, syncUntilIdle } from "../support/syncedState.ts";
-import { baseEnv, bigSize, expectServerHolds, killServerOnFirstBytes, openDevice, operationCount, queueBatch, restartAfterExit, server, useServerProcess } from "../support/serverRestart.ts";
+import {
+  baseEnv,
+  bigSize,
+  expectServerHolds,
+  killServerOnFirstBytes,
+  openDevice,
+  operationCount,
+  queueBatch,
+  restartAfterExit,
+  server,
+  useServerProcess,
+} from "../support/serverRestart.ts";
 
 useServerProcess();
 
@@ -28,7 +39,9 @@ describe("the server killed and restarted while a device uploads a batch", () =>
     expect(modes).toContain("networkNotConnected");
     await expectServerHolds(user, files);
     expect(await operationCount(user, "OUTBOUND")).toBe(1);
-    expect((await device.store.list("files")).map(({ key }) => key).sort()).toEqual(files.map((file) => file.fileUUID).sort());
+    expect((await device.store.list("files")).map(({ key }) => key).sort()).toEqual(
+      files.map((file) => file.fileUUID).sort(),
+    );
     await expectNothingPending(device.store);
   });
 

@@ -9,7 +9,20 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { expectNothingPending, syncUntilIdle } from "../support/syncedState.ts";
 import { sha256Hex } from "../transfers/helpers.ts";
-import { baseEnv, bigSize, binary, expectServerHolds, killServerOnFirstBytes, openDevice, operationCount, restartAfterExit, server, useServerProcess, writeFile, type ExpectedFile } from "../support/serverRestart.ts";
+import {
+  baseEnv,
+  bigSize,
+  binary,
+  expectServerHolds,
+  killServerOnFirstBytes,
+  openDevice,
+  operationCount,
+  restartAfterExit,
+  server,
+  useServerProcess,
+  writeFile,
+  type ExpectedFile,
+} from "../support/serverRestart.ts";
 import type { TestDevice } from "../support/engineHarness.ts";
 
 useServerProcess();
@@ -23,7 +36,11 @@ describe("the server killed and restarted while a device downloads", () => {
       { fileUUID: randomUUID(), version: 0, content: randomBytes(4096) },
     ];
     const seeder = await openDevice(user);
-    for (const file of files) await seeder.client.uploadFile(file.fileUUID, writeFile(file.content), { cloudFileName: `${file.fileUUID}.bin`, ...binary });
+    for (const file of files)
+      await seeder.client.uploadFile(file.fileUUID, writeFile(file.content), {
+        cloudFileName: `${file.fileUUID}.bin`,
+        ...binary,
+      });
     await seeder.client.commit();
     await syncUntilIdle(seeder.client);
     const second = await server.newDevice(user.userName);
@@ -31,8 +48,12 @@ describe("the server killed and restarted while a device downloads", () => {
   }
 
   function expectDeliveredOnce(device: TestDevice, files: ExpectedFile[]) {
-    const delivered = device.app.saved.map(({ file, bytes }) => `${file.fileUUID}.${file.version}:${sha256Hex(bytes)}`).sort();
-    expect(delivered).toEqual(files.map((file) => `${file.fileUUID}.${file.version}:${sha256Hex(file.content)}`).sort());
+    const delivered = device.app.saved
+      .map(({ file, bytes }) => `${file.fileUUID}.${file.version}:${sha256Hex(bytes)}`)
+      .sort();
+    expect(delivered).toEqual(
+      files.map((file) => `${file.fileUUID}.${file.version}:${sha256Hex(file.content)}`).sort(),
+    );
   }
 
   it("killed (SIGKILL) in the middle of the download body: the download resumes, the app gets each file once", async () => {

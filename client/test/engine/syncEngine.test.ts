@@ -18,13 +18,24 @@ const text = { mimeType: "text/plain" };
 
 /** Every collection the engine works through is empty: nothing left pending. */
 async function expectQueuesEmpty(store: import("../../src/store/ClientStore.ts").ClientStore) {
-  for (const collection of ["uploadsBeingPrepared", "committedUploads", "beingUploaded", "beingDownloaded", "outbox", "outboxResults", "tusUploads"] as const) {
+  for (const collection of [
+    "uploadsBeingPrepared",
+    "committedUploads",
+    "beingUploaded",
+    "beingDownloaded",
+    "outbox",
+    "outboxResults",
+    "tusUploads",
+  ] as const) {
     expect(await store.list(collection), collection).toEqual([]);
   }
 }
 
 /** The batch's progress only moved forward, and ended with every file and byte done. */
-function expectBatchProgressed(events: BatchProgressEvent[], expected: Pick<BatchProgressEvent, "direction" | "batch" | "filesTotal" | "bytesTotal">) {
+function expectBatchProgressed(
+  events: BatchProgressEvent[],
+  expected: Pick<BatchProgressEvent, "direction" | "batch" | "filesTotal" | "bytesTotal">,
+) {
   expect(events.length).toBeGreaterThan(1);
   for (const [i, event] of events.entries()) {
     expect(event).toMatchObject(expected);
@@ -43,7 +54,10 @@ describe("uploads and downloads", () => {
     const second = Buffer.from("second file, inline");
     const [uuid1, uuid2] = [randomUUID(), randomUUID()];
 
-    await a.client.uploadFile(uuid1, harness.writeFile(first), { cloudFileName: "one.bin", mimeType: "application/octet-stream" });
+    await a.client.uploadFile(uuid1, harness.writeFile(first), {
+      cloudFileName: "one.bin",
+      mimeType: "application/octet-stream",
+    });
     await a.client.uploadData(uuid2, second, { cloudFileName: "two.txt", ...text, appMetaData: '{"n":2}' });
     const uploaded: string[] = [];
     a.client.on("singleUploadComplete", (event) => uploaded.push(`${event.fileUUID}@${event.version}`));
@@ -57,12 +71,22 @@ describe("uploads and downloads", () => {
     expect((await a.client.commit())?.changes).toHaveLength(2);
     await a.client.sync();
     expect(a.client.mode).toBe("idle");
-    expectBatchProgressed(uploadBatch, { direction: "upload", batch: 1, filesTotal: 2, bytesTotal: first.length + second.length });
+    expectBatchProgressed(uploadBatch, {
+      direction: "upload",
+      batch: 1,
+      filesTotal: 2,
+      bytesTotal: first.length + second.length,
+    });
 
     // The server's index and its cloud hold both files.
     const index = await phone.fileIndex();
     const byUUID = new Map(index.files.map((file: { fileUUID: string }) => [file.fileUUID, file]));
-    expect(byUUID.get(uuid1)).toMatchObject({ version: 0, sha256: sha256Hex(first), cloudFileName: "one.bin", deleted: false });
+    expect(byUUID.get(uuid1)).toMatchObject({
+      version: 0,
+      sha256: sha256Hex(first),
+      cloudFileName: "one.bin",
+      deleted: false,
+    });
     expect(byUUID.get(uuid2)).toMatchObject({ version: 0, sha256: sha256Hex(second), appMetaData: '{"n":2}' });
     expect(await cloudContent(harness.server, phone.userName, uuid1)).toEqual(first);
     expect(await cloudContent(harness.server, phone.userName, uuid2)).toEqual(second);
@@ -79,13 +103,25 @@ describe("uploads and downloads", () => {
     const downloadBatch: BatchProgressEvent[] = [];
     b.client.on("batchProgress", (event) => downloadBatch.push(event));
     await b.client.sync();
-    expectBatchProgressed(downloadBatch, { direction: "download", batch: null, filesTotal: 2, bytesTotal: first.length + second.length });
+    expectBatchProgressed(downloadBatch, {
+      direction: "download",
+      batch: null,
+      filesTotal: 2,
+      bytesTotal: first.length + second.length,
+    });
     expect(b.app.saved.map((saved) => saved.file.fileUUID).sort()).toEqual([uuid1, uuid2].sort());
     expect(b.app.saved.find((saved) => saved.file.fileUUID === uuid1)!.bytes).toEqual(first);
     expect(b.app.saved.find((saved) => saved.file.fileUUID === uuid2)!.bytes).toEqual(second);
     expect(finished).toBe(1);
-    expect(Object.fromEntries(received)).toEqual({ [`download:${uuid1}`]: first.length, [`download:${uuid2}`]: second.length });
-    expect(await b.client.localFileStatus(uuid1)).toMatchObject({ file: { version: 0 }, pending: null, downloading: false });
+    expect(Object.fromEntries(received)).toEqual({
+      [`download:${uuid1}`]: first.length,
+      [`download:${uuid2}`]: second.length,
+    });
+    expect(await b.client.localFileStatus(uuid1)).toMatchObject({
+      file: { version: 0 },
+      pending: null,
+      downloading: false,
+    });
     await b.client.sync();
     expect(b.app.saved).toHaveLength(2);
     await expectQueuesEmpty(b.store);
@@ -94,7 +130,9 @@ describe("uploads and downloads", () => {
     await a.client.deleteFile(uuid2);
     await a.client.commit();
     await a.client.sync();
-    expect((await phone.fileIndex()).files.find((file: { fileUUID: string }) => file.fileUUID === uuid2)).toMatchObject({ deleted: true, version: 0 });
+    expect((await phone.fileIndex()).files.find((file: { fileUUID: string }) => file.fileUUID === uuid2)).toMatchObject(
+      { deleted: true, version: 0 },
+    );
     expect(await a.store.get("files", uuid2)).toMatchObject({ deleted: true });
     await b.client.sync();
     expect(b.app.deleted.map((files) => files.map((file) => file.fileUUID))).toEqual([[uuid2]]);
@@ -151,7 +189,10 @@ describe("the lock", () => {
         held += 1;
         if (held === 1) {
           void phone
-            .ok(`mutation($key: String!, $token: Int!) { unlock(idempotencyKey: $key, fencingToken: $token) }`, { key: randomUUID(), token: grant.fencingToken })
+            .ok(`mutation($key: String!, $token: Int!) { unlock(idempotencyKey: $key, fencingToken: $token) }`, {
+              key: randomUUID(),
+              token: grant.fencingToken,
+            })
             .then(() => resolve());
         }
       });
@@ -179,7 +220,9 @@ describe("misuse", () => {
     const a = await harness.openClient(phone);
     const first = randomUUID();
     await a.client.uploadData(first, Buffer.from("x"), { cloudFileName: "same.txt", ...text });
-    await expect(a.client.uploadData(randomUUID(), Buffer.from("y"), { cloudFileName: "same.txt", ...text })).rejects.toMatchObject({
+    await expect(
+      a.client.uploadData(randomUUID(), Buffer.from("y"), { cloudFileName: "same.txt", ...text }),
+    ).rejects.toMatchObject({
       name: "ClientUsageError",
       code: "CLOUD_NAME_TAKEN",
     });
@@ -200,9 +243,20 @@ describe("relaunch", () => {
       const [uuidBig, uuidSmall] = [randomUUID(), randomUUID()].sort();
 
       // One upload at a time, so that the cut falls in the second file.
-      const first = await harness.openClient(phone, { store: await SqliteStore.open(storeFile), workDir, serverUrl: proxy.url, engine: { transferConcurrency: 1 } });
-      await first.client.uploadFile(uuidBig, harness.writeFile(big), { cloudFileName: "big.bin", mimeType: "application/octet-stream" });
-      await first.client.uploadFile(uuidSmall, harness.writeFile(small), { cloudFileName: "small.bin", mimeType: "application/octet-stream" });
+      const first = await harness.openClient(phone, {
+        store: await SqliteStore.open(storeFile),
+        workDir,
+        serverUrl: proxy.url,
+        engine: { transferConcurrency: 1 },
+      });
+      await first.client.uploadFile(uuidBig, harness.writeFile(big), {
+        cloudFileName: "big.bin",
+        mimeType: "application/octet-stream",
+      });
+      await first.client.uploadFile(uuidSmall, harness.writeFile(small), {
+        cloudFileName: "small.bin",
+        mimeType: "application/octet-stream",
+      });
       await first.client.commit();
       // The big file's PATCH passes; the small one's is cut half way; the client is then "killed" (closed, no more network).
       proxy.cutAfter({ direction: "up", afterBytes: big.length + 100 * 1024, match: /^PATCH /u });
@@ -254,14 +308,20 @@ describe("what is uploaded", () => {
     const { writeFileSync, readdirSync } = await import("node:fs");
     writeFileSync(appFile, "changed by the app after queueing");
     expect(readdirSync(path.join(a.workDir, "uploads"))).toHaveLength(1);
-    expect(await a.client.localFileStatus(copied)).toMatchObject({ file: null, pending: { stage: "prepared", kind: "upload" } });
+    expect(await a.client.localFileStatus(copied)).toMatchObject({
+      file: null,
+      pending: { stage: "prepared", kind: "upload" },
+    });
     await a.client.commit();
     expect(await a.client.localFileStatus(copied)).toMatchObject({ pending: { stage: "committed", kind: "upload" } });
     await a.client.sync();
     expect(await cloudContent(harness.server, phone.userName, copied)).toEqual(Buffer.from("as queued"));
     expect(await cloudContent(harness.server, phone.userName, immutable)).toEqual(Buffer.from("immutable content"));
     expect(readdirSync(path.join(a.workDir, "uploads"))).toEqual([]);
-    expect(await a.client.localFileStatus(copied)).toMatchObject({ file: { version: 0, sha256: sha256Hex(Buffer.from("as queued")) }, pending: null });
+    expect(await a.client.localFileStatus(copied)).toMatchObject({
+      file: { version: 0, sha256: sha256Hex(Buffer.from("as queued")) },
+      pending: null,
+    });
     expect((await a.client.fileIndex()).map((entry) => entry.fileUUID).sort()).toEqual([copied, immutable].sort());
   });
 
@@ -273,7 +333,9 @@ describe("what is uploaded", () => {
     await a.client.uploadFile(uuid, harness.writeFile("second"), { cloudFileName: "f.txt", ...text });
     await a.client.commit();
     await a.client.sync();
-    expect((await phone.fileIndex()).files).toMatchObject([{ fileUUID: uuid, version: 0, sha256: sha256Hex(Buffer.from("second")) }]);
+    expect((await phone.fileIndex()).files).toMatchObject([
+      { fileUUID: uuid, version: 0, sha256: sha256Hex(Buffer.from("second")) },
+    ]);
     const { readdirSync } = await import("node:fs");
     expect(readdirSync(path.join(a.workDir, "uploads"))).toEqual([]);
   });

@@ -5,9 +5,21 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { authenticate } from "@smsync/api";
-import { countFollowers, loggedTransferEvents, startTestServer, type TestGraphQLClient, type TestServer, tusUpload } from "@smsync/testkit";
+import {
+  countFollowers,
+  loggedTransferEvents,
+  startTestServer,
+  type TestGraphQLClient,
+  type TestServer,
+  tusUpload,
+} from "@smsync/testkit";
 import { createGraphQLClient, type SmsyncGraphQL } from "../../src/graphql/createGraphQLClient.ts";
-import { fileIndexChangedSubscription, fileIndexQuery, serverInfoQuery, transferProgressSubscription } from "../../src/graphql/operations.ts";
+import {
+  fileIndexChangedSubscription,
+  fileIndexQuery,
+  serverInfoQuery,
+  transferProgressSubscription,
+} from "../../src/graphql/operations.ts";
 import { MemoryStore } from "../../src/store/MemoryStore.ts";
 import { followResults, startRecordingProxy, type RecordingProxy } from "../support/graphqlServer.ts";
 
@@ -39,12 +51,17 @@ function connect(serverUrl: string, token: string | (() => string)): SmsyncGraph
 /** Locks, uploads one new file over tus and commits it; the operation's id and the file. */
 async function commitNewFile(device: TestGraphQLClient): Promise<{ operationId: string; fileUUID: string }> {
   const { fencingToken } = await device.lock();
-  const { fileUUID } = await tusUpload(server.url, device.token!, { version: 0, content: Buffer.from(randomUUID()), fencingToken });
+  const { fileUUID } = await tusUpload(server.url, device.token!, {
+    version: 0,
+    content: Buffer.from(randomUUID()),
+    fencingToken,
+  });
   const operation = await device.commit(fencingToken);
   return { operationId: operation.id, fileUUID };
 }
 
-const upgrades = (net: RecordingProxy) => net.requests.filter((request) => request.method === "GET" && request.path === "/graphql");
+const upgrades = (net: RecordingProxy) =>
+  net.requests.filter((request) => request.method === "GET" && request.path === "/graphql");
 
 describe("the SDK's GraphQL client", () => {
   it("sends queries over HTTP with the device token", async () => {
@@ -55,7 +72,10 @@ describe("the SDK's GraphQL client", () => {
 
     const info = await client.query(serverInfoQuery, {}).toPromise();
     expect(info.error).toBeUndefined();
-    expect(info.data?.serverInfo).toMatchObject({ tusEndpoint: expect.stringMatching(/\/uploads$/), limits: { maxIdempotencyKeyLength: 128 } });
+    expect(info.data?.serverInfo).toMatchObject({
+      tusEndpoint: expect.stringMatching(/\/uploads$/),
+      limits: { maxIdempotencyKeyLength: 128 },
+    });
     const index = await client.query(fileIndexQuery, {}).toPromise();
     expect(index.data?.fileIndex).toEqual({ eventSeq: expect.any(Number), files: [] });
 
@@ -87,14 +107,21 @@ describe("the SDK's GraphQL client", () => {
     const events = progress.results.map((result) => result.data!.transferProgress);
     const logged = await loggedTransferEvents(server, operationId);
     expect(events.map((event) => [event.seq, event.type])).toEqual(logged.map((event) => [event.seq, event.type]));
-    expect(events.filter((event) => event.type === "FILE_TRANSFERRED").map((event) => event.fileUUID)).toEqual([fileUUID]);
+    expect(events.filter((event) => event.type === "FILE_TRANSFERRED").map((event) => event.fileUUID)).toEqual([
+      fileUUID,
+    ]);
     expect(changes.results[0].error).toBeUndefined();
-    expect(changes.results[0].data!.fileIndexChanged).toMatchObject({ operationId, files: [{ fileUUID, version: 0, deleted: false }] });
+    expect(changes.results[0].data!.fileIndexChanged).toMatchObject({
+      operationId,
+      files: [{ fileUUID, version: 0, deleted: false }],
+    });
     expect(changes.results[0].data!.fileIndexChanged.seq).toBeGreaterThan(eventSeq);
 
     // One WebSocket for both subscriptions; HTTP only for the query.
     expect(upgrades(net)).toHaveLength(1);
-    expect(net.requests.filter((request) => request.method === "POST").map((request) => request.operationName)).toEqual(["FileIndex"]);
+    expect(net.requests.filter((request) => request.method === "POST").map((request) => request.operationName)).toEqual(
+      ["FileIndex"],
+    );
     changes.unsubscribe();
     progress.unsubscribe();
   });
@@ -103,9 +130,9 @@ describe("the SDK's GraphQL client", () => {
     const { client } = connect(server.url, "smsync_not_a_token");
     const changes = followResults(client.subscription(fileIndexChangedSubscription, { after: 0 }));
     await changes.until((results) => results.some((result) => result.error));
-    expect(changes.results.flatMap((result) => result.error?.graphQLErrors.map((error) => error.extensions.code) ?? [])).toEqual([
-      "UNAUTHENTICATED",
-    ]);
+    expect(
+      changes.results.flatMap((result) => result.error?.graphQLErrors.map((error) => error.extensions.code) ?? []),
+    ).toEqual(["UNAUTHENTICATED"]);
   });
 
   it("reports a dropped WebSocket as an error instead of resubscribing; resubscribed after the last seq, it misses nothing", async () => {
@@ -131,8 +158,13 @@ describe("the SDK's GraphQL client", () => {
       await device.waitForOperation(two.operationId);
       const second = followResults(client.subscription(fileIndexChangedSubscription, { after: lastSeq }));
       await second.until((results) => results.some((result) => result.data));
-      expect(second.results[0].data!.fileIndexChanged).toMatchObject({ operationId: two.operationId, files: [{ fileUUID: two.fileUUID }] });
-      expect(first.results.filter((result) => result.data).map((result) => result.data!.fileIndexChanged.operationId)).toEqual([one.operationId]);
+      expect(second.results[0].data!.fileIndexChanged).toMatchObject({
+        operationId: two.operationId,
+        files: [{ fileUUID: two.fileUUID }],
+      });
+      expect(
+        first.results.filter((result) => result.data).map((result) => result.data!.fileIndexChanged.operationId),
+      ).toEqual([one.operationId]);
       expect(upgrades(net)).toHaveLength(2);
       second.unsubscribe();
     } finally {

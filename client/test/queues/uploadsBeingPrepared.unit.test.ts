@@ -108,10 +108,16 @@ describe("uploadsBeingPrepared", () => {
   it("refuses a cloud name that another live file has, known or queued, but not one being deleted", async () => {
     const owner = randomUUID();
     await knownFile(owner, { cloudFileName: "notes.txt" });
-    await expectUsageError(queueUpload(store, upload(randomUUID(), { cloudFileName: "notes.txt" })), "CLOUD_NAME_TAKEN");
+    await expectUsageError(
+      queueUpload(store, upload(randomUUID(), { cloudFileName: "notes.txt" })),
+      "CLOUD_NAME_TAKEN",
+    );
     const queuedOwner = randomUUID();
     await queueUpload(store, upload(queuedOwner, { cloudFileName: "draft.txt" }));
-    await expectUsageError(queueUpload(store, upload(randomUUID(), { cloudFileName: "draft.txt" })), "CLOUD_NAME_TAKEN");
+    await expectUsageError(
+      queueUpload(store, upload(randomUUID(), { cloudFileName: "draft.txt" })),
+      "CLOUD_NAME_TAKEN",
+    );
     // The same file may keep its own name.
     await queueUpload(store, upload(owner, { cloudFileName: "notes.txt" }));
   });
@@ -124,12 +130,18 @@ describe("uploadsBeingPrepared", () => {
     const renamed = randomUUID();
     await knownFile(renamed, { cloudFileName: "draft.txt" });
     await queueUpload(store, upload(renamed, { cloudFileName: "final.txt" }));
-    await expectUsageError(queueUpload(store, upload(randomUUID(), { cloudFileName: "draft.txt" })), "CLOUD_NAME_TAKEN");
+    await expectUsageError(
+      queueUpload(store, upload(randomUUID(), { cloudFileName: "draft.txt" })),
+      "CLOUD_NAME_TAKEN",
+    );
     await commitPrepared(store);
     await queueUpload(store, upload(randomUUID(), { cloudFileName: "old.txt" }));
     await queueUpload(store, upload(randomUUID(), { cloudFileName: "draft.txt" }));
     // A name a committed batch gives a file is taken for the next ones.
-    await expectUsageError(queueUpload(store, upload(randomUUID(), { cloudFileName: "FINAL.txt" })), "CLOUD_NAME_TAKEN");
+    await expectUsageError(
+      queueUpload(store, upload(randomUUID(), { cloudFileName: "FINAL.txt" })),
+      "CLOUD_NAME_TAKEN",
+    );
   });
 
   it("queues a name in the form the server stores (NFC), and compares names as the server does: NFC and case folded", async () => {
@@ -143,7 +155,10 @@ describe("uploadsBeingPrepared", () => {
     // A record from before the client normalized names (NFD) still takes its name.
     const report = randomUUID();
     await knownFile(report, { cloudFileName: "Re\u0301port.txt" });
-    await expectUsageError(queueUpload(store, upload(randomUUID(), { cloudFileName: "r\u00e9port.TXT" })), "CLOUD_NAME_TAKEN");
+    await expectUsageError(
+      queueUpload(store, upload(randomUUID(), { cloudFileName: "r\u00e9port.TXT" })),
+      "CLOUD_NAME_TAKEN",
+    );
     // The file itself may change the case of its name.
     await queueUpload(store, upload(report, { cloudFileName: "R\u00c9PORT.txt" }));
   });
@@ -158,7 +173,17 @@ describe("uploadsBeingPrepared", () => {
   });
 
   it("refuses a name the server would refuse with BAD_INPUT: C0 and C1 controls, separators, half a surrogate pair, too long", async () => {
-    for (const cloudFileName of ["a\u0085b", "a\u009bb", "a\u0000b", "a/b", "a\ud800", "x".repeat(256), "..", " x", ""]) {
+    for (const cloudFileName of [
+      "a\u0085b",
+      "a\u009bb",
+      "a\u0000b",
+      "a/b",
+      "a\ud800",
+      "x".repeat(256),
+      "..",
+      " x",
+      "",
+    ]) {
       await expectUsageError(queueUpload(store, upload(randomUUID(), { cloudFileName })), "BAD_INPUT");
     }
   });

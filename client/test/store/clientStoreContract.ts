@@ -11,7 +11,13 @@ import {
   type RecordCollection,
   type StoreChange,
 } from "../../src/store/ClientStore.ts";
-import { sampleFile, sampleOutboxEntry, sampleOutboxResult, samplePut, sampleRecord } from "../support/sampleRecords.ts";
+import {
+  sampleFile,
+  sampleOutboxEntry,
+  sampleOutboxResult,
+  samplePut,
+  sampleRecord,
+} from "../support/sampleRecords.ts";
 
 export interface OpenedStore {
   store: ClientStore;
@@ -36,11 +42,15 @@ async function snapshot(store: ClientStore): Promise<Snapshot> {
 /** A put of sample record `n` of the collection (in "meta": nextBatch = n). */
 const put = (collection: Collection, key: string, n: number): StoreChange => samplePut(collection, key, n);
 /** A put past the type checks, for changes the store must refuse. */
-const putRaw = (collection: string, key: unknown, value: unknown) => ({ op: "put", collection, key, value }) as StoreChange;
+const putRaw = (collection: string, key: unknown, value: unknown) =>
+  ({ op: "put", collection, key, value }) as StoreChange;
 const del = (collection: RecordCollection, key: string): StoreChange => ({ op: "delete", collection, key });
 const clear = (collection: Collection): StoreChange => ({ op: "clear", collection });
 /** The entry `put(collection, key, n)` makes, as `list` gives it. */
-const entry = (collection: Collection, key: string, n: number) => ({ key: collection === "meta" ? "nextBatch" : key, value: sampleRecord(collection, n) });
+const entry = (collection: Collection, key: string, n: number) => ({
+  key: collection === "meta" ? "nextBatch" : key,
+  value: sampleRecord(collection, n),
+});
 const keyIn = (collection: Collection, key: string) => (collection === "meta" ? "nextBatch" : key);
 
 /** Fisher-Yates with a fixed seed: the insertion order is scrambled, and the same on every run. */
@@ -100,7 +110,12 @@ export function clientStoreContract(name: string, open: () => Promise<OpenedStor
 
     it("stores null, false, 0 and the empty string as values, distinct from a missing key", async () => {
       const { store } = await openStore();
-      const answer = (key: string, data: unknown): StoreChange => ({ op: "put", collection: "outboxResults", key, value: sampleOutboxResult(data) });
+      const answer = (key: string, data: unknown): StoreChange => ({
+        op: "put",
+        collection: "outboxResults",
+        key,
+        value: sampleOutboxResult(data),
+      });
       await store.commit([answer("null", null), answer("false", false), answer("zero", 0), answer("empty", "")]);
       expect((await store.get("outboxResults", "null"))?.data).toBeNull();
       expect((await store.get("outboxResults", "false"))?.data).toBe(false);
@@ -144,14 +159,31 @@ export function clientStoreContract(name: string, open: () => Promise<OpenedStor
       await store.commit([del("files", "same"), clear("beingUploaded")]);
       const expected: Snapshot = {};
       collections.forEach((collection, n) => {
-        if (collection !== "files" && collection !== "beingUploaded") expected[collection] = [entry(collection, "same", n)];
+        if (collection !== "files" && collection !== "beingUploaded")
+          expected[collection] = [entry(collection, "same", n)];
       });
       expect(await snapshot(store)).toEqual(expected);
     });
 
     it("lists sequence keys in numeric order", async () => {
       const { store } = await openStore();
-      const numbers = [0, 1, 2, 9, 10, 11, 99, 100, 101, 999, 1000, 65535, 2 ** 32, 2 ** 40 + 7, Number.MAX_SAFE_INTEGER];
+      const numbers = [
+        0,
+        1,
+        2,
+        9,
+        10,
+        11,
+        99,
+        100,
+        101,
+        999,
+        1000,
+        65535,
+        2 ** 32,
+        2 ** 40 + 7,
+        Number.MAX_SAFE_INTEGER,
+      ];
       await store.commit(scrambled(numbers).map((n) => put("outbox", sequenceKey(n), n)));
       const listed = await store.list("outbox");
       expect(listed.map((entry) => entry.value)).toEqual(numbers.map(sampleOutboxEntry));
@@ -226,7 +258,7 @@ export function clientStoreContract(name: string, open: () => Promise<OpenedStor
         set: new Set([1]),
         point: new Point(1, 2),
         custom: { toJSON: () => "custom" },
-        text: "é中\u{1F600}\uE000\uFFFE\uFFFF\n\t\"\\\u0000",
+        text: 'é中\u{1F600}\uE000\uFFFE\uFFFF\n\t"\\\u0000',
         loneSurrogate: "\uD800",
         large: 1e300,
         small: 5e-324,
@@ -243,7 +275,7 @@ export function clientStoreContract(name: string, open: () => Promise<OpenedStor
         set: {},
         point: { x: 1, y: 2 },
         custom: "custom",
-        text: "é中\u{1F600}\uE000\uFFFE\uFFFF\n\t\"\\\u0000",
+        text: 'é中\u{1F600}\uE000\uFFFE\uFFFF\n\t"\\\u0000',
         loneSurrogate: "\uD800",
         large: 1e300,
         small: 5e-324,
@@ -272,7 +304,9 @@ export function clientStoreContract(name: string, open: () => Promise<OpenedStor
       const [listed] = await store.list("outboxResults");
       (listed.value.data as Value).inner.n = 3;
       expect(await data()).toEqual({ list: [1], inner: { n: 1 } });
-      expect((await store.list("outboxResults")).map((entry) => entry.value.data)).toEqual([{ list: [1], inner: { n: 1 } }]);
+      expect((await store.list("outboxResults")).map((entry) => entry.value.data)).toEqual([
+        { list: [1], inner: { n: 1 } },
+      ]);
     });
 
     it("refuses a value that is not JSON with a TypeError, storing nothing", async () => {
@@ -308,7 +342,11 @@ export function clientStoreContract(name: string, open: () => Promise<OpenedStor
         const committing = store.commit([put("files", "kept", 1), change]);
         await expect(committing, what).rejects.toThrow(StoreRecordError);
         await expect(committing, what).rejects.toThrow(message);
-        await expect(committing, what).rejects.toMatchObject({ code: "STORE_RECORD", collection: change.collection, key: (change as { key: string }).key });
+        await expect(committing, what).rejects.toMatchObject({
+          code: "STORE_RECORD",
+          collection: change.collection,
+          key: (change as { key: string }).key,
+        });
       }
       expect(await snapshot(store)).toEqual({});
     });
@@ -333,7 +371,12 @@ export function clientStoreContract(name: string, open: () => Promise<OpenedStor
 
     it("leaves everything unchanged when one change of a commit is refused", async () => {
       const { store } = await openStore();
-      await store.commit([put("files", "a", 1), put("files", "b", 1), put("outbox", sequenceKey(1), 1), { op: "put", collection: "meta", key: "mode", value: "idle" }]);
+      await store.commit([
+        put("files", "a", 1),
+        put("files", "b", 1),
+        put("outbox", sequenceKey(1), 1),
+        { op: "put", collection: "meta", key: "mode", value: "idle" },
+      ]);
       const before = await snapshot(store);
       const valid: StoreChange[] = [
         put("files", "a", 2),
@@ -410,7 +453,14 @@ export function clientStoreContract(name: string, open: () => Promise<OpenedStor
       const count = 2000;
       const payload = "p".repeat(1000);
       const numbers = Array.from({ length: count }, (_, i) => i);
-      await store.commit(scrambled(numbers).map((n): StoreChange => ({ op: "put", collection: "files", key: sequenceKey(n), value: sampleFile(n, payload) })));
+      await store.commit(
+        scrambled(numbers).map((n): StoreChange => ({
+          op: "put",
+          collection: "files",
+          key: sequenceKey(n),
+          value: sampleFile(n, payload),
+        })),
+      );
       const listed = await store.list("files");
       expect(listed.length).toBe(count);
       expect(listed.map((entry) => entry.value.version)).toEqual(numbers);
@@ -436,7 +486,10 @@ export function clientStoreContract(name: string, open: () => Promise<OpenedStor
       expect(await snapshot(again)).toEqual(before);
       expect(await again.get("files", "a")).toEqual(sampleFile(3));
       expect(await again.get("files", "gone")).toBeUndefined();
-      await again.commit([{ op: "put", collection: "meta", key: "mode", value: "synchronizing" }, del("outbox", sequenceKey(2))]);
+      await again.commit([
+        { op: "put", collection: "meta", key: "mode", value: "synchronizing" },
+        del("outbox", sequenceKey(2)),
+      ]);
       await again.close();
 
       const third = await reopen();

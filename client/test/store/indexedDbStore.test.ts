@@ -28,7 +28,12 @@ clientStoreContract("IndexedDbStore", async () => {
   };
 });
 
-function rawOpen(indexedDB: IDBFactory, name: string, version: number, upgrade?: (db: IDBDatabase) => void): Promise<IDBDatabase> {
+function rawOpen(
+  indexedDB: IDBFactory,
+  name: string,
+  version: number,
+  upgrade?: (db: IDBDatabase) => void,
+): Promise<IDBDatabase> {
   return new Promise((resolve, reject) => {
     const request = indexedDB.open(name, version);
     request.onupgradeneeded = () => upgrade?.(request.result);
@@ -51,7 +56,9 @@ describe("IndexedDbStore", () => {
   it("creates one object store per collection, values as JSON text", async () => {
     const indexedDB = new IDBFactory();
     const store = await IndexedDbStore.open("smsync", { indexedDB });
-    await store.commit([{ op: "put", collection: "outboxResults", key: "a", value: sampleOutboxResult({ date: new Date(0) }) }]);
+    await store.commit([
+      { op: "put", collection: "outboxResults", key: "a", value: sampleOutboxResult({ date: new Date(0) }) },
+    ]);
     expect(store.schemaVersion).toBe(currentSchemaVersion);
     await store.close();
 
@@ -67,7 +74,9 @@ describe("IndexedDbStore", () => {
 
   it("refuses a database with a newer schema, leaving it as it was", async () => {
     const indexedDB = new IDBFactory();
-    const newer = await rawOpen(indexedDB, "smsync", currentSchemaVersion + 1, (db) => db.createObjectStore("somethingElse"));
+    const newer = await rawOpen(indexedDB, "smsync", currentSchemaVersion + 1, (db) =>
+      db.createObjectStore("somethingElse"),
+    );
     newer.close();
     const opening = IndexedDbStore.open("smsync", { indexedDB });
     await expect(opening).rejects.toThrow(StoreSchemaError);
@@ -85,11 +94,18 @@ describe("IndexedDbStore", () => {
     expect(upgraded.version).toBe(currentSchemaVersion + 1);
     upgraded.close();
     await expect(store.get("meta", "mode")).rejects.toThrow(/upgrading or deleting/);
-    await expect(store.commit([{ op: "put", collection: "meta", key: "mode", value: "synchronizing" }])).rejects.toThrow(/upgrading or deleting/);
+    await expect(
+      store.commit([{ op: "put", collection: "meta", key: "mode", value: "synchronizing" }]),
+    ).rejects.toThrow(/upgrading or deleting/);
   });
 
   describe("a commit that fails inside its transaction changes nothing", () => {
-    const changes: StoreChange[] = [samplePut("files", "a", 2), { op: "clear", collection: "outbox" }, samplePut("tusUploads", "boom", 2), samplePut("files", "b", 2)];
+    const changes: StoreChange[] = [
+      samplePut("files", "a", 2),
+      { op: "clear", collection: "outbox" },
+      samplePut("tusUploads", "boom", 2),
+      samplePut("files", "b", 2),
+    ];
 
     async function storeWithData(): Promise<IndexedDbStore> {
       const store = await IndexedDbStore.open("smsync", { indexedDB: new IDBFactory() });
@@ -102,7 +118,11 @@ describe("IndexedDbStore", () => {
       const before = await contents(store);
       const put = IDBObjectStore.prototype.put;
       // add() of a key that exists: a ConstraintError from the request, after the changes before it ran.
-      vi.spyOn(IDBObjectStore.prototype, "put").mockImplementation(function (this: IDBObjectStore, value: unknown, key?: IDBValidKey) {
+      vi.spyOn(IDBObjectStore.prototype, "put").mockImplementation(function (
+        this: IDBObjectStore,
+        value: unknown,
+        key?: IDBValidKey,
+      ) {
         return key === "boom" ? this.add(value, key) : put.call(this, value, key);
       });
       await expect(store.commit(changes)).rejects.toMatchObject({ name: "ConstraintError" });
@@ -115,7 +135,11 @@ describe("IndexedDbStore", () => {
       const store = await storeWithData();
       const before = await contents(store);
       const put = IDBObjectStore.prototype.put;
-      vi.spyOn(IDBObjectStore.prototype, "put").mockImplementation(function (this: IDBObjectStore, value: unknown, key?: IDBValidKey) {
+      vi.spyOn(IDBObjectStore.prototype, "put").mockImplementation(function (
+        this: IDBObjectStore,
+        value: unknown,
+        key?: IDBValidKey,
+      ) {
         if (key === "boom") throw new DOMException("refused", "DataError");
         return put.call(this, value, key);
       });

@@ -75,7 +75,9 @@ describe("SqliteStore killed mid-commit", () => {
 
       const store = await SqliteStore.open(file);
       const batch = await store.get("meta", "nextBatch");
-      expect(batch, `round ${round}: a batch the child reported committed is kept`).toBeGreaterThanOrEqual(reported.at(-1)!);
+      expect(batch, `round ${round}: a batch the child reported committed is kept`).toBeGreaterThanOrEqual(
+        reported.at(-1)!,
+      );
       // Nothing beyond the batch the child was writing when killed.
       expect(batch).toBeLessThanOrEqual(reported.at(-1)! + 1);
       const files = await store.list("files");

@@ -17,7 +17,11 @@ const newFile = () => path.join(directory, `store-${++files}.sqlite`);
 
 clientStoreContract("SqliteStore (file)", async () => {
   const file = newFile();
-  return { store: await SqliteStore.open(file), reopen: () => SqliteStore.open(file), writeRaw: async (collection, key, json) => writeRaw(file, collection, key, json) };
+  return {
+    store: await SqliteStore.open(file),
+    reopen: () => SqliteStore.open(file),
+    writeRaw: async (collection, key, json) => writeRaw(file, collection, key, json),
+  };
 });
 
 /** Writes a row past the store's checks, through a connection of its own. */
@@ -33,7 +37,9 @@ describe("SqliteStore", () => {
   it("writes one table of JSON text, in WAL mode, with its schema version", async () => {
     const file = newFile();
     const store = await SqliteStore.open(file);
-    await store.commit([{ op: "put", collection: "outboxResults", key: "a", value: sampleOutboxResult({ date: new Date(0) }) }]);
+    await store.commit([
+      { op: "put", collection: "outboxResults", key: "a", value: sampleOutboxResult({ date: new Date(0) }) },
+    ]);
     expect(store.schemaVersion).toBe(currentSchemaVersion);
     await store.close();
 
@@ -42,7 +48,11 @@ describe("SqliteStore", () => {
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
     expect(db.pragma("encoding", { simple: true })).toBe("UTF-8");
     expect(db.prepare("SELECT collection, key, value FROM entries").all()).toEqual([
-      { collection: "outboxResults", key: "a", value: JSON.stringify(sampleOutboxResult({ date: "1970-01-01T00:00:00.000Z" })) },
+      {
+        collection: "outboxResults",
+        key: "a",
+        value: JSON.stringify(sampleOutboxResult({ date: "1970-01-01T00:00:00.000Z" })),
+      },
     ]);
     db.close();
   });
@@ -84,7 +94,9 @@ describe("SqliteStore", () => {
     const file = newFile();
     const utf16 = new Database(file);
     utf16.pragma("encoding = 'UTF-16le'");
-    utf16.exec("CREATE TABLE entries (collection TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (collection, key)) STRICT, WITHOUT ROWID");
+    utf16.exec(
+      "CREATE TABLE entries (collection TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (collection, key)) STRICT, WITHOUT ROWID",
+    );
     utf16.pragma("user_version = 1");
     utf16.close();
     await expect(SqliteStore.open(file)).rejects.toThrow(/UTF-16le, not UTF-8/);
@@ -104,11 +116,19 @@ describe("SqliteStore", () => {
     await store.commit([samplePut("files", "a", 1), samplePut("outbox", "1", 1)]);
     // A failure SQLite raises on the last write, after the others ran.
     const db = new Database(file);
-    db.exec("CREATE TRIGGER boom BEFORE INSERT ON entries WHEN NEW.key = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END");
+    db.exec(
+      "CREATE TRIGGER boom BEFORE INSERT ON entries WHEN NEW.key = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END",
+    );
     db.close();
 
     await expect(
-      store.commit([samplePut("files", "a", 2), samplePut("files", "b", 2), { op: "clear", collection: "outbox" }, samplePut("meta", "nextBatch", 2), samplePut("tusUploads", "boom", 2)]),
+      store.commit([
+        samplePut("files", "a", 2),
+        samplePut("files", "b", 2),
+        { op: "clear", collection: "outbox" },
+        samplePut("meta", "nextBatch", 2),
+        samplePut("tusUploads", "boom", 2),
+      ]),
     ).rejects.toThrow(/boom/);
     expect((await store.list("files")).map(({ key, value }) => [key, value.version])).toEqual([["a", 1]]);
     expect((await store.list("outbox")).map(({ key, value }) => [key, value.sequence])).toEqual([["1", 1]]);

@@ -36,7 +36,12 @@ function fixtureCopy(changed: FixtureRow[] = []): string {
   const file = path.join(directory, `v1-${++copies}.sqlite`);
   copyFileSync(fixture, file);
   const db = new Database(file);
-  for (const row of changed) db.prepare("INSERT OR REPLACE INTO entries (collection, key, value) VALUES (?, ?, ?)").run(row.collection, row.key, row.value);
+  for (const row of changed)
+    db.prepare("INSERT OR REPLACE INTO entries (collection, key, value) VALUES (?, ?, ?)").run(
+      row.collection,
+      row.key,
+      row.value,
+    );
   db.close();
   return file;
 }
@@ -50,12 +55,17 @@ function expectedValue(row: FixtureRow): unknown {
 async function expectFixtureRead(store: ClientStore): Promise<void> {
   const listed: FixtureRow[] = [];
   for (const collection of collections) {
-    for (const entry of await store.list(collection)) listed.push({ collection, key: entry.key, value: JSON.stringify(entry.value) });
+    for (const entry of await store.list(collection))
+      listed.push({ collection, key: entry.key, value: JSON.stringify(entry.value) });
   }
   // Every row, and nothing else, each read as it was written (zod keeps every field of today's records).
-  expect(listed.map(({ collection, key }) => `${collection}/${key}`).sort()).toEqual(rows.map(({ collection, key }) => `${collection}/${key}`).sort());
+  expect(listed.map(({ collection, key }) => `${collection}/${key}`).sort()).toEqual(
+    rows.map(({ collection, key }) => `${collection}/${key}`).sort(),
+  );
   for (const row of rows) {
-    expect(await store.get(row.collection as Collection, row.key as never), `${row.collection}/${row.key}`).toEqual(expectedValue(row));
+    expect(await store.get(row.collection as Collection, row.key as never), `${row.collection}/${row.key}`).toEqual(
+      expectedValue(row),
+    );
   }
   const outbound = await store.get("meta", "engine.outbound");
   expect(outbound?.resumes).toBe(0);
@@ -65,7 +75,9 @@ async function expectFixtureRead(store: ClientStore): Promise<void> {
 
 describe("the schema", () => {
   it("has a migration to every version after 1, in order, up to the current one", () => {
-    expect(migrations.map((migration) => migration.to)).toEqual(Array.from({ length: currentSchemaVersion - 1 }, (_, i) => i + 2));
+    expect(migrations.map((migration) => migration.to)).toEqual(
+      Array.from({ length: currentSchemaVersion - 1 }, (_, i) => i + 2),
+    );
   });
 
   it("keeps the collections of version 1 (a new one needs its object store in IndexedDB)", () => {
@@ -105,7 +117,13 @@ describe("SqliteStore opening a store of schema version 1", () => {
   });
 
   it("opens a store with a corrupted record elsewhere, and refuses that record when read", async () => {
-    const file = fixtureCopy([{ collection: "files", key: "f1", value: JSON.stringify({ ...JSON.parse(rows.find((row) => row.key === "f1")!.value), deleted: "no" }) }]);
+    const file = fixtureCopy([
+      {
+        collection: "files",
+        key: "f1",
+        value: JSON.stringify({ ...JSON.parse(rows.find((row) => row.key === "f1")!.value), deleted: "no" }),
+      },
+    ]);
     const store = await SqliteStore.open(file);
     await expect(store.get("files", "f1")).rejects.toThrow(/"f1" in files is not valid: deleted: /);
     await expect(store.list("files")).rejects.toThrow(StoreRecordError);
@@ -130,7 +148,10 @@ describe("IndexedDbStore opening a store of schema version 1", () => {
 
   it("leaves the database at version 1 when a record the migration reads is corrupted", async () => {
     const indexedDB = new IDBFactory();
-    await writeIndexedDbV1(indexedDB, "smsync", [...rows.filter((row) => row.key !== "engine.outbound"), { collection: "meta", key: "engine.outbound", value: "[" }]);
+    await writeIndexedDbV1(indexedDB, "smsync", [
+      ...rows.filter((row) => row.key !== "engine.outbound"),
+      { collection: "meta", key: "engine.outbound", value: "[" },
+    ]);
     const opening = IndexedDbStore.open("smsync", { indexedDB });
     await expect(opening).rejects.toThrow(StoreRecordError);
     await expect(opening).rejects.toMatchObject({ collection: "meta", key: "engine.outbound" });

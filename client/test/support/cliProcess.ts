@@ -39,5 +39,7 @@ const shellQuote = (arg: string) => `'${arg.replaceAll("'", "'\\''")}'`;
 export function runCliOnTerminal(configFile: string, args: string[]): Promise<CliRun> {
   const command = [process.execPath, bin, ...args].map(shellQuote).join(" ");
   const env = { ...process.env, SMSYNC_CONFIG: configFile, TERM: "xterm" };
-  return collect(spawn(scriptCommand, ["-q", "-e", "-c", command, "/dev/null"], { env, stdio: ["ignore", "pipe", "pipe"] }));
+  return collect(
+    spawn(scriptCommand, ["-q", "-e", "-c", command, "/dev/null"], { env, stdio: ["ignore", "pipe", "pipe"] }),
+  );
 }

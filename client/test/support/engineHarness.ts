@@ -65,7 +65,10 @@ export interface EngineHarness {
  * (with startEngineHarness's arguments) and closed after them. Its members
  * are those of the started harness.
  */
-export function useEngineHarness(serverEnvironment: Record<string, string> = {}, appOverrides: AppOverrides = {}): EngineHarness {
+export function useEngineHarness(
+  serverEnvironment: Record<string, string> = {},
+  appOverrides: AppOverrides = {},
+): EngineHarness {
   let started: EngineHarness | undefined;
   beforeAll(async () => {
     started = await startEngineHarness(serverEnvironment, appOverrides);
@@ -93,7 +96,10 @@ export function useEngineHarness(serverEnvironment: Record<string, string> = {},
 }
 
 /** `serverEnvironment`: overrides of the server's environment (e.g. SMSYNC_LOCK_TTL_SECONDS). */
-export async function startEngineHarness(serverEnvironment: Record<string, string> = {}, appOverrides: AppOverrides = {}): Promise<EngineHarness> {
+export async function startEngineHarness(
+  serverEnvironment: Record<string, string> = {},
+  appOverrides: AppOverrides = {},
+): Promise<EngineHarness> {
   const server = await startTestServer(serverEnvironment, appOverrides);
   const dir = mkdtempSync(path.join(tmpdir(), "smsync-engine-"));
   const clients: SmsyncClient[] = [];
@@ -126,7 +132,11 @@ export async function startEngineHarness(serverEnvironment: Record<string, strin
  * the harness's small backoffs and an app that records what it is handed.
  * The caller closes it.
  */
-export async function openTestDevice(raw: TestGraphQLClient, options: OpenClientOptions & { serverUrl: string }, dir: string): Promise<TestDevice> {
+export async function openTestDevice(
+  raw: TestGraphQLClient,
+  options: OpenClientOptions & { serverUrl: string },
+  dir: string,
+): Promise<TestDevice> {
   const store = options.store ?? new MemoryStore();
   const workDir = options.workDir ?? path.join(dir, `work-${randomUUID()}`);
   mkdirSync(workDir, { recursive: true });
@@ -156,7 +166,14 @@ export async function openTestDevice(raw: TestGraphQLClient, options: OpenClient
           }
         : {}),
     },
-    engine: { transferRetryDelays: [], pollMs: 50, lockRetryMaxMs: 200, backoff, ...(options.random ? { random: options.random } : {}), ...options.engine },
+    engine: {
+      transferRetryDelays: [],
+      pollMs: 50,
+      lockRetryMaxMs: 200,
+      backoff,
+      ...(options.random ? { random: options.random } : {}),
+      ...options.engine,
+    },
     outbox: { backoff, ...(options.random ? { random: options.random } : {}) },
   };
   const client = await SmsyncClient.open(clientOptions);

@@ -57,7 +57,13 @@ interface Connection {
   awaiting: ProxiedRequest | undefined;
 }
 
-const statusTexts: Record<number, string> = { 413: "Payload Too Large", 429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable" };
+const statusTexts: Record<number, string> = {
+  413: "Payload Too Large",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+};
 
 export async function startRecordingProxy(target: string): Promise<RecordingProxy> {
   const targetUrl = new URL(target);
@@ -94,7 +100,12 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
       if (headEnd < 0) return;
       const head = connection.buffer.subarray(0, headEnd).toString("latin1");
       const [requestLine, ...headerLines] = head.split("\r\n");
-      const headers = new Map(headerLines.map((line) => [line.slice(0, line.indexOf(":")).trim().toLowerCase(), line.slice(line.indexOf(":") + 1).trim()]));
+      const headers = new Map(
+        headerLines.map((line) => [
+          line.slice(0, line.indexOf(":")).trim().toLowerCase(),
+          line.slice(line.indexOf(":") + 1).trim(),
+        ]),
+      );
       const length = Number(headers.get("content-length") ?? 0);
       const total = headEnd + 4 + length;
       if (connection.buffer.length < total) return;
@@ -162,7 +173,14 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
     }
     const upstream = net.connect(Number(targetUrl.port), targetUrl.hostname);
     upstream.on("error", () => undefined);
-    const connection: Connection = { id: ++nextId, client, upstream, buffer: Buffer.alloc(0), tunnel: false, awaiting: undefined };
+    const connection: Connection = {
+      id: ++nextId,
+      client,
+      upstream,
+      buffer: Buffer.alloc(0),
+      tunnel: false,
+      awaiting: undefined,
+    };
     connections.add(connection);
     client.on("data", (chunk: Buffer) => {
       connection.buffer = Buffer.concat([connection.buffer, chunk]);

@@ -44,7 +44,11 @@ export const patchMidBody = 100_000;
 export function bothCuts(step: string, target: Pick<CutRule, "match" | "body">, armOn?: keyof SyncEvents): CutCase[] {
   return [
     { name: `${step}, mid-request`, rule: { direction: "up", afterBytes: midRequest, ...target }, armOn },
-    { name: `${step}, after the server acted (answer lost)`, rule: { direction: "down", afterBytes: 0, ...target }, armOn },
+    {
+      name: `${step}, after the server acted (answer lost)`,
+      rule: { direction: "down", afterBytes: 0, ...target },
+      armOn,
+    },
   ];
 }
 
@@ -52,8 +56,16 @@ export function bothCuts(step: string, target: Pick<CutRule, "match" | "body">, 
 export function subscriptionCuts(which: string, armOn?: keyof SyncEvents): CutCase[] {
   const webSocket = { match: /^GET \/graphql / };
   return [
-    { name: `transferProgress subscription ${which}, upgrade answer lost`, rule: { direction: "down", afterBytes: 0, ...webSocket }, armOn },
-    { name: `transferProgress subscription ${which}, cut mid-stream`, rule: { direction: "down", afterBytes: 250, ...webSocket }, armOn },
+    {
+      name: `transferProgress subscription ${which}, upgrade answer lost`,
+      rule: { direction: "down", afterBytes: 0, ...webSocket },
+      armOn,
+    },
+    {
+      name: `transferProgress subscription ${which}, cut mid-stream`,
+      rule: { direction: "down", afterBytes: 250, ...webSocket },
+      armOn,
+    },
   ];
 }
 
@@ -80,10 +92,14 @@ async function prepareScenario(): Promise<Scenario> {
   const user = await harness.newUser();
   const seeder = await harness.openClient(user);
   // Short backoffs: each case waits out at least one.
-  const device = await harness.openClient(await harness.newDevice(user.userName), { serverUrl: proxy.url, backoff: { initialMs: 50, maxMs: 250 } });
+  const device = await harness.openClient(await harness.newDevice(user.userName), {
+    serverUrl: proxy.url,
+    backoff: { initialMs: 50, maxMs: 250 },
+  });
   const [kept, gone, doomed, edited, incoming, fresh] = Array.from({ length: 6 }, () => randomUUID());
   const first = new Map([kept, gone, doomed, edited].map((uuid) => [uuid, Buffer.from(`first version of ${uuid}`)]));
-  for (const [uuid, content] of first) await seeder.client.uploadData(uuid, content, { cloudFileName: `${uuid}.txt`, ...binary });
+  for (const [uuid, content] of first)
+    await seeder.client.uploadData(uuid, content, { cloudFileName: `${uuid}.txt`, ...binary });
   await seeder.client.commit();
   await syncUntilIdle(seeder.client);
   await syncUntilIdle(device.client);
@@ -91,7 +107,10 @@ async function prepareScenario(): Promise<Scenario> {
   const keptV1 = randomBytes(bigSize);
   const incomingV0 = randomBytes(bigSize);
   await seeder.client.uploadFile(kept, harness.writeFile(keptV1), { cloudFileName: `${kept}.txt`, ...binary });
-  await seeder.client.uploadFile(incoming, harness.writeFile(incomingV0), { cloudFileName: `${incoming}.bin`, ...binary });
+  await seeder.client.uploadFile(incoming, harness.writeFile(incomingV0), {
+    cloudFileName: `${incoming}.bin`,
+    ...binary,
+  });
   await seeder.client.deleteFile(gone);
   await seeder.client.commit();
   await syncUntilIdle(seeder.client);
@@ -134,16 +153,26 @@ async function expectExactEndState(scenario: Scenario): Promise<void> {
   const { user, device } = scenario;
   // The server: each change once, at the version it makes, with its bytes.
   const index = (await user.fileIndex()).files
-    .map((file: { fileUUID: string; version: number; deleted: boolean; sha256: string }) => ({ fileUUID: file.fileUUID, version: file.version, deleted: file.deleted, sha256: file.sha256 }))
+    .map((file: { fileUUID: string; version: number; deleted: boolean; sha256: string }) => ({
+      fileUUID: file.fileUUID,
+      version: file.version,
+      deleted: file.deleted,
+      sha256: file.sha256,
+    }))
     .sort((a: { fileUUID: string }, b: { fileUUID: string }) => a.fileUUID.localeCompare(b.fileUUID));
   expect(index).toEqual(scenario.expectedIndex);
   for (const { fileUUID, content } of scenario.uploads) {
-    expect(sha256Hex((await cloudContent(harness.server, user.userName, fileUUID)) ?? Buffer.alloc(0)), fileUUID).toBe(sha256Hex(content));
+    expect(sha256Hex((await cloudContent(harness.server, user.userName, fileUUID)) ?? Buffer.alloc(0)), fileUUID).toBe(
+      sha256Hex(content),
+    );
   }
   const { db } = harness.server.app.services;
   const userId = (await db.user.findUniqueOrThrow({ where: { name: user.userName } })).id;
   const operations = await db.operation.findMany({ where: { userId } });
-  expect(operations.filter((operation) => operation.state !== "SUCCEEDED"), "unfinished operations").toEqual([]);
+  expect(
+    operations.filter((operation) => operation.state !== "SUCCEEDED"),
+    "unfinished operations",
+  ).toEqual([]);
   // Seeder: two outbound; device: two inbound (its first sync and this pass) and one outbound.
   expect(operations.filter((operation) => operation.kind === "INBOUND")).toHaveLength(2);
   expect(operations.filter((operation) => operation.kind === "OUTBOUND")).toHaveLength(3);
@@ -156,11 +185,18 @@ async function expectExactEndState(scenario: Scenario): Promise<void> {
     .map(({ file, bytes }) => ({ fileUUID: file.fileUUID, version: file.version, sha256: sha256Hex(bytes) }))
     .sort((a, b) => a.fileUUID.localeCompare(b.fileUUID));
   expect(delivered).toEqual(scenario.expectedDownloads);
-  expect(device.app.deleted.slice(scenario.deletedBefore).map((files) => files.map((file) => file.fileUUID))).toEqual([[scenario.gone]]);
+  expect(device.app.deleted.slice(scenario.deletedBefore).map((files) => files.map((file) => file.fileUUID))).toEqual([
+    [scenario.gone],
+  ]);
 
   // The device: what it holds is what the server has, and nothing is pending.
   const held = (await device.store.list("files"))
-    .map(({ value }) => ({ fileUUID: value.fileUUID, version: value.version, deleted: value.deleted, sha256: value.sha256 }))
+    .map(({ value }) => ({
+      fileUUID: value.fileUUID,
+      version: value.version,
+      deleted: value.deleted,
+      sha256: value.sha256,
+    }))
     .sort((a, b) => a.fileUUID.localeCompare(b.fileUUID));
   expect(held).toEqual(scenario.expectedIndex);
   await expectNothingPending(device.store);

@@ -85,12 +85,28 @@ export interface ExpectedFile {
 export async function expectServerHolds(user: TestUser, files: ExpectedFile[]): Promise<void> {
   const byUUID = (a: { fileUUID: string }, b: { fileUUID: string }) => a.fileUUID.localeCompare(b.fileUUID);
   const index = (await user.client.fileIndex()).files
-    .map((file: { fileUUID: string; version: number; deleted: boolean; sha256: string }) => ({ fileUUID: file.fileUUID, version: file.version, deleted: file.deleted, sha256: file.sha256 }))
+    .map((file: { fileUUID: string; version: number; deleted: boolean; sha256: string }) => ({
+      fileUUID: file.fileUUID,
+      version: file.version,
+      deleted: file.deleted,
+      sha256: file.sha256,
+    }))
     .sort(byUUID);
-  expect(index).toEqual(files.map((file) => ({ fileUUID: file.fileUUID, version: file.version, deleted: false, sha256: sha256Hex(file.content) })).sort(byUUID));
+  expect(index).toEqual(
+    files
+      .map((file) => ({
+        fileUUID: file.fileUUID,
+        version: file.version,
+        deleted: false,
+        sha256: sha256Hex(file.content),
+      }))
+      .sort(byUUID),
+  );
   const cloud = new LocalDirectoryStorage(server.cloudDir);
   const objects = await cloud.listObjects(user.userId);
-  expect(objects.map((object) => `${object.fileUUID}.${object.version}`).sort()).toEqual(files.map((file) => `${file.fileUUID}.${file.version}`).sort());
+  expect(objects.map((object) => `${object.fileUUID}.${object.version}`).sort()).toEqual(
+    files.map((file) => `${file.fileUUID}.${file.version}`).sort(),
+  );
   for (const object of objects) {
     const chunks: Buffer[] = [];
     for await (const chunk of await cloud.readObject(user.userId, object.objectId)) chunks.push(chunk as Buffer);
@@ -114,8 +130,11 @@ export async function queueBatch(device: TestDevice): Promise<ExpectedFile[]> {
     { fileUUID: randomUUID(), version: 0, content: randomBytes(bigSize) },
     { fileUUID: randomUUID(), version: 0, content: randomBytes(4096) },
   ];
-  for (const file of files) await device.client.uploadFile(file.fileUUID, writeFile(file.content), { cloudFileName: `${file.fileUUID}.bin`, ...binary });
+  for (const file of files)
+    await device.client.uploadFile(file.fileUUID, writeFile(file.content), {
+      cloudFileName: `${file.fileUUID}.bin`,
+      ...binary,
+    });
   await device.client.commit();
   return files;
 }
-

@@ -26,9 +26,13 @@ const store = await SqliteStore.open(file);
 for (let batch = ((await store.get("meta", "nextBatch")) ?? 0) + 1; ; batch++) {
   if (performance.now() > deadline) throw new Error("still running after 30 s: the test that was to kill me is gone");
   const changes: StoreChange[] = [];
-  for (let i = 0; i < keys; i++) changes.push({ op: "put", collection: "files", key: sequenceKey(i), value: sampleFile(batch, padding) });
+  for (let i = 0; i < keys; i++)
+    changes.push({ op: "put", collection: "files", key: sequenceKey(i), value: sampleFile(batch, padding) });
   // A clear and a put across collections, which must land together with the rest.
-  changes.push({ op: "clear", collection: "outbox" }, { op: "put", collection: "outbox", key: sequenceKey(batch), value: sampleOutboxEntry(batch) });
+  changes.push(
+    { op: "clear", collection: "outbox" },
+    { op: "put", collection: "outbox", key: sequenceKey(batch), value: sampleOutboxEntry(batch) },
+  );
   changes.push({ op: "put", collection: "meta", key: "nextBatch", value: batch });
   await store.commit(changes);
   // Synchronous on a pipe (Linux): once the parent reads it, the batch is committed.

@@ -5,7 +5,17 @@
 // then). No Node import here: browser pages use it too.
 
 /** The nine collections of version 1. */
-export const collectionsV1 = ["meta", "files", "uploadsBeingPrepared", "committedUploads", "beingUploaded", "beingDownloaded", "outbox", "outboxResults", "tusUploads"];
+export const collectionsV1 = [
+  "meta",
+  "files",
+  "uploadsBeingPrepared",
+  "committedUploads",
+  "beingUploaded",
+  "beingDownloaded",
+  "outbox",
+  "outboxResults",
+  "tusUploads",
+];
 
 export interface FixtureRow {
   collection: string;

@@ -44,7 +44,15 @@ export function modeReached(client: SmsyncClient, mode: Mode): Promise<void> {
 }
 
 /** The collections that hold work in progress: empty once a device has synced everything. */
-export const workCollections: Collection[] = ["uploadsBeingPrepared", "committedUploads", "beingUploaded", "beingDownloaded", "outbox", "outboxResults", "tusUploads"];
+export const workCollections: Collection[] = [
+  "uploadsBeingPrepared",
+  "committedUploads",
+  "beingUploaded",
+  "beingDownloaded",
+  "outbox",
+  "outboxResults",
+  "tusUploads",
+];
 
 /** Nothing left in the device's queues, and no engine state (lock key, inbound or outbound transfer) in its meta. */
 export async function expectNothingPending(store: ClientStore): Promise<void> {

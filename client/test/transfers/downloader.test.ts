@@ -212,7 +212,11 @@ describe("downloadFile", () => {
     expect(proxy.stats.requests).toHaveLength(1);
 
     const unauthenticated = download(destination, { token: "smsync_not_a_token" });
-    await expect(unauthenticated).rejects.toMatchObject({ name: "ServerError", code: "UNAUTHENTICATED", details: { status: 401 } });
+    await expect(unauthenticated).rejects.toMatchObject({
+      name: "ServerError",
+      code: "UNAUTHENTICATED",
+      details: { status: 401 },
+    });
     expect(existsSync(destination)).toBe(false);
   });
 });
@@ -232,7 +236,11 @@ describe("downloadFile against a server that does not honour the range", () => {
       if (req.headers.range && behaviour === "wrong-range") {
         // Asked for bytes from N, answers with bytes from N - 10.
         const start = Number(/bytes=(\d+)-/.exec(req.headers.range)![1]) - 10;
-        res.writeHead(206, { ...headers, "content-range": `bytes ${start}-${content.length - 1}/${content.length}`, "content-length": content.length - start });
+        res.writeHead(206, {
+          ...headers,
+          "content-range": `bytes ${start}-${content.length - 1}/${content.length}`,
+          "content-length": content.length - start,
+        });
         return res.end(content.subarray(start));
       }
       res.writeHead(200, { ...headers, "content-length": content.length });

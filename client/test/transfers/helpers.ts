@@ -5,7 +5,15 @@ import { createHash, randomUUID } from "node:crypto";
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { expect } from "vitest";
 import { type TestGraphQLClient, type TestServer, tusUpload } from "@smsync/testkit";
-import { collections, type ClientStore, type Collection, type EntryOf, type KeyIn, type StoreChange, type ValueAt } from "../../src/store/ClientStore.ts";
+import {
+  collections,
+  type ClientStore,
+  type Collection,
+  type EntryOf,
+  type KeyIn,
+  type StoreChange,
+  type ValueAt,
+} from "../../src/store/ClientStore.ts";
 import { decodeEntry, decodeValue } from "../../src/store/recordValidation.ts";
 
 export type Device = TestGraphQLClient & { userName: string };
@@ -55,7 +63,10 @@ export class JsonFileStore implements ClientStore {
 
 /** The server's offset of a tus upload (HEAD). */
 export async function serverOffset(uploadUrl: string, token: string): Promise<number> {
-  const response = await fetch(uploadUrl, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0", authorization: `Bearer ${token}` } });
+  const response = await fetch(uploadUrl, {
+    method: "HEAD",
+    headers: { "Tus-Resumable": "1.0.0", authorization: `Bearer ${token}` },
+  });
   expect(response.status).toBe(200);
   return Number(response.headers.get("upload-offset"));
 }
@@ -90,7 +101,9 @@ export async function stagedDownload(server: TestServer, content: Buffer) {
   await tusUpload(server.url, phone.token!, { fileUUID, version: 0, content, fencingToken });
   await commitAndWait(phone, fencingToken);
   const laptopLock = await laptop.lock();
-  const inbound = await laptop.waitForOperation((await laptop.startInboundTransfer(laptopLock.fencingToken, [{ fileUUID, version: 0 }])).id);
+  const inbound = await laptop.waitForOperation(
+    (await laptop.startInboundTransfer(laptopLock.fencingToken, [{ fileUUID, version: 0 }])).id,
+  );
   expect(inbound.state).toBe("SUCCEEDED");
   const url: string = inbound.files[0].downloadUrl;
   return { laptop, phone, fileUUID, url, token: laptop.token! };

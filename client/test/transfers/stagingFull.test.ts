@@ -47,7 +47,14 @@ describe.skipIf(!smallFileSystemSupport.ok)(smallFileSystemSuite("uploadFile wit
       token: device.token!,
       store,
       file: content,
-      metadata: { fileUUID, version: 0, sha256: sha256Hex(content), cloudFileName: "big.bin", mimeType: "application/octet-stream", fencingToken },
+      metadata: {
+        fileUUID,
+        version: 0,
+        sha256: sha256Hex(content),
+        cloudFileName: "big.bin",
+        mimeType: "application/octet-stream",
+        fencingToken,
+      },
     };
     await stagingDisk.fill(300 * 1024);
     try {

@@ -62,7 +62,13 @@ function fileWith(content: Buffer): string {
 }
 
 /** uploadFile through the proxy. */
-function upload(device: Device, store: ClientStore, file: UploadFileOptions["file"], metadata: UploadMetadata, options: Partial<UploadFileOptions> = {}) {
+function upload(
+  device: Device,
+  store: ClientStore,
+  file: UploadFileOptions["file"],
+  metadata: UploadMetadata,
+  options: Partial<UploadFileOptions> = {},
+) {
   return uploadFile({ endpoint: `${proxy.url}/uploads`, token: device.token!, store, file, metadata, ...options });
 }
 
@@ -75,7 +81,10 @@ describe("uploadFile", () => {
     const device = await server.newUser();
     const { fencingToken } = await device.lock();
     const content = randomBytes(3 * MiB + 123);
-    const metadata = metadataFor(content, fencingToken, { appMetaData: JSON.stringify({ album: "holidays" }), mimeType: "image/jpeg" });
+    const metadata = metadataFor(content, fencingToken, {
+      appMetaData: JSON.stringify({ album: "holidays" }),
+      mimeType: "image/jpeg",
+    });
     const store = new MemoryStore();
     const progress: number[] = [];
 
@@ -91,7 +100,9 @@ describe("uploadFile", () => {
     expect(result.resumedFrom).toBe(0);
     // One creation, then one PATCH per 512 KiB slice.
     expect(proxy.stats.requests.filter((line) => line.startsWith("POST "))).toHaveLength(1);
-    expect(proxy.stats.requests.filter((line) => line.startsWith("PATCH "))).toHaveLength(Math.ceil(content.length / (512 * KiB)));
+    expect(proxy.stats.requests.filter((line) => line.startsWith("PATCH "))).toHaveLength(
+      Math.ceil(content.length / (512 * KiB)),
+    );
     expect(progress.at(-1)).toBe(content.length);
     expect((await stagedRow(result.uploadUrl))?.state).toBe("COMPLETE");
     expect(await listResumableUploads(store)).toEqual([]);
@@ -143,7 +154,11 @@ describe("uploadFile", () => {
 
     // The resume state names the upload; the server kept what it received.
     const [entry] = await listResumableUploads(store);
-    expect(entry).toMatchObject({ fingerprint: uploadFingerprint(metadata), fileUUID: metadata.fileUUID, size: content.length });
+    expect(entry).toMatchObject({
+      fingerprint: uploadFingerprint(metadata),
+      fileUUID: metadata.fileUUID,
+      size: content.length,
+    });
     const kept = await serverOffset(entry.uploadUrl, device.token!);
     expect(kept).toBeGreaterThanOrEqual(512 * KiB);
     expect(kept).toBeLessThan(content.length);
@@ -243,7 +258,9 @@ describe("uploadFile", () => {
     const metadata = metadataFor(content, fencingToken);
     const store = new MemoryStore();
     const result = await upload(device, store, content, metadata, { keepResumeState: true });
-    expect(await listResumableUploads(store)).toMatchObject([{ fingerprint: result.fingerprint, uploadUrl: result.uploadUrl }]);
+    expect(await listResumableUploads(store)).toMatchObject([
+      { fingerprint: result.fingerprint, uploadUrl: result.uploadUrl },
+    ]);
     await store.commit([forgetUploadChange(metadata)]);
     expect(await listResumableUploads(store)).toEqual([]);
   });
@@ -256,7 +273,9 @@ describe("uploadFile", () => {
     const metadata = metadataFor(content, fencingToken);
 
     const cut = proxy.cutAfter({ direction: "up", afterBytes: MiB, match: /^PATCH / });
-    await expect(upload(device, new MemoryStore(), file, metadata, { retryDelays: [] })).rejects.toBeInstanceOf(NetworkError);
+    await expect(upload(device, new MemoryStore(), file, metadata, { retryDelays: [] })).rejects.toBeInstanceOf(
+      NetworkError,
+    );
     await cut;
 
     // A new, empty store (as after a crash before the URL was stored).
@@ -300,7 +319,11 @@ describe("uploadFile errors", () => {
 
     // Default retry delays: tus-js-client alone would retry a 423.
     const failure = upload(device, new MemoryStore(), content, metadataFor(content, 1));
-    await expect(failure).rejects.toMatchObject({ name: "ServerError", code: "LOCK_REQUIRED", details: { status: 423 } });
+    await expect(failure).rejects.toMatchObject({
+      name: "ServerError",
+      code: "LOCK_REQUIRED",
+      details: { status: 423 },
+    });
     expect(proxy.stats.requests).toHaveLength(1);
     expect(await rowCounts(server.app.services.db)).toEqual(before);
   });
@@ -313,7 +336,11 @@ describe("uploadFile errors", () => {
     const before = await rowCounts(server.app.services.db);
 
     const failure = upload(device, store, content, metadataFor(content, fencingToken, { version: 1 }));
-    await expect(failure).rejects.toMatchObject({ name: "ServerError", code: "WRONG_VERSION", details: { status: 409, expectedVersion: 0 } });
+    await expect(failure).rejects.toMatchObject({
+      name: "ServerError",
+      code: "WRONG_VERSION",
+      details: { status: 409, expectedVersion: 0 },
+    });
     expect(proxy.stats.requests).toHaveLength(1);
     expect(await rowCounts(server.app.services.db)).toEqual(before);
     expect(await listResumableUploads(store)).toEqual([]);
@@ -333,8 +360,17 @@ describe("uploadFile errors", () => {
     proxy.resetStats();
 
     const content = randomBytes(10 * KiB);
-    const failure = upload(device, store, content, metadataFor(content, fencingToken, { fileUUID: metadata.fileUUID, version: 1 }));
-    await expect(failure).rejects.toMatchObject({ name: "ServerError", code: "UPLOAD_AND_DELETION_IN_BATCH", details: { status: 409 } });
+    const failure = upload(
+      device,
+      store,
+      content,
+      metadataFor(content, fencingToken, { fileUUID: metadata.fileUUID, version: 1 }),
+    );
+    await expect(failure).rejects.toMatchObject({
+      name: "ServerError",
+      code: "UPLOAD_AND_DELETION_IN_BATCH",
+      details: { status: 409 },
+    });
     expect(proxy.stats.requests).toHaveLength(1);
     expect(await rowCounts(server.app.services.db)).toEqual(before);
     expect(await listResumableUploads(store)).toEqual([]);
@@ -348,7 +384,11 @@ describe("uploadFile errors", () => {
     const metadata = metadataFor(content, fencingToken, { sha256: sha256Hex(randomBytes(16)) });
 
     const failure = upload(device, store, fileWith(content), metadata, { chunkSize: 256 * KiB });
-    await expect(failure).rejects.toMatchObject({ name: "ServerError", code: "CHECKSUM_MISMATCH", details: { status: 460 } });
+    await expect(failure).rejects.toMatchObject({
+      name: "ServerError",
+      code: "CHECKSUM_MISMATCH",
+      details: { status: 460 },
+    });
     // Not retried: one creation, the PATCHes of one pass.
     expect(proxy.stats.requests.filter((line) => line.startsWith("POST "))).toHaveLength(1);
     expect(await listResumableUploads(store)).toEqual([]);

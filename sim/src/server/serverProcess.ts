@@ -112,13 +112,22 @@ export class SimServerProcess {
   }
 
   private startOne(): Promise<void> {
-    const child = fork(entryPoint, [], { cwd: simDir, env: this.env, execArgv: ["--import", "tsx"], stdio: ["ignore", "ignore", "pipe", "ipc"] });
+    const child = fork(entryPoint, [], {
+      cwd: simDir,
+      env: this.env,
+      execArgv: ["--import", "tsx"],
+      stdio: ["ignore", "ignore", "pipe", "ipc"],
+    });
     const running: Running = { child, stderr: "", pending: new Map() };
-    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (running.stderr = (running.stderr + chunk).slice(-8_000)));
+    child
+      .stderr!.setEncoding("utf8")
+      .on("data", (chunk: string) => (running.stderr = (running.stderr + chunk).slice(-8_000)));
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         child.kill("SIGKILL");
-        reject(new ServerProcessError(`the server process did not listen within ${startTimeoutMs} ms:\n${running.stderr}`));
+        reject(
+          new ServerProcessError(`the server process did not listen within ${startTimeoutMs} ms:\n${running.stderr}`),
+        );
       }, startTimeoutMs);
       child.on("message", (message: FromServer) => {
         if (message.type === "ready") {
@@ -136,7 +145,11 @@ export class SimServerProcess {
       child.once("exit", (code, signal) => {
         clearTimeout(timer);
         if (this.running !== running) {
-          reject(new ServerProcessError(`the server process exited (code ${code}, signal ${signal}) before listening:\n${running.stderr}`));
+          reject(
+            new ServerProcessError(
+              `the server process exited (code ${code}, signal ${signal}) before listening:\n${running.stderr}`,
+            ),
+          );
           return;
         }
         const died = new ServerDownError(`the server process ${child.pid} exited (code ${code}, signal ${signal})`);

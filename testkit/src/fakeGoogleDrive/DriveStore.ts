@@ -88,7 +88,15 @@ export class DriveStore {
   }
 
   startSession(account: string, metadata: UploadSession["metadata"], total?: number): UploadSession {
-    const session: UploadSession = { id: this.newId(), account, metadata, received: [], receivedBytes: 0, total, expired: false };
+    const session: UploadSession = {
+      id: this.newId(),
+      account,
+      metadata,
+      received: [],
+      receivedBytes: 0,
+      total,
+      expired: false,
+    };
     this.sessions.set(session.id, session);
     return session;
   }

@@ -8,9 +8,25 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { DriveStore, type FakeDriveFile } from "./DriveStore.ts";
 import { FaultPlan, type DriveFault, type DriveRequestKind, type FaultSpec } from "./faults.ts";
-import { createFile, deleteFile, generateIds, downloadMedia, getFile, listFiles, updateFile, type FilesRequest } from "./filesApi.ts";
+import {
+  createFile,
+  deleteFile,
+  generateIds,
+  downloadMedia,
+  getFile,
+  listFiles,
+  updateFile,
+  type FilesRequest,
+} from "./filesApi.ts";
 import { sendDriveError } from "./http.ts";
-import { parseContentRange, sessionOf, startUpload, uploadChunk, uploadStatus, type UploadRequest } from "./resumableUploads.ts";
+import {
+  parseContentRange,
+  sessionOf,
+  startUpload,
+  uploadChunk,
+  uploadStatus,
+  type UploadRequest,
+} from "./resumableUploads.ts";
 
 export interface DriveRequestLogEntry {
   kind: DriveRequestKind | "unknown";
@@ -66,7 +82,9 @@ export class FakeGoogleDrive {
    */
   constructor(private readonly accountOfToken?: (token: string) => string | undefined) {}
 
-  static async start(options: { accountOfToken?: (token: string) => string | undefined } = {}): Promise<FakeGoogleDrive> {
+  static async start(
+    options: { accountOfToken?: (token: string) => string | undefined } = {},
+  ): Promise<FakeGoogleDrive> {
     const drive = new FakeGoogleDrive(options.accountOfToken);
     drive.server = createServer((req, res) => {
       drive.handle(req, res).catch((error) => {
@@ -123,10 +141,19 @@ export class FakeGoogleDrive {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", this.url);
     const method = req.method ?? "GET";
-    const entry: DriveRequestLogEntry = { kind: "unknown", method, url: url.pathname + url.search, status: 0, bodyBytes: 0 };
+    const entry: DriveRequestLogEntry = {
+      kind: "unknown",
+      method,
+      url: url.pathname + url.search,
+      status: 0,
+      bodyBytes: 0,
+    };
     if (req.headers["content-range"]) entry.contentRange = String(req.headers["content-range"]);
     this.log.push(entry);
-    res.on("finish", () => entry.status !== "answerLost" && entry.status !== "dropped" && (entry.status = res.statusCode));
+    res.on(
+      "finish",
+      () => entry.status !== "answerLost" && entry.status !== "dropped" && (entry.status = res.statusCode),
+    );
     const route = kindOf(method, url);
     if (!route) return sendDriveError(res, 404, "notFound", `the fake Drive does not serve ${method} ${url.pathname}`);
     const range = route.kind === "uploadChunk" ? parseContentRange(req.headers["content-range"]) : undefined;
@@ -136,14 +163,22 @@ export class FakeGoogleDrive {
     const account = token ? this.accountOf(token) : undefined;
     if (!token || !account) {
       req.resume();
-      return sendDriveError(res, 401, "authError", "Invalid Credentials", { "www-authenticate": 'Bearer realm="https://accounts.google.com/"' });
+      return sendDriveError(res, 401, "authError", "Invalid Credentials", {
+        "www-authenticate": 'Bearer realm="https://accounts.google.com/"',
+      });
     }
     entry.account = account;
     this.onRequest?.(entry);
 
     const fault = this.faults.strike(entry.kind as DriveRequestKind, account);
     if (fault) entry.fault = fault.type;
-    const servedFaults: DriveFault["type"][] = ["dropConnection", "wrongMd5", "expireSession", "loseAnswer", "ignoreRange"];
+    const servedFaults: DriveFault["type"][] = [
+      "dropConnection",
+      "wrongMd5",
+      "expireSession",
+      "loseAnswer",
+      "ignoreRange",
+    ];
     if (fault && !servedFaults.includes(fault.type)) {
       req.resume();
       return this.answerFault(res, fault, token);
@@ -188,7 +223,8 @@ export class FakeGoogleDrive {
       req.resume();
       return sendDriveError(res, 404, "notFound", "The upload session has expired.");
     }
-    if (!range) return sendDriveError(res, 400, "badContentRange", `bad Content-Range: ${req.headers["content-range"]}`);
+    if (!range)
+      return sendDriveError(res, 400, "badContentRange", `bad Content-Range: ${req.headers["content-range"]}`);
     if (range.kind === "status") {
       req.resume();
       return uploadStatus(upload, session, range);
@@ -213,8 +249,13 @@ export class FakeGoogleDrive {
       case "rateLimit":
         return sendDriveError(res, 403, fault.reason, "Rate Limit Exceeded");
       case "tooManyRequests":
-        return sendDriveError(res, 429, "rateLimitExceeded", "Too Many Requests",
-          fault.retryAfterSeconds === undefined ? {} : { "retry-after": String(fault.retryAfterSeconds) });
+        return sendDriveError(
+          res,
+          429,
+          "rateLimitExceeded",
+          "Too Many Requests",
+          fault.retryAfterSeconds === undefined ? {} : { "retry-after": String(fault.retryAfterSeconds) },
+        );
       case "storageFull":
         return sendDriveError(res, 403, fault.reason, "The user's Drive storage quota has been exceeded.");
       case "serverError":

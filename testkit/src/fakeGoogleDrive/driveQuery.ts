@@ -16,7 +16,10 @@ const quoted = String.raw`'((?:[^'\\]|\\.)*)'`;
 const clausePatterns: [RegExp, (match: RegExpExecArray) => Clause][] = [
   [new RegExp(String.raw`^${quoted}\s+in\s+parents`), (m) => (file) => file.parents.includes(unescape(m[1]))],
   [/^trashed\s*=\s*(true|false)/, (m) => (file) => file.trashed === (m[1] === "true")],
-  [new RegExp(String.raw`^mimeType\s*(!?=)\s*${quoted}`), (m) => (file) => (file.mimeType === unescape(m[2])) === (m[1] === "=")],
+  [
+    new RegExp(String.raw`^mimeType\s*(!?=)\s*${quoted}`),
+    (m) => (file) => (file.mimeType === unescape(m[2])) === (m[1] === "="),
+  ],
   [new RegExp(String.raw`^name\s*=\s*${quoted}`), (m) => (file) => file.name === unescape(m[1])],
   [
     new RegExp(String.raw`^appProperties\s+has\s*\{\s*key\s*=\s*${quoted}\s+and\s+value\s*=\s*${quoted}\s*\}`),
@@ -32,7 +35,9 @@ export function parseDriveQuery(q: string): Clause {
   const clauses: Clause[] = [];
   let rest = q.trim();
   while (rest.length > 0) {
-    const parsed = clausePatterns.map(([pattern, build]) => [pattern.exec(rest), build] as const).find(([match]) => match);
+    const parsed = clausePatterns
+      .map(([pattern, build]) => [pattern.exec(rest), build] as const)
+      .find(([match]) => match);
     if (!parsed) throw new UnsupportedQueryError(`the fake Drive does not understand: ${rest}`);
     const [match, build] = parsed;
     clauses.push(build(match!));

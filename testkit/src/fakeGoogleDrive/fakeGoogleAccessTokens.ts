@@ -43,7 +43,9 @@ export class FakeGoogleAccessTokens implements GoogleAccessTokens {
 
 /** The GoogleAccount row sign-in would have made, so the backend can record the user's app folder. */
 export async function addGoogleAccount(db: Database, userId: string): Promise<void> {
-  await db.$transaction((tx) => tx.googleAccount.create({ data: { userId, subject: `fake-google-subject-${userId}` } }));
+  await db.$transaction((tx) =>
+    tx.googleAccount.create({ data: { userId, subject: `fake-google-subject-${userId}` } }),
+  );
 }
 
 /** App folder ids kept in memory, for servers whose users have no GoogleAccount row. */

@@ -37,9 +37,15 @@ export type DriveFault =
 
 export const driveFaults = {
   unauthorized: (): DriveFault => ({ type: "unauthorized" }),
-  rateLimit: (reason: "rateLimitExceeded" | "userRateLimitExceeded" = "rateLimitExceeded"): DriveFault => ({ type: "rateLimit", reason }),
+  rateLimit: (reason: "rateLimitExceeded" | "userRateLimitExceeded" = "rateLimitExceeded"): DriveFault => ({
+    type: "rateLimit",
+    reason,
+  }),
   tooManyRequests: (retryAfterSeconds?: number): DriveFault => ({ type: "tooManyRequests", retryAfterSeconds }),
-  storageFull: (reason: "storageQuotaExceeded" | "quotaExceeded" = "storageQuotaExceeded"): DriveFault => ({ type: "storageFull", reason }),
+  storageFull: (reason: "storageQuotaExceeded" | "quotaExceeded" = "storageQuotaExceeded"): DriveFault => ({
+    type: "storageFull",
+    reason,
+  }),
   serverError: (status: 500 | 503 = 500): DriveFault => ({ type: "serverError", status }),
   dropConnection: (afterBytes: number): DriveFault => ({ type: "dropConnection", afterBytes }),
   ignoreRange: (): DriveFault => ({ type: "ignoreRange" }),

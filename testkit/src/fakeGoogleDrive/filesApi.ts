@@ -17,8 +17,10 @@ export interface FilesRequest {
 export async function createFile({ req, res, account, store }: FilesRequest): Promise<void> {
   const metadata = await readJson(req);
   const id = typeof metadata.id === "string" ? metadata.id : undefined;
-  if (id !== undefined && store.files.has(id)) return sendDriveError(res, 409, "fileIdInUse", "A file already exists with the provided ID.");
-  if (id !== undefined && !store.generatedIds.has(id)) return sendDriveError(res, 400, "fileIdNotUsable", "The provided file ID is not usable.");
+  if (id !== undefined && store.files.has(id))
+    return sendDriveError(res, 409, "fileIdInUse", "A file already exists with the provided ID.");
+  if (id !== undefined && !store.generatedIds.has(id))
+    return sendDriveError(res, 400, "fileIdNotUsable", "The provided file ID is not usable.");
   const missing = store.missingParent(account, metadata.parents as string[] | undefined);
   if (missing) return sendDriveError(res, 404, "notFound", `File not found: ${missing}.`);
   const file = store.createFile(account, metadata as Partial<FakeDriveFile>, Buffer.alloc(0), id);
@@ -65,7 +67,11 @@ export function getFile(request: FilesRequest, id: string): void {
  * Serves the content, or a range of it (unless `ignoreRange`); with `cutAfter`, only that many
  * body bytes before the connection is cut. Returns the body bytes sent.
  */
-export function downloadMedia(request: FilesRequest, id: string, { cutAfter, ignoreRange }: { cutAfter?: number; ignoreRange?: boolean } = {}): number {
+export function downloadMedia(
+  request: FilesRequest,
+  id: string,
+  { cutAfter, ignoreRange }: { cutAfter?: number; ignoreRange?: boolean } = {},
+): number {
   const file = fileOrNotFound(request, id);
   if (!file) return 0;
   const { req, res } = request;
@@ -81,7 +87,11 @@ export function downloadMedia(request: FilesRequest, id: string, { cutAfter, ign
       res.end();
       return 0;
     }
-    res.writeHead(206, { "content-type": file.mimeType, "content-length": end - start + 1, "content-range": `bytes ${start}-${end}/${size}` });
+    res.writeHead(206, {
+      "content-type": file.mimeType,
+      "content-length": end - start + 1,
+      "content-range": `bytes ${start}-${end}/${size}`,
+    });
   } else {
     res.writeHead(200, { "content-type": file.mimeType, "content-length": size });
   }
@@ -109,6 +119,7 @@ export async function updateFile(request: FilesRequest, id: string): Promise<voi
   if (!file) return;
   if (typeof changes.trashed === "boolean") file.trashed = changes.trashed;
   if (typeof changes.name === "string") file.name = changes.name;
-  if (changes.appProperties && typeof changes.appProperties === "object") Object.assign(file.appProperties, changes.appProperties);
+  if (changes.appProperties && typeof changes.appProperties === "object")
+    Object.assign(file.appProperties, changes.appProperties);
   sendJson(request.res, 200, request.store.resource(file));
 }

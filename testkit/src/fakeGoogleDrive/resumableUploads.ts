@@ -26,13 +26,20 @@ export interface UploadRequest {
   md5Override?: () => string | undefined;
 }
 
-export type ContentRange = { kind: "status"; total?: number } | { kind: "chunk"; start: number; end: number; total?: number };
+export type ContentRange =
+  { kind: "status"; total?: number } | { kind: "chunk"; start: number; end: number; total?: number };
 
 export function parseContentRange(header: string | undefined): ContentRange | undefined {
   const status = /^bytes \*\/(\d+|\*)$/.exec(header ?? "");
   if (status) return { kind: "status", total: status[1] === "*" ? undefined : Number(status[1]) };
   const chunk = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(header ?? "");
-  if (chunk) return { kind: "chunk", start: Number(chunk[1]), end: Number(chunk[2]), total: chunk[3] === "*" ? undefined : Number(chunk[3]) };
+  if (chunk)
+    return {
+      kind: "chunk",
+      start: Number(chunk[1]),
+      end: Number(chunk[2]),
+      total: chunk[3] === "*" ? undefined : Number(chunk[3]),
+    };
   return undefined;
 }
 
@@ -42,7 +49,10 @@ export async function startUpload({ req, res, origin, account, store }: UploadRe
   if (missing) return sendDriveError(res, 404, "notFound", `File not found: ${missing}.`);
   const declared = req.headers["x-upload-content-length"];
   const session = store.startSession(account, metadata, declared === undefined ? undefined : Number(declared));
-  res.writeHead(200, { location: `${origin}/upload/drive/v3/files?uploadType=resumable&upload_id=${session.id}`, "content-length": 0 });
+  res.writeHead(200, {
+    location: `${origin}/upload/drive/v3/files?uploadType=resumable&upload_id=${session.id}`,
+    "content-length": 0,
+  });
   res.end();
 }
 
@@ -69,7 +79,11 @@ function answerProgress(request: UploadRequest, session: UploadSession): void {
   request.res.end();
 }
 
-export function uploadStatus(request: UploadRequest, session: UploadSession, range: ContentRange & { kind: "status" }): void {
+export function uploadStatus(
+  request: UploadRequest,
+  session: UploadSession,
+  range: ContentRange & { kind: "status" },
+): void {
   if (range.total !== undefined) session.total = range.total;
   answerProgress(request, session);
 }
@@ -92,17 +106,28 @@ export async function uploadChunk(
       const complete = range.total !== undefined && range.start + arrived === range.total;
       const kept = complete ? arrived : Math.max(0, persistedEnd - range.start);
       append(session, body.subarray(0, kept), range.total);
-      if (session.total !== undefined && session.receivedBytes === session.total) request.store.completeSession(session);
+      if (session.total !== undefined && session.receivedBytes === session.total)
+        request.store.completeSession(session);
     }
     req.socket.destroy();
     return { bodyBytes: arrived, dropped: true };
   }
   if (range.start !== session.receivedBytes) {
-    sendDriveError(res, 400, "badContentRange", `chunk starts at ${range.start}, but ${session.receivedBytes} bytes were persisted`);
+    sendDriveError(
+      res,
+      400,
+      "badContentRange",
+      `chunk starts at ${range.start}, but ${session.receivedBytes} bytes were persisted`,
+    );
   } else if (body.length !== length) {
     sendDriveError(res, 400, "badContentRange", `Content-Range names ${length} bytes, the body has ${body.length}`);
   } else if ((range.total === undefined || range.end + 1 < range.total) && length % chunkQuantum !== 0) {
-    sendDriveError(res, 400, "badContentRange", `a chunk other than the last must be a multiple of 256 KiB, not ${length} bytes`);
+    sendDriveError(
+      res,
+      400,
+      "badContentRange",
+      `a chunk other than the last must be a multiple of 256 KiB, not ${length} bytes`,
+    );
   } else {
     append(session, body, range.total);
     answerProgress(request, session);

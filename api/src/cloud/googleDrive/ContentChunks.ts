@@ -44,7 +44,8 @@ export class ContentChunks {
 
   /** The chunk holding `offset` (or starting at the declared size, for an empty file). */
   async chunkAt(offset: number): Promise<Chunk> {
-    if (this.current && offset >= this.current.start && offset < this.current.start + this.current.bytes.length) return this.current;
+    if (this.current && offset >= this.current.start && offset < this.current.start + this.current.bytes.length)
+      return this.current;
     if (this.current?.last && offset === this.size) return this.current;
     if (offset < this.position) {
       await this.close();
@@ -74,7 +75,10 @@ export class ContentChunks {
     const bytes = joined.subarray(0, want);
     this.carry = joined.subarray(want);
     if (bytes.length < want) {
-      throw new CloudStorageError("integrity", `the content ended after ${start + bytes.length} bytes, ${this.size} declared`);
+      throw new CloudStorageError(
+        "integrity",
+        `the content ended after ${start + bytes.length} bytes, ${this.size} declared`,
+      );
     }
     this.md5.update(bytes);
     this.sha256.update(bytes);
@@ -92,7 +96,8 @@ export class ContentChunks {
       if (step.done) this.ended = true;
       else extra += step.value.length;
     }
-    if (extra > 0) throw new CloudStorageError("integrity", `the content is longer than the ${this.size} bytes declared`);
+    if (extra > 0)
+      throw new CloudStorageError("integrity", `the content is longer than the ${this.size} bytes declared`);
   }
 
   /** Valid once the last chunk has been read. */

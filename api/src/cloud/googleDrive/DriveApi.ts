@@ -28,7 +28,11 @@ export class DriveApi {
   ) {}
 
   /** A call with the user's token, retried; `options` carries rootUrl and the Authorization header. */
-  call<T>(userId: string, what: string, request: (options: { rootUrl: string; headers: Record<string, string>; retry: false }) => Promise<T>): Promise<T> {
+  call<T>(
+    userId: string,
+    what: string,
+    request: (options: { rootUrl: string; headers: Record<string, string>; retry: false }) => Promise<T>,
+  ): Promise<T> {
     return withRetries(this.retryPolicy, what, () =>
       withAccessToken(this.tokens, userId, what, (token) =>
         request({ rootUrl: this.rootUrl, headers: { Authorization: `Bearer ${token}` }, retry: false }),
@@ -42,7 +46,10 @@ export class DriveApi {
     let pageToken: string | undefined;
     do {
       const page = await this.call(userId, "listing Drive files", (options) =>
-        this.client.files.list({ q, pageSize: 1000, pageToken, fields: `nextPageToken, files(${fileFields})`, spaces: "drive" }, options),
+        this.client.files.list(
+          { q, pageSize: 1000, pageToken, fields: `nextPageToken, files(${fileFields})`, spaces: "drive" },
+          options,
+        ),
       );
       files.push(...(page.data.files ?? []));
       pageToken = page.data.nextPageToken ?? undefined;
@@ -76,7 +83,8 @@ export class DriveApi {
         }
         attempted = true;
         try {
-          return (await this.client.files.create({ requestBody: { ...requestBody, id }, fields: fileFields }, options)).data;
+          return (await this.client.files.create({ requestBody: { ...requestBody, id }, fields: fileFields }, options))
+            .data;
         } catch (error) {
           const failure = await toDriveFailure(what, error);
           if (failure instanceof DriveRequestError && failure.status === 409) {
@@ -99,7 +107,10 @@ export class DriveApi {
   }
 
   /** The file of this id, or null when Drive has none (one call, inside a retry of the caller's). */
-  private async existing(fileId: string, options: { rootUrl: string; headers: Record<string, string>; retry: false }): Promise<DriveFile | null> {
+  private async existing(
+    fileId: string,
+    options: { rootUrl: string; headers: Record<string, string>; retry: false },
+  ): Promise<DriveFile | null> {
     try {
       return (await this.client.files.get({ fileId, fields: fileFields }, options)).data;
     } catch (error) {
@@ -111,7 +122,9 @@ export class DriveApi {
 
   /** Removes the file for good (not to the trash); see docs/google-drive.md. */
   async delete(userId: string, fileId: string): Promise<void> {
-    await this.call(userId, `deleting Drive file ${fileId}`, (options) => this.client.files.delete({ fileId }, options));
+    await this.call(userId, `deleting Drive file ${fileId}`, (options) =>
+      this.client.files.delete({ fileId }, options),
+    );
   }
 
   /** The content (alt=media), a byte range of it if asked, as a stream, with its length when Drive said. */
@@ -127,7 +140,11 @@ export class DriveApi {
       ),
     );
     const length = Number(headerOf(answer.headers as Headers | Record<string, string>, "content-length"));
-    return { body: answer.data as unknown as Readable, length: Number.isFinite(length) && length >= 0 ? length : undefined, status: answer.status };
+    return {
+      body: answer.data as unknown as Readable,
+      length: Number.isFinite(length) && length >= 0 ? length : undefined,
+      status: answer.status,
+    };
   }
 
   /** The user's access token for a request made outside googleapis (the resumable upload). */

@@ -9,7 +9,13 @@
 // before the new content goes up, so a key never has two files.
 import type { Readable } from "node:stream";
 import type { GoogleAccessTokens } from "../../google/GoogleAccessTokens.ts";
-import type { CloudObject, CloudObjectKey, CloudObjectMetadata, CloudStorage, UploadSessionRecord } from "../CloudStorage.ts";
+import type {
+  CloudObject,
+  CloudObjectKey,
+  CloudObjectMetadata,
+  CloudStorage,
+  UploadSessionRecord,
+} from "../CloudStorage.ts";
 import { CloudStorageError } from "../CloudStorageError.ts";
 import { AppFolders, type DriveFolderRecords } from "./appFolders.ts";
 import { DriveApi } from "./DriveApi.ts";
@@ -56,7 +62,11 @@ export class GoogleDriveStorage implements CloudStorage {
     return (await this.filesOfKey(key))[0] ?? null;
   }
 
-  async writeObject(metadata: CloudObjectMetadata, content: () => Readable, session?: UploadSessionRecord): Promise<CloudObject> {
+  async writeObject(
+    metadata: CloudObjectMetadata,
+    content: () => Readable,
+    session?: UploadSessionRecord,
+  ): Promise<CloudObject> {
     const existing = await this.filesOfKey(metadata);
     const same = existing.find((object) => object.sha256 === metadata.sha256);
     for (const object of existing) {
@@ -66,29 +76,50 @@ export class GoogleDriveStorage implements CloudStorage {
     try {
       const placement = drivePlacementOf(metadata.cloudFileName);
       const folderId = await this.folders.folderAt(metadata.userId, placement.folders);
-      const file = await this.uploader.upload({
-        userId: metadata.userId,
-        metadata: { name: placement.name, mimeType: metadata.mimeType, parents: [folderId], appProperties: objectProperties(metadata) },
-        mimeType: metadata.mimeType,
-        size: metadata.size,
-        sha256: metadata.sha256,
-        content,
-      }, session);
+      const file = await this.uploader.upload(
+        {
+          userId: metadata.userId,
+          metadata: {
+            name: placement.name,
+            mimeType: metadata.mimeType,
+            parents: [folderId],
+            appProperties: objectProperties(metadata),
+          },
+          mimeType: metadata.mimeType,
+          size: metadata.size,
+          sha256: metadata.sha256,
+          content,
+        },
+        session,
+      );
       const written = cloudObjectOf(file);
-      if (!written) throw new CloudStorageError("permanent", `Drive answered the upload of ${metadata.fileUUID} v${metadata.version} without its appProperties`);
+      if (!written)
+        throw new CloudStorageError(
+          "permanent",
+          `Drive answered the upload of ${metadata.fileUUID} v${metadata.version} without its appProperties`,
+        );
       return written;
     } catch (error) {
       // The app folder or a folder of the path is gone (deleted by the user): find or make them anew on the retry.
       if (error instanceof CloudStorageError && error.kind === "notFound") {
         this.folders.forget(metadata.userId);
-        throw new CloudStorageError("transient", `a Drive folder of user ${metadata.userId} is gone: ${error.message}`, { cause: error });
+        throw new CloudStorageError(
+          "transient",
+          `a Drive folder of user ${metadata.userId} is gone: ${error.message}`,
+          { cause: error },
+        );
       }
       throw error;
     }
   }
 
   async readObject(userId: string, objectId: string, range?: { start: number; end?: number }): Promise<Readable> {
-    return resumingDownload((from) => this.api.download(userId, objectId, from), range, this.api.retryPolicy, `downloading Drive file ${objectId}`);
+    return resumingDownload(
+      (from) => this.api.download(userId, objectId, from),
+      range,
+      this.api.retryPolicy,
+      `downloading Drive file ${objectId}`,
+    );
   }
 
   async deleteObject(userId: string, objectId: string): Promise<void> {

@@ -10,7 +10,13 @@
 import type { Database } from "../../database/client.ts";
 import { CloudStorageError } from "../CloudStorageError.ts";
 import type { DriveApi } from "./DriveApi.ts";
-import { appFolderProperty, appFolderQuery, folderMimeType, subfolderProperty, subfolderQuery } from "./driveObjects.ts";
+import {
+  appFolderProperty,
+  appFolderQuery,
+  folderMimeType,
+  subfolderProperty,
+  subfolderQuery,
+} from "./driveObjects.ts";
 
 /** Where the folder ids are recorded. */
 export interface DriveFolderRecords {
@@ -27,9 +33,12 @@ export class PrismaDriveFolderRecords implements DriveFolderRecords {
   }
 
   async recordFolderId(userId: string, folderId: string): Promise<void> {
-    const updated = await this.db.$transaction((tx) => tx.googleAccount.updateMany({ where: { userId }, data: { driveFolderId: folderId } }));
+    const updated = await this.db.$transaction((tx) =>
+      tx.googleAccount.updateMany({ where: { userId }, data: { driveFolderId: folderId } }),
+    );
     // Without a GoogleAccount the user never granted Drive access (and no token could have been had).
-    if (updated.count === 0) throw new CloudStorageError("authorization", `user ${userId} has no Google account: sign in with Google`);
+    if (updated.count === 0)
+      throw new CloudStorageError("authorization", `user ${userId} has no Google account: sign in with Google`);
   }
 }
 

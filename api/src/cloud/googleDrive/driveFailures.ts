@@ -63,7 +63,12 @@ export function reasonOf(body: unknown): { reason?: string; message?: string } {
   return { reason: error?.errors?.[0]?.reason, message: error?.message };
 }
 
-export function failureOfAnswer(what: string, status: number, body: unknown, retryAfter?: string | null): DriveRequestError {
+export function failureOfAnswer(
+  what: string,
+  status: number,
+  body: unknown,
+  retryAfter?: string | null,
+): DriveRequestError {
   const { reason, message } = reasonOf(body);
   return new DriveRequestError(
     kindOfStatus(status, reason),
@@ -120,8 +125,17 @@ export async function toDriveFailure(what: string, error: unknown): Promise<Clou
     // A failed stream request (alt=media) has no data; gaxios puts the error body in the message.
     const body = (await bodyOf(failure.response?.data)) ?? jsonOrUndefined(failure.message);
     const answer = failureOfAnswer(what, status, body, headerOf(failure.response?.headers, "retry-after"));
-    return new DriveRequestError(answer.kind, answer.message, status, answer.reason, answer.retryAfterMs, { cause: error });
+    return new DriveRequestError(answer.kind, answer.message, status, answer.reason, answer.retryAfterMs, {
+      cause: error,
+    });
   }
   // No answer at all: the connection was refused, dropped, or timed out.
-  return new DriveRequestError("transient", `${what}: ${failure.message ?? String(error)}`, undefined, undefined, undefined, { cause: error });
+  return new DriveRequestError(
+    "transient",
+    `${what}: ${failure.message ?? String(error)}`,
+    undefined,
+    undefined,
+    undefined,
+    { cause: error },
+  );
 }

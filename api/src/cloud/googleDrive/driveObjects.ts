@@ -12,7 +12,12 @@ export const appFolderProperty = "smsyncAppFolder";
 export const subfolderProperty = "smsyncFolderOf";
 
 export function objectProperties(metadata: CloudObjectMetadata): Record<string, string> {
-  return { fileUUID: metadata.fileUUID, version: String(metadata.version), sha256: metadata.sha256, userId: metadata.userId };
+  return {
+    fileUUID: metadata.fileUUID,
+    version: String(metadata.version),
+    sha256: metadata.sha256,
+    userId: metadata.userId,
+  };
 }
 
 /** A value inside a `q` string literal. */

@@ -14,17 +14,30 @@ export interface RawAnswer {
 /** Idle time after which a request counts as dropped. */
 const socketTimeoutMs = 60_000;
 
-export function rawRequest(url: string, method: string, headers: Record<string, string>, body?: Buffer): Promise<RawAnswer> {
+export function rawRequest(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body?: Buffer,
+): Promise<RawAnswer> {
   const target = new URL(url);
   const send = target.protocol === "https:" ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
-    const req = send(target, { method, headers: { ...headers, "content-length": String(body?.length ?? 0) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on("error", reject);
-    });
-    req.setTimeout(socketTimeoutMs, () => req.destroy(new Error(`no answer from ${target.host} in ${socketTimeoutMs} ms`)));
+    const req = send(
+      target,
+      { method, headers: { ...headers, "content-length": String(body?.length ?? 0) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+        );
+        res.on("error", reject);
+      },
+    );
+    req.setTimeout(socketTimeoutMs, () =>
+      req.destroy(new Error(`no answer from ${target.host} in ${socketTimeoutMs} ms`)),
+    );
     req.on("error", reject);
     req.end(body);
   });

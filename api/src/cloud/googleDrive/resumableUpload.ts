@@ -48,7 +48,8 @@ export class ResumableUploader {
     private readonly api: DriveApi,
     private readonly chunkSize: number,
   ) {
-    if (chunkSize <= 0 || chunkSize % chunkQuantum !== 0) throw new Error(`chunk size must be a multiple of 256 KiB, not ${chunkSize}`);
+    if (chunkSize <= 0 || chunkSize % chunkQuantum !== 0)
+      throw new Error(`chunk size must be a multiple of 256 KiB, not ${chunkSize}`);
   }
 
   /**
@@ -59,7 +60,7 @@ export class ResumableUploader {
    */
   async upload(request: ResumableUploadRequest, record?: UploadSessionRecord): Promise<DriveFile> {
     let recorded = (await record?.load()) ?? null;
-    for (let restarts = 0; ; ) {
+    for (let restarts = 0; ;) {
       const resumed = recorded !== null;
       const sessionUri = recorded ?? (await this.startSession(request));
       if (!resumed) await record?.save(sessionUri);
@@ -82,15 +83,25 @@ export class ResumableUploader {
     const body = Buffer.from(JSON.stringify(request.metadata));
     return withRetries(this.api.retryPolicy, "starting a Drive upload", () =>
       this.api.withToken(request.userId, "starting a Drive upload", async (token) => {
-        const answer = await rawRequest(url, "POST", {
-          authorization: `Bearer ${token}`,
-          "content-type": "application/json; charset=UTF-8",
-          "x-upload-content-type": request.mimeType,
-          "x-upload-content-length": String(request.size),
-        }, body);
+        const answer = await rawRequest(
+          url,
+          "POST",
+          {
+            authorization: `Bearer ${token}`,
+            "content-type": "application/json; charset=UTF-8",
+            "x-upload-content-type": request.mimeType,
+            "x-upload-content-length": String(request.size),
+          },
+          body,
+        );
         const location = answer.headers.location;
         if (answer.status !== 200 || typeof location !== "string") {
-          throw failureOfAnswer("starting a Drive upload", answer.status, jsonOf(answer), header(answer, "retry-after"));
+          throw failureOfAnswer(
+            "starting a Drive upload",
+            answer.status,
+            jsonOf(answer),
+            header(answer, "retry-after"),
+          );
         }
         return location;
       }),
@@ -119,7 +130,13 @@ export class ResumableUploader {
         if (chunk.last) this.checkSha256(chunks, request);
         let progress: Progress;
         try {
-          progress = await this.sendChunk(request.userId, sessionUri, chunk.bytes.subarray(offset - chunk.start), offset, request.size);
+          progress = await this.sendChunk(
+            request.userId,
+            sessionUri,
+            chunk.bytes.subarray(offset - chunk.start),
+            offset,
+            request.size,
+          );
           failuresInARow = 0;
         } catch (error) {
           const failure = await toDriveFailure("sending a Drive upload chunk", error);
@@ -140,7 +157,10 @@ export class ResumableUploader {
   private checkSha256(chunks: ContentChunks, request: ResumableUploadRequest): void {
     const { sha256 } = chunks.digests();
     if (sha256 !== request.sha256) {
-      throw new CloudStorageError("integrity", `the content has sha256 ${sha256}, expected ${request.sha256}; not sent to Drive`);
+      throw new CloudStorageError(
+        "integrity",
+        `the content has sha256 ${sha256}, expected ${request.sha256}; not sent to Drive`,
+      );
     }
   }
 
@@ -149,21 +169,34 @@ export class ResumableUploader {
     const { md5 } = chunks.digests();
     if (file.md5Checksum === md5) return file;
     if (file.id) await this.api.delete(userId, file.id).catch(() => undefined);
-    throw new CloudStorageError("integrity", `Drive reports md5 ${file.md5Checksum} for ${file.id}, the content sent has ${md5}`);
+    throw new CloudStorageError(
+      "integrity",
+      `Drive reports md5 ${file.md5Checksum} for ${file.id}, the content sent has ${md5}`,
+    );
   }
 
   /** One PUT of bytes from `offset`; Content-Range names the whole size, so Drive knows the last chunk. */
-  private sendChunk(userId: string, sessionUri: string, bytes: Buffer, offset: number, size: number): Promise<Progress> {
+  private sendChunk(
+    userId: string,
+    sessionUri: string,
+    bytes: Buffer,
+    offset: number,
+    size: number,
+  ): Promise<Progress> {
     const contentRange = size === 0 ? "bytes */0" : `bytes ${offset}-${offset + bytes.length - 1}/${size}`;
     return this.api.withToken(userId, "sending a Drive upload chunk", async (token) =>
-      progressOf(await rawRequest(sessionUri, "PUT", { authorization: `Bearer ${token}`, "content-range": contentRange }, bytes)),
+      progressOf(
+        await rawRequest(sessionUri, "PUT", { authorization: `Bearer ${token}`, "content-range": contentRange }, bytes),
+      ),
     );
   }
 
   private queryStatus(userId: string, sessionUri: string, size: number): Promise<Progress> {
     return withRetries(this.api.retryPolicy, "asking Drive how far an upload got", () =>
       this.api.withToken(userId, "asking Drive how far an upload got", async (token) =>
-        progressOf(await rawRequest(sessionUri, "PUT", { authorization: `Bearer ${token}`, "content-range": `bytes */${size}` })),
+        progressOf(
+          await rawRequest(sessionUri, "PUT", { authorization: `Bearer ${token}`, "content-range": `bytes */${size}` }),
+        ),
       ),
     );
   }
@@ -181,6 +214,7 @@ function progressOf(answer: RawAnswer): Progress {
     const range = /^bytes=0-(\d+)$/.exec(header(answer, "range") ?? "");
     return { done: false, persisted: range ? Number(range[1]) + 1 : 0 };
   }
-  if (answer.status === 404 || answer.status === 410) throw new SessionExpiredError(`the upload session is gone (${answer.status})`);
+  if (answer.status === 404 || answer.status === 410)
+    throw new SessionExpiredError(`the upload session is gone (${answer.status})`);
   throw failureOfAnswer("uploading to Drive", answer.status, jsonOf(answer), header(answer, "retry-after"));
 }

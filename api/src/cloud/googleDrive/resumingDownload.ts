@@ -56,10 +56,16 @@ export async function resumingDownload(
           yield chunk;
         }
         if (answer.length === undefined || answerBytes >= answer.length) return;
-        throw new CloudStorageError("transient", `${what}: the answer ended after ${answerBytes} of ${answer.length} bytes`);
+        throw new CloudStorageError(
+          "transient",
+          `${what}: the answer ended after ${answerBytes} of ${answer.length} bytes`,
+        );
       } catch (error) {
         const failure = await toDriveFailure(`${what}: the download was cut after ${received} bytes`, error);
-        const cut = failure.kind === "transient" ? failure : new CloudStorageError("transient", failure.message, { cause: failure });
+        const cut =
+          failure.kind === "transient"
+            ? failure
+            : new CloudStorageError("transient", failure.message, { cause: failure });
         if (!retriedInRequest(failure) || ++cutsInARow >= policy.maxAttempts) throw cut;
         await policy.sleep(backoffDelay(policy, cutsInARow, failure.retryAfterMs));
         from = start + received;

@@ -29,7 +29,9 @@ export async function withAccessToken<T>(
     } catch (second) {
       const again = await toDriveFailure(what, second);
       if (!isUnauthorized(again)) throw again;
-      throw new CloudStorageError("authorization", `${what}: Drive refused a freshly refreshed access token`, { cause: again });
+      throw new CloudStorageError("authorization", `${what}: Drive refused a freshly refreshed access token`, {
+        cause: again,
+      });
     }
   }
 }

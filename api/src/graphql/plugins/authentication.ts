@@ -33,7 +33,10 @@ export function useDeviceAuthentication(services: Services): Plugin<Authenticati
           const authorization = caller ? authorizations.get(caller) : undefined;
           if (!caller || !authorization || !isAsyncIterable(result)) return;
           setResult(
-            whileAuthorized(result, async () => (await authenticate(services.db, authorization))?.deviceId === caller.deviceId),
+            whileAuthorized(
+              result,
+              async () => (await authenticate(services.db, authorization))?.deviceId === caller.deviceId,
+            ),
           );
         },
       };
@@ -78,7 +81,14 @@ function whileAuthorized(
         await finish();
         return {
           done: false,
-          value: { errors: [new SmsyncError("UNAUTHENTICATED", "the device token is no longer valid: subscribe again with a valid one")] },
+          value: {
+            errors: [
+              new SmsyncError(
+                "UNAUTHENTICATED",
+                "the device token is no longer valid: subscribe again with a valid one",
+              ),
+            ],
+          },
         };
       }
       return step;

@@ -4,12 +4,12 @@
 import { errorCodes, type ErrorCode } from "@smsync/protocol";
 import { builder } from "../builder.ts";
 
-const values = Object.fromEntries(Object.entries(errorCodes).map(([code, meaning]) => [code, { description: meaning }])) as Record<
-  ErrorCode,
-  { description: string }
->;
+const values = Object.fromEntries(
+  Object.entries(errorCodes).map(([code, meaning]) => [code, { description: meaning }]),
+) as Record<ErrorCode, { description: string }>;
 
 builder.enumType("ErrorCode", {
-  description: "The code in extensions.code of the server's typed GraphQL errors, and of byte-plane error bodies (docs/protocol.md, \"Errors\").",
+  description:
+    'The code in extensions.code of the server\'s typed GraphQL errors, and of byte-plane error bodies (docs/protocol.md, "Errors").',
   values,
 });

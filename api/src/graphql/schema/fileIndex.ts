@@ -79,26 +79,39 @@ builder.mutationField("deleteFiles", (t) =>
     },
     resolve: (_root, args, context) => {
       const caller = requireCaller(context);
-      const files = args.files.map((file) => ({ fileUUID: checkFileUUID(file.fileUUID), version: checkVersion(file.version) }));
+      const files = args.files.map((file) => ({
+        fileUUID: checkFileUUID(file.fileUUID),
+        version: checkVersion(file.version),
+      }));
       if (files.length === 0) throw new SmsyncError("BAD_INPUT", "files is empty");
       if (new Set(files.map((file) => file.fileUUID)).size !== files.length) {
         throw new SmsyncError("BAD_INPUT", "files names a file more than once");
       }
-      return idempotentMutation(context.services, caller, "deleteFiles", args.idempotencyKey, { ...args, files }, async (tx) => {
-        await requireIdleLock(tx, caller, args.fencingToken);
-        for (const file of files) {
-          const recorded = await tx.uploadDeletion.findUnique({
-            where: { userId_fileUUID_version: { userId: caller.userId, ...file } },
-          });
-          if (recorded && recorded.fencingToken === args.fencingToken && !recorded.operationId) continue;
-          await checkDeletionAgainstIndex(tx, caller.userId, file.fileUUID, file.version, args.fencingToken);
-          if (recorded) await tx.uploadDeletion.delete({ where: { userId_fileUUID_version: { userId: caller.userId, ...file } } });
-          await tx.uploadDeletion.create({
-            data: { userId: caller.userId, deviceId: caller.deviceId, fencingToken: args.fencingToken, ...file },
-          });
-        }
-        return files;
-      });
+      return idempotentMutation(
+        context.services,
+        caller,
+        "deleteFiles",
+        args.idempotencyKey,
+        { ...args, files },
+        async (tx) => {
+          await requireIdleLock(tx, caller, args.fencingToken);
+          for (const file of files) {
+            const recorded = await tx.uploadDeletion.findUnique({
+              where: { userId_fileUUID_version: { userId: caller.userId, ...file } },
+            });
+            if (recorded && recorded.fencingToken === args.fencingToken && !recorded.operationId) continue;
+            await checkDeletionAgainstIndex(tx, caller.userId, file.fileUUID, file.version, args.fencingToken);
+            if (recorded)
+              await tx.uploadDeletion.delete({
+                where: { userId_fileUUID_version: { userId: caller.userId, ...file } },
+              });
+            await tx.uploadDeletion.create({
+              data: { userId: caller.userId, deviceId: caller.deviceId, fencingToken: args.fencingToken, ...file },
+            });
+          }
+          return files;
+        },
+      );
     },
   }),
 );

@@ -9,13 +9,16 @@ import { builder } from "../builder.ts";
 const GoogleSignInType = builder.objectRef<GoogleSignInResult>("GoogleSignIn").implement({
   description: "A device signed in with Google.",
   fields: (t) => ({
-    token: t.exposeString("token", { description: "The device token, shown once: send it as Authorization: Bearer <token>." }),
+    token: t.exposeString("token", {
+      description: "The device token, shown once: send it as Authorization: Bearer <token>.",
+    }),
     userId: t.exposeID("userId"),
     userName: t.exposeString("userName"),
     deviceName: t.exposeString("deviceName"),
     newUser: t.exposeBoolean("newUser", { description: "True when this sign-in created the user." }),
     driveAccess: t.exposeBoolean("driveAccess", {
-      description: "Whether the server holds the user's Drive authorization (a refresh token Google has not refused). False: sign in again with an authorization code.",
+      description:
+        "Whether the server holds the user's Drive authorization (a refresh token Google has not refused). False: sign in again with an authorization code.",
     }),
   }),
 });
@@ -27,12 +30,19 @@ builder.mutationField("signInWithGoogle", (t) =>
       "Signs a device in with a Google ID token (audience: the server's OAuth client id), creating the user on the first sign-in. With authorizationCode (the app's OAuth code flow, scope drive.file, offline access) the server also stores the user's Drive authorization. Errors: GOOGLE_ID_TOKEN_INVALID (extensions.reason), GOOGLE_AUTHORIZATION_CODE_INVALID, GOOGLE_UNAVAILABLE, GOOGLE_NOT_CONFIGURED.",
     args: {
       idToken: t.arg.string({ required: true }),
-      deviceName: t.arg.string({ required: true, description: "The device to sign in (created on first use), 1-64 letters, digits or . _ @ -" }),
+      deviceName: t.arg.string({
+        required: true,
+        description: "The device to sign in (created on first use), 1-64 letters, digits or . _ @ -",
+      }),
       authorizationCode: t.arg.string({ description: "A one-time OAuth authorization code for Drive access." }),
     },
     resolve: (_root, args, context) => {
       const google = context.services.google;
-      if (!google) throw new SmsyncError("GOOGLE_NOT_CONFIGURED", "this server does not offer Google sign-in (SMSYNC_GOOGLE_CLIENT_ID is unset)");
+      if (!google)
+        throw new SmsyncError(
+          "GOOGLE_NOT_CONFIGURED",
+          "this server does not offer Google sign-in (SMSYNC_GOOGLE_CLIENT_ID is unset)",
+        );
       return google.signIn.signIn(args);
     },
   }),

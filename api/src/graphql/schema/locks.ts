@@ -8,7 +8,9 @@ import { requireCaller } from "../context.ts";
 const LockGrantType = builder.objectRef<LockGrant>("LockGrant").implement({
   description: "The caller's hold on the user's lock.",
   fields: (t) => ({
-    fencingToken: t.exposeInt("fencingToken", { description: "Pass it with every write; it grows with every new grant." }),
+    fencingToken: t.exposeInt("fencingToken", {
+      description: "Pass it with every write; it grows with every new grant.",
+    }),
     expiresAt: t.expose("expiresAt", { type: "DateTime", description: "When the lease runs out unless renewed." }),
     heldPreviously: t.exposeBoolean("heldPreviously", { description: "True when the caller already held the lock." }),
     operationId: t.exposeID("operationId", { nullable: true, description: "The transfer holding the lock, if any." }),
@@ -19,7 +21,9 @@ function leaseSeconds(services: Services, ttlSeconds: number | null | undefined)
   const { lockTtlSeconds, lockMaxTtlSeconds } = services.config;
   if (ttlSeconds === null || ttlSeconds === undefined) return lockTtlSeconds;
   if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > lockMaxTtlSeconds) {
-    throw new SmsyncError("BAD_INPUT", `ttlSeconds must be between 1 and ${lockMaxTtlSeconds}`, { field: "ttlSeconds" });
+    throw new SmsyncError("BAD_INPUT", `ttlSeconds must be between 1 and ${lockMaxTtlSeconds}`, {
+      field: "ttlSeconds",
+    });
   }
   return ttlSeconds;
 }
@@ -27,8 +31,12 @@ function leaseSeconds(services: Services, ttlSeconds: number | null | undefined)
 builder.mutationField("lock", (t) =>
   t.field({
     type: LockGrantType,
-    description: "Obtains the user's lock. By the holder it succeeds again, renewed, with the same token. Held by another device: LOCK_HELD with retryAfterSeconds.",
-    args: { idempotencyKey: t.arg.string({ required: true, description: idempotencyKeyDescription }), ttlSeconds: t.arg.int() },
+    description:
+      "Obtains the user's lock. By the holder it succeeds again, renewed, with the same token. Held by another device: LOCK_HELD with retryAfterSeconds.",
+    args: {
+      idempotencyKey: t.arg.string({ required: true, description: idempotencyKeyDescription }),
+      ttlSeconds: t.arg.int(),
+    },
     resolve: (_root, args, context) => {
       const caller = requireCaller(context);
       const ttl = leaseSeconds(context.services, args.ttlSeconds);
@@ -42,7 +50,11 @@ builder.mutationField("lock", (t) =>
 builder.mutationField("renewLock", (t) =>
   t.field({
     type: LockGrantType,
-    args: { idempotencyKey: t.arg.string({ required: true, description: idempotencyKeyDescription }), fencingToken: t.arg.int({ required: true }), ttlSeconds: t.arg.int() },
+    args: {
+      idempotencyKey: t.arg.string({ required: true, description: idempotencyKeyDescription }),
+      fencingToken: t.arg.int({ required: true }),
+      ttlSeconds: t.arg.int(),
+    },
     resolve: (_root, args, context) => {
       const caller = requireCaller(context);
       const ttl = leaseSeconds(context.services, args.ttlSeconds);
@@ -55,8 +67,12 @@ builder.mutationField("renewLock", (t) =>
 
 builder.mutationField("unlock", (t) =>
   t.boolean({
-    description: "Releases the lock and discards what was staged under it and not committed. False when the caller did not hold it.",
-    args: { idempotencyKey: t.arg.string({ required: true, description: idempotencyKeyDescription }), fencingToken: t.arg.int({ required: true }) },
+    description:
+      "Releases the lock and discards what was staged under it and not committed. False when the caller did not hold it.",
+    args: {
+      idempotencyKey: t.arg.string({ required: true, description: idempotencyKeyDescription }),
+      fencingToken: t.arg.int({ required: true }),
+    },
     resolve: (_root, args, context) => {
       const caller = requireCaller(context);
       return idempotentMutation(context.services, caller, "unlock", args.idempotencyKey, args, (tx) =>

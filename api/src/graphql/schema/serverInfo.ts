@@ -20,7 +20,9 @@ const LimitsType = builder.objectRef<Limits>("Limits").implement({
     maxCloudFileNameBytes: t.exposeInt("maxCloudFileNameBytes"),
     maxAppMetaDataBytes: t.exposeInt("maxAppMetaDataBytes"),
     maxIdempotencyKeyLength: t.exposeInt("maxIdempotencyKeyLength"),
-    lockTtlSeconds: t.exposeInt("lockTtlSeconds", { description: "The lease of a lock when lock is called without ttlSeconds." }),
+    lockTtlSeconds: t.exposeInt("lockTtlSeconds", {
+      description: "The lease of a lock when lock is called without ttlSeconds.",
+    }),
     lockMaxTtlSeconds: t.exposeInt("lockMaxTtlSeconds"),
   }),
 });

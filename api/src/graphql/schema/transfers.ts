@@ -74,11 +74,19 @@ builder.mutationField("commit", (t) =>
     type: OperationType,
     description:
       "Closes the batch of staged uploads and upload-deletions into an outbound transfer that runs asynchronously. Again under the same lock grant: the same operation, resumed if it failed.",
-    args: { idempotencyKey: t.arg.string({ required: true, description: idempotencyKeyDescription }), fencingToken: t.arg.int({ required: true }) },
+    args: {
+      idempotencyKey: t.arg.string({ required: true, description: idempotencyKeyDescription }),
+      fencingToken: t.arg.int({ required: true }),
+    },
     resolve: async (_root, args, context) => {
       const caller = requireCaller(context);
-      const view = await idempotentMutation(context.services, caller, "commit", args.idempotencyKey, args, (tx, events) =>
-        commit(tx, events, caller, args.fencingToken),
+      const view = await idempotentMutation(
+        context.services,
+        caller,
+        "commit",
+        args.idempotencyKey,
+        args,
+        (tx, events) => commit(tx, events, caller, args.fencingToken),
       );
       context.services.wakeTransfers();
       return view;
@@ -89,7 +97,8 @@ builder.mutationField("commit", (t) =>
 builder.mutationField("startInboundTransfer", (t) =>
   t.field({
     type: OperationType,
-    description: "Copies the named files (at their index versions) from the cloud into staging for download, then releases the lock.",
+    description:
+      "Copies the named files (at their index versions) from the cloud into staging for download, then releases the lock.",
     args: {
       idempotencyKey: t.arg.string({ required: true, description: idempotencyKeyDescription }),
       fencingToken: t.arg.int({ required: true }),
@@ -178,7 +187,10 @@ builder.subscriptionField("transferProgress", (t) =>
       const caller = requireCaller(context);
       const { db, notifier, config } = context.services;
       const operationId = String(args.operationId);
-      const op = await db.operation.findFirst({ where: { id: operationId, userId: caller.userId }, select: { id: true } });
+      const op = await db.operation.findFirst({
+        where: { id: operationId, userId: caller.userId },
+        select: { id: true },
+      });
       if (!op) throw new SmsyncError("NOT_FOUND", `no operation ${operationId}`);
       return followEvents(db, notifier, {
         userId: caller.userId,
@@ -238,7 +250,13 @@ builder.subscriptionField("fileIndexChanged", (t) =>
     },
     resolve: (event: LoggedEvent) => {
       const payload = event.payload as { deviceId: string; files: FileIndexChangeView["files"] };
-      return { seq: event.seq, operationId: event.operationId!, deviceId: payload.deviceId, files: payload.files, at: event.createdAt };
+      return {
+        seq: event.seq,
+        operationId: event.operationId!,
+        deviceId: payload.deviceId,
+        files: payload.files,
+        at: event.createdAt,
+      };
     },
   }),
 );

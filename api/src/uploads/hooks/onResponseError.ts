@@ -34,7 +34,10 @@ export function internalErrorAnswer(): ErrorAnswer {
 export function onResponseError(logger: Logger) {
   return (req: Request, error: unknown): ErrorAnswer => {
     if (error instanceof SmsyncError) {
-      return { status_code: statusOf[error.code] ?? 400, body: JSON.stringify({ code: error.code, message: error.message, ...error.extensions }) };
+      return {
+        status_code: statusOf[error.code] ?? 400,
+        body: JSON.stringify({ code: error.code, message: error.message, ...error.extensions }),
+      };
     }
     const tusError = error as { status_code?: unknown; body?: unknown };
     if (typeof tusError.status_code === "number" && typeof tusError.body === "string" && tusError.status_code < 500) {
@@ -48,7 +51,8 @@ export function onResponseError(logger: Logger) {
     }
     if (isFileSystemFull(error)) {
       logger.error({ err: error, method: req.method, url: req.url }, "upload refused: the staging area's disk is full");
-      const message = "the server's staging area is full; the bytes received so far are kept: resume the upload (HEAD, then PATCH) later";
+      const message =
+        "the server's staging area is full; the bytes received so far are kept: resume the upload (HEAD, then PATCH) later";
       return { status_code: 507, body: JSON.stringify({ code: "STAGING_FULL", message }) };
     }
     logger.error({ err: error, method: req.method, url: req.url }, "upload request failed");

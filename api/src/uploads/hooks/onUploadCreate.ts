@@ -30,7 +30,10 @@ export function onUploadCreate(services: Services) {
       const key = { userId: caller.userId, fileUUID: metadata.fileUUID, version: metadata.version };
       const previous = await tx.stagedUpload.findUnique({ where: { userId_fileUUID_version: key } });
       if (previous?.operationId) {
-        throw new SmsyncError("WRONG_VERSION", `version ${metadata.version} of ${metadata.fileUUID} is committed already`);
+        throw new SmsyncError(
+          "WRONG_VERSION",
+          `version ${metadata.version} of ${metadata.fileUUID} is committed already`,
+        );
       }
       if (previous) await tx.stagedUpload.delete({ where: { id: previous.id } });
       await tx.stagedUpload.create({

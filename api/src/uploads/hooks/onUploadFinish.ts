@@ -6,5 +6,7 @@ import type { Upload } from "@tus/utils";
 import type { LastByteCheck } from "../LastByteCheck.ts";
 
 export function onUploadFinish(lastByteCheck: LastByteCheck) {
-  return async (_req: Request, upload: Upload) => ({ headers: { "Upload-Sha256": await lastByteCheck.run(upload.id) } });
+  return async (_req: Request, upload: Upload) => ({
+    headers: { "Upload-Sha256": await lastByteCheck.run(upload.id) },
+  });
 }

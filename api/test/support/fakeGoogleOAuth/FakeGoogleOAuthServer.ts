@@ -38,7 +38,11 @@ export class FakeGoogleOAuthServer {
   static async start(): Promise<FakeGoogleOAuthServer> {
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const fake = new FakeGoogleOAuthServer(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`, newSigningKey("fake-google-1"));
+    const fake = new FakeGoogleOAuthServer(
+      server,
+      `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      newSigningKey("fake-google-1"),
+    );
     server.on("request", (request, response) => {
       fake.handle(request, response).catch((error) => {
         response.writeHead(500).end(String(error));
@@ -89,7 +93,8 @@ export class FakeGoogleOAuthServer {
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const path = new URL(request.url ?? "/", this.url).pathname;
     if (request.method === "GET" && path === "/certs") return sendJson(response, 200, await jwksOf([this.signingKey]));
-    if (request.method === "POST" && path === "/token") return this.token(new URLSearchParams(await text(request)), response);
+    if (request.method === "POST" && path === "/token")
+      return this.token(new URLSearchParams(await text(request)), response);
     sendJson(response, 404, { error: "not_found" });
   }
 

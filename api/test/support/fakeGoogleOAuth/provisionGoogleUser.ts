@@ -28,7 +28,9 @@ export async function provisionGoogleUser(
   const { userId, token } = await addUser(db, userName);
   const refreshToken = fake.grants.grantRefreshToken(subject);
   const encryptedRefreshToken = new RefreshTokenCipher(parseTokenKey(fake.tokenKey)!).encrypt(refreshToken, userId);
-  await db.$transaction((tx) => tx.googleAccount.create({ data: { userId, subject, email: `${subject}@example.com`, encryptedRefreshToken } }));
+  await db.$transaction((tx) =>
+    tx.googleAccount.create({ data: { userId, subject, email: `${subject}@example.com`, encryptedRefreshToken } }),
+  );
   return { userId, userName, subject, token, refreshToken };
 }
 

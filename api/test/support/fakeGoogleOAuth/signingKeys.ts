@@ -16,7 +16,11 @@ export function newSigningKey(kid: string): SigningKey {
 }
 
 export async function jwksOf(keys: SigningKey[]): Promise<{ keys: JWK[] }> {
-  return { keys: await Promise.all(keys.map(async (key) => ({ ...(await exportJWK(key.publicKey)), kid: key.kid, alg: "RS256", use: "sig" }))) };
+  return {
+    keys: await Promise.all(
+      keys.map(async (key) => ({ ...(await exportJWK(key.publicKey)), kid: key.kid, alg: "RS256", use: "sig" })),
+    ),
+  };
 }
 
 export interface IdTokenClaims {

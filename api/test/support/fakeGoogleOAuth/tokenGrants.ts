@@ -73,7 +73,8 @@ export class TokenGrants {
       }
       case "refresh_token": {
         const grant = this.refreshTokens.get(form.get("refresh_token") ?? "");
-        if (!grant || grant.revoked) return { ok: false, error: "invalid_grant", description: "Token has been expired or revoked." };
+        if (!grant || grant.revoked)
+          return { ok: false, error: "invalid_grant", description: "Token has been expired or revoked." };
         const refreshToken = this.rotateRefreshTokens ? this.grantRefreshToken(grant.subject) : undefined;
         return { ok: true, ...this.newAccessToken(grant.subject), refreshToken, scope: driveFileScope };
       }

@@ -49,7 +49,8 @@ export class Outbox {
 
   constructor(store: ClientStore, options: OutboxOptions = {}) {
     const limits = { baseMs: options.backoff?.initialMs ?? 500, capMs: options.backoff?.maxMs ?? 60_000 };
-    if (!(limits.baseMs > 0) || !(limits.capMs >= limits.baseMs)) throw new RangeError("backoff needs 0 < initialMs <= maxMs");
+    if (!(limits.baseMs > 0) || !(limits.capMs >= limits.baseMs))
+      throw new RangeError("backoff needs 0 < initialMs <= maxMs");
     const random = options.random ?? Math.random;
     this.queue = new DurableQueue(store, (entry) => {
       this.events.emit({ type: "enqueued", entry });

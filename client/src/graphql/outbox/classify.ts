@@ -39,18 +39,33 @@ export function classify(result: OperationResult, now: number = Date.now()): Cla
       return {
         kind: "answer",
         data: null,
-        errors: [{ message: `HTTP ${status} ${response?.statusText ?? ""}`.trim(), extensions: { code: `HTTP_${status}`, status } }],
+        errors: [
+          {
+            message: `HTTP ${status} ${response?.statusText ?? ""}`.trim(),
+            extensions: { code: `HTTP_${status}`, status },
+          },
+        ],
       };
     }
-    return { kind: "retry", error: new NetworkError(error.networkError.message, { cause: error.networkError }), retryAfterMs: undefined };
+    return {
+      kind: "retry",
+      error: new NetworkError(error.networkError.message, { cause: error.networkError }),
+      retryAfterMs: undefined,
+    };
   }
   const errors: StoredGraphQLError[] = (error?.graphQLErrors ?? []).map((graphQLError) => ({
     message: graphQLError.message,
     ...(graphQLError.path ? { path: [...graphQLError.path] } : {}),
-    ...(graphQLError.extensions ? { extensions: JSON.parse(JSON.stringify(graphQLError.extensions)) as Record<string, unknown> } : {}),
+    ...(graphQLError.extensions
+      ? { extensions: JSON.parse(JSON.stringify(graphQLError.extensions)) as Record<string, unknown> }
+      : {}),
   }));
   if (result.data === undefined && errors.length === 0) {
-    return { kind: "retry", error: new NetworkError("the server's answer had neither data nor errors"), retryAfterMs: undefined };
+    return {
+      kind: "retry",
+      error: new NetworkError("the server's answer had neither data nor errors"),
+      retryAfterMs: undefined,
+    };
   }
   return { kind: "answer", data: result.data ?? null, errors };
 }

@@ -79,11 +79,17 @@ export class DurableQueue {
         await this.loaded;
         if (this.pendingEntry(idempotencyKey)) {
           if (this.closed) throw closedError();
-          this.listen(idempotencyKey, (outcome) => ("result" in outcome ? resolve(outcome.result) : reject(outcome.error)));
+          this.listen(idempotencyKey, (outcome) =>
+            "result" in outcome ? resolve(outcome.result) : reject(outcome.error),
+          );
           return;
         }
         const stored = await this.storedResult(idempotencyKey);
-        if (!stored) throw new OutboxError("OUTBOX_UNKNOWN_KEY", `no pending mutation or stored result has the idempotency key ${JSON.stringify(idempotencyKey)}`);
+        if (!stored)
+          throw new OutboxError(
+            "OUTBOX_UNKNOWN_KEY",
+            `no pending mutation or stored result has the idempotency key ${JSON.stringify(idempotencyKey)}`,
+          );
         resolve(stored);
       }).catch(reject);
     });
@@ -138,7 +144,12 @@ export class DurableQueue {
       return this.entries.splice(0);
     });
     for (const entry of dropped) {
-      this.tell(entry.idempotencyKey, { error: new OutboxError("OUTBOX_CLEARED", `mutation ${entry.operationName ?? ""} (${entry.idempotencyKey}) was dropped by clear()`) });
+      this.tell(entry.idempotencyKey, {
+        error: new OutboxError(
+          "OUTBOX_CLEARED",
+          `mutation ${entry.operationName ?? ""} (${entry.idempotencyKey}) was dropped by clear()`,
+        ),
+      });
     }
   }
 

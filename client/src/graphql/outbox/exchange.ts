@@ -32,7 +32,17 @@ export function outboxExchange(outbox: OutboxExchangeInput): Exchange {
 
     return (operations$) => {
       const shared$ = share(operations$);
-      const results$ = share(forward(merge([pipe(shared$, filter((operation) => operation.kind !== "mutation")), sends.source])));
+      const results$ = share(
+        forward(
+          merge([
+            pipe(
+              shared$,
+              filter((operation) => operation.kind !== "mutation"),
+            ),
+            sends.source,
+          ]),
+        ),
+      );
       const ownResults$ = pipe(
         results$,
         filter((result) => isOutboxOperation(result.operation)),
@@ -58,11 +68,21 @@ export function outboxExchange(outbox: OutboxExchangeInput): Exchange {
 function accept(outbox: OutboxExchangeInput, operation: Operation, deliver: (result: OperationResult) => void): void {
   const request = mutationRequest(operation.query, (operation.variables ?? {}) as Variables);
   if (request instanceof OutboxError) return deliver(makeErrorResult(operation, request));
-  const listener: Listener = (outcome) => deliver("result" in outcome ? urqlResult(operation, outcome.result) : makeErrorResult(operation, outcome.error));
-  outbox.enqueue(request, listener).catch((error: unknown) => deliver(makeErrorResult(operation, error instanceof Error ? error : new Error(String(error)))));
+  const listener: Listener = (outcome) =>
+    deliver("result" in outcome ? urqlResult(operation, outcome.result) : makeErrorResult(operation, outcome.error));
+  outbox
+    .enqueue(request, listener)
+    .catch((error: unknown) =>
+      deliver(makeErrorResult(operation, error instanceof Error ? error : new Error(String(error)))),
+    );
 }
 
 /** A stored result as urql gives it to a caller (errors only when there are some: urql makes an error of an empty list too). */
 function urqlResult(operation: Operation, stored: StoredOutboxResult): OperationResult {
-  return makeResult(operation, stored.errors.length ? { data: stored.data as never, errors: stored.errors as never } : { data: stored.data as never });
+  return makeResult(
+    operation,
+    stored.errors.length
+      ? { data: stored.data as never, errors: stored.errors as never }
+      : { data: stored.data as never },
+  );
 }

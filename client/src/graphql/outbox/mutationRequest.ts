@@ -15,7 +15,10 @@ export interface MutationRequest {
 }
 
 /** The request, or IDEMPOTENCY_KEY_MISSING: without a key it could not be replayed safely. */
-export function mutationRequest(document: Parameters<typeof stringifyDocument>[0], variables: Variables): MutationRequest | OutboxError {
+export function mutationRequest(
+  document: Parameters<typeof stringifyDocument>[0],
+  variables: Variables,
+): MutationRequest | OutboxError {
   const idempotencyKey = variables.idempotencyKey;
   const operationName = getOperationName(document as never) ?? null;
   if (typeof idempotencyKey !== "string" || idempotencyKey.length === 0) {
@@ -25,11 +28,19 @@ export function mutationRequest(document: Parameters<typeof stringifyDocument>[0
     );
   }
   // The JSON form, as the store will give it back.
-  return { idempotencyKey, operationName, query: stringifyDocument(document), variables: JSON.parse(JSON.stringify(variables)) as Variables };
+  return {
+    idempotencyKey,
+    operationName,
+    query: stringifyDocument(document),
+    variables: JSON.parse(JSON.stringify(variables)) as Variables,
+  };
 }
 
 /** Throws IDEMPOTENCY_KEY_REUSED unless the request is the one already known under its key. */
-export function checkSameRequest(known: { operationName: string | null; variables: Variables }, request: MutationRequest): void {
+export function checkSameRequest(
+  known: { operationName: string | null; variables: Variables },
+  request: MutationRequest,
+): void {
   if (known.operationName !== request.operationName || stableJson(known.variables) !== stableJson(request.variables)) {
     throw new OutboxError(
       "IDEMPOTENCY_KEY_REUSED",

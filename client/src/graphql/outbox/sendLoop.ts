@@ -119,6 +119,9 @@ export class SendLoop {
 
   /** The protocol's backoff, but at least the server's Retry-After, and never beyond the cap. */
   private backoffMs(attempt: number, retryAfterMs: number | undefined): number {
-    return Math.min(this.limits.capMs, Math.max(backoffDelayMs(attempt, this.limits, this.random), Math.round(retryAfterMs ?? 0)));
+    return Math.min(
+      this.limits.capMs,
+      Math.max(backoffDelayMs(attempt, this.limits, this.random), Math.round(retryAfterMs ?? 0)),
+    );
   }
 }

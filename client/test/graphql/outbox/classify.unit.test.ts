@@ -1,25 +1,52 @@
 // Answer or retry: how the outbox reads each kind of result from the fetch
 // exchange, without a server.
-import { CombinedError, createRequest, gql, makeErrorResult, makeOperation, makeResult, type OperationResult } from "@urql/core";
+import {
+  CombinedError,
+  createRequest,
+  gql,
+  makeErrorResult,
+  makeOperation,
+  makeResult,
+  type OperationResult,
+} from "@urql/core";
 import { describe, expect, it } from "vitest";
 import { NetworkError } from "../../../src/errors.ts";
 import { classify, retryAfterMs } from "../../../src/graphql/outbox/classify.ts";
 
-const operation = makeOperation("mutation", createRequest(gql`mutation Unlock($idempotencyKey: String!) { unlock(idempotencyKey: $idempotencyKey) }`, { idempotencyKey: "k" }), {
-  url: "http://server/graphql",
-  requestPolicy: "network-only",
-});
+const operation = makeOperation(
+  "mutation",
+  createRequest(
+    gql`
+      mutation Unlock($idempotencyKey: String!) {
+        unlock(idempotencyKey: $idempotencyKey)
+      }
+    `,
+    { idempotencyKey: "k" },
+  ),
+  {
+    url: "http://server/graphql",
+    requestPolicy: "network-only",
+  },
+);
 
 /** What urql's fetch exchange makes of an HTTP status without a GraphQL body. */
 function httpFailure(status: number, headers: Record<string, string> = {}): OperationResult {
-  return makeErrorResult(operation, new Error(`HTTP ${status}`), { status, statusText: "Status", headers: new Headers(headers) });
+  return makeErrorResult(operation, new Error(`HTTP ${status}`), {
+    status,
+    statusText: "Status",
+    headers: new Headers(headers),
+  });
 }
 
 const now = Date.parse("2026-01-01T00:00:00Z");
 
 describe("classify", () => {
   it("takes data as the answer", () => {
-    expect(classify(makeResult(operation, { data: { unlock: true } }), now)).toEqual({ kind: "answer", data: { unlock: true }, errors: [] });
+    expect(classify(makeResult(operation, { data: { unlock: true } }), now)).toEqual({
+      kind: "answer",
+      data: { unlock: true },
+      errors: [],
+    });
   });
 
   it("takes the server's typed errors as the answer, extensions and path kept as JSON", () => {
@@ -35,7 +62,10 @@ describe("classify", () => {
   });
 
   it("takes a code the protocol does not send as an answer too: a retry would not change it", () => {
-    const result = makeResult(operation, { data: null, errors: [{ message: "busy", extensions: { code: "IDEMPOTENCY_IN_PROGRESS" } }] });
+    const result = makeResult(operation, {
+      data: null,
+      errors: [{ message: "busy", extensions: { code: "IDEMPOTENCY_IN_PROGRESS" } }],
+    });
     expect(classify(result, now)).toMatchObject({ kind: "answer" });
   });
 
@@ -58,7 +88,11 @@ describe("classify", () => {
 
   it("retries when there is no response at all", () => {
     const result = makeErrorResult(operation, new TypeError("fetch failed"));
-    expect(classify(result, now)).toMatchObject({ kind: "retry", error: { message: "fetch failed" }, retryAfterMs: undefined });
+    expect(classify(result, now)).toMatchObject({
+      kind: "retry",
+      error: { message: "fetch failed" },
+      retryAfterMs: undefined,
+    });
   });
 
   it("retries an answer with neither data nor errors (a cut body)", () => {
@@ -67,7 +101,13 @@ describe("classify", () => {
   });
 
   it("keeps a network error the exchange combined with no status as a retry, not an answer", () => {
-    const result: OperationResult = { operation, data: undefined, error: new CombinedError({ networkError: new Error("socket hang up") }), stale: false, hasNext: false };
+    const result: OperationResult = {
+      operation,
+      data: undefined,
+      error: new CombinedError({ networkError: new Error("socket hang up") }),
+      stale: false,
+      hasNext: false,
+    };
     expect(classify(result, now)).toMatchObject({ kind: "retry" });
   });
 });

@@ -11,10 +11,20 @@ import { startTestServer, type TestServer, tusUpload } from "@smsync/testkit";
 import { ServerError } from "../../../src/errors.ts";
 import { createGraphQLClient, type SmsyncGraphQL } from "../../../src/graphql/createGraphQLClient.ts";
 import { commitMutation, lockMutation, unlockMutation } from "../../../src/graphql/operations.ts";
-import { OutboxError, resultData, type OutboxEntry, type StoredOutboxResult } from "../../../src/graphql/outbox/index.ts";
+import {
+  OutboxError,
+  resultData,
+  type OutboxEntry,
+  type StoredOutboxResult,
+} from "../../../src/graphql/outbox/index.ts";
 import type { ClientStore, StoreChange } from "../../../src/store/ClientStore.ts";
 import { MemoryStore } from "../../../src/store/MemoryStore.ts";
-import { closedPortUrl, recordOutboxEvents, startRecordingProxy, type RecordingProxy } from "../../support/graphqlServer.ts";
+import {
+  closedPortUrl,
+  recordOutboxEvents,
+  startRecordingProxy,
+  type RecordingProxy,
+} from "../../support/graphqlServer.ts";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -36,7 +46,12 @@ async function proxy(): Promise<RecordingProxy> {
 }
 
 /** An SDK GraphQL client with a quick backoff (the test waits for events, not for time). */
-function connect(serverUrl: string, token: string, store: ClientStore, backoff = { initialMs: 10, maxMs: 100 }): SmsyncGraphQL {
+function connect(
+  serverUrl: string,
+  token: string,
+  store: ClientStore,
+  backoff = { initialMs: 10, maxMs: 100 },
+): SmsyncGraphQL {
   const graphql = createGraphQLClient({ serverUrl, token, store, outbox: { backoff } });
   opened.push(graphql);
   return graphql;
@@ -144,10 +159,17 @@ describe("the outbox", () => {
     const net = await proxy();
     const second = connect(net.url, device.token!, store);
     expect((await second.outbox.pending()).map((entry) => entry.idempotencyKey)).toEqual(keys);
-    const firstResult = await second.outbox.result<{ lock: { fencingToken: number; heldPreviously: boolean } }>(keys[0]);
-    const secondResult = await second.outbox.result<{ lock: { fencingToken: number; heldPreviously: boolean } }>(keys[1]);
+    const firstResult = await second.outbox.result<{ lock: { fencingToken: number; heldPreviously: boolean } }>(
+      keys[0],
+    );
+    const secondResult = await second.outbox.result<{ lock: { fencingToken: number; heldPreviously: boolean } }>(
+      keys[1],
+    );
     expect(resultData(firstResult).lock.heldPreviously).toBe(false);
-    expect(resultData(secondResult).lock).toMatchObject({ fencingToken: firstResult.data!.lock.fencingToken, heldPreviously: true });
+    expect(resultData(secondResult).lock).toMatchObject({
+      fencingToken: firstResult.data!.lock.fencingToken,
+      heldPreviously: true,
+    });
     expect(net.mutationsAtServer().map((request) => request.idempotencyKey)).toEqual(keys);
     expect((await idempotencyRecords(device.token!)).map((record) => record.key).sort()).toEqual([...keys].sort());
     await second.close();
@@ -158,7 +180,9 @@ describe("the outbox", () => {
     expect(await third.outbox.pending()).toEqual([]);
     expect((await third.outbox.result(keys[1])).data).toEqual(secondResult.data);
     // Enqueued again with the same key (the engine did not know it had been answered): answered from the store.
-    expect((await third.outbox.send(lockMutation, { idempotencyKey: keys[0], ttlSeconds: 600 })).data).toEqual(firstResult.data);
+    expect((await third.outbox.send(lockMutation, { idempotencyKey: keys[0], ttlSeconds: 600 })).data).toEqual(
+      firstResult.data,
+    );
     expect(net.requests.length).toBe(requestsBefore);
     expect((await third.outbox.takeResult(keys[0]))?.data).toEqual(firstResult.data);
     await expect(third.outbox.result(keys[0])).rejects.toMatchObject({ code: "OUTBOX_UNKNOWN_KEY" });
@@ -205,7 +229,10 @@ describe("the outbox", () => {
 
     expect(result.error).toBeUndefined();
     const operation = result.data!.commit;
-    expect(operation).toMatchObject({ kind: "OUTBOUND", files: [expect.objectContaining({ fileUUID, action: "UPLOAD" })] });
+    expect(operation).toMatchObject({
+      kind: "OUTBOUND",
+      files: [expect.objectContaining({ fileUUID, action: "UPLOAD" })],
+    });
     expect(events.of("networkFailure")).toHaveLength(1);
     expect(net.mutationsAtServer().map((request) => [request.idempotencyKey, request.responseDropped])).toEqual([
       [key, true],
@@ -214,9 +241,15 @@ describe("the outbox", () => {
     const userId = await userIdOf(device.token!);
     const operations = await server.app.services.db.operation.findMany({ where: { userId } });
     expect(operations.map((row) => row.id)).toEqual([operation.id]);
-    expect((await idempotencyRecords(device.token!)).filter((record) => record.mutation === "commit").map((record) => record.key)).toEqual([key]);
+    expect(
+      (await idempotencyRecords(device.token!))
+        .filter((record) => record.mutation === "commit")
+        .map((record) => record.key),
+    ).toEqual([key]);
     expect((await device.waitForOperation(operation.id)).state).toBe("SUCCEEDED");
-    expect((await device.fileIndex()).files).toEqual([expect.objectContaining({ fileUUID, version: 0, sha256: expect.any(String) })]);
+    expect((await device.fileIndex()).files).toEqual([
+      expect.objectContaining({ fileUUID, version: 0, sha256: expect.any(String) }),
+    ]);
   });
 
   it("a server's typed error (LOCK_HELD) is the result, not a retry, and the mutations after it go on", async () => {
@@ -240,7 +273,10 @@ describe("the outbox", () => {
     expect(events.of("networkFailure")).toEqual([]);
     expect(net.mutationsAtServer().map((request) => request.idempotencyKey)).toEqual(keys);
     expect(await outbox.pending()).toEqual([]);
-    expect((await outbox.storedResults()).map((stored) => stored.errors[0]?.extensions?.code)).toEqual(["LOCK_HELD", "LOCK_HELD"]);
+    expect((await outbox.storedResults()).map((stored) => stored.errors[0]?.extensions?.code)).toEqual([
+      "LOCK_HELD",
+      "LOCK_HELD",
+    ]);
     // A failed call stores nothing on the server.
     expect(await idempotencyRecords(other.token!, keys)).toEqual([]);
   });
@@ -254,7 +290,10 @@ describe("the outbox", () => {
     net.answerWith(1, 503, { contentType: "text/html", text: "<h1>down for maintenance</h1>" });
     const first = await outbox.send(lockMutation, { idempotencyKey: randomUUID() });
     expect(first.error).toBeUndefined();
-    net.answerWith(1, 429, { contentType: "application/json", text: JSON.stringify({ errors: [{ message: "slow down" }] }) });
+    net.answerWith(1, 429, {
+      contentType: "application/json",
+      text: JSON.stringify({ errors: [{ message: "slow down" }] }),
+    });
     const second = await outbox.send(lockMutation, { idempotencyKey: randomUUID() });
     expect(second.data?.lock.heldPreviously).toBe(true);
     expect(events.of("networkFailure").map((event) => event.error.message)).toEqual([
@@ -286,7 +325,12 @@ describe("the outbox", () => {
     const answer = graphql.outbox.send(lockMutation, { idempotencyKey: randomUUID() }).catch((error: unknown) => error);
     await events.until(() => events.of("networkFailure").length >= 5);
     // Ceilings 4, 8, 16, 16, 16; a delay between 0 and the ceiling (full jitter: here half of it).
-    expect(events.of("networkFailure").slice(0, 5).map((event) => [event.attempt, event.retryInMs])).toEqual([
+    expect(
+      events
+        .of("networkFailure")
+        .slice(0, 5)
+        .map((event) => [event.attempt, event.retryInMs]),
+    ).toEqual([
       [1, 2],
       [2, 4],
       [3, 8],
@@ -335,7 +379,9 @@ describe("the outbox", () => {
     const result = await client.mutation(keyless, { t: fencingToken }).toPromise();
     expect(result.error?.networkError).toBeInstanceOf(OutboxError);
     expect(result.error?.networkError).toMatchObject({ code: "IDEMPOTENCY_KEY_MISSING" });
-    await expect(outbox.enqueue(keyless as never, { t: fencingToken } as never)).rejects.toMatchObject({ code: "IDEMPOTENCY_KEY_MISSING" });
+    await expect(outbox.enqueue(keyless as never, { t: fencingToken } as never)).rejects.toMatchObject({
+      code: "IDEMPOTENCY_KEY_MISSING",
+    });
     await expect(outbox.enqueue(lockMutation, { idempotencyKey: "" })).rejects.toBeInstanceOf(OutboxError);
 
     expect(await store.list("outbox")).toEqual([]);
@@ -351,8 +397,13 @@ describe("the outbox", () => {
     const store = new MemoryStore();
     const { client, outbox } = connect(net.url, device.token!, store);
     const key = randomUUID();
-    const answers = [client.mutation(lockMutation, { idempotencyKey: key }).toPromise(), outbox.send(lockMutation, { idempotencyKey: key })];
-    await expect(outbox.enqueue(lockMutation, { idempotencyKey: key, ttlSeconds: 5 })).rejects.toMatchObject({ code: "IDEMPOTENCY_KEY_REUSED" });
+    const answers = [
+      client.mutation(lockMutation, { idempotencyKey: key }).toPromise(),
+      outbox.send(lockMutation, { idempotencyKey: key }),
+    ];
+    await expect(outbox.enqueue(lockMutation, { idempotencyKey: key, ttlSeconds: 5 })).rejects.toMatchObject({
+      code: "IDEMPOTENCY_KEY_REUSED",
+    });
     expect((await store.list("outbox")).length).toBe(1);
 
     net.refuse(false);
@@ -360,7 +411,9 @@ describe("the outbox", () => {
     const [viaUrql, viaOutbox] = await Promise.all(answers);
     expect(viaUrql.data).toEqual((viaOutbox as { data: unknown }).data);
     expect(net.mutationsAtServer()).toHaveLength(1);
-    await expect(outbox.send(unlockMutation, { idempotencyKey: key, fencingToken: 1 })).rejects.toMatchObject({ code: "IDEMPOTENCY_KEY_REUSED" });
+    await expect(outbox.send(unlockMutation, { idempotencyKey: key, fencingToken: 1 })).rejects.toMatchObject({
+      code: "IDEMPOTENCY_KEY_REUSED",
+    });
   });
 
   it("lets queries through untouched: not stored, not queued behind mutations, failing at once when the network does", async () => {
@@ -373,12 +426,37 @@ describe("the outbox", () => {
     const pendingLock = outbox.send(lockMutation, { idempotencyKey: randomUUID() });
     await events.until(() => events.of("networkFailure").length >= 1);
 
-    const offline = await client.query(gql`query { fileIndex { eventSeq } }`, {}).toPromise();
+    const offline = await client
+      .query(
+        gql`
+          query {
+            fileIndex {
+              eventSeq
+            }
+          }
+        `,
+        {},
+      )
+      .toPromise();
     expect(offline.error?.networkError).toBeDefined();
     expect((await store.list("outbox")).length).toBe(1);
 
     net.refuse(false);
-    const online = await client.query(gql`query { fileIndex { eventSeq files { fileUUID } } }`, {}).toPromise();
+    const online = await client
+      .query(
+        gql`
+          query {
+            fileIndex {
+              eventSeq
+              files {
+                fileUUID
+              }
+            }
+          }
+        `,
+        {},
+      )
+      .toPromise();
     expect(online.error).toBeUndefined();
     expect(online.data).toEqual({ fileIndex: { eventSeq: expect.any(Number), files: [] } });
     outbox.setOnline(true);
@@ -392,7 +470,8 @@ describe("the outbox", () => {
     const { client, outbox } = connect(net.url, device.token!, store);
     const events = recordOutboxEvents(outbox);
 
-    const enqueueing = (changes: StoreChange[]) => changes.some((change) => change.collection === "outbox" && change.op === "put");
+    const enqueueing = (changes: StoreChange[]) =>
+      changes.some((change) => change.collection === "outbox" && change.op === "put");
     store.failNext = enqueueing;
     await expect(outbox.enqueue(lockMutation, { idempotencyKey: randomUUID() })).rejects.toThrow("store failure");
     store.failNext = enqueueing;
@@ -418,8 +497,25 @@ describe("the outbox", () => {
     const store = new MemoryStore();
     const { outbox } = connect(net.url, device.token!, store);
     const events = recordOutboxEvents(outbox);
-    await store.commit([{ op: "put", collection: "outboxResults", key: "left-over", value: { idempotencyKey: "left-over", operationName: null, variables: {}, data: null, errors: [], storedAt: new Date().toISOString() } }]);
-    const dropped = [outbox.send(lockMutation, { idempotencyKey: randomUUID() }), outbox.send(lockMutation, { idempotencyKey: randomUUID(), ttlSeconds: 5 })];
+    await store.commit([
+      {
+        op: "put",
+        collection: "outboxResults",
+        key: "left-over",
+        value: {
+          idempotencyKey: "left-over",
+          operationName: null,
+          variables: {},
+          data: null,
+          errors: [],
+          storedAt: new Date().toISOString(),
+        },
+      },
+    ]);
+    const dropped = [
+      outbox.send(lockMutation, { idempotencyKey: randomUUID() }),
+      outbox.send(lockMutation, { idempotencyKey: randomUUID(), ttlSeconds: 5 }),
+    ];
     await events.until(() => events.of("networkFailure").length >= 1);
 
     await outbox.clear();
