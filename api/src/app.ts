@@ -21,6 +21,7 @@ import { StagingArea } from "./staging/StagingArea.ts";
 import { sweepStaging } from "./staging/StagingSweeper.ts";
 import { pruneIdempotencyRecords } from "./idempotency/pruneIdempotencyRecords.ts";
 import { systemClock, type Clock } from "./time/clock.ts";
+import { TransferWakeups } from "./transfers/TransferWakeups.ts";
 import { TransferWorker } from "./transfers/TransferWorker.ts";
 import { LastByteCheck } from "./uploads/LastByteCheck.ts";
 import { UploadPlane } from "./uploads/UploadPlane.ts";
@@ -51,7 +52,6 @@ export async function startApp(
   if (applied.length > 0) logger.info({ migrations: applied }, "database migrated");
   makeDirectoryDurablySync(config.localCloudDir);
 
-  let worker: TransferWorker | undefined;
   const db = openDatabase(config.databaseUrl);
   await checkDurableCommits(db, config.databaseUrl, logger);
   const clock = overrides.clock ?? systemClock;
@@ -65,9 +65,9 @@ export async function startApp(
     staging: new StagingArea(config.stagingDir),
     logger,
     clock,
-    wakeTransfers: () => worker?.poke(),
+    transferWakeups: new TransferWakeups(),
   };
-  worker = new TransferWorker(services);
+  const worker = new TransferWorker(services);
 
   // Before anything can ask for an upload: an upload a kill left with every
   // byte and no outcome is checked now (uploads/LastByteCheck.ts).

@@ -7,6 +7,7 @@ import type { GoogleCredentials } from "./google/googleCredentials.ts";
 import type { Logger } from "./logging/logger.ts";
 import type { StagingArea } from "./staging/StagingArea.ts";
 import type { Clock } from "./time/clock.ts";
+import type { TransferWakeups } from "./transfers/TransferWakeups.ts";
 
 export interface Services {
   config: Config;
@@ -19,6 +20,6 @@ export interface Services {
   clock: Clock;
   /** Google sign-in and users' Google access tokens; null when Google is not configured. */
   google: GoogleCredentials | null;
-  /** Tells the transfer worker that new work is waiting. */
-  wakeTransfers: () => void;
+  /** Raised when new transfer work is recorded; the transfer worker listens. */
+  transferWakeups: TransferWakeups;
 }

@@ -11,6 +11,14 @@ export {
 } from "./cloudFileNames.ts";
 export { cloudNameToPath, pathToCloudName } from "./cloudFilePaths.ts";
 export { errorCodes, isErrorCode, type ErrorCode } from "./errorCodes.ts";
+export {
+  cloudFailureCodes,
+  isTransferWaitCode,
+  transferWaitCodes,
+  type CloudFailureCode,
+  type TransferErrorCode,
+  type TransferWaitCode,
+} from "./transferErrorCodes.ts";
 export { stableJson } from "./stableJson.ts";
 export { backoffCeilingMs, backoffDelayMs, type BackoffLimits } from "./backoff.ts";
 export {

@@ -1,21 +1,13 @@
-// The invariants of issue 5, checked after a run has settled, against the
+// The simulator's invariants (docs/testing.md), checked after a run has settled, against the
 // server's database and cloud (read past the faults) and what each device's
 // app was handed. Each check counts itself, so the report says how many were
 // made; each failure names its invariant.
+import { invariantNames, type InvariantNumber } from "./invariantNames.ts";
 import { workCollections } from "./workCollections.ts";
 import type { RunContext } from "./runStep.ts";
 import { sha256Hex as sha256, type SimDevice } from "./simDevice.ts";
 
-export const invariantNames = {
-  1: "committed changes are in the index and the cloud with their sha256",
-  2: "every device of a user holds the index's files, byte for byte",
-  3: "one cloud object per live (fileUUID, version), no orphan",
-  4: "no download or deletion delivered twice, no event missed",
-  5: "no version gap or reuse, lock free, queues empty, operations ended",
-  6: "no user saw another user's data",
-} as const;
-
-export type InvariantNumber = keyof typeof invariantNames;
+export { invariantNames, type InvariantNumber };
 
 export interface Violation {
   invariant: InvariantNumber;

@@ -1,5 +1,5 @@
 // What the simulator exercised, summed over runs: printed at the end.
-import { invariantNames, type InvariantNumber } from "./invariants.ts";
+import { invariantNames, type InvariantNumber } from "./invariantNames.ts";
 
 export interface FaultCounts {
   networkCut: number;

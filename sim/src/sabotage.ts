@@ -3,7 +3,7 @@
 // simulator's own view (its bookkeeping, its listing of the cloud), never in
 // the product, and is chosen so that invariant N is the only one that fails
 // (sim/test/sabotage.test.ts runs each and asserts so).
-import type { InvariantNumber } from "./invariants.ts";
+import type { InvariantNumber } from "./invariantNames.ts";
 
 export type Sabotage = InvariantNumber;
 

@@ -62,8 +62,9 @@ export class ServerProcess {
   private stderr = "";
 
   private constructor(private readonly child: ChildProcess) {
+    // "close", not "exit": the output is whole only once the process's pipes are closed.
     this.exited = new Promise((resolve) => {
-      child.once("exit", (code, signal) => {
+      child.once("close", (code, signal) => {
         this.exit = { code, signal };
         resolve(this.exit);
       });

@@ -1,4 +1,6 @@
 // A failure of the cloud storage, classified for the transfer's retry policy.
+import type { TransferErrorCode } from "@smsync/protocol";
+
 export type CloudFailureKind =
   | "transient" // network, 5xx: retry with backoff, spending one of the transfer's attempts
   | "rateLimited" // the cloud's quota says slow down: wait (retryAfterMs when the cloud said), spend no attempt
@@ -22,6 +24,11 @@ export class CloudStorageError extends Error {
     if (options?.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
   }
 
+  /** The errorCode a transfer records for this failure (docs/protocol.md, "Errors"). */
+  get code(): TransferErrorCode {
+    return transferErrorCodeOf[this.kind];
+  }
+
   get retryable(): boolean {
     return this.kind === "transient" || this.waitsWithoutAttempt;
   }
@@ -31,3 +38,14 @@ export class CloudStorageError extends Error {
     return this.kind === "rateLimited" || this.kind === "storageFull";
   }
 }
+
+// Revoked cloud credentials (only Google's have any) ask the user to sign in again.
+const transferErrorCodeOf: Record<CloudFailureKind, TransferErrorCode> = {
+  transient: "CLOUD_TRANSIENT",
+  rateLimited: "CLOUD_RATE_LIMITED",
+  storageFull: "CLOUD_STORAGE_FULL",
+  notFound: "CLOUD_NOTFOUND",
+  integrity: "CLOUD_INTEGRITY",
+  authorization: "GOOGLE_SIGN_IN_REQUIRED",
+  permanent: "CLOUD_PERMANENT",
+};

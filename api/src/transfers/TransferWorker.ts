@@ -7,6 +7,7 @@
 // given-up batches left in the cloud (abandonedWrites.ts).
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
+import type { TransferErrorCode } from "@smsync/protocol";
 import { CloudStorageError } from "../cloud/CloudStorageError.ts";
 import { transactWithEvents } from "../events/eventLog.ts";
 import { SmsyncError } from "../errors/SmsyncError.ts";
@@ -26,6 +27,7 @@ export class TransferWorker {
   private readonly running = new Map<string, Promise<void>>();
   private readonly abort = new AbortController();
   private wake: () => void = () => undefined;
+  private stopListening?: () => void;
   private loop?: Promise<void>;
   /** The pass over owed removals in flight, if any (one at a time, beside the claim loop). */
   private removals?: Promise<void>;
@@ -36,14 +38,12 @@ export class TransferWorker {
   ) {}
 
   start(): void {
+    this.stopListening ??= this.services.transferWakeups.listen(() => this.wake());
     this.loop ??= this.claimLoop();
   }
 
-  poke(): void {
-    this.wake();
-  }
-
   async stop(): Promise<void> {
+    this.stopListening?.();
     this.abort.abort();
     this.wake();
     await this.loop;
@@ -178,15 +178,8 @@ export class TransferWorker {
     const retryable = !(error instanceof SmsyncError) && !(error instanceof CloudStorageError && !error.retryable);
     const attempts = operation.attempts + 1;
     const message = error instanceof Error ? error.message : String(error);
-    // Revoked cloud credentials (only Google's have any) ask the user to sign in again.
-    const errorCode =
-      error instanceof CloudStorageError
-        ? error.kind === "authorization"
-          ? "GOOGLE_SIGN_IN_REQUIRED"
-          : `CLOUD_${error.kind.toUpperCase()}`
-        : error instanceof SmsyncError
-          ? error.code
-          : "INTERNAL";
+    const errorCode: TransferErrorCode =
+      error instanceof CloudStorageError || error instanceof SmsyncError ? error.code : "INTERNAL";
     const fail = !retryable || attempts >= config.transferMaxAttempts;
     const recorded = await transactWithEvents(db, notifier, async (tx, events) => {
       const { count } = await tx.operation.updateMany({

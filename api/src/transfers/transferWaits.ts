@@ -3,12 +3,10 @@
 // server's own disk (its staging area) is full (the operator must make room).
 // None is the transfer's fault, so a wait spends none of its attempts and
 // never fails it; the worker tries again after the delay chosen here.
+import type { TransferWaitCode } from "@smsync/protocol";
 import { CloudStorageError } from "../cloud/CloudStorageError.ts";
 import type { Config } from "../config/config.ts";
 import { isFileSystemFull } from "../errors/fileSystemFull.ts";
-
-/** The error codes a waiting transfer records (and its OPERATION_STATE event carries). */
-export type TransferWaitCode = "CLOUD_STORAGE_FULL" | "CLOUD_RATE_LIMITED" | "STAGING_FULL";
 
 export interface TransferWait {
   code: TransferWaitCode;

@@ -103,7 +103,7 @@ describe.skipIf(testProvider === "sqlite")("several instances", () => {
     );
     // The claim runs out on the worker's clock, not by waiting for it.
     worker.clock.advance(60_000);
-    worker.app.services.wakeTransfers();
+    worker.app.services.transferWakeups.wake();
     const finished = await device.waitForOperation(committed.id);
     expect(finished.state).toBe("SUCCEEDED");
     const row = await apiOnly.app.services.db.operation.findUniqueOrThrow({ where: { id: committed.id } });

@@ -2,7 +2,7 @@
 // keeps retrying): what was done is in the summary, what is still to do in
 // `pending`. The folder's queues keep it, so the next `smsync sync` goes on.
 import type { PendingWork } from "../ClientBase.ts";
-import type { SyncSummary } from "./syncFolder.ts";
+import type { SyncSummary } from "./syncSummary.ts";
 
 export class ServerUnreachableError extends Error {
   override name = "ServerUnreachableError";

@@ -24,23 +24,11 @@ import type { ServerFile } from "./serverCheck.ts";
 import { ServerUnreachableError } from "./ServerUnreachableError.ts";
 import { stopWhenStorageFull } from "./storageFull.ts";
 import type { TransferTracker } from "./transferTracker.ts";
+import type { SyncSummary } from "./syncSummary.ts";
 import { watchUnreachable } from "./unreachableWatch.ts";
 
 export type ConflictPolicy = "keep-both" | "keep-local" | "accept-remote";
-
-export interface SyncSummary {
-  uploaded: number;
-  deleted: number;
-  downloaded: number;
-  removedLocally: number;
-  conflicts: number;
-  passes: number;
-  bytesUploaded: number;
-  bytesDownloaded: number;
-  seconds: number;
-  /** Local files left out: their names are refused (taken by another file but for case, or not allowed); renaming them fixes it. */
-  notSynced: { path: string; reason: string }[];
-}
+export type { SyncSummary };
 
 export interface SyncFolderOptions {
   dir: string;

@@ -5,11 +5,12 @@
 // area refused this device's upload (it keeps its bytes and resumes on a
 // later pass). The engine tells the app at once with
 // a `transferWaiting` event, so that it can ask the person to free space.
+import { isTransferWaitCode, type TransferWaitCode } from "@smsync/protocol";
 // The operation's generated type, not followOperation.ts's alias of it: followOperation.ts imports this module.
 import type { OperationFieldsFragment as Operation } from "../graphql/generated/graphql.ts";
 
 /** Why a transfer waits. */
-export type TransferWaitCode = "CLOUD_STORAGE_FULL" | "CLOUD_RATE_LIMITED" | "STAGING_FULL";
+export type { TransferWaitCode };
 
 export interface TransferWaitingEvent {
   direction: "upload" | "download";
@@ -19,12 +20,8 @@ export interface TransferWaitingEvent {
   message: string;
 }
 
-/** The codes a server transfer records while it waits (it is not ended, and its last try ended in a wait). */
-const serverWaitCodes = new Set<string>(["CLOUD_STORAGE_FULL", "CLOUD_RATE_LIMITED", "STAGING_FULL"]);
-
 /** The wait an operation that has not ended is in, if its last try ended in one. */
 export function serverWaitOf(operation: Operation): TransferWaitCode | null {
   if (operation.state === "SUCCEEDED" || operation.state === "FAILED") return null;
-  const code = operation.errorCode;
-  return code && serverWaitCodes.has(code) ? (code as TransferWaitCode) : null;
+  return isTransferWaitCode(operation.errorCode) ? operation.errorCode : null;
 }

@@ -21,7 +21,7 @@ import type {
   PreparedUpload,
   UploadSource,
 } from "../queues/records.ts";
-import type { TusResumeEntry } from "../transfers/tusResumeStore.ts";
+import type { TusResumeEntry } from "../transfers/tusResumeEntry.ts";
 import type { IndexEntry } from "../engine/planDownloads.ts";
 
 /** The record type of each collection but "meta", by collection. */

@@ -3,7 +3,7 @@
 import { createReadStream, type ReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import type { FileSource as TusFileSource, SliceResult } from "tus-js-client";
-import { LocalSourceError } from "./uploadSources.ts";
+import { LocalSourceError } from "./LocalSourceError.ts";
 
 export async function statPath(path: string): Promise<{ size: number }> {
   try {

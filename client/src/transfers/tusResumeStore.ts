@@ -8,6 +8,9 @@
 // lock grant is another upload, with its own entry.
 import type { ClientStore, StoreChange } from "../store/ClientStore.ts";
 import type { PreviousUpload, UrlStorage } from "tus-js-client";
+import type { TusResumeEntry } from "./tusResumeEntry.ts";
+
+export type { TusResumeEntry };
 
 export const tusCollection = "tusUploads" as const;
 
@@ -16,19 +19,6 @@ export interface UploadIdentity {
   version: number;
   sha256: string;
   fencingToken: number;
-}
-
-/** What the store keeps for an upload in progress. */
-export interface TusResumeEntry {
-  fingerprint: string;
-  fileUUID: string;
-  version: number;
-  sha256: string;
-  fencingToken: number;
-  uploadUrl: string;
-  size: number | null;
-  metadata: Record<string, string>;
-  creationTime: string;
 }
 
 /** The store key of an upload: fileUUID/version/sha256/fencingToken. */

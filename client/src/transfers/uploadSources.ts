@@ -4,19 +4,12 @@
 // offset, so an upload resumed at any offset, even by a new process, reads
 // only what it still has to send, and a file is never read whole into memory.
 import type { FileReader as TusFileReader, FileSource as TusFileSource, SliceResult } from "tus-js-client";
-import { SmsyncClientError } from "../errors.ts";
+import { LocalSourceError } from "./LocalSourceError.ts";
+
+export { LocalSourceError };
 
 /** The content of an upload. A string is a file path (Node only). */
 export type UploadContent = string | Uint8Array | Blob;
-
-/** The local content cannot be read, or changed while it was being sent. */
-export class LocalSourceError extends SmsyncClientError {
-  override name = "LocalSourceError";
-
-  constructor(message: string, options?: { cause?: unknown }) {
-    super("LOCAL_SOURCE", message, options);
-  }
-}
 
 const inNode = typeof process !== "undefined" && typeof process.versions?.node === "string";
 

@@ -88,7 +88,7 @@ builder.mutationField("commit", (t) =>
         args,
         (tx, events) => commit(tx, events, caller, args.fencingToken),
       );
-      context.services.wakeTransfers();
+      context.services.transferWakeups.wake();
       return view;
     },
   }),
@@ -114,7 +114,7 @@ builder.mutationField("startInboundTransfer", (t) =>
         args,
         (tx, events) => startInboundTransfer(tx, events, caller, args.fencingToken, args.files),
       );
-      context.services.wakeTransfers();
+      context.services.transferWakeups.wake();
       return view;
     },
   }),
