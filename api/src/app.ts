@@ -51,11 +51,10 @@ export async function startApp(
   if (applied.length > 0) logger.info({ migrations: applied }, "database migrated");
   makeDirectoryDurablySync(config.localCloudDir);
 
-  let worker: TransferWorker | undefined;
   const db = openDatabase(config.databaseUrl);
   await checkDurableCommits(db, config.databaseUrl, logger);
   const clock = overrides.clock ?? systemClock;
-  const google = config.google ? createGoogleCredentials(config.google, db, clock) : null;
+  const google = config.google ? createGoogleCredentials(config.google, db, clock, logger) : null;
   const services: Services = {
     config,
     db,
@@ -65,9 +64,9 @@ export async function startApp(
     staging: new StagingArea(config.stagingDir),
     logger,
     clock,
-    wakeTransfers: () => worker?.poke(),
+    wakeTransfers: () => worker.poke(), // called by requests, once the worker below exists
   };
-  worker = new TransferWorker(services);
+  const worker = new TransferWorker(services);
 
   // Before anything can ask for an upload: an upload a kill left with every
   // byte and no outcome is checked now (uploads/LastByteCheck.ts).
