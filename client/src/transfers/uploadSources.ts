@@ -5,6 +5,7 @@
 // only what it still has to send, and a file is never read whole into memory.
 import type { FileReader as TusFileReader, FileSource as TusFileSource, SliceResult } from "tus-js-client";
 import { SmsyncClientError } from "../errors.ts";
+import { promised } from "../promised.ts";
 
 /** The content of an upload. A string is a file path (Node only). */
 export type UploadContent = string | Uint8Array | Blob;
@@ -55,10 +56,12 @@ function bytesSource(input: Uint8Array): TusFileSource {
   const bytes = inNode ? Buffer.from(input.buffer, input.byteOffset, input.byteLength) : input;
   return {
     size: bytes.byteLength,
-    async slice(start: number, end: number): Promise<SliceResult> {
-      const value = bytes.subarray(start, Math.min(end, bytes.byteLength));
-      // tus-js-client takes a body's length from `size` (and Node's stack sets Content-Length from it).
-      return { value: Object.assign(value, { size: value.byteLength }), done: end >= bytes.byteLength };
+    slice(start: number, end: number): Promise<SliceResult> {
+      return promised(() => {
+        const value = bytes.subarray(start, Math.min(end, bytes.byteLength));
+        // tus-js-client takes a body's length from `size` (and Node's stack sets Content-Length from it).
+        return { value: Object.assign(value, { size: value.byteLength }), done: end >= bytes.byteLength };
+      });
     },
     close() {},
   };
