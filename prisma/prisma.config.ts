@@ -11,8 +11,10 @@ export default defineConfig({
   experimental: { adapter: true },
   engine: "js",
   schema: `${provider}/schema.prisma`,
-  adapter: async () =>
-    provider === "postgresql"
-      ? new PrismaPg({ connectionString: process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/test" })
-      : new PrismaBetterSQLite3({ url: process.env.DATABASE_URL ?? "file::memory:" }),
+  adapter: () =>
+    Promise.resolve(
+      provider === "postgresql"
+        ? new PrismaPg({ connectionString: process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/test" })
+        : new PrismaBetterSQLite3({ url: process.env.DATABASE_URL ?? "file::memory:" }),
+    ),
 });

@@ -55,7 +55,7 @@ export async function startApp(
   const db = openDatabase(config.databaseUrl);
   await checkDurableCommits(db, config.databaseUrl, logger);
   const clock = overrides.clock ?? systemClock;
-  const google = config.google ? createGoogleCredentials(config.google, db, clock) : null;
+  const google = config.google ? createGoogleCredentials(config.google, db, clock, logger) : null;
   const services: Services = {
     config,
     db,

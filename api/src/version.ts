@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
 
-export const serverVersion: string = JSON.parse(
-  readFileSync(new URL("../package.json", import.meta.url), "utf8"),
-).version;
+const packageJson = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+  version: string;
+};
+
+export const serverVersion = packageJson.version;

@@ -11,16 +11,10 @@ import { isErrorMode } from "./modes.ts";
 import type { DownloadedFileInfo, EnginePlatform } from "./platform/EnginePlatform.ts";
 import { bytesToBase64, sha256Hex } from "./platform/bytes.ts";
 import { ClientUsageError } from "./queues/ClientUsageError.ts";
-import type { CommittedBatch, LocalFile, PreparedChange, PreparedUpload } from "./queues/records.ts";
+import type { CommittedBatch, LocalFile, PreparedUpload } from "./queues/records.ts";
 import { commitPrepared, queueDeletion, queueUpload } from "./queues/uploadsBeingPrepared.ts";
 import type { ClientStore } from "./store/ClientStore.ts";
-import {
-  SyncEngine,
-  type BeingUploaded,
-  type EngineCallbacks,
-  type EngineTuning,
-  type SyncEvents,
-} from "./engine/SyncEngine.ts";
+import { SyncEngine, type EngineCallbacks, type EngineTuning, type SyncEvents } from "./engine/SyncEngine.ts";
 import type { IndexEntry } from "./engine/planDownloads.ts";
 
 /** The options both clients take; D is how a download is handed to the app. */

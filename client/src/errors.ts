@@ -1,6 +1,18 @@
 // Errors the SDK gives an app: each a named class with a stable code, so an
 // app can tell misuse (fix the call) from conditions (retry, reset, sign in).
 import type { ErrorCode } from "@smsync/protocol";
+/**
+ * What to reject with when a signal aborts: its reason (the engine aborts
+ * with a SmsyncClientError, an app with what it chose), or an AbortError
+ * naming `what` when the runtime gave none.
+ */
+export function abortReason(signal: AbortSignal, what = "The operation"): Error {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error) return reason;
+  if (reason === undefined) return new DOMException(`${what} was aborted.`, "AbortError");
+  return new Error(`${what} was aborted`, { cause: reason });
+}
+
 export class SmsyncClientError extends Error {
   override name = "SmsyncClientError";
 

@@ -66,10 +66,16 @@ export function encodeUploadMetadata(metadata: UploadMetadata): Record<string, s
 const metadataKey = /^[\x00-\x1f\x21-\x2b\x2d-\x7f]+$/;
 const base64Value = /^[\d+/A-Za-z]*={0,2}$/;
 
-function isWellFormedPair(tokens: string[]): boolean {
-  const [key, value] = tokens;
-  if (!metadataKey.test(key)) return false;
-  return tokens.length === 1 || (tokens.length === 2 && value.length % 4 === 0 && base64Value.test(value));
+type Pair = [key: string, value: string | undefined];
+
+/** A pair of the header (a key, then an optional value after one space), or null if it is malformed. */
+function wellFormedPair(text: string): Pair | null {
+  const tokens = text.split(" ");
+  if (tokens.length > 2) return null;
+  const [key = "", value] = tokens; // split gives at least one token; an empty key fails the pattern
+  if (!metadataKey.test(key)) return null;
+  if (value !== undefined && (value.length % 4 !== 0 || !base64Value.test(value))) return null;
+  return [key, value];
 }
 
 // Invalid UTF-8 (a stray 0xFF, CESU-8 surrogates, an overlong "/", a cut
@@ -87,12 +93,16 @@ function base64Bytes(value: string): Uint8Array {
 /** The pairs of an Upload-Metadata header, each value decoded as strict UTF-8 (null: a key without a value). */
 export function decodeUploadMetadataHeader(header: string | null | undefined): Record<string, string | null> {
   if (!header?.trim()) return {}; // each required key is then named as missing
-  const pairs = header.split(",").map((pair) => pair.split(" "));
-  const keys = pairs.map(([key]) => key);
-  if (!pairs.every(isWellFormedPair) || new Set(keys).size !== keys.length) {
+  const pairs: Pair[] = [];
+  for (const text of header.split(",")) {
+    const pair = wellFormedPair(text);
+    if (pair === null) throw new UploadMetadataError("Upload-Metadata is malformed");
+    pairs.push(pair);
+  }
+  if (new Set(pairs.map(([key]) => key)).size !== pairs.length) {
     throw new UploadMetadataError("Upload-Metadata is malformed");
   }
-  const decoded: Record<string, string | null> = Object.create(null); // a key such as __proto__ stays a key
+  const decoded = Object.create(null) as Record<string, string | null>; // a key such as __proto__ stays a key
   for (const [key, value] of pairs) {
     try {
       decoded[key] = value === undefined ? null : strictUtf8.decode(base64Bytes(value));

@@ -33,7 +33,10 @@ function gitHead(): string | undefined {
       execFileSync("git", ["rev-parse", "HEAD"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim() ||
       undefined
     );
-  } catch {
-    return undefined;
+  } catch (error) {
+    // No git here (ENOENT), or git ran and found no repository (its exit status): no commit to name.
+    const failure = error as NodeJS.ErrnoException & { status?: number | null };
+    if (failure.code === "ENOENT" || typeof failure.status === "number") return undefined;
+    throw error;
   }
 }

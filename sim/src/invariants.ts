@@ -4,7 +4,7 @@
 // made; each failure names its invariant.
 import { invariantNames, type InvariantNumber } from "./invariantNames.ts";
 import { workCollections } from "./workCollections.ts";
-import type { RunContext } from "./runStep.ts";
+import { devicesOf, type RunContext } from "./runStep.ts";
 import { sha256Hex as sha256, type SimDevice } from "./simDevice.ts";
 
 export { invariantNames, type InvariantNumber };
@@ -40,8 +40,8 @@ export async function checkInvariants(
   const checker = new Checker();
   // The checks read past the faults: the server's crash points and the Drive's faults left over stop now.
   await context.server.endFaults(userNames);
-  for (const [userIndex, devices] of context.devices.entries()) {
-    await checkUser(checker, context, userIndex, userNames[userIndex], devices);
+  for (const [userIndex, userName] of userNames.entries()) {
+    await checkUser(checker, context, userIndex, userName, devicesOf(context, userIndex));
   }
   return checker;
 }
@@ -63,7 +63,8 @@ async function checkUser(
   const live = rows.filter((row) => !row.deleted);
   const cloud = await context.server.listCloud(userName);
   // Sabotage 3: the simulator's listing of user 0's cloud shows its first object twice.
-  if (context.sabotage === 3 && userIndex === 0 && cloud.length > 0) cloud.push(cloud[0]);
+  const [firstObject] = cloud;
+  if (context.sabotage === 3 && userIndex === 0 && firstObject) cloud.push(firstObject);
   const u = `user ${userIndex}`;
 
   // 1. Every committed change is in the index (or was superseded, or given up knowingly), and every live file is in the cloud with its sha256.
@@ -174,16 +175,17 @@ async function checkUser(
   }
 
   // 3. One cloud object per live (fileUUID, version), nothing else.
-  const seen = new Map<string, number>();
-  for (const object of cloud)
-    seen.set(`${object.fileUUID}@${object.version}`, (seen.get(`${object.fileUUID}@${object.version}`) ?? 0) + 1);
-  for (const [key, count] of seen) {
-    const [fileUUID, version] = key.split("@");
+  const seen = new Map<string, { fileUUID: string; version: number; count: number }>();
+  for (const { fileUUID, version } of cloud) {
+    const key = `${fileUUID}@${version}`;
+    seen.set(key, { fileUUID, version, count: (seen.get(key)?.count ?? 0) + 1 });
+  }
+  for (const { fileUUID, version, count } of seen.values()) {
     const entry = index.get(fileUUID);
     c.check(3, count === 1, () => `${u} ${short(fileUUID)} v${version}: ${count} cloud objects`);
     c.check(
       3,
-      entry !== undefined && !entry.deleted && entry.version === Number(version),
+      entry !== undefined && !entry.deleted && entry.version === version,
       () =>
         `${u} ${short(fileUUID)} v${version}: orphan cloud object (index: ${entry ? `v${entry.version}${entry.deleted ? " deleted" : ""}` : "no entry"})`,
     );

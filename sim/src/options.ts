@@ -55,6 +55,11 @@ export function parseOptions(argv: string[]): SimOptions {
     if (!Number.isInteger(parsed) || parsed < 0) throw new Error(`--${name} wants a whole number, not ${value}`);
     return parsed;
   };
+  /** The value after a flag. */
+  const text = (name: string, value: string | undefined) => {
+    if (value === undefined) throw new Error(`--${name} wants a value`);
+    return value;
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     switch (arg) {
@@ -89,16 +94,18 @@ export function parseOptions(argv: string[]): SimOptions {
         options.progress = false;
         break;
       case "--sabotage":
-        options.sabotage = /^\d+$/.test(argv[i + 1] ?? "") ? parseSabotage(argv[++i]) : defaultSabotage;
+        options.sabotage = /^\d+$/.test(argv[i + 1] ?? "")
+          ? parseSabotage(text("sabotage", argv[++i]))
+          : defaultSabotage;
         break;
       case "--no-shrink":
         options.shrink = false;
         break;
       case "--replay":
-        options.replay = argv[++i];
+        options.replay = text("replay", argv[++i]);
         break;
       case "--save-failures":
-        options.failuresDir = argv[++i];
+        options.failuresDir = text("save-failures", argv[++i]);
         break;
       case "--parallel":
         options.parallel = Math.max(1, number("parallel", argv[++i]));

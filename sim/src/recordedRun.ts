@@ -53,7 +53,11 @@ export function loadRecordedRun(file: string): RecordedRun {
   if (parsed.cloud !== "local" && parsed.cloud !== "google-drive")
     throw new RecordedRunError(`${file}: cloud is local or google-drive, not ${parsed.cloud}`);
   if (!Array.isArray(parsed.steps)) throw new RecordedRunError(`${file}: steps must be a list`);
-  const unknown = parsed.steps.find((step) => !stepKinds.has((step as Step)?.kind));
+  // The steps as read: any JSON value, until checked.
+  const knownKinds: ReadonlySet<unknown> = stepKinds;
+  const unknown = (parsed.steps as unknown[]).find(
+    (step) => !knownKinds.has((step as { kind?: unknown } | null)?.kind),
+  );
   if (unknown) throw new RecordedRunError(`${file}: unknown step ${JSON.stringify(unknown)}`);
   const outOfRange = parsed.steps.find((step) => {
     const at = (step as { at?: { user: number; device: number } }).at;

@@ -41,7 +41,9 @@ export class Rng {
   }
 
   pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.float() * items.length)];
+    const index = Math.floor(this.float() * items.length);
+    if (index >= items.length) throw new RangeError("pick needs at least one item");
+    return items[index] as T; // 0 <= index < length
   }
 
   /** A choice weighted by the numbers of `weights`. */
@@ -52,7 +54,10 @@ export class Rng {
       roll -= weight;
       if (roll < 0) return key;
     }
-    return entries[entries.length - 1][0];
+    // Rounding can leave the roll at 0 after the last weight: the last key.
+    const last = entries.at(-1);
+    if (!last) throw new RangeError("weighted needs at least one weight");
+    return last[0];
   }
 
   bytes(length: number): Buffer {
@@ -66,8 +71,8 @@ export class Rng {
   /** A UUID (v4 layout) from the stream: file ids are reproducible too. */
   uuid(): string {
     const b = this.bytes(16);
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
+    b.writeUInt8((b.readUInt8(6) & 0x0f) | 0x40, 6);
+    b.writeUInt8((b.readUInt8(8) & 0x3f) | 0x80, 8);
     const hex = b.toString("hex");
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
   }

@@ -9,7 +9,7 @@ import { checkInvariants, type InvariantNumber, type Violation } from "./invaria
 import type { CommittedBatch } from "@smsync/client";
 import { noFaults, type FaultCounts } from "./report.ts";
 import { Rng } from "./rng.ts";
-import { runStep, type RunContext } from "./runStep.ts";
+import { deviceAt, runStep, type RunContext } from "./runStep.ts";
 import { describeStep, drawSchedule, type ScheduleShape, type Step } from "./schedule.ts";
 import { settle, syncUntilIdle } from "./settle.ts";
 import { sha256Hex, SimDevice } from "./simDevice.ts";
@@ -82,7 +82,7 @@ export async function runSimulation(
       userNames.push(first.userName);
       const devices: SimDevice[] = [];
       for (let device = 0; device < shape.devices; device++) {
-        const token = device === 0 ? first.token! : (await server.newDevice(first.userName)).token;
+        const token = device === 0 ? first.token : (await server.newDevice(first.userName)).token;
         const simDevice = new SimDevice({
           name: `u${user}.d${device}`,
           userIndex: user,
@@ -107,7 +107,7 @@ export async function runSimulation(
       }
       trace.note("schedule done: faults off, settling");
       for (const problem of await settle(context, seed)) violations.push({ invariant: 5, message: problem });
-      if (context.sabotage === 5) await queueWithoutCommit(context.devices[0][1]);
+      if (context.sabotage === 5) await queueWithoutCommit(deviceAt(context, { user: 0, device: 1 }));
       const checked = await checkInvariants(context, userNames);
       violations.push(...checked.violations);
       Object.assign(checks, checked.checks);
@@ -123,11 +123,14 @@ export async function runSimulation(
       });
     clearTimeout(timer);
   } catch (error) {
-    trace.note(`threw: ${(error as Error).stack ?? error}`);
+    trace.note(`threw: ${(error as Error).stack ?? String(error)}`);
     violations.push({ invariant: 5, message: `the run threw: ${(error as Error).message}` });
   } finally {
     server.endRun();
-    for (const device of context.devices.flat()) await device.close().catch(() => undefined);
+    for (const device of context.devices.flat()) {
+      // The run's outcome is decided; a device that does not close cleanly is told in the trace.
+      await device.close().catch((error: unknown) => trace.note(`${device.name}: close failed: ${String(error)}`));
+    }
     rmSync(dir, { recursive: true, force: true });
   }
   const all = context.devices.flat();
@@ -157,7 +160,7 @@ export async function runSimulation(
 async function seedFiles(context: RunContext, seed: number): Promise<void> {
   for (const [user, devices] of context.devices.entries()) {
     const rng = new Rng(seed, 500 + user);
-    const [first] = devices;
+    const first = deviceAt(context, { user, device: 0 });
     for (let i = rng.int(1, 3); i > 0; i--) {
       const fileUUID = rng.uuid();
       const content = rng.bytes(rng.int(0, 2048));
@@ -185,6 +188,7 @@ async function seedFiles(context: RunContext, seed: number): Promise<void> {
 /** The batch as an app that misrecords its first change's sha256 would remember it (sabotage 1). */
 function misrecorded(batch: CommittedBatch): CommittedBatch {
   const [first, ...rest] = batch.changes;
+  if (!first) return batch;
   return {
     ...batch,
     changes: [
@@ -196,7 +200,9 @@ function misrecorded(batch: CommittedBatch): CommittedBatch {
 
 /** Sabotage 5: after settling, the app queues its first held file again and never commits it (it stays in uploadsBeingPrepared). */
 async function queueWithoutCommit(device: SimDevice): Promise<void> {
-  const [fileUUID, file] = [...device.files.entries()][0];
+  const [held] = device.files;
+  if (!held) throw new Error(`${device.name} holds no file to queue again (sabotage 5)`);
+  const [fileUUID, file] = held;
   await device.client.uploadData(fileUUID, file.content, {
     cloudFileName: `${fileUUID}.bin`,
     mimeType: "application/octet-stream",

@@ -3,7 +3,7 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { ClientUsageError, isErrorMode, type LocalFile } from "@smsync/client";
+import { ClientUsageError, isErrorMode } from "@smsync/client";
 import type { FaultCounts } from "./report.ts";
 import { Rng } from "./rng.ts";
 import type { Step } from "./schedule.ts";
@@ -27,6 +27,31 @@ export interface RunContext {
 }
 
 const binary = { mimeType: "application/octet-stream" };
+
+/** A user or device a step names that the run does not have: the schedule and the run's shape disagree. */
+export class ScheduleMismatchError extends Error {
+  override readonly name = "ScheduleMismatchError";
+}
+
+/** The devices of a user of the run. */
+export function devicesOf(context: RunContext, user: number): SimDevice[] {
+  const devices = context.devices[user];
+  if (!devices) throw new ScheduleMismatchError(`the run has no user ${user}`);
+  return devices;
+}
+
+/** The device a step runs on. */
+export function deviceAt(context: RunContext, at: { user: number; device: number }): SimDevice {
+  const device = devicesOf(context, at.user)[at.device];
+  if (!device) throw new ScheduleMismatchError(`user ${at.user} has no device ${at.device}`);
+  return device;
+}
+
+function userNameOf(context: RunContext, user: number): string {
+  const name = context.userNames[user];
+  if (name === undefined) throw new ScheduleMismatchError(`the run has no user ${user}`);
+  return name;
+}
 
 /** The number of the device's last batch whose commit() completed (-1: none). */
 const lastCommitted = (device: SimDevice) => device.record.committed.at(-1)?.batch ?? -1;
@@ -91,7 +116,7 @@ async function quietBeforeLocalChange(
   seed: number,
   context: RunContext,
 ): Promise<void> {
-  for (const [i, other] of context.devices[user].entries())
+  for (const [i, other] of devicesOf(context, user).entries())
     await resetIfInError(other, context, new Rng(seed, 2000 + index * 10 + i));
   if (device.offline && !(await device.awaitSync(0))) {
     // Its pass waits for the network, and would wait out the whole spell: the spell ends now.
@@ -113,7 +138,7 @@ function setNetwork(device: SimDevice, online: boolean): void {
 
 function heldFile(device: SimDevice, pick: number): string | null {
   const held = [...device.files.keys()].sort();
-  return held.length === 0 ? null : held[Math.floor(pick * held.length)];
+  return held[Math.floor(pick * held.length)] ?? null; // pick is in [0, 1): none only when nothing is held
 }
 
 async function usage(device: SimDevice, context: RunContext, run: () => Promise<void>): Promise<boolean> {
@@ -130,7 +155,7 @@ async function usage(device: SimDevice, context: RunContext, run: () => Promise<
 export async function runStep(step: Step, index: number, seed: number, context: RunContext): Promise<void> {
   const rng = new Rng(seed, 1000 + index);
   if (step.kind === "cloudFault") {
-    await context.server.armCloudFault(context.userNames[step.user], {
+    await context.server.armCloudFault(userNameOf(context, step.user), {
       call: step.call,
       kind: step.fault,
       after: step.after,
@@ -146,7 +171,7 @@ export async function runStep(step: Step, index: number, seed: number, context: 
     return;
   }
   if (step.kind === "driveFault") {
-    await context.server.armDriveFault(context.userNames[step.user], {
+    await context.server.armDriveFault(userNameOf(context, step.user), {
       on: step.on,
       fault: step.fault,
       times: step.times,
@@ -154,7 +179,7 @@ export async function runStep(step: Step, index: number, seed: number, context: 
     context.faults.driveFault++;
     return;
   }
-  const device = context.devices[step.at.user][step.at.device];
+  const device = deviceAt(context, step.at);
   await resetIfInError(device, context, rng);
   context.operations++;
   switch (step.kind) {
@@ -238,7 +263,7 @@ export async function runStep(step: Step, index: number, seed: number, context: 
     case "pause":
       device.armPause({
         pauseMs: step.pauseMs,
-        others: context.devices[step.at.user].filter((other) => other !== device),
+        others: devicesOf(context, step.at.user).filter((other) => other !== device),
         frozen: () => context.faults.pausedHolder++,
         thawed: (takenOverBy) => {
           if (takenOverBy) context.faults.leaseTakenOver++;

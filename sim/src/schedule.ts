@@ -134,11 +134,11 @@ export function drawSchedule(seed: number, shape: ScheduleShape): Step[] {
   const rng = new Rng(seed, 1);
   const steps: Step[] = [];
   /** Devices offline, with the step at which they come back. */
-  const offlineUntil = new Map<string, number>();
+  const offlineUntil = new Map<string, { at: { user: number; device: number }; back: number }>();
   for (let index = 0; steps.length < shape.steps; index++) {
     const at = { user: rng.int(0, shape.users - 1), device: rng.int(0, shape.devices - 1) };
     const key = `${at.user}.${at.device}`;
-    const back = offlineUntil.get(key);
+    const back = offlineUntil.get(key)?.back;
     if (back !== undefined && steps.length >= back) {
       steps.push({ kind: "online", at });
       offlineUntil.delete(key);
@@ -192,7 +192,7 @@ export function drawSchedule(seed: number, shape: ScheduleShape): Step[] {
       case "offline":
         if (back !== undefined) continue;
         steps.push({ kind, at });
-        offlineUntil.set(key, steps.length + rng.int(1, 4));
+        offlineUntil.set(key, { at, back: steps.length + rng.int(1, 4) });
         break;
       case "cloudFault":
         {
@@ -227,10 +227,7 @@ export function drawSchedule(seed: number, shape: ScheduleShape): Step[] {
         break;
     }
   }
-  for (const [key] of offlineUntil) {
-    const [user, device] = key.split(".").map(Number);
-    steps.push({ kind: "online", at: { user, device } });
-  }
+  for (const { at } of offlineUntil.values()) steps.push({ kind: "online", at: { ...at } });
   return steps;
 }
 

@@ -21,7 +21,6 @@ import {
   type Conflict,
   type ConflictResolution,
   type IndexEntry,
-  type OutboundState,
   SmsyncClient,
   type SyncEvents,
 } from "@smsync/client/node";
@@ -101,6 +100,10 @@ interface FinishingBatch {
   items: BeingUploaded[];
 }
 
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 /** One client instance (an app process) of a device. */
 class ClientInstance {
   client!: SmsyncClient;
@@ -143,13 +146,22 @@ class ClientInstance {
   }
 
   /** At the run's end: what hangs fails (the client closed first, so its pass just ends), the client closes; its store handle goes. */
-  async bury(closeStoreHandle: boolean): Promise<void> {
-    const closed = this.client.close({ closeStore: false }).catch(() => undefined);
+  async bury(closeStoreHandle: boolean, note: (line: string) => void): Promise<void> {
+    // Closing a killed instance meets its dead store and its hanging waits: how it ends is for the trace.
+    const closed = this.client
+      .close({ closeStore: false })
+      .catch((error: unknown) => note(`killed instance #${this.epoch}: its close ended with ${messageOf(error)}`));
     this.store.bury();
     const buried = new Error("the client instance was killed");
     for (const reject of this.hanging) reject(buried);
     await Promise.race([closed, sleep(2000)]);
-    if (closeStoreHandle) await this.store.inner.close().catch(() => undefined);
+    if (closeStoreHandle) {
+      await this.store.inner
+        .close()
+        .catch((error: unknown) =>
+          note(`killed instance #${this.epoch}: closing its store failed: ${messageOf(error)}`),
+        );
+    }
   }
 }
 
@@ -256,7 +268,7 @@ export class SimDevice {
           config.trace.note(
             `${config.name}: the app saves ${file.fileUUID.slice(0, 8)} v${file.version} (${bytes.length} B)`,
           );
-          if (broken(2) && record.saved[0].fileUUID === file.fileUUID) return;
+          if (broken(2) && record.saved[0]?.fileUUID === file.fileUUID) return;
           files.set(file.fileUUID, { sha256: bytesSha256, content: bytes });
         },
         async applyDeletions(entries: IndexEntry[]) {
@@ -430,10 +442,11 @@ export class SimDevice {
     this.config.trace.note(
       `${this.name}: frozen for ${pause.pauseMs} ms holding the lock (as by SIGSTOP: engine and network stalled); the user's other devices sync`,
     );
-    const grantsBefore = pause.others.map((other) => other.lockGrants);
+    const grantsBefore = new Map(pause.others.map((other) => [other, other.lockGrants]));
     for (const other of pause.others) other.startSync();
     await Promise.all([this.proxy.stall(pause.pauseMs), sleep(pause.pauseMs)]);
-    const takenOverBy = pause.others.find((other, i) => other.lockGrants > grantsBefore[i])?.name ?? null;
+    const takenOverBy =
+      pause.others.find((other) => other.lockGrants > (grantsBefore.get(other) ?? other.lockGrants))?.name ?? null;
     this.config.trace.note(
       `${this.name}: thawed; ${takenOverBy ? `its lease expired and ${takenOverBy} took the lock over meanwhile` : "nobody took the lock over meanwhile"}`,
     );
@@ -510,11 +523,15 @@ export class SimDevice {
   async close(): Promise<void> {
     this.armedKill = undefined;
     this.armedPause = undefined;
-    await this.ready().catch(() => undefined);
+    // The run is over and checked: what fails now is told in the trace, and the next device closes all the same.
+    const noted = (what: string) => (error: unknown) =>
+      this.config.trace.note(`${this.name}: ${what} failed at the run's end: ${messageOf(error)}`);
+    await this.ready().catch(noted("opening"));
     this.current.closing = true;
-    await this.client.close({ closeStore: true }).catch(() => undefined);
-    await this.awaitSync().catch(() => undefined);
-    for (const dead of this.killedInstances) await dead.bury(this.config.sqliteStore);
+    await this.client.close({ closeStore: true }).catch(noted("closing the client"));
+    await this.awaitSync().catch(noted("its last sync"));
+    const note = (line: string) => this.config.trace.note(`${this.name}: ${line}`);
+    for (const dead of this.killedInstances) await dead.bury(this.config.sqliteStore, note);
     await this.proxy.close();
   }
 }

@@ -44,6 +44,8 @@ export async function simulate(
       : undefined;
   const slots = Math.max(1, Math.min(options.parallel, seedList.length));
   const servers = await Promise.all(Array.from({ length: slots }, () => SimServer.start(options.cloud, drive)));
+  const [shrinkServer] = servers; // slots >= 1
+  if (!shrinkServer) throw new Error("no simulation server started");
   const totals = emptyTotals();
   const failures: RunResult[] = [];
   const shape = {
@@ -66,11 +68,11 @@ export async function simulate(
   try {
     // Runs are independent (fresh users), so several go at once, a slot's one after another on its server: most of a run is waiting on the network.
     const results: RunResult[] = [];
-    let next = 0;
+    const queue = cases.values(); // shared by the slots: each case is taken once
     await Promise.all(
       servers.map(async (server) => {
-        while (next < seedList.length) {
-          const run = cases[next++];
+        for (let taken = queue.next(); !taken.done; taken = queue.next()) {
+          const run = taken.value;
           const seed = typeof run === "number" ? run : run.seed;
           inFlight.add(seed);
           const runStarted = Date.now();
@@ -96,7 +98,7 @@ export async function simulate(
     for (const result of results) {
       const { seed } = result;
       add(totals, result);
-      if (options.verbose) print(`--- seed ${seed} trace:\n${result.trace}`);
+      if (options.verbose) print(`--- seed ${seed} trace:\n${result.trace.toString()}`);
       if (result.violations.length === 0) continue;
       totals.failed++;
       failures.push(result);
@@ -110,15 +112,15 @@ export async function simulate(
       print(`\nFAILED seed ${seed}: ${reproduceCommand(options, seed)}`);
       print(`  its schedule: ${recorded} (replay: npm run sim -- --replay ${recorded})`);
       for (const violation of result.violations) print(`  invariant ${violation.invariant}: ${violation.message}`);
-      print(`trace:\n${result.trace}`);
+      print(`trace:\n${result.trace.toString()}`);
       if (options.shrink) {
-        const { best: shorter, attempts } = await shrink(servers[0], seed, shape, result);
+        const { best: shorter, attempts } = await shrink(shrinkServer, seed, shape, result);
         if (shorter.steps.length < result.steps.length) {
           print(
             `shrunk in ${attempts} runs to ${shorter.steps.length} of ${result.steps.length} steps (violations: ${shorter.violations.map((v) => `#${v.invariant}`).join(" ")}):`,
           );
           for (const [i, step] of shorter.steps.entries()) print(`  #${i} ${describeStep(step)}`);
-          print(`shrunk trace:\n${shorter.trace}`);
+          print(`shrunk trace:\n${shorter.trace.toString()}`);
         }
       }
     }

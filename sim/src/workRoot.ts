@@ -13,8 +13,11 @@ export function useTmpfsForRuns(env: NodeJS.ProcessEnv = process.env): string | 
   try {
     if (!statSync(tmpfs).isDirectory()) return undefined;
     accessSync(tmpfs, constants.W_OK);
-  } catch {
-    return undefined;
+  } catch (error) {
+    // No tmpfs there, or not ours to write: the runs stay in the system's temporary directory.
+    if (["ENOENT", "ENOTDIR", "EACCES", "EPERM", "EROFS"].includes((error as NodeJS.ErrnoException).code ?? ""))
+      return undefined;
+    throw error;
   }
   env.TMPDIR = tmpfs;
   return tmpfs;

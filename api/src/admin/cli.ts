@@ -33,23 +33,26 @@ async function main(): Promise<number> {
   try {
     switch (command) {
       case "add-user": {
-        if (rest.length !== 1) break;
-        const created = await addUser(db, rest[0], values.device ?? "default");
-        console.log(`created user ${rest[0]} with device ${values.device ?? "default"}`);
+        const [userName, ...extra] = rest;
+        if (userName === undefined || extra.length > 0) break;
+        const created = await addUser(db, userName, values.device ?? "default");
+        console.log(`created user ${userName} with device ${values.device ?? "default"}`);
         console.log(`token: ${created.token}`);
         return 0;
       }
       case "add-device": {
-        if (rest.length !== 2) break;
-        const created = await addDevice(db, rest[0], rest[1]);
-        console.log(`created device ${rest[1]} for user ${rest[0]}`);
+        const [userName, deviceName, ...extra] = rest;
+        if (userName === undefined || deviceName === undefined || extra.length > 0) break;
+        const created = await addDevice(db, userName, deviceName);
+        console.log(`created device ${deviceName} for user ${userName}`);
         console.log(`token: ${created.token}`);
         return 0;
       }
       case "revoke-device": {
-        if (rest.length !== 2) break;
-        const count = await revokeDeviceTokens(db, rest[0], rest[1]);
-        console.log(`revoked ${count} token(s) of device ${rest[1]} of user ${rest[0]}`);
+        const [userName, deviceName, ...extra] = rest;
+        if (userName === undefined || deviceName === undefined || extra.length > 0) break;
+        const count = await revokeDeviceTokens(db, userName, deviceName);
+        console.log(`revoked ${count} token(s) of device ${deviceName} of user ${userName}`);
         return 0;
       }
       case "list-users": {

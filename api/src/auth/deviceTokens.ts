@@ -27,7 +27,7 @@ export async function issueDeviceToken(tx: Transaction, deviceId: string): Promi
 export async function authenticate(db: Database, authorization: string | null | undefined): Promise<Caller | null> {
   if (!authorization) return null;
   const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
-  const token = match ? match[1] : authorization.trim();
+  const token = match?.[1] ?? authorization.trim();
   if (!token.startsWith(tokenPrefix)) return null;
   const row = await db.token.findUnique({
     where: { tokenHash: hashToken(token) },

@@ -20,6 +20,7 @@ import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { HashingStream } from "../content/sha256.ts";
 import { isFileSystemFull } from "../errors/fileSystemFull.ts";
+import { isMissingFile } from "../errors/missingFile.ts";
 import { makeDirectoryDurably, removeDurably, renameDurably } from "../durability/durableFiles.ts";
 import type { CloudObject, CloudObjectKey, CloudObjectMetadata, CloudStorage } from "./CloudStorage.ts";
 import { CloudStorageError } from "./CloudStorageError.ts";
@@ -45,16 +46,23 @@ export class LocalDirectoryStorage implements CloudStorage {
     return `${key.fileUUID}.v${key.version}`;
   }
 
+  /** The object's metadata, as writeObject stored it beside its content. */
+  private async readMetadata(userId: string, objectId: string): Promise<CloudObject> {
+    const metadata = JSON.parse(
+      await readFile(`${this.contentPath(userId, objectId)}.json`, "utf8"),
+    ) as CloudObjectMetadata;
+    return { ...metadata, objectId };
+  }
+
   async findObject(key: CloudObjectKey): Promise<CloudObject | null> {
     const objectId = this.objectIdOf(key);
-    const content = this.contentPath(key.userId, objectId);
     try {
-      await stat(content);
-    } catch {
-      return null;
+      await stat(this.contentPath(key.userId, objectId));
+    } catch (error) {
+      if (isMissingFile(error)) return null; // never written, or its write never finished
+      throw error;
     }
-    const metadata = JSON.parse(await readFile(`${content}.json`, "utf8")) as CloudObjectMetadata;
-    return { ...metadata, objectId };
+    return this.readMetadata(key.userId, objectId);
   }
 
   async writeObject(metadata: CloudObjectMetadata, content: () => Readable): Promise<CloudObject> {
@@ -102,8 +110,10 @@ export class LocalDirectoryStorage implements CloudStorage {
     const file = this.contentPath(userId, objectId);
     try {
       await stat(file);
-    } catch {
-      throw new CloudStorageError("notFound", `no object ${objectId}`);
+    } catch (error) {
+      // Only a missing file is a missing object; anything else (EIO, EMFILE) is retried.
+      if (isMissingFile(error)) throw new CloudStorageError("notFound", `no object ${objectId}`, { cause: error });
+      throw error;
     }
     return createReadStream(file, range ? { start: range.start, end: range.end } : undefined);
   }
@@ -120,13 +130,13 @@ export class LocalDirectoryStorage implements CloudStorage {
     let entries: string[];
     try {
       entries = await readdir(this.userDir(userId));
-    } catch {
-      return [];
+    } catch (error) {
+      if (isMissingFile(error)) return []; // the user's directory is made by their first write
+      throw error;
     }
     const objects: CloudObject[] = [];
     for (const objectId of entries.filter((entry) => objectIdPattern.test(entry)).sort()) {
-      const metadata = JSON.parse(await readFile(`${this.contentPath(userId, objectId)}.json`, "utf8"));
-      objects.push({ ...metadata, objectId });
+      objects.push(await this.readMetadata(userId, objectId));
     }
     return objects;
   }

@@ -31,11 +31,7 @@ const corsOrigins = z
   .transform((origins): "*" | string[] => (origins.includes("*") ? "*" : origins));
 
 function isOrigin(value: string): boolean {
-  try {
-    return new URL(value).origin === value;
-  } catch {
-    return false;
-  }
+  return URL.canParse(value) && new URL(value).origin === value;
 }
 
 const environmentSchema = z

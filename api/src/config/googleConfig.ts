@@ -44,8 +44,7 @@ export const googleEnvironmentShape = {
   SMSYNC_GOOGLE_PREVIOUS_TOKEN_KEYS: tokenKeyList.optional(),
 };
 
-const googleEnvironmentSchema = z.object(googleEnvironmentShape);
-type GoogleEnvironment = z.output<typeof googleEnvironmentSchema>;
+type GoogleEnvironment = z.output<z.ZodObject<typeof googleEnvironmentShape>>;
 
 /** Google is configured by its client id; the secret and the token key must then be set too. */
 export function checkGoogleEnvironment(env: GoogleEnvironment, context: z.RefinementCtx): void {

@@ -61,9 +61,9 @@ function openSqlite(file: string): Database {
         };
       }
       if (typeof property === "string" && !property.startsWith("$") && !property.startsWith("_")) {
-        return Reflect.get(reader, property);
+        return Reflect.get(reader, property) as unknown;
       }
-      return Reflect.get(target, property, receiver);
+      return Reflect.get(target, property, receiver) as unknown;
     },
   });
 }

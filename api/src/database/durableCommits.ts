@@ -12,10 +12,11 @@ import { DatabaseNotDurableError } from "./sqliteSynchronousFull.ts";
 export async function checkDurableCommits(db: Database, databaseUrl: string, logger: Logger): Promise<void> {
   if (providerOf(databaseUrl) === "sqlite") {
     // The writer answers raw statements; a model read opens the reader. Each connection checks its setting as it opens.
-    const [{ synchronous }] = await db.$queryRawUnsafe<{ synchronous: bigint | number }[]>("PRAGMA synchronous");
+    const [row] = await db.$queryRawUnsafe<{ synchronous: bigint | number }[]>("PRAGMA synchronous");
     await db.user.findFirst({ select: { id: true } });
-    if (Number(synchronous) < 2)
-      throw new DatabaseNotDurableError(`SQLite runs with synchronous=${synchronous}, not FULL (2)`);
+    if (!row) throw new DatabaseNotDurableError("SQLite answered PRAGMA synchronous with no row");
+    if (Number(row.synchronous) < 2)
+      throw new DatabaseNotDurableError(`SQLite runs with synchronous=${row.synchronous}, not FULL (2)`);
     return;
   }
   const settings = await db.$queryRawUnsafe<{ name: string; setting: string }[]>(

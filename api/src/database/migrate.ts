@@ -92,6 +92,9 @@ async function migratePostgres(url: string, migrations: Migration[]): Promise<st
     }
     return done;
   } finally {
+    // Ending the session below releases the lock in any case: an unlock that
+    // fails (the connection is gone) changes nothing, and must not hide the
+    // migration's own error.
     await client.query("SELECT pg_advisory_unlock(727383)").catch(() => undefined);
     await client.end();
   }

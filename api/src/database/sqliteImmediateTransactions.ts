@@ -17,8 +17,7 @@ export class PrismaBetterSQLite3Immediate extends PrismaBetterSQLite3Durable {
     // The adapter runs `client.prepare("BEGIN")`; it offers no option for the BEGIN mode.
     const connection = connectionOf(adapter);
     const prepare = connection.prepare.bind(connection);
-    connection.prepare = ((source: string) =>
-      prepare(source === "BEGIN" ? "BEGIN IMMEDIATE" : source)) as typeof connection.prepare;
+    connection.prepare = (source: string) => prepare(source === "BEGIN" ? "BEGIN IMMEDIATE" : source);
     return adapter;
   }
 }

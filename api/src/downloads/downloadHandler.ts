@@ -2,6 +2,7 @@
 // file staged by an inbound transfer, with Range, for its owner only. The
 // response names the content's sha256 (Repr-Digest and X-Smsync-Sha256), so
 // the client can verify what it saved.
+import type { ReadStream } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import path from "node:path";
 import send from "send";
@@ -37,10 +38,11 @@ export async function handleDownload(services: Services, req: IncomingMessage, r
   const caller = await authenticate(services.db, req.headers.authorization);
   if (!caller)
     return answer(res, 401, "UNAUTHENTICATED", "a valid device token is required (Authorization: Bearer ...)");
-  const match = routePattern.exec(new URL(req.url ?? "", "http://localhost").pathname);
-  if (!match) return answer(res, 404, "NOT_FOUND", "download URLs have the form /downloads/<fileUUID>/<version>");
-  const fileUUID = match[1].toLowerCase();
-  const version = Number(match[2]);
+  const [, uuidText, versionText] = routePattern.exec(new URL(req.url ?? "", "http://localhost").pathname) ?? [];
+  if (uuidText === undefined || versionText === undefined)
+    return answer(res, 404, "NOT_FOUND", "download URLs have the form /downloads/<fileUUID>/<version>");
+  const fileUUID = uuidText.toLowerCase();
+  const version = Number(versionText);
   // Another user's file answers exactly like a missing one.
   const staged = await services.db.inboundStagedFile.findUnique({
     where: { userId_fileUUID_version: { userId: caller.userId, fileUUID, version } },
@@ -61,7 +63,7 @@ export async function handleDownload(services: Services, req: IncomingMessage, r
   res.setHeader("Cache-Control", "private, no-store");
   await new Promise<void>((resolve) => {
     send(req, urlPath, { root: inboundDir, etag: false, lastModified: false, index: false, dotfiles: "allow" })
-      .on("headers", (response) => {
+      .on("headers", (response: ServerResponse) => {
         response.setHeader("Content-Type", "application/octet-stream");
         response.setHeader("ETag", `"${staged.sha256}"`);
         response.setHeader("Repr-Digest", `sha-256=:${Buffer.from(staged.sha256, "hex").toString("base64")}:`);
@@ -92,7 +94,7 @@ export async function handleDownload(services: Services, req: IncomingMessage, r
         answer(res, 500, "INTERNAL", "the staged file could not be read");
       })
       .on("end", () => resolve())
-      .on("stream", (stream) => stream.on("close", () => resolve()))
+      .on("stream", (stream: ReadStream) => stream.on("close", () => resolve()))
       .pipe(res);
     res.on("close", () => resolve());
   });

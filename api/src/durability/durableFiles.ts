@@ -36,9 +36,11 @@ export async function removeDurably(file: string): Promise<void> {
 /** The directories `mkdir -p` made, from the first it created down to `dir`. */
 function madeDirectories(first: string | undefined, dir: string): string[] {
   if (first === undefined) return [];
-  const made = [dir];
-  while (made[0] !== first && path.dirname(made[0]) !== made[0]) made.unshift(path.dirname(made[0]));
-  return made;
+  const made: string[] = [];
+  for (let current = dir; ; current = path.dirname(current)) {
+    made.unshift(current);
+    if (current === first || path.dirname(current) === current) return made;
+  }
 }
 
 /** `mkdir -p` whose new directories are durable: the parent of each one it made is fsynced. */

@@ -14,7 +14,8 @@ export class MemoryEventNotifier implements EventNotifier {
     return () => this.emitter.off(userId, listener);
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.emitter.removeAllListeners();
+    return Promise.resolve();
   }
 }

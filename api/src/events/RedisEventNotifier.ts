@@ -16,7 +16,10 @@ export class RedisEventNotifier implements EventNotifier {
   private readonly publisher: Redis;
   private readonly subscriber: Redis;
 
-  private constructor(url: string, logger: Logger) {
+  private constructor(
+    url: string,
+    private readonly logger: Logger,
+  ) {
     const options = { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false };
     this.publisher = new Redis(url, options);
     this.subscriber = new Redis(url, { lazyConnect: true });
@@ -39,7 +42,13 @@ export class RedisEventNotifier implements EventNotifier {
 
   publish(userId: string): void {
     this.emitter.emit(userId);
-    this.publisher.publish(channel, `${this.instanceId}:${userId}`).catch(() => undefined);
+    // Refused at once while Redis is unreachable (no offline queue): the
+    // other instances' subscribers then wake on their next poll.
+    this.publisher
+      .publish(channel, `${this.instanceId}:${userId}`)
+      .catch((error: unknown) =>
+        this.logger.warn({ err: error, userId }, "redis publish failed: other instances wake on their next poll"),
+      );
   }
 
   subscribe(userId: string, listener: () => void): () => void {
@@ -47,9 +56,10 @@ export class RedisEventNotifier implements EventNotifier {
     return () => this.emitter.off(userId, listener);
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.emitter.removeAllListeners();
     this.subscriber.disconnect();
     this.publisher.disconnect();
+    return Promise.resolve();
   }
 }

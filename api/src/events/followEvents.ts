@@ -26,7 +26,8 @@ export function followEvents(db: Database, notifier: EventNotifier, options: Fol
     let wake: () => void = () => undefined;
     const unsubscribe = notifier.subscribe(options.userId, () => wake());
     let stopped = false;
-    stop.then(() => {
+    // Repeater's stop promise only ever fulfils.
+    void stop.then(() => {
       stopped = true;
       wake();
     });

@@ -65,7 +65,10 @@ export class GoogleSignIn {
       : undefined;
     const record = () => this.db.$transaction((tx) => this.record(tx, identity, request.deviceName, refreshToken));
     // Two first sign-ins of one account at once: the loser hits the unique subject and finds the winner's user.
-    const result = await record().catch((error) => (isUniqueViolation(error) ? record() : Promise.reject(error)));
+    const result = await record().catch((error: unknown) => {
+      if (isUniqueViolation(error)) return record();
+      throw error;
+    });
     if (refreshToken) this.accessTokens.forget(result.userId);
     return result;
   }

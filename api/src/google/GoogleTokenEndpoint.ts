@@ -98,12 +98,14 @@ export class GoogleTokenEndpoint {
 }
 
 function parseJsonObject(text: string): Record<string, unknown> | null {
+  let value: unknown;
   try {
-    const value: unknown = JSON.parse(text);
-    return value && typeof value === "object" ? (value as Record<string, unknown>) : null;
-  } catch {
-    return null;
+    value = JSON.parse(text);
+  } catch (error) {
+    if (error instanceof SyntaxError) return null; // not JSON: not an OAuth answer
+    throw error;
   }
+  return value && typeof value === "object" ? (value as Record<string, unknown>) : null;
 }
 
 function stringOrUndefined(value: unknown): string | undefined {

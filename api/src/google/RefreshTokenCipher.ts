@@ -42,7 +42,14 @@ export class RefreshTokenCipher {
 
   decrypt(stored: string, userId: string): string {
     const [storedVersion, keyId, iv, ciphertext, tag, ...rest] = stored.split(".");
-    if (storedVersion !== version || tag === undefined || rest.length > 0) {
+    if (
+      storedVersion !== version ||
+      keyId === undefined ||
+      iv === undefined ||
+      ciphertext === undefined ||
+      tag === undefined ||
+      rest.length > 0
+    ) {
       throw new RefreshTokenDecryptionError("the stored refresh token is not in the v1 format");
     }
     const key = this.keys.get(keyId);

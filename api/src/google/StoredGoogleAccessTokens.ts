@@ -5,6 +5,7 @@
 // its own cache; a token refreshed elsewhere costs one more refresh here.
 import { CloudStorageError } from "../cloud/CloudStorageError.ts";
 import type { Database } from "../database/client.ts";
+import { createLogger, type Logger } from "../logging/logger.ts";
 import type { GoogleAccessTokens } from "./GoogleAccessTokens.ts";
 import { GoogleTokenRefusedError, type GoogleTokenEndpoint } from "./GoogleTokenEndpoint.ts";
 import { RefreshTokenDecryptionError, type RefreshTokenCipher } from "./RefreshTokenCipher.ts";
@@ -18,6 +19,8 @@ export interface StoredGoogleAccessTokensOptions {
   /** Refresh this long before the access token expires (default 60 s). */
   refreshAheadMs?: number;
   now?: () => number;
+  /** Where a failure to store a rotated refresh token is reported (default: warnings and worse, to stdout). */
+  logger?: Logger;
 }
 
 export class StoredGoogleAccessTokens implements GoogleAccessTokens {
@@ -25,6 +28,7 @@ export class StoredGoogleAccessTokens implements GoogleAccessTokens {
   private readonly refreshing = new Map<string, Promise<CachedAccessToken>>();
   private readonly refreshAheadMs: number;
   private readonly now: () => number;
+  private readonly logger: Logger;
 
   constructor(
     private readonly db: Database,
@@ -34,6 +38,7 @@ export class StoredGoogleAccessTokens implements GoogleAccessTokens {
   ) {
     this.refreshAheadMs = options.refreshAheadMs ?? 60_000;
     this.now = options.now ?? Date.now;
+    this.logger = options.logger ?? createLogger("warn");
   }
 
   async accessToken(userId: string): Promise<string> {
@@ -123,7 +128,7 @@ export class StoredGoogleAccessTokens implements GoogleAccessTokens {
    * Stores a refresh token Google rotated, or one still encrypted with a
    * previous key under the current key, unless a sign-in replaced it
    * meanwhile. Best effort: the token in hand works either way, and the
-   * next refresh tries again.
+   * next refresh tries again; a failure (the database's) is logged.
    */
   private async replaceStoredToken(userId: string, stored: string, refreshToken: string): Promise<void> {
     await this.db
@@ -133,7 +138,9 @@ export class StoredGoogleAccessTokens implements GoogleAccessTokens {
           data: { encryptedRefreshToken: this.cipher.encrypt(refreshToken, userId) },
         }),
       )
-      .catch(() => undefined);
+      .catch((error: unknown) =>
+        this.logger.error({ err: error, userId }, "storing the user's rotated or re-encrypted refresh token failed"),
+      );
   }
 
   /** Marks the refused token revoked, unless a new sign-in has replaced it meanwhile. */

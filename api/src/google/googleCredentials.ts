@@ -2,6 +2,7 @@
 // in with Google, and the users' access tokens for the Drive backend.
 import type { GoogleConfig } from "../config/googleConfig.ts";
 import type { Database } from "../database/client.ts";
+import type { Logger } from "../logging/logger.ts";
 import type { Clock } from "../time/clock.ts";
 import { GoogleIdTokenVerifier } from "./GoogleIdTokenVerifier.ts";
 import { GoogleSignIn } from "./GoogleSignIn.ts";
@@ -14,13 +15,18 @@ export interface GoogleCredentials {
   accessTokens: StoredGoogleAccessTokens;
 }
 
-export function createGoogleCredentials(config: GoogleConfig, db: Database, clock: Clock): GoogleCredentials {
+export function createGoogleCredentials(
+  config: GoogleConfig,
+  db: Database,
+  clock: Clock,
+  logger: Logger,
+): GoogleCredentials {
   // An access token's expiry is ours to track, on the server's clock. (An ID
   // token's is Google's, checked against the system time: GoogleIdTokenVerifier.)
   const now = () => clock.now().getTime();
   const endpoint = new GoogleTokenEndpoint(config, now);
   const cipher = new RefreshTokenCipher(config.tokenKey, config.previousTokenKeys);
-  const accessTokens = new StoredGoogleAccessTokens(db, endpoint, cipher, { now });
+  const accessTokens = new StoredGoogleAccessTokens(db, endpoint, cipher, { now, logger });
   return {
     accessTokens,
     signIn: new GoogleSignIn(db, new GoogleIdTokenVerifier(config), endpoint, cipher, accessTokens),

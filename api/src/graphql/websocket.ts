@@ -1,7 +1,8 @@
 // graphql-ws subscriptions (and queries and mutations) on the same server
 // and path as HTTP GraphQL, through Yoga's envelop so the same plugins run.
 import type { Server } from "node:http";
-import { GraphQLError, type DocumentNode } from "graphql";
+import { GraphQLError, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from "graphql";
+import type { OperationResult } from "graphql-ws";
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
 import type { Services } from "../services.ts";
@@ -21,15 +22,30 @@ function withoutHttpDetails(error: GraphQLError): GraphQLError {
   });
 }
 
+/**
+ * An operation's functions from Yoga's envelop, typed as graphql's own: envelop
+ * types them loosely (`any`), to serve every graphql version.
+ */
+interface EnvelopedOperation {
+  schema: GraphQLSchema;
+  parse: (source: string) => DocumentNode;
+  validate: (schema: GraphQLSchema, document: DocumentNode) => readonly GraphQLError[];
+  execute: (args: ExecutionArgs) => OperationResult;
+  subscribe: (args: ExecutionArgs) => OperationResult;
+}
+
+/** What onSubscribe puts in an operation's rootValue, for graphql-ws's execute and subscribe to run it with. */
+type EnvelopedRoot = Pick<EnvelopedOperation, "execute" | "subscribe">;
+
 export function attachGraphQLWebSocket(httpServer: Server, yoga: GraphQLServer, services: Services) {
   const wsServer = new WebSocketServer({ server: httpServer, path: graphqlPath });
   const disposable = useServer(
     {
-      execute: (args: any) => args.rootValue.execute(args),
-      subscribe: (args: any) => args.rootValue.subscribe(args),
+      execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
+      subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
       onSubscribe: async (ctx, _id, params) => {
         const host = ctx.extra.request.headers.host ?? `${services.config.host}:${services.config.port}`;
-        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+        const enveloped = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
           socket: ctx.extra.socket,
@@ -39,6 +55,8 @@ export function attachGraphQLWebSocket(httpServer: Server, yoga: GraphQLServer, 
           services,
           origin: services.config.publicUrl ?? `http://${host}`,
         });
+        const operation: EnvelopedOperation = enveloped;
+        const { schema, execute, subscribe, parse, validate } = operation;
         // A document that does not parse or validate is answered with an
         // error message for this operation; thrown, it would close the
         // socket and end the connection's other subscriptions.
@@ -56,8 +74,8 @@ export function attachGraphQLWebSocket(httpServer: Server, yoga: GraphQLServer, 
           operationName: params.operationName,
           document,
           variableValues: params.variables,
-          contextValue: await contextFactory(),
-          rootValue: { execute, subscribe },
+          contextValue: await enveloped.contextFactory(),
+          rootValue: { execute, subscribe } satisfies EnvelopedRoot,
         };
       },
     },

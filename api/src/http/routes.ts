@@ -8,7 +8,7 @@ import { uploadsPath, type UploadPlane } from "../uploads/UploadPlane.ts";
 
 export function createRequestHandler(services: Services, yoga: GraphQLServer, uploads: UploadPlane) {
   return (req: IncomingMessage, res: ServerResponse): void => {
-    const pathname = (req.url ?? "/").split("?")[0];
+    const pathname = (req.url ?? "/").replace(/\?.*/s, "");
     const route =
       pathname === uploadsPath || pathname.startsWith(`${uploadsPath}/`)
         ? uploads.handle(req, res)

@@ -6,10 +6,31 @@
 // back after a power loss is stray again, and swept again.
 import { readdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
+import { isMissingFile } from "../errors/missingFile.ts";
 import type { Services } from "../services.ts";
 
 // Files younger than this may belong to an upload whose row is being written.
 const orphanGraceMs = 60_000;
+
+/** A file's stat, or null when it is gone (tus or a transfer removed it since the directory was read). */
+async function statIfPresent(file: string) {
+  try {
+    return await stat(file);
+  } catch (error) {
+    if (isMissingFile(error)) return null;
+    throw error;
+  }
+}
+
+/** A user's inbound directory's entries: none when it is gone, or is not a directory (nothing of ours then). */
+async function entriesIfDirectory(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (error) {
+    if (isMissingFile(error) || (error as NodeJS.ErrnoException).code === "ENOTDIR") return [];
+    throw error;
+  }
+}
 
 export async function sweepStaging(
   services: Services,
@@ -26,7 +47,7 @@ export async function sweepStaging(
     const id = entry.replace(/\.json$/, "");
     if (live.has(id)) continue;
     const file = path.join(staging.uploadsDir, entry);
-    const info = await stat(file).catch(() => null);
+    const info = await statIfPresent(file);
     if (!info || now.getTime() - info.mtimeMs < orphanGraceMs) continue;
     await rm(file, { force: true });
     uploads++;
@@ -49,10 +70,10 @@ export async function sweepStaging(
   const named = new Set(staged.map((file) => staging.inboundPath(file.userId, file.fileUUID, file.version)));
   for (const userDir of await readdir(staging.inboundDir)) {
     const dir = path.join(staging.inboundDir, userDir);
-    for (const entry of await readdir(dir).catch(() => [])) {
+    for (const entry of await entriesIfDirectory(dir)) {
       const file = path.join(dir, entry);
       if (named.has(file)) continue;
-      const info = await stat(file).catch(() => null);
+      const info = await statIfPresent(file);
       if (!info || now.getTime() - info.mtimeMs < orphanGraceMs) continue;
       await rm(file, { force: true });
       uploads++;

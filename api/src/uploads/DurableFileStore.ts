@@ -12,12 +12,13 @@ import { ERRORS, isPathInsideDirectory, type Upload } from "@tus/utils";
 import type { Readable } from "node:stream";
 import { syncPath } from "../durability/durableFiles.ts";
 import { StagingFileStore } from "./StagingFileStore.ts";
+import { TusAnswerError } from "./TusAnswerError.ts";
 
 export class DurableFileStore extends StagingFileStore {
   /** The upload's content file, as FileStore's private resolve finds it. */
   protected contentPath(id: string): string {
     const file = path.join(this.directory, id);
-    if (!isPathInsideDirectory(this.directory, file)) throw ERRORS.FILE_NOT_FOUND;
+    if (!isPathInsideDirectory(this.directory, file)) throw new TusAnswerError(ERRORS.FILE_NOT_FOUND);
     return file;
   }
 
@@ -36,7 +37,11 @@ export class DurableFileStore extends StagingFileStore {
       written = await super.write(readable, id, offset);
     } catch (error) {
       // Bytes that reached the file before the failure count in the offset a HEAD reports.
-      await syncPath(this.contentPath(id)).catch(() => undefined);
+      await syncPath(this.contentPath(id)).catch((syncError: unknown) => {
+        // The upload removed meanwhile (expired, or given back): no bytes left to count.
+        if ((syncError as NodeJS.ErrnoException).code === "ENOENT") return;
+        throw new AggregateError([error, syncError], `writing upload ${id} failed, and so did syncing its bytes`);
+      });
       throw error;
     }
     await syncPath(this.contentPath(id));

@@ -12,6 +12,7 @@ import { pipeline } from "node:stream/promises";
 import { FileStore } from "@tus/file-store";
 import { ERRORS, type Upload } from "@tus/utils";
 import { isFileSystemFull } from "../errors/fileSystemFull.ts";
+import { TusAnswerError } from "./TusAnswerError.ts";
 
 type FileStoreOptions = ConstructorParameters<typeof FileStore>[0];
 
@@ -43,7 +44,7 @@ export class StagingFileStore extends FileStore {
       );
     } catch (error) {
       if (isFileSystemFull(error)) throw error;
-      throw ERRORS.FILE_WRITE_ERROR;
+      throw new TusAnswerError(ERRORS.FILE_WRITE_ERROR, { cause: error });
     }
     return offset + received;
   }

@@ -29,6 +29,7 @@ export class RepeatedCreation {
     try {
       Metadata.parse(header);
     } catch {
+      // A pure parser: its one failure is "Metadata string is not valid".
       const message = "Upload-Metadata is malformed: comma-separated pairs of a key and a Base64 value";
       answer(
         req,

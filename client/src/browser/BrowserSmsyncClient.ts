@@ -71,6 +71,8 @@ export class BrowserSmsyncClient extends ClientBase<BrowserDownloadedFile> {
         this.prepared(fileUUID, { blobKey: key }, sha256, copy.size, false, options),
       );
     } catch (error) {
+      // The call fails with its own error; a copy this leaves, no change refers
+      // to, so the next pass's sweep removes it (and fails if it cannot).
       await this.copies.delete(key).catch(() => undefined);
       throw error;
     } finally {

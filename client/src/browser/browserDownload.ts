@@ -3,14 +3,10 @@
 // is held in memory (about twice its size while it is hashed: Web Crypto has
 // no incremental digest), and a cut download starts again from byte 0 on the
 // engine's next try; no partial bytes are kept across a reload.
-import { IntegrityError, NetworkError, SmsyncClientError } from "../errors.ts";
+import { IntegrityError, NetworkError, SmsyncClientError, abortReason } from "../errors.ts";
 import type { DownloadRequest } from "../platform/EnginePlatform.ts";
 import { sha256Hex } from "../platform/bytes.ts";
 import { serverErrorFromResponse } from "../transfers/httpErrors.ts";
-
-function abortReason(signal: AbortSignal): unknown {
-  return signal.reason ?? new DOMException("The download was aborted.", "AbortError");
-}
 
 /** The verified bytes of a staged download. ServerError for the server's refusals, NetworkError for a failed connection, IntegrityError for other bytes. */
 export async function downloadBlob(request: DownloadRequest): Promise<{ blob: Blob; size: number }> {
@@ -21,7 +17,7 @@ export async function downloadBlob(request: DownloadRequest): Promise<{ blob: Bl
   try {
     response = await fetch(url, { headers: { authorization: `Bearer ${request.token}` }, signal, cache: "no-store" });
   } catch (error) {
-    if (signal.aborted) throw abortReason(signal);
+    if (signal.aborted) throw abortReason(signal, "The download");
     throw new NetworkError(`${what}: ${(error as Error).message}`, { cause: error });
   }
   const chunks: Uint8Array[] = [];
@@ -49,7 +45,7 @@ export async function downloadBlob(request: DownloadRequest): Promise<{ blob: Bl
     if (total !== null && received !== total)
       throw new NetworkError(`${what}: the response ended after ${received} of ${total} bytes`);
   } catch (error) {
-    if (signal.aborted) throw abortReason(signal);
+    if (signal.aborted) throw abortReason(signal, "The download");
     if (error instanceof SmsyncClientError) throw error; // already typed: the server's answer, or bytes that do not match
     throw new NetworkError(`${what}: the connection broke after ${received} bytes: ${(error as Error).message}`, {
       cause: error,

@@ -17,14 +17,23 @@ export function configPath(environment: NodeJS.ProcessEnv = process.env): string
 }
 
 export function readConfig(file = configPath()): CliConfig | null {
+  let text: string;
   try {
-    const parsed = JSON.parse(readFileSync(file, "utf8")) as Partial<CliConfig>;
-    return typeof parsed.server === "string" && typeof parsed.token === "string"
-      ? { server: parsed.server, token: parsed.token }
-      : null;
-  } catch {
-    return null;
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null; // not logged in yet
+    throw error;
   }
+  let parsed: Partial<CliConfig> | null;
+  try {
+    parsed = JSON.parse(text) as Partial<CliConfig> | null;
+  } catch (error) {
+    if (error instanceof SyntaxError) return null; // not a configuration: log in again to rewrite it
+    throw error;
+  }
+  return typeof parsed?.server === "string" && typeof parsed.token === "string"
+    ? { server: parsed.server, token: parsed.token }
+    : null;
 }
 
 export function writeConfig(config: CliConfig, file = configPath()): void {

@@ -20,8 +20,10 @@ export class FolderManifest {
     let entries: Manifest = {};
     try {
       entries = JSON.parse(readFileSync(file, "utf8")) as Manifest;
-    } catch {
-      // No manifest yet: a folder never synced.
+    } catch (error) {
+      // No manifest yet: a folder never synced. An unreadable one is not
+      // taken for that, or every file would look new.
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
     }
     return new FolderManifest(file, entries);
   }

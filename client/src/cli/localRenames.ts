@@ -21,12 +21,12 @@ export function findLocalRenames(
   const added: ScannedFile[] = [];
   for (const file of changes.added) {
     const source = gone.findIndex((deleted) => sha256Of(deleted.relativePath) === file.sha256);
-    if (source === -1) {
+    const [moved] = source === -1 ? [] : gone.splice(source, 1);
+    if (!moved) {
       added.push(file);
       continue;
     }
-    const [{ relativePath: from, fileUUID }] = gone.splice(source, 1);
-    renamed.push({ ...file, fileUUID, from });
+    renamed.push({ ...file, fileUUID: moved.fileUUID, from: moved.relativePath });
   }
   return { renamed, added, deleted: gone };
 }

@@ -158,7 +158,7 @@ export async function main(argv: string[]): Promise<number> {
       } catch (error) {
         if (error instanceof ServerUnreachableError) {
           // What was queued did not go up: `pending` says so, rather than an "uploaded" count.
-          const { uploaded, deleted, bytesUploaded, ...done } = error.summary;
+          const { uploaded: _uploaded, deleted: _deleted, bytesUploaded: _bytesUploaded, ...done } = error.summary;
           return out.fail(exitCodes.unreachable, `sync incomplete: ${error.message}`, {
             reason: "unreachable",
             dir,

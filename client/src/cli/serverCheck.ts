@@ -28,10 +28,18 @@ export async function checkServer(server: string, token: string): Promise<Server
   } catch (error) {
     return { ok: false, reason: "unreachable", message: `cannot reach ${server}: ${(error as Error).message}` };
   }
-  const body = (await response.json().catch(() => null)) as {
+  let body: {
     data?: { serverInfo?: { version: string }; fileIndex?: { files: ServerFile[] } };
     errors?: { message: string; extensions?: { code?: string } }[];
   } | null;
+  try {
+    body = (await response.json()) as typeof body;
+  } catch (error) {
+    // Not JSON is not an smsync server's answer (below); a body cut off is an unreachable server.
+    if (error instanceof SyntaxError) body = null;
+    else
+      return { ok: false, reason: "unreachable", message: `${server} stopped answering: ${(error as Error).message}` };
+  }
   if (!body || (!body.data && !body.errors)) {
     return {
       ok: false,

@@ -14,7 +14,6 @@ import type { ConflictResolution, DownloadedFile } from "../engine/SyncEngine.ts
 import type { Conflict, IndexEntry } from "../engine/planDownloads.ts";
 import { cloudFileNameOwner, cloudNameToPath, pathToCloudName } from "@smsync/protocol";
 import { ClientUsageError } from "../queues/ClientUsageError.ts";
-import type { LocalFile } from "../queues/records.ts";
 import { SqliteStore } from "../store/SqliteStore.ts";
 import { FolderManifest } from "./folderManifest.ts";
 import { scanFolder, stateFolderName, type ScannedFile } from "./folderScan.ts";
@@ -163,7 +162,7 @@ export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummar
   // What the folder lacks of the index will come down (an estimate for the totals; the engine decides).
   for (const file of options.serverFiles ?? []) {
     const local = manifest.pathOf(file.fileUUID);
-    if (file.deleted || (local && manifest.entries[local].sha256 === file.sha256)) continue;
+    if (file.deleted || (local !== undefined && manifest.entries[local]?.sha256 === file.sha256)) continue;
     options.progress?.expect("download", file.fileUUID, cloudNameToPath(file.cloudFileName), file.size);
   }
   try {
@@ -260,9 +259,7 @@ export async function resetFolder(options: { dir: string; server: string; token:
   const stateDir = path.join(path.resolve(options.dir), stateFolderName);
   await makeDirectoryDurably(stateDir);
   const store = await SqliteStore.open(path.join(stateDir, "client.db"));
-  const refuse = async () => {
-    throw new Error("no sync runs during a reset");
-  };
+  const refuse = () => Promise.reject(new Error("no sync runs during a reset"));
   const client = await SmsyncClient.open({
     serverUrl: options.server,
     token: options.token,

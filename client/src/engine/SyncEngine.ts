@@ -37,7 +37,7 @@ import type { StoreChange } from "../store/ClientStore.ts";
 import type { DownloadedFile, DownloadedFileInfo } from "../platform/EnginePlatform.ts";
 import { EngineContext } from "./EngineContext.ts";
 import { ConflictsNotImplementedError, TransferFailedError } from "./engineErrors.ts";
-import type { RecoveryEvent, SyncEventListener, SyncEvents } from "./events.ts";
+import { asError, type RecoveryEvent, type SyncEventListener, type SyncEvents } from "./events.ts";
 import { fetchFileIndex } from "./fileIndex.ts";
 import { takeOrphanedFireAndForgetResults } from "./fireAndForgetResults.ts";
 import type { Operation } from "./followOperation.ts";
@@ -64,6 +64,14 @@ export type {
 export type { Operation, DownloadedFile, DownloadedFileInfo, PreparedUpload };
 
 /** The engine's lifecycle (passes, suspension, close) over one EngineContext; the passes' steps are the phase modules. */
+/**
+ * For a pass no call of the app's awaits (a retry after a backoff, a wake):
+ * how it ended is already told, by the mode it left (modeChanged, with the
+ * error of an error mode), or was the app's own doing (closed, an error mode
+ * it did not reset).
+ */
+function toldByMode(): void {}
+
 export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
   private readonly ctx: EngineContext<D>;
   private running: Promise<void> | null = null;
@@ -85,17 +93,21 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
     if (ctx.mode === "synchronizing" || ctx.mode === "networkNotConnected" || ctx.mode === "resettingFromError") {
       ctx.mode = "idle";
     }
+    const storeModeFailed = (error: unknown) =>
+      ctx.emit("backgroundFailure", { during: "storeMode", error: asError(error) });
     engine.unsubscribeOutbox = options.outbox.on((event) => {
       if (event.type === "networkFailure" && engine.running) {
         ctx.networkDown = true;
-        void ctx.setMode("networkNotConnected").catch(() => undefined);
+        void ctx.setMode("networkNotConnected").catch(storeModeFailed);
       }
       if (event.type === "result" && engine.running) {
         ctx.networkRestored();
-        if (ctx.mode === "networkNotConnected") void ctx.setMode("synchronizing").catch(() => undefined);
+        if (ctx.mode === "networkNotConnected") void ctx.setMode("synchronizing").catch(storeModeFailed);
       }
     });
-    await takeOrphanedFireAndForgetResults(options.outbox);
+    await takeOrphanedFireAndForgetResults(options.outbox, (error) =>
+      ctx.emit("backgroundFailure", { during: "takeLeftOverAnswer", error }),
+    );
     return engine;
   }
 
@@ -139,7 +151,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
         do {
           this.rerun = false;
           await runPass(this.ctx, (delayMs) => {
-            this.retryTimer = setTimeout(() => void this.sync().catch(() => undefined), delayMs);
+            this.retryTimer = setTimeout(() => void this.sync().catch(toldByMode), delayMs);
           });
         } while (this.rerun && !this.ctx.closed);
       } finally {
@@ -153,7 +165,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
   /** Wakes a backoff wait (the app says the network is back). */
   wake(): void {
     this.ctx.wakeSleepers();
-    if (this.ctx.mode === "networkNotConnected" && !this.running) void this.sync().catch(() => undefined);
+    if (this.ctx.mode === "networkNotConnected" && !this.running) void this.sync().catch(toldByMode);
   }
 
   /**
@@ -165,7 +177,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
     this.suspended = true;
     clearTimeout(this.retryTimer);
     this.ctx.abort(new SmsyncClientError("SUSPENDED", "the client was suspended"));
-    await this.running?.catch(() => undefined);
+    await this.running?.catch(toldByMode); // the pass ends; its outcome is its caller's
   }
 
   /** Starts again after suspend(): a pass runs from where the last one stopped. */
@@ -182,7 +194,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
     this.ctx.abort(new SmsyncClientError("CLOSED", "the client is closed"));
     this.wake();
     this.unsubscribeOutbox?.();
-    await this.running?.catch(() => undefined);
+    await this.running?.catch(toldByMode); // the pass ends; its outcome is its caller's
   }
 
   /** The store changes of a local reset (reset.ts). */

@@ -126,7 +126,9 @@ async function finishBatch<D extends DownloadedFileInfo>(
   await store.commit(changes);
   await ctx.persistencePoint("upload.batchFinished");
   for (const item of entries) {
-    // The client-owned copy made when the upload was queued (if any).
+    // The client-owned copy made when the upload was queued (if any). The batch
+    // is committed: a copy left here is the pass's sweep's (sweepUploadCopies),
+    // which removes it at the end of the pass, and fails the pass if it cannot.
     if (item.change.kind === "upload")
       await ctx.platform.removeUploadCopy(item.change.source, item.change.immutable).catch(() => undefined);
     ctx.emit("singleUploadComplete", {

@@ -17,12 +17,13 @@ export async function resolveConflicts<D extends DownloadedFileInfo>(
   ctx: EngineContext<D>,
   conflicts: Conflict[],
 ): Promise<void> {
-  const resolver = ctx.callbacks.resolveConflict;
-  if (!resolver) throw new ConflictsNotImplementedError(conflicts.map((conflict) => conflict.fileUUID));
+  const { callbacks } = ctx;
+  if (!callbacks.resolveConflict)
+    throw new ConflictsNotImplementedError(conflicts.map((conflict) => conflict.fileUUID));
   const keep: Conflict[] = [];
   const accept = new Set<string>();
   for (const conflict of conflicts) {
-    const resolution = await resolver(conflict);
+    const resolution = await callbacks.resolveConflict(conflict);
     if (resolution === "keep-local") keep.push(conflict);
     else if (resolution === "accept-remote") accept.add(conflict.fileUUID);
     else

@@ -1,5 +1,6 @@
 // The engine's events (the public SyncEvents) and the emitter every phase
 // emits through.
+import { SmsyncClientError } from "../errors.ts";
 import type { Mode } from "../modes.ts";
 import type { BatchProgressEvent } from "./batchProgress.ts";
 import type { ServerTransferEvent } from "./followOperation.ts";
@@ -51,7 +52,28 @@ export type SyncEvents = {
    * itself; STAGING_FULL also when the staging area refused an upload, which resumes on a later pass. Once when the wait begins.
    */
   transferWaiting: TransferWaitingEvent;
+  /**
+   * A failure of work that no call of the app's waits for: renewing the lock's
+   * lease, taking an answer that a relaunch left to the outbox, or storing a
+   * mode (which is the mode in memory all the same). The engine goes on (a
+   * lease that lapses is met as a lost lock, and a store that fails fails the
+   * pass too); the failure is the app's to log.
+   */
+  backgroundFailure: { during: "renewLease" | "takeLeftOverAnswer" | "storeMode"; error: Error };
 };
+
+/** The engine or its outbox stopping (suspend, close, reset): what a background step then meets, and no failure. */
+export function isStopping(error: unknown): boolean {
+  return (
+    error instanceof SmsyncClientError &&
+    ["SUSPENDED", "CLOSED", "OUTBOX_CLOSED", "OUTBOX_CLEARED"].includes(error.code)
+  );
+}
+
+/** A thrown value as the Error an event carries. */
+export function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
 
 export type RecoveryEvent =
   | { kind: "resumedDownloads"; files: number; operationId: string | null }
@@ -67,8 +89,8 @@ export class SyncEventEmitter {
   on<E extends keyof SyncEvents>(event: E, listener: SyncEventListener<E>): () => void {
     let set = this.listeners.get(event);
     if (!set) this.listeners.set(event, (set = new Set()));
-    set.add(listener as (event: never) => void);
-    return () => set.delete(listener as (event: never) => void);
+    set.add(listener);
+    return () => set.delete(listener);
   }
 
   emit<E extends keyof SyncEvents>(event: E, payload: SyncEvents[E]): void {

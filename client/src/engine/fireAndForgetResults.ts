@@ -2,6 +2,7 @@
 // process that sent them is gone: the engine takes them so that none is left
 // stored at rest in outboxResults (sim seed 31500037).
 import type { Outbox } from "../graphql/outbox/index.ts";
+import { asError, isStopping } from "./events.ts";
 import type { ClientStore } from "../store/ClientStore.ts";
 
 function isFireAndForget(operationName: string | null): boolean {
@@ -20,13 +21,18 @@ export async function dropFireAndForgetResults(store: ClientStore, outbox: Outbo
  * gone, so the engine takes each answer as it arrives (a pass that started
  * before it arrived would leave it stored at rest).
  */
-export async function takeOrphanedFireAndForgetResults(outbox: Outbox): Promise<void> {
+export async function takeOrphanedFireAndForgetResults(
+  outbox: Outbox,
+  onFailure: (error: Error) => void,
+): Promise<void> {
   for (const { idempotencyKey, operationName } of await outbox.pending()) {
     if (!isFireAndForget(operationName)) continue;
-    // A closed or cleared outbox rejects the wait: the entry stays stored for the next one, or is gone.
     void outbox
       .result(idempotencyKey)
       .then(() => outbox.takeResult(idempotencyKey))
-      .catch(() => undefined);
+      .catch((error: unknown) => {
+        // A closed or cleared outbox rejects the wait: the entry stays stored for the next one, or is gone.
+        if (!isStopping(error)) onFailure(asError(error));
+      });
   }
 }

@@ -52,7 +52,7 @@ export async function followOperation(options: FollowOptions): Promise<Operation
 
   const subscribe = () => {
     subscribed = true;
-    const { unsubscribe: stop } = client
+    const subscription = client
       .subscription(transferProgressSubscription, { operationId, after: lastSeq })
       .subscribe((result) => {
         if (result.error || !result.data) {
@@ -68,7 +68,7 @@ export async function followOperation(options: FollowOptions): Promise<Operation
         options.onEvent?.(event);
         wake?.();
       });
-    unsubscribe = stop;
+    unsubscribe = () => subscription.unsubscribe();
   };
 
   try {

@@ -13,13 +13,14 @@ export async function forEachConcurrently<T>(
 ): Promise<void> {
   const siblings = new AbortController();
   const signal = AbortSignal.any([parentSignal, siblings.signal]);
-  let next = 0;
+  const queue = items.values(); // shared by the workers: each item is taken once
   let firstFailure: { error: unknown } | undefined;
   const worker = async () => {
-    while (next < items.length && !signal.aborted) {
-      const item = items[next++];
+    while (!signal.aborted) {
+      const next = queue.next();
+      if (next.done) return;
       try {
-        await work(item, signal);
+        await work(next.value, signal);
       } catch (error) {
         // A sibling's abort is not a failure of its own; the parent's abort is the caller's to see.
         if (!firstFailure && !(siblings.signal.aborted && error === siblings.signal.reason)) {

@@ -6,6 +6,7 @@
 import type { TypedDocumentNode } from "@urql/core";
 import { renewLockMutation } from "../graphql/operations.ts";
 import type { Outbox, OutboxResult } from "../graphql/outbox/index.ts";
+import { asError, isStopping, type SyncEvents } from "./events.ts";
 
 /** What the lease needs of the engine (the EngineContext, named by shape so that the context can hold the lease without a loop). */
 export interface LeaseHost {
@@ -15,6 +16,7 @@ export interface LeaseHost {
     document: TypedDocumentNode<TData, TVariables>,
     variables: TVariables,
   ): Promise<OutboxResult<TData>>;
+  emit<E extends keyof SyncEvents>(event: E, payload: SyncEvents[E]): void;
 }
 
 export class Lease {
@@ -38,8 +40,11 @@ export class Lease {
         await this.host.outbox.takeResult(key);
         if (lease.stopped || result.error || !result.data) return;
         schedule(result.data.renewLock.expiresAt);
-      } catch {
-        // The outbox closed (the client is closing): nothing to renew.
+      } catch (error) {
+        // Suspended or closed (the engine, or its outbox): nothing to renew.
+        if (isStopping(error)) return;
+        // Renewing ends here, as on a refusal: the pass meets the lapsed lease as a lost lock.
+        this.host.emit("backgroundFailure", { during: "renewLease", error: asError(error) });
       }
     };
     this.current = lease;

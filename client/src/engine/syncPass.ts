@@ -16,6 +16,7 @@ import { nonRecoverableCodes, StagedUploadGoneError } from "./engineErrors.ts";
 import { fetchFileIndex } from "./fileIndex.ts";
 import { dropFireAndForgetResults } from "./fireAndForgetResults.ts";
 import { localFiles, pendingChanges } from "./localFiles.ts";
+import { asError } from "./events.ts";
 import { lock, unlock } from "./lock.ts";
 import { planDownloads } from "./planDownloads.ts";
 import { sweepUploadCopies } from "./reset.ts";
@@ -147,6 +148,9 @@ async function failed<D extends DownloadedFileInfo>(
   const err = error instanceof Error ? error : new Error(String(error));
   const code = error instanceof SmsyncClientError ? error.code : undefined;
   const mode: Mode = code !== undefined && nonRecoverableCodes.has(code) ? "nonRecoverableError" : "internalError";
-  await ctx.setMode(mode, err).catch(() => undefined);
+  // The pass's error is what its caller needs; a store that fails to keep the mode is told apart.
+  await ctx
+    .setMode(mode, err)
+    .catch((storeError: unknown) => ctx.emit("backgroundFailure", { during: "storeMode", error: asError(storeError) }));
   throw err;
 }

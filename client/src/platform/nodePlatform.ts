@@ -6,6 +6,7 @@ import path from "node:path";
 import type { UploadSource } from "../queues/records.ts";
 import { discardPartialDownload, downloadFile } from "../transfers/downloader.ts";
 import { LocalSourceError, type UploadContent } from "../transfers/uploadSources.ts";
+import { promised } from "../promised.ts";
 import { makeDirectoryDurably } from "./durableFiles.ts";
 import type { DownloadedFile, DownloadedFileInfo, DownloadRequest, EnginePlatform } from "./EnginePlatform.ts";
 
@@ -45,10 +46,12 @@ export class NodePlatform implements EnginePlatform<DownloadedFile> {
     await discardPartialDownload(staged);
   }
 
-  async uploadContent(source: UploadSource): Promise<UploadContent> {
-    if ("path" in source) return source.path;
-    if ("base64" in source) return Buffer.from(source.base64, "base64");
-    throw new LocalSourceError(`an upload queued in a browser (blob ${source.blobKey}) cannot be read in Node`);
+  uploadContent(source: UploadSource): Promise<UploadContent> {
+    return promised(() => {
+      if ("path" in source) return source.path;
+      if ("base64" in source) return Buffer.from(source.base64, "base64");
+      throw new LocalSourceError(`an upload queued in a browser (blob ${source.blobKey}) cannot be read in Node`);
+    });
   }
 
   async removeUploadCopy(source: UploadSource, immutable: boolean): Promise<void> {
@@ -61,13 +64,15 @@ export class NodePlatform implements EnginePlatform<DownloadedFile> {
     let names: string[];
     try {
       names = await readdir(this.uploadsDir);
-    } catch {
-      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return; // no upload was ever copied
+      throw error;
     }
     for (const name of names) {
       const file = path.resolve(this.uploadsDir, name);
-      // A .tmp file is a copy being written (renamed once complete).
-      if (!kept.has(file) && !name.endsWith(".tmp")) await rm(file, { force: true }).catch(() => undefined);
+      // A .tmp file is a copy being written (renamed once complete). A copy
+      // already gone is no failure (force); any other failure is the pass's.
+      if (!kept.has(file) && !name.endsWith(".tmp")) await rm(file, { force: true });
     }
   }
 }

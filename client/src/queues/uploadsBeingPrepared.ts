@@ -15,11 +15,10 @@
 // - uploading a file that is deleted, or whose deletion is queued, is
 //   FILE_DELETED (undeleting is explicit, and not in this SDK yet).
 import { checkCloudFileName, cloudFileNameOwner } from "@smsync/protocol";
-import type { BeingUploaded } from "../engine/state.ts";
 import type { ClientStore, StoreChange } from "../store/ClientStore.ts";
 import { sequenceKey } from "../store/ClientStore.ts";
 import { ClientUsageError } from "./ClientUsageError.ts";
-import type { CommittedBatch, LocalFile, PreparedChange, PreparedUpload } from "./records.ts";
+import type { CommittedBatch, PreparedUpload } from "./records.ts";
 
 const nextBatchKey = "nextBatch";
 

@@ -68,7 +68,7 @@ export class IndexedDbStore implements ClientStore {
     const factory = options.indexedDB ?? globalThis.indexedDB;
     if (!factory) throw new TypeError("no IndexedDB here: pass options.indexedDB");
     const request = factory.open(name, currentSchemaVersion);
-    let migrationError: unknown;
+    let migrationFailure: { error: unknown } | undefined;
     request.addEventListener("upgradeneeded", (event) => {
       const db = request.result;
       for (const collection of collections) {
@@ -78,8 +78,9 @@ export class IndexedDbStore implements ClientStore {
       if (event.oldVersion === 0) return;
       const upgrade = wrap(request.transaction!) as unknown as IDBPTransaction<unknown, string[], "versionchange">;
       migrate(upgrade, event.oldVersion, `IndexedDB ${name}`).catch((error: unknown) => {
-        migrationError = error;
-        // The open request fails with the abort, and reports migrationError.
+        migrationFailure = { error };
+        // The open request fails with the abort, and reports migrationFailure;
+        // the transaction's own rejection is that abort.
         upgrade.done.catch(() => undefined);
         upgrade.abort();
       });
@@ -89,7 +90,7 @@ export class IndexedDbStore implements ClientStore {
       if (!db) throw new Error(`opening IndexedDB ${name} gave no database`);
       return new IndexedDbStore(db);
     } catch (error) {
-      if (migrationError !== undefined) throw migrationError;
+      if (migrationFailure) throw migrationFailure.error;
       if ((error as Error | null)?.name === "VersionError") {
         throw new StoreSchemaError(
           `IndexedDB ${name} has a client store schema newer than this SDK's ${currentSchemaVersion}: update the app`,
@@ -152,9 +153,10 @@ export class IndexedDbStore implements ClientStore {
     await Promise.all([...requests, tx.done]);
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.closedBecause ??= "closed";
     this.db.close();
+    return Promise.resolve();
   }
 
   private checkOpen(): void {

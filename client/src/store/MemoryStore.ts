@@ -13,6 +13,7 @@ import {
   type StoreChange,
   type ValueAt,
 } from "./ClientStore.ts";
+import { promised } from "../promised.ts";
 import { currentSchemaVersion } from "./migrations.ts";
 import { decodeEntry, decodeValue } from "./recordValidation.ts";
 
@@ -23,24 +24,32 @@ export class MemoryStore implements ClientStore {
   private collection(name: Collection): Map<string, string> {
     checkCollection(name);
     let entries = this.data.get(name);
-    if (!entries) this.data.set(name, (entries = new Map()));
+    if (!entries) this.data.set(name, (entries = new Map<string, string>()));
     return entries;
   }
 
-  async get<C extends Collection, K extends KeyIn<C>>(collection: C, key: K): Promise<ValueAt<C, K> | undefined> {
-    const entries = this.collection(collection);
-    checkKey(collection, key);
-    const json = entries.get(key);
-    return json === undefined ? undefined : decodeValue(collection, key, json);
+  get<C extends Collection, K extends KeyIn<C>>(collection: C, key: K): Promise<ValueAt<C, K> | undefined> {
+    return promised(() => {
+      const entries = this.collection(collection);
+      checkKey(collection, key);
+      const json = entries.get(key);
+      return json === undefined ? undefined : decodeValue(collection, key, json);
+    });
   }
 
-  async list<C extends Collection>(collection: C): Promise<EntryOf<C>[]> {
-    return [...this.collection(collection).entries()]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([key, json]) => decodeEntry(collection, key, json));
+  list<C extends Collection>(collection: C): Promise<EntryOf<C>[]> {
+    return promised(() =>
+      [...this.collection(collection).entries()]
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([key, json]) => decodeEntry(collection, key, json)),
+    );
   }
 
-  async commit(changes: StoreChange[]): Promise<void> {
+  commit(changes: StoreChange[]): Promise<void> {
+    return promised(() => this.apply(changes));
+  }
+
+  private apply(changes: StoreChange[]): void {
     // Everything is checked and serialized first, so a change that cannot be stored changes nothing.
     for (const change of prepareChanges(changes)) {
       const entries = this.collection(change.collection);

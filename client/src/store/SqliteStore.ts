@@ -18,6 +18,7 @@ import {
 } from "./ClientStore.ts";
 import { currentSchemaVersion, migrationsFrom } from "./migrations.ts";
 import { decodeEntry, decodeValue, parsedJson } from "./recordValidation.ts";
+import { promised } from "../promised.ts";
 
 // Text stays UTF-8, as JavaScript hands it over: SQLite converting it to
 // UTF-16 turns U+FFFE and U+FFFF into U+FFFD. But BINARY collation on UTF-8
@@ -63,17 +64,19 @@ export class SqliteStore implements ClientStore {
   }
 
   /** Opens (creating if needed) the store in a file, or in memory with ":memory:". */
-  static async open(path: string): Promise<SqliteStore> {
-    const db = new Database(path);
-    try {
-      const version = prepareDatabase(db, path);
-      const store = new SqliteStore(db);
-      if (version < currentSchemaVersion) store.migrate(path);
-      return store;
-    } catch (error) {
-      db.close();
-      throw error;
-    }
+  static open(path: string): Promise<SqliteStore> {
+    return promised(() => {
+      const db = new Database(path);
+      try {
+        const version = prepareDatabase(db, path);
+        const store = new SqliteStore(db);
+        if (version < currentSchemaVersion) store.migrate(path);
+        return store;
+      } catch (error) {
+        db.close();
+        throw error;
+      }
+    });
   }
 
   /** The store's schema version (migrations.ts), current once opened. */
@@ -81,16 +84,20 @@ export class SqliteStore implements ClientStore {
     return this.db.pragma("user_version", { simple: true }) as number;
   }
 
-  async get<C extends Collection, K extends KeyIn<C>>(collection: C, key: K): Promise<ValueAt<C, K> | undefined> {
-    checkCollection(collection);
-    checkKey(collection, key);
-    const json = this.getStatement.get(collection, key);
-    return json === undefined ? undefined : decodeValue(collection, key, json);
+  get<C extends Collection, K extends KeyIn<C>>(collection: C, key: K): Promise<ValueAt<C, K> | undefined> {
+    return promised(() => {
+      checkCollection(collection);
+      checkKey(collection, key);
+      const json = this.getStatement.get(collection, key);
+      return json === undefined ? undefined : decodeValue(collection, key, json);
+    });
   }
 
-  async list<C extends Collection>(collection: C): Promise<EntryOf<C>[]> {
-    checkCollection(collection);
-    return this.sortedRows(collection).map(({ key, value }) => decodeEntry(collection, key, value));
+  list<C extends Collection>(collection: C): Promise<EntryOf<C>[]> {
+    return promised(() => {
+      checkCollection(collection);
+      return this.sortedRows(collection).map(({ key, value }) => decodeEntry(collection, key, value));
+    });
   }
 
   private sortedRows(collection: Collection): { key: string; value: string }[] {
@@ -115,15 +122,19 @@ export class SqliteStore implements ClientStore {
       .immediate();
   }
 
-  async commit(changes: StoreChange[]): Promise<void> {
-    const prepared = prepareChanges(changes);
-    // IMMEDIATE takes the write lock at BEGIN: another process holding it
-    // makes us wait (busy timeout) instead of failing half-way.
-    if (prepared.length > 0) this.applyAll.immediate(prepared);
+  commit(changes: StoreChange[]): Promise<void> {
+    return promised(() => {
+      const prepared = prepareChanges(changes);
+      // IMMEDIATE takes the write lock at BEGIN: another process holding it
+      // makes us wait (busy timeout) instead of failing half-way.
+      if (prepared.length > 0) this.applyAll.immediate(prepared);
+    });
   }
 
-  async close(): Promise<void> {
-    this.db.close();
+  close(): Promise<void> {
+    return promised(() => {
+      this.db.close();
+    });
   }
 }
 

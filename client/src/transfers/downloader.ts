@@ -12,7 +12,7 @@ import { open, rm, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
-import { IntegrityError, NetworkError, ServerError } from "../errors.ts";
+import { IntegrityError, NetworkError, ServerError, abortReason } from "../errors.ts";
 import { makeDirectoryDurably, renameDurably } from "../platform/durableFiles.ts";
 import { isTransientServerError, serverErrorFromResponse } from "./httpErrors.ts";
 
@@ -60,16 +60,12 @@ export async function discardPartialDownload(destination: string): Promise<void>
   await rm(partialPathOf(destination), { force: true });
 }
 
-function abortReason(signal: AbortSignal): unknown {
-  return signal.reason ?? new DOMException("The download was aborted.", "AbortError");
-}
-
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(abortReason(signal));
+    if (signal?.aborted) return reject(abortReason(signal, "The download"));
     const onAbort = () => {
       clearTimeout(timer);
-      reject(abortReason(signal!));
+      reject(abortReason(signal!, "The download"));
     };
     const timer = setTimeout(() => {
       signal?.removeEventListener("abort", onAbort);
@@ -131,12 +127,14 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
     try {
       return await downloadPass(options, expected, partial, progress);
     } catch (error) {
-      if (signal?.aborted) throw abortReason(signal);
+      if (signal?.aborted) throw abortReason(signal, "The download");
       const retryable =
         error instanceof NetworkError || (error instanceof ServerError && isTransientServerError(error));
       if (progress.bytesWritten > 0) attempt = 0;
-      if (!retryable || attempt >= delays.length) throw error;
-      await sleep(delays[attempt++], signal);
+      const delay = delays[attempt];
+      if (!retryable || delay === undefined) throw error;
+      attempt++;
+      await sleep(delay, signal);
     }
   }
 }
@@ -179,10 +177,11 @@ async function downloadFrom(
   try {
     response = await fetch(url, { headers, signal });
   } catch (error) {
-    if (signal?.aborted) throw abortReason(signal);
+    if (signal?.aborted) throw abortReason(signal, "The download");
     throw new NetworkError(`${what}: ${(error as Error).message}`, { cause: error });
   }
 
+  // Cancelling fails only for a body whose stream has already failed: nothing is left to discard then.
   const discardBody = () => response.body?.cancel().catch(() => undefined);
   if (response.status === 416 && offset > 0) {
     await discardBody();
@@ -193,7 +192,7 @@ async function downloadFrom(
     try {
       body = await response.text();
     } catch (error) {
-      if (signal?.aborted) throw abortReason(signal);
+      if (signal?.aborted) throw abortReason(signal, "The download");
       throw new NetworkError(`${what}: ${(error as Error).message}`, { cause: error });
     }
     throw serverErrorFromResponse(response.status, body, what);
@@ -246,7 +245,7 @@ async function downloadFrom(
           options.onProgress?.(position, total);
         }
       } catch (error) {
-        if (signal?.aborted) throw abortReason(signal);
+        if (signal?.aborted) throw abortReason(signal, "The download");
         if ((error as NodeJS.ErrnoException).syscall) throw error; // the local disk, not the network
         throw new NetworkError(`${what}: the connection broke after ${position} bytes: ${(error as Error).message}`, {
           cause: error,

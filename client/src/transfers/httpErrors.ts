@@ -28,7 +28,8 @@ export function parseErrorBody(
     if (parsed && typeof parsed === "object" && typeof (parsed as { code?: unknown }).code === "string") {
       return parsed as { code: string; message?: string } & Record<string, unknown>;
     }
-  } catch {
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
     // Not JSON: not the server's own answer.
   }
   return null;

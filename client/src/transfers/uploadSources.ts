@@ -4,6 +4,7 @@
 // offset, so an upload resumed at any offset, even by a new process, reads
 // only what it still has to send, and a file is never read whole into memory.
 import type { FileReader as TusFileReader, FileSource as TusFileSource, SliceResult } from "tus-js-client";
+import { promised } from "../promised.ts";
 import { LocalSourceError } from "./LocalSourceError.ts";
 
 export { LocalSourceError };
@@ -48,10 +49,12 @@ function bytesSource(input: Uint8Array): TusFileSource {
   const bytes = inNode ? Buffer.from(input.buffer, input.byteOffset, input.byteLength) : input;
   return {
     size: bytes.byteLength,
-    async slice(start: number, end: number): Promise<SliceResult> {
-      const value = bytes.subarray(start, Math.min(end, bytes.byteLength));
-      // tus-js-client takes a body's length from `size` (and Node's stack sets Content-Length from it).
-      return { value: Object.assign(value, { size: value.byteLength }), done: end >= bytes.byteLength };
+    slice(start: number, end: number): Promise<SliceResult> {
+      return promised(() => {
+        const value = bytes.subarray(start, Math.min(end, bytes.byteLength));
+        // tus-js-client takes a body's length from `size` (and Node's stack sets Content-Length from it).
+        return { value: Object.assign(value, { size: value.byteLength }), done: end >= bytes.byteLength };
+      });
     },
     close() {},
   };

@@ -12,11 +12,11 @@
 // read or changed size; an abort rejects with the signal's reason.
 import { encodeUploadMetadata, type ErrorCode, type UploadMetadata } from "@smsync/protocol";
 import * as tus from "tus-js-client";
-import { NetworkError, ServerError, SmsyncClientError } from "../errors.ts";
+import { NetworkError, ServerError, SmsyncClientError, abortReason } from "../errors.ts";
 import type { ClientStore } from "../store/ClientStore.ts";
 import { isFinalUploadError, isTransientServerError, parseErrorBody, serverErrorFromResponse } from "./httpErrors.ts";
-import { StoreUrlStorage, tusCollection, uploadFingerprint, type TusResumeEntry } from "./tusResumeStore.ts";
-import { LocalSourceError, UploadSourceReader, sourceSize, type UploadContent } from "./uploadSources.ts";
+import { StoreUrlStorage, tusCollection, uploadFingerprint } from "./tusResumeStore.ts";
+import { UploadSourceReader, sourceSize, type UploadContent } from "./uploadSources.ts";
 
 /** Upload-Metadata of an smsync upload (docs/protocol.md, "Uploading a batch"), defined with the server's reading of it. */
 export type { UploadMetadata };
@@ -82,10 +82,6 @@ function isOffsetConflict(status: number, body: string | undefined): boolean {
   return code === undefined || code === ("BAD_INPUT" satisfies ErrorCode);
 }
 
-function abortReason(signal: AbortSignal): unknown {
-  return signal.reason ?? new DOMException("The upload was aborted.", "AbortError");
-}
-
 /** tus-js-client's error as the SDK's. */
 function toClientError(error: unknown, what: string): Error {
   if (error instanceof SmsyncClientError) return error;
@@ -143,15 +139,14 @@ export async function uploadFile(options: UploadFileOptions): Promise<UploadResu
     };
 
     /** Stops the upload (its resume state stays) and rejects with `error`. */
-    const fail = (error: unknown) => {
+    const fail = (error: Error) => {
       if (settled) return;
-      void upload.abort(false).catch(() => undefined);
-      finish(async () => {
-        throw error;
-      });
+      // Without terminating, abort only stops the request in flight; its promise resolves at once.
+      void upload.abort(false);
+      finish(() => Promise.reject(error));
     };
 
-    const onAbort = () => fail(abortReason(signal!));
+    const onAbort = () => fail(abortReason(signal!, "The upload"));
 
     const upload = new tus.Upload(options.file as unknown as Blob, {
       endpoint: options.endpoint,
@@ -160,12 +155,12 @@ export async function uploadFile(options: UploadFileOptions): Promise<UploadResu
       uploadSize: size,
       chunkSize,
       retryDelays,
-      fingerprint: async () => fingerprint,
+      fingerprint: () => Promise.resolve(fingerprint),
       urlStorage: new StoreUrlStorage(store, metadata, (error) =>
         fail(
           new SmsyncClientError(
             "STORE_FAILED",
-            `${what}: storing its resume state failed: ${(error as Error)?.message}`,
+            `${what}: storing its resume state failed: ${(error as Error | null)?.message}`,
             { cause: error },
           ),
         ),
@@ -237,6 +232,8 @@ export async function uploadFile(options: UploadFileOptions): Promise<UploadResu
             isFinalUploadError(clientError) &&
             !isTransientServerError(clientError)
           ) {
+            // The upload's own error is what is thrown. A resume entry left by a failed
+            // commit costs a HEAD that finds the upload gone, then a new upload.
             await store.commit([{ op: "delete", collection: tusCollection, key: fingerprint }]).catch(() => undefined);
           }
           throw clientError;
@@ -260,7 +257,8 @@ export async function uploadFile(options: UploadFileOptions): Promise<UploadResu
       .findPreviousUploads()
       .then((previous) => {
         if (settled) return;
-        if (previous.length > 0) upload.resumeFromPreviousUpload(previous[0]);
+        const [stored] = previous;
+        if (stored) upload.resumeFromPreviousUpload(stored);
         upload.start();
       })
       .catch((error: unknown) =>

@@ -37,7 +37,9 @@ export async function servePage(entry: string): Promise<ServedPage> {
     write: false,
     metafile: true,
   });
-  const script = bundle.outputFiles[0].text;
+  const [output] = bundle.outputFiles;
+  if (!output) throw new Error(`esbuild wrote no bundle of ${entry}`);
+  const script = output.text;
   const server: Server = createServer((req, res) => {
     if (req.url?.startsWith("/page.js")) {
       res.writeHead(200, { "content-type": "text/javascript" }).end(script);

@@ -62,7 +62,7 @@ window.smsyncOpenFixture = async (rows) => {
   const db = await new Promise<IDBDatabase>((resolve, reject) => {
     const request = indexedDB.open("smsync-fixture-v1", store.schemaVersion);
     request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
+    request.onerror = () => reject(request.error ?? new Error("opening IndexedDB failed"));
   });
   await new Promise((resolve) => {
     const tx = db.transaction("files", "readwrite");
@@ -88,7 +88,7 @@ async function openNewer(version: number): Promise<unknown> {
     const request = indexedDB.open("smsync-newer", version);
     request.onupgradeneeded = () => request.result.createObjectStore("somethingElse");
     request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
+    request.onerror = () => reject(request.error ?? new Error("opening IndexedDB failed"));
   });
   newer.close();
   return IndexedDbStore.open("smsync-newer").then(

@@ -60,8 +60,11 @@ describe.skipIf(!available)("IndexedDbStore in Chromium", () => {
     const result = await page.evaluate((fixture) => window.smsyncOpenFixture!(fixture), rows);
     const expected = Object.fromEntries(
       rows.map((row) => {
-        const value = JSON.parse(row.value);
-        return [`${row.collection}/${row.key}`, row.key === "engine.outbound" ? { ...value, resumes: 0 } : value];
+        const value = JSON.parse(row.value) as unknown;
+        return [
+          `${row.collection}/${row.key}`,
+          row.key === "engine.outbound" ? { ...(value as Record<string, unknown>), resumes: 0 } : value,
+        ];
       }),
     );
     expect(result).toEqual({

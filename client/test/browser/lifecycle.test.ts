@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { attachBrowserLifecycle, type LifecycleTarget } from "../../src/browser/lifecycle.ts";
 
 function standInWindow() {
-  const document = Object.assign(new EventTarget(), { visibilityState: "visible" as DocumentVisibilityState });
+  const document = Object.assign(new EventTarget(), { visibilityState: "visible" });
   const window = Object.assign(new EventTarget(), { document });
   const setVisibility = (state: DocumentVisibilityState) => {
     document.visibilityState = state;
@@ -24,11 +24,14 @@ function recordingClient(): LifecycleTarget & { calls: string[] } {
   return {
     calls,
     setOnline: (online) => void calls.push(`setOnline(${online})`),
-    suspend: async () => void calls.push("suspend"),
+    suspend: () => {
+      calls.push("suspend");
+      return Promise.resolve();
+    },
     // A refusal (a closed client, an error mode) must not escape as an unhandled rejection.
-    resume: async () => {
+    resume: () => {
       calls.push("resume");
-      throw new Error("closed");
+      return Promise.reject(new Error("closed"));
     },
   };
 }

@@ -35,7 +35,7 @@ describe("scanFolder", () => {
     const root = folder({ "a.txt": "a", "docs/b.md": "b", ".smsync/state.db": "x", "c.bin.partial": "half" });
     const changes = await scanFolder(root, {});
     expect(changes.added.map((file) => file.relativePath)).toEqual(["a.txt", "docs/b.md"]);
-    expect(changes.added[0].sha256).toBe("ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb");
+    expect(changes.added[0]?.sha256).toBe("ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb");
   });
 
   it("tells changed, deleted and unchanged files apart by content", async () => {
@@ -47,9 +47,9 @@ describe("scanFolder", () => {
     const changes = await scanFolder(root, manifest);
     expect(changes.added.map((f) => f.relativePath)).toEqual(["new.txt"]);
     expect(changes.changed.map((f) => [f.relativePath, f.fileUUID])).toEqual([
-      ["edit.txt", manifest["edit.txt"].fileUUID],
+      ["edit.txt", manifest["edit.txt"]?.fileUUID],
     ]);
-    expect(changes.deleted).toEqual([{ relativePath: "gone.txt", fileUUID: manifest["gone.txt"].fileUUID }]);
+    expect(changes.deleted).toEqual([{ relativePath: "gone.txt", fileUUID: manifest["gone.txt"]?.fileUUID }]);
     expect(changes.unchanged.map((f) => f.relativePath)).toEqual(["keep.txt"]);
   });
 

@@ -18,6 +18,7 @@ import {
 } from "@smsync/testkit";
 import { exitCodes } from "../../src/cli/exitCodes.ts";
 import { runCli } from "../support/cliProcess.ts";
+import { indexedFiles } from "../support/serverReads.ts";
 
 const sha256 = (content: Buffer) => createHash("sha256").update(content).digest("hex");
 
@@ -52,7 +53,7 @@ describe.skipIf(!smallFileSystemSupport.ok)(smallFileSystemSuite("smsync sync wi
     writeFileSync(path.join(dir, "big.bin"), content);
     const smsync = (...args: string[]) => runCli(path.join(home, `${name}.json`), args);
     expect((await smsync("login", "--server", server.url, "--token", user.token!)).code).toBe(0);
-    const indexed = async () => (await user.fileIndex()).files.filter((file: any) => file.sha256 === sha256(content));
+    const indexed = async () => (await indexedFiles(user)).filter((file) => file.sha256 === sha256(content));
     return { dir, smsync, indexed };
   }
 

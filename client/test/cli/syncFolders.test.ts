@@ -6,6 +6,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "@smsync/testkit";
 import { runCli } from "../support/cliProcess.ts";
+import { indexedFiles } from "../support/serverReads.ts";
 
 let server: TestServer;
 let home: string;
@@ -114,7 +115,7 @@ describe("smsync sync", () => {
     writeFileSync(path.join(dir, "after.txt"), "after");
     const again = await smsync("resetter", "sync", dir, "--json");
     expect(JSON.parse(again.stdout)).toMatchObject({ uploaded: 1 });
-    expect((await device.fileIndex()).files.filter((file) => !file.deleted)).toHaveLength(2);
+    expect((await indexedFiles(device)).filter((file) => !file.deleted)).toHaveLength(2);
   });
 
   it("refuses a sync without a folder, or before login", async () => {

@@ -15,9 +15,11 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, assert, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestGraphQLClient, type TestServer, tusUpload } from "@smsync/testkit";
-import { runCli } from "../support/cliProcess.ts";
+import { cliJson, runCli } from "../support/cliProcess.ts";
+import { stringContaining } from "../support/matchers.ts";
+import { commitBatch, indexedFiles, operationEnded } from "../support/serverReads.ts";
 
 let server: TestServer;
 let home: string;
@@ -47,7 +49,7 @@ function smsync(device: string, ...args: string[]) {
 async function syncJson(device: string, dir: string) {
   const run = await smsync(device, "sync", dir, "--json");
   expect(run.code, run.stderr + run.stdout).toBe(0);
-  return JSON.parse(run.stdout);
+  return cliJson(run);
 }
 
 function folder(files: Record<string, string> = {}): string {
@@ -66,7 +68,7 @@ function contents(dir: string): Record<string, string> {
 }
 
 async function liveNames(raw: TestGraphQLClient): Promise<string[]> {
-  return (await raw.fileIndex()).files
+  return (await indexedFiles(raw))
     .filter((file) => !file.deleted)
     .map((file) => file.cloudFileName)
     .sort();
@@ -79,7 +81,7 @@ async function commitVersion(
 ) {
   const { fencingToken } = await raw.lock();
   await tusUpload(server.url, raw.token!, { ...spec, content: Buffer.from(spec.content), fencingToken });
-  expect((await raw.waitForOperation((await raw.commit(fencingToken)).id)).state).toBe("SUCCEEDED");
+  expect((await operationEnded(raw, (await commitBatch(raw, fencingToken)).id)).state).toBe("SUCCEEDED");
 }
 
 describe("case twins from the server", () => {
@@ -140,7 +142,9 @@ describe("renames", () => {
     const b = folder();
     await syncJson(laptop, a);
     await syncJson(desktop, b);
-    const [{ fileUUID }] = (await raw.fileIndex()).files;
+    const [renamed] = await indexedFiles(raw);
+    assert.exists(renamed);
+    const { fileUUID } = renamed;
     renameSync(path.join(a, "old name.txt"), path.join(a, "new name.txt"));
     expect(await syncJson(laptop, a)).toMatchObject({ uploaded: 1, deleted: 0 });
     expect((await raw.fileIndex()).files).toMatchObject([
@@ -165,7 +169,7 @@ describe("local names the account cannot take", () => {
     const dir = folder({ "Notes.txt": "N", "notes.txt": "n", "plain.txt": "p" });
     const run = await syncJson(device, dir);
     expect(run).toMatchObject({ ok: true, uploaded: 2 });
-    expect(run.notSynced).toEqual([{ path: "notes.txt", reason: expect.stringContaining("Notes.txt") }]);
+    expect(run.notSynced).toEqual([{ path: "notes.txt", reason: stringContaining("Notes.txt") }]);
     expect(await liveNames(raw)).toEqual(["Notes.txt", "plain.txt"]);
     // Both stay in the folder, untouched; the next sync says the same.
     expect(contents(dir)).toEqual({ "Notes.txt": "N", "notes.txt": "n", "plain.txt": "p" });

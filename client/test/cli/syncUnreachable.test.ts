@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CuttingProxy, startCuttingProxy, startTestServer, type TestServer } from "@smsync/testkit";
-import { runCli } from "../support/cliProcess.ts";
+import { cliJson, runCli } from "../support/cliProcess.ts";
 
 let server: TestServer;
 let proxy: CuttingProxy;
@@ -41,7 +41,7 @@ async function deviceWithNewFile(name: string) {
 
 function expectUnreachable(run: { code: number | null; stdout: string; stderr: string }) {
   expect(run.code, run.stdout + run.stderr).toBe(4);
-  const answer = JSON.parse(run.stdout);
+  const answer = cliJson(run);
   expect(answer).toMatchObject({
     ok: false,
     reason: "unreachable",
@@ -54,7 +54,7 @@ function expectUnreachable(run: { code: number | null; stdout: string; stderr: s
 describe("smsync sync with the server gone after the check", () => {
   it("an upload cut mid-way: exit 4 with the upload pending, and the next sync uploads it", async () => {
     const device = await deviceWithNewFile("cut-upload");
-    proxy.cutAfter({ direction: "up", afterBytes: 0, match: /^PATCH /, times: Infinity });
+    void proxy.cutAfter({ direction: "up", afterBytes: 0, match: /^PATCH /, times: Infinity }); // only resolves
     try {
       const run = await runCli(device.config, ["sync", device.dir, "--json", "--quiet", "--give-up-after", "20"]);
       expectUnreachable(run);
@@ -70,7 +70,7 @@ describe("smsync sync with the server gone after the check", () => {
 
   it("a lock never answered: the CLI gives up after --give-up-after, exit 4 with the upload pending", async () => {
     const device = await deviceWithNewFile("no-lock");
-    proxy.cutAfter({ direction: "up", afterBytes: 0, body: /"operationName":"Lock"/, times: Infinity });
+    void proxy.cutAfter({ direction: "up", afterBytes: 0, body: /"operationName":"Lock"/, times: Infinity }); // only resolves
     try {
       const run = await runCli(device.config, ["sync", device.dir, "--json", "--quiet", "--give-up-after", "1"]);
       expectUnreachable(run);

@@ -4,9 +4,9 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { ConflictResolution } from "../../src/engine/SyncEngine.ts";
-import type { LocalFile } from "../../src/queues/records.ts";
 import { useEngineHarness, type TestDevice } from "../support/engineHarness.ts";
 import { cloudContent, sha256Hex } from "../transfers/helpers.ts";
+import { indexEntry } from "../support/serverReads.ts";
 
 const harness = useEngineHarness();
 
@@ -44,10 +44,6 @@ async function conflictOn(
   else await b.client.deleteFile(uuid);
   await b.client.commit();
   return { phone, a, b, uuid };
-}
-
-async function indexEntry(device: { fileIndex(): Promise<{ files: any[] }> }, uuid: string) {
-  return (await device.fileIndex()).files.find((file) => file.fileUUID === uuid);
 }
 
 describe("conflicts", () => {

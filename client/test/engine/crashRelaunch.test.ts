@@ -18,6 +18,8 @@ import { startCuttingProxy, type CuttingProxy } from "@smsync/testkit";
 import { startEngineHarness, type EngineHarness } from "../support/engineHarness.ts";
 import { cloudContent, sha256Hex } from "../transfers/helpers.ts";
 import type { ClientProcessArgs, Step } from "./fixtures/clientProcess.ts";
+import { sortedUUIDs } from "../support/uuids.ts";
+import { operationEnded } from "../support/serverReads.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixture = path.join(here, "fixtures", "clientProcess.ts");
@@ -148,7 +150,7 @@ describe("killed while uploading a batch (two uploads and a deletion), then rela
       const phone = await harness.newUser();
       const device = newDeviceFiles(phone.token!);
       // Uploads go in fileUUID order: the big file first.
-      const [uuidBig, uuidSmall, uuidGone] = [randomUUID(), randomUUID(), randomUUID()].sort();
+      const [uuidBig, uuidSmall, uuidGone] = sortedUUIDs(3);
       const big = randomBytes(512 * 1024);
       const small = randomBytes(10 * 1024);
       await expectCompleted(
@@ -239,9 +241,9 @@ describe("killed while downloading (two new versions and a deletion), then relau
       await a.client.commit();
       await a.client.sync();
       await expectCompleted(runClient(device, ["sync"]));
-      const v1 = [randomBytes(100 * 1024), randomBytes(100 * 1024)];
-      await a.client.uploadData(uuid1, v1[0], { cloudFileName: "one", ...text });
-      await a.client.uploadData(uuid2, v1[1], { cloudFileName: "two", ...text });
+      const [one1, two1] = [randomBytes(100 * 1024), randomBytes(100 * 1024)];
+      await a.client.uploadData(uuid1, one1, { cloudFileName: "one", ...text });
+      await a.client.uploadData(uuid2, two1, { cloudFileName: "two", ...text });
       await a.client.deleteFile(uuidGone);
       await a.client.commit();
       await a.client.sync();
@@ -253,8 +255,8 @@ describe("killed while downloading (two new versions and a deletion), then relau
         [`${uuid1}.0`, `${uuid1}.1`, `${uuid2}.0`, `${uuid2}.1`, `${uuidGone}.0`].sort(),
       );
       expect(lines(path.join(device.appDir, "deletions.log"))).toEqual([uuidGone]);
-      expect(readFileSync(path.join(device.appDir, `${uuid1}.1`))).toEqual(v1[0]);
-      expect(readFileSync(path.join(device.appDir, `${uuid2}.1`))).toEqual(v1[1]);
+      expect(readFileSync(path.join(device.appDir, `${uuid1}.1`))).toEqual(one1);
+      expect(readFileSync(path.join(device.appDir, `${uuid2}.1`))).toEqual(two1);
       await expectStoreDrained(device.storeFile);
     });
   }
@@ -267,23 +269,23 @@ describe("killed after the inbound transfer started, relaunched after its staged
     const a = await harness.openClient(phone);
     const device = newDeviceFiles(laptop.token!);
     const [uuid1, uuid2] = [randomUUID(), randomUUID()];
-    const contents = [randomBytes(50 * 1024), randomBytes(50 * 1024)];
-    await a.client.uploadData(uuid1, contents[0], { cloudFileName: "one", mimeType: "application/octet-stream" });
-    await a.client.uploadData(uuid2, contents[1], { cloudFileName: "two", mimeType: "application/octet-stream" });
+    const [content1, content2] = [randomBytes(50 * 1024), randomBytes(50 * 1024)];
+    await a.client.uploadData(uuid1, content1, { cloudFileName: "one", mimeType: "application/octet-stream" });
+    await a.client.uploadData(uuid2, content2, { cloudFileName: "two", mimeType: "application/octet-stream" });
     await a.client.commit();
     await a.client.sync();
     await expectKilled(runClient(device, ["sync"], "download.started"), "download.started");
     const store = await SqliteStore.open(device.storeFile);
     const inbound = await store.get("meta", "engine.inbound");
     await store.close();
-    expect((await laptop.waitForOperation(inbound!.operationId!)).state).toBe("SUCCEEDED");
+    expect((await operationEnded(laptop, inbound!.operationId!)).state).toBe("SUCCEEDED");
     // The server's sweeper, run as if two days had passed: every staged download is gone.
     const swept = await sweepStaging(harness.server.app.services, new Date(Date.now() + 2 * 24 * 3600 * 1000));
     expect(swept.inbound).toBeGreaterThanOrEqual(2);
     await expectCompleted(runClient(device, ["sync"]));
     expect(lines(path.join(device.appDir, "deliveries.log"))).toEqual([`${uuid1}.0`, `${uuid2}.0`].sort());
-    expect(readFileSync(path.join(device.appDir, `${uuid1}.0`))).toEqual(contents[0]);
-    expect(readFileSync(path.join(device.appDir, `${uuid2}.0`))).toEqual(contents[1]);
+    expect(readFileSync(path.join(device.appDir, `${uuid1}.0`))).toEqual(content1);
+    expect(readFileSync(path.join(device.appDir, `${uuid2}.0`))).toEqual(content2);
     await expectStoreDrained(device.storeFile);
   });
 });

@@ -11,8 +11,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { LocalDirectoryStorage } from "@smsync/api";
 import { FaultyCloudStorage } from "@smsync/testkit";
 import { startEngineHarness, type EngineHarness } from "../support/engineHarness.ts";
-import type { LocalFile } from "../../src/queues/records.ts";
 import { cloudContent, sha256Hex } from "../transfers/helpers.ts";
+import { sortedUUIDs } from "../support/uuids.ts";
 
 let harness: EngineHarness;
 let cloud: FaultyCloudStorage;
@@ -169,7 +169,7 @@ it("a batch the server applied in part (its deletion indexed, its upload failed 
   const phone = await harness.newUser();
   const a = await harness.openClient(phone);
   // The transfer takes files in fileUUID order: the deletion before the upload.
-  const [gone, written] = [randomUUID(), randomUUID()].sort();
+  const [gone, written] = sortedUUIDs(2);
   await a.client.uploadData(gone, Buffer.from("to be deleted"), { cloudFileName: "gone.txt", ...text });
   await a.client.commit();
   await a.client.sync();

@@ -2,13 +2,14 @@
 // starts, the running ones are aborted and awaited before the failure is thrown.
 import { describe, expect, it } from "vitest";
 import { forEachConcurrently } from "../../src/engine/forEachConcurrently.ts";
+import { abortReason } from "../../src/errors.ts";
 
 function abortable(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(resolve, ms);
     signal.addEventListener("abort", () => {
       clearTimeout(timer);
-      reject(signal.reason);
+      reject(abortReason(signal));
     });
   });
 }

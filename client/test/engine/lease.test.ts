@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import { expect, it } from "vitest";
 import { useEngineHarness } from "../support/engineHarness.ts";
 import { sha256Hex } from "../transfers/helpers.ts";
+import { indexEntry } from "../support/serverReads.ts";
 
 const harness = useEngineHarness({ SMSYNC_LOCK_TTL_SECONDS: "1" });
 
@@ -46,6 +47,6 @@ it("keeps the lock past its first lease while the app applies a deletion, then u
   expect(tabletAnswers).toEqual(["LOCK_HELD"]);
   expect(b.client.mode).toBe("idle");
   expect(b.app.deleted.map((files) => files.map((file) => file.fileUUID))).toEqual([[gone]]);
-  const entry = (await phone.fileIndex()).files.find((file: { fileUUID: string }) => file.fileUUID === fresh);
+  const entry = await indexEntry(phone, fresh);
   expect(entry).toMatchObject({ version: 0, sha256: sha256Hex(content) });
 });

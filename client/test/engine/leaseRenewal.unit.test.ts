@@ -7,11 +7,12 @@ function host(answer: () => { expiresAt: string } | null): LeaseHost & { renewal
   return {
     closed: false,
     renewals,
-    outbox: { takeResult: async () => undefined },
-    send: (async (_document: unknown, variables: { fencingToken: number }) => {
+    outbox: { takeResult: () => Promise.resolve(undefined) },
+    emit: () => undefined,
+    send: ((_document: unknown, variables: { fencingToken: number }) => {
       renewals.push(variables.fencingToken);
       const expiry = answer();
-      return expiry ? { data: { renewLock: expiry } } : { error: new Error("refused") };
+      return Promise.resolve(expiry ? { data: { renewLock: expiry } } : { error: new Error("refused") });
     }) as unknown as LeaseHost["send"],
   };
 }

@@ -5,11 +5,12 @@
 // and suspend/resume mid-upload and mid-download.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { LocalFile } from "../../src/queues/records.ts";
 import { startCuttingProxy, type CuttingProxy } from "@smsync/testkit";
 import { startEngineHarness, type EngineHarness } from "../support/engineHarness.ts";
 import { modeReached } from "../support/syncedState.ts";
 import { cloudContent, sha256Hex } from "../transfers/helpers.ts";
+import { anyNumber, anyString } from "../support/matchers.ts";
+import { indexEntry } from "../support/serverReads.ts";
 
 let harness: EngineHarness;
 let proxy: CuttingProxy;
@@ -49,7 +50,7 @@ describe("modes", () => {
     a.client.setOnline(true);
     await syncing;
     await idle;
-    expect(recoveries).toEqual([{ kind: "networkRestored", failedPasses: expect.any(Number) }]);
+    expect(recoveries).toEqual([{ kind: "networkRestored", failedPasses: anyNumber() }]);
     expect(await a.store.get("meta", "mode")).toBe("idle");
     expect(
       (await phone.fileIndex()).files.map((file: { fileUUID: string; sha256: string }) => [file.fileUUID, file.sha256]),
@@ -68,9 +69,7 @@ describe("modes", () => {
 
     let failSaves = true;
     const failing = await harness.openClient(laptop, {
-      async beforeSaveDownload() {
-        if (failSaves) throw new Error("the app's disk is full");
-      },
+      beforeSaveDownload: () => (failSaves ? Promise.reject(new Error("the app's disk is full")) : Promise.resolve()),
     });
     const record = failing.app;
 
@@ -161,7 +160,7 @@ describe("the lock lost mid-batch", () => {
     await b.client.sync();
     expect(takeOver).toBe(false); // the take-over happened
     expect(b.client.mode).toBe("idle");
-    const entry = (await phone.fileIndex()).files.find((file: { fileUUID: string }) => file.fileUUID === fresh);
+    const entry = await indexEntry(phone, fresh);
     expect(entry).toMatchObject({ version: 0, sha256: sha256Hex(content) });
     expect(await cloudContent(harness.server, phone.userName, fresh)).toEqual(content);
     for (const collection of ["committedUploads", "beingUploaded", "tusUploads", "outboxResults"] as const)
@@ -312,7 +311,7 @@ describe("suspend and resume", () => {
     proxy.resetStats();
     await b.client.resume();
     expect(b.client.mode).toBe("idle");
-    expect(recoveries).toEqual([{ kind: "resumedDownloads", files: 1, operationId: expect.any(String) }]);
+    expect(recoveries).toEqual([{ kind: "resumedDownloads", files: 1, operationId: anyString() }]);
     expect(b.app.saved.map((saved) => [saved.file.fileUUID, sha256Hex(saved.bytes)])).toEqual([
       [uuid, sha256Hex(content)],
     ]);

@@ -112,7 +112,13 @@ function expectCappedBackoff(delays: number[], sinceLastFailure: number): void {
 
 /** The gaps between consecutive times. */
 function gaps(times: number[]): number[] {
-  return times.slice(1).map((time, i) => time - times[i]);
+  const gaps: number[] = [];
+  let previous: number | undefined;
+  for (const time of times) {
+    if (previous !== undefined) gaps.push(time - previous);
+    previous = time;
+  }
+  return gaps;
 }
 
 describe("the server down for longer than the backoff cap", () => {

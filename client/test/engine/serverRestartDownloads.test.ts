@@ -31,7 +31,7 @@ describe("the server killed and restarted while a device downloads", () => {
   /** A user whose first device has uploaded a big and a small file; a second device to download them. */
   async function filesToDownload() {
     const user = await server.newUser();
-    const files = [
+    const files: [big: ExpectedFile, small: ExpectedFile] = [
       { fileUUID: randomUUID(), version: 0, content: randomBytes(bigSize) },
       { fileUUID: randomUUID(), version: 0, content: randomBytes(4096) },
     ];

@@ -25,7 +25,11 @@ it("suspended by the app during a pass, then closed: no unhandled rejection", as
     const laptop: { device?: TestDevice } = {};
     laptop.device = await harness.openClient(await harness.newDevice(phone.userName), {
       // The app goes to the background while it applies the deletion; the pass goes on to the downloads' mutation.
-      beforeApplyDeletions: async () => void laptop.device!.client.suspend(),
+      // Not awaited: suspend() waits for the pass, which waits for this. It does not reject.
+      beforeApplyDeletions: () => {
+        void laptop.device!.client.suspend();
+        return Promise.resolve();
+      },
     });
     const gone = randomUUID();
     await a.client.uploadData(gone, Buffer.from("to be deleted"), { cloudFileName: "gone.txt", ...text });

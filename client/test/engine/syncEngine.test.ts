@@ -6,11 +6,12 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { BatchProgressEvent } from "../../src/engine/batchProgress.ts";
 import { ClientUsageError } from "../../src/queues/ClientUsageError.ts";
-import type { LocalFile } from "../../src/queues/records.ts";
 import { SqliteStore } from "../../src/store/SqliteStore.ts";
 import { startCuttingProxy } from "@smsync/testkit";
 import { useEngineHarness } from "../support/engineHarness.ts";
 import { cloudContent, sha256Hex } from "../transfers/helpers.ts";
+import { sortedUUIDs } from "../support/uuids.ts";
+import { indexEntry } from "../support/serverReads.ts";
 
 const harness = useEngineHarness();
 
@@ -37,9 +38,11 @@ function expectBatchProgressed(
   expected: Pick<BatchProgressEvent, "direction" | "batch" | "filesTotal" | "bytesTotal">,
 ) {
   expect(events.length).toBeGreaterThan(1);
-  for (const [i, event] of events.entries()) {
+  let previous: BatchProgressEvent | undefined;
+  for (const event of events) {
     expect(event).toMatchObject(expected);
-    if (i > 0) expect(event.bytesDone).toBeGreaterThanOrEqual(events[i - 1].bytesDone);
+    if (previous) expect(event.bytesDone).toBeGreaterThanOrEqual(previous.bytesDone);
+    previous = event;
   }
   expect(events.at(-1)).toMatchObject({ filesDone: expected.filesTotal, bytesDone: expected.bytesTotal });
 }
@@ -167,7 +170,7 @@ describe("uploads and downloads", () => {
     a.client.on("singleUploadComplete", (event) => order.push(`${event.batch}:${event.version}`));
     await a.client.sync();
     expect(order).toEqual(["1:0", "2:1"]);
-    const entry = (await phone.fileIndex()).files.find((file: { fileUUID: string }) => file.fileUUID === uuid);
+    const entry = await indexEntry(phone, uuid);
     expect(entry).toMatchObject({ version: 1, sha256: sha256Hex(v1) });
     expect(await cloudContent(harness.server, phone.userName, uuid)).toEqual(v1);
     await expectQueuesEmpty(a.store);
@@ -240,7 +243,7 @@ describe("relaunch", () => {
       const big = randomBytes(1024 * 1024);
       const small = randomBytes(200 * 1024);
       // Uploads go in fileUUID order: the big file first.
-      const [uuidBig, uuidSmall] = [randomUUID(), randomUUID()].sort();
+      const [uuidBig, uuidSmall] = sortedUUIDs(2);
 
       // One upload at a time, so that the cut falls in the second file.
       const first = await harness.openClient(phone, {
@@ -259,7 +262,7 @@ describe("relaunch", () => {
       });
       await first.client.commit();
       // The big file's PATCH passes; the small one's is cut half way; the client is then "killed" (closed, no more network).
-      proxy.cutAfter({ direction: "up", afterBytes: big.length + 100 * 1024, match: /^PATCH /u });
+      void proxy.cutAfter({ direction: "up", afterBytes: big.length + 100 * 1024, match: /^PATCH /u }); // only resolves
       const cut = new Promise<void>((resolve) =>
         first.client.on("modeChanged", ({ mode }) => {
           if (mode === "networkNotConnected") {

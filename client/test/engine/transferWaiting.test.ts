@@ -5,7 +5,7 @@
 // An upload the server's staging area has no room for: the event at once,
 // the pass ends idle, and the engine's own later pass finishes the upload.
 import { randomBytes, randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, assert, beforeAll, describe, expect, it } from "vitest";
 import {
   eventually,
   mountSmallFileSystem,
@@ -17,6 +17,7 @@ import type { TransferWaitingEvent } from "../../src/engine/transferWaits.ts";
 import { startEngineHarness, useEngineHarness, type EngineHarness } from "../support/engineHarness.ts";
 import { useFaultyLocalCloud } from "../support/faultyLocalCloud.ts";
 import { sha256Hex } from "../transfers/helpers.ts";
+import { anyString, stringContaining } from "../support/matchers.ts";
 
 const cloud = useFaultyLocalCloud();
 // One attempt: a wait that spent attempts would fail the transfer.
@@ -44,15 +45,17 @@ it("tells the app once, while the upload still waits, that the cloud storage is 
       event: {
         direction: "upload",
         code: "CLOUD_STORAGE_FULL",
-        operationId: expect.any(String),
-        message: expect.stringContaining("storageFull"),
+        operationId: anyString(),
+        message: stringContaining("storageFull"),
       },
       objectWritten: false,
     },
   ]);
   expect(device.client.mode).toBe("idle");
   expect((await phone.fileIndex()).files).toMatchObject([{ fileUUID, sha256: sha256Hex(content) }]);
-  const operation = await phone.operation(waits[0].event.operationId!);
+  const [wait] = waits;
+  assert.exists(wait);
+  const operation = (await phone.operation(wait.event.operationId!)) as unknown;
   expect(operation).toMatchObject({ state: "SUCCEEDED", attempts: 0 });
 });
 
@@ -73,7 +76,7 @@ it("tells the app once that a download waits out the cloud's rate limit", async 
   cloud.fail({ call: "read", kind: "rateLimited", times: 3, fileUUID });
   await reader.client.sync();
   expect(waits).toEqual([
-    { direction: "download", code: "CLOUD_RATE_LIMITED", operationId: expect.any(String), message: expect.any(String) },
+    { direction: "download", code: "CLOUD_RATE_LIMITED", operationId: anyString(), message: anyString() },
   ]);
   expect(reader.app.saved.map(({ bytes }) => bytes.toString())).toEqual(["read slowly"]);
 });
@@ -113,7 +116,7 @@ describe.skipIf(!smallFileSystemSupport.ok)(
             direction: "upload",
             code: "STAGING_FULL",
             operationId: null,
-            message: expect.stringContaining("staging area is full"),
+            message: stringContaining("staging area is full"),
           },
         ]);
         expect(device.client.mode).toBe("idle");

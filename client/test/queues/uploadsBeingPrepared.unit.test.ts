@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { beforeEach, describe, expect, it } from "vitest";
 import { ClientUsageError } from "../../src/queues/ClientUsageError.ts";
-import type { LocalFile, PreparedChange, PreparedUpload } from "../../src/queues/records.ts";
+import type { LocalFile, PreparedUpload } from "../../src/queues/records.ts";
 import { commitPrepared, committedBatches, queueDeletion, queueUpload } from "../../src/queues/uploadsBeingPrepared.ts";
 import { MemoryStore } from "../../src/store/MemoryStore.ts";
 

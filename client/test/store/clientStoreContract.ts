@@ -1,6 +1,6 @@
 // The contract every ClientStore passes (memory, SQLite, IndexedDB): what
 // the sync engine may rely on, whatever the platform.
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, assert, describe, expect, it } from "vitest";
 import {
   collections,
   sequenceKey,
@@ -60,7 +60,8 @@ function scrambled<T>(items: readonly T[]): T[] {
   for (let i = result.length - 1; i > 0; i--) {
     seed = (seed * 1103515245 + 12345) % 2 ** 31;
     const j = seed % (i + 1);
-    [result[i], result[j]] = [result[j], result[i]];
+    // 0 <= j <= i < length: both are items.
+    [result[i], result[j]] = [result[j] as T, result[i] as T];
   }
   return result;
 }
@@ -302,6 +303,7 @@ export function clientStoreContract(name: string, open: () => Promise<OpenedStor
       expect(got).toEqual({ list: [1], inner: { n: 1 } });
       got.list.push(3);
       const [listed] = await store.list("outboxResults");
+      assert.exists(listed);
       (listed.value.data as Value).inner.n = 3;
       expect(await data()).toEqual({ list: [1], inner: { n: 1 } });
       expect((await store.list("outboxResults")).map((entry) => entry.value.data)).toEqual([

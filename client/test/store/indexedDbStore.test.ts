@@ -21,7 +21,7 @@ clientStoreContract("IndexedDbStore", async () => {
         const tx = db.transaction(collection, "readwrite");
         tx.objectStore(collection).put(json, key);
         tx.oncomplete = resolve;
-        tx.onerror = () => reject(tx.error);
+        tx.onerror = () => reject(tx.error ?? new Error("the transaction failed"));
       });
       db.close();
     },
@@ -38,7 +38,7 @@ function rawOpen(
     const request = indexedDB.open(name, version);
     request.onupgradeneeded = () => upgrade?.(request.result);
     request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
+    request.onerror = () => reject(request.error ?? new Error("opening IndexedDB failed"));
   });
 }
 
@@ -116,7 +116,8 @@ describe("IndexedDbStore", () => {
     it("when a request fails (the transaction aborts)", async () => {
       const store = await storeWithData();
       const before = await contents(store);
-      const put = IDBObjectStore.prototype.put;
+      // The original put, called below with the store spied on as `this`.
+      const put = Reflect.get(IDBObjectStore.prototype, "put");
       // add() of a key that exists: a ConstraintError from the request, after the changes before it ran.
       vi.spyOn(IDBObjectStore.prototype, "put").mockImplementation(function (
         this: IDBObjectStore,
@@ -134,7 +135,8 @@ describe("IndexedDbStore", () => {
     it("when a request is refused as it is made (the store aborts the transaction)", async () => {
       const store = await storeWithData();
       const before = await contents(store);
-      const put = IDBObjectStore.prototype.put;
+      // The original put, called below with the store spied on as `this`.
+      const put = Reflect.get(IDBObjectStore.prototype, "put");
       vi.spyOn(IDBObjectStore.prototype, "put").mockImplementation(function (
         this: IDBObjectStore,
         value: unknown,

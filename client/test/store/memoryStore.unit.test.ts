@@ -1,4 +1,4 @@
 import { MemoryStore } from "../../src/store/MemoryStore.ts";
 import { clientStoreContract } from "./clientStoreContract.ts";
 
-clientStoreContract("MemoryStore", async () => ({ store: new MemoryStore() }));
+clientStoreContract("MemoryStore", () => Promise.resolve({ store: new MemoryStore() }));

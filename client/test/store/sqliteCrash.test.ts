@@ -53,7 +53,8 @@ function runAndKill(file: string, batches: number): Promise<Run> {
       }
       if (!killing && reported.length >= batches) {
         killing = true;
-        const batchDuration = (reportedAt.at(-1)! - reportedAt[0]) / Math.max(1, reported.length - 1);
+        const [firstAt = 0] = reportedAt;
+        const batchDuration = ((reportedAt.at(-1) ?? firstAt) - firstAt) / Math.max(1, reported.length - 1);
         setTimeout(() => child.kill("SIGKILL"), Math.random() * batchDuration);
       }
     });

@@ -8,6 +8,7 @@ import { currentSchemaVersion } from "../../src/store/migrations.ts";
 import { SqliteStore } from "../../src/store/SqliteStore.ts";
 import { sampleOutboxResult, samplePut } from "../support/sampleRecords.ts";
 import { clientStoreContract } from "./clientStoreContract.ts";
+import { promised } from "../../src/promised.ts";
 
 const directory = mkdtempSync(path.join(tmpdir(), "smsync-sqlite-store-"));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
@@ -20,7 +21,7 @@ clientStoreContract("SqliteStore (file)", async () => {
   return {
     store: await SqliteStore.open(file),
     reopen: () => SqliteStore.open(file),
-    writeRaw: async (collection, key, json) => writeRaw(file, collection, key, json),
+    writeRaw: (collection, key, json) => promised(() => writeRaw(file, collection, key, json)),
   };
 });
 

@@ -48,8 +48,10 @@ function fixtureCopy(changed: FixtureRow[] = []): string {
 
 /** What version 2 reads from each row of version 1: the same value, but engine.outbound gains `resumes: 0`. */
 function expectedValue(row: FixtureRow): unknown {
-  const value = JSON.parse(row.value);
-  return row.collection === "meta" && row.key === "engine.outbound" ? { ...value, resumes: 0 } : value;
+  const value = JSON.parse(row.value) as unknown;
+  return row.collection === "meta" && row.key === "engine.outbound"
+    ? { ...(value as Record<string, unknown>), resumes: 0 }
+    : value;
 }
 
 async function expectFixtureRead(store: ClientStore): Promise<void> {

@@ -5,6 +5,7 @@
 import { spawn, type ChildProcessByStdio } from "node:child_process";
 import path from "node:path";
 import type { Readable } from "node:stream";
+import type { SyncSummary } from "../../src/cli/syncFolder.ts";
 
 const bin = path.resolve(import.meta.dirname, "../../bin/smsync.js");
 export const scriptCommand = "/usr/bin/script";
@@ -13,6 +14,13 @@ export interface CliRun {
   code: number | null;
   stdout: string;
   stderr: string;
+}
+
+/** What `smsync <command> --json` prints: ok, and the command's fields (a sync's summary; a failure's error and reason). */
+export type CliJson = { ok: boolean; error?: string; reason?: string } & Partial<SyncSummary> & Record<string, unknown>;
+
+export function cliJson(run: CliRun): CliJson {
+  return JSON.parse(run.stdout) as CliJson;
 }
 
 function collect(child: ChildProcessByStdio<null, Readable, Readable>): Promise<CliRun> {
@@ -29,8 +37,14 @@ function collect(child: ChildProcessByStdio<null, Readable, Readable>): Promise<
 /** `launcher`: a command the CLI runs under (e.g. strace and its options). */
 export function runCli(configFile: string, args: string[], launcher: string[] = []): Promise<CliRun> {
   const env = { ...process.env, SMSYNC_CONFIG: configFile };
-  const command = [...launcher, process.execPath, bin, ...args];
-  return collect(spawn(command[0], command.slice(1), { env, stdio: ["ignore", "pipe", "pipe"] }));
+  const stdio: ["ignore", "pipe", "pipe"] = ["ignore", "pipe", "pipe"];
+  const options = { env, stdio };
+  const [program, ...launcherArgs] = launcher;
+  return collect(
+    program === undefined
+      ? spawn(process.execPath, [bin, ...args], options)
+      : spawn(program, [...launcherArgs, process.execPath, bin, ...args], options),
+  );
 }
 
 const shellQuote = (arg: string) => `'${arg.replaceAll("'", "'\\''")}'`;

@@ -14,6 +14,7 @@ import type { ConflictResolution, DownloadedFile, EngineTuning } from "../../src
 import type { Conflict, IndexEntry } from "../../src/engine/planDownloads.ts";
 import { MemoryStore } from "../../src/store/MemoryStore.ts";
 import type { ClientStore } from "../../src/store/ClientStore.ts";
+import { promised } from "../../src/promised.ts";
 
 /** What a device's app was handed by its callbacks. */
 export interface AppRecord {
@@ -159,10 +160,11 @@ export async function openTestDevice(
       },
       ...(resolveConflict
         ? {
-            async resolveConflict(conflict: Conflict) {
-              app.conflicts.push(conflict);
-              return resolveConflict(conflict);
-            },
+            resolveConflict: (conflict: Conflict) =>
+              promised(() => {
+                app.conflicts.push(conflict);
+                return resolveConflict(conflict);
+              }),
           }
         : {}),
     },

@@ -99,7 +99,7 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
       const headEnd = connection.buffer.indexOf("\r\n\r\n");
       if (headEnd < 0) return;
       const head = connection.buffer.subarray(0, headEnd).toString("latin1");
-      const [requestLine, ...headerLines] = head.split("\r\n");
+      const [requestLine = "", ...headerLines] = head.split("\r\n"); // split gives at least one part
       const headers = new Map(
         headerLines.map((line) => [
           line.slice(0, line.indexOf(":")).trim().toLowerCase(),
@@ -112,9 +112,10 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
       const raw = connection.buffer.subarray(0, total);
       connection.buffer = connection.buffer.subarray(total);
       const [method = "", path = ""] = requestLine.split(" ");
-      let body: { query?: string; operationName?: string; variables?: { idempotencyKey?: unknown } } = {};
+      type Body = { query?: string; operationName?: string; variables?: { idempotencyKey?: unknown } };
+      let body: Body = {};
       try {
-        body = length ? JSON.parse(raw.subarray(headEnd + 4).toString("utf8")) : {};
+        body = length ? (JSON.parse(raw.subarray(headEnd + 4).toString("utf8")) as Body) : {};
       } catch {
         // not a JSON body
       }

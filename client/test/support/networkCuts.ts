@@ -3,14 +3,14 @@
 // download-deletion, two downloads in an inbound transfer, then a batch of two
 // uploads and a deletion in an outbound transfer), a table of cuts, and the
 // exact end state the pass must reach after each cut.
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SyncEvents } from "../../src/engine/SyncEngine.ts";
-import type { LocalFile } from "../../src/queues/records.ts";
 import { startCuttingProxy, type CutRule, type CuttingProxy } from "@smsync/testkit";
 import { startEngineHarness, type EngineHarness, type TestDevice } from "./engineHarness.ts";
 import { expectNothingPending, syncUntilIdle } from "./syncedState.ts";
 import { cloudContent, sha256Hex } from "../transfers/helpers.ts";
+import { randomUUIDs } from "./uuids.ts";
 
 // One server and one proxy per test file, started by describeCuts's hooks.
 let harness: EngineHarness;
@@ -96,7 +96,7 @@ async function prepareScenario(): Promise<Scenario> {
     serverUrl: proxy.url,
     backoff: { initialMs: 50, maxMs: 250 },
   });
-  const [kept, gone, doomed, edited, incoming, fresh] = Array.from({ length: 6 }, () => randomUUID());
+  const [kept, gone, doomed, edited, incoming, fresh] = randomUUIDs(6);
   const first = new Map([kept, gone, doomed, edited].map((uuid) => [uuid, Buffer.from(`first version of ${uuid}`)]));
   for (const [uuid, content] of first)
     await seeder.client.uploadData(uuid, content, { cloudFileName: `${uuid}.txt`, ...binary });

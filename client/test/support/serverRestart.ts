@@ -125,8 +125,9 @@ export async function operationCount(user: TestUser, kind: "INBOUND" | "OUTBOUND
 }
 
 /** A device with a committed batch of a big and a small new file; returns the files. */
-export async function queueBatch(device: TestDevice): Promise<ExpectedFile[]> {
-  const files = [
+/** A batch of a big file, then a small one. */
+export async function queueBatch(device: TestDevice): Promise<[big: ExpectedFile, small: ExpectedFile]> {
+  const files: [ExpectedFile, ExpectedFile] = [
     { fileUUID: randomUUID(), version: 0, content: randomBytes(bigSize) },
     { fileUUID: randomUUID(), version: 0, content: randomBytes(4096) },
   ];

@@ -36,6 +36,6 @@ export function writeIndexedDbV1(indexedDB: IDBFactory, name: string, rows: read
       request.result.close();
       resolve();
     };
-    request.onerror = () => reject(request.error);
+    request.onerror = () => reject(request.error ?? new Error("opening IndexedDB failed"));
   });
 }

@@ -187,7 +187,7 @@ describe("downloadFile", () => {
       if (flipped || start < 64 * KiB) return chunk;
       flipped = true;
       const copy = Buffer.from(chunk);
-      copy[0] ^= 0xff;
+      copy.writeUInt8(copy.readUInt8(0) ^ 0xff, 0);
       return copy;
     };
     const failure = download(destination, { retryDelays: [] });

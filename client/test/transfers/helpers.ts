@@ -15,6 +15,8 @@ import {
   type ValueAt,
 } from "../../src/store/ClientStore.ts";
 import { decodeEntry, decodeValue } from "../../src/store/recordValidation.ts";
+import { promised } from "../../src/promised.ts";
+import { commitBatch, operationEnded, startInbound } from "../support/serverReads.ts";
 
 export type Device = TestGraphQLClient & { userName: string };
 
@@ -28,34 +30,41 @@ export class JsonFileStore implements ClientStore {
 
   constructor(readonly file: string) {
     try {
-      this.data = JSON.parse(readFileSync(file, "utf8"));
-    } catch {
+      this.data = JSON.parse(readFileSync(file, "utf8")) as Record<string, Record<string, string>>;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
       this.data = Object.fromEntries(collections.map((name) => [name, {}]));
     }
   }
 
-  async get<C extends Collection, K extends KeyIn<C>>(collection: C, key: K): Promise<ValueAt<C, K> | undefined> {
-    const json = this.data[collection]?.[key];
-    return json === undefined ? undefined : decodeValue(collection, key, json);
+  get<C extends Collection, K extends KeyIn<C>>(collection: C, key: K): Promise<ValueAt<C, K> | undefined> {
+    return promised(() => {
+      const json = this.data[collection]?.[key];
+      return json === undefined ? undefined : decodeValue(collection, key, json);
+    });
   }
 
-  async list<C extends Collection>(collection: C): Promise<EntryOf<C>[]> {
-    return Object.keys(this.data[collection] ?? {})
-      .sort()
-      .map((key) => decodeEntry(collection, key, this.data[collection][key]));
+  list<C extends Collection>(collection: C): Promise<EntryOf<C>[]> {
+    return promised(() =>
+      Object.entries(this.data[collection] ?? {})
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([key, json]) => decodeEntry(collection, key, json)),
+    );
   }
 
-  async commit(changes: StoreChange[]): Promise<void> {
-    const next: Record<string, Record<string, string>> = JSON.parse(JSON.stringify(this.data));
-    for (const change of changes) {
-      const entries = (next[change.collection] ??= {});
-      if (change.op === "put") entries[change.key] = JSON.stringify(change.value);
-      else if (change.op === "delete") delete entries[change.key];
-      else next[change.collection] = {};
-    }
-    writeFileSync(`${this.file}.tmp`, JSON.stringify(next));
-    renameSync(`${this.file}.tmp`, this.file);
-    this.data = next;
+  commit(changes: StoreChange[]): Promise<void> {
+    return promised(() => {
+      const next = JSON.parse(JSON.stringify(this.data)) as Record<string, Record<string, string>>;
+      for (const change of changes) {
+        const entries = (next[change.collection] ??= {});
+        if (change.op === "put") entries[change.key] = JSON.stringify(change.value);
+        else if (change.op === "delete") delete entries[change.key];
+        else next[change.collection] = {};
+      }
+      writeFileSync(`${this.file}.tmp`, JSON.stringify(next));
+      renameSync(`${this.file}.tmp`, this.file);
+      this.data = next;
+    });
   }
 
   async close(): Promise<void> {}
@@ -84,7 +93,7 @@ export async function cloudContent(server: TestServer, userName: string, fileUUI
 
 /** Commits the device's batch and waits for the outbound transfer to succeed. */
 export async function commitAndWait(device: Device, fencingToken: number): Promise<void> {
-  const done = await device.waitForOperation((await device.commit(fencingToken)).id);
+  const done = await operationEnded(device, (await commitBatch(device, fencingToken)).id);
   expect(done.state).toBe("SUCCEEDED");
 }
 
@@ -101,10 +110,13 @@ export async function stagedDownload(server: TestServer, content: Buffer) {
   await tusUpload(server.url, phone.token!, { fileUUID, version: 0, content, fencingToken });
   await commitAndWait(phone, fencingToken);
   const laptopLock = await laptop.lock();
-  const inbound = await laptop.waitForOperation(
-    (await laptop.startInboundTransfer(laptopLock.fencingToken, [{ fileUUID, version: 0 }])).id,
+  const inbound = await operationEnded(
+    laptop,
+    (await startInbound(laptop, laptopLock.fencingToken, [{ fileUUID, version: 0 }])).id,
   );
   expect(inbound.state).toBe("SUCCEEDED");
-  const url: string = inbound.files[0].downloadUrl;
+  const [staged] = inbound.files;
+  if (!staged?.downloadUrl) throw new Error(`inbound transfer ${inbound.id} staged no download of ${fileUUID}`);
+  const url = staged.downloadUrl;
   return { laptop, phone, fileUUID, url, token: laptop.token! };
 }

@@ -7,7 +7,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, assert, beforeAll, describe, expect, it } from "vitest";
 import { type CuttingProxy, rowCounts, startCuttingProxy, startTestServer, type TestServer } from "@smsync/testkit";
 import { NetworkError, ServerError } from "../../src/errors.ts";
 import { MemoryStore } from "../../src/store/MemoryStore.ts";
@@ -16,6 +16,7 @@ import { forgetUploadChange, listResumableUploads, uploadFingerprint } from "../
 import { uploadFile, type UploadFileOptions, type UploadMetadata } from "../../src/transfers/uploader.ts";
 import { LocalSourceError } from "../../src/transfers/uploadSources.ts";
 import { cloudContent, commitAndWait, JsonFileStore, serverOffset, sha256Hex, type Device } from "./helpers.ts";
+import { indexEntry } from "../support/serverReads.ts";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -109,9 +110,9 @@ describe("uploadFile", () => {
 
     await commitAndWait(device, fencingToken);
     expect((await cloudContent(server, device.userName, metadata.fileUUID))?.equals(content)).toBe(true);
-    const entry = (await device.fileIndex()).files.find((file) => file.fileUUID === metadata.fileUUID);
+    const entry = await indexEntry(device, metadata.fileUUID);
     expect(entry).toMatchObject({ version: 0, mimeType: "image/jpeg", sha256: metadata.sha256, size: content.length });
-    expect(JSON.parse(entry.appMetaData)).toEqual({ album: "holidays" });
+    expect(JSON.parse(entry?.appMetaData ?? "null")).toEqual({ album: "holidays" });
   });
 
   it("uploads bytes in memory and Blobs", async () => {
@@ -154,6 +155,7 @@ describe("uploadFile", () => {
 
     // The resume state names the upload; the server kept what it received.
     const [entry] = await listResumableUploads(store);
+    assert.exists(entry);
     expect(entry).toMatchObject({
       fingerprint: uploadFingerprint(metadata),
       fileUUID: metadata.fileUUID,
@@ -193,6 +195,7 @@ describe("uploadFile", () => {
     // The relaunched process reads the store from disk.
     const relaunchedStore = new JsonFileStore(storeFile);
     const [entry] = await listResumableUploads(relaunchedStore);
+    assert.exists(entry);
     expect(entry.fingerprint).toBe(uploadFingerprint(metadata));
     const kept = await serverOffset(entry.uploadUrl, device.token!);
     expect(kept).toBeGreaterThan(MiB / 2);

@@ -27,10 +27,10 @@ import { simEnvironment, type FromServer, type ServerRequest, type ServerResults
 class SimDriveTokens implements GoogleAccessTokens {
   private readonly current = new Map<string, string>();
 
-  async accessToken(userId: string): Promise<string> {
+  accessToken(userId: string): Promise<string> {
     const token = this.current.get(userId) ?? simDriveToken(userId, randomBytes(6).toString("hex"));
     this.current.set(userId, token);
-    return token;
+    return Promise.resolve(token);
   }
 
   async refreshAfterUnauthorized(userId: string): Promise<string> {

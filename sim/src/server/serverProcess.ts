@@ -91,7 +91,7 @@ export class SimServerProcess {
 
   async close(): Promise<void> {
     this.closing = true;
-    await this.up.catch(() => undefined);
+    await this.up.catch(() => undefined); // a start that failed is whenUp's to report; closing only waits for it
     const child = this.running?.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once("exit", resolve));
@@ -161,7 +161,7 @@ export class SimServerProcess {
         this.up = this.startWithRetries();
         this.up.then(
           () => this.onRestarted?.(this.running!.child.pid!, Date.now() - diedAt),
-          () => undefined,
+          () => undefined, // a restart that failed is reported to whoever waits for the server (whenUp)
         );
       });
     });

@@ -4,7 +4,6 @@
 // call (googleapis applies a client-level rootUrl to some requests only; see
 // shared/DEPENDENCIES.md), so tests reach the fake Drive and nothing else.
 // googleapis' own retries are off: the backoff here is the only one.
-import type { Readable } from "node:stream";
 import { drive, type drive_v3 } from "@googleapis/drive";
 import type { GoogleAccessTokens } from "../../google/GoogleAccessTokens.ts";
 import { CloudStorageError } from "../CloudStorageError.ts";
@@ -141,7 +140,7 @@ export class DriveApi {
     );
     const length = Number(headerOf(answer.headers as Headers | Record<string, string>, "content-length"));
     return {
-      body: answer.data as unknown as Readable,
+      body: answer.data,
       length: Number.isFinite(length) && length >= 0 ? length : undefined,
       status: answer.status,
     };

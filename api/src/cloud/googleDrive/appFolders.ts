@@ -107,7 +107,7 @@ export class AppFolders {
    */
   private subfolder(userId: string, parentId: string, name: string): Promise<string> {
     let ofUser = this.subfolders.get(userId);
-    if (!ofUser) this.subfolders.set(userId, (ofUser = new Map()));
+    if (!ofUser) this.subfolders.set(userId, (ofUser = new Map<string, Promise<string>>()));
     return remembered(ofUser, `${parentId}/${name}`, async () => {
       const found = (await this.api.list(userId, subfolderQuery(userId, parentId, name)))
         .filter((folder) => folder.name === name)

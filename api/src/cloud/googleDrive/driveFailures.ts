@@ -102,17 +102,20 @@ async function bodyOf(data: unknown): Promise<unknown> {
       chunks.push(Buffer.from(chunk as Buffer));
       if ((size += (chunk as Buffer).length) > 64 * 1024) break;
     }
-    return jsonOrUndefined(Buffer.concat(chunks).toString("utf8"));
   } catch {
+    // The body only details a failure that is being reported anyway; a
+    // connection cut while it is read leaves it unknown, and the status decides.
     return undefined;
   }
+  return jsonOrUndefined(Buffer.concat(chunks).toString("utf8"));
 }
 
 function jsonOrUndefined(text: string | undefined): unknown {
   try {
-    return text ? JSON.parse(text) : undefined;
-  } catch {
-    return undefined;
+    return text ? (JSON.parse(text) as unknown) : undefined;
+  } catch (error) {
+    if (error instanceof SyntaxError) return undefined; // not JSON: not Google's error body
+    throw error;
   }
 }
 

@@ -45,8 +45,9 @@ export function rawRequest(
 
 export function jsonOf(answer: RawAnswer): unknown {
   try {
-    return JSON.parse(answer.body.toString("utf8"));
-  } catch {
-    return undefined;
+    return JSON.parse(answer.body.toString("utf8")) as unknown;
+  } catch (error) {
+    if (error instanceof SyntaxError) return undefined; // not JSON (an HTML error page, an empty body)
+    throw error;
   }
 }

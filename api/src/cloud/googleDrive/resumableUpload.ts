@@ -168,11 +168,23 @@ export class ResumableUploader {
   private async checkMd5(userId: string, file: DriveFile, chunks: ContentChunks): Promise<DriveFile> {
     const { md5 } = chunks.digests();
     if (file.md5Checksum === md5) return file;
-    if (file.id) await this.api.delete(userId, file.id).catch(() => undefined);
-    throw new CloudStorageError(
-      "integrity",
-      `Drive reports md5 ${file.md5Checksum} for ${file.id}, the content sent has ${md5}`,
-    );
+    const mismatch = `Drive reports md5 ${file.md5Checksum} for ${file.id}, the content sent has ${md5}`;
+    try {
+      if (file.id) await this.api.delete(userId, file.id);
+    } catch (error) {
+      // Already gone is what the removal wanted; any other failure leaves the
+      // wrong bytes in Drive under this object's key, which must be said.
+      if (!(error instanceof CloudStorageError && error.kind === "notFound")) {
+        throw new CloudStorageError(
+          "integrity",
+          `${mismatch}; removing that file failed: ${(error as Error).message}`,
+          {
+            cause: error,
+          },
+        );
+      }
+    }
+    throw new CloudStorageError("integrity", mismatch);
   }
 
   /** One PUT of bytes from `offset`; Content-Range names the whole size, so Drive knows the last chunk. */

@@ -26,7 +26,7 @@ import type { StoreChange, ClientStore } from "../../store/ClientStore.ts";
 import { DurableQueue } from "./durableQueue.ts";
 import { OutboxEvents, type OutboxEvent } from "./events.ts";
 import { outboxExchange } from "./exchange.ts";
-import { mutationRequest, type Variables } from "./mutationRequest.ts";
+import { mutationRequest } from "./mutationRequest.ts";
 import { OutboxError } from "./OutboxError.ts";
 import { typedResult, type OutboxEntry, type OutboxResult, type StoredOutboxResult } from "./records.ts";
 import { SendLoop } from "./sendLoop.ts";
@@ -75,7 +75,7 @@ export class Outbox {
     document: TypedDocumentNode<TData, TVariables>,
     variables: TVariables,
   ): Promise<string> {
-    const request = mutationRequest(document, variables as Variables);
+    const request = mutationRequest(document, variables);
     if (request instanceof OutboxError) throw request;
     await this.queue.enqueue(request);
     return request.idempotencyKey;

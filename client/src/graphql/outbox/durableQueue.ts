@@ -40,7 +40,7 @@ export class DurableQueue {
   /** Runs the step after all the steps before it. */
   serialized<T>(step: () => Promise<T>): Promise<T> {
     const run = this.chain.then(step);
-    this.chain = run.catch(() => undefined);
+    this.chain = run.catch(() => undefined); // the next step runs after a failed one; the failure is the caller's (run)
     return run;
   }
 

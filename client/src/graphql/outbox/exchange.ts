@@ -7,7 +7,7 @@
 import { makeErrorResult, makeResult, type Exchange, type Operation, type OperationResult } from "@urql/core";
 import { filter, makeSubject, merge, onPush, pipe, share, type Source } from "wonka";
 import type { Listener } from "./durableQueue.ts";
-import { mutationRequest, type MutationRequest, type Variables } from "./mutationRequest.ts";
+import { mutationRequest, type MutationRequest } from "./mutationRequest.ts";
 import { OutboxError } from "./OutboxError.ts";
 import type { StoredOutboxResult } from "./records.ts";
 import { isOutboxOperation, Transport } from "./transport.ts";
@@ -66,7 +66,7 @@ export function outboxExchange(outbox: OutboxExchangeInput): Exchange {
 
 /** A mutation from a urql caller: stored, then answered when the server has answered. */
 function accept(outbox: OutboxExchangeInput, operation: Operation, deliver: (result: OperationResult) => void): void {
-  const request = mutationRequest(operation.query, (operation.variables ?? {}) as Variables);
+  const request = mutationRequest(operation.query, operation.variables ?? {});
   if (request instanceof OutboxError) return deliver(makeErrorResult(operation, request));
   const listener: Listener = (outcome) =>
     deliver("result" in outcome ? urqlResult(operation, outcome.result) : makeErrorResult(operation, outcome.error));
@@ -81,8 +81,6 @@ function accept(outbox: OutboxExchangeInput, operation: Operation, deliver: (res
 function urqlResult(operation: Operation, stored: StoredOutboxResult): OperationResult {
   return makeResult(
     operation,
-    stored.errors.length
-      ? { data: stored.data as never, errors: stored.errors as never }
-      : { data: stored.data as never },
+    stored.errors.length ? { data: stored.data as never, errors: stored.errors } : { data: stored.data as never },
   );
 }
