@@ -225,7 +225,7 @@ export function wsConnection(baseUrl: string, token: string | null) {
       const unsubscribe = client.subscribe<Record<string, unknown>>(
         { query: options.query, variables: options.variables ?? {} },
         {
-          next: (result) => subscription.receive(result as never),
+          next: (result) => subscription.receive(result),
           error: (error) => subscription.fail(error),
           complete: () => subscription.complete(),
         },
@@ -271,7 +271,7 @@ export function subscribeSse<T>(baseUrl: string, options: SubscribeOptions): Liv
   const unsubscribe = client.subscribe<Record<string, unknown>>(
     { query: options.query, variables: options.variables ?? {} },
     {
-      next: (result) => subscription.receive(result as never),
+      next: (result) => subscription.receive(result),
       error: (error) => subscription.fail(error),
       complete: () => subscription.complete(),
     },
