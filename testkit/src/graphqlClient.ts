@@ -150,5 +150,14 @@ export class TestGraphQLClient {
   }
 }
 
+/** Where to GET a file an inbound transfer staged: `fileUUID`'s, or else the operation's first file's. Throws if it has no URL. */
+export function downloadUrlOf(operation: Pick<OperationResult, "id" | "files">, fileUUID?: string): string {
+  const file =
+    fileUUID === undefined ? operation.files[0] : operation.files.find((candidate) => candidate.fileUUID === fileUUID);
+  const url = file?.downloadUrl;
+  if (url == null) throw new Error(`operation ${operation.id} has no staged download of ${fileUUID ?? "a first file"}`);
+  return url;
+}
+
 export const operationFields = `id kind state attempts failedPhase errorCode errorMessage filesTotal filesDone bytesTotal bytesDone
   files { fileUUID version action state size sha256 downloadUrl }`;

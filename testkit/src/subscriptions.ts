@@ -478,17 +478,47 @@ export class GatedCloud implements CloudStorage {
   }
 }
 
+/**
+ * The payload of a transfer event in the log (the Event row's JSON), as the
+ * transfers write it (api/src/transfers): OPERATION_STATE's fields or
+ * FILE_TRANSFERRED's, each there only when the event has it.
+ */
+export interface TransferEventPayload {
+  // OPERATION_STATE
+  state?: "NOT_STARTED" | "IN_PROGRESS" | "SUCCEEDED" | "FAILED";
+  /** A commit again resumed the failed operation. */
+  resumed?: boolean;
+  /** A step failed and will be tried again. */
+  retrying?: boolean;
+  /** The transfer waits out the cloud (a rate limit, an outage). */
+  waiting?: boolean;
+  attempts?: number;
+  failedPhase?: string;
+  errorCode?: string;
+  errorMessage?: string;
+  // FILE_TRANSFERRED
+  fileUUID?: string;
+  version?: number;
+  action?: string;
+  bytes?: number;
+  filesDone?: number;
+  filesTotal?: number;
+  bytesDone?: number;
+  bytesTotal?: number;
+}
+
+/** A transfer event's payload, from the Event row's JSON. */
+export function transferEventPayload(payload: string): TransferEventPayload {
+  return JSON.parse(payload) as TransferEventPayload;
+}
+
 /** The transfer events of an operation as the log in the database has them, in seq order. */
 export async function loggedTransferEvents(server: TestServer, operationId: string) {
   const rows = await server.app.services.db.event.findMany({
     where: { operationId, type: { in: ["OPERATION_STATE", "FILE_TRANSFERRED"] } },
     orderBy: { seq: "asc" },
   });
-  return rows.map((row) => ({
-    seq: row.seq,
-    type: row.type,
-    payload: JSON.parse(row.payload) as Record<string, unknown>,
-  }));
+  return rows.map((row) => ({ seq: row.seq, type: row.type, payload: transferEventPayload(row.payload) }));
 }
 
 /** Locks, uploads `count` files over tus and commits them: the committed operation and the files. */
