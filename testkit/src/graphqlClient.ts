@@ -47,14 +47,22 @@ export type FileIndexResult = Pick<FileIndex, "eventSeq"> & { files: FileIndexEn
 
 export type UploadDeletionResult = Pick<UploadDeletion, "fileUUID" | "version">;
 
+/** A query's text that carries the shape of the data it selects, so `ok` and `request` need no type argument. */
+export type TypedQuery<T> = string & { readonly __data?: T };
+
+/** Names the shape of the data a query selects, once, where the query is written. */
+export function typedQuery<T>(query: string): TypedQuery<T> {
+  return query;
+}
+
 export class TestGraphQLClient {
   constructor(
     readonly baseUrl: string,
     readonly token: string | null,
   ) {}
 
-  /** T: the shape of the data the query selects. */
-  async request<T = unknown>(query: string, variables: Record<string, unknown> = {}): Promise<GraphQLResponse<T>> {
+  /** T: the shape of the data the query selects (given by a TypedQuery, or else named by the caller). */
+  async request<T = unknown>(query: TypedQuery<T>, variables: Record<string, unknown> = {}): Promise<GraphQLResponse<T>> {
     const response = await fetch(`${this.baseUrl}/graphql`, {
       method: "POST",
       headers: {
@@ -66,8 +74,8 @@ export class TestGraphQLClient {
     return (await response.json()) as GraphQLResponse<T>;
   }
 
-  /** The data of a request that must succeed; T: the shape of the data the query selects. */
-  async ok<T = unknown>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  /** The data of a request that must succeed; T: the shape of the data the query selects (as for request). */
+  async ok<T = unknown>(query: TypedQuery<T>, variables: Record<string, unknown> = {}): Promise<T> {
     const result = await this.request<T>(query, variables);
     if (result.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
     return result.data as T;
