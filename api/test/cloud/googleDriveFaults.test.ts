@@ -326,7 +326,10 @@ describe("Google Drive backend: upload sessions kept across a restart", () => {
       saved,
       record: {
         load: () => Promise.resolve(saved.at(-1) ?? null),
-        save: (session: string | null) => Promise.resolve(void saved.push(session)),
+        save: (session: string | null) => {
+          saved.push(session);
+          return Promise.resolve();
+        },
       },
     };
   }
