@@ -62,7 +62,10 @@ export class TestGraphQLClient {
   ) {}
 
   /** T: the shape of the data the query selects (given by a TypedQuery, or else named by the caller). */
-  async request<T = unknown>(query: TypedQuery<T>, variables: Record<string, unknown> = {}): Promise<GraphQLResponse<T>> {
+  async request<T = unknown>(
+    query: TypedQuery<T>,
+    variables: Record<string, unknown> = {},
+  ): Promise<GraphQLResponse<T>> {
     const response = await fetch(`${this.baseUrl}/graphql`, {
       method: "POST",
       headers: {

@@ -24,6 +24,7 @@ import {
 import type { TestGraphQLClient } from "./graphqlClient.ts";
 import type { TestServer } from "./testServer.ts";
 import { tusUpload } from "./uploads.ts";
+import type { Tuple } from "./tuple.ts";
 
 export type Transport = "ws" | "sse";
 export const transports: Transport[] = ["ws", "sse"];
@@ -122,9 +123,9 @@ export class LiveSubscription<T> {
   }
 
   /** Resolves with the first n events once they have arrived. */
-  async take(n: number): Promise<T[]> {
+  async take<N extends number>(n: N): Promise<Tuple<T, N>> {
     await this.until((s) => s.events.length >= n, `${n} events`);
-    return this.events.slice(0, n);
+    return this.events.slice(0, n) as Tuple<T, N>;
   }
 
   /** Resolves with all events once the server has completed the stream; rejects if it ends otherwise. */
@@ -522,7 +523,12 @@ export async function loggedTransferEvents(server: TestServer, operationId: stri
 }
 
 /** Locks, uploads `count` files over tus and commits them: the committed operation and the files. */
-export async function commitNewFiles(server: TestServer, device: TestGraphQLClient, count: number, size = 1000) {
+export async function commitNewFiles<N extends number>(
+  server: TestServer,
+  device: TestGraphQLClient,
+  count: N,
+  size = 1000,
+) {
   const { fencingToken } = await device.lock();
   const files: { fileUUID: string; content: Buffer }[] = [];
   for (let i = 0; i < count; i++) {
@@ -531,5 +537,5 @@ export async function commitNewFiles(server: TestServer, device: TestGraphQLClie
     files.push({ fileUUID, content });
   }
   const operation = await device.commit(fencingToken);
-  return { operation, files, fencingToken };
+  return { operation, files: files as Tuple<{ fileUUID: string; content: Buffer }, N>, fencingToken };
 }

@@ -17,6 +17,7 @@ import {
   type TestServer,
   type TransferEventPayload,
   transferEventPayload,
+  type Tuple,
   tusUpload,
 } from "@smsync/testkit";
 import { onEachFaultyCloud } from "../support/faultyCloudServers.ts";
@@ -35,18 +36,13 @@ interface FileSpec {
   content: Buffer;
 }
 
-/** `count` files: a tuple of that length. */
-type Files<N extends number, Made extends FileSpec[] = []> = Made["length"] extends N
-  ? Made
-  : Files<N, [...Made, FileSpec]>;
-
 /** Files sorted by fileUUID: the order in which a transfer handles them. */
-function newFiles<N extends number>(count: N): Files<N> {
+function newFiles<N extends number>(count: N): Tuple<FileSpec, N> {
   return Array.from({ length: count }, (_, i) => ({
     fileUUID: randomUUID(),
     version: 0,
     content: randomBytes(1000 + i * 20_000),
-  })).sort((a, b) => (a.fileUUID < b.fileUUID ? -1 : 1)) as Files<N>;
+  })).sort((a, b) => (a.fileUUID < b.fileUUID ? -1 : 1)) as Tuple<FileSpec, N>;
 }
 
 async function userIdOf(client: Client): Promise<string> {
