@@ -1,5 +1,6 @@
-// GraphQL Code Generator: typed operations for the client SDK, from the
-// server's schema (api/schema.graphql, written by `npm run schema:print`).
+// GraphQL Code Generator: typed operations for the client SDK, and the
+// schema's types for the test kit's GraphQL client, from the server's schema
+// (api/schema.graphql, written by `npm run schema:print`).
 //   npm run codegen
 import type { CodegenConfig } from "@graphql-codegen/cli";
 
@@ -23,6 +24,18 @@ const config: CodegenConfig = {
     "client/src/graphql/generated/enums.ts": {
       plugins: ["typescript"],
       config: { onlyEnums: true, enumsAsTypes: true },
+    },
+    // The schema's types for testkit's TestGraphQLClient, whose queries are
+    // strings: each method's result is a Pick of the fields it selects.
+    "testkit/src/generated/schema.ts": {
+      plugins: ["typescript"],
+      config: {
+        scalars: { DateTime: "string", JSONString: "string" },
+        enumsAsTypes: true,
+        // A selected field is always in the response, null or not.
+        avoidOptionals: { field: true },
+        skipTypename: true,
+      },
     },
   },
 };

@@ -4,7 +4,7 @@
 // transferProgress subscription over graphql-ws as the SDK will follow it.
 import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
-import { sha256Hex, type TestServer, tusUpload } from "@smsync/testkit";
+import { type Schema, sha256Hex, type TestServer, tusUpload } from "@smsync/testkit";
 import { smallFile } from "./content.ts";
 import { collectGarbage, median, progress } from "@smsync/testkit/bench";
 
@@ -34,6 +34,10 @@ export interface CommitRow {
 const transferProgress = `subscription($id: ID!) {
   transferProgress(operationId: $id) { seq type state filesDone filesTotal errorCode errorMessage }
 }`;
+type ProgressEvent = Pick<
+  Schema.TransferEvent,
+  "seq" | "type" | "state" | "filesDone" | "filesTotal" | "errorCode" | "errorMessage"
+>;
 
 async function connect(url: string, token: string): Promise<Client> {
   let settle!: { resolve: () => void; reject: (error: unknown) => void };
@@ -56,14 +60,14 @@ function followUntilEnded(
   client: Client,
   operationId: string,
   timeoutMs: number,
-): Promise<{ state: string; at: number; event: any }> {
+): Promise<{ state: string; at: number; event: ProgressEvent }> {
   return new Promise((resolve, reject) => {
     let ended = false;
     const timer = setTimeout(() => {
       dispose();
       reject(new Error(`operation ${operationId} did not end within ${timeoutMs} ms`));
     }, timeoutMs);
-    const dispose = client.subscribe<{ transferProgress: any }>(
+    const dispose = client.subscribe<{ transferProgress: ProgressEvent }>(
       { query: transferProgress, variables: { id: operationId } },
       {
         next: (result) => {
@@ -118,7 +122,7 @@ async function oneBatch(server: TestServer, files: Buffer[], hashes: string[]): 
 
     // Checked after the clock stopped: it really went to the cloud, all of it.
     const final = await device.operation(operation.id);
-    if (ended.state !== "SUCCEEDED" || final.state !== "SUCCEEDED" || final.filesDone !== files.length) {
+    if (ended.state !== "SUCCEEDED" || final?.state !== "SUCCEEDED" || final.filesDone !== files.length) {
       throw new Error(`commit of ${files.length} files ended ${ended.state}: ${JSON.stringify(final)}`);
     }
     return { uploadMs, commitResponseMs, commitToSucceededMs };

@@ -20,7 +20,7 @@ export function httpRequest(
 ): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
     let settled = false;
-    const fail = (error: unknown) => {
+    const fail = (error: Error) => {
       if (settled) return;
       settled = true;
       reject(error);
@@ -38,7 +38,9 @@ export function httpRequest(
     req.on("error", fail);
     if (body instanceof Readable) {
       // A server that answers early (an error) ends the request: the response wins.
-      pipeline(body, req).catch((error) => setTimeout(() => fail(error), 100));
+      pipeline(body, req).catch((error: unknown) =>
+        setTimeout(() => fail(error instanceof Error ? error : new Error(String(error))), 100),
+      );
     } else {
       req.end(body);
     }

@@ -98,10 +98,10 @@ function startSampler(pid: number, everyMs: number, sent: () => number) {
 function rssAtProgress(samples: Sample[], total: number): number[] {
   return [0, 0.25, 0.5, 0.75, 1].map((fraction) => {
     const wanted = fraction * total;
-    let best = samples[0];
-    for (const sample of samples) {
-      if (Math.abs(sample.sent - wanted) < Math.abs(best.sent - wanted)) best = sample;
-    }
+    // The sample nearest the wanted progress (the first of equals); samples has at least the last one.
+    const best = samples.reduce((nearest, sample) =>
+      Math.abs(sample.sent - wanted) < Math.abs(nearest.sent - wanted) ? sample : nearest,
+    );
     return best.rss;
   });
 }

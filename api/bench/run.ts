@@ -333,7 +333,9 @@ async function main(): Promise<void> {
   const report = render(results);
   if (values.json) {
     process.stderr.write(`${report}\n`);
-    process.stdout.write(`${JSON.stringify(results, (_key, value) => (value === Infinity ? "Infinity" : value), 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify(results, (_key, value: unknown) => (value === Infinity ? "Infinity" : value), 2)}\n`,
+    );
   } else {
     process.stdout.write(`${report}\n`);
   }

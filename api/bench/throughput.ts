@@ -105,16 +105,17 @@ export async function measureThroughput(server: TestServer, options: ThroughputO
 
   progress(`throughput: hashing the ${sizeBytes / MiB} MiB content (first pass)`);
   const sha256 = hashContent(sizeBytes);
-  const runs = methods.map(() => [] as number[]);
+  const measured = methods.map((method) => ({ method, runsMBps: [] as number[] }));
+  const baselineRuns = measured[0]?.runsMBps ?? [];
   for (let rep = 0; rep < reps; rep++) {
-    for (const [index, method] of methods.entries()) {
+    for (const { method, runsMBps } of measured) {
       collectGarbage();
       const started = performance.now();
       const discard = await method.run(sizeBytes, sha256);
       const seconds = (performance.now() - started) / 1000;
       await discard();
       const mbps = sizeBytes / 1e6 / seconds;
-      runs[index].push(mbps);
+      runsMBps.push(mbps);
       progress(`throughput: rep ${rep + 1}/${reps} ${method.method} [${method.client}]: ${mbps.toFixed(0)} MB/s`);
     }
   }
@@ -122,15 +123,15 @@ export async function measureThroughput(server: TestServer, options: ThroughputO
     sizeBytes,
     chunkBytes,
     reps,
-    rows: methods.map((method, index) => ({
+    rows: measured.map(({ method, runsMBps }) => ({
       method: method.method,
       client: method.client,
       requests: method.requests,
-      runsMBps: runs[index],
-      medianMBps: median(runs[index]),
-      bestMBps: Math.max(...runs[index]),
+      runsMBps,
+      medianMBps: median(runsMBps),
+      bestMBps: Math.max(...runsMBps),
       // Paired by repetition: load on a shared machine drifts more between repetitions than within one.
-      ratioToBaseline: median(runs[index].map((mbps, rep) => mbps / runs[0][rep])),
+      ratioToBaseline: median(runsMBps.map((mbps, rep) => mbps / (baselineRuns[rep] ?? NaN))),
     })),
   };
 }

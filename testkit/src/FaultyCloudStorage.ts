@@ -135,7 +135,7 @@ export class FaultyCloudStorage implements CloudStorage {
   }
 
   private fileUUIDOf(objectId: string): string {
-    return this.fileOfObject.get(objectId) ?? objectId.split(".")[0];
+    return this.fileOfObject.get(objectId) ?? objectId.split(".")[0]!;
   }
 
   findObject(key: CloudObjectKey): Promise<CloudObject | null> {

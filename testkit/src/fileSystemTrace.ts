@@ -73,17 +73,18 @@ export interface SendEvent {
 }
 
 /** `3</a/b>` or `AT_FDCWD</a>`: the path; `5<TCP:[127.0.0.1:4000->127.0.0.1:5000]>`: the local port. */
-function descriptorOf(argument: string): { path?: string; localPort?: number } {
+function descriptorOf(argument: string | undefined): { path?: string; localPort?: number } {
+  if (argument === undefined) return {};
   const tcp = /^\d+<TCPv?6?:\[(?:[^\]]*?):(\d+)->/.exec(argument);
   if (tcp) return { localPort: Number(tcp[1]) };
   const file = /^(?:\d+|AT_FDCWD)<(\/[^>]*)>/.exec(argument);
-  if (file) return { path: file[1].replace(/ \(deleted\)$/, "") };
+  if (file) return { path: file[1]!.replace(/ \(deleted\)$/, "") };
   return {};
 }
 
 /** The quoted strings of a call's arguments, unescaped enough for paths. */
 function quotedStrings(args: string): string[] {
-  return [...args.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((match) => match[1].replace(/\\"/g, '"'));
+  return [...args.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((match) => match[1]!.replace(/\\"/g, '"'));
 }
 
 /** Arguments split at top-level commas (strings and brackets kept whole). */
@@ -114,7 +115,8 @@ export function splitArguments(args: string): string[] {
   return parts;
 }
 
-function resolveAgainst(base: string | undefined, name: string, cwd: string): string {
+function resolveAgainst(base: string | undefined, name: string | undefined, cwd: string): string {
+  if (name === undefined) throw new Error(`a system call without the path it names (relative to ${base ?? cwd})`);
   return path.resolve(base ?? cwd, name);
 }
 
@@ -137,11 +139,11 @@ export function traceCalls(output: string): TraceCall[] {
   const calls: TraceCall[] = [];
   const unfinished = new Map<string, { line: number; text: string }>();
   const lines = output.split("\n");
-  for (let lineNumber = 0; lineNumber < lines.length; lineNumber++) {
-    const match = /^(\d+)\s+\S+\s+(.*)$/.exec(lines[lineNumber]);
+  for (const [lineNumber, line] of lines.entries()) {
+    const match = /^(\d+)\s+\S+\s+(.*)$/.exec(line);
     if (!match) continue;
-    const [, pid, rest] = match;
-    let text = rest;
+    const pid = match[1]!;
+    let text = match[2]!;
     let startLine = lineNumber;
     if (text.endsWith("<unfinished ...>")) {
       unfinished.set(pid, { line: lineNumber, text: text.slice(0, -"<unfinished ...>".length).trimEnd() });
@@ -152,21 +154,21 @@ export function traceCalls(output: string): TraceCall[] {
       const start = unfinished.get(pid);
       unfinished.delete(pid);
       if (!start) continue;
-      text = start.text + resumed[1];
+      text = start.text + resumed[1]!;
       startLine = start.line;
     }
     const call = /^(\w+)\((.*)\)\s+=\s+(-?\d+)(.*)$/.exec(text);
     if (!call) continue;
-    const [, name, args, result, resultRest] = call;
-    if (Number(result) < 0) continue;
+    const result = Number(call[3]);
+    if (result < 0) continue;
     calls.push({
       line: startLine,
       returnLine: lineNumber,
       pid: Number(pid),
-      name,
-      args,
-      result: Number(result),
-      resultRest,
+      name: call[1]!,
+      args: call[2]!,
+      result,
+      resultRest: call[4]!,
     });
   }
   return calls;
@@ -203,7 +205,7 @@ export function parseTrace(output: string, cwd: string): TraceEvent[] {
           events.push({
             kind: "send",
             line: startLine,
-            descriptor: argv[0],
+            descriptor: argv[0] ?? "",
             localPort: target.localPort,
             text: strings[0] ?? "",
           });
@@ -215,7 +217,8 @@ export function parseTrace(output: string, cwd: string): TraceEvent[] {
         const out = argv[name === "sendfile" ? 0 : 2];
         const target = descriptorOf(out);
         if (target.path) events.push({ kind: "write", line: startLine, path: target.path });
-        else events.push({ kind: "send", line: startLine, descriptor: out, localPort: target.localPort, text: "" });
+        else
+          events.push({ kind: "send", line: startLine, descriptor: out ?? "", localPort: target.localPort, text: "" });
         break;
       }
       case "fallocate":
@@ -387,7 +390,7 @@ export function checkAcknowledgments(events: TraceEvent[], rules: DurabilityRule
         break;
       case "send": {
         if (!rules.acknowledges(event)) break;
-        const acknowledgment = { line: event.line, text: event.text.split("\\r\\n")[0] };
+        const acknowledgment = { line: event.line, text: event.text.split("\\r\\n")[0]! };
         acknowledgments.push(acknowledgment);
         const depends = (file: string, line: number) =>
           !temporary.has(file) && rules.dependsOn(event, file, line, lastDatabaseWrite);

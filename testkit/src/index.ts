@@ -13,6 +13,8 @@ export * from "./graphqlClient.ts";
 export * from "./uploads.ts";
 export * from "./subscriptions.ts";
 export * from "./rowCounts.ts";
+export * from "./matchers.ts";
+export * from "./tuple.ts";
 export * from "./eventually.ts";
 export * from "./FaultyCloudStorage.ts";
 export * from "./cuttingProxy.ts";

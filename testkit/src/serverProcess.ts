@@ -87,13 +87,13 @@ export class ServerProcess {
   }
 
   /** The pino log records written so far. */
-  logRecords(): Record<string, any>[] {
+  logRecords(): Record<string, unknown>[] {
     return this.stdout
       .split("\n")
       .filter((line) => line.startsWith("{"))
       .flatMap((line) => {
         try {
-          return [JSON.parse(line) as Record<string, any>];
+          return [JSON.parse(line) as Record<string, unknown>];
         } catch {
           return [];
         }
@@ -103,7 +103,8 @@ export class ServerProcess {
   /** `launcher`: a command the server runs under (e.g. strace and its options); the process is then the launcher's. */
   static async start(env: NodeJS.ProcessEnv, timeoutMs = 60_000, launcher: string[] = []): Promise<ServerProcess> {
     const command = [...launcher, process.execPath, "--import", "tsx", "src/main.ts"];
-    const child = spawn(command[0], command.slice(1), {
+    const [executable, ...args] = command;
+    const child = spawn(executable!, args, {
       cwd: apiDir,
       env,
       stdio: ["ignore", "pipe", "pipe"],

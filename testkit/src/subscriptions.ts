@@ -24,6 +24,7 @@ import {
 import type { TestGraphQLClient } from "./graphqlClient.ts";
 import type { TestServer } from "./testServer.ts";
 import { tusUpload } from "./uploads.ts";
+import type { Tuple } from "./tuple.ts";
 
 export type Transport = "ws" | "sse";
 export const transports: Transport[] = ["ws", "sse"];
@@ -122,9 +123,9 @@ export class LiveSubscription<T> {
   }
 
   /** Resolves with the first n events once they have arrived. */
-  async take(n: number): Promise<T[]> {
+  async take<N extends number>(n: N): Promise<Tuple<T, N>> {
     await this.until((s) => s.events.length >= n, `${n} events`);
-    return this.events.slice(0, n);
+    return this.events.slice(0, n) as Tuple<T, N>;
   }
 
   /** Resolves with all events once the server has completed the stream; rejects if it ends otherwise. */
@@ -225,7 +226,7 @@ export function wsConnection(baseUrl: string, token: string | null) {
       const unsubscribe = client.subscribe<Record<string, unknown>>(
         { query: options.query, variables: options.variables ?? {} },
         {
-          next: (result) => subscription.receive(result as never),
+          next: (result) => subscription.receive(result),
           error: (error) => subscription.fail(error),
           complete: () => subscription.complete(),
         },
@@ -271,7 +272,7 @@ export function subscribeSse<T>(baseUrl: string, options: SubscribeOptions): Liv
   const unsubscribe = client.subscribe<Record<string, unknown>>(
     { query: options.query, variables: options.variables ?? {} },
     {
-      next: (result) => subscription.receive(result as never),
+      next: (result) => subscription.receive(result),
       error: (error) => subscription.fail(error),
       complete: () => subscription.complete(),
     },
@@ -478,21 +479,56 @@ export class GatedCloud implements CloudStorage {
   }
 }
 
+/**
+ * The payload of a transfer event in the log (the Event row's JSON), as the
+ * transfers write it (api/src/transfers): OPERATION_STATE's fields or
+ * FILE_TRANSFERRED's, each there only when the event has it.
+ */
+export interface TransferEventPayload {
+  // OPERATION_STATE
+  state?: "NOT_STARTED" | "IN_PROGRESS" | "SUCCEEDED" | "FAILED";
+  /** A commit again resumed the failed operation. */
+  resumed?: boolean;
+  /** A step failed and will be tried again. */
+  retrying?: boolean;
+  /** The transfer waits out the cloud (a rate limit, an outage). */
+  waiting?: boolean;
+  attempts?: number;
+  failedPhase?: string;
+  errorCode?: string;
+  errorMessage?: string;
+  // FILE_TRANSFERRED
+  fileUUID?: string;
+  version?: number;
+  action?: string;
+  bytes?: number;
+  filesDone?: number;
+  filesTotal?: number;
+  bytesDone?: number;
+  bytesTotal?: number;
+}
+
+/** A transfer event's payload, from the Event row's JSON. */
+export function transferEventPayload(payload: string): TransferEventPayload {
+  return JSON.parse(payload) as TransferEventPayload;
+}
+
 /** The transfer events of an operation as the log in the database has them, in seq order. */
 export async function loggedTransferEvents(server: TestServer, operationId: string) {
   const rows = await server.app.services.db.event.findMany({
     where: { operationId, type: { in: ["OPERATION_STATE", "FILE_TRANSFERRED"] } },
     orderBy: { seq: "asc" },
   });
-  return rows.map((row) => ({
-    seq: row.seq,
-    type: row.type,
-    payload: JSON.parse(row.payload) as Record<string, unknown>,
-  }));
+  return rows.map((row) => ({ seq: row.seq, type: row.type, payload: transferEventPayload(row.payload) }));
 }
 
 /** Locks, uploads `count` files over tus and commits them: the committed operation and the files. */
-export async function commitNewFiles(server: TestServer, device: TestGraphQLClient, count: number, size = 1000) {
+export async function commitNewFiles<N extends number>(
+  server: TestServer,
+  device: TestGraphQLClient,
+  count: N,
+  size = 1000,
+) {
   const { fencingToken } = await device.lock();
   const files: { fileUUID: string; content: Buffer }[] = [];
   for (let i = 0; i < count; i++) {
@@ -501,5 +537,5 @@ export async function commitNewFiles(server: TestServer, device: TestGraphQLClie
     files.push({ fileUUID, content });
   }
   const operation = await device.commit(fencingToken);
-  return { operation, files, fencingToken };
+  return { operation, files: files as Tuple<{ fileUUID: string; content: Buffer }, N>, fencingToken };
 }

@@ -15,7 +15,7 @@ export interface TestDatabase {
 
 export async function createTestDatabase(dir: string): Promise<TestDatabase> {
   if (testProvider === "sqlite") {
-    return { url: `file:${path.join(dir, "smsync.db")}`, drop: async () => undefined };
+    return { url: `file:${path.join(dir, "smsync.db")}`, drop: () => Promise.resolve() };
   }
   const name = `smsync_test_${randomBytes(6).toString("hex")}`;
   const admin = new pg.Client({ connectionString: postgresAdminUrl });

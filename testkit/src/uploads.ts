@@ -63,6 +63,18 @@ export function encodeMetadata(metadata: Record<string, string | null>): string 
     .join(",");
 }
 
+/** The JSON body of a refusal on the byte plane (docs/protocol.md, "Errors"): `{ code, message, ...extensions }`. */
+export interface ErrorBody {
+  code: string;
+  message: string;
+  [extension: string]: unknown;
+}
+
+/** The error body of a byte-plane answer (an upload's or a download's). */
+export async function errorBodyOf(response: Response): Promise<ErrorBody> {
+  return (await response.json()) as ErrorBody;
+}
+
 /** A raw tus request, for tests that need to see or shape each one. */
 export function tusRequest(
   url: string,

@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, assert, describe, expect, it } from "vitest";
 import { startApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config/config.ts";
 import { openDatabase } from "../../src/database/client.ts";
@@ -35,7 +35,8 @@ describe("npm run admin", () => {
     const created = admin(database.url, "add-user", "alice", "--device", "phone");
     expect(created.status).toBe(0);
     expect(created.stdout).toMatch(/created user alice with device phone/);
-    const token = /token: (smsync_\S+)/.exec(created.stdout)![1];
+    const token = /token: (smsync_\S+)/.exec(created.stdout)?.[1];
+    assert.exists(token, created.stdout);
     const laptop = admin(database.url, "add-device", "alice", "laptop");
     expect(laptop.status).toBe(0);
     expect(admin(database.url, "list-users").stdout).toMatch(/alice\tlaptop, phone/);

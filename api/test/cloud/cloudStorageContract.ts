@@ -2,7 +2,7 @@
 // Drive over its fake next). A backend's test file calls it with a factory.
 import { randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
-import { describe, expect, it } from "vitest";
+import { assert, describe, expect, it } from "vitest";
 import type { CloudStorage } from "../../src/cloud/CloudStorage.ts";
 import { CloudStorageError } from "../../src/cloud/CloudStorageError.ts";
 import { sha256OfStream } from "../../src/content/sha256.ts";
@@ -81,8 +81,10 @@ export function cloudStorageContract(
     it("refuses content that does not match its sha256, leaving no object", async () => {
       const { storage, userId } = await makeStorage();
       const metadata = { ...metadataFor(userId, Buffer.from("declared")), size: 8 };
-      const error = await storage.writeObject(metadata, () => Readable.from([Buffer.from("received")])).catch((e) => e);
-      expect(error).toBeInstanceOf(CloudStorageError);
+      const error = await storage
+        .writeObject(metadata, () => Readable.from([Buffer.from("received")]))
+        .catch((e: unknown) => e);
+      assert.instanceOf(error, CloudStorageError);
       expect(error.kind).toBe("integrity");
       expect(await storage.findObject(metadata)).toBeNull();
     });
@@ -100,8 +102,8 @@ export function cloudStorageContract(
       await storage.deleteObject(userId, v0.objectId);
       await storage.deleteObject(userId, v0.objectId);
       expect((await storage.listObjects(userId)).map((object) => object.version)).toEqual([1]);
-      const error = await storage.readObject(userId, v0.objectId).catch((e) => e);
-      expect(error).toBeInstanceOf(CloudStorageError);
+      const error = await storage.readObject(userId, v0.objectId).catch((e: unknown) => e);
+      assert.instanceOf(error, CloudStorageError);
       expect(error.kind).toBe("notFound");
     });
 

@@ -4,7 +4,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
-import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, assert, beforeEach, describe, expect, it } from "vitest";
 import type { CloudObjectMetadata } from "../../src/cloud/CloudStorage.ts";
 import { CloudStorageError } from "../../src/cloud/CloudStorageError.ts";
 import { driveFaults } from "@smsync/testkit/fakeGoogleDrive";
@@ -59,10 +59,10 @@ async function writeWithFault(content: Buffer, arm: () => void) {
   return { userId, storage, file, result, log: drive.log.slice(logFrom) };
 }
 
-async function expectStored(userId: string, fileUUID: string, content: Buffer) {
+function expectStored(userId: string, fileUUID: string, content: Buffer): void {
   const files = driveFilesOf(userId, fileUUID);
   expect(files).toHaveLength(1);
-  expect(files[0].content.equals(content)).toBe(true);
+  expect(files[0]!.content.equals(content)).toBe(true);
 }
 
 /** A user with an app folder whose current access token has just expired. */
@@ -83,7 +83,7 @@ describe("Google Drive backend: expired access tokens", () => {
     expect(result).toMatchObject({ fileUUID: file.metadata.fileUUID, size: content.length });
     expect(tokens.refreshed).toHaveLength(1);
     expect(log.filter((entry) => entry.status === 401)).toHaveLength(1);
-    await expectStored(userId, file.metadata.fileUUID, content);
+    expectStored(userId, file.metadata.fileUUID, content);
   });
 
   it("refreshes when the token handed out has expired", async () => {
@@ -93,7 +93,7 @@ describe("Google Drive backend: expired access tokens", () => {
     const file = fileOf(userId, content);
     await storage.writeObject(file.metadata, file.content);
     expect(tokens.refreshed.length).toBe(refreshedBefore + 1);
-    await expectStored(userId, file.metadata.fileUUID, content);
+    expectStored(userId, file.metadata.fileUUID, content);
   });
 
   it("fails with kind authorization when the refresh is refused (consent revoked), writing nothing", async () => {
@@ -117,7 +117,7 @@ describe("Google Drive backend: rate limits and server errors", () => {
       );
       expect(result).toMatchObject({ fileUUID: file.metadata.fileUUID });
       expect(sleeps).toHaveLength(2);
-      await expectStored(userId, file.metadata.fileUUID, content);
+      expectStored(userId, file.metadata.fileUUID, content);
     });
   }
 
@@ -128,7 +128,7 @@ describe("Google Drive backend: rate limits and server errors", () => {
     );
     expect(result).toMatchObject({ fileUUID: file.metadata.fileUUID });
     expect(sleeps).toEqual([7000]);
-    await expectStored(userId, file.metadata.fileUUID, content);
+    expectStored(userId, file.metadata.fileUUID, content);
   });
 
   for (const status of [500, 503] as const) {
@@ -149,7 +149,7 @@ describe("Google Drive backend: rate limits and server errors", () => {
         `uploadChunk bytes ${2 * quantum}-${3 * quantum - 1}/${content.length} 308`,
         `uploadChunk bytes ${3 * quantum}-${content.length - 1}/${content.length} 200`,
       ]);
-      await expectStored(userId, file.metadata.fileUUID, content);
+      expectStored(userId, file.metadata.fileUUID, content);
     });
   }
 
@@ -259,7 +259,7 @@ describe("the fake Drive's faults of one account", () => {
     expect(drive.faults.pending).toHaveLength(1);
     drive.faults.clear(struck);
     expect(drive.faults.pending).toHaveLength(0);
-    await expectStored(spared, sparedFile.metadata.fileUUID, await buffer(sparedFile.content()));
+    expectStored(spared, sparedFile.metadata.fileUUID, await buffer(sparedFile.content()));
   });
 });
 
@@ -291,7 +291,7 @@ describe("Google Drive backend: cut uploads", () => {
     // Every byte went up once, but the 44 KiB of the cut chunk that Drive had not kept.
     const sent = log.reduce((sum, entry) => sum + entry.bodyBytes, 0);
     expect(sent).toBe(size + (300 * 1024 - quantum));
-    await expectStored(userId, file.metadata.fileUUID, content);
+    expectStored(userId, file.metadata.fileUUID, content);
   });
 
   it("finishes when the last chunk's answer is lost: the status query returns the file", async () => {
@@ -301,7 +301,7 @@ describe("Google Drive backend: cut uploads", () => {
     );
     expect(result).toMatchObject({ fileUUID: file.metadata.fileUUID });
     expect(log.filter((entry) => entry.kind === "uploadStatus").map((entry) => entry.status)).toEqual([200]);
-    await expectStored(userId, file.metadata.fileUUID, content);
+    expectStored(userId, file.metadata.fileUUID, content);
   });
 
   it("starts a new session when the old one expired", async () => {
@@ -314,7 +314,7 @@ describe("Google Drive backend: cut uploads", () => {
     expect(log.filter((entry) => entry.kind === "uploadChunk").map((entry) => entry.status)).toEqual([
       308, 404, 308, 308, 200,
     ]);
-    await expectStored(userId, file.metadata.fileUUID, content);
+    expectStored(userId, file.metadata.fileUUID, content);
   });
 });
 
@@ -325,8 +325,11 @@ describe("Google Drive backend: upload sessions kept across a restart", () => {
     return {
       saved,
       record: {
-        load: async () => saved.at(-1) ?? null,
-        save: async (session: string | null) => void saved.push(session),
+        load: () => Promise.resolve(saved.at(-1) ?? null),
+        save: (session: string | null) => {
+          saved.push(session);
+          return Promise.resolve();
+        },
       },
     };
   }
@@ -377,7 +380,7 @@ describe("Google Drive backend: upload sessions kept across a restart", () => {
       .filter((entry) => entry.account === userId)
       .reduce((sum, entry) => sum + entry.bodyBytes, 0);
     expect(sent).toBe(content.length);
-    await expectStored(userId, file.metadata.fileUUID, content);
+    expectStored(userId, file.metadata.fileUUID, content);
   });
 
   it("starts a new session, and records it, when Drive says the recorded one is gone", async () => {
@@ -403,7 +406,7 @@ describe("Google Drive backend: upload sessions kept across a restart", () => {
     expect(saved).toHaveLength(3);
     expect(saved[1]).toBeNull();
     expect(saved[2]).not.toBe(saved[0]);
-    await expectStored(userId, file.metadata.fileUUID, content);
+    expectStored(userId, file.metadata.fileUUID, content);
   });
 });
 
@@ -427,8 +430,8 @@ describe("Google Drive backend: exactly once and integrity", () => {
     });
     expect(contentRead).toBe(false);
     expect(drive.log.slice(logFrom).filter((entry) => entry.kind === "startUpload")).toHaveLength(0);
-    expect(retried.objectId).toBe(driveFilesOf(userId, file.metadata.fileUUID)[0].id);
-    await expectStored(userId, file.metadata.fileUUID, content);
+    expect(retried.objectId).toBe(driveFilesOf(userId, file.metadata.fileUUID)[0]?.id);
+    expectStored(userId, file.metadata.fileUUID, content);
     // A fresh process (nothing cached) finds it too.
     expect(await fixture.storage().findObject(file.metadata)).toMatchObject({ objectId: retried.objectId });
   });
@@ -568,7 +571,7 @@ describe("Google Drive backend: the app folder", () => {
     const folders = drive.filesOf(userId).filter((file) => file.mimeType === "application/vnd.google-apps.folder");
     expect(folders.map((folder) => folder.name)).toEqual(["smsync"]);
     const account = await fixture.db.googleAccount.findUniqueOrThrow({ where: { userId } });
-    expect(account.driveFolderId).toBe(folders[0].id);
+    expect(account.driveFolderId).toBe(folders[0]?.id);
     // Another process finds it by the recorded id: a get, no search, no creation.
     const logFrom = drive.log.length;
     await fixture.storage().listObjects(userId);
@@ -589,7 +592,7 @@ describe("Google Drive backend: the app folder", () => {
         .map((entry) => entry.status),
     ).toEqual(["answerLost"]);
     const account = await fixture.db.googleAccount.findUniqueOrThrow({ where: { userId } });
-    expect(account.driveFolderId).toBe(folders[0].id);
+    expect(account.driveFolderId).toBe(folders[0]?.id);
   });
 
   it("is made once when the answer to its creation and to the check after it are lost", async () => {
@@ -616,6 +619,7 @@ describe("Google Drive backend: the app folder", () => {
     const userId = await fixture.newUser();
     await fixture.storage().listObjects(userId);
     const [old] = drive.filesOf(userId);
+    assert.exists(old);
     drive.store.files.delete(old.id);
     await fixture.storage().listObjects(userId);
     const account = await fixture.db.googleAccount.findUniqueOrThrow({ where: { userId } });

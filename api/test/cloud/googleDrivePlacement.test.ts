@@ -37,7 +37,8 @@ function drivePaths(userId: string): string[] {
   const files = drive.filesOf(userId);
   const byId = new Map(files.map((file) => [file.id, file]));
   const pathOf = (file: FakeDriveFile): string => {
-    const parent = byId.get(file.parents[0]);
+    const [parentId] = file.parents;
+    const parent = parentId === undefined ? undefined : byId.get(parentId);
     return parent ? `${pathOf(parent)}/${file.name}` : file.name;
   };
   return files.map((file) => `${pathOf(file)}${file.mimeType === folderMimeType ? "/" : ""}`).sort();

@@ -15,10 +15,9 @@ import {
 import { cloudStorageContract } from "./cloudStorageContract.ts";
 
 const root = mkdtempSync(path.join(tmpdir(), "smsync-cloud-"));
-cloudStorageContract("local directory", async () => ({
-  storage: new LocalDirectoryStorage(root),
-  userId: randomUUID(),
-}));
+cloudStorageContract("local directory", () =>
+  Promise.resolve({ storage: new LocalDirectoryStorage(root), userId: randomUUID() }),
+);
 
 describe("local directory backend", () => {
   it("leaves no temporary file behind a failed write", async () => {

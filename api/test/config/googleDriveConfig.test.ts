@@ -48,7 +48,10 @@ describe("Google Drive backend configuration", () => {
   it("builds the Google Drive backend when chosen, and refuses it without Google credentials", () => {
     const config = loadConfig({ ...google, SMSYNC_CLOUD_BACKEND: "google-drive" });
     const db = openDatabase("file::memory:");
-    const tokens: GoogleAccessTokens = { accessToken: async () => "t", refreshAfterUnauthorized: async () => "u" };
+    const tokens: GoogleAccessTokens = {
+      accessToken: () => Promise.resolve("t"),
+      refreshAfterUnauthorized: () => Promise.resolve("u"),
+    };
     expect(createCloudStorage(config, db, tokens).name).toBe("google-drive");
     expect(() => createCloudStorage(config, db, undefined)).toThrow(ConfigError);
     expect(createCloudStorage(loadConfig({}), db, undefined).name).toBe("local");

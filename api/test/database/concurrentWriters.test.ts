@@ -23,8 +23,8 @@ function adminAddUser(userName: string): { ended: Promise<{ code: number | null;
     env: { ...process.env, SMSYNC_DATA_DIR: fixture.dir, DATABASE_URL: fixture.url },
   });
   let output = "";
-  child.stdout.on("data", (chunk: Buffer) => (output += chunk));
-  child.stderr.on("data", (chunk: Buffer) => (output += chunk));
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
   return { ended: once(child, "exit").then(([code]) => ({ code: code as number | null, output })) };
 }
 
@@ -40,7 +40,7 @@ describe(`two processes writing the ${testProvider} database`, () => {
     );
     const lines = createInterface({ input: writer.stdout })[Symbol.asyncIterator]();
     let errors = "";
-    writer.stderr.on("data", (chunk: Buffer) => (errors += chunk));
+    writer.stderr.on("data", (chunk: Buffer) => (errors += chunk.toString("utf8")));
     const ended = once(writer, "exit");
     const nextLine = async () => ((await lines.next()).value as string | undefined) ?? `(ended) ${errors}`;
     expect(await nextLine()).toBe("ready");
@@ -53,7 +53,7 @@ describe(`two processes writing the ${testProvider} database`, () => {
       await createUser(tx, "from-server");
     });
     expect(await nextLine()).toBe("created user from-writer");
-    const [code] = await ended;
+    const [code] = (await ended) as [code: number | null, signal: NodeJS.Signals | null];
     expect(code, errors).toBe(0);
     // The race happened: on SQLite the other process met this transaction's write lock (and waited for it to commit).
     expect(found).toBe(testProvider === "sqlite" ? "contended" : "free");

@@ -22,7 +22,7 @@ describe(`the data layer on ${testProvider}`, () => {
     const created = await addUser(fixture.db, "dana");
     const rows = await fixture.db.token.findMany({ where: { device: { userId: created.userId } } });
     expect(rows).toHaveLength(1);
-    expect(rows[0].tokenHash).toBe(hashToken(created.token));
+    expect(rows[0]?.tokenHash).toBe(hashToken(created.token));
     expect(JSON.stringify(rows)).not.toContain(created.token);
     expect(await authenticate(fixture.db, `Bearer ${created.token}`)).toMatchObject({
       userId: created.userId,

@@ -15,25 +15,28 @@ import { checkDurableCommits } from "../../src/database/durableCommits.ts";
 import type { Logger } from "../../src/logging/logger.ts";
 import { describe, expect, it } from "vitest";
 import { useMigratedTestDatabase } from "../support/migratedTestDatabase.ts";
-import { testProvider } from "@smsync/testkit";
+import { matchers, testProvider } from "@smsync/testkit";
 
 const fixture = useMigratedTestDatabase("smsync-durable-commits-");
 
 /** A logger that keeps its records. */
-function recordingLogger(): { logger: Logger; records: Record<string, any>[] } {
-  const records: Record<string, any>[] = [];
-  const logger = pino({ level: "info" }, { write: (line: string) => void records.push(JSON.parse(line)) });
+function recordingLogger(): { logger: Logger; records: Record<string, unknown>[] } {
+  const records: Record<string, unknown>[] = [];
+  const logger = pino(
+    { level: "info" },
+    { write: (line: string) => void records.push(JSON.parse(line) as Record<string, unknown>) },
+  );
   return { logger, records };
 }
 
-const isWarning = (record: Record<string, any>) => record.level === 40;
+const isWarning = (record: Record<string, unknown>) => record.level === 40;
 
 describe.skipIf(testProvider !== "sqlite")("SQLite commits with synchronous=FULL", () => {
   it("the writer connection (raw statements and transactions) runs with FULL", async () => {
-    const [{ synchronous }] = await fixture.db.$queryRawUnsafe<{ synchronous: bigint }[]>("PRAGMA synchronous");
+    const [{ synchronous }] = await fixture.db.$queryRawUnsafe<[{ synchronous: bigint }]>("PRAGMA synchronous");
     expect(Number(synchronous)).toBe(2);
     await fixture.db.$transaction(async (tx) => {
-      const [inside] = await tx.$queryRawUnsafe<{ synchronous: bigint }[]>("PRAGMA synchronous");
+      const [inside] = await tx.$queryRawUnsafe<[{ synchronous: bigint }]>("PRAGMA synchronous");
       expect(Number(inside.synchronous)).toBe(2);
     });
   });
@@ -76,9 +79,9 @@ describe.skipIf(testProvider !== "postgresql")("PostgreSQL's durability settings
       const { logger, records } = recordingLogger();
       await checkDurableCommits(db, url.toString(), logger);
       expect(records.filter(isWarning)).toEqual([
-        expect.objectContaining({
-          settings: expect.objectContaining({ synchronous_commit: "off" }),
-          msg: expect.stringMatching(/synchronous_commit off/),
+        matchers.objectContaining({
+          settings: matchers.objectContaining({ synchronous_commit: "off" }),
+          msg: matchers.stringMatching(/synchronous_commit off/),
         }),
       ]);
     } finally {

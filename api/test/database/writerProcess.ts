@@ -13,6 +13,7 @@ import { addUser } from "../../src/auth/users.ts";
 import { openDatabase, providerOf, sqliteFilePath } from "../../src/database/client.ts";
 
 const [url, userName] = process.argv.slice(2);
+if (url === undefined || userName === undefined) throw new Error("usage: writerProcess.ts DATABASE_URL USER_NAME");
 const db = openDatabase(url);
 await db.user.count();
 const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
@@ -20,9 +21,9 @@ console.log("ready");
 if ((await lines.next()).value !== "go") throw new Error("expected go");
 
 /** Whether another connection holds the write lock now (BEGIN IMMEDIATE with no busy wait). */
-function writeLockHeld(): boolean {
-  if (providerOf(url) !== "sqlite") return false;
-  const probe = new Sqlite(sqliteFilePath(url), { timeout: 0 });
+function writeLockHeld(databaseUrl: string): boolean {
+  if (providerOf(databaseUrl) !== "sqlite") return false;
+  const probe = new Sqlite(sqliteFilePath(databaseUrl), { timeout: 0 });
   try {
     probe.exec("BEGIN IMMEDIATE");
     probe.exec("ROLLBACK");
@@ -35,7 +36,7 @@ function writeLockHeld(): boolean {
   }
 }
 
-if (writeLockHeld()) {
+if (writeLockHeld(url)) {
   console.log("contended");
   await addUser(db, userName);
 } else {

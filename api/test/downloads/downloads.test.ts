@@ -9,6 +9,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  downloadUrlOf,
+  errorBodyOf,
   refusedWithoutWrites,
   sha256Hex,
   startTestServer,
@@ -29,7 +31,7 @@ async function stagedDownload(server: TestServer, content: Buffer) {
     (await laptop.startInboundTransfer(laptopLock.fencingToken, [{ fileUUID, version: 0 }])).id,
   );
   expect(inbound.state).toBe("SUCCEEDED");
-  const url: string = inbound.files[0].downloadUrl;
+  const url = downloadUrlOf(inbound);
   expect(url).toBe(`${server.url}/downloads/${fileUUID}/0`);
   return { phone, laptop, fileUUID, url };
 }
@@ -146,8 +148,8 @@ describe("downloads", () => {
     expect(missing.status).toBe(404);
     expect(theirs.headers.get("x-smsync-sha256")).toBeNull();
     expect(theirs.headers.get("repr-digest")).toBeNull();
-    const theirBody = await theirs.json();
-    const missingBody = await missing.json();
+    const theirBody = await errorBodyOf(theirs);
+    const missingBody = await errorBodyOf(missing);
     expect(theirBody.code).toBe("NOT_FOUND");
     // Same answer, the version in the message aside.
     expect(theirBody.message).toBe(missingBody.message.replace(`version 1 `, `version 0 `));

@@ -158,11 +158,13 @@ describe.skipIf(!hasStrace || testProvider !== "sqlite")(
       const failures: string[] = [];
       try {
         for (const state of states) {
-          const [afterPowerLoss, afterKill] = [state.tree, state.processCrash].map((tree, index) => {
+          const contentsOf = (tree: typeof state.tree, index: number) => {
             const dir = path.join(scratch, `${state.line}-${index}`);
             writeTree(tree, dir);
             return databaseContents(path.join(dir, "smsync.db"));
-          });
+          };
+          const afterPowerLoss = contentsOf(state.tree, 0);
+          const afterKill = contentsOf(state.processCrash, 1);
           if (afterPowerLoss.integrity !== "ok")
             failures.push(`at trace line ${state.line}: ${afterPowerLoss.integrity}`);
           for (const [table, rows] of Object.entries(afterKill.tables)) {

@@ -1,9 +1,10 @@
 // The rules of the original, each a typed error with nothing written.
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, assert, beforeAll, describe, expect, it } from "vitest";
 import {
   operationFields,
   rowCounts,
+  type Schema,
   startTestServer,
   TestGraphQLClient,
   type TestServer,
@@ -256,8 +257,9 @@ describe("authorization", () => {
     const alice = await server.newUser();
     const bob = await server.newUser();
     const fileUUID = await commitFile(alice);
-    const ops = await server.app.services.db.operation.findMany({ where: { items: { some: { fileUUID } } } });
-    expect(await bob.operation(ops[0].id)).toBeNull();
+    const [op] = await server.app.services.db.operation.findMany({ where: { items: { some: { fileUUID } } } });
+    assert.exists(op);
+    expect(await bob.operation(op.id)).toBeNull();
     expect((await bob.fileIndex()).files).toEqual([]);
     const { fencingToken } = await bob.lock();
     expect(await rejectedWithoutWrites(bob, deleteFiles, { t: fencingToken, files: [{ fileUUID, version: 0 }] })).toBe(
@@ -285,7 +287,7 @@ describe("resetServerState", () => {
     const { fencingToken } = await device.lock();
     await tusUpload(server.url, device.token!, { version: 0, content: Buffer.from("staged"), fencingToken });
     const other = await server.newDevice(device.userName);
-    const reset = await device.ok(
+    const reset = await device.ok<{ resetServerState: Schema.ResetResult }>(
       `mutation($key: String!) { resetServerState(idempotencyKey: $key) { releasedLock discardedUploads discardedDeletions } }`,
       {
         key: randomUUID(),

@@ -15,7 +15,14 @@ import { LocalDirectoryStorage } from "../../src/cloud/LocalDirectoryStorage.ts"
 import type { GoogleAccessTokens } from "../../src/google/GoogleAccessTokens.ts";
 import { FakeGoogleOAuthServer } from "../support/fakeGoogleOAuth/FakeGoogleOAuthServer.ts";
 import { provisionGoogleUser } from "../support/fakeGoogleOAuth/provisionGoogleUser.ts";
-import { startTestServer, TestGraphQLClient, type TestServer, tusUpload } from "@smsync/testkit";
+import {
+  type Schema,
+  startTestServer,
+  TestGraphQLClient,
+  type TestServer,
+  transferEventPayload,
+  tusUpload,
+} from "@smsync/testkit";
 
 /** The local directory, asking for the user's Google access token first (as the Drive backend does). */
 class TokenCheckingStorage implements CloudStorage {
@@ -95,12 +102,14 @@ it("fails a transfer with GOOGLE_SIGN_IN_REQUIRED once consent is revoked, and r
   const events = await server.app.services.db.event.findMany({
     where: { operationId: failed.id, type: "OPERATION_STATE" },
   });
-  expect(events.map((event) => JSON.parse(String(event.payload)))).toContainEqual(
+  expect(events.map((event) => transferEventPayload(event.payload))).toContainEqual(
     expect.objectContaining({ state: "FAILED", errorCode: "GOOGLE_SIGN_IN_REQUIRED" }),
   );
 
   // The user signs in again on this device and grants access anew.
-  const signIn = await new TestGraphQLClient(server.url, null).ok(
+  const signIn = await new TestGraphQLClient(server.url, null).ok<{
+    signInWithGoogle: Pick<Schema.GoogleSignIn, "token" | "userId" | "driveAccess">;
+  }>(
     `mutation($idToken: String!, $code: String) { signInWithGoogle(idToken: $idToken, deviceName: "default", authorizationCode: $code) { token userId driveAccess } }`,
     { idToken: await fake.idToken({ subject: user.subject }), code: fake.grants.issueCode({ subject: user.subject }) },
   );

@@ -22,11 +22,12 @@ describe("RefreshTokenCipher", () => {
     const cipher = new RefreshTokenCipher(randomBytes(32));
     const stored = cipher.encrypt(token, "user-1");
     expect(() => cipher.decrypt(stored, "user-2")).toThrow(RefreshTokenDecryptionError);
-    const parts = stored.split(".");
-    const flipped = Buffer.from(parts[3], "base64url");
-    flipped[0] ^= 1;
-    parts[3] = flipped.toString("base64url");
-    expect(() => cipher.decrypt(parts.join("."), "user-1")).toThrow(/does not decrypt/);
+    // v1.<key id>.<iv>.<ciphertext>.<tag>: one bit of the ciphertext flipped.
+    const [version, keyId, iv, ciphertext = "", tag] = stored.split(".");
+    const flipped = Buffer.from(ciphertext, "base64url");
+    flipped[0] = flipped.readUInt8(0) ^ 1;
+    const altered = [version, keyId, iv, flipped.toString("base64url"), tag].join(".");
+    expect(() => cipher.decrypt(altered, "user-1")).toThrow(/does not decrypt/);
     expect(() => new RefreshTokenCipher(randomBytes(32)).decrypt(stored, "user-1")).toThrow(/not configured/);
     expect(() => cipher.decrypt(token, "user-1")).toThrow(/format/);
   });

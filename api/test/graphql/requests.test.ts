@@ -39,14 +39,14 @@ describe("GraphQL requests", () => {
   it("answers a syntax error with 400 and the error's location", async () => {
     const { status, json } = await refused(JSON.stringify({ query: "{ fileIndex { files " }));
     expect(status).toBe(400);
-    expect(json.errors?.[0].message).toMatch(/Syntax Error/);
+    expect(json.errors?.[0]?.message).toMatch(/Syntax Error/);
   });
 
   it("answers a body that is not JSON, and an unknown field, with 400", async () => {
     expect((await refused("{not json")).status).toBe(400);
     const unknown = await refused(JSON.stringify({ query: "{ noSuchField }" }));
     expect(unknown.status).toBe(400);
-    expect(unknown.json.errors?.[0].message).toMatch(/noSuchField/);
+    expect(unknown.json.errors?.[0]?.message).toMatch(/noSuchField/);
   });
 
   it("refuses documents deeper than the limit or with too many aliases", async () => {
@@ -107,8 +107,8 @@ describe("production switches", () => {
       JSON.stringify({ query: `mutation { commit(idempotencyKey: "c", fencingToken: ${fencingToken}) { id } }` }),
       device.token!,
     );
-    expect(json.errors?.[0].extensions?.code).toBe("INTERNAL_SERVER_ERROR");
-    expect(json.errors?.[0].message).toBe("Unexpected error.");
+    expect(json.errors?.[0]?.extensions?.code).toBe("INTERNAL_SERVER_ERROR");
+    expect(json.errors?.[0]?.message).toBe("Unexpected error.");
     expect(JSON.stringify(json)).not.toMatch(/Event|prisma|\.ts:\d+|\bat \S+ \(/i);
   });
 });

@@ -4,7 +4,18 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pruneIdempotencyRecords } from "../../src/idempotency/pruneIdempotencyRecords.ts";
-import { operationFields, rowCounts, startTestServer, type TestServer, tusUpload } from "@smsync/testkit";
+import {
+  type LockResult,
+  operationFields,
+  type OperationResult,
+  rowCounts,
+  type Schema,
+  startTestServer,
+  type TestServer,
+  tusUpload,
+  typedQuery,
+  type UploadDeletionResult,
+} from "@smsync/testkit";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -14,11 +25,21 @@ afterAll(async () => {
   await server?.close();
 });
 
-const lock = `mutation($key: String!) { lock(idempotencyKey: $key) { fencingToken heldPreviously expiresAt } }`;
-const unlock = `mutation($key: String!, $t: Int!) { unlock(idempotencyKey: $key, fencingToken: $t) }`;
-const commit = `mutation($key: String!, $t: Int!) { commit(idempotencyKey: $key, fencingToken: $t) { ${operationFields} } }`;
-const deleteFiles = `mutation($key: String!, $t: Int!, $files: [FileVersionInput!]!) { deleteFiles(idempotencyKey: $key, fencingToken: $t, files: $files) { fileUUID version } }`;
-const reset = `mutation($key: String!) { resetServerState(idempotencyKey: $key) { releasedLock discardedUploads discardedDeletions } }`;
+const lock = typedQuery<{ lock: LockResult }>(
+  `mutation($key: String!) { lock(idempotencyKey: $key) { fencingToken heldPreviously expiresAt } }`,
+);
+const unlock = typedQuery<{ unlock: boolean }>(
+  `mutation($key: String!, $t: Int!) { unlock(idempotencyKey: $key, fencingToken: $t) }`,
+);
+const commit = typedQuery<{ commit: OperationResult }>(
+  `mutation($key: String!, $t: Int!) { commit(idempotencyKey: $key, fencingToken: $t) { ${operationFields} } }`,
+);
+const deleteFiles = typedQuery<{ deleteFiles: UploadDeletionResult[] }>(
+  `mutation($key: String!, $t: Int!, $files: [FileVersionInput!]!) { deleteFiles(idempotencyKey: $key, fencingToken: $t, files: $files) { fileUUID version } }`,
+);
+const reset = typedQuery<{ resetServerState: Schema.ResetResult }>(
+  `mutation($key: String!) { resetServerState(idempotencyKey: $key) { releasedLock discardedUploads discardedDeletions } }`,
+);
 
 async function committedFile(device: Awaited<ReturnType<TestServer["newUser"]>>) {
   const { fencingToken } = await device.lock();
@@ -93,7 +114,9 @@ describe("idempotency keys", () => {
   it("renewLock: a retry returns the first renewal and does not extend the lease again", async () => {
     const device = await server.newUser();
     const { fencingToken } = await device.lock(5);
-    const renew = `mutation($key: String!, $t: Int!, $ttl: Int) { renewLock(idempotencyKey: $key, fencingToken: $t, ttlSeconds: $ttl) { fencingToken expiresAt } }`;
+    const renew = typedQuery<{ renewLock: Pick<Schema.LockGrant, "fencingToken" | "expiresAt"> }>(
+      `mutation($key: String!, $t: Int!, $ttl: Int) { renewLock(idempotencyKey: $key, fencingToken: $t, ttlSeconds: $ttl) { fencingToken expiresAt } }`,
+    );
     const key = randomUUID();
     const first = await device.ok(renew, { key, t: fencingToken, ttl: 30 });
     const replay = await device.ok(renew, { key, t: fencingToken, ttl: 30 });
@@ -106,7 +129,9 @@ describe("idempotency keys", () => {
     const device = await server.newUser();
     const fileUUID = await committedFile(device);
     const { fencingToken } = await device.lock();
-    const start = `mutation($key: String!, $t: Int!, $files: [FileVersionInput!]!) { startInboundTransfer(idempotencyKey: $key, fencingToken: $t, files: $files) { id } }`;
+    const start = typedQuery<{ startInboundTransfer: Pick<Schema.Operation, "id"> }>(
+      `mutation($key: String!, $t: Int!, $files: [FileVersionInput!]!) { startInboundTransfer(idempotencyKey: $key, fencingToken: $t, files: $files) { id } }`,
+    );
     const variables = { key: randomUUID(), t: fencingToken, files: [{ fileUUID, version: 0 }] };
     const first = (await device.ok(start, variables)).startInboundTransfer;
     await device.waitForOperation(first.id);
@@ -135,9 +160,9 @@ describe("idempotency keys", () => {
     await device.ok(unlock, { key, t: fencingToken });
     const before = await rowCounts(server.app.services.db);
     const other = await device.request(unlock, { key, t: fencingToken + 5 });
-    expect(other.errors?.[0].extensions?.code).toBe("IDEMPOTENCY_KEY_REUSED");
+    expect(other.errors?.[0]?.extensions?.code).toBe("IDEMPOTENCY_KEY_REUSED");
     const otherMutation = await device.request(lock, { key });
-    expect(otherMutation.errors?.[0].extensions?.code).toBe("IDEMPOTENCY_KEY_REUSED");
+    expect(otherMutation.errors?.[0]?.extensions?.code).toBe("IDEMPOTENCY_KEY_REUSED");
     expect(await rowCounts(server.app.services.db)).toEqual(before);
     // The lock call under the reused key did not run: the lock is still free.
     const { heldPreviously } = await device.lock();
@@ -160,7 +185,7 @@ describe("idempotency keys", () => {
     const held = await phone.lock();
     const key = randomUUID();
     const before = await rowCounts(server.app.services.db);
-    expect((await laptop.request(lock, { key })).errors?.[0].extensions?.code).toBe("LOCK_HELD");
+    expect((await laptop.request(lock, { key })).errors?.[0]?.extensions?.code).toBe("LOCK_HELD");
     expect(await rowCounts(server.app.services.db)).toEqual(before);
     await phone.ok(unlock, { key: randomUUID(), t: held.fencingToken });
     expect((await laptop.ok(lock, { key })).lock.heldPreviously).toBe(false);
@@ -169,8 +194,8 @@ describe("idempotency keys", () => {
   it("rejects an empty or over-long key", async () => {
     const device = await server.newUser();
     const before = await rowCounts(server.app.services.db);
-    expect((await device.request(lock, { key: "" })).errors?.[0].extensions?.code).toBe("BAD_INPUT");
-    expect((await device.request(lock, { key: "k".repeat(129) })).errors?.[0].extensions?.code).toBe("BAD_INPUT");
+    expect((await device.request(lock, { key: "" })).errors?.[0]?.extensions?.code).toBe("BAD_INPUT");
+    expect((await device.request(lock, { key: "k".repeat(129) })).errors?.[0]?.extensions?.code).toBe("BAD_INPUT");
     expect(await rowCounts(server.app.services.db)).toEqual(before);
   });
 });

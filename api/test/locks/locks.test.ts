@@ -1,7 +1,7 @@
 // The user's lock: lease, fencing token, two devices contending, expiry and
 // takeover, a stale token rejected.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { rowCounts, startTestServer, type TestServer, tusUpload } from "@smsync/testkit";
+import { rowCounts, type Schema, startTestServer, type TestServer, tusUpload, typedQuery } from "@smsync/testkit";
 import { randomUUID } from "node:crypto";
 
 let server: TestServer;
@@ -12,7 +12,12 @@ afterAll(async () => {
   await server?.close();
 });
 
-const lockMutation = `mutation($key: String!, $ttl: Int) { lock(idempotencyKey: $key, ttlSeconds: $ttl) { fencingToken heldPreviously } }`;
+const lockMutation = typedQuery<{ lock: Pick<Schema.LockGrant, "fencingToken" | "heldPreviously"> }>(
+  `mutation($key: String!, $ttl: Int) { lock(idempotencyKey: $key, ttlSeconds: $ttl) { fencingToken heldPreviously } }`,
+);
+const unlockMutation = typedQuery<{ unlock: boolean }>(
+  `mutation($key: String!, $t: Int!) { unlock(idempotencyKey: $key, fencingToken: $t) }`,
+);
 
 describe("lock", () => {
   it("grants the lock, and again to its holder with the same token and heldPreviously", async () => {
@@ -29,16 +34,13 @@ describe("lock", () => {
     const laptop = await server.newDevice(phone.userName);
     const held = await phone.lock(30);
     const refused = await laptop.request(lockMutation, { key: randomUUID() });
-    expect(refused.errors?.[0].extensions?.code).toBe("LOCK_HELD");
-    expect(refused.errors?.[0].extensions?.retryAfterSeconds).toBeGreaterThan(0);
+    expect(refused.errors?.[0]?.extensions?.code).toBe("LOCK_HELD");
+    expect(refused.errors?.[0]?.extensions?.retryAfterSeconds).toBeGreaterThan(0);
 
-    const unlocked = await phone.ok(
-      `mutation($key: String!, $t: Int!) { unlock(idempotencyKey: $key, fencingToken: $t) }`,
-      {
-        key: randomUUID(),
-        t: held.fencingToken,
-      },
-    );
+    const unlocked = await phone.ok(unlockMutation, {
+      key: randomUUID(),
+      t: held.fencingToken,
+    });
     expect(unlocked.unlock).toBe(true);
     const granted = await laptop.lock();
     expect(granted.heldPreviously).toBe(false);
@@ -62,7 +64,7 @@ describe("lock", () => {
         t: old.fencingToken,
       },
     );
-    expect(renew.errors?.[0].extensions?.code).toBe("STALE_FENCING_TOKEN");
+    expect(renew.errors?.[0]?.extensions?.code).toBe("STALE_FENCING_TOKEN");
     const commit = await phone.request(
       `mutation($key: String!, $t: Int!) { commit(idempotencyKey: $key, fencingToken: $t) { id } }`,
       {
@@ -70,12 +72,12 @@ describe("lock", () => {
         t: old.fencingToken,
       },
     );
-    expect(commit.errors?.[0].extensions?.code).toBe("STALE_FENCING_TOKEN");
+    expect(commit.errors?.[0]?.extensions?.code).toBe("STALE_FENCING_TOKEN");
     await expect(
       tusUpload(server.url, phone.token!, { version: 0, content: Buffer.from("late"), fencingToken: old.fencingToken }),
     ).rejects.toThrow(/STALE_FENCING_TOKEN/);
     // Asking for the lock again is refused too: the laptop holds it.
-    expect((await phone.request(lockMutation, { key: randomUUID() })).errors?.[0].extensions?.code).toBe("LOCK_HELD");
+    expect((await phone.request(lockMutation, { key: randomUUID() })).errors?.[0]?.extensions?.code).toBe("LOCK_HELD");
     expect(await rowCounts(server.app.services.db)).toEqual(before);
   });
 
@@ -117,7 +119,7 @@ describe("lock", () => {
   it("renews a lease with renewLock and rejects a ttl beyond the maximum", async () => {
     const device = await server.newUser();
     const grant = await device.lock(5);
-    const renewed = await device.ok(
+    const renewed = await device.ok<{ renewLock: Pick<Schema.LockGrant, "fencingToken" | "expiresAt"> }>(
       `mutation($key: String!, $t: Int!) { renewLock(idempotencyKey: $key, fencingToken: $t, ttlSeconds: 120) { fencingToken expiresAt } }`,
       { key: randomUUID(), t: grant.fencingToken },
     );
@@ -125,7 +127,7 @@ describe("lock", () => {
     expect(Date.parse(renewed.renewLock.expiresAt)).toBeGreaterThan(Date.parse(grant.expiresAt));
     const before = await rowCounts(server.app.services.db);
     const tooLong = await device.request(lockMutation, { key: randomUUID(), ttl: server.config.lockMaxTtlSeconds + 1 });
-    expect(tooLong.errors?.[0].extensions?.code).toBe("BAD_INPUT");
+    expect(tooLong.errors?.[0]?.extensions?.code).toBe("BAD_INPUT");
     expect(await rowCounts(server.app.services.db)).toEqual(before);
   });
 
@@ -133,13 +135,10 @@ describe("lock", () => {
     const phone = await server.newUser();
     const laptop = await server.newDevice(phone.userName);
     const held = await phone.lock();
-    const result = await laptop.ok(
-      `mutation($key: String!, $t: Int!) { unlock(idempotencyKey: $key, fencingToken: $t) }`,
-      {
-        key: randomUUID(),
-        t: held.fencingToken,
-      },
-    );
+    const result = await laptop.ok(unlockMutation, {
+      key: randomUUID(),
+      t: held.fencingToken,
+    });
     expect(result.unlock).toBe(false);
     expect((await phone.lock()).heldPreviously).toBe(true);
   });
@@ -150,10 +149,10 @@ describe("lock", () => {
     const results = await Promise.all(
       [phone, laptop, phone, laptop].map((device) => device.request(lockMutation, { key: randomUUID() })),
     );
-    const winners = new Set(results.filter((r) => r.data?.lock).map((r) => r.data.lock.fencingToken));
+    const winners = new Set(results.flatMap((r) => (r.data?.lock ? [r.data.lock.fencingToken] : [])));
     expect(winners.size).toBe(1);
     const losers = results.filter((r) => r.errors);
     expect(losers.length).toBeGreaterThan(0);
-    for (const loser of losers) expect(loser.errors?.[0].extensions?.code).toBe("LOCK_HELD");
+    for (const loser of losers) expect(loser.errors?.[0]?.extensions?.code).toBe("LOCK_HELD");
   });
 });

@@ -3,7 +3,7 @@
 // download by another device of the same user.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sha256Hex, startTestServer, type TestServer, tusUpload } from "@smsync/testkit";
+import { downloadUrlOf, sha256Hex, startTestServer, type TestServer, tusUpload } from "@smsync/testkit";
 import { testCloudBackends, type StartedCloud } from "../support/testCloudBackends.ts";
 
 let server: TestServer;
@@ -78,7 +78,7 @@ for (const backend of testCloudBackends) {
         ]);
         const staged = await laptop.waitForOperation(inbound.id);
         expect(staged.state).toBe("SUCCEEDED");
-        const downloadUrl = staged.files.find((file: any) => file.fileUUID === b.fileUUID).downloadUrl;
+        const downloadUrl = downloadUrlOf(staged, b.fileUUID);
         const response = await fetch(downloadUrl, { headers: { authorization: `Bearer ${laptop.token}` } });
         expect(response.status).toBe(200);
         expect(response.headers.get("x-smsync-sha256")).toBe(sha256Hex(second));

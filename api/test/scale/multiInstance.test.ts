@@ -3,7 +3,14 @@
 // (Redis fan-out), and a transfer left by a dead instance is taken over.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, TestGraphQLClient, testProvider, type TestServer, tusUpload } from "@smsync/testkit";
+import {
+  type Schema,
+  startTestServer,
+  TestGraphQLClient,
+  testProvider,
+  type TestServer,
+  tusUpload,
+} from "@smsync/testkit";
 
 const redisUrl = process.env.SMSYNC_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 let apiOnly: TestServer;
@@ -27,8 +34,15 @@ afterAll(async () => {
   await apiOnly?.close();
 });
 
+type IndexChange = Pick<Schema.FileIndexChange, "seq" | "deviceId"> & { files: Schema.ChangedFile[] };
+
 /** The first `fileIndexChanged` event over SSE from `server`. */
-async function firstIndexChange(server: TestServer, token: string, after: number, ready: () => void) {
+async function firstIndexChange(
+  server: TestServer,
+  token: string,
+  after: number,
+  ready: () => void,
+): Promise<IndexChange> {
   const response = await fetch(`${server.url}/graphql`, {
     method: "POST",
     headers: { "content-type": "application/json", accept: "text/event-stream", authorization: `Bearer ${token}` },
@@ -49,7 +63,7 @@ async function firstIndexChange(server: TestServer, token: string, after: number
     const match = /event: next\ndata: (.*)\n/.exec(buffer);
     if (match) {
       await reader.cancel();
-      return JSON.parse(match[1]).data.fileIndexChanged;
+      return (JSON.parse(match[1]!) as { data: { fileIndexChanged: IndexChange } }).data.fileIndexChanged;
     }
   }
 }

@@ -6,7 +6,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sweepStaging } from "../../src/staging/StagingSweeper.ts";
-import { startTestServer, type TestServer, tusUpload } from "@smsync/testkit";
+import { downloadUrlOf, startTestServer, type TestServer, tusUpload } from "@smsync/testkit";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -78,7 +78,7 @@ describe("sweepStaging", () => {
     expect(swept.inbound).toBeGreaterThanOrEqual(1);
     expect(existsSync(file)).toBe(false);
     expect(await db.inboundStagedFile.count({ where: { userId } })).toBe(0);
-    const gone = await fetch(inbound.files[0].downloadUrl, { headers: { authorization: `Bearer ${device.token}` } });
+    const gone = await fetch(downloadUrlOf(inbound), { headers: { authorization: `Bearer ${device.token}` } });
     expect(gone.status).toBe(404);
   });
 

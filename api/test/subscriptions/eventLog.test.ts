@@ -53,8 +53,7 @@ describe("following the event log", () => {
         events.append({ userId, type: "FILE_INDEX_CHANGED", payload: { real: true } }),
       );
       expect(seq).toBe(1);
-      const { value } = await first;
-      expect(value).toMatchObject({ seq: 1, payload: { real: true } });
+      expect((await first).value).toMatchObject({ seq: 1, payload: { real: true } });
       await follower.return();
     },
   );

@@ -48,9 +48,9 @@ describe.each(transports)("a malformed subscription over %s", (transport) => {
     expect(subscription.failure, subscription.describe()).toBeUndefined();
     expect(subscription.events).toEqual([]);
     expect(subscription.errors).toHaveLength(1);
-    expect(subscription.errors[0].message).toBeTruthy();
-    expect(subscription.errors[0].extensions?.code).toBe(code);
-    expect(subscription.errors[0].extensions?.http).toBeUndefined();
+    expect(subscription.errors[0]!.message).toBeTruthy();
+    expect(subscription.errors[0]!.extensions?.code).toBe(code);
+    expect(subscription.errors[0]!.extensions?.http).toBeUndefined();
   });
 });
 

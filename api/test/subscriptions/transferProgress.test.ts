@@ -47,7 +47,7 @@ async function expectExactlyTheLog(operationId: string, events: TransferEvent[])
 }
 
 function expectStrictlyIncreasing(seqs: number[]) {
-  for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBeGreaterThan(seqs[i - 1]);
+  for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBeGreaterThan(seqs[i - 1]!);
 }
 
 describe.each(transports)("transferProgress over %s", (transport) => {
@@ -120,7 +120,7 @@ describe.each(transports)("transferProgress over %s", (transport) => {
       server.url,
       device.token,
       operation.id,
-      events[2].seq,
+      events[2]!.seq, // the five events above
     ).completion();
     expect(rest.map((event) => event.seq)).toEqual(events.slice(3).map((event) => event.seq));
   });
@@ -147,7 +147,7 @@ describe.each(transports)("transferProgress over %s", (transport) => {
       // While disconnected, the transfer goes on by two files.
       cloud.release(2);
       await cloud.untilWaiting(1);
-      expect((await device.operation(operation.id)).filesDone).toBe(3);
+      expect((await device.operation(operation.id))?.filesDone).toBe(3);
 
       // Second connection, after the last seen seq: the two missed files, then the rest live.
       const second = subscribeTransferProgress(transport, server.url, device.token, operation.id, seen.at(-1)!.seq);

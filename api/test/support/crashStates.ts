@@ -61,19 +61,20 @@ export function straceBytes(quoted: string): Buffer {
   const bytes: number[] = [];
   const simple: Record<string, number> = { n: 10, t: 9, r: 13, v: 11, f: 12, a: 7, b: 8, e: 27, '"': 34, "\\": 92 };
   for (let index = 0; index < quoted.length; index++) {
-    const char = quoted[index];
+    const char = quoted.charAt(index);
     if (char !== "\\") {
       bytes.push(...Buffer.from(char, "latin1"));
       continue;
     }
-    const next = quoted[++index];
-    if (next in simple) bytes.push(simple[next]);
+    const next = quoted.charAt(++index);
+    const escaped = simple[next];
+    if (escaped !== undefined) bytes.push(escaped);
     else if (next === "x") {
       bytes.push(parseInt(quoted.slice(index + 1, index + 3), 16));
       index += 2;
     } else if (/[0-7]/.test(next)) {
       let digits = next;
-      while (digits.length < 3 && /[0-7]/.test(quoted[index + 1] ?? "")) digits += quoted[++index];
+      while (digits.length < 3 && /[0-7]/.test(quoted.charAt(index + 1))) digits += quoted.charAt(++index);
       bytes.push(parseInt(digits, 8));
     } else throw new Error(`unknown escape \\${next} in a strace string`);
   }
@@ -98,6 +99,14 @@ function quotedStrings(argument: string): string[] {
 const writtenData = (argument: string) => Buffer.concat(quotedStrings(argument).map(straceBytes));
 /** The path arguments of a call. */
 const pathArguments = (args: string) => quotedStrings(args).map((quoted) => straceBytes(quoted).toString());
+
+/** The index-th of a call's arguments (or path arguments); throws, naming the call, when it has fewer. */
+function nth(values: string[], index: number, call: TraceCall, what = "argument"): string {
+  const value = values[index];
+  if (value === undefined)
+    throw new Error(`${call.name} at trace line ${call.line + 1} has no ${what} ${index}: ${call.args}`);
+  return value;
+}
 
 const fdOf = (argument: string) => Number(/^(\d+)/.exec(argument.trim())?.[1]);
 const pathOf = (argument: string) =>
@@ -178,7 +187,7 @@ export function crashStatesAt<T>(
     return tree;
   };
   const takeStatesBefore = (line: number) => {
-    while (pending.length > 0 && pending[0].line <= line) {
+    while (pending.length > 0 && pending[0]!.line <= line) {
       const point = pending.shift()!;
       const tree = treeOf(durableNames, (inode) => inode.durable);
       states.push({
@@ -199,6 +208,8 @@ export function crashStatesAt<T>(
 
   function apply(call: TraceCall): void {
     const argv = splitArguments(call.args);
+    const arg = (index: number) => nth(argv, index, call);
+    const pathArg = (index: number) => nth(pathArguments(call.args), index, call, "path argument");
     switch (call.name) {
       case "open":
       case "openat":
@@ -216,15 +227,15 @@ export function crashStatesAt<T>(
         break;
       }
       case "close":
-        files.delete(fdOf(argv[0]));
+        files.delete(fdOf(arg(0)));
         break;
       case "lseek":
-        fileOf(argv[0]).position = call.result;
+        fileOf(arg(0)).position = call.result;
         break;
       case "write":
       case "writev": {
-        const file = fileOf(argv[0]);
-        const data = writtenData(argv[1]).subarray(0, call.result);
+        const file = fileOf(arg(0));
+        const data = writtenData(arg(1)).subarray(0, call.result);
         const at = file.append && file.inode ? file.inode.volatile.length : file.position;
         write(file, at, data);
         file.position = at + data.length;
@@ -234,23 +245,23 @@ export function crashStatesAt<T>(
       case "pwritev":
       case "pwritev2": {
         // (fd, buffer or iovecs, count, offset[, flags])
-        write(fileOf(argv[0]), Number(argv[3]), writtenData(argv[1]).subarray(0, call.result));
+        write(fileOf(arg(0)), Number(arg(3)), writtenData(arg(1)).subarray(0, call.result));
         break;
       }
       case "ftruncate": {
-        const inode = fileOf(argv[0]).inode;
+        const inode = fileOf(arg(0)).inode;
         if (!inode || inode.directory) break;
-        const resized = Buffer.alloc(Number(argv[1]));
+        const resized = Buffer.alloc(Number(arg(1)));
         inode.volatile.copy(resized, 0, 0, Math.min(resized.length, inode.volatile.length));
         inode.volatile = resized;
         break;
       }
       case "copy_file_range": {
         // copy_file_range(in, offIn or NULL, out, offOut or NULL, length, flags): fs.copyFile.
-        const source = fileOf(argv[0]);
-        const target = fileOf(argv[2]);
-        const offIn = /\[(\d+)/.exec(argv[1])?.[1];
-        const offOut = /\[(\d+)/.exec(argv[3])?.[1];
+        const source = fileOf(arg(0));
+        const target = fileOf(arg(2));
+        const offIn = /\[(\d+)/.exec(arg(1))?.[1];
+        const offOut = /\[(\d+)/.exec(arg(3))?.[1];
         const from = offIn === undefined ? source.position : Number(offIn) - call.result;
         const to = offOut === undefined ? target.position : Number(offOut) - call.result;
         write(target, to, (source.inode?.volatile ?? Buffer.alloc(0)).subarray(from, from + call.result));
@@ -259,10 +270,10 @@ export function crashStatesAt<T>(
         break;
       }
       case "sendfile": {
-        const target = fileOf(argv[0]);
-        const source = fileOf(argv[1]);
+        const target = fileOf(arg(0));
+        const source = fileOf(arg(1));
         if (!target.inode) break;
-        const offIn = /\[(\d+)/.exec(argv[2])?.[1];
+        const offIn = /\[(\d+)/.exec(arg(2))?.[1];
         const from = offIn === undefined ? source.position : Number(offIn) - call.result;
         write(target, target.position, (source.inode?.volatile ?? Buffer.alloc(0)).subarray(from, from + call.result));
         target.position += call.result;
@@ -271,8 +282,8 @@ export function crashStatesAt<T>(
       }
       case "fsync":
       case "fdatasync": {
-        const full = pathOf(argv[0]);
-        const file = files.get(fdOf(argv[0]));
+        const full = pathOf(arg(0));
+        const file = files.get(fdOf(arg(0)));
         const inode = file?.inode ?? inodeAt(full);
         if (!inode) break;
         if (!inode.directory) {
@@ -291,10 +302,11 @@ export function crashStatesAt<T>(
       case "rename":
       case "renameat":
       case "renameat2": {
-        const [fromName, toName] = pathArguments(call.args);
-        const base = (argument: string) => (call.name === "rename" ? undefined : pathOf(argument));
-        const from = inside(path.resolve(base(argv[0]) ?? cwd, fromName));
-        const to = inside(path.resolve(base(argv[2]) ?? cwd, toName));
+        const [fromName, toName] = [pathArg(0), pathArg(1)];
+        // renameat(olddirfd, oldpath, newdirfd, newpath): the directories; rename(oldpath, newpath) has none.
+        const base = (index: number) => (call.name === "rename" ? undefined : pathOf(arg(index)));
+        const from = inside(path.resolve(base(0) ?? cwd, fromName));
+        const to = inside(path.resolve(base(2) ?? cwd, toName));
         if (from === undefined || to === undefined) break;
         for (const [name, inode] of [...names]) {
           if (name === from || name.startsWith(`${from}/`)) {
@@ -306,8 +318,8 @@ export function crashStatesAt<T>(
       }
       case "mkdir":
       case "mkdirat": {
-        const base = call.name === "mkdir" ? undefined : pathOf(argv[0]);
-        const name = inside(path.resolve(base ?? cwd, pathArguments(call.args)[0]));
+        const base = call.name === "mkdir" ? undefined : pathOf(arg(0));
+        const name = inside(path.resolve(base ?? cwd, pathArg(0)));
         if (name !== undefined)
           names.set(name, { directory: true, volatile: Buffer.alloc(0), durable: Buffer.alloc(0) });
         break;
@@ -315,8 +327,8 @@ export function crashStatesAt<T>(
       case "unlink":
       case "unlinkat":
       case "rmdir": {
-        const base = call.name === "unlinkat" ? pathOf(argv[0]) : undefined;
-        const name = inside(path.resolve(base ?? cwd, pathArguments(call.args)[0]));
+        const base = call.name === "unlinkat" ? pathOf(arg(0)) : undefined;
+        const name = inside(path.resolve(base ?? cwd, pathArg(0)));
         if (name !== undefined) names.delete(name);
         break;
       }
@@ -329,7 +341,8 @@ export function sentData(trace: string, accept: (descriptor: string) => boolean)
   const sends: { line: number; data: string }[] = [];
   for (const call of traceCalls(trace)) {
     if (!["write", "writev", "sendto", "sendmsg"].includes(call.name)) continue;
-    const [descriptor, data] = splitArguments(call.args);
+    const argv = splitArguments(call.args);
+    const [descriptor, data] = [nth(argv, 0, call), nth(argv, 1, call)];
     if (!accept(descriptor)) continue;
     sends.push({ line: call.line, data: writtenData(data).toString("latin1") });
   }

@@ -49,7 +49,13 @@ export async function startGoogleDriveFixture(): Promise<GoogleDriveFixture> {
         rootUrl: drive.rootUrl,
         chunkSize: quantum,
         ...options,
-        retry: { sleep: async (ms) => void sleeps.push(ms), ...options.retry },
+        retry: {
+          sleep: (ms) => {
+            sleeps.push(ms);
+            return Promise.resolve();
+          },
+          ...options.retry,
+        },
       }),
     async newUser() {
       const { userId } = await addUser(db, `drive-user-${++users}-${process.pid}`);

@@ -38,35 +38,36 @@ async function dirEntries(dir: string): Promise<string[]> {
 
 const keyOf = (file: { fileUUID: string; version: number }) => `${file.fileUUID}.v${file.version}`;
 
-export const localProcessCloud = async (): Promise<ProcessCloud> => ({
-  name: "local",
-  serverOptions: {},
-  async objectIdentities(server, userId) {
-    const userDir = path.join(server.cloudDir, userId);
-    const files = new Map<string, string>();
-    for (const entry of await dirEntries(userDir)) {
-      if (entry === ".tmp") continue;
-      const info = await stat(path.join(userDir, entry));
-      files.set(entry, `${info.ino}:${info.mtimeMs}`);
-    }
-    return files;
-  },
-  async expectObjects(server, userId, live) {
-    const userDir = path.join(server.cloudDir, userId);
-    const expectedNames = live.flatMap((file) => [keyOf(file), `${keyOf(file)}.json`]);
-    expect((await dirEntries(userDir)).filter((entry) => entry !== ".tmp")).toEqual(expectedNames.sort());
-    expect(await dirEntries(path.join(userDir, ".tmp"))).toEqual([]);
-    const objects = await new LocalDirectoryStorage(server.cloudDir).listObjects(userId);
-    for (const file of live) {
-      const object = objects.find(
-        (candidate) => candidate.fileUUID === file.fileUUID && candidate.version === file.version,
-      );
-      expect(object).toMatchObject({ sha256: sha256Hex(file.content), size: file.content.length });
-      expect((await readFile(path.join(userDir, keyOf(file)))).equals(file.content)).toBe(true);
-    }
-  },
-  close: async () => undefined,
-});
+export const localProcessCloud = (): Promise<ProcessCloud> =>
+  Promise.resolve({
+    name: "local",
+    serverOptions: {},
+    async objectIdentities(server, userId) {
+      const userDir = path.join(server.cloudDir, userId);
+      const files = new Map<string, string>();
+      for (const entry of await dirEntries(userDir)) {
+        if (entry === ".tmp") continue;
+        const info = await stat(path.join(userDir, entry));
+        files.set(entry, `${info.ino}:${info.mtimeMs}`);
+      }
+      return files;
+    },
+    async expectObjects(server, userId, live) {
+      const userDir = path.join(server.cloudDir, userId);
+      const expectedNames = live.flatMap((file) => [keyOf(file), `${keyOf(file)}.json`]);
+      expect((await dirEntries(userDir)).filter((entry) => entry !== ".tmp")).toEqual(expectedNames.sort());
+      expect(await dirEntries(path.join(userDir, ".tmp"))).toEqual([]);
+      const objects = await new LocalDirectoryStorage(server.cloudDir).listObjects(userId);
+      for (const file of live) {
+        const object = objects.find(
+          (candidate) => candidate.fileUUID === file.fileUUID && candidate.version === file.version,
+        );
+        expect(object).toMatchObject({ sha256: sha256Hex(file.content), size: file.content.length });
+        expect((await readFile(path.join(userDir, keyOf(file)))).equals(file.content)).toBe(true);
+      }
+    },
+    close: () => Promise.resolve(),
+  });
 
 /** The GoogleAccount that signing in and granting Drive access would have left: a refresh token the fake accepts, encrypted as the server stores it. */
 async function grantDriveAccess(db: Database, oauth: FakeGoogleOAuthServer, userId: string): Promise<string> {
@@ -105,12 +106,14 @@ export async function googleDriveProcessCloud(): Promise<GoogleDriveProcessCloud
       },
       onNewUser: async (db, userId) => void subjects.set(userId, await grantDriveAccess(db, oauth, userId)),
     },
-    async objectIdentities(_server, userId) {
-      return new Map(
-        objectsOf(userId).map((file) => [`${file.appProperties.fileUUID}.v${file.appProperties.version}`, file.id]),
+    objectIdentities(_server, userId) {
+      return Promise.resolve(
+        new Map(
+          objectsOf(userId).map((file) => [`${file.appProperties.fileUUID}.v${file.appProperties.version}`, file.id]),
+        ),
       );
     },
-    async expectObjects(_server, userId, live) {
+    expectObjects(_server, userId, live) {
       const objects = objectsOf(userId);
       expect(objects.map((file) => `${file.appProperties.fileUUID}.v${file.appProperties.version}`).sort()).toEqual(
         live.map(keyOf).sort(),
@@ -130,6 +133,7 @@ export async function googleDriveProcessCloud(): Promise<GoogleDriveProcessCloud
         .filter((file) => file.mimeType === "application/vnd.google-apps.folder");
       expect(folders.length).toBeGreaterThanOrEqual(1);
       expect(drive.filesOf(subjects.get(userId)!).length).toBe(objects.length + folders.length);
+      return Promise.resolve();
     },
     async close() {
       await drive.close();

@@ -24,12 +24,15 @@ export interface TestCloudBackend {
 
 export const localTestBackend: TestCloudBackend = {
   name: "local",
-  async start() {
+  start() {
     const root = mkdtempSync(path.join(tmpdir(), "smsync-test-cloud-"));
-    return {
+    return Promise.resolve({
       storage: new LocalDirectoryStorage(root),
-      close: async () => rmSync(root, { recursive: true, force: true }),
-    };
+      close: () => {
+        rmSync(root, { recursive: true, force: true });
+        return Promise.resolve();
+      },
+    });
   },
 };
 

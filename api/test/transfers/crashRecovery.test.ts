@@ -13,7 +13,16 @@ import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CrashPoint } from "../../src/faults/crashPoints.ts";
-import { operationFields, ProcessServer, sha256Hex, type TestUser, tusUpload } from "@smsync/testkit";
+import {
+  downloadUrlOf,
+  operationFields,
+  type OperationResult,
+  ProcessServer,
+  sha256Hex,
+  type TestUser,
+  transferEventPayload,
+  tusUpload,
+} from "@smsync/testkit";
 import { processClouds, type ProcessCloud } from "../support/processClouds.ts";
 
 // A short claim lets the restarted server take the dead worker's claim over quickly.
@@ -39,8 +48,11 @@ interface CrashCase {
   note: string;
 }
 
-function newFiles(sizes: number[]): FileSpec[] {
-  return sizes.map((size) => ({ fileUUID: randomUUID(), version: 0, content: randomBytes(size) }));
+/** A file of each size (a tuple of as many files as sizes). */
+function newFiles<Sizes extends number[] | []>(sizes: Sizes): { [K in keyof Sizes]: FileSpec } {
+  return sizes.map((size) => ({ fileUUID: randomUUID(), version: 0, content: randomBytes(size) })) as {
+    [K in keyof Sizes]: FileSpec;
+  };
 }
 
 function crashEnv({ point, after }: CrashCase): Record<string, string> {
@@ -85,7 +97,7 @@ class Lane {
   }
 
   /** The operation ended well after the one run the crash cut short (which counts as an attempt), and each of its files was counted once. */
-  async expectSucceededOnce(user: TestUser, operationId: string, filesTotal: number): Promise<any> {
+  async expectSucceededOnce(user: TestUser, operationId: string, filesTotal: number): Promise<OperationResult> {
     const op = await user.client.waitForOperation(operationId, waitMs);
     expect(op, this.server.current?.output()).toMatchObject({
       state: "SUCCEEDED",
@@ -95,14 +107,14 @@ class Lane {
       errorCode: null,
     });
     expect(op.bytesDone).toBe(op.bytesTotal);
-    expect(op.files.map((file: any) => file.state)).toEqual(op.files.map(() => "DONE"));
+    expect(op.files.map((file) => file.state)).toEqual(op.files.map(() => "DONE"));
     const events = await this.server.db().event.findMany({ where: { operationId }, orderBy: { seq: "asc" } });
     const transferred = events
       .filter((event) => event.type === "FILE_TRANSFERRED")
-      .map((event) => JSON.parse(event.payload).fileUUID);
-    expect(transferred.sort()).toEqual(op.files.map((file: any) => file.fileUUID).sort());
+      .map((event) => transferEventPayload(event.payload).fileUUID);
+    expect(transferred.sort()).toEqual(op.files.map((file) => file.fileUUID).sort());
     const succeeded = events.filter(
-      (event) => event.type === "OPERATION_STATE" && JSON.parse(event.payload).state === "SUCCEEDED",
+      (event) => event.type === "OPERATION_STATE" && transferEventPayload(event.payload).state === "SUCCEEDED",
     );
     expect(succeeded).toHaveLength(1);
     return op;
@@ -126,7 +138,7 @@ class Lane {
 
   async expectIndex(user: TestUser, files: ExpectedFile[]): Promise<void> {
     const index = await user.client.fileIndex();
-    const byUUID = new Map(index.files.map((entry: any) => [entry.fileUUID, entry]));
+    const byUUID = new Map(index.files.map((entry) => [entry.fileUUID, entry]));
     expect(index.files).toHaveLength(files.length);
     for (const file of files) {
       expect(byUUID.get(file.fileUUID)).toMatchObject({
@@ -169,7 +181,7 @@ async function commitOrLost(
   user: TestUser,
   fencingToken: number,
   key: ReturnType<typeof randomUUID>,
-): Promise<any | null> {
+): Promise<OperationResult | null> {
   return user.client.commit(fencingToken, key).catch(() => null);
 }
 
@@ -179,7 +191,7 @@ async function startInbound(
   files: { fileUUID: string; version: number }[],
   key: string,
 ) {
-  const data = await user.client.ok(
+  const data = await user.client.ok<{ startInboundTransfer: OperationResult }>(
     `mutation($key: String!, $token: Int!, $files: [FileVersionInput!]!) { startInboundTransfer(idempotencyKey: $key, fencingToken: $token, files: $files) { ${operationFields} } }`,
     { key, token: fencingToken, files },
   );
@@ -243,12 +255,19 @@ const inboundCases: ChainCase[] = [
 // that finds the server not armed for it starts one that is).
 const chain: ChainCase[] = [];
 for (let i = 0; i < Math.max(outboundCases.length, inboundCases.length); i++) {
-  if (outboundCases[i]) chain.push(outboundCases[i]);
-  if (inboundCases[i]) chain.push(inboundCases[i]);
+  const [outbound, inbound] = [outboundCases[i], inboundCases[i]];
+  if (outbound) chain.push(outbound);
+  if (inbound) chain.push(inbound);
+}
+
+function chainCase(index: number): ChainCase {
+  const crash = chain[index];
+  if (!crash) throw new Error(`no case ${index} in the chain`);
+  return crash;
 }
 
 function recoveryEnv(index: number): { env: Record<string, string>; armedFor: ChainCase | null } {
-  const current = chain[index];
+  const current = chainCase(index);
   const next = chain[index + 1];
   if (next && next.direction !== current.direction && !next.replacing) return { env: crashEnv(next), armedFor: next };
   return { env: baseEnv, armedFor: null };
@@ -287,7 +306,7 @@ for (const processCloud of processClouds) {
         const crashed = lane.server.current!;
         const exit = await crashed.waitForExit(waitMs);
         expect(exit, crashed.output()).toEqual({ code: null, signal: "SIGKILL" });
-        expect(crashed.output()).toContain(`crash point ${chain[index].point} reached`);
+        expect(crashed.output()).toContain(`crash point ${chainCase(index).point} reached`);
         const leftByCrash = await lane.objectFiles(userId);
         const recovery = recoveryEnv(index);
         await lane.server.start(recovery.env);
@@ -302,7 +321,7 @@ for (const processCloud of processClouds) {
           if (crash.direction === "outbound" && !crash.replacing) {
             const user = await lane.server.newUser();
             const files = newFiles([17, 64 * 1024, 300_000]);
-            await arm(chain[crash.index]);
+            await arm(chainCase(crash.index));
 
             const { fencingToken } = await user.client.lock();
             const uploadIds = await lane.uploadAll(user, fencingToken, files);
@@ -325,7 +344,7 @@ for (const processCloud of processClouds) {
           } else if (crash.direction === "outbound") {
             const [a, b, c] = newFiles([10, 20_000, 30]);
             const user = await lane.committedUser([a, b, c]);
-            await arm(chain[crash.index]);
+            await arm(chainCase(crash.index));
 
             const { fencingToken } = await user.client.lock();
             const a1 = { ...a, version: 1, content: randomBytes(40_000) };
@@ -354,7 +373,7 @@ for (const processCloud of processClouds) {
             const files = newFiles([33, 128 * 1024, 250_000]);
             const phone = await lane.committedUser(files);
             const laptop = await lane.server.newDevice(phone.userName);
-            await arm(chain[crash.index]);
+            await arm(chainCase(crash.index));
 
             const { fencingToken } = await laptop.client.lock();
             const requested = files.map(({ fileUUID, version }) => ({ fileUUID, version }));
@@ -367,8 +386,7 @@ for (const processCloud of processClouds) {
 
             const op = await lane.expectSucceededOnce(laptop, started.id, files.length);
             for (const file of files) {
-              const { downloadUrl } = op.files.find((candidate: any) => candidate.fileUUID === file.fileUUID);
-              const response = await fetch(downloadUrl, {
+              const response = await fetch(downloadUrlOf(op, file.fileUUID), {
                 headers: { authorization: `Bearer ${laptop.client.token}` },
               });
               expect(response.status).toBe(200);

@@ -23,6 +23,7 @@ import {
   type TestDatabase,
   testEnvironment,
   TestGraphQLClient,
+  transferEventPayload,
   tusUpload,
 } from "@smsync/testkit";
 import { testCloudBackends, type StartedCloud } from "../support/testCloudBackends.ts";
@@ -34,17 +35,17 @@ let database: TestDatabase;
 let config: Config;
 let stalled: App; // instance A: its worker will stall in a cloud write
 let stalledCloud: FaultyCloudStorage;
-let stalledLog: Record<string, any>[];
+let stalledLog: Record<string, unknown>[];
 let healthy: App | undefined; // instance B: takes the transfer over
 let cloudBackend: StartedCloud; // the cloud both instances write to
 
-function logInto(records: Record<string, any>[]) {
+function logInto(records: Record<string, unknown>[]) {
   const stream = new PassThrough();
   let pending = "";
   stream.setEncoding("utf8").on("data", (chunk: string) => {
     const lines = (pending + chunk).split("\n");
     pending = lines.pop()!;
-    for (const line of lines) if (line.startsWith("{")) records.push(JSON.parse(line));
+    for (const line of lines) if (line.startsWith("{")) records.push(JSON.parse(line) as Record<string, unknown>);
   });
   return pino({ level: "info" }, stream);
 }
@@ -124,7 +125,9 @@ for (const backend of testCloudBackends) {
         const events = await db.event.findMany({ where: { operationId: first.id } });
         expect(events.filter((event) => event.type === "FILE_TRANSFERRED")).toHaveLength(1);
         expect(
-          events.filter((event) => event.type === "OPERATION_STATE" && JSON.parse(event.payload).state === "SUCCEEDED"),
+          events.filter(
+            (event) => event.type === "OPERATION_STATE" && transferEventPayload(event.payload).state === "SUCCEEDED",
+          ),
         ).toHaveLength(1);
         const op = await db.operation.findUniqueOrThrow({ where: { id: first.id } });
         expect(op).toMatchObject({ state: "SUCCEEDED", filesDone: 1 });
@@ -155,6 +158,7 @@ for (const backend of testCloudBackends) {
         const files = [randomBytes(1000), randomBytes(2000), randomBytes(3000)]
           .map((content) => ({ fileUUID: randomUUID(), content }))
           .sort((a, b) => (a.fileUUID < b.fileUUID ? -1 : 1));
+        const firstFile = files[0]!; // the first the transfer writes
 
         const device = new TestGraphQLClient(stopping.url, created.token);
         const { fencingToken } = await device.lock();
@@ -165,7 +169,7 @@ for (const backend of testCloudBackends) {
             content: file.content,
             fencingToken,
           });
-        const gate = stoppingCloud.holdWrite(1, files[0].fileUUID);
+        const gate = stoppingCloud.holdWrite(1, firstFile.fileUUID);
         const committed = await device.commit(fencingToken);
         await gate.reached;
 
@@ -187,14 +191,14 @@ for (const backend of testCloudBackends) {
           const events = await next.services.db.event.findMany({
             where: { operationId: committed.id, type: "FILE_TRANSFERRED" },
           });
-          expect(events.map((event) => JSON.parse(event.payload).fileUUID).sort()).toEqual(
+          expect(events.map((event) => transferEventPayload(event.payload).fileUUID).sort()).toEqual(
             files.map((file) => file.fileUUID),
           );
           const objects = await cloudBackend.storage.listObjects(created.userId);
           expect(objects.map((object) => [object.fileUUID, object.sha256])).toEqual(
             files.map((file) => [file.fileUUID, sha256Hex(file.content)]),
           );
-          expect(stoppingCloud.created.get(`${files[0].fileUUID}.v0`)).toBe(1);
+          expect(stoppingCloud.created.get(`${firstFile.fileUUID}.v0`)).toBe(1);
           expect(stoppingCloud.calls.write).toBe(1);
         } finally {
           await next.close();

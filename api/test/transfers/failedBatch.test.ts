@@ -4,7 +4,7 @@
 // uploaded again.
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { type FaultyCloudStorage, rowCounts, type TestServer, tusUpload } from "@smsync/testkit";
+import { type FaultyCloudStorage, rowCounts, type Schema, type TestServer, tusUpload } from "@smsync/testkit";
 import { onEachFaultyCloud } from "../support/faultyCloudServers.ts";
 
 let server: TestServer;
@@ -62,12 +62,11 @@ onEachFaultyCloud(
         const device = await server.newUser();
         const fileUUID = randomUUID();
         await failedCommit(device, fileUUID);
-        const reset = await device.ok(
-          `mutation($key: String!) { resetServerState(idempotencyKey: $key) { releasedLock discardedUploads } }`,
-          {
-            key: randomUUID(),
-          },
-        );
+        const reset = await device.ok<{
+          resetServerState: Pick<Schema.ResetResult, "releasedLock" | "discardedUploads">;
+        }>(`mutation($key: String!) { resetServerState(idempotencyKey: $key) { releasedLock discardedUploads } }`, {
+          key: randomUUID(),
+        });
         expect(reset.resetServerState).toEqual({ releasedLock: true, discardedUploads: 1 });
         const { fencingToken } = await device.lock();
         await tusUpload(server.url, device.token!, {

@@ -4,7 +4,7 @@
 // seeded directly (1,200 tus uploads would take minutes); no transfer worker
 // runs, as only the mutations are under test.
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, assert, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestGraphQLClient, type TestServer } from "@smsync/testkit";
 
 const fileCount = 1200;
@@ -22,6 +22,7 @@ async function callerIds(device: TestGraphQLClient & { userName: string }) {
     where: { name: device.userName },
     include: { devices: true },
   });
+  assert.exists(user.devices[0]);
   return { userId: user.id, deviceId: user.devices[0].id };
 }
 

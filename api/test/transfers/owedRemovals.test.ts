@@ -87,11 +87,11 @@ onEachFaultyCloud(
         expect(changes).toHaveLength(1);
 
         // The removal is owed, and the worker keeps retrying it on its own while the cloud refuses.
-        expect(await owedOf(db, userId)).toMatchObject([{ objectId: first.objectId, fileUUID, operationId: op.id }]);
+        expect(await owedOf(db, userId)).toMatchObject([{ objectId: first?.objectId, fileUUID, operationId: op.id }]);
         await eventually(
           "a retry of the owed removal",
           () => owedOf(db, userId),
-          (owed) => owed[0]?.attempts >= 3,
+          (owed) => (owed[0]?.attempts ?? 0) >= 3,
         );
         expect(await objectKeys(cloud, userId)).toEqual([`${fileUUID}.v0`, `${fileUUID}.v1`]);
 

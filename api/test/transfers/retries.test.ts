@@ -8,11 +8,16 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { CloudFailureKind } from "../../src/cloud/CloudStorageError.ts";
 import {
+  downloadUrlOf,
   type FaultyCloudStorage,
+  type OperationResult,
   refusedWithoutWrites,
   sha256Hex,
   type TestGraphQLClient,
   type TestServer,
+  type TransferEventPayload,
+  transferEventPayload,
+  type Tuple,
   tusUpload,
 } from "@smsync/testkit";
 import { onEachFaultyCloud } from "../support/faultyCloudServers.ts";
@@ -32,12 +37,12 @@ interface FileSpec {
 }
 
 /** Files sorted by fileUUID: the order in which a transfer handles them. */
-function newFiles(count: number): FileSpec[] {
+function newFiles<N extends number>(count: N): Tuple<FileSpec, N> {
   return Array.from({ length: count }, (_, i) => ({
     fileUUID: randomUUID(),
     version: 0,
     content: randomBytes(1000 + i * 20_000),
-  })).sort((a, b) => (a.fileUUID < b.fileUUID ? -1 : 1));
+  })).sort((a, b) => (a.fileUUID < b.fileUUID ? -1 : 1)) as Tuple<FileSpec, N>;
 }
 
 async function userIdOf(client: Client): Promise<string> {
@@ -55,7 +60,7 @@ async function upload(client: TestGraphQLClient, fencingToken: number, files: Fi
   }
 }
 
-async function commitAndWait(client: TestGraphQLClient, fencingToken: number): Promise<any> {
+async function commitAndWait(client: TestGraphQLClient, fencingToken: number): Promise<OperationResult> {
   const committed = await client.commit(fencingToken);
   return client.waitForOperation(committed.id, waitMs);
 }
@@ -97,20 +102,20 @@ function expectCreatedOnce(files: FileSpec[]): void {
 
 async function expectIndex(client: TestGraphQLClient, files: FileSpec[]): Promise<void> {
   const index = await client.fileIndex();
-  expect(index.files.map((entry: any) => [entry.fileUUID, entry.version, entry.sha256, entry.deleted]).sort()).toEqual(
+  expect(index.files.map((entry) => [entry.fileUUID, entry.version, entry.sha256, entry.deleted]).sort()).toEqual(
     files.map((file) => [file.fileUUID, file.version, sha256Hex(file.content), false]).sort(),
   );
 }
 
-async function events(operationId: string, type: string): Promise<Record<string, any>[]> {
+async function events(operationId: string, type: string): Promise<TransferEventPayload[]> {
   const rows = await server.app.services.db.event.findMany({ where: { operationId, type }, orderBy: { seq: "asc" } });
-  return rows.map((row) => JSON.parse(row.payload));
+  return rows.map((row) => transferEventPayload(row.payload));
 }
 
 /** Each file of the operation was reported transferred once, however many attempts it took. */
-async function expectEachFileTransferredOnce(op: any): Promise<void> {
+async function expectEachFileTransferredOnce(op: OperationResult): Promise<void> {
   const transferred = (await events(op.id, "FILE_TRANSFERRED")).map((payload) => payload.fileUUID);
-  expect(transferred.sort()).toEqual(op.files.map((file: any) => file.fileUUID).sort());
+  expect(transferred.sort()).toEqual(op.files.map((file) => file.fileUUID).sort());
   expect(op.filesDone).toBe(op.filesTotal);
   expect(op.bytesDone).toBe(op.bytesTotal);
 }
@@ -189,7 +194,7 @@ onEachFaultyCloud(
         );
         expect(inbound).toMatchObject({ state: "SUCCEEDED", attempts: 2, errorCode: null });
         await expectEachFileTransferredOnce(inbound);
-        const response = await fetch(inbound.files[0].downloadUrl, {
+        const response = await fetch(downloadUrlOf(inbound), {
           headers: { authorization: `Bearer ${laptop.token}` },
         });
         expect(Buffer.from(await response.arrayBuffer()).equals(next.content)).toBe(true);
@@ -216,7 +221,7 @@ onEachFaultyCloud(
           filesDone: 1,
         });
         expect(failed.errorMessage).toContain("injected transient failure");
-        expect(failed.files.map((file: any) => file.state)).toEqual(["DONE", "PENDING", "PENDING"]);
+        expect(failed.files.map((file) => file.state)).toEqual(["DONE", "PENDING", "PENDING"]);
         // The first file made it: it is in the index; the others are not.
         await expectIndex(client, [files[0]]);
 
@@ -297,7 +302,7 @@ onEachFaultyCloud(
           errorCode: "CLOUD_TRANSIENT",
           filesDone: 1,
         });
-        expect(failed.files[0].state).toBe("INDEXED");
+        expect(failed.files[0]?.state).toBe("INDEXED");
         await expectIndex(client, [next]);
         await expectCloudObjects(userId, [file, next]);
 
@@ -341,7 +346,7 @@ onEachFaultyCloud(
           waitMs,
         );
         expect(inbound).toMatchObject({ state: "SUCCEEDED" });
-        const response = await fetch(inbound.files[0].downloadUrl, {
+        const response = await fetch(downloadUrlOf(inbound), {
           headers: { authorization: `Bearer ${laptop.token}` },
         });
         expect(Buffer.from(await response.arrayBuffer()).equals(replacement.content)).toBe(true);
@@ -374,8 +379,9 @@ onEachFaultyCloud(
         );
         expect(again).toMatchObject({ state: "SUCCEEDED", filesDone: 2 });
         for (const file of files) {
-          const { downloadUrl } = again.files.find((candidate: any) => candidate.fileUUID === file.fileUUID);
-          const response = await fetch(downloadUrl, { headers: { authorization: `Bearer ${laptop.token}` } });
+          const response = await fetch(downloadUrlOf(again, file.fileUUID), {
+            headers: { authorization: `Bearer ${laptop.token}` },
+          });
           expect(Buffer.from(await response.arrayBuffer()).equals(file.content)).toBe(true);
         }
         expect((await phone.lock()).heldPreviously).toBe(false);

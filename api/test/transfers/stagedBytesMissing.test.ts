@@ -1,7 +1,7 @@
 // Committed bytes that vanished from staging fail the transfer at once with
 // STAGED_UPLOAD_MISSING, instead of being retried until the attempts run out.
 import { rm } from "node:fs/promises";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, assert, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer, tusUpload } from "@smsync/testkit";
 
 const servers: TestServer[] = [];
@@ -18,6 +18,7 @@ describe("staged bytes missing", () => {
     await tusUpload(apiOnly.url, device.token!, { version: 0, content: Buffer.from("soon gone"), fencingToken });
     const committed = await device.commit(fencingToken);
     const [upload] = await apiOnly.app.services.db.stagedUpload.findMany({ where: { operationId: committed.id } });
+    assert.exists(upload);
     await rm(apiOnly.app.services.staging.uploadPath(upload.id));
 
     const worker = await startTestServer({

@@ -8,8 +8,10 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalDirectoryStorage } from "../../src/cloud/LocalDirectoryStorage.ts";
 import {
+  downloadUrlOf,
   eventually,
   FaultyCloudStorage,
+  matchers,
   mountSmallFileSystem,
   sha256Hex,
   type SmallFileSystem,
@@ -18,6 +20,8 @@ import {
   startTestServer,
   type TestGraphQLClient,
   type TestServer,
+  type TransferEventPayload,
+  transferEventPayload,
   tusUpload,
 } from "@smsync/testkit";
 import { onEachFaultyCloud } from "../support/faultyCloudServers.ts";
@@ -27,12 +31,12 @@ const maxAttempts = 2;
 const waitMs = 60_000;
 const environment = { SMSYNC_TRANSFER_MAX_ATTEMPTS: String(maxAttempts), SMSYNC_TRANSFER_STORAGE_FULL_POLL_MS: "100" };
 
-async function stateEvents(server: TestServer, operationId: string): Promise<Record<string, any>[]> {
+async function stateEvents(server: TestServer, operationId: string): Promise<TransferEventPayload[]> {
   const rows = await server.app.services.db.event.findMany({
     where: { operationId, type: "OPERATION_STATE" },
     orderBy: { seq: "asc" },
   });
-  return rows.map((row) => JSON.parse(row.payload));
+  return rows.map((row) => transferEventPayload(row.payload));
 }
 
 async function commitFile(server: TestServer, client: TestGraphQLClient, content: Buffer) {
@@ -67,12 +71,12 @@ onEachFaultyCloud(
           waiting: true,
           attempts: 0,
           errorCode: "CLOUD_STORAGE_FULL",
-          errorMessage: expect.stringContaining("storageFull"),
+          errorMessage: matchers.stringContaining("storageFull"),
         },
       ]);
       expect((await stateEvents(server, operation.id)).at(-1)).toEqual({ state: "SUCCEEDED" });
       const index = await client.fileIndex();
-      expect(index.files.find((file: any) => file.fileUUID === fileUUID)?.sha256).toBe(sha256Hex(content));
+      expect(index.files.find((file) => file.fileUUID === fileUUID)?.sha256).toBe(sha256Hex(content));
     });
 
     it("waits out a rate limit on a download without spending attempts", async () => {
@@ -147,7 +151,7 @@ describe.skipIf(!smallFileSystemSupport.ok)(smallFileSystemSuite("full disks"), 
       errorCode: "CLOUD_STORAGE_FULL",
       filesDone: 0,
     });
-    expect(waiting.operation.errorMessage).toContain("ENOSPC");
+    expect(waiting.operation?.errorMessage).toContain("ENOSPC");
     const events = await stateEvents(localServer, operation.id);
     expect(events.filter((payload) => payload.waiting)).toHaveLength(1);
 
@@ -155,7 +159,7 @@ describe.skipIf(!smallFileSystemSupport.ok)(smallFileSystemSuite("full disks"), 
     const done = await client.waitForOperation(operation.id, waitMs);
     expect(done).toMatchObject({ state: "SUCCEEDED", attempts: 0, errorCode: null, filesDone: 1 });
     const index = await client.fileIndex();
-    expect(index.files.find((file: any) => file.fileUUID === fileUUID)?.sha256).toBe(sha256Hex(content));
+    expect(index.files.find((file) => file.fileUUID === fileUUID)?.sha256).toBe(sha256Hex(content));
   });
 
   it("a download waits while the staging disk is full, spending no attempts, and finishes by itself once space returns", async () => {
@@ -185,7 +189,7 @@ describe.skipIf(!smallFileSystemSupport.ok)(smallFileSystemSuite("full disks"), 
     await stagingDisk.free();
     const done = await client.waitForOperation(inbound.id, waitMs);
     expect(done).toMatchObject({ state: "SUCCEEDED", attempts: 0, errorCode: null });
-    const response = await fetch(done.files[0].downloadUrl, { headers: { authorization: `Bearer ${client.token}` } });
+    const response = await fetch(downloadUrlOf(done), { headers: { authorization: `Bearer ${client.token}` } });
     expect(Buffer.from(await response.arrayBuffer()).equals(content)).toBe(true);
   });
 });

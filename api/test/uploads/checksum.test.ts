@@ -4,7 +4,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { existsSync, readdirSync } from "node:fs";
 import type * as tus from "tus-js-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { rowCounts, sha256Hex, startTestServer, type TestServer, tusUpload } from "@smsync/testkit";
+import { type ErrorBody, rowCounts, sha256Hex, startTestServer, type TestServer, tusUpload } from "@smsync/testkit";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -44,7 +44,7 @@ describe("an upload whose bytes do not match its sha256", () => {
     expect(error).not.toBeNull();
     const response = error!.originalResponse!;
     expect(response.getStatus()).toBe(460);
-    const body = JSON.parse(response.getBody());
+    const body = JSON.parse(response.getBody()) as ErrorBody;
     expect(body).toMatchObject({ code: "CHECKSUM_MISMATCH" });
     expect(body.message).toContain(sha256Hex(content));
     // Only the last of the four PATCHes was rejected: the check runs on the last byte.
@@ -77,14 +77,16 @@ describe("an upload whose bytes do not match its sha256", () => {
         "Tus-Resumable": "1.0.0",
         authorization: `Bearer ${device.token}`,
         "Upload-Length": String(content.length),
-        "Upload-Metadata": [
-          ["fileUUID", randomUUID()],
-          ["version", "0"],
-          ["sha256", "0".repeat(64)],
-          ["cloudFileName", "wrong.bin"],
-          ["mimeType", "application/octet-stream"],
-          ["fencingToken", String(fencingToken)],
-        ]
+        "Upload-Metadata": (
+          [
+            ["fileUUID", randomUUID()],
+            ["version", "0"],
+            ["sha256", "0".repeat(64)],
+            ["cloudFileName", "wrong.bin"],
+            ["mimeType", "application/octet-stream"],
+            ["fencingToken", String(fencingToken)],
+          ] satisfies [string, string][]
+        )
           .map(([key, value]) => `${key} ${Buffer.from(value).toString("base64")}`)
           .join(","),
       },

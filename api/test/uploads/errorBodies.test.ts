@@ -3,7 +3,7 @@
 // never shows the client its message (paths, SQL, stack: SPEC section 6).
 import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { encodeMetadata, rowCounts, startTestServer, type TestServer, uploadMetadata } from "@smsync/testkit";
+import { encodeMetadata, matchers, rowCounts, startTestServer, type TestServer, uploadMetadata } from "@smsync/testkit";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -38,7 +38,7 @@ describe("error answers of the upload plane", () => {
     const text = await response.text();
     expect(text).not.toContain("secret-staging-dir");
     expect(text).not.toContain("ENOENT");
-    expect(JSON.parse(text)).toEqual({ code: "INTERNAL", message: expect.any(String) });
+    expect(JSON.parse(text)).toEqual({ code: "INTERNAL", message: matchers.any(String) });
   });
 
   it("answers tus's own rejections with their status and a JSON body", async () => {
@@ -65,7 +65,7 @@ describe("error answers of the upload plane", () => {
       body: content.subarray(5),
     });
     expect(wrongOffset.status).toBe(409);
-    expect(await wrongOffset.json()).toMatchObject({ code: "BAD_INPUT", message: expect.stringMatching(/offset/i) });
+    expect(await wrongOffset.json()).toMatchObject({ code: "BAD_INPUT", message: matchers.stringMatching(/offset/i) });
 
     // A creation without Upload-Length or Upload-Defer-Length: 400 from tus.
     const noLength = await createUpload(device.token!, {
@@ -86,7 +86,7 @@ describe("error answers of the upload plane", () => {
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({
       code: "BAD_INPUT",
-      message: expect.stringContaining("Upload-Metadata"),
+      message: matchers.stringContaining("Upload-Metadata"),
     });
     expect(await rowCounts(server.app.services.db)).toEqual(before);
     const { db } = server.app.services;

@@ -7,6 +7,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   encodeMetadata,
+  matchers,
   rowCounts,
   sha256Hex,
   startTestServer,
@@ -98,7 +99,7 @@ describe("a last-byte check that fails without an outcome", () => {
     expect(patched.status).toBe(500);
     expect(await patched.json()).toMatchObject({ code: "INTERNAL" });
     expect(logged).toHaveBeenCalledWith(
-      expect.objectContaining({ err: expect.objectContaining({ message: "SQLITE_IOERR: disk I/O error" }) }),
+      matchers.objectContaining({ err: matchers.objectContaining({ message: "SQLITE_IOERR: disk I/O error" }) }),
       "upload request failed",
     );
     vi.restoreAllMocks();
@@ -121,11 +122,11 @@ describe("a HEAD while the last PATCH's check runs", () => {
     const released = new Promise<void>((resolve) => (release = resolve));
     let isReleased = false;
     // The PATCH's one transaction is the check's (COMPLETE): hold it until released.
-    vi.spyOn(db, "$transaction").mockImplementationOnce((async (...args: Parameters<typeof db.$transaction>) => {
+    vi.spyOn(db, "$transaction").mockImplementationOnce(async (...args: Parameters<typeof db.$transaction>) => {
       enterCheck();
       await released;
       return (transact as (...a: unknown[]) => unknown)(...args);
-    }) as typeof db.$transaction);
+    });
     const patched = tusPatch(url, device.token!, 0, spec.content);
     await checkEntered;
     const head = tusRequest(url, device.token!, "HEAD").then(async (response) => ({

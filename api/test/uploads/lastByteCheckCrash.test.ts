@@ -41,7 +41,7 @@ async function killedAtCheck(point: CrashPoint, declaredSha256?: string) {
   return { user, spec, url, uploadId: url.split("/").pop()! };
 }
 
-function completions(records: Record<string, any>[], uploadId: string): number {
+function completions(records: Record<string, unknown>[], uploadId: string): number {
   return records.filter((record) => record.msg === "upload complete" && record.uploadId === uploadId).length;
 }
 

@@ -5,6 +5,8 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   encodeMetadata,
+  errorBodyOf,
+  matchers,
   rowCounts,
   sha256Hex,
   startTestServer,
@@ -58,9 +60,9 @@ describe("another user's upload URL", () => {
       const forMissing = await tusRequest(missing, b.token!, method, extra, body);
       expect(forMissing.status, method).toBe(404);
       if (method !== "HEAD") {
-        const answer = await response.json();
+        const answer = await errorBodyOf(response);
         expect(answer.code, method).toBe("NOT_FOUND");
-        expect(answer).toEqual({ ...(await forMissing.json()), message: expect.any(String) });
+        expect(answer).toEqual({ ...(await errorBodyOf(forMissing)), message: matchers.any(String) });
       }
     }
     expect(await rowCounts(server.app.services.db)).toEqual(before);

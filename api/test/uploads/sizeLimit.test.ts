@@ -2,6 +2,7 @@
 // Upload-Length is refused at creation, before anything is written.
 import { randomBytes, randomUUID } from "node:crypto";
 import { readdirSync } from "node:fs";
+import type * as tus from "tus-js-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   encodeMetadata,
@@ -54,7 +55,7 @@ describe("the upload size limit", () => {
       fencingToken,
     }).then(
       () => null,
-      (error) => error,
+      (error: tus.DetailedError) => error,
     );
     expect(tooLarge?.originalResponse?.getStatus()).toBe(413);
     expect(await rowCounts(server.app.services.db)).toEqual(before);

@@ -9,6 +9,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   encodeMetadata,
+  matchers,
   mountSmallFileSystem,
   sha256Hex,
   type SmallFileSystem,
@@ -68,7 +69,7 @@ describe.skipIf(!smallFileSystemSupport.ok)(smallFileSystemSuite("a full staging
     expect(full.status).toBe(507);
     expect(await full.json()).toMatchObject({
       code: "STAGING_FULL",
-      message: expect.stringContaining("staging area is full"),
+      message: matchers.stringContaining("staging area is full"),
     });
     const offset = await offsetOf(url, device.token!);
     expect(offset).toBeLessThan(content.length);

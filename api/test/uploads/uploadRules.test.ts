@@ -5,6 +5,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   encodeMetadata,
+  matchers,
   refusedWithoutWrites,
   rowCounts,
   startTestServer,
@@ -46,7 +47,7 @@ async function expectRefused(call: () => Promise<Response>, status: number, code
   const response = await refusedWithoutWrites(server.app.services.db, call);
   expect(response.status).toBe(status);
   expect(response.headers.get("location")).toBeNull();
-  expect(await response.json()).toMatchObject({ code, message: expect.any(String) });
+  expect(await response.json()).toMatchObject({ code, message: matchers.any(String) });
 }
 
 /** Uploads and commits one version of a file, under the device's lock (taken or renewed). */

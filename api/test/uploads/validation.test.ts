@@ -4,7 +4,15 @@
 import { randomUUID } from "node:crypto";
 import { readdirSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { encodeMetadata, rowCounts, startTestServer, type TestServer, uploadMetadata } from "@smsync/testkit";
+import {
+  encodeMetadata,
+  errorBodyOf,
+  matchers,
+  rowCounts,
+  startTestServer,
+  type TestServer,
+  uploadMetadata,
+} from "@smsync/testkit";
 
 let server: TestServer;
 let token: string;
@@ -47,8 +55,8 @@ async function expectRejected(metadata: Record<string, string | null> | undefine
   const response = await create(metadata);
   expect(response.status).toBe(400);
   expect(response.headers.get("location")).toBeNull();
-  const body = await response.json();
-  expect(body).toMatchObject({ code: "BAD_INPUT", message: expect.any(String) });
+  const body = await errorBodyOf(response);
+  expect(body).toMatchObject({ code: "BAD_INPUT", message: matchers.any(String) });
   if (field) expect(body.field).toBe(field);
   expect(await rowCounts(server.app.services.db)).toEqual(before);
 }

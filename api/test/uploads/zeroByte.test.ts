@@ -1,7 +1,7 @@
 // An empty file is a file: it is uploaded (the creation is the last byte),
 // committed to the cloud, and downloaded back empty.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sha256Hex, startTestServer, type TestServer, tusUpload } from "@smsync/testkit";
+import { downloadUrlOf, sha256Hex, startTestServer, type TestServer, tusUpload } from "@smsync/testkit";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -44,7 +44,7 @@ describe("a zero-byte file", () => {
       (await laptop.startInboundTransfer(laptopLock.fencingToken, [{ fileUUID, version: 0 }])).id,
     );
     expect(inbound.state).toBe("SUCCEEDED");
-    const response = await fetch(inbound.files[0].downloadUrl, {
+    const response = await fetch(downloadUrlOf(inbound), {
       headers: { authorization: `Bearer ${laptop.token}` },
     });
     expect(response.status).toBe(200);

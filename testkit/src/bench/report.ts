@@ -3,11 +3,13 @@
 export type Align = "left" | "right";
 
 export function table(headers: string[], rows: string[][], align: Align[] = []): string {
-  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => row[column].length)));
+  const widths = headers.map((header, column) =>
+    Math.max(header.length, ...rows.map((row) => (row[column] ?? "").length)),
+  );
   const cell = (text: string, column: number) =>
     (align[column] ?? (column === 0 ? "left" : "right")) === "left"
-      ? text.padEnd(widths[column])
-      : text.padStart(widths[column]);
+      ? text.padEnd(widths[column] ?? 0)
+      : text.padStart(widths[column] ?? 0);
   const line = (cells: string[]) => `  ${cells.map(cell).join("  ")}`.trimEnd();
   return [line(headers), `  ${widths.map((width) => "-".repeat(width)).join("  ")}`, ...rows.map(line)].join("\n");
 }

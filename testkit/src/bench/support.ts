@@ -77,7 +77,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.stderr.write(`[bench] ${signal}: cleaning up\n`);
     const hardStop = setTimeout(() => process.exit(130), 10_000);
     hardStop.unref();
-    runCleanup().finally(() => process.exit(130));
+    void runCleanup().finally(() => process.exit(130));
   });
 }
 
@@ -97,7 +97,8 @@ export function freePort(): Promise<number> {
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+  const at = (index: number) => sorted[index] ?? NaN; // NaN: no values
+  return sorted.length % 2 ? at(middle) : (at(middle - 1) + at(middle)) / 2;
 }
 
 export function collectGarbage(): void {

@@ -57,7 +57,7 @@ function kindOf(method: string, url: URL): { kind: DriveRequestKind; fileId?: st
   if (path === "/drive/v3/files/generateIds" && method === "GET") return { kind: "generateIds" };
   const file = /^\/drive\/v3\/files\/([^/]+)$/.exec(path);
   if (!file) return undefined;
-  const fileId = decodeURIComponent(file[1]);
+  const fileId = decodeURIComponent(file[1]!);
   if (method === "GET") return { kind: url.searchParams.get("alt") === "media" ? "downloadMedia" : "getFile", fileId };
   if (method === "DELETE") return { kind: "deleteFile", fileId };
   if (method === "PATCH") return { kind: "updateFile", fileId };
@@ -170,7 +170,7 @@ export class FakeGoogleDrive {
     entry.account = account;
     this.onRequest?.(entry);
 
-    const fault = this.faults.strike(entry.kind as DriveRequestKind, account);
+    const fault = this.faults.strike(entry.kind, account);
     if (fault) entry.fault = fault.type;
     const servedFaults: DriveFault["type"][] = [
       "dropConnection",
@@ -267,7 +267,7 @@ export class FakeGoogleDrive {
 /** The request is served, but its answer never leaves: the connection is cut instead. */
 function loseAnswer(req: IncomingMessage, res: ServerResponse, entry: DriveRequestLogEntry): void {
   entry.status = "answerLost";
-  res.writeHead = (() => res) as typeof res.writeHead;
+  res.writeHead = () => res;
   res.end = (() => {
     req.socket.destroy();
     return res;

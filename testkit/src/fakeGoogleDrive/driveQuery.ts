@@ -14,16 +14,16 @@ type Clause = (file: FakeDriveFile) => boolean;
 
 const quoted = String.raw`'((?:[^'\\]|\\.)*)'`;
 const clausePatterns: [RegExp, (match: RegExpExecArray) => Clause][] = [
-  [new RegExp(String.raw`^${quoted}\s+in\s+parents`), (m) => (file) => file.parents.includes(unescape(m[1]))],
+  [new RegExp(String.raw`^${quoted}\s+in\s+parents`), (m) => (file) => file.parents.includes(unescape(m[1]!))],
   [/^trashed\s*=\s*(true|false)/, (m) => (file) => file.trashed === (m[1] === "true")],
   [
     new RegExp(String.raw`^mimeType\s*(!?=)\s*${quoted}`),
-    (m) => (file) => (file.mimeType === unescape(m[2])) === (m[1] === "="),
+    (m) => (file) => (file.mimeType === unescape(m[2]!)) === (m[1] === "="),
   ],
-  [new RegExp(String.raw`^name\s*=\s*${quoted}`), (m) => (file) => file.name === unescape(m[1])],
+  [new RegExp(String.raw`^name\s*=\s*${quoted}`), (m) => (file) => file.name === unescape(m[1]!)],
   [
     new RegExp(String.raw`^appProperties\s+has\s*\{\s*key\s*=\s*${quoted}\s+and\s+value\s*=\s*${quoted}\s*\}`),
-    (m) => (file) => file.appProperties[unescape(m[1])] === unescape(m[2]),
+    (m) => (file) => file.appProperties[unescape(m[1]!)] === unescape(m[2]!),
   ],
 ];
 

@@ -13,20 +13,22 @@ export class FakeGoogleAccessTokens implements GoogleAccessTokens {
 
   constructor(private readonly drive: FakeGoogleDrive) {}
 
-  async accessToken(userId: string): Promise<string> {
+  accessToken(userId: string): Promise<string> {
     const token = this.current.get(userId) ?? this.drive.issueToken(userId);
     this.current.set(userId, token);
-    return token;
+    return Promise.resolve(token);
   }
 
-  async refreshAfterUnauthorized(userId: string, refused: string): Promise<string> {
+  refreshAfterUnauthorized(userId: string, refused: string): Promise<string> {
     this.refreshed.push(refused);
     if (this.revoked.has(userId)) {
-      throw new CloudStorageError("authorization", `the refresh token of user ${userId} was refused (invalid_grant)`);
+      return Promise.reject(
+        new CloudStorageError("authorization", `the refresh token of user ${userId} was refused (invalid_grant)`),
+      );
     }
     const token = this.drive.issueToken(userId);
     this.current.set(userId, token);
-    return token;
+    return Promise.resolve(token);
   }
 
   /** The user's current token stops working, as one past its expiry: the next request gets a 401. */
@@ -52,11 +54,12 @@ export async function addGoogleAccount(db: Database, userId: string): Promise<vo
 export class MemoryDriveFolderRecords implements DriveFolderRecords {
   readonly folders = new Map<string, string>();
 
-  async folderIdOf(userId: string): Promise<string | null> {
-    return this.folders.get(userId) ?? null;
+  folderIdOf(userId: string): Promise<string | null> {
+    return Promise.resolve(this.folders.get(userId) ?? null);
   }
 
-  async recordFolderId(userId: string, folderId: string): Promise<void> {
+  recordFolderId(userId: string, folderId: string): Promise<void> {
     this.folders.set(userId, folderId);
+    return Promise.resolve();
   }
 }

@@ -23,7 +23,7 @@ export async function createFile({ req, res, account, store }: FilesRequest): Pr
     return sendDriveError(res, 400, "fileIdNotUsable", "The provided file ID is not usable.");
   const missing = store.missingParent(account, metadata.parents as string[] | undefined);
   if (missing) return sendDriveError(res, 404, "notFound", `File not found: ${missing}.`);
-  const file = store.createFile(account, metadata as Partial<FakeDriveFile>, Buffer.alloc(0), id);
+  const file = store.createFile(account, metadata, Buffer.alloc(0), id);
   sendJson(res, 200, store.resource(file));
 }
 
