@@ -25,7 +25,7 @@ type Reader = Pick<TestGraphQLClient, "fileIndex">;
 type Operator = Pick<TestGraphQLClient, "commit" | "waitForOperation" | "startInboundTransfer">;
 
 export async function indexedFiles(device: Reader): Promise<IndexedFile[]> {
-  return (await device.fileIndex()).files as IndexedFile[];
+  return (await device.fileIndex()).files;
 }
 
 /** The file's entry in the index, if it has one. */
@@ -35,12 +35,12 @@ export async function indexEntry(device: Reader, fileUUID: string): Promise<Inde
 
 /** The operation, once it has ended. */
 export async function operationEnded(device: Operator, operationId: string): Promise<ServerOperation> {
-  return (await device.waitForOperation(operationId)) as ServerOperation;
+  return (await device.waitForOperation(operationId));
 }
 
 /** Commits the batch under the grant: the operation as the commit answered it. */
 export async function commitBatch(device: Operator, fencingToken: number): Promise<ServerOperation> {
-  return (await device.commit(fencingToken)) as ServerOperation;
+  return (await device.commit(fencingToken));
 }
 
 /** Starts an inbound transfer of these files under the grant: the operation as it answered. */
@@ -49,5 +49,5 @@ export async function startInbound(
   fencingToken: number,
   files: { fileUUID: string; version: number }[],
 ): Promise<ServerOperation> {
-  return (await device.startInboundTransfer(fencingToken, files)) as ServerOperation;
+  return (await device.startInboundTransfer(fencingToken, files));
 }
