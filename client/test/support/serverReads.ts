@@ -35,12 +35,12 @@ export async function indexEntry(device: Reader, fileUUID: string): Promise<Inde
 
 /** The operation, once it has ended. */
 export async function operationEnded(device: Operator, operationId: string): Promise<ServerOperation> {
-  return (await device.waitForOperation(operationId));
+  return await device.waitForOperation(operationId);
 }
 
 /** Commits the batch under the grant: the operation as the commit answered it. */
 export async function commitBatch(device: Operator, fencingToken: number): Promise<ServerOperation> {
-  return (await device.commit(fencingToken));
+  return await device.commit(fencingToken);
 }
 
 /** Starts an inbound transfer of these files under the grant: the operation as it answered. */
@@ -49,5 +49,5 @@ export async function startInbound(
   fencingToken: number,
   files: { fileUUID: string; version: number }[],
 ): Promise<ServerOperation> {
-  return (await device.startInboundTransfer(fencingToken, files));
+  return await device.startInboundTransfer(fencingToken, files);
 }
