@@ -2,13 +2,15 @@
 // the engine (SMSYNC_CLIENT_CRASH_AT, src/engine/crashPoints.ts) and
 // relaunched over the same SQLite store: the relaunch finishes the work,
 // the server ends with exactly the batch, and the app is given each download
-// and each deletion once.
+// and each deletion once. The cases are in three test files
+// (crashRelaunch.{uploads,renewal,downloads}.test.ts), so that two workers
+// share them; each file starts its own server.
 import { spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { sweepStaging } from "@smsync/api";
 import { SqliteStore } from "../../src/store/SqliteStore.ts";
 import { Outbox } from "../../src/graphql/outbox/index.ts";
@@ -142,7 +144,7 @@ const downloadPoints: ClientCrashPoint[] = [
   "download.finished",
 ];
 
-describe("killed while uploading a batch (two uploads and a deletion), then relaunched", () => {
+export function uploadingCases(): void {
   for (const point of uploadPoints) {
     it(`at ${point}`, async () => {
       const phone = await harness.newUser();
@@ -180,7 +182,7 @@ describe("killed while uploading a batch (two uploads and a deletion), then rela
       await expectStoreDrained(device.storeFile);
     });
   }
-});
+}
 
 /** Stores a lease renewal as pending in the device's outbox: what a kill leaves when it cuts a renewal in flight. */
 async function leaveRenewalInFlight(storeFile: string) {
@@ -198,7 +200,7 @@ async function leaveRenewalInFlight(storeFile: string) {
   }
 }
 
-describe("killed while uploading with a lease renewal in flight, then relaunched", () => {
+export function renewalInFlightCases(): void {
   // The relaunch sends the dead process's renewal; nobody waits for its answer, so none must stay stored.
   for (const point of uploadPoints.filter((point) => point !== "upload.deletionsRecorded")) {
     it(`at ${point}`, async () => {
@@ -222,9 +224,9 @@ describe("killed while uploading with a lease renewal in flight, then relaunched
       await expectStoreDrained(device.storeFile);
     });
   }
-});
+}
 
-describe("killed while downloading (two new versions and a deletion), then relaunched", () => {
+export function downloadingCases(): void {
   for (const point of downloadPoints) {
     it(`at ${point}`, async () => {
       const phone = await harness.newUser();
@@ -258,9 +260,9 @@ describe("killed while downloading (two new versions and a deletion), then relau
       await expectStoreDrained(device.storeFile);
     });
   }
-});
+}
 
-describe("killed after the inbound transfer started, relaunched after its staged copies expired", () => {
+export function stagedCopiesExpiredCases(): void {
   it("plans the downloads again and delivers each file once", async () => {
     const phone = await harness.newUser();
     const laptop = await harness.newDevice(phone.userName);
@@ -286,4 +288,4 @@ describe("killed after the inbound transfer started, relaunched after its staged
     expect(readFileSync(path.join(device.appDir, `${uuid2}.0`))).toEqual(contents[1]);
     await expectStoreDrained(device.storeFile);
   });
-});
+}
