@@ -10,6 +10,8 @@ export default defineConfig({
   },
   test: {
     include: ["test/**/*.test.ts"],
+    // The processes the tests start, bundled once for the run (@smsync/testkit/processBundles).
+    globalSetup: ["./test/support/processBundles.globalSetup.ts"],
     // Keeps the unit tier (*.unit.test.ts) pure: no network, no processes.
     setupFiles: [require.resolve("@smsync/testkit/unitTierGuard")],
     testTimeout: 60_000,

@@ -16,7 +16,7 @@ import { SqliteStore } from "../../src/store/SqliteStore.ts";
 import { Outbox } from "../../src/graphql/outbox/index.ts";
 import { renewLockMutation } from "../../src/graphql/operations.ts";
 import type { ClientCrashPoint } from "../../src/engine/crashPoints.ts";
-import { startCuttingProxy, type CuttingProxy } from "@smsync/testkit";
+import { nodeArgs, startCuttingProxy, type CuttingProxy } from "@smsync/testkit";
 import { startEngineHarness, type EngineHarness } from "../support/engineHarness.ts";
 import { cloudContent, sha256Hex } from "../transfers/helpers.ts";
 import type { ClientProcessArgs, Step } from "./fixtures/clientProcess.ts";
@@ -70,7 +70,7 @@ function runClient(device: Device, steps: Step[], crashAt?: ClientCrashPoint, se
   if (crashAt) env.SMSYNC_CLIENT_CRASH_AT = crashAt;
   return new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>(
     (resolve, reject) => {
-      const child = spawn(process.execPath, ["--import", "tsx", fixture, JSON.stringify(args)], {
+      const child = spawn(process.execPath, [...nodeArgs(fixture), JSON.stringify(args)], {
         cwd: clientDir,
         env,
         stdio: ["ignore", "pipe", "pipe"],
