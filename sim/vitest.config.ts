@@ -10,8 +10,8 @@ export default defineConfig({
   },
   test: {
     include: ["test/**/*.test.ts"],
-    // The processes the tests start, bundled once for the run (@smsync/testkit/processBundles).
-    globalSetup: ["./test/support/processBundles.globalSetup.ts"],
+    // Bundles the processes the tests start, and puts the temporary files on tmpfs (@smsync/testkit/testRunSetup).
+    globalSetup: ["./test/support/globalSetup.ts"],
     testTimeout: 900_000,
     hookTimeout: 60_000,
     pool: "forks",

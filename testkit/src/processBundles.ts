@@ -4,20 +4,20 @@
 // transforming and loading a few hundred modules through tsx's loader hooks
 // (about 3 s of CPU for the server, of which 0.2 s is the server's own
 // start). A test run bundles each such entry point once, with esbuild, in its
-// vitest globalSetup (`processBundlesSetup`), and `nodeArgs` starts the
+// vitest globalSetup (testRunSetup.ts), and `nodeArgs` starts the
 // bundle instead: the same code (our workspaces' sources inlined, packages
 // loaded from node_modules as Node would load them), in about a third of the
 // CPU. Without the setup (a script run by hand, `npm run sim`), or in watch
 // mode, where the sources change under a run, `nodeArgs` runs the entry
 // through tsx as before.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 /** Where the current run's bundles are (set by the globalSetup, inherited by the test workers). */
-const bundleDirVariable = "SMSYNC_TEST_BUNDLE_DIR";
+export const bundleDirVariable = "SMSYNC_TEST_BUNDLE_DIR";
 const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const rootModules = path.join(repositoryRoot, "node_modules");
+export const rootModules = path.join(repositoryRoot, "node_modules");
 
 function bundleName(entry: string): string {
   return `${path
@@ -109,23 +109,4 @@ export async function buildProcessBundles(entries: string[], dir: string): Promi
       },
     ],
   });
-}
-
-/**
- * A vitest globalSetup that bundles the entries (absolute paths) for the
- * run, and removes them after it.
- */
-export function processBundlesSetup(entries: string[]) {
-  return async ({ config }: { config: { watch: boolean } }): Promise<(() => void) | undefined> => {
-    if (config.watch || process.env[bundleDirVariable]) return undefined;
-    const parent = path.join(rootModules, ".cache", "smsync-test-bundles");
-    mkdirSync(parent, { recursive: true });
-    const dir = mkdtempSync(path.join(parent, "run-"));
-    await buildProcessBundles(entries, dir);
-    process.env[bundleDirVariable] = dir;
-    return () => {
-      delete process.env[bundleDirVariable];
-      rmSync(dir, { recursive: true, force: true });
-    };
-  };
 }

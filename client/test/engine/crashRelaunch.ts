@@ -4,7 +4,7 @@
 // the server ends with exactly the batch, and the app is given each download
 // and each deletion once. The cases are in three test files
 // (crashRelaunch.{uploads,renewal,downloads}.test.ts), so that two workers
-// share them; each file starts its own server.
+// share them; each file starts its own server (serverPerFile).
 import { spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
@@ -28,14 +28,17 @@ const clientDir = path.resolve(here, "..", "..");
 let harness: EngineHarness;
 let proxy: CuttingProxy;
 
-beforeAll(async () => {
-  harness = await startEngineHarness();
-  proxy = await startCuttingProxy(new URL(harness.server.url).port);
-});
-afterAll(async () => {
-  await proxy?.close();
-  await harness?.close();
-});
+/** Each test file of the cases starts its own server and proxy (isolate: false keeps this module between files). */
+export function serverPerFile(): void {
+  beforeAll(async () => {
+    harness = await startEngineHarness();
+    proxy = await startCuttingProxy(new URL(harness.server.url).port);
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await harness?.close();
+  });
+}
 
 interface Device {
   token: string;
