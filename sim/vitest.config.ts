@@ -15,6 +15,8 @@ export default defineConfig({
     testTimeout: 900_000,
     hookTimeout: 60_000,
     pool: "forks",
-    maxWorkers: 1,
+    // The local cloud's 160 seeds (simulation.local.test.ts) on one worker, the other files on the other;
+    // each simulation runs 4 runs at once, each slot on its own server process.
+    maxWorkers: 2,
   },
 });
