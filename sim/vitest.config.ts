@@ -10,9 +10,13 @@ export default defineConfig({
   },
   test: {
     include: ["test/**/*.test.ts"],
+    // Bundles the processes the tests start, and puts the temporary files on tmpfs (@smsync/testkit/testRunSetup).
+    globalSetup: ["./test/support/globalSetup.ts"],
     testTimeout: 900_000,
     hookTimeout: 60_000,
     pool: "forks",
-    maxWorkers: 1,
+    // The local cloud's 160 seeds (simulation.local.test.ts) on one worker, the other files on the other;
+    // each simulation runs 4 runs at once, each slot on its own server process.
+    maxWorkers: 2,
   },
 });

@@ -20,3 +20,4 @@ export * from "./FaultyCloudStorage.ts";
 export * from "./cuttingProxy.ts";
 export * from "./smallFileSystem.ts";
 export * from "./fileSystemTrace.ts";
+export { nodeArgs } from "./processBundles.ts";

@@ -1,5 +1,5 @@
 // The real smsync server as a separate process (`node --import tsx
-// api/src/main.ts`, one pid), for tests that kill it (SIGKILL, or a crash point
+// api/src/main.ts`, or its bundle in a test run: processBundles.ts; one pid), for tests that kill it (SIGKILL, or a crash point
 // of @smsync/api/faults) and start it again on the same data
 // directory, database and port, so that clients keep their URL.
 import { spawn, type ChildProcess } from "node:child_process";
@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { addDevice, addUser, type Database, openDatabase } from "@smsync/api";
 import { TestGraphQLClient } from "./graphqlClient.ts";
+import { nodeArgs } from "./processBundles.ts";
 import { createTestDatabase, type TestDatabase } from "./testDatabase.ts";
 import { testEnvironment } from "./testServer.ts";
 
@@ -102,7 +103,7 @@ export class ServerProcess {
 
   /** `launcher`: a command the server runs under (e.g. strace and its options); the process is then the launcher's. */
   static async start(env: NodeJS.ProcessEnv, timeoutMs = 60_000, launcher: string[] = []): Promise<ServerProcess> {
-    const command = [...launcher, process.execPath, "--import", "tsx", "src/main.ts"];
+    const command = [...launcher, process.execPath, ...nodeArgs(path.join(apiDir, "src/main.ts"))];
     const [executable, ...args] = command;
     const child = spawn(executable!, args, {
       cwd: apiDir,

@@ -6,8 +6,10 @@ import { spawn, type ChildProcessByStdio } from "node:child_process";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import type { SyncSummary } from "../../src/cli/syncFolder.ts";
+import { nodeArgs } from "@smsync/testkit";
 
-const bin = path.resolve(import.meta.dirname, "../../bin/smsync.js");
+// The bin, or in a test run its bundle (@smsync/testkit's processBundles.ts; cli/bin.test.ts runs the bin itself).
+export const bin = path.resolve(import.meta.dirname, "../../bin/smsync.js");
 export const scriptCommand = "/usr/bin/script";
 
 export interface CliRun {
@@ -34,16 +36,23 @@ function collect(child: ChildProcessByStdio<null, Readable, Readable>): Promise<
   });
 }
 
+/** The bin itself, through tsx, whatever the run bundled. */
+export function runBinFromSource(configFile: string, args: string[]): Promise<CliRun> {
+  const env = { ...process.env, SMSYNC_CONFIG: configFile };
+  return collect(spawn(process.execPath, [bin, ...args], { env, stdio: ["ignore", "pipe", "pipe"] }));
+}
+
 /** `launcher`: a command the CLI runs under (e.g. strace and its options). */
 export function runCli(configFile: string, args: string[], launcher: string[] = []): Promise<CliRun> {
   const env = { ...process.env, SMSYNC_CONFIG: configFile };
   const stdio: ["ignore", "pipe", "pipe"] = ["ignore", "pipe", "pipe"];
   const options = { env, stdio };
   const [program, ...launcherArgs] = launcher;
+  const node = [...nodeArgs(bin), ...args];
   return collect(
     program === undefined
-      ? spawn(process.execPath, [bin, ...args], options)
-      : spawn(program, [...launcherArgs, process.execPath, bin, ...args], options),
+      ? spawn(process.execPath, node, options)
+      : spawn(program, [...launcherArgs, process.execPath, ...node], options),
   );
 }
 
@@ -51,7 +60,7 @@ const shellQuote = (arg: string) => `'${arg.replaceAll("'", "'\\''")}'`;
 
 /** The CLI with a terminal as stdout and stderr: both arrive in `stdout`, control sequences included. */
 export function runCliOnTerminal(configFile: string, args: string[]): Promise<CliRun> {
-  const command = [process.execPath, bin, ...args].map(shellQuote).join(" ");
+  const command = [process.execPath, ...nodeArgs(bin), ...args].map(shellQuote).join(" ");
   const env = { ...process.env, SMSYNC_CONFIG: configFile, TERM: "xterm" };
   return collect(
     spawn(scriptCommand, ["-q", "-e", "-c", command, "/dev/null"], { env, stdio: ["ignore", "pipe", "pipe"] }),

@@ -8,6 +8,7 @@
 import { fork, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { nodeArgs } from "@smsync/testkit";
 import type { FromServer, ServerRequest, ServerResults, ToServer } from "./protocol.ts";
 
 const simDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -112,10 +113,12 @@ export class SimServerProcess {
   }
 
   private startOne(): Promise<void> {
-    const child = fork(entryPoint, [], {
+    // In a test run, the entry's bundle (@smsync/testkit's processBundles.ts).
+    const args = nodeArgs(entryPoint);
+    const child = fork(args[args.length - 1], [], {
       cwd: simDir,
       env: this.env,
-      execArgv: ["--import", "tsx"],
+      execArgv: args.slice(0, -1),
       stdio: ["ignore", "ignore", "pipe", "ipc"],
     });
     const running: Running = { child, stderr: "", pending: new Map() };

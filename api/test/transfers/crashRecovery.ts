@@ -23,7 +23,7 @@ import {
   transferEventPayload,
   tusUpload,
 } from "@smsync/testkit";
-import { processClouds, type ProcessCloud } from "../support/processClouds.ts";
+import type { processClouds, ProcessCloud } from "../support/processClouds.ts";
 
 // A short claim lets the restarted server take the dead worker's claim over quickly.
 const baseEnv = { SMSYNC_TRANSFER_CLAIM_SECONDS: "1" };
@@ -273,7 +273,8 @@ function recoveryEnv(index: number): { env: Record<string, string>; armedFor: Ch
   return { env: baseEnv, armedFor: null };
 }
 
-for (const processCloud of processClouds) {
+/** The crash cases on one cloud; each cloud has its own test file (crashRecovery.<cloud>.test.ts), so that two workers share them. */
+export function crashRecoverySuite(processCloud: (typeof processClouds)[number]): void {
   describe.sequential(
     `the server is killed at each crash point of a transfer and restarted (${processCloud.name} cloud)`,
     () => {

@@ -2,19 +2,21 @@
 // the engine (SMSYNC_CLIENT_CRASH_AT, src/engine/crashPoints.ts) and
 // relaunched over the same SQLite store: the relaunch finishes the work,
 // the server ends with exactly the batch, and the app is given each download
-// and each deletion once.
+// and each deletion once. The cases are in three test files
+// (crashRelaunch.{uploads,renewal,downloads}.test.ts), so that two workers
+// share them; each file starts its own server (serverPerFile).
 import { spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { sweepStaging } from "@smsync/api";
 import { SqliteStore } from "../../src/store/SqliteStore.ts";
 import { Outbox } from "../../src/graphql/outbox/index.ts";
 import { renewLockMutation } from "../../src/graphql/operations.ts";
 import type { ClientCrashPoint } from "../../src/engine/crashPoints.ts";
-import { startCuttingProxy, type CuttingProxy } from "@smsync/testkit";
+import { nodeArgs, startCuttingProxy, type CuttingProxy } from "@smsync/testkit";
 import { startEngineHarness, type EngineHarness } from "../support/engineHarness.ts";
 import { cloudContent, sha256Hex } from "../transfers/helpers.ts";
 import type { ClientProcessArgs, Step } from "./fixtures/clientProcess.ts";
@@ -28,14 +30,17 @@ const clientDir = path.resolve(here, "..", "..");
 let harness: EngineHarness;
 let proxy: CuttingProxy;
 
-beforeAll(async () => {
-  harness = await startEngineHarness();
-  proxy = await startCuttingProxy(new URL(harness.server.url).port);
-});
-afterAll(async () => {
-  await proxy?.close();
-  await harness?.close();
-});
+/** Each test file of the cases starts its own server and proxy (isolate: false keeps this module between files). */
+export function serverPerFile(): void {
+  beforeAll(async () => {
+    harness = await startEngineHarness();
+    proxy = await startCuttingProxy(new URL(harness.server.url).port);
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await harness?.close();
+  });
+}
 
 interface Device {
   token: string;
@@ -70,7 +75,7 @@ function runClient(device: Device, steps: Step[], crashAt?: ClientCrashPoint, se
   if (crashAt) env.SMSYNC_CLIENT_CRASH_AT = crashAt;
   return new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>(
     (resolve, reject) => {
-      const child = spawn(process.execPath, ["--import", "tsx", fixture, JSON.stringify(args)], {
+      const child = spawn(process.execPath, [...nodeArgs(fixture), JSON.stringify(args)], {
         cwd: clientDir,
         env,
         stdio: ["ignore", "pipe", "pipe"],
@@ -144,7 +149,7 @@ const downloadPoints: ClientCrashPoint[] = [
   "download.finished",
 ];
 
-describe("killed while uploading a batch (two uploads and a deletion), then relaunched", () => {
+export function uploadingCases(): void {
   for (const point of uploadPoints) {
     it(`at ${point}`, async () => {
       const phone = await harness.newUser();
@@ -182,7 +187,7 @@ describe("killed while uploading a batch (two uploads and a deletion), then rela
       await expectStoreDrained(device.storeFile);
     });
   }
-});
+}
 
 /** Stores a lease renewal as pending in the device's outbox: what a kill leaves when it cuts a renewal in flight. */
 async function leaveRenewalInFlight(storeFile: string) {
@@ -200,7 +205,7 @@ async function leaveRenewalInFlight(storeFile: string) {
   }
 }
 
-describe("killed while uploading with a lease renewal in flight, then relaunched", () => {
+export function renewalInFlightCases(): void {
   // The relaunch sends the dead process's renewal; nobody waits for its answer, so none must stay stored.
   for (const point of uploadPoints.filter((point) => point !== "upload.deletionsRecorded")) {
     it(`at ${point}`, async () => {
@@ -224,9 +229,9 @@ describe("killed while uploading with a lease renewal in flight, then relaunched
       await expectStoreDrained(device.storeFile);
     });
   }
-});
+}
 
-describe("killed while downloading (two new versions and a deletion), then relaunched", () => {
+export function downloadingCases(): void {
   for (const point of downloadPoints) {
     it(`at ${point}`, async () => {
       const phone = await harness.newUser();
@@ -260,9 +265,9 @@ describe("killed while downloading (two new versions and a deletion), then relau
       await expectStoreDrained(device.storeFile);
     });
   }
-});
+}
 
-describe("killed after the inbound transfer started, relaunched after its staged copies expired", () => {
+export function stagedCopiesExpiredCases(): void {
   it("plans the downloads again and delivers each file once", async () => {
     const phone = await harness.newUser();
     const laptop = await harness.newDevice(phone.userName);
@@ -288,4 +293,4 @@ describe("killed after the inbound transfer started, relaunched after its staged
     expect(readFileSync(path.join(device.appDir, `${uuid2}.0`))).toEqual(content2);
     await expectStoreDrained(device.storeFile);
   });
-});
+}

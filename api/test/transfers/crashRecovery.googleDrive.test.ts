@@ -1,0 +1,8 @@
+// The server killed at each crash point of a transfer and restarted, on
+// Google Drive over the fake Drive (the cases: crashRecovery.ts).
+import { processClouds } from "../support/processClouds.ts";
+import { crashRecoverySuite } from "./crashRecovery.ts";
+
+for (const processCloud of processClouds.filter((cloud) => cloud.name === "google-drive")) {
+  crashRecoverySuite(processCloud);
+}
