@@ -42,8 +42,8 @@ export function nodeArgs(entry: string): string[] {
 
 /** The package name of a bare specifier ("@scope/name/sub" -> "@scope/name"). */
 function packageOf(specifier: string): string {
-  const parts = specifier.split("/");
-  return specifier.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0];
+  const [first = specifier, second] = specifier.split("/");
+  return specifier.startsWith("@") && second !== undefined ? `${first}/${second}` : first;
 }
 
 /**

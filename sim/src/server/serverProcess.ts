@@ -115,7 +115,8 @@ export class SimServerProcess {
   private startOne(): Promise<void> {
     // In a test run, the entry's bundle (@smsync/testkit's processBundles.ts).
     const args = nodeArgs(entryPoint);
-    const child = fork(args[args.length - 1], [], {
+    const script = args.at(-1) ?? entryPoint;
+    const child = fork(script, [], {
       cwd: simDir,
       env: this.env,
       execArgv: args.slice(0, -1),
