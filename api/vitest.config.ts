@@ -1,9 +1,13 @@
 import { createRequire } from "node:module";
+import { defaultServerConditions } from "vite";
 import { defineConfig } from "vitest/config";
 
 const require = createRequire(import.meta.url);
 
 export default defineConfig({
+  // Our workspaces (@smsync/protocol, @smsync/client) by their TypeScript source, as tsc and tsx read them, not by
+  // their built dist/: the tests need no build and see every edit (CONTRIBUTING.md, "Workspaces").
+  ssr: { resolve: { conditions: ["@smsync/source", ...defaultServerConditions] } },
   resolve: {
     // graphql 16 ships CommonJS (main) and ESM (module) copies; Node loads the
     // CommonJS one for graphql-yoga, so our code must use that one too, or

@@ -1,9 +1,13 @@
 import { createRequire } from "node:module";
+import { defaultServerConditions } from "vite";
 import { defineConfig } from "vitest/config";
 
 const require = createRequire(import.meta.url);
 
 export default defineConfig({
+  // Our workspaces (@smsync/protocol, @smsync/client) by their TypeScript source, as tsc and tsx read them, not by
+  // their built dist/: the tests need no build and see every edit (CONTRIBUTING.md, "Workspaces").
+  ssr: { resolve: { conditions: ["@smsync/source", ...defaultServerConditions] } },
   resolve: {
     // One graphql instance for our code and the server's (see api/vitest.config.ts).
     alias: [{ find: /^graphql$/, replacement: require.resolve("graphql") }],

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { addUser } from "../src/auth/users.ts";
 import { openDatabase } from "../src/database/client.ts";
 import { migrate } from "../src/database/migrate.ts";
-import { createTestDatabase, testEnvironment, TestGraphQLClient } from "@smsync/testkit";
+import { createTestDatabase, sourceNodeOptions, testEnvironment, TestGraphQLClient } from "@smsync/testkit";
 import { hashContent, MiB } from "./content.ts";
 import { rawTusUpload } from "./tusRaw.ts";
 import { byTenths, freePort, onCleanup, progress, sleep, trackChild, trackDir } from "@smsync/testkit/bench";
@@ -161,7 +161,7 @@ export async function measureMemory(options: MemoryOptions): Promise<MemoryResul
   const env = { ...process.env, ...testEnvironment(dir, database.url, { SMSYNC_PORT: String(port) }) };
   progress(`memory: starting the server process (node --import tsx src/main.ts) on port ${port}`);
   const child = trackChild(
-    spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    spawn(process.execPath, [...sourceNodeOptions, "src/main.ts"], {
       cwd: apiDir,
       env,
       stdio: ["ignore", "ignore", "pipe"],

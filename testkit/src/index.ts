@@ -20,4 +20,4 @@ export * from "./FaultyCloudStorage.ts";
 export * from "./cuttingProxy.ts";
 export * from "./smallFileSystem.ts";
 export * from "./fileSystemTrace.ts";
-export { nodeArgs } from "./processBundles.ts";
+export { nodeArgs, sourceNodeOptions } from "./processBundles.ts";

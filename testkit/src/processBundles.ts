@@ -9,7 +9,10 @@
 // loaded from node_modules as Node would load them), in about a third of the
 // CPU. Without the setup (a script run by hand, `npm run sim`), or in watch
 // mode, where the sources change under a run, `nodeArgs` runs the entry
-// through tsx as before.
+// through tsx as before. Either way our workspaces are loaded from their
+// TypeScript source (the @smsync/source condition of their exports), not
+// from the dist/ that `npm run build` writes: a test sees every edit, built
+// or not.
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -26,10 +29,14 @@ function bundleName(entry: string): string {
     .replace(/\.[cm]?[jt]s$/, "")}.mjs`;
 }
 
+/** Node's options that load our workspaces' TypeScript source: their exports' source condition, compiled by tsx. */
+export const sourceNodeOptions = ["--conditions=@smsync/source", "--import", "tsx"];
+
 /**
  * The arguments to start `entry` (an absolute path) with node: its bundle if
- * this run built one, otherwise the entry itself, a TypeScript one through
- * tsx (a JavaScript one, such as the CLI's bin, registers tsx itself).
+ * this run built one, otherwise the entry itself through tsx, with our
+ * workspaces' source (a JavaScript entry too: the CLI's bin then loads
+ * src/cli/main.ts rather than the built dist/cli/main.js).
  */
 export function nodeArgs(entry: string): string[] {
   const dir = process.env[bundleDirVariable];
@@ -37,7 +44,7 @@ export function nodeArgs(entry: string): string[] {
     const bundle = path.join(dir, bundleName(entry));
     if (existsSync(bundle)) return ["--enable-source-maps", bundle];
   }
-  return entry.endsWith(".ts") ? ["--import", "tsx", entry] : [entry];
+  return [...sourceNodeOptions, entry];
 }
 
 /** The package name of a bare specifier ("@scope/name/sub" -> "@scope/name"). */
@@ -64,9 +71,9 @@ export async function buildProcessBundles(entries: string[], dir: string): Promi
     platform: "node",
     format: "esm",
     target: "node20",
-    // As Node resolves an import: no "module" field or condition.
+    // As Node resolves an import: no "module" field or condition; but our workspaces by their source.
     mainFields: ["main"],
-    conditions: [],
+    conditions: ["@smsync/source"],
     sourcemap: true,
     // Each module keeps its own URL: its loader below declares it (the server finds its migrations and package.json by it).
     define: { "import.meta.url": "__smsyncModuleUrl" },
@@ -75,12 +82,6 @@ export async function buildProcessBundles(entries: string[], dir: string): Promi
       {
         name: "smsync-process-bundles",
         setup(esbuild) {
-          // A bundle has no TypeScript left to load: the CLI's bin registers tsx for nothing.
-          esbuild.onResolve({ filter: /^tsx\/esm\/api$/ }, () => ({ path: "tsx-esm-api", namespace: "smsync-stub" }));
-          esbuild.onLoad({ filter: /.*/, namespace: "smsync-stub" }, () => ({
-            contents: "export function register() { return () => undefined; }",
-            loader: "js",
-          }));
           esbuild.onResolve({ filter: /^[^./]/ }, async (args) => {
             if (args.path.startsWith("@smsync/") || args.path.startsWith("node:") || args.pluginData === "inner") {
               return undefined;

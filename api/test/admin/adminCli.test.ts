@@ -9,7 +9,13 @@ import { startApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config/config.ts";
 import { openDatabase } from "../../src/database/client.ts";
 import { createLogger } from "../../src/logging/logger.ts";
-import { createTestDatabase, rowCounts, type TestDatabase, TestGraphQLClient } from "@smsync/testkit";
+import {
+  createTestDatabase,
+  rowCounts,
+  sourceNodeOptions,
+  type TestDatabase,
+  TestGraphQLClient,
+} from "@smsync/testkit";
 
 const apiDir = path.resolve(import.meta.dirname, "../..");
 const dataDir = mkdtempSync(path.join(tmpdir(), "smsync-admin-"));
@@ -21,7 +27,7 @@ afterAll(async () => {
 });
 
 function admin(databaseUrl: string, ...args: string[]) {
-  return spawnSync(process.execPath, ["--import", "tsx", "src/admin/cli.ts", ...args], {
+  return spawnSync(process.execPath, [...sourceNodeOptions, "src/admin/cli.ts", ...args], {
     cwd: apiDir,
     env: { ...process.env, SMSYNC_DATA_DIR: dataDir, DATABASE_URL: databaseUrl },
     encoding: "utf8",

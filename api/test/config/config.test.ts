@@ -5,6 +5,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { sourceNodeOptions } from "@smsync/testkit";
 import { ConfigError, loadConfig } from "../../src/config/config.ts";
 
 describe("loadConfig", () => {
@@ -42,7 +43,7 @@ describe("loadConfig", () => {
   });
 
   it("stops the server process with the message and exit code 2", () => {
-    const result = spawnSync(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    const result = spawnSync(process.execPath, [...sourceNodeOptions, "src/main.ts"], {
       cwd: path.resolve(import.meta.dirname, "../.."),
       env: {
         ...process.env,

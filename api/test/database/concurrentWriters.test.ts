@@ -11,14 +11,14 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { addUser, createUser } from "../../src/auth/users.ts";
 import { useMigratedTestDatabase } from "../support/migratedTestDatabase.ts";
-import { testProvider } from "@smsync/testkit";
+import { sourceNodeOptions, testProvider } from "@smsync/testkit";
 
 const apiDir = path.resolve(import.meta.dirname, "../..");
 const fixture = useMigratedTestDatabase("smsync-writers-");
 
 /** `npm run admin -- add-user NAME` in its own process; resolves with its exit code and output once it has ended. */
 function adminAddUser(userName: string): { ended: Promise<{ code: number | null; output: string }> } {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/admin/cli.ts", "add-user", userName], {
+  const child = spawn(process.execPath, [...sourceNodeOptions, "src/admin/cli.ts", "add-user", userName], {
     cwd: apiDir,
     env: { ...process.env, SMSYNC_DATA_DIR: fixture.dir, DATABASE_URL: fixture.url },
   });
@@ -35,7 +35,7 @@ describe(`two processes writing the ${testProvider} database`, () => {
     // once that process has tried the write lock and said what it found.
     const writer = spawn(
       process.execPath,
-      ["--import", "tsx", "test/database/writerProcess.ts", fixture.url, "from-writer"],
+      [...sourceNodeOptions, "test/database/writerProcess.ts", fixture.url, "from-writer"],
       { cwd: apiDir },
     );
     const lines = createInterface({ input: writer.stdout })[Symbol.asyncIterator]();

@@ -34,6 +34,8 @@ export async function servePage(entry: string): Promise<ServedPage> {
     bundle: true,
     format: "esm",
     platform: "browser",
+    // Our workspaces by their TypeScript source (their exports' source condition), as the rest of the tests.
+    conditions: ["@smsync/source"],
     write: false,
     metafile: true,
   });

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { sourceNodeOptions } from "@smsync/testkit";
 import { sequenceKey } from "../../src/store/ClientStore.ts";
 import { SqliteStore } from "../../src/store/SqliteStore.ts";
 import { sampleOutboxEntry } from "../support/sampleRecords.ts";
@@ -33,7 +34,7 @@ interface Run {
  */
 function runAndKill(file: string, batches: number): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", commitLoop, file, String(keys)], {
+    const child = spawn(process.execPath, [...sourceNodeOptions, commitLoop, file, String(keys)], {
       cwd: clientDir,
       stdio: ["ignore", "pipe", "pipe"],
     });
