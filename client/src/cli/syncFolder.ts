@@ -24,7 +24,7 @@ import { ServerUnreachableError } from "./ServerUnreachableError.ts";
 import { stopWhenStorageFull } from "./storageFull.ts";
 import type { TransferTracker } from "./transferTracker.ts";
 import type { SyncSummary } from "./syncSummary.ts";
-import { watchUnreachable } from "./unreachableWatch.ts";
+import { defaultGiveUpAfterMs, watchUnreachable } from "./unreachableWatch.ts";
 
 export type ConflictPolicy = "keep-both" | "keep-local" | "accept-remote";
 export type { SyncSummary };
@@ -42,9 +42,6 @@ export interface SyncFolderOptions {
   /** How long to keep retrying a server that cannot be reached before giving up (default 30 s). */
   giveUpAfterMs?: number;
 }
-
-/** Default of SyncFolderOptions.giveUpAfterMs. */
-export const defaultGiveUpAfterMs = 30_000;
 
 function conflictCopyName(relativePath: string, now = new Date()): string {
   const { dir, name, ext } = path.posix.parse(relativePath);

@@ -10,6 +10,9 @@ interface ModeSource {
   on(event: "modeChanged", listener: (payload: ClientEvents["modeChanged"]) => void): () => void;
 }
 
+/** How long `smsync sync` keeps retrying by default (SyncFolderOptions.giveUpAfterMs, --give-up-after). */
+export const defaultGiveUpAfterMs = 30_000;
+
 export interface UnreachableWatch {
   /** Resolves, with the last network error, once the client has been unreachable for the whole window. */
   readonly gaveUp: Promise<Error | undefined>;

@@ -1,26 +1,53 @@
-// The bin as a person runs it: node runs bin/smsync.js, which registers tsx
-// and loads the CLI's TypeScript. The other CLI tests run its bundle when the
-// test run built one (support/cliProcess.ts, @smsync/testkit/processBundles).
-import { mkdtempSync, rmSync } from "node:fs";
+// The bin as a person runs it: `node bin/smsync.js`, which loads the CLI
+// compiled into dist/ by `npm run build` (`npm install` runs it, and turbo's
+// test task builds first). The other CLI tests run the CLI's source
+// (support/cliProcess.ts). A package whose build is missing says so.
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
-import { runBinFromSource } from "../support/cliProcess.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { clientDir, requireBuild } from "../support/built.ts";
+import { runBuiltBin } from "../support/cliProcess.ts";
 
 const home = mkdtempSync(path.join(tmpdir(), "smsync-bin-"));
 afterAll(() => rmSync(home, { recursive: true, force: true }));
+const config = path.join(home, "config.json");
 
-describe("bin/smsync.js", () => {
+describe("bin/smsync.js, built", () => {
+  beforeAll(requireBuild);
+
+  it("prints its version, the package's", async () => {
+    const result = await runBuiltBin(config, ["--version"]);
+    expect(result).toEqual({ code: 0, stdout: "smsync 0.1.0\n", stderr: "" });
+  });
+
   it("prints its usage", async () => {
-    const result = await runBinFromSource(path.join(home, "config.json"), ["--help"]);
+    const result = await runBuiltBin(config, ["--help"]);
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^usage: smsync <command>/);
   });
 
   it("refuses status before login, with the authentication exit code", async () => {
-    const result = await runBinFromSource(path.join(home, "config.json"), ["status"]);
+    const result = await runBuiltBin(config, ["status"]);
     expect(result.code).toBe(3);
     expect(result.stderr).toMatch(/not logged in/);
+  });
+});
+
+describe("bin/smsync.js, not built", () => {
+  it("says to run the build, and exits 1", async () => {
+    // The package as a clone has it before `npm run build`: its package.json and bin, no dist/.
+    const unbuilt = path.join(home, "unbuilt");
+    mkdirSync(path.join(unbuilt, "bin"), { recursive: true });
+    copyFileSync(path.join(clientDir, "package.json"), path.join(unbuilt, "package.json"));
+    copyFileSync(path.join(clientDir, "bin/smsync.js"), path.join(unbuilt, "bin/smsync.js"));
+    const result = await runBuiltBin(config, ["--version"], path.join(unbuilt, "bin/smsync.js"));
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toContain(
+      `smsync: the client is not built (Cannot find module '${unbuilt}/dist/cli/main.js'`,
+    );
+    expect(result.stderr).toContain("Run `npm run build` at the root of the smsync repository");
   });
 });

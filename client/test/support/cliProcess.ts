@@ -8,7 +8,8 @@ import type { Readable } from "node:stream";
 import type { SyncSummary } from "../../src/cli/syncFolder.ts";
 import { nodeArgs } from "@smsync/testkit";
 
-// The bin, or in a test run its bundle (@smsync/testkit's processBundles.ts; cli/bin.test.ts runs the bin itself).
+// The bin, from the CLI's TypeScript source: in a test run its bundle, otherwise through tsx (@smsync/testkit's
+// processBundles.ts). cli/bin.test.ts runs the bin as a person does, on the CLI built into dist/.
 export const bin = path.resolve(import.meta.dirname, "../../bin/smsync.js");
 export const scriptCommand = "/usr/bin/script";
 
@@ -36,10 +37,10 @@ function collect(child: ChildProcessByStdio<null, Readable, Readable>): Promise<
   });
 }
 
-/** The bin itself, through tsx, whatever the run bundled. */
-export function runBinFromSource(configFile: string, args: string[]): Promise<CliRun> {
+/** `node <binFile> ...args` and nothing more, as a person runs it: the CLI built into dist/ (`npm run build`). */
+export function runBuiltBin(configFile: string, args: string[], binFile = bin): Promise<CliRun> {
   const env = { ...process.env, SMSYNC_CONFIG: configFile };
-  return collect(spawn(process.execPath, [bin, ...args], { env, stdio: ["ignore", "pipe", "pipe"] }));
+  return collect(spawn(process.execPath, [binFile, ...args], { env, stdio: ["ignore", "pipe", "pipe"] }));
 }
 
 /** `launcher`: a command the CLI runs under (e.g. strace and its options). */
