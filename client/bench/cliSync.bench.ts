@@ -1,6 +1,7 @@
-// `npm run bench` (client part): `smsync sync` of a folder of many small files
+// `npm run bench` (client part): how long `smsync` takes to start
+// (startup.ts), then `smsync sync` of a folder of many small files
 // and of a folder of a few large ones, from empty, run as a person runs it (the
-// CLI in its own process against a real server on 127.0.0.1), against `cp -r`
+// built CLI in its own process against a real server on 127.0.0.1), against `cp -r`
 // of the same folder in the same run, the floor of this machine's disk; with
 // the client's peak memory.
 // Options: --quick (100 small files, 3 large of 16 MiB), --json, --quiet,
@@ -22,6 +23,7 @@ import {
   trackDir,
 } from "@smsync/testkit/bench";
 import { startTestServer } from "@smsync/testkit";
+import { measureStartup } from "./startup.ts";
 import { renderReport } from "./syncReport.ts";
 import { runScenario, type ScenarioResult } from "./syncScenario.ts";
 import { canMeasureMemory } from "./timedRun.ts";
@@ -112,6 +114,8 @@ const environment = {
 /** Whether every step succeeded; the report is printed either way. */
 async function main(): Promise<boolean> {
   progress(`smsync sync bench (${environment.mode}): ${only.join(", ")}`);
+  progress("start-up: smsync --version and --help, 10 times each");
+  const startup = await measureStartup();
   const workDir = trackDir(mkdtempSync(path.join(os.tmpdir(), "smsync-bench-sync-")));
   progress("starting the in-process test server");
   const server = await startTestServer();
@@ -121,11 +125,11 @@ async function main(): Promise<boolean> {
   for (const name of only as (keyof typeof scenarios)[]) {
     results.push(await runScenario(server, workDir, name, scenarios[name]));
   }
-  const report = renderReport(environment, results, elapsedSeconds());
+  const report = renderReport(environment, startup, results, elapsedSeconds());
   if (json) {
     process.stderr.write(`${report}\n`);
     process.stdout.write(
-      `${JSON.stringify({ environment, scenarios: results, seconds: elapsedSeconds() }, null, 2)}\n`,
+      `${JSON.stringify({ environment, startup, scenarios: results, seconds: elapsedSeconds() }, null, 2)}\n`,
     );
   } else {
     process.stdout.write(`${report}\n`);

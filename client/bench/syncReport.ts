@@ -1,5 +1,6 @@
 // The sync benchmark's table, in the form of the api benchmarks' tables.
 import { fixed, mib, size, table } from "@smsync/testkit/bench";
+import type { StartupResult } from "./startup.ts";
 import type { ScenarioResult } from "./syncScenario.ts";
 
 interface Environment {
@@ -16,7 +17,32 @@ interface Environment {
 
 const MiB = 1024 * 1024;
 
-export function renderReport(env: Environment, results: ScenarioResult[], seconds: number): string {
+function startupTable(startup: StartupResult[]): string[] {
+  const ms = (seconds: number) => `${fixed(seconds * 1000, 0)} ms`;
+  return [
+    "",
+    `start-up: spawn to exit, ${startup[0]?.runs ?? 0} runs each (issue 12: smsync --version under 150 ms); CPU: user + system`,
+    table(
+      ["command", "median", "min", "max", "median CPU", "peak RSS"],
+      startup.map((row) => [
+        row.command,
+        ms(row.medianSeconds),
+        ms(row.minSeconds),
+        ms(row.maxSeconds),
+        row.medianCpuSeconds === null ? "-" : ms(row.medianCpuSeconds),
+        mib(row.maxRssBytes),
+      ]),
+      ["left"],
+    ),
+  ];
+}
+
+export function renderReport(
+  env: Environment,
+  startup: StartupResult[],
+  results: ScenarioResult[],
+  seconds: number,
+): string {
   const out: string[] = [];
   out.push(`smsync sync bench (${env.mode}) ${env.date}`);
   out.push(
@@ -25,6 +51,7 @@ export function renderReport(env: Environment, results: ScenarioResult[], second
   out.push(
     `temp dirs under ${env.tmpdir}; client peak memory: ${env.peakMemory}; the machine is shared: figures are noisy`,
   );
+  out.push(...startupTable(startup));
   for (const result of results) {
     const floor = result.rows.find((row) => row.step === "cp -r");
     out.push("");
@@ -52,7 +79,7 @@ export function renderReport(env: Environment, results: ScenarioResult[], second
     }
   }
   out.push("");
-  out.push("   wall: spawn to exit of the process (smsync: Node and tsx start-up, the login check, the scan with its");
+  out.push("   wall: spawn to exit of the process (smsync: Node's start-up, the login check, the scan with its");
   out.push("   hashing, the uploads or downloads, the server's commit to the cloud, until the CLI's summary);");
   out.push("   sync itself: the CLI's own timing of the sync (its JSON summary), without start-up; peak RSS: of that");
   out.push("   one process. Server: in the bench process (startTestServer, SQLite), on 127.0.0.1; same disk for all.");

@@ -10,7 +10,8 @@ import { progress } from "@smsync/testkit/bench";
 import { folderTotals, writeFolder, type FolderSpec } from "./benchFolders.ts";
 import { timedRun, type TimedRun } from "./timedRun.ts";
 
-const smsyncBin = path.resolve(import.meta.dirname, "../bin/smsync.js");
+/** The bin as a person runs it: the CLI built into dist/ (`npm run bench` builds first). */
+export const smsyncBin = path.resolve(import.meta.dirname, "../bin/smsync.js");
 
 export interface ScenarioRow {
   step: "cp -r" | "smsync sync (up)" | "smsync sync (down)";
