@@ -18,6 +18,7 @@ export type {
   CloudObjectMetadata,
   CloudStorage,
   UploadSessionRecord,
+  WriteOptions,
 } from "./cloud/CloudStorage.ts";
 export { CloudStorageError, type CloudFailureKind } from "./cloud/CloudStorageError.ts";
 export { LocalDirectoryStorage } from "./cloud/LocalDirectoryStorage.ts";

@@ -3,7 +3,7 @@
 // arms strike only its own users' calls (a fault of one run must not land in
 // another's transfer, or no run could be replayed from its seed).
 import type { Readable } from "node:stream";
-import type { CloudObject, CloudObjectKey, CloudObjectMetadata, CloudStorage, UploadSessionRecord } from "@smsync/api";
+import type { CloudObject, CloudObjectKey, CloudObjectMetadata, CloudStorage, WriteOptions } from "@smsync/api";
 import { FaultyCloudStorage } from "@smsync/testkit";
 
 export class PerUserFaultyCloud implements CloudStorage {
@@ -25,12 +25,8 @@ export class PerUserFaultyCloud implements CloudStorage {
     return this.forUser(key.userId).findObject(key);
   }
 
-  writeObject(
-    metadata: CloudObjectMetadata,
-    content: () => Readable,
-    session?: UploadSessionRecord,
-  ): Promise<CloudObject> {
-    return this.forUser(metadata.userId).writeObject(metadata, content, session);
+  writeObject(metadata: CloudObjectMetadata, content: () => Readable, options?: WriteOptions): Promise<CloudObject> {
+    return this.forUser(metadata.userId).writeObject(metadata, content, options);
   }
 
   readObject(userId: string, objectId: string, range?: { start: number; end?: number }): Promise<Readable> {

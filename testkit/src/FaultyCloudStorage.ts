@@ -14,7 +14,7 @@ import {
   type CloudObjectMetadata,
   type CloudStorage,
   CloudStorageError,
-  type UploadSessionRecord,
+  type WriteOptions,
 } from "@smsync/api";
 
 export type CloudCall = "write" | "read" | "delete" | "find" | "list";
@@ -142,11 +142,7 @@ export class FaultyCloudStorage implements CloudStorage {
     return this.around("find", key.fileUUID, async () => this.seen(await this.inner.findObject(key)));
   }
 
-  writeObject(
-    metadata: CloudObjectMetadata,
-    content: () => Readable,
-    session?: UploadSessionRecord,
-  ): Promise<CloudObject> {
+  writeObject(metadata: CloudObjectMetadata, content: () => Readable, options?: WriteOptions): Promise<CloudObject> {
     return this.around("write", metadata.fileUUID, async () => {
       for (const gate of this.gates) {
         if (gate.fileUUID && gate.fileUUID !== metadata.fileUUID) continue;
@@ -166,7 +162,7 @@ export class FaultyCloudStorage implements CloudStorage {
           this.created.set(key, (this.created.get(key) ?? 0) + 1);
           return content();
         },
-        session,
+        options,
       );
       return this.seen(written);
     });

@@ -21,15 +21,27 @@ export interface CloudObject extends CloudObjectMetadata {
 }
 
 /**
- * Where a write keeps the cloud's resumable upload session (an opaque
- * string, e.g. Drive's session URI) across a crash of the process: the
- * transfer's file row. A backend without sessions never calls it.
+ * Where a write keeps what it must know after a crash of the process: the
+ * transfer's file row. An opaque string a backend defines (Drive: the
+ * resumable session's URI, or a marker that a one-request upload was sent).
+ * A backend that needs nothing of the kind never calls it.
  */
 export interface UploadSessionRecord {
-  /** The session an earlier write of this object opened, if any. */
+  /** What an earlier write of this object recorded, if anything. */
   load(): Promise<string | null>;
-  /** Records a new session (null: the old one is gone). */
+  /** Records it (null: the old one is gone). */
   save(session: string | null): Promise<void>;
+}
+
+export interface WriteOptions {
+  /** The transfer's file row, where the write keeps its session across a crash. */
+  session?: UploadSessionRecord;
+  /**
+   * An earlier attempt at this (fileUUID, version) may have taken effect
+   * beyond what the session record says (a given-up batch wrote the key):
+   * look for the object before writing.
+   */
+  mayAlreadyExist?: boolean;
 }
 
 export interface CloudStorage {
@@ -38,17 +50,16 @@ export interface CloudStorage {
   findObject(key: CloudObjectKey): Promise<CloudObject | null>;
   /**
    * Writes one object from a stream, verifying the content against sha256.
-   * If an object with the same key and the same sha256 exists, returns it
-   * without reading the content (a retried write); one with the same key
-   * and other content (left by an abandoned transfer) is replaced. With a
-   * session record, an upload that a crashed process left half-sent resumes
-   * where the cloud got to.
+   * A write that an earlier attempt may have made already (`mayAlreadyExist`,
+   * or a session record that an earlier write of this object filled in) is
+   * idempotent by key: an object with the same key and the same sha256 is
+   * returned without reading the content; one with the same key and other
+   * content (left by an abandoned transfer) is replaced. A backend whose
+   * writes are idempotent by key anyway (a local directory) may ignore both.
+   * With a session record, an upload that a crashed process left half-sent
+   * resumes where the cloud got to.
    */
-  writeObject(
-    metadata: CloudObjectMetadata,
-    content: () => Readable,
-    session?: UploadSessionRecord,
-  ): Promise<CloudObject>;
+  writeObject(metadata: CloudObjectMetadata, content: () => Readable, options?: WriteOptions): Promise<CloudObject>;
   /** The content of an object (start and end inclusive, as in HTTP Range). */
   readObject(userId: string, objectId: string, range?: { start: number; end?: number }): Promise<Readable>;
   /** Removes an object; removing a missing one succeeds. */

@@ -65,6 +65,7 @@ export class LocalDirectoryStorage implements CloudStorage {
     return this.readMetadata(key.userId, objectId);
   }
 
+  // Looks for the object on every write, whatever the write's options say: here that costs a stat.
   async writeObject(metadata: CloudObjectMetadata, content: () => Readable): Promise<CloudObject> {
     const existing = await this.findObject(metadata);
     // Written before with this content (a retry, or a write whose answer was

@@ -60,20 +60,21 @@ export async function abandonFailedBatches(tx: Transaction, userId: string, oper
  * Before a transfer writes (fileUUID, version): takes over the abandoned
  * write of that key, if any, so that no removal deletes what this write finds
  * or writes. Waits while a removal holds a live claim on it (a removal is one
- * cloud call); a claim left to expire is taken over.
+ * cloud call); a claim left to expire is taken over. True when it took one
+ * over: the cloud may hold an object of the key, which the write must look for.
  */
 export async function takeOverAbandonedWrite(
   db: Database,
   clock: Clock,
   key: CloudObjectKey,
   checkNotStopped: () => void,
-): Promise<void> {
+): Promise<boolean> {
   for (;;) {
     checkNotStopped();
     const taken = await db.$transaction(async (tx) => {
       const where = { userId_fileUUID_version: { userId: key.userId, fileUUID: key.fileUUID, version: key.version } };
       const row = await tx.abandonedCloudWrite.findUnique({ where });
-      if (!row) return true;
+      if (!row) return "none";
       // Deleted only while unclaimed (or its claim expired), checked in the delete itself: on PostgreSQL a
       // removal may claim the row between the read and the delete, and then this write must wait for it.
       const unclaimed = {
@@ -81,9 +82,9 @@ export async function takeOverAbandonedWrite(
         OR: [{ claimedBy: null }, { claimExpiresAt: { lt: clock.now() } }],
       };
       const { count } = await tx.abandonedCloudWrite.deleteMany({ where: unclaimed });
-      return count === 1;
+      return count === 1 ? "taken" : "claimed";
     });
-    if (taken) return;
+    if (taken !== "claimed") return taken === "taken";
     await sleep(claimPollMs);
   }
 }

@@ -48,7 +48,9 @@ export async function runOutboundTransfer(context: TransferContext): Promise<voi
           );
         }
         // A given-up batch may have written this key; its removal must not take what this write finds.
-        await takeOverAbandonedWrite(db, services.clock, metadata, () => checkNotStopped(context));
+        // Whether an earlier run of this item began a write (a crash, a retry), its session record tells the
+        // cloud; that a given-up batch wrote this key, only the takeover knows.
+        const abandoned = await takeOverAbandonedWrite(db, services.clock, metadata, () => checkNotStopped(context));
         const written = await cloud.writeObject(
           metadata,
           () => {
@@ -56,7 +58,7 @@ export async function runOutboundTransfer(context: TransferContext): Promise<voi
             const crash = crashPointInStream("outbound.midCloudWrite");
             return crash ? content.pipe(crash) : content;
           },
-          uploadSessionOf(db, operation.id, item.fileUUID),
+          { session: uploadSessionOf(db, operation.id, item.fileUUID), mayAlreadyExist: abandoned },
         );
         cloudObjectId = written.objectId;
         crashPoint("outbound.afterCloudWrite");

@@ -47,16 +47,20 @@ export function cloudStorageContract(
       expect(part.equals(content.subarray(13, 26))).toBe(true);
     });
 
-    it("writes once per (fileUUID, version): a repeated write returns the first object and reads no content", async () => {
+    it("writes once per (fileUUID, version): a repeated write that may find the first returns it and reads no content", async () => {
       const { storage, userId } = await makeStorage();
       const content = Buffer.from("once");
       const metadata = metadataFor(userId, content);
       const first = await storage.writeObject(metadata, () => Readable.from([content]));
       let contentRequested = false;
-      const second = await storage.writeObject(metadata, () => {
-        contentRequested = true;
-        return Readable.from([content]);
-      });
+      const second = await storage.writeObject(
+        metadata,
+        () => {
+          contentRequested = true;
+          return Readable.from([content]);
+        },
+        { mayAlreadyExist: true },
+      );
       expect(second.objectId).toBe(first.objectId);
       expect(contentRequested).toBe(false);
       expect(
@@ -70,8 +74,10 @@ export function cloudStorageContract(
       const abandoned = Buffer.from("abandoned attempt");
       const current = Buffer.from("the committed content");
       await storage.writeObject(metadataFor(userId, abandoned, 0, fileUUID), () => Readable.from([abandoned]));
-      const written = await storage.writeObject(metadataFor(userId, current, 0, fileUUID), () =>
-        Readable.from([current]),
+      const written = await storage.writeObject(
+        metadataFor(userId, current, 0, fileUUID),
+        () => Readable.from([current]),
+        { mayAlreadyExist: true },
       );
       expect(written.sha256).toBe(sha256Hex(current));
       expect((await readAll(await storage.readObject(userId, written.objectId))).equals(current)).toBe(true);

@@ -1,15 +1,13 @@
 // Each fault Drive can throw at the backend, injected by the fake at a chosen
 // request, and the outcome the backend must reach: retried and written once,
 // resumed without re-sending what Drive has, or failed with the right kind.
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
 import { afterAll, assert, beforeEach, describe, expect, it } from "vitest";
-import type { CloudObjectMetadata } from "../../src/cloud/CloudStorage.ts";
 import { CloudStorageError } from "../../src/cloud/CloudStorageError.ts";
 import { driveFaults } from "@smsync/testkit/fakeGoogleDrive";
-import { quantum, startGoogleDriveFixture } from "../support/googleDriveFixture.ts";
-import { sha256Hex } from "@smsync/testkit";
+import { driveTestFile, memoryRecord, quantum, startGoogleDriveFixture } from "../support/googleDriveFixture.ts";
 
 const fixture = await startGoogleDriveFixture();
 const { drive, tokens, sleeps } = fixture;
@@ -20,27 +18,7 @@ beforeEach(() => {
   sleeps.length = 0;
 });
 
-function fileOf(userId: string, content: Buffer): { metadata: CloudObjectMetadata; content: () => Readable } {
-  const fileUUID = randomUUID();
-  return {
-    metadata: {
-      userId,
-      fileUUID,
-      version: 0,
-      cloudFileName: `${fileUUID}.bin`,
-      mimeType: "application/octet-stream",
-      sha256: sha256Hex(content),
-      size: content.length,
-    },
-    // Served in 64 KiB pieces, as a file stream would.
-    content: () =>
-      Readable.from(
-        (function* () {
-          for (let at = 0; at < content.length; at += 65536) yield content.subarray(at, at + 65536);
-        })(),
-      ),
-  };
-}
+const fileOf = driveTestFile;
 
 /** Drive files of the key (whatever the backend thinks). */
 function driveFilesOf(userId: string, fileUUID: string) {
@@ -113,7 +91,7 @@ describe("Google Drive backend: rate limits and server errors", () => {
     it(`retries a 403 ${reason} with backoff`, async () => {
       const content = randomBytes(1000);
       const { userId, file, result } = await writeWithFault(content, () =>
-        drive.injectFault({ on: "startUpload", times: 2, fault: driveFaults.rateLimit(reason) }),
+        drive.injectFault({ on: "multipartUpload", times: 2, fault: driveFaults.rateLimit(reason) }),
       );
       expect(result).toMatchObject({ fileUUID: file.metadata.fileUUID });
       expect(sleeps).toHaveLength(2);
@@ -124,7 +102,7 @@ describe("Google Drive backend: rate limits and server errors", () => {
   it("honours Retry-After of a 429", async () => {
     const content = randomBytes(1000);
     const { userId, file, result } = await writeWithFault(content, () =>
-      drive.injectFault({ on: "listFiles", fault: driveFaults.tooManyRequests(7) }),
+      drive.injectFault({ on: "multipartUpload", fault: driveFaults.tooManyRequests(7) }),
     );
     expect(result).toMatchObject({ fileUUID: file.metadata.fileUUID });
     expect(sleeps).toEqual([7000]);
@@ -155,7 +133,7 @@ describe("Google Drive backend: rate limits and server errors", () => {
 
   it("gives up as transient when Drive keeps failing, leaving no object", async () => {
     const { userId, file, result } = await writeWithFault(randomBytes(1000), () =>
-      drive.injectFault({ on: "startUpload", times: Infinity, fault: driveFaults.serverError(503) }),
+      drive.injectFault({ on: "multipartUpload", times: Infinity, fault: driveFaults.serverError(503) }),
     );
     expect(result).toBeInstanceOf(CloudStorageError);
     expect((result as CloudStorageError).kind).toBe("transient");
@@ -184,7 +162,7 @@ describe("Google Drive backend: quotas", () => {
   ] as const) {
     it(`backs off from 1 s to a minute on a ${name}, then fails as rateLimited`, async () => {
       const { userId, file, result } = await writeWithoutJitter(() =>
-        drive.injectFault({ on: "startUpload", times: Infinity, fault }),
+        drive.injectFault({ on: "multipartUpload", times: Infinity, fault }),
       );
       expect(result).toBeInstanceOf(CloudStorageError);
       expect((result as CloudStorageError).kind).toBe("rateLimited");
@@ -198,7 +176,7 @@ describe("Google Drive backend: quotas", () => {
     const userId = await fixture.newUser();
     const storage = fixture.storage({ retry: { random: () => 0.5 } });
     await storage.listObjects(userId);
-    drive.injectFault({ on: "startUpload", times: 2, fault: driveFaults.rateLimit() });
+    drive.injectFault({ on: "multipartUpload", times: 2, fault: driveFaults.rateLimit() });
     const file = fileOf(userId, randomBytes(1000));
     await storage.writeObject(file.metadata, file.content);
     expect(sleeps).toEqual([1500, 2500]);
@@ -206,7 +184,7 @@ describe("Google Drive backend: quotas", () => {
 
   it("passes a Retry-After longer than a minute up with the rateLimited failure, without waiting it here", async () => {
     const { result } = await writeWithoutJitter(() =>
-      drive.injectFault({ on: "startUpload", fault: driveFaults.tooManyRequests(300) }),
+      drive.injectFault({ on: "multipartUpload", fault: driveFaults.tooManyRequests(300) }),
     );
     expect(result).toBeInstanceOf(CloudStorageError);
     expect(result).toMatchObject({ kind: "rateLimited", retryAfterMs: 300_000 });
@@ -223,9 +201,10 @@ describe("Google Drive backend: quotas", () => {
   });
 
   for (const reason of ["storageQuotaExceeded", "quotaExceeded"] as const) {
-    for (const on of ["startUpload", "uploadChunk"] as const) {
+    for (const on of ["startUpload", "uploadChunk", "multipartUpload"] as const) {
       it(`fails at once as storageFull on a 403 ${reason} (${on}), writing nothing`, async () => {
-        const { userId, file, result } = await writeWithFault(randomBytes(2 * quantum), () =>
+        const size = on === "multipartUpload" ? 1000 : 2 * quantum;
+        const { userId, file, result } = await writeWithFault(randomBytes(size), () =>
           drive.injectFault({ on, times: Infinity, fault: driveFaults.storageFull(reason) }),
         );
         expect(result).toBeInstanceOf(CloudStorageError);
@@ -319,21 +298,6 @@ describe("Google Drive backend: cut uploads", () => {
 });
 
 describe("Google Drive backend: upload sessions kept across a restart", () => {
-  /** A session record as the transfer's file row keeps it. */
-  function memoryRecord() {
-    const saved: (string | null)[] = [];
-    return {
-      saved,
-      record: {
-        load: () => Promise.resolve(saved.at(-1) ?? null),
-        save: (session: string | null) => {
-          saved.push(session);
-          return Promise.resolve();
-        },
-      },
-    };
-  }
-
   /** A content stream that dies (as its process would) once `bytes` have been read. */
   function dyingContent(content: Buffer, bytes: number): () => Readable {
     return () =>
@@ -356,12 +320,12 @@ describe("Google Drive backend: upload sessions kept across a restart", () => {
     // The first process sends two chunks, then dies reading the third.
     const died = await fixture
       .storage()
-      .writeObject(file.metadata, dyingContent(content, 2 * quantum), record)
+      .writeObject(file.metadata, dyingContent(content, 2 * quantum), { session: record })
       .catch((e: unknown) => e);
     expect(died).toBeInstanceOf(Error);
     expect(saved).toHaveLength(1);
     const logFrom = drive.log.length;
-    const written = await fixture.storage().writeObject(file.metadata, file.content, record);
+    const written = await fixture.storage().writeObject(file.metadata, file.content, { session: record });
     expect(written).toMatchObject({ fileUUID: file.metadata.fileUUID, size: content.length });
     const log = drive.log.slice(logFrom);
     expect(log.filter((entry) => entry.kind === "startUpload")).toHaveLength(0);
@@ -391,11 +355,11 @@ describe("Google Drive backend: upload sessions kept across a restart", () => {
     const { saved, record } = memoryRecord();
     await fixture
       .storage()
-      .writeObject(file.metadata, dyingContent(content, quantum), record)
+      .writeObject(file.metadata, dyingContent(content, quantum), { session: record })
       .catch(() => undefined);
     for (const session of drive.store.sessions.values()) if (session.account === userId) session.expired = true;
     const logFrom = drive.log.length;
-    await fixture.storage().writeObject(file.metadata, file.content, record);
+    await fixture.storage().writeObject(file.metadata, file.content, { session: record });
     expect(
       drive.log
         .slice(logFrom)
@@ -412,24 +376,32 @@ describe("Google Drive backend: upload sessions kept across a restart", () => {
 
 describe("Google Drive backend: exactly once and integrity", () => {
   it("never leaves two Drive files for one (fileUUID, version): a write retried after its answer was lost finds the first", async () => {
+    const userId = await fixture.newUser();
+    const storage = fixture.storage();
+    await storage.listObjects(userId);
     const content = randomBytes(2 * quantum);
+    const file = fileOf(userId, content);
+    const { record } = memoryRecord();
     // The last chunk lands, its answer is lost, and Drive fails every status query: the write fails...
-    const { userId, storage, file, result } = await writeWithFault(content, () => {
-      drive.injectFault({ on: "uploadChunk", nth: 2, fault: driveFaults.dropConnection(quantum) });
-      drive.injectFault({ on: "uploadStatus", times: Infinity, fault: driveFaults.serverError(500) });
-    });
+    drive.injectFault({ on: "uploadChunk", nth: 2, fault: driveFaults.dropConnection(quantum) });
+    drive.injectFault({ on: "uploadStatus", times: Infinity, fault: driveFaults.serverError(500) });
+    const result = await storage.writeObject(file.metadata, file.content, { session: record }).catch((e: unknown) => e);
     expect((result as CloudStorageError).kind).toBe("transient");
     expect(driveFilesOf(userId, file.metadata.fileUUID)).toHaveLength(1);
     drive.faults.clear();
-    // ...and the transfer's retry finds the object already written, sending no byte.
+    // ...and the transfer's retry (its file row holds the session) finds the object already written, sending no byte.
     let contentRead = false;
     const logFrom = drive.log.length;
-    const retried = await storage.writeObject(file.metadata, () => {
-      contentRead = true;
-      return file.content();
-    });
+    const retried = await storage.writeObject(
+      file.metadata,
+      () => {
+        contentRead = true;
+        return file.content();
+      },
+      { session: record },
+    );
     expect(contentRead).toBe(false);
-    expect(drive.log.slice(logFrom).filter((entry) => entry.kind === "startUpload")).toHaveLength(0);
+    expect(drive.log.slice(logFrom).map((entry) => entry.kind)).toEqual(["listFiles"]);
     expect(retried.objectId).toBe(driveFilesOf(userId, file.metadata.fileUUID)[0]?.id);
     expectStored(userId, file.metadata.fileUUID, content);
     // A fresh process (nothing cached) finds it too.

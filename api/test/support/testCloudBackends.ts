@@ -1,6 +1,7 @@
 // The cloud backends the server's transfer tests run against: the local
-// directory, and Google Drive over a fake Drive (uploads in 256 KiB chunks,
-// the backend's own retries with millisecond delays). A test file loops over
+// directory, and Google Drive over a fake Drive (files up to 256 KiB in one
+// request, larger ones in 256 KiB chunks, the backend's own retries with
+// millisecond delays). A test file loops over
 // them: `for (const backend of testCloudBackends) describe(backend.name, ...)`.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -45,6 +46,7 @@ export const googleDriveTestBackend: TestCloudBackend = {
       folderRecords: new MemoryDriveFolderRecords(),
       rootUrl: drive.rootUrl,
       chunkSize: 256 * 1024,
+      oneRequestMaxBytes: 256 * 1024,
       retry: { baseDelayMs: 1, maxDelayMs: 10 },
     });
     return { storage, drive, close: () => drive.close() };

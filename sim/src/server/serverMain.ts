@@ -46,8 +46,10 @@ function cloudOf(config: Config): CloudStorage {
     // Lost with the process: the next one finds each app folder again by its appProperties.
     folderRecords: new MemoryDriveFolderRecords(),
     rootUrl: process.env[simEnvironment.driveRootUrl]!,
-    // Files over 512 KiB go up in several chunks, so a fault or a crash can strike mid-upload.
+    // Files over 512 KiB go up in several chunks, so a fault or a crash can strike mid-upload; those up
+    // to 256 KiB (the schedule's small and empty ones) in one multipart request.
     chunkSize: 256 * 1024,
+    oneRequestMaxBytes: 256 * 1024,
     // Millisecond backoff; a Retry-After (the sim's are at most 1 s) is honoured as it is.
     retry: { baseDelayMs: 1, maxDelayMs: 10 },
   });

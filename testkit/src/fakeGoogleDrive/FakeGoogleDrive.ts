@@ -1,6 +1,6 @@
 // A fake Google Drive (v3) for tests: plain node:http on 127.0.0.1 serving
 // what the Google Drive backend uses (files create/list/get/delete/update,
-// alt=media with Range, the resumable upload protocol), checking bearer
+// alt=media with Range, the resumable and multipart uploads), checking bearer
 // tokens it issued, with faults injected on command and a log of every
 // request the tests can read. Point the backend's rootUrl at `rootUrl`.
 import { randomBytes } from "node:crypto";
@@ -19,6 +19,7 @@ import {
   type FilesRequest,
 } from "./filesApi.ts";
 import { sendDriveError } from "./http.ts";
+import { multipartUpload } from "./multipartUploads.ts";
 import {
   parseContentRange,
   sessionOf,
@@ -46,6 +47,7 @@ function kindOf(method: string, url: URL): { kind: DriveRequestKind; fileId?: st
   const path = url.pathname;
   if (path === "/upload/drive/v3/files") {
     if (method === "POST" && url.searchParams.get("uploadType") === "resumable") return { kind: "startUpload" };
+    if (method === "POST" && url.searchParams.get("uploadType") === "multipart") return { kind: "multipartUpload" };
     if (method === "PUT" && url.searchParams.has("upload_id")) return { kind: "uploadChunk" }; // or a status query: decided by Content-Range
     return undefined;
   }
@@ -133,6 +135,18 @@ export class FakeGoogleDrive {
     return this.log.filter((entry) => entry.kind === kind);
   }
 
+  /** How many requests of each kind the log holds (from entry `from` on; of one account, if given). */
+  requestCounts(
+    options: { from?: number; account?: string } = {},
+  ): Partial<Record<DriveRequestKind | "unknown", number>> {
+    const counts: Partial<Record<DriveRequestKind | "unknown", number>> = {};
+    for (const entry of this.log.slice(options.from ?? 0)) {
+      if (options.account !== undefined && entry.account !== options.account) continue;
+      counts[entry.kind] = (counts[entry.kind] ?? 0) + 1;
+    }
+    return counts;
+  }
+
   async close(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -177,6 +191,7 @@ export class FakeGoogleDrive {
       "wrongMd5",
       "expireSession",
       "loseAnswer",
+      "failAfterServing",
       "ignoreRange",
     ];
     if (fault && !servedFaults.includes(fault.type)) {
@@ -185,6 +200,7 @@ export class FakeGoogleDrive {
     }
     if (fault?.type === "wrongMd5") this.wrongMd5Pending = true;
     if (fault?.type === "loseAnswer") loseAnswer(req, res, entry);
+    if (fault?.type === "failAfterServing") failAfterServing(res, fault.status);
 
     const files: FilesRequest = { req, res, url, account, store: this.store };
     const cutDownload = fault?.type === "dropConnection" && entry.kind === "downloadMedia" && fault.afterBytes > 0;
@@ -215,6 +231,10 @@ export class FakeGoogleDrive {
         return updateFile(files, route.fileId!);
     }
     const upload: UploadRequest = { ...files, origin: this.url, md5Override: () => this.takeWrongMd5() };
+    if (entry.kind === "multipartUpload") {
+      entry.bodyBytes = await multipartUpload(upload);
+      return;
+    }
     if (entry.kind === "startUpload") return startUpload(upload);
     const session = sessionOf(upload);
     if (!session) return void req.resume();
@@ -270,6 +290,18 @@ function loseAnswer(req: IncomingMessage, res: ServerResponse, entry: DriveReque
   res.writeHead = () => res;
   res.end = (() => {
     req.socket.destroy();
+    return res;
+  }) as typeof res.end;
+}
+
+/** The request is served, but answered with a 5xx: the answer it would have had is replaced. */
+function failAfterServing(res: ServerResponse, status: 500 | 503): void {
+  const [writeHead, end] = [res.writeHead.bind(res), res.end.bind(res)];
+  res.writeHead = () => res;
+  res.end = (() => {
+    res.writeHead = writeHead;
+    res.end = end;
+    sendDriveError(res, status, "backendError", "Backend Error");
     return res;
   }) as typeof res.end;
 }

@@ -12,6 +12,7 @@ export type DriveRequestKind =
   | "deleteFile"
   | "updateFile"
   | "startUpload"
+  | "multipartUpload"
   | "uploadChunk"
   | "uploadStatus";
 
@@ -30,6 +31,8 @@ export type DriveFault =
   | { type: "ignoreRange" }
   /** Drive carries the request out, then the connection drops before its answer (any kind of request). */
   | { type: "loseAnswer" }
+  /** Drive carries the request out, then answers a 5xx all the same (any kind of request). */
+  | { type: "failAfterServing"; status: 500 | 503 }
   /** The upload session expires: this request and every later one on it answer 404. */
   | { type: "expireSession" }
   /** The upload completes, but its answer reports a wrong md5Checksum. */
@@ -50,6 +53,7 @@ export const driveFaults = {
   dropConnection: (afterBytes: number): DriveFault => ({ type: "dropConnection", afterBytes }),
   ignoreRange: (): DriveFault => ({ type: "ignoreRange" }),
   loseAnswer: (): DriveFault => ({ type: "loseAnswer" }),
+  failAfterServing: (status: 500 | 503 = 500): DriveFault => ({ type: "failAfterServing", status }),
   expireSession: (): DriveFault => ({ type: "expireSession" }),
   wrongMd5: (): DriveFault => ({ type: "wrongMd5" }),
 };

@@ -51,3 +51,8 @@ export function jsonOf(answer: RawAnswer): unknown {
     throw error;
   }
 }
+
+export function headerOfAnswer(answer: RawAnswer, name: string): string | undefined {
+  const value = answer.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -16,8 +16,9 @@ import { CloudStorageError } from "../CloudStorageError.ts";
 import { ContentChunks } from "./ContentChunks.ts";
 import { fileFields, type DriveApi, type DriveFile } from "./DriveApi.ts";
 import { failureOfAnswer, toDriveFailure } from "./driveFailures.ts";
-import { jsonOf, rawRequest, type RawAnswer } from "./rawRequest.ts";
+import { headerOfAnswer, jsonOf, rawRequest, type RawAnswer } from "./rawRequest.ts";
 import { backoffDelay, retriedInRequest, withRetries } from "./retryPolicy.ts";
+import { checkMd5, checkSha256 } from "./uploadChecks.ts";
 
 export const chunkQuantum = 256 * 1024;
 /** New sessions tried after the first expired, before the upload fails as transient. */
@@ -54,12 +55,15 @@ export class ResumableUploader {
 
   /**
    * With a session record, a session that an earlier process opened for this
-   * upload (and recorded) is resumed from the offset Drive reports for it;
-   * a new session is opened, and recorded, only when there is none or Drive
-   * says it is gone (404, 410).
+   * upload (and recorded: `recorded`, which the caller has loaded) is resumed
+   * from the offset Drive reports for it; a new session is opened, and
+   * recorded, only when there is none or Drive says it is gone (404, 410).
    */
-  async upload(request: ResumableUploadRequest, record?: UploadSessionRecord): Promise<DriveFile> {
-    let recorded = (await record?.load()) ?? null;
+  async upload(
+    request: ResumableUploadRequest,
+    record: UploadSessionRecord | undefined,
+    recorded: string | null,
+  ): Promise<DriveFile> {
     for (let restarts = 0; ;) {
       const resumed = recorded !== null;
       const sessionUri = recorded ?? (await this.startSession(request));
@@ -100,7 +104,7 @@ export class ResumableUploader {
             "starting a Drive upload",
             answer.status,
             jsonOf(answer),
-            header(answer, "retry-after"),
+            headerOfAnswer(answer, "retry-after"),
           );
         }
         return location;
@@ -155,36 +159,11 @@ export class ResumableUploader {
   }
 
   private checkSha256(chunks: ContentChunks, request: ResumableUploadRequest): void {
-    const { sha256 } = chunks.digests();
-    if (sha256 !== request.sha256) {
-      throw new CloudStorageError(
-        "integrity",
-        `the content has sha256 ${sha256}, expected ${request.sha256}; not sent to Drive`,
-      );
-    }
+    checkSha256(chunks.digests().sha256, request.sha256);
   }
 
-  /** Drive's md5Checksum against the md5 of the bytes sent; a mismatching file is removed. */
-  private async checkMd5(userId: string, file: DriveFile, chunks: ContentChunks): Promise<DriveFile> {
-    const { md5 } = chunks.digests();
-    if (file.md5Checksum === md5) return file;
-    const mismatch = `Drive reports md5 ${file.md5Checksum} for ${file.id}, the content sent has ${md5}`;
-    try {
-      if (file.id) await this.api.delete(userId, file.id);
-    } catch (error) {
-      // Already gone is what the removal wanted; any other failure leaves the
-      // wrong bytes in Drive under this object's key, which must be said.
-      if (!(error instanceof CloudStorageError && error.kind === "notFound")) {
-        throw new CloudStorageError(
-          "integrity",
-          `${mismatch}; removing that file failed: ${(error as Error).message}`,
-          {
-            cause: error,
-          },
-        );
-      }
-    }
-    throw new CloudStorageError("integrity", mismatch);
+  private checkMd5(userId: string, file: DriveFile, chunks: ContentChunks): Promise<DriveFile> {
+    return checkMd5(this.api, userId, file, chunks.digests().md5);
   }
 
   /** One PUT of bytes from `offset`; Content-Range names the whole size, so Drive knows the last chunk. */
@@ -214,19 +193,14 @@ export class ResumableUploader {
   }
 }
 
-function header(answer: RawAnswer, name: string): string | undefined {
-  const value = answer.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
 function progressOf(answer: RawAnswer): Progress {
   if (answer.status === 200 || answer.status === 201) return { done: true, file: jsonOf(answer) as DriveFile };
   if (answer.status === 308) {
     // Range: bytes=0-N means N + 1 bytes persisted; no Range means none.
-    const range = /^bytes=0-(\d+)$/.exec(header(answer, "range") ?? "");
+    const range = /^bytes=0-(\d+)$/.exec(headerOfAnswer(answer, "range") ?? "");
     return { done: false, persisted: range ? Number(range[1]) + 1 : 0 };
   }
   if (answer.status === 404 || answer.status === 410)
     throw new SessionExpiredError(`the upload session is gone (${answer.status})`);
-  throw failureOfAnswer("uploading to Drive", answer.status, jsonOf(answer), header(answer, "retry-after"));
+  throw failureOfAnswer("uploading to Drive", answer.status, jsonOf(answer), headerOfAnswer(answer, "retry-after"));
 }
