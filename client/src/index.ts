@@ -23,3 +23,6 @@ export {
 export { createGraphQLClient, type GraphQLClientOptions, type SmsyncGraphQL } from "./graphql/createGraphQLClient.ts";
 export type * as GraphQLTypes from "./graphql/generated/graphql.ts";
 // The byte plane (Node file access inside): import from "@smsync/client/transfers".
+// For tests: the clock the client waits on (ClientBaseOptions.clock), and one a test moves.
+export { systemClock, type Clock, type TimerPurpose } from "./time/clock.ts";
+export { MovableClock, type PendingTimer } from "./time/MovableClock.ts";
