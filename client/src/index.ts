@@ -2,6 +2,7 @@
 export * from "./errors.ts";
 export * from "./store/ClientStore.ts";
 export { MemoryStore } from "./store/MemoryStore.ts";
+export { workCollections, workLeftInStore, type WorkLeft } from "./store/workInProgress.ts";
 export { IndexedDbStore, type IndexedDbStoreOptions } from "./store/IndexedDbStore.ts";
 export * from "./modes.ts";
 export { ClientUsageError } from "./queues/ClientUsageError.ts";
