@@ -8,6 +8,7 @@
 import { randomUUID } from "node:crypto";
 import { expect, it } from "vitest";
 import { MovableClock } from "../../src/time/MovableClock.ts";
+import { fileDeletedElsewhere } from "../support/deletedElsewhere.ts";
 import { useEngineHarness } from "../support/engineHarness.ts";
 import { sha256Hex } from "../transfers/helpers.ts";
 import { indexEntry } from "../support/serverReads.ts";
@@ -46,14 +47,7 @@ it("keeps the lock past its first lease while the app applies a deletion, then u
       );
     },
   });
-  const gone = randomUUID();
-  await a.client.uploadData(gone, Buffer.from("to be deleted"), { cloudFileName: "gone.txt", ...text });
-  await a.client.commit();
-  await a.client.sync();
-  await b.client.sync(); // B holds the file
-  await a.client.deleteFile(gone);
-  await a.client.commit();
-  await a.client.sync();
+  const gone = await fileDeletedElsewhere(a, b);
 
   const fresh = randomUUID();
   const content = Buffer.from("B's upload after the slow deletion");
