@@ -24,9 +24,9 @@ export async function rowCounts(db: Database) {
 async function settledAll<T extends Record<string, PromiseLike<unknown>>>(
   reads: T,
 ): Promise<{ [K in keyof T]: Awaited<T[K]> }> {
-  const names = Object.keys(reads);
-  const values = await Promise.all(names.map((name) => reads[name]));
-  return Object.fromEntries(names.map((name, i) => [name, values[i]])) as { [K in keyof T]: Awaited<T[K]> };
+  const entries: [string, PromiseLike<unknown>][] = Object.entries(reads);
+  const values = await Promise.all(entries.map(([, read]) => read));
+  return Object.fromEntries(entries.map(([name], i) => [name, values[i]])) as { [K in keyof T]: Awaited<T[K]> };
 }
 
 /** Makes a call that must be refused, and asserts that it wrote nothing (the row counts before and after are equal). */
