@@ -16,6 +16,7 @@ import { commitPrepared, queueDeletion, queueUpload } from "./queues/uploadsBein
 import type { ClientStore } from "./store/ClientStore.ts";
 import { SyncEngine, type EngineCallbacks, type EngineTuning, type SyncEvents } from "./engine/SyncEngine.ts";
 import type { IndexEntry } from "./engine/planDownloads.ts";
+import type { Clock } from "./time/clock.ts";
 
 /** The options both clients take; D is how a download is handed to the app. */
 export interface ClientBaseOptions<D extends DownloadedFileInfo> {
@@ -27,6 +28,12 @@ export interface ClientBaseOptions<D extends DownloadedFileInfo> {
   /** Engine tuning (tests): operation polling, LOCK_HELD wait cap, backoff, the persistence-point hook. */
   engine?: EngineTuning;
   outbox?: OutboxOptions;
+  /**
+   * For tests: the clock the engine and the outbox wait on (default the
+   * system's); a test passes a MovableClock and moves it past a lease or a
+   * backoff instead of sleeping. `engine.clock` and `outbox.clock` override it.
+   */
+  clock?: Clock;
 }
 
 export interface UploadOptions {
@@ -77,7 +84,9 @@ export async function connectClient<D extends DownloadedFileInfo>(
     serverUrl: options.serverUrl,
     token: options.token,
     store: options.store,
-    ...(options.outbox ? { outbox: options.outbox } : {}),
+    ...(options.outbox || options.clock
+      ? { outbox: { ...(options.clock ? { clock: options.clock } : {}), ...options.outbox } }
+      : {}),
     ...(webSocketImpl ? { webSocketImpl } : {}),
   });
   const engine = await SyncEngine.open<D>({
@@ -88,6 +97,7 @@ export async function connectClient<D extends DownloadedFileInfo>(
     token: options.token,
     callbacks: options.callbacks,
     platform,
+    ...(options.clock ? { clock: options.clock } : {}),
     ...options.engine,
   });
   return { graphql, engine };

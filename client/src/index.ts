@@ -2,6 +2,7 @@
 export * from "./errors.ts";
 export * from "./store/ClientStore.ts";
 export { MemoryStore } from "./store/MemoryStore.ts";
+export { workCollections, workLeftInStore, type WorkLeft } from "./store/workInProgress.ts";
 export { IndexedDbStore, type IndexedDbStoreOptions } from "./store/IndexedDbStore.ts";
 export * from "./modes.ts";
 export { ClientUsageError } from "./queues/ClientUsageError.ts";
@@ -23,3 +24,6 @@ export {
 export { createGraphQLClient, type GraphQLClientOptions, type SmsyncGraphQL } from "./graphql/createGraphQLClient.ts";
 export type * as GraphQLTypes from "./graphql/generated/graphql.ts";
 // The byte plane (Node file access inside): import from "@smsync/client/transfers".
+// For tests: the clock the client waits on (ClientBaseOptions.clock), and one a test moves.
+export { systemClock, type Clock, type TimerPurpose } from "./time/clock.ts";
+export { MovableClock, type PendingTimer } from "./time/MovableClock.ts";

@@ -3,7 +3,7 @@
 // app was handed. Each check counts itself, so the report says how many were
 // made; each failure names its invariant.
 import { invariantNames, type InvariantNumber } from "./invariantNames.ts";
-import { workCollections } from "./workCollections.ts";
+import { workCollections, workLeftInStore } from "@smsync/client";
 import { devicesOf, type RunContext } from "./runStep.ts";
 import { sha256Hex as sha256, type SimDevice } from "./simDevice.ts";
 
@@ -309,14 +309,16 @@ async function checkUser(
       () => `${u}: ${operation.kind} operation ${short(operation.id)} is ${operation.state}`,
     );
   for (const device of devices) {
+    const left = await workLeftInStore(device.store);
     for (const collection of workCollections) {
-      const left = await device.store.list(collection);
-      c.check(5, left.length === 0, () => `${device.name}: ${left.length} record(s) left in ${collection}`);
+      const keys = left.records[collection] ?? [];
+      c.check(5, keys.length === 0, () => `${device.name}: ${keys.length} record(s) left in ${collection}`);
     }
-    const engineKeys = (await device.store.list("meta"))
-      .map((entry) => entry.key)
-      .filter((key) => key.startsWith("engine."));
-    c.check(5, engineKeys.length === 0, () => `${device.name}: engine state left in meta: ${engineKeys.join(", ")}`);
+    c.check(
+      5,
+      left.engineState.length === 0,
+      () => `${device.name}: engine state left in meta: ${left.engineState.join(", ")}`,
+    );
     c.check(5, device.client.mode === "idle", () => `${device.name}: mode ${device.client.mode} at the end`);
   }
 

@@ -21,3 +21,4 @@ export * from "./cuttingProxy.ts";
 export * from "./smallFileSystem.ts";
 export * from "./fileSystemTrace.ts";
 export { nodeArgs, sourceNodeOptions } from "./processBundles.ts";
+export * from "./committedFile.ts";

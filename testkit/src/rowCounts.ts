@@ -4,47 +4,29 @@ import { expect } from "vitest";
 import type { Database } from "@smsync/api";
 
 export async function rowCounts(db: Database) {
-  const [
-    locks,
-    stagedUploads,
-    uploadDeletions,
-    operations,
-    items,
-    files,
-    events,
-    idempotency,
-    users,
-    devices,
-    tokens,
-    googleAccounts,
-  ] = await Promise.all([
-    db.lock.findMany({ orderBy: { userId: "asc" } }),
-    db.stagedUpload.count(),
-    db.uploadDeletion.count(),
-    db.operation.count(),
-    db.operationItem.count(),
-    db.fileEntry.findMany({ orderBy: [{ userId: "asc" }, { fileUUID: "asc" }] }),
-    db.event.count(),
-    db.idempotencyRecord.count(),
-    db.user.count(),
-    db.device.count(),
-    db.token.count(),
-    db.googleAccount.findMany({ orderBy: { userId: "asc" } }),
-  ]);
-  return {
-    locks,
-    stagedUploads,
-    uploadDeletions,
-    operations,
-    items,
-    files,
-    events,
-    idempotency,
-    users,
-    devices,
-    tokens,
-    googleAccounts,
-  };
+  return settledAll({
+    locks: db.lock.findMany({ orderBy: { userId: "asc" } }),
+    stagedUploads: db.stagedUpload.count(),
+    uploadDeletions: db.uploadDeletion.count(),
+    operations: db.operation.count(),
+    items: db.operationItem.count(),
+    files: db.fileEntry.findMany({ orderBy: [{ userId: "asc" }, { fileUUID: "asc" }] }),
+    events: db.event.count(),
+    idempotency: db.idempotencyRecord.count(),
+    users: db.user.count(),
+    devices: db.device.count(),
+    tokens: db.token.count(),
+    googleAccounts: db.googleAccount.findMany({ orderBy: { userId: "asc" } }),
+  });
+}
+
+/** Each read's result under its name (the reads run at once): the names are written once. */
+async function settledAll<T extends Record<string, PromiseLike<unknown>>>(
+  reads: T,
+): Promise<{ [K in keyof T]: Awaited<T[K]> }> {
+  const entries: [string, PromiseLike<unknown>][] = Object.entries(reads);
+  const values = await Promise.all(entries.map(([, read]) => read));
+  return Object.fromEntries(entries.map(([name], i) => [name, values[i]])) as { [K in keyof T]: Awaited<T[K]> };
 }
 
 /** Makes a call that must be refused, and asserts that it wrote nothing (the row counts before and after are equal). */

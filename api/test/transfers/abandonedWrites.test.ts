@@ -53,6 +53,22 @@ async function failedWriteThatTookEffect(client: TestGraphQLClient, userId: stri
   return { op, fencingToken };
 }
 
+/** The worker removes the user's abandoned object, then the record of it. */
+async function expectAbandonedObjectRemoved(db: Database, userId: string) {
+  await eventually(
+    "the object removed",
+    () => objectKeys(userId),
+    (keys) => keys.length === 0,
+  );
+  expect(
+    await eventually(
+      "nothing left to remove",
+      () => abandonedOf(db, userId),
+      (rows) => rows.length === 0,
+    ),
+  ).toEqual([]);
+}
+
 onEachFaultyCloud(
   { SMSYNC_TRANSFER_MAX_ATTEMPTS: "3" },
   (started) => ({ server, cloud } = started),
@@ -72,18 +88,7 @@ onEachFaultyCloud(
         expect(await db.operationItem.findMany({ where: { operationId: op.id } })).toMatchObject([
           { fileUUID, state: "ABANDONED" },
         ]);
-        await eventually(
-          "the object removed",
-          () => objectKeys(userId),
-          (keys) => keys.length === 0,
-        );
-        expect(
-          await eventually(
-            "nothing left to remove",
-            () => abandonedOf(db, userId),
-            (rows) => rows.length === 0,
-          ),
-        ).toEqual([]);
+        await expectAbandonedObjectRemoved(db, userId);
       });
 
       it("is removed once a later grant gives the batch up (unlock, then lock)", async () => {
@@ -97,18 +102,7 @@ onEachFaultyCloud(
         );
 
         await client.ok(unlock, { key: randomUUID(), token: fencingToken });
-        await eventually(
-          "the object removed",
-          () => objectKeys(userId),
-          (keys) => keys.length === 0,
-        );
-        expect(
-          await eventually(
-            "nothing left to remove",
-            () => abandonedOf(db, userId),
-            (rows) => rows.length === 0,
-          ),
-        ).toEqual([]);
+        await expectAbandonedObjectRemoved(db, userId);
       });
 
       it("is kept when the device redoes the batch: the redone write takes it over and the index points at it", async () => {

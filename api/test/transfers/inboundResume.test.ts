@@ -9,7 +9,13 @@ import { buffer } from "node:stream/consumers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { driveFaults, type FakeGoogleDrive } from "@smsync/testkit/fakeGoogleDrive";
 import { googleDriveTestBackend, type StartedCloud } from "../support/testCloudBackends.ts";
-import { downloadUrlOf, type OperationResult, startTestServer, type TestServer, tusUpload } from "@smsync/testkit";
+import {
+  committedFileForDownload,
+  downloadUrlOf,
+  type OperationResult,
+  startTestServer,
+  type TestServer,
+} from "@smsync/testkit";
 
 const mib = 1024 * 1024;
 let started: StartedCloud;
@@ -26,20 +32,8 @@ afterAll(async () => {
   await started?.close();
 });
 
-/** A user with one committed file, and another device of theirs holding the lock. */
-async function committedFile(content: Buffer) {
-  const phone = await server.newUser();
-  const fileUUID = randomUUID();
-  const { fencingToken } = await phone.lock();
-  await tusUpload(server.url, phone.token!, { fileUUID, version: 0, content, fencingToken });
-  expect((await phone.waitForOperation((await phone.commit(fencingToken)).id, 60_000)).state).toBe("SUCCEEDED");
-  const laptop = await server.newDevice(phone.userName);
-  const { id: userId } = await server.app.services.db.user.findUniqueOrThrow({ where: { name: phone.userName } });
-  return { laptop, userId, fileUUID, lock: await laptop.lock() };
-}
-
 async function downloadedContent(
-  laptop: Awaited<ReturnType<typeof committedFile>>["laptop"],
+  laptop: Awaited<ReturnType<typeof committedFileForDownload>>["laptop"],
   op: OperationResult,
 ): Promise<Buffer> {
   const response = await fetch(downloadUrlOf(op), { headers: { authorization: `Bearer ${laptop.token}` } });
@@ -50,7 +44,7 @@ async function downloadedContent(
 describe("an inbound copy cut off in one attempt", () => {
   it("is resumed by the next attempt from the bytes in staging", { timeout: 120_000 }, async () => {
     const content = randomBytes(3 * mib);
-    const { laptop, fileUUID, lock } = await committedFile(content);
+    const { laptop, fileUUID, lock } = await committedFileForDownload(server, content);
     // Cut at 1 MiB, and every resume of this attempt refused: the attempt fails.
     drive.injectFault({ on: "downloadMedia", fault: driveFaults.dropConnection(mib) });
     drive.injectFault({ on: "downloadMedia", nth: 2, times: 8, fault: driveFaults.serverError(503) });
@@ -68,7 +62,7 @@ describe("an inbound copy cut off in one attempt", () => {
 
   it("is fetched whole when the bytes it kept do not match", { timeout: 120_000 }, async () => {
     const content = randomBytes(3 * mib);
-    const { laptop, userId, fileUUID, lock } = await committedFile(content);
+    const { laptop, userId, fileUUID, lock } = await committedFileForDownload(server, content);
     // A copy left in staging whose bytes are not the file's (a disk that lost writes, say).
     const target = server.app.services.staging.inboundPath(userId, fileUUID, 0);
     await mkdir(path.dirname(target), { recursive: true });

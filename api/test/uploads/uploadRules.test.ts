@@ -60,6 +60,14 @@ async function commitFile(device: TestGraphQLClient, spec: Omit<UploadSpec, "fen
 
 const content = Buffer.from("content\n");
 
+/** A creation by the device under its grant: a new file (version 0) with `content`, unless `spec` says otherwise. */
+function createAs(
+  device: TestGraphQLClient,
+  spec: Partial<UploadSpec & { fileUUID: string }> & { fencingToken: number },
+) {
+  return create(`Bearer ${device.token}`, { fileUUID: randomUUID(), version: 0, content, ...spec });
+}
+
 describe("who may create an upload", () => {
   it("answers 401 without a token, with an unknown token, and with a revoked one", async () => {
     const device = await server.newUser();
@@ -89,11 +97,7 @@ describe("who may create an upload", () => {
     const phone = await server.newUser();
     const laptop = await server.newDevice(phone.userName);
     const { fencingToken } = await phone.lock();
-    await expectRefused(
-      () => create(`Bearer ${laptop.token}`, { fileUUID: randomUUID(), version: 0, content, fencingToken }),
-      423,
-      "LOCK_REQUIRED",
-    );
+    await expectRefused(() => createAs(laptop, { fencingToken }), 423, "LOCK_REQUIRED");
     expect(await stagedCount(phone.userName)).toBe(0);
   });
 
@@ -104,28 +108,14 @@ describe("who may create an upload", () => {
     server.clock.advance(60_000);
     const taken = await laptop.lock();
     expect(taken.fencingToken).toBe(fencingToken + 1);
-    await expectRefused(
-      () => create(`Bearer ${phone.token}`, { fileUUID: randomUUID(), version: 0, content, fencingToken }),
-      409,
-      "STALE_FENCING_TOKEN",
-    );
+    await expectRefused(() => createAs(phone, { fencingToken }), 409, "STALE_FENCING_TOKEN");
     expect(await stagedCount(phone.userName)).toBe(0);
   });
 
   it("answers 409 STALE_FENCING_TOKEN to the holder giving a token other than its current one", async () => {
     const device = await server.newUser();
     const { fencingToken } = await device.lock();
-    await expectRefused(
-      () =>
-        create(`Bearer ${device.token}`, {
-          fileUUID: randomUUID(),
-          version: 0,
-          content,
-          fencingToken: fencingToken + 5,
-        }),
-      409,
-      "STALE_FENCING_TOKEN",
-    );
+    await expectRefused(() => createAs(device, { fencingToken: fencingToken + 5 }), 409, "STALE_FENCING_TOKEN");
     expect(await stagedCount(device.userName)).toBe(0);
   });
 });
@@ -158,43 +148,11 @@ describe("the file index rules of an upload", () => {
     const device = await server.newUser();
     await commitFile(device, { fileUUID: randomUUID(), version: 0, content, cloudFileName: "taken.txt" });
     const { fencingToken } = await device.lock();
-    await expectRefused(
-      () =>
-        create(`Bearer ${device.token}`, {
-          fileUUID: randomUUID(),
-          version: 0,
-          content,
-          fencingToken,
-          cloudFileName: "taken.txt",
-        }),
-      409,
-      "CLOUD_NAME_TAKEN",
-    );
+    await expectRefused(() => createAs(device, { fencingToken, cloudFileName: "taken.txt" }), 409, "CLOUD_NAME_TAKEN");
     expect(await stagedCount(device.userName)).toBe(0);
 
-    expect(
-      (
-        await create(`Bearer ${device.token}`, {
-          fileUUID: randomUUID(),
-          version: 0,
-          content,
-          fencingToken,
-          cloudFileName: "new.txt",
-        })
-      ).status,
-    ).toBe(201);
-    await expectRefused(
-      () =>
-        create(`Bearer ${device.token}`, {
-          fileUUID: randomUUID(),
-          version: 0,
-          content,
-          fencingToken,
-          cloudFileName: "new.txt",
-        }),
-      409,
-      "CLOUD_NAME_TAKEN",
-    );
+    expect((await createAs(device, { fencingToken, cloudFileName: "new.txt" })).status).toBe(201);
+    await expectRefused(() => createAs(device, { fencingToken, cloudFileName: "new.txt" }), 409, "CLOUD_NAME_TAKEN");
     expect(await stagedCount(device.userName)).toBe(1);
   });
 
@@ -209,55 +167,15 @@ describe("the file index rules of an upload", () => {
     );
     const { fencingToken } = await device.lock();
     for (const cloudFileName of ["caf\u00e9.txt", "CAFE\u0301.TXT", "report.txt", "REPORT.TXT"]) {
-      await expectRefused(
-        () =>
-          create(`Bearer ${device.token}`, {
-            fileUUID: randomUUID(),
-            version: 0,
-            content,
-            fencingToken,
-            cloudFileName,
-          }),
-        409,
-        "CLOUD_NAME_TAKEN",
-      );
+      await expectRefused(() => createAs(device, { fencingToken, cloudFileName }), 409, "CLOUD_NAME_TAKEN");
     }
     // Within the batch too: a staged upload's name is taken for the others.
-    expect(
-      (
-        await create(`Bearer ${device.token}`, {
-          fileUUID: randomUUID(),
-          version: 0,
-          content,
-          fencingToken,
-          cloudFileName: "Notes.md",
-        })
-      ).status,
-    ).toBe(201);
-    await expectRefused(
-      () =>
-        create(`Bearer ${device.token}`, {
-          fileUUID: randomUUID(),
-          version: 0,
-          content,
-          fencingToken,
-          cloudFileName: "notes.MD",
-        }),
-      409,
-      "CLOUD_NAME_TAKEN",
-    );
+    expect((await createAs(device, { fencingToken, cloudFileName: "Notes.md" })).status).toBe(201);
+    await expectRefused(() => createAs(device, { fencingToken, cloudFileName: "notes.MD" }), 409, "CLOUD_NAME_TAKEN");
     expect(await stagedCount(device.userName)).toBe(1);
     // The file itself may change the case of its own name.
     expect(
-      (
-        await create(`Bearer ${device.token}`, {
-          fileUUID: cafe,
-          version: 1,
-          content,
-          fencingToken,
-          cloudFileName: "CAF\u00c9.txt",
-        })
-      ).status,
+      (await createAs(device, { fileUUID: cafe, version: 1, fencingToken, cloudFileName: "CAF\u00c9.txt" })).status,
     ).toBe(201);
   });
 
@@ -274,40 +192,14 @@ describe("the file index rules of an upload", () => {
     );
     const { fencingToken } = await device.lock();
     expect(
-      (
-        await create(`Bearer ${device.token}`, {
-          fileUUID: lower,
-          version: 1,
-          content,
-          fencingToken,
-          cloudFileName: "twin.txt",
-        })
-      ).status,
+      (await createAs(device, { fileUUID: lower, version: 1, fencingToken, cloudFileName: "twin.txt" })).status,
     ).toBe(201);
     await expectRefused(
-      () =>
-        create(`Bearer ${device.token}`, {
-          fileUUID: upper,
-          version: 1,
-          content,
-          fencingToken,
-          cloudFileName: "TWIN.txt",
-        }),
+      () => createAs(device, { fileUUID: upper, version: 1, fencingToken, cloudFileName: "TWIN.txt" }),
       409,
       "CLOUD_NAME_TAKEN",
     );
-    await expectRefused(
-      () =>
-        create(`Bearer ${device.token}`, {
-          fileUUID: randomUUID(),
-          version: 0,
-          content,
-          fencingToken,
-          cloudFileName: "TWIN.TXT",
-        }),
-      409,
-      "CLOUD_NAME_TAKEN",
-    );
+    await expectRefused(() => createAs(device, { fencingToken, cloudFileName: "TWIN.TXT" }), 409, "CLOUD_NAME_TAKEN");
   });
 
   it("answers 409 FILE_DELETED for a deleted file, and takes the upload with undelete=true", async () => {

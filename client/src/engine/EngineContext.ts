@@ -18,6 +18,7 @@ import { fetchOperation, followOperation, type Operation } from "./followOperati
 import { Lease } from "./lease.ts";
 import type { EngineCallbacks, SyncEngineOptions } from "./options.ts";
 import { metaKeys } from "./state.ts";
+import { systemClock, type Clock, type TimerPurpose } from "../time/clock.ts";
 import type { TransferWaitingEvent } from "./transferWaits.ts";
 
 export class EngineContext<D extends DownloadedFileInfo = DownloadedFile> {
@@ -37,6 +38,8 @@ export class EngineContext<D extends DownloadedFileInfo = DownloadedFile> {
   readonly backoffMaxMs: number;
   /** The backoff's jitter. */
   readonly random: () => number;
+  /** Every wait of the engine (lease renewals, backoffs, polling) is on this clock. */
+  readonly clock: Clock;
   readonly transferRetryDelays: number[] | undefined;
   /** Copies the app's upload calls are making and queueing now (paths, or blob keys in a browser): not to be swept. */
   readonly copiesBeingQueued = new Set<string>();
@@ -71,6 +74,7 @@ export class EngineContext<D extends DownloadedFileInfo = DownloadedFile> {
     this.backoffInitialMs = options.backoff?.initialMs ?? 500;
     this.backoffMaxMs = options.backoff?.maxMs ?? 30_000;
     this.random = options.random ?? Math.random;
+    this.clock = options.clock ?? systemClock;
     this.transferRetryDelays = options.transferRetryDelays;
     this.atPersistencePoint = options.atPersistencePoint;
   }
@@ -129,6 +133,7 @@ export class EngineContext<D extends DownloadedFileInfo = DownloadedFile> {
     return followOperation({
       client: this.client,
       operationId,
+      clock: this.clock,
       pollMs: this.pollMs,
       subscribedPollMs: this.subscribedPollMs,
       signal: this.signal,
@@ -152,15 +157,15 @@ export class EngineContext<D extends DownloadedFileInfo = DownloadedFile> {
     await this.atPersistencePoint?.(name);
   }
 
-  /** A wait that wakeSleepers() ends early. */
-  sleep(ms: number): Promise<void> {
+  /** A wait on the engine's clock that wakeSleepers() ends early. */
+  sleep(ms: number, purpose: TimerPurpose): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
-        clearTimeout(timer);
+        cancel();
         this.wakers.delete(done);
         resolve();
       };
-      const timer = setTimeout(done, ms);
+      const cancel = this.clock.setTimer(done, ms, purpose);
       this.wakers.add(done);
     });
   }

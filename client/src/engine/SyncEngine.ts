@@ -76,7 +76,8 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
   private readonly ctx: EngineContext<D>;
   private running: Promise<void> | null = null;
   private rerun = false;
-  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Cancels the retry a failed pass scheduled. */
+  private cancelRetry: () => void = () => {};
   private unsubscribeOutbox: (() => void) | undefined;
   private suspended = false;
 
@@ -145,13 +146,13 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
       this.rerun = true;
       return this.running;
     }
-    clearTimeout(this.retryTimer);
+    this.cancelRetry();
     const run = (async () => {
       try {
         do {
           this.rerun = false;
           await runPass(this.ctx, (delayMs) => {
-            this.retryTimer = setTimeout(() => void this.sync().catch(toldByMode), delayMs);
+            this.cancelRetry = this.ctx.clock.setTimer(() => void this.sync().catch(toldByMode), delayMs, "passRetry");
           });
         } while (this.rerun && !this.ctx.closed);
       } finally {
@@ -175,7 +176,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
    */
   async suspend(): Promise<void> {
     this.suspended = true;
-    clearTimeout(this.retryTimer);
+    this.cancelRetry();
     this.ctx.abort(new SmsyncClientError("SUSPENDED", "the client was suspended"));
     await this.running?.catch(toldByMode); // the pass ends; its outcome is its caller's
   }
@@ -190,7 +191,7 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
 
   async close(): Promise<void> {
     this.ctx.closed = true;
-    clearTimeout(this.retryTimer);
+    this.cancelRetry();
     this.ctx.abort(new SmsyncClientError("CLOSED", "the client is closed"));
     this.wake();
     this.unsubscribeOutbox?.();

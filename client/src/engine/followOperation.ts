@@ -8,6 +8,7 @@
 // a connection hangs silently.
 import type { Client } from "@urql/core";
 import { ServerError } from "../errors.ts";
+import type { Clock } from "../time/clock.ts";
 import { operationQuery, transferProgressSubscription } from "../graphql/operations.ts";
 import type { OperationFieldsFragment, TransferProgressSubscription } from "../graphql/generated/graphql.ts";
 import { queryData } from "../graphql/queryData.ts";
@@ -19,6 +20,8 @@ export type ServerTransferEvent = TransferProgressSubscription["transferProgress
 export interface FollowOptions {
   client: Client;
   operationId: string;
+  /** The polls' waits are on this clock. */
+  clock: Clock;
   /** Polling period while the subscription is down. */
   pollMs: number;
   /** Safety polling period while the subscription is up. */
@@ -42,7 +45,7 @@ function hasEnded(operation: Operation): boolean {
 
 /** The operation once it is SUCCEEDED or FAILED. */
 export async function followOperation(options: FollowOptions): Promise<Operation> {
-  const { client, operationId, signal } = options;
+  const { client, operationId, signal, clock } = options;
   let lastSeq = 0;
   let subscribed = false;
   let unsubscribe: (() => void) | undefined;
@@ -58,7 +61,7 @@ export async function followOperation(options: FollowOptions): Promise<Operation
         if (result.error || !result.data) {
           // The WebSocket failed or the server refused: poll until the next attempt.
           subscribed = false;
-          resubscribeAt = Date.now() + options.pollMs;
+          resubscribeAt = clock.now() + options.pollMs;
           wake?.();
           return;
         }
@@ -74,7 +77,7 @@ export async function followOperation(options: FollowOptions): Promise<Operation
   try {
     for (;;) {
       signal.throwIfAborted();
-      if (!subscribed && Date.now() >= resubscribeAt) {
+      if (!subscribed && clock.now() >= resubscribeAt) {
         unsubscribe?.();
         subscribe();
       }
@@ -86,12 +89,12 @@ export async function followOperation(options: FollowOptions): Promise<Operation
       waitingFor = wait;
       await new Promise<void>((resolve) => {
         const done = () => {
-          clearTimeout(timer);
+          cancel();
           signal.removeEventListener("abort", done);
           wake = undefined;
           resolve();
         };
-        const timer = setTimeout(done, subscribed ? options.subscribedPollMs : options.pollMs);
+        const cancel = clock.setTimer(done, subscribed ? options.subscribedPollMs : options.pollMs, "operationPoll");
         signal.addEventListener("abort", done, { once: true });
         wake = done;
       });

@@ -6,11 +6,13 @@
 import type { TypedDocumentNode } from "@urql/core";
 import { renewLockMutation } from "../graphql/operations.ts";
 import type { Outbox, OutboxResult } from "../graphql/outbox/index.ts";
+import type { Clock } from "../time/clock.ts";
 import { asError, isStopping, type SyncEvents } from "./events.ts";
 
 /** What the lease needs of the engine (the EngineContext, named by shape so that the context can hold the lease without a loop). */
 export interface LeaseHost {
   readonly closed: boolean;
+  readonly clock: Clock;
   readonly outbox: Pick<Outbox, "takeResult">;
   send<TData, TVariables extends { idempotencyKey: string }>(
     document: TypedDocumentNode<TData, TVariables>,
@@ -20,17 +22,18 @@ export interface LeaseHost {
 }
 
 export class Lease {
-  private current: { timer: ReturnType<typeof setTimeout> | undefined; stopped: boolean } | undefined;
+  private current: { cancel: () => void; stopped: boolean } | undefined;
 
   constructor(private readonly host: LeaseHost) {}
 
   /** Renews the grant of this fencing token from now on (replacing the one renewed before). */
   start(fencingToken: number, expiresAt: string): void {
     this.stop();
-    const lease = { timer: undefined as ReturnType<typeof setTimeout> | undefined, stopped: false };
+    const { clock } = this.host;
+    const lease = { cancel: () => {}, stopped: false };
     const schedule = (until: string) => {
-      const delay = Math.max(100, (Date.parse(until) - Date.now()) / 2);
-      lease.timer = setTimeout(() => void renew(), delay);
+      const delay = Math.max(100, (Date.parse(until) - clock.now()) / 2);
+      lease.cancel = clock.setTimer(() => void renew(), delay, "leaseRenewal");
     };
     const renew = async () => {
       if (lease.stopped || this.host.closed) return;
@@ -55,7 +58,7 @@ export class Lease {
   stop(): void {
     if (!this.current) return;
     this.current.stopped = true;
-    clearTimeout(this.current.timer);
+    this.current.cancel();
     this.current = undefined;
   }
 }

@@ -25,7 +25,7 @@ export async function lock<D extends DownloadedFileInfo>(ctx: EngineContext<D>):
       const retryAfterSeconds = Number(result.error.details.retryAfterSeconds ?? 1);
       const retryInMs = Math.max(50, Math.min(ctx.lockRetryMaxMs, retryAfterSeconds * 1000));
       ctx.emit("lockHeldElsewhere", { retryInMs });
-      await ctx.sleep(retryInMs);
+      await ctx.sleep(retryInMs, "lockHeldRetry");
       continue;
     }
     if (result.error) throw result.error;

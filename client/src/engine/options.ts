@@ -3,6 +3,7 @@ import type { Client } from "@urql/core";
 import type { Outbox } from "../graphql/outbox/index.ts";
 import type { ClientStore } from "../store/ClientStore.ts";
 import type { DownloadedFile, DownloadedFileInfo, EnginePlatform } from "../platform/EnginePlatform.ts";
+import type { Clock } from "../time/clock.ts";
 import type { ClientCrashPoint } from "./crashPoints.ts";
 import type { Conflict, IndexEntry } from "./planDownloads.ts";
 
@@ -48,6 +49,8 @@ export interface SyncEngineOptions<D extends DownloadedFileInfo = DownloadedFile
   transferRetryDelays?: number[];
   /** The backoff's jitter, a number in [0, 1) (default Math.random; the simulator passes a seeded one, so a run's delays replay). */
   random?: () => number;
+  /** For tests: the clock the engine waits on (default the system's; MovableClock lets a test move past a lease or a backoff). */
+  clock?: Clock;
   /**
    * A test and simulation hook (apps leave it unset): awaited at each named
    * persistence point (crashPoints.ts), right after the store commit it names
@@ -69,5 +72,6 @@ export type EngineTuning = Pick<
   | "transferRetryDelays"
   | "transferConcurrency"
   | "random"
+  | "clock"
   | "atPersistencePoint"
 >;

@@ -118,6 +118,26 @@ describe("smsync sync", () => {
     expect((await indexedFiles(device)).filter((file) => !file.deleted)).toHaveLength(2);
   });
 
+  it("stops on a folder's manifest it cannot read, rather than taking the folder for never synced", async () => {
+    const device = await server.newUser();
+    const dir = path.join(home, "m");
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, "once.txt"), "synced once");
+    expect((await smsync("manifest", "login", "--server", server.url, "--token", device.token!)).code).toBe(0);
+    expect((await smsync("manifest", "sync", dir)).code).toBe(0);
+    const synced = await indexedFiles(device);
+    expect(synced).toHaveLength(1);
+    // Half a manifest (what a careless copy or a disk error leaves): read as "never synced", every file would
+    // look new and go up again as another file.
+    const manifestFile = path.join(dir, ".smsync", "manifest.json");
+    writeFileSync(manifestFile, readFileSync(manifestFile, "utf8").slice(0, 10));
+    const broken = await smsync("manifest", "sync", dir, "--json");
+    expect(broken.code, broken.stderr + broken.stdout).toBe(1);
+    expect(JSON.parse(broken.stdout)).toMatchObject({ ok: false });
+    expect(broken.stdout, "the JSON parser's complaint").toMatch(/JSON/);
+    expect(await indexedFiles(device)).toEqual(synced);
+  });
+
   it("refuses a sync without a folder, or before login", async () => {
     expect((await smsync("nobody", "sync")).code).toBe(2);
     expect((await smsync("nobody", "sync", home)).code).toBe(3);

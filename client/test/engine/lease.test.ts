@@ -1,14 +1,20 @@
-// The engine renews its lock's lease while it works. With 1 s leases, an app
-// that takes longer than that to apply a deletion (the lock is held
-// meanwhile) does not lose the lock to another device, and the batch that
-// follows is uploaded under the same grant.
+// The engine renews its lock's lease while it works. An app that takes longer
+// than the lease to apply a deletion (the lock is held meanwhile) does not
+// lose the lock to another device, and the batch that follows is uploaded
+// under the same grant. Time is moved, not waited for: the server's clock
+// and the client's move together past the first lease's end, and the client's
+// lease timers fire only because its clock moved (a 60 s lease, far longer
+// than the test runs).
 import { randomUUID } from "node:crypto";
 import { expect, it } from "vitest";
+import { MovableClock } from "../../src/time/MovableClock.ts";
+import { fileDeletedElsewhere } from "../support/deletedElsewhere.ts";
 import { useEngineHarness } from "../support/engineHarness.ts";
 import { sha256Hex } from "../transfers/helpers.ts";
 import { indexEntry } from "../support/serverReads.ts";
 
-const harness = useEngineHarness({ SMSYNC_LOCK_TTL_SECONDS: "1" });
+const leaseSeconds = 60;
+const harness = useEngineHarness({ SMSYNC_LOCK_TTL_SECONDS: String(leaseSeconds) });
 
 const text = { mimeType: "text/plain" };
 const lockQuery = `mutation($key: String!) { lock(idempotencyKey: $key) { fencingToken } }`;
@@ -19,24 +25,29 @@ it("keeps the lock past its first lease while the app applies a deletion, then u
   const tabletRaw = await harness.newDevice(phone.userName);
   const a = await harness.openClient(phone);
   const tabletAnswers: string[] = [];
+  const clock = new MovableClock();
+  /** Both clocks a little past half a lease: the client renews at half the time left. */
+  const step = (leaseSeconds / 2 + 1) * 1000;
   const b = await harness.openClient(laptopRaw, {
+    clock,
     async beforeApplyDeletions() {
-      // Long past the 1 s lease B was granted at the start of this pass; then another device asks for the lock.
-      const start = Date.now();
-      while (Date.now() - start < 2500) await new Promise((resolve) => setTimeout(resolve, 100));
+      // B holds a grant it renews: the server's clock and B's move past half of it...
+      const renewed = clock.nextTimer("leaseRenewal");
+      harness.server.clock.advance(step);
+      clock.advance(step);
+      // ...B renews, and sets its next renewal once the server has answered...
+      await renewed;
+      // ...and on, past the end of the first lease, then another device asks for the lock.
+      const renewedAgain = clock.nextTimer("leaseRenewal");
+      harness.server.clock.advance(step);
+      clock.advance(step);
+      await renewedAgain;
       tabletAnswers.push(
         (await tabletRaw.request(lockQuery, { key: randomUUID() })).errors?.[0]?.extensions?.code ?? "granted",
       );
     },
   });
-  const gone = randomUUID();
-  await a.client.uploadData(gone, Buffer.from("to be deleted"), { cloudFileName: "gone.txt", ...text });
-  await a.client.commit();
-  await a.client.sync();
-  await b.client.sync(); // B holds the file
-  await a.client.deleteFile(gone);
-  await a.client.commit();
-  await a.client.sync();
+  const gone = await fileDeletedElsewhere(a, b);
 
   const fresh = randomUUID();
   const content = Buffer.from("B's upload after the slow deletion");

@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startCuttingProxy, type CuttingProxy } from "@smsync/testkit";
+import { fileDeletedElsewhere } from "../support/deletedElsewhere.ts";
 import { startEngineHarness, type EngineHarness } from "../support/engineHarness.ts";
 import { modeReached } from "../support/syncedState.ts";
 import { cloudContent, sha256Hex } from "../transfers/helpers.ts";
@@ -143,14 +144,7 @@ describe("the lock lost mid-batch", () => {
         );
       },
     });
-    const gone = randomUUID();
-    await a.client.uploadData(gone, Buffer.from("to be deleted"), { cloudFileName: "gone.txt", ...text });
-    await a.client.commit();
-    await a.client.sync();
-    await b.client.sync();
-    await a.client.deleteFile(gone);
-    await a.client.commit();
-    await a.client.sync();
+    await fileDeletedElsewhere(a, b);
 
     const fresh = randomUUID();
     const content = Buffer.from("uploaded under the second grant");

@@ -5,9 +5,16 @@
 // call from the app; setOnline(true) tries again at once instead of waiting
 // out the backoff. Both retry loops are checked: the outbox's (a mutation
 // without an answer) and the engine's passes (a query without an answer).
+//
+// Time is moved, not waited for: the device waits on a MovableClock, its
+// backoffs are minutes long (so no wait ends while the test runs unless the
+// test moves the clock past it), and the test reads each wait the device
+// sets, moves the clock past it, and sees the next one set (a wait is set
+// only after an attempt failed).
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { SmsyncClient } from "../../src/SmsyncClient.ts";
+import { MovableClock } from "../../src/time/MovableClock.ts";
+import type { TimerPurpose } from "../../src/time/clock.ts";
 import { startCuttingProxy, type CuttingProxy } from "@smsync/testkit";
 import { startEngineHarness, type EngineHarness, type TestDevice } from "../support/engineHarness.ts";
 import { expectNothingPending, modeReached } from "../support/syncedState.ts";
@@ -27,33 +34,47 @@ afterAll(async () => {
 
 const text = { mimeType: "text/plain" };
 
-/** The backoff of the tests that watch the retries: ceilings from 20 ms doubling to 200 ms. */
-const backoff = { initialMs: 20, maxMs: 200 };
+const minute = 60_000;
+/** The backoff of the tests that watch the retries: ceilings from 1 min doubling to 8 min. */
+const backoff = { initialMs: minute, maxMs: 8 * minute };
 /**
  * The jitter, fixed: each delay is three quarters of its ceiling (full jitter
- * draws from 0 to the ceiling, so with Math.random no delay has a floor to check).
+ * draws from 0 to the ceiling, so with Math.random no delay is known).
  */
 const jitter = 0.75;
-/** How long the server stays down: twenty times the cap. */
-const downForMs = 4000;
-/**
- * Slack for a timer that fires late on a busy machine. A backoff without the
- * cap would exceed it within the window: its delays double from 15 ms to
- * 1920 ms by 4 s.
- */
-const lateTimerSlackMs = 800;
+/** The waits after the first eight failures: doubling, then at the cap (never above it, and never giving up). */
+const cappedDelays = [1, 2, 4, 8, 8, 8, 8, 8].map((ceiling) => ceiling * minute * jitter);
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * The waits the device sets for this purpose while each attempt fails, as
+ * many as cappedDelays: each read as it is set, then the clock moved past it
+ * (the last one is left pending). `first` is the first wait, taken before the
+ * step that sets it.
+ */
+async function waitsWhileFailing(
+  clock: MovableClock,
+  purpose: TimerPurpose,
+  first: ReturnType<MovableClock["nextTimer"]>,
+) {
+  const delays: number[] = [];
+  let next = first;
+  for (;;) {
+    const timer = await next;
+    delays.push(timer.ms);
+    if (delays.length === cappedDelays.length) return delays;
+    next = clock.nextTimer(purpose);
+    clock.advance(timer.ms);
+  }
 }
 
 /** A device through the proxy with a committed batch of one file; returns it and the file. */
-async function deviceWithBatch(options: { backoff: { initialMs: number; maxMs: number } }) {
+async function deviceWithBatch(options: { backoff: { initialMs: number; maxMs: number }; clock: MovableClock }) {
   const user = await harness.newUser();
   const device = await harness.openClient(user, {
     serverUrl: proxy.url,
     backoff: options.backoff,
     random: () => jitter,
+    clock: options.clock,
   });
   const fileUUID = randomUUID();
   const content = Buffer.from(`queued while the server is down ${fileUUID}`);
@@ -93,67 +114,34 @@ async function expectWaitingOffline(device: TestDevice): Promise<void> {
   expect(waiting, "the batch is kept").toBeGreaterThan(0);
 }
 
-/** Failures before the backoff ceiling reaches its cap: the delays after them are shorter by design. */
-const failuresBeforeTheCap = Math.ceil(Math.log2(backoff.maxMs / backoff.initialMs));
-
-/**
- * delays: the waits after each failure, in order; sinceLastFailure: how long
- * the client has waited since its last one (a client that gave up shows it
- * there).
- */
-function expectCappedBackoff(delays: number[], sinceLastFailure: number): void {
-  const atTheCap = delays.slice(failuresBeforeTheCap);
-  expect(atTheCap.length, "retries at the cap").toBeGreaterThanOrEqual(4);
-  // Never faster than the delay the cap gives this jitter (5 ms for timer rounding)...
-  expect(Math.min(...atTheCap)).toBeGreaterThanOrEqual(backoff.maxMs * jitter - 5);
-  // ...and never slower than the cap: it keeps trying.
-  expect(Math.max(...atTheCap, sinceLastFailure)).toBeLessThanOrEqual(backoff.maxMs + lateTimerSlackMs);
-}
-
-/** The gaps between consecutive times. */
-function gaps(times: number[]): number[] {
-  const gaps: number[] = [];
-  let previous: number | undefined;
-  for (const time of times) {
-    if (previous !== undefined) gaps.push(time - previous);
-    previous = time;
-  }
-  return gaps;
-}
-
 describe("the server down for longer than the backoff cap", () => {
   it("a mutation without an answer (the lock): the outbox retries at the capped backoff; once the server is back the batch goes up on its own", async () => {
-    const scenario = await deviceWithBatch({ backoff });
+    const clock = new MovableClock();
+    const scenario = await deviceWithBatch({ backoff, clock });
     const { device } = scenario;
+    let last = 0;
     try {
+      const first = clock.nextTimer("outboxBackoff");
       await syncWhileTheServerIsDown(device);
-      await sleep(downForMs); // the outage being observed
+      const delays = await waitsWhileFailing(clock, "outboxBackoff", first);
+      expect(delays).toEqual(cappedDelays);
+      last = delays.at(-1)!;
       await expectWaitingOffline(device);
       expect((await device.store.list("outbox")).map(({ value }) => value.operationName)).toEqual(["Lock"]);
-      // Each attempt is a connection, refused at once: the gap between two is the delay after the first.
-      const attempts = proxy.stats.connectedAt;
-      expectCappedBackoff(gaps(attempts), Date.now() - attempts.at(-1)!);
     } finally {
       proxy.refuse(false);
     }
-    // Back: nothing from the app, the next retry sends the batch.
-    await modeReached(device.client, "idle");
+    // Back: nothing from the app, the next retry (once its wait is over) sends the batch.
+    const idle = modeReached(device.client, "idle");
+    clock.advance(last);
+    await idle;
     await expectBatchUploaded(scenario);
   });
 
   it("a query without an answer (fileIndex): the engine's passes retry at the capped backoff; once the server answers the batch goes up on its own", async () => {
-    const scenario = await deviceWithBatch({ backoff });
+    const clock = new MovableClock();
+    const scenario = await deviceWithBatch({ backoff, clock });
     const { device } = scenario;
-    // A pass fails (networkNotConnected), waits, starts again (synchronizing): the delay is between the two.
-    const delays: number[] = [];
-    let failedAt: number | null = null;
-    const off = device.client.on("modeChanged", (event) => {
-      if (event.mode === "networkNotConnected") failedAt = Date.now();
-      if (event.mode === "synchronizing" && failedAt !== null) {
-        delays.push(Date.now() - failedAt);
-        failedAt = null;
-      }
-    });
     // Every fileIndex answer is lost (the lock, a mutation, still goes through): each pass fails at its second step.
     void proxy.cutAfter({
       direction: "down",
@@ -162,64 +150,55 @@ describe("the server down for longer than the backoff cap", () => {
       body: /"operationName":"FileIndex"/,
       times: Infinity,
     });
+    let last = 0;
     try {
+      const first = clock.nextTimer("passRetry");
       const offline = modeReached(device.client, "networkNotConnected");
       void device.client.sync();
       await offline;
-      await sleep(downForMs);
-      expectCappedBackoff(delays, failedAt === null ? 0 : Date.now() - failedAt);
-      // Between two passes (each starts in synchronizing, then fails at fileIndex; the next waits three quarters of the cap).
-      await modeReached(device.client, "networkNotConnected");
+      const delays = await waitsWhileFailing(clock, "passRetry", first);
+      expect(delays).toEqual(cappedDelays);
+      last = delays.at(-1)!;
       await expectWaitingOffline(device);
     } finally {
       proxy.disarm();
     }
-    await modeReached(device.client, "idle");
-    off();
+    const idle = modeReached(device.client, "idle");
+    clock.advance(last);
+    await idle;
     await expectBatchUploaded(scenario);
   });
 });
 
 describe("setOnline(true) while waiting out a long backoff", () => {
-  /** A backoff far longer than the test would wait: only setOnline can end it in time. */
-  const longBackoff = { initialMs: 60_000, maxMs: 60_000 };
-  /** A third of the delay the long backoff draws with the fixed jitter. */
-  const wellBeforeTheBackoffMs = (longBackoff.initialMs * jitter) / 3;
-
-  async function idleWellBeforeTheBackoff(client: SmsyncClient): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const waitedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error("not retried at once: still waiting for the backoff")),
-        wellBeforeTheBackoffMs,
-      );
-    });
-    try {
-      await Promise.race([modeReached(client, "idle"), waitedOut]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
+  /**
+   * A backoff of an hour, on a clock the test never moves: only setOnline can
+   * end the wait before the test's timeout.
+   */
+  const longBackoff = { initialMs: 60 * minute, maxMs: 60 * minute };
 
   it("the outbox's wait (the lock unanswered) ends at once and the batch goes up", async () => {
-    const scenario = await deviceWithBatch({ backoff: longBackoff });
+    const clock = new MovableClock();
+    const scenario = await deviceWithBatch({ backoff: longBackoff, clock });
     const { device } = scenario;
+    const waiting = clock.nextTimer("outboxBackoff");
     try {
       await syncWhileTheServerIsDown(device);
+      await waiting;
       await expectWaitingOffline(device);
-      // One attempt, then the long wait (none, when the attempt went out on a keep-alive connection that cutAll had dropped).
-      expect(proxy.stats.connections).toBeLessThanOrEqual(1);
     } finally {
       proxy.refuse(false);
     }
-    const idle = idleWellBeforeTheBackoff(device.client);
+    const idle = modeReached(device.client, "idle");
     device.client.setOnline(true);
     await idle;
     await expectBatchUploaded(scenario);
+    expect(clock.pending, "the wait was cut short, not left running").toEqual([]);
   });
 
   it("the engine's wait (a pass failed at fileIndex) ends at once and the batch goes up", async () => {
-    const scenario = await deviceWithBatch({ backoff: longBackoff });
+    const clock = new MovableClock();
+    const scenario = await deviceWithBatch({ backoff: longBackoff, clock });
     const { device } = scenario;
     const cut = proxy.cutAfter({
       direction: "down",
@@ -227,14 +206,15 @@ describe("setOnline(true) while waiting out a long backoff", () => {
       match: /^POST \/graphql /,
       body: /"operationName":"FileIndex"/,
     });
-    const offline = modeReached(device.client, "networkNotConnected");
+    const waiting = clock.nextTimer("passRetry");
     void device.client.sync();
     await cut;
-    await offline;
+    await waiting;
     await expectWaitingOffline(device);
-    const idle = idleWellBeforeTheBackoff(device.client);
+    const idle = modeReached(device.client, "idle");
     device.client.setOnline(true);
     await idle;
     await expectBatchUploaded(scenario);
+    expect(clock.pending, "the wait was cut short, not left running").toEqual([]);
   });
 });

@@ -15,6 +15,7 @@ import type { Conflict, IndexEntry } from "../../src/engine/planDownloads.ts";
 import { MemoryStore } from "../../src/store/MemoryStore.ts";
 import type { ClientStore } from "../../src/store/ClientStore.ts";
 import { promised } from "../../src/promised.ts";
+import type { Clock } from "../../src/time/clock.ts";
 
 /** What a device's app was handed by its callbacks. */
 export interface AppRecord {
@@ -44,6 +45,8 @@ export interface OpenClientOptions {
   backoff?: { initialMs: number; maxMs: number };
   /** The jitter of both backoffs, in [0, 1) (default Math.random): a fixed one makes each delay a known fraction of its ceiling. */
   random?: () => number;
+  /** The clock the engine and the outbox wait on (default the system's): a MovableClock lets the test move past a lease or a backoff. */
+  clock?: Clock;
   /** Engine tuning over the harness's (operation polling every 50 ms, no transfer retries, LOCK_HELD waits up to 200 ms). */
   engine?: EngineTuning;
 }
@@ -177,6 +180,7 @@ export async function openTestDevice(
       ...options.engine,
     },
     outbox: { backoff, ...(options.random ? { random: options.random } : {}) },
+    ...(options.clock ? { clock: options.clock } : {}),
   };
   const client = await SmsyncClient.open(clientOptions);
   return { client, store, app, raw, workDir };

@@ -4,7 +4,8 @@
 import { expect } from "vitest";
 import { isErrorMode, type Mode } from "../../src/modes.ts";
 import type { SmsyncClient } from "../../src/SmsyncClient.ts";
-import type { ClientStore, Collection } from "../../src/store/ClientStore.ts";
+import type { ClientStore } from "../../src/store/ClientStore.ts";
+import { workLeftInStore } from "../../src/store/workInProgress.ts";
 
 /**
  * Starts a sync and resolves once the engine is idle after it, however many
@@ -43,20 +44,7 @@ export function modeReached(client: SmsyncClient, mode: Mode): Promise<void> {
   });
 }
 
-/** The collections that hold work in progress: empty once a device has synced everything. */
-export const workCollections: Collection[] = [
-  "uploadsBeingPrepared",
-  "committedUploads",
-  "beingUploaded",
-  "beingDownloaded",
-  "outbox",
-  "outboxResults",
-  "tusUploads",
-];
-
 /** Nothing left in the device's queues, and no engine state (lock key, inbound or outbound transfer) in its meta. */
 export async function expectNothingPending(store: ClientStore): Promise<void> {
-  for (const collection of workCollections) expect(await store.list(collection), collection).toEqual([]);
-  const engineKeys = (await store.list("meta")).map((entry) => entry.key).filter((key) => key.startsWith("engine."));
-  expect(engineKeys, "engine state in meta").toEqual([]);
+  expect(await workLeftInStore(store)).toEqual({ records: {}, engineState: [] });
 }

@@ -30,12 +30,15 @@ import { mutationRequest } from "./mutationRequest.ts";
 import { OutboxError } from "./OutboxError.ts";
 import { typedResult, type OutboxEntry, type OutboxResult, type StoredOutboxResult } from "./records.ts";
 import { SendLoop } from "./sendLoop.ts";
+import { systemClock, type Clock } from "../../time/clock.ts";
 
 export interface OutboxOptions {
   /** Backoff after a network failure: the ceiling starts at initialMs and doubles per attempt up to maxMs; the delay is drawn between 0 and the ceiling (full jitter). */
   backoff?: { initialMs?: number; maxMs?: number };
   /** For tests: the source of jitter, in [0, 1). */
   random?: () => number;
+  /** For tests: the clock the backoff waits on (default the system's; MovableClock lets a test move past a backoff). */
+  clock?: Clock;
 }
 
 export class Outbox {
@@ -56,7 +59,7 @@ export class Outbox {
       this.events.emit({ type: "enqueued", entry });
       this.loop.wake();
     });
-    this.loop = new SendLoop(this.queue, this.events, limits, random);
+    this.loop = new SendLoop(this.queue, this.events, limits, random, options.clock ?? systemClock);
     this.exchange = outboxExchange({
       bound: (transport) => {
         this.running = this.loop.start(transport);

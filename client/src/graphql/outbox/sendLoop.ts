@@ -4,6 +4,7 @@
 // the server runs it once and replays its answer. Offline, no new attempt
 // starts; online again, the wait is cut short.
 import { backoffDelayMs, type BackoffLimits } from "@smsync/protocol";
+import type { Clock } from "../../time/clock.ts";
 import { classify } from "./classify.ts";
 import type { DurableQueue } from "./durableQueue.ts";
 import type { OutboxEvents } from "./events.ts";
@@ -13,9 +14,9 @@ import { Wakeup } from "./wakeup.ts";
 
 export class SendLoop {
   /** Woken when there is something new to send (an enqueue, online, close). */
-  private readonly idle = new Wakeup();
+  private readonly idle: Wakeup;
   /** Woken to cut a backoff short (online, clear, close). */
-  private readonly backoff = new Wakeup();
+  private readonly backoff: Wakeup;
   private online = true;
   private stopped = false;
   /** Set once the urql Client has set up the exchange: sending starts then. */
@@ -27,7 +28,12 @@ export class SendLoop {
     private readonly limits: BackoffLimits,
     /** The backoff's jitter, in [0, 1). */
     private readonly random: () => number,
-  ) {}
+    /** The backoff waits are on this clock. */
+    clock: Clock,
+  ) {
+    this.idle = new Wakeup(clock);
+    this.backoff = new Wakeup(clock);
+  }
 
   /** Starts sending through the transport (on the next tick); resolves when the loop ends. */
   start(transport: Transport): Promise<void> {
@@ -93,7 +99,7 @@ export class SendLoop {
       if (classified.kind === "retry") {
         const retryInMs = this.backoffMs(attempt, classified.retryAfterMs);
         this.events.emit({ type: "networkFailure", entry, attempt, error: classified.error, retryInMs });
-        await this.backoff.wait(retryInMs);
+        await this.backoff.wait({ ms: retryInMs, purpose: "outboxBackoff" });
         continue;
       }
       const result: StoredOutboxResult = {
@@ -109,7 +115,7 @@ export class SendLoop {
       } catch (error) {
         const retryInMs = this.backoffMs(attempt, undefined);
         this.events.emit({ type: "storeFailure", entry, error, retryInMs });
-        await this.backoff.wait(retryInMs);
+        await this.backoff.wait({ ms: retryInMs, purpose: "outboxBackoff" });
         continue;
       }
       this.events.emit({ type: "result", entry, result });

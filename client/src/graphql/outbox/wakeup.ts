@@ -1,20 +1,23 @@
 // Waits that one call ends together: the send loop sleeps on one (idle, or a
 // backoff) and an enqueue, setOnline(true), clear() or close() wakes it.
+import type { Clock, TimerPurpose } from "../../time/clock.ts";
 
 export class Wakeup {
   private readonly waiters = new Set<() => void>();
 
-  /** Resolves on the next wake(), or after ms if given. */
-  wait(ms?: number): Promise<void> {
+  constructor(private readonly clock: Clock) {}
+
+  /** Resolves on the next wake(), or after `timeout.ms` of the clock if given. */
+  wait(timeout?: { ms: number; purpose: TimerPurpose }): Promise<void> {
     return new Promise((resolve) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
+      let cancel: (() => void) | undefined;
       const done = () => {
-        if (timer !== undefined) clearTimeout(timer);
+        cancel?.();
         this.waiters.delete(done);
         resolve();
       };
       this.waiters.add(done);
-      if (ms !== undefined) timer = setTimeout(done, ms);
+      if (timeout) cancel = this.clock.setTimer(done, timeout.ms, timeout.purpose);
     });
   }
 
