@@ -10,6 +10,15 @@ export class PerUserFaultyCloud implements CloudStorage {
   readonly name: string;
   private readonly byUser = new Map<string, FaultyCloudStorage>();
 
+  /** The concurrency of the storage it wraps: the transfers run as they would against it. */
+  get writeConcurrency(): number | undefined {
+    return this.inner.writeConcurrency;
+  }
+
+  get readConcurrency(): number | undefined {
+    return this.inner.readConcurrency;
+  }
+
   constructor(readonly inner: CloudStorage) {
     this.name = `per-user-faulty(${inner.name})`;
   }

@@ -67,6 +67,15 @@ export class FaultyCloudStorage implements CloudStorage {
     arrive: (metadata: CloudObjectMetadata) => void;
   }[] = [];
 
+  /** The concurrency of the storage it wraps: the transfers run as they would against it. */
+  get writeConcurrency(): number | undefined {
+    return this.inner.writeConcurrency;
+  }
+
+  get readConcurrency(): number | undefined {
+    return this.inner.readConcurrency;
+  }
+
   constructor(readonly inner: CloudStorage) {
     this.name = `faulty(${inner.name})`;
   }

@@ -46,6 +46,13 @@ export interface WriteOptions {
 
 export interface CloudStorage {
   readonly name: string;
+  /**
+   * How many writes (readConcurrency: reads) a transfer runs at once against
+   * this backend: its own limit (a rate limit, the disk's queue). A backend
+   * that does not say gets one at a time (transferChunks.ts).
+   */
+  readonly writeConcurrency?: number;
+  readonly readConcurrency?: number;
   /** The object written for (user, fileUUID, version), if any. Writes are made idempotent through it. */
   findObject(key: CloudObjectKey): Promise<CloudObject | null>;
   /**

@@ -29,6 +29,9 @@ const objectIdPattern = /^[0-9a-f-]{36}\.v\d+$/;
 
 export class LocalDirectoryStorage implements CloudStorage {
   readonly name = "local";
+  /** Small files cost a few fsyncs each, which the disk overlaps well; large ones stream at the disk's pace. */
+  readonly writeConcurrency = 8;
+  readonly readConcurrency = 8;
 
   constructor(private readonly root: string) {}
 

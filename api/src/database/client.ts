@@ -5,6 +5,9 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaBetterSQLite3Immediate } from "./sqliteImmediateTransactions.ts";
 import { PrismaBetterSQLite3Durable } from "./sqliteSynchronousFull.ts";
 import { PrismaClient as SqliteClient } from "../generated/prisma-sqlite/client.ts";
+
+/** The rows of the models, as both providers return them. */
+export type { OperationItem, Prisma, StagedUpload } from "../generated/prisma-sqlite/client.ts";
 import { PrismaClient as PostgresClient } from "../generated/prisma-postgresql/client.ts";
 
 export type Database = SqliteClient;

@@ -11,3 +11,8 @@ export function chunksOf<T>(items: readonly T[], size = filesPerStatement): T[][
   for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));
   return chunks;
 }
+
+/** Rows per multi-row INSERT (createMany) of a table with this many columns, under the same limit. */
+export function rowsPerInsert(columns: number): number {
+  return Math.floor(900 / columns);
+}

@@ -2,6 +2,7 @@
 // user, taken from the user row in the same transaction, so a user's events
 // become visible in sequence order and a reader resuming "after N" misses none.
 import type { Database, Transaction } from "../database/client.ts";
+import { chunksOf, rowsPerInsert } from "../database/statementChunks.ts";
 import type { EventNotifier } from "./EventNotifier.ts";
 
 export const eventTypes = ["OPERATION_STATE", "FILE_TRANSFERRED", "FILE_INDEX_CHANGED"] as const;
@@ -25,21 +26,33 @@ export class EventBatch {
   constructor(private readonly tx: Transaction) {}
 
   async append(event: NewEvent): Promise<number> {
+    return this.appendMany([event]);
+  }
+
+  /**
+   * Appends events of one user in order with one increment of the user's
+   * eventSeq and one multi-row insert (a transfer's chunk of files has an
+   * event a file). Returns the seq of the last.
+   */
+  async appendMany(events: NewEvent[]): Promise<number> {
+    const [first] = events;
+    if (!first) throw new Error("appendMany needs an event");
+    if (events.some((event) => event.userId !== first.userId)) throw new Error("appendMany takes events of one user");
     const { eventSeq } = await this.tx.user.update({
-      where: { id: event.userId },
-      data: { eventSeq: { increment: 1 } },
+      where: { id: first.userId },
+      data: { eventSeq: { increment: events.length } },
       select: { eventSeq: true },
     });
-    await this.tx.event.create({
-      data: {
-        userId: event.userId,
-        seq: eventSeq,
-        operationId: event.operationId ?? null,
-        type: event.type,
-        payload: JSON.stringify(event.payload),
-      },
-    });
-    this.users.add(event.userId);
+    const firstSeq = eventSeq - events.length + 1;
+    const rows = events.map((event, index) => ({
+      userId: event.userId,
+      seq: firstSeq + index,
+      operationId: event.operationId ?? null,
+      type: event.type,
+      payload: JSON.stringify(event.payload),
+    }));
+    for (const chunk of chunksOf(rows, rowsPerInsert(6))) await this.tx.event.createMany({ data: chunk });
+    this.users.add(first.userId);
     return eventSeq;
   }
 }

@@ -28,7 +28,15 @@ export const uploadCrashPointNames = [
   "upload.afterCheck", // marked COMPLETE, the answer not sent
 ] as const;
 
-export type CrashPoint = (typeof crashPointNames)[number] | (typeof uploadCrashPointNames)[number];
+/**
+ * Inside a chunk of an outbound transfer (transferChunks.ts): a file's cloud
+ * write done while others of its chunk may still be under way, none of them
+ * recorded. Kept out of crashPointNames for the same reason.
+ */
+export const chunkCrashPointNames = ["outbound.chunkFileWritten"] as const;
+
+export type CrashPoint =
+  (typeof crashPointNames)[number] | (typeof uploadCrashPointNames)[number] | (typeof chunkCrashPointNames)[number];
 
 let target = process.env.SMSYNC_CRASH_AT;
 let skip = Number(process.env.SMSYNC_CRASH_AFTER ?? 0);

@@ -21,6 +21,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { CloudObjectKey } from "../cloud/CloudStorage.ts";
 import type { Database, Transaction } from "../database/client.ts";
+import { chunksOf, filesPerStatement } from "../database/statementChunks.ts";
 import type { Services } from "../services.ts";
 import type { Clock } from "../time/clock.ts";
 import { transferRetryDelayMs } from "./backoff.ts";
@@ -57,36 +58,58 @@ export async function abandonFailedBatches(tx: Transaction, userId: string, oper
 }
 
 /**
- * Before a transfer writes (fileUUID, version): takes over the abandoned
- * write of that key, if any, so that no removal deletes what this write finds
- * or writes. Waits while a removal holds a live claim on it (a removal is one
- * cloud call); a claim left to expire is taken over. True when it took one
- * over: the cloud may hold an object of the key, which the write must look for.
+ * Before a transfer writes a chunk of (fileUUID, version) keys of a user:
+ * takes over the abandoned writes of those keys, if any, so that no removal
+ * deletes what these writes find or write. Nearly always there are none, and
+ * one read says so. Waits while a removal holds a live claim on one (a
+ * removal is one cloud call); a claim left to expire is taken over. Returns
+ * the fileUUIDs taken over: the cloud may hold an object of those keys,
+ * which their writes must look for.
  */
+export async function takeOverAbandonedWrites(
+  db: Database,
+  clock: Clock,
+  userId: string,
+  keys: Omit<CloudObjectKey, "userId">[],
+  checkNotStopped: () => void,
+): Promise<Set<string>> {
+  // Every row seen was deleted, by this take-over or by the removal that held its claim (then the object is gone).
+  const taken = new Set<string>();
+  for (const chunk of chunksOf(keys, filesPerStatement / 2)) {
+    for (;;) {
+      checkNotStopped();
+      const ofChunk = { userId, OR: chunk.map((key) => ({ fileUUID: key.fileUUID, version: key.version })) };
+      // Read outside a transaction: a row that a give-up adds after this read is one this transfer's
+      // batch is not part of (its batch holds the lock), as when the read began a transaction of its own.
+      const rows = await db.abandonedCloudWrite.findMany({ where: ofChunk, select: { fileUUID: true, version: true } });
+      if (rows.length === 0) break;
+      for (const row of rows) taken.add(row.fileUUID);
+      // Deleted only while unclaimed (or its claim expired), checked in the delete itself: on PostgreSQL a
+      // removal may claim a row between the read and the delete, and then this write must wait for it.
+      const { count } = await db.$transaction((tx) =>
+        tx.abandonedCloudWrite.deleteMany({
+          where: {
+            userId,
+            OR: rows.map((row) => ({ fileUUID: row.fileUUID, version: row.version })),
+            AND: { OR: [{ claimedBy: null }, { claimExpiresAt: { lt: clock.now() } }] },
+          },
+        }),
+      );
+      if (count === rows.length) break;
+      await sleep(claimPollMs);
+    }
+  }
+  return taken;
+}
+
+/** takeOverAbandonedWrites for one key: true when it took one over. */
 export async function takeOverAbandonedWrite(
   db: Database,
   clock: Clock,
   key: CloudObjectKey,
   checkNotStopped: () => void,
 ): Promise<boolean> {
-  for (;;) {
-    checkNotStopped();
-    const taken = await db.$transaction(async (tx) => {
-      const where = { userId_fileUUID_version: { userId: key.userId, fileUUID: key.fileUUID, version: key.version } };
-      const row = await tx.abandonedCloudWrite.findUnique({ where });
-      if (!row) return "none";
-      // Deleted only while unclaimed (or its claim expired), checked in the delete itself: on PostgreSQL a
-      // removal may claim the row between the read and the delete, and then this write must wait for it.
-      const unclaimed = {
-        ...where.userId_fileUUID_version,
-        OR: [{ claimedBy: null }, { claimExpiresAt: { lt: clock.now() } }],
-      };
-      const { count } = await tx.abandonedCloudWrite.deleteMany({ where: unclaimed });
-      return count === 1 ? "taken" : "claimed";
-    });
-    if (taken !== "claimed") return taken === "taken";
-    await sleep(claimPollMs);
-  }
+  return (await takeOverAbandonedWrites(db, clock, key.userId, [key], checkNotStopped)).size > 0;
 }
 
 /**

@@ -6,6 +6,7 @@ import type { Transaction } from "../database/client.ts";
 import { SmsyncError } from "../errors/SmsyncError.ts";
 import type { EventBatch } from "../events/eventLog.ts";
 import { bindLockToTransfer, requireLock } from "../locks/locks.ts";
+import { createOperationItems } from "./operationItems.ts";
 import { loadOperationView, type OperationView } from "./operationView.ts";
 
 export async function commit(
@@ -75,29 +76,27 @@ export async function commit(
       nextAttemptAt: new Date(),
       filesTotal: uploads.length + deletions.length,
       bytesTotal,
-      items: {
-        create: [
-          ...uploads.map((upload) => ({
-            fileUUID: upload.fileUUID,
-            version: upload.version,
-            action: "UPLOAD",
-            state: "PENDING",
-            stagedUploadId: upload.id,
-            size: upload.size,
-            sha256: upload.sha256,
-          })),
-          ...deletions.map((deletion) => ({
-            fileUUID: deletion.fileUUID,
-            version: deletion.version,
-            action: "DELETE",
-            state: "PENDING",
-            size: 0n,
-            sha256: "",
-          })),
-        ],
-      },
     },
   });
+  await createOperationItems(tx, operationId, [
+    ...uploads.map((upload) => ({
+      fileUUID: upload.fileUUID,
+      version: upload.version,
+      action: "UPLOAD",
+      state: "PENDING",
+      stagedUploadId: upload.id,
+      size: upload.size,
+      sha256: upload.sha256,
+    })),
+    ...deletions.map((deletion) => ({
+      fileUUID: deletion.fileUUID,
+      version: deletion.version,
+      action: "DELETE",
+      state: "PENDING",
+      size: 0n,
+      sha256: "",
+    })),
+  ]);
   // The batch's filter rather than a list of ids: a batch may hold more uploads than a statement can bind.
   await tx.stagedUpload.updateMany({ where: batch, data: { state: "COMMITTED", operationId } });
   await tx.uploadDeletion.updateMany({ where: batch, data: { operationId } });

@@ -1,5 +1,7 @@
 // The inbound transfer: each requested file from the cloud into staging,
-// its sha256 checked on the way, then the lock released. A file is staged
+// its sha256 checked on the way, then the lock released. The files go in
+// chunks (transferChunks.ts): a chunk's files are copied concurrently, then
+// one transaction records them all. A file is staged
 // under a temporary name and renamed into place before its step commits, so
 // a crash leaves either no staged file or a whole, verified one. A copy cut
 // off before its end (tries run out, a process killed) is resumed by the
@@ -12,86 +14,43 @@ import { pipeline } from "node:stream/promises";
 import { CloudStorageError } from "../cloud/CloudStorageError.ts";
 import { HashingStream, sha256OfFile } from "../content/sha256.ts";
 import { makeDirectoryDurably, renameDurably } from "../durability/durableFiles.ts";
-import { transactWithEvents } from "../events/eventLog.ts";
+import { transactWithEvents, type EventBatch } from "../events/eventLog.ts";
 import { crashPoint, crashPointInStream } from "../faults/crashPoints.ts";
 import { takeOverPartialCopy } from "./partialCopies.ts";
-import { markSucceeded, recordFileProgress } from "./transferSteps.ts";
+import { markSucceeded, recordFilesProgress } from "./transferSteps.ts";
+import { defaultCloudConcurrency, runInOrder, transferChunks } from "./transferChunks.ts";
+import type { OperationItem, Transaction } from "../database/client.ts";
+import { chunksOf, rowsPerInsert } from "../database/statementChunks.ts";
 import { assertClaim } from "./TransferClaim.ts";
 import { checkNotStopped, type TransferContext } from "./TransferContext.ts";
 
 export async function runInboundTransfer(context: TransferContext): Promise<void> {
   const { services, operation } = context;
-  const { db, cloud, notifier, staging } = services;
+  const { db, cloud, notifier } = services;
   crashPoint("inbound.claimed");
   const items = await db.operationItem.findMany({ where: { operationId: operation.id }, orderBy: { fileUUID: "asc" } });
 
-  for (const item of items.filter((candidate) => candidate.state !== "DONE")) {
+  for (const chunk of transferChunks(items.filter((candidate) => candidate.state !== "DONE"))) {
     checkNotStopped(context);
-    context.phase = `cloud read of ${item.fileUUID} v${item.version}`;
-    if (!item.cloudObjectId) throw new CloudStorageError("notFound", `file ${item.fileUUID} has no cloud object`);
-    const target = staging.inboundPath(operation.userId, item.fileUUID, item.version);
-    await makeDirectoryDurably(path.dirname(target));
-    const partial = `${target}.${randomUUID()}.partial`;
-    let contentWrong = false;
-    try {
-      // What an earlier attempt copied is kept; only the rest comes from the cloud.
-      const resumedFrom = await takeOverPartialCopy(target, partial, Number(item.size));
-      const hashing = new HashingStream();
-      if (resumedFrom < Number(item.size) || item.size === 0n) {
-        const source = await cloud.readObject(
-          operation.userId,
-          item.cloudObjectId,
-          resumedFrom > 0 ? { start: resumedFrom } : undefined,
-        );
-        const copy = createWriteStream(partial, { flags: resumedFrom > 0 ? "a" : "w", flush: true });
-        const crash = crashPointInStream("inbound.midCloudRead");
-        if (crash) await pipeline(source, crash, hashing, copy);
-        else await pipeline(source, hashing, copy);
-      }
-      const sha256 = resumedFrom > 0 ? (await sha256OfFile(partial)).sha256 : hashing.digest();
-      contentWrong = sha256 !== item.sha256;
-      if (contentWrong && resumedFrom > 0) {
-        throw new CloudStorageError(
-          "transient",
-          `the resumed copy of ${item.fileUUID} v${item.version} has sha256 ${sha256}, not ${item.sha256}; it is fetched whole again`,
-        );
-      }
-      if (contentWrong) {
-        throw new CloudStorageError(
-          "integrity",
-          `cloud content of ${item.fileUUID} v${item.version} has sha256 ${sha256}, the index says ${item.sha256}`,
-        );
-      }
-      await renameDurably(partial, target);
-    } catch (error) {
-      // A copy cut off (a retry may finish it) is kept for the next attempt; one whose content is wrong, or that no retry needs, is not.
-      const cutOff = !contentWrong && (!(error instanceof CloudStorageError) || error.retryable);
-      if (!cutOff) await rm(partial, { force: true });
-      throw error;
+    context.phase = `cloud reads of ${chunk.length} files`;
+    const { results: staged, failed } = await runInOrder(
+      chunk,
+      cloud.readConcurrency ?? defaultCloudConcurrency,
+      async (item) => {
+        await stageFile(context, item);
+        crashPoint("inbound.afterStaging");
+        return item;
+      },
+    );
+    if (staged.length > 0) {
+      context.phase = `staging record of ${staged.length} files`;
+      await transactWithEvents(db, notifier, (tx, events) => recordStagedFiles(tx, events, context, staged));
+      for (const _item of staged) crashPoint("inbound.afterItemDone");
     }
-    crashPoint("inbound.afterStaging");
-    context.phase = `staging record of ${item.fileUUID} v${item.version}`;
-    await transactWithEvents(db, notifier, async (tx, events) => {
-      await assertClaim(tx, operation.id, context.workerId);
-      const key = { userId: operation.userId, fileUUID: item.fileUUID, version: item.version };
-      await tx.inboundStagedFile.upsert({
-        where: { userId_fileUUID_version: key },
-        create: {
-          ...key,
-          sha256: item.sha256,
-          size: item.size,
-          operationId: operation.id,
-          createdAt: services.clock.now(),
-        },
-        update: { operationId: operation.id, createdAt: services.clock.now() },
-      });
-      await tx.operationItem.update({
-        where: { operationId_fileUUID: { operationId: operation.id, fileUUID: item.fileUUID } },
-        data: { state: "DONE" },
-      });
-      await recordFileProgress(tx, events, context, item.fileUUID, item.version, item.size, "DOWNLOAD");
-    });
-    crashPoint("inbound.afterItemDone");
+    if (failed) {
+      context.phase = `cloud read of ${failed.item.fileUUID} v${failed.item.version}`;
+      throw failed.error;
+    }
   }
 
   crashPoint("inbound.beforeRelease");
@@ -99,4 +58,93 @@ export async function runInboundTransfer(context: TransferContext): Promise<void
   await transactWithEvents(db, notifier, async (tx, events) => {
     await markSucceeded(tx, events, context);
   });
+}
+
+type Item = OperationItem;
+
+/** Copies one file from the cloud into staging, whole and checked, under its final name. */
+async function stageFile(context: TransferContext, item: Item): Promise<void> {
+  const { services, operation } = context;
+  const { cloud, staging } = services;
+  if (!item.cloudObjectId) throw new CloudStorageError("notFound", `file ${item.fileUUID} has no cloud object`);
+  const target = staging.inboundPath(operation.userId, item.fileUUID, item.version);
+  await makeDirectoryDurably(path.dirname(target));
+  const partial = `${target}.${randomUUID()}.partial`;
+  let contentWrong = false;
+  try {
+    // What an earlier attempt copied is kept; only the rest comes from the cloud.
+    const resumedFrom = await takeOverPartialCopy(target, partial, Number(item.size));
+    const hashing = new HashingStream();
+    if (resumedFrom < Number(item.size) || item.size === 0n) {
+      const source = await cloud.readObject(
+        operation.userId,
+        item.cloudObjectId,
+        resumedFrom > 0 ? { start: resumedFrom } : undefined,
+      );
+      const copy = createWriteStream(partial, { flags: resumedFrom > 0 ? "a" : "w", flush: true });
+      const crash = crashPointInStream("inbound.midCloudRead");
+      if (crash) await pipeline(source, crash, hashing, copy);
+      else await pipeline(source, hashing, copy);
+    }
+    const sha256 = resumedFrom > 0 ? (await sha256OfFile(partial)).sha256 : hashing.digest();
+    contentWrong = sha256 !== item.sha256;
+    if (contentWrong && resumedFrom > 0) {
+      throw new CloudStorageError(
+        "transient",
+        `the resumed copy of ${item.fileUUID} v${item.version} has sha256 ${sha256}, not ${item.sha256}; it is fetched whole again`,
+      );
+    }
+    if (contentWrong) {
+      throw new CloudStorageError(
+        "integrity",
+        `cloud content of ${item.fileUUID} v${item.version} has sha256 ${sha256}, the index says ${item.sha256}`,
+      );
+    }
+    await renameDurably(partial, target);
+  } catch (error) {
+    // A copy cut off (a retry may finish it) is kept for the next attempt; one whose content is wrong, or that no retry needs, is not.
+    const cutOff = !contentWrong && (!(error instanceof CloudStorageError) || error.retryable);
+    if (!cutOff) await rm(partial, { force: true });
+    throw error;
+  }
+}
+
+/**
+ * The transaction of a chunk of staged files: their InboundStagedFile rows
+ * (replacing any of the same key: one delete, one insert), the items DONE,
+ * the counters and a FILE_TRANSFERRED event a file.
+ */
+async function recordStagedFiles(
+  tx: Transaction,
+  events: EventBatch,
+  context: TransferContext,
+  staged: Item[],
+): Promise<void> {
+  const { services, operation } = context;
+  const { userId } = operation;
+  await assertClaim(tx, operation.id, context.workerId);
+  await tx.inboundStagedFile.deleteMany({
+    where: { userId, OR: staged.map((item) => ({ fileUUID: item.fileUUID, version: item.version })) },
+  });
+  const createdAt = services.clock.now();
+  const rows = staged.map((item) => ({
+    userId,
+    fileUUID: item.fileUUID,
+    version: item.version,
+    sha256: item.sha256,
+    size: item.size,
+    operationId: operation.id,
+    createdAt,
+  }));
+  for (const chunk of chunksOf(rows, rowsPerInsert(7))) await tx.inboundStagedFile.createMany({ data: chunk });
+  await tx.operationItem.updateMany({
+    where: { operationId: operation.id, fileUUID: { in: staged.map((item) => item.fileUUID) } },
+    data: { state: "DONE" },
+  });
+  await recordFilesProgress(
+    tx,
+    events,
+    context,
+    staged.map((item) => ({ fileUUID: item.fileUUID, version: item.version, bytes: item.size, action: "DOWNLOAD" })),
+  );
 }

@@ -1,165 +1,40 @@
-// The outbound transfer: each staged file to the cloud, the file index
-// updated in the step that records the cloud write, then the lock released.
-// Each step is one transaction; a crash between any two steps resumes at
-// the step that did not commit. The cloud write is idempotent by (fileUUID,
-// version), so a crash after it and before the index update does not write
-// a second object. Once a file's index update committed, the change stands:
-// a removal of the object it replaced that a retry cannot fix is owed and
-// retried by the worker later (owedRemovals.ts), not a failure of the transfer.
+// The outbound transfer: the staged files to the cloud, the file index
+// updated in the step that records the cloud writes, then the lock released.
+// The files go in chunks (transferChunks.ts): a chunk's files are written
+// concurrently, then one transaction records them all. Each step is one
+// transaction; a crash between any two steps resumes at the step that did
+// not commit. The cloud write is idempotent by (fileUUID, version), so a
+// crash after it and before the index update does not write a second
+// object. Once a file's index update committed, the change stands: a removal
+// of the object it replaced that a retry cannot fix is owed and retried by
+// the worker later (owedRemovals.ts), not a failure of the transfer.
 import { crashPoint, crashPointInStream } from "../faults/crashPoints.ts";
-import { transactWithEvents } from "../events/eventLog.ts";
+import { transactWithEvents, type EventBatch } from "../events/eventLog.ts";
 import { assertClaim, ClaimLostError } from "./TransferClaim.ts";
-import { markSucceeded, recordFileProgress } from "./transferSteps.ts";
+import { markSucceeded, recordFilesProgress } from "./transferSteps.ts";
 import { checkNotStopped, type TransferContext } from "./TransferContext.ts";
 import { createReadStream, existsSync } from "node:fs";
 import { SmsyncError } from "../errors/SmsyncError.ts";
 import { recordOwedRemoval, removeReplacedObject, type OwedRemoval } from "./owedRemovals.ts";
 import { uploadSessionOf } from "./uploadSessions.ts";
-import { takeOverAbandonedWrite } from "./abandonedWrites.ts";
+import { takeOverAbandonedWrites } from "./abandonedWrites.ts";
+import { defaultCloudConcurrency, runInOrder, transferChunks } from "./transferChunks.ts";
+import type { OperationItem, StagedUpload, Transaction } from "../database/client.ts";
+import { chunksOf, rowsPerInsert } from "../database/statementChunks.ts";
 
 export async function runOutboundTransfer(context: TransferContext): Promise<void> {
   const { services, operation } = context;
-  const { db, cloud, notifier, staging } = services;
+  const { db, notifier, staging } = services;
   crashPoint("outbound.claimed");
   const items = await db.operationItem.findMany({ where: { operationId: operation.id }, orderBy: { fileUUID: "asc" } });
 
-  for (const item of items) {
-    if (item.state === "PENDING") {
-      checkNotStopped(context);
-      let cloudObjectId: string | null = null;
-      if (item.action === "UPLOAD") {
-        const upload = await db.stagedUpload.findUniqueOrThrow({ where: { id: item.stagedUploadId! } });
-        context.phase = `cloud write of ${item.fileUUID} v${item.version}`;
-        const metadata = {
-          userId: operation.userId,
-          fileUUID: item.fileUUID,
-          version: item.version,
-          cloudFileName: upload.cloudFileName,
-          mimeType: upload.mimeType,
-          sha256: upload.sha256,
-          size: Number(upload.size),
-        };
-        // Bytes lost from staging (a disk replaced, files removed by hand) come back with no retry.
-        if (!existsSync(staging.uploadPath(upload.id)) && !(await cloud.findObject(metadata))) {
-          throw new SmsyncError(
-            "STAGED_UPLOAD_MISSING",
-            `the staged bytes of ${item.fileUUID} v${item.version} are gone; upload the file again`,
-            { fileUUID: item.fileUUID },
-          );
-        }
-        // A given-up batch may have written this key; its removal must not take what this write finds.
-        // Whether an earlier run of this item began a write (a crash, a retry), its session record tells the
-        // cloud; that a given-up batch wrote this key, only the takeover knows.
-        const abandoned = await takeOverAbandonedWrite(db, services.clock, metadata, () => checkNotStopped(context));
-        const written = await cloud.writeObject(
-          metadata,
-          () => {
-            const content = createReadStream(staging.uploadPath(upload.id));
-            const crash = crashPointInStream("outbound.midCloudWrite");
-            return crash ? content.pipe(crash) : content;
-          },
-          { session: uploadSessionOf(db, operation.id, item.fileUUID), mayAlreadyExist: abandoned },
-        );
-        cloudObjectId = written.objectId;
-        crashPoint("outbound.afterCloudWrite");
-        context.phase = `index update of ${item.fileUUID} v${item.version}`;
-        await onClaimLost(
-          () => removeIfOrphaned(context, item.fileUUID, item.version, written.objectId),
-          () =>
-            transactWithEvents(db, notifier, async (tx, events) => {
-              await assertClaim(tx, operation.id, context.workerId);
-              const previous = await tx.fileEntry.findUnique({
-                where: { userId_fileUUID: { userId: operation.userId, fileUUID: item.fileUUID } },
-              });
-              const entry = {
-                cloudFileName: upload.cloudFileName,
-                mimeType: upload.mimeType,
-                appMetaData: upload.appMetaData,
-                version: item.version,
-                deleted: false,
-                size: upload.size,
-                sha256: upload.sha256,
-                cloudObjectId,
-                updatedAt: new Date(),
-              };
-              await tx.fileEntry.upsert({
-                where: { userId_fileUUID: { userId: operation.userId, fileUUID: item.fileUUID } },
-                create: { userId: operation.userId, fileUUID: item.fileUUID, ...entry },
-                update: entry,
-              });
-              const replaced =
-                previous?.cloudObjectId && previous.cloudObjectId !== cloudObjectId ? previous.cloudObjectId : null;
-              await tx.operationItem.update({
-                where: { operationId_fileUUID: { operationId: operation.id, fileUUID: item.fileUUID } },
-                data: { state: "INDEXED", cloudObjectId, replacedObjectId: replaced, cloudUploadSession: null },
-              });
-              item.replacedObjectId = replaced;
-              await recordFileProgress(tx, events, context, item.fileUUID, item.version, item.size, "UPLOAD");
-            }),
-        );
-      } else {
-        context.phase = `index deletion of ${item.fileUUID}`;
-        await transactWithEvents(db, notifier, async (tx, events) => {
-          await assertClaim(tx, operation.id, context.workerId);
-          const previous = await tx.fileEntry.findUniqueOrThrow({
-            where: { userId_fileUUID: { userId: operation.userId, fileUUID: item.fileUUID } },
-          });
-          await tx.fileEntry.update({
-            where: { userId_fileUUID: { userId: operation.userId, fileUUID: item.fileUUID } },
-            data: { deleted: true, cloudObjectId: null, updatedAt: new Date() },
-          });
-          await tx.operationItem.update({
-            where: { operationId_fileUUID: { operationId: operation.id, fileUUID: item.fileUUID } },
-            data: { state: "INDEXED", replacedObjectId: previous.cloudObjectId },
-          });
-          item.replacedObjectId = previous.cloudObjectId;
-          await recordFileProgress(tx, events, context, item.fileUUID, item.version, 0n, "DELETE");
-        });
-      }
-      crashPoint("outbound.afterIndexUpdate");
-      item.state = "INDEXED";
-    }
-    if (item.state === "INDEXED") {
-      // The change is committed: removing the object it replaced is cleanup. A removal that
-      // a retry cannot fix does not fail the transfer; it is owed (owedRemovals.ts).
-      let owed: OwedRemoval | null = null;
-      if (item.replacedObjectId) {
-        context.phase = `removal of the replaced cloud object of ${item.fileUUID}`;
-        const error = await removeReplacedObject(cloud, operation.userId, item.replacedObjectId);
-        if (error) {
-          owed = {
-            userId: operation.userId,
-            objectId: item.replacedObjectId,
-            fileUUID: item.fileUUID,
-            operationId: operation.id,
-            error,
-          };
-        } else {
-          crashPoint("outbound.afterReplacedObjectRemoved");
-        }
-      }
-      await db.$transaction(async (tx) => {
-        await assertClaim(tx, operation.id, context.workerId);
-        await tx.operationItem.update({
-          where: { operationId_fileUUID: { operationId: operation.id, fileUUID: item.fileUUID } },
-          data: { state: "DONE" },
-        });
-        if (owed) await recordOwedRemoval(tx, services, owed);
-      });
-      if (owed) {
-        services.logger.warn(
-          {
-            operationId: operation.id,
-            userId: operation.userId,
-            fileUUID: owed.fileUUID,
-            objectId: owed.objectId,
-            err: owed.error,
-          },
-          "removing a replaced cloud object failed; the change stands and the removal is owed",
-        );
-      }
-      item.state = "DONE";
-    }
+  const unfinished = items.filter((item) => item.state === "PENDING" || item.state === "INDEXED");
+  for (const chunk of transferChunks(unfinished)) {
+    checkNotStopped(context);
+    const pending = chunk.filter((item) => item.state === "PENDING");
+    if (pending.length > 0) await indexChunk(context, pending);
+    const indexed = chunk.filter((item) => item.state === "INDEXED");
+    if (indexed.length > 0) await removeReplacedObjects(context, indexed);
   }
 
   crashPoint("outbound.beforeRelease");
@@ -185,6 +60,246 @@ export async function runOutboundTransfer(context: TransferContext): Promise<voi
   });
   // Staged bytes are no longer needed; the staging sweeper removes any left by a crash here.
   for (const upload of uploads) await staging.removeUpload(upload.id);
+}
+
+type Item = OperationItem;
+
+/** A file of a chunk whose cloud step is done: an upload's object written, or a deletion (nothing to write). */
+interface Written {
+  item: Item;
+  upload: StagedUpload | null;
+  objectId: string | null;
+}
+
+/**
+ * The PENDING files of a chunk: the uploads written to the cloud
+ * concurrently, then one transaction records them (and the deletions) in the
+ * file index. A file whose replaced object needs no removal goes straight to
+ * DONE; the others go INDEXED. If a write fails, the files before it are
+ * recorded and the error is passed on (runInOrder).
+ */
+async function indexChunk(context: TransferContext, pending: Item[]): Promise<void> {
+  const { services, operation } = context;
+  const { db, cloud, staging } = services;
+  const uploads = pending.filter((item) => item.action === "UPLOAD");
+  const stagedUploads = await db.stagedUpload.findMany({
+    where: { id: { in: uploads.map((item) => item.stagedUploadId!) } },
+  });
+  const stagedById = new Map(stagedUploads.map((upload) => [upload.id, upload]));
+  // A given-up batch may have written these keys; its removal must not take what these writes find.
+  // Whether an earlier run of an item began a write (a crash, a retry), its session record tells the
+  // cloud; that a given-up batch wrote a key, only the takeover knows.
+  const abandoned = await takeOverAbandonedWrites(db, services.clock, operation.userId, uploads, () =>
+    checkNotStopped(context),
+  );
+
+  context.phase = `cloud writes of ${uploads.length} files`;
+  const { results: written, failed } = await runInOrder(
+    pending,
+    cloud.writeConcurrency ?? defaultCloudConcurrency,
+    async (item): Promise<Written> => {
+      if (item.action !== "UPLOAD") return { item, upload: null, objectId: null };
+      const upload = stagedById.get(item.stagedUploadId!);
+      if (!upload) throw new Error(`the staged upload ${item.stagedUploadId} of ${item.fileUUID} has no row`);
+      const metadata = {
+        userId: operation.userId,
+        fileUUID: item.fileUUID,
+        version: item.version,
+        cloudFileName: upload.cloudFileName,
+        mimeType: upload.mimeType,
+        sha256: upload.sha256,
+        size: Number(upload.size),
+      };
+      // Bytes lost from staging (a disk replaced, files removed by hand) come back with no retry.
+      if (!existsSync(staging.uploadPath(upload.id)) && !(await cloud.findObject(metadata))) {
+        throw new SmsyncError(
+          "STAGED_UPLOAD_MISSING",
+          `the staged bytes of ${item.fileUUID} v${item.version} are gone; upload the file again`,
+          { fileUUID: item.fileUUID },
+        );
+      }
+      const object = await cloud.writeObject(
+        metadata,
+        () => {
+          const content = createReadStream(staging.uploadPath(upload.id));
+          const crash = crashPointInStream("outbound.midCloudWrite");
+          return crash ? content.pipe(crash) : content;
+        },
+        { session: uploadSessionOf(db, operation.id, item.fileUUID), mayAlreadyExist: abandoned.has(item.fileUUID) },
+      );
+      crashPoint("outbound.chunkFileWritten");
+      return { item, upload, objectId: object.objectId };
+    },
+  );
+
+  // Per file, once the chunk's writes have settled: no other write of the chunk is then half done.
+  for (const file of written) if (file.upload) crashPoint("outbound.afterCloudWrite");
+  if (written.length > 0) {
+    context.phase = `index update of ${written.length} files`;
+    const objects = written.filter((file) => file.objectId !== null);
+    await onClaimLost(
+      async () => {
+        for (const file of objects)
+          await removeIfOrphaned(context, file.item.fileUUID, file.item.version, file.objectId!);
+      },
+      () => transactWithEvents(db, services.notifier, (tx, events) => recordIndexUpdates(tx, events, context, written)),
+    );
+    for (const _file of written) crashPoint("outbound.afterIndexUpdate");
+  }
+  if (failed) {
+    context.phase = `cloud write of ${failed.item.fileUUID} v${failed.item.version}`;
+    throw failed.error;
+  }
+}
+
+/**
+ * The transaction of a chunk: the file index rows of its uploads replaced
+ * (one read of the previous rows, one delete, one insert: portable, and no
+ * statement a file; nothing refers to a FileEntry row), its deletions marked,
+ * its items' new states, the counters and the FILE_TRANSFERRED events.
+ * Updates the items in memory as the transaction records them.
+ */
+async function recordIndexUpdates(
+  tx: Transaction,
+  events: EventBatch,
+  context: TransferContext,
+  written: Written[],
+): Promise<void> {
+  const { operation } = context;
+  const { userId } = operation;
+  await assertClaim(tx, operation.id, context.workerId);
+  const previousRows = await tx.fileEntry.findMany({
+    where: { userId, fileUUID: { in: written.map((file) => file.item.fileUUID) } },
+  });
+  const previous = new Map(previousRows.map((entry) => [entry.fileUUID, entry]));
+  const now = new Date();
+  const entries = [];
+  const deletedUUIDs = [];
+  const itemRows: Item[] = [];
+  for (const { item, upload, objectId } of written) {
+    const before = previous.get(item.fileUUID);
+    let replaced: string | null;
+    if (upload) {
+      entries.push({
+        userId,
+        fileUUID: item.fileUUID,
+        cloudFileName: upload.cloudFileName,
+        mimeType: upload.mimeType,
+        appMetaData: upload.appMetaData,
+        version: item.version,
+        deleted: false,
+        size: upload.size,
+        sha256: upload.sha256,
+        cloudObjectId: objectId,
+        updatedAt: now,
+      });
+      replaced = before?.cloudObjectId && before.cloudObjectId !== objectId ? before.cloudObjectId : null;
+    } else {
+      if (!before) throw new Error(`file ${item.fileUUID}, deleted by ${operation.id}, is not in the file index`);
+      deletedUUIDs.push(item.fileUUID);
+      replaced = before.cloudObjectId;
+    }
+    // Nothing to remove: done in this step; else the removal of the replaced object comes next.
+    const state = replaced ? "INDEXED" : "DONE";
+    itemRows.push({
+      ...item,
+      state,
+      cloudObjectId: objectId ?? item.cloudObjectId,
+      replacedObjectId: replaced,
+      cloudUploadSession: null,
+    });
+  }
+  const replacedEntries = entries.filter((entry) => previous.has(entry.fileUUID)).map((entry) => entry.fileUUID);
+  if (replacedEntries.length > 0)
+    await tx.fileEntry.deleteMany({ where: { userId, fileUUID: { in: replacedEntries } } });
+  for (const rows of chunksOf(entries, rowsPerInsert(11))) await tx.fileEntry.createMany({ data: rows });
+  if (deletedUUIDs.length > 0) {
+    await tx.fileEntry.updateMany({
+      where: { userId, fileUUID: { in: deletedUUIDs } },
+      data: { deleted: true, cloudObjectId: null, updatedAt: now },
+    });
+  }
+  // The items' rows replaced likewise: each has its own object ids, which no one UPDATE sets.
+  await tx.operationItem.deleteMany({
+    where: { operationId: operation.id, fileUUID: { in: itemRows.map((item) => item.fileUUID) } },
+  });
+  for (const rows of chunksOf(itemRows, rowsPerInsert(11))) await tx.operationItem.createMany({ data: rows });
+  await recordFilesProgress(
+    tx,
+    events,
+    context,
+    written.map(({ item, upload }) => ({
+      fileUUID: item.fileUUID,
+      version: item.version,
+      bytes: upload ? item.size : 0n,
+      action: item.action,
+    })),
+  );
+  for (const [index, { item }] of written.entries()) {
+    item.state = itemRows[index]!.state;
+    item.replacedObjectId = itemRows[index]!.replacedObjectId;
+  }
+}
+
+/**
+ * The INDEXED files of a chunk: the change is committed, and removing the
+ * objects it replaced is cleanup, concurrently; one transaction marks them
+ * DONE. A removal that a retry cannot fix does not fail the transfer; it is
+ * owed (owedRemovals.ts). A retryable failure is passed on once the files
+ * before it are recorded.
+ */
+async function removeReplacedObjects(context: TransferContext, indexed: Item[]): Promise<void> {
+  const { services, operation } = context;
+  const { db, cloud } = services;
+  context.phase = `removal of the replaced cloud objects of ${indexed.length} files`;
+  const { results, failed } = await runInOrder(
+    indexed,
+    cloud.writeConcurrency ?? defaultCloudConcurrency,
+    async (item): Promise<{ item: Item; owed: OwedRemoval | null }> => {
+      if (!item.replacedObjectId) return { item, owed: null };
+      const error = await removeReplacedObject(cloud, operation.userId, item.replacedObjectId);
+      if (!error) {
+        crashPoint("outbound.afterReplacedObjectRemoved");
+        return { item, owed: null };
+      }
+      const owed = {
+        userId: operation.userId,
+        objectId: item.replacedObjectId,
+        fileUUID: item.fileUUID,
+        operationId: operation.id,
+        error,
+      };
+      return { item, owed };
+    },
+  );
+  if (results.length > 0) {
+    await db.$transaction(async (tx) => {
+      await assertClaim(tx, operation.id, context.workerId);
+      await tx.operationItem.updateMany({
+        where: { operationId: operation.id, fileUUID: { in: results.map(({ item }) => item.fileUUID) } },
+        data: { state: "DONE" },
+      });
+      for (const { owed } of results) if (owed) await recordOwedRemoval(tx, services, owed);
+    });
+    for (const { item, owed } of results) {
+      item.state = "DONE";
+      if (!owed) continue;
+      services.logger.warn(
+        {
+          operationId: operation.id,
+          userId: operation.userId,
+          fileUUID: owed.fileUUID,
+          objectId: owed.objectId,
+          err: owed.error,
+        },
+        "removing a replaced cloud object failed; the change stands and the removal is owed",
+      );
+    }
+  }
+  if (failed) {
+    context.phase = `removal of the replaced cloud object of ${failed.item.fileUUID}`;
+    throw failed.error;
+  }
 }
 
 /** Runs step; if it finds the claim lost, runs cleanup before passing the error on. */

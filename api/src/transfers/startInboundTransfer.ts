@@ -8,6 +8,7 @@ import { SmsyncError } from "../errors/SmsyncError.ts";
 import type { EventBatch } from "../events/eventLog.ts";
 import { checkFileUUID, checkVersion } from "../fileIndex/fileNames.ts";
 import { bindLockToTransfer, requireIdleLock } from "../locks/locks.ts";
+import { createOperationItems } from "./operationItems.ts";
 import { loadOperationView, type OperationView } from "./operationView.ts";
 
 export const maxFilesPerInboundTransfer = 10_000;
@@ -95,9 +96,9 @@ export async function startInboundTransfer(
       bytesTotal: items.reduce((sum, item) => sum + item.size, 0n),
       filesDone: items.filter((item) => item.state === "DONE").length,
       bytesDone: items.filter((item) => item.state === "DONE").reduce((sum, item) => sum + item.size, 0n),
-      items: { create: items },
     },
   });
+  await createOperationItems(tx, operationId, items);
   await bindLockToTransfer(tx, caller.userId, operationId);
   await events.append({
     userId: caller.userId,

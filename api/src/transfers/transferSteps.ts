@@ -6,35 +6,52 @@ import { releaseLockOfTransfer } from "../locks/locks.ts";
 import { assertClaim } from "./TransferClaim.ts";
 import type { TransferContext } from "./TransferContext.ts";
 
-/** One file done: the operation's counters and a FILE_TRANSFERRED event. */
-export async function recordFileProgress(
+export interface FileProgress {
+  fileUUID: string;
+  version: number;
+  bytes: bigint;
+  action: string;
+}
+
+/**
+ * Files done: the operation's counters once, and a FILE_TRANSFERRED event
+ * a file (clients follow them), each carrying the counters as of that file.
+ */
+export async function recordFilesProgress(
   tx: Transaction,
   events: EventBatch,
   context: TransferContext,
-  fileUUID: string,
-  version: number,
-  bytes: bigint,
-  action: string,
+  files: FileProgress[],
 ): Promise<void> {
+  if (files.length === 0) return;
+  const bytes = files.reduce((sum, file) => sum + file.bytes, 0n);
   const op = await tx.operation.update({
     where: { id: context.operation.id },
-    data: { filesDone: { increment: 1 }, bytesDone: { increment: bytes } },
+    data: { filesDone: { increment: files.length }, bytesDone: { increment: bytes } },
   });
-  await events.append({
-    userId: op.userId,
-    operationId: op.id,
-    type: "FILE_TRANSFERRED",
-    payload: {
-      fileUUID,
-      version,
-      action,
-      bytes: Number(bytes),
-      filesDone: op.filesDone,
-      filesTotal: op.filesTotal,
-      bytesDone: Number(op.bytesDone),
-      bytesTotal: Number(op.bytesTotal),
-    },
-  });
+  let filesDone = op.filesDone - files.length;
+  let bytesDone = op.bytesDone - bytes;
+  await events.appendMany(
+    files.map((file) => {
+      filesDone += 1;
+      bytesDone += file.bytes;
+      return {
+        userId: op.userId,
+        operationId: op.id,
+        type: "FILE_TRANSFERRED" as const,
+        payload: {
+          fileUUID: file.fileUUID,
+          version: file.version,
+          action: file.action,
+          bytes: Number(file.bytes),
+          filesDone,
+          filesTotal: op.filesTotal,
+          bytesDone: Number(bytesDone),
+          bytesTotal: Number(op.bytesTotal),
+        },
+      };
+    }),
+  );
 }
 
 /** The last step: SUCCEEDED, the claim and the lock released, the SUCCEEDED event. */

@@ -1,0 +1,12 @@
+// The items (files) of a new operation, written by multi-row INSERTs: a
+// nested `items: { create }` costs a statement a file, and a batch may name
+// thousands.
+import type { Prisma, Transaction } from "../database/client.ts";
+import { chunksOf, rowsPerInsert } from "../database/statementChunks.ts";
+
+type NewItem = Omit<Prisma.OperationItemCreateManyInput, "operationId">;
+
+export async function createOperationItems(tx: Transaction, operationId: string, items: NewItem[]): Promise<void> {
+  const rows = items.map((item) => ({ ...item, operationId }));
+  for (const chunk of chunksOf(rows, rowsPerInsert(11))) await tx.operationItem.createMany({ data: chunk });
+}
