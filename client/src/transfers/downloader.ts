@@ -15,6 +15,7 @@ import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { IntegrityError, NetworkError, ServerError, abortReason } from "../errors.ts";
 import { makeDirectoryDurably, renameDurably } from "../platform/durableFiles.ts";
 import { abortableSleep } from "./abortableSleep.ts";
+import { defaultDownloadRetryDelays } from "./downloadRetries.ts";
 import { isTransientServerError, serverErrorFromResponse } from "./httpErrors.ts";
 
 export interface DownloadFileOptions {
@@ -49,7 +50,7 @@ export interface DownloadResult {
   resumedFrom: number;
 }
 
-export const defaultDownloadRetryDelays = [0, 1000, 3000];
+export { defaultDownloadRetryDelays };
 
 /** Where a download's bytes wait until they are verified. */
 export function partialPathOf(destination: string): string {
