@@ -178,6 +178,9 @@ async function deliverSmallFiles<D extends DownloadedFileInfo>(
     ...(ctx.transferRetryDelays ? { retryDelays: ctx.transferRetryDelays } : {}),
     onFile: async (file, bytes) => {
       const entry = byUUID.get(file.fileUUID)!;
+      const arrived = { direction: "download", fileUUID: entry.fileUUID, version: entry.version } as const;
+      ctx.emit("transferProgress", { ...arrived, bytesDone: bytes.byteLength, bytesTotal: entry.size });
+      progress.fileProgress(entry.fileUUID, bytes.byteLength);
       // The app changed or deleted the file since the plan: not handed over (see deliverLargeFile).
       if ((await pendingChanges(ctx.store)).has(entry.fileUUID)) {
         skipped.push(entry);
