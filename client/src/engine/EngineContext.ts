@@ -148,7 +148,11 @@ export class EngineContext<D extends DownloadedFileInfo = DownloadedFile> {
     });
   }
 
-  /** Where the byte plane is, and the batch limits (serverInfo), asked once. */
+  forgetByteEndpoints(): void {
+    this.endpoints = undefined;
+  }
+
+  /** Where the byte plane is, and the batch limits (serverInfo), asked once a pass. */
   async byteEndpoints(): Promise<ByteEndpoints> {
     if (!this.endpoints) {
       const result = await this.client.query(serverInfoQuery, {}).toPromise();
