@@ -1,6 +1,7 @@
 // @smsync/protocol: the parts of the wire contract that the server (api/)
 // and the client SDK (client/) must apply alike, defined once: cloud file
-// names and the tus Upload-Metadata of an upload.
+// names, the tus Upload-Metadata of an upload, and the framing of the batch
+// paths.
 export {
   checkCloudFileName,
   cloudFileNameKey,
@@ -33,3 +34,23 @@ export {
   type ReadUploadMetadata,
   type UploadMetadata,
 } from "./uploadMetadata.ts";
+export { encodeFrameHead, FrameError, FramedStreamReader } from "./framedStream.ts";
+export {
+  batchUploadHead,
+  defaultBatchLimits,
+  downloadBatchesPath,
+  downloadBatchMediaType,
+  heldUploadsPath,
+  maxBatchHeadBytes,
+  readBatchDownloadRequest,
+  readBatchUploadHead,
+  uploadBatchesPath,
+  uploadBatchMediaType,
+  type BatchDownloadFile,
+  type BatchDownloadHead,
+  type BatchDownloadRequest,
+  type BatchUploadFile,
+  type BatchUploadHead,
+  type ReadBatchUploadFile,
+  type ReadBatchUploadHead,
+} from "./batches.ts";

@@ -11,6 +11,7 @@ export * from "./serverProcess.ts";
 export * from "./testDatabase.ts";
 export * from "./graphqlClient.ts";
 export * from "./uploads.ts";
+export * from "./batches.ts";
 export * from "./subscriptions.ts";
 export * from "./rowCounts.ts";
 export * from "./matchers.ts";

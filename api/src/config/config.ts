@@ -1,6 +1,7 @@
 // Server configuration, read from environment variables and validated once
 // at start. A wrong value stops the server with a message naming the variable.
 import path from "node:path";
+import { defaultBatchLimits } from "@smsync/protocol";
 import { z } from "zod";
 import { checkGoogleEnvironment, googleConfigFrom, googleEnvironmentShape, type GoogleConfig } from "./googleConfig.ts";
 import {
@@ -55,6 +56,10 @@ const environmentSchema = z
     SMSYNC_LOCAL_CLOUD_DIR: z.string().min(1).optional(),
     SMSYNC_STAGING_DIR: z.string().min(1).optional(),
     SMSYNC_MAX_UPLOAD_BYTES: positiveInt.default(5 * 1024 * 1024 * 1024),
+    // The batch paths for small files (docs/protocol.md, "Small files in batches").
+    SMSYNC_BATCH_MAX_FILE_BYTES: positiveInt.default(defaultBatchLimits.batchMaxFileBytes),
+    SMSYNC_BATCH_MAX_FILES: positiveInt.default(defaultBatchLimits.batchMaxFiles),
+    SMSYNC_BATCH_MAX_BYTES: positiveInt.default(defaultBatchLimits.batchMaxBytes),
     SMSYNC_UPLOAD_EXPIRY_SECONDS: positiveInt.default(24 * 60 * 60),
     SMSYNC_INBOUND_EXPIRY_SECONDS: positiveInt.default(24 * 60 * 60),
     SMSYNC_IDEMPOTENCY_RETENTION_SECONDS: positiveInt.default(30 * 24 * 60 * 60),
@@ -105,6 +110,10 @@ export interface Config {
   localCloudDir: string;
   stagingDir: string;
   maxUploadBytes: number;
+  /** Files up to this size may go by the batch paths; larger ones go over tus and single downloads. */
+  batchMaxFileBytes: number;
+  batchMaxFiles: number;
+  batchMaxBytes: number;
   uploadExpirySeconds: number;
   inboundExpirySeconds: number;
   idempotencyRetentionSeconds: number;
@@ -159,6 +168,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     localCloudDir: path.resolve(baseDir, env.SMSYNC_LOCAL_CLOUD_DIR ?? path.join(dataDir, "cloud")),
     stagingDir: path.resolve(baseDir, env.SMSYNC_STAGING_DIR ?? path.join(dataDir, "staging")),
     maxUploadBytes: env.SMSYNC_MAX_UPLOAD_BYTES,
+    batchMaxFileBytes: env.SMSYNC_BATCH_MAX_FILE_BYTES,
+    batchMaxFiles: env.SMSYNC_BATCH_MAX_FILES,
+    batchMaxBytes: env.SMSYNC_BATCH_MAX_BYTES,
     uploadExpirySeconds: env.SMSYNC_UPLOAD_EXPIRY_SECONDS,
     inboundExpirySeconds: env.SMSYNC_INBOUND_EXPIRY_SECONDS,
     idempotencyRetentionSeconds: env.SMSYNC_IDEMPOTENCY_RETENTION_SECONDS,

@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import path from "node:path";
 import send from "send";
 import { authenticate } from "../auth/deviceTokens.ts";
-import { downloadCors } from "../http/cors.ts";
+import { plainRouteCors } from "../http/cors.ts";
 import type { Services } from "../services.ts";
 
 export const downloadsPath = "/downloads";
@@ -30,7 +30,7 @@ const fileHeaders = [
 ];
 
 export async function handleDownload(services: Services, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  if (downloadCors(services.config, req, res)) return; // a preflight, answered
+  if (plainRouteCors(services.config, req, res)) return; // a preflight, answered
   if (req.method !== "GET" && req.method !== "HEAD") {
     res.setHeader("Allow", "GET, HEAD");
     return answer(res, 405, "BAD_INPUT", "downloads are read with GET");

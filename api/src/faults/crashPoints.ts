@@ -19,13 +19,16 @@ export const crashPointNames = [
 ] as const;
 
 /**
- * The last-byte check of an upload (uploads/LastByteCheck.ts). Kept out of
+ * The last-byte check of an upload (uploads/LastByteCheck.ts) and the steps
+ * of a batch upload (batches/uploadBatchHandler.ts). Kept out of
  * crashPointNames, which the simulator draws from: a new name there would
  * change what every seed draws.
  */
 export const uploadCrashPointNames = [
   "upload.beforeCheck", // every byte durable, the sha256 not checked
   "upload.afterCheck", // marked COMPLETE, the answer not sent
+  "uploadBatch.afterFilesWritten", // a group of a batch upload's files durable in staging, no row recorded
+  "uploadBatch.afterRecorded", // the group's rows committed, the answer not sent
 ] as const;
 
 /**

@@ -1,7 +1,8 @@
 // The file index: reading it, and the rules an upload or an upload-deletion
 // must meet against it. Each rule is a typed error, checked before anything
 // is written.
-import { cloudFileNameOwner } from "@smsync/protocol";
+import { cloudFileNameKey, type NamedFile } from "@smsync/protocol";
+import { chunksOf } from "../database/statementChunks.ts";
 import type { Transaction, Database } from "../database/client.ts";
 import { SmsyncError } from "../errors/SmsyncError.ts";
 
@@ -39,79 +40,107 @@ export async function readFileIndex(db: Database, userId: string): Promise<FileE
 }
 
 export interface UploadIntent {
-  userId: string;
   fileUUID: string;
   version: number;
   cloudFileName: string;
-  fencingToken: number;
   undelete: boolean;
 }
 
 /** The rules of the original for an upload; throws the typed error of the first one broken. */
-export async function checkUploadAgainstIndex(tx: Transaction, intent: UploadIntent): Promise<void> {
-  const entry = await tx.fileEntry.findUnique({
-    where: { userId_fileUUID: { userId: intent.userId, fileUUID: intent.fileUUID } },
-  });
-  const expected = entry ? entry.version + 1 : 0;
-  if (intent.version !== expected) {
-    throw new SmsyncError(
-      "WRONG_VERSION",
-      `version ${intent.version} of file ${intent.fileUUID} is not the next one (expected ${expected})`,
-      { expectedVersion: expected },
-    );
+export async function checkUploadAgainstIndex(
+  tx: Transaction,
+  batch: { userId: string; fencingToken: number },
+  intent: UploadIntent,
+): Promise<void> {
+  await checkUploadsAgainstIndex(tx, batch, [intent]);
+}
+
+/**
+ * The upload rules for the files of a batch upload at once, in a few
+ * queries whatever their number (each file as checkUploadAgainstIndex
+ * would, in order; the first broken rule is thrown, naming its file). A
+ * name is also checked against the batch's earlier files.
+ */
+export async function checkUploadsAgainstIndex(
+  tx: Transaction,
+  batch: { userId: string; fencingToken: number },
+  intents: readonly UploadIntent[],
+): Promise<void> {
+  const { userId, fencingToken } = batch;
+  const entries = new Map<string, FileEntryRow>();
+  const deletions = new Set<string>();
+  for (const chunk of chunksOf(intents.map((intent) => intent.fileUUID))) {
+    for (const row of await tx.fileEntry.findMany({ where: { userId, fileUUID: { in: chunk } } }))
+      entries.set(row.fileUUID, row);
+    const recorded = await tx.uploadDeletion.findMany({
+      where: { userId, fencingToken, operationId: null, fileUUID: { in: chunk } },
+      select: { fileUUID: true },
+    });
+    for (const deletion of recorded) deletions.add(deletion.fileUUID);
   }
-  if (entry?.deleted && !intent.undelete) {
-    throw new SmsyncError("FILE_DELETED", `file ${intent.fileUUID} is deleted; upload it with undelete to restore it`);
-  }
-  await checkCloudFileNameFree(tx, intent, entry && !entry.deleted ? entry.cloudFileName : undefined);
-  const deletion = await tx.uploadDeletion.findFirst({
-    where: { userId: intent.userId, fileUUID: intent.fileUUID, fencingToken: intent.fencingToken, operationId: null },
-  });
-  if (deletion) {
-    throw new SmsyncError(
-      "UPLOAD_AND_DELETION_IN_BATCH",
-      `file ${intent.fileUUID} has an upload-deletion in this batch`,
-      {
-        fileUUID: intent.fileUUID,
-      },
-    );
+  const names = await takenNames(tx, userId, fencingToken);
+  for (const intent of intents) {
+    const entry = entries.get(intent.fileUUID);
+    const expected = entry ? entry.version + 1 : 0;
+    if (intent.version !== expected) {
+      throw new SmsyncError(
+        "WRONG_VERSION",
+        `version ${intent.version} of file ${intent.fileUUID} is not the next one (expected ${expected})`,
+        { fileUUID: intent.fileUUID, expectedVersion: expected },
+      );
+    }
+    if (entry?.deleted && !intent.undelete) {
+      throw new SmsyncError(
+        "FILE_DELETED",
+        `file ${intent.fileUUID} is deleted; upload it with undelete to restore it`,
+        { fileUUID: intent.fileUUID },
+      );
+    }
+    const currentName = entry && !entry.deleted ? entry.cloudFileName : undefined;
+    const owner = currentName === intent.cloudFileName ? undefined : names.ownerOtherThan(intent);
+    if (owner) {
+      throw new SmsyncError(
+        "CLOUD_NAME_TAKEN",
+        `cloud file name ${JSON.stringify(intent.cloudFileName)} is taken by file ${owner.fileUUID} (${JSON.stringify(owner.cloudFileName)}): names that differ only in case or Unicode normalization are the same name`,
+        { fileUUID: owner.fileUUID, cloudFileName: owner.cloudFileName },
+      );
+    }
+    names.add(intent);
+    if (deletions.has(intent.fileUUID)) {
+      throw new SmsyncError(
+        "UPLOAD_AND_DELETION_IN_BATCH",
+        `file ${intent.fileUUID} has an upload-deletion in this batch`,
+        { fileUUID: intent.fileUUID },
+      );
+    }
   }
 }
 
 /**
- * CLOUD_NAME_TAKEN if another live file, or another upload staged in this
- * batch, has the name: compared by key (NFC and case folding, the shared
- * rule of @smsync/protocol). The names are compared here, not in SQL:
- * neither SQLite nor PostgreSQL folds case the way the clients' file
- * systems do.
+ * The names taken, by key (NFC and case folding, the shared rule of
+ * @smsync/protocol): by the live files, and by the uploads staged in this
+ * batch. The keys are computed here, not compared in SQL: neither SQLite nor
+ * PostgreSQL folds case the way the clients' file systems do.
  */
-async function checkCloudFileNameFree(
-  tx: Transaction,
-  intent: UploadIntent,
-  currentName: string | undefined,
-): Promise<void> {
+async function takenNames(tx: Transaction, userId: string, fencingToken: number) {
   const named = { fileUUID: true, cloudFileName: true } as const;
-  const liveFiles = await tx.fileEntry.findMany({
-    where: { userId: intent.userId, deleted: false, NOT: { fileUUID: intent.fileUUID } },
+  const live = await tx.fileEntry.findMany({ where: { userId, deleted: false }, select: named });
+  const staged = await tx.stagedUpload.findMany({
+    where: { userId, fencingToken, operationId: null },
     select: named,
   });
-  const stagedFiles = await tx.stagedUpload.findMany({
-    where: {
-      userId: intent.userId,
-      fencingToken: intent.fencingToken,
-      operationId: null,
-      NOT: { fileUUID: intent.fileUUID },
-    },
-    select: named,
-  });
-  const owner = cloudFileNameOwner(intent.fileUUID, intent.cloudFileName, currentName, [...liveFiles, ...stagedFiles]);
-  if (owner) {
-    throw new SmsyncError(
-      "CLOUD_NAME_TAKEN",
-      `cloud file name ${JSON.stringify(intent.cloudFileName)} is taken by file ${owner.fileUUID} (${JSON.stringify(owner.cloudFileName)}): names that differ only in case or Unicode normalization are the same name`,
-      { fileUUID: owner.fileUUID, cloudFileName: owner.cloudFileName },
-    );
-  }
+  const byKey = new Map<string, NamedFile[]>();
+  const add = (file: NamedFile) => {
+    const key = cloudFileNameKey(file.cloudFileName);
+    byKey.set(key, [...(byKey.get(key) ?? []), file]);
+  };
+  for (const file of [...live, ...staged]) add(file);
+  return {
+    add,
+    /** A file other than `intent`'s own that has its name's key. */
+    ownerOtherThan: (intent: UploadIntent) =>
+      byKey.get(cloudFileNameKey(intent.cloudFileName))?.find((file) => file.fileUUID !== intent.fileUUID),
+  };
 }
 
 /** The rules for an upload-deletion of version `version` of a file. */

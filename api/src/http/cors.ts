@@ -2,8 +2,8 @@
 // Clients authenticate with a bearer token and never with cookies, so no
 // credentials are allowed and "*" lets no page act for a user whose token
 // it does not hold. Each plane answers CORS its own way: Yoga (/graphql)
-// and @tus/server (/uploads) through their options, the downloads route
-// through downloadCors below; all three take the origin decision from here.
+// and @tus/server (/uploads) through their options, the downloads and batch
+// routes through plainRouteCors below; all take the origin decision from here.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Config } from "../config/config.ts";
 
@@ -30,11 +30,17 @@ export function isOriginAllowed(corsOrigins: Config["corsOrigins"], origin: stri
 }
 
 /**
- * CORS on the downloads route: the allow/expose headers on every answer to an
- * allowed origin, and the preflight (OPTIONS) answered here. True when the
- * request was a preflight and has been answered.
+ * CORS on the routes answered without a framework (downloads, the batch
+ * paths): the allow/expose headers on every answer to an allowed origin, and
+ * the preflight (OPTIONS) answered here. True when the request was a
+ * preflight and has been answered.
  */
-export function downloadCors(config: Config, req: IncomingMessage, res: ServerResponse): boolean {
+export function plainRouteCors(
+  config: Config,
+  req: IncomingMessage,
+  res: ServerResponse,
+  methods = "GET, HEAD, OPTIONS",
+): boolean {
   const origin = req.headers.origin;
   const allowed = isOriginAllowed(config.corsOrigins, origin);
   res.setHeader("Vary", "Origin");
@@ -44,7 +50,7 @@ export function downloadCors(config: Config, req: IncomingMessage, res: ServerRe
   }
   if (req.method !== "OPTIONS") return false;
   if (allowed) {
-    res.setHeader("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS");
+    res.setHeader("Access-Control-Allow-Methods", methods);
     res.setHeader("Access-Control-Allow-Headers", corsRequestHeaders.join(", "));
     res.setHeader("Access-Control-Max-Age", String(corsMaxAgeSeconds));
   }

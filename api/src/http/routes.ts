@@ -1,6 +1,10 @@
 // One node:http server, three planes: GraphQL (HTTP, SSE and graphql-ws) at
-// /graphql, tus uploads under /uploads, downloads under /downloads.
+// /graphql, tus uploads under /uploads, downloads under /downloads; and the
+// batch paths of small files, /upload-batches and /download-batches.
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { downloadBatchesPath, heldUploadsPath, uploadBatchesPath } from "@smsync/protocol";
+import { handleDownloadBatch } from "../batches/downloadBatchHandler.ts";
+import { handleHeldUploads, handleUploadBatch } from "../batches/uploadBatchHandler.ts";
 import { downloadsPath, handleDownload } from "../downloads/downloadHandler.ts";
 import type { GraphQLServer } from "../graphql/yoga.ts";
 import type { Services } from "../services.ts";
@@ -10,13 +14,19 @@ export function createRequestHandler(services: Services, yoga: GraphQLServer, up
   return (req: IncomingMessage, res: ServerResponse): void => {
     const pathname = (req.url ?? "/").replace(/\?.*/s, "");
     const route =
-      pathname === uploadsPath || pathname.startsWith(`${uploadsPath}/`)
-        ? uploads.handle(req, res)
-        : pathname.startsWith(`${downloadsPath}/`)
-          ? handleDownload(services, req, res)
-          : pathname === "/healthz"
-            ? Promise.resolve(void res.writeHead(200, { "Content-Type": "text/plain" }).end("ok\n"))
-            : Promise.resolve(yoga(req, res));
+      pathname === uploadBatchesPath
+        ? handleUploadBatch(services, req, res)
+        : pathname === heldUploadsPath
+          ? handleHeldUploads(services, req, res)
+          : pathname === downloadBatchesPath
+            ? handleDownloadBatch(services, req, res)
+            : pathname === uploadsPath || pathname.startsWith(`${uploadsPath}/`)
+              ? uploads.handle(req, res)
+              : pathname.startsWith(`${downloadsPath}/`)
+                ? handleDownload(services, req, res)
+                : pathname === "/healthz"
+                  ? Promise.resolve(void res.writeHead(200, { "Content-Type": "text/plain" }).end("ok\n"))
+                  : Promise.resolve(yoga(req, res));
     route.catch((error: unknown) => {
       services.logger.error({ err: error, method: req.method, url: req.url }, "request failed");
       if (!res.headersSent) res.writeHead(500, { "Content-Type": "application/json" });

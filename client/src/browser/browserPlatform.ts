@@ -5,6 +5,7 @@ import type { UploadSource } from "../queues/records.ts";
 import type { DownloadedFileInfo, DownloadRequest, EnginePlatform } from "../platform/EnginePlatform.ts";
 import { base64ToBytes } from "../platform/bytes.ts";
 import { LocalSourceError, type UploadContent } from "../transfers/uploadSources.ts";
+import { promised } from "../promised.ts";
 import { downloadBlob } from "./browserDownload.ts";
 import type { UploadCopyStore } from "./UploadCopyStore.ts";
 
@@ -22,6 +23,13 @@ export class BrowserPlatform implements EnginePlatform<BrowserDownloadedFile> {
   ): Promise<BrowserDownloadedFile> {
     const { blob, size } = await downloadBlob(request);
     return { ...info, blob, size };
+  }
+
+  stageDownloadedBytes(
+    bytes: Uint8Array<ArrayBuffer>,
+    info: Omit<DownloadedFileInfo, "size">,
+  ): Promise<BrowserDownloadedFile> {
+    return promised(() => ({ ...info, blob: new Blob([bytes]), size: bytes.byteLength }));
   }
 
   async discardDownload(): Promise<void> {

@@ -21,6 +21,16 @@ import { metaKeys } from "./state.ts";
 import { systemClock, type Clock, type TimerPurpose } from "../time/clock.ts";
 import type { TransferWaitingEvent } from "./transferWaits.ts";
 
+/** serverInfo's byte plane: tus for large files, the batch paths for small ones. */
+export interface ByteEndpoints {
+  tusEndpoint: string;
+  uploadBatchUrl: string;
+  downloadBatchUrl: string;
+  batchMaxFileBytes: number;
+  batchMaxFiles: number;
+  batchMaxBytes: number;
+}
+
 export class EngineContext<D extends DownloadedFileInfo = DownloadedFile> {
   readonly store: ClientStore;
   readonly client: Client;
@@ -58,7 +68,7 @@ export class EngineContext<D extends DownloadedFileInfo = DownloadedFile> {
   /** Aborted by suspend() and close(): transfers, outbox waits, polling and sleeps end with it. */
   private stopController = new AbortController();
   private readonly wakers = new Set<() => void>();
-  private tusEndpoint: string | undefined;
+  private endpoints: ByteEndpoints | undefined;
 
   constructor(options: SyncEngineOptions<D>) {
     this.store = options.store;
@@ -143,12 +153,25 @@ export class EngineContext<D extends DownloadedFileInfo = DownloadedFile> {
     });
   }
 
-  async tusEndpointUrl(): Promise<string> {
-    if (!this.tusEndpoint) {
+  forgetByteEndpoints(): void {
+    this.endpoints = undefined;
+  }
+
+  /** Where the byte plane is, and the batch limits (serverInfo), asked once a pass. */
+  async byteEndpoints(): Promise<ByteEndpoints> {
+    if (!this.endpoints) {
       const result = await this.client.query(serverInfoQuery, {}).toPromise();
-      this.tusEndpoint = queryData(result, "serverInfo").serverInfo.tusEndpoint;
+      const { serverInfo } = queryData(result, "serverInfo");
+      this.endpoints = {
+        tusEndpoint: serverInfo.tusEndpoint,
+        uploadBatchUrl: serverInfo.uploadBatchUrl,
+        downloadBatchUrl: serverInfo.downloadBatchUrl,
+        batchMaxFileBytes: serverInfo.limits.batchMaxFileBytes,
+        batchMaxFiles: serverInfo.limits.batchMaxFiles,
+        batchMaxBytes: serverInfo.limits.batchMaxBytes,
+      };
     }
-    return this.tusEndpoint;
+    return this.endpoints;
   }
 
   /** A store commit named `name` is done: the process may be killed here (env), or the hook may hold the engine. */

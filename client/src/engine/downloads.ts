@@ -7,7 +7,8 @@ import { startInboundTransferMutation } from "../graphql/operations.ts";
 import type { DownloadedFileInfo } from "../platform/EnginePlatform.ts";
 import type { StoreChange } from "../store/ClientStore.ts";
 import { BatchProgress } from "./batchProgress.ts";
-import type { EngineContext } from "./EngineContext.ts";
+import { downloadBatch } from "../transfers/batchDownloader.ts";
+import type { ByteEndpoints, EngineContext } from "./EngineContext.ts";
 import { TransferFailedError } from "./engineErrors.ts";
 import type { Operation } from "./followOperation.ts";
 import { pendingChanges, putFile } from "./localFiles.ts";
@@ -93,80 +94,174 @@ function forgetInbound(): StoreChange[] {
   ];
 }
 
-/** Downloads each file left in beingDownloaded and hands it to the app: the files acknowledged, or null if the staged copies expired. */
+/**
+ * Downloads each file left in beingDownloaded and hands it to the app: the
+ * files acknowledged, or null if the staged copies expired. Small files come
+ * many to a response (the batch path), each group acknowledged in one
+ * commit; the others one by one.
+ */
 async function deliverStaged<D extends DownloadedFileInfo>(
   ctx: EngineContext<D>,
   operation: Operation,
 ): Promise<number | null> {
-  const { store, platform } = ctx;
-  let count = 0;
-  const toDeliver = await store.list("beingDownloaded");
+  const toDeliver = (await ctx.store.list("beingDownloaded")).map(({ value }) => value.entry);
   const progress = new BatchProgress(
     { direction: "download", batch: null, operationId: operation.id },
-    toDeliver.map(({ value }) => ({ fileUUID: value.entry.fileUUID, size: value.entry.size, done: false })),
+    toDeliver.map((entry) => ({ fileUUID: entry.fileUUID, size: entry.size, done: false })),
     (event) => ctx.emit("batchProgress", event),
   );
-  for (const { value } of toDeliver) {
-    const { entry } = value;
-    const staged = operation.files.find((file) => file.fileUUID === entry.fileUUID && file.version === entry.version);
-    if (!staged?.downloadUrl)
-      throw new SmsyncClientError(
-        "INTERNAL",
-        `operation ${operation.id} has no download of ${entry.fileUUID} version ${entry.version}`,
-      );
-    let downloaded: D;
-    try {
-      downloaded = await platform.stageDownload(
-        {
-          signal: ctx.signal,
-          onProgress: (bytesDone, bytesTotal) => {
-            ctx.emit("transferProgress", {
-              direction: "download",
-              fileUUID: entry.fileUUID,
-              version: entry.version,
-              bytesDone,
-              bytesTotal,
-            });
-            progress.fileProgress(entry.fileUUID, bytesDone);
-          },
-          url: staged.downloadUrl,
-          token: ctx.token,
-          expectedSha256: entry.sha256,
-          ...(ctx.transferRetryDelays ? { retryDelays: ctx.transferRetryDelays } : {}),
-        },
-        {
-          fileUUID: entry.fileUUID,
-          version: entry.version,
-          cloudFileName: entry.cloudFileName,
-          mimeType: entry.mimeType,
-          appMetaData: entry.appMetaData,
-          sha256: entry.sha256,
-        },
-      );
-    } catch (error) {
-      if (!(error instanceof ServerError && error.details.status === 404)) throw error;
-      // The staged copy expired (SMSYNC_INBOUND_EXPIRY_SECONDS) or was given up: forget the rest of this transfer;
-      // the next plan asks for what is still missing (what was acknowledged is not asked for again).
-      await platform.discardDownload(entry.fileUUID, entry.version);
-      await store.commit(forgetInbound());
-      return null;
-    }
-    if ((await pendingChanges(store)).has(entry.fileUUID)) {
-      // The app changed or deleted the file after this download was planned (the plan saw no pending change): handing
-      // it over would undo the app's change. Not delivered and not taken as known, so the next plan sees the server's
-      // version against the app's change, a conflict for resolveConflict (sim seed 6002).
-      await store.commit([{ op: "delete", collection: "beingDownloaded", key: entry.fileUUID }]);
-      await platform.discardDownload(entry.fileUUID, entry.version);
-      progress.fileDone(entry.fileUUID);
-      continue;
-    }
-    await ctx.callbacks.saveDownload(downloaded);
-    await store.commit([{ op: "delete", collection: "beingDownloaded", key: entry.fileUUID }, putFile(entry)]);
-    await ctx.persistencePoint("download.fileAcknowledged");
-    await platform.discardDownload(entry.fileUUID, entry.version);
-    count += 1;
-    progress.fileDone(entry.fileUUID);
-    ctx.emit("singleDownloadComplete", { fileUUID: entry.fileUUID, version: entry.version });
+  const endpoints = await ctx.byteEndpoints();
+  const small = toDeliver.filter((entry) => entry.size <= endpoints.batchMaxFileBytes);
+  const large = toDeliver.filter((entry) => entry.size > endpoints.batchMaxFileBytes);
+  let count = 0;
+  try {
+    for (const group of requestGroups(small, endpoints))
+      count += await deliverSmallFiles(ctx, group, endpoints, progress);
+    for (const entry of large) count += await deliverLargeFile(ctx, operation, entry, progress);
+  } catch (error) {
+    if (!(error instanceof ServerError && error.details.status === 404)) throw error;
+    // The staged copies expired (SMSYNC_INBOUND_EXPIRY_SECONDS) or were given up: forget the rest of this transfer;
+    // the next plan asks for what is still missing (what was acknowledged is not asked for again).
+    await ctx.store.commit(forgetInbound());
+    return null;
   }
   return count;
+}
+
+/** Bytes of small files per batch response: one response's files are acknowledged in one commit. */
+const smallFileResponseBytes = 8 * 1024 * 1024;
+
+/** Small files in groups within serverInfo's batch limits. */
+function requestGroups(entries: IndexEntry[], endpoints: ByteEndpoints): IndexEntry[][] {
+  const limit = Math.min(endpoints.batchMaxBytes, smallFileResponseBytes);
+  const groups: IndexEntry[][] = [];
+  let bytes = 0;
+  for (const entry of entries) {
+    const last = groups.at(-1);
+    if (!last || last.length >= endpoints.batchMaxFiles || bytes + entry.size > limit) {
+      groups.push([entry]);
+      bytes = entry.size;
+    } else {
+      last.push(entry);
+      bytes += entry.size;
+    }
+  }
+  return groups;
+}
+
+function downloadedInfo(entry: IndexEntry) {
+  return {
+    fileUUID: entry.fileUUID,
+    version: entry.version,
+    cloudFileName: entry.cloudFileName,
+    mimeType: entry.mimeType,
+    appMetaData: entry.appMetaData,
+    sha256: entry.sha256,
+  };
+}
+
+/** A group of small files by one batch download, handed to the app one by one, acknowledged in one commit. */
+async function deliverSmallFiles<D extends DownloadedFileInfo>(
+  ctx: EngineContext<D>,
+  group: IndexEntry[],
+  endpoints: ByteEndpoints,
+  progress: BatchProgress,
+): Promise<number> {
+  const byUUID = new Map(group.map((entry) => [entry.fileUUID, entry]));
+  const acknowledged: IndexEntry[] = [];
+  const skipped: IndexEntry[] = [];
+  await downloadBatch({
+    url: endpoints.downloadBatchUrl,
+    token: ctx.token,
+    files: group.map((entry) => ({ fileUUID: entry.fileUUID, version: entry.version, sha256: entry.sha256 })),
+    signal: ctx.signal,
+    ...(ctx.transferRetryDelays ? { retryDelays: ctx.transferRetryDelays } : {}),
+    onFile: async (file, bytes) => {
+      const entry = byUUID.get(file.fileUUID)!;
+      const arrived = { direction: "download", fileUUID: entry.fileUUID, version: entry.version } as const;
+      ctx.emit("transferProgress", { ...arrived, bytesDone: bytes.byteLength, bytesTotal: entry.size });
+      progress.fileProgress(entry.fileUUID, bytes.byteLength);
+      // The app changed or deleted the file since the plan: not handed over (see deliverLargeFile).
+      if ((await pendingChanges(ctx.store)).has(entry.fileUUID)) {
+        skipped.push(entry);
+        return;
+      }
+      await ctx.callbacks.saveDownload(await ctx.platform.stageDownloadedBytes(bytes, downloadedInfo(entry)));
+      acknowledged.push(entry);
+    },
+  });
+  await ctx.store.commit(
+    [...acknowledged, ...skipped].flatMap((entry): StoreChange[] => [
+      { op: "delete", collection: "beingDownloaded", key: entry.fileUUID },
+      ...(acknowledged.includes(entry) ? [putFile(entry)] : []),
+    ]),
+  );
+  await ctx.persistencePoint("download.fileAcknowledged");
+  for (const entry of [...acknowledged, ...skipped]) {
+    await ctx.platform.discardDownload(entry.fileUUID, entry.version);
+    progress.fileDone(entry.fileUUID);
+  }
+  for (const entry of acknowledged) {
+    ctx.emit("singleDownloadComplete", { fileUUID: entry.fileUUID, version: entry.version });
+  }
+  return acknowledged.length;
+}
+
+/** One file by GET, handed to the app and acknowledged: 1, or 0 when the app changed it meanwhile. */
+async function deliverLargeFile<D extends DownloadedFileInfo>(
+  ctx: EngineContext<D>,
+  operation: Operation,
+  entry: IndexEntry,
+  progress: BatchProgress,
+): Promise<number> {
+  const { store, platform } = ctx;
+  const staged = operation.files.find((file) => file.fileUUID === entry.fileUUID && file.version === entry.version);
+  if (!staged?.downloadUrl)
+    throw new SmsyncClientError(
+      "INTERNAL",
+      `operation ${operation.id} has no download of ${entry.fileUUID} version ${entry.version}`,
+    );
+  let downloaded: D;
+  try {
+    downloaded = await platform.stageDownload(
+      {
+        signal: ctx.signal,
+        onProgress: (bytesDone, bytesTotal) => {
+          ctx.emit("transferProgress", {
+            direction: "download",
+            fileUUID: entry.fileUUID,
+            version: entry.version,
+            bytesDone,
+            bytesTotal,
+          });
+          progress.fileProgress(entry.fileUUID, bytesDone);
+        },
+        url: staged.downloadUrl,
+        token: ctx.token,
+        expectedSha256: entry.sha256,
+        ...(ctx.transferRetryDelays ? { retryDelays: ctx.transferRetryDelays } : {}),
+      },
+      downloadedInfo(entry),
+    );
+  } catch (error) {
+    if (error instanceof ServerError && error.details.status === 404)
+      await platform.discardDownload(entry.fileUUID, entry.version);
+    throw error;
+  }
+  if ((await pendingChanges(store)).has(entry.fileUUID)) {
+    // The app changed or deleted the file after this download was planned (the plan saw no pending change): handing
+    // it over would undo the app's change. Not delivered and not taken as known, so the next plan sees the server's
+    // version against the app's change, a conflict for resolveConflict (sim seed 6002).
+    await store.commit([{ op: "delete", collection: "beingDownloaded", key: entry.fileUUID }]);
+    await platform.discardDownload(entry.fileUUID, entry.version);
+    progress.fileDone(entry.fileUUID);
+    return 0;
+  }
+  await ctx.callbacks.saveDownload(downloaded);
+  await store.commit([{ op: "delete", collection: "beingDownloaded", key: entry.fileUUID }, putFile(entry)]);
+  await ctx.persistencePoint("download.fileAcknowledged");
+  await platform.discardDownload(entry.fileUUID, entry.version);
+  progress.fileDone(entry.fileUUID);
+  ctx.emit("singleDownloadComplete", { fileUUID: entry.fileUUID, version: entry.version });
+  return 1;
 }

@@ -32,6 +32,7 @@ export async function runPass<D extends DownloadedFileInfo>(
   retryIn: (delayMs: number) => void,
 ): Promise<void> {
   await ctx.setMode("synchronizing");
+  ctx.forgetByteEndpoints(); // asked again by the pass that needs them: a server restarted may have new limits
   try {
     await dropFireAndForgetResults(ctx.store, ctx.outbox);
     await reportLeftOverWork(ctx);

@@ -1,17 +1,19 @@
 // Step 4, first half: the oldest committed batch moves to beingUploaded with
 // its target versions, the grant's fencing token and the keys of its
-// requests (one commit); each file goes up over tus (one commit each), then
-// deleteFiles; commitBatch.ts takes it from the commit on.
+// requests (one commit); small files go up many to a request by the batch
+// path and the others over tus (one commit per request), then deleteFiles;
+// commitBatch.ts takes it from the commit on.
 import { isServerError } from "../errors.ts";
 import { deleteFilesMutation } from "../graphql/operations.ts";
 import type { CommittedBatch, PreparedChange, PreparedUpload } from "../queues/records.ts";
 import type { DownloadedFileInfo } from "../platform/EnginePlatform.ts";
 import { sequenceKey, type StoreChange } from "../store/ClientStore.ts";
 import { forgetUploadChange, forgetUploadsChanges } from "../transfers/tusResumeStore.ts";
+import { uploadBatch } from "../transfers/batchUploader.ts";
 import { uploadFile } from "../transfers/uploader.ts";
 import { BatchProgress } from "./batchProgress.ts";
 import { finishSentCommit } from "./commitBatch.ts";
-import type { EngineContext } from "./EngineContext.ts";
+import type { ByteEndpoints, EngineContext } from "./EngineContext.ts";
 import { StagedUploadGoneError } from "./engineErrors.ts";
 import { forEachConcurrently } from "./forEachConcurrently.ts";
 import type { IndexEntry } from "./planDownloads.ts";
@@ -26,6 +28,8 @@ export async function uploadNextBatch<D extends DownloadedFileInfo>(
   index: IndexEntry[],
 ): Promise<boolean> {
   let state = await ctx.store.get("meta", metaKeys.outbound);
+  // Begun under this grant before (a relaunch, a pass that failed): the server may hold some of its files.
+  const resumed = state?.fencingToken === fencingToken;
   if (state && state.fencingToken !== fencingToken) {
     // A later grant: the server dropped what was staged under the old one. Redo the batch under this one.
     state = await retarget(ctx, state, fencingToken, index);
@@ -35,7 +39,7 @@ export async function uploadNextBatch<D extends DownloadedFileInfo>(
     if (!oldest) return false;
     state = await beginBatch(ctx, oldest.value, fencingToken, index);
   }
-  await runBatch(ctx, state);
+  await runBatch(ctx, state, resumed);
   return true;
 }
 
@@ -128,11 +132,15 @@ async function retarget<D extends DownloadedFileInfo>(
   return state;
 }
 
-async function runBatch<D extends DownloadedFileInfo>(ctx: EngineContext<D>, state: OutboundState): Promise<void> {
+async function runBatch<D extends DownloadedFileInfo>(
+  ctx: EngineContext<D>,
+  state: OutboundState,
+  resumed: boolean,
+): Promise<void> {
   const { store, outbox } = ctx;
   const entries = (await store.list("beingUploaded")).map((entry) => entry.value);
   if (!state.commitSent) {
-    await uploadFiles(ctx, state, entries);
+    await uploadFiles(ctx, state, entries, resumed);
     const deletions = entries.filter((item) => item.change.kind === "delete");
     if (deletions.length && !state.deletionsRecorded) {
       const result = await ctx.send(deleteFilesMutation, {
@@ -158,14 +166,18 @@ async function runBatch<D extends DownloadedFileInfo>(ctx: EngineContext<D>, sta
   await finishSentCommit(ctx, state);
 }
 
-/** The batch's uploads not yet done, over tus (transferConcurrency at once), each marked done in its own commit. */
+/**
+ * The batch's uploads not yet done: small files many to a request by the
+ * batch path (uploadSmallFiles), the others over tus (transferConcurrency at
+ * once), each marked done in the commit after its upload.
+ */
 async function uploadFiles<D extends DownloadedFileInfo>(
   ctx: EngineContext<D>,
   state: OutboundState,
   entries: BeingUploaded[],
+  resumed: boolean,
 ): Promise<void> {
-  const { store } = ctx;
-  const endpoint = await ctx.tusEndpointUrl();
+  const endpoints = await ctx.byteEndpoints();
   const progress = new BatchProgress(
     { direction: "upload", batch: state.batch, operationId: null },
     entries.flatMap((item) =>
@@ -176,7 +188,10 @@ async function uploadFiles<D extends DownloadedFileInfo>(
     (event) => ctx.emit("batchProgress", event),
   );
   const toUpload = entries.filter((item) => !item.done && item.change.kind === "upload");
-  await forEachConcurrently(toUpload, ctx.transferConcurrency, ctx.signal, async (item, signal) => {
+  const small = toUpload.filter((item) => (item.change as PreparedUpload).size <= endpoints.batchMaxFileBytes);
+  const large = toUpload.filter((item) => (item.change as PreparedUpload).size > endpoints.batchMaxFileBytes);
+  await uploadSmallFiles(ctx, state, small, endpoints, progress, resumed);
+  await forEachConcurrently(large, ctx.transferConcurrency, ctx.signal, async (item, signal) => {
     const upload = item.change as PreparedUpload;
     const identity = {
       fileUUID: upload.fileUUID,
@@ -196,28 +211,118 @@ async function uploadFiles<D extends DownloadedFileInfo>(
         });
         progress.fileProgress(upload.fileUUID, bytesDone);
       },
-      endpoint,
+      endpoint: endpoints.tusEndpoint,
       token: ctx.token,
-      store,
+      store: ctx.store,
       file: await ctx.platform.uploadContent(upload.source),
-      metadata: {
-        ...identity,
-        cloudFileName: upload.cloudFileName,
-        mimeType: upload.mimeType,
-        appMetaData: upload.appMetaData,
-        ...(item.undelete ? { undelete: true } : {}),
-      },
+      metadata: { ...identity, ...uploadAttributes(upload, item) },
       keepResumeState: true,
       ...(ctx.transferRetryDelays ? { retryDelays: ctx.transferRetryDelays } : {}),
     }).catch((error: unknown) => {
       throw isServerError(error, "NOT_FOUND") ? new StagedUploadGoneError(error) : error;
     });
-    item.done = true;
-    await store.commit([
-      { op: "put", collection: "beingUploaded", key: upload.fileUUID, value: item },
-      forgetUploadChange(identity),
-    ]);
-    await ctx.persistencePoint("upload.fileDone");
-    progress.fileDone(upload.fileUUID);
+    await markDone(ctx, state, [item], progress);
   });
+}
+
+/** What an upload says of its file besides its identity. */
+function uploadAttributes(upload: PreparedUpload, item: BeingUploaded) {
+  return {
+    cloudFileName: upload.cloudFileName,
+    mimeType: upload.mimeType,
+    appMetaData: upload.appMetaData,
+    ...(item.undelete ? { undelete: true } : {}),
+  };
+}
+
+/** Bytes of small files per request: enough to amortize a request, little enough to resend after a cut. */
+const smallFileRequestBytes = 8 * 1024 * 1024;
+/** Batch requests in flight at once: one is read from disk and hashed while another is written. */
+const smallFileRequestConcurrency = 2;
+
+/** The small files in requests of many (serverInfo's batch limits), each request's files marked done in one commit. */
+async function uploadSmallFiles<D extends DownloadedFileInfo>(
+  ctx: EngineContext<D>,
+  state: OutboundState,
+  items: BeingUploaded[],
+  endpoints: ByteEndpoints,
+  progress: BatchProgress,
+  resumed: boolean,
+): Promise<void> {
+  const requestBytes = Math.min(endpoints.batchMaxBytes, smallFileRequestBytes);
+  const requests: BeingUploaded[][] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const size = (item.change as PreparedUpload).size;
+    const last = requests.at(-1);
+    if (!last || last.length >= endpoints.batchMaxFiles || bytes + size > requestBytes) {
+      requests.push([item]);
+      bytes = size;
+    } else {
+      last.push(item);
+      bytes += size;
+    }
+  }
+  await forEachConcurrently(requests, smallFileRequestConcurrency, ctx.signal, async (request, signal) => {
+    await uploadBatch({
+      url: endpoints.uploadBatchUrl,
+      token: ctx.token,
+      fencingToken: state.fencingToken,
+      mayBeHeld: resumed,
+      signal,
+      entries: await Promise.all(
+        request.map(async (item) => {
+          const upload = item.change as PreparedUpload;
+          return {
+            file: {
+              fileUUID: upload.fileUUID,
+              version: item.version,
+              sha256: upload.sha256,
+              size: upload.size,
+              ...uploadAttributes(upload, item),
+            },
+            content: await ctx.platform.uploadContent(upload.source),
+          };
+        }),
+      ),
+      ...(ctx.transferRetryDelays ? { retryDelays: ctx.transferRetryDelays } : {}),
+    });
+    await markDone(ctx, state, request, progress);
+  });
+}
+
+/** Uploads the server holds now: done in one commit (their tus resume state forgotten), and reported. */
+async function markDone<D extends DownloadedFileInfo>(
+  ctx: EngineContext<D>,
+  state: OutboundState,
+  items: BeingUploaded[],
+  progress: BatchProgress,
+): Promise<void> {
+  const changes: StoreChange[] = [];
+  for (const item of items) {
+    const upload = item.change as PreparedUpload;
+    item.done = true;
+    changes.push(
+      { op: "put", collection: "beingUploaded", key: upload.fileUUID, value: item },
+      forgetUploadChange({
+        fileUUID: upload.fileUUID,
+        version: item.version,
+        sha256: upload.sha256,
+        fencingToken: state.fencingToken,
+      }),
+    );
+  }
+  await ctx.store.commit(changes);
+  await ctx.persistencePoint("upload.fileDone");
+  for (const item of items) {
+    const upload = item.change as PreparedUpload;
+    ctx.emit("transferProgress", {
+      direction: "upload",
+      fileUUID: upload.fileUUID,
+      version: item.version,
+      bytesDone: upload.size,
+      bytesTotal: upload.size,
+    });
+    progress.fileDone(upload.fileUUID);
+  }
 }

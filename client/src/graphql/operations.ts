@@ -50,10 +50,15 @@ export const serverInfoQuery = graphql(`
       version
       cloudBackend
       tusEndpoint
+      uploadBatchUrl
+      downloadBatchUrl
       graphqlWebSocketUrl
       downloadUrlPattern
       limits {
         maxUploadBytes
+        batchMaxFileBytes
+        batchMaxFiles
+        batchMaxBytes
         maxCloudFileNameBytes
         maxAppMetaDataBytes
         maxIdempotencyKeyLength

@@ -38,6 +38,12 @@ export interface EnginePlatform<D extends DownloadedFileInfo> {
    * bytes) stays until discardDownload, so a relaunch can resume.
    */
   stageDownload(request: DownloadRequest, info: Omit<DownloadedFileInfo, "size">): Promise<D>;
+  /**
+   * Keeps the verified bytes of a small file that came in a batch download
+   * and returns what the app's saveDownload is given. Not made durable: a
+   * relaunch downloads a small file again rather than resuming it.
+   */
+  stageDownloadedBytes(bytes: Uint8Array<ArrayBuffer>, info: Omit<DownloadedFileInfo, "size">): Promise<D>;
   /** Drops what a download of (fileUUID, version) left: after the app acknowledged it, or when it is given up. */
   discardDownload(fileUUID: string, version: number): Promise<void>;
   /** The bytes tus reads for a queued upload. */

@@ -1,7 +1,7 @@
 // The engine's platform in Node and Electron: staged downloads are files
 // under <workDir>/downloads (resumed with Range from their `.partial` file),
 // and copies of queued uploads are files under <workDir>/uploads.
-import { readdir, rm } from "node:fs/promises";
+import { readdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { UploadSource } from "../queues/records.ts";
 import { discardPartialDownload, downloadFile } from "../transfers/downloader.ts";
@@ -38,6 +38,16 @@ export class NodePlatform implements EnginePlatform<DownloadedFile> {
       ...(request.retryDelays ? { retryDelays: request.retryDelays } : {}),
     });
     return { ...info, path: downloaded.path, size: downloaded.size };
+  }
+
+  async stageDownloadedBytes(
+    bytes: Uint8Array<ArrayBuffer>,
+    info: Omit<DownloadedFileInfo, "size">,
+  ): Promise<DownloadedFile> {
+    const staged = this.stagingPath(info.fileUUID, info.version);
+    await makeDirectoryDurably(path.dirname(staged));
+    await writeFile(staged, bytes);
+    return { ...info, path: staged, size: bytes.byteLength };
   }
 
   async discardDownload(fileUUID: string, version: number): Promise<void> {

@@ -14,6 +14,8 @@ import { Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { IntegrityError, NetworkError, ServerError, abortReason } from "../errors.ts";
 import { makeDirectoryDurably, renameDurably } from "../platform/durableFiles.ts";
+import { abortableSleep } from "./abortableSleep.ts";
+import { defaultDownloadRetryDelays } from "./downloadRetries.ts";
 import { isTransientServerError, serverErrorFromResponse } from "./httpErrors.ts";
 
 export interface DownloadFileOptions {
@@ -48,7 +50,7 @@ export interface DownloadResult {
   resumedFrom: number;
 }
 
-export const defaultDownloadRetryDelays = [0, 1000, 3000];
+export { defaultDownloadRetryDelays };
 
 /** Where a download's bytes wait until they are verified. */
 export function partialPathOf(destination: string): string {
@@ -58,21 +60,6 @@ export function partialPathOf(destination: string): string {
 /** Removes a download's partial file (e.g. when the engine gives the download up). */
 export async function discardPartialDownload(destination: string): Promise<void> {
   await rm(partialPathOf(destination), { force: true });
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(abortReason(signal, "The download"));
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortReason(signal!, "The download"));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 /** The sha256 state and size of what a partial file holds (nothing if there is none). */
@@ -134,7 +121,7 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
       const delay = delays[attempt];
       if (!retryable || delay === undefined) throw error;
       attempt++;
-      await sleep(delay, signal);
+      await abortableSleep(delay, signal, "The download");
     }
   }
 }

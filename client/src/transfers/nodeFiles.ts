@@ -1,7 +1,7 @@
 // Node-only file access for uploads, loaded on demand so that a browser
 // bundle of the SDK does not pull in node:fs.
 import { createReadStream, type ReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import type { FileSource as TusFileSource, SliceResult } from "tus-js-client";
 import { LocalSourceError } from "./LocalSourceError.ts";
 
@@ -56,4 +56,13 @@ export async function openPathSource(
     },
     close() {},
   };
+}
+
+/** A small file read whole (a batch upload's file); a failure is a LocalSourceError. */
+export async function readWholeFile(path: string): Promise<Uint8Array> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    throw new LocalSourceError(`cannot read ${path}: ${(error as Error).message}`, { cause: error });
+  }
 }

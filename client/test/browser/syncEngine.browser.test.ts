@@ -84,6 +84,8 @@ async function throttleUploads(context: BrowserContext, page: Page, bytesPerSeco
 /**
  * Queues and commits a Blob of `size` random bytes, slows the page's uploads
  * and starts a pass; resolves once the upload has sent bytes (it is in flight).
+ * The size must be over serverInfo's batchMaxFileBytes (1 MiB), so that the
+ * file goes over tus, whose progress shows the upload in flight.
  */
 async function startSlowUpload(
   context: BrowserContext,
@@ -216,7 +218,7 @@ describe.skipIf(!available)("the sync engine in Chromium, from another origin", 
 
   it("holds the sync while the browser is offline and finishes it once it is back online", async () => {
     const { phone, context, page } = await newDevicePage("offline");
-    const { fileUUID, content } = await startSlowUpload(context, page, "offline.bin", 1_000_000);
+    const { fileUUID, content } = await startSlowUpload(context, page, "offline.bin", 1_200_000);
 
     // The window's offline event: setOnline(false). Chromium lets the request in flight finish, so the
     // client either fails it (networkNotConnected) or holds the next mutation (the commit) in the outbox.
@@ -245,7 +247,7 @@ describe.skipIf(!available)("the sync engine in Chromium, from another origin", 
 
   it("suspends a running sync when the page is hidden and resumes it when it is shown", async () => {
     const { phone, context, page } = await newDevicePage("hidden");
-    const { fileUUID, content } = await startSlowUpload(context, page, "hidden.bin", 1_000_000);
+    const { fileUUID, content } = await startSlowUpload(context, page, "hidden.bin", 1_200_000);
 
     await page.evaluate(() => window.smsync.setVisibility("hidden"));
     // The pass ends (suspended is not a failure) with the upload unfinished.
@@ -273,7 +275,7 @@ describe.skipIf(!available)("the sync engine in Chromium, from another origin", 
 
   it("leaves visibility to the app when lifecycle is off", async () => {
     const { phone, context, page } = await newDevicePage("manual", false);
-    const { fileUUID, content } = await startSlowUpload(context, page, "manual.bin", 600_000);
+    const { fileUUID, content } = await startSlowUpload(context, page, "manual.bin", 1_200_000);
     await page.evaluate(() => window.smsync.setVisibility("hidden"));
     await throttleUploads(context, page, null);
     // Not suspended: the pass runs to its end while the page is hidden.

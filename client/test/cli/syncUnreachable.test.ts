@@ -54,7 +54,8 @@ function expectUnreachable(run: { code: number | null; stdout: string; stderr: s
 describe("smsync sync with the server gone after the check", () => {
   it("an upload cut mid-way: exit 4 with the upload pending, and the next sync uploads it", async () => {
     const device = await deviceWithNewFile("cut-upload");
-    void proxy.cutAfter({ direction: "up", afterBytes: 0, match: /^PATCH /, times: Infinity }); // only resolves
+    // tus PATCHes and batch uploads alike: every request that carries the file's bytes.
+    void proxy.cutAfter({ direction: "up", afterBytes: 0, match: /^(PATCH |POST \/upload-batches)/, times: Infinity }); // only resolves
     try {
       const run = await runCli(device.config, ["sync", device.dir, "--json", "--quiet", "--give-up-after", "20"]);
       expectUnreachable(run);

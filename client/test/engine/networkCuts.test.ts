@@ -7,7 +7,17 @@
 // engine must finish on its own, with every change on the server once
 // (versions, sha256), every download handed to the app once with its bytes,
 // one transfer of each kind, the lock free and the device's queues empty.
-import { bigSize, bothCuts, describeCuts, graphql, subscriptionCuts, type CutCase } from "../support/networkCuts.ts";
+import {
+  bigSize,
+  bothCuts,
+  describeCuts,
+  graphql,
+  smallSize,
+  subscriptionCuts,
+  type CutCase,
+} from "../support/networkCuts.ts";
+
+const batchDownload = { match: /^POST \/download-batches / };
 
 const cases: CutCase[] = [
   ...bothCuts("lock", graphql("Lock")),
@@ -17,6 +27,8 @@ const cases: CutCase[] = [
   ...subscriptionCuts("of the inbound transfer"),
   ...bothCuts("download GET", { match: /^GET \/downloads\// }),
   { name: "download GET, mid-body", rule: { direction: "down", afterBytes: bigSize / 2, match: /^GET \/downloads\// } },
+  ...bothCuts("batch download", batchDownload),
+  { name: "batch download, mid-body", rule: { direction: "down", afterBytes: smallSize / 2, ...batchDownload } },
 ];
 
 describeCuts(

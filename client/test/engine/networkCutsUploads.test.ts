@@ -15,10 +15,11 @@ import {
 } from "../support/networkCuts.ts";
 
 const patch = { match: /^PATCH \/uploads\// };
+const batchUpload = { match: /^POST \/upload-batches / };
 
 const cases: CutCase[] = [
   ...bothCuts("lock after the downloads", graphql("Lock"), "downloadsFinished"),
-  ...bothCuts("serverInfo (the tus endpoint)", graphql("ServerInfo")),
+  ...bothCuts("serverInfo (the byte plane's endpoints)", graphql("ServerInfo")),
   ...bothCuts("tus POST", { match: /^POST \/uploads / }),
   { name: "tus PATCH, mid-upload", rule: { direction: "up", afterBytes: patchMidBody, ...patch } },
   {
@@ -34,6 +35,17 @@ const cases: CutCase[] = [
     name: "tus HEAD of the resumed upload, after the server acted (answer lost)",
     rule: { direction: "up", afterBytes: patchMidBody, ...patch },
     then: { direction: "down", afterBytes: 0, match: /^HEAD \/uploads\// },
+  },
+  ...bothCuts("batch upload", batchUpload),
+  {
+    name: "the held check of a cut batch upload, mid-request",
+    rule: { direction: "up", afterBytes: midRequest, ...batchUpload },
+    then: { direction: "up", afterBytes: midRequest, match: /^POST \/upload-batches\/held / },
+  },
+  {
+    name: "the held check of a cut batch upload, after the server acted (answer lost)",
+    rule: { direction: "down", afterBytes: 0, ...batchUpload },
+    then: { direction: "down", afterBytes: 0, match: /^POST \/upload-batches\/held / },
   },
   ...bothCuts("deleteFiles", graphql("DeleteFiles")),
   ...bothCuts("commit", graphql("Commit")),

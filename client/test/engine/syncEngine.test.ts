@@ -240,8 +240,9 @@ describe("relaunch", () => {
     try {
       const storeFile = path.join(harness.dir, `relaunch-${randomUUID()}.sqlite`);
       const workDir = path.join(harness.dir, `relaunch-work-${randomUUID()}`);
-      const big = randomBytes(1024 * 1024);
-      const small = randomBytes(200 * 1024);
+      // Both over serverInfo's batchMaxFileBytes (1 MiB), so both go over tus: this is tus's resume.
+      const big = randomBytes(2 * 1024 * 1024);
+      const small = randomBytes(1200 * 1024);
       // Uploads go in fileUUID order: the big file first.
       const [uuidBig, uuidSmall] = sortedUUIDs(2);
 

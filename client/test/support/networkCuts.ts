@@ -1,8 +1,9 @@
 // The machinery of the network-cut tests (engine/networkCuts*.test.ts): a
 // real server behind the cutting proxy, a sync pass that does every step (a
 // download-deletion, two downloads in an inbound transfer, then a batch of two
-// uploads and a deletion in an outbound transfer), a table of cuts, and the
-// exact end state the pass must reach after each cut.
+// uploads and a deletion in an outbound transfer; of each two files one goes
+// over tus or GET and one by the batch paths), a table of cuts, and the exact
+// end state the pass must reach after each cut.
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SyncEvents } from "../../src/engine/SyncEngine.ts";
@@ -17,8 +18,12 @@ let harness: EngineHarness;
 let proxy: CuttingProxy;
 
 const binary = { mimeType: "application/octet-stream" };
-/** Large enough for a cut in the middle of a PATCH or a download body. */
+/** Large enough for a cut in the middle of a PATCH or a download body; over the batch limit, so over tus and GET. */
 export const bigSize = 256 * 1024;
+/** Files up to this size go by the batch paths (the server's SMSYNC_BATCH_MAX_FILE_BYTES here). */
+export const batchMaxFileBytes = 64 * 1024;
+/** A file that goes by the batch paths, large enough for a cut in the middle of its bytes. */
+export const smallSize = 16 * 1024;
 
 /** A GraphQL operation among the POSTs to /graphql, by its name in the request body. */
 export function graphql(operationName: string): Pick<CutRule, "match" | "body"> {
@@ -104,8 +109,9 @@ async function prepareScenario(): Promise<Scenario> {
   await syncUntilIdle(seeder.client);
   await syncUntilIdle(device.client);
 
+  // One download and one upload of each kind: tus and GET for the big ones, the batch paths for the small ones.
   const keptV1 = randomBytes(bigSize);
-  const incomingV0 = randomBytes(bigSize);
+  const incomingV0 = randomBytes(smallSize);
   await seeder.client.uploadFile(kept, harness.writeFile(keptV1), { cloudFileName: `${kept}.txt`, ...binary });
   await seeder.client.uploadFile(incoming, harness.writeFile(incomingV0), {
     cloudFileName: `${incoming}.bin`,
@@ -116,7 +122,7 @@ async function prepareScenario(): Promise<Scenario> {
   await syncUntilIdle(seeder.client);
 
   const freshV0 = randomBytes(bigSize + 1234);
-  const editedV1 = randomBytes(bigSize - 1234);
+  const editedV1 = randomBytes(smallSize - 1234);
   await device.client.uploadFile(fresh, harness.writeFile(freshV0), { cloudFileName: `${fresh}.bin`, ...binary });
   await device.client.uploadFile(edited, harness.writeFile(editedV1), { cloudFileName: `${edited}.txt`, ...binary });
   await device.client.deleteFile(doomed);
@@ -206,7 +212,7 @@ async function expectExactEndState(scenario: Scenario): Promise<void> {
 /** Registers the server and proxy for the file, and one test per case (with `baseline`, one without a cut first). */
 export function describeCuts(title: string, cases: CutCase[], options: { baseline?: boolean } = {}): void {
   beforeAll(async () => {
-    harness = await startEngineHarness();
+    harness = await startEngineHarness({ SMSYNC_BATCH_MAX_FILE_BYTES: String(batchMaxFileBytes) });
     proxy = await startCuttingProxy(new URL(harness.server.url).port);
   });
   afterAll(async () => {

@@ -123,6 +123,12 @@ export type GoogleSignIn = {
 };
 
 export type Limits = {
+  /** Bytes of files in one batch. */
+  batchMaxBytes: Scalars['Float']['output'];
+  /** Files up to this size may go by the batch paths; larger ones go over tus. */
+  batchMaxFileBytes: Scalars['Int']['output'];
+  /** Files in one batch upload or download. */
+  batchMaxFiles: Scalars['Int']['output'];
   lockMaxTtlSeconds: Scalars['Int']['output'];
   /** The lease of a lock when lock is called without ttlSeconds. */
   lockTtlSeconds: Scalars['Int']['output'];
@@ -274,6 +280,8 @@ export type ResetResult = {
 /** What a client needs to find the byte plane and respect the server's limits. */
 export type ServerInfo = {
   cloudBackend: Scalars['String']['output'];
+  /** Where staged small files are downloaded many in one response (POST). */
+  downloadBatchUrl: Scalars['String']['output'];
   /** The URL of a staged download, with {fileUUID} and {version} to fill in. */
   downloadUrlPattern: Scalars['String']['output'];
   /** graphql-ws subscriptions. */
@@ -281,6 +289,8 @@ export type ServerInfo = {
   limits: Limits;
   /** Where tus uploads are created (POST). */
   tusEndpoint: Scalars['String']['output'];
+  /** Where batch uploads of small files are sent (POST); `/held` after it asks which are held. */
+  uploadBatchUrl: Scalars['String']['output'];
   version: Scalars['String']['output'];
 };
 

@@ -2,11 +2,15 @@ import { maxIdempotencyKeyLength } from "../../idempotency/idempotentMutation.ts
 import { maxAppMetaDataBytes, maxCloudFileNameBytes } from "../../fileIndex/fileNames.ts";
 import { downloadsPath } from "../../downloads/downloadHandler.ts";
 import { uploadsPath } from "../../uploads/UploadPlane.ts";
+import { downloadBatchesPath, uploadBatchesPath } from "@smsync/protocol";
 import { builder } from "../builder.ts";
 import { serverVersion } from "../../version.ts";
 
 interface Limits {
   maxUploadBytes: number;
+  batchMaxFileBytes: number;
+  batchMaxFiles: number;
+  batchMaxBytes: number;
   maxCloudFileNameBytes: number;
   maxAppMetaDataBytes: number;
   maxIdempotencyKeyLength: number;
@@ -17,6 +21,11 @@ interface Limits {
 const LimitsType = builder.objectRef<Limits>("Limits").implement({
   fields: (t) => ({
     maxUploadBytes: t.exposeFloat("maxUploadBytes"),
+    batchMaxFileBytes: t.exposeInt("batchMaxFileBytes", {
+      description: "Files up to this size may go by the batch paths; larger ones go over tus.",
+    }),
+    batchMaxFiles: t.exposeInt("batchMaxFiles", { description: "Files in one batch upload or download." }),
+    batchMaxBytes: t.exposeFloat("batchMaxBytes", { description: "Bytes of files in one batch." }),
     maxCloudFileNameBytes: t.exposeInt("maxCloudFileNameBytes"),
     maxAppMetaDataBytes: t.exposeInt("maxAppMetaDataBytes"),
     maxIdempotencyKeyLength: t.exposeInt("maxIdempotencyKeyLength"),
@@ -31,6 +40,8 @@ interface ServerInfo {
   version: string;
   cloudBackend: string;
   tusEndpoint: string;
+  uploadBatchUrl: string;
+  downloadBatchUrl: string;
   downloadUrlPattern: string;
   graphqlWebSocketUrl: string;
   limits: Limits;
@@ -42,6 +53,12 @@ const ServerInfoType = builder.objectRef<ServerInfo>("ServerInfo").implement({
     version: t.exposeString("version"),
     cloudBackend: t.exposeString("cloudBackend"),
     tusEndpoint: t.exposeString("tusEndpoint", { description: "Where tus uploads are created (POST)." }),
+    uploadBatchUrl: t.exposeString("uploadBatchUrl", {
+      description: "Where batch uploads of small files are sent (POST); `/held` after it asks which are held.",
+    }),
+    downloadBatchUrl: t.exposeString("downloadBatchUrl", {
+      description: "Where staged small files are downloaded many in one response (POST).",
+    }),
     downloadUrlPattern: t.exposeString("downloadUrlPattern", {
       description: "The URL of a staged download, with {fileUUID} and {version} to fill in.",
     }),
@@ -60,10 +77,15 @@ builder.queryField("serverInfo", (t) =>
         version: serverVersion,
         cloudBackend: services.cloud.name,
         tusEndpoint: `${base}${uploadsPath}`,
+        uploadBatchUrl: `${base}${uploadBatchesPath}`,
+        downloadBatchUrl: `${base}${downloadBatchesPath}`,
         downloadUrlPattern: `${base}${downloadsPath}/{fileUUID}/{version}`,
         graphqlWebSocketUrl: `${base.replace(/^http/, "ws")}/graphql`,
         limits: {
           maxUploadBytes: config.maxUploadBytes,
+          batchMaxFileBytes: config.batchMaxFileBytes,
+          batchMaxFiles: config.batchMaxFiles,
+          batchMaxBytes: config.batchMaxBytes,
           maxCloudFileNameBytes,
           maxAppMetaDataBytes,
           maxIdempotencyKeyLength,

@@ -4,23 +4,9 @@
 // STAGING_FULL; anything else (a database or disk failure) logged, and
 // answered 500 INTERNAL without its message.
 import { isFileSystemFull } from "../../errors/fileSystemFull.ts";
+import { httpStatusOf } from "../../errors/httpStatus.ts";
 import { SmsyncError, type ErrorCode } from "../../errors/SmsyncError.ts";
 import type { Logger } from "../../logging/logger.ts";
-
-const statusOf: Partial<Record<ErrorCode, number>> = {
-  UNAUTHENTICATED: 401,
-  NOT_FOUND: 404,
-  LOCK_HELD: 423,
-  LOCK_REQUIRED: 423,
-  STALE_FENCING_TOKEN: 409,
-  TRANSFER_IN_PROGRESS: 423,
-  TRANSFER_FAILED: 423,
-  WRONG_VERSION: 409,
-  CLOUD_NAME_TAKEN: 409,
-  FILE_DELETED: 409,
-  UPLOAD_AND_DELETION_IN_BATCH: 409,
-  CHECKSUM_MISMATCH: 460,
-};
 
 export interface ErrorAnswer {
   status_code: number;
@@ -35,7 +21,7 @@ export function onResponseError(logger: Logger) {
   return (req: Request, error: unknown): ErrorAnswer => {
     if (error instanceof SmsyncError) {
       return {
-        status_code: statusOf[error.code] ?? 400,
+        status_code: httpStatusOf(error.code),
         body: JSON.stringify({ code: error.code, message: error.message, ...error.extensions }),
       };
     }

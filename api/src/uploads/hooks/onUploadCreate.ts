@@ -19,14 +19,7 @@ export function onUploadCreate(services: Services) {
     const metadata = parseUploadMetadataHeader(req.headers.get("upload-metadata"));
     const replaced = await services.db.$transaction(async (tx) => {
       await requireIdleLock(tx, caller, metadata.fencingToken);
-      await checkUploadAgainstIndex(tx, {
-        userId: caller.userId,
-        fileUUID: metadata.fileUUID,
-        version: metadata.version,
-        cloudFileName: metadata.cloudFileName,
-        fencingToken: metadata.fencingToken,
-        undelete: metadata.undelete,
-      });
+      await checkUploadAgainstIndex(tx, { userId: caller.userId, fencingToken: metadata.fencingToken }, metadata);
       const key = { userId: caller.userId, fileUUID: metadata.fileUUID, version: metadata.version };
       const previous = await tx.stagedUpload.findUnique({ where: { userId_fileUUID_version: key } });
       if (previous?.operationId) {

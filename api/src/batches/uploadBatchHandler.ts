@@ -1,0 +1,139 @@
+// POST /upload-batches: many small files staged by one request
+// (docs/protocol.md, "Small files in batches"). The head lists the files;
+// every file is checked against the file index and the caller's lock before
+// a byte is written, so a bad batch writes nothing. The bytes are then
+// written into staging file by file, each checked by its sha256, and
+// recorded in groups: one fsync of the directory and one transaction per
+// group. A request cut mid-way keeps the groups it recorded; the client asks
+// POST /upload-batches/held which files the server holds, and sends the rest.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import {
+  maxBatchHeadBytes,
+  readBatchUploadHead,
+  type FramedStreamReader,
+  type ReadBatchUploadFile,
+} from "@smsync/protocol";
+import type { Caller } from "../auth/deviceTokens.ts";
+import { SmsyncError } from "../errors/SmsyncError.ts";
+import { crashPoint } from "../faults/crashPoints.ts";
+import { checkUploadsAgainstIndex } from "../fileIndex/fileIndex.ts";
+import { requireIdleLock } from "../locks/locks.ts";
+import type { Services } from "../services.ts";
+import { answerBatchRequest, framedBytes, readHead, requireBatchCaller, sendJson } from "./batchRequests.ts";
+import { heldUploads, recordStagedGroup, type StagedFile } from "./stagedGroups.ts";
+import { StagingFileWriter } from "./StagingFileWriter.ts";
+
+/** Files recorded per transaction: a cut request loses at most this many files' bytes. */
+const filesPerGroup = 100;
+
+export function handleUploadBatch(services: Services, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  return answerBatchRequest(services, req, res, async (body) => {
+    const caller = await requireBatchCaller(services, req);
+    const { fencingToken, files } = await readHead(body, maxBatchHeadBytes, readBatchUploadHead);
+    checkBatchLimits(services, files);
+    const batch = { userId: caller.userId, fencingToken };
+    const held = await services.db.$transaction(async (tx) => {
+      await requireIdleLock(tx, caller, fencingToken);
+      await checkUploadsAgainstIndex(tx, batch, files);
+      return heldUploads(tx, batch, files);
+    });
+    const started = performance.now();
+    const bytes = await stageFiles(services, caller, fencingToken, files, held, body);
+    services.logger.info(
+      {
+        userId: caller.userId,
+        deviceId: caller.deviceId,
+        files: files.length,
+        held: held.size,
+        bytes,
+        ms: Math.round(performance.now() - started),
+      },
+      "upload batch staged",
+    );
+    sendJson(res, 200, {
+      files: files.map((file) => ({ fileUUID: file.fileUUID, version: file.version, sha256: file.sha256 })),
+    });
+  });
+}
+
+/** Writes and records the files in order (all but the held ones); the bytes written. */
+async function stageFiles(
+  services: Services,
+  caller: Caller,
+  fencingToken: number,
+  files: ReadBatchUploadFile[],
+  held: Set<string>,
+  body: FramedStreamReader,
+): Promise<number> {
+  const writer = new StagingFileWriter(services.staging);
+  let group: StagedFile[] = [];
+  const record = async () => {
+    await writer.flush();
+    crashPoint("uploadBatch.afterFilesWritten");
+    await recordStagedGroup(services, caller, fencingToken, group);
+    crashPoint("uploadBatch.afterRecorded");
+    group = [];
+  };
+  let bytes = 0;
+  try {
+    for (const file of files) {
+      if (held.has(file.fileUUID)) {
+        for await (const _piece of framedBytes(body, file.size)); // sent again: the held copy stands
+        continue;
+      }
+      const written = await writer.write(framedBytes(body, file.size));
+      bytes += written.bytes;
+      if (written.sha256 !== file.sha256) {
+        await services.staging.removeUpload(written.uploadId);
+        await record();
+        throw new SmsyncError(
+          "CHECKSUM_MISMATCH",
+          `the bytes of ${file.fileUUID} have sha256 ${written.sha256}, not the declared ${file.sha256}; they were discarded`,
+          { fileUUID: file.fileUUID },
+        );
+      }
+      group.push({ ...file, uploadId: written.uploadId });
+      if (group.length === filesPerGroup) await record();
+    }
+    if (await body.hasMore()) throw new SmsyncError("BAD_INPUT", "the request has more bytes than its head lists");
+    await record();
+  } catch (error) {
+    // What was not recorded is not kept: the client sends it again.
+    await writer.settle();
+    await Promise.all(group.map((file) => services.staging.removeUpload(file.uploadId)));
+    throw error;
+  }
+  return bytes;
+}
+
+function checkBatchLimits(services: Services, files: ReadBatchUploadFile[]): void {
+  const { batchMaxFiles, batchMaxFileBytes, batchMaxBytes } = services.config;
+  if (files.length === 0) throw new SmsyncError("BAD_INPUT", "the batch lists no file");
+  if (files.length > batchMaxFiles) {
+    throw new SmsyncError("PAYLOAD_TOO_LARGE", `a batch holds at most ${batchMaxFiles} files, not ${files.length}`);
+  }
+  const large = files.find((file) => file.size > batchMaxFileBytes);
+  if (large) {
+    throw new SmsyncError(
+      "PAYLOAD_TOO_LARGE",
+      `file ${large.fileUUID} has ${large.size} bytes; files over ${batchMaxFileBytes} bytes go up over tus`,
+      { fileUUID: large.fileUUID },
+    );
+  }
+  const total = files.reduce((sum, file) => sum + file.size, 0);
+  if (total > batchMaxBytes) {
+    throw new SmsyncError("PAYLOAD_TOO_LARGE", `a batch holds at most ${batchMaxBytes} bytes, not ${total}`);
+  }
+}
+
+/** POST /upload-batches/held: which of these files the server holds staged, so a cut batch sends only the rest. */
+export function handleHeldUploads(services: Services, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  return answerBatchRequest(services, req, res, async (body) => {
+    const caller = await requireBatchCaller(services, req);
+    const { fencingToken, files } = await readHead(body, maxBatchHeadBytes, readBatchUploadHead);
+    checkBatchLimits(services, files);
+    const batch = { userId: caller.userId, fencingToken };
+    const held = await services.db.$transaction((tx) => heldUploads(tx, batch, files));
+    sendJson(res, 200, { held: files.filter((file) => held.has(file.fileUUID)).map((file) => file.fileUUID) });
+  });
+}
