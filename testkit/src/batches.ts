@@ -1,6 +1,7 @@
 // The batch paths from tests: bodies framed by @smsync/protocol's own
 // encoder, sent with plain fetch, answers read back whole.
 import { randomUUID } from "node:crypto";
+import { Readable } from "node:stream";
 import {
   batchUploadHead,
   downloadBatchesPath,
@@ -84,11 +85,7 @@ export function postDownloadBatch(baseUrl: string, token: string, files: { fileU
 export async function downloadedFiles(response: Response) {
   if (!response.ok) throw new Error(`download batch: HTTP ${response.status} ${await response.text()}`);
   const bytes = new Uint8Array(await response.arrayBuffer());
-  const reader = new FramedStreamReader(
-    (async function* () {
-      yield bytes;
-    })(),
-  );
+  const reader = new FramedStreamReader(Readable.from([bytes]));
   const head = (await reader.readHead(Number.MAX_SAFE_INTEGER)) as BatchDownloadHead;
   const files: (BatchDownloadHead["files"][number] & { content: Buffer })[] = [];
   for (const file of head.files) {
