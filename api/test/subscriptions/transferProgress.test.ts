@@ -4,6 +4,7 @@
 // every event of the log exactly once.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CloudStorageError } from "../../src/cloud/CloudStorageError.ts";
+import { transferChunk } from "../../src/transfers/transferChunks.ts";
 import { startTestServer, type TestServer } from "@smsync/testkit";
 import {
   GatedCloud,
@@ -124,9 +125,14 @@ describe.each(transports)("transferProgress over %s", (transport) => {
     "resumes with after = the last seen seq mid-transfer: every event exactly once",
     { timeout: 180_000 },
     async () => {
+      // A transfer records its files a chunk at a time (the first chunk of one file): one file, then a whole
+      // chunk while the device is away, then a last file live.
+      const chunk = transferChunk.files;
       const device = await server.newUser();
-      const { operation, files } = await commitNewFiles(server, device, 4);
+      const { operation, files } = await commitNewFiles(server, device, chunk + 2);
       const userId = (await server.app.services.db.operation.findUniqueOrThrow({ where: { id: operation.id } })).userId;
+      const fileEvents = (from: number, to: number) =>
+        Array.from({ length: to - from + 1 }, (_, i) => `FILE_TRANSFERRED:${from + i}`);
 
       // First connection: up to the first file, then the connection is dropped.
       const first = subscribeTransferProgress(transport, server.url, device.token, operation.id);
@@ -139,18 +145,18 @@ describe.each(transports)("transferProgress over %s", (transport) => {
       expect(summary(seen)).toEqual(["NOT_STARTED", "IN_PROGRESS", "FILE_TRANSFERRED:1"]);
       await followers.until((count) => count === 0, userId);
 
-      // While disconnected, the transfer goes on by two files.
-      cloud.release(2);
+      // While disconnected, the transfer goes on by a chunk (the gated cloud writes one at a time).
+      cloud.release(chunk);
       await cloud.untilWaiting(1);
-      expect((await device.operation(operation.id))?.filesDone).toBe(3);
+      expect((await device.operation(operation.id))?.filesDone).toBe(chunk + 1);
 
-      // Second connection, after the last seen seq: the two missed files, then the rest live.
+      // Second connection, after the last seen seq: the missed chunk, then the rest live.
       const second = subscribeTransferProgress(transport, server.url, device.token, operation.id, seen.at(-1)!.seq);
-      await second.take(2);
-      expect(summary(second.events)).toEqual(["FILE_TRANSFERRED:2", "FILE_TRANSFERRED:3"]);
+      await second.take(chunk);
+      expect(summary(second.events)).toEqual(fileEvents(2, chunk + 1));
       cloud.release(1);
       const resumed = await second.completion();
-      expect(summary(resumed)).toEqual(["FILE_TRANSFERRED:2", "FILE_TRANSFERRED:3", "FILE_TRANSFERRED:4", "SUCCEEDED"]);
+      expect(summary(resumed)).toEqual([...fileEvents(2, chunk + 2), "SUCCEEDED"]);
 
       const union = [...seen, ...resumed];
       expectStrictlyIncreasing(union.map((event) => event.seq));
@@ -246,10 +252,9 @@ describe("transferProgress over graphql-ws, connection lost", () => {
     // The server notices the lost socket and stops following.
     await followers.until((count) => count === 0, userId);
 
-    cloud.release(1);
+    // The second chunk (the other two files) is recorded while the device is away.
+    cloud.release(2);
     const second = subscribeTransferProgress("ws", server.url, device.token, operation.id, seen.at(-1)!.seq);
-    await second.take(1);
-    cloud.release(1);
     const rest = await second.completion();
     const union = [...seen, ...rest];
     expect(summary(union)).toEqual(succeeded(3));
