@@ -168,34 +168,52 @@ async function deliverSmallFiles<D extends DownloadedFileInfo>(
   progress: BatchProgress,
 ): Promise<number> {
   const byUUID = new Map(group.map((entry) => [entry.fileUUID, entry]));
-  const acknowledged: IndexEntry[] = [];
+  const acknowledged = new Set<IndexEntry>();
   const skipped: IndexEntry[] = [];
-  await downloadBatch({
-    url: endpoints.downloadBatchUrl,
-    token: ctx.token,
-    files: group.map((entry) => ({ fileUUID: entry.fileUUID, version: entry.version, sha256: entry.sha256 })),
-    signal: ctx.signal,
-    ...(ctx.transferRetryDelays ? { retryDelays: ctx.transferRetryDelays } : {}),
-    onFile: async (file, bytes) => {
-      const entry = byUUID.get(file.fileUUID)!;
-      const arrived = { direction: "download", fileUUID: entry.fileUUID, version: entry.version } as const;
-      ctx.emit("transferProgress", { ...arrived, bytesDone: bytes.byteLength, bytesTotal: entry.size });
-      progress.fileProgress(entry.fileUUID, bytes.byteLength);
-      // The app changed or deleted the file since the plan: not handed over (see deliverLargeFile).
-      if ((await pendingChanges(ctx.store)).has(entry.fileUUID)) {
-        skipped.push(entry);
-        return;
-      }
-      await ctx.callbacks.saveDownload(await ctx.platform.stageDownloadedBytes(bytes, downloadedInfo(entry)));
-      acknowledged.push(entry);
-    },
-  });
-  await ctx.store.commit(
-    [...acknowledged, ...skipped].flatMap((entry): StoreChange[] => [
-      { op: "delete", collection: "beingDownloaded", key: entry.fileUUID },
-      ...(acknowledged.includes(entry) ? [putFile(entry)] : []),
-    ]),
-  );
+  try {
+    await downloadBatch({
+      url: endpoints.downloadBatchUrl,
+      token: ctx.token,
+      files: group.map((entry) => ({ fileUUID: entry.fileUUID, version: entry.version, sha256: entry.sha256 })),
+      signal: ctx.signal,
+      ...(ctx.transferRetryDelays ? { retryDelays: ctx.transferRetryDelays } : {}),
+      onFile: async (file, bytes) => {
+        const entry = byUUID.get(file.fileUUID)!;
+        const arrived = { direction: "download", fileUUID: entry.fileUUID, version: entry.version } as const;
+        ctx.emit("transferProgress", { ...arrived, bytesDone: bytes.byteLength, bytesTotal: entry.size });
+        progress.fileProgress(entry.fileUUID, bytes.byteLength);
+        // The app changed or deleted the file since the plan: not handed over (see deliverLargeFile).
+        if ((await pendingChanges(ctx.store)).has(entry.fileUUID)) {
+          skipped.push(entry);
+          return;
+        }
+        await ctx.callbacks.saveDownload(await ctx.platform.stageDownloadedBytes(bytes, downloadedInfo(entry)));
+        acknowledged.add(entry);
+      },
+    });
+  } finally {
+    // Also when the batch broke off (a cut, a suspend): what the app was handed is acknowledged, once.
+    await acknowledge(ctx, [...acknowledged], skipped, progress);
+  }
+  return acknowledged.size;
+}
+
+/** Files handed to the app (and files skipped) taken as held in one commit, then reported. */
+async function acknowledge<D extends DownloadedFileInfo>(
+  ctx: EngineContext<D>,
+  acknowledged: IndexEntry[],
+  skipped: IndexEntry[],
+  progress: BatchProgress,
+): Promise<void> {
+  if (acknowledged.length + skipped.length === 0) return;
+  await ctx.store.commit([
+    ...[...acknowledged, ...skipped].map((entry): StoreChange => ({
+      op: "delete",
+      collection: "beingDownloaded",
+      key: entry.fileUUID,
+    })),
+    ...acknowledged.map((entry) => putFile(entry)),
+  ]);
   await ctx.persistencePoint("download.fileAcknowledged");
   for (const entry of [...acknowledged, ...skipped]) {
     await ctx.platform.discardDownload(entry.fileUUID, entry.version);
@@ -204,7 +222,6 @@ async function deliverSmallFiles<D extends DownloadedFileInfo>(
   for (const entry of acknowledged) {
     ctx.emit("singleDownloadComplete", { fileUUID: entry.fileUUID, version: entry.version });
   }
-  return acknowledged.length;
 }
 
 /** One file by GET, handed to the app and acknowledged: 1, or 0 when the app changed it meanwhile. */
