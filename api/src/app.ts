@@ -26,6 +26,9 @@ import { TransferWorker } from "./transfers/TransferWorker.ts";
 import { LastByteCheck } from "./uploads/LastByteCheck.ts";
 import { UploadPlane } from "./uploads/UploadPlane.ts";
 
+/** How long the server keeps an idle keep-alive connection: longer than clients' and load balancers' own (60 s is common). */
+export const keepAliveTimeoutMs = 65_000;
+
 export interface App {
   services: Services;
   server: Server;
@@ -76,7 +79,13 @@ export async function startApp(
   const yoga = createGraphQLServer(services);
   const uploads = new UploadPlane(services, lastByteCheck);
   // tus carries appMetaData (up to 64 KiB) base64-encoded in a header: above Node's 16 KiB default.
-  const server = createServer({ maxHeaderSize: 128 * 1024 }, createRequestHandler(services, yoga, uploads));
+  // An idle keep-alive connection is closed by the client, not by the server: with Node's 5 s, a client
+  // whose own idle timer runs late (a busy event loop, a proxy's longer idle timeout) sends its next
+  // request on a connection the server is closing, and gets ECONNRESET for a request never read.
+  const server = createServer(
+    { maxHeaderSize: 128 * 1024, keepAliveTimeout: keepAliveTimeoutMs, headersTimeout: keepAliveTimeoutMs + 1000 },
+    createRequestHandler(services, yoga, uploads),
+  );
   const webSocket = attachGraphQLWebSocket(server, yoga, services);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
