@@ -17,7 +17,7 @@ afterAll(async () => {
 });
 
 /** GET /healthz on the agent's connection: the answer's Keep-Alive header and the local port it came over. */
-function health(agent: http.Agent): Promise<{ keepAlive: string | undefined; localPort: number }> {
+function health(agent: http.Agent): Promise<{ keepAlive: string | string[] | undefined; localPort: number }> {
   return new Promise((resolve, reject) => {
     const request = http.get(`${server.url}/healthz`, { agent }, (response) => {
       response.resume();
