@@ -4,7 +4,13 @@
 // before it is handed on, so nothing unverified reaches the app. After a cut
 // the next attempt asks only for the files not handed on yet. Works the same
 // in Node and in browsers (fetch, Web Crypto).
-import { encodeFrameHead, FrameError, FramedStreamReader, type BatchDownloadHead } from "@smsync/protocol";
+import {
+  encodeFrameHead,
+  FrameError,
+  FramedStreamReader,
+  type BatchDownloadHead,
+  downloadBatchMediaType,
+} from "@smsync/protocol";
 import { IntegrityError, NetworkError, ServerError, abortReason } from "../errors.ts";
 import { sha256Hex } from "../platform/bytes.ts";
 import { abortableSleep } from "./abortableSleep.ts";
@@ -58,7 +64,7 @@ async function receive(options: DownloadBatchOptions, files: BatchDownloadWanted
   try {
     response = await fetch(options.url, {
       method: "POST",
-      headers: { authorization: `Bearer ${options.token}`, "content-type": "application/vnd.smsync.download-batch" },
+      headers: { authorization: `Bearer ${options.token}`, "content-type": downloadBatchMediaType },
       body: new Blob([encodeFrameHead({ files: files.map(({ fileUUID, version }) => ({ fileUUID, version })) })]),
       ...(options.signal ? { signal: options.signal } : {}),
     });

@@ -4,7 +4,7 @@
 // first asks which files the server holds (POST <url>/held) and sends only
 // the rest. Errors come out typed as the tus uploader's do: ServerError with
 // the server's code (StagingFullError for 507), NetworkError, LocalSourceError.
-import { batchUploadHead, encodeFrameHead, type BatchUploadFile } from "@smsync/protocol";
+import { batchUploadHead, encodeFrameHead, type BatchUploadFile, uploadBatchMediaType } from "@smsync/protocol";
 import { NetworkError, ServerError, abortReason } from "../errors.ts";
 import { abortableSleep } from "./abortableSleep.ts";
 import { isTransientServerError, serverErrorFromResponse } from "./httpErrors.ts";
@@ -108,7 +108,7 @@ async function post(url: string, options: UploadBatchOptions, body: Blob, what: 
   try {
     response = await fetch(url, {
       method: "POST",
-      headers: { authorization: `Bearer ${options.token}`, "content-type": "application/vnd.smsync.upload-batch" },
+      headers: { authorization: `Bearer ${options.token}`, "content-type": uploadBatchMediaType },
       body,
       ...(options.signal ? { signal: options.signal } : {}),
     });
