@@ -9,7 +9,8 @@
 import { createHash } from "node:crypto";
 import { stableJson } from "@smsync/protocol";
 import type { Caller } from "../auth/deviceTokens.ts";
-import type { Transaction } from "../database/client.ts";
+import { readOnlyRaw, type Transaction } from "../database/client.ts";
+import { Prisma } from "../generated/prisma-sqlite/client.ts";
 import { SmsyncError } from "../errors/SmsyncError.ts";
 import { transactWithEvents, type EventBatch } from "../events/eventLog.ts";
 import type { Services } from "../services.ts";
@@ -33,9 +34,12 @@ export async function idempotentMutation<T>(
   }
   const hash = requestHash(mutation, args);
   const replay = async (): Promise<T | undefined> => {
-    const record = await services.db.idempotencyRecord.findUnique({
-      where: { userId_key: { userId: caller.userId, key: idempotencyKey } },
-    });
+    // Asked before every mutation: raw, without the query compiler's cost (readOnlyRaw).
+    const [record] = await readOnlyRaw<{ mutation: string; requestHash: string; response: string }>(
+      services.db,
+      Prisma.sql`SELECT "mutation", "requestHash", "response" FROM "IdempotencyRecord"
+        WHERE "userId" = ${caller.userId} AND "key" = ${idempotencyKey}`,
+    );
     if (!record) return undefined;
     if (record.requestHash !== hash) {
       throw new SmsyncError(

@@ -25,8 +25,8 @@ type LockRow = NonNullable<Awaited<ReturnType<Transaction["lock"]["findUnique"]>
 async function readLock(tx: Transaction, userId: string): Promise<LockRow> {
   // Touching the row first serializes concurrent lock calls of one user on
   // PostgreSQL (row lock until commit); SQLite serializes all writers anyway.
-  await tx.lock.upsert({ where: { userId }, create: { userId }, update: { userId } });
-  return (await tx.lock.findUnique({ where: { userId } }))!;
+  // The upsert answers with the row as it is now: no second query to read it.
+  return tx.lock.upsert({ where: { userId }, create: { userId }, update: { userId } });
 }
 
 function isLive(lock: LockRow, now: Date): boolean {
