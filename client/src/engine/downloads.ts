@@ -13,6 +13,7 @@ import { downloadBatch } from "../transfers/batchDownloader.ts";
 import type { ByteEndpoints, EngineContext } from "./EngineContext.ts";
 import { TransferFailedError } from "./engineErrors.ts";
 import type { Operation } from "./followOperation.ts";
+import { groupsWithin } from "./groupsWithin.ts";
 import { pendingChanges, putFile } from "./localFiles.ts";
 import type { IndexEntry } from "./planDownloads.ts";
 import { metaKeys, type BeingDownloaded, type InboundState } from "./state.ts";
@@ -135,20 +136,11 @@ const smallFileResponseBytes = 8 * 1024 * 1024;
 
 /** Small files in groups within serverInfo's batch limits. */
 function requestGroups(entries: IndexEntry[], endpoints: ByteEndpoints): IndexEntry[][] {
-  const limit = Math.min(endpoints.batchMaxBytes, smallFileResponseBytes);
-  const groups: IndexEntry[][] = [];
-  let bytes = 0;
-  for (const entry of entries) {
-    const last = groups.at(-1);
-    if (!last || last.length >= endpoints.batchMaxFiles || bytes + entry.size > limit) {
-      groups.push([entry]);
-      bytes = entry.size;
-    } else {
-      last.push(entry);
-      bytes += entry.size;
-    }
-  }
-  return groups;
+  return groupsWithin(
+    entries,
+    { count: endpoints.batchMaxFiles, bytes: Math.min(endpoints.batchMaxBytes, smallFileResponseBytes) },
+    (entry) => entry.size,
+  );
 }
 
 function downloadedInfo(entry: IndexEntry) {
