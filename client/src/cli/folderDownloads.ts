@@ -15,7 +15,7 @@ import type { DownloadedFile } from "../platform/EnginePlatform.ts";
 import { makeDirectoryDurably, syncDirectory, syncFile } from "../platform/durableFiles.ts";
 import type { FolderManifest } from "./folderManifest.ts";
 import type { ManifestEntry } from "./folderScan.ts";
-import { downloadPath } from "./nameConflicts.ts";
+import { FolderPaths } from "./nameConflicts.ts";
 
 export interface DownloadFolder {
   root: string;
@@ -43,19 +43,19 @@ export async function writeDownloads(
 ): Promise<WrittenDownload[]> {
   const { root, manifest } = folder;
   const changes = new ManifestChanges(manifest);
+  const paths = new FolderPaths(manifest.entries, folder.notSynced.keys());
   const placed = files.map((file) => {
     const wanted = cloudNameToPath(file.cloudFileName);
-    const { relativePath, conflictCopy } = downloadPath(
-      manifest.entries,
-      file.fileUUID,
-      wanted,
-      folder.notSynced.keys(),
-    );
+    const { relativePath, conflictCopy } = paths.placeDownload(file.fileUUID, wanted);
     // The file may be known under another path (renamed on another device): that path is removed.
     const previousPath = manifest.pathOf(file.fileUUID);
-    if (previousPath !== undefined && previousPath !== relativePath) changes.remove(previousPath);
+    if (previousPath !== undefined && previousPath !== relativePath) {
+      changes.remove(previousPath);
+      paths.remove(previousPath);
+    }
     // Its place is taken now, for the files after it; the size and time are the file's once it is written.
     changes.record(relativePath, { fileUUID: file.fileUUID, sha256: file.sha256, size: file.size, mtimeMs: 0 });
+    paths.add(relativePath, file.fileUUID);
     return { file, relativePath, wanted, conflictCopy, target: path.join(root, relativePath) };
   });
   const touched = new Set<string>();
