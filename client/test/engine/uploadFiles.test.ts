@@ -91,42 +91,28 @@ describe("uploadFiles", () => {
     await syncUntilIdle(phone.client);
     const commitsBefore = phone.store.queueCommits;
 
-    const refusals: { code: string; group: (files: FileToUpload[]) => { files: FileToUpload[]; refused: string } }[] = [
-      {
-        code: "BAD_INPUT",
-        group: (files) => {
-          files[3] = { ...files[3]!, options: { cloudFileName: "a/b.txt", ...binary } };
-          return { files, refused: files[3].fileUUID };
-        },
-      },
-      {
-        code: "CLOUD_NAME_TAKEN",
-        group: (files) => {
-          // The later of two entries with one name (by key) is refused.
-          files[5] = { ...files[5]!, options: { cloudFileName: "FILE 2.bin", ...binary } };
-          return { files, refused: files[5].fileUUID };
-        },
-      },
-      {
-        code: "CLOUD_NAME_TAKEN",
-        group: (files) => {
-          files[4] = { ...files[4]!, options: { cloudFileName: "kept.TXT", ...binary } };
-          return { files, refused: files[4].fileUUID };
-        },
-      },
+    // Each case changes one entry of a group of 20 (`at`), which is the one refused.
+    const named = (cloudFileName: string) => (file: FileToUpload) => ({
+      ...file,
+      options: { cloudFileName, ...binary },
+    });
+    const refusals: { code: string; at: number; change: (file: FileToUpload) => FileToUpload }[] = [
+      { code: "BAD_INPUT", at: 3, change: named("a/b.txt") },
+      // The later of two entries with one name (by key) is refused.
+      { code: "CLOUD_NAME_TAKEN", at: 5, change: named("FILE 2.bin") },
+      { code: "CLOUD_NAME_TAKEN", at: 4, change: named("kept.TXT") },
       {
         code: "NOT_A_FILE",
-        group: (files) => {
-          files[9] = { ...files[9]!, path: path.join(harness.dir, `missing-${randomUUID()}`) };
-          return { files, refused: files[9].fileUUID };
-        },
+        at: 9,
+        change: (file) => ({ ...file, path: path.join(harness.dir, `missing-${randomUUID()}`) }),
       },
     ];
-    for (const { code, group } of refusals) {
-      const { files, refused } = group(filesToUpload(20));
+    for (const { code, at, change } of refusals) {
+      const files: FileToUpload[] = filesToUpload(20);
+      files[at] = change(files[at]!);
       const error = (await phone.client.uploadFiles(files).catch((caught: unknown) => caught)) as ClientUsageError;
       expect(error).toBeInstanceOf(ClientUsageError);
-      expect({ code: error.code, fileUUID: error.fileUUID }).toEqual({ code, fileUUID: refused });
+      expect({ code: error.code, fileUUID: error.fileUUID }).toEqual({ code, fileUUID: files[at].fileUUID });
       expect(await phone.store.list("uploadsBeingPrepared")).toEqual([]);
       expect(uploadsDir(phone)).toEqual([]);
     }
