@@ -103,6 +103,12 @@ export async function connectClient<D extends DownloadedFileInfo>(
   return { graphql, engine };
 }
 
+/** BAD_INPUT unless `fileUUID` is a non-empty string (apps in JavaScript can pass anything). */
+export function checkFileUUID(fileUUID: unknown): void {
+  if (typeof fileUUID !== "string" || fileUUID.length === 0)
+    throw new ClientUsageError("BAD_INPUT", "fileUUID must be a non-empty string");
+}
+
 export abstract class ClientBase<D extends DownloadedFileInfo> {
   protected closed = false;
   protected readonly graphql: SmsyncGraphQL;
@@ -150,8 +156,7 @@ export abstract class ClientBase<D extends DownloadedFileInfo> {
     immutable: boolean,
     options: UploadOptions,
   ): PreparedUpload {
-    if (typeof fileUUID !== "string" || fileUUID.length === 0)
-      throw new ClientUsageError("BAD_INPUT", "fileUUID must be a non-empty string");
+    checkFileUUID(fileUUID);
     return {
       kind: "upload",
       fileUUID,

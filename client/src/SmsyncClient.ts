@@ -9,31 +9,42 @@
 //
 // uploadFile (a file the app may change later) copies the bytes into a
 // client-owned folder (<workDir>/uploads) while hashing them, so what is
-// uploaded is exactly what was queued; uploadImmutableFile hashes in place
-// and uploads from the app's path; uploadData keeps the bytes in the store
-// (base64; for small payloads).
+// uploaded is exactly what was queued (platform/hashedCopies.ts), and
+// uploadFiles does so for many files at once, queued in one store commit;
+// uploadImmutableFile hashes in place and uploads from the app's path;
+// uploadData keeps the bytes in the store (base64; for small payloads).
 import { createHash, randomUUID } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
-import { rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Transform } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import {
+  checkFileUUID,
   ClientBase,
   connectClient,
   type ClientBaseOptions,
   type ClientParts,
   type UploadOptions,
 } from "./ClientBase.ts";
-import { SmsyncClientError } from "./errors.ts";
 import type { DownloadedFile } from "./platform/EnginePlatform.ts";
-import { renameDurably } from "./platform/durableFiles.ts";
+import { copyFilesHashed, hashFile, removeCopies } from "./platform/hashedCopies.ts";
 import { NodePlatform } from "./platform/nodePlatform.ts";
-import { ClientUsageError } from "./queues/ClientUsageError.ts";
-import { queueUpload } from "./queues/uploadsBeingPrepared.ts";
+import { checkUploads, queueUpload, queueUploads } from "./queues/uploadsBeingPrepared.ts";
 
 export type { UploadOptions, LocalFileStatus, ClientEvents } from "./ClientBase.ts";
+
+/** One file of uploadFiles: as the arguments of uploadFile. */
+export interface FileToUpload {
+  fileUUID: string;
+  path: string;
+  options: UploadOptions;
+}
+
+/** A file as uploadFiles queued it: its cloud name in the form the server stores, and the bytes' sha256 and size. */
+export interface QueuedFile {
+  fileUUID: string;
+  cloudFileName: string;
+  sha256: string;
+  size: number;
+}
 
 export interface SmsyncClientOptions extends ClientBaseOptions<DownloadedFile> {
   /** A folder the client owns: staged downloads and copies of queued uploads (default: a folder under the OS temp dir). */
@@ -64,60 +75,58 @@ export class SmsyncClient extends ClientBase<DownloadedFile> {
 
   /** Queues an upload of a file the app may change later: its bytes are copied now (and hashed), and the copy is uploaded. */
   async uploadFile(fileUUID: string, filePath: string, options: UploadOptions): Promise<void> {
+    await this.uploadFiles([{ fileUUID, path: filePath, options }]);
+  }
+
+  /**
+   * Queues uploads of many files the app may change later, as uploadFile
+   * does each, all or nothing: the bytes are copied (and hashed) several at
+   * once, and the group is queued in one store commit. A file refused (a
+   * bad or taken name, a deleted file, a path that is not a file) throws a
+   * ClientUsageError whose `fileUUID` names it; nothing of the call is
+   * queued and its copies are removed. Resolves with what was queued.
+   */
+  async uploadFiles(files: readonly FileToUpload[]): Promise<QueuedFile[]> {
     this.checkUsable();
-    const copy = path.join(this.workDir, "uploads", `${fileUUID}.${randomUUID()}`);
-    this.engine.copiesBeingQueued.add(copy);
+    for (const file of files) checkFileUUID(file.fileUUID);
+    const names = files.map((file) => ({ fileUUID: file.fileUUID, cloudFileName: file.options.cloudFileName }));
+    // A refusal the store can tell before any byte is copied; the store is read again before the commit, as
+    // it may change meanwhile. (One file is copied first: a copy wasted now and then costs less than a read.)
+    if (files.length > 1) await checkUploads(this.options.store, names);
+    const copies = files.map((file) => ({
+      fileUUID: file.fileUUID,
+      source: file.path,
+      target: path.join(this.workDir, "uploads", `${file.fileUUID}.${randomUUID()}`),
+    }));
+    for (const copy of copies) this.engine.copiesBeingQueued.add(copy.target);
     try {
-      const { sha256, size } = await hashFile(filePath, copy);
-      await queueUpload(this.options.store, this.prepared(fileUUID, { path: copy }, sha256, size, false, options));
+      const hashed = await copyFilesHashed(copies);
+      const queued = await queueUploads(
+        this.options.store,
+        files.map((file, index) =>
+          this.prepared(
+            file.fileUUID,
+            { path: copies[index]!.target },
+            hashed[index]!.sha256,
+            hashed[index]!.size,
+            false,
+            file.options,
+          ),
+        ),
+      );
+      return queued.map(({ fileUUID, cloudFileName, sha256, size }) => ({ fileUUID, cloudFileName, sha256, size }));
     } catch (error) {
-      await rm(copy, { force: true });
-      await rm(`${copy}.tmp`, { force: true });
+      await removeCopies(copies);
       throw error;
     } finally {
-      this.engine.copiesBeingQueued.delete(copy);
+      for (const copy of copies) this.engine.copiesBeingQueued.delete(copy.target);
     }
   }
 
   /** Queues an upload of a file the app promises not to change until it is uploaded: hashed in place, no copy. */
   async uploadImmutableFile(fileUUID: string, filePath: string, options: UploadOptions): Promise<void> {
     this.checkUsable();
-    const { sha256, size } = await hashFile(filePath, null);
+    const { sha256, size } = await hashFile(filePath, fileUUID);
     await queueUpload(this.options.store, this.prepared(fileUUID, { path: filePath }, sha256, size, true, options));
   }
-}
-
-/** sha256 and size of a file, streamed; with `copyTo`, the bytes are also written there (temp file, then renamed). */
-async function hashFile(filePath: string, copyTo: string | null): Promise<{ sha256: string; size: number }> {
-  try {
-    const info = await stat(filePath);
-    if (!info.isFile()) throw new ClientUsageError("NOT_A_FILE", `${filePath} is not a file`);
-  } catch (error) {
-    if (error instanceof SmsyncClientError) throw error;
-    throw new ClientUsageError("NOT_A_FILE", `${filePath} cannot be read: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
-  const hash = createHash("sha256");
-  let size = 0;
-  const hasher = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      size += chunk.length;
-      callback(null, chunk);
-    },
-  });
-  if (copyTo) {
-    const temp = `${copyTo}.tmp`;
-    // Durable before the upload is queued: the queue is durable, and names this copy.
-    await pipeline(createReadStream(filePath), hasher, createWriteStream(temp, { flush: true }));
-    await renameDurably(temp, copyTo);
-  } else {
-    await pipeline(createReadStream(filePath), hasher, async function* (source) {
-      for await (const _chunk of source) {
-        // drained
-      }
-    });
-  }
-  return { sha256: hash.digest("hex"), size };
 }

@@ -4,6 +4,8 @@
 export {
   SmsyncClient,
   type SmsyncClientOptions,
+  type FileToUpload,
+  type QueuedFile,
   type UploadOptions,
   type LocalFileStatus,
   type ClientEvents,

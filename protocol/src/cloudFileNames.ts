@@ -86,9 +86,31 @@ export function cloudFileNameOwner<F extends NamedFile>(
   liveFiles: Iterable<F>,
 ): F | undefined {
   if (currentName !== undefined && currentName === name) return undefined;
-  const key = cloudFileNameKey(name);
-  for (const file of liveFiles) {
-    if (file.fileUUID !== fileUUID && cloudFileNameKey(file.cloudFileName) === key) return file;
+  return new CloudFileNameIndex(liveFiles).owner(fileUUID, name, currentName);
+}
+
+/**
+ * Live files by the key of their name, for many cloudFileNameOwner questions
+ * against one set of files (a group of uploads checked at once): each answer
+ * costs one key, not one per live file.
+ */
+export class CloudFileNameIndex<F extends NamedFile> {
+  private readonly byKey = new Map<string, F[]>();
+
+  constructor(liveFiles: Iterable<F> = []) {
+    for (const file of liveFiles) this.add(file);
   }
-  return undefined;
+
+  add(file: F): void {
+    const key = cloudFileNameKey(file.cloudFileName);
+    const files = this.byKey.get(key);
+    if (files) files.push(file);
+    else this.byKey.set(key, [file]);
+  }
+
+  /** cloudFileNameOwner over the files added so far, in the order they were added. */
+  owner(fileUUID: string, name: string, currentName: string | undefined): F | undefined {
+    if (currentName !== undefined && currentName === name) return undefined;
+    return this.byKey.get(cloudFileNameKey(name))?.find((file) => file.fileUUID !== fileUUID);
+  }
 }

@@ -6,6 +6,7 @@ export {
   checkCloudFileName,
   cloudFileNameKey,
   cloudFileNameOwner,
+  CloudFileNameIndex,
   maxCloudFileNameBytes,
   type CloudFileNameCheck,
   type NamedFile,

@@ -1,6 +1,6 @@
 // The rules of cloud file names, as both the server and the client apply them.
 import { describe, expect, it } from "vitest";
-import { checkCloudFileName, cloudFileNameKey, cloudFileNameOwner } from "../src/index.ts";
+import { checkCloudFileName, CloudFileNameIndex, cloudFileNameKey, cloudFileNameOwner } from "../src/index.ts";
 
 const nfd = "cafe\u0301.txt";
 const nfc = "caf\u00e9.txt";
@@ -101,5 +101,19 @@ describe("cloudFileNameOwner", () => {
     const twins = [...live, { fileUUID: "t", cloudFileName: "report.txt" }];
     expect(cloudFileNameOwner("t", "report.txt", "report.txt", twins)).toBeUndefined();
     expect(cloudFileNameOwner("t", "REPORT.TXT", "report.txt", twins)?.fileUUID).toBe("a");
+  });
+});
+
+describe("CloudFileNameIndex", () => {
+  it("answers as cloudFileNameOwner does over the files added, in the order added", () => {
+    const index = new CloudFileNameIndex([{ fileUUID: "a", cloudFileName: "Report.txt" }]);
+    expect(index.owner("c", "REPORT.TXT", undefined)?.fileUUID).toBe("a");
+    expect(index.owner("a", "report.txt", "Report.txt")).toBeUndefined();
+    expect(index.owner("c", "caf\u00e9.txt", undefined)).toBeUndefined();
+    index.add({ fileUUID: "b", cloudFileName: nfc });
+    index.add({ fileUUID: "d", cloudFileName: "CAF\u00c9.TXT" });
+    expect(index.owner("c", "CAF\u00c9.txt", undefined)?.fileUUID).toBe("b");
+    expect(index.owner("b", nfc, undefined)?.fileUUID).toBe("d");
+    expect(index.owner("b", nfc, nfc)).toBeUndefined();
   });
 });

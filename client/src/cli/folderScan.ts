@@ -1,11 +1,13 @@
 // The command line client's view of a local folder: which files are new,
 // changed or deleted since the last sync, by content hash. A file whose
-// size and modification time match the last scan is not hashed again.
+// size and modification time match the last scan is not hashed again;
+// the others are hashed a few at a time.
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
+import { forEachConcurrently } from "../engine/forEachConcurrently.ts";
 
 /** What the last sync recorded of one file, by its path relative to the folder (with "/"). */
 export interface ManifestEntry {
@@ -56,19 +58,32 @@ async function listFiles(root: string, relative = ""): Promise<string[]> {
   return files;
 }
 
-export async function scanFolder(root: string, manifest: Manifest): Promise<FolderChanges> {
+/** The manifest's entry of a path (own keys only: a file may be named "constructor"). */
+function knownAt(manifest: Readonly<Manifest>, relativePath: string): ManifestEntry | undefined {
+  return Object.hasOwn(manifest, relativePath) ? manifest[relativePath] : undefined;
+}
+
+/** Files looked at (stat, and hash if needed) at once: small files cost opens and reads that overlap. */
+const scanConcurrency = 8;
+
+export async function scanFolder(root: string, manifest: Readonly<Manifest>): Promise<FolderChanges> {
   const changes: FolderChanges = { added: [], changed: [], deleted: [], unchanged: [] };
-  const seen = new Set<string>();
-  for (const relativePath of await listFiles(root)) {
-    seen.add(relativePath);
+  const relativePaths = await listFiles(root);
+  const seen = new Set(relativePaths);
+  const scanned: ScannedFile[] = [];
+  const indexed = relativePaths.map((relativePath, index) => ({ relativePath, index }));
+  await forEachConcurrently(indexed, scanConcurrency, new AbortController().signal, async ({ relativePath, index }) => {
     const info = await stat(path.join(root, relativePath));
-    const known = manifest[relativePath];
+    const known = knownAt(manifest, relativePath);
     const sameStat = known && known.size === info.size && known.mtimeMs === info.mtimeMs;
     const sha256 = sameStat ? known.sha256 : await sha256Of(path.join(root, relativePath));
-    const scanned: ScannedFile = { relativePath, sha256, size: info.size, mtimeMs: info.mtimeMs };
-    if (!known) changes.added.push(scanned);
-    else if (known.sha256 !== sha256) changes.changed.push({ ...scanned, fileUUID: known.fileUUID });
-    else changes.unchanged.push({ ...scanned, fileUUID: known.fileUUID });
+    scanned[index] = { relativePath, sha256, size: info.size, mtimeMs: info.mtimeMs };
+  });
+  for (const file of scanned) {
+    const known = knownAt(manifest, file.relativePath);
+    if (!known) changes.added.push(file);
+    else if (known.sha256 !== file.sha256) changes.changed.push({ ...file, fileUUID: known.fileUUID });
+    else changes.unchanged.push({ ...file, fileUUID: known.fileUUID });
   }
   for (const [relativePath, entry] of Object.entries(manifest)) {
     if (!seen.has(relativePath)) changes.deleted.push({ relativePath, fileUUID: entry.fileUUID });

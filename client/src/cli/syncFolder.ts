@@ -6,19 +6,18 @@
 // a scan finds nothing new (a download can itself be a change to upload,
 // e.g. the local copy kept by a conflict).
 import { randomUUID } from "node:crypto";
-import { stat } from "node:fs/promises";
 import path from "node:path";
-import { SmsyncClient } from "../SmsyncClient.ts";
+import { SmsyncClient, type FileToUpload } from "../SmsyncClient.ts";
 import { copyFileDurably, makeDirectoryDurably, removeDurably } from "../platform/durableFiles.ts";
 import type { ConflictResolution, DownloadedFile } from "../engine/SyncEngine.ts";
 import type { Conflict, IndexEntry } from "../engine/planDownloads.ts";
-import { cloudFileNameOwner, cloudNameToPath, pathToCloudName } from "@smsync/protocol";
-import { ClientUsageError } from "../queues/ClientUsageError.ts";
+import { CloudFileNameIndex, cloudNameToPath, pathToCloudName } from "@smsync/protocol";
 import { SqliteStore } from "../store/SqliteStore.ts";
+import { writeDownloads } from "./folderDownloads.ts";
 import { FolderManifest } from "./folderManifest.ts";
 import { scanFolder, stateFolderName, type ScannedFile } from "./folderScan.ts";
+import { queueFolderUploads } from "./folderUploads.ts";
 import { findLocalRenames } from "./localRenames.ts";
-import { downloadPath } from "./nameConflicts.ts";
 import type { ServerFile } from "./serverCheck.ts";
 import { ServerUnreachableError } from "./ServerUnreachableError.ts";
 import { stopWhenStorageFull } from "./storageFull.ts";
@@ -42,6 +41,9 @@ export interface SyncFolderOptions {
   /** How long to keep retrying a server that cannot be reached before giving up (default 30 s). */
   giveUpAfterMs?: number;
 }
+
+/** A file the scan found to upload: new (with a new fileUUID), renamed (`from`), or changed. */
+type UploadCandidate = ScannedFile & { fileUUID: string; isNew?: boolean; from?: string };
 
 function conflictCopyName(relativePath: string, now = new Date()): string {
   const { dir, name, ext } = path.posix.parse(relativePath);
@@ -71,36 +73,18 @@ export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummar
   const notSynced = new Map<string, string>();
   const say = (line: string) => options.progress?.log(line);
 
-  const saveDownload = async (file: DownloadedFile) => {
-    const wanted = cloudNameToPath(file.cloudFileName);
-    const { relativePath, conflictCopy } = downloadPath(manifest.entries, file.fileUUID, wanted, notSynced.keys());
-    if (conflictCopy) {
-      summary.conflicts++;
-      say(
-        `${wanted} would take the place of another file here (paths that differ only in case are one file on macOS and Windows): saved as ${relativePath}`,
-      );
+  const saveDownloads = async (files: DownloadedFile[]) => {
+    for (const written of await writeDownloads({ root, manifest, notSynced }, files)) {
+      if (written.conflictCopy) {
+        summary.conflicts++;
+        say(
+          `${written.wanted} would take the place of another file here (paths that differ only in case are one file on macOS and Windows): saved as ${written.relativePath}`,
+        );
+      }
+      summary.downloaded++;
+      summary.bytesDownloaded += written.size;
+      say(`downloaded ${written.relativePath}`);
     }
-    const target = path.join(root, relativePath);
-    // The file may be known under another path (renamed on another device).
-    const previousPath = manifest.pathOf(file.fileUUID);
-    if (previousPath && previousPath !== relativePath) {
-      await removeDurably(path.join(root, previousPath));
-      delete manifest.entries[previousPath];
-    }
-    // On disk before the manifest and the client's store say it is there.
-    await makeDirectoryDurably(path.dirname(target));
-    await copyFileDurably(file.path, target, `${target}.smsync-tmp`);
-    const info = await stat(target);
-    manifest.entries[relativePath] = {
-      fileUUID: file.fileUUID,
-      sha256: file.sha256,
-      size: info.size,
-      mtimeMs: info.mtimeMs,
-    };
-    await manifest.save();
-    summary.downloaded++;
-    summary.bytesDownloaded += info.size;
-    say(`downloaded ${relativePath}`);
   };
 
   const applyDeletions = async (files: IndexEntry[]) => {
@@ -108,7 +92,7 @@ export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummar
       const relativePath = manifest.pathOf(file.fileUUID);
       if (!relativePath) continue;
       await removeDurably(path.join(root, relativePath));
-      delete manifest.entries[relativePath];
+      manifest.delete(relativePath);
       summary.removedLocally++;
       say(`removed ${relativePath} (deleted elsewhere)`);
     }
@@ -139,10 +123,10 @@ export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummar
     token: options.token,
     store,
     workDir: path.join(stateDir, "work"),
-    callbacks: { saveDownload, applyDeletions, resolveConflict },
+    callbacks: { saveDownload: (file) => saveDownloads([file]), saveDownloads, applyDeletions, resolveConflict },
   });
   options.progress?.watch(client);
-  const liveServerFiles = (options.serverFiles ?? []).filter((file) => !file.deleted);
+  const liveServerNames = new CloudFileNameIndex((options.serverFiles ?? []).filter((file) => !file.deleted));
   const storageFull = stopWhenStorageFull(client, say);
   const unreachable = watchUnreachable(client, options.giveUpAfterMs ?? defaultGiveUpAfterMs);
   /** A pass that cannot reach the server is not a sync: stop, and say what is still pending. */
@@ -159,7 +143,7 @@ export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummar
   // What the folder lacks of the index will come down (an estimate for the totals; the engine decides).
   for (const file of options.serverFiles ?? []) {
     const local = manifest.pathOf(file.fileUUID);
-    if (file.deleted || (local !== undefined && manifest.entries[local]?.sha256 === file.sha256)) continue;
+    if (file.deleted || (local !== undefined && manifest.get(local)?.sha256 === file.sha256)) continue;
     options.progress?.expect("download", file.fileUUID, cloudNameToPath(file.cloudFileName), file.size);
   }
   try {
@@ -168,58 +152,64 @@ export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummar
       const changes = await scanFolder(root, manifest.entries);
       const { renamed, added, deleted } = findLocalRenames(
         { added: changes.added.filter((file) => !notSynced.has(file.relativePath)), deleted: changes.deleted },
-        (relativePath) => manifest.entries[relativePath]?.sha256,
+        (relativePath) => manifest.get(relativePath)?.sha256,
       );
       const local = added.length + renamed.length + changes.changed.length + deleted.length;
       if (pass > 0 && local === 0) break;
       summary.passes++;
-      const uploads: (ScannedFile & { fileUUID: string; isNew?: boolean; from?: string })[] = [
+      const uploads: UploadCandidate[] = [
         ...added.map((file) => ({ ...file, fileUUID: randomUUID(), isNew: true })),
         ...renamed,
         ...changes.changed,
       ];
+      const notSyncedAs = (relativePath: string, reason: string) => {
+        notSynced.set(relativePath, reason);
+        summary.notSynced = [...notSynced].map(([notSyncedPath, why]) => ({ path: notSyncedPath, reason: why }));
+        say(`not synced: ${relativePath}: ${reason}; rename it`);
+      };
+      const toQueue: (UploadCandidate & FileToUpload)[] = [];
       for (const file of uploads) {
         const cloudFileName = pathToCloudName(file.relativePath);
-        try {
-          // The client knows the server's names only after its first sync: a new file is checked against the index too.
-          const owner = file.isNew
-            ? cloudFileNameOwner(file.fileUUID, cloudFileName, undefined, liveServerFiles)
-            : undefined;
-          if (owner?.sha256 === file.sha256) {
-            // The same content under the same name (a copy of the folder): it is that file, not a new one.
-            manifest.entries[file.relativePath] = {
-              fileUUID: owner.fileUUID,
-              sha256: file.sha256,
-              size: file.size,
-              mtimeMs: file.mtimeMs,
-            };
-            continue;
-          }
-          if (owner)
-            throw new ClientUsageError(
-              "CLOUD_NAME_TAKEN",
-              `the account has a file named ${JSON.stringify(cloudNameToPath(owner.cloudFileName))}`,
-            );
-          await client.uploadFile(file.fileUUID, path.join(root, file.relativePath), {
+        // The client knows the server's names only after its first sync: a new file is checked against the index too.
+        const owner = file.isNew ? liveServerNames.owner(file.fileUUID, cloudFileName, undefined) : undefined;
+        if (owner?.sha256 === file.sha256) {
+          // The same content under the same name (a copy of the folder): it is that file, not a new one.
+          manifest.set(file.relativePath, {
+            fileUUID: owner.fileUUID,
+            sha256: file.sha256,
+            size: file.size,
+            mtimeMs: file.mtimeMs,
+          });
+          continue;
+        }
+        if (owner) {
+          notSyncedAs(
+            file.relativePath,
+            `the account has a file named ${JSON.stringify(cloudNameToPath(owner.cloudFileName))}`,
+          );
+          continue;
+        }
+        toQueue.push({
+          ...file,
+          path: path.join(root, file.relativePath),
+          options: {
             cloudFileName,
             mimeType: "application/octet-stream",
             appMetaData: JSON.stringify({ path: file.relativePath }),
-          });
-        } catch (error) {
-          if (!(error instanceof ClientUsageError && (error.code === "CLOUD_NAME_TAKEN" || error.code === "BAD_INPUT")))
-            throw error;
-          notSynced.set(file.relativePath, error.message);
-          summary.notSynced = [...notSynced].map(([relativePath, reason]) => ({ path: relativePath, reason }));
-          say(`not synced: ${file.relativePath}: ${error.message}; rename it`);
-          continue;
-        }
-        if (file.from) delete manifest.entries[file.from];
-        manifest.entries[file.relativePath] = {
+          },
+        });
+      }
+      const queued = await queueFolderUploads(client, toQueue, (file, error) =>
+        notSyncedAs(file.relativePath, error.message),
+      );
+      for (const file of queued) {
+        if (file.from) manifest.delete(file.from);
+        manifest.set(file.relativePath, {
           fileUUID: file.fileUUID,
           sha256: file.sha256,
           size: file.size,
           mtimeMs: file.mtimeMs,
-        };
+        });
         summary.uploaded++;
         summary.bytesUploaded += file.size;
         options.progress?.expect("upload", file.fileUUID, file.relativePath, file.size);
@@ -229,7 +219,7 @@ export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummar
       }
       for (const file of deleted) {
         await client.deleteFile(file.fileUUID);
-        delete manifest.entries[file.relativePath];
+        manifest.delete(file.relativePath);
         summary.deleted++;
         say(`deleting ${file.relativePath}`);
       }
@@ -275,9 +265,8 @@ export async function resetFolder(options: { dir: string; server: string; token:
     const confirmed = new Map((await store.list("files")).map((entry) => [entry.value.fileUUID, entry.value]));
     for (const [relativePath, entry] of Object.entries(manifest.entries)) {
       const file = confirmed.get(entry.fileUUID);
-      if (!file || file.deleted) delete manifest.entries[relativePath];
-      else if (file.sha256 !== entry.sha256)
-        manifest.entries[relativePath] = { ...entry, sha256: file.sha256, mtimeMs: 0 };
+      if (!file || file.deleted) manifest.delete(relativePath);
+      else if (file.sha256 !== entry.sha256) manifest.set(relativePath, { ...entry, sha256: file.sha256, mtimeMs: 0 });
     }
     await manifest.save();
     return mode;

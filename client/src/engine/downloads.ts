@@ -1,7 +1,9 @@
 // Step 3 of a pass: the server's deletions, then downloads. The plan is
 // stored in beingDownloaded and engine.inbound before startInboundTransfer is
 // sent; each file is handed to the app and, once acknowledged, taken as held
-// in one commit (delivery at least once, acknowledged once).
+// in one commit (delivery at least once, acknowledged once). Small files come
+// in groups: handed one by one to saveDownload, or all at once to the app's
+// saveDownloads when it has one, and each group acknowledged in one commit.
 import { ServerError, SmsyncClientError } from "../errors.ts";
 import { startInboundTransferMutation } from "../graphql/operations.ts";
 import type { DownloadedFileInfo } from "../platform/EnginePlatform.ts";
@@ -11,6 +13,7 @@ import { downloadBatch } from "../transfers/batchDownloader.ts";
 import type { ByteEndpoints, EngineContext } from "./EngineContext.ts";
 import { TransferFailedError } from "./engineErrors.ts";
 import type { Operation } from "./followOperation.ts";
+import { groupsWithin } from "./groupsWithin.ts";
 import { pendingChanges, putFile } from "./localFiles.ts";
 import type { IndexEntry } from "./planDownloads.ts";
 import { metaKeys, type BeingDownloaded, type InboundState } from "./state.ts";
@@ -133,20 +136,11 @@ const smallFileResponseBytes = 8 * 1024 * 1024;
 
 /** Small files in groups within serverInfo's batch limits. */
 function requestGroups(entries: IndexEntry[], endpoints: ByteEndpoints): IndexEntry[][] {
-  const limit = Math.min(endpoints.batchMaxBytes, smallFileResponseBytes);
-  const groups: IndexEntry[][] = [];
-  let bytes = 0;
-  for (const entry of entries) {
-    const last = groups.at(-1);
-    if (!last || last.length >= endpoints.batchMaxFiles || bytes + entry.size > limit) {
-      groups.push([entry]);
-      bytes = entry.size;
-    } else {
-      last.push(entry);
-      bytes += entry.size;
-    }
-  }
-  return groups;
+  return groupsWithin(
+    entries,
+    { count: endpoints.batchMaxFiles, bytes: Math.min(endpoints.batchMaxBytes, smallFileResponseBytes) },
+    (entry) => entry.size,
+  );
 }
 
 function downloadedInfo(entry: IndexEntry) {
@@ -160,7 +154,11 @@ function downloadedInfo(entry: IndexEntry) {
   };
 }
 
-/** A group of small files by one batch download, handed to the app one by one, acknowledged in one commit. */
+/**
+ * A group of small files by one batch download, handed to the app (one by
+ * one, or together to saveDownloads once the download ends) and acknowledged
+ * in one commit.
+ */
 async function deliverSmallFiles<D extends DownloadedFileInfo>(
   ctx: EngineContext<D>,
   group: IndexEntry[],
@@ -168,34 +166,72 @@ async function deliverSmallFiles<D extends DownloadedFileInfo>(
   progress: BatchProgress,
 ): Promise<number> {
   const byUUID = new Map(group.map((entry) => [entry.fileUUID, entry]));
+  const saveDownloads = ctx.callbacks.saveDownloads?.bind(ctx.callbacks);
+  const received: { entry: IndexEntry; file: D }[] = [];
   const acknowledged = new Set<IndexEntry>();
   const skipped: IndexEntry[] = [];
   try {
-    await downloadBatch({
-      url: endpoints.downloadBatchUrl,
-      token: ctx.token,
-      files: group.map((entry) => ({ fileUUID: entry.fileUUID, version: entry.version, sha256: entry.sha256 })),
-      signal: ctx.signal,
-      ...(ctx.transferRetryDelays ? { retryDelays: ctx.transferRetryDelays } : {}),
-      onFile: async (file, bytes) => {
-        const entry = byUUID.get(file.fileUUID)!;
-        const arrived = { direction: "download", fileUUID: entry.fileUUID, version: entry.version } as const;
-        ctx.emit("transferProgress", { ...arrived, bytesDone: bytes.byteLength, bytesTotal: entry.size });
-        progress.fileProgress(entry.fileUUID, bytes.byteLength);
-        // The app changed or deleted the file since the plan: not handed over (see deliverLargeFile).
-        if ((await pendingChanges(ctx.store)).has(entry.fileUUID)) {
-          skipped.push(entry);
-          return;
-        }
-        await ctx.callbacks.saveDownload(await ctx.platform.stageDownloadedBytes(bytes, downloadedInfo(entry)));
-        acknowledged.add(entry);
-      },
-    });
+    try {
+      await downloadBatch({
+        url: endpoints.downloadBatchUrl,
+        token: ctx.token,
+        files: group.map((entry) => ({ fileUUID: entry.fileUUID, version: entry.version, sha256: entry.sha256 })),
+        signal: ctx.signal,
+        ...(ctx.transferRetryDelays ? { retryDelays: ctx.transferRetryDelays } : {}),
+        onFile: async (file, bytes) => {
+          const entry = byUUID.get(file.fileUUID)!;
+          const arrived = { direction: "download", fileUUID: entry.fileUUID, version: entry.version } as const;
+          ctx.emit("transferProgress", { ...arrived, bytesDone: bytes.byteLength, bytesTotal: entry.size });
+          progress.fileProgress(entry.fileUUID, bytes.byteLength);
+          if (saveDownloads) {
+            received.push({ entry, file: await ctx.platform.stageDownloadedBytes(bytes, downloadedInfo(entry)) });
+            return;
+          }
+          // The app changed or deleted the file since the plan: not handed over (see deliverLargeFile). Read for
+          // each file: the app may queue a change while the one before it is being saved.
+          if ((await pendingChanges(ctx.store)).has(entry.fileUUID)) {
+            skipped.push(entry);
+            return;
+          }
+          await ctx.callbacks.saveDownload(await ctx.platform.stageDownloadedBytes(bytes, downloadedInfo(entry)));
+          acknowledged.add(entry);
+        },
+      });
+    } finally {
+      // Also what arrived before the batch broke off, unless the pass is being stopped (suspend, close).
+      if (saveDownloads && received.length > 0 && !ctx.signal.aborted) {
+        await handOverGroup(ctx, saveDownloads, received, acknowledged, skipped);
+      }
+    }
   } finally {
     // Also when the batch broke off (a cut, a suspend): what the app was handed is acknowledged, once.
     await acknowledge(ctx, [...acknowledged], skipped, progress);
+    // What arrived and was not handed over (the pass stopped, or the app's saveDownloads failed) is fetched again.
+    const settled = new Set([...acknowledged, ...skipped]);
+    for (const { entry } of received) {
+      if (!settled.has(entry)) await ctx.platform.discardDownload(entry.fileUUID, entry.version);
+    }
   }
   return acknowledged.size;
+}
+
+/**
+ * The files of a group that arrived, handed to the app's saveDownloads in one
+ * call, less those the app changed or deleted since the plan (read once, right
+ * before the call; see deliverLargeFile); marked acknowledged once it resolved.
+ */
+async function handOverGroup<D extends DownloadedFileInfo>(
+  ctx: EngineContext<D>,
+  saveDownloads: (files: D[]) => Promise<void>,
+  received: { entry: IndexEntry; file: D }[],
+  acknowledged: Set<IndexEntry>,
+  skipped: IndexEntry[],
+): Promise<void> {
+  const pending = await pendingChanges(ctx.store);
+  const handed = received.filter(({ entry }) => !pending.has(entry.fileUUID));
+  skipped.push(...received.filter(({ entry }) => pending.has(entry.fileUUID)).map(({ entry }) => entry));
+  if (handed.length > 0) await saveDownloads(handed.map(({ file }) => file));
+  for (const { entry } of handed) acknowledged.add(entry);
 }
 
 /** Files handed to the app (and files skipped) taken as held in one commit, then reported. */

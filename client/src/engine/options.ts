@@ -11,6 +11,14 @@ import type { Conflict, IndexEntry } from "./planDownloads.ts";
 export interface EngineCallbacks<D extends DownloadedFileInfo = DownloadedFile> {
   /** Save the file (idempotent by fileUUID and version); resolving acknowledges it. Delivered at least once, acknowledged once. */
   saveDownload(file: D): Promise<void>;
+  /**
+   * Optional: save a group of small files that arrived in one batch download
+   * (as saveDownload does each; e.g. fsyncing them together). Resolving
+   * acknowledges the whole group, in one store commit; a rejection
+   * acknowledges none of it (they are delivered again). Without it, each
+   * file goes to saveDownload. Large files always go to saveDownload.
+   */
+  saveDownloads?(files: D[]): Promise<void>;
   /** Remove these files the server deleted; resolving acknowledges them. */
   applyDeletions(files: IndexEntry[]): Promise<void>;
   /**

@@ -16,6 +16,7 @@ import { finishSentCommit } from "./commitBatch.ts";
 import type { ByteEndpoints, EngineContext } from "./EngineContext.ts";
 import { StagedUploadGoneError } from "./engineErrors.ts";
 import { forEachConcurrently } from "./forEachConcurrently.ts";
+import { groupsWithin } from "./groupsWithin.ts";
 import type { IndexEntry } from "./planDownloads.ts";
 import { metaKeys, type BeingUploaded, type OutboundState } from "./state.ts";
 
@@ -249,20 +250,11 @@ async function uploadSmallFiles<D extends DownloadedFileInfo>(
   progress: BatchProgress,
   resumed: boolean,
 ): Promise<void> {
-  const requestBytes = Math.min(endpoints.batchMaxBytes, smallFileRequestBytes);
-  const requests: BeingUploaded[][] = [];
-  let bytes = 0;
-  for (const item of items) {
-    const size = (item.change as PreparedUpload).size;
-    const last = requests.at(-1);
-    if (!last || last.length >= endpoints.batchMaxFiles || bytes + size > requestBytes) {
-      requests.push([item]);
-      bytes = size;
-    } else {
-      last.push(item);
-      bytes += size;
-    }
-  }
+  const requests = groupsWithin(
+    items,
+    { count: endpoints.batchMaxFiles, bytes: Math.min(endpoints.batchMaxBytes, smallFileRequestBytes) },
+    (item) => (item.change as PreparedUpload).size,
+  );
   await forEachConcurrently(requests, smallFileRequestConcurrency, ctx.signal, async (request, signal) => {
     await uploadBatch({
       url: endpoints.uploadBatchUrl,

@@ -14,11 +14,15 @@
 //   "report.txt" too;
 // - uploading a file that is deleted, or whose deletion is queued, is
 //   FILE_DELETED (undeleting is explicit, and not in this SDK yet).
-import { checkCloudFileName, cloudFileNameOwner } from "@smsync/protocol";
+//
+// A group of uploads (queueUploads) is checked against one read of the store
+// and queued in one commit, all or nothing: a folder of a thousand files is
+// one read and one fsync, not a thousand of each.
+import { checkCloudFileName, CloudFileNameIndex } from "@smsync/protocol";
 import type { ClientStore, StoreChange } from "../store/ClientStore.ts";
 import { sequenceKey } from "../store/ClientStore.ts";
 import { ClientUsageError } from "./ClientUsageError.ts";
-import type { CommittedBatch, PreparedUpload } from "./records.ts";
+import type { CommittedBatch, LocalFile, PreparedChange, PreparedUpload } from "./records.ts";
 
 const nextBatchKey = "nextBatch";
 
@@ -33,17 +37,105 @@ async function currentState(store: ClientStore, fileUUID: string) {
 
 /** Queues the upload; resolves with it as queued, its cloud file name in the form the server stores. */
 export async function queueUpload(store: ClientStore, upload: PreparedUpload): Promise<PreparedUpload> {
-  const checked = checkCloudFileName(upload.cloudFileName);
-  if (!checked.ok)
-    throw new ClientUsageError("BAD_INPUT", `cloudFileName ${JSON.stringify(upload.cloudFileName)} ${checked.problem}`);
-  const queued = { ...upload, cloudFileName: checked.name };
-  const { local, prepared } = await currentState(store, queued.fileUUID);
-  if (prepared?.kind === "delete" || local?.deleted) {
-    throw new ClientUsageError("FILE_DELETED", `file ${queued.fileUUID} is deleted; it cannot be uploaded again`);
-  }
-  await checkCloudNameFree(store, queued.fileUUID, queued.cloudFileName);
-  await store.commit([{ op: "put", collection: "uploadsBeingPrepared", key: queued.fileUUID, value: queued }]);
+  const [queued] = await queueUploads(store, [upload]);
+  return queued!;
+}
+
+/**
+ * Queues a group of uploads in one store commit, all or nothing: the rules
+ * are checked for the whole group against one read of the store, each entry
+ * also against the entries before it (of two entries with the same name, the
+ * later one is refused). The first entry refused throws a ClientUsageError
+ * naming it (`fileUUID`), and nothing of the group is queued.
+ */
+export async function queueUploads(store: ClientStore, uploads: readonly PreparedUpload[]): Promise<PreparedUpload[]> {
+  const queued = await checkUploads(store, uploads);
+  if (queued.length === 0) return queued;
+  await store.commit(
+    queued.map((upload): StoreChange => ({
+      op: "put",
+      collection: "uploadsBeingPrepared",
+      key: upload.fileUUID,
+      value: upload,
+    })),
+  );
   return queued;
+}
+
+/** What a rule of queueUploads needs of an upload. */
+export type UploadName = Pick<PreparedUpload, "fileUUID" | "cloudFileName">;
+
+/**
+ * The checks of queueUploads without queueing (e.g. before copying a group's
+ * bytes): the uploads with their names in the form the server stores, or a
+ * ClientUsageError naming the first one refused.
+ */
+export async function checkUploads<U extends UploadName>(store: ClientStore, uploads: readonly U[]): Promise<U[]> {
+  const checked = checkUploadNames(uploads);
+  if (checked.length === 0) return checked;
+  const [files, uploading, batches, preparedEntries] = await Promise.all([
+    store.list("files"),
+    store.list("beingUploaded"),
+    committedBatches(store),
+    store.list("uploadsBeingPrepared"),
+  ]);
+  const names = liveNamesBeforeNextBatch(
+    files.map(({ value }) => value),
+    [...uploading.map(({ value }) => value.change), ...batches.flatMap((batch) => batch.changes)],
+  );
+  const deleted = new Set(files.flatMap(({ value }) => (value.deleted ? [value.fileUUID] : [])));
+  const prepared = new Map(preparedEntries.map(({ value }) => [value.fileUUID, value]));
+  const inGroup = new Set(checked.map((upload) => upload.fileUUID));
+  const taken = new CloudFileNameIndex<UploadName>(
+    [...names].map(([fileUUID, cloudFileName]) => ({ fileUUID, cloudFileName })),
+  );
+  // A prepared upload of a file in the group is replaced by the group's: its name no longer counts.
+  for (const change of prepared.values())
+    if (change.kind === "upload" && !inGroup.has(change.fileUUID)) taken.add(change);
+  for (const upload of checked) {
+    if (prepared.get(upload.fileUUID)?.kind === "delete" || deleted.has(upload.fileUUID)) {
+      throw new ClientUsageError(
+        "FILE_DELETED",
+        `file ${upload.fileUUID} is deleted; it cannot be uploaded again`,
+        refused(upload),
+      );
+    }
+    const owner = taken.owner(upload.fileUUID, upload.cloudFileName, names.get(upload.fileUUID));
+    if (owner) {
+      throw new ClientUsageError(
+        "CLOUD_NAME_TAKEN",
+        `cloud file name ${JSON.stringify(upload.cloudFileName)} is taken by file ${owner.fileUUID} (${JSON.stringify(owner.cloudFileName)}): names that differ only in case or Unicode normalization are the same name; a name freed by a deletion or a rename can be used once that change is committed`,
+        refused(upload),
+      );
+    }
+    taken.add(upload);
+  }
+  return checked;
+}
+
+function refused(upload: UploadName) {
+  return { fileUUID: upload.fileUUID };
+}
+
+/**
+ * The store-free rules of a group: each cloud name valid (BAD_INPUT
+ * otherwise; returned in the form the server stores, NFC), each file once.
+ */
+function checkUploadNames<U extends UploadName>(uploads: readonly U[]): U[] {
+  const seen = new Set<string>();
+  return uploads.map((upload) => {
+    const checked = checkCloudFileName(upload.cloudFileName);
+    if (!checked.ok)
+      throw new ClientUsageError(
+        "BAD_INPUT",
+        `cloudFileName ${JSON.stringify(upload.cloudFileName)} ${checked.problem}`,
+        refused(upload),
+      );
+    if (seen.has(upload.fileUUID))
+      throw new ClientUsageError("BAD_INPUT", `file ${upload.fileUUID} is twice in one group`, refused(upload));
+    seen.add(upload.fileUUID);
+    return { ...upload, cloudFileName: checked.name };
+  });
 }
 
 export async function queueDeletion(store: ClientStore, fileUUID: string, now = new Date()): Promise<void> {
@@ -86,40 +178,14 @@ async function uploadCommitted(store: ClientStore, fileUUID: string): Promise<bo
  * committed batches, oldest first. The prepared changes go up in the next
  * batch, whose uploads the server checks before its deletions are applied.
  */
-async function liveNamesBeforeNextBatch(store: ClientStore): Promise<Map<string, string>> {
-  const [files, uploading, batches] = await Promise.all([
-    store.list("files"),
-    store.list("beingUploaded"),
-    committedBatches(store),
-  ]);
+function liveNamesBeforeNextBatch(files: LocalFile[], changesBefore: PreparedChange[]): Map<string, string> {
   const names = new Map<string, string>();
-  for (const { value } of files) if (!value.deleted) names.set(value.fileUUID, value.cloudFileName);
-  for (const change of [...uploading.map(({ value }) => value.change), ...batches.flatMap((batch) => batch.changes)]) {
+  for (const file of files) if (!file.deleted) names.set(file.fileUUID, file.cloudFileName);
+  for (const change of changesBefore) {
     if (change.kind === "upload") names.set(change.fileUUID, change.cloudFileName);
     else names.delete(change.fileUUID);
   }
   return names;
-}
-
-/**
- * CLOUD_NAME_TAKEN unless the name is free for the next batch: no other file
- * has it once the earlier batches are uploaded, nor is it queued for another
- * file. A deletion or a rename frees a name for the batches after its own.
- */
-async function checkCloudNameFree(store: ClientStore, fileUUID: string, cloudFileName: string): Promise<void> {
-  const names = await liveNamesBeforeNextBatch(store);
-  const prepared = await store.list("uploadsBeingPrepared");
-  const liveFiles = [
-    ...[...names].map(([uuid, name]) => ({ fileUUID: uuid, cloudFileName: name })),
-    ...prepared.flatMap(({ value }) => (value.kind === "upload" ? [value] : [])),
-  ];
-  const owner = cloudFileNameOwner(fileUUID, cloudFileName, names.get(fileUUID), liveFiles);
-  if (owner) {
-    throw new ClientUsageError(
-      "CLOUD_NAME_TAKEN",
-      `cloud file name ${JSON.stringify(cloudFileName)} is taken by file ${owner.fileUUID} (${JSON.stringify(owner.cloudFileName)}): names that differ only in case or Unicode normalization are the same name; a name freed by a deletion or a rename can be used once that change is committed`,
-    );
-  }
 }
 
 /**

@@ -62,4 +62,11 @@ describe("scanFolder", () => {
     expect(changes.changed).toEqual([]);
     expect(changes.unchanged.map((f) => f.relativePath)).toEqual(["touched.txt"]);
   });
+
+  it("takes files named like an object's properties for files like any other", async () => {
+    const root = folder({ constructor: "c", toString: "t" });
+    const changes = await scanFolder(root, {});
+    expect(changes.added.map((file) => file.relativePath)).toEqual(["constructor", "toString"]);
+    expect(changes.changed).toEqual([]);
+  });
 });

@@ -2,7 +2,7 @@
 // by case or normalization, nor into a case twin of an existing folder.
 import { describe, expect, it } from "vitest";
 import type { Manifest } from "../../src/cli/folderScan.ts";
-import { downloadPath } from "../../src/cli/nameConflicts.ts";
+import { downloadPath, FolderPaths } from "../../src/cli/nameConflicts.ts";
 
 function manifest(paths: Record<string, string>): Manifest {
   return Object.fromEntries(
@@ -54,5 +54,31 @@ describe("downloadPath", () => {
       relativePath: "Docs/A (case conflict).TXT",
       conflictCopy: true,
     });
+  });
+});
+
+describe("FolderPaths", () => {
+  it("places each file of a group against the files placed and removed before it", () => {
+    const paths = new FolderPaths(manifest({ "Report.txt": "A" }), ["notes.txt"]);
+    expect(paths.placeDownload("B", "report.txt").relativePath).toBe("report (case conflict).txt");
+    paths.remove("Report.txt");
+    expect(paths.placeDownload("B", "report.txt")).toEqual({ relativePath: "report.txt", conflictCopy: false });
+    paths.add("report.txt", "B");
+    expect(paths.placeDownload("C", "REPORT.txt").relativePath).toBe("REPORT (case conflict).txt");
+    // A local file not synced keeps its place: removing a file of the manifest does not free it.
+    paths.remove("notes.txt");
+    expect(paths.placeDownload("B", "notes.txt").relativePath).toBe("notes (name conflict).txt");
+  });
+
+  it("spells a folder as its files placed so far do, and forgets a spelling no file uses any more", () => {
+    const paths = new FolderPaths(manifest({}));
+    paths.add("Docs/a.txt", "A");
+    expect(paths.placeDownload("B", "docs/b.txt").relativePath).toBe("Docs/b.txt");
+    paths.add("Docs/b.txt", "B");
+    paths.remove("Docs/a.txt");
+    expect(paths.placeDownload("C", "DOCS/c.txt").relativePath).toBe("Docs/c.txt");
+    paths.remove("Docs/b.txt");
+    paths.add("docs/d.txt", "D");
+    expect(paths.placeDownload("C", "DOCS/c.txt").relativePath).toBe("docs/c.txt");
   });
 });

@@ -47,9 +47,11 @@ interface Device {
   storeFile: string;
   workDir: string;
   appDir: string;
+  /** The app has a saveDownloads callback. */
+  saveDownloads?: boolean;
 }
 
-function newDeviceFiles(token: string): Device {
+function newDeviceFiles(token: string, saveDownloads = false): Device {
   const base = path.join(harness.dir, `device-${randomUUID()}`);
   mkdirSync(base, { recursive: true });
   return {
@@ -57,6 +59,7 @@ function newDeviceFiles(token: string): Device {
     storeFile: path.join(base, "store.sqlite"),
     workDir: path.join(base, "work"),
     appDir: path.join(base, "app"),
+    saveDownloads,
   };
 }
 
@@ -69,6 +72,7 @@ function runClient(device: Device, steps: Step[], crashAt?: ClientCrashPoint, se
     workDir: device.workDir,
     appDir: device.appDir,
     steps,
+    ...(device.saveDownloads ? { saveDownloads: true } : {}),
   };
   const env = { ...process.env };
   delete env.SMSYNC_CLIENT_CRASH_AT;
@@ -231,13 +235,14 @@ export function renewalInFlightCases(): void {
   }
 }
 
-export function downloadingCases(): void {
+/** With `saveDownloads`, the app takes the small files in groups (both new versions here are small). */
+export function downloadingCases({ saveDownloads = false } = {}): void {
   for (const point of downloadPoints) {
     it(`at ${point}`, async () => {
       const phone = await harness.newUser();
       const laptop = await harness.newDevice(phone.userName);
       const a = await harness.openClient(phone);
-      const device = newDeviceFiles(laptop.token!);
+      const device = newDeviceFiles(laptop.token!, saveDownloads);
       const [uuid1, uuid2, uuidGone] = [randomUUID(), randomUUID(), randomUUID()];
       const text = { mimeType: "text/plain" };
       await a.client.uploadData(uuid1, Buffer.from("one v0"), { cloudFileName: "one", ...text });

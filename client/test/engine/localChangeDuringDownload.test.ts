@@ -19,6 +19,7 @@ const text = { mimeType: "text/plain" };
 async function changeDuringDownload(
   change: (laptop: TestDevice, fileUUID: string) => Promise<void>,
   resolution: ConflictResolution,
+  { saveDownloads = false } = {},
 ) {
   const phoneRaw = await harness.newUser();
   const phone = await harness.openClient(phoneRaw);
@@ -26,6 +27,7 @@ async function changeDuringDownload(
   const laptop: { device?: TestDevice } = {};
   let changed = false;
   laptop.device = await harness.openClient(await harness.newDevice(phoneRaw.userName), {
+    saveDownloads,
     resolveConflict: (conflict) => {
       conflicts.push(conflict);
       return resolution;
@@ -91,4 +93,16 @@ it("a write made while the newer version downloads: not overwritten; the conflic
   expect(conflicts.map((conflict) => [conflict.local, conflict.remote.version])).toEqual([["upload", 1]]);
   expect(entry).toMatchObject({ version: 2, deleted: false });
   expect(phone.app.saved.at(-1)?.bytes.toString()).toBe("the laptop's edit");
+});
+
+it("with saveDownloads: a deletion made while the group downloads is not handed over in the group", async () => {
+  const { laptop, conflicts, entry } = await changeDuringDownload(
+    (device, fileUUID) => device.client.deleteFile(fileUUID),
+    "keep-local",
+    { saveDownloads: true },
+  );
+  expect(laptop.app.groups).toEqual([[laptop.app.saved[0]!.file.fileUUID]]);
+  expect(laptop.app.saved.map((saved) => `${saved.file.version}:${saved.bytes.toString()}`)).toEqual(["0:v0"]);
+  expect(conflicts.map((conflict) => [conflict.local, conflict.remote.version])).toEqual([["delete", 1]]);
+  expect(entry).toMatchObject({ version: 1, deleted: true });
 });

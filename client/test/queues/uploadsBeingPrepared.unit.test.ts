@@ -4,7 +4,13 @@ import { randomUUID } from "node:crypto";
 import { beforeEach, describe, expect, it } from "vitest";
 import { ClientUsageError } from "../../src/queues/ClientUsageError.ts";
 import type { LocalFile, PreparedUpload } from "../../src/queues/records.ts";
-import { commitPrepared, committedBatches, queueDeletion, queueUpload } from "../../src/queues/uploadsBeingPrepared.ts";
+import {
+  commitPrepared,
+  committedBatches,
+  queueDeletion,
+  queueUpload,
+  queueUploads,
+} from "../../src/queues/uploadsBeingPrepared.ts";
 import { MemoryStore } from "../../src/store/MemoryStore.ts";
 
 let store: MemoryStore;
@@ -44,11 +50,12 @@ async function knownFile(fileUUID: string, overrides: Partial<LocalFile> = {}) {
 
 const prepared = async () => (await store.list("uploadsBeingPrepared")).map((entry) => entry.value);
 
-async function expectUsageError(promise: Promise<unknown>, code: string) {
+async function expectUsageError(promise: Promise<unknown>, code: string, fileUUID?: string) {
   const before = JSON.stringify(await store.list("uploadsBeingPrepared"));
   const error = (await promise.catch((caught: unknown) => caught)) as ClientUsageError;
   expect(error).toBeInstanceOf(ClientUsageError);
   expect(error.code).toBe(code);
+  if (fileUUID !== undefined) expect(error.fileUUID).toBe(fileUUID);
   expect(JSON.stringify(await store.list("uploadsBeingPrepared"))).toBe(before);
 }
 
@@ -186,6 +193,86 @@ describe("uploadsBeingPrepared", () => {
     ]) {
       await expectUsageError(queueUpload(store, upload(randomUUID(), { cloudFileName })), "BAD_INPUT");
     }
+  });
+});
+
+describe("queueUploads", () => {
+  /** The store's commits from now on. */
+  function countCommits(): { commits: number } {
+    const counted = { commits: 0 };
+    const commit = store.commit.bind(store);
+    store.commit = (changes) => {
+      counted.commits++;
+      return commit(changes);
+    };
+    return counted;
+  }
+
+  it("queues a group in one commit, each name in the form the server stores", async () => {
+    const uuids = Array.from({ length: 50 }, () => randomUUID());
+    const counted = countCommits();
+    const queued = await queueUploads(
+      store,
+      uuids.map((uuid, n) => upload(uuid, { cloudFileName: n === 0 ? "cafe\u0301.txt" : `${uuid}.txt` })),
+    );
+    expect(counted.commits).toBe(1);
+    expect(queued[0]!.cloudFileName).toBe("caf\u00e9.txt");
+    expect((await prepared()).map((change) => change.fileUUID).sort()).toEqual([...uuids].sort());
+  });
+
+  it("refuses the whole group, naming the entry refused: a bad name, a file twice, a deleted file, a name taken", async () => {
+    const [first, second, gone, owner] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+    await knownFile(gone, { deleted: true });
+    await knownFile(owner, { cloudFileName: "taken.txt" });
+    const counted = countCommits();
+    await expectUsageError(
+      queueUploads(store, [upload(first), upload(second, { cloudFileName: "a/b" })]),
+      "BAD_INPUT",
+      second,
+    );
+    await expectUsageError(queueUploads(store, [upload(first), upload(second), upload(first)]), "BAD_INPUT", first);
+    await expectUsageError(queueUploads(store, [upload(first), upload(gone)]), "FILE_DELETED", gone);
+    await expectUsageError(
+      queueUploads(store, [upload(first), upload(second, { cloudFileName: "TAKEN.txt" })]),
+      "CLOUD_NAME_TAKEN",
+      second,
+    );
+    expect(counted.commits).toBe(0);
+  });
+
+  it("refuses the later of two entries with the same name by key", async () => {
+    const [earlier, later] = [randomUUID(), randomUUID()];
+    await expectUsageError(
+      queueUploads(store, [
+        upload(earlier, { cloudFileName: "Notes.txt" }),
+        upload(later, { cloudFileName: "notes.TXT" }),
+      ]),
+      "CLOUD_NAME_TAKEN",
+      later,
+    );
+  });
+
+  it("counts the names of the group's entries as they will be: a prepared upload replaced by the group frees its name", async () => {
+    const [moving, taking] = [randomUUID(), randomUUID()];
+    await queueUpload(store, upload(moving, { cloudFileName: "draft.txt" }));
+    await queueUploads(store, [
+      upload(taking, { cloudFileName: "draft.txt" }),
+      upload(moving, { cloudFileName: "final.txt" }),
+    ]);
+    expect(Object.fromEntries((await prepared()).map((change) => [change.fileUUID, change]))).toMatchObject({
+      [moving]: { cloudFileName: "final.txt" },
+      [taking]: { cloudFileName: "draft.txt" },
+    });
+    // A name the server has for a file is not free within the batch that renames it (as for a single upload).
+    const known = randomUUID();
+    await knownFile(known, { cloudFileName: "old.txt" });
+    await expectUsageError(
+      queueUploads(store, [
+        upload(known, { cloudFileName: "new.txt" }),
+        upload(randomUUID(), { cloudFileName: "old.txt" }),
+      ]),
+      "CLOUD_NAME_TAKEN",
+    );
   });
 });
 

@@ -20,6 +20,8 @@ import type { Clock } from "../../src/time/clock.ts";
 /** What a device's app was handed by its callbacks. */
 export interface AppRecord {
   saved: { file: DownloadedFile; bytes: Buffer }[];
+  /** The fileUUIDs of each saveDownloads call, when the app has that callback (`saveDownloads` option). */
+  groups?: string[][];
   deleted: IndexEntry[][];
   conflicts: Conflict[];
 }
@@ -41,6 +43,8 @@ export interface OpenClientOptions {
   resolveConflict?: (conflict: Conflict) => ConflictResolution;
   beforeApplyDeletions?: (files: IndexEntry[]) => Promise<void>;
   beforeSaveDownload?: (file: DownloadedFile) => Promise<void>;
+  /** Gives the app a saveDownloads callback (small files handed over in groups), recorded in app.saved and app.groups. */
+  saveDownloads?: boolean;
   /** The engine's and the outbox's backoff after a network failure (default 100 ms doubling to 1 s). */
   backoff?: { initialMs: number; maxMs: number };
   /** The jitter of both backoffs, in [0, 1) (default Math.random): a fixed one makes each delay a known fraction of its ceiling. */
@@ -157,6 +161,15 @@ export async function openTestDevice(
         await options.beforeSaveDownload?.(file);
         app.saved.push({ file, bytes: readFileSync(file.path) });
       },
+      ...(options.saveDownloads
+        ? {
+            saveDownloads: (files: DownloadedFile[]) =>
+              promised(() => {
+                (app.groups ??= []).push(files.map((file) => file.fileUUID));
+                for (const file of files) app.saved.push({ file, bytes: readFileSync(file.path) });
+              }),
+          }
+        : {}),
       async applyDeletions(files) {
         await options.beforeApplyDeletions?.(files);
         app.deleted.push(files);

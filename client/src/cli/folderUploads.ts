@@ -1,0 +1,48 @@
+// The scan's uploads queued through uploadFiles a group at a time, rather
+// than one uploadFile each: a group's copies are made several at once and
+// queued in one store commit. A group is all or nothing, so a file whose
+// name the account refuses (CLOUD_NAME_TAKEN, BAD_INPUT; the error names
+// it) is left out, reported, and the rest of its group queued again without
+// it; the SDK refuses a group before copying any of it, so a retry costs a
+// read of the store, not the copies.
+import type { FileToUpload, SmsyncClient } from "../SmsyncClient.ts";
+import { groupsWithin } from "../engine/groupsWithin.ts";
+import { ClientUsageError } from "../queues/ClientUsageError.ts";
+
+/** Files per uploadFiles call. */
+const groupFiles = 500;
+/** Bytes per uploadFiles call: a group's copies are all made before it is queued. */
+const groupBytes = 64 * 1024 * 1024;
+
+/** A refusal that leaves one file out of the sync (the person renames it) rather than stopping it. */
+function isNameRefusal(error: unknown): error is ClientUsageError & { fileUUID: string } {
+  return (
+    error instanceof ClientUsageError &&
+    (error.code === "CLOUD_NAME_TAKEN" || error.code === "BAD_INPUT") &&
+    error.fileUUID !== undefined
+  );
+}
+
+/** Queues the files; resolves with those queued, in order. `refused` is told of each file left out, and why. */
+export async function queueFolderUploads<F extends FileToUpload & { size: number }>(
+  client: Pick<SmsyncClient, "uploadFiles">,
+  files: readonly F[],
+  refused: (file: F, error: ClientUsageError) => void,
+): Promise<F[]> {
+  const queued: F[] = [];
+  for (let group of groupsWithin(files, { count: groupFiles, bytes: groupBytes }, (file) => file.size)) {
+    while (group.length > 0) {
+      try {
+        await client.uploadFiles(group);
+        queued.push(...group);
+        break;
+      } catch (error) {
+        const left = isNameRefusal(error) ? group.find((file) => file.fileUUID === error.fileUUID) : undefined;
+        if (!left) throw error;
+        refused(left, error as ClientUsageError);
+        group = group.filter((file) => file !== left);
+      }
+    }
+  }
+  return queued;
+}

@@ -1,0 +1,102 @@
+// The bytes of the app's files as they are queued (SmsyncClient's uploads):
+// hashed in place, or copied into the client's uploads folder while hashed,
+// so that what is uploaded is exactly what was queued. A group's copies are
+// made a few at a time (small files are dominated by opens and fsyncs, which
+// overlap), each fsynced, then renamed into place with one fsync per folder
+// for the whole group rather than one per file: the queue that names the
+// copies is committed after that, so it never names a copy a power loss
+// could take back.
+import { createHash } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { rename, rm, stat } from "node:fs/promises";
+import path from "node:path";
+import { Transform, Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { SmsyncClientError } from "../errors.ts";
+import { forEachConcurrently } from "../engine/forEachConcurrently.ts";
+import { ClientUsageError } from "../queues/ClientUsageError.ts";
+import { syncDirectory } from "./durableFiles.ts";
+
+export interface HashedBytes {
+  sha256: string;
+  size: number;
+}
+
+/** An app's file to copy into `target` (a client-owned path), for the upload of `fileUUID`. */
+export interface CopyOfFile {
+  fileUUID: string;
+  source: string;
+  target: string;
+}
+
+/** Copies made at once: enough to overlap the opens and fsyncs of small files, few enough to leave descriptors. */
+const copyConcurrency = 8;
+
+/** sha256 and size of an app's file, streamed. */
+export async function hashFile(filePath: string, fileUUID: string): Promise<HashedBytes> {
+  await checkIsFile(filePath, fileUUID);
+  const hashing = hasher();
+  const drain = new Writable({ write: (_chunk, _encoding, callback) => callback() });
+  await pipeline(createReadStream(filePath), hashing.stream, drain);
+  return hashing.result();
+}
+
+/**
+ * Copies each file to its target while hashing it: each copy fsynced under
+ * `<target>.tmp`, then all renamed, then each folder fsynced once. The first
+ * failure stops the others and is thrown; removeCopies cleans up after it.
+ */
+export async function copyFilesHashed(copies: readonly CopyOfFile[]): Promise<HashedBytes[]> {
+  const hashed: HashedBytes[] = [];
+  const indexed = copies.map((copy, index) => ({ copy, index }));
+  await forEachConcurrently(indexed, copyConcurrency, new AbortController().signal, async ({ copy, index }, signal) => {
+    await checkIsFile(copy.source, copy.fileUUID);
+    const hashing = hasher();
+    await pipeline(
+      createReadStream(copy.source),
+      hashing.stream,
+      createWriteStream(`${copy.target}.tmp`, { flush: true }),
+      {
+        signal,
+      },
+    );
+    hashed[index] = hashing.result();
+  });
+  for (const copy of copies) await rename(`${copy.target}.tmp`, copy.target);
+  for (const folder of new Set(copies.map((copy) => path.dirname(copy.target)))) await syncDirectory(folder);
+  return hashed;
+}
+
+/** Removes what copyFilesHashed made of these copies, whole or partial. */
+export async function removeCopies(copies: readonly CopyOfFile[]): Promise<void> {
+  for (const copy of copies) {
+    await rm(copy.target, { force: true });
+    await rm(`${copy.target}.tmp`, { force: true });
+  }
+}
+
+async function checkIsFile(filePath: string, fileUUID: string): Promise<void> {
+  try {
+    const info = await stat(filePath);
+    if (!info.isFile()) throw new ClientUsageError("NOT_A_FILE", `${filePath} is not a file`, { fileUUID });
+  } catch (error) {
+    if (error instanceof SmsyncClientError) throw error;
+    throw new ClientUsageError("NOT_A_FILE", `${filePath} cannot be read: ${(error as Error).message}`, {
+      cause: error,
+      fileUUID,
+    });
+  }
+}
+
+function hasher() {
+  const hash = createHash("sha256");
+  let size = 0;
+  const stream = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      size += chunk.length;
+      callback(null, chunk);
+    },
+  });
+  return { stream, result: (): HashedBytes => ({ sha256: hash.digest("hex"), size }) };
+}
