@@ -52,26 +52,31 @@ it("sees the points of an upload pass and of a download pass, in order", async (
 
 it("holds the pass while the hook holds the engine at a point", async () => {
   const phoneRaw = await harness.newUser();
-  const holdMs = 800;
-  let indexDuringHold: unknown[] | undefined;
+  let reached!: () => void;
+  let release!: () => void;
+  const reachedPoint = new Promise<void>((resolve) => (reached = resolve));
+  const released = new Promise<void>((resolve) => (release = resolve));
   const phone = await harness.openClient(phoneRaw, {
     engine: {
       async atPersistencePoint(name) {
         if (name !== "upload.fileDone") return;
-        await new Promise((resolve) => setTimeout(resolve, holdMs));
-        // Held after the upload and before the commit: the server has not indexed the file yet.
-        indexDuringHold = (await phoneRaw.fileIndex()).files;
+        reached();
+        await released;
       },
     },
   });
   const fileUUID = randomUUID();
   await phone.client.uploadData(fileUUID, Buffer.from("held"), { cloudFileName: "held.txt", ...text });
   await phone.client.commit();
-  const started = Date.now();
-  await phone.client.sync();
+  let passEnded = false;
+  const pass = phone.client.sync().finally(() => (passEnded = true));
+  await reachedPoint;
 
-  expect(Date.now() - started).toBeGreaterThanOrEqual(holdMs);
-  expect(indexDuringHold).toEqual([]);
+  // Held after the upload and before the commit: the pass waits, and the server has not indexed the file yet.
+  expect((await phoneRaw.fileIndex()).files).toEqual([]);
+  expect(passEnded).toBe(false);
+  release();
+  await pass;
   expect((await phoneRaw.fileIndex()).files.map((file: { fileUUID: string }) => file.fileUUID)).toEqual([fileUUID]);
   expect(phone.client.mode).toBe("idle");
 });

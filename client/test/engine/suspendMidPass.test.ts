@@ -43,7 +43,9 @@ it("suspended by the app during a pass, then closed: no unhandled rejection", as
 
     await laptop.device.client.sync();
     await laptop.device.client.close({ closeStore: false });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Node reports an unobserved rejection once the macrotask that left it has ended.
+    await setImmediate();
+    await setImmediate();
     expect(unhandled).toEqual([]);
   } finally {
     process.off("unhandledRejection", onUnhandled);
