@@ -7,6 +7,7 @@
 //   Bench helpers:          "@smsync/testkit/bench"
 //   The unit tier's guard:  "@smsync/testkit/unitTierGuard" (a vitest setup file)
 export * from "./testServer.ts";
+export * from "./useTestServer.ts";
 export * from "./serverProcess.ts";
 export * from "./testDatabase.ts";
 export * from "./graphqlClient.ts";

@@ -1,23 +1,17 @@
 // The rules of the original, each a typed error with nothing written.
 import { randomUUID } from "node:crypto";
-import { afterAll, assert, beforeAll, describe, expect, it } from "vitest";
+import { assert, describe, expect, it } from "vitest";
 import {
   operationFields,
   rowCounts,
   type Schema,
-  startTestServer,
   TestGraphQLClient,
   type TestServer,
   tusUpload,
+  useTestServer,
 } from "@smsync/testkit";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server?.close();
-});
+const server = useTestServer();
 
 type Device = Awaited<ReturnType<TestServer["newUser"]>>;
 

@@ -4,17 +4,11 @@
 // never sends on a connection the server is closing (ECONNRESET).
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { keepAliveTimeoutMs } from "../../src/app.ts";
-import { startTestServer, type TestServer } from "@smsync/testkit";
+import { useTestServer } from "@smsync/testkit";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server?.close();
-});
+const server = useTestServer();
 
 /** GET /healthz on the agent's connection: the answer's Keep-Alive header and the local port it came over. */
 function health(agent: http.Agent): Promise<{ keepAlive: string | string[] | undefined; localPort: number }> {

@@ -2,7 +2,7 @@
 // one effect and returns the first response; the same key with another
 // payload is a typed error.
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { pruneIdempotencyRecords } from "../../src/idempotency/pruneIdempotencyRecords.ts";
 import {
   type LockResult,
@@ -10,20 +10,14 @@ import {
   type OperationResult,
   rowCounts,
   type Schema,
-  startTestServer,
   type TestServer,
   tusUpload,
   typedQuery,
   type UploadDeletionResult,
+  useTestServer,
 } from "@smsync/testkit";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server?.close();
-});
+const server = useTestServer();
 
 const lock = typedQuery<{ lock: LockResult }>(
   `mutation($key: String!) { lock(idempotencyKey: $key) { fencingToken heldPreviously expiresAt } }`,

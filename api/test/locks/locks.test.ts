@@ -1,16 +1,10 @@
 // The user's lock: lease, fencing token, two devices contending, expiry and
 // takeover, a stale token rejected.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { rowCounts, type Schema, startTestServer, type TestServer, tusUpload, typedQuery } from "@smsync/testkit";
+import { describe, expect, it } from "vitest";
+import { rowCounts, type Schema, tusUpload, typedQuery, useTestServer } from "@smsync/testkit";
 import { randomUUID } from "node:crypto";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server?.close();
-});
+const server = useTestServer();
 
 const lockMutation = typedQuery<{ lock: Pick<Schema.LockGrant, "fencingToken" | "heldPreviously"> }>(
   `mutation($key: String!, $ttl: Int) { lock(idempotencyKey: $key, ttlSeconds: $ttl) { fencingToken heldPreviously } }`,

@@ -2,18 +2,12 @@
 // On SQLite the server has one connection and an open transaction's rows are
 // visible to statements outside it; an event read there can roll back and
 // its seq go to another event, which the follower would then skip.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { transactWithEvents } from "../../src/events/eventLog.ts";
 import { followEvents } from "../../src/events/followEvents.ts";
-import { callerOf, startTestServer, type TestServer } from "@smsync/testkit";
+import { callerOf, useTestServer } from "@smsync/testkit";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server?.close();
-});
+const server = useTestServer();
 
 describe("following the event log", () => {
   it(

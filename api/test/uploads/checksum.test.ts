@@ -3,16 +3,10 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { existsSync, readdirSync } from "node:fs";
 import type * as tus from "tus-js-client";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ErrorBody, rowCounts, sha256Hex, startTestServer, type TestServer, tusUpload } from "@smsync/testkit";
+import { describe, expect, it } from "vitest";
+import { type ErrorBody, rowCounts, sha256Hex, tusUpload, useTestServer } from "@smsync/testkit";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server?.close();
-});
+const server = useTestServer();
 
 describe("an upload whose bytes do not match its sha256", () => {
   it("is rejected on the last PATCH with 460 CHECKSUM_MISMATCH, and nothing of it is left", async () => {

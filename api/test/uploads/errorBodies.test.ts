@@ -2,16 +2,10 @@
 // a code, the protocol errors of tus included, and an unexpected failure
 // never shows the client its message (paths, SQL, stack: SPEC section 6).
 import { randomUUID } from "node:crypto";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { encodeMetadata, matchers, rowCounts, startTestServer, type TestServer, uploadMetadata } from "@smsync/testkit";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { encodeMetadata, matchers, rowCounts, uploadMetadata, useTestServer } from "@smsync/testkit";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server?.close();
-});
+const server = useTestServer();
 afterEach(() => {
   vi.restoreAllMocks();
 });

@@ -4,28 +4,22 @@
 // never swallowed) and gives the last write back, so the client's own retry
 // sends it again and the check runs again.
 import { randomBytes, randomUUID } from "node:crypto";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   encodeMetadata,
   matchers,
   rowCounts,
   sha256Hex,
-  startTestServer,
   type TestServer,
   tusPatch,
   tusRequest,
   tusUpload,
   uploadMetadata,
   type UploadSpec,
+  useTestServer,
 } from "@smsync/testkit";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server?.close();
-});
+const server = useTestServer();
 afterEach(() => {
   vi.restoreAllMocks();
 });

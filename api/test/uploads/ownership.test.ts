@@ -2,27 +2,20 @@
 // gets the same 404 as for a missing upload, whatever the method, and
 // cannot change the upload. The owner may terminate an unfinished upload.
 import { randomBytes, randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   encodeMetadata,
   errorBodyOf,
   matchers,
   rowCounts,
   sha256Hex,
-  startTestServer,
-  type TestServer,
   tusPatch,
   tusRequest,
   uploadMetadata,
+  useTestServer,
 } from "@smsync/testkit";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server?.close();
-});
+const server = useTestServer();
 
 /** A new user with the lock and an upload of `content` that has received `received` bytes. */
 async function startedUpload(content: Buffer, received: number) {

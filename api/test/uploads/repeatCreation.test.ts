@@ -2,23 +2,10 @@
 // for (user, fileUUID, version, sha256) answers with the existing upload and
 // the bytes it already holds; only the lock holder gets that answer.
 import { randomBytes, randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  encodeMetadata,
-  rowCounts,
-  sha256Hex,
-  startTestServer,
-  type TestServer,
-  uploadMetadata,
-} from "@smsync/testkit";
+import { describe, expect, it } from "vitest";
+import { encodeMetadata, rowCounts, sha256Hex, uploadMetadata, useTestServer } from "@smsync/testkit";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server?.close();
-});
+const server = useTestServer();
 
 function createUpload(token: string, metadata: Record<string, string>, length: number) {
   return fetch(`${server.url}/uploads`, {

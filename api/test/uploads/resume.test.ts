@@ -5,23 +5,10 @@ import { randomBytes, randomUUID } from "node:crypto";
 import net from "node:net";
 import type { AddressInfo } from "node:net";
 import * as tus from "tus-js-client";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  sha256Hex,
-  startTestServer,
-  type TestGraphQLClient,
-  type TestServer,
-  tusUpload,
-  uploadMetadata,
-} from "@smsync/testkit";
+import { describe, expect, it } from "vitest";
+import { sha256Hex, type TestGraphQLClient, tusUpload, uploadMetadata, useTestServer } from "@smsync/testkit";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server?.close();
-});
+const server = useTestServer();
 
 async function uploadOffset(uploadUrl: string, token: string): Promise<number> {
   const response = await fetch(uploadUrl, {

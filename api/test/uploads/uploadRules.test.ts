@@ -2,27 +2,20 @@
 // lock under its current fencing token, and follow the file index rules
 // (SPEC section 2). Each refusal is a typed JSON error and writes nothing.
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   encodeMetadata,
   matchers,
   refusedWithoutWrites,
   rowCounts,
-  startTestServer,
   type TestGraphQLClient,
-  type TestServer,
   tusUpload,
   uploadMetadata,
   type UploadSpec,
+  useTestServer,
 } from "@smsync/testkit";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server?.close();
-});
+const server = useTestServer();
 
 function create(authorization: string | null, spec: UploadSpec & { fileUUID: string }) {
   return fetch(`${server.url}/uploads`, {

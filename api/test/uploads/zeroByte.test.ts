@@ -1,15 +1,9 @@
 // An empty file is a file: it is uploaded (the creation is the last byte),
 // committed to the cloud, and downloaded back empty.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { downloadUrlOf, sha256Hex, startTestServer, type TestServer, tusUpload } from "@smsync/testkit";
+import { describe, expect, it } from "vitest";
+import { downloadUrlOf, sha256Hex, tusUpload, useTestServer } from "@smsync/testkit";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server?.close();
-});
+const server = useTestServer();
 
 describe("a zero-byte file", () => {
   it("goes to the cloud and back end to end", async () => {

@@ -3,15 +3,14 @@
 // connection parameters, without graphql-ws's own resubscription (the SDK
 // resubscribes after the last seq it saw).
 import { randomUUID } from "node:crypto";
-import { afterAll, afterEach, assert, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, assert, describe, expect, it } from "vitest";
 import { authenticate } from "@smsync/api";
 import {
   countFollowers,
   loggedTransferEvents,
-  startTestServer,
   type TestGraphQLClient,
-  type TestServer,
   tusUpload,
+  useTestServer,
 } from "@smsync/testkit";
 import { createGraphQLClient, type SmsyncGraphQL } from "../../src/graphql/createGraphQLClient.ts";
 import {
@@ -24,13 +23,7 @@ import { MemoryStore } from "../../src/store/MemoryStore.ts";
 import { followResults, startRecordingProxy, type RecordingProxy } from "../support/graphqlServer.ts";
 import { anyNumber, stringMatching } from "../support/matchers.ts";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server?.close();
-});
+const server = useTestServer();
 
 const opened: { close(): Promise<void> }[] = [];
 afterEach(async () => {

@@ -5,9 +5,9 @@
 // a server's typed error is a result, not a retry.
 import { randomUUID } from "node:crypto";
 import { gql } from "@urql/core";
-import { afterAll, afterEach, assert, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, assert, describe, expect, it } from "vitest";
 import { authenticate } from "@smsync/api";
-import { startTestServer, type TestServer, tusUpload } from "@smsync/testkit";
+import { tusUpload, useTestServer } from "@smsync/testkit";
 import { ServerError } from "../../../src/errors.ts";
 import { createGraphQLClient, type SmsyncGraphQL } from "../../../src/graphql/createGraphQLClient.ts";
 import { commitMutation, lockMutation, unlockMutation } from "../../../src/graphql/operations.ts";
@@ -24,13 +24,7 @@ import { anyNumber, anyString, objectContaining } from "../../support/matchers.t
 import { randomUUIDs } from "../../support/uuids.ts";
 import { operationEnded } from "../../support/serverReads.ts";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server?.close();
-});
+const server = useTestServer();
 
 const opened: { close(): Promise<void> }[] = [];
 afterEach(async () => {
