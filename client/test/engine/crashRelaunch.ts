@@ -22,6 +22,7 @@ import { cloudContent, sha256Hex } from "../transfers/helpers.ts";
 import type { ClientProcessArgs, Step } from "./fixtures/clientProcess.ts";
 import { sortedUUIDs } from "../support/uuids.ts";
 import { operationEnded } from "../support/serverReads.ts";
+import { expectNothingPending } from "../support/syncedState.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixture = path.join(here, "fixtures", "clientProcess.ts");
@@ -116,17 +117,7 @@ function lines(file: string): string[] {
 async function expectStoreDrained(storeFile: string) {
   const store = await SqliteStore.open(storeFile);
   try {
-    for (const collection of [
-      "uploadsBeingPrepared",
-      "committedUploads",
-      "beingUploaded",
-      "beingDownloaded",
-      "outbox",
-      "outboxResults",
-      "tusUploads",
-    ] as const) {
-      expect(await store.list(collection), collection).toEqual([]);
-    }
+    await expectNothingPending(store);
   } finally {
     await store.close();
   }

@@ -12,25 +12,11 @@ import { useEngineHarness } from "../support/engineHarness.ts";
 import { cloudContent, sha256Hex } from "../transfers/helpers.ts";
 import { sortedUUIDs } from "../support/uuids.ts";
 import { indexEntry } from "../support/serverReads.ts";
+import { expectNothingPending } from "../support/syncedState.ts";
 
 const harness = useEngineHarness();
 
 const text = { mimeType: "text/plain" };
-
-/** Every collection the engine works through is empty: nothing left pending. */
-async function expectQueuesEmpty(store: import("../../src/store/ClientStore.ts").ClientStore) {
-  for (const collection of [
-    "uploadsBeingPrepared",
-    "committedUploads",
-    "beingUploaded",
-    "beingDownloaded",
-    "outbox",
-    "outboxResults",
-    "tusUploads",
-  ] as const) {
-    expect(await store.list(collection), collection).toEqual([]);
-  }
-}
 
 /** The batch's progress only moved forward, and ended with every file and byte done. */
 function expectBatchProgressed(
@@ -96,7 +82,7 @@ describe("uploads and downloads", () => {
     expect(uploaded.sort()).toEqual([`${uuid1}@0`, `${uuid2}@0`].sort());
     expect(Object.fromEntries(sent)).toEqual({ [uuid1]: first.length, [uuid2]: second.length });
     expect(await a.store.get("files", uuid1)).toMatchObject({ version: 0, sha256: sha256Hex(first) });
-    await expectQueuesEmpty(a.store);
+    await expectNothingPending(a.store);
 
     // Device B gets both, with the right bytes, once.
     let finished = 0;
@@ -127,7 +113,7 @@ describe("uploads and downloads", () => {
     });
     await b.client.sync();
     expect(b.app.saved).toHaveLength(2);
-    await expectQueuesEmpty(b.store);
+    await expectNothingPending(b.store);
 
     // A deletes one; B applies the deletion through its callback.
     await a.client.deleteFile(uuid2);
@@ -173,7 +159,7 @@ describe("uploads and downloads", () => {
     const entry = await indexEntry(phone, uuid);
     expect(entry).toMatchObject({ version: 1, sha256: sha256Hex(v1) });
     expect(await cloudContent(harness.server, phone.userName, uuid)).toEqual(v1);
-    await expectQueuesEmpty(a.store);
+    await expectNothingPending(a.store);
   });
 });
 
@@ -293,7 +279,7 @@ describe("relaunch", () => {
       expect(proxy.stats.bytesUp).toBeLessThan(big.length);
       expect(sha256Hex((await cloudContent(harness.server, phone.userName, uuidBig))!)).toBe(sha256Hex(big));
       expect(sha256Hex((await cloudContent(harness.server, phone.userName, uuidSmall))!)).toBe(sha256Hex(small));
-      await expectQueuesEmpty(reopened);
+      await expectNothingPending(reopened);
     } finally {
       await proxy.close();
     }
