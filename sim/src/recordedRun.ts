@@ -20,6 +20,7 @@ export interface RecordedRun {
 
 const stepKinds = new Set<Step["kind"]>([
   "write",
+  "writeMany",
   "delete",
   "commit",
   "sync",

@@ -1,6 +1,6 @@
 // Runs one step of a schedule on the run's devices and server, resolving its
 // state-dependent choices (which held file) against the device's app model.
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ClientUsageError, isErrorMode } from "@smsync/client";
@@ -207,6 +207,44 @@ export async function runStep(step: Step, index: number, seed: number, context: 
           sha256: sha256Hex(content),
           afterBatch: lastCommitted(device),
         });
+      }
+      return;
+    }
+    case "writeMany": {
+      await quietBeforeLocalChange(device, step.at.user, index, seed, context);
+      const ids = new Rng(step.fileSeed, 7);
+      const contents = new Rng(step.contentSeed, 3);
+      const files = Array.from({ length: step.count }, () => {
+        const fileUUID = ids.uuid();
+        return { fileUUID, content: contents.bytes(contents.int(0, 2 * 1024)) };
+      });
+      const groupDir = path.join(context.dir, `content-${index}`);
+      mkdirSync(groupDir, { recursive: true });
+      for (const file of files) writeFileSync(path.join(groupDir, file.fileUUID), file.content);
+      context.trace.note(`${device.name}: ${step.count} new files queued at once`);
+      const done = await usage(device, context, async () => {
+        await device.call((client) =>
+          client.uploadFiles(
+            files.map((file) => ({
+              fileUUID: file.fileUUID,
+              path: path.join(groupDir, file.fileUUID),
+              options: { cloudFileName: `${file.fileUUID}.bin`, ...binary },
+            })),
+          ),
+        );
+      });
+      if (done) {
+        for (const file of files) {
+          context.ownerOf.set(file.fileUUID, step.at.user);
+          const sha256 = sha256Hex(file.content);
+          device.files.set(file.fileUUID, { sha256, content: file.content });
+          device.record.queued.push({
+            fileUUID: file.fileUUID,
+            kind: "upload",
+            sha256,
+            afterBatch: lastCommitted(device),
+          });
+        }
       }
       return;
     }

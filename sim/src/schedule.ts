@@ -28,6 +28,8 @@ export type Step =
       inline: boolean;
       fileSeed: number;
     }
+  /** The app queues `count` new small files at once (uploadFiles: one group, all or nothing); contents and ids from the seeds. */
+  | { kind: "writeMany"; at: DeviceRef; count: number; contentSeed: number; fileSeed: number }
   | { kind: "delete"; at: DeviceRef; pick: number }
   | { kind: "commit"; at: DeviceRef }
   /** Starts a sync pass in the background (other devices go on meanwhile). */
@@ -79,7 +81,13 @@ function drawSize(rng: Rng): number {
   return multiChunk + rng.int(1, 100 * kiB);
 }
 
-const workWeights = { write: 30, delete: 10, commit: 16, sync: 18, suspendResume: 4 };
+// writeMany: in about one run of ten at 12 steps; its 2 to 2,048 files go by the batch paths.
+const workWeights = { write: 30, writeMany: 1, delete: 10, commit: 16, sync: 18, suspendResume: 4 };
+
+/** 2 to 2,048 files, evenly over the powers of two: mostly tens, now and then thousands. */
+function drawFileCount(rng: Rng): number {
+  return Math.floor(2 ** (1 + rng.float() * 10));
+}
 // A server restart costs about 2 s: in about one run of five at 20 steps.
 // A pause costs its 3.5-5 s: rare.
 const faultWeights = {
@@ -172,6 +180,9 @@ export function drawSchedule(seed: number, shape: ScheduleShape): Step[] {
           fileSeed: rng.next32(),
         });
         break;
+      case "writeMany":
+        steps.push({ kind, at, count: drawFileCount(rng), contentSeed: rng.next32(), fileSeed: rng.next32() });
+        break;
       case "delete":
         steps.push({ kind, at, pick: rng.float() });
         break;
@@ -236,6 +247,8 @@ export function describeStep(step: Step): string {
   switch (step.kind) {
     case "write":
       return `${where}write ${step.fresh ? "new file" : `held file #${step.pick.toFixed(2)}`} ${step.size} B${step.inline ? " (uploadData)" : ""}`;
+    case "writeMany":
+      return `${where}write ${step.count} new files at once (uploadFiles)`;
     case "delete":
       return `${where}delete held file #${step.pick.toFixed(2)}`;
     case "suspendResume":

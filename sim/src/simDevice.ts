@@ -20,6 +20,7 @@ import {
   type ClientCrashPoint,
   type Conflict,
   type ConflictResolution,
+  type DownloadedFile,
   type IndexEntry,
   SmsyncClient,
   type SyncEvents,
@@ -248,29 +249,33 @@ export class SimDevice {
     // The backoffs' jitter from the run's seed (per client instance), not Math.random: a replay waits the same delays.
     const engineJitter = this.jitter.fork(1);
     const outboxJitter = this.jitter.fork(2);
+    const saveOne = (file: DownloadedFile): void => {
+      const bytes = readFileSync(file.path);
+      const bytesSha256 = sha256Hex(bytes);
+      record.saved.push({ fileUUID: file.fileUUID, version: file.version, sha256: file.sha256, bytesSha256, epoch });
+      config.trace.note(
+        `${config.name}: the app saves ${file.fileUUID.slice(0, 8)} v${file.version} (${bytes.length} B)`,
+      );
+      if (broken(2) && record.saved[0]?.fileUUID === file.fileUUID) return;
+      files.set(file.fileUUID, { sha256: bytesSha256, content: bytes });
+    };
     const client = await SmsyncClient.open({
       serverUrl: this.proxy.url,
       token: this.config.token,
       store,
       workDir: this.workDir,
       callbacks: {
-        async saveDownload(file) {
-          if (instance.dead) return instance.hang();
-          const bytes = readFileSync(file.path);
-          const bytesSha256 = sha256Hex(bytes);
-          record.saved.push({
-            fileUUID: file.fileUUID,
-            version: file.version,
-            sha256: file.sha256,
-            bytesSha256,
-            epoch,
-          });
-          config.trace.note(
-            `${config.name}: the app saves ${file.fileUUID.slice(0, 8)} v${file.version} (${bytes.length} B)`,
-          );
-          if (broken(2) && record.saved[0]?.fileUUID === file.fileUUID) return;
-          files.set(file.fileUUID, { sha256: bytesSha256, content: bytes });
-        },
+        saveDownload: (file) => (instance.dead ? instance.hang() : Promise.resolve(saveOne(file))),
+        // User 1's devices take small files a group at a time, as the CLI does; user 0's one by one.
+        ...(config.userIndex % 2 === 1
+          ? {
+              saveDownloads: async (group: DownloadedFile[]) => {
+                if (instance.dead) return instance.hang();
+                config.trace.note(`${config.name}: the app saves a group of ${group.length}`);
+                for (const file of group) saveOne(file);
+              },
+            }
+          : {}),
         async applyDeletions(entries: IndexEntry[]) {
           if (instance.dead) return instance.hang();
           for (const entry of entries) {
