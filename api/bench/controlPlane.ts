@@ -17,6 +17,7 @@ import { addDevice, addUser } from "@smsync/api";
 import { batchEntry, ProcessServer, sourceNodeOptions, TestGraphQLClient, uploadBatchOf } from "@smsync/testkit";
 import { onCleanup, progress, sleep, trackChild } from "@smsync/testkit/bench";
 import { runLoad, type LoadResult } from "./loadLoop.ts";
+import { processCpuMs } from "./processCpu.ts";
 import { percentile } from "./percentile.ts";
 import { connect, followUntilEnded } from "./transferProgress.ts";
 
@@ -50,11 +51,15 @@ export interface CommitLoopResult {
   commitToSucceededP50Ms: number;
   commitToSucceededP99Ms: number;
   lockAttempts: number;
+  /** The server process's CPU time over the loop, per commit (its lock calls, uploads and transfer included). */
+  serverCpuMsPerCommit: number;
 }
 
 export interface ControlPlaneResult {
   commitLoop: CommitLoopResult;
   fileIndex: LoadResult;
+  /** The server process's CPU time over the fileIndex rounds, per request. */
+  fileIndexServerCpuMs: number;
   bare: LoadResult;
   /** fileIndex req/s over bare req/s, the rounds pooled. */
   ratio: number;
@@ -251,6 +256,8 @@ export async function measureControlPlane(options: ControlPlaneOptions): Promise
   const indexToken = await indexedAccount(server, options.indexFiles);
 
   const reads: { fileIndex: LoadResult[]; bare: LoadResult[] } = { fileIndex: [], bare: [] };
+  const serverPid = server.current!.pid;
+  let fileIndexCpuMs = 0;
   const json = { "content-type": "application/json" };
   for (let round = 0; round < options.readRounds; round++) {
     progress(
@@ -266,6 +273,7 @@ export async function measureControlPlane(options: ControlPlaneOptions): Promise
         check: answerCheck("bare yoga"),
       }),
     );
+    const cpuBefore = processCpuMs(serverPid);
     reads.fileIndex.push(
       await runLoad({
         url: `${server.url}/graphql`,
@@ -276,6 +284,7 @@ export async function measureControlPlane(options: ControlPlaneOptions): Promise
         check: answerCheck("fileIndex"),
       }),
     );
+    fileIndexCpuMs += processCpuMs(serverPid) - cpuBefore;
   }
 
   progress(`control plane: ${options.devices} devices of ${options.users} users, connecting`);
@@ -294,8 +303,10 @@ export async function measureControlPlane(options: ControlPlaneOptions): Promise
   }
   progress(`control plane: commit loop for ${options.commitSeconds} s`);
   let commitLoopResult: CommitLoopResult;
+  const loopCpuBefore = processCpuMs(serverPid);
   try {
-    commitLoopResult = await commitLoop(server, devices, options);
+    const loop = await commitLoop(server, devices, options);
+    commitLoopResult = { ...loop, serverCpuMsPerCommit: (processCpuMs(serverPid) - loopCpuBefore) / loop.commits };
   } finally {
     for (const device of devices) await device.ws.dispose();
   }
@@ -304,5 +315,11 @@ export async function measureControlPlane(options: ControlPlaneOptions): Promise
 
   const fileIndex = pooled(reads.fileIndex);
   const bare = pooled(reads.bare);
-  return { commitLoop: commitLoopResult, fileIndex, bare, ratio: fileIndex.requestsPerSecond / bare.requestsPerSecond };
+  return {
+    commitLoop: commitLoopResult,
+    fileIndex,
+    fileIndexServerCpuMs: fileIndexCpuMs / fileIndex.requests,
+    bare,
+    ratio: fileIndex.requestsPerSecond / bare.requestsPerSecond,
+  };
 }

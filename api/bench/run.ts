@@ -332,22 +332,24 @@ function render(results: Results): string {
     );
     out.push(
       table(
-        ["measurement", "rate", "p50", "p99", "also"],
+        ["measurement", "rate", "p50", "p99", "server CPU", "also"],
         [
           [
             `(a) lock, upload ${o.filesPerCommit} x ${size(o.fileBytes)}, commit, SUCCEEDED, unlock`,
             `${fixed(loop.commitsPerSecond, 1)} commits/s, ${fixed(loop.filesPerSecond, 1)} files/s`,
             "",
             "",
+            `${fixed(loop.serverCpuMsPerCommit, 1)} ms/commit`,
             `${loop.commits} commits, ${loop.lockAttempts} lock calls`,
           ],
-          ["    commit -> SUCCEEDED", "", ms(loop.commitToSucceededP50Ms), ms(loop.commitToSucceededP99Ms), ""],
-          ["    waiting for the lock", "", ms(loop.lockWaitP50Ms), ms(loop.lockWaitP99Ms), ""],
+          ["    commit -> SUCCEEDED", "", ms(loop.commitToSucceededP50Ms), ms(loop.commitToSucceededP99Ms), "", ""],
+          ["    waiting for the lock", "", ms(loop.lockWaitP50Ms), ms(loop.lockWaitP99Ms), "", ""],
           [
             `(b) fileIndex, ${o.indexFiles} files`,
             `${fixed(p.fileIndex.requestsPerSecond)} req/s`,
             ms(p.fileIndex.p50Ms),
             ms(p.fileIndex.p99Ms),
+            `${fixed(p.fileIndexServerCpuMs, 2)} ms/req`,
             `${fixed(p.ratio, 2)}x bare`,
           ],
           [
@@ -356,9 +358,10 @@ function render(results: Results): string {
             ms(p.bare.p50Ms),
             ms(p.bare.p99Ms),
             "",
+            "",
           ],
         ],
-        ["left", "right", "right", "right", "left"],
+        ["left", "right", "right", "right", "right", "left"],
       ),
     );
     out.push(
@@ -367,7 +370,10 @@ function render(results: Results): string {
     out.push(
       `   over 127.0.0.1 (node:http, closed loop). (a): batches by POST /upload-batches, SUCCEEDED on transferProgress (graphql-ws),`,
     );
-    out.push(`   LOCK_HELD retried after ${o.lockRetryMs} ms. p50/p99 of the reads: median of the rounds'.`);
+    out.push(
+      `   LOCK_HELD retried after ${o.lockRetryMs} ms. p50/p99 of the reads: median of the rounds'. Server CPU: user + system`,
+    );
+    out.push("   time of the server process (/proc/<pid>/stat) over the phase, per commit or per request.");
   }
   if (results.seconds !== undefined) {
     out.push("");
