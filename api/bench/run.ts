@@ -4,18 +4,22 @@
 //   2. commit -> cloud -> SUCCEEDED for batches of 1, 10 and 100 small files,
 //      with the upload phase timed separately,
 //   3. peak RSS of a server in its own process receiving a 1 GiB upload
-//      (and moving it to the cloud), beside a small upload for comparison.
+//      (and moving it to the cloud), beside a small upload for comparison,
+//   4. the control plane: commits/s of many devices looping lock -> upload
+//      -> commit -> unlock, fileIndex req/s, and a bare graphql-yoga's req/s.
 // Options: --quick (64 MiB, fewer files, one repetition), --json (the
 // figures as JSON on stdout; the table then goes to stderr), --only
-// throughput,commit,memory, and the sizes below. Progress goes to stderr.
+// throughput,commit,memory,controlPlane, and the sizes below. Progress goes to stderr.
 // From the repository root: npm run bench -- --quick (flags without a
 // value), npm run bench -- -- --size-mib 128 (flags with one).
 import { execFileSync } from "node:child_process";
 import os from "node:os";
+import path from "node:path";
 import { parseArgs } from "node:util";
 import { startTestServer, testProvider, type TestServer } from "@smsync/testkit";
 import { measureCommits, type CommitRow } from "./commits.ts";
 import { KiB, MiB } from "./content.ts";
+import { measureControlPlane, type ControlPlaneResult } from "./controlPlane.ts";
 import { measureMemory, type MemoryResult } from "./memory.ts";
 import {
   elapsedSeconds,
@@ -37,7 +41,7 @@ import { agent } from "./http.ts";
 const usage = `usage: npm run bench [-- options]
   --quick                 a short check: 64 MiB, 1 and 10 files, one repetition, memory with 16 and 64 MiB
   --json                  print the figures as JSON on stdout (the tables go to stderr)
-  --only <list>           some of: throughput,commit,memory (default: all three)
+  --only <list>           some of: throughput,commit,memory,controlPlane (default: all four)
   --size-mib <n>          throughput: file size (default 256; quick 64)
   --chunk-mib <n>         throughput: PATCH size of the chunked tus uploads (default 8)
   --reps <n>              repetitions of each throughput and commit measurement (default 5 and 3; quick 1)
@@ -46,6 +50,11 @@ const usage = `usage: npm run bench [-- options]
   --memory-mib <list>     memory: upload sizes, in one server process (default 64,1024; quick 16,64)
   --memory-chunk-mib <n>  memory: PATCH size (default: the whole file in one PATCH)
   --port <n>              memory: the server process's port (default: a free one)
+  --devices <n>           controlPlane: devices looping lock, upload, commit, unlock (default 50)
+  --users <n>             controlPlane: users they belong to (default 10)
+  --seconds <n>           controlPlane: duration of the commit loop (default 20; quick 5)
+  --read-seconds <n>      controlPlane: duration of each fileIndex and bare yoga round (default 5; quick 2)
+  --server-cpu-prof <dir> controlPlane: write the server process's CPU profile (node --cpu-prof) into dir
   --quiet                 no progress on stderr`;
 
 const { values, positionals } = parseArgs({
@@ -63,6 +72,11 @@ const { values, positionals } = parseArgs({
     "memory-mib": { type: "string" },
     "memory-chunk-mib": { type: "string" },
     port: { type: "string" },
+    devices: { type: "string" },
+    users: { type: "string" },
+    seconds: { type: "string" },
+    "read-seconds": { type: "string" },
+    "server-cpu-prof": { type: "string" },
     help: { type: "boolean", short: "h", default: false },
   },
 });
@@ -98,9 +112,11 @@ const list = (name: string, text: string | undefined, fallback: number[]) =>
   text === undefined ? fallback : text.split(",").map((item) => positive(name, item.trim(), NaN));
 
 const quick = values.quick;
-const sections = new Set((values.only ?? "throughput,commit,memory").split(",").map((name) => name.trim()));
+const sections = new Set(
+  (values.only ?? "throughput,commit,memory,controlPlane").split(",").map((name) => name.trim()),
+);
 for (const name of sections) {
-  if (!["throughput", "commit", "memory"].includes(name)) {
+  if (!["throughput", "commit", "memory", "controlPlane"].includes(name)) {
     console.error(`bench: unknown section ${name} in --only\n${usage}`);
     process.exit(2);
   }
@@ -124,6 +140,21 @@ const options = {
       : Infinity,
     port: values.port ? Math.round(positive("port", values.port, 0)) : undefined,
     sampleMs: 50,
+  },
+  controlPlane: {
+    devices: Math.round(positive("devices", values.devices, 50)),
+    users: Math.round(positive("users", values.users, 10)),
+    filesPerCommit: 3,
+    fileBytes: 1 * KiB,
+    commitSeconds: positive("seconds", values.seconds, quick ? 5 : 20),
+    lockRetryMs: 100,
+    indexFiles: 134,
+    concurrency: 32,
+    readSeconds: positive("read-seconds", values["read-seconds"], quick ? 2 : 5),
+    readRounds: quick ? 1 : 2,
+    serverNodeFlags: values["server-cpu-prof"]
+      ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(values["server-cpu-prof"])}`]
+      : [],
   },
 };
 setQuiet(values.quiet);
@@ -161,6 +192,7 @@ interface Results {
   throughput?: ThroughputResult;
   commit?: CommitRow[];
   memory?: MemoryResult;
+  controlPlane?: ControlPlaneResult;
   seconds?: number;
 }
 
@@ -290,6 +322,59 @@ function render(results: Results): string {
         ` uploads: raw tus over node:http, ${Number.isFinite(m.chunkBytes) ? `${size(m.chunkBytes)} PATCHes` : "the whole file in one PATCH"}.`,
     );
   }
+  const p = results.controlPlane;
+  if (p) {
+    const o = results.options.controlPlane;
+    const loop = p.commitLoop;
+    out.push("");
+    out.push(
+      `4. Control plane: ${o.devices} devices of ${o.users} users looping for ${o.commitSeconds} s; reads at concurrency ${o.concurrency}, ${o.readRounds} round(s) of ${o.readSeconds} s`,
+    );
+    out.push(
+      table(
+        ["measurement", "rate", "p50", "p99", "server CPU", "also"],
+        [
+          [
+            `(a) lock, upload ${o.filesPerCommit} x ${size(o.fileBytes)}, commit, SUCCEEDED, unlock`,
+            `${fixed(loop.commitsPerSecond, 1)} commits/s, ${fixed(loop.filesPerSecond, 1)} files/s`,
+            "",
+            "",
+            `${fixed(loop.serverCpuMsPerCommit, 1)} ms/commit`,
+            `${loop.commits} commits, ${loop.lockAttempts} lock calls`,
+          ],
+          ["    commit -> SUCCEEDED", "", ms(loop.commitToSucceededP50Ms), ms(loop.commitToSucceededP99Ms), "", ""],
+          ["    waiting for the lock", "", ms(loop.lockWaitP50Ms), ms(loop.lockWaitP99Ms), "", ""],
+          [
+            `(b) fileIndex, ${o.indexFiles} files`,
+            `${fixed(p.fileIndex.requestsPerSecond)} req/s`,
+            ms(p.fileIndex.p50Ms),
+            ms(p.fileIndex.p99Ms),
+            `${fixed(p.fileIndexServerCpuMs, 2)} ms/req`,
+            `${fixed(p.ratio, 2)}x bare`,
+          ],
+          [
+            "(c) bare graphql-yoga, { __typename }",
+            `${fixed(p.bare.requestsPerSecond)} req/s`,
+            ms(p.bare.p50Ms),
+            ms(p.bare.p99Ms),
+            "",
+            "",
+          ],
+        ],
+        ["left", "right", "right", "right", "right", "left"],
+      ),
+    );
+    out.push(
+      "   Server in its own process (node --import tsx src/main.ts), bare yoga in another; load from the bench process",
+    );
+    out.push(
+      `   over 127.0.0.1 (node:http, closed loop). (a): batches by POST /upload-batches, SUCCEEDED on transferProgress (graphql-ws),`,
+    );
+    out.push(
+      `   LOCK_HELD retried after ${o.lockRetryMs} ms. p50/p99 of the reads: median of the rounds'. Server CPU: user + system`,
+    );
+    out.push("   time of the server process (/proc/<pid>/stat) over the phase, per commit or per request.");
+  }
   if (results.seconds !== undefined) {
     out.push("");
     out.push(`Total time: ${results.seconds.toFixed(0)} s`);
@@ -327,6 +412,9 @@ async function main(): Promise<void> {
   }
   if (sections.has("memory")) {
     results.memory = await measureMemory(options.memory);
+  }
+  if (sections.has("controlPlane")) {
+    results.controlPlane = await measureControlPlane(options.controlPlane);
   }
   results.seconds = elapsedSeconds();
 

@@ -4,6 +4,7 @@
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaBetterSQLite3Immediate } from "./sqliteImmediateTransactions.ts";
 import { PrismaBetterSQLite3Durable } from "./sqliteSynchronousFull.ts";
+import { readSqliteRaw } from "./sqliteRawReads.ts";
 import { PrismaClient as SqliteClient, type Prisma } from "../generated/prisma-sqlite/client.ts";
 
 /** The rows of the models, as both providers return them. */
@@ -16,6 +17,8 @@ export type DatabaseProvider = "sqlite" | "postgresql";
 
 /** Where `readOnlyRaw` finds the SQLite reader behind the proxy (openSqlite). */
 const readerConnection = Symbol("readerConnection");
+/** Where it finds the reader's adapter, whose better-sqlite3 connection it reads on directly. */
+const readerAdapter = Symbol("readerAdapter");
 
 /**
  * A raw read (one statement, many tables joined) on the connection that sees
@@ -23,8 +26,19 @@ const readerConnection = Symbol("readerConnection");
  * SQL skips Prisma's query compiler, which costs more than the query on the
  * hottest paths (each request's token check: one join instead of three
  * queries, about 7 times less CPU). Identifiers in double quotes work on both.
+ * On SQLite, once the reader has connected, the statement skips Prisma too
+ * (sqliteRawReads.ts): its rows then carry SQLite's own types, which the
+ * callers normalize as they do PostgreSQL's.
  */
 export function readOnlyRaw<T>(db: Database, query: Prisma.Sql): Promise<T[]> {
+  const sqlite = (db as unknown as Record<symbol, PrismaBetterSQLite3Durable | undefined>)[readerAdapter]?.connection;
+  if (sqlite) {
+    try {
+      return Promise.resolve(readSqliteRaw<T>(sqlite, query));
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
   const reader = (db as unknown as Record<symbol, Database | undefined>)[readerConnection] ?? db;
   return reader.$queryRaw<T[]>(query);
 }
@@ -68,12 +82,12 @@ function openSqlite(file: string): Database {
     adapter: new PrismaBetterSQLite3Immediate({ url: file, timeout: 10_000 }),
     transactionOptions,
   });
-  const reader = new SqliteClient({
-    adapter: new PrismaBetterSQLite3Durable({ url: file, timeout: 10_000, readonly: true }),
-  });
+  const adapter = new PrismaBetterSQLite3Durable({ url: file, timeout: 10_000, readonly: true });
+  const reader = new SqliteClient({ adapter });
   return new Proxy(writer, {
     get(target, property, receiver) {
       if (property === readerConnection) return reader;
+      if (property === readerAdapter) return adapter;
       if (property === "$disconnect") {
         return async () => {
           await Promise.all([target.$disconnect(), reader.$disconnect()]);

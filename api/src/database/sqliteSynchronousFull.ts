@@ -7,6 +7,7 @@
 // read back: a connection that does not take it refuses to open.
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import type BetterSqlite3 from "better-sqlite3";
+import { cacheStatements } from "./sqliteStatementCache.ts";
 
 type SqliteDriverAdapter = Awaited<ReturnType<PrismaBetterSQLite3["connect"]>>;
 
@@ -41,11 +42,17 @@ export function connectionOf(adapter: SqliteDriverAdapter): BetterSqlite3.Databa
   return connection;
 }
 
-/** Prisma's better-sqlite3 adapter on connections that commit with synchronous=FULL. */
+/** Prisma's better-sqlite3 adapter on connections that commit with synchronous=FULL (and reuse their statements). */
 export class PrismaBetterSQLite3Durable extends PrismaBetterSQLite3 {
+  /** The connection once Prisma has connected (for raw reads that skip Prisma: sqliteRawReads.ts). */
+  connection: BetterSqlite3.Database | null = null;
+
   override async connect(): Promise<SqliteDriverAdapter> {
     const adapter = await super.connect();
-    requireSynchronousFull(connectionOf(adapter));
+    const connection = connectionOf(adapter);
+    requireSynchronousFull(connection);
+    cacheStatements(connection);
+    this.connection = connection;
     return adapter;
   }
 }

@@ -11,7 +11,18 @@ export class SmsyncError extends GraphQLError {
   readonly code: ErrorCode;
 
   constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
-    super(message, { extensions: { code, ...details } });
+    // No stack frames: a SmsyncError is an answer (LOCK_HELD to a device
+    // waiting for the lock, many times a second), named by its code and
+    // message. The executor reads the stack of every error it wraps, and
+    // formatting the frames through the source maps cost more than the
+    // refusal itself.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      super(message, { extensions: { code, ...details } });
+    } finally {
+      Error.stackTraceLimit = stackTraceLimit;
+    }
     this.name = "SmsyncError";
     this.code = code;
   }

@@ -1,7 +1,8 @@
 // The per-user event log. Every event gets the next sequence number of its
 // user, taken from the user row in the same transaction, so a user's events
 // become visible in sequence order and a reader resuming "after N" misses none.
-import type { Database, Transaction } from "../database/client.ts";
+import { readOnlyRaw, type Database, type Transaction } from "../database/client.ts";
+import { Prisma } from "../generated/prisma-sqlite/client.ts";
 import { chunksOf, rowsPerInsert } from "../database/statementChunks.ts";
 import type { EventNotifier } from "./EventNotifier.ts";
 
@@ -102,20 +103,39 @@ function eventWhere(userId: string, seq: { gt: number } | { lte: number }, filte
   };
 }
 
-/** The committed events of a user after seq `after`, in seq order, at most `limit`. */
+/** How many events readEventsAfter returns at most by default: a shorter page is all there was. */
+export const eventPageSize = 200;
+
+/** A raw event row: SQLite gives integers as bigint or number and dates as text or numbers, PostgreSQL a Date. */
+interface RawEventRow {
+  userId: string;
+  seq: number | bigint;
+  operationId: string | null;
+  type: string;
+  payload: string;
+  createdAt: Date | string | number;
+}
+
+/**
+ * The committed events of a user after seq `after`, in seq order, at most
+ * `limit`. Raw: every subscriber reads after each event of its user, and
+ * Prisma's compiler would cost more than the read.
+ */
 export async function readEventsAfter(
   db: Database,
   userId: string,
   after: number,
   filter: EventFilter,
-  limit = 200,
+  limit = eventPageSize,
 ): Promise<LoggedEvent[]> {
-  const rows = await db.event.findMany({
-    where: eventWhere(userId, { gt: after }, filter),
-    orderBy: { seq: "asc" },
-    take: limit,
-  });
-  return rows.map(loggedEvent);
+  const operation = filter.operationId ? Prisma.sql` AND "operationId" = ${filter.operationId}` : Prisma.empty;
+  const types = filter.types?.length ? Prisma.sql` AND "type" IN (${Prisma.join(filter.types)})` : Prisma.empty;
+  const rows = await readOnlyRaw<RawEventRow>(
+    db,
+    Prisma.sql`SELECT "userId", "seq", "operationId", "type", "payload", "createdAt" FROM "Event"
+      WHERE "userId" = ${userId} AND "seq" > ${after}${operation}${types} ORDER BY "seq" LIMIT ${limit}`,
+  );
+  return rows.map((row) => loggedEvent({ ...row, seq: Number(row.seq), createdAt: new Date(row.createdAt) }));
 }
 
 /** The last committed event of a user at or before seq `atOrBefore`, if any. */

@@ -3,7 +3,13 @@
 import { Repeater } from "graphql-yoga";
 import type { Database } from "../database/client.ts";
 import type { EventNotifier } from "./EventNotifier.ts";
-import { readEventsAfter, readLastEventAtOrBefore, type EventType, type LoggedEvent } from "./eventLog.ts";
+import {
+  eventPageSize,
+  readEventsAfter,
+  readLastEventAtOrBefore,
+  type EventType,
+  type LoggedEvent,
+} from "./eventLog.ts";
 
 export interface FollowOptions {
   userId: string;
@@ -59,7 +65,9 @@ export function followEvents(db: Database, notifier: EventNotifier, options: Fol
             return;
           }
         }
-        if (events.length === 0) await woken;
+        // A full page may have more behind it; a shorter one was everything committed when the read began,
+        // and whatever commits later wakes us (armed before the read), so no second read to find nothing.
+        if (events.length < eventPageSize) await woken;
         clearTimeout(timer);
       }
     } finally {

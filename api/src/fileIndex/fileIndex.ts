@@ -3,7 +3,8 @@
 // is written.
 import { cloudFileNameKey, type NamedFile } from "@smsync/protocol";
 import { chunksOf } from "../database/statementChunks.ts";
-import type { Transaction, Database } from "../database/client.ts";
+import { readOnlyRaw, type Transaction, type Database } from "../database/client.ts";
+import { Prisma } from "../generated/prisma-sqlite/client.ts";
 import { SmsyncError } from "../errors/SmsyncError.ts";
 
 export interface FileEntryView {
@@ -20,23 +21,62 @@ export interface FileEntryView {
 
 type FileEntryRow = NonNullable<Awaited<ReturnType<Database["fileEntry"]["findUnique"]>>>;
 
-export function fileEntryView(row: FileEntryRow): FileEntryView {
-  return {
-    fileUUID: row.fileUUID,
-    cloudFileName: row.cloudFileName,
-    mimeType: row.mimeType,
-    appMetaData: row.appMetaData,
-    version: row.version,
-    deleted: row.deleted,
-    size: Number(row.size),
-    sha256: row.sha256,
-    updatedAt: row.updatedAt.toISOString(),
-  };
+/** A row of the raw read: the user's event position beside each of their files (none: one row of nulls). */
+interface IndexRow {
+  eventSeq: number | bigint;
+  fileUUID: string | null;
+  cloudFileName: string;
+  mimeType: string;
+  appMetaData: string | null;
+  version: number | bigint;
+  deleted: boolean | number | bigint;
+  size: number | bigint;
+  sha256: string;
+  updatedAt: Date | string | number;
 }
 
-export async function readFileIndex(db: Database, userId: string): Promise<FileEntryView[]> {
-  const rows = await db.fileEntry.findMany({ where: { userId }, orderBy: { fileUUID: "asc" } });
-  return rows.map(fileEntryView);
+export interface FileIndexRead {
+  /** The user's event log position the files were read at. */
+  eventSeq: number;
+  files: FileEntryView[];
+}
+
+/**
+ * The user's file index and the event position it was read at, in one raw
+ * statement: one snapshot, so every change after the position is one the
+ * files do not show yet; raw, as every device reads it at start and Prisma's
+ * compiler would cost more than the read. Raw rows differ between providers
+ * (SQLite: booleans as 0/1, dates as text or numbers; PostgreSQL: BigInt for
+ * bigint), hence the normalizing.
+ */
+export async function readFileIndex(db: Database, userId: string): Promise<FileIndexRead | null> {
+  const rows = await readOnlyRaw<IndexRow>(
+    db,
+    Prisma.sql`SELECT u."eventSeq", f."fileUUID", f."cloudFileName", f."mimeType", f."appMetaData", f."version",
+      f."deleted", f."size", f."sha256", f."updatedAt"
+      FROM "User" u LEFT JOIN "FileEntry" f ON f."userId" = u."id"
+      WHERE u."id" = ${userId} ORDER BY f."fileUUID"`,
+  );
+  const [first] = rows;
+  if (!first) return null;
+  const files = rows.flatMap((row) =>
+    row.fileUUID === null
+      ? []
+      : [
+          {
+            fileUUID: row.fileUUID,
+            cloudFileName: row.cloudFileName,
+            mimeType: row.mimeType,
+            appMetaData: row.appMetaData,
+            version: Number(row.version),
+            deleted: Boolean(Number(row.deleted)),
+            size: Number(row.size),
+            sha256: row.sha256,
+            updatedAt: new Date(row.updatedAt).toISOString(),
+          },
+        ],
+  );
+  return { eventSeq: Number(first.eventSeq), files };
 }
 
 export interface UploadIntent {

@@ -28,6 +28,8 @@ export async function idempotentMutation<T>(
   idempotencyKey: string,
   args: Record<string, unknown>,
   run: (tx: Transaction, events: EventBatch) => Promise<T>,
+  /** A refusal decided outside the transaction, once no stored response answers the key (it must write nothing). */
+  refuseEarly?: () => Promise<void>,
 ): Promise<T> {
   if (idempotencyKey.length === 0 || idempotencyKey.length > maxIdempotencyKeyLength) {
     throw new SmsyncError("BAD_INPUT", `idempotencyKey must be 1 to ${maxIdempotencyKeyLength} characters`);
@@ -53,6 +55,7 @@ export async function idempotentMutation<T>(
   const stored = await replay();
   if (stored !== undefined) return stored;
   try {
+    await refuseEarly?.();
     return await transactWithEvents(services.db, services.notifier, async (tx, events) => {
       const result = await run(tx, events);
       await tx.idempotencyRecord.create({

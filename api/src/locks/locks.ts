@@ -9,7 +9,8 @@
 //   transfer    operationId set: a commit or inbound transfer holds the
 //               lock until the transfer ends; the lease does not expire.
 import type { Caller } from "../auth/deviceTokens.ts";
-import type { Transaction } from "../database/client.ts";
+import { readOnlyRaw, type Database, type Transaction } from "../database/client.ts";
+import { Prisma } from "../generated/prisma-sqlite/client.ts";
 import { SmsyncError } from "../errors/SmsyncError.ts";
 import { abandonFailedBatches } from "../transfers/abandonedWrites.ts";
 
@@ -29,15 +30,47 @@ async function readLock(tx: Transaction, userId: string): Promise<LockRow> {
   return tx.lock.upsert({ where: { userId }, create: { userId }, update: { userId } });
 }
 
-function isLive(lock: LockRow, now: Date): boolean {
+/** What decides whether the lock is held by another device. */
+type Holding = Pick<LockRow, "holderDeviceId" | "operationId" | "expiresAt">;
+
+function isLive(lock: Holding, now: Date): boolean {
   if (!lock.holderDeviceId) return false;
   if (lock.operationId) return true;
   return lock.expiresAt !== null && lock.expiresAt > now;
 }
 
-function retryHintSeconds(lock: LockRow, now: Date): number {
+function retryHintSeconds(lock: Holding, now: Date): number {
   if (lock.operationId || !lock.expiresAt) return 5;
   return Math.max(1, Math.ceil((lock.expiresAt.getTime() - now.getTime()) / 1000));
+}
+
+/** Throws LOCK_HELD when another device holds the lock live. */
+function refuseIfHeldByAnother(lock: Holding, caller: Caller, now: Date): void {
+  if (lock.holderDeviceId === caller.deviceId || !isLive(lock, now)) return;
+  const retryAfterSeconds = retryHintSeconds(lock, now);
+  throw new SmsyncError("LOCK_HELD", `another device holds the lock; retry in ${retryAfterSeconds}s`, {
+    retryAfterSeconds,
+  });
+}
+
+/**
+ * LOCK_HELD decided from what has committed, before any transaction: devices
+ * waiting for the lock ask often, and each refusal would otherwise take the
+ * writer (on SQLite, every other write waits for it). A refusal writes
+ * nothing, so deciding it from a slightly earlier committed state is the same
+ * as the call arriving slightly earlier; a lock that looks free still goes
+ * through acquireLock's transaction, which decides again.
+ */
+export async function refuseLockHeldByAnother(db: Database, caller: Caller, now: Date): Promise<void> {
+  const [row] = await readOnlyRaw<{
+    holderDeviceId: string | null;
+    operationId: string | null;
+    expiresAt: Date | string | number | null;
+  }>(db, Prisma.sql`SELECT "holderDeviceId", "operationId", "expiresAt" FROM "Lock" WHERE "userId" = ${caller.userId}`);
+  if (!row) return;
+  // SQLite's raw rows carry a DateTime as text or a number, PostgreSQL's as a Date.
+  const expiresAt = row.expiresAt === null ? null : new Date(row.expiresAt);
+  refuseIfHeldByAnother({ ...row, expiresAt }, caller, now);
 }
 
 function grantOf(lock: LockRow, heldPreviously: boolean, now: Date): LockGrant {
@@ -59,12 +92,7 @@ export async function acquireLock(tx: Transaction, caller: Caller, ttlSeconds: n
     const renewed = await tx.lock.update({ where: { userId: caller.userId }, data: { expiresAt } });
     return grantOf(renewed, true, now);
   }
-  if (isLive(lock, now)) {
-    const retryAfterSeconds = retryHintSeconds(lock, now);
-    throw new SmsyncError("LOCK_HELD", `another device holds the lock; retry in ${retryAfterSeconds}s`, {
-      retryAfterSeconds,
-    });
-  }
+  refuseIfHeldByAnother(lock, caller, now);
   const fencingToken = lock.fencingToken + 1;
   // Whatever an earlier holder staged under its grant can never be committed.
   await discardUncommittedStaging(tx, caller.userId, fencingToken);

@@ -1,9 +1,19 @@
 // The server's staging area, on a disk shared by the server instances:
 //   uploads/   tus uploads (content file named by upload id, plus tus's .json)
 //   inbound/<userId>/<fileUUID>.v<version>   files copied from the cloud for download
-import { rm } from "node:fs/promises";
+import { unlink } from "node:fs/promises";
 import path from "node:path";
 import { makeDirectoryDurablySync } from "../durability/durableFiles.ts";
+import { isMissingFile } from "../errors/missingFile.ts";
+
+/** Removes a file that may be gone already. unlink, not rm: rm checks the path first and walks it as a tree. */
+async function removeFile(file: string): Promise<void> {
+  try {
+    await unlink(file);
+  } catch (error) {
+    if (!isMissingFile(error)) throw error;
+  }
+}
 
 export class StagingArea {
   readonly uploadsDir: string;
@@ -25,7 +35,7 @@ export class StagingArea {
   }
 
   async removeUpload(uploadId: string): Promise<void> {
-    await rm(this.uploadPath(uploadId), { force: true });
-    await rm(`${this.uploadPath(uploadId)}.json`, { force: true });
+    await removeFile(this.uploadPath(uploadId));
+    await removeFile(`${this.uploadPath(uploadId)}.json`);
   }
 }

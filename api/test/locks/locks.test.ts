@@ -41,6 +41,31 @@ describe("lock", () => {
     expect(granted.fencingToken).toBeGreaterThan(held.fencingToken);
   });
 
+  it("refuses with the lease's time left as the retry hint, read from the committed lock row", async () => {
+    const phone = await server.newUser();
+    const laptop = await server.newDevice(phone.userName);
+    await phone.lock(60);
+    const before = await rowCounts(server.app.services.db);
+    const hint = async () =>
+      (await laptop.request(lockMutation, { key: randomUUID() })).errors?.[0]?.extensions?.retryAfterSeconds;
+    // The refusal is decided before any transaction: its expiry, read raw, must be the row's on either provider.
+    expect(await hint()).toBe(60);
+    server.clock.advance(45_000);
+    expect(await hint()).toBe(15);
+    expect(await rowCounts(server.app.services.db)).toEqual(before);
+  });
+
+  it("replays a granted lock's key even once another device holds the lock", async () => {
+    const phone = await server.newUser();
+    const laptop = await server.newDevice(phone.userName);
+    const key = randomUUID();
+    const granted = await phone.ok(lockMutation, { key, ttl: 60 });
+    server.clock.advance(60_000);
+    await laptop.lock();
+    // The stored answer comes before the early LOCK_HELD: a retry after a lost answer gets its grant back.
+    expect(await phone.ok(lockMutation, { key, ttl: 60 })).toEqual(granted);
+  });
+
   it("lets another device take over an expired lease, and rejects the old holder's stale token", async () => {
     const phone = await server.newUser();
     const laptop = await server.newDevice(phone.userName);

@@ -3,13 +3,37 @@
 // visible to statements outside it; an event read there can roll back and
 // its seq go to another event, which the follower would then skip.
 import { describe, expect, it } from "vitest";
-import { transactWithEvents } from "../../src/events/eventLog.ts";
+import { readEventsAfter, transactWithEvents } from "../../src/events/eventLog.ts";
 import { followEvents } from "../../src/events/followEvents.ts";
 import { callerOf, useTestServer } from "@smsync/testkit";
 
 const server = useTestServer();
 
 describe("following the event log", () => {
+  it("reads the events after a seq as stored, field by field, filtered by operation, types and limit", async () => {
+    const device = await server.newUser();
+    const { userId } = await callerOf(server, device.token!);
+    const { db, notifier } = server.app.services;
+    await transactWithEvents(db, notifier, async (_tx, events) => {
+      await events.append({ userId, type: "FILE_INDEX_CHANGED", payload: { n: 1 } });
+      await events.append({ userId, type: "OPERATION_STATE", payload: { n: 2, state: "IN_PROGRESS" } });
+      await events.append({ userId, type: "FILE_TRANSFERRED", payload: { n: 3, ü: [true, null] } });
+      await events.append({ userId, type: "OPERATION_STATE", payload: { n: 4 } });
+    });
+    // What Prisma reads is the reference: the raw read must give the same values and types on either provider.
+    const stored = (await db.event.findMany({ where: { userId }, orderBy: { seq: "asc" } })).map((row) => ({
+      ...row,
+      payload: JSON.parse(row.payload) as unknown,
+    }));
+    expect(stored).toHaveLength(4);
+    expect(await readEventsAfter(db, userId, 0, {})).toEqual(stored);
+    expect(await readEventsAfter(db, userId, stored[0]!.seq, {}, 2)).toEqual(stored.slice(1, 3));
+    expect(await readEventsAfter(db, userId, 0, { types: ["OPERATION_STATE", "FILE_TRANSFERRED"] })).toEqual(
+      stored.slice(1),
+    );
+    expect(await readEventsAfter(db, userId, 0, { operationId: "no such operation" })).toEqual([]);
+  });
+
   it(
     "never yields an event of a transaction that rolls back, and yields the event that reuses its seq",
     { timeout: 120_000 },

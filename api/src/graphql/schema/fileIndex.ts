@@ -41,10 +41,10 @@ builder.queryField("fileIndex", (t) =>
     type: FileIndexType,
     resolve: async (_root, _args, context) => {
       const caller = requireCaller(context);
-      const { db } = context.services;
-      // Read the position first: any change after it is delivered by fileIndexChanged.
-      const user = await db.user.findUniqueOrThrow({ where: { id: caller.userId }, select: { eventSeq: true } });
-      return { eventSeq: user.eventSeq, files: await readFileIndex(db, caller.userId) };
+      // The position and the files of one snapshot: any change after it is delivered by fileIndexChanged.
+      const index = await readFileIndex(context.services.db, caller.userId);
+      if (!index) throw new SmsyncError("NOT_FOUND", `no user ${caller.userId}`);
+      return index;
     },
   }),
 );

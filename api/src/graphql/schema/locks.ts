@@ -1,6 +1,6 @@
 import { SmsyncError } from "../../errors/SmsyncError.ts";
 import { idempotentMutation } from "../../idempotency/idempotentMutation.ts";
-import { acquireLock, releaseLock, renewLock, type LockGrant } from "../../locks/locks.ts";
+import { acquireLock, refuseLockHeldByAnother, releaseLock, renewLock, type LockGrant } from "../../locks/locks.ts";
 import type { Services } from "../../services.ts";
 import { builder, idempotencyKeyDescription } from "../builder.ts";
 import { requireCaller } from "../context.ts";
@@ -40,8 +40,15 @@ builder.mutationField("lock", (t) =>
     resolve: (_root, args, context) => {
       const caller = requireCaller(context);
       const ttl = leaseSeconds(context.services, args.ttlSeconds);
-      return idempotentMutation(context.services, caller, "lock", args.idempotencyKey, args, (tx) =>
-        acquireLock(tx, caller, ttl, context.services.clock.now()),
+      const { services } = context;
+      return idempotentMutation(
+        services,
+        caller,
+        "lock",
+        args.idempotencyKey,
+        args,
+        (tx) => acquireLock(tx, caller, ttl, services.clock.now()),
+        () => refuseLockHeldByAnother(services.db, caller, services.clock.now()),
       );
     },
   }),

@@ -3,7 +3,7 @@ import type { LoggedEvent } from "../../events/eventLog.ts";
 import { followEvents } from "../../events/followEvents.ts";
 import { idempotentMutation } from "../../idempotency/idempotentMutation.ts";
 import { commit } from "../../transfers/commit.ts";
-import { loadOperationView, type OperationFileView, type OperationView } from "../../transfers/operationView.ts";
+import { readOperationView, type OperationFileView, type OperationView } from "../../transfers/operationView.ts";
 import { startInboundTransfer } from "../../transfers/startInboundTransfer.ts";
 import { isEnded, itemActions, itemStates, operationKinds, operationStates } from "../../transfers/states.ts";
 import { downloadsPath } from "../../downloads/downloadHandler.ts";
@@ -64,7 +64,7 @@ builder.queryField("operation", (t) =>
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, args, context) => {
       const caller = requireCaller(context);
-      return loadOperationView(context.services.db, caller.userId, String(args.id));
+      return readOperationView(context.services.db, caller.userId, String(args.id));
     },
   }),
 );
