@@ -164,14 +164,16 @@ export class FaultyCloudStorage implements CloudStorage {
         }
       }
       const key = `${metadata.fileUUID}.v${metadata.version}`;
-      // The real storage asks for the content only when it sends bytes to the cloud.
+      // The real storage asks for the content only when it sends bytes to the cloud. It is given no
+      // source file to link instead: the content stream is what this wrapper counts, holds and faults.
+      const { sourceFile: _linkable, ...throughStream } = options ?? {};
       const written = await this.inner.writeObject(
         metadata,
         () => {
           this.created.set(key, (this.created.get(key) ?? 0) + 1);
           return content();
         },
-        options,
+        throughStream,
       );
       return this.seen(written);
     });
