@@ -183,6 +183,13 @@ export class FaultyCloudStorage implements CloudStorage {
     return this.around("read", this.fileUUIDOf(objectId), () => this.inner.readObject(userId, objectId, range));
   }
 
+  /** A link in place of a read (a local backend on the staging file system): counted, and faulted, as a read. */
+  linkObject(userId: string, objectId: string, to: string): Promise<boolean> {
+    const { inner } = this;
+    if (!inner.linkObject) return Promise.resolve(false);
+    return this.around("read", this.fileUUIDOf(objectId), () => inner.linkObject!(userId, objectId, to));
+  }
+
   deleteObject(userId: string, objectId: string): Promise<void> {
     return this.around("delete", this.fileUUIDOf(objectId), () => this.inner.deleteObject(userId, objectId));
   }
