@@ -42,6 +42,10 @@ export class PerUserFaultyCloud implements CloudStorage {
     return this.forUser(userId).readObject(userId, objectId, range);
   }
 
+  linkObject(userId: string, objectId: string, to: string): Promise<boolean> {
+    return this.forUser(userId).linkObject(userId, objectId, to);
+  }
+
   deleteObject(userId: string, objectId: string): Promise<void> {
     return this.forUser(userId).deleteObject(userId, objectId);
   }

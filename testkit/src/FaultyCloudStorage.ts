@@ -164,14 +164,16 @@ export class FaultyCloudStorage implements CloudStorage {
         }
       }
       const key = `${metadata.fileUUID}.v${metadata.version}`;
-      // The real storage asks for the content only when it sends bytes to the cloud.
+      // The real storage asks for the content only when it sends bytes to the cloud. It is given no
+      // source file to link instead: the content stream is what this wrapper counts, holds and faults.
+      const { sourceFile: _linkable, ...throughStream } = options ?? {};
       const written = await this.inner.writeObject(
         metadata,
         () => {
           this.created.set(key, (this.created.get(key) ?? 0) + 1);
           return content();
         },
-        options,
+        throughStream,
       );
       return this.seen(written);
     });
@@ -179,6 +181,13 @@ export class FaultyCloudStorage implements CloudStorage {
 
   readObject(userId: string, objectId: string, range?: { start: number; end?: number }): Promise<Readable> {
     return this.around("read", this.fileUUIDOf(objectId), () => this.inner.readObject(userId, objectId, range));
+  }
+
+  /** A link in place of a read (a local backend on the staging file system): counted, and faulted, as a read. */
+  linkObject(userId: string, objectId: string, to: string): Promise<boolean> {
+    const { inner } = this;
+    if (!inner.linkObject) return Promise.resolve(false);
+    return this.around("read", this.fileUUIDOf(objectId), () => inner.linkObject!(userId, objectId, to));
   }
 
   deleteObject(userId: string, objectId: string): Promise<void> {

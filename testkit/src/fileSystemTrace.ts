@@ -9,7 +9,8 @@
 // - a file's bytes, from a write (or an open with O_TRUNC) until the file is
 //   fsynced;
 // - a name, from its creation (open with O_CREAT of a file that did not
-//   exist, mkdir, rename onto it) until its directory is fsynced.
+//   exist, mkdir, rename onto it, a hard link) until its directory is
+//   fsynced; a hard link's bytes are as durable as the file it links.
 // Names that are only ever renamed away (temporary files) do not count:
 // their bytes count under the name they are renamed to. Removals do not
 // count unless the caller says they must be durable, nor SQLite's -shm file
@@ -39,6 +40,8 @@ export const traceSyscalls = [
   "rename",
   "renameat",
   "renameat2",
+  "link",
+  "linkat",
   "mkdir",
   "mkdirat",
   "unlink",
@@ -57,6 +60,7 @@ export type TraceEvent =
   | SendEvent
   | { kind: "sync"; line: number; path: string }
   | { kind: "rename"; line: number; from: string; to: string }
+  | { kind: "link"; line: number; from: string; to: string }
   | { kind: "mkdir"; line: number; path: string }
   | { kind: "remove"; line: number; path: string };
 
@@ -238,22 +242,20 @@ export function parseTrace(output: string, cwd: string): TraceEvent[] {
         break;
       }
       case "rename":
-        events.push({
-          kind: "rename",
-          line: startLine,
-          from: resolveAgainst(undefined, strings[0], cwd),
-          to: resolveAgainst(undefined, strings[1], cwd),
-        });
-        break;
       case "renameat":
       case "renameat2":
+      case "link":
+      case "linkat": {
+        // renameat/linkat(olddirfd, oldpath, newdirfd, newpath): the directories; rename/link(oldpath, newpath) have none.
+        const relative = name.endsWith("at") || name === "renameat2";
         events.push({
-          kind: "rename",
+          kind: name.startsWith("link") ? "link" : "rename",
           line: startLine,
-          from: resolveAgainst(descriptorOf(argv[0]).path, strings[0], cwd),
-          to: resolveAgainst(descriptorOf(argv[2]).path, strings[1], cwd),
+          from: resolveAgainst(relative ? descriptorOf(argv[0]).path : undefined, strings[0], cwd),
+          to: resolveAgainst(relative ? descriptorOf(argv[2]).path : undefined, strings[1], cwd),
         });
         break;
+      }
       case "mkdir":
         events.push({ kind: "mkdir", line: startLine, path: resolveAgainst(undefined, strings[0], cwd) });
         break;
@@ -300,6 +302,8 @@ export interface DurabilityCheck {
   synced: Set<string>;
   renamedInto: Set<string>;
   removed: Set<string>;
+  /** The new names of hard links. */
+  linked: Set<string>;
 }
 
 export interface DurabilityRules {
@@ -340,6 +344,7 @@ export function checkAcknowledgments(events: TraceEvent[], rules: DurabilityRule
   const synced = new Set<string>();
   const renamedInto = new Set<string>();
   const removed = new Set<string>();
+  const linked = new Set<string>();
   let lastDatabaseWrite = -1;
   const isDatabase = (file: string) => file === rules.databaseFile || file === `${rules.databaseFile}-wal`;
 
@@ -376,6 +381,16 @@ export function checkAcknowledgments(events: TraceEvent[], rules: DurabilityRule
         dirtyNames.set(event.to, event.line);
         break;
       }
+      case "link": {
+        // A new name of the same bytes: the name is new, and the bytes are as durable as the linked file's.
+        if (!inside(event.to)) break;
+        linked.add(event.to);
+        existing.add(event.to);
+        dirtyNames.set(event.to, event.line);
+        const bytes = dirtyBytes.get(event.from);
+        if (bytes !== undefined) dirtyBytes.set(event.to, bytes);
+        break;
+      }
       case "mkdir":
         if (!inside(event.path)) break;
         existing.add(event.path);
@@ -405,5 +420,5 @@ export function checkAcknowledgments(events: TraceEvent[], rules: DurabilityRule
       }
     }
   }
-  return { acknowledgments, violations, synced, renamedInto, removed };
+  return { acknowledgments, violations, synced, renamedInto, removed, linked };
 }

@@ -2,6 +2,7 @@
 // deployment differs (local directory, Google Drive) implements this, and
 // each implementation passes test/cloud/cloudStorageContract.ts.
 import type { Readable } from "node:stream";
+import type { DeferredDirectorySyncs } from "../durability/DeferredDirectorySyncs.ts";
 
 export interface CloudObjectKey {
   userId: string;
@@ -42,6 +43,17 @@ export interface WriteOptions {
    * look for the object before writing.
    */
   mayAlreadyExist?: boolean;
+  /**
+   * A local file holding the same content, durable, and never written again
+   * (a committed staged upload): a backend on its file system may link it
+   * rather than copy the stream.
+   */
+  sourceFile?: string;
+  /**
+   * Where a backend that makes local names may leave their directories'
+   * fsyncs: the caller flushes them before it records the write.
+   */
+  directorySyncs?: DeferredDirectorySyncs;
 }
 
 export interface CloudStorage {
@@ -69,6 +81,14 @@ export interface CloudStorage {
   writeObject(metadata: CloudObjectMetadata, content: () => Readable, options?: WriteOptions): Promise<CloudObject>;
   /** The content of an object (start and end inclusive, as in HTTP Range). */
   readObject(userId: string, objectId: string, range?: { start: number; end?: number }): Promise<Readable>;
+  /**
+   * For a backend of local files: makes `to` a hard link to the object's
+   * content (an object's content is never written in place, so the link
+   * stays whole whatever becomes of the object). False when it cannot (no
+   * such method, another file system): read the object instead. The new
+   * name is not made durable: the caller fsyncs its directory.
+   */
+  linkObject?(userId: string, objectId: string, to: string): Promise<boolean>;
   /** Removes an object; removing a missing one succeeds. */
   deleteObject(userId: string, objectId: string): Promise<void>;
   listObjects(userId: string): Promise<CloudObject[]>;

@@ -4,6 +4,7 @@
 // past the inbound expiry, and staged downloads whose row is gone. `uploads`
 // counts the stray files. Its removals are not fsynced: a file that comes
 // back after a power loss is stray again, and swept again.
+import type { Stats } from "node:fs";
 import { readdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { isMissingFile } from "../errors/missingFile.ts";
@@ -11,6 +12,16 @@ import type { Services } from "../services.ts";
 
 // Files younger than this may belong to an upload whose row is being written.
 const orphanGraceMs = 60_000;
+
+/**
+ * How long ago a file was last touched: written, or given a new name. A
+ * staged download linked from a cloud object keeps the object's old mtime,
+ * but the link and the rename into place set its ctime: by mtime alone a
+ * file just staged, not yet recorded, would look old enough to sweep.
+ */
+function ageMs(info: Stats, now: Date): number {
+  return now.getTime() - Math.max(info.mtimeMs, info.ctimeMs);
+}
 
 /** A file's stat, or null when it is gone (tus or a transfer removed it since the directory was read). */
 async function statIfPresent(file: string) {
@@ -48,7 +59,7 @@ export async function sweepStaging(
     if (live.has(id)) continue;
     const file = path.join(staging.uploadsDir, entry);
     const info = await statIfPresent(file);
-    if (!info || now.getTime() - info.mtimeMs < orphanGraceMs) continue;
+    if (!info || ageMs(info, now) < orphanGraceMs) continue;
     await rm(file, { force: true });
     uploads++;
   }
@@ -74,7 +85,7 @@ export async function sweepStaging(
       const file = path.join(dir, entry);
       if (named.has(file)) continue;
       const info = await statIfPresent(file);
-      if (!info || now.getTime() - info.mtimeMs < orphanGraceMs) continue;
+      if (!info || ageMs(info, now) < orphanGraceMs) continue;
       await rm(file, { force: true });
       uploads++;
     }

@@ -5,15 +5,20 @@
 // under a temporary name and renamed into place before its step commits, so
 // a crash leaves either no staged file or a whole, verified one. A copy cut
 // off before its end (tries run out, a process killed) is resumed by the
-// next attempt from the bytes it holds (partialCopies.ts).
+// next attempt from the bytes it holds (partialCopies.ts). A backend of
+// local files on the staging file system lends its object instead: a hard
+// link, checked like a copy (linkObject in CloudStorage.ts). The names of a
+// chunk are made durable by one fsync of each directory before the chunk's
+// transaction records them.
 import { randomUUID } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { rm } from "node:fs/promises";
+import { rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { CloudStorageError } from "../cloud/CloudStorageError.ts";
 import { HashingStream, sha256OfFile } from "../content/sha256.ts";
-import { makeDirectoryDurably, renameDurably } from "../durability/durableFiles.ts";
+import { makeDirectoryDurably } from "../durability/durableFiles.ts";
+import { DeferredDirectorySyncs } from "../durability/DeferredDirectorySyncs.ts";
 import { transactWithEvents, type EventBatch } from "../events/eventLog.ts";
 import { crashPoint, crashPointInStream } from "../faults/crashPoints.ts";
 import { takeOverPartialCopy } from "./partialCopies.ts";
@@ -33,17 +38,19 @@ export async function runInboundTransfer(context: TransferContext): Promise<void
   for (const chunk of transferChunks(items.filter((candidate) => candidate.state !== "DONE"))) {
     checkNotStopped(context);
     context.phase = `cloud reads of ${chunk.length} files`;
+    const directorySyncs = new DeferredDirectorySyncs();
     const { results: staged, failed } = await runInOrder(
       chunk,
       cloud.readConcurrency ?? defaultCloudConcurrency,
       async (item) => {
-        await stageFile(context, item);
+        await stageFile(context, item, directorySyncs);
         crashPoint("inbound.afterStaging");
         return item;
       },
     );
     if (staged.length > 0) {
       context.phase = `staging record of ${staged.length} files`;
+      await directorySyncs.flush();
       await transactWithEvents(db, notifier, (tx, events) => recordStagedFiles(tx, events, context, staged));
       for (const _item of staged) crashPoint("inbound.afterItemDone");
     }
@@ -62,13 +69,21 @@ export async function runInboundTransfer(context: TransferContext): Promise<void
 
 type Item = OperationItem;
 
-/** Copies one file from the cloud into staging, whole and checked, under its final name. */
-async function stageFile(context: TransferContext, item: Item): Promise<void> {
+/**
+ * Stages one file from the cloud, whole and checked, under its final name
+ * (its directory left to `directorySyncs`): a link to the object where the
+ * backend can make one, else a copy.
+ */
+async function stageFile(context: TransferContext, item: Item, directorySyncs: DeferredDirectorySyncs): Promise<void> {
   const { services, operation } = context;
   const { cloud, staging } = services;
   if (!item.cloudObjectId) throw new CloudStorageError("notFound", `file ${item.fileUUID} has no cloud object`);
   const target = staging.inboundPath(operation.userId, item.fileUUID, item.version);
   await makeDirectoryDurably(path.dirname(target));
+  if (await stageByLink(context, item, item.cloudObjectId, target)) {
+    directorySyncs.add(path.dirname(target));
+    return;
+  }
   const partial = `${target}.${randomUUID()}.partial`;
   let contentWrong = false;
   try {
@@ -100,13 +115,51 @@ async function stageFile(context: TransferContext, item: Item): Promise<void> {
         `cloud content of ${item.fileUUID} v${item.version} has sha256 ${sha256}, the index says ${item.sha256}`,
       );
     }
-    await renameDurably(partial, target);
+    await rename(partial, target);
+    directorySyncs.add(path.dirname(target));
   } catch (error) {
     // A copy cut off (a retry may finish it) is kept for the next attempt; one whose content is wrong, or that no retry needs, is not.
     const cutOff = !contentWrong && (!(error instanceof CloudStorageError) || error.retryable);
     if (!cutOff) await rm(partial, { force: true });
     throw error;
   }
+}
+
+/**
+ * Stages the file as a hard link to its cloud object, checked against the
+ * index's sha256 as a copy is; false when the backend cannot link it (then
+ * it is copied). The link's temporary name ends in `.link`, never
+ * `.partial`: a partial copy is resumed by appending to it
+ * (partialCopies.ts), which must never reach an object's bytes through a
+ * link. The object's bytes are durable already (the cloud wrote them so);
+ * only the new name is not, until its directory's fsync.
+ */
+async function stageByLink(context: TransferContext, item: Item, objectId: string, target: string): Promise<boolean> {
+  const { cloud } = context.services;
+  if (!cloud.linkObject) return false;
+  // One name a file, not one an attempt: an attempt removes what a killed one left (two workers on one
+  // file can only make each other's link or rename fail, and retry: both link the same unchanging bytes).
+  const linked = `${target}.link`;
+  await rm(linked, { force: true });
+  if (!(await cloud.linkObject(context.operation.userId, objectId, linked))) return false;
+  try {
+    // The point of a crash with the file partly staged, as in the copy's stream.
+    crashPoint("inbound.midCloudRead");
+    const { sha256 } = await sha256OfFile(linked);
+    if (sha256 !== item.sha256) {
+      throw new CloudStorageError(
+        "integrity",
+        `cloud content of ${item.fileUUID} v${item.version} has sha256 ${sha256}, the index says ${item.sha256}`,
+      );
+    }
+    await rename(linked, target);
+  } catch (error) {
+    await rm(linked, { force: true });
+    throw error;
+  }
+  // A rename onto another name of the same inode (staged by a killed attempt) does nothing and leaves both.
+  await rm(linked, { force: true });
+  return true;
 }
 
 /**

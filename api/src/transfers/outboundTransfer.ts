@@ -21,6 +21,7 @@ import { takeOverAbandonedWrites } from "./abandonedWrites.ts";
 import { defaultCloudConcurrency, runInOrder, transferChunks } from "./transferChunks.ts";
 import type { OperationItem, StagedUpload, Transaction } from "../database/client.ts";
 import { chunksOf, rowsPerInsert } from "../database/statementChunks.ts";
+import { DeferredDirectorySyncs } from "../durability/DeferredDirectorySyncs.ts";
 
 export async function runOutboundTransfer(context: TransferContext): Promise<void> {
   const { services, operation } = context;
@@ -58,11 +59,16 @@ export async function runOutboundTransfer(context: TransferContext): Promise<voi
       },
     });
   });
-  // Staged bytes are no longer needed; the staging sweeper removes any left by a crash here.
-  for (const upload of uploads) await staging.removeUpload(upload.id);
+  // Staged bytes are no longer needed (a cloud object linked to them keeps its name); the staging sweeper
+  // removes any left by a crash here. Removed a few at once: the next transfer waits for this worker.
+  const removal = await runInOrder(uploads, stagingRemovalConcurrency, (upload) => staging.removeUpload(upload.id));
+  if (removal.failed) throw removal.failed.error;
 }
 
 type Item = OperationItem;
+
+/** Unlinks in staging at once after a transfer: the disk overlaps them, and a few keep the event loop free. */
+const stagingRemovalConcurrency = 8;
 
 /** A file of a chunk whose cloud step is done: an upload's object written, or a deletion (nothing to write). */
 interface Written {
@@ -94,6 +100,8 @@ async function indexChunk(context: TransferContext, pending: Item[]): Promise<vo
   );
 
   context.phase = `cloud writes of ${uploads.length} files`;
+  // The names the writes make in a local cloud, fsynced once a directory before the chunk is recorded.
+  const directorySyncs = new DeferredDirectorySyncs();
   const { results: written, failed } = await runInOrder(
     pending,
     cloud.writeConcurrency ?? defaultCloudConcurrency,
@@ -125,7 +133,13 @@ async function indexChunk(context: TransferContext, pending: Item[]): Promise<vo
           const crash = crashPointInStream("outbound.midCloudWrite");
           return crash ? content.pipe(crash) : content;
         },
-        { session: uploadSessionOf(db, operation.id, item.fileUUID), mayAlreadyExist: abandoned.has(item.fileUUID) },
+        {
+          session: uploadSessionOf(db, operation.id, item.fileUUID),
+          mayAlreadyExist: abandoned.has(item.fileUUID),
+          // Complete and committed, so never written again: a local cloud may link it (LocalDirectoryStorage.ts).
+          sourceFile: staging.uploadPath(upload.id),
+          directorySyncs,
+        },
       );
       crashPoint("outbound.chunkFileWritten");
       return { item, upload, objectId: object.objectId };
@@ -136,6 +150,7 @@ async function indexChunk(context: TransferContext, pending: Item[]): Promise<vo
   for (const file of written) if (file.upload) crashPoint("outbound.afterCloudWrite");
   if (written.length > 0) {
     context.phase = `index update of ${written.length} files`;
+    await directorySyncs.flush();
     const objects = written.filter((file) => file.objectId !== null);
     await onClaimLost(
       async () => {

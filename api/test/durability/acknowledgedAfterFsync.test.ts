@@ -6,7 +6,9 @@
 // answer the server sent after the fsyncs it depends on: the staged bytes,
 // the SQLite WAL, the directories of every name it created or renamed into
 // place, and of every cloud object it removed (support/fileSystemTrace.ts
-// says exactly what is checked).
+// says exactly what is checked). The data directory is one file system, so
+// the local cloud links the staged upload and inbound staging links the
+// object: those names are checked like any other.
 // Without strace the test is skipped with a message, except in CI.
 import { spawnSync } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
@@ -112,6 +114,15 @@ describe.skipIf(!hasStrace || testProvider !== "sqlite")(
       await server?.close();
       // A failing trace is kept for reading; its path is in the failure message.
       if (check?.violations.length === 0) rmSync(traceFile, { force: true });
+    });
+
+    it("linked the staged upload into the cloud and the object into inbound staging (one file system), whose names it checks like renames", () => {
+      expect(
+        [...check.linked]
+          .filter((file) => path.basename(file).startsWith(`${fileUUID}.v0.`))
+          .map((file) => path.relative(dataDir, file).split(path.sep)[0])
+          .sort(),
+      ).toEqual(["cloud", "staging"]);
     });
 
     it("saw the operations it checks: answers, the object renamed into the cloud and into inbound staging, then removed from the cloud", () => {

@@ -1,6 +1,6 @@
 // The crash-state replay (support/crashStates.ts) checked against a script
 // whose crash states are known: a traced process writes, fsyncs files and
-// directories and renames, and prints a marker at each point; the states at
+// directories, renames and hard links, and prints a marker at each point; the states at
 // the markers must hold exactly what was fsynced by then.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs";
@@ -40,6 +40,14 @@ mark("P3");
 fs.fsyncSync(a);
 fs.writeSync(b, "!", 1);
 mark("P4");
+fs.linkSync(root + "/c", root + "/d/e");
+mark("P5");
+const sub = fs.openSync(root + "/d", "r");
+fs.fsyncSync(sub);
+mark("P6");
+fs.unlinkSync(root + "/c");
+fs.fsyncSync(dir);
+mark("P7");
 `;
 
 const contents = (tree: Tree) =>
@@ -74,7 +82,7 @@ describe.skipIf(!hasStrace)("crash states replayed from a trace", () => {
       line: send.line,
       label: send.data.trim(),
     }));
-    expect(markers.map((marker) => marker.label)).toEqual(["P1", "P2", "P3", "P4"]);
+    expect(markers.map((marker) => marker.label)).toEqual(["P1", "P2", "P3", "P4", "P5", "P6", "P7"]);
 
     const states = crashStatesAt(trace, root, initial, markers);
     expect(states.map((state) => [state.label, contents(state.tree)])).toEqual([
@@ -86,6 +94,12 @@ describe.skipIf(!hasStrace)("crash states replayed from a trace", () => {
       ["P3", { b: '\u0000\u0001\u00ff\n"\\', c: "one", d: "dir" }],
       // fsync of the open descriptor reaches the renamed file; b's later write was not fsynced.
       ["P4", { b: '\u0000\u0001\u00ff\n"\\', c: "onetwo", d: "dir" }],
+      // A hard link's name is not durable before its directory's fsync...
+      ["P5", { b: '\u0000\u0001\u00ff\n"\\', c: "onetwo", d: "dir" }],
+      // ...and then it is, with the bytes of the file it names.
+      ["P6", { b: '\u0000\u0001\u00ff\n"\\', c: "onetwo", d: "dir", "d/e": "onetwo" }],
+      // Removing the other name leaves it whole.
+      ["P7", { b: '\u0000\u0001\u00ff\n"\\', d: "dir", "d/e": "onetwo" }],
     ]);
   });
 

@@ -2,7 +2,7 @@
 // expired staged downloads go; committed and fresh ones stay.
 import { existsSync } from "node:fs";
 import { randomUUID } from "node:crypto";
-import { mkdir, writeFile } from "node:fs/promises";
+import { link, mkdir, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sweepStaging } from "../../src/staging/StagingSweeper.ts";
@@ -54,6 +54,24 @@ describe("sweepStaging", () => {
     expect(existsSync(partial)).toBe(false);
     expect(op.state).toBe("SUCCEEDED");
     expect((await device.fileIndex()).files.map((file) => file.fileUUID)).toEqual([committed.fileUUID]);
+  });
+
+  it("keeps a file just linked into inbound staging from an old cloud object (old mtime), until its link is old", async () => {
+    const { staging } = server.app.services;
+    // A staged download linked from its object keeps the object's mtime; the link and the rename set its ctime.
+    const object = path.join(server.dir, `object-${randomUUID()}`);
+    await writeFile(object, "written long ago");
+    const longAgo = new Date(Date.now() - 2 * 3600 * 1000);
+    await utimes(object, longAgo, longAgo);
+    const linked = `${staging.inboundPath(randomUUID(), randomUUID(), 0)}.link`;
+    await mkdir(path.dirname(linked), { recursive: true });
+    await link(object, linked);
+
+    await sweepStaging(server.app.services);
+    expect(existsSync(linked)).toBe(true);
+    await sweepStaging(server.app.services, new Date(Date.now() + 2 * 60_000));
+    expect(existsSync(linked)).toBe(false);
+    expect(existsSync(object)).toBe(true);
   });
 
   it("removes staged downloads past the inbound expiry", async () => {

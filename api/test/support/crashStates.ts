@@ -301,13 +301,22 @@ export function crashStatesAt<T>(
       }
       case "rename":
       case "renameat":
-      case "renameat2": {
+      case "renameat2":
+      case "link":
+      case "linkat": {
         const [fromName, toName] = [pathArg(0), pathArg(1)];
-        // renameat(olddirfd, oldpath, newdirfd, newpath): the directories; rename(oldpath, newpath) has none.
-        const base = (index: number) => (call.name === "rename" ? undefined : pathOf(arg(index)));
+        // renameat/linkat(olddirfd, oldpath, newdirfd, newpath): the directories; rename/link(oldpath, newpath) have none.
+        const base = (index: number) =>
+          call.name === "rename" || call.name === "link" ? undefined : pathOf(arg(index));
         const from = inside(path.resolve(base(0) ?? cwd, fromName));
         const to = inside(path.resolve(base(2) ?? cwd, toName));
         if (from === undefined || to === undefined) break;
+        if (call.name.startsWith("link")) {
+          // A second name of the same inode: its bytes are the file's, durable as the file's are; the name is new.
+          const inode = names.get(from);
+          if (inode) names.set(to, inode);
+          break;
+        }
         for (const [name, inode] of [...names]) {
           if (name === from || name.startsWith(`${from}/`)) {
             names.delete(name);
