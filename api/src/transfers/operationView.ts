@@ -29,15 +29,25 @@ export interface OperationView {
   files: OperationFileView[];
 }
 
+/** An operation as the `operation` query has it: its files are read only when the query asks for them. */
+export type LazyOperationView = Omit<OperationView, "files"> & { files?: OperationFileView[] };
+
 export async function loadOperationView(
   db: Database | Transaction,
   userId: string,
   operationId: string,
 ): Promise<OperationView | null> {
-  const op = await db.operation.findFirst({
-    where: { id: operationId, userId },
-    include: { items: { orderBy: { fileUUID: "asc" } } },
-  });
+  const op = await loadOperationStatus(db, userId, operationId);
+  return op && { ...op, files: await loadOperationFiles(db, operationId) };
+}
+
+/** The operation without its files: what a follower polls for, whatever the number of files. */
+export async function loadOperationStatus(
+  db: Database | Transaction,
+  userId: string,
+  operationId: string,
+): Promise<Omit<OperationView, "files"> | null> {
+  const op = await db.operation.findFirst({ where: { id: operationId, userId } });
   if (!op) return null;
   return {
     id: op.id,
@@ -54,13 +64,20 @@ export async function loadOperationView(
     createdAt: op.createdAt.toISOString(),
     updatedAt: op.updatedAt.toISOString(),
     finishedAt: op.finishedAt?.toISOString() ?? null,
-    files: op.items.map((item) => ({
-      fileUUID: item.fileUUID,
-      version: item.version,
-      action: item.action as ItemAction,
-      state: item.state as ItemState,
-      size: Number(item.size),
-      sha256: item.sha256,
-    })),
   };
+}
+
+export async function loadOperationFiles(
+  db: Database | Transaction,
+  operationId: string,
+): Promise<OperationFileView[]> {
+  const items = await db.operationItem.findMany({ where: { operationId }, orderBy: { fileUUID: "asc" } });
+  return items.map((item) => ({
+    fileUUID: item.fileUUID,
+    version: item.version,
+    action: item.action as ItemAction,
+    state: item.state as ItemState,
+    size: Number(item.size),
+    sha256: item.sha256,
+  }));
 }
