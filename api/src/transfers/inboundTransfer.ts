@@ -16,7 +16,7 @@ import { HashingStream, sha256OfFile } from "../content/sha256.ts";
 import { makeDirectoryDurably, renameDurably } from "../durability/durableFiles.ts";
 import { transactWithEvents, type EventBatch } from "../events/eventLog.ts";
 import { crashPoint, crashPointInStream } from "../faults/crashPoints.ts";
-import { takeOverPartialCopy } from "./partialCopies.ts";
+import { PartialCopies } from "./partialCopies.ts";
 import { markSucceeded, recordFilesProgress } from "./transferSteps.ts";
 import { defaultCloudConcurrency, runInOrder, transferChunks } from "./transferChunks.ts";
 import type { OperationItem, Transaction } from "../database/client.ts";
@@ -29,6 +29,7 @@ export async function runInboundTransfer(context: TransferContext): Promise<void
   const { db, cloud, notifier } = services;
   crashPoint("inbound.claimed");
   const items = await db.operationItem.findMany({ where: { operationId: operation.id }, orderBy: { fileUUID: "asc" } });
+  const partials = await PartialCopies.list(services.staging.inboundUserDir(operation.userId));
 
   for (const chunk of transferChunks(items.filter((candidate) => candidate.state !== "DONE"))) {
     checkNotStopped(context);
@@ -37,7 +38,7 @@ export async function runInboundTransfer(context: TransferContext): Promise<void
       chunk,
       cloud.readConcurrency ?? defaultCloudConcurrency,
       async (item) => {
-        await stageFile(context, item);
+        await stageFile(context, partials, item);
         crashPoint("inbound.afterStaging");
         return item;
       },
@@ -63,7 +64,7 @@ export async function runInboundTransfer(context: TransferContext): Promise<void
 type Item = OperationItem;
 
 /** Copies one file from the cloud into staging, whole and checked, under its final name. */
-async function stageFile(context: TransferContext, item: Item): Promise<void> {
+async function stageFile(context: TransferContext, partials: PartialCopies, item: Item): Promise<void> {
   const { services, operation } = context;
   const { cloud, staging } = services;
   if (!item.cloudObjectId) throw new CloudStorageError("notFound", `file ${item.fileUUID} has no cloud object`);
@@ -73,7 +74,7 @@ async function stageFile(context: TransferContext, item: Item): Promise<void> {
   let contentWrong = false;
   try {
     // What an earlier attempt copied is kept; only the rest comes from the cloud.
-    const resumedFrom = await takeOverPartialCopy(target, partial, Number(item.size));
+    const resumedFrom = await partials.takeOver(target, partial, Number(item.size));
     const hashing = new HashingStream();
     if (resumedFrom < Number(item.size) || item.size === 0n) {
       const source = await cloud.readObject(
