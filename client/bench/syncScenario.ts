@@ -44,10 +44,15 @@ async function login(server: TestServer, configFile: string, token: string): Pro
   );
 }
 
+/** SMSYNC_BENCH_CLI_PROFILE=DIR: each `smsync sync` writes a CPU profile there (Node refuses --cpu-prof in NODE_OPTIONS). */
+const profileArgs = process.env.SMSYNC_BENCH_CLI_PROFILE
+  ? ["--cpu-prof", `--cpu-prof-dir=${process.env.SMSYNC_BENCH_CLI_PROFILE}`]
+  : [];
+
 /** A sync that fails is a result too: its row says why, and the run goes on with the next folder. */
 async function sync(configFile: string, dir: string, step: ScenarioRow["step"]): Promise<ScenarioRow> {
   const env = { ...process.env, SMSYNC_CONFIG: configFile };
-  const run = await timedRun(process.execPath, [smsyncBin, "sync", dir, "--json", "--quiet"], env);
+  const run = await timedRun(process.execPath, [...profileArgs, smsyncBin, "sync", dir, "--json", "--quiet"], env);
   let summary: { ok?: boolean; seconds?: number; error?: string; code?: string } = {};
   try {
     summary = JSON.parse(run.stdout) as typeof summary;

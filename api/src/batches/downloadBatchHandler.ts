@@ -100,7 +100,11 @@ async function streamFiles(
     "Content-Length": String(length),
     "Cache-Control": "private, no-store",
   });
-  res.write(frame);
-  for (const path of paths) await pipeline(createReadStream(path), res, { end: false });
-  res.end();
+  // One pipeline for the whole response: one per file would add its listeners to `res` each time.
+  await pipeline(responseBody(frame, paths), res);
+}
+
+async function* responseBody(frame: Uint8Array, paths: string[]): AsyncGenerator<Uint8Array> {
+  yield frame;
+  for (const path of paths) yield* createReadStream(path);
 }

@@ -31,7 +31,12 @@ export class StagingArea {
   }
 
   inboundPath(userId: string, fileUUID: string, version: number): string {
-    return path.join(this.inboundDir, userId, `${fileUUID}.v${version}`);
+    return path.join(this.inboundUserDir(userId), `${fileUUID}.v${version}`);
+  }
+
+  /** The folder of a user's staged downloads (and their partial copies). */
+  inboundUserDir(userId: string): string {
+    return path.join(this.inboundDir, userId);
   }
 
   async removeUpload(uploadId: string): Promise<void> {

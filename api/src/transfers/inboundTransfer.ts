@@ -21,7 +21,7 @@ import { makeDirectoryDurably } from "../durability/durableFiles.ts";
 import { DeferredDirectorySyncs } from "../durability/DeferredDirectorySyncs.ts";
 import { transactWithEvents, type EventBatch } from "../events/eventLog.ts";
 import { crashPoint, crashPointInStream } from "../faults/crashPoints.ts";
-import { takeOverPartialCopy } from "./partialCopies.ts";
+import { PartialCopies } from "./partialCopies.ts";
 import { markSucceeded, recordFilesProgress } from "./transferSteps.ts";
 import { defaultCloudConcurrency, runInOrder, transferChunks } from "./transferChunks.ts";
 import type { OperationItem, Transaction } from "../database/client.ts";
@@ -34,6 +34,7 @@ export async function runInboundTransfer(context: TransferContext): Promise<void
   const { db, cloud, notifier } = services;
   crashPoint("inbound.claimed");
   const items = await db.operationItem.findMany({ where: { operationId: operation.id }, orderBy: { fileUUID: "asc" } });
+  const partials = await PartialCopies.list(services.staging.inboundUserDir(operation.userId));
 
   for (const chunk of transferChunks(items.filter((candidate) => candidate.state !== "DONE"))) {
     checkNotStopped(context);
@@ -43,7 +44,7 @@ export async function runInboundTransfer(context: TransferContext): Promise<void
       chunk,
       cloud.readConcurrency ?? defaultCloudConcurrency,
       async (item) => {
-        await stageFile(context, item, directorySyncs);
+        await stageFile(context, partials, item, directorySyncs);
         crashPoint("inbound.afterStaging");
         return item;
       },
@@ -74,7 +75,12 @@ type Item = OperationItem;
  * (its directory left to `directorySyncs`): a link to the object where the
  * backend can make one, else a copy.
  */
-async function stageFile(context: TransferContext, item: Item, directorySyncs: DeferredDirectorySyncs): Promise<void> {
+async function stageFile(
+  context: TransferContext,
+  partials: PartialCopies,
+  item: Item,
+  directorySyncs: DeferredDirectorySyncs,
+): Promise<void> {
   const { services, operation } = context;
   const { cloud, staging } = services;
   if (!item.cloudObjectId) throw new CloudStorageError("notFound", `file ${item.fileUUID} has no cloud object`);
@@ -88,7 +94,7 @@ async function stageFile(context: TransferContext, item: Item, directorySyncs: D
   let contentWrong = false;
   try {
     // What an earlier attempt copied is kept; only the rest comes from the cloud.
-    const resumedFrom = await takeOverPartialCopy(target, partial, Number(item.size));
+    const resumedFrom = await partials.takeOver(target, partial, Number(item.size));
     const hashing = new HashingStream();
     if (resumedFrom < Number(item.size) || item.size === 0n) {
       const source = await cloud.readObject(

@@ -30,8 +30,20 @@ export interface OperationView {
   files: OperationFileView[];
 }
 
-/** An operation row's fields of the view, and its items', in either provider's types (see readOperationView). */
-interface ViewRow {
+/** An operation as the `operation` query has it: its files are read only when the query asks for them. */
+export type LazyOperationView = Omit<OperationView, "files"> & { files?: OperationFileView[] };
+
+export async function loadOperationView(
+  db: Database | Transaction,
+  userId: string,
+  operationId: string,
+): Promise<OperationView | null> {
+  const op = await loadOperationStatus(db, userId, operationId);
+  return op && { ...op, files: await loadOperationFiles(db, operationId) };
+}
+
+/** An operation row's fields of the view, in either provider's types (see readOperationStatus). */
+interface StatusRow {
   id: string;
   kind: string;
   state: string;
@@ -48,18 +60,26 @@ interface ViewRow {
   finishedAt: Date | string | null;
 }
 
-interface ViewItemRow {
-  fileUUID: string;
-  version: number | bigint;
-  action: string;
-  state: string;
-  size: number | bigint;
-  sha256: string;
-}
-
 const isoOf = (value: Date | string) => new Date(value).toISOString();
 
-function operationView(op: ViewRow, items: ViewItemRow[]): OperationView {
+/**
+ * The operation without its files as it has committed, for the `operation`
+ * query (what a follower polls, again and again while a transfer runs): one
+ * raw statement, without Prisma's compiled query. Its files are read only
+ * when the query asks for them (loadOperationFiles).
+ */
+export async function readOperationStatus(
+  db: Database,
+  userId: string,
+  operationId: string,
+): Promise<Omit<OperationView, "files"> | null> {
+  const [op] = await readOnlyRaw<StatusRow>(
+    db,
+    Prisma.sql`SELECT "id", "kind", "state", "attempts", "failedPhase", "errorCode", "errorMessage",
+      "filesTotal", "filesDone", "bytesTotal", "bytesDone", "createdAt", "updatedAt", "finishedAt"
+      FROM "Operation" WHERE "id" = ${operationId} AND "userId" = ${userId}`,
+  );
+  if (!op) return null;
   return {
     id: op.id,
     kind: op.kind as OperationKind,
@@ -75,65 +95,46 @@ function operationView(op: ViewRow, items: ViewItemRow[]): OperationView {
     createdAt: isoOf(op.createdAt),
     updatedAt: isoOf(op.updatedAt),
     finishedAt: op.finishedAt === null ? null : isoOf(op.finishedAt),
-    files: items.map((item) => ({
-      fileUUID: item.fileUUID,
-      version: Number(item.version),
-      action: item.action as ItemAction,
-      state: item.state as ItemState,
-      size: Number(item.size),
-      sha256: item.sha256,
-    })),
   };
 }
 
-/** The view inside a transaction (what the transaction has written included). */
-export async function loadOperationView(
+/** The operation without its files, inside a transaction (what it has written included). */
+export async function loadOperationStatus(
   db: Database | Transaction,
   userId: string,
   operationId: string,
-): Promise<OperationView | null> {
-  const op = await db.operation.findFirst({
-    where: { id: operationId, userId },
-    include: { items: { orderBy: { fileUUID: "asc" } } },
-  });
-  return op ? operationView(op, op.items) : null;
+): Promise<Omit<OperationView, "files"> | null> {
+  const op = await db.operation.findFirst({ where: { id: operationId, userId } });
+  if (!op) return null;
+  return {
+    id: op.id,
+    kind: op.kind as OperationKind,
+    state: op.state as OperationState,
+    attempts: op.attempts,
+    failedPhase: op.failedPhase,
+    errorCode: op.errorCode,
+    errorMessage: op.errorMessage,
+    filesTotal: op.filesTotal,
+    filesDone: op.filesDone,
+    bytesTotal: Number(op.bytesTotal),
+    bytesDone: Number(op.bytesDone),
+    createdAt: op.createdAt.toISOString(),
+    updatedAt: op.updatedAt.toISOString(),
+    finishedAt: op.finishedAt?.toISOString() ?? null,
+  };
 }
 
-/**
- * The view of what has committed, for the `operation` query (the polling
- * fallback of transferProgress, asked again and again while a transfer
- * runs): one raw statement, the operation beside each of its items (none:
- * one row of nulls), without Prisma's two compiled queries.
- */
-export async function readOperationView(
-  db: Database,
-  userId: string,
+export async function loadOperationFiles(
+  db: Database | Transaction,
   operationId: string,
-): Promise<OperationView | null> {
-  const rows = await readOnlyRaw<ViewRow & { [K in keyof ViewItemRow as `item_${K}`]: ViewItemRow[K] | null }>(
-    db,
-    Prisma.sql`SELECT o."id", o."kind", o."state", o."attempts", o."failedPhase", o."errorCode", o."errorMessage",
-      o."filesTotal", o."filesDone", o."bytesTotal", o."bytesDone", o."createdAt", o."updatedAt", o."finishedAt",
-      i."fileUUID" AS "item_fileUUID", i."version" AS "item_version", i."action" AS "item_action",
-      i."state" AS "item_state", i."size" AS "item_size", i."sha256" AS "item_sha256"
-      FROM "Operation" o LEFT JOIN "OperationItem" i ON i."operationId" = o."id"
-      WHERE o."id" = ${operationId} AND o."userId" = ${userId} ORDER BY i."fileUUID"`,
-  );
-  const [first] = rows;
-  if (!first) return null;
-  const items = rows.flatMap((row) =>
-    row.item_fileUUID === null
-      ? []
-      : [
-          {
-            fileUUID: row.item_fileUUID,
-            version: row.item_version!,
-            action: row.item_action!,
-            state: row.item_state!,
-            size: row.item_size!,
-            sha256: row.item_sha256!,
-          },
-        ],
-  );
-  return operationView(first, items);
+): Promise<OperationFileView[]> {
+  const items = await db.operationItem.findMany({ where: { operationId }, orderBy: { fileUUID: "asc" } });
+  return items.map((item) => ({
+    fileUUID: item.fileUUID,
+    version: item.version,
+    action: item.action as ItemAction,
+    state: item.state as ItemState,
+    size: Number(item.size),
+    sha256: item.sha256,
+  }));
 }

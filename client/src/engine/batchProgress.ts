@@ -24,6 +24,9 @@ export class BatchProgress {
   private readonly bytesByFile = new Map<string, number>();
   private readonly sizes = new Map<string, number>();
   private readonly done = new Set<string>();
+  // Running sums: an event a file must not add up every file of the batch again.
+  private bytesDone = 0;
+  private bytesTotal = 0;
 
   constructor(
     private readonly identity: Pick<BatchProgressEvent, "direction" | "batch" | "operationId">,
@@ -31,29 +34,38 @@ export class BatchProgress {
     private readonly emit: (event: BatchProgressEvent) => void,
   ) {
     for (const file of files) {
+      if (this.sizes.has(file.fileUUID)) continue;
       this.sizes.set(file.fileUUID, file.size);
-      if (file.done) this.done.add(file.fileUUID);
+      this.bytesTotal += file.size;
+      if (file.done) {
+        this.done.add(file.fileUUID);
+        this.bytesDone += file.size;
+      }
     }
   }
 
   /** Bytes of one file transferred so far (the resumed part included). */
   fileProgress(fileUUID: string, bytesDone: number): void {
-    this.bytesByFile.set(fileUUID, Math.min(bytesDone, this.sizes.get(fileUUID) ?? bytesDone));
+    if (!this.done.has(fileUUID)) {
+      const bytes = Math.min(bytesDone, this.sizes.get(fileUUID) ?? bytesDone);
+      if (this.sizes.has(fileUUID)) this.bytesDone += bytes - (this.bytesByFile.get(fileUUID) ?? 0);
+      this.bytesByFile.set(fileUUID, bytes);
+    }
     this.report();
   }
 
   fileDone(fileUUID: string): void {
+    const size = this.sizes.get(fileUUID);
+    if (size !== undefined && !this.done.has(fileUUID)) {
+      this.bytesDone += size - (this.bytesByFile.get(fileUUID) ?? 0);
+      this.bytesByFile.delete(fileUUID);
+    }
     this.done.add(fileUUID);
     this.report();
   }
 
   private report(): void {
-    let bytesDone = 0;
-    let bytesTotal = 0;
-    for (const [fileUUID, size] of this.sizes) {
-      bytesTotal += size;
-      bytesDone += this.done.has(fileUUID) ? size : (this.bytesByFile.get(fileUUID) ?? 0);
-    }
+    const { bytesDone, bytesTotal } = this;
     this.emit({ ...this.identity, filesDone: this.done.size, filesTotal: this.sizes.size, bytesDone, bytesTotal });
   }
 }

@@ -120,7 +120,9 @@ async function deliverStaged<D extends DownloadedFileInfo>(
   try {
     for (const group of requestGroups(small, endpoints))
       count += await deliverSmallFiles(ctx, group, endpoints, progress);
-    for (const entry of large) count += await deliverLargeFile(ctx, operation, entry, progress);
+    // By (fileUUID, version): searching the operation's files for each large file would cost files x large files.
+    const staged = new Map(operation.files.map((file) => [`${file.fileUUID}/${file.version}`, file]));
+    for (const entry of large) count += await deliverLargeFile(ctx, operation.id, staged, entry, progress);
   } catch (error) {
     if (!(error instanceof ServerError && error.details.status === 404)) throw error;
     // The staged copies expired (SMSYNC_INBOUND_EXPIRY_SECONDS) or were given up: forget the rest of this transfer;
@@ -263,16 +265,17 @@ async function acknowledge<D extends DownloadedFileInfo>(
 /** One file by GET, handed to the app and acknowledged: 1, or 0 when the app changed it meanwhile. */
 async function deliverLargeFile<D extends DownloadedFileInfo>(
   ctx: EngineContext<D>,
-  operation: Operation,
+  operationId: string,
+  stagedFiles: Map<string, Operation["files"][number]>,
   entry: IndexEntry,
   progress: BatchProgress,
 ): Promise<number> {
   const { store, platform } = ctx;
-  const staged = operation.files.find((file) => file.fileUUID === entry.fileUUID && file.version === entry.version);
+  const staged = stagedFiles.get(`${entry.fileUUID}/${entry.version}`);
   if (!staged?.downloadUrl)
     throw new SmsyncClientError(
       "INTERNAL",
-      `operation ${operation.id} has no download of ${entry.fileUUID} version ${entry.version}`,
+      `operation ${operationId} has no download of ${entry.fileUUID} version ${entry.version}`,
     );
   let downloaded: D;
   try {

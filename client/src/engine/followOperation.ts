@@ -5,16 +5,24 @@
 // server) the follower polls at `pollMs` and subscribes again with the last
 // seq it saw as `after`, so the durable event log replays what it missed;
 // while it is up, a slow safety poll (`subscribedPollMs`) still runs in case
-// a connection hangs silently.
+// a connection hangs silently. The polls ask for the operation without its
+// files (a transfer of thousands of files would otherwise be sent whole at
+// each event); its files are fetched once, when it has ended.
 import type { Client } from "@urql/core";
 import { ServerError } from "../errors.ts";
 import type { Clock } from "../time/clock.ts";
-import { operationQuery, transferProgressSubscription } from "../graphql/operations.ts";
-import type { OperationFieldsFragment, TransferProgressSubscription } from "../graphql/generated/graphql.ts";
+import { operationQuery, operationStatusQuery, transferProgressSubscription } from "../graphql/operations.ts";
+import type {
+  OperationFieldsFragment,
+  OperationStatusFieldsFragment,
+  TransferProgressSubscription,
+} from "../graphql/generated/graphql.ts";
 import { queryData } from "../graphql/queryData.ts";
 import { serverWaitOf, type TransferWaitCode } from "./transferWaits.ts";
 
 export type Operation = OperationFieldsFragment;
+/** An operation without its files. */
+export type OperationStatus = OperationStatusFieldsFragment;
 export type ServerTransferEvent = TransferProgressSubscription["transferProgress"];
 
 export interface FollowOptions {
@@ -31,7 +39,7 @@ export interface FollowOptions {
   /** Each event of the server's durable log for this operation, once, in order. */
   onEvent?: (event: ServerTransferEvent) => void;
   /** The operation began to wait for the cloud (transferWaits.ts): once per wait, and again if its reason changes. */
-  onWaiting?: (operation: Operation, code: TransferWaitCode) => void;
+  onWaiting?: (operation: OperationStatus, code: TransferWaitCode) => void;
 }
 
 export async function fetchOperation(client: Client, operationId: string): Promise<Operation | null> {
@@ -39,7 +47,12 @@ export async function fetchOperation(client: Client, operationId: string): Promi
   return queryData(result, "operation").operation;
 }
 
-function hasEnded(operation: Operation): boolean {
+async function fetchOperationStatus(client: Client, operationId: string): Promise<OperationStatus | null> {
+  const result = await client.query(operationStatusQuery, { id: operationId }).toPromise();
+  return queryData(result, "operation").operation;
+}
+
+function hasEnded(operation: OperationStatus): boolean {
   return operation.state === "SUCCEEDED" || operation.state === "FAILED";
 }
 
@@ -81,11 +94,16 @@ export async function followOperation(options: FollowOptions): Promise<Operation
         unsubscribe?.();
         subscribe();
       }
-      const operation = await fetchOperation(client, operationId);
-      if (!operation) throw new ServerError("NOT_FOUND", `operation ${operationId} not found`);
-      if (hasEnded(operation)) return operation;
-      const wait = serverWaitOf(operation);
-      if (wait && wait !== waitingFor) options.onWaiting?.(operation, wait);
+      const status = await fetchOperationStatus(client, operationId);
+      if (!status) throw new ServerError("NOT_FOUND", `operation ${operationId} not found`);
+      if (hasEnded(status)) {
+        // An ended operation stays as it is: its files, read once now, are those of the state just seen.
+        const operation = await fetchOperation(client, operationId);
+        if (!operation) throw new ServerError("NOT_FOUND", `operation ${operationId} not found`);
+        return operation;
+      }
+      const wait = serverWaitOf(status);
+      if (wait && wait !== waitingFor) options.onWaiting?.(status, wait);
       waitingFor = wait;
       await new Promise<void>((resolve) => {
         const done = () => {

@@ -7,7 +7,7 @@
 // a `transferWaiting` event, so that it can ask the person to free space.
 import { isTransferWaitCode, type TransferWaitCode } from "@smsync/protocol";
 // The operation's generated type, not followOperation.ts's alias of it: followOperation.ts imports this module.
-import type { OperationFieldsFragment as Operation } from "../graphql/generated/graphql.ts";
+import type { OperationStatusFieldsFragment as OperationStatus } from "../graphql/generated/graphql.ts";
 
 /** Why a transfer waits. */
 export type { TransferWaitCode };
@@ -21,7 +21,7 @@ export interface TransferWaitingEvent {
 }
 
 /** The wait an operation that has not ended is in, if its last try ended in one. */
-export function serverWaitOf(operation: Operation): TransferWaitCode | null {
+export function serverWaitOf(operation: OperationStatus): TransferWaitCode | null {
   if (operation.state === "SUCCEEDED" || operation.state === "FAILED") return null;
   return isTransferWaitCode(operation.errorCode) ? operation.errorCode : null;
 }

@@ -5,8 +5,9 @@
 // replayed safely.
 import { graphql } from "./generated/gql.ts";
 
-export const operationFieldsFragment = graphql(`
-  fragment OperationFields on Operation {
+// An operation without its files: what a follower polls, at a cost that does not grow with the transfer's files.
+export const operationStatusFieldsFragment = graphql(`
+  fragment OperationStatusFields on Operation {
     id
     kind
     state
@@ -21,6 +22,12 @@ export const operationFieldsFragment = graphql(`
     createdAt
     updatedAt
     finishedAt
+  }
+`);
+
+export const operationFieldsFragment = graphql(`
+  fragment OperationFields on Operation {
+    ...OperationStatusFields
     files {
       fileUUID
       version
@@ -92,6 +99,14 @@ export const operationQuery = graphql(`
   query Operation($id: ID!) {
     operation(id: $id) {
       ...OperationFields
+    }
+  }
+`);
+
+export const operationStatusQuery = graphql(`
+  query OperationStatus($id: ID!) {
+    operation(id: $id) {
+      ...OperationStatusFields
     }
   }
 `);

@@ -78,4 +78,28 @@ describe("following a server transfer", () => {
       proxy.disarm();
     }
   });
+
+  it(
+    "polls the operation without its files, and asks for its files once, when it has ended",
+    { timeout: 30_000 },
+    async () => {
+      // The GraphQL bodies sent towards the server, as text (the proxy sees every byte; polling, no WebSocket).
+      let sent = "";
+      proxy.transform = (direction, chunk) => {
+        if (direction === "up") sent += chunk.toString("latin1");
+        return chunk;
+      };
+      void proxy.cutAfter({ direction: "up", afterBytes: 0, match: /^GET \/graphql/, times: Infinity });
+      try {
+        await uploadAndDownload({ serverUrl: proxy.url, engine: { pollMs: 50, subscribedPollMs: aMinute } });
+      } finally {
+        proxy.disarm();
+        proxy.transform = null;
+      }
+      const count = (operationName: string) => sent.split(`"operationName":"${operationName}"`).length - 1;
+      // A transfer of thousands of files would otherwise send them all at each poll.
+      expect(count("OperationStatus")).toBeGreaterThanOrEqual(2);
+      expect(count("Operation")).toBe(2); // the upload's and the download's, each once
+    },
+  );
 });

@@ -3,7 +3,12 @@ import type { LoggedEvent } from "../../events/eventLog.ts";
 import { followEvents } from "../../events/followEvents.ts";
 import { idempotentMutation } from "../../idempotency/idempotentMutation.ts";
 import { commit } from "../../transfers/commit.ts";
-import { readOperationView, type OperationFileView, type OperationView } from "../../transfers/operationView.ts";
+import {
+  loadOperationFiles,
+  readOperationStatus,
+  type LazyOperationView,
+  type OperationFileView,
+} from "../../transfers/operationView.ts";
 import { startInboundTransfer } from "../../transfers/startInboundTransfer.ts";
 import { isEnded, itemActions, itemStates, operationKinds, operationStates } from "../../transfers/states.ts";
 import { downloadsPath } from "../../downloads/downloadHandler.ts";
@@ -35,7 +40,7 @@ const OperationFileType = builder.objectRef<OperationFileView>("OperationFile").
   }),
 });
 
-export const OperationType = builder.objectRef<OperationView>("Operation").implement({
+export const OperationType = builder.objectRef<LazyOperationView>("Operation").implement({
   description: "An outbound (staging to cloud) or inbound (cloud to staging) transfer.",
   fields: (t) => ({
     id: t.exposeID("id"),
@@ -52,7 +57,10 @@ export const OperationType = builder.objectRef<OperationView>("Operation").imple
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     updatedAt: t.expose("updatedAt", { type: "DateTime" }),
     finishedAt: t.expose("finishedAt", { type: "DateTime", nullable: true }),
-    files: t.field({ type: [OperationFileType], resolve: (op) => op.files }),
+    files: t.field({
+      type: [OperationFileType],
+      resolve: (op, _args, { services }) => op.files ?? loadOperationFiles(services.db, op.id),
+    }),
   }),
 });
 
@@ -64,7 +72,7 @@ builder.queryField("operation", (t) =>
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, args, context) => {
       const caller = requireCaller(context);
-      return readOperationView(context.services.db, caller.userId, String(args.id));
+      return readOperationStatus(context.services.db, caller.userId, String(args.id));
     },
   }),
 );

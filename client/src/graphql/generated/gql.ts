@@ -14,11 +14,13 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
-    "\n  fragment OperationFields on Operation {\n    id\n    kind\n    state\n    attempts\n    failedPhase\n    errorCode\n    errorMessage\n    filesTotal\n    filesDone\n    bytesTotal\n    bytesDone\n    createdAt\n    updatedAt\n    finishedAt\n    files {\n      fileUUID\n      version\n      action\n      state\n      size\n      sha256\n      downloadUrl\n    }\n  }\n": typeof types.OperationFieldsFragmentDoc,
+    "\n  fragment OperationStatusFields on Operation {\n    id\n    kind\n    state\n    attempts\n    failedPhase\n    errorCode\n    errorMessage\n    filesTotal\n    filesDone\n    bytesTotal\n    bytesDone\n    createdAt\n    updatedAt\n    finishedAt\n  }\n": typeof types.OperationStatusFieldsFragmentDoc,
+    "\n  fragment OperationFields on Operation {\n    ...OperationStatusFields\n    files {\n      fileUUID\n      version\n      action\n      state\n      size\n      sha256\n      downloadUrl\n    }\n  }\n": typeof types.OperationFieldsFragmentDoc,
     "\n  fragment LockGrantFields on LockGrant {\n    fencingToken\n    expiresAt\n    heldPreviously\n    operationId\n  }\n": typeof types.LockGrantFieldsFragmentDoc,
     "\n  query ServerInfo {\n    serverInfo {\n      version\n      cloudBackend\n      tusEndpoint\n      uploadBatchUrl\n      downloadBatchUrl\n      graphqlWebSocketUrl\n      downloadUrlPattern\n      limits {\n        maxUploadBytes\n        batchMaxFileBytes\n        batchMaxFiles\n        batchMaxBytes\n        maxCloudFileNameBytes\n        maxAppMetaDataBytes\n        maxIdempotencyKeyLength\n        lockTtlSeconds\n        lockMaxTtlSeconds\n      }\n    }\n  }\n": typeof types.ServerInfoDocument,
     "\n  query FileIndex {\n    fileIndex {\n      eventSeq\n      files {\n        fileUUID\n        cloudFileName\n        mimeType\n        appMetaData\n        version\n        deleted\n        size\n        sha256\n        updatedAt\n      }\n    }\n  }\n": typeof types.FileIndexDocument,
     "\n  query Operation($id: ID!) {\n    operation(id: $id) {\n      ...OperationFields\n    }\n  }\n": typeof types.OperationDocument,
+    "\n  query OperationStatus($id: ID!) {\n    operation(id: $id) {\n      ...OperationStatusFields\n    }\n  }\n": typeof types.OperationStatusDocument,
     "\n  mutation Lock($idempotencyKey: String!, $ttlSeconds: Int) {\n    lock(idempotencyKey: $idempotencyKey, ttlSeconds: $ttlSeconds) {\n      ...LockGrantFields\n    }\n  }\n": typeof types.LockDocument,
     "\n  mutation RenewLock($idempotencyKey: String!, $fencingToken: Int!, $ttlSeconds: Int) {\n    renewLock(idempotencyKey: $idempotencyKey, fencingToken: $fencingToken, ttlSeconds: $ttlSeconds) {\n      ...LockGrantFields\n    }\n  }\n": typeof types.RenewLockDocument,
     "\n  mutation Unlock($idempotencyKey: String!, $fencingToken: Int!) {\n    unlock(idempotencyKey: $idempotencyKey, fencingToken: $fencingToken)\n  }\n": typeof types.UnlockDocument,
@@ -30,11 +32,13 @@ type Documents = {
     "\n  subscription FileIndexChanged($after: Int) {\n    fileIndexChanged(after: $after) {\n      seq\n      operationId\n      deviceId\n      at\n      files {\n        fileUUID\n        version\n        deleted\n      }\n    }\n  }\n": typeof types.FileIndexChangedDocument,
 };
 const documents: Documents = {
-    "\n  fragment OperationFields on Operation {\n    id\n    kind\n    state\n    attempts\n    failedPhase\n    errorCode\n    errorMessage\n    filesTotal\n    filesDone\n    bytesTotal\n    bytesDone\n    createdAt\n    updatedAt\n    finishedAt\n    files {\n      fileUUID\n      version\n      action\n      state\n      size\n      sha256\n      downloadUrl\n    }\n  }\n": types.OperationFieldsFragmentDoc,
+    "\n  fragment OperationStatusFields on Operation {\n    id\n    kind\n    state\n    attempts\n    failedPhase\n    errorCode\n    errorMessage\n    filesTotal\n    filesDone\n    bytesTotal\n    bytesDone\n    createdAt\n    updatedAt\n    finishedAt\n  }\n": types.OperationStatusFieldsFragmentDoc,
+    "\n  fragment OperationFields on Operation {\n    ...OperationStatusFields\n    files {\n      fileUUID\n      version\n      action\n      state\n      size\n      sha256\n      downloadUrl\n    }\n  }\n": types.OperationFieldsFragmentDoc,
     "\n  fragment LockGrantFields on LockGrant {\n    fencingToken\n    expiresAt\n    heldPreviously\n    operationId\n  }\n": types.LockGrantFieldsFragmentDoc,
     "\n  query ServerInfo {\n    serverInfo {\n      version\n      cloudBackend\n      tusEndpoint\n      uploadBatchUrl\n      downloadBatchUrl\n      graphqlWebSocketUrl\n      downloadUrlPattern\n      limits {\n        maxUploadBytes\n        batchMaxFileBytes\n        batchMaxFiles\n        batchMaxBytes\n        maxCloudFileNameBytes\n        maxAppMetaDataBytes\n        maxIdempotencyKeyLength\n        lockTtlSeconds\n        lockMaxTtlSeconds\n      }\n    }\n  }\n": types.ServerInfoDocument,
     "\n  query FileIndex {\n    fileIndex {\n      eventSeq\n      files {\n        fileUUID\n        cloudFileName\n        mimeType\n        appMetaData\n        version\n        deleted\n        size\n        sha256\n        updatedAt\n      }\n    }\n  }\n": types.FileIndexDocument,
     "\n  query Operation($id: ID!) {\n    operation(id: $id) {\n      ...OperationFields\n    }\n  }\n": types.OperationDocument,
+    "\n  query OperationStatus($id: ID!) {\n    operation(id: $id) {\n      ...OperationStatusFields\n    }\n  }\n": types.OperationStatusDocument,
     "\n  mutation Lock($idempotencyKey: String!, $ttlSeconds: Int) {\n    lock(idempotencyKey: $idempotencyKey, ttlSeconds: $ttlSeconds) {\n      ...LockGrantFields\n    }\n  }\n": types.LockDocument,
     "\n  mutation RenewLock($idempotencyKey: String!, $fencingToken: Int!, $ttlSeconds: Int) {\n    renewLock(idempotencyKey: $idempotencyKey, fencingToken: $fencingToken, ttlSeconds: $ttlSeconds) {\n      ...LockGrantFields\n    }\n  }\n": types.RenewLockDocument,
     "\n  mutation Unlock($idempotencyKey: String!, $fencingToken: Int!) {\n    unlock(idempotencyKey: $idempotencyKey, fencingToken: $fencingToken)\n  }\n": types.UnlockDocument,
@@ -63,7 +67,11 @@ export function graphql(source: string): unknown;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  fragment OperationFields on Operation {\n    id\n    kind\n    state\n    attempts\n    failedPhase\n    errorCode\n    errorMessage\n    filesTotal\n    filesDone\n    bytesTotal\n    bytesDone\n    createdAt\n    updatedAt\n    finishedAt\n    files {\n      fileUUID\n      version\n      action\n      state\n      size\n      sha256\n      downloadUrl\n    }\n  }\n"): (typeof documents)["\n  fragment OperationFields on Operation {\n    id\n    kind\n    state\n    attempts\n    failedPhase\n    errorCode\n    errorMessage\n    filesTotal\n    filesDone\n    bytesTotal\n    bytesDone\n    createdAt\n    updatedAt\n    finishedAt\n    files {\n      fileUUID\n      version\n      action\n      state\n      size\n      sha256\n      downloadUrl\n    }\n  }\n"];
+export function graphql(source: "\n  fragment OperationStatusFields on Operation {\n    id\n    kind\n    state\n    attempts\n    failedPhase\n    errorCode\n    errorMessage\n    filesTotal\n    filesDone\n    bytesTotal\n    bytesDone\n    createdAt\n    updatedAt\n    finishedAt\n  }\n"): (typeof documents)["\n  fragment OperationStatusFields on Operation {\n    id\n    kind\n    state\n    attempts\n    failedPhase\n    errorCode\n    errorMessage\n    filesTotal\n    filesDone\n    bytesTotal\n    bytesDone\n    createdAt\n    updatedAt\n    finishedAt\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment OperationFields on Operation {\n    ...OperationStatusFields\n    files {\n      fileUUID\n      version\n      action\n      state\n      size\n      sha256\n      downloadUrl\n    }\n  }\n"): (typeof documents)["\n  fragment OperationFields on Operation {\n    ...OperationStatusFields\n    files {\n      fileUUID\n      version\n      action\n      state\n      size\n      sha256\n      downloadUrl\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -80,6 +88,10 @@ export function graphql(source: "\n  query FileIndex {\n    fileIndex {\n      e
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query Operation($id: ID!) {\n    operation(id: $id) {\n      ...OperationFields\n    }\n  }\n"): (typeof documents)["\n  query Operation($id: ID!) {\n    operation(id: $id) {\n      ...OperationFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query OperationStatus($id: ID!) {\n    operation(id: $id) {\n      ...OperationStatusFields\n    }\n  }\n"): (typeof documents)["\n  query OperationStatus($id: ID!) {\n    operation(id: $id) {\n      ...OperationStatusFields\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
