@@ -30,7 +30,8 @@ useTmpfsForRuns();
 const ciOptions: SimOptions = { ...defaultOptions, steps: 12, shrink: false, progress: false };
 const onPostgres = testProvider === "postgresql";
 const budgets: { cloud: SimOptions["cloud"]; firstSeed: number; runs: number }[] = onPostgres
-  ? [{ cloud: "local", firstSeed: 1, runs: 24 }]
+  ? // Seeds past the local cloud's on SQLite: other schedules, among them permanent cloud faults that end in resets.
+    [{ cloud: "local", firstSeed: 81, runs: 24 }]
   : [
       { cloud: "local", firstSeed: 1, runs: 80 },
       { cloud: "google-drive", firstSeed: 1, runs: 24 },
