@@ -2,17 +2,11 @@
 // statement (readOperationView): its answer must be what Prisma reads
 // (loadOperationView, used inside transactions), field by field, on SQLite
 // and on PostgreSQL, and nothing for another user.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { batchEntry, callerOf, startTestServer, type TestServer, uploadBatchOf } from "@smsync/testkit";
+import { describe, expect, it } from "vitest";
+import { batchEntry, callerOf, uploadBatchOf, useTestServer } from "@smsync/testkit";
 import { loadOperationView } from "../../src/transfers/operationView.ts";
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server?.close();
-});
+const server = useTestServer();
 
 describe("the operation query", () => {
   it("answers the operation and its files as stored, and null to another user", async () => {
