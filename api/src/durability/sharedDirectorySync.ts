@@ -14,8 +14,11 @@ interface DirectorySync {
 
 const directories = new Map<string, DirectorySync>();
 
-/** fsyncs `dir` so that every name made in it before the call is durable, sharing the fsync with concurrent callers. */
-export function syncDirectoryShared(dir: string): Promise<void> {
+/**
+ * fsyncs `dir` so that every name made in it before the call is durable, sharing the fsync with concurrent callers.
+ * (`sync`: how a directory is fsynced; a test observes the calls.)
+ */
+export function syncDirectoryShared(dir: string, sync: (dir: string) => Promise<void> = syncPath): Promise<void> {
   let state = directories.get(dir);
   if (!state) {
     state = { running: null, next: null };
@@ -25,12 +28,12 @@ export function syncDirectoryShared(dir: string): Promise<void> {
   const current = state;
   const start = (): Promise<void> => {
     current.next = null;
-    const sync = syncPath(dir).finally(() => {
+    const running = sync(dir).finally(() => {
       current.running = null;
       if (!current.next) directories.delete(dir);
     });
-    current.running = sync;
-    return sync;
+    current.running = running;
+    return running;
   };
   if (!current.running) return start();
   // The running fsync may have begun before this caller's names were made: wait for it, whatever its outcome.
