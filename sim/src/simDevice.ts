@@ -117,6 +117,8 @@ class ClientInstance {
   /** The fileUUIDs of the last applyDeletions call. */
   lastDeletions: string[] = [];
   finishing: FinishingBatch | null = null;
+  /** The files the last commit that cleared downloads took as held: a batch's group, or one file. */
+  acknowledged: { fileUUID: string; version: number }[] = [];
   /** What the dead instance's engine and app callbacks wait on: never settled, until bury() fails it. */
   private readonly hanging = new Set<(error: Error) => void>();
 
@@ -241,7 +243,7 @@ export class SimDevice {
     const base = this.config.sqliteStore
       ? await SqliteStore.open(this.storePath)
       : (this.memoryStore ??= new MemoryStore());
-    const store: KillableStore = new KillableStore(base, (changes) => this.noteFinishingBatch(instance, base, changes));
+    const store: KillableStore = new KillableStore(base, (changes) => this.noteCommit(instance, base, changes));
     const instance = new ClientInstance(epoch, store);
     const { record, files, config } = this;
     const broken = (sabotage: Sabotage) => config.sabotage === sabotage && config.name === "u0.d1";
@@ -406,9 +408,10 @@ export class SimDevice {
   private recordSwallowedEvents(instance: ClientInstance, point: ClientCrashPoint): string | null {
     const { record } = this;
     if (point === "download.fileAcknowledged") {
-      const saved = record.saved.findLast((entry) => entry.epoch === instance.epoch)!;
-      record.singleDownloadComplete.push({ fileUUID: saved.fileUUID, version: saved.version });
-      return `singleDownloadComplete of ${saved.fileUUID.slice(0, 8)} v${saved.version}`;
+      // Every file of the acknowledging commit: a group handed to saveDownloads is acknowledged in one.
+      const swallowed = instance.acknowledged;
+      record.singleDownloadComplete.push(...swallowed);
+      return `singleDownloadComplete of ${swallowed.map((file) => `${file.fileUUID.slice(0, 8)} v${file.version}`).join(", ")}`;
     }
     if (point === "deletions.applied") {
       record.deletionsApplied.push(...instance.lastDeletions);
@@ -428,8 +431,19 @@ export class SimDevice {
     return null;
   }
 
-  /** Before a commit that finishes a batch (beingUploaded cleared, engine.outbound removed): what it finishes. */
-  private async noteFinishingBatch(instance: ClientInstance, base: ClientStore, changes: StoreChange[]): Promise<void> {
+  /**
+   * Before each commit, what a kill right after it would swallow: the files a
+   * commit that clears downloads takes as held, and the batch a commit
+   * finishes (beingUploaded cleared, engine.outbound removed).
+   */
+  private async noteCommit(instance: ClientInstance, base: ClientStore, changes: StoreChange[]): Promise<void> {
+    if (changes.some((change) => change.op === "delete" && change.collection === "beingDownloaded")) {
+      instance.acknowledged = changes.flatMap((change) =>
+        change.op === "put" && change.collection === "files" && change.value.version !== null
+          ? [{ fileUUID: change.value.fileUUID, version: change.value.version }]
+          : [],
+      );
+    }
     const finishes =
       changes.some((change) => change.op === "clear" && change.collection === "beingUploaded") &&
       changes.some(
