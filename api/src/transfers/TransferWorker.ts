@@ -20,6 +20,7 @@ import { runOutboundTransfer } from "./outboundTransfer.ts";
 import { retryOwedRemovals } from "./owedRemovals.ts";
 import { removeAbandonedWrites } from "./abandonedWrites.ts";
 import { ClaimLostError, claimNextOperation, renewClaim } from "./TransferClaim.ts";
+import { readDueWork } from "./dueWork.ts";
 import { TransferStoppedError, type OperationRow, type TransferContext } from "./TransferContext.ts";
 
 export class TransferWorker {
@@ -80,18 +81,21 @@ export class TransferWorker {
       });
       if (this.running.size < this.concurrency) {
         try {
-          const operation = await claimNextOperation(
-            this.services.db,
-            this.services.clock,
-            this.workerId,
-            config.transferClaimSeconds,
-            new Set(this.running.keys()),
-          );
+          const due = await readDueWork(this.services.db, this.services.clock.now());
+          const operation = due.transfer
+            ? await claimNextOperation(
+                this.services.db,
+                this.services.clock,
+                this.workerId,
+                config.transferClaimSeconds,
+                new Set(this.running.keys()),
+              )
+            : null;
           if (operation) {
             this.launch(operation);
             continue;
           }
-          this.retryOwedRemovals(false);
+          if (due.removal) this.retryOwedRemovals(false);
         } catch (error) {
           logger.error({ err: error }, "claiming a transfer failed");
         }
