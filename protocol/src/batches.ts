@@ -3,6 +3,7 @@
 // framed as framedStream.ts says. A file of a batch upload carries the same
 // metadata as a tus upload, checked by the same rules (uploadMetadata.ts),
 // and its size; the fencing token is the batch's.
+import { literalBytesOf, readFileDelta, type FileDelta } from "./fileDeltas.ts";
 import {
   readFileUUID,
   readUploadMetadata,
@@ -28,8 +29,18 @@ export const defaultBatchLimits = {
 /** The longest head of a batch: 1,000 files each with 64 KiB of appMetaData fit. */
 export const maxBatchHeadBytes = 80 * 1024 * 1024;
 
-export type BatchUploadFile = Omit<UploadMetadata, "fencingToken"> & { size: number };
-export type ReadBatchUploadFile = Omit<ReadUploadMetadata, "fencingToken"> & { size: number };
+/**
+ * A file of a batch upload: its metadata and size, and, for a file sent as a
+ * change of its live version, the delta whose literal bytes the request
+ * carries instead of the whole file (fileDeltas.ts).
+ */
+export type BatchUploadFile = Omit<UploadMetadata, "fencingToken"> & { size: number; delta?: FileDelta };
+export type ReadBatchUploadFile = Omit<ReadUploadMetadata, "fencingToken"> & { size: number; delta?: FileDelta };
+
+/** The bytes of a file that travel in the request: its literal bytes when it is a delta, else all of it. */
+export function sentBytesOf(file: { size: number; delta?: FileDelta }): number {
+  return file.delta ? literalBytesOf(file.delta) : file.size;
+}
 
 export interface BatchUploadHead {
   fencingToken: number;
@@ -54,6 +65,7 @@ export function batchUploadHead(fencingToken: number, files: BatchUploadFile[]):
       mimeType: file.mimeType,
       ...(file.appMetaData != null ? { appMetaData: file.appMetaData } : {}),
       ...(file.undelete ? { undelete: true } : {}),
+      ...(file.delta ? { delta: file.delta } : {}),
     })),
   };
 }
@@ -99,7 +111,12 @@ export function readBatchUploadHead(head: unknown): ReadBatchUploadHead {
       throw new UploadMetadataError(`file ${metadata.fileUUID} is in the batch twice`, "fileUUID");
     }
     seen.add(metadata.fileUUID);
-    return { ...metadata, size };
+    if (entry.delta === undefined) return { ...metadata, size };
+    return {
+      ...metadata,
+      size,
+      delta: readFileDelta(entry.delta, { version: metadata.version, size }, `files[${position}]`),
+    };
   });
   return { fencingToken, files };
 }

@@ -45,6 +45,7 @@ export {
   maxBatchHeadBytes,
   readBatchDownloadRequest,
   readBatchUploadHead,
+  sentBytesOf,
   uploadBatchesPath,
   uploadBatchMediaType,
   type BatchDownloadFile,
@@ -55,3 +56,14 @@ export {
   type ReadBatchUploadFile,
   type ReadBatchUploadHead,
 } from "./batches.ts";
+export {
+  isCopyOp,
+  literalBytesOf,
+  maxDeltaOps,
+  readFileDelta,
+  rebuiltSizeOf,
+  type CopyOp,
+  type DeltaOp,
+  type FileDelta,
+  type LiteralOp,
+} from "./fileDeltas.ts";

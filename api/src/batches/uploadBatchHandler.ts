@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import {
   maxBatchHeadBytes,
   readBatchUploadHead,
+  sentBytesOf,
   type FramedStreamReader,
   type ReadBatchUploadFile,
 } from "@smsync/protocol";
@@ -22,6 +23,7 @@ import type { Services } from "../services.ts";
 import { answerBatchRequest, framedBytes, readHead, requireBatchCaller, sendJson } from "./batchRequests.ts";
 import { heldUploads, recordStagedGroup, type StagedFile } from "./stagedGroups.ts";
 import { StagingFileWriter } from "./StagingFileWriter.ts";
+import { deltaBases, rebuiltBytes, type DeltaBase } from "./fileDeltas.ts";
 
 /** Files recorded per transaction: a cut request loses at most this many files' bytes. */
 const filesPerGroup = 100;
@@ -32,19 +34,20 @@ export function handleUploadBatch(services: Services, req: IncomingMessage, res:
     const { fencingToken, files } = await readHead(body, maxBatchHeadBytes, readBatchUploadHead);
     checkBatchLimits(services, files);
     const batch = { userId: caller.userId, fencingToken };
-    const held = await services.db.$transaction(async (tx) => {
+    const { held, bases } = await services.db.$transaction(async (tx) => {
       await requireIdleLock(tx, caller, fencingToken);
       await checkUploadsAgainstIndex(tx, batch, files);
-      return heldUploads(tx, batch, files);
+      return { held: await heldUploads(tx, batch, files), bases: await deltaBases(tx, caller.userId, files) };
     });
     const started = performance.now();
-    const bytes = await stageFiles(services, caller, fencingToken, files, held, body);
+    const bytes = await stageFiles(services, caller, fencingToken, files, { held, bases }, body);
     services.logger.info(
       {
         userId: caller.userId,
         deviceId: caller.deviceId,
         files: files.length,
         held: held.size,
+        deltas: bases.size,
         bytes,
         ms: Math.round(performance.now() - started),
       },
@@ -56,13 +59,16 @@ export function handleUploadBatch(services: Services, req: IncomingMessage, res:
   });
 }
 
-/** Writes and records the files in order (all but the held ones); the bytes written. */
+/**
+ * Writes and records the files in order (all but the held ones; a delta
+ * rebuilt from its base); the bytes written.
+ */
 async function stageFiles(
   services: Services,
   caller: Caller,
   fencingToken: number,
   files: ReadBatchUploadFile[],
-  held: Set<string>,
+  { held, bases }: { held: Set<string>; bases: Map<string, DeltaBase> },
   body: FramedStreamReader,
 ): Promise<number> {
   const writer = new StagingFileWriter(services.staging);
@@ -78,10 +84,15 @@ async function stageFiles(
   try {
     for (const file of files) {
       if (held.has(file.fileUUID)) {
-        for await (const _piece of framedBytes(body, file.size)); // sent again: the held copy stands
+        for await (const _piece of framedBytes(body, sentBytesOf(file))); // sent again: the held copy stands
         continue;
       }
-      const written = await writer.write(framedBytes(body, file.size));
+      const base = bases.get(file.fileUUID);
+      const written = await writer.write(
+        base && file.delta
+          ? rebuiltBytes(services.cloud, caller.userId, base, file.delta, body)
+          : framedBytes(body, file.size),
+      );
       bytes += written.bytes;
       if (written.sha256 !== file.sha256) {
         await services.staging.removeUpload(written.uploadId);
@@ -106,21 +117,30 @@ async function stageFiles(
   return bytes;
 }
 
+/** The limits count the bytes a request carries: a delta's literal bytes, not the size of the file it rebuilds. */
 function checkBatchLimits(services: Services, files: ReadBatchUploadFile[]): void {
-  const { batchMaxFiles, batchMaxFileBytes, batchMaxBytes } = services.config;
+  const { batchMaxFiles, batchMaxFileBytes, batchMaxBytes, maxUploadBytes } = services.config;
   if (files.length === 0) throw new SmsyncError("BAD_INPUT", "the batch lists no file");
   if (files.length > batchMaxFiles) {
     throw new SmsyncError("PAYLOAD_TOO_LARGE", `a batch holds at most ${batchMaxFiles} files, not ${files.length}`);
   }
-  const large = files.find((file) => file.size > batchMaxFileBytes);
+  const large = files.find((file) => sentBytesOf(file) > batchMaxFileBytes);
   if (large) {
     throw new SmsyncError(
       "PAYLOAD_TOO_LARGE",
-      `file ${large.fileUUID} has ${large.size} bytes; files over ${batchMaxFileBytes} bytes go up over tus`,
+      `file ${large.fileUUID} sends ${sentBytesOf(large)} bytes; files over ${batchMaxFileBytes} bytes go up over tus`,
       { fileUUID: large.fileUUID },
     );
   }
-  const total = files.reduce((sum, file) => sum + file.size, 0);
+  const huge = files.find((file) => file.size > maxUploadBytes);
+  if (huge) {
+    throw new SmsyncError(
+      "PAYLOAD_TOO_LARGE",
+      `file ${huge.fileUUID} has ${huge.size} bytes; the server takes files of at most ${maxUploadBytes} bytes`,
+      { fileUUID: huge.fileUUID },
+    );
+  }
+  const total = files.reduce((sum, file) => sum + sentBytesOf(file), 0);
   if (total > batchMaxBytes) {
     throw new SmsyncError("PAYLOAD_TOO_LARGE", `a batch holds at most ${batchMaxBytes} bytes, not ${total}`);
   }
