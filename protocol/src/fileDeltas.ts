@@ -23,8 +23,27 @@ export interface FileDelta {
   ops: DeltaOp[];
 }
 
-/** At most this many ops a file: a 1 GiB file in 64 KiB blocks, every other block changed. */
+/** At most this many ops a file: a file in the server's blocks (fileBlocksPath), every other block changed. */
 export const maxDeltaOps = 16_384;
+
+/** Where a device asks the block hashes of a file's live version (POST, a framed head `{ fileUUID, version }`). */
+export const fileBlocksPath = "/upload-batches/blocks";
+
+/** The server's answer: the sha256 of each block of `blockSize` bytes (the last one may be shorter), in order. */
+export interface FileBlocks {
+  fileUUID: string;
+  version: number;
+  size: number;
+  blockSize: number;
+  blocks: string[];
+}
+
+/** The block size of a file's hashes: 128 KiB, or larger so that a file has at most 8,192 blocks. */
+export function blockSizeFor(size: number): number {
+  let blockSize = 128 * 1024;
+  while (size / blockSize > 8192) blockSize *= 2;
+  return blockSize;
+}
 
 export function isCopyOp(op: DeltaOp): op is CopyOp {
   return "copy" in op;

@@ -57,6 +57,8 @@ export {
   type ReadBatchUploadHead,
 } from "./batches.ts";
 export {
+  blockSizeFor,
+  fileBlocksPath,
   isCopyOp,
   literalBytesOf,
   maxDeltaOps,
@@ -64,6 +66,7 @@ export {
   rebuiltSizeOf,
   type CopyOp,
   type DeltaOp,
+  type FileBlocks,
   type FileDelta,
   type LiteralOp,
 } from "./fileDeltas.ts";

@@ -1,15 +1,28 @@
 // Files of a batch upload sent as deltas (docs/protocol.md, "Changed files as
-// deltas"): checked against the index before a byte is written, then rebuilt
+// deltas"): the block hashes of a live version a device asks for to make
+// one; a delta checked against the index before a byte is written, then rebuilt
 // into staging from ranges of the base version's cloud object and the
 // literal bytes of the request. The rebuilt bytes are hashed as they are
 // written, like any other file of the batch, and must match its sha256.
-import { isCopyOp, type FileDelta, type ReadBatchUploadFile } from "@smsync/protocol";
+import { createHash } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import {
+  blockSizeFor,
+  isCopyOp,
+  readFileUUID,
+  readVersion,
+  UploadMetadataError,
+  type FileBlocks,
+  type FileDelta,
+  type ReadBatchUploadFile,
+} from "@smsync/protocol";
 import type { CloudStorage } from "../cloud/CloudStorage.ts";
 import { chunksOf } from "../database/statementChunks.ts";
 import type { Transaction } from "../database/client.ts";
 import { SmsyncError } from "../errors/SmsyncError.ts";
 import type { FramedStreamReader } from "@smsync/protocol";
-import { framedBytes } from "./batchRequests.ts";
+import type { Services } from "../services.ts";
+import { answerBatchRequest, framedBytes, readHead, requireBatchCaller, sendJson } from "./batchRequests.ts";
 
 /** The cloud object a delta's copies read. */
 export interface DeltaBase {
@@ -89,4 +102,61 @@ export async function* rebuiltBytes(
       throw new SmsyncError("INTERNAL", `the base of a delta gave ${read} bytes of ${length} at offset ${offset}`);
     }
   }
+}
+
+/**
+ * POST /upload-batches/blocks: the sha256 of each block of a file's live
+ * version, read from the cloud, so that a device can send a change of it as
+ * a delta. A version that is not live (or another user's file) is NOT_FOUND.
+ */
+export function handleFileBlocks(services: Services, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  return answerBatchRequest(services, req, res, async (body) => {
+    const caller = await requireBatchCaller(services, req);
+    const wanted = await readHead(body, 64 * 1024, readFileBlocksRequest);
+    const entry = await services.db.fileEntry.findUnique({
+      where: { userId_fileUUID: { userId: caller.userId, fileUUID: wanted.fileUUID } },
+      select: { version: true, deleted: true, size: true, cloudObjectId: true },
+    });
+    if (!entry || entry.deleted || entry.version !== wanted.version || !entry.cloudObjectId) {
+      throw new SmsyncError("NOT_FOUND", `file ${wanted.fileUUID} has no live version ${wanted.version}`, {
+        fileUUID: wanted.fileUUID,
+      });
+    }
+    const size = Number(entry.size);
+    const blockSize = blockSizeFor(size);
+    const content = await services.cloud.readObject(caller.userId, entry.cloudObjectId);
+    const blocks = await blockHashes(content, blockSize);
+    sendJson(res, 200, { ...wanted, size, blockSize, blocks } satisfies FileBlocks);
+  });
+}
+
+function readFileBlocksRequest(head: unknown): { fileUUID: string; version: number } {
+  const { fileUUID, version } = (typeof head === "object" && head !== null ? head : {}) as Record<string, unknown>;
+  if (typeof fileUUID !== "string" || typeof version !== "number") {
+    throw new UploadMetadataError("the request must be an object with fileUUID and version");
+  }
+  return { fileUUID: readFileUUID(fileUUID), version: readVersion(version) };
+}
+
+/** The sha256 of each block of a stream, in order. */
+async function blockHashes(content: AsyncIterable<Uint8Array>, blockSize: number): Promise<string[]> {
+  const blocks: string[] = [];
+  let hash = createHash("sha256");
+  let inBlock = 0;
+  for await (const piece of content) {
+    let at = 0;
+    while (at < piece.byteLength) {
+      const take = Math.min(blockSize - inBlock, piece.byteLength - at);
+      hash.update(piece.subarray(at, at + take));
+      inBlock += take;
+      at += take;
+      if (inBlock === blockSize) {
+        blocks.push(hash.digest("hex"));
+        hash = createHash("sha256");
+        inBlock = 0;
+      }
+    }
+  }
+  if (inBlock > 0) blocks.push(hash.digest("hex"));
+  return blocks;
 }

@@ -2,8 +2,9 @@
 // /graphql, tus uploads under /uploads, downloads under /downloads; and the
 // batch paths of small files, /upload-batches and /download-batches.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { downloadBatchesPath, heldUploadsPath, uploadBatchesPath } from "@smsync/protocol";
+import { downloadBatchesPath, fileBlocksPath, heldUploadsPath, uploadBatchesPath } from "@smsync/protocol";
 import { handleDownloadBatch } from "../batches/downloadBatchHandler.ts";
+import { handleFileBlocks } from "../batches/fileDeltas.ts";
 import { handleHeldUploads, handleUploadBatch } from "../batches/uploadBatchHandler.ts";
 import { downloadsPath, handleDownload } from "../downloads/downloadHandler.ts";
 import type { GraphQLServer } from "../graphql/yoga.ts";
@@ -18,15 +19,17 @@ export function createRequestHandler(services: Services, yoga: GraphQLServer, up
         ? handleUploadBatch(services, req, res)
         : pathname === heldUploadsPath
           ? handleHeldUploads(services, req, res)
-          : pathname === downloadBatchesPath
-            ? handleDownloadBatch(services, req, res)
-            : pathname === uploadsPath || pathname.startsWith(`${uploadsPath}/`)
-              ? uploads.handle(req, res)
-              : pathname.startsWith(`${downloadsPath}/`)
-                ? handleDownload(services, req, res)
-                : pathname === "/healthz"
-                  ? Promise.resolve(void res.writeHead(200, { "Content-Type": "text/plain" }).end("ok\n"))
-                  : Promise.resolve(yoga(req, res));
+          : pathname === fileBlocksPath
+            ? handleFileBlocks(services, req, res)
+            : pathname === downloadBatchesPath
+              ? handleDownloadBatch(services, req, res)
+              : pathname === uploadsPath || pathname.startsWith(`${uploadsPath}/`)
+                ? uploads.handle(req, res)
+                : pathname.startsWith(`${downloadsPath}/`)
+                  ? handleDownload(services, req, res)
+                  : pathname === "/healthz"
+                    ? Promise.resolve(void res.writeHead(200, { "Content-Type": "text/plain" }).end("ok\n"))
+                    : Promise.resolve(yoga(req, res));
     route.catch((error: unknown) => {
       services.logger.error({ err: error, method: req.method, url: req.url }, "request failed");
       if (!res.headersSent) res.writeHead(500, { "Content-Type": "application/json" });

@@ -7,7 +7,7 @@
 // with its code, naming the file, with nothing written.
 import { randomBytes, randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import type { DeltaOp } from "@smsync/protocol";
+import { encodeFrameHead, fileBlocksPath, type DeltaOp, type FileBlocks } from "@smsync/protocol";
 import {
   batchEntry,
   errorBodyOf,
@@ -228,5 +228,42 @@ describe("a bad delta is refused, naming the file, and nothing is written", () =
     const { status, body } = await refused(entry, phone);
     expect(status).toBe(460);
     expect(body).toMatchObject({ code: "CHECKSUM_MISMATCH", fileUUID });
+  });
+});
+
+describe("the block hashes of a live version", () => {
+  const blocksOf = (token: string, fileUUID: string, version: number) =>
+    fetch(`${server.url}${fileBlocksPath}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}` },
+      body: new Blob([encodeFrameHead({ fileUUID, version })]),
+    });
+
+  it("are the sha256 of each 128 KiB block, the last one shorter", async () => {
+    const base = randomBytes(300 * KiB);
+    const { phone, fileUUID } = await fileWithBase(base);
+    const answer = await blocksOf(phone.token!, fileUUID, 0);
+    expect(answer.status).toBe(200);
+    const blocks = (await answer.json()) as FileBlocks;
+    expect(blocks).toEqual({
+      fileUUID,
+      version: 0,
+      size: base.length,
+      blockSize: 128 * KiB,
+      blocks: [0, 1, 2].map((k) => sha256Hex(base.subarray(k * 128 * KiB, (k + 1) * 128 * KiB))),
+    });
+  });
+
+  it("are NOT_FOUND for a version that is not live, and for another user's file", async () => {
+    const { phone, fileUUID } = await fileWithBase(randomBytes(1000));
+    const stranger = await server.newUser();
+    for (const [token, version] of [
+      [phone.token!, 1],
+      [stranger.token!, 0],
+    ] as const) {
+      const answer = await blocksOf(token, fileUUID, version);
+      expect(answer.status).toBe(404);
+      expect(await errorBodyOf(answer)).toMatchObject({ code: "NOT_FOUND", fileUUID });
+    }
   });
 });

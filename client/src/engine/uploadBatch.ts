@@ -9,7 +9,9 @@ import type { CommittedBatch, PreparedChange, PreparedUpload } from "../queues/r
 import type { DownloadedFileInfo } from "../platform/EnginePlatform.ts";
 import { sequenceKey, type StoreChange } from "../store/ClientStore.ts";
 import { forgetUploadChange, forgetUploadsChanges } from "../transfers/tusResumeStore.ts";
-import { uploadBatch } from "../transfers/batchUploader.ts";
+import type { BatchUploadFile } from "@smsync/protocol";
+import { uploadBatch, type BatchUploadEntry } from "../transfers/batchUploader.ts";
+import { deltaOf, fileBlocksOf } from "../transfers/fileDeltas.ts";
 import { uploadFile } from "../transfers/uploader.ts";
 import { BatchProgress } from "./batchProgress.ts";
 import { finishSentCommit } from "./commitBatch.ts";
@@ -194,6 +196,10 @@ async function uploadFiles<D extends DownloadedFileInfo>(
   await uploadSmallFiles(ctx, state, small, endpoints, progress, resumed);
   await forEachConcurrently(large, ctx.transferConcurrency, ctx.signal, async (item, signal) => {
     const upload = item.change as PreparedUpload;
+    if (await uploadAsDelta(ctx, state, item, endpoints, resumed, signal)) {
+      await markDone(ctx, state, [item], progress);
+      return;
+    }
     const identity = {
       fileUUID: upload.fileUUID,
       version: item.version,
@@ -223,6 +229,70 @@ async function uploadFiles<D extends DownloadedFileInfo>(
       throw isServerError(error, "NOT_FOUND") ? new StagedUploadGoneError(error) : error;
     });
     await markDone(ctx, state, [item], progress);
+  });
+}
+
+/**
+ * A change of a large file whose previous version is live on the server,
+ * sent as a delta on the batch path when few of its blocks changed (at most
+ * half the file, and within batchMaxFileBytes). False when it was not: the
+ * version before is not live (a first version, an undelete, another device's
+ * change), or too much changed; then the whole file goes over tus.
+ */
+async function uploadAsDelta<D extends DownloadedFileInfo>(
+  ctx: EngineContext<D>,
+  state: OutboundState,
+  item: BeingUploaded,
+  endpoints: ByteEndpoints,
+  resumed: boolean,
+  signal: AbortSignal,
+): Promise<boolean> {
+  const upload = item.change as PreparedUpload;
+  if (item.version === 0 || item.undelete) return false;
+  const base = await fileBlocksOf(
+    endpoints.uploadBatchUrl,
+    ctx.token,
+    { fileUUID: upload.fileUUID, version: item.version - 1 },
+    signal,
+  );
+  if (!base) return false;
+  const content = await ctx.platform.uploadContent(upload.source);
+  const maxLiteralBytes = Math.min(endpoints.batchMaxFileBytes, Math.floor(upload.size / 2));
+  const toSend = await deltaOf(content, upload.size, base, maxLiteralBytes);
+  if (!toSend) return false;
+  const entry = { file: { ...batchFileOf(item), delta: toSend.delta }, content: toSend.literals };
+  await sendBatch(ctx, state, endpoints, { resumed, signal }, [entry]);
+  return true;
+}
+
+/** A file of a batch upload's head, as the item uploads it. */
+function batchFileOf(item: BeingUploaded): BatchUploadFile {
+  const upload = item.change as PreparedUpload;
+  return {
+    fileUUID: upload.fileUUID,
+    version: item.version,
+    sha256: upload.sha256,
+    size: upload.size,
+    ...uploadAttributes(upload, item),
+  };
+}
+
+/** One batch request (asking first what the server holds when the batch may have been sent before). */
+function sendBatch<D extends DownloadedFileInfo>(
+  ctx: EngineContext<D>,
+  state: OutboundState,
+  endpoints: ByteEndpoints,
+  { resumed, signal }: { resumed: boolean; signal: AbortSignal },
+  entries: BatchUploadEntry[],
+): Promise<void> {
+  return uploadBatch({
+    url: endpoints.uploadBatchUrl,
+    token: ctx.token,
+    fencingToken: state.fencingToken,
+    mayBeHeld: resumed,
+    signal,
+    entries,
+    ...(ctx.transferRetryDelays ? { retryDelays: ctx.transferRetryDelays } : {}),
   });
 }
 
@@ -256,29 +326,13 @@ async function uploadSmallFiles<D extends DownloadedFileInfo>(
     (item) => (item.change as PreparedUpload).size,
   );
   await forEachConcurrently(requests, smallFileRequestConcurrency, ctx.signal, async (request, signal) => {
-    await uploadBatch({
-      url: endpoints.uploadBatchUrl,
-      token: ctx.token,
-      fencingToken: state.fencingToken,
-      mayBeHeld: resumed,
-      signal,
-      entries: await Promise.all(
-        request.map(async (item) => {
-          const upload = item.change as PreparedUpload;
-          return {
-            file: {
-              fileUUID: upload.fileUUID,
-              version: item.version,
-              sha256: upload.sha256,
-              size: upload.size,
-              ...uploadAttributes(upload, item),
-            },
-            content: await ctx.platform.uploadContent(upload.source),
-          };
-        }),
-      ),
-      ...(ctx.transferRetryDelays ? { retryDelays: ctx.transferRetryDelays } : {}),
-    });
+    const entries = await Promise.all(
+      request.map(async (item) => ({
+        file: batchFileOf(item),
+        content: await ctx.platform.uploadContent((item.change as PreparedUpload).source),
+      })),
+    );
+    await sendBatch(ctx, state, endpoints, { resumed, signal }, entries);
     await markDone(ctx, state, request, progress);
   });
 }

@@ -4,7 +4,13 @@
 // first asks which files the server holds (POST <url>/held) and sends only
 // the rest. Errors come out typed as the tus uploader's do: ServerError with
 // the server's code (StagingFullError for 507), NetworkError, LocalSourceError.
-import { batchUploadHead, encodeFrameHead, type BatchUploadFile, uploadBatchMediaType } from "@smsync/protocol";
+import {
+  batchUploadHead,
+  encodeFrameHead,
+  sentBytesOf,
+  type BatchUploadFile,
+  uploadBatchMediaType,
+} from "@smsync/protocol";
 import { NetworkError, ServerError, abortReason } from "../errors.ts";
 import { abortableSleep } from "./abortableSleep.ts";
 import { isTransientServerError, serverErrorFromResponse } from "./httpErrors.ts";
@@ -93,9 +99,10 @@ async function readContent(entry: BatchUploadEntry): Promise<BlobPart> {
     bytes = content;
     size = content instanceof Uint8Array ? content.byteLength : content.size;
   }
-  if (size !== file.size) {
+  // A delta's content is its literal bytes, not the whole file.
+  if (size !== sentBytesOf(file)) {
     throw new LocalSourceError(
-      `the content of ${file.fileUUID} has ${size} bytes, not the ${file.size} queued: it changed`,
+      `the content of ${file.fileUUID} has ${size} bytes, not the ${sentBytesOf(file)} queued: it changed`,
     );
   }
   // A file read or an app's bytes: never a SharedArrayBuffer, which a Blob cannot take.

@@ -1,7 +1,7 @@
 // Node-only file access for uploads, loaded on demand so that a browser
 // bundle of the SDK does not pull in node:fs.
 import { createReadStream, type ReadStream } from "node:fs";
-import { readFile, stat } from "node:fs/promises";
+import { open, readFile, stat } from "node:fs/promises";
 import type { FileSource as TusFileSource, SliceResult } from "tus-js-client";
 import { LocalSourceError } from "./LocalSourceError.ts";
 
@@ -64,5 +64,24 @@ export async function readWholeFile(path: string): Promise<Uint8Array> {
     return await readFile(path);
   } catch (error) {
     throw new LocalSourceError(`cannot read ${path}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** A file in blocks of blockSize bytes (the last one shorter), read one block at a time; it must have `size` bytes. */
+export async function* readBlocks(path: string, size: number, blockSize: number): AsyncGenerator<Uint8Array> {
+  const handle = await open(path, "r").catch((error: unknown) => {
+    throw new LocalSourceError(`cannot read ${path}: ${(error as Error).message}`, { cause: error });
+  });
+  try {
+    for (let offset = 0; offset < size; offset += blockSize) {
+      const block = Buffer.allocUnsafe(Math.min(blockSize, size - offset));
+      const { bytesRead } = await handle.read(block, 0, block.byteLength, offset);
+      if (bytesRead !== block.byteLength) {
+        throw new LocalSourceError(`${path} ended after ${offset + bytesRead} bytes, not ${size}: it changed`);
+      }
+      yield block;
+    }
+  } finally {
+    await handle.close();
   }
 }
