@@ -14,13 +14,13 @@ import {
   UploadMetadataError,
   type FileBlocks,
   type FileDelta,
+  type FramedStreamReader,
   type ReadBatchUploadFile,
 } from "@smsync/protocol";
 import type { CloudStorage } from "../cloud/CloudStorage.ts";
 import { chunksOf } from "../database/statementChunks.ts";
 import type { Transaction } from "../database/client.ts";
 import { SmsyncError } from "../errors/SmsyncError.ts";
-import type { FramedStreamReader } from "@smsync/protocol";
 import type { Services } from "../services.ts";
 import { answerBatchRequest, framedBytes, readHead, requireBatchCaller, sendJson } from "./batchRequests.ts";
 

@@ -1,6 +1,7 @@
 // One node:http server, three planes: GraphQL (HTTP, SSE and graphql-ws) at
 // /graphql, tus uploads under /uploads, downloads under /downloads; and the
-// batch paths of small files, /upload-batches and /download-batches.
+// batch paths of small files, /upload-batches (with /held, and /blocks for
+// the deltas of changed files) and /download-batches.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { downloadBatchesPath, fileBlocksPath, heldUploadsPath, uploadBatchesPath } from "@smsync/protocol";
 import { handleDownloadBatch } from "../batches/downloadBatchHandler.ts";
