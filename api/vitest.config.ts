@@ -30,7 +30,6 @@ export default defineConfig({
     // importing them again for each file cost about 1.5 s of CPU a file.
     isolate: false,
     // Each test file starts its own servers and databases; two at a time fits two cores.
-    // On PostgreSQL the api run is most of test:postgres, alone on the machine: a third worker fills the waits.
-    maxWorkers: process.env.SMSYNC_TEST_DATABASE === "postgresql" ? 3 : 2,
+    maxWorkers: 2,
   },
 });

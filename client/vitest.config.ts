@@ -27,7 +27,6 @@ export default defineConfig({
     // Files run one after another in a worker keep its loaded modules (the server, the client, the test kit):
     // importing them again for each file cost about 1.5 s of CPU a file.
     isolate: false,
-    // Three: the client's run is the longest of npm test, and its cases wait on servers and timers much of the time.
-    maxWorkers: 3,
+    maxWorkers: 2,
   },
 });
