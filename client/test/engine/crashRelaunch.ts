@@ -3,7 +3,7 @@
 // relaunched over the same SQLite store: the relaunch finishes the work,
 // the server ends with exactly the batch, and the app is given each download
 // and each deletion once. The cases are in three test files
-// (crashRelaunch.{uploads,renewal,downloads}.test.ts), so that two workers
+// (crashRelaunch.{uploads,deltas,renewal,downloads}.test.ts), so that two workers
 // share them; each file starts its own server (serverPerFile).
 import { spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
@@ -179,6 +179,39 @@ export function uploadingCases(): void {
       expect(sha256Hex((await cloudContent(harness.server, phone.userName, uuidBig))!)).toBe(sha256Hex(big));
       expect(sha256Hex((await cloudContent(harness.server, phone.userName, uuidSmall))!)).toBe(sha256Hex(small));
       expect(await cloudContent(harness.server, phone.userName, uuidGone)).toBeNull();
+      await expectStoreDrained(device.storeFile);
+    });
+  }
+}
+
+/** The kill points of a batch whose one upload is a change sent as a delta: before it, after it, after the commit. */
+const deltaPoints: ClientCrashPoint[] = ["upload.batchBegun", "upload.fileDone", "upload.commitSent"];
+
+export function deltaUploadCases(): void {
+  for (const point of deltaPoints) {
+    it(`at ${point}`, async () => {
+      const phone = await harness.newUser();
+      const device = newDeviceFiles(phone.token!);
+      const fileUUID = randomUUID();
+      const v0 = randomBytes(3 * 1024 * 1024);
+      const v1 = Buffer.from(v0);
+      randomBytes(4096).copy(v1, 2 * 1024 * 1024 + 5);
+      const step = (content: Buffer) => ({
+        uploadFile: { fileUUID, path: harness.writeFile(content), cloudFileName: "big.bin" },
+      });
+      await expectCompleted(runClient(device, [step(v0), "commit", "sync", step(v1), "commit"]));
+      proxy.resetStats();
+      await expectKilled(runClient(device, ["sync"], point, proxy.url), point);
+      const bytesBeforeKill = proxy.stats.bytesUp;
+      proxy.resetStats();
+      await expectCompleted(runClient(device, ["sync"], undefined, proxy.url));
+      // The change went up as a delta: neither run sent the file whole.
+      expect(bytesBeforeKill).toBeLessThan(1024 * 1024);
+      expect(proxy.stats.bytesUp).toBeLessThan(1024 * 1024);
+
+      const [indexed] = (await phone.fileIndex()).files;
+      expect(indexed).toMatchObject({ fileUUID, version: 1, sha256: sha256Hex(v1), deleted: false });
+      expect(sha256Hex((await cloudContent(harness.server, phone.userName, fileUUID))!)).toBe(sha256Hex(v1));
       await expectStoreDrained(device.storeFile);
     });
   }
