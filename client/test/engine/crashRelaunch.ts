@@ -2,7 +2,7 @@
 // the engine (SMSYNC_CLIENT_CRASH_AT, src/engine/crashPoints.ts) and
 // relaunched over the same SQLite store: the relaunch finishes the work,
 // the server ends with exactly the batch, and the app is given each download
-// and each deletion once. The cases are in three test files
+// and each deletion once. The cases are in four test files
 // (crashRelaunch.{uploads,deltas,renewal,downloads}.test.ts), so that two workers
 // share them; each file starts its own server (serverPerFile).
 import { spawn } from "node:child_process";
