@@ -18,7 +18,7 @@ function sqliteValue(value: unknown): unknown {
   if (value instanceof Date) return value.toISOString().replace("Z", "+00:00");
   if (typeof value === "boolean") return value ? 1 : 0;
   if (value === null || ["string", "number", "bigint"].includes(typeof value)) return value;
-  throw new UnsupportedRawParameterError(`readOnlyRaw cannot pass a ${typeof value} to SQLite`);
+  throw new UnsupportedRawParameterError(`readOnlyRaw cannot pass a parameter of type ${typeof value} to SQLite`);
 }
 
 export function readSqliteRaw<T>(connection: BetterSqlite3.Database, query: Prisma.Sql): T[] {

@@ -5,7 +5,9 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { useMigratedTestDatabase } from "../support/migratedTestDatabase.ts";
+import { testProvider } from "@smsync/testkit";
 import { readOnlyRaw } from "../../src/database/client.ts";
+import { UnsupportedRawParameterError } from "../../src/database/sqliteRawReads.ts";
 import { Prisma } from "../../src/generated/prisma-sqlite/client.ts";
 import { addUser } from "../../src/auth/users.ts";
 
@@ -50,4 +52,16 @@ describe("readOnlyRaw", () => {
     expect(viaPrisma.map((row) => row.fileUUID)).toEqual(["file-0"]);
     expect(raw.map((row) => row.fileUUID)).toEqual(["file-0"]);
   });
+
+  it.skipIf(testProvider !== "sqlite")(
+    "refuses on SQLite a parameter it cannot pass as Prisma would store it, rather than guess",
+    async () => {
+      const { db } = database;
+      // A read first, so that the reader has connected and readOnlyRaw goes straight to SQLite.
+      await readOnlyRaw(db, Prisma.sql`SELECT 1`);
+      const query = Prisma.sql`SELECT "fileUUID" FROM "FileEntry" WHERE "sha256" = ${Buffer.from("00", "hex")}`;
+      await expect(readOnlyRaw(db, query)).rejects.toThrow(UnsupportedRawParameterError);
+      await expect(readOnlyRaw(db, query)).rejects.toThrow(/cannot pass a parameter of type object to SQLite/);
+    },
+  );
 });
