@@ -18,8 +18,8 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     // Bundles the processes the tests start, and puts the temporary files on tmpfs (@smsync/testkit/testRunSetup).
     globalSetup: ["./test/support/globalSetup.ts"],
-    // Keeps the unit tier (*.unit.test.ts) pure: no network, no processes.
-    setupFiles: [require.resolve("@smsync/testkit/unitTierGuard")],
+    // Keeps the unit tier (*.unit.test.ts) pure: no network, no processes; and compares bytes as bytes.
+    setupFiles: [require.resolve("@smsync/testkit/unitTierGuard"), require.resolve("@smsync/testkit/byteEquality")],
     // npm test runs this beside the other workspaces' runs and type-checks on two cores (docs/testing.md): a case
     // that takes 10 s alone took over 60 s there on a machine busy with other work. The limit only catches a wait
     // that never ends.

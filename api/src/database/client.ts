@@ -2,9 +2,11 @@
 // from the same models (prisma/models.prisma), so the PostgreSQL one is used
 // through the SQLite one's type.
 import { PrismaPg } from "@prisma/adapter-pg";
+import type BetterSqlite3 from "better-sqlite3";
 import { PrismaBetterSQLite3Immediate } from "./sqliteImmediateTransactions.ts";
 import { PrismaBetterSQLite3Durable } from "./sqliteSynchronousFull.ts";
-import { readSqliteRaw } from "./sqliteRawReads.ts";
+import { querySqliteRaw } from "./sqliteRaw.ts";
+import { withWriterConnection } from "./transactionRaw.ts";
 import { PrismaClient as SqliteClient, type Prisma } from "../generated/prisma-sqlite/client.ts";
 
 /** The rows of the models, as both providers return them. */
@@ -27,14 +29,14 @@ const readerAdapter = Symbol("readerAdapter");
  * hottest paths (each request's token check: one join instead of three
  * queries, about 7 times less CPU). Identifiers in double quotes work on both.
  * On SQLite, once the reader has connected, the statement skips Prisma too
- * (sqliteRawReads.ts): its rows then carry SQLite's own types, which the
+ * (sqliteRaw.ts): its rows then carry SQLite's own types, which the
  * callers normalize as they do PostgreSQL's.
  */
 export function readOnlyRaw<T>(db: Database, query: Prisma.Sql): Promise<T[]> {
   const sqlite = (db as unknown as Record<symbol, PrismaBetterSQLite3Durable | undefined>)[readerAdapter]?.connection;
   if (sqlite) {
     try {
-      return Promise.resolve(readSqliteRaw<T>(sqlite, query));
+      return Promise.resolve(querySqliteRaw<T>(sqlite, query));
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
@@ -75,19 +77,23 @@ export function openDatabase(databaseUrl: string): Database {
  * take the write lock when they begin (sqliteImmediateTransactions.ts), so
  * that another process writing the same file (`npm run admin`) makes them
  * wait instead of fail. Both connections commit with synchronous=FULL
- * (sqliteSynchronousFull.ts).
+ * (sqliteSynchronousFull.ts). Each transaction knows the writer's
+ * connection, on which its hottest statements skip Prisma (transactionRaw.ts).
  */
 function openSqlite(file: string): Database {
-  const writer = new SqliteClient({
-    adapter: new PrismaBetterSQLite3Immediate({ url: file, timeout: 10_000 }),
-    transactionOptions,
-  });
+  const writerAdapter = new PrismaBetterSQLite3Immediate({ url: file, timeout: 10_000 });
+  const writer = new SqliteClient({ adapter: writerAdapter, transactionOptions });
   const adapter = new PrismaBetterSQLite3Durable({ url: file, timeout: 10_000, readonly: true });
   const reader = new SqliteClient({ adapter });
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- compared by identity, never called
+  const prismaTransaction = writer.$transaction;
+  const transaction = transactionsOn(writer, () => writerAdapter.connection);
   return new Proxy(writer, {
     get(target, property, receiver) {
       if (property === readerConnection) return reader;
       if (property === readerAdapter) return adapter;
+      // A test's spy put on $transaction stands in for it.
+      if (property === "$transaction" && Reflect.get(target, property) === prismaTransaction) return transaction;
       if (property === "$disconnect") {
         return async () => {
           await Promise.all([target.$disconnect(), reader.$disconnect()]);
@@ -99,4 +105,16 @@ function openSqlite(file: string): Database {
       return Reflect.get(target, property, receiver) as unknown;
     },
   });
+}
+
+/** The writer's $transaction, whose interactive transactions know their connection (transactionRaw.ts). */
+function transactionsOn(writer: SqliteClient, connection: () => BetterSqlite3.Database | null) {
+  const transact = writer.$transaction.bind(writer);
+  return ((input: unknown, options?: unknown) =>
+    typeof input === "function"
+      ? transact(
+          (tx) => (input as (tx: Transaction) => Promise<unknown>)(withWriterConnection(tx, connection)),
+          options as Parameters<SqliteClient["$transaction"]>[1],
+        )
+      : transact(input as Prisma.PrismaPromise<unknown>[])) as SqliteClient["$transaction"];
 }

@@ -44,7 +44,7 @@ export function connectionOf(adapter: SqliteDriverAdapter): BetterSqlite3.Databa
 
 /** Prisma's better-sqlite3 adapter on connections that commit with synchronous=FULL (and reuse their statements). */
 export class PrismaBetterSQLite3Durable extends PrismaBetterSQLite3 {
-  /** The connection once Prisma has connected (for raw reads that skip Prisma: sqliteRawReads.ts). */
+  /** The connection once Prisma has connected (for raw reads that skip Prisma: sqliteRaw.ts). */
   connection: BetterSqlite3.Database | null = null;
 
   override async connect(): Promise<SqliteDriverAdapter> {

@@ -4,6 +4,7 @@
 import { readOnlyRaw, type Database, type Transaction } from "../database/client.ts";
 import { Prisma } from "../generated/prisma-sqlite/client.ts";
 import { chunksOf, rowsPerInsert } from "../database/statementChunks.ts";
+import { executeInTransaction, queryInTransaction } from "../database/transactionRaw.ts";
 import type { EventNotifier } from "./EventNotifier.ts";
 
 export const eventTypes = ["OPERATION_STATE", "FILE_TRANSFERRED", "FILE_INDEX_CHANGED"] as const;
@@ -39,20 +40,28 @@ export class EventBatch {
     const [first] = events;
     if (!first) throw new Error("appendMany needs an event");
     if (events.some((event) => event.userId !== first.userId)) throw new Error("appendMany takes events of one user");
-    const { eventSeq } = await this.tx.user.update({
-      where: { id: first.userId },
-      data: { eventSeq: { increment: events.length } },
-      select: { eventSeq: true },
-    });
+    // Raw (transactionRaw.ts): every mutation and every transfer step appends events.
+    const [user] = await queryInTransaction<{ eventSeq: number | bigint }>(
+      this.tx,
+      Prisma.sql`UPDATE "User" SET "eventSeq" = "eventSeq" + ${events.length} WHERE "id" = ${first.userId}
+        RETURNING "eventSeq"`,
+    );
+    if (!user) throw new Error(`no user ${first.userId} to append events for`);
+    const eventSeq = Number(user.eventSeq);
     const firstSeq = eventSeq - events.length + 1;
-    const rows = events.map((event, index) => ({
-      userId: event.userId,
-      seq: firstSeq + index,
-      operationId: event.operationId ?? null,
-      type: event.type,
-      payload: JSON.stringify(event.payload),
-    }));
-    for (const chunk of chunksOf(rows, rowsPerInsert(6))) await this.tx.event.createMany({ data: chunk });
+    const createdAt = new Date();
+    const rows = events.map(
+      (event, index) =>
+        Prisma.sql`(${event.userId}, ${firstSeq + index}, ${event.operationId ?? null}, ${event.type},
+          ${JSON.stringify(event.payload)}, ${createdAt})`,
+    );
+    for (const chunk of chunksOf(rows, rowsPerInsert(6))) {
+      await executeInTransaction(
+        this.tx,
+        Prisma.sql`INSERT INTO "Event" ("userId", "seq", "operationId", "type", "payload", "createdAt")
+          VALUES ${Prisma.join(chunk)}`,
+      );
+    }
     this.users.add(first.userId);
     return eventSeq;
   }

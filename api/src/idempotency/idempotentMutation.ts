@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import { stableJson } from "@smsync/protocol";
 import type { Caller } from "../auth/deviceTokens.ts";
 import { readOnlyRaw, type Transaction } from "../database/client.ts";
+import { executeInTransaction } from "../database/transactionRaw.ts";
 import { Prisma } from "../generated/prisma-sqlite/client.ts";
 import { SmsyncError } from "../errors/SmsyncError.ts";
 import { transactWithEvents, type EventBatch } from "../events/eventLog.ts";
@@ -58,17 +59,14 @@ export async function idempotentMutation<T>(
     await refuseEarly?.();
     return await transactWithEvents(services.db, services.notifier, async (tx, events) => {
       const result = await run(tx, events);
-      await tx.idempotencyRecord.create({
-        data: {
-          userId: caller.userId,
-          key: idempotencyKey,
-          mutation,
-          requestHash: hash,
-          response: JSON.stringify(result),
-          // The age pruneIdempotencyRecords drops it by, on the server's clock.
-          createdAt: services.clock.now(),
-        },
-      });
+      // Raw (transactionRaw.ts): every mutation writes one. createdAt is the age pruneIdempotencyRecords drops
+      // it by, on the server's clock.
+      await executeInTransaction(
+        tx,
+        Prisma.sql`INSERT INTO "IdempotencyRecord" ("userId", "key", "mutation", "requestHash", "response", "createdAt")
+          VALUES (${caller.userId}, ${idempotencyKey}, ${mutation}, ${hash}, ${JSON.stringify(result)},
+            ${services.clock.now()})`,
+      );
       // The caller gets what a replay would get: the JSON form.
       return JSON.parse(JSON.stringify(result)) as T;
     });

@@ -10,6 +10,7 @@
 //               lock until the transfer ends; the lease does not expire.
 import type { Caller } from "../auth/deviceTokens.ts";
 import { readOnlyRaw, type Database, type Transaction } from "../database/client.ts";
+import { executeInTransaction, queryInTransaction } from "../database/transactionRaw.ts";
 import { Prisma } from "../generated/prisma-sqlite/client.ts";
 import { SmsyncError } from "../errors/SmsyncError.ts";
 import { abandonFailedBatches } from "../transfers/abandonedWrites.ts";
@@ -23,11 +24,60 @@ export interface LockGrant {
 
 type LockRow = NonNullable<Awaited<ReturnType<Transaction["lock"]["findUnique"]>>>;
 
+// The lock row is read and written by every lock, renewal, commit and
+// transfer: raw (transactionRaw.ts), its rows normalized from each driver's types.
+const lockColumns = Prisma.sql`"userId", "holderDeviceId", "fencingToken", "expiresAt", "operationId", "grantedAt"`;
+
+type RawDate = Date | string | number | null;
+interface RawLockRow extends Omit<LockRow, "fencingToken" | "expiresAt" | "grantedAt"> {
+  fencingToken: number | bigint;
+  expiresAt: RawDate;
+  grantedAt: RawDate;
+}
+
+function dateOf(value: RawDate): Date | null {
+  return value === null ? null : new Date(value);
+}
+
+function lockRowOf(row: RawLockRow): LockRow {
+  return {
+    ...row,
+    fencingToken: Number(row.fencingToken),
+    expiresAt: dateOf(row.expiresAt),
+    grantedAt: dateOf(row.grantedAt),
+  };
+}
+
 async function readLock(tx: Transaction, userId: string): Promise<LockRow> {
   // Touching the row first serializes concurrent lock calls of one user on
   // PostgreSQL (row lock until commit); SQLite serializes all writers anyway.
   // The upsert answers with the row as it is now: no second query to read it.
-  return tx.lock.upsert({ where: { userId }, create: { userId }, update: { userId } });
+  const [row] = await queryInTransaction<RawLockRow>(
+    tx,
+    Prisma.sql`INSERT INTO "Lock" ("userId") VALUES (${userId})
+      ON CONFLICT ("userId") DO UPDATE SET "userId" = excluded."userId" RETURNING ${lockColumns}`,
+  );
+  return lockRowOf(row!);
+}
+
+/** Sets `changes` on the user's lock row (when `condition` holds, if given); answers the row as written, if any. */
+async function updateLock(
+  tx: Transaction,
+  userId: string,
+  changes: Prisma.Sql,
+  condition: Prisma.Sql = Prisma.empty,
+): Promise<LockRow | null> {
+  const [row] = await queryInTransaction<RawLockRow>(
+    tx,
+    Prisma.sql`UPDATE "Lock" SET ${changes} WHERE "userId" = ${userId}${condition} RETURNING ${lockColumns}`,
+  );
+  return row ? lockRowOf(row) : null;
+}
+
+async function updateHeldLock(tx: Transaction, userId: string, changes: Prisma.Sql): Promise<LockRow> {
+  const row = await updateLock(tx, userId, changes);
+  if (!row) throw new Error(`the lock row of user ${userId} is gone`);
+  return row;
 }
 
 /** What decides whether the lock is held by another device. */
@@ -89,17 +139,19 @@ export async function acquireLock(tx: Transaction, caller: Caller, ttlSeconds: n
   if (lock.holderDeviceId === caller.deviceId) {
     // The holder asking again (a retry, or a renewal after its lease ran out
     // with nobody taking the lock over): same grant, same token.
-    const renewed = await tx.lock.update({ where: { userId: caller.userId }, data: { expiresAt } });
+    const renewed = await updateHeldLock(tx, caller.userId, Prisma.sql`"expiresAt" = ${expiresAt}`);
     return grantOf(renewed, true, now);
   }
   refuseIfHeldByAnother(lock, caller, now);
   const fencingToken = lock.fencingToken + 1;
   // Whatever an earlier holder staged under its grant can never be committed.
   await discardUncommittedStaging(tx, caller.userId, fencingToken);
-  const granted = await tx.lock.update({
-    where: { userId: caller.userId },
-    data: { holderDeviceId: caller.deviceId, fencingToken, expiresAt, grantedAt: now, operationId: null },
-  });
+  const granted = await updateHeldLock(
+    tx,
+    caller.userId,
+    Prisma.sql`"holderDeviceId" = ${caller.deviceId}, "fencingToken" = ${fencingToken}, "expiresAt" = ${expiresAt},
+      "grantedAt" = ${now}, "operationId" = ${null}`,
+  );
   return grantOf(granted, false, now);
 }
 
@@ -136,10 +188,11 @@ export async function requireIdleLock(tx: Transaction, caller: Caller, fencingTo
       operationId: lock.operationId,
     });
   }
-  const failed = await tx.operation.findFirst({
-    where: { userId: caller.userId, deviceId: caller.deviceId, kind: "OUTBOUND", fencingToken, state: "FAILED" },
-    select: { id: true },
-  });
+  const [failed] = await queryInTransaction<{ id: string }>(
+    tx,
+    Prisma.sql`SELECT "id" FROM "Operation" WHERE "userId" = ${caller.userId} AND "deviceId" = ${caller.deviceId}
+      AND "kind" = ${"OUTBOUND"} AND "fencingToken" = ${fencingToken} AND "state" = ${"FAILED"} LIMIT 1`,
+  );
   if (failed) {
     throw new SmsyncError("TRANSFER_FAILED", `transfer ${failed.id} failed: commit again to resume it, or reset`, {
       operationId: failed.id,
@@ -157,7 +210,7 @@ export async function renewLock(
 ): Promise<LockGrant> {
   await requireLock(tx, caller, fencingToken);
   const expiresAt = new Date(now.getTime() + ttlSeconds * 1000);
-  return grantOf(await tx.lock.update({ where: { userId: caller.userId }, data: { expiresAt } }), true, now);
+  return grantOf(await updateHeldLock(tx, caller.userId, Prisma.sql`"expiresAt" = ${expiresAt}`), true, now);
 }
 
 /** Returns false when the caller did not hold the lock (nothing to release). */
@@ -170,16 +223,17 @@ export async function releaseLock(tx: Transaction, caller: Caller, fencingToken:
     });
   }
   await discardUncommittedStaging(tx, caller.userId, fencingToken + 1);
-  await tx.lock.update({
-    where: { userId: caller.userId },
-    data: { holderDeviceId: null, expiresAt: null, operationId: null },
-  });
+  await updateHeldLock(
+    tx,
+    caller.userId,
+    Prisma.sql`"holderDeviceId" = ${null}, "expiresAt" = ${null}, "operationId" = ${null}`,
+  );
   return true;
 }
 
 /** Binds the lock to a transfer: it is kept, without expiry, until the transfer ends. */
 export async function bindLockToTransfer(tx: Transaction, userId: string, operationId: string): Promise<void> {
-  await tx.lock.update({ where: { userId }, data: { operationId } });
+  await updateHeldLock(tx, userId, Prisma.sql`"operationId" = ${operationId}`);
 }
 
 /** A transfer ended: release the lock if it still holds it under its grant. */
@@ -189,10 +243,12 @@ export async function releaseLockOfTransfer(
   operationId: string,
   fencingToken: number,
 ): Promise<void> {
-  await tx.lock.updateMany({
-    where: { userId, operationId, fencingToken },
-    data: { holderDeviceId: null, expiresAt: null, operationId: null },
-  });
+  await updateLock(
+    tx,
+    userId,
+    Prisma.sql`"holderDeviceId" = ${null}, "expiresAt" = ${null}, "operationId" = ${null}`,
+    Prisma.sql` AND "operationId" = ${operationId} AND "fencingToken" = ${fencingToken}`,
+  );
 }
 
 /** A transfer failed: its device keeps the lock under a fresh lease, to retry by committing again. */
@@ -203,10 +259,12 @@ export async function keepLockAfterFailedTransfer(
   leaseSeconds: number,
   now: Date,
 ): Promise<void> {
-  await tx.lock.updateMany({
-    where: { userId, operationId },
-    data: { operationId: null, expiresAt: new Date(now.getTime() + leaseSeconds * 1000) },
-  });
+  await updateLock(
+    tx,
+    userId,
+    Prisma.sql`"operationId" = ${null}, "expiresAt" = ${new Date(now.getTime() + leaseSeconds * 1000)}`,
+    Prisma.sql` AND "operationId" = ${operationId}`,
+  );
 }
 
 /**
@@ -218,17 +276,17 @@ export async function keepLockAfterFailedTransfer(
  * abandonedWrites.ts.)
  */
 export async function discardUncommittedStaging(tx: Transaction, userId: string, belowToken: number): Promise<void> {
-  const abandoned = await tx.operation.findMany({
-    where: { userId, kind: "OUTBOUND", state: "FAILED", fencingToken: { lt: belowToken } },
-    select: { id: true },
-  });
-  const stale = { userId, fencingToken: { lt: belowToken } };
+  // Raw (transactionRaw.ts): every lock grant and release runs this, and there is rarely anything to drop.
+  const abandoned = await queryInTransaction<{ id: string }>(
+    tx,
+    Prisma.sql`SELECT "id" FROM "Operation" WHERE "userId" = ${userId} AND "kind" = ${"OUTBOUND"}
+      AND "state" = ${"FAILED"} AND "fencingToken" < ${belowToken}`,
+  );
   const operationIds = abandoned.map((operation) => operation.id);
   await abandonFailedBatches(tx, userId, operationIds);
-  await tx.stagedUpload.deleteMany({
-    where: { ...stale, OR: [{ operationId: null }, { operationId: { in: operationIds } }] },
-  });
-  await tx.uploadDeletion.deleteMany({
-    where: { ...stale, OR: [{ operationId: null }, { operationId: { in: operationIds } }] },
-  });
+  const stale = Prisma.sql`"userId" = ${userId} AND "fencingToken" < ${belowToken} AND ("operationId" IS NULL${
+    operationIds.length > 0 ? Prisma.sql` OR "operationId" IN (${Prisma.join(operationIds)})` : Prisma.empty
+  })`;
+  await executeInTransaction(tx, Prisma.sql`DELETE FROM "StagedUpload" WHERE ${stale}`);
+  await executeInTransaction(tx, Prisma.sql`DELETE FROM "UploadDeletion" WHERE ${stale}`);
 }

@@ -3,6 +3,8 @@
 // the operation; a worker that dies stops renewing, and once the claim
 // expires a live worker takes the operation over.
 import type { Database, Transaction } from "../database/client.ts";
+import { executeInTransaction } from "../database/transactionRaw.ts";
+import { Prisma } from "../generated/prisma-sqlite/client.ts";
 import type { Clock } from "../time/clock.ts";
 import { runnableStates } from "./states.ts";
 
@@ -58,10 +60,12 @@ export async function claimNextOperation(
  * then finds the row changed (or this check waits for the claim and then finds it lost).
  */
 export async function assertClaim(tx: Transaction, operationId: string, workerId: string): Promise<void> {
-  const { count } = await tx.operation.updateMany({
-    where: { id: operationId, claimedBy: workerId },
-    data: { claimedBy: workerId },
-  });
+  // Raw (transactionRaw.ts): every step of every transfer runs it. updatedAt as Prisma's @updatedAt would set it.
+  const count = await executeInTransaction(
+    tx,
+    Prisma.sql`UPDATE "Operation" SET "claimedBy" = ${workerId}, "updatedAt" = ${new Date()}
+      WHERE "id" = ${operationId} AND "claimedBy" = ${workerId}`,
+  );
   if (count !== 1) throw new ClaimLostError(`worker ${workerId} lost its claim on ${operationId}`);
 }
 

@@ -1,5 +1,5 @@
 // readOnlyRaw: on SQLite it reads straight on the reader's connection
-// (sqliteRawReads.ts), passing parameters as Prisma's adapter stores them,
+// (sqliteRaw.ts), passing parameters as Prisma's adapter stores them,
 // so a date or a boolean compares with the stored value as it does through
 // Prisma; on PostgreSQL the same statements run through Prisma.
 import { randomUUID } from "node:crypto";
@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { useMigratedTestDatabase } from "../support/migratedTestDatabase.ts";
 import { testProvider } from "@smsync/testkit";
 import { readOnlyRaw } from "../../src/database/client.ts";
-import { UnsupportedRawParameterError } from "../../src/database/sqliteRawReads.ts";
+import { UnsupportedRawParameterError } from "../../src/database/sqliteRaw.ts";
 import { Prisma } from "../../src/generated/prisma-sqlite/client.ts";
 import { addUser } from "../../src/auth/users.ts";
 
