@@ -155,12 +155,12 @@ export async function main(argv: string[]): Promise<number> {
       const config = readConfig();
       if (!config)
         return out.fail(exitCodes.authentication, `not logged in (no login in ${configPath()}): run smsync login`);
-      const check = await checkServer(config.server, config.token);
-      if (!check.ok) return failedCheck(out, check);
-      const [{ syncFolder }, { progressMode, syncProgress }] = await Promise.all([
-        import("./syncFolder.ts"),
-        import("./syncProgress.ts"),
+      // The sync's modules load while the server answers the check.
+      const [check, [{ syncFolder }, { progressMode, syncProgress }]] = await Promise.all([
+        checkServer(config.server, config.token),
+        Promise.all([import("./syncFolder.ts"), import("./syncProgress.ts")]),
       ]);
+      if (!check.ok) return failedCheck(out, check);
       try {
         const summary = await syncFolder({
           dir,

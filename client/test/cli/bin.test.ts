@@ -2,12 +2,14 @@
 // compiled into dist/ by `npm run build` (`npm install` runs it, and turbo's
 // test task builds first). The other CLI tests run the CLI's source
 // (support/cliProcess.ts). A package whose build is missing says so.
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clientDir, requireBuild } from "../support/built.ts";
-import { runBuiltBin } from "../support/cliProcess.ts";
+import { cliJson, runBuiltBin } from "../support/cliProcess.ts";
+import { startTestServer, type TestServer } from "@smsync/testkit";
 
 const home = mkdtempSync(path.join(tmpdir(), "smsync-bin-"));
 afterAll(() => rmSync(home, { recursive: true, force: true }));
@@ -35,6 +37,43 @@ describe("bin/smsync.js, built", () => {
   });
 });
 
+describe("bin/smsync.js, built, syncing", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    requireBuild();
+    server = await startTestServer();
+  });
+  afterAll(() => server?.close());
+
+  it("takes a folder up and brings it down on another device, from the CLI bundled into dist/", async () => {
+    const laptop = await server.newUser();
+    const desktop = await server.newDevice(laptop.userName);
+    const [a, b] = [path.join(home, "sync-a"), path.join(home, "sync-b")];
+    mkdirSync(path.join(a, "notes"), { recursive: true });
+    mkdirSync(b);
+    const photo = randomBytes(300_000);
+    writeFileSync(path.join(a, "notes", "todo.txt"), "buy milk\n");
+    writeFileSync(path.join(a, "photo.jpg"), photo);
+    const [laptopConfig, desktopConfig] = [path.join(home, "laptop.json"), path.join(home, "desktop.json")];
+    for (const [configFile, token] of [
+      [laptopConfig, laptop.token!],
+      [desktopConfig, desktop.token!],
+    ] as const) {
+      const login = await runBuiltBin(configFile, ["login", "--server", server.url, "--token", token]);
+      expect(login.code, login.stderr).toBe(0);
+    }
+
+    const up = await runBuiltBin(laptopConfig, ["sync", a, "--json"]);
+    expect(up.code, up.stderr + up.stdout).toBe(0);
+    expect(cliJson(up)).toMatchObject({ ok: true, uploaded: 2, bytesUploaded: photo.length + 9 });
+    const down = await runBuiltBin(desktopConfig, ["sync", b, "--json"]);
+    expect(down.code, down.stderr + down.stdout).toBe(0);
+    expect(cliJson(down)).toMatchObject({ ok: true, downloaded: 2 });
+    expect(readFileSync(path.join(b, "notes", "todo.txt"), "utf8")).toBe("buy milk\n");
+    expect(readFileSync(path.join(b, "photo.jpg"))).toEqual(photo);
+  });
+});
+
 describe("bin/smsync.js, not built", () => {
   it("says to run the build, and exits 1", async () => {
     // The package as a clone has it before `npm run build`: its package.json and bin, no dist/.
@@ -46,7 +85,7 @@ describe("bin/smsync.js, not built", () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toBe("");
     expect(result.stderr).toContain(
-      `smsync: the client is not built (Cannot find module '${unbuilt}/dist/cli/main.js'`,
+      `smsync: the client is not built (Cannot find module '${unbuilt}/dist/smsync-cli/main.js'`,
     );
     expect(result.stderr).toContain("Run `npm run build` at the root of the smsync repository");
   });

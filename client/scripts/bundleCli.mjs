@@ -1,0 +1,26 @@
+// The CLI as one file, dist/smsync-cli.js, from the JavaScript tsc wrote in
+// dist/ (`npm run build` runs tsc, then this). Node then parses one file
+// instead of resolving and loading some 800 modules (the SDK's, graphql's,
+// zod's, urql's, graphql-ws's), which cost about 0.1 s of every `smsync` run
+// (docs/performance.md, "Start-up"). better-sqlite3 stays outside: it loads
+// its native addon from its own directory.
+import { build } from "esbuild";
+
+await build({
+  entryPoints: ["dist/cli/main.js"],
+  outdir: "dist/smsync-cli",
+  bundle: true,
+  // The commands' imports stay lazy: `--version` loads the small first chunk only, `sync` the engine's chunk too.
+  splitting: true,
+  chunkNames: "[name]-[hash]",
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  external: ["better-sqlite3"],
+  sourcemap: true,
+  // Bundled CommonJS packages (graphql, ws) call require for Node's own modules; an ES module has none.
+  banner: {
+    js: 'import { createRequire as smsyncCreateRequire } from "node:module";\nconst require = smsyncCreateRequire(import.meta.url);',
+  },
+  logLevel: "warning",
+});
