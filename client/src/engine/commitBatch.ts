@@ -15,6 +15,13 @@ import { metaKeys, type OutboundState } from "./state.ts";
 /** Commits sent again to resume a FAILED outbound transfer before the engine gives up (nonRecoverableError until resetFromError). */
 const maxTransferResumes = 2;
 
+/**
+ * How a finished batch left the lock: its outbound transfer held the lock to
+ * its end and released it, or the server had nothing to commit and the
+ * device holds the lock still.
+ */
+export type FinishedBatch = "lockReleased" | "lockHeld";
+
 /** After a relaunch: a batch whose commit was sent is followed to its end before anything else (it needs no lock). */
 export async function resumeSentCommit<D extends DownloadedFileInfo>(ctx: EngineContext<D>): Promise<void> {
   const state = await ctx.store.get("meta", metaKeys.outbound);
@@ -24,9 +31,10 @@ export async function resumeSentCommit<D extends DownloadedFileInfo>(ctx: Engine
 export async function finishSentCommit<D extends DownloadedFileInfo>(
   ctx: EngineContext<D>,
   state: OutboundState,
-): Promise<void> {
+): Promise<FinishedBatch> {
   for (;;) {
-    if (await commitAndFollow(ctx, state)) return;
+    const finished = await commitAndFollow(ctx, state);
+    if (finished !== "failed") return finished;
     // The transfer FAILED; the device keeps the lock under a fresh lease. A commit under the same grant (a new key) resumes it.
     const resumes = state.resumes + 1;
     const failed = (await ctx.operation(state.operationId!))!;
@@ -36,11 +44,11 @@ export async function finishSentCommit<D extends DownloadedFileInfo>(
   }
 }
 
-/** Sends the batch's commit (if not yet accepted) and follows the operation: true when it SUCCEEDED and the batch is finished, false when it FAILED. */
+/** Sends the batch's commit (if not yet accepted) and follows the operation: how the batch finished, or "failed" when the transfer FAILED. */
 async function commitAndFollow<D extends DownloadedFileInfo>(
   ctx: EngineContext<D>,
   state: OutboundState,
-): Promise<boolean> {
+): Promise<FinishedBatch | "failed"> {
   const { store, outbox } = ctx;
   if (state.operationId === null) {
     ctx.lease.stop(); // the outbound transfer holds the lock from now on
@@ -71,7 +79,7 @@ async function commitAndFollow<D extends DownloadedFileInfo>(
     if (state.operationId === null) {
       // Nothing to commit: nothing was staged (the server has it all already).
       await finishBatch(ctx, state, [outbox.resultRemoval(state.commitKey)]);
-      return true;
+      return "lockHeld";
     }
     await store.commit([
       { op: "put", collection: "meta", key: metaKeys.outbound, value: state },
@@ -80,9 +88,9 @@ async function commitAndFollow<D extends DownloadedFileInfo>(
     await ctx.persistencePoint("upload.commitAccepted");
   }
   const operation = await ctx.follow(state.operationId, "upload");
-  if (operation.state !== "SUCCEEDED") return false;
+  if (operation.state !== "SUCCEEDED") return "failed";
   await finishBatch(ctx, state, []);
-  return true;
+  return "lockReleased";
 }
 
 /** The batch is in the index: the device holds its versions (and `extra`), beingUploaded is emptied, the app told. */

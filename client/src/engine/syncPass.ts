@@ -104,7 +104,11 @@ async function work<D extends DownloadedFileInfo>(ctx: EngineContext<D>): Promis
       await resumeInbound(ctx);
       continue; // the inbound transfer released the lock
     }
-    if (await uploadNextBatch(ctx, fencingToken, index)) continue; // the outbound transfer released the lock
+    const batch = await uploadNextBatch(ctx, fencingToken, index);
+    // The batch's transfer held the lock from the index read above to its end, then released it: the index changed
+    // by this batch alone, so another look at it (the lock, the index) is for another committed batch only.
+    if (batch === "lockReleased" && (await ctx.store.list("committedUploads")).length === 0) break;
+    if (batch !== null) continue;
     await unlock(ctx, fencingToken);
     break;
   }

@@ -14,7 +14,7 @@ import { uploadBatch, type BatchUploadEntry } from "../transfers/batchUploader.t
 import { deltaOf, fileBlocksOf } from "../transfers/fileDeltas.ts";
 import { uploadFile } from "../transfers/uploader.ts";
 import { BatchProgress } from "./batchProgress.ts";
-import { finishSentCommit } from "./commitBatch.ts";
+import { finishSentCommit, type FinishedBatch } from "./commitBatch.ts";
 import type { ByteEndpoints, EngineContext } from "./EngineContext.ts";
 import { StagedUploadGoneError } from "./engineErrors.ts";
 import { forEachConcurrently } from "./forEachConcurrently.ts";
@@ -24,12 +24,12 @@ import { metaKeys, type BeingUploaded, type OutboundState } from "./state.ts";
 
 const randomUUID = () => globalThis.crypto.randomUUID();
 
-/** Uploads the batch in beingUploaded, or the oldest committed one; false if there is none. */
+/** Uploads the batch in beingUploaded, or the oldest committed one: how it finished, or null if there is none. */
 export async function uploadNextBatch<D extends DownloadedFileInfo>(
   ctx: EngineContext<D>,
   fencingToken: number,
   index: IndexEntry[],
-): Promise<boolean> {
+): Promise<FinishedBatch | null> {
   let state = await ctx.store.get("meta", metaKeys.outbound);
   // Begun under this grant before (a relaunch, a pass that failed): the server may hold some of its files.
   const resumed = state?.fencingToken === fencingToken;
@@ -39,11 +39,10 @@ export async function uploadNextBatch<D extends DownloadedFileInfo>(
   }
   if (!state) {
     const [oldest] = await ctx.store.list("committedUploads");
-    if (!oldest) return false;
+    if (!oldest) return null;
     state = await beginBatch(ctx, oldest.value, fencingToken, index);
   }
-  await runBatch(ctx, state, resumed);
-  return true;
+  return runBatch(ctx, state, resumed);
 }
 
 /** What each change targets on the server now: the version it makes or deletes, and whether it undeletes. */
@@ -139,7 +138,7 @@ async function runBatch<D extends DownloadedFileInfo>(
   ctx: EngineContext<D>,
   state: OutboundState,
   resumed: boolean,
-): Promise<void> {
+): Promise<FinishedBatch> {
   const { store, outbox } = ctx;
   const entries = (await store.list("beingUploaded")).map((entry) => entry.value);
   if (!state.commitSent) {
@@ -166,7 +165,7 @@ async function runBatch<D extends DownloadedFileInfo>(
     await store.commit([{ op: "put", collection: "meta", key: metaKeys.outbound, value: state }]);
     await ctx.persistencePoint("upload.commitSent");
   }
-  await finishSentCommit(ctx, state);
+  return finishSentCommit(ctx, state);
 }
 
 /**

@@ -2,23 +2,11 @@
 // subscription (with polling set to a minute, only the subscription can end
 // the wait in time), and by polling when the WebSocket cannot be opened.
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ServerTransferEvent } from "../../src/engine/followOperation.ts";
-import { startCuttingProxy, type CuttingProxy } from "@smsync/testkit";
-import { startEngineHarness, type EngineHarness } from "../support/engineHarness.ts";
+import { useProxiedEngineHarness } from "../support/engineHarness.ts";
 
-let harness: EngineHarness;
-let proxy: CuttingProxy;
-
-beforeAll(async () => {
-  harness = await startEngineHarness();
-  proxy = await startCuttingProxy(new URL(harness.server.url).port);
-});
-
-afterAll(async () => {
-  await proxy?.close();
-  await harness?.close();
-});
+const { harness, proxy } = useProxiedEngineHarness();
 
 const aMinute = 60_000;
 

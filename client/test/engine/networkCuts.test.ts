@@ -1,7 +1,7 @@
 // A network cut at each request of a sync pass, through the cutting proxy,
 // (a) in the middle of the request and (b) after the server acted, before
 // its answer reached the client: here the start of the pass and its
-// downloads; networkCutsUploads.test.ts cuts its batch of uploads and its end.
+// downloads; networkCutsUploads.test.ts cuts its batch of uploads, which ends it.
 // The pass (support/networkCuts.ts) does everything: a download-deletion, two
 // downloads, then a batch of two uploads and a deletion. After each cut the
 // engine must finish on its own, with every change on the server once

@@ -4,26 +4,15 @@
 // in the middle of a batch (locked again, batch redone under the new grant),
 // and suspend/resume mid-upload and mid-download.
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startCuttingProxy, type CuttingProxy } from "@smsync/testkit";
+import { describe, expect, it } from "vitest";
 import { fileDeletedElsewhere } from "../support/deletedElsewhere.ts";
-import { startEngineHarness, type EngineHarness } from "../support/engineHarness.ts";
+import { useProxiedEngineHarness } from "../support/engineHarness.ts";
 import { modeReached } from "../support/syncedState.ts";
 import { cloudContent, sha256Hex } from "../transfers/helpers.ts";
 import { anyNumber, anyString } from "../support/matchers.ts";
 import { indexEntry } from "../support/serverReads.ts";
 
-let harness: EngineHarness;
-let proxy: CuttingProxy;
-
-beforeAll(async () => {
-  harness = await startEngineHarness();
-  proxy = await startCuttingProxy(new URL(harness.server.url).port);
-});
-afterAll(async () => {
-  await proxy?.close();
-  await harness?.close();
-});
+const { harness, proxy } = useProxiedEngineHarness();
 
 const text = { mimeType: "text/plain" };
 

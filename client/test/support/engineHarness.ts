@@ -8,7 +8,13 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll } from "vitest";
 import type { AppOverrides } from "@smsync/api";
-import { startTestServer, type TestGraphQLClient, type TestServer } from "@smsync/testkit";
+import {
+  startCuttingProxy,
+  startTestServer,
+  type CuttingProxy,
+  type TestGraphQLClient,
+  type TestServer,
+} from "@smsync/testkit";
 import { SmsyncClient, type SmsyncClientOptions } from "../../src/SmsyncClient.ts";
 import type { ConflictResolution, DownloadedFile, EngineTuning } from "../../src/engine/SyncEngine.ts";
 import type { Conflict, IndexEntry } from "../../src/engine/planDownloads.ts";
@@ -101,6 +107,35 @@ export function useEngineHarness(
     writeFile: (content) => current().writeFile(content),
     close: () => current().close(),
   };
+}
+
+/**
+ * useEngineHarness with the cutting proxy in front of its server (a client
+ * opened with `serverUrl: proxy.url` goes through it), both started before
+ * the file's tests and closed after them.
+ */
+export function useProxiedEngineHarness(): { harness: EngineHarness; proxy: CuttingProxy } {
+  const harness = useEngineHarness();
+  let started: CuttingProxy | undefined;
+  beforeAll(async () => {
+    started = await startCuttingProxy(new URL(harness.server.url).port);
+  });
+  afterAll(async () => {
+    await started?.close();
+  });
+  const current = (): CuttingProxy => {
+    if (!started) throw new Error("the cutting proxy starts before the file's tests: use it inside them");
+    return started;
+  };
+  const proxy = new Proxy({} as CuttingProxy, {
+    get(_target, property) {
+      const member: unknown = Reflect.get(current(), property);
+      return typeof member === "function" ? (member as (...args: unknown[]) => unknown).bind(current()) : member;
+    },
+    // A test sets the proxy's transform.
+    set: (_target, property, value) => Reflect.set(current(), property, value),
+  });
+  return { harness, proxy };
 }
 
 /** `serverEnvironment`: overrides of the server's environment (e.g. SMSYNC_LOCK_TTL_SECONDS). */
