@@ -18,7 +18,7 @@ import { dropFireAndForgetResults } from "./fireAndForgetResults.ts";
 import { localFiles, pendingChanges } from "./localFiles.ts";
 import { asError } from "./events.ts";
 import { lock, unlock } from "./lock.ts";
-import { planDownloads } from "./planDownloads.ts";
+import { planDownloads, type IndexEntry } from "./planDownloads.ts";
 import { sweepUploadCopies } from "./reset.ts";
 import { metaKeys } from "./state.ts";
 import { uploadNextBatch } from "./uploadBatch.ts";
@@ -99,19 +99,40 @@ async function work<D extends DownloadedFileInfo>(ctx: EngineContext<D>): Promis
       continue; // plan again (locking again as the holder keeps the grant)
     }
     if (plan.deletions.length) await applyServerDeletions(ctx, plan.deletions);
+    // A transfer holds the lock from the index read above to its end, then releases it: the index changed by that
+    // transfer alone. Another look at it (the lock, the index) is only for what is left: a committed batch to upload,
+    // or a download that did not land (its staged copy gone, a change of the app's to the file meanwhile).
     if (plan.downloads.length) {
       await startDownloads(ctx, fencingToken, plan.downloads);
       await resumeInbound(ctx);
-      continue; // the inbound transfer released the lock
+      if (await allLanded(ctx, plan.downloads)) break;
+      continue;
     }
     const batch = await uploadNextBatch(ctx, fencingToken, index);
-    // The batch's transfer held the lock from the index read above to its end, then released it: the index changed
-    // by this batch alone, so another look at it (the lock, the index) is for another committed batch only.
-    if (batch === "lockReleased" && (await ctx.store.list("committedUploads")).length === 0) break;
+    if (batch === "lockReleased" && !(await batchCommitted(ctx))) break;
     if (batch !== null) continue;
     await unlock(ctx, fencingToken);
     break;
   }
+}
+
+/** Whether the app committed a batch that has not gone up yet. */
+async function batchCommitted<D extends DownloadedFileInfo>(ctx: EngineContext<D>): Promise<boolean> {
+  return (await ctx.store.list("committedUploads")).length > 0;
+}
+
+/** The downloads are held at their planned versions, the inbound transfer is over, and no batch waits. */
+async function allLanded<D extends DownloadedFileInfo>(
+  ctx: EngineContext<D>,
+  downloads: IndexEntry[],
+): Promise<boolean> {
+  if (await ctx.store.get("meta", metaKeys.inbound)) return false;
+  const held = await localFiles(ctx.store);
+  const landed = downloads.every((entry) => {
+    const file = held.get(entry.fileUUID);
+    return file?.version === entry.version && file.sha256 === entry.sha256;
+  });
+  return landed && !(await batchCommitted(ctx));
 }
 
 /** The mode a failed pass leaves, and when it is tried again; rethrows in an error mode. */
