@@ -21,7 +21,7 @@ useTmpfsForRuns();
  * slot on its own server process. `npm test` runs the SQLite budget on the
  * local cloud and on the fake Google Drive; `npm run test:postgres`
  * (SMSYNC_TEST_DATABASE=postgresql) a smaller one on PostgreSQL. With the
- * commit's band and the regressions that is about 110 runs a CI run. A run
+ * commit's band and the regressions that is about 100 runs a CI run. A run
  * costs about 2 s of CPU (docs/testing.md, "In CI"), and the simulator was
  * most of the suite's CPU: the budget is sized so that `npm test` stays
  * within its time (CONTRIBUTING.md). Larger runs by hand: `npm run sim --
@@ -33,8 +33,8 @@ const budgets: { cloud: SimOptions["cloud"]; firstSeed: number; runs: number }[]
   ? // Seeds past the local cloud's on SQLite: other schedules, among them permanent cloud faults that end in resets.
     [{ cloud: "local", firstSeed: 89, runs: 16 }]
   : [
-      { cloud: "local", firstSeed: 1, runs: 48 },
-      { cloud: "google-drive", firstSeed: 1, runs: 16 },
+      { cloud: "local", firstSeed: 1, runs: 36 },
+      { cloud: "google-drive", firstSeed: 1, runs: 12 },
     ];
 /** Besides the fixed seeds, a band drawn from the commit (commitBand.ts): every commit explores 20 schedules no earlier one ran. */
 const band = commitBand(20);
