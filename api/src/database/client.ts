@@ -116,5 +116,8 @@ function transactionsOn(writer: SqliteClient, connection: () => BetterSqlite3.Da
           (tx) => (input as (tx: Transaction) => Promise<unknown>)(withWriterConnection(tx, connection)),
           options as Parameters<SqliteClient["$transaction"]>[1],
         )
-      : transact(input as Prisma.PrismaPromise<unknown>[])) as SqliteClient["$transaction"];
+      : transact(
+          input as Prisma.PrismaPromise<unknown>[],
+          options as Parameters<SqliteClient["$transaction"]>[1],
+        )) as SqliteClient["$transaction"];
 }

@@ -119,8 +119,7 @@ export async function refuseLockHeldByAnother(db: Database, caller: Caller, now:
   }>(db, Prisma.sql`SELECT "holderDeviceId", "operationId", "expiresAt" FROM "Lock" WHERE "userId" = ${caller.userId}`);
   if (!row) return;
   // SQLite's raw rows carry a DateTime as text or a number, PostgreSQL's as a Date.
-  const expiresAt = row.expiresAt === null ? null : new Date(row.expiresAt);
-  refuseIfHeldByAnother({ ...row, expiresAt }, caller, now);
+  refuseIfHeldByAnother({ ...row, expiresAt: dateOf(row.expiresAt) }, caller, now);
 }
 
 function grantOf(lock: LockRow, heldPreviously: boolean, now: Date): LockGrant {
