@@ -36,7 +36,13 @@ export class StagingFileWriter {
       await handle.close();
       throw error;
     }
-    const synced = handle.sync().finally(() => handle.close());
+    const synced = (async () => {
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    })();
     synced.catch(() => undefined); // awaited, and its failure thrown, by flush()
     this.syncing.push(synced);
     return { uploadId, sha256: hash.digest("hex"), bytes: written };

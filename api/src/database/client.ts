@@ -85,7 +85,7 @@ function openSqlite(file: string): Database {
   const writer = new SqliteClient({ adapter: writerAdapter, transactionOptions });
   const adapter = new PrismaBetterSQLite3Durable({ url: file, timeout: 10_000, readonly: true });
   const reader = new SqliteClient({ adapter });
-  // eslint-disable-next-line @typescript-eslint/unbound-method -- compared by identity, never called
+  // oxlint-disable-next-line typescript/unbound-method -- compared by identity, never called
   const prismaTransaction = writer.$transaction;
   const transaction = transactionsOn(writer, () => writerAdapter.connection);
   return new Proxy(writer, {
