@@ -5,6 +5,7 @@
 // literal bytes of the request. The rebuilt bytes are hashed as they are
 // written, like any other file of the batch, and must match its sha256.
 import { createHash } from "node:crypto";
+import { open } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import {
   blockSizeFor,
@@ -106,8 +107,10 @@ export async function* rebuiltBytes(
 
 /**
  * POST /upload-batches/blocks: the sha256 of each block of a file's live
- * version, read from the cloud, so that a device can send a change of it as
- * a delta. A version that is not live (or another user's file) is NOT_FOUND.
+ * version, read from its staged download copy or else from the cloud, so
+ * that a device can send a change of it as a delta, or download it as the
+ * blocks it lacks. A version that is not live (or another user's file) is
+ * NOT_FOUND.
  */
 export function handleFileBlocks(services: Services, req: IncomingMessage, res: ServerResponse): Promise<void> {
   return answerBatchRequest(services, req, res, async (body) => {
@@ -124,10 +127,37 @@ export function handleFileBlocks(services: Services, req: IncomingMessage, res: 
     }
     const size = Number(entry.size);
     const blockSize = blockSizeFor(size);
-    const content = await services.cloud.readObject(caller.userId, entry.cloudObjectId);
+    const content =
+      (await stagedInboundCopy(services, caller.userId, wanted)) ??
+      (await services.cloud.readObject(caller.userId, entry.cloudObjectId));
     const blocks = await blockHashes(content, blockSize);
     sendJson(res, 200, { ...wanted, size, blockSize, blocks } satisfies FileBlocks);
   });
+}
+
+/**
+ * The version's copy staged for a download, when there is one: a device
+ * about to download it asks its blocks, and reading them from the staging
+ * disk spares reading the cloud (for Google Drive, the whole file again).
+ */
+async function stagedInboundCopy(
+  services: Services,
+  userId: string,
+  file: { fileUUID: string; version: number },
+): Promise<AsyncIterable<Uint8Array> | null> {
+  const staged = await services.db.inboundStagedFile.findUnique({
+    where: { userId_fileUUID_version: { userId, ...file } },
+    select: { fileUUID: true },
+  });
+  if (!staged) return null;
+  try {
+    const handle = await open(services.staging.inboundPath(userId, file.fileUUID, file.version), "r");
+    return handle.createReadStream();
+  } catch (error) {
+    // Expired and removed since the row was read: the cloud has the version.
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw error;
+  }
 }
 
 function readFileBlocksRequest(head: unknown): { fileUUID: string; version: number } {

@@ -6,7 +6,7 @@
 // uploaded over tus is read the same way; and every bad delta is refused
 // with its code, naming the file, with nothing written.
 import { randomBytes, randomUUID } from "node:crypto";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { encodeFrameHead, fileBlocksPath, type DeltaOp, type FileBlocks } from "@smsync/protocol";
 import {
   batchEntry,
@@ -252,6 +252,25 @@ describe("the block hashes of a live version", () => {
       blockSize: 128 * KiB,
       blocks: [0, 1, 2].map((k) => sha256Hex(base.subarray(k * 128 * KiB, (k + 1) * 128 * KiB))),
     });
+  });
+
+  it("are read from the version's copy staged for a download, when there is one, not from the cloud", async () => {
+    const base = randomBytes(300 * KiB);
+    const { phone, fileUUID } = await fileWithBase(base);
+    const { fencingToken } = await phone.lock();
+    const inbound = await phone.startInboundTransfer(fencingToken, [{ fileUUID, version: 0 }]);
+    expect((await phone.waitForOperation(inbound.id, 60_000)).state).toBe("SUCCEEDED");
+    const cloudRead = vi.spyOn(server.app.services.cloud, "readObject");
+    try {
+      const answer = await blocksOf(phone.token!, fileUUID, 0);
+      expect(answer.status).toBe(200);
+      expect(((await answer.json()) as FileBlocks).blocks).toEqual(
+        [0, 1, 2].map((k) => sha256Hex(base.subarray(k * 128 * KiB, (k + 1) * 128 * KiB))),
+      );
+      expect(cloudRead).not.toHaveBeenCalled();
+    } finally {
+      cloudRead.mockRestore();
+    }
   });
 
   it("are NOT_FOUND for a version that is not live, and for another user's file", async () => {

@@ -15,6 +15,9 @@ export interface BrowserDownloadedFile extends DownloadedFileInfo {
 }
 
 export class BrowserPlatform implements EnginePlatform<BrowserDownloadedFile> {
+  /** A new version comes down whole: building it from a held Blob is left for later. */
+  readonly buildsFromHeldCopies = false;
+
   constructor(private readonly copies: UploadCopyStore) {}
 
   async stageDownload(

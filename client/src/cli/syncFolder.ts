@@ -11,6 +11,8 @@ import { SmsyncClient, type FileToUpload } from "../SmsyncClient.ts";
 import { copyFileDurably, makeDirectoryDurably, removeDurably } from "../platform/durableFiles.ts";
 import type { ConflictResolution, DownloadedFile } from "../engine/SyncEngine.ts";
 import type { Conflict, IndexEntry } from "../engine/planDownloads.ts";
+import { promised } from "../promised.ts";
+import type { LocalFile } from "../queues/records.ts";
 import { CloudFileNameIndex, cloudNameToPath, pathToCloudName } from "@smsync/protocol";
 import { SqliteStore } from "../store/SqliteStore.ts";
 import { writeDownloads } from "./folderDownloads.ts";
@@ -118,12 +120,25 @@ export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummar
     return "accept-remote";
   };
 
+  // A new version of a large file is built from the folder's copy: only the blocks that differ come down.
+  const heldContent = (file: LocalFile) =>
+    promised(() => {
+      const relativePath = manifest.pathOf(file.fileUUID);
+      return relativePath ? path.join(root, relativePath) : null;
+    });
+
   const client = await SmsyncClient.open({
     serverUrl: options.server,
     token: options.token,
     store,
     workDir: path.join(stateDir, "work"),
-    callbacks: { saveDownload: (file) => saveDownloads([file]), saveDownloads, applyDeletions, resolveConflict },
+    callbacks: {
+      saveDownload: (file) => saveDownloads([file]),
+      saveDownloads,
+      heldContent,
+      applyDeletions,
+      resolveConflict,
+    },
   });
   options.progress?.watch(client);
   const liveServerNames = new CloudFileNameIndex((options.serverFiles ?? []).filter((file) => !file.deleted));

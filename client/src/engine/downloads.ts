@@ -10,6 +10,8 @@ import type { DownloadedFileInfo } from "../platform/EnginePlatform.ts";
 import type { StoreChange } from "../store/ClientStore.ts";
 import { BatchProgress } from "./batchProgress.ts";
 import { downloadBatch } from "../transfers/batchDownloader.ts";
+import type { HeldBase } from "../transfers/deltaDownloads.ts";
+import { fileBlocksOf } from "../transfers/fileDeltas.ts";
 import type { ByteEndpoints, EngineContext } from "./EngineContext.ts";
 import { TransferFailedError } from "./engineErrors.ts";
 import type { Operation } from "./followOperation.ts";
@@ -122,7 +124,7 @@ async function deliverStaged<D extends DownloadedFileInfo>(
       count += await deliverSmallFiles(ctx, group, endpoints, progress);
     // By (fileUUID, version): searching the operation's files for each large file would cost files x large files.
     const staged = new Map(operation.files.map((file) => [`${file.fileUUID}/${file.version}`, file]));
-    for (const entry of large) count += await deliverLargeFile(ctx, operation.id, staged, entry, progress);
+    for (const entry of large) count += await deliverLargeFile(ctx, operation.id, staged, entry, endpoints, progress);
   } catch (error) {
     if (!(error instanceof ServerError && error.details.status === 404)) throw error;
     // The staged copies expired (SMSYNC_INBOUND_EXPIRY_SECONDS) or were given up: forget the rest of this transfer;
@@ -268,6 +270,7 @@ async function deliverLargeFile<D extends DownloadedFileInfo>(
   operationId: string,
   stagedFiles: Map<string, Operation["files"][number]>,
   entry: IndexEntry,
+  endpoints: ByteEndpoints,
   progress: BatchProgress,
 ): Promise<number> {
   const { store, platform } = ctx;
@@ -277,6 +280,7 @@ async function deliverLargeFile<D extends DownloadedFileInfo>(
       "INTERNAL",
       `operation ${operationId} has no download of ${entry.fileUUID} version ${entry.version}`,
     );
+  const base = await heldBaseOf(ctx, entry, endpoints);
   let downloaded: D;
   try {
     downloaded = await platform.stageDownload(
@@ -296,6 +300,7 @@ async function deliverLargeFile<D extends DownloadedFileInfo>(
         token: ctx.token,
         expectedSha256: entry.sha256,
         ...(ctx.transferRetryDelays ? { retryDelays: ctx.transferRetryDelays } : {}),
+        ...(base ? { base } : {}),
       },
       downloadedInfo(entry),
     );
@@ -320,4 +325,30 @@ async function deliverLargeFile<D extends DownloadedFileInfo>(
   progress.fileDone(entry.fileUUID);
   ctx.emit("singleDownloadComplete", { fileUUID: entry.fileUUID, version: entry.version });
   return 1;
+}
+
+/**
+ * What a new version of a large file can be built from: the version the
+ * device holds (the app's heldContent) and the new version's block hashes.
+ * Undefined when there is no such version, the app has no bytes for it, or
+ * the blocks cannot be had: the file then comes down whole.
+ */
+async function heldBaseOf<D extends DownloadedFileInfo>(
+  ctx: EngineContext<D>,
+  entry: IndexEntry,
+  endpoints: ByteEndpoints,
+): Promise<HeldBase | undefined> {
+  if (!ctx.callbacks.heldContent || !ctx.platform.buildsFromHeldCopies) return undefined;
+  const held = await ctx.store.get("files", entry.fileUUID);
+  if (!held || held.deleted || (held.version !== null && held.version >= entry.version)) return undefined;
+  const content = await ctx.callbacks.heldContent(held);
+  if (content === null) return undefined;
+  try {
+    const blocks = await fileBlocksOf(endpoints.uploadBatchUrl, ctx.token, entry, ctx.signal);
+    return blocks ? { content, blocks } : undefined;
+  } catch (error) {
+    if (ctx.signal.aborted) throw error;
+    // Only a shortcut: the whole download that follows meets, and reports, whatever failed here.
+    return undefined;
+  }
 }

@@ -1,6 +1,8 @@
 // What an app gives the engine: its callbacks, the store and clients, and the timing it may tune.
 import type { Client } from "@urql/core";
 import type { Outbox } from "../graphql/outbox/index.ts";
+import type { LocalFile } from "../queues/records.ts";
+import type { UploadContent } from "../transfers/uploadSources.ts";
 import type { ClientStore } from "../store/ClientStore.ts";
 import type { DownloadedFile, DownloadedFileInfo, EnginePlatform } from "../platform/EnginePlatform.ts";
 import type { Clock } from "../time/clock.ts";
@@ -19,6 +21,15 @@ export interface EngineCallbacks<D extends DownloadedFileInfo = DownloadedFile> 
    * file goes to saveDownload. Large files always go to saveDownload.
    */
   saveDownloads?(files: D[]): Promise<void>;
+  /**
+   * Optional (Node): the bytes of the version of a file this device holds (a
+   * path or the bytes), or null. A new version of a file over the batch
+   * size limit then comes down as the blocks that differ: the rest is copied
+   * from these bytes. Each copied block is checked against the new
+   * version's block hashes and the whole file against its sha256, so bytes
+   * that changed since cost only the download of their blocks.
+   */
+  heldContent?(file: LocalFile): Promise<UploadContent | null>;
   /** Remove these files the server deleted; resolving acknowledges them. */
   applyDeletions(files: IndexEntry[]): Promise<void>;
   /**

@@ -3,6 +3,7 @@
 // read from, and the client-owned copies of queued uploads. Everything else
 // in the engine (store, GraphQL, tus) is the same on both.
 import type { UploadSource } from "../queues/records.ts";
+import type { HeldBase } from "../transfers/deltaDownloads.ts";
 import type { UploadContent } from "../transfers/uploadSources.ts";
 
 /** What the engine knows of a downloaded file, on every platform. */
@@ -29,9 +30,13 @@ export interface DownloadRequest {
   signal: AbortSignal;
   onProgress: (bytesDone: number, bytesTotal: number | null) => void;
   retryDelays?: number[];
+  /** The version the device holds and the new version's block hashes, to fetch only the blocks that differ (Node; a browser downloads the whole file). */
+  base?: HeldBase;
 }
 
 export interface EnginePlatform<D extends DownloadedFileInfo> {
+  /** Whether stageDownload uses a request's base (Node), so that asking for block hashes is worth it. */
+  readonly buildsFromHeldCopies: boolean;
   /**
    * Fetches and verifies a staged download and returns what the app's
    * saveDownload is given. What it leaves behind (staging file, partial

@@ -11,6 +11,8 @@ import { makeDirectoryDurably } from "./durableFiles.ts";
 import type { DownloadedFile, DownloadedFileInfo, DownloadRequest, EnginePlatform } from "./EnginePlatform.ts";
 
 export class NodePlatform implements EnginePlatform<DownloadedFile> {
+  readonly buildsFromHeldCopies = true;
+
   /** A client-owned folder: <workDir>/downloads and <workDir>/uploads. */
   constructor(readonly workDir: string) {}
 
@@ -36,6 +38,7 @@ export class NodePlatform implements EnginePlatform<DownloadedFile> {
       destination: this.stagingPath(info.fileUUID, info.version),
       expectedSha256: request.expectedSha256,
       ...(request.retryDelays ? { retryDelays: request.retryDelays } : {}),
+      ...(request.base ? { base: request.base } : {}),
     });
     return { ...info, path: downloaded.path, size: downloaded.size };
   }

@@ -6,15 +6,18 @@
 // whole file, the resumed part included, must equal both the expected value
 // and the server's X-Smsync-Sha256 before the file is renamed into place.
 // Memory stays at one network chunk: bytes are hashed and written as they come.
+// Given the version the device holds (`base`), a download with no partial
+// file first builds what it can from it (deltaDownloads.ts).
 import { createHash, type Hash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { open, rm, type FileHandle } from "node:fs/promises";
+import { open, rm, stat, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { IntegrityError, NetworkError, ServerError, abortReason } from "../errors.ts";
 import { makeDirectoryDurably, renameDurably } from "../platform/durableFiles.ts";
 import { abortableSleep } from "./abortableSleep.ts";
+import { downloadFromBase, type HeldBase } from "./deltaDownloads.ts";
 import { defaultDownloadRetryDelays } from "./downloadRetries.ts";
 import { isTransientServerError, serverErrorFromResponse } from "./httpErrors.ts";
 
@@ -39,6 +42,12 @@ export interface DownloadFileOptions {
   retryDelays?: number[];
   /** Extra request headers. */
   headers?: Record<string, string>;
+  /**
+   * The version the device holds and the new version's block hashes: the
+   * blocks that match are copied from it, the others fetched with Range
+   * (deltaDownloads.ts). Used when no partial file is there to resume.
+   */
+  base?: HeldBase;
 }
 
 export interface DownloadResult {
@@ -85,6 +94,16 @@ function parseContentRange(header: string | null): { start: number; end: number;
   return { start: Number(match[1]), end: Number(match[2]), total: Number(match[3]) };
 }
 
+async function isMissing(file: string): Promise<boolean> {
+  try {
+    await stat(file);
+    return false;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return true;
+    throw error;
+  }
+}
+
 /** One pass could not use the partial file: start again from byte 0. */
 class RestartFromZero {
   constructor(readonly reason: string) {}
@@ -107,6 +126,14 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
   const delays = options.retryDelays ?? defaultDownloadRetryDelays;
   const partial = partialPathOf(options.destination);
   await makeDirectoryDurably(path.dirname(options.destination));
+  if (options.base && (await isMissing(partial))) {
+    const built = await downloadFromBase(
+      { ...options, expectedSha256: expected, base: options.base },
+      partial,
+      options.destination,
+    );
+    if (built) return { path: options.destination, size: options.base.blocks.size, sha256: expected, resumedFrom: 0 };
+  }
 
   let attempt = 0;
   for (;;) {

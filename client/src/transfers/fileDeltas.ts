@@ -98,7 +98,7 @@ function concat(pieces: Uint8Array[], length: number): Uint8Array {
 }
 
 /** The content in blocks of blockSize bytes (the last one shorter), read one block at a time. */
-async function* blocksOf(content: UploadContent, size: number, blockSize: number): AsyncGenerator<Uint8Array> {
+export async function* blocksOf(content: UploadContent, size: number, blockSize: number): AsyncGenerator<Uint8Array> {
   if (typeof content === "string") {
     const { readBlocks } = await import("./nodeFiles.ts");
     yield* readBlocks(content, size, blockSize);

@@ -18,6 +18,7 @@ import {
 import { SmsyncClient, type SmsyncClientOptions } from "../../src/SmsyncClient.ts";
 import type { ConflictResolution, DownloadedFile, EngineTuning } from "../../src/engine/SyncEngine.ts";
 import type { Conflict, IndexEntry } from "../../src/engine/planDownloads.ts";
+import type { LocalFile } from "../../src/queues/records.ts";
 import { MemoryStore } from "../../src/store/MemoryStore.ts";
 import type { ClientStore } from "../../src/store/ClientStore.ts";
 import { promised } from "../../src/promised.ts";
@@ -51,6 +52,8 @@ export interface OpenClientOptions {
   beforeSaveDownload?: (file: DownloadedFile) => Promise<void>;
   /** Gives the app a saveDownloads callback (small files handed over in groups), recorded in app.saved and app.groups. */
   saveDownloads?: boolean;
+  /** Gives the app a heldContent callback: the bytes it returns for a file the device holds (default: none, files come down whole). */
+  heldContent?: (file: LocalFile, app: AppRecord) => Uint8Array | null;
   /** The engine's and the outbox's backoff after a network failure (default 100 ms doubling to 1 s). */
   backoff?: { initialMs: number; maxMs: number };
   /** The jitter of both backoffs, in [0, 1) (default Math.random): a fixed one makes each delay a known fraction of its ceiling. */
@@ -204,6 +207,9 @@ export async function openTestDevice(
                 for (const file of files) app.saved.push({ file, bytes: readFileSync(file.path) });
               }),
           }
+        : {}),
+      ...(options.heldContent
+        ? { heldContent: (file: LocalFile) => promised(() => options.heldContent!(file, app)) }
         : {}),
       async applyDeletions(files) {
         await options.beforeApplyDeletions?.(files);
