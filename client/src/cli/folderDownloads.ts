@@ -2,11 +2,13 @@
 // saveDownloads; saveDownload is a group of one). Each file goes where
 // nameConflicts.ts says, decided in order, each against the manifest as the
 // files before it left it. Nothing is recorded before it is durable: the
-// files are copied to their `.smsync-tmp` names and fsynced a few at a time,
-// renamed into place, each folder touched fsynced once, and then the
-// manifest is saved once for the group (the engine acknowledges the group
-// after that). A thousand small files cost a thousand fsyncs of files, not
-// three thousand fsyncs and a thousand rewrites of the manifest.
+// staged files are moved (or, across file systems, copied) to their
+// `.smsync-tmp` names and fsynced a few at a time, renamed into place, each
+// folder touched fsynced once, and then the manifest is saved once for the
+// group (the engine acknowledges the group after that). A large download,
+// fsynced when it was staged, is not written a second time; a thousand small
+// files cost a thousand fsyncs of files, not three thousand fsyncs and a
+// thousand rewrites of the manifest.
 import { copyFile, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { cloudNameToPath } from "@smsync/protocol";
@@ -69,7 +71,7 @@ export async function writeDownloads(
     }
     // On disk before the manifest and the client's store say it is there.
     await forEachConcurrently(placed, writeConcurrency, new AbortController().signal, async ({ file, target }) => {
-      await copyFile(file.path, `${target}.smsync-tmp`);
+      await moveOrCopy(file.path, `${target}.smsync-tmp`);
       await syncFile(`${target}.smsync-tmp`);
     });
     for (const { relativePath, target } of placed) {
@@ -96,6 +98,20 @@ export async function writeDownloads(
     await Promise.all(placed.map(({ target }) => rm(`${target}.smsync-tmp`, { force: true })));
     changes.undoWhatIsNotOnDisk();
     throw error;
+  }
+}
+
+/**
+ * The staged download moved to `to` when both are on one file system (the
+ * engine's work folder is inside the synced folder's state folder): a large
+ * file is not written a second time. Copied otherwise.
+ */
+async function moveOrCopy(from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EXDEV") throw error;
+    await copyFile(from, to);
   }
 }
 

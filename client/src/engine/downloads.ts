@@ -15,6 +15,7 @@ import { fileBlocksOf } from "../transfers/fileDeltas.ts";
 import type { ByteEndpoints, EngineContext } from "./EngineContext.ts";
 import { TransferFailedError } from "./engineErrors.ts";
 import type { Operation } from "./followOperation.ts";
+import { forEachConcurrently } from "./forEachConcurrently.ts";
 import { groupsWithin } from "./groupsWithin.ts";
 import { pendingChanges, putFile } from "./localFiles.ts";
 import type { IndexEntry } from "./planDownloads.ts";
@@ -124,7 +125,18 @@ async function deliverStaged<D extends DownloadedFileInfo>(
       count += await deliverSmallFiles(ctx, group, endpoints, progress);
     // By (fileUUID, version): searching the operation's files for each large file would cost files x large files.
     const staged = new Map(operation.files.map((file) => [`${file.fileUUID}/${file.version}`, file]));
-    for (const entry of large) count += await deliverLargeFile(ctx, operation.id, staged, entry, endpoints, progress);
+    // Fetched a few at a time (building a file from the held version is hashing, which overlaps with the
+    // network and the disk); handed to the app one at a time, as they arrive.
+    let handOvers: Promise<unknown> = Promise.resolve();
+    await forEachConcurrently(large, ctx.transferConcurrency, ctx.signal, async (entry, signal) => {
+      const downloaded = await fetchLargeFile(ctx, operation.id, staged, entry, endpoints, progress, signal);
+      const turn = handOvers.then(() => {
+        signal.throwIfAborted(); // a sibling failed, or the pass is stopping: the app is handed nothing more
+        return handOverLargeFile(ctx, entry, downloaded, progress);
+      });
+      handOvers = turn.catch(() => undefined); // its failure is this worker's, thrown below; the next turn goes on
+      count += await turn;
+    });
   } catch (error) {
     if (!(error instanceof ServerError && error.details.status === 404)) throw error;
     // The staged copies expired (SMSYNC_INBOUND_EXPIRY_SECONDS) or were given up: forget the rest of this transfer;
@@ -264,28 +276,28 @@ async function acknowledge<D extends DownloadedFileInfo>(
   }
 }
 
-/** One file by GET, handed to the app and acknowledged: 1, or 0 when the app changed it meanwhile. */
-async function deliverLargeFile<D extends DownloadedFileInfo>(
+/** One large file by GET (or built from the version the device holds), staged for the app. */
+async function fetchLargeFile<D extends DownloadedFileInfo>(
   ctx: EngineContext<D>,
   operationId: string,
   stagedFiles: Map<string, Operation["files"][number]>,
   entry: IndexEntry,
   endpoints: ByteEndpoints,
   progress: BatchProgress,
-): Promise<number> {
-  const { store, platform } = ctx;
+  signal: AbortSignal,
+): Promise<D> {
+  const { platform } = ctx;
   const staged = stagedFiles.get(`${entry.fileUUID}/${entry.version}`);
   if (!staged?.downloadUrl)
     throw new SmsyncClientError(
       "INTERNAL",
       `operation ${operationId} has no download of ${entry.fileUUID} version ${entry.version}`,
     );
-  const base = await heldBaseOf(ctx, entry, endpoints);
-  let downloaded: D;
+  const base = await heldBaseOf(ctx, entry, endpoints, signal);
   try {
-    downloaded = await platform.stageDownload(
+    return await platform.stageDownload(
       {
-        signal: ctx.signal,
+        signal,
         onProgress: (bytesDone, bytesTotal) => {
           ctx.emit("transferProgress", {
             direction: "download",
@@ -309,6 +321,16 @@ async function deliverLargeFile<D extends DownloadedFileInfo>(
       await platform.discardDownload(entry.fileUUID, entry.version);
     throw error;
   }
+}
+
+/** A staged large file handed to the app and acknowledged: 1, or 0 when the app changed it meanwhile. */
+async function handOverLargeFile<D extends DownloadedFileInfo>(
+  ctx: EngineContext<D>,
+  entry: IndexEntry,
+  downloaded: D,
+  progress: BatchProgress,
+): Promise<number> {
+  const { store, platform } = ctx;
   if ((await pendingChanges(store)).has(entry.fileUUID)) {
     // The app changed or deleted the file after this download was planned (the plan saw no pending change): handing
     // it over would undo the app's change. Not delivered and not taken as known, so the next plan sees the server's
@@ -337,6 +359,7 @@ async function heldBaseOf<D extends DownloadedFileInfo>(
   ctx: EngineContext<D>,
   entry: IndexEntry,
   endpoints: ByteEndpoints,
+  signal: AbortSignal,
 ): Promise<HeldBase | undefined> {
   if (!ctx.callbacks.heldContent || !ctx.platform.buildsFromHeldCopies) return undefined;
   const held = await ctx.store.get("files", entry.fileUUID);
@@ -344,10 +367,10 @@ async function heldBaseOf<D extends DownloadedFileInfo>(
   const content = await ctx.callbacks.heldContent(held);
   if (content === null) return undefined;
   try {
-    const blocks = await fileBlocksOf(endpoints.uploadBatchUrl, ctx.token, entry, ctx.signal);
+    const blocks = await fileBlocksOf(endpoints.uploadBatchUrl, ctx.token, entry, signal);
     return blocks ? { content, blocks } : undefined;
   } catch (error) {
-    if (ctx.signal.aborted) throw error;
+    if (signal.aborted) throw error;
     // Only a shortcut: the whole download that follows meets, and reports, whatever failed here.
     return undefined;
   }

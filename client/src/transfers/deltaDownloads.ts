@@ -62,23 +62,27 @@ export async function downloadFromBase(
     };
     const fetchRun = fetcher(options, write);
     const held = heldBlocks(options.base.content, blocks.blockSize);
-    let runStart: number | null = null;
-    for (let index = 0, offset = 0; offset < blocks.size; index++, offset += blocks.blockSize) {
-      const length = Math.min(blocks.blockSize, blocks.size - offset);
-      const block = await held.next();
-      const same =
-        block !== null &&
-        block.byteLength === length &&
-        createHash("sha256").update(block).digest("hex") === blocks.blocks[index];
-      if (!same) {
-        runStart ??= offset;
-        continue;
+    try {
+      let runStart: number | null = null;
+      for (let index = 0, offset = 0; offset < blocks.size; index++, offset += blocks.blockSize) {
+        const length = Math.min(blocks.blockSize, blocks.size - offset);
+        const block = await held.next();
+        const same =
+          block !== null &&
+          block.byteLength === length &&
+          createHash("sha256").update(block).digest("hex") === blocks.blocks[index];
+        if (!same) {
+          runStart ??= offset;
+          continue;
+        }
+        if (runStart !== null && !(await fetchRun(runStart, offset))) return false;
+        runStart = null;
+        await write(block);
       }
-      if (runStart !== null && !(await fetchRun(runStart, offset))) return false;
-      runStart = null;
-      await write(block);
+      if (runStart !== null && !(await fetchRun(runStart, blocks.size))) return false;
+    } finally {
+      await held.close();
     }
-    if (runStart !== null && !(await fetchRun(runStart, blocks.size))) return false;
     await file.sync();
     complete = true;
   } finally {
@@ -141,11 +145,22 @@ function fetcher(options: FromBaseOptions, write: (bytes: Uint8Array) => Promise
   };
 }
 
-/** The held copy's blocks in order, then null; a copy that cannot be read (or changed size) gives null from there. */
-function heldBlocks(content: UploadContent, blockSize: number): { next(): Promise<Uint8Array | null> } {
+/**
+ * The held copy's blocks in order, then null; a copy that cannot be read (or
+ * changed size) gives null from there. close() lets its file go when the
+ * blocks are not all read.
+ */
+function heldBlocks(
+  content: UploadContent,
+  blockSize: number,
+): { next(): Promise<Uint8Array | null>; close(): Promise<void> } {
   let blocks: AsyncGenerator<Uint8Array> | null = null;
   let done = false;
   return {
+    async close() {
+      done = true;
+      await blocks?.return(undefined);
+    },
     async next() {
       if (done) return null;
       try {
