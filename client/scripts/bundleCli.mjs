@@ -4,11 +4,16 @@
 // zod's, urql's, graphql-ws's), which cost about 0.15 s of every `smsync`
 // run (docs/performance.md, "A small change, end to end"). better-sqlite3
 // stays outside: it loads its native addon from its own directory.
+import { rmSync } from "node:fs";
 import { build } from "esbuild";
+
+const outdir = "dist/smsync-cli";
+// Chunks are named by their content's hash: an earlier build's would stay beside the new ones.
+rmSync(outdir, { recursive: true, force: true });
 
 await build({
   entryPoints: ["dist/cli/main.js"],
-  outdir: "dist/smsync-cli",
+  outdir,
   bundle: true,
   // The commands' imports stay lazy: `--version` loads the small first chunk only, `sync` the engine's chunk too.
   splitting: true,
