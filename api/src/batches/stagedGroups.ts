@@ -6,6 +6,7 @@ import type { ReadBatchUploadFile } from "@smsync/protocol";
 import type { Caller } from "../auth/deviceTokens.ts";
 import type { Transaction } from "../database/client.ts";
 import { chunksOf } from "../database/statementChunks.ts";
+import { insertRows } from "../database/transactionRaw.ts";
 import { SmsyncError } from "../errors/SmsyncError.ts";
 import { requireIdleLock } from "../locks/locks.ts";
 import type { Services } from "../services.ts";
@@ -82,8 +83,7 @@ export async function recordStagedGroup(
       createdAt: now,
       completedAt: now,
     }));
-    // 16 columns a row: 50 rows keep a statement under SQLite's 999 parameters.
-    for (const chunk of chunksOf(rows, 50)) await tx.stagedUpload.createMany({ data: chunk });
+    await insertRows(tx, "StagedUpload", rows);
     return previous;
   });
   for (const row of replaced) await staging.removeUpload(row.id);

@@ -8,8 +8,9 @@
 // on both. Rows carry each driver's types (sqliteRaw.ts); the callers
 // normalize, as readOnlyRaw's do.
 import type BetterSqlite3 from "better-sqlite3";
-import type { Prisma } from "../generated/prisma-sqlite/client.ts";
+import { Prisma } from "../generated/prisma-sqlite/client.ts";
 import { executeSqliteRaw, querySqliteRaw } from "./sqliteRaw.ts";
+import { chunksOf, rowsPerInsert } from "./statementChunks.ts";
 
 /** Where a transaction on SQLite finds its writer connection (openSqlite tags each transaction). */
 const writerConnection = Symbol("writerConnection");
@@ -45,4 +46,27 @@ export async function queryInTransaction<T>(tx: RawTransaction, query: Prisma.Sq
 export async function executeInTransaction(tx: RawTransaction, query: Prisma.Sql): Promise<number> {
   const connection = sqliteConnectionOf(tx);
   return connection ? executeSqliteRaw(connection, query) : tx.$executeRaw(query);
+}
+
+/**
+ * Multi-row INSERTs of `rows` into `table` (a model's name), chunked under
+ * the parameter limit: what createMany does, without its query compiler,
+ * whose plan for a statement of many rows costs milliseconds of CPU. The
+ * columns are every key any row has (null where a row lacks one); a column
+ * no row names takes its database default, so a row must name what Prisma
+ * fills in itself (@default(uuid()), @updatedAt) and a time it should store
+ * as Prisma does (the database's own now() is stored in another form).
+ */
+export async function insertRows(
+  tx: RawTransaction,
+  table: string,
+  rows: readonly Readonly<Record<string, unknown>>[],
+): Promise<void> {
+  const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))];
+  if (columns.length === 0) return;
+  const head = Prisma.raw(`INSERT INTO "${table}" (${columns.map((column) => `"${column}"`).join(", ")}) VALUES `);
+  for (const chunk of chunksOf(rows, rowsPerInsert(columns.length))) {
+    const values = chunk.map((row) => Prisma.sql`(${Prisma.join(columns.map((column) => row[column] ?? null))})`);
+    await executeInTransaction(tx, Prisma.sql`${head}${Prisma.join(values)}`);
+  }
 }

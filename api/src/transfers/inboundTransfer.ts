@@ -25,7 +25,7 @@ import { PartialCopies } from "./partialCopies.ts";
 import { markSucceeded, recordFilesProgress } from "./transferSteps.ts";
 import { defaultCloudConcurrency, runInOrder, transferChunks } from "./transferChunks.ts";
 import type { OperationItem, Transaction } from "../database/client.ts";
-import { chunksOf, rowsPerInsert } from "../database/statementChunks.ts";
+import { insertRows } from "../database/transactionRaw.ts";
 import { assertClaim } from "./TransferClaim.ts";
 import { checkNotStopped, type TransferContext } from "./TransferContext.ts";
 
@@ -195,7 +195,7 @@ async function recordStagedFiles(
     operationId: operation.id,
     createdAt,
   }));
-  for (const chunk of chunksOf(rows, rowsPerInsert(7))) await tx.inboundStagedFile.createMany({ data: chunk });
+  await insertRows(tx, "InboundStagedFile", rows);
   await tx.operationItem.updateMany({
     where: { operationId: operation.id, fileUUID: { in: staged.map((item) => item.fileUUID) } },
     data: { state: "DONE" },

@@ -2,11 +2,11 @@
 // nested `items: { create }` costs a statement a file, and a batch may name
 // thousands.
 import type { Prisma, Transaction } from "../database/client.ts";
-import { chunksOf, rowsPerInsert } from "../database/statementChunks.ts";
+import { insertRows } from "../database/transactionRaw.ts";
 
 type NewItem = Omit<Prisma.OperationItemCreateManyInput, "operationId">;
 
 export async function createOperationItems(tx: Transaction, operationId: string, items: NewItem[]): Promise<void> {
   const rows = items.map((item) => ({ ...item, operationId }));
-  for (const chunk of chunksOf(rows, rowsPerInsert(11))) await tx.operationItem.createMany({ data: chunk });
+  await insertRows(tx, "OperationItem", rows);
 }

@@ -20,7 +20,7 @@ import { uploadSessionOf } from "./uploadSessions.ts";
 import { takeOverAbandonedWrites } from "./abandonedWrites.ts";
 import { defaultCloudConcurrency, runInOrder, transferChunks } from "./transferChunks.ts";
 import type { OperationItem, StagedUpload, Transaction } from "../database/client.ts";
-import { chunksOf, rowsPerInsert } from "../database/statementChunks.ts";
+import { insertRows } from "../database/transactionRaw.ts";
 import { DeferredDirectorySyncs } from "../durability/DeferredDirectorySyncs.ts";
 
 export async function runOutboundTransfer(context: TransferContext): Promise<void> {
@@ -227,7 +227,7 @@ async function recordIndexUpdates(
   const replacedEntries = entries.filter((entry) => previous.has(entry.fileUUID)).map((entry) => entry.fileUUID);
   if (replacedEntries.length > 0)
     await tx.fileEntry.deleteMany({ where: { userId, fileUUID: { in: replacedEntries } } });
-  for (const rows of chunksOf(entries, rowsPerInsert(11))) await tx.fileEntry.createMany({ data: rows });
+  await insertRows(tx, "FileEntry", entries);
   if (deletedUUIDs.length > 0) {
     await tx.fileEntry.updateMany({
       where: { userId, fileUUID: { in: deletedUUIDs } },
@@ -238,7 +238,7 @@ async function recordIndexUpdates(
   await tx.operationItem.deleteMany({
     where: { operationId: operation.id, fileUUID: { in: itemRows.map((item) => item.fileUUID) } },
   });
-  for (const rows of chunksOf(itemRows, rowsPerInsert(11))) await tx.operationItem.createMany({ data: rows });
+  await insertRows(tx, "OperationItem", itemRows);
   await recordFilesProgress(
     tx,
     events,

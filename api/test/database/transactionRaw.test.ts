@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { testProvider } from "@smsync/testkit";
 import { useMigratedTestDatabase } from "../support/migratedTestDatabase.ts";
 import { addUser } from "../../src/auth/users.ts";
-import { executeInTransaction, queryInTransaction } from "../../src/database/transactionRaw.ts";
+import { executeInTransaction, insertRows, queryInTransaction } from "../../src/database/transactionRaw.ts";
 import { Prisma } from "../../src/generated/prisma-sqlite/client.ts";
 import type { Transaction } from "../../src/database/client.ts";
 
@@ -74,6 +74,38 @@ describe("raw statements in a transaction", () => {
     });
     expect(seenInside.map((row) => Number((row as { fencingToken: number | bigint }).fencingToken))).toEqual([3]);
     expect(seenOutside).toBe(0);
+  });
+
+  it("insert many rows as createMany does: chunked, a column a row lacks null, read back the same", async () => {
+    const { db } = database;
+    const [raw, prisma] = [await newUser(), await newUser()];
+    const updatedAt = new Date("2026-12-06T22:58:31.123Z");
+    // 200 rows of 11 columns: three statements under the parameter limit.
+    const rowsOf = (userId: string) =>
+      Array.from({ length: 200 }, (_, index) => ({
+        userId,
+        fileUUID: `00000000-0000-4000-8000-${String(index).padStart(12, "0")}`,
+        cloudFileName: `file ${index}.txt`,
+        mimeType: "text/plain",
+        appMetaData: index % 3 === 0 ? null : `{"n":${index}}`,
+        version: index,
+        deleted: index % 2 === 0,
+        size: BigInt(index) * 5_000_000_000n,
+        sha256: "ab".repeat(32),
+        ...(index % 2 === 0 ? {} : { cloudObjectId: `object-${index}` }),
+        updatedAt,
+      }));
+    await db.$transaction((tx) => insertRows(tx, "FileEntry", rowsOf(raw)));
+    await db.$transaction((tx) => tx.fileEntry.createMany({ data: rowsOf(prisma) }));
+    const read = async (userId: string) =>
+      (await db.fileEntry.findMany({ where: { userId }, orderBy: { version: "asc" } })).map(
+        ({ userId: _user, ...entry }) => entry,
+      );
+    const inserted = await read(raw);
+    expect(inserted).toHaveLength(200);
+    expect(inserted).toEqual(await read(prisma));
+    expect(inserted[1]).toMatchObject({ cloudObjectId: "object-1", size: 5_000_000_000n, deleted: false, updatedAt });
+    expect(inserted[0]).toMatchObject({ cloudObjectId: null, appMetaData: null, deleted: true });
   });
 
   it.skipIf(testProvider !== "sqlite")("refuse to run once their transaction has ended", async () => {
