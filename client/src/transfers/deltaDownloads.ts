@@ -133,7 +133,9 @@ function fetcher(options: FromBaseOptions, write: (bytes: Uint8Array) => Promise
     try {
       for await (const chunk of Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>)) {
         const bytes = chunk as Buffer;
-        await write(received + bytes.byteLength > end - start ? bytes.subarray(0, end - start - received) : bytes);
+        // Never past the run: bytes beyond it (a server answering more than asked) are not this run's.
+        const room = end - start - received;
+        if (room > 0) await write(bytes.byteLength > room ? bytes.subarray(0, room) : bytes);
         received += bytes.byteLength;
       }
     } catch (error) {
