@@ -4,7 +4,7 @@
 // the others are hashed a few at a time.
 import { createHash } from "node:crypto";
 import { createReadStream, statSync } from "node:fs";
-import { readdir } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { forEachConcurrently } from "../engine/forEachConcurrently.ts";
@@ -36,8 +36,13 @@ export interface FolderChanges {
 /** The folder where the CLI keeps its own state; never synced. */
 export const stateFolderName = ".smsync";
 
-async function sha256Of(file: string): Promise<string> {
+/** Files up to this size are hashed from one read rather than streamed. */
+const wholeReadBytes = 1024 * 1024;
+
+async function sha256Of(file: string, size: number): Promise<string> {
   const hash = createHash("sha256");
+  // A stream's machinery costs more than a small file's bytes.
+  if (size <= wholeReadBytes) return hash.update(await readFile(file)).digest("hex");
   await pipeline(createReadStream(file), async function (source: AsyncIterable<Buffer>) {
     for await (const chunk of source) hash.update(chunk);
   });
@@ -84,7 +89,7 @@ export async function scanFolder(root: string, manifest: Readonly<Manifest>): Pr
     if (!sameStat) toHash.push({ file, fullPath });
   }
   await forEachConcurrently(toHash, hashConcurrency, new AbortController().signal, async ({ file, fullPath }) => {
-    file.sha256 = await sha256Of(fullPath);
+    file.sha256 = await sha256Of(fullPath, file.size);
   });
   for (const file of scanned) {
     const known = knownAt(manifest, file.relativePath);

@@ -8,7 +8,7 @@
 // could take back.
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { rename, rm, stat } from "node:fs/promises";
+import { readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -32,6 +32,9 @@ export interface CopyOfFile {
 /** Copies made at once: enough to overlap the opens and fsyncs of small files, few enough to leave descriptors. */
 const copyConcurrency = 8;
 
+/** Files up to this size are copied by one read and one write rather than streamed. */
+const wholeReadBytes = 1024 * 1024;
+
 /** sha256 and size of an app's file, streamed. */
 export async function hashFile(filePath: string, fileUUID: string): Promise<HashedBytes> {
   await checkIsFile(filePath, fileUUID);
@@ -50,7 +53,14 @@ export async function copyFilesHashed(copies: readonly CopyOfFile[]): Promise<Ha
   const hashed: HashedBytes[] = [];
   const indexed = copies.map((copy, index) => ({ copy, index }));
   await forEachConcurrently(indexed, copyConcurrency, new AbortController().signal, async ({ copy, index }, signal) => {
-    await checkIsFile(copy.source, copy.fileUUID);
+    const size = await checkIsFile(copy.source, copy.fileUUID);
+    if (size <= wholeReadBytes) {
+      // A small file in one read and one write: a stream's machinery costs more than its bytes.
+      const bytes = await readFile(copy.source);
+      await writeFile(`${copy.target}.tmp`, bytes, { flush: true, signal });
+      hashed[index] = { sha256: createHash("sha256").update(bytes).digest("hex"), size: bytes.byteLength };
+      return;
+    }
     const hashing = hasher();
     await pipeline(
       createReadStream(copy.source),
@@ -75,10 +85,12 @@ export async function removeCopies(copies: readonly CopyOfFile[]): Promise<void>
   }
 }
 
-async function checkIsFile(filePath: string, fileUUID: string): Promise<void> {
+/** The file's size; a ClientUsageError when it is not a file or cannot be read. */
+async function checkIsFile(filePath: string, fileUUID: string): Promise<number> {
   try {
     const info = await stat(filePath);
     if (!info.isFile()) throw new ClientUsageError("NOT_A_FILE", `${filePath} is not a file`, { fileUUID });
+    return info.size;
   } catch (error) {
     if (error instanceof SmsyncClientError) throw error;
     throw new ClientUsageError("NOT_A_FILE", `${filePath} cannot be read: ${(error as Error).message}`, {
