@@ -109,19 +109,23 @@ async function work<D extends DownloadedFileInfo>(ctx: EngineContext<D>): Promis
       continue;
     }
     const batch = await uploadNextBatch(ctx, fencingToken, index);
-    if (batch === "lockReleased" && !(await batchCommitted(ctx))) break;
+    if (batch === "lockReleased" && !(await uploadsWaiting(ctx))) break;
     if (batch !== null) continue;
     await unlock(ctx, fencingToken);
     break;
   }
 }
 
-/** Whether the app committed a batch that has not gone up yet. */
-async function batchCommitted<D extends DownloadedFileInfo>(ctx: EngineContext<D>): Promise<boolean> {
+/**
+ * Whether a batch waits to go up: one the app committed, or one begun and not
+ * finished (a server reset keeps its batch, to be redone under the next grant).
+ */
+async function uploadsWaiting<D extends DownloadedFileInfo>(ctx: EngineContext<D>): Promise<boolean> {
+  if (await ctx.store.get("meta", metaKeys.outbound)) return true;
   return (await ctx.store.list("committedUploads")).length > 0;
 }
 
-/** The downloads are held at their planned versions, the inbound transfer is over, and no batch waits. */
+/** The downloads are held at their planned versions, the inbound transfer is over, and no batch waits to go up. */
 async function allLanded<D extends DownloadedFileInfo>(
   ctx: EngineContext<D>,
   downloads: IndexEntry[],
@@ -132,7 +136,7 @@ async function allLanded<D extends DownloadedFileInfo>(
     const file = held.get(entry.fileUUID);
     return file?.version === entry.version && file.sha256 === entry.sha256;
   });
-  return landed && !(await batchCommitted(ctx));
+  return landed && !(await uploadsWaiting(ctx));
 }
 
 /** The mode a failed pass leaves, and when it is tried again; rethrows in an error mode. */
