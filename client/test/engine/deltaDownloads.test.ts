@@ -8,6 +8,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { startCuttingProxy, type CuttingProxy } from "@smsync/testkit";
 import type { LocalFile } from "../../src/queues/records.ts";
+import { maxFetchedRuns } from "../../src/transfers/deltaDownloads.ts";
 import { useEngineHarness, type AppRecord } from "../support/engineHarness.ts";
 import { syncUntilIdle } from "../support/syncedState.ts";
 import { sha256Hex } from "../transfers/helpers.ts";
@@ -35,7 +36,7 @@ function downloadRequests(proxy: CuttingProxy): string[] {
  * commits version 1, 4 KiB changed at 5 MiB. The proxy's counters are reset
  * before the laptop's next sync.
  */
-async function changedOnPhone(held: (file: LocalFile, app: AppRecord) => Uint8Array | null) {
+async function changedOnPhone(held: (file: LocalFile, app: AppRecord) => Uint8Array | null, size = 8 * MiB) {
   const proxy = await startCuttingProxy(new URL(harness.server.url).port);
   const user = await harness.newUser();
   const phone = await harness.openClient(user);
@@ -44,7 +45,7 @@ async function changedOnPhone(held: (file: LocalFile, app: AppRecord) => Uint8Ar
     heldContent: held,
   });
   const fileUUID = randomUUID();
-  const v0 = randomBytes(8 * MiB);
+  const v0 = randomBytes(size);
   await phone.client.uploadData(fileUUID, v0, file);
   await phone.client.commit();
   await syncUntilIdle(phone.client);
@@ -121,6 +122,26 @@ describe("a new version of a large file", () => {
       expect(downloadRequests(proxy)).toHaveLength(2);
       expect(proxy.stats.bytesDown).toBeGreaterThan(2 * MiB);
       expect(proxy.stats.bytesDown).toBeLessThan(4 * MiB);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("past the most runs a download may fetch, takes the rest in one request from where the runs stopped", async () => {
+    // 24 MiB, every other 128 KiB block of the held bytes damaged: 96 runs to fetch, more than allowed.
+    const everyOtherBlock = (held: LocalFile, app: AppRecord) => {
+      const bytes = Buffer.from(savedBytes(held, app)!);
+      for (let offset = 0; offset < bytes.length; offset += 256 * 1024) bytes.fill(0, offset, offset + 10);
+      return bytes;
+    };
+    const { proxy, laptop, fileUUID, v1 } = await changedOnPhone(everyOtherBlock, 24 * MiB);
+    try {
+      await syncUntilIdle(laptop.client);
+      expectSaved(laptop.app, fileUUID, v1);
+      expect(downloadRequests(proxy)).toHaveLength(maxFetchedRuns + 1);
+      // The runs built about two thirds of the file (held blocks and fetched ones); the rest came whole.
+      expect(proxy.stats.bytesDown).toBeGreaterThan(16 * MiB);
+      expect(proxy.stats.bytesDown).toBeLessThan(20 * MiB);
     } finally {
       await proxy.close();
     }
