@@ -10,8 +10,6 @@ import { checkDurableCommits } from "./database/durableCommits.ts";
 import { migrate } from "./database/migrate.ts";
 import { makeDirectoryDurablySync } from "./durability/durableFiles.ts";
 import { MemoryEventNotifier } from "./events/MemoryEventNotifier.ts";
-import { createGoogleCredentials } from "./google/googleCredentials.ts";
-import { RedisEventNotifier } from "./events/RedisEventNotifier.ts";
 import { attachGraphQLWebSocket } from "./graphql/websocket.ts";
 import { createGraphQLServer } from "./graphql/yoga.ts";
 import { createRequestHandler } from "./http/routes.ts";
@@ -58,13 +56,19 @@ export async function startApp(
   const db = openDatabase(config.databaseUrl);
   await checkDurableCommits(db, config.databaseUrl, logger);
   const clock = overrides.clock ?? systemClock;
-  const google = config.google ? createGoogleCredentials(config.google, db, clock, logger) : null;
+  // What only some configurations use (Google, Redis, Drive) is loaded when they do: a
+  // server on the embedded defaults starts without loading jose, ioredis and googleapis.
+  const google = config.google
+    ? (await import("./google/googleCredentials.ts")).createGoogleCredentials(config.google, db, clock, logger)
+    : null;
   const services: Services = {
     config,
     db,
     google,
-    notifier: config.redisUrl ? await RedisEventNotifier.connect(config.redisUrl, logger) : new MemoryEventNotifier(),
-    cloud: overrides.cloud ?? createCloudStorage(config, db, google?.accessTokens),
+    notifier: config.redisUrl
+      ? await (await import("./events/RedisEventNotifier.ts")).RedisEventNotifier.connect(config.redisUrl, logger)
+      : new MemoryEventNotifier(),
+    cloud: overrides.cloud ?? (await createCloudStorage(config, db, google?.accessTokens)),
     staging: new StagingArea(config.stagingDir),
     logger,
     clock,

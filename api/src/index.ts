@@ -2,7 +2,9 @@
 // process (testkit's test servers, the simulator, benches): start the app,
 // configure and log it, add users and devices, open its database, and the
 // cloud storage it writes to. Crash points (fault injection) are at
-// "@smsync/api/faults". Nothing else of api/src is imported by another
+// "@smsync/api/faults"; the Google Drive backend at "@smsync/api/googleDrive"
+// (apart, so that a process that does not use it never loads googleapis).
+// Nothing else of api/src is imported by another
 // workspace (see CONTRIBUTING.md, "Workspaces").
 export { startApp, type App, type AppOverrides } from "./app.ts";
 export { loadConfig, ConfigError, type Config } from "./config/config.ts";
@@ -22,6 +24,5 @@ export type {
 } from "./cloud/CloudStorage.ts";
 export { CloudStorageError, type CloudFailureKind } from "./cloud/CloudStorageError.ts";
 export { LocalDirectoryStorage } from "./cloud/LocalDirectoryStorage.ts";
-export { GoogleDriveStorage, type GoogleDriveStorageOptions } from "./cloud/googleDrive/GoogleDriveStorage.ts";
 export type { DriveFolderRecords } from "./cloud/googleDrive/appFolders.ts";
 export type { GoogleAccessTokens } from "./google/GoogleAccessTokens.ts";

@@ -7,27 +7,31 @@ import { ConfigError } from "../config/config.ts";
 import type { Database } from "../database/client.ts";
 import type { GoogleAccessTokens } from "../google/GoogleAccessTokens.ts";
 import type { CloudStorage } from "./CloudStorage.ts";
-import { PrismaDriveFolderRecords } from "./googleDrive/appFolders.ts";
-import { GoogleDriveStorage } from "./googleDrive/GoogleDriveStorage.ts";
 import { LocalDirectoryStorage } from "./LocalDirectoryStorage.ts";
 
-export function createCloudStorage(
+/** Async: the Google Drive backend (googleapis) is loaded only when it is chosen. */
+export async function createCloudStorage(
   config: Config,
   db: Database,
   googleAccessTokens: GoogleAccessTokens | undefined,
-): CloudStorage {
+): Promise<CloudStorage> {
   switch (config.cloudBackend) {
     case "local":
       return new LocalDirectoryStorage(config.localCloudDir);
-    case "google-drive":
+    case "google-drive": {
       // loadConfig refuses google-drive without Google configured; this is for configurations built otherwise.
       if (!googleAccessTokens)
         throw new ConfigError("SMSYNC_CLOUD_BACKEND=google-drive needs Google configured (SMSYNC_GOOGLE_CLIENT_ID)");
+      const [{ GoogleDriveStorage }, { PrismaDriveFolderRecords }] = await Promise.all([
+        import("./googleDrive/GoogleDriveStorage.ts"),
+        import("./googleDrive/appFolders.ts"),
+      ]);
       return new GoogleDriveStorage({
         tokens: googleAccessTokens,
         folderRecords: new PrismaDriveFolderRecords(db),
         rootUrl: config.googleDrive.apiRootUrl,
         folderName: config.googleDrive.folderName,
       });
+    }
   }
 }

@@ -1,7 +1,8 @@
 // One Prisma client type for both providers. The two generated clients come
 // from the same models (prisma/models.prisma), so the PostgreSQL one is used
 // through the SQLite one's type.
-import { PrismaPg } from "@prisma/adapter-pg";
+import { createRequire } from "node:module";
+import type { PrismaPg } from "@prisma/adapter-pg";
 import type BetterSqlite3 from "better-sqlite3";
 import { PrismaBetterSQLite3Immediate } from "./sqliteImmediateTransactions.ts";
 import { PrismaBetterSQLite3Durable } from "./sqliteSynchronousFull.ts";
@@ -58,9 +59,15 @@ export function sqliteFilePath(databaseUrl: string): string {
 // Prisma's 2 s default before giving up.
 const transactionOptions = { maxWait: 30_000, timeout: 30_000 };
 
+// The PostgreSQL driver (pg and its Prisma adapter, both CommonJS) is loaded
+// synchronously when a PostgreSQL database is opened: a server on SQLite
+// never loads it.
+const requirePackage = createRequire(import.meta.url);
+
 export function openDatabase(databaseUrl: string): Database {
   if (providerOf(databaseUrl) === "sqlite") return openSqlite(sqliteFilePath(databaseUrl));
-  const adapter = new PrismaPg({ connectionString: databaseUrl });
+  const { PrismaPg: PostgresAdapter } = requirePackage("@prisma/adapter-pg") as { PrismaPg: typeof PrismaPg };
+  const adapter = new PostgresAdapter({ connectionString: databaseUrl });
   return new PostgresClient({ adapter, transactionOptions }) as unknown as Database;
 }
 

@@ -6,7 +6,6 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import Sqlite from "better-sqlite3";
-import pg from "pg";
 import { providerOf, sqliteFilePath, type DatabaseProvider } from "./client.ts";
 import { requireSynchronousFull } from "./sqliteSynchronousFull.ts";
 
@@ -67,6 +66,8 @@ function migrateSqlite(file: string, migrations: Migration[]): string[] {
 }
 
 async function migratePostgres(url: string, migrations: Migration[]): Promise<string[]> {
+  // Loaded here: a server on SQLite never needs it.
+  const { default: pg } = await import("pg");
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {

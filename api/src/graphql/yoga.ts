@@ -1,6 +1,5 @@
 // The GraphQL control plane over HTTP (queries, mutations, subscriptions
 // over SSE) with GraphiQL served whole from this server.
-import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { createYoga, maskError } from "graphql-yoga";
 import { SmsyncError } from "../errors/SmsyncError.ts";
 import { graphqlCors } from "../http/cors.ts";
@@ -19,7 +18,8 @@ export function createGraphQLServer(services: Services) {
     schema,
     graphqlEndpoint: graphqlPath,
     graphiql: config.graphiql ? { title: "smsync GraphiQL", subscriptionsProtocol: "WS" } : false,
-    renderGraphiQL,
+    // Loaded on the first page served: most servers never serve one.
+    renderGraphiQL: async (options) => (await import("@graphql-yoga/render-graphiql")).renderGraphiQL(options),
     landingPage: false,
     // Browser apps on other origins (SMSYNC_CORS_ORIGINS).
     cors: graphqlCors(config),

@@ -45,15 +45,15 @@ describe("Google Drive backend configuration", () => {
     expect(configErrorOf({ SMSYNC_GOOGLE_API_ROOT_URL: "not a url" })).toContain("SMSYNC_GOOGLE_API_ROOT_URL");
   });
 
-  it("builds the Google Drive backend when chosen, and refuses it without Google credentials", () => {
+  it("builds the Google Drive backend when chosen, and refuses it without Google credentials", async () => {
     const config = loadConfig({ ...google, SMSYNC_CLOUD_BACKEND: "google-drive" });
     const db = openDatabase("file::memory:");
     const tokens: GoogleAccessTokens = {
       accessToken: () => Promise.resolve("t"),
       refreshAfterUnauthorized: () => Promise.resolve("u"),
     };
-    expect(createCloudStorage(config, db, tokens).name).toBe("google-drive");
-    expect(() => createCloudStorage(config, db, undefined)).toThrow(ConfigError);
-    expect(createCloudStorage(loadConfig({}), db, undefined).name).toBe("local");
+    expect((await createCloudStorage(config, db, tokens)).name).toBe("google-drive");
+    await expect(createCloudStorage(config, db, undefined)).rejects.toThrow(ConfigError);
+    expect((await createCloudStorage(loadConfig({}), db, undefined)).name).toBe("local");
   });
 });

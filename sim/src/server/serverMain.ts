@@ -12,7 +12,6 @@ import {
   type Config,
   createLogger,
   type GoogleAccessTokens,
-  GoogleDriveStorage,
   loadConfig,
   LocalDirectoryStorage,
   startApp,
@@ -39,8 +38,10 @@ class SimDriveTokens implements GoogleAccessTokens {
   }
 }
 
-function cloudOf(config: Config): CloudStorage {
+async function cloudOf(config: Config): Promise<CloudStorage> {
   if (process.env[simEnvironment.cloud] !== "google-drive") return new LocalDirectoryStorage(config.localCloudDir);
+  // Loaded only here: a server on the local cloud starts without googleapis.
+  const { GoogleDriveStorage } = await import("@smsync/api/googleDrive");
   return new GoogleDriveStorage({
     tokens: new SimDriveTokens(),
     // Lost with the process: the next one finds each app folder again by its appProperties.
@@ -56,7 +57,7 @@ function cloudOf(config: Config): CloudStorage {
 }
 
 const config = loadConfig(process.env);
-const cloud = new PerUserFaultyCloud(cloudOf(config));
+const cloud = new PerUserFaultyCloud(await cloudOf(config));
 const app = await startApp(config, createLogger(config.logLevel), { cloud });
 
 async function serve(request: ServerRequest): Promise<ServerResults[ServerRequest["type"]]> {
