@@ -1,7 +1,10 @@
 // The command line client's view of a local folder: which files are new,
 // changed or deleted since the last sync, by content hash. A file whose
 // size and modification time match the last scan is not hashed again;
-// the others are hashed a few at a time.
+// the others are hashed a few at a time. A new file is hashed only when a
+// deleted file of its size could be its old name (localRenames.ts): else
+// its hash comes from the copy that queues its upload, which reads it
+// anyway (a large file read once instead of twice).
 import { createHash } from "node:crypto";
 import { createReadStream, statSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
@@ -26,8 +29,13 @@ export interface ScannedFile {
   mtimeMs: number;
 }
 
+/** A new file: its sha256 is known only when the scan needed it (a deleted file of its size). */
+export interface AddedFile extends Omit<ScannedFile, "sha256"> {
+  sha256: string | undefined;
+}
+
 export interface FolderChanges {
-  added: ScannedFile[];
+  added: AddedFile[];
   changed: (ScannedFile & { fileUUID: string })[];
   deleted: { relativePath: string; fileUUID: string }[];
   unchanged: (ScannedFile & { fileUUID: string })[];
@@ -39,7 +47,7 @@ export const stateFolderName = ".smsync";
 /** Files up to this size are hashed from one read rather than streamed. */
 const wholeReadBytes = 1024 * 1024;
 
-async function sha256Of(file: string, size: number): Promise<string> {
+export async function sha256Of(file: string, size: number): Promise<string> {
   const hash = createHash("sha256");
   // A stream's machinery costs more than a small file's bytes.
   if (size <= wholeReadBytes) return hash.update(await readFile(file)).digest("hex");
@@ -75,6 +83,12 @@ export async function scanFolder(root: string, manifest: Readonly<Manifest>): Pr
   const changes: FolderChanges = { added: [], changed: [], deleted: [], unchanged: [] };
   const relativePaths = await listFiles(root);
   const seen = new Set(relativePaths);
+  // A rename keeps the size: a new file of no deleted file's size is no rename.
+  const deletedSizes = new Set(
+    Object.entries(manifest)
+      .filter(([relativePath]) => !seen.has(relativePath))
+      .map(([, entry]) => entry.size),
+  );
   // Every file is stat'ed, and most are unchanged: synchronous stats of a thousand files take a few milliseconds,
   // against several times that as promises through the thread pool (each sync scans twice).
   const scanned: ScannedFile[] = [];
@@ -86,14 +100,14 @@ export async function scanFolder(root: string, manifest: Readonly<Manifest>): Pr
     const sameStat = known && known.size === info.size && known.mtimeMs === info.mtimeMs;
     const file = { relativePath, sha256: sameStat ? known.sha256 : "", size: info.size, mtimeMs: info.mtimeMs };
     scanned.push(file);
-    if (!sameStat) toHash.push({ file, fullPath });
+    if (!sameStat && (known || deletedSizes.has(info.size))) toHash.push({ file, fullPath });
   }
   await forEachConcurrently(toHash, hashConcurrency, new AbortController().signal, async ({ file, fullPath }) => {
     file.sha256 = await sha256Of(fullPath, file.size);
   });
   for (const file of scanned) {
     const known = knownAt(manifest, file.relativePath);
-    if (!known) changes.added.push(file);
+    if (!known) changes.added.push({ ...file, sha256: file.sha256 || undefined });
     else if (known.sha256 !== file.sha256) changes.changed.push({ ...file, fileUUID: known.fileUUID });
     else changes.unchanged.push({ ...file, fileUUID: known.fileUUID });
   }

@@ -23,18 +23,27 @@ function isNameRefusal(error: unknown): error is ClientUsageError & { fileUUID: 
   );
 }
 
-/** Queues the files; resolves with those queued, in order. `refused` is told of each file left out, and why. */
+/**
+ * Queues the files; resolves with those queued, in order, each with the
+ * sha256 and size of the bytes queued (those of the copy, which may differ
+ * from a scan's if the file changed since). `refused` is told of each file
+ * left out, and why.
+ */
 export async function queueFolderUploads<F extends FileToUpload & { size: number }>(
   client: Pick<SmsyncClient, "uploadFiles">,
   files: readonly F[],
   refused: (file: F, error: ClientUsageError) => void,
-): Promise<F[]> {
-  const queued: F[] = [];
+): Promise<(F & { sha256: string })[]> {
+  const queued: (F & { sha256: string })[] = [];
   for (let group of groupsWithin(files, { count: groupFiles, bytes: groupBytes }, (file) => file.size)) {
     while (group.length > 0) {
       try {
-        await client.uploadFiles(group);
-        queued.push(...group);
+        const copies = new Map((await client.uploadFiles(group)).map((copy) => [copy.fileUUID, copy]));
+        for (const file of group) {
+          const copy = copies.get(file.fileUUID);
+          if (!copy) throw new Error(`uploadFiles did not report ${file.fileUUID}`);
+          queued.push({ ...file, sha256: copy.sha256, size: copy.size });
+        }
         break;
       } catch (error) {
         const left = isNameRefusal(error) ? group.find((file) => file.fileUUID === error.fileUUID) : undefined;

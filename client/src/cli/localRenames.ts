@@ -4,7 +4,7 @@
 // protocol), not as a deletion and a new file: other devices move it instead
 // of deleting it and downloading another, and a rename that changes only
 // the case of a name works in one sync.
-import type { FolderChanges, ScannedFile } from "./folderScan.ts";
+import type { AddedFile, FolderChanges, ScannedFile } from "./folderScan.ts";
 
 export interface LocalRename extends ScannedFile {
   fileUUID: string;
@@ -18,15 +18,16 @@ export function findLocalRenames(
 ) {
   const gone = [...changes.deleted];
   const renamed: LocalRename[] = [];
-  const added: ScannedFile[] = [];
+  const added: AddedFile[] = [];
   for (const file of changes.added) {
-    const source = gone.findIndex((deleted) => sha256Of(deleted.relativePath) === file.sha256);
+    const { sha256 } = file;
+    const source = sha256 === undefined ? -1 : gone.findIndex((deleted) => sha256Of(deleted.relativePath) === sha256);
     const [moved] = source === -1 ? [] : gone.splice(source, 1);
-    if (!moved) {
+    if (!moved || sha256 === undefined) {
       added.push(file);
       continue;
     }
-    renamed.push({ ...file, fileUUID: moved.fileUUID, from: moved.relativePath });
+    renamed.push({ ...file, sha256, fileUUID: moved.fileUUID, from: moved.relativePath });
   }
   return { renamed, added, deleted: gone };
 }

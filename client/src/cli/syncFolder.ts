@@ -17,7 +17,7 @@ import { CloudFileNameIndex, cloudNameToPath, pathToCloudName } from "@smsync/pr
 import { SqliteStore } from "../store/SqliteStore.ts";
 import { writeDownloads } from "./folderDownloads.ts";
 import { FolderManifest } from "./folderManifest.ts";
-import { scanFolder, stateFolderName, type ScannedFile } from "./folderScan.ts";
+import { scanFolder, sha256Of, stateFolderName, type AddedFile } from "./folderScan.ts";
 import { queueFolderUploads } from "./folderUploads.ts";
 import { findLocalRenames } from "./localRenames.ts";
 import type { ServerFile } from "./serverCheck.ts";
@@ -44,8 +44,8 @@ export interface SyncFolderOptions {
   giveUpAfterMs?: number;
 }
 
-/** A file the scan found to upload: new (with a new fileUUID), renamed (`from`), or changed. */
-type UploadCandidate = ScannedFile & { fileUUID: string; isNew?: boolean; from?: string };
+/** A file the scan found to upload: new (with a new fileUUID; its sha256 maybe not known yet), renamed (`from`), or changed. */
+type UploadCandidate = AddedFile & { fileUUID: string; isNew?: boolean; from?: string };
 
 function conflictCopyName(relativePath: string, now = new Date()): string {
   const { dir, name, ext } = path.posix.parse(relativePath);
@@ -187,11 +187,12 @@ export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummar
         const cloudFileName = pathToCloudName(file.relativePath);
         // The client knows the server's names only after its first sync: a new file is checked against the index too.
         const owner = file.isNew ? liveServerNames.owner(file.fileUUID, cloudFileName, undefined) : undefined;
-        if (owner?.sha256 === file.sha256) {
+        if (owner) file.sha256 ??= await sha256Of(path.join(root, file.relativePath), file.size);
+        if (owner && owner.sha256 === file.sha256) {
           // The same content under the same name (a copy of the folder): it is that file, not a new one.
           manifest.set(file.relativePath, {
             fileUUID: owner.fileUUID,
-            sha256: file.sha256,
+            sha256: owner.sha256,
             size: file.size,
             mtimeMs: file.mtimeMs,
           });

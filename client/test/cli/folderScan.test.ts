@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { scanFolder, type Manifest } from "../../src/cli/folderScan.ts";
+import { scanFolder, sha256Of, type Manifest } from "../../src/cli/folderScan.ts";
 
 const roots: string[] = [];
 afterEach(() => {
@@ -23,10 +23,17 @@ function folder(files: Record<string, string>): string {
 async function manifestOf(root: string): Promise<Manifest> {
   const first = await scanFolder(root, {});
   return Object.fromEntries(
-    first.added.map((file) => [
-      file.relativePath,
-      { fileUUID: randomUUID(), sha256: file.sha256, size: file.size, mtimeMs: file.mtimeMs },
-    ]),
+    await Promise.all(
+      first.added.map(async (file) => [
+        file.relativePath,
+        {
+          fileUUID: randomUUID(),
+          sha256: await sha256Of(path.join(root, file.relativePath), file.size),
+          size: file.size,
+          mtimeMs: file.mtimeMs,
+        },
+      ]),
+    ),
   );
 }
 
@@ -35,7 +42,23 @@ describe("scanFolder", () => {
     const root = folder({ "a.txt": "a", "docs/b.md": "b", ".smsync/state.db": "x", "c.bin.partial": "half" });
     const changes = await scanFolder(root, {});
     expect(changes.added.map((file) => file.relativePath)).toEqual(["a.txt", "docs/b.md"]);
-    expect(changes.added[0]?.sha256).toBe("ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb");
+    // No file was deleted, so none of them can be a rename: their hashes come from the copies that queue them.
+    expect(changes.added.map((file) => file.sha256)).toEqual([undefined, undefined]);
+  });
+
+  it("hashes a new file when a deleted file of its size could be its old name, and only then", async () => {
+    const root = folder({ "old name.txt": "moved", "other.txt": "a longer text" });
+    const manifest = await manifestOf(root);
+    rmSync(path.join(root, "old name.txt"));
+    writeFileSync(path.join(root, "new name.txt"), "moved");
+    writeFileSync(path.join(root, "same size.txt"), "fives");
+    writeFileSync(path.join(root, "larger.txt"), "no deleted file is this long");
+    const changes = await scanFolder(root, manifest);
+    expect(Object.fromEntries(changes.added.map((file) => [file.relativePath, file.sha256]))).toEqual({
+      "larger.txt": undefined,
+      "new name.txt": manifest["old name.txt"]?.sha256,
+      "same size.txt": "cca00fd88d774fe5aee1be5ca1a1561b1672892011d8f48da6cc2c202181c5f9",
+    });
   });
 
   it("tells changed, deleted and unchanged files apart by content", async () => {
