@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { scanFolder, sha256Of, type Manifest } from "../../src/cli/folderScan.ts";
+import { scanFolder, sha256Of, type Manifest, type ManifestEntry } from "../../src/cli/folderScan.ts";
 
 const roots: string[] = [];
 afterEach(() => {
@@ -24,7 +24,7 @@ async function manifestOf(root: string): Promise<Manifest> {
   const first = await scanFolder(root, {});
   return Object.fromEntries(
     await Promise.all(
-      first.added.map(async (file) => [
+      first.added.map(async (file): Promise<[string, ManifestEntry]> => [
         file.relativePath,
         {
           fileUUID: randomUUID(),
