@@ -8,6 +8,7 @@
 //   The unit tier's guard:  "@smsync/testkit/unitTierGuard" (a vitest setup file)
 export * from "./testServer.ts";
 export * from "./useTestServer.ts";
+export * from "./useCuttingProxy.ts";
 export * from "./serverProcess.ts";
 export * from "./testDatabase.ts";
 export * from "./graphqlClient.ts";

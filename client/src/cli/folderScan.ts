@@ -5,12 +5,11 @@
 // deleted file of its size could be its old name (localRenames.ts): else
 // its hash comes from the copy that queues its upload, which reads it
 // anyway (a large file read once instead of twice).
-import { createHash } from "node:crypto";
-import { createReadStream, statSync } from "node:fs";
-import { readdir, readFile } from "node:fs/promises";
+import { statSync } from "node:fs";
+import { readdir } from "node:fs/promises";
 import path from "node:path";
-import { pipeline } from "node:stream/promises";
 import { forEachConcurrently } from "../engine/forEachConcurrently.ts";
+import { sha256OfFile } from "../platform/hashedCopies.ts";
 
 /** What the last sync recorded of one file, by its path relative to the folder (with "/"). */
 export interface ManifestEntry {
@@ -43,19 +42,6 @@ export interface FolderChanges {
 
 /** The folder where the CLI keeps its own state; never synced. */
 export const stateFolderName = ".smsync";
-
-/** Files up to this size are hashed from one read rather than streamed. */
-const wholeReadBytes = 1024 * 1024;
-
-export async function sha256Of(file: string, size: number): Promise<string> {
-  const hash = createHash("sha256");
-  // A stream's machinery costs more than a small file's bytes.
-  if (size <= wholeReadBytes) return hash.update(await readFile(file)).digest("hex");
-  await pipeline(createReadStream(file), async function (source: AsyncIterable<Buffer>) {
-    for await (const chunk of source) hash.update(chunk);
-  });
-  return hash.digest("hex");
-}
 
 async function listFiles(root: string, relative = ""): Promise<string[]> {
   const entries = await readdir(path.join(root, relative), { withFileTypes: true });
@@ -103,7 +89,7 @@ export async function scanFolder(root: string, manifest: Readonly<Manifest>): Pr
     if (!sameStat && (known || deletedSizes.has(info.size))) toHash.push({ file, fullPath });
   }
   await forEachConcurrently(toHash, hashConcurrency, new AbortController().signal, async ({ file, fullPath }) => {
-    file.sha256 = await sha256Of(fullPath, file.size);
+    file.sha256 = await sha256OfFile(fullPath, file.size);
   });
   for (const file of scanned) {
     const known = knownAt(manifest, file.relativePath);

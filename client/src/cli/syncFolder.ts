@@ -17,7 +17,8 @@ import { CloudFileNameIndex, cloudNameToPath, pathToCloudName } from "@smsync/pr
 import { SqliteStore } from "../store/SqliteStore.ts";
 import { writeDownloads } from "./folderDownloads.ts";
 import { FolderManifest } from "./folderManifest.ts";
-import { scanFolder, sha256Of, stateFolderName, type AddedFile } from "./folderScan.ts";
+import { sha256OfFile } from "../platform/hashedCopies.ts";
+import { scanFolder, stateFolderName, type AddedFile } from "./folderScan.ts";
 import { queueFolderUploads } from "./folderUploads.ts";
 import { findLocalRenames } from "./localRenames.ts";
 import type { ServerFile } from "./serverCheck.ts";
@@ -187,7 +188,7 @@ export async function syncFolder(options: SyncFolderOptions): Promise<SyncSummar
         const cloudFileName = pathToCloudName(file.relativePath);
         // The client knows the server's names only after its first sync: a new file is checked against the index too.
         const owner = file.isNew ? liveServerNames.owner(file.fileUUID, cloudFileName, undefined) : undefined;
-        if (owner) file.sha256 ??= await sha256Of(path.join(root, file.relativePath), file.size);
+        if (owner) file.sha256 ??= await sha256OfFile(path.join(root, file.relativePath), file.size);
         if (owner && owner.sha256 === file.sha256) {
           // The same content under the same name (a copy of the folder): it is that file, not a new one.
           manifest.set(file.relativePath, {

@@ -35,6 +35,16 @@ const copyConcurrency = 8;
 /** Files up to this size are copied by one read and one write rather than streamed. */
 const wholeReadBytes = 1024 * 1024;
 
+/** sha256 of a file of `size` bytes: up to wholeReadBytes from one read (a stream's machinery costs more), else streamed. */
+export async function sha256OfFile(filePath: string, size: number): Promise<string> {
+  const hash = createHash("sha256");
+  if (size <= wholeReadBytes) return hash.update(await readFile(filePath)).digest("hex");
+  await pipeline(createReadStream(filePath), async function (source: AsyncIterable<Buffer>) {
+    for await (const chunk of source) hash.update(chunk);
+  });
+  return hash.digest("hex");
+}
+
 /** sha256 and size of an app's file, streamed. */
 export async function hashFile(filePath: string, fileUUID: string): Promise<HashedBytes> {
   await checkIsFile(filePath, fileUUID);

@@ -8,22 +8,18 @@ import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, 
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CuttingProxy, startCuttingProxy, startTestServer, type TestServer } from "@smsync/testkit";
+import { useCuttingProxy, useTestServer } from "@smsync/testkit";
 import { cliJson, runCli } from "../support/cliProcess.ts";
 
 const MiB = 1024 * 1024;
-let server: TestServer;
-let proxy: CuttingProxy;
+const server = useTestServer();
+const proxy = useCuttingProxy(server);
 let home: string;
 
-beforeAll(async () => {
-  server = await startTestServer();
-  proxy = await startCuttingProxy(new URL(server.url).port);
+beforeAll(() => {
   home = mkdtempSync(path.join(tmpdir(), "smsync-cli-changed-large-"));
 });
-afterAll(async () => {
-  await proxy?.close();
-  await server?.close();
+afterAll(() => {
   rmSync(home, { recursive: true, force: true });
 });
 

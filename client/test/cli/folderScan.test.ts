@@ -3,7 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { scanFolder, sha256Of, type Manifest, type ManifestEntry } from "../../src/cli/folderScan.ts";
+import { scanFolder, type Manifest, type ManifestEntry } from "../../src/cli/folderScan.ts";
+import { sha256OfFile } from "../../src/platform/hashedCopies.ts";
 
 const roots: string[] = [];
 afterEach(() => {
@@ -28,7 +29,7 @@ async function manifestOf(root: string): Promise<Manifest> {
         file.relativePath,
         {
           fileUUID: randomUUID(),
-          sha256: await sha256Of(path.join(root, file.relativePath), file.size),
+          sha256: await sha256OfFile(path.join(root, file.relativePath), file.size),
           size: file.size,
           mtimeMs: file.mtimeMs,
         },

@@ -9,21 +9,17 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CuttingProxy, startCuttingProxy, startTestServer, type TestServer } from "@smsync/testkit";
+import { useCuttingProxy, useTestServer } from "@smsync/testkit";
 import { cliJson, runCli } from "../support/cliProcess.ts";
 
-let server: TestServer;
-let proxy: CuttingProxy;
+const server = useTestServer();
+const proxy = useCuttingProxy(server);
 let home: string;
 
-beforeAll(async () => {
-  server = await startTestServer();
-  proxy = await startCuttingProxy(new URL(server.url).port);
+beforeAll(() => {
   home = mkdtempSync(path.join(tmpdir(), "smsync-cli-unreachable-"));
 });
-afterAll(async () => {
-  await proxy?.close();
-  await server?.close();
+afterAll(() => {
   rmSync(home, { recursive: true, force: true });
 });
 

@@ -9,7 +9,7 @@ import path from "node:path";
 import { afterAll, beforeAll } from "vitest";
 import type { AppOverrides } from "@smsync/api";
 import {
-  startCuttingProxy,
+  useCuttingProxy,
   startTestServer,
   type CuttingProxy,
   type TestGraphQLClient,
@@ -119,24 +119,10 @@ export function useEngineHarness(
  */
 export function useProxiedEngineHarness(): { harness: EngineHarness; proxy: CuttingProxy } {
   const harness = useEngineHarness();
-  let started: CuttingProxy | undefined;
-  beforeAll(async () => {
-    started = await startCuttingProxy(new URL(harness.server.url).port);
-  });
-  afterAll(async () => {
-    await started?.close();
-  });
-  const current = (): CuttingProxy => {
-    if (!started) throw new Error("the cutting proxy starts before the file's tests: use it inside them");
-    return started;
-  };
-  const proxy = new Proxy({} as CuttingProxy, {
-    get(_target, property) {
-      const member: unknown = Reflect.get(current(), property);
-      return typeof member === "function" ? (member as (...args: unknown[]) => unknown).bind(current()) : member;
+  const proxy = useCuttingProxy({
+    get url() {
+      return harness.server.url;
     },
-    // A test sets the proxy's transform.
-    set: (_target, property, value) => Reflect.set(current(), property, value),
   });
   return { harness, proxy };
 }
