@@ -4,8 +4,7 @@
 // sent; the response is then framed: a head listing each file's size and
 // sha256, and their bytes in that order. The client checks each file's
 // sha256, as it does for a single download.
-import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { pipeline } from "node:stream/promises";
 import {
@@ -74,14 +73,10 @@ async function streamFiles(
   res: ServerResponse,
 ): Promise<void> {
   const paths = head.files.map((file) => services.staging.inboundPath(userId, file.fileUUID, file.version));
+  // All at once: each is a round trip to the thread pool, and a file at a time left the disk idle.
+  const sizes = await Promise.all(paths.map((path) => stagedSize(path)));
   for (const [position, file] of head.files.entries()) {
-    const size = await stat(paths[position]!).then(
-      (info) => info.size,
-      (error: unknown) => {
-        if (isMissingFile(error)) return null;
-        throw error;
-      },
-    );
+    const size = sizes[position];
     if (size !== file.size) {
       // The staged copy is gone or is not what its row says: answered like a missing download, never sent wrong.
       services.logger.error(
@@ -101,10 +96,49 @@ async function streamFiles(
     "Cache-Control": "private, no-store",
   });
   // One pipeline for the whole response: one per file would add its listeners to `res` each time.
-  await pipeline(responseBody(frame, paths), res);
+  await pipeline(responseBody(frame, head.files, paths), res);
 }
 
-async function* responseBody(frame: Uint8Array, paths: string[]): AsyncGenerator<Uint8Array> {
+async function stagedSize(path: string): Promise<number | null> {
+  try {
+    return (await stat(path)).size;
+  } catch (error) {
+    if (isMissingFile(error)) return null;
+    throw error;
+  }
+}
+
+/** Files read ahead of the response: each small file costs an open, a read and a close, which overlap. */
+const readAhead = 8;
+
+async function* responseBody(
+  frame: Uint8Array,
+  files: BatchDownloadFile[],
+  paths: string[],
+): AsyncGenerator<Uint8Array> {
   yield frame;
-  for (const path of paths) yield* createReadStream(path);
+  const reads: Promise<Buffer>[] = [];
+  let next = 0;
+  const readMore = () => {
+    for (; next < paths.length && reads.length < readAhead; next++) {
+      const read = readStaged(paths[next]!, files[next]!);
+      read.catch(() => {}); // awaited in turn below; a response cut before then leaves it unawaited
+      reads.push(read);
+    }
+  };
+  readMore();
+  while (reads.length > 0) {
+    const bytes = await reads.shift()!;
+    readMore();
+    yield bytes;
+  }
+}
+
+/** A batch's file is at most batchMaxFileBytes: read whole. Its length was announced in the head, so it must match. */
+async function readStaged(path: string, file: BatchDownloadFile): Promise<Buffer> {
+  const bytes = await readFile(path);
+  if (bytes.byteLength !== file.size) {
+    throw new Error(`the staged download of ${file.fileUUID} v${file.version} changed size while being sent`);
+  }
+  return bytes;
 }

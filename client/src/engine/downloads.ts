@@ -183,7 +183,9 @@ async function deliverSmallFiles<D extends DownloadedFileInfo>(
 ): Promise<number> {
   const byUUID = new Map(group.map((entry) => [entry.fileUUID, entry]));
   const saveDownloads = ctx.callbacks.saveDownloads?.bind(ctx.callbacks);
-  const received: { entry: IndexEntry; file: D }[] = [];
+  // For saveDownloads, each file is staged while the next ones stream in, a few at once, kept in arrival order.
+  const staging: { entry: IndexEntry; file: Promise<D> }[] = [];
+  let received: { entry: IndexEntry; file: D }[] = [];
   const acknowledged = new Set<IndexEntry>();
   const skipped: IndexEntry[] = [];
   try {
@@ -200,7 +202,11 @@ async function deliverSmallFiles<D extends DownloadedFileInfo>(
           ctx.emit("transferProgress", { ...arrived, bytesDone: bytes.byteLength, bytesTotal: entry.size });
           progress.fileProgress(entry.fileUUID, bytes.byteLength);
           if (saveDownloads) {
-            received.push({ entry, file: await ctx.platform.stageDownloadedBytes(bytes, downloadedInfo(entry)) });
+            const file = ctx.platform.stageDownloadedBytes(bytes, downloadedInfo(entry));
+            file.catch(() => {}); // seen when the group is handed over, or by the wait below
+            staging.push({ entry, file });
+            // A failed write stops the batch as soon as the window reaches it.
+            if (staging.length > stagingConcurrency) await staging[staging.length - 1 - stagingConcurrency]!.file;
             return;
           }
           // The app changed or deleted the file since the plan: not handed over (see deliverLargeFile). Read for
@@ -214,10 +220,13 @@ async function deliverSmallFiles<D extends DownloadedFileInfo>(
         },
       });
     } finally {
+      const staged = await settleStaging(staging);
+      received = staged.received;
       // Also what arrived before the batch broke off, unless the pass is being stopped (suspend, close).
       if (saveDownloads && received.length > 0 && !ctx.signal.aborted) {
         await handOverGroup(ctx, saveDownloads, received, acknowledged, skipped);
       }
+      if (staged.failed) throw staged.failed.error;
     }
   } finally {
     // Also when the batch broke off (a cut, a suspend): what the app was handed is acknowledged, once.
@@ -229,6 +238,25 @@ async function deliverSmallFiles<D extends DownloadedFileInfo>(
     }
   }
   return acknowledged.size;
+}
+
+/** Files of a batch staged at once while it streams: the writes overlap each other and the download. */
+const stagingConcurrency = 8;
+
+/** Acknowledged files are discarded even when the pass is being stopped: they are the app's now. */
+const neverAborted = new AbortController().signal;
+
+/** The staged files of a batch, in arrival order, up to the first whose staging failed. */
+async function settleStaging<D>(
+  staging: { entry: IndexEntry; file: Promise<D> }[],
+): Promise<{ received: { entry: IndexEntry; file: D }[]; failed?: { error: unknown } }> {
+  const results = await Promise.allSettled(staging.map(({ file }) => file));
+  const received: { entry: IndexEntry; file: D }[] = [];
+  for (const [index, result] of results.entries()) {
+    if (result.status === "rejected") return { received, failed: { error: result.reason } };
+    received.push({ entry: staging[index]!.entry, file: result.value });
+  }
+  return { received };
 }
 
 /**
@@ -267,10 +295,11 @@ async function acknowledge<D extends DownloadedFileInfo>(
     ...acknowledged.map((entry) => putFile(entry)),
   ]);
   await ctx.persistencePoint("download.fileAcknowledged");
-  for (const entry of [...acknowledged, ...skipped]) {
+  // A few at once: a staged copy's removal is a round trip to the file system's thread pool, not CPU.
+  await forEachConcurrently([...acknowledged, ...skipped], stagingConcurrency, neverAborted, async (entry) => {
     await ctx.platform.discardDownload(entry.fileUUID, entry.version);
     progress.fileDone(entry.fileUUID);
-  }
+  });
   for (const entry of acknowledged) {
     ctx.emit("singleDownloadComplete", { fileUUID: entry.fileUUID, version: entry.version });
   }

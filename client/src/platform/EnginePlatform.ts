@@ -20,6 +20,12 @@ export interface DownloadedFileInfo {
 /** A downloaded file in Node, handed to the app's saveDownload; `path` is a staging file the app must copy or move before resolving. */
 export interface DownloadedFile extends DownloadedFileInfo {
   path: string;
+  /**
+   * A small file that came in a batch download: its verified bytes, held in
+   * memory. Its staging file is written only when `path` is first read, so
+   * an app that writes `bytes` itself saves a write, a move and a removal.
+   */
+  bytes?: Uint8Array<ArrayBuffer>;
 }
 
 /** A download to fetch: the staged file's URL, verified against the index's sha256. */

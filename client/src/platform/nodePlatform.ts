@@ -1,7 +1,8 @@
 // The engine's platform in Node and Electron: staged downloads are files
 // under <workDir>/downloads (resumed with Range from their `.partial` file),
 // and copies of queued uploads are files under <workDir>/uploads.
-import { readdir, rm, writeFile } from "node:fs/promises";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import type { UploadSource } from "../queues/records.ts";
 import { discardPartialDownload, downloadFile } from "../transfers/downloader.ts";
@@ -43,18 +44,38 @@ export class NodePlatform implements EnginePlatform<DownloadedFile> {
     return { ...info, path: downloaded.path, size: downloaded.size };
   }
 
-  async stageDownloadedBytes(
+  /**
+   * Held in memory, written to its staging file only when the app reads
+   * `path` (not durable either way: a relaunch downloads a small file
+   * again). An app that takes `bytes` (the CLI) costs no staging file.
+   */
+  stageDownloadedBytes(
     bytes: Uint8Array<ArrayBuffer>,
     info: Omit<DownloadedFileInfo, "size">,
   ): Promise<DownloadedFile> {
     const staged = this.stagingPath(info.fileUUID, info.version);
-    await makeDirectoryDurably(path.dirname(staged));
-    await writeFile(staged, bytes);
-    return { ...info, path: staged, size: bytes.byteLength };
+    const unwritten = this.unwrittenStagings;
+    unwritten.add(staged);
+    return Promise.resolve({
+      ...info,
+      size: bytes.byteLength,
+      bytes,
+      get path() {
+        if (unwritten.delete(staged)) {
+          mkdirSync(path.dirname(staged), { recursive: true });
+          writeFileSync(staged, bytes);
+        }
+        return staged;
+      },
+    });
   }
+
+  /** Staging files of batch downloads whose `path` was never read: nothing on disk to discard. */
+  private readonly unwrittenStagings = new Set<string>();
 
   async discardDownload(fileUUID: string, version: number): Promise<void> {
     const staged = this.stagingPath(fileUUID, version);
+    if (this.unwrittenStagings.delete(staged)) return;
     await rm(staged, { force: true });
     await discardPartialDownload(staged);
   }

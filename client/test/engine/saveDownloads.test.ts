@@ -4,6 +4,8 @@
 // middle of its answer hands over and acknowledges exactly the files that
 // arrived, and the next pass brings the others, none twice.
 import { randomBytes, randomUUID } from "node:crypto";
+import { existsSync, readdirSync } from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { startCuttingProxy } from "@smsync/testkit";
 import type { StoreChange } from "../../src/store/ClientStore.ts";
@@ -66,6 +68,29 @@ describe("saveDownloads", () => {
     expect(store.acknowledged).toEqual([smallUUIDs.sort(), [largeUUID]]);
     expectSavedOnce(device, files);
     await expectNothingPending(store);
+  });
+
+  it("an app that takes the bytes of a batch's files: no staging file is written, and none is left", async () => {
+    const { user, files } = await uploaded(Array.from({ length: 30 }, (_, n) => randomBytes(200 + n * 100)));
+    const device = await harness.openClient(await harness.newDevice(user.userName), {
+      saveDownloads: true,
+      takeBytes: true,
+    });
+    await syncUntilIdle(device.client);
+
+    expect(device.app.saved.every((saved) => saved.file.bytes !== undefined)).toBe(true);
+    expectSavedOnce(device, files);
+    expect(existsSync(path.join(device.workDir, "downloads"))).toBe(false);
+    await expectNothingPending(device.store);
+  });
+
+  it("an app that reads the path of a batch's file gets it written then; the file is removed once acknowledged", async () => {
+    const { user, files } = await uploaded([randomBytes(3000), randomBytes(5000)]);
+    const device = await harness.openClient(await harness.newDevice(user.userName), { saveDownloads: true });
+    await syncUntilIdle(device.client);
+
+    expectSavedOnce(device, files);
+    expect(readdirSync(path.join(device.workDir, "downloads"))).toEqual([]);
   });
 
   it("a batch cut in the middle of its answer: the files that arrived are handed over and acknowledged, exactly those; the next pass brings the others", async () => {

@@ -52,6 +52,8 @@ export interface OpenClientOptions {
   beforeSaveDownload?: (file: DownloadedFile) => Promise<void>;
   /** Gives the app a saveDownloads callback (small files handed over in groups), recorded in app.saved and app.groups. */
   saveDownloads?: boolean;
+  /** The app takes a small file's `bytes` when it has them and never reads its `path` (as the CLI does). */
+  takeBytes?: boolean;
   /** Gives the app a heldContent callback: the bytes it returns for a file the device holds (default: none, files come down whole). */
   heldContent?: (file: LocalFile, app: AppRecord) => Uint8Array | null;
   /** The engine's and the outbox's backoff after a network failure (default 100 ms doubling to 1 s). */
@@ -190,7 +192,10 @@ export async function openTestDevice(
             saveDownloads: (files: DownloadedFile[]) =>
               promised(() => {
                 (app.groups ??= []).push(files.map((file) => file.fileUUID));
-                for (const file of files) app.saved.push({ file, bytes: readFileSync(file.path) });
+                for (const file of files) {
+                  const bytes = options.takeBytes && file.bytes ? Buffer.from(file.bytes) : readFileSync(file.path);
+                  app.saved.push({ file, bytes });
+                }
               }),
           }
         : {}),
