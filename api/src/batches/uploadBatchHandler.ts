@@ -95,8 +95,11 @@ async function stageFiles(
       );
       bytes += written.bytes;
       if (written.sha256 !== file.sha256) {
-        await services.staging.removeUpload(written.uploadId);
-        await record();
+        try {
+          await record(); // the files before it (and the write of this one, which is not recorded)
+        } finally {
+          await services.staging.removeUpload(written.uploadId);
+        }
         throw new SmsyncError(
           "CHECKSUM_MISMATCH",
           `the bytes of ${file.fileUUID} have sha256 ${written.sha256}, not the declared ${file.sha256}; they were discarded`,

@@ -2,6 +2,7 @@
 // deployment differs (local directory, Google Drive) implements this, and
 // each implementation passes test/cloud/cloudStorageContract.ts.
 import type { Readable } from "node:stream";
+import type { InOrderOutcome } from "../concurrency/runInOrder.ts";
 import type { DeferredDirectorySyncs } from "../durability/DeferredDirectorySyncs.ts";
 
 export interface CloudObjectKey {
@@ -56,6 +57,12 @@ export interface WriteOptions {
   directorySyncs?: DeferredDirectorySyncs;
 }
 
+/** One object of writeObjectsFromFiles: its metadata, and the local file holding its content (as WriteOptions.sourceFile). */
+export interface FileObjectWrite {
+  metadata: CloudObjectMetadata;
+  sourceFile: string;
+}
+
 export interface CloudStorage {
   readonly name: string;
   /**
@@ -79,6 +86,20 @@ export interface CloudStorage {
    * resumes where the cloud got to.
    */
   writeObject(metadata: CloudObjectMetadata, content: () => Readable, options?: WriteOptions): Promise<CloudObject>;
+  /**
+   * For a backend that does better with many writes together than one by one
+   * (the local directory: one metadata file and one directory fsync for the
+   * lot, the contents linked): writes objects of one user whose contents are
+   * local files that are durable and never written again (committed staged
+   * uploads). Each is what writeObject with `sourceFile` does, idempotent by
+   * key the same way. The results are in order, up to the first write that
+   * failed, none after it (runInOrder); the names made are left to
+   * `directorySyncs`.
+   */
+  writeObjectsFromFiles?(
+    writes: FileObjectWrite[],
+    directorySyncs: DeferredDirectorySyncs,
+  ): Promise<InOrderOutcome<FileObjectWrite, CloudObject>>;
   /** The content of an object (start and end inclusive, as in HTTP Range). */
   readObject(userId: string, objectId: string, range?: { start: number; end?: number }): Promise<Readable>;
   /**

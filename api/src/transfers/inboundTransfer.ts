@@ -15,6 +15,7 @@ import { createWriteStream } from "node:fs";
 import { rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
+import type { CloudStorage } from "../cloud/CloudStorage.ts";
 import { CloudStorageError } from "../cloud/CloudStorageError.ts";
 import { HashingStream, sha256OfFile } from "../content/sha256.ts";
 import { makeDirectoryDurably } from "../durability/durableFiles.ts";
@@ -23,7 +24,8 @@ import { transactWithEvents, type EventBatch } from "../events/eventLog.ts";
 import { crashPoint, crashPointInStream } from "../faults/crashPoints.ts";
 import { PartialCopies } from "./partialCopies.ts";
 import { markSucceeded, recordFilesProgress } from "./transferSteps.ts";
-import { defaultCloudConcurrency, runInOrder, transferChunks } from "./transferChunks.ts";
+import { defaultCloudConcurrency, transferChunks } from "./transferChunks.ts";
+import { runInOrder } from "../concurrency/runInOrder.ts";
 import type { OperationItem, Transaction } from "../database/client.ts";
 import { insertRows } from "../database/transactionRaw.ts";
 import { assertClaim } from "./TransferClaim.ts";
@@ -34,7 +36,9 @@ export async function runInboundTransfer(context: TransferContext): Promise<void
   const { db, cloud, notifier } = services;
   crashPoint("inbound.claimed");
   const items = await db.operationItem.findMany({ where: { operationId: operation.id }, orderBy: { fileUUID: "asc" } });
-  const partials = await PartialCopies.list(services.staging.inboundUserDir(operation.userId));
+  const stagingDir = services.staging.inboundUserDir(operation.userId);
+  await makeDirectoryDurably(stagingDir);
+  const partials = await PartialCopies.list(stagingDir);
 
   for (const chunk of transferChunks(items.filter((candidate) => candidate.state !== "DONE"))) {
     checkNotStopped(context);
@@ -85,8 +89,7 @@ async function stageFile(
   const { cloud, staging } = services;
   if (!item.cloudObjectId) throw new CloudStorageError("notFound", `file ${item.fileUUID} has no cloud object`);
   const target = staging.inboundPath(operation.userId, item.fileUUID, item.version);
-  await makeDirectoryDurably(path.dirname(target));
-  if (await stageByLink(context, item, item.cloudObjectId, target)) {
+  if (await stageByLink(context, partials, item, item.cloudObjectId, target)) {
     directorySyncs.add(path.dirname(target));
     return;
   }
@@ -140,14 +143,22 @@ async function stageFile(
  * link. The object's bytes are durable already (the cloud wrote them so);
  * only the new name is not, until its directory's fsync.
  */
-async function stageByLink(context: TransferContext, item: Item, objectId: string, target: string): Promise<boolean> {
+async function stageByLink(
+  context: TransferContext,
+  partials: PartialCopies,
+  item: Item,
+  objectId: string,
+  target: string,
+): Promise<boolean> {
   const { cloud } = context.services;
   if (!cloud.linkObject) return false;
   // One name a file, not one an attempt: an attempt removes what a killed one left (two workers on one
   // file can only make each other's link or rename fail, and retry: both link the same unchanging bytes).
+  // Neither name there when the attempt listed the folder (the usual case): nothing to remove before or after.
   const linked = `${target}.link`;
-  await rm(linked, { force: true });
-  if (!(await cloud.linkObject(context.operation.userId, objectId, linked))) return false;
+  const leftBehind = partials.listed(path.basename(linked)) || partials.listed(path.basename(target));
+  if (leftBehind) await rm(linked, { force: true });
+  if (!(await linkReplacing(cloud.linkObject.bind(cloud), context.operation.userId, objectId, linked))) return false;
   try {
     // The point of a crash with the file partly staged, as in the copy's stream.
     crashPoint("inbound.midCloudRead");
@@ -164,8 +175,24 @@ async function stageByLink(context: TransferContext, item: Item, objectId: strin
     throw error;
   }
   // A rename onto another name of the same inode (staged by a killed attempt) does nothing and leaves both.
-  await rm(linked, { force: true });
+  if (leftBehind) await rm(linked, { force: true });
   return true;
+}
+
+/** linkObject to `to`; a name there already (left after the folder was listed, by a worker that lost its claim) is removed first. */
+async function linkReplacing(
+  linkObject: NonNullable<CloudStorage["linkObject"]>,
+  userId: string,
+  objectId: string,
+  to: string,
+): Promise<boolean> {
+  try {
+    return await linkObject(userId, objectId, to);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    await rm(to, { force: true });
+    return linkObject(userId, objectId, to);
+  }
 }
 
 /**

@@ -18,7 +18,9 @@ import { SmsyncError } from "../errors/SmsyncError.ts";
 import { recordOwedRemoval, removeReplacedObject, type OwedRemoval } from "./owedRemovals.ts";
 import { uploadSessionOf } from "./uploadSessions.ts";
 import { takeOverAbandonedWrites } from "./abandonedWrites.ts";
-import { defaultCloudConcurrency, runInOrder, transferChunks } from "./transferChunks.ts";
+import { defaultCloudConcurrency, transferChunks } from "./transferChunks.ts";
+import { runInOrder, type InOrderOutcome } from "../concurrency/runInOrder.ts";
+import type { CloudObjectMetadata } from "../cloud/CloudStorage.ts";
 import type { OperationItem, StagedUpload, Transaction } from "../database/client.ts";
 import { insertRows } from "../database/transactionRaw.ts";
 import { DeferredDirectorySyncs } from "../durability/DeferredDirectorySyncs.ts";
@@ -102,49 +104,39 @@ async function indexChunk(context: TransferContext, pending: Item[]): Promise<vo
   context.phase = `cloud writes of ${uploads.length} files`;
   // The names the writes make in a local cloud, fsynced once a directory before the chunk is recorded.
   const directorySyncs = new DeferredDirectorySyncs();
-  const { results: written, failed } = await runInOrder(
-    pending,
-    cloud.writeConcurrency ?? defaultCloudConcurrency,
-    async (item): Promise<Written> => {
-      if (item.action !== "UPLOAD") return { item, upload: null, objectId: null };
-      const upload = stagedById.get(item.stagedUploadId!);
-      if (!upload) throw new Error(`the staged upload ${item.stagedUploadId} of ${item.fileUUID} has no row`);
-      const metadata = {
-        userId: operation.userId,
-        fileUUID: item.fileUUID,
-        version: item.version,
-        cloudFileName: upload.cloudFileName,
-        mimeType: upload.mimeType,
-        sha256: upload.sha256,
-        size: Number(upload.size),
-      };
-      // Bytes lost from staging (a disk replaced, files removed by hand) come back with no retry.
-      if (!existsSync(staging.uploadPath(upload.id)) && !(await cloud.findObject(metadata))) {
-        throw new SmsyncError(
-          "STAGED_UPLOAD_MISSING",
-          `the staged bytes of ${item.fileUUID} v${item.version} are gone; upload the file again`,
-          { fileUUID: item.fileUUID },
+  const stagedUploadOf = (item: Item): StagedUpload => {
+    const upload = stagedById.get(item.stagedUploadId!);
+    if (!upload) throw new Error(`the staged upload ${item.stagedUploadId} of ${item.fileUUID} has no row`);
+    return upload;
+  };
+  const { results: written, failed } = cloud.writeObjectsFromFiles
+    ? await writeFromFiles(context, pending, stagedUploadOf, directorySyncs)
+    : await runInOrder(pending, cloud.writeConcurrency ?? defaultCloudConcurrency, async (item): Promise<Written> => {
+        if (item.action !== "UPLOAD") return { item, upload: null, objectId: null };
+        const upload = stagedUploadOf(item);
+        const metadata = cloudMetadataOf(context, item, upload);
+        // Bytes lost from staging (a disk replaced, files removed by hand) come back with no retry.
+        if (!existsSync(staging.uploadPath(upload.id)) && !(await cloud.findObject(metadata))) {
+          throw stagedUploadMissing(item);
+        }
+        const object = await cloud.writeObject(
+          metadata,
+          () => {
+            const content = createReadStream(staging.uploadPath(upload.id));
+            const crash = crashPointInStream("outbound.midCloudWrite");
+            return crash ? content.pipe(crash) : content;
+          },
+          {
+            session: uploadSessionOf(db, operation.id, item.fileUUID),
+            mayAlreadyExist: abandoned.has(item.fileUUID),
+            // Complete and committed, so never written again: a local cloud may link it (LocalDirectoryStorage.ts).
+            sourceFile: staging.uploadPath(upload.id),
+            directorySyncs,
+          },
         );
-      }
-      const object = await cloud.writeObject(
-        metadata,
-        () => {
-          const content = createReadStream(staging.uploadPath(upload.id));
-          const crash = crashPointInStream("outbound.midCloudWrite");
-          return crash ? content.pipe(crash) : content;
-        },
-        {
-          session: uploadSessionOf(db, operation.id, item.fileUUID),
-          mayAlreadyExist: abandoned.has(item.fileUUID),
-          // Complete and committed, so never written again: a local cloud may link it (LocalDirectoryStorage.ts).
-          sourceFile: staging.uploadPath(upload.id),
-          directorySyncs,
-        },
-      );
-      crashPoint("outbound.chunkFileWritten");
-      return { item, upload, objectId: object.objectId };
-    },
-  );
+        crashPoint("outbound.chunkFileWritten");
+        return { item, upload, objectId: object.objectId };
+      });
 
   // Per file, once the chunk's writes have settled: no other write of the chunk is then half done.
   for (const file of written) if (file.upload) crashPoint("outbound.afterCloudWrite");
@@ -165,6 +157,65 @@ async function indexChunk(context: TransferContext, pending: Item[]): Promise<vo
     context.phase = `cloud write of ${failed.item.fileUUID} v${failed.item.version}`;
     throw failed.error;
   }
+}
+
+/** What the cloud is told of an upload's object. */
+function cloudMetadataOf(context: TransferContext, item: Item, upload: StagedUpload): CloudObjectMetadata {
+  return {
+    userId: context.operation.userId,
+    fileUUID: item.fileUUID,
+    version: item.version,
+    cloudFileName: upload.cloudFileName,
+    mimeType: upload.mimeType,
+    sha256: upload.sha256,
+    size: Number(upload.size),
+  };
+}
+
+/** Bytes lost from staging (a disk replaced, files removed by hand): they come back with no retry. */
+function stagedUploadMissing(item: Item): SmsyncError {
+  return new SmsyncError(
+    "STAGED_UPLOAD_MISSING",
+    `the staged bytes of ${item.fileUUID} v${item.version} are gone; upload the file again`,
+    { fileUUID: item.fileUUID },
+  );
+}
+
+/**
+ * A chunk's uploads written by the cloud together from their staged files
+ * (CloudStorage.writeObjectsFromFiles), the results in the chunk's order
+ * up to the first write that failed, as runInOrder gives them.
+ */
+async function writeFromFiles(
+  context: TransferContext,
+  pending: Item[],
+  stagedUploadOf: (item: Item) => StagedUpload,
+  directorySyncs: DeferredDirectorySyncs,
+): Promise<InOrderOutcome<Item, Written>> {
+  const { cloud, staging } = context.services;
+  const uploads = pending.filter((item) => item.action === "UPLOAD");
+  const writes = uploads.map((item) => {
+    const upload = stagedUploadOf(item);
+    return { metadata: cloudMetadataOf(context, item, upload), sourceFile: staging.uploadPath(upload.id) };
+  });
+  const outcome = await cloud.writeObjectsFromFiles!(writes, directorySyncs);
+  const results: Written[] = [];
+  let next = 0;
+  for (const item of pending) {
+    if (item.action !== "UPLOAD") {
+      results.push({ item, upload: null, objectId: null });
+      continue;
+    }
+    const object = outcome.results[next++];
+    if (!object) {
+      // A write found no source and no object (writeObject looked for one): the bytes are gone.
+      const error = existsSync(writes[next - 1]!.sourceFile) ? outcome.failed?.error : stagedUploadMissing(item);
+      return { results, failed: { item, error } };
+    }
+    crashPoint("outbound.chunkFileWritten");
+    results.push({ item, upload: stagedUploadOf(item), objectId: object.objectId });
+  }
+  return { results };
 }
 
 /**

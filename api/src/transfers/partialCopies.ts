@@ -24,7 +24,13 @@ export class PartialCopies {
   private constructor(
     private readonly dir: string,
     private readonly byTarget: Map<string, string[]>,
+    private readonly names: ReadonlySet<string>,
   ) {}
+
+  /** Whether the folder held `name` when it was listed. */
+  listed(name: string): boolean {
+    return this.names.has(name);
+  }
 
   /** Lists the folder's partial copies (none if the folder does not exist yet). */
   static async list(dir: string): Promise<PartialCopies> {
@@ -42,7 +48,7 @@ export class PartialCopies {
       if (copies) copies.push(entry);
       else byTarget.set(target, [entry]);
     }
-    return new PartialCopies(dir, byTarget);
+    return new PartialCopies(dir, byTarget, new Set(entries));
   }
 
   /** Moves the longest leftover copy of `target` (not longer than `size`) to `partial`; returns its length (0: none). */

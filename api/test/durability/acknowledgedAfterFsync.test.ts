@@ -116,30 +116,40 @@ describe.skipIf(!hasStrace || testProvider !== "sqlite")(
       if (check?.violations.length === 0) rmSync(traceFile, { force: true });
     });
 
-    it("linked the staged upload into the cloud and the object into inbound staging (one file system), whose names it checks like renames", () => {
-      expect(
-        [...check.linked]
-          .filter((file) => path.basename(file).startsWith(`${fileUUID}.v0.`))
-          .map((file) => path.relative(dataDir, file).split(path.sep)[0])
-          .sort(),
-      ).toEqual(["cloud", "staging"]);
+    /** Names of the file's first version, relative to the data directory, with the ids replaced: F the file, U the user, * any other. */
+    const namesOfVersion0 = (files: Iterable<string>) =>
+      [...files]
+        .filter((file) => path.basename(file).startsWith(`${fileUUID}.v0`))
+        .map((file) =>
+          path
+            .relative(dataDir, file)
+            .replaceAll(fileUUID, "F")
+            .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\//, "U/")
+            .replaceAll(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, "*"),
+        )
+        .sort();
+
+    it("linked the staged upload into the cloud, its metadata name to the batch's metadata file, and the object into inbound staging (one file system), whose names it checks like renames", () => {
+      expect(namesOfVersion0(check.linked)).toEqual([
+        "cloud/U/.tmp/F.v0.*.objects.json.probe",
+        "cloud/U/F.v0",
+        "cloud/U/F.v0.json",
+        "staging/inbound/U/F.v0.link",
+      ]);
     });
 
-    it("saw the operations it checks: answers, the object renamed into the cloud and into inbound staging, then removed from the cloud", () => {
+    it("saw the operations it checks: answers, the object renamed into inbound staging, then removed from the cloud", () => {
       expect(check.acknowledgments.filter((ack) => ack.text.startsWith("HTTP/1.1 204")).length).toBeGreaterThanOrEqual(
         2,
       );
-      expect(
-        [...check.renamedInto]
-          .filter((file) => file.includes(`${fileUUID}.v0`))
-          .map((file) => path.relative(dataDir, path.dirname(file)).split(path.sep)[0])
-          .sort(),
-      ).toEqual(["cloud", "cloud", "staging"]);
-      expect(
-        [...check.removed].filter(
-          (file) => file.startsWith(path.join(dataDir, "cloud")) && file.includes(`${fileUUID}.v0`),
-        ),
-      ).toHaveLength(2);
+      expect(namesOfVersion0(check.renamedInto)).toEqual(["staging/inbound/U/F.v0"]);
+      // The object and its metadata name; and the batch's metadata file and the probe of links, in .tmp.
+      expect(namesOfVersion0(check.removed).filter((file) => file.startsWith("cloud/"))).toEqual([
+        "cloud/U/.tmp/F.v0.*.objects.json",
+        "cloud/U/.tmp/F.v0.*.objects.json.probe",
+        "cloud/U/F.v0",
+        "cloud/U/F.v0.json",
+      ]);
     });
 
     it("sent every answer after the fsyncs it depends on", () => {
