@@ -11,9 +11,13 @@ import type { EngineContext } from "./EngineContext.ts";
 import { signInRequired, TransferFailedError } from "./engineErrors.ts";
 import { localFiles } from "./localFiles.ts";
 import { metaKeys, type OutboundState } from "./state.ts";
+import { forEachConcurrently } from "./forEachConcurrently.ts";
 
 /** Commits sent again to resume a FAILED outbound transfer before the engine gives up (nonRecoverableError until resetFromError). */
 const maxTransferResumes = 2;
+
+/** Copies removed at once after a batch: each is a round trip to the file system's thread pool, not CPU. */
+const copyRemovalConcurrency = 8;
 
 /**
  * How a finished batch left the lock: its outbound transfer held the lock to
@@ -133,12 +137,14 @@ async function finishBatch<D extends DownloadedFileInfo>(
   );
   await store.commit(changes);
   await ctx.persistencePoint("upload.batchFinished");
-  for (const item of entries) {
-    // The client-owned copy made when the upload was queued (if any). The batch
-    // is committed: a copy left here is the pass's sweep's (sweepUploadCopies),
-    // which removes it at the end of the pass, and fails the pass if it cannot.
+  // The client-owned copies made when the uploads were queued (if any), a few at once. The batch
+  // is committed: a copy left here is the pass's sweep's (sweepUploadCopies),
+  // which removes it at the end of the pass, and fails the pass if it cannot.
+  await forEachConcurrently(entries, copyRemovalConcurrency, new AbortController().signal, async (item) => {
     if (item.change.kind === "upload")
       await ctx.platform.removeUploadCopy(item.change.source, item.change.immutable).catch(() => undefined);
+  });
+  for (const item of entries) {
     ctx.emit("singleUploadComplete", {
       fileUUID: item.change.fileUUID,
       version: item.version,

@@ -82,7 +82,9 @@ export async function copyFilesHashed(copies: readonly CopyOfFile[]): Promise<Ha
     );
     hashed[index] = hashing.result();
   });
-  for (const copy of copies) await rename(`${copy.target}.tmp`, copy.target);
+  await forEachConcurrently(copies, copyConcurrency, new AbortController().signal, (copy) =>
+    rename(`${copy.target}.tmp`, copy.target),
+  );
   for (const folder of new Set(copies.map((copy) => path.dirname(copy.target)))) await syncDirectory(folder);
   return hashed;
 }

@@ -2,7 +2,7 @@
 // under <workDir>/downloads (resumed with Range from their `.partial` file),
 // and copies of queued uploads are files under <workDir>/uploads.
 import { mkdirSync, writeFileSync } from "node:fs";
-import { readdir, rm } from "node:fs/promises";
+import { readdir, rm, unlink } from "node:fs/promises";
 import path from "node:path";
 import type { UploadSource } from "../queues/records.ts";
 import { discardPartialDownload, downloadFile } from "../transfers/downloader.ts";
@@ -89,7 +89,11 @@ export class NodePlatform implements EnginePlatform<DownloadedFile> {
   }
 
   async removeUploadCopy(source: UploadSource, immutable: boolean): Promise<void> {
-    if ("path" in source && !immutable) await rm(source.path, { force: true });
+    if (!("path" in source) || immutable) return;
+    // unlink, not rm: one call (rm looks first), and a copy already gone is no failure.
+    await unlink(source.path).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== "ENOENT") throw error;
+    });
   }
 
   async sweepUploadCopies(referenced: UploadSource[], beingQueued: ReadonlySet<string>): Promise<void> {
