@@ -1,5 +1,6 @@
 // Following a server transfer to its end: the transferProgress subscription
-// (graphql-ws) wakes the follower at each event, and the operation query is
+// (graphql-ws) wakes the follower at each change of the operation's state
+// (not at each file transferred), and the operation query is
 // the source of truth (it carries the staged files' download URLs). While the
 // subscription is down (no WebSocket, a proxy that drops it, a restarted
 // server) the follower polls at `pollMs` and subscribes again with the last
@@ -82,7 +83,9 @@ export async function followOperation(options: FollowOptions): Promise<Operation
         if (event.seq <= lastSeq) return; // a replay after resubscribing
         lastSeq = event.seq;
         options.onEvent?.(event);
-        wake?.();
+        // A file transferred changes nothing the poll looks at (the state, a wait): only a state event wakes it,
+        // or a transfer of thousands of files would be polled once an event.
+        if (event.type !== "FILE_TRANSFERRED") wake?.();
       });
     unsubscribe = () => subscription.unsubscribe();
   };

@@ -90,4 +90,38 @@ describe("following a server transfer", () => {
       expect(count("Operation")).toBe(2); // the upload's and the download's, each once
     },
   );
+
+  it(
+    "with the subscription up, polls at each change of state, not at each file transferred",
+    { timeout: 60_000 },
+    async () => {
+      let sent = "";
+      proxy.transform = (direction, chunk) => {
+        if (direction === "up") sent += chunk.toString("latin1");
+        return chunk;
+      };
+      try {
+        const device = await harness.openClient(await harness.newUser(), {
+          serverUrl: proxy.url,
+          engine: { pollMs: aMinute, subscribedPollMs: aMinute },
+        });
+        // Several of the server's chunks of files, each recorded with a burst of FILE_TRANSFERRED events.
+        for (let file = 0; file < 300; file++) {
+          await device.client.uploadData(randomUUID(), Buffer.from(`file ${file}`), {
+            cloudFileName: `f${file}.txt`,
+            mimeType: "text/plain",
+          });
+        }
+        await device.client.commit();
+        const transferred: ServerTransferEvent[] = [];
+        device.client.on("serverTransferEvent", (event) => transferred.push(event));
+        await device.client.sync();
+        expect(transferred.filter((event) => event.type === "FILE_TRANSFERRED")).toHaveLength(300);
+      } finally {
+        proxy.transform = null;
+      }
+      // The first look, then one a state event (started, succeeded): not one a chunk of files.
+      expect(sent.split(`"operationName":"OperationStatus"`).length - 1).toBeLessThanOrEqual(4);
+    },
+  );
 });
