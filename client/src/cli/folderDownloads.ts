@@ -10,12 +10,12 @@
 // when it was staged, is not written a second time; a thousand small
 // files cost a thousand fsyncs of files, not three thousand fsyncs and a
 // thousand rewrites of the manifest.
-import { copyFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { cloudNameToPath } from "@smsync/protocol";
 import { forEachConcurrently } from "../engine/forEachConcurrently.ts";
 import type { DownloadedFile } from "../platform/EnginePlatform.ts";
-import { makeDirectoryDurably, syncDirectory, syncFile } from "../platform/durableFiles.ts";
+import { makeDirectoryDurably, syncDirectory, syncFile, writeSmallFileDurably } from "../platform/durableFiles.ts";
 import type { FolderManifest } from "./folderManifest.ts";
 import type { ManifestEntry } from "./folderScan.ts";
 import { FolderPaths } from "./nameConflicts.ts";
@@ -73,7 +73,7 @@ export async function writeDownloads(
     // On disk before the manifest and the client's store say it is there.
     await forEachConcurrently(placed, writeConcurrency, new AbortController().signal, async ({ file, target }) => {
       if (file.bytes) {
-        await writeFile(`${target}.smsync-tmp`, file.bytes, { flush: true });
+        await writeSmallFileDurably(`${target}.smsync-tmp`, file.bytes);
         return;
       }
       await moveOrCopy(file.path, `${target}.smsync-tmp`);

@@ -6,8 +6,10 @@
 // removed) once its directory is fsynced. In the synced folder removals are
 // made durable too: a deleted file that came back after a power loss would
 // look like a new file to upload.
+import { closeSync, fsync as fsyncCallback, open as openCallback, writeFileSync } from "node:fs";
 import { copyFile, mkdir, open, rename, rm } from "node:fs/promises";
 import path from "node:path";
+import { promisify } from "node:util";
 
 async function fsyncOpened(target: string, flags: "r" | "r+"): Promise<void> {
   const handle = await open(target, flags);
@@ -31,6 +33,27 @@ export async function syncFile(file: string): Promise<void> {
 export async function syncDirectory(dir: string): Promise<void> {
   if (process.platform !== "win32") await fsyncOpened(dir, "r");
 }
+
+/**
+ * Writes `bytes` (a small file's) to `file`, created or truncated, and
+ * fsyncs it: the creation and the fsync run on the thread pool (the kernel
+ * spends tens of microseconds creating a file, which the pool overlaps), the
+ * write and the close on the event loop, where copying a few KiB into the
+ * page cache costs less than a round trip to the pool. The name is not made
+ * durable: the caller fsyncs its directory.
+ */
+export async function writeSmallFileDurably(file: string, bytes: Uint8Array): Promise<void> {
+  const descriptor = await openDescriptor(file, "w");
+  try {
+    writeFileSync(descriptor, bytes);
+    await fsyncDescriptor(descriptor);
+  } finally {
+    closeSync(descriptor);
+  }
+}
+
+const openDescriptor = promisify(openCallback);
+const fsyncDescriptor = promisify(fsyncCallback);
 
 /** Renames `from` to `to` and makes the new name durable. `from`'s bytes must be synced before (e.g. `flush: true`). */
 export async function renameDurably(from: string, to: string): Promise<void> {

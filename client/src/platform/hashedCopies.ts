@@ -7,15 +7,15 @@
 // copies is committed after that, so it never names a copy a power loss
 // could take back.
 import { createHash } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
-import { readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { closeSync, createReadStream, createWriteStream, fstatSync, openSync, readFileSync } from "node:fs";
+import { rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { SmsyncClientError } from "../errors.ts";
 import { forEachConcurrently } from "../engine/forEachConcurrently.ts";
 import { ClientUsageError } from "../queues/ClientUsageError.ts";
-import { syncDirectory } from "./durableFiles.ts";
+import { syncDirectory, writeSmallFileDurably } from "./durableFiles.ts";
 
 export interface HashedBytes {
   sha256: string;
@@ -38,7 +38,8 @@ const wholeReadBytes = 1024 * 1024;
 /** sha256 of a file of `size` bytes: up to wholeReadBytes from one read (a stream's machinery costs more), else streamed. */
 export async function sha256OfFile(filePath: string, size: number): Promise<string> {
   const hash = createHash("sha256");
-  if (size <= wholeReadBytes) return hash.update(await readFile(filePath)).digest("hex");
+  // Read synchronously: from the page cache that takes microseconds, where the thread pool costs tens of them.
+  if (size <= wholeReadBytes) return hash.update(readFileSync(filePath)).digest("hex");
   await pipeline(createReadStream(filePath), async function (source: AsyncIterable<Buffer>) {
     for await (const chunk of source) hash.update(chunk);
   });
@@ -63,14 +64,12 @@ export async function copyFilesHashed(copies: readonly CopyOfFile[]): Promise<Ha
   const hashed: HashedBytes[] = [];
   const indexed = copies.map((copy, index) => ({ copy, index }));
   await forEachConcurrently(indexed, copyConcurrency, new AbortController().signal, async ({ copy, index }, signal) => {
-    const size = await checkIsFile(copy.source, copy.fileUUID);
-    if (size <= wholeReadBytes) {
-      // A small file in one read and one write: a stream's machinery costs more than its bytes.
-      const bytes = await readFile(copy.source);
-      await writeFile(`${copy.target}.tmp`, bytes, { flush: true, signal });
-      hashed[index] = { sha256: createHash("sha256").update(bytes).digest("hex"), size: bytes.byteLength };
+    const small = readSmallFile(copy.source, copy.fileUUID);
+    if (small) {
+      hashed[index] = await writeSmallCopy(`${copy.target}.tmp`, small);
       return;
     }
+    signal.throwIfAborted();
     const hashing = hasher();
     await pipeline(
       createReadStream(copy.source),
@@ -87,6 +86,39 @@ export async function copyFilesHashed(copies: readonly CopyOfFile[]): Promise<Ha
   );
   for (const folder of new Set(copies.map((copy) => path.dirname(copy.target)))) await syncDirectory(folder);
   return hashed;
+}
+
+/**
+ * A small file's bytes, read synchronously: an open, a stat, a read and a
+ * close take microseconds from the page cache, where each through the
+ * thread pool costs the event loop tens of them (a thousand files queued
+ * spent most of their time so). Null for a file over wholeReadBytes (it is
+ * streamed). A ClientUsageError when it is not a file or cannot be read.
+ */
+function readSmallFile(filePath: string, fileUUID: string): Buffer | null {
+  let descriptor: number;
+  try {
+    descriptor = openSync(filePath, "r");
+  } catch (error) {
+    throw new ClientUsageError("NOT_A_FILE", `${filePath} cannot be read: ${(error as Error).message}`, {
+      cause: error,
+      fileUUID,
+    });
+  }
+  try {
+    const info = fstatSync(descriptor);
+    if (!info.isFile()) throw new ClientUsageError("NOT_A_FILE", `${filePath} is not a file`, { fileUUID });
+    if (info.size > wholeReadBytes) return null;
+    return readFileSync(descriptor);
+  } finally {
+    closeSync(descriptor);
+  }
+}
+
+/** The bytes written to a new `file`, durably; their hash and size. */
+async function writeSmallCopy(file: string, bytes: Buffer): Promise<HashedBytes> {
+  await writeSmallFileDurably(file, bytes);
+  return { sha256: createHash("sha256").update(bytes).digest("hex"), size: bytes.byteLength };
 }
 
 /** Removes what copyFilesHashed made of these copies, whole or partial. */
