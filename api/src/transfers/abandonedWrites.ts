@@ -20,7 +20,8 @@
 // the removal claimed it first (the write waits until the removal is done).
 import { setTimeout as sleep } from "node:timers/promises";
 import type { CloudObjectKey } from "../cloud/CloudStorage.ts";
-import type { Database, Transaction } from "../database/client.ts";
+import { readOnlyRaw, type Database, type Transaction } from "../database/client.ts";
+import { Prisma } from "../generated/prisma-sqlite/client.ts";
 import { chunksOf, filesPerStatement } from "../database/statementChunks.ts";
 import type { Services } from "../services.ts";
 import type { Clock } from "../time/clock.ts";
@@ -78,10 +79,19 @@ export async function takeOverAbandonedWrites(
   for (const chunk of chunksOf(keys, filesPerStatement / 2)) {
     for (;;) {
       checkNotStopped();
-      const ofChunk = { userId, OR: chunk.map((key) => ({ fileUUID: key.fileUUID, version: key.version })) };
       // Read outside a transaction: a row that a give-up adds after this read is one this transfer's
       // batch is not part of (its batch holds the lock), as when the read began a transaction of its own.
-      const rows = await db.abandonedCloudWrite.findMany({ where: ofChunk, select: { fileUUID: true, version: true } });
+      // Raw (readOnlyRaw): it runs for every chunk of every transfer, and nearly always finds nothing.
+      const versions = new Map(chunk.map((key) => [key.fileUUID, key.version]));
+      const rows = (
+        await readOnlyRaw<{ fileUUID: string; version: number | bigint }>(
+          db,
+          Prisma.sql`SELECT "fileUUID", "version" FROM "AbandonedCloudWrite"
+            WHERE "userId" = ${userId} AND "fileUUID" IN (${Prisma.join([...versions.keys()])})`,
+        )
+      )
+        .map((row) => ({ fileUUID: row.fileUUID, version: Number(row.version) }))
+        .filter((row) => versions.get(row.fileUUID) === row.version);
       if (rows.length === 0) break;
       for (const row of rows) taken.add(row.fileUUID);
       // Deleted only while unclaimed (or its claim expired), checked in the delete itself: on PostgreSQL a

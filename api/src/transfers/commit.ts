@@ -3,11 +3,23 @@
 import { randomUUID } from "node:crypto";
 import type { Caller } from "../auth/deviceTokens.ts";
 import type { Transaction } from "../database/client.ts";
+import { queryInTransaction } from "../database/transactionRaw.ts";
+import { Prisma } from "../generated/prisma-sqlite/client.ts";
 import { SmsyncError } from "../errors/SmsyncError.ts";
 import type { EventBatch } from "../events/eventLog.ts";
 import { bindLockToTransfer, requireLock } from "../locks/locks.ts";
 import { createOperationItems } from "./operationItems.ts";
 import { loadOperationView, type OperationView } from "./operationView.ts";
+
+/** What the commit needs of a staged upload, as either driver returns it (sqliteRaw.ts). */
+interface RawBatchUpload {
+  id: string;
+  fileUUID: string;
+  version: number | bigint;
+  state: string;
+  size: number | bigint;
+  sha256: string;
+}
 
 export async function commit(
   tx: Transaction,
@@ -52,7 +64,17 @@ export async function commit(
   }
 
   const batch = { userId: caller.userId, deviceId: caller.deviceId, fencingToken, operationId: null };
-  const uploads = await tx.stagedUpload.findMany({ where: batch, orderBy: { fileUUID: "asc" } });
+  // Raw (transactionRaw.ts): Prisma's mapping of every column of a batch of a thousand rows cost more CPU than
+  // the rest of the commit. In the order Prisma's orderBy gives (the column's collation, on either database).
+  const uploads = (
+    await queryInTransaction<RawBatchUpload>(
+      tx,
+      Prisma.sql`SELECT "id", "fileUUID", "version", "state", "size", "sha256" FROM "StagedUpload"
+        WHERE "userId" = ${batch.userId} AND "deviceId" = ${batch.deviceId}
+          AND "fencingToken" = ${batch.fencingToken} AND "operationId" IS NULL
+        ORDER BY "fileUUID" ASC`,
+    )
+  ).map((row) => ({ ...row, version: Number(row.version), size: BigInt(row.size) }));
   const deletions = await tx.uploadDeletion.findMany({ where: batch, orderBy: { fileUUID: "asc" } });
   const incomplete = uploads.filter((upload) => upload.state !== "COMPLETE");
   if (incomplete.length > 0) {

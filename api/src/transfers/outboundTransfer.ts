@@ -21,8 +21,15 @@ import { takeOverAbandonedWrites } from "./abandonedWrites.ts";
 import { defaultCloudConcurrency, transferChunks } from "./transferChunks.ts";
 import { runInOrder, type InOrderOutcome } from "../concurrency/runInOrder.ts";
 import type { CloudObjectMetadata } from "../cloud/CloudStorage.ts";
-import type { OperationItem, StagedUpload, Transaction } from "../database/client.ts";
-import { insertRows } from "../database/transactionRaw.ts";
+import {
+  readOnlyRaw,
+  type Database,
+  type OperationItem,
+  type StagedUpload,
+  type Transaction,
+} from "../database/client.ts";
+import { executeInTransaction, insertRows, queryInTransaction } from "../database/transactionRaw.ts";
+import { Prisma } from "../generated/prisma-sqlite/client.ts";
 import { DeferredDirectorySyncs } from "../durability/DeferredDirectorySyncs.ts";
 
 export async function runOutboundTransfer(context: TransferContext): Promise<void> {
@@ -75,7 +82,7 @@ const stagingRemovalConcurrency = 8;
 /** A file of a chunk whose cloud step is done: an upload's object written, or a deletion (nothing to write). */
 interface Written {
   item: Item;
-  upload: StagedUpload | null;
+  upload: StagedContent | null;
   objectId: string | null;
 }
 
@@ -90,10 +97,10 @@ async function indexChunk(context: TransferContext, pending: Item[]): Promise<vo
   const { services, operation } = context;
   const { db, cloud, staging } = services;
   const uploads = pending.filter((item) => item.action === "UPLOAD");
-  const stagedUploads = await db.stagedUpload.findMany({
-    where: { id: { in: uploads.map((item) => item.stagedUploadId!) } },
-  });
-  const stagedById = new Map(stagedUploads.map((upload) => [upload.id, upload]));
+  const stagedById = await stagedUploadsOf(
+    db,
+    uploads.map((item) => item.stagedUploadId!),
+  );
   // A given-up batch may have written these keys; its removal must not take what these writes find.
   // Whether an earlier run of an item began a write (a crash, a retry), its session record tells the
   // cloud; that a given-up batch wrote a key, only the takeover knows.
@@ -104,7 +111,7 @@ async function indexChunk(context: TransferContext, pending: Item[]): Promise<vo
   context.phase = `cloud writes of ${uploads.length} files`;
   // The names the writes make in a local cloud, fsynced once a directory before the chunk is recorded.
   const directorySyncs = new DeferredDirectorySyncs();
-  const stagedUploadOf = (item: Item): StagedUpload => {
+  const stagedUploadOf = (item: Item): StagedContent => {
     const upload = stagedById.get(item.stagedUploadId!);
     if (!upload) throw new Error(`the staged upload ${item.stagedUploadId} of ${item.fileUUID} has no row`);
     return upload;
@@ -159,8 +166,22 @@ async function indexChunk(context: TransferContext, pending: Item[]): Promise<vo
   }
 }
 
+/** What a transfer needs of a staged upload's row. */
+type StagedContent = Pick<StagedUpload, "id" | "cloudFileName" | "mimeType" | "appMetaData" | "sha256" | "size">;
+
+/** The staged uploads of a chunk, by id: one raw statement (readOnlyRaw), not Prisma's compiled query. */
+async function stagedUploadsOf(db: Database, ids: string[]): Promise<Map<string, StagedContent>> {
+  if (ids.length === 0) return new Map();
+  const rows = await readOnlyRaw<Omit<StagedContent, "size"> & { size: number | bigint }>(
+    db,
+    Prisma.sql`SELECT "id", "cloudFileName", "mimeType", "appMetaData", "sha256", "size" FROM "StagedUpload"
+      WHERE "id" IN (${Prisma.join(ids)})`,
+  );
+  return new Map(rows.map((row) => [row.id, { ...row, size: BigInt(row.size) }]));
+}
+
 /** What the cloud is told of an upload's object. */
-function cloudMetadataOf(context: TransferContext, item: Item, upload: StagedUpload): CloudObjectMetadata {
+function cloudMetadataOf(context: TransferContext, item: Item, upload: StagedContent): CloudObjectMetadata {
   return {
     userId: context.operation.userId,
     fileUUID: item.fileUUID,
@@ -189,7 +210,7 @@ function stagedUploadMissing(item: Item): SmsyncError {
 async function writeFromFiles(
   context: TransferContext,
   pending: Item[],
-  stagedUploadOf: (item: Item) => StagedUpload,
+  stagedUploadOf: (item: Item) => StagedContent,
   directorySyncs: DeferredDirectorySyncs,
 ): Promise<InOrderOutcome<Item, Written>> {
   const { cloud, staging } = context.services;
@@ -234,9 +255,13 @@ async function recordIndexUpdates(
   const { operation } = context;
   const { userId } = operation;
   await assertClaim(tx, operation.id, context.workerId);
-  const previousRows = await tx.fileEntry.findMany({
-    where: { userId, fileUUID: { in: written.map((file) => file.item.fileUUID) } },
-  });
+  // Raw (transactionRaw.ts), as the statements below: a chunk's statements through Prisma cost more CPU than the
+  // rest of its transaction (its query compiler plans each IN list of a chunk anew).
+  const previousRows = await queryInTransaction<{ fileUUID: string; cloudObjectId: string | null }>(
+    tx,
+    Prisma.sql`SELECT "fileUUID", "cloudObjectId" FROM "FileEntry"
+      WHERE "userId" = ${userId} AND "fileUUID" IN (${Prisma.join(written.map((file) => file.item.fileUUID))})`,
+  );
   const previous = new Map(previousRows.map((entry) => [entry.fileUUID, entry]));
   const now = new Date();
   const entries = [];
@@ -277,7 +302,10 @@ async function recordIndexUpdates(
   }
   const replacedEntries = entries.filter((entry) => previous.has(entry.fileUUID)).map((entry) => entry.fileUUID);
   if (replacedEntries.length > 0)
-    await tx.fileEntry.deleteMany({ where: { userId, fileUUID: { in: replacedEntries } } });
+    await executeInTransaction(
+      tx,
+      Prisma.sql`DELETE FROM "FileEntry" WHERE "userId" = ${userId} AND "fileUUID" IN (${Prisma.join(replacedEntries)})`,
+    );
   await insertRows(tx, "FileEntry", entries);
   if (deletedUUIDs.length > 0) {
     await tx.fileEntry.updateMany({
@@ -286,9 +314,11 @@ async function recordIndexUpdates(
     });
   }
   // The items' rows replaced likewise: each has its own object ids, which no one UPDATE sets.
-  await tx.operationItem.deleteMany({
-    where: { operationId: operation.id, fileUUID: { in: itemRows.map((item) => item.fileUUID) } },
-  });
+  await executeInTransaction(
+    tx,
+    Prisma.sql`DELETE FROM "OperationItem" WHERE "operationId" = ${operation.id}
+      AND "fileUUID" IN (${Prisma.join(itemRows.map((item) => item.fileUUID))})`,
+  );
   await insertRows(tx, "OperationItem", itemRows);
   await recordFilesProgress(
     tx,
