@@ -4,6 +4,7 @@
 import { cloudFileNameKey, type NamedFile } from "@smsync/protocol";
 import { chunksOf } from "../database/statementChunks.ts";
 import { readOnlyRaw, type Transaction, type Database } from "../database/client.ts";
+import { queryInTransaction } from "../database/transactionRaw.ts";
 import { Prisma } from "../generated/prisma-sqlite/client.ts";
 import { SmsyncError } from "../errors/SmsyncError.ts";
 
@@ -18,8 +19,6 @@ export interface FileEntryView {
   sha256: string;
   updatedAt: string;
 }
-
-type FileEntryRow = NonNullable<Awaited<ReturnType<Database["fileEntry"]["findUnique"]>>>;
 
 /** A row of the raw read: the user's event position beside each of their files (none: one row of nulls). */
 interface IndexRow {
@@ -107,15 +106,29 @@ export async function checkUploadsAgainstIndex(
   intents: readonly UploadIntent[],
 ): Promise<void> {
   const { userId, fencingToken } = batch;
-  const entries = new Map<string, FileEntryRow>();
+  // Raw (transactionRaw.ts), as takenNames: through Prisma, reading a batch's rows cost more CPU than checking them.
+  const entries = new Map<string, { version: number; deleted: boolean; cloudFileName: string }>();
   const deletions = new Set<string>();
   for (const chunk of chunksOf(intents.map((intent) => intent.fileUUID))) {
-    for (const row of await tx.fileEntry.findMany({ where: { userId, fileUUID: { in: chunk } } }))
-      entries.set(row.fileUUID, row);
-    const recorded = await tx.uploadDeletion.findMany({
-      where: { userId, fencingToken, operationId: null, fileUUID: { in: chunk } },
-      select: { fileUUID: true },
-    });
+    const inChunk = Prisma.join(chunk);
+    const rows = await queryInTransaction<{
+      fileUUID: string;
+      version: number | bigint;
+      deleted: boolean | number;
+      cloudFileName: string;
+    }>(
+      tx,
+      Prisma.sql`SELECT "fileUUID", "version", "deleted", "cloudFileName" FROM "FileEntry"
+        WHERE "userId" = ${userId} AND "fileUUID" IN (${inChunk})`,
+    );
+    for (const row of rows) {
+      entries.set(row.fileUUID, { ...row, version: Number(row.version), deleted: Boolean(row.deleted) });
+    }
+    const recorded = await queryInTransaction<{ fileUUID: string }>(
+      tx,
+      Prisma.sql`SELECT "fileUUID" FROM "UploadDeletion" WHERE "userId" = ${userId}
+        AND "fencingToken" = ${fencingToken} AND "operationId" IS NULL AND "fileUUID" IN (${inChunk})`,
+    );
     for (const deletion of recorded) deletions.add(deletion.fileUUID);
   }
   const names = await takenNames(tx, userId, fencingToken);
@@ -163,12 +176,16 @@ export async function checkUploadsAgainstIndex(
  * PostgreSQL folds case the way the clients' file systems do.
  */
 async function takenNames(tx: Transaction, userId: string, fencingToken: number) {
-  const named = { fileUUID: true, cloudFileName: true } as const;
-  const live = await tx.fileEntry.findMany({ where: { userId, deleted: false }, select: named });
-  const staged = await tx.stagedUpload.findMany({
-    where: { userId, fencingToken, operationId: null },
-    select: named,
-  });
+  // Every live file of the user: raw, since Prisma's row mapping of a large account costs milliseconds a batch.
+  const live = await queryInTransaction<NamedFile>(
+    tx,
+    Prisma.sql`SELECT "fileUUID", "cloudFileName" FROM "FileEntry" WHERE "userId" = ${userId} AND "deleted" = ${false}`,
+  );
+  const staged = await queryInTransaction<NamedFile>(
+    tx,
+    Prisma.sql`SELECT "fileUUID", "cloudFileName" FROM "StagedUpload"
+      WHERE "userId" = ${userId} AND "fencingToken" = ${fencingToken} AND "operationId" IS NULL`,
+  );
   const byKey = new Map<string, NamedFile[]>();
   const add = (file: NamedFile) => {
     const key = cloudFileNameKey(file.cloudFileName);
