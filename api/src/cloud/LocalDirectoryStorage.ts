@@ -23,8 +23,8 @@
 // the directory makes those names durable, and only then is each content
 // linked into place. Five file system calls an object instead of fifteen,
 // and one fsync a batch instead of one an object. A name already there (a
-// retry after a crash) is replaced by a rename, or, for a content of the
-// same bytes, kept.
+// retry after a crash) is kept when it says the same (the same metadata,
+// the same bytes) and replaced by a rename otherwise.
 //
 // Hard links: content given as a local file (a committed staged upload) on
 // this file system is linked into place instead of copied; a staged
@@ -229,11 +229,13 @@ export class LocalDirectoryStorage implements CloudStorage {
         // Where hard links cannot be made, each object is written on its own.
         if (!(await linkIfPossible(this.linkFile, batchMetadata, `${batchMetadata}.probe`))) {
           await rm(batchMetadata, { force: true });
+          directorySyncs.add(tmpDir);
           return this.writeEachFromFile(writes, directorySyncs);
         }
         await rm(`${batchMetadata}.probe`, { force: true });
       } catch (error) {
         await rm(batchMetadata, { force: true });
+        directorySyncs.add(tmpDir);
         return batch.failAll(writeFailure(this.objectIdOf(writes[0]!.metadata), error));
       }
     }
