@@ -32,6 +32,9 @@ export interface CopyOfFile {
 /** Copies made at once: enough to overlap the opens and fsyncs of small files, few enough to leave descriptors. */
 const copyConcurrency = 8;
 
+/** Bytes a large file's copy reads and writes at a time: 16 times fewer trips through the event loop than the default 64 KiB. */
+const streamedCopyBytes = 1024 * 1024;
+
 /** Files up to this size are copied by one read and one write rather than streamed. */
 const wholeReadBytes = 1024 * 1024;
 
@@ -72,9 +75,9 @@ export async function copyFilesHashed(copies: readonly CopyOfFile[]): Promise<Ha
     signal.throwIfAborted();
     const hashing = hasher();
     await pipeline(
-      createReadStream(copy.source),
+      createReadStream(copy.source, { highWaterMark: streamedCopyBytes }),
       hashing.stream,
-      createWriteStream(`${copy.target}.tmp`, { flush: true }),
+      createWriteStream(`${copy.target}.tmp`, { flush: true, highWaterMark: streamedCopyBytes }),
       {
         signal,
       },

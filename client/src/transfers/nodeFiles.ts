@@ -16,6 +16,13 @@ export async function statPath(path: string): Promise<{ size: number }> {
 }
 
 /**
+ * Bytes a slice's stream reads at a time: a megabyte rather than the
+ * default 64 KiB makes a large file's upload 16 times fewer reads and socket
+ * writes, each a trip through the event loop.
+ */
+const sliceReadBytes = 1024 * 1024;
+
+/**
  * A file read slice by slice: each slice is a read stream over [start, end),
  * so memory stays at a stream's buffer whatever the chunk size. The file must
  * keep its size while it is uploaded (its content is checked by the server's
@@ -36,7 +43,11 @@ export async function openPathSource(
       }
       end = Math.min(end, size);
       const expected = end - start;
-      const stream: ReadStream & { size?: number } = createReadStream(path, { start, end: end - 1 });
+      const stream: ReadStream & { size?: number } = createReadStream(path, {
+        start,
+        end: end - 1,
+        highWaterMark: sliceReadBytes,
+      });
       stream.size = expected;
       stream.on("error", (error) => {
         onStreamError(new LocalSourceError(`reading ${path} failed: ${error.message}`, { cause: error }));
