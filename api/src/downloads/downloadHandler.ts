@@ -10,6 +10,8 @@ import { authenticate } from "../auth/deviceTokens.ts";
 import { plainRouteCors } from "../http/cors.ts";
 import type { Services } from "../services.ts";
 
+/** Bytes the file of a download is read by at a time. */
+const downloadReadBytes = 1024 * 1024;
 export const downloadsPath = "/downloads";
 const routePattern = /^\/downloads\/([0-9a-fA-F-]{36})\/(\d{1,9})$/;
 
@@ -62,7 +64,16 @@ export async function handleDownload(services: Services, req: IncomingMessage, r
   const urlPath = "/" + path.relative(inboundDir, file).split(path.sep).map(encodeURIComponent).join("/");
   res.setHeader("Cache-Control", "private, no-store");
   await new Promise<void>((resolve) => {
-    send(req, urlPath, { root: inboundDir, etag: false, lastModified: false, index: false, dotfiles: "allow" })
+    send(req, urlPath, {
+      root: inboundDir,
+      etag: false,
+      lastModified: false,
+      index: false,
+      dotfiles: "allow",
+      // send passes its options on to fs.createReadStream: a megabyte a read rather than 64 KiB, for each read
+      // is a round trip to the thread pool (a large file's download was held to them).
+      highWaterMark: downloadReadBytes,
+    } as send.SendOptions)
       .on("headers", (response: ServerResponse) => {
         response.setHeader("Content-Type", "application/octet-stream");
         response.setHeader("ETag", `"${staged.sha256}"`);

@@ -32,7 +32,7 @@ export interface CopyOfFile {
 /** Copies made at once: enough to overlap the opens and fsyncs of small files, few enough to leave descriptors. */
 const copyConcurrency = 8;
 
-/** Bytes a large file's copy reads and writes at a time: 16 times fewer trips through the event loop than the default 64 KiB. */
+/** Bytes a large file is read (and its copy written) by at a time: 16 times fewer trips through the event loop than the default 64 KiB. */
 const streamedCopyBytes = 1024 * 1024;
 
 /** Files up to this size are copied by one read and one write rather than streamed. */
@@ -43,9 +43,12 @@ export async function sha256OfFile(filePath: string, size: number): Promise<stri
   const hash = createHash("sha256");
   // Read synchronously: from the page cache that takes microseconds, where the thread pool costs tens of them.
   if (size <= wholeReadBytes) return hash.update(readFileSync(filePath)).digest("hex");
-  await pipeline(createReadStream(filePath), async function (source: AsyncIterable<Buffer>) {
-    for await (const chunk of source) hash.update(chunk);
-  });
+  await pipeline(
+    createReadStream(filePath, { highWaterMark: streamedCopyBytes }),
+    async function (source: AsyncIterable<Buffer>) {
+      for await (const chunk of source) hash.update(chunk);
+    },
+  );
   return hash.digest("hex");
 }
 
@@ -54,7 +57,7 @@ export async function hashFile(filePath: string, fileUUID: string): Promise<Hash
   await checkIsFile(filePath, fileUUID);
   const hashing = hasher();
   const drain = new Writable({ write: (_chunk, _encoding, callback) => callback() });
-  await pipeline(createReadStream(filePath), hashing.stream, drain);
+  await pipeline(createReadStream(filePath, { highWaterMark: streamedCopyBytes }), hashing.stream, drain);
   return hashing.result();
 }
 

@@ -153,6 +153,16 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
   }
 }
 
+/** Bytes a download writes to its partial file at a time. */
+const downloadWriteBytes = 1024 * 1024;
+
+/** `bytes` written at `position`, whatever the file system takes a write. */
+async function writeAll(file: FileHandle, bytes: Buffer, position: number): Promise<void> {
+  for (let written = 0; written < bytes.length;) {
+    written += (await file.write(bytes, written, bytes.length - written, position + written)).bytesWritten;
+  }
+}
+
 async function downloadPass(
   options: DownloadFileOptions,
   expected: string,
@@ -249,18 +259,35 @@ async function downloadFrom(
     if (offset > 0) await file.truncate(offset);
     options.onProgress?.(position, total);
     if (response.body) {
+      // The pieces that arrived are written a megabyte at a time: each write is a round trip to the thread pool,
+      // and one a network chunk (16-64 KiB) held a large download to them. When the response breaks, what
+      // arrived is written before the error is thrown (the next attempt resumes from the partial file's length).
+      const opened = file;
+      let pending: Buffer[] = [];
+      let pendingBytes = 0;
+      const writePending = async () => {
+        if (pendingBytes === 0) return;
+        await writeAll(opened, pending.length === 1 ? pending[0]! : Buffer.concat(pending), position);
+        position += pendingBytes;
+        progress.bytesWritten += pendingBytes;
+        pending = [];
+        pendingBytes = 0;
+        options.onProgress?.(position, total);
+      };
       try {
         for await (const chunk of Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>)) {
           const bytes = chunk as Buffer;
           hash.update(bytes);
-          await file.write(bytes, 0, bytes.length, position);
-          position += bytes.length;
-          progress.bytesWritten += bytes.length;
-          options.onProgress?.(position, total);
+          pending.push(bytes);
+          pendingBytes += bytes.length;
+          if (pendingBytes >= downloadWriteBytes) await writePending();
         }
+        await writePending();
       } catch (error) {
-        if (signal?.aborted) throw abortReason(signal, "The download");
         if ((error as NodeJS.ErrnoException).syscall) throw error; // the local disk, not the network
+        // What arrived before the cut (or the abort) is kept: the next attempt resumes after it.
+        await writePending().catch(() => undefined);
+        if (signal?.aborted) throw abortReason(signal, "The download");
         throw new NetworkError(`${what}: the connection broke after ${position} bytes: ${(error as Error).message}`, {
           cause: error,
         });
