@@ -21,7 +21,7 @@
 // object's `.json` name then links to (a metadata file holds either one
 // object's metadata or `{ "objects": { <objectId>: ... } }`); one fsync of
 // the directory makes those names durable, and only then is each content
-// linked into place. Five file system calls an object instead of fifteen,
+// linked into place. Six file system calls an object instead of fifteen,
 // and one fsync a batch instead of one an object. A name already there (a
 // retry after a crash) is kept when it says the same (the same metadata,
 // the same bytes) and replaced by a rename otherwise.

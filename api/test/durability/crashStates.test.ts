@@ -153,7 +153,9 @@ describe.skipIf(!hasStrace || testProvider !== "sqlite")(
         initial,
         sends.map((send) => ({ line: send.line, label: send.line })),
       );
-      expect(states.length).toBeGreaterThan(20);
+      // At least the scenario's own answers: 3 locks, 2 tus creations and 4 PATCHes, 2 commits,
+      // startInboundTransfer, the download and one poll of each transfer (more polls as the transfers take longer).
+      expect(states.length).toBeGreaterThanOrEqual(17);
       const scratch = realpathSync(mkdtempSync(path.join(tmpdir(), "smsync-crash-")));
       const failures: string[] = [];
       try {
