@@ -7,7 +7,7 @@
 // copies is committed after that, so it never names a copy a power loss
 // could take back.
 import { createHash } from "node:crypto";
-import { closeSync, createReadStream, createWriteStream, fstatSync, openSync, readFileSync } from "node:fs";
+import { closeSync, constants, createReadStream, createWriteStream, fstatSync, openSync, readFileSync } from "node:fs";
 import { rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { Transform, Writable } from "node:stream";
@@ -42,7 +42,7 @@ const wholeReadBytes = 1024 * 1024;
 export async function sha256OfFile(filePath: string, size: number): Promise<string> {
   const hash = createHash("sha256");
   // Read synchronously: from the page cache that takes microseconds, where the thread pool costs tens of them.
-  if (size <= wholeReadBytes) return hash.update(readFileSync(filePath)).digest("hex");
+  if (size <= wholeReadBytes) return hash.update(readWithoutWaiting(filePath)).digest("hex");
   await pipeline(
     createReadStream(filePath, { highWaterMark: streamedCopyBytes }),
     async function (source: AsyncIterable<Buffer>) {
@@ -104,7 +104,7 @@ export async function copyFilesHashed(copies: readonly CopyOfFile[]): Promise<Ha
 function readSmallFile(filePath: string, fileUUID: string): Buffer | null {
   let descriptor: number;
   try {
-    descriptor = openSync(filePath, "r");
+    descriptor = openWithoutWaiting(filePath);
   } catch (error) {
     throw new ClientUsageError("NOT_A_FILE", `${filePath} cannot be read: ${(error as Error).message}`, {
       cause: error,
@@ -115,6 +115,21 @@ function readSmallFile(filePath: string, fileUUID: string): Buffer | null {
     const info = fstatSync(descriptor);
     if (!info.isFile()) throw new ClientUsageError("NOT_A_FILE", `${filePath} is not a file`, { fileUUID });
     if (info.size > wholeReadBytes) return null;
+    return readFileSync(descriptor);
+  } finally {
+    closeSync(descriptor);
+  }
+}
+
+/** Opened for reading without blocking: a named pipe would otherwise wait for a writer, here on the event loop. */
+function openWithoutWaiting(filePath: string): number {
+  return openSync(filePath, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+}
+
+/** A file's bytes, read synchronously (see readSmallFile). */
+function readWithoutWaiting(filePath: string): Buffer {
+  const descriptor = openWithoutWaiting(filePath);
+  try {
     return readFileSync(descriptor);
   } finally {
     closeSync(descriptor);

@@ -2,6 +2,7 @@
 // one store commit reaches the server intact; a group with one file refused
 // (a bad name, two entries with one name, a name the account has, a missing
 // file) queues nothing and leaves no copy behind.
+import { execFileSync } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { readdirSync } from "node:fs";
 import path from "node:path";
@@ -105,6 +106,16 @@ describe("uploadFiles", () => {
         code: "NOT_A_FILE",
         at: 9,
         change: (file) => ({ ...file, path: path.join(harness.dir, `missing-${randomUUID()}`) }),
+      },
+      {
+        // A named pipe: refused, not waited on (nothing will ever write to it).
+        code: "NOT_A_FILE",
+        at: 11,
+        change: (file) => {
+          const pipe = path.join(harness.dir, `pipe-${randomUUID()}`);
+          execFileSync("mkfifo", [pipe]);
+          return { ...file, path: pipe };
+        },
       },
     ];
     for (const { code, at, change } of refusals) {
