@@ -31,6 +31,16 @@ async function uploadAndDownload(options: {
   return events;
 }
 
+/** The bytes sent towards the server from now on (the proxy sees every one), and how many requests named an operation. */
+function recordRequests(): { count: (operationName: string) => number } {
+  let sent = "";
+  proxy.transform = (direction, chunk) => {
+    if (direction === "up") sent += chunk.toString("latin1");
+    return chunk;
+  };
+  return { count: (operationName) => sent.split(`"operationName":"${operationName}"`).length - 1 };
+}
+
 describe("following a server transfer", () => {
   it(
     "is woken by the subscription: an upload and a download finish although polling waits a minute",
@@ -71,12 +81,8 @@ describe("following a server transfer", () => {
     "polls the operation without its files, and asks for its files once, when it has ended",
     { timeout: 30_000 },
     async () => {
-      // The GraphQL bodies sent towards the server, as text (the proxy sees every byte; polling, no WebSocket).
-      let sent = "";
-      proxy.transform = (direction, chunk) => {
-        if (direction === "up") sent += chunk.toString("latin1");
-        return chunk;
-      };
+      // Polling, no WebSocket.
+      const sent = recordRequests();
       void proxy.cutAfter({ direction: "up", afterBytes: 0, match: /^GET \/graphql/, times: Infinity });
       try {
         await uploadAndDownload({ serverUrl: proxy.url, engine: { pollMs: 50, subscribedPollMs: aMinute } });
@@ -84,7 +90,7 @@ describe("following a server transfer", () => {
         proxy.disarm();
         proxy.transform = null;
       }
-      const count = (operationName: string) => sent.split(`"operationName":"${operationName}"`).length - 1;
+      const count = sent.count;
       // A transfer of thousands of files would otherwise send them all at each poll.
       expect(count("OperationStatus")).toBeGreaterThanOrEqual(2);
       expect(count("Operation")).toBe(2); // the upload's and the download's, each once
@@ -95,11 +101,7 @@ describe("following a server transfer", () => {
     "with the subscription up, polls at each change of state, not at each file transferred",
     { timeout: 60_000 },
     async () => {
-      let sent = "";
-      proxy.transform = (direction, chunk) => {
-        if (direction === "up") sent += chunk.toString("latin1");
-        return chunk;
-      };
+      const sent = recordRequests();
       try {
         const device = await harness.openClient(await harness.newUser(), {
           serverUrl: proxy.url,
@@ -121,7 +123,7 @@ describe("following a server transfer", () => {
         proxy.transform = null;
       }
       // The first look, then one a state event (started, succeeded): not one a chunk of files.
-      expect(sent.split(`"operationName":"OperationStatus"`).length - 1).toBeLessThanOrEqual(4);
+      expect(sent.count("OperationStatus")).toBeLessThanOrEqual(4);
     },
   );
 });
