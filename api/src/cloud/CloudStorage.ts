@@ -45,9 +45,10 @@ export interface WriteOptions {
    */
   mayAlreadyExist?: boolean;
   /**
-   * A local file holding the same content, durable, and never written again
-   * (a committed staged upload): a backend on its file system may link it
-   * rather than copy the stream.
+   * A local file holding the same content, durable, never written again,
+   * and checked against the metadata's sha256 already (a committed staged
+   * upload, checked as its bytes arrived): a backend on its file system may
+   * link it rather than copy the stream, and need not hash it again.
    */
   sourceFile?: string;
   /**
@@ -57,7 +58,7 @@ export interface WriteOptions {
   directorySyncs?: DeferredDirectorySyncs;
 }
 
-/** One object of writeObjectsFromFiles: its metadata, and the local file holding its content (as WriteOptions.sourceFile). */
+/** One object of writeObjectsFromFiles: its metadata, and the local file holding its content (as WriteOptions.sourceFile, checked). */
 export interface FileObjectWrite {
   metadata: CloudObjectMetadata;
   sourceFile: string;

@@ -35,6 +35,13 @@
 // batch upload writes new files only) nor once committed; staging removes
 // its names by unlink too. Where a link cannot be made (another file
 // system, no hard links) the bytes are copied as before.
+//
+// A linked source is not hashed again, only its size checked: its bytes
+// were checked against their sha256 as they arrived in staging (the
+// caller's promise, WriteOptions.sourceFile), and the object is the same
+// inode, so a second hash would guard only the seconds between the two, at
+// the cost of reading every byte again. Copied content is hashed as it is
+// copied.
 import { randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
@@ -147,7 +154,7 @@ export class LocalDirectoryStorage implements CloudStorage {
       for (const entry of await readdir(tmpDir)) {
         if (entry.startsWith(`${objectId}.`)) await rm(path.join(tmpDir, entry), { force: true });
       }
-      const { sha256, bytes } = await this.placeContent(tmpContent, content, options.sourceFile);
+      const { sha256, bytes } = await this.placeContent(tmpContent, content, options.sourceFile, metadata);
       if (sha256 !== metadata.sha256) {
         throw new CloudStorageError(
           "integrity",
@@ -178,12 +185,12 @@ export class LocalDirectoryStorage implements CloudStorage {
     tmp: string,
     content: () => Readable,
     sourceFile: string | undefined,
+    metadata: CloudObjectMetadata,
   ): Promise<{ sha256: string; bytes: number }> {
     if (sourceFile && (await linkIfPossible(this.linkFile, sourceFile, tmp))) {
       // The point of a crash with the object's content partly in place, as in the copy's stream.
       crashPoint("outbound.midCloudWrite");
-      // Checked as a copy would be: the bytes the object will have are the source's.
-      return sha256OfFile(tmp);
+      return { sha256: metadata.sha256, bytes: checkedSize((await stat(tmp)).size, metadata) };
     }
     const hashing = new HashingStream();
     await pipeline(content(), hashing, createWriteStream(tmp, { flush: true }));
@@ -212,8 +219,8 @@ export class LocalDirectoryStorage implements CloudStorage {
       return batch.failAll(writeFailure(this.objectIdOf(writes[0]!.metadata), error));
     }
 
-    // The sources' bytes, checked as a copy would be: they are what the objects will have. A source gone
-    // (its object written and its staging removed before a crash) is written by writeObject, which finds it.
+    // The sources' sizes (their bytes were checked as they arrived). A source gone (its object written and
+    // its staging removed before a crash) is written by writeObject, which finds it.
     const sources = await batch.step(this.writeConcurrency, (write) =>
       checkedSource(write, this.objectIdOf(write.metadata)),
     );
@@ -339,7 +346,12 @@ export class LocalDirectoryStorage implements CloudStorage {
     }
     const tmp = path.join(tmpDir, `${objectId}.${randomUUID()}`);
     try {
-      const placed = await this.placeContent(tmp, () => createReadStream(write.sourceFile), write.sourceFile);
+      const placed = await this.placeContent(
+        tmp,
+        () => createReadStream(write.sourceFile),
+        write.sourceFile,
+        write.metadata,
+      );
       if (placed.sha256 !== write.metadata.sha256) {
         throw new CloudStorageError(
           "integrity",
@@ -428,22 +440,27 @@ async function removeLeftovers(tmpDir: string, objectIds: string[]): Promise<voi
   }
 }
 
-/** A write's source checked against its sha256 (null when the file is gone); its size. */
+/** A write's source, its size checked (its bytes were checked as they arrived); null when the file is gone. */
 async function checkedSource(write: FileObjectWrite, objectId: string): Promise<{ bytes: number } | null> {
-  let content: { sha256: string; bytes: number };
+  let size: number;
   try {
-    content = await sha256OfFile(write.sourceFile);
+    size = (await stat(write.sourceFile)).size;
   } catch (error) {
     if (isMissingFile(error)) return null;
     throw writeFailure(objectId, error);
   }
-  if (content.sha256 !== write.metadata.sha256) {
+  return { bytes: checkedSize(size, write.metadata) };
+}
+
+/** The size of an object's linked content, when it is the metadata's; an integrity failure otherwise. */
+function checkedSize(size: number, metadata: CloudObjectMetadata): number {
+  if (size !== metadata.size) {
     throw new CloudStorageError(
       "integrity",
-      `content of ${objectId} has sha256 ${content.sha256}, expected ${write.metadata.sha256}`,
+      `content of ${metadata.fileUUID} v${metadata.version} has ${size} bytes, expected ${metadata.size}`,
     );
   }
-  return { bytes: content.bytes };
+  return size;
 }
 
 /** A failed write: a full file system waits for space (storageFull); anything else is retried as transient. */

@@ -12,13 +12,19 @@ import { DurableFileStore } from "./DurableFileStore.ts";
 type DurableFileStoreOptions = ConstructorParameters<typeof DurableFileStore>[0];
 
 export class CheckingFileStore extends DurableFileStore {
-  /** Runs the last-byte check of an upload that holds all its bytes; throws its outcome if not a match. */
-  private readonly checkReceivedUpload: (uploadId: string) => Promise<unknown>;
+  /**
+   * Runs the last-byte check of an upload that holds all its bytes, given
+   * their sha256 when its writes hashed every one (else it reads them);
+   * throws its outcome if not a match.
+   */
+  private readonly checkReceivedUpload: (uploadId: string, receivedSha256: string | undefined) => Promise<unknown>;
 
   constructor({
     checkReceivedUpload,
     ...options
-  }: DurableFileStoreOptions & { checkReceivedUpload: (uploadId: string) => Promise<unknown> }) {
+  }: DurableFileStoreOptions & {
+    checkReceivedUpload: (uploadId: string, receivedSha256: string | undefined) => Promise<unknown>;
+  }) {
     super(options);
     this.checkReceivedUpload = checkReceivedUpload;
   }
@@ -56,7 +62,7 @@ export class CheckingFileStore extends DurableFileStore {
    */
   private async checkOrGiveBack(upload: Upload, writeStart: number): Promise<void> {
     try {
-      await this.checkReceivedUpload(upload.id);
+      await this.checkReceivedUpload(upload.id, this.runningHashes.finish(upload.id, upload.size!));
     } catch (checkError) {
       try {
         await this.giveBackWrite(upload.id, writeStart);

@@ -6,7 +6,7 @@
 // names in the directory) is fsynced before the creation is answered, and
 // every PATCH's bytes are fsynced before it is answered (one fsync a
 // request), including the bytes of a PATCH that was cut, which a HEAD
-// counts. The last PATCH's sha256 check then reads durable bytes.
+// counts. The last PATCH's sha256 check is then of durable bytes.
 import path from "node:path";
 import { ERRORS, isPathInsideDirectory, type Upload } from "@tus/utils";
 import type { Readable } from "node:stream";

@@ -15,7 +15,9 @@
 //   between the last byte's fsync and the COMPLETE commit leaves an upload
 //   with every byte and no outcome, which no request can see before this.
 // COMPLETE is set by a conditional update (state UPLOADING), so the upload
-// completes once however often the check runs.
+// completes once however often the check runs. The sha256 checked is the
+// one the upload's writes took as its bytes arrived (RunningHashes.ts) when
+// they saw every byte, else that of the file, read.
 import { stat } from "node:fs/promises";
 import { sha256OfFile } from "../content/sha256.ts";
 import { SmsyncError } from "../errors/SmsyncError.ts";
@@ -30,9 +32,11 @@ export class LastByteCheck {
   /**
    * Checks the upload if it is not yet, and returns the sha256 of its bytes;
    * CHECKSUM_MISMATCH once it has discarded them, NOT_FOUND without the row.
+   * `receivedSha256`: their sha256 as they were written (RunningHashes.ts),
+   * when known; else the check reads them.
    */
-  async run(uploadId: string): Promise<string> {
-    const outcome = await this.check(uploadId);
+  async run(uploadId: string, receivedSha256?: string): Promise<string> {
+    const outcome = await this.check(uploadId, receivedSha256);
     if (!outcome.matched) {
       throw new SmsyncError(
         "CHECKSUM_MISMATCH",
@@ -43,13 +47,13 @@ export class LastByteCheck {
   }
 
   /** A COMPLETE upload was checked already: its declared sha256 is its bytes'. */
-  async check(uploadId: string): Promise<CheckOutcome> {
+  async check(uploadId: string, receivedSha256?: string): Promise<CheckOutcome> {
     const { db, staging, logger } = this.services;
     const row = await db.stagedUpload.findUnique({ where: { id: uploadId } });
     if (!row) throw new SmsyncError("NOT_FOUND", `no upload ${uploadId}`);
     if (row.state !== "UPLOADING") return { matched: true, sha256: row.sha256 };
     crashPoint("upload.beforeCheck");
-    const { sha256 } = await sha256OfFile(staging.uploadPath(uploadId));
+    const sha256 = receivedSha256 ?? (await sha256OfFile(staging.uploadPath(uploadId))).sha256;
     if (sha256 !== row.sha256) {
       await db.$transaction((tx) => tx.stagedUpload.deleteMany({ where: { id: uploadId, operationId: null } }));
       await staging.removeUpload(uploadId);

@@ -4,6 +4,11 @@
 // (hooks/onResponseError.ts answers it). The bytes a cut write got onto the disk stay:
 // a staged upload's offset is its file's size, so it always matches what is
 // on disk, and the client resumes from there once space returns.
+//
+// Each write hashes the bytes it brings (RunningHashes.ts), and lets up to a
+// mebibyte of the request's 64 KiB chunks wait while the disk writes, so
+// they go down in one writev: a chunk a write kept the main thread in
+// Node's file system calls for a fifth of a large upload's time.
 import { createWriteStream } from "node:fs";
 import { rm } from "node:fs/promises";
 import path from "node:path";
@@ -12,27 +17,37 @@ import { pipeline } from "node:stream/promises";
 import { FileStore } from "@tus/file-store";
 import { ERRORS, type Upload } from "@tus/utils";
 import { isFileSystemFull } from "../errors/fileSystemFull.ts";
+import { RunningHashes } from "./RunningHashes.ts";
 import { TusAnswerError } from "./TusAnswerError.ts";
+
+/** Bytes of a request that may wait for the disk, written together. */
+const writeBatchBytes = 1024 * 1024;
 
 type FileStoreOptions = ConstructorParameters<typeof FileStore>[0];
 
 export class StagingFileStore extends FileStore {
   /** Forgets what the creation hook recorded of an upload whose creation failed (its StagedUpload row). */
   private readonly forgetFailedCreation: (uploadId: string) => Promise<void>;
+  /** The hash of each upload's bytes so far, for its last-byte check. */
+  readonly runningHashes: RunningHashes;
 
   constructor({
     forgetFailedCreation,
+    runningHashes = new RunningHashes(),
     ...options
-  }: FileStoreOptions & { forgetFailedCreation: (uploadId: string) => Promise<void> }) {
+  }: FileStoreOptions & { forgetFailedCreation: (uploadId: string) => Promise<void>; runningHashes?: RunningHashes }) {
     super(options);
     this.forgetFailedCreation = forgetFailedCreation;
+    this.runningHashes = runningHashes;
   }
 
   override async write(readable: Readable, uploadId: string, offset: number): Promise<number> {
     let received = 0;
+    const hash = this.runningHashes.resume(uploadId, offset);
     const counter = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
         received += chunk.length;
+        hash?.update(chunk);
         callback(null, chunk);
       },
     });
@@ -40,12 +55,17 @@ export class StagingFileStore extends FileStore {
       await pipeline(
         readable,
         counter,
-        createWriteStream(path.join(this.directory, uploadId), { flags: "r+", start: offset }),
+        createWriteStream(path.join(this.directory, uploadId), {
+          flags: "r+",
+          start: offset,
+          highWaterMark: writeBatchBytes,
+        }),
       );
     } catch (error) {
       if (isFileSystemFull(error)) throw error;
       throw new TusAnswerError(ERRORS.FILE_WRITE_ERROR, { cause: error });
     }
+    if (hash) this.runningHashes.record(uploadId, hash, offset + received);
     return offset + received;
   }
 

@@ -38,7 +38,7 @@ export class UploadPlane {
       forgetFailedCreation: async (uploadId) => {
         await db.$transaction((tx) => tx.stagedUpload.deleteMany({ where: { id: uploadId, operationId: null } }));
       },
-      checkReceivedUpload: (uploadId) => lastByteCheck.run(uploadId),
+      checkReceivedUpload: (uploadId, receivedSha256) => lastByteCheck.run(uploadId, receivedSha256),
     });
     this.tus = new TusServer({
       path: uploadsPath,
