@@ -155,6 +155,7 @@ export abstract class ClientBase<D extends DownloadedFileInfo> {
     size: number,
     immutable: boolean,
     options: UploadOptions,
+    linked = false,
   ): PreparedUpload {
     checkFileUUID(fileUUID);
     return {
@@ -167,6 +168,7 @@ export abstract class ClientBase<D extends DownloadedFileInfo> {
       sha256,
       size,
       immutable,
+      ...(linked ? { linked } : {}),
       queuedAt: new Date().toISOString(),
     };
   }

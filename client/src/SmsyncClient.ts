@@ -10,7 +10,8 @@
 // uploadFile (a file the app may change later) copies the bytes into a
 // client-owned folder (<workDir>/uploads) while hashing them, so what is
 // uploaded is exactly what was queued (platform/hashedCopies.ts), and
-// uploadFiles does so for many files at once, queued in one store commit;
+// uploadFiles does so for many files at once, queued in one store commit
+// (large files may be hard-linked there instead: UploadFilesOptions);
 // uploadImmutableFile hashes in place and uploads from the app's path;
 // uploadData keeps the bytes in the store (base64; for small payloads).
 import { createHash, randomUUID } from "node:crypto";
@@ -44,6 +45,19 @@ export interface QueuedFile {
   cloudFileName: string;
   sha256: string;
   size: number;
+}
+
+export interface UploadFilesOptions {
+  /**
+   * Files of at least this many bytes are hard-linked into the client's
+   * folder rather than copied, where the file system allows (else copied):
+   * no byte is written. The link keeps the queued bytes through a new file
+   * renamed over the app's (an editor's save) and through its deletion; a
+   * write into the app's file itself changes them, and then the bytes the
+   * file has when it goes up are uploaded (hashed again). Default: every
+   * file is copied.
+   */
+  linkAtLeastBytes?: number;
 }
 
 export interface SmsyncClientOptions extends ClientBaseOptions<DownloadedFile> {
@@ -86,7 +100,7 @@ export class SmsyncClient extends ClientBase<DownloadedFile> {
    * ClientUsageError whose `fileUUID` names it; nothing of the call is
    * queued and its copies are removed. Resolves with what was queued.
    */
-  async uploadFiles(files: readonly FileToUpload[]): Promise<QueuedFile[]> {
+  async uploadFiles(files: readonly FileToUpload[], options: UploadFilesOptions = {}): Promise<QueuedFile[]> {
     this.checkUsable();
     for (const file of files) checkFileUUID(file.fileUUID);
     const names = files.map((file) => ({ fileUUID: file.fileUUID, cloudFileName: file.options.cloudFileName }));
@@ -100,7 +114,7 @@ export class SmsyncClient extends ClientBase<DownloadedFile> {
     }));
     for (const copy of copies) this.engine.copiesBeingQueued.add(copy.target);
     try {
-      const hashed = await copyFilesHashed(copies);
+      const hashed = await copyFilesHashed(copies, options);
       const queued = await queueUploads(
         this.options.store,
         files.map((file, index) =>
@@ -111,6 +125,7 @@ export class SmsyncClient extends ClientBase<DownloadedFile> {
             hashed[index]!.size,
             false,
             file.options,
+            hashed[index]!.linked,
           ),
         ),
       );

@@ -6,6 +6,7 @@ export {
   type SmsyncClientOptions,
   type FileToUpload,
   type QueuedFile,
+  type UploadFilesOptions,
   type UploadOptions,
   type LocalFileStatus,
   type ClientEvents,

@@ -51,6 +51,11 @@ export class BrowserPlatform implements EnginePlatform<BrowserDownloadedFile> {
     return blob;
   }
 
+  hashUploadSource(): Promise<{ sha256: string; size: number }> {
+    // Nothing is linked in a browser: its queued uploads are copies in IndexedDB.
+    return Promise.reject(new LocalSourceError("a browser's queued uploads are copies, never hashed again"));
+  }
+
   async removeUploadCopy(source: UploadSource): Promise<void> {
     if ("blobKey" in source) await this.copies.delete(source.blobKey);
   }

@@ -4,7 +4,11 @@
 // name the account refuses (CLOUD_NAME_TAKEN, BAD_INPUT; the error names
 // it) is left out, reported, and the rest of its group queued again without
 // it; the SDK refuses a group before copying any of it, so a retry costs a
-// read of the store, not the copies.
+// read of the store, not the copies. A file over batchMaxFileBytes (one
+// that goes up on its own, over tus) is hard-linked rather than copied: its
+// bytes are not written again before they go up, and a write into it
+// meanwhile sends the bytes it has then (UploadFilesOptions).
+import { defaultBatchLimits } from "@smsync/protocol";
 import type { FileToUpload, SmsyncClient } from "../SmsyncClient.ts";
 import { groupsWithin } from "../engine/groupsWithin.ts";
 import { ClientUsageError } from "../queues/ClientUsageError.ts";
@@ -13,6 +17,8 @@ import { ClientUsageError } from "../queues/ClientUsageError.ts";
 const groupFiles = 500;
 /** Bytes per uploadFiles call: a group's copies are all made before it is queued. */
 const groupBytes = 64 * 1024 * 1024;
+/** Files linked rather than copied: those the server takes on their own by default. */
+const linkAtLeastBytes = defaultBatchLimits.batchMaxFileBytes + 1;
 
 /** A refusal that leaves one file out of the sync (the person renames it) rather than stopping it. */
 function isNameRefusal(error: unknown): error is ClientUsageError & { fileUUID: string } {
@@ -38,7 +44,9 @@ export async function queueFolderUploads<F extends FileToUpload & { size: number
   for (let group of groupsWithin(files, { count: groupFiles, bytes: groupBytes }, (file) => file.size)) {
     while (group.length > 0) {
       try {
-        const copies = new Map((await client.uploadFiles(group)).map((copy) => [copy.fileUUID, copy]));
+        const copies = new Map(
+          (await client.uploadFiles(group, { linkAtLeastBytes })).map((copy) => [copy.fileUUID, copy]),
+        );
         for (const file of group) {
           const copy = copies.get(file.fileUUID);
           if (!copy) throw new Error(`uploadFiles did not report ${file.fileUUID}`);

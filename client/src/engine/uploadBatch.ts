@@ -8,6 +8,7 @@ import { deleteFilesMutation } from "../graphql/operations.ts";
 import type { CommittedBatch, PreparedChange, PreparedUpload } from "../queues/records.ts";
 import type { DownloadedFileInfo } from "../platform/EnginePlatform.ts";
 import { sequenceKey, type StoreChange } from "../store/ClientStore.ts";
+import { LocalSourceError } from "../transfers/LocalSourceError.ts";
 import { forgetUploadChange, forgetUploadsChanges } from "../transfers/tusResumeStore.ts";
 import type { BatchUploadFile } from "@smsync/protocol";
 import { uploadBatch, type BatchUploadEntry } from "../transfers/batchUploader.ts";
@@ -171,7 +172,9 @@ async function runBatch<D extends DownloadedFileInfo>(
 /**
  * The batch's uploads not yet done: small files many to a request by the
  * batch path (uploadSmallFiles), the others over tus (transferConcurrency at
- * once), each marked done in the commit after its upload.
+ * once), each marked done in the commit after its upload. A linked upload
+ * (PreparedUpload.linked) goes the second way whatever its size, where a
+ * change of its bytes is told apart from any other failure.
  */
 async function uploadFiles<D extends DownloadedFileInfo>(
   ctx: EngineContext<D>,
@@ -190,44 +193,104 @@ async function uploadFiles<D extends DownloadedFileInfo>(
     (event) => ctx.emit("batchProgress", event),
   );
   const toUpload = entries.filter((item) => !item.done && item.change.kind === "upload");
-  const small = toUpload.filter((item) => (item.change as PreparedUpload).size <= endpoints.batchMaxFileBytes);
-  const large = toUpload.filter((item) => (item.change as PreparedUpload).size > endpoints.batchMaxFileBytes);
-  await uploadSmallFiles(ctx, state, small, endpoints, progress, resumed);
-  await forEachConcurrently(large, ctx.transferConcurrency, ctx.signal, async (item, signal) => {
+  const onItsOwn = (item: BeingUploaded) => {
     const upload = item.change as PreparedUpload;
-    if (await uploadAsDelta(ctx, state, item, endpoints, resumed, signal)) {
-      await markDone(ctx, state, [item], progress);
-      return;
+    return upload.size > endpoints.batchMaxFileBytes || upload.linked === true;
+  };
+  await uploadSmallFiles(
+    ctx,
+    state,
+    toUpload.filter((item) => !onItsOwn(item)),
+    endpoints,
+    progress,
+    resumed,
+  );
+  await forEachConcurrently(toUpload.filter(onItsOwn), ctx.transferConcurrency, ctx.signal, async (item, signal) => {
+    for (let hashedAgain = 0; ; hashedAgain++) {
+      try {
+        await uploadOnItsOwn(ctx, state, item, endpoints, resumed, signal, progress);
+        break;
+      } catch (error) {
+        if (!(item.change as PreparedUpload).linked || !isChangedSource(error) || hashedAgain >= maxHashesAgain)
+          throw error;
+        await hashAgain(ctx, state, item);
+      }
     }
-    const identity = {
+    await markDone(ctx, state, [item], progress);
+  });
+}
+
+/** Times a linked upload's bytes are hashed again in one pass, when they keep changing under it. */
+const maxHashesAgain = 3;
+
+/** The bytes read were not those queued: they changed under a link (or the server got others than declared). */
+function isChangedSource(error: unknown): boolean {
+  return error instanceof LocalSourceError || isServerError(error, "CHECKSUM_MISMATCH");
+}
+
+/**
+ * A linked upload whose app's file was written since it was queued: the
+ * change now carries the bytes the file has (their sha256 and size), in one
+ * commit that forgets the tus upload of the old ones.
+ */
+async function hashAgain<D extends DownloadedFileInfo>(
+  ctx: EngineContext<D>,
+  state: OutboundState,
+  item: BeingUploaded,
+): Promise<void> {
+  const upload = item.change as PreparedUpload;
+  const now = await ctx.platform.hashUploadSource(upload.source, upload.fileUUID);
+  item.change = { ...upload, ...now };
+  await ctx.store.commit([
+    { op: "put", collection: "beingUploaded", key: upload.fileUUID, value: item },
+    forgetUploadChange({
       fileUUID: upload.fileUUID,
       version: item.version,
       sha256: upload.sha256,
       fencingToken: state.fencingToken,
-    };
-    await uploadFile({
-      signal,
-      onProgress: (bytesDone, bytesTotal) => {
-        ctx.emit("transferProgress", {
-          direction: "upload",
-          fileUUID: upload.fileUUID,
-          version: item.version,
-          bytesDone,
-          bytesTotal,
-        });
-        progress.fileProgress(upload.fileUUID, bytesDone);
-      },
-      endpoint: endpoints.tusEndpoint,
-      token: ctx.token,
-      store: ctx.store,
-      file: await ctx.platform.uploadContent(upload.source),
-      metadata: { ...identity, ...uploadAttributes(upload, item) },
-      keepResumeState: true,
-      ...(ctx.transferRetryDelays ? { retryDelays: ctx.transferRetryDelays } : {}),
-    }).catch((error: unknown) => {
-      throw isServerError(error, "NOT_FOUND") ? new StagedUploadGoneError(error) : error;
-    });
-    await markDone(ctx, state, [item], progress);
+    }),
+  ]);
+}
+
+/** A file over tus, or as a delta on the batch path. */
+async function uploadOnItsOwn<D extends DownloadedFileInfo>(
+  ctx: EngineContext<D>,
+  state: OutboundState,
+  item: BeingUploaded,
+  endpoints: ByteEndpoints,
+  resumed: boolean,
+  signal: AbortSignal,
+  progress: BatchProgress,
+): Promise<void> {
+  const upload = item.change as PreparedUpload;
+  if (await uploadAsDelta(ctx, state, item, endpoints, resumed, signal)) return;
+  const identity = {
+    fileUUID: upload.fileUUID,
+    version: item.version,
+    sha256: upload.sha256,
+    fencingToken: state.fencingToken,
+  };
+  await uploadFile({
+    signal,
+    onProgress: (bytesDone, bytesTotal) => {
+      ctx.emit("transferProgress", {
+        direction: "upload",
+        fileUUID: upload.fileUUID,
+        version: item.version,
+        bytesDone,
+        bytesTotal,
+      });
+      progress.fileProgress(upload.fileUUID, bytesDone);
+    },
+    endpoint: endpoints.tusEndpoint,
+    token: ctx.token,
+    store: ctx.store,
+    file: await ctx.platform.uploadContent(upload.source),
+    metadata: { ...identity, ...uploadAttributes(upload, item) },
+    keepResumeState: true,
+    ...(ctx.transferRetryDelays ? { retryDelays: ctx.transferRetryDelays } : {}),
+  }).catch((error: unknown) => {
+    throw isServerError(error, "NOT_FOUND") ? new StagedUploadGoneError(error) : error;
   });
 }
 

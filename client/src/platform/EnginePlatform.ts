@@ -59,6 +59,8 @@ export interface EnginePlatform<D extends DownloadedFileInfo> {
   discardDownload(fileUUID: string, version: number): Promise<void>;
   /** The bytes tus reads for a queued upload. */
   uploadContent(source: UploadSource): Promise<UploadContent>;
+  /** The sha256 and size a linked upload's bytes have now (PreparedUpload.linked: the app's file was written meanwhile). */
+  hashUploadSource(source: UploadSource, fileUUID: string): Promise<{ sha256: string; size: number }>;
   /** Removes the client-owned copy of an uploaded change (nothing for the app's own files or inline data). */
   removeUploadCopy(source: UploadSource, immutable: boolean): Promise<void>;
   /** Removes the client-owned copies that none of `referenced` names and that are not `beingQueued` (ids the app's upload calls are creating now). */

@@ -1,6 +1,11 @@
 // The bytes of the app's files as they are queued (SmsyncClient's uploads):
 // hashed in place, or copied into the client's uploads folder while hashed,
-// so that what is uploaded is exactly what was queued. A group's copies are
+// so that what is uploaded is exactly what was queued. Large files may be
+// hard-linked there instead (`linkAtLeastBytes`): no byte is written, and the
+// link keeps the queued bytes through what editors' saves do (a new file
+// renamed over the old) and through a deletion, but not through a write into
+// the file itself; such an upload is marked `linked`, and the engine sends
+// the bytes the file has then (engine/uploadBatch.ts). A group's copies are
 // made a few at a time (small files are dominated by opens and fsyncs, which
 // overlap), each fsynced, then renamed into place with one fsync per folder
 // for the whole group rather than one per file: the queue that names the
@@ -8,7 +13,7 @@
 // could take back.
 import { createHash } from "node:crypto";
 import { closeSync, constants, createReadStream, createWriteStream, fstatSync, openSync, readFileSync } from "node:fs";
-import { rename, rm, stat } from "node:fs/promises";
+import { link, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -21,6 +26,19 @@ export interface HashedBytes {
   sha256: string;
   size: number;
 }
+
+/** A queued file's bytes: hashed, and whether its target is a hard link to the app's file rather than a copy. */
+export interface QueuedBytes extends HashedBytes {
+  linked: boolean;
+}
+
+export interface CopyOptions {
+  /** Files of at least this many bytes are hard-linked rather than copied, where the file system can (else copied). */
+  linkAtLeastBytes?: number;
+}
+
+/** Errors of link() that say the file system cannot link these names (another device, no hard links, too many). */
+const cannotLink = new Set(["EXDEV", "EPERM", "ENOTSUP", "EOPNOTSUPP", "EMLINK", "ENOSYS"]);
 
 /** An app's file to copy into `target` (a client-owned path), for the upload of `fileUUID`. */
 export interface CopyOfFile {
@@ -62,20 +80,32 @@ export async function hashFile(filePath: string, fileUUID: string): Promise<Hash
 }
 
 /**
- * Copies each file to its target while hashing it: each copy fsynced under
- * `<target>.tmp`, then all renamed, then each folder fsynced once. The first
- * failure stops the others and is thrown; removeCopies cleans up after it.
+ * Copies each file to its target while hashing it (or links it, see
+ * CopyOptions): each copy fsynced under `<target>.tmp`, then all renamed,
+ * then each folder fsynced once. The first failure stops the others and is
+ * thrown; removeCopies cleans up after it.
  */
-export async function copyFilesHashed(copies: readonly CopyOfFile[]): Promise<HashedBytes[]> {
-  const hashed: HashedBytes[] = [];
+export async function copyFilesHashed(
+  copies: readonly CopyOfFile[],
+  options: CopyOptions = {},
+): Promise<QueuedBytes[]> {
+  const hashed: QueuedBytes[] = [];
   const indexed = copies.map((copy, index) => ({ copy, index }));
   await forEachConcurrently(indexed, copyConcurrency, new AbortController().signal, async ({ copy, index }, signal) => {
-    const small = readSmallFile(copy.source, copy.fileUUID);
-    if (small) {
-      hashed[index] = await writeSmallCopy(`${copy.target}.tmp`, small);
+    const read = readSmallFile(copy.source, copy.fileUUID);
+    if ("bytes" in read) {
+      hashed[index] = { ...(await writeSmallCopy(`${copy.target}.tmp`, read.bytes)), linked: false };
       return;
     }
     signal.throwIfAborted();
+    if (
+      read.size >= (options.linkAtLeastBytes ?? Infinity) &&
+      (await linkIfPossible(copy.source, `${copy.target}.tmp`))
+    ) {
+      // Hashed through the link: the bytes the upload will read, unless the app's file is written meanwhile.
+      hashed[index] = { sha256: await sha256OfFile(`${copy.target}.tmp`, read.size), size: read.size, linked: true };
+      return;
+    }
     const hashing = hasher();
     await pipeline(
       createReadStream(copy.source, { highWaterMark: streamedCopyBytes }),
@@ -85,7 +115,7 @@ export async function copyFilesHashed(copies: readonly CopyOfFile[]): Promise<Ha
         signal,
       },
     );
-    hashed[index] = hashing.result();
+    hashed[index] = { ...hashing.result(), linked: false };
   });
   await forEachConcurrently(copies, copyConcurrency, new AbortController().signal, (copy) =>
     rename(`${copy.target}.tmp`, copy.target),
@@ -94,14 +124,25 @@ export async function copyFilesHashed(copies: readonly CopyOfFile[]): Promise<Ha
   return hashed;
 }
 
+/** A hard link made; false where the file system cannot make one (the file is then copied). */
+async function linkIfPossible(source: string, target: string): Promise<boolean> {
+  try {
+    await link(source, target);
+    return true;
+  } catch (error) {
+    if (cannotLink.has((error as NodeJS.ErrnoException).code ?? "")) return false;
+    throw error;
+  }
+}
+
 /**
  * A small file's bytes, read synchronously: an open, a stat, a read and a
  * close take microseconds from the page cache, where each through the
  * thread pool costs the event loop tens of them (a thousand files queued
- * spent most of their time so). Null for a file over wholeReadBytes (it is
- * streamed). A ClientUsageError when it is not a file or cannot be read.
+ * spent most of their time so). Only the size of a file over wholeReadBytes
+ * (it is streamed, or linked). A ClientUsageError when it is not a file or cannot be read.
  */
-function readSmallFile(filePath: string, fileUUID: string): Buffer | null {
+function readSmallFile(filePath: string, fileUUID: string): { bytes: Buffer } | { size: number } {
   let descriptor: number;
   try {
     descriptor = openWithoutWaiting(filePath);
@@ -114,8 +155,8 @@ function readSmallFile(filePath: string, fileUUID: string): Buffer | null {
   try {
     const info = fstatSync(descriptor);
     if (!info.isFile()) throw new ClientUsageError("NOT_A_FILE", `${filePath} is not a file`, { fileUUID });
-    if (info.size > wholeReadBytes) return null;
-    return readFileSync(descriptor);
+    if (info.size > wholeReadBytes) return { size: info.size };
+    return { bytes: readFileSync(descriptor) };
   } finally {
     closeSync(descriptor);
   }

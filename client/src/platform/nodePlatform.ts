@@ -9,6 +9,7 @@ import { discardPartialDownload, downloadFile } from "../transfers/downloader.ts
 import { LocalSourceError, type UploadContent } from "../transfers/uploadSources.ts";
 import { promised } from "../promised.ts";
 import { makeDirectoryDurably } from "./durableFiles.ts";
+import { hashFile } from "./hashedCopies.ts";
 import type { DownloadedFile, DownloadedFileInfo, DownloadRequest, EnginePlatform } from "./EnginePlatform.ts";
 
 export class NodePlatform implements EnginePlatform<DownloadedFile> {
@@ -86,6 +87,15 @@ export class NodePlatform implements EnginePlatform<DownloadedFile> {
       if ("base64" in source) return Buffer.from(source.base64, "base64");
       throw new LocalSourceError(`an upload queued in a browser (blob ${source.blobKey}) cannot be read in Node`);
     });
+  }
+
+  async hashUploadSource(source: UploadSource, fileUUID: string): Promise<{ sha256: string; size: number }> {
+    if (!("path" in source)) throw new LocalSourceError("only an upload from a file can be hashed again");
+    try {
+      return await hashFile(source.path, fileUUID);
+    } catch (error) {
+      throw new LocalSourceError(`cannot read ${source.path}: ${(error as Error).message}`, { cause: error });
+    }
   }
 
   async removeUploadCopy(source: UploadSource, immutable: boolean): Promise<void> {

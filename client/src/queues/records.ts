@@ -18,6 +18,12 @@ export interface PreparedUpload {
   size: number;
   /** The app promises the bytes at `source` will not change (uploadImmutableFile): no copy needed. */
   immutable: boolean;
+  /**
+   * `source` is a hard link to the app's file (uploadFiles' linkAtLeastBytes),
+   * not a copy: a write into that file changes it, and the engine then sends
+   * the bytes the file has when it goes up, hashed again.
+   */
+  linked?: boolean;
   queuedAt: string;
 }
 

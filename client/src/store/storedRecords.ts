@@ -83,6 +83,7 @@ const preparedUpload = schemaOf<PreparedUpload>()(
     sha256: z.string(),
     size: z.number(),
     immutable: z.boolean(),
+    linked: z.boolean().optional(),
     queuedAt: z.string(),
   }),
 );

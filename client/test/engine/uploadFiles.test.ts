@@ -1,10 +1,14 @@
 // SmsyncClient.uploadFiles against a real server: a group of files queued in
 // one store commit reaches the server intact; a group with one file refused
 // (a bad name, two entries with one name, a name the account has, a missing
-// file) queues nothing and leaves no copy behind.
+// file) queues nothing and leaves no copy behind. Large files linked rather
+// than copied (linkAtLeastBytes) go up with the bytes queued through what an
+// editor's save does, and with the bytes they have then when written in place.
 import { execFileSync } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { readdirSync } from "node:fs";
+import { mkdtempSync, readdirSync, statSync } from "node:fs";
+import { open, rename, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { FileToUpload } from "../../src/SmsyncClient.ts";
@@ -133,5 +137,118 @@ describe("uploadFiles", () => {
     expect((await phone.raw.fileIndex()).files.map((file: { fileUUID: string }) => file.fileUUID)).toEqual([
       kept!.fileUUID,
     ]);
+  });
+});
+
+describe("uploadFiles with linkAtLeastBytes", () => {
+  const large = () => randomBytes(2 * 1024 * 1024 + 77);
+  const linkAtLeastBytes = 1024 * 1024;
+
+  /** Where each queued upload's bytes are, by fileUUID. */
+  async function queuedSources(opened: TestDevice): Promise<Map<string, string>> {
+    return new Map(
+      (await opened.store.list("uploadsBeingPrepared")).flatMap(({ value }) =>
+        value.kind === "upload" && "path" in value.source ? [[value.fileUUID, value.source.path]] : [],
+      ),
+    );
+  }
+
+  it("links the large files and copies the others; a file renamed over one, or its deletion, leaves the queued bytes to go up", async () => {
+    const phone = await device();
+    const contents = [large(), large(), randomBytes(5000)];
+    const files = contents.map((content, n) => ({
+      fileUUID: randomUUID(),
+      path: harness.writeFile(content),
+      options: { cloudFileName: `linked ${n}.bin`, ...binary },
+    }));
+    await phone.client.uploadFiles(files, { linkAtLeastBytes });
+    const sources = await queuedSources(phone);
+    const inode = (file: string) => statSync(file).ino;
+    expect(inode(sources.get(files[0]!.fileUUID)!)).toBe(inode(files[0]!.path));
+    expect(inode(sources.get(files[1]!.fileUUID)!)).toBe(inode(files[1]!.path));
+    expect(inode(sources.get(files[2]!.fileUUID)!)).not.toBe(inode(files[2]!.path));
+
+    // An editor's save: a new file renamed over the first; the second deleted.
+    const saved = large();
+    await writeFile(`${files[0]!.path}.new`, saved);
+    await rename(`${files[0]!.path}.new`, files[0]!.path);
+    await rm(files[1]!.path);
+
+    await phone.client.commit();
+    await syncUntilIdle(phone.client);
+    for (const [n, file] of files.entries()) {
+      expect(await cloudContent(harness.server, phone.userName, file.fileUUID)).toEqual(contents[n]);
+    }
+    expect(uploadsDir(phone)).toEqual([]);
+    expect(statSync(files[0]!.path).size).toBe(saved.length);
+    await expectNothingPending(phone.store);
+  });
+
+  it("uploads a linked file written in place after it was queued with the bytes it has then, hashed again", async () => {
+    const phone = await device();
+    const contents = [large(), large()];
+    const files = contents.map((content, n) => ({
+      fileUUID: randomUUID(),
+      path: harness.writeFile(content),
+      options: { cloudFileName: `written ${n}.bin`, ...binary },
+    }));
+    const queued = await phone.client.uploadFiles(files, { linkAtLeastBytes });
+    expect(queued.map((file) => file.sha256)).toEqual(contents.map(sha256Hex));
+
+    // 4 KiB rewritten inside the first (its size kept: the server finds the sha256 wrong); the second grown.
+    const patch = randomBytes(4096);
+    const handle = await open(files[0]!.path, "r+");
+    await handle.write(patch, 0, patch.length, 1024 * 1024);
+    await handle.close();
+    patch.copy(contents[0]!, 1024 * 1024);
+    const tail = randomBytes(1000);
+    await writeFile(files[1]!.path, tail, { flag: "a" });
+    contents[1] = Buffer.concat([contents[1]!, tail]);
+
+    await phone.client.commit();
+    await syncUntilIdle(phone.client);
+    const index = new Map(
+      (await phone.raw.fileIndex()).files.map((file: { fileUUID: string; sha256: string }) => [
+        file.fileUUID,
+        file.sha256,
+      ]),
+    );
+    for (const [n, file] of files.entries()) {
+      expect(await cloudContent(harness.server, phone.userName, file.fileUUID)).toEqual(contents[n]);
+      expect(index.get(file.fileUUID)).toBe(sha256Hex(contents[n]!));
+      expect((await phone.client.localFileStatus(file.fileUUID)).file?.sha256).toBe(sha256Hex(contents[n]!));
+    }
+    expect(uploadsDir(phone)).toEqual([]);
+    await expectNothingPending(phone.store);
+  });
+
+  // The tests' temporary files are on tmpfs (globalSetup): the checkout's disk is another file system, and so is
+  // /dev/shm where they are not.
+  const otherDevice = [process.cwd(), "/dev/shm"].find((dir) => {
+    try {
+      return statSync(dir).dev !== statSync(tmpdir()).dev;
+    } catch {
+      return false;
+    }
+  });
+
+  it.skipIf(!otherDevice)("copies a large file it cannot link (another file system)", async () => {
+    const phone = await device();
+    const content = large();
+    const folder = mkdtempSync(path.join(otherDevice!, ".smsync-link-test-"));
+    const source = path.join(folder, "large.bin");
+    await writeFile(source, content);
+    try {
+      const [file] = [{ fileUUID: randomUUID(), path: source, options: { cloudFileName: "copied.bin", ...binary } }];
+      await phone.client.uploadFiles([file], { linkAtLeastBytes });
+      const copy = (await queuedSources(phone)).get(file.fileUUID)!;
+      expect(statSync(copy).dev).not.toBe(statSync(source).dev);
+      await writeFile(source, large());
+      await phone.client.commit();
+      await syncUntilIdle(phone.client);
+      expect(await cloudContent(harness.server, phone.userName, file.fileUUID)).toEqual(content);
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
   });
 });
