@@ -2,6 +2,7 @@
 // HTTP server with its three planes, the transfer worker, the sweeper.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { BlockHashCache } from "./batches/BlockHashCache.ts";
 import type { CloudStorage } from "./cloud/CloudStorage.ts";
 import { createCloudStorage } from "./cloud/createCloudStorage.ts";
 import type { Config } from "./config/config.ts";
@@ -73,6 +74,7 @@ export async function startApp(
     logger,
     clock,
     transferWakeups: new TransferWakeups(),
+    blockHashes: new BlockHashCache(),
   };
   const worker = new TransferWorker(services);
 

@@ -1,4 +1,5 @@
 // What every part of the server works with, built once in app.ts.
+import type { BlockHashCache } from "./batches/BlockHashCache.ts";
 import type { CloudStorage } from "./cloud/CloudStorage.ts";
 import type { Config } from "./config/config.ts";
 import type { Database } from "./database/client.ts";
@@ -20,6 +21,8 @@ export interface Services {
   clock: Clock;
   /** Google sign-in and users' Google access tokens; null when Google is not configured. */
   google: GoogleCredentials | null;
+  /** Block hashes of file versions, kept for the delta paths' blocks requests. */
+  blockHashes: BlockHashCache;
   /** Raised when new transfer work is recorded; the transfer worker listens. */
   transferWakeups: TransferWakeups;
 }

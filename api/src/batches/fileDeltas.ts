@@ -4,7 +4,6 @@
 // into staging from ranges of the base version's cloud object and the
 // literal bytes of the request. The rebuilt bytes are hashed as they are
 // written, like any other file of the batch, and must match its sha256.
-import { createHash } from "node:crypto";
 import { open } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import {
@@ -23,6 +22,7 @@ import { chunksOf } from "../database/statementChunks.ts";
 import type { Transaction } from "../database/client.ts";
 import { SmsyncError } from "../errors/SmsyncError.ts";
 import type { Services } from "../services.ts";
+import { BlockHasher } from "./BlockHashCache.ts";
 import { answerBatchRequest, framedBytes, readHead, requireBatchCaller, sendJson } from "./batchRequests.ts";
 
 /** The cloud object a delta's copies read. */
@@ -75,17 +75,25 @@ export async function deltaBases(
   return bases;
 }
 
-/** The bytes a delta rebuilds, in order: ranges read from the base's cloud object, literal bytes from the request. */
+/**
+ * The bytes a delta rebuilds, in order: ranges read from the base's cloud
+ * object, literal bytes from the request. `hasher` takes them too: the new
+ * version's block hashes, for the devices that will download it as a delta.
+ */
 export async function* rebuiltBytes(
   cloud: CloudStorage,
   userId: string,
   base: DeltaBase,
   delta: FileDelta,
   body: FramedStreamReader,
+  hasher: BlockHasher,
 ): AsyncGenerator<Uint8Array> {
   for (const op of delta.ops) {
     if (!isCopyOp(op)) {
-      yield* framedBytes(body, op.literal);
+      for await (const bytes of framedBytes(body, op.literal)) {
+        hasher.update(bytes);
+        yield bytes;
+      }
       continue;
     }
     const [offset, length] = op.copy;
@@ -96,6 +104,7 @@ export async function* rebuiltBytes(
     })) {
       const bytes = piece as Uint8Array;
       read += bytes.byteLength;
+      hasher.update(bytes);
       yield bytes;
     }
     // A base shorter than the index says: the rebuilt file would be wrong, and its sha256 check would say so later.
@@ -110,7 +119,8 @@ export async function* rebuiltBytes(
  * version, read from its staged download copy or else from the cloud, so
  * that a device can send a change of it as a delta, or download it as the
  * blocks it lacks. A version that is not live (or another user's file) is
- * NOT_FOUND.
+ * NOT_FOUND. Answered from BlockHashCache.ts when the version's hashes are
+ * known.
  */
 export function handleFileBlocks(services: Services, req: IncomingMessage, res: ServerResponse): Promise<void> {
   return answerBatchRequest(services, req, res, async (body) => {
@@ -118,7 +128,7 @@ export function handleFileBlocks(services: Services, req: IncomingMessage, res: 
     const wanted = await readHead(body, 64 * 1024, readFileBlocksRequest);
     const entry = await services.db.fileEntry.findUnique({
       where: { userId_fileUUID: { userId: caller.userId, fileUUID: wanted.fileUUID } },
-      select: { version: true, deleted: true, size: true, cloudObjectId: true },
+      select: { version: true, deleted: true, size: true, sha256: true, cloudObjectId: true },
     });
     if (!entry || entry.deleted || entry.version !== wanted.version || !entry.cloudObjectId) {
       throw new SmsyncError("NOT_FOUND", `file ${wanted.fileUUID} has no live version ${wanted.version}`, {
@@ -127,10 +137,15 @@ export function handleFileBlocks(services: Services, req: IncomingMessage, res: 
     }
     const size = Number(entry.size);
     const blockSize = blockSizeFor(size);
-    const content =
-      (await stagedInboundCopy(services, caller.userId, wanted)) ??
-      (await services.cloud.readObject(caller.userId, entry.cloudObjectId));
-    const blocks = await blockHashes(content, blockSize);
+    const version = { userId: caller.userId, ...wanted, sha256: entry.sha256 };
+    let blocks = services.blockHashes.get(version);
+    if (!blocks) {
+      const content =
+        (await stagedInboundCopy(services, caller.userId, wanted)) ??
+        (await services.cloud.readObject(caller.userId, entry.cloudObjectId));
+      blocks = await blockHashes(content, blockSize);
+      services.blockHashes.set(version, blocks);
+    }
     sendJson(res, 200, { ...wanted, size, blockSize, blocks } satisfies FileBlocks);
   });
 }
@@ -170,23 +185,7 @@ function readFileBlocksRequest(head: unknown): { fileUUID: string; version: numb
 
 /** The sha256 of each block of a stream, in order. */
 async function blockHashes(content: AsyncIterable<Uint8Array>, blockSize: number): Promise<string[]> {
-  const blocks: string[] = [];
-  let hash = createHash("sha256");
-  let inBlock = 0;
-  for await (const piece of content) {
-    let at = 0;
-    while (at < piece.byteLength) {
-      const take = Math.min(blockSize - inBlock, piece.byteLength - at);
-      hash.update(piece.subarray(at, at + take));
-      inBlock += take;
-      at += take;
-      if (inBlock === blockSize) {
-        blocks.push(hash.digest("hex"));
-        hash = createHash("sha256");
-        inBlock = 0;
-      }
-    }
-  }
-  if (inBlock > 0) blocks.push(hash.digest("hex"));
-  return blocks;
+  const hasher = new BlockHasher(blockSize);
+  for await (const piece of content) hasher.update(piece);
+  return hasher.finish();
 }

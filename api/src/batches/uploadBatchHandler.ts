@@ -8,6 +8,7 @@
 // POST /upload-batches/held which files the server holds, and sends the rest.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import {
+  blockSizeFor,
   maxBatchHeadBytes,
   readBatchUploadHead,
   sentBytesOf,
@@ -22,6 +23,7 @@ import { requireIdleLock } from "../locks/locks.ts";
 import type { Services } from "../services.ts";
 import { answerBatchRequest, framedBytes, readHead, requireBatchCaller, sendJson } from "./batchRequests.ts";
 import { heldUploads, recordStagedGroup, type StagedFile } from "./stagedGroups.ts";
+import { BlockHasher } from "./BlockHashCache.ts";
 import { StagingFileWriter } from "./StagingFileWriter.ts";
 import { deltaBases, rebuiltBytes, type DeltaBase } from "./fileDeltas.ts";
 
@@ -88,9 +90,10 @@ async function stageFiles(
         continue;
       }
       const base = bases.get(file.fileUUID);
+      const blocks = base && file.delta ? new BlockHasher(blockSizeFor(file.size)) : null;
       const written = await writer.write(
-        base && file.delta
-          ? rebuiltBytes(services.cloud, caller.userId, base, file.delta, body)
+        base && file.delta && blocks
+          ? rebuiltBytes(services.cloud, caller.userId, base, file.delta, body, blocks)
           : framedBytes(body, file.size),
       );
       bytes += written.bytes;
@@ -106,6 +109,8 @@ async function stageFiles(
           { fileUUID: file.fileUUID },
         );
       }
+      // Kept under the version's sha256: hashes of bytes never committed are never asked for.
+      if (blocks) services.blockHashes.set({ userId: caller.userId, ...file }, blocks.finish());
       group.push({ ...file, uploadId: written.uploadId });
       if (group.length === filesPerGroup) await record();
     }

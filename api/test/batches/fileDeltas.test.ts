@@ -273,6 +273,47 @@ describe("the block hashes of a live version", () => {
     }
   });
 
+  /** The block hashes of `bytes` (128 KiB blocks). */
+  const blockHashesOf = (bytes: Buffer) =>
+    Array.from({ length: Math.ceil(bytes.length / (128 * KiB)) }, (_, k) =>
+      sha256Hex(bytes.subarray(k * 128 * KiB, (k + 1) * 128 * KiB)),
+    );
+
+  /** The version's blocks as answered, and whether the answer read the version (from the cloud or staging). */
+  async function blocksAnswered(token: string, fileUUID: string, version: number) {
+    const cloudRead = vi.spyOn(server.app.services.cloud, "readObject");
+    const stagedRead = vi.spyOn(server.app.services.staging, "inboundPath");
+    try {
+      const answer = await blocksOf(token, fileUUID, version);
+      expect(answer.status).toBe(200);
+      const { blocks } = (await answer.json()) as FileBlocks;
+      return { blocks, read: cloudRead.mock.calls.length + stagedRead.mock.calls.length > 0 };
+    } finally {
+      cloudRead.mockRestore();
+      stagedRead.mockRestore();
+    }
+  }
+
+  it("are kept once computed: asked again, they are answered without reading the version", async () => {
+    const base = randomBytes(300 * KiB);
+    const { phone, fileUUID } = await fileWithBase(base);
+    expect(await blocksAnswered(phone.token!, fileUUID, 0)).toEqual({ blocks: blockHashesOf(base), read: true });
+    expect(await blocksAnswered(phone.token!, fileUUID, 0)).toEqual({ blocks: blockHashesOf(base), read: false });
+  });
+
+  it("of a version a delta rebuilt are taken as it was written: answered without reading it", async () => {
+    const base = randomBytes(300 * KiB);
+    const { phone, fileUUID } = await fileWithBase(base);
+    const next = Buffer.concat([base.subarray(0, 1000), randomBytes(333), base.subarray(1000)]);
+    const ops: DeltaOp[] = [{ copy: [0, 1000] }, { literal: 333 }, { copy: [1000, base.length - 1000] }];
+    const { fencingToken } = await phone.lock();
+    expect(
+      (await uploadBatchOf(server.url, phone.token!, fencingToken, [deltaEntry(fileUUID, next, ops)])).status,
+    ).toBe(200);
+    await committed(phone, fencingToken);
+    expect(await blocksAnswered(phone.token!, fileUUID, 1)).toEqual({ blocks: blockHashesOf(next), read: false });
+  });
+
   it("are NOT_FOUND for a version that is not live, and for another user's file", async () => {
     const { phone, fileUUID } = await fileWithBase(randomBytes(1000));
     const stranger = await server.newUser();
