@@ -33,7 +33,8 @@ const defaultWaitMs = 90_000;
 
 export const transferProgressQuery = `subscription($id: ID!, $after: Int) {
   transferProgress(operationId: $id, after: $after) {
-    seq operationId type state fileUUID version filesDone filesTotal bytesDone bytesTotal errorCode errorMessage at
+    seq operationId type state files { fileUUID version bytes } filesDone filesTotal bytesDone bytesTotal errorCode
+    errorMessage at
   }
 }`;
 
@@ -46,8 +47,7 @@ export interface TransferEvent {
   operationId: string;
   type: string;
   state: string | null;
-  fileUUID: string | null;
-  version: number | null;
+  files: { fileUUID: string; version: number; bytes: number }[] | null;
   filesDone: number | null;
   filesTotal: number | null;
   bytesDone: number | null;
@@ -482,7 +482,7 @@ export class GatedCloud implements CloudStorage {
 /**
  * The payload of a transfer event in the log (the Event row's JSON), as the
  * transfers write it (api/src/transfers): OPERATION_STATE's fields or
- * FILE_TRANSFERRED's, each there only when the event has it.
+ * FILES_TRANSFERRED's, each there only when the event has it.
  */
 export interface TransferEventPayload {
   // OPERATION_STATE
@@ -497,11 +497,8 @@ export interface TransferEventPayload {
   failedPhase?: string;
   errorCode?: string;
   errorMessage?: string;
-  // FILE_TRANSFERRED
-  fileUUID?: string;
-  version?: number;
-  action?: string;
-  bytes?: number;
+  // FILES_TRANSFERRED: a chunk of files, and the counters after them
+  files?: { fileUUID: string; version: number; action: string; bytes: number }[];
   filesDone?: number;
   filesTotal?: number;
   bytesDone?: number;
@@ -516,10 +513,17 @@ export function transferEventPayload(payload: string): TransferEventPayload {
 /** The transfer events of an operation as the log in the database has them, in seq order. */
 export async function loggedTransferEvents(server: TestServer, operationId: string) {
   const rows = await server.app.services.db.event.findMany({
-    where: { operationId, type: { in: ["OPERATION_STATE", "FILE_TRANSFERRED"] } },
+    where: { operationId, type: { in: ["OPERATION_STATE", "FILES_TRANSFERRED"] } },
     orderBy: { seq: "asc" },
   });
   return rows.map((row) => ({ seq: row.seq, type: row.type, payload: transferEventPayload(row.payload) }));
+}
+
+/** The files that the FILES_TRANSFERRED events among these Event rows name, in order (a file twice if two did). */
+export function transferredFiles(rows: { type: string; payload: string }[]) {
+  return rows.flatMap((row) =>
+    row.type === "FILES_TRANSFERRED" ? (transferEventPayload(row.payload).files ?? []) : [],
+  );
 }
 
 /** Locks, uploads `count` files over tus and commits them: the committed operation and the files. */

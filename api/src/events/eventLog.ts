@@ -7,7 +7,8 @@ import { chunksOf, rowsPerInsert } from "../database/statementChunks.ts";
 import { executeInTransaction, queryInTransaction } from "../database/transactionRaw.ts";
 import type { EventNotifier } from "./EventNotifier.ts";
 
-export const eventTypes = ["OPERATION_STATE", "FILE_TRANSFERRED", "FILE_INDEX_CHANGED"] as const;
+// FILE_TRANSFERRED (one file) is what servers before FILES_TRANSFERRED (one a chunk of files) wrote: read, never written.
+export const eventTypes = ["OPERATION_STATE", "FILES_TRANSFERRED", "FILE_INDEX_CHANGED", "FILE_TRANSFERRED"] as const;
 export type EventType = (typeof eventTypes)[number];
 
 export interface NewEvent {
@@ -33,8 +34,7 @@ export class EventBatch {
 
   /**
    * Appends events of one user in order with one increment of the user's
-   * eventSeq and one multi-row insert (a transfer's chunk of files has an
-   * event a file). Returns the seq of the last.
+   * eventSeq and one multi-row insert. Returns the seq of the last.
    */
   async appendMany(events: NewEvent[]): Promise<number> {
     const [first] = events;

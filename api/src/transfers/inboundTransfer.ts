@@ -199,7 +199,7 @@ async function linkReplacing(
 /**
  * The transaction of a chunk of staged files: their InboundStagedFile rows
  * (replacing any of the same key: one delete, one insert), the items DONE,
- * the counters and a FILE_TRANSFERRED event a file.
+ * the counters and a FILES_TRANSFERRED event.
  */
 async function recordStagedFiles(
   tx: Transaction,

@@ -243,7 +243,7 @@ async function writeFromFiles(
  * The transaction of a chunk: the file index rows of its uploads replaced
  * (one read of the previous rows, one delete, one insert: portable, and no
  * statement a file; nothing refers to a FileEntry row), its deletions marked,
- * its items' new states, the counters and the FILE_TRANSFERRED events.
+ * its items' new states, the counters and the FILES_TRANSFERRED event.
  * Updates the items in memory as the transaction records them.
  */
 async function recordIndexUpdates(

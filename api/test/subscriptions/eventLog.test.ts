@@ -17,7 +17,7 @@ describe("following the event log", () => {
     await transactWithEvents(db, notifier, async (_tx, events) => {
       await events.append({ userId, type: "FILE_INDEX_CHANGED", payload: { n: 1 } });
       await events.append({ userId, type: "OPERATION_STATE", payload: { n: 2, state: "IN_PROGRESS" } });
-      await events.append({ userId, type: "FILE_TRANSFERRED", payload: { n: 3, ü: [true, null] } });
+      await events.append({ userId, type: "FILES_TRANSFERRED", payload: { n: 3, ü: [true, null] } });
       await events.append({ userId, type: "OPERATION_STATE", payload: { n: 4 } });
     });
     // What Prisma reads is the reference: the raw read must give the same values and types on either provider.
@@ -28,7 +28,7 @@ describe("following the event log", () => {
     expect(stored).toHaveLength(4);
     expect(await readEventsAfter(db, userId, 0, {})).toEqual(stored);
     expect(await readEventsAfter(db, userId, stored[0]!.seq, {}, 2)).toEqual(stored.slice(1, 3));
-    expect(await readEventsAfter(db, userId, 0, { types: ["OPERATION_STATE", "FILE_TRANSFERRED"] })).toEqual(
+    expect(await readEventsAfter(db, userId, 0, { types: ["OPERATION_STATE", "FILES_TRANSFERRED"] })).toEqual(
       stored.slice(1),
     );
     expect(await readEventsAfter(db, userId, 0, { operationId: "no such operation" })).toEqual([]);

@@ -4,6 +4,7 @@
 // every event of the log exactly once.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CloudStorageError } from "../../src/cloud/CloudStorageError.ts";
+import { transactWithEvents } from "../../src/events/eventLog.ts";
 import { transferChunk } from "../../src/transfers/transferChunks.ts";
 import { startTestServer, type TestServer } from "@smsync/testkit";
 import {
@@ -39,13 +40,27 @@ afterAll(async () => {
 const summary = (events: TransferEvent[]) =>
   events.map((event) => (event.type === "OPERATION_STATE" ? event.state : `${event.type}:${event.filesDone}`));
 
-/** The summary of a whole transfer of `files` files that succeeded. */
+/** The filesDone after each chunk of a transfer of `files` small files (transferChunks: one file, then up to 64). */
+function chunkEnds(files: number): number[] {
+  const ends: number[] = [];
+  for (let done = 0; done < files;) {
+    done += Math.min(ends.length === 0 ? 1 : transferChunk.files, files - done);
+    ends.push(done);
+  }
+  return ends;
+}
+
+/** The summary of a whole transfer of `files` files that succeeded: one FILES_TRANSFERRED a chunk. */
 const succeeded = (files: number) => [
   "NOT_STARTED",
   "IN_PROGRESS",
-  ...Array.from({ length: files }, (_, i) => `FILE_TRANSFERRED:${i + 1}`),
+  ...chunkEnds(files).map((done) => `FILES_TRANSFERRED:${done}`),
   "SUCCEEDED",
 ];
+
+/** The files of the FILES_TRANSFERRED events, in order. */
+const filesOf = (events: TransferEvent[]) =>
+  events.flatMap((event) => (event.type === "FILES_TRANSFERRED" ? (event.files ?? []) : []));
 
 /** Checks a full event list of an operation against the log in the database: each logged event once, in order. */
 async function expectExactlyTheLog(operationId: string, events: TransferEvent[]) {
@@ -61,7 +76,7 @@ function expectStrictlyIncreasing(seqs: number[]) {
 
 describe.each(transports)("transferProgress over %s", (transport) => {
   it(
-    "streams the states and one FILE_TRANSFERRED per file of a running transfer, ending with SUCCEEDED",
+    "streams the states and one FILES_TRANSFERRED per chunk of files of a running transfer, ending with SUCCEEDED",
     { timeout: 180_000 },
     async () => {
       const device = await server.newUser();
@@ -78,15 +93,18 @@ describe.each(transports)("transferProgress over %s", (transport) => {
       const events = await subscription.completion();
       expect(summary(events)).toEqual(succeeded(3));
       expectStrictlyIncreasing(events.map((event) => event.seq));
-      const transferred = events.filter((event) => event.type === "FILE_TRANSFERRED");
-      expect(transferred.map((event) => event.fileUUID).sort()).toEqual(files.map((file) => file.fileUUID).sort());
+      const transferred = filesOf(events);
+      expect(transferred.map((file) => file.fileUUID).sort()).toEqual(files.map((file) => file.fileUUID).sort());
+      for (const file of transferred) {
+        const sent = files.find((candidate) => candidate.fileUUID === file.fileUUID)!;
+        expect(file).toEqual({ fileUUID: sent.fileUUID, version: 0, bytes: sent.content.length });
+      }
       const totalBytes = files.reduce((sum, file) => sum + file.content.length, 0);
-      expect(transferred.at(-1)).toMatchObject({
+      expect(events.filter((event) => event.type === "FILES_TRANSFERRED").at(-1)).toMatchObject({
         filesDone: 3,
         filesTotal: 3,
         bytesDone: totalBytes,
         bytesTotal: totalBytes,
-        version: 0,
       });
       await expectExactlyTheLog(operation.id, events);
       // The server stopped following the log for this stream.
@@ -131,18 +149,16 @@ describe.each(transports)("transferProgress over %s", (transport) => {
       const device = await server.newUser();
       const { operation, files } = await commitNewFiles(server, device, chunk + 2);
       const userId = (await server.app.services.db.operation.findUniqueOrThrow({ where: { id: operation.id } })).userId;
-      const fileEvents = (from: number, to: number) =>
-        Array.from({ length: to - from + 1 }, (_, i) => `FILE_TRANSFERRED:${from + i}`);
 
       // First connection: up to the first file, then the connection is dropped.
       const first = subscribeTransferProgress(transport, server.url, device.token, operation.id);
       await first.take(2);
       await cloud.untilWaiting(1);
       cloud.release(1);
-      await first.until((s) => s.events.some((event) => event.type === "FILE_TRANSFERRED"), "the first file");
+      await first.until((s) => s.events.some((event) => event.type === "FILES_TRANSFERRED"), "the first file");
       first.close();
       const seen = [...first.events];
-      expect(summary(seen)).toEqual(["NOT_STARTED", "IN_PROGRESS", "FILE_TRANSFERRED:1"]);
+      expect(summary(seen)).toEqual(["NOT_STARTED", "IN_PROGRESS", "FILES_TRANSFERRED:1"]);
       await followers.until((count) => count === 0, userId);
 
       // While disconnected, the transfer goes on by a chunk (the gated cloud writes one at a time).
@@ -152,19 +168,22 @@ describe.each(transports)("transferProgress over %s", (transport) => {
 
       // Second connection, after the last seen seq: the missed chunk, then the rest live.
       const second = subscribeTransferProgress(transport, server.url, device.token, operation.id, seen.at(-1)!.seq);
-      await second.take(chunk);
-      expect(summary(second.events)).toEqual(fileEvents(2, chunk + 1));
+      await second.take(1);
+      expect(summary(second.events)).toEqual([`FILES_TRANSFERRED:${chunk + 1}`]);
       cloud.release(1);
       const resumed = await second.completion();
-      expect(summary(resumed)).toEqual([...fileEvents(2, chunk + 2), "SUCCEEDED"]);
+      expect(summary(resumed)).toEqual([
+        `FILES_TRANSFERRED:${chunk + 1}`,
+        `FILES_TRANSFERRED:${chunk + 2}`,
+        "SUCCEEDED",
+      ]);
 
       const union = [...seen, ...resumed];
       expectStrictlyIncreasing(union.map((event) => event.seq));
       await expectExactlyTheLog(operation.id, union);
       expect(
-        union
-          .filter((event) => event.type === "FILE_TRANSFERRED")
-          .map((event) => event.fileUUID)
+        filesOf(union)
+          .map((file) => file.fileUUID)
           .sort(),
       ).toEqual(files.map((file) => file.fileUUID).sort());
     },
@@ -208,7 +227,7 @@ describe.each(transports)("transferProgress over %s of a transfer that fails", (
       cloud.failNextWrite(new CloudStorageError("permanent", "injected permanent failure"));
       cloud.release(1);
       const failedRun = await first.completion();
-      expect(summary(failedRun)).toEqual(["NOT_STARTED", "IN_PROGRESS", "FILE_TRANSFERRED:1", "FAILED"]);
+      expect(summary(failedRun)).toEqual(["NOT_STARTED", "IN_PROGRESS", "FILES_TRANSFERRED:1", "FAILED"]);
       expect(failedRun.at(-1)).toMatchObject({ errorCode: "CLOUD_PERMANENT" });
       const failedSeq = failedRun.at(-1)!.seq;
 
@@ -224,7 +243,7 @@ describe.each(transports)("transferProgress over %s of a transfer that fails", (
       await second.take(2);
       cloud.release(1);
       const rest = await second.completion();
-      expect(summary(rest)).toEqual(["NOT_STARTED", "IN_PROGRESS", "FILE_TRANSFERRED:2", "SUCCEEDED"]);
+      expect(summary(rest)).toEqual(["NOT_STARTED", "IN_PROGRESS", "FILES_TRANSFERRED:2", "SUCCEEDED"]);
       await expectExactlyTheLog(operation.id, [...failedRun, ...rest]);
     },
   );
@@ -288,4 +307,37 @@ describe("transferProgress over graphql-ws, connection lost", () => {
     await expectExactlyTheLog(two.operation.id, live);
     await connection.dispose();
   });
+});
+
+describe("transferProgress of a log written by an earlier server", () => {
+  it(
+    "delivers a FILE_TRANSFERRED event (one file) as FILES_TRANSFERRED with that file",
+    { timeout: 180_000 },
+    async () => {
+      const device = await server.newUser();
+      const { operation, files } = await commitNewFiles(server, device, 1);
+      const subscription = subscribeTransferProgress("ws", server.url, device.token, operation.id);
+      const start = await subscription.take(2);
+      const { db, notifier } = server.app.services;
+      const { userId } = await db.operation.findUniqueOrThrow({ where: { id: operation.id } });
+      const [file] = files;
+      await transactWithEvents(db, notifier, (_tx, events) =>
+        events.append({
+          userId,
+          operationId: operation.id,
+          type: "FILE_TRANSFERRED",
+          payload: { fileUUID: file.fileUUID, version: 0, action: "UPLOAD", bytes: 1000, filesDone: 1, filesTotal: 1 },
+        }),
+      );
+      const [legacy] = await subscription.take(3).then((events) => events.slice(start.length));
+      expect(legacy).toMatchObject({
+        type: "FILES_TRANSFERRED",
+        files: [{ fileUUID: file.fileUUID, version: 0, bytes: 1000 }],
+        filesDone: 1,
+        filesTotal: 1,
+      });
+      cloud.release(1);
+      await subscription.completion();
+    },
+  );
 });

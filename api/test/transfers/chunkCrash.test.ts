@@ -12,7 +12,7 @@ import {
   type OperationResult,
   ProcessServer,
   sha256Hex,
-  transferEventPayload,
+  transferredFiles,
   tusUpload,
   type TestUser,
 } from "@smsync/testkit";
@@ -43,13 +43,14 @@ async function killedAt(point: string): Promise<void> {
   await server.start(baseEnv);
 }
 
-/** One FILE_TRANSFERRED event a file, the operation SUCCEEDED once with every file counted once. */
+/** Each file in one FILES_TRANSFERRED event, the operation SUCCEEDED once with every file counted once. */
 async function expectDoneOnce(user: TestUser, operationId: string, fileUUIDs: string[]): Promise<void> {
   const op = await user.client.waitForOperation(operationId, waitMs);
   expect(op).toMatchObject({ state: "SUCCEEDED", filesDone: fileUUIDs.length, filesTotal: fileUUIDs.length });
   expect(op.bytesDone).toBe(op.bytesTotal);
-  const events = await server.db().event.findMany({ where: { operationId, type: "FILE_TRANSFERRED" } });
-  expect(events.map((event) => transferEventPayload(event.payload).fileUUID).sort()).toEqual([...fileUUIDs].sort());
+  const events = await server.db().event.findMany({ where: { operationId, type: "FILES_TRANSFERRED" } });
+  const files = transferredFiles(events);
+  expect(files.map((file) => file.fileUUID).sort()).toEqual([...fileUUIDs].sort());
 }
 
 describe.sequential(`a transfer of ${fileCount} files killed inside its second chunk`, () => {

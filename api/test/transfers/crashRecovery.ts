@@ -21,6 +21,7 @@ import {
   sha256Hex,
   type TestUser,
   transferEventPayload,
+  transferredFiles,
   tusUpload,
 } from "@smsync/testkit";
 import type { processClouds, ProcessCloud } from "../support/processClouds.ts";
@@ -109,9 +110,7 @@ class Lane {
     expect(op.bytesDone).toBe(op.bytesTotal);
     expect(op.files.map((file) => file.state)).toEqual(op.files.map(() => "DONE"));
     const events = await this.server.db().event.findMany({ where: { operationId }, orderBy: { seq: "asc" } });
-    const transferred = events
-      .filter((event) => event.type === "FILE_TRANSFERRED")
-      .map((event) => transferEventPayload(event.payload).fileUUID);
+    const transferred = transferredFiles(events).map((file) => file.fileUUID);
     expect(transferred.sort()).toEqual(op.files.map((file) => file.fileUUID).sort());
     const succeeded = events.filter(
       (event) => event.type === "OPERATION_STATE" && transferEventPayload(event.payload).state === "SUCCEEDED",

@@ -24,6 +24,7 @@ import {
   testEnvironment,
   TestGraphQLClient,
   transferEventPayload,
+  transferredFiles,
   tusUpload,
 } from "@smsync/testkit";
 import { testCloudBackends, type StartedCloud } from "../support/testCloudBackends.ts";
@@ -123,7 +124,7 @@ for (const backend of testCloudBackends) {
 
         // Nothing was finished twice ...
         const events = await db.event.findMany({ where: { operationId: first.id } });
-        expect(events.filter((event) => event.type === "FILE_TRANSFERRED")).toHaveLength(1);
+        expect(transferredFiles(events)).toHaveLength(1);
         expect(
           events.filter(
             (event) => event.type === "OPERATION_STATE" && transferEventPayload(event.payload).state === "SUCCEEDED",
@@ -189,11 +190,13 @@ for (const backend of testCloudBackends) {
           const done = await new TestGraphQLClient(next.url, created.token).waitForOperation(committed.id, waitMs);
           expect(done).toMatchObject({ state: "SUCCEEDED", filesDone: 3, attempts: 0 });
           const events = await next.services.db.event.findMany({
-            where: { operationId: committed.id, type: "FILE_TRANSFERRED" },
+            where: { operationId: committed.id, type: "FILES_TRANSFERRED" },
           });
-          expect(events.map((event) => transferEventPayload(event.payload).fileUUID).sort()).toEqual(
-            files.map((file) => file.fileUUID),
-          );
+          expect(
+            transferredFiles(events)
+              .map((file) => file.fileUUID)
+              .sort(),
+          ).toEqual(files.map((file) => file.fileUUID));
           const objects = await cloudBackend.storage.listObjects(created.userId);
           expect(objects.map((object) => [object.fileUUID, object.sha256])).toEqual(
             files.map((file) => [file.fileUUID, sha256Hex(file.content)]),

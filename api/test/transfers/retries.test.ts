@@ -114,7 +114,9 @@ async function events(operationId: string, type: string): Promise<TransferEventP
 
 /** Each file of the operation was reported transferred once, however many attempts it took. */
 async function expectEachFileTransferredOnce(op: OperationResult): Promise<void> {
-  const transferred = (await events(op.id, "FILE_TRANSFERRED")).map((payload) => payload.fileUUID);
+  const transferred = (await events(op.id, "FILES_TRANSFERRED")).flatMap((payload) =>
+    (payload.files ?? []).map((file) => file.fileUUID),
+  );
   expect(transferred.sort()).toEqual(op.files.map((file) => file.fileUUID).sort());
   expect(op.filesDone).toBe(op.filesTotal);
   expect(op.bytesDone).toBe(op.bytesTotal);

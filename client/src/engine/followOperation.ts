@@ -83,9 +83,9 @@ export async function followOperation(options: FollowOptions): Promise<Operation
         if (event.seq <= lastSeq) return; // a replay after resubscribing
         lastSeq = event.seq;
         options.onEvent?.(event);
-        // A file transferred changes nothing the poll looks at (the state, a wait): only a state event wakes it,
-        // or a transfer of thousands of files would be polled once an event.
-        if (event.type !== "FILE_TRANSFERRED") wake?.();
+        // Files transferred change nothing the poll looks at (the state, a wait): only a state event wakes it,
+        // or a transfer of thousands of files would be polled once a chunk.
+        if (event.type !== "FILES_TRANSFERRED") wake?.();
       });
     unsubscribe = () => subscription.unsubscribe();
   };

@@ -179,8 +179,11 @@ export const transferProgressSubscription = graphql(`
       operationId
       type
       state
-      fileUUID
-      version
+      files {
+        fileUUID
+        version
+        bytes
+      }
       filesDone
       filesTotal
       bytesDone

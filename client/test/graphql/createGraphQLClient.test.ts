@@ -101,9 +101,7 @@ describe("the SDK's GraphQL client", () => {
     const events = progress.results.map((result) => result.data!.transferProgress);
     const logged = await loggedTransferEvents(server, operationId);
     expect(events.map((event) => [event.seq, event.type])).toEqual(logged.map((event) => [event.seq, event.type]));
-    expect(events.filter((event) => event.type === "FILE_TRANSFERRED").map((event) => event.fileUUID)).toEqual([
-      fileUUID,
-    ]);
+    expect(events.flatMap((event) => event.files ?? []).map((file) => file.fileUUID)).toEqual([fileUUID]);
     const [change] = changes.results;
     assert.exists(change);
     expect(change.error).toBeUndefined();

@@ -324,16 +324,16 @@ export type TransferEvent = {
   bytesTotal: Maybe<Scalars['Float']['output']>;
   errorCode: Maybe<Scalars['String']['output']>;
   errorMessage: Maybe<Scalars['String']['output']>;
-  fileUUID: Maybe<Scalars['ID']['output']>;
+  /** FILES_TRANSFERRED: the files of one chunk of the transfer, in order. */
+  files: Maybe<Array<TransferredFile>>;
   filesDone: Maybe<Scalars['Int']['output']>;
   filesTotal: Maybe<Scalars['Int']['output']>;
   operationId: Scalars['ID']['output'];
   /** Resume a subscription with after: seq to miss nothing. */
   seq: Scalars['Int']['output'];
   state: Maybe<OperationState>;
-  /** OPERATION_STATE, FILE_TRANSFERRED */
+  /** OPERATION_STATE, FILES_TRANSFERRED */
   type: Scalars['String']['output'];
-  version: Maybe<Scalars['Int']['output']>;
 };
 
 export type TransferFileState =
@@ -341,6 +341,13 @@ export type TransferFileState =
   | 'DONE'
   | 'INDEXED'
   | 'PENDING';
+
+/** A file a transfer finished: uploaded to or deleted from the cloud, or staged for download. */
+export type TransferredFile = {
+  bytes: Scalars['Float']['output'];
+  fileUUID: Scalars['ID']['output'];
+  version: Scalars['Int']['output'];
+};
 
 export type UploadDeletion = {
   fileUUID: Scalars['ID']['output'];

@@ -128,13 +128,18 @@ builder.mutationField("startInboundTransfer", (t) =>
   }),
 );
 
+interface TransferredFileView {
+  fileUUID: string;
+  version: number;
+  bytes: number;
+}
+
 interface TransferEventView {
   seq: number;
   operationId: string;
   type: string;
   state: string | null;
-  fileUUID: string | null;
-  version: number | null;
+  files: TransferredFileView[] | null;
   filesDone: number | null;
   filesTotal: number | null;
   bytesDone: number | null;
@@ -145,15 +150,17 @@ interface TransferEventView {
 }
 
 function transferEventView(event: LoggedEvent): TransferEventView {
-  const payload = event.payload as Record<string, string | number | undefined>;
+  const { payload } = event;
   const pick = <T>(key: string) => (payload[key] ?? null) as T | null;
+  // A FILE_TRANSFERRED of a server before FILES_TRANSFERRED: the same event, of one file.
+  const legacy = event.type === "FILE_TRANSFERRED";
+  const files = legacy ? [payload as unknown as TransferredFileView] : pick<TransferredFileView[]>("files");
   return {
     seq: event.seq,
     operationId: event.operationId!,
-    type: event.type,
+    type: legacy ? "FILES_TRANSFERRED" : event.type,
     state: pick<string>("state"),
-    fileUUID: pick<string>("fileUUID"),
-    version: pick<number>("version"),
+    files: files?.map(({ fileUUID, version, bytes }) => ({ fileUUID, version, bytes })) ?? null,
     filesDone: pick<number>("filesDone"),
     filesTotal: pick<number>("filesTotal"),
     bytesDone: pick<number>("bytesDone"),
@@ -164,15 +171,28 @@ function transferEventView(event: LoggedEvent): TransferEventView {
   };
 }
 
+const TransferredFileType = builder.objectRef<TransferredFileView>("TransferredFile").implement({
+  description: "A file a transfer finished: uploaded to or deleted from the cloud, or staged for download.",
+  fields: (t) => ({
+    fileUUID: t.exposeID("fileUUID"),
+    version: t.exposeInt("version"),
+    bytes: t.exposeFloat("bytes"),
+  }),
+});
+
 const TransferEventType = builder.objectRef<TransferEventView>("TransferEvent").implement({
   description: "One event of a transfer, from the user's durable event log.",
   fields: (t) => ({
     seq: t.exposeInt("seq", { description: "Resume a subscription with after: seq to miss nothing." }),
     operationId: t.exposeID("operationId"),
-    type: t.exposeString("type", { description: "OPERATION_STATE, FILE_TRANSFERRED" }),
+    type: t.exposeString("type", { description: "OPERATION_STATE, FILES_TRANSFERRED" }),
     state: t.field({ type: OperationStateEnum, nullable: true, resolve: (e) => e.state as never }),
-    fileUUID: t.exposeID("fileUUID", { nullable: true }),
-    version: t.exposeInt("version", { nullable: true }),
+    files: t.field({
+      type: [TransferredFileType],
+      nullable: true,
+      description: "FILES_TRANSFERRED: the files of one chunk of the transfer, in order.",
+      resolve: (e) => e.files,
+    }),
     filesDone: t.exposeInt("filesDone", { nullable: true }),
     filesTotal: t.exposeInt("filesTotal", { nullable: true }),
     bytesDone: t.exposeFloat("bytesDone", { nullable: true }),
@@ -204,7 +224,7 @@ builder.subscriptionField("transferProgress", (t) =>
         userId: caller.userId,
         after: args.after ?? 0,
         operationId,
-        types: ["OPERATION_STATE", "FILE_TRANSFERRED"],
+        types: ["OPERATION_STATE", "FILES_TRANSFERRED", "FILE_TRANSFERRED"],
         isLast: isTerminal,
         pollMs: config.eventPollMs,
       });
