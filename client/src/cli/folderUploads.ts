@@ -4,11 +4,10 @@
 // name the account refuses (CLOUD_NAME_TAKEN, BAD_INPUT; the error names
 // it) is left out, reported, and the rest of its group queued again without
 // it; the SDK refuses a group before copying any of it, so a retry costs a
-// read of the store, not the copies. A file over batchMaxFileBytes (one
-// that goes up on its own, over tus) is hard-linked rather than copied: its
-// bytes are not written again before they go up, and a write into it
-// meanwhile sends the bytes it has then (UploadFilesOptions).
-import { defaultBatchLimits } from "@smsync/protocol";
+// read of the store, not the copies. Each file is hard-linked into the work
+// folder rather than copied: its bytes are not written again before they go
+// up, and a write into it meanwhile sends the bytes it has then
+// (UploadFilesOptions).
 import type { FileToUpload, SmsyncClient } from "../SmsyncClient.ts";
 import { groupsWithin } from "../engine/groupsWithin.ts";
 import { ClientUsageError } from "../queues/ClientUsageError.ts";
@@ -17,8 +16,8 @@ import { ClientUsageError } from "../queues/ClientUsageError.ts";
 const groupFiles = 500;
 /** Bytes per uploadFiles call: a group's copies are all made before it is queued. */
 const groupBytes = 64 * 1024 * 1024;
-/** Files linked rather than copied: those the server takes on their own by default. */
-const linkAtLeastBytes = defaultBatchLimits.batchMaxFileBytes + 1;
+/** Files linked rather than copied: all of them (where the file system can link). */
+const linkAtLeastBytes = 0;
 
 /** A refusal that leaves one file out of the sync (the person renames it) rather than stopping it. */
 function isNameRefusal(error: unknown): error is ClientUsageError & { fileUUID: string } {

@@ -8,7 +8,9 @@ import { deleteFilesMutation } from "../graphql/operations.ts";
 import type { CommittedBatch, PreparedChange, PreparedUpload } from "../queues/records.ts";
 import type { DownloadedFileInfo } from "../platform/EnginePlatform.ts";
 import { sequenceKey, type StoreChange } from "../store/ClientStore.ts";
+import { sha256Hex } from "../platform/bytes.ts";
 import { LocalSourceError } from "../transfers/LocalSourceError.ts";
+import type { UploadContent } from "../transfers/uploadSources.ts";
 import { forgetUploadChange, forgetUploadsChanges } from "../transfers/tusResumeStore.ts";
 import type { BatchUploadFile } from "@smsync/protocol";
 import { uploadBatch, type BatchUploadEntry } from "../transfers/batchUploader.ts";
@@ -173,8 +175,10 @@ async function runBatch<D extends DownloadedFileInfo>(
  * The batch's uploads not yet done: small files many to a request by the
  * batch path (uploadSmallFiles), the others over tus (transferConcurrency at
  * once), each marked done in the commit after its upload. A linked upload
- * (PreparedUpload.linked) goes the second way whatever its size, where a
- * change of its bytes is told apart from any other failure.
+ * (PreparedUpload.linked) whose app's file was written since it was queued
+ * goes up with the bytes it has then: a small one's are read before its
+ * request is sent, a large one's are hashed again when the server or the
+ * reader finds them changed.
  */
 async function uploadFiles<D extends DownloadedFileInfo>(
   ctx: EngineContext<D>,
@@ -193,10 +197,7 @@ async function uploadFiles<D extends DownloadedFileInfo>(
     (event) => ctx.emit("batchProgress", event),
   );
   const toUpload = entries.filter((item) => !item.done && item.change.kind === "upload");
-  const onItsOwn = (item: BeingUploaded) => {
-    const upload = item.change as PreparedUpload;
-    return upload.size > endpoints.batchMaxFileBytes || upload.linked === true;
-  };
+  const onItsOwn = (item: BeingUploaded) => (item.change as PreparedUpload).size > endpoints.batchMaxFileBytes;
   await uploadSmallFiles(
     ctx,
     state,
@@ -205,7 +206,9 @@ async function uploadFiles<D extends DownloadedFileInfo>(
     progress,
     resumed,
   );
-  await forEachConcurrently(toUpload.filter(onItsOwn), ctx.transferConcurrency, ctx.signal, async (item, signal) => {
+  // Filtered after the small files went: a linked one that grew past the limit since it was queued goes on its own.
+  const large = toUpload.filter((item) => !item.done && onItsOwn(item));
+  await forEachConcurrently(large, ctx.transferConcurrency, ctx.signal, async (item, signal) => {
     for (let hashedAgain = 0; ; hashedAgain++) {
       try {
         await uploadOnItsOwn(ctx, state, item, endpoints, resumed, signal, progress);
@@ -388,15 +391,63 @@ async function uploadSmallFiles<D extends DownloadedFileInfo>(
     (item) => (item.change as PreparedUpload).size,
   );
   await forEachConcurrently(requests, smallFileRequestConcurrency, ctx.signal, async (request, signal) => {
-    const entries = await Promise.all(
-      request.map(async (item) => ({
-        file: batchFileOf(item),
-        content: await ctx.platform.uploadContent((item.change as PreparedUpload).source),
-      })),
+    const contents = await Promise.all(
+      request.map((item) => ctx.platform.uploadContent((item.change as PreparedUpload).source)),
     );
-    await sendBatch(ctx, state, endpoints, { resumed, signal }, entries);
-    await markDone(ctx, state, request, progress);
+    const grown = await takeLinkedBytes(ctx, request, contents, endpoints.batchMaxFileBytes);
+    const sent = request.flatMap((item, index) =>
+      grown.has(item) ? [] : [{ item, entry: { file: batchFileOf(item), content: contents[index]! } }],
+    );
+    if (sent.length === 0) return;
+    await sendBatch(
+      ctx,
+      state,
+      endpoints,
+      { resumed, signal },
+      sent.map(({ entry }) => entry),
+    );
+    await markDone(
+      ctx,
+      state,
+      sent.map(({ item }) => item),
+      progress,
+    );
   });
+}
+
+/**
+ * The bytes of the request's linked uploads, read now (into `contents`):
+ * those are what the request sends, so a change the app's file had since it
+ * was queued (written in place) is the change's now, its sha256 and size
+ * taken from those bytes and stored in one commit before the request goes.
+ * Returns the uploads that grew past `maxBytes`, hashed again and left to
+ * go up on their own.
+ */
+async function takeLinkedBytes<D extends DownloadedFileInfo>(
+  ctx: EngineContext<D>,
+  request: BeingUploaded[],
+  contents: UploadContent[],
+  maxBytes: number,
+): Promise<Set<BeingUploaded>> {
+  const changed: StoreChange[] = [];
+  const grown = new Set<BeingUploaded>();
+  for (const [index, item] of request.entries()) {
+    const upload = item.change as PreparedUpload;
+    const content = contents[index];
+    if (!upload.linked || typeof content !== "string") continue;
+    const { readWholeFile } = await import("../transfers/nodeFiles.ts");
+    const bytes = readWholeFile(content, maxBytes);
+    if (bytes) contents[index] = bytes;
+    else grown.add(item);
+    const now = bytes
+      ? { sha256: await sha256Hex(bytes), size: bytes.byteLength }
+      : await ctx.platform.hashUploadSource(upload.source, upload.fileUUID);
+    if (now.sha256 === upload.sha256 && now.size === upload.size) continue;
+    item.change = { ...upload, ...now };
+    changed.push({ op: "put", collection: "beingUploaded", key: upload.fileUUID, value: item });
+  }
+  if (changed.length > 0) await ctx.store.commit(changed);
+  return grown;
 }
 
 /** Uploads the server holds now: done in one commit (their tus resume state forgotten), and reported. */

@@ -12,8 +12,17 @@
 // copies is committed after that, so it never names a copy a power loss
 // could take back.
 import { createHash } from "node:crypto";
-import { closeSync, constants, createReadStream, createWriteStream, fstatSync, openSync, readFileSync } from "node:fs";
-import { link, rename, rm, stat } from "node:fs/promises";
+import {
+  closeSync,
+  constants,
+  createReadStream,
+  createWriteStream,
+  fstatSync,
+  linkSync,
+  openSync,
+  readFileSync,
+} from "node:fs";
+import { rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -93,17 +102,20 @@ export async function copyFilesHashed(
   const indexed = copies.map((copy, index) => ({ copy, index }));
   await forEachConcurrently(indexed, copyConcurrency, new AbortController().signal, async ({ copy, index }, signal) => {
     const read = readSmallFile(copy.source, copy.fileUUID);
+    const size = "bytes" in read ? read.bytes.byteLength : read.size;
+    // A write into the app's file between the read above (or the hash below) and the link is found when its
+    // bytes go up (engine/uploadBatch.ts).
+    const linked = size >= (options.linkAtLeastBytes ?? Infinity) && linkIfPossible(copy.source, `${copy.target}.tmp`);
     if ("bytes" in read) {
-      hashed[index] = { ...(await writeSmallCopy(`${copy.target}.tmp`, read.bytes)), linked: false };
+      hashed[index] = linked
+        ? { sha256: createHash("sha256").update(read.bytes).digest("hex"), size, linked }
+        : { ...(await writeSmallCopy(`${copy.target}.tmp`, read.bytes)), linked };
       return;
     }
     signal.throwIfAborted();
-    if (
-      read.size >= (options.linkAtLeastBytes ?? Infinity) &&
-      (await linkIfPossible(copy.source, `${copy.target}.tmp`))
-    ) {
+    if (linked) {
       // Hashed through the link: the bytes the upload will read, unless the app's file is written meanwhile.
-      hashed[index] = { sha256: await sha256OfFile(`${copy.target}.tmp`, read.size), size: read.size, linked: true };
+      hashed[index] = { sha256: await sha256OfFile(`${copy.target}.tmp`, size), size, linked };
       return;
     }
     const hashing = hasher();
@@ -124,10 +136,10 @@ export async function copyFilesHashed(
   return hashed;
 }
 
-/** A hard link made; false where the file system cannot make one (the file is then copied). */
-async function linkIfPossible(source: string, target: string): Promise<boolean> {
+/** A hard link made (synchronously: one call that touches no data); false where the file system cannot make one. */
+function linkIfPossible(source: string, target: string): boolean {
   try {
-    await link(source, target);
+    linkSync(source, target);
     return true;
   } catch (error) {
     if (cannotLink.has((error as NodeJS.ErrnoException).code ?? "")) return false;

@@ -93,7 +93,7 @@ async function readContent(entry: BatchUploadEntry): Promise<BlobPart> {
   let bytes: Uint8Array | Blob;
   if (typeof content === "string") {
     const { readWholeFile } = await import("./nodeFiles.ts");
-    bytes = await readWholeFile(content);
+    bytes = readWholeFile(content)!;
     size = bytes.byteLength;
   } else {
     bytes = content;

@@ -222,6 +222,38 @@ describe("uploadFiles with linkAtLeastBytes", () => {
     await expectNothingPending(phone.store);
   });
 
+  it("sends a small linked file written in place with the bytes it has then, and one grown past the batch limit on its own", async () => {
+    const phone = await device();
+    const contents = [randomBytes(3000), randomBytes(5000), randomBytes(4000)];
+    const files = contents.map((content, n) => ({
+      fileUUID: randomUUID(),
+      path: harness.writeFile(content),
+      options: { cloudFileName: `small ${n}.bin`, ...binary },
+    }));
+    await phone.client.uploadFiles(files, { linkAtLeastBytes: 0 });
+    const sources = await queuedSources(phone);
+    for (const file of files) expect(statSync(sources.get(file.fileUUID)!).ino).toBe(statSync(file.path).ino);
+
+    // The first rewritten in place, the second grown past batchMaxFileBytes (1 MiB), the third left alone.
+    const rewritten = randomBytes(3000);
+    const handle = await open(files[0]!.path, "r+");
+    await handle.write(rewritten, 0, rewritten.length, 0);
+    await handle.close();
+    contents[0] = rewritten;
+    const tail = randomBytes(1024 * 1024);
+    await writeFile(files[1]!.path, tail, { flag: "a" });
+    contents[1] = Buffer.concat([contents[1]!, tail]);
+
+    await phone.client.commit();
+    await syncUntilIdle(phone.client);
+    for (const [n, file] of files.entries()) {
+      expect(await cloudContent(harness.server, phone.userName, file.fileUUID)).toEqual(contents[n]);
+      expect((await phone.client.localFileStatus(file.fileUUID)).file?.sha256).toBe(sha256Hex(contents[n]!));
+    }
+    expect(uploadsDir(phone)).toEqual([]);
+    await expectNothingPending(phone.store);
+  });
+
   // The tests' temporary files are on tmpfs (globalSetup): the checkout's disk is another file system, and so is
   // /dev/shm where they are not.
   const otherDevice = [process.cwd(), "/dev/shm"].find((dir) => {
