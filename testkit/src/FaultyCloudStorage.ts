@@ -4,7 +4,8 @@
 // reached the real storage. A fault can strike before the real call (nothing
 // happened) or after it (the call took effect, its answer was lost). A write
 // can also be held at a gate until the test releases it, to stall a worker
-// in the middle of its cloud write.
+// in the middle of its cloud write, and so can a read (or the link that
+// stands for one), to stall an inbound transfer before it stages a file.
 import { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
 import {
@@ -59,6 +60,7 @@ export class FaultyCloudStorage implements CloudStorage {
   private faults: ArmedFault[] = [];
   /** The file of each object id seen (a Drive file id does not name its file, as a local one does). */
   private readonly fileOfObject = new Map<string, string>();
+  private readGates: { nth: number; seen: number; open: Promise<void>; arrive: () => void }[] = [];
   private gates: {
     nth: number;
     seen: number;
@@ -103,6 +105,27 @@ export class FaultyCloudStorage implements CloudStorage {
     const reached = new Promise<CloudObjectMetadata>((resolve) => (arrive = resolve));
     this.gates.push({ nth, seen: 0, fileUUID, open, arrive });
     return { reached, release };
+  }
+
+  /**
+   * Holds the nth read (counted from now; a link to an object counts as one) until released: an
+   * inbound transfer stalled before it stages that file. `reached` resolves when a read is held.
+   */
+  holdRead(nth = 1): { reached: Promise<void>; release(): void } {
+    let release!: () => void;
+    let arrive!: () => void;
+    const open = new Promise<void>((resolve) => (release = resolve));
+    const reached = new Promise<void>((resolve) => (arrive = resolve));
+    this.readGates.push({ nth, seen: 0, open, arrive });
+    return { reached, release };
+  }
+
+  private async passReadGates(): Promise<void> {
+    for (const gate of this.readGates) {
+      if (++gate.seen !== gate.nth) continue;
+      gate.arrive();
+      await gate.open;
+    }
   }
 
   /** Total objects created by the real storage. */
@@ -179,14 +202,16 @@ export class FaultyCloudStorage implements CloudStorage {
     });
   }
 
-  readObject(userId: string, objectId: string, range?: { start: number; end?: number }): Promise<Readable> {
+  async readObject(userId: string, objectId: string, range?: { start: number; end?: number }): Promise<Readable> {
+    await this.passReadGates();
     return this.around("read", this.fileUUIDOf(objectId), () => this.inner.readObject(userId, objectId, range));
   }
 
   /** A link in place of a read (a local backend on the staging file system): counted, and faulted, as a read. */
-  linkObject(userId: string, objectId: string, to: string): Promise<boolean> {
+  async linkObject(userId: string, objectId: string, to: string): Promise<boolean> {
     const { inner } = this;
-    if (!inner.linkObject) return Promise.resolve(false);
+    if (!inner.linkObject) return false;
+    await this.passReadGates();
     return this.around("read", this.fileUUIDOf(objectId), () => inner.linkObject!(userId, objectId, to));
   }
 

@@ -14,7 +14,7 @@ import type { ClientStore } from "../store/ClientStore.ts";
 import { abortable } from "./abortable.ts";
 import { clientCrashPoint, type ClientCrashPoint } from "./crashPoints.ts";
 import { SyncEventEmitter, type SyncEvents } from "./events.ts";
-import { fetchOperation, followOperation, type Operation } from "./followOperation.ts";
+import { fetchOperation, followOperation, type Operation, type ServerTransferEvent } from "./followOperation.ts";
 import { Lease } from "./lease.ts";
 import type { EngineCallbacks, SyncEngineOptions } from "./options.ts";
 import { metaKeys } from "./state.ts";
@@ -138,8 +138,16 @@ export class EngineContext<D extends DownloadedFileInfo = DownloadedFile> {
     return fetchOperation(this.client, operationId);
   }
 
-  /** Follows the operation (subscription, polling as the fallback) until it has ended; tells the app when it waits for the cloud. */
-  follow(operationId: string, direction: TransferWaitingEvent["direction"]): Promise<Operation> {
+  /**
+   * Follows the operation (subscription, polling as the fallback) until it
+   * has ended; tells the app when it waits for the cloud, and `onEvent` of
+   * each of the server's events.
+   */
+  follow(
+    operationId: string,
+    direction: TransferWaitingEvent["direction"],
+    onEvent?: (event: ServerTransferEvent) => void,
+  ): Promise<Operation> {
     return followOperation({
       client: this.client,
       operationId,
@@ -147,7 +155,10 @@ export class EngineContext<D extends DownloadedFileInfo = DownloadedFile> {
       pollMs: this.pollMs,
       subscribedPollMs: this.subscribedPollMs,
       signal: this.signal,
-      onEvent: (event) => this.emit("serverTransferEvent", event),
+      onEvent: (event) => {
+        onEvent?.(event);
+        this.emit("serverTransferEvent", event);
+      },
       onWaiting: (operation, code) =>
         this.emit("transferWaiting", { direction, code, operationId, message: operation.errorMessage ?? code }),
     });
