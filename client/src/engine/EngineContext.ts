@@ -26,6 +26,8 @@ export interface ByteEndpoints {
   tusEndpoint: string;
   uploadBatchUrl: string;
   downloadBatchUrl: string;
+  /** serverInfo.downloadUrlPattern: a staged file's URL, with {fileUUID} and {version}. */
+  downloadUrlPattern: string;
   batchMaxFileBytes: number;
   batchMaxFiles: number;
   batchMaxBytes: number;
@@ -177,6 +179,7 @@ export class EngineContext<D extends DownloadedFileInfo = DownloadedFile> {
         tusEndpoint: serverInfo.tusEndpoint,
         uploadBatchUrl: serverInfo.uploadBatchUrl,
         downloadBatchUrl: serverInfo.downloadBatchUrl,
+        downloadUrlPattern: serverInfo.downloadUrlPattern,
         batchMaxFileBytes: serverInfo.limits.batchMaxFileBytes,
         batchMaxFiles: serverInfo.limits.batchMaxFiles,
         batchMaxBytes: serverInfo.limits.batchMaxBytes,

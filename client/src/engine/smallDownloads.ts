@@ -1,9 +1,6 @@
 // Small files of an inbound transfer, many to a response (the batch
 // download path): handed to the app one by one, or all at once to its
-// saveDownloads, and each group acknowledged in one commit. EarlyDownloads
-// takes them while the transfer still stages the rest: each FILES_TRANSFERRED
-// event names files that can be downloaded at once, so the downloads overlap
-// the transfer instead of waiting for its end.
+// saveDownloads, and each group acknowledged in one commit.
 import type { DownloadedFileInfo } from "../platform/EnginePlatform.ts";
 import type { StoreChange } from "../store/ClientStore.ts";
 import { downloadBatch } from "../transfers/batchDownloader.ts";
@@ -169,66 +166,5 @@ async function acknowledge<D extends DownloadedFileInfo>(
   });
   for (const entry of acknowledged) {
     ctx.emit("singleDownloadComplete", { fileUUID: entry.fileUUID, version: entry.version });
-  }
-}
-
-/**
- * The small files of an inbound transfer downloaded as the server stages
- * them (`staged`, from its FILES_TRANSFERRED events), a group at a time:
- * while one group comes down, the files staged meanwhile wait, and go
- * together in the next. The first failure stops them; `settle` waits for
- * the group in flight and then throws it. Files it did not take are left to
- * the delivery after the transfer's end.
- */
-export class EarlyDownloads<D extends DownloadedFileInfo> {
-  /** Acknowledged files. */
-  count = 0;
-  private readonly waiting: IndexEntry[] = [];
-  private running: Promise<void> | null = null;
-  private failure: { error: unknown } | null = null;
-
-  /** `candidates`: the small files to deliver, by `${fileUUID}/${version}`; taken from it as they are staged. */
-  constructor(
-    private readonly ctx: EngineContext<D>,
-    private readonly candidates: Map<string, IndexEntry>,
-    private readonly endpoints: ByteEndpoints,
-    private readonly progress: BatchProgress,
-  ) {}
-
-  staged(files: readonly { fileUUID: string; version: number }[]): void {
-    for (const file of files) {
-      const key = `${file.fileUUID}/${file.version}`;
-      const entry = this.candidates.get(key);
-      if (!entry) continue;
-      this.candidates.delete(key);
-      this.waiting.push(entry);
-    }
-    this.kick();
-  }
-
-  /** Waits for the downloads in flight; throws the first failure. */
-  async settle(): Promise<void> {
-    while (this.running) await this.running;
-    if (this.failure) throw this.failure.error;
-  }
-
-  private kick(): void {
-    if (this.running || this.waiting.length === 0 || this.failure || this.ctx.signal.aborted) return;
-    this.running = this.drain().finally(() => {
-      this.running = null;
-      this.kick(); // files staged while the last group was handed over
-    });
-  }
-
-  private async drain(): Promise<void> {
-    try {
-      while (this.waiting.length > 0 && !this.failure && !this.ctx.signal.aborted) {
-        const [group = []] = requestGroups(this.waiting, this.endpoints);
-        this.waiting.splice(0, group.length);
-        this.count += await deliverSmallFiles(this.ctx, group, this.endpoints, this.progress);
-      }
-    } catch (error) {
-      this.failure = { error };
-    }
   }
 }

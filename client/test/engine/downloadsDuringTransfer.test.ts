@@ -1,9 +1,10 @@
 // Small files come down while the inbound transfer still stages the rest:
 // each FILES_TRANSFERRED event names files that can be downloaded at once.
 // The server's cloud holds the transfer before its last chunk; the device
-// has downloaded, handed over and acknowledged the chunks before it by then,
-// and gets the rest once the transfer goes on.
-import { randomUUID } from "node:crypto";
+// has downloaded, handed over and acknowledged the chunks before it by then
+// (small files in a batch, a large one by GET), and gets the rest once the
+// transfer goes on.
+import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -69,3 +70,31 @@ it.each([false, true])(
     await expectNothingPending(b.store);
   },
 );
+
+it("fetches and hands over a large file already staged while the transfer is held", { timeout: 120_000 }, async () => {
+  const phone = await harness.newUser();
+  const a = await harness.openClient(phone);
+  // Over batchMaxFileBytes (1 MiB): each comes down by GET. Staged as 1, then 2.
+  const files = Array.from({ length: 3 }, () => ({ fileUUID: randomUUID(), bytes: randomBytes(1200 * 1024) }));
+  for (const [n, file] of files.entries()) {
+    await a.client.uploadData(file.fileUUID, file.bytes, { cloudFileName: `large ${n}.bin`, mimeType: "text/plain" });
+  }
+  await a.client.commit();
+  await a.client.sync();
+
+  const b = await harness.openClient(await harness.newDevice(phone.userName));
+  const held = cloud.holdRead(2);
+  const syncing = b.client.sync();
+  try {
+    await held.reached;
+    await until(() => b.app.saved.length >= 1, "the staged large file to be handed over");
+    expect(b.app.saved).toHaveLength(1);
+    expect((await b.client.pendingWork()).downloads).toBe(2);
+  } finally {
+    held.release();
+  }
+  await syncing;
+  const sha = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
+  expect(b.app.saved.map((saved) => sha(saved.bytes)).sort()).toEqual(files.map((file) => sha(file.bytes)).sort());
+  await expectNothingPending(b.store);
+});
