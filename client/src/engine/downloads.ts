@@ -94,22 +94,32 @@ export async function resumeInbound<D extends DownloadedFileInfo>(ctx: EngineCon
     progress,
     large,
   );
-  let operation: Operation | undefined;
+  // Every path out of here waits for the downloads in flight: one left running would hand its file over after the
+  // next pass had planned it again.
+  const settleQuietly = async () => {
+    await early.settle().catch(() => undefined);
+    await large.settle().catch(() => undefined);
+  };
+  let operation: Operation;
   try {
     operation = await ctx.follow(state.operationId, "download", (event) => {
       if (event.type === "FILES_TRANSFERRED" && event.files) early.staged(event.files);
     });
-  } finally {
-    // What is in flight ends before the transfer's outcome is told; a failure of its own is thrown below (the
-    // large files' by deliverStaged).
-    await early.settle().catch(() => undefined);
-    if (operation?.state !== "SUCCEEDED") await large.settle().catch(() => undefined);
+  } catch (error) {
+    await settleQuietly();
+    throw error;
   }
   if (operation.state !== "SUCCEEDED") {
+    await settleQuietly();
     await store.commit(forgetInbound());
     throw new TransferFailedError(operation);
   }
-  await early.settle();
+  try {
+    await early.settle();
+  } catch (error) {
+    await settleQuietly();
+    throw error;
+  }
   const count = await deliverStaged(ctx, endpoints, progress, large);
   if (count === null) return;
   await store.commit([{ op: "delete", collection: "meta", key: metaKeys.inbound }]);
