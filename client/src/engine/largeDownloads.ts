@@ -30,15 +30,15 @@ export class LargeDeliveries<D extends DownloadedFileInfo> {
   private failure: { error: unknown } | null = null;
   private readonly stop = new AbortController();
   private idle: (() => void)[] = [];
+  private readonly stopWithPass = () => this.stop.abort(this.ctx.signal.reason);
 
   constructor(
     private readonly ctx: EngineContext<D>,
     private readonly endpoints: ByteEndpoints,
     private readonly progress: BatchProgress,
   ) {
-    const stopWithPass = () => this.stop.abort(ctx.signal.reason);
-    if (ctx.signal.aborted) stopWithPass();
-    else ctx.signal.addEventListener("abort", stopWithPass, { once: true });
+    if (ctx.signal.aborted) this.stopWithPass();
+    else ctx.signal.addEventListener("abort", this.stopWithPass, { once: true });
   }
 
   /** Adds files to deliver; one added before (staged during the transfer, and still being delivered) is not added again. */
@@ -52,11 +52,13 @@ export class LargeDeliveries<D extends DownloadedFileInfo> {
     this.pump();
   }
 
-  /** Waits until no file is in flight; throws the first failure. */
+  /** Waits until no file is in flight; throws the first failure. Every pass that made one settles it. */
   async settle(): Promise<void> {
     while (this.active > 0 || (this.queue.length > 0 && !this.failure && !this.stop.signal.aborted)) {
       await new Promise<void>((resolve) => this.idle.push(resolve));
     }
+    // The engine's signal outlives the pass: its listener goes with the files (passes would pile them up).
+    this.ctx.signal.removeEventListener("abort", this.stopWithPass);
     if (this.failure) throw this.failure.error;
     this.stop.signal.throwIfAborted();
   }
