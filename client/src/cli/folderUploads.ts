@@ -1,20 +1,20 @@
 // The scan's uploads queued through uploadFiles a group at a time, rather
-// than one uploadFile each: a group's copies are made several at once and
-// queued in one store commit. A group is all or nothing, so a file whose
-// name the account refuses (CLOUD_NAME_TAKEN, BAD_INPUT; the error names
-// it) is left out, reported, and the rest of its group queued again without
-// it; the SDK refuses a group before copying any of it, so a retry costs a
-// read of the store, not the copies. Each file is hard-linked into the work
-// folder rather than copied: its bytes are not written again before they go
-// up, and a write into it meanwhile sends the bytes it has then
-// (UploadFilesOptions).
+// than one uploadFile each: a group's files are hashed and hard-linked into
+// the work folder several at once (copied where the file system cannot
+// link) and queued in one store commit. A link means no byte is written
+// again before the upload, and a write into the file meanwhile sends the
+// bytes it has then (UploadFilesOptions). A group is all or nothing, so a
+// file whose name the account refuses (CLOUD_NAME_TAKEN, BAD_INPUT; the
+// error names it) is left out, reported, and the rest of its group queued
+// again without it; the SDK refuses a group before linking any of it, so a
+// retry costs a read of the store.
 import type { FileToUpload, SmsyncClient } from "../SmsyncClient.ts";
 import { groupsWithin } from "../engine/groupsWithin.ts";
 import { ClientUsageError } from "../queues/ClientUsageError.ts";
 
 /** Files per uploadFiles call. */
 const groupFiles = 500;
-/** Bytes per uploadFiles call: a group's copies are all made before it is queued. */
+/** Bytes per uploadFiles call: a group's files are all hashed before it is queued. */
 const groupBytes = 64 * 1024 * 1024;
 /** Files linked rather than copied: all of them (where the file system can link). */
 const linkAtLeastBytes = 0;
