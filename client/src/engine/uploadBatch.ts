@@ -431,11 +431,13 @@ async function takeLinkedBytes<D extends DownloadedFileInfo>(
 ): Promise<Set<BeingUploaded>> {
   const changed: StoreChange[] = [];
   const grown = new Set<BeingUploaded>();
+  if (!request.some((item) => (item.change as PreparedUpload).linked)) return grown;
+  // Node-only, loaded on demand like the batch uploader's reads: a browser queues no linked upload.
+  const { readWholeFile } = await import("../transfers/nodeFiles.ts");
   for (const [index, item] of request.entries()) {
     const upload = item.change as PreparedUpload;
     const content = contents[index];
     if (!upload.linked || typeof content !== "string") continue;
-    const { readWholeFile } = await import("../transfers/nodeFiles.ts");
     const bytes = readWholeFile(content, maxBytes);
     if (bytes) contents[index] = bytes;
     else grown.add(item);

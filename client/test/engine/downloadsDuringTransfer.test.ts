@@ -4,29 +4,15 @@
 // has downloaded, handed over and acknowledged the chunks before it by then
 // (small files in a batch, a large one by GET), and gets the rest once the
 // transfer goes on.
-import { createHash, randomBytes, randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { LocalDirectoryStorage } from "@smsync/api";
-import { FaultyCloudStorage } from "@smsync/testkit";
-import { startEngineHarness, type EngineHarness } from "../support/engineHarness.ts";
+import { randomBytes, randomUUID } from "node:crypto";
+import { expect, it } from "vitest";
+import { useEngineHarness, type OpenClientOptions } from "../support/engineHarness.ts";
+import { useFaultyLocalCloud } from "../support/faultyLocalCloud.ts";
 import { expectNothingPending } from "../support/syncedState.ts";
+import { sha256Hex } from "../transfers/helpers.ts";
 
-let harness: EngineHarness;
-let cloud: FaultyCloudStorage;
-let cloudRoot: string;
-
-beforeAll(async () => {
-  cloudRoot = mkdtempSync(path.join(tmpdir(), "smsync-engine-cloud-"));
-  cloud = new FaultyCloudStorage(new LocalDirectoryStorage(cloudRoot));
-  harness = await startEngineHarness({}, { cloud });
-});
-afterAll(async () => {
-  await harness?.close();
-  rmSync(cloudRoot, { recursive: true, force: true });
-});
+const cloud = useFaultyLocalCloud();
+const harness = useEngineHarness({}, { cloud });
 
 /** Resolves once `ready()` holds, checking every 20 ms; fails after `timeoutMs`. */
 async function until(ready: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
@@ -37,64 +23,56 @@ async function until(ready: () => boolean, what: string, timeoutMs = 60_000): Pr
   }
 }
 
-it.each([false, true])(
-  "hands over the small files already staged while the transfer is held (saveDownloads: %s)",
-  { timeout: 120_000 },
-  async (saveDownloads) => {
-    const phone = await harness.newUser();
-    const a = await harness.openClient(phone);
-    // The transfer stages a first chunk of one file, then chunks of up to 64: 1 + 64 + 5.
-    const files = Array.from({ length: 70 }, (_, n) => ({ fileUUID: randomUUID(), bytes: Buffer.from(`note ${n}`) }));
-    for (const [n, file] of files.entries()) {
-      await a.client.uploadData(file.fileUUID, file.bytes, { cloudFileName: `note ${n}.txt`, mimeType: "text/plain" });
-    }
-    await a.client.commit();
-    await a.client.sync();
-
-    const b = await harness.openClient(await harness.newDevice(phone.userName), { saveDownloads });
-    const held = cloud.holdRead(66); // the first file of the third chunk
-    const syncing = b.client.sync();
-    try {
-      await held.reached;
-      // The first two chunks are staged; the transfer waits on the cloud.
-      await until(() => b.app.saved.length >= 65, "the staged files to be handed over");
-      expect(b.app.saved).toHaveLength(65);
-      expect((await b.client.pendingWork()).downloads).toBe(5);
-    } finally {
-      held.release();
-    }
-    await syncing;
-    expect(b.app.saved.map((saved) => saved.bytes.toString()).sort()).toEqual(
-      files.map((file) => file.bytes.toString()).sort(),
-    );
-    await expectNothingPending(b.store);
-  },
-);
-
-it("fetches and hands over a large file already staged while the transfer is held", { timeout: 120_000 }, async () => {
+/**
+ * One device uploads `contents`; another syncs while the server's cloud
+ * holds the inbound transfer's read number `heldRead`: by then the device
+ * has been handed `savedWhileHeld` files, and after it every file, once.
+ */
+async function downloadWhileHeld(
+  contents: Buffer[],
+  heldRead: number,
+  savedWhileHeld: number,
+  options: OpenClientOptions = {},
+): Promise<void> {
   const phone = await harness.newUser();
   const a = await harness.openClient(phone);
-  // Over batchMaxFileBytes (1 MiB): each comes down by GET. Staged as 1, then 2.
-  const files = Array.from({ length: 3 }, () => ({ fileUUID: randomUUID(), bytes: randomBytes(1200 * 1024) }));
-  for (const [n, file] of files.entries()) {
-    await a.client.uploadData(file.fileUUID, file.bytes, { cloudFileName: `large ${n}.bin`, mimeType: "text/plain" });
+  for (const [n, bytes] of contents.entries()) {
+    await a.client.uploadData(randomUUID(), bytes, { cloudFileName: `file ${n}.bin`, mimeType: "text/plain" });
   }
   await a.client.commit();
   await a.client.sync();
 
-  const b = await harness.openClient(await harness.newDevice(phone.userName));
-  const held = cloud.holdRead(2);
+  const b = await harness.openClient(await harness.newDevice(phone.userName), options);
+  const held = cloud.holdRead(heldRead);
   const syncing = b.client.sync();
   try {
     await held.reached;
-    await until(() => b.app.saved.length >= 1, "the staged large file to be handed over");
-    expect(b.app.saved).toHaveLength(1);
-    expect((await b.client.pendingWork()).downloads).toBe(2);
+    await until(() => b.app.saved.length >= savedWhileHeld, "the staged files to be handed over");
+    expect(b.app.saved).toHaveLength(savedWhileHeld);
+    expect((await b.client.pendingWork()).downloads).toBe(contents.length - savedWhileHeld);
   } finally {
     held.release();
   }
   await syncing;
-  const sha = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
-  expect(b.app.saved.map((saved) => sha(saved.bytes)).sort()).toEqual(files.map((file) => sha(file.bytes)).sort());
+  expect(b.app.saved.map((saved) => sha256Hex(saved.bytes)).sort()).toEqual(contents.map(sha256Hex).sort());
   await expectNothingPending(b.store);
+}
+
+it.each([false, true])(
+  "hands over the small files already staged while the transfer is held (saveDownloads: %s)",
+  { timeout: 120_000 },
+  async (saveDownloads) => {
+    // The transfer stages a first chunk of one file, then chunks of up to 64: 1 + 64 + 5. Held at the third's first.
+    const notes = Array.from({ length: 70 }, (_, n) => Buffer.from(`note ${n}`));
+    await downloadWhileHeld(notes, 66, 65, { saveDownloads });
+  },
+);
+
+it("fetches and hands over a large file already staged while the transfer is held", { timeout: 120_000 }, async () => {
+  // Over batchMaxFileBytes (1 MiB): each comes down by GET. Staged as 1, then 2; held at the second chunk.
+  await downloadWhileHeld(
+    Array.from({ length: 3 }, () => randomBytes(1200 * 1024)),
+    2,
+    1,
+  );
 });

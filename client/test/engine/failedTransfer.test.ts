@@ -4,30 +4,14 @@
 // which the batch is redone under a new grant; a transfer that failed because
 // the user must sign in again stops at once (GOOGLE_SIGN_IN_REQUIRED).
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { LocalDirectoryStorage } from "@smsync/api";
-import { FaultyCloudStorage } from "@smsync/testkit";
-import { startEngineHarness, type EngineHarness } from "../support/engineHarness.ts";
+import { describe, expect, it } from "vitest";
+import { useEngineHarness } from "../support/engineHarness.ts";
+import { useFaultyLocalCloud } from "../support/faultyLocalCloud.ts";
 import { cloudContent, sha256Hex } from "../transfers/helpers.ts";
 import { sortedUUIDs } from "../support/uuids.ts";
 
-let harness: EngineHarness;
-let cloud: FaultyCloudStorage;
-let cloudRoot: string;
-
-beforeAll(async () => {
-  cloudRoot = mkdtempSync(path.join(tmpdir(), "smsync-engine-cloud-"));
-  cloud = new FaultyCloudStorage(new LocalDirectoryStorage(cloudRoot));
-  harness = await startEngineHarness({ SMSYNC_TRANSFER_MAX_ATTEMPTS: "1" }, { cloud });
-});
-afterEach(() => cloud.heal());
-afterAll(async () => {
-  await harness?.close();
-  rmSync(cloudRoot, { recursive: true, force: true });
-});
+const cloud = useFaultyLocalCloud();
+const harness = useEngineHarness({ SMSYNC_TRANSFER_MAX_ATTEMPTS: "1" }, { cloud });
 
 const text = { mimeType: "text/plain" };
 
