@@ -58,7 +58,7 @@ export async function measureThroughput(server: TestServer, options: ThroughputO
   const discardTus = (uploadId: string) => async () => {
     // In a transaction: on SQLite a write outside one fails (it would reach the read-only connection).
     await db.$transaction((tx) => tx.stagedUpload.deleteMany({ where: { id: uploadId } }));
-    await staging.removeUpload(uploadId);
+    staging.removeUpload(uploadId);
   };
   const tusUpload = async (upload: typeof rawTusUpload, size: number, sha256: string, chunk: number) => {
     // Renewing the lock (the holder gets the same grant) keeps it alive across long runs.

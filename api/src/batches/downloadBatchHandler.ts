@@ -4,7 +4,7 @@
 // sent; the response is then framed: a head listing each file's size and
 // sha256, and their bytes in that order. The client checks each file's
 // sha256, as it does for a single download.
-import { readFile, stat } from "node:fs/promises";
+import { statSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { pipeline } from "node:stream/promises";
 import {
@@ -15,8 +15,8 @@ import {
   type BatchDownloadFile,
   type BatchDownloadHead,
 } from "@smsync/protocol";
-import { chunksOf } from "../database/statementChunks.ts";
-import { isMissingFile } from "../errors/missingFile.ts";
+import { readSmallFileSync } from "../content/smallFileReads.ts";
+import { chunksOf, filesPerStatement } from "../database/statementChunks.ts";
 import { SmsyncError } from "../errors/SmsyncError.ts";
 import type { Services } from "../services.ts";
 import { answerBatchRequest, readHead, requireBatchCaller } from "./batchRequests.ts";
@@ -31,9 +31,15 @@ export function handleDownloadBatch(services: Services, req: IncomingMessage, re
       throw new SmsyncError("PAYLOAD_TOO_LARGE", `a batch holds at most ${batchMaxFiles} files, not ${files.length}`);
     }
     const staged = new Map<string, BatchDownloadFile>();
-    for (const chunk of chunksOf(files)) {
+    // Three parameters a file (fileUUID twice, version).
+    for (const chunk of chunksOf(files, filesPerStatement / 2)) {
       const rows = await services.db.inboundStagedFile.findMany({
-        where: { userId: caller.userId, OR: chunk.map((file) => ({ fileUUID: file.fileUUID, version: file.version })) },
+        // The fileUUID IN lets SQLite find the rows by the primary key: with the OR alone it reads all the user's.
+        where: {
+          userId: caller.userId,
+          fileUUID: { in: chunk.map((file) => file.fileUUID) },
+          OR: chunk.map((file) => ({ fileUUID: file.fileUUID, version: file.version })),
+        },
       });
       for (const row of rows) {
         staged.set(`${row.fileUUID}/${row.version}`, {
@@ -73,10 +79,8 @@ async function streamFiles(
   res: ServerResponse,
 ): Promise<void> {
   const paths = head.files.map((file) => services.staging.inboundPath(userId, file.fileUUID, file.version));
-  // All at once: each is a round trip to the thread pool, and a file at a time left the disk idle.
-  const sizes = await Promise.all(paths.map((path) => stagedSize(path)));
   for (const [position, file] of head.files.entries()) {
-    const size = sizes[position];
+    const size = stagedSize(paths[position]!);
     if (size !== file.size) {
       // The staged copy is gone or is not what its row says: answered like a missing download, never sent wrong.
       services.logger.error(
@@ -99,46 +103,25 @@ async function streamFiles(
   await pipeline(responseBody(frame, head.files, paths), res);
 }
 
-async function stagedSize(path: string): Promise<number | null> {
-  try {
-    return (await stat(path)).size;
-  } catch (error) {
-    if (isMissingFile(error)) return null;
-    throw error;
-  }
+/** The staged copy's size, null when it is gone. Synchronous, like the reads below (smallFileReads.ts). */
+function stagedSize(path: string): number | null {
+  const info = statSync(path, { throwIfNoEntry: false });
+  return info ? info.size : null;
 }
 
-/** Files read ahead of the response: each small file costs an open, a read and a close, which overlap. */
-const readAhead = 8;
-
-async function* responseBody(
-  frame: Uint8Array,
-  files: BatchDownloadFile[],
-  paths: string[],
-): AsyncGenerator<Uint8Array> {
+/**
+ * The response's bytes: the frame, then each file read whole when its turn
+ * comes. A batch's file is at most batchMaxFileBytes, and read with
+ * synchronous calls (smallFileReads.ts). Its length was announced in the
+ * head, so it must match.
+ */
+function* responseBody(frame: Uint8Array, files: BatchDownloadFile[], paths: string[]): Generator<Uint8Array> {
   yield frame;
-  const reads: Promise<Buffer>[] = [];
-  let next = 0;
-  const readMore = () => {
-    for (; next < paths.length && reads.length < readAhead; next++) {
-      const read = readStaged(paths[next]!, files[next]!);
-      read.catch(() => {}); // awaited in turn below; a response cut before then leaves it unawaited
-      reads.push(read);
+  for (const [position, file] of files.entries()) {
+    const bytes = readSmallFileSync(paths[position]!, file.size);
+    if (bytes?.byteLength !== file.size) {
+      throw new Error(`the staged download of ${file.fileUUID} v${file.version} changed size while being sent`);
     }
-  };
-  readMore();
-  while (reads.length > 0) {
-    const bytes = await reads.shift()!;
-    readMore();
     yield bytes;
   }
-}
-
-/** A batch's file is at most batchMaxFileBytes: read whole. Its length was announced in the head, so it must match. */
-async function readStaged(path: string, file: BatchDownloadFile): Promise<Buffer> {
-  const bytes = await readFile(path);
-  if (bytes.byteLength !== file.size) {
-    throw new Error(`the staged download of ${file.fileUUID} v${file.version} changed size while being sent`);
-  }
-  return bytes;
 }

@@ -86,5 +86,5 @@ export async function recordStagedGroup(
     await insertRows(tx, "StagedUpload", rows);
     return previous;
   });
-  for (const row of replaced) await staging.removeUpload(row.id);
+  for (const row of replaced) staging.removeUpload(row.id);
 }

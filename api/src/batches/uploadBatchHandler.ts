@@ -101,7 +101,7 @@ async function stageFiles(
         try {
           await record(); // the files before it (and the write of this one, which is not recorded)
         } finally {
-          await services.staging.removeUpload(written.uploadId);
+          services.staging.removeUpload(written.uploadId);
         }
         throw new SmsyncError(
           "CHECKSUM_MISMATCH",
@@ -119,7 +119,7 @@ async function stageFiles(
   } catch (error) {
     // What was not recorded is not kept: the client sends it again.
     await writer.settle();
-    await Promise.all(group.map((file) => services.staging.removeUpload(file.uploadId)));
+    for (const file of group) services.staging.removeUpload(file.uploadId);
     throw error;
   }
   return bytes;

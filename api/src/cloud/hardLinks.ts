@@ -2,12 +2,17 @@
 // names are on one file system: a link shares the file's bytes (and their
 // fsync) and costs a directory entry. A link that the file system cannot
 // make is not an error: the caller copies instead.
-import { link } from "node:fs/promises";
+import { linkSync } from "node:fs";
 
 /** Makes `newPath` a second name of `existing` (fs.link); replaceable so that a test can make it fail. */
-export type LinkFile = (existing: string, newPath: string) => Promise<void>;
+export type LinkFile = (existing: string, newPath: string) => void | Promise<void>;
 
-export const linkFile: LinkFile = link;
+/**
+ * A synchronous link: a transfer links thousands of files, and the thread
+ * pool's round trip costs more CPU than the link (content/smallFileReads.ts
+ * says the same of small reads).
+ */
+export const linkFile: LinkFile = linkSync;
 
 /**
  * Why a link may fail where a copy would not: another file system (EXDEV),

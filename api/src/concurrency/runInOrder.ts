@@ -10,7 +10,7 @@ export interface InOrderOutcome<T, R> {
 }
 
 /**
- * Runs task for each item, `limit` at once, items started in order. After a
+ * Runs task (synchronous or not) for each item, `limit` at once, items started in order. After a
  * failure no further item starts, and the ones in flight are waited for (a
  * write left running could race the retry of its own object). Only the
  * results before the first failure count: the files of a transfer are
@@ -20,7 +20,7 @@ export interface InOrderOutcome<T, R> {
 export async function runInOrder<T, R>(
   items: readonly T[],
   limit: number,
-  task: (item: T) => Promise<R>,
+  task: (item: T) => R | Promise<R>,
 ): Promise<InOrderOutcome<T, R>> {
   const outcomes: ({ ok: true; value: R } | { ok: false; error: unknown } | undefined)[] = [];
   let next = 0;
@@ -61,7 +61,7 @@ export class InOrderSteps<T> {
     this.live = items;
   }
 
-  async step<R>(limit: number, task: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  async step<R>(limit: number, task: (item: T, index: number) => R | Promise<R>): Promise<R[]> {
     const items = this.live;
     const outcome = await runInOrder([...items.keys()], limit, (index) => task(items[index]!, index));
     this.live = items.slice(0, outcome.results.length);

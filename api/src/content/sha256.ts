@@ -3,6 +3,7 @@ import { createHash, type Hash } from "node:crypto";
 import { open } from "node:fs/promises";
 import { PassThrough, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { readSmallFileSync } from "./smallFileReads.ts";
 
 export class HashingStream extends PassThrough {
   private readonly hash: Hash = createHash("sha256");
@@ -39,12 +40,15 @@ const firstReadBytes = 64 * 1024;
 const laterReadBytes = 1024 * 1024;
 
 /**
- * The file's SHA-256, read through one descriptor: a small file costs an
- * open, two reads and a close, not a stream; a large one is read a megabyte
- * at a time, since each read is a round trip to the thread pool (64 KiB
- * reads held a gigabyte's hash to some 16,000 of them, one after another).
+ * The file's SHA-256. A small one (up to firstReadBytes) is read with
+ * synchronous calls (smallFileReads.ts). A larger one is read through one
+ * descriptor, not a stream, a megabyte at a time, since each read is a round
+ * trip to the thread pool (64 KiB reads held a gigabyte's hash to some
+ * 16,000 of them, one after another).
  */
 export async function sha256OfFile(file: string): Promise<{ sha256: string; bytes: number }> {
+  const small = readSmallFileSync(file, firstReadBytes);
+  if (small) return { sha256: createHash("sha256").update(small).digest("hex"), bytes: small.byteLength };
   const handle = await open(file, "r");
   try {
     const hash = createHash("sha256");

@@ -100,6 +100,7 @@ export async function takeOverAbandonedWrites(
         tx.abandonedCloudWrite.deleteMany({
           where: {
             userId,
+            fileUUID: { in: rows.map((row) => row.fileUUID) }, // found by the primary key, not by reading all the user's
             OR: rows.map((row) => ({ fileUUID: row.fileUUID, version: row.version })),
             AND: { OR: [{ claimedBy: null }, { claimExpiresAt: { lt: clock.now() } }] },
           },

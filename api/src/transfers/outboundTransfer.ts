@@ -14,6 +14,7 @@ import { assertClaim, ClaimLostError } from "./TransferClaim.ts";
 import { markSucceeded, recordFilesProgress } from "./transferSteps.ts";
 import { checkNotStopped, type TransferContext } from "./TransferContext.ts";
 import { createReadStream, existsSync } from "node:fs";
+import { setImmediate } from "node:timers/promises";
 import { SmsyncError } from "../errors/SmsyncError.ts";
 import { recordOwedRemoval, removeReplacedObject, type OwedRemoval } from "./owedRemovals.ts";
 import { uploadSessionOf } from "./uploadSessions.ts";
@@ -69,15 +70,18 @@ export async function runOutboundTransfer(context: TransferContext): Promise<voi
     });
   });
   // Staged bytes are no longer needed (a cloud object linked to them keeps its name); the staging sweeper
-  // removes any left by a crash here. Removed a few at once: the next transfer waits for this worker.
-  const removal = await runInOrder(uploads, stagingRemovalConcurrency, (upload) => staging.removeUpload(upload.id));
-  if (removal.failed) throw removal.failed.error;
+  // removes any left by a crash here. Each removal is a synchronous unlink (StagingArea.ts), so the event loop
+  // is let turn between slices: thousands of them would hold every other request for a few hundred ms.
+  for (const [index, upload] of uploads.entries()) {
+    if (index > 0 && index % stagingRemovalSlice === 0) await setImmediate();
+    staging.removeUpload(upload.id);
+  }
 }
 
 type Item = OperationItem;
 
-/** Unlinks in staging at once after a transfer: the disk overlaps them, and a few keep the event loop free. */
-const stagingRemovalConcurrency = 8;
+/** Staged uploads removed between two turns of the event loop: about a millisecond of unlinks. */
+const stagingRemovalSlice = 64;
 
 /** A file of a chunk whose cloud step is done: an upload's object written, or a deletion (nothing to write). */
 interface Written {

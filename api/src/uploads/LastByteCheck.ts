@@ -56,7 +56,7 @@ export class LastByteCheck {
     const sha256 = receivedSha256 ?? (await sha256OfFile(staging.uploadPath(uploadId))).sha256;
     if (sha256 !== row.sha256) {
       await db.$transaction((tx) => tx.stagedUpload.deleteMany({ where: { id: uploadId, operationId: null } }));
-      await staging.removeUpload(uploadId);
+      staging.removeUpload(uploadId);
       logger.warn(
         { uploadId, fileUUID: row.fileUUID, expected: row.sha256, received: sha256 },
         "upload rejected: sha256 mismatch",

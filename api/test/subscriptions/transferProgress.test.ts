@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CloudStorageError } from "../../src/cloud/CloudStorageError.ts";
 import { transactWithEvents } from "../../src/events/eventLog.ts";
-import { transferChunk } from "../../src/transfers/transferChunks.ts";
+import { chunkFileLimit, transferChunk } from "../../src/transfers/transferChunks.ts";
 import { startTestServer, type TestServer } from "@smsync/testkit";
 import {
   GatedCloud,
@@ -40,11 +40,11 @@ afterAll(async () => {
 const summary = (events: TransferEvent[]) =>
   events.map((event) => (event.type === "OPERATION_STATE" ? event.state : `${event.type}:${event.filesDone}`));
 
-/** The filesDone after each chunk of a transfer of `files` small files (transferChunks: one file, then up to 64). */
+/** The filesDone after each chunk of a transfer of `files` small files (transferChunks: one file, then more). */
 function chunkEnds(files: number): number[] {
   const ends: number[] = [];
   for (let done = 0; done < files;) {
-    done += Math.min(ends.length === 0 ? 1 : transferChunk.files, files - done);
+    done += Math.min(chunkFileLimit(ends.length), files - done);
     ends.push(done);
   }
   return ends;

@@ -7,6 +7,7 @@
 // sends everything after it (still correct, and no worse than the whole file).
 import { encodeFrameHead, uploadBatchMediaType, type DeltaOp, type FileBlocks, type FileDelta } from "@smsync/protocol";
 import { NetworkError, abortReason } from "../errors.ts";
+import { sha256Hex } from "../platform/bytes.ts";
 import { serverErrorFromResponse } from "./httpErrors.ts";
 import { LocalSourceError } from "./LocalSourceError.ts";
 import type { UploadContent } from "./uploadSources.ts";
@@ -80,11 +81,6 @@ export async function deltaOf(
   if (offset !== size)
     throw new LocalSourceError(`the content has ${offset} bytes, not the ${size} queued: it changed`);
   return { delta: { baseVersion: base.version, ops }, literals: concat(literals, literalBytes) };
-}
-
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
-  return Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
 function concat(pieces: Uint8Array[], length: number): Uint8Array {

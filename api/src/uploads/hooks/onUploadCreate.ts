@@ -48,7 +48,7 @@ export function onUploadCreate(services: Services) {
       });
       return previous;
     });
-    if (replaced) await services.staging.removeUpload(replaced.id);
+    if (replaced) services.staging.removeUpload(replaced.id);
     services.logger.info(
       { userId: caller.userId, uploadId: upload.id, fileUUID: metadata.fileUUID, version: metadata.version, size },
       "upload created",
