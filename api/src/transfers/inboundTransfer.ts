@@ -170,7 +170,7 @@ async function stageByLink(
         `cloud content of ${item.fileUUID} v${item.version} has sha256 ${sha256}, the index says ${item.sha256}`,
       );
     }
-    renameSync(linked, target); // synchronous, like the link and the hash: thousands a transfer (hardLinks.ts)
+    renameSync(linked, target); // synchronous, like the link and a small file's hash: thousands a transfer (hardLinks.ts)
   } catch (error) {
     await rm(linked, { force: true });
     throw error;
