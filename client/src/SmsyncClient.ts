@@ -105,8 +105,10 @@ export class SmsyncClient extends ClientBase<DownloadedFile> {
     for (const file of files) checkFileUUID(file.fileUUID);
     const names = files.map((file) => ({ fileUUID: file.fileUUID, cloudFileName: file.options.cloudFileName }));
     // A refusal the store can tell before any byte is copied; the store is read again before the commit, as
-    // it may change meanwhile. (One file is copied first: a copy wasted now and then costs less than a read.)
-    if (files.length > 1) await checkUploads(this.options.store, names);
+    // it may change meanwhile. One file, or files all linked rather than copied, go first: a copy or links
+    // wasted now and then cost less than a read of every pending upload.
+    const linksAll = (options.linkAtLeastBytes ?? Infinity) <= 0;
+    if (files.length > 1 && !linksAll) await checkUploads(this.options.store, names);
     const copies = files.map((file) => ({
       fileUUID: file.fileUUID,
       source: file.path,

@@ -88,56 +88,65 @@ describe("uploadFiles", () => {
     await expectNothingPending(phone.store);
   });
 
-  it("refuses the whole group, naming the file refused, and leaves no copy: a bad name, one name twice, a name the account has, a missing file", async () => {
-    const phone = await device();
-    const [kept] = filesToUpload(1);
-    await phone.client.uploadFiles([{ ...kept!, options: { cloudFileName: "Kept.txt", ...binary } }]);
-    await phone.client.commit();
-    await syncUntilIdle(phone.client);
-    const commitsBefore = phone.store.queueCommits;
+  it.each([
+    { how: "copied", options: {} },
+    // Linked, the group is not checked before its links are made: they are removed with the refusal.
+    { how: "linked", options: { linkAtLeastBytes: 0 } },
+  ])(
+    "refuses the whole group, naming the file refused, and leaves no copy ($how): a bad name, one name twice, a name the account has, a missing file",
+    async ({ options }) => {
+      const phone = await device();
+      const [kept] = filesToUpload(1);
+      await phone.client.uploadFiles([{ ...kept!, options: { cloudFileName: "Kept.txt", ...binary } }]);
+      await phone.client.commit();
+      await syncUntilIdle(phone.client);
+      const commitsBefore = phone.store.queueCommits;
 
-    // Each case changes one entry of a group of 20 (`at`), which is the one refused.
-    const named = (cloudFileName: string) => (file: FileToUpload) => ({
-      ...file,
-      options: { cloudFileName, ...binary },
-    });
-    const refusals: { code: string; at: number; change: (file: FileToUpload) => FileToUpload }[] = [
-      { code: "BAD_INPUT", at: 3, change: named("a/b.txt") },
-      // The later of two entries with one name (by key) is refused.
-      { code: "CLOUD_NAME_TAKEN", at: 5, change: named("FILE 2.bin") },
-      { code: "CLOUD_NAME_TAKEN", at: 4, change: named("kept.TXT") },
-      {
-        code: "NOT_A_FILE",
-        at: 9,
-        change: (file) => ({ ...file, path: path.join(harness.dir, `missing-${randomUUID()}`) }),
-      },
-      {
-        // A named pipe: refused, not waited on (nothing will ever write to it).
-        code: "NOT_A_FILE",
-        at: 11,
-        change: (file) => {
-          const pipe = path.join(harness.dir, `pipe-${randomUUID()}`);
-          execFileSync("mkfifo", [pipe]);
-          return { ...file, path: pipe };
+      // Each case changes one entry of a group of 20 (`at`), which is the one refused.
+      const named = (cloudFileName: string) => (file: FileToUpload) => ({
+        ...file,
+        options: { cloudFileName, ...binary },
+      });
+      const refusals: { code: string; at: number; change: (file: FileToUpload) => FileToUpload }[] = [
+        { code: "BAD_INPUT", at: 3, change: named("a/b.txt") },
+        // The later of two entries with one name (by key) is refused.
+        { code: "CLOUD_NAME_TAKEN", at: 5, change: named("FILE 2.bin") },
+        { code: "CLOUD_NAME_TAKEN", at: 4, change: named("kept.TXT") },
+        {
+          code: "NOT_A_FILE",
+          at: 9,
+          change: (file) => ({ ...file, path: path.join(harness.dir, `missing-${randomUUID()}`) }),
         },
-      },
-    ];
-    for (const { code, at, change } of refusals) {
-      const files: FileToUpload[] = filesToUpload(20);
-      files[at] = change(files[at]!);
-      const error = (await phone.client.uploadFiles(files).catch((caught: unknown) => caught)) as ClientUsageError;
-      expect(error).toBeInstanceOf(ClientUsageError);
-      expect({ code: error.code, fileUUID: error.fileUUID }).toEqual({ code, fileUUID: files[at].fileUUID });
-      expect(await phone.store.list("uploadsBeingPrepared")).toEqual([]);
-      expect(uploadsDir(phone)).toEqual([]);
-    }
-    expect(phone.store.queueCommits).toBe(commitsBefore);
-    await phone.client.commit();
-    await syncUntilIdle(phone.client);
-    expect((await phone.raw.fileIndex()).files.map((file: { fileUUID: string }) => file.fileUUID)).toEqual([
-      kept!.fileUUID,
-    ]);
-  });
+        {
+          // A named pipe: refused, not waited on (nothing will ever write to it).
+          code: "NOT_A_FILE",
+          at: 11,
+          change: (file) => {
+            const pipe = path.join(harness.dir, `pipe-${randomUUID()}`);
+            execFileSync("mkfifo", [pipe]);
+            return { ...file, path: pipe };
+          },
+        },
+      ];
+      for (const { code, at, change } of refusals) {
+        const files: FileToUpload[] = filesToUpload(20);
+        files[at] = change(files[at]!);
+        const error = (await phone.client
+          .uploadFiles(files, options)
+          .catch((caught: unknown) => caught)) as ClientUsageError;
+        expect(error).toBeInstanceOf(ClientUsageError);
+        expect({ code: error.code, fileUUID: error.fileUUID }).toEqual({ code, fileUUID: files[at].fileUUID });
+        expect(await phone.store.list("uploadsBeingPrepared")).toEqual([]);
+        expect(uploadsDir(phone)).toEqual([]);
+      }
+      expect(phone.store.queueCommits).toBe(commitsBefore);
+      await phone.client.commit();
+      await syncUntilIdle(phone.client);
+      expect((await phone.raw.fileIndex()).files.map((file: { fileUUID: string }) => file.fileUUID)).toEqual([
+        kept!.fileUUID,
+      ]);
+    },
+  );
 });
 
 describe("uploadFiles with linkAtLeastBytes", () => {
