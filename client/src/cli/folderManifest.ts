@@ -65,7 +65,21 @@ export class FolderManifest {
     return this.pathsByUUID.get(fileUUID)?.values().next().value;
   }
 
-  async save(): Promise<void> {
+  /**
+   * Writes the entries as they are when its turn comes. Saves run one at a
+   * time: downloads are placed by groups in flight together (small files'
+   * groups beside large files), and two writes at once would share the
+   * temporary file, one renaming it away under the other.
+   */
+  save(): Promise<void> {
+    const turn = this.saving.catch(() => undefined).then(() => this.write());
+    this.saving = turn;
+    return turn;
+  }
+
+  private saving: Promise<void> = Promise.resolve();
+
+  private async write(): Promise<void> {
     const tmp = `${this.file}.${process.pid}.tmp`;
     await writeFile(tmp, JSON.stringify(this.records, null, 1), { flush: true });
     await renameDurably(tmp, this.file);

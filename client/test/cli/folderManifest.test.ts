@@ -1,7 +1,7 @@
 // The CLI's manifest of a folder: its index by fileUUID follows every set and
 // delete, and any file name is an entry like any other, through a save and a
 // load ("constructor", "__proto__").
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -52,5 +52,23 @@ describe("FolderManifest", () => {
     // Not in the folder (an empty one): all three are deletions, none is taken for a prototype's property.
     const changes = await scanFolder(stateDir(), loaded.entries);
     expect(changes.deleted.map((file) => file.fileUUID).sort()).toEqual(["__proto__", "constructor", "toString"]);
+  });
+
+  it("takes saves called together (groups of downloads placed at once) one at a time, the last with every entry", async () => {
+    const dir = stateDir();
+    const manifest = FolderManifest.load(dir);
+    const saves: Promise<void>[] = [];
+    for (const name of ["one", "two", "three", "four"]) {
+      manifest.set(`${name}.txt`, entry(name));
+      saves.push(manifest.save());
+    }
+    await Promise.all(saves);
+    expect(Object.keys(FolderManifest.load(dir).entries).sort()).toEqual([
+      "four.txt",
+      "one.txt",
+      "three.txt",
+      "two.txt",
+    ]);
+    expect(readdirSync(dir)).toEqual(["manifest.json"]);
   });
 });
