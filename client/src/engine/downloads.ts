@@ -118,7 +118,11 @@ export async function resumeInbound<D extends DownloadedFileInfo>(ctx: EngineCon
     await early.settle();
   } catch (error) {
     await settleQuietly();
-    throw error;
+    // A file an event named as staged may be gone when fetched (expired since: a relaunch follows again the
+    // events of a transfer that ended long ago), as in deliverStaged.
+    if (!stagedCopiesGone(error)) throw error;
+    await store.commit(forgetInbound());
+    return;
   }
   const count = await deliverStaged(ctx, endpoints, progress, large);
   if (count === null) return;
@@ -160,11 +164,18 @@ async function deliverStaged<D extends DownloadedFileInfo>(
     }
     await large.settle();
   } catch (error) {
-    if (!(error instanceof ServerError && error.details.status === 404)) throw error;
-    // The staged copies expired (SMSYNC_INBOUND_EXPIRY_SECONDS) or were given up: forget the rest of this transfer;
-    // the next plan asks for what is still missing (what was acknowledged is not asked for again).
+    if (!stagedCopiesGone(error)) throw error;
     await ctx.store.commit(forgetInbound());
     return null;
   }
   return count;
+}
+
+/**
+ * The staged copies expired (SMSYNC_INBOUND_EXPIRY_SECONDS) or were given
+ * up: the rest of the transfer is forgotten, and the next plan asks for what
+ * is still missing (what was acknowledged is not asked for again).
+ */
+function stagedCopiesGone(error: unknown): boolean {
+  return error instanceof ServerError && error.details.status === 404;
 }

@@ -6,6 +6,7 @@
 // transfer goes on.
 import { randomBytes, randomUUID } from "node:crypto";
 import { expect, it } from "vitest";
+import { sweepStaging } from "@smsync/api";
 import { useEngineHarness, type OpenClientOptions } from "../support/engineHarness.ts";
 import { useFaultyLocalCloud } from "../support/faultyLocalCloud.ts";
 import { expectNothingPending } from "../support/syncedState.ts";
@@ -76,3 +77,57 @@ it("fetches and hands over a large file already staged while the transfer is hel
     1,
   );
 });
+
+it(
+  "plans the rest again when a file an event named is gone before its download (expired): each file is handed over once",
+  { timeout: 120_000 },
+  async () => {
+    const phone = await harness.newUser();
+    const a = await harness.openClient(phone);
+    // Two files: the transfer's first chunk holds the first, its second the other (no file of a chunk in flight is
+    // on disk without its row when the sweeper, run as if two days had passed, takes every file no row names).
+    const contents = Array.from({ length: 2 }, (_, n) => Buffer.from(`note ${n}`));
+    for (const [n, bytes] of contents.entries()) {
+      await a.client.uploadData(randomUUID(), bytes, { cloudFileName: `file ${n}.bin`, mimeType: "text/plain" });
+    }
+    await a.client.commit();
+    await a.client.sync();
+
+    const b = await harness.openClient(await harness.newDevice(phone.userName));
+    // The transfer stages its first chunk, then is held; the device's download of that file waits at `gate`
+    // while the server's sweeper removes every staged copy, as if they had expired.
+    const held = cloud.holdRead(2);
+    let openGate!: () => void;
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    let reachGate!: () => void;
+    const gateReached = new Promise<void>((resolve) => (reachGate = resolve));
+    const realFetch = globalThis.fetch;
+    let gated = false;
+    globalThis.fetch = async (input, init) => {
+      const url = input instanceof Request ? input.url : String(input);
+      if (!gated && url.endsWith("/download-batches")) {
+        gated = true;
+        reachGate();
+        await gate;
+      }
+      return realFetch(input, init);
+    };
+    try {
+      const syncing = b.client.sync();
+      await held.reached;
+      await gateReached;
+      // Earlier tests' staged copies go too (one server for the file).
+      const swept = await sweepStaging(harness.server.app.services, new Date(Date.now() + 2 * 24 * 3600 * 1000));
+      expect(swept.inbound).toBeGreaterThanOrEqual(1);
+      openGate();
+      held.release();
+      await syncing;
+    } finally {
+      openGate();
+      held.release();
+      globalThis.fetch = realFetch;
+    }
+    expect(b.app.saved.map((saved) => sha256Hex(saved.bytes)).sort()).toEqual(contents.map(sha256Hex).sort());
+    await expectNothingPending(b.store);
+  },
+);
