@@ -3,7 +3,8 @@
 // The server's cloud holds the transfer before its last chunk; the device
 // has downloaded, handed over and acknowledged the chunks before it by then
 // (small files in a batch, a large one by GET), and gets the rest once the
-// transfer goes on.
+// transfer goes on. A file gone before its early download (its staged copy
+// expired) is planned again with the rest.
 import { randomBytes, randomUUID } from "node:crypto";
 import { expect, it } from "vitest";
 import { sweepStaging } from "@smsync/api";
