@@ -5,13 +5,12 @@
 // from the moment the transfer has staged them (earlyDownloads.ts): small
 // ones in groups (smallDownloads.ts), large ones a few at a time
 // (largeDownloads.ts).
-import { ServerError } from "../errors.ts";
 import { startInboundTransferMutation } from "../graphql/operations.ts";
 import type { DownloadedFileInfo } from "../platform/EnginePlatform.ts";
 import type { StoreChange } from "../store/ClientStore.ts";
 import { BatchProgress } from "./batchProgress.ts";
 import type { ByteEndpoints, EngineContext } from "./EngineContext.ts";
-import { TransferFailedError } from "./engineErrors.ts";
+import { stagedCopiesGone, TransferFailedError } from "./engineErrors.ts";
 import type { Operation } from "./followOperation.ts";
 import { EarlyDownloads } from "./earlyDownloads.ts";
 import { LargeDeliveries } from "./largeDownloads.ts";
@@ -169,13 +168,4 @@ async function deliverStaged<D extends DownloadedFileInfo>(
     return null;
   }
   return count;
-}
-
-/**
- * The staged copies expired (SMSYNC_INBOUND_EXPIRY_SECONDS) or were given
- * up: the rest of the transfer is forgotten, and the next plan asks for what
- * is still missing (what was acknowledged is not asked for again).
- */
-function stagedCopiesGone(error: unknown): boolean {
-  return error instanceof ServerError && error.details.status === 404;
 }

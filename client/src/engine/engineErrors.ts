@@ -30,6 +30,15 @@ export function signInRequired(operation: Operation): boolean {
 }
 
 /**
+ * A 404 on a staged download: the staged copies expired (SMSYNC_INBOUND_EXPIRY_SECONDS) or were given up. The rest of
+ * the inbound transfer is forgotten, and the next plan asks for what is still missing (what was acknowledged is not
+ * asked for again).
+ */
+export function stagedCopiesGone(error: unknown): boolean {
+  return error instanceof ServerError && error.details.status === 404;
+}
+
+/**
  * A 404 on a batch's upload: the server no longer has it staged, as it discards an upload with its grant (the lock
  * taken over after expiry, or released by resetServerState). Like STALE_FENCING_TOKEN, the pass locks again and redoes
  * the batch under the new grant (a new upload of the file; uploadFile already forgot the old upload's resume state).

@@ -4,7 +4,7 @@
 // and the disk), and handed to the app one at a time, in the order they
 // arrive. Files are added as they are staged (downloads.ts): during the
 // transfer, as its FILES_TRANSFERRED events name them, and after its end.
-import { ServerError } from "../errors.ts";
+import { stagedCopiesGone } from "./engineErrors.ts";
 import type { DownloadedFileInfo } from "../platform/EnginePlatform.ts";
 import type { HeldBase } from "../transfers/deltaDownloads.ts";
 import { fileBlocksOf } from "../transfers/fileDeltas.ts";
@@ -129,8 +129,7 @@ async function fetchLargeFile<D extends DownloadedFileInfo>(
       downloadedInfo(entry),
     );
   } catch (error) {
-    if (error instanceof ServerError && error.details.status === 404)
-      await platform.discardDownload(entry.fileUUID, entry.version);
+    if (stagedCopiesGone(error)) await platform.discardDownload(entry.fileUUID, entry.version);
     throw error;
   }
 }
