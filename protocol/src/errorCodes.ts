@@ -27,6 +27,10 @@ export const errorCodes = {
   STAGED_UPLOAD_MISSING: "a committed file's staged bytes are gone from staging",
   CHECKSUM_MISMATCH: "the uploaded bytes do not match the declared sha256",
   PAYLOAD_TOO_LARGE: "the upload is larger than the server accepts",
+  STAGING_QUOTA_EXCEEDED:
+    "the user's staged, uncommitted bytes would pass the server's per-user staging quota: commit or discard some first",
+  RATE_LIMITED:
+    "too many requests from this device, user or address: retry after extensions.retryAfterSeconds (HTTP 429, Retry-After)",
   STAGING_FULL: "the server's staging area has no room (HTTP 507): the upload keeps its bytes; resume it later",
   GOOGLE_NOT_CONFIGURED: "this server has no Google OAuth client configured",
   GOOGLE_ID_TOKEN_INVALID: "the Google ID token failed verification (extensions.reason names the check)",

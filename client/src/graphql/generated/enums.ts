@@ -34,10 +34,14 @@ export type ErrorCode =
   | 'NOT_FOUND'
   /** the upload is larger than the server accepts */
   | 'PAYLOAD_TOO_LARGE'
+  /** too many requests from this device, user or address: retry after extensions.retryAfterSeconds (HTTP 429, Retry-After) */
+  | 'RATE_LIMITED'
   /** a committed file's staged bytes are gone from staging */
   | 'STAGED_UPLOAD_MISSING'
   /** the server's staging area has no room (HTTP 507): the upload keeps its bytes; resume it later */
   | 'STAGING_FULL'
+  /** the user's staged, uncommitted bytes would pass the server's per-user staging quota: commit or discard some first */
+  | 'STAGING_QUOTA_EXCEEDED'
   /** the fencing token is not the current one: the lock was lost */
   | 'STALE_FENCING_TOKEN'
   /** the batch's outbound transfer failed: commit again to resume it */
