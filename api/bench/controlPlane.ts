@@ -12,25 +12,20 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Client } from "graphql-ws";
 import { addDevice, addUser } from "@smsync/api";
 import { batchEntry, ProcessServer, sourceNodeOptions, TestGraphQLClient, uploadBatchOf } from "@smsync/testkit";
-import { onCleanup, progress, sleep, trackChild } from "@smsync/testkit/bench";
+import { onCleanup, progress, trackChild } from "@smsync/testkit/bench";
+import { ControlPlaneBenchError, cycleUntil, deviceOf, type CycleOptions, type Device } from "./commitCycle.ts";
 import { runLoad, type LoadResult } from "./loadLoop.ts";
 import { processCpuMs } from "./processCpu.ts";
 import { percentile } from "./percentile.ts";
-import { connect, followUntilEnded } from "./transferProgress.ts";
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 
-export interface ControlPlaneOptions {
+export interface ControlPlaneOptions extends CycleOptions {
   devices: number;
   users: number;
-  filesPerCommit: number;
-  fileBytes: number;
   commitSeconds: number;
-  /** After LOCK_HELD, a device tries again after this long (the server's hint is whole seconds). */
-  lockRetryMs: number;
   indexFiles: number;
   concurrency: number;
   /** Each read measurement (fileIndex, bare) runs this long per round; the rounds alternate them. */
@@ -65,113 +60,16 @@ export interface ControlPlaneResult {
   ratio: number;
 }
 
-export class ControlPlaneBenchError extends Error {
-  override name = "ControlPlaneBenchError";
-}
-
-interface GraphQLAnswer<T> {
-  data?: T;
-  errors?: { message: string; extensions?: { code?: string } }[];
-}
-
-async function graphql<T>(client: TestGraphQLClient, query: string, variables: Record<string, unknown>) {
-  return (await client.request(query, variables)) as GraphQLAnswer<T>;
-}
-
-function required<T>(answer: GraphQLAnswer<T>, what: string): T {
-  if (answer.errors?.length || !answer.data) {
-    throw new ControlPlaneBenchError(`${what}: ${JSON.stringify(answer.errors)}`);
-  }
-  return answer.data;
-}
-
-const lockMutation = `mutation($key: String!) { lock(idempotencyKey: $key, ttlSeconds: 600) { fencingToken } }`;
-const commitMutation = `mutation($key: String!, $token: Int!) { commit(idempotencyKey: $key, fencingToken: $token) { id } }`;
-const unlockMutation = `mutation($key: String!, $token: Int!) { unlock(idempotencyKey: $key, fencingToken: $token) }`;
+const unlimited = {
+  SMSYNC_RATE_LIMIT_ADDRESS: "0",
+  SMSYNC_RATE_LIMIT_DEVICE: "0",
+  SMSYNC_RATE_LIMIT_USER: "0",
+  SMSYNC_IN_FLIGHT_PER_DEVICE: "0",
+};
 const fileIndexQuery = `{ fileIndex { eventSeq files { fileUUID cloudFileName mimeType appMetaData version deleted size sha256 updatedAt } } }`;
 
-interface Device {
-  client: TestGraphQLClient;
-  token: string;
-  ws: Client;
-}
-
-interface Tally {
-  commits: number;
-  files: number;
-  lockAttempts: number;
-  lockWaits: number[];
-  toSucceeded: number[];
-}
-
-/** Tries until granted: the grant's fencing token; null once the deadline passed without one. */
-async function lockPatiently(device: Device, retryMs: number, deadline: number, tally: Tally): Promise<number | null> {
-  while (performance.now() < deadline) {
-    tally.lockAttempts++;
-    const answer = await graphql<{ lock: { fencingToken: number } }>(device.client, lockMutation, {
-      key: crypto.randomUUID(),
-    });
-    if (answer.errors?.[0]?.extensions?.code === "LOCK_HELD") {
-      await sleep(retryMs);
-      continue;
-    }
-    return required(answer, "lock").lock.fencingToken;
-  }
-  return null;
-}
-
-async function oneCycle(
-  device: Device,
-  baseUrl: string,
-  options: ControlPlaneOptions,
-  deadline: number,
-  tally: Tally,
-): Promise<void> {
-  const lockStarted = performance.now();
-  const fencingToken = await lockPatiently(device, options.lockRetryMs, deadline, tally);
-  // Still waiting at the deadline: the device stops; its wait is not a cycle.
-  if (fencingToken === null) return;
-  tally.lockWaits.push(performance.now() - lockStarted);
-
-  const entries = Array.from({ length: options.filesPerCommit }, () =>
-    batchEntry(Buffer.from(crypto.getRandomValues(new Uint8Array(options.fileBytes)))),
-  );
-  const uploaded = await uploadBatchOf(baseUrl, device.token, fencingToken, entries);
-  if (!uploaded.ok) throw new ControlPlaneBenchError(`upload batch: HTTP ${uploaded.status} ${await uploaded.text()}`);
-  await uploaded.arrayBuffer();
-
-  const commitStarted = performance.now();
-  const commitAnswer = await graphql<{ commit: { id: string } }>(device.client, commitMutation, {
-    key: crypto.randomUUID(),
-    token: fencingToken,
-  });
-  const operationId = required(commitAnswer, "commit").commit.id;
-  const ended = await followUntilEnded(device.ws, operationId, 120_000);
-  if (ended.state !== "SUCCEEDED") throw new ControlPlaneBenchError(`commit ${operationId} ended ${ended.state}`);
-  tally.toSucceeded.push(ended.at - commitStarted);
-
-  required(
-    await graphql<{ unlock: boolean }>(device.client, unlockMutation, {
-      key: crypto.randomUUID(),
-      token: fencingToken,
-    }),
-    "unlock",
-  );
-  tally.commits++;
-  tally.files += options.filesPerCommit;
-}
-
 async function commitLoop(server: ProcessServer, devices: Device[], options: ControlPlaneOptions) {
-  const tally: Tally = { commits: 0, files: 0, lockAttempts: 0, lockWaits: [], toSucceeded: [] };
-  const started = performance.now();
-  const deadline = started + options.commitSeconds * 1000;
-  await Promise.all(
-    devices.map(async (device) => {
-      while (performance.now() < deadline) await oneCycle(device, server.url, options, deadline, tally);
-    }),
-  );
-  // Until the last cycle ended: every counted commit is inside the time.
-  const seconds = (performance.now() - started) / 1000;
+  const { tally, seconds } = await cycleUntil(devices, server.url, options, options.commitSeconds);
   return {
     commits: tally.commits,
     files: tally.files,
@@ -249,7 +147,8 @@ export async function measureControlPlane(options: ControlPlaneOptions): Promise
   const launcher = options.serverNodeFlags.length
     ? ["/bin/sh", "-c", `exec "$0" ${options.serverNodeFlags.map((flag) => `'${flag}'`).join(" ")} "$@"`]
     : [];
-  await server.start({}, launcher);
+  // The server's capacity is measured here, not its rate limits (figure 5 runs with them).
+  await server.start(unlimited, launcher);
   const bareUrl = await startBareYoga();
 
   progress(`control plane: an account of ${options.indexFiles} files`);
@@ -295,11 +194,7 @@ export async function measureControlPlane(options: ControlPlaneOptions): Promise
       index < options.users
         ? await addUser(server.db(), userName)
         : await addDevice(server.db(), userName, `device${index}`);
-    devices.push({
-      client: new TestGraphQLClient(server.url, created.token),
-      token: created.token,
-      ws: await connect(server.url, created.token),
-    });
+    devices.push(await deviceOf(server.url, created.token));
   }
   progress(`control plane: commit loop for ${options.commitSeconds} s`);
   let commitLoopResult: CommitLoopResult;

@@ -6,10 +6,12 @@
 //   3. peak RSS of a server in its own process receiving a 1 GiB upload
 //      (and moving it to the cloud), beside a small upload for comparison,
 //   4. the control plane: commits/s of many devices looping lock -> upload
-//      -> commit -> unlock, fileIndex req/s, and a bare graphql-yoga's req/s.
+//      -> commit -> unlock, fileIndex req/s, and a bare graphql-yoga's req/s,
+//   5. fairness: a user's commits alone and while another account floods
+//      `lock`, and the lock's wait with many devices of one user.
 // Options: --quick (64 MiB, fewer files, one repetition), --json (the
 // figures as JSON on stdout; the table then goes to stderr), --only
-// throughput,commit,memory,controlPlane, and the sizes below. Progress goes to stderr.
+// throughput,commit,memory,controlPlane,lockFairness, and the sizes below. Progress goes to stderr.
 // From the repository root: npm run bench -- --quick (flags without a
 // value), npm run bench -- -- --size-mib 128 (flags with one).
 import { execFileSync } from "node:child_process";
@@ -20,6 +22,7 @@ import { startTestServer, testProvider, type TestServer } from "@smsync/testkit"
 import { measureCommits, type CommitRow } from "./commits.ts";
 import { KiB, MiB } from "./content.ts";
 import { measureControlPlane, type ControlPlaneResult } from "./controlPlane.ts";
+import { measureLockFairness, type LockFairnessResult } from "./lockFairness.ts";
 import { measureMemory, type MemoryResult } from "./memory.ts";
 import {
   elapsedSeconds,
@@ -41,7 +44,7 @@ import { agent } from "./http.ts";
 const usage = `usage: npm run bench [-- options]
   --quick                 a short check: 64 MiB, 1 and 10 files, one repetition, memory with 16 and 64 MiB
   --json                  print the figures as JSON on stdout (the tables go to stderr)
-  --only <list>           some of: throughput,commit,memory,controlPlane (default: all four)
+  --only <list>           some of: throughput,commit,memory,controlPlane,lockFairness (default: all five)
   --size-mib <n>          throughput: file size (default 256; quick 64)
   --chunk-mib <n>         throughput: PATCH size of the chunked tus uploads (default 8)
   --reps <n>              repetitions of each throughput and commit measurement (default 5 and 3; quick 1)
@@ -55,6 +58,9 @@ const usage = `usage: npm run bench [-- options]
   --seconds <n>           controlPlane: duration of the commit loop (default 20; quick 5)
   --read-seconds <n>      controlPlane: duration of each fileIndex and bare yoga round (default 5; quick 2)
   --server-cpu-prof <dir> controlPlane: write the server process's CPU profile (node --cpu-prof) into dir
+  --lock-wait-seconds <n> controlPlane, lockFairness: a device waits for the lock in the server up to n s a call
+                          (lock's waitSeconds; default 20); 0: it polls after each LOCK_HELD's retryAfterSeconds
+  --fairness-seconds <n>  lockFairness: duration of each phase (default 10; quick 4)
   --quiet                 no progress on stderr`;
 
 const { values, positionals } = parseArgs({
@@ -64,6 +70,8 @@ const { values, positionals } = parseArgs({
     json: { type: "boolean", default: false },
     quiet: { type: "boolean", default: false },
     only: { type: "string" },
+    "lock-wait-seconds": { type: "string" },
+    "fairness-seconds": { type: "string" },
     "size-mib": { type: "string" },
     "chunk-mib": { type: "string" },
     reps: { type: "string" },
@@ -113,15 +121,18 @@ const list = (name: string, text: string | undefined, fallback: number[]) =>
 
 const quick = values.quick;
 const sections = new Set(
-  (values.only ?? "throughput,commit,memory,controlPlane").split(",").map((name) => name.trim()),
+  (values.only ?? "throughput,commit,memory,controlPlane,lockFairness").split(",").map((name) => name.trim()),
 );
 for (const name of sections) {
-  if (!["throughput", "commit", "memory", "controlPlane"].includes(name)) {
+  if (!["throughput", "commit", "memory", "controlPlane", "lockFairness"].includes(name)) {
     console.error(`bench: unknown section ${name} in --only\n${usage}`);
     process.exit(2);
   }
 }
 const reps = values.reps === undefined ? undefined : Math.round(positive("reps", values.reps, 1));
+// 0 is a valid value here (poll instead of waiting in the server).
+const lockWaitSeconds =
+  values["lock-wait-seconds"] === "0" ? 0 : positive("lock-wait-seconds", values["lock-wait-seconds"], 20);
 const options = {
   throughput: {
     sizeBytes: Math.round(positive("size-mib", values["size-mib"], quick ? 64 : 256) * MiB),
@@ -147,7 +158,7 @@ const options = {
     filesPerCommit: 3,
     fileBytes: 1 * KiB,
     commitSeconds: positive("seconds", values.seconds, quick ? 5 : 20),
-    lockRetryMs: 100,
+    lockWaitSeconds,
     indexFiles: 134,
     concurrency: 32,
     readSeconds: positive("read-seconds", values["read-seconds"], quick ? 2 : 5),
@@ -155,6 +166,14 @@ const options = {
     serverNodeFlags: values["server-cpu-prof"]
       ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(values["server-cpu-prof"])}`]
       : [],
+  },
+  lockFairness: {
+    filesPerCommit: 3,
+    fileBytes: 1 * KiB,
+    lockWaitSeconds,
+    seconds: positive("fairness-seconds", values["fairness-seconds"], quick ? 4 : 10),
+    floodLoops: 16,
+    contenders: 16,
   },
 };
 setQuiet(values.quiet);
@@ -193,7 +212,14 @@ interface Results {
   commit?: CommitRow[];
   memory?: MemoryResult;
   controlPlane?: ControlPlaneResult;
+  lockFairness?: LockFairnessResult;
   seconds?: number;
+}
+
+function lockWaitText(waitSeconds: number): string {
+  return waitSeconds > 0
+    ? `Devices wait for the lock in the server (lock's waitSeconds ${waitSeconds})`
+    : "After LOCK_HELD a device asks again after the answer's retryAfterSeconds";
 }
 
 function render(results: Results): string {
@@ -371,9 +397,46 @@ function render(results: Results): string {
       `   over 127.0.0.1 (node:http, closed loop). (a): batches by POST /upload-batches, SUCCEEDED on transferProgress (graphql-ws),`,
     );
     out.push(
-      `   LOCK_HELD retried after ${o.lockRetryMs} ms. p50/p99 of the reads: median of the rounds'. Server CPU: user + system`,
+      `   ${lockWaitText(o.lockWaitSeconds)}. p50/p99 of the reads: median of the rounds'. Server CPU: user + system`,
     );
     out.push("   time of the server process (/proc/<pid>/stat) over the phase, per commit or per request.");
+  }
+  const f = results.lockFairness;
+  if (f) {
+    const o = results.options.lockFairness;
+    out.push("");
+    out.push(
+      `5. Fairness: one account against another, and ${o.contenders} devices of one user (${o.seconds} s a phase)`,
+    );
+    out.push(
+      table(
+        ["", "cycles", "p50", "p99", ""],
+        [
+          ["(a) a user's commit cycle, alone", String(f.alone.cycles), ms(f.alone.p50Ms), ms(f.alone.p99Ms), ""],
+          [
+            `(b) the same, another account flooding lock`,
+            String(f.flooded.cycles),
+            ms(f.flooded.p50Ms),
+            ms(f.flooded.p99Ms),
+            `${fixed(f.flooded.floodRequestsPerSecond)} lock calls/s from ${o.floodLoops} loops; p50 ${fixed(f.flooded.p50Ms / f.alone.p50Ms, 2)}x, p99 ${fixed(f.flooded.p99Ms / f.alone.p99Ms, 2)}x alone`,
+          ],
+          [
+            `(c) waiting for the lock, ${o.contenders} devices of one user`,
+            "",
+            ms(f.contended.lockWaitP50Ms),
+            ms(f.contended.lockWaitP99Ms),
+            `${fixed(f.contended.commitsPerSecond, 1)} commits/s, ${fixed(f.contended.lockCallsPerCommit, 1)} lock calls per commit`,
+          ],
+        ],
+        ["left", "right", "right", "right", "left"],
+      ),
+    );
+    out.push(
+      "   A cycle: lock -> a batch of 3 files of 1 KiB -> commit -> SUCCEEDED (transferProgress); unlock after it.",
+    );
+    out.push(
+      `   The flood: one device of the other account holds its lock, another calls lock without pause, ignoring the hints. ${lockWaitText(o.lockWaitSeconds)}.`,
+    );
   }
   if (results.seconds !== undefined) {
     out.push("");
@@ -415,6 +478,9 @@ async function main(): Promise<void> {
   }
   if (sections.has("controlPlane")) {
     results.controlPlane = await measureControlPlane(options.controlPlane);
+  }
+  if (sections.has("lockFairness")) {
+    results.lockFairness = await measureLockFairness(options.lockFairness);
   }
   results.seconds = elapsedSeconds();
 

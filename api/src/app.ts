@@ -10,6 +10,8 @@ import { openDatabase, providerOf } from "./database/client.ts";
 import { checkDurableCommits } from "./database/durableCommits.ts";
 import { migrate } from "./database/migrate.ts";
 import { makeDirectoryDurablySync } from "./durability/durableFiles.ts";
+import { RequestLimits } from "./limits/RequestLimits.ts";
+import { LockLine } from "./locks/LockLine.ts";
 import { MemoryEventNotifier } from "./events/MemoryEventNotifier.ts";
 import { attachGraphQLWebSocket } from "./graphql/websocket.ts";
 import { createGraphQLServer } from "./graphql/yoga.ts";
@@ -62,6 +64,11 @@ export async function startApp(
   const google = config.google
     ? (await import("./google/googleCredentials.ts")).createGoogleCredentials(config.google, db, clock, logger)
     : null;
+  // The rate limits count in Redis when instances share it, in memory otherwise.
+  const limitsRedis = config.redisUrl
+    ? new (await import("ioredis")).Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false })
+    : null;
+  limitsRedis?.on("error", (error) => logger.warn({ err: error }, "redis connection error (rate limits)"));
   const services: Services = {
     config,
     db,
@@ -75,6 +82,8 @@ export async function startApp(
     clock,
     transferWakeups: new TransferWakeups(),
     blockHashes: new BlockHashCache(),
+    lockLine: new LockLine(),
+    requestLimits: new RequestLimits(config.requestLimits, limitsRedis, logger),
   };
   const worker = new TransferWorker(services);
 
@@ -142,6 +151,7 @@ export async function startApp(
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await services.notifier.close();
+      limitsRedis?.disconnect();
       await services.db.$disconnect();
     },
   };

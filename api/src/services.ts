@@ -5,6 +5,8 @@ import type { Config } from "./config/config.ts";
 import type { Database } from "./database/client.ts";
 import type { EventNotifier } from "./events/EventNotifier.ts";
 import type { GoogleCredentials } from "./google/googleCredentials.ts";
+import type { RequestLimits } from "./limits/RequestLimits.ts";
+import type { LockLine } from "./locks/LockLine.ts";
 import type { Logger } from "./logging/logger.ts";
 import type { StagingArea } from "./staging/StagingArea.ts";
 import type { Clock } from "./time/clock.ts";
@@ -23,6 +25,10 @@ export interface Services {
   google: GoogleCredentials | null;
   /** Block hashes of file versions, kept for the delta paths' blocks requests. */
   blockHashes: BlockHashCache;
+  /** Rate limits and the in-flight cap of every request. */
+  requestLimits: RequestLimits;
+  /** The devices waiting for each user's lock, in order. */
+  lockLine: LockLine;
   /** Raised when new transfer work is recorded; the transfer worker listens. */
   transferWakeups: TransferWakeups;
 }

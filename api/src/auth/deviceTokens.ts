@@ -25,11 +25,16 @@ export async function issueDeviceToken(tx: Transaction, deviceId: string): Promi
 }
 
 /** The caller behind a bearer token, or null for a missing, unknown or revoked one. */
+/** The device token of an Authorization header (Bearer, or the token alone), if any. */
+export function tokenOfAuthorization(authorization: string | null | undefined): string | null {
+  const value = authorization?.trim();
+  if (!value) return null;
+  return /^Bearer\s+(\S+)$/i.exec(value)?.[1] ?? value;
+}
+
 export async function authenticate(db: Database, authorization: string | null | undefined): Promise<Caller | null> {
-  if (!authorization) return null;
-  const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
-  const token = match?.[1] ?? authorization.trim();
-  if (!token.startsWith(tokenPrefix)) return null;
+  const token = tokenOfAuthorization(authorization);
+  if (!token?.startsWith(tokenPrefix)) return null;
   // Every request asks this: one join, not Prisma's three queries for the relations.
   const [row] = await readOnlyRaw<Caller & { revoked: boolean | number | bigint }>(
     db,

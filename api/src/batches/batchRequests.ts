@@ -3,7 +3,8 @@
 // {code, message, ...} with the status of the byte planes).
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { FrameError, FramedStreamReader } from "@smsync/protocol";
-import { authenticate, type Caller } from "../auth/deviceTokens.ts";
+import type { Caller } from "../auth/deviceTokens.ts";
+import { authenticateRequest } from "../auth/requestCaller.ts";
 import { badInputIfBroken } from "../errors/brokenWireRule.ts";
 import { isFileSystemFull } from "../errors/fileSystemFull.ts";
 import { httpStatusOf } from "../errors/httpStatus.ts";
@@ -12,7 +13,7 @@ import { plainRouteCors } from "../http/cors.ts";
 import type { Services } from "../services.ts";
 
 export async function requireBatchCaller(services: Services, req: IncomingMessage): Promise<Caller> {
-  const caller = await authenticate(services.db, req.headers.authorization);
+  const caller = await authenticateRequest(services, req.headers.authorization);
   if (!caller) throw new SmsyncError("UNAUTHENTICATED", "a valid device token is required (Authorization: Bearer ...)");
   return caller;
 }

@@ -1,8 +1,10 @@
 // Server configuration, read from environment variables and validated once
 // at start. A wrong value stops the server with a message naming the variable.
+import { isIP } from "node:net";
 import path from "node:path";
 import { defaultBatchLimits } from "@smsync/protocol";
 import { z } from "zod";
+import type { RequestLimitsConfig } from "../limits/RequestLimits.ts";
 import { checkGoogleEnvironment, googleConfigFrom, googleEnvironmentShape, type GoogleConfig } from "./googleConfig.ts";
 import {
   checkGoogleDriveEnvironment,
@@ -16,16 +18,24 @@ const booleanFlag = z
   .transform((value) => value === "true" || value === "1" || value === "yes");
 
 const positiveInt = z.coerce.number().int().positive();
+/** A limit where 0 turns it off. */
+const limit = z.coerce.number().int().min(0);
+
+/** The items of a comma-separated list, trimmed, empty ones dropped. */
+const commaSeparated = z.string().transform((value) =>
+  value
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0),
+);
+
+/** Comma-separated IP addresses. */
+const addressList = commaSeparated.refine((addresses) => addresses.every((address) => isIP(address) !== 0), {
+  message: "must be comma-separated IP addresses such as 10.0.0.2,10.0.0.3",
+});
 
 /** "*" or a list of origins (scheme://host[:port], no path). */
-const corsOrigins = z
-  .string()
-  .transform((value) =>
-    value
-      .split(",")
-      .map((origin) => origin.trim())
-      .filter((origin) => origin.length > 0),
-  )
+const corsOrigins = commaSeparated
   .refine((origins) => origins.length > 0 && origins.every((origin) => origin === "*" || isOrigin(origin)), {
     message: "must be * or comma-separated origins such as https://app.example.com",
   })
@@ -65,6 +75,8 @@ const environmentSchema = z
     SMSYNC_IDEMPOTENCY_RETENTION_SECONDS: positiveInt.default(30 * 24 * 60 * 60),
     SMSYNC_LOCK_TTL_SECONDS: positiveInt.default(60),
     SMSYNC_LOCK_MAX_TTL_SECONDS: positiveInt.default(600),
+    // The longest a lock call may wait in the server for the lock (its waitSeconds).
+    SMSYNC_LOCK_MAX_WAIT_SECONDS: positiveInt.default(30),
     // false: this instance serves the API only and leaves transfers to others.
     SMSYNC_TRANSFER_WORKER: booleanFlag.default(true),
     SMSYNC_TRANSFER_CLAIM_SECONDS: positiveInt.default(15),
@@ -91,6 +103,15 @@ const environmentSchema = z
     // or * for any: clients send a bearer token, never cookies, so * lets no
     // page act as a user it has no token of.
     SMSYNC_CORS_ORIGINS: corsOrigins.default("*"),
+    // Requests per window (0: no limit) and requests in flight per device token (docs/protocol.md, "Rate limits").
+    SMSYNC_RATE_LIMIT_ADDRESS: limit.default(1000),
+    SMSYNC_RATE_LIMIT_DEVICE: limit.default(200),
+    SMSYNC_RATE_LIMIT_USER: limit.default(400),
+    SMSYNC_IN_FLIGHT_PER_DEVICE: limit.default(16),
+    // The windows the requests are counted over, in seconds (a burst may use a whole window's requests at once).
+    SMSYNC_RATE_LIMIT_WINDOW_SECONDS: positiveInt.default(1),
+    // Reverse proxies whose X-Forwarded-For names the client, for the per-address limit.
+    SMSYNC_TRUSTED_PROXIES: addressList.default([]),
     SMSYNC_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     ...googleEnvironmentShape,
     ...googleDriveEnvironmentShape,
@@ -119,6 +140,8 @@ export interface Config {
   idempotencyRetentionSeconds: number;
   lockTtlSeconds: number;
   lockMaxTtlSeconds: number;
+  /** The largest waitSeconds a lock call may ask for. */
+  lockMaxWaitSeconds: number;
   transferWorker: boolean;
   transferClaimSeconds: number;
   transferPollMs: number;
@@ -137,6 +160,8 @@ export interface Config {
   graphqlMaxTokens: number;
   /** Browser origins allowed by CORS ("*": any). */
   corsOrigins: "*" | string[];
+  /** Rate limits and the in-flight cap of every request (limits/RequestLimits.ts). */
+  requestLimits: RequestLimitsConfig;
   logLevel: string;
   /** Google sign-in and users' Google credentials; null when SMSYNC_GOOGLE_CLIENT_ID is unset. */
   google: GoogleConfig | null;
@@ -176,6 +201,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     idempotencyRetentionSeconds: env.SMSYNC_IDEMPOTENCY_RETENTION_SECONDS,
     lockTtlSeconds: env.SMSYNC_LOCK_TTL_SECONDS,
     lockMaxTtlSeconds: env.SMSYNC_LOCK_MAX_TTL_SECONDS,
+    lockMaxWaitSeconds: env.SMSYNC_LOCK_MAX_WAIT_SECONDS,
     transferWorker: env.SMSYNC_TRANSFER_WORKER,
     transferClaimSeconds: env.SMSYNC_TRANSFER_CLAIM_SECONDS,
     transferPollMs: env.SMSYNC_TRANSFER_POLL_MS,
@@ -192,6 +218,14 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     graphqlMaxCost: env.SMSYNC_GRAPHQL_MAX_COST,
     graphqlMaxTokens: env.SMSYNC_GRAPHQL_MAX_TOKENS,
     corsOrigins: env.SMSYNC_CORS_ORIGINS,
+    requestLimits: {
+      perAddress: env.SMSYNC_RATE_LIMIT_ADDRESS,
+      perDevice: env.SMSYNC_RATE_LIMIT_DEVICE,
+      perUser: env.SMSYNC_RATE_LIMIT_USER,
+      perDeviceInFlight: env.SMSYNC_IN_FLIGHT_PER_DEVICE,
+      windowSeconds: env.SMSYNC_RATE_LIMIT_WINDOW_SECONDS,
+      trustedProxies: env.SMSYNC_TRUSTED_PROXIES,
+    },
     logLevel: env.SMSYNC_LOG_LEVEL,
     google: googleConfigFrom(env),
   };

@@ -6,7 +6,7 @@ import type { ReadStream } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import path from "node:path";
 import send from "send";
-import { authenticate } from "../auth/deviceTokens.ts";
+import { authenticateRequest } from "../auth/requestCaller.ts";
 import { plainRouteCors } from "../http/cors.ts";
 import type { Services } from "../services.ts";
 
@@ -37,7 +37,7 @@ export async function handleDownload(services: Services, req: IncomingMessage, r
     res.setHeader("Allow", "GET, HEAD");
     return answer(res, 405, "BAD_INPUT", "downloads are read with GET");
   }
-  const caller = await authenticate(services.db, req.headers.authorization);
+  const caller = await authenticateRequest(services, req.headers.authorization);
   if (!caller)
     return answer(res, 401, "UNAUTHENTICATED", "a valid device token is required (Authorization: Bearer ...)");
   const [, uuidText, versionText] = routePattern.exec(new URL(req.url ?? "", "http://localhost").pathname) ?? [];

@@ -65,6 +65,11 @@ export class EventBatch {
     this.users.add(first.userId);
     return eventSeq;
   }
+
+  /** Wakes the user's listeners once the transaction commits, with no event logged (a released lock: its waiters look again). */
+  wake(userId: string): void {
+    this.users.add(userId);
+  }
 }
 
 /**

@@ -10,6 +10,8 @@ export interface GraphQLContext {
   caller: Caller | null;
   /** The request's own origin (scheme://host), to give absolute byte-plane URLs. */
   origin: string;
+  /** The HTTP request, from graphql-yoga (none over WebSocket); its signal aborts when the client goes away. */
+  request?: Request;
 }
 
 export function requireCaller(context: GraphQLContext): Caller {

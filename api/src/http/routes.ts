@@ -4,15 +4,33 @@
 // the deltas of changed files) and /download-batches.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { downloadBatchesPath, fileBlocksPath, heldUploadsPath, uploadBatchesPath } from "@smsync/protocol";
+import { tokenOfAuthorization } from "../auth/deviceTokens.ts";
 import { handleDownloadBatch } from "../batches/downloadBatchHandler.ts";
 import { handleFileBlocks } from "../batches/fileDeltas.ts";
 import { handleHeldUploads, handleUploadBatch } from "../batches/uploadBatchHandler.ts";
 import { downloadsPath, handleDownload } from "../downloads/downloadHandler.ts";
 import type { GraphQLServer } from "../graphql/yoga.ts";
+import { isRefusal } from "../limits/RequestLimits.ts";
+import { answerRefused } from "../limits/refusedRequest.ts";
 import type { Services } from "../services.ts";
 import { uploadsPath, type UploadPlane } from "../uploads/UploadPlane.ts";
 
 export function createRequestHandler(services: Services, yoga: GraphQLServer, uploads: UploadPlane) {
+  const route = routeOf(services, yoga, uploads);
+  // Every request passes the rate limits first (limits/RequestLimits.ts), before it is parsed.
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    services.requestLimits.admit(req, tokenOfAuthorization(req.headers.authorization)).then(
+      (admitted) => {
+        if (isRefusal(admitted)) return answerRefused(services.config, req, res, admitted);
+        res.once("close", admitted);
+        route(req, res);
+      },
+      (error: unknown) => failed(services, req, res, error),
+    );
+  };
+}
+
+function routeOf(services: Services, yoga: GraphQLServer, uploads: UploadPlane) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     const pathname = (req.url ?? "/").replace(/\?.*/s, "");
     const route =
@@ -31,10 +49,12 @@ export function createRequestHandler(services: Services, yoga: GraphQLServer, up
                   : pathname === "/healthz"
                     ? Promise.resolve(void res.writeHead(200, { "Content-Type": "text/plain" }).end("ok\n"))
                     : Promise.resolve(yoga(req, res));
-    route.catch((error: unknown) => {
-      services.logger.error({ err: error, method: req.method, url: req.url }, "request failed");
-      if (!res.headersSent) res.writeHead(500, { "Content-Type": "application/json" });
-      res.end(JSON.stringify({ code: "INTERNAL", message: "internal server error" }));
-    });
+    route.catch((error: unknown) => failed(services, req, res, error));
   };
+}
+
+function failed(services: Services, req: IncomingMessage, res: ServerResponse, error: unknown): void {
+  services.logger.error({ err: error, method: req.method, url: req.url }, "request failed");
+  if (!res.headersSent) res.writeHead(500, { "Content-Type": "application/json" });
+  res.end(JSON.stringify({ code: "INTERNAL", message: "internal server error" }));
 }

@@ -14,6 +14,7 @@ import { executeInTransaction, queryInTransaction } from "../database/transactio
 import { Prisma } from "../generated/prisma-sqlite/client.ts";
 import { SmsyncError } from "../errors/SmsyncError.ts";
 import { abandonFailedBatches } from "../transfers/abandonedWrites.ts";
+import { lockRetrySeconds } from "./LockLine.ts";
 
 export interface LockGrant {
   fencingToken: number;
@@ -89,37 +90,39 @@ function isLive(lock: Holding, now: Date): boolean {
   return lock.expiresAt !== null && lock.expiresAt > now;
 }
 
-function retryHintSeconds(lock: Holding, now: Date): number {
-  if (lock.operationId || !lock.expiresAt) return 5;
-  return Math.max(1, Math.ceil((lock.expiresAt.getTime() - now.getTime()) / 1000));
+/** LOCK_HELD: the caller may ask again after retryAfterSeconds (LockLine.ts keeps its place meanwhile). */
+export function lockHeld(retryAfterSeconds: number, why = "another device holds the lock"): SmsyncError {
+  return new SmsyncError("LOCK_HELD", `${why}; retry in ${retryAfterSeconds}s`, { retryAfterSeconds });
 }
 
 /** Throws LOCK_HELD when another device holds the lock live. */
 function refuseIfHeldByAnother(lock: Holding, caller: Caller, now: Date): void {
   if (lock.holderDeviceId === caller.deviceId || !isLive(lock, now)) return;
-  const retryAfterSeconds = retryHintSeconds(lock, now);
-  throw new SmsyncError("LOCK_HELD", `another device holds the lock; retry in ${retryAfterSeconds}s`, {
-    retryAfterSeconds,
-  });
+  throw lockHeld(lockRetrySeconds);
 }
 
+/** Who holds the lock as far as the caller is concerned. */
+export type LockHolding = "caller" | "nobody" | "another";
+
 /**
- * LOCK_HELD decided from what has committed, before any transaction: devices
- * waiting for the lock ask often, and each refusal would otherwise take the
- * writer (on SQLite, every other write waits for it). A refusal writes
- * nothing, so deciding it from a slightly earlier committed state is the same
- * as the call arriving slightly earlier; a lock that looks free still goes
- * through acquireLock's transaction, which decides again.
+ * The lock's holding from what has committed, before any transaction:
+ * devices waiting for the lock ask often, and deciding each refusal in a
+ * transaction would take the writer (on SQLite, every other write waits for
+ * it). A refusal writes nothing, so deciding it from a slightly earlier
+ * committed state is the same as the call arriving slightly earlier; a lock
+ * that looks free still goes through acquireLock's transaction, which decides
+ * again.
  */
-export async function refuseLockHeldByAnother(db: Database, caller: Caller, now: Date): Promise<void> {
+export async function lockHolding(db: Database, caller: Caller, now: Date): Promise<LockHolding> {
   const [row] = await readOnlyRaw<{
     holderDeviceId: string | null;
     operationId: string | null;
     expiresAt: Date | string | number | null;
   }>(db, Prisma.sql`SELECT "holderDeviceId", "operationId", "expiresAt" FROM "Lock" WHERE "userId" = ${caller.userId}`);
-  if (!row) return;
+  if (!row) return "nobody";
+  if (row.holderDeviceId === caller.deviceId) return "caller";
   // SQLite's raw rows carry a DateTime as text or a number, PostgreSQL's as a Date.
-  refuseIfHeldByAnother({ ...row, expiresAt: dateOf(row.expiresAt) }, caller, now);
+  return isLive({ ...row, expiresAt: dateOf(row.expiresAt) }, now) ? "another" : "nobody";
 }
 
 function grantOf(lock: LockRow, heldPreviously: boolean, now: Date): LockGrant {

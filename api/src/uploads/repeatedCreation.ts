@@ -4,7 +4,7 @@
 // to repeat"). tus itself would always create a new upload.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Metadata } from "@tus/utils";
-import { authenticate } from "../auth/deviceTokens.ts";
+import { authenticateRequest } from "../auth/requestCaller.ts";
 import { SmsyncError } from "../errors/SmsyncError.ts";
 import { uploadCorsHeaders } from "../http/cors.ts";
 import { requireIdleLock } from "../locks/locks.ts";
@@ -72,7 +72,7 @@ export class RepeatedCreation {
     req: IncomingMessage,
     header: string,
   ): Promise<{ id: string; offset: number } | null> {
-    const caller = await authenticate(this.services.db, req.headers.authorization);
+    const caller = await authenticateRequest(this.services, req.headers.authorization);
     if (!caller) return null;
     let metadata;
     try {

@@ -17,6 +17,19 @@ describe("loadConfig", () => {
     expect(config).toMatchObject({ host: "127.0.0.1", port: 4000, graphiql: true, introspection: true });
   });
 
+  it("takes the rate limits, 0 turning one off, and the trusted proxies", () => {
+    expect(loadConfig({}).requestLimits).toEqual({
+      perAddress: 1000,
+      perDevice: 200,
+      perUser: 400,
+      perDeviceInFlight: 16,
+      windowSeconds: 1,
+      trustedProxies: [],
+    });
+    const set = loadConfig({ SMSYNC_RATE_LIMIT_USER: "0", SMSYNC_TRUSTED_PROXIES: "10.0.0.2, ::1" }).requestLimits;
+    expect(set).toMatchObject({ perUser: 0, trustedProxies: ["10.0.0.2", "::1"] });
+  });
+
   it("resolves a relative data directory against the directory npm was run in", () => {
     expect(loadConfig({ SMSYNC_DATA_DIR: "data", INIT_CWD: "/home/me/smsync" }).dataDir).toBe("/home/me/smsync/data");
   });
@@ -28,6 +41,8 @@ describe("loadConfig", () => {
         DATABASE_URL: "mysql://x",
         SMSYNC_GRAPHIQL: "maybe",
         SMSYNC_LOCK_TTL_SECONDS: "-1",
+        SMSYNC_RATE_LIMIT_DEVICE: "-5",
+        SMSYNC_TRUSTED_PROXIES: "10.0.0.2,proxy.internal",
       });
     expect(attempt).toThrow(ConfigError);
     const message = (() => {
@@ -37,7 +52,14 @@ describe("loadConfig", () => {
         return (error as Error).message;
       }
     })();
-    for (const variable of ["SMSYNC_PORT", "DATABASE_URL", "SMSYNC_GRAPHIQL", "SMSYNC_LOCK_TTL_SECONDS"]) {
+    for (const variable of [
+      "SMSYNC_PORT",
+      "DATABASE_URL",
+      "SMSYNC_GRAPHIQL",
+      "SMSYNC_LOCK_TTL_SECONDS",
+      "SMSYNC_RATE_LIMIT_DEVICE",
+      "SMSYNC_TRUSTED_PROXIES",
+    ]) {
       expect(message).toContain(variable);
     }
   });

@@ -134,6 +134,8 @@ export type Limits = {
   /** Files in one batch upload or download. */
   batchMaxFiles: Scalars['Int']['output'];
   lockMaxTtlSeconds: Scalars['Int']['output'];
+  /** The longest waitSeconds a lock call may ask for. */
+  lockMaxWaitSeconds: Scalars['Int']['output'];
   /** The lease of a lock when lock is called without ttlSeconds. */
   lockTtlSeconds: Scalars['Int']['output'];
   maxAppMetaDataBytes: Scalars['Int']['output'];
@@ -159,7 +161,7 @@ export type Mutation = {
   commit: Operation;
   /** Records upload-deletions for the next commit. Needs the caller's lock. */
   deleteFiles: Array<UploadDeletion>;
-  /** Obtains the user's lock. By the holder it succeeds again, renewed, with the same token. Held by another device: LOCK_HELD with retryAfterSeconds. */
+  /** Obtains the user's lock. By the holder it succeeds again, renewed, with the same token. Held by another device: LOCK_HELD with retryAfterSeconds; devices waiting for the lock get it in the order they first asked. */
   lock: LockGrant;
   renewLock: LockGrant;
   /** The server half of a client's reset from error: releases the device's lock and drops its uncommitted staged uploads and upload-deletions. A running transfer is left to end on its own. */
@@ -189,6 +191,7 @@ export type MutationDeleteFilesArgs = {
 export type MutationLockArgs = {
   idempotencyKey: Scalars['String']['input'];
   ttlSeconds?: InputMaybe<Scalars['Int']['input']>;
+  waitSeconds?: InputMaybe<Scalars['Int']['input']>;
 };
 
 

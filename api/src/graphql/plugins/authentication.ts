@@ -8,6 +8,7 @@
 import type { ExecutionResult } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import { authenticate, type Caller } from "../../auth/deviceTokens.ts";
+import { authenticateRequest } from "../../auth/requestCaller.ts";
 import { SmsyncError } from "../../errors/SmsyncError.ts";
 import type { Services } from "../../services.ts";
 
@@ -22,7 +23,7 @@ export function useDeviceAuthentication(services: Services): Plugin<Authenticati
       const fromHeader = (context as { request?: Request }).request?.headers.get("authorization");
       const fromConnection = context.connectionParams?.authorization;
       const authorization = fromHeader ?? (typeof fromConnection === "string" ? fromConnection : null);
-      const caller = await authenticate(services.db, authorization);
+      const caller = await authenticateRequest(services, authorization);
       if (caller && authorization) authorizations.set(caller, authorization);
       extendContext({ caller });
     },

@@ -1,6 +1,7 @@
 import { SmsyncError } from "../../errors/SmsyncError.ts";
 import { idempotentMutation } from "../../idempotency/idempotentMutation.ts";
-import { acquireLock, refuseLockHeldByAnother, releaseLock, renewLock, type LockGrant } from "../../locks/locks.ts";
+import { lockInTurn } from "../../locks/lockInTurn.ts";
+import { releaseLock, renewLock, type LockGrant } from "../../locks/locks.ts";
 import type { Services } from "../../services.ts";
 import { builder, idempotencyKeyDescription } from "../builder.ts";
 import { requireCaller } from "../context.ts";
@@ -28,28 +29,40 @@ function leaseSeconds(services: Services, ttlSeconds: number | null | undefined)
   return ttlSeconds;
 }
 
+function waitSeconds(services: Services, seconds: number | null | undefined): number {
+  const { lockMaxWaitSeconds } = services.config;
+  if (seconds === null || seconds === undefined) return 0;
+  if (!Number.isInteger(seconds) || seconds < 0 || seconds > lockMaxWaitSeconds) {
+    throw new SmsyncError("BAD_INPUT", `waitSeconds must be between 0 and ${lockMaxWaitSeconds}`, {
+      field: "waitSeconds",
+    });
+  }
+  return seconds;
+}
+
 builder.mutationField("lock", (t) =>
   t.field({
     type: LockGrantType,
     description:
-      "Obtains the user's lock. By the holder it succeeds again, renewed, with the same token. Held by another device: LOCK_HELD with retryAfterSeconds.",
+      "Obtains the user's lock. By the holder it succeeds again, renewed, with the same token. Held by another device: LOCK_HELD with retryAfterSeconds; devices waiting for the lock get it in the order they first asked.",
     args: {
       idempotencyKey: t.arg.string({ required: true, description: idempotencyKeyDescription }),
       ttlSeconds: t.arg.int(),
+      waitSeconds: t.arg.int({
+        description:
+          "Wait in the server up to this long for the lock (and the caller's turn) before answering LOCK_HELD; 0 or absent: answer at once.",
+      }),
     },
     resolve: (_root, args, context) => {
       const caller = requireCaller(context);
-      const ttl = leaseSeconds(context.services, args.ttlSeconds);
       const { services } = context;
-      return idempotentMutation(
-        services,
-        caller,
-        "lock",
-        args.idempotencyKey,
+      return lockInTurn(services, caller, {
+        idempotencyKey: args.idempotencyKey,
+        ttlSeconds: leaseSeconds(services, args.ttlSeconds),
+        waitSeconds: waitSeconds(services, args.waitSeconds),
         args,
-        (tx) => acquireLock(tx, caller, ttl, services.clock.now()),
-        () => refuseLockHeldByAnother(services.db, caller, services.clock.now()),
-      );
+        signal: context.request?.signal,
+      });
     },
   }),
 );
@@ -82,9 +95,11 @@ builder.mutationField("unlock", (t) =>
     },
     resolve: (_root, args, context) => {
       const caller = requireCaller(context);
-      return idempotentMutation(context.services, caller, "unlock", args.idempotencyKey, args, (tx) =>
-        releaseLock(tx, caller, args.fencingToken),
-      );
+      return idempotentMutation(context.services, caller, "unlock", args.idempotencyKey, args, async (tx, events) => {
+        const released = await releaseLock(tx, caller, args.fencingToken);
+        if (released) events.wake(caller.userId);
+        return released;
+      });
     },
   }),
 );

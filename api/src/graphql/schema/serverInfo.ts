@@ -16,6 +16,7 @@ interface Limits {
   maxIdempotencyKeyLength: number;
   lockTtlSeconds: number;
   lockMaxTtlSeconds: number;
+  lockMaxWaitSeconds: number;
 }
 
 const LimitsType = builder.objectRef<Limits>("Limits").implement({
@@ -33,6 +34,9 @@ const LimitsType = builder.objectRef<Limits>("Limits").implement({
       description: "The lease of a lock when lock is called without ttlSeconds.",
     }),
     lockMaxTtlSeconds: t.exposeInt("lockMaxTtlSeconds"),
+    lockMaxWaitSeconds: t.exposeInt("lockMaxWaitSeconds", {
+      description: "The longest waitSeconds a lock call may ask for.",
+    }),
   }),
 });
 
@@ -91,6 +95,7 @@ builder.queryField("serverInfo", (t) =>
           maxIdempotencyKeyLength,
           lockTtlSeconds: config.lockTtlSeconds,
           lockMaxTtlSeconds: config.lockMaxTtlSeconds,
+          lockMaxWaitSeconds: config.lockMaxWaitSeconds,
         },
       };
     },

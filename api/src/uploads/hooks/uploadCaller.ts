@@ -1,11 +1,12 @@
 // Who sends a tus request, and the uploads they may touch: their own (another
 // user's upload looks the same as a missing one).
-import { authenticate, type Caller } from "../../auth/deviceTokens.ts";
+import type { Caller } from "../../auth/deviceTokens.ts";
+import { authenticateRequest } from "../../auth/requestCaller.ts";
 import { SmsyncError } from "../../errors/SmsyncError.ts";
 import type { Services } from "../../services.ts";
 
 export async function requireCaller(services: Services, authorization: string | null | undefined): Promise<Caller> {
-  const caller = await authenticate(services.db, authorization);
+  const caller = await authenticateRequest(services, authorization);
   if (!caller) throw new SmsyncError("UNAUTHENTICATED", "a valid device token is required (Authorization: Bearer ...)");
   return caller;
 }

@@ -1,0 +1,103 @@
+// Figure 5: fairness. One account must not slow another, and devices of one
+// user contending for its lock must each get it in reasonable time:
+//   (a) a user's commit cycle (lock -> batch -> commit -> SUCCEEDED) alone;
+//   (b) the same while another account floods `lock`: one of its devices
+//       holds the lock, another calls `lock` from F loops without pause,
+//       ignoring every retry hint;
+//   (c) D devices of one user cycling, each waiting for the lock as the
+//       commit loop's devices do: the wait's p50/p99 and the commit rate.
+// The server runs in its own process, as for figure 4.
+import { addDevice, addUser } from "@smsync/api";
+import { ProcessServer, TestGraphQLClient } from "@smsync/testkit";
+import { onCleanup, progress } from "@smsync/testkit/bench";
+import { cycleUntil, deviceOf, graphql, lockMutation, type CycleOptions, type Device } from "./commitCycle.ts";
+import { percentile } from "./percentile.ts";
+
+export interface LockFairnessOptions extends CycleOptions {
+  /** Length of each phase. */
+  seconds: number;
+  /** Concurrent loops of the flooding device. */
+  floodLoops: number;
+  /** Devices of the contended user in (c). */
+  contenders: number;
+}
+
+export interface LatencyFigure {
+  cycles: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+export interface LockFairnessResult {
+  alone: LatencyFigure;
+  flooded: LatencyFigure & { floodRequestsPerSecond: number };
+  contended: { commitsPerSecond: number; lockWaitP50Ms: number; lockWaitP99Ms: number; lockCallsPerCommit: number };
+}
+
+async function devicesOf(server: ProcessServer, userName: string, count: number): Promise<Device[]> {
+  const devices = [await deviceOf(server.url, (await addUser(server.db(), userName)).token)];
+  for (let index = 1; index < count; index++) {
+    devices.push(await deviceOf(server.url, (await addDevice(server.db(), userName, `device${index}`)).token));
+  }
+  return devices;
+}
+
+function figure(cycles: number[]): LatencyFigure {
+  return { cycles: cycles.length, p50Ms: percentile(cycles, 0.5), p99Ms: percentile(cycles, 0.99) };
+}
+
+/** Calls `lock` from `loops` loops without pause until `until` resolves; the number of calls. */
+async function flood(client: TestGraphQLClient, loops: number, until: Promise<unknown>): Promise<number> {
+  let stop = false;
+  void until.then(() => (stop = true));
+  let calls = 0;
+  await Promise.all(
+    Array.from({ length: loops }, async () => {
+      while (!stop) {
+        await graphql(client, lockMutation, { key: crypto.randomUUID(), wait: null });
+        calls++;
+      }
+    }),
+  );
+  return calls;
+}
+
+export async function measureLockFairness(options: LockFairnessOptions): Promise<LockFairnessResult> {
+  const server = await ProcessServer.create();
+  onCleanup("lock fairness server", () => server.close());
+  await server.start({});
+  const all: Device[] = [];
+  try {
+    const [victim] = await devicesOf(server, "victim", 1);
+    const [holder, flooder] = await devicesOf(server, "flooder", 2);
+    const contenders = await devicesOf(server, "crowd", options.contenders);
+    all.push(victim!, holder!, flooder!, ...contenders);
+
+    progress(`lock fairness: (a) one user's commits alone, ${options.seconds} s`);
+    const alone = await cycleUntil([victim!], server.url, options, options.seconds);
+
+    progress(`lock fairness: (b) the same while another account floods lock from ${options.floodLoops} loops`);
+    await holder!.client.lock(600);
+    const floodStarted = performance.now();
+    const victimRun = cycleUntil([victim!], server.url, options, options.seconds);
+    const floodCalls = await flood(flooder!.client, options.floodLoops, victimRun);
+    const floodSeconds = (performance.now() - floodStarted) / 1000;
+    const flooded = await victimRun;
+
+    progress(`lock fairness: (c) ${options.contenders} devices of one user, ${options.seconds} s`);
+    const contended = await cycleUntil(contenders, server.url, options, options.seconds);
+    return {
+      alone: figure(alone.tally.cycles),
+      flooded: { ...figure(flooded.tally.cycles), floodRequestsPerSecond: floodCalls / floodSeconds },
+      contended: {
+        commitsPerSecond: contended.tally.commits / contended.seconds,
+        lockWaitP50Ms: percentile(contended.tally.lockWaits, 0.5),
+        lockWaitP99Ms: percentile(contended.tally.lockWaits, 0.99),
+        lockCallsPerCommit: contended.tally.lockAttempts / contended.tally.commits,
+      },
+    };
+  } finally {
+    for (const device of all) await device.ws.dispose();
+    await server.stop();
+  }
+}
