@@ -6,7 +6,8 @@
 //       ignoring every retry hint;
 //   (c) D devices of one user cycling, each waiting for the lock as the
 //       commit loop's devices do: the wait's p50/p99 and the commit rate.
-// The server runs in its own process, as for figure 4.
+// The server runs in its own process, as for figure 4, with its rate limits
+// (but the per-address one: every device here shares 127.0.0.1).
 import { addDevice, addUser } from "@smsync/api";
 import { ProcessServer, TestGraphQLClient } from "@smsync/testkit";
 import { onCleanup, progress } from "@smsync/testkit/bench";
@@ -65,7 +66,8 @@ async function flood(client: TestGraphQLClient, loops: number, until: Promise<un
 export async function measureLockFairness(options: LockFairnessOptions): Promise<LockFairnessResult> {
   const server = await ProcessServer.create();
   onCleanup("lock fairness server", () => server.close());
-  await server.start({});
+  // Every simulated device shares 127.0.0.1: the per-address limit would treat them as one client.
+  await server.start({ SMSYNC_RATE_LIMIT_ADDRESS: "0" });
   const all: Device[] = [];
   try {
     const [victim] = await devicesOf(server, "victim", 1);

@@ -8,6 +8,8 @@ import type { Services } from "../services.ts";
 export interface GraphQLContext {
   services: Services;
   caller: Caller | null;
+  /** The device token as the request sent it (header or connection parameter), for the rate limits. */
+  authorization: string | null;
   /** The request's own origin (scheme://host), to give absolute byte-plane URLs. */
   origin: string;
   /** The HTTP request, from graphql-yoga (none over WebSocket); its signal aborts when the client goes away. */

@@ -41,6 +41,7 @@ export function createGraphQLServer(services: Services) {
     context: (initial: { request?: Request; origin?: string }) => ({
       services,
       caller: null,
+      authorization: null,
       origin: initial.request ? new URL(initial.request.url).origin : (initial.origin ?? ""),
     }),
     plugins: [useDeviceAuthentication(services), ...limitPlugins(config)],

@@ -112,6 +112,15 @@ export class RequestLimits {
     };
   }
 
+  /**
+   * Refuses every request of the token for `seconds` from its first hop on
+   * (429, before it is read): a device asking for what it was told to wait
+   * for (the lock, LockLine.ts) spends nothing more of the server's.
+   */
+  async holdOff(token: string, seconds: number): Promise<void> {
+    await this.byDevice?.block(tokenKeyOf(token), seconds);
+  }
+
   /** The token authenticated as caller: from now on its requests count against the user's limit as well. */
   learnCaller(token: string, caller: Caller): void {
     const tokenKey = tokenKeyOf(token);

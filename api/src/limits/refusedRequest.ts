@@ -7,6 +7,9 @@ import type { Config } from "../config/config.ts";
 import { isOriginAllowed } from "../http/cors.ts";
 import type { Refusal } from "./RequestLimits.ts";
 
+/** A refused request's body up to this size is drained, keeping its connection. */
+const smallBodyBytes = 64 * 1024;
+
 const limitNames: Record<Refusal["limit"], string> = {
   address: "this address",
   device: "this device",
@@ -26,11 +29,13 @@ export function answerRefused(config: Config, req: IncomingMessage, res: ServerR
     res.setHeader("Access-Control-Expose-Headers", "Retry-After");
     res.setHeader("Vary", "Origin");
   }
-  // The request's body is not read: the connection closes after the answer rather than drain it.
+  // The request's body is not read: Node drains a small one to keep the connection for the next request;
+  // a large one (an upload's bytes) is not worth reading, and the connection closes instead.
+  const large = Number(req.headers["content-length"] ?? 0) > smallBodyBytes || req.headers["transfer-encoding"];
   res.writeHead(429, {
     "Content-Type": "application/json",
     "Retry-After": String(Math.ceil(retryAfterSeconds)),
-    Connection: "close",
+    ...(large ? { Connection: "close" } : {}),
   });
   res.end(JSON.stringify(body));
 }

@@ -21,6 +21,8 @@ export interface LockRequest {
   waitSeconds: number;
   /** The mutation's arguments as sent, for the idempotency record. */
   args: Record<string, unknown>;
+  /** The device token the call came with: held off at the HTTP layer when it ignores its retry hint. */
+  token: string | null;
   /** Aborted when the client goes away: a waiting request stops. */
   signal?: AbortSignal;
 }
@@ -31,7 +33,11 @@ export async function lockInTurn(services: Services, caller: Caller, request: Lo
   // Before the idempotency lookup, so that a device ignoring its hint costs no database read. (A device in the
   // line has no grant to replay: it leaves the line when granted.)
   const early = lockLine.tooEarly(userId, deviceId, clock.now().getTime());
-  if (early !== null) throw lockHeld(early, "asked again before retryAfterSeconds");
+  if (early !== null) {
+    // Until its hint runs out, the device's requests are refused before they are read (429, RATE_LIMITED).
+    if (request.token) await services.requestLimits.holdOff(request.token, Math.ceil(early));
+    throw lockHeld(early, "asked again before retryAfterSeconds");
+  }
   const waitUntil = Date.now() + request.waitSeconds * 1000;
   const depart = request.waitSeconds > 0 ? lockLine.arrive(userId, deviceId, clock.now().getTime()) : null;
   try {

@@ -51,6 +51,18 @@ describe("the fair lock", () => {
     expect(early.refused?.retryAfterSeconds).toBeLessThanOrEqual(1);
     expect(await rowCounts(server.app.services.db)).toEqual(before);
 
+    // Until its hint runs out, every request of the device is refused before it is read.
+    const heldOff = await fetch(`${server.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${laptop.token}` },
+      body: JSON.stringify({ query: "{ __typename }" }),
+    });
+    expect(heldOff.status).toBe(429);
+    expect(((await heldOff.json()) as { errors: { extensions: unknown }[] }).errors[0]!.extensions).toMatchObject({
+      code: "RATE_LIMITED",
+      limit: "device",
+    });
+    await untilServed(laptop);
     server.clock.advance(1000);
     expect((await askLock(laptop)).granted?.heldPreviously).toBe(false);
   });
@@ -116,6 +128,20 @@ describe("the fair lock", () => {
     expect((await askLock(laptop, -1)).refused?.code).toBe("BAD_INPUT");
   });
 });
+
+/** Resolves once the device's requests are served again (the hold of the rate limits is on the real clock). */
+async function untilServed(device: TestGraphQLClient): Promise<void> {
+  for (;;) {
+    const answer = await fetch(`${server.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${device.token}` },
+      body: JSON.stringify({ query: "{ __typename }" }),
+    });
+    await answer.body?.cancel();
+    if (answer.status !== 429) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 
 /** Resolves once `condition` holds (the server's line is in memory: nothing to subscribe to). */
 async function until(condition: () => boolean): Promise<void> {

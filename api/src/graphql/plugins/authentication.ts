@@ -12,7 +12,11 @@ import { authenticateRequest } from "../../auth/requestCaller.ts";
 import { SmsyncError } from "../../errors/SmsyncError.ts";
 import type { Services } from "../../services.ts";
 
-type AuthenticationContext = { caller?: Caller | null; connectionParams?: Record<string, unknown> };
+type AuthenticationContext = {
+  caller?: Caller | null;
+  authorization?: string | null;
+  connectionParams?: Record<string, unknown>;
+};
 
 /** The authorization each caller was resolved from, to check it again during a subscription. */
 const authorizations = new WeakMap<Caller, string>();
@@ -25,7 +29,7 @@ export function useDeviceAuthentication(services: Services): Plugin<Authenticati
       const authorization = fromHeader ?? (typeof fromConnection === "string" ? fromConnection : null);
       const caller = await authenticateRequest(services, authorization);
       if (caller && authorization) authorizations.set(caller, authorization);
-      extendContext({ caller });
+      extendContext({ caller, authorization });
     },
     onSubscribe() {
       return {

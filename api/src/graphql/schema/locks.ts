@@ -1,3 +1,4 @@
+import { tokenOfAuthorization } from "../../auth/deviceTokens.ts";
 import { SmsyncError } from "../../errors/SmsyncError.ts";
 import { idempotentMutation } from "../../idempotency/idempotentMutation.ts";
 import { lockInTurn } from "../../locks/lockInTurn.ts";
@@ -61,6 +62,7 @@ builder.mutationField("lock", (t) =>
         ttlSeconds: leaseSeconds(services, args.ttlSeconds),
         waitSeconds: waitSeconds(services, args.waitSeconds),
         args,
+        token: tokenOfAuthorization(context.authorization),
         signal: context.request?.signal,
       });
     },
