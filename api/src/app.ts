@@ -11,6 +11,7 @@ import { checkDurableCommits } from "./database/durableCommits.ts";
 import { migrate } from "./database/migrate.ts";
 import { makeDirectoryDurablySync } from "./durability/durableFiles.ts";
 import { MemoryEventNotifier } from "./events/MemoryEventNotifier.ts";
+import type { DeviceCounts } from "./graphql/DeviceSocketLimits.ts";
 import { attachGraphQLWebSocket } from "./graphql/websocket.ts";
 import { createGraphQLServer } from "./graphql/yoga.ts";
 import { createRequestHandler } from "./http/routes.ts";
@@ -32,6 +33,8 @@ export interface App {
   services: Services;
   server: Server;
   url: string;
+  /** What a device holds open on this instance's graphql-ws plane now (in-memory counts, per instance). */
+  webSocketCountsOf(deviceId: string): DeviceCounts;
   close(): Promise<void>;
 }
 
@@ -134,6 +137,7 @@ export async function startApp(
     services,
     server,
     url,
+    webSocketCountsOf: webSocket.countsOf,
     async close() {
       clearInterval(sweeper);
       await housekeeping;

@@ -1,0 +1,39 @@
+// Who may hold a graphql-ws connection: a device whose token, sent in
+// connection_init's payload (connectionParams.authorization), is valid, and
+// that has room under its cap of connections. A refused socket is closed with
+// the refusal's code (@smsync/protocol's webSocketRefusals) and never
+// acknowledged, so it can send no operation.
+import { webSocketRefusals, type WebSocketRefusal } from "@smsync/protocol";
+import type { WebSocket } from "ws";
+import { authenticate } from "../auth/deviceTokens.ts";
+import type { Services } from "../services.ts";
+import type { DeviceConnection, DeviceSocketLimits } from "./DeviceSocketLimits.ts";
+import { connectionAuthorization } from "./plugins/authentication.ts";
+
+/** The connection's counted place among its device's; null when the socket was refused (and closed). */
+export async function admitConnection(
+  services: Services,
+  limits: DeviceSocketLimits,
+  socket: WebSocket,
+  connectionParams: Record<string, unknown> | undefined,
+): Promise<DeviceConnection | null> {
+  const caller = await authenticate(services.db, connectionAuthorization(connectionParams));
+  // The socket may have closed while the token was checked: its close has
+  // already given back what it held, so nothing may be counted for it now.
+  if (socket.readyState !== socket.OPEN) return null;
+  if (!caller) return refuse(socket, webSocketRefusals.unauthorized);
+  const connection = limits.openConnection(caller.deviceId);
+  if (!connection) {
+    services.logger.warn(
+      { deviceId: caller.deviceId, maxConnections: limits.caps.maxConnections },
+      "graphql-ws connection refused: the device has too many",
+    );
+    return refuse(socket, webSocketRefusals.tooManyConnections);
+  }
+  return connection;
+}
+
+function refuse(socket: WebSocket, refusal: WebSocketRefusal): null {
+  socket.close(refusal.code, refusal.reason);
+  return null;
+}
