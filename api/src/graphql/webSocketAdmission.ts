@@ -24,7 +24,7 @@ export async function admitConnection(
   if (!caller) return refuse(socket, webSocketRefusals.unauthorized);
   const connection = limits.openConnection(caller.deviceId);
   if (!connection) {
-    services.logger.warn(
+    services.logger.info(
       { deviceId: caller.deviceId, maxConnections: limits.caps.maxConnections },
       "graphql-ws connection refused: the device has too many",
     );

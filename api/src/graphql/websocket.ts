@@ -151,7 +151,7 @@ export function attachGraphQLWebSocket(httpServer: Server, yoga: GraphQLServer, 
         // graphql-ws passes on the operations of acknowledged connections only: those have a device.
         const device = ctx.extra.device;
         if (!device?.startOperation(id)) {
-          services.logger.warn(
+          services.logger.info(
             { deviceId: device?.deviceId, maxSubscriptions: limits.caps.maxOperations },
             "graphql-ws operation refused: the device runs too many",
           );

@@ -171,6 +171,25 @@ describe("the graphql-ws plane", () => {
     },
   );
 
+  it("counts no operation it answered with an error", { timeout: 120_000 }, async () => {
+    const named = (name: string) => fileIndexChangedQuery.replace("subscription(", `subscription ${name}(`);
+    const { token, deviceId } = await newDevice();
+    const [socket] = (await connectAll(token, 1)) as [GraphQLSocket];
+    const refused: [string, string, string | undefined][] = [
+      ["syntax", "subscription { fileIndexChanged(after: 0) { seq ", undefined],
+      ["unknown field", "subscription { noSuchField }", undefined],
+      ["two operations, none chosen", `${named("A")} ${named("B")}`, undefined],
+      ["no such operation", named("Changes"), "NoSuchOperation"],
+    ];
+    for (const [id, query, operationName] of refused) {
+      socket.send({ id, type: "subscribe", payload: { query, operationName, variables: { after: 0 } } });
+      expect(await socket.endOf(id)).toMatchObject({ id, type: "error" });
+      // The count was given back before the answer was sent.
+      expect([id, server.app.webSocketCountsOf(deviceId)]).toEqual([id, { connections: 1, operations: 0 }]);
+    }
+    await socket.close();
+  });
+
   it(
     `answers a device's subscription past ${maxSubscriptions}, over all its connections, with RATE_LIMITED`,
     { timeout: 120_000 },
