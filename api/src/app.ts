@@ -13,6 +13,7 @@ import { makeDirectoryDurablySync } from "./durability/durableFiles.ts";
 import { RequestLimits } from "./limits/RequestLimits.ts";
 import { LockLine } from "./locks/LockLine.ts";
 import { MemoryEventNotifier } from "./events/MemoryEventNotifier.ts";
+import type { DeviceCounts } from "./graphql/DeviceSocketLimits.ts";
 import { attachGraphQLWebSocket } from "./graphql/websocket.ts";
 import { createGraphQLServer } from "./graphql/yoga.ts";
 import { createRequestHandler } from "./http/routes.ts";
@@ -34,6 +35,8 @@ export interface App {
   services: Services;
   server: Server;
   url: string;
+  /** What a device holds open on this instance's graphql-ws plane now (in-memory counts, per instance). */
+  webSocketCountsOf(deviceId: string): DeviceCounts;
   close(): Promise<void>;
 }
 
@@ -143,6 +146,7 @@ export async function startApp(
     services,
     server,
     url,
+    webSocketCountsOf: webSocket.countsOf,
     async close() {
       clearInterval(sweeper);
       await housekeeping;

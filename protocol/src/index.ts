@@ -21,6 +21,7 @@ export {
   type TransferErrorCode,
   type TransferWaitCode,
 } from "./transferErrorCodes.ts";
+export { errorCodeOfWebSocketClose, webSocketRefusals, type WebSocketRefusal } from "./webSocketCloseCodes.ts";
 export { stableJson } from "./stableJson.ts";
 export { backoffCeilingMs, backoffDelayMs, type BackoffLimits } from "./backoff.ts";
 export {

@@ -15,6 +15,7 @@ export * from "./graphqlClient.ts";
 export * from "./uploads.ts";
 export * from "./batches.ts";
 export * from "./subscriptions.ts";
+export * from "./graphqlSocket.ts";
 export * from "./rowCounts.ts";
 export * from "./matchers.ts";
 export * from "./tuple.ts";

@@ -25,6 +25,7 @@ import type { TestGraphQLClient } from "./graphqlClient.ts";
 import type { TestServer } from "./testServer.ts";
 import { tusUpload } from "./uploads.ts";
 import type { Tuple } from "./tuple.ts";
+import { waitForChange } from "./waitForChange.ts";
 
 export type Transport = "ws" | "sse";
 export const transports: Transport[] = ["ws", "sse"];
@@ -92,6 +93,12 @@ export class LiveSubscription<T> {
     return this.completed || this.failure !== undefined;
   }
 
+  /** The code the server closed the graphql-ws socket with, when that ended the stream. */
+  get closeCode(): number | undefined {
+    const failure = this.failure as { code?: unknown } | undefined;
+    return typeof failure?.code === "number" ? failure.code : undefined;
+  }
+
   /** The codes of the GraphQL errors received so far. */
   get errorCodes(): (string | undefined)[] {
     return this.errors.map((error) => error.extensions?.code);
@@ -99,27 +106,14 @@ export class LiveSubscription<T> {
 
   /** Resolves once predicate holds; rejects if the stream ends first (or after a generous hang guard). */
   until(predicate: (subscription: this) => boolean, what = "the condition", timeoutMs = defaultWaitMs): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (predicate(this)) {
-          done();
-          resolve();
-        } else if (this.ended) {
-          done();
-          reject(new Error(`${this.transport} subscription ended before ${what}: ${this.describe()}`));
-        }
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`${this.transport} subscription: no ${what} after ${timeoutMs}ms: ${this.describe()}`));
-      }, timeoutMs);
-      const done = () => {
-        clearTimeout(timer);
-        this.listeners.delete(check);
-      };
-      this.listeners.add(check);
-      check();
-    });
+    return waitForChange(
+      this.listeners,
+      () =>
+        predicate(this) ||
+        (this.ended && new Error(`${this.transport} subscription ended before ${what}: ${this.describe()}`)),
+      () => new Error(`${this.transport} subscription: no ${what} after ${timeoutMs}ms: ${this.describe()}`),
+      timeoutMs,
+    );
   }
 
   /** Resolves with the first n events once they have arrived. */
@@ -354,24 +348,12 @@ export function countFollowers(server: TestServer) {
     count,
     /** Resolves once the number of followers (of userId, or of all users) satisfies predicate. */
     until(predicate: (count: number) => boolean, userId?: string, timeoutMs = defaultWaitMs): Promise<void> {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          if (predicate(count(userId))) {
-            finish();
-            resolve();
-          }
-        };
-        const timer = setTimeout(() => {
-          finish();
-          reject(new Error(`followers${userId ? ` of ${userId}` : ""}: still ${count(userId)} after ${timeoutMs}ms`));
-        }, timeoutMs);
-        const finish = () => {
-          clearTimeout(timer);
-          listeners.delete(check);
-        };
-        listeners.add(check);
-        check();
-      });
+      return waitForChange(
+        listeners,
+        () => predicate(count(userId)),
+        () => new Error(`followers${userId ? ` of ${userId}` : ""}: still ${count(userId)} after ${timeoutMs}ms`),
+        timeoutMs,
+      );
     },
     restore() {
       notifier.subscribe = original;
@@ -409,24 +391,12 @@ export class GatedCloud implements CloudStorage {
 
   /** Resolves once at least n writes are waiting for a permit. */
   untilWaiting(n = 1, timeoutMs = defaultWaitMs): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (this.waiting.length >= n) {
-          finish();
-          resolve();
-        }
-      };
-      const timer = setTimeout(() => {
-        finish();
-        reject(new Error(`no ${n} cloud writes waiting after ${timeoutMs}ms (${this.waiting.length})`));
-      }, timeoutMs);
-      const finish = () => {
-        clearTimeout(timer);
-        this.arrivalListeners.delete(check);
-      };
-      this.arrivalListeners.add(check);
-      check();
-    });
+    return waitForChange(
+      this.arrivalListeners,
+      () => this.waiting.length >= n,
+      () => new Error(`no ${n} cloud writes waiting after ${timeoutMs}ms (${this.waiting.length})`),
+      timeoutMs,
+    );
   }
 
   private async gate(): Promise<void> {

@@ -99,6 +99,12 @@ const environmentSchema = z
     SMSYNC_GRAPHQL_MAX_ALIASES: positiveInt.default(15),
     SMSYNC_GRAPHQL_MAX_COST: positiveInt.default(5000),
     SMSYNC_GRAPHQL_MAX_TOKENS: positiveInt.default(2000),
+    // The graphql-ws plane (docs/protocol.md, "WebSocket connections"): a
+    // larger message closes its socket with 1009; the caps count per device,
+    // in this instance's memory.
+    SMSYNC_WS_MAX_PAYLOAD_BYTES: positiveInt.default(1024 * 1024),
+    SMSYNC_WS_MAX_CONNECTIONS_PER_DEVICE: positiveInt.default(8),
+    SMSYNC_WS_MAX_SUBSCRIPTIONS_PER_DEVICE: positiveInt.default(32),
     // Origins of browser apps allowed to call this server (CORS), comma-separated,
     // or * for any: clients send a bearer token, never cookies, so * lets no
     // page act as a user it has no token of.
@@ -158,6 +164,12 @@ export interface Config {
   graphqlMaxAliases: number;
   graphqlMaxCost: number;
   graphqlMaxTokens: number;
+  /** The largest graphql-ws message accepted; a larger one closes its socket with 1009. */
+  wsMaxPayloadBytes: number;
+  /** A device's open graphql-ws connections on this instance; the next one is closed with 4429. */
+  wsMaxConnectionsPerDevice: number;
+  /** A device's running graphql-ws operations on this instance, over all its connections; the next is RATE_LIMITED. */
+  wsMaxSubscriptionsPerDevice: number;
   /** Browser origins allowed by CORS ("*": any). */
   corsOrigins: "*" | string[];
   /** Rate limits and the in-flight cap of every request (limits/RequestLimits.ts). */
@@ -217,6 +229,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     graphqlMaxAliases: env.SMSYNC_GRAPHQL_MAX_ALIASES,
     graphqlMaxCost: env.SMSYNC_GRAPHQL_MAX_COST,
     graphqlMaxTokens: env.SMSYNC_GRAPHQL_MAX_TOKENS,
+    wsMaxPayloadBytes: env.SMSYNC_WS_MAX_PAYLOAD_BYTES,
+    wsMaxConnectionsPerDevice: env.SMSYNC_WS_MAX_CONNECTIONS_PER_DEVICE,
+    wsMaxSubscriptionsPerDevice: env.SMSYNC_WS_MAX_SUBSCRIPTIONS_PER_DEVICE,
     corsOrigins: env.SMSYNC_CORS_ORIGINS,
     requestLimits: {
       perAddress: env.SMSYNC_RATE_LIMIT_ADDRESS,

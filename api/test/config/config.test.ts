@@ -64,6 +64,27 @@ describe("loadConfig", () => {
     }
   });
 
+  it("bounds the graphql-ws plane: 1 MiB messages, 8 connections and 32 subscriptions a device by default", () => {
+    expect(loadConfig({})).toMatchObject({
+      wsMaxPayloadBytes: 1024 * 1024,
+      wsMaxConnectionsPerDevice: 8,
+      wsMaxSubscriptionsPerDevice: 32,
+    });
+    const set = loadConfig({
+      SMSYNC_WS_MAX_PAYLOAD_BYTES: "65536",
+      SMSYNC_WS_MAX_CONNECTIONS_PER_DEVICE: "2",
+      SMSYNC_WS_MAX_SUBSCRIPTIONS_PER_DEVICE: "5",
+    });
+    expect(set).toMatchObject({
+      wsMaxPayloadBytes: 65536,
+      wsMaxConnectionsPerDevice: 2,
+      wsMaxSubscriptionsPerDevice: 5,
+    });
+    expect(() => loadConfig({ SMSYNC_WS_MAX_CONNECTIONS_PER_DEVICE: "0" })).toThrow(
+      /SMSYNC_WS_MAX_CONNECTIONS_PER_DEVICE/,
+    );
+  });
+
   it("stops the server process with the message and exit code 2", () => {
     const result = spawnSync(process.execPath, [...sourceNodeOptions, "src/main.ts"], {
       cwd: path.resolve(import.meta.dirname, "../.."),

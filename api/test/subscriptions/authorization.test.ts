@@ -1,5 +1,6 @@
 // Subscriptions are authorized like everything else (SPEC section 6): no
-// token or a bad one is UNAUTHENTICATED, over graphql-ws and over SSE; the
+// token or a bad one is UNAUTHENTICATED over SSE, and over graphql-ws the
+// connection is refused at connection_init with close code 4401; the
 // operation of another user is NOT_FOUND; a revoked token stops working.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { revokeDeviceTokens } from "../../src/auth/users.ts";
@@ -12,6 +13,7 @@ import {
   subscribeTransferProgress,
   transports,
   type LiveSubscription,
+  type Transport,
 } from "@smsync/testkit";
 
 let server: TestServer;
@@ -31,9 +33,19 @@ afterAll(async () => {
   await server?.close();
 });
 
-/** The stream ends with exactly one GraphQL error and no data; its code. */
+/** How a subscription with a bad token is refused: over graphql-ws, the connection is (webSocketAdmission.ts). */
+const refusedToken: Record<Transport, string> = { ws: "close 4401", sse: "UNAUTHENTICATED" };
+
+/**
+ * The stream ends with exactly one GraphQL error and no data: its code; or,
+ * over graphql-ws, by the server closing the socket: "close <code>".
+ */
 async function rejectedWith(subscription: LiveSubscription<unknown>): Promise<string | undefined> {
   await subscription.end();
+  if (subscription.closeCode !== undefined) {
+    expect(subscription.events).toEqual([]);
+    return `close ${subscription.closeCode}`;
+  }
   expect(subscription.failure, subscription.describe()).toBeUndefined();
   expect(subscription.events).toEqual([]);
   expect(subscription.errors).toHaveLength(1);
@@ -49,11 +61,13 @@ const badTokens: [string, string | null][] = [
 ];
 
 describe.each(transports)("subscriptions over %s", (transport) => {
-  it.each(badTokens)("with %s are UNAUTHENTICATED", { timeout: 120_000 }, async (_name, token) => {
+  it.each(badTokens)("with %s are refused", { timeout: 120_000 }, async (_name, token) => {
     const before = await rowCounts(server.app.services.db);
-    expect(await rejectedWith(subscribeFileIndexChanged(transport, server.url, token, 0))).toBe("UNAUTHENTICATED");
+    expect(await rejectedWith(subscribeFileIndexChanged(transport, server.url, token, 0))).toBe(
+      refusedToken[transport],
+    );
     expect(await rejectedWith(subscribeTransferProgress(transport, server.url, token, operationOfOwner, 0))).toBe(
-      "UNAUTHENTICATED",
+      refusedToken[transport],
     );
     expect(await rowCounts(server.app.services.db)).toEqual(before);
   });
@@ -103,7 +117,7 @@ describe.each(transports)("subscriptions over %s", (transport) => {
     expect(await revokeDeviceTokens(server.app.services.db, device.userName, caller.deviceName)).toBe(1);
     const before = await rowCounts(server.app.services.db);
     expect(await rejectedWith(subscribeFileIndexChanged(transport, server.url, device.token, 0))).toBe(
-      "UNAUTHENTICATED",
+      refusedToken[transport],
     );
     expect(await rowCounts(server.app.services.db)).toEqual(before);
   });

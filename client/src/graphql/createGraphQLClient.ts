@@ -1,6 +1,6 @@
 // The SDK's urql Client, composed here and nowhere else:
 //   outbox        every mutation stored, then sent one at a time, in order (outbox/)
-//   subscription  subscriptions over graphql-ws
+//   subscription  subscriptions over graphql-ws (a refused connection as its GraphQL error)
 //   fetch         queries, and the outbox's mutations, over HTTP
 // No cache: the sync engine always wants the server's current answer.
 import { Client, fetchExchange, subscriptionExchange } from "@urql/core";
@@ -8,6 +8,7 @@ import { createClient as createWebSocketClient, type Client as WebSocketClient }
 import WebSocket from "ws";
 import type { ClientStore } from "../store/ClientStore.ts";
 import { Outbox, type OutboxOptions } from "./outbox/index.ts";
+import { reportingRefusals } from "./webSocketRefusals.ts";
 
 export interface GraphQLClientOptions {
   /** The server's base URL (http://host:port); GraphQL is served at /graphql. */
@@ -60,7 +61,9 @@ export function createGraphQLClient(options: GraphQLClientOptions): SmsyncGraphQ
       outbox.exchange,
       subscriptionExchange({
         forwardSubscription: (request) => ({
-          subscribe: (sink) => ({ unsubscribe: webSocket.subscribe({ ...request, query: request.query ?? "" }, sink) }),
+          subscribe: (sink) => ({
+            unsubscribe: webSocket.subscribe({ ...request, query: request.query ?? "" }, reportingRefusals(sink)),
+          }),
         }),
       }),
       fetchExchange,

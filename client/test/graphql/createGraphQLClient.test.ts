@@ -7,6 +7,7 @@ import { afterEach, assert, describe, expect, it } from "vitest";
 import { authenticate } from "@smsync/api";
 import {
   countFollowers,
+  GraphQLSocket,
   loggedTransferEvents,
   type TestGraphQLClient,
   tusUpload,
@@ -120,13 +121,33 @@ describe("the SDK's GraphQL client", () => {
     progress.unsubscribe();
   });
 
-  it("ends a subscription with UNAUTHENTICATED when the token is not valid", async () => {
-    const { client } = connect(server.url, "smsync_not_a_token");
+  it("ends a subscription with UNAUTHENTICATED when the token is not valid, without connecting again", async () => {
+    // The server refuses the connection itself (close 4401), not only the subscription.
+    const net = await proxy();
+    const { client } = connect(net.url, "smsync_not_a_token");
     const changes = followResults(client.subscription(fileIndexChangedSubscription, { after: 0 }));
     await changes.until((results) => results.some((result) => result.error));
     expect(
       changes.results.flatMap((result) => result.error?.graphQLErrors.map((error) => error.extensions.code) ?? []),
     ).toEqual(["UNAUTHENTICATED"]);
+    expect(upgrades(net)).toHaveLength(1);
+  });
+
+  it("ends a subscription with RATE_LIMITED when the device has as many connections as the server allows", async () => {
+    const device = await server.newUser();
+    const held: GraphQLSocket[] = [];
+    for (let i = 0; i < server.config.wsMaxConnectionsPerDevice; i++) {
+      const { socket, answer } = await GraphQLSocket.connect(server.url, device.token);
+      expect(answer).toBe("acknowledged");
+      held.push(socket);
+    }
+    const { client } = connect(server.url, device.token!);
+    const changes = followResults(client.subscription(fileIndexChangedSubscription, { after: 0 }));
+    await changes.until((results) => results.some((result) => result.error));
+    expect(
+      changes.results.flatMap((result) => result.error?.graphQLErrors.map((error) => error.extensions.code) ?? []),
+    ).toEqual(["RATE_LIMITED"]);
+    for (const socket of held) await socket.close();
   });
 
   it("reports a dropped WebSocket as an error instead of resubscribing; resubscribed after the last seq, it misses nothing", async () => {

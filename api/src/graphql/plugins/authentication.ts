@@ -25,8 +25,7 @@ export function useDeviceAuthentication(services: Services): Plugin<Authenticati
   return {
     async onContextBuilding({ context, extendContext }) {
       const fromHeader = (context as { request?: Request }).request?.headers.get("authorization");
-      const fromConnection = context.connectionParams?.authorization;
-      const authorization = fromHeader ?? (typeof fromConnection === "string" ? fromConnection : null);
+      const authorization = fromHeader ?? connectionAuthorization(context.connectionParams);
       const caller = await authenticateRequest(services, authorization);
       if (caller && authorization) authorizations.set(caller, authorization);
       extendContext({ caller, authorization });
@@ -47,6 +46,12 @@ export function useDeviceAuthentication(services: Services): Plugin<Authenticati
       };
     },
   };
+}
+
+/** The authorization a graphql-ws client sent in connection_init's payload (its connectionParams), if any. */
+export function connectionAuthorization(connectionParams: Record<string, unknown> | undefined): string | null {
+  const authorization = connectionParams?.authorization;
+  return typeof authorization === "string" ? authorization : null;
 }
 
 function isAsyncIterable<T>(value: unknown): value is AsyncIterable<T> {
