@@ -3,6 +3,13 @@
 import path from "node:path";
 import { defaultBatchLimits } from "@smsync/protocol";
 import { z } from "zod";
+import {
+  checkProductionEnvironment,
+  deploymentModeEnvironmentShape,
+  deploymentModeOf,
+  developmentToolDefault,
+  type DeploymentMode,
+} from "./deploymentMode.ts";
 import { checkGoogleEnvironment, googleConfigFrom, googleEnvironmentShape, type GoogleConfig } from "./googleConfig.ts";
 import {
   checkGoogleDriveEnvironment,
@@ -37,10 +44,12 @@ function isOrigin(value: string): boolean {
 
 const environmentSchema = z
   .object({
+    ...deploymentModeEnvironmentShape,
     SMSYNC_HOST: z.string().min(1).default("127.0.0.1"),
     SMSYNC_PORT: z.coerce.number().int().min(0).max(65535).default(4000),
     // The URL clients reach this server at, when it differs from host:port
-    // (behind a proxy). Used in serverInfo and tus Location headers.
+    // (behind a proxy). Used in serverInfo and tus Location headers; without
+    // it (development only) they come from the request's Host (http/publicBaseUrl.ts).
     SMSYNC_PUBLIC_URL: z.url().optional(),
     SMSYNC_DATA_DIR: z.string().min(1).default("data"),
     // sqlite: file:<path> or postgresql://... ; defaults to <data dir>/smsync.db.
@@ -81,24 +90,28 @@ const environmentSchema = z
       .optional(),
     // How often a subscription re-reads the event log when nothing woke it.
     SMSYNC_EVENT_POLL_MS: positiveInt.default(2000),
-    SMSYNC_GRAPHIQL: booleanFlag.default(true),
-    SMSYNC_INTROSPECTION: booleanFlag.default(true),
+    // Unset: on in development, off in production (deploymentMode.ts).
+    SMSYNC_GRAPHIQL: booleanFlag.optional(),
+    SMSYNC_INTROSPECTION: booleanFlag.optional(),
     SMSYNC_GRAPHQL_MAX_DEPTH: positiveInt.default(10),
     SMSYNC_GRAPHQL_MAX_ALIASES: positiveInt.default(15),
     SMSYNC_GRAPHQL_MAX_COST: positiveInt.default(5000),
     SMSYNC_GRAPHQL_MAX_TOKENS: positiveInt.default(2000),
     // Origins of browser apps allowed to call this server (CORS), comma-separated,
     // or * for any: clients send a bearer token, never cookies, so * lets no
-    // page act as a user it has no token of.
-    SMSYNC_CORS_ORIGINS: corsOrigins.default("*"),
+    // page act as a user it has no token of. Unset: * in development; production requires a list.
+    SMSYNC_CORS_ORIGINS: corsOrigins.optional(),
     SMSYNC_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     ...googleEnvironmentShape,
     ...googleDriveEnvironmentShape,
   })
+  .superRefine(checkProductionEnvironment)
   .superRefine(checkGoogleEnvironment)
   .superRefine(checkGoogleDriveEnvironment);
 
 export interface Config {
+  /** development or production: the defaults and requirements of deploymentMode.ts. */
+  mode: DeploymentMode;
   host: string;
   port: number;
   publicUrl?: string;
@@ -157,7 +170,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
   // the person ran npm in (INIT_CWD), usually the repository root.
   const baseDir = environment.INIT_CWD ?? process.cwd();
   const dataDir = path.resolve(baseDir, env.SMSYNC_DATA_DIR);
+  const mode = deploymentModeOf(env);
   return {
+    mode,
     host: env.SMSYNC_HOST,
     port: env.SMSYNC_PORT,
     publicUrl: env.SMSYNC_PUBLIC_URL?.replace(/\/$/, ""),
@@ -185,13 +200,13 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     transferStorageFullPollMs: env.SMSYNC_TRANSFER_STORAGE_FULL_POLL_MS,
     redisUrl: env.SMSYNC_REDIS_URL,
     eventPollMs: env.SMSYNC_EVENT_POLL_MS,
-    graphiql: env.SMSYNC_GRAPHIQL,
-    introspection: env.SMSYNC_INTROSPECTION,
+    graphiql: developmentToolDefault(env.SMSYNC_GRAPHIQL, mode),
+    introspection: developmentToolDefault(env.SMSYNC_INTROSPECTION, mode),
     graphqlMaxDepth: env.SMSYNC_GRAPHQL_MAX_DEPTH,
     graphqlMaxAliases: env.SMSYNC_GRAPHQL_MAX_ALIASES,
     graphqlMaxCost: env.SMSYNC_GRAPHQL_MAX_COST,
     graphqlMaxTokens: env.SMSYNC_GRAPHQL_MAX_TOKENS,
-    corsOrigins: env.SMSYNC_CORS_ORIGINS,
+    corsOrigins: env.SMSYNC_CORS_ORIGINS ?? "*",
     logLevel: env.SMSYNC_LOG_LEVEL,
     google: googleConfigFrom(env),
   };
