@@ -8,7 +8,7 @@ import type { Services } from "../services.ts";
 export interface GraphQLContext {
   services: Services;
   caller: Caller | null;
-  /** The request's own origin (scheme://host), to give absolute byte-plane URLs. */
+  /** The base of this server's own URLs (http/publicBaseUrl.ts), to give absolute byte-plane URLs. */
   origin: string;
 }
 

@@ -44,7 +44,6 @@ export function attachGraphQLWebSocket(httpServer: Server, yoga: GraphQLServer, 
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
       subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
       onSubscribe: async (ctx, _id, params) => {
-        const host = ctx.extra.request.headers.host ?? `${services.config.host}:${services.config.port}`;
         const enveloped = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
@@ -53,7 +52,6 @@ export function attachGraphQLWebSocket(httpServer: Server, yoga: GraphQLServer, 
           request: undefined,
           connectionParams: ctx.connectionParams,
           services,
-          origin: services.config.publicUrl ?? `http://${host}`,
         });
         const operation: EnvelopedOperation = enveloped;
         const { schema, execute, subscribe, parse, validate } = operation;
