@@ -26,7 +26,7 @@ interface ProductionRequirements extends ModeEnvironment {
   SMSYNC_CORS_ORIGINS?: "*" | string[];
 }
 
-const productionHint = "in production mode (SMSYNC_ENV=production, or NODE_ENV=production without SMSYNC_ENV)";
+const productionHint = "in production mode (SMSYNC_ENV=production, or NODE_ENV=production)";
 
 export function checkProductionEnvironment(env: ProductionRequirements, context: z.RefinementCtx): void {
   if (deploymentModeOf(env) !== "production") return;
@@ -40,7 +40,7 @@ export function checkProductionEnvironment(env: ProductionRequirements, context:
     context.addIssue({
       code: "custom",
       path: ["SMSYNC_CORS_ORIGINS"],
-      message: `must list the browser origins allowed ${productionHint}, not * nor unset: such as https://app.example.com`,
+      message: `must list the browser origins allowed (not * nor unset) ${productionHint}, such as https://app.example.com`,
     });
 }
 
