@@ -133,6 +133,7 @@ export async function startApp(
 
   logger.info(
     {
+      mode: config.mode,
       url,
       graphql: `${url}/graphql`,
       database: providerOf(config.databaseUrl),

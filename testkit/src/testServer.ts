@@ -38,6 +38,8 @@ let userCounter = 0;
 
 export function testEnvironment(dir: string, databaseUrl: string, overrides: Record<string, string> = {}) {
   return {
+    // A test's server is a development one (no public URL, any CORS origin) whatever NODE_ENV the shell has.
+    SMSYNC_ENV: "development",
     SMSYNC_HOST: "127.0.0.1",
     SMSYNC_PORT: "0",
     SMSYNC_DATA_DIR: dir,

@@ -5,6 +5,13 @@ import path from "node:path";
 import { defaultBatchLimits } from "@smsync/protocol";
 import { z } from "zod";
 import type { RequestLimitsConfig } from "../limits/RequestLimits.ts";
+import {
+  checkProductionEnvironment,
+  deploymentModeEnvironmentShape,
+  deploymentModeOf,
+  developmentToolDefault,
+  type DeploymentMode,
+} from "./deploymentMode.ts";
 import { checkGoogleEnvironment, googleConfigFrom, googleEnvironmentShape, type GoogleConfig } from "./googleConfig.ts";
 import {
   checkGoogleDriveEnvironment,
@@ -47,10 +54,12 @@ function isOrigin(value: string): boolean {
 
 const environmentSchema = z
   .object({
+    ...deploymentModeEnvironmentShape,
     SMSYNC_HOST: z.string().min(1).default("127.0.0.1"),
     SMSYNC_PORT: z.coerce.number().int().min(0).max(65535).default(4000),
     // The URL clients reach this server at, when it differs from host:port
-    // (behind a proxy). Used in serverInfo and tus Location headers.
+    // (behind a proxy). Used in serverInfo and tus Location headers; without
+    // it (development only) they come from the request's Host (http/publicBaseUrl.ts).
     SMSYNC_PUBLIC_URL: z.url().optional(),
     SMSYNC_DATA_DIR: z.string().min(1).default("data"),
     // sqlite: file:<path> or postgresql://... ; defaults to <data dir>/smsync.db.
@@ -93,8 +102,9 @@ const environmentSchema = z
       .optional(),
     // How often a subscription re-reads the event log when nothing woke it.
     SMSYNC_EVENT_POLL_MS: positiveInt.default(2000),
-    SMSYNC_GRAPHIQL: booleanFlag.default(true),
-    SMSYNC_INTROSPECTION: booleanFlag.default(true),
+    // Unset: on in development, off in production (deploymentMode.ts).
+    SMSYNC_GRAPHIQL: booleanFlag.optional(),
+    SMSYNC_INTROSPECTION: booleanFlag.optional(),
     SMSYNC_GRAPHQL_MAX_DEPTH: positiveInt.default(10),
     SMSYNC_GRAPHQL_MAX_ALIASES: positiveInt.default(15),
     SMSYNC_GRAPHQL_MAX_COST: positiveInt.default(5000),
@@ -107,8 +117,8 @@ const environmentSchema = z
     SMSYNC_WS_MAX_SUBSCRIPTIONS_PER_DEVICE: positiveInt.default(32),
     // Origins of browser apps allowed to call this server (CORS), comma-separated,
     // or * for any: clients send a bearer token, never cookies, so * lets no
-    // page act as a user it has no token of.
-    SMSYNC_CORS_ORIGINS: corsOrigins.default("*"),
+    // page act as a user it has no token of. Unset: * in development; production requires a list.
+    SMSYNC_CORS_ORIGINS: corsOrigins.optional(),
     // Requests per window (0: no limit) and requests in flight per device token (docs/protocol.md, "Rate limits").
     SMSYNC_RATE_LIMIT_ADDRESS: limit.default(1000),
     SMSYNC_RATE_LIMIT_DEVICE: limit.default(200),
@@ -122,10 +132,13 @@ const environmentSchema = z
     ...googleEnvironmentShape,
     ...googleDriveEnvironmentShape,
   })
+  .superRefine(checkProductionEnvironment)
   .superRefine(checkGoogleEnvironment)
   .superRefine(checkGoogleDriveEnvironment);
 
 export interface Config {
+  /** development or production: the defaults and requirements of deploymentMode.ts. */
+  mode: DeploymentMode;
   host: string;
   port: number;
   publicUrl?: string;
@@ -194,7 +207,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
   // the person ran npm in (INIT_CWD), usually the repository root.
   const baseDir = environment.INIT_CWD ?? process.cwd();
   const dataDir = path.resolve(baseDir, env.SMSYNC_DATA_DIR);
+  const mode = deploymentModeOf(env);
   return {
+    mode,
     host: env.SMSYNC_HOST,
     port: env.SMSYNC_PORT,
     publicUrl: env.SMSYNC_PUBLIC_URL?.replace(/\/$/, ""),
@@ -223,8 +238,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     transferStorageFullPollMs: env.SMSYNC_TRANSFER_STORAGE_FULL_POLL_MS,
     redisUrl: env.SMSYNC_REDIS_URL,
     eventPollMs: env.SMSYNC_EVENT_POLL_MS,
-    graphiql: env.SMSYNC_GRAPHIQL,
-    introspection: env.SMSYNC_INTROSPECTION,
+    graphiql: developmentToolDefault(env.SMSYNC_GRAPHIQL, mode),
+    introspection: developmentToolDefault(env.SMSYNC_INTROSPECTION, mode),
     graphqlMaxDepth: env.SMSYNC_GRAPHQL_MAX_DEPTH,
     graphqlMaxAliases: env.SMSYNC_GRAPHQL_MAX_ALIASES,
     graphqlMaxCost: env.SMSYNC_GRAPHQL_MAX_COST,
@@ -232,7 +247,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     wsMaxPayloadBytes: env.SMSYNC_WS_MAX_PAYLOAD_BYTES,
     wsMaxConnectionsPerDevice: env.SMSYNC_WS_MAX_CONNECTIONS_PER_DEVICE,
     wsMaxSubscriptionsPerDevice: env.SMSYNC_WS_MAX_SUBSCRIPTIONS_PER_DEVICE,
-    corsOrigins: env.SMSYNC_CORS_ORIGINS,
+    corsOrigins: env.SMSYNC_CORS_ORIGINS ?? "*",
     requestLimits: {
       perAddress: env.SMSYNC_RATE_LIMIT_ADDRESS,
       perDevice: env.SMSYNC_RATE_LIMIT_DEVICE,

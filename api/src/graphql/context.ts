@@ -10,7 +10,7 @@ export interface GraphQLContext {
   caller: Caller | null;
   /** The device token as the request sent it (header or connection parameter), for the rate limits. */
   authorization: string | null;
-  /** The request's own origin (scheme://host), to give absolute byte-plane URLs. */
+  /** The base of this server's own URLs (http/publicBaseUrl.ts), to give absolute byte-plane URLs. */
   origin: string;
   /** The HTTP request, from graphql-yoga (none over WebSocket); its signal aborts when the client goes away. */
   request?: Request;

@@ -72,7 +72,6 @@ async function prepareOperation(
   ctx: ConnectionContext,
   params: SubscribePayload,
 ): Promise<ExecutionArgs | readonly GraphQLError[]> {
-  const host = ctx.extra.request.headers.host ?? `${services.config.host}:${services.config.port}`;
   const enveloped = yoga.getEnveloped({
     ...ctx,
     req: ctx.extra.request,
@@ -81,7 +80,6 @@ async function prepareOperation(
     request: undefined,
     connectionParams: ctx.connectionParams,
     services,
-    origin: services.config.publicUrl ?? `http://${host}`,
   });
   const operation: EnvelopedOperation = enveloped;
   const { schema, execute, subscribe, parse, validate } = operation;

@@ -1,8 +1,10 @@
 // The GraphQL control plane over HTTP (queries, mutations, subscriptions
 // over SSE) with GraphiQL served whole from this server.
+import type { IncomingMessage } from "node:http";
 import { createYoga, maskError } from "graphql-yoga";
 import { SmsyncError } from "../errors/SmsyncError.ts";
 import { graphqlCors } from "../http/cors.ts";
+import { publicBaseUrl } from "../http/publicBaseUrl.ts";
 import type { Services } from "../services.ts";
 import type { GraphQLContext } from "./context.ts";
 import { useDeviceAuthentication } from "./plugins/authentication.ts";
@@ -14,7 +16,8 @@ export const graphqlPath = "/graphql";
 export function createGraphQLServer(services: Services) {
   const { config, logger } = services;
   const graphqlLogger = logger.child({ component: "graphql" });
-  return createYoga<Record<string, unknown>, GraphQLContext>({
+  // The Node request: from the node:http adapter, and from websocket.ts for graphql-ws.
+  return createYoga<{ req: IncomingMessage }, GraphQLContext>({
     schema,
     graphqlEndpoint: graphqlPath,
     graphiql: config.graphiql ? { title: "smsync GraphiQL", subscriptionsProtocol: "WS" } : false,
@@ -37,12 +40,11 @@ export function createGraphQLServer(services: Services) {
       error: (...args) =>
         graphqlLogger.error({ err: args.find((arg) => arg instanceof Error) }, args.map(String).join(" ")),
     },
-    // Over graphql-ws there is no request: websocket.ts passes the origin.
-    context: (initial: { request?: Request; origin?: string }) => ({
+    context: ({ req }) => ({
       services,
       caller: null,
       authorization: null,
-      origin: initial.request ? new URL(initial.request.url).origin : (initial.origin ?? ""),
+      origin: publicBaseUrl(config.publicUrl, req),
     }),
     plugins: [useDeviceAuthentication(services), ...limitPlugins(config)],
   });

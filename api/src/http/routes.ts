@@ -13,6 +13,7 @@ import type { GraphQLServer } from "../graphql/yoga.ts";
 import { isRefusal } from "../limits/RequestLimits.ts";
 import { answerRefused } from "../limits/refusedRequest.ts";
 import type { Services } from "../services.ts";
+import { isHostAndPort } from "./publicBaseUrl.ts";
 import { uploadsPath, type UploadPlane } from "../uploads/UploadPlane.ts";
 
 export function createRequestHandler(services: Services, yoga: GraphQLServer, uploads: UploadPlane) {
@@ -32,6 +33,19 @@ export function createRequestHandler(services: Services, yoga: GraphQLServer, up
 
 function routeOf(services: Services, yoga: GraphQLServer, uploads: UploadPlane) {
   return (req: IncomingMessage, res: ServerResponse): void => {
+    // RFC 9112 section 3.2: an invalid Host is answered 400. Passed on, it would be
+    // reflected into URLs (publicBaseUrl.ts), or fail Yoga's URL parsing with a 500.
+    const { host } = req.headers;
+    if (host !== undefined && !isHostAndPort(host)) {
+      res.writeHead(400, { "Content-Type": "application/json" });
+      res.end(
+        JSON.stringify({
+          code: "BAD_INPUT",
+          message: "the Host header must be a host name or address, with an optional port",
+        }),
+      );
+      return;
+    }
     const pathname = (req.url ?? "/").replace(/\?.*/s, "");
     const route =
       pathname === uploadBatchesPath

@@ -14,6 +14,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Server as TusServer } from "@tus/server";
 import { isOriginAllowed } from "../http/cors.ts";
+import { publicBaseUrl } from "../http/publicBaseUrl.ts";
 import type { Services } from "../services.ts";
 import { CheckingFileStore } from "./CheckingFileStore.ts";
 import { onIncomingOwnedRequest } from "./hooks/onIncomingOwnedRequest.ts";
@@ -25,6 +26,14 @@ import type { LastByteCheck } from "./LastByteCheck.ts";
 import { RepeatedCreation } from "./repeatedCreation.ts";
 
 export const uploadsPath = "/uploads";
+
+/** The Node request under the web Request tus hands its hooks: handle() gives tus Node requests only. */
+function nodeRequestOf(request: Request): IncomingMessage {
+  // srvx, which tus wraps Node requests with, keeps the original there.
+  const node = (request as { runtime?: { node?: { req?: IncomingMessage } } }).runtime?.node?.req;
+  if (!node) throw new Error("tus handed a request without its Node request");
+  return node;
+}
 
 export class UploadPlane {
   readonly tus: TusServer;
@@ -48,7 +57,7 @@ export class UploadPlane {
       // CORS (SMSYNC_CORS_ORIGINS): tus exposes Location, Upload-Offset, Upload-Length and Tus-Resumable itself.
       allowedOrigins: (origin) => isOriginAllowed(config.corsOrigins, origin),
       disableTerminationForFinishedUploads: true,
-      generateUrl: (_req, { proto, host, path, id }) => `${config.publicUrl ?? `${proto}://${host}`}${path}/${id}`,
+      generateUrl: (req, { path, id }) => `${publicBaseUrl(config.publicUrl, nodeRequestOf(req))}${path}/${id}`,
       // Every request that names an upload (HEAD, PATCH, GET) comes from its owner.
       onIncomingRequest: onIncomingOwnedRequest(services),
       onUploadCreate: onUploadCreate(services),

@@ -7,6 +7,7 @@ import { Metadata } from "@tus/utils";
 import { authenticateRequest } from "../auth/requestCaller.ts";
 import { SmsyncError } from "../errors/SmsyncError.ts";
 import { uploadCorsHeaders } from "../http/cors.ts";
+import { publicBaseUrl } from "../http/publicBaseUrl.ts";
 import { requireIdleLock } from "../locks/locks.ts";
 import type { Services } from "../services.ts";
 import type { CheckingFileStore } from "./CheckingFileStore.ts";
@@ -50,9 +51,8 @@ export class RepeatedCreation {
       return true;
     }
     if (!existing) return false;
-    const base = this.services.config.publicUrl ?? `http://${req.headers.host}`;
     answer(req, res, 201, {
-      Location: `${base}${this.uploadsPath}/${existing.id}`,
+      Location: `${publicBaseUrl(this.services.config.publicUrl, req)}${this.uploadsPath}/${existing.id}`,
       "Upload-Offset": String(existing.offset),
       "Access-Control-Expose-Headers": "Location, Upload-Offset, Tus-Resumable",
       ...cors,

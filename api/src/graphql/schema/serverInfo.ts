@@ -74,9 +74,8 @@ const ServerInfoType = builder.objectRef<ServerInfo>("ServerInfo").implement({
 builder.queryField("serverInfo", (t) =>
   t.field({
     type: ServerInfoType,
-    resolve: (_root, _args, { services, origin }) => {
+    resolve: (_root, _args, { services, origin: base }) => {
       const { config } = services;
-      const base = config.publicUrl ?? origin;
       return {
         version: serverVersion,
         cloudBackend: services.cloud.name,

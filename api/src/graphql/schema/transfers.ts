@@ -32,9 +32,9 @@ const OperationFileType = builder.objectRef<OperationFileView>("OperationFile").
     downloadUrl: t.string({
       nullable: true,
       description: "For a staged download: where to GET it.",
-      resolve: (file, _args, { services, origin }) =>
+      resolve: (file, _args, { origin }) =>
         file.action === "DOWNLOAD" && file.state === "DONE"
-          ? `${services.config.publicUrl ?? origin}${downloadsPath}/${file.fileUUID}/${file.version}`
+          ? `${origin}${downloadsPath}/${file.fileUUID}/${file.version}`
           : null,
     }),
   }),
