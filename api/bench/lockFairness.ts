@@ -8,11 +8,17 @@
 //       commit loop's devices do: the wait's p50/p99 and the commit rate.
 // The server runs in its own process, as for figure 4, with its rate limits
 // (but the per-address one: every device here shares 127.0.0.1).
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 import { addDevice, addUser } from "@smsync/api";
-import { ProcessServer, TestGraphQLClient } from "@smsync/testkit";
-import { onCleanup, progress } from "@smsync/testkit/bench";
-import { cycleUntil, deviceOf, graphql, lockMutation, type CycleOptions, type Device } from "./commitCycle.ts";
+import { ProcessServer, sourceNodeOptions } from "@smsync/testkit";
+import { onCleanup, progress, trackChild } from "@smsync/testkit/bench";
+import { ControlPlaneBenchError, cycleUntil, deviceOf, type CycleOptions, type Device } from "./commitCycle.ts";
 import { percentile } from "./percentile.ts";
+
+const benchDir = path.dirname(fileURLToPath(import.meta.url));
 
 export interface LockFairnessOptions extends CycleOptions {
   /** Length of each phase. */
@@ -47,20 +53,22 @@ function figure(cycles: number[]): LatencyFigure {
   return { cycles: cycles.length, p50Ms: percentile(cycles, 0.5), p99Ms: percentile(cycles, 0.99) };
 }
 
-/** Calls `lock` from `loops` loops without pause until `until` resolves; the number of calls. */
-async function flood(client: TestGraphQLClient, loops: number, until: Promise<unknown>): Promise<number> {
-  let stop = false;
-  void until.then(() => (stop = true));
-  let calls = 0;
-  await Promise.all(
-    Array.from({ length: loops }, async () => {
-      while (!stop) {
-        await graphql(client, lockMutation, { key: crypto.randomUUID(), wait: null });
-        calls++;
-      }
+/** `lock` from `loops` loops of another process, without pause, once it is running; stop() gives calls per second. */
+async function startFlood(url: string, token: string, loops: number): Promise<{ stop(): Promise<number> }> {
+  const child = trackChild(
+    spawn(process.execPath, [...sourceNodeOptions, path.join(benchDir, "lockFlood.ts"), url, token, String(loops)], {
+      stdio: ["ignore", "pipe", "inherit"],
     }),
   );
-  return calls;
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  if ((await lines.next()).value !== "ready") throw new ControlPlaneBenchError("the flood process did not start");
+  return {
+    async stop() {
+      child.kill("SIGTERM");
+      const { calls, seconds } = JSON.parse(String((await lines.next()).value)) as { calls: number; seconds: number };
+      return calls / seconds;
+    },
+  };
 }
 
 export async function measureLockFairness(options: LockFairnessOptions): Promise<LockFairnessResult> {
@@ -80,17 +88,15 @@ export async function measureLockFairness(options: LockFairnessOptions): Promise
 
     progress(`lock fairness: (b) the same while another account floods lock from ${options.floodLoops} loops`);
     await holder!.client.lock(600);
-    const floodStarted = performance.now();
-    const victimRun = cycleUntil([victim!], server.url, options, options.seconds);
-    const floodCalls = await flood(flooder!.client, options.floodLoops, victimRun);
-    const floodSeconds = (performance.now() - floodStarted) / 1000;
-    const flooded = await victimRun;
+    const flood = await startFlood(server.url, flooder!.token, options.floodLoops);
+    const flooded = await cycleUntil([victim!], server.url, options, options.seconds);
+    const floodRequestsPerSecond = await flood.stop();
 
     progress(`lock fairness: (c) ${options.contenders} devices of one user, ${options.seconds} s`);
     const contended = await cycleUntil(contenders, server.url, options, options.seconds);
     return {
       alone: figure(alone.tally.cycles),
-      flooded: { ...figure(flooded.tally.cycles), floodRequestsPerSecond: floodCalls / floodSeconds },
+      flooded: { ...figure(flooded.tally.cycles), floodRequestsPerSecond },
       contended: {
         commitsPerSecond: contended.tally.commits / contended.seconds,
         lockWaitP50Ms: percentile(contended.tally.lockWaits, 0.5),

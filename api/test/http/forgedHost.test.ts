@@ -64,6 +64,8 @@ async function serverInfoUrls(host: string): Promise<string[]> {
 
 /** serverInfo over graphql-ws, the upgrade request sent with `host`. */
 async function serverInfoUrlsOverWebSocket(host: string): Promise<string[]> {
+  // The socket needs a device's token at connection_init (docs/protocol.md, "WebSocket connections").
+  const { token } = await server.newUser();
   const client = createClient({
     url: `${server.url.replace(/^http/, "ws")}/graphql`,
     webSocketImpl: class extends WebSocket {
@@ -71,6 +73,7 @@ async function serverInfoUrlsOverWebSocket(host: string): Promise<string[]> {
         super(url, protocols, { headers: { host } });
       }
     },
+    connectionParams: { authorization: `Bearer ${token}` },
     retryAttempts: 0,
   });
   try {
