@@ -28,9 +28,11 @@ export function required<T>(answer: GraphQLAnswer<T>, what: string): T {
   return answer.data;
 }
 
-export const lockMutation = `mutation($key: String!, $wait: Int) {
+const waitingLock = `mutation($key: String!, $wait: Int) {
   lock(idempotencyKey: $key, ttlSeconds: 600, waitSeconds: $wait) { fencingToken }
 }`;
+// Without waitSeconds, so that a polling device can measure a server that does not know it.
+const pollingLock = `mutation($key: String!) { lock(idempotencyKey: $key, ttlSeconds: 600) { fencingToken } }`;
 const commitMutation = `mutation($key: String!, $token: Int!) { commit(idempotencyKey: $key, fencingToken: $token) { id } }`;
 const unlockMutation = `mutation($key: String!, $token: Int!) { unlock(idempotencyKey: $key, fencingToken: $token) }`;
 
@@ -70,10 +72,11 @@ async function lockPatiently(device: Device, waitSeconds: number, deadline: numb
   while (performance.now() < deadline) {
     tally.lockAttempts++;
     const wait = Math.min(waitSeconds, Math.ceil((deadline - performance.now()) / 1000));
-    const answer = await graphql<{ lock: { fencingToken: number } }>(device.client, lockMutation, {
-      key: crypto.randomUUID(),
-      wait: wait > 0 ? wait : null,
-    });
+    const answer = await graphql<{ lock: { fencingToken: number } }>(
+      device.client,
+      wait > 0 ? waitingLock : pollingLock,
+      { key: crypto.randomUUID(), ...(wait > 0 ? { wait } : {}) },
+    );
     const [error] = answer.errors ?? [];
     if (error?.extensions?.code === "LOCK_HELD") {
       // As the SDK does: the hint, at most 5 s (its default lockRetryMaxMs).
