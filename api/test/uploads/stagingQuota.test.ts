@@ -74,6 +74,16 @@ describe("the staging quota", () => {
     ).toBe(200);
   });
 
+  it("decides one user's concurrent creations one at a time: never more than the quota", async () => {
+    const device = await server.newUser();
+    const { fencingToken } = await device.lock();
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () => createUpload(device, fencingToken, randomBytes(3000))),
+    );
+    const statuses = answers.map((answer) => answer.status).sort();
+    expect(statuses).toEqual([201, 201, 201, 413, 413, 413, 413, 413]);
+  });
+
   it("counts a replaced upload once, and frees the staged bytes on unlock", async () => {
     const device = await server.newUser();
     const { fencingToken } = await device.lock();
