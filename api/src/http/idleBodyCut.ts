@@ -6,20 +6,34 @@
 // before stays: tus keeps the bytes it wrote (the upload's offset), a batch
 // the groups it recorded.
 //
-// Idle means the connection read no bytes: its bytesRead, sampled a few times
-// per timeout, not a socket timeout, which would outlive the request on a
-// kept-alive connection and clash with Node's own keep-alive timer.
+// Idle means the connection read no bytes while the body was not complete:
+// its bytesRead, sampled a few times per timeout, not a socket timeout, which
+// would outlive the request on a kept-alive connection and clash with Node's
+// own keep-alive timer. (A server that stops reading for that long, its disk
+// or database stalled, cuts the body too: the client resumes it as after any
+// cut.) A request without a body is never cut, however long its answer takes.
 import type { IncomingMessage } from "node:http";
 import type { Logger } from "../logging/logger.ts";
 
 /** Samples per timeout: a body idle for the timeout is cut within a quarter of it more. */
 const samplesPerTimeout = 4;
 
+/** Whether the request announced a body: a Content-Length above 0, or chunks. */
+function hasBody(req: IncomingMessage): boolean {
+  return req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
+}
+
 export function cutBodyWhenIdle(req: IncomingMessage, idleMs: number, logger: Logger): void {
+  if (!hasBody(req)) return;
   const { socket } = req;
   let bytesRead = socket.bytesRead;
   let lastReadAt = performance.now();
   const sampler = setInterval(() => {
+    // Every byte of the body received, whether read by the handler yet or not.
+    if (req.complete) {
+      stop();
+      return;
+    }
     if (socket.bytesRead !== bytesRead) {
       bytesRead = socket.bytesRead;
       lastReadAt = performance.now();
