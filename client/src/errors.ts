@@ -65,6 +65,21 @@ export class StagingFullError extends ServerError {
   }
 }
 
+/**
+ * The upload would pass the user's staging quota on the server
+ * (SMSYNC_STAGING_QUOTA_BYTES, HTTP 413): the declared bytes of the uploads
+ * staged and not yet committed under the lock. Nothing was staged; a commit
+ * or an unlock frees the quota, a retry as it is never helps. `details`
+ * carries `quotaBytes` and `stagedBytes`.
+ */
+export class StagingQuotaExceededError extends ServerError {
+  override name = "StagingQuotaExceededError";
+
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super("STAGING_QUOTA_EXCEEDED", message, details);
+  }
+}
+
 /** The network failed or the server was unreachable; the call may be retried. */
 export class NetworkError extends SmsyncClientError {
   override name = "NetworkError";

@@ -1,9 +1,9 @@
 // POST /upload-batches: many small files staged by one request
 // (docs/protocol.md, "Small files in batches"). The head lists the files;
-// every file is checked against the file index and the caller's lock before
-// a byte is written, so a bad batch writes nothing. The bytes are then
-// written into staging file by file, each checked by its sha256, and
-// recorded in groups: one fsync of the directory and one transaction per
+// every file is checked against the file index, the caller's lock and the
+// user's staging quota before a byte is written, so a bad batch writes
+// nothing. The bytes are then written into staging file by file, each
+// checked by its sha256, and recorded in groups: one fsync of the directory and one transaction per
 // group. A request cut mid-way keeps the groups it recorded; the client asks
 // POST /upload-batches/held which files the server holds, and sends the rest.
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -21,6 +21,7 @@ import { crashPoint } from "../faults/crashPoints.ts";
 import { checkUploadsAgainstIndex } from "../fileIndex/fileIndex.ts";
 import { requireIdleLock } from "../locks/locks.ts";
 import type { Services } from "../services.ts";
+import { requireStagingRoom } from "../staging/stagingQuota.ts";
 import { answerBatchRequest, framedBytes, readHead, requireBatchCaller, sendJson } from "./batchRequests.ts";
 import { heldUploads, recordStagedGroup, type StagedFile } from "./stagedGroups.ts";
 import { BlockHasher } from "./BlockHashCache.ts";
@@ -39,6 +40,7 @@ export function handleUploadBatch(services: Services, req: IncomingMessage, res:
     const { held, bases } = await services.db.$transaction(async (tx) => {
       await requireIdleLock(tx, caller, fencingToken);
       await checkUploadsAgainstIndex(tx, batch, files);
+      await requireStagingRoom(tx, caller.userId, services.config.stagingQuotaBytes, files);
       return { held: await heldUploads(tx, batch, files), bases: await deltaBases(tx, caller.userId, files) };
     });
     const started = performance.now();

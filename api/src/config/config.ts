@@ -75,6 +75,12 @@ const environmentSchema = z
     SMSYNC_LOCAL_CLOUD_DIR: z.string().min(1).optional(),
     SMSYNC_STAGING_DIR: z.string().min(1).optional(),
     SMSYNC_MAX_UPLOAD_BYTES: positiveInt.default(5 * 1024 * 1024 * 1024),
+    // The declared bytes of one user's staged, uncommitted uploads; defaults to
+    // twice SMSYNC_MAX_UPLOAD_BYTES (stagingQuota.ts says why).
+    SMSYNC_STAGING_QUOTA_BYTES: positiveInt.optional(),
+    // An upload's request body (tus PATCH or creation, batch upload) that sends
+    // nothing for this long is cut; tus keeps what it received.
+    SMSYNC_UPLOAD_IDLE_TIMEOUT_SECONDS: positiveInt.default(60),
     // The batch paths for small files (docs/protocol.md, "Small files in batches").
     SMSYNC_BATCH_MAX_FILE_BYTES: positiveInt.default(defaultBatchLimits.batchMaxFileBytes),
     SMSYNC_BATCH_MAX_FILES: positiveInt.default(defaultBatchLimits.batchMaxFiles),
@@ -133,8 +139,23 @@ const environmentSchema = z
     ...googleDriveEnvironmentShape,
   })
   .superRefine(checkProductionEnvironment)
+  .superRefine(checkStagingQuota)
   .superRefine(checkGoogleEnvironment)
   .superRefine(checkGoogleDriveEnvironment);
+
+/** A quota below the largest upload would refuse that upload under any lock. */
+function checkStagingQuota(
+  env: { SMSYNC_STAGING_QUOTA_BYTES?: number; SMSYNC_MAX_UPLOAD_BYTES: number },
+  context: z.RefinementCtx,
+): void {
+  if (env.SMSYNC_STAGING_QUOTA_BYTES !== undefined && env.SMSYNC_STAGING_QUOTA_BYTES < env.SMSYNC_MAX_UPLOAD_BYTES) {
+    context.addIssue({
+      code: "custom",
+      path: ["SMSYNC_STAGING_QUOTA_BYTES"],
+      message: `must be at least SMSYNC_MAX_UPLOAD_BYTES (${env.SMSYNC_MAX_UPLOAD_BYTES})`,
+    });
+  }
+}
 
 export interface Config {
   /** development or production: the defaults and requirements of deploymentMode.ts. */
@@ -150,6 +171,10 @@ export interface Config {
   localCloudDir: string;
   stagingDir: string;
   maxUploadBytes: number;
+  /** The most bytes one user may have staged and uncommitted (declared lengths, tus and batch uploads alike). */
+  stagingQuotaBytes: number;
+  /** A request body of an upload that sends nothing for this long is cut. */
+  uploadIdleTimeoutSeconds: number;
   /** Files up to this size may go by the batch paths; larger ones go over tus and single downloads. */
   batchMaxFileBytes: number;
   batchMaxFiles: number;
@@ -220,6 +245,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     localCloudDir: path.resolve(baseDir, env.SMSYNC_LOCAL_CLOUD_DIR ?? path.join(dataDir, "cloud")),
     stagingDir: path.resolve(baseDir, env.SMSYNC_STAGING_DIR ?? path.join(dataDir, "staging")),
     maxUploadBytes: env.SMSYNC_MAX_UPLOAD_BYTES,
+    stagingQuotaBytes: env.SMSYNC_STAGING_QUOTA_BYTES ?? 2 * env.SMSYNC_MAX_UPLOAD_BYTES,
+    uploadIdleTimeoutSeconds: env.SMSYNC_UPLOAD_IDLE_TIMEOUT_SECONDS,
     batchMaxFileBytes: env.SMSYNC_BATCH_MAX_FILE_BYTES,
     batchMaxFiles: env.SMSYNC_BATCH_MAX_FILES,
     batchMaxBytes: env.SMSYNC_BATCH_MAX_BYTES,

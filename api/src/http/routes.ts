@@ -1,7 +1,8 @@
 // One node:http server, three planes: GraphQL (HTTP, SSE and graphql-ws) at
 // /graphql, tus uploads under /uploads, downloads under /downloads; and the
 // batch paths of small files, /upload-batches (with /held, and /blocks for
-// the deltas of changed files) and /download-batches.
+// the deltas of changed files) and /download-batches. A byte-plane body that
+// sends nothing for a while is cut (idleBodyCut.ts).
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { downloadBatchesPath, fileBlocksPath, heldUploadsPath, uploadBatchesPath } from "@smsync/protocol";
 import { tokenOfAuthorization } from "../auth/deviceTokens.ts";
@@ -15,6 +16,17 @@ import { answerRefused } from "../limits/refusedRequest.ts";
 import type { Services } from "../services.ts";
 import { isHostAndPort } from "./publicBaseUrl.ts";
 import { uploadsPath, type UploadPlane } from "../uploads/UploadPlane.ts";
+import { cutBodyWhenIdle } from "./idleBodyCut.ts";
+
+/** The byte plane's paths whose POST carries a body of files or a framed head. */
+const batchPaths = new Set([uploadBatchesPath, heldUploadsPath, fileBlocksPath, downloadBatchesPath]);
+
+/** Requests whose body the byte plane reads: tus's PATCH and creation, the batch paths' POST. */
+function sendsBytesBody(pathname: string, method: string | undefined): boolean {
+  if (pathname === uploadsPath || pathname.startsWith(`${uploadsPath}/`))
+    return method === "PATCH" || method === "POST";
+  return batchPaths.has(pathname) && method === "POST";
+}
 
 export function createRequestHandler(services: Services, yoga: GraphQLServer, uploads: UploadPlane) {
   const route = routeOf(services, yoga, uploads);
@@ -32,6 +44,7 @@ export function createRequestHandler(services: Services, yoga: GraphQLServer, up
 }
 
 function routeOf(services: Services, yoga: GraphQLServer, uploads: UploadPlane) {
+  const idleBodyMs = services.config.uploadIdleTimeoutSeconds * 1000;
   return (req: IncomingMessage, res: ServerResponse): void => {
     // RFC 9112 section 3.2: an invalid Host is answered 400. Passed on, it would be
     // reflected into URLs (publicBaseUrl.ts), or fail Yoga's URL parsing with a 500.
@@ -47,6 +60,7 @@ function routeOf(services: Services, yoga: GraphQLServer, uploads: UploadPlane) 
       return;
     }
     const pathname = (req.url ?? "/").replace(/\?.*/s, "");
+    if (sendsBytesBody(pathname, req.method)) cutBodyWhenIdle(req, idleBodyMs, services.logger);
     const route =
       pathname === uploadBatchesPath
         ? handleUploadBatch(services, req, res)

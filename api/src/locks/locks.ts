@@ -114,15 +114,46 @@ export type LockHolding = "caller" | "nobody" | "another";
  * again.
  */
 export async function lockHolding(db: Database, caller: Caller, now: Date): Promise<LockHolding> {
-  const [row] = await readOnlyRaw<{
-    holderDeviceId: string | null;
-    operationId: string | null;
-    expiresAt: Date | string | number | null;
-  }>(db, Prisma.sql`SELECT "holderDeviceId", "operationId", "expiresAt" FROM "Lock" WHERE "userId" = ${caller.userId}`);
-  if (!row) return "nobody";
-  if (row.holderDeviceId === caller.deviceId) return "caller";
+  const lock = await readCommittedLock(db, caller.userId);
+  if (!lock) return "nobody";
+  if (lock.holderDeviceId === caller.deviceId) return "caller";
+  return isLive(lock, now) ? "another" : "nobody";
+}
+
+/** What decides whether a device holds a grant. */
+type Grant = Pick<LockRow, "holderDeviceId" | "fencingToken">;
+
+/**
+ * The user's lock row as committed, by a read outside any transaction (none
+ * if the user never locked): for the checks that must stay cheap, and whose
+ * decision a slightly earlier committed state does not change.
+ */
+export async function readCommittedLock(db: Database, userId: string): Promise<(Holding & Grant) | null> {
+  const [row] = await readOnlyRaw<Omit<RawLockRow, "userId" | "grantedAt">>(
+    db,
+    Prisma.sql`SELECT "holderDeviceId", "fencingToken", "operationId", "expiresAt" FROM "Lock" WHERE "userId" = ${userId}`,
+  );
   // SQLite's raw rows carry a DateTime as text or a number, PostgreSQL's as a Date.
-  return isLive({ ...row, expiresAt: dateOf(row.expiresAt) }, now) ? "another" : "nobody";
+  return row ? { ...row, fencingToken: Number(row.fencingToken), expiresAt: dateOf(row.expiresAt) } : null;
+}
+
+/** Throws LOCK_REQUIRED or STALE_FENCING_TOKEN unless caller holds the lock under fencingToken. */
+export function refuseUnlessGrantHolder(lock: Grant, caller: Caller, fencingToken: number): void {
+  if (lock.holderDeviceId !== caller.deviceId) {
+    if (fencingToken < lock.fencingToken) {
+      throw new SmsyncError("STALE_FENCING_TOKEN", `fencing token ${fencingToken} is stale: the lock was lost`, {
+        currentFencingToken: lock.fencingToken,
+      });
+    }
+    throw new SmsyncError("LOCK_REQUIRED", "this device does not hold the lock: call lock first");
+  }
+  if (fencingToken !== lock.fencingToken) {
+    throw new SmsyncError(
+      "STALE_FENCING_TOKEN",
+      `fencing token ${fencingToken} is not the current one (${lock.fencingToken})`,
+      { currentFencingToken: lock.fencingToken },
+    );
+  }
 }
 
 function grantOf(lock: LockRow, heldPreviously: boolean, now: Date): LockGrant {
@@ -160,21 +191,7 @@ export async function acquireLock(tx: Transaction, caller: Caller, ttlSeconds: n
 /** Checks that caller holds the lock under fencingToken; returns the lock row. */
 export async function requireLock(tx: Transaction, caller: Caller, fencingToken: number): Promise<LockRow> {
   const lock = await readLock(tx, caller.userId);
-  if (lock.holderDeviceId !== caller.deviceId) {
-    if (fencingToken < lock.fencingToken) {
-      throw new SmsyncError("STALE_FENCING_TOKEN", `fencing token ${fencingToken} is stale: the lock was lost`, {
-        currentFencingToken: lock.fencingToken,
-      });
-    }
-    throw new SmsyncError("LOCK_REQUIRED", "this device does not hold the lock: call lock first");
-  }
-  if (fencingToken !== lock.fencingToken) {
-    throw new SmsyncError(
-      "STALE_FENCING_TOKEN",
-      `fencing token ${fencingToken} is not the current one (${lock.fencingToken})`,
-      { currentFencingToken: lock.fencingToken },
-    );
-  }
+  refuseUnlessGrantHolder(lock, caller, fencingToken);
   return lock;
 }
 

@@ -5,24 +5,28 @@
 //   answer durable, and the last-byte check run by the write that brings
 //   the last byte (LastByteCheck.ts says where else it runs, and why);
 // - hooks/onUploadCreate (POST): the lock, the file index rules, the row;
-// - hooks/onIncomingOwnedRequest (HEAD, PATCH, GET): only the owner;
-// - hooks/onIncomingTermination (DELETE): only the owner, row first;
+// - hooks/onIncomingOwnedRequest (HEAD, GET): only the owner;
+// - hooks/onIncomingWrite (PATCH): only the owner, under the lock grant the
+//   upload was created under;
+// - hooks/onIncomingTermination (DELETE): the same, row first;
 // - hooks/onUploadFinish: answers the checked sha256;
 // - hooks/onResponseError: every error answer a JSON body {code, message};
+//   JsonErrorTusServer: tus's own refusals too;
 // - repeatedCreation: a creation repeated for an upload the server has is
 //   answered with it (tus would create another).
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { Server as TusServer } from "@tus/server";
 import { isOriginAllowed } from "../http/cors.ts";
 import { publicBaseUrl } from "../http/publicBaseUrl.ts";
 import type { Services } from "../services.ts";
 import { CheckingFileStore } from "./CheckingFileStore.ts";
 import { onIncomingOwnedRequest } from "./hooks/onIncomingOwnedRequest.ts";
 import { onIncomingTermination } from "./hooks/onIncomingTermination.ts";
+import { onIncomingWrite } from "./hooks/onIncomingWrite.ts";
 import { onResponseError } from "./hooks/onResponseError.ts";
 import { onUploadCreate } from "./hooks/onUploadCreate.ts";
 import { onUploadFinish } from "./hooks/onUploadFinish.ts";
 import type { LastByteCheck } from "./LastByteCheck.ts";
+import { JsonErrorTusServer } from "./JsonErrorTusServer.ts";
 import { RepeatedCreation } from "./repeatedCreation.ts";
 
 export const uploadsPath = "/uploads";
@@ -36,7 +40,7 @@ function nodeRequestOf(request: Request): IncomingMessage {
 }
 
 export class UploadPlane {
-  readonly tus: TusServer;
+  readonly tus: JsonErrorTusServer;
   private readonly repeatedCreation: RepeatedCreation;
 
   constructor(services: Services, lastByteCheck: LastByteCheck) {
@@ -49,7 +53,7 @@ export class UploadPlane {
       },
       checkReceivedUpload: (uploadId, receivedSha256) => lastByteCheck.run(uploadId, receivedSha256),
     });
-    this.tus = new TusServer({
+    this.tus = new JsonErrorTusServer({
       path: uploadsPath,
       datastore: store,
       maxSize: config.maxUploadBytes,
@@ -58,7 +62,7 @@ export class UploadPlane {
       allowedOrigins: (origin) => isOriginAllowed(config.corsOrigins, origin),
       disableTerminationForFinishedUploads: true,
       generateUrl: (req, { path, id }) => `${publicBaseUrl(config.publicUrl, nodeRequestOf(req))}${path}/${id}`,
-      // Every request that names an upload (HEAD, PATCH, GET) comes from its owner.
+      // Every request that names an upload (HEAD, GET) comes from its owner.
       onIncomingRequest: onIncomingOwnedRequest(services),
       onUploadCreate: onUploadCreate(services),
       onUploadFinish: onUploadFinish(lastByteCheck),
@@ -70,6 +74,7 @@ export class UploadPlane {
     // authenticates it.
     const { handlers, options } = this.tus;
     handlers.POST.options = { ...handlers.POST.options, onIncomingRequest: undefined };
+    handlers.PATCH.options = { ...options, onIncomingRequest: onIncomingWrite(services) };
     handlers.DELETE.options = { ...options, onIncomingRequest: onIncomingTermination(services, store) };
     this.repeatedCreation = new RepeatedCreation(services, store, uploadsPath);
   }

@@ -7,6 +7,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { sourceNodeOptions } from "@smsync/testkit";
 import { ConfigError, loadConfig } from "../../src/config/config.ts";
+import { configErrorOf } from "../support/configErrorOf.ts";
 
 describe("loadConfig", () => {
   it("puts the SQLite database, the cloud directory and staging under one data directory", () => {
@@ -32,6 +33,17 @@ describe("loadConfig", () => {
 
   it("resolves a relative data directory against the directory npm was run in", () => {
     expect(loadConfig({ SMSYNC_DATA_DIR: "data", INIT_CWD: "/home/me/smsync" }).dataDir).toBe("/home/me/smsync/data");
+  });
+
+  it("sets the staging quota to twice the largest upload unless given, and refuses one below it", () => {
+    expect(loadConfig({}).stagingQuotaBytes).toBe(10 * 1024 ** 3);
+    expect(loadConfig({ SMSYNC_MAX_UPLOAD_BYTES: "1000" }).stagingQuotaBytes).toBe(2000);
+    expect(loadConfig({ SMSYNC_STAGING_QUOTA_BYTES: "6000000000" }).stagingQuotaBytes).toBe(6_000_000_000);
+    expect(configErrorOf({ SMSYNC_STAGING_QUOTA_BYTES: "999", SMSYNC_MAX_UPLOAD_BYTES: "1000" })).toMatch(
+      /SMSYNC_STAGING_QUOTA_BYTES: must be at least SMSYNC_MAX_UPLOAD_BYTES/,
+    );
+    expect(loadConfig({}).uploadIdleTimeoutSeconds).toBe(60);
+    expect(configErrorOf({ SMSYNC_UPLOAD_IDLE_TIMEOUT_SECONDS: "0" })).toContain("SMSYNC_UPLOAD_IDLE_TIMEOUT_SECONDS");
   });
 
   it("names each wrong variable", () => {

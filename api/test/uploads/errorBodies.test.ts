@@ -70,6 +70,38 @@ describe("error answers of the upload plane", () => {
     expect(await rowCounts(server.app.services.db)).toEqual(before);
   });
 
+  it("answers the refusals tus writes before its handlers in JSON too, with its protocol headers", async () => {
+    const device = await server.newUser();
+    const { fencingToken } = await device.lock();
+    const content = Buffer.from("0123456789");
+    const metadata = encodeMetadata(uploadMetadata({ fileUUID: randomUUID(), version: 0, content, fencingToken }));
+    const before = await rowCounts(server.app.services.db);
+    const refusals = [
+      // No Tus-Resumable: 412.
+      [
+        412,
+        await fetch(`${server.url}/uploads`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${device.token}`, "Upload-Length": "10", "Upload-Metadata": metadata },
+        }),
+      ],
+      // An Upload-Length that is no number: 400 from tus's header validators.
+      [400, await createUpload(device.token!, { "Upload-Length": "ten", "Upload-Metadata": metadata })],
+      // A method tus has no handler for: 404.
+      [404, await fetch(`${server.url}/uploads`, { method: "PUT", headers: { "Tus-Resumable": "1.0.0" } })],
+    ] as const;
+    for (const [status, response] of refusals) {
+      expect(response.status).toBe(status);
+      expect(response.headers.get("content-type")).toBe("application/json");
+      expect(response.headers.get("tus-resumable")).toBe("1.0.0");
+      expect(await response.json()).toEqual({
+        code: status === 404 ? "NOT_FOUND" : "BAD_INPUT",
+        message: matchers.stringMatching(/\S/),
+      });
+    }
+    expect(await rowCounts(server.app.services.db)).toEqual(before);
+  });
+
   it("answers a malformed Upload-Metadata header with 400 and a JSON body", async () => {
     const device = await server.newUser();
     const before = await rowCounts(server.app.services.db);

@@ -64,6 +64,8 @@ export const nonRecoverableCodes: ReadonlySet<string> = new Set<ErrorCode | "CON
   "UNKNOWN_FILE",
   "ALREADY_DELETED",
   "PAYLOAD_TOO_LARGE",
+  // A batch staging more than the server's quota per lock grant: a later pass would stage it again.
+  "STAGING_QUOTA_EXCEEDED",
   "WRONG_VERSION",
   "TRANSFER_FAILED",
   "GOOGLE_SIGN_IN_REQUIRED",

@@ -3,7 +3,8 @@
 // the files in groups as they arrive, so after a failure the next attempt
 // first asks which files the server holds (POST <url>/held) and sends only
 // the rest. Errors come out typed as the tus uploader's do: ServerError with
-// the server's code (StagingFullError for 507), NetworkError, LocalSourceError.
+// the server's code (StagingFullError for 507, StagingQuotaExceededError for
+// 413 STAGING_QUOTA_EXCEEDED), NetworkError, LocalSourceError.
 import {
   batchUploadHead,
   encodeFrameHead,

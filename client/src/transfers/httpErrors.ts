@@ -3,7 +3,7 @@
 // "Errors"); anything else (a proxy's HTML page, an empty body) keeps its
 // HTTP status as the code, HTTP_<status>.
 import type { ErrorCode } from "@smsync/protocol";
-import { ServerError, StagingFullError } from "../errors.ts";
+import { ServerError, StagingFullError, StagingQuotaExceededError } from "../errors.ts";
 
 /** Codes of byte-plane answers that mean "this request will never succeed as it is". */
 const finalCodes: ReadonlySet<string> = new Set<ErrorCode>([
@@ -45,6 +45,8 @@ export function serverErrorFromResponse(status: number, body: string | undefined
     const { code, message, ...details } = parsed;
     const text = `${what}: ${message ?? code} (HTTP ${status})`;
     if (code === ("STAGING_FULL" satisfies ErrorCode)) return new StagingFullError(text, { ...details, status });
+    if (code === ("STAGING_QUOTA_EXCEEDED" satisfies ErrorCode))
+      return new StagingQuotaExceededError(text, { ...details, status });
     return new ServerError(code, text, { ...details, status });
   }
   const text = (body ?? "").trim().slice(0, 200);

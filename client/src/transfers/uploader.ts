@@ -7,7 +7,8 @@
 //
 // Errors come out typed: ServerError with the server's code (460 is
 // CHECKSUM_MISMATCH; 507 STAGING_FULL is a StagingFullError, not retried
-// here, its resume state kept), NetworkError when the server could not be reached or
+// here, its resume state kept; 413 STAGING_QUOTA_EXCEEDED a
+// StagingQuotaExceededError, not retried), NetworkError when the server could not be reached or
 // the connection broke, LocalSourceError when the local content cannot be
 // read or changed size; an abort rejects with the signal's reason.
 import { encodeUploadMetadata, type ErrorCode, type UploadMetadata } from "@smsync/protocol";

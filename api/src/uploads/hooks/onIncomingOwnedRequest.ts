@@ -1,5 +1,6 @@
-// tus's onIncomingRequest for HEAD, PATCH and GET: only the upload's owner
-// may ask for its offset, send its bytes or read them. A HEAD never checks
+// tus's onIncomingRequest for HEAD and GET: only the upload's owner may ask
+// for its offset or read its bytes (sending them needs the lock too:
+// onIncomingWrite.ts). A HEAD never checks
 // an upload's bytes: the write that brought the last byte does
 // (LastByteCheck.ts), under tus's lock on the upload, which a HEAD waits for.
 import type { Services } from "../../services.ts";

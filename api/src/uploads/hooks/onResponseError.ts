@@ -5,13 +5,9 @@
 // answered 500 INTERNAL without its message.
 import { isFileSystemFull } from "../../errors/fileSystemFull.ts";
 import { httpStatusOf } from "../../errors/httpStatus.ts";
-import { SmsyncError, type ErrorCode } from "../../errors/SmsyncError.ts";
+import { SmsyncError } from "../../errors/SmsyncError.ts";
 import type { Logger } from "../../logging/logger.ts";
-
-export interface ErrorAnswer {
-  status_code: number;
-  body: string;
-}
+import { tusRefusalAnswer, type ErrorAnswer } from "../tusRefusals.ts";
 
 export function internalErrorAnswer(): ErrorAnswer {
   return { status_code: 500, body: JSON.stringify({ code: "INTERNAL", message: "internal server error" }) };
@@ -27,13 +23,7 @@ export function onResponseError(logger: Logger) {
     }
     const tusError = error as { status_code?: unknown; body?: unknown };
     if (typeof tusError.status_code === "number" && typeof tusError.body === "string" && tusError.status_code < 500) {
-      const code: ErrorCode =
-        tusError.status_code === 404 || tusError.status_code === 410
-          ? "NOT_FOUND"
-          : tusError.status_code === 413
-            ? "PAYLOAD_TOO_LARGE"
-            : "BAD_INPUT";
-      return { status_code: tusError.status_code, body: JSON.stringify({ code, message: tusError.body.trim() }) };
+      return tusRefusalAnswer(tusError.status_code, tusError.body);
     }
     if (isFileSystemFull(error)) {
       logger.error({ err: error, method: req.method, url: req.url }, "upload refused: the staging area's disk is full");

@@ -1,11 +1,13 @@
 // tus's onUploadCreate (POST): the creation must come under the caller's
-// idle lock grant and pass the file index rules; it records the StagedUpload
-// row, replacing an uncommitted upload of the same version with other content.
+// idle lock grant, pass the file index rules and fit the user's staging
+// quota; it records the StagedUpload row, replacing an uncommitted upload of
+// the same version with other content. tus creates the file only after.
 import type { Upload } from "@tus/utils";
 import { SmsyncError } from "../../errors/SmsyncError.ts";
 import { checkUploadAgainstIndex } from "../../fileIndex/fileIndex.ts";
 import { requireIdleLock } from "../../locks/locks.ts";
 import type { Services } from "../../services.ts";
+import { requireStagingRoom } from "../../staging/stagingQuota.ts";
 import { parseUploadMetadataHeader } from "../uploadMetadata.ts";
 import { requireCaller } from "./uploadCaller.ts";
 
@@ -28,6 +30,7 @@ export function onUploadCreate(services: Services) {
           `version ${metadata.version} of ${metadata.fileUUID} is committed already`,
         );
       }
+      await requireStagingRoom(tx, caller.userId, services.config.stagingQuotaBytes, [{ ...key, size }]);
       if (previous) await tx.stagedUpload.delete({ where: { id: previous.id } });
       await tx.stagedUpload.create({
         data: {
