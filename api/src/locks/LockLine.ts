@@ -84,6 +84,11 @@ export class LockLine {
   waiting(userId: string): number {
     return this.lines.get(userId)?.size ?? 0;
   }
+
+  /** How many of them have a call waiting in the server now. */
+  waitingInServer(userId: string): number {
+    return [...(this.lines.get(userId)?.values() ?? [])].filter((waiter) => waiter.present > 0).length;
+  }
 }
 
 function secondsUntil(time: number, now: number): number {

@@ -19,7 +19,8 @@ export interface LockRequest {
   ttlSeconds: number;
   /** How long to wait in the server for the lock before answering LOCK_HELD (0: answer at once). */
   waitSeconds: number;
-  /** The mutation's arguments as sent, for the idempotency record. */
+  /** The mutation's arguments as sent, for the idempotency record (waitSeconds is left out of it: how long a
+   * call waited does not change what its key was for, and a retry may wait longer or not at all). */
   args: Record<string, unknown>;
   /** The device token the call came with: held off at the HTTP layer when it ignores its retry hint. */
   token: string | null;
@@ -32,12 +33,14 @@ export async function lockInTurn(services: Services, caller: Caller, request: Lo
   const { userId, deviceId } = caller;
   // Before the idempotency lookup, so that a device ignoring its hint costs no database read. (A device in the
   // line has no grant to replay: it leaves the line when granted.)
-  const early = lockLine.tooEarly(userId, deviceId, clock.now().getTime());
+  // A call that waits in the server is no hot loop: it may come at once after a refusal.
+  const early = request.waitSeconds > 0 ? null : lockLine.tooEarly(userId, deviceId, clock.now().getTime());
   if (early !== null) {
     // Until its hint runs out, the device's requests are refused before they are read (429, RATE_LIMITED).
     if (request.token) await services.requestLimits.holdOff(request.token, Math.ceil(early));
     throw lockHeld(early, "asked again before retryAfterSeconds");
   }
+  const { waitSeconds: _waitSeconds, ...argsOfRecord } = request.args;
   const waitUntil = Date.now() + request.waitSeconds * 1000;
   const depart = request.waitSeconds > 0 ? lockLine.arrive(userId, deviceId, clock.now().getTime()) : null;
   try {
@@ -48,7 +51,7 @@ export async function lockInTurn(services: Services, caller: Caller, request: Lo
           caller,
           "lock",
           request.idempotencyKey,
-          request.args,
+          argsOfRecord,
           (tx) => acquireLock(tx, caller, request.ttlSeconds, clock.now()),
           () => refuseOutOfTurn(services, caller),
         );

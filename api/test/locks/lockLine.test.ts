@@ -34,7 +34,8 @@ async function contendedUser(count: number) {
   const { fencingToken } = await holder.lock(60);
   const { id: userId } = await server.app.services.db.user.findUniqueOrThrow({ where: { name: holder.userName } });
   const waiting = () => server.app.services.lockLine.waiting(userId);
-  return { holder, others, fencingToken, waiting };
+  const waitingInServer = () => server.app.services.lockLine.waitingInServer(userId);
+  return { holder, others, fencingToken, waiting, waitingInServer };
 }
 
 describe("the fair lock", () => {
@@ -96,12 +97,12 @@ describe("the fair lock", () => {
   });
 
   it("with waitSeconds, answers each waiting device in turn as the lock is released", async () => {
-    const { holder, others, fencingToken, waiting } = await contendedUser(3);
+    const { holder, others, fencingToken, waiting, waitingInServer } = await contendedUser(3);
     const [first, second] = others as [TestGraphQLClient, TestGraphQLClient];
     const firstAnswer = askLock(first, 20);
-    await until(() => waiting() === 1);
+    await until(() => waitingInServer() === 1);
     const secondAnswer = askLock(second, 20);
-    await until(() => waiting() === 2);
+    await until(() => waitingInServer() === 2);
 
     await unlock(holder, fencingToken);
     const firstGrant = (await firstAnswer).granted!;
@@ -112,6 +113,21 @@ describe("the fair lock", () => {
     await unlock(first, firstGrant.fencingToken);
     expect((await secondAnswer).granted?.fencingToken).toBe(fencingToken + 2);
     expect(waiting()).toBe(0);
+  });
+
+  it("lets a device wait in the server right after a refusal, and replays its key whatever it waited", async () => {
+    const { holder, others, fencingToken, waitingInServer } = await contendedUser(2);
+    const [laptop] = others as [TestGraphQLClient];
+    expect((await askLock(laptop)).refused?.code).toBe("LOCK_HELD");
+    // At once, before the hint ran out: a waiting call is not a poll, and is not held off.
+    const key = randomUUID();
+    const answer = laptop.request(lockMutation, { key, wait: 10 });
+    await until(() => waitingInServer() === 1);
+    await unlock(holder, fencingToken);
+    const granted = (await answer).data!.lock;
+    expect(granted.fencingToken).toBe(fencingToken + 1);
+    // The same key asked again without waiting (a retry after a lost answer): the same grant.
+    expect((await laptop.ok(lockMutation, { key })).lock).toEqual(granted);
   });
 
   it("with waitSeconds, answers LOCK_HELD when the lock stays held for that long", async () => {

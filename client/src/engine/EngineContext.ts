@@ -46,6 +46,8 @@ export class EngineContext<D extends DownloadedFileInfo = DownloadedFile> {
   readonly transferConcurrency: number;
   /** Longest wait before locking again after LOCK_HELD. */
   readonly lockRetryMaxMs: number;
+  /** How long a lock call waits in the server once the lock was found held (0: poll). */
+  readonly lockWaitSeconds: number;
   readonly backoffInitialMs: number;
   readonly backoffMaxMs: number;
   /** The backoff's jitter. */
@@ -83,6 +85,7 @@ export class EngineContext<D extends DownloadedFileInfo = DownloadedFile> {
     this.subscribedPollMs = options.subscribedPollMs ?? 10_000;
     this.transferConcurrency = options.transferConcurrency ?? 4;
     this.lockRetryMaxMs = options.lockRetryMaxMs ?? 5000;
+    this.lockWaitSeconds = options.lockWaitSeconds ?? 10;
     this.backoffInitialMs = options.backoff?.initialMs ?? 500;
     this.backoffMaxMs = options.backoff?.maxMs ?? 30_000;
     this.random = options.random ?? Math.random;

@@ -58,8 +58,14 @@ export interface SyncEngineOptions<D extends DownloadedFileInfo = DownloadedFile
   pollMs?: number;
   /** Safety polling period while the subscription is up (default 10 s). */
   subscribedPollMs?: number;
-  /** Longest wait before locking again after LOCK_HELD (default 5 s). */
+  /** Longest wait before locking again after LOCK_HELD (default 5 s; the server's retryAfterSeconds is shorter). */
   lockRetryMaxMs?: number;
+  /**
+   * Once the lock was found held, how long each lock call waits in the server for it (its waitSeconds; default
+   * 10, at most the server's lockMaxWaitSeconds): the device gets the lock as soon as it is its turn, without
+   * polling. 0: poll after each LOCK_HELD instead.
+   */
+  lockWaitSeconds?: number;
   /** Backoff of passes after a network failure (ceilings from 500 ms doubling to 30 s, full jitter below each). */
   backoff?: { initialMs?: number; maxMs?: number };
   /** Uploads of a batch that run at once (default 4; 1 uploads one file after another, in fileUUID order). */
@@ -87,6 +93,7 @@ export type EngineTuning = Pick<
   | "pollMs"
   | "subscribedPollMs"
   | "lockRetryMaxMs"
+  | "lockWaitSeconds"
   | "backoff"
   | "transferRetryDelays"
   | "transferConcurrency"

@@ -114,8 +114,8 @@ export const operationStatusQuery = graphql(`
 // Mutations (through the outbox)
 
 export const lockMutation = graphql(`
-  mutation Lock($idempotencyKey: String!, $ttlSeconds: Int) {
-    lock(idempotencyKey: $idempotencyKey, ttlSeconds: $ttlSeconds) {
+  mutation Lock($idempotencyKey: String!, $ttlSeconds: Int, $waitSeconds: Int) {
+    lock(idempotencyKey: $idempotencyKey, ttlSeconds: $ttlSeconds, waitSeconds: $waitSeconds) {
       ...LockGrantFields
     }
   }

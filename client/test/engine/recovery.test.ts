@@ -226,6 +226,36 @@ describe("suspend and resume", () => {
       expect(await b.store.list(collection), collection).toEqual([]);
   });
 
+  it("suspend while the lock call waits in the server; resume sends it again as it was sent, and finishes", async () => {
+    const phone = await harness.newUser();
+    const laptop = await harness.newDevice(phone.userName);
+    const { id: userId } = await harness.server.app.services.db.user.findUniqueOrThrow({
+      where: { name: phone.userName },
+    });
+    const lockLine = harness.server.app.services.lockLine;
+    const grant = await phone.lock(60);
+    const b = await harness.openClient(laptop);
+    const uuid = randomUUID();
+    const content = Buffer.from("queued before a suspension during the wait");
+    await b.client.uploadData(uuid, content, { cloudFileName: "w.txt", ...text });
+    await b.client.commit();
+    const syncing = b.client.sync();
+    // The engine's second lock call (with waitSeconds) is waiting in the server.
+    while (lockLine.waitingInServer(userId) === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await b.client.suspend();
+    await syncing;
+    const resumed = b.client.resume();
+    while (lockLine.waitingInServer(userId) === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await phone.ok(`mutation($key: String!, $token: Int!) { unlock(idempotencyKey: $key, fencingToken: $token) }`, {
+      key: randomUUID(),
+      token: grant.fencingToken,
+    });
+    await resumed;
+    // The stored key went again with the same waitSeconds (with another, the outbox refuses it: IDEMPOTENCY_KEY_REUSED).
+    expect(b.client.mode).toBe("idle");
+    expect((await phone.fileIndex()).files).toMatchObject([{ fileUUID: uuid, version: 0, sha256: sha256Hex(content) }]);
+  });
+
   it("suspend during an upload, then resume: the batch is finished", async () => {
     const phone = await harness.newUser();
     const a = await harness.openClient(phone);

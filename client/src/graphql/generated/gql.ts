@@ -21,7 +21,7 @@ type Documents = {
     "\n  query FileIndex {\n    fileIndex {\n      eventSeq\n      files {\n        fileUUID\n        cloudFileName\n        mimeType\n        appMetaData\n        version\n        deleted\n        size\n        sha256\n        updatedAt\n      }\n    }\n  }\n": typeof types.FileIndexDocument,
     "\n  query Operation($id: ID!) {\n    operation(id: $id) {\n      ...OperationFields\n    }\n  }\n": typeof types.OperationDocument,
     "\n  query OperationStatus($id: ID!) {\n    operation(id: $id) {\n      ...OperationStatusFields\n    }\n  }\n": typeof types.OperationStatusDocument,
-    "\n  mutation Lock($idempotencyKey: String!, $ttlSeconds: Int) {\n    lock(idempotencyKey: $idempotencyKey, ttlSeconds: $ttlSeconds) {\n      ...LockGrantFields\n    }\n  }\n": typeof types.LockDocument,
+    "\n  mutation Lock($idempotencyKey: String!, $ttlSeconds: Int, $waitSeconds: Int) {\n    lock(idempotencyKey: $idempotencyKey, ttlSeconds: $ttlSeconds, waitSeconds: $waitSeconds) {\n      ...LockGrantFields\n    }\n  }\n": typeof types.LockDocument,
     "\n  mutation RenewLock($idempotencyKey: String!, $fencingToken: Int!, $ttlSeconds: Int) {\n    renewLock(idempotencyKey: $idempotencyKey, fencingToken: $fencingToken, ttlSeconds: $ttlSeconds) {\n      ...LockGrantFields\n    }\n  }\n": typeof types.RenewLockDocument,
     "\n  mutation Unlock($idempotencyKey: String!, $fencingToken: Int!) {\n    unlock(idempotencyKey: $idempotencyKey, fencingToken: $fencingToken)\n  }\n": typeof types.UnlockDocument,
     "\n  mutation DeleteFiles($idempotencyKey: String!, $fencingToken: Int!, $files: [FileVersionInput!]!) {\n    deleteFiles(idempotencyKey: $idempotencyKey, fencingToken: $fencingToken, files: $files) {\n      fileUUID\n      version\n    }\n  }\n": typeof types.DeleteFilesDocument,
@@ -39,7 +39,7 @@ const documents: Documents = {
     "\n  query FileIndex {\n    fileIndex {\n      eventSeq\n      files {\n        fileUUID\n        cloudFileName\n        mimeType\n        appMetaData\n        version\n        deleted\n        size\n        sha256\n        updatedAt\n      }\n    }\n  }\n": types.FileIndexDocument,
     "\n  query Operation($id: ID!) {\n    operation(id: $id) {\n      ...OperationFields\n    }\n  }\n": types.OperationDocument,
     "\n  query OperationStatus($id: ID!) {\n    operation(id: $id) {\n      ...OperationStatusFields\n    }\n  }\n": types.OperationStatusDocument,
-    "\n  mutation Lock($idempotencyKey: String!, $ttlSeconds: Int) {\n    lock(idempotencyKey: $idempotencyKey, ttlSeconds: $ttlSeconds) {\n      ...LockGrantFields\n    }\n  }\n": types.LockDocument,
+    "\n  mutation Lock($idempotencyKey: String!, $ttlSeconds: Int, $waitSeconds: Int) {\n    lock(idempotencyKey: $idempotencyKey, ttlSeconds: $ttlSeconds, waitSeconds: $waitSeconds) {\n      ...LockGrantFields\n    }\n  }\n": types.LockDocument,
     "\n  mutation RenewLock($idempotencyKey: String!, $fencingToken: Int!, $ttlSeconds: Int) {\n    renewLock(idempotencyKey: $idempotencyKey, fencingToken: $fencingToken, ttlSeconds: $ttlSeconds) {\n      ...LockGrantFields\n    }\n  }\n": types.RenewLockDocument,
     "\n  mutation Unlock($idempotencyKey: String!, $fencingToken: Int!) {\n    unlock(idempotencyKey: $idempotencyKey, fencingToken: $fencingToken)\n  }\n": types.UnlockDocument,
     "\n  mutation DeleteFiles($idempotencyKey: String!, $fencingToken: Int!, $files: [FileVersionInput!]!) {\n    deleteFiles(idempotencyKey: $idempotencyKey, fencingToken: $fencingToken, files: $files) {\n      fileUUID\n      version\n    }\n  }\n": types.DeleteFilesDocument,
@@ -95,7 +95,7 @@ export function graphql(source: "\n  query OperationStatus($id: ID!) {\n    oper
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation Lock($idempotencyKey: String!, $ttlSeconds: Int) {\n    lock(idempotencyKey: $idempotencyKey, ttlSeconds: $ttlSeconds) {\n      ...LockGrantFields\n    }\n  }\n"): (typeof documents)["\n  mutation Lock($idempotencyKey: String!, $ttlSeconds: Int) {\n    lock(idempotencyKey: $idempotencyKey, ttlSeconds: $ttlSeconds) {\n      ...LockGrantFields\n    }\n  }\n"];
+export function graphql(source: "\n  mutation Lock($idempotencyKey: String!, $ttlSeconds: Int, $waitSeconds: Int) {\n    lock(idempotencyKey: $idempotencyKey, ttlSeconds: $ttlSeconds, waitSeconds: $waitSeconds) {\n      ...LockGrantFields\n    }\n  }\n"): (typeof documents)["\n  mutation Lock($idempotencyKey: String!, $ttlSeconds: Int, $waitSeconds: Int) {\n    lock(idempotencyKey: $idempotencyKey, ttlSeconds: $ttlSeconds, waitSeconds: $waitSeconds) {\n      ...LockGrantFields\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
