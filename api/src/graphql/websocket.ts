@@ -8,10 +8,13 @@ import { getOperationAST, GraphQLError, type DocumentNode, type ExecutionArgs, t
 import type { Context, OperationResult, SubscribePayload } from "graphql-ws";
 import { useServer, type Extra } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
+import { tokenOfAuthorization } from "../auth/deviceTokens.ts";
 import { SmsyncError } from "../errors/SmsyncError.ts";
+import { isRefusal, type Refusal } from "../limits/RequestLimits.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { Services } from "../services.ts";
 import { DeviceSocketLimits, type DeviceConnection } from "./DeviceSocketLimits.ts";
+import { connectionAuthorization } from "./plugins/authentication.ts";
 import { admitConnection } from "./webSocketAdmission.ts";
 import { graphqlPath, type GraphQLServer } from "./yoga.ts";
 
@@ -57,6 +60,13 @@ function tooManyOperations(maxSubscriptions: number): SmsyncError {
     "this device already runs as many subscriptions as the server allows: end one before starting another",
     { maxSubscriptions },
   );
+}
+
+function rateLimited({ retryAfterSeconds, limit }: Refusal): SmsyncError {
+  return new SmsyncError("RATE_LIMITED", `too many requests: retry in ${retryAfterSeconds}s`, {
+    retryAfterSeconds,
+    limit,
+  });
 }
 
 /**
@@ -148,6 +158,11 @@ export function attachGraphQLWebSocket(httpServer: Server, yoga: GraphQLServer, 
       onSubscribe: async (ctx, id, params) => {
         // graphql-ws passes on the operations of acknowledged connections only: those have a device.
         const device = ctx.extra.device;
+        // Each operation over the socket counts against the rate limits, as a request over HTTP would.
+        const token = tokenOfAuthorization(connectionAuthorization(ctx.connectionParams));
+        const admitted = await services.requestLimits.admit(ctx.extra.request, token);
+        if (isRefusal(admitted)) return [rateLimited(admitted)];
+        admitted();
         if (!device?.startOperation(id)) {
           services.logger.info(
             { deviceId: device?.deviceId, maxSubscriptions: limits.caps.maxOperations },

@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer, useTestServer } from "@smsync/testkit";
+import { GraphQLSocket, startTestServer, type TestServer, useTestServer } from "@smsync/testkit";
 
 const redisUrl = process.env.SMSYNC_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 
@@ -67,6 +67,22 @@ describe("per device token and per user", () => {
     expect(refused!.headers.get("retry-after")).toMatch(/^\d+$/);
     for (const answer of answers) if (answer !== refused) await answer.body?.cancel();
     expect(await refused!.json()).toMatchObject({ code: "RATE_LIMITED", limit: "device" });
+  });
+
+  it("counts a WebSocket's connection and each of its operations, answering those over the limit RATE_LIMITED", async () => {
+    const device = await server.newUser();
+    const { socket, answer } = await GraphQLSocket.connect(server.url, device.token);
+    expect(answer).toBe("acknowledged");
+    // The connection was the device's first request of 5: 4 operations pass, the rest are refused.
+    for (let index = 0; index < 8; index++) socket.subscribe(String(index), "{ __typename }");
+    const ends = await Promise.all(Array.from({ length: 8 }, (_, index) => socket.endOf(String(index))));
+    const refused = ends.filter((end) => end.type === "error");
+    expect(ends.filter((end) => end.type === "complete")).toHaveLength(4);
+    expect(refused).toHaveLength(4);
+    expect(refused[0]!.payload).toMatchObject([{ extensions: { code: "RATE_LIMITED", limit: "device" } }]);
+    await socket.close();
+    // And a new connection of the device, over its limit, is refused too.
+    expect((await GraphQLSocket.connect(server.url, device.token)).answer).toMatchObject({ code: 4429 });
   });
 
   it("counts the devices of one user together once their tokens have authenticated", async () => {
