@@ -58,13 +58,26 @@ export interface Tally {
   files: number;
   lockAttempts: number;
   lockWaits: number[];
+  /** Waits for the lock still running at the deadline (how long they had waited then). */
+  unfinishedWaits: number[];
+  /** Devices granted the lock at least once. */
+  served: Set<Device>;
   toSucceeded: number[];
   /** From asking for the lock to SUCCEEDED. */
   cycles: number[];
 }
 
 export function newTally(): Tally {
-  return { commits: 0, files: 0, lockAttempts: 0, lockWaits: [], toSucceeded: [], cycles: [] };
+  return {
+    commits: 0,
+    files: 0,
+    lockAttempts: 0,
+    lockWaits: [],
+    unfinishedWaits: [],
+    served: new Set(),
+    toSucceeded: [],
+    cycles: [],
+  };
 }
 
 /** Tries until granted: the grant's fencing token; null once the deadline passed without one. */
@@ -97,9 +110,13 @@ export async function oneCycle(
 ): Promise<void> {
   const lockStarted = performance.now();
   const fencingToken = await lockPatiently(device, options.lockWaitSeconds, deadline, tally);
-  // Still waiting at the deadline: the device stops; its wait is not a cycle.
-  if (fencingToken === null) return;
+  // Still waiting at the deadline: the device stops; its wait is not a cycle, but it counts among the waits.
+  if (fencingToken === null) {
+    tally.unfinishedWaits.push(performance.now() - lockStarted);
+    return;
+  }
   tally.lockWaits.push(performance.now() - lockStarted);
+  tally.served.add(device);
 
   const entries = Array.from({ length: options.filesPerCommit }, () =>
     batchEntry(Buffer.from(crypto.getRandomValues(new Uint8Array(options.fileBytes)))),

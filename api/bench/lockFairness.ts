@@ -38,7 +38,16 @@ export interface LatencyFigure {
 export interface LockFairnessResult {
   alone: LatencyFigure;
   flooded: LatencyFigure & { floodRequestsPerSecond: number };
-  contended: { commitsPerSecond: number; lockWaitP50Ms: number; lockWaitP99Ms: number; lockCallsPerCommit: number };
+  contended: {
+    commitsPerSecond: number;
+    /** Over every wait, those still running at the end included (at what they had waited then). */
+    lockWaitP50Ms: number;
+    lockWaitP99Ms: number;
+    lockWaitMaxMs: number;
+    lockCallsPerCommit: number;
+    /** Devices that got the lock at least once, of options.contenders. */
+    devicesServed: number;
+  };
 }
 
 async function devicesOf(server: ProcessServer, userName: string, count: number): Promise<Device[]> {
@@ -94,13 +103,16 @@ export async function measureLockFairness(options: LockFairnessOptions): Promise
 
     progress(`lock fairness: (c) ${options.contenders} devices of one user, ${options.seconds} s`);
     const contended = await cycleUntil(contenders, server.url, options, options.seconds);
+    const waits = [...contended.tally.lockWaits, ...contended.tally.unfinishedWaits];
     return {
       alone: figure(alone.tally.cycles),
       flooded: { ...figure(flooded.tally.cycles), floodRequestsPerSecond },
       contended: {
         commitsPerSecond: contended.tally.commits / contended.seconds,
-        lockWaitP50Ms: percentile(contended.tally.lockWaits, 0.5),
-        lockWaitP99Ms: percentile(contended.tally.lockWaits, 0.99),
+        lockWaitP50Ms: percentile(waits, 0.5),
+        lockWaitP99Ms: percentile(waits, 0.99),
+        lockWaitMaxMs: Math.max(...waits),
+        devicesServed: contended.tally.served.size,
         lockCallsPerCommit: contended.tally.lockAttempts / contended.tally.commits,
       },
     };

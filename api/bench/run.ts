@@ -425,7 +425,8 @@ function render(results: Results): string {
             "",
             ms(f.contended.lockWaitP50Ms),
             ms(f.contended.lockWaitP99Ms),
-            `${fixed(f.contended.commitsPerSecond, 1)} commits/s, ${fixed(f.contended.lockCallsPerCommit, 1)} lock calls per commit`,
+            `max ${ms(f.contended.lockWaitMaxMs)}; ${f.contended.devicesServed} of ${o.contenders} devices served; ` +
+              `${fixed(f.contended.commitsPerSecond, 1)} commits/s, ${fixed(f.contended.lockCallsPerCommit, 1)} lock calls per commit`,
           ],
         ],
         ["left", "right", "right", "right", "left"],
