@@ -117,6 +117,7 @@ export async function startApp(
   // periodically; close() waits for a round in flight before it disconnects.
   let housekeeping: Promise<void> = Promise.resolve();
   const sweep = () => {
+    services.lockLine.prune(services.clock.now().getTime());
     housekeeping = Promise.all([
       sweepStaging(services),
       pruneIdempotencyRecords(services.db, config.idempotencyRetentionSeconds, services.clock.now()),

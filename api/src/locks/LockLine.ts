@@ -41,7 +41,7 @@ export class LockLine {
     if (!line) return false;
     for (const [waitingId, waiter] of line) {
       if (waitingId === deviceId) return false;
-      if (waiter.present > 0 || now < waiter.notBefore + givenUpAfterMs) return true;
+      if (!hasGivenUp(waiter, now)) return true;
       line.delete(waitingId);
     }
     if (line.size === 0) this.lines.delete(userId);
@@ -80,6 +80,14 @@ export class LockLine {
     };
   }
 
+  /** Drops the devices that gave up waiting, for every user (the lines of users nobody asks for again). */
+  prune(now: number): void {
+    for (const [userId, line] of this.lines) {
+      for (const [deviceId, waiter] of line) if (hasGivenUp(waiter, now)) line.delete(deviceId);
+      if (line.size === 0) this.lines.delete(userId);
+    }
+  }
+
   /** How many devices wait for the user's lock (for tests and metrics). */
   waiting(userId: string): number {
     return this.lines.get(userId)?.size ?? 0;
@@ -89,6 +97,10 @@ export class LockLine {
   waitingInServer(userId: string): number {
     return [...(this.lines.get(userId)?.values() ?? [])].filter((waiter) => waiter.present > 0).length;
   }
+}
+
+function hasGivenUp(waiter: Waiter, now: number): boolean {
+  return waiter.present === 0 && now >= waiter.notBefore + givenUpAfterMs;
 }
 
 function secondsUntil(time: number, now: number): number {
