@@ -111,6 +111,13 @@ export interface CloudStorage {
    * name is not made durable: the caller fsyncs its directory.
    */
   linkObject?(userId: string, objectId: string, to: string): Promise<boolean>;
+  /**
+   * For a backend of local files: the sha256 of the object's content, read
+   * through `link` (a hard link linkObject made), when the backend checked it
+   * as it placed the content and the file is unchanged since; undefined when
+   * it cannot say (then hash the bytes).
+   */
+  knownSha256?(userId: string, objectId: string, link: string): string | undefined;
   /** Removes an object; removing a missing one succeeds. */
   deleteObject(userId: string, objectId: string): Promise<void>;
   listObjects(userId: string): Promise<CloudObject[]>;

@@ -49,6 +49,7 @@ import path from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { HashingStream, sha256OfFile } from "../content/sha256.ts";
+import { KnownContents } from "./KnownContents.ts";
 import { isFileSystemFull } from "../errors/fileSystemFull.ts";
 import { isMissingFile } from "../errors/missingFile.ts";
 import { makeDirectoryDurably, removeDurably } from "../durability/durableFiles.ts";
@@ -81,6 +82,7 @@ export class LocalDirectoryStorage implements CloudStorage {
   readonly readConcurrency = 8;
 
   private readonly linkFile: LinkFile;
+  private readonly knownContents = new KnownContents();
 
   constructor(
     private readonly root: string,
@@ -165,7 +167,9 @@ export class LocalDirectoryStorage implements CloudStorage {
       // The metadata's name durable before the content's exists: the content must never be there without it.
       await rename(tmpMetadata, `${target}.json`);
       await syncDirectoryShared(dir);
+      this.knownContents.forget(target);
       await rename(tmpContent, target);
+      this.knownContents.remember(target, sha256);
       await this.syncNames(dir, options);
       return { ...metadata, size: bytes, objectId };
     } catch (error) {
@@ -339,11 +343,15 @@ export class LocalDirectoryStorage implements CloudStorage {
    */
   private async placeLinkedContent(write: FileObjectWrite, target: string, tmpDir: string, objectId: string) {
     try {
-      if (await linkIfPossible(this.linkFile, write.sourceFile, target)) return;
+      if (await linkIfPossible(this.linkFile, write.sourceFile, target)) {
+        this.knownContents.remember(target, write.metadata.sha256);
+        return;
+      }
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw writeFailure(objectId, error);
       if ((await sha256OfFile(target)).sha256 === write.metadata.sha256) return;
     }
+    this.knownContents.forget(target);
     const tmp = path.join(tmpDir, `${objectId}.${randomUUID()}`);
     try {
       const placed = await this.placeContent(
@@ -359,6 +367,7 @@ export class LocalDirectoryStorage implements CloudStorage {
         );
       }
       await rename(tmp, target);
+      this.knownContents.remember(target, placed.sha256);
     } catch (error) {
       await rm(tmp, { force: true });
       if (error instanceof CloudStorageError) throw error;
@@ -381,6 +390,10 @@ export class LocalDirectoryStorage implements CloudStorage {
     }
   }
 
+  knownSha256(userId: string, objectId: string, link: string): string | undefined {
+    return this.knownContents.sha256Of(this.contentPath(userId, objectId), link);
+  }
+
   async readObject(userId: string, objectId: string, range?: { start: number; end?: number }): Promise<Readable> {
     const file = this.contentPath(userId, objectId);
     try {
@@ -395,6 +408,7 @@ export class LocalDirectoryStorage implements CloudStorage {
 
   async deleteObject(userId: string, objectId: string): Promise<void> {
     const file = this.contentPath(userId, objectId);
+    this.knownContents.forget(file);
     // Content first (the object is gone), then its metadata; durable before the caller records the removal,
     // or the object would come back after a power loss as an orphan in the user's drive.
     await removeDurably(file);
