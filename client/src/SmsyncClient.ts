@@ -37,6 +37,16 @@ export interface FileToUpload {
   fileUUID: string;
   path: string;
   options: UploadOptions;
+  /**
+   * The file's sha256 and size, when the app knows them already (the CLI's
+   * scan hashed the file): a large file linked rather than copied
+   * (`linkAtLeastBytes`) whose size is this one is then not read to be
+   * hashed again. Bytes that differ from it are found when they go up, and
+   * the bytes the file has then go up instead, as for any linked file
+   * written since it was queued.
+   */
+  sha256?: string;
+  size?: number;
 }
 
 /** A file as uploadFiles queued it: its cloud name in the form the server stores, and the bytes' sha256 and size. */
@@ -113,6 +123,7 @@ export class SmsyncClient extends ClientBase<DownloadedFile> {
       fileUUID: file.fileUUID,
       source: file.path,
       target: path.join(this.workDir, "uploads", `${file.fileUUID}.${randomUUID()}`),
+      ...(file.sha256 && file.size !== undefined ? { known: { sha256: file.sha256, size: file.size } } : {}),
     }));
     for (const copy of copies) this.engine.copiesBeingQueued.add(copy.target);
     try {

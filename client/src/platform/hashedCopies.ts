@@ -54,6 +54,8 @@ export interface CopyOfFile {
   fileUUID: string;
   source: string;
   target: string;
+  /** Its sha256 and size as the caller knows them: a large file linked at that size is not hashed again. */
+  known?: HashedBytes;
 }
 
 /** Copies made at once: enough to overlap the opens and fsyncs of small files, few enough to leave descriptors. */
@@ -114,8 +116,10 @@ export async function copyFilesHashed(
     }
     signal.throwIfAborted();
     if (linked) {
-      // Hashed through the link: the bytes the upload will read, unless the app's file is written meanwhile.
-      hashed[index] = { sha256: await sha256OfFile(`${copy.target}.tmp`, size), size, linked };
+      // Hashed through the link: the bytes the upload will read, unless the app's file is written meanwhile
+      // (as it may have been since the caller hashed it, when it knows the hash: either is found as the bytes go up).
+      const sha256 = copy.known?.size === size ? copy.known.sha256 : await sha256OfFile(`${copy.target}.tmp`, size);
+      hashed[index] = { sha256, size, linked };
       return;
     }
     const hashing = hasher();

@@ -231,6 +231,35 @@ describe("uploadFiles with linkAtLeastBytes", () => {
     await expectNothingPending(phone.store);
   });
 
+  it("takes a large linked file's known sha256 without reading it; bytes that differ from it go up as they are", async () => {
+    const phone = await device();
+    const contents = [large(), large(), large()];
+    const files = contents.map((content, n) => ({
+      fileUUID: randomUUID(),
+      path: harness.writeFile(content),
+      options: { cloudFileName: `known ${n}.bin`, ...binary },
+      size: content.length,
+    }));
+    // The first as the caller hashed it; the second's hash stale (the file changed since, at the same size);
+    // the third's size wrong (the file grew since): that one is hashed.
+    const stale = sha256Hex(large());
+    const known = [sha256Hex(contents[0]!), stale, sha256Hex(contents[2]!)];
+    const queued = await phone.client.uploadFiles(
+      files.map((file, n) => ({ ...file, sha256: known[n]!, size: n === 2 ? file.size - 1 : file.size })),
+      { linkAtLeastBytes },
+    );
+    expect(queued.map((file) => file.sha256)).toEqual([known[0], stale, sha256Hex(contents[2]!)]);
+
+    await phone.client.commit();
+    await syncUntilIdle(phone.client);
+    for (const [n, file] of files.entries()) {
+      expect(await cloudContent(harness.server, phone.userName, file.fileUUID)).toEqual(contents[n]);
+      expect((await phone.client.localFileStatus(file.fileUUID)).file?.sha256).toBe(sha256Hex(contents[n]!));
+    }
+    expect(uploadsDir(phone)).toEqual([]);
+    await expectNothingPending(phone.store);
+  });
+
   it("sends a small linked file written in place with the bytes it has then, and one grown past the batch limit on its own", async () => {
     const phone = await device();
     const contents = [randomBytes(3000), randomBytes(5000), randomBytes(4000)];
