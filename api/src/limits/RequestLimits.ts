@@ -113,12 +113,17 @@ export class RequestLimits {
   }
 
   /**
-   * Refuses every request of the token for `seconds` from its first hop on
-   * (429, before it is read): a device asking for what it was told to wait
-   * for (the lock, LockLine.ts) spends nothing more of the server's.
+   * Refuses every request of the token for `seconds` (429, before it is
+   * read): a device asking for what it was told to wait for (the lock,
+   * LockLine.ts) spends nothing more of the server's. Without a per-device
+   * limit, or when its store fails, nothing is held off.
    */
   async holdOff(token: string, seconds: number): Promise<void> {
-    await this.byDevice?.block(tokenKeyOf(token), seconds);
+    try {
+      await this.byDevice?.block(tokenKeyOf(token), seconds);
+    } catch (error) {
+      this.logger.warn({ err: error }, "rate limiter failed: a device not held off");
+    }
   }
 
   /** The token authenticated as caller: from now on its requests count against the user's limit as well. */

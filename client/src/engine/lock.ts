@@ -13,6 +13,8 @@ export async function lock<D extends DownloadedFileInfo>(ctx: EngineContext<D>):
   // The first call answers at once, so that the app hears lockHeldElsewhere; later ones wait in the server
   // for the lock and this device's turn (docs/protocol.md, "Waiting for the lock").
   let waitSeconds = 0;
+  // Lowered to 0 (polling) if the server refuses the wait asked for (its lockMaxWaitSeconds is lower).
+  let waitCap = ctx.lockWaitSeconds;
   for (;;) {
     if (ctx.closed) return null;
     ctx.signal.throwIfAborted();
@@ -37,10 +39,14 @@ export async function lock<D extends DownloadedFileInfo>(ctx: EngineContext<D>):
       // Waiting in the server needs no pause before the next call; polling, or a wait the server cut short,
       // pauses for the server's hint (asking sooner is refused again).
       const waitedInServer = sendWait > 0 && ctx.clock.now() - sent >= sendWait * 1000;
-      const retryInMs = ctx.lockWaitSeconds > 0 && (sendWait === 0 || waitedInServer) ? 0 : hintMs;
+      const retryInMs = waitCap > 0 && (sendWait === 0 || waitedInServer) ? 0 : hintMs;
       if (sendWait === 0) ctx.emit("lockHeldElsewhere", { retryInMs });
-      waitSeconds = ctx.lockWaitSeconds;
+      waitSeconds = waitCap;
       if (retryInMs > 0) await ctx.sleep(retryInMs, "lockHeldRetry");
+      continue;
+    }
+    if (sendWait > 0 && isServerError(result.error, "BAD_INPUT") && result.error.details.field === "waitSeconds") {
+      waitSeconds = waitCap = 0;
       continue;
     }
     if (result.error) throw result.error;

@@ -201,6 +201,33 @@ describe("the lock", () => {
   });
 });
 
+describe("the lock, with a wait longer than the server allows", () => {
+  it("polls instead of failing the pass: lockHeldElsewhere on each refusal, and the sync succeeds once it is released", async () => {
+    const phone = await harness.newUser();
+    const laptopRaw = await harness.newDevice(phone.userName);
+    const grant = await phone.lock(60);
+    const tooLong = harness.server.app.services.config.lockMaxWaitSeconds + 1;
+    const b = await harness.openClient(laptopRaw, { engine: { lockWaitSeconds: tooLong } });
+    const uuid = randomUUID();
+    await b.client.uploadData(uuid, Buffer.from("after polling"), { cloudFileName: "polled.txt", ...text });
+    await b.client.commit();
+    let held = 0;
+    b.client.on("lockHeldElsewhere", () => {
+      // A second refusal answered at once: the engine polls now (waiting in the server, it would hear one).
+      if (++held === 2) {
+        void phone.ok(`mutation($key: String!, $token: Int!) { unlock(idempotencyKey: $key, fencingToken: $token) }`, {
+          key: randomUUID(),
+          token: grant.fencingToken,
+        });
+      }
+    });
+    await b.client.sync();
+    expect(held).toBeGreaterThanOrEqual(2);
+    expect(b.client.mode).toBe("idle");
+    expect((await phone.fileIndex()).files.map((file: { fileUUID: string }) => file.fileUUID)).toEqual([uuid]);
+  });
+});
+
 describe("misuse", () => {
   it("deleting an unknown file throws ClientUsageError and queues nothing", async () => {
     const phone = await harness.newUser();
