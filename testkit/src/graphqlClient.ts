@@ -102,6 +102,15 @@ export class TestGraphQLClient {
     return data.lock;
   }
 
+  /** Gives the lock back; false when this device did not hold it under that token. */
+  async unlock(fencingToken: number): Promise<boolean> {
+    const data = await this.ok<{ unlock: boolean }>(
+      `mutation($key: String!, $token: Int!) { unlock(idempotencyKey: $key, fencingToken: $token) }`,
+      { key: randomUUID(), token: fencingToken },
+    );
+    return data.unlock;
+  }
+
   async fileIndex(): Promise<FileIndexResult> {
     const data = await this.ok<{ fileIndex: FileIndexResult }>(
       `{ fileIndex { eventSeq files { fileUUID cloudFileName mimeType appMetaData version deleted size sha256 updatedAt } } }`,

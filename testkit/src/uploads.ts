@@ -2,6 +2,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { encodeUploadMetadata } from "@smsync/protocol";
 import * as tus from "tus-js-client";
+import type { TestGraphQLClient } from "./graphqlClient.ts";
 
 export function sha256Hex(content: Buffer): string {
   return createHash("sha256").update(content).digest("hex");
@@ -98,4 +99,31 @@ export function tusPatch(url: string, token: string, offset: number, body: Buffe
     { "Upload-Offset": String(offset), "Content-Type": "application/offset+octet-stream" },
     body,
   );
+}
+
+/** What startedTusUpload needs of a test server. */
+interface ServerWithUsers {
+  url: string;
+  newUser(): Promise<TestGraphQLClient & { userName: string }>;
+}
+
+/**
+ * A new user whose device holds the lock, and a raw tus upload of `content`
+ * created under that grant that has received its first `received` bytes.
+ */
+export async function startedTusUpload(server: ServerWithUsers, content: Buffer, received: number) {
+  const device = await server.newUser();
+  const { fencingToken } = await device.lock();
+  const fileUUID = randomUUID();
+  const created = await tusRequest(`${server.url}/uploads`, device.token!, "POST", {
+    "Upload-Length": String(content.length),
+    "Upload-Metadata": encodeMetadata(uploadMetadata({ fileUUID, version: 0, content, fencingToken })),
+  });
+  if (created.status !== 201) throw new Error(`tus creation answered ${created.status}: ${await created.text()}`);
+  const url = created.headers.get("location")!;
+  if (received > 0) {
+    const patched = await tusPatch(url, device.token!, 0, content.subarray(0, received));
+    if (patched.status !== 204) throw new Error(`tus PATCH answered ${patched.status}: ${await patched.text()}`);
+  }
+  return { device, fencingToken, fileUUID, url, id: url.split("/").pop()! };
 }

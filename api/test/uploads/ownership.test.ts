@@ -4,38 +4,22 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import {
-  encodeMetadata,
   errorBodyOf,
   matchers,
   rowCounts,
   sha256Hex,
   tusPatch,
+  startedTusUpload,
   tusRequest,
-  uploadMetadata,
   useTestServer,
 } from "@smsync/testkit";
 
 const server = useTestServer();
 
-/** A new user with the lock and an upload of `content` that has received `received` bytes. */
-async function startedUpload(content: Buffer, received: number) {
-  const device = await server.newUser();
-  const { fencingToken } = await device.lock();
-  const fileUUID = randomUUID();
-  const created = await tusRequest(`${server.url}/uploads`, device.token!, "POST", {
-    "Upload-Length": String(content.length),
-    "Upload-Metadata": encodeMetadata(uploadMetadata({ fileUUID, version: 0, content, fencingToken })),
-  });
-  expect(created.status).toBe(201);
-  const url = created.headers.get("location")!;
-  if (received > 0) expect((await tusPatch(url, device.token!, 0, content.subarray(0, received))).status).toBe(204);
-  return { device, fencingToken, fileUUID, url, id: url.split("/").pop()! };
-}
-
 describe("another user's upload URL", () => {
   it("answers 404 to HEAD, PATCH, DELETE and GET, and leaves the upload intact", async () => {
     const content = randomBytes(6000);
-    const a = await startedUpload(content, 2000);
+    const a = await startedTusUpload(server, content, 2000);
     const b = await server.newUser();
     await b.lock();
 
@@ -73,7 +57,7 @@ describe("another user's upload URL", () => {
   });
 
   it("answers 401 without a token", async () => {
-    const a = await startedUpload(randomBytes(100), 0);
+    const a = await startedTusUpload(server, randomBytes(100), 0);
     const before = await rowCounts(server.app.services.db);
     const response = await fetch(a.url, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0" } });
     expect(response.status).toBe(401);
@@ -83,7 +67,7 @@ describe("another user's upload URL", () => {
 
 describe("terminating an upload", () => {
   it("removes the upload at once: a commit right after the 204 has nothing to commit", async () => {
-    const a = await startedUpload(randomBytes(3000), 1000);
+    const a = await startedTusUpload(server, randomBytes(3000), 1000);
     const terminated = await tusRequest(a.url, a.device.token!, "DELETE");
     expect(terminated.status).toBe(204);
     expect(await server.app.services.db.stagedUpload.findUnique({ where: { id: a.id } })).toBeNull();
@@ -105,7 +89,7 @@ describe("terminating an upload", () => {
 
   it("refuses to terminate a finished upload, which stays committable", async () => {
     const content = randomBytes(500);
-    const a = await startedUpload(content, 500);
+    const a = await startedTusUpload(server, content, 500);
     const before = await rowCounts(server.app.services.db);
     const refused = await tusRequest(a.url, a.device.token!, "DELETE");
     expect(refused.status).toBe(400);

@@ -4,33 +4,11 @@
 // of the same user, or the holder once its lock was taken over, is refused
 // in the JSON error shape and leaves the upload as it was; HEAD stays the
 // owner's.
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import {
-  encodeMetadata,
-  errorBodyOf,
-  rowCounts,
-  tusPatch,
-  tusRequest,
-  uploadMetadata,
-  useTestServer,
-} from "@smsync/testkit";
+import { errorBodyOf, rowCounts, tusPatch, startedTusUpload, tusRequest, useTestServer } from "@smsync/testkit";
 
 const server = useTestServer();
-
-/** A new user whose first device holds the lock and has sent `received` bytes of an upload of `content`. */
-async function startedUpload(content: Buffer, received: number) {
-  const holder = await server.newUser();
-  const { fencingToken } = await holder.lock();
-  const created = await tusRequest(`${server.url}/uploads`, holder.token!, "POST", {
-    "Upload-Length": String(content.length),
-    "Upload-Metadata": encodeMetadata(uploadMetadata({ fileUUID: randomUUID(), version: 0, content, fencingToken })),
-  });
-  expect(created.status).toBe(201);
-  const url = created.headers.get("location")!;
-  expect((await tusPatch(url, holder.token!, 0, content.subarray(0, received))).status).toBe(204);
-  return { holder, fencingToken, url, id: url.split("/").pop()! };
-}
 
 async function offsetOf(url: string, token: string): Promise<string | null> {
   const head = await tusRequest(url, token, "HEAD");
@@ -41,8 +19,8 @@ async function offsetOf(url: string, token: string): Promise<string | null> {
 describe("writing a staged tus upload", () => {
   it("refuses another device of the same user with 423 LOCK_REQUIRED, on PATCH and DELETE", async () => {
     const content = randomBytes(6000);
-    const upload = await startedUpload(content, 2000);
-    const other = await server.newDevice(upload.holder.userName);
+    const upload = await startedTusUpload(server, content, 2000);
+    const other = await server.newDevice(upload.device.userName);
 
     const before = await rowCounts(server.app.services.db);
     const patch = await tusPatch(upload.url, other.token!, 2000, content.subarray(2000));
@@ -57,25 +35,25 @@ describe("writing a staged tus upload", () => {
     expect(await rowCounts(server.app.services.db)).toEqual(before);
     const row = await server.app.services.db.stagedUpload.findUniqueOrThrow({ where: { id: upload.id } });
     expect(row).toMatchObject({ state: "UPLOADING", fencingToken: upload.fencingToken });
-    expect(await offsetOf(upload.url, upload.holder.token!)).toBe("2000");
+    expect(await offsetOf(upload.url, upload.device.token!)).toBe("2000");
     // HEAD stays the owner's, lock or not.
     expect(await offsetOf(upload.url, other.token!)).toBe("2000");
-    expect((await tusPatch(upload.url, upload.holder.token!, 2000, content.subarray(2000))).status).toBe(204);
+    expect((await tusPatch(upload.url, upload.device.token!, 2000, content.subarray(2000))).status).toBe(204);
   });
 
   it("refuses the holder once another device took its lock over, and its DELETE alike", async () => {
     const content = randomBytes(6000);
-    const upload = await startedUpload(content, 1000);
+    const upload = await startedTusUpload(server, content, 1000);
     // The holder's lease runs out; another device of the user takes the lock over.
     server.clock.advance((server.config.lockTtlSeconds + 1) * 1000);
-    const other = await server.newDevice(upload.holder.userName);
+    const other = await server.newDevice(upload.device.userName);
     const takenOver = await other.lock();
     expect(takenOver.fencingToken).toBeGreaterThan(upload.fencingToken);
 
-    const patch = await tusPatch(upload.url, upload.holder.token!, 1000, content.subarray(1000));
+    const patch = await tusPatch(upload.url, upload.device.token!, 1000, content.subarray(1000));
     expect(patch.status).toBe(423);
     expect(await errorBodyOf(patch)).toMatchObject({ code: "LOCK_REQUIRED" });
-    const termination = await tusRequest(upload.url, upload.holder.token!, "DELETE");
+    const termination = await tusRequest(upload.url, upload.device.token!, "DELETE");
     expect(termination.status).toBe(423);
     expect(await errorBodyOf(termination)).toMatchObject({ code: "LOCK_REQUIRED" });
   });

@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { fileDeletedElsewhere } from "../support/deletedElsewhere.ts";
 import { useProxiedEngineHarness } from "../support/engineHarness.ts";
+import { untilLockCallWaits } from "../support/lockWaits.ts";
 import { modeReached } from "../support/syncedState.ts";
 import { cloudContent, sha256Hex } from "../transfers/helpers.ts";
 import { anyNumber, anyString } from "../support/matchers.ts";
@@ -127,10 +128,7 @@ describe("the lock lost mid-batch", () => {
           key: randomUUID(),
         });
         const grant = await tabletRaw.lock();
-        await tabletRaw.ok(
-          `mutation($key: String!, $token: Int!) { unlock(idempotencyKey: $key, fencingToken: $token) }`,
-          { key: randomUUID(), token: grant.fencingToken },
-        );
+        await tabletRaw.unlock(grant.fencingToken);
       },
     });
     await fileDeletedElsewhere(a, b);
@@ -215,10 +213,7 @@ describe("suspend and resume", () => {
     await b.client.sync(); // does nothing while suspended
     expect(await b.store.list("committedUploads")).toHaveLength(1);
 
-    await phone.ok(`mutation($key: String!, $token: Int!) { unlock(idempotencyKey: $key, fencingToken: $token) }`, {
-      key: randomUUID(),
-      token: grant.fencingToken,
-    });
+    await phone.unlock(grant.fencingToken);
     await b.client.resume();
     expect(b.client.mode).toBe("idle");
     expect((await phone.fileIndex()).files).toMatchObject([{ fileUUID: uuid, version: 0, sha256: sha256Hex(content) }]);
@@ -229,10 +224,6 @@ describe("suspend and resume", () => {
   it("suspend while the lock call waits in the server; resume sends it again as it was sent, and finishes", async () => {
     const phone = await harness.newUser();
     const laptop = await harness.newDevice(phone.userName);
-    const { id: userId } = await harness.server.app.services.db.user.findUniqueOrThrow({
-      where: { name: phone.userName },
-    });
-    const lockLine = harness.server.app.services.lockLine;
     const grant = await phone.lock(60);
     const b = await harness.openClient(laptop);
     const uuid = randomUUID();
@@ -241,15 +232,12 @@ describe("suspend and resume", () => {
     await b.client.commit();
     const syncing = b.client.sync();
     // The engine's second lock call (with waitSeconds) is waiting in the server.
-    while (lockLine.waitingInServer(userId) === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await untilLockCallWaits(harness.server, phone.userName);
     await b.client.suspend();
     await syncing;
     const resumed = b.client.resume();
-    while (lockLine.waitingInServer(userId) === 0) await new Promise((resolve) => setTimeout(resolve, 5));
-    await phone.ok(`mutation($key: String!, $token: Int!) { unlock(idempotencyKey: $key, fencingToken: $token) }`, {
-      key: randomUUID(),
-      token: grant.fencingToken,
-    });
+    await untilLockCallWaits(harness.server, phone.userName);
+    await phone.unlock(grant.fencingToken);
     await resumed;
     // The stored key went again with the same waitSeconds (with another, the outbox refuses it: IDEMPOTENCY_KEY_REUSED).
     expect(b.client.mode).toBe("idle");

@@ -9,6 +9,7 @@ import { ClientUsageError } from "../../src/queues/ClientUsageError.ts";
 import { SqliteStore } from "../../src/store/SqliteStore.ts";
 import { startCuttingProxy } from "@smsync/testkit";
 import { useEngineHarness } from "../support/engineHarness.ts";
+import { untilLockCallWaits } from "../support/lockWaits.ts";
 import { cloudContent, sha256Hex } from "../transfers/helpers.ts";
 import { sortedUUIDs } from "../support/uuids.ts";
 import { indexEntry } from "../support/serverReads.ts";
@@ -166,10 +167,6 @@ describe("uploads and downloads", () => {
 describe("the lock", () => {
   it("held by another device: lockHeldElsewhere once, then it waits in the server and syncs once it is released", async () => {
     const phone = await harness.newUser();
-    const { id: userId } = await harness.server.app.services.db.user.findUniqueOrThrow({
-      where: { name: phone.userName },
-    });
-    const lockLine = harness.server.app.services.lockLine;
     const laptopRaw = await harness.newDevice(phone.userName);
     const grant = await phone.lock(60);
     const b = await harness.openClient(laptopRaw);
@@ -182,13 +179,8 @@ describe("the lock", () => {
         held += 1;
         if (held === 1) {
           // The engine's next lock call waits in the server (lockWaitSeconds): release the lock once it does.
-          void until(() => lockLine.waitingInServer(userId) === 1)
-            .then(() =>
-              phone.ok(`mutation($key: String!, $token: Int!) { unlock(idempotencyKey: $key, fencingToken: $token) }`, {
-                key: randomUUID(),
-                token: grant.fencingToken,
-              }),
-            )
+          void untilLockCallWaits(harness.server, phone.userName)
+            .then(() => phone.unlock(grant.fencingToken))
             .then(() => resolve());
         }
       });
@@ -215,10 +207,7 @@ describe("the lock, with a wait longer than the server allows", () => {
     b.client.on("lockHeldElsewhere", () => {
       // A second refusal answered at once: the engine polls now (waiting in the server, it would hear one).
       if (++held === 2) {
-        void phone.ok(`mutation($key: String!, $token: Int!) { unlock(idempotencyKey: $key, fencingToken: $token) }`, {
-          key: randomUUID(),
-          token: grant.fencingToken,
-        });
+        void phone.unlock(grant.fencingToken);
       }
     });
     await b.client.sync();
@@ -364,8 +353,3 @@ describe("what is uploaded", () => {
     expect(readdirSync(path.join(a.workDir, "uploads"))).toEqual([]);
   });
 });
-
-/** Resolves once `condition` holds (the server's lock line is in memory: nothing to subscribe to). */
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
-}
