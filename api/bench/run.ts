@@ -435,6 +435,7 @@ function render(results: Results): string {
     out.push(
       "   A cycle: lock -> a batch of 3 files of 1 KiB -> commit -> SUCCEEDED (transferProgress); unlock after it.",
     );
+    out.push("   (c)'s waits include those still running at the end of the phase, at what they had waited then.");
     out.push(
       `   The flood: one device of the other account holds its lock, another calls lock without pause, ignoring the hints. ${lockWaitText(o.lockWaitSeconds)}.`,
     );
