@@ -11,4 +11,6 @@ export const exitCodes = {
   unreachable: 4,
   /** No room: the account's cloud storage or the server's staging area is full. Nothing is lost; sync again once space is freed. */
   storageFull: 5,
+  /** Stopped by a second Ctrl-C (or SIGTERM) before its clean stop ended; nothing is lost. */
+  interrupted: 130,
 } as const;

@@ -6,8 +6,8 @@
 // bytes it has then (UploadFilesOptions). A group is all or nothing, so a
 // file whose name the account refuses (CLOUD_NAME_TAKEN, BAD_INPUT; the
 // error names it) is left out, reported, and the rest of its group queued
-// again without it; a retry costs a read of the store and the group's links
-// made again.
+// again without it; so is a file that is gone or no longer a file since the
+// scan. A retry costs a read of the store and the group's links made again.
 import type { FileToUpload, SmsyncClient } from "../SmsyncClient.ts";
 import { groupsWithin } from "../engine/groupsWithin.ts";
 import { ClientUsageError } from "../queues/ClientUsageError.ts";
@@ -25,11 +25,15 @@ const groupBytes = 64 * 1024 * 1024;
 /** Files linked rather than copied: all of them (where the file system can link). */
 const linkAtLeastBytes = 0;
 
-/** A refusal that leaves one file out of the sync (the person renames it) rather than stopping it. */
-function isNameRefusal(error: unknown): error is ClientUsageError & { fileUUID: string } {
+/**
+ * A refusal that leaves one file out rather than stopping the sync: its name
+ * (the person renames it), or the file gone or no longer a file since the
+ * scan (the next scan sees what it became).
+ */
+function isFileRefusal(error: unknown): error is ClientUsageError & { fileUUID: string } {
   return (
     error instanceof ClientUsageError &&
-    (error.code === "CLOUD_NAME_TAKEN" || error.code === "BAD_INPUT") &&
+    (error.code === "CLOUD_NAME_TAKEN" || error.code === "BAD_INPUT" || error.code === "NOT_A_FILE") &&
     error.fileUUID !== undefined
   );
 }
@@ -59,7 +63,7 @@ export async function queueFolderUploads<F extends FileToUpload & { size: number
         }
         break;
       } catch (error) {
-        const left = isNameRefusal(error) ? group.find((file) => file.fileUUID === error.fileUUID) : undefined;
+        const left = isFileRefusal(error) ? group.find((file) => file.fileUUID === error.fileUUID) : undefined;
         if (!left) throw error;
         refused(left, error as ClientUsageError);
         group = group.filter((file) => file !== left);

@@ -2,6 +2,7 @@
 //   smsync login --server URL --token TOKEN
 //   smsync status
 //   smsync sync DIR [--conflict keep-both|keep-local|accept-remote] [--quiet]
+//   smsync watch DIR [--conflict ...] [--quiet] [--settle-ms N]
 //   smsync reset DIR
 //   smsync --version | --help
 //
@@ -15,11 +16,12 @@ import { configPath, readConfig, writeConfig } from "./cliConfig.ts";
 import { cliVersion } from "./cliVersion.ts";
 import { exitCodes } from "./exitCodes.ts";
 import { checkServer, type ServerCheck } from "./serverCheck.ts";
-import { formatBytes, formatSeconds } from "./byteFormat.ts";
+import { output, syncedText, type Output } from "./cliOutput.ts";
 import { ServerUnreachableError } from "./ServerUnreachableError.ts";
 import { StorageFullError } from "./storageFull.ts";
 import type { ConflictPolicy, SyncSummary } from "./syncFolder.ts";
 import { defaultGiveUpAfterMs } from "./unreachableWatch.ts";
+import { defaultSettleMs } from "./settling.ts";
 
 const usage = `usage: smsync <command> [options]
   login --server URL --token TOKEN   check the token against the server and remember both
@@ -30,38 +32,13 @@ const usage = `usage: smsync <command> [options]
     --quiet                          no progress on stderr (bars on a terminal, lines otherwise)
     --give-up-after SECONDS          how long to keep retrying an unreachable server (default ${defaultGiveUpAfterMs / 1000});
                                      then exit 4, the changes kept for the next sync
+  watch DIR                          keep a folder in two-way sync until stopped (Ctrl-C, SIGTERM)
+    --conflict, --quiet              as for sync
+    --settle-ms N                    take a change once it has been left alone N ms (default ${defaultSettleMs})
+    --json                           one JSON object per line on stdout for each thing done
   reset DIR                          leave an error mode: drop this folder's unsent changes and
                                      its staged work on the server (the next sync finds them again)
 options: --json (machine-readable output on stdout), --help, --version`;
-
-interface Output {
-  json: boolean;
-  print(human: string, machine: Record<string, unknown>): void;
-  fail(code: number, message: string, machine?: Record<string, unknown>): number;
-}
-
-function output(json: boolean): Output {
-  return {
-    json,
-    print(human, machine) {
-      console.log(json ? JSON.stringify(machine) : human);
-    },
-    fail(code, message, machine = {}) {
-      if (json) console.log(JSON.stringify({ ok: false, error: message, ...machine }));
-      else console.error(`smsync: ${message}`);
-      return code;
-    },
-  };
-}
-
-function syncedText(dir: string, summary: SyncSummary): string {
-  return (
-    `synced ${dir}: ${summary.uploaded} uploaded (${formatBytes(summary.bytesUploaded)}), ${summary.deleted} deleted, ` +
-    `${summary.downloaded} downloaded (${formatBytes(summary.bytesDownloaded)}), ${summary.removedLocally} removed here, ` +
-    `${summary.conflicts} conflict(s) in ${formatSeconds(summary.seconds)}` +
-    summary.notSynced.map((file) => `\nnot synced: ${file.path}: ${file.reason}; rename it`).join("")
-  );
-}
 
 function failedCheck(out: Output, check: Extract<ServerCheck, { ok: false }>): number {
   const code =
@@ -86,6 +63,7 @@ export async function main(argv: string[]): Promise<number> {
         quiet: { type: "boolean", short: "q", default: false },
         conflict: { type: "string", default: "keep-both" },
         "give-up-after": { type: "string" },
+        "settle-ms": { type: "string" },
         help: { type: "boolean", short: "h", default: false },
         version: { type: "boolean", short: "v", default: false },
       },
@@ -190,6 +168,34 @@ export async function main(argv: string[]): Promise<number> {
           code: (error as { code?: string }).code,
         });
       }
+    }
+    case "watch": {
+      const dir = positionals[1];
+      if (!dir || positionals.length > 2) return out.fail(exitCodes.usage, "watch needs one folder: smsync watch DIR");
+      const conflict = values.conflict as ConflictPolicy;
+      if (!["keep-both", "keep-local", "accept-remote"].includes(conflict)) {
+        return out.fail(exitCodes.usage, "--conflict must be keep-both, keep-local or accept-remote");
+      }
+      const settleMs = values["settle-ms"] === undefined ? defaultSettleMs : Number(values["settle-ms"]);
+      if (!Number.isFinite(settleMs) || settleMs < 0)
+        return out.fail(exitCodes.usage, "--settle-ms must be a number of milliseconds");
+      const config = readConfig();
+      if (!config)
+        return out.fail(exitCodes.authentication, `not logged in (no login in ${configPath()}): run smsync login`);
+      const [check, { watchCommand }] = await Promise.all([
+        checkServer(config.server, config.token),
+        import("./watchCommand.ts"),
+      ]);
+      if (!check.ok) return failedCheck(out, check);
+      return watchCommand(out, {
+        dir,
+        server: config.server,
+        token: config.token,
+        conflict,
+        settleMs,
+        quiet: values.quiet,
+        serverFiles: check.index,
+      });
     }
     case "reset": {
       const dir = positionals[1];

@@ -5,7 +5,6 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
-  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -16,6 +15,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "@smsync/testkit";
 import { runCli } from "../support/cliProcess.ts";
+import { bytesOf, contents } from "../support/folderContents.ts";
 import { indexedFiles } from "../support/serverReads.ts";
 
 let server: TestServer;
@@ -32,30 +32,6 @@ afterAll(async () => {
 
 function smsync(device: string, ...args: string[]) {
   return runCli(path.join(home, `${device}.json`), args);
-}
-
-/** Every file of a folder (not the CLI's state) with its content. */
-function contents(dir: string, relative = ""): Record<string, string> {
-  const result: Record<string, string> = {};
-  for (const entry of readdirSync(path.join(dir, relative), { withFileTypes: true })) {
-    if (entry.name === ".smsync") continue;
-    const child = relative ? `${relative}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) Object.assign(result, contents(dir, child));
-    else result[child] = readFileSync(path.join(dir, child), "utf8");
-  }
-  return result;
-}
-
-/** Every file of a folder (not the CLI's state) with its bytes in base64 (compact in a failed comparison). */
-function bytesOf(dir: string): Record<string, string> {
-  const result: Record<string, string> = {};
-  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const file = path.join(entry.parentPath, entry.name);
-    const relative = path.relative(dir, file).split(path.sep).join("/");
-    if (!relative.startsWith(".smsync/")) result[relative] = readFileSync(file).toString("base64");
-  }
-  return result;
 }
 
 describe("smsync sync", () => {

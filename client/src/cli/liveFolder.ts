@@ -1,0 +1,131 @@
+// `smsync watch DIR`: a folder kept in two-way sync until the command is
+// stopped. Two sources wake it:
+//   - the folder's file-system watcher (folderWatcher.ts): a debounced batch
+//     of changed paths starts a scan, which queues and commits what changed
+//     as one batch (FolderSync.scanAndQueue); the SDK's live mode then runs
+//     the pass that uploads it;
+//   - the SDK's live mode (client.startLive): another device's commit, heard
+//     through the fileIndexChanged subscription (polled while it is down),
+//     runs a pass that writes its files into the folder.
+// A change is taken once it has settled (settling.ts).
+//
+// Stopping (SIGINT, SIGTERM: `signal`) closes the watcher and live mode, then
+// suspends the client: a transfer in flight is abandoned with its resume
+// state stored, and whatever was queued stays queued for the next start. A
+// kill -9 loses nothing either: the queue is in the folder's store, and the
+// first scan of the next start finds what changed meanwhile.
+import type { Mode } from "../modes.ts";
+import { isErrorMode } from "../modes.ts";
+import type { FolderActivity } from "./folderActivity.ts";
+import { FolderIgnore } from "./folderIgnore.ts";
+import { FolderSync, type FolderSyncOptions } from "./FolderSync.ts";
+import { watchFolder } from "./folderWatcher.ts";
+import { ChangeSettling, defaultSettleMs } from "./settling.ts";
+import type { SyncSummary } from "./syncSummary.ts";
+
+export interface LiveFolderOptions extends FolderSyncOptions {
+  /** How long a change must be left alone before it is taken (default 100 ms). */
+  settleMs?: number;
+  /** Ends the watch (the command's SIGINT and SIGTERM). */
+  signal: AbortSignal;
+  /** What the watch itself went through: ready (first scan done, live), the client's modes, the watcher's errors. */
+  onStatus?: (status: LiveFolderStatus) => void;
+}
+
+export type LiveFolderStatus =
+  | { type: "ready"; queued: number }
+  | { type: "mode"; mode: Mode; error?: Error }
+  | { type: "connection"; state: "subscribed" | "polling" | "stopped"; error?: Error }
+  | { type: "watcherError"; error: Error };
+
+export type { FolderActivity };
+
+/** Thrown when the client enters an error mode: the watch stops, and `smsync reset DIR` leaves the mode. */
+export class LiveFolderError extends Error {
+  override name = "LiveFolderError";
+
+  constructor(
+    readonly mode: Mode,
+    options: { cause?: Error },
+  ) {
+    super(
+      `the client entered ${mode}${options.cause ? ` (${options.cause.message})` : ""}: ` +
+        "run smsync reset DIR, then watch again",
+      options,
+    );
+  }
+}
+
+export async function keepFolderInSync(options: LiveFolderOptions): Promise<SyncSummary> {
+  const startedAt = performance.now();
+  const settleMs = options.settleMs ?? defaultSettleMs;
+  const folder = await FolderSync.open(options);
+  const client = folder.smsync;
+  const report = options.onStatus ?? (() => {});
+  let failed: LiveFolderError | undefined;
+  let stop!: () => void;
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  if (options.signal.aborted) stop();
+  options.signal.addEventListener("abort", () => stop(), { once: true });
+
+  const offMode = client.on("modeChanged", ({ mode, error }) => {
+    report({ type: "mode", mode, ...(error ? { error } : {}) });
+    if (isErrorMode(mode)) {
+      failed = new LiveFolderError(mode, error ? { cause: error } : {});
+      stop();
+    }
+  });
+  const offConnection = client.on("liveConnection", ({ state, error }) =>
+    report({ type: "connection", state, ...(error ? { error } : {}) }),
+  );
+
+  const settling = new ChangeSettling(settleMs);
+  const isUnsettled = (relativePath: string, mtimeMs: number | undefined) =>
+    settling.isUnsettled(relativePath, mtimeMs);
+  let rescan: ReturnType<typeof setTimeout> | undefined;
+  const scan = async () => {
+    const round = await folder.scanAndQueue({ isUnsettled });
+    settling.forgetSettled();
+    if (round.unsettled > 0 && rescan === undefined) {
+      rescan = setTimeout(() => {
+        rescan = undefined;
+        void scan().catch(scanFailed);
+      }, settleMs);
+    }
+    return round;
+  };
+  const scanFailed = (error: unknown) => {
+    failed ??= new LiveFolderError(client.mode, { cause: error as Error });
+    stop();
+  };
+
+  const ignore = FolderIgnore.load(folder.root);
+  // The watcher starts before the first scan: a change made during the scan is not missed.
+  const watcher = await watchFolder(
+    folder.root,
+    { ignore },
+    async ({ paths }) => {
+      settling.moved(paths);
+      await scan().catch(scanFailed);
+    },
+    (error) => report({ type: "watcherError", error }),
+  );
+  try {
+    const first = await scan();
+    // Live mode's first pass uploads what the scan queued and brings down what changed elsewhere.
+    await client.startLive();
+    report({ type: "ready", queued: first.queued });
+    await stopped;
+  } finally {
+    clearTimeout(rescan);
+    offMode();
+    offConnection();
+    await watcher.close();
+    await client.stopLive();
+    await client.suspend();
+    await folder.close();
+  }
+  folder.summary.seconds = Math.round(performance.now() - startedAt) / 1000;
+  if (failed) throw failed;
+  return folder.summary;
+}
