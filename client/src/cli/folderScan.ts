@@ -48,7 +48,8 @@ export interface FolderChanges {
   ignored: string[];
 }
 
-async function listFiles(root: string, ignore: FolderIgnore, relative = ""): Promise<string[]> {
+/** The files of the folder below `relative` (the whole folder by default) that the rules do not ignore, by relative path. */
+export async function listFiles(root: string, ignore: FolderIgnore, relative = ""): Promise<string[]> {
   const entries = await readdir(path.join(root, relative), { withFileTypes: true });
   const files: string[] = [];
   for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {

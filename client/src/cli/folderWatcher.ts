@@ -6,10 +6,11 @@
 // each. The CLI's state folder is excluded where the system watches (its
 // database is written all the time); paths the folder's rules ignore are
 // dropped from the batches, and an edit of the rules reloads them.
-import { statSync } from "node:fs";
+import { realpathSync, statSync } from "node:fs";
 import path from "node:path";
 import { subscribe, type Event } from "@parcel/watcher";
 import { ignoreFileName, stateFolderName, type FolderIgnore } from "./folderIgnore.ts";
+import { listFiles } from "./folderScan.ts";
 
 export interface FolderWatchOptions {
   /** Quiet time after the last event before a batch is handed over (default 30 ms). */
@@ -18,7 +19,11 @@ export interface FolderWatchOptions {
 }
 
 export interface FolderEvents {
-  /** Relative paths with "/" that changed (created, updated or deleted; a directory's path when it was created or deleted). */
+  /**
+   * Relative paths with "/" that changed (created, updated or deleted; a
+   * directory's path when it was created or deleted). A created (or moved in)
+   * folder's files are named too; a deleted folder's may not be.
+   */
   paths: Set<string>;
 }
 
@@ -68,16 +73,24 @@ export async function watchFolder(
   onError: (error: Error) => void,
 ): Promise<FolderWatch> {
   const absoluteRoot = path.resolve(root);
+  // Watched by its real path (inotify does not follow a link to the folder); events may name either.
+  const realRoot = realPathOr(absoluteRoot);
+  const relativeOf = (eventPath: string) => {
+    const relative = path.relative(realRoot, eventPath);
+    return isOutside(relative) ? path.relative(absoluteRoot, eventPath) : relative;
+  };
   const debounceMs = options.debounceMs ?? defaultDebounceMs;
   let pending = new Set<string>();
   let firstEventAt = 0;
   let timer: NodeJS.Timeout | undefined;
   let handing = false;
+  /** New folders being listed: their batch waits for their files. */
+  let crawls = 0;
   let closed = false;
 
   const handOver = () => {
     timer = undefined;
-    if (closed || handing || pending.size === 0) return;
+    if (closed || handing || crawls > 0 || pending.size === 0) return;
     const paths = pending;
     pending = new Set();
     handing = true;
@@ -102,15 +115,15 @@ export async function watchFolder(
   };
 
   const accept = (events: Event[]) => {
-    let accepted = false;
     for (const event of events) {
-      const relativePath = path.relative(absoluteRoot, event.path).split(path.sep).join("/");
-      if (relativePath === "" || relativePath.startsWith("../")) {
+      const relative = relativeOf(event.path);
+      if (relative === "" || isOutside(relative)) {
         // The root itself: deleted or moved away, there is nothing left to watch.
-        if (relativePath === "" && event.type === "delete")
+        if (relative === "" && event.type === "delete")
           onError(new Error(`the folder ${absoluteRoot} was deleted or moved: it is no longer watched`));
         continue;
       }
+      const relativePath = relative.split(path.sep).join("/");
       if (relativePath === ignoreFileName) {
         try {
           options.ignore.reload();
@@ -121,25 +134,41 @@ export async function watchFolder(
             }),
           );
         }
-      } else if (ignored(relativePath, event.type)) continue;
-      if (pending.size === 0) firstEventAt = Date.now();
-      pending.add(relativePath);
-      accepted = true;
+        add(relativePath);
+        continue;
+      }
+      // A created folder is listed, and a folder rule (`build/`) applies to it, not to a file of that name.
+      const createdFolder = event.type === "create" && isDirectory(path.join(realRoot, relative));
+      if (options.ignore.ignores(relativePath, createdFolder)) continue;
+      add(relativePath);
+      if (createdFolder) listCreated(relativePath);
     }
-    if (accepted && !handing) schedule();
+    if (!handing && pending.size > 0) schedule();
   };
 
-  // A created path matching only folder rules (`build/`) is looked at: a file of that name is content.
-  const ignored = (relativePath: string, type: Event["type"]) => {
-    if (options.ignore.ignores(relativePath, false)) return true;
-    if (type !== "create" || !options.ignore.ignores(relativePath, true)) return false;
-    return isDirectory(path.join(absoluteRoot, relativePath));
+  const add = (relativePath: string) => {
+    if (pending.size === 0) firstEventAt = Date.now();
+    pending.add(relativePath);
+  };
+
+  // Files written into a new folder before the system watched it have no events of their own (inotify
+  // watches a new folder once told of it): they are listed, so that the batch names them all.
+  const listCreated = (relativeDir: string) => {
+    crawls++;
+    listFiles(realRoot, options.ignore, relativeDir)
+      .then((files) => files.forEach(add))
+      // Gone already: its deletion comes as an event of its own.
+      .catch(() => undefined)
+      .finally(() => {
+        crawls--;
+        if (!handing && pending.size > 0) schedule();
+      });
   };
 
   let subscription;
   try {
     subscription = await subscribe(
-      absoluteRoot,
+      realRoot,
       (error, events) => {
         if (closed) return;
         if (error) onError(watchErrorOf(absoluteRoot, error));
@@ -158,6 +187,19 @@ export async function watchFolder(
       await subscription.unsubscribe();
     },
   };
+}
+
+/** The real path of `fullPath`, or `fullPath` when it has none (then subscribing says why). */
+function realPathOr(fullPath: string): string {
+  try {
+    return realpathSync(fullPath);
+  } catch {
+    return fullPath;
+  }
+}
+
+function isOutside(relativePath: string): boolean {
+  return relativePath === ".." || relativePath.startsWith(`..${path.sep}`) || path.isAbsolute(relativePath);
 }
 
 function isDirectory(fullPath: string): boolean {

@@ -1,6 +1,6 @@
 // The folder watcher on real folders: what a person's edits, an editor's
 // saves and large copies hand over, and what they do not.
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -96,6 +96,15 @@ describe("watchFolder", () => {
     expect(w.batches.length).toBeLessThan(200);
   });
 
+  it("hands over the files of a folder moved in, which have no events of their own", async () => {
+    const root = folder();
+    const outside = folder({ "photos/2026/cat.jpg": "cat", "photos/dog.jpg": "dog", "photos/.dog.jpg.swp": "swap" });
+    const w = await watched(root);
+    renameSync(path.join(outside, "photos"), path.join(root, "photos"));
+    await until(() => w.named().has("photos/2026/cat.jpg") && w.named().has("photos/dog.jpg"), "the moved files");
+    expect([...w.named()].sort()).toEqual(["photos", "photos/2026/cat.jpg", "photos/dog.jpg"]);
+  });
+
   it("hands over the files of a folder removed with everything in it, or the folder", async () => {
     const root = folder({ "old/a.txt": "a", "old/sub/b.txt": "b", "kept.txt": "k" });
     const w = await watched(root);
@@ -182,6 +191,28 @@ describe("watchFolder", () => {
     rmSync(root, { recursive: true });
     await until(() => w.errors.length > 0, "an error");
     expect(w.errors[0]?.message).toMatch(/was deleted or moved/);
+  });
+
+  it("names the paths relative to the folder it was given, a link to the folder too", async () => {
+    const real = folder();
+    const link = `${real}-link`;
+    symlinkSync(real, link);
+    cleanups.push(() => rmSync(link));
+    const w = await watched(link);
+    writeFileSync(path.join(real, "through the link.txt"), "l");
+    await w.untilNamed("through the link.txt");
+  });
+
+  it("refuses a folder that is not there, saying which", async () => {
+    const missing = path.join(folder(), "missing");
+    await expect(
+      watchFolder(
+        missing,
+        { ignore: FolderIgnore.load(missing) },
+        async () => {},
+        () => {},
+      ),
+    ).rejects.toThrow(missing);
   });
 
   it("names the sysctl to raise when inotify's limit of watches is reached", () => {
