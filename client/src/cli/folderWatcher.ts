@@ -22,7 +22,9 @@ export interface FolderEvents {
   /**
    * Relative paths with "/" that changed (created, updated or deleted; a
    * directory's path when it was created or deleted). A created (or moved in)
-   * folder's files are named too; a deleted folder's may not be.
+   * folder's files are named too; a deleted folder's may not be. Names
+   * `.smsyncignore` when it was edited: the rules are read again by then, and
+   * the whole folder wants a rescan.
    */
   paths: Set<string>;
 }
