@@ -3,7 +3,8 @@
 // instead of resolving and loading some 400 modules (the SDK's, graphql's,
 // zod's, urql's, graphql-ws's), which cost about 0.15 s of every `smsync`
 // run (docs/performance.md, "A small change, end to end"). better-sqlite3
-// stays outside: it loads its native addon from its own directory.
+// and @parcel/watcher stay outside: each loads its native addon from its own
+// directory (@parcel/watcher from the package of the platform's prebuilt).
 import { rmSync } from "node:fs";
 import { build } from "esbuild";
 
@@ -21,7 +22,7 @@ await build({
   platform: "node",
   format: "esm",
   target: "node20",
-  external: ["better-sqlite3"],
+  external: ["better-sqlite3", "@parcel/watcher"],
   sourcemap: true,
   // Bundled CommonJS packages (graphql, ws) call require for Node's own modules; an ES module has none.
   banner: {

@@ -49,7 +49,7 @@ export function nodeArgs(entry: string): string[] {
 }
 
 /** Packages left out of the bundles, loaded by Node from node_modules: a native addon, found beside its package's files. */
-const notBundled = ["better-sqlite3"];
+const notBundled = ["better-sqlite3", "@parcel/watcher"];
 
 /**
  * Bundles the entries into `dir`: our workspaces (@smsync/*) and the

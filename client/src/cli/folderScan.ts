@@ -4,12 +4,18 @@
 // the others are hashed a few at a time. A new file is hashed only when a
 // deleted file of its size could be its old name (localRenames.ts): else
 // its hash comes from the copy that queues its upload, which reads it
-// anyway (a large file read once instead of twice).
+// anyway (a large file read once instead of twice). Paths the folder's
+// rules ignore (folderIgnore.ts) are skipped, ignored folders not even
+// read; a synced file whose path has become ignored is no longer synced
+// from here, but is not deleted elsewhere either.
 import { statSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { forEachConcurrently } from "../engine/forEachConcurrently.ts";
 import { sha256OfFile } from "../platform/hashedCopies.ts";
+import { FolderIgnore } from "./folderIgnore.ts";
+
+export { stateFolderName } from "./folderIgnore.ts";
 
 /** What the last sync recorded of one file, by its path relative to the folder (with "/"). */
 export interface ManifestEntry {
@@ -38,21 +44,20 @@ export interface FolderChanges {
   changed: (ScannedFile & { fileUUID: string })[];
   deleted: { relativePath: string; fileUUID: string }[];
   unchanged: (ScannedFile & { fileUUID: string })[];
+  /** Synced files whose paths the rules now ignore: neither changed nor deleted, just no longer synced from here. */
+  ignored: string[];
 }
 
-/** The folder where the CLI keeps its own state; never synced. */
-export const stateFolderName = ".smsync";
-
-async function listFiles(root: string, relative = ""): Promise<string[]> {
+/** The files of the folder below `relative` (the whole folder by default) that the rules do not ignore, by relative path. */
+export async function listFiles(root: string, ignore: FolderIgnore, relative = ""): Promise<string[]> {
   const entries = await readdir(path.join(root, relative), { withFileTypes: true });
   const files: string[] = [];
   for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    if (relative === "" && entry.name === stateFolderName) continue;
-    // Partial downloads and editors' temporary files are not content.
-    if (entry.name.endsWith(".partial") || entry.name.endsWith(".smsync-tmp")) continue;
     const child = relative ? `${relative}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) files.push(...(await listFiles(root, child)));
-    else if (entry.isFile()) files.push(child);
+    const isDirectory = entry.isDirectory();
+    if ((!isDirectory && !entry.isFile()) || ignore.ignores(child, isDirectory)) continue;
+    if (isDirectory) files.push(...(await listFiles(root, ignore, child)));
+    else files.push(child);
   }
   return files;
 }
@@ -65,16 +70,23 @@ function knownAt(manifest: Readonly<Manifest>, relativePath: string): ManifestEn
 /** Files hashed at once: small files cost opens and reads that overlap. */
 const hashConcurrency = 8;
 
-export async function scanFolder(root: string, manifest: Readonly<Manifest>): Promise<FolderChanges> {
-  const changes: FolderChanges = { added: [], changed: [], deleted: [], unchanged: [] };
-  const relativePaths = await listFiles(root);
+/** `ignore`: the folder's rules (by default read from its `.smsyncignore` now). */
+export async function scanFolder(
+  root: string,
+  manifest: Readonly<Manifest>,
+  ignore: FolderIgnore = FolderIgnore.load(root),
+): Promise<FolderChanges> {
+  const changes: FolderChanges = { added: [], changed: [], deleted: [], unchanged: [], ignored: [] };
+  const relativePaths = await listFiles(root, ignore);
   const seen = new Set(relativePaths);
+  const gone: [string, ManifestEntry][] = [];
+  for (const [relativePath, entry] of Object.entries(manifest)) {
+    if (seen.has(relativePath)) continue;
+    if (ignore.ignores(relativePath, false)) changes.ignored.push(relativePath);
+    else gone.push([relativePath, entry]);
+  }
   // A rename keeps the size: a new file of no deleted file's size is no rename.
-  const deletedSizes = new Set(
-    Object.entries(manifest)
-      .filter(([relativePath]) => !seen.has(relativePath))
-      .map(([, entry]) => entry.size),
-  );
+  const deletedSizes = new Set(gone.map(([, entry]) => entry.size));
   // Every file is stat'ed, and most are unchanged: synchronous stats of a thousand files take a few milliseconds,
   // against several times that as promises through the thread pool (each sync scans twice).
   const scanned: ScannedFile[] = [];
@@ -97,8 +109,6 @@ export async function scanFolder(root: string, manifest: Readonly<Manifest>): Pr
     else if (known.sha256 !== file.sha256) changes.changed.push({ ...file, fileUUID: known.fileUUID });
     else changes.unchanged.push({ ...file, fileUUID: known.fileUUID });
   }
-  for (const [relativePath, entry] of Object.entries(manifest)) {
-    if (!seen.has(relativePath)) changes.deleted.push({ relativePath, fileUUID: entry.fileUUID });
-  }
+  for (const [relativePath, entry] of gone) changes.deleted.push({ relativePath, fileUUID: entry.fileUUID });
   return changes;
 }

@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { FolderIgnore } from "../../src/cli/folderIgnore.ts";
 import { scanFolder, type Manifest, type ManifestEntry } from "../../src/cli/folderScan.ts";
 import { sha256OfFile } from "../../src/platform/hashedCopies.ts";
 
@@ -92,5 +93,50 @@ describe("scanFolder", () => {
     const changes = await scanFolder(root, {});
     expect(changes.added.map((file) => file.relativePath)).toEqual(["constructor", "toString"]);
     expect(changes.changed).toEqual([]);
+  });
+
+  it("leaves out what the folder's ignore file and the default rules name, and does not read ignored folders", async () => {
+    const root = folder({
+      ".smsyncignore": "build/\n*.log\n!keep.log\n",
+      "main.c": "int main;",
+      "build/out.o": "object",
+      "src/build/deep/x.o": "object",
+      "run.log": "log",
+      "logs/keep.log": "kept",
+      ".main.c.swp": "swap",
+      "~$report.docx": "lock",
+      ".DS_Store": "finder",
+    });
+    const changes = await scanFolder(root, {});
+    expect(changes.added.map((file) => file.relativePath)).toEqual(["logs/keep.log", "main.c"]);
+    // An ignored folder is not read at all: nothing inside it is even looked at.
+    const rules = FolderIgnore.load(root);
+    const asked: string[] = [];
+    const ignores = rules.ignores.bind(rules);
+    rules.ignores = (relativePath, isDirectory) => (asked.push(relativePath), ignores(relativePath, isDirectory));
+    await scanFolder(root, {}, rules);
+    expect(asked).toContain("src/build");
+    expect(
+      asked.filter((relativePath) => relativePath.startsWith("build/") || relativePath.includes("/build/")),
+    ).toEqual([]);
+  });
+
+  it("neither changes nor deletes a synced file whose path has become ignored: it is no longer synced from here", async () => {
+    const root = folder({ "app.log": "one", "cache/a.bin": "a", "kept.txt": "kept" });
+    const manifest = await manifestOf(root);
+    writeFileSync(path.join(root, ".smsyncignore"), "*.log\ncache/\n");
+    writeFileSync(path.join(root, "app.log"), "one, then two");
+    rmSync(path.join(root, "cache"), { recursive: true });
+    const changes = await scanFolder(root, manifest);
+    expect(changes).toMatchObject({ added: [], changed: [], deleted: [] });
+    expect(changes.ignored.sort()).toEqual(["app.log", "cache/a.bin"]);
+    expect(changes.unchanged.map((file) => file.relativePath)).toEqual(["kept.txt"]);
+  });
+
+  it("takes the rules it is given instead of reading the folder's", async () => {
+    const root = folder({ ".smsyncignore": "*.txt\n", "a.txt": "a", "b.md": "b" });
+    expect((await scanFolder(root, {})).added.map((file) => file.relativePath)).toEqual(["b.md"]);
+    const given = FolderIgnore.fromText(root, "*.md\n");
+    expect((await scanFolder(root, {}, given)).added.map((file) => file.relativePath)).toEqual(["a.txt"]);
   });
 });

@@ -1,15 +1,7 @@
 // `smsync sync`, run as a person would: two folders, two devices of one
 // account, one real server; each change made in one folder reaches the other.
 import { randomBytes } from "node:crypto";
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -32,6 +24,34 @@ afterAll(async () => {
 
 function smsync(device: string, ...args: string[]) {
   return runCli(path.join(home, `${device}.json`), args);
+}
+
+/** Two devices of a new account, logged in, each with an empty folder (`<name>-a`, `<name>-b`) and its `sync --json`. */
+async function twoDevices(name: string) {
+  const first = await server.newUser();
+  const second = await server.newDevice(first.userName);
+  const [a, b] = await Promise.all(
+    [first, second].map(async (user, n) => {
+      const device = `${name}-${"ab"[n]}`;
+      mkdirSync(path.join(home, device));
+      expect((await smsync(device, "login", "--server", server.url, "--token", user.token!)).code).toBe(0);
+      return path.join(home, device);
+    }),
+  );
+  return {
+    a: a!,
+    b: b!,
+    syncA: () => smsync(`${name}-a`, "sync", a!, "--json"),
+    syncB: () => smsync(`${name}-b`, "sync", b!, "--json"),
+  };
+}
+
+/** Writes each file, its folders made as needed. */
+function writeFiles(dir: string, files: Record<string, string>): void {
+  for (const [relative, content] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, relative)), { recursive: true });
+    writeFileSync(path.join(dir, relative), content);
+  }
 }
 
 describe("smsync sync", () => {
@@ -70,6 +90,33 @@ describe("smsync sync", () => {
     // A sync with nothing new changes nothing.
     const idle = await smsync("laptop", "sync", a, "--json");
     expect(JSON.parse(idle.stdout)).toMatchObject({ uploaded: 0, deleted: 0, downloaded: 0 });
+  });
+
+  it("leaves out what a folder's .smsyncignore and the default rules name, and never deletes elsewhere a file that became ignored", async () => {
+    const { a, b, syncA, syncB } = await twoDevices("ignoring");
+    writeFiles(a, {
+      ".smsyncignore": "build/\n*.log\n",
+      "notes.txt": "notes",
+      ".notes.txt.swp": "vim's swap",
+      "src/main.c": "int main(void) { return 0; }\n",
+      "build/obj/main.o": "object",
+      "logs/run.log": "log",
+    });
+    const up = await syncA();
+    expect(up.code, up.stderr + up.stdout).toBe(0);
+    expect(JSON.parse(up.stdout)).toMatchObject({ ok: true, uploaded: 2 });
+    expect((await syncB()).code).toBe(0);
+    expect(contents(b)).toEqual({ "notes.txt": "notes", "src/main.c": "int main(void) { return 0; }\n" });
+
+    // notes.txt becomes ignored on the laptop, then changes there: it is no longer synced from the laptop,
+    // and the desktop keeps its copy (a rule on one device deletes nothing on the others).
+    writeFileSync(path.join(a, ".smsyncignore"), "build/\n*.log\nnotes.txt\n");
+    writeFileSync(path.join(a, "notes.txt"), "the laptop's own notes");
+    const ignoring = await syncA();
+    expect(JSON.parse(ignoring.stdout)).toMatchObject({ ok: true, uploaded: 0, deleted: 0 });
+    const after = await syncB();
+    expect(JSON.parse(after.stdout)).toMatchObject({ ok: true, downloaded: 0, removedLocally: 0 });
+    expect(contents(b)).toEqual({ "notes.txt": "notes", "src/main.c": "int main(void) { return 0; }\n" });
   });
 
   it("keeps both versions of a file changed on two devices, and both folders converge", async () => {

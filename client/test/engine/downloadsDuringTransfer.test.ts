@@ -11,19 +11,11 @@ import { sweepStaging } from "@smsync/api";
 import { useEngineHarness, type OpenClientOptions } from "../support/engineHarness.ts";
 import { useFaultyLocalCloud } from "../support/faultyLocalCloud.ts";
 import { expectNothingPending } from "../support/syncedState.ts";
+import { until } from "../support/until.ts";
 import { sha256Hex } from "../transfers/helpers.ts";
 
 const cloud = useFaultyLocalCloud();
 const harness = useEngineHarness({}, { cloud });
-
-/** Resolves once `ready()` holds, checking every 20 ms; fails after `timeoutMs`. */
-async function until(ready: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!ready()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /**
  * One device uploads `contents`; another syncs while the server's cloud
