@@ -26,6 +26,7 @@ import type { LocalFile } from "../queues/records.ts";
 import { SqliteStore } from "../store/SqliteStore.ts";
 import { describeActivity, type ConflictPolicy, type FolderActivity } from "./folderActivity.ts";
 import { writeDownloads } from "./folderDownloads.ts";
+import { FolderIgnore } from "./folderIgnore.ts";
 import { FolderManifest } from "./folderManifest.ts";
 import { scanFolder, stateFolderName, type AddedFile } from "./folderScan.ts";
 import { queueFolderUploads } from "./folderUploads.ts";
@@ -96,6 +97,8 @@ export class FolderSync {
   private readonly folderMutex = new Mutex();
   private readonly notSynced = new Map<string, string>();
   private readonly liveServerNames: CloudFileNameIndex<ServerFile>;
+  /** The folder's ignore rules: one object, which the watcher reloads in place when .smsyncignore changes. */
+  readonly ignore: FolderIgnore;
   private client!: SmsyncClient;
 
   private constructor(
@@ -104,6 +107,7 @@ export class FolderSync {
     private readonly manifest: FolderManifest,
   ) {
     this.liveServerNames = new CloudFileNameIndex((options.serverFiles ?? []).filter((file) => !file.deleted));
+    this.ignore = FolderIgnore.load(root);
   }
 
   /** Opens the folder's store and client (the state in DIR/.smsync); close() closes both. */
@@ -145,7 +149,7 @@ export class FolderSync {
 
   private async scanAndQueueExclusive({ isUnsettled }: ScanOptions): Promise<ScanRound> {
     const { manifest, root } = this;
-    const scanned = await scanFolder(root, manifest.entries);
+    const scanned = await scanFolder(root, manifest.entries, this.ignore);
     const settled = <F extends { relativePath: string; mtimeMs?: number }>(files: F[]) =>
       isUnsettled ? files.filter((file) => !isUnsettled(file.relativePath, file.mtimeMs)) : files;
     const changes = {

@@ -17,7 +17,6 @@
 import type { Mode } from "../modes.ts";
 import { isErrorMode } from "../modes.ts";
 import type { FolderActivity } from "./folderActivity.ts";
-import { FolderIgnore } from "./folderIgnore.ts";
 import { FolderSync, type FolderSyncOptions } from "./FolderSync.ts";
 import { watchFolder } from "./folderWatcher.ts";
 import { ChangeSettling, defaultSettleMs } from "./settling.ts";
@@ -99,11 +98,10 @@ export async function keepFolderInSync(options: LiveFolderOptions): Promise<Sync
     stop();
   };
 
-  const ignore = FolderIgnore.load(folder.root);
   // The watcher starts before the first scan: a change made during the scan is not missed.
   const watcher = await watchFolder(
     folder.root,
-    { ignore },
+    { ignore: folder.ignore },
     async ({ paths }) => {
       settling.moved(paths);
       await scan().catch(scanFailed);
