@@ -47,8 +47,8 @@ export interface LiveSyncHost<D extends DownloadedFileInfo> {
   webSocket?: Pick<WebSocketClient, "on">;
 }
 
-/** Longest a burst of wakes may put a pass off: a stream of commits must not starve it. */
-const maxDebounceWakes = 10;
+/** A burst of wakes puts a pass off by at most this many quiet times: a stream of commits must not starve it. */
+const maxDebouncePeriods = 10;
 
 /**
  * How long a subscription may take to be acknowledged before live mode polls
@@ -76,6 +76,9 @@ export class LiveSync<D extends DownloadedFileInfo> {
   private cancelPass: (() => void) | undefined;
   private firstWakeAt = 0;
   private cancelPoll: (() => void) | undefined;
+  /** Ends the wait of a subscription not yet served (stop() ends it, or start() would never resolve). */
+  private endSubscribeWait: (() => void) | undefined;
+  private starting: Promise<void> | undefined;
 
   constructor(private readonly host: LiveSyncHost<D>) {
     this.ctx = host.ctx;
@@ -96,14 +99,20 @@ export class LiveSync<D extends DownloadedFileInfo> {
    * polls, if the subscription cannot open), and starts a catch-up pass.
    * Already live: nothing. Rejects when the reads fail (the app tries again).
    */
-  async start(options: LiveOptions = {}): Promise<void> {
-    if (this.active) return;
+  start(options: LiveOptions = {}): Promise<void> {
+    if (this.active) return Promise.resolve();
+    // A second call while the first reads and subscribes is the same start.
+    this.starting ??= this.begin(options).finally(() => (this.starting = undefined));
+    return this.starting;
+  }
+
+  private async begin(options: LiveOptions): Promise<void> {
     const generation = ++this.generation;
     const [device, eventSeq] = await Promise.all([
       this.ctx.client.query(deviceQuery, {}).toPromise(),
       this.ctx.client.query(eventSeqQuery, {}).toPromise(),
     ]);
-    if (generation !== this.generation) return; // stopped (or started again) while reading
+    if (generation !== this.generation) return; // stopped while reading
     this.ownDeviceId = queryData(device, "device").device.id;
     this.lastSeq = this.polledSeq = queryData(eventSeq, "eventSeq").eventSeq;
     this.debounceMs = options.debounceMs ?? 25;
@@ -124,16 +133,17 @@ export class LiveSync<D extends DownloadedFileInfo> {
     this.cancelPass = undefined;
     this.cancelPoll?.();
     this.cancelPoll = undefined;
+    this.endSubscribeWait?.();
     if (wasActive || error) this.setConnection("stopped", error);
   }
 
-  /** A change this device queued (the app committed a batch): a pass takes it up. */
+  /** Schedules a pass after the quiet time (another device's change, the app's commit, a reset). */
   wake(): void {
     if (!this.active) return;
     const now = this.ctx.clock.now();
     if (!this.cancelPass) this.firstWakeAt = now;
     this.cancelPass?.();
-    const latest = this.firstWakeAt + maxDebounceWakes * this.debounceMs;
+    const latest = this.firstWakeAt + maxDebouncePeriods * this.debounceMs;
     this.cancelPass = this.ctx.clock.setTimer(
       () => {
         this.cancelPass = undefined;
@@ -153,8 +163,10 @@ export class LiveSync<D extends DownloadedFileInfo> {
       const stopWaiting: (() => void)[] = [];
       const settle = () => {
         for (const stop of stopWaiting.splice(0)) stop();
+        if (this.endSubscribeWait === settle) this.endSubscribeWait = undefined;
         resolve();
       };
+      this.endSubscribeWait = settle;
       const served = () => {
         if (!isCurrent()) return;
         this.setConnection("subscribed");
