@@ -7,6 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { callerOf, type TestGraphQLClient } from "@smsync/testkit";
+import type { LiveOptions } from "../../src/engine/liveSync.ts";
 import { ServerError } from "../../src/errors.ts";
 import { MovableClock } from "../../src/time/MovableClock.ts";
 import { useProxiedEngineHarness, type OpenClientOptions } from "../support/engineHarness.ts";
@@ -26,11 +27,11 @@ const { harness, proxy } = useProxiedEngineHarness();
 const webSocketUpgrades = /^GET \/graphql/;
 
 /** A device of the user in live mode, on its own MovableClock (time flows; the test reads its timers), with its record. */
-async function openLive(raw: TestGraphQLClient, options: OpenClientOptions = {}, pollMs = 200) {
+async function openLive(raw: TestGraphQLClient, options: OpenClientOptions = {}, live: LiveOptions = { pollMs: 200 }) {
   const clock = new MovableClock();
   const device = await harness.openClient(raw, { clock, ...options });
   const record = recordLive(device.client);
-  await device.client.startLive({ pollMs });
+  await device.client.startLive(live);
   expect(device.client.live).toBe(true);
   // The catch-up pass startLive began: let it end, then count from zero.
   await until("the catch-up pass", () => record.passes >= 1);
@@ -243,6 +244,36 @@ describe("live mode respects the engine", () => {
     expect(b.record.passes).toBe(0);
     expect(savedContents(b).has(fileUUID)).toBe(false);
     expect(b.clock.pending.filter((timer) => timer.purpose.startsWith("live"))).toEqual([]);
+  });
+
+  it("stopLive() cancels the pass it scheduled", async () => {
+    const phone = await harness.newUser();
+    // A quiet time longer than the test: the scheduled pass waits on the device's clock.
+    const a = await openLive(phone, {}, { debounceMs: 600_000 });
+    const scheduled = a.clock.nextTimer("livePass");
+    await a.client.uploadData(randomUUID(), Buffer.from("queued"), { cloudFileName: "s.txt", mimeType: "text/plain" });
+    await a.client.commit();
+    await scheduled;
+    await a.client.stopLive();
+    expect(a.clock.pending.filter((timer) => timer.purpose.startsWith("live"))).toEqual([]);
+    a.clock.advance(600_000);
+    expect(a.record.passes).toBe(0);
+    expect(await a.client.pendingWork()).toMatchObject({ uploads: 1 });
+  });
+
+  it("offline, its pass waits with the outbox; online again, it finishes", async () => {
+    const { a, b } = await phoneAndLiveLaptop();
+    b.client.setOnline(false);
+    const fileUUID = randomUUID();
+    await putFile(a.client, fileUUID, "while offline");
+    await until("B heard of it and its pass began", () => b.record.remoteChanges.length === 1 && b.record.passes === 1);
+    expect(b.client.mode).not.toBe("idle");
+    expect(savedContents(b).has(fileUUID)).toBe(false);
+
+    b.client.setOnline(true);
+    await until("B saved the file", () => savedContents(b).get(fileUUID) === "while offline");
+    await untilSettled(b, b.clock);
+    expect(b.record.passes).toBe(1);
   });
 
   it("a commit() of the app, live, schedules a pass that uploads it; close() stops live mode", async () => {
