@@ -218,7 +218,10 @@ export class LiveSync<D extends DownloadedFileInfo> {
     this.cancelPoll = this.ctx.clock.setTimer(
       () => {
         this.cancelPoll = undefined;
-        void this.poll(generation);
+        // A failure poll() does not expect: the next poll tries again.
+        void this.poll(generation).catch((error: unknown) => {
+          if (generation === this.generation) this.subscriptionLost(generation, asError(error));
+        });
       },
       this.pollMs,
       "livePoll",
