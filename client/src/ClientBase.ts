@@ -16,6 +16,7 @@ import { commitPrepared, queueDeletion, queueUpload } from "./queues/uploadsBein
 import type { ClientStore } from "./store/ClientStore.ts";
 import { SyncEngine, type EngineCallbacks, type EngineTuning, type SyncEvents } from "./engine/SyncEngine.ts";
 import type { IndexEntry } from "./engine/planDownloads.ts";
+import type { LiveOptions } from "./engine/liveSync.ts";
 import type { Clock } from "./time/clock.ts";
 
 /** The options both clients take; D is how a download is handed to the app. */
@@ -93,6 +94,7 @@ export async function connectClient<D extends DownloadedFileInfo>(
     store: options.store,
     client: graphql.client,
     outbox: graphql.outbox,
+    webSocket: graphql.webSocket,
     serverUrl: options.serverUrl,
     token: options.token,
     callbacks: options.callbacks,
@@ -181,12 +183,38 @@ export abstract class ClientBase<D extends DownloadedFileInfo> {
   /** Closes the changes queued so far into a batch (null if there were none: an empty commit does nothing); sync() uploads it. */
   async commit(): Promise<CommittedBatch | null> {
     this.checkUsable();
-    return commitPrepared(this.options.store);
+    const batch = await commitPrepared(this.options.store);
+    if (batch) this.engine.localChangeCommitted();
+    return batch;
   }
 
   /** Runs a sync pass to its end (see SyncEngine.sync). */
   sync(): Promise<void> {
     return this.engine.sync();
+  }
+
+  /**
+   * Live mode: passes run by themselves, soon after another device's commit
+   * lands on the server (the fileIndexChanged subscription; polling eventSeq
+   * while it is down) and after this app's commit(). Resolves once live: the
+   * device's id and the user's event position read, the subscription opened
+   * after it (or polling begun), a catch-up pass started (not awaited).
+   * Already live: nothing. Rejects when those reads fail (try again later).
+   */
+  startLive(options?: LiveOptions): Promise<void> {
+    if (this.closed) return Promise.reject(new ClientUsageError("CLOSED", "the client is closed"));
+    return this.engine.startLive(options);
+  }
+
+  /** Leaves live mode: unsubscribes, cancels a pass it scheduled; a pass in flight goes on (suspend() aborts it). */
+  stopLive(): Promise<void> {
+    this.engine.stopLive();
+    return Promise.resolve();
+  }
+
+  /** Whether live mode is on (startLive resolved, and neither stopLive, close nor a refused token ended it). */
+  get live(): boolean {
+    return this.engine.live;
   }
 
   /** The server's file index (a query, not cached). */

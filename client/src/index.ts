@@ -24,6 +24,8 @@ export {
 export { createGraphQLClient, type GraphQLClientOptions, type SmsyncGraphQL } from "./graphql/createGraphQLClient.ts";
 export type * as GraphQLTypes from "./graphql/generated/graphql.ts";
 // The byte plane (Node file access inside): import from "@smsync/client/transfers".
+// Live mode's options and events (the clients' startLive; the events are those of SyncEvents in ./node and ./browser).
+export type { LiveConnectionEvent, LiveConnectionState, LiveOptions, RemoteChangeEvent } from "./engine/liveSync.ts";
 // For tests: the clock the client waits on (ClientBaseOptions.clock), and one a test moves.
 export { systemClock, type Clock, type TimerPurpose } from "./time/clock.ts";
 export { MovableClock, type PendingTimer } from "./time/MovableClock.ts";

@@ -117,6 +117,20 @@ function eventWhere(userId: string, seq: { gt: number } | { lte: number }, filte
   };
 }
 
+/**
+ * The user's event log position now (null: no such user): the counter
+ * EventBatch moves and readFileIndex reads beside the files, read alone. What
+ * a client polls while its fileIndexChanged subscription is down, so a
+ * primary-key read, with no index read.
+ */
+export async function readEventSeq(db: Database, userId: string): Promise<number | null> {
+  const [user] = await readOnlyRaw<{ eventSeq: number | bigint }>(
+    db,
+    Prisma.sql`SELECT "eventSeq" FROM "User" WHERE "id" = ${userId}`,
+  );
+  return user ? Number(user.eventSeq) : null;
+}
+
 /** How many events readEventsAfter returns at most by default: a shorter page is all there was. */
 export const eventPageSize = 200;
 

@@ -43,6 +43,7 @@ import { takeOrphanedFireAndForgetResults } from "./fireAndForgetResults.ts";
 import type { Operation } from "./followOperation.ts";
 import type { ConflictResolution, EngineCallbacks, EngineTuning, SyncEngineOptions } from "./options.ts";
 import type { IndexEntry } from "./planDownloads.ts";
+import { LiveSync, type LiveOptions } from "./liveSync.ts";
 import { localResetChanges, serverResetChanges, sweepUploadCopies } from "./reset.ts";
 import { metaKeys, type BeingDownloaded, type BeingUploaded, type InboundState, type OutboundState } from "./state.ts";
 import { runPass } from "./syncPass.ts";
@@ -80,9 +81,15 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
   private cancelRetry: () => void = () => {};
   private unsubscribeOutbox: (() => void) | undefined;
   private suspended = false;
+  private readonly liveSync: LiveSync<D>;
 
   private constructor(options: SyncEngineOptions<D>) {
     this.ctx = new EngineContext(options);
+    this.liveSync = new LiveSync({
+      ctx: this.ctx,
+      startPass: () => void this.sync().catch(toldByMode),
+      ...(options.webSocket ? { webSocket: options.webSocket } : {}),
+    });
   }
 
   /** An engine over the store, with its persisted mode. */
@@ -189,7 +196,28 @@ export class SyncEngine<D extends DownloadedFileInfo = DownloadedFile> {
     return this.sync();
   }
 
+  /** Live mode (liveSync.ts): passes follow other devices' commits and this device's own, without sync(). */
+  startLive(options?: LiveOptions): Promise<void> {
+    if (this.ctx.closed) return Promise.reject(new SmsyncClientError("CLOSED", "the client is closed"));
+    return this.liveSync.start(options);
+  }
+
+  /** Leaves live mode: no more passes of its own; a pass in flight goes on. */
+  stopLive(): void {
+    this.liveSync.stop();
+  }
+
+  get live(): boolean {
+    return this.liveSync.live;
+  }
+
+  /** The app committed a batch: in live mode, a pass takes it up. */
+  localChangeCommitted(): void {
+    this.liveSync.wake();
+  }
+
   async close(): Promise<void> {
+    this.liveSync.stop();
     this.ctx.closed = true;
     this.cancelRetry();
     this.ctx.abort(new SmsyncClientError("CLOSED", "the client is closed"));

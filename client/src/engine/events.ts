@@ -60,6 +60,18 @@ export type SyncEvents = {
    * pass too); the failure is the app's to log.
    */
   backgroundFailure: { during: "renewLease" | "takeLeftOverAnswer" | "storeMode"; error: Error };
+  /** Live mode (liveSync.ts): another device's commit landed in the index (fileIndexChanged); a pass follows. */
+  remoteChange: {
+    seq: number;
+    deviceId: string;
+    operationId: string;
+    files: { fileUUID: string; version: number; deleted: boolean }[];
+  };
+  /**
+   * Live mode: how it hears of changes now, at each change: the subscription, polling eventSeq while the
+   * subscription is down (error: why it went down), or not at all (stopLive, close; error: the token was refused).
+   */
+  liveConnection: { state: "subscribed" | "polling" | "stopped"; error?: Error };
 };
 
 /** The engine or its outbox stopping (suspend, close, reset): what a background step then meets, and no failure. */

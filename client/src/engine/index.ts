@@ -2,6 +2,7 @@
 // client: its errors, the app's callbacks and the events.
 export { ConflictsNotImplementedError, TransferFailedError } from "./engineErrors.ts";
 export type { RecoveryEvent, SyncEvents } from "./events.ts";
+export type { LiveConnectionEvent, LiveConnectionState, LiveOptions, RemoteChangeEvent } from "./liveSync.ts";
 export type { ConflictResolution, EngineCallbacks, EngineTuning } from "./options.ts";
 export type { BatchProgressEvent } from "./batchProgress.ts";
 export type { ClientCrashPoint } from "./crashPoints.ts";

@@ -1,5 +1,6 @@
 // What an app gives the engine: its callbacks, the store and clients, and the timing it may tune.
 import type { Client } from "@urql/core";
+import type { Client as WebSocketClient } from "graphql-ws";
 import type { Outbox } from "../graphql/outbox/index.ts";
 import type { LocalFile } from "../queues/records.ts";
 import type { UploadContent } from "../transfers/uploadSources.ts";
@@ -52,6 +53,8 @@ export interface SyncEngineOptions<D extends DownloadedFileInfo = DownloadedFile
   serverUrl: string;
   token: string;
   callbacks: EngineCallbacks<D>;
+  /** The graphql-ws client under `client`'s subscriptions: live mode tells from it when its subscription is served. */
+  webSocket?: Pick<WebSocketClient, "on">;
   /** Staged downloads and the client-owned copies of queued uploads (platform/nodePlatform.ts, browser/browserPlatform.ts). */
   platform: EnginePlatform<D>;
   /** Polling period of the operation query while the transferProgress subscription is down (default 1 s). */

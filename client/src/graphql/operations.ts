@@ -76,6 +76,23 @@ export const serverInfoQuery = graphql(`
   }
 `);
 
+// Live mode (engine/liveSync.ts): its own device, to tell its own commits from others'; the event position it
+// polls while the fileIndexChanged subscription is down.
+export const deviceQuery = graphql(`
+  query Device {
+    device {
+      id
+      name
+    }
+  }
+`);
+
+export const eventSeqQuery = graphql(`
+  query EventSeq {
+    eventSeq
+  }
+`);
+
 export const fileIndexQuery = graphql(`
   query FileIndex {
     fileIndex {

@@ -9,7 +9,7 @@ import { createHash, randomBytes, randomUUID } from "node:crypto";
 import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestGraphQLClient, type TestServer } from "@smsync/testkit";
+import { commitNewFiles, startTestServer, type TestGraphQLClient, type TestServer } from "@smsync/testkit";
 import { chromiumAvailable, launchChromium, servePage, type ServedPage } from "./browserPage.ts";
 
 const available = chromiumAvailable("the browser engine test");
@@ -180,6 +180,35 @@ describe.skipIf(!available)("the sync engine in Chromium, from another origin", 
       pending: null,
       downloading: false,
     });
+    await context.close();
+  });
+
+  it("in live mode, brings another device's commit without sync()", async () => {
+    const phone = await server.newUser();
+    const laptop = await server.newDevice(phone.userName);
+    const context = await browser.newContext();
+    const page = await openPage(context);
+    await openClient(page, `live-${randomUUID()}`, laptop);
+    await page.evaluate(() => window.smsync.startLive(200));
+    expect(await page.evaluate(() => window.smsync.live())).toBe(true);
+    expect(await page.evaluate(() => window.smsync.eventsNamed("liveConnection"))).toEqual([{ state: "subscribed" }]);
+
+    // The phone commits over the protocol itself; the page only listens.
+    const { operation, files } = await commitNewFiles(server, phone, 1);
+    expect((await phone.waitForOperation(operation.id, 60_000)).state).toBe("SUCCEEDED");
+    const [file] = files;
+    await page.waitForFunction((uuid) => window.smsync.saved().some((saved) => saved.fileUUID === uuid), file.fileUUID);
+    const saved = (await page.evaluate(() => window.smsync.saved())).find((s) => s.fileUUID === file.fileUUID)!;
+    expect(saved.blobSha256).toBe(sha256(file.content));
+    expect(await page.evaluate(() => window.smsync.eventsNamed("remoteChange"))).toEqual([
+      expect.objectContaining({
+        operationId: operation.id,
+        files: [{ fileUUID: file.fileUUID, version: 0, deleted: false }],
+      }),
+    ]);
+
+    await page.evaluate(() => window.smsync.stopLive());
+    expect(await page.evaluate(() => window.smsync.live())).toBe(false);
     await context.close();
   });
 

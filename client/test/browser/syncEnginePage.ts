@@ -66,6 +66,8 @@ const api = {
       "singleDownloadComplete",
       "downloadsFinished",
       "transferProgress",
+      "remoteChange",
+      "liveConnection",
     ] as const) {
       state.client.on(name, (payload) => state.events.push({ name, payload }));
     }
@@ -92,6 +94,11 @@ const api = {
       );
   },
   syncResult: () => state.syncResult,
+  startLive: (pollMs: number) => client().startLive({ pollMs }),
+  stopLive: () => client().stopLive(),
+  live: () => client().live,
+  /** The payloads of the events of that name, in order. */
+  eventsNamed: (name: string) => state.events.filter((event) => event.name === name).map((event) => event.payload),
   mode: () => client().mode,
   /** tus resume URLs kept in the store (an upload cut mid-way). */
   tusResumeCount: async () => (await state.store!.list("tusUploads")).length,

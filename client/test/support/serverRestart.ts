@@ -10,7 +10,7 @@ import path from "node:path";
 import { afterAll, beforeAll, expect } from "vitest";
 import { LocalDirectoryStorage } from "@smsync/api";
 import { ProcessServer, type TestUser } from "@smsync/testkit";
-import { openTestDevice, type TestDevice } from "./engineHarness.ts";
+import { openTestDevice, type OpenClientOptions, type TestDevice } from "./engineHarness.ts";
 import { sha256Hex } from "../transfers/helpers.ts";
 
 // A short claim lets the restarted server take the dead worker's transfer over quickly.
@@ -38,8 +38,8 @@ export function useServerProcess(): void {
 }
 
 /** An SmsyncClient of the device against the server process (closed after the file). */
-export async function openDevice(user: TestUser): Promise<TestDevice> {
-  const device = await openTestDevice(user.client, { serverUrl: server.url }, dir);
+export async function openDevice(user: TestUser, options: OpenClientOptions = {}): Promise<TestDevice> {
+  const device = await openTestDevice(user.client, { ...options, serverUrl: server.url }, dir);
   opened.push(device);
   return device;
 }

@@ -19,6 +19,13 @@ export type ChangedFile = {
   version: Scalars['Int']['output'];
 };
 
+/** One device of a user: one install of the app, with its own token. */
+export type Device = {
+  /** As fileIndexChanged's deviceId names the device that committed. */
+  id: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+};
+
 /** The code in extensions.code of the server's typed GraphQL errors, and of byte-plane error bodies (docs/protocol.md, "Errors"). */
 export type ErrorCode =
   /** the file is already deleted */
@@ -267,6 +274,10 @@ export type OperationState =
   | 'SUCCEEDED';
 
 export type Query = {
+  /** The device whose token the request carries. */
+  device: Device;
+  /** The caller's user's event log position now, without reading the index: while a fileIndexChanged subscription is down, a client polls it and syncs when it has moved past the last seq it saw. */
+  eventSeq: Scalars['Int']['output'];
   fileIndex: FileIndex;
   /** A transfer of the caller's user (the polling fallback of transferProgress). */
   operation: Maybe<Operation>;

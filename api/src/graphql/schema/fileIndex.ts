@@ -1,6 +1,7 @@
 import type { FileEntryView } from "../../fileIndex/fileIndex.ts";
 import { checkDeletionAgainstIndex, readFileIndex } from "../../fileIndex/fileIndex.ts";
 import { checkFileUUID, checkVersion } from "../../fileIndex/fileNames.ts";
+import { readEventSeq } from "../../events/eventLog.ts";
 import { SmsyncError } from "../../errors/SmsyncError.ts";
 import { idempotentMutation } from "../../idempotency/idempotentMutation.ts";
 import { requireIdleLock } from "../../locks/locks.ts";
@@ -45,6 +46,19 @@ builder.queryField("fileIndex", (t) =>
       const index = await readFileIndex(context.services.db, caller.userId);
       if (!index) throw new SmsyncError("NOT_FOUND", `no user ${caller.userId}`);
       return index;
+    },
+  }),
+);
+
+builder.queryField("eventSeq", (t) =>
+  t.int({
+    description:
+      "The caller's user's event log position now, without reading the index: while a fileIndexChanged subscription is down, a client polls it and syncs when it has moved past the last seq it saw.",
+    resolve: async (_root, _args, context) => {
+      const caller = requireCaller(context);
+      const eventSeq = await readEventSeq(context.services.db, caller.userId);
+      if (eventSeq === null) throw new SmsyncError("NOT_FOUND", `no user ${caller.userId}`);
+      return eventSeq;
     },
   }),
 );

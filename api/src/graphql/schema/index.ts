@@ -2,6 +2,7 @@
 import { builder } from "../builder.ts";
 import "./serverInfo.ts";
 import "./fileIndex.ts";
+import "./device.ts";
 import "./locks.ts";
 import "./transfers.ts";
 import "./reset.ts";

@@ -18,6 +18,8 @@ type Documents = {
     "\n  fragment OperationFields on Operation {\n    ...OperationStatusFields\n    files {\n      fileUUID\n      version\n      action\n      state\n      size\n      sha256\n      downloadUrl\n    }\n  }\n": typeof types.OperationFieldsFragmentDoc,
     "\n  fragment LockGrantFields on LockGrant {\n    fencingToken\n    expiresAt\n    heldPreviously\n    operationId\n  }\n": typeof types.LockGrantFieldsFragmentDoc,
     "\n  query ServerInfo {\n    serverInfo {\n      version\n      cloudBackend\n      tusEndpoint\n      uploadBatchUrl\n      downloadBatchUrl\n      graphqlWebSocketUrl\n      downloadUrlPattern\n      limits {\n        maxUploadBytes\n        batchMaxFileBytes\n        batchMaxFiles\n        batchMaxBytes\n        maxCloudFileNameBytes\n        maxAppMetaDataBytes\n        maxIdempotencyKeyLength\n        lockTtlSeconds\n        lockMaxTtlSeconds\n      }\n    }\n  }\n": typeof types.ServerInfoDocument,
+    "\n  query Device {\n    device {\n      id\n      name\n    }\n  }\n": typeof types.DeviceDocument,
+    "\n  query EventSeq {\n    eventSeq\n  }\n": typeof types.EventSeqDocument,
     "\n  query FileIndex {\n    fileIndex {\n      eventSeq\n      files {\n        fileUUID\n        cloudFileName\n        mimeType\n        appMetaData\n        version\n        deleted\n        size\n        sha256\n        updatedAt\n      }\n    }\n  }\n": typeof types.FileIndexDocument,
     "\n  query Operation($id: ID!) {\n    operation(id: $id) {\n      ...OperationFields\n    }\n  }\n": typeof types.OperationDocument,
     "\n  query OperationStatus($id: ID!) {\n    operation(id: $id) {\n      ...OperationStatusFields\n    }\n  }\n": typeof types.OperationStatusDocument,
@@ -36,6 +38,8 @@ const documents: Documents = {
     "\n  fragment OperationFields on Operation {\n    ...OperationStatusFields\n    files {\n      fileUUID\n      version\n      action\n      state\n      size\n      sha256\n      downloadUrl\n    }\n  }\n": types.OperationFieldsFragmentDoc,
     "\n  fragment LockGrantFields on LockGrant {\n    fencingToken\n    expiresAt\n    heldPreviously\n    operationId\n  }\n": types.LockGrantFieldsFragmentDoc,
     "\n  query ServerInfo {\n    serverInfo {\n      version\n      cloudBackend\n      tusEndpoint\n      uploadBatchUrl\n      downloadBatchUrl\n      graphqlWebSocketUrl\n      downloadUrlPattern\n      limits {\n        maxUploadBytes\n        batchMaxFileBytes\n        batchMaxFiles\n        batchMaxBytes\n        maxCloudFileNameBytes\n        maxAppMetaDataBytes\n        maxIdempotencyKeyLength\n        lockTtlSeconds\n        lockMaxTtlSeconds\n      }\n    }\n  }\n": types.ServerInfoDocument,
+    "\n  query Device {\n    device {\n      id\n      name\n    }\n  }\n": types.DeviceDocument,
+    "\n  query EventSeq {\n    eventSeq\n  }\n": types.EventSeqDocument,
     "\n  query FileIndex {\n    fileIndex {\n      eventSeq\n      files {\n        fileUUID\n        cloudFileName\n        mimeType\n        appMetaData\n        version\n        deleted\n        size\n        sha256\n        updatedAt\n      }\n    }\n  }\n": types.FileIndexDocument,
     "\n  query Operation($id: ID!) {\n    operation(id: $id) {\n      ...OperationFields\n    }\n  }\n": types.OperationDocument,
     "\n  query OperationStatus($id: ID!) {\n    operation(id: $id) {\n      ...OperationStatusFields\n    }\n  }\n": types.OperationStatusDocument,
@@ -80,6 +84,14 @@ export function graphql(source: "\n  fragment LockGrantFields on LockGrant {\n  
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query ServerInfo {\n    serverInfo {\n      version\n      cloudBackend\n      tusEndpoint\n      uploadBatchUrl\n      downloadBatchUrl\n      graphqlWebSocketUrl\n      downloadUrlPattern\n      limits {\n        maxUploadBytes\n        batchMaxFileBytes\n        batchMaxFiles\n        batchMaxBytes\n        maxCloudFileNameBytes\n        maxAppMetaDataBytes\n        maxIdempotencyKeyLength\n        lockTtlSeconds\n        lockMaxTtlSeconds\n      }\n    }\n  }\n"): (typeof documents)["\n  query ServerInfo {\n    serverInfo {\n      version\n      cloudBackend\n      tusEndpoint\n      uploadBatchUrl\n      downloadBatchUrl\n      graphqlWebSocketUrl\n      downloadUrlPattern\n      limits {\n        maxUploadBytes\n        batchMaxFileBytes\n        batchMaxFiles\n        batchMaxBytes\n        maxCloudFileNameBytes\n        maxAppMetaDataBytes\n        maxIdempotencyKeyLength\n        lockTtlSeconds\n        lockMaxTtlSeconds\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Device {\n    device {\n      id\n      name\n    }\n  }\n"): (typeof documents)["\n  query Device {\n    device {\n      id\n      name\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query EventSeq {\n    eventSeq\n  }\n"): (typeof documents)["\n  query EventSeq {\n    eventSeq\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
