@@ -50,7 +50,14 @@ export interface FolderChanges {
 
 /** The files of the folder below `relative` (the whole folder by default) that the rules do not ignore, by relative path. */
 export async function listFiles(root: string, ignore: FolderIgnore, relative = ""): Promise<string[]> {
-  const entries = await readdir(path.join(root, relative), { withFileTypes: true });
+  let entries;
+  try {
+    entries = await readdir(path.join(root, relative), { withFileTypes: true });
+  } catch (error) {
+    // A subfolder deleted while the scan runs (the folder is in use: `smsync watch`) holds nothing; the root must be there.
+    if (relative !== "" && isGone(error)) return [];
+    throw error;
+  }
   const files: string[] = [];
   for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
     const child = relative ? `${relative}/${entry.name}` : entry.name;
@@ -77,8 +84,14 @@ export async function scanFolder(
   ignore: FolderIgnore = FolderIgnore.load(root),
 ): Promise<FolderChanges> {
   const changes: FolderChanges = { added: [], changed: [], deleted: [], unchanged: [], ignored: [] };
-  const relativePaths = await listFiles(root, ignore);
-  const seen = new Set(relativePaths);
+  // Every file is stat'ed, and most are unchanged: synchronous stats of a thousand files take a few milliseconds,
+  // against several times that as promises through the thread pool (each sync scans twice). A file deleted
+  // since it was listed is not there.
+  const listed = (await listFiles(root, ignore)).flatMap((relativePath) => {
+    const info = statSync(path.join(root, relativePath), { throwIfNoEntry: false });
+    return info ? [{ relativePath, info }] : [];
+  });
+  const seen = new Set(listed.map(({ relativePath }) => relativePath));
   const gone: [string, ManifestEntry][] = [];
   for (const [relativePath, entry] of Object.entries(manifest)) {
     if (seen.has(relativePath)) continue;
@@ -87,28 +100,41 @@ export async function scanFolder(
   }
   // A rename keeps the size: a new file of no deleted file's size is no rename.
   const deletedSizes = new Set(gone.map(([, entry]) => entry.size));
-  // Every file is stat'ed, and most are unchanged: synchronous stats of a thousand files take a few milliseconds,
-  // against several times that as promises through the thread pool (each sync scans twice).
   const scanned: ScannedFile[] = [];
   const toHash: { file: ScannedFile; fullPath: string }[] = [];
-  for (const relativePath of relativePaths) {
+  for (const { relativePath, info } of listed) {
     const fullPath = path.join(root, relativePath);
-    const info = statSync(fullPath);
     const known = knownAt(manifest, relativePath);
     const sameStat = known && known.size === info.size && known.mtimeMs === info.mtimeMs;
     const file = { relativePath, sha256: sameStat ? known.sha256 : "", size: info.size, mtimeMs: info.mtimeMs };
     scanned.push(file);
     if (!sameStat && (known || deletedSizes.has(info.size))) toHash.push({ file, fullPath });
   }
+  const vanished = new Set<ScannedFile>();
   await forEachConcurrently(toHash, hashConcurrency, new AbortController().signal, async ({ file, fullPath }) => {
-    file.sha256 = await sha256OfFile(fullPath, file.size);
+    try {
+      file.sha256 = await sha256OfFile(fullPath, file.size);
+    } catch (error) {
+      if (!isGone(error)) throw error;
+      vanished.add(file);
+    }
   });
   for (const file of scanned) {
     const known = knownAt(manifest, file.relativePath);
+    if (vanished.has(file)) {
+      if (known) gone.push([file.relativePath, known]);
+      continue;
+    }
     if (!known) changes.added.push({ ...file, sha256: file.sha256 || undefined });
     else if (known.sha256 !== file.sha256) changes.changed.push({ ...file, fileUUID: known.fileUUID });
     else changes.unchanged.push({ ...file, fileUUID: known.fileUUID });
   }
   for (const [relativePath, entry] of gone) changes.deleted.push({ relativePath, fileUUID: entry.fileUUID });
   return changes;
+}
+
+/** An error saying the path is no longer there (or a folder on it is now a file). */
+function isGone(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === "ENOENT" || code === "ENOTDIR";
 }

@@ -35,7 +35,8 @@ export type LiveFolderStatus =
   | { type: "ready"; queued: number }
   | { type: "mode"; mode: Mode; error?: Error }
   | { type: "connection"; state: "subscribed" | "polling" | "stopped"; error?: Error }
-  | { type: "watcherError"; error: Error };
+  | { type: "watcherError"; error: Error }
+  | { type: "scanError"; error: Error };
 
 export type { FolderActivity };
 
@@ -82,20 +83,33 @@ export async function keepFolderInSync(options: LiveFolderOptions): Promise<Sync
   const isUnsettled = (relativePath: string, mtimeMs: number | undefined) =>
     settling.isUnsettled(relativePath, mtimeMs);
   let rescan: ReturnType<typeof setTimeout> | undefined;
+  let closing = false;
+  /** The scan running, if any: the watch closes the client only after it. */
+  let scanning: Promise<unknown> = Promise.resolve();
+  const scanLater = (delayMs: number) => {
+    if (rescan !== undefined || closing) return;
+    rescan = setTimeout(() => {
+      rescan = undefined;
+      void scan().catch(scanFailed);
+    }, delayMs);
+  };
+  let failedScans = 0;
   const scan = async () => {
-    const round = await folder.scanAndQueue({ isUnsettled });
+    if (closing) return { queued: 0, unsettled: 0 };
+    const running = folder.scanAndQueue({ isUnsettled });
+    scanning = running.catch(() => undefined);
+    const round = await running;
+    failedScans = 0;
     settling.forgetSettled();
-    if (round.unsettled > 0 && rescan === undefined) {
-      rescan = setTimeout(() => {
-        rescan = undefined;
-        void scan().catch(scanFailed);
-      }, settleMs);
-    }
+    if (round.unsettled > 0) scanLater(settleMs);
     return round;
   };
+  // A scan that fails (a disk error, a file the system will not let it read) is told, and tried again later,
+  // a second after the first failure, up to half a minute after many: the watch does not end over it.
   const scanFailed = (error: unknown) => {
-    failed ??= new LiveFolderError(client.mode, { cause: error as Error });
-    stop();
+    failedScans++;
+    report({ type: "scanError", error: error as Error });
+    scanLater(Math.min(30_000, 1000 * 2 ** Math.min(failedScans - 1, 5)));
   };
 
   // The watcher starts before the first scan: a change made during the scan is not missed.
@@ -115,10 +129,12 @@ export async function keepFolderInSync(options: LiveFolderOptions): Promise<Sync
     report({ type: "ready", queued: first.queued });
     await stopped;
   } finally {
+    closing = true;
     clearTimeout(rescan);
     offMode();
     offConnection();
     await watcher.close();
+    await scanning;
     await client.stopLive();
     await client.suspend();
     await folder.close();

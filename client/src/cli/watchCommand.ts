@@ -64,6 +64,10 @@ export async function watchCommand(out: Output, options: WatchCommandOptions): P
         event("connection", { state: status.state, ...(status.error ? { error: status.error.message } : {}) });
         if (status.error && status.state === "stopped") say(`live updates stopped: ${status.error.message}`);
         return;
+      case "scanError":
+        event("scanError", { error: status.error.message });
+        say(`the scan of the folder failed (${status.error.message}): trying again`);
+        return;
       case "watcherError":
         event("watcherError", { error: status.error.message });
         say(`the folder's watcher failed: ${status.error.message}`);
