@@ -19,7 +19,7 @@ import { checkServer, type ServerCheck } from "./serverCheck.ts";
 import { output, syncedText, type Output } from "./cliOutput.ts";
 import { ServerUnreachableError } from "./ServerUnreachableError.ts";
 import { StorageFullError } from "./storageFull.ts";
-import type { ConflictPolicy, SyncSummary } from "./syncFolder.ts";
+import type { ConflictPolicy } from "./syncFolder.ts";
 import { defaultGiveUpAfterMs } from "./unreachableWatch.ts";
 import { defaultSettleMs } from "./settling.ts";
 

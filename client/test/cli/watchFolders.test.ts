@@ -99,9 +99,9 @@ async function converged(pair: Pair, timeoutMs = 60_000) {
   let folders = { a: bytesOf(pair.a), b: bytesOf(pair.b) };
   await eventually(
     "the two folders hold the same files",
-    async () => {
+    () => {
       folders = { a: bytesOf(pair.a), b: bytesOf(pair.b) };
-      return difference(folders.a, folders.b);
+      return Promise.resolve(difference(folders.a, folders.b));
     },
     ({ onlyA, onlyB, differ }) => onlyA.count + onlyB.count + differ.count === 0,
     timeoutMs,
