@@ -271,7 +271,8 @@ export class FolderSync {
       for (const file of files) {
         const paths = new Set([cloudNameToPath(file.cloudFileName), this.manifest.pathOf(file.fileUUID)]);
         for (const relativePath of paths) {
-          if (relativePath === undefined) continue;
+          // A local file left out of the sync (its name refused) is not replaced: the download is placed beside it.
+          if (relativePath === undefined || this.notSynced.has(relativePath)) continue;
           const local = await this.unqueuedChangeAt(relativePath);
           // The same bytes as the download (the same edit made on both sides) are no conflict.
           if (local === null || local === file.sha256) continue;

@@ -193,6 +193,10 @@ describe.skipIf(!available)("the sync engine in Chromium, from another origin", 
     expect(await page.evaluate(() => window.smsync.live())).toBe(true);
     expect(await page.evaluate(() => window.smsync.eventsNamed("liveConnection"))).toEqual([{ state: "subscribed" }]);
 
+    // startLive's catch-up pass (which holds the lock for a moment) is over before the phone takes the lock.
+    await page.waitForFunction(
+      () => window.smsync.modes().includes("synchronizing") && window.smsync.mode() === "idle",
+    );
     // The phone commits over the protocol itself; the page only listens.
     const { operation, files } = await commitNewFiles(server, phone, 1);
     expect((await phone.waitForOperation(operation.id, 60_000)).state).toBe("SUCCEEDED");

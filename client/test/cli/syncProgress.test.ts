@@ -93,10 +93,12 @@ describe("smsync sync progress", () => {
 
   it.skipIf(!hasScript)("draws bars with the file name and a percentage on a terminal", async () => {
     const { config, dir } = await folderWithBigFile("bars");
+    // Large enough to take several of the bars' frames (10 a second) even on a fast, idle machine.
+    writeFileSync(path.join(dir, "bars-big.bin"), randomBytes(64 * MiB));
     const run = await runCliOnTerminal(config, ["sync", dir]);
     expect(run.code, run.stdout + run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/↑ bars-big\.bin +[█░]+ +\d+% [\d.]+ \w+\/6\.0 MiB/);
-    expect(run.stdout).toMatch(/total +[█░]+ 100% 2\/2 files, 6\.0 MiB\/6\.0 MiB/);
+    expect(run.stdout).toMatch(/↑ bars-big\.bin +[█░]+ +\d+% [\d.]+ \w+\/64\.0 MiB/);
+    expect(run.stdout).toMatch(/total +[█░]+ 100% 2\/2 files, 64\.0 MiB\/64\.0 MiB/);
     expect(run.stdout).toMatch(/\x1b\[/); // redrawn in place
     expect(run.stdout).not.toMatch(/^progress: /m);
     expect(run.stdout).toMatch(/synced .*: 2 uploaded/);
