@@ -12,7 +12,7 @@
 // (10000), --idle-seconds N (60), --json, --quiet.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -114,7 +114,10 @@ async function startWatch(config: string, dir: string): Promise<ChildProcess> {
     });
     child.once("exit", (code) => reject(new Error(`smsync watch ${dir} exited ${code} before it was ready`)));
   });
-  child.stdout!.resume();
+  // SMSYNC_BENCH_WATCH_LOG=DIR: each watcher's JSON events (with their times) kept in DIR, to see where a round went.
+  const logDir = process.env.SMSYNC_BENCH_WATCH_LOG;
+  if (logDir) child.stdout!.pipe(createWriteStream(path.join(logDir, `${path.basename(dir)}.jsonl`)));
+  else child.stdout!.resume();
   return child;
 }
 
@@ -179,6 +182,7 @@ async function latency(server: ProcessServer, home: string) {
   for (let round = 1; round <= rounds; round++) {
     await sleep(500);
     const started = performance.now();
+    if (process.env.SMSYNC_BENCH_WATCH_LOG) progress(`round ${round} starts at ${new Date().toISOString()}`);
     const made = change(a, present, round);
     present = made.present;
     while (!holds(b, made.expected)) {
@@ -233,7 +237,7 @@ async function idle(server: ProcessServer, home: string) {
 
 try {
   const home = trackDir(mkdtempSync(path.join(os.tmpdir(), "smsync-bench-live-")));
-  const server = await ProcessServer.create({ environment: { SMSYNC_LOG_LEVEL: "warn" } });
+  const server = await ProcessServer.create();
   onCleanup("server", () => server.close());
   await server.start();
   const live = await latency(server, home);

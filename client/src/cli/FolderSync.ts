@@ -31,6 +31,7 @@ import { FolderManifest } from "./folderManifest.ts";
 import { scanFolder, stateFolderName, type AddedFile } from "./folderScan.ts";
 import { queueFolderUploads } from "./folderUploads.ts";
 import { findLocalRenames } from "./localRenames.ts";
+import type { ChangeSettling } from "./settling.ts";
 import type { ServerFile } from "./serverCheck.ts";
 import type { SyncSummary } from "./syncSummary.ts";
 import type { TransferTracker } from "./transferTracker.ts";
@@ -60,12 +61,13 @@ export interface ScanRound {
 
 export interface ScanOptions {
   /**
-   * A path (or a folder above it) this returns true for changed a moment
-   * ago: its change is left for a later scan, so that a file still being
-   * written does not go up half written, and an editor's save (the old file
-   * renamed away, the new one written) is not taken for a deletion.
+   * Which changes are too recent to take (settling.ts): a path (or a folder
+   * above it) that changed a moment ago is left for a later scan, so that a
+   * file still being written does not go up half written, and an editor's
+   * save (the old file renamed away, the new one written) is not taken for
+   * a deletion. Told of each deletion taken.
    */
-  isUnsettled?: (relativePath: string, mtimeMs: number | undefined) => boolean;
+  settling?: Pick<ChangeSettling, "isUnsettled" | "taken">;
 }
 
 /** A file the scan found to upload: new (with a new fileUUID; its sha256 maybe not known yet), renamed (`from`), or changed. */
@@ -147,11 +149,14 @@ export class FolderSync {
     return this.folderMutex.runExclusive(() => this.scanAndQueueExclusive(options));
   }
 
-  private async scanAndQueueExclusive({ isUnsettled }: ScanOptions): Promise<ScanRound> {
+  private async scanAndQueueExclusive({ settling }: ScanOptions): Promise<ScanRound> {
     const { manifest, root } = this;
     const scanned = await scanFolder(root, manifest.entries, this.ignore);
-    const settled = <F extends { relativePath: string; mtimeMs?: number }>(files: F[]) =>
-      isUnsettled ? files.filter((file) => !isUnsettled(file.relativePath, file.mtimeMs)) : files;
+    // A file by the later of its times (a rename into place moves only ctime); a deletion has none.
+    const changedAt = (file: { mtimeMs?: number; ctimeMs?: number }) =>
+      file.mtimeMs === undefined ? undefined : Math.max(file.mtimeMs, file.ctimeMs ?? 0);
+    const settled = <F extends { relativePath: string; mtimeMs?: number; ctimeMs?: number }>(files: F[]) =>
+      settling ? files.filter((file) => !settling.isUnsettled(file.relativePath, changedAt(file))) : files;
     const changes = {
       added: settled(scanned.added.filter((file) => !this.notSynced.has(file.relativePath))),
       changed: settled(scanned.changed),
@@ -230,6 +235,7 @@ export class FolderSync {
     }
     for (const file of deleted) {
       await this.client.deleteFile(file.fileUUID);
+      settling?.taken(file.relativePath);
       manifest.delete(file.relativePath);
       this.summary.deleted++;
       this.tell({ type: "deleting", path: file.relativePath });

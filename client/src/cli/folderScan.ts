@@ -32,6 +32,8 @@ export interface ScannedFile {
   sha256: string;
   size: number;
   mtimeMs: number;
+  /** When the file last changed in any way (written, renamed into place): how recent a change is (settling.ts). */
+  ctimeMs: number;
 }
 
 /** A new file: its sha256 is known only when the scan needed it (a deleted file of its size). */
@@ -106,7 +108,13 @@ export async function scanFolder(
     const fullPath = path.join(root, relativePath);
     const known = knownAt(manifest, relativePath);
     const sameStat = known && known.size === info.size && known.mtimeMs === info.mtimeMs;
-    const file = { relativePath, sha256: sameStat ? known.sha256 : "", size: info.size, mtimeMs: info.mtimeMs };
+    const file = {
+      relativePath,
+      sha256: sameStat ? known.sha256 : "",
+      size: info.size,
+      mtimeMs: info.mtimeMs,
+      ctimeMs: info.ctimeMs,
+    };
     scanned.push(file);
     if (!sameStat && (known || deletedSizes.has(info.size))) toHash.push({ file, fullPath });
   }

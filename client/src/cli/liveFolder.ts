@@ -80,8 +80,6 @@ export async function keepFolderInSync(options: LiveFolderOptions): Promise<Sync
   );
 
   const settling = new ChangeSettling(settleMs);
-  const isUnsettled = (relativePath: string, mtimeMs: number | undefined) =>
-    settling.isUnsettled(relativePath, mtimeMs);
   let rescan: ReturnType<typeof setTimeout> | undefined;
   let closing = false;
   /** The scan running, if any: the watch closes the client only after it. */
@@ -96,11 +94,13 @@ export async function keepFolderInSync(options: LiveFolderOptions): Promise<Sync
   let failedScans = 0;
   const scan = async () => {
     if (closing) return { queued: 0, unsettled: 0 };
-    const running = folder.scanAndQueue({ isUnsettled });
+    const running = folder.scanAndQueue({ settling });
     scanning = running.catch(() => undefined);
     const round = await running;
     failedScans = 0;
     settling.forgetSettled();
+    // Again a settle time later, when what was left for later (deletions seen gone only now among it) has settled
+    // together: one batch, one pass.
     if (round.unsettled > 0) scanLater(settleMs);
     return round;
   };
@@ -116,8 +116,8 @@ export async function keepFolderInSync(options: LiveFolderOptions): Promise<Sync
   const watcher = await watchFolder(
     folder.root,
     { ignore: folder.ignore },
-    async ({ paths }) => {
-      settling.moved(paths);
+    // A batch of events only says that something changed: the scan finds what.
+    async () => {
       await scan().catch(scanFailed);
     },
     (error) => report({ type: "watcherError", error }),
@@ -125,7 +125,8 @@ export async function keepFolderInSync(options: LiveFolderOptions): Promise<Sync
   try {
     const first = await scan();
     // Live mode's first pass uploads what the scan queued and brings down what changed elsewhere.
-    await client.startLive();
+    // A short debounce: local changes come already gathered by the watcher's batches and the settle time.
+    await client.startLive({ debounceMs: 10 });
     report({ type: "ready", queued: first.queued });
     await stopped;
   } finally {

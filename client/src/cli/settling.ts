@@ -1,48 +1,56 @@
 // When a change in a watched folder is taken (`smsync watch`): once it has
-// been left alone for a while. A path with a watcher event, or a file
-// modified, less than `settleMs` ago is left for a later scan, so that a
-// file still being written is not uploaded half written, and an editor's
-// save (the old file renamed away, then the new one renamed in) is not
-// taken for a deletion followed by a new file.
+// been left alone for `settleMs`. A file changed (written, or renamed into
+// place) less than that ago, by its own times, is left for a later scan, so
+// that a file still being written is not uploaded half written; a path
+// found gone is taken as deleted once it has been seen gone for that long,
+// so that an editor's save (the old file renamed away, then the new one
+// renamed in) is not taken for a deletion. The watcher's events only say
+// when to scan: they come in batches, some tens of milliseconds behind the
+// folder, and the scan sees the folder as it is.
 
 /** The default of `smsync watch --settle-ms`. */
 export const defaultSettleMs = 100;
 
+/** A path seen gone longer ago than this without its deletion being taken is taken as gone anew (it came back meanwhile). */
+const forgetGoneAfterMs = 60_000;
+
 export class ChangeSettling {
-  /** When each path last moved, by the watcher's word. */
-  private readonly lastEventAt = new Map<string, number>();
+  /** When a scan first found each known path gone: a deleted file has no time of its own. */
+  private readonly goneSince = new Map<string, number>();
 
   constructor(
     readonly settleMs: number,
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** The watcher saw these paths (files or folders) change. */
-  moved(relativePaths: Iterable<string>): void {
+  /**
+   * Whether a change is too recent to take: a file last changed at
+   * `changedAtMs` (the later of its modification and change times), or,
+   * with `changedAtMs` undefined, a path that is gone (a deletion).
+   */
+  isUnsettled(relativePath: string, changedAtMs: number | undefined): boolean {
     const now = this.now();
-    for (const relativePath of relativePaths) this.lastEventAt.set(relativePath, now);
-  }
-
-  /** Whether a change at this path (or in a folder above it), or a file modified at `mtimeMs`, is too recent to take. */
-  isUnsettled(relativePath: string, mtimeMs: number | undefined): boolean {
-    const since = this.now() - this.settleMs;
-    // A time in the future (a clock set wrong, a copy that kept it) settles nothing: only the events count then.
-    if (mtimeMs !== undefined && mtimeMs > since && mtimeMs <= this.now()) return true;
-    for (let at = relativePath; at !== ""; at = parentOf(at)) {
-      const movedAt = this.lastEventAt.get(at);
-      if (movedAt !== undefined && movedAt > since) return true;
+    const since = now - this.settleMs;
+    if (changedAtMs !== undefined) {
+      // A time in the future (a clock set wrong, a copy that kept it) says nothing of a write in progress.
+      return changedAtMs > since && changedAtMs <= now;
     }
-    return false;
+    let goneAt = this.goneSince.get(relativePath);
+    if (goneAt === undefined || goneAt <= now - forgetGoneAfterMs) {
+      goneAt = now;
+      this.goneSince.set(relativePath, now);
+    }
+    return goneAt > since;
   }
 
-  /** Forgets the paths that have settled (a long watch must not keep every path it ever saw). */
+  /** The deletion of this path was taken (queued): a later one is timed afresh. */
+  taken(relativePath: string): void {
+    this.goneSince.delete(relativePath);
+  }
+
+  /** Forgets paths seen gone long ago (a long watch must not keep every path it ever saw). */
   forgetSettled(): void {
-    const since = this.now() - this.settleMs;
-    for (const [relativePath, at] of this.lastEventAt) if (at <= since) this.lastEventAt.delete(relativePath);
+    const before = this.now() - forgetGoneAfterMs;
+    for (const [relativePath, at] of this.goneSince) if (at <= before) this.goneSince.delete(relativePath);
   }
-}
-
-function parentOf(relativePath: string): string {
-  const slash = relativePath.lastIndexOf("/");
-  return slash === -1 ? "" : relativePath.slice(0, slash);
 }
