@@ -18,8 +18,15 @@ import { Mutex } from "async-mutex";
 import { CloudFileNameIndex, cloudNameToPath, pathToCloudName } from "@smsync/protocol";
 import { SmsyncClient, type FileToUpload } from "../SmsyncClient.ts";
 import type { ConflictResolution, DownloadedFile } from "../engine/SyncEngine.ts";
+import { pendingChanges } from "../engine/localFiles.ts";
 import type { Conflict, IndexEntry } from "../engine/planDownloads.ts";
-import { copyFileDurably, makeDirectoryDurably, removeDurably, renameDurably } from "../platform/durableFiles.ts";
+import {
+  copyFileDurably,
+  makeDirectoryDurably,
+  removeDurably,
+  renameDurably,
+  writeSmallFileDurably,
+} from "../platform/durableFiles.ts";
 import { sha256OfFile } from "../platform/hashedCopies.ts";
 import { promised } from "../promised.ts";
 import type { LocalFile } from "../queues/records.ts";
@@ -102,6 +109,7 @@ export class FolderSync {
   /** The folder's ignore rules: one object, which the watcher reloads in place when .smsyncignore changes. */
   readonly ignore: FolderIgnore;
   private client!: SmsyncClient;
+  private store!: SqliteStore;
 
   private constructor(
     private readonly options: FolderSyncOptions,
@@ -119,6 +127,7 @@ export class FolderSync {
     await makeDirectoryDurably(stateDir);
     const folder = new FolderSync(options, root, FolderManifest.load(stateDir));
     const store = await SqliteStore.open(path.join(stateDir, "client.db"));
+    folder.store = store;
     folder.client = await SmsyncClient.open({
       serverUrl: options.server,
       token: options.token,
@@ -270,8 +279,15 @@ export class FolderSync {
     }
   }
 
-  private saveDownloads(files: DownloadedFile[]): Promise<void> {
+  private saveDownloads(delivered: DownloadedFile[]): Promise<void> {
     return this.folderMutex.runExclusive(async () => {
+      // The engine handed these over having found no local change of them; a scan may have queued one since,
+      // while this call waited for the folder.
+      const pending = await pendingChanges(this.store);
+      for (const file of delivered.filter((candidate) => pending.has(candidate.fileUUID))) {
+        await this.keepBesideQueuedChange(file);
+      }
+      const files = delivered.filter((file) => !pending.has(file.fileUUID));
       // Local changes the scan has not queued yet, at the paths these downloads replace: kept as the policy says.
       const putBack: { relativePath: string; aside: string }[] = [];
       for (const file of files) {
@@ -367,6 +383,28 @@ export class FolderSync {
     if (known && info.size === known.size && info.mtimeMs === known.mtimeMs) return null;
     const sha256 = await sha256OfFile(fullPath, info.size);
     return sha256 === known?.sha256 ? null : sha256;
+  }
+
+  /**
+   * The server's version of a file arrived after a scan queued a change of
+   * the file here: the queued change goes up as the file's next version, and
+   * the server's version is kept beside it as a conflict copy (a new file
+   * the next scan uploads). Neither is lost, whatever the policy: the
+   * queued change can no longer be taken back.
+   */
+  private async keepBesideQueuedChange(file: DownloadedFile): Promise<void> {
+    const relativePath = this.manifest.pathOf(file.fileUUID) ?? cloudNameToPath(file.cloudFileName);
+    const copy = conflictCopyName(relativePath);
+    const target = path.join(this.root, copy);
+    await makeDirectoryDurably(path.dirname(target));
+    if (file.bytes) {
+      await writeSmallFileDurably(`${target}.smsync-tmp`, file.bytes);
+      await renameDurably(`${target}.smsync-tmp`, target);
+    } else {
+      await copyFileDurably(file.path, target, `${target}.smsync-tmp`);
+    }
+    this.summary.conflicts++;
+    this.tell({ type: "conflict", path: relativePath, resolution: "keep-both", serverVersionAs: copy });
   }
 
   /**

@@ -12,8 +12,11 @@ export type FolderActivity =
   | { type: "downloaded"; path: string; bytes: number; insteadOf?: string }
   /** A file removed here, deleted on another device. */
   | { type: "removed"; path: string }
-  /** Both sides changed the file; `keptAs`, this device's content kept beside the server's version. */
-  | { type: "conflict"; path: string; resolution: ConflictPolicy; keptAs?: string }
+  /**
+   * Both sides changed the file; `keptAs`, this device's content kept beside the server's version;
+   * `serverVersionAs`, the server's version kept beside this device's (changed here as it came down).
+   */
+  | { type: "conflict"; path: string; resolution: ConflictPolicy; keptAs?: string; serverVersionAs?: string }
   /** A local file left out: the account refuses its name. */
   | { type: "notSynced"; path: string; reason: string };
 
@@ -34,6 +37,9 @@ export function describeActivity(activity: FolderActivity): string {
       return `removed ${activity.path} (deleted elsewhere)`;
     case "conflict":
       if (activity.keptAs) return `conflict on ${activity.path}: kept this device's copy as ${activity.keptAs}`;
+      if (activity.serverVersionAs) {
+        return `conflict on ${activity.path}: changed here as the server's version came down: kept that as ${activity.serverVersionAs}`;
+      }
       return activity.resolution === "keep-local"
         ? `conflict on ${activity.path}: kept this device's version over the server's`
         : `conflict on ${activity.path}: took the server's version`;

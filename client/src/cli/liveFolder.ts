@@ -69,6 +69,7 @@ export async function keepFolderInSync(options: LiveFolderOptions): Promise<Sync
   options.signal.addEventListener("abort", () => stop(), { once: true });
 
   const offMode = client.on("modeChanged", ({ mode, error }) => {
+    if (mode === "synchronizing") folder.summary.passes++;
     report({ type: "mode", mode, ...(error ? { error } : {}) });
     if (isErrorMode(mode)) {
       failed = new LiveFolderError(mode, error ? { cause: error } : {});
