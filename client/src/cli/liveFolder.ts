@@ -40,19 +40,20 @@ export type LiveFolderStatus =
 
 export type { FolderActivity };
 
-/** Thrown when the client enters an error mode: the watch stops, and `smsync reset DIR` leaves the mode. */
+/**
+ * Why the watch stopped by itself: the client entered an error mode (`smsync
+ * reset DIR` leaves it), or live mode stopped for good (the server refused
+ * the token).
+ */
 export class LiveFolderError extends Error {
   override name = "LiveFolderError";
 
   constructor(
     readonly mode: Mode,
+    what: string,
     options: { cause?: Error },
   ) {
-    super(
-      `the client entered ${mode}${options.cause ? ` (${options.cause.message})` : ""}: ` +
-        "run smsync reset DIR, then watch again",
-      options,
-    );
+    super(`${what}${options.cause ? ` (${options.cause.message})` : ""}`, options);
   }
 }
 
@@ -72,13 +73,21 @@ export async function keepFolderInSync(options: LiveFolderOptions): Promise<Sync
     if (mode === "synchronizing") folder.summary.passes++;
     report({ type: "mode", mode, ...(error ? { error } : {}) });
     if (isErrorMode(mode)) {
-      failed = new LiveFolderError(mode, error ? { cause: error } : {});
+      const what = `the client entered ${mode}: run smsync reset DIR, then watch again`;
+      failed ??= new LiveFolderError(mode, what, error ? { cause: error } : {});
       stop();
     }
   });
-  const offConnection = client.on("liveConnection", ({ state, error }) =>
-    report({ type: "connection", state, ...(error ? { error } : {}) }),
-  );
+  const offConnection = client.on("liveConnection", ({ state, error }) => {
+    report({ type: "connection", state, ...(error ? { error } : {}) });
+    // Live mode stops by itself only for good (the token refused): the folder would no longer be kept in sync.
+    if (state === "stopped" && error) {
+      failed ??= new LiveFolderError(client.mode, "the server no longer tells this device of changes", {
+        cause: error,
+      });
+      stop();
+    }
+  });
 
   const settling = new ChangeSettling(settleMs);
   let rescan: ReturnType<typeof setTimeout> | undefined;

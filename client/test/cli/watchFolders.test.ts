@@ -3,6 +3,7 @@
 // of its own (restarted under them), one of them through a proxy that cuts
 // its network. Whatever is done in one folder reaches the other with no one
 // running a sync.
+import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import {
   closeSync,
@@ -250,6 +251,31 @@ describe("smsync watch", () => {
     await converged(pair);
     expect(sha256(readFileSync(path.join(pair.b, "big.bin")))).toBe(sha256(big));
   }, 180_000);
+
+  it("stops with exit code 1 and the reason when the server refuses its token", async () => {
+    const first = await server.newUser();
+    const second = await server.newDevice(first.userName, "revoked-laptop");
+    const dir = path.join(home, "revoked");
+    const config = path.join(home, "revoked.json");
+    mkdirSync(dir);
+    expect((await runCli(config, ["login", "--server", server.url, "--token", second.client.token!])).code).toBe(0);
+    const revoked = watch(config, dir);
+    await revoked.ready();
+    // As an operator does it: the admin command, against the server's database.
+    const revoke = spawnSync(
+      process.execPath,
+      ["--import", "tsx", "src/admin/cli.ts", "revoke-device", first.userName, "revoked-laptop"],
+      { cwd: path.resolve(import.meta.dirname, "../../../api"), env: server.environment(), encoding: "utf8" },
+    );
+    expect(revoke.status, revoke.stderr).toBe(0);
+    writeFileSync(path.join(dir, "after.txt"), "written after the token was revoked\n");
+    expect(await revoked.ended).toEqual({ code: 1, signal: null });
+    expect(revoked.events.at(-1)).toMatchObject({
+      ok: false,
+      event: "stopped",
+      error: expect.stringMatching(/token|UNAUTHENTICATED|refused/i),
+    });
+  }, 120_000);
 
   it("never uploads a file while it is still being written", async () => {
     const pair = await devicePair();
