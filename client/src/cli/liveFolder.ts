@@ -18,7 +18,7 @@ import type { Mode } from "../modes.ts";
 import { isErrorMode } from "../modes.ts";
 import type { FolderActivity } from "./folderActivity.ts";
 import { FolderSync, type FolderSyncOptions } from "./FolderSync.ts";
-import { watchFolder } from "./folderWatcher.ts";
+import { watchFolder, type FolderWatch } from "./folderWatcher.ts";
 import { ChangeSettling, defaultSettleMs } from "./settling.ts";
 import type { SyncSummary } from "./syncSummary.ts";
 
@@ -122,17 +122,18 @@ export async function keepFolderInSync(options: LiveFolderOptions): Promise<Sync
     scanLater(Math.min(30_000, 1000 * 2 ** Math.min(failedScans - 1, 5)));
   };
 
-  // The watcher starts before the first scan: a change made during the scan is not missed.
-  const watcher = await watchFolder(
-    folder.root,
-    { ignore: folder.ignore },
-    // A batch of events only says that something changed: the scan finds what.
-    async () => {
-      await scan().catch(scanFailed);
-    },
-    (error) => report({ type: "watcherError", error }),
-  );
+  let watcher: FolderWatch | undefined;
   try {
+    // The watcher starts before the first scan: a change made during the scan is not missed.
+    watcher = await watchFolder(
+      folder.root,
+      { ignore: folder.ignore },
+      // A batch of events only says that something changed: the scan finds what.
+      async () => {
+        await scan().catch(scanFailed);
+      },
+      (error) => report({ type: "watcherError", error }),
+    );
     const first = await scan();
     // Live mode's first pass uploads what the scan queued and brings down what changed elsewhere.
     // A short debounce: local changes come already gathered by the watcher's batches and the settle time.
@@ -144,7 +145,7 @@ export async function keepFolderInSync(options: LiveFolderOptions): Promise<Sync
     clearTimeout(rescan);
     offMode();
     offConnection();
-    await watcher.close();
+    await watcher?.close();
     await scanning;
     await client.stopLive();
     await client.suspend();
