@@ -12,7 +12,7 @@
 // `--help`, `login` and `status` start without loading them: 0.3 s of CPU
 // less at each start (client/README.md, "The command line client").
 import { parseArgs } from "node:util";
-import { configPath, readConfig, writeConfig } from "./cliConfig.ts";
+import { configPath, readConfig, writeConfig, type CliConfig } from "./cliConfig.ts";
 import { cliVersion } from "./cliVersion.ts";
 import { exitCodes } from "./exitCodes.ts";
 import { checkServer, type ServerCheck } from "./serverCheck.ts";
@@ -48,6 +48,30 @@ function failedCheck(out: Output, check: Extract<ServerCheck, { ok: false }>): n
         ? exitCodes.unreachable
         : exitCodes.failure;
   return out.fail(code, check.message, { reason: check.reason });
+}
+
+// What several commands check first; each gives the value, or the exit code of the failure it printed.
+
+/** The login kept by `smsync login`. */
+function loginOrFailure(out: Output): CliConfig | number {
+  return (
+    readConfig() ?? out.fail(exitCodes.authentication, `not logged in (no login in ${configPath()}): run smsync login`)
+  );
+}
+
+/** The one folder a command takes: `smsync <command> DIR`. */
+function folderOrFailure(out: Output, command: string, positionals: string[]): string | number {
+  const dir = positionals[1];
+  if (!dir || positionals.length > 2)
+    return out.fail(exitCodes.usage, `${command} needs one folder: smsync ${command} DIR`);
+  return dir;
+}
+
+function conflictPolicyOrFailure(out: Output, text: string): ConflictPolicy | number {
+  const policies: readonly string[] = ["keep-both", "keep-local", "accept-remote"] satisfies ConflictPolicy[];
+  if (!policies.includes(text))
+    return out.fail(exitCodes.usage, "--conflict must be keep-both, keep-local or accept-remote");
+  return text as ConflictPolicy;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -102,9 +126,8 @@ export async function main(argv: string[]): Promise<number> {
       return exitCodes.ok;
     }
     case "status": {
-      const config = readConfig();
-      if (!config)
-        return out.fail(exitCodes.authentication, `not logged in (no login in ${configPath()}): run smsync login`);
+      const config = loginOrFailure(out);
+      if (typeof config === "number") return config;
       const check = await checkServer(config.server, config.token);
       if (!check.ok) return failedCheck(out, check);
       out.print(
@@ -120,19 +143,16 @@ export async function main(argv: string[]): Promise<number> {
       return exitCodes.ok;
     }
     case "sync": {
-      const dir = positionals[1];
-      if (!dir || positionals.length > 2) return out.fail(exitCodes.usage, "sync needs one folder: smsync sync DIR");
-      const conflict = values.conflict as ConflictPolicy;
-      if (!["keep-both", "keep-local", "accept-remote"].includes(conflict)) {
-        return out.fail(exitCodes.usage, "--conflict must be keep-both, keep-local or accept-remote");
-      }
+      const dir = folderOrFailure(out, "sync", positionals);
+      if (typeof dir === "number") return dir;
+      const conflict = conflictPolicyOrFailure(out, values.conflict);
+      if (typeof conflict === "number") return conflict;
       const giveUpAfter =
         values["give-up-after"] === undefined ? defaultGiveUpAfterMs / 1000 : Number(values["give-up-after"]);
       if (!Number.isFinite(giveUpAfter) || giveUpAfter < 0)
         return out.fail(exitCodes.usage, "--give-up-after must be a number of seconds");
-      const config = readConfig();
-      if (!config)
-        return out.fail(exitCodes.authentication, `not logged in (no login in ${configPath()}): run smsync login`);
+      const config = loginOrFailure(out);
+      if (typeof config === "number") return config;
       // The sync's modules load while the server answers the check.
       const [check, [{ syncFolder }, { progressMode, syncProgress }]] = await Promise.all([
         checkServer(config.server, config.token),
@@ -170,18 +190,15 @@ export async function main(argv: string[]): Promise<number> {
       }
     }
     case "watch": {
-      const dir = positionals[1];
-      if (!dir || positionals.length > 2) return out.fail(exitCodes.usage, "watch needs one folder: smsync watch DIR");
-      const conflict = values.conflict as ConflictPolicy;
-      if (!["keep-both", "keep-local", "accept-remote"].includes(conflict)) {
-        return out.fail(exitCodes.usage, "--conflict must be keep-both, keep-local or accept-remote");
-      }
+      const dir = folderOrFailure(out, "watch", positionals);
+      if (typeof dir === "number") return dir;
+      const conflict = conflictPolicyOrFailure(out, values.conflict);
+      if (typeof conflict === "number") return conflict;
       const settleMs = values["settle-ms"] === undefined ? defaultSettleMs : Number(values["settle-ms"]);
       if (!Number.isFinite(settleMs) || settleMs < 0)
         return out.fail(exitCodes.usage, "--settle-ms must be a number of milliseconds");
-      const config = readConfig();
-      if (!config)
-        return out.fail(exitCodes.authentication, `not logged in (no login in ${configPath()}): run smsync login`);
+      const config = loginOrFailure(out);
+      if (typeof config === "number") return config;
       const [check, { watchCommand }] = await Promise.all([
         checkServer(config.server, config.token),
         import("./watchCommand.ts"),
@@ -198,11 +215,10 @@ export async function main(argv: string[]): Promise<number> {
       });
     }
     case "reset": {
-      const dir = positionals[1];
-      if (!dir || positionals.length > 2) return out.fail(exitCodes.usage, "reset needs one folder: smsync reset DIR");
-      const config = readConfig();
-      if (!config)
-        return out.fail(exitCodes.authentication, `not logged in (no login in ${configPath()}): run smsync login`);
+      const dir = folderOrFailure(out, "reset", positionals);
+      if (typeof dir === "number") return dir;
+      const config = loginOrFailure(out);
+      if (typeof config === "number") return config;
       const { resetFolder } = await import("./syncFolder.ts");
       try {
         const mode = await resetFolder({ dir, server: config.server, token: config.token });

@@ -133,6 +133,23 @@ describe("scanFolder", () => {
     expect(changes.unchanged.map((file) => file.relativePath)).toEqual(["kept.txt"]);
   });
 
+  it("takes a file or folder deleted while it scans for gone, without failing (the folder is in use)", async () => {
+    const root = folder({ "a.txt": "a", "b.txt": "b", "sub/c.txt": "c", "sub/d.txt": "d" });
+    const manifest = await manifestOf(root);
+    // The rules are asked of each path as it is listed: a deletion made then lands between the listing and the stat.
+    const rules = FolderIgnore.fromText(root, "");
+    const deleting = Object.assign(Object.create(rules) as FolderIgnore, {
+      ignores(relativePath: string, isDirectory: boolean) {
+        if (relativePath === "a.txt") rmSync(path.join(root, "b.txt"));
+        if (relativePath === "sub") rmSync(path.join(root, "sub"), { recursive: true });
+        return rules.ignores(relativePath, isDirectory);
+      },
+    });
+    const changes = await scanFolder(root, manifest, deleting);
+    expect(changes.deleted.map((file) => file.relativePath).sort()).toEqual(["b.txt", "sub/c.txt", "sub/d.txt"]);
+    expect(changes.unchanged.map((file) => file.relativePath)).toEqual(["a.txt"]);
+  });
+
   it("takes the rules it is given instead of reading the folder's", async () => {
     const root = folder({ ".smsyncignore": "*.txt\n", "a.txt": "a", "b.md": "b" });
     expect((await scanFolder(root, {})).added.map((file) => file.relativePath)).toEqual(["b.md"]);

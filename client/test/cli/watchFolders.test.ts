@@ -15,6 +15,7 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
   writeFileSync,
   writeSync,
 } from "node:fs";
@@ -84,6 +85,27 @@ function watch(config: string, dir: string, ...args: string[]): WatchProcess {
   return process;
 }
 
+/** The sizes of the files under the server's staging folder. */
+function stagedSizes(dir: string): number[] {
+  let entries;
+  try {
+    entries = readdirSync(dir, { recursive: true, withFileTypes: true });
+  } catch {
+    return []; // a folder of it removed while it was read: the next look sees it
+  }
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => statSync(path.join(entry.parentPath, entry.name), { throwIfNoEntry: false })?.size ?? 0);
+}
+
+/** `smsync watch` on both folders of the pair (with each side's own options), once both are ready. */
+async function watchBoth(pair: Pair, args: { a?: string[]; b?: string[] } = {}) {
+  const a = watch(pair.configA, pair.a, ...(args.a ?? []));
+  const b = watch(pair.configB, pair.b, ...(args.b ?? []));
+  await Promise.all([a.ready(), b.ready()]);
+  return { a, b };
+}
+
 /** How two folders differ: the paths only one holds, and those whose bytes differ (a few of each). */
 function difference(a: Record<string, string>, b: Record<string, string>) {
   const names = [...new Set([...Object.keys(a), ...Object.keys(b)])];
@@ -116,9 +138,7 @@ describe("smsync watch", () => {
   it("keeps two folders in sync both ways: create, modify, delete, rename, atomic save, bursts, a deleted folder", async () => {
     const pair = await devicePair();
     writeFileSync(path.join(pair.a, "before.txt"), "written before the watch\n");
-    const a = watch(pair.configA, pair.a);
-    const b = watch(pair.configB, pair.b);
-    await Promise.all([a.ready(), b.ready()]);
+    const { a, b } = await watchBoth(pair);
     await converged(pair);
     expect(contents(pair.b)).toEqual({ "before.txt": "written before the watch\n" });
 
@@ -177,9 +197,7 @@ describe("smsync watch", () => {
   it("settles a change made on both sides at once as a conflict, by the folder's policy", async () => {
     const pair = await devicePair();
     writeFileSync(path.join(pair.a, "shared.txt"), "the first version\n");
-    const a = watch(pair.configA, pair.a, "--conflict", "keep-both");
-    const b = watch(pair.configB, pair.b, "--conflict", "keep-both");
-    await Promise.all([a.ready(), b.ready()]);
+    const { a, b } = await watchBoth(pair, { a: ["--conflict", "keep-both"], b: ["--conflict", "keep-both"] });
     await converged(pair);
 
     writeFileSync(path.join(pair.a, "shared.txt"), "changed on A\n");
@@ -199,9 +217,7 @@ describe("smsync watch", () => {
 
   it("goes on by itself after the server restarts under two watchers, and sends what changed while it was down", async () => {
     const pair = await devicePair();
-    const a = watch(pair.configA, pair.a);
-    const b = watch(pair.configB, pair.b);
-    await Promise.all([a.ready(), b.ready()]);
+    await watchBoth(pair);
     writeFileSync(path.join(pair.a, "one.txt"), "before the restart\n");
     await converged(pair);
 
@@ -217,9 +233,7 @@ describe("smsync watch", () => {
 
   it("keeps a watcher's changes while its network is cut and sends them when it returns", async () => {
     const pair = await devicePair({ aThroughProxy: true });
-    const a = watch(pair.configA, pair.a);
-    const b = watch(pair.configB, pair.b);
-    await Promise.all([a.ready(), b.ready()]);
+    const { a } = await watchBoth(pair);
 
     proxy.refuse(true);
     proxy.cutAll();
@@ -238,12 +252,16 @@ describe("smsync watch", () => {
 
   it("loses nothing when killed with SIGKILL mid-upload: the next start sends the file whole", async () => {
     const pair = await devicePair();
-    const a = watch(pair.configA, pair.a);
-    const b = watch(pair.configB, pair.b);
-    await Promise.all([a.ready(), b.ready()]);
+    const { a } = await watchBoth(pair);
     const big = randomBytes(48 * 1024 * 1024);
     writeFileSync(path.join(pair.a, "big.bin"), big);
     await a.waitFor("the upload of big.bin", (event) => event.event === "uploading" && event.path === "big.bin");
+    // Killed once the server holds part of it: a staged upload larger than nothing and smaller than the file.
+    const deadline = Date.now() + 60_000;
+    while (!stagedSizes(server.stagingDir).some((size) => size > 0 && size < big.length)) {
+      if (Date.now() > deadline) throw new Error("big.bin was never seen half uploaded");
+      await sleep(2);
+    }
     await a.stop("SIGKILL");
 
     const again = watch(pair.configA, pair.a);
@@ -277,9 +295,7 @@ describe("smsync watch", () => {
 
   it("never uploads a file while it is still being written", async () => {
     const pair = await devicePair();
-    const a = watch(pair.configA, pair.a, "--settle-ms", "1000");
-    const b = watch(pair.configB, pair.b);
-    await Promise.all([a.ready(), b.ready()]);
+    const { a } = await watchBoth(pair, { a: ["--settle-ms", "1000"] });
     // Written in 40 pieces, a few milliseconds apart: well within the settle time between any two.
     const piece = randomBytes(64 * 1024);
     const fd = openSync(path.join(pair.a, "slow.bin"), "w");
