@@ -110,6 +110,8 @@ export class FolderSync {
   readonly ignore: FolderIgnore;
   private client!: SmsyncClient;
   private store!: SqliteStore;
+  /** Files this folder's scans queued a change of, still maybe pending: the only ones a delivery must check again. */
+  private readonly queuedByScans = new Set<string>();
 
   private constructor(
     private readonly options: FolderSyncOptions,
@@ -232,6 +234,7 @@ export class FolderSync {
         size: file.size,
         mtimeMs: file.mtimeMs,
       });
+      this.queuedByScans.add(file.fileUUID);
       this.summary.uploaded++;
       this.summary.bytesUploaded += file.size;
       this.options.progress?.expect("upload", file.fileUUID, file.relativePath, file.size);
@@ -246,6 +249,7 @@ export class FolderSync {
       await this.client.deleteFile(file.fileUUID);
       settling?.taken(file.relativePath);
       manifest.delete(file.relativePath);
+      this.queuedByScans.add(file.fileUUID);
       this.summary.deleted++;
       this.tell({ type: "deleting", path: file.relativePath });
     }
@@ -282,8 +286,11 @@ export class FolderSync {
   private saveDownloads(delivered: DownloadedFile[]): Promise<void> {
     return this.folderMutex.runExclusive(async () => {
       // The engine handed these over having found no local change of them; a scan may have queued one since,
-      // while this call waited for the folder.
-      const pending = await pendingChanges(this.store);
+      // while this call waited for the folder. The store is read only for files a scan queued (it reads every
+      // pending change: not for each group of a large download).
+      const candidates = delivered.filter((file) => this.queuedByScans.has(file.fileUUID));
+      const pending = candidates.length > 0 ? await pendingChanges(this.store) : new Map<string, unknown>();
+      for (const file of candidates) if (!pending.has(file.fileUUID)) this.queuedByScans.delete(file.fileUUID);
       for (const file of delivered.filter((candidate) => pending.has(candidate.fileUUID))) {
         await this.keepBesideQueuedChange(file);
       }
