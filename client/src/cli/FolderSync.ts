@@ -37,6 +37,7 @@ import { FolderIgnore } from "./folderIgnore.ts";
 import { FolderManifest } from "./folderManifest.ts";
 import { scanFolder, stateFolderName, type AddedFile } from "./folderScan.ts";
 import { queueFolderUploads } from "./folderUploads.ts";
+import { trustedMtime } from "./racyTimestamps.ts";
 import { findLocalRenames } from "./localRenames.ts";
 import type { ChangeSettling } from "./settling.ts";
 import type { ServerFile } from "./serverCheck.ts";
@@ -181,12 +182,20 @@ export class FolderSync {
       changes.changed.length -
       changes.deleted.length;
     const { renamed, added, deleted } = findLocalRenames(changes, (relativePath) => manifest.get(relativePath)?.sha256);
+    const trusted = (file: { mtimeMs: number }) => trustedMtime(file.mtimeMs, scanned.startedAtMs);
+    // Hashed again and found the same (touched, or its time was too recent to trust): its time is recorded now.
+    const refreshed = scanned.unchanged.filter((file) => manifest.get(file.relativePath)?.mtimeMs !== trusted(file));
+    for (const file of refreshed)
+      manifest.set(file.relativePath, { ...manifest.get(file.relativePath)!, mtimeMs: trusted(file) });
     const uploads: UploadCandidate[] = [
       ...added.map((file) => ({ ...file, fileUUID: randomUUID(), isNew: true })),
       ...renamed,
       ...changes.changed,
     ];
-    if (uploads.length + deleted.length === 0) return { queued: 0, unsettled };
+    if (uploads.length + deleted.length === 0) {
+      if (refreshed.length > 0) await manifest.save();
+      return { queued: 0, unsettled };
+    }
     const toQueue: (UploadCandidate & FileToUpload)[] = [];
     for (const file of uploads) {
       const cloudFileName = pathToCloudName(file.relativePath);
@@ -199,7 +208,7 @@ export class FolderSync {
           fileUUID: owner.fileUUID,
           sha256: owner.sha256,
           size: file.size,
-          mtimeMs: file.mtimeMs,
+          mtimeMs: trusted(file),
         });
         continue;
       }
@@ -232,7 +241,7 @@ export class FolderSync {
         fileUUID: file.fileUUID,
         sha256: file.sha256,
         size: file.size,
-        mtimeMs: file.mtimeMs,
+        mtimeMs: trusted(file),
       });
       this.queuedByScans.add(file.fileUUID);
       this.summary.uploaded++;

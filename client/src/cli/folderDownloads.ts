@@ -19,6 +19,7 @@ import { makeDirectoryDurably, syncDirectory, syncFile, writeSmallFileDurably } 
 import type { FolderManifest } from "./folderManifest.ts";
 import type { ManifestEntry } from "./folderScan.ts";
 import { FolderPaths } from "./nameConflicts.ts";
+import { trustedMtime } from "./racyTimestamps.ts";
 
 export interface DownloadFolder {
   root: string;
@@ -59,7 +60,7 @@ export async function writeDownloads(
     // Its place is taken now, for the files after it; the size and time are the file's once it is written.
     changes.record(relativePath, { fileUUID: file.fileUUID, sha256: file.sha256, size: file.size, mtimeMs: 0 });
     paths.add(relativePath, file.fileUUID);
-    return { file, relativePath, wanted, conflictCopy, target: path.join(root, relativePath) };
+    return { file, relativePath, wanted, conflictCopy, target: path.join(root, relativePath), size: 0, mtimeMs: 0 };
   });
   const touched = new Set<string>();
   try {
@@ -79,29 +80,22 @@ export async function writeDownloads(
       await moveOrCopy(file.path, `${target}.smsync-tmp`);
       await syncFile(`${target}.smsync-tmp`);
     });
-    await forEachConcurrently(
-      placed,
-      writeConcurrency,
-      new AbortController().signal,
-      async ({ relativePath, target }) => {
-        await rename(`${target}.smsync-tmp`, target);
-        changes.writtenToDisk(relativePath);
-        touched.add(path.dirname(target));
-      },
-    );
+    await forEachConcurrently(placed, writeConcurrency, new AbortController().signal, async (placement) => {
+      // The file's size and time as written here, before anyone else can change it: a stat after the
+      // rename could record an edit made in between as the download, and the scan would never see it.
+      const info = await stat(`${placement.target}.smsync-tmp`);
+      const lookedAtMs = Date.now();
+      await rename(`${placement.target}.smsync-tmp`, placement.target);
+      changes.writtenToDisk(placement.relativePath);
+      touched.add(path.dirname(placement.target));
+      placement.size = info.size;
+      placement.mtimeMs = trustedMtime(info.mtimeMs, lookedAtMs);
+    });
     for (const folderPath of touched) await syncDirectory(folderPath);
-    const written = await Promise.all(
-      placed.map(async ({ file, relativePath, wanted, conflictCopy, target }) => {
-        const info = await stat(target);
-        manifest.set(relativePath, {
-          fileUUID: file.fileUUID,
-          sha256: file.sha256,
-          size: info.size,
-          mtimeMs: info.mtimeMs,
-        });
-        return { file, relativePath, wanted, conflictCopy, size: info.size };
-      }),
-    );
+    const written = placed.map(({ file, relativePath, wanted, conflictCopy, size, mtimeMs }) => {
+      manifest.set(relativePath, { fileUUID: file.fileUUID, sha256: file.sha256, size, mtimeMs });
+      return { file, relativePath, wanted, conflictCopy, size };
+    });
     await manifest.save();
     return written;
   } catch (error) {

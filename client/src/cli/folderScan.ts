@@ -48,6 +48,8 @@ export interface FolderChanges {
   unchanged: (ScannedFile & { fileUUID: string })[];
   /** Synced files whose paths the rules now ignore: neither changed nor deleted, just no longer synced from here. */
   ignored: string[];
+  /** When the scan began (Date.now()): no file was looked at before, so a time older than that by a tick can be trusted (racyTimestamps.ts). */
+  startedAtMs: number;
 }
 
 /** The files of the folder below `relative` (the whole folder by default) that the rules do not ignore, by relative path. */
@@ -85,7 +87,14 @@ export async function scanFolder(
   manifest: Readonly<Manifest>,
   ignore: FolderIgnore = FolderIgnore.load(root),
 ): Promise<FolderChanges> {
-  const changes: FolderChanges = { added: [], changed: [], deleted: [], unchanged: [], ignored: [] };
+  const changes: FolderChanges = {
+    added: [],
+    changed: [],
+    deleted: [],
+    unchanged: [],
+    ignored: [],
+    startedAtMs: Date.now(),
+  };
   // Every file is stat'ed, and most are unchanged: synchronous stats of a thousand files take a few milliseconds,
   // against several times that as promises through the thread pool (each sync scans twice). A file deleted
   // since it was listed is not there.

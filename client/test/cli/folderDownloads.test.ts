@@ -2,12 +2,22 @@
 // manifest save for the group, and after a failure a manifest that says what
 // the disk holds (a path removed stays out of it, a file not written is not
 // in it) with no temporary file left behind.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { writeDownloads } from "../../src/cli/folderDownloads.ts";
 import { FolderManifest } from "../../src/cli/folderManifest.ts";
+import { scanFolder } from "../../src/cli/folderScan.ts";
 import type { DownloadedFile } from "../../src/platform/EnginePlatform.ts";
 import { sha256Hex } from "../transfers/helpers.ts";
 
@@ -96,5 +106,21 @@ describe("writeDownloads", () => {
     ]);
     // Nothing of the group was saved.
     expect(Object.keys(FolderManifest.load(stateDir).entries).sort()).toEqual(["kept.txt", "old.txt"]);
+  });
+
+  it("records no time a later edit could carry too: an edit of the same size, stamped with the download's time, is found by the next scan", async () => {
+    const { base, root, stateDir } = folder();
+    const manifest = FolderManifest.load(stateDir);
+    const download = staged(base, "A", "note.txt", "from the server");
+    // A time a file system could stamp on an edit made right after the download is put in place (the same tick).
+    const stamp = new Date((Math.floor(Date.now() / 1000) + 60) * 1000); // whole seconds: exact in every unit
+    utimesSync(download.path, stamp, stamp);
+    await writeDownloads({ root, manifest, notSynced: new Map() }, [download]);
+    expect(statSync(path.join(root, "note.txt")).mtimeMs).toBe(stamp.getTime());
+
+    writeFileSync(path.join(root, "note.txt"), "edited just now"); // the same size
+    utimesSync(path.join(root, "note.txt"), stamp, stamp);
+    const scanned = await scanFolder(root, FolderManifest.load(stateDir).entries);
+    expect(scanned.changed.map((file) => file.relativePath)).toEqual(["note.txt"]);
   });
 });
