@@ -39,7 +39,7 @@ import { scanFolder, stateFolderName, type AddedFile } from "./folderScan.ts";
 import { queueFolderUploads } from "./folderUploads.ts";
 import { trustedMtime } from "./racyTimestamps.ts";
 import { findLocalRenames } from "./localRenames.ts";
-import type { ChangeSettling } from "./settling.ts";
+import { removalTime, type ChangeSettling } from "./settling.ts";
 import type { ServerFile } from "./serverCheck.ts";
 import type { SyncSummary } from "./syncSummary.ts";
 import type { TransferTracker } from "./transferTracker.ts";
@@ -59,23 +59,25 @@ export interface FolderSyncOptions {
   serverFiles?: ServerFile[];
 }
 
-/** Changes the scan left for later: files still being written, or paths that moved a moment ago. */
+/** What a scan queued, and what it left for later: files still being written, or paths that moved a moment ago. */
 export interface ScanRound {
   /** Local changes queued (uploads, renames, deletions). */
   queued: number;
   /** Changes seen but left for a later scan, as they are not settled yet. */
   unsettled: number;
+  /** How long until the last of those has settled: the time to scan again. */
+  settledInMs: number;
 }
 
 export interface ScanOptions {
   /**
-   * Which changes are too recent to take (settling.ts): a path (or a folder
-   * above it) that changed a moment ago is left for a later scan, so that a
-   * file still being written does not go up half written, and an editor's
-   * save (the old file renamed away, the new one written) is not taken for
-   * a deletion. Told of each deletion taken.
+   * Which changes are too recent to take (settling.ts): a file, or the
+   * folder a deleted path was in, that changed a moment ago is left for a
+   * later scan, so that a file still being written does not go up half
+   * written, and an editor's save (the old file renamed away, the new one
+   * written) is not taken for a deletion.
    */
-  settling?: Pick<ChangeSettling, "isUnsettled" | "taken">;
+  settling?: Pick<ChangeSettling, "settleMs" | "isUnsettled" | "settledInMs">;
 }
 
 /** A file the scan found to upload: new (with a new fileUUID; its sha256 maybe not known yet), renamed (`from`), or changed. */
@@ -164,23 +166,35 @@ export class FolderSync {
   private async scanAndQueueExclusive({ settling }: ScanOptions): Promise<ScanRound> {
     const { manifest, root } = this;
     const scanned = await scanFolder(root, manifest.entries, this.ignore);
-    // A file by the later of its times (a rename into place moves only ctime); a deletion has none.
-    const changedAt = (file: { mtimeMs?: number; ctimeMs?: number }) =>
-      file.mtimeMs === undefined ? undefined : Math.max(file.mtimeMs, file.ctimeMs ?? 0);
+    // A file by the later of its times (a rename into place moves only ctime); a deletion by its folder's.
+    const folderTimes = new Map<string, number>();
+    const changedAt = (file: { relativePath: string; mtimeMs?: number; ctimeMs?: number }) =>
+      file.mtimeMs === undefined
+        ? removalTime(root, file.relativePath, folderTimes)
+        : Math.max(file.mtimeMs, file.ctimeMs ?? 0);
+    const unsettledTimes: number[] = [];
     const settled = <F extends { relativePath: string; mtimeMs?: number; ctimeMs?: number }>(files: F[]) =>
-      settling ? files.filter((file) => !settling.isUnsettled(file.relativePath, changedAt(file))) : files;
+      files.filter((file) => {
+        const at = settling ? changedAt(file) : 0;
+        if (!settling?.isUnsettled(at)) return true;
+        unsettledTimes.push(at);
+        return false;
+      });
+    const deletedNow = settled(scanned.deleted);
+    // A new file that may be the new name of a path whose deletion has not settled (its folder changed again
+    // since) waits for it: taken alone, a rename would go up as a new file and a deletion.
+    const takenDeletions = new Set(deletedNow);
+    const pendingDeletionSizes = new Set(
+      scanned.deleted.filter((file) => !takenDeletions.has(file)).map((file) => manifest.get(file.relativePath)?.size),
+    );
+    const addedNow = settled(scanned.added.filter((file) => !this.notSynced.has(file.relativePath)));
     const changes = {
-      added: settled(scanned.added.filter((file) => !this.notSynced.has(file.relativePath))),
+      added: addedNow.filter((file) => !pendingDeletionSizes.has(file.size)),
       changed: settled(scanned.changed),
-      deleted: settled(scanned.deleted),
+      deleted: deletedNow,
     };
-    const unsettled =
-      scanned.added.length +
-      scanned.changed.length +
-      scanned.deleted.length -
-      changes.added.length -
-      changes.changed.length -
-      changes.deleted.length;
+    const unsettled = unsettledTimes.length + addedNow.length - changes.added.length;
+    const settledInMs = settling?.settledInMs(unsettledTimes) ?? 0;
     const { renamed, added, deleted } = findLocalRenames(changes, (relativePath) => manifest.get(relativePath)?.sha256);
     const trusted = (file: { mtimeMs: number }) => trustedMtime(file.mtimeMs, scanned.startedAtMs);
     // Hashed again and found the same (touched, or its time was too recent to trust): its time is recorded now.
@@ -194,7 +208,7 @@ export class FolderSync {
     ];
     if (uploads.length + deleted.length === 0) {
       if (refreshed.length > 0) await manifest.save();
-      return { queued: 0, unsettled };
+      return { queued: 0, unsettled, settledInMs };
     }
     const toQueue: (UploadCandidate & FileToUpload)[] = [];
     for (const file of uploads) {
@@ -256,7 +270,6 @@ export class FolderSync {
     }
     for (const file of deleted) {
       await this.client.deleteFile(file.fileUUID);
-      settling?.taken(file.relativePath);
       manifest.delete(file.relativePath);
       this.queuedByScans.add(file.fileUUID);
       this.summary.deleted++;
@@ -264,7 +277,13 @@ export class FolderSync {
     }
     await manifest.save();
     await this.client.commit();
-    return { queued: queued.length + deleted.length, unsettled: unsettled + vanished };
+    // A file gone since the scan is looked at again a settle time later, when what became of it is settled.
+    const settledOrVanishedInMs = vanished > 0 ? Math.max(settledInMs, settling?.settleMs ?? 0) : settledInMs;
+    return {
+      queued: queued.length + deleted.length,
+      unsettled: unsettled + vanished,
+      settledInMs: settledOrVanishedInMs,
+    };
   }
 
   async close(): Promise<void> {

@@ -103,15 +103,13 @@ export async function keepFolderInSync(options: LiveFolderOptions): Promise<Sync
   };
   let failedScans = 0;
   const scan = async () => {
-    if (closing) return { queued: 0, unsettled: 0 };
+    if (closing) return { queued: 0, unsettled: 0, settledInMs: 0 };
     const running = folder.scanAndQueue({ settling });
     scanning = running.catch(() => undefined);
     const round = await running;
     failedScans = 0;
-    settling.forgetSettled();
-    // Again a settle time later, when what was left for later (deletions seen gone only now among it) has settled
-    // together: one batch, one pass.
-    if (round.unsettled > 0) scanLater(settleMs);
+    // Again when the last of what was left for later has settled: all of it in one batch, one pass.
+    if (round.unsettled > 0) scanLater(round.settledInMs + 1);
     return round;
   };
   // A scan that fails (a disk error, a file the system will not let it read) is told, and tried again later,

@@ -1,56 +1,58 @@
 // When a change in a watched folder is taken (`smsync watch`): once it has
-// been left alone for `settleMs`. A file changed (written, or renamed into
-// place) less than that ago, by its own times, is left for a later scan, so
-// that a file still being written is not uploaded half written; a path
-// found gone is taken as deleted once it has been seen gone for that long,
-// so that an editor's save (the old file renamed away, then the new one
-// renamed in) is not taken for a deletion. The watcher's events only say
+// been left alone for `settleMs`, by the folder's own times. A file changed
+// (written, or renamed into place) less than that ago is left for a later
+// scan, so that a file still being written is not uploaded half written. A
+// path found gone is timed by the folder that held it: removing a file, or
+// renaming or removing a folder, stamps the folder above, so an editor's
+// save (the old file renamed away, then the new one renamed in) is not
+// taken for a deletion while it is under way. The watcher's events only say
 // when to scan: they come in batches, some tens of milliseconds behind the
-// folder, and the scan sees the folder as it is.
+// folder, and the scan sees the folder as it is; what it leaves for later,
+// it scans again the moment the last of it settles, so that it all goes as
+// one batch.
+import { statSync } from "node:fs";
+import path from "node:path";
 
 /** The default of `smsync watch --settle-ms`. */
 export const defaultSettleMs = 100;
 
-/** A path seen gone longer ago than this without its deletion being taken is taken as gone anew (it came back meanwhile). */
-const forgetGoneAfterMs = 60_000;
-
 export class ChangeSettling {
-  /** When a scan first found each known path gone: a deleted file has no time of its own. */
-  private readonly goneSince = new Map<string, number>();
-
   constructor(
     readonly settleMs: number,
     private readonly now: () => number = Date.now,
   ) {}
 
-  /**
-   * Whether a change is too recent to take: a file last changed at
-   * `changedAtMs` (the later of its modification and change times), or,
-   * with `changedAtMs` undefined, a path that is gone (a deletion).
-   */
-  isUnsettled(relativePath: string, changedAtMs: number | undefined): boolean {
+  /** Whether a change made at `changedAtMs` (by the file system's clock) is too recent to take. */
+  isUnsettled(changedAtMs: number): boolean {
     const now = this.now();
-    const since = now - this.settleMs;
-    if (changedAtMs !== undefined) {
-      // A time in the future (a clock set wrong, a copy that kept it) says nothing of a write in progress.
-      return changedAtMs > since && changedAtMs <= now;
-    }
-    let goneAt = this.goneSince.get(relativePath);
-    if (goneAt === undefined || goneAt <= now - forgetGoneAfterMs) {
-      goneAt = now;
-      this.goneSince.set(relativePath, now);
-    }
-    return goneAt > since;
+    // A time in the future (a clock set wrong, a copy that kept it) says nothing of a write in progress.
+    return changedAtMs > now - this.settleMs && changedAtMs <= now;
   }
 
-  /** The deletion of this path was taken (queued): a later one is timed afresh. */
-  taken(relativePath: string): void {
-    this.goneSince.delete(relativePath);
+  /** How long until changes made at these times have all settled (0 when they have). */
+  settledInMs(changedAtMs: Iterable<number>): number {
+    const now = this.now();
+    let latest = 0;
+    for (const at of changedAtMs) if (at <= now) latest = Math.max(latest, at + this.settleMs - now);
+    return Math.ceil(latest);
   }
+}
 
-  /** Forgets paths seen gone long ago (a long watch must not keep every path it ever saw). */
-  forgetSettled(): void {
-    const before = this.now() - forgetGoneAfterMs;
-    for (const [relativePath, at] of this.goneSince) if (at <= before) this.goneSince.delete(relativePath);
-  }
+/**
+ * When a path of the folder was last changed in a way that could have
+ * removed it: the later of the modification and change times of the
+ * nearest folder above it that still exists (the root at the highest).
+ * `folderTimes` caches each folder's time for one scan.
+ */
+export function removalTime(root: string, relativePath: string, folderTimes: Map<string, number>): number {
+  const folder = path.posix.dirname(relativePath);
+  const cached = folderTimes.get(folder);
+  if (cached !== undefined) return cached;
+  const info = statSync(path.join(root, folder), { throwIfNoEntry: false });
+  const time =
+    info?.isDirectory() || folder === "."
+      ? Math.max(info?.mtimeMs ?? 0, info?.ctimeMs ?? 0)
+      : removalTime(root, folder, folderTimes);
+  folderTimes.set(folder, time);
+  return time;
 }

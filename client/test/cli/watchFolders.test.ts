@@ -157,6 +157,14 @@ describe("smsync watch", () => {
     expect(a.events).toContainEqual(
       expect.objectContaining({ event: "uploading", path: "notes/plan.md", from: "notes/idea.md" }),
     );
+    // Also when the folder changes again a moment later (its time, which times the deletion, moves on).
+    renameSync(path.join(pair.a, "notes", "plan.md"), path.join(pair.a, "notes", "ideas.md"));
+    await sleep(60);
+    writeFileSync(path.join(pair.a, "notes", "more.md"), "# more\n");
+    await converged(pair);
+    expect(a.events).toContainEqual(
+      expect.objectContaining({ event: "uploading", path: "notes/ideas.md", from: "notes/plan.md" }),
+    );
 
     // An editor's atomic save: a temporary file written, then renamed over the file.
     writeFileSync(path.join(pair.a, ".todo.txt.swp"), "vim's swap file");
