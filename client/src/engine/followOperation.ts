@@ -64,6 +64,12 @@ export async function followOperation(options: FollowOptions): Promise<Operation
   let subscribed = false;
   let unsubscribe: (() => void) | undefined;
   let wake: (() => void) | undefined;
+  /** An event (or a failed subscription) since the last status was asked for: the next wait is skipped. */
+  let woken = false;
+  const wakeUp = () => {
+    woken = true;
+    wake?.();
+  };
   let resubscribeAt = 0;
   let waitingFor: string | null = null;
 
@@ -76,7 +82,7 @@ export async function followOperation(options: FollowOptions): Promise<Operation
           // The WebSocket failed or the server refused: poll until the next attempt.
           subscribed = false;
           resubscribeAt = clock.now() + options.pollMs;
-          wake?.();
+          wakeUp();
           return;
         }
         const event = result.data.transferProgress;
@@ -85,7 +91,7 @@ export async function followOperation(options: FollowOptions): Promise<Operation
         options.onEvent?.(event);
         // Files transferred change nothing the poll looks at (the state, a wait): only a state event wakes it,
         // or a transfer of thousands of files would be polled once a chunk.
-        if (event.type !== "FILES_TRANSFERRED") wake?.();
+        if (event.type !== "FILES_TRANSFERRED") wakeUp();
       });
     unsubscribe = () => subscription.unsubscribe();
   };
@@ -97,6 +103,8 @@ export async function followOperation(options: FollowOptions): Promise<Operation
         unsubscribe?.();
         subscribe();
       }
+      // An event that comes while the status is asked for (the answer may be older than the event) asks again.
+      woken = false;
       const status = await fetchOperationStatus(client, operationId);
       if (!status) throw new ServerError("NOT_FOUND", `operation ${operationId} not found`);
       if (hasEnded(status)) {
@@ -108,6 +116,7 @@ export async function followOperation(options: FollowOptions): Promise<Operation
       const wait = serverWaitOf(status);
       if (wait && wait !== waitingFor) options.onWaiting?.(status, wait);
       waitingFor = wait;
+      if (woken) continue;
       await new Promise<void>((resolve) => {
         const done = () => {
           cancel();
