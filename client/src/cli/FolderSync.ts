@@ -77,7 +77,7 @@ export interface ScanOptions {
    * written, and an editor's save (the old file renamed away, the new one
    * written) is not taken for a deletion.
    */
-  settling?: Pick<ChangeSettling, "settleMs" | "isUnsettled" | "settledInMs">;
+  settling?: Pick<ChangeSettling, "settleMs" | "isUnsettled" | "settledInMs" | "holdsBack">;
 }
 
 /** A file the scan found to upload: new (with a new fileUUID; its sha256 maybe not known yet), renamed (`from`), or changed. */
@@ -195,6 +195,10 @@ export class FolderSync {
     };
     const unsettled = unsettledTimes.length + addedNow.length - changes.added.length;
     const settledInMs = settling?.settledInMs(unsettledTimes) ?? 0;
+    if (settling?.holdsBack(unsettled > 0)) {
+      const seen = scanned.added.length + scanned.changed.length + scanned.deleted.length;
+      return { queued: 0, unsettled: seen, settledInMs };
+    }
     const { renamed, added, deleted } = findLocalRenames(changes, (relativePath) => manifest.get(relativePath)?.sha256);
     const trusted = (file: { mtimeMs: number }) => trustedMtime(file.mtimeMs, scanned.startedAtMs);
     // Hashed again and found the same (touched, or its time was too recent to trust): its time is recorded now.

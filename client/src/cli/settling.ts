@@ -7,20 +7,46 @@
 // save (the old file renamed away, then the new one renamed in) is not
 // taken for a deletion while it is under way. The watcher's events only say
 // when to scan: they come in batches, some tens of milliseconds behind the
-// folder, and the scan sees the folder as it is; what it leaves for later,
-// it scans again the moment the last of it settles, so that it all goes as
-// one batch.
+// folder, and the scan sees the folder as it is. While some of what it
+// finds has not settled, it takes none of it (for up to a second), and
+// scans again the moment the last of it settles: a burst goes up as one
+// batch.
 import { statSync } from "node:fs";
 import path from "node:path";
 
 /** The default of `smsync watch --settle-ms`. */
 export const defaultSettleMs = 100;
 
+/**
+ * The longest a scan holds back settled changes because others are not
+ * settled yet: a file written without pause (a log, a long copy) must not
+ * hold back every other change for as long as it goes on.
+ */
+const longestHoldMs = 1000;
+
 export class ChangeSettling {
+  /** When the scans began to hold back settled changes for unsettled ones (undefined: they are not). */
+  private holdingSince: number | undefined;
+
   constructor(
     readonly settleMs: number,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /**
+   * Whether a scan that found changes not settled yet takes none of the
+   * settled ones either, so that a burst (written over a while, seen by
+   * scans part way through) goes up as one batch: yes, for up to a second.
+   */
+  holdsBack(unsettledFound: boolean): boolean {
+    if (!unsettledFound) {
+      this.holdingSince = undefined;
+      return false;
+    }
+    const now = this.now();
+    this.holdingSince ??= now;
+    return now - this.holdingSince < longestHoldMs;
+  }
 
   /** Whether a change made at `changedAtMs` (by the file system's clock) is too recent to take. */
   isUnsettled(changedAtMs: number): boolean {

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ChangeSettling, removalTime } from "../../src/cli/settling.ts";
 
 describe("ChangeSettling", () => {
-  const now = 1_000_000;
+  let now = 1_000_000;
   const clock = () => now;
 
   it("leaves a change made a moment ago for later", () => {
@@ -31,6 +31,19 @@ describe("ChangeSettling", () => {
     expect(settling.settledInMs([now - 500])).toBe(0);
     expect(settling.settledInMs([now + 3_600_000])).toBe(0);
     expect(settling.settledInMs([])).toBe(0);
+  });
+
+  it("holds settled changes back while others are not settled, for up to a second, then again after a quiet scan", () => {
+    const settling = new ChangeSettling(100, clock);
+    expect(settling.holdsBack(true)).toBe(true);
+    now += 600;
+    expect(settling.holdsBack(true)).toBe(true);
+    now += 400;
+    // A file written without pause: the rest goes up without it.
+    expect(settling.holdsBack(true)).toBe(false);
+    now += 100;
+    expect(settling.holdsBack(false)).toBe(false);
+    expect(settling.holdsBack(true)).toBe(true);
   });
 });
 
