@@ -145,30 +145,43 @@ async function runBatch<D extends DownloadedFileInfo>(
   const { store, outbox } = ctx;
   const entries = (await store.list("beingUploaded")).map((entry) => entry.value);
   if (!state.commitSent) {
-    await uploadFiles(ctx, state, entries, resumed);
-    const deletions = entries.filter((item) => item.change.kind === "delete");
-    if (deletions.length && !state.deletionsRecorded) {
-      const result = await ctx.send(deleteFilesMutation, {
-        idempotencyKey: state.deleteKey,
-        fencingToken: state.fencingToken,
-        files: deletions.map((item) => ({ fileUUID: item.change.fileUUID, version: item.version })),
-      });
-      if (result.error) {
-        await store.commit([outbox.resultRemoval(state.deleteKey)]); // the server stored nothing: the same key may be sent again
-        throw result.error;
-      }
-      state.deletionsRecorded = true;
-      await store.commit([
-        { op: "put", collection: "meta", key: metaKeys.outbound, value: state },
-        outbox.resultRemoval(state.deleteKey),
-      ]);
-      await ctx.persistencePoint("upload.deletionsRecorded");
-    }
+    // The deletions are recorded while the files go up: neither waits for the other, the commit for both.
+    const outcomes = await Promise.allSettled([
+      uploadFiles(ctx, state, entries, resumed),
+      recordDeletions(ctx, state, entries),
+    ]);
+    for (const outcome of outcomes) if (outcome.status === "rejected") throw outcome.reason;
     state.commitSent = true;
     await store.commit([{ op: "put", collection: "meta", key: metaKeys.outbound, value: state }]);
     await ctx.persistencePoint("upload.commitSent");
   }
   return finishSentCommit(ctx, state);
+}
+
+/** The batch's deletions, recorded by the server under the grant (once: the key makes a repeat harmless). */
+async function recordDeletions<D extends DownloadedFileInfo>(
+  ctx: EngineContext<D>,
+  state: OutboundState,
+  entries: BeingUploaded[],
+): Promise<void> {
+  const { store, outbox } = ctx;
+  const deletions = entries.filter((item) => item.change.kind === "delete");
+  if (deletions.length === 0 || state.deletionsRecorded) return;
+  const result = await ctx.send(deleteFilesMutation, {
+    idempotencyKey: state.deleteKey,
+    fencingToken: state.fencingToken,
+    files: deletions.map((item) => ({ fileUUID: item.change.fileUUID, version: item.version })),
+  });
+  if (result.error) {
+    await store.commit([outbox.resultRemoval(state.deleteKey)]); // the server stored nothing: the same key may be sent again
+    throw result.error;
+  }
+  state.deletionsRecorded = true;
+  await store.commit([
+    { op: "put", collection: "meta", key: metaKeys.outbound, value: state },
+    outbox.resultRemoval(state.deleteKey),
+  ]);
+  await ctx.persistencePoint("upload.deletionsRecorded");
 }
 
 /**
