@@ -1,0 +1,100 @@
+// The app's start: sign in (or take the session this tab has), open the
+// app's database and the SDK's client for this device, follow its events,
+// start live mode, and render on every change.
+import { render } from "lit-html";
+import { NotesDb } from "./data/notesDb.ts";
+import { NotesActions } from "./notesActions.ts";
+import { forgetSession, loadSession, saveSession, storageNameOf, type Session } from "./session.ts";
+import { Store } from "./state.ts";
+import { ConflictQueue } from "./sync/conflictQueue.ts";
+import { followClient } from "./sync/followClient.ts";
+import { keepLive } from "./sync/keepLive.ts";
+import { openNotesClient } from "./sync/openNotesClient.ts";
+import { appView } from "./ui/appView.ts";
+import { syncDialogOpen } from "./ui/conflictDialog.ts";
+import { signInView } from "./ui/signInView.ts";
+import { registerOfflineShell } from "./offlineShell.ts";
+import "./styles.css";
+
+const root = document.getElementById("app")!;
+
+async function start(session: Session): Promise<void> {
+  const storageName = await storageNameOf(session);
+  const db = await NotesDb.open(`${storageName}.app`);
+  const store = new Store({
+    deviceLabel: session.deviceLabel,
+    files: [],
+    selected: null,
+    mode: "idle",
+    modeError: null,
+    online: navigator.onLine,
+    live: "starting",
+    liveError: null,
+    progress: null,
+    pendingUploads: 0,
+    arrivals: [],
+    conflicts: [],
+    problem: null,
+  });
+  const conflicts = new ConflictQueue((waiting) => store.update({ conflicts: waiting }));
+  // The client's callbacks need the actions (keep both), the actions need the client.
+  let actions: NotesActions | undefined;
+  const client = await openNotesClient(session, storageName, db, conflicts, {
+    arrived: (text) =>
+      store.update({
+        arrivals: [{ id: Date.now() + Math.random(), text, at: new Date() }, ...store.state.arrivals].slice(0, 50),
+      }),
+    keepCopy: (local) => actions?.run(actions.keepCopy(local)),
+  });
+  actions = new NotesActions(client, db, store);
+  const notes = actions;
+  const refresh = () => notes.run(Promise.resolve());
+  followClient(client, store, refresh);
+  window.addEventListener("online", () => store.update({ online: true }));
+  window.addEventListener("offline", () => store.update({ online: false }));
+
+  const draw = () => {
+    render(
+      appView(store.state, {
+        select: (fileUUID) => store.update({ selected: fileUUID, problem: null }),
+        close: () => store.update({ selected: null, problem: null }),
+        newNote: () => notes.run(notes.newNote()),
+        attach: (files) => notes.run(notes.addAttachments(files)),
+        saveNote: (fileUUID, name, text) => notes.run(notes.saveNote(fileUUID, name, text)),
+        rename: (fileUUID, name) => notes.run(notes.renameAttachment(fileUUID, name)),
+        delete: (fileUUID) => notes.run(notes.delete(fileUUID)),
+        reset: () => notes.run(notes.reset()),
+        signOut: () => {
+          forgetSession();
+          client.close().finally(() => location.reload());
+        },
+      }),
+      root,
+    );
+    syncDialogOpen(document.querySelector<HTMLDialogElement>("#conflict-dialog"), store.state.conflicts.length > 0);
+  };
+  store.subscribe(draw);
+  draw();
+  store.update({ mode: client.mode });
+  refresh();
+  keepLive(client, (error) => console.info("live mode not started yet:", error));
+}
+
+function showSignIn(): void {
+  render(
+    signInView((session) => {
+      saveSession(session);
+      start(session).catch(showFailure);
+    }),
+    root,
+  );
+}
+
+function showFailure(error: unknown): void {
+  root.textContent = `The app could not start: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+registerOfflineShell();
+const session = loadSession();
+if (session) start(session).catch(showFailure);
+else showSignIn();

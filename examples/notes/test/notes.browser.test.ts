@@ -1,0 +1,204 @@
+// The notes app in Chromium (Debian's, headless, through playwright-core),
+// two devices of one account in two browser contexts, against a real smsync
+// server process (ProcessServer: it can be killed and started again on the
+// same port and data). The app is the build `npm run demo` serves, from an
+// origin of its own; the server allows that origin only. What is asserted is
+// what each device shows a person, and what the server holds. The states
+// passed through are saved as screenshots/*.png for the README.
+import { createHash, randomBytes } from "node:crypto";
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ProcessServer, type TestGraphQLClient } from "@smsync/testkit";
+import { chromiumAvailable, launchChromium } from "@smsync/testkit/chromium";
+import { DevicePage } from "./support/DevicePage.ts";
+import { revokeDevice } from "./support/revokeDevice.ts";
+import { serveApp, type ServedApp } from "./support/servedApp.ts";
+
+const available = chromiumAvailable("the notes app's browser tests");
+const sha256 = (bytes: Buffer | string) => createHash("sha256").update(bytes).digest("hex");
+
+let app: ServedApp;
+let server: ProcessServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!available) return;
+  app = await serveApp();
+  server = await ProcessServer.create({ environment: { SMSYNC_CORS_ORIGINS: app.url } });
+  await server.start();
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await app?.close();
+});
+
+interface Account {
+  userName: string;
+  laptop: DevicePage;
+  phone: DevicePage;
+  /** The protocol's view of the account, for what the server holds. */
+  api: TestGraphQLClient;
+}
+
+/** A new account with two devices: a laptop-sized window and a phone-sized one. */
+async function newAccount(): Promise<Account> {
+  const first = await server.newUser();
+  const second = await server.newDevice(first.userName, "phone");
+  const open = (token: string, label: string, viewport: { width: number; height: number }) =>
+    DevicePage.open(browser, { appUrl: app.url, serverUrl: server.url, token, label, viewport });
+  return {
+    userName: first.userName,
+    laptop: await open(first.client.token!, "laptop", { width: 1000, height: 700 }),
+    phone: await open(second.client.token!, "phone", { width: 390, height: 760 }),
+    api: first.client,
+  };
+}
+
+async function closeAccount(account: Account): Promise<void> {
+  await account.laptop.close();
+  await account.phone.close();
+}
+
+/** The server's index entry of the file of that name. */
+async function serverFile(api: TestGraphQLClient, name: string) {
+  const { files } = await api.fileIndex();
+  return files.find((file) => file.cloudFileName === name && !file.deleted);
+}
+
+describe.skipIf(!available)("the notes app, two devices in Chromium", () => {
+  it("shows a note written on one device on the other", async () => {
+    const account = await newAccount();
+    const { laptop, phone } = account;
+    await laptop.newNote("Shopping.txt", "milk\neggs\nbread");
+    await laptop.waitForSynced();
+    await laptop.screenshot("editor");
+
+    await phone.waitForText("Shopping.txt", "milk\neggs\nbread");
+    await phone.waitForFile("Shopping.txt");
+    await phone.page.getByText("“Shopping.txt” arrived").first().waitFor();
+    await phone.screenshot("list-phone");
+    await laptop.newNote("Ideas.txt", "a sync framework that never loses a file");
+    await phone.waitForFile("Ideas.txt");
+    await laptop.waitForFile("Ideas.txt");
+    await laptop.waitForSynced();
+    await laptop.screenshot("list");
+
+    expect((await serverFile(account.api, "Shopping.txt"))?.sha256).toBe(sha256("milk\neggs\nbread"));
+    await closeAccount(account);
+  });
+
+  it("uploads a 20 MiB attachment with progress, and the other device gets the same bytes", async () => {
+    const account = await newAccount();
+    const { laptop, phone } = account;
+    const bytes = randomBytes(20 * 1024 * 1024);
+    // Slowed, so that the upload is seen in flight; lifted once it is.
+    await laptop.throttleUploads(2_000_000);
+    await laptop.attach("holiday.mov", bytes);
+    expect(await laptop.waitForProgress()).toMatch(/^Uploading 0 of 1 files, .* of 21\.0 MB$/);
+    await laptop.screenshot("progress");
+    await laptop.throttleUploads(null);
+    await laptop.waitForSynced();
+
+    expect(await serverFile(account.api, "holiday.mov")).toMatchObject({ size: bytes.length, sha256: sha256(bytes) });
+    await phone.waitForFile("holiday.mov");
+    await phone.waitForSynced();
+    expect(await phone.downloadSha256("holiday.mov")).toBe(sha256(bytes));
+    await closeAccount(account);
+  });
+
+  it("keeps edits made offline across a reload and uploads them when the network returns", async () => {
+    const account = await newAccount();
+    const { laptop, phone } = account;
+    await laptop.newNote("Plan.txt", "first draft");
+    await phone.waitForText("Plan.txt", "first draft");
+
+    await laptop.context.setOffline(true);
+    await laptop.page.getByText("Offline: changes are kept").waitFor();
+    await laptop.edit("Plan.txt", "written on the train");
+    await laptop.newNote("Offline.txt", "no network here");
+    await laptop.page.reload();
+    // The page came back from the offline shell, its edits from IndexedDB, still waiting to go up.
+    await laptop.page.getByText("Offline: changes are kept").waitFor();
+    expect(await laptop.noteText("Plan.txt")).toBe("written on the train");
+    expect(await laptop.page.locator(".waiting").textContent()).toBe(" · 2 waiting to go up");
+    await laptop.screenshot("offline");
+    expect(await serverFile(account.api, "Offline.txt")).toBeUndefined();
+
+    await laptop.context.setOffline(false);
+    await laptop.waitForSynced();
+    await phone.waitForText("Plan.txt", "written on the train");
+    await phone.waitForText("Offline.txt", "no network here");
+    expect((await serverFile(account.api, "Plan.txt"))?.sha256).toBe(sha256("written on the train"));
+    await closeAccount(account);
+  });
+
+  for (const choice of ["Keep mine", "Take theirs", "Keep both"] as const) {
+    it(`asks which version to keep when both devices changed a note: ${choice}`, async () => {
+      const account = await newAccount();
+      const { laptop, phone } = account;
+      await laptop.newNote("Recipe.txt", "flour");
+      await phone.waitForText("Recipe.txt", "flour");
+
+      // The phone edits while offline; the laptop's edit reaches the server first.
+      await phone.context.setOffline(true);
+      await phone.edit("Recipe.txt", "flour, sugar (phone)");
+      await laptop.edit("Recipe.txt", "flour, salt (laptop)");
+      await laptop.waitForSynced();
+      await phone.context.setOffline(false);
+
+      const dialog = phone.page.getByRole("dialog", { name: "“Recipe.txt” changed on two devices" });
+      await dialog.waitFor();
+      if (choice === "Keep mine") await phone.screenshot("conflict");
+      await dialog.getByRole("button", { name: choice }).click();
+      await dialog.waitFor({ state: "hidden" });
+
+      const expected = {
+        "Keep mine": { "Recipe.txt": "flour, sugar (phone)" },
+        "Take theirs": { "Recipe.txt": "flour, salt (laptop)" },
+        "Keep both": { "Recipe.txt": "flour, salt (laptop)", "Recipe (conflict copy).txt": "flour, sugar (phone)" },
+      }[choice];
+      for (const device of [phone, laptop]) {
+        for (const [name, text] of Object.entries(expected)) await device.waitForText(name, text);
+        await device.waitForSynced();
+        expect((await device.fileNames()).sort()).toEqual(Object.keys(expected).sort());
+      }
+      for (const [name, text] of Object.entries(expected)) {
+        expect((await serverFile(account.api, name))?.sha256).toBe(sha256(text));
+      }
+      await closeAccount(account);
+    });
+  }
+
+  it("shows an error mode with its code when the server refuses the device", async () => {
+    const account = await newAccount();
+    const { phone } = account;
+    await revokeDevice(server, account.userName, "phone");
+    await phone.newNote("Refused.txt", "this device was revoked");
+    await phone.page.getByRole("alert").filter({ hasText: "Sync stopped with" }).waitFor();
+    expect(await phone.page.locator(".error-code").textContent()).toBe("UNAUTHENTICATED");
+    await phone.waitForFile("Refused.txt");
+    await phone.screenshot("error");
+    await closeAccount(account);
+  });
+
+  it("finishes an upload cut by a server restart by itself", async () => {
+    const account = await newAccount();
+    const { laptop, phone } = account;
+    const bytes = randomBytes(20 * 1024 * 1024);
+    await laptop.throttleUploads(2_000_000);
+    await laptop.attach("backup.tar", bytes);
+    await laptop.waitForProgress();
+    await server.restart();
+    await laptop.throttleUploads(null);
+
+    await laptop.waitForSynced();
+    expect(await serverFile(account.api, "backup.tar")).toMatchObject({ size: bytes.length, sha256: sha256(bytes) });
+    await phone.waitForFile("backup.tar");
+    await phone.waitForSynced();
+    expect(await phone.downloadSha256("backup.tar")).toBe(sha256(bytes));
+    await closeAccount(account);
+  });
+});

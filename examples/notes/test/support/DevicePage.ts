@@ -1,0 +1,161 @@
+// One device of the account: the app in a browser context of its own (its
+// own IndexedDB, its own network switch), driven as a person drives it, by
+// the labels and roles the page shows.
+import { createHash } from "node:crypto";
+import path from "node:path";
+import type { Browser, BrowserContext, CDPSession, Page } from "playwright-core";
+
+const screenshotDir = path.resolve(import.meta.dirname, "../../screenshots");
+
+export interface DeviceOptions {
+  appUrl: string;
+  serverUrl: string;
+  token: string;
+  label: string;
+  viewport: { width: number; height: number };
+}
+
+export class DevicePage {
+  private cdp: CDPSession | null = null;
+
+  private constructor(
+    readonly context: BrowserContext,
+    readonly page: Page,
+  ) {}
+
+  /** Opens the URL `npm run demo` prints for a device: the session in the fragment. */
+  static async open(browser: Browser, options: DeviceOptions): Promise<DevicePage> {
+    const context = await browser.newContext({ viewport: options.viewport, acceptDownloads: true });
+    const page = await context.newPage();
+    page.setDefaultTimeout(120_000);
+    const fragment = new URLSearchParams({ server: options.serverUrl, token: options.token, device: options.label });
+    await page.goto(`${options.appUrl}/#${fragment.toString()}`);
+    await page.getByRole("heading", { name: /smsync notes/ }).waitFor();
+    // The offline shell is in place before a test takes the network away.
+    await page.evaluate(async () => {
+      await navigator.serviceWorker.ready;
+    });
+    return new DevicePage(context, page);
+  }
+
+  private fileButton(name: string) {
+    return this.page.locator("button.file").filter({ has: this.page.locator(".name").getByText(name, { exact: true }) });
+  }
+
+  /** On a phone-sized screen the list is hidden while a file is open. */
+  private async showList(): Promise<void> {
+    const close = this.page.getByRole("button", { name: "Close" });
+    if (await close.isVisible()) await close.click();
+  }
+
+  async waitForFile(name: string): Promise<void> {
+    await this.showList();
+    await this.fileButton(name).waitFor();
+  }
+
+  async open(name: string): Promise<void> {
+    await this.showList();
+    await this.fileButton(name).click();
+    await this.page.waitForFunction(
+      (wanted) => document.querySelector<HTMLInputElement>("#file-name")?.value === wanted,
+      name,
+    );
+  }
+
+  async newNote(name: string, text: string): Promise<void> {
+    await this.page.getByRole("button", { name: "New note" }).click();
+    await this.page.waitForFunction(() =>
+      document.querySelector<HTMLInputElement>("#file-name")?.value.startsWith("Untitled note"),
+    );
+    await this.save(name, text);
+  }
+
+  async edit(name: string, text: string): Promise<void> {
+    await this.open(name);
+    await this.save(name, text);
+  }
+
+  private async save(name: string, text: string): Promise<void> {
+    await this.page.getByLabel("Name", { exact: true }).fill(name);
+    await this.page.getByLabel("Text", { exact: true }).fill(text);
+    await this.page.getByRole("button", { name: "Save" }).click();
+    await this.waitForFile(name);
+  }
+
+  /** Waits until the note, opened here, shows this text. */
+  async waitForText(name: string, text: string): Promise<void> {
+    await this.waitForFile(name);
+    await this.open(name);
+    await this.page.waitForFunction(
+      (wanted) => document.querySelector<HTMLTextAreaElement>("#note-text")?.value === wanted,
+      text,
+    );
+  }
+
+  async noteText(name: string): Promise<string> {
+    await this.open(name);
+    return this.page.locator("#note-text").inputValue();
+  }
+
+  async fileNames(): Promise<string[]> {
+    return this.page.locator("button.file .name").allTextContents();
+  }
+
+  /** Waits until nothing is pending here and no pass runs: up to date. */
+  async waitForSynced(): Promise<void> {
+    await this.page.waitForFunction(
+      () =>
+        document.querySelector<HTMLElement>(".status")?.dataset.mode === "idle" &&
+        document.querySelector(".files em") === null &&
+        document.querySelector(".waiting")?.textContent === "",
+    );
+  }
+
+  async attach(name: string, bytes: Buffer): Promise<void> {
+    await this.page
+      .getByLabel("Add attachments")
+      .setInputFiles({ name, mimeType: "application/octet-stream", buffer: bytes });
+  }
+
+  /** The sha256 of the attachment's bytes as the browser downloads them from the app. */
+  async downloadSha256(name: string): Promise<string> {
+    await this.open(name);
+    const [download] = await Promise.all([
+      this.page.waitForEvent("download"),
+      this.page.getByRole("button", { name: "Download" }).click(),
+    ]);
+    const hash = createHash("sha256");
+    for await (const chunk of await download.createReadStream()) hash.update(chunk as Buffer);
+    return hash.digest("hex");
+  }
+
+  /** Slows this page's uploads (bytes per second; null lifts it), so that a test sees a transfer in flight. */
+  async throttleUploads(bytesPerSecond: number | null): Promise<void> {
+    if (!this.cdp) {
+      this.cdp = await this.context.newCDPSession(this.page);
+      await this.cdp.send("Network.enable");
+    }
+    await this.cdp.send("Network.emulateNetworkConditions", {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: bytesPerSecond ?? -1,
+    });
+  }
+
+  /** Waits until the transfer progress shows bytes sent; returns what it says. */
+  async waitForProgress(): Promise<string> {
+    await this.page.waitForFunction(
+      () => (document.querySelector<HTMLProgressElement>("#transfer-progress")?.value ?? 0) > 0,
+    );
+    return (await this.page.locator(".progress label").textContent()) ?? "";
+  }
+
+  async screenshot(name: string): Promise<void> {
+    await this.page.screenshot({ path: path.join(screenshotDir, `${name}.png`) });
+  }
+
+  async close(): Promise<void> {
+    await this.context.close();
+  }
+}
