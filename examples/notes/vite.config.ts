@@ -2,10 +2,12 @@
 // TypeScript source (the @smsync/source condition of their exports, as the
 // rest of the repository's tools do), so the app needs no build of the SDK
 // and sees every edit; an app outside this repository gets the SDK's dist/.
-import { defaultClientConditions, defineConfig } from "vite";
+import { defineConfig } from "vite";
 
 export default defineConfig({
-  resolve: { conditions: ["@smsync/source", ...defaultClientConditions] },
+  // Vite's client conditions, with "production" named: the tests build under NODE_ENV=test, which would pick the
+  // packages' development builds (lit-html's dev mode) instead.
+  resolve: { conditions: ["@smsync/source", "module", "browser", "production"] },
   build: { target: "es2022", chunkSizeWarningLimit: 1024 },
   preview: { host: "127.0.0.1", strictPort: true },
 });

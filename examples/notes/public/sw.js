@@ -31,6 +31,7 @@ self.addEventListener("fetch", (event) => {
         if (response.ok) await (await caches.open(cacheName)).put(key, response.clone());
         return response;
       })
-      .catch(async () => (await caches.match(key)) ?? Response.error()),
+      // ignoreVary: a module script's request carries an Origin header that the install's requests did not.
+      .catch(async () => (await caches.match(key, { ignoreVary: true })) ?? Response.error()),
   );
 });

@@ -1,6 +1,7 @@
 // The files of the account on this device, with the two ways to add one: a
 // new note, attachments from the file picker.
 import { html, type TemplateResult } from "lit-html";
+import { repeat } from "lit-html/directives/repeat.js";
 import type { AppState } from "../state.ts";
 import { formatBytes } from "./formatBytes.ts";
 
@@ -24,7 +25,10 @@ export function fileListView(state: AppState, actions: FileListActions): Templat
     ${state.files.length === 0
       ? html`<p class="empty">No notes yet.</p>`
       : html`<ul>
-          ${state.files.map(
+          ${repeat(
+            state.files,
+            // Keyed: a file keeps its element (and focus) when others arrive before it in the list.
+            (file) => file.fileUUID,
             (file) =>
               html`<li>
                 <button
