@@ -28,7 +28,8 @@ const serverEnvironment = { ...process.env, SMSYNC_DATA_DIR: dataDir, SMSYNC_POR
  * pass a signal on to it), its log in demo-data/server.log; resolves once it listens.
  */
 async function startServer(): Promise<ChildProcess> {
-  const log = createWriteStream(path.join(dataDir, "server.log"), { flags: "a" });
+  const logPath = path.join(dataDir, "server.log");
+  const log = createWriteStream(logPath, { flags: "a" });
   const server = spawn(process.execPath, ["--conditions=@smsync/source", "--import", "tsx", "src/main.ts"], {
     cwd: apiDir,
     env: { ...serverEnvironment, SMSYNC_CORS_ORIGINS: appUrl },
@@ -36,7 +37,7 @@ async function startServer(): Promise<ChildProcess> {
   });
   server.stderr.pipe(log);
   await new Promise<void>((resolve, reject) => {
-    server.once("exit", (code) => reject(new Error(`the server exited (${code}) before listening: see ${log.path}`)));
+    server.once("exit", (code) => reject(new Error(`the server exited (${code}) before listening: see ${logPath}`)));
     server.stdout.on("data", (chunk: Buffer) => {
       log.write(chunk);
       if (chunk.toString().includes("smsync server listening")) resolve();

@@ -42,7 +42,10 @@ export async function demoAccount(
     if (!token) throw new DemoAccountError(`npm run admin printed no token:\n${output}`);
     return token;
   };
-  const first: DemoDevice = { name: "device 1", token: tokenOf(await admin("add-user", userName, "--device", "device-1")) };
+  const first: DemoDevice = {
+    name: "device 1",
+    token: tokenOf(await admin("add-user", userName, "--device", "device-1")),
+  };
   const second: DemoDevice = { name: "device 2", token: tokenOf(await admin("add-device", userName, "device-2")) };
   const account: DemoAccount = { userName, devices: [first, second] };
   await writeFile(path.join(dataDir, "devices.json"), `${JSON.stringify(account, null, 2)}\n`, { mode: 0o600 });

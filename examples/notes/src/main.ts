@@ -37,17 +37,15 @@ async function start(session: Session): Promise<void> {
     problem: null,
   });
   const conflicts = new ConflictQueue((waiting) => store.update({ conflicts: waiting }));
-  // The client's callbacks need the actions (keep both), the actions need the client.
-  let actions: NotesActions | undefined;
   const client = await openNotesClient(session, storageName, db, conflicts, {
     arrived: (text) =>
       store.update({
         arrivals: [{ id: Date.now() + Math.random(), text, at: new Date() }, ...store.state.arrivals].slice(0, 50),
       }),
-    keepCopy: (local) => actions?.run(actions.keepCopy(local)),
+    // Called during a sync pass, which starts only once `notes` below is set.
+    keepCopy: (local) => notes.run(notes.keepCopy(local)),
   });
-  actions = new NotesActions(client, db, store);
-  const notes = actions;
+  const notes = new NotesActions(client, db, store);
   const refresh = () => notes.run(Promise.resolve());
   followClient(client, store, refresh);
   window.addEventListener("online", () => store.update({ online: true }));
@@ -66,7 +64,11 @@ async function start(session: Session): Promise<void> {
         reset: () => notes.run(notes.reset()),
         signOut: () => {
           forgetSession();
-          client.close().finally(() => location.reload());
+          // Signed out either way: a failure to close leaves nothing this tab still uses.
+          client
+            .close()
+            .catch((error: unknown) => console.warn("closing the client failed:", error))
+            .finally(() => location.reload());
         },
       }),
       root,

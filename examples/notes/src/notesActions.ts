@@ -42,7 +42,9 @@ export class NotesActions {
         const code = error instanceof ClientUsageError ? ` (${error.code})` : "";
         this.store.update({ problem: `${error instanceof Error ? error.message : String(error)}${code}` });
       })
-      .finally(() => this.refresh().catch((error: unknown) => console.error("refresh failed", error)));
+      .then(() => this.refresh())
+      // Reading the app's own database failed: nothing the person can act on.
+      .catch((error: unknown) => console.error("refresh failed", error));
   }
 
   async newNote(): Promise<void> {
@@ -56,7 +58,13 @@ export class NotesActions {
   async saveNote(fileUUID: string, name: string, text: string): Promise<void> {
     const existing = await this.db.get(fileUUID);
     if (!existing) return;
-    const file: NoteFile = { ...existing, name: name.trim(), content: text, size: new Blob([text]).size, updatedAt: Date.now() };
+    const file: NoteFile = {
+      ...existing,
+      name: name.trim(),
+      content: text,
+      size: new Blob([text]).size,
+      updatedAt: Date.now(),
+    };
     // The SDK checks the name first (BAD_INPUT, CLOUD_NAME_TAKEN): nothing is stored if it refuses.
     await this.client.uploadData(fileUUID, new TextEncoder().encode(text), this.options(file));
     await this.db.put(file);
@@ -65,7 +73,12 @@ export class NotesActions {
 
   async addAttachments(files: readonly File[]): Promise<void> {
     for (const blob of files) {
-      const file = this.record("attachment", await this.nameFor(blob.name), blob.type || "application/octet-stream", blob);
+      const file = this.record(
+        "attachment",
+        await this.nameFor(blob.name),
+        blob.type || "application/octet-stream",
+        blob,
+      );
       await this.client.uploadBlob(file.fileUUID, blob, this.options(file));
       await this.db.put(file);
     }
@@ -91,7 +104,12 @@ export class NotesActions {
 
   /** "Keep both": the person's version of a conflicting file goes up again as a new file beside the server's. */
   async keepCopy(local: NoteFile): Promise<void> {
-    const copy = this.record(local.kind, await this.nameFor(conflictCopyName(local.name)), local.mimeType, local.content);
+    const copy = this.record(
+      local.kind,
+      await this.nameFor(conflictCopyName(local.name)),
+      local.mimeType,
+      local.content,
+    );
     const options = this.options(copy);
     if (typeof copy.content === "string") {
       await this.client.uploadData(copy.fileUUID, new TextEncoder().encode(copy.content), options);
@@ -129,7 +147,10 @@ export class NotesActions {
   }
 
   private async nameFor(wanted: string): Promise<string> {
-    return freeName(wanted, (await this.db.all()).map((file) => file.name));
+    return freeName(
+      wanted,
+      (await this.db.all()).map((file) => file.name),
+    );
   }
 }
 

@@ -45,7 +45,10 @@ function sessionFromFragment(hash: string): Session | null {
  * so that two devices signed in in two tabs of one browser keep apart.
  */
 export async function storageNameOf(session: Session): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${session.serverUrl}\n${session.token}`));
+  const digest = await crypto.subtle.digest(
+    "SHA-256",
+    new TextEncoder().encode(`${session.serverUrl}\n${session.token}`),
+  );
   const hex = [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
   return `smsync-notes-${hex.slice(0, 16)}`;
 }

@@ -68,6 +68,27 @@ async function serverFile(api: TestGraphQLClient, name: string) {
   return files.find((file) => file.cloudFileName === name && !file.deleted);
 }
 
+/**
+ * Attaches 20 MiB of random bytes with the device's uploads slowed (so that
+ * the upload is seen in flight; the caller lifts it), and resolves once the
+ * progress shows bytes sent, with what it says.
+ */
+async function attachSlowly(device: DevicePage, name: string): Promise<{ bytes: Buffer; progress: string }> {
+  const bytes = randomBytes(20 * 1024 * 1024);
+  await device.throttleUploads(2_000_000);
+  await device.attach(name, bytes);
+  return { bytes, progress: await device.waitForProgress() };
+}
+
+/** The laptop's attachment is up, on the server and on the phone, with the same sha256. */
+async function expectArrivedWhole({ laptop, phone, api }: Account, name: string, bytes: Buffer): Promise<void> {
+  await laptop.waitForSynced();
+  expect(await serverFile(api, name)).toMatchObject({ size: bytes.length, sha256: sha256(bytes) });
+  await phone.waitForFile(name);
+  await phone.waitForSynced();
+  expect(await phone.downloadSha256(name)).toBe(sha256(bytes));
+}
+
 describe.skipIf(!available)("the notes app, two devices in Chromium", () => {
   it("shows a note written on one device on the other", async () => {
     const account = await newAccount();
@@ -92,20 +113,13 @@ describe.skipIf(!available)("the notes app, two devices in Chromium", () => {
 
   it("uploads a 20 MiB attachment with progress, and the other device gets the same bytes", async () => {
     const account = await newAccount();
-    const { laptop, phone } = account;
-    const bytes = randomBytes(20 * 1024 * 1024);
-    // Slowed, so that the upload is seen in flight; lifted once it is.
-    await laptop.throttleUploads(2_000_000);
-    await laptop.attach("holiday.mov", bytes);
-    expect(await laptop.waitForProgress()).toMatch(/^Uploading 0 of 1 files, .* of 21 MB$/);
+    const { laptop } = account;
+    const { bytes, progress } = await attachSlowly(laptop, "holiday.mov");
+    expect(progress).toMatch(/^Uploading 0 of 1 file, .* of 21 MB$/);
     await laptop.screenshot("progress");
     await laptop.throttleUploads(null);
-    await laptop.waitForSynced();
 
-    expect(await serverFile(account.api, "holiday.mov")).toMatchObject({ size: bytes.length, sha256: sha256(bytes) });
-    await phone.waitForFile("holiday.mov");
-    await phone.waitForSynced();
-    expect(await phone.downloadSha256("holiday.mov")).toBe(sha256(bytes));
+    await expectArrivedWhole(account, "holiday.mov", bytes);
     await closeAccount(account);
   });
 
@@ -155,7 +169,7 @@ describe.skipIf(!available)("the notes app, two devices in Chromium", () => {
       await dialog.getByRole("button", { name: choice }).click();
       await dialog.waitFor({ state: "hidden" });
 
-      const expected = {
+      const expected: Record<string, string> = {
         "Keep mine": { "Recipe.txt": "flour, sugar (phone)" },
         "Take theirs": { "Recipe.txt": "flour, salt (laptop)" },
         "Keep both": { "Recipe.txt": "flour, salt (laptop)", "Recipe (conflict copy).txt": "flour, sugar (phone)" },
@@ -187,19 +201,13 @@ describe.skipIf(!available)("the notes app, two devices in Chromium", () => {
 
   it("finishes an upload cut by a server restart by itself", async () => {
     const account = await newAccount();
-    const { laptop, phone } = account;
-    const bytes = randomBytes(20 * 1024 * 1024);
-    await laptop.throttleUploads(2_000_000);
-    await laptop.attach("backup.tar", bytes);
-    await laptop.waitForProgress();
+    const { laptop } = account;
+    const { bytes } = await attachSlowly(laptop, "backup.tar");
+    // SIGKILL, then a new process on the same port and data; nobody touches the app.
     await server.restart();
     await laptop.throttleUploads(null);
 
-    await laptop.waitForSynced();
-    expect(await serverFile(account.api, "backup.tar")).toMatchObject({ size: bytes.length, sha256: sha256(bytes) });
-    await phone.waitForFile("backup.tar");
-    await phone.waitForSynced();
-    expect(await phone.downloadSha256("backup.tar")).toBe(sha256(bytes));
+    await expectArrivedWhole(account, "backup.tar", bytes);
     await closeAccount(account);
   });
 });

@@ -8,7 +8,7 @@ export interface PendingConflict {
   conflict: Conflict;
   /** The name this device knows the file by. */
   localName: string;
-  answer(choice: ConflictChoice): void;
+  answer: (choice: ConflictChoice) => void;
 }
 
 export class ConflictQueue {

@@ -25,7 +25,10 @@ export function followClient(client: BrowserSmsyncClient, store: Store, refresh:
   client.on("remoteChange", ({ files }) => {
     const what = files.length === 1 ? "1 file" : `${files.length} files`;
     store.update({
-      arrivals: [{ id: Date.now() + Math.random(), text: `Another device changed ${what}`, at: new Date() }, ...store.state.arrivals].slice(0, 50),
+      arrivals: [
+        { id: Date.now() + Math.random(), text: `Another device changed ${what}`, at: new Date() },
+        ...store.state.arrivals,
+      ].slice(0, 50),
     });
   });
 }

@@ -11,9 +11,9 @@ import type { ConflictQueue } from "./conflictQueue.ts";
 
 export interface NotesClientHooks {
   /** A file of another device was saved or removed here. */
-  arrived(text: string): void;
+  arrived: (text: string) => void;
   /** The person chose "keep both": their version is to be queued again as a new file. */
-  keepCopy(local: NoteFile): void;
+  keepCopy: (local: NoteFile) => void;
 }
 
 export async function openNotesClient(

@@ -8,8 +8,8 @@ import { fileListView, type FileListActions } from "./fileListView.ts";
 import { statusView } from "./statusView.ts";
 
 export interface AppActions extends FileListActions, EditorActions {
-  reset(): void;
-  signOut(): void;
+  reset: () => void;
+  signOut: () => void;
 }
 
 export function appView(state: AppState, actions: AppActions): TemplateResult {

@@ -27,9 +27,11 @@ function conflictContent({ conflict, localName, answer }: PendingConflict): Temp
     <div class="actions">
       <button type="button" class="primary" @click=${() => answer("keep-mine")}>Keep mine</button>
       <button type="button" @click=${() => answer("take-theirs")}>Take theirs</button>
-      ${conflict.local === "upload" && !remote.deleted
-        ? html`<button type="button" @click=${() => answer("keep-both")}>Keep both</button>`
-        : nothing}
+      ${
+        conflict.local === "upload" && !remote.deleted
+          ? html`<button type="button" @click=${() => answer("keep-both")}>Keep both</button>`
+          : nothing
+      }
     </div>`;
 }
 

@@ -2,15 +2,16 @@
 // (`npm run admin -- add-device <user> <name>` prints one).
 import { html, type TemplateResult } from "lit-html";
 import type { Session } from "../session.ts";
+import { formText } from "./formText.ts";
 
 export function signInView(signIn: (session: Session) => void): TemplateResult {
   const onSubmit = (event: SubmitEvent) => {
     event.preventDefault();
     const form = new FormData(event.target as HTMLFormElement);
     signIn({
-      serverUrl: String(form.get("serverUrl")).replace(/\/$/, ""),
-      token: String(form.get("token")).trim(),
-      deviceLabel: String(form.get("deviceLabel")).trim() || "this device",
+      serverUrl: formText(form, "serverUrl").replace(/\/$/, ""),
+      token: formText(form, "token").trim(),
+      deviceLabel: formText(form, "deviceLabel").trim() || "this device",
     });
   };
   return html`<main class="sign-in">

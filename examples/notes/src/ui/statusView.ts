@@ -30,27 +30,30 @@ export function statusView(state: AppState, reset: () => void, signOut: () => vo
       <span class="mode">${mode}</span><span class="waiting">${waiting}</span>
       <span class="live" title="How this device hears of other devices' changes">${liveText[state.live]}</span>
     </div>
-    ${state.modeError
-      ? html`<div class="error" role="alert">
-          <p>
-            Sync stopped with <code class="error-code">${state.modeError.code}</code>: ${state.modeError.message}
-          </p>
-          <button type="button" @click=${reset}>Reset and retry</button>
-        </div>`
-      : nothing}
-    ${state.liveError
-      ? html`<div class="error" role="alert">
-          <p>This device no longer hears of other devices' changes: ${state.liveError}</p>
-          <button type="button" @click=${signOut}>Sign in again</button>
-        </div>`
-      : nothing}
+    ${
+      state.modeError
+        ? html`<div class="error" role="alert">
+            <p>Sync stopped with <code class="error-code">${state.modeError.code}</code>: ${state.modeError.message}</p>
+            <button type="button" @click=${reset}>Reset and retry</button>
+          </div>`
+        : nothing
+    }
+    ${
+      state.liveError
+        ? html`<div class="error" role="alert">
+            <p>This device no longer hears of other devices' changes: ${state.liveError}</p>
+            <button type="button" @click=${signOut}>Sign in again</button>
+          </div>`
+        : nothing
+    }
     ${state.progress ? progressView(state.progress) : nothing}
   `;
 }
 
 function progressView(progress: NonNullable<AppState["progress"]>): TemplateResult {
   const verb = progress.direction === "upload" ? "Uploading" : "Downloading";
-  const label = `${verb} ${progress.filesDone} of ${progress.filesTotal} files, ${formatBytes(progress.bytesDone)} of ${formatBytes(progress.bytesTotal)}`;
+  const files = progress.filesTotal === 1 ? "file" : "files";
+  const label = `${verb} ${progress.filesDone} of ${progress.filesTotal} ${files}, ${formatBytes(progress.bytesDone)} of ${formatBytes(progress.bytesTotal)}`;
   return html`<div class="progress">
     <label for="transfer-progress">${label}</label>
     <progress id="transfer-progress" max=${progress.bytesTotal || 1} .value=${progress.bytesDone}>${label}</progress>

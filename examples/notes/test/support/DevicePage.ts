@@ -39,7 +39,9 @@ export class DevicePage {
   }
 
   private fileButton(name: string) {
-    return this.page.locator("button.file").filter({ has: this.page.locator(".name").getByText(name, { exact: true }) });
+    return this.page
+      .locator("button.file")
+      .filter({ has: this.page.locator(".name").getByText(name, { exact: true }) });
   }
 
   /** On a phone-sized screen the list is hidden while a file is open. */
