@@ -6,8 +6,8 @@ export default defineConfig({
   ssr: { resolve: { conditions: ["@smsync/source", ...defaultServerConditions] } },
   test: {
     include: ["test/**/*.test.ts"],
-    // Builds the app once for the run (vite build into dist/), as `npm run demo` does.
-    globalSetup: ["./test/support/buildApp.ts"],
+    // Builds the app once for the run, as `npm run demo` does; the server process from a bundle; tmpfs.
+    globalSetup: ["./test/support/globalSetup.ts"],
     // Two browser devices, a server process and Chromium share two cores with the other workspaces' runs under
     // `npm test`: the limit only catches a wait that never ends.
     testTimeout: 300_000,

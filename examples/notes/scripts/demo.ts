@@ -16,7 +16,7 @@ const appDir = path.resolve(import.meta.dirname, "..");
 // The server's workspace (its entry is src/index.ts), where src/main.ts is what `npm start` runs.
 const apiDir = path.resolve(path.dirname(createRequire(import.meta.url).resolve("@smsync/api")), "..");
 const repositoryRoot = path.resolve(appDir, "../..");
-const dataDir = path.join(appDir, "demo-data");
+const dataDir = path.join(appDir, "data");
 const serverPort = Number(process.env.SMSYNC_PORT ?? 4000);
 const appPort = Number(process.env.NOTES_PORT ?? 5173);
 const serverUrl = `http://127.0.0.1:${serverPort}`;
@@ -25,7 +25,7 @@ const serverEnvironment = { ...process.env, SMSYNC_DATA_DIR: dataDir, SMSYNC_POR
 
 /**
  * What `npm start` runs, started as one process (npm and its shells would not
- * pass a signal on to it), its log in demo-data/server.log; resolves once it listens.
+ * pass a signal on to it), its log in data/server.log; resolves once it listens.
  */
 async function startServer(): Promise<ChildProcess> {
   const logPath = path.join(dataDir, "server.log");

@@ -1,6 +1,6 @@
 // The demo's account: a user with two devices, made once with the server's
 // admin command (`npm run admin`); their tokens (shown only at creation,
-// stored hashed by the server) are kept in demo-data/devices.json so that
+// stored hashed by the server) are kept in data/devices.json so that
 // the next `npm run demo` prints the same URLs.
 import { execFile } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
