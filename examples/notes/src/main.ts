@@ -7,6 +7,7 @@ import { NotesActions } from "./notesActions.ts";
 import { forgetSession, loadSession, saveSession, storageNameOf, type Session } from "./session.ts";
 import { Store } from "./state.ts";
 import { ConflictQueue } from "./sync/conflictQueue.ts";
+import { holdDeviceLock } from "./sync/deviceLock.ts";
 import { followClient } from "./sync/followClient.ts";
 import { keepLive } from "./sync/keepLive.ts";
 import { openNotesClient } from "./sync/openNotesClient.ts";
@@ -20,6 +21,10 @@ const root = document.getElementById("app")!;
 
 async function start(session: Session): Promise<void> {
   const storageName = await storageNameOf(session);
+  if (!(await holdDeviceLock(storageName))) {
+    root.textContent = `${session.deviceLabel} is open in another tab of this browser: use that tab, or close it and reload.`;
+    return;
+  }
   const db = await NotesDb.open(`${storageName}.app`);
   const store = new Store({
     deviceLabel: session.deviceLabel,

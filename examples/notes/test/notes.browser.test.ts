@@ -108,6 +108,11 @@ describe.skipIf(!available)("the notes app, two devices in Chromium", () => {
     await laptop.screenshot("list");
 
     expect((await serverFile(account.api, "Shopping.txt"))?.sha256).toBe(sha256("milk\neggs\nbread"));
+
+    // The same device in a second tab does not start a second client over the same IndexedDB.
+    const secondTab = await laptop.context.newPage();
+    await secondTab.goto(laptop.page.url() + laptop.deviceFragment);
+    await secondTab.getByText("laptop is open in another tab of this browser").waitFor();
     await closeAccount(account);
   });
 

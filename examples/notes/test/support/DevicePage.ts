@@ -21,6 +21,8 @@ export class DevicePage {
   private constructor(
     readonly context: BrowserContext,
     readonly page: Page,
+    /** `#server=…&token=…&device=…`: what signs a page in as this device. */
+    readonly deviceFragment: string,
   ) {}
 
   /** Opens the URL `npm run demo` prints for a device: the session in the fragment. */
@@ -29,13 +31,14 @@ export class DevicePage {
     const page = await context.newPage();
     page.setDefaultTimeout(120_000);
     const fragment = new URLSearchParams({ server: options.serverUrl, token: options.token, device: options.label });
-    await page.goto(`${options.appUrl}/#${fragment.toString()}`);
+    const deviceFragment = `#${fragment.toString()}`;
+    await page.goto(`${options.appUrl}/${deviceFragment}`);
     await page.getByRole("heading", { name: /smsync notes/ }).waitFor();
     // The offline shell is in place before a test takes the network away.
     await page.evaluate(async () => {
       await navigator.serviceWorker.ready;
     });
-    return new DevicePage(context, page);
+    return new DevicePage(context, page, deviceFragment);
   }
 
   private fileButton(name: string) {
