@@ -6,6 +6,14 @@ const cacheName = "smsync-notes-shell";
 self.addEventListener("install", (event) => {
   event.waitUntil(
     (async () => {
+      // Requests to other origins (the smsync server) go straight to the network, without waking this worker
+      // (static routing, where the browser has it; elsewhere the fetch handler below passes them by). Through
+      // the worker, Chromium's offline emulation (DevTools, playwright's setOffline) would not apply to them.
+      if (event.addRoutes) {
+        const { protocol, hostname, port } = self.location;
+        const ownOrigin = new URLPattern({ protocol: protocol.replace(":", ""), hostname, port });
+        await event.addRoutes({ condition: { not: { urlPattern: ownOrigin } }, source: "network" });
+      }
       const cache = await caches.open(cacheName);
       const page = await fetch("/");
       const html = await page.clone().text();

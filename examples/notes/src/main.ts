@@ -40,6 +40,7 @@ async function start(session: Session): Promise<void> {
     arrivals: [],
     conflicts: [],
     problem: null,
+    busy: 0,
   });
   const conflicts = new ConflictQueue((waiting) => store.update({ conflicts: waiting }));
   const client = await openNotesClient(session, storageName, db, conflicts, {

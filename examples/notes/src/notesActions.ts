@@ -36,13 +36,14 @@ export class NotesActions {
 
   /** Runs an action of the person's; a refusal (a taken name, ...) is shown to them. */
   run(action: Promise<unknown>): void {
-    this.store.update({ problem: null });
+    this.store.update({ problem: null, busy: this.store.state.busy + 1 });
     action
       .catch((error: unknown) => {
         const code = error instanceof ClientUsageError ? ` (${error.code})` : "";
         this.store.update({ problem: `${error instanceof Error ? error.message : String(error)}${code}` });
       })
       .then(() => this.refresh())
+      .finally(() => this.store.update({ busy: this.store.state.busy - 1 }))
       // Reading the app's own database failed: nothing the person can act on.
       .catch((error: unknown) => console.error("refresh failed", error));
   }

@@ -33,6 +33,8 @@ export interface AppState {
   conflicts: PendingConflict[];
   /** The last failed action of the person (e.g. a name already taken). */
   problem: string | null;
+  /** Actions of the person's still running (their SDK calls, then the refresh): the page is aria-busy meanwhile. */
+  busy: number;
 }
 
 export class Store {

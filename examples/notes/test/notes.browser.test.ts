@@ -94,6 +94,7 @@ describe.skipIf(!available)("the notes app, two devices in Chromium", () => {
     const account = await newAccount();
     const { laptop, phone } = account;
     await laptop.newNote("Shopping.txt", "milk\neggs\nbread");
+    await laptop.open("Shopping.txt");
     await laptop.waitForSynced();
     await laptop.screenshot("editor");
 
@@ -163,6 +164,7 @@ describe.skipIf(!available)("the notes app, two devices in Chromium", () => {
 
       // The phone edits while offline; the laptop's edit reaches the server first.
       await phone.context.setOffline(true);
+      await phone.page.getByText("Offline: changes are kept").waitFor();
       await phone.edit("Recipe.txt", "flour, sugar (phone)");
       await laptop.edit("Recipe.txt", "flour, salt (laptop)");
       await laptop.waitForSynced();

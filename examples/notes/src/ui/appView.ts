@@ -19,7 +19,7 @@ export function appView(state: AppState, actions: AppActions): TemplateResult {
       <button type="button" class="link" @click=${actions.signOut}>Sign out</button>
     </header>
     ${statusView(state, actions.reset, actions.signOut)}
-    <main class=${selected ? "has-selection" : ""}>
+    <main class=${selected ? "has-selection" : ""} aria-busy=${state.busy > 0 ? "true" : "false"}>
       ${fileListView(state, actions)} ${editorView(selected, state.problem, actions)}
     </main>
     <aside aria-labelledby="arrivals-title">

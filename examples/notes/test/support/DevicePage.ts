@@ -47,10 +47,10 @@ export class DevicePage {
       .filter({ has: this.page.locator(".name").getByText(name, { exact: true }) });
   }
 
-  /** On a phone-sized screen the list is hidden while a file is open. */
+  /** On a phone-sized screen the list is hidden while a file is open: the editor is closed to show it. */
   private async showList(): Promise<void> {
-    const close = this.page.getByRole("button", { name: "Close" });
-    if (await close.isVisible()) await close.click();
+    if (await this.page.getByRole("navigation", { name: "Notes and attachments" }).isVisible()) return;
+    await this.page.getByRole("button", { name: "Close" }).click();
   }
 
   async waitForFile(name: string): Promise<void> {
@@ -69,6 +69,7 @@ export class DevicePage {
 
   async newNote(name: string, text: string): Promise<void> {
     await this.page.getByRole("button", { name: "New note" }).click();
+    await this.waitForIdle();
     await this.page.waitForFunction(() =>
       document.querySelector<HTMLInputElement>("#file-name")?.value.startsWith("Untitled note"),
     );
@@ -84,6 +85,7 @@ export class DevicePage {
     await this.page.getByLabel("Name", { exact: true }).fill(name);
     await this.page.getByLabel("Text", { exact: true }).fill(text);
     await this.page.getByRole("button", { name: "Save" }).click();
+    await this.waitForIdle();
     await this.waitForFile(name);
   }
 
@@ -106,10 +108,16 @@ export class DevicePage {
     return this.page.locator("button.file .name").allTextContents();
   }
 
+  /** Waits until the person's last action (its SDK calls and the refresh after them) is over. */
+  async waitForIdle(): Promise<void> {
+    await this.page.waitForFunction(() => document.querySelector("main")?.getAttribute("aria-busy") === "false");
+  }
+
   /** Waits until nothing is pending here and no pass runs: up to date. */
   async waitForSynced(): Promise<void> {
     await this.page.waitForFunction(
       () =>
+        document.querySelector("main")?.getAttribute("aria-busy") === "false" &&
         document.querySelector<HTMLElement>(".status")?.dataset.mode === "idle" &&
         document.querySelector(".files em") === null &&
         document.querySelector(".waiting")?.textContent === "",
@@ -120,6 +128,7 @@ export class DevicePage {
     await this.page
       .getByLabel("Add attachments")
       .setInputFiles({ name, mimeType: "application/octet-stream", buffer: bytes });
+    await this.waitForIdle();
   }
 
   /** The sha256 of the attachment's bytes as the browser downloads them from the app. */
