@@ -60,7 +60,8 @@ export class DevicePage {
 
   async open(name: string): Promise<void> {
     await this.showList();
-    await this.fileButton(name).click();
+    // On the element itself, not at its place on the screen: a file arriving meanwhile moves the list under a click.
+    await this.fileButton(name).dispatchEvent("click");
     await this.page.waitForFunction(
       (wanted) => document.querySelector<HTMLInputElement>("#file-name")?.value === wanted,
       name,
