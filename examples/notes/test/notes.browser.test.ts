@@ -68,6 +68,12 @@ async function serverFile(api: TestGraphQLClient, name: string) {
   return files.find((file) => file.cloudFileName === name && !file.deleted);
 }
 
+/** A note the laptop wrote, once the phone has it too. */
+async function noteOnBoth({ laptop, phone }: Account, name: string, text: string): Promise<void> {
+  await laptop.newNote(name, text);
+  await phone.waitForText(name, text);
+}
+
 /**
  * Attaches 20 MiB of random bytes with the device's uploads slowed (so that
  * the upload is seen in flight; the caller lifts it), and resolves once the
@@ -132,16 +138,14 @@ describe.skipIf(!available)("the notes app, two devices in Chromium", () => {
   it("keeps edits made offline across a reload and uploads them when the network returns", async () => {
     const account = await newAccount();
     const { laptop, phone } = account;
-    await laptop.newNote("Plan.txt", "first draft");
-    await phone.waitForText("Plan.txt", "first draft");
+    await noteOnBoth(account, "Plan.txt", "first draft");
 
-    await laptop.context.setOffline(true);
-    await laptop.page.getByText("Offline: changes are kept").waitFor();
+    await laptop.goOffline();
     await laptop.edit("Plan.txt", "written on the train");
     await laptop.newNote("Offline.txt", "no network here");
     await laptop.page.reload();
     // The page came back from the offline shell, its edits from IndexedDB, still waiting to go up.
-    await laptop.page.getByText("Offline: changes are kept").waitFor();
+    await laptop.waitForOfflineStatus();
     expect(await laptop.noteText("Plan.txt")).toBe("written on the train");
     expect(await laptop.page.locator(".waiting").textContent()).toBe(" · 2 waiting to go up");
     await laptop.screenshot("offline");
@@ -159,12 +163,10 @@ describe.skipIf(!available)("the notes app, two devices in Chromium", () => {
     it(`asks which version to keep when both devices changed a note: ${choice}`, async () => {
       const account = await newAccount();
       const { laptop, phone } = account;
-      await laptop.newNote("Recipe.txt", "flour");
-      await phone.waitForText("Recipe.txt", "flour");
+      await noteOnBoth(account, "Recipe.txt", "flour");
 
       // The phone edits while offline; the laptop's edit reaches the server first.
-      await phone.context.setOffline(true);
-      await phone.page.getByText("Offline: changes are kept").waitFor();
+      await phone.goOffline();
       await phone.edit("Recipe.txt", "flour, sugar (phone)");
       await laptop.edit("Recipe.txt", "flour, salt (laptop)");
       await laptop.waitForSynced();

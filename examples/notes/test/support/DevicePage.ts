@@ -109,6 +109,16 @@ export class DevicePage {
     return this.page.locator("button.file .name").allTextContents();
   }
 
+  /** Takes this device's network away (its browser context offline), and waits until the page says so. */
+  async goOffline(): Promise<void> {
+    await this.context.setOffline(true);
+    await this.waitForOfflineStatus();
+  }
+
+  async waitForOfflineStatus(): Promise<void> {
+    await this.page.getByText("Offline: changes are kept").waitFor();
+  }
+
   /** Waits until the person's last action (its SDK calls and the refresh after them) is over. */
   async waitForIdle(): Promise<void> {
     await this.page.waitForFunction(() => document.querySelector("main")?.getAttribute("aria-busy") === "false");
