@@ -2,7 +2,7 @@
 // app's database and the SDK's client for this device, follow its events,
 // start live mode, and render on every change.
 import { render } from "lit-html";
-import { NotesDb } from "./data/notesDb.ts";
+import { NotesDb } from "./localFiles/notesDb.ts";
 import { NotesActions } from "./notesActions.ts";
 import { forgetSession, loadSession, saveSession, storageNameOf, type Session } from "./session.ts";
 import { Store } from "./state.ts";

@@ -4,9 +4,9 @@
 // another name; then commit(). Live mode starts the pass that uploads it,
 // now or when the network returns.
 import { ClientUsageError, isErrorMode, type BrowserSmsyncClient, type UploadOptions } from "@smsync/client/browser";
-import { appMetaDataOf } from "./data/fileMeta.ts";
-import { freeName } from "./data/freeName.ts";
-import type { NoteFile, NotesDb } from "./data/notesDb.ts";
+import { appMetaDataOf } from "./localFiles/fileMeta.ts";
+import { freeName } from "./localFiles/freeName.ts";
+import type { NoteFile, NotesDb } from "./localFiles/notesDb.ts";
 import type { Store } from "./state.ts";
 
 const noteMimeType = "text/plain";

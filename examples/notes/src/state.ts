@@ -1,6 +1,6 @@
 // What the page shows, in one object, and who re-renders when it changes.
 import type { BatchProgressEvent, LiveConnectionState, Mode } from "@smsync/client/browser";
-import type { NoteFile } from "./data/notesDb.ts";
+import type { NoteFile } from "./localFiles/notesDb.ts";
 import type { PendingConflict } from "./sync/conflictQueue.ts";
 
 export interface ShownFile extends NoteFile {

@@ -4,8 +4,8 @@
 // (fileUUID, version): the SDK may hand the same download again after a
 // reload, until it has been acknowledged.
 import { BrowserSmsyncClient, IndexedDbStore, type Conflict, type ConflictResolution } from "@smsync/client/browser";
-import { kindOf } from "../data/fileMeta.ts";
-import type { NoteFile, NotesDb } from "../data/notesDb.ts";
+import { kindOf } from "../localFiles/fileMeta.ts";
+import type { NoteFile, NotesDb } from "../localFiles/notesDb.ts";
 import type { Session } from "../session.ts";
 import type { ConflictQueue } from "./conflictQueue.ts";
 
