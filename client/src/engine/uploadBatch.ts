@@ -142,7 +142,7 @@ async function runBatch<D extends DownloadedFileInfo>(
   state: OutboundState,
   resumed: boolean,
 ): Promise<FinishedBatch> {
-  const { store, outbox } = ctx;
+  const { store } = ctx;
   const entries = (await store.list("beingUploaded")).map((entry) => entry.value);
   if (!state.commitSent) {
     // The deletions are recorded while the files go up: neither waits for the other, the commit for both.
