@@ -1,23 +1,11 @@
-// For the browser tests: Debian's Chromium (headless, driven by
-// playwright-core; CI installs it, elsewhere the tests are skipped with a
-// message), and a page whose module is bundled with esbuild and served from
-// 127.0.0.1 on a port of its own.
-import { existsSync } from "node:fs";
+// For the browser tests: Debian's Chromium (@smsync/testkit/chromium), and a
+// page whose module is bundled with esbuild and served from 127.0.0.1 on a
+// port of its own.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { build, type Metafile } from "esbuild";
-import { chromium, type Browser } from "playwright-core";
 
-export const chromiumPath = "/usr/bin/chromium";
-
-/** Whether Chromium is here; outside CI its absence skips the browser tests (with a message), in CI it fails them. */
-export function chromiumAvailable(what: string): boolean {
-  const available = existsSync(chromiumPath);
-  if (!available && process.env.CI)
-    throw new Error(`${chromiumPath} is missing: CI must install chromium (see .ci/run)`);
-  if (!available) console.warn(`skipping ${what}: no ${chromiumPath} (apt-get install chromium)`);
-  return available;
-}
+export { chromiumAvailable, chromiumPath, launchChromium } from "@smsync/testkit/chromium";
 
 export interface ServedPage {
   /** http://127.0.0.1:<port> */
@@ -57,21 +45,4 @@ export async function servePage(entry: string): Promise<ServedPage> {
     inputs: bundle.metafile.inputs,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
-}
-
-/** Chromium with the flags that work on these machines (a fresh profile per launch). */
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: chromiumPath,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
 }
