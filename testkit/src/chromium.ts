@@ -1,6 +1,7 @@
-// Debian's Chromium, headless, driven by playwright-core, for the browser
-// tests of every workspace (CI installs it, see .ci/run; elsewhere those
-// tests are skipped with a message).
+// Debian's Chromium for the tests that need a real browser (the browser SDK,
+// GraphiQL, the example app), driven by playwright-core, which cannot
+// download a browser of its own here. CI installs it (.ci/run); elsewhere
+// the tests skip with a message when it is missing.
 import { existsSync } from "node:fs";
 import { chromium, type Browser } from "playwright-core";
 

@@ -4,7 +4,7 @@
 import { cloudFileNameKey, type NamedFile } from "@smsync/protocol";
 import { chunksOf } from "../database/statementChunks.ts";
 import { readOnlyRaw, type Transaction, type Database } from "../database/client.ts";
-import { queryInTransaction } from "../database/transactionRaw.ts";
+import { insertRows, queryInTransaction } from "../database/transactionRaw.ts";
 import { Prisma } from "../generated/prisma-sqlite/client.ts";
 import { SmsyncError } from "../errors/SmsyncError.ts";
 
@@ -200,15 +200,88 @@ async function takenNames(tx: Transaction, userId: string, fencingToken: number)
   };
 }
 
-/** The rules for an upload-deletion of version `version` of a file. */
-export async function checkDeletionAgainstIndex(
+/**
+ * Records a batch's upload-deletions under the grant, each checked against
+ * the index by the rules of checkDeletionAgainstIndex (in order; the first
+ * broken rule is thrown, naming its file). A deletion the grant already
+ * recorded is kept; one an earlier grant recorded is replaced. A few
+ * statements per chunk of files, not a few per file: a folder deleted with
+ * thousands of files in it is one batch.
+ */
+export async function recordUploadDeletions(
   tx: Transaction,
-  userId: string,
-  fileUUID: string,
-  version: number,
-  fencingToken: number,
+  batch: { userId: string; deviceId: string; fencingToken: number },
+  files: readonly { fileUUID: string; version: number }[],
 ): Promise<void> {
-  const entry = await tx.fileEntry.findUnique({ where: { userId_fileUUID: { userId, fileUUID } } });
+  const { userId, fencingToken } = batch;
+  const entries = new Map<string, { version: number; deleted: boolean }>();
+  const recorded = new Map<string, { fencingToken: number; operationId: string | null }>();
+  const staged = new Set<string>();
+  const recordedKey = (fileUUID: string, version: number) => `${fileUUID} ${version}`;
+  for (const chunk of chunksOf(files.map((file) => file.fileUUID))) {
+    const inChunk = Prisma.join(chunk);
+    const entryRows = await queryInTransaction<{
+      fileUUID: string;
+      version: number | bigint;
+      deleted: boolean | number;
+    }>(
+      tx,
+      Prisma.sql`SELECT "fileUUID", "version", "deleted" FROM "FileEntry"
+        WHERE "userId" = ${userId} AND "fileUUID" IN (${inChunk})`,
+    );
+    for (const row of entryRows)
+      entries.set(row.fileUUID, { version: Number(row.version), deleted: Boolean(row.deleted) });
+    const deletionRows = await queryInTransaction<{
+      fileUUID: string;
+      version: number | bigint;
+      fencingToken: number | bigint;
+      operationId: string | null;
+    }>(
+      tx,
+      Prisma.sql`SELECT "fileUUID", "version", "fencingToken", "operationId" FROM "UploadDeletion"
+        WHERE "userId" = ${userId} AND "fileUUID" IN (${inChunk})`,
+    );
+    for (const row of deletionRows) {
+      recorded.set(recordedKey(row.fileUUID, Number(row.version)), {
+        fencingToken: Number(row.fencingToken),
+        operationId: row.operationId,
+      });
+    }
+    const stagedRows = await queryInTransaction<{ fileUUID: string }>(
+      tx,
+      Prisma.sql`SELECT DISTINCT "fileUUID" FROM "StagedUpload" WHERE "userId" = ${userId}
+        AND "fencingToken" = ${fencingToken} AND "operationId" IS NULL AND "fileUUID" IN (${inChunk})`,
+    );
+    for (const row of stagedRows) staged.add(row.fileUUID);
+  }
+  const replaced: { fileUUID: string; version: number }[] = [];
+  const created: { fileUUID: string; version: number }[] = [];
+  for (const file of files) {
+    const before = recorded.get(recordedKey(file.fileUUID, file.version));
+    if (before && before.fencingToken === fencingToken && !before.operationId) continue;
+    deletionRuleBroken(file, entries.get(file.fileUUID), staged.has(file.fileUUID));
+    if (before) replaced.push(file);
+    created.push(file);
+  }
+  // An earlier grant's record of the same deletion (rare: a device that lost its grant and asks again).
+  for (const file of replaced) {
+    await tx.uploadDeletion.delete({ where: { userId_fileUUID_version: { userId, ...file } } });
+  }
+  const createdAt = new Date();
+  await insertRows(
+    tx,
+    "UploadDeletion",
+    created.map((file) => ({ userId, deviceId: batch.deviceId, fencingToken, ...file, createdAt })),
+  );
+}
+
+/** Throws the first rule an upload-deletion of `file` breaks, given its index entry and whether the batch stages an upload of it. */
+function deletionRuleBroken(
+  file: { fileUUID: string; version: number },
+  entry: { version: number; deleted: boolean } | null | undefined,
+  stagedInBatch: boolean,
+): void {
+  const { fileUUID, version } = file;
   if (!entry) throw new SmsyncError("UNKNOWN_FILE", `file ${fileUUID} is not in the file index`, { fileUUID });
   if (entry.deleted) throw new SmsyncError("ALREADY_DELETED", `file ${fileUUID} is already deleted`, { fileUUID });
   if (entry.version !== version) {
@@ -218,10 +291,7 @@ export async function checkDeletionAgainstIndex(
       { fileUUID, expectedVersion: entry.version },
     );
   }
-  const staged = await tx.stagedUpload.findFirst({
-    where: { userId, fileUUID, fencingToken, operationId: null },
-  });
-  if (staged) {
+  if (stagedInBatch) {
     throw new SmsyncError("UPLOAD_AND_DELETION_IN_BATCH", `file ${fileUUID} has a staged upload in this batch`, {
       fileUUID,
     });

@@ -7,6 +7,7 @@ import { graphqlCors } from "../http/cors.ts";
 import { publicBaseUrl } from "../http/publicBaseUrl.ts";
 import type { Services } from "../services.ts";
 import type { GraphQLContext } from "./context.ts";
+import { graphiqlHeadersTemplate, graphiqlTabs } from "./graphiqlTabs.ts";
 import { useDeviceAuthentication } from "./plugins/authentication.ts";
 import { limitPlugins } from "./plugins/limits.ts";
 import { schema } from "./schema/index.ts";
@@ -20,7 +21,18 @@ export function createGraphQLServer(services: Services) {
   return createYoga<{ req: IncomingMessage }, GraphQLContext>({
     schema,
     graphqlEndpoint: graphqlPath,
-    graphiql: config.graphiql ? { title: "smsync GraphiQL", subscriptionsProtocol: "WS" } : false,
+    // Opened on smsync's own example documents, not the stock welcome (graphiqlTabs.ts).
+    graphiql: config.graphiql
+      ? () => ({
+          title: "smsync GraphiQL",
+          // Over HTTP, with the headers of the editor (a WebSocket from a page cannot carry them).
+          subscriptionsProtocol: "SSE",
+          defaultTabs: graphiqlTabs(),
+          headers: graphiqlHeadersTemplate,
+          defaultHeaders: graphiqlHeadersTemplate,
+          defaultEditorToolsVisibility: "headers",
+        })
+      : false,
     // Loaded on the first page served: most servers never serve one.
     renderGraphiQL: async (options) => (await import("@graphql-yoga/render-graphiql")).renderGraphiQL(options),
     landingPage: false,

@@ -2,12 +2,14 @@
 import { randomUUID } from "node:crypto";
 import { assert, describe, expect, it } from "vitest";
 import {
+  batchEntry,
   operationFields,
   rowCounts,
   type Schema,
   TestGraphQLClient,
   type TestServer,
   tusUpload,
+  uploadBatchOf,
   useTestServer,
 } from "@smsync/testkit";
 
@@ -97,6 +99,33 @@ describe("upload-deletions", () => {
     expect(await rejectedWithoutWrites(device, deleteFiles, { t: 1, files: [{ fileUUID, version: 0 }] })).toBe(
       "LOCK_REQUIRED",
     );
+  });
+
+  it("records a batch of 1,000 deletions (several statements' worth) all or nothing, and once under a grant", async () => {
+    const device = await server.newUser();
+    const grant = await device.lock();
+    const entries = Array.from({ length: 1000 }, (_, i) => batchEntry(Buffer.from(`file ${i}`)));
+    expect((await uploadBatchOf(server.url, device.token!, grant.fencingToken, entries)).status).toBe(200);
+    expect((await device.waitForOperation((await device.commit(grant.fencingToken)).id, 60_000)).state).toBe(
+      "SUCCEEDED",
+    );
+    const files = entries.map((entry) => ({ fileUUID: entry.file.fileUUID, version: 0 }));
+    const { fencingToken } = await device.lock();
+    // One wrong version, far into the batch: nothing of it is recorded.
+    const wrong = files.map((file, i) => (i === 900 ? { ...file, version: 1 } : file));
+    expect(await rejectedWithoutWrites(device, deleteFiles, { t: fencingToken, files: wrong })).toBe("WRONG_VERSION");
+
+    await device.deleteFiles(fencingToken, files);
+    const { db } = server.app.services;
+    const { id: userId } = await db.user.findUniqueOrThrow({ where: { name: device.userName } });
+    const recorded = () => db.uploadDeletion.count({ where: { userId, fencingToken } });
+    expect(await recorded()).toBe(1000);
+    // Sent again under the same grant (a new key: not a replay): the records stay as they are.
+    await device.deleteFiles(fencingToken, files);
+    expect(await recorded()).toBe(1000);
+    expect((await device.waitForOperation((await device.commit(fencingToken)).id, 60_000)).state).toBe("SUCCEEDED");
+    const index = await db.fileEntry.findMany({ where: { userId } });
+    expect(index.filter((entry) => entry.deleted)).toHaveLength(1000);
   });
 
   it("refuses to delete a file that has a staged upload in the same batch, with its own code", async () => {

@@ -13,6 +13,7 @@
 // half-queued scan.
 import { randomUUID } from "node:crypto";
 import { statSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import path from "node:path";
 import { Mutex } from "async-mutex";
 import { CloudFileNameIndex, cloudNameToPath, pathToCloudName } from "@smsync/protocol";
@@ -23,8 +24,8 @@ import type { Conflict, IndexEntry } from "../engine/planDownloads.ts";
 import {
   copyFileDurably,
   makeDirectoryDurably,
-  removeDurably,
   renameDurably,
+  syncDirectory,
   writeSmallFileDurably,
 } from "../platform/durableFiles.ts";
 import { sha256OfFile } from "../platform/hashedCopies.ts";
@@ -363,6 +364,9 @@ export class FolderSync {
 
   private applyDeletions(files: IndexEntry[]): Promise<void> {
     return this.folderMutex.runExclusive(async () => {
+      // Each folder a file left is fsynced once, after all of them: a folder deleted elsewhere with thousands of
+      // files in it costs one fsync, not one a file. The manifest is saved after that.
+      const touched = new Set<string>();
       for (const file of files) {
         const relativePath = this.manifest.pathOf(file.fileUUID);
         if (!relativePath) continue;
@@ -373,11 +377,14 @@ export class FolderSync {
           this.tell({ type: "conflict", path: relativePath, resolution: this.options.conflict });
           continue;
         }
-        await removeDurably(path.join(this.root, relativePath));
+        const fullPath = path.join(this.root, relativePath);
+        await rm(fullPath, { force: true });
+        touched.add(path.dirname(fullPath));
         this.manifest.delete(relativePath);
         this.summary.removedLocally++;
         this.tell({ type: "removed", path: relativePath });
       }
+      for (const folder of touched) await syncDirectory(folder);
       await this.manifest.save();
     });
   }

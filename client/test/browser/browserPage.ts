@@ -1,9 +1,11 @@
-// For the browser tests: a page whose module is bundled with esbuild and
-// served from 127.0.0.1 on a port of its own, and Debian's Chromium
-// (@smsync/testkit/chromium) to open it in.
+// For the browser tests: Debian's Chromium (@smsync/testkit/chromium), and a
+// page whose module is bundled with esbuild and served from 127.0.0.1 on a
+// port of its own.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { build, type Metafile } from "esbuild";
+
+export { chromiumAvailable, chromiumPath, launchChromium } from "@smsync/testkit/chromium";
 
 export interface ServedPage {
   /** http://127.0.0.1:<port> */

@@ -8,8 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import Database from "better-sqlite3";
 import { currentSchemaVersion } from "../../src/store/migrations.ts";
 import type { FixtureRow } from "../support/storeFixtureV1.ts";
-import { chromiumAvailable, launchChromium } from "@smsync/testkit/chromium";
-import { servePage, type ServedPage } from "./browserPage.ts";
+import { chromiumAvailable, launchChromium, servePage, type ServedPage } from "./browserPage.ts";
 
 const available = chromiumAvailable("the browser test");
 

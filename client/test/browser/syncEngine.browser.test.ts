@@ -10,8 +10,7 @@ import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { commitNewFiles, startTestServer, type TestGraphQLClient, type TestServer } from "@smsync/testkit";
-import { chromiumAvailable, launchChromium } from "@smsync/testkit/chromium";
-import { servePage, type ServedPage } from "./browserPage.ts";
+import { chromiumAvailable, launchChromium, servePage, type ServedPage } from "./browserPage.ts";
 
 const available = chromiumAvailable("the browser engine test");
 

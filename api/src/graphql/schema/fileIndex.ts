@@ -1,5 +1,5 @@
 import type { FileEntryView } from "../../fileIndex/fileIndex.ts";
-import { checkDeletionAgainstIndex, readFileIndex } from "../../fileIndex/fileIndex.ts";
+import { readFileIndex, recordUploadDeletions } from "../../fileIndex/fileIndex.ts";
 import { checkFileUUID, checkVersion } from "../../fileIndex/fileNames.ts";
 import { readEventSeq } from "../../events/eventLog.ts";
 import { SmsyncError } from "../../errors/SmsyncError.ts";
@@ -109,20 +109,11 @@ builder.mutationField("deleteFiles", (t) =>
         { ...args, files },
         async (tx) => {
           await requireIdleLock(tx, caller, args.fencingToken);
-          for (const file of files) {
-            const recorded = await tx.uploadDeletion.findUnique({
-              where: { userId_fileUUID_version: { userId: caller.userId, ...file } },
-            });
-            if (recorded && recorded.fencingToken === args.fencingToken && !recorded.operationId) continue;
-            await checkDeletionAgainstIndex(tx, caller.userId, file.fileUUID, file.version, args.fencingToken);
-            if (recorded)
-              await tx.uploadDeletion.delete({
-                where: { userId_fileUUID_version: { userId: caller.userId, ...file } },
-              });
-            await tx.uploadDeletion.create({
-              data: { userId: caller.userId, deviceId: caller.deviceId, fencingToken: args.fencingToken, ...file },
-            });
-          }
+          await recordUploadDeletions(
+            tx,
+            { userId: caller.userId, deviceId: caller.deviceId, fencingToken: args.fencingToken },
+            files,
+          );
           return files;
         },
       );
