@@ -8,8 +8,13 @@
 // and never synced (git's "racily clean" entries). Such a time is not
 // recorded: the entry gets 0, and the next look hashes the file.
 
-/** A tick on file systems with fine timestamps (Linux's coarse clock ticks every 1 to 10 ms), with a margin. */
-const fineGranularityMs = 100;
+/**
+ * Two ticks on file systems with fine timestamps: Linux stamps by its coarse
+ * clock, which ticks every 1 to 10 ms and lags the real time by up to a tick.
+ * Short enough that a large download, fsynced before it is put in place, is
+ * not hashed again.
+ */
+const fineGranularityMs = 20;
 /** FAT stamps every 2 s, HFS+ every second: their times have no fraction of a second. */
 const coarseGranularityMs = 2000;
 
