@@ -94,6 +94,31 @@ export async function checkUploadAgainstIndex(
   await checkUploadsAgainstIndex(tx, batch, [intent]);
 }
 
+/** The index entries of these files (those it has), read a chunk of files per statement. */
+async function indexEntriesOf(
+  tx: Transaction,
+  userId: string,
+  fileUUIDs: readonly string[],
+): Promise<Map<string, { version: number; deleted: boolean; cloudFileName: string }>> {
+  const entries = new Map<string, { version: number; deleted: boolean; cloudFileName: string }>();
+  for (const chunk of chunksOf(fileUUIDs)) {
+    const rows = await queryInTransaction<{
+      fileUUID: string;
+      version: number | bigint;
+      deleted: boolean | number;
+      cloudFileName: string;
+    }>(
+      tx,
+      Prisma.sql`SELECT "fileUUID", "version", "deleted", "cloudFileName" FROM "FileEntry"
+        WHERE "userId" = ${userId} AND "fileUUID" IN (${Prisma.join(chunk)})`,
+    );
+    for (const row of rows) {
+      entries.set(row.fileUUID, { ...row, version: Number(row.version), deleted: Boolean(row.deleted) });
+    }
+  }
+  return entries;
+}
+
 /**
  * The upload rules for the files of a batch upload at once, in a few
  * queries whatever their number (each file as checkUploadAgainstIndex
@@ -107,23 +132,11 @@ export async function checkUploadsAgainstIndex(
 ): Promise<void> {
   const { userId, fencingToken } = batch;
   // Raw (transactionRaw.ts), as takenNames: through Prisma, reading a batch's rows cost more CPU than checking them.
-  const entries = new Map<string, { version: number; deleted: boolean; cloudFileName: string }>();
+  const fileUUIDs = intents.map((intent) => intent.fileUUID);
+  const entries = await indexEntriesOf(tx, userId, fileUUIDs);
   const deletions = new Set<string>();
-  for (const chunk of chunksOf(intents.map((intent) => intent.fileUUID))) {
+  for (const chunk of chunksOf(fileUUIDs)) {
     const inChunk = Prisma.join(chunk);
-    const rows = await queryInTransaction<{
-      fileUUID: string;
-      version: number | bigint;
-      deleted: boolean | number;
-      cloudFileName: string;
-    }>(
-      tx,
-      Prisma.sql`SELECT "fileUUID", "version", "deleted", "cloudFileName" FROM "FileEntry"
-        WHERE "userId" = ${userId} AND "fileUUID" IN (${inChunk})`,
-    );
-    for (const row of rows) {
-      entries.set(row.fileUUID, { ...row, version: Number(row.version), deleted: Boolean(row.deleted) });
-    }
     const recorded = await queryInTransaction<{ fileUUID: string }>(
       tx,
       Prisma.sql`SELECT "fileUUID" FROM "UploadDeletion" WHERE "userId" = ${userId}
@@ -214,23 +227,13 @@ export async function recordUploadDeletions(
   files: readonly { fileUUID: string; version: number }[],
 ): Promise<void> {
   const { userId, fencingToken } = batch;
-  const entries = new Map<string, { version: number; deleted: boolean }>();
+  const fileUUIDs = files.map((file) => file.fileUUID);
+  const entries = await indexEntriesOf(tx, userId, fileUUIDs);
   const recorded = new Map<string, { fencingToken: number; operationId: string | null }>();
   const staged = new Set<string>();
   const recordedKey = (fileUUID: string, version: number) => `${fileUUID} ${version}`;
-  for (const chunk of chunksOf(files.map((file) => file.fileUUID))) {
+  for (const chunk of chunksOf(fileUUIDs)) {
     const inChunk = Prisma.join(chunk);
-    const entryRows = await queryInTransaction<{
-      fileUUID: string;
-      version: number | bigint;
-      deleted: boolean | number;
-    }>(
-      tx,
-      Prisma.sql`SELECT "fileUUID", "version", "deleted" FROM "FileEntry"
-        WHERE "userId" = ${userId} AND "fileUUID" IN (${inChunk})`,
-    );
-    for (const row of entryRows)
-      entries.set(row.fileUUID, { version: Number(row.version), deleted: Boolean(row.deleted) });
     const deletionRows = await queryInTransaction<{
       fileUUID: string;
       version: number | bigint;
