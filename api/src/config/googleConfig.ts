@@ -11,6 +11,8 @@ export interface GoogleConfig {
   certsUrl: string;
   /** The OAuth token endpoint: authorization codes and refresh tokens. */
   tokenUrl: string;
+  /** Google's consent page, where a web app sends a person to sign in (told to apps in serverInfo). */
+  authorizationUrl: string;
   /** Sent with the code exchange when the app's code flow used one ("postmessage" for a web popup). */
   redirectUri?: string;
   /** Encrypts new refresh tokens; 32 bytes. */
@@ -39,6 +41,7 @@ export const googleEnvironmentShape = {
   SMSYNC_GOOGLE_CLIENT_SECRET: z.string().min(1).optional(),
   SMSYNC_GOOGLE_CERTS_URL: z.url().default("https://www.googleapis.com/oauth2/v3/certs"),
   SMSYNC_GOOGLE_TOKEN_URL: z.url().default("https://oauth2.googleapis.com/token"),
+  SMSYNC_GOOGLE_AUTHORIZATION_URL: z.url().default("https://accounts.google.com/o/oauth2/v2/auth"),
   SMSYNC_GOOGLE_REDIRECT_URI: z.string().min(1).optional(),
   SMSYNC_GOOGLE_TOKEN_KEY: tokenKey.optional(),
   SMSYNC_GOOGLE_PREVIOUS_TOKEN_KEYS: tokenKeyList.optional(),
@@ -62,6 +65,7 @@ export function googleConfigFrom(env: GoogleEnvironment): GoogleConfig | null {
     clientSecret: env.SMSYNC_GOOGLE_CLIENT_SECRET,
     certsUrl: env.SMSYNC_GOOGLE_CERTS_URL,
     tokenUrl: env.SMSYNC_GOOGLE_TOKEN_URL,
+    authorizationUrl: env.SMSYNC_GOOGLE_AUTHORIZATION_URL,
     redirectUri: env.SMSYNC_GOOGLE_REDIRECT_URI,
     tokenKey: parseTokenKey(env.SMSYNC_GOOGLE_TOKEN_KEY)!,
     previousTokenKeys: (env.SMSYNC_GOOGLE_PREVIOUS_TOKEN_KEYS?.split(",") ?? []).map((key) => parseTokenKey(key)!),

@@ -4,8 +4,10 @@
 // named device, exactly like a local one. With an authorization code (the
 // app's OAuth code flow, scope drive.file, offline access), the server also
 // gets the user's refresh token for the Drive backend and stores it
-// encrypted. Everything that can be refused is checked before anything is
-// written.
+// encrypted. A web app that sent the person to Google's consent page brings
+// only the code (with its redirect_uri and PKCE verifier): the ID token then
+// comes from the code's exchange, and is verified like one the app sent.
+// Everything that can be refused is checked before anything is written.
 import { decodeJwt } from "jose";
 import { createDevice, createUser, isValidName } from "../auth/users.ts";
 import { issueDeviceToken } from "../auth/deviceTokens.ts";
@@ -17,12 +19,18 @@ import {
   type GoogleIdentity,
   type GoogleIdTokenVerifier,
 } from "./GoogleIdTokenVerifier.ts";
-import { GoogleTokenRefusedError, type GoogleTokenEndpoint } from "./GoogleTokenEndpoint.ts";
+import {
+  GoogleTokenRefusedError,
+  type CodeFlow,
+  type GoogleTokenEndpoint,
+  type GoogleTokens,
+} from "./GoogleTokenEndpoint.ts";
 import type { RefreshTokenCipher } from "./RefreshTokenCipher.ts";
 import type { StoredGoogleAccessTokens } from "./StoredGoogleAccessTokens.ts";
 
-export interface GoogleSignInRequest {
-  idToken: string;
+export interface GoogleSignInRequest extends CodeFlow {
+  /** Optional when the authorization code's grant includes the openid scope. */
+  idToken?: string | null;
   deviceName: string;
   authorizationCode?: string | null;
 }
@@ -38,6 +46,9 @@ export interface GoogleSignInResult {
   /** Whether the server holds a refresh token Google has not refused, for the Drive backend. */
   driveAccess: boolean;
 }
+
+/** What an app asks Google for (serverInfo.googleSignIn): who the person is, and the app's files in their Drive. */
+export const googleSignInScopes = ["openid", "email", "https://www.googleapis.com/auth/drive.file"];
 
 /** Scopes that let the Drive backend write the app's files; drive.file is the one to ask for. */
 const driveScopes = ["https://www.googleapis.com/auth/drive.file", "https://www.googleapis.com/auth/drive"];
@@ -59,10 +70,7 @@ export class GoogleSignIn {
     if (!isValidName(request.deviceName)) {
       throw new SmsyncError("BAD_INPUT", "deviceName must be 1-64 letters, digits or . _ @ -", { field: "deviceName" });
     }
-    const identity = await this.verify(request.idToken);
-    const refreshToken = request.authorizationCode
-      ? await this.exchange(request.authorizationCode, identity)
-      : undefined;
+    const { identity, refreshToken } = await this.identify(request);
     const record = () => this.db.$transaction((tx) => this.record(tx, identity, request.deviceName, refreshToken));
     // Two first sign-ins of one account at once: the loser hits the unique subject and finds the winner's user.
     const result = await record().catch((error: unknown) => {
@@ -71,6 +79,39 @@ export class GoogleSignIn {
     });
     if (refreshToken) this.accessTokens.forget(result.userId);
     return result;
+  }
+
+  /** Who signs in, from the app's ID token or else the code's, and the refresh token the code grants. */
+  private async identify(
+    request: GoogleSignInRequest,
+  ): Promise<{ identity: GoogleIdentity; refreshToken: string | undefined }> {
+    const { idToken, authorizationCode } = request;
+    if (idToken) {
+      const identity = await this.verify(idToken);
+      if (!authorizationCode) return { identity, refreshToken: undefined };
+      const tokens = await this.exchange(authorizationCode, request);
+      // The response came straight from Google over TLS: its ID token needs no signature check, only the match.
+      if (tokens.idToken && decodeJwt(tokens.idToken).sub !== identity.subject) {
+        throw new SmsyncError(
+          "GOOGLE_AUTHORIZATION_CODE_INVALID",
+          "the authorization code belongs to another Google account than the ID token",
+        );
+      }
+      return { identity, refreshToken: tokens.refreshToken };
+    }
+    if (!authorizationCode) {
+      throw new SmsyncError("BAD_INPUT", "give idToken, or authorizationCode from a code flow with the openid scope", {
+        field: "idToken",
+      });
+    }
+    const tokens = await this.exchange(authorizationCode, request);
+    if (!tokens.idToken) {
+      throw new SmsyncError(
+        "GOOGLE_AUTHORIZATION_CODE_INVALID",
+        "the authorization code's grant has no ID token: ask for the openid scope, or send idToken",
+      );
+    }
+    return { identity: await this.verify(tokens.idToken), refreshToken: tokens.refreshToken };
   }
 
   private async verify(idToken: string): Promise<GoogleIdentity> {
@@ -87,23 +128,16 @@ export class GoogleSignIn {
     }
   }
 
-  /** The refresh token the code grants (undefined when Google gave none: access granted before, without prompt=consent). */
-  private async exchange(code: string, identity: GoogleIdentity): Promise<string | undefined> {
+  /** The code's tokens, once they grant Drive access (no refresh token: access granted before, without prompt=consent). */
+  private async exchange(code: string, flow: CodeFlow): Promise<GoogleTokens> {
     let tokens;
     try {
-      tokens = await this.endpoint.exchangeCode(code);
+      tokens = await this.endpoint.exchangeCode(code, flow);
     } catch (error) {
       if (error instanceof GoogleTokenRefusedError) {
         throw new SmsyncError("GOOGLE_AUTHORIZATION_CODE_INVALID", error.message, { oauthError: error.oauthError });
       }
       throw new SmsyncError("GOOGLE_UNAVAILABLE", (error as Error).message);
-    }
-    // The response came straight from Google over TLS: its ID token needs no signature check, only the match.
-    if (tokens.idToken && decodeJwt(tokens.idToken).sub !== identity.subject) {
-      throw new SmsyncError(
-        "GOOGLE_AUTHORIZATION_CODE_INVALID",
-        "the authorization code belongs to another Google account than the ID token",
-      );
     }
     if (tokens.scope !== undefined && !tokens.scope.split(" ").some((scope) => driveScopes.includes(scope))) {
       throw new SmsyncError(
@@ -111,7 +145,7 @@ export class GoogleSignIn {
         `the authorization code does not grant Drive access (${driveScopes[0]}); granted: ${tokens.scope}`,
       );
     }
-    return tokens.refreshToken;
+    return tokens;
   }
 
   private async record(

@@ -17,6 +17,12 @@ export interface GoogleTokens {
   idToken?: string;
 }
 
+/** How the app got an authorization code, as the exchange must repeat it. */
+export interface CodeFlow {
+  redirectUri?: string | null;
+  codeVerifier?: string | null;
+}
+
 /** Google answered, and refused: invalid_grant (revoked, expired, already used), invalid_client, ... */
 export class GoogleTokenRefusedError extends Error {
   override name = "GoogleTokenRefusedError";
@@ -43,11 +49,18 @@ export class GoogleTokenEndpoint {
     private readonly now: () => number = Date.now,
   ) {}
 
-  exchangeCode(code: string): Promise<GoogleTokens> {
+  /**
+   * The code's redirect_uri must be the one its consent went back to: the
+   * app's own, or else the configured one (SMSYNC_GOOGLE_REDIRECT_URI). The
+   * verifier is the PKCE secret of a code flow that sent a code_challenge.
+   */
+  exchangeCode(code: string, flow: CodeFlow = {}): Promise<GoogleTokens> {
+    const redirectUri = flow.redirectUri ?? this.config.redirectUri;
     return this.post({
       grant_type: "authorization_code",
       code,
-      ...(this.config.redirectUri !== undefined ? { redirect_uri: this.config.redirectUri } : {}),
+      ...(redirectUri !== undefined ? { redirect_uri: redirectUri } : {}),
+      ...(flow.codeVerifier ? { code_verifier: flow.codeVerifier } : {}),
     });
   }
 

@@ -19,6 +19,7 @@ describe("Google configuration", () => {
       clientId: "id.apps.googleusercontent.com",
       certsUrl: "https://www.googleapis.com/oauth2/v3/certs",
       tokenUrl: "https://oauth2.googleapis.com/token",
+      authorizationUrl: "https://accounts.google.com/o/oauth2/v2/auth",
       previousTokenKeys: [],
     });
     expect(fromHex.tokenKey.equals(key)).toBe(true);

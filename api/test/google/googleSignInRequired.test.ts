@@ -13,8 +13,8 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import type { CloudObjectKey, CloudObjectMetadata, CloudStorage } from "../../src/cloud/CloudStorage.ts";
 import { LocalDirectoryStorage } from "../../src/cloud/LocalDirectoryStorage.ts";
 import type { GoogleAccessTokens } from "../../src/google/GoogleAccessTokens.ts";
-import { FakeGoogleOAuthServer } from "../support/fakeGoogleOAuth/FakeGoogleOAuthServer.ts";
-import { provisionGoogleUser } from "../support/fakeGoogleOAuth/provisionGoogleUser.ts";
+import { FakeGoogleOAuthServer } from "@smsync/testkit/fakeGoogleOAuth";
+import { provisionGoogleUser } from "../support/provisionGoogleUser.ts";
 import {
   type Schema,
   startTestServer,

@@ -1,12 +1,13 @@
 // Signing in with a Google ID token against the fake Google: the user is
 // created once and mapped by sub after that, the device token works, every
 // bad token is refused with the check it failed and writes nothing, and an
-// authorization code leaves an encrypted refresh token behind.
+// authorization code leaves an encrypted refresh token behind. A web app's
+// sign-in goes through the fake's consent page and brings only the code.
+import { createHash, randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseTokenKey } from "../../src/config/googleConfig.ts";
 import { RefreshTokenCipher } from "../../src/google/RefreshTokenCipher.ts";
-import { FakeGoogleOAuthServer } from "../support/fakeGoogleOAuth/FakeGoogleOAuthServer.ts";
-import { newSigningKey } from "../support/fakeGoogleOAuth/signingKeys.ts";
+import { FakeGoogleOAuthServer, newSigningKey } from "@smsync/testkit/fakeGoogleOAuth";
 import { matchers, rowCounts, type Schema, startTestServer, TestGraphQLClient, type TestServer } from "@smsync/testkit";
 
 const signIn = `mutation($idToken: String!, $deviceName: String!, $code: String) {
@@ -17,6 +18,14 @@ interface SignedIn {
     Schema.GoogleSignIn,
     "token" | "userId" | "userName" | "deviceName" | "newUser" | "driveAccess"
   >;
+}
+
+const signInWithCode = `mutation($code: String!, $redirectUri: String, $codeVerifier: String, $deviceName: String!) {
+  signInWithGoogle(authorizationCode: $code, redirectUri: $redirectUri, codeVerifier: $codeVerifier, deviceName: $deviceName) { token userId userName deviceName newUser driveAccess }
+}`;
+const googleSignInInfo = `{ serverInfo { googleSignIn { clientId authorizationUrl scopes } } }`;
+interface ServerGoogleSignIn {
+  serverInfo: { googleSignIn: Schema.GoogleSignInInfo | null };
 }
 
 let fake: FakeGoogleOAuthServer;
@@ -256,6 +265,115 @@ describe("signInWithGoogle", () => {
   });
 });
 
+describe("signInWithGoogle from a web app's consent redirect (an authorization code only)", () => {
+  const redirectUri = "http://127.0.0.1:5173/";
+
+  /** What a web app does: PKCE, then the person's visit to the consent page; the redirect's query. */
+  async function consent(
+    account: { subject: string; email?: string; answer?: "allow" | "deny" },
+    scopes?: string[],
+  ): Promise<{ back: URL; codeVerifier: string }> {
+    const { googleSignIn } = (await anonymous.ok<ServerGoogleSignIn>(googleSignInInfo)).serverInfo;
+    const codeVerifier = randomBytes(32).toString("base64url");
+    const page = new URL(googleSignIn!.authorizationUrl);
+    page.search = new URLSearchParams({
+      client_id: googleSignIn!.clientId,
+      redirect_uri: redirectUri,
+      response_type: "code",
+      scope: (scopes ?? googleSignIn!.scopes).join(" "),
+      access_type: "offline",
+      prompt: "consent",
+      state: "s-1",
+      code_challenge: createHash("sha256").update(codeVerifier).digest("base64url"),
+      code_challenge_method: "S256",
+    }).toString();
+    fake.consentingAccount = account;
+    const response = await fetch(page, { redirect: "manual" });
+    expect(response.status).toBe(302);
+    const back = new URL(response.headers.get("location")!);
+    expect(back.origin + back.pathname).toBe(redirectUri);
+    expect(back.searchParams.get("state")).toBe("s-1");
+    return { back, codeVerifier };
+  }
+
+  it("serverInfo tells the app the client, Google's consent page and the scopes", async () => {
+    expect((await anonymous.ok<ServerGoogleSignIn>(googleSignInInfo)).serverInfo.googleSignIn).toEqual({
+      clientId: fake.clientId,
+      authorizationUrl: fake.authorizationUrl,
+      scopes: ["openid", "email", "https://www.googleapis.com/auth/drive.file"],
+    });
+  });
+
+  it("signs the person in from the code alone: the ID token comes from the exchange, Drive access is stored", async () => {
+    const db = server.app.services.db;
+    const { back, codeVerifier } = await consent({ subject: "10001", email: "lin@example.com" });
+    const code = back.searchParams.get("code")!;
+    const result = (
+      await anonymous.ok<SignedIn>(signInWithCode, { code, redirectUri, codeVerifier, deviceName: "browser" })
+    ).signInWithGoogle;
+    expect(result).toMatchObject({
+      newUser: true,
+      userName: "google-10001",
+      deviceName: "browser",
+      driveAccess: true,
+    });
+    expect(await new TestGraphQLClient(server.url, result.token).fileIndex()).toMatchObject({ files: [] });
+    expect(await db.googleAccount.findUniqueOrThrow({ where: { subject: "10001" } })).toMatchObject({
+      userId: result.userId,
+      email: "lin@example.com",
+    });
+    const exchange = fake.requests.at(-1)!;
+    expect(exchange).toEqual({ grantType: "authorization_code", status: 200 });
+  });
+
+  it("refuses a wrong PKCE verifier, another redirect_uri, a grant without openid, and no token at all, writing nothing", async () => {
+    const db = server.app.services.db;
+    const before = await rowCounts(db);
+    const refusal = async (variables: Record<string, unknown>) =>
+      (await anonymous.request<SignedIn>(signInWithCode, { deviceName: "browser", ...variables })).errors?.[0];
+
+    const wrongVerifier = await consent({ subject: "10002" });
+    expect(
+      await refusal({
+        code: wrongVerifier.back.searchParams.get("code"),
+        redirectUri,
+        codeVerifier: randomBytes(32).toString("base64url"),
+      }),
+    ).toMatchObject({ extensions: { code: "GOOGLE_AUTHORIZATION_CODE_INVALID", oauthError: "invalid_grant" } });
+
+    const otherPage = await consent({ subject: "10002" });
+    expect(
+      await refusal({
+        code: otherPage.back.searchParams.get("code"),
+        redirectUri: "http://127.0.0.1:5173/elsewhere",
+        codeVerifier: otherPage.codeVerifier,
+      }),
+    ).toMatchObject({ extensions: { code: "GOOGLE_AUTHORIZATION_CODE_INVALID", oauthError: "redirect_uri_mismatch" } });
+
+    const withoutOpenId = await consent({ subject: "10002" }, ["email", "https://www.googleapis.com/auth/drive.file"]);
+    expect(
+      await refusal({
+        code: withoutOpenId.back.searchParams.get("code"),
+        redirectUri,
+        codeVerifier: withoutOpenId.codeVerifier,
+      }),
+    ).toMatchObject({
+      extensions: { code: "GOOGLE_AUTHORIZATION_CODE_INVALID" },
+      message: matchers.stringMatching(/no ID token/),
+    });
+
+    const neither = await anonymous.request<SignedIn>(`mutation { signInWithGoogle(deviceName: "browser") { token } }`);
+    expect(neither.errors?.[0]?.extensions).toMatchObject({ code: "BAD_INPUT", field: "idToken" });
+    expect(await rowCounts(db)).toEqual(before);
+  });
+
+  it("a person who refuses consent comes back with error=access_denied and no code", async () => {
+    const { back } = await consent({ subject: "10003", answer: "deny" });
+    expect(back.searchParams.get("error")).toBe("access_denied");
+    expect(back.searchParams.has("code")).toBe(false);
+  });
+});
+
 describe("signInWithGoogle when Google's keys cannot be fetched", () => {
   it("answers GOOGLE_UNAVAILABLE and writes nothing", async () => {
     const unreachable = await startTestServer({
@@ -276,14 +394,14 @@ describe("signInWithGoogle when Google's keys cannot be fetched", () => {
 });
 
 describe("signInWithGoogle without Google configured", () => {
-  it("answers GOOGLE_NOT_CONFIGURED", async () => {
+  it("answers GOOGLE_NOT_CONFIGURED, and serverInfo offers no Google sign-in", async () => {
     const plain = await startTestServer();
     try {
       const idToken = await fake.idToken({ subject: "8001" });
       const before = await rowCounts(plain.app.services.db);
-      expect(await new TestGraphQLClient(plain.url, null).errorCode(signIn, { idToken, deviceName: "phone" })).toBe(
-        "GOOGLE_NOT_CONFIGURED",
-      );
+      const client = new TestGraphQLClient(plain.url, null);
+      expect(await client.errorCode(signIn, { idToken, deviceName: "phone" })).toBe("GOOGLE_NOT_CONFIGURED");
+      expect((await client.ok<ServerGoogleSignIn>(googleSignInInfo)).serverInfo.googleSignIn).toBeNull();
       expect(await rowCounts(plain.app.services.db)).toEqual(before);
     } finally {
       await plain.close();

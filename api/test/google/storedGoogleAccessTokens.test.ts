@@ -9,8 +9,8 @@ import { parseTokenKey } from "../../src/config/googleConfig.ts";
 import { GoogleTokenEndpoint } from "../../src/google/GoogleTokenEndpoint.ts";
 import { keyIdOf, RefreshTokenCipher } from "../../src/google/RefreshTokenCipher.ts";
 import { StoredGoogleAccessTokens } from "../../src/google/StoredGoogleAccessTokens.ts";
-import { FakeGoogleOAuthServer } from "../support/fakeGoogleOAuth/FakeGoogleOAuthServer.ts";
-import { provisionGoogleUser, type ProvisionedGoogleUser } from "../support/fakeGoogleOAuth/provisionGoogleUser.ts";
+import { FakeGoogleOAuthServer } from "@smsync/testkit/fakeGoogleOAuth";
+import { provisionGoogleUser, type ProvisionedGoogleUser } from "../support/provisionGoogleUser.ts";
 import { startTestServer, type TestServer } from "@smsync/testkit";
 
 let fake: FakeGoogleOAuthServer;

@@ -13,7 +13,7 @@ import { parseTokenKey } from "../../src/config/googleConfig.ts";
 import type { Database } from "../../src/database/client.ts";
 import { RefreshTokenCipher } from "../../src/google/RefreshTokenCipher.ts";
 import { FakeGoogleDrive } from "@smsync/testkit/fakeGoogleDrive";
-import { FakeGoogleOAuthServer } from "./fakeGoogleOAuth/FakeGoogleOAuthServer.ts";
+import { FakeGoogleOAuthServer } from "@smsync/testkit/fakeGoogleOAuth";
 import { type ProcessServer, type ProcessServerOptions, sha256Hex } from "@smsync/testkit";
 
 export interface CloudFile {

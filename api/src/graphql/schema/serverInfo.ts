@@ -4,6 +4,7 @@ import { downloadsPath } from "../../downloads/downloadHandler.ts";
 import { uploadsPath } from "../../uploads/UploadPlane.ts";
 import { downloadBatchesPath, uploadBatchesPath } from "@smsync/protocol";
 import { builder } from "../builder.ts";
+import { googleSignInScopes } from "../../google/GoogleSignIn.ts";
 import { serverVersion } from "../../version.ts";
 
 interface Limits {
@@ -40,6 +41,26 @@ const LimitsType = builder.objectRef<Limits>("Limits").implement({
   }),
 });
 
+interface GoogleSignInInfo {
+  clientId: string;
+  authorizationUrl: string;
+  scopes: string[];
+}
+
+const GoogleSignInInfoType = builder.objectRef<GoogleSignInInfo>("GoogleSignInInfo").implement({
+  description:
+    "How an app signs a person in with Google on this server: an OAuth code flow with this client, ending in signInWithGoogle.",
+  fields: (t) => ({
+    clientId: t.exposeString("clientId", { description: "The server's OAuth client id (client_id)." }),
+    authorizationUrl: t.exposeString("authorizationUrl", {
+      description: "Google's consent page, where a web app sends the person (response_type=code).",
+    }),
+    scopes: t.exposeStringList("scopes", {
+      description: "The scopes to ask for: openid and email to sign in, drive.file for the Drive backend.",
+    }),
+  }),
+});
+
 interface ServerInfo {
   version: string;
   cloudBackend: string;
@@ -49,6 +70,7 @@ interface ServerInfo {
   downloadUrlPattern: string;
   graphqlWebSocketUrl: string;
   limits: Limits;
+  googleSignIn: GoogleSignInInfo | null;
 }
 
 const ServerInfoType = builder.objectRef<ServerInfo>("ServerInfo").implement({
@@ -68,6 +90,12 @@ const ServerInfoType = builder.objectRef<ServerInfo>("ServerInfo").implement({
     }),
     graphqlWebSocketUrl: t.exposeString("graphqlWebSocketUrl", { description: "graphql-ws subscriptions." }),
     limits: t.field({ type: LimitsType, resolve: (info) => info.limits }),
+    googleSignIn: t.field({
+      type: GoogleSignInInfoType,
+      nullable: true,
+      description: "Null when this server does not offer Google sign-in.",
+      resolve: (info) => info.googleSignIn,
+    }),
   }),
 });
 
@@ -96,6 +124,13 @@ builder.queryField("serverInfo", (t) =>
           lockMaxTtlSeconds: config.lockMaxTtlSeconds,
           lockMaxWaitSeconds: config.lockMaxWaitSeconds,
         },
+        googleSignIn: config.google
+          ? {
+              clientId: config.google.clientId,
+              authorizationUrl: config.google.authorizationUrl,
+              scopes: googleSignInScopes,
+            }
+          : null,
       };
     },
   }),

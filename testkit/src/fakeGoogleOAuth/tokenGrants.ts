@@ -1,7 +1,7 @@
 // The fake token endpoint's state: the authorization codes it issued (one
 // use each), the refresh tokens it accepts (until revoked), and the access
 // tokens it handed out (with their expiry, for a fake Drive to check).
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 
 export interface CodeGrant {
   subject: string;
@@ -9,6 +9,10 @@ export interface CodeGrant {
   scope: string;
   /** False: Google gives no refresh token (access granted before, without prompt=consent). */
   withRefreshToken: boolean;
+  /** The redirect_uri of the consent that issued the code: the exchange must name it again. */
+  redirectUri?: string;
+  /** PKCE (RFC 7636, S256): the exchange must bring the verifier of this challenge. */
+  codeChallenge?: string;
 }
 
 export interface IssuedAccessToken {
@@ -18,7 +22,11 @@ export interface IssuedAccessToken {
 
 export type GrantOutcome =
   | { ok: true; accessToken: string; expiresIn: number; refreshToken?: string; scope: string; code?: CodeGrant }
-  | { ok: false; error: "invalid_grant" | "unsupported_grant_type" | "invalid_request"; description: string };
+  | {
+      ok: false;
+      error: "invalid_grant" | "unsupported_grant_type" | "invalid_request" | "redirect_uri_mismatch";
+      description: string;
+    };
 
 export const driveFileScope = "https://www.googleapis.com/auth/drive.file";
 
@@ -67,7 +75,10 @@ export class TokenGrants {
       case "authorization_code": {
         const code = this.codes.get(form.get("code") ?? "");
         if (!code) return { ok: false, error: "invalid_grant", description: "Malformed auth code." };
+        // A code is spent by its first exchange, even a refused one, as at Google.
         this.codes.delete(form.get("code")!);
+        const refused = refusedExchange(code, form);
+        if (refused) return refused;
         const refreshToken = code.withRefreshToken ? this.grantRefreshToken(code.subject) : undefined;
         return { ok: true, ...this.newAccessToken(code.subject), refreshToken, scope: code.scope, code };
       }
@@ -88,4 +99,18 @@ export class TokenGrants {
     this.accessTokens.set(accessToken, { subject, expiresAt: Date.now() + this.accessTokenLifetimeSeconds * 1000 });
     return { accessToken, expiresIn: this.accessTokenLifetimeSeconds };
   }
+}
+
+/** What Google refuses in the exchange of a code it issued: another redirect_uri, a missing or wrong PKCE verifier. */
+function refusedExchange(code: CodeGrant, form: URLSearchParams): GrantOutcome | undefined {
+  if (code.redirectUri !== undefined && form.get("redirect_uri") !== code.redirectUri) {
+    return { ok: false, error: "redirect_uri_mismatch", description: "Bad Request" };
+  }
+  if (code.codeChallenge === undefined) return undefined;
+  const verifier = form.get("code_verifier");
+  if (!verifier) return { ok: false, error: "invalid_grant", description: "Missing code verifier." };
+  const challenge = createHash("sha256").update(verifier).digest("base64url");
+  return challenge === code.codeChallenge
+    ? undefined
+    : { ok: false, error: "invalid_grant", description: "Invalid code verifier." };
 }

@@ -3,11 +3,11 @@
 // refresh token (encrypted with the fake's key, as the server stores it)
 // that the fake token endpoint accepts.
 import { randomBytes } from "node:crypto";
-import { addUser } from "../../../src/auth/users.ts";
-import { parseTokenKey } from "../../../src/config/googleConfig.ts";
-import type { Database } from "../../../src/database/client.ts";
-import { RefreshTokenCipher } from "../../../src/google/RefreshTokenCipher.ts";
-import { FakeGoogleOAuthServer } from "./FakeGoogleOAuthServer.ts";
+import { addUser } from "../../src/auth/users.ts";
+import { parseTokenKey } from "../../src/config/googleConfig.ts";
+import type { Database } from "../../src/database/client.ts";
+import { RefreshTokenCipher } from "../../src/google/RefreshTokenCipher.ts";
+import { FakeGoogleOAuthServer } from "@smsync/testkit/fakeGoogleOAuth";
 
 export interface ProvisionedGoogleUser {
   userId: string;
