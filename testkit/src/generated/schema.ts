@@ -133,6 +133,16 @@ export type GoogleSignIn = {
   userName: Scalars['String']['output'];
 };
 
+/** How an app signs a person in with Google on this server: an OAuth code flow with this client, ending in signInWithGoogle. */
+export type GoogleSignInInfo = {
+  /** Google's consent page, where a web app sends the person (response_type=code). */
+  authorizationUrl: Scalars['String']['output'];
+  /** The server's OAuth client id (client_id). */
+  clientId: Scalars['String']['output'];
+  /** The scopes to ask for: openid and email to sign in, drive.file for the Drive backend. */
+  scopes: Array<Scalars['String']['output']>;
+};
+
 export type Limits = {
   /** Bytes of files in one batch. */
   batchMaxBytes: Scalars['Float']['output'];
@@ -173,7 +183,7 @@ export type Mutation = {
   renewLock: LockGrant;
   /** The server half of a client's reset from error: releases the device's lock and drops its uncommitted staged uploads and upload-deletions. A running transfer is left to end on its own. */
   resetServerState: ResetResult;
-  /** Signs a device in with a Google ID token (audience: the server's OAuth client id), creating the user on the first sign-in. With authorizationCode (the app's OAuth code flow, scope drive.file, offline access) the server also stores the user's Drive authorization. Errors: GOOGLE_ID_TOKEN_INVALID (extensions.reason), GOOGLE_AUTHORIZATION_CODE_INVALID, GOOGLE_UNAVAILABLE, GOOGLE_NOT_CONFIGURED. */
+  /** Signs a device in with Google, creating the user on the first sign-in: with a Google ID token (audience: the server's OAuth client id), or with only an authorization code whose grant includes the openid scope (a web app's redirect to serverInfo.googleSignIn.authorizationUrl). With authorizationCode (the app's OAuth code flow, scope drive.file, offline access) the server also stores the user's Drive authorization. Errors: GOOGLE_ID_TOKEN_INVALID (extensions.reason), GOOGLE_AUTHORIZATION_CODE_INVALID, GOOGLE_UNAVAILABLE, GOOGLE_NOT_CONFIGURED, BAD_INPUT. */
   signInWithGoogle: GoogleSignIn;
   /** Copies the named files (at their index versions) from the cloud into staging for download, then releases the lock. */
   startInboundTransfer: Operation;
@@ -216,8 +226,10 @@ export type MutationResetServerStateArgs = {
 
 export type MutationSignInWithGoogleArgs = {
   authorizationCode?: InputMaybe<Scalars['String']['input']>;
+  codeVerifier?: InputMaybe<Scalars['String']['input']>;
   deviceName: Scalars['String']['input'];
-  idToken: Scalars['String']['input'];
+  idToken?: InputMaybe<Scalars['String']['input']>;
+  redirectUri?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -302,6 +314,8 @@ export type ServerInfo = {
   downloadBatchUrl: Scalars['String']['output'];
   /** The URL of a staged download, with {fileUUID} and {version} to fill in. */
   downloadUrlPattern: Scalars['String']['output'];
+  /** Null when this server does not offer Google sign-in. */
+  googleSignIn: Maybe<GoogleSignInInfo>;
   /** graphql-ws subscriptions. */
   graphqlWebSocketUrl: Scalars['String']['output'];
   limits: Limits;
