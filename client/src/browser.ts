@@ -11,3 +11,5 @@ export * from "./errors.ts";
 export * from "./modes.ts";
 export { ClientUsageError } from "./queues/ClientUsageError.ts";
 export { LocalSourceError } from "./transfers/uploadSources.ts";
+export * from "./signIn/googleSignIn.ts";
+export * from "./browser/googleRedirectSignIn.ts";

@@ -1,4 +1,4 @@
-// @smsync/client: the SDK an app embeds (work in progress, issue 3).
+// @smsync/client: the SDK an app embeds.
 export * from "./errors.ts";
 export * from "./store/ClientStore.ts";
 export { MemoryStore } from "./store/MemoryStore.ts";
@@ -22,6 +22,7 @@ export {
   type StoredOutboxResult,
 } from "./graphql/outbox/index.ts";
 export { createGraphQLClient, type GraphQLClientOptions, type SmsyncGraphQL } from "./graphql/createGraphQLClient.ts";
+export * from "./signIn/googleSignIn.ts";
 export type * as GraphQLTypes from "./graphql/generated/graphql.ts";
 // The byte plane (Node file access inside): import from "@smsync/client/transfers".
 // Live mode's options and events (the clients' startLive; the events are those of SyncEvents in ./node and ./browser).

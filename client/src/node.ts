@@ -15,4 +15,5 @@ export * from "./engine/index.ts";
 export type { BeingUploaded, DownloadedFile, OutboundState } from "./engine/SyncEngine.ts";
 export { clientCrashPointNames } from "./engine/crashPoints.ts";
 export { SqliteStore } from "./store/SqliteStore.ts";
+export * from "./signIn/googleSignIn.ts";
 export * from "./transfers/index.ts";

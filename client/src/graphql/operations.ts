@@ -227,3 +227,42 @@ export const fileIndexChangedSubscription = graphql(`
     }
   }
 `);
+
+// Signing in (anonymous, not through the outbox: there is no device yet whose store could keep it)
+
+export const googleSignInOfferQuery = graphql(`
+  query GoogleSignInOffer {
+    serverInfo {
+      googleSignIn {
+        clientId
+        authorizationUrl
+        scopes
+      }
+    }
+  }
+`);
+
+export const signInWithGoogleMutation = graphql(`
+  mutation SignInWithGoogle(
+    $deviceName: String!
+    $idToken: String
+    $authorizationCode: String
+    $redirectUri: String
+    $codeVerifier: String
+  ) {
+    signInWithGoogle(
+      deviceName: $deviceName
+      idToken: $idToken
+      authorizationCode: $authorizationCode
+      redirectUri: $redirectUri
+      codeVerifier: $codeVerifier
+    ) {
+      token
+      userId
+      userName
+      deviceName
+      newUser
+      driveAccess
+    }
+  }
+`);

@@ -32,6 +32,8 @@ type Documents = {
     "\n  mutation ResetServerState($idempotencyKey: String!) {\n    resetServerState(idempotencyKey: $idempotencyKey) {\n      releasedLock\n      discardedUploads\n      discardedDeletions\n    }\n  }\n": typeof types.ResetServerStateDocument,
     "\n  subscription TransferProgress($operationId: ID!, $after: Int) {\n    transferProgress(operationId: $operationId, after: $after) {\n      seq\n      operationId\n      type\n      state\n      files {\n        fileUUID\n        version\n        bytes\n      }\n      filesDone\n      filesTotal\n      bytesDone\n      bytesTotal\n      errorCode\n      errorMessage\n      at\n    }\n  }\n": typeof types.TransferProgressDocument,
     "\n  subscription FileIndexChanged($after: Int) {\n    fileIndexChanged(after: $after) {\n      seq\n      operationId\n      deviceId\n      at\n      files {\n        fileUUID\n        version\n        deleted\n      }\n    }\n  }\n": typeof types.FileIndexChangedDocument,
+    "\n  query GoogleSignInOffer {\n    serverInfo {\n      googleSignIn {\n        clientId\n        authorizationUrl\n        scopes\n      }\n    }\n  }\n": typeof types.GoogleSignInOfferDocument,
+    "\n  mutation SignInWithGoogle(\n    $deviceName: String!\n    $idToken: String\n    $authorizationCode: String\n    $redirectUri: String\n    $codeVerifier: String\n  ) {\n    signInWithGoogle(\n      deviceName: $deviceName\n      idToken: $idToken\n      authorizationCode: $authorizationCode\n      redirectUri: $redirectUri\n      codeVerifier: $codeVerifier\n    ) {\n      token\n      userId\n      userName\n      deviceName\n      newUser\n      driveAccess\n    }\n  }\n": typeof types.SignInWithGoogleDocument,
 };
 const documents: Documents = {
     "\n  fragment OperationStatusFields on Operation {\n    id\n    kind\n    state\n    attempts\n    failedPhase\n    errorCode\n    errorMessage\n    filesTotal\n    filesDone\n    bytesTotal\n    bytesDone\n    createdAt\n    updatedAt\n    finishedAt\n  }\n": types.OperationStatusFieldsFragmentDoc,
@@ -52,6 +54,8 @@ const documents: Documents = {
     "\n  mutation ResetServerState($idempotencyKey: String!) {\n    resetServerState(idempotencyKey: $idempotencyKey) {\n      releasedLock\n      discardedUploads\n      discardedDeletions\n    }\n  }\n": types.ResetServerStateDocument,
     "\n  subscription TransferProgress($operationId: ID!, $after: Int) {\n    transferProgress(operationId: $operationId, after: $after) {\n      seq\n      operationId\n      type\n      state\n      files {\n        fileUUID\n        version\n        bytes\n      }\n      filesDone\n      filesTotal\n      bytesDone\n      bytesTotal\n      errorCode\n      errorMessage\n      at\n    }\n  }\n": types.TransferProgressDocument,
     "\n  subscription FileIndexChanged($after: Int) {\n    fileIndexChanged(after: $after) {\n      seq\n      operationId\n      deviceId\n      at\n      files {\n        fileUUID\n        version\n        deleted\n      }\n    }\n  }\n": types.FileIndexChangedDocument,
+    "\n  query GoogleSignInOffer {\n    serverInfo {\n      googleSignIn {\n        clientId\n        authorizationUrl\n        scopes\n      }\n    }\n  }\n": types.GoogleSignInOfferDocument,
+    "\n  mutation SignInWithGoogle(\n    $deviceName: String!\n    $idToken: String\n    $authorizationCode: String\n    $redirectUri: String\n    $codeVerifier: String\n  ) {\n    signInWithGoogle(\n      deviceName: $deviceName\n      idToken: $idToken\n      authorizationCode: $authorizationCode\n      redirectUri: $redirectUri\n      codeVerifier: $codeVerifier\n    ) {\n      token\n      userId\n      userName\n      deviceName\n      newUser\n      driveAccess\n    }\n  }\n": types.SignInWithGoogleDocument,
 };
 
 /**
@@ -140,6 +144,14 @@ export function graphql(source: "\n  subscription TransferProgress($operationId:
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  subscription FileIndexChanged($after: Int) {\n    fileIndexChanged(after: $after) {\n      seq\n      operationId\n      deviceId\n      at\n      files {\n        fileUUID\n        version\n        deleted\n      }\n    }\n  }\n"): (typeof documents)["\n  subscription FileIndexChanged($after: Int) {\n    fileIndexChanged(after: $after) {\n      seq\n      operationId\n      deviceId\n      at\n      files {\n        fileUUID\n        version\n        deleted\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query GoogleSignInOffer {\n    serverInfo {\n      googleSignIn {\n        clientId\n        authorizationUrl\n        scopes\n      }\n    }\n  }\n"): (typeof documents)["\n  query GoogleSignInOffer {\n    serverInfo {\n      googleSignIn {\n        clientId\n        authorizationUrl\n        scopes\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SignInWithGoogle(\n    $deviceName: String!\n    $idToken: String\n    $authorizationCode: String\n    $redirectUri: String\n    $codeVerifier: String\n  ) {\n    signInWithGoogle(\n      deviceName: $deviceName\n      idToken: $idToken\n      authorizationCode: $authorizationCode\n      redirectUri: $redirectUri\n      codeVerifier: $codeVerifier\n    ) {\n      token\n      userId\n      userName\n      deviceName\n      newUser\n      driveAccess\n    }\n  }\n"): (typeof documents)["\n  mutation SignInWithGoogle(\n    $deviceName: String!\n    $idToken: String\n    $authorizationCode: String\n    $redirectUri: String\n    $codeVerifier: String\n  ) {\n    signInWithGoogle(\n      deviceName: $deviceName\n      idToken: $idToken\n      authorizationCode: $authorizationCode\n      redirectUri: $redirectUri\n      codeVerifier: $codeVerifier\n    ) {\n      token\n      userId\n      userName\n      deviceName\n      newUser\n      driveAccess\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};
