@@ -4,7 +4,15 @@
 import { render } from "lit-html";
 import { NotesDb } from "./localFiles/notesDb.ts";
 import { NotesActions } from "./notesActions.ts";
-import { forgetSession, loadSession, saveSession, storageNameOf, type Session } from "./session.ts";
+import {
+  forgetSession,
+  lastServerUrl,
+  loadSession,
+  rememberServerUrl,
+  saveSession,
+  storageNameOf,
+  type Session,
+} from "./session.ts";
 import { Store } from "./state.ts";
 import { ConflictQueue } from "./sync/conflictQueue.ts";
 import { holdDeviceLock } from "./sync/deviceLock.ts";
@@ -13,11 +21,15 @@ import { keepLive } from "./sync/keepLive.ts";
 import { openNotesClient } from "./sync/openNotesClient.ts";
 import { appView } from "./ui/appView.ts";
 import { syncDialogOpen } from "./ui/conflictDialog.ts";
-import { signInView } from "./ui/signInView.ts";
+import { signInView, type SignInActions, type SignInState } from "./ui/signInView.ts";
+import { sessionFromGoogleReturn, signInWithGoogle } from "./googleSignIn.ts";
+import { googleSignInOffer } from "@smsync/client/browser";
 import { registerOfflineShell } from "./offlineShell.ts";
 import "./styles.css";
 
 const root = document.getElementById("app")!;
+/** The sign-in form's first guess: the server `npm start` runs. */
+const defaultServerUrl = "http://127.0.0.1:4000";
 
 async function start(session: Session): Promise<void> {
   const storageName = await storageNameOf(session);
@@ -88,21 +100,64 @@ async function start(session: Session): Promise<void> {
   keepLive(client, (error) => console.info("live mode not started yet:", error));
 }
 
-function showSignIn(): void {
-  render(
-    signInView((session) => {
+function showSignIn(problem: string | null = null): void {
+  const state: SignInState = { serverUrl: lastServerUrl() ?? defaultServerUrl, googleOffered: null, problem };
+  const draw = () => render(signInView(state, actions), root);
+  const askServer = (serverUrl: string) => {
+    Object.assign(state, { serverUrl, googleOffered: null });
+    draw();
+    googleSignInOffer(serverUrl).then(
+      (offer) => {
+        // An answer for a URL the person has since changed is not theirs.
+        if (state.serverUrl === serverUrl) Object.assign(state, { googleOffered: offer !== null });
+        draw();
+      },
+      () => {
+        if (state.serverUrl === serverUrl) Object.assign(state, { googleOffered: false });
+        draw();
+      },
+    );
+  };
+  const actions: SignInActions = {
+    signIn: (session) => {
+      rememberServerUrl(session.serverUrl);
       saveSession(session);
       start(session).catch(showFailure);
-    }),
-    root,
-  );
+    },
+    serverChanged: askServer,
+    signInWithGoogle: (serverUrl, deviceLabel) => {
+      rememberServerUrl(serverUrl);
+      signInWithGoogle(serverUrl, deviceLabel).catch((error: unknown) => {
+        state.problem = `Google sign-in did not start: ${messageOf(error)}`;
+        draw();
+      });
+    },
+  };
+  askServer(state.serverUrl);
 }
 
 function showFailure(error: unknown): void {
-  root.textContent = `The app could not start: ${error instanceof Error ? error.message : String(error)}`;
+  root.textContent = `The app could not start: ${messageOf(error)}`;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** A session from Google's return, the URL's fragment or this tab's storage; else the sign-in form. */
+async function signInOrStart(): Promise<void> {
+  let fromGoogle: Session | null;
+  try {
+    fromGoogle = await sessionFromGoogleReturn();
+  } catch (error) {
+    showSignIn(`Google sign-in did not complete: ${messageOf(error)}`);
+    return;
+  }
+  if (fromGoogle) saveSession(fromGoogle);
+  const session = fromGoogle ?? loadSession();
+  if (session) await start(session);
+  else showSignIn();
 }
 
 registerOfflineShell();
-const session = loadSession();
-if (session) start(session).catch(showFailure);
-else showSignIn();
+signInOrStart().catch(showFailure);

@@ -27,6 +27,17 @@ export function saveSession(session: Session): void {
   sessionStorage.setItem(storageKey, JSON.stringify(session));
 }
 
+const serverKey = "smsync-notes.serverUrl";
+
+/** The server this browser signed in to last, for the sign-in form (it comes back from Google too). */
+export function lastServerUrl(): string | null {
+  return localStorage.getItem(serverKey);
+}
+
+export function rememberServerUrl(serverUrl: string): void {
+  localStorage.setItem(serverKey, serverUrl);
+}
+
 export function forgetSession(): void {
   sessionStorage.removeItem(storageKey);
 }

@@ -41,6 +41,33 @@ export class DevicePage {
     return new DevicePage(context, page, deviceFragment);
   }
 
+  /**
+   * Opens the app's sign-in form and signs in with Google (whose consent page
+   * the test's fake answers): the session comes back from the server, not
+   * from a fragment. `beforeClick` sees the form as the person does.
+   */
+  static async signInWithGoogle(
+    browser: Browser,
+    options: Omit<DeviceOptions, "token"> & { beforeClick?: (page: Page) => Promise<void> },
+  ): Promise<DevicePage> {
+    const context = await browser.newContext({ viewport: options.viewport, acceptDownloads: true });
+    const page = await context.newPage();
+    page.setDefaultTimeout(120_000);
+    await page.goto(`${options.appUrl}/`);
+    await page.getByLabel("Server URL").fill(options.serverUrl);
+    await page.getByLabel("Server URL").press("Tab");
+    await page.getByLabel("Name of this device").fill(options.label);
+    const button = page.getByRole("button", { name: "Sign in with Google" });
+    await button.waitFor();
+    await options.beforeClick?.(page);
+    await button.click();
+    await page.getByRole("button", { name: "New note" }).waitFor();
+    await page.evaluate(async () => {
+      await navigator.serviceWorker.ready;
+    });
+    return new DevicePage(context, page, "");
+  }
+
   private fileButton(name: string) {
     return this.page
       .locator("button.file")
@@ -177,7 +204,12 @@ export class DevicePage {
   }
 
   async screenshot(name: string): Promise<void> {
-    await this.page.screenshot({ path: path.join(screenshotDir, `${name}.png`) });
+    await DevicePage.screenshotOf(this.page, name);
+  }
+
+  /** screenshots/<name>.png, for the README. */
+  static async screenshotOf(page: Page, name: string): Promise<void> {
+    await page.screenshot({ path: path.join(screenshotDir, `${name}.png`) });
   }
 
   async close(): Promise<void> {
