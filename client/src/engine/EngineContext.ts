@@ -14,7 +14,13 @@ import type { ClientStore } from "../store/ClientStore.ts";
 import { abortable } from "./abortable.ts";
 import { clientCrashPoint, type ClientCrashPoint } from "./crashPoints.ts";
 import { SyncEventEmitter, type SyncEvents } from "./events.ts";
-import { fetchOperation, followOperation, type Operation, type ServerTransferEvent } from "./followOperation.ts";
+import {
+  fetchOperation,
+  followOperation,
+  type Operation,
+  type OperationStatus,
+  type ServerTransferEvent,
+} from "./followOperation.ts";
 import { Lease } from "./lease.ts";
 import type { EngineCallbacks, SyncEngineOptions } from "./options.ts";
 import { metaKeys } from "./state.ts";
@@ -72,7 +78,7 @@ export class EngineContext<D extends DownloadedFileInfo = DownloadedFile> {
   /** Aborted by suspend() and close(): transfers, outbox waits, polling and sleeps end with it. */
   private stopController = new AbortController();
   private readonly wakers = new Set<() => void>();
-  private endpoints: ByteEndpoints | undefined;
+  private endpoints: Promise<ByteEndpoints> | undefined;
 
   constructor(options: SyncEngineOptions<D>) {
     this.store = options.store;
@@ -152,7 +158,7 @@ export class EngineContext<D extends DownloadedFileInfo = DownloadedFile> {
     operationId: string,
     direction: TransferWaitingEvent["direction"],
     onEvent?: (event: ServerTransferEvent) => void,
-  ): Promise<Operation> {
+  ): Promise<OperationStatus> {
     return followOperation({
       client: this.client,
       operationId,
@@ -173,22 +179,36 @@ export class EngineContext<D extends DownloadedFileInfo = DownloadedFile> {
     this.endpoints = undefined;
   }
 
-  /** Where the byte plane is, and the batch limits (serverInfo), asked once a pass. */
-  async byteEndpoints(): Promise<ByteEndpoints> {
-    if (!this.endpoints) {
-      const result = await this.client.query(serverInfoQuery, {}).toPromise();
-      const { serverInfo } = queryData(result, "serverInfo");
-      this.endpoints = {
-        tusEndpoint: serverInfo.tusEndpoint,
-        uploadBatchUrl: serverInfo.uploadBatchUrl,
-        downloadBatchUrl: serverInfo.downloadBatchUrl,
-        downloadUrlPattern: serverInfo.downloadUrlPattern,
-        batchMaxFileBytes: serverInfo.limits.batchMaxFileBytes,
-        batchMaxFiles: serverInfo.limits.batchMaxFiles,
-        batchMaxBytes: serverInfo.limits.batchMaxBytes,
-      };
-    }
+  /**
+   * Where the byte plane is, and the batch limits (serverInfo), asked once a
+   * pass; `prefetch` asks beside the pass's first requests, so that its
+   * uploads and downloads do not wait for the answer.
+   */
+  byteEndpoints(): Promise<ByteEndpoints> {
+    this.endpoints ??= this.askByteEndpoints().catch((error: unknown) => {
+      this.endpoints = undefined; // asked again by the next caller
+      throw error;
+    });
     return this.endpoints;
+  }
+
+  prefetchByteEndpoints(): void {
+    // A failure is the next byteEndpoints() caller's to see (it asks again).
+    this.byteEndpoints().catch(() => undefined);
+  }
+
+  private async askByteEndpoints(): Promise<ByteEndpoints> {
+    const result = await this.client.query(serverInfoQuery, {}).toPromise();
+    const { serverInfo } = queryData(result, "serverInfo");
+    return {
+      tusEndpoint: serverInfo.tusEndpoint,
+      uploadBatchUrl: serverInfo.uploadBatchUrl,
+      downloadBatchUrl: serverInfo.downloadBatchUrl,
+      downloadUrlPattern: serverInfo.downloadUrlPattern,
+      batchMaxFileBytes: serverInfo.limits.batchMaxFileBytes,
+      batchMaxFiles: serverInfo.limits.batchMaxFiles,
+      batchMaxBytes: serverInfo.limits.batchMaxBytes,
+    };
   }
 
   /** A store commit named `name` is done: the process may be killed here (env), or the hook may hold the engine. */

@@ -11,7 +11,7 @@ import type { StoreChange } from "../store/ClientStore.ts";
 import { BatchProgress } from "./batchProgress.ts";
 import type { ByteEndpoints, EngineContext } from "./EngineContext.ts";
 import { stagedCopiesGone, TransferFailedError } from "./engineErrors.ts";
-import type { Operation } from "./followOperation.ts";
+import type { OperationStatus } from "./followOperation.ts";
 import { EarlyDownloads } from "./earlyDownloads.ts";
 import { LargeDeliveries } from "./largeDownloads.ts";
 import { putFile } from "./localFiles.ts";
@@ -99,7 +99,7 @@ export async function resumeInbound<D extends DownloadedFileInfo>(ctx: EngineCon
     await early.settle().catch(() => undefined);
     await large.settle().catch(() => undefined);
   };
-  let operation: Operation;
+  let operation: OperationStatus;
   try {
     operation = await ctx.follow(state.operationId, "download", (event) => {
       if (event.type === "FILES_TRANSFERRED" && event.files) early.staged(event.files);
@@ -111,7 +111,7 @@ export async function resumeInbound<D extends DownloadedFileInfo>(ctx: EngineCon
   if (operation.state !== "SUCCEEDED") {
     await settleQuietly();
     await store.commit(forgetInbound());
-    throw new TransferFailedError(operation);
+    throw new TransferFailedError((await ctx.operation(operation.id)) ?? { ...operation, files: [] });
   }
   try {
     await early.settle();

@@ -8,7 +8,9 @@
 // while it is up, a slow safety poll (`subscribedPollMs`) still runs in case
 // a connection hangs silently. The polls ask for the operation without its
 // files (a transfer of thousands of files would otherwise be sent whole at
-// each event); its files are fetched once, when it has ended.
+// each event), and so does the end: the engine needs only the state (its
+// downloads are named by the plan, not by the operation's files), and the
+// caller of a failed one fetches it whole (fetchOperation).
 import type { Client } from "@urql/core";
 import { ServerError } from "../errors.ts";
 import type { Clock } from "../time/clock.ts";
@@ -57,8 +59,8 @@ function hasEnded(operation: OperationStatus): boolean {
   return operation.state === "SUCCEEDED" || operation.state === "FAILED";
 }
 
-/** The operation once it is SUCCEEDED or FAILED. */
-export async function followOperation(options: FollowOptions): Promise<Operation> {
+/** The operation (without its files) once it is SUCCEEDED or FAILED. */
+export async function followOperation(options: FollowOptions): Promise<OperationStatus> {
   const { client, operationId, signal, clock } = options;
   let lastSeq = 0;
   let subscribed = false;
@@ -107,12 +109,7 @@ export async function followOperation(options: FollowOptions): Promise<Operation
       woken = false;
       const status = await fetchOperationStatus(client, operationId);
       if (!status) throw new ServerError("NOT_FOUND", `operation ${operationId} not found`);
-      if (hasEnded(status)) {
-        // An ended operation stays as it is: its files, read once now, are those of the state just seen.
-        const operation = await fetchOperation(client, operationId);
-        if (!operation) throw new ServerError("NOT_FOUND", `operation ${operationId} not found`);
-        return operation;
-      }
+      if (hasEnded(status)) return status;
       const wait = serverWaitOf(status);
       if (wait && wait !== waitingFor) options.onWaiting?.(status, wait);
       waitingFor = wait;

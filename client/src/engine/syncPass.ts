@@ -90,6 +90,7 @@ async function work<D extends DownloadedFileInfo>(ctx: EngineContext<D>): Promis
     ctx.signal.throwIfAborted();
     const fencingToken = await lock(ctx);
     if (fencingToken === null) return; // closed while waiting
+    ctx.prefetchByteEndpoints();
     const index = await fetchFileIndex(ctx.client);
     const [files, pending] = await Promise.all([localFiles(ctx.store), pendingChanges(ctx.store)]);
     const plan = planDownloads(index, files, pending);

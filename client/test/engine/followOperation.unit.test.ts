@@ -70,7 +70,7 @@ describe("followOperation", () => {
       signal: new AbortController().signal,
     });
     expect(ended.state).toBe("SUCCEEDED");
-    // The running status, the ended one, and the operation with its files.
-    expect(server.statusRequests()).toBe(3);
+    // The running status and the ended one: the end is followed without the operation's files.
+    expect(server.statusRequests()).toBe(2);
   });
 });

@@ -23,7 +23,7 @@ const cases: CutCase[] = [
   ...bothCuts("lock", graphql("Lock")),
   ...bothCuts("fileIndex", graphql("FileIndex")),
   ...bothCuts("startInboundTransfer", graphql("StartInboundTransfer")),
-  ...bothCuts("operation polling of the inbound transfer", graphql("Operation")),
+  ...bothCuts("operation polling of the inbound transfer", graphql("OperationStatus")),
   ...subscriptionCuts("of the inbound transfer"),
   ...bothCuts("download GET", { match: /^GET \/downloads\// }),
   { name: "download GET, mid-body", rule: { direction: "down", afterBytes: bigSize / 2, match: /^GET \/downloads\// } },

@@ -51,7 +51,7 @@ const cases: CutCase[] = [
   },
   ...bothCuts("deleteFiles", graphql("DeleteFiles")),
   ...bothCuts("commit", graphql("Commit")),
-  ...bothCuts("operation polling of the outbound transfer", graphql("Operation"), "downloadsFinished"),
+  ...bothCuts("operation polling of the outbound transfer", graphql("OperationStatus"), "downloadsFinished"),
   ...subscriptionCuts("of the outbound transfer", "downloadsFinished"),
 ];
 
