@@ -124,8 +124,12 @@ export class EngineContext<D extends DownloadedFileInfo = DownloadedFile> {
     if (mode === this.mode) return;
     const previous = this.mode;
     this.mode = mode;
-    await this.store.commit([{ op: "put", collection: "meta", key: metaKeys.mode, value: mode }]);
-    this.emit("modeChanged", { mode, previous, ...(error ? { error } : {}) });
+    try {
+      await this.store.commit([{ op: "put", collection: "meta", key: metaKeys.mode, value: mode }]);
+    } finally {
+      // The engine is in this mode even when the store refused to keep it (a full disk): the app is told either way.
+      this.emit("modeChanged", { mode, previous, ...(error ? { error } : {}) });
+    }
   }
 
   /** The server answered (a pass finished, or the outbox got a result): after network failures, the network is back. */

@@ -101,6 +101,8 @@ it("a mode the store fails to keep is told as backgroundFailure storeMode", asyn
     backoff: { initialMs: 60 * 60_000, maxMs: 60 * 60_000 },
   });
   const failures = backgroundFailures(device.client);
+  const modes: string[] = [];
+  device.client.on("modeChanged", ({ mode }) => modes.push(mode));
   // The lock goes unanswered: the outbox tells the engine, which stores networkNotConnected on its own.
   const refused = store.failNext(
     (change) =>
@@ -115,6 +117,9 @@ it("a mode the store fails to keep is told as backgroundFailure storeMode", asyn
   expect(failures).toEqual([
     { during: "storeMode", error: expect.objectContaining({ message: "the disk refused the write" }) as unknown },
   ]);
+  // The engine is in that mode all the same, and the app was told.
+  expect(device.client.mode).toBe("networkNotConnected");
+  expect(modes).toContain("networkNotConnected");
   await device.client.close();
   await sync; // ended by close()
 });

@@ -43,16 +43,23 @@ interface Account {
   api: TestGraphQLClient;
 }
 
-/** A new account with two devices: a laptop-sized window and a phone-sized one. */
-async function newAccount(): Promise<Account> {
+/** A new account with two devices: a laptop-sized window and a phone-sized one (its disk nearly full: `phoneStorageQuota`). */
+async function newAccount({ phoneStorageQuota }: { phoneStorageQuota?: number } = {}): Promise<Account> {
   const first = await server.newUser();
   const second = await server.newDevice(first.userName, "phone");
-  const open = (token: string, label: string, viewport: { width: number; height: number }) =>
-    DevicePage.open(browser, { appUrl: app.url, serverUrl: server.url, token, label, viewport });
+  const open = (token: string, label: string, viewport: { width: number; height: number }, storageQuota?: number) =>
+    DevicePage.open(browser, {
+      appUrl: app.url,
+      serverUrl: server.url,
+      token,
+      label,
+      viewport,
+      ...(storageQuota === undefined ? {} : { storageQuota }),
+    });
   return {
     userName: first.userName,
     laptop: await open(first.client.token!, "laptop", { width: 1000, height: 700 }),
-    phone: await open(second.client.token!, "phone", { width: 390, height: 760 }),
+    phone: await open(second.client.token!, "phone", { width: 390, height: 760 }, phoneStorageQuota),
     api: first.client,
   };
 }
@@ -205,6 +212,47 @@ describe.skipIf(!available)("the notes app, two devices in Chromium", () => {
     expect(await phone.page.locator(".error-code").textContent()).toBe("UNAUTHENTICATED");
     await phone.page.getByRole("button", { name: "Reset and retry" }).waitFor();
     await phone.screenshot("error");
+    // The client keeps its mode across a reload (its error not): the page still offers the reset.
+    await phone.page.reload();
+    await phone.page.getByRole("alert").filter({ hasText: "Sync stopped before this page was opened" }).waitFor();
+    await phone.page.getByRole("button", { name: "Reset and retry" }).waitFor();
+    await closeAccount(account);
+  });
+
+  it("leaves an error mode by Reset and retry once its cause is gone: a full disk", async () => {
+    // The phone's disk is nearly full (its storage quota 2 MiB): a note fits, a 4 MiB attachment does not.
+    const account = await newAccount({ phoneStorageQuota: 2 * 1024 * 1024 });
+    const { laptop, phone } = account;
+    await noteOnBoth(account, "Packing.txt", "passport");
+
+    // Offline, the phone edits the note; meanwhile the laptop adds an attachment.
+    await phone.goOffline();
+    await phone.edit("Packing.txt", "passport, charger");
+    const bytes = randomBytes(4 * 1024 * 1024);
+    await laptop.attach("tickets.pdf", bytes);
+    await laptop.waitForSynced();
+
+    // Online again, the phone's pass downloads first: the app cannot store the attachment (its saveDownload
+    // rejects with IndexedDB's QuotaExceededError), and the client stops in internalError, the edit still here.
+    await phone.context.setOffline(false);
+    const alert = phone.page.getByRole("alert").filter({ hasText: "Sync stopped with" });
+    await alert.waitFor();
+    expect(await alert.locator(".error-code").textContent()).toBe("QuotaExceededError");
+    expect(await phone.page.locator(".status").getAttribute("data-mode")).toBe("internalError");
+    await phone.screenshot("error-disk-full");
+    expect((await serverFile(account.api, "Packing.txt"))?.sha256).toBe(sha256("passport"));
+    expect(await serverFile(account.api, "tickets.pdf")).toMatchObject({ sha256: sha256(bytes) });
+
+    // Room again (the quota lifted), and the person presses the button: the pass runs again from the start.
+    await phone.liftStorageQuota();
+    await alert.getByRole("button", { name: "Reset and retry" }).click();
+    await alert.waitFor({ state: "hidden" });
+    await phone.waitForFile("tickets.pdf");
+    await phone.waitForSynced();
+    expect(await phone.downloadSha256("tickets.pdf")).toBe(sha256(bytes));
+    await laptop.waitForText("Packing.txt", "passport, charger");
+    await laptop.waitForSynced();
+    expect((await serverFile(account.api, "Packing.txt"))?.sha256).toBe(sha256("passport, charger"));
     await closeAccount(account);
   });
 

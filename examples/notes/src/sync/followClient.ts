@@ -4,14 +4,23 @@
 import { isErrorMode, type BrowserSmsyncClient } from "@smsync/client/browser";
 import type { Store } from "../state.ts";
 
+/** What an error without a message means, by its name: Chromium's IndexedDB says nothing when the disk is full. */
+const fallbackMessages: Record<string, string> = {
+  QuotaExceededError: "this device has no room left for the app's data",
+};
+
 export function followClient(client: BrowserSmsyncClient, store: Store, refresh: () => void): void {
   client.on("modeChanged", ({ mode, error }) => {
+    // The SDK's errors have a code; an app callback's own error (a DOMException of IndexedDB) its name.
     const code = error && "code" in error && typeof error.code === "string" ? error.code : error?.name;
     store.update({
       mode,
-      modeError: isErrorMode(mode) && error ? { code: code ?? "UNKNOWN", message: error.message } : null,
-      // A finished pass leaves nothing in flight.
-      ...(mode === "idle" ? { progress: null } : {}),
+      modeError:
+        isErrorMode(mode) && error
+          ? { code: code ?? "UNKNOWN", message: error.message || (fallbackMessages[error.name] ?? "") }
+          : null,
+      // A finished pass, or one stopped by an error, leaves nothing in flight.
+      ...(mode === "idle" || isErrorMode(mode) ? { progress: null } : {}),
     });
     refresh();
   });

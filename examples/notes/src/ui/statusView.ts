@@ -2,6 +2,7 @@
 // error with its code and the reset button), what waits to go up, how live
 // mode hears of changes, and the progress of the transfer in flight.
 import { html, nothing, type TemplateResult } from "lit-html";
+import { isErrorMode } from "@smsync/client/browser";
 import type { AppState } from "../state.ts";
 import { formatBytes } from "./formatBytes.ts";
 
@@ -31,9 +32,18 @@ export function statusView(state: AppState, reset: () => void, signOut: () => vo
       <span class="live" title="How this device hears of other devices' changes">${liveText[state.live]}</span>
     </div>
     ${
-      state.modeError
+      // The mode is kept across a reload, its error not: the button is there either way.
+      isErrorMode(state.mode)
         ? html`<div class="error" role="alert">
-            <p>Sync stopped with <code class="error-code">${state.modeError.code}</code>: ${state.modeError.message}</p>
+            <p>
+              ${
+                state.modeError
+                  ? html`Sync stopped with <code class="error-code">${state.modeError.code}</code>${
+                        state.modeError.message ? `: ${state.modeError.message}` : nothing
+                      }`
+                  : "Sync stopped before this page was opened"
+              }
+            </p>
             <button type="button" @click=${reset}>Reset and retry</button>
           </div>`
         : nothing

@@ -13,6 +13,20 @@ export interface DeviceOptions {
   token: string;
   label: string;
   viewport: { width: number; height: number };
+  /**
+   * A nearly full disk: the storage quota of the app's origin (the SDK's and
+   * the app's IndexedDB databases, the offline shell's cache), in bytes. Set
+   * before the page opens: Chromium's IndexedDB reads the quota again only
+   * when a write exceeds the room it last read (or some 30 s later).
+   */
+  storageQuota?: number;
+}
+
+/** A DevTools protocol session on the page, its network domain on (for throttleUploads). */
+async function devtoolsOf(context: BrowserContext, page: Page): Promise<CDPSession> {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Network.enable");
+  return cdp;
 }
 
 export class DevicePage {
@@ -30,6 +44,9 @@ export class DevicePage {
     const context = await browser.newContext({ viewport: options.viewport, acceptDownloads: true });
     const page = await context.newPage();
     page.setDefaultTimeout(120_000);
+    const cdp = options.storageQuota === undefined ? null : await devtoolsOf(context, page);
+    const origin = new URL(options.appUrl).origin;
+    await cdp?.send("Storage.overrideQuotaForOrigin", { origin, quotaSize: options.storageQuota });
     const fragment = new URLSearchParams({ server: options.serverUrl, token: options.token, device: options.label });
     const deviceFragment = `#${fragment.toString()}`;
     await page.goto(`${options.appUrl}/${deviceFragment}`);
@@ -38,7 +55,9 @@ export class DevicePage {
     await page.evaluate(async () => {
       await navigator.serviceWorker.ready;
     });
-    return new DevicePage(context, page, deviceFragment);
+    const device = new DevicePage(context, page, deviceFragment);
+    device.cdp = cdp;
+    return device;
   }
 
   /**
@@ -181,18 +200,27 @@ export class DevicePage {
     return hash.digest("hex");
   }
 
+  /** The DevTools protocol on this page (one session, kept). */
+  private async devtools(): Promise<CDPSession> {
+    this.cdp ??= await devtoolsOf(this.context, this.page);
+    return this.cdp;
+  }
+
   /** Slows this page's uploads (bytes per second; null lifts it), so that a test sees a transfer in flight. */
   async throttleUploads(bytesPerSecond: number | null): Promise<void> {
-    if (!this.cdp) {
-      this.cdp = await this.context.newCDPSession(this.page);
-      await this.cdp.send("Network.enable");
-    }
-    await this.cdp.send("Network.emulateNetworkConditions", {
+    const cdp = await this.devtools();
+    await cdp.send("Network.emulateNetworkConditions", {
       offline: false,
       latency: 0,
       downloadThroughput: -1,
       uploadThroughput: bytesPerSecond ?? -1,
     });
+  }
+
+  /** Lifts the storage quota the device was opened with (`storageQuota`): room on its disk again. */
+  async liftStorageQuota(): Promise<void> {
+    const cdp = await this.devtools();
+    await cdp.send("Storage.overrideQuotaForOrigin", { origin: new URL(this.page.url()).origin });
   }
 
   /** Waits until the transfer progress shows bytes sent; returns what it says. */
