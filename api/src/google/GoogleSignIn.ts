@@ -25,6 +25,7 @@ import {
   type GoogleTokenEndpoint,
   type GoogleTokens,
 } from "./GoogleTokenEndpoint.ts";
+import { driveScopes } from "./googleScopes.ts";
 import type { RefreshTokenCipher } from "./RefreshTokenCipher.ts";
 import type { StoredGoogleAccessTokens } from "./StoredGoogleAccessTokens.ts";
 
@@ -46,12 +47,6 @@ export interface GoogleSignInResult {
   /** Whether the server holds a refresh token Google has not refused, for the Drive backend. */
   driveAccess: boolean;
 }
-
-/** What an app asks Google for (serverInfo.googleSignIn): who the person is, and the app's files in their Drive. */
-export const googleSignInScopes = ["openid", "email", "https://www.googleapis.com/auth/drive.file"];
-
-/** Scopes that let the Drive backend write the app's files; drive.file is the one to ask for. */
-const driveScopes = ["https://www.googleapis.com/auth/drive.file", "https://www.googleapis.com/auth/drive"];
 
 export function googleUserName(subject: string): string {
   return `google-${subject}`;

@@ -4,7 +4,7 @@ import { downloadsPath } from "../../downloads/downloadHandler.ts";
 import { uploadsPath } from "../../uploads/UploadPlane.ts";
 import { downloadBatchesPath, uploadBatchesPath } from "@smsync/protocol";
 import { builder } from "../builder.ts";
-import { googleSignInScopes } from "../../google/GoogleSignIn.ts";
+import { googleSignInScopes } from "../../google/googleScopes.ts";
 import { serverVersion } from "../../version.ts";
 
 interface Limits {
