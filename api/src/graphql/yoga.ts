@@ -10,6 +10,7 @@ import type { GraphQLContext } from "./context.ts";
 import { graphiqlHeadersTemplate, graphiqlTabs } from "./graphiqlTabs.ts";
 import { useDeviceAuthentication } from "./plugins/authentication.ts";
 import { limitPlugins } from "./plugins/limits.ts";
+import { useCompiledQueries } from "./plugins/compiledQueries.ts";
 import { schema } from "./schema/index.ts";
 
 export const graphqlPath = "/graphql";
@@ -58,7 +59,7 @@ export function createGraphQLServer(services: Services) {
       authorization: null,
       origin: publicBaseUrl(config.publicUrl, req),
     }),
-    plugins: [useDeviceAuthentication(services), ...limitPlugins(config)],
+    plugins: [useDeviceAuthentication(services), ...limitPlugins(config), useCompiledQueries()],
   });
 }
 
