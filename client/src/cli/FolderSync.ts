@@ -79,8 +79,6 @@ export interface ScanOptions {
    * written) is not taken for a deletion.
    */
   settling?: Pick<ChangeSettling, "settleMs" | "isUnsettled" | "settledInMs" | "holdsBack">;
-  /** Only these paths (files or folders) changed, as a watcher said: the rest of the folder is not looked at. */
-  within?: ReadonlySet<string>;
 }
 
 /** A file the scan found to upload: new (with a new fileUUID; its sha256 maybe not known yet), renamed (`from`), or changed. */
@@ -166,9 +164,9 @@ export class FolderSync {
     return this.folderMutex.runExclusive(() => this.scanAndQueueExclusive(options));
   }
 
-  private async scanAndQueueExclusive({ settling, within }: ScanOptions): Promise<ScanRound> {
+  private async scanAndQueueExclusive({ settling }: ScanOptions): Promise<ScanRound> {
     const { manifest, root } = this;
-    const scanned = await scanFolder(root, manifest.entries, this.ignore, within);
+    const scanned = await scanFolder(root, manifest.entries, this.ignore);
     // A file by the later of its times (a rename into place moves only ctime); a deletion by its folder's.
     const folderTimes = new Map<string, number>();
     const changedAt = (file: { relativePath: string; mtimeMs?: number; ctimeMs?: number }) =>

@@ -81,16 +81,11 @@ function knownAt(manifest: Readonly<Manifest>, relativePath: string): ManifestEn
 /** Files hashed at once: small files cost opens and reads that overlap. */
 const hashConcurrency = 8;
 
-/**
- * `ignore`: the folder's rules (by default read from its `.smsyncignore`
- * now). `within`: the paths to look at (files or folders, relative with
- * "/"); the whole folder when undefined.
- */
+/** `ignore`: the folder's rules (by default read from its `.smsyncignore` now). */
 export async function scanFolder(
   root: string,
   manifest: Readonly<Manifest>,
   ignore: FolderIgnore = FolderIgnore.load(root),
-  within?: ReadonlySet<string>,
 ): Promise<FolderChanges> {
   const changes: FolderChanges = {
     added: [],
@@ -103,15 +98,14 @@ export async function scanFolder(
   // Every file is stat'ed, and most are unchanged: synchronous stats of a thousand files take a few milliseconds,
   // against several times that as promises through the thread pool (each sync scans twice). A file deleted
   // since it was listed is not there.
-  const paths = within ? await listWithin(root, ignore, within) : await listFiles(root, ignore);
-  const listed = paths.flatMap((relativePath) => {
+  const listed = (await listFiles(root, ignore)).flatMap((relativePath) => {
     const info = statSync(path.join(root, relativePath), { throwIfNoEntry: false });
     return info ? [{ relativePath, info }] : [];
   });
   const seen = new Set(listed.map(({ relativePath }) => relativePath));
   const gone: [string, ManifestEntry][] = [];
   for (const [relativePath, entry] of Object.entries(manifest)) {
-    if (seen.has(relativePath) || (within && !isWithin(relativePath, within))) continue;
+    if (seen.has(relativePath)) continue;
     if (ignore.ignores(relativePath, false)) changes.ignored.push(relativePath);
     else gone.push([relativePath, entry]);
   }
@@ -154,28 +148,6 @@ export async function scanFolder(
   }
   for (const [relativePath, entry] of gone) changes.deleted.push({ relativePath, fileUUID: entry.fileUUID });
   return changes;
-}
-
-/** The files at or below each of `within`'s paths that the rules do not ignore, each once. */
-async function listWithin(root: string, ignore: FolderIgnore, within: ReadonlySet<string>): Promise<string[]> {
-  const files = new Set<string>();
-  for (const relativePath of [...within].sort()) {
-    if (isWithin(relativePath, within, false)) continue; // its folder is listed whole
-    const info = statSync(path.join(root, relativePath), { throwIfNoEntry: false });
-    if (!info || ignore.ignores(relativePath, info.isDirectory())) continue;
-    if (info.isDirectory()) for (const file of await listFiles(root, ignore, relativePath)) files.add(file);
-    else if (info.isFile()) files.add(relativePath);
-  }
-  return [...files];
-}
-
-/** Whether `relativePath`, or one of the folders above it, is one of `paths` (`itself`: the path counts too). */
-function isWithin(relativePath: string, paths: ReadonlySet<string>, itself = true): boolean {
-  if (itself && paths.has(relativePath)) return true;
-  for (let slash = relativePath.lastIndexOf("/"); slash > 0; slash = relativePath.lastIndexOf("/", slash - 1)) {
-    if (paths.has(relativePath.slice(0, slash))) return true;
-  }
-  return false;
 }
 
 /** An error saying the path is no longer there (or a folder on it is now a file). */

@@ -19,7 +19,6 @@ import { isErrorMode } from "../modes.ts";
 import type { FolderActivity } from "./folderActivity.ts";
 import { FolderSync, type FolderSyncOptions } from "./FolderSync.ts";
 import { watchFolder, type FolderWatch } from "./folderWatcher.ts";
-import { ignoreFileName } from "./folderIgnore.ts";
 import { ChangeSettling, defaultSettleMs } from "./settling.ts";
 import type { SyncSummary } from "./syncSummary.ts";
 
@@ -103,31 +102,14 @@ export async function keepFolderInSync(options: LiveFolderOptions): Promise<Sync
     }, delayMs);
   };
   let failedScans = 0;
-  // What the watcher said changed, until a scan has taken all of it (nothing left unsettled); the whole folder is
-  // scanned at the start, after a failed scan, and when the ignore rules changed.
-  const changedPaths = new Set<string>();
-  let wholeFolder = true;
   const scan = async () => {
     if (closing) return { queued: 0, unsettled: 0, settledInMs: 0 };
-    const within = wholeFolder ? undefined : new Set(changedPaths);
-    wholeFolder = false;
-    const running = folder.scanAndQueue({ settling, within });
+    const running = folder.scanAndQueue({ settling });
     scanning = running.catch(() => undefined);
-    let round;
-    try {
-      round = await running;
-    } catch (error) {
-      wholeFolder = true;
-      throw error;
-    }
+    const round = await running;
     failedScans = 0;
-    if (round.unsettled > 0) {
-      if (!within) wholeFolder = true;
-      // Again when the last of what was left for later has settled: all of it in one batch, one pass.
-      scanLater(round.settledInMs + 1);
-    } else {
-      for (const relativePath of within ?? changedPaths) changedPaths.delete(relativePath);
-    }
+    // Again when the last of what was left for later has settled: all of it in one batch, one pass.
+    if (round.unsettled > 0) scanLater(round.settledInMs + 1);
     return round;
   };
   // A scan that fails (a disk error, a file the system will not let it read) is told, and tried again later,
@@ -144,10 +126,8 @@ export async function keepFolderInSync(options: LiveFolderOptions): Promise<Sync
     watcher = await watchFolder(
       folder.root,
       { ignore: folder.ignore },
-      // A batch of events only says where something changed: the scan finds what.
-      async ({ paths }) => {
-        for (const relativePath of paths) changedPaths.add(relativePath);
-        if (paths.has(ignoreFileName)) wholeFolder = true;
+      // A batch of events only says that something changed: the scan finds what.
+      async () => {
         await scan().catch(scanFailed);
       },
       (error) => report({ type: "watcherError", error }),

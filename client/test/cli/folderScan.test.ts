@@ -88,56 +88,6 @@ describe("scanFolder", () => {
     expect(changes.unchanged.map((f) => f.relativePath)).toEqual(["touched.txt"]);
   });
 
-  it("looks only within the paths it is given: files there, the files of folders there, and synced files gone from there", async () => {
-    const root = folder({
-      "notes/a.txt": "a",
-      "notes/b.txt": "b",
-      "photos/1.jpg": "one",
-      "photos/2.jpg": "two",
-      "top.txt": "top",
-      "elsewhere/x.txt": "x",
-    });
-    const manifest = await manifestOf(root);
-    writeFileSync(path.join(root, "notes/a.txt"), "a, edited");
-    rmSync(path.join(root, "photos"), { recursive: true });
-    mkdirSync(path.join(root, "new/deep"), { recursive: true });
-    writeFileSync(path.join(root, "new/deep/n.txt"), "new");
-    writeFileSync(path.join(root, "top.txt"), "top, edited");
-    // Changed too, but not named: this scan does not look at it.
-    writeFileSync(path.join(root, "elsewhere/x.txt"), "x, edited");
-    writeFileSync(path.join(root, "elsewhere/y.txt"), "y");
-
-    const changes = await scanFolder(
-      root,
-      manifest,
-      FolderIgnore.fromText(root, ""),
-      new Set(["notes/a.txt", "photos", "new", "new/deep/n.txt", "top.txt", "gone-before.txt"]),
-    );
-    expect(changes.added.map((file) => file.relativePath)).toEqual(["new/deep/n.txt"]);
-    expect(changes.changed.map((file) => file.relativePath).sort()).toEqual(["notes/a.txt", "top.txt"]);
-    expect(changes.deleted.map((file) => file.relativePath).sort()).toEqual(["photos/1.jpg", "photos/2.jpg"]);
-    expect(changes.unchanged).toEqual([]);
-    // The whole folder, for comparison: the unnamed changes are there.
-    const whole = await scanFolder(root, manifest, FolderIgnore.fromText(root, ""));
-    expect(whole.added.map((file) => file.relativePath).sort()).toEqual(["elsewhere/y.txt", "new/deep/n.txt"]);
-    expect(whole.changed.map((file) => file.relativePath).sort()).toEqual([
-      "elsewhere/x.txt",
-      "notes/a.txt",
-      "top.txt",
-    ]);
-  });
-
-  it("keeps the rules within the paths it is given: an ignored path named, or inside a named folder, is left out", async () => {
-    const root = folder({ "src/main.c": "int main;", "src/build/out.o": "object", "debug.log": "log" });
-    const changes = await scanFolder(
-      root,
-      {},
-      FolderIgnore.fromText(root, "build/\n*.log\n"),
-      new Set(["src", "debug.log", "src/build/out.o"]),
-    );
-    expect(changes.added.map((file) => file.relativePath)).toEqual(["src/main.c"]);
-  });
-
   it("takes files named like an object's properties for files like any other", async () => {
     const root = folder({ constructor: "c", toString: "t" });
     const changes = await scanFolder(root, {});
