@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// The smsync command line client. It runs the CLI compiled to JavaScript
-// (dist/, written by `npm run build`, which `npm install` runs), so no
-// TypeScript is compiled at start. `@smsync/client/cli` is this package's own
-// entry: Node resolves it to dist/cli/main.js; under the @smsync/source
-// condition (node --conditions=@smsync/source --import tsx, the tests'
-// bundles) to src/cli/main.ts.
+// The smsync command line client. It runs the CLI built into dist/ by `npm
+// run build` (which `npm install` runs), so no TypeScript is compiled at
+// start. `@smsync/client/cli` is this package's own entry: Node resolves it
+// to dist/cli/bundledCli.js, which runs the CLI bundled into one file with a
+// V8 code cache; under the @smsync/source condition (node
+// --conditions=@smsync/source --import tsx, the tests' bundles) to
+// src/cli/main.ts.
 
 /** The CLI's module, or undefined (said on stderr) when the build has not run. */
 async function loadCli() {

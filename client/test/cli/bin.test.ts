@@ -3,7 +3,16 @@
 // test task builds first). The other CLI tests run the CLI's source
 // (support/cliProcess.ts). A package whose build is missing says so.
 import { randomBytes } from "node:crypto";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -72,6 +81,33 @@ describe("bin/smsync.js, built, syncing", () => {
     expect(readFileSync(path.join(b, "notes", "todo.txt"), "utf8")).toBe("buy milk\n");
     expect(readFileSync(path.join(b, "photo.jpg"))).toEqual(photo);
   });
+
+  it("compiles the CLI from the code cache that its first sync wrote, and from source without one", async () => {
+    const user = await server.newUser();
+    const own = path.join(home, "code-cache");
+    const folder = path.join(own, "folder");
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(path.join(folder, "a.txt"), "a\n");
+    const configFile = path.join(own, "config.json");
+    const cacheDir = path.join(own, "cache");
+    const report = { SMSYNC_CODE_CACHE: "report" };
+    const login = await runBuiltBin(configFile, ["login", "--server", server.url, "--token", user.token!]);
+    expect(login.code, login.stderr).toBe(0);
+    expect(existsSync(cacheDir)).toBe(false);
+
+    const first = await runBuiltBin(configFile, ["sync", folder, "--quiet"], undefined, report);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toBe("smsync: code cache absent, written\n");
+    expect(readdirSync(cacheDir)).toEqual([expect.stringMatching(/^cli-[0-9a-f]{32}\.v8-cache$/)]);
+
+    writeFileSync(path.join(folder, "b.txt"), "b\n");
+    const second = await runBuiltBin(configFile, ["sync", folder, "--json", "--quiet"], undefined, report);
+    expect(second.stderr).toBe("smsync: code cache accepted\n");
+    expect(cliJson(second)).toMatchObject({ ok: true, uploaded: 1 });
+
+    const off = await runBuiltBin(configFile, ["--version"], undefined, { SMSYNC_CODE_CACHE: "off" });
+    expect(off).toEqual({ code: 0, stdout: "smsync 0.1.0\n", stderr: "" });
+  });
 });
 
 describe("bin/smsync.js, not built", () => {
@@ -85,7 +121,7 @@ describe("bin/smsync.js, not built", () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toBe("");
     expect(result.stderr).toContain(
-      `smsync: the client is not built (Cannot find module '${unbuilt}/dist/smsync-cli/main.js'`,
+      `smsync: the client is not built (Cannot find module '${unbuilt}/dist/cli/bundledCli.js'`,
     );
     expect(result.stderr).toContain("Run `npm run build` at the root of the smsync repository");
   });

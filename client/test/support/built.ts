@@ -8,6 +8,6 @@ import path from "node:path";
 export const clientDir = path.resolve(import.meta.dirname, "../..");
 
 export function requireBuild(): void {
-  if (!["dist/cli/main.js", "dist/smsync-cli/main.js"].every((file) => existsSync(path.join(clientDir, file))))
+  if (!["dist/cli/bundledCli.js", "dist/smsync-cli/main.cjs"].every((file) => existsSync(path.join(clientDir, file))))
     throw new Error("client/dist is missing: run `npm run build` at the root (turbo run test builds first)");
 }

@@ -38,8 +38,15 @@ function collect(child: ChildProcessByStdio<null, Readable, Readable>): Promise<
 }
 
 /** `node <binFile> ...args` and nothing more, as a person runs it: the CLI built into dist/ (`npm run build`). */
-export function runBuiltBin(configFile: string, args: string[], binFile = bin): Promise<CliRun> {
-  const env = { ...process.env, SMSYNC_CONFIG: configFile };
+export function runBuiltBin(
+  configFile: string,
+  args: string[],
+  binFile = bin,
+  environment: NodeJS.ProcessEnv = {},
+): Promise<CliRun> {
+  // The code cache in the test's own folder, not the user's ~/.cache.
+  const cacheDir = path.join(path.dirname(configFile), "cache");
+  const env = { ...process.env, SMSYNC_CONFIG: configFile, SMSYNC_CACHE_DIR: cacheDir, ...environment };
   return collect(spawn(process.execPath, [binFile, ...args], { env, stdio: ["ignore", "pipe", "pipe"] }));
 }
 
