@@ -9,7 +9,7 @@
 // The cache is only ever a shortcut: any failure to read, check or write it
 // leaves the CLI compiling its source as it would without one. V8 checks a
 // cache against its version and flags and the source's length only, so the
-// file is named by the sha256 of the source, the Node version and the flags,
+// file is named by the sha256 of the source and of the Node version and flags,
 // and carries the sha256 of its own bytes (a torn or damaged file is not
 // handed to V8, which does not check it in release builds).
 import { createHash } from "node:crypto";
@@ -61,16 +61,19 @@ function readCache(file: string): Buffer | "absent" | "damaged" {
   return bytes.length > digestBytes && sha256(payload).equals(bytes.subarray(0, digestBytes)) ? payload : "damaged";
 }
 
-/** Written whole or not at all: a reader sees the old file, the new one, or none. */
-function writeCache(folder: string, file: string, payload: Buffer): void {
+/**
+ * Written whole or not at all: a reader sees the old file, the new one, or
+ * none. The caches of earlier builds go; those of this build under another
+ * Node or other flags stay, for the runs that use them.
+ */
+function writeCache(folder: string, file: string, payload: Buffer, sourceKey: string): void {
   mkdirSync(folder, { recursive: true, mode: 0o700 });
   const temporary = `${file}.${process.pid}.tmp`;
   writeFileSync(temporary, Buffer.concat([sha256(payload), payload]), { mode: 0o600 });
   renameSync(temporary, file);
-  // The caches of earlier builds and Node versions are of no more use.
   for (const name of readdirSync(folder)) {
-    const stale = name.startsWith(cachePrefix) && name !== path.basename(file) && !name.endsWith(".tmp");
-    if (stale) rmSync(path.join(folder, name), { force: true });
+    const earlierBuild = name.startsWith(cachePrefix) && !name.startsWith(`${cachePrefix}${sourceKey}-`);
+    if (earlierBuild && !name.endsWith(".tmp")) rmSync(path.join(folder, name), { force: true });
   }
 }
 
@@ -80,10 +83,11 @@ function writeCache(folder: string, file: string, payload: Buffer): void {
  */
 export function runWithCodeCache<T>(file: string, folder: string | undefined): CachedScript<T> {
   const source = readFileSync(file, "utf8");
-  const key = sha256(source, process.version, process.arch, process.execArgv.join(" "), process.env.NODE_OPTIONS ?? "")
-    .toString("hex")
-    .slice(0, 32);
-  const cacheFile = folder === undefined ? undefined : path.join(folder, `${cachePrefix}${key}${cacheSuffix}`);
+  const sourceKey = sha256(source).toString("hex").slice(0, 32);
+  const runtime = [process.version, process.arch, process.execArgv.join(" "), process.env.NODE_OPTIONS ?? ""];
+  const runtimeKey = sha256(runtime.join("\n")).toString("hex").slice(0, 16);
+  const cacheFile =
+    folder === undefined ? undefined : path.join(folder, `${cachePrefix}${sourceKey}-${runtimeKey}${cacheSuffix}`);
   const read = cacheFile === undefined ? "absent" : readCache(cacheFile);
   // The wrapper Node's CommonJS loader puts around a module, on the source's first line so that line numbers hold.
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
@@ -102,7 +106,7 @@ export function runWithCodeCache<T>(file: string, folder: string | undefined): C
     saveCache() {
       if (cacheFile === undefined || folder === undefined || cache === "accepted" || saved) return false;
       try {
-        writeCache(folder, cacheFile, script.createCachedData());
+        writeCache(folder, cacheFile, script.createCachedData(), sourceKey);
         saved = true;
       } catch {
         // A read-only or full disk: the next run compiles the source, as it would without a cache.

@@ -98,7 +98,7 @@ describe("bin/smsync.js, built, syncing", () => {
     const first = await runBuiltBin(configFile, ["sync", folder, "--quiet"], undefined, report);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stderr).toBe("smsync: code cache absent, written\n");
-    expect(readdirSync(cacheDir)).toEqual([expect.stringMatching(/^cli-[0-9a-f]{32}\.v8-cache$/)]);
+    expect(readdirSync(cacheDir)).toEqual([expect.stringMatching(/^cli-[0-9a-f]{32}-[0-9a-f]{16}\.v8-cache$/)]);
 
     writeFileSync(path.join(folder, "b.txt"), "b\n");
     const second = await runBuiltBin(configFile, ["sync", folder, "--json", "--quiet"], undefined, report);

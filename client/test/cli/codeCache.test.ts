@@ -45,16 +45,20 @@ function writeScript(base: number): void {
 const codeCacheModule = pathToFileURL(path.resolve(import.meta.dirname, "../../src/cli/codeCache.ts")).href;
 
 /** The script run in a new process: what became of the cache, the script's answer, and whether the cache was written. */
-function runInNewProcess(): { cache: CodeCacheUse; answer: number; saved: boolean } {
+function runInNewProcess(nodeOptions: string[] = []): { cache: CodeCacheUse; answer: number; saved: boolean } {
   const runner = [
     `const { runWithCodeCache } = await import(${JSON.stringify(codeCacheModule)});`,
     `const run = runWithCodeCache(${JSON.stringify(script)}, ${JSON.stringify(folder)});`,
     `const answer = run.exports.answer();`,
     `console.log(JSON.stringify({ cache: run.cache, answer, saved: run.saveCache() }));`,
   ].join("\n");
-  const output = execFileSync(process.execPath, [...sourceNodeOptions, "--input-type=module", "-e", runner], {
-    encoding: "utf8",
-  });
+  const output = execFileSync(
+    process.execPath,
+    [...nodeOptions, ...sourceNodeOptions, "--input-type=module", "-e", runner],
+    {
+      encoding: "utf8",
+    },
+  );
   return JSON.parse(output) as { cache: CodeCacheUse; answer: number; saved: boolean };
 }
 
@@ -93,6 +97,17 @@ describe("runWithCodeCache", () => {
     expect(cacheFiles()).toHaveLength(1);
     expect(cacheFiles()[0]).not.toBe(before);
     expect(runInNewProcess()).toEqual({ cache: "accepted", answer: 15, saved: false });
+  });
+
+  it("keeps this build's cache for each set of Node's flags, and drops the earlier builds' ones", () => {
+    runInNewProcess();
+    expect(runInNewProcess(["--max-old-space-size=300"])).toEqual({ cache: "absent", answer: 42, saved: true });
+    expect(cacheFiles()).toHaveLength(2);
+    expect(runInNewProcess()).toEqual({ cache: "accepted", answer: 42, saved: false });
+    expect(runInNewProcess(["--max-old-space-size=300"])).toMatchObject({ cache: "accepted" });
+    writeScript(14);
+    runInNewProcess();
+    expect(cacheFiles()).toHaveLength(1);
   });
 
   it("does not hand V8 a damaged file: the script compiles from its source and the cache is written again", () => {
