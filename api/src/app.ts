@@ -3,6 +3,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { BlockHashCache } from "./batches/BlockHashCache.ts";
+import { FileIndexCache } from "./fileIndex/FileIndexCache.ts";
 import type { CloudStorage } from "./cloud/CloudStorage.ts";
 import { createCloudStorage } from "./cloud/createCloudStorage.ts";
 import type { Config } from "./config/config.ts";
@@ -85,6 +86,7 @@ export async function startApp(
     clock,
     transferWakeups: new TransferWakeups(),
     blockHashes: new BlockHashCache(),
+    fileIndexes: new FileIndexCache(),
     lockLine: new LockLine(),
     requestLimits: new RequestLimits(config.requestLimits, limitsRedis, logger),
   };

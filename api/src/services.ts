@@ -4,6 +4,7 @@ import type { CloudStorage } from "./cloud/CloudStorage.ts";
 import type { Config } from "./config/config.ts";
 import type { Database } from "./database/client.ts";
 import type { EventNotifier } from "./events/EventNotifier.ts";
+import type { FileIndexCache } from "./fileIndex/FileIndexCache.ts";
 import type { GoogleCredentials } from "./google/googleCredentials.ts";
 import type { RequestLimits } from "./limits/RequestLimits.ts";
 import type { LockLine } from "./locks/LockLine.ts";
@@ -25,6 +26,8 @@ export interface Services {
   google: GoogleCredentials | null;
   /** Block hashes of file versions, kept for the delta paths' blocks requests. */
   blockHashes: BlockHashCache;
+  /** Each user's file index as last read, answered again while their event position has not moved. */
+  fileIndexes: FileIndexCache;
   /** Rate limits and the in-flight cap of every request. */
   requestLimits: RequestLimits;
   /** The devices waiting for each user's lock, in order. */

@@ -95,6 +95,8 @@ describe.skipIf(testProvider === "sqlite")("several instances", () => {
 
   it("takes over a transfer claimed by an instance that died", async () => {
     const device = await apiOnly.newUser();
+    // Read (and kept by this instance, fileIndex/FileIndexCache.ts) before another instance changes the index.
+    expect((await device.fileIndex()).files).toEqual([]);
     const { fencingToken } = await device.lock();
     const fileUUID = randomUUID();
     await tusUpload(apiOnly.url, device.token!, {

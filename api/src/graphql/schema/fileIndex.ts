@@ -1,5 +1,5 @@
 import type { FileEntryView } from "../../fileIndex/fileIndex.ts";
-import { readFileIndex, recordUploadDeletions } from "../../fileIndex/fileIndex.ts";
+import { recordUploadDeletions } from "../../fileIndex/fileIndex.ts";
 import { checkFileUUID, checkVersion } from "../../fileIndex/fileNames.ts";
 import { readEventSeq } from "../../events/eventLog.ts";
 import { SmsyncError } from "../../errors/SmsyncError.ts";
@@ -43,7 +43,7 @@ builder.queryField("fileIndex", (t) =>
     resolve: async (_root, _args, context) => {
       const caller = requireCaller(context);
       // The position and the files of one snapshot: any change after it is delivered by fileIndexChanged.
-      const index = await readFileIndex(context.services.db, caller.userId);
+      const index = await context.services.fileIndexes.read(context.services.db, caller.userId);
       if (!index) throw new SmsyncError("NOT_FOUND", `no user ${caller.userId}`);
       return index;
     },
