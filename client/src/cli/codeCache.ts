@@ -69,8 +69,13 @@ function readCache(file: string): Buffer | "absent" | "damaged" {
 function writeCache(folder: string, file: string, payload: Buffer, sourceKey: string): void {
   mkdirSync(folder, { recursive: true, mode: 0o700 });
   const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, Buffer.concat([sha256(payload), payload]), { mode: 0o600 });
-  renameSync(temporary, file);
+  try {
+    writeFileSync(temporary, Buffer.concat([sha256(payload), payload]), { mode: 0o600 });
+    renameSync(temporary, file);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
+  }
   for (const name of readdirSync(folder)) {
     const earlierBuild = name.startsWith(cachePrefix) && !name.startsWith(`${cachePrefix}${sourceKey}-`);
     if (earlierBuild && !name.endsWith(".tmp")) rmSync(path.join(folder, name), { force: true });
