@@ -14,8 +14,8 @@ import type { Database } from "../database/client.ts";
 import { readEventSeq } from "../events/eventLog.ts";
 import { readFileIndex, type FileIndexRead } from "./fileIndex.ts";
 
-/** Files kept at most, all users together (a few hundred bytes each: some tens of MiB). */
-const maxFiles = 200_000;
+/** Files kept at most, all users together (a few hundred bytes each: about 40 MiB). */
+const maxFiles = 100_000;
 
 export class FileIndexCache {
   private readonly indexes = new LRUCache<string, FileIndexRead>({

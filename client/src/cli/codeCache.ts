@@ -1,7 +1,7 @@
 // The bundled CLI (dist/smsync-cli/main.cjs), compiled with a V8 code cache:
 // the bytecode of the functions a run compiled, kept in the user's cache
 // folder, so that the next `smsync` skips parsing and compiling most of its
-// 1.7 MB (about 60 ms of each run's CPU: docs/performance.md, "The CLI's
+// 1.7 MB (40-80 ms of each run's CPU: docs/performance.md, "The CLI's
 // start, from a code cache"). Node 22 has this built in
 // (module.enableCompileCache); on Node 20 it is vm.Script's cachedData,
 // written after a run so that it holds what the run compiled lazily too.
