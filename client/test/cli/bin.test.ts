@@ -105,8 +105,14 @@ describe("bin/smsync.js, built, syncing", () => {
     expect(second.stderr).toBe("smsync: code cache accepted\n");
     expect(cliJson(second)).toMatchObject({ ok: true, uploaded: 1 });
 
-    const off = await runBuiltBin(configFile, ["--version"], undefined, { SMSYNC_CODE_CACHE: "off" });
-    expect(off).toEqual({ code: 0, stdout: "smsync 0.1.0\n", stderr: "" });
+    // Off: compiled from source, and no cache written.
+    const elsewhere = path.join(own, "cache-off");
+    const off = await runBuiltBin(configFile, ["sync", folder, "--quiet"], undefined, {
+      SMSYNC_CODE_CACHE: "off",
+      SMSYNC_CACHE_DIR: elsewhere,
+    });
+    expect(off).toMatchObject({ code: 0, stderr: "" });
+    expect(existsSync(elsewhere)).toBe(false);
   });
 });
 
